@@ -1,0 +1,34 @@
+//! `blindvault`: one thin binary. Each subcommand lives in its own module under `cmd/` and
+//! calls into a library crate; no logic of its own beyond argument handling and printing.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "blindvault", version, about = "A passkey-rooted vault whose server is blind")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the PRF salt and protocol version this build uses.
+    Info(cmd::info::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info(args) => cmd::info::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

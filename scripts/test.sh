@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# blindvault's one test command: installs what the tests need, then runs every check.
+#   ./scripts/test.sh
+# Safe to run repeatedly; works on a fresh machine (as root, or with sudo available).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+say() { printf '\n== %s\n' "$*"; }
+
+# ---- toolchain pieces -------------------------------------------------------------------------
+say "toolchain"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+rustup target add wasm32-unknown-unknown >/dev/null
+
+# ---- PostgreSQL: a throwaway cluster this script starts itself --------------------------------
+# shellcheck source=scripts/lib/postgres.sh
+source "$ROOT/scripts/lib/postgres.sh"
+say "postgresql"
+pg_start_test_cluster
+trap pg_stop_test_cluster EXIT
+export BLINDVAULT_TEST_DATABASE_URL="$PG_URL"
+echo "test cluster at $PG_URL"
+
+# ---- static checks ----------------------------------------------------------------------------
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy --all-targets -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# ---- the core must build for the browser ------------------------------------------------------
+say "wasm32 build of blindvault-core"
+cargo build -p blindvault-core --target wasm32-unknown-unknown --locked
+
+# ---- tests ------------------------------------------------------------------------------------
+say "cargo test (SQLite and PostgreSQL)"
+cargo test --workspace --locked
