@@ -1,4 +1,13 @@
 //! Canonical binary encodings.
+//!
+//! Every signed or sealed structure has exactly one byte form: a one-byte format version
+//! followed by fields in a fixed order. Integers are big-endian; variable-length byte strings
+//! carry a 4-byte (`bytes32`) or 2-byte (`bytes16`) length prefix; strings are UTF-8 with a
+//! 2-byte prefix; lists carry a 2-byte count. Decoders reject unknown versions, wrong lengths,
+//! invalid UTF-8 and trailing bytes. The layouts are written out in `docs/protocol.md`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::Error;
 
@@ -6,3 +15,177 @@ use crate::Error;
 pub fn array<const N: usize>(bytes: &[u8], what: &'static str) -> Result<[u8; N], Error> {
     bytes.try_into().map_err(|_| Error::Length { what, expected: N, got: bytes.len() })
 }
+
+/// Appends canonical fields to a buffer.
+#[derive(Debug, Default)]
+pub struct Writer {
+    buf: Vec<u8>,
+}
+
+impl Writer {
+    /// A writer whose first byte is the format version.
+    pub fn new(version: u8) -> Self {
+        let mut buf = Vec::with_capacity(128);
+        buf.push(version);
+        Self { buf }
+    }
+    /// One byte.
+    pub fn u8(&mut self, v: u8) -> &mut Self {
+        self.buf.push(v);
+        self
+    }
+    /// A big-endian u32.
+    pub fn u32(&mut self, v: u32) -> &mut Self {
+        self.buf.extend_from_slice(&v.to_be_bytes());
+        self
+    }
+    /// A big-endian u64.
+    pub fn u64(&mut self, v: u64) -> &mut Self {
+        self.buf.extend_from_slice(&v.to_be_bytes());
+        self
+    }
+    /// Fixed-length bytes (no prefix: the length is part of the layout).
+    pub fn fixed(&mut self, v: &[u8]) -> &mut Self {
+        self.buf.extend_from_slice(v);
+        self
+    }
+    /// Bytes with a u16 length prefix. Callers bound the length first (constructors check the
+    /// limits in `docs/protocol.md`); an over-long value is cut to the limit, never wrapped.
+    pub fn bytes16(&mut self, v: &[u8]) -> &mut Self {
+        debug_assert!(v.len() <= 0xffff, "bytes16 over its limit");
+        let v = v.get(..0xffff).unwrap_or(v);
+        self.buf.extend_from_slice(&(v.len() as u16).to_be_bytes());
+        self.buf.extend_from_slice(v);
+        self
+    }
+    /// Bytes with a u32 length prefix (same contract as [`Writer::bytes16`]).
+    pub fn bytes32(&mut self, v: &[u8]) -> &mut Self {
+        debug_assert!(v.len() <= u32::MAX as usize, "bytes32 over its limit");
+        let v = v.get(..u32::MAX as usize).unwrap_or(v);
+        self.buf.extend_from_slice(&(v.len() as u32).to_be_bytes());
+        self.buf.extend_from_slice(v);
+        self
+    }
+    /// A UTF-8 string with a u16 length prefix.
+    pub fn str16(&mut self, v: &str) -> &mut Self {
+        self.bytes16(v.as_bytes())
+    }
+    /// A list count (u16). Callers bound list lengths first.
+    pub fn count(&mut self, n: usize) -> &mut Self {
+        debug_assert!(n <= 0xffff, "list over its limit");
+        self.buf.extend_from_slice(&(n.min(0xffff) as u16).to_be_bytes());
+        self
+    }
+    /// The encoded bytes.
+    pub fn finish(self) -> Vec<u8> {
+        self.buf
+    }
+}
+
+/// Reads canonical fields; `finish` rejects trailing bytes.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    /// Starts reading `what`, checking that its version byte is `version`.
+    pub fn new(buf: &'a [u8], what: &'static str, version: u8) -> Result<Self, Error> {
+        let mut r = Self { buf, what };
+        let v = r.u8()?;
+        if v != version {
+            return Err(Error::UnknownVersion { what, version: v });
+        }
+        Ok(r)
+    }
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
+        if self.buf.len() < n {
+            return Err(Error::Truncated { what: self.what });
+        }
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        Ok(head)
+    }
+    /// One byte.
+    pub fn u8(&mut self) -> Result<u8, Error> {
+        Ok(self.fixed::<1>()?[0])
+    }
+    /// A big-endian u16.
+    pub fn u16(&mut self) -> Result<u16, Error> {
+        Ok(u16::from_be_bytes(self.fixed()?))
+    }
+    /// A big-endian u32.
+    pub fn u32(&mut self) -> Result<u32, Error> {
+        Ok(u32::from_be_bytes(self.fixed()?))
+    }
+    /// A big-endian u64.
+    pub fn u64(&mut self) -> Result<u64, Error> {
+        Ok(u64::from_be_bytes(self.fixed()?))
+    }
+    /// Fixed-length bytes.
+    pub fn fixed<const N: usize>(&mut self) -> Result<[u8; N], Error> {
+        array(self.take(N)?, self.what)
+    }
+    /// Bytes with a u16 length prefix.
+    pub fn bytes16(&mut self) -> Result<&'a [u8], Error> {
+        let n = self.u16()? as usize;
+        self.take(n)
+    }
+    /// Bytes with a u32 length prefix.
+    pub fn bytes32(&mut self) -> Result<&'a [u8], Error> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+    /// A UTF-8 string with a u16 length prefix.
+    pub fn str16(&mut self) -> Result<String, Error> {
+        let b = self.bytes16()?;
+        core::str::from_utf8(b).map(String::from).map_err(|_| Error::Malformed { what: self.what })
+    }
+    /// A list count (u16).
+    pub fn count(&mut self) -> Result<usize, Error> {
+        Ok(self.u16()? as usize)
+    }
+    /// Ends reading: any byte left over is an error.
+    pub fn finish(self) -> Result<(), Error> {
+        if self.buf.is_empty() { Ok(()) } else { Err(Error::TrailingBytes { what: self.what }) }
+    }
+}
+
+/// Serde helpers: canonical bytes travel in JSON as unpadded base64url strings.
+pub mod b64 {
+    use alloc::string::String;
+    use alloc::vec::Vec;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    /// Encodes bytes as unpadded base64url.
+    pub fn encode(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// Decodes unpadded base64url.
+    pub fn decode(s: &str) -> Result<Vec<u8>, crate::Error> {
+        URL_SAFE_NO_PAD.decode(s).map_err(|_| crate::Error::Malformed { what: "base64url" })
+    }
+}
+
+/// Implements `Serialize`/`Deserialize` as a base64url string of the canonical bytes, given
+/// `to_bytes(&self) -> Vec<u8>` and `from_bytes(&[u8]) -> Result<Self, Error>`.
+macro_rules! serde_via_bytes {
+    ($t:ty) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&$crate::encoding::b64::encode(&self.to_bytes()))
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <alloc::string::String as serde::Deserialize>::deserialize(d)?;
+                let bytes = $crate::encoding::b64::decode(&s).map_err(serde::de::Error::custom)?;
+                <$t>::from_bytes(&bytes).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use serde_via_bytes;

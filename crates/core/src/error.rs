@@ -1,4 +1,5 @@
-/// Every failure of the core. Decryption failures are one opaque variant.
+/// Every failure of the core. Decryption failures are one opaque variant; verification failures
+/// say which link of the chain failed. No variant ever carries secret material.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -11,8 +12,71 @@ pub enum Error {
         /// Actual length.
         got: usize,
     },
+    /// An encoding ended early.
+    Truncated {
+        /// What was being read.
+        what: &'static str,
+    },
+    /// An encoding had bytes after its last field.
+    TrailingBytes {
+        /// What was being read.
+        what: &'static str,
+    },
+    /// An encoding had a format version this build does not know.
+    UnknownVersion {
+        /// What was being read.
+        what: &'static str,
+        /// The version byte found.
+        version: u8,
+    },
+    /// An encoding was malformed (bad tag, bad UTF-8, bad base64, not a valid curve point).
+    Malformed {
+        /// What was being read.
+        what: &'static str,
+    },
+    /// A value was too long to encode.
+    TooLong {
+        /// What was being written.
+        what: &'static str,
+        /// The maximum.
+        max: usize,
+    },
+    /// A policy was not satisfiable (`m` = 0, `m` > `n`, more than 255 approvers, none at all).
+    InvalidPolicy,
     /// Decryption failed. Deliberately says nothing more.
     Decrypt,
+    /// Fewer distinct shares than the policy's threshold.
+    NotEnoughShares {
+        /// Shares needed.
+        needed: u8,
+        /// Distinct shares given.
+        got: usize,
+    },
+    /// Shares that do not belong together (another entry, version or policy, or a duplicate).
+    ShareMismatch,
+    /// A signature did not verify. Names the link of the chain that failed.
+    BadSignature {
+        /// The link: `enrolment`, `host certificate`, `request`.
+        link: &'static str,
+    },
+    /// A certificate or request is outside its validity window.
+    Expired {
+        /// The link: `host certificate`, `request`.
+        link: &'static str,
+    },
+    /// A certificate or request is not yet valid.
+    NotYetValid {
+        /// The link.
+        link: &'static str,
+    },
+    /// The host certificate does not allow the requested entry.
+    EntryNotAllowed,
+    /// Two parts of a chain disagree (request signed for another org, response for another
+    /// request, envelope for another approver, …).
+    Mismatch {
+        /// What disagreed.
+        what: &'static str,
+    },
 }
 
 impl core::fmt::Display for Error {
@@ -21,7 +85,22 @@ impl core::fmt::Display for Error {
             Error::Length { what, expected, got } => {
                 write!(f, "{what}: expected {expected} bytes, got {got}")
             }
+            Error::Truncated { what } => write!(f, "{what}: truncated"),
+            Error::TrailingBytes { what } => write!(f, "{what}: trailing bytes"),
+            Error::UnknownVersion { what, version } => write!(f, "{what}: unknown version {version}"),
+            Error::Malformed { what } => write!(f, "{what}: malformed"),
+            Error::TooLong { what, max } => write!(f, "{what}: longer than {max}"),
+            Error::InvalidPolicy => f.write_str("invalid policy"),
             Error::Decrypt => f.write_str("decryption failed"),
+            Error::NotEnoughShares { needed, got } => {
+                write!(f, "not enough approvals: {got} of {needed}")
+            }
+            Error::ShareMismatch => f.write_str("shares do not belong to the same entry version"),
+            Error::BadSignature { link } => write!(f, "{link}: signature does not verify"),
+            Error::Expired { link } => write!(f, "{link}: expired"),
+            Error::NotYetValid { link } => write!(f, "{link}: not yet valid"),
+            Error::EntryNotAllowed => f.write_str("host certificate does not allow this entry"),
+            Error::Mismatch { what } => write!(f, "mismatch: {what}"),
         }
     }
 }

@@ -1,8 +1,18 @@
 //! # blindvault-core
 //!
-//! The pure crypto core of blindvault: no I/O, no clock, no ambient randomness (time and
-//! randomness are passed in), builds for `wasm32-unknown-unknown`. Every byte layout and label is
-//! written down in `docs/protocol.md`.
+//! The pure crypto core of blindvault: no I/O, no clock, no ambient randomness (time and a
+//! `CryptoRng` are passed in), builds for `wasm32-unknown-unknown`. Every byte layout and label
+//! is written down in `docs/protocol.md`; this crate is its reference implementation.
+//!
+//! * [`schedule`]: WebAuthn PRF output → approver key, wallet entropy, local-storage key.
+//! * [`entry`]: secret entries — DEK, AEAD, one HPKE envelope per approver device.
+//! * [`shamir`]: `m-of-n` split and combine of the DEK.
+//! * [`identity`]: org → enrolment, org → host certificate, host → request, and the approver's
+//!   [`identity::verify_request`].
+//! * [`release`]: approve (open + reseal) and the consumer's open/recover.
+//!
+//! Secrets live in types that zeroize on drop and print `[REDACTED]`; decryption failures are
+//! one opaque [`Error::Decrypt`].
 #![no_std]
 #![cfg_attr(not(test), warn(missing_docs))]
 
@@ -11,9 +21,16 @@ extern crate alloc;
 extern crate std;
 
 pub mod encoding;
+pub mod entry;
 mod error;
+pub mod hpke;
+pub mod identity;
+pub mod ids;
 pub mod keys;
+pub mod policy;
+pub mod release;
 pub mod schedule;
 pub mod secret;
+pub mod shamir;
 
 pub use error::Error;

@@ -1,0 +1,347 @@
+//! Secret entries: the blind store's only content.
+//!
+//! A version of an entry is sealed on the writer's side:
+//!
+//! * a fresh random DEK encrypts the value, and a fresh random label key encrypts the label
+//!   (ChaCha20-Poly1305, random 96-bit nonces, AAD binding entry id ‖ version ‖ policy);
+//! * one HPKE envelope per enrolled approver device carries the label key and either the DEK
+//!   (`any-of`) or that person's Shamir share of the DEK (`m-of-n`); all devices of one person
+//!   carry the same share, so one person never counts twice;
+//! * one more HPKE envelope carries the label key to the org's X25519 key, so the admin's CLI
+//!   can list labels.
+//!
+//! The writer only wraps to [`VerifiedApprover`]s, which exist only as the output of checking an
+//! enrolment against the pinned org key.
+
+use alloc::vec::Vec;
+use chacha20poly1305::aead::{Aead as _, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
+use rand_core::CryptoRng;
+
+use crate::Error;
+use crate::encoding::{Reader, Writer, serde_via_bytes};
+use crate::hpke::{self, HpkeCiphertext};
+use crate::identity::VerifiedApprover;
+use crate::ids::EntryId;
+use crate::keys::{ApproverPublicKey, ApproverSecretKey, OrgPublicKey, OrgSecretKey};
+use crate::policy::Policy;
+use crate::secret::{SecretBytes, secret_bytes};
+use crate::shamir::{self, DekShare};
+
+secret_bytes!(
+    /// A data-encryption key: fresh and random for every entry version.
+    Dek, 32
+);
+secret_bytes!(
+    /// The key of an entry version's encrypted label.
+    LabelKey, 32
+);
+
+/// AEAD associated-data label of an entry's value.
+pub const AAD_VALUE_V1: &[u8] = b"blindvault/v1/entry-value";
+/// AEAD associated-data label of an entry's label.
+pub const AAD_LABEL_V1: &[u8] = b"blindvault/v1/entry-label";
+/// HPKE `info` label of an approver envelope.
+pub const INFO_ENVELOPE_V1: &[u8] = b"blindvault/v1/envelope";
+/// HPKE `info` label of the org's label envelope.
+pub const INFO_ORG_ENVELOPE_V1: &[u8] = b"blindvault/v1/org-label-envelope";
+
+/// The largest secret value: 1 MiB.
+pub const MAX_VALUE_LEN: usize = 1 << 20;
+/// The largest label: 4 KiB.
+pub const MAX_LABEL_LEN: usize = 4096;
+/// The most approver devices (envelopes) per entry version.
+pub const MAX_DEVICES: usize = 1024;
+
+/// `label ‖ 0x00 ‖ entry id (16) ‖ version (u32 BE) ‖ policy (3)`: the binding used as AEAD
+/// associated data and as HPKE `info`.
+pub(crate) fn binding(label: &[u8], id: &EntryId, version: u32, policy: &Policy) -> Vec<u8> {
+    let mut b = Vec::with_capacity(label.len() + 24);
+    b.extend_from_slice(label);
+    b.push(0);
+    b.extend_from_slice(&id.0);
+    b.extend_from_slice(&version.to_be_bytes());
+    b.extend_from_slice(&policy.to_bytes());
+    b
+}
+
+/// An approver device's envelope.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Envelope {
+    /// The approver public key it is sealed to.
+    pub approver: ApproverPublicKey,
+    /// The HPKE ciphertext.
+    pub sealed: HpkeCiphertext,
+}
+
+/// One sealed version of a secret entry: all the server ever stores of it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct SealedEntry {
+    /// The entry's opaque id.
+    pub entry_id: EntryId,
+    /// Version number, from 1.
+    pub version: u32,
+    /// The release policy.
+    pub policy: Policy,
+    value_nonce: [u8; 12],
+    value_ct: Vec<u8>,
+    label_nonce: [u8; 12],
+    label_ct: Vec<u8>,
+    /// One envelope per approver device.
+    pub envelopes: Vec<Envelope>,
+    /// The label key sealed to the org's X25519 key.
+    pub org_envelope: HpkeCiphertext,
+}
+
+/// What an approver's envelope opens to.
+#[derive(Debug)]
+pub struct OpenedEnvelope {
+    /// Opens the label.
+    pub label_key: LabelKey,
+    /// The DEK or a share of it.
+    pub key: KeyMaterial,
+}
+
+/// The key part of an envelope.
+#[derive(Debug)]
+pub enum KeyMaterial {
+    /// `any-of`: the DEK itself.
+    Dek(Dek),
+    /// `m-of-n`: this person's share.
+    Share(DekShare),
+}
+
+fn aead_seal(key: &[u8; 32], aad: &[u8], pt: &[u8], rng: &mut impl CryptoRng) -> Result<([u8; 12], Vec<u8>), Error> {
+    let mut nonce = [0u8; 12];
+    rng.fill_bytes(&mut nonce);
+    let cipher = ChaCha20Poly1305::new(key.into());
+    let ct = cipher
+        .encrypt(&Nonce::from(nonce), Payload { msg: pt, aad })
+        .map_err(|_| Error::TooLong { what: "plaintext", max: 1 << 30 })?;
+    Ok((nonce, ct))
+}
+
+fn aead_open(key: &[u8; 32], aad: &[u8], nonce: &[u8; 12], ct: &[u8]) -> Result<SecretBytes, Error> {
+    let cipher = ChaCha20Poly1305::new(key.into());
+    cipher
+        .decrypt(&Nonce::from(*nonce), Payload { msg: ct, aad })
+        .map(SecretBytes::new)
+        .map_err(|_| Error::Decrypt)
+}
+
+/// Envelope payload v1: `0x01 ‖ label key (32) ‖ kind` with kind `0x01 ‖ DEK (32)` or
+/// `0x02 ‖ threshold ‖ x ‖ y (32)`.
+fn envelope_payload(label_key: &LabelKey, key: &KeyMaterial) -> SecretBytes {
+    let mut w = Writer::new(1);
+    w.fixed(label_key.expose());
+    match key {
+        KeyMaterial::Dek(d) => {
+            w.u8(1).fixed(d.expose());
+        }
+        KeyMaterial::Share(s) => {
+            w.u8(2).u8(s.threshold).u8(s.x).fixed(&s.y);
+        }
+    }
+    SecretBytes::new(w.finish())
+}
+
+fn parse_envelope_payload(b: &SecretBytes, policy: &Policy) -> Result<OpenedEnvelope, Error> {
+    let mut r = Reader::new(b.expose(), "envelope payload", 1)?;
+    let label_key = LabelKey::from_bytes(r.fixed()?);
+    let key = match (r.u8()?, policy) {
+        (1, Policy::AnyOf { .. }) => KeyMaterial::Dek(Dek::from_bytes(r.fixed()?)),
+        (2, Policy::MOfN { m, .. }) => {
+            let threshold = r.u8()?;
+            let x = r.u8()?;
+            let y = r.fixed()?;
+            if threshold != *m || x == 0 {
+                return Err(Error::Mismatch { what: "share threshold" });
+            }
+            KeyMaterial::Share(DekShare { threshold, x, y })
+        }
+        _ => return Err(Error::Malformed { what: "envelope payload" }),
+    };
+    r.finish()?;
+    Ok(OpenedEnvelope { label_key, key })
+}
+
+/// Seals a new entry version. `approvers` are the org-verified approver devices; `policy.n()`
+/// must equal the number of distinct people among them.
+#[allow(clippy::too_many_arguments)]
+pub fn seal_entry(
+    org: &OrgPublicKey,
+    entry_id: EntryId,
+    version: u32,
+    policy: Policy,
+    approvers: &[VerifiedApprover],
+    label: &[u8],
+    value: &[u8],
+    rng: &mut impl CryptoRng,
+) -> Result<SealedEntry, Error> {
+    policy.validate()?;
+    if value.len() > MAX_VALUE_LEN {
+        return Err(Error::TooLong { what: "secret value", max: MAX_VALUE_LEN });
+    }
+    if label.len() > MAX_LABEL_LEN {
+        return Err(Error::TooLong { what: "label", max: MAX_LABEL_LEN });
+    }
+    if approvers.len() > MAX_DEVICES {
+        return Err(Error::TooLong { what: "approver devices", max: MAX_DEVICES });
+    }
+    if version == 0 {
+        return Err(Error::Malformed { what: "version" });
+    }
+    // Distinct people, in first-seen order; each device once.
+    let mut people: Vec<&str> = Vec::new();
+    for (i, a) in approvers.iter().enumerate() {
+        if approvers.iter().take(i).any(|b| b.public_key == a.public_key) {
+            return Err(Error::Mismatch { what: "approver listed twice" });
+        }
+        if a.org != *org {
+            return Err(Error::Mismatch { what: "approver enrolled by another org" });
+        }
+        if !people.contains(&a.user_id.as_str()) {
+            people.push(&a.user_id);
+        }
+    }
+    if people.len() != policy.n() as usize {
+        return Err(Error::InvalidPolicy);
+    }
+
+    let mut dek = [0u8; 32];
+    rng.fill_bytes(&mut dek);
+    let dek = Dek::from_bytes(dek);
+    let mut lk = [0u8; 32];
+    rng.fill_bytes(&mut lk);
+    let label_key = LabelKey::from_bytes(lk);
+
+    let (value_nonce, value_ct) =
+        aead_seal(dek.expose(), &binding(AAD_VALUE_V1, &entry_id, version, &policy), value, rng)?;
+    let (label_nonce, label_ct) =
+        aead_seal(label_key.expose(), &binding(AAD_LABEL_V1, &entry_id, version, &policy), label, rng)?;
+
+    let shares = match policy {
+        Policy::AnyOf { .. } => Vec::new(),
+        Policy::MOfN { m, n } => shamir::split(&dek, m, n, rng)?,
+    };
+    let info = binding(INFO_ENVELOPE_V1, &entry_id, version, &policy);
+    let mut envelopes = Vec::with_capacity(approvers.len());
+    for a in approvers {
+        let key = match policy {
+            Policy::AnyOf { .. } => KeyMaterial::Dek(dek.clone()),
+            Policy::MOfN { .. } => {
+                let person = people.iter().position(|p| *p == a.user_id).ok_or(Error::InvalidPolicy)?;
+                KeyMaterial::Share(shares.get(person).ok_or(Error::InvalidPolicy)?.clone())
+            }
+        };
+        let payload = envelope_payload(&label_key, &key);
+        let sealed = hpke::seal(&a.public_key.0, &info, &a.public_key.0, payload.expose(), rng)?;
+        envelopes.push(Envelope { approver: a.public_key, sealed });
+    }
+    let org_info = binding(INFO_ORG_ENVELOPE_V1, &entry_id, version, &policy);
+    let org_envelope = hpke::seal(&org.box_key().0, &org_info, &[], label_key.expose(), rng)?;
+
+    Ok(SealedEntry {
+        entry_id,
+        version,
+        policy,
+        value_nonce,
+        value_ct,
+        label_nonce,
+        label_ct,
+        envelopes,
+        org_envelope,
+    })
+}
+
+impl SealedEntry {
+    /// The envelope sealed to `approver`, if any.
+    pub fn envelope_for(&self, approver: &ApproverPublicKey) -> Option<&Envelope> {
+        self.envelopes.iter().find(|e| e.approver == *approver)
+    }
+
+    /// Opens this device's envelope with its PRF-derived approver key.
+    pub fn open_envelope(&self, sk: &ApproverSecretKey) -> Result<OpenedEnvelope, Error> {
+        let pk = sk.public_key();
+        let env = self.envelope_for(&pk).ok_or(Error::Mismatch { what: "no envelope for this approver" })?;
+        let info = binding(INFO_ENVELOPE_V1, &self.entry_id, self.version, &self.policy);
+        let payload = hpke::open(sk.expose(), &info, &pk.0, &env.sealed)?;
+        parse_envelope_payload(&payload, &self.policy).map_err(|_| Error::Decrypt)
+    }
+
+    /// Decrypts the label with a label key.
+    pub fn decrypt_label(&self, key: &LabelKey) -> Result<SecretBytes, Error> {
+        let aad = binding(AAD_LABEL_V1, &self.entry_id, self.version, &self.policy);
+        aead_open(key.expose(), &aad, &self.label_nonce, &self.label_ct)
+    }
+
+    /// Decrypts the label with the org key (the admin's CLI).
+    pub fn decrypt_label_as_org(&self, org: &OrgSecretKey) -> Result<SecretBytes, Error> {
+        let info = binding(INFO_ORG_ENVELOPE_V1, &self.entry_id, self.version, &self.policy);
+        let lk = hpke::open(&org.box_secret(), &info, &[], &self.org_envelope)?;
+        let lk = LabelKey::from_slice(lk.expose()).map_err(|_| Error::Decrypt)?;
+        self.decrypt_label(&lk)
+    }
+
+    /// Decrypts the value with the DEK.
+    pub fn decrypt_value(&self, dek: &Dek) -> Result<SecretBytes, Error> {
+        let aad = binding(AAD_VALUE_V1, &self.entry_id, self.version, &self.policy);
+        aead_open(dek.expose(), &aad, &self.value_nonce, &self.value_ct)
+    }
+
+    /// Recovers the value from at least `m` shares (consumer side of `m-of-n`).
+    pub fn decrypt_with_shares(&self, shares: &[DekShare]) -> Result<SecretBytes, Error> {
+        let dek = shamir::combine(shares)?;
+        self.decrypt_value(&dek)
+    }
+
+    /// Canonical encoding (see `docs/protocol.md`, "SealedEntry").
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(1);
+        w.fixed(&self.entry_id.0).u32(self.version).fixed(&self.policy.to_bytes()).fixed(&self.value_nonce);
+        w.bytes32(&self.value_ct).fixed(&self.label_nonce).bytes32(&self.label_ct);
+        w.count(self.envelopes.len());
+        for e in &self.envelopes {
+            w.fixed(&e.approver.0);
+            e.sealed.write(&mut w);
+        }
+        self.org_envelope.write(&mut w);
+        w.finish()
+    }
+
+    /// Decodes the canonical encoding.
+    pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(b, "sealed entry", 1)?;
+        let entry_id = EntryId(r.fixed()?);
+        let version = r.u32()?;
+        let policy = Policy::from_bytes(r.fixed()?)?;
+        let value_nonce = r.fixed()?;
+        let value_ct = r.bytes32()?.to_vec();
+        let label_nonce = r.fixed()?;
+        let label_ct = r.bytes32()?.to_vec();
+        let count = r.count()?;
+        if count < policy.n() as usize || count > MAX_DEVICES || value_ct.len() < 16 || label_ct.len() < 16 || version == 0 {
+            return Err(Error::Malformed { what: "sealed entry" });
+        }
+        let mut envelopes = Vec::with_capacity(count);
+        for _ in 0..count {
+            let approver = ApproverPublicKey(r.fixed()?);
+            let sealed = HpkeCiphertext::read(&mut r)?;
+            envelopes.push(Envelope { approver, sealed });
+        }
+        let org_envelope = HpkeCiphertext::read(&mut r)?;
+        r.finish()?;
+        Ok(Self {
+            entry_id,
+            version,
+            policy,
+            value_nonce,
+            value_ct,
+            label_nonce,
+            label_ct,
+            envelopes,
+            org_envelope,
+        })
+    }
+}
+serde_via_bytes!(SealedEntry);

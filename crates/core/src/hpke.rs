@@ -1,0 +1,75 @@
+//! RFC 9180 HPKE, base mode, DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / ChaCha20-Poly1305,
+//! single-shot, from the `hpke` crate. The only suite blindvault uses.
+
+use alloc::vec::Vec;
+use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
+use rand_core::CryptoRng;
+
+use crate::Error;
+use crate::encoding::{Reader, Writer};
+use crate::secret::SecretBytes;
+
+/// The KEM: DHKEM(X25519, HKDF-SHA256), id 0x0020.
+pub type Kem = hpke::kem::X25519HkdfSha256;
+/// The KDF: HKDF-SHA256, id 0x0001.
+pub type Kdf = hpke::kdf::HkdfSha256;
+/// The AEAD: ChaCha20-Poly1305, id 0x0003.
+pub type Aead = hpke::aead::ChaCha20Poly1305;
+
+/// An HPKE ciphertext: the encapsulated key and the AEAD ciphertext (with its 16-byte tag).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct HpkeCiphertext {
+    /// `enc`: the sender's ephemeral X25519 public key.
+    pub enc: [u8; 32],
+    /// The ciphertext, tag included.
+    pub ct: Vec<u8>,
+}
+
+impl HpkeCiphertext {
+    pub(crate) fn write(&self, w: &mut Writer) {
+        w.fixed(&self.enc).bytes32(&self.ct);
+    }
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, Error> {
+        let enc = r.fixed()?;
+        let ct = r.bytes32()?.to_vec();
+        if ct.len() < 16 {
+            return Err(Error::Malformed { what: "hpke ciphertext" });
+        }
+        Ok(Self { enc, ct })
+    }
+}
+
+/// Seals `plaintext` to the X25519 public key `pk_r`.
+pub fn seal(
+    pk_r: &[u8; 32],
+    info: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+    rng: &mut impl CryptoRng,
+) -> Result<HpkeCiphertext, Error> {
+    let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(pk_r)
+        .map_err(|_| Error::Malformed { what: "x25519 public key" })?;
+    let (enc, ct) =
+        hpke::single_shot_seal_with_rng::<Aead, Kdf, Kem>(&OpModeS::Base, &pk, info, plaintext, aad, rng)
+            .map_err(|_| Error::Malformed { what: "x25519 public key" })?;
+    let enc: [u8; 32] = crate::encoding::array(&enc.to_bytes(), "hpke enc")?;
+    Ok(HpkeCiphertext { enc, ct })
+}
+
+/// Opens an HPKE ciphertext with the X25519 secret key `sk_r`. Any failure is [`Error::Decrypt`].
+pub fn open(sk_r: &[u8; 32], info: &[u8], aad: &[u8], c: &HpkeCiphertext) -> Result<SecretBytes, Error> {
+    let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(sk_r).map_err(|_| Error::Decrypt)?;
+    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&c.enc).map_err(|_| Error::Decrypt)?;
+    hpke::single_shot_open::<Aead, Kdf, Kem>(&OpModeR::Base, &sk, &enc, info, &c.ct, aad)
+        .map(SecretBytes::new)
+        .map_err(|_| Error::Decrypt)
+}
+
+/// RFC 9180 `DeriveKeyPair` for X25519 (used by the test vectors; blindvault's own keys come
+/// from the key schedule).
+pub fn derive_keypair(ikm: &[u8]) -> (SecretBytes, [u8; 32]) {
+    let (sk, pk) = Kem::derive_keypair(ikm);
+    let mut pkb = [0u8; 32];
+    pkb.copy_from_slice(&pk.to_bytes());
+    (SecretBytes::new(sk.to_bytes().to_vec()), pkb)
+}

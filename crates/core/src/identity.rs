@@ -1,0 +1,433 @@
+//! The identity chain: org → approver enrolments, org → host certificates, host → requests.
+//!
+//! Every signed object is `0x01 ‖ body (u32-prefixed) ‖ Ed25519 signature (64)`, and the
+//! signature covers `context ‖ body`, where `context` is a distinct NUL-terminated label per
+//! kind, so a signature of one kind can never be read as another. Bodies are canonical and
+//! versioned (see `docs/protocol.md`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::Error;
+use crate::encoding::{Reader, Writer, serde_via_bytes};
+use crate::ids::{CertId, EntryId, RequestId};
+use crate::keys::{
+    ApproverPublicKey, EphemeralPublicKey, HostPublicKey, HostSecretKey, OrgPublicKey, OrgSecretKey,
+    verify_ed25519,
+};
+
+/// Signature context of an approver enrolment.
+pub const SIG_ENROLMENT_V1: &[u8] = b"blindvault/v1/sig/enrolment\0";
+/// Signature context of a host certificate.
+pub const SIG_HOST_CERT_V1: &[u8] = b"blindvault/v1/sig/host-certificate\0";
+/// Signature context of a consumer request.
+pub const SIG_REQUEST_V1: &[u8] = b"blindvault/v1/sig/request\0";
+
+/// How far in the future a request's `issued_at` may be (clock skew), in seconds.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 120;
+/// The longest a request may stay valid, in seconds.
+pub const MAX_REQUEST_LIFETIME_SECS: u64 = 3600;
+/// Longest user id, credential id and host name, in bytes.
+pub const MAX_NAME_LEN: usize = 255;
+/// Most entries one host certificate may name.
+pub const MAX_ALLOWED_ENTRIES: usize = 4096;
+
+fn signed_to_bytes(body: &[u8], sig: &[u8; 64]) -> Vec<u8> {
+    let mut w = Writer::new(1);
+    w.bytes32(body).fixed(sig);
+    w.finish()
+}
+
+fn signed_from_bytes<'a>(b: &'a [u8], what: &'static str) -> Result<(&'a [u8], [u8; 64]), Error> {
+    let mut r = Reader::new(b, what, 1)?;
+    let body = r.bytes32()?;
+    let sig = r.fixed()?;
+    r.finish()?;
+    Ok((body, sig))
+}
+
+fn check_name(s: &str, what: &'static str) -> Result<(), Error> {
+    if s.is_empty() || s.len() > MAX_NAME_LEN || s.chars().any(char::is_control) {
+        return Err(Error::Malformed { what });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enrolment
+
+/// An approver device's enrolment: "user U's credential C has approver key K".
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Enrolment {
+    /// The server's user id of the person.
+    pub user_id: String,
+    /// The WebAuthn credential id of the device's passkey.
+    pub credential_id: Vec<u8>,
+    /// The approver key derived from that passkey's PRF.
+    pub approver_key: ApproverPublicKey,
+    /// When the org signed it (Unix seconds).
+    pub issued_at: u64,
+}
+
+impl Enrolment {
+    fn body(&self) -> Vec<u8> {
+        let mut w = Writer::new(1);
+        w.str16(&self.user_id).bytes16(&self.credential_id).fixed(&self.approver_key.0).u64(self.issued_at);
+        w.finish()
+    }
+    fn parse(b: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(b, "enrolment", 1)?;
+        let e = Self {
+            user_id: r.str16()?,
+            credential_id: r.bytes16()?.to_vec(),
+            approver_key: ApproverPublicKey(r.fixed()?),
+            issued_at: r.u64()?,
+        };
+        r.finish()?;
+        e.validate()?;
+        Ok(e)
+    }
+    fn validate(&self) -> Result<(), Error> {
+        check_name(&self.user_id, "enrolment user id")?;
+        if self.credential_id.is_empty() || self.credential_id.len() > 1023 {
+            return Err(Error::Malformed { what: "enrolment credential id" });
+        }
+        Ok(())
+    }
+    /// The org signs the enrolment (admin's machine).
+    pub fn sign(self, org: &OrgSecretKey) -> Result<SignedEnrolment, Error> {
+        self.validate()?;
+        let signature = org.sign(SIG_ENROLMENT_V1, &self.body());
+        Ok(SignedEnrolment { enrolment: self, signature })
+    }
+}
+
+/// An enrolment with the org's signature.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct SignedEnrolment {
+    /// The signed content (not yet verified: use [`SignedEnrolment::verify`]).
+    pub enrolment: Enrolment,
+    signature: [u8; 64],
+}
+
+/// An approver device whose enrolment verified against the pinned org key. The only way to
+/// make one is [`SignedEnrolment::verify`]; entries are only ever sealed to these.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct VerifiedApprover {
+    pub(crate) org: OrgPublicKey,
+    pub(crate) user_id: String,
+    pub(crate) credential_id: Vec<u8>,
+    pub(crate) public_key: ApproverPublicKey,
+}
+
+impl VerifiedApprover {
+    /// The person.
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    /// The device's passkey credential id.
+    pub fn credential_id(&self) -> &[u8] {
+        &self.credential_id
+    }
+    /// The verified approver key.
+    pub fn public_key(&self) -> ApproverPublicKey {
+        self.public_key
+    }
+}
+
+impl SignedEnrolment {
+    /// Checks the org signature; returns the approver it vouches for.
+    pub fn verify(&self, org: &OrgPublicKey) -> Result<VerifiedApprover, Error> {
+        verify_ed25519(
+            &org.signing_key_bytes(),
+            SIG_ENROLMENT_V1,
+            &self.enrolment.body(),
+            &self.signature,
+            "enrolment",
+        )?;
+        Ok(VerifiedApprover {
+            org: *org,
+            user_id: self.enrolment.user_id.clone(),
+            credential_id: self.enrolment.credential_id.clone(),
+            public_key: self.enrolment.approver_key,
+        })
+    }
+    /// Canonical encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        signed_to_bytes(&self.enrolment.body(), &self.signature)
+    }
+    /// Decodes the canonical encoding (does not verify).
+    pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
+        let (body, signature) = signed_from_bytes(b, "signed enrolment")?;
+        Ok(Self { enrolment: Enrolment::parse(body)?, signature })
+    }
+}
+serde_via_bytes!(SignedEnrolment);
+
+// ---------------------------------------------------------------------------------------------
+// Host certificate
+
+/// The org vouches for a consumer host: its name, key, the entries it may ask for, and when.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct HostCertificate {
+    /// Serial number.
+    pub cert_id: CertId,
+    /// The host's name, shown to approvers.
+    pub host_name: String,
+    /// The key that signs the host's requests.
+    pub host_key: HostPublicKey,
+    /// Entries the host may request.
+    pub allowed_entries: Vec<EntryId>,
+    /// Valid from (Unix seconds, inclusive).
+    pub not_before: u64,
+    /// Valid until (Unix seconds, exclusive).
+    pub not_after: u64,
+}
+
+impl HostCertificate {
+    fn body(&self) -> Vec<u8> {
+        let mut w = Writer::new(1);
+        w.fixed(&self.cert_id.0).str16(&self.host_name).fixed(&self.host_key.0);
+        w.count(self.allowed_entries.len());
+        for e in &self.allowed_entries {
+            w.fixed(&e.0);
+        }
+        w.u64(self.not_before).u64(self.not_after);
+        w.finish()
+    }
+    fn parse(b: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(b, "host certificate", 1)?;
+        let cert_id = CertId(r.fixed()?);
+        let host_name = r.str16()?;
+        let host_key = HostPublicKey(r.fixed()?);
+        let n = r.count()?;
+        let mut allowed_entries = Vec::with_capacity(n.min(MAX_ALLOWED_ENTRIES));
+        for _ in 0..n {
+            allowed_entries.push(EntryId(r.fixed()?));
+        }
+        let c = Self { cert_id, host_name, host_key, allowed_entries, not_before: r.u64()?, not_after: r.u64()? };
+        r.finish()?;
+        c.validate()?;
+        Ok(c)
+    }
+    fn validate(&self) -> Result<(), Error> {
+        check_name(&self.host_name, "host name")?;
+        if self.allowed_entries.is_empty() || self.allowed_entries.len() > MAX_ALLOWED_ENTRIES {
+            return Err(Error::Malformed { what: "host certificate entries" });
+        }
+        if self.not_after <= self.not_before {
+            return Err(Error::Malformed { what: "host certificate validity" });
+        }
+        Ok(())
+    }
+    /// The org signs the certificate (admin's machine).
+    pub fn sign(self, org: &OrgSecretKey) -> Result<SignedHostCertificate, Error> {
+        self.validate()?;
+        let signature = org.sign(SIG_HOST_CERT_V1, &self.body());
+        Ok(SignedHostCertificate { cert: self, signature })
+    }
+}
+
+/// A host certificate with the org's signature.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct SignedHostCertificate {
+    /// The signed content (not yet verified).
+    pub cert: HostCertificate,
+    signature: [u8; 64],
+}
+
+impl SignedHostCertificate {
+    /// Checks the org signature and the validity window at `now` (Unix seconds).
+    pub fn verify(&self, org: &OrgPublicKey, now: u64) -> Result<&HostCertificate, Error> {
+        const LINK: &str = "host certificate";
+        verify_ed25519(&org.signing_key_bytes(), SIG_HOST_CERT_V1, &self.cert.body(), &self.signature, LINK)?;
+        if now < self.cert.not_before {
+            return Err(Error::NotYetValid { link: LINK });
+        }
+        if now >= self.cert.not_after {
+            return Err(Error::Expired { link: LINK });
+        }
+        Ok(&self.cert)
+    }
+    /// Canonical encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        signed_to_bytes(&self.cert.body(), &self.signature)
+    }
+    /// Decodes the canonical encoding (does not verify).
+    pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
+        let (body, signature) = signed_from_bytes(b, "signed host certificate")?;
+        Ok(Self { cert: HostCertificate::parse(body)?, signature })
+    }
+}
+serde_via_bytes!(SignedHostCertificate);
+
+// ---------------------------------------------------------------------------------------------
+// Request
+
+/// A consumer's request for one entry, with its fresh ephemeral key, signed by the host key.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Request {
+    /// Chosen by the consumer; binds the sealed response.
+    pub request_id: RequestId,
+    /// The certificate of the host that signs this request.
+    pub cert_id: CertId,
+    /// The entry asked for.
+    pub entry_id: EntryId,
+    /// The key the secret is sealed to.
+    pub ephemeral_key: EphemeralPublicKey,
+    /// Unix seconds.
+    pub issued_at: u64,
+    /// Unix seconds (exclusive).
+    pub expires_at: u64,
+    /// 16 random bytes.
+    pub nonce: [u8; 16],
+}
+
+impl Request {
+    fn body(&self) -> Vec<u8> {
+        let mut w = Writer::new(1);
+        w.fixed(&self.request_id.0)
+            .fixed(&self.cert_id.0)
+            .fixed(&self.entry_id.0)
+            .fixed(&self.ephemeral_key.0)
+            .u64(self.issued_at)
+            .u64(self.expires_at)
+            .fixed(&self.nonce);
+        w.finish()
+    }
+    fn parse(b: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(b, "request", 1)?;
+        let q = Self {
+            request_id: RequestId(r.fixed()?),
+            cert_id: CertId(r.fixed()?),
+            entry_id: EntryId(r.fixed()?),
+            ephemeral_key: EphemeralPublicKey(r.fixed()?),
+            issued_at: r.u64()?,
+            expires_at: r.u64()?,
+            nonce: r.fixed()?,
+        };
+        r.finish()?;
+        q.validate()?;
+        Ok(q)
+    }
+    fn validate(&self) -> Result<(), Error> {
+        if self.expires_at <= self.issued_at
+            || self.expires_at - self.issued_at > MAX_REQUEST_LIFETIME_SECS
+        {
+            return Err(Error::Malformed { what: "request lifetime" });
+        }
+        Ok(())
+    }
+    /// The host signs the request (consumer's machine).
+    pub fn sign(self, host: &HostSecretKey) -> Result<SignedRequest, Error> {
+        self.validate()?;
+        let signature = host.sign(SIG_REQUEST_V1, &self.body());
+        Ok(SignedRequest { request: self, signature })
+    }
+}
+
+/// A request with the host's signature.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct SignedRequest {
+    /// The signed content (not yet verified).
+    pub request: Request,
+    signature: [u8; 64],
+}
+
+/// What an approver device may show and act on: every field below was verified through the
+/// chain pinned org key → host certificate → request. The only way to make one is
+/// [`verify_request`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct VerifiedRequest {
+    pub(crate) host_name: String,
+    pub(crate) host_key: HostPublicKey,
+    pub(crate) cert_id: CertId,
+    pub(crate) request_id: RequestId,
+    pub(crate) entry_id: EntryId,
+    pub(crate) ephemeral_key: EphemeralPublicKey,
+    pub(crate) expires_at: u64,
+}
+
+impl VerifiedRequest {
+    /// The host name from the org-signed certificate.
+    pub fn host_name(&self) -> &str {
+        &self.host_name
+    }
+    /// The host key from the certificate.
+    pub fn host_key(&self) -> HostPublicKey {
+        self.host_key
+    }
+    /// The certificate serial.
+    pub fn cert_id(&self) -> CertId {
+        self.cert_id
+    }
+    /// The request id.
+    pub fn request_id(&self) -> RequestId {
+        self.request_id
+    }
+    /// The entry asked for.
+    pub fn entry_id(&self) -> EntryId {
+        self.entry_id
+    }
+    /// The consumer's ephemeral key the response is sealed to.
+    pub fn ephemeral_key(&self) -> EphemeralPublicKey {
+        self.ephemeral_key
+    }
+    /// When the request expires (Unix seconds).
+    pub fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+}
+
+impl SignedRequest {
+    /// Canonical encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        signed_to_bytes(&self.request.body(), &self.signature)
+    }
+    /// Decodes the canonical encoding (does not verify).
+    pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
+        let (body, signature) = signed_from_bytes(b, "signed request")?;
+        Ok(Self { request: Request::parse(body)?, signature })
+    }
+}
+serde_via_bytes!(SignedRequest);
+
+/// The approver device's check, in this order: the certificate's org signature, its validity at
+/// `now`, the request's host signature, that the request names this certificate, the request's
+/// validity at `now` (with [`MAX_CLOCK_SKEW_SECS`] for `issued_at`) and within the
+/// certificate's, and that the certificate allows the entry. The first failure is returned.
+pub fn verify_request(
+    org: &OrgPublicKey,
+    cert: &SignedHostCertificate,
+    req: &SignedRequest,
+    now: u64,
+) -> Result<VerifiedRequest, Error> {
+    const LINK: &str = "request";
+    let c = cert.verify(org, now)?;
+    let q = &req.request;
+    verify_ed25519(&c.host_key.0, SIG_REQUEST_V1, &q.body(), &req.signature, LINK)?;
+    if q.cert_id != c.cert_id {
+        return Err(Error::Mismatch { what: "request names another host certificate" });
+    }
+    if q.issued_at > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
+        return Err(Error::NotYetValid { link: LINK });
+    }
+    if now >= q.expires_at {
+        return Err(Error::Expired { link: LINK });
+    }
+    if q.expires_at > c.not_after {
+        return Err(Error::Mismatch { what: "request outlives its host certificate" });
+    }
+    if !c.allowed_entries.contains(&q.entry_id) {
+        return Err(Error::EntryNotAllowed);
+    }
+    Ok(VerifiedRequest {
+        host_name: c.host_name.clone(),
+        host_key: c.host_key,
+        cert_id: c.cert_id,
+        request_id: q.request_id,
+        entry_id: q.entry_id,
+        ephemeral_key: q.ephemeral_key,
+        expires_at: q.expires_at,
+    })
+}

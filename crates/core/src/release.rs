@@ -1,0 +1,204 @@
+//! Releasing a secret: the approver device re-seals to the consumer's ephemeral key; the
+//! consumer opens the response (and, for `m-of-n`, combines shares and decrypts the entry).
+
+use alloc::vec::Vec;
+use rand_core::CryptoRng;
+
+use crate::Error;
+use crate::encoding::{Reader, Writer, serde_via_bytes};
+use crate::entry::{KeyMaterial, SealedEntry};
+use crate::hpke::{self, HpkeCiphertext};
+use crate::identity::{SignedRequest, VerifiedRequest};
+use crate::ids::{EntryId, RequestId};
+use crate::keys::{ApproverPublicKey, ApproverSecretKey, EphemeralSecretKey};
+use crate::policy::Policy;
+use crate::secret::SecretBytes;
+use crate::shamir::DekShare;
+
+/// HPKE `info` label of a sealed response (followed by 0x00 ‖ request id).
+pub const INFO_RESPONSE_V1: &[u8] = b"blindvault/v1/response";
+
+fn response_info(id: &RequestId) -> Vec<u8> {
+    let mut b = Vec::with_capacity(INFO_RESPONSE_V1.len() + 17);
+    b.extend_from_slice(INFO_RESPONSE_V1);
+    b.push(0);
+    b.extend_from_slice(&id.0);
+    b
+}
+
+/// What the server relays from one approval to the consumer: a blob only the ephemeral key opens.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct SealedResponse {
+    /// The request this answers.
+    pub request_id: RequestId,
+    /// The approver device that sealed it (also bound as HPKE associated data).
+    pub approver: ApproverPublicKey,
+    sealed: HpkeCiphertext,
+}
+
+impl SealedResponse {
+    /// Canonical encoding: `0x01 ‖ request id ‖ approver key ‖ enc ‖ u32 len ‖ ct`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(1);
+        w.fixed(&self.request_id.0).fixed(&self.approver.0);
+        self.sealed.write(&mut w);
+        w.finish()
+    }
+    /// Decodes the canonical encoding.
+    pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(b, "sealed response", 1)?;
+        let request_id = RequestId(r.fixed()?);
+        let approver = ApproverPublicKey(r.fixed()?);
+        let sealed = HpkeCiphertext::read(&mut r)?;
+        r.finish()?;
+        Ok(Self { request_id, approver, sealed })
+    }
+}
+serde_via_bytes!(SealedResponse);
+
+/// What one approval gives the consumer.
+#[derive(Debug)]
+pub enum Released {
+    /// `any-of`: the secret value.
+    Value(SecretBytes),
+    /// `m-of-n`: one person's share of the DEK.
+    Share(DekShare),
+}
+
+/// An opened response.
+#[derive(Debug)]
+pub struct Release {
+    /// The entry.
+    pub entry_id: EntryId,
+    /// The entry version the approver opened.
+    pub version: u32,
+    /// That version's policy.
+    pub policy: Policy,
+    /// The approver device.
+    pub approver: ApproverPublicKey,
+    /// The secret or share.
+    pub released: Released,
+}
+
+/// The approver's act, on the device, after [`crate::identity::verify_request`]: opens this
+/// device's envelope of `entry` with its PRF-derived key and seals the result to the request's
+/// ephemeral key. `any-of` releases the value; `m-of-n` releases this person's share.
+pub fn approve(
+    approver: &ApproverSecretKey,
+    request: &VerifiedRequest,
+    entry: &SealedEntry,
+    rng: &mut impl CryptoRng,
+) -> Result<SealedResponse, Error> {
+    if entry.entry_id != request.entry_id {
+        return Err(Error::Mismatch { what: "entry is not the one requested" });
+    }
+    let opened = entry.open_envelope(approver)?;
+    let pk = approver.public_key();
+    let mut w = Writer::new(1);
+    w.fixed(&request.request_id.0)
+        .fixed(&entry.entry_id.0)
+        .u32(entry.version)
+        .fixed(&entry.policy.to_bytes())
+        .fixed(&pk.0);
+    match &opened.key {
+        KeyMaterial::Dek(dek) => {
+            let value = entry.decrypt_value(dek)?;
+            w.u8(1).bytes32(value.expose());
+        }
+        KeyMaterial::Share(s) => {
+            w.u8(2).u8(s.threshold).u8(s.x).fixed(&s.y);
+        }
+    }
+    let payload = SecretBytes::new(w.finish());
+    let sealed = hpke::seal(
+        &request.ephemeral_key.0,
+        &response_info(&request.request_id),
+        &pk.0,
+        payload.expose(),
+        rng,
+    )?;
+    Ok(SealedResponse { request_id: request.request_id, approver: pk, sealed })
+}
+
+/// The consumer opens a response to its own request with its ephemeral key. Any failure to
+/// open is [`Error::Decrypt`]; a response for another request or entry is a [`Error::Mismatch`].
+pub fn open_response(
+    ephemeral: &EphemeralSecretKey,
+    own: &SignedRequest,
+    response: &SealedResponse,
+) -> Result<Release, Error> {
+    let req = &own.request;
+    if response.request_id != req.request_id {
+        return Err(Error::Mismatch { what: "response is for another request" });
+    }
+    let payload = hpke::open(
+        ephemeral.expose(),
+        &response_info(&req.request_id),
+        &response.approver.0,
+        &response.sealed,
+    )?;
+    let parsed = (|| {
+        let mut r = Reader::new(payload.expose(), "release", 1)?;
+        let request_id = RequestId(r.fixed()?);
+        let entry_id = EntryId(r.fixed()?);
+        let version = r.u32()?;
+        let policy = Policy::from_bytes(r.fixed()?)?;
+        let approver = ApproverPublicKey(r.fixed()?);
+        let released = match (r.u8()?, policy) {
+            (1, Policy::AnyOf { .. }) => Released::Value(SecretBytes::from_slice(r.bytes32()?)),
+            (2, Policy::MOfN { m, .. }) => {
+                let threshold = r.u8()?;
+                let x = r.u8()?;
+                let y = r.fixed()?;
+                if threshold != m || x == 0 {
+                    return Err(Error::Malformed { what: "release share" });
+                }
+                Released::Share(DekShare { threshold, x, y })
+            }
+            _ => return Err(Error::Malformed { what: "release" }),
+        };
+        r.finish()?;
+        Ok((request_id, Release { entry_id, version, policy, approver, released }))
+    })()
+    .map_err(|_: Error| Error::Decrypt)?;
+    let (request_id, release) = parsed;
+    if request_id != req.request_id || release.approver != response.approver {
+        return Err(Error::Mismatch { what: "response is for another request" });
+    }
+    if release.entry_id != req.entry_id {
+        return Err(Error::Mismatch { what: "response is for another entry" });
+    }
+    Ok(release)
+}
+
+/// The consumer's last step: the secret from opened releases. `any-of`: the first value.
+/// `m-of-n`: the shares of one version combined into the DEK, which decrypts `entry` (the
+/// ciphertext fetched from the server, which must be that version of the requested entry).
+pub fn recover_secret(releases: &[Release], entry: Option<&SealedEntry>) -> Result<SecretBytes, Error> {
+    if let Some(v) = releases.iter().find_map(|r| match &r.released {
+        Released::Value(v) => Some(v),
+        Released::Share(_) => None,
+    }) {
+        return Ok(v.clone());
+    }
+    let first = releases.first().ok_or(Error::NotEnoughShares { needed: 1, got: 0 })?;
+    let entry = entry.ok_or(Error::Mismatch { what: "m-of-n needs the sealed entry" })?;
+    if entry.entry_id != first.entry_id || entry.version != first.version || entry.policy != first.policy {
+        return Err(Error::ShareMismatch);
+    }
+    let mut shares: Vec<DekShare> = Vec::with_capacity(releases.len());
+    for r in releases {
+        if r.entry_id != first.entry_id || r.version != first.version || r.policy != first.policy {
+            return Err(Error::ShareMismatch);
+        }
+        if let Released::Share(s) = &r.released {
+            // Two devices of one person carry the same share: count it once.
+            match shares.iter().find(|t| t.x == s.x) {
+                Some(t) if t == s => {}
+                Some(_) => return Err(Error::ShareMismatch),
+                None => shares.push(s.clone()),
+            }
+        }
+    }
+    entry.decrypt_with_shares(&shares)
+}
