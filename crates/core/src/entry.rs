@@ -111,7 +111,12 @@ pub enum KeyMaterial {
     Share(DekShare),
 }
 
-fn aead_seal(key: &[u8; 32], aad: &[u8], pt: &[u8], rng: &mut impl CryptoRng) -> Result<([u8; 12], Vec<u8>), Error> {
+fn aead_seal(
+    key: &[u8; 32],
+    aad: &[u8],
+    pt: &[u8],
+    rng: &mut impl CryptoRng,
+) -> Result<([u8; 12], Vec<u8>), Error> {
     let mut nonce = [0u8; 12];
     rng.fill_bytes(&mut nonce);
     let cipher = ChaCha20Poly1305::new(key.into());
@@ -320,7 +325,12 @@ impl SealedEntry {
         let label_nonce = r.fixed()?;
         let label_ct = r.bytes32()?.to_vec();
         let count = r.count()?;
-        if count < policy.n() as usize || count > MAX_DEVICES || value_ct.len() < 16 || label_ct.len() < 16 || version == 0 {
+        if count < policy.n() as usize
+            || count > MAX_DEVICES
+            || value_ct.len() < 16
+            || label_ct.len() < 16
+            || version == 0
+        {
             return Err(Error::Malformed { what: "sealed entry" });
         }
         let mut envelopes = Vec::with_capacity(count);

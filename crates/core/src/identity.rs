@@ -205,7 +205,8 @@ impl HostCertificate {
         for _ in 0..n {
             allowed_entries.push(EntryId(r.fixed()?));
         }
-        let c = Self { cert_id, host_name, host_key, allowed_entries, not_before: r.u64()?, not_after: r.u64()? };
+        let c =
+            Self { cert_id, host_name, host_key, allowed_entries, not_before: r.u64()?, not_after: r.u64()? };
         r.finish()?;
         c.validate()?;
         Ok(c)
@@ -311,9 +312,7 @@ impl Request {
         Ok(q)
     }
     fn validate(&self) -> Result<(), Error> {
-        if self.expires_at <= self.issued_at
-            || self.expires_at - self.issued_at > MAX_REQUEST_LIFETIME_SECS
-        {
+        if self.expires_at <= self.issued_at || self.expires_at - self.issued_at > MAX_REQUEST_LIFETIME_SECS {
             return Err(Error::Malformed { what: "request lifetime" });
         }
         Ok(())

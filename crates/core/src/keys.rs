@@ -210,9 +210,8 @@ impl Fingerprint {
         h.update(label);
         h.update(bytes);
         let d = h.finalize();
-        let mut out = [0u8; 16];
-        out.copy_from_slice(&d[..16]);
-        Self(out)
+        let d: [u8; 32] = d.into();
+        Self(core::array::from_fn(|i| d.get(i).copied().unwrap_or(0)))
     }
     /// The raw 16 bytes.
     pub fn to_array(&self) -> [u8; 16] {

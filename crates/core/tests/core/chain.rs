@@ -1,0 +1,322 @@
+//! The identity chain and the release path, including a malicious server that swaps keys.
+
+use crate::util::*;
+use blindvault_core::Error;
+use blindvault_core::entry::seal_entry;
+use blindvault_core::identity::{HostCertificate, SignedEnrolment, verify_request};
+use blindvault_core::ids::{CertId, EntryId};
+use blindvault_core::keys::{ApproverPublicKey, EphemeralSecretKey, HostSecretKey, OrgSecretKey};
+use blindvault_core::policy::Policy;
+use blindvault_core::release::{SealedResponse, approve, open_response, recover_secret};
+
+#[test]
+fn any_of_release_end_to_end() {
+    let w = World::new("e2e");
+    let alice = Device::new("alice", 1);
+    let bob = Device::new("bob", 2);
+    let approvers = [alice.verified(&w.org), bob.verified(&w.org)];
+    let entry = seal_entry(
+        &w.org.public_key(),
+        w.entry_id,
+        1,
+        Policy::AnyOf { n: 2 },
+        &approvers,
+        b"prod database password",
+        b"hunter2",
+        &mut rng("seal"),
+    )
+    .unwrap();
+    let (eph, req) = w.request("req");
+    // The device verifies the chain from its pinned org key…
+    let verified = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
+    assert_eq!(verified.host_name(), "ci-runner-7.example");
+    // …shows the decrypted label…
+    let opened = entry.open_envelope(bob.keys.approver_secret()).unwrap();
+    assert_eq!(entry.decrypt_label(&opened.label_key).unwrap().expose(), b"prod database password");
+    // …and re-seals to the consumer's ephemeral key.
+    let resp = approve(bob.keys.approver_secret(), &verified, &entry, &mut rng("approve")).unwrap();
+    let resp = SealedResponse::from_bytes(&resp.to_bytes()).unwrap();
+    let release = open_response(&eph, &req, &resp).unwrap();
+    assert_eq!(release.approver, bob.keys.approver_public());
+    assert_eq!(recover_secret(&[release], None).unwrap().expose(), b"hunter2");
+    // The admin reads the label with the org key.
+    assert_eq!(entry.decrypt_label_as_org(&w.org).unwrap().expose(), b"prod database password");
+}
+
+#[test]
+fn two_of_three_needs_two_people() {
+    let w = World::new("2of3");
+    let devs = [Device::new("a", 1), Device::new("b", 2), Device::new("c", 3)];
+    // "a" has a second device: same person, same share.
+    let a2 = Device::new("a", 4);
+    let mut approvers: Vec<_> = devs.iter().map(|d| d.verified(&w.org)).collect();
+    approvers.push(a2.verified(&w.org));
+    let entry = seal_entry(
+        &w.org.public_key(),
+        w.entry_id,
+        3,
+        Policy::MOfN { m: 2, n: 3 },
+        &approvers,
+        b"label",
+        b"s3cret-value",
+        &mut rng("seal"),
+    )
+    .unwrap();
+    let (eph, req) = w.request("req");
+    let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
+    let open = |d: &Device, s: &str| {
+        let r = approve(d.keys.approver_secret(), &v, &entry, &mut rng(s)).unwrap();
+        open_response(&eph, &req, &r).unwrap()
+    };
+    // One approval releases nothing.
+    let r_a = open(&devs[0], "1");
+    assert!(matches!(
+        recover_secret(&[r_a], Some(&entry)),
+        Err(Error::NotEnoughShares { needed: 2, got: 1 })
+    ));
+    // Both devices of one person still count once.
+    let both_a = [open(&devs[0], "1"), open(&a2, "2")];
+    assert!(matches!(
+        recover_secret(&both_a, Some(&entry)),
+        Err(Error::NotEnoughShares { needed: 2, got: 1 })
+    ));
+    // Two people do.
+    let two = [open(&devs[0], "1"), open(&devs[2], "3")];
+    assert_eq!(recover_secret(&two, Some(&entry)).unwrap().expose(), b"s3cret-value");
+    // Any two.
+    let two = [open(&devs[1], "1"), open(&devs[2], "3")];
+    assert_eq!(recover_secret(&two, Some(&entry)).unwrap().expose(), b"s3cret-value");
+}
+
+#[test]
+fn server_substituted_ephemeral_key_is_caught_on_the_device() {
+    let w = World::new("swap-eph");
+    let (_eph, req) = w.request("req");
+    // The server replaces the ephemeral key with its own in the stored request.
+    let mut forged = req.clone();
+    forged.request.ephemeral_key = EphemeralSecretKey::generate(&mut rng("server")).public_key();
+    assert_eq!(
+        verify_request(&w.org.public_key(), &w.cert, &forged, NOW).err(),
+        Some(Error::BadSignature { link: "request" })
+    );
+}
+
+#[test]
+fn server_substituted_host_certificate_is_caught() {
+    let w = World::new("swap-cert");
+    let (_eph, req) = w.request("req");
+    // A certificate "signed" by a key the server holds, for the server's own host key.
+    let rogue_org = OrgSecretKey::generate(&mut rng("rogue"));
+    let rogue_host = HostSecretKey::generate(&mut rng("rogue-host"));
+    let mut c = w.cert.cert.clone();
+    c.host_key = rogue_host.public_key();
+    let rogue_cert = c.sign(&rogue_org).unwrap();
+    assert_eq!(
+        verify_request(&w.org.public_key(), &rogue_cert, &req, NOW).err(),
+        Some(Error::BadSignature { link: "host certificate" })
+    );
+    // Editing the certificate (host name, allowed entries) breaks the org signature.
+    let mut edited = w.cert.clone();
+    edited.cert.host_name = "innocent-looking-host".into();
+    assert_eq!(
+        verify_request(&w.org.public_key(), &edited, &req, NOW).err(),
+        Some(Error::BadSignature { link: "host certificate" })
+    );
+    // A request signed by another host key under the real certificate.
+    let mut other = req.request.clone();
+    other.nonce = [9; 16];
+    let signed_by_other = other.sign(&rogue_host).unwrap();
+    assert_eq!(
+        verify_request(&w.org.public_key(), &w.cert, &signed_by_other, NOW).err(),
+        Some(Error::BadSignature { link: "request" })
+    );
+    // A genuine certificate of another host, presented with this host's request.
+    let other_cert = HostCertificate {
+        cert_id: CertId::generate(&mut rng("c2")),
+        host_name: "other".into(),
+        host_key: w.host.public_key(),
+        allowed_entries: vec![w.entry_id],
+        not_before: NOW - 10,
+        not_after: NOW + 1000,
+    }
+    .sign(&w.org)
+    .unwrap();
+    assert_eq!(
+        verify_request(&w.org.public_key(), &other_cert, &req, NOW).err(),
+        Some(Error::Mismatch { what: "request names another host certificate" })
+    );
+}
+
+#[test]
+fn server_substituted_org_key_is_caught() {
+    // The device pinned the real org key; the server offers a chain rooted in its own.
+    let w = World::new("swap-org");
+    let rogue = World::new("rogue-world");
+    let (_eph, req) = rogue.request("req");
+    assert_eq!(
+        verify_request(&w.org.public_key(), &rogue.cert, &req, NOW).err(),
+        Some(Error::BadSignature { link: "host certificate" })
+    );
+    // And approver enrolments signed by another org do not verify against the pinned key.
+    let d = Device::new("mallory", 9);
+    assert_eq!(
+        d.enrolment(&rogue.org).verify(&w.org.public_key()).err(),
+        Some(Error::BadSignature { link: "enrolment" })
+    );
+}
+
+#[test]
+fn substituted_approver_key_is_caught_by_the_writer() {
+    let w = World::new("swap-approver");
+    let alice = Device::new("alice", 1);
+    let enrolment = alice.enrolment(&w.org);
+    // The server swaps the approver key inside a genuine enrolment.
+    let mut forged = enrolment.clone();
+    forged.enrolment.approver_key = ApproverPublicKey::from_array([0x55; 32]);
+    assert_eq!(forged.verify(&w.org.public_key()).err(), Some(Error::BadSignature { link: "enrolment" }));
+    // Through the wire format too.
+    let mut bytes = enrolment.to_bytes();
+    let pos = bytes.len() - 64 - 8 - 32; // first byte of the approver key
+    bytes[pos] ^= 1;
+    let parsed = SignedEnrolment::from_bytes(&bytes).unwrap();
+    assert!(parsed.verify(&w.org.public_key()).is_err());
+    // An approver verified under another org cannot be sealed to.
+    let rogue = OrgSecretKey::generate(&mut rng("rogue"));
+    let other_org_approver = alice.verified(&rogue);
+    assert_eq!(
+        seal_entry(
+            &w.org.public_key(),
+            w.entry_id,
+            1,
+            Policy::AnyOf { n: 1 },
+            &[other_org_approver],
+            b"l",
+            b"v",
+            &mut rng("s"),
+        )
+        .err(),
+        Some(Error::Mismatch { what: "approver enrolled by another org" })
+    );
+}
+
+#[test]
+fn expired_and_not_yet_valid() {
+    let w = World::new("expiry");
+    let (_e, req) = w.request("req");
+    let org = w.org.public_key();
+    // Request expired.
+    assert_eq!(
+        verify_request(&org, &w.cert, &req, NOW + 300).err(),
+        Some(Error::Expired { link: "request" })
+    );
+    assert!(verify_request(&org, &w.cert, &req, NOW + 299).is_ok());
+    // Request from the future (beyond clock skew).
+    let (_e, future) = w.request_for("f", w.entry_id, NOW + 1000, NOW + 1200);
+    assert_eq!(
+        verify_request(&org, &w.cert, &future, NOW).err(),
+        Some(Error::NotYetValid { link: "request" })
+    );
+    // Certificate expired.
+    assert_eq!(
+        verify_request(&org, &w.cert, &req, NOW + 86_400).err(),
+        Some(Error::Expired { link: "host certificate" })
+    );
+    assert_eq!(
+        verify_request(&org, &w.cert, &req, NOW - 3601).err(),
+        Some(Error::NotYetValid { link: "host certificate" })
+    );
+}
+
+#[test]
+fn entry_not_in_certificate_is_refused() {
+    let w = World::new("allowed");
+    let other = EntryId::generate(&mut rng("other-entry"));
+    let (_e, req) = w.request_for("r", other, NOW, NOW + 60);
+    assert_eq!(verify_request(&w.org.public_key(), &w.cert, &req, NOW).err(), Some(Error::EntryNotAllowed));
+}
+
+#[test]
+fn response_is_bound_to_its_request() {
+    let w = World::new("bind-req");
+    let a = Device::new("a", 1);
+    let entry = seal_entry(
+        &w.org.public_key(),
+        w.entry_id,
+        1,
+        Policy::AnyOf { n: 1 },
+        &[a.verified(&w.org)],
+        b"l",
+        b"v",
+        &mut rng("s"),
+    )
+    .unwrap();
+    let (eph1, req1) = w.request("r1");
+    let (eph2, req2) = w.request("r2");
+    let v1 = verify_request(&w.org.public_key(), &w.cert, &req1, NOW).unwrap();
+    let resp1 = approve(a.keys.approver_secret(), &v1, &entry, &mut rng("x")).unwrap();
+    // Delivered to the wrong request: refused by id.
+    assert!(matches!(open_response(&eph2, &req2, &resp1), Err(Error::Mismatch { .. })));
+    // Relabelled with the other request's id (server rewrites the header): the HPKE `info`
+    // binds the request id, so it does not open, even with the key it was sealed to.
+    let mut bytes = resp1.to_bytes();
+    bytes[1..17].copy_from_slice(&req2.request.request_id.to_array());
+    let relabelled = SealedResponse::from_bytes(&bytes).unwrap();
+    assert_eq!(open_response(&eph1, &req2, &relabelled).err(), Some(Error::Decrypt));
+    // The claimed approver is bound as associated data.
+    let mut bytes = resp1.to_bytes();
+    bytes[17] ^= 1;
+    let reattributed = SealedResponse::from_bytes(&bytes).unwrap();
+    assert_eq!(open_response(&eph1, &req1, &reattributed).err(), Some(Error::Decrypt));
+    // Tampered ciphertext.
+    let mut bytes = resp1.to_bytes();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let tampered = SealedResponse::from_bytes(&bytes).unwrap();
+    assert_eq!(open_response(&eph1, &req1, &tampered).err(), Some(Error::Decrypt));
+    // Only the ephemeral key opens it.
+    assert_eq!(open_response(&eph2, &req1, &resp1).err(), Some(Error::Decrypt));
+    // And the untouched response opens.
+    assert!(open_response(&eph1, &req1, &resp1).is_ok());
+}
+
+#[test]
+fn approving_a_different_entry_than_requested_is_refused() {
+    let w = World::new("wrong-entry");
+    let a = Device::new("a", 1);
+    let other = EntryId::generate(&mut rng("other"));
+    let entry = seal_entry(
+        &w.org.public_key(),
+        other,
+        1,
+        Policy::AnyOf { n: 1 },
+        &[a.verified(&w.org)],
+        b"l",
+        b"v",
+        &mut rng("s"),
+    )
+    .unwrap();
+    let (_eph, req) = w.request("r");
+    let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
+    assert!(matches!(
+        approve(a.keys.approver_secret(), &v, &entry, &mut rng("x")),
+        Err(Error::Mismatch { .. })
+    ));
+}
+
+#[test]
+fn malformed_certificates_and_requests_are_refused_at_signing() {
+    let w = World::new("malformed");
+    let mut c = w.cert.cert.clone();
+    c.allowed_entries.clear();
+    assert!(c.clone().sign(&w.org).is_err());
+    let mut c = w.cert.cert.clone();
+    c.not_after = c.not_before;
+    assert!(c.sign(&w.org).is_err());
+    let mut c = w.cert.cert.clone();
+    c.host_name = "bad\nname".into();
+    assert!(c.sign(&w.org).is_err());
+    let (_e, req) = w.request("r");
+    let mut q = req.request.clone();
+    q.expires_at = q.issued_at + 7200;
+    assert!(q.sign(&w.host).is_err());
+}
