@@ -267,8 +267,16 @@ impl SealedEntry {
 
     /// Opens this device's envelope with its PRF-derived approver key.
     pub fn open_envelope(&self, sk: &ApproverSecretKey) -> Result<OpenedEnvelope, Error> {
-        let pk = sk.public_key();
-        let env = self.envelope_for(&pk).ok_or(Error::Mismatch { what: "no envelope for this approver" })?;
+        self.open_envelope_as(sk, &sk.public_key())
+    }
+
+    /// [`SealedEntry::open_envelope`] with the public key already computed.
+    pub(crate) fn open_envelope_as(
+        &self,
+        sk: &ApproverSecretKey,
+        pk: &ApproverPublicKey,
+    ) -> Result<OpenedEnvelope, Error> {
+        let env = self.envelope_for(pk).ok_or(Error::Mismatch { what: "no envelope for this approver" })?;
         let info = binding(INFO_ENVELOPE_V1, &self.entry_id, self.version, &self.policy);
         let payload = hpke::open(sk.expose(), &info, &pk.0, &env.sealed)?;
         parse_envelope_payload(&payload, &self.policy).map_err(|_| Error::Decrypt)

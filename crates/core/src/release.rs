@@ -92,8 +92,8 @@ pub fn approve(
     if entry.entry_id != request.entry_id {
         return Err(Error::Mismatch { what: "entry is not the one requested" });
     }
-    let opened = entry.open_envelope(approver)?;
     let pk = approver.public_key();
+    let opened = entry.open_envelope_as(approver, &pk)?;
     let mut w = Writer::new(1);
     w.fixed(&request.request_id.0)
         .fixed(&entry.entry_id.0)
