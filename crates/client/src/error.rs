@@ -1,0 +1,56 @@
+//! Client errors: each says what went wrong and, where it can, what to do. None carries secret
+//! material.
+
+/// Every failure of the client library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Refused to overwrite an existing key file.
+    #[error("{0} already exists; refusing to overwrite a key file (move it away first)")]
+    Exists(String),
+    /// Wrong passphrase or a damaged org key file.
+    #[error("cannot open the org key file: wrong passphrase, or the file is damaged")]
+    OrgKeyLocked,
+    /// A file is not what it should be.
+    #[error("{path}: {why}")]
+    BadFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// A core (protocol) error.
+    #[error(transparent)]
+    Core(#[from] blindvault_core::Error),
+    /// A template problem.
+    #[error("template: {0}")]
+    Template(String),
+    /// The child process could not be started.
+    #[error("cannot start {program}: {source}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Anything else about running the child.
+    #[error("{0}")]
+    Lease(String),
+}
+
+impl ClientError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        Self::Io { path: path.display().to_string(), source }
+    }
+    pub(crate) fn bad_file(path: &std::path::Path, why: impl Into<String>) -> Self {
+        Self::BadFile { path: path.display().to_string(), why: why.into() }
+    }
+}

@@ -1,0 +1,77 @@
+//! The host key file of a consumer host: its Ed25519 secret key and its org-signed certificate,
+//! as JSON, mode 0600. Like an SSH host key it is a machine credential kept on the host; what it
+//! can do is bounded by the certificate (entries, expiry), by revocation on the server, and by
+//! the human approval every release needs.
+
+use std::path::Path;
+
+use blindvault_core::identity::SignedHostCertificate;
+use blindvault_core::keys::HostSecretKey;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::{ClientError, write_private};
+
+/// A host's identity.
+pub struct HostKeyFile {
+    /// The host's signing key.
+    pub secret: HostSecretKey,
+    /// Its certificate.
+    pub certificate: SignedHostCertificate,
+}
+
+impl std::fmt::Debug for HostKeyFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostKeyFile")
+            .field("secret", &self.secret)
+            .field("host", &self.certificate.cert.host_name)
+            .finish()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct OnDisk {
+    version: u32,
+    host_secret: String,
+    certificate: SignedHostCertificate,
+}
+
+impl HostKeyFile {
+    /// Writes the file (mode 0600, never overwriting).
+    pub fn write(&self, path: &Path) -> Result<(), ClientError> {
+        let disk = OnDisk {
+            version: 1,
+            host_secret: blindvault_core::encoding::b64::encode(self.secret.expose()),
+            certificate: self.certificate.clone(),
+        };
+        let json = Zeroizing::new(
+            serde_json::to_vec_pretty(&disk).map_err(|e| ClientError::bad_file(path, e.to_string()))?,
+        );
+        let _wipe = Zeroizing::new(disk.host_secret);
+        write_private(path, &json, true)
+    }
+
+    /// Reads and checks the file: the secret key must match the certificate's host key.
+    pub fn read(path: &Path) -> Result<Self, ClientError> {
+        let text = Zeroizing::new(std::fs::read(path).map_err(|e| ClientError::io(path, e))?);
+        let disk: OnDisk = serde_json::from_slice(&text)
+            .map_err(|e| ClientError::bad_file(path, format!("not a blindvault host key file ({e})")))?;
+        let secret_text = Zeroizing::new(disk.host_secret);
+        if disk.version != 1 {
+            return Err(ClientError::bad_file(
+                path,
+                format!("unknown host key file version {}", disk.version),
+            ));
+        }
+        let raw = Zeroizing::new(
+            blindvault_core::encoding::b64::decode(&secret_text)
+                .map_err(|_| ClientError::bad_file(path, "host_secret is not base64url"))?,
+        );
+        let secret = HostSecretKey::from_slice(&raw)
+            .map_err(|_| ClientError::bad_file(path, "host_secret has the wrong length"))?;
+        if secret.public_key() != disk.certificate.cert.host_key {
+            return Err(ClientError::bad_file(path, "the host key does not match its certificate"));
+        }
+        Ok(Self { secret, certificate: disk.certificate })
+    }
+}

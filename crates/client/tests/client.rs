@@ -1,0 +1,216 @@
+//! blindvault-client's integration tests: key files, leases, templates.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+use blindvault_client::hostfile::HostKeyFile;
+use blindvault_client::lease::{LeaseSpec, run};
+use blindvault_client::orgfile::{self, Passphrase};
+use blindvault_client::{ClientError, os_rng, template};
+use blindvault_core::identity::HostCertificate;
+use blindvault_core::ids::{CertId, EntryId};
+use blindvault_core::keys::{HostSecretKey, OrgSecretKey};
+use blindvault_core::secret::SecretBytes;
+
+#[test]
+fn org_key_file_round_trip_and_refusals() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("org.key");
+    let org = OrgSecretKey::generate(&mut os_rng());
+    let pass = Passphrase::new("correct horse battery staple".into());
+    orgfile::write(&path, &org, &pass, Some(10)).unwrap();
+    // 0600, and the seed is not in the file.
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(!bytes.windows(32).any(|w| w == org.expose()));
+    assert!(bytes.starts_with(b"age-encryption.org/v1"));
+    // Round trip.
+    let back = orgfile::read(&path, &pass).unwrap();
+    assert_eq!(back.public_key(), org.public_key());
+    // Wrong passphrase: a clear error, no key.
+    let err = orgfile::read(&path, &Passphrase::new("wrong".into())).unwrap_err();
+    assert!(matches!(err, ClientError::OrgKeyLocked), "{err}");
+    // Never overwrite an org key.
+    let err = orgfile::write(&path, &org, &pass, Some(10)).unwrap_err();
+    assert!(matches!(err, ClientError::Exists(_)), "{err}");
+    // A damaged file.
+    let damaged = dir.path().join("damaged.key");
+    std::fs::write(&damaged, b"not age").unwrap();
+    assert!(matches!(orgfile::read(&damaged, &pass), Err(ClientError::BadFile { .. })));
+    // Passphrase never prints.
+    assert_eq!(format!("{pass:?}"), "Passphrase([REDACTED])");
+    // Public key file.
+    let pubp = dir.path().join("org.pub");
+    orgfile::write_public(&pubp, &org.public_key()).unwrap();
+    assert_eq!(orgfile::read_public(&pubp).unwrap(), org.public_key());
+}
+
+fn host_file(org: &OrgSecretKey, host: HostSecretKey) -> HostKeyFile {
+    let cert = HostCertificate {
+        cert_id: CertId::generate(&mut os_rng()),
+        host_name: "ci-1".into(),
+        host_key: host.public_key(),
+        allowed_entries: vec![EntryId::generate(&mut os_rng())],
+        not_before: 0,
+        not_after: u64::MAX / 2,
+    }
+    .sign(org)
+    .unwrap();
+    HostKeyFile { secret: host, certificate: cert }
+}
+
+#[test]
+fn host_key_file_round_trip_and_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let org = OrgSecretKey::generate(&mut os_rng());
+    let host = HostSecretKey::generate(&mut os_rng());
+    let secret_hex = blindvault_core::encoding::b64::encode(host.expose());
+    let f = host_file(&org, host);
+    assert!(!format!("{f:?}").contains(&secret_hex));
+    let path = dir.path().join("host.json");
+    f.write(&path).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    let back = HostKeyFile::read(&path).unwrap();
+    assert_eq!(back.certificate, f.certificate);
+    // A key that does not match its certificate is refused.
+    let other = host_file(&org, HostSecretKey::generate(&mut os_rng()));
+    let mixed =
+        HostKeyFile { secret: HostSecretKey::generate(&mut os_rng()), certificate: other.certificate };
+    let p2 = dir.path().join("mixed.json");
+    mixed.write(&p2).unwrap();
+    assert!(matches!(HostKeyFile::read(&p2), Err(ClientError::BadFile { .. })));
+    assert!(matches!(HostKeyFile::read(&dir.path().join("none.json")), Err(ClientError::Io { .. })));
+}
+
+fn sh(script: &str) -> Vec<OsString> {
+    vec!["/bin/sh".into(), "-c".into(), script.into()]
+}
+
+/// All lease behaviour in one test: leases install process-wide signal handlers.
+#[test]
+fn leases() {
+    // The child sees the secret and exits with its own code.
+    let out = run(
+        LeaseSpec {
+            command: sh(r#"test "$DB_PASSWORD" = 'hunter2 with spaces' && exit 7; exit 1"#),
+            env: vec![("DB_PASSWORD".into(), SecretBytes::from_slice(b"hunter2 with spaces"))],
+            deadline: None,
+            grace: Duration::from_secs(1),
+        },
+        || {},
+    )
+    .unwrap();
+    assert_eq!(out.code, 7);
+    assert!(!out.deadline_reached);
+
+    // The deadline ends the lease: SIGTERM → 128 + 15.
+    let t = Instant::now();
+    let mut told = false;
+    let out = run(
+        LeaseSpec {
+            command: sh("sleep 30"),
+            env: vec![],
+            deadline: Some(Instant::now() + Duration::from_millis(300)),
+            grace: Duration::from_secs(2),
+        },
+        || told = true,
+    )
+    .unwrap();
+    assert!(out.deadline_reached && told);
+    assert_eq!(out.code, 128 + 15);
+    assert!(t.elapsed() < Duration::from_secs(10));
+
+    // A child that ignores SIGTERM is killed after the grace period.
+    let out = run(
+        LeaseSpec {
+            command: sh("trap '' TERM; sleep 30"),
+            env: vec![],
+            deadline: Some(Instant::now() + Duration::from_millis(200)),
+            grace: Duration::from_millis(300),
+        },
+        || {},
+    )
+    .unwrap();
+    assert_eq!(out.code, 128 + 9);
+
+    // Signals sent to the consumer reach the child.
+    let me = nix::unistd::Pid::this();
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        nix::sys::signal::kill(me, nix::sys::signal::Signal::SIGUSR1).unwrap();
+    });
+    let out = run(
+        LeaseSpec {
+            command: sh("trap 'exit 42' USR1; sleep 10 & wait"),
+            env: vec![],
+            deadline: None,
+            grace: Duration::from_secs(1),
+        },
+        || {},
+    )
+    .unwrap();
+    sender.join().unwrap();
+    assert_eq!(out.code, 42);
+
+    // Bad input: no command, bad variable names, NUL in a value, missing program.
+    assert!(
+        run(LeaseSpec { command: vec![], env: vec![], deadline: None, grace: Duration::ZERO }, || {})
+            .is_err()
+    );
+    let bad = run(
+        LeaseSpec {
+            command: sh("true"),
+            env: vec![("1BAD".into(), SecretBytes::from_slice(b"x"))],
+            deadline: None,
+            grace: Duration::ZERO,
+        },
+        || {},
+    );
+    assert!(bad.is_err());
+    let nul = run(
+        LeaseSpec {
+            command: sh("true"),
+            env: vec![("OK".into(), SecretBytes::from_slice(b"a\0b"))],
+            deadline: None,
+            grace: Duration::ZERO,
+        },
+        || {},
+    )
+    .unwrap_err();
+    assert!(!nul.to_string().contains("a\0b"));
+    let missing = run(
+        LeaseSpec {
+            command: vec!["/nonexistent/program".into()],
+            env: vec![],
+            deadline: None,
+            grace: Duration::ZERO,
+        },
+        || {},
+    );
+    assert!(matches!(missing, Err(ClientError::Spawn { .. })));
+}
+
+#[test]
+fn templates() {
+    let t = "url = postgres://app:{{ blindvault \"DB\" }}@db/app\nkey={{blindvault \"API\"}}\nliteral {{{{ x }}\n";
+    assert_eq!(template::names(t).unwrap(), vec!["DB".to_string(), "API".to_string()]);
+    let mut v = BTreeMap::new();
+    v.insert("DB".to_string(), SecretBytes::from_slice(b"s3cr3t"));
+    v.insert("API".to_string(), SecretBytes::from_slice(b"k-123"));
+    let out = template::render(t, &v).unwrap();
+    assert_eq!(
+        std::str::from_utf8(out.expose()).unwrap(),
+        "url = postgres://app:s3cr3t@db/app\nkey=k-123\nliteral {{ x }}\n"
+    );
+    // Missing, unused, malformed.
+    let mut only_db = BTreeMap::new();
+    only_db.insert("DB".to_string(), SecretBytes::from_slice(b"s3cr3t"));
+    assert!(template::render(t, &only_db).is_err());
+    v.insert("EXTRA".to_string(), SecretBytes::from_slice(b"x"));
+    assert!(template::render(t, &v).is_err());
+    assert!(template::names("{{ nope }}").is_err());
+    assert!(template::names("{{ blindvault \"A\" ").is_err());
+}
