@@ -11,7 +11,11 @@ say() { printf '\n== %s\n' "$*"; }
 # ---- toolchain pieces -------------------------------------------------------------------------
 say "toolchain"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
-rustup target add wasm32-unknown-unknown >/dev/null
+rustup target add wasm32-unknown-unknown wasm32-wasip1 >/dev/null
+if ! command -v node >/dev/null; then
+  echo "node not found: installing Debian's nodejs"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null
+fi
 
 # ---- PostgreSQL: a throwaway cluster this script starts itself --------------------------------
 # shellcheck source=scripts/lib/postgres.sh
@@ -31,6 +35,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # ---- the core must build for the browser ------------------------------------------------------
 say "wasm32 build of blindvault-core"
 cargo build -p blindvault-core --target wasm32-unknown-unknown --locked
+
+say "blindvault-core's tests on WebAssembly (wasm32-wasip1 in Node): same bytes as native"
+CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $ROOT/scripts/wasi-run.mjs" \
+  cargo test -p blindvault-core --target wasm32-wasip1 --locked
 
 # ---- tests ------------------------------------------------------------------------------------
 say "cargo test (SQLite and PostgreSQL)"
