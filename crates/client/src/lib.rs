@@ -5,6 +5,7 @@
 //! gets the secret in its environment, forwarded signals and a deadline), templates, and the
 //! broker's HTTP API. All cryptography is in `blindvault-core`; this crate does the I/O around it.
 
+pub mod admin;
 pub mod error;
 pub mod hostfile;
 pub mod lease;

@@ -214,3 +214,43 @@ fn templates() {
     assert!(template::names("{{ nope }}").is_err());
     assert!(template::names("{{ blindvault \"A\" ").is_err());
 }
+
+#[test]
+fn admin_org_and_host_issue() {
+    use blindvault_client::admin;
+    let dir = tempfile::tempdir().unwrap();
+    let passfile = dir.path().join("pass");
+    std::fs::write(&passfile, "a long enough passphrase\n").unwrap();
+    let pass = admin::read_passphrase(Some(&passfile), "", false).unwrap();
+    let public = admin::org_init(dir.path(), &pass, Some(10)).unwrap();
+    assert_eq!(admin::org_public(dir.path()).unwrap(), public);
+    assert!(matches!(admin::org_init(dir.path(), &pass, Some(10)), Err(ClientError::Exists(_))));
+    let org = admin::org_secret(dir.path(), &pass).unwrap();
+    assert_eq!(org.public_key(), public);
+    // A mismatched org.pub is noticed.
+    let other = tempfile::tempdir().unwrap();
+    let other_pub = admin::org_init(other.path(), &pass, Some(10)).unwrap();
+    std::fs::remove_file(dir.path().join("org.pub")).unwrap();
+    blindvault_client::orgfile::write_public(&dir.path().join("org.pub"), &other_pub).unwrap();
+    assert!(admin::org_secret(dir.path(), &pass).is_err());
+
+    let entry = EntryId::generate(&mut os_rng());
+    let out = dir.path().join("host.json");
+    let now = blindvault_client::unix_now();
+    let f = admin::host_issue(&org, "ci-7", &[entry], 86_400, now, &out).unwrap();
+    let verified = f.certificate.verify(&public, now).unwrap();
+    assert_eq!(verified.host_name, "ci-7");
+    assert_eq!(verified.allowed_entries, vec![entry]);
+    assert!(f.certificate.verify(&public, now + 86_401).is_err());
+    assert!(admin::host_issue(&org, "bad\nname", &[entry], 10, now, &dir.path().join("h2.json")).is_err());
+
+    assert_eq!(admin::parse_duration("90s").unwrap(), 90);
+    assert_eq!(admin::parse_duration("15m").unwrap(), 900);
+    assert_eq!(admin::parse_duration("30d").unwrap(), 30 * 86_400);
+    for bad in ["", "0s", "5y", "m", "99999999999999999999d"] {
+        assert!(admin::parse_duration(bad).is_err(), "{bad}");
+    }
+    // An empty passphrase file, and no terminal and no file, are clear errors.
+    std::fs::write(&passfile, "\n").unwrap();
+    assert!(admin::read_passphrase(Some(&passfile), "", false).is_err());
+}

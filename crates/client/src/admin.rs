@@ -1,0 +1,139 @@
+//! The admin's local operations: the org key directory, passphrases, host certificates.
+
+use std::path::{Path, PathBuf};
+
+use blindvault_core::identity::HostCertificate;
+use blindvault_core::ids::{CertId, EntryId};
+use blindvault_core::keys::{HostSecretKey, OrgPublicKey, OrgSecretKey};
+
+use crate::hostfile::HostKeyFile;
+use crate::orgfile::{self, Passphrase};
+use crate::{ClientError, os_rng};
+
+/// File names inside the org directory.
+pub const ORG_KEY_FILE: &str = "org.key";
+/// The public half, beside it.
+pub const ORG_PUB_FILE: &str = "org.pub";
+
+/// The default directory for the org key: `$BLINDVAULT_HOME`, else `$XDG_CONFIG_HOME/blindvault`,
+/// else `~/.config/blindvault`.
+pub fn default_home() -> PathBuf {
+    if let Some(h) = std::env::var_os("BLINDVAULT_HOME") {
+        return PathBuf::from(h);
+    }
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME") {
+        return PathBuf::from(x).join("blindvault");
+    }
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join(".config/blindvault")
+}
+
+/// Reads a passphrase: from `file` if given (first line, without its newline), else from the
+/// terminal (asking twice when `confirm`). Never from argv; a non-interactive run without a file
+/// is an error that says so.
+pub fn read_passphrase(file: Option<&Path>, prompt: &str, confirm: bool) -> Result<Passphrase, ClientError> {
+    if let Some(f) = file {
+        let text = zeroize::Zeroizing::new(std::fs::read_to_string(f).map_err(|e| ClientError::io(f, e))?);
+        let line = text.lines().next().unwrap_or("");
+        if line.is_empty() {
+            return Err(ClientError::bad_file(f, "the passphrase file is empty"));
+        }
+        return Ok(Passphrase::new(line.to_string()));
+    }
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    if !tty {
+        return Err(ClientError::Lease(
+            "no terminal to ask for the passphrase: pass --passphrase-file FILE".into(),
+        ));
+    }
+    let first = zeroize::Zeroizing::new(
+        rpassword::prompt_password(prompt)
+            .map_err(|e| ClientError::Lease(format!("reading the passphrase: {e}")))?,
+    );
+    if first.chars().count() < 8 {
+        return Err(ClientError::Lease("the passphrase must be at least 8 characters".into()));
+    }
+    if confirm {
+        let again = zeroize::Zeroizing::new(
+            rpassword::prompt_password("Repeat the passphrase: ")
+                .map_err(|e| ClientError::Lease(format!("reading the passphrase: {e}")))?,
+        );
+        if *first != *again {
+            return Err(ClientError::Lease("the passphrases do not match".into()));
+        }
+    }
+    Ok(Passphrase::new(first.to_string()))
+}
+
+/// Creates a new org identity in `dir` (`org.key`, encrypted; `org.pub`). Refuses to replace an
+/// existing one.
+pub fn org_init(dir: &Path, pass: &Passphrase, work_factor: Option<u8>) -> Result<OrgPublicKey, ClientError> {
+    let key = dir.join(ORG_KEY_FILE);
+    if key.exists() {
+        return Err(ClientError::Exists(key.display().to_string()));
+    }
+    let org = OrgSecretKey::generate(&mut os_rng());
+    orgfile::write(&key, &org, pass, work_factor)?;
+    let public = org.public_key();
+    orgfile::write_public(&dir.join(ORG_PUB_FILE), &public)?;
+    Ok(public)
+}
+
+/// The org public key from `dir`.
+pub fn org_public(dir: &Path) -> Result<OrgPublicKey, ClientError> {
+    orgfile::read_public(&dir.join(ORG_PUB_FILE))
+}
+
+/// Opens the org key in `dir`.
+pub fn org_secret(dir: &Path, pass: &Passphrase) -> Result<OrgSecretKey, ClientError> {
+    let org = orgfile::read(&dir.join(ORG_KEY_FILE), pass)?;
+    if let Ok(public) = org_public(dir)
+        && public != org.public_key()
+    {
+        return Err(ClientError::bad_file(&dir.join(ORG_PUB_FILE), "does not match org.key"));
+    }
+    Ok(org)
+}
+
+/// Parses a duration like `90s`, `15m`, `12h`, `30d` into seconds.
+pub fn parse_duration(s: &str) -> Result<u64, ClientError> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| ClientError::Lease(format!("{s:?} is not a duration (try 90s, 15m, 12h, 30d)")))?;
+    let mult = match unit {
+        "s" | "" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(ClientError::Lease(format!("{s:?}: unknown unit {unit:?} (use s, m, h or d)"))),
+    };
+    n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(|| ClientError::Lease(format!("{s:?} is out of range")))
+}
+
+/// Issues a host: a fresh host key and an org-signed certificate, written to `out` (0600).
+pub fn host_issue(
+    org: &OrgSecretKey,
+    host_name: &str,
+    entries: &[EntryId],
+    valid_secs: u64,
+    now: u64,
+    out: &Path,
+) -> Result<HostKeyFile, ClientError> {
+    let secret = HostSecretKey::generate(&mut os_rng());
+    let certificate = HostCertificate {
+        cert_id: CertId::generate(&mut os_rng()),
+        host_name: host_name.to_string(),
+        host_key: secret.public_key(),
+        allowed_entries: entries.to_vec(),
+        not_before: now.saturating_sub(60),
+        not_after: now.saturating_add(valid_secs),
+    }
+    .sign(org)?;
+    let file = HostKeyFile { secret, certificate };
+    file.write(out)?;
+    Ok(file)
+}
