@@ -1,0 +1,12 @@
+//! Integration tests of blindvault-wallet: shared vectors, signing per chain (decoded and
+//! verified with each ecosystem's library, plus one public fixed vector per chain), secrets.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+#[path = "wallet/common.rs"]
+mod common;
+#[path = "wallet/secrets.rs"]
+mod secrets;
+#[path = "wallet/signing.rs"]
+mod signing;
+#[path = "wallet/vectors.rs"]
+mod vectors;
