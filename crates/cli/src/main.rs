@@ -17,12 +17,18 @@ struct Cli {
 enum Command {
     /// Print the PRF salt and protocol version this build uses.
     Info(cmd::info::Args),
+    /// Run the server (embedded SQLite on http://localhost:8080 unless configured).
+    Serve(cmd::serve::Args),
+    /// Audit log tools.
+    Audit(cmd::audit::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => cmd::info::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Audit(args) => cmd::audit::run(args),
     };
     match result {
         Ok(code) => code,

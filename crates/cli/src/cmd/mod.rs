@@ -1,2 +1,4 @@
 //! One module per subcommand.
+pub mod audit;
 pub mod info;
+pub mod serve;

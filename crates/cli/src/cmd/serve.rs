@@ -1,0 +1,109 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use blindvault_server::{Config, Server, SystemClock};
+
+/// Arguments of `blindvault serve`. Flags override environment variables, which override the
+/// config file, which overrides the defaults (embedded SQLite on http://localhost:8080).
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// TOML configuration file (keys: listen, data_dir, database_url, rp_id, origin, rp_name,
+    /// session_ttl_secs, challenge_ttl_secs, rate_limit_per_minute, rate_limit_burst).
+    #[arg(long, env = "BLINDVAULT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "BLINDVAULT_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Data directory for the embedded SQLite database [default: ./data].
+    #[arg(long, env = "BLINDVAULT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://FILE or postgres://USER@HOST:PORT/DB.
+    #[arg(long, env = "BLINDVAULT_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// WebAuthn relying-party id [default: the origin's host].
+    #[arg(long, env = "BLINDVAULT_RP_ID")]
+    pub rp_id: Option<String>,
+    /// Public origin, e.g. https://vault.example.com [default: http://localhost:PORT].
+    #[arg(long, env = "BLINDVAULT_ORIGIN")]
+    pub origin: Option<String>,
+    /// Session lifetime in seconds [default: 900].
+    #[arg(long, env = "BLINDVAULT_SESSION_TTL")]
+    pub session_ttl: Option<i64>,
+    /// Challenge lifetime in seconds [default: 120].
+    #[arg(long, env = "BLINDVAULT_CHALLENGE_TTL")]
+    pub challenge_ttl: Option<i64>,
+    /// Ceremony requests per client address per minute [default: 30].
+    #[arg(long, env = "BLINDVAULT_RATE_LIMIT")]
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+impl Args {
+    /// The configuration these arguments select.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let mut c = match &self.config {
+            Some(p) => Config::from_toml_file(p)?,
+            None => Config::default(),
+        };
+        if let Some(v) = self.listen {
+            c.listen = v;
+        }
+        if let Some(v) = &self.data_dir {
+            c.data_dir = v.clone();
+        }
+        if let Some(v) = &self.database_url {
+            c.database_url = Some(v.clone());
+        }
+        if let Some(v) = &self.rp_id {
+            c.rp_id = Some(v.clone());
+        }
+        if let Some(v) = &self.origin {
+            c.origin = Some(v.clone());
+        }
+        if let Some(v) = self.session_ttl {
+            c.session_ttl_secs = v;
+        }
+        if let Some(v) = self.challenge_ttl {
+            c.challenge_ttl_secs = v;
+        }
+        if let Some(v) = self.rate_limit_per_minute {
+            c.rate_limit_per_minute = v;
+        }
+        Ok(c)
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BLINDVAULT_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = args.config()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let listen = config.listen;
+        let origin = config.origin_header()?;
+        let engine =
+            if config.database_url().starts_with("sqlite") { "embedded SQLite" } else { "PostgreSQL" };
+        let (server, setup) = Server::open(config, Arc::new(SystemClock)).await?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        println!("blindvault server listening on {} ({engine})", listener.local_addr()?);
+        println!("open {origin}");
+        if let Some(code) = setup {
+            // Printed to the terminal only: the database holds its SHA-256, the log never sees it.
+            println!("first start: claim the admin role with the one-time setup code {}", code.reveal());
+        }
+        server
+            .serve(listener, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,866 @@
+//! The HTTP API: thin axum handlers over the other modules.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use webauthn_rs::prelude::{PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid};
+
+use crate::AppState;
+use crate::audit::{self, Event};
+use crate::error::ApiError;
+use crate::session::{self, AdminSession, Session};
+use crate::setup;
+use crate::store::Engine;
+use crate::webauthn::{self as wa, Kind};
+
+/// A user's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Ordinary user.
+    User,
+    /// May approve secret requests.
+    Approver,
+    /// Manages users, roles and sessions.
+    Admin,
+}
+
+impl Role {
+    /// Parses the database form.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "user" => Some(Self::User),
+            "approver" => Some(Self::Approver),
+            "admin" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+    /// The database form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Approver => "approver",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// A JSON body whose rejection is a 400 `invalid_request` in the API's error format.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(rej) => Err(ApiError::new(
+                if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    StatusCode::BAD_REQUEST
+                },
+                "invalid_request",
+                rej.body_text(),
+            )),
+        }
+    }
+}
+
+fn client_ip(headers_ext: &axum::http::Extensions) -> IpAddr {
+    headers_ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+/// Refuses state-changing requests whose `Origin` is not the configured origin (403 `cross_origin`).
+async fn origin_check(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let changes = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
+    if changes {
+        let want = match state.config.origin_header() {
+            Ok(o) => o,
+            Err(e) => return ApiError::internal(e).into_response(),
+        };
+        let ok = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) == Some(want.as_str());
+        if !ok {
+            return ApiError::forbidden(
+                "cross_origin",
+                "state-changing requests must come from the server's own origin",
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Per-address token bucket on the ceremony endpoints (429 `rate_limited`).
+async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let ip = client_ip(req.extensions());
+    if let Err(wait) = state.limiter.check(ip, state.clock.now_ms()) {
+        let mut resp =
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many attempts; wait and retry")
+                .into_response();
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return resp;
+    }
+    next.run(req).await
+}
+
+/// Logs method, path and status (never bodies, cookies or queries) and sets cache headers.
+async fn log_and_harden(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let mut resp = next.run(req).await;
+    tracing::info!(%method, %path, status = resp.status().as_u16(), "request");
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    resp
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such route")
+}
+
+/// Builds the router.
+pub fn router(state: AppState) -> Router {
+    let limited = Router::new()
+        .route("/api/register/start", post(register_start))
+        .route("/api/register/finish", post(register_finish))
+        .route("/api/login/start", post(login_start))
+        .route("/api/login/finish", post(login_finish))
+        .route("/api/setup/claim", post(setup_claim))
+        .route("/api/passkeys/register/start", post(add_passkey_start))
+        .route("/api/passkeys/register/finish", post(add_passkey_finish))
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/me", get(me))
+        .route("/api/logout", post(logout))
+        .route("/api/logout/all", post(logout_all))
+        .route("/api/sessions", get(my_sessions))
+        .route("/api/passkeys", get(list_passkeys))
+        .route("/api/passkeys/{id}", patch(rename_passkey).delete(delete_passkey))
+        .route("/api/admin/users", get(admin_users))
+        .route("/api/admin/users/{id}/role", put(admin_set_role))
+        .route("/api/admin/users/{id}/sessions", get(admin_user_sessions))
+        .route("/api/admin/users/{id}/revoke-sessions", post(admin_revoke_user_sessions))
+        .route("/api/admin/sessions/{id}", delete(admin_revoke_session))
+        .route("/api/admin/audit", get(admin_audit))
+        .route("/api/admin/audit/verify", get(admin_audit_verify))
+        .merge(limited)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), origin_check))
+        .layer(middleware::from_fn(log_and_harden))
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .with_state(state)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn openapi() -> Json<serde_json::Value> {
+    Json(crate::openapi::document())
+}
+
+/// A user as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    id: String,
+    name: String,
+    display_name: String,
+    role: String,
+    created_at: i64,
+}
+
+fn user_from(r: &sqlx::any::AnyRow) -> Result<UserView, sqlx::Error> {
+    Ok(UserView {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        display_name: r.try_get("display_name")?,
+        role: r.try_get("role")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+async fn load_user(state: &AppState, id: &str) -> Result<Option<UserView>, ApiError> {
+    let row = sqlx::query("SELECT id, name, display_name, role, created_at FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(state.store.pool())
+        .await?;
+    Ok(row.as_ref().map(user_from).transpose()?)
+}
+
+async fn log_event(state: &AppState, ev: Event<'_>) -> Result<(), ApiError> {
+    audit::append(&state.store, state.clock.now(), ev).await?;
+    Ok(())
+}
+
+fn with_cookie(status: StatusCode, cookie: String, body: serde_json::Value) -> Response {
+    let mut resp = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+fn check_label(what: &'static str, s: &str) -> Result<(), ApiError> {
+    let n = s.chars().count();
+    if n == 0 || n > 64 || s.chars().any(char::is_control) || s.trim() != s {
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            format!("{what} must be 1 to 64 characters, no control characters or outer spaces"),
+        ));
+    }
+    Ok(())
+}
+
+// ---- registration -----------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct RegisterStart {
+    name: String,
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RegisterState {
+    reg: PasskeyRegistration,
+    name: String,
+    display_name: String,
+}
+
+async fn register_start(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RegisterStart>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    check_label("name", &body.name)?;
+    let display_name = body.display_name.unwrap_or_else(|| body.name.clone());
+    check_label("display_name", &display_name)?;
+    let taken = sqlx::query("SELECT id FROM users WHERE name = $1")
+        .bind(&body.name)
+        .fetch_optional(state.store.pool())
+        .await?;
+    if taken.is_some() {
+        return Err(ApiError::conflict("name_taken", "this name is taken"));
+    }
+    let user_id = Uuid::new_v4();
+    let (ccr, reg) = state
+        .rp
+        .webauthn
+        .start_passkey_registration(user_id, &body.name, &display_name, None)
+        .map_err(|e| ApiError::internal(format_args!("start registration: {e}")))?;
+    let options = state.rp.patch_options(&ccr, true)?;
+    let st = RegisterState { reg, name: body.name, display_name };
+    let id = wa::put_state(&state, Kind::Register, Some(&user_id.to_string()), &st).await?;
+    Ok(Json(serde_json::json!({ "ceremony_id": id, "options": options })))
+}
+
+#[derive(Deserialize)]
+struct FinishRegistration {
+    ceremony_id: String,
+    credential: RegisterPublicKeyCredential,
+    #[serde(default)]
+    passkey_name: Option<String>,
+}
+
+async fn insert_credential(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    name: &str,
+    passkey: &webauthn_rs::prelude::Passkey,
+    now: i64,
+) -> Result<String, ApiError> {
+    let cred_id = wa::cred_id_text(passkey.cred_id().as_ref());
+    let (counter, be, bs) = wa::passkey_flags(passkey);
+    let json = serde_json::to_string(passkey).map_err(ApiError::internal)?;
+    let r = sqlx::query(
+        "INSERT INTO credentials (id, user_id, name, passkey, sign_count, backup_eligible, backup_state, created_at, last_used_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&cred_id)
+    .bind(user_id)
+    .bind(name)
+    .bind(json)
+    .bind(counter)
+    .bind(i64::from(be))
+    .bind(i64::from(bs))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if r.rows_affected() != 1 {
+        return Err(ApiError::conflict("credential_exists", "this passkey is already registered"));
+    }
+    Ok(cred_id)
+}
+
+async fn register_finish(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiJson(body): ApiJson<FinishRegistration>,
+) -> Result<Response, ApiError> {
+    let (user_id, st): (Option<String>, RegisterState) =
+        wa::take_state(&state, Kind::Register, &body.ceremony_id).await?;
+    let user_id = user_id.ok_or_else(|| ApiError::internal("registration state without user"))?;
+    let passkey = state
+        .rp
+        .webauthn
+        .finish_passkey_registration(&body.credential, &st.reg)
+        .map_err(|e| wa::map_error(&e))?;
+    let pk_name = body.passkey_name.unwrap_or_else(|| "passkey".to_owned());
+    check_label("passkey_name", &pk_name)?;
+    let now = state.clock.now();
+    let mut tx = state.store.pool().begin().await?;
+    let ins = sqlx::query(
+        "INSERT INTO users (id, name, display_name, role, created_at) VALUES ($1, $2, $3, 'user', $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(&user_id)
+    .bind(&st.name)
+    .bind(&st.display_name)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if ins.rows_affected() != 1 {
+        return Err(ApiError::conflict("name_taken", "this name is taken"));
+    }
+    let cred_id = insert_credential(&mut tx, &user_id, &pk_name, &passkey, now).await?;
+    tx.commit().await?;
+    let (token, sess_id) = session::create(&state, &user_id, &addr.ip().to_string()).await?;
+    let detail =
+        serde_json::json!({ "credential": cred_id, "session": sess_id, "addr": addr.ip().to_string() });
+    log_event(
+        &state,
+        Event { actor: Some(&user_id), action: "user.register", target: Some(&user_id), detail },
+    )
+    .await?;
+    let user = load_user(&state, &user_id).await?.ok_or_else(|| ApiError::internal("user vanished"))?;
+    Ok(with_cookie(
+        StatusCode::CREATED,
+        session::cookie(&token, state.config.session_ttl_secs),
+        serde_json::json!({ "user": user, "credential_id": cred_id }),
+    ))
+}
+
+// ---- login ------------------------------------------------------------------------------------
+
+async fn login_start(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let (rcr, auth) = state
+        .rp
+        .webauthn
+        .start_discoverable_authentication()
+        .map_err(|e| ApiError::internal(format_args!("start authentication: {e}")))?;
+    let options = state.rp.patch_options(&rcr, false)?;
+    let id = wa::put_state(&state, Kind::Login, None, &auth).await?;
+    Ok(Json(serde_json::json!({ "ceremony_id": id, "options": options })))
+}
+
+#[derive(Deserialize)]
+struct FinishLogin {
+    ceremony_id: String,
+    credential: PublicKeyCredential,
+}
+
+/// Verifies a login assertion against stored state: the server's whole login code path except
+/// HTTP and the session cookie. Returns the user id and the credential id.
+pub async fn verify_login(
+    state: &AppState,
+    ceremony_id: &str,
+    credential: &PublicKeyCredential,
+) -> Result<(String, String), ApiError> {
+    let (_, auth): (_, webauthn_rs::prelude::DiscoverableAuthentication) =
+        wa::take_state(state, Kind::Login, ceremony_id).await?;
+    let (uuid, raw_cred_id) =
+        state.rp.webauthn.identify_discoverable_authentication(credential).map_err(|_| {
+            ApiError::unauthorized("unknown_credential", "this passkey is not registered here")
+        })?;
+    let cred_id = wa::cred_id_text(raw_cred_id);
+    let user_id = uuid.to_string();
+    let row = sqlx::query("SELECT passkey, sign_count FROM credentials WHERE id = $1 AND user_id = $2")
+        .bind(&cred_id)
+        .bind(&user_id)
+        .fetch_optional(state.store.pool())
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unknown_credential", "this passkey is not registered here"))?;
+    let json: String = row.try_get("passkey")?;
+    let mut passkey: webauthn_rs::prelude::Passkey =
+        serde_json::from_str(&json).map_err(ApiError::internal)?;
+    let result = match state.rp.webauthn.finish_discoverable_authentication_v2(credential, auth, &passkey) {
+        Ok(r) => r,
+        Err(e) => {
+            let err = wa::map_error(&e);
+            let detail = serde_json::json!({ "credential": cred_id, "code": err.code });
+            log_event(state, Event { actor: None, action: "login.failed", target: Some(&user_id), detail })
+                .await?;
+            return Err(err);
+        }
+    };
+    passkey.update_credential(&result);
+    let counter = i64::from(result.counter());
+    let json = serde_json::to_string(&passkey).map_err(ApiError::internal)?;
+    // The conditional update closes the race of two logins presenting the same counter.
+    let r = sqlx::query(
+        "UPDATE credentials SET passkey = $1, sign_count = $2, backup_eligible = $3, backup_state = $4, last_used_at = $5 \
+         WHERE id = $6 AND (sign_count < $2 OR $2 = 0)",
+    )
+    .bind(json)
+    .bind(counter)
+    .bind(i64::from(result.backup_eligible()))
+    .bind(i64::from(result.backup_state()))
+    .bind(state.clock.now())
+    .bind(&cred_id)
+    .execute(state.store.pool())
+    .await?;
+    if r.rows_affected() != 1 {
+        return Err(ApiError::unauthorized(
+            "counter_regression",
+            "the signature counter went backwards: the credential may be cloned",
+        ));
+    }
+    Ok((user_id, cred_id))
+}
+
+async fn login_finish(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<FinishLogin>,
+) -> Result<Response, ApiError> {
+    let (user_id, cred_id) = verify_login(&state, &body.ceremony_id, &body.credential).await?;
+    // Re-authentication extends the caller's live session of the same user.
+    let current = match session::token_from_headers(&headers) {
+        Some(t) => session::authenticate(&state, &t).await.ok().filter(|s| s.user_id == user_id),
+        None => None,
+    };
+    let (token, sess_id, extended) = match current {
+        Some(s) => (session::extend(&state, &s).await?, s.id, true),
+        None => {
+            let (t, id) = session::create(&state, &user_id, &addr.ip().to_string()).await?;
+            (t, id, false)
+        }
+    };
+    let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "extended": extended, "addr": addr.ip().to_string() });
+    log_event(&state, Event { actor: Some(&user_id), action: "login", target: Some(&user_id), detail })
+        .await?;
+    let user = load_user(&state, &user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unknown_credential", "no such user"))?;
+    Ok(with_cookie(
+        StatusCode::OK,
+        session::cookie(&token, state.config.session_ttl_secs),
+        serde_json::json!({ "user": user, "credential_id": cred_id, "extended": extended }),
+    ))
+}
+
+// ---- the signed-in user -----------------------------------------------------------------------
+
+async fn me(State(state): State<AppState>, s: Session) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = load_user(&state, &s.user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("session_revoked", "no such user"))?;
+    Ok(Json(serde_json::json!({ "user": user, "session": { "id": s.id, "expires_at": s.expires_at } })))
+}
+
+async fn logout(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
+    session::revoke(&state, &s.id).await?;
+    Ok(with_cookie(StatusCode::OK, session::clear_cookie(), serde_json::json!({ "revoked": 1 })))
+}
+
+async fn logout_all(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
+    let n = session::revoke_all(&state, &s.user_id).await?;
+    Ok(with_cookie(StatusCode::OK, session::clear_cookie(), serde_json::json!({ "revoked": n })))
+}
+
+async fn my_sessions(State(state): State<AppState>, s: Session) -> Result<Json<serde_json::Value>, ApiError> {
+    let list = session::list_for_user(&state, &s.user_id).await?;
+    Ok(Json(serde_json::json!({ "sessions": list, "current": s.id })))
+}
+
+#[derive(Deserialize)]
+struct ClaimBody {
+    code: String,
+}
+
+async fn setup_claim(
+    State(state): State<AppState>,
+    s: Session,
+    ApiJson(body): ApiJson<ClaimBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if body.code.len() > 64 {
+        return Err(ApiError::forbidden("setup_code_invalid", "wrong setup code"));
+    }
+    match setup::claim(&state.store, &s.user_id, &body.code).await? {
+        setup::Claim::Claimed => {
+            log_event(
+                &state,
+                Event {
+                    actor: Some(&s.user_id),
+                    action: "setup.claim_admin",
+                    target: Some(&s.user_id),
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await?;
+            Ok(Json(serde_json::json!({ "role": "admin" })))
+        }
+        setup::Claim::WrongCode => {
+            log_event(
+                &state,
+                Event {
+                    actor: Some(&s.user_id),
+                    action: "setup.claim_failed",
+                    target: None,
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await?;
+            Err(ApiError::forbidden("setup_code_invalid", "wrong setup code"))
+        }
+        setup::Claim::NotAvailable => {
+            Err(ApiError::conflict("already_claimed", "this instance already has an admin"))
+        }
+    }
+}
+
+// ---- passkeys ---------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+struct PasskeyView {
+    id: String,
+    name: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    sign_count: i64,
+    backup_eligible: bool,
+    backup_state: bool,
+}
+
+async fn passkeys_of(state: &AppState, user_id: &str) -> Result<Vec<PasskeyView>, ApiError> {
+    let rows = sqlx::query(
+        "SELECT id, name, created_at, last_used_at, sign_count, backup_eligible, backup_state FROM credentials \
+         WHERE user_id = $1 ORDER BY created_at, id",
+    )
+    .bind(user_id)
+    .fetch_all(state.store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PasskeyView {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                created_at: r.try_get("created_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+                sign_count: r.try_get("sign_count")?,
+                backup_eligible: r.try_get::<i64, _>("backup_eligible")? != 0,
+                backup_state: r.try_get::<i64, _>("backup_state")? != 0,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(ApiError::from)
+}
+
+async fn list_passkeys(
+    State(state): State<AppState>,
+    s: Session,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(serde_json::json!({ "passkeys": passkeys_of(&state, &s.user_id).await? })))
+}
+
+#[derive(Deserialize)]
+struct AddStart {
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AddState {
+    reg: PasskeyRegistration,
+    name: String,
+}
+
+async fn add_passkey_start(
+    State(state): State<AppState>,
+    s: Session,
+    ApiJson(body): ApiJson<AddStart>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let name = body.name.unwrap_or_else(|| "passkey".to_owned());
+    check_label("name", &name)?;
+    let user = load_user(&state, &s.user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("session_revoked", "no such user"))?;
+    let uuid = Uuid::parse_str(&s.user_id).map_err(ApiError::internal)?;
+    let rows = sqlx::query("SELECT passkey FROM credentials WHERE user_id = $1")
+        .bind(&s.user_id)
+        .fetch_all(state.store.pool())
+        .await?;
+    let mut exclude = Vec::new();
+    for r in &rows {
+        let json: String = r.try_get("passkey")?;
+        let pk: webauthn_rs::prelude::Passkey = serde_json::from_str(&json).map_err(ApiError::internal)?;
+        exclude.push(pk.cred_id().clone());
+    }
+    let (ccr, reg) = state
+        .rp
+        .webauthn
+        .start_passkey_registration(uuid, &user.name, &user.display_name, Some(exclude))
+        .map_err(|e| ApiError::internal(format_args!("start registration: {e}")))?;
+    let options = state.rp.patch_options(&ccr, true)?;
+    let id = wa::put_state(&state, Kind::AddPasskey, Some(&s.user_id), &AddState { reg, name }).await?;
+    Ok(Json(serde_json::json!({ "ceremony_id": id, "options": options })))
+}
+
+#[derive(Deserialize)]
+struct AddFinish {
+    ceremony_id: String,
+    credential: RegisterPublicKeyCredential,
+}
+
+async fn add_passkey_finish(
+    State(state): State<AppState>,
+    s: Session,
+    ApiJson(body): ApiJson<AddFinish>,
+) -> Result<Response, ApiError> {
+    let (owner, st): (Option<String>, AddState) =
+        wa::take_state(&state, Kind::AddPasskey, &body.ceremony_id).await?;
+    if owner.as_deref() != Some(s.user_id.as_str()) {
+        return Err(ApiError::bad_request("challenge_invalid", "unknown or already used challenge"));
+    }
+    let passkey = state
+        .rp
+        .webauthn
+        .finish_passkey_registration(&body.credential, &st.reg)
+        .map_err(|e| wa::map_error(&e))?;
+    let now = state.clock.now();
+    let mut tx = state.store.pool().begin().await?;
+    let cred_id = insert_credential(&mut tx, &s.user_id, &st.name, &passkey, now).await?;
+    tx.commit().await?;
+    log_event(
+        &state,
+        Event {
+            actor: Some(&s.user_id),
+            action: "passkey.add",
+            target: Some(&cred_id),
+            detail: serde_json::json!({ "name": st.name }),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "credential_id": cred_id }))).into_response())
+}
+
+#[derive(Deserialize)]
+struct Rename {
+    name: String,
+}
+
+async fn rename_passkey(
+    State(state): State<AppState>,
+    s: Session,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Rename>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    check_label("name", &body.name)?;
+    let r = sqlx::query("UPDATE credentials SET name = $1 WHERE id = $2 AND user_id = $3")
+        .bind(&body.name)
+        .bind(&id)
+        .bind(&s.user_id)
+        .execute(state.store.pool())
+        .await?;
+    if r.rows_affected() != 1 {
+        return Err(ApiError::not_found("passkey_not_found", "no such passkey"));
+    }
+    Ok(Json(serde_json::json!({ "id": id, "name": body.name })))
+}
+
+async fn delete_passkey(
+    State(state): State<AppState>,
+    s: Session,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut tx = state.store.pool().begin().await?;
+    if state.store.engine() == Engine::Postgres {
+        // Serialise passkey removals of one user so two cannot remove the last two at once.
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            .bind(&s.user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM credentials WHERE user_id = $1")
+        .bind(&s.user_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+    let exists = sqlx::query("SELECT id FROM credentials WHERE id = $1 AND user_id = $2")
+        .bind(&id)
+        .bind(&s.user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if exists.is_none() {
+        return Err(ApiError::not_found("passkey_not_found", "no such passkey"));
+    }
+    if n <= 1 {
+        return Err(ApiError::conflict(
+            "last_passkey",
+            "this is your only passkey; add another before removing it",
+        ));
+    }
+    sqlx::query("DELETE FROM credentials WHERE id = $1 AND user_id = $2")
+        .bind(&id)
+        .bind(&s.user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    log_event(
+        &state,
+        Event {
+            actor: Some(&s.user_id),
+            action: "passkey.remove",
+            target: Some(&id),
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    Ok(Json(serde_json::json!({ "removed": id })))
+}
+
+// ---- admin ------------------------------------------------------------------------------------
+
+async fn admin_users(
+    State(state): State<AppState>,
+    _a: AdminSession,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let rows =
+        sqlx::query("SELECT id, name, display_name, role, created_at FROM users ORDER BY created_at, id")
+            .fetch_all(state.store.pool())
+            .await?;
+    let users = rows.iter().map(user_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(serde_json::json!({ "users": users })))
+}
+
+#[derive(Deserialize)]
+struct SetRole {
+    role: Role,
+}
+
+async fn admin_set_role(
+    State(state): State<AppState>,
+    AdminSession(a): AdminSession,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SetRole>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut tx = state.store.pool().begin().await?;
+    if state.store.engine() == Engine::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(7242002)").execute(&mut *tx).await?;
+    }
+    let row = sqlx::query("SELECT role FROM users WHERE id = $1")
+        .bind(&id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user_not_found", "no such user"))?;
+    let from: String = row.try_get("role")?;
+    if from == "admin" && body.role != Role::Admin {
+        let admins: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin'")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+        if admins <= 1 {
+            return Err(ApiError::conflict("last_admin", "the last admin cannot be demoted"));
+        }
+    }
+    sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+        .bind(body.role.as_str())
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let detail = serde_json::json!({ "from": from, "to": body.role.as_str() });
+    log_event(&state, Event { actor: Some(&a.user_id), action: "admin.role.set", target: Some(&id), detail })
+        .await?;
+    Ok(Json(serde_json::json!({ "id": id, "role": body.role })))
+}
+
+async fn admin_user_sessions(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(serde_json::json!({ "sessions": session::list_for_user(&state, &id).await? })))
+}
+
+async fn admin_revoke_user_sessions(
+    State(state): State<AppState>,
+    AdminSession(a): AdminSession,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if load_user(&state, &id).await?.is_none() {
+        return Err(ApiError::not_found("user_not_found", "no such user"));
+    }
+    let n = session::revoke_all(&state, &id).await?;
+    log_event(
+        &state,
+        Event {
+            actor: Some(&a.user_id),
+            action: "admin.user.revoke_sessions",
+            target: Some(&id),
+            detail: serde_json::json!({ "revoked": n }),
+        },
+    )
+    .await?;
+    Ok(Json(serde_json::json!({ "revoked": n })))
+}
+
+async fn admin_revoke_session(
+    State(state): State<AppState>,
+    AdminSession(a): AdminSession,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !session::revoke(&state, &id).await? {
+        return Err(ApiError::not_found("session_not_found", "no such live session"));
+    }
+    log_event(
+        &state,
+        Event {
+            actor: Some(&a.user_id),
+            action: "admin.session.revoke",
+            target: Some(&id),
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    Ok(Json(serde_json::json!({ "revoked": 1 })))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    after: i64,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+async fn admin_audit(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = audit::list(&state.store, q.after.max(0), limit).await?;
+    Ok(Json(serde_json::json!({ "rows": rows })))
+}
+
+async fn admin_audit_verify(
+    State(state): State<AppState>,
+    _a: AdminSession,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let report = audit::verify(&state.store).await?;
+    Ok(Json(serde_json::to_value(report).map_err(ApiError::internal)?))
+}

@@ -1,0 +1,220 @@
+//! The audit log: append-only and hash-chained.
+//!
+//! Row `n` stores `hash_n = SHA-256("blindvault/v1/audit" ‖ hash_{n-1} ‖ canonical(row_n))` with
+//! `hash_0` = 32 zero bytes, and `audit_head` keeps the last sequence number and hash. The
+//! canonical bytes are: `seq` and `at` as 8-byte big-endian integers, then `actor`, `action`,
+//! `target`, `detail`, each as a 4-byte big-endian length and its UTF-8 bytes (`0xFFFFFFFF` and
+//! nothing for an absent value). [`verify`] walks the chain and names the first bad row: an
+//! edited row breaks its own hash, a removed or reordered row breaks the sequence or the link,
+//! and a removed tail disagrees with the head.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::store::Store;
+
+const DOMAIN: &[u8] = b"blindvault/v1/audit";
+/// The `prev_hash` of the first row.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One audit event to append.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    /// Who acted (a user id), if anyone signed in.
+    pub actor: Option<&'a str>,
+    /// What happened, e.g. `login`, `admin.role.set`.
+    pub action: &'a str,
+    /// What it happened to (a user, session or passkey id).
+    pub target: Option<&'a str>,
+    /// A JSON object with details (never secrets).
+    pub detail: serde_json::Value,
+}
+
+/// A stored audit row.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// Actor user id.
+    pub actor: Option<String>,
+    /// Action name.
+    pub action: String,
+    /// Target id.
+    pub target: Option<String>,
+    /// Details (JSON text).
+    pub detail: String,
+    /// Hash of the previous row (hex).
+    pub prev_hash: String,
+    /// This row's hash (hex).
+    pub hash: String,
+}
+
+fn put_str(buf: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            let len = u32::try_from(s.len()).unwrap_or(u32::MAX - 1);
+            buf.extend_from_slice(&len.to_be_bytes());
+            buf.extend_from_slice(s.as_bytes());
+        }
+        None => buf.extend_from_slice(&u32::MAX.to_be_bytes()),
+    }
+}
+
+/// The hash a row must carry, given the previous row's hash (hex).
+pub fn row_hash(
+    prev_hash: &str,
+    seq: i64,
+    at: i64,
+    actor: Option<&str>,
+    action: &str,
+    target: Option<&str>,
+    detail: &str,
+) -> String {
+    let mut buf = Vec::with_capacity(128 + detail.len());
+    buf.extend_from_slice(&seq.to_be_bytes());
+    buf.extend_from_slice(&at.to_be_bytes());
+    put_str(&mut buf, actor);
+    put_str(&mut buf, Some(action));
+    put_str(&mut buf, target);
+    put_str(&mut buf, Some(detail));
+    let prev = hex::decode(prev_hash).unwrap_or_default();
+    let mut h = Sha256::new();
+    h.update(DOMAIN);
+    h.update(&prev);
+    h.update(&buf);
+    hex::encode(h.finalize())
+}
+
+/// Appends an event. Appends are serialised by the `audit_head` row (a write lock on SQLite, a
+/// row lock on PostgreSQL), so concurrent instances never fork the chain.
+pub async fn append(store: &Store, at: i64, ev: Event<'_>) -> Result<i64, sqlx::Error> {
+    let detail = ev.detail.to_string();
+    let mut tx = store.pool().begin().await?;
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut *tx)
+        .await?;
+    let seq: i64 = head.try_get("seq")?;
+    let prev: String = head.try_get("hash")?;
+    let hash = row_hash(&prev, seq, at, ev.actor, ev.action, ev.target, &detail);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, action, target, detail, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(seq)
+    .bind(at)
+    .bind(ev.actor)
+    .bind(ev.action)
+    .bind(ev.target)
+    .bind(&detail)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(seq)
+}
+
+fn row_from(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {
+    Ok(AuditRow {
+        seq: r.try_get("seq")?,
+        at: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        target: r.try_get("target")?,
+        detail: r.try_get("detail")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
+/// Rows with `seq > after`, oldest first, at most `limit`.
+pub async fn list(store: &Store, after: i64, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit_log \
+         WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(row_from).collect()
+}
+
+/// The first row found bad, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BadRow {
+    /// The `seq` of the row (or, for a missing tail, the last good row).
+    pub seq: i64,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Result of [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Rows checked.
+    pub rows: i64,
+    /// The first bad row, if any.
+    pub first_bad: Option<BadRow>,
+}
+
+/// Walks the whole chain in `seq` order and reports the first row that does not fit.
+pub async fn verify(store: &Store) -> Result<VerifyReport, sqlx::Error> {
+    let mut expected_seq = 1i64;
+    let mut prev = GENESIS.to_owned();
+    let mut rows = 0i64;
+    let mut after = 0i64;
+    loop {
+        let page = list(store, after, 1000).await?;
+        if page.is_empty() {
+            break;
+        }
+        for row in &page {
+            rows += 1;
+            after = row.seq;
+            if row.seq != expected_seq {
+                let reason = if row.seq > expected_seq {
+                    format!("sequence jumps from {} to {}: row(s) removed", expected_seq - 1, row.seq)
+                } else {
+                    format!("sequence out of order: expected {expected_seq}")
+                };
+                return Ok(VerifyReport { rows, first_bad: Some(BadRow { seq: row.seq, reason }) });
+            }
+            if row.prev_hash != prev {
+                let reason =
+                    "prev_hash does not match the previous row's hash: rows removed or reordered".to_owned();
+                return Ok(VerifyReport { rows, first_bad: Some(BadRow { seq: row.seq, reason }) });
+            }
+            let want = row_hash(
+                &prev,
+                row.seq,
+                row.at,
+                row.actor.as_deref(),
+                &row.action,
+                row.target.as_deref(),
+                &row.detail,
+            );
+            if row.hash != want {
+                let reason = "hash does not match the row's contents: row edited".to_owned();
+                return Ok(VerifyReport { rows, first_bad: Some(BadRow { seq: row.seq, reason }) });
+            }
+            prev = row.hash.clone();
+            expected_seq += 1;
+        }
+    }
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(store.pool()).await?;
+    let head_seq: i64 = head.try_get("seq")?;
+    let head_hash: String = head.try_get("hash")?;
+    if head_seq != expected_seq - 1 || head_hash != prev {
+        let reason = format!(
+            "chain ends at {} but the head records {head_seq}: last row(s) removed or head edited",
+            expected_seq - 1
+        );
+        return Ok(VerifyReport { rows, first_bad: Some(BadRow { seq: expected_seq - 1, reason }) });
+    }
+    Ok(VerifyReport { rows, first_bad: None })
+}

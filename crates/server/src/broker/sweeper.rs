@@ -1,0 +1,50 @@
+//! Expiry: pending or approved requests past their deadline become `expired`, and every sealed
+//! response of a request that is no longer `approved` is deleted.
+
+use sqlx::Row;
+
+use super::hub::{Note, announce};
+use super::status;
+use crate::AppState;
+use crate::audit::{self, Event};
+
+/// One sweep; returns how many requests expired.
+pub async fn sweep(state: &AppState) -> Result<u64, crate::ApiError> {
+    let now = state.clock.now();
+    let rows = sqlx::query(
+        "UPDATE broker_requests SET status = $1, decided_at = $2 WHERE status IN ($3, $4) AND expires_at <= $2 \
+         RETURNING request_id",
+    )
+    .bind(status::EXPIRED)
+    .bind(now)
+    .bind(status::PENDING)
+    .bind(status::APPROVED)
+    .fetch_all(state.store.pool())
+    .await?;
+    for r in &rows {
+        let id: String = r.try_get("request_id")?;
+        sqlx::query("DELETE FROM broker_responses WHERE request_id = $1")
+            .bind(&id)
+            .execute(state.store.pool())
+            .await?;
+        audit::append(
+            &state.store,
+            now,
+            Event { actor: None, action: "broker.request.expired", target: Some(&id), detail: serde_json::json!({}) },
+        )
+        .await?;
+        announce(state, Note::Request(id)).await;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// Sweeps every `period` until the process ends.
+pub async fn run(state: AppState, period: std::time::Duration) {
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        if let Err(e) = sweep(&state).await {
+            tracing::warn!(code = e.code, "expiry sweep failed");
+        }
+    }
+}

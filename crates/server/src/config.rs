@@ -1,0 +1,118 @@
+//! Server configuration: flags, environment or a TOML file all land in [`Config`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::error::ServerError;
+
+/// The server's configuration. Every field has a default, so an empty file (or none) runs an
+/// embedded SQLite server on `http://localhost:8080`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Directory for the embedded SQLite database.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/blindvault.db`.
+    pub database_url: Option<String>,
+    /// WebAuthn relying-party id (a registrable domain, or `localhost`).
+    pub rp_id: Option<String>,
+    /// The web origin browsers use (`https://vault.example.com`); defaults to `http://localhost:<port>`.
+    pub origin: Option<String>,
+    /// Relying-party display name.
+    pub rp_name: String,
+    /// Lifetime of a session (and of its cookie) in seconds; re-authentication extends it.
+    pub session_ttl_secs: i64,
+    /// Lifetime of a registration or login challenge in seconds.
+    pub challenge_ttl_secs: i64,
+    /// Ceremony requests allowed per client address per minute (sustained rate).
+    pub rate_limit_per_minute: u32,
+    /// Ceremony requests a client address may make in a burst.
+    pub rate_limit_burst: u32,
+    /// Maximum database connections in the pool.
+    pub max_db_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            rp_id: None,
+            origin: None,
+            rp_name: "blindvault".to_owned(),
+            session_ttl_secs: 15 * 60,
+            challenge_ttl_secs: 120,
+            rate_limit_per_minute: 30,
+            rate_limit_burst: 10,
+            max_db_connections: 8,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML configuration file.
+    pub fn from_toml_file(path: &std::path::Path) -> Result<Self, ServerError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ServerError::Config(format!("cannot read {}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| ServerError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) if !u.is_empty() => u.clone(),
+            _ => format!("sqlite://{}?mode=rwc", self.data_dir.join("blindvault.db").display()),
+        }
+    }
+
+    /// The relying-party id in effect.
+    pub fn rp_id(&self) -> String {
+        match &self.rp_id {
+            Some(id) if !id.is_empty() => id.clone(),
+            _ => self
+                .origin_url()
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "localhost".to_owned()),
+        }
+    }
+
+    /// The origin in effect, as a URL.
+    pub fn origin_url(&self) -> Result<Url, ServerError> {
+        let text = match &self.origin {
+            Some(o) if !o.is_empty() => o.clone(),
+            _ => format!("http://localhost:{}", self.listen.port()),
+        };
+        let url = Url::parse(&text).map_err(|e| ServerError::Config(format!("origin {text:?}: {e}")))?;
+        if url.host_str().is_none() || url.path() != "/" || url.query().is_some() {
+            return Err(ServerError::Config(format!("origin {text:?} must be scheme://host[:port]")));
+        }
+        Ok(url)
+    }
+
+    /// The origin as browsers send it in the `Origin` header (`http://localhost:8080`).
+    pub fn origin_header(&self) -> Result<String, ServerError> {
+        Ok(self.origin_url()?.origin().ascii_serialization())
+    }
+
+    /// Checks the values for consistency.
+    pub fn validate(&self) -> Result<(), ServerError> {
+        let origin = self.origin_url()?;
+        if origin.scheme() != "https" && origin.host_str() != Some("localhost") {
+            return Err(ServerError::Config("origin must be https (plain http only for localhost)".into()));
+        }
+        if self.session_ttl_secs <= 0 || self.challenge_ttl_secs <= 0 {
+            return Err(ServerError::Config("lifetimes must be positive".into()));
+        }
+        if self.rate_limit_per_minute == 0 || self.rate_limit_burst == 0 {
+            return Err(ServerError::Config("rate limits must be positive".into()));
+        }
+        Ok(())
+    }
+}

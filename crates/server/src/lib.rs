@@ -1,0 +1,99 @@
+//! blindvault's server: the WebAuthn relying party and the blind store's spine.
+//!
+//! People, their passkeys, sessions, roles and a hash-chained audit log, on SQLite (the embedded
+//! default) or PostgreSQL. The server never sees a PRF output, a private key or a plaintext
+//! secret: it asks for the PRF extension with the deployment's fixed public salt and verifies
+//! assertions, nothing more.
+
+pub mod api;
+pub mod audit;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod openapi;
+pub mod ratelimit;
+pub mod session;
+pub mod setup;
+pub mod store;
+pub mod webauthn;
+
+use std::future::Future;
+use std::sync::Arc;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::Config;
+pub use error::{ApiError, ServerError};
+pub use setup::SetupCode;
+
+/// Everything a request handler needs.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The configuration the server was started with.
+    pub config: Arc<Config>,
+    /// The database (SQLite or PostgreSQL).
+    pub store: store::Store,
+    /// The relying party.
+    pub rp: Arc<webauthn::RelyingParty>,
+    /// The session-token signer.
+    pub jwt: Arc<session::JwtKey>,
+    /// Time source (injected so that expiry is testable).
+    pub clock: Arc<dyn Clock>,
+    /// Per-client-address limiter for the ceremony endpoints.
+    pub limiter: Arc<ratelimit::RateLimiter>,
+}
+
+/// A prepared server: database opened and migrated, keys loaded.
+#[derive(Debug)]
+pub struct Server {
+    state: AppState,
+}
+
+impl Server {
+    /// Opens the database, applies migrations, loads (or creates) the session key and, while no
+    /// admin exists, makes a fresh one-time setup code (only its hash is stored; the caller
+    /// prints it).
+    pub async fn open(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Self, Option<SetupCode>), ServerError> {
+        config.validate()?;
+        let store = store::Store::connect(&config.database_url(), config.max_db_connections).await?;
+        store.migrate().await?;
+        let jwt = session::JwtKey::load_or_create(&store).await?;
+        let rp = webauthn::RelyingParty::new(&config)?;
+        let setup = setup::prepare(&store).await?;
+        let limiter = ratelimit::RateLimiter::new(config.rate_limit_per_minute, config.rate_limit_burst);
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            rp: Arc::new(rp),
+            jwt: Arc::new(jwt),
+            clock,
+            limiter: Arc::new(limiter),
+        };
+        Ok((Self { state }, setup))
+    }
+
+    /// The shared state (for tests and benchmarks that call the server's code path directly).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The HTTP router.
+    pub fn router(&self) -> axum::Router {
+        api::router(self.state.clone())
+    }
+
+    /// Serves HTTP on `listener` until `shutdown` resolves.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let app = self.router().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| ServerError::Io(e.to_string()))
+    }
+}

@@ -1,0 +1,74 @@
+//! The OpenAPI 3.1 description of the HTTP API, served at `/api/openapi.json`. A test checks
+//! that every route listed here is routed and every routed path is listed.
+
+use serde_json::{Value, json};
+
+/// Every route: method, path, summary, whether a session is needed ("none", "session", "admin").
+pub const ROUTES: &[(&str, &str, &str, &str)] = &[
+    ("get", "/api/health", "Liveness", "none"),
+    ("get", "/api/openapi.json", "This document", "none"),
+    ("post", "/api/register/start", "Start registering a new account (creation options with PRF)", "none"),
+    ("post", "/api/register/finish", "Finish registration; sets the session cookie", "none"),
+    ("post", "/api/login/start", "Start a usernameless login (request options with PRF)", "none"),
+    ("post", "/api/login/finish", "Finish login; sets or extends the session cookie", "none"),
+    ("get", "/api/me", "The signed-in user and session", "session"),
+    ("post", "/api/logout", "End this session", "session"),
+    ("post", "/api/logout/all", "Sign out everywhere", "session"),
+    ("get", "/api/sessions", "My live sessions", "session"),
+    ("post", "/api/setup/claim", "Claim the first admin with the one-time setup code", "session"),
+    ("get", "/api/passkeys", "My passkeys", "session"),
+    ("post", "/api/passkeys/register/start", "Start adding another passkey", "session"),
+    ("post", "/api/passkeys/register/finish", "Finish adding another passkey", "session"),
+    ("patch", "/api/passkeys/{id}", "Rename a passkey", "session"),
+    ("delete", "/api/passkeys/{id}", "Remove a passkey (never the last one)", "session"),
+    ("get", "/api/admin/users", "List users", "admin"),
+    ("put", "/api/admin/users/{id}/role", "Set a user's role", "admin"),
+    ("get", "/api/admin/users/{id}/sessions", "A user's live sessions", "admin"),
+    ("post", "/api/admin/users/{id}/revoke-sessions", "Revoke every session of a user", "admin"),
+    ("delete", "/api/admin/sessions/{id}", "Revoke one session", "admin"),
+    ("get", "/api/admin/audit", "Read the audit log", "admin"),
+    ("get", "/api/admin/audit/verify", "Verify the audit hash chain", "admin"),
+];
+
+/// The OpenAPI document.
+pub fn document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path, summary, auth) in ROUTES {
+        let mut op = serde_json::Map::new();
+        op.insert("summary".into(), json!(summary));
+        op.insert(
+            "responses".into(),
+            json!({
+                "200": { "description": "OK" },
+                "default": { "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+            }),
+        );
+        if *auth != "none" {
+            op.insert("security".into(), json!([{ "session": [] }]));
+            op.insert("x-role".into(), json!(auth));
+        }
+        if path.contains("{id}") {
+            op.insert(
+                "parameters".into(),
+                json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }]),
+            );
+        }
+        let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
+        if let Some(ops) = entry.as_object_mut() {
+            ops.insert((*method).to_owned(), Value::Object(op));
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "blindvault server", "version": env!("CARGO_PKG_VERSION") },
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "session": { "type": "apiKey", "in": "cookie", "name": crate::session::COOKIE_NAME } },
+            "schemas": { "Error": {
+                "type": "object",
+                "properties": { "error": { "type": "object", "required": ["code", "message"],
+                    "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } }
+            } }
+        }
+    })
+}

@@ -1,0 +1,96 @@
+//! The one-time setup code that claims the first admin.
+//!
+//! While no admin exists, every start makes a fresh code (100 random bits), stores only its
+//! SHA-256 and hands the code to the caller, which prints it to the terminal. The first
+//! signed-in user who presents it becomes admin; the hash is then deleted, so nobody else can
+//! claim the instance.
+
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use subtle::ConstantTimeEq;
+
+use crate::error::ServerError;
+use crate::store::Store;
+
+const HASH_SETTING: &str = "setup_code_sha256";
+const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// A setup code to print. Its `Debug` does not show it.
+pub struct SetupCode(String);
+
+impl SetupCode {
+    /// The code, for printing to the operator's terminal (never to a log).
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SetupCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SetupCode([REDACTED])")
+    }
+}
+
+fn hash(code: &str) -> String {
+    let normal: String =
+        code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    hex::encode(Sha256::digest(normal.as_bytes()))
+}
+
+/// Whether any admin exists.
+pub async fn admin_exists(store: &Store) -> Result<bool, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin'").fetch_one(store.pool()).await?;
+    Ok(row.try_get::<i64, _>("n")? > 0)
+}
+
+/// Makes a new code if the instance has no admin yet.
+pub async fn prepare(store: &Store) -> Result<Option<SetupCode>, ServerError> {
+    if admin_exists(store).await? {
+        store.delete_setting(HASH_SETTING).await?;
+        return Ok(None);
+    }
+    let mut rng = rand::rngs::OsRng;
+    let chars: Vec<char> = (0..20)
+        .map(|_| char::from(ALPHABET.get(rng.gen_range(0..ALPHABET.len())).copied().unwrap_or(b'A')))
+        .collect();
+    let code = chars.chunks(5).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-");
+    store.set_setting(HASH_SETTING, &hash(&code)).await?;
+    Ok(Some(SetupCode(code)))
+}
+
+/// Outcome of a claim.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The user is now admin.
+    Claimed,
+    /// Wrong code.
+    WrongCode,
+    /// Already claimed (or no code was ever made).
+    NotAvailable,
+}
+
+/// Checks `code` and, if right, makes `user_id` admin and consumes the code (atomically: the
+/// delete of the hash decides who wins a race).
+pub async fn claim(store: &Store, user_id: &str, code: &str) -> Result<Claim, sqlx::Error> {
+    let Some(stored) = store.setting(HASH_SETTING).await? else {
+        return Ok(Claim::NotAvailable);
+    };
+    let given = hash(code);
+    if !bool::from(given.as_bytes().ct_eq(stored.as_bytes())) {
+        return Ok(Claim::WrongCode);
+    }
+    let mut tx = store.pool().begin().await?;
+    let del = sqlx::query("DELETE FROM settings WHERE key = $1 AND value = $2")
+        .bind(HASH_SETTING)
+        .bind(&stored)
+        .execute(&mut *tx)
+        .await?;
+    if del.rows_affected() != 1 {
+        return Ok(Claim::NotAvailable);
+    }
+    sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(Claim::Claimed)
+}

@@ -1,0 +1,191 @@
+//! The database: one module serving SQLite and PostgreSQL through sqlx's `Any` driver with
+//! runtime queries (no compile-time macros). Every statement is written once, in the dialect
+//! both engines accept: `$n` placeholders, `TEXT` and `BIGINT` columns, `RETURNING`.
+//! Times are Unix seconds (`BIGINT`), flags are `0`/`1`, binary values are hex or base64url text.
+
+use std::str::FromStr;
+use std::sync::Once;
+
+use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+
+use crate::error::ServerError;
+
+/// Which engine a [`Store`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// A connection pool to the server's database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+/// The schema, as ordered migrations. Each is a list of statements valid on both engines.
+const MIGRATIONS: &[(i64, &[&str])] = &[(
+    1,
+    &[
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL, \
+         role TEXT NOT NULL, created_at BIGINT NOT NULL)",
+        "CREATE TABLE credentials (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, \
+         name TEXT NOT NULL, passkey TEXT NOT NULL, sign_count BIGINT NOT NULL, backup_eligible BIGINT NOT NULL, \
+         backup_state BIGINT NOT NULL, created_at BIGINT NOT NULL, last_used_at BIGINT)",
+        "CREATE INDEX credentials_user ON credentials (user_id)",
+        "CREATE TABLE ceremonies (id TEXT PRIMARY KEY, kind TEXT NOT NULL, user_id TEXT, state TEXT NOT NULL, \
+         expires_at BIGINT NOT NULL)",
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, \
+         created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT, client_addr TEXT)",
+        "CREATE INDEX sessions_user ON sessions (user_id)",
+        "CREATE TABLE audit_log (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT, action TEXT NOT NULL, \
+         target TEXT, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+        "CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, \
+         '0000000000000000000000000000000000000000000000000000000000000000')",
+    ],
+)];
+
+static DRIVERS: Once = Once::new();
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`). For SQLite the parent directory is
+    /// created and the file is opened in WAL mode.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ServerError> {
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Engine::Postgres
+        } else {
+            return Err(ServerError::Config("database URL must start with sqlite: or postgres:".into()));
+        };
+        if engine == Engine::Sqlite {
+            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or(path);
+            if let Some(parent) = std::path::Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| ServerError::Io(format!("cannot create {}: {e}", parent.display())))?;
+            }
+        }
+        let opts = AnyConnectOptions::from_str(url)
+            .map_err(|e| ServerError::Config(format!("database URL: {e}")))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await?;
+        if engine == Engine::Sqlite {
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+        }
+        Ok(Self { pool, engine })
+    }
+
+    /// The pool, for queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The engine in use.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Applies every migration not yet applied, each in its own transaction.
+    pub async fn migrate(&self) -> Result<(), ServerError> {
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
+            .execute(&self.pool)
+            .await?;
+        if self.engine == Engine::Postgres {
+            // Several instances may start at once against one database: serialise migrations.
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(7242001)").execute(&mut *tx).await?;
+            self.migrate_in(&mut tx).await?;
+            tx.commit().await?;
+        } else {
+            let mut tx = self.pool.begin().await?;
+            self.migrate_in(&mut tx).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    async fn migrate_in(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), ServerError> {
+        use sqlx::Row;
+        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+            .fetch_one(&mut **tx)
+            .await?;
+        let current: i64 = row.try_get("v")?;
+        for (version, statements) in MIGRATIONS {
+            if *version <= current {
+                continue;
+            }
+            for stmt in *statements {
+                sqlx::query(*stmt).execute(&mut **tx).await?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version) VALUES ($1)")
+                .bind(*version)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Reads a setting.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
+        use sqlx::Row;
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get::<String, _>("value")).transpose()
+    }
+
+    /// Inserts a setting unless it exists; returns the value in effect afterwards.
+    pub async fn setting_insert_or_get(&self, key: &str, value: &str) -> Result<String, sqlx::Error> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        self.setting(key).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// Writes a setting.
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes a setting; true if it existed.
+    pub async fn delete_setting(&self, key: &str) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&self.pool).await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,115 @@
+//! Registration, usernameless login, PRF, several passkeys per user.
+
+use anyhow::ensure;
+use base64::Engine as _;
+use blindvault_testkit::{Backend, Device, TestServer};
+use serde_json::json;
+
+both!(
+    register_login_prf,
+    options_carry_prf_and_require_uv,
+    three_passkeys_list_rename_remove,
+    counter_and_flags_recorded
+);
+
+async fn register_login_prf(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    let mut reg = phone.register(&server, "alice").await?;
+    let me = reg.agent.get("/api/me").await?.ok()?;
+    ensure!(me.body["user"]["name"] == "alice" && me.body["user"]["role"] == "user", "{}", me.body);
+    let login = phone.login(&server).await?;
+    ensure!(login.user_id == reg.user_id);
+    ensure!(login.credential_id == reg.credential_id);
+    // The PRF output (for the deployment's fixed salt) is the same at registration and login,
+    // and 32 bytes of something other than zeros.
+    ensure!(login.prf == reg.prf, "PRF differs between registration and login");
+    ensure!(login.prf.expose() != &[0u8; 32]);
+    // A second device without this passkey cannot log in.
+    let mut other = Device::new();
+    ensure!(other.login(&server).await.is_err());
+    Ok(())
+}
+
+async fn options_carry_prf_and_require_uv(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut agent = server.agent();
+    let salt =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(blindvault_core::schedule::PRF_SALT_V1);
+    let reg = agent.post("/api/register/start", json!({"name": "bob"})).await?.ok()?;
+    let pk = &reg.body["options"]["publicKey"];
+    ensure!(pk["extensions"]["prf"]["eval"]["first"] == salt.as_str(), "{pk}");
+    ensure!(pk["authenticatorSelection"]["residentKey"] == "required", "{pk}");
+    ensure!(pk["authenticatorSelection"]["userVerification"] == "required", "{pk}");
+    ensure!(pk["rp"]["id"] == "localhost");
+    let login = agent.post("/api/login/start", json!({})).await?.ok()?;
+    let pk = &login.body["options"]["publicKey"];
+    ensure!(pk["extensions"]["prf"]["eval"]["first"] == salt.as_str(), "{pk}");
+    ensure!(pk["userVerification"] == "required", "{pk}");
+    ensure!(
+        pk.get("allowCredentials").is_none_or(|a| a.as_array().is_none_or(Vec::is_empty)),
+        "usernameless: {pk}"
+    );
+    Ok(())
+}
+
+async fn three_passkeys_list_rename_remove(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut laptop = Device::new();
+    let mut phone = Device::new();
+    let mut key = Device::new();
+    let mut reg = laptop.register(&server, "carol").await?;
+    server.clock.advance(1);
+    let (phone_id, phone_prf) = phone.add_passkey(&server, &mut reg.agent, "phone").await?;
+    server.clock.advance(1);
+    let (key_id, _) = key.add_passkey(&server, &mut reg.agent, "key").await?;
+    // Each passkey logs in to the same account; each has its own PRF output.
+    let a = laptop.login(&server).await?;
+    let p = phone.login(&server).await?;
+    let k = key.login(&server).await?;
+    ensure!(a.user_id == reg.user_id && p.user_id == reg.user_id && k.user_id == reg.user_id);
+    ensure!(p.prf == phone_prf && p.prf != a.prf && k.prf != a.prf);
+    let list = reg.agent.get("/api/passkeys").await?.ok()?;
+    let names: Vec<&str> =
+        list.body["passkeys"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();
+    ensure!(names == ["first", "phone", "key"], "{names:?}");
+    // Rename.
+    reg.agent.patch(&format!("/api/passkeys/{phone_id}"), json!({"name": "old phone"})).await?.ok()?;
+    let list = reg.agent.get("/api/passkeys").await?.ok()?;
+    ensure!(list.body["passkeys"][1]["name"] == "old phone");
+    // Remove the phone: it can no longer log in; the others still can.
+    reg.agent.delete(&format!("/api/passkeys/{phone_id}")).await?.ok()?;
+    let r = phone.prepare_login(&server, &mut server.agent()).await?;
+    let resp = server
+        .agent()
+        .post("/api/login/finish", json!({"ceremony_id": r.ceremony_id, "credential": r.credential}))
+        .await?;
+    ensure!(resp.status == 401 && resp.code() == Some("unknown_credential"), "{resp:?}");
+    laptop.login(&server).await?;
+    key.login(&server).await?;
+    // Remove the key, then the last one is refused.
+    reg.agent.delete(&format!("/api/passkeys/{key_id}")).await?.ok()?;
+    let last = reg.credential_id.clone();
+    let resp = reg.agent.delete(&format!("/api/passkeys/{last}")).await?;
+    ensure!(resp.status == 409 && resp.code() == Some("last_passkey"), "{resp:?}");
+    laptop.login(&server).await?;
+    // Someone else's passkey id is "not found", never removed.
+    let mut eve = Device::new().register(&server, "eve").await?;
+    let resp = eve.agent.delete(&format!("/api/passkeys/{last}")).await?;
+    ensure!(resp.status == 404, "{resp:?}");
+    Ok(())
+}
+
+async fn counter_and_flags_recorded(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    let mut reg = phone.register(&server, "dave").await?;
+    phone.login(&server).await?;
+    phone.login(&server).await?;
+    let list = reg.agent.get("/api/passkeys").await?.ok()?;
+    let pk = &list.body["passkeys"][0];
+    ensure!(pk["sign_count"].as_i64() == Some(2), "{pk}");
+    ensure!(pk["backup_eligible"].is_boolean() && pk["backup_state"].is_boolean(), "{pk}");
+    ensure!(pk["last_used_at"].is_i64(), "{pk}");
+    Ok(())
+}

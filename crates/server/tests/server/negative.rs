@@ -1,0 +1,304 @@
+//! Negative ceremony and request tests. Every WebAuthn response here is a real one from
+//! passkey-rs, produced under a changed condition or replayed — never hand-built.
+
+use anyhow::ensure;
+use blindvault_testkit::{Backend, Device, ServerOptions, TestServer};
+use serde_json::json;
+use url::Url;
+
+both!(
+    wrong_origin_refused,
+    wrong_rp_id_refused,
+    replayed_challenge_refused,
+    expired_challenge_refused,
+    missing_user_verification_refused,
+    counter_going_backwards_refused,
+    non_admin_gets_403,
+    cross_origin_post_refused,
+    bad_input_is_4xx_json,
+    rate_limited,
+);
+
+async fn wrong_origin_refused(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let evil = Url::parse("http://localhost:1")?;
+    // Registration answered by a client on another origin (same RP id).
+    let mut phone = Device::new();
+    let mut agent = server.agent();
+    let start = agent.post("/api/register/start", json!({"name": "alice"})).await?.ok()?;
+    let c = phone.answer_create(&evil, start.body).await?;
+    let resp = agent
+        .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .await?;
+    ensure!(resp.status == 401 && resp.code() == Some("origin_mismatch"), "{resp:?}");
+    // Login answered on another origin.
+    let mut phone = Device::new();
+    phone.register(&server, "bob").await?;
+    let start = agent.post("/api/login/start", json!({})).await?.ok()?;
+    let (cred, _) = phone.get(&evil, &start.body["options"]).await?;
+    let resp = agent
+        .post("/api/login/finish", json!({"ceremony_id": start.body["ceremony_id"], "credential": cred}))
+        .await?;
+    ensure!(resp.status == 401 && resp.code() == Some("origin_mismatch"), "{resp:?}");
+    Ok(())
+}
+
+async fn wrong_rp_id_refused(b: Backend) -> anyhow::Result<()> {
+    let opts = ServerOptions {
+        rp_id: Some("vault.example.com".into()),
+        origin: Some("https://vault.example.com".into()),
+        ..ServerOptions::default()
+    };
+    let server = TestServer::start_with(b, opts).await?;
+    // Sanity: the right RP id works.
+    let mut good = Device::new();
+    good.register(&server, "good").await?;
+    good.login(&server).await?;
+    // A client that signs for the parent domain (rp.id changed in the options it was given).
+    let mut phone = Device::new();
+    let mut agent = server.agent();
+    let mut start = agent.post("/api/register/start", json!({"name": "alice"})).await?.ok()?.body;
+    start["options"]["publicKey"]["rp"]["id"] = json!("example.com");
+    let c = phone.answer_create(&server.origin, start).await?;
+    let resp = agent
+        .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .await?;
+    ensure!(resp.status == 401 && resp.code() == Some("rp_id_mismatch"), "{resp:?}");
+    // Login: an assertion made for the parent domain.
+    let mut start = agent.post("/api/login/start", json!({})).await?.ok()?.body;
+    start["options"]["publicKey"]["rpId"] = json!("example.com");
+    let (cred, _) = phone.get(&server.origin, &start["options"]).await?;
+    let resp = agent
+        .post("/api/login/finish", json!({"ceremony_id": start["ceremony_id"], "credential": cred}))
+        .await?;
+    ensure!(
+        resp.status == 401 && matches!(resp.code(), Some("rp_id_mismatch" | "unknown_credential")),
+        "{resp:?}"
+    );
+    Ok(())
+}
+
+async fn replayed_challenge_refused(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    phone.register(&server, "alice").await?;
+    let mut agent = server.agent();
+    let c = phone.prepare_login(&server, &mut agent).await?;
+    let body = json!({"ceremony_id": c.ceremony_id, "credential": c.credential});
+    agent.post("/api/login/finish", body.clone()).await?.ok()?;
+    // The same response again: the challenge is used up.
+    let resp = server.agent().post("/api/login/finish", body).await?;
+    ensure!(resp.status == 400 && resp.code() == Some("challenge_invalid"), "{resp:?}");
+    // The same response against a fresh challenge: it signs the old one.
+    let fresh = agent.post("/api/login/start", json!({})).await?.ok()?;
+    let resp = server
+        .agent()
+        .post(
+            "/api/login/finish",
+            json!({"ceremony_id": fresh.body["ceremony_id"], "credential": c.credential}),
+        )
+        .await?;
+    ensure!(resp.status == 401 && resp.code() == Some("challenge_invalid"), "{resp:?}");
+    // A registration response replayed.
+    let mut other = Device::new();
+    let r = other.prepare_register(&server, &mut agent, "bob").await?;
+    let body = json!({"ceremony_id": r.ceremony_id, "credential": r.credential});
+    server.agent().post("/api/register/finish", body.clone()).await?.ok()?;
+    let resp = server.agent().post("/api/register/finish", body).await?;
+    ensure!(resp.status == 400 && resp.code() == Some("challenge_invalid"), "{resp:?}");
+    Ok(())
+}
+
+async fn expired_challenge_refused(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    let mut agent = server.agent();
+    let r = phone.prepare_register(&server, &mut agent, "alice").await?;
+    server.clock.advance(121);
+    let resp = agent
+        .post("/api/register/finish", json!({"ceremony_id": r.ceremony_id, "credential": r.credential}))
+        .await?;
+    ensure!(resp.status == 400 && resp.code() == Some("challenge_expired"), "{resp:?}");
+    phone.register(&server, "bob").await?;
+    let c = phone.prepare_login(&server, &mut agent).await?;
+    server.clock.advance(121);
+    let resp = agent
+        .post("/api/login/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .await?;
+    ensure!(resp.status == 400 && resp.code() == Some("challenge_expired"), "{resp:?}");
+    Ok(())
+}
+
+/// Options as a client that ignores `userVerification: required` would treat them.
+fn without_uv(options: &mut serde_json::Value) {
+    let pk = &mut options["publicKey"];
+    if pk.get("authenticatorSelection").is_some() {
+        pk["authenticatorSelection"]["userVerification"] = json!("discouraged");
+    } else {
+        pk["userVerification"] = json!("discouraged");
+    }
+    if let Some(ext) = pk.get_mut("extensions").and_then(|e| e.as_object_mut()) {
+        ext.remove("prf");
+    }
+}
+
+async fn missing_user_verification_refused(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    phone.register(&server, "alice").await?;
+    phone.set_user_verification(false);
+    let mut agent = server.agent();
+    // Login with an authenticator that only tested presence (UV flag clear).
+    let mut start = agent.post("/api/login/start", json!({})).await?.ok()?.body;
+    without_uv(&mut start["options"]);
+    let (cred, _) = phone.get(&server.origin, &start["options"]).await?;
+    let resp = agent
+        .post("/api/login/finish", json!({"ceremony_id": start["ceremony_id"], "credential": cred}))
+        .await?;
+    ensure!(resp.status == 401 && resp.code() == Some("user_not_verified"), "{resp:?}");
+    // Registration likewise.
+    let mut start = agent.post("/api/register/start", json!({"name": "bob"})).await?.ok()?.body;
+    without_uv(&mut start["options"]);
+    let c = phone.answer_create(&server.origin, start).await?;
+    let resp = agent
+        .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .await?;
+    ensure!(resp.status == 401 && resp.code() == Some("user_not_verified"), "{resp:?}");
+    Ok(())
+}
+
+async fn counter_going_backwards_refused(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    phone.register(&server, "alice").await?;
+    phone.login(&server).await?; // counter 1
+    let clone = phone.snapshot(); // a copy of the key, as a cloner would make
+    phone.login(&server).await?; // counter 2
+    phone.restore(clone); // the clone answers with counter 2 again
+    let mut agent = server.agent();
+    let c = phone.prepare_login(&server, &mut agent).await?;
+    let resp = agent
+        .post("/api/login/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .await?;
+    ensure!(resp.status == 401 && resp.code() == Some("counter_regression"), "{resp:?}");
+    Ok(())
+}
+
+async fn non_admin_gets_403(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut s = Device::new().register(&server, "alice").await?;
+    let uid = s.user_id.clone();
+    let checks = [
+        ("GET", "/api/admin/users".to_owned(), None),
+        ("PUT", format!("/api/admin/users/{uid}/role"), Some(json!({"role": "admin"}))),
+        ("GET", format!("/api/admin/users/{uid}/sessions"), None),
+        ("POST", format!("/api/admin/users/{uid}/revoke-sessions"), Some(json!({}))),
+        ("DELETE", "/api/admin/sessions/x".to_owned(), None),
+        ("GET", "/api/admin/audit".to_owned(), None),
+        ("GET", "/api/admin/audit/verify".to_owned(), None),
+    ];
+    for (m, path, body) in checks {
+        let resp = s.agent.send(m, &path, body).await?;
+        ensure!(resp.status == 403 && resp.code() == Some("forbidden"), "{m} {path}: {resp:?}");
+    }
+    // Without a session: 401.
+    let resp = server.agent().get("/api/admin/users").await?;
+    ensure!(resp.status == 401 && resp.code() == Some("unauthenticated"), "{resp:?}");
+    // An approver is not an admin either.
+    let me = s.agent.get("/api/me").await?.ok()?;
+    ensure!(me.body["user"]["role"] == "user");
+    Ok(())
+}
+
+async fn cross_origin_post_refused(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let s = Device::new().register(&server, "alice").await?;
+    for origin in [
+        Some("https://evil.example".to_owned()),
+        Some("http://localhost:1".to_owned()),
+        Some("null".to_owned()),
+        None,
+    ] {
+        let mut a = s.agent.clone();
+        a.origin = origin.clone();
+        for (m, path) in [
+            ("POST", "/api/logout"),
+            ("POST", "/api/login/start"),
+            ("PATCH", "/api/passkeys/x"),
+            ("DELETE", "/api/passkeys/x"),
+        ] {
+            let resp = a.send(m, path, Some(json!({}))).await?;
+            ensure!(
+                resp.status == 403 && resp.code() == Some("cross_origin"),
+                "{origin:?} {m} {path}: {resp:?}"
+            );
+        }
+        // Reads are not state-changing.
+        a.get("/api/me").await?.ok()?;
+    }
+    // The session survived every refused logout.
+    let mut a = s.agent.clone();
+    a.get("/api/me").await?.ok()?;
+    Ok(())
+}
+
+async fn bad_input_is_4xx_json(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut a = server.agent();
+    let cases = [
+        ("POST", "/api/register/start", Some(json!("not an object"))),
+        ("POST", "/api/register/start", Some(json!({"name": ""}))),
+        ("POST", "/api/register/start", Some(json!({"name": "x".repeat(65)}))),
+        ("POST", "/api/register/start", Some(json!({"name": "a\u{0}b"}))),
+        ("POST", "/api/register/finish", Some(json!({"ceremony_id": "nope", "credential": {}}))),
+        ("POST", "/api/login/finish", Some(json!({"ceremony_id": "nope"}))),
+        (
+            "POST",
+            "/api/login/finish",
+            Some(
+                json!({"ceremony_id": "nope", "credential": {"id": "x", "rawId": "x", "type": "public-key", "response": {}}}),
+            ),
+        ),
+        ("POST", "/api/login/finish", None),
+        ("GET", "/api/nope", None),
+        ("PUT", "/api/health", Some(json!({}))),
+    ];
+    for (m, path, body) in cases {
+        let resp = a.send(m, path, body.clone()).await?;
+        ensure!((400..500).contains(&resp.status), "{m} {path} {body:?}: {resp:?}");
+        if resp.status != 405 {
+            ensure!(resp.code().is_some(), "{m} {path}: not a JSON error: {resp:?}");
+        }
+    }
+    // A real login response with a garbled signature: 401, not 500.
+    let mut phone = Device::new();
+    phone.register(&server, "alice").await?;
+    let mut c = phone.prepare_login(&server, &mut a).await?;
+    c.credential["response"]["signature"] = json!("AAAA");
+    let resp = a
+        .post("/api/login/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .await?;
+    ensure!(resp.status == 401, "{resp:?}");
+    // Name taken.
+    let mut a2 = server.agent();
+    let resp = a2.post("/api/register/start", json!({"name": "alice"})).await?;
+    ensure!(resp.status == 409 && resp.code() == Some("name_taken"), "{resp:?}");
+    Ok(())
+}
+
+async fn rate_limited(b: Backend) -> anyhow::Result<()> {
+    let server =
+        TestServer::start_with(b, ServerOptions { rate_limit: Some((60, 3)), ..ServerOptions::default() })
+            .await?;
+    let mut a = server.agent();
+    for _ in 0..3 {
+        a.post("/api/login/start", json!({})).await?.ok()?;
+    }
+    let resp = a.post("/api/login/start", json!({})).await?;
+    ensure!(resp.status == 429 && resp.code() == Some("rate_limited"), "{resp:?}");
+    // Reads are not limited; after a second, one more token.
+    a.get("/api/health").await?.ok()?;
+    server.clock.advance(1);
+    a.post("/api/login/start", json!({})).await?.ok()?;
+    Ok(())
+}

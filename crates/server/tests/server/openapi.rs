@@ -1,0 +1,35 @@
+//! The OpenAPI document lists exactly the routes the router serves.
+
+use anyhow::ensure;
+use blindvault_server::openapi::{ROUTES, document};
+use blindvault_testkit::{Backend, TestServer};
+
+both!(openapi_matches_router);
+
+async fn openapi_matches_router(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut a = server.agent();
+    let served = a.get("/api/openapi.json").await?.ok()?;
+    ensure!(served.body == document());
+    let paths = served.body["paths"].as_object().cloned().unwrap_or_default();
+    let mut n = 0;
+    for (path, ops) in &paths {
+        for method in ops.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+            n += 1;
+            ensure!(ROUTES.iter().any(|(m, p, _, _)| *m == method && p == path));
+            // Every documented route is routed: neither 404 nor 405.
+            let concrete = path.replace("{id}", "x");
+            let body = (method != "get").then(|| serde_json::json!({}));
+            let resp = a.send(&method.to_uppercase(), &concrete, body).await?;
+            ensure!(
+                resp.status != 404 || resp.code() != Some("not_found"),
+                "{method} {path} not routed: {resp:?}"
+            );
+            ensure!(resp.status != 405, "{method} {path}: method not routed");
+        }
+    }
+    ensure!(n == ROUTES.len());
+    // And an undocumented path is not routed.
+    ensure!(a.get("/api/secret-undocumented").await?.status == 404);
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! Session cookies, logout, sign-out everywhere, admin revoke, expiry, re-authentication, JWTs.
+
+use anyhow::ensure;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use blindvault_testkit::{Backend, Device, TestServer};
+use serde_json::json;
+
+both!(
+    cookie_flags,
+    logout_takes_effect_at_once,
+    sign_out_everywhere,
+    admin_revoke_takes_effect_at_once,
+    expired_session_refused,
+    reauthentication_extends,
+    tampered_tokens_refused
+);
+
+async fn cookie_flags(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    let mut agent = server.agent();
+    let c = phone.prepare_register(&server, &mut agent, "alice").await?;
+    let resp = agent
+        .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .await?
+        .ok()?;
+    let cookie = resp.set_cookie.unwrap_or_default();
+    for flag in ["bv_session=", "HttpOnly", "Secure", "SameSite=Strict", "Path=/", "Max-Age=900"] {
+        ensure!(cookie.contains(flag), "cookie {cookie:?} lacks {flag}");
+    }
+    let login = phone.login(&server).await?;
+    ensure!(login.agent.token.is_some());
+    Ok(())
+}
+
+async fn logout_takes_effect_at_once(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    let mut s = phone.register(&server, "alice").await?;
+    let mut stolen = s.agent.clone(); // a copy of the cookie
+    stolen.get("/api/me").await?.ok()?;
+    let out = s.agent.post("/api/logout", json!({})).await?.ok()?;
+    ensure!(out.set_cookie.as_deref().is_some_and(|c| c.contains("Max-Age=0")));
+    let resp = stolen.get("/api/me").await?;
+    ensure!(resp.status == 401 && resp.code() == Some("session_revoked"), "{resp:?}");
+    Ok(())
+}
+
+async fn sign_out_everywhere(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    let mut a = phone.register(&server, "alice").await?.agent;
+    let mut b2 = phone.login(&server).await?.agent;
+    let sessions = a.get("/api/sessions").await?.ok()?;
+    ensure!(sessions.body["sessions"].as_array().map(Vec::len) == Some(2));
+    b2.post("/api/logout/all", json!({})).await?.ok()?;
+    let resp = a.get("/api/me").await?;
+    ensure!(resp.status == 401 && resp.code() == Some("session_revoked"), "{resp:?}");
+    Ok(())
+}
+
+async fn admin_revoke_takes_effect_at_once(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let code = server.setup_code.clone().unwrap_or_default();
+    let mut admin = Device::new().register(&server, "root").await?;
+    admin.agent.post("/api/setup/claim", json!({"code": code})).await?.ok()?;
+    let mut user = Device::new().register(&server, "bob").await?;
+    let list = admin.agent.get(&format!("/api/admin/users/{}/sessions", user.user_id)).await?.ok()?;
+    let sid = list.body["sessions"][0]["id"].as_str().unwrap_or_default().to_owned();
+    admin.agent.delete(&format!("/api/admin/sessions/{sid}")).await?.ok()?;
+    let resp = user.agent.get("/api/me").await?;
+    ensure!(resp.status == 401 && resp.code() == Some("session_revoked"), "{resp:?}");
+    // Revoke-all for a user.
+    let mut phone = Device::new();
+    let mut u2 = phone.register(&server, "carl").await?;
+    admin.agent.post(&format!("/api/admin/users/{}/revoke-sessions", u2.user_id), json!({})).await?.ok()?;
+    let resp = u2.agent.get("/api/me").await?;
+    ensure!(resp.status == 401, "{resp:?}");
+    Ok(())
+}
+
+async fn expired_session_refused(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut s = Device::new().register(&server, "alice").await?;
+    s.agent.get("/api/me").await?.ok()?;
+    server.clock.advance(15 * 60 + 1);
+    let resp = s.agent.get("/api/me").await?;
+    ensure!(resp.status == 401 && resp.code() == Some("session_expired"), "{resp:?}");
+    Ok(())
+}
+
+async fn reauthentication_extends(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    let s = phone.register(&server, "alice").await?;
+    server.clock.advance(14 * 60);
+    let again = phone.login_with(&server, s.agent.clone()).await?;
+    ensure!(again.body["extended"] == true, "{}", again.body);
+    let mut agent = again.agent;
+    server.clock.advance(5 * 60); // 19 min after the first sign-in, 5 after re-authentication
+    agent.get("/api/me").await?.ok()?;
+    let sessions = agent.get("/api/sessions").await?.ok()?;
+    ensure!(sessions.body["sessions"].as_array().map(Vec::len) == Some(1), "extended, not a new session");
+    Ok(())
+}
+
+async fn tampered_tokens_refused(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let victim = Device::new().register(&server, "victim").await?;
+    let mut s = Device::new().register(&server, "mallory").await?;
+    let token = s.agent.token.clone().unwrap_or_default();
+    let parts: Vec<&str> = token.split('.').collect();
+    ensure!(parts.len() == 3);
+    let (h, p, sig) = (parts[0], parts[1], parts[2]);
+    let mut claims: serde_json::Value = serde_json::from_slice(&B64.decode(p)?)?;
+    claims["sub"] = json!(victim.user_id);
+    claims["exp"] = json!(claims["exp"].as_i64().unwrap_or(0) + 100_000);
+    let p2 = B64.encode(serde_json::to_vec(&claims)?);
+    let none_header = B64.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let hs512 = B64.encode(br#"{"alg":"HS512","typ":"JWT"}"#);
+    // Re-signed with another key (what an attacker without the server's key can do).
+    let resigned = {
+        use ring::hmac;
+        let key = hmac::Key::new(hmac::HMAC_SHA256, b"attacker key attacker key 123456");
+        let input = format!("{h}.{p2}");
+        format!("{input}.{}", B64.encode(hmac::sign(&key, input.as_bytes()).as_ref()))
+    };
+    let cases = [
+        ("payload edited", format!("{h}.{p2}.{sig}")),
+        ("alg none, no signature", format!("{none_header}.{p2}.")),
+        ("alg none, old signature", format!("{none_header}.{p}.{sig}")),
+        ("alg HS512", format!("{hs512}.{p}.{sig}")),
+        ("re-signed", resigned),
+        ("signature flipped", format!("{h}.{p}.{}", sig.chars().rev().collect::<String>())),
+        ("two parts", format!("{h}.{p}")),
+        ("garbage", "not-a-jwt".to_owned()),
+    ];
+    for (what, t) in cases {
+        let mut a = server.agent();
+        a.token = Some(t);
+        let resp = a.get("/api/me").await?;
+        ensure!(resp.status == 401 && resp.code() == Some("invalid_session"), "{what}: {resp:?}");
+    }
+    s.agent.get("/api/me").await?.ok()?;
+    Ok(())
+}

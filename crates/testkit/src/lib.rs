@@ -1,0 +1,568 @@
+//! blindvault test kit: a software passkey authenticator (1Password's passkey-rs, with PRF) and
+//! a real blindvault server on `127.0.0.1:0`, talked to over HTTP.
+//!
+//! ```ignore
+//! let server = TestServer::start(Backend::Sqlite).await?;
+//! let mut phone = Device::new();
+//! let reg = phone.register(&server, "alice").await?;   // real ceremony, PRF included
+//! let login = phone.login(&server).await?;             // usernameless
+//! assert_eq!(reg.prf, login.prf);
+//! login.agent.get("/api/me").await?;
+//! ```
+
+// Reading a `serde_json::Value` by key yields `Null` when absent; it never panics.
+#![allow(clippy::indexing_slicing)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, anyhow, bail};
+use blindvault_core::schedule::PrfOutput;
+use blindvault_server::{Config, ManualClock, Server};
+use passkey_authenticator::{
+    Authenticator, CredentialStore, DiscoverabilitySupport, StoreInfo, UiHint, UserCheck,
+    UserValidationMethod,
+};
+use passkey_client::Client;
+use passkey_types::Passkey;
+use passkey_types::ctap2::make_credential::{PublicKeyCredentialRpEntity, PublicKeyCredentialUserEntity};
+use passkey_types::ctap2::{Aaguid, Ctap2Error, StatusCode};
+use passkey_types::webauthn::PublicKeyCredentialDescriptor;
+use passkey_types::webauthn::{CredentialCreationOptions, CredentialRequestOptions};
+use serde_json::Value;
+use url::Url;
+
+/// Which database a test server runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database in the PostgreSQL cluster of `BLINDVAULT_TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// Environment variable with the PostgreSQL admin URL the test script exports.
+pub const PG_ENV: &str = "BLINDVAULT_TEST_DATABASE_URL";
+
+impl Backend {
+    /// Whether this backend can run here. PostgreSQL needs `BLINDVAULT_TEST_DATABASE_URL`;
+    /// when it is missing this prints a loud notice (the test script always sets it).
+    pub fn available(self) -> bool {
+        match self {
+            Backend::Sqlite => true,
+            Backend::Postgres => {
+                let ok = std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty());
+                if !ok {
+                    eprintln!(
+                        "!!! SKIPPING PostgreSQL half: {PG_ENV} is not set (scripts/test.sh sets it) !!!"
+                    );
+                }
+                ok
+            }
+        }
+    }
+}
+
+/// Options of a test server beyond the defaults.
+#[derive(Clone, Debug, Default)]
+pub struct ServerOptions {
+    /// RP id (default `localhost`).
+    pub rp_id: Option<String>,
+    /// Origin (default `http://localhost:<port>`).
+    pub origin: Option<String>,
+    /// `(per_minute, burst)` for the ceremony rate limit (default generous).
+    pub rate_limit: Option<(u32, u32)>,
+    /// Session lifetime in seconds.
+    pub session_ttl_secs: Option<i64>,
+}
+
+/// A database made for one test: a SQLite file in a temporary directory, or a fresh PostgreSQL
+/// database.
+#[derive(Debug)]
+pub struct TestDb {
+    /// The URL to give the server.
+    pub url: String,
+    /// The data dir (SQLite) — kept alive as long as this value.
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    /// Makes a fresh database on `backend`.
+    pub async fn create(backend: Backend) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("blindvault.db").display()),
+            Backend::Postgres => {
+                use sqlx::Connection;
+                let admin = std::env::var(PG_ENV).with_context(|| format!("{PG_ENV} is not set"))?;
+                let name = format!("bv_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::postgres::PgConnection::connect(&admin).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await?;
+                conn.close().await?;
+                let mut u = Url::parse(&admin)?;
+                u.set_path(&format!("/{name}"));
+                u.to_string()
+            }
+        };
+        Ok(Self { url, dir })
+    }
+}
+
+/// A real blindvault server on `127.0.0.1:<random port>`.
+#[derive(Debug)]
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`: where requests go.
+    pub base: String,
+    /// The configured origin (`http://localhost:PORT` unless overridden).
+    pub origin: Url,
+    /// The injected clock: `clock.advance(secs)` moves server time.
+    pub clock: Arc<ManualClock>,
+    /// The one-time setup code printed at start.
+    pub setup_code: Option<String>,
+    /// The database.
+    pub db: TestDb,
+    /// The server's state (for direct calls into its code path).
+    pub state: blindvault_server::AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with default options.
+    pub async fn start(backend: Backend) -> anyhow::Result<Self> {
+        Self::start_with(backend, ServerOptions::default()).await
+    }
+
+    /// Starts a server with `opts`.
+    pub async fn start_with(backend: Backend, opts: ServerOptions) -> anyhow::Result<Self> {
+        let db = TestDb::create(backend).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (per_minute, burst) = opts.rate_limit.unwrap_or((100_000, 100_000));
+        let config = Config {
+            listen: addr,
+            data_dir: db.dir.path().to_owned(),
+            database_url: Some(db.url.clone()),
+            rp_id: opts.rp_id.clone(),
+            origin: Some(opts.origin.clone().unwrap_or_else(|| format!("http://localhost:{}", addr.port()))),
+            rate_limit_per_minute: per_minute,
+            rate_limit_burst: burst,
+            session_ttl_secs: opts.session_ttl_secs.unwrap_or(15 * 60),
+            max_db_connections: 4,
+            ..Config::default()
+        };
+        let origin = config.origin_url()?;
+        let clock = Arc::new(ManualClock::new());
+        let (server, code) = Server::open(config, clock.clone()).await?;
+        let state = server.state().clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = server
+                .serve(listener, async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Self {
+            base: format!("http://{addr}"),
+            origin,
+            clock,
+            setup_code: code.map(|c| c.reveal().to_owned()),
+            db,
+            state,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// A fresh HTTP client that sends this server's origin.
+    pub fn agent(&self) -> Agent {
+        Agent::new(&self.base, Some(self.origin.origin().ascii_serialization()))
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// An HTTP response.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    /// Status code.
+    pub status: u16,
+    /// JSON body (`Null` if none or not JSON).
+    pub body: Value,
+    /// The `Set-Cookie` header, if any.
+    pub set_cookie: Option<String>,
+}
+
+impl Resp {
+    /// The stable error code of an error response.
+    pub fn code(&self) -> Option<&str> {
+        self.body.get("error").and_then(|e| e.get("code")).and_then(Value::as_str)
+    }
+    /// Fails unless the status is 2xx.
+    pub fn ok(self) -> anyhow::Result<Self> {
+        if (200..300).contains(&self.status) {
+            Ok(self)
+        } else {
+            bail!("HTTP {}: {}", self.status, self.body)
+        }
+    }
+}
+
+/// An HTTP client with the session cookie handled by hand (so tests can read and tamper with it).
+#[derive(Debug, Clone)]
+pub struct Agent {
+    http: reqwest::Client,
+    base: String,
+    /// The `Origin` header sent on every request (`None`: none sent).
+    pub origin: Option<String>,
+    /// The session token (the cookie's value).
+    pub token: Option<String>,
+}
+
+impl Agent {
+    /// A client for `base` sending `origin`.
+    pub fn new(base: &str, origin: Option<String>) -> Self {
+        Self { http: reqwest::Client::new(), base: base.to_owned(), origin, token: None }
+    }
+
+    /// Sends a request; `body` is JSON (or nothing).
+    pub async fn send(&mut self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Resp> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(o) = &self.origin {
+            req = req.header("origin", o);
+        }
+        if let Some(t) = &self.token {
+            req = req.header("cookie", format!("{}={t}", blindvault_server::session::COOKIE_NAME));
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let set_cookie = resp.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        if let Some(c) = &set_cookie {
+            let value = c.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned());
+            self.token = value.filter(|v| !v.is_empty());
+        }
+        let bytes = resp.bytes().await?;
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Resp { status, body, set_cookie })
+    }
+
+    /// GET.
+    pub async fn get(&mut self, path: &str) -> anyhow::Result<Resp> {
+        self.send("GET", path, None).await
+    }
+    /// POST with a JSON body.
+    pub async fn post(&mut self, path: &str, body: Value) -> anyhow::Result<Resp> {
+        self.send("POST", path, Some(body)).await
+    }
+    /// PUT with a JSON body.
+    pub async fn put(&mut self, path: &str, body: Value) -> anyhow::Result<Resp> {
+        self.send("PUT", path, Some(body)).await
+    }
+    /// PATCH with a JSON body.
+    pub async fn patch(&mut self, path: &str, body: Value) -> anyhow::Result<Resp> {
+        self.send("PATCH", path, Some(body)).await
+    }
+    /// DELETE.
+    pub async fn delete(&mut self, path: &str) -> anyhow::Result<Resp> {
+        self.send("DELETE", path, None).await
+    }
+}
+
+/// The user of a software authenticator: always present, verified while `uv` is on.
+#[derive(Debug, Clone)]
+pub struct SoftUser {
+    uv: Arc<AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl UserValidationMethod for SoftUser {
+    type PasskeyItem = Passkey;
+
+    async fn check_user<'a>(
+        &self,
+        _hint: UiHint<'a, Passkey>,
+        presence: bool,
+        verification: bool,
+    ) -> Result<UserCheck, Ctap2Error> {
+        Ok(UserCheck { presence, verification: verification && self.uv.load(Ordering::SeqCst) })
+    }
+    fn is_presence_enabled(&self) -> bool {
+        true
+    }
+    fn is_verification_enabled(&self) -> Option<bool> {
+        Some(self.uv.load(Ordering::SeqCst))
+    }
+}
+
+/// The authenticator's credential store: discoverable (resident) credentials by id, found by RP
+/// id when the request has no allow list (passkey-rs's `MemoryStore` needs an allow list).
+#[derive(Clone, Default)]
+pub struct SoftStore(pub std::collections::HashMap<Vec<u8>, Passkey>);
+
+impl std::fmt::Debug for SoftStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SoftStore({} credentials)", self.0.len())
+    }
+}
+
+#[async_trait::async_trait]
+impl CredentialStore for SoftStore {
+    type PasskeyItem = Passkey;
+
+    async fn find_credentials(
+        &self,
+        ids: Option<&[PublicKeyCredentialDescriptor]>,
+        rp_id: &str,
+        _user_handle: Option<&[u8]>,
+    ) -> Result<Vec<Passkey>, StatusCode> {
+        let found: Vec<Passkey> = match ids {
+            Some(ids) if !ids.is_empty() => {
+                ids.iter().filter_map(|d| self.0.get(&*d.id)).filter(|p| p.rp_id == rp_id).cloned().collect()
+            }
+            _ => self.0.values().filter(|p| p.rp_id == rp_id).cloned().collect(),
+        };
+        if found.is_empty() { Err(Ctap2Error::NoCredentials.into()) } else { Ok(found) }
+    }
+
+    async fn save_credential(
+        &mut self,
+        cred: Passkey,
+        _user: PublicKeyCredentialUserEntity,
+        _rp: PublicKeyCredentialRpEntity,
+        _options: passkey_types::ctap2::make_credential::Options,
+    ) -> Result<(), StatusCode> {
+        self.0.insert(cred.credential_id.to_vec(), cred);
+        Ok(())
+    }
+
+    async fn update_credential(&mut self, cred: &Passkey) -> Result<(), StatusCode> {
+        self.0.insert(cred.credential_id.to_vec(), cred.clone());
+        Ok(())
+    }
+
+    async fn get_info(&self) -> StoreInfo {
+        StoreInfo { discoverability: DiscoverabilitySupport::ForcedDiscoverable }
+    }
+}
+
+type SoftClient =
+    Client<SoftStore, SoftUser, passkey_crypto::AvailableBackend, public_suffix::PublicSuffixList, ()>;
+
+/// A software authenticator (a "phone"): passkey-rs with hmac-secret (PRF), user verification
+/// and a signature counter.
+pub struct Device {
+    client: SoftClient,
+    uv: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device").field("uv", &self.uv.load(Ordering::SeqCst)).finish_non_exhaustive()
+    }
+}
+
+impl Default for Device {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The result of a registration or login through the server.
+#[derive(Debug)]
+pub struct SignedIn {
+    /// A client holding the new session cookie.
+    pub agent: Agent,
+    /// The user's id.
+    pub user_id: String,
+    /// The credential used (base64url).
+    pub credential_id: String,
+    /// The PRF output for the deployment's salt.
+    pub prf: PrfOutput,
+    /// The full response body.
+    pub body: Value,
+}
+
+/// A ceremony response from the authenticator, as JSON, before it is sent.
+#[derive(Debug, Clone)]
+pub struct Ceremony {
+    /// The ceremony id the server gave.
+    pub ceremony_id: String,
+    /// The options the server sent.
+    pub options: Value,
+    /// The authenticator's response (JSON, as a browser's `toJSON()`).
+    pub credential: Value,
+    /// PRF output, if the authenticator evaluated it.
+    pub prf: Option<PrfOutput>,
+}
+
+fn prf_from(outputs: &passkey_types::webauthn::AuthenticationExtensionsClientOutputs) -> Option<PrfOutput> {
+    outputs
+        .prf
+        .as_ref()
+        .and_then(|p| p.results.as_ref())
+        .and_then(|r| PrfOutput::from_slice(r.first.as_slice()).ok())
+}
+
+impl Device {
+    /// A new authenticator with user verification on and an empty credential store.
+    pub fn new() -> Self {
+        let uv = Arc::new(AtomicBool::new(true));
+        let mut auth = Authenticator::new(
+            Aaguid::new_empty(),
+            SoftStore::default(),
+            SoftUser { uv: uv.clone() },
+            passkey_crypto::AvailableBackend,
+        )
+        .hmac_secret(
+            passkey_authenticator::extensions::HmacSecretConfig::new_with_uv_only()
+                .enable_on_make_credential(),
+        );
+        auth.set_make_credentials_with_signature_counter(true);
+        let client = Client::new(auth).allows_insecure_localhost(true);
+        Self { client, uv }
+    }
+
+    /// Turns user verification on or off (off: the authenticator can only do presence).
+    pub fn set_user_verification(&self, on: bool) {
+        self.uv.store(on, Ordering::SeqCst);
+    }
+
+    /// A copy of the authenticator's credentials (to restore later, e.g. a rolled-back clone).
+    pub fn snapshot(&self) -> SoftStore {
+        self.client.authenticator().store().clone()
+    }
+
+    /// Replaces the authenticator's credentials with a snapshot.
+    pub fn restore(&mut self, store: SoftStore) {
+        *self.client.authenticator_mut().store_mut() = store;
+    }
+
+    /// Runs `navigator.credentials.create` on `options` (the server's JSON) as `origin`.
+    pub async fn create(
+        &mut self,
+        origin: &Url,
+        options: &Value,
+    ) -> anyhow::Result<(Value, Option<PrfOutput>)> {
+        let opts: CredentialCreationOptions =
+            serde_json::from_value(options.clone()).context("creation options")?;
+        let cred = self
+            .client
+            .register(origin, opts, passkey_client::DefaultClientData)
+            .await
+            .map_err(|e| anyhow!("authenticator: {e:?}"))?;
+        let prf = prf_from(&cred.client_extension_results);
+        Ok((serde_json::to_value(&cred)?, prf))
+    }
+
+    /// Runs `navigator.credentials.get` on `options` (the server's JSON) as `origin`.
+    pub async fn get(&mut self, origin: &Url, options: &Value) -> anyhow::Result<(Value, Option<PrfOutput>)> {
+        let opts: CredentialRequestOptions =
+            serde_json::from_value(options.clone()).context("request options")?;
+        let cred = self
+            .client
+            .authenticate(origin, opts, passkey_client::DefaultClientData)
+            .await
+            .map_err(|e| anyhow!("authenticator: {e:?}"))?;
+        let prf = prf_from(&cred.client_extension_results);
+        Ok((serde_json::to_value(&cred)?, prf))
+    }
+
+    /// Starts a registration of `name` and answers it, without finishing (for negative tests).
+    pub async fn prepare_register(
+        &mut self,
+        server: &TestServer,
+        agent: &mut Agent,
+        name: &str,
+    ) -> anyhow::Result<Ceremony> {
+        let start = agent.post("/api/register/start", serde_json::json!({ "name": name })).await?.ok()?;
+        self.answer_create(&server.origin, start.body).await
+    }
+
+    /// Answers a creation `start` response body.
+    pub async fn answer_create(&mut self, origin: &Url, start: Value) -> anyhow::Result<Ceremony> {
+        let ceremony_id = start["ceremony_id"].as_str().context("ceremony_id")?.to_owned();
+        let options = start["options"].clone();
+        let (credential, prf) = self.create(origin, &options).await?;
+        Ok(Ceremony { ceremony_id, options, credential, prf })
+    }
+
+    /// Starts a login and answers it, without finishing (for negative tests).
+    pub async fn prepare_login(
+        &mut self,
+        server: &TestServer,
+        agent: &mut Agent,
+    ) -> anyhow::Result<Ceremony> {
+        let start = agent.post("/api/login/start", serde_json::json!({})).await?.ok()?;
+        let ceremony_id = start.body["ceremony_id"].as_str().context("ceremony_id")?.to_owned();
+        let options = start.body["options"].clone();
+        let (credential, prf) = self.get(&server.origin, &options).await?;
+        Ok(Ceremony { ceremony_id, options, credential, prf })
+    }
+
+    /// Registers a new account `name` with a fresh passkey; returns the signed-in client.
+    pub async fn register(&mut self, server: &TestServer, name: &str) -> anyhow::Result<SignedIn> {
+        let mut agent = server.agent();
+        let c = self.prepare_register(server, &mut agent, name).await?;
+        let body = serde_json::json!({ "ceremony_id": c.ceremony_id, "credential": c.credential, "passkey_name": "first" });
+        let resp = agent.post("/api/register/finish", body).await?.ok()?;
+        signed_in(agent, resp, c.prf)
+    }
+
+    /// Logs in (usernameless) with a passkey on this device.
+    pub async fn login(&mut self, server: &TestServer) -> anyhow::Result<SignedIn> {
+        let agent = server.agent();
+        self.login_with(server, agent).await
+    }
+
+    /// Logs in using `agent` (which may carry a live session, to re-authenticate).
+    pub async fn login_with(&mut self, server: &TestServer, mut agent: Agent) -> anyhow::Result<SignedIn> {
+        let c = self.prepare_login(server, &mut agent).await?;
+        let resp = agent
+            .post(
+                "/api/login/finish",
+                serde_json::json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }),
+            )
+            .await?
+            .ok()?;
+        signed_in(agent, resp, c.prf)
+    }
+
+    /// Adds a passkey on this device to the account `agent` is signed in to; returns its
+    /// credential id and PRF output.
+    pub async fn add_passkey(
+        &mut self,
+        server: &TestServer,
+        agent: &mut Agent,
+        name: &str,
+    ) -> anyhow::Result<(String, PrfOutput)> {
+        let start =
+            agent.post("/api/passkeys/register/start", serde_json::json!({ "name": name })).await?.ok()?;
+        let c = self.answer_create(&server.origin, start.body).await?;
+        let resp = agent
+            .post(
+                "/api/passkeys/register/finish",
+                serde_json::json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }),
+            )
+            .await?
+            .ok()?;
+        let id = resp.body["credential_id"].as_str().context("credential_id")?.to_owned();
+        Ok((id, c.prf.context("no PRF output at registration")?))
+    }
+}
+
+fn signed_in(agent: Agent, resp: Resp, prf: Option<PrfOutput>) -> anyhow::Result<SignedIn> {
+    let user_id = resp.body["user"]["id"].as_str().context("user id")?.to_owned();
+    let credential_id = resp.body["credential_id"].as_str().context("credential id")?.to_owned();
+    Ok(SignedIn { agent, user_id, credential_id, prf: prf.context("no PRF output")?, body: resp.body })
+}
