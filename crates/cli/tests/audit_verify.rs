@@ -16,7 +16,10 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
     root.agent.post("/api/setup/claim", json!({"code": code})).await?.ok()?;
     phone.login(&server).await?;
     let bob = Device::new().register(&server, "bob").await?;
-    root.agent.put(&format!("/api/admin/users/{}/role", bob.user_id), json!({"role": "approver"})).await?.ok()?;
+    root.agent
+        .put(&format!("/api/admin/users/{}/role", bob.user_id), json!({"role": "approver"}))
+        .await?
+        .ok()?;
 
     let run = || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_blindvault"));
@@ -30,7 +33,11 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
     };
     let ok = run()?;
     let out = String::from_utf8_lossy(&ok.stdout).to_string();
-    ensure!(ok.status.success() && out.contains("audit chain OK: 5 rows"), "{out} {}", String::from_utf8_lossy(&ok.stderr));
+    ensure!(
+        ok.status.success() && out.contains("audit chain OK: 5 rows"),
+        "{out} {}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
 
     // Someone with database access rewrites history: the role change becomes a no-op.
     let pool = &server.state.store;

@@ -120,6 +120,27 @@ async fn log_and_harden(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let mut resp = next.run(req).await;
     tracing::info!(%method, %path, status = resp.status().as_u16(), "request");
+    // Rejections produced by axum itself (405, 415, bad path or query) get the JSON error shape.
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        let code = match status {
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            s if s.is_server_error() => "internal",
+            _ => "invalid_request",
+        };
+        let allow = resp.headers().get(header::ALLOW).cloned();
+        resp = ApiError::new(status, code, "the request was not understood").into_response();
+        if let Some(a) = allow {
+            resp.headers_mut().insert(header::ALLOW, a);
+        }
+    }
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

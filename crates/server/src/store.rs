@@ -84,6 +84,8 @@ impl Store {
                     if engine == Engine::Sqlite {
                         sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
                         sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                        // WAL + NORMAL: no corruption on power loss; the last commits may be lost.
+                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
                     }
                     Ok(())
                 })
