@@ -1,0 +1,93 @@
+//! `blindvault serve` on the embedded default: prints the URL and, on first start only, the
+//! setup code — to stdout, never to the log (stderr) and never in plaintext into the database.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, ensure};
+
+struct Served {
+    stdout: Vec<String>,
+    stderr: String,
+}
+
+fn serve_once(data_dir: &std::path::Path) -> anyhow::Result<Served> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blindvault"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--origin", "http://localhost:8080", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("BLINDVAULT_DATABASE_URL")
+        .env("BLINDVAULT_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let out = child.stdout.take().context("stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stdout = Vec::new();
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(20)) {
+        let done = line.starts_with("open ");
+        stdout.push(line);
+        if done {
+            break;
+        }
+    }
+    // A first-start code line follows "open" immediately when there is one.
+    if let Ok(line) = rx.recv_timeout(Duration::from_millis(500)) {
+        stdout.push(line);
+    }
+    let addr = stdout
+        .iter()
+        .find_map(|l| l.strip_prefix("blindvault server listening on "))
+        .and_then(|l| l.split(' ').next())
+        .context("no listening line")?
+        .to_owned();
+    // One request so that the log has something in it.
+    let _ = std::net::TcpStream::connect(&addr).map(|mut s| {
+        use std::io::Write;
+        let _ = s.write_all(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        let mut buf = String::new();
+        let _ = std::io::Read::read_to_string(&mut s, &mut buf);
+    });
+    child.kill()?;
+    let output = child.wait_with_output()?;
+    Ok(Served { stdout, stderr: String::from_utf8_lossy(&output.stderr).into_owned() })
+}
+
+#[test]
+fn serve_prints_url_and_setup_code_only_on_the_terminal() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let first = serve_once(dir.path())?;
+    ensure!(first.stdout.iter().any(|l| l == "open http://localhost:8080"), "{:?}", first.stdout);
+    let code = first
+        .stdout
+        .iter()
+        .find_map(|l| l.strip_prefix("first start: claim the admin role with the one-time setup code "))
+        .context("no setup code printed")?
+        .to_owned();
+    ensure!(code.len() >= 20);
+    ensure!(first.stderr.contains("/api/health"), "the log works: {}", first.stderr);
+    ensure!(!first.stderr.contains(&code), "setup code in the log");
+    // The database file holds no plaintext code.
+    let db = std::fs::read(dir.path().join("blindvault.db"))?;
+    let wal = std::fs::read(dir.path().join("blindvault.db-wal")).unwrap_or_default();
+    let needle = code.as_bytes();
+    ensure!(
+        !db.windows(needle.len()).chain(wal.windows(needle.len())).any(|w| w == needle),
+        "code stored in plaintext"
+    );
+    // Still unclaimed: the next start prints a fresh code (the old one is replaced).
+    let second = serve_once(dir.path())?;
+    ensure!(
+        second.stdout.iter().any(|l| l.contains("setup code") && !l.contains(&code)),
+        "{:?}",
+        second.stdout
+    );
+    Ok(())
+}
