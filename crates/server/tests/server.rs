@@ -33,6 +33,8 @@ mod admin;
 mod audit;
 #[path = "server/ceremony.rs"]
 mod ceremony;
+#[path = "server/logs.rs"]
+mod logs;
 #[path = "server/negative.rs"]
 mod negative;
 #[path = "server/openapi.rs"]
