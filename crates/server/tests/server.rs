@@ -33,6 +33,8 @@ mod admin;
 mod audit;
 #[path = "server/ceremony.rs"]
 mod ceremony;
+#[path = "server/instances.rs"]
+mod instances;
 #[path = "server/logs.rs"]
 mod logs;
 #[path = "server/negative.rs"]

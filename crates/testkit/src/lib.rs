@@ -134,9 +134,24 @@ impl TestServer {
         Self::start_with(backend, ServerOptions::default()).await
     }
 
+    /// Starts a second instance on `other`'s database, serving the same origin (as two
+    /// instances behind one load balancer would). It has its own clock.
+    pub async fn start_sharing(other: &TestServer) -> anyhow::Result<Self> {
+        let db = TestDb { url: other.db.url.clone(), dir: tempfile::tempdir()? };
+        let opts = ServerOptions {
+            origin: Some(other.origin.origin().ascii_serialization()),
+            ..ServerOptions::default()
+        };
+        Self::start_on(db, opts).await
+    }
+
     /// Starts a server with `opts`.
     pub async fn start_with(backend: Backend, opts: ServerOptions) -> anyhow::Result<Self> {
         let db = TestDb::create(backend).await?;
+        Self::start_on(db, opts).await
+    }
+
+    async fn start_on(db: TestDb, opts: ServerOptions) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (per_minute, burst) = opts.rate_limit.unwrap_or((100_000, 100_000));
