@@ -172,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/passkeys", get(list_passkeys))
         .route("/api/passkeys/{id}", patch(rename_passkey).delete(delete_passkey))
         .route("/api/admin/users", get(admin_users))
+        .route("/api/admin/users/{id}", delete(admin_delete_user))
         .route("/api/admin/users/{id}/role", put(admin_set_role))
         .route("/api/admin/users/{id}/sessions", get(admin_user_sessions))
         .route("/api/admin/users/{id}/revoke-sessions", post(admin_revoke_user_sessions))
@@ -765,6 +766,27 @@ async fn admin_users(
             .await?;
     let users = rows.iter().map(user_from).collect::<Result<Vec<_>, _>>()?;
     Ok(Json(serde_json::json!({ "users": users })))
+}
+
+async fn admin_delete_user(
+    State(state): State<AppState>,
+    AdminSession(a): AdminSession,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if id == a.user_id {
+        return Err(ApiError::conflict("cannot_delete_self", "an admin cannot delete their own account"));
+    }
+    let user =
+        load_user(&state, &id).await?.ok_or_else(|| ApiError::not_found("user_not_found", "no such user"))?;
+    // Passkeys and sessions go with the user (ON DELETE CASCADE): the next request is refused.
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(&id).execute(state.store.pool()).await?;
+    let detail = serde_json::json!({ "name": user.name, "role": user.role });
+    log_event(
+        &state,
+        Event { actor: Some(&a.user_id), action: "admin.user.delete", target: Some(&id), detail },
+    )
+    .await?;
+    Ok(Json(serde_json::json!({ "deleted": id })))
 }
 
 #[derive(Deserialize)]

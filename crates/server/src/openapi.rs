@@ -22,6 +22,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("patch", "/api/passkeys/{id}", "Rename a passkey", "session"),
     ("delete", "/api/passkeys/{id}", "Remove a passkey (never the last one)", "session"),
     ("get", "/api/admin/users", "List users", "admin"),
+    ("delete", "/api/admin/users/{id}", "Delete a user with their passkeys and sessions", "admin"),
     ("put", "/api/admin/users/{id}/role", "Set a user's role", "admin"),
     ("get", "/api/admin/users/{id}/sessions", "A user's live sessions", "admin"),
     ("post", "/api/admin/users/{id}/revoke-sessions", "Revoke every session of a user", "admin"),

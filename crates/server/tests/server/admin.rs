@@ -4,7 +4,12 @@ use anyhow::ensure;
 use blindvault_testkit::{Backend, Device, TestServer};
 use serde_json::json;
 
-both!(setup_code_claims_first_admin_once, admin_manages_roles, audit_records_sign_ins_and_admin_actions);
+both!(
+    setup_code_claims_first_admin_once,
+    admin_manages_roles,
+    admin_deletes_user,
+    audit_records_sign_ins_and_admin_actions
+);
 
 async fn setup_code_claims_first_admin_once(b: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(b).await?;
@@ -107,5 +112,35 @@ async fn audit_records_sign_ins_and_admin_actions(b: Backend) -> anyhow::Result<
     ensure!(!text.contains(&code) && !text.contains(root.agent.token.as_deref().unwrap_or("-")));
     let v = root.agent.get("/api/admin/audit/verify").await?.ok()?;
     ensure!(v.body["first_bad"].is_null() && v.body["rows"] == 6, "{}", v.body);
+    Ok(())
+}
+
+async fn admin_deletes_user(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let code = server.setup_code.clone().unwrap_or_default();
+    let mut root = Device::new().register(&server, "root").await?;
+    root.agent.post("/api/setup/claim", json!({"code": code})).await?.ok()?;
+    let mut bobs_phone = Device::new();
+    let mut bob = bobs_phone.register(&server, "bob").await?;
+    let resp = bob.agent.delete(&format!("/api/admin/users/{}", root.user_id)).await?;
+    ensure!(resp.status == 403, "{resp:?}");
+    root.agent.delete(&format!("/api/admin/users/{}", bob.user_id)).await?.ok()?;
+    // His session ends at once and his passkey no longer signs in.
+    let resp = bob.agent.get("/api/me").await?;
+    ensure!(resp.status == 401, "{resp:?}");
+    let mut a = server.agent();
+    let c = bobs_phone.prepare_login(&server, &mut a).await?;
+    let resp = a
+        .post("/api/login/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .await?;
+    ensure!(resp.status == 401 && resp.code() == Some("unknown_credential"), "{resp:?}");
+    // The name is free again; an admin cannot delete themselves; unknown ids are 404.
+    Device::new().register(&server, "bob").await?;
+    let resp = root.agent.delete(&format!("/api/admin/users/{}", root.user_id)).await?;
+    ensure!(resp.status == 409 && resp.code() == Some("cannot_delete_self"), "{resp:?}");
+    let resp = root.agent.delete("/api/admin/users/nobody").await?;
+    ensure!(resp.status == 404, "{resp:?}");
+    let log = root.agent.get("/api/admin/audit").await?.ok()?;
+    ensure!(log.body.to_string().contains("admin.user.delete"));
     Ok(())
 }

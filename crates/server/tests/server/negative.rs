@@ -190,6 +190,7 @@ async fn non_admin_gets_403(b: Backend) -> anyhow::Result<()> {
     let uid = s.user_id.clone();
     let checks = [
         ("GET", "/api/admin/users".to_owned(), None),
+        ("DELETE", format!("/api/admin/users/{uid}"), None),
         ("PUT", format!("/api/admin/users/{uid}/role"), Some(json!({"role": "admin"}))),
         ("GET", format!("/api/admin/users/{uid}/sessions"), None),
         ("POST", format!("/api/admin/users/{uid}/revoke-sessions"), Some(json!({}))),
