@@ -169,7 +169,7 @@ impl Wallet {
     /// The wallet of 32 bytes of entropy, with an empty BIP-39 passphrase.
     pub fn from_entropy(entropy: &WalletEntropy) -> Self {
         match bip39::Mnemonic::from_entropy(entropy.expose()) {
-            Ok(m) => Self { seed: Seed(m.to_seed_normalized("").to_vec()) },
+            Ok(m) => Self { seed: Seed(bip39_seed(&m, "").to_vec()) },
             // Unreachable: 32 bytes is a valid entropy length. Fall back to the same seed the
             // long way round rather than panic.
             Err(_) => Self { seed: Seed(Vec::new()) },
@@ -183,8 +183,7 @@ impl Wallet {
             Zeroizing::new(phrase.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase());
         let mnemonic = bip39::Mnemonic::parse_in(bip39::Language::English, words.as_str())
             .map_err(|e| Error::Mnemonic(describe_bip39_error(&e)))?;
-        let seed = Zeroizing::new(mnemonic.to_seed(passphrase));
-        Ok(Self { seed: Seed(seed.to_vec()) })
+        Ok(Self { seed: Seed(bip39_seed(&mnemonic, passphrase).to_vec()) })
     }
 
     /// A wallet from a raw BIP-32 seed (16 to 64 bytes), e.g. for test vectors.
@@ -270,6 +269,22 @@ pub fn path_string(path: &DerivationPath) -> String {
     } else {
         format!("m/{s}")
     }
+}
+
+/// The BIP-39 seed: PBKDF2-HMAC-SHA512(NFKD(words), "mnemonic" ‖ NFKD(passphrase), 2048, 64).
+/// English words and an ASCII passphrase are their own NFKD form, and go through RustCrypto's
+/// PBKDF2 (faster); any other passphrase goes through rust-bip39, which normalises it.
+fn bip39_seed(mnemonic: &bip39::Mnemonic, passphrase: &str) -> Zeroizing<[u8; 64]> {
+    if !passphrase.is_ascii() {
+        return Zeroizing::new(mnemonic.to_seed(passphrase));
+    }
+    let words = Zeroizing::new(mnemonic.to_string());
+    let mut salt = Zeroizing::new(String::with_capacity(8 + passphrase.len()));
+    salt.push_str("mnemonic");
+    salt.push_str(passphrase);
+    let mut out = Zeroizing::new([0u8; 64]);
+    pbkdf2::pbkdf2_hmac::<sha2::Sha512>(words.as_bytes(), salt.as_bytes(), 2048, out.as_mut());
+    out
 }
 
 fn describe_bip39_error(e: &bip39::Error) -> String {

@@ -230,3 +230,12 @@ fn bad_input_gives_errors_not_panics() {
     let messy = format!("  {}\n", crate::common::ABANDON.replace(' ', "  \t").to_uppercase());
     assert_eq!(Wallet::from_mnemonic(&messy, "").unwrap().seed().expose(), w.seed().expose());
 }
+
+#[test]
+fn non_ascii_passphrase_is_nfkd_normalised() {
+    let composed = Wallet::from_mnemonic(crate::common::ABANDON, "caf\u{e9}").unwrap();
+    let decomposed = Wallet::from_mnemonic(crate::common::ABANDON, "cafe\u{301}").unwrap();
+    assert_eq!(composed.seed().expose(), decomposed.seed().expose());
+    let ascii = Wallet::from_mnemonic(crate::common::ABANDON, "cafe").unwrap();
+    assert_ne!(composed.seed().expose(), ascii.seed().expose());
+}
