@@ -116,3 +116,44 @@ impl Config {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_embedded_sqlite_on_localhost_8080() -> Result<(), ServerError> {
+        let c = Config::default();
+        c.validate()?;
+        assert_eq!(c.origin_header()?, "http://localhost:8080");
+        assert_eq!(c.rp_id(), "localhost");
+        assert!(c.database_url().starts_with("sqlite://data/blindvault.db"));
+        Ok(())
+    }
+
+    #[test]
+    fn toml_file_sets_fields_and_rejects_unknown_keys() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("bv-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("good.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\norigin = \"https://vault.example.com\"\n\
+             database_url = \"postgres://u@db/bv\"\nsession_ttl_secs = 600\n",
+        )?;
+        let c = Config::from_toml_file(&path)?;
+        c.validate()?;
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.rp_id(), "vault.example.com");
+        assert_eq!(c.database_url(), "postgres://u@db/bv");
+        assert_eq!(c.session_ttl_secs, 600);
+        let bad = dir.join("bad.toml");
+        std::fs::write(&bad, "listen_on = \"x\"\n")?;
+        assert!(Config::from_toml_file(&bad).is_err());
+        // Plain http is only for localhost.
+        let c = Config { origin: Some("http://vault.example.com".into()), ..Config::default() };
+        assert!(c.validate().is_err());
+        std::fs::remove_dir_all(&dir)?;
+        Ok(())
+    }
+}
