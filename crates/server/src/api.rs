@@ -82,7 +82,9 @@ fn client_ip(headers_ext: &axum::http::Extensions) -> IpAddr {
 /// Refuses state-changing requests whose `Origin` is not the configured origin (403 `cross_origin`).
 async fn origin_check(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let changes = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
-    if changes {
+    // Consumer hosts authenticate by signature, not cookie: no ambient authority to forge.
+    let consumer = req.uri().path() == crate::broker::api::CONSUMER_REQUESTS_PATH;
+    if changes && !consumer {
         let want = match state.config.origin_header() {
             Ok(o) => o,
             Err(e) => return ApiError::internal(e).into_response(),
@@ -180,6 +182,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/audit", get(admin_audit))
         .route("/api/admin/audit/verify", get(admin_audit_verify))
         .merge(limited)
+        .merge(crate::broker::api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), origin_check))
         .layer(middleware::from_fn(log_and_harden))
@@ -402,6 +405,16 @@ pub async fn verify_login(
 ) -> Result<(String, String), ApiError> {
     let (_, auth): (_, webauthn_rs::prelude::DiscoverableAuthentication) =
         wa::take_state(state, Kind::Login, ceremony_id).await?;
+    verify_assertion(state, auth, credential).await
+}
+
+/// Verifies an assertion against a taken ceremony state: credential lookup, signature, user
+/// verification, origin, RP ID and the counter (recorded). Used by login and by broker approvals.
+pub async fn verify_assertion(
+    state: &AppState,
+    auth: webauthn_rs::prelude::DiscoverableAuthentication,
+    credential: &PublicKeyCredential,
+) -> Result<(String, String), ApiError> {
     let (uuid, raw_cred_id) =
         state.rp.webauthn.identify_discoverable_authentication(credential).map_err(|_| {
             ApiError::unauthorized("unknown_credential", "this passkey is not registered here")

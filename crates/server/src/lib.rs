@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Per-client-address limiter for the ceremony endpoints.
     pub limiter: Arc<ratelimit::RateLimiter>,
+    /// Broker notifications (fed locally and, on PostgreSQL, by LISTEN/NOTIFY).
+    pub hub: Arc<broker::hub::Hub>,
 }
 
 /// A prepared server: database opened and migrated, keys loaded.
@@ -70,6 +73,7 @@ impl Server {
             jwt: Arc::new(jwt),
             clock,
             limiter: Arc::new(limiter),
+            hub: Arc::new(broker::hub::Hub::new()),
         };
         Ok((Self { state }, setup))
     }
@@ -90,10 +94,40 @@ impl Server {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
+        let _background = self.start_background();
         let app = self.router().into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|e| ServerError::Io(e.to_string()))
+    }
+}
+
+impl Server {
+    /// Starts the broker's background tasks: the expiry sweeper and, on PostgreSQL, the
+    /// LISTEN connection that carries other instances' notifications. They stop when the
+    /// returned guard is dropped.
+    pub fn start_background(&self) -> BackgroundTasks {
+        let mut tasks =
+            vec![tokio::spawn(broker::sweeper::run(self.state.clone(), std::time::Duration::from_secs(5)))];
+        if self.state.store.engine() == store::Engine::Postgres {
+            tasks.push(tokio::spawn(broker::hub::listen_postgres(
+                self.state.config.database_url(),
+                self.state.hub.clone(),
+            )));
+        }
+        BackgroundTasks(tasks)
+    }
+}
+
+/// Background tasks of a server; aborted on drop.
+#[derive(Debug)]
+pub struct BackgroundTasks(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for BackgroundTasks {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
     }
 }

@@ -28,28 +28,31 @@ pub struct Store {
 }
 
 /// The schema, as ordered migrations. Each is a list of statements valid on both engines.
-const MIGRATIONS: &[(i64, &[&str])] = &[(
-    1,
-    &[
-        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        "CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL, \
+const MIGRATIONS: &[(i64, &[&str])] = &[
+    (
+        1,
+        &[
+            "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            "CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL, \
          role TEXT NOT NULL, created_at BIGINT NOT NULL)",
-        "CREATE TABLE credentials (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, \
+            "CREATE TABLE credentials (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, \
          name TEXT NOT NULL, passkey TEXT NOT NULL, sign_count BIGINT NOT NULL, backup_eligible BIGINT NOT NULL, \
          backup_state BIGINT NOT NULL, created_at BIGINT NOT NULL, last_used_at BIGINT)",
-        "CREATE INDEX credentials_user ON credentials (user_id)",
-        "CREATE TABLE ceremonies (id TEXT PRIMARY KEY, kind TEXT NOT NULL, user_id TEXT, state TEXT NOT NULL, \
+            "CREATE INDEX credentials_user ON credentials (user_id)",
+            "CREATE TABLE ceremonies (id TEXT PRIMARY KEY, kind TEXT NOT NULL, user_id TEXT, state TEXT NOT NULL, \
          expires_at BIGINT NOT NULL)",
-        "CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, \
+            "CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, \
          created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT, client_addr TEXT)",
-        "CREATE INDEX sessions_user ON sessions (user_id)",
-        "CREATE TABLE audit_log (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT, action TEXT NOT NULL, \
+            "CREATE INDEX sessions_user ON sessions (user_id)",
+            "CREATE TABLE audit_log (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT, action TEXT NOT NULL, \
          target TEXT, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
-        "CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
-        "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, \
+            "CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+            "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, \
          '0000000000000000000000000000000000000000000000000000000000000000')",
-    ],
-)];
+        ],
+    ),
+    (2, crate::broker::SCHEMA),
+];
 
 static DRIVERS: Once = Once::new();
 

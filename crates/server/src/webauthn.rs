@@ -108,6 +108,8 @@ pub enum Kind {
     AddPasskey,
     /// Usernameless login.
     Login,
+    /// A broker approval (an assertion bound to one request and one user).
+    Approve,
 }
 
 impl Kind {
@@ -116,6 +118,7 @@ impl Kind {
             Kind::Register => "register",
             Kind::AddPasskey => "add_passkey",
             Kind::Login => "login",
+            Kind::Approve => "approve",
         }
     }
 }

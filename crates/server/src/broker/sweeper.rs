@@ -30,7 +30,12 @@ pub async fn sweep(state: &AppState) -> Result<u64, crate::ApiError> {
         audit::append(
             &state.store,
             now,
-            Event { actor: None, action: "broker.request.expired", target: Some(&id), detail: serde_json::json!({}) },
+            Event {
+                actor: None,
+                action: "broker.request.expired",
+                target: Some(&id),
+                detail: serde_json::json!({}),
+            },
         )
         .await?;
         announce(state, Note::Request(id)).await;

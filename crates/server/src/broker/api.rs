@@ -1,0 +1,1322 @@
+//! Broker HTTP handlers. Thin: decode, check, one or two statements, audit, announce.
+//!
+//! Three kinds of caller: the admin (an admin session; the org key never reaches the server),
+//! approvers (a session; approvals carry a fresh WebAuthn assertion) and consumers (no session:
+//! a request must verify under a registered, unrevoked host certificate, and its result is
+//! fetched with a poll token whose hash came with the request).
+
+use std::collections::BTreeSet;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use blindvault_core::entry::SealedEntry;
+use blindvault_core::identity::{SignedEnrolment, SignedHostCertificate, SignedRequest, verify_request};
+use blindvault_core::ids::RequestId;
+use blindvault_core::keys::{ApproverPublicKey, OrgPublicKey};
+use blindvault_core::release::SealedResponse;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
+
+use super::hub::{Note, announce};
+use super::status;
+use crate::AppState;
+use crate::api::{ApiJson, Role};
+use crate::audit::{self, Event};
+use crate::error::ApiError;
+use crate::session::{AdminSession, Session};
+use crate::webauthn::{self as wa, Kind};
+
+/// The consumer's request endpoint (exempt from the `Origin` check: hosts authenticate by
+/// signature, and the handler reads no cookie).
+pub const CONSUMER_REQUESTS_PATH: &str = "/api/broker/requests";
+
+/// The broker's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/broker/org", get(get_org).put(put_org))
+        .route("/api/broker/enrolments", get(list_enrolments).post(create_enrolment))
+        .route("/api/broker/enrolments/mine", get(my_enrolments))
+        .route("/api/broker/enrolments/{id}/approve", post(approve_enrolment))
+        .route("/api/broker/enrolments/{id}", axum::routing::delete(remove_enrolment))
+        .route("/api/broker/approvers", get(list_approvers))
+        .route("/api/broker/hosts", get(list_hosts).post(register_host))
+        .route("/api/broker/hosts/{cert_id}/revoke", post(revoke_host))
+        .route(
+            "/api/broker/entries",
+            get(list_entries).post(put_entry).layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024)),
+        )
+        .route("/api/broker/entries/{entry_id}", get(get_entry).delete(delete_entry))
+        .route("/api/broker/inbox", get(inbox))
+        .route("/api/broker/events", get(events))
+        .route(CONSUMER_REQUESTS_PATH, post(create_request))
+        .route("/api/broker/requests/{id}", get(get_request))
+        .route("/api/broker/requests/{id}/approve/start", post(approve_start))
+        .route("/api/broker/requests/{id}/approve/finish", post(approve_finish))
+        .route("/api/broker/requests/{id}/deny", post(deny))
+        .route("/api/broker/requests/{id}/result", get(result))
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+fn b64(bytes: &[u8]) -> String {
+    blindvault_core::encoding::b64::encode(bytes)
+}
+
+fn unb64(s: &str, what: &'static str) -> Result<Vec<u8>, ApiError> {
+    blindvault_core::encoding::b64::decode(s)
+        .map_err(|_| ApiError::bad_request("invalid_encoding", format!("{what} is not base64url")))
+}
+
+fn core_err(code: &'static str, e: blindvault_core::Error) -> ApiError {
+    // Core errors never carry secret material; they name the failed check.
+    ApiError::bad_request(code, e.to_string())
+}
+
+async fn log(
+    state: &AppState,
+    actor: Option<&str>,
+    action: &str,
+    target: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    audit::append(&state.store, state.clock.now(), Event { actor, action, target, detail }).await?;
+    Ok(())
+}
+
+fn require_approver(s: &Session) -> Result<(), ApiError> {
+    if matches!(s.role, Role::Approver | Role::Admin) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("forbidden", "this needs the approver role"))
+    }
+}
+
+/// The org public key and its generation, if set.
+async fn org(state: &AppState) -> Result<Option<(OrgPublicKey, i64)>, ApiError> {
+    let row = sqlx::query("SELECT public_key, generation FROM broker_org WHERE id = 1")
+        .fetch_optional(state.store.pool())
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let text: String = row.try_get("public_key")?;
+    let key = OrgPublicKey::from_bytes(&unb64(&text, "org key")?).map_err(ApiError::internal)?;
+    Ok(Some((key, row.try_get("generation")?)))
+}
+
+async fn require_org(state: &AppState) -> Result<(OrgPublicKey, i64), ApiError> {
+    org(state).await?.ok_or_else(|| {
+        ApiError::conflict(
+            "org_not_set",
+            "the admin has not set the org public key yet (blindvault org push)",
+        )
+    })
+}
+
+fn now_u64(state: &AppState) -> u64 {
+    u64::try_from(state.clock.now()).unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// org
+
+#[derive(Serialize)]
+struct OrgView {
+    org_public_key: Option<String>,
+    fingerprint: Option<String>,
+    generation: i64,
+}
+
+async fn get_org(State(state): State<AppState>, _s: Session) -> Result<Json<OrgView>, ApiError> {
+    Ok(Json(match org(&state).await? {
+        Some((k, g)) => OrgView {
+            org_public_key: Some(b64(&k.to_bytes())),
+            fingerprint: Some(k.fingerprint().to_string()),
+            generation: g,
+        },
+        None => OrgView { org_public_key: None, fingerprint: None, generation: 0 },
+    }))
+}
+
+#[derive(Deserialize)]
+struct PutOrg {
+    org_public_key: OrgPublicKey,
+    #[serde(default)]
+    replace: bool,
+}
+
+async fn put_org(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    ApiJson(body): ApiJson<PutOrg>,
+) -> Result<Json<OrgView>, ApiError> {
+    let now = state.clock.now();
+    let key = b64(&body.org_public_key.to_bytes());
+    let fp = body.org_public_key.fingerprint().to_string();
+    let current = org(&state).await?;
+    let generation = match current {
+        Some((k, g)) if k == body.org_public_key => g,
+        Some((_, g)) => {
+            if !body.replace {
+                return Err(ApiError::conflict(
+                    "org_already_set",
+                    "an org key is already set; replacing it needs replace=true and re-enrols every approver",
+                ));
+            }
+            sqlx::query("UPDATE broker_org SET public_key = $1, fingerprint = $2, generation = $3, set_at = $4, set_by = $5 WHERE id = 1")
+                .bind(&key).bind(&fp).bind(g + 1).bind(now).bind(&s.user_id)
+                .execute(state.store.pool()).await?;
+            // Enrolments signed by the old key no longer vouch for anything.
+            sqlx::query(
+                "UPDATE broker_enrolments SET status = 'pending', signed = NULL WHERE status = 'approved'",
+            )
+            .execute(state.store.pool())
+            .await?;
+            log(
+                &state,
+                Some(&s.user_id),
+                "broker.org.replaced",
+                None,
+                serde_json::json!({ "fingerprint": fp, "generation": g + 1 }),
+            )
+            .await?;
+            g + 1
+        }
+        None => {
+            sqlx::query("INSERT INTO broker_org (id, public_key, fingerprint, generation, set_at, set_by) VALUES (1, $1, $2, 1, $3, $4)")
+                .bind(&key).bind(&fp).bind(now).bind(&s.user_id)
+                .execute(state.store.pool()).await?;
+            log(&state, Some(&s.user_id), "broker.org.set", None, serde_json::json!({ "fingerprint": fp }))
+                .await?;
+            1
+        }
+    };
+    Ok(Json(OrgView { org_public_key: Some(key), fingerprint: Some(fp), generation }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// enrolments
+
+#[derive(Serialize)]
+struct EnrolmentView {
+    id: String,
+    user_id: String,
+    user_name: String,
+    credential_id: String,
+    approver_public_key: String,
+    fingerprint: String,
+    status: String,
+    signed_enrolment: Option<String>,
+    created_at: i64,
+}
+
+/// `SELECT` of enrolment views, followed by a literal tail (SQL stays literal for sqlx).
+macro_rules! enrolment_select {
+    ($tail:literal) => {
+        concat!(
+            "SELECT e.id, e.user_id, u.name, e.credential_id, e.approver_key, e.status, e.signed, e.created_at \
+             FROM broker_enrolments e JOIN users u ON u.id = e.user_id ",
+            $tail
+        )
+    };
+}
+
+fn enrolment_from(row: &sqlx::any::AnyRow) -> Result<EnrolmentView, ApiError> {
+    let key: String = row.try_get("approver_key")?;
+    let pk = ApproverPublicKey::from_bytes(&unb64(&key, "approver key")?).map_err(ApiError::internal)?;
+    Ok(EnrolmentView {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        user_name: row.try_get("name")?,
+        credential_id: row.try_get("credential_id")?,
+        approver_public_key: key,
+        fingerprint: pk.fingerprint().to_string(),
+        status: row.try_get("status")?,
+        signed_enrolment: row.try_get("signed")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+}
+
+async fn list_enrolments(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<EnrolmentView>>, ApiError> {
+    let rows = match &q.status {
+        Some(st) => {
+            sqlx::query(enrolment_select!("WHERE e.status = $1 ORDER BY e.created_at"))
+                .bind(st)
+                .fetch_all(state.store.pool())
+                .await?
+        }
+        None => {
+            sqlx::query(enrolment_select!("WHERE e.status <> 'removed' ORDER BY e.created_at"))
+                .fetch_all(state.store.pool())
+                .await?
+        }
+    };
+    Ok(Json(rows.iter().map(enrolment_from).collect::<Result<_, _>>()?))
+}
+
+async fn my_enrolments(
+    State(state): State<AppState>,
+    s: Session,
+) -> Result<Json<Vec<EnrolmentView>>, ApiError> {
+    let rows = sqlx::query(enrolment_select!(
+        "WHERE e.user_id = $1 AND e.status <> 'removed' ORDER BY e.created_at"
+    ))
+    .bind(&s.user_id)
+    .fetch_all(state.store.pool())
+    .await?;
+    Ok(Json(rows.iter().map(enrolment_from).collect::<Result<_, _>>()?))
+}
+
+#[derive(Deserialize)]
+struct CreateEnrolment {
+    credential_id: String,
+    approver_public_key: ApproverPublicKey,
+}
+
+/// A device asks to become an approver: "my passkey C derives approver key K". Pending until
+/// the admin compares the fingerprint and signs it with the org key.
+async fn create_enrolment(
+    State(state): State<AppState>,
+    s: Session,
+    ApiJson(body): ApiJson<CreateEnrolment>,
+) -> Result<Response, ApiError> {
+    unb64(&body.credential_id, "credential_id")?;
+    let owned = sqlx::query("SELECT 1 AS one FROM credentials WHERE id = $1 AND user_id = $2")
+        .bind(&body.credential_id)
+        .bind(&s.user_id)
+        .fetch_optional(state.store.pool())
+        .await?;
+    if owned.is_none() {
+        return Err(ApiError::forbidden("not_your_passkey", "that passkey is not one of yours"));
+    }
+    let key = b64(&body.approver_public_key.to_array());
+    let now = state.clock.now();
+    let existing =
+        sqlx::query("SELECT id, approver_key, status FROM broker_enrolments WHERE credential_id = $1")
+            .bind(&body.credential_id)
+            .fetch_optional(state.store.pool())
+            .await?;
+    let id = match existing {
+        Some(row) => {
+            let id: String = row.try_get("id")?;
+            let old: String = row.try_get("approver_key")?;
+            let st: String = row.try_get("status")?;
+            if old != key || st == "removed" {
+                sqlx::query("UPDATE broker_enrolments SET approver_key = $1, status = 'pending', signed = NULL, created_at = $2, decided_at = NULL WHERE id = $3")
+                    .bind(&key).bind(now).bind(&id).execute(state.store.pool()).await?;
+            }
+            id
+        }
+        None => {
+            let id = b64(&RequestId::generate(&mut crate::broker::api::os_rng()).to_array());
+            sqlx::query("INSERT INTO broker_enrolments (id, user_id, credential_id, approver_key, status, created_at) VALUES ($1, $2, $3, $4, 'pending', $5)")
+                .bind(&id).bind(&s.user_id).bind(&body.credential_id).bind(&key).bind(now)
+                .execute(state.store.pool()).await?;
+            id
+        }
+    };
+    log(&state, Some(&s.user_id), "broker.enrolment.requested", Some(&id), serde_json::json!({ "credential": body.credential_id, "fingerprint": body.approver_public_key.fingerprint().to_string() })).await?;
+    let row =
+        sqlx::query(enrolment_select!("WHERE e.id = $1")).bind(&id).fetch_one(state.store.pool()).await?;
+    Ok((StatusCode::CREATED, Json(enrolment_from(&row)?)).into_response())
+}
+
+#[derive(Deserialize)]
+struct ApproveEnrolment {
+    signed_enrolment: SignedEnrolment,
+}
+
+async fn approve_enrolment(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ApproveEnrolment>,
+) -> Result<Json<EnrolmentView>, ApiError> {
+    let (org_key, generation) = require_org(&state).await?;
+    let row = sqlx::query(
+        "SELECT user_id, credential_id, approver_key, status FROM broker_enrolments WHERE id = $1",
+    )
+    .bind(&id)
+    .fetch_optional(state.store.pool())
+    .await?
+    .ok_or_else(|| ApiError::not_found("no_such_enrolment", "no such enrolment"))?;
+    let verified = body.signed_enrolment.verify(&org_key).map_err(|e| core_err("bad_signature", e))?;
+    let user_id: String = row.try_get("user_id")?;
+    let cred: String = row.try_get("credential_id")?;
+    let key: String = row.try_get("approver_key")?;
+    if verified.user_id() != user_id
+        || b64(verified.credential_id()) != cred
+        || b64(&verified.public_key().to_array()) != key
+    {
+        return Err(ApiError::bad_request(
+            "enrolment_mismatch",
+            "the signed enrolment does not match this request for enrolment",
+        ));
+    }
+    let now = state.clock.now();
+    sqlx::query("UPDATE broker_enrolments SET status = 'approved', signed = $1, org_generation = $2, decided_at = $3 WHERE id = $4")
+        .bind(b64(&body.signed_enrolment.to_bytes())).bind(generation).bind(now).bind(&id)
+        .execute(state.store.pool()).await?;
+    sqlx::query("UPDATE users SET role = 'approver' WHERE id = $1 AND role = 'user'")
+        .bind(&user_id)
+        .execute(state.store.pool())
+        .await?;
+    log(
+        &state,
+        Some(&s.user_id),
+        "broker.enrolment.approved",
+        Some(&id),
+        serde_json::json!({ "user": user_id, "credential": cred }),
+    )
+    .await?;
+    let row =
+        sqlx::query(enrolment_select!("WHERE e.id = $1")).bind(&id).fetch_one(state.store.pool()).await?;
+    Ok(Json(enrolment_from(&row)?))
+}
+
+#[derive(Deserialize)]
+struct RemoveQuery {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Serialize)]
+struct QuorumImpact {
+    entry_id: String,
+    threshold: i64,
+    people_left: i64,
+}
+
+/// Entries whose latest version would have fewer distinct approving people than its threshold
+/// once `removed_key` is gone.
+async fn quorum_impact(state: &AppState, removed_key: &str) -> Result<Vec<QuorumImpact>, ApiError> {
+    let rows = sqlx::query(
+        "SELECT h.entry_id, e.threshold, \
+           (SELECT COUNT(DISTINCT en.user_id) FROM broker_entry_devices d JOIN broker_enrolments en \
+              ON en.approver_key = d.approver_key AND en.status = 'approved' \
+            WHERE d.entry_id = h.entry_id AND d.version = h.version AND d.approver_key <> $1) AS people_left \
+         FROM broker_entry_heads h JOIN broker_entries e ON e.entry_id = h.entry_id AND e.version = h.version \
+         WHERE h.deleted_at IS NULL AND EXISTS (SELECT 1 FROM broker_entry_devices d2 WHERE d2.entry_id = h.entry_id \
+           AND d2.version = h.version AND d2.approver_key = $1)",
+    )
+    .bind(removed_key)
+    .fetch_all(state.store.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let threshold: i64 = r.try_get("threshold")?;
+        let people_left: i64 = r.try_get("people_left")?;
+        if people_left < threshold {
+            out.push(QuorumImpact { entry_id: r.try_get("entry_id")?, threshold, people_left });
+        }
+    }
+    Ok(out)
+}
+
+async fn remove_enrolment(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    Path(id): Path<String>,
+    Query(q): Query<RemoveQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let row = sqlx::query("SELECT approver_key, status FROM broker_enrolments WHERE id = $1")
+        .bind(&id)
+        .fetch_optional(state.store.pool())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no_such_enrolment", "no such enrolment"))?;
+    let key: String = row.try_get("approver_key")?;
+    let impact = quorum_impact(&state, &key).await?;
+    if !q.dry_run {
+        sqlx::query("UPDATE broker_enrolments SET status = 'removed', decided_at = $1 WHERE id = $2")
+            .bind(state.clock.now())
+            .bind(&id)
+            .execute(state.store.pool())
+            .await?;
+        log(
+            &state,
+            Some(&s.user_id),
+            "broker.enrolment.removed",
+            Some(&id),
+            serde_json::json!({ "entries_below_quorum": impact.len() }),
+        )
+        .await?;
+    }
+    Ok(Json(serde_json::json!({ "removed": !q.dry_run, "entries_below_quorum": impact })))
+}
+
+#[derive(Serialize)]
+struct ApproverView {
+    user_id: String,
+    user_name: String,
+    credential_id: String,
+    signed_enrolment: String,
+}
+
+/// Approved enrolments, for a writer to verify against its own copy of the org key.
+async fn list_approvers(
+    State(state): State<AppState>,
+    _a: AdminSession,
+) -> Result<Json<Vec<ApproverView>>, ApiError> {
+    let rows = sqlx::query("SELECT e.user_id, u.name, e.credential_id, e.signed FROM broker_enrolments e JOIN users u ON u.id = e.user_id WHERE e.status = 'approved' ORDER BY u.name, e.created_at")
+        .fetch_all(state.store.pool()).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let signed: Option<String> = r.try_get("signed")?;
+        out.push(ApproverView {
+            user_id: r.try_get("user_id")?,
+            user_name: r.try_get("name")?,
+            credential_id: r.try_get("credential_id")?,
+            signed_enrolment: signed
+                .ok_or_else(|| ApiError::internal("approved enrolment without signature"))?,
+        });
+    }
+    Ok(Json(out))
+}
+
+// ---------------------------------------------------------------------------------------------
+// hosts
+
+#[derive(Deserialize)]
+struct RegisterHost {
+    certificate: SignedHostCertificate,
+}
+
+#[derive(Serialize)]
+struct HostView {
+    cert_id: String,
+    host_name: String,
+    not_after: i64,
+    revoked: bool,
+    issued_by: String,
+}
+
+async fn register_host(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    ApiJson(body): ApiJson<RegisterHost>,
+) -> Result<Response, ApiError> {
+    let (org_key, _) = require_org(&state).await?;
+    let cert =
+        body.certificate.verify(&org_key, now_u64(&state)).map_err(|e| core_err("bad_certificate", e))?;
+    let cert_id = cert.cert_id.to_text();
+    let not_after = i64::try_from(cert.not_after).unwrap_or(i64::MAX);
+    let r = sqlx::query("INSERT INTO broker_hosts (cert_id, host_name, host_key, certificate, not_after, issued_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cert_id) DO NOTHING")
+        .bind(&cert_id).bind(&cert.host_name).bind(b64(&cert.host_key.to_array())).bind(b64(&body.certificate.to_bytes()))
+        .bind(not_after).bind(&s.user_id).bind(state.clock.now())
+        .execute(state.store.pool()).await?;
+    if r.rows_affected() == 0 {
+        return Err(ApiError::conflict("host_exists", "this certificate is already registered"));
+    }
+    log(&state, Some(&s.user_id), "broker.host.issued", Some(&cert_id), serde_json::json!({ "host": cert.host_name, "entries": cert.allowed_entries.len(), "not_after": not_after })).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(HostView {
+            cert_id,
+            host_name: cert.host_name.clone(),
+            not_after,
+            revoked: false,
+            issued_by: s.user_id,
+        }),
+    )
+        .into_response())
+}
+
+async fn list_hosts(
+    State(state): State<AppState>,
+    _a: AdminSession,
+) -> Result<Json<Vec<HostView>>, ApiError> {
+    let rows = sqlx::query(
+        "SELECT cert_id, host_name, not_after, revoked_at, issued_by FROM broker_hosts ORDER BY created_at",
+    )
+    .fetch_all(state.store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let revoked: Option<i64> = r.try_get("revoked_at")?;
+            Ok(HostView {
+                cert_id: r.try_get("cert_id")?,
+                host_name: r.try_get("host_name")?,
+                not_after: r.try_get("not_after")?,
+                revoked: revoked.is_some(),
+                issued_by: r.try_get("issued_by")?,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()
+        .map(Json)
+}
+
+async fn revoke_host(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    Path(cert_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let now = state.clock.now();
+    let r = sqlx::query("UPDATE broker_hosts SET revoked_at = $1 WHERE cert_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(&cert_id)
+        .execute(state.store.pool())
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(ApiError::not_found("no_such_host", "no such unrevoked host"));
+    }
+    // Its open requests end now.
+    let ended = sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2 WHERE cert_id = $3 AND status IN ($4, $5) RETURNING request_id")
+        .bind(status::DENIED).bind(now).bind(&cert_id).bind(status::PENDING).bind(status::APPROVED)
+        .fetch_all(state.store.pool()).await?;
+    for r in &ended {
+        let id: String = r.try_get("request_id")?;
+        sqlx::query("DELETE FROM broker_responses WHERE request_id = $1")
+            .bind(&id)
+            .execute(state.store.pool())
+            .await?;
+        announce(&state, Note::Request(id)).await;
+    }
+    log(
+        &state,
+        Some(&s.user_id),
+        "broker.host.revoked",
+        Some(&cert_id),
+        serde_json::json!({ "requests_ended": ended.len() }),
+    )
+    .await?;
+    Ok(Json(serde_json::json!({ "revoked": true, "requests_ended": ended.len() })))
+}
+
+// ---------------------------------------------------------------------------------------------
+// entries
+
+#[derive(Deserialize)]
+struct PutEntry {
+    sealed_entry: SealedEntry,
+    #[serde(default)]
+    allow_self_approval: bool,
+}
+
+#[derive(Serialize)]
+struct EntryView {
+    entry_id: String,
+    version: i64,
+    threshold: i64,
+    people: i64,
+    sealed_entry: String,
+}
+
+/// Stores a new entry (version 1) or a new version (latest + 1). Every envelope must be sealed
+/// to an approved enrolment's key (the writer checked the org signatures; this is routing).
+async fn put_entry(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    ApiJson(body): ApiJson<PutEntry>,
+) -> Result<Response, ApiError> {
+    let e = &body.sealed_entry;
+    let entry_id = e.entry_id.to_text();
+    let version = i64::from(e.version);
+    let head: Option<(i64, Option<i64>)> =
+        sqlx::query("SELECT version, deleted_at FROM broker_entry_heads WHERE entry_id = $1")
+            .bind(&entry_id)
+            .fetch_optional(state.store.pool())
+            .await?
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get("version")?, r.try_get("deleted_at")?)))
+            .transpose()?;
+    let expected = match head {
+        None => 1,
+        Some((_, Some(_))) => {
+            return Err(ApiError::conflict("entry_deleted", "this entry was deleted; write a new one"));
+        }
+        Some((v, None)) => v + 1,
+    };
+    if version != expected {
+        return Err(ApiError::conflict(
+            "version_conflict",
+            format!("expected version {expected}, got {version}"),
+        ));
+    }
+    let mut people = BTreeSet::new();
+    for env in &e.envelopes {
+        let key = b64(&env.approver.to_array());
+        let row = sqlx::query(
+            "SELECT user_id FROM broker_enrolments WHERE approver_key = $1 AND status = 'approved'",
+        )
+        .bind(&key)
+        .fetch_optional(state.store.pool())
+        .await?
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "unknown_approver",
+                format!("envelope for an approver key that is not enrolled ({})", env.approver.fingerprint()),
+            )
+        })?;
+        people.insert(row.try_get::<String, _>("user_id")?);
+    }
+    if people.len() != usize::from(e.policy.n()) {
+        return Err(ApiError::bad_request(
+            "policy_mismatch",
+            format!("the policy names {} people but the envelopes belong to {}", e.policy.n(), people.len()),
+        ));
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.pool().begin().await?;
+    sqlx::query("INSERT INTO broker_entries (entry_id, version, threshold, people, sealed, allow_self_approval, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(&entry_id).bind(version).bind(i64::from(e.policy.threshold())).bind(people.len() as i64)
+        .bind(b64(&e.to_bytes())).bind(i64::from(body.allow_self_approval)).bind(&s.user_id).bind(now)
+        .execute(&mut *tx).await?;
+    for env in &e.envelopes {
+        sqlx::query("INSERT INTO broker_entry_devices (entry_id, version, approver_key) VALUES ($1, $2, $3)")
+            .bind(&entry_id)
+            .bind(version)
+            .bind(b64(&env.approver.to_array()))
+            .execute(&mut *tx)
+            .await?;
+    }
+    let r = if version == 1 {
+        sqlx::query("INSERT INTO broker_entry_heads (entry_id, version) VALUES ($1, 1) ON CONFLICT (entry_id) DO NOTHING").bind(&entry_id).execute(&mut *tx).await?
+    } else {
+        sqlx::query("UPDATE broker_entry_heads SET version = $1 WHERE entry_id = $2 AND version = $3 AND deleted_at IS NULL").bind(version).bind(&entry_id).bind(version - 1).execute(&mut *tx).await?
+    };
+    if r.rows_affected() != 1 {
+        return Err(ApiError::conflict("version_conflict", "another writer stored this version first"));
+    }
+    tx.commit().await?;
+    let action = if version == 1 { "broker.entry.created" } else { "broker.entry.rotated" };
+    log(
+        &state,
+        Some(&s.user_id),
+        action,
+        Some(&entry_id),
+        serde_json::json!({ "version": version, "threshold": e.policy.threshold(), "people": people.len() }),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(EntryView {
+            entry_id,
+            version,
+            threshold: i64::from(e.policy.threshold()),
+            people: people.len() as i64,
+            sealed_entry: b64(&e.to_bytes()),
+        }),
+    )
+        .into_response())
+}
+
+/// `SELECT` of the latest version of live entries, followed by a literal tail.
+macro_rules! entry_head_select {
+    ($tail:literal) => {
+        concat!(
+            "SELECT e.entry_id, e.version, e.threshold, e.people, e.sealed FROM broker_entry_heads h \
+             JOIN broker_entries e ON e.entry_id = h.entry_id AND e.version = h.version WHERE h.deleted_at IS NULL ",
+            $tail
+        )
+    };
+}
+
+fn entry_from(r: &sqlx::any::AnyRow) -> Result<EntryView, ApiError> {
+    Ok(EntryView {
+        entry_id: r.try_get("entry_id")?,
+        version: r.try_get("version")?,
+        threshold: r.try_get("threshold")?,
+        people: r.try_get("people")?,
+        sealed_entry: r.try_get("sealed")?,
+    })
+}
+
+async fn list_entries(
+    State(state): State<AppState>,
+    _a: AdminSession,
+) -> Result<Json<Vec<EntryView>>, ApiError> {
+    let rows = sqlx::query(entry_head_select!("ORDER BY e.created_at")).fetch_all(state.store.pool()).await?;
+    Ok(Json(rows.iter().map(entry_from).collect::<Result<_, _>>()?))
+}
+
+async fn get_entry(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    Path(entry_id): Path<String>,
+) -> Result<Json<EntryView>, ApiError> {
+    let row = sqlx::query(entry_head_select!("AND h.entry_id = $1"))
+        .bind(&entry_id)
+        .fetch_optional(state.store.pool())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no_such_entry", "no such entry"))?;
+    Ok(Json(entry_from(&row)?))
+}
+
+/// Deletes every version's ciphertext; open requests for it end.
+async fn delete_entry(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    Path(entry_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let now = state.clock.now();
+    let mut tx = state.store.pool().begin().await?;
+    let r = sqlx::query(
+        "UPDATE broker_entry_heads SET deleted_at = $1 WHERE entry_id = $2 AND deleted_at IS NULL",
+    )
+    .bind(now)
+    .bind(&entry_id)
+    .execute(&mut *tx)
+    .await?;
+    if r.rows_affected() == 0 {
+        return Err(ApiError::not_found("no_such_entry", "no such entry"));
+    }
+    sqlx::query("DELETE FROM broker_entries WHERE entry_id = $1").bind(&entry_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM broker_entry_devices WHERE entry_id = $1")
+        .bind(&entry_id)
+        .execute(&mut *tx)
+        .await?;
+    let ended = sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2 WHERE entry_id = $3 AND status IN ($4, $5) RETURNING request_id")
+        .bind(status::EXPIRED).bind(now).bind(&entry_id).bind(status::PENDING).bind(status::APPROVED)
+        .fetch_all(&mut *tx).await?;
+    sqlx::query("DELETE FROM broker_responses WHERE request_id IN (SELECT request_id FROM broker_requests WHERE entry_id = $1)").bind(&entry_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    for r in &ended {
+        announce(&state, Note::Request(r.try_get("request_id")?)).await;
+    }
+    log(&state, Some(&s.user_id), "broker.entry.deleted", Some(&entry_id), serde_json::json!({})).await?;
+    Ok(Json(serde_json::json!({ "deleted": true })))
+}
+
+// ---------------------------------------------------------------------------------------------
+// requests: consumer side
+
+/// The OS CSPRNG for ids the server makes.
+pub(crate) fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
+    rand_core::UnwrapErr(getrandom::SysRng)
+}
+
+#[derive(Deserialize)]
+struct CreateRequest {
+    signed_request: SignedRequest,
+    /// Lowercase hex SHA-256 of the consumer's poll token.
+    poll_token_hash: String,
+}
+
+#[derive(Serialize)]
+struct Created {
+    request_id: String,
+    status: &'static str,
+    threshold: i64,
+    approvers: Vec<String>,
+    expires_at: u64,
+}
+
+async fn create_request(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CreateRequest>,
+) -> Result<Response, ApiError> {
+    if body.poll_token_hash.len() != 64
+        || !body.poll_token_hash.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    {
+        return Err(ApiError::bad_request(
+            "invalid_poll_token",
+            "poll_token_hash must be 64 lowercase hex digits",
+        ));
+    }
+    let (org_key, _) = require_org(&state).await?;
+    let req = &body.signed_request.request;
+    let cert_id = req.cert_id.to_text();
+    let host = sqlx::query("SELECT certificate, revoked_at, host_name FROM broker_hosts WHERE cert_id = $1")
+        .bind(&cert_id)
+        .fetch_optional(state.store.pool())
+        .await?
+        .ok_or_else(|| ApiError::forbidden("unknown_host", "this host certificate is not registered"))?;
+    let revoked: Option<i64> = host.try_get("revoked_at")?;
+    if revoked.is_some() {
+        return Err(ApiError::forbidden("host_revoked", "this host's certificate has been revoked"));
+    }
+    let cert_text: String = host.try_get("certificate")?;
+    let cert =
+        SignedHostCertificate::from_bytes(&unb64(&cert_text, "certificate")?).map_err(ApiError::internal)?;
+    let verified = verify_request(&org_key, &cert, &body.signed_request, now_u64(&state))
+        .map_err(|e| ApiError::forbidden("request_invalid", e.to_string()))?;
+    let entry_id = verified.entry_id().to_text();
+    let entry = sqlx::query(entry_head_select!("AND h.entry_id = $1"))
+        .bind(&entry_id)
+        .fetch_optional(state.store.pool())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no_such_entry", "no such entry"))?;
+    let version: i64 = entry.try_get("version")?;
+    let threshold: i64 = entry.try_get("threshold")?;
+    let request_id = verified.request_id().to_text();
+    let expires_at = i64::try_from(verified.expires_at()).unwrap_or(i64::MAX);
+    let r = sqlx::query("INSERT INTO broker_requests (request_id, entry_id, version, cert_id, signed, status, poll_hash, threshold, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (request_id) DO NOTHING")
+        .bind(&request_id).bind(&entry_id).bind(version).bind(&cert_id).bind(b64(&body.signed_request.to_bytes()))
+        .bind(status::PENDING).bind(&body.poll_token_hash).bind(threshold).bind(state.clock.now()).bind(expires_at)
+        .execute(state.store.pool()).await?;
+    if r.rows_affected() == 0 {
+        return Err(ApiError::conflict("duplicate_request", "a request with this id exists (replay?)"));
+    }
+    let approvers = approver_names(&state, &entry_id, version).await?;
+    let host_name: String = host.try_get("host_name")?;
+    log(
+        &state,
+        None,
+        "broker.request.created",
+        Some(&request_id),
+        serde_json::json!({ "host": host_name, "cert": cert_id, "entry": entry_id, "version": version }),
+    )
+    .await?;
+    announce(&state, Note::Request(request_id.clone())).await;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            request_id,
+            status: status::PENDING,
+            threshold,
+            approvers,
+            expires_at: verified.expires_at(),
+        }),
+    )
+        .into_response())
+}
+
+async fn approver_names(state: &AppState, entry_id: &str, version: i64) -> Result<Vec<String>, ApiError> {
+    let rows = sqlx::query("SELECT DISTINCT u.name FROM broker_entry_devices d JOIN broker_enrolments e ON e.approver_key = d.approver_key AND e.status = 'approved' \
+         JOIN users u ON u.id = e.user_id WHERE d.entry_id = $1 AND d.version = $2 ORDER BY u.name")
+        .bind(entry_id).bind(version).fetch_all(state.store.pool()).await?;
+    rows.iter().map(|r| r.try_get("name").map_err(ApiError::from)).collect()
+}
+
+#[derive(Deserialize)]
+struct ResultQuery {
+    #[serde(default)]
+    wait: Option<u64>,
+}
+
+/// The consumer's poll: waits up to `wait` seconds (at most 30) for a decision; an approved
+/// request's responses are handed over once and deleted in the same transaction.
+async fn result(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<ResultQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = headers.get("x-blindvault-poll").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let hash = hex::encode(Sha256::digest(token.as_bytes()));
+    let not_found = || ApiError::not_found("no_such_request", "no such request");
+    let wait = Duration::from_secs(q.wait.unwrap_or(0).min(30));
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut notes = state.hub.subscribe();
+    loop {
+        let row = sqlx::query("SELECT status, poll_hash, threshold, entry_id, version, decided_by FROM broker_requests WHERE request_id = $1")
+            .bind(&id).fetch_optional(state.store.pool()).await?.ok_or_else(not_found)?;
+        let poll_hash: String = row.try_get("poll_hash")?;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(poll_hash.as_bytes(), hash.as_bytes())) {
+            return Err(not_found());
+        }
+        let st: String = row.try_get("status")?;
+        let threshold: i64 = row.try_get("threshold")?;
+        match st.as_str() {
+            status::APPROVED => {
+                return deliver(&state, &id, threshold, row.try_get("entry_id")?, row.try_get("version")?)
+                    .await;
+            }
+            status::DENIED => {
+                let by: Option<String> = row.try_get("decided_by")?;
+                return Ok(Json(serde_json::json!({ "status": "denied", "by": by })).into_response());
+            }
+            status::EXPIRED => return Ok(Json(serde_json::json!({ "status": "expired" })).into_response()),
+            status::DELIVERED => {
+                return Err(ApiError::new(
+                    StatusCode::GONE,
+                    "gone",
+                    "this request's response was already delivered",
+                ));
+            }
+            _ => {}
+        }
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
+            let approvals = sqlx::query(
+                "SELECT COUNT(*) AS n FROM broker_approvals WHERE request_id = $1 AND decision = 'approve'",
+            )
+            .bind(&id)
+            .fetch_one(state.store.pool())
+            .await?;
+            let n: i64 = approvals.try_get("n")?;
+            let entry_id: String = row.try_get("entry_id")?;
+            let version: i64 = row.try_get("version")?;
+            return Ok(Json(serde_json::json!({ "status": "pending", "approvals": n, "threshold": threshold, "approvers": approver_names(&state, &entry_id, version).await? })).into_response());
+        }
+        // Wait for a note about this request (or any note, then re-read), or the deadline;
+        // re-read at least every 2 s in case a note was missed.
+        let step = (deadline - now).min(Duration::from_secs(2));
+        let _ = tokio::time::timeout(step, async {
+            loop {
+                match notes.recv().await {
+                    Ok(Note::Request(n)) if n == id => return,
+                    Ok(_) => continue,
+                    Err(_) => return,
+                }
+            }
+        })
+        .await;
+    }
+}
+
+async fn deliver(
+    state: &AppState,
+    id: &str,
+    threshold: i64,
+    entry_id: String,
+    version: i64,
+) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let mut tx = state.store.pool().begin().await?;
+    let r = sqlx::query(
+        "UPDATE broker_requests SET status = $1, delivered_at = $2 WHERE request_id = $3 AND status = $4",
+    )
+    .bind(status::DELIVERED)
+    .bind(now)
+    .bind(id)
+    .bind(status::APPROVED)
+    .execute(&mut *tx)
+    .await?;
+    if r.rows_affected() != 1 {
+        return Err(ApiError::new(StatusCode::GONE, "gone", "this request's response was already delivered"));
+    }
+    let rows = sqlx::query("SELECT sealed FROM broker_responses WHERE request_id = $1")
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(id).execute(&mut *tx).await?;
+    let sealed_entry: Option<String> = if threshold > 1 {
+        sqlx::query("SELECT sealed FROM broker_entries WHERE entry_id = $1 AND version = $2")
+            .bind(&entry_id)
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("sealed"))
+            .transpose()?
+    } else {
+        None
+    };
+    tx.commit().await?;
+    let responses: Vec<String> = rows.iter().map(|r| r.try_get("sealed")).collect::<Result<_, _>>()?;
+    log(
+        state,
+        None,
+        "broker.request.delivered",
+        Some(id),
+        serde_json::json!({ "responses": responses.len() }),
+    )
+    .await?;
+    announce(state, Note::Request(id.to_string())).await;
+    Ok(Json(
+        serde_json::json!({ "status": "delivered", "responses": responses, "sealed_entry": sealed_entry }),
+    )
+    .into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// requests: approver side
+
+#[derive(Serialize)]
+struct RequestView {
+    request_id: String,
+    status: String,
+    entry_id: String,
+    version: i64,
+    threshold: i64,
+    expires_at: i64,
+    signed_request: String,
+    certificate: String,
+    sealed_entry: Option<String>,
+    decisions: Vec<serde_json::Value>,
+    approvers: Vec<String>,
+    my_decision: Option<String>,
+}
+
+/// A request the user can act on: one of their approved devices holds an envelope of the
+/// requested version.
+async fn user_is_approver_of(
+    state: &AppState,
+    user_id: &str,
+    entry_id: &str,
+    version: i64,
+) -> Result<bool, ApiError> {
+    let row = sqlx::query("SELECT 1 AS one FROM broker_entry_devices d JOIN broker_enrolments e ON e.approver_key = d.approver_key \
+         WHERE d.entry_id = $1 AND d.version = $2 AND e.user_id = $3 AND e.status = 'approved'")
+        .bind(entry_id).bind(version).bind(user_id).fetch_optional(state.store.pool()).await?;
+    Ok(row.is_some())
+}
+
+async fn request_view(state: &AppState, s: &Session, id: &str) -> Result<RequestView, ApiError> {
+    let row = sqlx::query("SELECT r.request_id, r.status, r.entry_id, r.version, r.threshold, r.expires_at, r.signed, h.certificate \
+         FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id WHERE r.request_id = $1")
+        .bind(id).fetch_optional(state.store.pool()).await?
+        .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
+    let entry_id: String = row.try_get("entry_id")?;
+    let version: i64 = row.try_get("version")?;
+    if !user_is_approver_of(state, &s.user_id, &entry_id, version).await? {
+        return Err(ApiError::not_found("no_such_request", "no such request"));
+    }
+    let sealed_entry: Option<String> =
+        sqlx::query("SELECT sealed FROM broker_entries WHERE entry_id = $1 AND version = $2")
+            .bind(&entry_id)
+            .bind(version)
+            .fetch_optional(state.store.pool())
+            .await?
+            .map(|r| r.try_get("sealed"))
+            .transpose()?;
+    let decisions = sqlx::query("SELECT u.name, a.decision, a.user_id FROM broker_approvals a JOIN users u ON u.id = a.user_id WHERE a.request_id = $1 ORDER BY a.at")
+        .bind(id).fetch_all(state.store.pool()).await?;
+    let mut my_decision = None;
+    let mut ds = Vec::new();
+    for d in &decisions {
+        let uid: String = d.try_get("user_id")?;
+        let decision: String = d.try_get("decision")?;
+        if uid == s.user_id {
+            my_decision = Some(decision.clone());
+        }
+        ds.push(serde_json::json!({ "user": d.try_get::<String, _>("name")?, "decision": decision }));
+    }
+    Ok(RequestView {
+        request_id: row.try_get("request_id")?,
+        status: row.try_get("status")?,
+        approvers: approver_names(state, &entry_id, version).await?,
+        entry_id,
+        version,
+        threshold: row.try_get("threshold")?,
+        expires_at: row.try_get("expires_at")?,
+        signed_request: row.try_get("signed")?,
+        certificate: row.try_get("certificate")?,
+        sealed_entry,
+        decisions: ds,
+        my_decision,
+    })
+}
+
+async fn get_request(
+    State(state): State<AppState>,
+    s: Session,
+    Path(id): Path<String>,
+) -> Result<Json<RequestView>, ApiError> {
+    require_approver(&s)?;
+    Ok(Json(request_view(&state, &s, &id).await?))
+}
+
+/// Pending requests waiting for the caller's decision.
+async fn inbox(State(state): State<AppState>, s: Session) -> Result<Json<Vec<RequestView>>, ApiError> {
+    require_approver(&s)?;
+    let rows = sqlx::query("SELECT DISTINCT r.request_id, r.created_at FROM broker_requests r \
+         JOIN broker_entry_devices d ON d.entry_id = r.entry_id AND d.version = r.version \
+         JOIN broker_enrolments e ON e.approver_key = d.approver_key AND e.status = 'approved' AND e.user_id = $1 \
+         WHERE r.status = $2 AND r.expires_at > $3 \
+           AND NOT EXISTS (SELECT 1 FROM broker_approvals a WHERE a.request_id = r.request_id AND a.user_id = $1) \
+         ORDER BY r.created_at")
+        .bind(&s.user_id).bind(status::PENDING).bind(state.clock.now())
+        .fetch_all(state.store.pool()).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: String = r.try_get("request_id")?;
+        out.push(request_view(&state, &s, &id).await?);
+    }
+    Ok(Json(out))
+}
+
+/// Server-sent events: `request` with a request id whenever a request the caller can act on
+/// changes. The client re-reads `inbox` or the request.
+async fn events(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
+    require_approver(&s)?;
+    let mut notes = state.hub.subscribe();
+    let stream = async_stream::stream! {
+        yield Ok::<SseEvent, Infallible>(SseEvent::default().event("ready").data("{}"));
+        loop {
+            match notes.recv().await {
+                Ok(Note::Request(id)) => {
+                    let relevant = match sqlx::query("SELECT entry_id, version FROM broker_requests WHERE request_id = $1").bind(&id).fetch_optional(state.store.pool()).await {
+                        Ok(Some(row)) => {
+                            let entry_id: String = row.try_get("entry_id").unwrap_or_default();
+                            let version: i64 = row.try_get("version").unwrap_or_default();
+                            user_is_approver_of(&state, &s.user_id, &entry_id, version).await.unwrap_or(false)
+                        }
+                        _ => false,
+                    };
+                    if relevant {
+                        yield Ok(SseEvent::default().event("request").data(id));
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    yield Ok(SseEvent::default().event("resync").data("{}"));
+                }
+                Err(_) => break,
+            }
+        }
+    };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
+}
+
+#[derive(Serialize, Deserialize)]
+struct ApproveCeremony {
+    request_id: String,
+    user_id: String,
+    auth: DiscoverableAuthentication,
+}
+
+/// Starts the approval ceremony: a WebAuthn assertion with the PRF extension, bound (in the
+/// stored ceremony state) to this request and this user.
+async fn approve_start(
+    State(state): State<AppState>,
+    s: Session,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_approver(&s)?;
+    let view = request_view(&state, &s, &id).await?;
+    if view.status != status::PENDING {
+        return Err(ApiError::conflict("request_not_pending", format!("the request is {}", view.status)));
+    }
+    let (rcr, auth) = state
+        .rp
+        .webauthn
+        .start_discoverable_authentication()
+        .map_err(|e| ApiError::internal(format_args!("start authentication: {e}")))?;
+    let options = state.rp.patch_options(&rcr, false)?;
+    let ceremony = ApproveCeremony { request_id: id, user_id: s.user_id.clone(), auth };
+    let cid = wa::put_state(&state, Kind::Approve, Some(&s.user_id), &ceremony).await?;
+    Ok(Json(serde_json::json!({ "ceremony_id": cid, "options": options })))
+}
+
+#[derive(Deserialize)]
+struct ApproveFinish {
+    ceremony_id: String,
+    credential: PublicKeyCredential,
+    sealed_response: SealedResponse,
+}
+
+async fn approve_finish(
+    State(state): State<AppState>,
+    s: Session,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ApproveFinish>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_approver(&s)?;
+    let (_, ceremony): (_, ApproveCeremony) =
+        wa::take_state(&state, Kind::Approve, &body.ceremony_id).await?;
+    if ceremony.request_id != id || ceremony.user_id != s.user_id {
+        return Err(ApiError::bad_request(
+            "challenge_invalid",
+            "this challenge was issued for another request or user",
+        ));
+    }
+    let (user_id, cred_id) = crate::api::verify_assertion(&state, ceremony.auth, &body.credential).await?;
+    if user_id != s.user_id {
+        return Err(ApiError::forbidden("wrong_user", "the passkey belongs to another user"));
+    }
+    let enrolment = sqlx::query("SELECT approver_key FROM broker_enrolments WHERE credential_id = $1 AND user_id = $2 AND status = 'approved'")
+        .bind(&cred_id).bind(&user_id).fetch_optional(state.store.pool()).await?
+        .ok_or_else(|| ApiError::forbidden("not_an_approver", "this passkey is not an enrolled approver device"))?;
+    let key: String = enrolment.try_get("approver_key")?;
+    if b64(&body.sealed_response.approver.to_array()) != key
+        || body.sealed_response.request_id.to_text() != id
+    {
+        return Err(ApiError::bad_request(
+            "response_mismatch",
+            "the sealed response names another request or device",
+        ));
+    }
+    let req = sqlx::query("SELECT r.status, r.entry_id, r.version, r.threshold, h.issued_by, e.allow_self_approval FROM broker_requests r \
+         JOIN broker_hosts h ON h.cert_id = r.cert_id JOIN broker_entries e ON e.entry_id = r.entry_id AND e.version = r.version WHERE r.request_id = $1")
+        .bind(&id).fetch_optional(state.store.pool()).await?
+        .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
+    let st: String = req.try_get("status")?;
+    if st != status::PENDING {
+        return Err(ApiError::conflict("request_not_pending", format!("the request is {st}")));
+    }
+    let entry_id: String = req.try_get("entry_id")?;
+    let version: i64 = req.try_get("version")?;
+    let device = sqlx::query("SELECT 1 AS one FROM broker_entry_devices WHERE entry_id = $1 AND version = $2 AND approver_key = $3")
+        .bind(&entry_id).bind(version).bind(&key).fetch_optional(state.store.pool()).await?;
+    if device.is_none() {
+        return Err(ApiError::forbidden(
+            "not_an_approver",
+            "this device holds no envelope of the requested secret",
+        ));
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.pool().begin().await?;
+    let r = sqlx::query("INSERT INTO broker_approvals (request_id, user_id, credential_id, approver_key, decision, at) VALUES ($1, $2, $3, $4, 'approve', $5) ON CONFLICT (request_id, user_id) DO NOTHING")
+        .bind(&id).bind(&user_id).bind(&cred_id).bind(&key).bind(now).execute(&mut *tx).await?;
+    if r.rows_affected() == 0 {
+        return Err(ApiError::conflict("already_decided", "you have already decided on this request"));
+    }
+    sqlx::query("INSERT INTO broker_responses (request_id, user_id, sealed) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(&user_id)
+        .bind(b64(&body.sealed_response.to_bytes()))
+        .execute(&mut *tx)
+        .await?;
+    // Separation of duties: the admin who issued the host does not count alone, unless the
+    // entry allows self-approval.
+    let threshold: i64 = req.try_get("threshold")?;
+    let issuer: String = req.try_get("issued_by")?;
+    let allow_self: i64 = req.try_get("allow_self_approval")?;
+    let approvers =
+        sqlx::query("SELECT user_id FROM broker_approvals WHERE request_id = $1 AND decision = 'approve'")
+            .bind(&id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let people: Vec<String> = approvers.iter().map(|r| r.try_get("user_id")).collect::<Result<_, _>>()?;
+    let others = people.iter().filter(|p| **p != issuer).count();
+    let enough = people.len() as i64 >= threshold && (allow_self != 0 || others > 0);
+    if enough {
+        sqlx::query(
+            "UPDATE broker_requests SET status = $1, decided_at = $2 WHERE request_id = $3 AND status = $4",
+        )
+        .bind(status::APPROVED)
+        .bind(now)
+        .bind(&id)
+        .bind(status::PENDING)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    log(&state, Some(&user_id), "broker.request.approval", Some(&id), serde_json::json!({ "credential": cred_id, "approvals": people.len(), "threshold": threshold, "released": enough })).await?;
+    announce(&state, Note::Request(id.clone())).await;
+    Ok(Json(
+        serde_json::json!({ "status": if enough { status::APPROVED } else { status::PENDING }, "approvals": people.len(), "threshold": threshold }),
+    ))
+}
+
+async fn deny(
+    State(state): State<AppState>,
+    s: Session,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_approver(&s)?;
+    let view = request_view(&state, &s, &id).await?;
+    if view.status != status::PENDING {
+        return Err(ApiError::conflict("request_not_pending", format!("the request is {}", view.status)));
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.pool().begin().await?;
+    let r = sqlx::query("INSERT INTO broker_approvals (request_id, user_id, credential_id, approver_key, decision, at) VALUES ($1, $2, '', '', 'deny', $3) ON CONFLICT (request_id, user_id) DO NOTHING")
+        .bind(&id).bind(&s.user_id).bind(now).execute(&mut *tx).await?;
+    if r.rows_affected() == 0 {
+        return Err(ApiError::conflict("already_decided", "you have already decided on this request"));
+    }
+    sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2, decided_by = $3 WHERE request_id = $4 AND status = $5")
+        .bind(status::DENIED).bind(now).bind(&s.user_name).bind(&id).bind(status::PENDING).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(&id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    log(&state, Some(&s.user_id), "broker.request.denied", Some(&id), serde_json::json!({})).await?;
+    announce(&state, Note::Request(id)).await;
+    Ok(Json(serde_json::json!({ "status": status::DENIED })))
+}
