@@ -31,6 +31,8 @@ macro_rules! both {
 mod admin;
 #[path = "server/audit.rs"]
 mod audit;
+#[path = "server/broker.rs"]
+mod broker;
 #[path = "server/ceremony.rs"]
 mod ceremony;
 #[path = "server/instances.rs"]
