@@ -25,6 +25,7 @@ both!(
     revoked_host_is_refused,
     malicious_server_edits_are_caught_on_the_device,
     database_holds_nothing_that_opens_anything,
+    approval_through_one_instance_releases_a_consumer_waiting_on_another,
 );
 
 fn b64(b: &[u8]) -> String {
@@ -554,6 +555,55 @@ async fn database_holds_nothing_that_opens_anything(b: Backend) -> anyhow::Resul
                 "{what} found in the database"
             );
         }
+    }
+    Ok(())
+}
+
+/// Two instances on one database: the consumer waits on B, the approval goes through A. On
+/// PostgreSQL, LISTEN/NOTIFY wakes B's waiting consumer at once (well before its 2-second
+/// re-read); on SQLite (one file, two instances in one process) the re-read finds it.
+async fn approval_through_one_instance_releases_a_consumer_waiting_on_another(
+    b: Backend,
+) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let entry = EntryId::generate(&mut blindvault_client::os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"across instances").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let other = TestServer::start_sharing(&w.server).await?;
+    // Let B's LISTEN connection come up.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (c, created) = Consumer::ask(&other, &host, &cert, entry).await?;
+    ensure!(created.status == 201, "{created:?}");
+    let c = std::sync::Arc::new(c);
+    let waiter = {
+        let c = c.clone();
+        let base = other.base.clone();
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let t = std::time::Instant::now();
+            let resp = http
+                .get(format!("{base}/api/broker/requests/{}/result?wait=20", c.id()))
+                .header("x-blindvault-poll", &c.token)
+                .send()
+                .await?;
+            let body: Value = resp.json().await?;
+            Ok::<_, anyhow::Error>((body, t))
+        })
+    };
+    // Give the consumer time to start waiting, then approve through A.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let approved_at = std::time::Instant::now();
+    device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
+    let (body, _) = waiter.await??;
+    let latency = approved_at.elapsed();
+    ensure!(body["status"] == "delivered", "{body}");
+    ensure!(c.open(&body)? == b"across instances");
+    eprintln!("cross-instance release latency ({b:?}): {latency:?}");
+    if b == Backend::Postgres {
+        ensure!(
+            latency < std::time::Duration::from_millis(1000),
+            "NOTIFY should wake B at once, took {latency:?}"
+        );
     }
     Ok(())
 }
