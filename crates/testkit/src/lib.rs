@@ -13,6 +13,8 @@
 // Reading a `serde_json::Value` by key yields `Null` when absent; it never panics.
 #![allow(clippy::indexing_slicing)]
 
+pub mod broker;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 

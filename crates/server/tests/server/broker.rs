@@ -4,17 +4,13 @@
 //! own database, and a scan of the database files for anything that opens anything.
 
 use anyhow::{Context, ensure};
-use blindvault_core::entry::{KeyMaterial, SealedEntry, seal_entry};
-use blindvault_core::identity::{
-    Enrolment, HostCertificate, Request, SignedEnrolment, SignedHostCertificate, SignedRequest,
-    VerifiedApprover, verify_request,
-};
+use blindvault_core::entry::KeyMaterial;
+use blindvault_core::identity::{SignedEnrolment, verify_request};
 use blindvault_core::ids::{CertId, EntryId, RequestId};
-use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgPublicKey, OrgSecretKey};
+use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
-use blindvault_core::release::{SealedResponse, approve, open_response, recover_secret};
-use blindvault_core::schedule::KeySchedule;
-use blindvault_testkit::{Agent, Backend, Device, SignedIn, TestServer};
+use blindvault_testkit::broker::{Consumer, World, b64, device_approves, hex, now, unb64};
+use blindvault_testkit::{Agent, Backend, TestServer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -28,268 +24,9 @@ both!(
     approval_through_one_instance_releases_a_consumer_waiting_on_another,
 );
 
-fn b64(b: &[u8]) -> String {
-    blindvault_core::encoding::b64::encode(b)
-}
-fn unb64(s: &Value) -> Vec<u8> {
-    blindvault_core::encoding::b64::decode(s.as_str().unwrap_or_default()).unwrap_or_default()
-}
-
-struct Approver {
-    name: String,
-    device: Device,
-    session: SignedIn,
-    keys: KeySchedule,
-    /// The org key this device pinned at enrolment (from the invite link, never the server).
-    pinned_org: OrgPublicKey,
-}
-
-struct World {
-    server: TestServer,
-    admin: SignedIn,
-    org: OrgSecretKey,
-    approvers: Vec<Approver>,
-}
-
-fn now(server: &TestServer) -> u64 {
-    u64::try_from(server.state.clock.now()).unwrap_or(0)
-}
-
-impl World {
-    async fn new(b: Backend, names: &[&str]) -> anyhow::Result<Self> {
-        let server = TestServer::start(b).await?;
-        let code = server.setup_code.clone().context("setup code")?;
-        let mut admin = Device::new().register(&server, "admin").await?;
-        admin.agent.post("/api/setup/claim", json!({ "code": code })).await?.ok()?;
-        let org = OrgSecretKey::generate(&mut blindvault_client::os_rng());
-        admin
-            .agent
-            .put("/api/broker/org", json!({ "org_public_key": b64(&org.public_key().to_bytes()) }))
-            .await?
-            .ok()?;
-        let mut w = Self { server, admin, org, approvers: Vec::new() };
-        for n in names {
-            w.enrol(n).await?;
-        }
-        Ok(w)
-    }
-
-    /// A person registers on a device, derives the approver key from the PRF, asks to enrol;
-    /// the admin compares the fingerprint and signs with the org key.
-    async fn enrol(&mut self, name: &str) -> anyhow::Result<()> {
-        let mut device = Device::new();
-        let mut session = device.register(&self.server, name).await?;
-        let keys = KeySchedule::derive(&session.prf);
-        let resp = session
-            .agent
-            .post(
-                "/api/broker/enrolments",
-                json!({ "credential_id": session.credential_id, "approver_public_key": b64(&keys.approver_public().to_array()) }),
-            )
-            .await?
-            .ok()?;
-        let id = resp.body["id"].as_str().context("enrolment id")?.to_owned();
-        // The admin's view shows the same fingerprint the device shows.
-        let pending = self.admin.agent.get("/api/broker/enrolments?status=pending").await?.ok()?;
-        let row = pending
-            .body
-            .as_array()
-            .context("list")?
-            .iter()
-            .find(|r| r["id"] == id.as_str())
-            .context("pending")?
-            .clone();
-        ensure!(row["fingerprint"] == keys.approver_public().fingerprint().to_string());
-        let signed = Enrolment {
-            user_id: row["user_id"].as_str().context("user")?.to_owned(),
-            credential_id: unb64(&row["credential_id"]),
-            approver_key: keys.approver_public(),
-            issued_at: now(&self.server),
-        }
-        .sign(&self.org)?;
-        self.admin
-            .agent
-            .post(
-                &format!("/api/broker/enrolments/{id}/approve"),
-                json!({ "signed_enrolment": b64(&signed.to_bytes()) }),
-            )
-            .await?
-            .ok()?;
-        // The approver role takes effect on the next request.
-        self.approvers.push(Approver {
-            name: name.into(),
-            device,
-            session,
-            keys,
-            pinned_org: self.org.public_key(),
-        });
-        Ok(())
-    }
-
-    /// The admin's CLI: fetch enrolments, verify each against its own org key, seal, upload.
-    async fn put_secret(
-        &mut self,
-        entry_id: EntryId,
-        version: u32,
-        policy: Policy,
-        value: &[u8],
-    ) -> anyhow::Result<SealedEntry> {
-        let list = self.admin.agent.get("/api/broker/approvers").await?.ok()?;
-        let org_pub = self.org.public_key();
-        let verified: Vec<VerifiedApprover> = list
-            .body
-            .as_array()
-            .context("approvers")?
-            .iter()
-            .map(|a| SignedEnrolment::from_bytes(&unb64(&a["signed_enrolment"]))?.verify(&org_pub))
-            .collect::<Result<_, _>>()?;
-        let entry = seal_entry(
-            &org_pub,
-            entry_id,
-            version,
-            policy,
-            &verified,
-            b"label: database",
-            value,
-            &mut blindvault_client::os_rng(),
-        )?;
-        self.admin
-            .agent
-            .post("/api/broker/entries", json!({ "sealed_entry": b64(&entry.to_bytes()) }))
-            .await?
-            .ok()?;
-        Ok(entry)
-    }
-
-    async fn host(&mut self, entries: &[EntryId]) -> anyhow::Result<(HostSecretKey, SignedHostCertificate)> {
-        let host = HostSecretKey::generate(&mut blindvault_client::os_rng());
-        let t = now(&self.server);
-        let cert = HostCertificate {
-            cert_id: CertId::generate(&mut blindvault_client::os_rng()),
-            host_name: "ci-runner-7".into(),
-            host_key: host.public_key(),
-            allowed_entries: entries.to_vec(),
-            not_before: t - 60,
-            not_after: t + 86_400,
-        }
-        .sign(&self.org)?;
-        self.admin
-            .agent
-            .post("/api/broker/hosts", json!({ "certificate": b64(&cert.to_bytes()) }))
-            .await?
-            .ok()?;
-        Ok((host, cert))
-    }
-}
-
-struct Consumer {
-    eph: EphemeralSecretKey,
-    req: SignedRequest,
-    token: String,
-}
-
-impl Consumer {
-    async fn ask(
-        server: &TestServer,
-        host: &HostSecretKey,
-        cert: &SignedHostCertificate,
-        entry: EntryId,
-    ) -> anyhow::Result<(Self, blindvault_testkit::Resp)> {
-        let mut rng = blindvault_client::os_rng();
-        let eph = EphemeralSecretKey::generate(&mut rng);
-        let t = now(server);
-        let req = Request {
-            request_id: RequestId::generate(&mut rng),
-            cert_id: cert.cert.cert_id,
-            entry_id: entry,
-            ephemeral_key: eph.public_key(),
-            issued_at: t,
-            expires_at: t + 300,
-            nonce: [7; 16],
-        }
-        .sign(host)?;
-        let token = b64(&RequestId::generate(&mut rng).to_array());
-        // A consumer sends no Origin and no cookie.
-        let mut agent = Agent::new(&server.base, None);
-        let resp = agent
-            .post("/api/broker/requests", json!({ "signed_request": b64(&req.to_bytes()), "poll_token_hash": hex(&Sha256::digest(token.as_bytes())) }))
-            .await?;
-        Ok((Self { eph, req, token }, resp))
-    }
-
-    fn id(&self) -> String {
-        self.req.request.request_id.to_text()
-    }
-
-    async fn poll(&self, server: &TestServer) -> anyhow::Result<blindvault_testkit::Resp> {
-        let http = reqwest::Client::new();
-        let resp = http
-            .get(format!("{}/api/broker/requests/{}/result", server.base, self.id()))
-            .header("x-blindvault-poll", &self.token)
-            .send()
-            .await?;
-        let status = resp.status().as_u16();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        Ok(blindvault_testkit::Resp { status, body, set_cookie: None })
-    }
-
-    /// Opens a delivered result.
-    fn open(&self, body: &Value) -> anyhow::Result<Vec<u8>> {
-        let releases = body["responses"]
-            .as_array()
-            .context("responses")?
-            .iter()
-            .map(|r| open_response(&self.eph, &self.req, &SealedResponse::from_bytes(&unb64(r))?))
-            .collect::<Result<Vec<_>, _>>()?;
-        let entry = match &body["sealed_entry"] {
-            Value::Null => None,
-            v => Some(SealedEntry::from_bytes(&unb64(v))?),
-        };
-        Ok(recover_secret(&releases, entry.as_ref())?.expose().to_vec())
-    }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// The device's side of an approval: verify the chain from its pinned org key, then a passkey
-/// ceremony whose PRF output opens the envelope, then re-seal to the consumer's key.
-async fn device_approves(
-    server: &TestServer,
-    a: &mut Approver,
-    request_id: &str,
-) -> anyhow::Result<blindvault_testkit::Resp> {
-    let view = a.session.agent.get(&format!("/api/broker/requests/{request_id}")).await?.ok()?;
-    let cert = SignedHostCertificate::from_bytes(&unb64(&view.body["certificate"]))?;
-    let req = SignedRequest::from_bytes(&unb64(&view.body["signed_request"]))?;
-    let verified = verify_request(&a.pinned_org, &cert, &req, now(server))?;
-    ensure!(verified.host_name() == "ci-runner-7");
-    let entry = SealedEntry::from_bytes(&unb64(&view.body["sealed_entry"]))?;
-    let start = a
-        .session
-        .agent
-        .post(&format!("/api/broker/requests/{request_id}/approve/start"), json!({}))
-        .await?
-        .ok()?;
-    let (credential, prf) = a.device.get(&server.origin, &start.body["options"]).await?;
-    let keys = KeySchedule::derive(&prf.context("the approval ceremony gives a PRF output")?);
-    // The label shown to the person before they approve.
-    let opened = entry.open_envelope(keys.approver_secret())?;
-    ensure!(entry.decrypt_label(&opened.label_key)?.expose() == b"label: database");
-    let sealed = approve(keys.approver_secret(), &verified, &entry, &mut blindvault_client::os_rng())?;
-    a.session
-        .agent
-        .post(
-            &format!("/api/broker/requests/{request_id}/approve/finish"),
-            json!({ "ceremony_id": start.body["ceremony_id"], "credential": credential, "sealed_response": b64(&sealed.to_bytes()) }),
-        )
-        .await
-}
-
 async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &["alice", "bob"]).await?;
-    let entry = EntryId::generate(&mut blindvault_client::os_rng());
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
     w.put_secret(entry, 1, Policy::AnyOf { n: 2 }, b"hunter2").await?;
     let (host, cert) = w.host(&[entry]).await?;
     let (c, created) = Consumer::ask(&w.server, &host, &cert, entry).await?;
@@ -314,7 +51,7 @@ async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
     ensure!(r.status == 410 && r.code() == Some("gone"), "second fetch: {r:?}");
     // Without the poll token, nothing.
     let stranger = Consumer {
-        eph: EphemeralSecretKey::generate(&mut blindvault_client::os_rng()),
+        eph: EphemeralSecretKey::generate(&mut blindvault_testkit::broker::os_rng()),
         req: c.req.clone(),
         token: "guess".into(),
     };
@@ -344,7 +81,7 @@ async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
 
 async fn two_of_three_needs_two_people(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &["a", "b", "c"]).await?;
-    let entry = EntryId::generate(&mut blindvault_client::os_rng());
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
     w.put_secret(entry, 1, Policy::MOfN { m: 2, n: 3 }, b"two keys").await?;
     let (host, cert) = w.host(&[entry]).await?;
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
@@ -363,7 +100,7 @@ async fn two_of_three_needs_two_people(b: Backend) -> anyhow::Result<()> {
 
 async fn denial_and_expiry_release_nothing(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &["alice"]).await?;
-    let entry = EntryId::generate(&mut blindvault_client::os_rng());
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
     w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
     let (host, cert) = w.host(&[entry]).await?;
     // Denied.
@@ -389,7 +126,7 @@ async fn denial_and_expiry_release_nothing(b: Backend) -> anyhow::Result<()> {
 
 async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &["alice"]).await?;
-    let entry = EntryId::generate(&mut blindvault_client::os_rng());
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
     w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
     let (host, cert) = w.host(&[entry]).await?;
     let (pending, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
@@ -404,9 +141,9 @@ async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
     let r = pending.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "denied", "{r:?}");
     // A host the org never certified.
-    let rogue = OrgSecretKey::generate(&mut blindvault_client::os_rng());
+    let rogue = OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
     let mut c2 = cert.cert.clone();
-    c2.cert_id = CertId::generate(&mut blindvault_client::os_rng());
+    c2.cert_id = CertId::generate(&mut blindvault_testkit::broker::os_rng());
     let forged = c2.sign(&rogue)?;
     let resp =
         w.admin.agent.post("/api/broker/hosts", json!({ "certificate": b64(&forged.to_bytes()) })).await?;
@@ -417,7 +154,7 @@ async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
 /// The server edits its own rows (as a malicious operator could); the device refuses.
 async fn malicious_server_edits_are_caught_on_the_device(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &["alice"]).await?;
-    let entry = EntryId::generate(&mut blindvault_client::os_rng());
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
     w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
     let (host, cert) = w.host(&[entry]).await?;
     let pool = w.server.state.store.pool().clone();
@@ -426,7 +163,7 @@ async fn malicious_server_edits_are_caught_on_the_device(b: Backend) -> anyhow::
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let mut forged = c.req.clone();
     forged.request.ephemeral_key =
-        EphemeralSecretKey::generate(&mut blindvault_client::os_rng()).public_key();
+        EphemeralSecretKey::generate(&mut blindvault_testkit::broker::os_rng()).public_key();
     sqlx::query("UPDATE broker_requests SET signed = $1 WHERE request_id = $2")
         .bind(b64(&forged.to_bytes()))
         .bind(c.id())
@@ -437,8 +174,8 @@ async fn malicious_server_edits_are_caught_on_the_device(b: Backend) -> anyhow::
 
     // 2. The host certificate is replaced by one the server made for its own key.
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
-    let rogue_org = OrgSecretKey::generate(&mut blindvault_client::os_rng());
-    let server_host = HostSecretKey::generate(&mut blindvault_client::os_rng());
+    let rogue_org = OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
+    let server_host = HostSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
     let mut rc = cert.cert.clone();
     rc.host_key = server_host.public_key();
     let rogue_cert = rc.sign(&rogue_org)?;
@@ -485,10 +222,10 @@ async fn database_holds_nothing_that_opens_anything(b: Backend) -> anyhow::Resul
     let (host, cert_entries) = {
         let mut ids = Vec::new();
         for i in 0..12u8 {
-            let id = EntryId::generate(&mut blindvault_client::os_rng());
+            let id = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
             let value = format!(
                 "secret-value-{i}-{}",
-                b64(&RequestId::generate(&mut blindvault_client::os_rng()).to_array())
+                b64(&RequestId::generate(&mut blindvault_testkit::broker::os_rng()).to_array())
             );
             let policy = if i % 2 == 0 { Policy::AnyOf { n: 2 } } else { Policy::MOfN { m: 2, n: 2 } };
             let e = w.put_secret(id, 1, policy, value.as_bytes()).await?;
@@ -566,7 +303,7 @@ async fn approval_through_one_instance_releases_a_consumer_waiting_on_another(
     b: Backend,
 ) -> anyhow::Result<()> {
     let mut w = World::new(b, &["alice"]).await?;
-    let entry = EntryId::generate(&mut blindvault_client::os_rng());
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
     w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"across instances").await?;
     let (host, cert) = w.host(&[entry]).await?;
     let other = TestServer::start_sharing(&w.server).await?;

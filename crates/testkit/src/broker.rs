@@ -1,0 +1,314 @@
+//! The broker's actors over the real HTTP API, shared by the server's tests, the CLI's tests and
+//! the benchmarks: an admin holding the org key, approver phones (passkey-rs with PRF), and a
+//! consumer with a host key and an ephemeral key.
+
+use anyhow::{Context, ensure};
+use blindvault_core::entry::{SealedEntry, seal_entry};
+use blindvault_core::identity::{
+    Enrolment, HostCertificate, Request, SignedEnrolment, SignedHostCertificate, SignedRequest,
+    VerifiedApprover, verify_request,
+};
+use blindvault_core::ids::{CertId, EntryId, RequestId};
+use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgPublicKey, OrgSecretKey};
+use blindvault_core::policy::Policy;
+use blindvault_core::release::{SealedResponse, approve, open_response, recover_secret};
+use blindvault_core::schedule::KeySchedule;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::{Agent, Backend, Device, SignedIn, TestServer};
+
+/// The OS CSPRNG as the core's injected RNG.
+pub fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
+    rand_core::UnwrapErr(getrandom::SysRng)
+}
+
+/// Unpadded base64url.
+pub fn b64(b: &[u8]) -> String {
+    blindvault_core::encoding::b64::encode(b)
+}
+/// Decodes a JSON string of base64url (empty on anything else).
+pub fn unb64(s: &Value) -> Vec<u8> {
+    blindvault_core::encoding::b64::decode(s.as_str().unwrap_or_default()).unwrap_or_default()
+}
+
+/// An approver: a person with a phone.
+#[derive(Debug)]
+pub struct Approver {
+    /// The person's user name.
+    pub name: String,
+    /// Their phone.
+    pub device: Device,
+    /// Their signed-in session.
+    pub session: SignedIn,
+    /// The keys their passkey's PRF derives.
+    pub keys: KeySchedule,
+    /// The org key this device pinned at enrolment (from the invite link, never the server).
+    pub pinned_org: OrgPublicKey,
+}
+
+/// A server with an admin (holding the org key), enrolled approvers.
+#[derive(Debug)]
+pub struct World {
+    /// The server.
+    pub server: TestServer,
+    /// The admin's session.
+    pub admin: SignedIn,
+    /// The org key (on the admin's machine).
+    pub org: OrgSecretKey,
+    /// Enrolled approvers.
+    pub approvers: Vec<Approver>,
+}
+
+/// The server's clock, in Unix seconds.
+pub fn now(server: &TestServer) -> u64 {
+    u64::try_from(server.state.clock.now()).unwrap_or(0)
+}
+
+impl World {
+    /// Starts a server, claims it, sets an org key and enrols `names`.
+    pub async fn new(b: Backend, names: &[&str]) -> anyhow::Result<Self> {
+        let server = TestServer::start(b).await?;
+        let code = server.setup_code.clone().context("setup code")?;
+        let mut admin = Device::new().register(&server, "admin").await?;
+        admin.agent.post("/api/setup/claim", json!({ "code": code })).await?.ok()?;
+        let org = OrgSecretKey::generate(&mut os_rng());
+        admin
+            .agent
+            .put("/api/broker/org", json!({ "org_public_key": b64(&org.public_key().to_bytes()) }))
+            .await?
+            .ok()?;
+        let mut w = Self { server, admin, org, approvers: Vec::new() };
+        for n in names {
+            w.enrol(n).await?;
+        }
+        Ok(w)
+    }
+
+    /// A person registers on a device, derives the approver key from the PRF, asks to enrol;
+    /// the admin compares the fingerprint and signs with the org key.
+    pub async fn enrol(&mut self, name: &str) -> anyhow::Result<()> {
+        let mut device = Device::new();
+        let mut session = device.register(&self.server, name).await?;
+        let keys = KeySchedule::derive(&session.prf);
+        let resp = session
+            .agent
+            .post(
+                "/api/broker/enrolments",
+                json!({ "credential_id": session.credential_id, "approver_public_key": b64(&keys.approver_public().to_array()) }),
+            )
+            .await?
+            .ok()?;
+        let id = resp.body["id"].as_str().context("enrolment id")?.to_owned();
+        // The admin's view shows the same fingerprint the device shows.
+        let pending = self.admin.agent.get("/api/broker/enrolments?status=pending").await?.ok()?;
+        let row = pending
+            .body
+            .as_array()
+            .context("list")?
+            .iter()
+            .find(|r| r["id"] == id.as_str())
+            .context("pending")?
+            .clone();
+        ensure!(row["fingerprint"] == keys.approver_public().fingerprint().to_string());
+        let signed = Enrolment {
+            user_id: row["user_id"].as_str().context("user")?.to_owned(),
+            credential_id: unb64(&row["credential_id"]),
+            approver_key: keys.approver_public(),
+            issued_at: now(&self.server),
+        }
+        .sign(&self.org)?;
+        self.admin
+            .agent
+            .post(
+                &format!("/api/broker/enrolments/{id}/approve"),
+                json!({ "signed_enrolment": b64(&signed.to_bytes()) }),
+            )
+            .await?
+            .ok()?;
+        // The approver role takes effect on the next request.
+        self.approvers.push(Approver {
+            name: name.into(),
+            device,
+            session,
+            keys,
+            pinned_org: self.org.public_key(),
+        });
+        Ok(())
+    }
+
+    /// The admin's CLI: fetch enrolments, verify each against its own org key, seal, upload.
+    /// Writes a secret as the admin's CLI does.
+    pub async fn put_secret(
+        &mut self,
+        entry_id: EntryId,
+        version: u32,
+        policy: Policy,
+        value: &[u8],
+    ) -> anyhow::Result<SealedEntry> {
+        let list = self.admin.agent.get("/api/broker/approvers").await?.ok()?;
+        let org_pub = self.org.public_key();
+        let verified: Vec<VerifiedApprover> = list
+            .body
+            .as_array()
+            .context("approvers")?
+            .iter()
+            .map(|a| SignedEnrolment::from_bytes(&unb64(&a["signed_enrolment"]))?.verify(&org_pub))
+            .collect::<Result<_, _>>()?;
+        let entry = seal_entry(
+            &org_pub,
+            entry_id,
+            version,
+            policy,
+            &verified,
+            b"label: database",
+            value,
+            &mut os_rng(),
+        )?;
+        self.admin
+            .agent
+            .post("/api/broker/entries", json!({ "sealed_entry": b64(&entry.to_bytes()) }))
+            .await?
+            .ok()?;
+        Ok(entry)
+    }
+
+    /// Issues and registers a host certificate for `entries`.
+    pub async fn host(
+        &mut self,
+        entries: &[EntryId],
+    ) -> anyhow::Result<(HostSecretKey, SignedHostCertificate)> {
+        let host = HostSecretKey::generate(&mut os_rng());
+        let t = now(&self.server);
+        let cert = HostCertificate {
+            cert_id: CertId::generate(&mut os_rng()),
+            host_name: "ci-runner-7".into(),
+            host_key: host.public_key(),
+            allowed_entries: entries.to_vec(),
+            not_before: t - 60,
+            not_after: t + 86_400,
+        }
+        .sign(&self.org)?;
+        self.admin
+            .agent
+            .post("/api/broker/hosts", json!({ "certificate": b64(&cert.to_bytes()) }))
+            .await?
+            .ok()?;
+        Ok((host, cert))
+    }
+}
+
+/// A consumer's request in flight.
+#[derive(Debug)]
+pub struct Consumer {
+    /// Its ephemeral key.
+    pub eph: EphemeralSecretKey,
+    /// Its signed request.
+    pub req: SignedRequest,
+    /// Its poll token.
+    pub token: String,
+}
+
+impl Consumer {
+    /// Signs and posts a request.
+    pub async fn ask(
+        server: &TestServer,
+        host: &HostSecretKey,
+        cert: &SignedHostCertificate,
+        entry: EntryId,
+    ) -> anyhow::Result<(Self, crate::Resp)> {
+        let mut rng = os_rng();
+        let eph = EphemeralSecretKey::generate(&mut rng);
+        let t = now(server);
+        let req = Request {
+            request_id: RequestId::generate(&mut rng),
+            cert_id: cert.cert.cert_id,
+            entry_id: entry,
+            ephemeral_key: eph.public_key(),
+            issued_at: t,
+            expires_at: t + 300,
+            nonce: [7; 16],
+        }
+        .sign(host)?;
+        let token = b64(&RequestId::generate(&mut rng).to_array());
+        // A consumer sends no Origin and no cookie.
+        let mut agent = Agent::new(&server.base, None);
+        let resp = agent
+            .post("/api/broker/requests", json!({ "signed_request": b64(&req.to_bytes()), "poll_token_hash": hex(&Sha256::digest(token.as_bytes())) }))
+            .await?;
+        Ok((Self { eph, req, token }, resp))
+    }
+
+    /// The request id (text).
+    pub fn id(&self) -> String {
+        self.req.request.request_id.to_text()
+    }
+
+    /// One poll of the result.
+    pub async fn poll(&self, server: &TestServer) -> anyhow::Result<crate::Resp> {
+        let http = reqwest::Client::new();
+        let resp = http
+            .get(format!("{}/api/broker/requests/{}/result", server.base, self.id()))
+            .header("x-blindvault-poll", &self.token)
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        Ok(crate::Resp { status, body, set_cookie: None })
+    }
+
+    /// Opens a delivered result.
+    /// Opens a delivered result.
+    pub fn open(&self, body: &Value) -> anyhow::Result<Vec<u8>> {
+        let releases = body["responses"]
+            .as_array()
+            .context("responses")?
+            .iter()
+            .map(|r| open_response(&self.eph, &self.req, &SealedResponse::from_bytes(&unb64(r))?))
+            .collect::<Result<Vec<_>, _>>()?;
+        let entry = match &body["sealed_entry"] {
+            Value::Null => None,
+            v => Some(SealedEntry::from_bytes(&unb64(v))?),
+        };
+        Ok(recover_secret(&releases, entry.as_ref())?.expose().to_vec())
+    }
+}
+
+/// Lowercase hex.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The device's side of an approval: verify the chain from its pinned org key, then a passkey
+/// ceremony whose PRF output opens the envelope, then re-seal to the consumer's key.
+pub async fn device_approves(
+    server: &TestServer,
+    a: &mut Approver,
+    request_id: &str,
+) -> anyhow::Result<crate::Resp> {
+    let view = a.session.agent.get(&format!("/api/broker/requests/{request_id}")).await?.ok()?;
+    let cert = SignedHostCertificate::from_bytes(&unb64(&view.body["certificate"]))?;
+    let req = SignedRequest::from_bytes(&unb64(&view.body["signed_request"]))?;
+    let verified = verify_request(&a.pinned_org, &cert, &req, now(server))?;
+    ensure!(verified.host_name() == "ci-runner-7");
+    let entry = SealedEntry::from_bytes(&unb64(&view.body["sealed_entry"]))?;
+    let start = a
+        .session
+        .agent
+        .post(&format!("/api/broker/requests/{request_id}/approve/start"), json!({}))
+        .await?
+        .ok()?;
+    let (credential, prf) = a.device.get(&server.origin, &start.body["options"]).await?;
+    let keys = KeySchedule::derive(&prf.context("the approval ceremony gives a PRF output")?);
+    // The label shown to the person before they approve.
+    let opened = entry.open_envelope(keys.approver_secret())?;
+    ensure!(entry.decrypt_label(&opened.label_key)?.expose() == b"label: database");
+    let sealed = approve(keys.approver_secret(), &verified, &entry, &mut os_rng())?;
+    a.session
+        .agent
+        .post(
+            &format!("/api/broker/requests/{request_id}/approve/finish"),
+            json!({ "ceremony_id": start.body["ceremony_id"], "credential": credential, "sealed_response": b64(&sealed.to_bytes()) }),
+        )
+        .await
+}
