@@ -21,6 +21,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Audit log tools.
     Audit(cmd::audit::Args),
+    /// Wallet tools for a BIP-39 mnemonic read from stdin (addresses of every chain).
+    Wallet(cmd::wallet::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         Command::Info(args) => cmd::info::run(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Wallet(args) => cmd::wallet::run(args),
     };
     match result {
         Ok(code) => code,

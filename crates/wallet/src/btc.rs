@@ -249,7 +249,7 @@ impl BitcoinSigner {
             inputs.push(ReviewInput {
                 outpoint: txin.previous_output.to_string(),
                 value_sat: utxo.value.to_sat(),
-                ours: ours.map(|(c, i)| self.path(c, i).to_string()),
+                ours: ours.map(|(c, i)| crate::path_string(&self.path(c, i))),
             });
         }
         let mut outputs = Vec::new();
@@ -266,7 +266,7 @@ impl BitcoinSigner {
             outputs.push(ReviewOutput {
                 address: Address::from_script(&txout.script_pubkey, self.network).ok().map(|a| a.to_string()),
                 value_sat: v,
-                change: ours.map(|(c, i)| self.path(c, i).to_string()),
+                change: ours.map(|(c, i)| crate::path_string(&self.path(c, i))),
             });
         }
         let fee = total_in.checked_sub(total_out).ok_or_else(|| Error::tx(CHAIN, "outputs exceed inputs"))?;

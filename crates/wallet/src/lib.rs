@@ -62,3 +62,10 @@ pub use error::{Error, Result};
 pub use wallet::{Chain, Curve, DerivedAddress, MnemonicPhrase, Seed, Wallet, path_string};
 
 pub use blindvault_core::schedule::{PrfOutput, WalletEntropy};
+/// Re-exported so that callers (the CLI) wipe their own copies with the same crate.
+pub use zeroize;
+
+/// A list of derived addresses as JSON: `[{"chain", "path", "address"}, …]`.
+pub fn addresses_to_json(list: &[DerivedAddress]) -> String {
+    serde_json::to_string_pretty(list).unwrap_or_else(|_| "[]".to_owned())
+}

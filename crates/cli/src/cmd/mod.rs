@@ -2,3 +2,4 @@
 pub mod audit;
 pub mod info;
 pub mod serve;
+pub mod wallet;

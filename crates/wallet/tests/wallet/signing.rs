@@ -220,11 +220,11 @@ mod bitcoin_psbt {
         assert_eq!(review.change_sat, 29_000);
         assert_eq!(review.send_sat, 70_000);
         assert_eq!(review.total_in_sat, 100_000);
-        assert_eq!(review.inputs[0].ours.as_deref(), Some("84'/1'/0'/0/0"));
-        assert_eq!(review.inputs[1].ours.as_deref(), Some("84'/1'/0'/0/1"));
+        assert_eq!(review.inputs[0].ours.as_deref(), Some("m/84'/1'/0'/0/0"));
+        assert_eq!(review.inputs[1].ours.as_deref(), Some("m/84'/1'/0'/0/1"));
         assert_eq!(review.outputs[0].change, None);
         assert_eq!(review.outputs[0].address.as_deref(), Some(stranger.to_string().as_str()));
-        assert_eq!(review.outputs[1].change.as_deref(), Some("84'/1'/0'/1/0"));
+        assert_eq!(review.outputs[1].change.as_deref(), Some("m/84'/1'/0'/1/0"));
         // 2 P2WPKH inputs, 2 P2WPKH outputs: 10.5 + 2 × 68 + 2 × 31 = 208.5 vbytes.
         assert_eq!(review.estimated_vsize, 209);
 
@@ -293,7 +293,7 @@ mod bitcoin_psbt {
         let pk = w.secp256k1_key(&signer.path(false, 57)).unwrap().public_key(&Secp256k1::new()).unwrap();
         psbt.inputs[0].bip32_derivation.insert(pk, (signer.fingerprint(), signer.path(false, 57)));
         let r = signer.review(&psbt).unwrap();
-        assert_eq!(r.inputs[0].ours.as_deref(), Some("84'/1'/0'/0/57"));
+        assert_eq!(r.inputs[0].ours.as_deref(), Some("m/84'/1'/0'/0/57"));
         assert_eq!(r.fee_sat, 1_000);
         assert!(signer.sign(psbt, &r).unwrap().transaction.is_some());
     }

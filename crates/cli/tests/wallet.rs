@@ -1,0 +1,115 @@
+//! `blindvault wallet addresses`: the "abandon … about" vector through the real binary, with the
+//! mnemonic on stdin.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn vector(name: &str) -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("test vector {} missing ({e}); shared/ must sit beside the repo", path.display())
+    });
+    serde_json::from_str(&text).unwrap()
+}
+
+fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blindvault"))
+        .arg("wallet")
+        .arg("addresses")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The command may exit on a bad argument before it reads stdin: a broken pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+fn json(out: &Output) -> Vec<serde_json::Value> {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap().as_array().unwrap().clone()
+}
+
+#[test]
+fn abandon_vector_through_the_cli() {
+    let v = vector("addresses_abandon.json");
+    let mnemonic = v["mnemonic"].as_str().unwrap();
+    // Messy whitespace on stdin is normalised.
+    let stdin = format!("  {}\n\n", mnemonic.replace(' ', " \t "));
+    let list = json(&run(&["--chain", "all", "--format", "json"], &stdin));
+    assert_eq!(list.len(), 5);
+    for expected in v["addresses"].as_array().unwrap() {
+        let chain = match expected["chain"].as_str().unwrap() {
+            "ethereum" => "evm",
+            c => c,
+        };
+        let row = list.iter().find(|r| r["chain"] == chain).unwrap_or_else(|| panic!("no {chain} row"));
+        assert_eq!(row["path"], expected["path"], "{chain}");
+        assert_eq!(row["address"], expected["address"], "{chain}");
+        assert_eq!(row.as_object().unwrap().len(), 3, "exactly chain, path, address");
+    }
+    assert!(list.iter().any(|r| r["chain"] == "ton" && r["path"] == "m/44'/607'/0'"));
+
+    // --count / --index and the table format.
+    let out = run(&["--chain", "bitcoin", "--count", "2"], mnemonic);
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    let b84 = vector("bip84.json");
+    assert!(table.starts_with("CHAIN"), "{table}");
+    for a in b84["addresses"].as_array().unwrap().iter().take(2) {
+        assert!(table.contains(a["address"].as_str().unwrap()), "{table}");
+    }
+    let one = json(&run(&["--chain", "evm", "--index", "3", "--count", "1", "--format", "json"], mnemonic));
+    assert_eq!(one[0]["path"], "m/44'/60'/0'/0/3");
+
+    // --path: any path, e.g. Trust Wallet's Solana convention.
+    let sol = json(&run(&["--chain", "solana", "--path", "m/44'/501'/0'", "--format", "json"], mnemonic));
+    assert_eq!(sol[0]["path"], "m/44'/501'/0'");
+    assert_ne!(sol[0]["address"], "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk");
+
+    // Regtest addresses (coin type 1).
+    let rt = json(&run(&["--chain", "bitcoin", "--network", "regtest", "--format", "json"], mnemonic));
+    assert_eq!(rt[0]["path"], "m/84'/1'/0'/0/0");
+    assert!(rt[0]["address"].as_str().unwrap().starts_with("bcrt1q"));
+}
+
+#[test]
+fn passphrase_file_changes_the_addresses() {
+    let v = vector("bip39.json");
+    let t = &v["vectors"][0];
+    let dir = tempfile::tempdir().unwrap();
+    let pf = dir.path().join("pass");
+    std::fs::write(&pf, format!("{}\n", t["passphrase"].as_str().unwrap())).unwrap();
+    let with = json(&run(
+        &["--chain", "evm", "--format", "json", "--passphrase-file", pf.to_str().unwrap()],
+        t["mnemonic"].as_str().unwrap(),
+    ));
+    let without = json(&run(&["--chain", "evm", "--format", "json"], t["mnemonic"].as_str().unwrap()));
+    assert_ne!(with[0]["address"], without[0]["address"]);
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let v = vector("addresses_abandon.json");
+    let mnemonic = v["mnemonic"].as_str().unwrap();
+    let cases: [(&[&str], &str, &str); 6] = [
+        (&["--chain", "dogecoin"], mnemonic, "unknown chain"),
+        (&["--chain", "evm"], &mnemonic.replace("about", "abandon"), "checksum"),
+        (&["--chain", "evm"], "", "no mnemonic"),
+        (&["--chain", "evm", "--path", "m/44'/x"], mnemonic, "invalid derivation path"),
+        (&["--chain", "all", "--path", "m/44'/60'/0'/0/0"], mnemonic, "one --chain"),
+        (&["--chain", "ton", "--path", "m/44'/607'/0"], mnemonic, "hardened"),
+    ];
+    for (args, stdin, needle) in cases {
+        let out = run(args, stdin);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("abandon abandon"), "the mnemonic must not be echoed: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
