@@ -14,7 +14,11 @@ rustup target add wasm32-wasip1 >/dev/null
 command -v clang >/dev/null || (apt-get update -qq && apt-get install -y -qq clang)
 # For wasm32-wasip1, clang would look for WASI libc headers in /usr/include; secp256k1-sys ships
 # its own minimal wasm sysroot, which it uses when compiling for the unknown OS.
-export CFLAGS_wasm32_wasip1="--target=wasm32-unknown-unknown"
+# USE_FORCE_WIDEMUL_INT64: clang gives wasm32 an emulated __int128 (a call to __multi3 per
+# multiplication), which libsecp256k1 would pick; its 32x32->64 field code maps onto wasm's
+# native i64.mul and halves the derivation time. The web build should set the same flag
+# (CFLAGS_wasm32_unknown_unknown="-DUSE_FORCE_WIDEMUL_INT64=1", see docs/wallet.md).
+export CFLAGS_wasm32_wasip1="--target=wasm32-unknown-unknown -DUSE_FORCE_WIDEMUL_INT64=1"
 command -v node >/dev/null || { echo "node (>= 20) is required" >&2; exit 1; }
 
 build() { # $1 = target triple or "" for the host; prints the bench executable's path
