@@ -1,0 +1,273 @@
+//! The broker's whole release path with an automated approver, against its floor measured in
+//! the same run; and the memory one instance needs to hold 10,000 pending requests with their
+//! consumers waiting.
+//!
+//! `cargo bench -p blindvault-server --bench broker` (`-- --quick` for fewer releases).
+//!
+//! * **release**: consumer signs and posts a request and long-polls its result; the approver
+//!   phone (passkey-rs with PRF) fetches the request, verifies the chain from its pinned org key,
+//!   runs the approval ceremony, opens its envelope and re-seals; the server verifies the
+//!   assertion and relays; the consumer opens the response. Embedded SQLite.
+//! * **floor**: the same five HTTP round trips as bare `GET /api/health` calls to the same server,
+//!   plus the cryptography done in-process: request signing, the chain verification (server and
+//!   device), the passkey assertion (passkey-rs), the P-256 verification (ring), `approve`,
+//!   `open_response`.
+//! * **memory**: 10,000 requests created, then 10,000 consumers long-polling them from a child
+//!   process (so sockets on both ends do not share one file-descriptor limit); the server
+//!   process's resident memory is read from `/proc/self/status`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use blindvault_core::ids::EntryId;
+use blindvault_core::policy::Policy;
+use blindvault_testkit::broker::{Consumer, World, device_approves, os_rng};
+use blindvault_testkit::{Agent, Backend};
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn release_path(quick: bool) -> anyhow::Result<()> {
+    let n = if quick { 30 } else { 200 };
+    let mut w = World::new(Backend::Sqlite, &["alice"]).await?;
+    let entry = EntryId::generate(&mut os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"benchmark secret").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+
+    let mut lat = Vec::with_capacity(n);
+    let total = Instant::now();
+    for i in 0..n + 5 {
+        let t = Instant::now();
+        let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+        let c = std::sync::Arc::new(c);
+        let waiter = {
+            let c = c.clone();
+            let base = w.server.base.clone();
+            tokio::spawn(async move {
+                let resp = reqwest::Client::new()
+                    .get(format!("{base}/api/broker/requests/{}/result?wait=30", c.id()))
+                    .header("x-blindvault-poll", &c.token)
+                    .send()
+                    .await?;
+                anyhow::Ok(resp.json::<serde_json::Value>().await?)
+            })
+        };
+        device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
+        let body = waiter.await??;
+        anyhow::ensure!(c.open(&body)? == b"benchmark secret");
+        if i >= 5 {
+            lat.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let wall = total.elapsed().as_secs_f64();
+
+    // Floor: bare round trips to the same server…
+    let mut agent = Agent::new(&w.server.base, None);
+    let rt_n = 200;
+    let t = Instant::now();
+    for _ in 0..rt_n {
+        agent.get("/api/health").await?;
+    }
+    let rt_ms = t.elapsed().as_secs_f64() * 1e3 / rt_n as f64;
+    // …plus the cryptography, in-process.
+    let crypto_ms = crypto_floor_ms(&mut w, entry, &host, &cert).await?;
+    let floor = 5.0 * rt_ms + crypto_ms;
+
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let mean = lat.iter().sum::<f64>() / lat.len() as f64;
+    println!("release path ({n} sequential releases, SQLite, one approver)");
+    println!(
+        "  releases/s {:.1}   p50 {:.2} ms   p99 {:.2} ms   mean {:.2} ms",
+        n as f64 / wall,
+        pct(&lat, 0.5),
+        pct(&lat, 0.99),
+        mean
+    );
+    println!("  floor {floor:.2} ms = 5 bare round trips ({rt_ms:.2} ms each) + crypto {crypto_ms:.2} ms");
+    let ratio = mean / floor;
+    println!(
+        "  ratio mean/floor {ratio:.2} (target ≤ 2.00) {}",
+        if ratio <= 2.0 { "ok" } else { "ABOVE TARGET" }
+    );
+    Ok(())
+}
+
+async fn crypto_floor_ms(
+    w: &mut World,
+    entry: EntryId,
+    host: &blindvault_core::keys::HostSecretKey,
+    cert: &blindvault_core::identity::SignedHostCertificate,
+) -> anyhow::Result<f64> {
+    use blindvault_core::identity::{Request, verify_request};
+    use blindvault_core::ids::RequestId;
+    use blindvault_core::keys::EphemeralSecretKey;
+    use blindvault_core::release::{approve, open_response};
+    let org = w.org.public_key();
+    let list = w.admin.agent.get(&format!("/api/broker/entries/{}", entry.to_text())).await?.ok()?;
+    let sealed = blindvault_core::entry::SealedEntry::from_bytes(&blindvault_testkit::broker::unb64(
+        &list.body["sealed_entry"],
+    ))?;
+    let now = blindvault_testkit::broker::now(&w.server);
+    // One approval's options, answered repeatedly by the phone (each answer is a fresh signature).
+    let (c, _) = Consumer::ask(&w.server, host, cert, entry).await?;
+    let start = w.approvers[0]
+        .session
+        .agent
+        .post(&format!("/api/broker/requests/{}/approve/start", c.id()), serde_json::json!({}))
+        .await?
+        .ok()?;
+    let options = start.body["options"].clone();
+    let origin = w.server.origin.clone();
+    // ring P-256 verify as the server's share of the assertion check.
+    let (pk, msg, sig) = {
+        use ring::signature::{self, EcdsaKeyPair, KeyPair};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+            .map_err(|_| anyhow::anyhow!("keygen"))?;
+        let kp = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+            .map_err(|_| anyhow::anyhow!("key"))?;
+        let msg = [7u8; 69];
+        let sig = kp.sign(&rng, &msg).map_err(|_| anyhow::anyhow!("sign"))?;
+        (
+            signature::UnparsedPublicKey::new(
+                &signature::ECDSA_P256_SHA256_ASN1,
+                kp.public_key().as_ref().to_vec(),
+            ),
+            msg,
+            sig,
+        )
+    };
+    let rounds = 50;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        let eph = EphemeralSecretKey::generate(&mut os_rng());
+        let req = Request {
+            request_id: RequestId::generate(&mut os_rng()),
+            cert_id: cert.cert.cert_id,
+            entry_id: entry,
+            ephemeral_key: eph.public_key(),
+            issued_at: now,
+            expires_at: now + 300,
+            nonce: [1; 16],
+        }
+        .sign(host)?;
+        let _server_check = verify_request(&org, cert, &req, now)?;
+        let v = verify_request(&org, cert, &req, now)?;
+        let (_cred, prf) = w.approvers[0].device.get(&origin, &options).await?;
+        pk.verify(&msg, sig.as_ref()).map_err(|_| anyhow::anyhow!("verify"))?;
+        let keys = blindvault_core::schedule::KeySchedule::derive(&prf.context("prf")?);
+        let resp = approve(keys.approver_secret(), &v, &sealed, &mut os_rng())?;
+        std::hint::black_box(open_response(&eph, &req, &resp)?);
+    }
+    Ok(t.elapsed().as_secs_f64() * 1e3 / f64::from(rounds))
+}
+
+async fn memory(count: usize) -> anyhow::Result<()> {
+    let mut w = World::new(Backend::Sqlite, &["alice"]).await?;
+    let entry = EntryId::generate(&mut os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let before = rss_kib();
+    let mut lines = String::new();
+    for _ in 0..count {
+        let (c, r) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+        anyhow::ensure!(r.status == 201, "{r:?}");
+        lines.push_str(&format!("{} {}\n", c.id(), c.token));
+    }
+    let list = std::env::temp_dir().join(format!("bv-bench-{}.txt", std::process::id()));
+    std::fs::write(&list, lines)?;
+    let created = rss_kib();
+    // The consumers, in a child process.
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .arg("--consumers")
+        .arg(&w.server.base)
+        .arg(&list)
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().context("child stdout")?;
+    let ready = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        line
+    });
+    let ready_line = tokio::time::timeout(Duration::from_secs(120), ready).await??;
+    // Let every poll reach the server and settle into waiting.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let waiting = rss_kib();
+    let pending: i64 = {
+        use sqlx::Row;
+        sqlx::query("SELECT COUNT(*) AS n FROM broker_requests WHERE status = 'pending'")
+            .fetch_one(w.server.state.store.pool())
+            .await?
+            .try_get("n")?
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&list);
+    println!("memory ({count} pending requests, consumers waiting: {})", ready_line.trim());
+    println!(
+        "  server process RSS: {:.1} MiB before, {:.1} MiB with the requests, {:.1} MiB with every consumer waiting; pending rows {pending}",
+        before as f64 / 1024.0,
+        created as f64 / 1024.0,
+        waiting as f64 / 1024.0
+    );
+    let mib = waiting as f64 / 1024.0;
+    println!("  target < 512 MiB: {}", if mib < 512.0 { "ok" } else { "ABOVE TARGET" });
+    Ok(())
+}
+
+/// Child mode: hold one long-poll per line of `list` open against `base`, re-polling forever.
+async fn consumers(base: String, list: std::path::PathBuf) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(list)?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(0).build()?;
+    let mut tasks = Vec::new();
+    for line in text.lines() {
+        let (id, token) = line.split_once(' ').context("line")?;
+        let (http, base, id, token) = (http.clone(), base.clone(), id.to_owned(), token.to_owned());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let r = http
+                    .get(format!("{base}/api/broker/requests/{id}/result?wait=30"))
+                    .header("x-blindvault-poll", &token)
+                    .send()
+                    .await;
+                if r.is_err() {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }));
+        tokio::task::yield_now().await;
+    }
+    println!("{} consumers started", tasks.len());
+    for t in tasks {
+        let _ = t.await;
+    }
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    if let Some(i) = args.iter().position(|a| a == "--consumers") {
+        let base = args.get(i + 1).context("base")?.clone();
+        let list = std::path::PathBuf::from(args.get(i + 2).context("list")?);
+        return rt.block_on(consumers(base, list));
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    rt.block_on(async {
+        release_path(quick).await?;
+        memory(if quick { 2_000 } else { 10_000 }).await
+    })
+}
