@@ -239,3 +239,24 @@ fn non_ascii_passphrase_is_nfkd_normalised() {
     let ascii = Wallet::from_mnemonic(crate::common::ABANDON, "cafe").unwrap();
     assert_ne!(composed.seed().expose(), ascii.seed().expose());
 }
+
+/// End to end from a mnemonic for TON (absent from shared/vectors), and Trust Wallet's Solana
+/// path through `address_at`: trustwallet/wallet-core, swift/Tests/CoinAddressDerivationTests.swift
+/// (commit 3091ef3e3804649b8731d0c5b84b5926dc0fa9fa), mnemonic "shoot island … above":
+/// `.ton` (m/44'/607'/0', wallet v4R2, shown bounceable there), `.solana` (m/44'/501'/0'),
+/// `.tron` (m/44'/195'/0'/0/0).
+#[test]
+fn trust_wallet_core_derivation_of_ton_solana_tron() {
+    let w = Wallet::from_mnemonic(
+        "shoot island position soft burden budget tooth cruel issue economy destroy above",
+        "",
+    )
+    .unwrap();
+    let ton_key = w.ed25519_key(&Chain::Ton.default_path(0).unwrap()).unwrap();
+    let forms = TonAddresses::v4r2(&ton_key.public_key()).unwrap();
+    assert_eq!(forms.bounceable, "EQDgEMqToTacHic7SnvnPFmvceG5auFkCcAw0mSCvzvKUfk9");
+    assert_eq!(w.address(Chain::Ton, 0).unwrap().address, forms.non_bounceable);
+    let sol = w.address_at(Chain::Solana, &parse_path("m/44'/501'/0'").unwrap()).unwrap();
+    assert_eq!(sol.address, "2bUBiBNZyD29gP1oV6de7nxowMLoDBtopMMTGgMvjG5m");
+    assert_eq!(w.address(Chain::Tron, 0).unwrap().address, "TQ5NMqJjhpQGK7YJbESKtNCo86PJ89ujio");
+}
