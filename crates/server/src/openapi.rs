@@ -29,6 +29,49 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("delete", "/api/admin/sessions/{id}", "Revoke one session", "admin"),
     ("get", "/api/admin/audit", "Read the audit log", "admin"),
     ("get", "/api/admin/audit/verify", "Verify the audit hash chain", "admin"),
+    (
+        "get",
+        "/api/broker/org",
+        "The org public key and its fingerprint (devices compare, never trust)",
+        "session",
+    ),
+    ("put", "/api/broker/org", "Set the org public key (replacing it needs replace=true)", "admin"),
+    ("get", "/api/broker/enrolments", "Approver enrolments (filter with ?status=)", "admin"),
+    ("post", "/api/broker/enrolments", "Ask to enrol this passkey's PRF-derived approver key", "session"),
+    ("get", "/api/broker/enrolments/mine", "My enrolments", "session"),
+    ("post", "/api/broker/enrolments/{id}/approve", "Store the org-signed enrolment", "admin"),
+    (
+        "delete",
+        "/api/broker/enrolments/{id}",
+        "Remove an approver (?dry_run=true reports quorum impact)",
+        "admin",
+    ),
+    ("get", "/api/broker/approvers", "Approved, org-signed enrolments (for writers to verify)", "admin"),
+    ("get", "/api/broker/hosts", "Host certificates", "admin"),
+    ("post", "/api/broker/hosts", "Register an org-signed host certificate", "admin"),
+    ("post", "/api/broker/hosts/{id}/revoke", "Revoke a host certificate; its open requests end", "admin"),
+    ("get", "/api/broker/entries", "Latest sealed version of every entry", "admin"),
+    ("post", "/api/broker/entries", "Store a sealed entry (version 1) or a new version", "admin"),
+    ("get", "/api/broker/entries/{id}", "Latest sealed version of one entry", "admin"),
+    ("delete", "/api/broker/entries/{id}", "Delete an entry and all its ciphertext", "admin"),
+    ("get", "/api/broker/inbox", "Pending requests waiting for my decision", "approver"),
+    ("get", "/api/broker/events", "Server-sent events about requests I can act on", "approver"),
+    ("post", "/api/broker/requests", "A consumer's host-signed request (no cookie)", "host"),
+    ("get", "/api/broker/requests/{id}", "A request with its certificate and sealed entry", "approver"),
+    ("post", "/api/broker/requests/{id}/approve/start", "Start the approval ceremony (PRF)", "approver"),
+    (
+        "post",
+        "/api/broker/requests/{id}/approve/finish",
+        "Finish: assertion and the sealed response",
+        "approver",
+    ),
+    ("post", "/api/broker/requests/{id}/deny", "Deny a request", "approver"),
+    (
+        "get",
+        "/api/broker/requests/{id}/result",
+        "The consumer's long poll (x-blindvault-poll header)",
+        "host",
+    ),
 ];
 
 /// The OpenAPI document.
@@ -44,7 +87,9 @@ pub fn document() -> Value {
                 "default": { "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
             }),
         );
-        if *auth != "none" {
+        if *auth == "host" {
+            op.insert("x-auth".into(), json!("host signature / poll token"));
+        } else if *auth != "none" {
             op.insert("security".into(), json!([{ "session": [] }]));
             op.insert("x-role".into(), json!(auth));
         }

@@ -48,12 +48,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/broker/enrolments/{id}", axum::routing::delete(remove_enrolment))
         .route("/api/broker/approvers", get(list_approvers))
         .route("/api/broker/hosts", get(list_hosts).post(register_host))
-        .route("/api/broker/hosts/{cert_id}/revoke", post(revoke_host))
+        .route("/api/broker/hosts/{id}/revoke", post(revoke_host))
         .route(
             "/api/broker/entries",
             get(list_entries).post(put_entry).layer(axum::extract::DefaultBodyLimit::max(4 * 1024 * 1024)),
         )
-        .route("/api/broker/entries/{entry_id}", get(get_entry).delete(delete_entry))
+        .route("/api/broker/entries/{id}", get(get_entry).delete(delete_entry))
         .route("/api/broker/inbox", get(inbox))
         .route("/api/broker/events", get(events))
         .route(CONSUMER_REQUESTS_PATH, post(create_request))
