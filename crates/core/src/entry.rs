@@ -344,6 +344,9 @@ impl SealedEntry {
         let mut envelopes = Vec::with_capacity(count);
         for _ in 0..count {
             let approver = ApproverPublicKey(r.fixed()?);
+            if envelopes.iter().any(|e: &Envelope| e.approver == approver) {
+                return Err(Error::Malformed { what: "sealed entry: two envelopes for one approver" });
+            }
             let sealed = HpkeCiphertext::read(&mut r)?;
             envelopes.push(Envelope { approver, sealed });
         }

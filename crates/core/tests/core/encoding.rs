@@ -82,3 +82,24 @@ fn policy_bytes_are_validated() {
     assert!(Policy::from_bytes([3, 1, 1]).is_err());
     assert_eq!(Policy::from_bytes([2, 2, 3]).unwrap(), Policy::MOfN { m: 2, n: 3 });
 }
+
+#[test]
+fn an_entry_with_two_envelopes_for_one_device_is_refused() {
+    let w = World::new("dup");
+    let a = Device::new("a", 1);
+    let b = Device::new("b", 2);
+    let e = seal_entry(
+        &w.org.public_key(),
+        w.entry_id,
+        1,
+        Policy::AnyOf { n: 2 },
+        &[a.verified(&w.org), b.verified(&w.org)],
+        b"l",
+        b"v",
+        &mut rng("s"),
+    )
+    .unwrap();
+    let mut dup = e.clone();
+    dup.envelopes[1].approver = dup.envelopes[0].approver;
+    assert!(matches!(SealedEntry::from_bytes(&dup.to_bytes()), Err(Error::Malformed { .. })));
+}

@@ -393,7 +393,7 @@ async fn approve_enrolment(
 #[derive(Deserialize)]
 struct RemoveQuery {
     #[serde(default)]
-    dry_run: bool,
+    dry_run: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -441,8 +441,13 @@ async fn remove_enrolment(
         .await?
         .ok_or_else(|| ApiError::not_found("no_such_enrolment", "no such enrolment"))?;
     let key: String = row.try_get("approver_key")?;
+    let dry_run = match q.dry_run.as_deref() {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") | Some("") => true,
+        Some(_) => return Err(ApiError::bad_request("invalid_query", "dry_run must be true or false")),
+    };
     let impact = quorum_impact(&state, &key).await?;
-    if !q.dry_run {
+    if !dry_run {
         sqlx::query("UPDATE broker_enrolments SET status = 'removed', decided_at = $1 WHERE id = $2")
             .bind(state.clock.now())
             .bind(&id)
@@ -457,7 +462,7 @@ async fn remove_enrolment(
         )
         .await?;
     }
-    Ok(Json(serde_json::json!({ "removed": !q.dry_run, "entries_below_quorum": impact })))
+    Ok(Json(serde_json::json!({ "removed": !dry_run, "entries_below_quorum": impact })))
 }
 
 #[derive(Serialize)]
@@ -897,7 +902,7 @@ async fn approver_names(state: &AppState, entry_id: &str, version: i64) -> Resul
 #[derive(Deserialize)]
 struct ResultQuery {
     #[serde(default)]
-    wait: Option<u64>,
+    wait: Option<String>,
 }
 
 /// The consumer's poll: waits up to `wait` seconds (at most 30) for a decision; an approved
@@ -911,7 +916,13 @@ async fn result(
     let token = headers.get("x-blindvault-poll").and_then(|v| v.to_str().ok()).unwrap_or("");
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
     let not_found = || ApiError::not_found("no_such_request", "no such request");
-    let wait = Duration::from_secs(q.wait.unwrap_or(0).min(30));
+    let wait = match q.wait.as_deref() {
+        None | Some("") => 0,
+        Some(w) => w
+            .parse::<u64>()
+            .map_err(|_| ApiError::bad_request("invalid_query", "wait must be a number of seconds"))?,
+    };
+    let wait = Duration::from_secs(wait.min(30));
     let deadline = tokio::time::Instant::now() + wait;
     let mut notes = state.hub.subscribe();
     loop {

@@ -22,6 +22,7 @@ both!(
     malicious_server_edits_are_caught_on_the_device,
     database_holds_nothing_that_opens_anything,
     approval_through_one_instance_releases_a_consumer_waiting_on_another,
+    bad_input_is_a_4xx_with_a_code,
 );
 
 async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
@@ -342,5 +343,63 @@ async fn approval_through_one_instance_releases_a_consumer_waiting_on_another(
             "NOTIFY should wake B at once, took {latency:?}"
         );
     }
+    Ok(())
+}
+
+/// Garbage at every broker endpoint is a 4xx with a stable code — never a 500.
+async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let big = "A".repeat(5 * 1024 * 1024);
+    let admin_cases: Vec<(&str, &str, Value)> = vec![
+        ("PUT", "/api/broker/org", json!({ "org_public_key": "not base64!" })),
+        ("PUT", "/api/broker/org", json!({ "org_public_key": b64(&[1u8; 10]) })),
+        ("POST", "/api/broker/entries", json!({ "sealed_entry": "AAAA" })),
+        ("POST", "/api/broker/entries", json!({ "sealed_entry": big })),
+        ("POST", "/api/broker/entries", json!({ "wrong": 1 })),
+        ("POST", "/api/broker/hosts", json!({ "certificate": b64(&[1u8; 200]) })),
+        ("POST", "/api/broker/enrolments/nope/approve", json!({ "signed_enrolment": b64(&[1u8; 100]) })),
+        ("POST", "/api/broker/hosts/nope/revoke", json!({})),
+        ("DELETE", "/api/broker/entries/nope", Value::Null),
+        ("DELETE", "/api/broker/enrolments/nope", Value::Null),
+    ];
+    for (m, p, body) in admin_cases {
+        let body = (!body.is_null()).then_some(body);
+        let r = w.admin.agent.send(m, p, body).await?;
+        ensure!((400..500).contains(&r.status) && r.code().is_some(), "{m} {p}: {r:?}");
+    }
+    let a = &mut w.approvers[0].session.agent;
+    for (m, p, body) in [
+        (
+            "POST",
+            "/api/broker/enrolments",
+            json!({ "credential_id": "AAAA", "approver_public_key": b64(&[2u8; 32]) }),
+        ),
+        ("POST", "/api/broker/enrolments", json!({ "credential_id": "***", "approver_public_key": "x" })),
+        ("GET", "/api/broker/requests/nope", Value::Null),
+        ("POST", "/api/broker/requests/nope/approve/start", json!({})),
+        (
+            "POST",
+            "/api/broker/requests/nope/approve/finish",
+            json!({ "ceremony_id": "x", "credential": {}, "sealed_response": "AAAA" }),
+        ),
+        ("POST", "/api/broker/requests/nope/deny", json!({})),
+    ] {
+        let body = (!body.is_null()).then_some(body);
+        let r = a.send(m, p, body).await?;
+        ensure!((400..500).contains(&r.status) && r.code().is_some(), "{m} {p}: {r:?}");
+    }
+    let mut consumer = Agent::new(&w.server.base, None);
+    for body in [
+        json!({}),
+        json!({ "signed_request": "AAAA", "poll_token_hash": "00" }),
+        json!({ "signed_request": b64(&[1u8; 300]), "poll_token_hash": hex(&[0u8; 32]) }),
+    ] {
+        let r = consumer.post("/api/broker/requests", body).await?;
+        ensure!((400..500).contains(&r.status) && r.code().is_some(), "{r:?}");
+    }
+    let r = consumer.get("/api/broker/requests/nope/result?wait=abc").await?;
+    ensure!(r.status == 400 && r.code() == Some("invalid_query"), "{r:?}");
+    let r = consumer.get("/api/broker/requests/nope/result").await?;
+    ensure!(r.status == 404 && r.code() == Some("no_such_request"), "{r:?}");
     Ok(())
 }
