@@ -44,9 +44,31 @@ pub enum ClientError {
     /// Anything else about running the child.
     #[error("{0}")]
     Lease(String),
+    /// A broker call failed.
+    #[error(transparent)]
+    Api(#[from] crate::api::ApiError),
+    /// An approver denied a request (exit code 3).
+    #[error("{0}")]
+    Denied(String),
+    /// A request expired before enough people approved (exit code 4).
+    #[error("{0}")]
+    Expired(String),
+    /// The broker refused this host: unknown, revoked, or not allowed the entry (exit code 5).
+    #[error("{0}")]
+    HostRefused(String),
 }
 
 impl ClientError {
+    /// The exit code a command reports for this error: 3 denied, 4 expired, 5 host refused,
+    /// 1 anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ClientError::Denied(_) => 3,
+            ClientError::Expired(_) => 4,
+            ClientError::HostRefused(_) => 5,
+            _ => 1,
+        }
+    }
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         Self::Io { path: path.display().to_string(), source }
     }

@@ -6,6 +6,8 @@
 //! broker's HTTP API. All cryptography is in `blindvault-core`; this crate does the I/O around it.
 
 pub mod admin;
+pub mod api;
+pub mod broker;
 pub mod error;
 pub mod hostfile;
 pub mod lease;

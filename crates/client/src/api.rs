@@ -1,0 +1,593 @@
+//! An async HTTP client of the broker API (`/api/broker/...`).
+//!
+//! Two kinds of caller use it. The **admin** authenticates with a session token (the value of the
+//! `bv_session` cookie of an admin's web-app session), read from a file — never from argv — and
+//! sends `Origin: <the server URL's origin>` on state-changing calls, as the server requires.
+//! A **consumer** host sends no cookie at all: its requests are signed by the host key, and it
+//! fetches the result with a poll token whose SHA-256 it gave with the request.
+//!
+//! Every failure is one [`ApiError`], which turns the server's `{"error":{"code","message"}}`
+//! into a message that names the code and, for the common ones, what to do.
+
+use std::path::Path;
+use std::time::Duration;
+
+use blindvault_core::entry::SealedEntry;
+use blindvault_core::identity::{SignedEnrolment, SignedHostCertificate, SignedRequest};
+use blindvault_core::keys::OrgPublicKey;
+use blindvault_core::release::SealedResponse;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::ClientError;
+
+/// The session cookie's name (the server's `session::COOKIE_NAME`).
+pub const SESSION_COOKIE: &str = "bv_session";
+/// The header carrying the consumer's poll token.
+pub const POLL_HEADER: &str = "x-blindvault-poll";
+/// Environment variable naming the session token file.
+pub const SESSION_FILE_ENV: &str = "BLINDVAULT_SESSION_FILE";
+
+/// A failed broker call. Never carries a session token, a poll token or a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// The server URL cannot be used.
+    #[error("{url:?} is not a usable server URL: {why}")]
+    BadUrl {
+        /// What was given.
+        url: String,
+        /// Why not.
+        why: String,
+    },
+    /// The server could not be reached, or the connection broke.
+    #[error("cannot reach the server at {url}: {why}")]
+    Unreachable {
+        /// The server.
+        url: String,
+        /// The transport error.
+        why: String,
+    },
+    /// The server answered with an error.
+    #[error("the server refused: {message} ({code}, HTTP {status}){hint}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's stable error code.
+        code: String,
+        /// The server's message.
+        message: String,
+        /// What to do about it (may be empty).
+        hint: &'static str,
+    },
+    /// The server answered something this client does not understand.
+    #[error("unexpected answer from the server (HTTP {status}): {why}")]
+    Protocol {
+        /// HTTP status.
+        status: u16,
+        /// What was wrong.
+        why: String,
+    },
+    /// An admin call without a session token.
+    #[error(
+        "no admin session: pass --session-file FILE (or set BLINDVAULT_SESSION_FILE) with the bv_session token of an admin's web-app session"
+    )]
+    NoSession,
+    /// An id that cannot go into a URL.
+    #[error("{0:?} is not a valid id")]
+    BadId(String),
+}
+
+impl ApiError {
+    /// The server's error code, if the server answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Server { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+fn hint_for(code: &str) -> &'static str {
+    match code {
+        "unauthenticated" | "invalid_session" | "session_expired" | "session_revoked" => {
+            " — sign in to the web app as an admin again and save the new bv_session token to the session file"
+        }
+        "forbidden" => " — this needs an admin's session",
+        "cross_origin" => {
+            " — use as --server the exact URL the web app is served from (the server's configured origin)"
+        }
+        "org_not_set" => " — run `blindvault org push` first",
+        "org_already_set" => " — the server has another org key; check `blindvault org show`",
+        "unknown_host" => " — register the host with `blindvault host issue` (or check --server)",
+        "host_revoked" => " — issue a new host key with `blindvault host issue`",
+        "no_such_entry" => " — see `blindvault secret list`",
+        "gone" => " — the response was already delivered once; ask again",
+        "rate_limited" => " — wait a moment and retry",
+        _ => "",
+    }
+}
+
+/// Reads an admin session token from `path`: the token itself, or `bv_session=TOKEN`, on the
+/// first line. The file should be readable only by its owner.
+pub fn read_session_file(path: &Path) -> Result<Zeroizing<String>, ClientError> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| ClientError::io(path, e))?);
+    let line = text.lines().next().unwrap_or("").trim();
+    let token = line.strip_prefix(SESSION_COOKIE).and_then(|r| r.strip_prefix('=')).unwrap_or(line).trim();
+    if token.is_empty() {
+        return Err(ClientError::bad_file(path, "the session file is empty"));
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic() && b != b';' && b != b',') {
+        return Err(ClientError::bad_file(path, "the session file does not hold a session token"));
+    }
+    Ok(Zeroizing::new(token.to_string()))
+}
+
+/// The broker's answer about the org key.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct OrgView {
+    /// The org public key (base64url), if set.
+    pub org_public_key: Option<String>,
+    /// Its fingerprint.
+    pub fingerprint: Option<String>,
+    /// How many times it was set.
+    pub generation: i64,
+}
+
+/// A request for enrolment (pending) or an enrolment (approved).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct EnrolmentView {
+    /// Enrolment id.
+    pub id: String,
+    /// The person's user id.
+    pub user_id: String,
+    /// The person's name.
+    pub user_name: String,
+    /// The passkey's credential id (base64url).
+    pub credential_id: String,
+    /// The approver public key (base64url).
+    pub approver_public_key: String,
+    /// The server's fingerprint of it (recomputed locally before signing).
+    pub fingerprint: String,
+    /// `pending`, `approved` or `removed`.
+    pub status: String,
+    /// The org-signed enrolment, once approved.
+    pub signed_enrolment: Option<String>,
+    /// When it was requested (Unix seconds).
+    pub created_at: i64,
+}
+
+/// An entry that would fall below its quorum if an approver were removed.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct QuorumImpact {
+    /// The entry.
+    pub entry_id: String,
+    /// Approvals it needs.
+    pub threshold: i64,
+    /// People who could still approve.
+    pub people_left: i64,
+}
+
+/// The answer to a removal (or its dry run).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RemoveView {
+    /// Whether it was removed (false for a dry run).
+    pub removed: bool,
+    /// Entries that fall (or would fall) below quorum.
+    pub entries_below_quorum: Vec<QuorumImpact>,
+}
+
+/// An approved approver device, for a writer to verify against its own org key.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ApproverView {
+    /// The person's user id.
+    pub user_id: String,
+    /// The person's name.
+    pub user_name: String,
+    /// The passkey's credential id.
+    pub credential_id: String,
+    /// The org-signed enrolment (base64url).
+    pub signed_enrolment: SignedEnrolment,
+}
+
+/// A registered host.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct HostView {
+    /// Certificate id.
+    pub cert_id: String,
+    /// Host name.
+    pub host_name: String,
+    /// Certificate expiry (Unix seconds).
+    pub not_after: i64,
+    /// Revoked?
+    pub revoked: bool,
+    /// The admin who registered it.
+    pub issued_by: String,
+}
+
+/// The latest version of an entry.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct EntryView {
+    /// Entry id.
+    pub entry_id: String,
+    /// Version.
+    pub version: i64,
+    /// Approvals needed.
+    pub threshold: i64,
+    /// People holding envelopes.
+    pub people: i64,
+    /// The sealed entry.
+    pub sealed_entry: SealedEntry,
+}
+
+/// A request the broker accepted.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CreatedRequest {
+    /// Request id.
+    pub request_id: String,
+    /// `pending`.
+    pub status: String,
+    /// Approvals needed.
+    pub threshold: i64,
+    /// Names of the people who can approve.
+    pub approvers: Vec<String>,
+    /// When it expires (Unix seconds).
+    pub expires_at: u64,
+}
+
+/// Where a consumer's request stands.
+#[derive(Debug)]
+pub enum PollOutcome {
+    /// Not decided yet.
+    Pending {
+        /// Approvals so far.
+        approvals: i64,
+        /// Approvals needed.
+        threshold: i64,
+        /// Who can approve.
+        approvers: Vec<String>,
+    },
+    /// Approved: the sealed responses, handed over once (and the sealed entry for m-of-n).
+    Delivered {
+        /// One per approving person.
+        responses: Vec<SealedResponse>,
+        /// The entry version's ciphertext (m-of-n only).
+        sealed_entry: Option<SealedEntry>,
+    },
+    /// Someone denied it.
+    Denied {
+        /// Who.
+        by: Option<String>,
+    },
+    /// Nobody decided in time.
+    Expired,
+}
+
+#[derive(Deserialize)]
+struct PollBody {
+    status: String,
+    #[serde(default)]
+    approvals: i64,
+    #[serde(default)]
+    threshold: i64,
+    #[serde(default)]
+    approvers: Vec<String>,
+    #[serde(default)]
+    responses: Vec<SealedResponse>,
+    #[serde(default)]
+    sealed_entry: Option<SealedEntry>,
+    #[serde(default)]
+    by: Option<String>,
+}
+
+/// A broker client for one server.
+#[derive(Clone)]
+pub struct BrokerClient {
+    http: reqwest::Client,
+    base: String,
+    origin: String,
+    session: Option<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for BrokerClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerClient")
+            .field("base", &self.base)
+            .field("session", &self.session.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
+}
+
+/// Checks that `id` can be a URL path segment (ids are base64url).
+fn seg(id: &str) -> Result<&str, ApiError> {
+    if !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Ok(id)
+    } else {
+        Err(ApiError::BadId(id.chars().take(64).collect()))
+    }
+}
+
+impl BrokerClient {
+    /// A client for `server` (`http://host:port`, optionally with a path prefix).
+    pub fn new(server: &str) -> Result<Self, ApiError> {
+        let bad = |why: &str| ApiError::BadUrl { url: server.to_string(), why: why.to_string() };
+        let url = url::Url::parse(server.trim()).map_err(|e| bad(&e.to_string()))?;
+        match url.scheme() {
+            "http" => {}
+            "https" => {
+                return Err(bad(
+                    "this build has no TLS support; reach the server over http on localhost or through a local TLS-terminating tunnel",
+                ));
+            }
+            _ => return Err(bad("the scheme must be http")),
+        }
+        if url.host_str().is_none() {
+            return Err(bad("no host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("credentials do not belong in the URL"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("no query or fragment, please"));
+        }
+        let origin = url.origin().ascii_serialization();
+        let base = url.as_str().trim_end_matches('/').to_string();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(90))
+            .build()
+            .map_err(|e| bad(&e.to_string()))?;
+        Ok(Self { http, base, origin, session: None })
+    }
+
+    /// Adds an admin session token (see [`read_session_file`]).
+    pub fn with_session(mut self, token: Zeroizing<String>) -> Self {
+        self.session = Some(token);
+        self
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn admin(&self, method: reqwest::Method, path: &str) -> Result<reqwest::RequestBuilder, ApiError> {
+        let token = self.session.as_ref().ok_or(ApiError::NoSession)?;
+        let changes = method != reqwest::Method::GET;
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, format!("{SESSION_COOKIE}={}", token.as_str()));
+        if changes {
+            req = req.header(reqwest::header::ORIGIN, &self.origin);
+        }
+        Ok(req)
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<T, ApiError> {
+        let resp = req.send().await.map_err(|e| self.unreachable(e))?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(|e| self.unreachable(e))?;
+        if !(200..300).contains(&status) {
+            return Err(error_from(status, &bytes));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Protocol { status, why: e.to_string() })
+    }
+
+    fn unreachable(&self, e: reqwest::Error) -> ApiError {
+        // reqwest's message names the whole URL; ours names the server only.
+        let why = if e.is_timeout() {
+            "timed out".to_string()
+        } else if e.is_connect() {
+            "connection failed".to_string()
+        } else {
+            e.without_url().to_string()
+        };
+        ApiError::Unreachable { url: self.base.clone(), why }
+    }
+
+    // --- admin -------------------------------------------------------------------------------
+
+    /// `GET /api/broker/org`.
+    pub async fn get_org(&self) -> Result<OrgView, ApiError> {
+        self.send(self.admin(reqwest::Method::GET, "/api/broker/org")?).await
+    }
+
+    /// `PUT /api/broker/org`.
+    pub async fn put_org(&self, org: &OrgPublicKey) -> Result<OrgView, ApiError> {
+        let body = serde_json::json!({ "org_public_key": org });
+        self.send(self.admin(reqwest::Method::PUT, "/api/broker/org")?.json(&body)).await
+    }
+
+    /// `GET /api/broker/enrolments` (pending and approved).
+    pub async fn enrolments(&self) -> Result<Vec<EnrolmentView>, ApiError> {
+        self.send(self.admin(reqwest::Method::GET, "/api/broker/enrolments")?).await
+    }
+
+    /// `POST /api/broker/enrolments/{id}/approve`.
+    pub async fn approve_enrolment(
+        &self,
+        id: &str,
+        signed: &SignedEnrolment,
+    ) -> Result<EnrolmentView, ApiError> {
+        let path = format!("/api/broker/enrolments/{}/approve", seg(id)?);
+        let body = serde_json::json!({ "signed_enrolment": signed });
+        self.send(self.admin(reqwest::Method::POST, &path)?.json(&body)).await
+    }
+
+    /// `DELETE /api/broker/enrolments/{id}` (`dry_run`: only report the quorum impact).
+    pub async fn remove_enrolment(&self, id: &str, dry_run: bool) -> Result<RemoveView, ApiError> {
+        let path = format!("/api/broker/enrolments/{}?dry_run={dry_run}", seg(id)?);
+        self.send(self.admin(reqwest::Method::DELETE, &path)?).await
+    }
+
+    /// `GET /api/broker/approvers`.
+    pub async fn approvers(&self) -> Result<Vec<ApproverView>, ApiError> {
+        self.send(self.admin(reqwest::Method::GET, "/api/broker/approvers")?).await
+    }
+
+    /// `POST /api/broker/hosts`.
+    pub async fn register_host(&self, cert: &SignedHostCertificate) -> Result<HostView, ApiError> {
+        let body = serde_json::json!({ "certificate": cert });
+        self.send(self.admin(reqwest::Method::POST, "/api/broker/hosts")?.json(&body)).await
+    }
+
+    /// `GET /api/broker/hosts`.
+    pub async fn hosts(&self) -> Result<Vec<HostView>, ApiError> {
+        self.send(self.admin(reqwest::Method::GET, "/api/broker/hosts")?).await
+    }
+
+    /// `POST /api/broker/hosts/{cert_id}/revoke`; returns how many open requests it ended.
+    pub async fn revoke_host(&self, cert_id: &str) -> Result<u64, ApiError> {
+        #[derive(Deserialize)]
+        struct Revoked {
+            requests_ended: u64,
+        }
+        let path = format!("/api/broker/hosts/{}/revoke", seg(cert_id)?);
+        let r: Revoked =
+            self.send(self.admin(reqwest::Method::POST, &path)?.json(&serde_json::json!({}))).await?;
+        Ok(r.requests_ended)
+    }
+
+    /// `POST /api/broker/entries`.
+    pub async fn put_entry(
+        &self,
+        entry: &SealedEntry,
+        allow_self_approval: bool,
+    ) -> Result<EntryView, ApiError> {
+        let body = serde_json::json!({ "sealed_entry": entry, "allow_self_approval": allow_self_approval });
+        self.send(self.admin(reqwest::Method::POST, "/api/broker/entries")?.json(&body)).await
+    }
+
+    /// `GET /api/broker/entries` (latest versions of live entries).
+    pub async fn entries(&self) -> Result<Vec<EntryView>, ApiError> {
+        self.send(self.admin(reqwest::Method::GET, "/api/broker/entries")?).await
+    }
+
+    /// `GET /api/broker/entries/{id}`.
+    pub async fn entry(&self, entry_id: &str) -> Result<EntryView, ApiError> {
+        let path = format!("/api/broker/entries/{}", seg(entry_id)?);
+        self.send(self.admin(reqwest::Method::GET, &path)?).await
+    }
+
+    /// `DELETE /api/broker/entries/{id}`.
+    pub async fn delete_entry(&self, entry_id: &str) -> Result<(), ApiError> {
+        let path = format!("/api/broker/entries/{}", seg(entry_id)?);
+        let _: serde_json::Value = self.send(self.admin(reqwest::Method::DELETE, &path)?).await?;
+        Ok(())
+    }
+
+    // --- consumer (no cookie) ----------------------------------------------------------------
+
+    /// `POST /api/broker/requests` with the hex SHA-256 of the poll token.
+    pub async fn create_request(
+        &self,
+        signed: &SignedRequest,
+        poll_token_hash: &str,
+    ) -> Result<CreatedRequest, ApiError> {
+        let body = serde_json::json!({ "signed_request": signed, "poll_token_hash": poll_token_hash });
+        self.send(self.http.post(format!("{}/api/broker/requests", self.base)).json(&body)).await
+    }
+
+    /// `GET /api/broker/requests/{id}/result?wait=N`: waits up to `wait_secs` (the server caps
+    /// it at 30) for a decision.
+    pub async fn poll_result(
+        &self,
+        request_id: &str,
+        poll_token: &str,
+        wait_secs: u64,
+    ) -> Result<PollOutcome, ApiError> {
+        let url = format!("{}/api/broker/requests/{}/result?wait={wait_secs}", self.base, seg(request_id)?);
+        let body: PollBody = self.send(self.http.get(url).header(POLL_HEADER, poll_token)).await?;
+        Ok(match body.status.as_str() {
+            "pending" => PollOutcome::Pending {
+                approvals: body.approvals,
+                threshold: body.threshold,
+                approvers: body.approvers,
+            },
+            "delivered" => {
+                PollOutcome::Delivered { responses: body.responses, sealed_entry: body.sealed_entry }
+            }
+            "denied" => PollOutcome::Denied { by: body.by },
+            "expired" => PollOutcome::Expired,
+            other => {
+                return Err(ApiError::Protocol {
+                    status: 200,
+                    why: format!("unknown request status {other:?}"),
+                });
+            }
+        })
+    }
+}
+
+fn error_from(status: u16, bytes: &[u8]) -> ApiError {
+    #[derive(Deserialize)]
+    struct Wrapper {
+        error: Inner,
+    }
+    #[derive(Deserialize)]
+    struct Inner {
+        code: String,
+        message: String,
+    }
+    match serde_json::from_slice::<Wrapper>(bytes) {
+        Ok(w) => {
+            let hint = hint_for(&w.error.code);
+            ApiError::Server { status, code: w.error.code, message: w.error.message, hint }
+        }
+        Err(_) => ApiError::Protocol {
+            status,
+            why: if status == 404 {
+                "not found — is this a blindvault server with the broker?".into()
+            } else {
+                "not a blindvault error body".into()
+            },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let c = BrokerClient::new("http://localhost:8080/").unwrap();
+        assert_eq!(c.base, "http://localhost:8080");
+        assert_eq!(c.origin, "http://localhost:8080");
+        assert!(BrokerClient::new("ftp://x").is_err());
+        assert!(BrokerClient::new("http://u:p@x").is_err());
+        assert!(BrokerClient::new("nonsense").is_err());
+    }
+
+    #[test]
+    fn errors_name_code_and_hint() {
+        let e =
+            error_from(401, br#"{"error":{"code":"session_expired","message":"the session has expired"}}"#);
+        let s = e.to_string();
+        assert!(s.contains("session_expired") && s.contains("HTTP 401") && s.contains("sign in"), "{s}");
+        assert!(matches!(error_from(502, b"<html>"), ApiError::Protocol { status: 502, .. }));
+    }
+
+    #[test]
+    fn session_file_forms() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s");
+        std::fs::write(&p, "bv_session=abc.def\n").unwrap();
+        assert_eq!(read_session_file(&p).unwrap().as_str(), "abc.def");
+        std::fs::write(&p, "abc.def").unwrap();
+        assert_eq!(read_session_file(&p).unwrap().as_str(), "abc.def");
+        std::fs::write(&p, "\n").unwrap();
+        assert!(read_session_file(&p).is_err());
+        std::fs::write(&p, "a b;c").unwrap();
+        assert!(read_session_file(&p).is_err());
+        assert!(seg("../x").is_err());
+        assert!(seg("AbC_-9").is_ok());
+    }
+}

@@ -1,0 +1,639 @@
+//! What the `blindvault` admin and consumer commands do against the broker, beyond parsing and
+//! printing: verify every approver key against the local org key before sealing to it, sign
+//! enrolments and host certificates, and — on a consumer host — ask for secrets with fresh
+//! ephemeral keys, wait for the approvers, and open what they re-sealed.
+//!
+//! The server is never trusted with a key: approver keys come from the server but are used only
+//! after their org signature verifies under the org key on this machine; fingerprints shown to
+//! the admin are computed here from the key that gets signed.
+
+use std::collections::BTreeSet;
+
+use blindvault_core::entry::{SealedEntry, seal_entry};
+use blindvault_core::identity::{Enrolment, Request, SignedEnrolment, VerifiedApprover};
+use blindvault_core::ids::{EntryId, RequestId};
+use blindvault_core::keys::{ApproverPublicKey, EphemeralSecretKey, Fingerprint, OrgPublicKey, OrgSecretKey};
+use blindvault_core::policy::Policy;
+use blindvault_core::release::{open_response, recover_secret};
+use blindvault_core::secret::SecretBytes;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::api::{ApiError, BrokerClient, EnrolmentView, EntryView, HostView, PollOutcome, RemoveView};
+use crate::hostfile::HostKeyFile;
+use crate::{ClientError, os_rng, unix_now};
+
+fn unb64(s: &str, what: &str) -> Result<Vec<u8>, ClientError> {
+    blindvault_core::encoding::b64::decode(s)
+        .map_err(|_| ClientError::Lease(format!("the server sent a {what} that is not base64url")))
+}
+
+/// Parses an entry id (22 characters of base64url).
+pub fn parse_entry_id(s: &str) -> Result<EntryId, ClientError> {
+    EntryId::parse(s.trim())
+        .map_err(|_| ClientError::Lease(format!("{s:?} is not an entry id (22 characters of base64url)")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// org
+
+/// Sets the org public key on the server and checks the server echoes the same fingerprint.
+pub async fn org_push(api: &BrokerClient, org: &OrgPublicKey) -> Result<String, ClientError> {
+    let view = api.put_org(org).await?;
+    let want = org.fingerprint().to_string();
+    if view.fingerprint.as_deref() != Some(want.as_str()) {
+        return Err(ClientError::Lease(format!(
+            "the server reports org fingerprint {:?}, not ours ({want})",
+            view.fingerprint
+        )));
+    }
+    Ok(want)
+}
+
+// ---------------------------------------------------------------------------------------------
+// approvers
+
+/// One enrolment as the admin sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApproverRow {
+    /// Enrolment id.
+    pub id: String,
+    /// The person.
+    pub user_name: String,
+    /// Their user id.
+    pub user_id: String,
+    /// `pending` or `approved`.
+    pub status: String,
+    /// The approver key's fingerprint, computed here.
+    pub fingerprint: String,
+    /// For approved ones: whether the enrolment verifies under the local org key.
+    pub signature_ok: Option<bool>,
+}
+
+fn approver_key_of(view: &EnrolmentView) -> Result<ApproverPublicKey, ClientError> {
+    ApproverPublicKey::from_bytes(&unb64(&view.approver_public_key, "approver key")?)
+        .map_err(|_| ClientError::Lease("the server sent an approver key of the wrong length".into()))
+}
+
+/// Pending and approved enrolments, with fingerprints computed locally and approved ones checked
+/// against `org`.
+pub async fn approver_list(api: &BrokerClient, org: &OrgPublicKey) -> Result<Vec<ApproverRow>, ClientError> {
+    let mut out = Vec::new();
+    for v in api.enrolments().await? {
+        let key = approver_key_of(&v)?;
+        let signature_ok = v.signed_enrolment.as_deref().map(|s| {
+            blindvault_core::encoding::b64::decode(s)
+                .ok()
+                .and_then(|b| SignedEnrolment::from_bytes(&b).ok())
+                .and_then(|se| se.verify(org).ok())
+                .is_some_and(|va| va.public_key() == key && va.user_id() == v.user_id)
+        });
+        out.push(ApproverRow {
+            id: v.id,
+            user_name: v.user_name,
+            user_id: v.user_id,
+            status: v.status,
+            fingerprint: key.fingerprint().to_string(),
+            signature_ok,
+        });
+    }
+    Ok(out)
+}
+
+/// A pending enrolment and the fingerprint (computed here) the admin must compare with the one
+/// the device shows.
+#[derive(Debug)]
+pub struct PendingEnrolment {
+    /// The server's row.
+    pub view: EnrolmentView,
+    /// The key that will be signed.
+    pub key: ApproverPublicKey,
+    /// Its fingerprint.
+    pub fingerprint: Fingerprint,
+}
+
+/// Finds the pending enrolment `id`.
+pub async fn pending_enrolment(api: &BrokerClient, id: &str) -> Result<PendingEnrolment, ClientError> {
+    let view =
+        api.enrolments().await?.into_iter().find(|v| v.id == id).ok_or_else(|| {
+            ClientError::Lease(format!("no enrolment {id:?} (see `blindvault approver list`)"))
+        })?;
+    if view.status != "pending" {
+        return Err(ClientError::Lease(format!("enrolment {id} is already {}", view.status)));
+    }
+    let key = approver_key_of(&view)?;
+    Ok(PendingEnrolment { fingerprint: key.fingerprint(), key, view })
+}
+
+/// Signs the enrolment with the org key and sends it.
+pub async fn approve_enrolment(
+    api: &BrokerClient,
+    org: &OrgSecretKey,
+    pending: &PendingEnrolment,
+) -> Result<EnrolmentView, ClientError> {
+    let signed = Enrolment {
+        user_id: pending.view.user_id.clone(),
+        credential_id: unb64(&pending.view.credential_id, "credential id")?,
+        approver_key: pending.key,
+        issued_at: unix_now(),
+    }
+    .sign(org)?;
+    Ok(api.approve_enrolment(&pending.view.id, &signed).await?)
+}
+
+/// Removes an approver device (`dry_run`: only reports the entries that would fall below quorum).
+pub async fn approver_remove(api: &BrokerClient, id: &str, dry_run: bool) -> Result<RemoveView, ClientError> {
+    Ok(api.remove_enrolment(id, dry_run).await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// hosts
+
+/// Issues a host key file at `out` and registers its certificate. Every entry must exist on the
+/// server. If the registration fails, the file is removed again.
+pub async fn host_issue(
+    api: &BrokerClient,
+    org: &OrgSecretKey,
+    host_name: &str,
+    entries: &[EntryId],
+    valid_secs: u64,
+    out: &std::path::Path,
+) -> Result<(HostKeyFile, HostView), ClientError> {
+    if entries.is_empty() {
+        return Err(ClientError::Lease("a host needs at least one --entry".into()));
+    }
+    for e in entries {
+        api.entry(&e.to_text()).await?;
+    }
+    let file = crate::admin::host_issue(org, host_name, entries, valid_secs, unix_now(), out)?;
+    match api.register_host(&file.certificate).await {
+        Ok(view) => Ok((file, view)),
+        Err(e) => {
+            let _ = std::fs::remove_file(out);
+            Err(e.into())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// secrets
+
+/// Reads a secret value: from `file` (its exact bytes), else from stdin — a hidden prompt on a
+/// terminal, otherwise everything piped in, minus one trailing newline. Never from argv.
+pub fn read_secret_value(file: Option<&std::path::Path>) -> Result<SecretBytes, ClientError> {
+    use std::io::{IsTerminal, Read};
+    let value = match file {
+        Some(f) => SecretBytes::new(std::fs::read(f).map_err(|e| ClientError::io(f, e))?),
+        None if std::io::stdin().is_terminal() => {
+            let v = Zeroizing::new(
+                rpassword::prompt_password("Secret value (not echoed): ")
+                    .map_err(|e| ClientError::Lease(format!("reading the secret: {e}")))?,
+            );
+            SecretBytes::from_slice(v.as_bytes())
+        }
+        None => {
+            let mut buf = Zeroizing::new(Vec::new());
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| ClientError::Lease(format!("reading the secret from stdin: {e}")))?;
+            let mut end = buf.len();
+            if buf.get(..end).is_some_and(|b| b.ends_with(b"\n")) {
+                end -= 1;
+                if buf.get(..end).is_some_and(|b| b.ends_with(b"\r")) {
+                    end -= 1;
+                }
+            }
+            SecretBytes::from_slice(buf.get(..end).unwrap_or_default())
+        }
+    };
+    if value.is_empty() {
+        return Err(ClientError::Lease("the secret value is empty".into()));
+    }
+    Ok(value)
+}
+
+/// How many approvals an entry needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyChoice {
+    /// Any one approver.
+    AnyOf,
+    /// `m` distinct people.
+    MOfN(u8),
+}
+
+/// Every approved approver device, each verified under the local org key. A signature that does
+/// not verify stops everything (the server is lying about an approver).
+pub async fn verified_approvers(
+    api: &BrokerClient,
+    org: &OrgPublicKey,
+) -> Result<Vec<VerifiedApprover>, ClientError> {
+    let list = api.approvers().await?;
+    let mut out = Vec::with_capacity(list.len());
+    for a in &list {
+        let v = a.signed_enrolment.verify(org).map_err(|e| {
+            ClientError::Lease(format!(
+                "the enrolment of {} does not verify under the local org key ({e}); refusing to seal to it",
+                a.user_name
+            ))
+        })?;
+        if v.user_id() != a.user_id {
+            return Err(ClientError::Lease(format!(
+                "the server lists {}'s device under another user id; refusing to seal to it",
+                a.user_name
+            )));
+        }
+        out.push(v);
+    }
+    if out.is_empty() {
+        return Err(ClientError::Lease(
+            "there are no approved approvers yet (see `blindvault approver list` and `approver approve`)"
+                .into(),
+        ));
+    }
+    Ok(out)
+}
+
+fn people(approvers: &[VerifiedApprover]) -> Result<u8, ClientError> {
+    let n = approvers.iter().map(VerifiedApprover::user_id).collect::<BTreeSet<_>>().len();
+    u8::try_from(n).map_err(|_| ClientError::Lease(format!("{n} approvers; at most 255 people per entry")))
+}
+
+fn policy_for(choice: PolicyChoice, n: u8) -> Result<Policy, ClientError> {
+    let p = match choice {
+        PolicyChoice::AnyOf => Policy::AnyOf { n },
+        PolicyChoice::MOfN(1) => {
+            return Err(ClientError::Lease("--m-of-n 1 is --policy any-of".into()));
+        }
+        PolicyChoice::MOfN(m) if m > n => {
+            return Err(ClientError::Lease(format!(
+                "--m-of-n {m} needs {m} approvers, but only {n} are enrolled"
+            )));
+        }
+        PolicyChoice::MOfN(m) => Policy::MOfN { m, n },
+    };
+    p.validate()?;
+    Ok(p)
+}
+
+/// Describes a policy for people: `any-of 2`, `2-of-3`.
+pub fn describe_policy(p: &Policy) -> String {
+    match p {
+        Policy::AnyOf { n } => format!("any-of {n}"),
+        Policy::MOfN { m, n } => format!("{m}-of-{n}"),
+    }
+}
+
+/// Writes a new secret: seals `value` (and `label`) to every verified approver and uploads it.
+pub async fn secret_put(
+    api: &BrokerClient,
+    org: &OrgPublicKey,
+    choice: PolicyChoice,
+    label: &[u8],
+    value: &SecretBytes,
+    allow_self_approval: bool,
+) -> Result<EntryView, ClientError> {
+    if value.is_empty() {
+        return Err(ClientError::Lease("the secret value is empty".into()));
+    }
+    let approvers = verified_approvers(api, org).await?;
+    let policy = policy_for(choice, people(&approvers)?)?;
+    let entry_id = EntryId::generate(&mut os_rng());
+    let entry = seal_entry(org, entry_id, 1, policy, &approvers, label, value.expose(), &mut os_rng())?;
+    Ok(api.put_entry(&entry, allow_self_approval).await?)
+}
+
+/// Writes a new version of an entry: same policy kind (and threshold), sealed to today's
+/// approvers; the label is kept unless `label` is given.
+pub async fn secret_rotate(
+    api: &BrokerClient,
+    org: &OrgSecretKey,
+    entry_id: EntryId,
+    label: Option<&[u8]>,
+    value: &SecretBytes,
+    allow_self_approval: bool,
+) -> Result<EntryView, ClientError> {
+    if value.is_empty() {
+        return Err(ClientError::Lease("the secret value is empty".into()));
+    }
+    let org_pub = org.public_key();
+    let current = api.entry(&entry_id.to_text()).await?;
+    let old = &current.sealed_entry;
+    if old.entry_id != entry_id {
+        return Err(ClientError::Lease("the server sent another entry than the one asked for".into()));
+    }
+    let kept;
+    let label = match label {
+        Some(l) => l,
+        None => {
+            kept = old.decrypt_label_as_org(org)?;
+            kept.expose()
+        }
+    };
+    let approvers = verified_approvers(api, &org_pub).await?;
+    let choice = match old.policy {
+        Policy::AnyOf { .. } => PolicyChoice::AnyOf,
+        Policy::MOfN { m, .. } => PolicyChoice::MOfN(m),
+    };
+    let policy = policy_for(choice, people(&approvers)?)?;
+    let version = old
+        .version
+        .checked_add(1)
+        .ok_or_else(|| ClientError::Lease("the entry has no versions left".into()))?;
+    let entry =
+        seal_entry(&org_pub, entry_id, version, policy, &approvers, label, value.expose(), &mut os_rng())?;
+    Ok(api.put_entry(&entry, allow_self_approval).await?)
+}
+
+/// One entry as the admin sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretRow {
+    /// Entry id.
+    pub entry_id: String,
+    /// Latest version.
+    pub version: u32,
+    /// `any-of 2`, `2-of-3`.
+    pub policy: String,
+    /// The label, decrypted with the org key (lossy UTF-8).
+    pub label: String,
+}
+
+/// Lists live entries with their labels decrypted by the org key.
+pub async fn secret_list(api: &BrokerClient, org: &OrgSecretKey) -> Result<Vec<SecretRow>, ClientError> {
+    let mut rows = Vec::new();
+    for e in api.entries().await? {
+        let s: &SealedEntry = &e.sealed_entry;
+        let label = match s.decrypt_label_as_org(org) {
+            Ok(l) => String::from_utf8_lossy(l.expose()).into_owned(),
+            Err(_) => "(label does not open with this org key)".into(),
+        };
+        rows.push(SecretRow {
+            entry_id: s.entry_id.to_text(),
+            version: s.version,
+            policy: describe_policy(&s.policy),
+            label,
+        });
+    }
+    Ok(rows)
+}
+
+// ---------------------------------------------------------------------------------------------
+// consumer
+
+/// A secret the consumer wants, by the name it will have (an environment variable, or the
+/// template's name).
+#[derive(Debug, Clone)]
+pub struct Wanted {
+    /// The name.
+    pub name: String,
+    /// The entry.
+    pub entry: EntryId,
+}
+
+/// One request in flight.
+struct InFlight {
+    names: Vec<String>,
+    entry: EntryId,
+    request: blindvault_core::identity::SignedRequest,
+    request_id: String,
+    /// Dropped (zeroized) as soon as the response is opened.
+    ephemeral: Option<EphemeralSecretKey>,
+    token: Zeroizing<String>,
+    expires_at: u64,
+    approvals: i64,
+    threshold: i64,
+    approvers: Vec<String>,
+    secret: Option<SecretBytes>,
+}
+
+fn who(approvers: &[String], threshold: i64) -> String {
+    if approvers.is_empty() {
+        return "the approvers".into();
+    }
+    if threshold <= 1 {
+        match approvers {
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} or {last}", init.join(", ")),
+            [] => String::new(),
+        }
+    } else {
+        format!("{threshold} of {}", approvers.join(", "))
+    }
+}
+
+fn host_refusal(e: ApiError) -> ClientError {
+    match e.code() {
+        Some("unknown_host" | "host_revoked" | "request_invalid") => ClientError::HostRefused(e.to_string()),
+        _ => e.into(),
+    }
+}
+
+/// The status line: who must approve what.
+fn status_line(items: &[InFlight]) -> String {
+    let waiting: Vec<&InFlight> = items.iter().filter(|i| i.secret.is_none()).collect();
+    let many = items.len() > 1;
+    waiting
+        .iter()
+        .map(|i| {
+            let prefix = if many { format!("{}: ", i.names.join(", ")) } else { String::new() };
+            format!(
+                "{prefix}waiting for approval by {} ({}/{})…",
+                who(&i.approvers, i.threshold),
+                i.approvals,
+                i.threshold
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Asks for every wanted secret (one request per distinct entry, each with a fresh ephemeral key
+/// and poll token), waits until each is approved — calling `on_status` with a line naming who
+/// must approve after every poll — and opens the responses. The approval window is `window_secs`
+/// (at most an hour, and never past the host certificate).
+///
+/// Errors: [`ClientError::Denied`], [`ClientError::Expired`], [`ClientError::HostRefused`].
+pub async fn fetch_secrets(
+    api: &BrokerClient,
+    host: &HostKeyFile,
+    wanted: &[Wanted],
+    window_secs: u64,
+    on_status: &mut (dyn FnMut(&str) + Send),
+) -> Result<Vec<(String, SecretBytes)>, ClientError> {
+    if wanted.is_empty() {
+        return Err(ClientError::Lease("no secrets asked for".into()));
+    }
+    let cert = &host.certificate.cert;
+    let now = unix_now();
+    if now >= cert.not_after {
+        return Err(ClientError::HostRefused(format!(
+            "this host's certificate ({}) has expired; issue a new one with `blindvault host issue`",
+            cert.host_name
+        )));
+    }
+    for w in wanted {
+        if !cert.allowed_entries.contains(&w.entry) {
+            return Err(ClientError::HostRefused(format!(
+                "entry {} ({}) is not in this host's certificate; issue one that names it",
+                w.entry.to_text(),
+                w.name
+            )));
+        }
+    }
+    let expires_at = now.saturating_add(window_secs.clamp(1, 3600)).min(cert.not_after);
+
+    // One request per distinct entry.
+    let mut items: Vec<InFlight> = Vec::new();
+    for w in wanted {
+        if let Some(i) = items.iter_mut().find(|i| i.entry == w.entry) {
+            i.names.push(w.name.clone());
+            continue;
+        }
+        let mut rng = os_rng();
+        let ephemeral = EphemeralSecretKey::generate(&mut rng);
+        let mut nonce = [0u8; 16];
+        rand_core::Rng::fill_bytes(&mut rng, &mut nonce);
+        let mut token_bytes = Zeroizing::new([0u8; 32]);
+        rand_core::Rng::fill_bytes(&mut rng, token_bytes.as_mut_slice());
+        let token = Zeroizing::new(blindvault_core::encoding::b64::encode(token_bytes.as_slice()));
+        let request = Request {
+            request_id: RequestId::generate(&mut rng),
+            cert_id: cert.cert_id,
+            entry_id: w.entry,
+            ephemeral_key: ephemeral.public_key(),
+            issued_at: now,
+            expires_at,
+            nonce,
+        }
+        .sign(&host.secret)?;
+        let hash = hex::encode(Sha256::digest(token.as_bytes()));
+        let created = api.create_request(&request, &hash).await.map_err(host_refusal)?;
+        if created.request_id != request.request.request_id.to_text() {
+            return Err(ClientError::Lease("the server answered for another request".into()));
+        }
+        items.push(InFlight {
+            names: vec![w.name.clone()],
+            entry: w.entry,
+            request_id: created.request_id,
+            request,
+            ephemeral: Some(ephemeral),
+            token,
+            expires_at,
+            approvals: 0,
+            threshold: created.threshold,
+            approvers: created.approvers,
+            secret: None,
+        });
+    }
+    on_status(&status_line(&items));
+
+    while items.iter().any(|i| i.secret.is_none()) {
+        let pending = items.iter().filter(|i| i.secret.is_none()).count();
+        let wait = if pending == 1 { 5 } else { 2 };
+        for i in items.iter_mut().filter(|i| i.secret.is_none()) {
+            let label = i.names.join(", ");
+            match api.poll_result(&i.request_id, &i.token, wait).await? {
+                PollOutcome::Pending { approvals, threshold, approvers } => {
+                    i.approvals = approvals;
+                    i.threshold = threshold;
+                    if !approvers.is_empty() {
+                        i.approvers = approvers;
+                    }
+                    if unix_now() > i.expires_at.saturating_add(5) {
+                        return Err(ClientError::Expired(format!(
+                            "{label}: the request expired before enough people approved"
+                        )));
+                    }
+                }
+                PollOutcome::Denied { by } => {
+                    return Err(ClientError::Denied(match by {
+                        Some(by) => format!("{label}: denied by {by}"),
+                        None => format!("{label}: the request was refused (denied, or the host was revoked)"),
+                    }));
+                }
+                PollOutcome::Expired => {
+                    return Err(ClientError::Expired(format!(
+                        "{label}: the request expired before enough people approved"
+                    )));
+                }
+                PollOutcome::Delivered { responses, sealed_entry } => {
+                    let eph = i
+                        .ephemeral
+                        .take()
+                        .ok_or_else(|| ClientError::Lease("a response arrived twice".into()))?;
+                    let releases = responses
+                        .iter()
+                        .map(|r| open_response(&eph, &i.request, r))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    drop(eph);
+                    i.secret = Some(recover_secret(&releases, sealed_entry.as_ref())?);
+                }
+            }
+        }
+        if items.iter().any(|i| i.secret.is_none()) {
+            on_status(&status_line(&items));
+        }
+    }
+
+    let mut out = Vec::with_capacity(wanted.len());
+    for w in wanted {
+        let secret = items
+            .iter()
+            .find(|i| i.entry == w.entry)
+            .and_then(|i| i.secret.clone())
+            .ok_or_else(|| ClientError::Lease(format!("no secret for {}", w.name)))?;
+        out.push((w.name.clone(), secret));
+    }
+    Ok(out)
+}
+
+/// The entries a template names (`{{ blindvault "ENTRY_ID" }}`), each name an entry id.
+pub fn template_wants(template: &str) -> Result<Vec<Wanted>, ClientError> {
+    let names = crate::template::names(template)?;
+    if names.is_empty() {
+        return Err(ClientError::Template(
+            "the template names no secret ({{ blindvault \"ENTRY_ID\" }})".into(),
+        ));
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let entry = EntryId::parse(&name).map_err(|_| {
+                ClientError::Template(format!("{name:?} is not an entry id (22 characters of base64url)"))
+            })?;
+            Ok(Wanted { name, entry })
+        })
+        .collect()
+}
+
+/// Renders `template` with `secrets` and writes it to `out` (mode 0600, replaced atomically).
+pub fn inject_to_file(
+    template: &str,
+    secrets: Vec<(String, SecretBytes)>,
+    out: &std::path::Path,
+) -> Result<(), ClientError> {
+    let values: std::collections::BTreeMap<String, SecretBytes> = secrets.into_iter().collect();
+    let rendered = crate::template::render(template, &values)?;
+    crate::write_private(out, rendered.expose(), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn who_reads_well() {
+        assert_eq!(who(&["alice".into()], 1), "alice");
+        assert_eq!(who(&["alice".into(), "bob".into()], 1), "alice or bob");
+        assert_eq!(who(&["a".into(), "b".into(), "c".into()], 1), "a, b or c");
+        assert_eq!(who(&["a".into(), "b".into(), "c".into()], 2), "2 of a, b, c");
+    }
+
+    #[test]
+    fn policies() {
+        assert_eq!(policy_for(PolicyChoice::AnyOf, 2).ok(), Some(Policy::AnyOf { n: 2 }));
+        assert_eq!(policy_for(PolicyChoice::MOfN(2), 3).ok(), Some(Policy::MOfN { m: 2, n: 3 }));
+        assert!(policy_for(PolicyChoice::MOfN(4), 3).is_err());
+        assert!(policy_for(PolicyChoice::MOfN(1), 3).is_err());
+    }
+}
