@@ -23,6 +23,18 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Wallet tools for a BIP-39 mnemonic read from stdin (addresses of every chain).
     Wallet(cmd::wallet::Args),
+    /// The org identity key (on this machine only): init, show, push to the server.
+    Org(cmd::org::Args),
+    /// Approver devices: list, approve (sign with the org key), remove.
+    Approver(cmd::approver::Args),
+    /// Consumer hosts: issue (key file + certificate), revoke, list.
+    Host(cmd::host::Args),
+    /// Sealed secrets: put, rotate, list, rm.
+    Secret(cmd::secret::Args),
+    /// Run a command with approved secrets in its environment, for one lease.
+    Run(cmd::run::Args),
+    /// Fill a template with approved secrets into a 0600 file.
+    Inject(cmd::inject::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +44,12 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Audit(args) => cmd::audit::run(args),
         Command::Wallet(args) => cmd::wallet::run(args),
+        Command::Org(args) => cmd::org::run(args),
+        Command::Approver(args) => cmd::approver::run(args),
+        Command::Host(args) => cmd::host::run(args),
+        Command::Secret(args) => cmd::secret::run(args),
+        Command::Run(args) => cmd::run::run(args),
+        Command::Inject(args) => cmd::inject::run(args),
     };
     match result {
         Ok(code) => code,

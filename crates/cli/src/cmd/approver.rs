@@ -1,0 +1,117 @@
+//! `blindvault approver`: enrol (sign) and remove approver devices.
+
+use std::process::ExitCode;
+
+use blindvault_client::{ClientError, admin, broker};
+
+use super::brokercommon::{AdminArgs, Format, OrgDirArg, PassArg, block_on, confirm, finish, print_json};
+
+/// Arguments of `blindvault approver`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    #[command(flatten)]
+    pub dir: OrgDirArg,
+    #[command(subcommand)]
+    pub command: ApproverCommand,
+}
+
+/// Approver subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum ApproverCommand {
+    /// Pending and approved devices, with fingerprints.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Sign a pending enrolment with the org key, after comparing its fingerprint with the one
+    /// the device shows.
+    Approve {
+        /// The enrolment id (from `approver list`).
+        id: String,
+        /// The fingerprint was compared with the device's: do not ask.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        pass: PassArg,
+    },
+    /// Remove an approver device. Warns about entries that would fall below their quorum.
+    Remove {
+        /// The enrolment id.
+        id: String,
+        /// Remove even if some entries fall below their quorum.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    finish(body(args))
+}
+
+fn body(args: Args) -> Result<(), ClientError> {
+    let api = args.admin.client()?;
+    match args.command {
+        ApproverCommand::List { format } => {
+            let org = admin::org_public(&args.dir.path())?;
+            let rows = block_on(broker::approver_list(&api, &org))?;
+            match format {
+                Format::Json => print_json(&rows)?,
+                Format::Text => {
+                    if rows.is_empty() {
+                        println!("no approvers and no pending enrolments");
+                    }
+                    for r in rows {
+                        let sig = match r.signature_ok {
+                            Some(true) => "",
+                            Some(false) => "  SIGNATURE DOES NOT VERIFY UNDER THE LOCAL ORG KEY",
+                            None => "",
+                        };
+                        println!("{}  {:<8}  {}  {}{sig}", r.id, r.status, r.fingerprint, r.user_name);
+                    }
+                }
+            }
+        }
+        ApproverCommand::Approve { id, yes, pass } => {
+            let pending = block_on(broker::pending_enrolment(&api, &id))?;
+            println!("approver:    {} (user {})", pending.view.user_name, pending.view.user_id);
+            println!("fingerprint: {}", pending.fingerprint);
+            if !yes && !confirm("Does this fingerprint match the one the device shows?") {
+                return Err(ClientError::Lease(
+                    "not confirmed: compare the fingerprint with the device's, then run again with --yes"
+                        .into(),
+                ));
+            }
+            let passphrase =
+                admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
+            let org = admin::org_secret(&args.dir.path(), &passphrase)?;
+            let view = block_on(broker::approve_enrolment(&api, &org, &pending))?;
+            println!("{} is now an approver ({})", view.user_name, view.status);
+        }
+        ApproverCommand::Remove { id, yes } => {
+            let impact = block_on(broker::approver_remove(&api, &id, true))?;
+            if !impact.entries_below_quorum.is_empty() {
+                eprintln!("warning: removing {id} leaves these entries below their quorum:");
+                for e in &impact.entries_below_quorum {
+                    eprintln!(
+                        "  {}  needs {}, {} {} left",
+                        e.entry_id,
+                        e.threshold,
+                        e.people_left,
+                        if e.people_left == 1 { "person" } else { "people" }
+                    );
+                }
+                if !yes {
+                    return Err(ClientError::Lease(
+                        "not removed: pass --yes to remove anyway (then rotate or re-write those entries)"
+                            .into(),
+                    ));
+                }
+            }
+            block_on(broker::approver_remove(&api, &id, false))?;
+            println!("removed {id}");
+        }
+    }
+    Ok(())
+}

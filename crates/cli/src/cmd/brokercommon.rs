@@ -1,0 +1,184 @@
+//! Arguments and helpers shared by the broker commands (`org`, `approver`, `host`, `secret`,
+//! `run`, `inject`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use blindvault_client::ClientError;
+use blindvault_client::api::{self, BrokerClient};
+
+/// `--server`, also from `BLINDVAULT_SERVER`.
+#[derive(clap::Args, Debug)]
+pub struct ServerArg {
+    /// The blindvault server (e.g. http://localhost:8080).
+    #[arg(long, env = "BLINDVAULT_SERVER")]
+    pub server: String,
+}
+
+/// The admin's server and session.
+#[derive(clap::Args, Debug)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    pub server: ServerArg,
+    /// File holding an admin's session token (the bv_session cookie value). Never pass the
+    /// token itself on the command line.
+    #[arg(long, env = api::SESSION_FILE_ENV)]
+    pub session_file: Option<PathBuf>,
+}
+
+/// Where the org key lives.
+#[derive(clap::Args, Debug)]
+pub struct OrgDirArg {
+    /// The org key directory [default: $BLINDVAULT_HOME, else ~/.config/blindvault].
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+impl OrgDirArg {
+    pub fn path(&self) -> PathBuf {
+        self.dir.clone().unwrap_or_else(blindvault_client::admin::default_home)
+    }
+}
+
+/// Where the org key's passphrase comes from.
+#[derive(clap::Args, Debug)]
+pub struct PassArg {
+    /// Read the org key passphrase from this file (first line) instead of the terminal.
+    #[arg(long, env = "BLINDVAULT_PASSPHRASE_FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// Output format for commands that print data.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// For people.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+impl AdminArgs {
+    /// A broker client with the admin's session.
+    pub fn client(&self) -> Result<BrokerClient, ClientError> {
+        let path = self.session_file.as_deref().ok_or(api::ApiError::NoSession)?;
+        let token = api::read_session_file(path)?;
+        Ok(BrokerClient::new(&self.server.server)?.with_session(token))
+    }
+}
+
+/// A single-threaded runtime for one command.
+pub fn block_on<T>(fut: impl std::future::Future<Output = Result<T, ClientError>>) -> Result<T, ClientError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ClientError::Lease(format!("cannot start the async runtime: {e}")))?
+        .block_on(fut)
+}
+
+/// Prints the error and gives its exit code (3 denied, 4 expired, 5 host refused, 1 otherwise).
+pub fn fail(e: &ClientError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(e.exit_code())
+}
+
+/// Runs a command body, mapping its error to a message and an exit code.
+pub fn finish(r: Result<(), ClientError>) -> anyhow::Result<ExitCode> {
+    Ok(match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    })
+}
+
+/// Prints `value` as pretty JSON.
+pub fn print_json(value: &impl serde::Serialize) -> Result<(), ClientError> {
+    let s = serde_json::to_string_pretty(value).map_err(|e| ClientError::Lease(format!("json: {e}")))?;
+    println!("{s}");
+    Ok(())
+}
+
+/// Asks a yes/no question on the terminal; `false` when there is none.
+pub fn confirm(question: &str) -> bool {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line).is_err() {
+        return false;
+    }
+    matches!(line.trim(), "y" | "Y" | "yes" | "YES" | "Yes")
+}
+
+/// The live "waiting for approval…" line on stderr: rewritten in place on a terminal, plain
+/// lines (only when the text changes) otherwise.
+#[derive(Debug, Default)]
+pub struct StatusLine {
+    tty: bool,
+    last: String,
+    shown: bool,
+}
+
+impl StatusLine {
+    pub fn new() -> Self {
+        Self { tty: std::io::IsTerminal::is_terminal(&std::io::stderr()), ..Self::default() }
+    }
+
+    pub fn show(&mut self, line: &str) {
+        use std::io::Write;
+        if line.is_empty() {
+            return;
+        }
+        if self.tty {
+            eprint!("\r\x1b[2K{line}");
+            let _ = std::io::stderr().flush();
+            self.shown = true;
+        } else if line != self.last {
+            eprintln!("{line}");
+        }
+        self.last = line.to_string();
+    }
+
+    /// Ends the line (on a terminal).
+    pub fn done(&mut self) {
+        if self.tty && self.shown {
+            eprint!("\r\x1b[2K");
+            self.shown = false;
+        }
+    }
+}
+
+/// The consumer's common arguments.
+#[derive(clap::Args, Debug)]
+pub struct ConsumerArgs {
+    #[command(flatten)]
+    pub server: ServerArg,
+    /// The host key file made by `blindvault host issue`.
+    #[arg(long, env = "BLINDVAULT_HOST_KEY")]
+    pub host_key: PathBuf,
+}
+
+impl ConsumerArgs {
+    /// The host key file and a broker client that sends no cookie.
+    pub fn open(&self) -> Result<(blindvault_client::hostfile::HostKeyFile, BrokerClient), ClientError> {
+        let host = blindvault_client::hostfile::HostKeyFile::read(&self.host_key)?;
+        Ok((host, BrokerClient::new(&self.server.server)?))
+    }
+}
+
+/// Asks for `wanted`, with the live status line, and returns the secrets.
+pub fn fetch(
+    args: &ConsumerArgs,
+    wanted: &[blindvault_client::broker::Wanted],
+    window_secs: u64,
+) -> Result<Vec<(String, blindvault_core::secret::SecretBytes)>, ClientError> {
+    let (host, api) = args.open()?;
+    let mut line = StatusLine::new();
+    let r = block_on(blindvault_client::broker::fetch_secrets(&api, &host, wanted, window_secs, &mut |s| {
+        line.show(s)
+    }));
+    line.done();
+    r
+}

@@ -1,0 +1,98 @@
+//! `blindvault host`: consumer hosts (key file + org-signed certificate).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use blindvault_client::{ClientError, admin, broker};
+
+use super::brokercommon::{AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json};
+
+/// Arguments of `blindvault host`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    #[command(subcommand)]
+    pub command: HostCommand,
+}
+
+/// Host subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum HostCommand {
+    /// Make a host key file (mode 0600) with a certificate for the given entries, and register
+    /// the certificate on the server.
+    Issue {
+        /// The host's name (shown to approvers).
+        #[arg(long)]
+        name: String,
+        /// An entry the host may ask for (repeat for several).
+        #[arg(long = "entry", required = true)]
+        entries: Vec<String>,
+        /// How long the certificate is valid (90s, 15m, 12h, 30d).
+        #[arg(long, default_value = "30d")]
+        expires: String,
+        /// Where to write the host key file (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        dir: OrgDirArg,
+        #[command(flatten)]
+        pass: PassArg,
+    },
+    /// Revoke a host certificate; its open requests end.
+    Revoke {
+        /// The certificate id (from `host list`).
+        cert_id: String,
+    },
+    /// Registered hosts.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    finish(body(args))
+}
+
+fn body(args: Args) -> Result<(), ClientError> {
+    let api = args.admin.client()?;
+    match args.command {
+        HostCommand::Issue { name, entries, expires, out, dir, pass } => {
+            let valid = admin::parse_duration(&expires)?;
+            let ids = entries.iter().map(|e| broker::parse_entry_id(e)).collect::<Result<Vec<_>, _>>()?;
+            let passphrase =
+                admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
+            let org = admin::org_secret(&dir.path(), &passphrase)?;
+            let (file, view) = block_on(broker::host_issue(&api, &org, &name, &ids, valid, &out))?;
+            println!("host {} issued: certificate {}", view.host_name, view.cert_id);
+            println!("key file: {} (copy it to the host; keep it 0600)", out.display());
+            println!("valid until {} (Unix time)", file.certificate.cert.not_after);
+        }
+        HostCommand::Revoke { cert_id } => {
+            let ended = block_on(async { Ok(api.revoke_host(&cert_id).await?) })?;
+            println!("revoked {cert_id}; {ended} open request(s) ended");
+        }
+        HostCommand::List { format } => {
+            let hosts = block_on(async { Ok(api.hosts().await?) })?;
+            match format {
+                Format::Json => print_json(&hosts)?,
+                Format::Text => {
+                    if hosts.is_empty() {
+                        println!("no hosts");
+                    }
+                    for h in hosts {
+                        println!(
+                            "{}  {:<20}  until {}{}",
+                            h.cert_id,
+                            h.host_name,
+                            h.not_after,
+                            if h.revoked { "  REVOKED" } else { "" }
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}

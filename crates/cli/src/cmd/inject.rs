@@ -1,0 +1,42 @@
+//! `blindvault inject`: fill a template with secrets after approval; the output file is 0600.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use blindvault_client::{ClientError, admin, broker};
+
+use super::brokercommon::{ConsumerArgs, fail, fetch};
+
+/// Arguments of `blindvault inject`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub consumer: ConsumerArgs,
+    /// The template: text with `{{ blindvault "ENTRY_ID" }}` where each secret goes.
+    #[arg(long)]
+    pub template: PathBuf,
+    /// Where to write the result (mode 0600; replaced if it exists).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// How long approvers have to decide.
+    #[arg(long, default_value = "15m")]
+    pub wait: String,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match body(&args) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => Ok(fail(&e)),
+    }
+}
+
+fn body(args: &Args) -> Result<(), ClientError> {
+    let template = std::fs::read_to_string(&args.template)
+        .map_err(|e| ClientError::Lease(format!("{}: {e}", args.template.display())))?;
+    let wanted = broker::template_wants(&template)?;
+    let window = admin::parse_duration(&args.wait)?;
+    let secrets = fetch(&args.consumer, &wanted, window)?;
+    broker::inject_to_file(&template, secrets, &args.out)?;
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! `blindvault run`: ask for secrets, wait for a person to approve, run a command with them in
+//! its environment for the length of a lease.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use blindvault_client::broker::{self, Wanted};
+use blindvault_client::{ClientError, admin, lease};
+
+use super::brokercommon::{ConsumerArgs, fail, fetch};
+
+/// Arguments of `blindvault run`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub consumer: ConsumerArgs,
+    /// NAME=ENTRY_ID: put the secret ENTRY_ID in the environment variable NAME (repeatable).
+    #[arg(long = "env", value_name = "NAME=ENTRY_ID", required = true)]
+    pub env: Vec<String>,
+    /// How long approvers have to decide, and how long the command may then run (SIGTERM at the
+    /// end). At most the certificate's remaining validity; the approval window is at most 1h.
+    #[arg(long, default_value = "15m")]
+    pub lease: String,
+    /// Time between SIGTERM and SIGKILL when the lease ends.
+    #[arg(long, default_value = "10s")]
+    pub grace: String,
+    /// The command and its arguments (after --).
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match body(args) {
+        Ok(code) => Ok(code),
+        Err(e) => Ok(fail(&e)),
+    }
+}
+
+fn parse_env(spec: &str) -> Result<Wanted, ClientError> {
+    let (name, id) = spec
+        .split_once('=')
+        .ok_or_else(|| ClientError::Lease(format!("--env {spec:?}: expected NAME=ENTRY_ID")))?;
+    if !lease::valid_env_name(name) {
+        return Err(ClientError::Lease(format!("--env {spec:?}: {name:?} is not a valid variable name")));
+    }
+    Ok(Wanted { name: name.to_string(), entry: broker::parse_entry_id(id)? })
+}
+
+fn body(args: Args) -> Result<ExitCode, ClientError> {
+    let wanted = args.env.iter().map(|s| parse_env(s)).collect::<Result<Vec<_>, _>>()?;
+    let mut names = std::collections::BTreeSet::new();
+    if let Some(dup) = wanted.iter().find(|w| !names.insert(w.name.clone())) {
+        return Err(ClientError::Lease(format!("--env {} is given twice", dup.name)));
+    }
+    let lease_secs = admin::parse_duration(&args.lease)?;
+    let grace = Duration::from_secs(admin::parse_duration(&args.grace)?);
+    let secrets = fetch(&args.consumer, &wanted, lease_secs)?;
+    let outcome = lease::run(
+        lease::LeaseSpec {
+            command: args.command,
+            env: secrets,
+            deadline: Some(Instant::now() + Duration::from_secs(lease_secs)),
+            grace,
+        },
+        || eprintln!("blindvault: the lease has ended; stopping the command"),
+    )?;
+    Ok(ExitCode::from(u8::try_from(outcome.code).unwrap_or(1)))
+}
