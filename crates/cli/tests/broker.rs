@@ -1,0 +1,493 @@
+//! The blind broker end to end through the real `blindvault` binary: the admin's steps (org
+//! init, org push, approver approve, secret put, host issue/revoke) and the consumer (`run`,
+//! `inject`) are the CLI; the approvers' phones are test-kit passkey devices with PRF that verify
+//! the chain from the org key they pinned, then open and re-seal. SQLite always; PostgreSQL when
+//! `BLINDVAULT_TEST_DATABASE_URL` is set.
+#![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
+use blindvault_core::entry::SealedEntry;
+use blindvault_core::identity::{SignedHostCertificate, SignedRequest, verify_request};
+use blindvault_core::keys::OrgPublicKey;
+use blindvault_core::release::approve;
+use blindvault_core::schedule::KeySchedule;
+use blindvault_testkit::{Backend, Device, SignedIn, TestServer};
+use serde_json::{Value, json};
+
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    super::$name(blindvault_testkit::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    if !blindvault_testkit::Backend::Postgres.available() {
+                        return Ok(());
+                    }
+                    super::$name(blindvault_testkit::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+both!(
+    run_gets_the_secret_after_a_phone_approves,
+    two_of_three_and_inject,
+    denial_exits_3_with_the_deniers_name,
+    revoked_or_unknown_host_is_refused,
+    admin_commands_fail_clearly,
+);
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+fn b64(b: &[u8]) -> String {
+    blindvault_core::encoding::b64::encode(b)
+}
+fn unb64(v: &Value) -> Vec<u8> {
+    blindvault_core::encoding::b64::decode(v.as_str().unwrap_or_default()).unwrap_or_default()
+}
+
+/// An approver's phone.
+struct Phone {
+    name: String,
+    device: Device,
+    session: SignedIn,
+    /// Pinned at enrolment (from the invite link, never from the server).
+    pinned_org: OrgPublicKey,
+}
+
+struct World {
+    server: TestServer,
+    /// The admin's web-app session (its token goes to the CLI in a file).
+    _admin: SignedIn,
+    tmp: tempfile::TempDir,
+    /// `http://localhost:PORT`: the server's configured origin, so the CLI's `Origin` matches.
+    url: String,
+    phones: Vec<Phone>,
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+impl World {
+    async fn new(b: Backend, names: &[&str]) -> anyhow::Result<Self> {
+        let server = TestServer::start(b).await?;
+        let code = server.setup_code.clone().context("setup code")?;
+        let mut admin = Device::new().register(&server, "admin").await?;
+        admin.agent.post("/api/setup/claim", json!({ "code": code })).await?.ok()?;
+        let tmp = tempfile::tempdir()?;
+        // The admin copies the session token from the web app into a file only they can read.
+        let token = admin.agent.token.clone().context("admin session token")?;
+        std::fs::write(tmp.path().join("session"), format!("bv_session={token}\n"))?;
+        std::fs::write(tmp.path().join("passphrase"), format!("{PASSPHRASE}\n"))?;
+        let url = format!("http://localhost:{}", server.origin.port().context("port")?);
+        let mut w = Self { server, _admin: admin, tmp, url, phones: Vec::new() };
+
+        let out = w.bv(&["org", "init"]).await?;
+        ensure!(out.status.success(), "org init: {:?}", text(&out));
+        let out = w.bv(&["org", "push"]).await?;
+        ensure!(out.status.success(), "org push: {:?}", text(&out));
+        for n in names {
+            w.enrol(n).await?;
+        }
+        Ok(w)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// The `blindvault` binary with the admin's environment.
+    fn command(&self, args: &[&str]) -> Command {
+        // The server's test clock stands still; keep it level with the real one the CLI signs
+        // its requests with.
+        let real = i64::try_from(blindvault_client::unix_now()).unwrap_or(0);
+        let server_now = self.server.state.clock.now();
+        if real > server_now {
+            self.server.clock.advance(real - server_now);
+        }
+        let mut c = Command::new(env!("CARGO_BIN_EXE_blindvault"));
+        c.args(args)
+            .env("HOME", self.tmp.path())
+            .env("BLINDVAULT_SERVER", &self.url)
+            .env("BLINDVAULT_HOME", self.path("org"))
+            .env("BLINDVAULT_SESSION_FILE", self.path("session"))
+            .env("BLINDVAULT_PASSPHRASE_FILE", self.path("passphrase"))
+            .env("BLINDVAULT_TEST_SCRYPT_LOG_N", "4")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    /// Runs the binary to completion (off the async runtime's threads).
+    async fn bv(&self, args: &[&str]) -> anyhow::Result<Output> {
+        self.bv_stdin(args, None).await
+    }
+
+    async fn bv_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> anyhow::Result<Output> {
+        let mut c = self.command(args);
+        if stdin.is_some() {
+            c.stdin(Stdio::piped());
+        }
+        let input = stdin.map(<[u8]>::to_vec);
+        tokio::task::spawn_blocking(move || {
+            let mut child = c.spawn()?;
+            if let Some(input) = input {
+                use std::io::Write;
+                let mut s = child.stdin.take().context("stdin")?;
+                s.write_all(&input)?;
+            }
+            Ok::<_, anyhow::Error>(child.wait_with_output()?)
+        })
+        .await?
+    }
+
+    /// Spawns the binary and waits for it in the background.
+    fn spawn(&self, args: &[&str]) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<Output>>> {
+        let child = self.command(args).spawn()?;
+        Ok(tokio::task::spawn_blocking(move || Ok(child.wait_with_output()?)))
+    }
+
+    fn org_pub(&self) -> anyhow::Result<OrgPublicKey> {
+        let text = std::fs::read_to_string(self.path("org").join("org.pub"))?;
+        Ok(OrgPublicKey::from_bytes(&blindvault_core::encoding::b64::decode(text.trim())?)?)
+    }
+
+    /// A person registers on a phone and asks to enrol; the admin approves with the CLI after
+    /// comparing fingerprints.
+    async fn enrol(&mut self, name: &str) -> anyhow::Result<()> {
+        let mut device = Device::new();
+        let mut session = device.register(&self.server, name).await?;
+        let keys = KeySchedule::derive(&session.prf);
+        let resp = session
+            .agent
+            .post(
+                "/api/broker/enrolments",
+                json!({ "credential_id": session.credential_id, "approver_public_key": b64(&keys.approver_public().to_array()) }),
+            )
+            .await?
+            .ok()?;
+        let id = resp.body["id"].as_str().context("enrolment id")?.to_owned();
+        let device_fp = keys.approver_public().fingerprint().to_string();
+        // The list shows the same fingerprint the phone shows.
+        let out = self.bv(&["approver", "list", "--format", "json"]).await?;
+        ensure!(out.status.success(), "approver list: {:?}", text(&out));
+        let rows: Value = serde_json::from_slice(&out.stdout)?;
+        let row =
+            rows.as_array().context("rows")?.iter().find(|r| r["id"] == id.as_str()).context("listed")?;
+        ensure!(row["status"] == "pending" && row["fingerprint"] == device_fp.as_str(), "{row}");
+        // Without --yes and without a terminal, nothing is signed.
+        let out = self.bv(&["approver", "approve", &id]).await?;
+        ensure!(!out.status.success(), "approve without confirmation must fail");
+        ensure!(text(&out).1.contains("--yes"), "{:?}", text(&out));
+        let out = self.bv(&["approver", "approve", &id, "--yes"]).await?;
+        let (stdout, stderr) = text(&out);
+        ensure!(out.status.success(), "approver approve: {stdout} {stderr}");
+        ensure!(stdout.contains(&device_fp), "approve shows the fingerprint: {stdout}");
+        let pinned_org = self.org_pub()?;
+        self.phones.push(Phone { name: name.into(), device, session, pinned_org });
+        Ok(())
+    }
+
+    /// `secret put` with the value on stdin; returns the entry id.
+    async fn put(&self, policy: &[&str], label: &str, value: &[u8]) -> anyhow::Result<String> {
+        let mut args = vec!["secret", "put", "--label", label];
+        args.extend_from_slice(policy);
+        let out = self.bv_stdin(&args, Some(value)).await?;
+        let (stdout, stderr) = text(&out);
+        ensure!(out.status.success(), "secret put: {stdout} {stderr}");
+        let id = stdout.trim().to_owned();
+        ensure!(id.len() == 22, "entry id: {id:?}");
+        Ok(id)
+    }
+
+    /// `host issue` for `entries`; returns the key file's path.
+    async fn host(&self, file: &str, entries: &[&str]) -> anyhow::Result<PathBuf> {
+        let out_path = self.path(file);
+        let out_s = out_path.to_string_lossy().into_owned();
+        let mut args = vec!["host", "issue", "--name", "ci-runner-7", "--expires", "1d", "--out", &out_s];
+        for e in entries {
+            args.extend_from_slice(&["--entry", e]);
+        }
+        let out = self.bv(&args).await?;
+        ensure!(out.status.success(), "host issue: {:?}", text(&out));
+        Ok(out_path)
+    }
+
+    /// The phone waits for a request in its inbox and returns its id.
+    async fn next_request(&mut self, i: usize) -> anyhow::Result<String> {
+        for _ in 0..300 {
+            let inbox = self.phones[i].session.agent.get("/api/broker/inbox").await?.ok()?;
+            if let Some(r) = inbox.body.as_array().and_then(|a| a.first()) {
+                return Ok(r["request_id"].as_str().context("request id")?.to_owned());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("no request reached {}'s inbox", self.phones[i].name)
+    }
+
+    /// The phone's side of an approval: verify from the pinned org key, passkey ceremony with
+    /// PRF, open the envelope, re-seal to the consumer's ephemeral key.
+    async fn approves(&mut self, i: usize, request_id: &str, label: &str) -> anyhow::Result<Value> {
+        // The phone's own clock.
+        let t = blindvault_client::unix_now();
+        let origin = self.server.origin.clone();
+        let a = &mut self.phones[i];
+        let view = a.session.agent.get(&format!("/api/broker/requests/{request_id}")).await?.ok()?;
+        let cert = SignedHostCertificate::from_bytes(&unb64(&view.body["certificate"]))?;
+        let req = SignedRequest::from_bytes(&unb64(&view.body["signed_request"]))?;
+        let verified = verify_request(&a.pinned_org, &cert, &req, t)?;
+        ensure!(verified.host_name() == "ci-runner-7");
+        let entry = SealedEntry::from_bytes(&unb64(&view.body["sealed_entry"]))?;
+        let start = a
+            .session
+            .agent
+            .post(&format!("/api/broker/requests/{request_id}/approve/start"), json!({}))
+            .await?
+            .ok()?;
+        let (credential, prf) = a.device.get(&origin, &start.body["options"]).await?;
+        let keys = KeySchedule::derive(&prf.context("PRF output")?);
+        let opened = entry.open_envelope(keys.approver_secret())?;
+        ensure!(entry.decrypt_label(&opened.label_key)?.expose() == label.as_bytes(), "label shown");
+        let sealed = approve(keys.approver_secret(), &verified, &entry, &mut blindvault_client::os_rng())?;
+        let r = a
+            .session
+            .agent
+            .post(
+                &format!("/api/broker/requests/{request_id}/approve/finish"),
+                json!({ "ceremony_id": start.body["ceremony_id"], "credential": credential, "sealed_response": b64(&sealed.to_bytes()) }),
+            )
+            .await?
+            .ok()?;
+        Ok(r.body)
+    }
+}
+
+fn code(o: &Output) -> Option<i32> {
+    o.status.code()
+}
+
+async fn run_gets_the_secret_after_a_phone_approves(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice", "bob"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2\n").await?;
+    // The admin reads the label with the org key; the server never could.
+    let out = w.bv(&["secret", "list", "--format", "json"]).await?;
+    ensure!(out.status.success(), "secret list: {:?}", text(&out));
+    let list: Value = serde_json::from_slice(&out.stdout)?;
+    ensure!(list[0]["entry_id"] == id.as_str() && list[0]["label"] == "database", "{list}");
+    ensure!(list[0]["policy"] == "any-of 2", "{list}");
+    let key = w.host("host.key", &[&id]).await?;
+    ensure!(std::fs::metadata(&key)?.permissions().mode() & 0o777 == 0o600, "host key file is 0600");
+    let key_s = key.to_string_lossy().into_owned();
+
+    let env = format!("DB={id}");
+    let job = w.spawn(&[
+        "run",
+        "--host-key",
+        &key_s,
+        "--env",
+        &env,
+        "--",
+        "sh",
+        "-c",
+        r#"test "$DB" = hunter2 && exit 7"#,
+    ])?;
+    let rid = w.next_request(1).await?;
+    let r = w.approves(1, &rid, "database").await?;
+    ensure!(r["status"] == "approved", "{r}");
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (stdout, stderr) = text(&out);
+    ensure!(code(&out) == Some(7), "exit {:?}: {stdout} {stderr}", code(&out));
+    ensure!(stderr.contains("waiting for approval by alice or bob (0/1)"), "{stderr}");
+    ensure!(!stderr.contains("hunter2") && !stdout.contains("hunter2"), "the secret is never printed");
+
+    // The child's own exit code passes through, also when the secret does not match.
+    let job =
+        w.spawn(&["run", "--host-key", &key_s, "--env", &env, "--", "sh", "-c", r#"test "$DB" = wrong"#])?;
+    let rid = w.next_request(0).await?;
+    w.approves(0, &rid, "database").await?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    ensure!(code(&out) == Some(1), "{:?}", text(&out));
+
+    // Rotation: a new value, the label kept; the next run sees it.
+    let out = w.bv_stdin(&["secret", "rotate", &id], Some(b"hunter3")).await?;
+    ensure!(out.status.success(), "rotate: {:?}", text(&out));
+    let job = w.spawn(&[
+        "run",
+        "--host-key",
+        &key_s,
+        "--env",
+        &env,
+        "--",
+        "sh",
+        "-c",
+        r#"test "$DB" = hunter3 && exit 9"#,
+    ])?;
+    let rid = w.next_request(0).await?;
+    w.approves(0, &rid, "database").await?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    ensure!(code(&out) == Some(9), "{:?}", text(&out));
+    Ok(())
+}
+
+async fn two_of_three_and_inject(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["a", "b", "c"]).await?;
+    let id = w.put(&["--m-of-n", "2"], "api token", b"s3cr3t").await?;
+    let key = w.host("host.key", &[&id]).await?;
+    let key_s = key.to_string_lossy().into_owned();
+    let template = w.path("app.conf.tmpl");
+    std::fs::write(&template, format!("token = \"{{{{ blindvault \"{id}\" }}}}\"\n"))?;
+    let out_file = w.path("app.conf");
+    let job = w.spawn(&[
+        "inject",
+        "--host-key",
+        &key_s,
+        "--template",
+        &template.to_string_lossy(),
+        "--out",
+        &out_file.to_string_lossy(),
+    ])?;
+    let rid = w.next_request(0).await?;
+    let r = w.approves(0, &rid, "api token").await?;
+    ensure!(r["status"] == "pending", "one of two releases nothing: {r}");
+    let r = w.approves(2, &rid, "api token").await?;
+    ensure!(r["status"] == "approved", "{r}");
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (stdout, stderr) = text(&out);
+    ensure!(out.status.success(), "inject: {stdout} {stderr}");
+    ensure!(stderr.contains("waiting for approval by 2 of a, b, c (0/2)"), "{stderr}");
+    ensure!(std::fs::read_to_string(&out_file)? == "token = \"s3cr3t\"\n");
+    ensure!(std::fs::metadata(&out_file)?.permissions().mode() & 0o777 == 0o600, "output is 0600");
+    Ok(())
+}
+
+async fn denial_exits_3_with_the_deniers_name(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    let key = w.host("host.key", &[&id]).await?;
+    let env = format!("DB={id}");
+    let job =
+        w.spawn(&["run", "--host-key", &key.to_string_lossy(), "--env", &env, "--", "sh", "-c", "exit 0"])?;
+    let rid = w.next_request(0).await?;
+    w.phones[0].session.agent.post(&format!("/api/broker/requests/{rid}/deny"), json!({})).await?.ok()?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(3), "exit {:?}: {stderr}", code(&out));
+    ensure!(stderr.contains("denied by alice"), "{stderr}");
+
+    // Expiry: nobody decides within the window.
+    let job = w.spawn(&[
+        "run",
+        "--host-key",
+        &key.to_string_lossy(),
+        "--env",
+        &env,
+        "--lease",
+        "2s",
+        "--",
+        "true",
+    ])?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(4), "exit {:?}: {stderr}", code(&out));
+    ensure!(stderr.contains("expired"), "{stderr}");
+    Ok(())
+}
+
+async fn revoked_or_unknown_host_is_refused(b: Backend) -> anyhow::Result<()> {
+    let w = World::new(b, &["alice"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    let other = w.put(&["--policy", "any-of"], "other", b"x").await?;
+    let key = w.host("host.key", &[&id]).await?;
+    let key_s = key.to_string_lossy().into_owned();
+    let env = format!("DB={id}");
+
+    // An entry the certificate does not name.
+    let out = w.bv(&["run", "--host-key", &key_s, "--env", &format!("X={other}"), "--", "true"]).await?;
+    ensure!(
+        code(&out) == Some(5) && text(&out).1.contains("not in this host's certificate"),
+        "{:?}",
+        text(&out)
+    );
+
+    let out = w.bv(&["host", "list", "--format", "json"]).await?;
+    let hosts: Value = serde_json::from_slice(&out.stdout)?;
+    let cert_id = hosts[0]["cert_id"].as_str().context("cert id")?.to_owned();
+    let out = w.bv(&["host", "revoke", &cert_id]).await?;
+    ensure!(out.status.success(), "revoke: {:?}", text(&out));
+    let out = w.bv(&["run", "--host-key", &key_s, "--env", &env, "--", "true"]).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(5), "exit {:?}: {stderr}", code(&out));
+    ensure!(stderr.contains("revoked"), "{stderr}");
+
+    // A host the org never registered on this server (its certificate is not known here).
+    let second = World::new(b, &["bob"]).await?;
+    let out = second.bv(&["run", "--host-key", &key_s, "--env", &env, "--", "true"]).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(5), "exit {:?}: {stderr}", code(&out));
+    ensure!(stderr.contains("unknown_host") || stderr.contains("not registered"), "{stderr}");
+    Ok(())
+}
+
+async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
+    let w = World::new(b, &["alice"]).await?;
+    // No session file.
+    let mut c = w.command(&["host", "list"]);
+    c.env_remove("BLINDVAULT_SESSION_FILE");
+    let out = tokio::task::spawn_blocking(move || c.output()).await??;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("--session-file"), "{:?}", text(&out));
+    // A session token that is not valid.
+    std::fs::write(w.path("bad-session"), "bv_session=nope\n")?;
+    let mut c = w.command(&["host", "list"]);
+    c.env("BLINDVAULT_SESSION_FILE", w.path("bad-session"));
+    let out = tokio::task::spawn_blocking(move || c.output()).await??;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("invalid_session"), "{:?}", text(&out));
+    // A wrong passphrase.
+    std::fs::write(w.path("wrong"), "not the passphrase\n")?;
+    let mut c = w.command(&["secret", "list"]);
+    c.env("BLINDVAULT_PASSPHRASE_FILE", w.path("wrong"));
+    let out = tokio::task::spawn_blocking(move || c.output()).await??;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("wrong passphrase"), "{:?}", text(&out));
+    // A bad entry id, an empty value, a bad policy.
+    let out = w.bv(&["secret", "rm", "not-an-id"]).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("not an entry id"), "{:?}", text(&out));
+    let out = w.bv_stdin(&["secret", "put", "--policy", "any-of"], Some(b"")).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("empty"), "{:?}", text(&out));
+    let out = w.bv_stdin(&["secret", "put", "--m-of-n", "3"], Some(b"x")).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("only 1"), "{:?}", text(&out));
+    // org init refuses to overwrite.
+    let out = w.bv(&["org", "init"]).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("already exists"), "{:?}", text(&out));
+    // Removing the only approver warns and needs --yes.
+    let id = w.put(&["--policy", "any-of"], "db", b"v").await?;
+    let out = w.bv(&["approver", "list", "--format", "json"]).await?;
+    let rows: Value = serde_json::from_slice(&out.stdout)?;
+    ensure!(rows[0]["signature_ok"] == true, "{rows}");
+    let enrolment = rows[0]["id"].as_str().context("id")?.to_owned();
+    let out = w.bv(&["approver", "remove", &enrolment]).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1) && stderr.contains(&id) && stderr.contains("--yes"), "{stderr}");
+    let out = w.bv(&["approver", "remove", &enrolment, "--yes"]).await?;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    // A server that cannot be reached.
+    let mut c = w.command(&["host", "list"]);
+    c.env("BLINDVAULT_SERVER", "http://127.0.0.1:9");
+    let out = tokio::task::spawn_blocking(move || c.output()).await??;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("cannot reach"), "{:?}", text(&out));
+    Ok(())
+}
