@@ -44,6 +44,10 @@ say "wasm32 build of blindvault-wallet (libsecp256k1's C code needs clang for wa
 command -v clang >/dev/null || (apt-get update -qq && apt-get install -y -qq clang)
 cargo build -p blindvault-wallet --target wasm32-unknown-unknown --locked
 
+say "blindvault-wallet's tests on WebAssembly (wasm32-wasip1 in Node): same addresses and signatures"
+CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $ROOT/scripts/wasi-run.mjs" \
+  cargo test -p blindvault-wallet --target wasm32-wasip1 --locked --test wallet
+
 # ---- tests ------------------------------------------------------------------------------------
 say "cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked
