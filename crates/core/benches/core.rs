@@ -3,6 +3,10 @@
 //!
 //! `cargo bench -p blindvault-core --bench core` (add `-- --quick` for a shorter run).
 //!
+//! Each composite and its floor (the raw primitives it is made of, run as code) are measured in
+//! alternating batches and the median of the per-round ratios is printed, so that load changes
+//! on a shared machine hit both sides alike.
+//!
 //! The floor of each composite counts the X25519 operations RFC 9180's DHKEM itself performs:
 //! `Encap` = one base-point multiplication (the ephemeral key) + one DH; `Decap` = one DH + one
 //! base-point multiplication (pkR for the KEM context). `approve` adds one base-point
@@ -75,12 +79,47 @@ fn measure(quick: bool, mut f: impl FnMut()) -> f64 {
     samples[samples.len() / 2]
 }
 
-fn report(name: &str, composite: f64, floor: f64, floor_desc: &str) {
-    report_with(name, composite, floor, floor_desc, true)
+/// Measures `composite` and `floor` in alternating batches (so load changes hit both alike) and
+/// returns (median composite ns, median floor ns, median of the per-round ratios).
+fn compare(quick: bool, mut composite: impl FnMut(), mut floor: impl FnMut()) -> (f64, f64, f64) {
+    let rounds = if quick { 5 } else { 11 };
+    let batch = Duration::from_millis(if quick { 40 } else { 120 });
+    // Calibrate the batch sizes.
+    let calib = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        let mut n = 0u64;
+        while t.elapsed() < batch / 4 {
+            f();
+            n += 1;
+        }
+        (n * 4).max(1)
+    };
+    let nc = calib(&mut composite);
+    let nf = calib(&mut floor);
+    let (mut cs, mut fs, mut rs) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for _ in 0..nc {
+            composite();
+        }
+        let c = t.elapsed().as_nanos() as f64 / nc as f64;
+        let t = Instant::now();
+        for _ in 0..nf {
+            floor();
+        }
+        let f = t.elapsed().as_nanos() as f64 / nf as f64;
+        cs.push(c);
+        fs.push(f);
+        rs.push(c / f);
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    (med(&mut cs), med(&mut fs), med(&mut rs))
 }
 
-fn report_with(name: &str, composite: f64, floor: f64, floor_desc: &str, targeted: bool) {
-    let ratio = composite / floor;
+fn report_ratio(name: &str, (c, f, ratio): (f64, f64, f64), floor_desc: &str, targeted: bool) {
     let verdict = match (targeted, ratio <= 1.3) {
         (false, _) => "(no target: writer side)",
         (true, true) => "(target ≤ 1.30) ok",
@@ -88,8 +127,8 @@ fn report_with(name: &str, composite: f64, floor: f64, floor_desc: &str, targete
     };
     println!(
         "{name:<44} {:>9.1} µs   floor {:>9.1} µs ({floor_desc})   ratio {ratio:.2} {verdict}",
-        composite / 1e3,
-        floor / 1e3
+        c / 1e3,
+        f / 1e3
     );
 }
 
@@ -188,32 +227,57 @@ fn main() {
         t_ed / 1e3
     );
 
+    // Raw floors, run as code (not sums), interleaved with their composites.
+    let base = || {
+        black_box(x25519_base(black_box(s1)));
+    };
+    let dh = || {
+        black_box(x25519_dh(black_box(s1), black_box(p2)));
+    };
+    let open_aead = || {
+        black_box(aead.decrypt(&nonce, Payload { msg: black_box(&ct_small), aad: b"aad" }).unwrap());
+    };
+    let seal_aead = || {
+        black_box(aead.encrypt(&nonce, Payload { msg: black_box(&[0u8; 104][..]), aad: b"aad" }).unwrap());
+    };
+    let ed = || {
+        let vk = VerifyingKey::from_bytes(black_box(&vk_bytes)).unwrap();
+        vk.verify_strict(black_box(&msg), &sig).unwrap();
+    };
+
     // 1. Approver: open envelope + reseal to the consumer's key (any-of).
     let sk0 = devices[0].approver_secret();
-    let t = measure(quick, || {
-        black_box(approve(sk0, &verified, &any_of, &mut Os).unwrap());
-    });
-    report(
-        "approve: open envelope + reseal (any-of)",
-        t,
-        3.0 * t_base + 2.0 * t_dh + 3.0 * t_aead,
-        "3 base-mult + 2 DH + 3 AEAD",
+    let r = compare(
+        quick,
+        || {
+            black_box(approve(sk0, &verified, &any_of, &mut Os).unwrap());
+        },
+        || {
+            (0..3).for_each(|_| base());
+            (0..2).for_each(|_| dh());
+            (0..2).for_each(|_| open_aead());
+            seal_aead();
+        },
     );
+    report_ratio("approve: open envelope + reseal (any-of)", r, "3 base-mult + 2 DH + 3 AEAD", true);
 
     // 2. 2-of-3: the consumer's recovery — open two responses, combine, decrypt.
     let r0 = approve(devices[0].approver_secret(), &verified, &m_of_n, &mut Os).unwrap();
     let r1 = approve(devices[1].approver_secret(), &verified, &m_of_n, &mut Os).unwrap();
-    let t = measure(quick, || {
-        let a = open_response(&eph, &req, &r0).unwrap();
-        let b = open_response(&eph, &req, &r1).unwrap();
-        black_box(recover_secret(&[a, b], Some(&m_of_n)).unwrap());
-    });
-    report(
-        "2-of-3: open 2 responses + combine + decrypt",
-        t,
-        2.0 * (t_base + t_dh) + 3.0 * t_aead,
-        "2 base-mult + 2 DH + 3 AEAD",
+    let r = compare(
+        quick,
+        || {
+            let a = open_response(&eph, &req, &r0).unwrap();
+            let b = open_response(&eph, &req, &r1).unwrap();
+            black_box(recover_secret(&[a, b], Some(&m_of_n)).unwrap());
+        },
+        || {
+            (0..2).for_each(|_| base());
+            (0..2).for_each(|_| dh());
+            (0..3).for_each(|_| open_aead());
+        },
     );
+    report_ratio("2-of-3: open 2 responses + combine + decrypt", r, "2 base-mult + 2 DH + 3 AEAD", true);
 
     // 2b. 2-of-3 split + combine of a DEK on its own (GF(256) arithmetic only).
     let dek = blindvault_core::entry::Dek::from_bytes([4; 32]);
@@ -229,24 +293,43 @@ fn main() {
     );
 
     // 2c. Writer: seal a 2-of-3 entry to three devices.
-    let t = measure(quick, || {
-        black_box(
-            seal_entry(&op, entry_id, 1, Policy::MOfN { m: 2, n: 3 }, &approvers, b"label", &value, &mut Os)
+    let r = compare(
+        quick,
+        || {
+            black_box(
+                seal_entry(
+                    &op,
+                    entry_id,
+                    1,
+                    Policy::MOfN { m: 2, n: 3 },
+                    &approvers,
+                    b"label",
+                    &value,
+                    &mut Os,
+                )
                 .unwrap(),
-        );
-    });
-    report(
-        "seal 2-of-3 entry (3 envelopes + org)",
-        t,
-        4.0 * (t_base + t_dh) + 6.0 * t_aead,
-        "4 base-mult + 4 DH + 6 AEAD",
+            );
+        },
+        || {
+            (0..4).for_each(|_| base());
+            (0..4).for_each(|_| dh());
+            (0..6).for_each(|_| seal_aead());
+        },
     );
+    report_ratio("seal 2-of-3 entry (3 envelopes + org)", r, "4 base-mult + 4 DH + 6 AEAD", false);
 
     // 3. Request verification chain: org → certificate → request.
-    let t = measure(quick, || {
-        black_box(verify_request(&op, &cert, &req, 200).unwrap());
-    });
-    report("verify chain: org → host cert → request", t, 2.0 * t_ed, "2 Ed25519 verify");
+    let r = compare(
+        quick,
+        || {
+            black_box(verify_request(&op, &cert, &req, 200).unwrap());
+        },
+        || {
+            ed();
+            ed();
+        },
+    );
+    report_ratio("verify chain: org → host cert → request", r, "2 Ed25519 verify", true);
 
     // Round-trip decoding cost, for reference.
     let bytes = any_of.to_bytes();
