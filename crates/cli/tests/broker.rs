@@ -470,6 +470,13 @@ async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
     ensure!(code(&out) == Some(1) && text(&out).1.contains("empty"), "{:?}", text(&out));
     let out = w.bv_stdin(&["secret", "put", "--m-of-n", "3"], Some(b"x")).await?;
     ensure!(code(&out) == Some(1) && text(&out).1.contains("only 1"), "{:?}", text(&out));
+    // Ids are base64url and may start with '-': they are ids, not flags.
+    let out = w.bv(&["secret", "rm", "-AAAAAAAAAAAAAAAAAAAAA"]).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("no_such_entry"), "{:?}", text(&out));
+    let out = w.bv(&["host", "revoke", "-AAAAAAAAAAAAAAAAAAAAA"]).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("no_such_host"), "{:?}", text(&out));
+    let out = w.bv(&["approver", "approve", "-AAAAAAAAAAAAAAAAAAAAA", "--yes"]).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("no enrolment"), "{:?}", text(&out));
     // org init refuses to overwrite.
     let out = w.bv(&["org", "init"]).await?;
     ensure!(code(&out) == Some(1) && text(&out).1.contains("already exists"), "{:?}", text(&out));

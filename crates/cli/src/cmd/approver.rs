@@ -28,7 +28,8 @@ pub enum ApproverCommand {
     /// Sign a pending enrolment with the org key, after comparing its fingerprint with the one
     /// the device shows.
     Approve {
-        /// The enrolment id (from `approver list`).
+        /// The enrolment id (from `approver list`; it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// The fingerprint was compared with the device's: do not ask.
         #[arg(long)]
@@ -38,7 +39,8 @@ pub enum ApproverCommand {
     },
     /// Remove an approver device. Warns about entries that would fall below their quorum.
     Remove {
-        /// The enrolment id.
+        /// The enrolment id (it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// Remove even if some entries fall below their quorum.
         #[arg(long)]

@@ -26,7 +26,7 @@ pub enum HostCommand {
         #[arg(long)]
         name: String,
         /// An entry the host may ask for (repeat for several).
-        #[arg(long = "entry", required = true)]
+        #[arg(long = "entry", required = true, allow_hyphen_values = true)]
         entries: Vec<String>,
         /// How long the certificate is valid (90s, 15m, 12h, 30d).
         #[arg(long, default_value = "30d")]
@@ -41,7 +41,8 @@ pub enum HostCommand {
     },
     /// Revoke a host certificate; its open requests end.
     Revoke {
-        /// The certificate id (from `host list`).
+        /// The certificate id (from `host list`; it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         cert_id: String,
     },
     /// Registered hosts.

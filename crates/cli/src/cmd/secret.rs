@@ -52,7 +52,8 @@ pub enum SecretCommand {
     },
     /// Write a new version (new value; same policy; today's approvers).
     Rotate {
-        /// The entry id.
+        /// The entry id (it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         entry_id: String,
         /// A new label (default: keep the current one).
         #[arg(long)]
@@ -75,7 +76,8 @@ pub enum SecretCommand {
     },
     /// Delete an entry (every version); open requests for it end.
     Rm {
-        /// The entry id.
+        /// The entry id (it may start with '-').
+        #[arg(allow_hyphen_values = true)]
         entry_id: String,
     },
 }
