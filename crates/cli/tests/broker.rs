@@ -406,6 +406,28 @@ async fn denial_exits_3_with_the_deniers_name(b: Backend) -> anyhow::Result<()> 
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(4), "exit {:?}: {stderr}", code(&out));
     ensure!(stderr.contains("expired"), "{stderr}");
+
+    // The lease ends the command: SIGTERM at the deadline, 128 + 15 reported.
+    let job = w.spawn(&[
+        "run",
+        "--host-key",
+        &key.to_string_lossy(),
+        "--env",
+        &env,
+        "--lease",
+        "4s",
+        "--grace",
+        "2s",
+        "--",
+        "sleep",
+        "30",
+    ])?;
+    let rid = w.next_request(0).await?;
+    w.approves(0, &rid, "database").await?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(143), "exit {:?}: {stderr}", code(&out));
+    ensure!(stderr.contains("the lease has ended"), "{stderr}");
     Ok(())
 }
 

@@ -55,15 +55,14 @@ fn body(args: Args) -> Result<ExitCode, ClientError> {
     }
     let lease_secs = admin::parse_duration(&args.lease)?;
     let grace = Duration::from_secs(admin::parse_duration(&args.grace)?);
+    if Instant::now().checked_add(Duration::from_secs(lease_secs)).is_none() {
+        return Err(ClientError::Lease(format!("--lease {} is too long", args.lease)));
+    }
     let secrets = fetch(&args.consumer, &wanted, lease_secs)?;
-    let outcome = lease::run(
-        lease::LeaseSpec {
-            command: args.command,
-            env: secrets,
-            deadline: Some(Instant::now() + Duration::from_secs(lease_secs)),
-            grace,
-        },
-        || eprintln!("blindvault: the lease has ended; stopping the command"),
-    )?;
+    let deadline = Instant::now().checked_add(Duration::from_secs(lease_secs));
+    let outcome =
+        lease::run(lease::LeaseSpec { command: args.command, env: secrets, deadline, grace }, || {
+            eprintln!("blindvault: the lease has ended; stopping the command")
+        })?;
     Ok(ExitCode::from(u8::try_from(outcome.code).unwrap_or(1)))
 }
