@@ -215,9 +215,11 @@ async fn malicious_server_edits_are_caught_on_the_device(b: Backend) -> anyhow::
     Ok(())
 }
 
-/// After a run with many secrets, no byte of the database files (and WAL) is a secret value, a
-/// DEK, a PRF output or a private key.
+/// After a run with many secrets, no byte of the database files (and WAL), nor of the server's
+/// log output, is a secret value, a DEK, a PRF output or a private key.
 async fn database_holds_nothing_that_opens_anything(b: Backend) -> anyhow::Result<()> {
+    // Every log line of this test binary, at debug level, is searched too.
+    let log = crate::logs::captured();
     let mut w = World::new(b, &["alice", "bob"]).await?;
     let mut needles: Vec<(String, Vec<u8>)> = Vec::new();
     let (host, cert_entries) = {
@@ -286,12 +288,15 @@ async fn database_holds_nothing_that_opens_anything(b: Backend) -> anyhow::Resul
             all.into_bytes()
         }
     };
+    let logged = log.contents();
+    ensure!(!logged.is_empty(), "the server's log was captured");
     for (what, needle) in &needles {
         for form in [needle.clone(), b64(needle).into_bytes(), hex(needle).into_bytes()] {
             ensure!(
                 !haystack.windows(form.len()).any(|win| win == form.as_slice()),
                 "{what} found in the database"
             );
+            ensure!(!logged.windows(form.len()).any(|win| win == form.as_slice()), "{what} found in the log");
         }
     }
     Ok(())

@@ -8,7 +8,14 @@ use blindvault_testkit::{Backend, Device, TestServer};
 use serde_json::json;
 
 #[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Buf(Arc<Mutex<Vec<u8>>>);
+
+impl Buf {
+    /// Everything logged so far.
+    pub(crate) fn contents(&self) -> Vec<u8> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
 
 impl Write for Buf {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
@@ -23,7 +30,7 @@ impl Write for Buf {
 }
 
 /// Captures every log line of this test binary, at debug level.
-fn captured() -> Buf {
+pub(crate) fn captured() -> Buf {
     static BUF: OnceLock<Buf> = OnceLock::new();
     BUF.get_or_init(|| {
         let buf = Buf::default();
