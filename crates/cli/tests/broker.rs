@@ -513,6 +513,12 @@ async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
     ensure!(code(&out) == Some(1) && stderr.contains(&id) && stderr.contains("--yes"), "{stderr}");
     let out = w.bv(&["approver", "remove", &enrolment, "--yes"]).await?;
     ensure!(out.status.success(), "{:?}", text(&out));
+    // --server and --session-file also work after the subcommand.
+    let session = w.path("session").to_string_lossy().into_owned();
+    let mut c = w.command(&["host", "list", "--server", &w.url, "--session-file", &session]);
+    c.env_remove("BLINDVAULT_SERVER").env_remove("BLINDVAULT_SESSION_FILE");
+    let out = tokio::task::spawn_blocking(move || c.output()).await??;
+    ensure!(out.status.success(), "{:?}", text(&out));
     // A server that cannot be reached.
     let mut c = w.command(&["host", "list"]);
     c.env("BLINDVAULT_SERVER", "http://127.0.0.1:9");

@@ -11,8 +11,18 @@ use blindvault_client::api::{self, BrokerClient};
 #[derive(clap::Args, Debug)]
 pub struct ServerArg {
     /// The blindvault server (e.g. http://localhost:8080).
-    #[arg(long, env = "BLINDVAULT_SERVER")]
-    pub server: String,
+    #[arg(long, env = "BLINDVAULT_SERVER", global = true)]
+    pub server: Option<String>,
+}
+
+impl ServerArg {
+    /// A broker client for the server (no session).
+    pub fn client(&self) -> Result<BrokerClient, ClientError> {
+        let url = self.server.as_deref().ok_or_else(|| {
+            ClientError::Lease("no server: pass --server URL or set BLINDVAULT_SERVER".into())
+        })?;
+        Ok(BrokerClient::new(url)?)
+    }
 }
 
 /// The admin's server and session.
@@ -22,7 +32,7 @@ pub struct AdminArgs {
     pub server: ServerArg,
     /// File holding an admin's session token (the bv_session cookie value). Never pass the
     /// token itself on the command line.
-    #[arg(long, env = api::SESSION_FILE_ENV)]
+    #[arg(long, env = api::SESSION_FILE_ENV, global = true)]
     pub session_file: Option<PathBuf>,
 }
 
@@ -30,7 +40,7 @@ pub struct AdminArgs {
 #[derive(clap::Args, Debug)]
 pub struct OrgDirArg {
     /// The org key directory [default: $BLINDVAULT_HOME, else ~/.config/blindvault].
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub dir: Option<PathBuf>,
 }
 
@@ -63,7 +73,7 @@ impl AdminArgs {
     pub fn client(&self) -> Result<BrokerClient, ClientError> {
         let path = self.session_file.as_deref().ok_or(api::ApiError::NoSession)?;
         let token = api::read_session_file(path)?;
-        Ok(BrokerClient::new(&self.server.server)?.with_session(token))
+        Ok(self.server.client()?.with_session(token))
     }
 }
 
@@ -164,7 +174,7 @@ impl ConsumerArgs {
     /// The host key file and a broker client that sends no cookie.
     pub fn open(&self) -> Result<(blindvault_client::hostfile::HostKeyFile, BrokerClient), ClientError> {
         let host = blindvault_client::hostfile::HostKeyFile::read(&self.host_key)?;
-        Ok((host, BrokerClient::new(&self.server.server)?))
+        Ok((host, self.server.client()?))
     }
 }
 

@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long = "env", value_name = "NAME=ENTRY_ID", required = true)]
     pub env: Vec<String>,
     /// How long approvers have to decide, and how long the command may then run (SIGTERM at the
-    /// end). At most the certificate's remaining validity; the approval window is at most 1h.
+    /// end). The approval window is at most 1h and never past the host certificate's expiry.
     #[arg(long, default_value = "15m")]
     pub lease: String,
     /// Time between SIGTERM and SIGKILL when the lease ends.
