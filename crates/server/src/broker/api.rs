@@ -926,13 +926,19 @@ async fn result(
     let deadline = tokio::time::Instant::now() + wait;
     let mut notes = state.hub.subscribe();
     loop {
-        let row = sqlx::query("SELECT status, poll_hash, threshold, entry_id, version, decided_by FROM broker_requests WHERE request_id = $1")
+        let row = sqlx::query("SELECT status, poll_hash, threshold, entry_id, version, decided_by, expires_at FROM broker_requests WHERE request_id = $1")
             .bind(&id).fetch_optional(state.store.pool()).await?.ok_or_else(not_found)?;
         let poll_hash: String = row.try_get("poll_hash")?;
         if !bool::from(subtle::ConstantTimeEq::ct_eq(poll_hash.as_bytes(), hash.as_bytes())) {
             return Err(not_found());
         }
         let st: String = row.try_get("status")?;
+        let expires_at: i64 = row.try_get("expires_at")?;
+        if (st == status::PENDING || st == status::APPROVED) && expires_at <= state.clock.now() {
+            // Past its deadline: expired now, whether or not the sweeper has run yet.
+            super::sweeper::sweep(&state).await?;
+            return Ok(Json(serde_json::json!({ "status": "expired" })).into_response());
+        }
         let threshold: i64 = row.try_get("threshold")?;
         match st.as_str() {
             status::APPROVED => {

@@ -116,6 +116,9 @@ async fn denial_and_expiry_release_nothing(b: Backend) -> anyhow::Result<()> {
     // Expired: time passes, the sweeper runs.
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     w.server.clock.advance(301);
+    // The consumer learns it at once, before any sweep.
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(r.body["status"] == "expired", "{r:?}");
     blindvault_server::broker::sweeper::sweep(&w.server.state)
         .await
         .map_err(|e| anyhow::anyhow!("sweep: {}", e.code))?;
