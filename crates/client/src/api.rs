@@ -316,14 +316,18 @@ impl BrokerClient {
     pub fn new(server: &str) -> Result<Self, ApiError> {
         let bad = |why: &str| ApiError::BadUrl { url: server.to_string(), why: why.to_string() };
         let url = url::Url::parse(server.trim()).map_err(|e| bad(&e.to_string()))?;
+        let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]" | "::1"));
         match url.scheme() {
-            "http" => {}
-            "https" => {
+            "https" => {}
+            // The session cookie must not cross a network in the clear; the secrets never do
+            // (they are sealed end to end), but an admin session could be taken over.
+            "http" if loopback || std::env::var_os("BLINDVAULT_INSECURE_HTTP").is_some() => {}
+            "http" => {
                 return Err(bad(
-                    "this build has no TLS support; reach the server over http on localhost or through a local TLS-terminating tunnel",
+                    "use https for a server that is not on this machine (or set BLINDVAULT_INSECURE_HTTP=1 on a network you trust)",
                 ));
             }
-            _ => return Err(bad("the scheme must be http")),
+            _ => return Err(bad("the scheme must be https (or http on localhost)")),
         }
         if url.host_str().is_none() {
             return Err(bad("no host"));

@@ -254,3 +254,18 @@ fn admin_org_and_host_issue() {
     std::fs::write(&passfile, "\n").unwrap();
     assert!(admin::read_passphrase(Some(&passfile), "", false).is_err());
 }
+
+#[test]
+fn server_urls_need_tls_unless_local() {
+    use blindvault_client::api::BrokerClient;
+    assert!(BrokerClient::new("https://vault.example.com").is_ok());
+    assert!(BrokerClient::new("http://localhost:8080").is_ok());
+    assert!(BrokerClient::new("http://127.0.0.1:8080").is_ok());
+    if std::env::var_os("BLINDVAULT_INSECURE_HTTP").is_none() {
+        let err =
+            BrokerClient::new("http://vault.example.com").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("https"), "{err}");
+    }
+    assert!(BrokerClient::new("ftp://vault.example.com").is_err());
+    assert!(BrokerClient::new("https://user:pw@vault.example.com").is_err());
+}
