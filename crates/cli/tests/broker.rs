@@ -19,29 +19,7 @@ use blindvault_core::schedule::KeySchedule;
 use blindvault_testkit::{Backend, Device, SignedIn, TestServer};
 use serde_json::{Value, json};
 
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    super::$name(blindvault_testkit::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    if !blindvault_testkit::Backend::Postgres.available() {
-                        return Ok(());
-                    }
-                    super::$name(blindvault_testkit::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
+use blindvault_testkit::both;
 
 both!(
     run_gets_the_secret_after_a_phone_approves,

@@ -2,30 +2,8 @@
 //! every test on SQLite and on PostgreSQL (`BLINDVAULT_TEST_DATABASE_URL`, fresh database each).
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
-/// Runs each named `async fn(Backend) -> anyhow::Result<()>` once per backend.
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    super::$name(blindvault_testkit::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() -> anyhow::Result<()> {
-                    if !blindvault_testkit::Backend::Postgres.available() {
-                        return Ok(());
-                    }
-                    super::$name(blindvault_testkit::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
+#[macro_use]
+extern crate blindvault_testkit;
 
 #[path = "server/admin.rs"]
 mod admin;

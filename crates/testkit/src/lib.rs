@@ -15,6 +15,34 @@
 
 pub mod broker;
 
+/// Runs each named `async fn(Backend) -> anyhow::Result<()>` once per backend, as tests in
+/// modules `sqlite` and `postgres` (the PostgreSQL half returns early, with a notice from
+/// [`Backend::available`], when `BLINDVAULT_TEST_DATABASE_URL` is unset).
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() -> anyhow::Result<()> {
+                    if !$crate::Backend::Postgres.available() {
+                        return Ok(());
+                    }
+                    super::$name($crate::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
