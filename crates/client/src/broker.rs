@@ -76,6 +76,17 @@ fn approver_key_of(view: &EnrolmentView) -> Result<ApproverPublicKey, ClientErro
         .map_err(|_| ClientError::Lease("the server sent an approver key of the wrong length".into()))
 }
 
+/// The invite link for a new approver: the server's web app, enrolment page, with the org
+/// public key (base64url) in the fragment. Browsers never send the fragment to the server, so
+/// the device pins the key the admin sent, not one the server chose.
+pub fn invite_link(server: &str, org: &OrgPublicKey) -> String {
+    format!(
+        "{}/#/enrol/{}",
+        server.trim_end_matches('/'),
+        blindvault_core::encoding::b64::encode(&org.to_bytes())
+    )
+}
+
 /// Pending and approved enrolments, with fingerprints computed locally and approved ones checked
 /// against `org`.
 pub async fn approver_list(api: &BrokerClient, org: &OrgPublicKey) -> Result<Vec<ApproverRow>, ClientError> {

@@ -32,5 +32,6 @@ pub mod release;
 pub mod schedule;
 pub mod secret;
 pub mod shamir;
+pub mod storage;
 
 pub use error::Error;

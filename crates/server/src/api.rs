@@ -149,10 +149,6 @@ async fn log_and_harden(req: Request, next: Next) -> Response {
     resp
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("not_found", "no such route")
-}
-
 /// Builds the router.
 pub fn router(state: AppState) -> Router {
     let limited = Router::new()
@@ -163,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/setup/claim", post(setup_claim))
         .route("/api/passkeys/register/start", post(add_passkey_start))
         .route("/api/passkeys/register/finish", post(add_passkey_finish))
+        .route("/api/sessions/cli", post(cli_session))
         .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
     Router::new()
         .route("/api/health", get(health))
@@ -181,9 +178,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/sessions/{id}", delete(admin_revoke_session))
         .route("/api/admin/audit", get(admin_audit))
         .route("/api/admin/audit/verify", get(admin_audit_verify))
+        .route("/api/admin/settings", get(admin_settings))
         .merge(limited)
         .merge(crate::broker::api::routes())
-        .fallback(not_found)
+        .fallback(crate::web::serve)
         .layer(middleware::from_fn_with_state(state.clone(), origin_check))
         .layer(middleware::from_fn(log_and_harden))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
@@ -514,6 +512,39 @@ async fn logout(State(state): State<AppState>, s: Session) -> Result<Response, A
 async fn logout_all(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
     let n = session::revoke_all(&state, &s.user_id).await?;
     Ok(with_cookie(StatusCode::OK, session::clear_cookie(), serde_json::json!({ "revoked": n })))
+}
+
+#[derive(Deserialize)]
+struct CliSessionBody {
+    ceremony_id: String,
+    credential: PublicKeyCredential,
+}
+
+/// A separate session for the command line, minted only after a fresh passkey assertion (from
+/// `/api/login/start`) by the same person: a step-up, so a stolen page cannot mint one silently.
+/// The token is returned once, in the body, for the person to put in a file the CLI reads; the
+/// browser's own cookie stays `HttpOnly`. It is an ordinary session: same lifetime, listed and
+/// revocable like the others.
+async fn cli_session(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    s: Session,
+    ApiJson(body): ApiJson<CliSessionBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (user_id, cred_id) = verify_login(&state, &body.ceremony_id, &body.credential).await?;
+    if user_id != s.user_id {
+        return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
+    }
+    let (token, sess_id) =
+        session::create(&state, &user_id, &format!("command line (made from {})", addr.ip())).await?;
+    let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "from_session": s.id });
+    log_event(&state, Event { actor: Some(&user_id), action: "session.cli", target: Some(&user_id), detail })
+        .await?;
+    Ok(Json(serde_json::json!({
+        "token": token,
+        "session": sess_id,
+        "expires_in": state.config.session_ttl_secs,
+    })))
 }
 
 async fn my_sessions(State(state): State<AppState>, s: Session) -> Result<Json<serde_json::Value>, ApiError> {
@@ -911,6 +942,25 @@ async fn admin_audit(
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let rows = audit::list(&state.store, q.after.max(0), limit).await?;
     Ok(Json(serde_json::json!({ "rows": rows })))
+}
+
+/// The instance's settings as it runs (read-only: they come from the command line and the
+/// environment at start).
+async fn admin_settings(
+    State(state): State<AppState>,
+    _a: AdminSession,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let c = &state.config;
+    Ok(Json(serde_json::json!({
+        "rp_id": c.rp_id(),
+        "origin": c.origin_header()?,
+        "rp_name": c.rp_name,
+        "session_ttl_secs": c.session_ttl_secs,
+        "challenge_ttl_secs": c.challenge_ttl_secs,
+        "rate_limit_per_minute": c.rate_limit_per_minute,
+        "rate_limit_burst": c.rate_limit_burst,
+        "database": match state.store.engine() { Engine::Sqlite => "sqlite", Engine::Postgres => "postgresql" },
+    })))
 }
 
 async fn admin_audit_verify(

@@ -16,6 +16,7 @@ pub mod ratelimit;
 pub mod session;
 pub mod setup;
 pub mod store;
+pub mod web;
 pub mod webauthn;
 
 use std::future::Future;

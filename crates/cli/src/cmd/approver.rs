@@ -20,6 +20,13 @@ pub struct Args {
 /// Approver subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub enum ApproverCommand {
+    /// Print the invite link a new approver opens on their phone. Its fragment (after '#')
+    /// carries the org public key, which browsers never send to the server: the device pins
+    /// this key, not one the server hands it.
+    Invite {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Pending and approved devices, with fingerprints.
     List {
         #[arg(long, value_enum, default_value_t)]
@@ -53,6 +60,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn body(args: Args) -> Result<(), ClientError> {
+    if let ApproverCommand::Invite { format } = &args.command {
+        let org = admin::org_public(&args.dir.path())?;
+        let server = args.admin.server.server.as_deref().ok_or_else(|| {
+            ClientError::Lease("no server: pass --server URL or set BLINDVAULT_SERVER".into())
+        })?;
+        let link = broker::invite_link(server, &org);
+        let fingerprint = org.fingerprint().to_string();
+        match format {
+            Format::Json => print_json(&serde_json::json!({ "link": link, "org_fingerprint": fingerprint }))?,
+            Format::Text => {
+                println!("{link}");
+                eprintln!("Send this link to the new approver over a channel you trust; their device shows");
+                eprintln!(
+                    "the organisation fingerprint {fingerprint} — it must match `blindvault org show`."
+                );
+            }
+        }
+        return Ok(());
+    }
     let api = args.admin.client()?;
     match args.command {
         ApproverCommand::List { format } => {
@@ -91,6 +117,7 @@ fn body(args: Args) -> Result<(), ClientError> {
             let view = block_on(broker::approve_enrolment(&api, &org, &pending))?;
             println!("{} is now an approver ({})", view.user_name, view.status);
         }
+        ApproverCommand::Invite { .. } => {}
         ApproverCommand::Remove { id, yes } => {
             let impact = block_on(broker::approver_remove(&api, &id, true))?;
             if !impact.entries_below_quorum.is_empty() {

@@ -1,0 +1,232 @@
+//! Conversions between the JavaScript forms (base64url strings, byte arrays, numbers) and the
+//! core's types. Plain Rust, so it is tested natively; the wasm-bindgen layer only wraps it.
+
+use blindvault_core::encoding::b64;
+use blindvault_core::entry::SealedEntry;
+use blindvault_core::identity::{SignedEnrolment, SignedHostCertificate, SignedRequest, verify_request};
+use blindvault_core::keys::{ApproverPublicKey, OrgPublicKey};
+use blindvault_core::release;
+use blindvault_core::schedule::{KeySchedule, PRF_SALT_V1, PrfOutput};
+use blindvault_core::storage;
+use serde::Serialize;
+
+/// A failure shown to the person. Says which check failed, never carries secret material;
+/// decryption failures are the core's one opaque error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure(String);
+
+impl core::fmt::Display for Failure {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<blindvault_core::Error> for Failure {
+    fn from(e: blindvault_core::Error) -> Self {
+        use blindvault_core::Error as E;
+        Failure(match e {
+            E::BadSignature { link: "host certificate" } => {
+                "the host certificate is not signed by your organisation's key".into()
+            }
+            E::BadSignature { link: "request" } => "the request is not signed by the certified host".into(),
+            E::BadSignature { link } => format!("the {link} is not signed by your organisation's key"),
+            E::Expired { link } => format!("the {link} has expired"),
+            E::NotYetValid { link } => format!("the {link} is not valid yet (check this device's clock)"),
+            E::EntryNotAllowed => "the host certificate does not allow this secret".into(),
+            E::Mismatch { what } => format!("the request does not add up: {what}"),
+            E::Decrypt => "this device's key does not open this secret".into(),
+            other => format!("malformed data from the server ({other})"),
+        })
+    }
+}
+
+fn bytes(what: &str, s: &str) -> Result<Vec<u8>, Failure> {
+    b64::decode(s).map_err(|_| Failure(format!("{what}: not base64url")))
+}
+
+fn seconds(now: f64) -> Result<u64, Failure> {
+    if now.is_finite() && now >= 0.0 && now < 1.0e15 {
+        // Truncation to whole seconds is intended.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(now as u64)
+    } else {
+        Err(Failure("the device clock gave an impossible time".into()))
+    }
+}
+
+fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
+    rand_core::UnwrapErr(getrandom::SysRng)
+}
+
+/// The PRF salt.
+pub fn prf_salt() -> [u8; 32] {
+    PRF_SALT_V1
+}
+
+/// A pinned organisation key.
+#[derive(Debug, Clone)]
+pub struct Org(OrgPublicKey);
+
+impl Org {
+    /// Parses the base64url form.
+    pub fn parse(s: &str) -> Result<Self, Failure> {
+        let b = bytes("organisation key", s.trim())?;
+        OrgPublicKey::from_bytes(&b)
+            .map(Org)
+            .map_err(|_| Failure("this is not an organisation key (check the invite link)".into()))
+    }
+    /// Its fingerprint.
+    pub fn fingerprint(&self) -> String {
+        self.0.fingerprint().to_string()
+    }
+    /// Canonical base64url.
+    pub fn to_base64(&self) -> String {
+        b64::encode(&self.0.to_bytes())
+    }
+}
+
+/// The key schedule of one PRF evaluation.
+#[derive(Debug)]
+pub struct Keys(KeySchedule);
+
+impl Keys {
+    /// Runs the schedule.
+    pub fn from_prf(prf: &[u8]) -> Result<Self, Failure> {
+        let prf = PrfOutput::from_slice(prf)
+            .map_err(|_| Failure("the passkey's PRF output must be 32 bytes".into()))?;
+        Ok(Keys(KeySchedule::derive(&prf)))
+    }
+    /// Approver public key, base64url.
+    pub fn approver_public_key(&self) -> String {
+        b64::encode(&self.0.approver_public().to_array())
+    }
+    /// Approver key fingerprint.
+    pub fn approver_fingerprint(&self) -> String {
+        self.0.approver_public().fingerprint().to_string()
+    }
+    /// Seals for local storage.
+    pub fn seal_local(&self, name: &str, plaintext: &str) -> Result<String, Failure> {
+        let sealed = storage::seal(self.0.local_storage_key(), name, plaintext.as_bytes(), &mut rng())?;
+        Ok(b64::encode(&sealed))
+    }
+    /// Opens from local storage.
+    pub fn open_local(&self, name: &str, sealed: &str) -> Result<String, Failure> {
+        let opened = storage::open(self.0.local_storage_key(), name, &bytes("stored value", sealed)?)
+            .map_err(|_| {
+                Failure(
+                    "the stored value does not open with this passkey (edited, or another passkey)".into(),
+                )
+            })?;
+        String::from_utf8(opened.expose().to_vec())
+            .map_err(|_| Failure("the stored value is not text".into()))
+    }
+}
+
+/// What the device verified of a request, for the detail view.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Verified {
+    /// Request id (text form).
+    pub request_id: String,
+    /// Host name from the org-signed certificate.
+    pub host_name: String,
+    /// Entry id (text form).
+    pub entry_id: String,
+    /// Entry version.
+    pub version: u32,
+    /// Request expiry (Unix seconds).
+    pub expires_at: u64,
+    /// Host certificate expiry.
+    pub certificate_expires_at: u64,
+    /// Approvals needed.
+    pub threshold: u8,
+    /// Approver devices holding an envelope.
+    pub devices: u8,
+    /// `any-of` or `m-of-n`.
+    pub policy: &'static str,
+}
+
+struct Parsed {
+    cert: SignedHostCertificate,
+    req: SignedRequest,
+    entry: SealedEntry,
+}
+
+fn parse(certificate: &str, signed_request: &str, sealed_entry: &str) -> Result<Parsed, Failure> {
+    Ok(Parsed {
+        cert: SignedHostCertificate::from_bytes(&bytes("host certificate", certificate)?)?,
+        req: SignedRequest::from_bytes(&bytes("request", signed_request)?)?,
+        entry: SealedEntry::from_bytes(&bytes("secret entry", sealed_entry)?)?,
+    })
+}
+
+fn check(org: &Org, p: &Parsed, now: u64) -> Result<blindvault_core::identity::VerifiedRequest, Failure> {
+    let v = verify_request(&org.0, &p.cert, &p.req, now)?;
+    if p.entry.entry_id != v.entry_id() {
+        return Err(Failure("the server sent another secret than the one requested".into()));
+    }
+    Ok(v)
+}
+
+/// Verifies org → certificate → request and the entry's identity.
+pub fn verify(
+    org: &Org,
+    certificate: &str,
+    signed_request: &str,
+    sealed_entry: &str,
+    now: f64,
+) -> Result<Verified, Failure> {
+    let p = parse(certificate, signed_request, sealed_entry)?;
+    let v = check(org, &p, seconds(now)?)?;
+    Ok(Verified {
+        request_id: v.request_id().to_text(),
+        host_name: v.host_name().to_owned(),
+        entry_id: v.entry_id().to_text(),
+        version: p.entry.version,
+        expires_at: v.expires_at(),
+        certificate_expires_at: p.cert.cert.not_after,
+        threshold: p.entry.policy.threshold(),
+        devices: p.entry.policy.n(),
+        policy: match p.entry.policy {
+            blindvault_core::policy::Policy::AnyOf { .. } => "any-of",
+            blindvault_core::policy::Policy::MOfN { .. } => "m-of-n",
+        },
+    })
+}
+
+/// Opens the device's envelope and the label.
+pub fn open_label(keys: &Keys, sealed_entry: &str) -> Result<String, Failure> {
+    let entry = SealedEntry::from_bytes(&bytes("secret entry", sealed_entry)?)?;
+    let opened = entry.open_envelope(keys.0.approver_secret())?;
+    let label = entry.decrypt_label(&opened.label_key)?;
+    Ok(String::from_utf8_lossy(label.expose()).into_owned())
+}
+
+/// Re-verifies, opens and reseals.
+pub fn approve(
+    keys: &Keys,
+    org: &Org,
+    certificate: &str,
+    signed_request: &str,
+    sealed_entry: &str,
+    now: f64,
+) -> Result<String, Failure> {
+    let p = parse(certificate, signed_request, sealed_entry)?;
+    let v = check(org, &p, seconds(now)?)?;
+    let sealed = release::approve(keys.0.approver_secret(), &v, &p.entry, &mut rng())?;
+    Ok(b64::encode(&sealed.to_bytes()))
+}
+
+/// Verifies the device's own enrolment.
+pub fn verify_enrolment(
+    org: &Org,
+    signed_enrolment: &str,
+    approver_public_key: &str,
+) -> Result<String, Failure> {
+    let signed = SignedEnrolment::from_bytes(&bytes("enrolment", signed_enrolment)?)?;
+    let mine = ApproverPublicKey::from_bytes(&bytes("approver key", approver_public_key)?)?;
+    let v = signed.verify(&org.0)?;
+    if v.public_key() != mine {
+        return Err(Failure("the enrolment is for another device's key".into()));
+    }
+    Ok(serde_json::json!({ "user_id": v.user_id(), "issued_at": signed.enrolment.issued_at }).to_string())
+}

@@ -1,0 +1,152 @@
+//! # blindvault-wasm
+//!
+//! The core ([`blindvault_core`]) for the browser. This crate has no logic of its own: every
+//! function converts JavaScript values (strings of unpadded base64url, `Uint8Array`, numbers) to
+//! the core's types, calls the core, and converts back. JavaScript drives WebAuthn, the DOM and
+//! `fetch`; key derivation, verification, envelope opening and sealing all run here.
+//!
+//! The conversions live in [`bridge`] as plain Rust (tested natively); the `#[wasm_bindgen]`
+//! wrappers below only turn a [`bridge::Failure`] into a JavaScript `Error`.
+//!
+//! Secrets: [`DeviceKeys`] holds the PRF-derived key schedule; the core's types zeroize on drop,
+//! which happens when JavaScript calls `free()` (the app does so right after each use).
+
+pub mod bridge;
+pub mod fixture;
+
+use wasm_bindgen::prelude::*;
+
+use crate::bridge::Failure;
+
+fn js(e: Failure) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// The 32-byte PRF salt every ceremony passes as `prf.eval.first` (the server sends the same).
+#[wasm_bindgen(js_name = prfSalt)]
+pub fn prf_salt() -> Vec<u8> {
+    bridge::prf_salt().to_vec()
+}
+
+/// An organisation public key pinned from an invite link.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct OrgKey(bridge::Org);
+
+#[wasm_bindgen]
+impl OrgKey {
+    /// Parses the base64url form carried in an invite link's fragment.
+    #[wasm_bindgen(js_name = fromBase64)]
+    pub fn from_base64(s: &str) -> Result<OrgKey, JsError> {
+        bridge::Org::parse(s).map(OrgKey).map_err(js)
+    }
+    /// The short fingerprint people compare by eye.
+    pub fn fingerprint(&self) -> String {
+        self.0.fingerprint()
+    }
+    /// The canonical base64url form.
+    #[wasm_bindgen(js_name = toBase64)]
+    pub fn to_base64(&self) -> String {
+        self.0.to_base64()
+    }
+}
+
+/// The keys one PRF evaluation derives on this device. Call `free()` as soon as the operation
+/// that needed them is done.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct DeviceKeys(bridge::Keys);
+
+#[wasm_bindgen]
+impl DeviceKeys {
+    /// Runs the key schedule on a 32-byte PRF output.
+    #[wasm_bindgen(constructor)]
+    pub fn new(prf: &[u8]) -> Result<DeviceKeys, JsError> {
+        bridge::Keys::from_prf(prf).map(DeviceKeys).map_err(js)
+    }
+    /// The approver X25519 public key (base64url) this device enrols.
+    #[wasm_bindgen(js_name = approverPublicKey)]
+    pub fn approver_public_key(&self) -> String {
+        self.0.approver_public_key()
+    }
+    /// The approver key's fingerprint (what the admin's `approver list` shows).
+    #[wasm_bindgen(js_name = approverFingerprint)]
+    pub fn approver_fingerprint(&self) -> String {
+        self.0.approver_fingerprint()
+    }
+    /// Seals `plaintext` for the local-storage slot `name` (base64url out).
+    #[wasm_bindgen(js_name = sealLocal)]
+    pub fn seal_local(&self, name: &str, plaintext: &str) -> Result<String, JsError> {
+        self.0.seal_local(name, plaintext).map_err(js)
+    }
+    /// Opens a value sealed by `sealLocal` for the same slot.
+    #[wasm_bindgen(js_name = openLocal)]
+    pub fn open_local(&self, name: &str, sealed: &str) -> Result<String, JsError> {
+        self.0.open_local(name, sealed).map_err(js)
+    }
+}
+
+/// Verifies this device's signed enrolment against the pinned org key and its own approver key.
+/// Returns JSON `{"user_id", "issued_at"}`.
+#[wasm_bindgen(js_name = verifyEnrolment)]
+pub fn verify_enrolment(
+    org: &OrgKey,
+    signed_enrolment: &str,
+    approver_public_key: &str,
+) -> Result<String, JsError> {
+    bridge::verify_enrolment(&org.0, signed_enrolment, approver_public_key).map_err(js)
+}
+
+/// Verifies a request's chain from the pinned org key: org → host certificate → request, at
+/// `now` (Unix seconds, this device's clock), and that the sealed entry is the one requested.
+/// Returns JSON of what was verified (see [`bridge::Verified`]).
+#[wasm_bindgen(js_name = verifyRequest)]
+pub fn verify_request(
+    org: &OrgKey,
+    certificate: &str,
+    signed_request: &str,
+    sealed_entry: &str,
+    now: f64,
+) -> Result<String, JsError> {
+    bridge::verify(&org.0, certificate, signed_request, sealed_entry, now)
+        .map_err(js)
+        .and_then(|v| serde_json::to_string(&v).map_err(|e| JsError::new(&e.to_string())))
+}
+
+/// Opens this device's envelope of the entry and decrypts its label (shown before approving).
+#[wasm_bindgen(js_name = openLabel)]
+pub fn open_label(keys: &DeviceKeys, sealed_entry: &str) -> Result<String, JsError> {
+    bridge::open_label(&keys.0, sealed_entry).map_err(js)
+}
+
+/// The approval: re-verifies the chain, opens this device's envelope and seals the secret (or
+/// this person's share) to the request's ephemeral key. Returns the sealed response (base64url).
+#[wasm_bindgen]
+pub fn approve(
+    keys: &DeviceKeys,
+    org: &OrgKey,
+    certificate: &str,
+    signed_request: &str,
+    sealed_entry: &str,
+    now: f64,
+) -> Result<String, JsError> {
+    bridge::approve(&keys.0, &org.0, certificate, signed_request, sealed_entry, now).map_err(js)
+}
+
+/// A fixed approval for the benchmark: the same operation the native bench measures.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct ApproveBench(fixture::Fixture);
+
+#[wasm_bindgen]
+impl ApproveBench {
+    /// Builds the fixture (org, approver, entry, host certificate, request).
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Result<ApproveBench, JsError> {
+        fixture::Fixture::new().map(ApproveBench).map_err(js)
+    }
+    /// One approval (verify + open + reseal), as the approve button does it.
+    pub fn run(&self) -> Result<usize, JsError> {
+        self.0.run().map_err(js)
+    }
+}

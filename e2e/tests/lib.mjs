@@ -1,0 +1,134 @@
+// Shared pieces of the web app's end-to-end tests: a real `blindvault serve` on a free port,
+// the real CLI as the admin and the consumer, and Debian's Chromium (playwright-core) with the
+// DevTools virtual authenticator standing in for a phone.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = process.env.BLINDVAULT_BIN || path.join(ROOT, process.env.CARGO_TARGET_DIR || 'target', 'debug/blindvault');
+export const ARTIFACTS = process.env.BLINDVAULT_E2E_ARTIFACTS || path.join(ROOT, 'e2e/artifacts');
+export const CHROMIUM = process.env.BLINDVAULT_CHROMIUM || '/usr/bin/chromium';
+
+export const PHONE = { width: 390, height: 844 };
+export const DESKTOP = { width: 1280, height: 860 };
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A running server with its own data directory, plus a home for the admin's CLI. */
+export async function startServer() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'blindvault-e2e-'));
+  const port = await freePort();
+  const url = `http://localhost:${port}`;
+  const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', path.join(dir, 'data'), '--origin', url], {
+    env: { ...process.env, RUST_LOG: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const log = [];
+  proc.stderr.on('data', (d) => log.push(d.toString()));
+  const code = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out} ${log.join('')}`)), 60000);
+    proc.stdout.on('data', (d) => {
+      out += d.toString();
+      log.push(d.toString());
+      const m = out.match(/setup code (\S+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.once('exit', (c) => { clearTimeout(timer); reject(new Error(`server exited ${c}: ${out} ${log.join('')}`)); });
+  });
+  mkdirSync(path.join(dir, 'home'), { recursive: true });
+  writeFileSync(path.join(dir, 'passphrase'), 'correct horse battery staple e2e\n', { mode: 0o600 });
+  return {
+    url, code, dir, proc, log,
+    db: path.join(dir, 'data', 'blindvault.db'),
+    stop() { proc.kill('SIGTERM'); },
+    cleanup() { try { rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ } },
+  };
+}
+
+/** The CLI environment of the admin (and of the consumer host, which uses no session). */
+function cliEnv(server) {
+  return {
+    ...process.env,
+    HOME: path.join(server.dir, 'home'),
+    BLINDVAULT_SERVER: server.url,
+    BLINDVAULT_HOME: path.join(server.dir, 'org'),
+    BLINDVAULT_SESSION_FILE: path.join(server.dir, 'session'),
+    BLINDVAULT_PASSPHRASE_FILE: path.join(server.dir, 'passphrase'),
+    BLINDVAULT_TEST_SCRYPT_LOG_N: '4',
+  };
+}
+
+/** Starts `blindvault ARGS`; `.done` resolves with {code, stdout, stderr}. */
+export function cliSpawn(server, args, stdin) {
+  const p = spawn(BIN, args, { env: cliEnv(server), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  p.stdout.on('data', (d) => { stdout += d.toString(); });
+  p.stderr.on('data', (d) => { stderr += d.toString(); });
+  if (stdin !== undefined) p.stdin.end(stdin); else p.stdin.end();
+  const done = new Promise((resolve) => p.once('close', (code) => resolve({ code, stdout, stderr })));
+  return { proc: p, done, get stderr() { return stderr; } };
+}
+
+export async function cli(server, args, stdin) {
+  const r = await cliSpawn(server, args, stdin).done;
+  if (r.code !== 0) throw new Error(`blindvault ${args.join(' ')} exited ${r.code}: ${r.stdout} ${r.stderr}`);
+  return r.stdout;
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** A browser context with a virtual platform authenticator (user verification by "fingerprint"),
+ * with or without the PRF extension. */
+export async function device(browser, { prf = true, viewport = PHONE } = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // Failed fetches (a 401 before sign-in, a wrong setup code) are expected and shown in the page.
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', ctap2Version: 'ctap2_1', transport: 'internal', hasResidentKey: true,
+      hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true, hasPrf: prf,
+    },
+  });
+  return { context, page, cdp, authenticatorId, errors };
+}
+
+/** Saves a screenshot of the page at phone and desktop widths. `mask` hides secrets-like text. */
+export async function shot(page, name, mask = []) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const original = page.viewportSize();
+  for (const [label, vp] of [['phone', PHONE], ['desktop', DESKTOP]]) {
+    await page.setViewportSize(vp);
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.${label}.png`), fullPage: true, mask: mask.map((s) => page.locator(s)) });
+  }
+  await page.setViewportSize(original);
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

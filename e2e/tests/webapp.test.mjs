@@ -1,0 +1,211 @@
+// The web app end to end: a real server, the real CLI, Debian's Chromium with the DevTools
+// virtual authenticator (PRF on) as the approver's phone.
+//
+//   first admin claims the instance → gets a CLI session → org init/push → invite link →
+//   approver enrols in the browser (fingerprints compared) → CLI approves the enrolment →
+//   secret put, host issue → `blindvault run` waits → the browser shows the verified host and
+//   label → approve → the child prints the secret. Then: deny; a tampered host certificate;
+//   a passkey without PRF. Screenshots of every page at phone and desktop widths.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { startServer, cli, cliSpawn, launch, device, shot, DESKTOP, PHONE, sleep } from './lib.mjs';
+
+const SECRET = 'hunter2-e2e-\u00e9';
+
+async function signUp(page, name) {
+  await page.getByLabel('User name').fill(name);
+  await page.getByTestId('signup').click();
+}
+
+async function waitForRequest(page, run) {
+  // The list is live (server-sent events): no reload.
+  const shown = page.getByTestId('request-item').first().waitFor({ timeout: 30000 });
+  const ended = run.done.then((r) => { throw new Error(`run ended before its request showed: ${r.code} ${r.stdout} ${r.stderr}`); });
+  await Promise.race([shown, ended]);
+}
+
+test('the web app releases a secret to the CLI, denies, refuses a tampered request, and says when PRF is missing', async (t) => {
+  const server = await startServer();
+  const browser = await launch();
+  t.after(async () => {
+    await browser.close();
+    server.stop();
+    server.cleanup();
+  });
+  const admin = await device(browser, { viewport: DESKTOP });
+  const phone = await device(browser, { viewport: PHONE });
+
+  await t.test('first admin claims the instance', async () => {
+    const p = admin.page;
+    await p.goto(server.url);
+    await p.getByRole('heading', { name: 'A vault whose server is blind' }).waitFor();
+    await shot(p, '01-home');
+    await p.goto(`${server.url}/#/setup`);
+    await shot(p, '02-setup-signed-out');
+    await p.getByRole('link', { name: 'Create account' }).first().click();
+    await shot(p, '03-signup');
+    await signUp(p, 'admin');
+    // Back on the setup page, signed in.
+    await p.getByLabel('Setup code').waitFor();
+    await p.getByLabel('Setup code').fill('not-the-code');
+    await p.getByTestId('claim').click();
+    await p.getByText('That did not work').waitFor();
+    await p.getByLabel('Setup code').fill(server.code);
+    await p.getByTestId('claim').click();
+    await p.getByText('This instance is claimed').waitFor();
+    await shot(p, '04-claimed');
+  });
+
+  await t.test('the admin makes a command-line session (fresh passkey check) and sets up the org', async () => {
+    const p = admin.page;
+    await p.goto(`${server.url}/#/admin/cli`);
+    await p.getByTestId('make-cli-session').click();
+    const token = await p.getByTestId('cli-token').inputValue();
+    assert.match(token, /^bv_session=\S+$/);
+    await shot(p, '05-admin-cli', ['[data-testid=cli-token]']);
+    writeFileSync(path.join(server.dir, 'session'), `${token}\n`, { mode: 0o600 });
+    await cli(server, ['org', 'init']);
+    await cli(server, ['org', 'push']);
+  });
+
+  let enrolmentFingerprint;
+  await t.test('an approver enrols through the invite link; the CLI approves the enrolment', async () => {
+    const invite = JSON.parse(await cli(server, ['approver', 'invite', '--format', 'json']));
+    assert.ok(invite.link.startsWith(`${server.url}/#/enrol/`), invite.link);
+    const p = phone.page;
+    await p.goto(invite.link);
+    // The device shows the org fingerprint from the link, before any account exists.
+    await p.getByText(invite.org_fingerprint).waitFor();
+    await shot(p, '06-invite-signed-out');
+    await p.getByRole('link', { name: 'Create account' }).first().click();
+    await signUp(p, 'alice');
+    await p.getByTestId('org-fingerprint').waitFor();
+    assert.equal(await p.getByTestId('org-fingerprint').textContent(), invite.org_fingerprint);
+    await shot(p, '07-enrol');
+    await p.getByTestId('enrol').click();
+    await p.getByTestId('enrolled').waitFor();
+    enrolmentFingerprint = await p.getByTestId('approver-fingerprint').textContent();
+    await shot(p, '08-enrol-requested');
+
+    const list = JSON.parse(await cli(server, ['approver', 'list', '--format', 'json']));
+    const pending = list.find((r) => r.user_name === 'alice' && r.status === 'pending');
+    assert.ok(pending, JSON.stringify(list));
+    assert.equal(pending.fingerprint, enrolmentFingerprint, 'the admin sees the fingerprint the device shows');
+    await cli(server, ['approver', 'approve', pending.id, '--yes']);
+  });
+
+  let entry;
+  let hostKey;
+  await t.test('the admin stores a secret and certifies a host', async () => {
+    entry = (await cli(server, ['secret', 'put', '--label', 'prod db password', '--policy', 'any-of'], SECRET)).trim();
+    hostKey = path.join(server.dir, 'ci-runner-7.json');
+    await cli(server, ['host', 'issue', '--name', 'ci-runner-7', '--entry', entry, '--expires', '1d', '--out', hostKey]);
+  });
+
+  await t.test('run asks; the browser shows the verified host and label, approves; the child prints the secret', async () => {
+    const p = phone.page;
+    await p.goto(`${server.url}/#/requests`);
+    await p.getByTestId('no-requests').waitFor();
+    await shot(p, '09-requests-empty');
+    const run = cliSpawn(server, ['run', '--host-key', hostKey, '--env', `DB=${entry}`, '--', 'sh', '-c', 'echo "child sees $DB"; exit 0']);
+    await waitForRequest(p, run);
+    await shot(p, '10-requests-live');
+    await p.getByTestId('request-item').first().click();
+    await p.getByTestId('unlock').waitFor();
+    await shot(p, '11-request-locked');
+    await p.getByTestId('unlock').click();
+    await p.getByTestId('verified').waitFor();
+    assert.equal(await p.getByTestId('host-name').textContent(), 'ci-runner-7');
+    assert.equal(await p.getByTestId('secret-label').textContent(), 'prod db password');
+    await shot(p, '12-request-verified');
+    await p.getByTestId('approve').click();
+    await p.getByText('Approved', { exact: true }).waitFor();
+    await shot(p, '13-approved');
+    const r = await run.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), `child sees ${SECRET}`);
+    assert.ok(r.stderr.includes('alice'), `the status line names the approver: ${r.stderr}`);
+    // The server never had it: not in its log either.
+    assert.ok(!server.log.join('').includes(SECRET));
+  });
+
+  await t.test('deny from the browser: the CLI says so and exits non-zero', async () => {
+    const p = phone.page;
+    await p.goto(`${server.url}/#/requests`);
+    const run = cliSpawn(server, ['run', '--host-key', hostKey, '--env', `DB=${entry}`, '--', 'sh', '-c', 'echo "child ran"']);
+    await waitForRequest(p, run);
+    await p.getByTestId('request-item').first().click();
+    await p.getByTestId('deny').click();
+    await p.getByText('Denied', { exact: true }).waitFor();
+    const r = await run.done;
+    assert.notEqual(r.code, 0);
+    assert.ok(!r.stdout.includes('child ran'), 'the command never starts');
+    assert.match(r.stderr, /denied/i);
+  });
+
+  await t.test('a tampered host certificate is shown as a failure and cannot be approved', async () => {
+    const p = phone.page;
+    await p.goto(`${server.url}/#/requests`);
+    const run = cliSpawn(server, ['run', '--host-key', hostKey, '--env', `DB=${entry}`, '--', 'sh', '-c', 'echo "child ran"']);
+    await waitForRequest(p, run);
+    // A malicious server (here: its database) renames the host inside the certificate.
+    execFileSync('python3', ['-c', `
+import base64, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for cid, cert in c.execute("SELECT cert_id, certificate FROM broker_hosts").fetchall():
+    b = bytearray(base64.urlsafe_b64decode(cert + "=" * (-len(cert) % 4)))
+    i = b.find(b"ci-runner-7")
+    assert i >= 0
+    b[i + 10] = ord("8")
+    c.execute("UPDATE broker_hosts SET certificate = ? WHERE cert_id = ?", (base64.urlsafe_b64encode(bytes(b)).rstrip(b"=").decode(), cid))
+c.commit()
+`, server.db]);
+    await p.getByTestId('request-item').first().click();
+    await p.getByTestId('unlock').click();
+    await p.getByTestId('verify-failed').waitFor();
+    assert.match(await p.getByTestId('verify-failed').textContent(), /not signed by your organisation's key/);
+    assert.equal(await p.getByTestId('approve').isDisabled(), true);
+    assert.equal(await p.getByText('ci-runner-8').count(), 0, 'the tampered name is never shown as verified');
+    await shot(p, '14-request-tampered');
+    await p.getByTestId('deny').click();
+    const r = await run.done;
+    assert.notEqual(r.code, 0);
+    assert.ok(!r.stdout.includes('child ran'));
+  });
+
+  await t.test('account and admin pages render (screenshots)', async () => {
+    const p = admin.page;
+    for (const [hash, name, text] of [
+      ['#/account', '15-account', 'Passkeys'],
+      ['#/admin/users', '16-admin-people', 'alice'],
+      ['#/admin/approvers', '17-admin-approvers', 'Approver devices'],
+      ['#/admin/hosts', '18-admin-hosts', 'ci-runner-7'],
+      ['#/admin/audit', '19-admin-audit', 'The audit chain verifies'],
+      ['#/admin/settings', '20-admin-settings', 'Relying party ID'],
+    ]) {
+      await p.goto(`${server.url}/${hash}`);
+      await p.getByText(text).first().waitFor();
+      await shot(p, name);
+    }
+    assert.deepEqual(admin.errors, [], 'no script errors on the admin pages');
+  });
+
+  await t.test('a passkey without PRF gets the clear unsupported message', async () => {
+    const noPrf = await device(browser, { prf: false, viewport: PHONE });
+    const p = noPrf.page;
+    await p.goto(`${server.url}/#/signup`);
+    await signUp(p, 'bob');
+    await p.getByTestId('prf-unsupported').waitFor();
+    const text = await p.getByTestId('prf-unsupported').textContent();
+    assert.match(text, /cannot evaluate the PRF extension/);
+    assert.match(text, /never falls back/);
+    await shot(p, '21-prf-unsupported');
+    await noPrf.context.close();
+  });
+
+  assert.deepEqual(phone.errors, [], 'no script errors on the phone');
+  await sleep(0);
+});

@@ -1,0 +1,907 @@
+// blindvault web app. JavaScript drives WebAuthn, the DOM and fetch; every key derivation,
+// verification, envelope opening and sealing runs in the Rust core compiled to WebAssembly
+// (./pkg, built from crates/wasm). PRF output never leaves this page: it is turned into keys in
+// WebAssembly and those are freed right after use.
+import init, {
+  prfSalt, OrgKey, DeviceKeys, verifyRequest, verifyEnrolment, openLabel, approve, ApproveBench,
+} from './pkg/blindvault_wasm.js';
+
+// ---- small helpers ----------------------------------------------------------------------------
+
+const $ = (sel, root = document) => root.querySelector(sel);
+
+/** Builds an element: h('p.muted', {…attrs}, children…). Text is always set as text. */
+function h(tag, attrs = {}, ...kids) {
+  const [name, ...classes] = tag.split('.');
+  const el = document.createElement(name || 'div');
+  if (classes.length) el.className = classes.join(' ');
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const kid of kids.flat()) {
+    if (kid === null || kid === undefined || kid === false) continue;
+    el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  }
+  return el;
+}
+
+const b64u = {
+  enc(buf) {
+    const bytes = buf instanceof Uint8Array ? buf : new Uint8Array(buf);
+    let s = '';
+    for (const b of bytes) s += String.fromCharCode(b);
+    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  },
+  dec(s) {
+    const t = s.replace(/-/g, '+').replace(/_/g, '/');
+    const bin = atob(t + '='.repeat((4 - (t.length % 4)) % 4));
+    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  },
+};
+
+const when = (secs) => (secs ? new Date(secs * 1000).toLocaleString() : '—');
+const nowSecs = () => Date.now() / 1000;
+function inWords(secs) {
+  const s = Math.round(secs);
+  if (s <= 0) return 'now';
+  if (s < 90) return `${s} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} days`;
+}
+const short = (id) => (id && id.length > 14 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id);
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function api(method, path, body) {
+  const init = { method, credentials: 'same-origin', headers: {} };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let r;
+  try {
+    r = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and retry.');
+  }
+  let data = null;
+  try { data = await r.json(); } catch { /* empty body */ }
+  if (!r.ok) {
+    const e = data && data.error;
+    throw new ApiError(r.status, e ? e.code : `http_${r.status}`, e ? e.message : r.statusText);
+  }
+  return data;
+}
+
+// ---- WebAuthn with PRF ------------------------------------------------------------------------
+
+/** The message shown whenever a passkey gives no PRF output. blindvault never falls back. */
+const PRF_UNSUPPORTED =
+  'This passkey cannot evaluate the PRF extension, so blindvault cannot derive your keys from it. ' +
+  'blindvault never falls back to a weaker key.';
+const PRF_PLATFORMS = [
+  'iPhone, iPad or Mac with iCloud Keychain (iOS / macOS 18 or later, Safari or Chrome)',
+  'Android with Google Password Manager (Chrome)',
+  'Chrome or Edge on Windows, macOS or Linux, with passkeys saved in Google Password Manager',
+  'A FIDO2 security key with hmac-secret (for example YubiKey 5 series) in Chrome, Edge or Firefox',
+];
+
+class PrfUnsupported extends Error {
+  constructor() { super(PRF_UNSUPPORTED); this.code = 'prf_unsupported'; }
+}
+
+function requireWebAuthn() {
+  if (!window.PublicKeyCredential || !navigator.credentials) {
+    throw new ApiError(0, 'no_webauthn', 'This browser does not support passkeys (WebAuthn). Use a current Chrome, Edge, Safari or Firefox.');
+  }
+}
+
+// The PRF salt comes from the core, never from the server.
+const prfInput = () => ({ prf: { eval: { first: prfSalt() } } });
+
+async function createCredential(options) {
+  requireWebAuthn();
+  const pk = structuredClone(options.publicKey);
+  pk.challenge = b64u.dec(pk.challenge);
+  pk.user = { ...pk.user, id: b64u.dec(pk.user.id) };
+  pk.excludeCredentials = (pk.excludeCredentials || []).map((c) => ({ ...c, id: b64u.dec(c.id) }));
+  pk.extensions = prfInput();
+  const cred = await navigator.credentials.create({ publicKey: pk });
+  const r = cred.response;
+  const json = {
+    id: cred.id,
+    rawId: b64u.enc(cred.rawId),
+    type: cred.type,
+    response: {
+      attestationObject: b64u.enc(r.attestationObject),
+      clientDataJSON: b64u.enc(r.clientDataJSON),
+      transports: typeof r.getTransports === 'function' ? r.getTransports() : [],
+    },
+    extensions: {},
+  };
+  const prf = cred.getClientExtensionResults().prf;
+  return { json, prfEnabled: !!(prf && prf.enabled), prf: prf && prf.results ? new Uint8Array(prf.results.first) : null };
+}
+
+/** An assertion with PRF. Returns the JSON for the server (without any PRF output) and the PRF
+ * output separately (or null). */
+async function getAssertion(options) {
+  requireWebAuthn();
+  const pk = structuredClone(options.publicKey);
+  pk.challenge = b64u.dec(pk.challenge);
+  pk.allowCredentials = (pk.allowCredentials || []).map((c) => ({ ...c, id: b64u.dec(c.id) }));
+  pk.extensions = prfInput();
+  const cred = await navigator.credentials.get({ publicKey: pk });
+  const r = cred.response;
+  const json = {
+    id: cred.id,
+    rawId: b64u.enc(cred.rawId),
+    type: cred.type,
+    response: {
+      authenticatorData: b64u.enc(r.authenticatorData),
+      clientDataJSON: b64u.enc(r.clientDataJSON),
+      signature: b64u.enc(r.signature),
+      userHandle: r.userHandle ? b64u.enc(r.userHandle) : null,
+    },
+    extensions: {},
+  };
+  const prf = cred.getClientExtensionResults().prf;
+  const out = prf && prf.results && prf.results.first ? new Uint8Array(prf.results.first) : null;
+  return { json, credentialId: cred.id, prf: out };
+}
+
+/** Runs the key schedule on a PRF output, hands the keys to `use`, frees them after. */
+async function withKeys(prf, use) {
+  if (!prf || prf.length !== 32) throw new PrfUnsupported();
+  const keys = new DeviceKeys(prf);
+  prf.fill(0);
+  try { return await use(keys); } finally { keys.free(); }
+}
+
+// ---- device storage: sealed with the local-storage key of the key schedule -------------------
+
+const slot = (credentialId, name) => `blindvault:${credentialId}:${name}`;
+const store = {
+  put(keys, credentialId, name, value) {
+    localStorage.setItem(slot(credentialId, name), keys.sealLocal(name, value));
+  },
+  /** Returns null when nothing is stored; throws when what is stored does not open. */
+  get(keys, credentialId, name) {
+    const v = localStorage.getItem(slot(credentialId, name));
+    return v === null ? null : keys.openLocal(name, v);
+  },
+  has(credentialId, name) { return localStorage.getItem(slot(credentialId, name)) !== null; },
+};
+
+// ---- state, navigation ------------------------------------------------------------------------
+
+const state = { me: null, events: null };
+let renderSeq = 0;
+
+function setBanner(kind, title, text) {
+  const b = $('#banner');
+  b.replaceChildren();
+  if (kind) b.append(h(`div.notice.${kind}`, {}, h('strong', { text: title }), text ? h('span', { text }) : null));
+}
+
+function notice(kind, title, text, ...more) {
+  return h(`div.notice.${kind}`, { role: kind === 'bad' ? 'alert' : 'status' },
+    h('strong', { text: title }), text ? h('div', { text }) : null, ...more);
+}
+
+function errorNotice(e) {
+  if (e instanceof PrfUnsupported || (e && e.code === 'prf_unsupported')) return prfNotice();
+  if (e && e.name === 'NotAllowedError') {
+    return notice('warn', 'The passkey prompt was closed', 'Nothing was changed. Try again when you are ready.');
+  }
+  return notice('bad', 'That did not work', e && e.message ? e.message : String(e));
+}
+
+function prfNotice() {
+  return h('div.notice.bad', { role: 'alert', 'data-testid': 'prf-unsupported' },
+    h('strong', { text: 'This passkey cannot protect secrets here' }),
+    h('p', { text: PRF_UNSUPPORTED }),
+    h('p', { text: 'Passkeys that work:' }),
+    h('ul', {}, PRF_PLATFORMS.map((p) => h('li', { text: p }))),
+  );
+}
+
+async function loadMe() {
+  try {
+    state.me = await api('GET', '/api/me');
+  } catch (e) {
+    if (e.status === 401) state.me = null;
+    else throw e;
+  }
+  return state.me;
+}
+
+const role = () => (state.me ? state.me.user.role : null);
+const isAdmin = () => role() === 'admin';
+
+function renderNav() {
+  const route = location.hash.split('/')[1] || '';
+  const links = state.me
+    ? [['requests', 'Requests'], ['account', 'Account'], ...(isAdmin() ? [['admin', 'Admin']] : [])]
+    : [['signin', 'Sign in'], ['signup', 'Create account']];
+  $('#nav').replaceChildren(...links.map(([r, t]) =>
+    h('a', { href: `#/${r}`, 'aria-current': route === r ? 'page' : false, text: t })));
+}
+
+function page(title, ...kids) {
+  document.title = `${title} · blindvault`;
+  const main = $('#main');
+  main.replaceChildren(h('h1', { text: title }), ...kids);
+  return main;
+}
+
+/** A button that runs `fn`, disables itself meanwhile and shows `busy` text. Errors land in `out`. */
+function action(label, cls, fn, { busy = 'Working…', out = null, testid } = {}) {
+  const b = h(`button${cls ? '.' + cls.split(' ').join('.') : ''}`, { type: 'button', 'data-testid': testid, text: label });
+  b.addEventListener('click', async () => {
+    const old = b.textContent;
+    b.disabled = true;
+    b.textContent = busy;
+    if (out) out.replaceChildren();
+    try {
+      await fn();
+    } catch (e) {
+      (out || $('#main')).prepend(errorNotice(e));
+    } finally {
+      if (b.isConnected) { b.disabled = false; b.textContent = old; }
+    }
+  });
+  return b;
+}
+
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+// ---- pages: sign up, sign in, setup ------------------------------------------------------------
+
+/** After sign-up: a real PRF evaluation (a sign-in with the new passkey) proves this passkey
+ * can derive keys. Registration alone only says whether the authenticator *claims* support. */
+async function checkPrf(created) {
+  if (created.prf && created.prf.length === 32) { created.prf.fill(0); return true; }
+  if (!created.prfEnabled) return false;
+  const start = await api('POST', '/api/login/start');
+  const a = await getAssertion(start.options);
+  await api('POST', '/api/login/finish', { ceremony_id: start.ceremony_id, credential: a.json });
+  const ok = !!a.prf && a.prf.length === 32;
+  if (a.prf) a.prf.fill(0);
+  return ok;
+}
+
+function signupPage(next) {
+  const out = h('div');
+  const name = h('input', { id: 'name', name: 'username', autocomplete: 'username webauthn', required: true, maxlength: 64 });
+  const display = h('input', { id: 'display', name: 'display', autocomplete: 'name', maxlength: 64 });
+  const form = h('form.card.stack', { novalidate: true },
+    out,
+    h('div', {}, h('label', { for: 'name', text: 'User name' }), name,
+      h('div.hint', { text: 'What your admin sees. 1 to 64 characters.' })),
+    h('div', {}, h('label', { for: 'display', text: 'Display name (optional)' }), display),
+    h('button.primary.big', { type: 'submit', 'data-testid': 'signup', text: 'Create account with a passkey' }),
+    h('p.small.muted', { text: 'Your device asks for your fingerprint, face or security key. blindvault then checks, with one more touch, that this passkey can derive keys (the WebAuthn PRF extension).' }),
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    out.replaceChildren();
+    const btn = $('button[type=submit]', form);
+    btn.disabled = true;
+    try {
+      const body = { name: name.value.trim() };
+      if (display.value.trim()) body.display_name = display.value.trim();
+      const start = await api('POST', '/api/register/start', body);
+      const created = await createCredential(start.options);
+      await api('POST', '/api/register/finish', {
+        ceremony_id: start.ceremony_id, credential: created.json, passkey_name: 'first passkey',
+      });
+      await loadMe();
+      renderNav();
+      if (!(await checkPrf(created))) {
+        page('Account created — but this passkey cannot protect secrets', prfNotice(),
+          h('p', { text: 'You are signed in. To approve requests, add a passkey that supports PRF on a device from the list above (Account → Passkeys → Add a passkey).' }),
+          h('a.button', { href: '#/account', text: 'Go to my account' }));
+        return;
+      }
+      go(next || '#/');
+    } catch (e) {
+      out.append(errorNotice(e));
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  page('Create your account', form,
+    h('p.center.muted', {}, 'Already have one? ', h('a', { href: '#/signin', text: 'Sign in' })));
+  name.focus();
+}
+
+async function signIn() {
+  const start = await api('POST', '/api/login/start');
+  const a = await getAssertion(start.options);
+  if (a.prf) a.prf.fill(0);
+  await api('POST', '/api/login/finish', { ceremony_id: start.ceremony_id, credential: a.json });
+  await loadMe();
+  renderNav();
+}
+
+function signinPage(next) {
+  const out = h('div');
+  page('Sign in',
+    h('div.card.stack', {}, out,
+      h('p', { text: 'Use the passkey you created for this blindvault instance.' }),
+      action('Sign in with a passkey', 'primary big', async () => { await signIn(); go(next || '#/'); },
+        { out, testid: 'signin', busy: 'Waiting for your passkey…' })),
+    h('p.center.muted', {}, 'New here? ', h('a', { href: '#/signup', text: 'Create an account' })));
+}
+
+function setupPage() {
+  if (!state.me) {
+    sessionStorage.setItem('blindvault:next', '#/setup');
+    return page('Claim this instance',
+      h('div.card', {}, h('p', { text: 'The person who started the server holds a one-time setup code. Create your account first; then enter the code to become the first admin.' }),
+        h('a.button.primary', { href: '#/signup', text: 'Create account' }), ' ',
+        h('a.button', { href: '#/signin', text: 'Sign in' })));
+  }
+  const out = h('div');
+  const code = h('input', { id: 'code', autocomplete: 'one-time-code', spellcheck: 'false', maxlength: 64 });
+  const form = h('form.card.stack', {}, out,
+    h('div', {}, h('label', { for: 'code', text: 'Setup code' }), code,
+      h('div.hint', { text: '`blindvault serve` printed it when the server first started. It works once.' })),
+    h('button.primary.big', { type: 'submit', 'data-testid': 'claim', text: 'Become the first admin' }));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    out.replaceChildren();
+    try {
+      await api('POST', '/api/setup/claim', { code: code.value.trim() });
+      await loadMe();
+      renderNav();
+      page('You are the admin', notice('ok', 'This instance is claimed', 'Nobody else can use the setup code now.'),
+        h('div.card.stack', {},
+          h('h2', { text: 'Next steps' }),
+          h('ol', {},
+            h('li', {}, 'On your own computer: ', h('code', { text: 'blindvault org init' }), ' then ', h('code', { text: 'blindvault org push' }), '.'),
+            h('li', {}, 'Get a command-line session from ', h('a', { href: '#/admin/cli', text: 'Admin → Command line' }), '.'),
+            h('li', {}, 'Invite approvers: ', h('code', { text: 'blindvault approver invite' }), ' prints the link they open.')),
+          h('a.button.primary', { href: '#/admin', text: 'Open the admin pages' })));
+    } catch (e) {
+      out.append(errorNotice(e));
+    }
+  });
+  page('Claim this instance', form);
+  code.focus();
+}
+
+// ---- home -------------------------------------------------------------------------------------
+
+function homePage() {
+  if (!state.me) {
+    return page('A vault whose server is blind',
+      h('div.card.stack', {},
+        h('p', { text: 'Every secret opens only on a person\'s device, with their passkey. The server keeps public keys and ciphertext — nothing that opens anything.' }),
+        h('div.row', {}, h('a.button.primary', { href: '#/signin', text: 'Sign in' }),
+          h('a.button', { href: '#/signup', text: 'Create account' })),
+        h('p.small.muted', {}, 'Setting up a new instance? ', h('a', { href: '#/setup', text: 'Claim it with the setup code' }), '.')));
+  }
+  return requestsPage();
+}
+
+// ---- account: passkeys and sessions -----------------------------------------------------------
+
+async function accountPage() {
+  const u = state.me.user;
+  const pk = await api('GET', '/api/passkeys');
+  const ss = await api('GET', '/api/sessions');
+  const out = h('div');
+  const list = h('ul.list', {}, pk.passkeys.map((p) => {
+    const li = h('li');
+    const nameEl = h('span.item-title', { text: p.name });
+    li.append(
+      h('div.row.spread', {}, nameEl,
+        p.backup_state ? h('span.pill.ok', { text: 'synced' }) : h('span.pill', { text: 'this device only' })),
+      h('div.small.muted', { text: `Added ${when(p.created_at)} · last used ${p.last_used_at ? when(p.last_used_at) : 'never'}` }),
+      h('div.row', {},
+        action('Rename', 'link', async () => {
+          const n = prompt('New name for this passkey', p.name);
+          if (n === null) return;
+          await api('PATCH', `/api/passkeys/${encodeURIComponent(p.id)}`, { name: n.trim() });
+          route();
+        }, { out }),
+        action('Remove', 'link', async () => {
+          if (!confirm(`Remove the passkey “${p.name}”? It will no longer sign in or approve.`)) return;
+          await api('DELETE', `/api/passkeys/${encodeURIComponent(p.id)}`);
+          route();
+        }, { out })));
+    return li;
+  }));
+  const sessions = h('ul.list', {}, ss.sessions.map((s) => h('li', {},
+    h('div.row.spread', {}, h('span.item-title', { text: s.client_addr || 'unknown address' }),
+      s.id === ss.current ? h('span.pill.ok', { text: 'this browser' }) : null),
+    h('div.small.muted', { text: `Signed in ${when(s.created_at)} · ends ${when(s.expires_at)}` }))));
+  page('Your account',
+    out,
+    h('div.card', {}, h('div.row.spread', {}, h('h2', { text: u.display_name }), h('span.pill', { text: u.role })),
+      h('p.muted.small', { text: `User name ${u.name}` })),
+    h('div.card.stack', { 'aria-labelledby': 'pk-h' }, h('h2', { id: 'pk-h', text: 'Passkeys' }), list,
+      action('Add a passkey (another device)', 'primary', async () => {
+        const start = await api('POST', '/api/passkeys/register/start', {});
+        const created = await createCredential(start.options);
+        const name = prompt('A name for the new passkey (e.g. “work laptop”)', 'another device') || 'another device';
+        await api('POST', '/api/passkeys/register/finish', { ceremony_id: start.ceremony_id, credential: created.json, passkey_name: name.trim() });
+        if (!created.prfEnabled) out.append(prfNotice());
+        else route();
+      }, { out, busy: 'Waiting for your passkey…' })),
+    h('div.card.stack', {}, h('h2', { text: 'Sessions' }),
+      h('p.small.muted', { text: 'Sessions are short: they end on their own after the lifetime your admin set.' }), sessions,
+      h('div.row', {},
+        action('Sign out here', '', async () => { await api('POST', '/api/logout'); state.me = null; renderNav(); go('#/signin'); }, { out, testid: 'logout' }),
+        action('Sign out everywhere', 'danger', async () => {
+          if (!confirm('Sign out of every browser and command-line session?')) return;
+          await api('POST', '/api/logout/all'); state.me = null; renderNav(); go('#/signin');
+        }, { out }))),
+    h('div.card.stack', {}, h('h2', { text: 'Approver' }),
+      h('p.small', { text: 'To approve secret requests, open the invite link your admin sends you on the device that holds your passkey.' })));
+}
+
+// ---- approver enrolment -----------------------------------------------------------------------
+
+function enrolPage(orgB64) {
+  let org;
+  try {
+    org = OrgKey.fromBase64(orgB64 || '');
+  } catch (e) {
+    return page('This invite link is broken', notice('bad', 'The link does not carry an organisation key', e.message || String(e)),
+      h('p', { text: 'Ask your admin to send the link again (blindvault approver invite).' }));
+  }
+  const orgFp = org.fingerprint();
+  const orgKey = org.toBase64();
+  org.free();
+  if (!state.me) {
+    sessionStorage.setItem('blindvault:next', location.hash);
+    return page('Become an approver',
+      h('div.card.stack', {},
+        h('p', { text: 'You were invited to approve secret requests for an organisation whose key has the fingerprint:' }),
+        h('p', {}, h('span.fp', { text: orgFp })),
+        h('p', { text: 'First sign in, or create an account with a passkey on this device.' }),
+        h('div.row', {}, h('a.button.primary', { href: '#/signup', text: 'Create account' }), h('a.button', { href: '#/signin', text: 'Sign in' }))));
+  }
+  const out = h('div');
+  const result = h('div');
+  const main = page('Become an approver', out,
+    h('div.card.stack', {},
+      h('h2', { text: '1. Check the organisation' }),
+      h('p', { text: 'Compare this fingerprint with what your admin reads from `blindvault org show`:' }),
+      h('p', {}, h('span.fp', { 'data-testid': 'org-fingerprint', text: orgFp })),
+      h('p.small.muted', { text: 'This device pins this key. It never takes an organisation key from the server.' })),
+    h('div.card.stack', {},
+      h('h2', { text: '2. Create your approver key' }),
+      h('p', { text: 'Your passkey derives it on this device. The server receives only the public half.' }),
+      action('Create my approver key with my passkey', 'primary big', async () => {
+        const start = await api('POST', '/api/login/start');
+        const a = await getAssertion(start.options);
+        await api('POST', '/api/login/finish', { ceremony_id: start.ceremony_id, credential: a.json });
+        await withKeys(a.prf, async (keys) => {
+          const enr = await api('POST', '/api/broker/enrolments', {
+            credential_id: a.credentialId, approver_public_key: keys.approverPublicKey(),
+          });
+          store.put(keys, a.credentialId, 'pinned-org', orgKey);
+          store.put(keys, a.credentialId, 'enrolment', JSON.stringify({ id: enr.id, fingerprint: keys.approverFingerprint() }));
+          localStorage.setItem('blindvault:last-credential', a.credentialId);
+          result.replaceChildren(h('div.card.stack', { 'data-testid': 'enrolled' },
+            h('h2', { text: '3. Tell your admin' }),
+            notice('ok', 'Enrolment requested', 'Your admin approves it after comparing this fingerprint:'),
+            h('p', {}, h('span.fp', { 'data-testid': 'approver-fingerprint', text: keys.approverFingerprint() })),
+            h('p', {}, 'They run ', h('code', { text: `blindvault approver approve ${enr.id}` }), ' and should see the same fingerprint.'),
+            h('a.button', { href: '#/requests', text: 'Go to requests' })));
+        });
+      }, { out, testid: 'enrol', busy: 'Waiting for your passkey…' })),
+    result);
+  return main;
+}
+
+// ---- requests ---------------------------------------------------------------------------------
+
+function startEvents(onChange) {
+  if (state.events) state.events.close();
+  const dot = $('#live-dot');
+  const es = new EventSource('/api/broker/events');
+  // Re-read on (re)connection too: nothing that changed while the stream was down is missed.
+  es.addEventListener('ready', () => { const d = $('#live-dot'); if (d) d.classList.add('on'); onChange(); });
+  es.addEventListener('request', onChange);
+  es.addEventListener('resync', onChange);
+  es.onerror = () => { const d = $('#live-dot'); if (d) d.classList.remove('on'); };
+  state.events = es;
+  if (dot) dot.classList.remove('on');
+}
+
+async function requestsPage() {
+  await loadMe(); // an approved enrolment changes the role
+  renderNav();
+  const r = role();
+  if (r !== 'approver' && r !== 'admin') {
+    return page('Requests', h('div.card.stack', {},
+      h('p', { text: 'You are not an approver yet.' }),
+      h('p.muted', { text: 'Your admin sends you an invite link; open it on the device that holds your passkey, then they approve your enrolment.' })));
+  }
+  const listEl = h('ul.list', { 'aria-live': 'polite', 'data-testid': 'request-list' });
+  const seq = renderSeq;
+  const refresh = async () => {
+    if (seq !== renderSeq) return;
+    let rows;
+    try { rows = await api('GET', '/api/broker/inbox'); } catch (e) { listEl.replaceChildren(h('li', {}, errorNotice(e))); return; }
+    if (!rows.length) {
+      listEl.replaceChildren(h('li.muted', { 'data-testid': 'no-requests', text: 'Nothing is waiting for you. New requests appear here as they arrive.' }));
+      return;
+    }
+    listEl.replaceChildren(...rows.map((q) => h('li', {},
+      h('a.row.spread', { href: `#/requests/${encodeURIComponent(q.request_id)}`, 'data-testid': 'request-item' },
+        h('span.item-title', { text: `Request ${short(q.request_id)}` }),
+        h('span.pill.warn', { text: q.threshold > 1 ? `${q.threshold} approvals needed` : 'waiting for you' })),
+      h('div.small.muted', { text: `Secret ${short(q.entry_id)} · expires in ${inWords(q.expires_at - nowSecs())} · open it to check who asks` }))));
+  };
+  page('Requests',
+    h('div.card', {},
+      h('div.row.spread', {}, h('h2', { text: 'Waiting for your decision' }),
+        h('span.live', {}, h('span.dot', { id: 'live-dot' }), 'live')),
+      listEl));
+  await refresh();
+  startEvents(refresh);
+}
+
+async function requestPage(id) {
+  const view = await api('GET', `/api/broker/requests/${encodeURIComponent(id)}`);
+  const out = h('div');
+  const body = h('div');
+  const finished = view.status !== 'pending' || view.my_decision;
+  const statusText = view.my_decision ? `You ${view.my_decision}` : view.status;
+  page('Request', out,
+    h('div.card.stack', {},
+      h('div.row.spread', {}, h('span.item-title', { text: `Request ${short(view.request_id)}` }),
+        h('span.pill', { text: statusText })),
+      h('p.small.muted', { text: 'Nothing on this page is trusted until your device has checked it: unlock with your passkey, and your device verifies the organisation → host → request chain from the key it pinned, then opens the secret\'s label.' })),
+    body);
+  if (finished) {
+    body.append(h('div.card', {}, h('p', { text: view.status === 'pending' ? 'You already decided on this request.' : `This request is ${view.status}.` }),
+      h('a.button', { href: '#/requests', text: 'Back to requests' })));
+    return;
+  }
+  const deny = action('Deny', 'danger', async () => {
+    await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/deny`, {});
+    body.replaceChildren(notice('ok', 'Denied', 'The machine gets nothing and is told no.'), h('a.button', { href: '#/requests', text: 'Back to requests' }));
+  }, { out, testid: 'deny' });
+  const unlock = action('Unlock with my passkey to check', 'primary big', async () => {
+    await review(view, body, out);
+  }, { out, testid: 'unlock', busy: 'Waiting for your passkey…' });
+  body.append(h('div.card.stack', {}, unlock, h('div.row', {}, deny)));
+}
+
+/** One passkey ceremony (the approval's own, bound to this request by the server) gives the
+ * PRF output that unlocks the pinned org key and this device's envelope. The person then sees
+ * what was verified and decides. */
+async function review(view, body, out) {
+  const id = view.request_id;
+  const start = await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/approve/start`, {});
+  const a = await getAssertion(start.options);
+  if (!a.prf) throw new PrfUnsupported();
+  const keys = new DeviceKeys(a.prf);
+  a.prf.fill(0);
+  let done = false;
+  const release = () => { if (!done) { done = true; keys.free(); } };
+  const deadline = Date.now() + 100 * 1000; // the ceremony (120 s on the server) must finish in time
+  try {
+    let pinned;
+    try {
+      pinned = store.get(keys, a.credentialId, 'pinned-org');
+    } catch {
+      throw new Error('The organisation key stored on this device does not open with this passkey: it was edited, or it belongs to another passkey. Do not approve; open your invite link again.');
+    }
+    if (pinned === null) {
+      throw new Error('This device has no organisation key pinned for this passkey. Open the invite link your admin sent you (on this device) before approving.');
+    }
+    const org = OrgKey.fromBase64(pinned);
+    // The server's current org key is only compared, never trusted.
+    let orgChanged = false;
+    try {
+      const srv = await api('GET', '/api/broker/org');
+      orgChanged = srv && srv.org_public_key && srv.org_public_key !== pinned;
+    } catch { /* no org on the server: the chain check below fails anyway */ }
+    const warnings = [];
+    if (orgChanged) {
+      warnings.push(notice('bad', 'The organisation key on the server changed',
+        `It is no longer the key you pinned (${org.fingerprint()}). If your admin did not tell you they replaced it, report this. Requests are checked against your pinned key only.`));
+    }
+    let verified = null;
+    let failure = null;
+    try {
+      verified = JSON.parse(verifyRequest(org, view.certificate, view.signed_request, view.sealed_entry || '', nowSecs()));
+    } catch (e) {
+      failure = e.message || String(e);
+    }
+    let label = null;
+    if (verified) {
+      try { label = openLabel(keys, view.sealed_entry); } catch (e) { failure = e.message || String(e); verified = null; }
+    }
+    body.replaceChildren();
+    if (!verified) {
+      release();
+      org.free();
+      body.append(...warnings, h('div.notice.bad', { role: 'alert', 'data-testid': 'verify-failed' },
+        h('strong', { text: 'Do not approve: this request failed its checks' }),
+        h('div', { text: failure }),
+        h('p', { text: 'Your device refuses to open the secret for it. Deny it, and tell your admin: the server or the requesting machine may be compromised.' })),
+      h('div.card.row', {},
+        h('button.approve', { type: 'button', disabled: true, 'data-testid': 'approve', text: 'Approve' }),
+        action('Deny', 'danger', async () => {
+          await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/deny`, {});
+          body.replaceChildren(notice('ok', 'Denied', 'The machine gets nothing.'), h('a.button', { href: '#/requests', text: 'Back to requests' }));
+        }, { out, testid: 'deny' })));
+      return;
+    }
+    const others = (view.decisions || []).filter((d) => d && d.decision).map((d) => `${d.user}: ${d.decision}`);
+    const facts = h('dl.facts', { 'data-testid': 'verified' },
+      h('dt', { text: 'Machine (from the org-signed certificate)' }), h('dd', { 'data-testid': 'host-name', text: verified.host_name }),
+      h('dt', { text: 'Secret' }), h('dd', { 'data-testid': 'secret-label', text: label }),
+      h('dt', { text: 'Request expires' }), h('dd', { text: `${when(verified.expires_at)} (in ${inWords(verified.expires_at - nowSecs())})` }),
+      h('dt', { text: 'Policy' }), h('dd', { text: verified.policy === 'any-of' ? `any one of ${verified.devices} approver devices` : `${verified.threshold} different people of ${verified.devices} devices` }),
+      verified.threshold > 1 ? h('dt', { text: 'Other approvers (as the server reports)' }) : null,
+      verified.threshold > 1 ? h('dd', { text: others.length ? others.join(', ') : 'nobody yet' }) : null,
+      h('dt', { text: 'Host certificate valid until' }), h('dd', { text: when(verified.certificate_expires_at) }),
+    );
+    const approveBtn = action('Approve', 'approve big', async () => {
+      if (Date.now() > deadline) throw new Error('This unlock has expired. Unlock again to approve.');
+      const sealed = approve(keys, org, view.certificate, view.signed_request, view.sealed_entry, nowSecs());
+      await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/approve/finish`, {
+        ceremony_id: start.ceremony_id, credential: a.json, sealed_response: sealed,
+      });
+      release();
+      org.free();
+      body.replaceChildren(notice('ok', 'Approved', `The secret was sealed on this device to ${verified.host_name}'s one-time key. The server only relays it.`),
+        h('a.button', { href: '#/requests', text: 'Back to requests' }));
+    }, { out, testid: 'approve', busy: 'Sealing…' });
+    body.append(...warnings,
+      h('div.card.stack', {}, notice('ok', 'Checked on this device', 'Signed by your organisation\'s pinned key, and the secret opened with your passkey.'), facts),
+      h('div.card.stack', {}, approveBtn,
+        action('Deny', 'danger', async () => {
+          release();
+          org.free();
+          await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/deny`, {});
+          body.replaceChildren(notice('ok', 'Denied', 'The machine gets nothing and is told no.'), h('a.button', { href: '#/requests', text: 'Back to requests' }));
+        }, { out, testid: 'deny' })));
+    // Keys do not outlive the decision window or the page.
+    const seq = renderSeq;
+    setTimeout(() => { if (!done) { release(); if (seq === renderSeq) { approveBtn.disabled = true; approveBtn.textContent = 'Unlock expired'; } } }, deadline - Date.now());
+    window.addEventListener('hashchange', release, { once: true });
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+// ---- admin ------------------------------------------------------------------------------------
+
+const ADMIN_TABS = [
+  ['users', 'People'], ['approvers', 'Approvers'], ['hosts', 'Hosts'], ['audit', 'Audit log'],
+  ['cli', 'Command line'], ['settings', 'Settings'],
+];
+
+async function adminPage(tab = 'users') {
+  if (!isAdmin()) return page('Admin', notice('warn', 'Admins only', 'Your role does not include the admin pages.'));
+  const tabs = h('nav.tabs', { 'aria-label': 'Admin sections' },
+    ADMIN_TABS.map(([t, label]) => h('a', { href: `#/admin/${t}`, 'aria-current': t === tab ? 'page' : false, text: label })));
+  const out = h('div');
+  const content = h('div');
+  page('Admin', tabs, out, content);
+  const render = { users: adminUsers, approvers: adminApprovers, hosts: adminHosts, audit: adminAudit, cli: adminCli, settings: adminSettings }[tab];
+  if (!render) return content.append(notice('warn', 'No such section', ''));
+  await render(content, out);
+}
+
+async function adminUsers(content, out) {
+  const { users } = await api('GET', '/api/admin/users');
+  const rows = users.map((u) => {
+    const sel = h('select', { 'aria-label': `Role of ${u.name}` },
+      ['user', 'approver', 'admin'].map((r) => h('option', { value: r, selected: r === u.role, text: r })));
+    sel.addEventListener('change', async () => {
+      try { await api('PUT', `/api/admin/users/${u.id}/role`, { role: sel.value }); out.replaceChildren(notice('ok', `${u.name} is now ${sel.value}`, '')); } catch (e) { sel.value = u.role; out.replaceChildren(errorNotice(e)); }
+    });
+    return h('tr', {},
+      h('td', {}, h('div.item-title', { text: u.display_name }), h('div.small.muted', { text: u.name })),
+      h('td', {}, sel),
+      h('td.small', { text: when(u.created_at) }),
+      h('td', {},
+        action('Sign out everywhere', 'link', async () => {
+          const r = await api('POST', `/api/admin/users/${u.id}/revoke-sessions`, {});
+          out.replaceChildren(notice('ok', `Signed ${u.name} out`, `${r.revoked} session(s) ended.`));
+        }, { out }),
+        u.id === state.me.user.id ? null : action('Delete', 'link', async () => {
+          if (!confirm(`Delete ${u.name}? Their passkeys and sessions end.`)) return;
+          await api('DELETE', `/api/admin/users/${u.id}`);
+          route();
+        }, { out })));
+  });
+  content.append(h('div.card.scroll', {}, h('table', {},
+    h('thead', {}, h('tr', {}, h('th', { text: 'Person' }), h('th', { text: 'Role' }), h('th', { text: 'Joined' }), h('th', { text: 'Sessions' }))),
+    h('tbody', {}, rows))));
+}
+
+async function adminApprovers(content, out) {
+  const rows = await api('GET', '/api/broker/enrolments');
+  const pending = rows.filter((r) => r.status === 'pending');
+  const item = (r) => h('li', {},
+    h('div.row.spread', {}, h('span.item-title', { text: r.user_name }),
+      h(`span.pill.${r.status === 'approved' ? 'ok' : r.status === 'pending' ? 'warn' : 'bad'}`, { text: r.status })),
+    h('div', {}, h('span.fp', { text: r.fingerprint })),
+    r.status === 'pending' ? h('p.small', {}, 'Compare with the person\'s device, then: ', h('code', { text: `blindvault approver approve ${r.id}` })) : null,
+    h('div.row', {}, action('Remove', 'link', async () => {
+      if (!confirm(`Remove ${r.user_name}'s approver device? (Check quorum first with the CLI: blindvault approver remove.)`)) return;
+      await api('DELETE', `/api/broker/enrolments/${encodeURIComponent(r.id)}`);
+      route();
+    }, { out })));
+  content.append(
+    h('div.card.stack', {}, h('h2', { text: 'Invite an approver' }),
+      h('p', {}, 'On the machine that holds the org key: ', h('code', { text: 'blindvault approver invite' }), '. Send the link over a channel you trust; it carries the organisation key in its fragment, which browsers never send to the server.'),
+      h('p.small.muted', { text: 'Enrolments are signed with the org key on your machine (the server never has it), so approving one happens on the command line.' })),
+    h('div.card', {}, h('h2', { text: `Pending (${pending.length})` }),
+      pending.length ? h('ul.list', {}, pending.map(item)) : h('p.muted', { text: 'No enrolment is waiting.' })),
+    h('div.card', {}, h('h2', { text: 'Approver devices' }),
+      h('ul.list', {}, rows.filter((r) => r.status !== 'pending').map(item))));
+}
+
+async function adminHosts(content, out) {
+  const hosts = await api('GET', '/api/broker/hosts');
+  content.append(h('div.card.stack', {}, h('h2', { text: 'Hosts' }),
+    h('p.small.muted', {}, 'Certify a machine with ', h('code', { text: 'blindvault host issue --name NAME --entry ENTRY_ID' }), ' (signed with the org key on your machine).'),
+    hosts.length ? h('div.scroll', {}, h('table', {},
+      h('thead', {}, h('tr', {}, h('th', { text: 'Host' }), h('th', { text: 'Valid until' }), h('th', { text: 'State' }), h('th', { text: '' }))),
+      h('tbody', {}, hosts.map((x) => h('tr', {},
+        h('td', {}, h('div.item-title', { text: x.host_name }), h('div.small.muted', { text: short(x.cert_id) })),
+        h('td.small', { text: when(x.not_after) }),
+        h('td', {}, h(`span.pill.${x.revoked ? 'bad' : x.not_after < nowSecs() ? 'warn' : 'ok'}`, { text: x.revoked ? 'revoked' : x.not_after < nowSecs() ? 'expired' : 'active' })),
+        h('td', {}, x.revoked ? null : action('Revoke', 'link', async () => {
+          if (!confirm(`Revoke ${x.host_name}? Its requests are refused from now on.`)) return;
+          await api('POST', `/api/broker/hosts/${encodeURIComponent(x.cert_id)}/revoke`, {});
+          route();
+        }, { out }))))))) : h('p.muted', { text: 'No host is certified yet.' })));
+}
+
+async function adminAudit(content) {
+  const [v, list] = await Promise.all([api('GET', '/api/admin/audit/verify'), api('GET', '/api/admin/audit?limit=1000')]);
+  const rows = list.rows.slice(-200).reverse();
+  content.append(
+    v.first_bad
+      ? notice('bad', 'The audit chain is broken', `Row ${v.first_bad.seq}: ${v.first_bad.reason}. Someone edited, removed or reordered the log.`)
+      : h('div.notice.ok', { role: 'status', 'data-testid': 'audit-ok' }, h('strong', { text: 'The audit chain verifies' }), h('div', { text: `${v.rows} rows, each hash-linked to the one before.` })),
+    h('div.card.scroll', {}, h('table', {},
+      h('thead', {}, h('tr', {}, h('th', { text: '#' }), h('th', { text: 'When' }), h('th', { text: 'Action' }), h('th', { text: 'Actor' }))),
+      h('tbody', {}, rows.map((r) => h('tr', {},
+        h('td.small', { text: r.seq }), h('td.small', { text: when(r.at) }),
+        h('td', {}, h('code', { text: r.action })), h('td.small', { text: short(r.actor || '—') })))))));
+}
+
+async function adminCli(content, out) {
+  const tokenBox = h('div');
+  content.append(h('div.card.stack', {},
+    h('h2', { text: 'A session for the command line' }),
+    h('p', { text: 'Admin commands (org push, approver approve, host issue, secret put) read a session token from a file. Make one here: your passkey confirms it is you. It is an ordinary session: it ends after the session lifetime and you can revoke it.' }),
+    action('Create a command-line session', 'primary', async () => {
+      const start = await api('POST', '/api/login/start');
+      const a = await getAssertion(start.options);
+      if (a.prf) a.prf.fill(0);
+      const r = await api('POST', '/api/sessions/cli', { ceremony_id: start.ceremony_id, credential: a.json });
+      const text = h('textarea', { readonly: true, rows: 4, 'aria-label': 'Session file contents', 'data-testid': 'cli-token' });
+      text.value = `bv_session=${r.token}`;
+      tokenBox.replaceChildren(
+        notice('warn', 'Shown once', `Save it in a file only you can read, then point the CLI at it. It ends in ${inWords(r.expires_in)}.`),
+        text,
+        h('p.small', {}, h('code', { text: 'umask 077; cat > ~/.config/blindvault/session   # paste, then Ctrl-D' })),
+        h('p.small', {}, h('code', { text: 'export BLINDVAULT_SESSION_FILE=~/.config/blindvault/session' })));
+      text.select();
+    }, { out, testid: 'make-cli-session', busy: 'Waiting for your passkey…' }),
+    tokenBox));
+}
+
+async function adminSettings(content) {
+  const s = await api('GET', '/api/admin/settings');
+  content.append(h('div.card', {}, h('h2', { text: 'This instance' }),
+    h('dl.facts', {},
+      h('dt', { text: 'Relying party ID' }), h('dd', {}, h('code', { text: s.rp_id })),
+      h('dt', { text: 'Origin' }), h('dd', {}, h('code', { text: s.origin })),
+      h('dt', { text: 'Name shown by passkeys' }), h('dd', { text: s.rp_name }),
+      h('dt', { text: 'Session lifetime' }), h('dd', { text: inWords(s.session_ttl_secs) }),
+      h('dt', { text: 'Passkey ceremony lifetime' }), h('dd', { text: inWords(s.challenge_ttl_secs) }),
+      h('dt', { text: 'Sign-in attempts' }), h('dd', { text: `${s.rate_limit_per_minute} per minute per address (burst ${s.rate_limit_burst})` }),
+      h('dt', { text: 'Database' }), h('dd', { text: s.database })),
+    h('p.small.muted', { text: 'Set at start: see `blindvault serve --help`.' })));
+}
+
+// ---- router -----------------------------------------------------------------------------------
+
+async function route() {
+  renderSeq += 1;
+  if (state.events) { state.events.close(); state.events = null; }
+  setBanner(null);
+  const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const [name, arg] = parts;
+  renderNav();
+  const next = sessionStorage.getItem('blindvault:next');
+  try {
+    switch (name) {
+      case '': case undefined:
+        if (state.me && next) { sessionStorage.removeItem('blindvault:next'); return go(next); }
+        return await homePage();
+      case 'signin': return signinPage(next);
+      case 'signup': return signupPage(next);
+      case 'setup': return setupPage();
+      case 'enrol': return enrolPage(arg);
+      case 'bench': return benchPage();
+    }
+    if (!state.me) {
+      sessionStorage.setItem('blindvault:next', location.hash);
+      return signinPage(location.hash);
+    }
+    switch (name) {
+      case 'account': return await accountPage();
+      case 'requests': return arg ? await requestPage(arg) : await requestsPage();
+      case 'admin': return await adminPage(arg);
+      default: return page('Not found', h('p', {}, 'No such page. ', h('a', { href: '#/', text: 'Home' })));
+    }
+  } catch (e) {
+    if (e.status === 401) {
+      state.me = null;
+      renderNav();
+      sessionStorage.setItem('blindvault:next', location.hash);
+      return page('Your session ended', notice('warn', 'Sign in again', 'Sessions are short on purpose.'),
+        action('Sign in with a passkey', 'primary', async () => { await signIn(); route(); }, {}));
+    }
+    page('Something went wrong', errorNotice(e));
+  } finally {
+    $('#main').focus({ preventScroll: true });
+  }
+}
+
+/** The browser half of `scripts/bench-web.sh`: the same approval the native bench times. */
+function benchPage() {
+  const out = h('pre', { 'data-testid': 'bench-result' });
+  page('Benchmark', h('div.card', {}, h('p', { text: 'Approve (verify + open + reseal) in WebAssembly.' }),
+    action('Run', 'primary', async () => {
+      const b = new ApproveBench();
+      for (let i = 0; i < 50; i++) b.run();
+      const batch = 200;
+      const samples = [];
+      for (let s = 0; s < 15; s++) {
+        const t = performance.now();
+        for (let i = 0; i < batch; i++) b.run();
+        samples.push(((performance.now() - t) * 1000) / batch);
+      }
+      b.free();
+      samples.sort((x, y) => x - y);
+      out.textContent = `wasm_approve_us=${samples[7].toFixed(2)}`;
+    }, { testid: 'bench-run' }), out));
+}
+
+async function main() {
+  try {
+    await init();
+  } catch (e) {
+    $('#main').replaceChildren(notice('bad', 'This browser cannot run blindvault', 'WebAssembly failed to load. Use a current Chrome, Edge, Safari or Firefox.'));
+    return;
+  }
+  try { await loadMe(); } catch (e) { /* shown by the page */ }
+  window.addEventListener('hashchange', route);
+  await route();
+}
+
+main();
