@@ -17,6 +17,18 @@ if ! command -v node >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs >/dev/null
 fi
 
+# ---- browser tests' pieces: Debian's Chromium and the JS test driver --------------------------
+say "chromium and playwright-core (web app tests)"
+if ! command -v chromium >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+chromium --version
+(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+
+# ---- the web app's WebAssembly bundle (the server embeds it at build time) --------------------
+say "web app bundle (crates/wasm → web/pkg)"
+./scripts/build-web.sh
+
 # ---- PostgreSQL: a throwaway cluster this script starts itself --------------------------------
 # shellcheck source=scripts/lib/postgres.sh
 source "$ROOT/scripts/lib/postgres.sh"
@@ -51,3 +63,10 @@ CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $ROOT/scripts/wasi-run.mjs
 # ---- tests ------------------------------------------------------------------------------------
 say "cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked
+
+# ---- the web app in headless Chromium against a real server and the real CLI ------------------
+say "web app end to end (Chromium, virtual authenticator with PRF); screenshots in e2e/artifacts"
+cargo build -p blindvault-cli --locked
+rm -rf e2e/artifacts
+(cd e2e && BLINDVAULT_BIN="$(cd "$ROOT" && realpath -m "${CARGO_TARGET_DIR:-target}")/debug/blindvault" npm test)
+echo "screenshots: $(ls e2e/artifacts | wc -l) files in e2e/artifacts"

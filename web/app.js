@@ -547,10 +547,12 @@ async function requestsPage() {
       return;
     }
     listEl.replaceChildren(...rows.map((q) => h('li', {},
-      h('a.row.spread', { href: `#/requests/${encodeURIComponent(q.request_id)}`, 'data-testid': 'request-item' },
-        h('span.item-title', { text: `Request ${short(q.request_id)}` }),
-        h('span.pill.warn', { text: q.threshold > 1 ? `${q.threshold} approvals needed` : 'waiting for you' })),
-      h('div.small.muted', { text: `Secret ${short(q.entry_id)} · expires in ${inWords(q.expires_at - nowSecs())} · open it to check who asks` }))));
+      h('a.tile', { href: `#/requests/${encodeURIComponent(q.request_id)}`, 'data-testid': 'request-item' },
+        h('div.row.spread', {},
+          h('span.item-title', { text: 'A machine asks for a secret' }),
+          h('span.pill.warn', { text: q.threshold > 1 ? `${q.threshold} approvals needed` : 'needs you' })),
+        h('div.small.muted', { text: `Secret ${short(q.entry_id)} · expires in ${inWords(q.expires_at - nowSecs())}` }),
+        h('div.small', { text: 'Open to check which machine and which secret →' })))));
   };
   page('Requests',
     h('div.card', {},
@@ -629,6 +631,7 @@ async function review(view, body, out) {
       verified = JSON.parse(verifyRequest(org, view.certificate, view.signed_request, view.sealed_entry || '', nowSecs()));
     } catch (e) {
       failure = e.message || String(e);
+      failure = failure.charAt(0).toUpperCase() + failure.slice(1) + '.';
     }
     let label = null;
     if (verified) {
@@ -711,17 +714,21 @@ async function adminPage(tab = 'users') {
 
 async function adminUsers(content, out) {
   const { users } = await api('GET', '/api/admin/users');
-  const rows = users.map((u) => {
-    const sel = h('select', { 'aria-label': `Role of ${u.name}` },
+  const items = users.map((u) => {
+    const sel = h('select.role', { 'aria-label': `Role of ${u.name}` },
       ['user', 'approver', 'admin'].map((r) => h('option', { value: r, selected: r === u.role, text: r })));
     sel.addEventListener('change', async () => {
-      try { await api('PUT', `/api/admin/users/${u.id}/role`, { role: sel.value }); out.replaceChildren(notice('ok', `${u.name} is now ${sel.value}`, '')); } catch (e) { sel.value = u.role; out.replaceChildren(errorNotice(e)); }
+      try {
+        await api('PUT', `/api/admin/users/${u.id}/role`, { role: sel.value });
+        out.replaceChildren(notice('ok', `${u.name} is now ${sel.value}`, ''));
+      } catch (e) { sel.value = u.role; out.replaceChildren(errorNotice(e)); }
     });
-    return h('tr', {},
-      h('td', {}, h('div.item-title', { text: u.display_name }), h('div.small.muted', { text: u.name })),
-      h('td', {}, sel),
-      h('td.small', { text: when(u.created_at) }),
-      h('td', {},
+    return h('li', {},
+      h('div.row.spread', {},
+        h('div', {}, h('div.item-title', { text: u.display_name }),
+          h('div.small.muted', { text: `${u.name} · joined ${when(u.created_at)}` })),
+        sel),
+      h('div.row', {},
         action('Sign out everywhere', 'link', async () => {
           const r = await api('POST', `/api/admin/users/${u.id}/revoke-sessions`, {});
           out.replaceChildren(notice('ok', `Signed ${u.name} out`, `${r.revoked} session(s) ended.`));
@@ -732,9 +739,9 @@ async function adminUsers(content, out) {
           route();
         }, { out })));
   });
-  content.append(h('div.card.scroll', {}, h('table', {},
-    h('thead', {}, h('tr', {}, h('th', { text: 'Person' }), h('th', { text: 'Role' }), h('th', { text: 'Joined' }), h('th', { text: 'Sessions' }))),
-    h('tbody', {}, rows))));
+  content.append(h('div.card', {}, h('h2', { text: `People (${users.length})` }),
+    h('p.small.muted', { text: 'Roles: user (signs in), approver (set when the org key signs an enrolment), admin (these pages).' }),
+    h('ul.list', {}, items)));
 }
 
 async function adminApprovers(content, out) {

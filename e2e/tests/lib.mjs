@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = process.env.BLINDVAULT_BIN || path.join(ROOT, process.env.CARGO_TARGET_DIR || 'target', 'debug/blindvault');
+export const BIN = process.env.BLINDVAULT_BIN || path.resolve(ROOT, process.env.CARGO_TARGET_DIR || 'target', 'debug/blindvault');
 export const ARTIFACTS = process.env.BLINDVAULT_E2E_ARTIFACTS || path.join(ROOT, 'e2e/artifacts');
 export const CHROMIUM = process.env.BLINDVAULT_CHROMIUM || '/usr/bin/chromium';
 

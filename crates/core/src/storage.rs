@@ -71,6 +71,7 @@ pub fn open(key: &LocalStorageKey, name: &str, sealed: &[u8]) -> Result<SecretBy
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

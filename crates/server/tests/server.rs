@@ -23,3 +23,5 @@ mod negative;
 mod openapi;
 #[path = "server/sessions.rs"]
 mod sessions;
+#[path = "server/web.rs"]
+mod web;

@@ -33,6 +33,9 @@ impl From<blindvault_core::Error> for Failure {
             E::Expired { link } => format!("the {link} has expired"),
             E::NotYetValid { link } => format!("the {link} is not valid yet (check this device's clock)"),
             E::EntryNotAllowed => "the host certificate does not allow this secret".into(),
+            E::Mismatch { what: "no envelope for this approver" } => {
+                "this secret is not sealed to this device's key (it was written before this device enrolled, or for other approvers)".into()
+            }
             E::Mismatch { what } => format!("the request does not add up: {what}"),
             E::Decrypt => "this device's key does not open this secret".into(),
             other => format!("malformed data from the server ({other})"),
@@ -45,7 +48,7 @@ fn bytes(what: &str, s: &str) -> Result<Vec<u8>, Failure> {
 }
 
 fn seconds(now: f64) -> Result<u64, Failure> {
-    if now.is_finite() && now >= 0.0 && now < 1.0e15 {
+    if (0.0..1.0e15).contains(&now) {
         // Truncation to whole seconds is intended.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Ok(now as u64)

@@ -1,0 +1,132 @@
+//! The embedded web app (headers, no inline code, the API's errors stay JSON) and the
+//! command-line session the admin page mints after a fresh passkey assertion.
+
+use anyhow::{Context, ensure};
+use blindvault_testkit::{Agent, Backend, Device, TestServer};
+use serde_json::json;
+
+both!(cli_session_needs_a_fresh_assertion_by_the_same_person);
+
+#[tokio::test]
+async fn web_app_is_served_with_a_strict_policy() -> anyhow::Result<()> {
+    let server = TestServer::start(Backend::Sqlite).await?;
+    let http = reqwest::Client::new();
+    let get = |p: &str| http.get(format!("{}{p}", server.base)).send();
+
+    let index = get("/").await?;
+    ensure!(index.status() == 200);
+    let h = index.headers().clone();
+    let header = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    ensure!(header("content-type").starts_with("text/html"));
+    let csp = header("content-security-policy");
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "style-src 'self'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ] {
+        ensure!(csp.contains(directive), "CSP {csp:?} lacks {directive}");
+    }
+    ensure!(!csp.contains("unsafe-inline") && !csp.contains("http:") && !csp.contains("https:"), "{csp}");
+    ensure!(header("x-frame-options") == "DENY");
+    ensure!(header("x-content-type-options") == "nosniff");
+    ensure!(header("referrer-policy") == "no-referrer");
+    let html = index.text().await?;
+    // Everything the page runs is a file from this origin: the policy forbids inline code.
+    ensure!(!html.contains("<script>") && !html.contains(" style=") && !html.contains(" onclick"), "{html}");
+    ensure!(!html.contains("http://") && !html.contains("https://"), "no external resource: {html}");
+
+    let js = get("/app.js").await?;
+    ensure!(js.headers()["content-type"].to_str()?.starts_with("text/javascript"));
+    let js = js.text().await?;
+    // The DOM is built from text nodes only: no HTML strings, no eval.
+    for banned in ["innerHTML", "outerHTML", "insertAdjacentHTML", "eval(", "new Function", "document.write"]
+    {
+        ensure!(!js.contains(banned), "app.js uses {banned}");
+    }
+    let wasm = get("/pkg/blindvault_wasm_bg.wasm").await?;
+    ensure!(
+        wasm.status() == 200,
+        "the WebAssembly bundle is embedded (run scripts/build-web.sh before building)"
+    );
+    ensure!(wasm.headers()["content-type"] == "application/wasm");
+    ensure!(wasm.bytes().await?.starts_with(b"\0asm"));
+    ensure!(get("/style.css").await?.headers()["content-type"].to_str()?.starts_with("text/css"));
+
+    // Unknown pages and API routes: JSON 404s; the API's error format is unchanged.
+    let r = get("/no-such-page.html").await?;
+    ensure!(r.status() == 404);
+    let r = get("/api/no-such-route").await?;
+    ensure!(r.status() == 404);
+    let body: serde_json::Value = r.json().await?;
+    ensure!(body["error"]["code"] == "not_found", "{body}");
+    // Path tricks do not reach the file system (assets are a fixed table).
+    for p in ["/../Cargo.toml", "/%2e%2e/Cargo.toml", "/pkg/../../Cargo.toml", "//etc/passwd"] {
+        let r = get(p).await?;
+        ensure!(r.status() == 404, "{p}: {}", r.status());
+    }
+    // The app is read-only.
+    let mut agent = server.agent();
+    let r = agent.post("/", json!({})).await?;
+    ensure!(r.status == 405 && r.code() == Some("method_not_allowed"), "{:?}", r.body);
+    Ok(())
+}
+
+async fn cli_session_needs_a_fresh_assertion_by_the_same_person(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut alice_phone = Device::new();
+    let mut alice = alice_phone.register(&server, "alice").await?;
+    let mut bob_phone = Device::new();
+    let _bob = bob_phone.register(&server, "bob").await?;
+
+    // Without a session: refused.
+    let mut anon = server.agent();
+    let r = anon.post("/api/sessions/cli", json!({ "ceremony_id": "x", "credential": {} })).await?;
+    ensure!(r.status == 401 || r.status == 400, "{} {:?}", r.status, r.body);
+
+    // Bob's passkey cannot mint a session for Alice's account.
+    let start = alice.agent.post("/api/login/start", json!({})).await?.ok()?;
+    let (cred, _) = bob_phone.get(&server.origin, &start.body["options"]).await?;
+    let r = alice
+        .agent
+        .post("/api/sessions/cli", json!({ "ceremony_id": start.body["ceremony_id"], "credential": cred }))
+        .await?;
+    ensure!(r.status == 403 && r.code() == Some("wrong_user"), "{} {:?}", r.status, r.body);
+
+    // Alice's own fresh assertion does.
+    let start = alice.agent.post("/api/login/start", json!({})).await?.ok()?;
+    let (cred, _) = alice_phone.get(&server.origin, &start.body["options"]).await?;
+    let body = json!({ "ceremony_id": start.body["ceremony_id"], "credential": cred });
+    let r = alice.agent.post("/api/sessions/cli", body.clone()).await?.ok()?;
+    ensure!(r.set_cookie.is_none(), "the browser's cookie is not replaced");
+    let token = r.body["token"].as_str().context("token")?.to_owned();
+    let sess = r.body["session"].as_str().context("session")?.to_owned();
+    // The same ceremony cannot be replayed for a second token.
+    let again = alice.agent.post("/api/sessions/cli", body).await?;
+    ensure!(again.status >= 400 && again.status < 500, "{} {:?}", again.status, again.body);
+
+    // The token is a session of its own: it works, is listed, and is revocable.
+    let mut cli = Agent::new(&server.base, Some(server.origin.to_string().trim_end_matches('/').to_owned()));
+    cli.token = Some(token);
+    let me = cli.get("/api/me").await?.ok()?;
+    ensure!(me.body["user"]["name"] == "alice" && me.body["session"]["id"] == sess.as_str());
+    let list = alice.agent.get("/api/sessions").await?.ok()?;
+    let listed =
+        list.body["sessions"].as_array().context("sessions")?.iter().find(|s| s["id"] == sess.as_str());
+    ensure!(
+        listed.is_some_and(|s| s["client_addr"].as_str().unwrap_or_default().starts_with("command line")),
+        "{}",
+        list.body
+    );
+    let audit_ok = server.state.store.pool();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'session.cli'")
+        .fetch_one(audit_ok)
+        .await?;
+    ensure!(n == 1, "one audit row for the minted session, got {n}");
+    alice.agent.post("/api/logout/all", json!({})).await?.ok()?;
+    let r = cli.get("/api/me").await?;
+    ensure!(r.status == 401, "revoked with the others: {}", r.status);
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! The browser bridge, natively: the same conversions the web app calls, on real core objects.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use blindvault_core::encoding::b64;
+use blindvault_core::entry::seal_entry;
+use blindvault_core::identity::{Enrolment, HostCertificate, Request};
+use blindvault_core::ids::{CertId, EntryId, RequestId};
+use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgSecretKey};
+use blindvault_core::policy::Policy;
+use blindvault_core::release::{SealedResponse, open_response, recover_secret};
+use blindvault_core::schedule::{KeySchedule, PrfOutput};
+use blindvault_wasm::bridge::{self, Keys, Org};
+
+const NOW: u64 = 1_900_000_000;
+const PRF: [u8; 32] = [42; 32];
+
+fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
+    rand_core::UnwrapErr(getrandom::SysRng)
+}
+
+struct World {
+    org: OrgSecretKey,
+    eph: EphemeralSecretKey,
+    req: blindvault_core::identity::SignedRequest,
+    cert: String,
+    request: String,
+    entry: String,
+    other_entry: String,
+    signed_enrolment: String,
+}
+
+fn world() -> World {
+    let org = OrgSecretKey::generate(&mut rng());
+    let me = KeySchedule::derive(&PrfOutput::from_bytes(PRF));
+    let signed = Enrolment {
+        user_id: "alice".into(),
+        credential_id: vec![1; 16],
+        approver_key: me.approver_public(),
+        issued_at: NOW,
+    }
+    .sign(&org)
+    .unwrap();
+    let approver = signed.verify(&org.public_key()).unwrap();
+    let entry_id = EntryId::generate(&mut rng());
+    let seal = |id| {
+        seal_entry(
+            &org.public_key(),
+            id,
+            1,
+            Policy::AnyOf { n: 1 },
+            std::slice::from_ref(&approver),
+            b"prod db password",
+            b"hunter2",
+            &mut rng(),
+        )
+        .unwrap()
+    };
+    let entry = seal(entry_id);
+    let other = seal(EntryId::generate(&mut rng()));
+    let host = HostSecretKey::generate(&mut rng());
+    let cert = HostCertificate {
+        cert_id: CertId::generate(&mut rng()),
+        host_name: "ci-runner-7".into(),
+        host_key: host.public_key(),
+        allowed_entries: vec![entry_id, other.entry_id],
+        not_before: NOW - 60,
+        not_after: NOW + 86_400,
+    }
+    .sign(&org)
+    .unwrap();
+    let eph = EphemeralSecretKey::generate(&mut rng());
+    let req = Request {
+        request_id: RequestId::generate(&mut rng()),
+        cert_id: cert.cert.cert_id,
+        entry_id,
+        ephemeral_key: eph.public_key(),
+        issued_at: NOW,
+        expires_at: NOW + 300,
+        nonce: [1; 16],
+    }
+    .sign(&host)
+    .unwrap();
+    World {
+        cert: b64::encode(&cert.to_bytes()),
+        request: b64::encode(&req.to_bytes()),
+        entry: b64::encode(&entry.to_bytes()),
+        other_entry: b64::encode(&other.to_bytes()),
+        signed_enrolment: b64::encode(&signed.to_bytes()),
+        org,
+        eph,
+        req,
+    }
+}
+
+fn pinned(w: &World) -> Org {
+    Org::parse(&b64::encode(&w.org.public_key().to_bytes())).unwrap()
+}
+
+fn another_org() -> Org {
+    Org::parse(&b64::encode(&OrgSecretKey::generate(&mut rng()).public_key().to_bytes())).unwrap()
+}
+
+#[test]
+fn verify_label_approve_and_the_consumer_opens_it() {
+    let w = world();
+    let org = pinned(&w);
+    let keys = Keys::from_prf(&PRF).unwrap();
+    let v = bridge::verify(&org, &w.cert, &w.request, &w.entry, NOW as f64).unwrap();
+    assert_eq!(v.host_name, "ci-runner-7");
+    assert_eq!((v.policy, v.threshold, v.devices, v.expires_at), ("any-of", 1, 1, NOW + 300));
+    assert_eq!(bridge::open_label(&keys, &w.entry).unwrap(), "prod db password");
+    let sealed = bridge::approve(&keys, &org, &w.cert, &w.request, &w.entry, NOW as f64).unwrap();
+    let response = SealedResponse::from_bytes(&b64::decode(&sealed).unwrap()).unwrap();
+    let release = open_response(&w.eph, &w.req, &response).unwrap();
+    assert_eq!(recover_secret(&[release], None).unwrap().expose(), b"hunter2");
+}
+
+#[test]
+fn every_failed_check_is_a_plain_message_and_nothing_is_sealed() {
+    let w = world();
+    let org = pinned(&w);
+    let keys = Keys::from_prf(&PRF).unwrap();
+    let now = NOW as f64;
+    // A server that renames the host in the certificate.
+    let mut cert = b64::decode(&w.cert).unwrap();
+    let at = cert.windows(11).position(|x| x == b"ci-runner-7").unwrap();
+    cert[at + 10] = b'8';
+    let tampered = b64::encode(&cert);
+    let e = bridge::verify(&org, &tampered, &w.request, &w.entry, now).unwrap_err();
+    assert_eq!(e.to_string(), "the host certificate is not signed by your organisation's key");
+    assert_eq!(bridge::approve(&keys, &org, &tampered, &w.request, &w.entry, now).unwrap_err(), e);
+    // Checked against another org key (what a server would hand out), nothing verifies.
+    let e = bridge::verify(&another_org(), &w.cert, &w.request, &w.entry, now).unwrap_err();
+    assert!(e.to_string().contains("organisation's key"), "{e}");
+    // Another entry than the one requested.
+    let e = bridge::approve(&keys, &org, &w.cert, &w.request, &w.other_entry, now).unwrap_err();
+    assert!(e.to_string().contains("another secret"), "{e}");
+    // Expired, and device clocks that make no sense.
+    let e = bridge::approve(&keys, &org, &w.cert, &w.request, &w.entry, (NOW + 301) as f64).unwrap_err();
+    assert_eq!(e.to_string(), "the request has expired");
+    assert!(bridge::verify(&org, &w.cert, &w.request, &w.entry, f64::NAN).is_err());
+    assert!(bridge::verify(&org, &w.cert, &w.request, &w.entry, -1.0).is_err());
+    // Garbage from the server.
+    let e = bridge::verify(&org, "***", &w.request, &w.entry, now).unwrap_err();
+    assert!(e.to_string().contains("base64url"), "{e}");
+    let e = bridge::verify(&org, &w.cert, &w.cert, &w.entry, now).unwrap_err();
+    assert!(e.to_string().starts_with("malformed"), "{e}");
+    // Another passkey's keys open nothing.
+    let stranger = Keys::from_prf(&[7; 32]).unwrap();
+    let e = bridge::approve(&stranger, &org, &w.cert, &w.request, &w.entry, now).unwrap_err();
+    assert!(e.to_string().starts_with("this secret is not sealed to this device's key"), "{e}");
+}
+
+#[test]
+fn prf_org_and_enrolment_inputs() {
+    let w = world();
+    assert!(Keys::from_prf(&[1; 31]).unwrap_err().to_string().contains("32 bytes"));
+    assert!(Org::parse("AAAA").unwrap_err().to_string().contains("invite link"));
+    let org = pinned(&w);
+    assert_eq!(org.fingerprint(), w.org.public_key().fingerprint().to_string());
+    let keys = Keys::from_prf(&PRF).unwrap();
+    let mine = keys.approver_public_key();
+    let ok = bridge::verify_enrolment(&org, &w.signed_enrolment, &mine).unwrap();
+    assert!(ok.contains("\"user_id\":\"alice\""), "{ok}");
+    let theirs = Keys::from_prf(&[9; 32]).unwrap().approver_public_key();
+    assert!(bridge::verify_enrolment(&org, &w.signed_enrolment, &theirs).is_err());
+    assert!(bridge::verify_enrolment(&another_org(), &w.signed_enrolment, &mine).is_err());
+}
+
+#[test]
+fn local_storage_is_sealed_per_passkey_and_slot() {
+    let keys = Keys::from_prf(&PRF).unwrap();
+    let sealed = keys.seal_local("pinned-org", "ORGKEY").unwrap();
+    assert!(!sealed.contains("ORGKEY"));
+    assert_eq!(keys.open_local("pinned-org", &sealed).unwrap(), "ORGKEY");
+    assert!(keys.open_local("enrolment", &sealed).is_err());
+    assert!(Keys::from_prf(&[1; 32]).unwrap().open_local("pinned-org", &sealed).is_err());
+    let mut edited = b64::decode(&sealed).unwrap();
+    edited[20] ^= 1;
+    assert!(keys.open_local("pinned-org", &b64::encode(&edited)).is_err());
+}
+
+#[test]
+fn keys_never_print() {
+    let keys = Keys::from_prf(&PRF).unwrap();
+    let s = KeySchedule::derive(&PrfOutput::from_bytes(PRF));
+    let dbg = format!("{keys:?}");
+    for secret in [*s.approver_secret().expose(), *s.local_storage_key().expose(), PRF] {
+        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!dbg.contains(&hex), "{dbg}");
+        assert!(!dbg.contains(&format!("{:?}", &secret[..4])), "{dbg}");
+    }
+    assert!(dbg.contains("REDACTED"), "{dbg}");
+}
+
+#[test]
+fn the_benchmark_fixture_approves() {
+    let f = blindvault_wasm::fixture::Fixture::new().unwrap();
+    assert!(f.run().unwrap() > 100);
+}
