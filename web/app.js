@@ -498,6 +498,9 @@ function enrolPage(orgB64) {
             credential_id: a.credentialId, approver_public_key: keys.approverPublicKey(),
           });
           store.put(keys, a.credentialId, 'pinned-org', orgKey);
+          // The fingerprint in the clear only drives a warning (the requests page compares it with
+          // the server's key without a passkey touch); trust decisions use the sealed key.
+          localStorage.setItem(slot(a.credentialId, 'pinned-fingerprint'), orgFp);
           store.put(keys, a.credentialId, 'enrolment', JSON.stringify({ id: enr.id, fingerprint: keys.approverFingerprint() }));
           localStorage.setItem('blindvault:last-credential', a.credentialId);
           result.replaceChildren(h('div.card.stack', { 'data-testid': 'enrolled' },
@@ -536,6 +539,21 @@ async function requestsPage() {
       h('p', { text: 'You are not an approver yet.' }),
       h('p.muted', { text: 'Your admin sends you an invite link; open it on the device that holds your passkey, then they approve your enrolment.' })));
   }
+  const warn = h('div');
+  const pins = Object.keys(localStorage).filter((k) => k.endsWith(':pinned-fingerprint')).map((k) => localStorage.getItem(k));
+  if (pins.length) {
+    try {
+      const srv = await api('GET', '/api/broker/org');
+      let fp = null;
+      if (srv.org_public_key) { const k = OrgKey.fromBase64(srv.org_public_key); fp = k.fingerprint(); k.free(); }
+      if (pins.some((p) => p !== fp)) {
+        warn.append(h('div.notice.bad', { role: 'alert', 'data-testid': 'org-changed' },
+          h('strong', { text: 'The organisation key on the server changed' }),
+          h('div', { text: `This device pinned ${pins.join(', ')} when you enrolled; the server now shows ${fp || 'no key'}.` }),
+          h('p', { text: 'If your admin did not tell you they replaced it, report this now. Your device keeps checking requests against the key it pinned, so requests signed by the new key fail their checks until you enrol again through a new invite link.' })));
+      }
+    } catch { /* shown by the list below */ }
+  }
   const listEl = h('ul.list', { 'aria-live': 'polite', 'data-testid': 'request-list' });
   const seq = renderSeq;
   const refresh = async () => {
@@ -554,7 +572,7 @@ async function requestsPage() {
         h('div.small.muted', { text: `Secret ${short(q.entry_id)} · expires in ${inWords(q.expires_at - nowSecs())}` }),
         h('div.small', { text: 'Open to check which machine and which secret →' })))));
   };
-  page('Requests',
+  page('Requests', warn,
     h('div.card', {},
       h('div.row.spread', {}, h('h2', { text: 'Waiting for your decision' }),
         h('span.live', {}, h('span.dot', { id: 'live-dot' }), 'live')),

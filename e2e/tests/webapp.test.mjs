@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { startServer, cli, cliSpawn, launch, device, shot, DESKTOP, PHONE, sleep } from './lib.mjs';
 
 const SECRET = 'hunter2-e2e-\u00e9';
@@ -193,6 +193,29 @@ c.commit()
     assert.deepEqual(admin.errors, [], 'no script errors on the admin pages');
   });
 
+  await t.test('an org-key replacement by an admin is noticed by the approver device', async () => {
+    const p = phone.page;
+    await p.goto(`${server.url}/#/requests`);
+    await p.getByTestId('request-list').waitFor();
+    assert.equal(await p.getByTestId('org-changed').count(), 0, 'no warning while the key is the pinned one');
+    // A second org key (another admin machine), pushed with replace=true through the API.
+    const other = { ...server, dir: path.join(server.dir, 'other') };
+    mkdirSync(path.join(other.dir, 'home'), { recursive: true });
+    copyFileSync(path.join(server.dir, 'passphrase'), path.join(other.dir, 'passphrase'));
+    await cli(other, ['org', 'init']);
+    const key = readFileSync(path.join(other.dir, 'org', 'org.pub'), 'utf8').trim();
+    const session = readFileSync(path.join(server.dir, 'session'), 'utf8').trim();
+    const r = await fetch(`${server.url}/api/broker/org`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', origin: server.url, cookie: session },
+      body: JSON.stringify({ org_public_key: key, replace: true }),
+    });
+    assert.equal(r.status, 200, await r.text());
+    await p.reload();
+    await p.getByTestId('org-changed').waitFor();
+    await shot(p, '21-org-key-changed');
+  });
+
   await t.test('a passkey without PRF gets the clear unsupported message', async () => {
     const noPrf = await device(browser, { prf: false, viewport: PHONE });
     const p = noPrf.page;
@@ -202,7 +225,7 @@ c.commit()
     const text = await p.getByTestId('prf-unsupported').textContent();
     assert.match(text, /cannot evaluate the PRF extension/);
     assert.match(text, /never falls back/);
-    await shot(p, '21-prf-unsupported');
+    await shot(p, '22-prf-unsupported');
     await noPrf.context.close();
   });
 
