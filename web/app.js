@@ -803,7 +803,10 @@ async function adminHosts(content, out) {
 }
 
 async function adminAudit(content) {
-  const [v, list] = await Promise.all([api('GET', '/api/admin/audit/verify'), api('GET', '/api/admin/audit?limit=1000')]);
+  const [v, list, people] = await Promise.all([
+    api('GET', '/api/admin/audit/verify'), api('GET', '/api/admin/audit?limit=1000'), api('GET', '/api/admin/users'),
+  ]);
+  const names = new Map(people.users.map((u) => [u.id, u.name]));
   const rows = list.rows.slice(-200).reverse();
   content.append(
     v.first_bad
@@ -813,7 +816,7 @@ async function adminAudit(content) {
       h('thead', {}, h('tr', {}, h('th', { text: '#' }), h('th', { text: 'When' }), h('th', { text: 'Action' }), h('th', { text: 'Actor' }))),
       h('tbody', {}, rows.map((r) => h('tr', {},
         h('td.small', { text: r.seq }), h('td.small', { text: when(r.at) }),
-        h('td', {}, h('code', { text: r.action })), h('td.small', { text: short(r.actor || '—') })))))));
+        h('td', {}, h('code', { text: r.action })), h('td.small', { text: r.actor ? (names.get(r.actor) || short(r.actor)) : 'a machine / the server' })))))));
 }
 
 async function adminCli(content, out) {
