@@ -5,7 +5,7 @@
 #   ./scripts/build-web.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TARGET_DIR=${CARGO_TARGET_DIR:-target}
+TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 WB_VERSION=$(sed -n 's/^wasm-bindgen = "=\(.*\)"$/\1/p' crates/wasm/Cargo.toml)
 [ -n "$WB_VERSION" ] || { echo "cannot read the pinned wasm-bindgen version from crates/wasm/Cargo.toml" >&2; exit 1; }
 
