@@ -733,6 +733,7 @@ async function adminPage(tab = 'users') {
 async function adminUsers(content, out) {
   const { users } = await api('GET', '/api/admin/users');
   const items = users.map((u) => {
+    const sessionsBox = h('div');
     const sel = h('select.role', { 'aria-label': `Role of ${u.name}` },
       ['user', 'approver', 'admin'].map((r) => h('option', { value: r, selected: r === u.role, text: r })));
     sel.addEventListener('change', async () => {
@@ -747,6 +748,21 @@ async function adminUsers(content, out) {
           h('div.small.muted', { text: `${u.name} · joined ${when(u.created_at)}` })),
         sel),
       h('div.row', {},
+        action('Sessions', 'link', async () => {
+          const { sessions } = await api('GET', `/api/admin/users/${u.id}/sessions`);
+          sessionsBox.replaceChildren(sessions.length
+            ? h('ul.list.small', {}, sessions.map((x) => {
+              const li = h('li.row.spread', {},
+                h('span', { text: `${x.client_addr || 'unknown address'} · since ${when(x.created_at)} · ends ${when(x.expires_at)}` }));
+              li.append(action('Revoke', 'link', async () => {
+                await api('DELETE', `/api/admin/sessions/${encodeURIComponent(x.id)}`);
+                li.remove();
+                out.replaceChildren(notice('ok', `Revoked one of ${u.name}'s sessions`, 'It stopped working at once.'));
+              }, { out }));
+              return li;
+            }))
+            : h('p.small.muted', { text: 'No live session.' }));
+        }, { out }),
         action('Sign out everywhere', 'link', async () => {
           const r = await api('POST', `/api/admin/users/${u.id}/revoke-sessions`, {});
           out.replaceChildren(notice('ok', `Signed ${u.name} out`, `${r.revoked} session(s) ended.`));
@@ -755,7 +771,8 @@ async function adminUsers(content, out) {
           if (!confirm(`Delete ${u.name}? Their passkeys and sessions end.`)) return;
           await api('DELETE', `/api/admin/users/${u.id}`);
           route();
-        }, { out })));
+        }, { out })),
+      sessionsBox);
   });
   content.append(h('div.card', {}, h('h2', { text: `People (${users.length})` }),
     h('p.small.muted', { text: 'Roles: user (signs in), approver (set when the org key signs an enrolment), admin (these pages).' }),

@@ -229,6 +229,21 @@ c.commit()
     await noPrf.context.close();
   });
 
+  await t.test('an admin revokes one session from the People page; it stops working at once', async () => {
+    const p = admin.page;
+    await cli(server, ['approver', 'list']); // the command-line session works
+    await p.goto(`${server.url}/#/admin/users`);
+    await p.getByRole('button', { name: 'Sessions' }).first().click();
+    const row = p.locator('li', { hasText: 'command line' }).last();
+    await row.waitFor();
+    await shot(p, '23-admin-user-sessions');
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await p.getByText(/Revoked one of/).waitFor();
+    const r = await cliSpawn(server, ['approver', 'list']).done;
+    assert.notEqual(r.code, 0, 'the revoked command-line session is refused');
+    assert.match(r.stderr, /session/i);
+  });
+
   assert.deepEqual(phone.errors, [], 'no script errors on the phone');
   await sleep(0);
 });
