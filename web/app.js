@@ -788,8 +788,16 @@ async function adminApprovers(content, out) {
     h('div', {}, h('span.fp', { text: r.fingerprint })),
     r.status === 'pending' ? h('p.small', {}, 'Compare with the person\'s device, then: ', h('code', { text: `blindvault approver approve ${r.id}` })) : null,
     h('div.row', {}, action('Remove', 'link', async () => {
-      if (!confirm(`Remove ${r.user_name}'s approver device? (Check quorum first with the CLI: blindvault approver remove.)`)) return;
-      await api('DELETE', `/api/broker/enrolments/${encodeURIComponent(r.id)}`);
+      const path = `/api/broker/enrolments/${encodeURIComponent(r.id)}`;
+      // Dry run first: which secrets would fall below their quorum?
+      const impact = await api('DELETE', `${path}?dry_run=true`);
+      const below = impact.entries_below_quorum || [];
+      const warning = below.length
+        ? `\n\nWARNING: ${below.length} secret(s) would fall below their quorum and could not be released until rotated:\n` +
+          below.map((e) => `  ${e.entry_id}: needs ${e.threshold}, ${e.people_left} left`).join('\n')
+        : '';
+      if (!confirm(`Remove ${r.user_name}'s approver device?${warning}`)) return;
+      await api('DELETE', `${path}?dry_run=false`);
       route();
     }, { out })));
   content.append(
