@@ -204,7 +204,15 @@ function errorNotice(e) {
   if (e && e.name === 'NotAllowedError') {
     return notice('warn', 'The passkey prompt was closed', 'Nothing was changed. Try again when you are ready.');
   }
-  return notice('bad', 'That did not work', e && e.message ? e.message : String(e));
+  return notice('bad', 'That did not work', sentence(e && e.message ? e.message : String(e)));
+}
+
+/** Server and core messages are lower-case fragments; show them as sentences. */
+function sentence(m) {
+  const t = String(m).trim();
+  if (!t) return t;
+  const s = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
 }
 
 function prfNotice() {
@@ -648,12 +656,11 @@ async function review(view, body, out) {
     try {
       verified = JSON.parse(verifyRequest(org, view.certificate, view.signed_request, view.sealed_entry || '', nowSecs()));
     } catch (e) {
-      failure = e.message || String(e);
-      failure = failure.charAt(0).toUpperCase() + failure.slice(1) + '.';
+      failure = sentence(e.message || String(e));
     }
     let label = null;
     if (verified) {
-      try { label = openLabel(keys, view.sealed_entry); } catch (e) { failure = e.message || String(e); verified = null; }
+      try { label = openLabel(keys, view.sealed_entry); } catch (e) { failure = sentence(e.message || String(e)); verified = null; }
     }
     body.replaceChildren();
     if (!verified) {

@@ -193,6 +193,19 @@ c.commit()
     assert.deepEqual(admin.errors, [], 'no script errors on the admin pages');
   });
 
+  await t.test('my passkeys: rename; removing the last one is refused with a clear message', async () => {
+    const p = admin.page;
+    await p.goto(`${server.url}/#/account`);
+    p.once('dialog', (d) => d.accept('work laptop'));
+    await p.getByRole('button', { name: 'Rename' }).click();
+    await p.getByText('work laptop').waitFor();
+    p.once('dialog', (d) => d.accept());
+    await p.getByRole('button', { name: 'Remove' }).click();
+    await p.getByText('That did not work').waitFor();
+    assert.match(await p.locator('.notice.bad').first().textContent(), /only passkey/i);
+    await shot(p, '15b-account-last-passkey');
+  });
+
   await t.test('an org-key replacement by an admin is noticed by the approver device', async () => {
     const p = phone.page;
     await p.goto(`${server.url}/#/requests`);

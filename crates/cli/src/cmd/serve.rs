@@ -98,6 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(code) = setup {
             // Printed to the terminal only: the database holds its SHA-256, the log never sees it.
             println!("first start: claim the admin role with the one-time setup code {}", code.reveal());
+            println!("  (open {origin}/#/setup, create your account with a passkey, enter the code)");
         }
         server
             .serve(listener, async {
