@@ -54,6 +54,9 @@ pub struct World {
     pub server: TestServer,
     /// The admin's session.
     pub admin: SignedIn,
+    /// The admin's own passkey device, until [`World::enrol_admin`] makes it an approver's
+    /// (then it lives in that [`Approver`]).
+    pub admin_device: Option<Device>,
     /// The org key (on the admin's machine).
     pub org: OrgSecretKey,
     /// Enrolled approvers.
@@ -70,7 +73,8 @@ impl World {
     pub async fn new(b: Backend, names: &[&str]) -> anyhow::Result<Self> {
         let server = TestServer::start(b).await?;
         let code = server.setup_code.clone().context("setup code")?;
-        let mut admin = Device::new().register(&server, "admin").await?;
+        let mut admin_device = Device::new();
+        let mut admin = admin_device.register(&server, "admin").await?;
         admin.agent.post("/api/setup/claim", json!({ "code": code })).await?.ok()?;
         let org = OrgSecretKey::generate(&mut os_rng());
         admin
@@ -78,7 +82,7 @@ impl World {
             .put("/api/broker/org", json!({ "org_public_key": b64(&org.public_key().to_bytes()) }))
             .await?
             .ok()?;
-        let mut w = Self { server, admin, org, approvers: Vec::new() };
+        let mut w = Self { server, admin, admin_device: Some(admin_device), org, approvers: Vec::new() };
         for n in names {
             w.enrol(n).await?;
         }
@@ -89,7 +93,43 @@ impl World {
     /// the admin compares the fingerprint and signs with the org key.
     pub async fn enrol(&mut self, name: &str) -> anyhow::Result<()> {
         let mut device = Device::new();
-        let mut session = device.register(&self.server, name).await?;
+        let session = device.register(&self.server, name).await?;
+        self.enrol_device(name, device, session).await
+    }
+
+    /// The admin enrols their own passkey as an approver device (signing their own enrolment
+    /// with the org key). Returns the index of the new [`Approver`]; the admin's device moves
+    /// there from [`World::admin_device`].
+    pub async fn enrol_admin(&mut self) -> anyhow::Result<usize> {
+        let mut device = self.admin_device.take().context("the admin's device is already enrolled")?;
+        // A second session of the admin, on the same passkey (the PRF output is the same).
+        let session = device.login(&self.server).await?;
+        ensure!(session.user_id == self.admin.user_id, "logged in as the admin");
+        self.enrol_device("admin", device, session).await?;
+        Ok(self.approvers.len() - 1)
+    }
+
+    /// Another device (a second phone) of the person of `approvers[index]`: a new passkey added
+    /// to their account, signed in and enrolled as an approver device of the same person.
+    /// Returns the index of the new [`Approver`].
+    pub async fn enrol_second_device(&mut self, index: usize) -> anyhow::Result<usize> {
+        let first = self.approvers.get_mut(index).context("no such approver")?;
+        let name = first.name.clone();
+        let mut device = Device::new();
+        device.add_passkey(&self.server, &mut first.session.agent, "second phone").await?;
+        let session = device.login(&self.server).await?;
+        ensure!(session.user_id == first.session.user_id, "the same person");
+        self.enrol_device(&name, device, session).await?;
+        Ok(self.approvers.len() - 1)
+    }
+
+    /// Enrols `session`'s passkey (on `device`) as an approver device of `name`.
+    async fn enrol_device(
+        &mut self,
+        name: &str,
+        device: Device,
+        mut session: SignedIn,
+    ) -> anyhow::Result<()> {
         let keys = KeySchedule::derive(&session.prf);
         let resp = session
             .agent
@@ -146,6 +186,19 @@ impl World {
         policy: Policy,
         value: &[u8],
     ) -> anyhow::Result<SealedEntry> {
+        self.put_secret_with(entry_id, version, policy, value, false).await
+    }
+
+    /// [`World::put_secret`], choosing whether the admin who issued a host may be the only
+    /// approver of its requests (`secret put --allow-self-approval`).
+    pub async fn put_secret_with(
+        &mut self,
+        entry_id: EntryId,
+        version: u32,
+        policy: Policy,
+        value: &[u8],
+        allow_self_approval: bool,
+    ) -> anyhow::Result<SealedEntry> {
         let list = self.admin.agent.get("/api/broker/approvers").await?.ok()?;
         let org_pub = self.org.public_key();
         let verified: Vec<VerifiedApprover> = list
@@ -167,7 +220,10 @@ impl World {
         )?;
         self.admin
             .agent
-            .post("/api/broker/entries", json!({ "sealed_entry": b64(&entry.to_bytes()) }))
+            .post(
+                "/api/broker/entries",
+                json!({ "sealed_entry": b64(&entry.to_bytes()), "allow_self_approval": allow_self_approval }),
+            )
             .await?
             .ok()?;
         Ok(entry)
@@ -258,7 +314,6 @@ impl Consumer {
     }
 
     /// Opens a delivered result.
-    /// Opens a delivered result.
     pub fn open(&self, body: &Value) -> anyhow::Result<Vec<u8>> {
         let releases = body["responses"]
             .as_array()
@@ -286,6 +341,16 @@ pub async fn device_approves(
     a: &mut Approver,
     request_id: &str,
 ) -> anyhow::Result<crate::Resp> {
+    let finish = device_prepares_approval(server, a, request_id).await?;
+    device_finishes_approval(a, request_id, finish).await
+}
+
+/// [`device_approves`] up to (not including) `approve/finish`: returns the body to finish with.
+pub async fn device_prepares_approval(
+    server: &TestServer,
+    a: &mut Approver,
+    request_id: &str,
+) -> anyhow::Result<Value> {
     let view = a.session.agent.get(&format!("/api/broker/requests/{request_id}")).await?.ok()?;
     let cert = SignedHostCertificate::from_bytes(&unb64(&view.body["certificate"]))?;
     let req = SignedRequest::from_bytes(&unb64(&view.body["signed_request"]))?;
@@ -304,11 +369,16 @@ pub async fn device_approves(
     let opened = entry.open_envelope(keys.approver_secret())?;
     ensure!(entry.decrypt_label(&opened.label_key)?.expose() == b"label: database");
     let sealed = approve(keys.approver_secret(), &verified, &entry, &mut os_rng())?;
-    a.session
-        .agent
-        .post(
-            &format!("/api/broker/requests/{request_id}/approve/finish"),
-            json!({ "ceremony_id": start.body["ceremony_id"], "credential": credential, "sealed_response": b64(&sealed.to_bytes()) }),
-        )
-        .await
+    Ok(
+        json!({ "ceremony_id": start.body["ceremony_id"], "credential": credential, "sealed_response": b64(&sealed.to_bytes()) }),
+    )
+}
+
+/// Sends the body [`device_prepares_approval`] made to `approve/finish`.
+pub async fn device_finishes_approval(
+    a: &mut Approver,
+    request_id: &str,
+    finish: Value,
+) -> anyhow::Result<crate::Resp> {
+    a.session.agent.post(&format!("/api/broker/requests/{request_id}/approve/finish"), finish).await
 }

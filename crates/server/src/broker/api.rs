@@ -1181,6 +1181,31 @@ async fn events(State(state): State<AppState>, s: Session) -> Result<Response, A
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
 }
 
+/// Separation of duties: the admin who issued the requesting host cannot be the only approver
+/// of its requests unless the entry allows self-approval. With a threshold of one person their
+/// approval would be the only one, so it is refused (before the ceremony, and again where the
+/// approval would be recorded); with `m ≥ 2` distinct people it counts as one of them.
+fn check_separation(user_id: &str, issuer: &str, threshold: i64, allow_self: bool) -> Result<(), ApiError> {
+    if user_id == issuer && threshold <= 1 && !allow_self {
+        return Err(ApiError::forbidden(
+            "self_approval_refused",
+            "you issued this request's host certificate, so another approver must approve it \
+             (or write the secret with --allow-self-approval)",
+        ));
+    }
+    Ok(())
+}
+
+/// The host's issuer, the request's threshold and the entry's self-approval flag.
+async fn separation_of(state: &AppState, id: &str) -> Result<(String, i64, bool), ApiError> {
+    let row = sqlx::query("SELECT h.issued_by, r.threshold, e.allow_self_approval FROM broker_requests r \
+         JOIN broker_hosts h ON h.cert_id = r.cert_id JOIN broker_entries e ON e.entry_id = r.entry_id AND e.version = r.version WHERE r.request_id = $1")
+        .bind(id).fetch_optional(state.store.pool()).await?
+        .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
+    let allow: i64 = row.try_get("allow_self_approval")?;
+    Ok((row.try_get("issued_by")?, row.try_get("threshold")?, allow != 0))
+}
+
 #[derive(Serialize, Deserialize)]
 struct ApproveCeremony {
     request_id: String,
@@ -1200,6 +1225,8 @@ async fn approve_start(
     if view.status != status::PENDING {
         return Err(ApiError::conflict("request_not_pending", format!("the request is {}", view.status)));
     }
+    let (issuer, threshold, allow_self) = separation_of(&state, &id).await?;
+    check_separation(&s.user_id, &issuer, threshold, allow_self)?;
     let (rcr, auth) = state
         .rp
         .webauthn
@@ -1259,6 +1286,10 @@ async fn approve_finish(
     }
     let entry_id: String = req.try_get("entry_id")?;
     let version: i64 = req.try_get("version")?;
+    let threshold: i64 = req.try_get("threshold")?;
+    let issuer: String = req.try_get("issued_by")?;
+    let allow_self: i64 = req.try_get("allow_self_approval")?;
+    check_separation(&user_id, &issuer, threshold, allow_self != 0)?;
     let device = sqlx::query("SELECT 1 AS one FROM broker_entry_devices WHERE entry_id = $1 AND version = $2 AND approver_key = $3")
         .bind(&entry_id).bind(version).bind(&key).fetch_optional(state.store.pool()).await?;
     if device.is_none() {
@@ -1281,10 +1312,8 @@ async fn approve_finish(
         .execute(&mut *tx)
         .await?;
     // Separation of duties: the admin who issued the host does not count alone, unless the
-    // entry allows self-approval.
-    let threshold: i64 = req.try_get("threshold")?;
-    let issuer: String = req.try_get("issued_by")?;
-    let allow_self: i64 = req.try_get("allow_self_approval")?;
+    // entry allows self-approval (`check_separation` already refused a lone issuer; this keeps
+    // the count honest on its own).
     let approvers =
         sqlx::query("SELECT user_id FROM broker_approvals WHERE request_id = $1 AND decision = 'approve'")
             .bind(&id)

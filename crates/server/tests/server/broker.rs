@@ -9,7 +9,10 @@ use blindvault_core::identity::{SignedEnrolment, verify_request};
 use blindvault_core::ids::{CertId, EntryId, RequestId};
 use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
-use blindvault_testkit::broker::{Consumer, World, b64, device_approves, hex, now, unb64};
+use blindvault_testkit::broker::{
+    Consumer, World, b64, device_approves, device_finishes_approval, device_prepares_approval, hex, now,
+    unb64,
+};
 use blindvault_testkit::{Agent, Backend, TestServer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -23,6 +26,10 @@ both!(
     database_holds_nothing_that_opens_anything,
     approval_through_one_instance_releases_a_consumer_waiting_on_another,
     bad_input_is_a_4xx_with_a_code,
+    issuer_alone_is_refused_and_another_approver_releases,
+    issuer_alone_releases_when_the_entry_allows_self_approval,
+    issuer_counts_as_one_of_m_people,
+    two_devices_of_one_person_count_as_one,
 );
 
 async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
@@ -414,5 +421,124 @@ async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
     ensure!(r.status == 400 && r.code() == Some("invalid_query"), "{r:?}");
     let r = consumer.get("/api/broker/requests/nope/result").await?;
     ensure!(r.status == 404 && r.code() == Some("no_such_request"), "{r:?}");
+    Ok(())
+}
+
+/// Separation of duties: the admin who issued the host is an enrolled approver of the entry, but
+/// in an any-of policy their approval would be the only one, so it is refused — before the
+/// ceremony and again at `approve/finish` — and releases nothing. Another approver's releases.
+async fn issuer_alone_is_refused_and_another_approver_releases(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let admin = w.enrol_admin().await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 2 }, b"separated").await?;
+    // The admin issues (registers) the host.
+    let (host, cert) = w.host(&[entry]).await?;
+    let (c, created) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    ensure!(created.body["approvers"] == json!(["admin", "alice"]), "{created:?}");
+    let id = c.id();
+    // The admin sees the request (they hold an envelope) but cannot approve it alone.
+    let view = w.approvers[admin].session.agent.get(&format!("/api/broker/requests/{id}")).await?.ok()?;
+    ensure!(view.body["status"] == "pending", "{view:?}");
+    let start = w.approvers[admin]
+        .session
+        .agent
+        .post(&format!("/api/broker/requests/{id}/approve/start"), json!({}))
+        .await?;
+    ensure!(start.status == 403 && start.code() == Some("self_approval_refused"), "{start:?}");
+    let err = device_approves(&w.server, &mut w.approvers[admin], &id).await.err().context("refused")?;
+    ensure!(err.to_string().contains("self_approval_refused"), "{err}");
+    // Where the approval would be recorded the rule holds on its own: a ceremony started while
+    // the entry allowed self-approval is refused at finish once it no longer does.
+    let pool = w.server.state.store.pool().clone();
+    let set_allow = |v: i64| {
+        sqlx::query("UPDATE broker_entries SET allow_self_approval = $1 WHERE entry_id = $2")
+            .bind(v)
+            .bind(entry.to_text())
+            .execute(&pool)
+    };
+    set_allow(1).await?;
+    let finish = device_prepares_approval(&w.server, &mut w.approvers[admin], &id).await?;
+    set_allow(0).await?;
+    let r = device_finishes_approval(&mut w.approvers[admin], &id, finish).await?;
+    ensure!(r.status == 403 && r.code() == Some("self_approval_refused"), "{r:?}");
+    // Nothing was recorded or released: the consumer still waits.
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 0, "{r:?}");
+    let audit = w.admin.agent.get("/api/admin/audit").await?.ok()?;
+    ensure!(!audit.body.to_string().contains("broker.request.approval"), "no approval was recorded");
+    // Another approver's approval releases.
+    let alice = w.approvers.iter().position(|a| a.name == "alice").context("alice")?;
+    let r = device_approves(&w.server, &mut w.approvers[alice], &id).await?.ok()?;
+    ensure!(r.body["status"] == "approved" && r.body["approvals"] == 1, "{r:?}");
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(r.body["status"] == "delivered" && r.body["responses"].as_array().map(Vec::len) == Some(1));
+    ensure!(c.open(&r.body)? == b"separated");
+    Ok(())
+}
+
+/// With `allow_self_approval` on the entry, the issuing admin's approval alone releases.
+async fn issuer_alone_releases_when_the_entry_allows_self_approval(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &[]).await?;
+    let admin = w.enrol_admin().await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret_with(entry, 1, Policy::AnyOf { n: 1 }, b"solo admin", true).await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    let r = device_approves(&w.server, &mut w.approvers[admin], &c.id()).await?.ok()?;
+    ensure!(r.body["status"] == "approved", "{r:?}");
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(r.body["status"] == "delivered", "{r:?}");
+    ensure!(c.open(&r.body)? == b"solo admin");
+    Ok(())
+}
+
+/// In `m-of-n` (m ≥ 2) the issuing admin is never the only approver, so their approval counts as
+/// one of the m people; it releases nothing by itself.
+async fn issuer_counts_as_one_of_m_people(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice", "bob"]).await?;
+    let admin = w.enrol_admin().await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(entry, 1, Policy::MOfN { m: 2, n: 3 }, b"two people").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    let r = device_approves(&w.server, &mut w.approvers[admin], &c.id()).await?.ok()?;
+    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    let r = c.poll(&w.server).await?;
+    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
+    ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(c.open(&r.body)? == b"two people");
+    Ok(())
+}
+
+/// In `m-of-n`, people count, not devices: a second phone of the same person approving after the
+/// first is refused (`already_decided`) and moves nothing; a second person releases.
+async fn two_devices_of_one_person_count_as_one(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["a", "b", "c"]).await?;
+    let a2 = w.enrol_second_device(0).await?;
+    ensure!(w.approvers[a2].session.user_id == w.approvers[0].session.user_id);
+    ensure!(w.approvers[a2].keys.approver_public() != w.approvers[0].keys.approver_public());
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    // Four approver devices, three people.
+    let sealed = w.put_secret(entry, 1, Policy::MOfN { m: 2, n: 3 }, b"people not phones").await?;
+    ensure!(sealed.envelopes.len() == 4, "an envelope per device");
+    let (host, cert) = w.host(&[entry]).await?;
+    let (c, created) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    ensure!(created.body["approvers"] == json!(["a", "b", "c"]), "{created:?}");
+    let r = device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
+    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    // The same person's other phone: refused, still one approval, nothing released.
+    let r = device_approves(&w.server, &mut w.approvers[a2], &c.id()).await?;
+    ensure!(r.status == 409 && r.code() == Some("already_decided"), "{r:?}");
+    let r = c.poll(&w.server).await?;
+    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    // A second person releases.
+    let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
+    ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(r.body["responses"].as_array().map(Vec::len) == Some(2));
+    ensure!(c.open(&r.body)? == b"people not phones");
     Ok(())
 }
