@@ -25,7 +25,7 @@ enum Command {
     Wallet(cmd::wallet::Args),
     /// The org identity key (on this machine only): init, show, push to the server.
     Org(cmd::org::Args),
-    /// Approver devices: list, approve (sign with the org key), remove.
+    /// Approver devices: invite, list, approve (sign with the org key), remove.
     Approver(cmd::approver::Args),
     /// Consumer hosts: issue (key file + certificate), revoke, list.
     Host(cmd::host::Args),
@@ -35,6 +35,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Fill a template with approved secrets into a 0600 file.
     Inject(cmd::inject::Args),
+    /// The web app: check that a server serves exactly the one built into this binary.
+    Web(cmd::web::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Secret(args) => cmd::secret::run(args),
         Command::Run(args) => cmd::run::run(args),
         Command::Inject(args) => cmd::inject::run(args),
+        Command::Web(args) => cmd::web::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,8 @@
 //! `blindvault serve` on the embedded default: prints the URL and, on first start only, the
 //! setup code — to stdout, never to the log (stderr) and never in plaintext into the database.
 
+#![allow(clippy::indexing_slicing)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -89,5 +91,50 @@ fn serve_prints_url_and_setup_code_only_on_the_terminal() -> anyhow::Result<()> 
         "{:?}",
         second.stdout
     );
+    Ok(())
+}
+
+/// `blindvault web verify`: a server serving this build's web app passes; one serving anything
+/// else (here: a stand-in that answers every file with other bytes) is reported, exit 6.
+#[tokio::test]
+async fn web_verify_tells_the_served_app_from_this_build() -> anyhow::Result<()> {
+    use blindvault_testkit::{Backend, TestServer};
+    let server = TestServer::start(Backend::Sqlite).await?;
+    let base = server.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_blindvault")).args(["web", "verify", "--server", &base]).output()
+    })
+    .await??;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    ensure!(out.status.code() == Some(0), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    ensure!(stdout.contains("ok                   /app.js") && stdout.contains("exactly"), "{stdout}");
+
+    // A server that serves other code.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for mut conn in listener.incoming().map_while(Result::ok) {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let body = "console.log('not the release')";
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/javascript\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let url = format!("http://127.0.0.1:{}", addr.port());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_blindvault"))
+            .args(["web", "verify", "--server", &url, "--format", "json"])
+            .output()
+    })
+    .await??;
+    ensure!(out.status.code() == Some(6), "exit {:?}", out.status.code());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    ensure!(report["ok"] == false && report["csp_ok"] == false, "{report}");
+    ensure!(report["files"].as_array().is_some_and(|f| f.iter().all(|c| c["ok"] == false)), "{report}");
     Ok(())
 }

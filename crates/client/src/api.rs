@@ -360,6 +360,21 @@ impl BrokerClient {
         &self.base
     }
 
+    /// GETs a static file of the web app (no cookie): its status, `Content-Security-Policy`
+    /// header and body. Used by `blindvault web verify`.
+    pub async fn get_asset(&self, path: &str) -> Result<(u16, Option<String>, Vec<u8>), ApiError> {
+        let resp =
+            self.http.get(format!("{}{path}", self.base)).send().await.map_err(|e| self.unreachable(e))?;
+        let status = resp.status().as_u16();
+        let csp = resp
+            .headers()
+            .get(reqwest::header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = resp.bytes().await.map_err(|e| self.unreachable(e))?;
+        Ok((status, csp, body.to_vec()))
+    }
+
     fn admin(&self, method: reqwest::Method, path: &str) -> Result<reqwest::RequestBuilder, ApiError> {
         let token = self.session.as_ref().ok_or(ApiError::NoSession)?;
         let changes = method != reqwest::Method::GET;

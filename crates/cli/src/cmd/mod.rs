@@ -10,3 +10,4 @@ pub mod run;
 pub mod secret;
 pub mod serve;
 pub mod wallet;
+pub mod web;
