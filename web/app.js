@@ -510,7 +510,6 @@ function enrolPage(orgB64) {
           // the server's key without a passkey touch); trust decisions use the sealed key.
           localStorage.setItem(slot(a.credentialId, 'pinned-fingerprint'), orgFp);
           store.put(keys, a.credentialId, 'enrolment', JSON.stringify({ id: enr.id, fingerprint: keys.approverFingerprint() }));
-          localStorage.setItem('blindvault:last-credential', a.credentialId);
           result.replaceChildren(h('div.card.stack', { 'data-testid': 'enrolled' },
             h('h2', { text: '3. Tell your admin' }),
             notice('ok', 'Enrolment requested', 'Your admin approves it after comparing this fingerprint:'),
