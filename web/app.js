@@ -3,7 +3,7 @@
 // (./pkg, built from crates/wasm). PRF output never leaves this page: it is turned into keys in
 // WebAssembly and those are freed right after use.
 import init, {
-  prfSalt, OrgKey, DeviceKeys, verifyRequest, verifyEnrolment, openLabel, approve, ApproveBench,
+  prfSalt, OrgKey, DeviceKeys, verifyRequest, openLabel, approve, ApproveBench,
 } from './pkg/blindvault_wasm.js';
 
 // ---- small helpers ----------------------------------------------------------------------------
@@ -130,17 +130,24 @@ async function createCredential(options) {
     extensions: {},
   };
   const prf = cred.getClientExtensionResults().prf;
-  return { json, prfEnabled: !!(prf && prf.enabled), prf: prf && prf.results ? new Uint8Array(prf.results.first) : null };
+  return {
+    json, rawId: new Uint8Array(cred.rawId), prfEnabled: !!(prf && prf.enabled),
+    prf: prf && prf.results && prf.results.first ? new Uint8Array(prf.results.first) : null,
+  };
 }
 
-/** An assertion with PRF. Returns the JSON for the server (without any PRF output) and the PRF
- * output separately (or null). */
-async function getAssertion(options) {
+/** An assertion, with the PRF extension when `prf` (only where a key is needed). `only` limits
+ * it to one credential (raw id). Returns the JSON for the server (never any PRF output) and the
+ * PRF output separately (or null). */
+async function getAssertion(options, { prf: wantPrf = true, only = null } = {}) {
   requireWebAuthn();
   const pk = structuredClone(options.publicKey);
   pk.challenge = b64u.dec(pk.challenge);
-  pk.allowCredentials = (pk.allowCredentials || []).map((c) => ({ ...c, id: b64u.dec(c.id) }));
-  pk.extensions = prfInput();
+  pk.allowCredentials = only
+    ? [{ type: 'public-key', id: only }]
+    : (pk.allowCredentials || []).map((c) => ({ ...c, id: b64u.dec(c.id) }));
+  if (wantPrf) pk.extensions = prfInput();
+  else delete pk.extensions;
   const cred = await navigator.credentials.get({ publicKey: pk });
   const r = cred.response;
   const json = {
@@ -156,15 +163,17 @@ async function getAssertion(options) {
     extensions: {},
   };
   const prf = cred.getClientExtensionResults().prf;
-  const out = prf && prf.results && prf.results.first ? new Uint8Array(prf.results.first) : null;
-  return { json, credentialId: cred.id, prf: out };
+  const out = wantPrf && prf && prf.results && prf.results.first ? new Uint8Array(prf.results.first) : null;
+  return { json, credentialId: cred.id, rawId: new Uint8Array(cred.rawId), prf: out };
 }
+
+/** Overwrites a PRF output (or any byte array) held by JavaScript. */
+const wipe = (a) => { if (a) a.fill(0); };
 
 /** Runs the key schedule on a PRF output, hands the keys to `use`, frees them after. */
 async function withKeys(prf, use) {
-  if (!prf || prf.length !== 32) throw new PrfUnsupported();
-  const keys = new DeviceKeys(prf);
-  prf.fill(0);
+  if (!prf || prf.length !== 32) { wipe(prf); throw new PrfUnsupported(); }
+  const keys = new DeviceKeys(prf); // zeroes `prf` (WebAssembly and JavaScript copies)
   try { return await use(keys); } finally { keys.free(); }
 }
 
@@ -277,18 +286,26 @@ function go(hash) {
   else location.hash = hash;
 }
 
+/** Where to go after signing in (set when a signed-out person opened a page); used once. */
+function takeNext() {
+  const n = sessionStorage.getItem('blindvault:next');
+  sessionStorage.removeItem('blindvault:next');
+  return n;
+}
+
 // ---- pages: sign up, sign in, setup ------------------------------------------------------------
 
 /** After sign-up: a real PRF evaluation (a sign-in with the new passkey) proves this passkey
  * can derive keys. Registration alone only says whether the authenticator *claims* support. */
 async function checkPrf(created) {
-  if (created.prf && created.prf.length === 32) { created.prf.fill(0); return true; }
+  if (created.prf && created.prf.length === 32) { wipe(created.prf); return true; }
   if (!created.prfEnabled) return false;
   const start = await api('POST', '/api/login/start');
-  const a = await getAssertion(start.options);
-  await api('POST', '/api/login/finish', { ceremony_id: start.ceremony_id, credential: a.json });
+  // Only the passkey just created may answer: the check is about that one.
+  const a = await getAssertion(start.options, { only: created.rawId });
   const ok = !!a.prf && a.prf.length === 32;
-  if (a.prf) a.prf.fill(0);
+  wipe(a.prf);
+  await api('POST', '/api/login/finish', { ceremony_id: start.ceremony_id, credential: a.json });
   return ok;
 }
 
@@ -309,11 +326,12 @@ function signupPage(next) {
     out.replaceChildren();
     const btn = $('button[type=submit]', form);
     btn.disabled = true;
+    let created = null;
     try {
       const body = { name: name.value.trim() };
       if (display.value.trim()) body.display_name = display.value.trim();
       const start = await api('POST', '/api/register/start', body);
-      const created = await createCredential(start.options);
+      created = await createCredential(start.options);
       await api('POST', '/api/register/finish', {
         ceremony_id: start.ceremony_id, credential: created.json, passkey_name: 'first passkey',
       });
@@ -325,10 +343,16 @@ function signupPage(next) {
           h('a.button', { href: '#/account', text: 'Go to my account' }));
         return;
       }
-      go(next || '#/');
+      go(takeNext() || '#/');
     } catch (e) {
-      out.append(errorNotice(e));
+      if (created && state.me) {
+        out.append(notice('warn', 'Your account was created, but the passkey check did not finish',
+          'Sign in again to check that this passkey can protect secrets (it needs the PRF extension).'));
+      } else {
+        out.append(errorNotice(e));
+      }
     } finally {
+      if (created) wipe(created.prf);
       btn.disabled = false;
     }
   });
@@ -339,8 +363,7 @@ function signupPage(next) {
 
 async function signIn() {
   const start = await api('POST', '/api/login/start');
-  const a = await getAssertion(start.options);
-  if (a.prf) a.prf.fill(0);
+  const a = await getAssertion(start.options, { prf: false });
   await api('POST', '/api/login/finish', { ceremony_id: start.ceremony_id, credential: a.json });
   await loadMe();
   renderNav();
@@ -351,7 +374,7 @@ function signinPage(next) {
   page('Sign in',
     h('div.card.stack', {}, out,
       h('p', { text: 'Use the passkey you created for this blindvault instance.' }),
-      action('Sign in with a passkey', 'primary big', async () => { await signIn(); go(next || '#/'); },
+      action('Sign in with a passkey', 'primary big', async () => { await signIn(); go(takeNext() || next || '#/'); },
         { out, testid: 'signin', busy: 'Waiting for your passkey…' })),
     h('p.center.muted', {}, 'New here? ', h('a', { href: '#/signup', text: 'Create an account' })));
 }
@@ -410,9 +433,11 @@ function homePage() {
 // ---- account: passkeys and sessions -----------------------------------------------------------
 
 async function accountPage() {
+  const seq = renderSeq;
   const u = state.me.user;
   const pk = await api('GET', '/api/passkeys');
   const ss = await api('GET', '/api/sessions');
+  if (seq !== renderSeq) return;
   const out = h('div');
   const list = h('ul.list', {}, pk.passkeys.map((p) => {
     const li = h('li');
@@ -449,6 +474,7 @@ async function accountPage() {
         const created = await createCredential(start.options);
         const name = prompt('A name for the new passkey (e.g. “work laptop”)', 'another device') || 'another device';
         await api('POST', '/api/passkeys/register/finish', { ceremony_id: start.ceremony_id, credential: created.json, passkey_name: name.trim() });
+        wipe(created.prf);
         if (!created.prfEnabled) out.append(prfNotice());
         else route();
       }, { out, busy: 'Waiting for your passkey…' })),
@@ -488,34 +514,63 @@ function enrolPage(orgB64) {
   }
   const out = h('div');
   const result = h('div');
+  // Another organisation key already pinned on this device (any passkey)? Re-pinning is how an
+  // attacker's invite link would take over: it needs an explicit, informed confirmation.
+  const others = Object.keys(localStorage).filter((k) => k.endsWith(':pinned-fingerprint'))
+    .map((k) => localStorage.getItem(k)).filter((fp) => fp && fp !== orgFp);
+  const repin = h('input', { type: 'checkbox', id: 'repin', 'data-testid': 'repin' });
+  const repinBox = others.length ? h('div.notice.warn', { role: 'alert', 'data-testid': 'repin-warning' },
+    h('strong', { text: 'This device already trusts another organisation key' }),
+    h('div', { text: `Pinned now: ${[...new Set(others)].join(', ')}. This link: ${orgFp}.` }),
+    h('p', { text: 'Only continue if your admin told you, over a channel other than this link (in person, a call), that the organisation key was replaced, and the new fingerprint matches.' }),
+    h('div.row', {}, repin, h('label', { for: 'repin', text: 'I checked the new fingerprint with my admin' }))) : null;
   const main = page('Become an approver', out,
     h('div.card.stack', {},
       h('h2', { text: '1. Check the organisation' }),
       h('p', { text: 'Compare this fingerprint with what your admin reads from `blindvault org show`:' }),
       h('p', {}, h('span.fp', { 'data-testid': 'org-fingerprint', text: orgFp })),
-      h('p.small.muted', { text: 'This device pins this key. It never takes an organisation key from the server.' })),
+      h('p.small.muted', { text: 'This device pins this key. It never takes an organisation key from the server.' }),
+      repinBox),
     h('div.card.stack', {},
       h('h2', { text: '2. Create your approver key' }),
       h('p', { text: 'Your passkey derives it on this device. The server receives only the public half.' }),
       action('Create my approver key with my passkey', 'primary big', async () => {
+        if (repinBox && !repin.checked) {
+          throw new Error('This device already trusts another organisation key: confirm above that your admin told you it changed.');
+        }
         const start = await api('POST', '/api/login/start');
         const a = await getAssertion(start.options);
-        await api('POST', '/api/login/finish', { ceremony_id: start.ceremony_id, credential: a.json });
+        try {
+          const who = await api('POST', '/api/login/finish', { ceremony_id: start.ceremony_id, credential: a.json });
+          if (!who.user || who.user.id !== state.me.user.id) {
+            await loadMe();
+            renderNav();
+            throw new Error(`That passkey belongs to another account (${who.user ? who.user.name : 'unknown'}); you are now signed in as that account. Open the invite link again if that is the one to enrol.`);
+          }
+        } catch (e) { wipe(a.prf); throw e; }
         await withKeys(a.prf, async (keys) => {
+          let pinned = null;
+          try { pinned = store.get(keys, a.credentialId, 'pinned-org'); } catch { pinned = null; }
+          if (pinned !== null && pinned !== orgKey && !repin.checked) {
+            throw new Error('This passkey already pinned another organisation key on this device; reload the page and confirm the change first.');
+          }
           const enr = await api('POST', '/api/broker/enrolments', {
             credential_id: a.credentialId, approver_public_key: keys.approverPublicKey(),
           });
           store.put(keys, a.credentialId, 'pinned-org', orgKey);
-          // The fingerprint in the clear only drives a warning (the requests page compares it with
+          // The fingerprint in the clear only drives warnings (the requests page compares it with
           // the server's key without a passkey touch); trust decisions use the sealed key.
           localStorage.setItem(slot(a.credentialId, 'pinned-fingerprint'), orgFp);
-          store.put(keys, a.credentialId, 'enrolment', JSON.stringify({ id: enr.id, fingerprint: keys.approverFingerprint() }));
+          const safeId = /^[A-Za-z0-9_-]{22}$/.test(enr.id) ? enr.id : null;
           result.replaceChildren(h('div.card.stack', { 'data-testid': 'enrolled' },
-            h('h2', { text: '3. Tell your admin' }),
+            h('h2', { text: '3. Tell your admin', tabindex: '-1' }),
             notice('ok', 'Enrolment requested', 'Your admin approves it after comparing this fingerprint:'),
             h('p', {}, h('span.fp', { 'data-testid': 'approver-fingerprint', text: keys.approverFingerprint() })),
-            h('p', {}, 'They run ', h('code', { text: `blindvault approver approve ${enr.id}` }), ' and should see the same fingerprint.'),
+            safeId
+              ? h('p', {}, 'They run ', h('code', { text: `blindvault approver approve ${safeId}` }), ' and should see the same fingerprint.')
+              : h('p', { text: 'They run `blindvault approver list`, then `blindvault approver approve` with your enrolment, and should see the same fingerprint.' }),
             h('a.button', { href: '#/requests', text: 'Go to requests' })));
+          $('h2', result).focus();
         });
       }, { out, testid: 'enrol', busy: 'Waiting for your passkey…' })),
     result);
@@ -529,16 +584,22 @@ function startEvents(onChange) {
   const dot = $('#live-dot');
   const es = new EventSource('/api/broker/events');
   // Re-read on (re)connection too: nothing that changed while the stream was down is missed.
-  es.addEventListener('ready', () => { const d = $('#live-dot'); if (d) d.classList.add('on'); onChange(); });
+  const live = (on) => {
+    const d = $('#live-dot'); if (d) d.classList.toggle('on', on);
+    const t = $('#live-text'); if (t) t.textContent = on ? 'live' : 'reconnecting…';
+  };
+  es.addEventListener('ready', () => { live(true); onChange(); });
   es.addEventListener('request', onChange);
   es.addEventListener('resync', onChange);
-  es.onerror = () => { const d = $('#live-dot'); if (d) d.classList.remove('on'); };
+  es.onerror = () => live(false);
   state.events = es;
   if (dot) dot.classList.remove('on');
 }
 
 async function requestsPage() {
+  const seq = renderSeq;
   await loadMe(); // an approved enrolment changes the role
+  if (seq !== renderSeq) return;
   renderNav();
   const r = role();
   if (r !== 'approver' && r !== 'admin') {
@@ -557,16 +618,26 @@ async function requestsPage() {
         warn.append(h('div.notice.bad', { role: 'alert', 'data-testid': 'org-changed' },
           h('strong', { text: 'The organisation key on the server changed' }),
           h('div', { text: `This device pinned ${pins.join(', ')} when you enrolled; the server now shows ${fp || 'no key'}.` }),
-          h('p', { text: 'If your admin did not tell you they replaced it, report this now. Your device keeps checking requests against the key it pinned, so requests signed by the new key fail their checks until you enrol again through a new invite link.' })));
+          h('p', { text: 'Your device keeps checking requests against the key it pinned, so requests signed by another key fail their checks. If your admin did not tell you they replaced it, report this now. If they did, check the new fingerprint with them by another channel (in person, a call) before you open a new invite link.' })));
       }
     } catch { /* shown by the list below */ }
   }
-  const listEl = h('ul.list', { 'aria-live': 'polite', 'data-testid': 'request-list' });
-  const seq = renderSeq;
+  if (seq !== renderSeq) return;
+  const listEl = h('ul.list', { 'data-testid': 'request-list' });
+  // Screen readers hear the count change, not the whole list again.
+  const count = h('p.small.muted', { 'aria-live': 'polite', 'data-testid': 'request-count' });
+  let latest = 0;
   const refresh = async () => {
     if (seq !== renderSeq) return;
+    const mine = ++latest;
     let rows;
-    try { rows = await api('GET', '/api/broker/inbox'); } catch (e) { listEl.replaceChildren(h('li', {}, errorNotice(e))); return; }
+    try { rows = await api('GET', '/api/broker/inbox'); } catch (e) {
+      if (mine === latest && seq === renderSeq) listEl.replaceChildren(h('li', {}, errorNotice(e)));
+      return;
+    }
+    // Overlapping refreshes can finish out of order: only the newest one draws.
+    if (mine !== latest || seq !== renderSeq) return;
+    count.textContent = rows.length === 1 ? '1 request waiting' : `${rows.length} requests waiting`;
     if (!rows.length) {
       listEl.replaceChildren(h('li.muted', { 'data-testid': 'no-requests', text: 'Nothing is waiting for you. New requests appear here as they arrive.' }));
       return;
@@ -582,14 +653,16 @@ async function requestsPage() {
   page('Requests', warn,
     h('div.card', {},
       h('div.row.spread', {}, h('h2', { text: 'Waiting for your decision' }),
-        h('span.live', {}, h('span.dot', { id: 'live-dot' }), 'live')),
-      listEl));
+        h('span.live', {}, h('span.dot', { id: 'live-dot' }), h('span', { id: 'live-text', text: 'connecting' }))),
+      count, listEl));
   await refresh();
   startEvents(refresh);
 }
 
 async function requestPage(id) {
+  const seq = renderSeq;
   const view = await api('GET', `/api/broker/requests/${encodeURIComponent(id)}`);
+  if (seq !== renderSeq) return;
   const out = h('div');
   const body = h('div');
   const finished = view.status !== 'pending' || view.my_decision;
@@ -620,25 +693,38 @@ async function requestPage(id) {
  * what was verified and decides. */
 async function review(view, body, out) {
   const id = view.request_id;
+  // The server's ceremony clock starts at approve/start: so does ours (with a safety margin).
+  const ttl = (state.me && state.me.ceremony_ttl_secs) || 120;
+  const deadline = Date.now() + Math.max(10, ttl - 15) * 1000;
   const start = await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/approve/start`, {});
   const a = await getAssertion(start.options);
   if (!a.prf) throw new PrfUnsupported();
-  const keys = new DeviceKeys(a.prf);
-  a.prf.fill(0);
+  const keys = new DeviceKeys(a.prf); // zeroes a.prf, even when it throws
+  let org = null;
   let done = false;
-  const release = () => { if (!done) { done = true; keys.free(); } };
-  const deadline = Date.now() + 100 * 1000; // the ceremony (120 s on the server) must finish in time
+  const release = () => {
+    if (done) return;
+    done = true;
+    keys.free();
+    if (org) org.free();
+  };
+  const denyButton = (approveBtn) => action('Deny', 'danger', async () => {
+    if (approveBtn) approveBtn.disabled = true;
+    await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/deny`, {});
+    release();
+    body.replaceChildren(notice('ok', 'Denied', 'The machine gets nothing and is told no.'), h('a.button', { href: '#/requests', text: 'Back to requests' }));
+  }, { out, testid: 'deny' });
   try {
     let pinned;
     try {
       pinned = store.get(keys, a.credentialId, 'pinned-org');
     } catch {
-      throw new Error('The organisation key stored on this device does not open with this passkey: it was edited, or it belongs to another passkey. Do not approve; open your invite link again.');
+      throw new Error('The organisation key stored on this device does not open with this passkey: it was edited, or it belongs to another passkey. Do not approve; ask your admin for your invite link and check its fingerprint with them.');
     }
     if (pinned === null) {
       throw new Error('This device has no organisation key pinned for this passkey. Open the invite link your admin sent you (on this device) before approving.');
     }
-    const org = OrgKey.fromBase64(pinned);
+    org = OrgKey.fromBase64(pinned);
     // The server's current org key is only compared, never trusted.
     let orgChanged = false;
     try {
@@ -652,10 +738,18 @@ async function review(view, body, out) {
     }
     let verified = null;
     let failure = null;
+    let signature = false;
     try {
       verified = JSON.parse(verifyRequest(org, view.certificate, view.signed_request, view.sealed_entry || '', nowSecs()));
+      if (verified.request_id !== id) {
+        verified = null;
+        signature = true;
+        failure = 'The server showed another request than the one it named.';
+      }
     } catch (e) {
-      failure = sentence(e.message || String(e));
+      const m = e.message || String(e);
+      signature = /not signed|does not add up|another secret|malformed/.test(m);
+      failure = sentence(m);
     }
     let label = null;
     if (verified) {
@@ -664,17 +758,15 @@ async function review(view, body, out) {
     body.replaceChildren();
     if (!verified) {
       release();
-      org.free();
-      body.append(...warnings, h('div.notice.bad', { role: 'alert', 'data-testid': 'verify-failed' },
+      const approveBtn = h('button.approve', { type: 'button', disabled: true, 'data-testid': 'approve', text: 'Approve' });
+      body.append(...warnings, h('div.notice.bad', { role: 'alert', tabindex: '-1', 'data-testid': 'verify-failed' },
         h('strong', { text: 'Do not approve: this request failed its checks' }),
         h('div', { text: failure }),
-        h('p', { text: 'Your device refuses to open the secret for it. Deny it, and tell your admin: the server or the requesting machine may be compromised.' })),
-      h('div.card.row', {},
-        h('button.approve', { type: 'button', disabled: true, 'data-testid': 'approve', text: 'Approve' }),
-        action('Deny', 'danger', async () => {
-          await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/deny`, {});
-          body.replaceChildren(notice('ok', 'Denied', 'The machine gets nothing.'), h('a.button', { href: '#/requests', text: 'Back to requests' }));
-        }, { out, testid: 'deny' })));
+        h('p', { text: signature
+          ? 'Your device refuses to open the secret for it. Deny it, and tell your admin: the server or the requesting machine may be compromised.'
+          : 'Your device refuses to open the secret for it. Deny it; if this keeps happening, tell your admin.' })),
+      h('div.card.row', {}, approveBtn, denyButton(approveBtn)));
+      $('[data-testid=verify-failed]', body).focus();
       return;
     }
     const others = (view.decisions || []).filter((d) => d && d.decision).map((d) => `${d.user}: ${d.decision}`);
@@ -683,33 +775,32 @@ async function review(view, body, out) {
       h('dt', { text: 'Secret' }), h('dd', { 'data-testid': 'secret-label', text: label }),
       h('dt', { text: 'Request expires' }), h('dd', { text: `${when(verified.expires_at)} (in ${inWords(verified.expires_at - nowSecs())})` }),
       h('dt', { text: 'Policy' }), h('dd', { text: verified.policy === 'any-of' ? `any one of ${verified.devices} approver devices` : `${verified.threshold} different people of ${verified.devices} devices` }),
-      verified.threshold > 1 ? h('dt', { text: 'Other approvers (as the server reports)' }) : null,
-      verified.threshold > 1 ? h('dd', { text: others.length ? others.join(', ') : 'nobody yet' }) : null,
       h('dt', { text: 'Host certificate valid until' }), h('dd', { text: when(verified.certificate_expires_at) }),
     );
+    const reported = verified.threshold > 1
+      ? h('div.card.stack', {}, h('h2', { text: 'Reported by the server (not checked)' }),
+        h('p', { text: `Decisions so far: ${others.length ? others.join(', ') : 'nobody yet'}.` }))
+      : null;
     const approveBtn = action('Approve', 'approve big', async () => {
-      if (Date.now() > deadline) throw new Error('This unlock has expired. Unlock again to approve.');
+      if (done || Date.now() > deadline) throw new Error('This unlock has expired. Reload the request and unlock again to approve.');
       const sealed = approve(keys, org, view.certificate, view.signed_request, view.sealed_entry, nowSecs());
       await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/approve/finish`, {
         ceremony_id: start.ceremony_id, credential: a.json, sealed_response: sealed,
       });
       release();
-      org.free();
       body.replaceChildren(notice('ok', 'Approved', `The secret was sealed on this device to ${verified.host_name}'s one-time key. The server only relays it.`),
         h('a.button', { href: '#/requests', text: 'Back to requests' }));
     }, { out, testid: 'approve', busy: 'Sealing…' });
-    body.append(...warnings,
-      h('div.card.stack', {}, notice('ok', 'Checked on this device', 'Signed by your organisation\'s pinned key, and the secret opened with your passkey.'), facts),
-      h('div.card.stack', {}, approveBtn,
-        action('Deny', 'danger', async () => {
-          release();
-          org.free();
-          await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/deny`, {});
-          body.replaceChildren(notice('ok', 'Denied', 'The machine gets nothing and is told no.'), h('a.button', { href: '#/requests', text: 'Back to requests' }));
-        }, { out, testid: 'deny' })));
+    const checked = h('div.card.stack', { tabindex: '-1' }, notice('ok', 'Checked on this device', 'Signed by your organisation\'s pinned key, and the secret opened with your passkey.'), facts);
+    body.append(...warnings, checked, reported, h('div.card.stack', {}, approveBtn, denyButton(approveBtn)));
+    checked.focus();
     // Keys do not outlive the decision window or the page.
     const seq = renderSeq;
-    setTimeout(() => { if (!done) { release(); if (seq === renderSeq) { approveBtn.disabled = true; approveBtn.textContent = 'Unlock expired'; } } }, deadline - Date.now());
+    setTimeout(() => {
+      if (done) return;
+      release();
+      if (seq === renderSeq) { approveBtn.disabled = true; approveBtn.textContent = 'Unlock expired'; }
+    }, deadline - Date.now());
     window.addEventListener('hashchange', release, { once: true });
   } catch (e) {
     release();
@@ -792,7 +883,8 @@ async function adminApprovers(content, out) {
     h('div.row.spread', {}, h('span.item-title', { text: r.user_name }),
       h(`span.pill.${r.status === 'approved' ? 'ok' : r.status === 'pending' ? 'warn' : 'bad'}`, { text: r.status })),
     h('div', {}, h('span.fp', { text: r.fingerprint })),
-    r.status === 'pending' ? h('p.small', {}, 'Compare with the person\'s device, then: ', h('code', { text: `blindvault approver approve ${r.id}` })) : null,
+    r.status === 'pending' ? h('p.small', {}, 'Compare with the person\'s device (the CLI recomputes this fingerprint from the key; trust its copy), then: ',
+      /^[A-Za-z0-9_-]{22}$/.test(r.id) ? h('code', { text: `blindvault approver approve ${r.id}` }) : h('code', { text: 'blindvault approver list' })) : null,
     h('div.row', {}, action('Remove', 'link', async () => {
       const path = `/api/broker/enrolments/${encodeURIComponent(r.id)}`;
       // Dry run first: which secrets would fall below their quorum?
@@ -834,16 +926,17 @@ async function adminHosts(content, out) {
 }
 
 async function adminAudit(content) {
-  const [v, list, people] = await Promise.all([
-    api('GET', '/api/admin/audit/verify'), api('GET', '/api/admin/audit?limit=1000'), api('GET', '/api/admin/users'),
-  ]);
+  const [v, people] = await Promise.all([api('GET', '/api/admin/audit/verify'), api('GET', '/api/admin/users')]);
+  // The newest 200 rows.
+  const list = await api('GET', `/api/admin/audit?after=${Math.max(0, v.rows - 200)}&limit=200`);
   const names = new Map(people.users.map((u) => [u.id, u.name]));
-  const rows = list.rows.slice(-200).reverse();
+  const rows = list.rows.slice().reverse();
   content.append(
     v.first_bad
       ? notice('bad', 'The audit chain is broken', `Row ${v.first_bad.seq}: ${v.first_bad.reason}. Someone edited, removed or reordered the log.`)
-      : h('div.notice.ok', { role: 'status', 'data-testid': 'audit-ok' }, h('strong', { text: 'The audit chain verifies' }), h('div', { text: `${v.rows} rows, each hash-linked to the one before.` })),
-    h('div.card.scroll', {}, h('table', {},
+      : h('div.notice.ok', { role: 'status', 'data-testid': 'audit-ok' }, h('strong', { text: 'The audit chain verifies' }),
+        h('div', { text: `${v.rows} rows, each hash-linked to the one before (as this server checks it; run \`blindvault audit verify\` against the database to check it yourself).` })),
+    h('div.card.scroll', {}, h('h2', { text: rows.length < v.rows ? `Newest ${rows.length} of ${v.rows}` : `All ${v.rows}` }), h('table', {},
       h('thead', {}, h('tr', {}, h('th', { text: '#' }), h('th', { text: 'When' }), h('th', { text: 'Action' }), h('th', { text: 'Actor' }))),
       h('tbody', {}, rows.map((r) => h('tr', {},
         h('td.small', { text: r.seq }), h('td.small', { text: when(r.at) }),
@@ -857,8 +950,7 @@ async function adminCli(content, out) {
     h('p', { text: 'Admin commands (org push, approver approve, host issue, secret put) read a session token from a file. Make one here: your passkey confirms it is you. It is an ordinary session: it ends after the session lifetime and you can revoke it.' }),
     action('Create a command-line session', 'primary', async () => {
       const start = await api('POST', '/api/login/start');
-      const a = await getAssertion(start.options);
-      if (a.prf) a.prf.fill(0);
+      const a = await getAssertion(start.options, { prf: false });
       const r = await api('POST', '/api/sessions/cli', { ceremony_id: start.ceremony_id, credential: a.json });
       const text = h('textarea', { readonly: true, rows: 4, 'aria-label': 'Session file contents', 'data-testid': 'cli-token' });
       text.value = `bv_session=${r.token}`;
@@ -892,11 +984,10 @@ async function route() {
   renderSeq += 1;
   if (state.events) { state.events.close(); state.events = null; }
   setBanner(null);
-  const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
-  const [name, arg] = parts;
   renderNav();
   const next = sessionStorage.getItem('blindvault:next');
   try {
+    const [name, arg] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
     switch (name) {
       case '': case undefined:
         if (state.me && next) { sessionStorage.removeItem('blindvault:next'); return go(next); }
@@ -960,6 +1051,8 @@ async function main() {
   }
   try { await loadMe(); } catch (e) { /* shown by the page */ }
   window.addEventListener('hashchange', route);
+  // The skip link must not change the route (the app routes on the hash).
+  $('.skip').addEventListener('click', (ev) => { ev.preventDefault(); $('#main').focus(); });
   await route();
 }
 

@@ -501,7 +501,12 @@ async fn me(State(state): State<AppState>, s: Session) -> Result<Json<serde_json
     let user = load_user(&state, &s.user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("session_revoked", "no such user"))?;
-    Ok(Json(serde_json::json!({ "user": user, "session": { "id": s.id, "expires_at": s.expires_at } })))
+    Ok(Json(serde_json::json!({
+        "user": user,
+        "session": { "id": s.id, "expires_at": s.expires_at },
+        // How long a passkey ceremony may take (the web app times its approval window by it).
+        "ceremony_ttl_secs": state.config.challenge_ttl_secs,
+    })))
 }
 
 async fn logout(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {

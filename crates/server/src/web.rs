@@ -10,10 +10,11 @@ use crate::error::ApiError;
 include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
 
 /// The policy on every page. `'wasm-unsafe-eval'` lets the page compile the WebAssembly core
-/// (it does not allow JavaScript `eval`).
+/// (it does not allow JavaScript `eval`); Trusted Types with no policy make every HTML-string
+/// sink (`innerHTML`, `document.write`, …) throw at run time.
 pub const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; \
-     frame-ancestors 'none'";
+     img-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'";
 
 /// Looks up an embedded asset (`/` is `index.html`).
 pub fn asset(path: &str) -> Option<(&'static [u8], &'static str)> {

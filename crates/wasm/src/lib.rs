@@ -59,10 +59,14 @@ pub struct DeviceKeys(bridge::Keys);
 
 #[wasm_bindgen]
 impl DeviceKeys {
-    /// Runs the key schedule on a 32-byte PRF output.
+    /// Runs the key schedule on a 32-byte PRF output, then overwrites the given bytes with
+    /// zeros (a `&mut` slice: wasm-bindgen copies the zeros back into the caller's
+    /// `Uint8Array`, so neither the WebAssembly copy nor the JavaScript one keeps the output).
     #[wasm_bindgen(constructor)]
-    pub fn new(prf: &[u8]) -> Result<DeviceKeys, JsError> {
-        bridge::Keys::from_prf(prf).map(DeviceKeys).map_err(js)
+    pub fn new(prf: &mut [u8]) -> Result<DeviceKeys, JsError> {
+        let keys = bridge::Keys::from_prf(prf);
+        zeroize::Zeroize::zeroize(prf);
+        keys.map(DeviceKeys).map_err(js)
     }
     /// The approver X25519 public key (base64url) this device enrols.
     #[wasm_bindgen(js_name = approverPublicKey)]

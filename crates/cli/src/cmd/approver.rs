@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use blindvault_client::{ClientError, admin, broker};
 
-use super::brokercommon::{AdminArgs, Format, OrgDirArg, PassArg, block_on, confirm, finish, print_json};
+use super::brokercommon::{
+    AdminArgs, Format, OrgDirArg, PassArg, block_on, confirm, finish, print_json, printable,
+};
 
 /// Arguments of `blindvault approver`.
 #[derive(clap::Args, Debug)]
@@ -96,14 +98,24 @@ fn body(args: Args) -> Result<(), ClientError> {
                             Some(false) => "  SIGNATURE DOES NOT VERIFY UNDER THE LOCAL ORG KEY",
                             None => "",
                         };
-                        println!("{}  {:<8}  {}  {}{sig}", r.id, r.status, r.fingerprint, r.user_name);
+                        println!(
+                            "{}  {:<8}  {}  {}{sig}",
+                            printable(&r.id),
+                            printable(&r.status),
+                            r.fingerprint,
+                            printable(&r.user_name)
+                        );
                     }
                 }
             }
         }
         ApproverCommand::Approve { id, yes, pass } => {
             let pending = block_on(broker::pending_enrolment(&api, &id))?;
-            println!("approver:    {} (user {})", pending.view.user_name, pending.view.user_id);
+            println!(
+                "approver:    {} (user {})",
+                printable(&pending.view.user_name),
+                printable(&pending.view.user_id)
+            );
             println!("fingerprint: {}", pending.fingerprint);
             if !yes && !confirm("Does this fingerprint match the one the device shows?") {
                 return Err(ClientError::Lease(
@@ -115,7 +127,7 @@ fn body(args: Args) -> Result<(), ClientError> {
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&args.dir.path(), &passphrase)?;
             let view = block_on(broker::approve_enrolment(&api, &org, &pending))?;
-            println!("{} is now an approver ({})", view.user_name, view.status);
+            println!("{} is now an approver ({})", printable(&view.user_name), printable(&view.status));
         }
         ApproverCommand::Invite { .. } => {}
         ApproverCommand::Remove { id, yes } => {
@@ -139,7 +151,7 @@ fn body(args: Args) -> Result<(), ClientError> {
                 }
             }
             block_on(broker::approver_remove(&api, &id, false))?;
-            println!("removed {id}");
+            println!("removed {}", printable(&id));
         }
     }
     Ok(())

@@ -192,3 +192,9 @@ pub fn fetch(
     line.done();
     r
 }
+
+/// A server-supplied string made safe for a terminal: control characters (escape sequences that
+/// could rewrite what is on screen, such as a fingerprint line) become `?`.
+pub fn printable(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+}

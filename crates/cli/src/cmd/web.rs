@@ -56,14 +56,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let (checks, csp_ok) = block_on(async {
             let mut checks = Vec::new();
             let mut csp_ok = true;
-            for (path, bytes, _) in blindvault_server::web::ASSETS {
+            // `/` is what people load (invite links point there): it must be `index.html`.
+            let index = blindvault_server::web::asset("/").map(|(b, _)| b).unwrap_or_default();
+            let root = std::iter::once(("/", index));
+            let files = blindvault_server::web::ASSETS.iter().map(|(p, b, _)| (*p, *b));
+            for (path, bytes) in root.chain(files) {
                 let (status, csp, body) = api.get_asset(path).await?;
-                let ok = status == 200 && body.as_slice() == *bytes;
-                if *path == "/index.html" {
-                    csp_ok = csp.as_deref() == Some(blindvault_server::web::CSP);
+                let ok = status == 200 && body.as_slice() == bytes;
+                if path == "/" || path == "/index.html" {
+                    csp_ok &= csp.as_deref() == Some(blindvault_server::web::CSP);
                 }
                 checks.push(Check {
-                    path: (*path).to_owned(),
+                    path: path.to_owned(),
                     ok,
                     expected_sha256: hex(&Sha256::digest(bytes)),
                     served_sha256: (status == 200).then(|| hex(&Sha256::digest(&body))),
