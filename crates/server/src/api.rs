@@ -419,10 +419,11 @@ pub async fn verify_assertion(
         })?;
     let cred_id = wa::cred_id_text(raw_cred_id);
     let user_id = uuid.to_string();
+    let mut conn = state.store.pool().acquire().await?;
     let row = sqlx::query("SELECT passkey, sign_count FROM credentials WHERE id = $1 AND user_id = $2")
         .bind(&cred_id)
         .bind(&user_id)
-        .fetch_optional(state.store.pool())
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| ApiError::unauthorized("unknown_credential", "this passkey is not registered here"))?;
     let json: String = row.try_get("passkey")?;
@@ -431,6 +432,7 @@ pub async fn verify_assertion(
     let result = match state.rp.webauthn.finish_discoverable_authentication_v2(credential, auth, &passkey) {
         Ok(r) => r,
         Err(e) => {
+            drop(conn);
             let err = wa::map_error(&e);
             let detail = serde_json::json!({ "credential": cred_id, "code": err.code });
             log_event(state, Event { actor: None, action: "login.failed", target: Some(&user_id), detail })
@@ -452,7 +454,7 @@ pub async fn verify_assertion(
     .bind(i64::from(result.backup_state()))
     .bind(state.clock.now())
     .bind(&cred_id)
-    .execute(state.store.pool())
+    .execute(&mut *conn)
     .await?;
     if r.rows_affected() != 1 {
         return Err(ApiError::unauthorized(

@@ -91,10 +91,24 @@ pub fn row_hash(
 /// Appends an event. Appends are serialised by the `audit_head` row (a write lock on SQLite, a
 /// row lock on PostgreSQL), so concurrent instances never fork the chain.
 pub async fn append(store: &Store, at: i64, ev: Event<'_>) -> Result<i64, sqlx::Error> {
-    let detail = ev.detail.to_string();
     let mut tx = store.pool().begin().await?;
+    let seq = append_in(&mut tx, at, ev).await?;
+    tx.commit().await?;
+    Ok(seq)
+}
+
+/// Appends an event inside the caller's transaction, so that the action and its audit row
+/// commit together (or not at all) and share one commit. Call it after the transaction's other
+/// writes: from here to the commit the transaction holds the chain's head row, which every
+/// other append waits for.
+pub async fn append_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    at: i64,
+    ev: Event<'_>,
+) -> Result<i64, sqlx::Error> {
+    let detail = ev.detail.to_string();
     let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
     let seq: i64 = head.try_get("seq")?;
     let prev: String = head.try_get("hash")?;
@@ -111,10 +125,9 @@ pub async fn append(store: &Store, at: i64, ev: Event<'_>) -> Result<i64, sqlx::
     .bind(&detail)
     .bind(&prev)
     .bind(&hash)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut *tx).await?;
-    tx.commit().await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut **tx).await?;
     Ok(seq)
 }
 

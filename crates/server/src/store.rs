@@ -82,6 +82,10 @@ impl Store {
             .map_err(|e| ServerError::Config(format!("database URL: {e}")))?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
+            // A ping before every checkout costs a round trip to SQLite's worker thread for
+            // nothing: an embedded file's connection does not drop. PostgreSQL's can (network,
+            // server restart), so it keeps the check.
+            .test_before_acquire(engine == Engine::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {

@@ -100,10 +100,36 @@ fn require_approver(s: &Session) -> Result<(), ApiError> {
     }
 }
 
+/// Appends an audit row inside `tx` (the handler's own transaction: the action and its row
+/// commit together).
+async fn log_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    state: &AppState,
+    actor: Option<&str>,
+    action: &str,
+    target: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    audit::append_in(tx, state.clock.now(), Event { actor, action, target, detail }).await?;
+    Ok(())
+}
+
+/// One pooled connection for all of a handler's statements (a checkout per statement costs
+/// more than the statement on SQLite).
+async fn conn(state: &AppState) -> Result<PoolConn, ApiError> {
+    Ok(state.store.pool().acquire().await?)
+}
+
+type PoolConn = sqlx::pool::PoolConnection<sqlx::Any>;
+
 /// The org public key and its generation, if set.
 async fn org(state: &AppState) -> Result<Option<(OrgPublicKey, i64)>, ApiError> {
+    org_on(&mut *conn(state).await?).await
+}
+
+async fn org_on(c: &mut sqlx::AnyConnection) -> Result<Option<(OrgPublicKey, i64)>, ApiError> {
     let row = sqlx::query("SELECT public_key, generation FROM broker_org WHERE id = 1")
-        .fetch_optional(state.store.pool())
+        .fetch_optional(&mut *c)
         .await?;
     let Some(row) = row else { return Ok(None) };
     let text: String = row.try_get("public_key")?;
@@ -112,7 +138,11 @@ async fn org(state: &AppState) -> Result<Option<(OrgPublicKey, i64)>, ApiError> 
 }
 
 async fn require_org(state: &AppState) -> Result<(OrgPublicKey, i64), ApiError> {
-    org(state).await?.ok_or_else(|| {
+    require_org_on(&mut *conn(state).await?).await
+}
+
+async fn require_org_on(c: &mut sqlx::AnyConnection) -> Result<(OrgPublicKey, i64), ApiError> {
+    org_on(c).await?.ok_or_else(|| {
         ApiError::conflict(
             "org_not_set",
             "the admin has not set the org public key yet (blindvault org push)",
@@ -833,12 +863,13 @@ async fn create_request(
             "poll_token_hash must be 64 lowercase hex digits",
         ));
     }
-    let (org_key, _) = require_org(&state).await?;
+    let mut c = conn(&state).await?;
+    let (org_key, _) = require_org_on(&mut c).await?;
     let req = &body.signed_request.request;
     let cert_id = req.cert_id.to_text();
     let host = sqlx::query("SELECT certificate, revoked_at, host_name FROM broker_hosts WHERE cert_id = $1")
         .bind(&cert_id)
-        .fetch_optional(state.store.pool())
+        .fetch_optional(&mut *c)
         .await?
         .ok_or_else(|| ApiError::forbidden("unknown_host", "this host certificate is not registered"))?;
     let revoked: Option<i64> = host.try_get("revoked_at")?;
@@ -853,24 +884,27 @@ async fn create_request(
     let entry_id = verified.entry_id().to_text();
     let entry = sqlx::query(entry_head_select!("AND h.entry_id = $1"))
         .bind(&entry_id)
-        .fetch_optional(state.store.pool())
+        .fetch_optional(&mut *c)
         .await?
         .ok_or_else(|| ApiError::not_found("no_such_entry", "no such entry"))?;
     let version: i64 = entry.try_get("version")?;
     let threshold: i64 = entry.try_get("threshold")?;
     let request_id = verified.request_id().to_text();
     let expires_at = i64::try_from(verified.expires_at()).unwrap_or(i64::MAX);
+    let approvers = approver_names(&mut c, &entry_id, version).await?;
+    let host_name: String = host.try_get("host_name")?;
+    // The request and its audit row: one transaction, one commit.
+    let mut tx = sqlx::Connection::begin(&mut *c).await?;
     let r = sqlx::query("INSERT INTO broker_requests (request_id, entry_id, version, cert_id, signed, status, poll_hash, threshold, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (request_id) DO NOTHING")
         .bind(&request_id).bind(&entry_id).bind(version).bind(&cert_id).bind(b64(&body.signed_request.to_bytes()))
         .bind(status::PENDING).bind(&body.poll_token_hash).bind(threshold).bind(state.clock.now()).bind(expires_at)
-        .execute(state.store.pool()).await?;
+        .execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
         return Err(ApiError::conflict("duplicate_request", "a request with this id exists (replay?)"));
     }
-    let approvers = approver_names(&state, &entry_id, version).await?;
-    let host_name: String = host.try_get("host_name")?;
-    log(
+    log_in(
+        &mut tx,
         &state,
         None,
         "broker.request.created",
@@ -878,6 +912,8 @@ async fn create_request(
         serde_json::json!({ "host": host_name, "cert": cert_id, "entry": entry_id, "version": version }),
     )
     .await?;
+    tx.commit().await?;
+    drop(c);
     announce(&state, Note::Request(request_id.clone())).await;
     Ok((
         StatusCode::CREATED,
@@ -892,10 +928,14 @@ async fn create_request(
         .into_response())
 }
 
-async fn approver_names(state: &AppState, entry_id: &str, version: i64) -> Result<Vec<String>, ApiError> {
+async fn approver_names(
+    c: &mut sqlx::AnyConnection,
+    entry_id: &str,
+    version: i64,
+) -> Result<Vec<String>, ApiError> {
     let rows = sqlx::query("SELECT DISTINCT u.name FROM broker_entry_devices d JOIN broker_enrolments e ON e.approver_key = d.approver_key AND e.status = 'approved' \
          JOIN users u ON u.id = e.user_id WHERE d.entry_id = $1 AND d.version = $2 ORDER BY u.name")
-        .bind(entry_id).bind(version).fetch_all(state.store.pool()).await?;
+        .bind(entry_id).bind(version).fetch_all(&mut *c).await?;
     rows.iter().map(|r| r.try_get("name").map_err(ApiError::from)).collect()
 }
 
@@ -970,7 +1010,7 @@ async fn result(
             let n: i64 = approvals.try_get("n")?;
             let entry_id: String = row.try_get("entry_id")?;
             let version: i64 = row.try_get("version")?;
-            return Ok(Json(serde_json::json!({ "status": "pending", "approvals": n, "threshold": threshold, "approvers": approver_names(&state, &entry_id, version).await? })).into_response());
+            return Ok(Json(serde_json::json!({ "status": "pending", "approvals": n, "threshold": threshold, "approvers": approver_names(&mut *conn(&state).await?, &entry_id, version).await? })).into_response());
         }
         // Wait for a note about this request (or any note, then re-read), or the deadline;
         // re-read at least every 2 s in case a note was missed.
@@ -1009,11 +1049,11 @@ async fn deliver(
     if r.rows_affected() != 1 {
         return Err(ApiError::new(StatusCode::GONE, "gone", "this request's response was already delivered"));
     }
-    let rows = sqlx::query("SELECT sealed FROM broker_responses WHERE request_id = $1")
+    // Handed over and deleted in one statement.
+    let rows = sqlx::query("DELETE FROM broker_responses WHERE request_id = $1 RETURNING sealed")
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(id).execute(&mut *tx).await?;
     let sealed_entry: Option<String> = if threshold > 1 {
         sqlx::query("SELECT sealed FROM broker_entries WHERE entry_id = $1 AND version = $2")
             .bind(&entry_id)
@@ -1025,9 +1065,9 @@ async fn deliver(
     } else {
         None
     };
-    tx.commit().await?;
     let responses: Vec<String> = rows.iter().map(|r| r.try_get("sealed")).collect::<Result<_, _>>()?;
-    log(
+    log_in(
+        &mut tx,
         state,
         None,
         "broker.request.delivered",
@@ -1035,6 +1075,7 @@ async fn deliver(
         serde_json::json!({ "responses": responses.len() }),
     )
     .await?;
+    tx.commit().await?;
     announce(state, Note::Request(id.to_string())).await;
     Ok(Json(
         serde_json::json!({ "status": "delivered", "responses": responses, "sealed_entry": sealed_entry }),
@@ -1064,37 +1105,50 @@ struct RequestView {
 /// A request the user can act on: one of their approved devices holds an envelope of the
 /// requested version.
 async fn user_is_approver_of(
-    state: &AppState,
+    c: &mut sqlx::AnyConnection,
     user_id: &str,
     entry_id: &str,
     version: i64,
 ) -> Result<bool, ApiError> {
     let row = sqlx::query("SELECT 1 AS one FROM broker_entry_devices d JOIN broker_enrolments e ON e.approver_key = d.approver_key \
          WHERE d.entry_id = $1 AND d.version = $2 AND e.user_id = $3 AND e.status = 'approved'")
-        .bind(entry_id).bind(version).bind(user_id).fetch_optional(state.store.pool()).await?;
+        .bind(entry_id).bind(version).bind(user_id).fetch_optional(&mut *c).await?;
     Ok(row.is_some())
 }
 
+/// Who issued the request's host, and whether the entry lets them approve alone.
+struct Separation {
+    issuer: String,
+    allow_self: bool,
+}
+
 async fn request_view(state: &AppState, s: &Session, id: &str) -> Result<RequestView, ApiError> {
-    let row = sqlx::query("SELECT r.request_id, r.status, r.entry_id, r.version, r.threshold, r.expires_at, r.signed, h.certificate \
-         FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id WHERE r.request_id = $1")
-        .bind(id).fetch_optional(state.store.pool()).await?
+    Ok(request_view_on(&mut *conn(state).await?, s, id).await?.0)
+}
+
+/// The request as an approver sees it (4 statements on one connection: the request with its
+/// host, entry and the caller's approver status; decisions; approver names).
+async fn request_view_on(
+    c: &mut sqlx::AnyConnection,
+    s: &Session,
+    id: &str,
+) -> Result<(RequestView, Separation), ApiError> {
+    let row = sqlx::query("SELECT r.request_id, r.status, r.entry_id, r.version, r.threshold, r.expires_at, r.signed, h.certificate, \
+           h.issued_by, e.sealed, e.allow_self_approval FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
+           LEFT JOIN broker_entries e ON e.entry_id = r.entry_id AND e.version = r.version WHERE r.request_id = $1")
+        .bind(id).fetch_optional(&mut *c).await?
         .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
     let entry_id: String = row.try_get("entry_id")?;
     let version: i64 = row.try_get("version")?;
-    if !user_is_approver_of(state, &s.user_id, &entry_id, version).await? {
+    if !user_is_approver_of(c, &s.user_id, &entry_id, version).await? {
         return Err(ApiError::not_found("no_such_request", "no such request"));
     }
-    let sealed_entry: Option<String> =
-        sqlx::query("SELECT sealed FROM broker_entries WHERE entry_id = $1 AND version = $2")
-            .bind(&entry_id)
-            .bind(version)
-            .fetch_optional(state.store.pool())
-            .await?
-            .map(|r| r.try_get("sealed"))
-            .transpose()?;
+    let sealed_entry: Option<String> = row.try_get("sealed")?;
+    let allow_self: Option<i64> = row.try_get("allow_self_approval")?;
+    let separation =
+        Separation { issuer: row.try_get("issued_by")?, allow_self: allow_self.unwrap_or(0) != 0 };
     let decisions = sqlx::query("SELECT u.name, a.decision, a.user_id FROM broker_approvals a JOIN users u ON u.id = a.user_id WHERE a.request_id = $1 ORDER BY a.at")
-        .bind(id).fetch_all(state.store.pool()).await?;
+        .bind(id).fetch_all(&mut *c).await?;
     let mut my_decision = None;
     let mut ds = Vec::new();
     for d in &decisions {
@@ -1105,10 +1159,10 @@ async fn request_view(state: &AppState, s: &Session, id: &str) -> Result<Request
         }
         ds.push(serde_json::json!({ "user": d.try_get::<String, _>("name")?, "decision": decision }));
     }
-    Ok(RequestView {
+    let view = RequestView {
         request_id: row.try_get("request_id")?,
         status: row.try_get("status")?,
-        approvers: approver_names(state, &entry_id, version).await?,
+        approvers: approver_names(c, &entry_id, version).await?,
         entry_id,
         version,
         threshold: row.try_get("threshold")?,
@@ -1118,7 +1172,8 @@ async fn request_view(state: &AppState, s: &Session, id: &str) -> Result<Request
         sealed_entry,
         decisions: ds,
         my_decision,
-    })
+    };
+    Ok((view, separation))
 }
 
 async fn get_request(
@@ -1133,6 +1188,7 @@ async fn get_request(
 /// Pending requests waiting for the caller's decision.
 async fn inbox(State(state): State<AppState>, s: Session) -> Result<Json<Vec<RequestView>>, ApiError> {
     require_approver(&s)?;
+    let mut c = conn(&state).await?;
     let rows = sqlx::query("SELECT DISTINCT r.request_id, r.created_at FROM broker_requests r \
          JOIN broker_entry_devices d ON d.entry_id = r.entry_id AND d.version = r.version \
          JOIN broker_enrolments e ON e.approver_key = d.approver_key AND e.status = 'approved' AND e.user_id = $1 \
@@ -1140,11 +1196,11 @@ async fn inbox(State(state): State<AppState>, s: Session) -> Result<Json<Vec<Req
            AND NOT EXISTS (SELECT 1 FROM broker_approvals a WHERE a.request_id = r.request_id AND a.user_id = $1) \
          ORDER BY r.created_at")
         .bind(&s.user_id).bind(status::PENDING).bind(state.clock.now())
-        .fetch_all(state.store.pool()).await?;
+        .fetch_all(&mut *c).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let id: String = r.try_get("request_id")?;
-        out.push(request_view(&state, &s, &id).await?);
+        out.push(request_view_on(&mut c, &s, &id).await?.0);
     }
     Ok(Json(out))
 }
@@ -1159,13 +1215,16 @@ async fn events(State(state): State<AppState>, s: Session) -> Result<Response, A
         loop {
             match notes.recv().await {
                 Ok(Note::Request(id)) => {
-                    let relevant = match sqlx::query("SELECT entry_id, version FROM broker_requests WHERE request_id = $1").bind(&id).fetch_optional(state.store.pool()).await {
-                        Ok(Some(row)) => {
-                            let entry_id: String = row.try_get("entry_id").unwrap_or_default();
-                            let version: i64 = row.try_get("version").unwrap_or_default();
-                            user_is_approver_of(&state, &s.user_id, &entry_id, version).await.unwrap_or(false)
-                        }
-                        _ => false,
+                    let relevant = match conn(&state).await {
+                        Ok(mut c) => match sqlx::query("SELECT entry_id, version FROM broker_requests WHERE request_id = $1").bind(&id).fetch_optional(&mut *c).await {
+                            Ok(Some(row)) => {
+                                let entry_id: String = row.try_get("entry_id").unwrap_or_default();
+                                let version: i64 = row.try_get("version").unwrap_or_default();
+                                user_is_approver_of(&mut c, &s.user_id, &entry_id, version).await.unwrap_or(false)
+                            }
+                            _ => false,
+                        },
+                        Err(_) => false,
                     };
                     if relevant {
                         yield Ok(SseEvent::default().event("request").data(id));
@@ -1196,16 +1255,6 @@ fn check_separation(user_id: &str, issuer: &str, threshold: i64, allow_self: boo
     Ok(())
 }
 
-/// The host's issuer, the request's threshold and the entry's self-approval flag.
-async fn separation_of(state: &AppState, id: &str) -> Result<(String, i64, bool), ApiError> {
-    let row = sqlx::query("SELECT h.issued_by, r.threshold, e.allow_self_approval FROM broker_requests r \
-         JOIN broker_hosts h ON h.cert_id = r.cert_id JOIN broker_entries e ON e.entry_id = r.entry_id AND e.version = r.version WHERE r.request_id = $1")
-        .bind(id).fetch_optional(state.store.pool()).await?
-        .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
-    let allow: i64 = row.try_get("allow_self_approval")?;
-    Ok((row.try_get("issued_by")?, row.try_get("threshold")?, allow != 0))
-}
-
 #[derive(Serialize, Deserialize)]
 struct ApproveCeremony {
     request_id: String,
@@ -1221,12 +1270,11 @@ async fn approve_start(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     require_approver(&s)?;
-    let view = request_view(&state, &s, &id).await?;
+    let (view, sep) = request_view_on(&mut *conn(&state).await?, &s, &id).await?;
     if view.status != status::PENDING {
         return Err(ApiError::conflict("request_not_pending", format!("the request is {}", view.status)));
     }
-    let (issuer, threshold, allow_self) = separation_of(&state, &id).await?;
-    check_separation(&s.user_id, &issuer, threshold, allow_self)?;
+    check_separation(&s.user_id, &sep.issuer, view.threshold, sep.allow_self)?;
     let (rcr, auth) = state
         .rp
         .webauthn
@@ -1264,8 +1312,10 @@ async fn approve_finish(
     if user_id != s.user_id {
         return Err(ApiError::forbidden("wrong_user", "the passkey belongs to another user"));
     }
+    // Every read and the transaction on one connection.
+    let mut c = conn(&state).await?;
     let enrolment = sqlx::query("SELECT approver_key FROM broker_enrolments WHERE credential_id = $1 AND user_id = $2 AND status = 'approved'")
-        .bind(&cred_id).bind(&user_id).fetch_optional(state.store.pool()).await?
+        .bind(&cred_id).bind(&user_id).fetch_optional(&mut *c).await?
         .ok_or_else(|| ApiError::forbidden("not_an_approver", "this passkey is not an enrolled approver device"))?;
     let key: String = enrolment.try_get("approver_key")?;
     if b64(&body.sealed_response.approver.to_array()) != key
@@ -1278,7 +1328,7 @@ async fn approve_finish(
     }
     let req = sqlx::query("SELECT r.status, r.entry_id, r.version, r.threshold, h.issued_by, e.allow_self_approval FROM broker_requests r \
          JOIN broker_hosts h ON h.cert_id = r.cert_id JOIN broker_entries e ON e.entry_id = r.entry_id AND e.version = r.version WHERE r.request_id = $1")
-        .bind(&id).fetch_optional(state.store.pool()).await?
+        .bind(&id).fetch_optional(&mut *c).await?
         .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
     let st: String = req.try_get("status")?;
     if st != status::PENDING {
@@ -1291,7 +1341,7 @@ async fn approve_finish(
     let allow_self: i64 = req.try_get("allow_self_approval")?;
     check_separation(&user_id, &issuer, threshold, allow_self != 0)?;
     let device = sqlx::query("SELECT 1 AS one FROM broker_entry_devices WHERE entry_id = $1 AND version = $2 AND approver_key = $3")
-        .bind(&entry_id).bind(version).bind(&key).fetch_optional(state.store.pool()).await?;
+        .bind(&entry_id).bind(version).bind(&key).fetch_optional(&mut *c).await?;
     if device.is_none() {
         return Err(ApiError::forbidden(
             "not_an_approver",
@@ -1299,7 +1349,8 @@ async fn approve_finish(
         ));
     }
     let now = state.clock.now();
-    let mut tx = state.store.pool().begin().await?;
+    // The approval, its response, the state change and the audit row: one transaction.
+    let mut tx = sqlx::Connection::begin(&mut *c).await?;
     let r = sqlx::query("INSERT INTO broker_approvals (request_id, user_id, credential_id, approver_key, decision, at) VALUES ($1, $2, $3, $4, 'approve', $5) ON CONFLICT (request_id, user_id) DO NOTHING")
         .bind(&id).bind(&user_id).bind(&cred_id).bind(&key).bind(now).execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
@@ -1323,7 +1374,7 @@ async fn approve_finish(
     let others = people.iter().filter(|p| **p != issuer).count();
     let enough = people.len() as i64 >= threshold && (allow_self != 0 || others > 0);
     if enough {
-        sqlx::query(
+        let r = sqlx::query(
             "UPDATE broker_requests SET status = $1, decided_at = $2 WHERE request_id = $3 AND status = $4",
         )
         .bind(status::APPROVED)
@@ -1332,9 +1383,14 @@ async fn approve_finish(
         .bind(status::PENDING)
         .execute(&mut *tx)
         .await?;
+        if r.rows_affected() != 1 {
+            // Denied, expired or ended since it was read: record nothing.
+            return Err(ApiError::conflict("request_not_pending", "the request was decided meanwhile"));
+        }
     }
+    log_in(&mut tx, &state, Some(&user_id), "broker.request.approval", Some(&id), serde_json::json!({ "credential": cred_id, "approvals": people.len(), "threshold": threshold, "released": enough })).await?;
     tx.commit().await?;
-    log(&state, Some(&user_id), "broker.request.approval", Some(&id), serde_json::json!({ "credential": cred_id, "approvals": people.len(), "threshold": threshold, "released": enough })).await?;
+    drop(c);
     announce(&state, Note::Request(id.clone())).await;
     Ok(Json(
         serde_json::json!({ "status": if enough { status::APPROVED } else { status::PENDING }, "approvals": people.len(), "threshold": threshold }),
@@ -1347,12 +1403,13 @@ async fn deny(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     require_approver(&s)?;
-    let view = request_view(&state, &s, &id).await?;
+    let mut c = conn(&state).await?;
+    let (view, _) = request_view_on(&mut c, &s, &id).await?;
     if view.status != status::PENDING {
         return Err(ApiError::conflict("request_not_pending", format!("the request is {}", view.status)));
     }
     let now = state.clock.now();
-    let mut tx = state.store.pool().begin().await?;
+    let mut tx = sqlx::Connection::begin(&mut *c).await?;
     let r = sqlx::query("INSERT INTO broker_approvals (request_id, user_id, credential_id, approver_key, decision, at) VALUES ($1, $2, '', '', 'deny', $3) ON CONFLICT (request_id, user_id) DO NOTHING")
         .bind(&id).bind(&s.user_id).bind(now).execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
@@ -1361,8 +1418,10 @@ async fn deny(
     sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2, decided_by = $3 WHERE request_id = $4 AND status = $5")
         .bind(status::DENIED).bind(now).bind(&s.user_name).bind(&id).bind(status::PENDING).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(&id).execute(&mut *tx).await?;
+    log_in(&mut tx, &state, Some(&s.user_id), "broker.request.denied", Some(&id), serde_json::json!({}))
+        .await?;
     tx.commit().await?;
-    log(&state, Some(&s.user_id), "broker.request.denied", Some(&id), serde_json::json!({})).await?;
+    drop(c);
     announce(&state, Note::Request(id)).await;
     Ok(Json(serde_json::json!({ "status": status::DENIED })))
 }
