@@ -8,6 +8,15 @@ ROOT=$(pwd)
 
 say() { printf '\n== %s\n' "$*"; }
 
+# A one-shot run (CI) gains nothing from incremental caches, which are the larger half of a debug
+# target directory; keep them for a developer's repeated runs.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
+# Building needs a few GiB of free disk; say so plainly instead of failing deep inside a linker.
+avail_kib=$(df -Pk . | awk 'NR==2 {print $4}')
+if [ -n "$avail_kib" ] && [ "$avail_kib" -lt 6291456 ]; then
+  echo "warning: only $((avail_kib / 1024)) MiB free on $(pwd); the build and tests need about 6 GiB" >&2
+fi
+
 # ---- toolchain pieces -------------------------------------------------------------------------
 say "toolchain"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
