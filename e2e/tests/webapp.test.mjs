@@ -72,9 +72,11 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
   });
 
   let enrolmentFingerprint;
+  let inviteLink;
   await t.test('an approver enrols through the invite link; the CLI approves the enrolment', async () => {
     const invite = JSON.parse(await cli(server, ['approver', 'invite', '--format', 'json']));
     assert.ok(invite.link.startsWith(`${server.url}/#/enrol/`), invite.link);
+    inviteLink = invite.link;
     const p = phone.page;
     await p.goto(invite.link);
     // The device shows the org fingerprint from the link, before any account exists.
@@ -116,6 +118,16 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
     await p.getByTestId('request-item').first().click();
     await p.getByTestId('unlock').waitFor();
     await shot(p, '11-request-locked');
+    // The server tries to steer the PRF input: the page must use the core's salt (or the
+    // approver key would differ and nothing would open), and post no PRF output.
+    await p.route('**/approve/start', async (route) => {
+      const response = await route.fetch();
+      const json = await response.json();
+      json.options.publicKey.extensions = { prf: { eval: { first: 'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE' } } };
+      await route.fulfill({ response, json });
+    });
+    const posted = [];
+    p.on('request', (r) => { if (r.method() !== 'GET') posted.push({ url: r.url(), body: r.postData() || '' }); });
     await p.getByTestId('unlock').click();
     await p.getByTestId('verified').waitFor();
     assert.equal(await p.getByTestId('host-name').textContent(), 'ci-runner-7');
@@ -124,6 +136,13 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
     await p.getByTestId('approve').click();
     await p.getByText('Approved', { exact: true }).waitFor();
     await shot(p, '13-approved');
+    await p.unroute('**/approve/start');
+    const finish = posted.find((x) => x.url.endsWith('/approve/finish'));
+    assert.ok(finish, 'the approval was posted');
+    const sent = JSON.parse(finish.body);
+    assert.deepEqual(Object.keys(sent).sort(), ['ceremony_id', 'credential', 'sealed_response']);
+    assert.deepEqual(sent.credential.extensions, {}, 'no client extension results are posted');
+    for (const x of posted) assert.ok(!/prf|clientExtensionResults|"results"/i.test(x.body), `PRF data posted to ${x.url}`);
     const r = await run.done;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), `child sees ${SECRET}`);
@@ -227,6 +246,12 @@ c.commit()
     await p.reload();
     await p.getByTestId('org-changed').waitFor();
     await shot(p, '21-org-key-changed');
+    // An invite link with another org key cannot silently replace the pinned one.
+    await p.goto(`${server.url}/#/enrol/${key}`);
+    await p.getByTestId('repin-warning').waitFor();
+    await p.getByTestId('enrol').click();
+    await p.getByText('confirm above that your admin told you').waitFor();
+    await shot(p, '21b-enrol-other-org-key');
   });
 
   await t.test('a passkey without PRF gets the clear unsupported message', async () => {
@@ -239,6 +264,12 @@ c.commit()
     assert.match(text, /cannot evaluate the PRF extension/);
     assert.match(text, /never falls back/);
     await shot(p, '22-prf-unsupported');
+    // Enrolment with this passkey fails closed too: no key is derived from anything else.
+    await p.goto(inviteLink);
+    await p.getByTestId('enrol').click();
+    await p.getByTestId('prf-unsupported').waitFor();
+    assert.equal(await p.getByTestId('enrolled').count(), 0);
+    await shot(p, '22b-enrol-without-prf');
     await noPrf.context.close();
   });
 
