@@ -792,7 +792,7 @@ async function review(view, body, out) {
         h('a.button', { href: '#/requests', text: 'Back to requests' }));
     }, { out, testid: 'approve', busy: 'Sealing…' });
     const checked = h('div.card.stack', { tabindex: '-1' }, notice('ok', 'Checked on this device', 'Signed by your organisation\'s pinned key, and the secret opened with your passkey.'), facts);
-    body.append(...warnings, checked, reported, h('div.card.stack', {}, approveBtn, denyButton(approveBtn)));
+    body.append(...[...warnings, checked, reported, h('div.card.stack', {}, approveBtn, denyButton(approveBtn))].filter(Boolean));
     checked.focus();
     // Keys do not outlive the decision window or the page.
     const seq = renderSeq;

@@ -74,8 +74,18 @@ function cliEnv(server) {
 }
 
 /** Starts `blindvault ARGS`; `.done` resolves with {code, stdout, stderr}. */
+const children = new Set();
+
+/** Ends every CLI process still running (a failed test must not wait for a `run` to time out). */
+export function stopChildren() {
+  for (const p of children) p.kill('SIGKILL');
+  children.clear();
+}
+
 export function cliSpawn(server, args, stdin) {
   const p = spawn(BIN, args, { env: cliEnv(server), stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(p);
+  p.once('close', () => children.delete(p));
   let stdout = '';
   let stderr = '';
   p.stdout.on('data', (d) => { stdout += d.toString(); });
@@ -123,6 +133,10 @@ export async function device(browser, { prf = true, viewport = PHONE } = {}) {
 /** Saves a screenshot of the page at phone and desktop widths. `mask` hides secrets-like text. */
 export async function shot(page, name, mask = []) {
   mkdirSync(ARTIFACTS, { recursive: true });
+  // A page a person reads never shows a template's leftovers.
+  const text = await page.evaluate(() => document.body.innerText);
+  const leftover = text.match(/\b(null|undefined|NaN)\b|\[object \w+\]/);
+  if (leftover) throw new Error(`page ${name} shows "${leftover[0]}": ${text.slice(Math.max(0, leftover.index - 80), leftover.index + 80)}`);
   const original = page.viewportSize();
   for (const [label, vp] of [['phone', PHONE], ['desktop', DESKTOP]]) {
     await page.setViewportSize(vp);

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { startServer, cli, cliSpawn, launch, device, shot, DESKTOP, PHONE, sleep } from './lib.mjs';
+import { startServer, cli, cliSpawn, launch, device, shot, stopChildren, DESKTOP, PHONE, sleep } from './lib.mjs';
 
 const SECRET = 'hunter2-e2e-\u00e9';
 
@@ -31,6 +31,7 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
   const server = await startServer();
   const browser = await launch();
   t.after(async () => {
+    stopChildren();
     await browser.close();
     server.stop();
     server.cleanup();
