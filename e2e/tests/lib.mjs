@@ -73,7 +73,6 @@ function cliEnv(server) {
   };
 }
 
-/** Starts `blindvault ARGS`; `.done` resolves with {code, stdout, stderr}. */
 const children = new Set();
 
 /** Ends every CLI process still running (a failed test must not wait for a `run` to time out). */
@@ -82,6 +81,7 @@ export function stopChildren() {
   children.clear();
 }
 
+/** Starts `blindvault ARGS`; `.done` resolves with {code, stdout, stderr}. */
 export function cliSpawn(server, args, stdin) {
   const p = spawn(BIN, args, { env: cliEnv(server), stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(p);
