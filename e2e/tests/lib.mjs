@@ -135,7 +135,8 @@ export async function shot(page, name, mask = []) {
   mkdirSync(ARTIFACTS, { recursive: true });
   // A page a person reads never shows a template's leftovers.
   const text = await page.evaluate(() => document.body.innerText);
-  const leftover = text.match(/\b(null|undefined|NaN)\b|\[object \w+\]/);
+  // Whole words only: base64url ids and fingerprints on the page may contain "NaN" by chance.
+  const leftover = text.match(/(?<![\w-])(null|undefined|NaN)(?![\w-])|\[object \w+\]/);
   if (leftover) throw new Error(`page ${name} shows "${leftover[0]}": ${text.slice(Math.max(0, leftover.index - 80), leftover.index + 80)}`);
   const original = page.viewportSize();
   for (const [label, vp] of [['phone', PHONE], ['desktop', DESKTOP]]) {
