@@ -26,7 +26,7 @@ pub const GAP_LIMIT: u32 = 20;
 
 /// The P2WPKH address of a key.
 pub fn address_of(key: &Secp256k1Key, network: Network) -> Result<Address> {
-    let pk = CompressedPublicKey(key.public_key(&secp())?);
+    let pk = CompressedPublicKey(key.public_key()?);
     Ok(Address::p2wpkh(&pk, network))
 }
 
@@ -160,10 +160,10 @@ impl BitcoinSigner {
     pub(crate) fn new(wallet: &Wallet, network: Network) -> Result<Self> {
         let secp = secp();
         let master = Secp256k1Key::master(wallet.seed().expose())?;
-        let master_pk = master.public_key(&secp)?.serialize();
+        let master_pk = master.public_key()?.serialize();
         let h = hash160::Hash::hash(&master_pk).to_byte_array();
         let fingerprint = Fingerprint::from([h[0], h[1], h[2], h[3]]);
-        let account = master.derive_path(&secp, &Self::account_path(network))?;
+        let account = master.derive_path(&Self::account_path(network))?;
         Ok(Self { account, fingerprint, network, secp })
     }
 
@@ -191,7 +191,7 @@ impl BitcoinSigner {
             ChildNumber::from_normal_idx(u32::from(change)).map_err(|e| Error::tx(CHAIN, e))?,
             ChildNumber::from_normal_idx(index).map_err(|e| Error::tx(CHAIN, e))?,
         ]);
-        self.account.derive_path(&self.secp, &rel)
+        self.account.derive_path(&rel)
     }
 
     /// Receive (`change = false`) or change address `index`.

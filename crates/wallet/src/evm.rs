@@ -11,7 +11,7 @@ pub use alloy_consensus::{TxEip1559, TxLegacy};
 pub use alloy_dyn_abi::TypedData;
 pub use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256};
 
-use crate::derive::{Secp256k1Key, secp};
+use crate::derive::Secp256k1Key;
 use crate::error::{Error, Result};
 
 const CHAIN: &str = "evm";
@@ -19,7 +19,7 @@ const CHAIN: &str = "evm";
 /// The EVM address of a secp256k1 key: the last 20 bytes of keccak256 of the uncompressed
 /// public key without its 0x04 prefix.
 pub fn address_of(key: &Secp256k1Key) -> Result<Address> {
-    let [_, xy @ ..] = key.public_key(&secp())?.serialize_uncompressed();
+    let [_, xy @ ..] = key.public_key()?.serialize_uncompressed();
     Ok(Address::from_raw_public_key(&xy))
 }
 

@@ -3,11 +3,11 @@
 use core::fmt;
 use core::str::FromStr;
 
-use bitcoin::bip32::DerivationPath;
+use bitcoin::bip32::{ChildNumber, DerivationPath};
 use blindvault_core::schedule::{KeySchedule, PrfOutput, WalletEntropy};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::derive::{Ed25519Key, Secp256k1Key, parse_path, secp};
+use crate::derive::{Ed25519Key, Secp256k1Key, parse_path};
 use crate::error::{Error, Result};
 use crate::{btc, evm, solana, ton, tron};
 
@@ -201,7 +201,7 @@ impl Wallet {
 
     /// The BIP-32 secp256k1 key at `path`.
     pub fn secp256k1_key(&self, path: &DerivationPath) -> Result<Secp256k1Key> {
-        Secp256k1Key::master(self.seed.expose())?.derive_path(&secp(), path)
+        Secp256k1Key::master(self.seed.expose())?.derive_path(path)
     }
 
     /// The SLIP-0010 ed25519 key at `path` (hardened levels only).
@@ -216,21 +216,39 @@ impl Wallet {
 
     /// The address of `chain` at any path (for other wallets' conventions).
     pub fn address_at(&self, chain: Chain, path: &DerivationPath) -> Result<DerivedAddress> {
-        let address = match chain {
-            Chain::Evm => evm::address_of(&self.secp256k1_key(path)?)?.to_checksum(None),
-            Chain::Tron => tron::address_of(&self.secp256k1_key(path)?)?,
-            Chain::Bitcoin => btc::address_of(&self.secp256k1_key(path)?, btc::Network::Bitcoin)?.to_string(),
-            Chain::Solana => solana::address_of(&self.ed25519_key(path)?).to_string(),
-            Chain::Ton => ton::TonAddresses::v4r2(&self.ed25519_key(path)?.public_key())?.non_bounceable,
-        };
-        Ok(DerivedAddress { chain: chain.name().to_owned(), path: path_string(path), address })
+        address_of(chain, path, || self.secp256k1_key(path), || self.ed25519_key(path))
     }
 
     /// The first address (index 0) of every chain: EVM, Bitcoin, Solana, TRON, TON.
     ///
-    /// Shares the common derivation prefixes, so this is the cheapest way to show all five.
+    /// Derives each master key and the shared `m/44'` level once, so this is the cheapest way
+    /// to show all five (the same addresses as [`Wallet::address`], checked in the tests).
     pub fn first_addresses(&self) -> Result<Vec<DerivedAddress>> {
-        Chain::ALL.iter().map(|c| self.address(*c, 0)).collect()
+        let purpose44 = ChildNumber::Hardened { index: 44 };
+        let secp_master = Secp256k1Key::master(self.seed.expose())?;
+        let secp_44 = secp_master.child(purpose44)?;
+        let ed_44 = Ed25519Key::master(self.seed.expose())?.derive_children(&[purpose44])?;
+        Chain::ALL
+            .iter()
+            .map(|&chain| {
+                let path = chain.default_path(0)?;
+                // Paths under m/44' continue from the shared m/44' keys; others start afresh.
+                match path.as_ref() {
+                    [first, below_44 @ ..] if *first == purpose44 => address_of(
+                        chain,
+                        &path,
+                        || secp_44.derive_children(below_44),
+                        || ed_44.derive_children(below_44),
+                    ),
+                    _ => address_of(
+                        chain,
+                        &path,
+                        || secp_master.derive_path(&path),
+                        || self.ed25519_key(&path),
+                    ),
+                }
+            })
+            .collect()
     }
 
     /// The EVM signer of address `index`.
@@ -299,4 +317,21 @@ fn describe_bip39_error(e: &bip39::Error) -> String {
         }
         bip39::Error::AmbiguousLanguages(_) => "ambiguous language".to_owned(),
     }
+}
+
+/// The address of `chain` at `path`, with its key from `secp` or `ed` (whichever curve it uses).
+fn address_of(
+    chain: Chain,
+    path: &DerivationPath,
+    secp: impl FnOnce() -> Result<Secp256k1Key>,
+    ed: impl FnOnce() -> Result<Ed25519Key>,
+) -> Result<DerivedAddress> {
+    let address = match chain {
+        Chain::Evm => evm::address_of(&secp()?)?.to_checksum(None),
+        Chain::Tron => tron::address_of(&secp()?)?,
+        Chain::Bitcoin => btc::address_of(&secp()?, btc::Network::Bitcoin)?.to_string(),
+        Chain::Solana => solana::address_of(&ed()?).to_string(),
+        Chain::Ton => ton::TonAddresses::v4r2(&ed()?.public_key())?.non_bounceable,
+    };
+    Ok(DerivedAddress { chain: chain.name().to_owned(), path: path_string(path), address })
 }

@@ -290,7 +290,7 @@ mod bitcoin_psbt {
             Some(TxOut { value: Amount::from_sat(10_000), script_pubkey: far.script_pubkey() });
         let r = signer.review(&psbt).unwrap();
         assert_eq!(r.inputs[0].ours, None, "index 57 is beyond the gap without derivation data");
-        let pk = w.secp256k1_key(&signer.path(false, 57)).unwrap().public_key(&Secp256k1::new()).unwrap();
+        let pk = w.secp256k1_key(&signer.path(false, 57)).unwrap().public_key().unwrap();
         psbt.inputs[0].bip32_derivation.insert(pk, (signer.fingerprint(), signer.path(false, 57)));
         let r = signer.review(&psbt).unwrap();
         assert_eq!(r.inputs[0].ours.as_deref(), Some("m/84'/1'/0'/0/57"));

@@ -48,7 +48,7 @@ fn bip32_vectors_1_to_3() {
             let key = wallet.secp256k1_key(&path).unwrap();
             assert_matches_xprv(&key, s(c, "xprv"), s(c, "path"));
             let xpub = Xpub::from_str(s(c, "xpub")).unwrap();
-            assert_eq!(key.public_key(&secp).unwrap(), xpub.public_key, "{} public key", s(c, "path"));
+            assert_eq!(key.public_key().unwrap(), xpub.public_key, "{} public key", s(c, "path"));
             // And rust-bitcoin's own derivation agrees with the hand-written one.
             let theirs = Xpriv::new_master(bitcoin::NetworkKind::Main, wallet.seed().expose())
                 .unwrap()
@@ -101,7 +101,6 @@ fn bip84_vectors() {
     let key = wallet.secp256k1_key(&parse_path(s(account, "path")).unwrap()).unwrap();
     let (cc, k) = zprv_parts(s(account, "zprv"));
     assert_eq!((key.expose_chain_code(), key.expose_secret()), (&cc, &k));
-    let secp = secp();
     for a in arr(&v, "addresses") {
         let path = parse_path(s(a, "path")).unwrap();
         let derived = wallet.address_at(Chain::Bitcoin, &path).unwrap();
@@ -109,7 +108,7 @@ fn bip84_vectors() {
         let key = wallet.secp256k1_key(&path).unwrap();
         let wif = bitcoin::PrivateKey::from_wif(s(a, "privkey_wif")).unwrap();
         assert_eq!(key.expose_secret(), &wif.inner.secret_bytes());
-        assert_eq!(hex::encode(key.public_key(&secp).unwrap().serialize()), s(a, "pubkey"));
+        assert_eq!(hex::encode(key.public_key().unwrap().serialize()), s(a, "pubkey"));
     }
     // The BIP-84 paths are this wallet's defaults for receive index 0 and 1.
     assert_eq!(wallet.address(Chain::Bitcoin, 1).unwrap().address, s(&arr(&v, "addresses")[1], "address"));
@@ -155,6 +154,20 @@ fn addresses_of_the_abandon_mnemonic() {
     for c in [Chain::Evm, Chain::Bitcoin, Chain::Solana, Chain::Tron] {
         assert!(chains.contains(&c), "vector file lacks {c}");
     }
+    // `first_addresses` shares the master keys and m/44' between chains: the same addresses as
+    // one-by-one derivation, and as the vector file.
+    let first = wallet.first_addresses().unwrap();
+    assert_eq!(first.len(), Chain::ALL.len());
+    let mut in_vectors = 0;
+    for (chain, shown) in Chain::ALL.iter().zip(&first) {
+        let alone = wallet.address(*chain, 0).unwrap();
+        assert_eq!((&shown.chain, &shown.path, &shown.address), (&alone.chain, &alone.path, &alone.address));
+        if let Some(a) = arr(&v, "addresses").iter().find(|a| s(a, "path") == shown.path) {
+            assert_eq!(shown.address, s(a, "address"), "{chain} via first_addresses");
+            in_vectors += 1;
+        }
+    }
+    assert!(in_vectors >= 4, "only {in_vectors} first addresses are in the vector file");
 }
 
 #[test]
