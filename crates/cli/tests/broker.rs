@@ -24,6 +24,7 @@ use blindvault_testkit::both;
 both!(
     run_gets_the_secret_after_a_phone_approves,
     two_of_three_and_inject,
+    two_secrets_in_one_run_approved_out_of_order,
     denial_exits_3_with_the_deniers_name,
     revoked_or_unknown_host_is_refused,
     admin_commands_fail_clearly,
@@ -320,6 +321,53 @@ async fn run_gets_the_secret_after_a_phone_approves(b: Backend) -> anyhow::Resul
     w.approves(0, &rid, "database").await?;
     let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
     ensure!(code(&out) == Some(9), "{:?}", text(&out));
+    Ok(())
+}
+
+/// `run --env A=… --env B=…` asks for both at once and polls both together: approving the second
+/// request first releases it, and the command starts once the first is approved too.
+async fn two_secrets_in_one_run_approved_out_of_order(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let db = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    let api = w.put(&["--policy", "any-of"], "api token", b"tok-42").await?;
+    let key = w.host("host.key", &[&db, &api]).await?;
+    let (env_db, env_api) = (format!("DB={db}"), format!("API={api}"));
+    let job = w.spawn(&[
+        "run",
+        "--host-key",
+        &key.to_string_lossy(),
+        "--env",
+        &env_db,
+        "--env",
+        &env_api,
+        "--",
+        "sh",
+        "-c",
+        r#"test "$DB" = hunter2 && test "$API" = tok-42 && exit 5"#,
+    ])?;
+    // Both requests are in the inbox before anyone approves.
+    let mut pending = Vec::new();
+    for _ in 0..300 {
+        let inbox = w.phones[0].session.agent.get("/api/broker/inbox").await?.ok()?;
+        pending = inbox.body.as_array().cloned().unwrap_or_default();
+        if pending.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(pending.len() == 2, "both requests are created up front: {pending:?}");
+    let id_of = |entry: &str| {
+        pending
+            .iter()
+            .find(|r| r["entry_id"] == entry)
+            .and_then(|r| r["request_id"].as_str())
+            .map(str::to_owned)
+    };
+    let (rid_db, rid_api) = (id_of(&db).context("db request")?, id_of(&api).context("api request")?);
+    w.approves(0, &rid_api, "api token").await?;
+    w.approves(0, &rid_db, "database").await?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    ensure!(code(&out) == Some(5), "{:?}", text(&out));
     Ok(())
 }
 

@@ -402,6 +402,10 @@ pub struct Wanted {
 }
 
 /// One request in flight.
+/// How long one result poll may wait on the server before it answers "pending" (the status
+/// line's approval count is refreshed at least this often).
+const POLL_WAIT_SECS: u64 = 5;
+
 struct InFlight {
     names: Vec<String>,
     entry: EntryId,
@@ -538,47 +542,54 @@ pub async fn fetch_secrets(
     }
     on_status(&status_line(&items));
 
-    while items.iter().any(|i| i.secret.is_none()) {
-        let pending = items.iter().filter(|i| i.secret.is_none()).count();
-        let wait = if pending == 1 { 5 } else { 2 };
-        for i in items.iter_mut().filter(|i| i.secret.is_none()) {
-            let label = i.names.join(", ");
-            match api.poll_result(&i.request_id, &i.token, wait).await? {
-                PollOutcome::Pending { approvals, threshold, approvers } => {
-                    i.approvals = approvals;
-                    i.threshold = threshold;
-                    if !approvers.is_empty() {
-                        i.approvers = approvers;
-                    }
-                    if unix_now() > i.expires_at.saturating_add(5) {
-                        return Err(ClientError::Expired(format!(
-                            "{label}: the request expired before enough people approved"
-                        )));
-                    }
+    // Every request is polled at once (one long-poll each), and each answer is handled as it
+    // arrives: a secret released quickly is not held up behind another still waiting.
+    let poll = |k: usize, id: String, token: Zeroizing<String>| async move {
+        (k, api.poll_result(&id, &token, POLL_WAIT_SECS).await)
+    };
+    let mut polls = futures_util::stream::FuturesUnordered::new();
+    for (k, i) in items.iter().enumerate() {
+        polls.push(poll(k, i.request_id.clone(), i.token.clone()));
+    }
+    while let Some((k, outcome)) = futures_util::StreamExt::next(&mut polls).await {
+        let Some(i) = items.get_mut(k) else { continue };
+        let label = i.names.join(", ");
+        match outcome? {
+            PollOutcome::Pending { approvals, threshold, approvers } => {
+                i.approvals = approvals;
+                i.threshold = threshold;
+                if !approvers.is_empty() {
+                    i.approvers = approvers;
                 }
-                PollOutcome::Denied { by } => {
-                    return Err(ClientError::Denied(match by {
-                        Some(by) => format!("{label}: denied by {by}"),
-                        None => format!("{label}: the request was refused (denied, or the host was revoked)"),
-                    }));
-                }
-                PollOutcome::Expired => {
+                if unix_now() > i.expires_at.saturating_add(5) {
                     return Err(ClientError::Expired(format!(
                         "{label}: the request expired before enough people approved"
                     )));
                 }
-                PollOutcome::Delivered { responses, sealed_entry } => {
-                    let eph = i
-                        .ephemeral
-                        .take()
-                        .ok_or_else(|| ClientError::Lease("a response arrived twice".into()))?;
-                    let releases = responses
-                        .iter()
-                        .map(|r| open_response(&eph, &i.request, r))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    drop(eph);
-                    i.secret = Some(recover_secret(&releases, sealed_entry.as_ref())?);
-                }
+                polls.push(poll(k, i.request_id.clone(), i.token.clone()));
+            }
+            PollOutcome::Denied { by } => {
+                return Err(ClientError::Denied(match by {
+                    Some(by) => format!("{label}: denied by {by}"),
+                    None => format!("{label}: the request was refused (denied, or the host was revoked)"),
+                }));
+            }
+            PollOutcome::Expired => {
+                return Err(ClientError::Expired(format!(
+                    "{label}: the request expired before enough people approved"
+                )));
+            }
+            PollOutcome::Delivered { responses, sealed_entry } => {
+                let eph = i
+                    .ephemeral
+                    .take()
+                    .ok_or_else(|| ClientError::Lease("a response arrived twice".into()))?;
+                let releases = responses
+                    .iter()
+                    .map(|r| open_response(&eph, &i.request, r))
+                    .collect::<Result<Vec<_>, _>>()?;
+                drop(eph);
+                i.secret = Some(recover_secret(&releases, sealed_entry.as_ref())?);
             }
         }
         if items.iter().any(|i| i.secret.is_none()) {
