@@ -964,8 +964,12 @@ async fn result(
     };
     let wait = Duration::from_secs(wait.min(30));
     let deadline = tokio::time::Instant::now() + wait;
-    let mut notes = state.hub.subscribe();
+    let watch = state.hub.watch(&id);
     loop {
+        // Armed before the read, so a note that arrives while reading still wakes this poll.
+        let notified = watch.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
         let row = sqlx::query("SELECT status, poll_hash, threshold, entry_id, version, decided_by, expires_at FROM broker_requests WHERE request_id = $1")
             .bind(&id).fetch_optional(state.store.pool()).await?.ok_or_else(not_found)?;
         let poll_hash: String = row.try_get("poll_hash")?;
@@ -1012,19 +1016,11 @@ async fn result(
             let version: i64 = row.try_get("version")?;
             return Ok(Json(serde_json::json!({ "status": "pending", "approvals": n, "threshold": threshold, "approvers": approver_names(&mut *conn(&state).await?, &entry_id, version).await? })).into_response());
         }
-        // Wait for a note about this request (or any note, then re-read), or the deadline;
-        // re-read at least every 2 s in case a note was missed.
+        // Wait for a note about this request, or the deadline; re-read at least every 2 s
+        // (expiry is noticed by reading, and a note from another instance can be lost while
+        // its LISTEN connection reconnects).
         let step = (deadline - now).min(Duration::from_secs(2));
-        let _ = tokio::time::timeout(step, async {
-            loop {
-                match notes.recv().await {
-                    Ok(Note::Request(n)) if n == id => return,
-                    Ok(_) => continue,
-                    Err(_) => return,
-                }
-            }
-        })
-        .await;
+        let _ = tokio::time::timeout(step, notified).await;
     }
 }
 

@@ -542,3 +542,66 @@ async fn two_devices_of_one_person_count_as_one(b: Backend) -> anyhow::Result<()
     ensure!(c.open(&r.body)? == b"people not phones");
     Ok(())
 }
+
+/// A note about one request wakes that request's waiters and no one else's, and a waiter's
+/// registration is gone once it stops waiting (10 000 waiting consumers must not all wake for
+/// every note).
+#[tokio::test]
+async fn a_note_wakes_only_its_requests_waiters() -> anyhow::Result<()> {
+    use blindvault_server::broker::hub::{Hub, Note};
+    use std::time::Duration;
+    let hub = Hub::new();
+    let (a1, a2, b) = (hub.watch("a"), hub.watch("a"), hub.watch("b"));
+    ensure!(hub.watched() == 2, "two requests watched");
+    {
+        let (na1, na2, nb) = (a1.notified(), a2.notified(), b.notified());
+        tokio::pin!(na1, na2, nb);
+        na1.as_mut().enable();
+        na2.as_mut().enable();
+        nb.as_mut().enable();
+        hub.local(Note::Request("a".into()));
+        // Armed before the note: both of a's waiters wake, b's does not.
+        tokio::time::timeout(Duration::from_secs(5), na1).await.context("a's first waiter woke")?;
+        tokio::time::timeout(Duration::from_secs(5), na2).await.context("a's second waiter woke")?;
+        ensure!(tokio::time::timeout(Duration::from_millis(50), nb).await.is_err(), "b's waiter slept on");
+    }
+    drop(a1);
+    ensure!(hub.watched() == 2, "a is still watched by its second waiter");
+    drop((a2, b));
+    ensure!(hub.watched() == 0, "registrations are removed with their last waiter");
+    Ok(())
+}
+
+/// Over HTTP: a consumer's long poll registers while it waits and unregisters when answered.
+#[tokio::test]
+async fn a_long_poll_unregisters_when_answered() -> anyhow::Result<()> {
+    let mut w = World::new(Backend::Sqlite, &["alice"]).await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    let c = std::sync::Arc::new(c);
+    let waiter = {
+        let (c, base) = (c.clone(), w.server.base.clone());
+        tokio::spawn(async move {
+            let resp = reqwest::Client::new()
+                .get(format!("{base}/api/broker/requests/{}/result?wait=20", c.id()))
+                .header("x-blindvault-poll", &c.token)
+                .send()
+                .await?;
+            anyhow::Ok(resp.json::<Value>().await?)
+        })
+    };
+    for _ in 0..100 {
+        if w.server.state.hub.watched() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    ensure!(w.server.state.hub.watched() == 1, "the waiting poll is registered");
+    device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
+    let body = waiter.await??;
+    ensure!(body["status"] == "delivered", "{body}");
+    ensure!(w.server.state.hub.watched() == 0, "and unregistered once answered");
+    Ok(())
+}
