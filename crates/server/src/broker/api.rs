@@ -1122,13 +1122,13 @@ async fn request_view(state: &AppState, s: &Session, id: &str) -> Result<Request
     Ok(request_view_on(&mut *conn(state).await?, s, id).await?.0)
 }
 
-/// The request as an approver sees it (4 statements on one connection: the request with its
-/// host, entry and the caller's approver status; decisions; approver names).
-async fn request_view_on(
+/// The request row (with its host and entry) if the caller is one of its approvers — else
+/// "no such request" — and the separation-of-duties facts (2 statements).
+async fn request_row_on(
     c: &mut sqlx::AnyConnection,
     s: &Session,
     id: &str,
-) -> Result<(RequestView, Separation), ApiError> {
+) -> Result<(sqlx::any::AnyRow, Separation), ApiError> {
     let row = sqlx::query("SELECT r.request_id, r.status, r.entry_id, r.version, r.threshold, r.expires_at, r.signed, h.certificate, \
            h.issued_by, e.sealed, e.allow_self_approval FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
            LEFT JOIN broker_entries e ON e.entry_id = r.entry_id AND e.version = r.version WHERE r.request_id = $1")
@@ -1139,10 +1139,23 @@ async fn request_view_on(
     if !user_is_approver_of(c, &s.user_id, &entry_id, version).await? {
         return Err(ApiError::not_found("no_such_request", "no such request"));
     }
-    let sealed_entry: Option<String> = row.try_get("sealed")?;
     let allow_self: Option<i64> = row.try_get("allow_self_approval")?;
     let separation =
         Separation { issuer: row.try_get("issued_by")?, allow_self: allow_self.unwrap_or(0) != 0 };
+    Ok((row, separation))
+}
+
+/// The request as an approver sees it (4 statements on one connection: the request with its
+/// host, entry and the caller's approver status; decisions; approver names).
+async fn request_view_on(
+    c: &mut sqlx::AnyConnection,
+    s: &Session,
+    id: &str,
+) -> Result<(RequestView, Separation), ApiError> {
+    let (row, separation) = request_row_on(c, s, id).await?;
+    let entry_id: String = row.try_get("entry_id")?;
+    let version: i64 = row.try_get("version")?;
+    let sealed_entry: Option<String> = row.try_get("sealed")?;
     let decisions = sqlx::query("SELECT u.name, a.decision, a.user_id FROM broker_approvals a JOIN users u ON u.id = a.user_id WHERE a.request_id = $1 ORDER BY a.at")
         .bind(id).fetch_all(&mut *c).await?;
     let mut my_decision = None;
@@ -1266,11 +1279,13 @@ async fn approve_start(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     require_approver(&s)?;
-    let (view, sep) = request_view_on(&mut *conn(&state).await?, &s, &id).await?;
-    if view.status != status::PENDING {
-        return Err(ApiError::conflict("request_not_pending", format!("the request is {}", view.status)));
+    // Only what the ceremony depends on (the device read the full view already).
+    let (row, sep) = request_row_on(&mut *conn(&state).await?, &s, &id).await?;
+    let st: String = row.try_get("status")?;
+    if st != status::PENDING {
+        return Err(ApiError::conflict("request_not_pending", format!("the request is {st}")));
     }
-    check_separation(&s.user_id, &sep.issuer, view.threshold, sep.allow_self)?;
+    check_separation(&s.user_id, &sep.issuer, row.try_get("threshold")?, sep.allow_self)?;
     let (rcr, auth) = state
         .rp
         .webauthn
