@@ -401,11 +401,11 @@ pub struct Wanted {
     pub entry: EntryId,
 }
 
-/// One request in flight.
 /// How long one result poll may wait on the server before it answers "pending" (the status
 /// line's approval count is refreshed at least this often).
 const POLL_WAIT_SECS: u64 = 5;
 
+/// One request in flight.
 struct InFlight {
     names: Vec<String>,
     entry: EntryId,

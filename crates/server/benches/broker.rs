@@ -154,18 +154,7 @@ async fn release_path(quick: bool) -> anyhow::Result<()> {
         let t = Instant::now();
         let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
         let c = std::sync::Arc::new(c);
-        let waiter = {
-            let c = c.clone();
-            let base = w.server.base.clone();
-            tokio::spawn(async move {
-                let resp = reqwest::Client::new()
-                    .get(format!("{base}/api/broker/requests/{}/result?wait=30", c.id()))
-                    .header("x-blindvault-poll", &c.token)
-                    .send()
-                    .await?;
-                anyhow::Ok(resp.json::<serde_json::Value>().await?)
-            })
-        };
+        let waiter = c.wait_in_background(&w.server.base, 30);
         let t1 = Instant::now();
         let finish = device_prepares_approval(&w.server, &mut w.approvers[0], &c.id()).await?;
         let t2 = Instant::now();

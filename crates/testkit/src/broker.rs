@@ -313,6 +313,23 @@ impl Consumer {
         Ok(crate::Resp { status, body, set_cookie: None })
     }
 
+    /// A long poll of the result (`?wait=wait_secs`) in a task of its own: the body it answers.
+    pub fn wait_in_background(
+        self: &std::sync::Arc<Self>,
+        base: &str,
+        wait_secs: u64,
+    ) -> tokio::task::JoinHandle<anyhow::Result<Value>> {
+        let (c, base) = (self.clone(), base.to_owned());
+        tokio::spawn(async move {
+            let resp = reqwest::Client::new()
+                .get(format!("{base}/api/broker/requests/{}/result?wait={wait_secs}", c.id()))
+                .header("x-blindvault-poll", &c.token)
+                .send()
+                .await?;
+            Ok(resp.json::<Value>().await?)
+        })
+    }
+
     /// Opens a delivered result.
     pub fn open(&self, body: &Value) -> anyhow::Result<Vec<u8>> {
         let releases = body["responses"]

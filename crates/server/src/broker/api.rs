@@ -1119,7 +1119,7 @@ struct Separation {
 }
 
 async fn request_view(state: &AppState, s: &Session, id: &str) -> Result<RequestView, ApiError> {
-    Ok(request_view_on(&mut *conn(state).await?, s, id).await?.0)
+    request_view_on(&mut *conn(state).await?, s, id).await
 }
 
 /// The request row (with its host and entry) if the caller is one of its approvers — else
@@ -1151,8 +1151,8 @@ async fn request_view_on(
     c: &mut sqlx::AnyConnection,
     s: &Session,
     id: &str,
-) -> Result<(RequestView, Separation), ApiError> {
-    let (row, separation) = request_row_on(c, s, id).await?;
+) -> Result<RequestView, ApiError> {
+    let (row, _) = request_row_on(c, s, id).await?;
     let entry_id: String = row.try_get("entry_id")?;
     let version: i64 = row.try_get("version")?;
     let sealed_entry: Option<String> = row.try_get("sealed")?;
@@ -1182,7 +1182,7 @@ async fn request_view_on(
         decisions: ds,
         my_decision,
     };
-    Ok((view, separation))
+    Ok(view)
 }
 
 async fn get_request(
@@ -1209,7 +1209,7 @@ async fn inbox(State(state): State<AppState>, s: Session) -> Result<Json<Vec<Req
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let id: String = r.try_get("request_id")?;
-        out.push(request_view_on(&mut c, &s, &id).await?.0);
+        out.push(request_view_on(&mut c, &s, &id).await?);
     }
     Ok(Json(out))
 }
@@ -1415,7 +1415,7 @@ async fn deny(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     require_approver(&s)?;
     let mut c = conn(&state).await?;
-    let (view, _) = request_view_on(&mut c, &s, &id).await?;
+    let view = request_view_on(&mut c, &s, &id).await?;
     if view.status != status::PENDING {
         return Err(ApiError::conflict("request_not_pending", format!("the request is {}", view.status)));
     }

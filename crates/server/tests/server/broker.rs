@@ -328,26 +328,12 @@ async fn approval_through_one_instance_releases_a_consumer_waiting_on_another(
     let (c, created) = Consumer::ask(&other, &host, &cert, entry).await?;
     ensure!(created.status == 201, "{created:?}");
     let c = std::sync::Arc::new(c);
-    let waiter = {
-        let c = c.clone();
-        let base = other.base.clone();
-        tokio::spawn(async move {
-            let http = reqwest::Client::new();
-            let t = std::time::Instant::now();
-            let resp = http
-                .get(format!("{base}/api/broker/requests/{}/result?wait=20", c.id()))
-                .header("x-blindvault-poll", &c.token)
-                .send()
-                .await?;
-            let body: Value = resp.json().await?;
-            Ok::<_, anyhow::Error>((body, t))
-        })
-    };
+    let waiter = c.wait_in_background(&other.base, 20);
     // Give the consumer time to start waiting, then approve through A.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let approved_at = std::time::Instant::now();
     device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
-    let (body, _) = waiter.await??;
+    let body = waiter.await??;
     let latency = approved_at.elapsed();
     ensure!(body["status"] == "delivered", "{body}");
     ensure!(c.open(&body)? == b"across instances");
@@ -581,17 +567,7 @@ async fn a_long_poll_unregisters_when_answered() -> anyhow::Result<()> {
     let (host, cert) = w.host(&[entry]).await?;
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let c = std::sync::Arc::new(c);
-    let waiter = {
-        let (c, base) = (c.clone(), w.server.base.clone());
-        tokio::spawn(async move {
-            let resp = reqwest::Client::new()
-                .get(format!("{base}/api/broker/requests/{}/result?wait=20", c.id()))
-                .header("x-blindvault-poll", &c.token)
-                .send()
-                .await?;
-            anyhow::Ok(resp.json::<Value>().await?)
-        })
-    };
+    let waiter = c.wait_in_background(&w.server.base, 20);
     for _ in 0..100 {
         if w.server.state.hub.watched() == 1 {
             break;
