@@ -120,8 +120,10 @@ async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> 
 async fn log_and_harden(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let started = std::time::Instant::now();
     let mut resp = next.run(req).await;
-    tracing::info!(%method, %path, status = resp.status().as_u16(), "request");
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    tracing::info!(%method, %path, status = resp.status().as_u16(), micros, "request");
     // Rejections produced by axum itself (405, 415, bad path or query) get the JSON error shape.
     let status = resp.status();
     let is_json = resp

@@ -92,7 +92,7 @@ pub fn row_hash(
 /// row lock on PostgreSQL), so concurrent instances never fork the chain.
 pub async fn append(store: &Store, at: i64, ev: Event<'_>) -> Result<i64, sqlx::Error> {
     let mut tx = store.pool().begin().await?;
-    let seq = append_in(&mut tx, at, ev).await?;
+    let seq = append_in(store, &mut tx, at, ev).await?;
     tx.commit().await?;
     Ok(seq)
 }
@@ -101,18 +101,58 @@ pub async fn append(store: &Store, at: i64, ev: Event<'_>) -> Result<i64, sqlx::
 /// commit together (or not at all) and share one commit. Call it after the transaction's other
 /// writes: from here to the commit the transaction holds the chain's head row, which every
 /// other append waits for.
+///
+/// Usually two statements: the head this process wrote last is a guess, and the head is moved
+/// on only if it still holds exactly that sequence number and hash (a compare-and-swap that
+/// takes the head's lock). If another instance or transaction appended meanwhile — or the
+/// transaction that wrote the guess rolled back — nothing matches and the append takes the
+/// head's current value under its lock instead (three statements). The database, not the
+/// guess, decides what the new row links to.
 pub async fn append_in(
+    store: &Store,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     at: i64,
     ev: Event<'_>,
 ) -> Result<i64, sqlx::Error> {
     let detail = ev.detail.to_string();
+    if let Some((prev_seq, prev)) = store.audit_hint() {
+        let seq = prev_seq.saturating_add(1);
+        let hash = row_hash(&prev, seq, at, ev.actor, ev.action, ev.target, &detail);
+        let moved =
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4")
+                .bind(seq)
+                .bind(&hash)
+                .bind(prev_seq)
+                .bind(&prev)
+                .execute(&mut **tx)
+                .await?;
+        if moved.rows_affected() == 1 {
+            insert_row(tx, seq, at, &ev, &detail, &prev, &hash).await?;
+            store.set_audit_hint(seq, hash);
+            return Ok(seq);
+        }
+    }
     let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut **tx)
         .await?;
     let seq: i64 = head.try_get("seq")?;
     let prev: String = head.try_get("hash")?;
     let hash = row_hash(&prev, seq, at, ev.actor, ev.action, ev.target, &detail);
+    insert_row(tx, seq, at, &ev, &detail, &prev, &hash).await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut **tx).await?;
+    store.set_audit_hint(seq, hash);
+    Ok(seq)
+}
+
+async fn insert_row(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    seq: i64,
+    at: i64,
+    ev: &Event<'_>,
+    detail: &str,
+    prev: &str,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor, action, target, detail, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -122,13 +162,12 @@ pub async fn append_in(
     .bind(ev.actor)
     .bind(ev.action)
     .bind(ev.target)
-    .bind(&detail)
-    .bind(&prev)
-    .bind(&hash)
+    .bind(detail)
+    .bind(prev)
+    .bind(hash)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut **tx).await?;
-    Ok(seq)
+    Ok(())
 }
 
 fn row_from(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {

@@ -25,6 +25,9 @@ pub enum Engine {
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    /// The audit chain's head as this process last wrote it: a guess that saves a read, checked
+    /// by the database on every use (see [`crate::audit::append_in`]).
+    audit_hint: std::sync::Arc<std::sync::Mutex<Option<(i64, String)>>>,
 }
 
 /// The schema, as ordered migrations. Each is a list of statements valid on both engines.
@@ -52,6 +55,7 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
         ],
     ),
     (2, crate::broker::SCHEMA),
+    (3, crate::broker::SCHEMA_3),
 ];
 
 static DRIVERS: Once = Once::new();
@@ -102,7 +106,19 @@ impl Store {
         if engine == Engine::Sqlite {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
-        Ok(Self { pool, engine })
+        Ok(Self { pool, engine, audit_hint: Default::default() })
+    }
+
+    /// The audit head this process last wrote (sequence number and hash), if any.
+    pub(crate) fn audit_hint(&self) -> Option<(i64, String)> {
+        self.audit_hint.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// Records the audit head this process just wrote.
+    pub(crate) fn set_audit_hint(&self, seq: i64, hash: String) {
+        if let Ok(mut g) = self.audit_hint.lock() {
+            *g = Some((seq, hash));
+        }
     }
 
     /// The pool, for queries.

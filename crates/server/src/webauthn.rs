@@ -131,10 +131,7 @@ pub async fn put_state(
     value: &impl Serialize,
 ) -> Result<String, ApiError> {
     let now = state.clock.now();
-    // Both statements on one connection (a pool checkout costs more than either on SQLite).
-    let mut conn = state.store.pool().acquire().await?;
-    // Opportunistic clean-up of stale ceremonies.
-    sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1").bind(now).execute(&mut *conn).await?;
+    // Stale ceremonies are deleted by the background sweeper (`broker::sweeper`), not here.
     let mut raw = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     let id = B64.encode(raw);
@@ -145,7 +142,7 @@ pub async fn put_state(
         .bind(user_id)
         .bind(json)
         .bind(now.saturating_add(state.config.challenge_ttl_secs))
-        .execute(&mut *conn)
+        .execute(state.store.pool())
         .await?;
     Ok(id)
 }

@@ -110,7 +110,7 @@ async fn log_in(
     target: Option<&str>,
     detail: serde_json::Value,
 ) -> Result<(), ApiError> {
-    audit::append_in(tx, state.clock.now(), Event { actor, action, target, detail }).await?;
+    audit::append_in(&state.store, tx, state.clock.now(), Event { actor, action, target, detail }).await?;
     Ok(())
 }
 
@@ -142,12 +142,11 @@ async fn require_org(state: &AppState) -> Result<(OrgPublicKey, i64), ApiError> 
 }
 
 async fn require_org_on(c: &mut sqlx::AnyConnection) -> Result<(OrgPublicKey, i64), ApiError> {
-    org_on(c).await?.ok_or_else(|| {
-        ApiError::conflict(
-            "org_not_set",
-            "the admin has not set the org public key yet (blindvault org push)",
-        )
-    })
+    org_on(c).await?.ok_or_else(org_not_set)
+}
+
+fn org_not_set() -> ApiError {
+    ApiError::conflict("org_not_set", "the admin has not set the org public key yet (blindvault org push)")
 }
 
 fn now_u64(state: &AppState) -> u64 {
@@ -864,35 +863,42 @@ async fn create_request(
         ));
     }
     let mut c = conn(&state).await?;
-    let (org_key, _) = require_org_on(&mut c).await?;
     let req = &body.signed_request.request;
     let cert_id = req.cert_id.to_text();
-    let host = sqlx::query("SELECT certificate, revoked_at, host_name FROM broker_hosts WHERE cert_id = $1")
-        .bind(&cert_id)
-        .fetch_optional(&mut *c)
-        .await?
+    let entry_id = req.entry_id.to_text();
+    // The org key, the host and the entry's current version: one statement. Nothing read here
+    // is used before the request's signature chain is verified from the org key.
+    // (Aliased: SQLite names a column of a parenthesised join by its qualified name.)
+    let row = sqlx::query("SELECT o.public_key AS public_key, h.certificate AS certificate, h.revoked_at AS revoked_at, \
+           h.host_name AS host_name, e.version AS version, e.threshold AS threshold FROM broker_org o \
+           LEFT JOIN broker_hosts h ON h.cert_id = $1 \
+           LEFT JOIN (broker_entry_heads eh JOIN broker_entries e ON e.entry_id = eh.entry_id AND e.version = eh.version) \
+             ON eh.entry_id = $2 AND eh.deleted_at IS NULL \
+           WHERE o.id = 1")
+        .bind(&cert_id).bind(&entry_id).fetch_optional(&mut *c).await?
+        .ok_or_else(org_not_set)?;
+    let org_text: String = row.try_get("public_key")?;
+    let org_key = OrgPublicKey::from_bytes(&unb64(&org_text, "org key")?).map_err(ApiError::internal)?;
+    let cert_text: String = row
+        .try_get::<Option<String>, _>("certificate")?
         .ok_or_else(|| ApiError::forbidden("unknown_host", "this host certificate is not registered"))?;
-    let revoked: Option<i64> = host.try_get("revoked_at")?;
+    let revoked: Option<i64> = row.try_get("revoked_at")?;
     if revoked.is_some() {
         return Err(ApiError::forbidden("host_revoked", "this host's certificate has been revoked"));
     }
-    let cert_text: String = host.try_get("certificate")?;
     let cert =
         SignedHostCertificate::from_bytes(&unb64(&cert_text, "certificate")?).map_err(ApiError::internal)?;
     let verified = verify_request(&org_key, &cert, &body.signed_request, now_u64(&state))
         .map_err(|e| ApiError::forbidden("request_invalid", e.to_string()))?;
-    let entry_id = verified.entry_id().to_text();
-    let entry = sqlx::query(entry_head_select!("AND h.entry_id = $1"))
-        .bind(&entry_id)
-        .fetch_optional(&mut *c)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no_such_entry", "no such entry"))?;
-    let version: i64 = entry.try_get("version")?;
-    let threshold: i64 = entry.try_get("threshold")?;
+    let (Some(version), Some(threshold)) =
+        (row.try_get::<Option<i64>, _>("version")?, row.try_get::<Option<i64>, _>("threshold")?)
+    else {
+        return Err(ApiError::not_found("no_such_entry", "no such entry"));
+    };
     let request_id = verified.request_id().to_text();
     let expires_at = i64::try_from(verified.expires_at()).unwrap_or(i64::MAX);
     let approvers = approver_names(&mut c, &entry_id, version).await?;
-    let host_name: String = host.try_get("host_name")?;
+    let host_name: String = row.try_get::<Option<String>, _>("host_name")?.unwrap_or_default();
     // The request and its audit row: one transaction, one commit.
     let mut tx = sqlx::Connection::begin(&mut *c).await?;
     let r = sqlx::query("INSERT INTO broker_requests (request_id, entry_id, version, cert_id, signed, status, poll_hash, threshold, created_at, expires_at) \
@@ -970,7 +976,7 @@ async fn result(
         let notified = watch.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let row = sqlx::query("SELECT status, poll_hash, threshold, entry_id, version, decided_by, expires_at FROM broker_requests WHERE request_id = $1")
+        let row = sqlx::query("SELECT status, poll_hash, threshold, entry_id, version, decided_by, expires_at, approvals FROM broker_requests WHERE request_id = $1")
             .bind(&id).fetch_optional(state.store.pool()).await?.ok_or_else(not_found)?;
         let poll_hash: String = row.try_get("poll_hash")?;
         if !bool::from(subtle::ConstantTimeEq::ct_eq(poll_hash.as_bytes(), hash.as_bytes())) {
@@ -1005,13 +1011,7 @@ async fn result(
         }
         let now = tokio::time::Instant::now();
         if now >= deadline {
-            let approvals = sqlx::query(
-                "SELECT COUNT(*) AS n FROM broker_approvals WHERE request_id = $1 AND decision = 'approve'",
-            )
-            .bind(&id)
-            .fetch_one(state.store.pool())
-            .await?;
-            let n: i64 = approvals.try_get("n")?;
+            let n: i64 = row.try_get("approvals")?;
             let entry_id: String = row.try_get("entry_id")?;
             let version: i64 = row.try_get("version")?;
             return Ok(Json(serde_json::json!({ "status": "pending", "approvals": n, "threshold": threshold, "approvers": approver_names(&mut *conn(&state).await?, &entry_id, version).await? })).into_response());
@@ -1123,20 +1123,23 @@ async fn request_view(state: &AppState, s: &Session, id: &str) -> Result<Request
 }
 
 /// The request row (with its host and entry) if the caller is one of its approvers — else
-/// "no such request" — and the separation-of-duties facts (2 statements).
+/// "no such request" — and the separation-of-duties facts (one statement).
 async fn request_row_on(
     c: &mut sqlx::AnyConnection,
     s: &Session,
     id: &str,
 ) -> Result<(sqlx::any::AnyRow, Separation), ApiError> {
+    // `mine`: how many of the caller's approved devices hold an envelope of this version.
     let row = sqlx::query("SELECT r.request_id, r.status, r.entry_id, r.version, r.threshold, r.expires_at, r.signed, h.certificate, \
-           h.issued_by, e.sealed, e.allow_self_approval FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
+           h.issued_by, e.sealed, e.allow_self_approval, \
+           (SELECT COUNT(*) FROM broker_entry_devices d JOIN broker_enrolments en ON en.approver_key = d.approver_key \
+             WHERE d.entry_id = r.entry_id AND d.version = r.version AND en.user_id = $2 AND en.status = 'approved') AS mine \
+           FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
            LEFT JOIN broker_entries e ON e.entry_id = r.entry_id AND e.version = r.version WHERE r.request_id = $1")
-        .bind(id).fetch_optional(&mut *c).await?
+        .bind(id).bind(&s.user_id).fetch_optional(&mut *c).await?
         .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
-    let entry_id: String = row.try_get("entry_id")?;
-    let version: i64 = row.try_get("version")?;
-    if !user_is_approver_of(c, &s.user_id, &entry_id, version).await? {
+    let mine: i64 = row.try_get("mine")?;
+    if mine == 0 {
         return Err(ApiError::not_found("no_such_request", "no such request"));
     }
     let allow_self: Option<i64> = row.try_get("allow_self_approval")?;
@@ -1145,7 +1148,7 @@ async fn request_row_on(
     Ok((row, separation))
 }
 
-/// The request as an approver sees it (4 statements on one connection: the request with its
+/// The request as an approver sees it (3 statements on one connection: the request with its
 /// host, entry and the caller's approver status; decisions; approver names).
 async fn request_view_on(
     c: &mut sqlx::AnyConnection,
@@ -1325,10 +1328,20 @@ async fn approve_finish(
     }
     // Every read and the transaction on one connection.
     let mut c = conn(&state).await?;
-    let enrolment = sqlx::query("SELECT approver_key FROM broker_enrolments WHERE credential_id = $1 AND user_id = $2 AND status = 'approved'")
-        .bind(&cred_id).bind(&user_id).fetch_optional(&mut *c).await?
-        .ok_or_else(|| ApiError::forbidden("not_an_approver", "this passkey is not an enrolled approver device"))?;
-    let key: String = enrolment.try_get("approver_key")?;
+    // The request, the passkey's approver enrolment and whether that device holds an envelope
+    // of the requested version: one statement.
+    let req = sqlx::query("SELECT r.status, r.entry_id, r.version, r.threshold, h.issued_by, e.allow_self_approval, en.approver_key, \
+           (SELECT COUNT(*) FROM broker_entry_devices d WHERE d.entry_id = r.entry_id AND d.version = r.version \
+             AND d.approver_key = en.approver_key) AS holds \
+         FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
+         JOIN broker_entries e ON e.entry_id = r.entry_id AND e.version = r.version \
+         LEFT JOIN broker_enrolments en ON en.credential_id = $2 AND en.user_id = $3 AND en.status = 'approved' \
+         WHERE r.request_id = $1")
+        .bind(&id).bind(&cred_id).bind(&user_id).fetch_optional(&mut *c).await?
+        .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
+    let key: String = req.try_get::<Option<String>, _>("approver_key")?.ok_or_else(|| {
+        ApiError::forbidden("not_an_approver", "this passkey is not an enrolled approver device")
+    })?;
     if b64(&body.sealed_response.approver.to_array()) != key
         || body.sealed_response.request_id.to_text() != id
     {
@@ -1337,23 +1350,16 @@ async fn approve_finish(
             "the sealed response names another request or device",
         ));
     }
-    let req = sqlx::query("SELECT r.status, r.entry_id, r.version, r.threshold, h.issued_by, e.allow_self_approval FROM broker_requests r \
-         JOIN broker_hosts h ON h.cert_id = r.cert_id JOIN broker_entries e ON e.entry_id = r.entry_id AND e.version = r.version WHERE r.request_id = $1")
-        .bind(&id).fetch_optional(&mut *c).await?
-        .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
     let st: String = req.try_get("status")?;
     if st != status::PENDING {
         return Err(ApiError::conflict("request_not_pending", format!("the request is {st}")));
     }
-    let entry_id: String = req.try_get("entry_id")?;
-    let version: i64 = req.try_get("version")?;
     let threshold: i64 = req.try_get("threshold")?;
     let issuer: String = req.try_get("issued_by")?;
     let allow_self: i64 = req.try_get("allow_self_approval")?;
     check_separation(&user_id, &issuer, threshold, allow_self != 0)?;
-    let device = sqlx::query("SELECT 1 AS one FROM broker_entry_devices WHERE entry_id = $1 AND version = $2 AND approver_key = $3")
-        .bind(&entry_id).bind(version).bind(&key).fetch_optional(&mut *c).await?;
-    if device.is_none() {
+    let holds: i64 = req.try_get("holds")?;
+    if holds == 0 {
         return Err(ApiError::forbidden(
             "not_an_approver",
             "this device holds no envelope of the requested secret",
@@ -1373,38 +1379,32 @@ async fn approve_finish(
         .bind(b64(&body.sealed_response.to_bytes()))
         .execute(&mut *tx)
         .await?;
-    // Separation of duties: the admin who issued the host does not count alone, unless the
-    // entry allows self-approval (`check_separation` already refused a lone issuer; this keeps
-    // the count honest on its own).
-    let approvers =
-        sqlx::query("SELECT user_id FROM broker_approvals WHERE request_id = $1 AND decision = 'approve'")
-            .bind(&id)
-            .fetch_all(&mut *tx)
-            .await?;
-    let people: Vec<String> = approvers.iter().map(|r| r.try_get("user_id")).collect::<Result<_, _>>()?;
-    let others = people.iter().filter(|p| **p != issuer).count();
-    let enough = people.len() as i64 >= threshold && (allow_self != 0 || others > 0);
-    if enough {
-        let r = sqlx::query(
-            "UPDATE broker_requests SET status = $1, decided_at = $2 WHERE request_id = $3 AND status = $4",
-        )
+    // Count this person and decide, in one statement under the request row's lock (concurrent
+    // approvals queue here, each seeing the others' counts). Separation of duties: the admin
+    // who issued the host does not count alone unless the entry allows self-approval
+    // (`check_separation` already refused a lone issuer; this keeps the count honest on its own).
+    let counted = sqlx::query("UPDATE broker_requests SET approvals = approvals + 1, non_issuer_approvals = non_issuer_approvals + $2, \
+           status = CASE WHEN approvals + 1 >= threshold AND ($3 = 1 OR non_issuer_approvals + $2 > 0) THEN $4 ELSE status END, \
+           decided_at = CASE WHEN approvals + 1 >= threshold AND ($3 = 1 OR non_issuer_approvals + $2 > 0) THEN $5 ELSE decided_at END \
+         WHERE request_id = $1 AND status = $6 RETURNING approvals, status")
+        .bind(&id)
+        .bind(i64::from(user_id != issuer))
+        .bind(i64::from(allow_self != 0))
         .bind(status::APPROVED)
         .bind(now)
-        .bind(&id)
         .bind(status::PENDING)
-        .execute(&mut *tx)
-        .await?;
-        if r.rows_affected() != 1 {
-            // Denied, expired or ended since it was read: record nothing.
-            return Err(ApiError::conflict("request_not_pending", "the request was decided meanwhile"));
-        }
-    }
-    log_in(&mut tx, &state, Some(&user_id), "broker.request.approval", Some(&id), serde_json::json!({ "credential": cred_id, "approvals": people.len(), "threshold": threshold, "released": enough })).await?;
+        .fetch_optional(&mut *tx)
+        .await?
+        // Denied, expired or ended since it was read: record nothing.
+        .ok_or_else(|| ApiError::conflict("request_not_pending", "the request was decided meanwhile"))?;
+    let approvals: i64 = counted.try_get("approvals")?;
+    let enough = counted.try_get::<String, _>("status")? == status::APPROVED;
+    log_in(&mut tx, &state, Some(&user_id), "broker.request.approval", Some(&id), serde_json::json!({ "credential": cred_id, "approvals": approvals, "threshold": threshold, "released": enough })).await?;
     tx.commit().await?;
     drop(c);
     announce(&state, Note::Request(id.clone())).await;
     Ok(Json(
-        serde_json::json!({ "status": if enough { status::APPROVED } else { status::PENDING }, "approvals": people.len(), "threshold": threshold }),
+        serde_json::json!({ "status": if enough { status::APPROVED } else { status::PENDING }, "approvals": approvals, "threshold": threshold }),
     ))
 }
 

@@ -1,5 +1,7 @@
 //! Expiry: pending or approved requests past their deadline become `expired`, and every sealed
-//! response of a request that is no longer `approved` is deleted.
+//! response of a request that is no longer `approved` is deleted; ceremony state (challenges)
+//! past its lifetime is deleted too (it could no longer be answered: `take_state` checks the
+//! expiry itself, so this only keeps the table small).
 
 use sqlx::Row;
 
@@ -43,6 +45,15 @@ pub async fn sweep(state: &AppState) -> Result<u64, crate::ApiError> {
     Ok(rows.len() as u64)
 }
 
+/// Deletes ceremony state past its lifetime; returns how many rows went.
+pub async fn sweep_ceremonies(state: &AppState) -> Result<u64, crate::ApiError> {
+    let r = sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
+        .bind(state.clock.now())
+        .execute(state.store.pool())
+        .await?;
+    Ok(r.rows_affected())
+}
+
 /// Sweeps every `period` until the process ends.
 pub async fn run(state: AppState, period: std::time::Duration) {
     let mut tick = tokio::time::interval(period);
@@ -50,6 +61,9 @@ pub async fn run(state: AppState, period: std::time::Duration) {
         tick.tick().await;
         if let Err(e) = sweep(&state).await {
             tracing::warn!(code = e.code, "expiry sweep failed");
+        }
+        if let Err(e) = sweep_ceremonies(&state).await {
+            tracing::warn!(code = e.code, "ceremony sweep failed");
         }
     }
 }

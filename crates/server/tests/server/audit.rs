@@ -5,7 +5,13 @@ use blindvault_server::audit::{self, Event};
 use blindvault_testkit::{Backend, TestServer};
 use serde_json::json;
 
-both!(verify_detects_edit, verify_detects_removal, verify_detects_reorder, verify_detects_truncation);
+both!(
+    verify_detects_edit,
+    verify_detects_removal,
+    verify_detects_reorder,
+    verify_detects_truncation,
+    a_stale_head_guess_never_forks_the_chain
+);
 
 async fn five_rows(b: Backend) -> anyhow::Result<TestServer> {
     let server = TestServer::start(b).await?;
@@ -76,5 +82,38 @@ async fn verify_detects_truncation(b: Backend) -> anyhow::Result<()> {
     let bad =
         audit::verify(&server.state.store).await?.first_bad.ok_or_else(|| anyhow::anyhow!("not detected"))?;
     ensure!(bad.seq == 4 && bad.reason.contains("removed"), "{bad:?}");
+    Ok(())
+}
+
+/// Each process guesses the chain's head from its own last append (saving a read); the
+/// database checks the guess. A guess made stale by another instance's append, or by a
+/// transaction that rolled back after appending, must fall back to the real head — never a
+/// forked, duplicated or mislinked row.
+async fn a_stale_head_guess_never_forks_the_chain(b: Backend) -> anyhow::Result<()> {
+    let a = five_rows(b).await?;
+    let other = TestServer::start_sharing(&a).await?;
+    let ev = |i: i64| Event { actor: None, action: "test.stale", target: None, detail: json!({ "i": i }) };
+    let mut seqs = Vec::new();
+    for i in 0..3 {
+        // A, B, A, B, …: every append but the first on each side starts from a stale guess.
+        seqs.push(audit::append(&a.state.store, 1_700_000_100 + i, ev(i)).await?);
+        seqs.push(audit::append(&other.state.store, 1_700_000_200 + i, ev(i)).await?);
+    }
+    // An append whose transaction rolls back leaves A's guess ahead of the database.
+    let mut tx = a.state.store.pool().begin().await?;
+    let ghost = audit::append_in(&a.state.store, &mut tx, 1_700_000_300, ev(99)).await?;
+    tx.rollback().await?;
+    let next = audit::append(&a.state.store, 1_700_000_301, ev(100)).await?;
+    ensure!(next == ghost, "the rolled-back row's number is reused: {next} vs {ghost}");
+    seqs.push(next);
+    seqs.push(audit::append(&a.state.store, 1_700_000_302, ev(101)).await?);
+    let mut sorted = seqs.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    ensure!(sorted.len() == seqs.len() && sorted.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+    let v = audit::verify(&a.state.store).await?;
+    ensure!(v.first_bad.is_none(), "{v:?}");
+    let last = *sorted.last().ok_or_else(|| anyhow::anyhow!("no rows"))?;
+    ensure!(v.rows == last, "rows {} vs head {last}", v.rows);
     Ok(())
 }

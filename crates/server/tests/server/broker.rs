@@ -30,6 +30,7 @@ both!(
     issuer_alone_releases_when_the_entry_allows_self_approval,
     issuer_counts_as_one_of_m_people,
     two_devices_of_one_person_count_as_one,
+    simultaneous_approvals_of_two_people_release,
 );
 
 async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
@@ -103,6 +104,36 @@ async fn two_of_three_needs_two_people(b: Backend) -> anyhow::Result<()> {
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["responses"].as_array().map(Vec::len) == Some(2));
     ensure!(c.open(&r.body)? == b"two keys");
+    Ok(())
+}
+
+/// Two people approve a 2-of-3 request at the same moment: each approval must see the other,
+/// so the second to commit releases it (on PostgreSQL two transactions that each counted only
+/// themselves would leave it pending for good). Rounds repeat to give the race its chances.
+async fn simultaneous_approvals_of_two_people_release(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["a", "b", "c"]).await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(entry, 1, Policy::MOfN { m: 2, n: 3 }, b"two keys").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    for round in 0..8 {
+        let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+        let fa = device_prepares_approval(&w.server, &mut w.approvers[0], &c.id()).await?;
+        let fb = device_prepares_approval(&w.server, &mut w.approvers[1], &c.id()).await?;
+        let id = c.id();
+        let (first, rest) = w.approvers.split_at_mut(1);
+        let (ra, rb) = tokio::join!(
+            device_finishes_approval(&mut first[0], &id, fa),
+            device_finishes_approval(&mut rest[0], &id, fb)
+        );
+        let (ra, rb) = (ra?.ok()?, rb?.ok()?);
+        let mut statuses = [ra.body["status"].clone(), rb.body["status"].clone()];
+        statuses.sort_by_key(|v| v.to_string());
+        ensure!(statuses == [json!("approved"), json!("pending")], "round {round}: {ra:?} {rb:?}");
+        let r = c.poll(&w.server).await?.ok()?;
+        ensure!(r.body["status"] == "delivered", "round {round}: {r:?}");
+        ensure!(c.open(&r.body)? == b"two keys");
+    }
+    ensure!(blindvault_server::audit::verify(&w.server.state.store).await?.first_bad.is_none());
     Ok(())
 }
 

@@ -9,7 +9,8 @@ both!(
     register_login_prf,
     options_carry_prf_and_require_uv,
     three_passkeys_list_rename_remove,
-    counter_and_flags_recorded
+    counter_and_flags_recorded,
+    stale_ceremonies_are_swept
 );
 
 async fn register_login_prf(b: Backend) -> anyhow::Result<()> {
@@ -111,5 +112,34 @@ async fn counter_and_flags_recorded(b: Backend) -> anyhow::Result<()> {
     ensure!(pk["sign_count"].as_i64() == Some(2), "{pk}");
     ensure!(pk["backup_eligible"].is_boolean() && pk["backup_state"].is_boolean(), "{pk}");
     ensure!(pk["last_used_at"].is_i64(), "{pk}");
+    Ok(())
+}
+
+/// Challenges nobody answered are deleted by the background sweeper once past their lifetime;
+/// younger ones stay answerable.
+async fn stale_ceremonies_are_swept(b: Backend) -> anyhow::Result<()> {
+    use blindvault_server::broker::sweeper::sweep_ceremonies;
+    let server = TestServer::start(b).await?;
+    let mut agent = blindvault_testkit::Agent::new(
+        &server.base,
+        Some(server.origin.to_string().trim_end_matches('/').to_owned()),
+    );
+    for _ in 0..3 {
+        agent.post("/api/login/start", json!({})).await?.ok()?;
+    }
+    let count = |server: &TestServer| {
+        let pool = server.state.store.pool().clone();
+        async move {
+            let r = sqlx::query("SELECT COUNT(*) AS n FROM ceremonies").fetch_one(&pool).await?;
+            anyhow::Ok(sqlx::Row::try_get::<i64, _>(&r, "n")?)
+        }
+    };
+    ensure!(count(&server).await? == 3);
+    let err = |e: blindvault_server::ApiError| anyhow::anyhow!("sweep: {}", e.code);
+    ensure!(sweep_ceremonies(&server.state).await.map_err(err)? == 0, "young challenges were swept");
+    server.clock.advance(server.state.config.challenge_ttl_secs);
+    agent.post("/api/login/start", json!({})).await?.ok()?;
+    ensure!(sweep_ceremonies(&server.state).await.map_err(err)? == 3);
+    ensure!(count(&server).await? == 1, "the fresh challenge must stay");
     Ok(())
 }
