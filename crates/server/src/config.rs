@@ -33,7 +33,7 @@ pub struct Config {
     pub rate_limit_per_minute: u32,
     /// Ceremony requests a client address may make in a burst.
     pub rate_limit_burst: u32,
-    /// Maximum database connections in the pool.
+    /// Maximum database connections in the pool (PostgreSQL; SQLite always uses one).
     pub max_db_connections: u32,
 }
 

@@ -1,7 +1,8 @@
 //! Expiry: pending or approved requests past their deadline become `expired`, and every sealed
 //! response of a request that is no longer `approved` is deleted; ceremony state (challenges)
-//! past its lifetime is deleted too (it could no longer be answered: `take_state` checks the
-//! expiry itself, so this only keeps the table small).
+//! is deleted [`CEREMONY_GRACE_SECS`] after its lifetime ends (it can no longer be answered:
+//! `take_state` checks the expiry itself; the grace keeps the answer to a late reply "expired,
+//! start again" rather than "unknown challenge").
 
 use sqlx::Row;
 
@@ -45,10 +46,13 @@ pub async fn sweep(state: &AppState) -> Result<u64, crate::ApiError> {
     Ok(rows.len() as u64)
 }
 
-/// Deletes ceremony state past its lifetime; returns how many rows went.
+/// How long after its expiry a ceremony row is kept.
+pub const CEREMONY_GRACE_SECS: i64 = 300;
+
+/// Deletes ceremony state [`CEREMONY_GRACE_SECS`] past its lifetime; returns how many rows went.
 pub async fn sweep_ceremonies(state: &AppState) -> Result<u64, crate::ApiError> {
     let r = sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
-        .bind(state.clock.now())
+        .bind(state.clock.now().saturating_sub(CEREMONY_GRACE_SECS))
         .execute(state.store.pool())
         .await?;
     Ok(r.rows_affected())

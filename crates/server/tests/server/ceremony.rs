@@ -115,10 +115,10 @@ async fn counter_and_flags_recorded(b: Backend) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Challenges nobody answered are deleted by the background sweeper once past their lifetime;
-/// younger ones stay answerable.
+/// Challenges nobody answered are deleted by the background sweeper a grace period after their
+/// lifetime (until then a late answer hears "expired"); younger ones stay answerable.
 async fn stale_ceremonies_are_swept(b: Backend) -> anyhow::Result<()> {
-    use blindvault_server::broker::sweeper::sweep_ceremonies;
+    use blindvault_server::broker::sweeper::{CEREMONY_GRACE_SECS, sweep_ceremonies};
     let server = TestServer::start(b).await?;
     let mut agent = blindvault_testkit::Agent::new(
         &server.base,
@@ -137,7 +137,9 @@ async fn stale_ceremonies_are_swept(b: Backend) -> anyhow::Result<()> {
     ensure!(count(&server).await? == 3);
     let err = |e: blindvault_server::ApiError| anyhow::anyhow!("sweep: {}", e.code);
     ensure!(sweep_ceremonies(&server.state).await.map_err(err)? == 0, "young challenges were swept");
-    server.clock.advance(server.state.config.challenge_ttl_secs);
+    server.clock.advance(server.state.config.challenge_ttl_secs + 1);
+    ensure!(sweep_ceremonies(&server.state).await.map_err(err)? == 0, "swept before the grace ended");
+    server.clock.advance(CEREMONY_GRACE_SECS);
     agent.post("/api/login/start", json!({})).await?.ok()?;
     ensure!(sweep_ceremonies(&server.state).await.map_err(err)? == 3);
     ensure!(count(&server).await? == 1, "the fresh challenge must stay");
