@@ -866,17 +866,20 @@ async fn create_request(
     let req = &body.signed_request.request;
     let cert_id = req.cert_id.to_text();
     let entry_id = req.entry_id.to_text();
-    // The org key, the host and the entry's current version: one statement. Nothing read here
-    // is used before the request's signature chain is verified from the org key.
+    // The org key, the host, the entry's current version and its approvers' names: one
+    // statement (a row per approver device). Nothing read here is used before the request's
+    // signature chain is verified from the org key.
     // (Aliased: SQLite names a column of a parenthesised join by its qualified name.)
-    let row = sqlx::query("SELECT o.public_key AS public_key, h.certificate AS certificate, h.revoked_at AS revoked_at, \
-           h.host_name AS host_name, e.version AS version, e.threshold AS threshold FROM broker_org o \
+    let rows = sqlx::query("SELECT o.public_key AS public_key, h.certificate AS certificate, h.revoked_at AS revoked_at, \
+           h.host_name AS host_name, e.version AS version, e.threshold AS threshold, u.name AS approver FROM broker_org o \
            LEFT JOIN broker_hosts h ON h.cert_id = $1 \
            LEFT JOIN (broker_entry_heads eh JOIN broker_entries e ON e.entry_id = eh.entry_id AND e.version = eh.version) \
              ON eh.entry_id = $2 AND eh.deleted_at IS NULL \
+           LEFT JOIN (broker_entry_devices d JOIN broker_enrolments en ON en.approver_key = d.approver_key AND en.status = 'approved' \
+             JOIN users u ON u.id = en.user_id) ON d.entry_id = e.entry_id AND d.version = e.version \
            WHERE o.id = 1")
-        .bind(&cert_id).bind(&entry_id).fetch_optional(&mut *c).await?
-        .ok_or_else(org_not_set)?;
+        .bind(&cert_id).bind(&entry_id).fetch_all(&mut *c).await?;
+    let row = rows.first().ok_or_else(org_not_set)?;
     let org_text: String = row.try_get("public_key")?;
     let org_key = OrgPublicKey::from_bytes(&unb64(&org_text, "org key")?).map_err(ApiError::internal)?;
     let cert_text: String = row
@@ -897,7 +900,12 @@ async fn create_request(
     };
     let request_id = verified.request_id().to_text();
     let expires_at = i64::try_from(verified.expires_at()).unwrap_or(i64::MAX);
-    let approvers = approver_names(&mut c, &entry_id, version).await?;
+    let mut approvers = rows
+        .iter()
+        .filter_map(|r| r.try_get::<Option<String>, _>("approver").transpose())
+        .collect::<Result<Vec<String>, _>>()?;
+    approvers.sort();
+    approvers.dedup();
     let host_name: String = row.try_get::<Option<String>, _>("host_name")?.unwrap_or_default();
     // The request and its audit row: one transaction, one commit.
     let mut tx = sqlx::Connection::begin(&mut *c).await?;
@@ -1148,8 +1156,8 @@ async fn request_row_on(
     Ok((row, separation))
 }
 
-/// The request as an approver sees it (3 statements on one connection: the request with its
-/// host, entry and the caller's approver status; decisions; approver names).
+/// The request as an approver sees it (2 statements on one connection: the request with its
+/// host, entry and the caller's approver status; decisions and approver names).
 async fn request_view_on(
     c: &mut sqlx::AnyConnection,
     s: &Session,
@@ -1159,22 +1167,34 @@ async fn request_view_on(
     let entry_id: String = row.try_get("entry_id")?;
     let version: i64 = row.try_get("version")?;
     let sealed_entry: Option<String> = row.try_get("sealed")?;
-    let decisions = sqlx::query("SELECT u.name, a.decision, a.user_id FROM broker_approvals a JOIN users u ON u.id = a.user_id WHERE a.request_id = $1 ORDER BY a.at")
-        .bind(id).fetch_all(&mut *c).await?;
+    // The decisions so far (kind 0, oldest first) and the names of everyone who may approve
+    // (kind 1): one statement.
+    let rows = sqlx::query("SELECT 0 AS kind, u.name AS name, a.decision AS decision, a.user_id AS user_id, a.at AS at \
+           FROM broker_approvals a JOIN users u ON u.id = a.user_id WHERE a.request_id = $1 \
+         UNION ALL SELECT DISTINCT 1, u.name, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT) FROM broker_entry_devices d \
+           JOIN broker_enrolments e ON e.approver_key = d.approver_key AND e.status = 'approved' \
+           JOIN users u ON u.id = e.user_id WHERE d.entry_id = $2 AND d.version = $3 \
+         ORDER BY kind, at, name")
+        .bind(id).bind(&entry_id).bind(version).fetch_all(&mut *c).await?;
     let mut my_decision = None;
-    let mut ds = Vec::new();
-    for d in &decisions {
-        let uid: String = d.try_get("user_id")?;
-        let decision: String = d.try_get("decision")?;
+    let (mut ds, mut approvers) = (Vec::new(), Vec::new());
+    for d in &rows {
+        let name: String = d.try_get("name")?;
+        if d.try_get::<i64, _>("kind")? == 1 {
+            approvers.push(name);
+            continue;
+        }
+        let uid: String = d.try_get::<Option<String>, _>("user_id")?.unwrap_or_default();
+        let decision: String = d.try_get::<Option<String>, _>("decision")?.unwrap_or_default();
         if uid == s.user_id {
             my_decision = Some(decision.clone());
         }
-        ds.push(serde_json::json!({ "user": d.try_get::<String, _>("name")?, "decision": decision }));
+        ds.push(serde_json::json!({ "user": name, "decision": decision }));
     }
     let view = RequestView {
         request_id: row.try_get("request_id")?,
         status: row.try_get("status")?,
-        approvers: approver_names(c, &entry_id, version).await?,
+        approvers,
         entry_id,
         version,
         threshold: row.try_get("threshold")?,

@@ -96,6 +96,15 @@ async fn two_of_three_needs_two_people(b: Backend) -> anyhow::Result<()> {
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let r = device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    // Every approver's view shows the decision so far, who may approve, and their own decision.
+    let path = format!("/api/broker/requests/{}", c.id());
+    let mine = w.approvers[0].session.agent.get(&path).await?.ok()?.body;
+    let theirs = w.approvers[1].session.agent.get(&path).await?.ok()?.body;
+    for v in [&mine, &theirs] {
+        ensure!(v["decisions"] == json!([{ "user": "a", "decision": "approve" }]), "{v}");
+        ensure!(v["approvers"] == json!(["a", "b", "c"]) && v["status"] == "pending", "{v}");
+    }
+    ensure!(mine["my_decision"] == "approve" && theirs["my_decision"].is_null(), "{mine} {theirs}");
     // One approval releases nothing: the consumer still waits.
     let r = c.poll(&w.server).await?;
     ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
