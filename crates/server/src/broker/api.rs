@@ -948,9 +948,12 @@ async fn approver_names(
     version: i64,
 ) -> Result<Vec<String>, ApiError> {
     let rows = sqlx::query("SELECT DISTINCT u.name FROM broker_entry_devices d JOIN broker_enrolments e ON e.approver_key = d.approver_key AND e.status = 'approved' \
-         JOIN users u ON u.id = e.user_id WHERE d.entry_id = $1 AND d.version = $2 ORDER BY u.name")
+         JOIN users u ON u.id = e.user_id WHERE d.entry_id = $1 AND d.version = $2")
         .bind(entry_id).bind(version).fetch_all(&mut *c).await?;
-    rows.iter().map(|r| r.try_get("name").map_err(ApiError::from)).collect()
+    let mut names = rows.iter().map(|r| r.try_get("name")).collect::<Result<Vec<String>, _>>()?;
+    // Sorted here, not in SQL, so every list of names has one order (byte order) on both engines.
+    names.sort();
+    Ok(names)
 }
 
 #[derive(Deserialize)]
@@ -1191,6 +1194,7 @@ async fn request_view_on(
         }
         ds.push(serde_json::json!({ "user": name, "decision": decision }));
     }
+    approvers.sort();
     let view = RequestView {
         request_id: row.try_get("request_id")?,
         status: row.try_get("status")?,
