@@ -31,6 +31,7 @@ both!(
     issuer_counts_as_one_of_m_people,
     two_devices_of_one_person_count_as_one,
     simultaneous_approvals_of_two_people_release,
+    migration_3_backfills_approval_counts,
 );
 
 async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
@@ -536,6 +537,40 @@ async fn issuer_counts_as_one_of_m_people(b: Backend) -> anyhow::Result<()> {
     ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(c.open(&r.body)? == b"two people");
+    Ok(())
+}
+
+/// Migration 3 moved the approval count onto the request row; its backfill must count what a
+/// database written by the previous version holds (approvals by people, those by someone other
+/// than the host's issuer), so that a pending request decided half-way releases as before.
+async fn migration_3_backfills_approval_counts(b: Backend) -> anyhow::Result<()> {
+    use sqlx::Row;
+    let mut w = World::new(b, &["alice", "bob"]).await?;
+    let admin = w.enrol_admin().await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(entry, 1, Policy::MOfN { m: 2, n: 3 }, b"upgraded").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    // The issuing admin approves first: one person, none of them a non-issuer.
+    device_approves(&w.server, &mut w.approvers[admin], &c.id()).await?.ok()?;
+    let pool = w.server.state.store.pool();
+    // As the previous version left it: decisions recorded, no counts on the request row.
+    sqlx::query("UPDATE broker_requests SET approvals = 0, non_issuer_approvals = 0").execute(pool).await?;
+    let backfill = blindvault_server::broker::SCHEMA_3
+        .iter()
+        .find(|s| s.starts_with("UPDATE"))
+        .context("the backfill statement")?;
+    sqlx::query(*backfill).execute(pool).await?;
+    let row =
+        sqlx::query("SELECT approvals, non_issuer_approvals FROM broker_requests WHERE request_id = $1")
+            .bind(c.id())
+            .fetch_one(pool)
+            .await?;
+    let counts: (i64, i64) = (row.try_get("approvals")?, row.try_get("non_issuer_approvals")?);
+    ensure!(counts == (1, 0), "backfilled {counts:?}");
+    let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
+    ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
+    ensure!(c.open(&c.poll(&w.server).await?.ok()?.body)? == b"upgraded");
     Ok(())
 }
 
