@@ -520,17 +520,24 @@ async fn issuer_alone_releases_when_the_entry_allows_self_approval(b: Backend) -
     Ok(())
 }
 
-/// In `m-of-n` (m ≥ 2) the issuing admin is never the only approver, so their approval counts as
-/// one of the m people; it releases nothing by itself.
-async fn issuer_counts_as_one_of_m_people(b: Backend) -> anyhow::Result<()> {
+/// A 2-of-3 secret (alice, bob and the admin who issued the host), a request for it, and the
+/// admin's approval — which must leave it pending with one approval.
+async fn approved_by_the_issuer_alone(b: Backend, secret: &[u8]) -> anyhow::Result<(World, Consumer)> {
     let mut w = World::new(b, &["alice", "bob"]).await?;
     let admin = w.enrol_admin().await?;
     let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
-    w.put_secret(entry, 1, Policy::MOfN { m: 2, n: 3 }, b"two people").await?;
+    w.put_secret(entry, 1, Policy::MOfN { m: 2, n: 3 }, secret).await?;
     let (host, cert) = w.host(&[entry]).await?;
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let r = device_approves(&w.server, &mut w.approvers[admin], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    Ok((w, c))
+}
+
+/// In `m-of-n` (m ≥ 2) the issuing admin is never the only approver, so their approval counts as
+/// one of the m people; it releases nothing by itself.
+async fn issuer_counts_as_one_of_m_people(b: Backend) -> anyhow::Result<()> {
+    let (mut w, c) = approved_by_the_issuer_alone(b, b"two people").await?;
     let r = c.poll(&w.server).await?;
     ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
     let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
@@ -545,14 +552,8 @@ async fn issuer_counts_as_one_of_m_people(b: Backend) -> anyhow::Result<()> {
 /// than the host's issuer), so that a pending request decided half-way releases as before.
 async fn migration_3_backfills_approval_counts(b: Backend) -> anyhow::Result<()> {
     use sqlx::Row;
-    let mut w = World::new(b, &["alice", "bob"]).await?;
-    let admin = w.enrol_admin().await?;
-    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
-    w.put_secret(entry, 1, Policy::MOfN { m: 2, n: 3 }, b"upgraded").await?;
-    let (host, cert) = w.host(&[entry]).await?;
-    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
-    // The issuing admin approves first: one person, none of them a non-issuer.
-    device_approves(&w.server, &mut w.approvers[admin], &c.id()).await?.ok()?;
+    // The issuing admin approved first: one person, none of them a non-issuer.
+    let (mut w, c) = approved_by_the_issuer_alone(b, b"upgraded").await?;
     let pool = w.server.state.store.pool();
     // As the previous version left it: decisions recorded, no counts on the request row.
     sqlx::query("UPDATE broker_requests SET approvals = 0, non_issuer_approvals = 0").execute(pool).await?;
