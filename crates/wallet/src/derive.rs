@@ -31,7 +31,8 @@ pub fn parse_path(path: &str) -> Result<DerivationPath> {
     if !(trimmed == "m" || trimmed.starts_with("m/")) {
         return Err(Error::Path { path: path.to_owned(), reason: "must start with \"m/\"" });
     }
-    trimmed.parse::<DerivationPath>().map_err(|_| Error::Path {
+    // rust-bitcoin reads `'` and `h`; `H` (as some wallets write it) means the same.
+    trimmed.replace('H', "h").parse::<DerivationPath>().map_err(|_| Error::Path {
         path: path.to_owned(),
         reason: "each level must be a number below 2^31, optionally followed by ' or h",
     })
@@ -123,7 +124,7 @@ impl Secp256k1Key {
         let i = match child {
             ChildNumber::Hardened { .. } => hmac_sha512(&self.chain_code, &[&[0u8], &self.secret, &index]),
             ChildNumber::Normal { .. } => {
-                let public = self.public_key()?.serialize();
+                let public = self.point()?.serialize();
                 hmac_sha512(&self.chain_code, &[&public, &index])
             }
         };
@@ -155,11 +156,22 @@ impl Secp256k1Key {
 
     /// The public key.
     pub fn public_key(&self) -> Result<PublicKey> {
+        PublicKey::from_slice(&self.public_key_uncompressed()?).map_err(|_| Error::InvalidChildKey)
+    }
+
+    /// The public key as SEC 1 uncompressed bytes (`04 ‖ x ‖ y`), without the conversion to
+    /// rust-bitcoin's type (what EVM and TRON addresses hash).
+    pub fn public_key_uncompressed(&self) -> Result<[u8; 65]> {
+        Ok(self.point()?.serialize_uncompressed())
+    }
+
+    /// k·G by libsecp256k1 0.6 (constant time in k).
+    fn point(&self) -> Result<secp256k1_fast::PublicKey> {
         let mut sk =
             secp256k1_fast::SecretKey::from_byte_array(self.secret).map_err(|_| Error::InvalidChildKey)?;
         let pk = secp256k1_fast::PublicKey::from_secret_key(fast_secp(), &sk);
         sk.non_secure_erase();
-        PublicKey::from_slice(&pk.serialize_uncompressed()).map_err(|_| Error::InvalidChildKey)
+        Ok(pk)
     }
 }
 

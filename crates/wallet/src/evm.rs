@@ -19,7 +19,7 @@ const CHAIN: &str = "evm";
 /// The EVM address of a secp256k1 key: the last 20 bytes of keccak256 of the uncompressed
 /// public key without its 0x04 prefix.
 pub fn address_of(key: &Secp256k1Key) -> Result<Address> {
-    let [_, xy @ ..] = key.public_key()?.serialize_uncompressed();
+    let [_, xy @ ..] = key.public_key_uncompressed()?;
     Ok(Address::from_raw_public_key(&xy))
 }
 

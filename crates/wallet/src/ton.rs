@@ -63,6 +63,12 @@ impl TonAddresses {
         Ok(Self::of(&wallet_address(WalletVersion::V4R2, public_key)?))
     }
 
+    /// Only the form this crate lists as "the" TON address: wallet v4R2, non-bounceable,
+    /// mainnet (`UQ…`); the same string as `v4r2(public_key)?.non_bounceable`.
+    pub fn v4r2_non_bounceable(public_key: &[u8; 32]) -> Result<String> {
+        Ok(wallet_address(WalletVersion::V4R2, public_key)?.to_base64_url_flags(true, false))
+    }
+
     /// Wallet v5R1 (mainnet wallet id, workchain 0) for an ed25519 public key.
     pub fn v5r1(public_key: &[u8; 32]) -> Result<Self> {
         Ok(Self::of(&wallet_address(WalletVersion::V5R1, public_key)?))

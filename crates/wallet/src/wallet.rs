@@ -7,7 +7,7 @@ use bitcoin::bip32::{ChildNumber, DerivationPath};
 use blindvault_core::schedule::{KeySchedule, PrfOutput, WalletEntropy};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::derive::{Ed25519Key, Secp256k1Key, parse_path};
+use crate::derive::{Ed25519Key, Secp256k1Key};
 use crate::error::{Error, Result};
 use crate::{btc, evm, solana, ton, tron};
 
@@ -61,14 +61,23 @@ impl Chain {
     /// The path of address `index` (docs/wallet.md): EVM `m/44'/60'/0'/0/i`, Solana
     /// `m/44'/501'/i'/0'`, Bitcoin `m/84'/0'/0'/0/i`, TRON `m/44'/195'/0'/0/i`, TON `m/44'/607'/i'`.
     pub fn default_path(self, index: u32) -> Result<DerivationPath> {
-        let s = match self {
-            Chain::Evm => format!("m/44'/60'/0'/0/{index}"),
-            Chain::Bitcoin => format!("m/84'/0'/0'/0/{index}"),
-            Chain::Solana => format!("m/44'/501'/{index}'/0'"),
-            Chain::Tron => format!("m/44'/195'/0'/0/{index}"),
-            Chain::Ton => format!("m/44'/607'/{index}'"),
+        let h = |i: u32| ChildNumber::Hardened { index: i };
+        let n = |i: u32| ChildNumber::Normal { index: i };
+        let levels = match self {
+            Chain::Evm => [h(44), h(60), h(0), n(0), n(index)].to_vec(),
+            Chain::Bitcoin => [h(84), h(0), h(0), n(0), n(index)].to_vec(),
+            Chain::Solana => [h(44), h(501), h(index), h(0)].to_vec(),
+            Chain::Tron => [h(44), h(195), h(0), n(0), n(index)].to_vec(),
+            Chain::Ton => [h(44), h(607), h(index)].to_vec(),
         };
-        parse_path(&s)
+        // BIP-32 indices are 31 bits (the top bit marks hardened ones).
+        if index >= 1 << 31 {
+            return Err(Error::Path {
+                path: path_string(&DerivationPath::from(levels)),
+                reason: "the index must be below 2^31",
+            });
+        }
+        Ok(DerivationPath::from(levels))
     }
 }
 
@@ -279,14 +288,17 @@ impl Wallet {
 
 /// Formats a path with `'` for hardened levels (rust-bitcoin prints `'` too).
 pub fn path_string(path: &DerivationPath) -> String {
-    let s = path.to_string();
-    if s.is_empty() || s == "m" {
-        "m".to_owned()
-    } else if s.starts_with("m/") {
-        s
-    } else {
-        format!("m/{s}")
+    use core::fmt::Write as _;
+    let mut s = String::with_capacity(2 + 12 * path.len());
+    s.push('m');
+    for child in path {
+        // Writing to a String cannot fail.
+        let _ = match child {
+            ChildNumber::Hardened { index } => write!(s, "/{index}'"),
+            ChildNumber::Normal { index } => write!(s, "/{index}"),
+        };
     }
+    s
 }
 
 /// The BIP-39 seed: PBKDF2-HMAC-SHA512(NFKD(words), "mnemonic" ‖ NFKD(passphrase), 2048, 64).
@@ -331,7 +343,7 @@ fn address_of(
         Chain::Tron => tron::address_of(&secp()?)?,
         Chain::Bitcoin => btc::address_of(&secp()?, btc::Network::Bitcoin)?.to_string(),
         Chain::Solana => solana::address_of(&ed()?).to_string(),
-        Chain::Ton => ton::TonAddresses::v4r2(&ed()?.public_key())?.non_bounceable,
+        Chain::Ton => ton::TonAddresses::v4r2_non_bounceable(&ed()?.public_key())?,
     };
     Ok(DerivedAddress { chain: chain.name().to_owned(), path: path_string(path), address })
 }

@@ -221,6 +221,35 @@ fn the_same_prf_always_gives_the_same_addresses() {
 }
 
 #[test]
+fn default_paths_are_the_documented_ones_and_print_as_parsed() {
+    use blindvault_wallet::{Error, path_string};
+    // DESIGN.md's paths, written out; `default_path` builds them without parsing a string.
+    let documented = |chain: Chain, i: u32| match chain {
+        Chain::Evm => format!("m/44'/60'/0'/0/{i}"),
+        Chain::Bitcoin => format!("m/84'/0'/0'/0/{i}"),
+        Chain::Solana => format!("m/44'/501'/{i}'/0'"),
+        Chain::Tron => format!("m/44'/195'/0'/0/{i}"),
+        Chain::Ton => format!("m/44'/607'/{i}'"),
+    };
+    for chain in Chain::ALL {
+        for i in [0, 1, 19, 1 << 30, (1 << 31) - 1] {
+            let built = chain.default_path(i).unwrap();
+            assert_eq!(built, parse_path(&documented(chain, i)).unwrap(), "{chain} {i}");
+            assert_eq!(path_string(&built), documented(chain, i), "{chain} {i}");
+        }
+        for i in [1 << 31, u32::MAX] {
+            let err = chain.default_path(i).unwrap_err();
+            assert!(
+                matches!(err, Error::Path { .. }) && err.to_string().contains("2^31"),
+                "{chain} {i}: {err}"
+            );
+        }
+    }
+    assert_eq!(path_string(&parse_path("m").unwrap()), "m");
+    assert_eq!(path_string(&parse_path("m/0h/1/2H").unwrap()), "m/0'/1/2'");
+}
+
+#[test]
 fn bad_input_gives_errors_not_panics() {
     use blindvault_wallet::Error;
     assert!(matches!(Wallet::from_mnemonic("abandon abandon", ""), Err(Error::Mnemonic(_))));
