@@ -935,7 +935,9 @@ async function adminAudit(content) {
     v.first_bad
       ? notice('bad', 'The audit chain is broken', `Row ${v.first_bad.seq}: ${v.first_bad.reason}. Someone edited, removed or reordered the log.`)
       : h('div.notice.ok', { role: 'status', 'data-testid': 'audit-ok' }, h('strong', { text: 'The audit chain verifies' }),
-        h('div', { text: `${v.rows} rows, each hash-linked to the one before (as this server checks it; run \`blindvault audit verify\` against the database to check it yourself).` })),
+        h('div', { text: `${v.rows} rows, each hash-linked to the one before (as this server checks it; run \`blindvault audit verify\` against the database to check it yourself).` }),
+        v.head ? h('div.small', {}, 'Anchor: ', h('code', { 'data-testid': 'audit-anchor', text: `${v.head.seq}:${v.head.hash}` }),
+          ' — keep a copy outside this server; `blindvault audit verify --anchor …` fails later if the log up to this row was rewritten.') : null),
     h('div.card.scroll', {}, h('h2', { text: rows.length < v.rows ? `Newest ${rows.length} of ${v.rows}` : `All ${v.rows}` }), h('table', {},
       h('thead', {}, h('tr', {}, h('th', { text: '#' }), h('th', { text: 'When' }), h('th', { text: 'Action' }), h('th', { text: 'Actor' }))),
       h('tbody', {}, rows.map((r) => h('tr', {},

@@ -217,6 +217,10 @@ c.commit()
     ]) {
       await p.goto(`${server.url}/${hash}`);
       await p.getByText(text).first().waitFor();
+      if (hash === '#/admin/audit') {
+        // The head, shown as an anchor to keep outside the server (`audit verify --anchor`).
+        assert.match(await p.getByTestId('audit-anchor').textContent(), /^[1-9][0-9]*:[0-9a-f]{64}$/);
+      }
       await shot(p, name);
     }
     assert.deepEqual(admin.errors, [], 'no script errors on the admin pages');

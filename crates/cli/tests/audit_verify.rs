@@ -1,5 +1,6 @@
 //! `blindvault audit verify` against a real server's database, on SQLite (`--data-dir`) and
-//! PostgreSQL (`--database-url`): OK on an intact chain, exit 2 naming the row after an edit.
+//! PostgreSQL (`--database-url`): OK on an intact chain with the head printed as an anchor, exit 2
+//! naming the row after an edit, and after a consistent rewrite only when given the anchor.
 #![allow(clippy::indexing_slicing)]
 
 use std::process::Command;
@@ -21,9 +22,9 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
         .await?
         .ok()?;
 
-    let run = || {
+    let run_with = |extra: &[&str]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_blindvault"));
-        cmd.args(["audit", "verify"]);
+        cmd.args(["audit", "verify"]).args(extra);
         match b {
             Backend::Sqlite => cmd.arg("--data-dir").arg(server.db.dir.path()),
             Backend::Postgres => cmd.arg("--database-url").arg(&server.db.url),
@@ -31,6 +32,7 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
         cmd.env_remove("BLINDVAULT_DATABASE_URL").env_remove("BLINDVAULT_DATA_DIR");
         cmd.output()
     };
+    let run = || run_with(&[]);
     let ok = run()?;
     let out = String::from_utf8_lossy(&ok.stdout).to_string();
     ensure!(
@@ -38,10 +40,56 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
         "{out} {}",
         String::from_utf8_lossy(&ok.stderr)
     );
+    // It prints the head as an anchor to keep elsewhere; a later run checks it.
+    let anchor = out
+        .lines()
+        .find_map(|l| l.strip_prefix("anchor: "))
+        .ok_or_else(|| anyhow::anyhow!("no anchor printed: {out}"))?
+        .to_owned();
+    ensure!(anchor.starts_with("5:") && anchor.len() == 2 + 64, "{anchor}");
+    let again = run_with(&["--anchor", &anchor])?;
+    let out = String::from_utf8_lossy(&again.stdout).to_string();
+    ensure!(again.status.success() && out.contains("matches its anchor"), "{out}");
+    // A mistyped anchor is a usage error (exit 1), not a broken chain (exit 2).
+    let typo = run_with(&["--anchor", "5:nothex"])?;
+    let err = String::from_utf8_lossy(&typo.stderr).to_string();
+    ensure!(
+        typo.status.code() == Some(1) && err.contains("SEQ:HASH"),
+        "exit {:?}: {err}",
+        typo.status.code()
+    );
 
-    // Someone with database access rewrites history: the role change becomes a no-op.
+    // Someone with database access rewrites row 5 consistently: new hash, head moved to match.
+    // The chain alone verifies; the anchor kept outside does not.
     let pool = &server.state.store;
-    sqlx::query("UPDATE audit_log SET detail = '{\"from\":\"user\",\"to\":\"user\"}' WHERE seq = 5")
+    let row5 = blindvault_server::audit::list(pool, 4, 1).await?.remove(0);
+    let forged_detail = "{\"from\":\"user\",\"to\":\"user\"}";
+    let forged = blindvault_server::audit::row_hash(
+        &row5.prev_hash,
+        5,
+        row5.at,
+        row5.actor.as_deref(),
+        &row5.action,
+        row5.target.as_deref(),
+        forged_detail,
+    );
+    sqlx::query("UPDATE audit_log SET detail = $1, hash = $2 WHERE seq = 5")
+        .bind(forged_detail)
+        .bind(&forged)
+        .execute(pool.pool())
+        .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&forged).execute(pool.pool()).await?;
+    let alone = run()?;
+    ensure!(alone.status.success(), "a consistent rewrite verifies without an anchor");
+    let caught = run_with(&["--anchor", &anchor])?;
+    let out = String::from_utf8_lossy(&caught.stdout).to_string();
+    ensure!(
+        caught.status.code() == Some(2) && out.contains("BROKEN at row 5") && out.contains("anchor"),
+        "{out}"
+    );
+
+    // An edit that does not fix the hash is caught without any anchor.
+    sqlx::query("UPDATE audit_log SET detail = '{\"from\":\"user\",\"to\":\"admin\"}' WHERE seq = 5")
         .execute(pool.pool())
         .await?;
     let bad = run()?;

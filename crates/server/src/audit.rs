@@ -7,6 +7,11 @@
 //! nothing for an absent value). [`verify`] walks the chain and names the first bad row: an
 //! edited row breaks its own hash, a removed or reordered row breaks the sequence or the link,
 //! and a removed tail disagrees with the head.
+//!
+//! Someone with write access to the database can still rewrite the chain consistently from an
+//! edit onward, head included. An [`Anchor`] (a row's `seq` and hash, printed by `blindvault
+//! audit verify` and logged by the server every hour) kept outside the database detects that:
+//! [`verify_with_anchors`] fails if the anchored row no longer carries the anchored hash.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -212,10 +217,63 @@ pub struct VerifyReport {
     pub rows: i64,
     /// The first bad row, if any.
     pub first_bad: Option<BadRow>,
+    /// The last row of an intact chain: the anchor to keep outside the database.
+    pub head: Option<Anchor>,
+}
+
+/// A row's position and hash, recorded outside the database (a ticket, a log shipped elsewhere,
+/// a printout). A chain rewritten from an earlier row onward — which someone with write access
+/// to the database can do consistently, head included — no longer has this hash at this row.
+/// Written `SEQ:HASH` (decimal, 64 hex digits).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Anchor {
+    /// The row's `seq` (from 1).
+    pub seq: i64,
+    /// The row's hash, lowercase hex.
+    pub hash: String,
+}
+
+impl core::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl core::str::FromStr for Anchor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad =
+            || format!("{s:?} is not an audit anchor: expected SEQ:HASH (a row number, ':', 64 hex digits)");
+        let (seq, hash) = s.trim().split_once(':').ok_or_else(bad)?;
+        let seq: i64 = seq.parse().map_err(|_| bad())?;
+        if seq < 1 || hash.len() != 64 || !hash.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        Ok(Self { seq, hash: hash.to_ascii_lowercase() })
+    }
+}
+
+/// The head as the database records it (`None` while the log is empty). Not verified: this is
+/// what the server logs as an anchor, and only [`verify_with_anchors`] checks one.
+pub async fn head(store: &Store) -> Result<Option<Anchor>, sqlx::Error> {
+    let head =
+        sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(store.pool()).await?;
+    let Some(head) = head else { return Ok(None) };
+    let seq: i64 = head.try_get("seq")?;
+    let hash: String = head.try_get("hash")?;
+    Ok((seq > 0).then_some(Anchor { seq, hash }))
 }
 
 /// Walks the whole chain in `seq` order and reports the first row that does not fit.
 pub async fn verify(store: &Store) -> Result<VerifyReport, sqlx::Error> {
+    verify_with_anchors(store, &[]).await
+}
+
+/// [`verify`], and also checks that each anchor's row still carries the anchor's hash (so the
+/// chain up to it is the one seen when the anchor was taken).
+pub async fn verify_with_anchors(store: &Store, anchors: &[Anchor]) -> Result<VerifyReport, sqlx::Error> {
+    let bad =
+        |rows, seq, reason| Ok(VerifyReport { rows, first_bad: Some(BadRow { seq, reason }), head: None });
     let mut expected_seq = 1i64;
     let mut prev = GENESIS.to_owned();
     let mut rows = 0i64;
@@ -234,12 +292,12 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, sqlx::Error> {
                 } else {
                     format!("sequence out of order: expected {expected_seq}")
                 };
-                return Ok(VerifyReport { rows, first_bad: Some(BadRow { seq: row.seq, reason }) });
+                return bad(rows, row.seq, reason);
             }
             if row.prev_hash != prev {
                 let reason =
                     "prev_hash does not match the previous row's hash: rows removed or reordered".to_owned();
-                return Ok(VerifyReport { rows, first_bad: Some(BadRow { seq: row.seq, reason }) });
+                return bad(rows, row.seq, reason);
             }
             let want = row_hash(
                 &prev,
@@ -252,7 +310,14 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, sqlx::Error> {
             );
             if row.hash != want {
                 let reason = "hash does not match the row's contents: row edited".to_owned();
-                return Ok(VerifyReport { rows, first_bad: Some(BadRow { seq: row.seq, reason }) });
+                return bad(rows, row.seq, reason);
+            }
+            if anchors.iter().any(|a| a.seq == row.seq && a.hash != row.hash) {
+                let reason = format!(
+                    "hash differs from the anchor recorded for row {}: the chain was rewritten at or before it",
+                    row.seq
+                );
+                return bad(rows, row.seq, reason);
             }
             prev = row.hash.clone();
             expected_seq += 1;
@@ -266,7 +331,16 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, sqlx::Error> {
             "chain ends at {} but the head records {head_seq}: last row(s) removed or head edited",
             expected_seq - 1
         );
-        return Ok(VerifyReport { rows, first_bad: Some(BadRow { seq: expected_seq - 1, reason }) });
+        return bad(rows, expected_seq - 1, reason);
     }
-    Ok(VerifyReport { rows, first_bad: None })
+    let last = expected_seq - 1;
+    if let Some(a) = anchors.iter().filter(|a| a.seq > last).min_by_key(|a| a.seq) {
+        let reason = format!(
+            "chain ends at {last} but an anchor was recorded for row {}: rows removed and the head rewritten",
+            a.seq
+        );
+        return bad(rows, last, reason);
+    }
+    let head = (last > 0).then_some(Anchor { seq: last, hash: prev });
+    Ok(VerifyReport { rows, first_bad: None, head })
 }

@@ -27,10 +27,21 @@ pub struct VerifyArgs {
     /// Database URL (overrides --data-dir).
     #[arg(long, env = "BLINDVAULT_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// An anchor printed by an earlier `audit verify` (`SEQ:HASH`), kept outside the database;
+    /// repeatable. Fails (exit 2) if the chain up to that row was rewritten since.
+    #[arg(long = "anchor", value_name = "SEQ:HASH")]
+    pub anchors: Vec<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let AuditCommand::Verify(v) = args.command;
+    // Parsed here rather than by clap, so that a mistyped anchor exits 1 (usage), not 2 (broken).
+    let anchors = v
+        .anchors
+        .iter()
+        .map(|a| a.parse::<audit::Anchor>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
     let mut config = Config::default();
     if let Some(d) = v.data_dir {
         config.data_dir = d;
@@ -46,11 +57,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
         let store = Store::connect(&url, 1).await?;
-        let report = audit::verify(&store).await?;
+        let report = audit::verify_with_anchors(&store, &anchors).await?;
         store.close().await;
         match report.first_bad {
             None => {
-                println!("audit chain OK: {} rows", report.rows);
+                let checked = match anchors.len() {
+                    0 => String::new(),
+                    1 => ", and matches its anchor".to_owned(),
+                    n => format!(", and matches its {n} anchors"),
+                };
+                println!("audit chain OK: {} rows{checked}", report.rows);
+                if let Some(head) = report.head {
+                    println!("anchor: {head}");
+                    println!(
+                        "  (keep it outside the database; `blindvault audit verify --anchor {head}` later fails if \
+                         the log up to row {} was rewritten)",
+                        head.seq
+                    );
+                }
                 Ok(ExitCode::SUCCESS)
             }
             Some(bad) => {

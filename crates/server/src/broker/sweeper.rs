@@ -58,11 +58,40 @@ pub async fn sweep_ceremonies(state: &AppState) -> Result<u64, crate::ApiError> 
     Ok(r.rows_affected())
 }
 
+/// How often the audit head is logged (when it moved), in seconds: an anchor for log shipping.
+pub const AUDIT_ANCHOR_LOG_SECS: i64 = 3600;
+
+/// The audit head last seen by [`log_audit_anchor`] (`SEQ:HASH`, empty for an empty log) and
+/// when (unix seconds).
+pub type AnchorLogged = Option<(String, i64)>;
+
+/// Logs the audit head (`audit head anchor=SEQ:HASH`, info level) at start and then hourly if
+/// it changed: a log kept elsewhere preserves it for `blindvault audit verify --anchor`
+/// (docs/server.md). The sweeper calls this on every tick; `last` is its memory.
+pub async fn log_audit_anchor(state: &AppState, last: &mut AnchorLogged) {
+    let now = state.clock.now();
+    if last.as_ref().is_some_and(|(_, at)| now.saturating_sub(*at) < AUDIT_ANCHOR_LOG_SECS) {
+        return;
+    }
+    match crate::audit::head(&state.store).await {
+        Ok(head) => {
+            let anchor = head.map(|a| a.to_string()).unwrap_or_default();
+            if !anchor.is_empty() && last.as_ref().is_none_or(|(seen, _)| *seen != anchor) {
+                tracing::info!(anchor = %anchor, "audit head");
+            }
+            *last = Some((anchor, now));
+        }
+        Err(e) => tracing::warn!(error = %e, "reading the audit head failed"),
+    }
+}
+
 /// Sweeps every `period` until the process ends.
 pub async fn run(state: AppState, period: std::time::Duration) {
     let mut tick = tokio::time::interval(period);
+    let mut anchor_logged = None;
     loop {
         tick.tick().await;
+        log_audit_anchor(&state, &mut anchor_logged).await;
         if let Err(e) = sweep(&state).await {
             tracing::warn!(code = e.code, "expiry sweep failed");
         }

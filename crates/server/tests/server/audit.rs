@@ -10,8 +10,129 @@ both!(
     verify_detects_removal,
     verify_detects_reorder,
     verify_detects_truncation,
-    a_stale_head_guess_never_forks_the_chain
+    a_stale_head_guess_never_forks_the_chain,
+    an_anchor_detects_a_consistent_rewrite,
+    an_anchor_detects_a_consistently_cut_tail
 );
+
+/// What someone with write access to the database can do: change row `from`'s detail and
+/// recompute every hash from there on, head included. The chain alone verifies again.
+async fn rewrite_from(server: &TestServer, from: i64, detail: &str) -> anyhow::Result<()> {
+    let pool = server.state.store.pool();
+    sqlx::query("UPDATE audit_log SET detail = $1 WHERE seq = $2")
+        .bind(detail)
+        .bind(from)
+        .execute(pool)
+        .await?;
+    let mut prev = audit::list(&server.state.store, from - 2, 1).await?.pop().map(|r| r.hash);
+    let mut last = (0, String::new());
+    for row in audit::list(&server.state.store, from - 1, 1000).await? {
+        let p = prev.unwrap_or_else(|| audit::GENESIS.to_owned());
+        let h = audit::row_hash(
+            &p,
+            row.seq,
+            row.at,
+            row.actor.as_deref(),
+            &row.action,
+            row.target.as_deref(),
+            &row.detail,
+        );
+        sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
+            .bind(&p)
+            .bind(&h)
+            .bind(row.seq)
+            .execute(pool)
+            .await?;
+        last = (row.seq, h.clone());
+        prev = Some(h);
+    }
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(last.0)
+        .bind(&last.1)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The residual risk of a hash chain (a consistent rewrite verifies) and its answer: an anchor
+/// taken earlier and kept elsewhere no longer matches.
+async fn an_anchor_detects_a_consistent_rewrite(b: Backend) -> anyhow::Result<()> {
+    let server = five_rows(b).await?;
+    let store = &server.state.store;
+    let report = audit::verify(store).await?;
+    let anchor = report.head.clone().ok_or_else(|| anyhow::anyhow!("no head: {report:?}"))?;
+    ensure!(anchor.seq == 5 && audit::head(store).await?.as_ref() == Some(&anchor), "{anchor:?}");
+    // The anchor round-trips through its printed form, which is what people keep.
+    ensure!(anchor.to_string().parse::<audit::Anchor>() == Ok(anchor.clone()));
+    let ok = audit::verify_with_anchors(store, std::slice::from_ref(&anchor)).await?;
+    ensure!(ok.first_bad.is_none(), "{ok:?}");
+    // More rows later: the old anchor still holds.
+    audit::append(
+        store,
+        1_700_000_100,
+        Event { actor: None, action: "test.more", target: None, detail: json!({}) },
+    )
+    .await?;
+    let ok = audit::verify_with_anchors(store, std::slice::from_ref(&anchor)).await?;
+    ensure!(ok.first_bad.is_none() && ok.head.as_ref().map(|h| h.seq) == Some(6), "{ok:?}");
+
+    rewrite_from(&server, 3, "{\"i\":99}").await?;
+    let plain = audit::verify(store).await?;
+    ensure!(plain.first_bad.is_none(), "a consistent rewrite verifies without an anchor: {plain:?}");
+    let r = audit::verify_with_anchors(store, std::slice::from_ref(&anchor)).await?;
+    let bad = r.first_bad.ok_or_else(|| anyhow::anyhow!("rewrite not detected"))?;
+    ensure!(bad.seq == 5 && bad.reason.contains("anchor") && r.head.is_none(), "{bad:?}");
+    // A rewrite after the anchored row leaves it alone.
+    let server = five_rows(b).await?;
+    let anchor = audit::verify(&server.state.store).await?.head.ok_or_else(|| anyhow::anyhow!("no head"))?;
+    audit::append(
+        &server.state.store,
+        1_700_000_100,
+        Event { actor: None, action: "x", target: None, detail: json!({}) },
+    )
+    .await?;
+    let earlier =
+        audit::Anchor { seq: 2, hash: audit::list(&server.state.store, 1, 1).await?.remove(0).hash };
+    rewrite_from(&server, 6, "{\"changed\":true}").await?;
+    let r = audit::verify_with_anchors(&server.state.store, &[earlier, anchor]).await?;
+    ensure!(r.first_bad.is_none(), "{r:?}");
+    Ok(())
+}
+
+/// Cutting the newest rows and moving the head back also verifies alone; an anchor past the new
+/// end names it.
+async fn an_anchor_detects_a_consistently_cut_tail(b: Backend) -> anyhow::Result<()> {
+    let server = five_rows(b).await?;
+    let store = &server.state.store;
+    let anchor = audit::verify(store).await?.head.ok_or_else(|| anyhow::anyhow!("no head"))?;
+    let row3 = audit::list(store, 2, 1).await?.remove(0);
+    sqlx::query("DELETE FROM audit_log WHERE seq > 3").execute(store.pool()).await?;
+    sqlx::query("UPDATE audit_head SET seq = 3, hash = $1 WHERE id = 1")
+        .bind(&row3.hash)
+        .execute(store.pool())
+        .await?;
+    ensure!(audit::verify(store).await?.first_bad.is_none(), "a cut tail with a moved head verifies alone");
+    let bad = audit::verify_with_anchors(store, &[anchor])
+        .await?
+        .first_bad
+        .ok_or_else(|| anyhow::anyhow!("cut not detected"))?;
+    ensure!(bad.seq == 3 && bad.reason.contains("anchor was recorded for row 5"), "{bad:?}");
+    // Malformed anchors are refused with the expected form in the message.
+    for s in [
+        "",
+        "5",
+        "x:00",
+        "0:".to_owned().as_str(),
+        "5:abc",
+        &format!("-1:{}", "0".repeat(64)),
+        &format!("5:{}", "g".repeat(64)),
+    ] {
+        let e = s.parse::<audit::Anchor>().err().ok_or_else(|| anyhow::anyhow!("{s:?} parsed"))?;
+        ensure!(e.contains("SEQ:HASH"), "{e}");
+    }
+    ensure!(format!("7:{}", "AB".repeat(32)).parse::<audit::Anchor>().map(|a| a.hash) == Ok("ab".repeat(32)));
+    Ok(())
+}
 
 async fn five_rows(b: Backend) -> anyhow::Result<TestServer> {
     let server = TestServer::start(b).await?;

@@ -45,7 +45,57 @@ pub(crate) fn captured() -> Buf {
     .clone()
 }
 
-both!(log_holds_no_secrets);
+both!(log_holds_no_secrets, audit_head_is_logged_hourly_as_an_anchor);
+
+/// The server logs its audit head at start and then hourly when it changed, so that a log kept
+/// elsewhere holds anchors for `audit verify --anchor`. Driven on a server that is opened but not
+/// serving (no background sweeper racing the test), with its clock moved by hand.
+async fn audit_head_is_logged_hourly_as_an_anchor(b: Backend) -> anyhow::Result<()> {
+    use blindvault_server::audit::{self, Event};
+    use blindvault_server::broker::sweeper::{AUDIT_ANCHOR_LOG_SECS, log_audit_anchor};
+    use blindvault_server::clock::Clock as _;
+    let buf = captured();
+    let db = blindvault_testkit::TestDb::create(b).await?;
+    let config = blindvault_server::Config {
+        data_dir: db.dir.path().to_owned(),
+        database_url: Some(db.url.clone()),
+        ..blindvault_server::Config::default()
+    };
+    let clock = Arc::new(blindvault_server::ManualClock::new());
+    let (server, _code) = blindvault_server::Server::open(config, clock.clone()).await?;
+    let state = server.state();
+    // Unique rows (the two backends' tests share the log capture and the clock's start).
+    let nonce = db.dir.path().display().to_string();
+    let append = |i: i64| {
+        let ev =
+            Event { actor: None, action: "anchor.test", target: None, detail: json!({ "i": i, "n": nonce }) };
+        audit::append(&state.store, clock.now() + i, ev)
+    };
+    let logged = |anchor: &audit::Anchor| {
+        let text = String::from_utf8_lossy(&buf.contents()).into_owned();
+        text.lines().filter(|l| l.contains("audit head") && l.contains(&format!("anchor={anchor}"))).count()
+    };
+    let head = || async { audit::head(&state.store).await?.ok_or_else(|| anyhow::anyhow!("empty log")) };
+    append(1).await?;
+    let mut last = None;
+    log_audit_anchor(state, &mut last).await;
+    let first = head().await?;
+    ensure!(logged(&first) == 1, "the head is logged at start");
+    ensure!(audit::verify(&state.store).await?.head.as_ref() == Some(&first), "it is the verified head");
+
+    append(2).await?;
+    let second = head().await?;
+    clock.advance(AUDIT_ANCHOR_LOG_SECS - 1);
+    log_audit_anchor(state, &mut last).await;
+    ensure!(logged(&second) == 0, "not again within the hour");
+    clock.advance(1);
+    log_audit_anchor(state, &mut last).await;
+    ensure!(logged(&second) == 1, "an hour later, the moved head");
+    clock.advance(AUDIT_ANCHOR_LOG_SECS);
+    log_audit_anchor(state, &mut last).await;
+    ensure!(logged(&second) == 1 && logged(&first) == 1, "an unchanged head is not repeated");
+    Ok(())
+}
 
 async fn log_holds_no_secrets(b: Backend) -> anyhow::Result<()> {
     let buf = captured();
