@@ -141,7 +141,10 @@ async fn stale_ceremonies_are_swept(b: Backend) -> anyhow::Result<()> {
     ensure!(sweep_ceremonies(&server.state).await.map_err(err)? == 0, "swept before the grace ended");
     server.clock.advance(CEREMONY_GRACE_SECS);
     agent.post("/api/login/start", json!({})).await?.ok()?;
-    ensure!(sweep_ceremonies(&server.state).await.map_err(err)? == 3);
-    ensure!(count(&server).await? == 1, "the fresh challenge must stay");
+    // The server's own background sweeper (every 5 s) may get there first: between the two,
+    // the three stale challenges go and the fresh one stays.
+    let swept = sweep_ceremonies(&server.state).await.map_err(err)?;
+    ensure!(swept <= 3, "{swept} swept");
+    ensure!(count(&server).await? == 1, "the stale challenges must go and the fresh one stay");
     Ok(())
 }
