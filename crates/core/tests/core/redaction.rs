@@ -70,3 +70,14 @@ fn opened_envelopes_and_releases_are_redacted() {
         assert_eq!(err.to_string(), "decryption failed");
     }
 }
+
+/// The Shamir crate wipes its field elements — the dealer's polynomials, whose constant terms are
+/// DEK bytes, the shares and the interpolation's temporaries — only with its `zeroize_memory`
+/// feature (docs/threat-model.md). This stops compiling if that feature is ever dropped.
+#[test]
+fn the_shamir_crate_wipes_its_field_elements() {
+    // With the feature, `Share` derives `Zeroize` with `#[zeroize(drop)]` (a `Drop` that wipes);
+    // without it, no `Zeroize` at all.
+    fn wipes<T: zeroize::Zeroize>() {}
+    wipes::<blahaj::Share>();
+}
