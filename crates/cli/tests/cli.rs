@@ -4,6 +4,8 @@
 
 #[path = "cli/audit_verify.rs"]
 mod audit_verify;
+#[path = "cli/bad_input.rs"]
+mod bad_input;
 #[path = "cli/broker.rs"]
 mod broker;
 #[path = "cli/serve.rs"]

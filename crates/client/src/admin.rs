@@ -30,15 +30,25 @@ pub fn default_home() -> PathBuf {
         .join(".config/blindvault")
 }
 
+/// The shortest passphrase accepted for a new org key.
+pub const MIN_PASSPHRASE_CHARS: usize = 8;
+
 /// Reads a passphrase: from `file` if given (first line, without its newline), else from the
 /// terminal (asking twice when `confirm`). Never from argv; a non-interactive run without a file
-/// is an error that says so.
+/// is an error that says so. `confirm` means a new key is being made: its passphrase must have
+/// at least [`MIN_PASSPHRASE_CHARS`] characters, whichever way it came (an existing key opens
+/// with whatever it was made with).
 pub fn read_passphrase(file: Option<&Path>, prompt: &str, confirm: bool) -> Result<Passphrase, ClientError> {
+    let too_short = |p: &str| confirm && p.chars().count() < MIN_PASSPHRASE_CHARS;
+    let short_msg = || format!("the passphrase must be at least {MIN_PASSPHRASE_CHARS} characters");
     if let Some(f) = file {
         let text = zeroize::Zeroizing::new(std::fs::read_to_string(f).map_err(|e| ClientError::io(f, e))?);
         let line = text.lines().next().unwrap_or("");
         if line.is_empty() {
             return Err(ClientError::bad_file(f, "the passphrase file is empty"));
+        }
+        if too_short(line) {
+            return Err(ClientError::bad_file(f, short_msg()));
         }
         return Ok(Passphrase::new(line.to_string()));
     }
@@ -52,8 +62,8 @@ pub fn read_passphrase(file: Option<&Path>, prompt: &str, confirm: bool) -> Resu
         rpassword::prompt_password(prompt)
             .map_err(|e| ClientError::Lease(format!("reading the passphrase: {e}")))?,
     );
-    if first.chars().count() < 8 {
-        return Err(ClientError::Lease("the passphrase must be at least 8 characters".into()));
+    if too_short(&first) {
+        return Err(ClientError::Lease(short_msg()));
     }
     if confirm {
         let again = zeroize::Zeroizing::new(
@@ -83,12 +93,22 @@ pub fn org_init(dir: &Path, pass: &Passphrase, work_factor: Option<u8>) -> Resul
 
 /// The org public key from `dir`.
 pub fn org_public(dir: &Path) -> Result<OrgPublicKey, ClientError> {
-    orgfile::read_public(&dir.join(ORG_PUB_FILE))
+    orgfile::read_public(&dir.join(ORG_PUB_FILE)).map_err(|e| no_org_key(dir, ORG_PUB_FILE, e))
+}
+
+/// A missing org key file says where it looked and what to do.
+fn no_org_key(dir: &Path, file: &str, e: ClientError) -> ClientError {
+    match e {
+        ClientError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            ClientError::NoOrgKey { dir: dir.display().to_string(), file: file.to_owned() }
+        }
+        other => other,
+    }
 }
 
 /// Opens the org key in `dir`.
 pub fn org_secret(dir: &Path, pass: &Passphrase) -> Result<OrgSecretKey, ClientError> {
-    let org = orgfile::read(&dir.join(ORG_KEY_FILE), pass)?;
+    let org = orgfile::read(&dir.join(ORG_KEY_FILE), pass).map_err(|e| no_org_key(dir, ORG_KEY_FILE, e))?;
     if let Ok(public) = org_public(dir)
         && public != org.public_key()
     {

@@ -112,7 +112,13 @@ fn hint_for(code: &str) -> &'static str {
 /// Reads an admin session token from `path`: the token itself, or `bv_session=TOKEN`, on the
 /// first line. The file should be readable only by its owner.
 pub fn read_session_file(path: &Path) -> Result<Zeroizing<String>, ClientError> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| ClientError::io(path, e))?);
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ClientError::NoSessionFile(path.display().to_string())
+        } else {
+            ClientError::io(path, e)
+        }
+    })?);
     let line = text.lines().next().unwrap_or("").trim();
     let token = line.strip_prefix(SESSION_COOKIE).and_then(|r| r.strip_prefix('=')).unwrap_or(line).trim();
     if token.is_empty() {

@@ -16,6 +16,23 @@ pub enum ClientError {
     /// Refused to overwrite an existing key file.
     #[error("{0} already exists; refusing to overwrite a key file (move it away first)")]
     Exists(String),
+    /// No org key where one was looked for.
+    #[error(
+        "no org key in {dir} ({file} is missing): run `blindvault org init` first, or point --dir or \
+         $BLINDVAULT_HOME at the directory that holds it"
+    )]
+    NoOrgKey {
+        /// The directory searched.
+        dir: String,
+        /// The missing file.
+        file: String,
+    },
+    /// No admin session file at the given path.
+    #[error(
+        "{0}: no such session file. In the web app, Admin → Command line → Create a command-line \
+         session, and save the token in that file (readable by you alone)"
+    )]
+    NoSessionFile(String),
     /// Wrong passphrase or a damaged org key file.
     #[error("cannot open the org key file: wrong passphrase, or the file is damaged")]
     OrgKeyLocked,

@@ -253,6 +253,12 @@ fn admin_org_and_host_issue() {
     // An empty passphrase file, and no terminal and no file, are clear errors.
     std::fs::write(&passfile, "\n").unwrap();
     assert!(admin::read_passphrase(Some(&passfile), "", false).is_err());
+    // A new key's passphrase has a minimum length from a file too; an existing key opens with
+    // whatever it was made with.
+    std::fs::write(&passfile, "short\n").unwrap();
+    let err = admin::read_passphrase(Some(&passfile), "", true).unwrap_err();
+    assert!(err.to_string().contains("at least 8 characters") && !err.to_string().contains("short"), "{err}");
+    assert!(admin::read_passphrase(Some(&passfile), "", false).is_ok());
 }
 
 #[test]

@@ -1,0 +1,192 @@
+//! Bad input to every subcommand: a message on stderr that says what to do and a non-zero exit
+//! — never a panic (exit 101), a hang, a secret echoed back, or an empty complaint.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+
+/// Runs the binary with `args` and `stdin` under a throwaway `$BLINDVAULT_HOME`, killing it after
+/// 30 s. Returns (exit code, stderr).
+fn run(home: &std::path::Path, args: &[&str], stdin: &str) -> anyhow::Result<(Option<i32>, String)> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blindvault"))
+        .args(args)
+        .env("BLINDVAULT_HOME", home)
+        .env_remove("BLINDVAULT_SESSION_FILE")
+        .env_remove("BLINDVAULT_PASSPHRASE_FILE")
+        .env_remove("BLINDVAULT_DATABASE_URL")
+        .env_remove("BLINDVAULT_DATA_DIR")
+        .env_remove("BLINDVAULT_SERVER")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    let started = Instant::now();
+    loop {
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            child.kill()?;
+            anyhow::bail!("{args:?}: no answer in 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output()?;
+    Ok((out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned()))
+}
+
+#[test]
+fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home)?;
+    let p = |name: &str| dir.path().join(name).display().to_string();
+    std::fs::write(p("garbage.json"), "{ this is not a host key")?;
+    std::fs::write(p("empty"), "")?;
+    std::fs::write(p("short-pass"), "abc\n")?;
+    std::fs::write(p("session"), "not-a-session-token\n")?;
+    std::fs::write(p("template"), "A={{ blindvault \"A\" ")?;
+    let no_server = "http://127.0.0.1:9"; // discard port: nothing listens
+    // A valid mnemonic (BIP-39's all-ones vector), so that the flag is what is wrong; and one
+    // whose checksum fails.
+    let secret_words = "zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong";
+    let bad_checksum = "zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo";
+    let cases: Vec<(Vec<String>, &str)> = [
+        (vec!["org", "show"], ""),
+        (vec!["org", "init", "--passphrase-file", &p("short-pass")], ""),
+        (vec!["org", "init"], ""),
+        (vec!["org", "push", "--server", no_server, "--session-file", &p("session")], ""),
+        (vec!["approver", "list", "--server", "not a url", "--session-file", &p("session")], ""),
+        (vec!["approver", "list", "--server", "http://example.com", "--session-file", &p("session")], ""),
+        (vec!["approver", "list", "--server", no_server, "--session-file", &p("missing")], ""),
+        (vec!["approver", "list", "--server", no_server, "--session-file", &p("empty")], ""),
+        (vec!["approver", "list", "--server", no_server, "--session-file", &p("session")], ""),
+        (vec!["approver", "approve", "-", "--server", no_server, "--session-file", &p("session")], ""),
+        (
+            vec![
+                "host",
+                "issue",
+                "--name",
+                "x",
+                "--entry",
+                "bogus",
+                "--expires",
+                "30d",
+                "--out",
+                &p("h.json"),
+            ],
+            "",
+        ),
+        (
+            vec![
+                "host",
+                "issue",
+                "--name",
+                "x",
+                "--entry",
+                "AAAAAAAAAAAAAAAAAAAAAA",
+                "--expires",
+                "banana",
+                "--out",
+                &p("h.json"),
+            ],
+            "",
+        ),
+        (
+            vec![
+                "secret",
+                "put",
+                "--label",
+                "x",
+                "--policy",
+                "any-of",
+                "--server",
+                no_server,
+                "--session-file",
+                &p("session"),
+            ],
+            "hunter2",
+        ),
+        (
+            vec![
+                "secret",
+                "put",
+                "--label",
+                "x",
+                "--policy",
+                "most-of",
+                "--server",
+                no_server,
+                "--session-file",
+                &p("session"),
+            ],
+            "hunter2",
+        ),
+        (vec!["run", "--host-key", &p("missing"), "--env", "A=AAAAAAAAAAAAAAAAAAAAAA", "--", "true"], ""),
+        (
+            vec!["run", "--host-key", &p("garbage.json"), "--env", "A=AAAAAAAAAAAAAAAAAAAAAA", "--", "true"],
+            "",
+        ),
+        (vec!["run", "--host-key", &p("garbage.json"), "--env", "NOEQUALS", "--", "true"], ""),
+        (
+            vec!["inject", "--host-key", &p("garbage.json"), "--template", &p("template"), "--out", &p("o")],
+            "",
+        ),
+        (vec!["inject", "--host-key", &p("garbage.json"), "--template", &p("missing"), "--out", &p("o")], ""),
+        (vec!["web", "verify", "--server", no_server], ""),
+        (vec!["wallet", "addresses", "--chain", "all"], bad_checksum),
+        (vec!["wallet", "addresses", "--chain", "all"], ""),
+        (vec!["wallet", "addresses", "--chain", "dogecoin"], secret_words),
+        (vec!["wallet", "addresses", "--chain", "evm", "--count", "0"], secret_words),
+        (
+            vec!["wallet", "addresses", "--chain", "evm", "--index", "4294967295", "--count", "2"],
+            secret_words,
+        ),
+        (vec!["wallet", "addresses", "--chain", "solana", "--path", "m/44'/501'/0"], secret_words),
+        (vec!["wallet", "addresses", "--chain", "evm", "--path", "m/x"], secret_words),
+        (vec!["wallet", "addresses", "--chain", "evm", "--passphrase-file", &p("missing")], secret_words),
+        (vec!["audit", "verify", "--data-dir", &p("no-such-dir")], ""),
+        (vec!["audit", "verify", "--database-url", "bogus://x"], ""),
+        (vec!["audit", "verify", "--data-dir", &p("no-such-dir"), "--anchor", "1:zz"], ""),
+        (vec!["serve", "--listen", "not-an-address"], ""),
+    ]
+    .into_iter()
+    .map(|(a, s)| (a.into_iter().map(str::to_owned).collect(), s))
+    .collect();
+    let mut failures = Vec::new();
+    for (args, stdin) in &cases {
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, err) = run(&home, &argv, stdin).with_context(|| format!("{argv:?}"))?;
+        let problem = if code == Some(0) {
+            Some("exit 0")
+        } else if code == Some(101) || err.contains("panicked") {
+            Some("panicked")
+        } else if code.is_none() {
+            Some("killed by a signal")
+        } else if err.trim().len() < 10 {
+            Some("no message")
+        } else if err.contains("hunter2") || err.contains("zoo zoo") || err.contains("not-a-session-token") {
+            Some("echoed a secret")
+        } else {
+            None
+        };
+        if let Some(what) = problem {
+            failures.push(format!("{argv:?}: {what} (exit {code:?}): {err}"));
+        }
+    }
+    ensure!(failures.is_empty(), "{} of {}:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    // The commonest first-run mistakes name the next step.
+    let (_, err) = run(&home, &["org", "show"], "")?;
+    ensure!(err.contains("blindvault org init") && err.contains("BLINDVAULT_HOME"), "{err}");
+    let missing = p("missing");
+    let (_, err) = run(&home, &["approver", "list", "--server", no_server, "--session-file", &missing], "")?;
+    ensure!(err.contains("no such session file") && err.contains("Command line"), "{err}");
+    let (_, err) = run(&home, &["org", "init", "--passphrase-file", &p("short-pass")], "")?;
+    ensure!(err.contains("at least 8 characters"), "{err}");
+    Ok(())
+}
