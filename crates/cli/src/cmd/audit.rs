@@ -31,17 +31,76 @@ pub struct VerifyArgs {
     /// repeatable. Fails (exit 2) if the chain up to that row was rewritten since.
     #[arg(long = "anchor", value_name = "SEQ:HASH")]
     pub anchors: Vec<String>,
+    /// A file holding anchors: every `anchor=SEQ:HASH` (the server's `audit head` log lines) and
+    /// `anchor: SEQ:HASH` (this command's output) in it is checked; repeatable.
+    #[arg(long = "anchors-from", value_name = "FILE")]
+    pub anchor_files: Vec<PathBuf>,
+}
+
+/// A log line without its terminal colour codes (`ESC [ … letter`).
+fn without_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip to the end of the control sequence.
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Every anchor in a log or a saved `audit verify` output; a file without any is an error (it
+/// would otherwise check nothing while looking like it did).
+fn anchors_in(path: &std::path::Path) -> anyhow::Result<Vec<audit::Anchor>> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = without_ansi(line);
+        let line = line.as_str();
+        for marker in ["anchor=", "anchor: "] {
+            let mut rest = line;
+            while let Some(at) = rest.find(marker) {
+                let after = rest.get(at + marker.len()..).unwrap_or("");
+                let token: String =
+                    after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == ':').collect();
+                let anchor = token
+                    .parse::<audit::Anchor>()
+                    .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))?;
+                found.push(anchor);
+                rest = after;
+            }
+        }
+    }
+    if found.is_empty() {
+        anyhow::bail!(
+            "{}: no anchors in it (expected lines with `anchor=SEQ:HASH` or `anchor: SEQ:HASH`)",
+            path.display()
+        );
+    }
+    Ok(found)
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let AuditCommand::Verify(v) = args.command;
     // Parsed here rather than by clap, so that a mistyped anchor exits 1 (usage), not 2 (broken).
-    let anchors = v
+    let mut anchors = v
         .anchors
         .iter()
         .map(|a| a.parse::<audit::Anchor>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
+    for f in &v.anchor_files {
+        anchors.extend(anchors_in(f)?);
+    }
+    anchors.sort_by(|a, b| (a.seq, &a.hash).cmp(&(b.seq, &b.hash)));
+    anchors.dedup();
     let mut config = Config::default();
     if let Some(d) = v.data_dir {
         config.data_dir = d;

@@ -81,6 +81,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             tracing_subscriber::EnvFilter::try_from_env("BLINDVAULT_LOG").unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: a log file keeps plain `key=value` fields (what
+        // `audit verify --anchors-from` reads).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let config = args.config()?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -59,9 +59,39 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
         typo.status.code()
     );
 
+    // Anchors read from a kept log: the server's `audit head` lines (plain, and with terminal
+    // colours) and this command's saved output.
+    let pool = &server.state.store;
+    let row3 = blindvault_server::audit::list(pool, 2, 1).await?.remove(0);
+    let logs = tempfile::tempdir()?;
+    let kept = logs.path().join("kept.log");
+    std::fs::write(
+        &kept,
+        format!(
+            "2026-12-01T10:00:00.000000Z  INFO blindvault_server::broker::sweeper: audit head anchor=3:{}\n\
+             \x1b[2m2026-12-01T11:00:00Z\x1b[0m \x1b[32m INFO\x1b[0m audit head \
+             \x1b[3manchor\x1b[0m\x1b[2m=\x1b[0m{anchor}\n\
+             audit chain OK: 5 rows\nanchor: {anchor}\n",
+            row3.hash
+        ),
+    )?;
+    let kept_arg = kept.display().to_string();
+    let from_log = run_with(&["--anchors-from", &kept_arg])?;
+    let out = String::from_utf8_lossy(&from_log.stdout).to_string();
+    ensure!(from_log.status.success() && out.contains("matches its 2 anchors"), "{out}");
+    let nothing = logs.path().join("nothing.log");
+    std::fs::write(&nothing, "INFO nothing to see\n")?;
+    let none = run_with(&["--anchors-from", &nothing.display().to_string()])?;
+    let err = String::from_utf8_lossy(&none.stderr).to_string();
+    ensure!(none.status.code() == Some(1) && err.contains("no anchors"), "{err}");
+    let garbled = logs.path().join("garbled.log");
+    std::fs::write(&garbled, "ok\naudit head anchor=3:zz\n")?;
+    let bad_line = run_with(&["--anchors-from", &garbled.display().to_string()])?;
+    let err = String::from_utf8_lossy(&bad_line.stderr).to_string();
+    ensure!(bad_line.status.code() == Some(1) && err.contains("garbled.log:2"), "{err}");
+
     // Someone with database access rewrites row 5 consistently: new hash, head moved to match.
     // The chain alone verifies; the anchor kept outside does not.
-    let pool = &server.state.store;
     let row5 = blindvault_server::audit::list(pool, 4, 1).await?.remove(0);
     let forged_detail = "{\"from\":\"user\",\"to\":\"user\"}";
     let forged = blindvault_server::audit::row_hash(
@@ -87,6 +117,9 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
         caught.status.code() == Some(2) && out.contains("BROKEN at row 5") && out.contains("anchor"),
         "{out}"
     );
+    let caught = run_with(&["--anchors-from", &kept_arg])?;
+    let out = String::from_utf8_lossy(&caught.stdout).to_string();
+    ensure!(caught.status.code() == Some(2) && out.contains("BROKEN at row 5"), "from the kept log: {out}");
 
     // An edit that does not fix the hash is caught without any anchor.
     sqlx::query("UPDATE audit_log SET detail = '{\"from\":\"user\",\"to\":\"admin\"}' WHERE seq = 5")
