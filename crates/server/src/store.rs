@@ -56,6 +56,9 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
     ),
     (2, crate::broker::SCHEMA),
     (3, crate::broker::SCHEMA_3),
+    // The sweeper deletes stale challenges every few seconds: by index, not a scan of a table
+    // that anyone can grow (rate-limited) with `login/start`.
+    (4, &["CREATE INDEX ceremonies_expires ON ceremonies (expires_at)"]),
 ];
 
 static DRIVERS: Once = Once::new();

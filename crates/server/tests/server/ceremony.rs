@@ -146,5 +146,24 @@ async fn stale_ceremonies_are_swept(b: Backend) -> anyhow::Result<()> {
     let swept = sweep_ceremonies(&server.state).await.map_err(err)?;
     ensure!(swept <= 3, "{swept} swept");
     ensure!(count(&server).await? == 1, "the stale challenges must go and the fresh one stay");
+    // The sweep finds them by index (migration 4), not by scanning every challenge.
+    let pool = server.state.store.pool();
+    match server.state.store.engine() {
+        blindvault_server::store::Engine::Sqlite => {
+            let plan = sqlx::query("EXPLAIN QUERY PLAN DELETE FROM ceremonies WHERE expires_at <= 1")
+                .fetch_all(pool)
+                .await?;
+            let details: Vec<String> =
+                plan.iter().filter_map(|r| sqlx::Row::try_get::<String, _>(r, "detail").ok()).collect();
+            ensure!(details.iter().any(|d| d.contains("ceremonies_expires")), "{details:?}");
+        }
+        blindvault_server::store::Engine::Postgres => {
+            let r =
+                sqlx::query("SELECT COUNT(*) AS n FROM pg_indexes WHERE indexname = 'ceremonies_expires'")
+                    .fetch_one(pool)
+                    .await?;
+            ensure!(sqlx::Row::try_get::<i64, _>(&r, "n")? == 1, "no index on ceremonies.expires_at");
+        }
+    }
     Ok(())
 }
