@@ -40,7 +40,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // A usage error exits 1 like any other error that stopped the command from doing its job;
+    // 2 means one thing only: `audit verify` found the chain broken (docs/broker.md, exit codes).
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     let result = match cli.command {
         Command::Info(args) => cmd::info::run(args),
         Command::Serve(args) => cmd::serve::run(args),

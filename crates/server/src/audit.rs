@@ -264,6 +264,15 @@ pub async fn head(store: &Store) -> Result<Option<Anchor>, sqlx::Error> {
     Ok((seq > 0).then_some(Anchor { seq, hash }))
 }
 
+/// The stored hash of row `seq` (`None` if there is no such row). Not verified.
+pub async fn hash_at(store: &Store, seq: i64) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query("SELECT hash FROM audit_log WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(store.pool())
+        .await?;
+    row.map(|r| r.try_get::<String, _>("hash")).transpose()
+}
+
 /// Walks the whole chain in `seq` order and reports the first row that does not fit.
 pub async fn verify(store: &Store) -> Result<VerifyReport, sqlx::Error> {
     verify_with_anchors(store, &[]).await
@@ -323,7 +332,12 @@ pub async fn verify_with_anchors(store: &Store, anchors: &[Anchor]) -> Result<Ve
             expected_seq += 1;
         }
     }
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(store.pool()).await?;
+    let head =
+        sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(store.pool()).await?;
+    let Some(head) = head else {
+        let reason = "the head row (audit_head) is missing: deleted from the database".to_owned();
+        return bad(rows, expected_seq - 1, reason);
+    };
     let head_seq: i64 = head.try_get("seq")?;
     let head_hash: String = head.try_get("hash")?;
     if head_seq != expected_seq - 1 || head_hash != prev {

@@ -34,7 +34,7 @@ pub fn parse_path(path: &str) -> Result<DerivationPath> {
     // rust-bitcoin reads `'` and `h`; `H` (as some wallets write it) means the same.
     trimmed.replace('H', "h").parse::<DerivationPath>().map_err(|_| Error::Path {
         path: path.to_owned(),
-        reason: "each level must be a number below 2^31, optionally followed by ' or h",
+        reason: "each level must be a number below 2^31, optionally followed by ', h or H",
     })
 }
 

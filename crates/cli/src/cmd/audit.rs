@@ -101,6 +101,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     anchors.sort_by(|a, b| (a.seq, &a.hash).cmp(&(b.seq, &b.hash)));
     anchors.dedup();
+    for pair in anchors.windows(2) {
+        if let [a, b] = pair
+            && a.seq == b.seq
+        {
+            // Two different hashes for one row cannot both be right: the input is wrong,
+            // whatever the database says.
+            anyhow::bail!("two anchors for row {} disagree ({a} and {b}): check where they were kept", a.seq);
+        }
+    }
     let mut config = Config::default();
     if let Some(d) = v.data_dir {
         config.data_dir = d;

@@ -180,6 +180,23 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
         }
     }
     ensure!(failures.is_empty(), "{} of {}:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    // Usage errors exit 1 (2 is only a broken audit chain); help exits 0.
+    let one = format!("1:{}", "a".repeat(64));
+    let other = format!("1:{}", "b".repeat(64));
+    for args in [
+        vec!["audit", "verify", "--ancor", "x"],
+        vec!["audit", "verify", "--anchor"],
+        vec!["audit", "verify", "--anchor", &one, "--anchor", &other],
+        vec!["no-such-command"],
+        vec!["wallet", "addresses", "--bogus"],
+    ] {
+        let (code, err) = run(&home, &args, "")?;
+        ensure!(code == Some(1) && !err.trim().is_empty(), "{args:?}: exit {code:?}: {err}");
+    }
+    let (_, err) = run(&home, &["audit", "verify", "--anchor", &one, "--anchor", &other], "")?;
+    ensure!(err.contains("disagree"), "{err}");
+    let (code, _) = run(&home, &["audit", "verify", "--help"], "")?;
+    ensure!(code == Some(0), "--help exits {code:?}");
     // The commonest first-run mistakes name the next step.
     let (_, err) = run(&home, &["org", "show"], "")?;
     ensure!(err.contains("blindvault org init") && err.contains("BLINDVAULT_HOME"), "{err}");

@@ -67,11 +67,23 @@ pub type AnchorLogged = Option<(String, i64)>;
 
 /// Logs the audit head (`audit head anchor=SEQ:HASH`, info level) at start and then hourly if
 /// it changed: a log kept elsewhere preserves it for `blindvault audit verify --anchor`
-/// (docs/server.md). The sweeper calls this on every tick; `last` is its memory.
+/// (docs/server.md). Hourly it also checks that the row it logged last still carries the same
+/// hash, and logs an error if not (the log was rewritten while this process ran). The sweeper
+/// calls this on every tick; `last` is its memory.
 pub async fn log_audit_anchor(state: &AppState, last: &mut AnchorLogged) {
     let now = state.clock.now();
     if last.as_ref().is_some_and(|(_, at)| now.saturating_sub(*at) < AUDIT_ANCHOR_LOG_SECS) {
         return;
+    }
+    if let Some(prev) = last.as_ref().and_then(|(a, _)| a.parse::<crate::audit::Anchor>().ok()) {
+        match crate::audit::hash_at(&state.store, prev.seq).await {
+            Ok(Some(hash)) if hash == prev.hash => {}
+            Ok(_) => tracing::error!(
+                anchor = %prev,
+                "audit log rewritten: the row this server logged as its head has changed or is gone"
+            ),
+            Err(e) => tracing::warn!(code = crate::ApiError::from(e).code, "reading the audit log failed"),
+        }
     }
     match crate::audit::head(&state.store).await {
         Ok(head) => {
@@ -81,7 +93,7 @@ pub async fn log_audit_anchor(state: &AppState, last: &mut AnchorLogged) {
             }
             *last = Some((anchor, now));
         }
-        Err(e) => tracing::warn!(error = %e, "reading the audit head failed"),
+        Err(e) => tracing::warn!(code = crate::ApiError::from(e).code, "reading the audit head failed"),
     }
 }
 

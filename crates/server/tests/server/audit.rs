@@ -24,7 +24,12 @@ async fn rewrite_from(server: &TestServer, from: i64, detail: &str) -> anyhow::R
         .bind(from)
         .execute(pool)
         .await?;
-    let mut prev = audit::list(&server.state.store, from - 2, 1).await?.pop().map(|r| r.hash);
+    // The hash before row `from` (the genesis value before row 1).
+    let mut prev = if from > 1 {
+        audit::list(&server.state.store, from - 2, 1).await?.pop().map(|r| r.hash)
+    } else {
+        None
+    };
     let mut last = (0, String::new());
     for row in audit::list(&server.state.store, from - 1, 1000).await? {
         let p = prev.unwrap_or_else(|| audit::GENESIS.to_owned());
@@ -82,6 +87,11 @@ async fn an_anchor_detects_a_consistent_rewrite(b: Backend) -> anyhow::Result<()
     let r = audit::verify_with_anchors(store, std::slice::from_ref(&anchor)).await?;
     let bad = r.first_bad.ok_or_else(|| anyhow::anyhow!("rewrite not detected"))?;
     ensure!(bad.seq == 5 && bad.reason.contains("anchor") && r.head.is_none(), "{bad:?}");
+    // From the very first row, too.
+    rewrite_from(&server, 1, "{\"i\":-1}").await?;
+    ensure!(audit::verify(store).await?.first_bad.is_none(), "a rewrite from row 1 verifies alone");
+    let r = audit::verify_with_anchors(store, std::slice::from_ref(&anchor)).await?;
+    ensure!(r.first_bad.is_some_and(|b| b.seq == 5), "rewrite from row 1 not detected");
     // A rewrite after the anchored row leaves it alone.
     let server = five_rows(b).await?;
     let anchor = audit::verify(&server.state.store).await?.head.ok_or_else(|| anyhow::anyhow!("no head"))?;
@@ -203,6 +213,11 @@ async fn verify_detects_truncation(b: Backend) -> anyhow::Result<()> {
     let bad =
         audit::verify(&server.state.store).await?.first_bad.ok_or_else(|| anyhow::anyhow!("not detected"))?;
     ensure!(bad.seq == 4 && bad.reason.contains("removed"), "{bad:?}");
+    // Deleting the head row is a broken chain too, not a failure to check it.
+    sqlx::query("DELETE FROM audit_head").execute(server.state.store.pool()).await?;
+    let bad =
+        audit::verify(&server.state.store).await?.first_bad.ok_or_else(|| anyhow::anyhow!("not detected"))?;
+    ensure!(bad.reason.contains("head row"), "{bad:?}");
     Ok(())
 }
 

@@ -45,7 +45,11 @@ pub(crate) fn captured() -> Buf {
     .clone()
 }
 
-both!(log_holds_no_secrets, audit_head_is_logged_hourly_as_an_anchor);
+both!(
+    log_holds_no_secrets,
+    audit_head_is_logged_hourly_as_an_anchor,
+    background_sweeper_logs_the_audit_head_at_start
+);
 
 /// The server logs its audit head at start and then hourly when it changed, so that a log kept
 /// elsewhere holds anchors for `audit verify --anchor`. Driven on a server that is opened but not
@@ -94,7 +98,44 @@ async fn audit_head_is_logged_hourly_as_an_anchor(b: Backend) -> anyhow::Result<
     clock.advance(AUDIT_ANCHOR_LOG_SECS);
     log_audit_anchor(state, &mut last).await;
     ensure!(logged(&second) == 1 && logged(&first) == 1, "an unchanged head is not repeated");
+
+    // Someone rewrites the row this server logged as its head: the next hourly check says so.
+    let rewritten = |anchor: &audit::Anchor| {
+        let text = String::from_utf8_lossy(&buf.contents()).into_owned();
+        text.lines().any(|l| l.contains("audit log rewritten") && l.contains(&format!("anchor={anchor}")))
+    };
+    ensure!(!rewritten(&second), "no false alarm");
+    sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = $2")
+        .bind("f".repeat(64))
+        .bind(second.seq)
+        .execute(state.store.pool())
+        .await?;
+    clock.advance(AUDIT_ANCHOR_LOG_SECS);
+    log_audit_anchor(state, &mut last).await;
+    ensure!(rewritten(&second), "the rewrite of the logged head is reported");
     Ok(())
+}
+
+/// The server's background task does log it: a second instance started on a database that
+/// already has a log writes its head at start.
+async fn background_sweeper_logs_the_audit_head_at_start(b: Backend) -> anyhow::Result<()> {
+    use blindvault_server::audit::{self, Event};
+    let buf = captured();
+    let first = TestServer::start(b).await?;
+    let nonce = first.db.dir.path().display().to_string();
+    let ev = Event { actor: None, action: "anchor.start", target: None, detail: json!({ "n": nonce }) };
+    audit::append(&first.state.store, 1_700_000_000, ev).await?;
+    let head = audit::head(&first.state.store).await?.ok_or_else(|| anyhow::anyhow!("empty log"))?;
+    let _second = TestServer::start_sharing(&first).await?;
+    let line = format!("anchor={head}");
+    for _ in 0..100 {
+        let text = String::from_utf8_lossy(&buf.contents()).into_owned();
+        if text.lines().any(|l| l.contains("audit head") && l.contains(&line)) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("the second instance did not log {line} within 5 s")
 }
 
 async fn log_holds_no_secrets(b: Backend) -> anyhow::Result<()> {
