@@ -925,19 +925,54 @@ async function adminHosts(content, out) {
         }, { out }))))))) : h('p.muted', { text: 'No host is certified yet.' })));
 }
 
+/** The audit anchor this browser kept from its last look at the log (not secret; a check against
+ * someone who edits the database between two visits, not against the server itself). */
+const AUDIT_ANCHOR_SLOT = 'blindvault:audit-anchor';
+function keptAuditAnchor() {
+  try {
+    const a = JSON.parse(localStorage.getItem(AUDIT_ANCHOR_SLOT) || 'null');
+    return a && Number.isSafeInteger(a.seq) && a.seq > 0 && /^[0-9a-f]{64}$/.test(a.hash) ? a : null;
+  } catch { return null; }
+}
+
 async function adminAudit(content) {
   const [v, people] = await Promise.all([api('GET', '/api/admin/audit/verify'), api('GET', '/api/admin/users')]);
+  // Does the log still hold the row this browser kept last time, with the same hash?
+  const kept = keptAuditAnchor();
+  let keptRow = null;
+  let keptMatches = null;
+  if (kept && !v.first_bad) {
+    const r = await api('GET', `/api/admin/audit?after=${kept.seq - 1}&limit=1`);
+    keptRow = r.rows.find((row) => row.seq === kept.seq) || null;
+    keptMatches = !!keptRow && keptRow.hash === kept.hash;
+  }
+  // Keep the new head only while nothing is wrong: a mismatch stays on record as evidence.
+  if (v.head && !v.first_bad && keptMatches !== false) {
+    localStorage.setItem(AUDIT_ANCHOR_SLOT, JSON.stringify({ seq: v.head.seq, hash: v.head.hash, at: Math.floor(Date.now() / 1000) }));
+  }
   // The newest 200 rows.
   const list = await api('GET', `/api/admin/audit?after=${Math.max(0, v.rows - 200)}&limit=200`);
   const names = new Map(people.users.map((u) => [u.id, u.name]));
   const rows = list.rows.slice().reverse();
+  const rewritten = keptMatches === false
+    ? h('div.notice.bad', { role: 'alert', 'data-testid': 'audit-rewritten' },
+      h('strong', { text: 'The audit log was rewritten since this browser last checked it' }),
+      h('div', { text: `When you looked on ${when(kept.at)}, row ${kept.seq} had hash ${kept.hash.slice(0, 16)}…; the server now ${keptRow ? `has ${keptRow.hash.slice(0, 16)}…` : 'has no such row'}. The chain still links up, so someone with access to the database rewrote it consistently.` }),
+      h('div', {}, 'This browser keeps the old anchor as evidence. Check the database yourself: ',
+        h('code', { text: `blindvault audit verify --anchor ${kept.seq}:${kept.hash}` })))
+    : null;
+  const keptOk = keptMatches === true
+    ? h('div.small', { 'data-testid': 'audit-kept-ok', text: `It still holds row ${kept.seq} exactly as this browser saw it on ${when(kept.at)}.` })
+    : null;
   content.append(
+    rewritten || '',
     v.first_bad
       ? notice('bad', 'The audit chain is broken', `Row ${v.first_bad.seq}: ${v.first_bad.reason}. Someone edited, removed or reordered the log.`)
-      : h('div.notice.ok', { role: 'status', 'data-testid': 'audit-ok' }, h('strong', { text: 'The audit chain verifies' }),
+      : h('div.notice.ok', { role: 'status', 'data-testid': 'audit-ok' }, h('strong', { text: rewritten ? 'The chain itself links up — but see above' : 'The audit chain verifies' }),
         h('div', { text: `${v.rows} rows, each hash-linked to the one before (as this server checks it; run \`blindvault audit verify\` against the database to check it yourself).` }),
         v.head ? h('div.small', {}, 'Anchor: ', h('code', { 'data-testid': 'audit-anchor', text: `${v.head.seq}:${v.head.hash}` }),
-          ' — keep a copy outside this server; `blindvault audit verify --anchor …` fails later if the log up to this row was rewritten.') : null),
+          ' — keep a copy outside this server; `blindvault audit verify --anchor …` fails later if the log up to this row was rewritten.') : null,
+        keptOk),
     h('div.card.scroll', {}, h('h2', { text: rows.length < v.rows ? `Newest ${rows.length} of ${v.rows}` : `All ${v.rows}` }), h('table', {},
       h('thead', {}, h('tr', {}, h('th', { text: '#' }), h('th', { text: 'When' }), h('th', { text: 'Action' }), h('th', { text: 'Actor' }))),
       h('tbody', {}, rows.map((r) => h('tr', {},

@@ -226,6 +226,39 @@ c.commit()
     assert.deepEqual(admin.errors, [], 'no script errors on the admin pages');
   });
 
+  await t.test('the audit page notices a rewrite since this browser last looked (the anchor it keeps)', async () => {
+    const p = admin.page;
+    const slot = 'blindvault:audit-anchor';
+    const kept = () => p.evaluate((k) => JSON.parse(localStorage.getItem(k)), slot);
+    const keep = (a) => p.evaluate(([k, v]) => localStorage.setItem(k, JSON.stringify(v)), [slot, a]);
+    const revisit = async () => {
+      await p.goto(`${server.url}/#/admin/users`);
+      await p.getByText('alice').first().waitFor();
+      await p.goto(`${server.url}/#/admin/audit`);
+    };
+    await revisit();
+    await p.getByTestId('audit-anchor').waitFor();
+    const head = await kept();
+    assert.ok(head && head.seq >= 1 && /^[0-9a-f]{64}$/.test(head.hash), 'the head is kept');
+    assert.equal(await p.getByTestId('audit-anchor').textContent(), `${head.seq}:${head.hash}`);
+    // What a consistent rewrite of the database looks like from here: row 1 differs from the
+    // hash this browser kept for it.
+    await keep({ seq: 1, hash: '0'.repeat(64), at: 1700000000 });
+    await revisit();
+    await p.getByTestId('audit-rewritten').waitFor();
+    assert.match(await p.getByTestId('audit-rewritten').textContent(), /audit verify --anchor 1:0{64}/);
+    await shot(p, '19b-admin-audit-rewritten');
+    assert.deepEqual(await kept(), { seq: 1, hash: '0'.repeat(64), at: 1700000000 }, 'the evidence is kept, not replaced');
+    // With row 1 as it really is, the page says it still holds it.
+    const row1 = await p.evaluate(async () => (await (await fetch('/api/admin/audit?after=0&limit=1')).json()).rows[0]);
+    await keep({ seq: 1, hash: row1.hash, at: 1700000000 });
+    await revisit();
+    await p.getByTestId('audit-kept-ok').waitFor();
+    assert.equal(await p.getByTestId('audit-rewritten').count(), 0);
+    assert.ok((await kept()).seq >= head.seq, 'the newest head is kept again');
+    assert.deepEqual(admin.errors, [], 'no script errors');
+  });
+
   await t.test('my passkeys: rename; removing the last one is refused with a clear message', async () => {
     const p = admin.page;
     await p.goto(`${server.url}/#/account`);
