@@ -959,7 +959,12 @@ async function adminAudit(content) {
       h('strong', { text: 'The audit log was rewritten since this browser last checked it' }),
       h('div', { text: `When you looked on ${when(kept.at)}, row ${kept.seq} had hash ${kept.hash.slice(0, 16)}…; the server now ${keptRow ? `has ${keptRow.hash.slice(0, 16)}…` : 'has no such row'}. The chain still links up, so someone with access to the database rewrote it consistently.` }),
       h('div', {}, 'This browser keeps the old anchor as evidence. Check the database yourself: ',
-        h('code', { text: `blindvault audit verify --anchor ${kept.seq}:${kept.hash}` })))
+        h('code', { text: `blindvault audit verify --anchor ${kept.seq}:${kept.hash}` })),
+      h('div.row', {}, action('The log was reset on purpose: forget the old anchor', 'small', async () => {
+        if (!window.confirm('Forget the anchor this browser kept? Only do this if this server was set up afresh on purpose.')) return;
+        localStorage.removeItem(AUDIT_ANCHOR_SLOT);
+        go('#/admin/audit');
+      }, { testid: 'audit-forget-anchor' })))
     : null;
   const keptOk = keptMatches === true
     ? h('div.small', { 'data-testid': 'audit-kept-ok', text: `It still holds row ${kept.seq} exactly as this browser saw it on ${when(kept.at)}.` })

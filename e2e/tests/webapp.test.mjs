@@ -249,6 +249,12 @@ c.commit()
     assert.match(await p.getByTestId('audit-rewritten').textContent(), /audit verify --anchor 1:0{64}/);
     await shot(p, '19b-admin-audit-rewritten');
     assert.deepEqual(await kept(), { seq: 1, hash: '0'.repeat(64), at: 1700000000 }, 'the evidence is kept, not replaced');
+    // An admin who set the server up afresh on purpose can tell the browser to forget it.
+    p.once('dialog', (d) => d.accept());
+    await p.getByTestId('audit-forget-anchor').click();
+    await p.getByTestId('audit-rewritten').waitFor({ state: 'detached' });
+    await p.getByTestId('audit-ok').waitFor();
+    assert.ok((await kept()).seq >= head.seq, 'the current head is kept instead');
     // With row 1 as it really is, the page says it still holds it.
     const row1 = await p.evaluate(async () => (await (await fetch('/api/admin/audit?after=0&limit=1')).json()).rows[0]);
     await keep({ seq: 1, hash: row1.hash, at: 1700000000 });
