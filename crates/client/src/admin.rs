@@ -153,7 +153,7 @@ pub fn host_issue(
         not_after: now.saturating_add(valid_secs),
     }
     .sign(org)?;
-    let file = HostKeyFile { secret, certificate };
+    let file = HostKeyFile { secret, certificate, org: org.public_key() };
     file.write(out)?;
     Ok(file)
 }

@@ -258,6 +258,9 @@ pub enum PollOutcome {
     Delivered {
         /// One per approving person.
         responses: Vec<SealedResponse>,
+        /// The org-signed enrolments of the devices that approved (not yet verified: the
+        /// consumer checks them against the org key of its host key file).
+        enrolments: Vec<SignedEnrolment>,
         /// The entry version's ciphertext (m-of-n only).
         sealed_entry: Option<SealedEntry>,
     },
@@ -281,6 +284,8 @@ struct PollBody {
     approvers: Vec<String>,
     #[serde(default)]
     responses: Vec<SealedResponse>,
+    #[serde(default)]
+    enrolments: Vec<SignedEnrolment>,
     #[serde(default)]
     sealed_entry: Option<SealedEntry>,
     #[serde(default)]
@@ -535,9 +540,11 @@ impl BrokerClient {
                 threshold: body.threshold,
                 approvers: body.approvers,
             },
-            "delivered" => {
-                PollOutcome::Delivered { responses: body.responses, sealed_entry: body.sealed_entry }
-            }
+            "delivered" => PollOutcome::Delivered {
+                responses: body.responses,
+                enrolments: body.enrolments,
+                sealed_entry: body.sealed_entry,
+            },
             "denied" => PollOutcome::Denied { by: body.by },
             "expired" => PollOutcome::Expired,
             other => {

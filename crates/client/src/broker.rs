@@ -579,15 +579,37 @@ pub async fn fetch_secrets(
                     "{label}: the request expired before enough people approved"
                 )));
             }
-            PollOutcome::Delivered { responses, sealed_entry } => {
+            PollOutcome::Delivered { responses, enrolments, sealed_entry } => {
                 let eph = i
                     .ephemeral
                     .take()
                     .ok_or_else(|| ClientError::Lease("a response arrived twice".into()))?;
+                // Only devices the org key of the host key file vouched for: a response in any
+                // other name — the server's own included — is refused before it is opened.
+                let vouched: Vec<VerifiedApprover> =
+                    enrolments.iter().filter_map(|e| e.verify(&host.org).ok()).collect();
                 let releases = responses
                     .iter()
-                    .map(|r| open_response(&eph, &i.request, r))
-                    .collect::<Result<Vec<_>, _>>()?;
+                    .map(|r| {
+                        let approver =
+                            vouched.iter().find(|a| a.public_key() == r.approver).ok_or_else(|| {
+                                ClientError::Lease(format!(
+                                    "{label}: refused a response from approver device {}, which \
+                                     the organisation's key did not vouch for (the server may be \
+                                     compromised)",
+                                    r.approver.fingerprint()
+                                ))
+                            })?;
+                        open_response(&eph, &i.request, r, approver).map_err(|e| match e {
+                            blindvault_core::Error::Decrypt => ClientError::Lease(format!(
+                                "{label}: a response in the name of approver device {} was not \
+                                 sealed by that device; refused (the server may be compromised)",
+                                r.approver.fingerprint()
+                            )),
+                            other => other.into(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, ClientError>>()?;
                 drop(eph);
                 i.secret = Some(recover_secret(&releases, sealed_entry.as_ref())?);
             }

@@ -59,7 +59,7 @@ fn host_file(org: &OrgSecretKey, host: HostSecretKey) -> HostKeyFile {
     }
     .sign(org)
     .unwrap();
-    HostKeyFile { secret: host, certificate: cert }
+    HostKeyFile { secret: host, certificate: cert, org: org.public_key() }
 }
 
 #[test]
@@ -77,8 +77,11 @@ fn host_key_file_round_trip_and_mismatch() {
     assert_eq!(back.certificate, f.certificate);
     // A key that does not match its certificate is refused.
     let other = host_file(&org, HostSecretKey::generate(&mut os_rng()));
-    let mixed =
-        HostKeyFile { secret: HostSecretKey::generate(&mut os_rng()), certificate: other.certificate };
+    let mixed = HostKeyFile {
+        secret: HostSecretKey::generate(&mut os_rng()),
+        certificate: other.certificate,
+        org: org.public_key(),
+    };
     let p2 = dir.path().join("mixed.json");
     mixed.write(&p2).unwrap();
     assert!(matches!(HostKeyFile::read(&p2), Err(ClientError::BadFile { .. })));

@@ -1,5 +1,7 @@
-//! RFC 9180 HPKE, base mode, DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / ChaCha20-Poly1305,
-//! single-shot, from the `hpke` crate. The only suite blindvault uses.
+//! RFC 9180 HPKE, DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / ChaCha20-Poly1305, single-shot,
+//! from the `hpke` crate. The only suite blindvault uses: base mode for envelopes (anyone may
+//! wrap to an enrolled key), auth mode for an approver's response (only the holder of the
+//! approver key can have sealed it).
 
 use alloc::vec::Vec;
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
@@ -54,6 +56,48 @@ pub fn seal(
             .map_err(|_| Error::Malformed { what: "x25519 public key" })?;
     let enc: [u8; 32] = crate::encoding::array(&enc.to_bytes(), "hpke enc")?;
     Ok(HpkeCiphertext { enc, ct })
+}
+
+/// Seals `plaintext` to `pk_r` in auth mode (RFC 9180 §5.1.3): the recipient can check it was
+/// sealed by the holder of the X25519 secret key `sk_s`, whose public key is `pk_s` (passed in,
+/// as the `hpke` crate takes it, so that it is not computed twice; a wrong one only makes a
+/// ciphertext that does not open).
+pub fn seal_auth(
+    pk_r: &[u8; 32],
+    (sk_s, pk_s): (&[u8; 32], &[u8; 32]),
+    info: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+    rng: &mut impl CryptoRng,
+) -> Result<HpkeCiphertext, Error> {
+    let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(pk_r)
+        .map_err(|_| Error::Malformed { what: "x25519 public key" })?;
+    let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(sk_s)
+        .map_err(|_| Error::Malformed { what: "x25519 secret key" })?;
+    let pk_s = <Kem as hpke::Kem>::PublicKey::from_bytes(pk_s)
+        .map_err(|_| Error::Malformed { what: "x25519 public key" })?;
+    let mode = OpModeS::Auth((sk, pk_s));
+    let (enc, ct) = hpke::single_shot_seal_with_rng::<Aead, Kdf, Kem>(&mode, &pk, info, plaintext, aad, rng)
+        .map_err(|_| Error::Malformed { what: "x25519 public key" })?;
+    let enc: [u8; 32] = crate::encoding::array(&enc.to_bytes(), "hpke enc")?;
+    Ok(HpkeCiphertext { enc, ct })
+}
+
+/// Opens an auth-mode ciphertext with `sk_r`, accepting it only if it was sealed by the holder
+/// of the secret key of `pk_s`. Any failure, a wrong sender included, is [`Error::Decrypt`].
+pub fn open_auth(
+    sk_r: &[u8; 32],
+    pk_s: &[u8; 32],
+    info: &[u8],
+    aad: &[u8],
+    c: &HpkeCiphertext,
+) -> Result<SecretBytes, Error> {
+    let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(sk_r).map_err(|_| Error::Decrypt)?;
+    let pk_s = <Kem as hpke::Kem>::PublicKey::from_bytes(pk_s).map_err(|_| Error::Decrypt)?;
+    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&c.enc).map_err(|_| Error::Decrypt)?;
+    hpke::single_shot_open::<Aead, Kdf, Kem>(&OpModeR::Auth(pk_s), &sk, &enc, info, &c.ct, aad)
+        .map(SecretBytes::new)
+        .map_err(|_| Error::Decrypt)
 }
 
 /// Opens an HPKE ciphertext with the X25519 secret key `sk_r`. Any failure is [`Error::Decrypt`].

@@ -8,19 +8,21 @@ use crate::Error;
 use crate::encoding::{Reader, Writer, serde_via_bytes};
 use crate::entry::{KeyMaterial, SealedEntry};
 use crate::hpke::{self, HpkeCiphertext};
-use crate::identity::{SignedRequest, VerifiedRequest};
+use crate::identity::{SignedRequest, VerifiedApprover, VerifiedRequest};
 use crate::ids::{EntryId, RequestId};
 use crate::keys::{ApproverPublicKey, ApproverSecretKey, EphemeralSecretKey};
 use crate::policy::Policy;
 use crate::secret::SecretBytes;
 use crate::shamir::DekShare;
 
-/// HPKE `info` label of a sealed response (followed by 0x00 ‖ request id).
-pub const INFO_RESPONSE_V1: &[u8] = b"blindvault/v1/response";
+/// HPKE `info` label of a sealed response (followed by 0x00 ‖ request id). Version 2: HPKE
+/// auth mode, the approver key as the sender's (version 1 was base mode, which anyone who saw
+/// the request's ephemeral key, the server included, could seal to).
+pub const INFO_RESPONSE_V2: &[u8] = b"blindvault/v2/response";
 
 fn response_info(id: &RequestId) -> Vec<u8> {
-    let mut b = Vec::with_capacity(INFO_RESPONSE_V1.len() + 17);
-    b.extend_from_slice(INFO_RESPONSE_V1);
+    let mut b = Vec::with_capacity(INFO_RESPONSE_V2.len() + 17);
+    b.extend_from_slice(INFO_RESPONSE_V2);
     b.push(0);
     b.extend_from_slice(&id.0);
     b
@@ -31,7 +33,8 @@ fn response_info(id: &RequestId) -> Vec<u8> {
 pub struct SealedResponse {
     /// The request this answers.
     pub request_id: RequestId,
-    /// The approver device that sealed it (also bound as HPKE associated data).
+    /// The approver device that sealed it: the HPKE auth-mode sender, also bound as associated
+    /// data. Only a consumer's check against the org-signed enrolment makes it mean anything.
     pub approver: ApproverPublicKey,
     sealed: HpkeCiphertext,
 }
@@ -110,8 +113,9 @@ pub fn approve(
         }
     }
     let payload = SecretBytes::new(w.finish());
-    let sealed = hpke::seal(
+    let sealed = hpke::seal_auth(
         &request.ephemeral_key.0,
+        (approver.expose(), &pk.0),
         &response_info(&request.request_id),
         &pk.0,
         payload.expose(),
@@ -120,19 +124,28 @@ pub fn approve(
     Ok(SealedResponse { request_id: request.request_id, approver: pk, sealed })
 }
 
-/// The consumer opens a response to its own request with its ephemeral key. Any failure to
-/// open is [`Error::Decrypt`]; a response for another request or entry is a [`Error::Mismatch`].
+/// The consumer opens a response to its own request with its ephemeral key, accepting it only
+/// from `approver`, a device whose enrolment the consumer verified against the org key it holds
+/// (so neither the server nor anyone else who saw the request's ephemeral key can make one).
+/// A response from another device is a [`Error::Mismatch`]; any failure to open, a sender who is
+/// not `approver` included, is [`Error::Decrypt`]; one for another request or entry is a
+/// [`Error::Mismatch`].
 pub fn open_response(
     ephemeral: &EphemeralSecretKey,
     own: &SignedRequest,
     response: &SealedResponse,
+    approver: &VerifiedApprover,
 ) -> Result<Release, Error> {
     let req = &own.request;
     if response.request_id != req.request_id {
         return Err(Error::Mismatch { what: "response is for another request" });
     }
-    let payload = hpke::open(
+    if response.approver != approver.public_key() {
+        return Err(Error::Mismatch { what: "response is from another approver device" });
+    }
+    let payload = hpke::open_auth(
         ephemeral.expose(),
+        &approver.public_key().0,
         &response_info(&req.request_id),
         &response.approver.0,
         &response.sealed,

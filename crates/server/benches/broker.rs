@@ -50,6 +50,8 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 /// share of the assertion check.
 struct FloorKit {
     org: blindvault_core::keys::OrgPublicKey,
+    /// The approving device's org-signed enrolment, which the consumer verifies per release.
+    enrolment: blindvault_core::identity::SignedEnrolment,
     sealed: blindvault_core::entry::SealedEntry,
     now: u64,
     options: serde_json::Value,
@@ -99,8 +101,24 @@ async fn floor_kit(
         .map_err(|_| anyhow::anyhow!("key"))?;
     let msg = [7u8; 69];
     let sig = kp.sign(&rng, &msg).map_err(|_| anyhow::anyhow!("sign"))?;
+    let enrolments = w.admin.agent.get("/api/broker/enrolments").await?.ok()?;
+    let mine = w.approvers[0].keys.approver_public();
+    let enrolment = enrolments
+        .body
+        .as_array()
+        .context("enrolments")?
+        .iter()
+        .filter_map(|e| {
+            blindvault_core::identity::SignedEnrolment::from_bytes(&blindvault_testkit::broker::unb64(
+                &e["signed_enrolment"],
+            ))
+            .ok()
+        })
+        .find(|e| e.enrolment.approver_key == mine)
+        .context("the first approver's enrolment")?;
     Ok(FloorKit {
         org: w.org.public_key(),
+        enrolment,
         sealed,
         now: blindvault_testkit::broker::now(&w.server),
         options: start.body["options"].clone(),
@@ -158,7 +176,8 @@ async fn floor_once(
     p256_check(kit)?;
     let p256_ms = v.elapsed().as_secs_f64() * 1e3;
     Agent::new(&w.server.base, None).get("/api/health").await?.ok()?;
-    std::hint::black_box(open_response(&eph, &req, &resp)?);
+    let vouched = kit.enrolment.verify(&kit.org)?;
+    std::hint::black_box(open_response(&eph, &req, &resp, &vouched)?);
     let total = t.elapsed().as_secs_f64() * 1e3;
     // ring's check on the same signature, outside the sample.
     let v = Instant::now();
@@ -191,7 +210,7 @@ async fn release_path(quick: bool) -> anyhow::Result<()> {
         device_finishes_approval(&mut w.approvers[0], &c.id(), finish).await?.ok()?;
         let t3 = Instant::now();
         let body = waiter.await??;
-        anyhow::ensure!(c.open(&body)? == b"benchmark secret");
+        anyhow::ensure!(c.open(&body, &w.org.public_key())? == b"benchmark secret");
         let t4 = Instant::now();
         let (f, p, r) = floor_once(&mut w, &kit, entry, &host, &cert).await?;
         if i >= 5 {

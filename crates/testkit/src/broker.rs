@@ -330,14 +330,28 @@ impl Consumer {
         })
     }
 
-    /// Opens a delivered result.
-    pub fn open(&self, body: &Value) -> anyhow::Result<Vec<u8>> {
+    /// Opens a delivered result as `blindvault run` does: each response only from a device
+    /// whose enrolment (delivered beside it) verifies under `org`.
+    pub fn open(&self, body: &Value, org: &OrgPublicKey) -> anyhow::Result<Vec<u8>> {
+        let vouched: Vec<VerifiedApprover> = body["enrolments"]
+            .as_array()
+            .context("enrolments")?
+            .iter()
+            .filter_map(|e| SignedEnrolment::from_bytes(&unb64(e)).ok()?.verify(org).ok())
+            .collect();
         let releases = body["responses"]
             .as_array()
             .context("responses")?
             .iter()
-            .map(|r| open_response(&self.eph, &self.req, &SealedResponse::from_bytes(&unb64(r))?))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|r| {
+                let r = SealedResponse::from_bytes(&unb64(r))?;
+                let approver = vouched
+                    .iter()
+                    .find(|a| a.public_key() == r.approver)
+                    .context("a response from a device the org key did not vouch for")?;
+                Ok(open_response(&self.eph, &self.req, &r, approver)?)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let entry = match &body["sealed_entry"] {
             Value::Null => None,
             v => Some(SealedEntry::from_bytes(&unb64(v))?),
@@ -398,4 +412,38 @@ pub async fn device_finishes_approval(
     finish: Value,
 ) -> anyhow::Result<crate::Resp> {
     a.session.agent.post(&format!("/api/broker/requests/{request_id}/approve/finish"), finish).await
+}
+
+/// What a compromised server can make on its own: an any-of release of `value` for `request`,
+/// sealed to the request's (public) ephemeral key in HPKE base mode and named after the genuine
+/// approver device `named` — the bytes of an honest approval, without the approver's key. The
+/// consumer must refuse it.
+pub fn forged_release(
+    request: &SignedRequest,
+    named: &blindvault_core::keys::ApproverPublicKey,
+    version: u32,
+    value: &[u8],
+) -> anyhow::Result<SealedResponse> {
+    let req = &request.request;
+    let rid = req.request_id.to_array();
+    let who = named.to_array();
+    let mut payload = vec![1u8];
+    for part in
+        [&rid[..], &req.entry_id.to_array(), &version.to_be_bytes(), &Policy::AnyOf { n: 1 }.to_bytes()]
+    {
+        payload.extend_from_slice(part);
+    }
+    payload.extend_from_slice(&who);
+    payload.push(1);
+    payload.extend_from_slice(&u32::try_from(value.len())?.to_be_bytes());
+    payload.extend_from_slice(value);
+    let mut info = blindvault_core::release::INFO_RESPONSE_V2.to_vec();
+    info.push(0);
+    info.extend_from_slice(&rid);
+    let c = blindvault_core::hpke::seal(&req.ephemeral_key.to_array(), &info, &who, &payload, &mut os_rng())?;
+    let mut bytes = vec![1u8];
+    for part in [&rid[..], &who, &c.enc, &u32::try_from(c.ct.len())?.to_be_bytes(), &c.ct] {
+        bytes.extend_from_slice(part);
+    }
+    Ok(SealedResponse::from_bytes(&bytes)?)
 }

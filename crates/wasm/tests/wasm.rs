@@ -27,6 +27,7 @@ struct World {
     entry: String,
     other_entry: String,
     signed_enrolment: String,
+    approver: blindvault_core::identity::VerifiedApprover,
 }
 
 fn world() -> World {
@@ -86,6 +87,7 @@ fn world() -> World {
         entry: b64::encode(&entry.to_bytes()),
         other_entry: b64::encode(&other.to_bytes()),
         signed_enrolment: b64::encode(&signed.to_bytes()),
+        approver,
         org,
         eph,
         req,
@@ -111,7 +113,7 @@ fn verify_label_approve_and_the_consumer_opens_it() {
     assert_eq!(bridge::open_label(&keys, &w.entry).unwrap(), "prod db password");
     let sealed = bridge::approve(&keys, &org, &w.cert, &w.request, &w.entry, NOW as f64).unwrap();
     let response = SealedResponse::from_bytes(&b64::decode(&sealed).unwrap()).unwrap();
-    let release = open_response(&w.eph, &w.req, &response).unwrap();
+    let release = open_response(&w.eph, &w.req, &response, &w.approver).unwrap();
     assert_eq!(recover_secret(&[release], None).unwrap().expose(), b"hunter2");
 }
 

@@ -18,6 +18,7 @@ use blindvault_core::release::approve;
 use blindvault_core::schedule::KeySchedule;
 use blindvault_testkit::{Backend, Device, SignedIn, TestServer};
 use serde_json::{Value, json};
+use sqlx::Row as _;
 
 use blindvault_testkit::both;
 
@@ -26,6 +27,7 @@ both!(
     two_of_three_and_inject,
     two_secrets_in_one_run_approved_out_of_order,
     denial_exits_3_with_the_deniers_name,
+    a_release_the_server_forged_is_refused,
     revoked_or_unknown_host_is_refused,
     admin_commands_fail_clearly,
 );
@@ -454,6 +456,84 @@ async fn denial_exits_3_with_the_deniers_name(b: Backend) -> anyhow::Result<()> 
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(143), "exit {:?}: {stderr}", code(&out));
     ensure!(stderr.contains("the lease has ended"), "{stderr}");
+    Ok(())
+}
+
+/// A compromised server answers a pending request itself: it writes an approval and a response
+/// into its database in the name of the real approver, sealed to the request's (public)
+/// ephemeral key, or in the name of a device of its own. `run` refuses both, and the command
+/// never starts. A host key file from before the org key was in it is refused with what to do.
+async fn a_release_the_server_forged_is_refused(b: Backend) -> anyhow::Result<()> {
+    use blindvault_core::keys::ApproverPublicKey;
+    let mut w = World::new(b, &["alice"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    let key = w.host("host.key", &[&id]).await?;
+    let env = format!("DB={id}");
+    let marker = w.path("ran");
+    let script = format!("echo \"$DB\" > {}", marker.display());
+    let pool = w.server.state.store.pool().clone();
+    let row = sqlx::query("SELECT user_id, credential_id, approver_key FROM broker_enrolments")
+        .fetch_one(&pool)
+        .await?;
+    let (user, cred, alice_key): (String, String, String) =
+        (row.try_get("user_id")?, row.try_get("credential_id")?, row.try_get("approver_key")?);
+    let alice = ApproverPublicKey::from_bytes(&unb64(&json!(alice_key)))?;
+    let servers_own = KeySchedule::derive(&blindvault_core::schedule::PrfOutput::from_bytes([9; 32]));
+    for (named, refusal) in [
+        (alice, "was not sealed by that device"),
+        (servers_own.approver_public(), "which the organisation's key did not vouch for"),
+    ] {
+        let job = w.spawn(&[
+            "run",
+            "--host-key",
+            &key.to_string_lossy(),
+            "--env",
+            &env,
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])?;
+        let rid = w.next_request(0).await?;
+        let signed: String = sqlx::query("SELECT signed FROM broker_requests WHERE request_id = $1")
+            .bind(&rid)
+            .fetch_one(&pool)
+            .await?
+            .try_get("signed")?;
+        let request = SignedRequest::from_bytes(&unb64(&json!(signed)))?;
+        let forged = blindvault_testkit::broker::forged_release(&request, &named, 1, b"postgres://attacker")?;
+        let now = w.server.state.clock.now();
+        sqlx::query("INSERT INTO broker_approvals (request_id, user_id, credential_id, approver_key, decision, at) VALUES ($1, $2, $3, $4, 'approve', $5)")
+            .bind(&rid).bind(&user).bind(&cred).bind(b64(&named.to_array())).bind(now).execute(&pool).await?;
+        sqlx::query("INSERT INTO broker_responses (request_id, user_id, sealed) VALUES ($1, $2, $3)")
+            .bind(&rid)
+            .bind(&user)
+            .bind(b64(&forged.to_bytes()))
+            .execute(&pool)
+            .await?;
+        sqlx::query("UPDATE broker_requests SET status = 'approved', approvals = 1, non_issuer_approvals = 1 WHERE request_id = $1")
+            .bind(&rid)
+            .execute(&pool)
+            .await?;
+        let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+        let (stdout, stderr) = text(&out);
+        ensure!(!out.status.success(), "a forged release was accepted: {stdout} {stderr}");
+        ensure!(stderr.contains(refusal), "{named:?}: {stderr}");
+        ensure!(!marker.exists(), "the command ran with a value the server chose");
+        ensure!(!stderr.contains("attacker") && !stdout.contains("attacker"), "{stderr}");
+    }
+
+    // A version-1 host key file (no org key): refused, saying what to do.
+    let mut file: Value = serde_json::from_slice(&std::fs::read(&key)?)?;
+    file["version"] = json!(1);
+    file.as_object_mut().context("host key file")?.remove("org_public_key");
+    let old = w.path("old-host.key");
+    std::fs::write(&old, serde_json::to_vec(&file)?)?;
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o600))?;
+    let out = w.bv(&["run", "--host-key", &old.to_string_lossy(), "--env", &env, "--", "true"]).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1), "exit {:?}: {stderr}", code(&out));
+    ensure!(stderr.contains("blindvault host issue"), "{stderr}");
     Ok(())
 }
 

@@ -36,7 +36,7 @@ fn any_of_release_end_to_end() {
     // …and re-seals to the consumer's ephemeral key.
     let resp = approve(bob.keys.approver_secret(), &verified, &entry, &mut rng("approve")).unwrap();
     let resp = SealedResponse::from_bytes(&resp.to_bytes()).unwrap();
-    let release = open_response(&eph, &req, &resp).unwrap();
+    let release = open_response(&eph, &req, &resp, &approvers[1]).unwrap();
     assert_eq!(release.approver, bob.keys.approver_public());
     assert_eq!(recover_secret(&[release], None).unwrap().expose(), b"hunter2");
     // The admin reads the label with the org key.
@@ -66,7 +66,7 @@ fn two_of_three_needs_two_people() {
     let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
     let open = |d: &Device, s: &str| {
         let r = approve(d.keys.approver_secret(), &v, &entry, &mut rng(s)).unwrap();
-        open_response(&eph, &req, &r).unwrap()
+        open_response(&eph, &req, &r, &d.verified(&w.org)).unwrap()
     };
     // One approval releases nothing.
     let r_a = open(&devs[0], "1");
@@ -254,29 +254,31 @@ fn response_is_bound_to_its_request() {
     let (eph2, req2) = w.request("r2");
     let v1 = verify_request(&w.org.public_key(), &w.cert, &req1, NOW).unwrap();
     let resp1 = approve(a.keys.approver_secret(), &v1, &entry, &mut rng("x")).unwrap();
+    let va = a.verified(&w.org);
     // Delivered to the wrong request: refused by id.
-    assert!(matches!(open_response(&eph2, &req2, &resp1), Err(Error::Mismatch { .. })));
+    assert!(matches!(open_response(&eph2, &req2, &resp1, &va), Err(Error::Mismatch { .. })));
     // Relabelled with the other request's id (server rewrites the header): the HPKE `info`
     // binds the request id, so it does not open, even with the key it was sealed to.
     let mut bytes = resp1.to_bytes();
     bytes[1..17].copy_from_slice(&req2.request.request_id.to_array());
     let relabelled = SealedResponse::from_bytes(&bytes).unwrap();
-    assert_eq!(open_response(&eph1, &req2, &relabelled).err(), Some(Error::Decrypt));
-    // The claimed approver is bound as associated data.
+    assert_eq!(open_response(&eph1, &req2, &relabelled, &va).err(), Some(Error::Decrypt));
+    // Reattributed to another device: refused unless that device is the one vouched for, and
+    // then the auth-mode sender and the associated data both disagree.
     let mut bytes = resp1.to_bytes();
     bytes[17] ^= 1;
     let reattributed = SealedResponse::from_bytes(&bytes).unwrap();
-    assert_eq!(open_response(&eph1, &req1, &reattributed).err(), Some(Error::Decrypt));
+    assert!(matches!(open_response(&eph1, &req1, &reattributed, &va), Err(Error::Mismatch { .. })));
     // Tampered ciphertext.
     let mut bytes = resp1.to_bytes();
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     let tampered = SealedResponse::from_bytes(&bytes).unwrap();
-    assert_eq!(open_response(&eph1, &req1, &tampered).err(), Some(Error::Decrypt));
+    assert_eq!(open_response(&eph1, &req1, &tampered, &va).err(), Some(Error::Decrypt));
     // Only the ephemeral key opens it.
-    assert_eq!(open_response(&eph2, &req1, &resp1).err(), Some(Error::Decrypt));
+    assert_eq!(open_response(&eph2, &req1, &resp1, &va).err(), Some(Error::Decrypt));
     // And the untouched response opens.
-    assert!(open_response(&eph1, &req1, &resp1).is_ok());
+    assert!(open_response(&eph1, &req1, &resp1, &va).is_ok());
 }
 
 #[test]
@@ -319,4 +321,83 @@ fn malformed_certificates_and_requests_are_refused_at_signing() {
     let mut q = req.request.clone();
     q.expires_at = q.issued_at + 7200;
     assert!(q.sign(&w.host).is_err());
+}
+
+/// The server knows every public value of a request, the ephemeral key included, and every
+/// approver's public key. A release it seals to the ephemeral key itself — in HPKE base mode (what
+/// protocol v1 accepted), or in auth mode with a key of its own — under the name of a genuine
+/// approver is refused; only the approver's own key makes a response that opens.
+#[test]
+fn the_server_cannot_forge_a_release() {
+    use blindvault_core::hpke::{self, HpkeCiphertext};
+    use blindvault_core::release::INFO_RESPONSE_V2;
+    let w = World::new("forge");
+    let a = Device::new("a", 1);
+    let va = a.verified(&w.org);
+    let (eph, req) = w.request("r");
+    let rid = req.request.request_id.to_array();
+    let eph_pk = req.request.ephemeral_key.to_array();
+    let approver = va.public_key().to_array();
+    // Exactly what an honest any-of approval of this request carries, with the server's value.
+    let value = b"postgres://attacker.example/db";
+    let mut payload = vec![1u8];
+    payload.extend_from_slice(&rid);
+    payload.extend_from_slice(&w.entry_id.to_array());
+    payload.extend_from_slice(&1u32.to_be_bytes());
+    payload.extend_from_slice(&Policy::AnyOf { n: 1 }.to_bytes());
+    payload.extend_from_slice(&approver);
+    payload.push(1);
+    payload.extend_from_slice(&(value.len() as u32).to_be_bytes());
+    payload.extend_from_slice(value);
+    let mut info = INFO_RESPONSE_V2.to_vec();
+    info.push(0);
+    info.extend_from_slice(&rid);
+    let response = |c: HpkeCiphertext| {
+        let mut b = vec![1u8];
+        b.extend_from_slice(&rid);
+        b.extend_from_slice(&approver);
+        b.extend_from_slice(&c.enc);
+        b.extend_from_slice(&(c.ct.len() as u32).to_be_bytes());
+        b.extend_from_slice(&c.ct);
+        SealedResponse::from_bytes(&b).unwrap()
+    };
+    let base = hpke::seal(&eph_pk, &info, &approver, &payload, &mut rng("base")).unwrap();
+    assert_eq!(open_response(&eph, &req, &response(base), &va).err(), Some(Error::Decrypt));
+    let servers_key = [0x66u8; 32];
+    let auth =
+        hpke::seal_auth(&eph_pk, (&servers_key, &approver), &info, &approver, &payload, &mut rng("auth"))
+            .unwrap();
+    assert_eq!(open_response(&eph, &req, &response(auth), &va).err(), Some(Error::Decrypt));
+    // A device of the server's own, approving a fake entry it sealed to itself, in its own name:
+    // not the device the consumer checked, and its enrolment does not verify under the org key.
+    let mallory = Device::new("mallory", 9);
+    let rogue_org = OrgSecretKey::generate(&mut rng("rogue-org"));
+    let fake = seal_entry(
+        &rogue_org.public_key(),
+        w.entry_id,
+        1,
+        Policy::AnyOf { n: 1 },
+        &[mallory.verified(&rogue_org)],
+        b"l",
+        value,
+        &mut rng("fake"),
+    )
+    .unwrap();
+    let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
+    let own = approve(mallory.keys.approver_secret(), &v, &fake, &mut rng("own")).unwrap();
+    assert!(matches!(open_response(&eph, &req, &own, &va), Err(Error::Mismatch { .. })));
+    assert!(mallory.enrolment(&rogue_org).verify(&w.org.public_key()).is_err());
+    // The control: the same bytes sealed with the approver's own key open, so the forgeries above
+    // failed on the sender alone.
+    let genuine = hpke::seal_auth(
+        &eph_pk,
+        (a.keys.approver_secret().expose(), &approver),
+        &info,
+        &approver,
+        &payload,
+        &mut rng("g"),
+    )
+    .unwrap();
+    let rel = open_response(&eph, &req, &response(genuine), &va).unwrap();
+    assert_eq!(recover_secret(&[rel], None).unwrap().expose(), value);
 }

@@ -38,7 +38,7 @@ proptest! {
         for i in (1..order.len()).rev() { s = s.wrapping_mul(6364136223846793005).wrapping_add(1); order.swap(i, (s >> 33) as usize % (i + 1)); }
         let releases: Vec<_> = order[..m].iter().map(|&i| {
             let r = approve(devs[i].keys.approver_secret(), &v, &e, &mut rng(&format!("a{i}"))).unwrap();
-            open_response(&eph, &req, &r).unwrap()
+            open_response(&eph, &req, &r, &approvers[i]).unwrap()
         }).collect();
         let got = recover_secret(&releases, Some(&e)).unwrap();
         prop_assert_eq!(got.expose(), value.as_slice());

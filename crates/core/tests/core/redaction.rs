@@ -61,7 +61,7 @@ fn opened_envelopes_and_releases_are_redacted() {
         let v = blindvault_core::identity::verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
         let resp =
             blindvault_core::release::approve(devs[0].keys.approver_secret(), &v, &e, &mut rng("x")).unwrap();
-        let rel = blindvault_core::release::open_response(&eph, &req, &resp).unwrap();
+        let rel = blindvault_core::release::open_response(&eph, &req, &resp, &ap[0]).unwrap();
         let dbg = format!("{rel:?}");
         assert!(!dbg.contains("do-not-print-me"), "{dbg}");
         assert!(dbg.contains("REDACTED"));

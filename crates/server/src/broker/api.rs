@@ -1073,6 +1073,18 @@ async fn deliver(
         None
     };
     let responses: Vec<String> = rows.iter().map(|r| r.try_get("sealed")).collect::<Result<_, _>>()?;
+    // The org-signed enrolment of each device that approved: the consumer accepts a response
+    // only from a device whose enrolment verifies under the org key in its host key file.
+    let enrolments: Vec<String> = sqlx::query(
+        "SELECT DISTINCT en.signed FROM broker_approvals a JOIN broker_enrolments en ON en.approver_key = a.approver_key \
+         WHERE a.request_id = $1 AND a.decision = 'approve' AND en.signed IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| r.try_get("signed"))
+    .collect::<Result<_, _>>()?;
     log_in(
         &mut tx,
         state,
@@ -1084,9 +1096,12 @@ async fn deliver(
     .await?;
     tx.commit().await?;
     announce(state, Note::Request(id.to_string())).await;
-    Ok(Json(
-        serde_json::json!({ "status": "delivered", "responses": responses, "sealed_entry": sealed_entry }),
-    )
+    Ok(Json(serde_json::json!({
+        "status": "delivered",
+        "responses": responses,
+        "enrolments": enrolments,
+        "sealed_entry": sealed_entry,
+    }))
     .into_response())
 }
 

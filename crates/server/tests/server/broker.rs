@@ -56,7 +56,7 @@ async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
     // Delivered once, opened by the consumer.
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "delivered");
-    ensure!(c.open(&r.body)? == b"hunter2");
+    ensure!(c.open(&r.body, &w.org.public_key())? == b"hunter2");
     let r = c.poll(&w.server).await?;
     ensure!(r.status == 410 && r.code() == Some("gone"), "second fetch: {r:?}");
     // Without the poll token, nothing.
@@ -113,7 +113,7 @@ async fn two_of_three_needs_two_people(b: Backend) -> anyhow::Result<()> {
     ensure!(r.body["status"] == "approved", "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["responses"].as_array().map(Vec::len) == Some(2));
-    ensure!(c.open(&r.body)? == b"two keys");
+    ensure!(c.open(&r.body, &w.org.public_key())? == b"two keys");
     Ok(())
 }
 
@@ -141,7 +141,7 @@ async fn simultaneous_approvals_of_two_people_release(b: Backend) -> anyhow::Res
         ensure!(statuses == [json!("approved"), json!("pending")], "round {round}: {ra:?} {rb:?}");
         let r = c.poll(&w.server).await?.ok()?;
         ensure!(r.body["status"] == "delivered", "round {round}: {r:?}");
-        ensure!(c.open(&r.body)? == b"two keys");
+        ensure!(c.open(&r.body, &w.org.public_key())? == b"two keys");
     }
     ensure!(blindvault_server::audit::verify(&w.server.state.store).await?.first_bad.is_none());
     Ok(())
@@ -300,7 +300,7 @@ async fn database_holds_nothing_that_opens_anything(b: Backend) -> anyhow::Resul
         let (c, _) = Consumer::ask(&w.server, &host, &cert, *id).await?;
         device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
         let r = c.poll(&w.server).await?.ok()?;
-        c.open(&r.body)?;
+        c.open(&r.body, &w.org.public_key())?;
         needles.push(("ephemeral secret".into(), c.eph.expose().to_vec()));
     }
     for a in &w.approvers {
@@ -377,7 +377,7 @@ async fn approval_through_one_instance_releases_a_consumer_waiting_on_another(
     let body = waiter.await??;
     let latency = approved_at.elapsed();
     ensure!(body["status"] == "delivered", "{body}");
-    ensure!(c.open(&body)? == b"across instances");
+    ensure!(c.open(&body, &w.org.public_key())? == b"across instances");
     eprintln!("cross-instance release latency ({b:?}): {latency:?}");
     if b == Backend::Postgres {
         ensure!(
@@ -500,7 +500,7 @@ async fn issuer_alone_is_refused_and_another_approver_releases(b: Backend) -> an
     ensure!(r.body["status"] == "approved" && r.body["approvals"] == 1, "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "delivered" && r.body["responses"].as_array().map(Vec::len) == Some(1));
-    ensure!(c.open(&r.body)? == b"separated");
+    ensure!(c.open(&r.body, &w.org.public_key())? == b"separated");
     Ok(())
 }
 
@@ -516,7 +516,7 @@ async fn issuer_alone_releases_when_the_entry_allows_self_approval(b: Backend) -
     ensure!(r.body["status"] == "approved", "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "delivered", "{r:?}");
-    ensure!(c.open(&r.body)? == b"solo admin");
+    ensure!(c.open(&r.body, &w.org.public_key())? == b"solo admin");
     Ok(())
 }
 
@@ -543,7 +543,7 @@ async fn issuer_counts_as_one_of_m_people(b: Backend) -> anyhow::Result<()> {
     let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(c.open(&r.body)? == b"two people");
+    ensure!(c.open(&r.body, &w.org.public_key())? == b"two people");
     Ok(())
 }
 
@@ -571,7 +571,7 @@ async fn migration_3_backfills_approval_counts(b: Backend) -> anyhow::Result<()>
     ensure!(counts == (1, 0), "backfilled {counts:?}");
     let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
-    ensure!(c.open(&c.poll(&w.server).await?.ok()?.body)? == b"upgraded");
+    ensure!(c.open(&c.poll(&w.server).await?.ok()?.body, &w.org.public_key())? == b"upgraded");
     Ok(())
 }
 
@@ -601,7 +601,7 @@ async fn two_devices_of_one_person_count_as_one(b: Backend) -> anyhow::Result<()
     ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["responses"].as_array().map(Vec::len) == Some(2));
-    ensure!(c.open(&r.body)? == b"people not phones");
+    ensure!(c.open(&r.body, &w.org.public_key())? == b"people not phones");
     Ok(())
 }
 
