@@ -2,8 +2,10 @@
 //! inputs, with rust-bitcoin (`bitcoin` 0.32: addresses, PSBT, BIP-143 sighash, libsecp256k1).
 //!
 //! The flow is review → approve → sign: [`BitcoinSigner::review`] returns what the transaction
-//! does (inputs, recipients, change, fee); [`BitcoinSigner::sign`] takes that review back and
-//! refuses a PSBT whose summary differs from it.
+//! does (inputs, recipients, change, what leaves this wallet, fee); [`BitcoinSigner::sign`] takes
+//! that review back and refuses a PSBT whose summary differs from it. Every input must carry its
+//! full previous transaction (`non_witness_utxo`, txid checked), so that every amount, ours or
+//! not, and so the fee, is the one the network will use ([`spent_output`]).
 
 use std::collections::BTreeMap;
 
@@ -49,15 +51,21 @@ pub fn parse_network(s: &str) -> Result<Network> {
 
 /// Signs input `i` of `psbt` (P2WPKH, SIGHASH_ALL, BIP-143 sighash, RFC 6979 low-S ECDSA) with
 /// `key` and finalizes it as BIP-174's finalizer does: witness = [signature, public key], signing
-/// data removed. The spent output must be in the PSBT and pay to `key`'s P2WPKH script.
+/// data removed. `utxo` is the output input `i` spends and must pay to `key`'s P2WPKH script.
+///
+/// The amount is taken from `utxo` as given: checking it is the caller's job
+/// ([`BitcoinSigner::sign`] takes it from the input's `non_witness_utxo`, whose txid it checks).
 pub fn finalize_p2wpkh_input<C: secp256k1::Signing>(
     psbt: &mut Psbt,
     cache: &mut SighashCache<Transaction>,
     i: usize,
+    utxo: &TxOut,
     key: &Secp256k1Key,
     secp: &Secp256k1<C>,
 ) -> Result<()> {
-    let utxo = psbt.spend_utxo(i).cloned().map_err(|e| Error::tx(CHAIN, format!("input {i}: {e}")))?;
+    if psbt.inputs.len() <= i {
+        return Err(Error::tx(CHAIN, format!("no input {i}")));
+    }
     let mut sk = key.secret_key()?;
     let pk = secp256k1::PublicKey::from_secret_key(secp, &sk);
     if utxo.script_pubkey != ScriptBuf::new_p2wpkh(&CompressedPublicKey(pk).wpubkey_hash()) {
@@ -83,6 +91,61 @@ pub fn finalize_p2wpkh_input<C: secp256k1::Signing>(
     pin.witness_script = None;
     pin.bip32_derivation.clear();
     Ok(())
+}
+
+/// The output that input `i` spends, read from the input's full previous transaction
+/// (`non_witness_utxo`), which is required for every input: its txid must be the one the input
+/// spends, `vout` must exist in it, and a `witness_utxo`, if present, must equal that output.
+///
+/// BIP-143 commits a signature to its own input's amount only, so an amount taken from a
+/// `witness_utxo` alone, or from an input that is not ours, could be anything and the fee shown
+/// could be far below the real one (the 2020 SegWit fee attack). A txid-checked previous
+/// transaction makes every amount the one the network will use.
+pub fn spent_output(psbt: &Psbt, i: usize) -> Result<TxOut> {
+    let (Some(txin), Some(pin)) = (psbt.unsigned_tx.input.get(i), psbt.inputs.get(i)) else {
+        return Err(Error::tx(CHAIN, format!("no input {i}")));
+    };
+    let outpoint = txin.previous_output;
+    let Some(prev) = pin.non_witness_utxo.as_ref() else {
+        return Err(Error::tx(
+            CHAIN,
+            format!(
+                "input {i} ({outpoint}) has no non_witness_utxo: the full previous transaction is required \
+                 for every input, so that the amount it spends can be checked"
+            ),
+        ));
+    };
+    let txid = prev.compute_txid();
+    if txid != outpoint.txid {
+        return Err(Error::tx(
+            CHAIN,
+            format!(
+                "input {i} ({outpoint}): its non_witness_utxo is transaction {txid}, not the one the input spends"
+            ),
+        ));
+    }
+    let Some(out) = usize::try_from(outpoint.vout).ok().and_then(|v| prev.output.get(v)) else {
+        return Err(Error::tx(
+            CHAIN,
+            format!(
+                "input {i} ({outpoint}): the previous transaction has {} outputs, no output {}",
+                prev.output.len(),
+                outpoint.vout
+            ),
+        ));
+    };
+    if let Some(w) = &pin.witness_utxo
+        && w != out
+    {
+        return Err(Error::tx(
+            CHAIN,
+            format!(
+                "input {i} ({outpoint}): witness_utxo differs from output {} of its non_witness_utxo",
+                outpoint.vout
+            ),
+        ));
+    }
+    Ok(out.clone())
 }
 
 /// One input as the user should see it before signing.
@@ -122,7 +185,12 @@ pub struct PsbtReview {
     pub send_sat: u64,
     /// Returned to this wallet.
     pub change_sat: u64,
-    /// Fee = inputs − outputs.
+    /// Sum of the inputs this wallet owns (and signs).
+    pub own_in_sat: u64,
+    /// What leaves this wallet: its own inputs − its change (negative when more comes back to it
+    /// than it puts in, e.g. a payjoin).
+    pub leaves_wallet_sat: i64,
+    /// Fee = inputs − outputs (every input's amount checked against its previous transaction).
     pub fee_sat: u64,
     /// Estimated virtual size once every input is a signed P2WPKH.
     pub estimated_vsize: u64,
@@ -199,12 +267,33 @@ impl BitcoinSigner {
         address_of(&self.key(change, index)?, self.network)
     }
 
+    /// The P2WPKH script of `m/84'/c'/0'/change/index`, derived once per review (from the
+    /// receive or change branch key, itself derived once).
+    fn script(&self, change: bool, index: u32, scripts: &mut Scripts) -> Result<ScriptBuf> {
+        if let Some(s) = scripts.derived.get(&(change, index)) {
+            return Ok(s.clone());
+        }
+        let slot = if change { &mut scripts.change_branch } else { &mut scripts.receive_branch };
+        if slot.is_none() {
+            *slot = Some(self.account.child(ChildNumber::Normal { index: u32::from(change) })?);
+        }
+        let Some(branch) = slot.as_ref() else {
+            return Err(Error::tx(CHAIN, "branch key missing"));
+        };
+        let child = ChildNumber::from_normal_idx(index).map_err(|e| Error::tx(CHAIN, e))?;
+        let s = address_of(&branch.child(child)?, self.network)?.script_pubkey();
+        scripts.derived.insert((change, index), s.clone());
+        Ok(s)
+    }
+
     /// Finds which of our keys owns `script`: first from BIP-32 derivation data carrying our
-    /// fingerprint, then by scanning the first `GAP_LIMIT` receive and change addresses.
+    /// fingerprint, then among the first `GAP_LIMIT` receive and change addresses (derived once
+    /// per review, on first need).
     fn find(
         &self,
         script: &ScriptBuf,
         bip32: &BTreeMap<secp256k1::PublicKey, KeySource>,
+        scripts: &mut Scripts,
     ) -> Result<Option<(bool, u32)>> {
         let prefix = Self::account_path(self.network);
         for (fp, path) in bip32.values() {
@@ -216,48 +305,72 @@ impl BitcoinSigner {
                 levels.as_slice()
                 && [*a, *b, *c].as_slice() == prefix.as_ref()
                 && *ch <= 1
-                && self.address(*ch == 1, *index)?.script_pubkey() == *script
+                && self.script(*ch == 1, *index, scripts)? == *script
             {
                 return Ok(Some((*ch == 1, *index)));
             }
         }
-        for change in [false, true] {
-            for index in 0..GAP_LIMIT {
-                if self.address(change, index)?.script_pubkey() == *script {
-                    return Ok(Some((change, index)));
+        if scripts.gap.is_none() {
+            let mut gap = BTreeMap::new();
+            for change in [false, true] {
+                for index in 0..GAP_LIMIT {
+                    gap.entry(self.script(change, index, scripts)?).or_insert((change, index));
                 }
             }
+            scripts.gap = Some(gap);
         }
-        Ok(None)
+        Ok(scripts.gap.as_ref().and_then(|g| g.get(script)).copied())
     }
 
-    fn spent_output(psbt: &Psbt, i: usize) -> Result<TxOut> {
-        psbt.spend_utxo(i).cloned().map_err(|e| Error::tx(CHAIN, format!("input {i}: {e}")))
-    }
-
-    /// Summarises a PSBT for the user: inputs (ours or not), recipients, change and fee.
+    /// Summarises a PSBT for the user: inputs (ours or not), recipients, change, what leaves
+    /// this wallet and the fee. Every input must carry its full previous transaction
+    /// (`non_witness_utxo`, see [`spent_output`]); a PSBT without one is refused.
     pub fn review(&self, psbt: &Psbt) -> Result<PsbtReview> {
+        Ok(self.analyse(psbt)?.review)
+    }
+
+    fn analyse(&self, psbt: &Psbt) -> Result<Analysis> {
         let tx = &psbt.unsigned_tx;
+        if tx.input.len() != psbt.inputs.len() || tx.output.len() != psbt.outputs.len() {
+            return Err(Error::tx(
+                CHAIN,
+                format!(
+                    "the unsigned transaction has {} inputs and {} outputs but the PSBT {} input and {} output maps",
+                    tx.input.len(),
+                    tx.output.len(),
+                    psbt.inputs.len(),
+                    psbt.outputs.len()
+                ),
+            ));
+        }
+        // Every input's amount is checked before any key is derived.
+        let spent = (0..tx.input.len()).map(|i| spent_output(psbt, i)).collect::<Result<Vec<_>>>()?;
+        let mut scripts = Scripts::default();
         let mut inputs = Vec::new();
-        let mut total_in: u64 = 0;
-        for (i, (txin, pin)) in tx.input.iter().zip(psbt.inputs.iter()).enumerate() {
-            let utxo = Self::spent_output(psbt, i)?;
-            total_in = total_in
-                .checked_add(utxo.value.to_sat())
-                .ok_or_else(|| Error::tx(CHAIN, "input sum overflows"))?;
-            let ours = self.find(&utxo.script_pubkey, &pin.bip32_derivation)?;
+        let mut owned = Vec::new();
+        let (mut total_in, mut own_in) = (0u64, 0u64);
+        for (i, (txin, utxo)) in tx.input.iter().zip(spent).enumerate() {
+            let pin = psbt.inputs.get(i).ok_or_else(|| Error::tx(CHAIN, format!("no input {i}")))?;
+            let v = utxo.value.to_sat();
+            total_in = total_in.checked_add(v).ok_or_else(|| Error::tx(CHAIN, "input sum overflows"))?;
+            let ours = self.find(&utxo.script_pubkey, &pin.bip32_derivation, &mut scripts)?;
             inputs.push(ReviewInput {
                 outpoint: txin.previous_output.to_string(),
-                value_sat: utxo.value.to_sat(),
+                value_sat: v,
                 ours: ours.map(|(c, i)| crate::path_string(&self.path(c, i))),
             });
+            if let Some((change, index)) = ours {
+                own_in = own_in.checked_add(v).ok_or_else(|| Error::tx(CHAIN, "input sum overflows"))?;
+                owned.push(OwnedInput { index: i, utxo, change, key_index: index });
+            }
         }
         let mut outputs = Vec::new();
         let (mut send, mut change, mut total_out) = (0u64, 0u64, 0u64);
-        for (txout, pout) in tx.output.iter().zip(psbt.outputs.iter()) {
+        for (i, txout) in tx.output.iter().enumerate() {
+            let pout = psbt.outputs.get(i).ok_or_else(|| Error::tx(CHAIN, format!("no output {i}")))?;
             let v = txout.value.to_sat();
             total_out = total_out.checked_add(v).ok_or_else(|| Error::tx(CHAIN, "output sum overflows"))?;
-            let ours = self.find(&txout.script_pubkey, &pout.bip32_derivation)?;
+            let ours = self.find(&txout.script_pubkey, &pout.bip32_derivation, &mut scripts)?;
             if ours.is_some() {
                 change = change.saturating_add(v);
             } else {
@@ -270,36 +383,38 @@ impl BitcoinSigner {
             });
         }
         let fee = total_in.checked_sub(total_out).ok_or_else(|| Error::tx(CHAIN, "outputs exceed inputs"))?;
+        let leaves = i64::try_from(i128::from(own_in) - i128::from(change))
+            .map_err(|_| Error::tx(CHAIN, "amounts out of range"))?;
         // A signed P2WPKH input adds a witness of about 108 weight units (72-byte signature,
         // 33-byte key, 3 length bytes) plus the 2-unit SegWit marker once.
         let witness_wu = 108u64 * tx.input.len() as u64 + 2;
         let estimated_vsize = (tx.weight().to_wu() + witness_wu).div_ceil(4);
-        Ok(PsbtReview {
+        let review = PsbtReview {
             txid: tx.compute_txid().to_string(),
             inputs,
             outputs,
             total_in_sat: total_in,
             send_sat: send,
             change_sat: change,
+            own_in_sat: own_in,
+            leaves_wallet_sat: leaves,
             fee_sat: fee,
             estimated_vsize,
-        })
+        };
+        Ok(Analysis { review, owned })
     }
 
     /// Signs (SIGHASH_ALL, BIP-143) and finalizes every P2WPKH input this wallet owns, if the
     /// PSBT still matches the approved review. Extracts the transaction when all are final.
     pub fn sign(&self, mut psbt: Psbt, approved: &PsbtReview) -> Result<SignedBitcoinTx> {
-        if self.review(&psbt)? != *approved {
+        let analysis = self.analyse(&psbt)?;
+        if analysis.review != *approved {
             return Err(Error::ReviewMismatch);
         }
         let mut signed_inputs = Vec::new();
         let mut cache = SighashCache::new(psbt.unsigned_tx.clone());
-        for i in 0..psbt.inputs.len() {
-            let utxo = Self::spent_output(&psbt, i)?;
+        for OwnedInput { index: i, utxo, change, key_index } in analysis.owned {
             let Some(pin) = psbt.inputs.get(i) else { continue };
-            let Some((change, index)) = self.find(&utxo.script_pubkey, &pin.bip32_derivation)? else {
-                continue;
-            };
             if let Some(t) = pin.sighash_type
                 && t.ecdsa_hash_ty().ok() != Some(EcdsaSighashType::All)
             {
@@ -308,8 +423,8 @@ impl BitcoinSigner {
             if !utxo.script_pubkey.is_p2wpkh() {
                 continue;
             }
-            let key = self.key(change, index)?;
-            finalize_p2wpkh_input(&mut psbt, &mut cache, i, &key, &self.secp)?;
+            let key = self.key(change, key_index)?;
+            finalize_p2wpkh_input(&mut psbt, &mut cache, i, &utxo, &key, &self.secp)?;
             signed_inputs.push(i);
         }
         if signed_inputs.is_empty() {
@@ -317,8 +432,38 @@ impl BitcoinSigner {
         }
         let complete =
             psbt.inputs.iter().all(|i| i.final_script_witness.is_some() || i.final_script_sig.is_some());
+        // `extract_tx` recomputes the fee from the PSBT's UTXO fields; `analyse` has checked them
+        // all (lengths, txids, vouts, witness_utxo = non_witness_utxo output), so it cannot fail
+        // on them here.
         let transaction =
             if complete { Some(psbt.clone().extract_tx().map_err(|e| Error::tx(CHAIN, e))?) } else { None };
         Ok(SignedBitcoinTx { psbt, signed_inputs, transaction })
     }
+}
+
+/// Keys and scripts derived during one review.
+#[derive(Default)]
+struct Scripts {
+    /// The receive branch key `m/84'/c'/0'/0` (zeroized on drop).
+    receive_branch: Option<Secp256k1Key>,
+    /// The change branch key `m/84'/c'/0'/1` (zeroized on drop).
+    change_branch: Option<Secp256k1Key>,
+    /// `(change, index)` → P2WPKH script.
+    derived: BTreeMap<(bool, u32), ScriptBuf>,
+    /// The first `GAP_LIMIT` receive and change scripts, once needed.
+    gap: Option<BTreeMap<ScriptBuf, (bool, u32)>>,
+}
+
+/// An input this wallet owns, as found by a review.
+struct OwnedInput {
+    index: usize,
+    utxo: TxOut,
+    change: bool,
+    key_index: u32,
+}
+
+/// A review and the inputs it found to be ours.
+struct Analysis {
+    review: PsbtReview,
+    owned: Vec<OwnedInput>,
 }

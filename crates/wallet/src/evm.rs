@@ -65,8 +65,8 @@ impl EvmSigner {
 
     /// Wraps a derived key.
     pub fn new(key: &Secp256k1Key) -> Result<Self> {
-        let inner = PrivateKeySigner::from_bytes(&B256::from(*key.expose_secret()))
-            .map_err(|_| Error::InvalidChildKey)?;
+        // From the borrowed bytes: no copy of the key is made here (k256's key zeroizes itself).
+        let inner = PrivateKeySigner::from_slice(key.expose_secret()).map_err(|_| Error::InvalidChildKey)?;
         Ok(Self { inner })
     }
 
@@ -92,10 +92,13 @@ impl EvmSigner {
         self.finish(tx)
     }
 
-    /// Signs a legacy transaction with EIP-155 replay protection (the chain id is required).
+    /// Signs a legacy transaction with EIP-155 replay protection (a chain id is required and
+    /// 0 is refused).
     pub fn sign_legacy(&self, tx: TxLegacy) -> Result<SignedEvmTx> {
-        if tx.chain_id.is_none() {
-            return Err(Error::tx(CHAIN, "legacy transaction without a chain id (EIP-155) refused"));
+        match tx.chain_id {
+            None => return Err(Error::tx(CHAIN, "legacy transaction without a chain id (EIP-155) refused")),
+            Some(0) => return Err(Error::tx(CHAIN, "chain id 0 is not a valid chain")),
+            Some(_) => {}
         }
         self.finish(tx)
     }

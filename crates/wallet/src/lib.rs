@@ -35,7 +35,7 @@
 //! - **TRON `raw_data` protobuf for a `TransferContract`** ([`tron`], ~50 lines): the TRON
 //!   crates are unmaintained or bring a gRPC stack; checked against a node's `raw_data_hex` and
 //!   `txID`.
-//! - Glue: PSBT review (fee, change) and P2WPKH finalization ([`btc`]), moving
+//! - Glue: PSBT review (amounts checked against each input's previous transaction, fee, change) and P2WPKH finalization ([`btc`]), moving
 //!   `solana-system-interface`'s instruction to the newer `solana-instruction` type, the TON
 //!   internal message.
 //!

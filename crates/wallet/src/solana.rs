@@ -109,11 +109,14 @@ impl SolanaSigner {
         Ok(SignedSolanaTx { transaction, wire, signature })
     }
 
-    /// Signs a serialized transaction message (legacy or v0) built elsewhere, e.g. by a dApp.
-    /// The bytes must parse as a message that lists this account among its signers.
-    pub fn sign_message(&self, message: &[u8]) -> Result<Signature> {
-        let parsed: VersionedMessage =
-            wincode::deserialize(message).map_err(|e| Error::tx(CHAIN, format!("not a message: {e}")))?;
+    /// Signs a serialized **transaction** message (legacy or v0) built elsewhere, e.g. by a
+    /// dApp: the signature authorises that transaction. The bytes must decode exactly (no
+    /// trailing bytes) as a message that lists this account among its required signers. The
+    /// instructions are not interpreted: show the user what they do before calling this. For
+    /// signing text, use [`Self::sign_offchain_message`].
+    pub fn sign_transaction_message(&self, message: &[u8]) -> Result<Signature> {
+        let parsed: VersionedMessage = wincode::deserialize_exact(message)
+            .map_err(|e| Error::tx(CHAIN, format!("not exactly one transaction message: {e}")))?;
         let signers = usize::from(parsed.header().num_required_signatures);
         let me = self.address();
         if !parsed.static_account_keys().iter().take(signers).any(|k| *k == me) {

@@ -129,7 +129,9 @@ pub struct TonTransfer {
     pub comment: Option<String>,
     /// The wallet's current seqno (0 for a wallet not yet deployed: StateInit is attached).
     pub seqno: u32,
-    /// Unix time after which the wallet rejects the message.
+    /// Unix time after which the wallet rejects the message. 0 is refused. There is no upper
+    /// bound here (this crate has no clock): the caller sets it from its own current time,
+    /// normally a minute or so ahead, since a signed message stays replayable until then.
     pub valid_until: u32,
 }
 
@@ -179,9 +181,12 @@ impl TonSigner {
         self.key.verifying_key().to_bytes()
     }
 
-    /// Builds and signs the external message of a v4R2 transfer.
+    /// Builds and signs the external message of a v4R2 transfer. Refuses `valid_until` = 0.
     pub fn sign_transfer(&self, transfer: &TonTransfer) -> Result<SignedTonMessage> {
         use ed25519_dalek::Signer as _;
+        if transfer.valid_until == 0 {
+            return Err(Error::tx(CHAIN, "valid_until 0 is refused: set it from the current time"));
+        }
         let (dest, bounce) = parse_address(&transfer.to)?;
         let body: Cell = match &transfer.comment {
             None => Cell::default(),

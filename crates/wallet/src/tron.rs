@@ -17,6 +17,9 @@ use crate::error::{Error, Result};
 const CHAIN: &str = "tron";
 /// The version byte of mainnet TRON addresses.
 pub const ADDRESS_PREFIX: u8 = 0x41;
+/// The longest a transaction may stay valid after its timestamp: 24 hours, java-tron's
+/// `MAXIMUM_TIME_UNTIL_EXPIRATION`.
+pub const MAX_EXPIRATION_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// The TRON address of a secp256k1 key: base58check(0x41 ‖ keccak256(pubkey)[12..]).
 pub fn address_of(key: &Secp256k1Key) -> Result<String> {
@@ -69,9 +72,10 @@ pub struct TrxTransfer {
     pub ref_block_bytes: [u8; 2],
     /// Bytes 8..16 of the reference block id.
     pub ref_block_hash: [u8; 8],
-    /// Expiration, milliseconds since the Unix epoch.
+    /// Expiration, milliseconds since the Unix epoch: after `timestamp_ms` and at most
+    /// [`MAX_EXPIRATION_MS`] (24 h) after it.
     pub expiration_ms: i64,
-    /// Creation time, milliseconds since the Unix epoch.
+    /// Creation time, milliseconds since the Unix epoch (positive).
     pub timestamp_ms: i64,
 }
 
@@ -96,9 +100,20 @@ fn field_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
 
 impl TrxTransfer {
     /// The protobuf bytes of `Transaction.raw` (what the node returns as `raw_data_hex`).
+    /// Refuses a non-positive amount or timestamp, and an expiration that is not after the
+    /// timestamp or is more than 24 hours after it.
     pub fn raw_data(&self) -> Result<Vec<u8>> {
         if self.amount_sun <= 0 {
             return Err(Error::tx(CHAIN, "amount must be positive"));
+        }
+        if self.timestamp_ms <= 0 {
+            return Err(Error::tx(CHAIN, "timestamp must be positive"));
+        }
+        if self.expiration_ms <= self.timestamp_ms {
+            return Err(Error::tx(CHAIN, "expiration must be after the timestamp"));
+        }
+        if self.expiration_ms - self.timestamp_ms > MAX_EXPIRATION_MS {
+            return Err(Error::tx(CHAIN, "expiration more than 24 hours after the timestamp"));
         }
         let owner = decode_address(&self.from)?;
         let to = decode_address(&self.to)?;
@@ -168,8 +183,8 @@ impl TronSigner {
 
     /// Wraps a derived key.
     pub fn new(key: &Secp256k1Key) -> Result<Self> {
-        let inner = PrivateKeySigner::from_bytes(&B256::from(*key.expose_secret()))
-            .map_err(|_| Error::InvalidChildKey)?;
+        // From the borrowed bytes: no copy of the key is made here (k256's key zeroizes itself).
+        let inner = PrivateKeySigner::from_slice(key.expose_secret()).map_err(|_| Error::InvalidChildKey)?;
         Ok(Self { inner })
     }
 
@@ -187,6 +202,12 @@ impl TronSigner {
     }
 
     /// Signs `raw_data` bytes as a node built them (`raw_data_hex` of `/wallet/createtransaction`).
+    ///
+    /// **Blind signing, a known limitation:** the bytes are not decoded (this crate only encodes
+    /// TRON protobuf, for [`TrxTransfer`]), so nothing here checks that they are a transaction,
+    /// what it does, that its owner address is this signer's, or its expiration. Whatever the
+    /// bytes, the signature authorises them as a transaction of this address. Call it only with
+    /// bytes whose content the user has checked by other means; prefer [`Self::sign_transfer`].
     pub fn sign_raw_data(&self, raw_data: &[u8]) -> Result<SignedTronTx> {
         let txid = sha256::Hash::hash(raw_data).to_byte_array();
         let sig = self.inner.sign_hash_sync(&B256::from(txid)).map_err(|e| Error::tx(CHAIN, e))?;

@@ -188,8 +188,18 @@ impl Wallet {
     /// The wallet of a BIP-39 English mnemonic and optional passphrase (both NFKD-normalised).
     /// Whitespace between words is normalised; the checksum is verified.
     pub fn from_mnemonic(phrase: &str, passphrase: &str) -> Result<Self> {
-        let words: Zeroizing<String> =
-            Zeroizing::new(phrase.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase());
+        // Built in place in one zeroized buffer: a `join` then `to_lowercase` would leave an
+        // unwiped copy of the whole phrase behind. Lowercasing can grow a string by half (e.g.
+        // 'İ' → "i̇"), so this capacity is never outgrown (no reallocation, no stale copy).
+        let mut words: Zeroizing<String> = Zeroizing::new(String::with_capacity(phrase.len() * 3 / 2 + 4));
+        for (n, word) in phrase.split_whitespace().enumerate() {
+            if n > 0 {
+                words.push(' ');
+            }
+            for c in word.chars().flat_map(char::to_lowercase) {
+                words.push(c);
+            }
+        }
         let mnemonic = bip39::Mnemonic::parse_in(bip39::Language::English, words.as_str())
             .map_err(|e| Error::Mnemonic(describe_bip39_error(&e)))?;
         Ok(Self { seed: Seed(bip39_seed(&mnemonic, passphrase).to_vec()) })

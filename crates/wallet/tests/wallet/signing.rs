@@ -81,7 +81,12 @@ mod evm {
             signer.address()
         );
         assert_eq!(decoded.chain_id(), Some(56));
-        assert!(signer.sign_legacy(TxLegacy { chain_id: None, ..legacy }).is_err(), "no chain id: refused");
+        assert!(
+            signer.sign_legacy(TxLegacy { chain_id: None, ..legacy.clone() }).is_err(),
+            "no chain id: refused"
+        );
+        let err = signer.sign_legacy(TxLegacy { chain_id: Some(0), ..legacy }).unwrap_err().to_string();
+        assert!(err.contains("chain id 0"), "legacy chain id 0: refused ({err})");
         assert!(signer.sign_eip1559(TxEip1559::default()).is_err(), "chain id 0: refused");
     }
 
@@ -127,7 +132,7 @@ mod bitcoin_psbt {
     use bitcoin::{
         Amount, Network, OutPoint, Psbt, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid, Witness,
     };
-    use blindvault_wallet::btc::finalize_p2wpkh_input;
+    use blindvault_wallet::btc::{PsbtReview, finalize_p2wpkh_input};
     use blindvault_wallet::derive::Secp256k1Key;
     use blindvault_wallet::{Chain, Error};
 
@@ -141,8 +146,7 @@ mod bitcoin_psbt {
         let tx: Transaction = bitcoin::consensus::deserialize(&hex::decode(unsigned).unwrap()).unwrap();
         let mut psbt = Psbt::from_unsigned_tx(tx.clone()).unwrap();
         let spk = ScriptBuf::from_hex("00141d0f172a0ecb48aee1be1f2687d2963ae33f71a1").unwrap();
-        psbt.inputs[1].witness_utxo =
-            Some(TxOut { value: Amount::from_sat(600_000_000), script_pubkey: spk.clone() });
+        let utxo = TxOut { value: Amount::from_sat(600_000_000), script_pubkey: spk.clone() };
         let key = Secp256k1Key::from_private_key(&h32(
             "619c335025c7f4012e556c2a58b2506e30b8511b53ade95ea316fd8c3286feb9",
         ))
@@ -152,7 +156,7 @@ mod bitcoin_psbt {
             .p2wpkh_signature_hash(1, &spk, Amount::from_sat(600_000_000), EcdsaSighashType::All)
             .unwrap();
         assert_eq!(sighash.to_string(), "c37af31116d1b27caf68aae9e3ac82f1477929014d5b917657d0eb49478cb670");
-        finalize_p2wpkh_input(&mut psbt, &mut cache, 1, &key, &Secp256k1::new()).unwrap();
+        finalize_p2wpkh_input(&mut psbt, &mut cache, 1, &utxo, &key, &Secp256k1::new()).unwrap();
         let w = psbt.inputs[1].final_script_witness.as_ref().unwrap();
         let items: Vec<String> = w.iter().map(hex::encode).collect();
         assert_eq!(
@@ -164,11 +168,57 @@ mod bitcoin_psbt {
         );
         // The wrong key for an input is refused.
         let other = Secp256k1Key::from_private_key(&[1u8; 32]).unwrap();
-        assert!(finalize_p2wpkh_input(&mut psbt, &mut cache, 1, &other, &Secp256k1::new()).is_err());
+        assert!(finalize_p2wpkh_input(&mut psbt, &mut cache, 1, &utxo, &other, &Secp256k1::new()).is_err());
+        // An input index out of range is an error, not a panic.
+        assert!(finalize_p2wpkh_input(&mut psbt, &mut cache, 7, &utxo, &key, &Secp256k1::new()).is_err());
     }
 
     fn funding(n: u8) -> OutPoint {
         OutPoint { txid: Txid::from_str(&format!("{n:02x}").repeat(32)).unwrap(), vout: u32::from(n) }
+    }
+
+    /// A previous transaction paying `outputs` (made distinct by `tag`).
+    fn prev_tx(tag: u8, outputs: Vec<TxOut>) -> Transaction {
+        Transaction {
+            version: Version::TWO,
+            lock_time: LockTime::ZERO,
+            input: vec![TxIn { previous_output: funding(tag), ..Default::default() }],
+            output: outputs,
+        }
+    }
+
+    fn pay(sat: u64, to: &bitcoin::Address) -> TxOut {
+        TxOut { value: Amount::from_sat(sat), script_pubkey: to.script_pubkey() }
+    }
+
+    /// An input spending output `vout` of `prev`.
+    fn spend(prev: &Transaction, vout: u32) -> TxIn {
+        TxIn {
+            previous_output: OutPoint { txid: prev.compute_txid(), vout },
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+            witness: Witness::new(),
+        }
+    }
+
+    fn unsigned(input: Vec<TxIn>, output: Vec<TxOut>) -> Transaction {
+        Transaction { version: Version::TWO, lock_time: LockTime::ZERO, input, output }
+    }
+
+    /// Puts `prev` in input `i` as its non_witness_utxo, and the spent output as its witness_utxo.
+    fn attach(psbt: &mut Psbt, i: usize, prev: &Transaction) {
+        let vout = psbt.unsigned_tx.input[i].previous_output.vout as usize;
+        psbt.inputs[i].witness_utxo = Some(prev.output[vout].clone());
+        psbt.inputs[i].non_witness_utxo = Some(prev.clone());
+    }
+
+    fn stranger() -> bitcoin::Address {
+        Wallet::from_mnemonic("zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong", "")
+            .unwrap()
+            .bitcoin_signer(Network::Regtest)
+            .unwrap()
+            .address(false, 0)
+            .unwrap()
     }
 
     #[test]
@@ -186,40 +236,22 @@ mod bitcoin_psbt {
         assert!(tb.to_string().starts_with("tb1q"));
         assert_eq!(tb.script_pubkey(), a0.script_pubkey());
 
-        let stranger = Wallet::from_mnemonic("zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong", "")
-            .unwrap()
-            .bitcoin_signer(Network::Regtest)
-            .unwrap()
-            .address(false, 0)
-            .unwrap();
-        let tx = Transaction {
-            version: Version::TWO,
-            lock_time: LockTime::ZERO,
-            input: [1u8, 2]
-                .iter()
-                .map(|n| TxIn {
-                    previous_output: funding(*n),
-                    script_sig: ScriptBuf::new(),
-                    sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
-                    witness: Witness::new(),
-                })
-                .collect(),
-            output: vec![
-                TxOut { value: Amount::from_sat(70_000), script_pubkey: stranger.script_pubkey() },
-                TxOut { value: Amount::from_sat(29_000), script_pubkey: change.script_pubkey() },
-            ],
-        };
+        let stranger = stranger();
+        let p1 = prev_tx(1, vec![pay(60_000, &a0)]);
+        let p2 = prev_tx(2, vec![pay(5_000, &stranger), pay(40_000, &a1)]);
+        let tx =
+            unsigned(vec![spend(&p1, 0), spend(&p2, 1)], vec![pay(70_000, &stranger), pay(29_000, &change)]);
         let mut psbt = Psbt::from_unsigned_tx(tx).unwrap();
-        psbt.inputs[0].witness_utxo =
-            Some(TxOut { value: Amount::from_sat(60_000), script_pubkey: a0.script_pubkey() });
-        psbt.inputs[1].witness_utxo =
-            Some(TxOut { value: Amount::from_sat(40_000), script_pubkey: a1.script_pubkey() });
+        attach(&mut psbt, 0, &p1);
+        attach(&mut psbt, 1, &p2);
 
         let review = signer.review(&psbt).unwrap();
         assert_eq!(review.fee_sat, 1_000);
         assert_eq!(review.change_sat, 29_000);
         assert_eq!(review.send_sat, 70_000);
         assert_eq!(review.total_in_sat, 100_000);
+        assert_eq!(review.own_in_sat, 100_000);
+        assert_eq!(review.leaves_wallet_sat, 71_000, "our inputs − our change");
         assert_eq!(review.inputs[0].ours.as_deref(), Some("m/84'/1'/0'/0/0"));
         assert_eq!(review.inputs[1].ours.as_deref(), Some("m/84'/1'/0'/0/1"));
         assert_eq!(review.outputs[0].change, None);
@@ -261,11 +293,17 @@ mod bitcoin_psbt {
         assert_eq!(Psbt::from_str(&b64).unwrap(), signed.psbt);
 
         // A PSBT with no input of ours is refused.
-        let mut foreign = psbt.clone();
-        foreign.inputs[0].witness_utxo.as_mut().unwrap().script_pubkey = stranger.script_pubkey();
-        foreign.inputs[1].witness_utxo.as_mut().unwrap().script_pubkey = stranger.script_pubkey();
+        let (f1, f2) = (prev_tx(3, vec![pay(60_000, &stranger)]), prev_tx(4, vec![pay(40_000, &stranger)]));
+        let mut foreign = Psbt::from_unsigned_tx(unsigned(
+            vec![spend(&f1, 0), spend(&f2, 0)],
+            psbt.unsigned_tx.output.clone(),
+        ))
+        .unwrap();
+        attach(&mut foreign, 0, &f1);
+        attach(&mut foreign, 1, &f2);
         let r = signer.review(&foreign).unwrap();
         assert!(r.inputs.iter().all(|i| i.ours.is_none()));
+        assert_eq!((r.own_in_sat, r.leaves_wallet_sat), (0, -29_000), "we only receive");
         assert!(signer.sign(foreign, &r).is_err());
         // Mainnet addresses are the BIP-84 ones.
         assert_eq!(
@@ -279,15 +317,10 @@ mod bitcoin_psbt {
         let w = wallet();
         let signer = w.bitcoin_signer(Network::Regtest).unwrap();
         let far = signer.address(false, 57).unwrap();
-        let tx = Transaction {
-            version: Version::TWO,
-            lock_time: LockTime::ZERO,
-            input: vec![TxIn { previous_output: funding(9), ..Default::default() }],
-            output: vec![TxOut { value: Amount::from_sat(9_000), script_pubkey: far.script_pubkey() }],
-        };
-        let mut psbt = Psbt::from_unsigned_tx(tx).unwrap();
-        psbt.inputs[0].witness_utxo =
-            Some(TxOut { value: Amount::from_sat(10_000), script_pubkey: far.script_pubkey() });
+        let prev = prev_tx(9, vec![pay(10_000, &far)]);
+        let mut psbt =
+            Psbt::from_unsigned_tx(unsigned(vec![spend(&prev, 0)], vec![pay(9_000, &far)])).unwrap();
+        attach(&mut psbt, 0, &prev);
         let r = signer.review(&psbt).unwrap();
         assert_eq!(r.inputs[0].ours, None, "index 57 is beyond the gap without derivation data");
         let pk = w.secp256k1_key(&signer.path(false, 57)).unwrap().public_key().unwrap();
@@ -296,6 +329,208 @@ mod bitcoin_psbt {
         assert_eq!(r.inputs[0].ours.as_deref(), Some("m/84'/1'/0'/0/57"));
         assert_eq!(r.fee_sat, 1_000);
         assert!(signer.sign(psbt, &r).unwrap().transaction.is_some());
+    }
+
+    /// The SegWit fee attack (2020): BIP-143 commits a signature to its own input's amount only.
+    /// Two of our outputs beyond the gap scan (receive 25 and 26, 50,000 sat each) pay 50,000 to
+    /// a stranger. Each round shows one input as ours (BIP-32 data) and claims the other is worth
+    /// 1,000 sat: both reviews would show fee 1,000 and the same txid, and the two signatures
+    /// combine into a transaction paying 50,000 in fees. Every input must carry its full previous
+    /// transaction, txid checked, so that cannot be claimed.
+    #[test]
+    fn psbt_segwit_fee_attack_is_refused() {
+        let w = wallet();
+        let signer = w.bitcoin_signer(Network::Regtest).unwrap();
+        let (r25, r26) = (signer.address(false, 25).unwrap(), signer.address(false, 26).unwrap());
+        let bip32 = |index: u32| {
+            let pk = w.secp256k1_key(&signer.path(false, index)).unwrap().public_key().unwrap();
+            (pk, (signer.fingerprint(), signer.path(false, index)))
+        };
+        let pa = prev_tx(10, vec![pay(50_000, &r25)]);
+        let pb = prev_tx(11, vec![pay(50_000, &r26)]);
+        let tx = unsigned(vec![spend(&pa, 0), spend(&pb, 0)], vec![pay(50_000, &stranger())]);
+        let round = |ours: usize| {
+            let mut psbt = Psbt::from_unsigned_tx(tx.clone()).unwrap();
+            let (a, b) = (ours, 1 - ours);
+            let prev = [&pa, &pb];
+            attach(&mut psbt, a, prev[a]);
+            let (pk, src) = bip32([25, 26][a]);
+            psbt.inputs[a].bip32_derivation.insert(pk, src);
+            // The other input: only a witness_utxo, and a lie about its amount.
+            psbt.inputs[b].witness_utxo = Some(pay(1_000, [&r25, &r26][b]));
+            psbt
+        };
+        for ours in [0, 1] {
+            let psbt = round(ours);
+            let other = 1 - ours;
+            let err = signer.review(&psbt).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("input {other}")) && err.contains("non_witness_utxo"),
+                "round {ours}: {err}"
+            );
+            assert!(signer.sign(psbt.clone(), &signer_review_placeholder()).is_err());
+
+            // The real previous transaction, but a witness_utxo still lying: refused.
+            let mut lying = psbt.clone();
+            lying.inputs[other].non_witness_utxo = Some([&pa, &pb][other].clone());
+            let err = signer.review(&lying).unwrap_err().to_string();
+            assert!(err.contains("witness_utxo differs"), "{err}");
+
+            // A made-up previous transaction (its txid is not the one spent): refused.
+            let mut made_up = psbt.clone();
+            made_up.inputs[other].witness_utxo = None;
+            made_up.inputs[other].non_witness_utxo = Some(prev_tx(12, vec![pay(1_000, [&r25, &r26][other])]));
+            let err = signer.review(&made_up).unwrap_err().to_string();
+            assert!(err.contains(&format!("input {other}")) && err.contains("not the one"), "{err}");
+
+            // Honest: the real fee, whatever the wallet recognises as its own.
+            let mut honest = psbt;
+            attach(&mut honest, other, [&pa, &pb][other]);
+            let r = signer.review(&honest).unwrap();
+            assert_eq!((r.total_in_sat, r.fee_sat), (100_000, 50_000));
+            assert_eq!(
+                (r.own_in_sat, r.leaves_wallet_sat),
+                (50_000, 50_000),
+                "only the input with BIP-32 data"
+            );
+            assert_eq!(r.inputs[other].ours, None);
+        }
+        // A vout beyond the previous transaction's outputs: an error naming the input.
+        let mut psbt =
+            Psbt::from_unsigned_tx(unsigned(vec![spend(&pa, 0), spend(&pb, 5)], tx.output.clone())).unwrap();
+        attach(&mut psbt, 0, &pa);
+        psbt.inputs[1].non_witness_utxo = Some(pb.clone());
+        let err = signer.review(&psbt).unwrap_err().to_string();
+        assert!(err.contains("input 1") && err.contains("no output 5"), "{err}");
+    }
+
+    /// A review that matches nothing (sign must fail before comparing).
+    fn signer_review_placeholder() -> PsbtReview {
+        PsbtReview {
+            txid: String::new(),
+            inputs: vec![],
+            outputs: vec![],
+            total_in_sat: 0,
+            send_sat: 0,
+            change_sat: 0,
+            own_in_sat: 0,
+            leaves_wallet_sat: 0,
+            fee_sat: 0,
+            estimated_vsize: 0,
+        }
+    }
+
+    /// An input with only a non_witness_utxo whose previous transaction has fewer outputs than
+    /// the input's vout made rust-bitcoin 0.32's `Psbt::spend_utxo` index out of bounds (a panic).
+    #[test]
+    fn psbt_with_vout_beyond_previous_outputs_is_an_error_not_a_panic() {
+        let b64 = "cHNidP8BAFICAAAAARpiQII95MjWqvgmhRvfKw6NWs98MehXjP9MOUtaMr1OAwAAAAD/////AQEAAAAAAAAAFgAUBwcHBwcHBwcHBwcHBwcHBwcHBwcAAAAAAAEADAIAAAAAAQAAAAAAAAAA";
+        let psbt = Psbt::from_str(b64).unwrap();
+        let signer = wallet().bitcoin_signer(Network::Regtest).unwrap();
+        assert!(signer.review(&psbt).is_err());
+        assert!(signer.sign(psbt, &signer_review_placeholder()).is_err());
+    }
+
+    /// A PSBT built in code whose maps do not match the unsigned transaction: refused, not
+    /// summarised without the extra input or output.
+    #[test]
+    fn psbt_map_count_mismatch_is_refused() {
+        let signer = wallet().bitcoin_signer(Network::Regtest).unwrap();
+        let a0 = signer.address(false, 0).unwrap();
+        let prev = prev_tx(20, vec![pay(10_000, &a0)]);
+        let mut psbt =
+            Psbt::from_unsigned_tx(unsigned(vec![spend(&prev, 0)], vec![pay(9_000, &a0)])).unwrap();
+        attach(&mut psbt, 0, &prev);
+        assert_eq!(signer.review(&psbt).unwrap().fee_sat, 1_000);
+        let mut extra_output = psbt.clone();
+        extra_output.unsigned_tx.output.push(pay(5_000, &stranger()));
+        let err = signer.review(&extra_output).unwrap_err().to_string();
+        assert!(err.contains("2 outputs") && err.contains("1 output maps"), "{err}");
+        let mut extra_input = psbt.clone();
+        extra_input.unsigned_tx.input.push(spend(&prev_tx(21, vec![pay(1, &a0)]), 0));
+        assert!(signer.review(&extra_input).is_err());
+        let mut extra_map = psbt;
+        extra_map.outputs.push(Default::default());
+        assert!(signer.review(&extra_map).is_err());
+    }
+
+    /// Mutated PSBTs (bytes flipped, truncated, duplicated; fixed seed) never make review or
+    /// sign panic.
+    #[test]
+    fn mutated_psbts_never_panic() {
+        let w = wallet();
+        let signer = w.bitcoin_signer(Network::Regtest).unwrap();
+        let (a0, a1) = (signer.address(false, 0).unwrap(), signer.address(false, 1).unwrap());
+        let p1 = prev_tx(30, vec![pay(60_000, &a0), pay(1, &a1)]);
+        let p2 = prev_tx(31, vec![pay(40_000, &a1)]);
+        let mut full =
+            Psbt::from_unsigned_tx(unsigned(vec![spend(&p1, 0), spend(&p2, 0)], vec![pay(99_000, &a1)]))
+                .unwrap();
+        attach(&mut full, 0, &p1);
+        attach(&mut full, 1, &p2);
+        let approved = signer.review(&full).unwrap();
+        // Also the form with non_witness_utxo only, where a flipped vout reaches past the
+        // previous outputs.
+        let mut bare = full.clone();
+        for i in &mut bare.inputs {
+            i.witness_utxo = None;
+        }
+        let seeds = [full.serialize(), bare.serialize()];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            // xorshift64*
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        };
+        let (mut parsed, mut reviewed) = (0, 0);
+        for round in 0..3_000u32 {
+            let mut bytes = seeds[round as usize % 2].clone();
+            for _ in 0..1 + next() % 3 {
+                let len = bytes.len().max(1) as u64;
+                let at = (next() % len) as usize;
+                match next() % 8 {
+                    0 => bytes.truncate(at),
+                    1 => {
+                        let piece: Vec<u8> = bytes[at..bytes.len().min(at + 8)].to_vec();
+                        bytes.splice(at..at, piece);
+                    }
+                    2 => {
+                        if at < bytes.len() {
+                            bytes.remove(at);
+                        }
+                    }
+                    _ => {
+                        if let Some(b) = bytes.get_mut(at) {
+                            *b ^= 1 + (next() % 255) as u8;
+                        }
+                    }
+                }
+            }
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let Ok(psbt) = Psbt::deserialize(&bytes) else { return (false, false) };
+                match signer.review(&psbt) {
+                    Ok(r) => {
+                        let _ = signer.sign(psbt.clone(), &r);
+                        let _ = signer.sign(psbt, &approved);
+                        (true, true)
+                    }
+                    Err(_) => {
+                        let _ = signer.sign(psbt, &approved);
+                        (true, false)
+                    }
+                }
+            }));
+            let (p, r) =
+                outcome.unwrap_or_else(|_| panic!("panic on mutation {round}: {}", hex::encode(&bytes)));
+            parsed += usize::from(p);
+            reviewed += usize::from(r);
+        }
+        assert!(
+            parsed > 300 && reviewed > 30,
+            "too few mutants exercised the review: {parsed} parsed, {reviewed} reviewed"
+        );
     }
 }
 
@@ -360,7 +595,7 @@ mod solana {
         let msg =
             Message::new_with_blockhash(&[ix], Some(&signer.address()), &Hash::new_from_array([1u8; 32]));
         let bytes = msg.serialize();
-        let sig = signer.sign_message(&bytes).unwrap();
+        let sig = signer.sign_transaction_message(&bytes).unwrap();
         vk.verify_strict(&bytes, &ed25519_dalek::Signature::from_bytes(sig.as_array())).unwrap();
         let tx = Transaction { signatures: vec![sig], message: msg };
         tx.verify().unwrap();
@@ -372,8 +607,14 @@ mod solana {
             vec![solana_instruction::AccountMeta::new(other, true)],
         );
         let foreign = Message::new_with_blockhash(&[ix2], Some(&other), &Hash::default()).serialize();
-        assert!(signer.sign_message(&foreign).is_err());
-        assert!(signer.sign_message(&[1, 2, 3]).is_err());
+        assert!(signer.sign_transaction_message(&foreign).is_err());
+        assert!(signer.sign_transaction_message(&[1, 2, 3]).is_err());
+        // The message must decode exactly: trailing bytes (which would be signed too) refused.
+        let mut trailing = bytes.clone();
+        trailing.extend_from_slice(b"extra");
+        let err = signer.sign_transaction_message(&trailing).unwrap_err().to_string();
+        assert!(err.contains("not exactly one transaction message"), "{err}");
+        assert!(signer.sign_transaction_message(&bytes[..bytes.len() - 1]).is_err(), "truncated");
 
         let (sig, signed_bytes) = signer.sign_offchain_message(b"Sign in to blindvault").unwrap();
         let parsed = OffchainMessage::deserialize(&signed_bytes).unwrap();
@@ -499,7 +740,21 @@ mod tron {
         assert!(
             signer.sign_transfer(&TrxTransfer { to: "Tnotanaddress".into(), ..transfer.clone() }).is_err()
         );
-        assert!(signer.sign_transfer(&TrxTransfer { amount_sun: 0, ..transfer }).is_err());
+        assert!(signer.sign_transfer(&TrxTransfer { amount_sun: 0, ..transfer.clone() }).is_err());
+        // Expiration: after the timestamp, at most 24 hours after it (java-tron's maximum).
+        let ts = transfer.timestamp_ms;
+        let day = 24 * 60 * 60 * 1000;
+        for (expiration_ms, ok) in
+            [(ts, false), (ts - 1, false), (ts + 1, true), (ts + day, true), (ts + day + 1, false)]
+        {
+            let t = TrxTransfer { expiration_ms, ..transfer.clone() };
+            assert_eq!(signer.sign_transfer(&t).is_ok(), ok, "expiration {expiration_ms} for timestamp {ts}");
+            assert_eq!(t.raw_data().is_ok(), ok);
+        }
+        for timestamp_ms in [0, -5] {
+            let t = TrxTransfer { timestamp_ms, expiration_ms: 60_000, ..transfer.clone() };
+            assert!(signer.sign_transfer(&t).is_err(), "timestamp {timestamp_ms}");
+        }
         assert!(decode_address("1BoatSLRHtKNngkdXEeobR76b53LETtpyT").is_err(), "bitcoin address is not TRON");
     }
 }
@@ -610,7 +865,10 @@ mod ton {
         assert_eq!(init.cell_hash().unwrap(), signer.address().hash_part);
         // Errors, not panics.
         assert!(signer.sign_transfer(&TonTransfer { to: "not-an-address".into(), ..t.clone() }).is_err());
-        assert!(signer.sign_transfer(&TonTransfer { comment: Some("x".repeat(200)), ..t }).is_err());
+        assert!(signer.sign_transfer(&TonTransfer { comment: Some("x".repeat(200)), ..t.clone() }).is_err());
+        // valid_until 0 (the wallet contract would reject it; likely an unset field) is refused.
+        let err = signer.sign_transfer(&TonTransfer { valid_until: 0, ..t }).unwrap_err().to_string();
+        assert!(err.contains("valid_until"), "{err}");
     }
 
     #[test]
