@@ -116,6 +116,10 @@ async function createCredential(options) {
   pk.user = { ...pk.user, id: b64u.dec(pk.user.id) };
   pk.excludeCredentials = (pk.excludeCredentials || []).map((c) => ({ ...c, id: b64u.dec(c.id) }));
   pk.extensions = prfInput();
+  // User verification is the page's rule, not the server's: a security key's PRF output depends
+  // on whether it verified the person, so "discouraged" from a lying server would enrol a
+  // touch-only key.
+  pk.authenticatorSelection = { ...(pk.authenticatorSelection || {}), userVerification: 'required' };
   const cred = await navigator.credentials.create({ publicKey: pk });
   const r = cred.response;
   const json = {
@@ -148,8 +152,14 @@ async function getAssertion(options, { prf: wantPrf = true, only = null } = {}) 
     : (pk.allowCredentials || []).map((c) => ({ ...c, id: b64u.dec(c.id) }));
   if (wantPrf) pk.extensions = prfInput();
   else delete pk.extensions;
+  pk.userVerification = 'required';
   const cred = await navigator.credentials.get({ publicKey: pk });
   const r = cred.response;
+  // Flags byte of authenticatorData (after the 32-byte RP id hash): UV is bit 2. No key is
+  // derived from an assertion that did not verify the person.
+  if (!(new Uint8Array(r.authenticatorData)[32] & 0x04)) {
+    throw new ApiError(0, 'uv_missing', 'Your passkey did not verify you (PIN, fingerprint or face). Try again, and set up a PIN or biometric on the security key if it has none.');
+  }
   const json = {
     id: cred.id,
     rawId: b64u.enc(cred.rawId),
@@ -748,12 +758,12 @@ async function review(view, body, out) {
       }
     } catch (e) {
       const m = e.message || String(e);
-      signature = /not signed|does not add up|another secret|malformed/.test(m);
+      signature = /not signed|does not add up|another secret|malformed/.test(m) && !/older release/.test(m);
       failure = sentence(m);
     }
     let label = null;
     if (verified) {
-      try { label = openLabel(keys, view.sealed_entry); } catch (e) { failure = sentence(e.message || String(e)); verified = null; }
+      try { label = openLabel(keys, org, view.sealed_entry); } catch (e) { failure = sentence(e.message || String(e)); verified = null; }
     }
     body.replaceChildren();
     if (!verified) {
@@ -773,6 +783,7 @@ async function review(view, body, out) {
     const facts = h('dl.facts', { 'data-testid': 'verified' },
       h('dt', { text: 'Machine (from the org-signed certificate)' }), h('dd', { 'data-testid': 'host-name', text: verified.host_name }),
       h('dt', { text: 'Secret' }), h('dd', { 'data-testid': 'secret-label', text: label }),
+      h('dt', { text: 'Version' }), h('dd', { 'data-testid': 'secret-version', text: String(verified.version) }),
       h('dt', { text: 'Request expires' }), h('dd', { text: `${when(verified.expires_at)} (in ${inWords(verified.expires_at - nowSecs())})` }),
       h('dt', { text: 'Policy' }), h('dd', { text: verified.policy === 'any-of' ? `any one of ${verified.devices} approver devices` : `${verified.threshold} different people of ${verified.devices} devices` }),
       h('dt', { text: 'Host certificate valid until' }), h('dd', { text: when(verified.certificate_expires_at) }),
@@ -791,7 +802,7 @@ async function review(view, body, out) {
       body.replaceChildren(notice('ok', 'Approved', `The secret was sealed on this device to ${verified.host_name}'s one-time key. The server only relays it.`),
         h('a.button', { href: '#/requests', text: 'Back to requests' }));
     }, { out, testid: 'approve', busy: 'Sealing…' });
-    const checked = h('div.card.stack', { tabindex: '-1' }, notice('ok', 'Checked on this device', 'Signed by your organisation\'s pinned key, and the secret opened with your passkey.'), facts);
+    const checked = h('div.card.stack', { tabindex: '-1' }, notice('ok', 'Checked on this device', 'The machine, its request and the secret entry (label, version, policy) are signed by your organisation\'s pinned key, and the secret opened with your passkey.'), facts);
     body.append(...[...warnings, checked, reported, h('div.card.stack', {}, approveBtn, denyButton(approveBtn))].filter(Boolean));
     checked.focus();
     // Keys do not outlive the decision window or the page.

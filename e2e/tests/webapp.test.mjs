@@ -125,7 +125,15 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
       const response = await route.fetch();
       const json = await response.json();
       json.options.publicKey.extensions = { prf: { eval: { first: 'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE' } } };
+      // …and to skip user verification (a security key's PRF output depends on it).
+      json.options.publicKey.userVerification = 'discouraged';
       await route.fulfill({ response, json });
+    });
+    // What the page asks the authenticator for.
+    await p.evaluate(() => {
+      const get = navigator.credentials.get.bind(navigator.credentials);
+      window.__asked = [];
+      navigator.credentials.get = (o) => { window.__asked.push(o.publicKey.userVerification); return get(o); };
     });
     const posted = [];
     p.on('request', (r) => { if (r.method() !== 'GET') posted.push({ url: r.url(), body: r.postData() || '' }); });
@@ -138,6 +146,8 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
     await p.getByText('Approved', { exact: true }).waitFor();
     await shot(p, '13-approved');
     await p.unroute('**/approve/start');
+    const asked = await p.evaluate(() => window.__asked);
+    assert.ok(asked.length >= 1 && asked.every((uv) => uv === 'required'), `user verification asked: ${asked}`);
     const finish = posted.find((x) => x.url.endsWith('/approve/finish'));
     assert.ok(finish, 'the approval was posted');
     const sent = JSON.parse(finish.body);

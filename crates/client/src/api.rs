@@ -262,7 +262,7 @@ pub enum PollOutcome {
         /// consumer checks them against the org key of its host key file).
         enrolments: Vec<SignedEnrolment>,
         /// The entry version's ciphertext (m-of-n only).
-        sealed_entry: Option<SealedEntry>,
+        sealed_entry: Option<Box<SealedEntry>>,
     },
     /// Someone denied it.
     Denied {
@@ -543,7 +543,7 @@ impl BrokerClient {
             "delivered" => PollOutcome::Delivered {
                 responses: body.responses,
                 enrolments: body.enrolments,
-                sealed_entry: body.sealed_entry,
+                sealed_entry: body.sealed_entry.map(Box::new),
             },
             "denied" => PollOutcome::Denied { by: body.by },
             "expired" => PollOutcome::Expired,

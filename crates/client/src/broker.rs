@@ -295,10 +295,11 @@ pub fn describe_policy(p: &Policy) -> String {
     }
 }
 
-/// Writes a new secret: seals `value` (and `label`) to every verified approver and uploads it.
+/// Writes a new secret: seals `value` (and `label`) to every verified approver, signs it with
+/// the org key and uploads it.
 pub async fn secret_put(
     api: &BrokerClient,
-    org: &OrgPublicKey,
+    org: &OrgSecretKey,
     choice: PolicyChoice,
     label: &[u8],
     value: &SecretBytes,
@@ -307,7 +308,7 @@ pub async fn secret_put(
     if value.is_empty() {
         return Err(ClientError::Lease("the secret value is empty".into()));
     }
-    let approvers = verified_approvers(api, org).await?;
+    let approvers = verified_approvers(api, &org.public_key()).await?;
     let policy = policy_for(choice, people(&approvers)?)?;
     let entry_id = EntryId::generate(&mut os_rng());
     let entry = seal_entry(org, entry_id, 1, policy, &approvers, label, value.expose(), &mut os_rng())?;
@@ -351,8 +352,7 @@ pub async fn secret_rotate(
         .version
         .checked_add(1)
         .ok_or_else(|| ClientError::Lease("the entry has no versions left".into()))?;
-    let entry =
-        seal_entry(&org_pub, entry_id, version, policy, &approvers, label, value.expose(), &mut os_rng())?;
+    let entry = seal_entry(org, entry_id, version, policy, &approvers, label, value.expose(), &mut os_rng())?;
     Ok(api.put_entry(&entry, allow_self_approval).await?)
 }
 
@@ -611,7 +611,18 @@ pub async fn fetch_secrets(
                     })
                     .collect::<Result<Vec<_>, ClientError>>()?;
                 drop(eph);
-                i.secret = Some(recover_secret(&releases, sealed_entry.as_ref())?);
+                // m-of-n: the shares decrypt the entry the server hands over, which must be one
+                // the org key signed (the shares bind entry, version and policy; this binds who
+                // wrote it).
+                if let Some(e) = &sealed_entry {
+                    e.verify_writer(&host.org).map_err(|_| {
+                        ClientError::Lease(format!(
+                            "{label}: the server's copy of the entry is not signed by the \
+                             organisation's key; refused"
+                        ))
+                    })?;
+                }
+                i.secret = Some(recover_secret(&releases, sealed_entry.as_deref())?);
             }
         }
         if items.iter().any(|i| i.secret.is_none()) {

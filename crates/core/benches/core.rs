@@ -187,9 +187,10 @@ fn main() {
     .unwrap();
     let value = vec![0x5a; 64];
     let any_of =
-        seal_entry(&op, entry_id, 1, Policy::AnyOf { n: 3 }, &approvers, b"label", &value, &mut rng).unwrap();
+        seal_entry(&org, entry_id, 1, Policy::AnyOf { n: 3 }, &approvers, b"label", &value, &mut rng)
+            .unwrap();
     let m_of_n =
-        seal_entry(&op, entry_id, 1, Policy::MOfN { m: 2, n: 3 }, &approvers, b"label", &value, &mut rng)
+        seal_entry(&org, entry_id, 1, Policy::MOfN { m: 2, n: 3 }, &approvers, b"label", &value, &mut rng)
             .unwrap();
     let verified = verify_request(&op, &cert, &req, 200).unwrap();
 
@@ -311,7 +312,7 @@ fn main() {
         || {
             black_box(
                 seal_entry(
-                    &op,
+                    &org,
                     entry_id,
                     1,
                     Policy::MOfN { m: 2, n: 3 },

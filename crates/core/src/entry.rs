@@ -11,7 +11,9 @@
 //!   can list labels.
 //!
 //! The writer only wraps to [`VerifiedApprover`]s, which exist only as the output of checking an
-//! enrolment against the pinned org key.
+//! enrolment against the pinned org key, and signs the whole sealed version with the org key (so
+//! that nobody else — the server included, though anyone can seal an HPKE envelope to an
+//! enrolled key — can write an entry an approver device or a consumer accepts).
 
 use alloc::vec::Vec;
 use chacha20poly1305::aead::{Aead as _, KeyInit, Payload};
@@ -45,6 +47,11 @@ pub const AAD_LABEL_V1: &[u8] = b"blindvault/v1/entry-label";
 pub const INFO_ENVELOPE_V1: &[u8] = b"blindvault/v1/envelope";
 /// HPKE `info` label of the org's label envelope.
 pub const INFO_ORG_ENVELOPE_V1: &[u8] = b"blindvault/v1/org-label-envelope";
+/// Ed25519 context of the org's signature over a sealed entry version (encoding version 2).
+pub const SIG_ENTRY_V1: &[u8] = b"blindvault/v1/sig/entry\0";
+/// The encoding version of a signed sealed entry. Version 1 (unsigned) still decodes, so that an
+/// old row gets a clear "rotate it" error instead of a parse failure, and never verifies.
+const ENTRY_FORMAT: u8 = 2;
 
 /// The largest secret value: 1 MiB.
 pub const MAX_VALUE_LEN: usize = 1 << 20;
@@ -91,6 +98,8 @@ pub struct SealedEntry {
     pub envelopes: Vec<Envelope>,
     /// The label key sealed to the org's X25519 key.
     pub org_envelope: HpkeCiphertext,
+    /// The org's signature over the rest (`None`: an entry written before entries were signed).
+    writer_signature: Option<[u8; 64]>,
 }
 
 /// What an approver's envelope opens to.
@@ -170,11 +179,11 @@ fn parse_envelope_payload(b: &SecretBytes, policy: &Policy) -> Result<OpenedEnve
     Ok(OpenedEnvelope { label_key, key })
 }
 
-/// Seals a new entry version. `approvers` are the org-verified approver devices; `policy.n()`
-/// must equal the number of distinct people among them.
+/// Seals a new entry version and signs it with the org key. `approvers` are the org-verified
+/// approver devices; `policy.n()` must equal the number of distinct people among them.
 #[allow(clippy::too_many_arguments)]
 pub fn seal_entry(
-    org: &OrgPublicKey,
+    org_secret: &OrgSecretKey,
     entry_id: EntryId,
     version: u32,
     policy: Policy,
@@ -196,6 +205,7 @@ pub fn seal_entry(
     if version == 0 {
         return Err(Error::Malformed { what: "version" });
     }
+    let org = &org_secret.public_key();
     // Distinct people, in first-seen order; each device once.
     let mut people: Vec<&str> = Vec::new();
     for (i, a) in approvers.iter().enumerate() {
@@ -246,7 +256,7 @@ pub fn seal_entry(
     let org_info = binding(INFO_ORG_ENVELOPE_V1, &entry_id, version, &policy);
     let org_envelope = hpke::seal(&org.box_key().0, &org_info, &[], label_key.expose(), rng)?;
 
-    Ok(SealedEntry {
+    let mut entry = SealedEntry {
         entry_id,
         version,
         policy,
@@ -256,7 +266,10 @@ pub fn seal_entry(
         label_ct,
         envelopes,
         org_envelope,
-    })
+        writer_signature: None,
+    };
+    entry.writer_signature = Some(org_secret.sign(SIG_ENTRY_V1, &entry.body_as(ENTRY_FORMAT)));
+    Ok(entry)
 }
 
 impl SealedEntry {
@@ -308,9 +321,9 @@ impl SealedEntry {
         self.decrypt_value(&dek)
     }
 
-    /// Canonical encoding (see `docs/protocol.md`, "SealedEntry").
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(1);
+    /// The encoding without the signature, under format byte `format` (what version 2 signs).
+    fn body_as(&self, format: u8) -> Vec<u8> {
+        let mut w = Writer::new(format);
         w.fixed(&self.entry_id.0).u32(self.version).fixed(&self.policy.to_bytes()).fixed(&self.value_nonce);
         w.bytes32(&self.value_ct).fixed(&self.label_nonce).bytes32(&self.label_ct);
         w.count(self.envelopes.len());
@@ -322,9 +335,46 @@ impl SealedEntry {
         w.finish()
     }
 
-    /// Decodes the canonical encoding.
+    /// Checks the org's signature: the version was written by someone holding the org key (the
+    /// admin's CLI), not sealed by the server to an approver's key. An unsigned (version 1) entry
+    /// fails too: rotate it.
+    pub fn verify_writer(&self, org: &OrgPublicKey) -> Result<(), Error> {
+        let sig = self.writer_signature.as_ref().ok_or(Error::BadSignature { link: "entry" })?;
+        crate::keys::verify_ed25519(
+            &org.signing_key_bytes(),
+            SIG_ENTRY_V1,
+            &self.body_as(ENTRY_FORMAT),
+            sig,
+            "entry",
+        )
+    }
+
+    /// Whether this version carries a writer's signature (false: written by a release before
+    /// entries were signed; approvers refuse it until it is rotated).
+    pub fn is_signed(&self) -> bool {
+        self.writer_signature.is_some()
+    }
+
+    /// Canonical encoding (see `docs/protocol.md`, "SealedEntry").
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match &self.writer_signature {
+            Some(sig) => {
+                let mut b = self.body_as(ENTRY_FORMAT);
+                b.extend_from_slice(sig);
+                b
+            }
+            None => self.body_as(1),
+        }
+    }
+
+    /// Decodes the canonical encoding (version 2, signed; or version 1, unsigned). Does not
+    /// verify the signature: [`SealedEntry::verify_writer`].
     pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
-        let mut r = Reader::new(b, "sealed entry", 1)?;
+        let format = match b.first() {
+            Some(1) => 1,
+            _ => ENTRY_FORMAT,
+        };
+        let mut r = Reader::new(b, "sealed entry", format)?;
         let entry_id = EntryId(r.fixed()?);
         let version = r.u32()?;
         let policy = Policy::from_bytes(r.fixed()?)?;
@@ -351,6 +401,7 @@ impl SealedEntry {
             envelopes.push(Envelope { approver, sealed });
         }
         let org_envelope = HpkeCiphertext::read(&mut r)?;
+        let writer_signature = if format == ENTRY_FORMAT { Some(r.fixed()?) } else { None };
         r.finish()?;
         Ok(Self {
             entry_id,
@@ -362,6 +413,7 @@ impl SealedEntry {
             label_ct,
             envelopes,
             org_envelope,
+            writer_signature,
         })
     }
 }

@@ -338,6 +338,8 @@ pub struct SignedRequest {
 /// [`verify_request`].
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct VerifiedRequest {
+    /// The pinned org key the chain verified under (entries are checked against it too).
+    pub(crate) org: OrgPublicKey,
     pub(crate) host_name: String,
     pub(crate) host_key: HostPublicKey,
     pub(crate) cert_id: CertId,
@@ -421,6 +423,7 @@ pub fn verify_request(
         return Err(Error::EntryNotAllowed);
     }
     Ok(VerifiedRequest {
+        org: *org,
         host_name: c.host_name.clone(),
         host_key: c.host_key,
         cert_id: c.cert_id,

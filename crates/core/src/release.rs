@@ -83,8 +83,9 @@ pub struct Release {
     pub released: Released,
 }
 
-/// The approver's act, on the device, after [`crate::identity::verify_request`]: opens this
-/// device's envelope of `entry` with its PRF-derived key and seals the result to the request's
+/// The approver's act, on the device, after [`crate::identity::verify_request`]: checks that
+/// `entry` carries the signature of the org key the request verified under, opens this
+/// device's envelope of it with its PRF-derived key and seals the result to the request's
 /// ephemeral key. `any-of` releases the value; `m-of-n` releases this person's share.
 pub fn approve(
     approver: &ApproverSecretKey,
@@ -95,6 +96,8 @@ pub fn approve(
     if entry.entry_id != request.entry_id {
         return Err(Error::Mismatch { what: "entry is not the one requested" });
     }
+    // Written by the org (the admin's CLI), not sealed to this device by someone else.
+    entry.verify_writer(&request.org)?;
     let pk = approver.public_key();
     let opened = entry.open_envelope_as(approver, &pk)?;
     let mut w = Writer::new(1);

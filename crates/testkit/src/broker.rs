@@ -209,7 +209,7 @@ impl World {
             .map(|a| SignedEnrolment::from_bytes(&unb64(&a["signed_enrolment"]))?.verify(&org_pub))
             .collect::<Result<_, _>>()?;
         let entry = seal_entry(
-            &org_pub,
+            &self.org,
             entry_id,
             version,
             policy,
@@ -354,7 +354,11 @@ impl Consumer {
             .collect::<anyhow::Result<Vec<_>>>()?;
         let entry = match &body["sealed_entry"] {
             Value::Null => None,
-            v => Some(SealedEntry::from_bytes(&unb64(v))?),
+            v => {
+                let e = SealedEntry::from_bytes(&unb64(v))?;
+                e.verify_writer(org)?;
+                Some(e)
+            }
         };
         Ok(recover_secret(&releases, entry.as_ref())?.expose().to_vec())
     }

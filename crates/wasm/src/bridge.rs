@@ -167,7 +167,18 @@ fn check(org: &Org, p: &Parsed, now: u64) -> Result<blindvault_core::identity::V
     if p.entry.entry_id != v.entry_id() {
         return Err(Failure("the server sent another secret than the one requested".into()));
     }
+    writer_signed(org, &p.entry)?;
     Ok(v)
+}
+
+fn writer_signed(org: &Org, entry: &SealedEntry) -> Result<(), Failure> {
+    entry.verify_writer(&org.0).map_err(|_| {
+        Failure(if entry.is_signed() {
+            "this secret entry is not signed by your organisation's key (someone other than your admins wrote it)".into()
+        } else {
+            "this secret entry is not signed by your organisation's key (it was written by an older release; an admin must rotate it)".into()
+        })
+    })
 }
 
 /// Verifies org → certificate → request and the entry's identity.
@@ -196,9 +207,10 @@ pub fn verify(
     })
 }
 
-/// Opens the device's envelope and the label.
-pub fn open_label(keys: &Keys, sealed_entry: &str) -> Result<String, Failure> {
+/// Opens the device's envelope and the label, of an entry the org key signed.
+pub fn open_label(keys: &Keys, org: &Org, sealed_entry: &str) -> Result<String, Failure> {
     let entry = SealedEntry::from_bytes(&bytes("secret entry", sealed_entry)?)?;
+    writer_signed(org, &entry)?;
     let opened = entry.open_envelope(keys.0.approver_secret())?;
     let label = entry.decrypt_label(&opened.label_key)?;
     Ok(String::from_utf8_lossy(label.expose()).into_owned())

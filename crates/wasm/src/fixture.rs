@@ -42,7 +42,7 @@ impl Fixture {
         .verify(&org.public_key())?;
         let entry_id = EntryId::generate(&mut rng);
         let entry = seal_entry(
-            &org.public_key(),
+            &org,
             entry_id,
             1,
             Policy::AnyOf { n: 1 },

@@ -117,10 +117,11 @@ pub fn verify_request(
         .and_then(|v| serde_json::to_string(&v).map_err(|e| JsError::new(&e.to_string())))
 }
 
-/// Opens this device's envelope of the entry and decrypts its label (shown before approving).
+/// Opens this device's envelope of the entry and decrypts its label (shown before approving),
+/// after checking that the pinned org key signed the entry.
 #[wasm_bindgen(js_name = openLabel)]
-pub fn open_label(keys: &DeviceKeys, sealed_entry: &str) -> Result<String, JsError> {
-    bridge::open_label(&keys.0, sealed_entry).map_err(js)
+pub fn open_label(keys: &DeviceKeys, org: &OrgKey, sealed_entry: &str) -> Result<String, JsError> {
+    bridge::open_label(&keys.0, &org.0, sealed_entry).map_err(js)
 }
 
 /// The approval: re-verifies the chain, opens this device's envelope and seals the secret (or

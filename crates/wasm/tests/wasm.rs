@@ -26,6 +26,8 @@ struct World {
     request: String,
     entry: String,
     other_entry: String,
+    /// The requested entry id, sealed to this device, by someone without the org key.
+    servers_entry: String,
     signed_enrolment: String,
     approver: blindvault_core::identity::VerifiedApprover,
 }
@@ -45,7 +47,7 @@ fn world() -> World {
     let entry_id = EntryId::generate(&mut rng());
     let seal = |id| {
         seal_entry(
-            &org.public_key(),
+            &org,
             id,
             1,
             Policy::AnyOf { n: 1 },
@@ -58,6 +60,18 @@ fn world() -> World {
     };
     let entry = seal(entry_id);
     let other = seal(EntryId::generate(&mut rng()));
+    let servers = OrgSecretKey::generate(&mut rng());
+    let servers_entry = seal_entry(
+        &servers,
+        entry_id,
+        1,
+        Policy::AnyOf { n: 1 },
+        &[signed.enrolment.clone().sign(&servers).unwrap().verify(&servers.public_key()).unwrap()],
+        b"prod db password",
+        b"the server's value",
+        &mut rng(),
+    )
+    .unwrap();
     let host = HostSecretKey::generate(&mut rng());
     let cert = HostCertificate {
         cert_id: CertId::generate(&mut rng()),
@@ -86,6 +100,7 @@ fn world() -> World {
         request: b64::encode(&req.to_bytes()),
         entry: b64::encode(&entry.to_bytes()),
         other_entry: b64::encode(&other.to_bytes()),
+        servers_entry: b64::encode(&servers_entry.to_bytes()),
         signed_enrolment: b64::encode(&signed.to_bytes()),
         approver,
         org,
@@ -110,7 +125,7 @@ fn verify_label_approve_and_the_consumer_opens_it() {
     let v = bridge::verify(&org, &w.cert, &w.request, &w.entry, NOW as f64).unwrap();
     assert_eq!(v.host_name, "ci-runner-7");
     assert_eq!((v.policy, v.threshold, v.devices, v.expires_at), ("any-of", 1, 1, NOW + 300));
-    assert_eq!(bridge::open_label(&keys, &w.entry).unwrap(), "prod db password");
+    assert_eq!(bridge::open_label(&keys, &org, &w.entry).unwrap(), "prod db password");
     let sealed = bridge::approve(&keys, &org, &w.cert, &w.request, &w.entry, NOW as f64).unwrap();
     let response = SealedResponse::from_bytes(&b64::decode(&sealed).unwrap()).unwrap();
     let release = open_response(&w.eph, &w.req, &response, &w.approver).unwrap();
@@ -134,6 +149,12 @@ fn every_failed_check_is_a_plain_message_and_nothing_is_sealed() {
     // Checked against another org key (what a server would hand out), nothing verifies.
     let e = bridge::verify(&another_org(), &w.cert, &w.request, &w.entry, now).unwrap_err();
     assert!(e.to_string().contains("organisation's key"), "{e}");
+    // The requested entry id, sealed to this device by someone without the org key: it opens
+    // (anyone can seal to an enrolled key) but is neither shown nor approved.
+    let e = bridge::verify(&org, &w.cert, &w.request, &w.servers_entry, now).unwrap_err();
+    assert!(e.to_string().contains("entry is not signed by your organisation's key"), "{e}");
+    assert_eq!(bridge::open_label(&keys, &org, &w.servers_entry).unwrap_err(), e);
+    assert_eq!(bridge::approve(&keys, &org, &w.cert, &w.request, &w.servers_entry, now).unwrap_err(), e);
     // Another entry than the one requested.
     let e = bridge::approve(&keys, &org, &w.cert, &w.request, &w.other_entry, now).unwrap_err();
     assert!(e.to_string().contains("another secret"), "{e}");

@@ -30,7 +30,8 @@ pub enum PolicyArg {
 /// Secret subcommands.
 #[derive(clap::Subcommand, Debug)]
 pub enum SecretCommand {
-    /// Seal a new secret (value from stdin or --from-file) to every approver; prints its id.
+    /// Seal a new secret (value from stdin or --from-file) to every approver and sign it with the
+    /// org key; prints its id.
     Put {
         /// Any one approver releases it.
         #[arg(long, value_enum, required_unless_present = "m_of_n", conflicts_with = "m_of_n")]
@@ -47,6 +48,8 @@ pub enum SecretCommand {
         /// Let the admin who issues hosts be the only approver of a release.
         #[arg(long)]
         allow_self_approval: bool,
+        #[command(flatten)]
+        pass: PassArg,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -90,14 +93,17 @@ fn body(args: Args) -> Result<(), ClientError> {
     let api = args.admin.client()?;
     let dir = args.dir.path();
     match args.command {
-        SecretCommand::Put { policy, m_of_n, label, from_file, allow_self_approval, format } => {
+        SecretCommand::Put { policy, m_of_n, label, from_file, allow_self_approval, pass, format } => {
             let choice = match (policy, m_of_n) {
                 (_, Some(m)) => PolicyChoice::MOfN(m),
                 (Some(PolicyArg::AnyOf), None) => PolicyChoice::AnyOf,
                 (None, None) => return Err(ClientError::Lease("give --policy any-of or --m-of-n M".into())),
             };
-            let org = admin::org_public(&dir)?;
             let value = broker::read_secret_value(from_file.as_deref())?;
+            // The org key signs the entry: approvers and consumers accept no entry without it.
+            let passphrase =
+                admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
+            let org = admin::org_secret(&dir, &passphrase)?;
             let view = block_on(broker::secret_put(
                 &api,
                 &org,

@@ -2,7 +2,7 @@
 
 use crate::util::*;
 use blindvault_core::Error;
-use blindvault_core::entry::seal_entry;
+use blindvault_core::entry::{SealedEntry, seal_entry};
 use blindvault_core::identity::{HostCertificate, SignedEnrolment, verify_request};
 use blindvault_core::ids::{CertId, EntryId};
 use blindvault_core::keys::{ApproverPublicKey, EphemeralSecretKey, HostSecretKey, OrgSecretKey};
@@ -16,7 +16,7 @@ fn any_of_release_end_to_end() {
     let bob = Device::new("bob", 2);
     let approvers = [alice.verified(&w.org), bob.verified(&w.org)];
     let entry = seal_entry(
-        &w.org.public_key(),
+        &w.org,
         w.entry_id,
         1,
         Policy::AnyOf { n: 2 },
@@ -52,7 +52,7 @@ fn two_of_three_needs_two_people() {
     let mut approvers: Vec<_> = devs.iter().map(|d| d.verified(&w.org)).collect();
     approvers.push(a2.verified(&w.org));
     let entry = seal_entry(
-        &w.org.public_key(),
+        &w.org,
         w.entry_id,
         3,
         Policy::MOfN { m: 2, n: 3 },
@@ -185,7 +185,7 @@ fn substituted_approver_key_is_caught_by_the_writer() {
     let other_org_approver = alice.verified(&rogue);
     assert_eq!(
         seal_entry(
-            &w.org.public_key(),
+            &w.org,
             w.entry_id,
             1,
             Policy::AnyOf { n: 1 },
@@ -240,7 +240,7 @@ fn response_is_bound_to_its_request() {
     let w = World::new("bind-req");
     let a = Device::new("a", 1);
     let entry = seal_entry(
-        &w.org.public_key(),
+        &w.org,
         w.entry_id,
         1,
         Policy::AnyOf { n: 1 },
@@ -287,7 +287,7 @@ fn approving_a_different_entry_than_requested_is_refused() {
     let a = Device::new("a", 1);
     let other = EntryId::generate(&mut rng("other"));
     let entry = seal_entry(
-        &w.org.public_key(),
+        &w.org,
         other,
         1,
         Policy::AnyOf { n: 1 },
@@ -368,23 +368,22 @@ fn the_server_cannot_forge_a_release() {
         hpke::seal_auth(&eph_pk, (&servers_key, &approver), &info, &approver, &payload, &mut rng("auth"))
             .unwrap();
     assert_eq!(open_response(&eph, &req, &response(auth), &va).err(), Some(Error::Decrypt));
-    // A device of the server's own, approving a fake entry it sealed to itself, in its own name:
-    // not the device the consumer checked, and its enrolment does not verify under the org key.
+    // A device of the server's own, sealing in its own name: not the device the consumer
+    // checked (and its enrolment would not verify under the org key).
     let mallory = Device::new("mallory", 9);
     let rogue_org = OrgSecretKey::generate(&mut rng("rogue-org"));
-    let fake = seal_entry(
-        &rogue_org.public_key(),
-        w.entry_id,
-        1,
-        Policy::AnyOf { n: 1 },
-        &[mallory.verified(&rogue_org)],
-        b"l",
-        value,
-        &mut rng("fake"),
+    let own = hpke::seal_auth(
+        &eph_pk,
+        (mallory.keys.approver_secret().expose(), &mallory.keys.approver_public().to_array()),
+        &info,
+        &mallory.keys.approver_public().to_array(),
+        &payload,
+        &mut rng("own"),
     )
     .unwrap();
-    let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
-    let own = approve(mallory.keys.approver_secret(), &v, &fake, &mut rng("own")).unwrap();
+    let mut own_bytes = response(own).to_bytes();
+    own_bytes[17..49].copy_from_slice(&mallory.keys.approver_public().to_array());
+    let own = SealedResponse::from_bytes(&own_bytes).unwrap();
     assert!(matches!(open_response(&eph, &req, &own, &va), Err(Error::Mismatch { .. })));
     assert!(mallory.enrolment(&rogue_org).verify(&w.org.public_key()).is_err());
     // The control: the same bytes sealed with the approver's own key open, so the forgeries above
@@ -400,4 +399,60 @@ fn the_server_cannot_forge_a_release() {
     .unwrap();
     let rel = open_response(&eph, &req, &response(genuine), &va).unwrap();
     assert_eq!(recover_secret(&[rel], None).unwrap().expose(), value);
+}
+
+/// Anyone can seal an envelope to an enrolled approver key, so the server can store an entry of
+/// its own making (its label, its value) under a requested entry id, sealed to a genuine
+/// approver. The approver device refuses to approve it — the org key did not sign it — and so
+/// does a consumer handed such an entry for m-of-n; an entry signed by the org opens as before.
+#[test]
+fn an_entry_the_org_did_not_sign_is_refused() {
+    let w = World::new("unsigned");
+    let a = Device::new("a", 1);
+    let va = a.verified(&w.org);
+    let (_eph, req) = w.request("r");
+    let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
+    // The server's forgery: sealed to the real approver, signed with a key of the server's.
+    let servers_org = OrgSecretKey::generate(&mut rng("server"));
+    let mut forged = seal_entry(
+        &servers_org,
+        w.entry_id,
+        1,
+        Policy::AnyOf { n: 1 },
+        &[a.enrolment(&servers_org).verify(&servers_org.public_key()).unwrap()],
+        b"prod database password",
+        b"postgres://attacker.example/db",
+        &mut rng("forged"),
+    )
+    .unwrap();
+    // The device can open its envelope of it (that is the point of base mode)…
+    assert!(forged.open_envelope(a.keys.approver_secret()).is_ok());
+    // …but the org key did not sign it: no approval.
+    assert_eq!(forged.verify_writer(&w.org.public_key()).err(), Some(Error::BadSignature { link: "entry" }));
+    assert_eq!(
+        approve(a.keys.approver_secret(), &v, &forged, &mut rng("x")).err(),
+        Some(Error::BadSignature { link: "entry" })
+    );
+    // A genuine entry with one byte changed (its policy, its label…) no longer verifies either.
+    let genuine =
+        seal_entry(&w.org, w.entry_id, 1, Policy::AnyOf { n: 1 }, &[va], b"l", b"v", &mut rng("g")).unwrap();
+    assert!(genuine.verify_writer(&w.org.public_key()).is_ok());
+    let mut bytes = genuine.to_bytes();
+    let n = bytes.len();
+    bytes[n - 70] ^= 1;
+    forged = SealedEntry::from_bytes(&bytes).unwrap();
+    assert!(forged.verify_writer(&w.org.public_key()).is_err());
+    assert!(approve(a.keys.approver_secret(), &v, &forged, &mut rng("y")).is_err());
+    // An entry written before entries were signed (format version 1) decodes, is reported as
+    // unsigned, and is refused the same way.
+    let mut v1 = genuine.to_bytes();
+    v1.truncate(v1.len() - 64);
+    v1[0] = 1;
+    let old = SealedEntry::from_bytes(&v1).unwrap();
+    assert!(!old.is_signed());
+    assert_eq!(
+        approve(a.keys.approver_secret(), &v, &old, &mut rng("z")).err(),
+        Some(Error::BadSignature { link: "entry" })
+    );
+    assert!(approve(a.keys.approver_secret(), &v, &genuine, &mut rng("ok")).is_ok());
 }

@@ -14,7 +14,7 @@ fn all_encodings() -> Vec<(&'static str, Vec<u8>, Parse)> {
     let w = World::new("enc");
     let a = Device::new("a", 1);
     let e = seal_entry(
-        &w.org.public_key(),
+        &w.org,
         w.entry_id,
         1,
         Policy::AnyOf { n: 1 },
@@ -51,8 +51,8 @@ fn decoders_are_strict() {
         );
         // Unknown version.
         let mut v = bytes.clone();
-        v[0] = 2;
-        assert!(matches!(parse(&v), Err(Error::UnknownVersion { version: 2, .. })), "{name}: version");
+        v[0] = 0x7f;
+        assert!(matches!(parse(&v), Err(Error::UnknownVersion { version: 0x7f, .. })), "{name}: version");
         // Every truncation is an error, never a panic.
         for n in 0..bytes.len() {
             assert!(parse(&bytes[..n]).is_err(), "{name}: truncated to {n} accepted");
@@ -89,7 +89,7 @@ fn an_entry_with_two_envelopes_for_one_device_is_refused() {
     let a = Device::new("a", 1);
     let b = Device::new("b", 2);
     let e = seal_entry(
-        &w.org.public_key(),
+        &w.org,
         w.entry_id,
         1,
         Policy::AnyOf { n: 2 },

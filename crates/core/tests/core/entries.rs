@@ -9,17 +9,7 @@ use blindvault_core::shamir::{self, DekShare};
 
 fn entry(w: &World, devs: &[&Device], policy: Policy, version: u32, value: &[u8]) -> SealedEntry {
     let approvers: Vec<_> = devs.iter().map(|d| d.verified(&w.org)).collect();
-    seal_entry(
-        &w.org.public_key(),
-        w.entry_id,
-        version,
-        policy,
-        &approvers,
-        b"label",
-        value,
-        &mut rng("seal"),
-    )
-    .unwrap()
+    seal_entry(&w.org, w.entry_id, version, policy, &approvers, b"label", value, &mut rng("seal")).unwrap()
 }
 
 /// Rewrites the entry id / version / policy header of an encoded entry, as a server could.
@@ -75,10 +65,17 @@ fn tampered_ciphertext_fails_opaquely() {
     // Tampered envelope.
     let t = rewrite(&e, |b| {
         let n = b.len();
-        // last byte of the org envelope; then the last envelope's last byte sits before it
-        b[n - 1] ^= 1;
+        // last byte of the org envelope (before the 64-byte writer signature)
+        b[n - 65] ^= 1;
     });
     assert_eq!(t.decrypt_label_as_org(&w.org).err(), Some(Error::Decrypt));
+    assert!(t.verify_writer(&w.org.public_key()).is_err(), "and the signature no longer covers it");
+    // A tampered signature.
+    let t = rewrite(&e, |b| {
+        let n = b.len();
+        b[n - 1] ^= 1;
+    });
+    assert_eq!(t.verify_writer(&w.org.public_key()).err(), Some(Error::BadSignature { link: "entry" }));
     let mut env_tampered = e.clone();
     env_tampered.envelopes[0].sealed.ct[3] ^= 1;
     assert_eq!(env_tampered.open_envelope(a.keys.approver_secret()).err(), Some(Error::Decrypt));
@@ -131,7 +128,7 @@ fn a_share_from_another_entry_fails() {
     let approvers: Vec<_> = devs.iter().map(|d| d.verified(&w.org)).collect();
     let other_id = EntryId::generate(&mut rng("other"));
     let e2 = seal_entry(
-        &w.org.public_key(),
+        &w.org,
         other_id,
         1,
         Policy::MOfN { m: 2, n: 3 },
@@ -159,7 +156,7 @@ fn invalid_policies_and_inputs_are_errors() {
     let w = World::new("policy");
     let a = Device::new("a", 1);
     let b = Device::new("b", 2);
-    let org = w.org.public_key();
+    let org = w.org.clone();
     let ap = [a.verified(&w.org), b.verified(&w.org)];
     let seal = |p: Policy, approvers: &[_]| {
         seal_entry(&org, w.entry_id, 1, p, approvers, b"l", b"v", &mut rng("s")).err()
@@ -183,7 +180,7 @@ fn fresh_dek_per_version() {
     let w = World::new("versions");
     let a = Device::new("a", 1);
     let ap = [a.verified(&w.org)];
-    let org = w.org.public_key();
+    let org = w.org.clone();
     let v1 = seal_entry(&org, w.entry_id, 1, Policy::AnyOf { n: 1 }, &ap, b"l", b"v", &mut rng("a")).unwrap();
     let v2 = seal_entry(&org, w.entry_id, 2, Policy::AnyOf { n: 1 }, &ap, b"l", b"v", &mut rng("b")).unwrap();
     let dek = |e: &SealedEntry| match e.open_envelope(a.keys.approver_secret()).unwrap().key {

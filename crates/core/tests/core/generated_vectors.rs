@@ -63,7 +63,7 @@ fn build() -> Value {
     .sign(&host)
     .unwrap();
     let any_of = seal_entry(
-        &op,
+        &org,
         entry_id,
         1,
         Policy::AnyOf { n: 3 },
@@ -74,7 +74,7 @@ fn build() -> Value {
     )
     .unwrap();
     let m_of_n = seal_entry(
-        &op,
+        &org,
         entry_id,
         2,
         Policy::MOfN { m: 2, n: 3 },

@@ -23,7 +23,7 @@ proptest! {
         let devs: Vec<Device> = (0..n).map(|i| Device::new(&format!("p{i}"), i)).collect();
         let approvers: Vec<_> = devs.iter().map(|d| d.verified(&w.org)).collect();
         let policy = if n >= 2 && m_seed >= 2 { Policy::MOfN { m: 2 + m_seed % (n - 1), n } } else { Policy::AnyOf { n } };
-        let e = seal_entry(&w.org.public_key(), w.entry_id, 1, policy, &approvers, &label, &value, &mut rng(&seed.to_string())).unwrap();
+        let e = seal_entry(&w.org, w.entry_id, 1, policy, &approvers, &label, &value, &mut rng(&seed.to_string())).unwrap();
         // Wire round trip.
         let e = SealedEntry::from_bytes(&e.to_bytes()).unwrap();
         let got = e.decrypt_label_as_org(&w.org).unwrap();

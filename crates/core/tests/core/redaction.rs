@@ -48,8 +48,7 @@ fn opened_envelopes_and_releases_are_redacted() {
     let ap: Vec<_> = devs.iter().map(|d| d.verified(&w.org)).collect();
     let value = b"do-not-print-me-0123456789";
     for policy in [Policy::AnyOf { n: 2 }, Policy::MOfN { m: 2, n: 2 }] {
-        let e =
-            seal_entry(&w.org.public_key(), w.entry_id, 1, policy, &ap, b"l", value, &mut rng("s")).unwrap();
+        let e = seal_entry(&w.org, w.entry_id, 1, policy, &ap, b"l", value, &mut rng("s")).unwrap();
         let opened = e.open_envelope(devs[0].keys.approver_secret()).unwrap();
         let dbg = format!("{opened:?}");
         assert_hidden(&dbg, opened.label_key.expose());

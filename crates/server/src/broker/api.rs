@@ -659,6 +659,16 @@ async fn put_entry(
     ApiJson(body): ApiJson<PutEntry>,
 ) -> Result<Response, ApiError> {
     let e = &body.sealed_entry;
+    // The writer signs with the org key; an entry without that signature would be refused by
+    // every approver device and consumer, so refuse it here with a clear message (a check for
+    // the writer's sake: the devices do not trust this one).
+    let (org_key, _) = require_org(&state).await?;
+    if e.verify_writer(&org_key).is_err() {
+        return Err(ApiError::bad_request(
+            "entry_not_signed",
+            "the entry is not signed by the org key this server holds (sign it with the org key: blindvault secret put)",
+        ));
+    }
     let entry_id = e.entry_id.to_text();
     let version = i64::from(e.version);
     let head: Option<(i64, Option<i64>)> =

@@ -408,6 +408,28 @@ async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
         let r = w.admin.agent.send(m, p, body).await?;
         ensure!((400..500).contains(&r.status) && r.code().is_some(), "{m} {p}: {r:?}");
     }
+    // An entry sealed to a real approver but not signed by the org key (a writer without it, or
+    // an entry the server made itself): refused with its own code.
+    let list = w.admin.agent.get("/api/broker/approvers").await?.ok()?;
+    let alice = SignedEnrolment::from_bytes(&unb64(&list.body[0]["signed_enrolment"]))?.enrolment;
+    let rogue = blindvault_core::keys::OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
+    let rogue_view = alice.sign(&rogue)?.verify(&rogue.public_key())?;
+    let unsigned = blindvault_core::entry::seal_entry(
+        &rogue,
+        EntryId::generate(&mut blindvault_testkit::broker::os_rng()),
+        1,
+        Policy::AnyOf { n: 1 },
+        &[rogue_view],
+        b"l",
+        b"v",
+        &mut blindvault_testkit::broker::os_rng(),
+    )?;
+    let r = w
+        .admin
+        .agent
+        .post("/api/broker/entries", json!({ "sealed_entry": b64(&unsigned.to_bytes()) }))
+        .await?;
+    ensure!(r.status == 400 && r.code() == Some("entry_not_signed"), "{r:?}");
     // Over the body limit: 413, or the server closes the connection before reading it all
     // (which it may do once it has answered) — never a 5xx.
     match w.admin.agent.post("/api/broker/entries", json!({ "sealed_entry": big })).await {
