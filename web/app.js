@@ -601,6 +601,9 @@ function startEvents(onChange) {
   es.addEventListener('ready', () => { live(true); onChange(); });
   es.addEventListener('request', onChange);
   es.addEventListener('resync', onChange);
+  // The server ends the stream when this session ends (sign-out, revocation, expiry, a role
+  // change); re-reading then meets the sign-in page.
+  es.addEventListener('ended', () => { es.close(); live(false); onChange(); });
   es.onerror = () => live(false);
   state.events = es;
   if (dot) dot.classList.remove('on');

@@ -302,6 +302,23 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Session, ApiE
     })
 }
 
+/// Whether session row `id` is still live (not revoked, not expired) and its user still an
+/// approver or admin: what an open event stream checks again as it runs. A database error
+/// counts as no (the stream ends; the page reconnects and authenticates afresh).
+pub async fn still_approver(state: &AppState, id: &str) -> bool {
+    let row = sqlx::query(
+        "SELECT s.expires_at, s.revoked_at, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(state.store.pool())
+    .await;
+    let Ok(Some(row)) = row else { return false };
+    let live = row.try_get::<Option<i64>, _>("revoked_at").ok().flatten().is_none()
+        && row.try_get::<i64, _>("expires_at").is_ok_and(|e| e > state.clock.now());
+    let role = row.try_get::<String, _>("role").ok().and_then(|r| crate::api::Role::parse(&r));
+    live && matches!(role, Some(crate::api::Role::Approver | crate::api::Role::Admin))
+}
+
 impl FromRequestParts<AppState> for Session {
     type Rejection = ApiError;
 

@@ -601,10 +601,12 @@ async fn revoke_host(
     Path(cert_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let now = state.clock.now();
+    // The revocation, the end of its open requests and the audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
     let r = sqlx::query("UPDATE broker_hosts SET revoked_at = $1 WHERE cert_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(&cert_id)
-        .execute(state.store.pool())
+        .execute(&mut *tx)
         .await?;
     if r.rows_affected() == 0 {
         return Err(ApiError::not_found("no_such_host", "no such unrevoked host"));
@@ -612,16 +614,13 @@ async fn revoke_host(
     // Its open requests end now.
     let ended = sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2 WHERE cert_id = $3 AND status IN ($4, $5) RETURNING request_id")
         .bind(status::DENIED).bind(now).bind(&cert_id).bind(status::PENDING).bind(status::APPROVED)
-        .fetch_all(state.store.pool()).await?;
-    for r in &ended {
-        let id: String = r.try_get("request_id")?;
-        sqlx::query("DELETE FROM broker_responses WHERE request_id = $1")
-            .bind(&id)
-            .execute(state.store.pool())
-            .await?;
-        announce(&state, Note::Request(id)).await;
+        .fetch_all(&mut *tx).await?;
+    let ended: Vec<String> = ended.iter().map(|r| r.try_get("request_id")).collect::<Result<_, _>>()?;
+    for id in &ended {
+        sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(id).execute(&mut *tx).await?;
     }
-    log(
+    log_in(
+        &mut tx,
         &state,
         Some(&s.user_id),
         "broker.host.revoked",
@@ -629,6 +628,10 @@ async fn revoke_host(
         serde_json::json!({ "requests_ended": ended.len() }),
     )
     .await?;
+    tx.commit().await?;
+    for id in &ended {
+        announce(&state, Note::Request(id.clone())).await;
+    }
     Ok(Json(serde_json::json!({ "revoked": true, "requests_ended": ended.len() })))
 }
 
@@ -997,13 +1000,19 @@ async fn result(
         let notified = watch.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let row = sqlx::query("SELECT status, poll_hash, threshold, entry_id, version, decided_by, expires_at, approvals FROM broker_requests WHERE request_id = $1")
+        let row = sqlx::query("SELECT r.status, r.poll_hash, r.threshold, r.entry_id, r.version, r.decided_by, r.expires_at, r.approvals, h.revoked_at \
+             FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id WHERE r.request_id = $1")
             .bind(&id).fetch_optional(state.store.pool()).await?.ok_or_else(not_found)?;
         let poll_hash: String = row.try_get("poll_hash")?;
         if !bool::from(subtle::ConstantTimeEq::ct_eq(poll_hash.as_bytes(), hash.as_bytes())) {
             return Err(not_found());
         }
         let st: String = row.try_get("status")?;
+        let revoked: Option<i64> = row.try_get("revoked_at")?;
+        if revoked.is_some() && (st == status::PENDING || st == status::APPROVED) {
+            end_request_of_revoked_host(&state, &id).await?;
+            return Ok(Json(serde_json::json!({ "status": "denied", "by": null })).into_response());
+        }
         let expires_at: i64 = row.try_get("expires_at")?;
         if (st == status::PENDING || st == status::APPROVED) && expires_at <= state.clock.now() {
             // Past its deadline: expired now, whether or not the sweeper has run yet.
@@ -1167,7 +1176,7 @@ async fn request_row_on(
 ) -> Result<(sqlx::any::AnyRow, Separation), ApiError> {
     // `mine`: how many of the caller's approved devices hold an envelope of this version.
     let row = sqlx::query("SELECT r.request_id, r.status, r.entry_id, r.version, r.threshold, r.expires_at, r.signed, h.certificate, \
-           h.issued_by, e.sealed, e.allow_self_approval, \
+           h.issued_by, h.revoked_at, e.sealed, e.allow_self_approval, \
            (SELECT COUNT(*) FROM broker_entry_devices d JOIN broker_enrolments en ON en.approver_key = d.approver_key \
              WHERE d.entry_id = r.entry_id AND d.version = r.version AND en.user_id = $2 AND en.status = 'approved') AS mine \
            FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
@@ -1268,13 +1277,57 @@ async fn inbox(State(state): State<AppState>, s: Session) -> Result<Json<Vec<Req
 
 /// Server-sent events: `request` with a request id whenever a request the caller can act on
 /// changes. The client re-reads `inbox` or the request.
+/// Ends a request whose host is revoked (one created in the instant of the revocation, which
+/// the revocation's own sweep of open requests did not see): denied, responses deleted.
+async fn end_request_of_revoked_host(state: &AppState, id: &str) -> Result<(), ApiError> {
+    let mut tx = state.store.pool().begin().await?;
+    let r = sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2 WHERE request_id = $3 AND status IN ($4, $5)")
+        .bind(status::DENIED).bind(state.clock.now()).bind(id).bind(status::PENDING).bind(status::APPROVED)
+        .execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(id).execute(&mut *tx).await?;
+    if r.rows_affected() == 1 {
+        log_in(
+            &mut tx,
+            state,
+            None,
+            "broker.request.denied",
+            Some(id),
+            serde_json::json!({ "reason": "host_revoked" }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    announce(state, Note::Request(id.to_string())).await;
+    Ok(())
+}
+
+fn host_revoked() -> ApiError {
+    ApiError::conflict("host_revoked", "the requesting host's certificate was revoked")
+}
+
+/// How often an open event stream re-checks its session when no note arrives.
+const SSE_SESSION_RECHECK_SECS: u64 = 10;
+
 async fn events(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
     require_approver(&s)?;
     let mut notes = state.hub.subscribe();
+    let mut recheck = tokio::time::interval(Duration::from_secs(SSE_SESSION_RECHECK_SECS));
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stream = async_stream::stream! {
         yield Ok::<SseEvent, Infallible>(SseEvent::default().event("ready").data("{}"));
+        recheck.tick().await;
         loop {
-            match notes.recv().await {
+            let next = tokio::select! {
+                n = notes.recv() => Some(n),
+                _ = recheck.tick() => None,
+            };
+            // Whatever woke the stream, the session must still be live and an approver's.
+            if !crate::session::still_approver(&state, &s.id).await {
+                yield Ok(SseEvent::default().event("ended").data("{}"));
+                break;
+            }
+            let Some(next) = next else { continue };
+            match next {
                 Ok(Note::Request(id)) => {
                     let relevant = match conn(&state).await {
                         Ok(mut c) => match sqlx::query("SELECT entry_id, version FROM broker_requests WHERE request_id = $1").bind(&id).fetch_optional(&mut *c).await {
@@ -1337,6 +1390,9 @@ async fn approve_start(
     if st != status::PENDING {
         return Err(ApiError::conflict("request_not_pending", format!("the request is {st}")));
     }
+    if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+        return Err(host_revoked());
+    }
     check_separation(&s.user_id, &sep.issuer, row.try_get("threshold")?, sep.allow_self)?;
     let (rcr, auth) = state
         .rp
@@ -1379,7 +1435,7 @@ async fn approve_finish(
     let mut c = conn(&state).await?;
     // The request, the passkey's approver enrolment and whether that device holds an envelope
     // of the requested version: one statement.
-    let req = sqlx::query("SELECT r.status, r.entry_id, r.version, r.threshold, h.issued_by, e.allow_self_approval, en.approver_key, \
+    let req = sqlx::query("SELECT r.status, r.entry_id, r.version, r.threshold, h.issued_by, h.revoked_at, e.allow_self_approval, en.approver_key, \
            (SELECT COUNT(*) FROM broker_entry_devices d WHERE d.entry_id = r.entry_id AND d.version = r.version \
              AND d.approver_key = en.approver_key) AS holds \
          FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
@@ -1402,6 +1458,9 @@ async fn approve_finish(
     let st: String = req.try_get("status")?;
     if st != status::PENDING {
         return Err(ApiError::conflict("request_not_pending", format!("the request is {st}")));
+    }
+    if req.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+        return Err(host_revoked());
     }
     let threshold: i64 = req.try_get("threshold")?;
     let issuer: String = req.try_get("issued_by")?;
@@ -1475,8 +1534,12 @@ async fn deny(
     if r.rows_affected() == 0 {
         return Err(ApiError::conflict("already_decided", "you have already decided on this request"));
     }
-    sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2, decided_by = $3 WHERE request_id = $4 AND status = $5")
+    let denied = sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2, decided_by = $3 WHERE request_id = $4 AND status = $5")
         .bind(status::DENIED).bind(now).bind(&s.user_name).bind(&id).bind(status::PENDING).execute(&mut *tx).await?;
+    if denied.rows_affected() != 1 {
+        // An approval released it (or it expired) since the read above: nothing is recorded.
+        return Err(ApiError::conflict("request_not_pending", "the request was decided meanwhile"));
+    }
     sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(&id).execute(&mut *tx).await?;
     log_in(&mut tx, &state, Some(&s.user_id), "broker.request.denied", Some(&id), serde_json::json!({}))
         .await?;

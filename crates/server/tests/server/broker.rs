@@ -16,12 +16,14 @@ use blindvault_testkit::broker::{
 use blindvault_testkit::{Agent, Backend, TestServer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use sqlx::Row as _;
 
 both!(
     any_of_release_delivers_once,
     two_of_three_needs_two_people,
     denial_and_expiry_release_nothing,
     revoked_host_is_refused,
+    an_open_event_stream_ends_with_its_session,
     malicious_server_edits_are_caught_on_the_device,
     database_holds_nothing_that_opens_anything,
     approval_through_one_instance_releases_a_consumer_waiting_on_another,
@@ -176,6 +178,47 @@ async fn denial_and_expiry_release_nothing(b: Backend) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An approver's open event stream does not outlive the session it was opened with: after
+/// sign-out it ends (an `ended` event) instead of announcing the next request.
+async fn an_open_event_stream_ends_with_its_session(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let token = w.approvers[0].session.agent.token.clone().context("alice's session")?;
+    let mut stream = reqwest::Client::new()
+        .get(format!("{}/api/broker/events", w.server.base))
+        .header("cookie", format!("{}={token}", blindvault_server::session::COOKIE_NAME))
+        .send()
+        .await?;
+    ensure!(stream.status() == 200, "{}", stream.status());
+    let mut seen = String::new();
+    let mut read_until = async |stream: &mut reqwest::Response, want: &str| -> anyhow::Result<String> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !seen.contains(want) {
+            match tokio::time::timeout_at(deadline, stream.chunk()).await {
+                Ok(Ok(Some(c))) => seen.push_str(&String::from_utf8_lossy(&c)),
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) => return Err(e.into()),
+                Err(_) => anyhow::bail!("nothing like {want:?} within 20 s: {seen:?}"),
+            }
+        }
+        Ok(seen.clone())
+    };
+    read_until(&mut stream, "event: ready").await?;
+    // While signed in, a new request is announced.
+    let (first, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    let got = read_until(&mut stream, &first.id()).await?;
+    ensure!(got.contains("event: request"), "{got}");
+    // Signed out: the next note ends the stream, and the request is not announced on it.
+    w.approvers[0].session.agent.post("/api/logout", json!({})).await?.ok()?;
+    let (second, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    let got = read_until(&mut stream, "event: ended").await?;
+    ensure!(!got.contains(&second.id()), "a request was announced after sign-out: {got}");
+    ensure!(matches!(stream.chunk().await, Ok(None) | Err(_)), "the stream is closed");
+    Ok(())
+}
+
 async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &["alice"]).await?;
     let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
@@ -192,6 +235,34 @@ async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
     // Its open request ended too.
     let r = pending.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "denied", "{r:?}");
+    // A request that slipped in while the revocation ran (created after the check of the host,
+    // committed after the revocation ended its open requests; made here by SQL): it cannot be
+    // approved, and polling it ends it.
+    let (late, refused) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    ensure!(refused.status == 403, "{refused:?}");
+    let pool = w.server.state.store.pool().clone();
+    sqlx::query("INSERT INTO broker_requests (request_id, entry_id, version, threshold, approvals, non_issuer_approvals, expires_at, created_at, cert_id, signed, status, poll_hash) \
+         SELECT $1, entry_id, version, threshold, 0, 0, expires_at, created_at, cert_id, $2, 'pending', $3 FROM broker_requests WHERE request_id = $4")
+        .bind(late.id())
+        .bind(b64(&late.req.to_bytes()))
+        .bind(blindvault_testkit::broker::hex(&Sha256::digest(late.token.as_bytes())))
+        .bind(pending.id())
+        .execute(&pool)
+        .await?;
+    let r = w.approvers[0]
+        .session
+        .agent
+        .post(&format!("/api/broker/requests/{}/approve/start", late.id()), json!({}))
+        .await?;
+    ensure!(r.status == 409 && r.code() == Some("host_revoked"), "{r:?}");
+    let r = late.poll(&w.server).await?.ok()?;
+    ensure!(r.body["status"] == "denied", "{r:?}");
+    let st: String = sqlx::query("SELECT status FROM broker_requests WHERE request_id = $1")
+        .bind(late.id())
+        .fetch_one(&pool)
+        .await?
+        .try_get("status")?;
+    ensure!(st == "denied", "{st}");
     // A host the org never certified.
     let rogue = OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
     let mut c2 = cert.cert.clone();
