@@ -480,10 +480,14 @@ async function accountPage() {
       h('p.muted.small', { text: `User name ${u.name}` })),
     h('div.card.stack', { 'aria-labelledby': 'pk-h' }, h('h2', { id: 'pk-h', text: 'Passkeys' }), list,
       action('Add a passkey (another device)', 'primary', async () => {
-        const start = await api('POST', '/api/passkeys/register/start', {});
+        const name = (prompt('A name for the new passkey (e.g. “work laptop”)', 'another device') || 'another device').trim();
+        // First a passkey this account already has confirms it is you (a step-up, as for a
+        // command-line session), then the new device creates its passkey.
+        const check = await api('POST', '/api/login/start');
+        const a = await getAssertion(check.options, { prf: false });
+        const start = await api('POST', '/api/passkeys/register/start', { name, ceremony_id: check.ceremony_id, credential: a.json });
         const created = await createCredential(start.options);
-        const name = prompt('A name for the new passkey (e.g. “work laptop”)', 'another device') || 'another device';
-        await api('POST', '/api/passkeys/register/finish', { ceremony_id: start.ceremony_id, credential: created.json, passkey_name: name.trim() });
+        await api('POST', '/api/passkeys/register/finish', { ceremony_id: start.ceremony_id, credential: created.json });
         wipe(created.prf);
         if (!created.prfEnabled) out.append(prfNotice());
         else route();

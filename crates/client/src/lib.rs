@@ -57,9 +57,18 @@ pub(crate) fn write_private(
         let _ = std::fs::remove_file(&tmp);
         return Err(ClientError::io(&tmp, e));
     }
-    if create_new && path.exists() {
+    if create_new {
+        // A hard link fails if `path` exists — atomically, unlike a check before a rename, so a
+        // file created meanwhile is never replaced. Then the temporary name goes.
+        let linked = std::fs::hard_link(&tmp, path);
         let _ = std::fs::remove_file(&tmp);
-        return Err(ClientError::Exists(path.display().to_string()));
+        return match linked {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(ClientError::Exists(path.display().to_string()))
+            }
+            Err(e) => Err(ClientError::io(path, e)),
+        };
     }
     std::fs::rename(&tmp, path).map_err(|e| ClientError::io(path, e))
 }

@@ -239,12 +239,21 @@ fn with_cookie(status: StatusCode, cookie: String, body: serde_json::Value) -> R
     resp
 }
 
+/// Characters that change how the text around them is shown without being seen themselves:
+/// bidirectional overrides and isolates (a name that reads "alice" but is stored reversed),
+/// zero-width characters and the byte-order mark.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 fn check_label(what: &'static str, s: &str) -> Result<(), ApiError> {
     let n = s.chars().count();
-    if n == 0 || n > 64 || s.chars().any(char::is_control) || s.trim() != s {
+    if n == 0 || n > 64 || s.chars().any(|c| c.is_control() || is_invisible_format(c)) || s.trim() != s {
         return Err(ApiError::bad_request(
             "invalid_name",
-            format!("{what} must be 1 to 64 characters, no control characters or outer spaces"),
+            format!(
+                "{what} must be 1 to 64 characters, without control, direction-changing or invisible characters or outer spaces"
+            ),
         ));
     }
     Ok(())
@@ -655,6 +664,9 @@ async fn list_passkeys(
 struct AddStart {
     #[serde(default)]
     name: Option<String>,
+    /// A fresh assertion (from `/api/login/start`) by one of the account's passkeys.
+    ceremony_id: String,
+    credential: PublicKeyCredential,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -663,6 +675,7 @@ struct AddState {
     name: String,
 }
 
+/// Starts adding a passkey to the signed-in account, after a fresh assertion by one it has.
 async fn add_passkey_start(
     State(state): State<AppState>,
     s: Session,
@@ -670,6 +683,12 @@ async fn add_passkey_start(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let name = body.name.unwrap_or_else(|| "passkey".to_owned());
     check_label("name", &name)?;
+    // A step-up, as for a command-line session: a stolen cookie or CLI token alone cannot add a
+    // passkey (which would outlive every session and its revocation).
+    let (user_id, _) = verify_login(&state, &body.ceremony_id, &body.credential).await?;
+    if user_id != s.user_id {
+        return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
+    }
     let user = load_user(&state, &s.user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("session_revoked", "no such user"))?;

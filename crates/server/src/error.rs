@@ -72,6 +72,14 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        // Two writers of the same row (the same entry version, the first org key, an enrolment
+        // of one credential) at once: the loser is told to retry, not given a 500.
+        if e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
+            return Self::conflict(
+                "conflict",
+                "someone else changed this at the same moment; reload and try again",
+            );
+        }
         Self::internal(format_args!("database: {e}"))
     }
 }

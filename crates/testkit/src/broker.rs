@@ -116,7 +116,7 @@ impl World {
         let first = self.approvers.get_mut(index).context("no such approver")?;
         let name = first.name.clone();
         let mut device = Device::new();
-        device.add_passkey(&self.server, &mut first.session.agent, "second phone").await?;
+        device.add_passkey(&self.server, &mut first.session.agent, &mut first.device, "second phone").await?;
         let session = device.login(&self.server).await?;
         ensure!(session.user_id == first.session.user_id, "the same person");
         self.enrol_device(&name, device, session).await?;

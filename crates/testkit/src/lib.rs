@@ -586,16 +586,19 @@ impl Device {
         signed_in(agent, resp, c.prf)
     }
 
-    /// Adds a passkey on this device to the account `agent` is signed in to; returns its
-    /// credential id and PRF output.
+    /// Adds a passkey on this device to the account `agent` is signed in to, after the fresh
+    /// assertion the server asks for, made by `existing` (a device with one of the account's
+    /// passkeys); returns the new credential id and PRF output.
     pub async fn add_passkey(
         &mut self,
         server: &TestServer,
         agent: &mut Agent,
+        existing: &mut Device,
         name: &str,
     ) -> anyhow::Result<(String, PrfOutput)> {
-        let start =
-            agent.post("/api/passkeys/register/start", serde_json::json!({ "name": name })).await?.ok()?;
+        let step_up = existing.prepare_login(server, agent).await?;
+        let body = serde_json::json!({ "name": name, "ceremony_id": step_up.ceremony_id, "credential": step_up.credential });
+        let start = agent.post("/api/passkeys/register/start", body).await?.ok()?;
         let c = self.answer_create(&server.origin, start.body).await?;
         let resp = agent
             .post(

@@ -87,8 +87,12 @@ pub fn block_on<T>(fut: impl std::future::Future<Output = Result<T, ClientError>
 }
 
 /// Prints the error and gives its exit code (3 denied, 4 expired, 5 host refused, 1 otherwise).
+/// Messages can carry the server's words (an approver's name, the server's error message), so
+/// they go through [`printable`] (line breaks kept).
 pub fn fail(e: &ClientError) -> ExitCode {
-    eprintln!("error: {e}");
+    let text = e.to_string();
+    let safe: Vec<String> = text.split('\n').map(printable).collect();
+    eprintln!("error: {}", safe.join("\n"));
     ExitCode::from(e.exit_code())
 }
 
@@ -141,6 +145,9 @@ impl StatusLine {
         if line.is_empty() {
             return;
         }
+        // Approver names come from the server.
+        let line = printable(line);
+        let line = line.as_str();
         if self.tty {
             eprint!("\r\x1b[2K{line}");
             let _ = std::io::stderr().flush();
@@ -194,7 +201,13 @@ pub fn fetch(
 }
 
 /// A server-supplied string made safe for a terminal: control characters (escape sequences that
-/// could rewrite what is on screen, such as a fingerprint line) become `?`.
+/// could rewrite what is on screen, such as a fingerprint line) and characters that reorder or
+/// hide text (bidirectional overrides, zero-width characters) become `?`.
 pub fn printable(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+    s.chars()
+        .map(|c| {
+            let reorders_or_hides = matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+            if c.is_control() || reorders_or_hides { '?' } else { c }
+        })
+        .collect()
 }

@@ -418,6 +418,26 @@ async fn denial_exits_3_with_the_deniers_name(b: Backend) -> anyhow::Result<()> 
     ensure!(code(&out) == Some(3), "exit {:?}: {stderr}", code(&out));
     ensure!(stderr.contains("denied by alice"), "{stderr}");
 
+    // A server that puts terminal escapes (or a right-to-left override) in a name it relays:
+    // the CLI prints them inert.
+    sqlx::query("UPDATE users SET name = $1 WHERE name = 'alice'")
+        .bind("al\u{1b}[2J\u{202E}ice")
+        .execute(w.server.state.store.pool())
+        .await?;
+    let job =
+        w.spawn(&["run", "--host-key", &key.to_string_lossy(), "--env", &env, "--", "sh", "-c", "exit 0"])?;
+    let rid = w.next_request(0).await?;
+    w.phones[0].session.agent.post(&format!("/api/broker/requests/{rid}/deny"), json!({})).await?.ok()?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(3), "exit {:?}: {stderr}", code(&out));
+    ensure!(stderr.contains("denied by al?[2J?ice"), "{stderr:?}");
+    ensure!(!stderr.contains('\u{1b}') && !stderr.contains('\u{202E}'), "{stderr:?}");
+    sqlx::query("UPDATE users SET name = 'alice' WHERE name = $1")
+        .bind("al\u{1b}[2J\u{202E}ice")
+        .execute(w.server.state.store.pool())
+        .await?;
+
     // Expiry: nobody decides within the window.
     let job = w.spawn(&[
         "run",

@@ -3,7 +3,10 @@
 use crate::util::*;
 use blindvault_core::Error;
 use blindvault_core::entry::{SealedEntry, seal_entry};
-use blindvault_core::identity::{HostCertificate, SignedEnrolment, verify_request};
+use blindvault_core::identity::{
+    HostCertificate, MAX_CLOCK_SKEW_SECS, MAX_REQUEST_LIFETIME_SECS, SIG_REQUEST_V1, SignedEnrolment,
+    SignedRequest, verify_request,
+};
 use blindvault_core::ids::{CertId, EntryId};
 use blindvault_core::keys::{ApproverPublicKey, EphemeralSecretKey, HostSecretKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
@@ -225,6 +228,101 @@ fn expired_and_not_yet_valid() {
         verify_request(&org, &w.cert, &req, NOW - 3601).err(),
         Some(Error::NotYetValid { link: "host certificate" })
     );
+}
+
+/// D6, check 6 of `verify_request`: a request may not outlive the host certificate that vouches
+/// for it (the certificate's end would otherwise not bound what a host key may still ask for).
+/// Catches the `expires_at > not_after` check removed (the long request verifies) or turned into
+/// `>=` (the request ending with the certificate is refused).
+#[test]
+fn a_request_outliving_its_host_certificate_is_refused() {
+    let w = World::new("outlive");
+    let org = w.org.public_key();
+    // The same host and serial, certified until NOW + 200 (exclusive).
+    let mut c = w.cert.cert.clone();
+    c.not_after = NOW + 200;
+    let short = c.sign(&w.org).unwrap();
+    assert!(short.verify(&org, NOW).is_ok());
+    let (_e, long) = w.request_for("long", w.entry_id, NOW, NOW + 201);
+    assert_eq!(
+        verify_request(&org, &short, &long, NOW).err(),
+        Some(Error::Mismatch { what: "request outlives its host certificate" })
+    );
+    // The refusal is the certificate's end alone: under the day-long certificate it verifies.
+    assert!(verify_request(&org, &w.cert, &long, NOW).is_ok());
+    // Ending when the certificate ends (both exclusive) is inside it.
+    let (_e, inside) = w.request_for("inside", w.entry_id, NOW, NOW + 200);
+    assert!(verify_request(&org, &short, &inside, NOW).is_ok());
+    // A certificate that already expired refuses even a request inside its old window.
+    assert_eq!(
+        verify_request(&org, &short, &inside, NOW + 200).err(),
+        Some(Error::Expired { link: "host certificate" })
+    );
+}
+
+/// D6: `issued_at` may be ahead of the device's clock by [`MAX_CLOCK_SKEW_SECS`] and no more.
+/// Catches a wider allowance (or none checked: the request issued one second past the skew
+/// verifies) and an off-by-one at the edge.
+#[test]
+fn a_request_may_lead_the_clock_by_the_skew_and_no_more() {
+    let w = World::new("skew");
+    let org = w.org.public_key();
+    let at = NOW + MAX_CLOCK_SKEW_SECS;
+    let (_e, edge) = w.request_for("edge", w.entry_id, at, at + 60);
+    assert!(verify_request(&org, &w.cert, &edge, NOW).is_ok());
+    let (_e, past) = w.request_for("past", w.entry_id, at + 1, at + 60);
+    assert_eq!(verify_request(&org, &w.cert, &past, NOW).err(), Some(Error::NotYetValid { link: "request" }));
+    assert!(verify_request(&org, &w.cert, &past, NOW + 1).is_ok());
+}
+
+/// A request as the host's key would sign it by hand, not through `Request::sign`: the
+/// canonical body, `SIG_REQUEST_V1 ‖ body` signed with Ed25519, wrapped as a signed object.
+fn hand_signed(host: &HostSecretKey, body: &[u8]) -> Vec<u8> {
+    use ed25519_dalek::Signer as _;
+    let mut m = SIG_REQUEST_V1.to_vec();
+    m.extend_from_slice(body);
+    let sig = ed25519_dalek::SigningKey::from_bytes(host.expose()).sign(&m).to_bytes();
+    let mut out = vec![1u8];
+    out.extend_from_slice(&u32::try_from(body.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(body);
+    out.extend_from_slice(&sig);
+    out
+}
+
+/// D6, the request lifetime (≤ 1 h, and after `issued_at`). `verify_request` does not check it
+/// itself: a `SignedRequest` only comes from `Request::sign` or from decoding, and both check it
+/// (tested at signing in `malformed_certificates_and_requests_are_refused_at_signing`). This is the
+/// other way in — a host (or anyone with its key) signing an over-long request by hand and sending
+/// the bytes: decoding, as the server and the device do, refuses them, through JSON too. Catches
+/// the lifetime check dropped from decoding (the hand-signed request would decode and verify,
+/// valid for a day under a day-long certificate).
+#[test]
+fn an_over_long_request_signed_by_hand_does_not_decode() {
+    let w = World::new("lifetime");
+    let org = w.org.public_key();
+    let (_e, req) = w.request_for("max", w.entry_id, NOW, NOW + MAX_REQUEST_LIFETIME_SECS);
+    let bytes = req.to_bytes();
+    let body = &bytes[5..bytes.len() - 64];
+    // Ed25519 is deterministic: signing by hand reproduces the encoding exactly, so what follows
+    // differs from a valid request in its lifetime alone.
+    assert_eq!(hand_signed(&w.host, body), bytes);
+    assert!(verify_request(&org, &w.cert, &SignedRequest::from_bytes(&bytes).unwrap(), NOW).is_ok());
+    // expires_at sits before the 16-byte nonce at the end of the body.
+    let exp = body.len() - 16 - 8;
+    assert_eq!(body[exp..exp + 8], (NOW + MAX_REQUEST_LIFETIME_SECS).to_be_bytes());
+    for expires_at in [NOW + MAX_REQUEST_LIFETIME_SECS + 1, NOW + 86_000, NOW, NOW - 1] {
+        let mut b = body.to_vec();
+        b[exp..exp + 8].copy_from_slice(&expires_at.to_be_bytes());
+        let forged = hand_signed(&w.host, &b);
+        assert_eq!(
+            SignedRequest::from_bytes(&forged).err(),
+            Some(Error::Malformed { what: "request lifetime" }),
+            "expires_at = NOW + {}",
+            i128::from(expires_at) - i128::from(NOW)
+        );
+        let json = serde_json::Value::String(blindvault_core::encoding::b64::encode(&forged));
+        assert!(serde_json::from_value::<SignedRequest>(json).is_err());
+    }
 }
 
 #[test]

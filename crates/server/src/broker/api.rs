@@ -199,16 +199,27 @@ async fn put_org(
                     "an org key is already set; replacing it needs replace=true and re-enrols every approver",
                 ));
             }
-            sqlx::query("UPDATE broker_org SET public_key = $1, fingerprint = $2, generation = $3, set_at = $4, set_by = $5 WHERE id = 1")
-                .bind(&key).bind(&fp).bind(g + 1).bind(now).bind(&s.user_id)
-                .execute(state.store.pool()).await?;
+            // The new key, the reset of every enrolment and the audit row: one transaction; the
+            // generation it replaces is part of the condition, so two replacements at once do
+            // not both count.
+            let mut tx = state.store.pool().begin().await?;
+            let r = sqlx::query("UPDATE broker_org SET public_key = $1, fingerprint = $2, generation = $3, set_at = $4, set_by = $5 WHERE id = 1 AND generation = $6")
+                .bind(&key).bind(&fp).bind(g + 1).bind(now).bind(&s.user_id).bind(g)
+                .execute(&mut *tx).await?;
+            if r.rows_affected() != 1 {
+                return Err(ApiError::conflict(
+                    "conflict",
+                    "the org key changed meanwhile; reload and try again",
+                ));
+            }
             // Enrolments signed by the old key no longer vouch for anything.
             sqlx::query(
                 "UPDATE broker_enrolments SET status = 'pending', signed = NULL WHERE status = 'approved'",
             )
-            .execute(state.store.pool())
+            .execute(&mut *tx)
             .await?;
-            log(
+            log_in(
+                &mut tx,
                 &state,
                 Some(&s.user_id),
                 "broker.org.replaced",
@@ -216,6 +227,7 @@ async fn put_org(
                 serde_json::json!({ "fingerprint": fp, "generation": g + 1 }),
             )
             .await?;
+            tx.commit().await?;
             g + 1
         }
         None => {
@@ -399,14 +411,22 @@ async fn approve_enrolment(
         ));
     }
     let now = state.clock.now();
-    sqlx::query("UPDATE broker_enrolments SET status = 'approved', signed = $1, org_generation = $2, decided_at = $3 WHERE id = $4")
-        .bind(b64(&body.signed_enrolment.to_bytes())).bind(generation).bind(now).bind(&id)
-        .execute(state.store.pool()).await?;
+    // The approval, the role and the audit row commit together, and only for the key that was
+    // checked above (a re-enrolment with another key meanwhile makes this a conflict, never a
+    // row approved with a key its signature does not cover).
+    let mut tx = state.store.pool().begin().await?;
+    let r = sqlx::query("UPDATE broker_enrolments SET status = 'approved', signed = $1, org_generation = $2, decided_at = $3 WHERE id = $4 AND approver_key = $5")
+        .bind(b64(&body.signed_enrolment.to_bytes())).bind(generation).bind(now).bind(&id).bind(&key)
+        .execute(&mut *tx).await?;
+    if r.rows_affected() != 1 {
+        return Err(ApiError::conflict("conflict", "the enrolment changed meanwhile; list it again"));
+    }
     sqlx::query("UPDATE users SET role = 'approver' WHERE id = $1 AND role = 'user'")
         .bind(&user_id)
-        .execute(state.store.pool())
+        .execute(&mut *tx)
         .await?;
-    log(
+    log_in(
+        &mut tx,
         &state,
         Some(&s.user_id),
         "broker.enrolment.approved",
@@ -414,6 +434,7 @@ async fn approve_enrolment(
         serde_json::json!({ "user": user_id, "credential": cred }),
     )
     .await?;
+    tx.commit().await?;
     let row =
         sqlx::query(enrolment_select!("WHERE e.id = $1")).bind(&id).fetch_one(state.store.pool()).await?;
     Ok(Json(enrolment_from(&row)?))
@@ -1301,6 +1322,10 @@ async fn end_request_of_revoked_host(state: &AppState, id: &str) -> Result<(), A
     Ok(())
 }
 
+fn request_expired() -> ApiError {
+    ApiError::conflict("request_expired", "the request has expired")
+}
+
 fn host_revoked() -> ApiError {
     ApiError::conflict("host_revoked", "the requesting host's certificate was revoked")
 }
@@ -1393,6 +1418,9 @@ async fn approve_start(
     if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
         return Err(host_revoked());
     }
+    if row.try_get::<i64, _>("expires_at")? <= state.clock.now() {
+        return Err(request_expired());
+    }
     check_separation(&s.user_id, &sep.issuer, row.try_get("threshold")?, sep.allow_self)?;
     let (rcr, auth) = state
         .rp
@@ -1435,7 +1463,7 @@ async fn approve_finish(
     let mut c = conn(&state).await?;
     // The request, the passkey's approver enrolment and whether that device holds an envelope
     // of the requested version: one statement.
-    let req = sqlx::query("SELECT r.status, r.entry_id, r.version, r.threshold, h.issued_by, h.revoked_at, e.allow_self_approval, en.approver_key, \
+    let req = sqlx::query("SELECT r.status, r.entry_id, r.version, r.threshold, r.expires_at, h.issued_by, h.revoked_at, e.allow_self_approval, en.approver_key, \
            (SELECT COUNT(*) FROM broker_entry_devices d WHERE d.entry_id = r.entry_id AND d.version = r.version \
              AND d.approver_key = en.approver_key) AS holds \
          FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
@@ -1461,6 +1489,10 @@ async fn approve_finish(
     }
     if req.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
         return Err(host_revoked());
+    }
+    // Past its deadline (the sweeper may not have run yet): nothing is recorded or released.
+    if req.try_get::<i64, _>("expires_at")? <= state.clock.now() {
+        return Err(request_expired());
     }
     let threshold: i64 = req.try_get("threshold")?;
     let issuer: String = req.try_get("issued_by")?;

@@ -1,14 +1,21 @@
 //! Setup code, roles, admin user management and the audit trail of it.
 
-use anyhow::ensure;
+use anyhow::{Context, ensure};
+use blindvault_core::identity::HostCertificate;
+use blindvault_core::ids::{CertId, EntryId};
+use blindvault_core::keys::{HostSecretKey, OrgSecretKey};
+use blindvault_core::policy::Policy;
+use blindvault_core::schedule::KeySchedule;
+use blindvault_testkit::broker::{Consumer, World, b64, now, os_rng};
 use blindvault_testkit::{Backend, Device, TestServer};
-use serde_json::json;
+use serde_json::{Value, json};
 
 both!(
     setup_code_claims_first_admin_once,
     admin_manages_roles,
     admin_deletes_user,
-    audit_records_sign_ins_and_admin_actions
+    audit_records_sign_ins_and_admin_actions,
+    non_admins_get_403_on_broker_admin_routes
 );
 
 async fn setup_code_claims_first_admin_once(b: Backend) -> anyhow::Result<()> {
@@ -142,5 +149,109 @@ async fn admin_deletes_user(b: Backend) -> anyhow::Result<()> {
     ensure!(resp.status == 404, "{resp:?}");
     let log = root.agent.get("/api/admin/audit").await?.ok()?;
     ensure!(log.body.to_string().contains("admin.user.delete"));
+    Ok(())
+}
+
+/// Every admin-only broker route (each handler in `broker/api.rs` taking `AdminSession`) answers
+/// `403 forbidden` to an approver and to a plain user, before it reads its path, query or body,
+/// and changes nothing. The ids and most bodies are real, so that without the role check the
+/// call would act: replace the org key, approve or remove an enrolment, register or revoke a
+/// host, write or delete an entry. Catches any of these routes taking a plain `Session` (or
+/// checking the role after parsing the body: a garbage body would then be 400/422, not 403).
+/// `negative::non_admin_gets_403` covers `/api/admin/*`.
+async fn non_admins_get_403_on_broker_admin_routes(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let entry = EntryId::generate(&mut os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let (cert_id, entry_id) = (cert.cert.cert_id.to_text(), entry.to_text());
+    // A plain user who has asked to enrol as an approver (pending).
+    let mut mallory = Device::new().register(&w.server, "mallory").await?;
+    let keys = KeySchedule::derive(&mallory.prf);
+    let asked = mallory
+        .agent
+        .post(
+            "/api/broker/enrolments",
+            json!({ "credential_id": mallory.credential_id, "approver_public_key": b64(&keys.approver_public().to_array()) }),
+        )
+        .await?
+        .ok()?;
+    let pending = asked.body["id"].as_str().context("enrolment id")?.to_owned();
+    let mine = w.approvers[0].session.agent.get("/api/broker/enrolments/mine").await?.ok()?;
+    let alices = mine.body[0]["id"].as_str().context("alice's enrolment")?.to_owned();
+    ensure!(w.approvers[0].session.agent.get("/api/me").await?.ok()?.body["user"]["role"] == "approver");
+    ensure!(mallory.agent.get("/api/me").await?.ok()?.body["user"]["role"] == "user");
+    // What a non-admin would send: a key of their own for the org, a host certificate the org
+    // signed but nobody registered, an enrolment "signed" by a key of their own.
+    let rogue = OrgSecretKey::generate(&mut os_rng());
+    let t = now(&w.server);
+    let stray = HostCertificate {
+        cert_id: CertId::generate(&mut os_rng()),
+        host_name: "stray".into(),
+        host_key: HostSecretKey::generate(&mut os_rng()).public_key(),
+        allowed_entries: vec![entry],
+        not_before: t - 60,
+        not_after: t + 86_400,
+    }
+    .sign(&w.org)?;
+    let enrolment = blindvault_core::identity::Enrolment {
+        user_id: mallory.user_id.clone(),
+        credential_id: blindvault_core::encoding::b64::decode(&mallory.credential_id)?,
+        approver_key: keys.approver_public(),
+        issued_at: t,
+    }
+    .sign(&rogue)?;
+    let routes: Vec<(&str, String, Option<Value>)> = vec![
+        (
+            "PUT",
+            "/api/broker/org".into(),
+            Some(json!({ "org_public_key": b64(&rogue.public_key().to_bytes()) })),
+        ),
+        ("PUT", "/api/broker/org".into(), Some(json!(42))),
+        ("GET", "/api/broker/enrolments".into(), None),
+        ("GET", "/api/broker/enrolments?status=pending".into(), None),
+        (
+            "POST",
+            format!("/api/broker/enrolments/{pending}/approve"),
+            Some(json!({ "signed_enrolment": b64(&enrolment.to_bytes()) })),
+        ),
+        (
+            "POST",
+            format!("/api/broker/enrolments/{pending}/approve"),
+            Some(json!({ "signed_enrolment": "***" })),
+        ),
+        ("DELETE", format!("/api/broker/enrolments/{alices}"), None),
+        ("DELETE", format!("/api/broker/enrolments/{pending}?dry_run=1"), None),
+        ("GET", "/api/broker/approvers".into(), None),
+        ("GET", "/api/broker/hosts".into(), None),
+        ("POST", "/api/broker/hosts".into(), Some(json!({ "certificate": b64(&stray.to_bytes()) }))),
+        ("POST", "/api/broker/hosts".into(), Some(json!({ "certificate": [] }))),
+        ("POST", format!("/api/broker/hosts/{cert_id}/revoke"), Some(json!({}))),
+        ("GET", "/api/broker/entries".into(), None),
+        ("POST", "/api/broker/entries".into(), Some(json!({ "sealed_entry": "AAAA" }))),
+        ("POST", "/api/broker/entries".into(), Some(json!({ "wrong": 1 }))),
+        ("GET", format!("/api/broker/entries/{entry_id}"), None),
+        ("DELETE", format!("/api/broker/entries/{entry_id}"), None),
+    ];
+    for who in ["approver", "user"] {
+        for (m, path, body) in &routes {
+            let agent =
+                if who == "approver" { &mut w.approvers[0].session.agent } else { &mut mallory.agent };
+            let r = agent.send(m, path, body.clone()).await?;
+            ensure!(r.status == 403 && r.code() == Some("forbidden"), "{who}: {m} {path}: {r:?}");
+        }
+    }
+    // Nothing changed: the org key, the enrolments, the host, the entry.
+    let org = w.admin.agent.get("/api/broker/org").await?.ok()?;
+    ensure!(org.body["fingerprint"] == w.org.public_key().fingerprint().to_string(), "{org:?}");
+    let approvers = w.admin.agent.get("/api/broker/approvers").await?.ok()?;
+    ensure!(approvers.body.as_array().map(Vec::len) == Some(1), "{approvers:?}");
+    let waiting = w.admin.agent.get("/api/broker/enrolments?status=pending").await?.ok()?;
+    ensure!(waiting.body.as_array().is_some_and(|l| l.iter().any(|e| e["id"] == pending.as_str())));
+    let hosts = w.admin.agent.get("/api/broker/hosts").await?.ok()?;
+    ensure!(hosts.body.as_array().map(Vec::len) == Some(1), "{hosts:?}");
+    w.admin.agent.get(&format!("/api/broker/entries/{entry_id}")).await?.ok()?;
+    let (_, r) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    ensure!(r.status == 201, "the host is not revoked and the entry is there: {r:?}");
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use anyhow::{Context, ensure};
 use blindvault_core::entry::KeyMaterial;
-use blindvault_core::identity::{SignedEnrolment, verify_request};
+use blindvault_core::identity::{HostCertificate, SignedEnrolment, verify_request};
 use blindvault_core::ids::{CertId, EntryId, RequestId};
 use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
@@ -34,7 +34,27 @@ both!(
     two_devices_of_one_person_count_as_one,
     simultaneous_approvals_of_two_people_release,
     migration_3_backfills_approval_counts,
+    expiry_deletes_the_responses_of_a_request_approved_in_part,
+    a_host_never_certified_is_refused,
 );
+
+/// How many sealed responses the database holds for request `id`.
+async fn responses_stored(w: &World, id: &str) -> anyhow::Result<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM broker_responses WHERE request_id = $1")
+        .bind(id)
+        .fetch_one(w.server.state.store.pool())
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+/// The `status` column of request `id`.
+async fn stored_status(w: &World, id: &str) -> anyhow::Result<String> {
+    let row = sqlx::query("SELECT status FROM broker_requests WHERE request_id = $1")
+        .bind(id)
+        .fetch_one(w.server.state.store.pool())
+        .await?;
+    Ok(row.try_get("status")?)
+}
 
 async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &["alice", "bob"]).await?;
@@ -52,6 +72,7 @@ async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
     ensure!(inbox.body.as_array().map(Vec::len) == Some(1));
     let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "approved", "{r:?}");
+    ensure!(responses_stored(&w, &c.id()).await? == 1, "bob's sealed response is stored");
     // A second approval is refused (already released).
     let again = device_approves(&w.server, &mut w.approvers[0], &c.id()).await.err().context("refused")?;
     ensure!(again.to_string().contains("request_not_pending"), "{again}");
@@ -59,8 +80,14 @@ async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "delivered");
     ensure!(c.open(&r.body, &w.org.public_key())? == b"hunter2");
+    // D19: delivery deleted the sealed response (in the transaction that flipped the status): it
+    // is not kept where a later reader of the database could take it. Catches the DELETE in
+    // `deliver` dropped or turned into a read — the 410 below comes from the status alone.
+    ensure!(responses_stored(&w, &c.id()).await? == 0, "the delivered response is deleted");
+    ensure!(stored_status(&w, &c.id()).await? == "delivered");
     let r = c.poll(&w.server).await?;
     ensure!(r.status == 410 && r.code() == Some("gone"), "second fetch: {r:?}");
+    ensure!(responses_stored(&w, &c.id()).await? == 0);
     // Without the poll token, nothing.
     let stranger = Consumer {
         eph: EphemeralSecretKey::generate(&mut blindvault_testkit::broker::os_rng()),
@@ -113,9 +140,14 @@ async fn two_of_three_needs_two_people(b: Backend) -> anyhow::Result<()> {
     ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
     let r = device_approves(&w.server, &mut w.approvers[2], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "approved", "{r:?}");
+    ensure!(responses_stored(&w, &c.id()).await? == 2, "both sealed responses are stored");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["responses"].as_array().map(Vec::len) == Some(2));
     ensure!(c.open(&r.body, &w.org.public_key())? == b"two keys");
+    // D19: every response of the request is deleted on delivery, not only one; fetched once.
+    ensure!(responses_stored(&w, &c.id()).await? == 0, "the delivered responses are deleted");
+    let r = c.poll(&w.server).await?;
+    ensure!(r.status == 410 && r.code() == Some("gone"), "second fetch: {r:?}");
     Ok(())
 }
 
@@ -163,6 +195,19 @@ async fn denial_and_expiry_release_nothing(b: Backend) -> anyhow::Result<()> {
     let late =
         device_approves(&w.server, &mut w.approvers[0], &id).await.err().context("a late approval fails")?;
     ensure!(late.to_string().contains("request_not_pending"), "{late}");
+    // An approval begun in time and finished after the deadline (before any sweep) is refused
+    // and records nothing.
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    let finish = device_prepares_approval(&w.server, &mut w.approvers[0], &c.id()).await?;
+    w.server.clock.advance(301);
+    let r = device_finishes_approval(&mut w.approvers[0], &c.id(), finish).await?;
+    ensure!(r.status == 409 && r.code() == Some("request_expired"), "{r:?}");
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM broker_approvals WHERE request_id = $1")
+        .bind(c.id())
+        .fetch_one(w.server.state.store.pool())
+        .await?
+        .try_get("n")?;
+    ensure!(n == 0, "{n} approvals recorded after the deadline");
     // Expired: time passes, the sweeper runs.
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     w.server.clock.advance(301);
@@ -748,5 +793,104 @@ async fn a_long_poll_unregisters_when_answered() -> anyhow::Result<()> {
     let body = waiter.await??;
     ensure!(body["status"] == "delivered", "{body}");
     ensure!(w.server.state.hub.watched() == 0, "and unregistered once answered");
+    Ok(())
+}
+
+/// D22: the sweeper expires a request past its deadline and deletes its sealed responses, also
+/// when some were stored — a 2-of-3 request with one approval (pending, one response), and an
+/// any-of request approved but never fetched (one response). Catches the sweeper's
+/// `DELETE FROM broker_responses` dropped (the rows would outlive their request), a sweep that
+/// expired only requests without approvals, and an approved request delivered after its deadline.
+async fn expiry_deletes_the_responses_of_a_request_approved_in_part(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["a", "b", "c"]).await?;
+    let two = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(two, 1, Policy::MOfN { m: 2, n: 3 }, b"two keys").await?;
+    let one = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(one, 1, Policy::AnyOf { n: 3 }, b"one key").await?;
+    let (host, cert) = w.host(&[two, one]).await?;
+    // Both requests live 300 s from now.
+    let (partly, _) = Consumer::ask(&w.server, &host, &cert, two).await?;
+    let r = device_approves(&w.server, &mut w.approvers[0], &partly.id()).await?.ok()?;
+    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    let (fully, _) = Consumer::ask(&w.server, &host, &cert, one).await?;
+    let r = device_approves(&w.server, &mut w.approvers[1], &fully.id()).await?.ok()?;
+    ensure!(r.body["status"] == "approved", "{r:?}");
+    for c in [&partly, &fully] {
+        ensure!(responses_stored(&w, &c.id()).await? == 1, "a sealed response is stored");
+    }
+    let sweep = async |w: &World| {
+        blindvault_server::broker::sweeper::sweep(&w.server.state)
+            .await
+            .map_err(|e| anyhow::anyhow!("sweep: {}", e.code))
+    };
+    // Before the deadline a sweep leaves them be.
+    w.server.clock.advance(299);
+    ensure!(sweep(&w).await? == 0, "nothing expired yet");
+    ensure!(responses_stored(&w, &partly.id()).await? == 1 && responses_stored(&w, &fully.id()).await? == 1);
+    // Past it (expires_at is exclusive), the sweep — not a poll — ends both and deletes their
+    // responses.
+    w.server.clock.advance(1);
+    ensure!(sweep(&w).await? == 2, "both expired");
+    for c in [&partly, &fully] {
+        ensure!(responses_stored(&w, &c.id()).await? == 0, "an expired request's responses are deleted");
+        ensure!(stored_status(&w, &c.id()).await? == "expired");
+        let r = c.poll(&w.server).await?.ok()?;
+        ensure!(r.body["status"] == "expired" && r.body["responses"].is_null(), "{r:?}");
+    }
+    // A late approval of the partly approved one is refused by the server too.
+    let late = w.approvers[2]
+        .session
+        .agent
+        .post(&format!("/api/broker/requests/{}/approve/start", partly.id()), json!({}))
+        .await?;
+    ensure!((400..500).contains(&late.status) && late.code().is_some(), "{late:?}");
+    let audit = w.admin.agent.get("/api/admin/audit").await?.ok()?;
+    ensure!(audit.body.to_string().matches("broker.request.expired").count() == 2, "{}", audit.body);
+    Ok(())
+}
+
+/// D21: a host the org never certified asks for a secret. A host key whose certificate (here even
+/// a genuine, org-signed one) was never registered is refused `403 unknown_host`; a key the org
+/// never certified, signing a request that names a registered host's certificate, is refused
+/// `403 request_invalid`. Neither request is stored, polled or shown to an approver. Catches
+/// the server accepting a request for a certificate it does not hold, and the server checking
+/// only that the named certificate is registered without verifying the request's signature
+/// under it (the existing test only refuses *registering* a forged certificate).
+async fn a_host_never_certified_is_refused(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let stray = HostSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
+    let t = now(&w.server);
+    let unregistered = HostCertificate {
+        cert_id: CertId::generate(&mut blindvault_testkit::broker::os_rng()),
+        host_name: "ci-runner-7".into(),
+        host_key: stray.public_key(),
+        allowed_entries: vec![entry],
+        not_before: t - 60,
+        not_after: t + 86_400,
+    }
+    .sign(&w.org)?;
+    let (never_registered, r) = Consumer::ask(&w.server, &stray, &unregistered, entry).await?;
+    ensure!(r.status == 403 && r.code() == Some("unknown_host"), "{r:?}");
+    // The stray key signs a request naming the registered host's certificate.
+    let (borrowed_cert, r) = Consumer::ask(&w.server, &stray, &cert, entry).await?;
+    ensure!(r.status == 403 && r.code() == Some("request_invalid"), "{r:?}");
+    let pool = w.server.state.store.pool().clone();
+    for c in [&never_registered, &borrowed_cert] {
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM broker_requests WHERE request_id = $1")
+            .bind(c.id())
+            .fetch_one(&pool)
+            .await?
+            .try_get("n")?;
+        ensure!(n == 0, "a refused request is not stored");
+        let r = c.poll(&w.server).await?;
+        ensure!(r.status == 404 && r.code() == Some("no_such_request"), "{r:?}");
+    }
+    ensure!(w.approvers[0].session.agent.get("/api/broker/inbox").await?.ok()?.body == json!([]));
+    // The certified host's request for the same entry is accepted: the refusals were the host's.
+    let (_, r) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    ensure!(r.status == 201, "{r:?}");
     Ok(())
 }

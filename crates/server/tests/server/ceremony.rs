@@ -9,6 +9,7 @@ both!(
     register_login_prf,
     options_carry_prf_and_require_uv,
     three_passkeys_list_rename_remove,
+    adding_a_passkey_needs_a_fresh_assertion_by_the_same_person,
     counter_and_flags_recorded,
     stale_ceremonies_are_swept
 );
@@ -43,6 +44,12 @@ async fn options_carry_prf_and_require_uv(b: Backend) -> anyhow::Result<()> {
     ensure!(pk["authenticatorSelection"]["residentKey"] == "required", "{pk}");
     ensure!(pk["authenticatorSelection"]["userVerification"] == "required", "{pk}");
     ensure!(pk["rp"]["id"] == "localhost");
+    // Names that would show as something else (a right-to-left override makes "eve\u{202E}ecila"
+    // read as "eve" + "alice" reversed; zero-width characters hide in "alice") are refused.
+    for name in ["eve\u{202E}ecila", "al\u{200B}ice", "\u{2066}bob\u{2069}", "bob\u{FEFF}", "a\u{7}"] {
+        let r = agent.post("/api/register/start", json!({ "name": name })).await?;
+        ensure!(r.status == 400 && r.code() == Some("invalid_name"), "{name:?}: {r:?}");
+    }
     let login = agent.post("/api/login/start", json!({})).await?.ok()?;
     let pk = &login.body["options"]["publicKey"];
     ensure!(pk["extensions"]["prf"]["eval"]["first"] == salt.as_str(), "{pk}");
@@ -54,6 +61,50 @@ async fn options_carry_prf_and_require_uv(b: Backend) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A stolen cookie (or command-line token) alone cannot add a passkey, which would outlive every
+/// session and its revocation: `passkeys/register/start` needs a fresh assertion by one of the
+/// account's own passkeys, once.
+async fn adding_a_passkey_needs_a_fresh_assertion_by_the_same_person(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut alice_phone = Device::new();
+    let mut alice = alice_phone.register(&server, "alice").await?;
+    let mut bob_phone = Device::new();
+    let _bob = bob_phone.register(&server, "bob").await?;
+    // The cookie alone: refused.
+    let r = alice.agent.post("/api/passkeys/register/start", json!({ "name": "attacker" })).await?;
+    ensure!((400..500).contains(&r.status) && r.code().is_some(), "{} {:?}", r.status, r.body);
+    ensure!(r.body["options"].is_null(), "no registration options without a step-up");
+    // Bob's passkey does not vouch for Alice's account.
+    let start = alice.agent.post("/api/login/start", json!({})).await?.ok()?;
+    let (cred, _) = bob_phone.get(&server.origin, &start.body["options"]).await?;
+    let r = alice
+        .agent
+        .post(
+            "/api/passkeys/register/start",
+            json!({ "name": "x", "ceremony_id": start.body["ceremony_id"], "credential": cred }),
+        )
+        .await?;
+    ensure!(r.status == 403 && r.code() == Some("wrong_user"), "{} {:?}", r.status, r.body);
+    // Alice's own fresh assertion does, once.
+    let start = alice.agent.post("/api/login/start", json!({})).await?.ok()?;
+    let (cred, _) = alice_phone.get(&server.origin, &start.body["options"]).await?;
+    let body = json!({ "name": "laptop", "ceremony_id": start.body["ceremony_id"], "credential": cred });
+    let r = alice.agent.post("/api/passkeys/register/start", body.clone()).await?.ok()?;
+    ensure!(r.body["options"]["publicKey"].is_object(), "{:?}", r.body);
+    let again = alice.agent.post("/api/passkeys/register/start", body).await?;
+    ensure!(
+        again.status == 400 && again.code() == Some("challenge_invalid"),
+        "{} {:?}",
+        again.status,
+        again.body
+    );
+    // And the whole flow adds a passkey that logs in to the same account.
+    let mut laptop = Device::new();
+    laptop.add_passkey(&server, &mut alice.agent, &mut alice_phone, "laptop").await?;
+    ensure!(laptop.login(&server).await?.user_id == alice.user_id);
+    Ok(())
+}
+
 async fn three_passkeys_list_rename_remove(b: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(b).await?;
     let mut laptop = Device::new();
@@ -61,9 +112,9 @@ async fn three_passkeys_list_rename_remove(b: Backend) -> anyhow::Result<()> {
     let mut key = Device::new();
     let mut reg = laptop.register(&server, "carol").await?;
     server.clock.advance(1);
-    let (phone_id, phone_prf) = phone.add_passkey(&server, &mut reg.agent, "phone").await?;
+    let (phone_id, phone_prf) = phone.add_passkey(&server, &mut reg.agent, &mut laptop, "phone").await?;
     server.clock.advance(1);
-    let (key_id, _) = key.add_passkey(&server, &mut reg.agent, "key").await?;
+    let (key_id, _) = key.add_passkey(&server, &mut reg.agent, &mut laptop, "key").await?;
     // Each passkey logs in to the same account; each has its own PRF output.
     let a = laptop.login(&server).await?;
     let p = phone.login(&server).await?;
