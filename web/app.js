@@ -801,10 +801,16 @@ async function review(view, body, out) {
       : null;
     const approveBtn = action('Approve', 'approve big', async () => {
       if (done || Date.now() > deadline) throw new Error('This unlock has expired. Reload the request and unlock again to approve.');
-      const sealed = approve(keys, org, view.certificate, view.signed_request, view.sealed_entry, nowSecs());
-      await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/approve/finish`, {
-        ceremony_id: start.ceremony_id, credential: a.json, sealed_response: sealed,
-      });
+      try {
+        const sealed = approve(keys, org, view.certificate, view.signed_request, view.sealed_entry, nowSecs());
+        await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/approve/finish`, {
+          ceremony_id: start.ceremony_id, credential: a.json, sealed_response: sealed,
+        });
+      } catch (e) {
+        // The passkey check is used up either way: free the keys now, and say how to go on.
+        release();
+        throw new Error(`${sentence(e.message || String(e))} Reload the request to see where it stands, and unlock again if it still needs you.`);
+      }
       release();
       body.replaceChildren(notice('ok', 'Approved', `The secret was sealed on this device to ${verified.host_name}'s one-time key. The server only relays it.`),
         h('a.button', { href: '#/requests', text: 'Back to requests' }));

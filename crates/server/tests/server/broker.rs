@@ -197,9 +197,16 @@ async fn denial_and_expiry_release_nothing(b: Backend) -> anyhow::Result<()> {
     ensure!(late.to_string().contains("request_not_pending"), "{late}");
     // An approval begun in time and finished after the deadline (before any sweep) is refused
     // and records nothing.
+    // (The request row's deadline is brought forward so that it passes while the ceremony is
+    // still fresh.)
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let finish = device_prepares_approval(&w.server, &mut w.approvers[0], &c.id()).await?;
-    w.server.clock.advance(301);
+    sqlx::query("UPDATE broker_requests SET expires_at = $1 WHERE request_id = $2")
+        .bind(w.server.state.clock.now() + 10)
+        .bind(c.id())
+        .execute(w.server.state.store.pool())
+        .await?;
+    w.server.clock.advance(11);
     let r = device_finishes_approval(&mut w.approvers[0], &c.id(), finish).await?;
     ensure!(r.status == 409 && r.code() == Some("request_expired"), "{r:?}");
     let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM broker_approvals WHERE request_id = $1")
