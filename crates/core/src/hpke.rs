@@ -41,6 +41,45 @@ impl HpkeCiphertext {
     }
 }
 
+type PublicKey = <Kem as hpke::Kem>::PublicKey;
+type PrivateKey = <Kem as hpke::Kem>::PrivateKey;
+
+fn public_key(b: &[u8; 32]) -> Result<PublicKey, Error> {
+    PublicKey::from_bytes(b).map_err(|_| Error::Malformed { what: "x25519 public key" })
+}
+
+/// The single-shot seal under `mode` (base or auth), to `pk_r`.
+fn seal_in(
+    mode: &OpModeS<'_, Kem>,
+    pk_r: &[u8; 32],
+    info: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+    rng: &mut impl CryptoRng,
+) -> Result<HpkeCiphertext, Error> {
+    let pk = public_key(pk_r)?;
+    let (enc, ct) = hpke::single_shot_seal_with_rng::<Aead, Kdf, Kem>(mode, &pk, info, plaintext, aad, rng)
+        .map_err(|_| Error::Malformed { what: "x25519 public key" })?;
+    let enc: [u8; 32] = crate::encoding::array(&enc.to_bytes(), "hpke enc")?;
+    Ok(HpkeCiphertext { enc, ct })
+}
+
+/// The single-shot open under `mode` (base, or auth with the expected sender). Any failure is
+/// [`Error::Decrypt`].
+fn open_in(
+    mode: &OpModeR<'_, Kem>,
+    sk_r: &[u8; 32],
+    info: &[u8],
+    aad: &[u8],
+    c: &HpkeCiphertext,
+) -> Result<SecretBytes, Error> {
+    let sk = PrivateKey::from_bytes(sk_r).map_err(|_| Error::Decrypt)?;
+    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&c.enc).map_err(|_| Error::Decrypt)?;
+    hpke::single_shot_open::<Aead, Kdf, Kem>(mode, &sk, &enc, info, &c.ct, aad)
+        .map(SecretBytes::new)
+        .map_err(|_| Error::Decrypt)
+}
+
 /// Seals `plaintext` to the X25519 public key `pk_r`.
 pub fn seal(
     pk_r: &[u8; 32],
@@ -49,13 +88,7 @@ pub fn seal(
     plaintext: &[u8],
     rng: &mut impl CryptoRng,
 ) -> Result<HpkeCiphertext, Error> {
-    let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(pk_r)
-        .map_err(|_| Error::Malformed { what: "x25519 public key" })?;
-    let (enc, ct) =
-        hpke::single_shot_seal_with_rng::<Aead, Kdf, Kem>(&OpModeS::Base, &pk, info, plaintext, aad, rng)
-            .map_err(|_| Error::Malformed { what: "x25519 public key" })?;
-    let enc: [u8; 32] = crate::encoding::array(&enc.to_bytes(), "hpke enc")?;
-    Ok(HpkeCiphertext { enc, ct })
+    seal_in(&OpModeS::Base, pk_r, info, aad, plaintext, rng)
 }
 
 /// Seals `plaintext` to `pk_r` in auth mode (RFC 9180 §5.1.3): the recipient can check it was
@@ -70,17 +103,13 @@ pub fn seal_auth(
     plaintext: &[u8],
     rng: &mut impl CryptoRng,
 ) -> Result<HpkeCiphertext, Error> {
-    let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(pk_r)
-        .map_err(|_| Error::Malformed { what: "x25519 public key" })?;
-    let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(sk_s)
-        .map_err(|_| Error::Malformed { what: "x25519 secret key" })?;
-    let pk_s = <Kem as hpke::Kem>::PublicKey::from_bytes(pk_s)
-        .map_err(|_| Error::Malformed { what: "x25519 public key" })?;
-    let mode = OpModeS::Auth((sk, pk_s));
-    let (enc, ct) = hpke::single_shot_seal_with_rng::<Aead, Kdf, Kem>(&mode, &pk, info, plaintext, aad, rng)
-        .map_err(|_| Error::Malformed { what: "x25519 public key" })?;
-    let enc: [u8; 32] = crate::encoding::array(&enc.to_bytes(), "hpke enc")?;
-    Ok(HpkeCiphertext { enc, ct })
+    let sk = PrivateKey::from_bytes(sk_s).map_err(|_| Error::Malformed { what: "x25519 secret key" })?;
+    seal_in(&OpModeS::Auth((sk, public_key(pk_s)?)), pk_r, info, aad, plaintext, rng)
+}
+
+/// Opens an HPKE ciphertext with the X25519 secret key `sk_r`. Any failure is [`Error::Decrypt`].
+pub fn open(sk_r: &[u8; 32], info: &[u8], aad: &[u8], c: &HpkeCiphertext) -> Result<SecretBytes, Error> {
+    open_in(&OpModeR::Base, sk_r, info, aad, c)
 }
 
 /// Opens an auth-mode ciphertext with `sk_r`, accepting it only if it was sealed by the holder
@@ -92,21 +121,8 @@ pub fn open_auth(
     aad: &[u8],
     c: &HpkeCiphertext,
 ) -> Result<SecretBytes, Error> {
-    let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(sk_r).map_err(|_| Error::Decrypt)?;
-    let pk_s = <Kem as hpke::Kem>::PublicKey::from_bytes(pk_s).map_err(|_| Error::Decrypt)?;
-    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&c.enc).map_err(|_| Error::Decrypt)?;
-    hpke::single_shot_open::<Aead, Kdf, Kem>(&OpModeR::Auth(pk_s), &sk, &enc, info, &c.ct, aad)
-        .map(SecretBytes::new)
-        .map_err(|_| Error::Decrypt)
-}
-
-/// Opens an HPKE ciphertext with the X25519 secret key `sk_r`. Any failure is [`Error::Decrypt`].
-pub fn open(sk_r: &[u8; 32], info: &[u8], aad: &[u8], c: &HpkeCiphertext) -> Result<SecretBytes, Error> {
-    let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(sk_r).map_err(|_| Error::Decrypt)?;
-    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(&c.enc).map_err(|_| Error::Decrypt)?;
-    hpke::single_shot_open::<Aead, Kdf, Kem>(&OpModeR::Base, &sk, &enc, info, &c.ct, aad)
-        .map(SecretBytes::new)
-        .map_err(|_| Error::Decrypt)
+    let pk_s = PublicKey::from_bytes(pk_s).map_err(|_| Error::Decrypt)?;
+    open_in(&OpModeR::Auth(pk_s), sk_r, info, aad, c)
 }
 
 /// RFC 9180 `DeriveKeyPair` for X25519 (used by the test vectors; blindvault's own keys come
