@@ -33,5 +33,6 @@ pub mod schedule;
 pub mod secret;
 pub mod shamir;
 pub mod storage;
+pub mod text;
 
 pub use error::Error;

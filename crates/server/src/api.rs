@@ -239,16 +239,13 @@ fn with_cookie(status: StatusCode, cookie: String, body: serde_json::Value) -> R
     resp
 }
 
-/// Characters that change how the text around them is shown without being seen themselves:
-/// bidirectional overrides and isolates (a name that reads "alice" but is stored reversed),
-/// zero-width characters and the byte-order mark.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
-}
-
 fn check_label(what: &'static str, s: &str) -> Result<(), ApiError> {
     let n = s.chars().count();
-    if n == 0 || n > 64 || s.chars().any(|c| c.is_control() || is_invisible_format(c)) || s.trim() != s {
+    if n == 0
+        || n > 64
+        || s.chars().any(|c| c.is_control() || blindvault_core::text::hides_or_reorders(c))
+        || s.trim() != s
+    {
         return Err(ApiError::bad_request(
             "invalid_name",
             format!(

@@ -205,9 +205,6 @@ pub fn fetch(
 /// hide text (bidirectional overrides, zero-width characters) become `?`.
 pub fn printable(s: &str) -> String {
     s.chars()
-        .map(|c| {
-            let reorders_or_hides = matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
-            if c.is_control() || reorders_or_hides { '?' } else { c }
-        })
+        .map(|c| if c.is_control() || blindvault_core::text::hides_or_reorders(c) { '?' } else { c })
         .collect()
 }

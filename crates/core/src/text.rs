@@ -1,0 +1,29 @@
+//! Text that people read: names, labels and messages one party shows for another.
+
+/// Characters that change how the text around them is shown without being seen themselves:
+/// bidirectional marks, embeddings, overrides and isolates (a name stored as "eve\u{202E}ecila"
+/// reads as "eve" and then "alice" reversed), zero-width characters, invisible operators and the
+/// byte-order mark. The server refuses them in names; the CLI prints them (and control
+/// characters) inert.
+pub fn hides_or_reorders(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hides_or_reorders;
+
+    #[test]
+    fn overrides_and_zero_width_characters_are_caught_and_letters_are_not() {
+        for c in ['\u{202E}', '\u{200B}', '\u{2066}', '\u{FEFF}', '\u{061C}', '\u{200F}'] {
+            assert!(hides_or_reorders(c), "{c:?}");
+        }
+        for c in ['a', 'é', 'ß', 'ا', '中', ' ', '-'] {
+            assert!(!hides_or_reorders(c), "{c:?}");
+        }
+    }
+}
