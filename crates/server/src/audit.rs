@@ -57,6 +57,21 @@ pub struct AuditRow {
     pub hash: String,
 }
 
+impl AuditRow {
+    /// The hash this row's contents give after a row whose hash is `prev` (what it must carry).
+    pub fn hash_after(&self, prev: &str) -> String {
+        row_hash(
+            prev,
+            self.seq,
+            self.at,
+            self.actor.as_deref(),
+            &self.action,
+            self.target.as_deref(),
+            &self.detail,
+        )
+    }
+}
+
 fn put_str(buf: &mut Vec<u8>, s: Option<&str>) {
     match s {
         Some(s) => {
@@ -308,16 +323,7 @@ pub async fn verify_with_anchors(store: &Store, anchors: &[Anchor]) -> Result<Ve
                     "prev_hash does not match the previous row's hash: rows removed or reordered".to_owned();
                 return bad(rows, row.seq, reason);
             }
-            let want = row_hash(
-                &prev,
-                row.seq,
-                row.at,
-                row.actor.as_deref(),
-                &row.action,
-                row.target.as_deref(),
-                &row.detail,
-            );
-            if row.hash != want {
+            if row.hash != row.hash_after(&prev) {
                 let reason = "hash does not match the row's contents: row edited".to_owned();
                 return bad(rows, row.seq, reason);
             }

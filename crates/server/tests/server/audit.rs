@@ -15,19 +15,6 @@ both!(
     an_anchor_detects_a_consistently_cut_tail
 );
 
-/// The hash `row` must carry after `prev` (what an editor of the database recomputes).
-fn rehash(prev: &str, row: &audit::AuditRow) -> String {
-    audit::row_hash(
-        prev,
-        row.seq,
-        row.at,
-        row.actor.as_deref(),
-        &row.action,
-        row.target.as_deref(),
-        &row.detail,
-    )
-}
-
 /// What someone with write access to the database can do: change row `from`'s detail and
 /// recompute every hash from there on, head included. The chain alone verifies again.
 async fn rewrite_from(server: &TestServer, from: i64, detail: &str) -> anyhow::Result<()> {
@@ -46,7 +33,7 @@ async fn rewrite_from(server: &TestServer, from: i64, detail: &str) -> anyhow::R
     let mut last = (0, String::new());
     for row in audit::list(&server.state.store, from - 1, 1000).await? {
         let p = prev.unwrap_or_else(|| audit::GENESIS.to_owned());
-        let h = rehash(&p, &row);
+        let h = row.hash_after(&p);
         sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
             .bind(&p)
             .bind(&h)
@@ -171,7 +158,7 @@ async fn verify_detects_edit(b: Backend) -> anyhow::Result<()> {
     ensure!(bad.seq == 3 && bad.reason.contains("edited"), "{bad:?}");
     // Re-computing the edited row's hash just moves the break to the next row.
     let row = audit::list(&server.state.store, 2, 1).await?.remove(0);
-    let h = rehash(&row.prev_hash, &row);
+    let h = row.hash_after(&row.prev_hash);
     sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = 3")
         .bind(h)
         .execute(server.state.store.pool())
