@@ -409,13 +409,27 @@ async fn denial_exits_3_with_the_deniers_name(b: Backend) -> anyhow::Result<()> 
     let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
     let key = w.host("host.key", &[&id]).await?;
     let env = format!("DB={id}");
-    let job =
-        w.spawn(&["run", "--host-key", &key.to_string_lossy(), "--env", &env, "--", "sh", "-c", "exit 0"])?;
-    let rid = w.next_request(0).await?;
-    w.phones[0].session.agent.post(&format!("/api/broker/requests/{rid}/deny"), json!({})).await?.ok()?;
-    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
-    let (_, stderr) = text(&out);
-    ensure!(code(&out) == Some(3), "exit {:?}: {stderr}", code(&out));
+    // `run`, denied from the phone: exit 3, and what it printed.
+    let denied_run = async |w: &mut World| -> anyhow::Result<String> {
+        let job = w.spawn(&[
+            "run",
+            "--host-key",
+            &key.to_string_lossy(),
+            "--env",
+            &env,
+            "--",
+            "sh",
+            "-c",
+            "exit 0",
+        ])?;
+        let rid = w.next_request(0).await?;
+        w.phones[0].session.agent.post(&format!("/api/broker/requests/{rid}/deny"), json!({})).await?.ok()?;
+        let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+        let (_, stderr) = text(&out);
+        ensure!(code(&out) == Some(3), "exit {:?}: {stderr}", code(&out));
+        Ok(stderr)
+    };
+    let stderr = denied_run(&mut w).await?;
     ensure!(stderr.contains("denied by alice"), "{stderr}");
 
     // A server that puts terminal escapes (or a right-to-left override) in a name it relays:
@@ -424,13 +438,7 @@ async fn denial_exits_3_with_the_deniers_name(b: Backend) -> anyhow::Result<()> 
         .bind("al\u{1b}[2J\u{202E}ice")
         .execute(w.server.state.store.pool())
         .await?;
-    let job =
-        w.spawn(&["run", "--host-key", &key.to_string_lossy(), "--env", &env, "--", "sh", "-c", "exit 0"])?;
-    let rid = w.next_request(0).await?;
-    w.phones[0].session.agent.post(&format!("/api/broker/requests/{rid}/deny"), json!({})).await?.ok()?;
-    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
-    let (_, stderr) = text(&out);
-    ensure!(code(&out) == Some(3), "exit {:?}: {stderr}", code(&out));
+    let stderr = denied_run(&mut w).await?;
     ensure!(stderr.contains("denied by al?[2J?ice"), "{stderr:?}");
     ensure!(!stderr.contains('\u{1b}') && !stderr.contains('\u{202E}'), "{stderr:?}");
     sqlx::query("UPDATE users SET name = 'alice' WHERE name = $1")
