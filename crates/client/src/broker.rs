@@ -14,7 +14,7 @@ use blindvault_core::identity::{Enrolment, Request, SignedEnrolment, VerifiedApp
 use blindvault_core::ids::{EntryId, RequestId};
 use blindvault_core::keys::{ApproverPublicKey, EphemeralSecretKey, Fingerprint, OrgPublicKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
-use blindvault_core::release::{open_response, recover_secret};
+use blindvault_core::release::{open_vouched_response, recover_secret};
 use blindvault_core::secret::SecretBytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -586,43 +586,34 @@ pub async fn fetch_secrets(
                     .ok_or_else(|| ClientError::Lease("a response arrived twice".into()))?;
                 // Only devices the org key of the host key file vouched for: a response in any
                 // other name — the server's own included — is refused before it is opened.
-                let vouched: Vec<VerifiedApprover> =
-                    enrolments.iter().filter_map(|e| e.verify(&host.org).ok()).collect();
                 let releases = responses
                     .iter()
                     .map(|r| {
-                        let approver =
-                            vouched.iter().find(|a| a.public_key() == r.approver).ok_or_else(|| {
-                                ClientError::Lease(format!(
-                                    "{label}: refused a response from approver device {}, which \
-                                     the organisation's key did not vouch for (the server may be \
-                                     compromised)",
-                                    r.approver.fingerprint()
-                                ))
-                            })?;
-                        open_response(&eph, &i.request, r, approver).map_err(|e| match e {
-                            blindvault_core::Error::Decrypt => ClientError::Lease(format!(
-                                "{label}: a response in the name of approver device {} was not \
-                                 sealed by that device; refused (the server may be compromised)",
-                                r.approver.fingerprint()
-                            )),
-                            other => other.into(),
+                        open_vouched_response(&eph, &i.request, r, &enrolments, &host.org).map_err(|e| {
+                            let fp = r.approver.fingerprint();
+                            match e {
+                                blindvault_core::Error::NotVouched => ClientError::Lease(format!(
+                                    "{label}: refused a response from approver device {fp}, which the \
+                                     organisation's key did not vouch for (the server may be compromised)"
+                                )),
+                                blindvault_core::Error::Decrypt => ClientError::Lease(format!(
+                                    "{label}: a response in the name of approver device {fp} was not \
+                                     sealed by that device; refused (the server may be compromised)"
+                                )),
+                                other => other.into(),
+                            }
                         })
                     })
                     .collect::<Result<Vec<_>, ClientError>>()?;
                 drop(eph);
-                // m-of-n: the shares decrypt the entry the server hands over, which must be one
-                // the org key signed (the shares bind entry, version and policy; this binds who
-                // wrote it).
-                if let Some(e) = &sealed_entry {
-                    e.verify_writer(&host.org).map_err(|_| {
-                        ClientError::Lease(format!(
-                            "{label}: the server's copy of the entry is not signed by the \
-                             organisation's key; refused"
-                        ))
-                    })?;
-                }
-                i.secret = Some(recover_secret(&releases, sealed_entry.as_deref())?);
+                // m-of-n: `recover_secret` also checks that the org key signed the entry the
+                // server handed over.
+                i.secret = Some(recover_secret(&releases, sealed_entry.as_deref()).map_err(|e| match e {
+                    blindvault_core::Error::BadSignature { link: "entry" } => ClientError::Lease(format!(
+                        "{label}: the server's copy of the entry is not signed by the organisation's key; refused"
+                    )),
+                    other => other.into(),
+                })?);
             }
         }
         if items.iter().any(|i| i.secret.is_none()) {

@@ -77,6 +77,8 @@ pub enum Error {
         /// What disagreed.
         what: &'static str,
     },
+    /// A response in the name of a device no enrolment signed by the org key vouches for.
+    NotVouched,
 }
 
 impl core::fmt::Display for Error {
@@ -101,6 +103,7 @@ impl core::fmt::Display for Error {
             Error::NotYetValid { link } => write!(f, "{link}: not yet valid"),
             Error::EntryNotAllowed => f.write_str("host certificate does not allow this entry"),
             Error::Mismatch { what } => write!(f, "mismatch: {what}"),
+            Error::NotVouched => f.write_str("the approver device is not vouched for by the org key"),
         }
     }
 }

@@ -8,9 +8,9 @@ use crate::Error;
 use crate::encoding::{Reader, Writer, serde_via_bytes};
 use crate::entry::{KeyMaterial, SealedEntry};
 use crate::hpke::{self, HpkeCiphertext};
-use crate::identity::{SignedRequest, VerifiedApprover, VerifiedRequest};
+use crate::identity::{SignedEnrolment, SignedRequest, VerifiedApprover, VerifiedRequest};
 use crate::ids::{EntryId, RequestId};
-use crate::keys::{ApproverPublicKey, ApproverSecretKey, EphemeralSecretKey};
+use crate::keys::{ApproverPublicKey, ApproverSecretKey, EphemeralSecretKey, OrgPublicKey};
 use crate::policy::Policy;
 use crate::secret::SecretBytes;
 use crate::shamir::DekShare;
@@ -81,6 +81,8 @@ pub struct Release {
     pub approver: ApproverPublicKey,
     /// The secret or share.
     pub released: Released,
+    /// The org key that vouched for the approver (the m-of-n entry must carry its signature).
+    org: OrgPublicKey,
 }
 
 /// The approver's act, on the device, after [`crate::identity::verify_request`]: checks that
@@ -146,6 +148,7 @@ pub fn open_response(
     if response.approver != approver.public_key() {
         return Err(Error::Mismatch { what: "response is from another approver device" });
     }
+    let approver_org = approver.org;
     let payload = hpke::open_auth(
         ephemeral.expose(),
         &approver.public_key().0,
@@ -174,7 +177,7 @@ pub fn open_response(
             _ => return Err(Error::Malformed { what: "release" }),
         };
         r.finish()?;
-        Ok((request_id, Release { entry_id, version, policy, approver, released }))
+        Ok((request_id, Release { entry_id, version, policy, approver, released, org: approver_org }))
     })()
     .map_err(|_: Error| Error::Decrypt)?;
     let (request_id, release) = parsed;
@@ -187,9 +190,29 @@ pub fn open_response(
     Ok(release)
 }
 
+/// What `blindvault run` does with a delivered response: finds, among the delivered
+/// `enrolments`, the one of the response's device that verifies under `org` (the key of the
+/// host key file, never one from the server), and opens the response from that device only. No
+/// such enrolment is [`Error::NotVouched`]; the rest as [`open_response`].
+pub fn open_vouched_response(
+    ephemeral: &EphemeralSecretKey,
+    own: &SignedRequest,
+    response: &SealedResponse,
+    enrolments: &[SignedEnrolment],
+    org: &OrgPublicKey,
+) -> Result<Release, Error> {
+    let approver = enrolments
+        .iter()
+        .filter(|e| e.enrolment.approver_key == response.approver)
+        .find_map(|e| e.verify(org).ok())
+        .ok_or(Error::NotVouched)?;
+    open_response(ephemeral, own, response, &approver)
+}
+
 /// The consumer's last step: the secret from opened releases. `any-of`: the first value.
 /// `m-of-n`: the shares of one version combined into the DEK, which decrypts `entry` (the
-/// ciphertext fetched from the server, which must be that version of the requested entry).
+/// ciphertext fetched from the server, which must be that version of the requested entry, signed
+/// by the org key that vouched for the approvers).
 pub fn recover_secret(releases: &[Release], entry: Option<&SealedEntry>) -> Result<SecretBytes, Error> {
     if let Some(v) = releases.iter().find_map(|r| match &r.released {
         Released::Value(v) => Some(v),
@@ -199,6 +222,12 @@ pub fn recover_secret(releases: &[Release], entry: Option<&SealedEntry>) -> Resu
     }
     let first = releases.first().ok_or(Error::NotEnoughShares { needed: 1, got: 0 })?;
     let entry = entry.ok_or(Error::Mismatch { what: "m-of-n needs the sealed entry" })?;
+    // The entry comes from the server: it must be one the org that vouched for the approvers
+    // wrote (shares bind entry, version and policy; the signature binds who wrote it).
+    if releases.iter().any(|r| r.org != first.org) {
+        return Err(Error::ShareMismatch);
+    }
+    entry.verify_writer(&first.org)?;
     if entry.entry_id != first.entry_id || entry.version != first.version || entry.policy != first.policy {
         return Err(Error::ShareMismatch);
     }

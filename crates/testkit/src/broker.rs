@@ -11,7 +11,7 @@ use blindvault_core::identity::{
 use blindvault_core::ids::{CertId, EntryId, RequestId};
 use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgPublicKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
-use blindvault_core::release::{SealedResponse, approve, open_response, recover_secret};
+use blindvault_core::release::{SealedResponse, approve, open_vouched_response, recover_secret};
 use blindvault_core::schedule::KeySchedule;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -333,32 +333,24 @@ impl Consumer {
     /// Opens a delivered result as `blindvault run` does: each response only from a device
     /// whose enrolment (delivered beside it) verifies under `org`.
     pub fn open(&self, body: &Value, org: &OrgPublicKey) -> anyhow::Result<Vec<u8>> {
-        let vouched: Vec<VerifiedApprover> = body["enrolments"]
+        let enrolments = body["enrolments"]
             .as_array()
             .context("enrolments")?
             .iter()
-            .filter_map(|e| SignedEnrolment::from_bytes(&unb64(e)).ok()?.verify(org).ok())
-            .collect();
+            .map(|e| SignedEnrolment::from_bytes(&unb64(e)))
+            .collect::<Result<Vec<_>, _>>()?;
         let releases = body["responses"]
             .as_array()
             .context("responses")?
             .iter()
             .map(|r| {
                 let r = SealedResponse::from_bytes(&unb64(r))?;
-                let approver = vouched
-                    .iter()
-                    .find(|a| a.public_key() == r.approver)
-                    .context("a response from a device the org key did not vouch for")?;
-                Ok(open_response(&self.eph, &self.req, &r, approver)?)
+                Ok(open_vouched_response(&self.eph, &self.req, &r, &enrolments, org)?)
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let entry = match &body["sealed_entry"] {
             Value::Null => None,
-            v => {
-                let e = SealedEntry::from_bytes(&unb64(v))?;
-                e.verify_writer(org)?;
-                Some(e)
-            }
+            v => Some(SealedEntry::from_bytes(&unb64(v))?),
         };
         Ok(recover_secret(&releases, entry.as_ref())?.expose().to_vec())
     }

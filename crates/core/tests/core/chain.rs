@@ -10,7 +10,9 @@ use blindvault_core::identity::{
 use blindvault_core::ids::{CertId, EntryId};
 use blindvault_core::keys::{ApproverPublicKey, EphemeralSecretKey, HostSecretKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
-use blindvault_core::release::{SealedResponse, approve, open_response, recover_secret};
+use blindvault_core::release::{
+    SealedResponse, approve, open_response, open_vouched_response, recover_secret,
+};
 
 #[test]
 fn any_of_release_end_to_end() {
@@ -484,6 +486,13 @@ fn the_server_cannot_forge_a_release() {
     let own = SealedResponse::from_bytes(&own_bytes).unwrap();
     assert!(matches!(open_response(&eph, &req, &own, &va), Err(Error::Mismatch { .. })));
     assert!(mallory.enrolment(&rogue_org).verify(&w.org.public_key()).is_err());
+    // As `blindvault run` checks it, with the enrolments the server delivers: the server's
+    // device is vouched for by no enrolment the org key signed.
+    let delivered = [a.enrolment(&w.org), mallory.enrolment(&rogue_org)];
+    assert_eq!(
+        open_vouched_response(&eph, &req, &own, &delivered, &w.org.public_key()).err(),
+        Some(Error::NotVouched)
+    );
     // The control: the same bytes sealed with the approver's own key open, so the forgeries above
     // failed on the sender alone.
     let genuine = hpke::seal_auth(
@@ -495,7 +504,8 @@ fn the_server_cannot_forge_a_release() {
         &mut rng("g"),
     )
     .unwrap();
-    let rel = open_response(&eph, &req, &response(genuine), &va).unwrap();
+    let genuine = response(genuine);
+    let rel = open_vouched_response(&eph, &req, &genuine, &delivered, &w.org.public_key()).unwrap();
     assert_eq!(recover_secret(&[rel], None).unwrap().expose(), value);
 }
 
@@ -553,4 +563,37 @@ fn an_entry_the_org_did_not_sign_is_refused() {
         Some(Error::BadSignature { link: "entry" })
     );
     assert!(approve(a.keys.approver_secret(), &v, &genuine, &mut rng("ok")).is_ok());
+    // The consumer's side of m-of-n: genuine shares, but the entry the server hands over to
+    // decrypt is not one the org signed (here: the unsigned form of the genuine entry).
+    let b = Device::new("b", 2);
+    let two = seal_entry(
+        &w.org,
+        w.entry_id,
+        1,
+        Policy::MOfN { m: 2, n: 2 },
+        &[a.verified(&w.org), b.verified(&w.org)],
+        b"l",
+        b"v",
+        &mut rng("2"),
+    )
+    .unwrap();
+    let (eph, req) = w.request("m-of-n");
+    let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
+    let rels = |d: &[&Device]| -> Vec<_> {
+        d.iter()
+            .map(|d| {
+                let r = approve(d.keys.approver_secret(), &v, &two, &mut rng("r")).unwrap();
+                open_response(&eph, &req, &r, &d.verified(&w.org)).unwrap()
+            })
+            .collect()
+    };
+    let mut unsigned = two.to_bytes();
+    unsigned.truncate(unsigned.len() - 64);
+    unsigned[0] = 1;
+    let unsigned = SealedEntry::from_bytes(&unsigned).unwrap();
+    assert_eq!(
+        recover_secret(&rels(&[&a, &b]), Some(&unsigned)).err(),
+        Some(Error::BadSignature { link: "entry" })
+    );
+    assert_eq!(recover_secret(&rels(&[&a, &b]), Some(&two)).unwrap().expose(), b"v");
 }
