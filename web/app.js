@@ -52,13 +52,17 @@ function inWords(secs) {
   if (s < 172800) return `${Math.round(s / 3600)} h`;
   return `${Math.round(s / 86400)} days`;
 }
+/** How long ago Unix second `t` was, in words. */
+const ago = (t) => (nowSecs() - t < 5 ? 'just now' : `${inWords(nowSecs() - t)} ago`);
 const short = (id) => (id && id.length > 14 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id);
 
 class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfter = null) {
     super(message);
     this.status = status;
     this.code = code;
+    /** Seconds the server asked us to wait (429), from `Retry-After`. */
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -78,7 +82,9 @@ async function api(method, path, body) {
   try { data = await r.json(); } catch { /* empty body */ }
   if (!r.ok) {
     const e = data && data.error;
-    throw new ApiError(r.status, e ? e.code : `http_${r.status}`, e ? e.message : r.statusText);
+    const wait = Number.parseInt(r.headers.get('retry-after') || '', 10);
+    throw new ApiError(r.status, e ? e.code : `http_${r.status}`, e ? e.message : r.statusText,
+      Number.isFinite(wait) && wait >= 0 ? wait : null);
   }
   return data;
 }
@@ -223,6 +229,12 @@ function errorNotice(e) {
   if (e && e.name === 'NotAllowedError') {
     return notice('warn', 'The passkey prompt was closed', 'Nothing was changed. Try again when you are ready.');
   }
+  if (e && e.code === 'rate_limited') {
+    const when = e.retryAfter ? `in ${inWords(Math.max(1, e.retryAfter))}` : 'in a minute';
+    return h('div.notice.warn', { role: 'alert', 'data-testid': 'rate-limited' },
+      h('strong', { text: 'Too many attempts' }),
+      h('div', { text: `${sentence(e.message)} Nothing was changed. Try again ${when}.` }));
+  }
   return notice('bad', 'That did not work', sentence(e && e.message ? e.message : String(e)));
 }
 
@@ -358,6 +370,7 @@ function signupPage(next) {
       if (created && state.me) {
         out.append(notice('warn', 'Your account was created, but the passkey check did not finish',
           'Sign in again to check that this passkey can protect secrets (it needs the PRF extension).'));
+        if (e && e.code === 'rate_limited') out.append(errorNotice(e));
       } else {
         out.append(errorNotice(e));
       }
@@ -401,7 +414,7 @@ function setupPage() {
   const code = h('input', { id: 'code', autocomplete: 'one-time-code', spellcheck: 'false', maxlength: 64 });
   const form = h('form.card.stack', {}, out,
     h('div', {}, h('label', { for: 'code', text: 'Setup code' }), code,
-      h('div.hint', { text: '`blindvault serve` printed it when the server first started. It works once.' })),
+      h('div.hint', {}, h('code', { text: 'blindvault serve' }), ' printed it when the server first started. It works once.')),
     h('button.primary.big', { type: 'submit', 'data-testid': 'claim', text: 'Become the first admin' }));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -541,7 +554,7 @@ function enrolPage(orgB64) {
   const main = page('Become an approver', out,
     h('div.card.stack', {},
       h('h2', { text: '1. Check the organisation' }),
-      h('p', { text: 'Compare this fingerprint with what your admin reads from `blindvault org show`:' }),
+      h('p', {}, 'Compare this fingerprint with what your admin reads from ', h('code', { text: 'blindvault org show' }), ':'),
       h('p', {}, h('span.fp', { 'data-testid': 'org-fingerprint', text: orgFp })),
       h('p.small.muted', { text: 'This device pins this key. It never takes an organisation key from the server.' }),
       repinBox),
@@ -582,7 +595,7 @@ function enrolPage(orgB64) {
             h('p', {}, h('span.fp', { 'data-testid': 'approver-fingerprint', text: keys.approverFingerprint() })),
             safeId
               ? h('p', {}, 'They run ', h('code', { text: `blindvault approver approve ${safeId}` }), ' and should see the same fingerprint.')
-              : h('p', { text: 'They run `blindvault approver list`, then `blindvault approver approve` with your enrolment, and should see the same fingerprint.' }),
+              : h('p', {}, 'They run ', h('code', { text: 'blindvault approver list' }), ', then ', h('code', { text: 'blindvault approver approve' }), ' with your enrolment, and should see the same fingerprint.'),
             h('a.button', { href: '#/requests', text: 'Go to requests' })));
           $('h2', result).focus();
         });
@@ -662,10 +675,10 @@ async function requestsPage() {
     listEl.replaceChildren(...rows.map((q) => h('li', {},
       h('a.tile', { href: `#/requests/${encodeURIComponent(q.request_id)}`, 'data-testid': 'request-item' },
         h('div.row.spread', {},
-          h('span.item-title', { text: 'A machine asks for a secret' }),
+          h('span.item-title', { text: `${q.host_name || 'A machine'} asks for a secret` }),
           h('span.pill.warn', { text: q.threshold > 1 ? `${q.threshold} approvals needed` : 'needs you' })),
-        h('div.small.muted', { text: `Secret ${short(q.entry_id)} · expires in ${inWords(q.expires_at - nowSecs())}` }),
-        h('div.small', { text: 'Open to check which machine and which secret →' })))));
+        h('div.small.muted', { text: `Asked ${ago(q.created_at)} · expires in ${inWords(q.expires_at - nowSecs())}` }),
+        h('div.small', { text: 'Unlock to see the secret\'s name and what will run; your device checks the machine\'s certificate →' })))));
   };
   page('Requests', warn,
     h('div.card', {},
@@ -687,7 +700,7 @@ async function requestPage(id) {
   page('Request', out,
     h('div.card.stack', {},
       h('div.row.spread', {}, h('span.item-title', { text: `Request ${short(view.request_id)}` }),
-        h('span.pill', { text: statusText })),
+        h(`span.pill${view.status === 'pending' && !view.my_decision ? '.warn' : ''}`, { 'data-testid': 'request-status', text: statusText })),
       h('p.small.muted', { text: 'Nothing on this page is trusted until your device has checked it: unlock with your passkey, and your device verifies the organisation → host → request chain from the key it pinned, then opens the secret\'s label.' })),
     body);
   if (finished) {
@@ -697,12 +710,21 @@ async function requestPage(id) {
   }
   const deny = action('Deny', 'danger', async () => {
     await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/deny`, {});
-    body.replaceChildren(notice('ok', 'Denied', 'The machine gets nothing and is told no.'), h('a.button', { href: '#/requests', text: 'Back to requests' }));
+    markDecided('denied');
+    body.replaceChildren(notice('warn', 'Denied', 'The machine gets nothing and is told no.'), h('a.button', { href: '#/requests', text: 'Back to requests' }));
   }, { out, testid: 'deny' });
   const unlock = action('Unlock with my passkey to check', 'primary big', async () => {
     await review(view, body, out);
   }, { out, testid: 'unlock', busy: 'Waiting for your passkey…' });
   body.append(h('div.card.stack', {}, unlock, h('div.row', {}, deny)));
+}
+
+/** The status pill after the person's own decision on this page (the list is refreshed live). */
+function markDecided(decision) {
+  const pill = $('[data-testid=request-status]');
+  if (!pill) return;
+  pill.textContent = `You ${decision}`;
+  pill.className = `pill ${decision === 'approved' ? 'ok' : 'bad'}`;
 }
 
 /** One passkey ceremony (the approval's own, bound to this request by the server) gives the
@@ -729,7 +751,8 @@ async function review(view, body, out) {
     if (approveBtn) approveBtn.disabled = true;
     await api('POST', `/api/broker/requests/${encodeURIComponent(id)}/deny`, {});
     release();
-    body.replaceChildren(notice('ok', 'Denied', 'The machine gets nothing and is told no.'), h('a.button', { href: '#/requests', text: 'Back to requests' }));
+    markDecided('denied');
+    body.replaceChildren(notice('warn', 'Denied', 'The machine gets nothing and is told no.'), h('a.button', { href: '#/requests', text: 'Back to requests' }));
   }, { out, testid: 'deny' });
   try {
     let pinned;
@@ -789,6 +812,7 @@ async function review(view, body, out) {
     const others = (view.decisions || []).filter((d) => d && d.decision).map((d) => `${d.user}: ${d.decision}`);
     const facts = h('dl.facts', { 'data-testid': 'verified' },
       h('dt', { text: 'Machine (from the org-signed certificate)' }), h('dd', { 'data-testid': 'host-name', text: verified.host_name }),
+      ...purposeFacts(verified.purpose),
       h('dt', { text: 'Secret' }), h('dd', { 'data-testid': 'secret-label', text: label }),
       h('dt', { text: 'Version' }), h('dd', { 'data-testid': 'secret-version', text: String(verified.version) }),
       h('dt', { text: 'Request expires' }), h('dd', { text: `${when(verified.expires_at)} (in ${inWords(verified.expires_at - nowSecs())})` }),
@@ -812,6 +836,7 @@ async function review(view, body, out) {
         throw new Error(`${sentence(e.message || String(e))} Reload the request to see where it stands, and unlock again if it still needs you.`);
       }
       release();
+      markDecided('approved');
       body.replaceChildren(notice('ok', 'Approved', `The secret was sealed on this device to ${verified.host_name}'s one-time key. The server only relays it.`),
         h('a.button', { href: '#/requests', text: 'Back to requests' }));
     }, { out, testid: 'approve', busy: 'Sealing…' });
@@ -830,6 +855,25 @@ async function review(view, body, out) {
     release();
     throw e;
   }
+}
+
+/**
+ * What the requesting host says it will do with the secret, as it signed it (checked by the
+ * WASM core with the rest of the chain; every string already made inert there).
+ */
+function purposeFacts(p) {
+  if (!p) return [];
+  if (p.kind === 'inject') {
+    return [
+      h('dt', { text: 'Will write (signed by the host)' }), h('dd', { 'data-testid': 'purpose-out' }, h('code', { text: p.out })),
+      h('dt', { text: 'From the template (SHA-256)' }), h('dd', { 'data-testid': 'purpose-template' }, h('code.fingerprint', { text: p.template_sha256 })),
+    ];
+  }
+  return [
+    h('dt', { text: 'Will run (signed by the host)' }), h('dd', { 'data-testid': 'purpose-command' }, h('code', { text: p.command })),
+    h('dt', { text: 'With the secret in' }), h('dd', { 'data-testid': 'purpose-env', text: p.env.length ? p.env.join(', ') : '(no variables)' }),
+    h('dt', { text: 'For at most' }), h('dd', { 'data-testid': 'purpose-lease', text: `${inWords(p.lease_secs)} once released (then stopped)` }),
+  ];
 }
 
 // ---- admin ------------------------------------------------------------------------------------
@@ -998,9 +1042,9 @@ async function adminAudit(content) {
     v.first_bad
       ? notice('bad', 'The audit chain is broken', `Row ${v.first_bad.seq}: ${v.first_bad.reason}. Someone edited, removed or reordered the log.`)
       : h('div.notice.ok', { role: 'status', 'data-testid': 'audit-ok' }, h('strong', { text: rewritten ? 'The chain itself links up — but see above' : 'The audit chain verifies' }),
-        h('div', { text: `${v.rows} rows, each hash-linked to the one before (as this server checks it; run \`blindvault audit verify\` against the database to check it yourself).` }),
+        h('div', {}, `${v.rows} rows, each hash-linked to the one before (as this server checks it; run `, h('code', { text: 'blindvault audit verify' }), ' against the database to check it yourself).'),
         v.head ? h('div.small', {}, 'Anchor: ', h('code', { 'data-testid': 'audit-anchor', text: `${v.head.seq}:${v.head.hash}` }),
-          ' — keep a copy outside this server; `blindvault audit verify --anchor …` fails later if the log up to this row was rewritten.') : null,
+          ' — keep a copy outside this server; ', h('code', { text: 'blindvault audit verify --anchor …' }), ' fails later if the log up to this row was rewritten.') : null,
         keptOk),
     h('div.card.scroll', {}, h('h2', { text: rows.length < v.rows ? `Newest ${rows.length} of ${v.rows}` : `All ${v.rows}` }), h('table', {},
       h('thead', {}, h('tr', {}, h('th', { text: '#' }), h('th', { text: 'When' }), h('th', { text: 'Action' }), h('th', { text: 'Actor' }))),
@@ -1040,8 +1084,9 @@ async function adminSettings(content) {
       h('dt', { text: 'Session lifetime' }), h('dd', { text: inWords(s.session_ttl_secs) }),
       h('dt', { text: 'Passkey ceremony lifetime' }), h('dd', { text: inWords(s.challenge_ttl_secs) }),
       h('dt', { text: 'Sign-in attempts' }), h('dd', { text: `${s.rate_limit_per_minute} per minute per address (burst ${s.rate_limit_burst})` }),
+      h('dt', { text: 'Failed passkey attempts' }), h('dd', { text: `${s.account_rate_limit_per_minute} per minute per account (burst ${s.account_rate_limit_burst})` }),
       h('dt', { text: 'Database' }), h('dd', { text: s.database })),
-    h('p.small.muted', { text: 'Set at start: see `blindvault serve --help`.' })));
+    h('p.small.muted', {}, 'Set at start: see ', h('code', { text: 'blindvault serve --help' }), '.')));
 }
 
 // ---- router -----------------------------------------------------------------------------------

@@ -29,11 +29,22 @@ function freePort() {
 }
 
 /** A running server with its own data directory, plus a home for the admin's CLI. */
-export async function startServer() {
+/**
+ * Every limit the suite relies on is set here, never left to the server's defaults: the suite
+ * makes many ceremonies from one address, and how fast it makes them depends on the machine.
+ * `limits` overrides them (a test of the limiter itself sets small ones).
+ */
+export const GENEROUS_LIMITS = { perMinute: 100000, burst: 100000, accountPerMinute: 100000, accountBurst: 100000 };
+
+export async function startServer({ limits = GENEROUS_LIMITS } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'blindvault-e2e-'));
   const port = await freePort();
   const url = `http://localhost:${port}`;
-  const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', path.join(dir, 'data'), '--origin', url], {
+  const l = { ...GENEROUS_LIMITS, ...limits };
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', path.join(dir, 'data'), '--origin', url,
+    '--rate-limit-per-minute', String(l.perMinute), '--rate-limit-burst', String(l.burst),
+    '--account-rate-limit-per-minute', String(l.accountPerMinute), '--account-rate-limit-burst', String(l.accountBurst)];
+  const proc = spawn(BIN, args, {
     env: { ...process.env, RUST_LOG: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -141,9 +141,15 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
     await p.getByTestId('verified').waitFor();
     assert.equal(await p.getByTestId('host-name').textContent(), 'ci-runner-7');
     assert.equal(await p.getByTestId('secret-label').textContent(), 'prod db password');
+    // What will run, as the host signed it: the command line, the variable, the lease.
+    assert.equal(await p.getByTestId('purpose-command').textContent(), `sh -c 'echo "child sees $DB"; exit 0'`);
+    assert.equal(await p.getByTestId('purpose-env').textContent(), 'DB');
+    assert.match(await p.getByTestId('purpose-lease').textContent(), /^15 min once released/);
     await shot(p, '12-request-verified');
     await p.getByTestId('approve').click();
     await p.getByText('Approved', { exact: true }).waitFor();
+    // The page no longer says the request is pending.
+    assert.equal(await p.getByTestId('request-status').textContent(), 'You approved');
     await shot(p, '13-approved');
     await p.unroute('**/approve/start');
     const asked = await p.evaluate(() => window.__asked);
@@ -179,6 +185,10 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
     await p.getByTestId('request-item').first().click();
     await p.getByTestId('deny').click();
     await p.getByText('Denied', { exact: true }).waitFor();
+    assert.equal(await p.getByTestId('request-status').textContent(), 'You denied');
+    // A denial is a warning, not a success.
+    assert.equal(await p.locator('.notice.warn', { hasText: 'Denied' }).count(), 1);
+    await shot(p, '13b-denied');
     const r = await run.done;
     assert.notEqual(r.code, 0);
     assert.ok(!r.stdout.includes('child ran'), 'the command never starts');
@@ -334,6 +344,36 @@ c.commit()
     assert.equal(await p.getByTestId('enrolled').count(), 0);
     await shot(p, '22b-enrol-without-prf');
     await noPrf.context.close();
+  });
+
+  await t.test('a rate-limited sign-up says so plainly, with the wait, and does not hang', async () => {
+    // A server of its own with a tiny per-address limit: two tokens, then one a minute.
+    const tight = await startServer({ limits: { perMinute: 1, burst: 2 } });
+    const ctx = await device(browser, { viewport: PHONE });
+    try {
+      const p = ctx.page;
+      let limited = false;
+      // A sign-up takes two tokens; however slow the machine, a few tries exhaust the bucket.
+      for (let i = 0; i < 5 && !limited; i += 1) {
+        await p.goto(`${tight.url}/#/signup`);
+        await signUp(p, `office-${i}`);
+        const outcome = await Promise.race([
+          p.getByTestId('rate-limited').waitFor().then(() => 'limited'),
+          p.getByRole('link', { name: 'Account' }).waitFor().then(() => 'signed-up'),
+        ]);
+        limited = outcome === 'limited';
+        if (!limited) await p.evaluate(() => fetch('/api/logout', { method: 'POST', credentials: 'same-origin' }));
+      }
+      assert.ok(limited, 'the tight limit was never reached');
+      const text = await p.getByTestId('rate-limited').textContent();
+      assert.match(text, /Too many attempts/);
+      assert.match(text, /Try again in \d+ (s|min)/);
+      await shot(p, '22c-rate-limited');
+    } finally {
+      await ctx.context.close();
+      tight.stop();
+      tight.cleanup();
+    }
   });
 
   await t.test('an admin revokes one session from the People page; it stops working at once', async () => {

@@ -162,6 +162,20 @@ pub struct EnrolmentView {
     pub signed_enrolment: Option<String>,
     /// When it was requested (Unix seconds).
     pub created_at: i64,
+    /// The passkey is backup-eligible (synced to the person's cloud account), as its
+    /// authenticator last reported it; `None` if the server does not know.
+    #[serde(default)]
+    pub backup_eligible: Option<bool>,
+    /// The passkey is backed up now.
+    #[serde(default)]
+    pub backup_state: Option<bool>,
+}
+
+/// The org's settings.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct OrgSettings {
+    /// Refuse approver enrolments from backup-eligible (synced) passkeys.
+    pub refuse_synced_approvers: bool,
 }
 
 /// An entry that would fall below its quorum if an approver were removed.
@@ -261,7 +275,7 @@ pub enum PollOutcome {
         /// The org-signed enrolments of the devices that approved (not yet verified: the
         /// consumer checks them against the org key of its host key file).
         enrolments: Vec<SignedEnrolment>,
-        /// The entry version's ciphertext (m-of-n only).
+        /// The org-signed entry version (every policy: the consumer decrypts its value).
         sealed_entry: Option<Box<SealedEntry>>,
     },
     /// Someone denied it.
@@ -432,6 +446,16 @@ impl BrokerClient {
     pub async fn put_org(&self, org: &OrgPublicKey) -> Result<OrgView, ApiError> {
         let body = serde_json::json!({ "org_public_key": org });
         self.send(self.admin(reqwest::Method::PUT, "/api/broker/org")?.json(&body)).await
+    }
+
+    /// `GET /api/broker/org/settings`.
+    pub async fn org_settings(&self) -> Result<OrgSettings, ApiError> {
+        self.send(self.admin(reqwest::Method::GET, "/api/broker/org/settings")?).await
+    }
+
+    /// `PUT /api/broker/org/settings`.
+    pub async fn set_org_settings(&self, settings: &OrgSettings) -> Result<OrgSettings, ApiError> {
+        self.send(self.admin(reqwest::Method::PUT, "/api/broker/org/settings")?.json(settings)).await
     }
 
     /// `GET /api/broker/enrolments` (pending and approved).

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use blindvault_core::entry::{SealedEntry, seal_entry};
-use blindvault_core::identity::{Enrolment, Request, SignedEnrolment, VerifiedApprover};
+use blindvault_core::identity::{Enrolment, Purpose, Request, SignedEnrolment, VerifiedApprover};
 use blindvault_core::ids::{EntryId, RequestId};
 use blindvault_core::keys::{ApproverPublicKey, EphemeralSecretKey, Fingerprint, OrgPublicKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
@@ -69,6 +69,9 @@ pub struct ApproverRow {
     pub fingerprint: String,
     /// For approved ones: whether the enrolment verifies under the local org key.
     pub signature_ok: Option<bool>,
+    /// Whether the passkey is backup-eligible (a synced passkey), as the server relays its
+    /// authenticator's flag; `None` if unknown.
+    pub synced: Option<bool>,
 }
 
 fn approver_key_of(view: &EnrolmentView) -> Result<ApproverPublicKey, ClientError> {
@@ -107,6 +110,7 @@ pub async fn approver_list(api: &BrokerClient, org: &OrgPublicKey) -> Result<Vec
             status: v.status,
             fingerprint: key.fingerprint().to_string(),
             signature_ok,
+            synced: v.backup_eligible,
         });
     }
     Ok(out)
@@ -151,6 +155,17 @@ pub async fn approve_enrolment(
     }
     .sign(org)?;
     Ok(api.approve_enrolment(&pending.view.id, &signed).await?)
+}
+
+/// The org's settings on the server; `refuse_synced`, if given, changes that one first.
+pub async fn org_settings(
+    api: &BrokerClient,
+    refuse_synced: Option<bool>,
+) -> Result<crate::api::OrgSettings, ClientError> {
+    Ok(match refuse_synced {
+        Some(v) => api.set_org_settings(&crate::api::OrgSettings { refuse_synced_approvers: v }).await?,
+        None => api.org_settings().await?,
+    })
 }
 
 /// Removes an approver device (`dry_run`: only reports the entries that would fall below quorum).
@@ -472,6 +487,8 @@ pub async fn fetch_secrets(
     api: &BrokerClient,
     host: &HostKeyFile,
     wanted: &[Wanted],
+    purpose: &Purpose,
+    versions: &mut crate::hostfile::VersionMemory,
     window_secs: u64,
     on_status: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Vec<(String, SecretBytes)>, ClientError> {
@@ -511,6 +528,9 @@ pub async fn fetch_secrets(
         let mut token_bytes = Zeroizing::new([0u8; 32]);
         rand_core::Rng::fill_bytes(&mut rng, token_bytes.as_mut_slice());
         let token = Zeroizing::new(blindvault_core::encoding::b64::encode(token_bytes.as_slice()));
+        // The token's hash is signed into the request: nobody who sees the request first can
+        // register it with a token of their own and take the one delivery.
+        let poll_token_hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let request = Request {
             request_id: RequestId::generate(&mut rng),
             cert_id: cert.cert_id,
@@ -519,9 +539,12 @@ pub async fn fetch_secrets(
             issued_at: now,
             expires_at,
             nonce,
+            min_version: versions.min_version(&w.entry),
+            poll_token_hash,
+            purpose: purpose.clone(),
         }
         .sign(&host.secret)?;
-        let hash = hex::encode(Sha256::digest(token.as_bytes()));
+        let hash = hex::encode(poll_token_hash);
         let created = api.create_request(&request, &hash).await.map_err(host_refusal)?;
         if created.request_id != request.request.request_id.to_text() {
             return Err(ClientError::Lease("the server answered for another request".into()));
@@ -606,14 +629,34 @@ pub async fn fetch_secrets(
                     })
                     .collect::<Result<Vec<_>, ClientError>>()?;
                 drop(eph);
-                // m-of-n: `recover_secret` also checks that the org key signed the entry the
-                // server handed over.
-                i.secret = Some(recover_secret(&releases, sealed_entry.as_deref()).map_err(|e| match e {
+                // Every policy decrypts the org-signed entry here: `recover_secret` checks its
+                // signature, that each responding device holds an envelope in it, and decrypts
+                // the value with the released DEK or the combined shares.
+                let entry = sealed_entry.ok_or_else(|| {
+                    ClientError::Lease(format!(
+                        "{label}: the server delivered responses without the sealed entry; refused \
+                         (the server may be out of date or compromised)"
+                    ))
+                })?;
+                let secret = recover_secret(&releases, &entry).map_err(|e| match e {
                     blindvault_core::Error::BadSignature { link: "entry" } => ClientError::Lease(format!(
                         "{label}: the server's copy of the entry is not signed by the organisation's key; refused"
                     )),
+                    blindvault_core::Error::Mismatch { .. } | blindvault_core::Error::ShareMismatch => {
+                        ClientError::Lease(format!(
+                            "{label}: a response does not match the organisation's entry (a device \
+                             without an envelope of it, or another policy); refused"
+                        ))
+                    }
+                    blindvault_core::Error::Decrypt => ClientError::Lease(format!(
+                        "{label}: the released key does not open the organisation's entry; refused"
+                    )),
                     other => other.into(),
-                })?);
+                })?;
+                // The org signed this version (checked above): remember it, so that no older one
+                // is accepted on this host again.
+                versions.record(&entry.entry_id, entry.version);
+                i.secret = Some(secret);
             }
         }
         if items.iter().any(|i| i.secret.is_none()) {
@@ -621,6 +664,11 @@ pub async fn fetch_secrets(
         }
     }
 
+    // Best effort: a host that cannot write beside its key keeps working, only without the
+    // memory (and says so).
+    if let Err(e) = versions.save() {
+        on_status(&format!("warning: could not remember the entry versions received: {e}"));
+    }
     let mut out = Vec::with_capacity(wanted.len());
     for w in wanted {
         let secret = items

@@ -102,3 +102,64 @@ impl HostKeyFile {
         Ok(Self { secret, certificate: disk.certificate, org })
     }
 }
+
+/// The newest version of each entry this host has received, kept beside the host key file
+/// (`HOSTKEY.versions`, JSON `{"ENTRY_ID": version}`, mode 0600). Each request signs the
+/// remembered version as its `min_version`, so an older version — still org-signed, say one
+/// sealed to an approver removed since — is refused by the approver's device and by this host:
+/// the server cannot roll an entry back on a host that has seen a newer one. A host's first
+/// request for an entry has no memory to go on (0); `host issue` cannot give it one, because
+/// what the admin's machine knows of versions it also learns from the server.
+#[derive(Debug, Default)]
+pub struct VersionMemory {
+    path: Option<std::path::PathBuf>,
+    seen: std::collections::BTreeMap<String, u32>,
+    changed: bool,
+}
+
+impl VersionMemory {
+    /// The memory kept beside `host_key` (empty if there is none yet). A file that does not
+    /// parse is an error, not a silent reset (which would undo the protection).
+    pub fn beside(host_key: &Path) -> Result<Self, ClientError> {
+        let mut name = host_key.as_os_str().to_owned();
+        name.push(".versions");
+        let path = std::path::PathBuf::from(name);
+        let seen = match std::fs::read(&path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
+                ClientError::bad_file(&path, format!("{e} (the newest entry versions this host received)"))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+            Err(e) => return Err(ClientError::io(&path, e)),
+        };
+        Ok(Self { path: Some(path), seen, changed: false })
+    }
+
+    /// Kept in memory only (tests, and hosts that cannot write beside their key).
+    pub fn in_memory() -> Self {
+        Self::default()
+    }
+
+    /// The oldest version of `entry` to accept.
+    pub fn min_version(&self, entry: &blindvault_core::ids::EntryId) -> u32 {
+        self.seen.get(&entry.to_text()).copied().unwrap_or(0)
+    }
+
+    /// Records a version received.
+    pub fn record(&mut self, entry: &blindvault_core::ids::EntryId, version: u32) {
+        let v = self.seen.entry(entry.to_text()).or_insert(0);
+        if version > *v {
+            *v = version;
+            self.changed = true;
+        }
+    }
+
+    /// Writes the memory back if it changed (atomically, mode 0600).
+    pub fn save(&mut self) -> Result<(), ClientError> {
+        let (Some(path), true) = (&self.path, self.changed) else { return Ok(()) };
+        let json =
+            serde_json::to_vec_pretty(&self.seen).map_err(|e| ClientError::bad_file(path, e.to_string()))?;
+        write_private(path, &json, false)?;
+        self.changed = false;
+        Ok(())
+    }
+}

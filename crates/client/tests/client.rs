@@ -278,3 +278,25 @@ fn server_urls_need_tls_unless_local() {
     assert!(BrokerClient::new("ftp://vault.example.com").is_err());
     assert!(BrokerClient::new("https://user:pw@vault.example.com").is_err());
 }
+
+/// The host's memory of the newest entry versions it received (D40): starts empty, only rises,
+/// survives a restart (a file beside the key, mode 0600), and a damaged file is an error rather
+/// than a silent reset to "accept anything".
+#[test]
+fn a_host_remembers_the_newest_version_it_received() {
+    use blindvault_client::hostfile::VersionMemory;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("ci-1.json");
+    let e = EntryId::from_array([7; 16]);
+    let mut m = VersionMemory::beside(&key).unwrap();
+    assert_eq!(m.min_version(&e), 0);
+    m.record(&e, 3);
+    m.record(&e, 2);
+    assert_eq!(m.min_version(&e), 3, "never lowered");
+    m.save().unwrap();
+    let file = dir.path().join("ci-1.json.versions");
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(VersionMemory::beside(&key).unwrap().min_version(&e), 3);
+    std::fs::write(&file, b"{not json").unwrap();
+    assert!(VersionMemory::beside(&key).is_err());
+}

@@ -182,6 +182,13 @@ fn main() {
         issued_at: 100,
         expires_at: 400,
         nonce: [7; 16],
+        min_version: 0,
+        poll_token_hash: [0x50; 32],
+        purpose: blindvault_core::identity::Purpose::Run {
+            command: vec!["./migrate.sh".into()],
+            env: vec!["DB".into()],
+            lease_secs: 900,
+        },
     }
     .sign(&host)
     .unwrap();
@@ -277,7 +284,7 @@ fn main() {
             let a1 = enrolments[1].verify(&op).unwrap();
             let a = open_response(&eph, &req, &r0, &a0).unwrap();
             let b = open_response(&eph, &req, &r1, &a1).unwrap();
-            black_box(recover_secret(&[a, b], Some(&m_of_n)).unwrap());
+            black_box(recover_secret(&[a, b], &m_of_n).unwrap());
         },
         || {
             (0..2).for_each(|_| ed());

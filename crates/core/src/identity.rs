@@ -20,8 +20,19 @@ use crate::keys::{
 pub const SIG_ENROLMENT_V1: &[u8] = b"blindvault/v1/sig/enrolment\0";
 /// Signature context of a host certificate.
 pub const SIG_HOST_CERT_V1: &[u8] = b"blindvault/v1/sig/host-certificate\0";
-/// Signature context of a consumer request.
-pub const SIG_REQUEST_V1: &[u8] = b"blindvault/v1/sig/request\0";
+/// Signature context of a consumer request (request body format 2: with the poll token's hash
+/// and the purpose; format 1 had neither and is refused).
+pub const SIG_REQUEST_V2: &[u8] = b"blindvault/v2/sig/request\0";
+/// The request body's format version.
+const REQUEST_FORMAT: u8 = 2;
+/// Most parts (program and arguments) of a purpose's command line.
+pub const MAX_PURPOSE_ARGS: usize = 64;
+/// Most environment variable names a purpose may name.
+pub const MAX_PURPOSE_ENV: usize = 64;
+/// Longest single argument or variable name of a purpose, in bytes.
+pub const MAX_PURPOSE_ITEM_LEN: usize = 1024;
+/// Longest encoded purpose, in bytes.
+pub const MAX_PURPOSE_LEN: usize = 8192;
 
 /// How far in the future a request's `issued_at` may be (clock skew), in seconds.
 pub const MAX_CLOCK_SKEW_SECS: u64 = 120;
@@ -263,6 +274,104 @@ impl SignedHostCertificate {
 serde_via_bytes!(SignedHostCertificate);
 
 // ---------------------------------------------------------------------------------------------
+// Purpose
+
+/// What the consumer will do with the secret, signed into the request by the host key so that
+/// the approver sees exactly what will run (and the audit log keeps it). It is the host's claim:
+/// the org's certificate says which host may ask, the purpose says what that host says it will
+/// do with the answer — a person approves the pair.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Purpose {
+    /// `blindvault run`: the command line as given, the environment variable names the secrets
+    /// are set as, and the lease (seconds the command may run once released).
+    Run {
+        /// Program and arguments, as given after `--` (lossily UTF-8).
+        command: Vec<String>,
+        /// Environment variable names (never values).
+        env: Vec<String>,
+        /// The lease length in seconds.
+        lease_secs: u64,
+    },
+    /// `blindvault inject`: the template's SHA-256 and the file it is written to.
+    Inject {
+        /// SHA-256 of the template file's bytes.
+        template_sha256: [u8; 32],
+        /// The output path as given.
+        out: String,
+    },
+}
+
+fn check_item(s: &str) -> Result<(), Error> {
+    if s.len() > MAX_PURPOSE_ITEM_LEN {
+        return Err(Error::TooLong { what: "purpose item", max: MAX_PURPOSE_ITEM_LEN });
+    }
+    Ok(())
+}
+
+impl Purpose {
+    fn validate(&self) -> Result<(), Error> {
+        match self {
+            Purpose::Run { command, env, .. } => {
+                if command.is_empty() || command.len() > MAX_PURPOSE_ARGS {
+                    return Err(Error::Malformed { what: "purpose command" });
+                }
+                if env.len() > MAX_PURPOSE_ENV {
+                    return Err(Error::Malformed { what: "purpose environment names" });
+                }
+                command.iter().chain(env).try_for_each(|s| check_item(s))?;
+                if command.iter().chain(env).map(|s| s.len() + 2).sum::<usize>() > MAX_PURPOSE_LEN {
+                    return Err(Error::TooLong { what: "purpose", max: MAX_PURPOSE_LEN });
+                }
+                if env
+                    .iter()
+                    .any(|n| n.is_empty() || !n.bytes().all(|b| b == b'_' || b.is_ascii_alphanumeric()))
+                {
+                    return Err(Error::Malformed { what: "purpose environment names" });
+                }
+            }
+            Purpose::Inject { out, .. } => check_item(out)?,
+        }
+        Ok(())
+    }
+
+    fn write(&self, w: &mut Writer) {
+        match self {
+            Purpose::Run { command, env, lease_secs } => {
+                w.u8(1).u64(*lease_secs).count(command.len());
+                command.iter().for_each(|a| {
+                    w.str16(a);
+                });
+                w.count(env.len());
+                env.iter().for_each(|n| {
+                    w.str16(n);
+                });
+            }
+            Purpose::Inject { template_sha256, out } => {
+                w.u8(2).fixed(template_sha256).str16(out);
+            }
+        }
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, Error> {
+        let p = match r.u8()? {
+            1 => {
+                let lease_secs = r.u64()?;
+                let n = r.count()?;
+                let command =
+                    (0..n.min(MAX_PURPOSE_ARGS + 1)).map(|_| r.str16()).collect::<Result<_, _>>()?;
+                let n = r.count()?;
+                let env = (0..n.min(MAX_PURPOSE_ENV + 1)).map(|_| r.str16()).collect::<Result<_, _>>()?;
+                Purpose::Run { command, env, lease_secs }
+            }
+            2 => Purpose::Inject { template_sha256: r.fixed()?, out: r.str16()? },
+            _ => return Err(Error::Malformed { what: "purpose kind" }),
+        };
+        p.validate()?;
+        Ok(p)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Request
 
 /// A consumer's request for one entry, with its fresh ephemeral key, signed by the host key.
@@ -282,22 +391,34 @@ pub struct Request {
     pub expires_at: u64,
     /// 16 random bytes.
     pub nonce: [u8; 16],
+    /// The oldest entry version this host accepts: the newest it has received before (0: none
+    /// yet). Signed, so neither the server nor an approver can roll the entry back to a version
+    /// older than the host has seen (say one still sealed to a removed approver).
+    pub min_version: u32,
+    /// SHA-256 of the consumer's poll token (the bearer secret that fetches the response once):
+    /// signed, so that whoever sees the request first cannot register it with a token of their own.
+    pub poll_token_hash: [u8; 32],
+    /// What the consumer will do with the secret.
+    pub purpose: Purpose,
 }
 
 impl Request {
     fn body(&self) -> Vec<u8> {
-        let mut w = Writer::new(1);
+        let mut w = Writer::new(REQUEST_FORMAT);
         w.fixed(&self.request_id.0)
             .fixed(&self.cert_id.0)
             .fixed(&self.entry_id.0)
             .fixed(&self.ephemeral_key.0)
             .u64(self.issued_at)
             .u64(self.expires_at)
-            .fixed(&self.nonce);
+            .fixed(&self.nonce)
+            .u32(self.min_version)
+            .fixed(&self.poll_token_hash);
+        self.purpose.write(&mut w);
         w.finish()
     }
     fn parse(b: &[u8]) -> Result<Self, Error> {
-        let mut r = Reader::new(b, "request", 1)?;
+        let mut r = Reader::new(b, "request", REQUEST_FORMAT)?;
         let q = Self {
             request_id: RequestId(r.fixed()?),
             cert_id: CertId(r.fixed()?),
@@ -306,6 +427,9 @@ impl Request {
             issued_at: r.u64()?,
             expires_at: r.u64()?,
             nonce: r.fixed()?,
+            min_version: r.u32()?,
+            poll_token_hash: r.fixed()?,
+            purpose: Purpose::read(&mut r)?,
         };
         r.finish()?;
         q.validate()?;
@@ -315,12 +439,12 @@ impl Request {
         if self.expires_at <= self.issued_at || self.expires_at - self.issued_at > MAX_REQUEST_LIFETIME_SECS {
             return Err(Error::Malformed { what: "request lifetime" });
         }
-        Ok(())
+        self.purpose.validate()
     }
     /// The host signs the request (consumer's machine).
     pub fn sign(self, host: &HostSecretKey) -> Result<SignedRequest, Error> {
         self.validate()?;
-        let signature = host.sign(SIG_REQUEST_V1, &self.body());
+        let signature = host.sign(SIG_REQUEST_V2, &self.body());
         Ok(SignedRequest { request: self, signature })
     }
 }
@@ -347,6 +471,8 @@ pub struct VerifiedRequest {
     pub(crate) entry_id: EntryId,
     pub(crate) ephemeral_key: EphemeralPublicKey,
     pub(crate) expires_at: u64,
+    pub(crate) min_version: u32,
+    pub(crate) purpose: Purpose,
 }
 
 impl VerifiedRequest {
@@ -378,6 +504,14 @@ impl VerifiedRequest {
     pub fn expires_at(&self) -> u64 {
         self.expires_at
     }
+    /// The oldest entry version the host accepts (signed by the host key).
+    pub fn min_version(&self) -> u32 {
+        self.min_version
+    }
+    /// What the host says it will do with the secret (signed by the host key).
+    pub fn purpose(&self) -> &Purpose {
+        &self.purpose
+    }
 }
 
 impl SignedRequest {
@@ -406,7 +540,7 @@ pub fn verify_request(
     const LINK: &str = "request";
     let c = cert.verify(org, now)?;
     let q = &req.request;
-    verify_ed25519(&c.host_key.0, SIG_REQUEST_V1, &q.body(), &req.signature, LINK)?;
+    verify_ed25519(&c.host_key.0, SIG_REQUEST_V2, &q.body(), &req.signature, LINK)?;
     if q.cert_id != c.cert_id {
         return Err(Error::Mismatch { what: "request names another host certificate" });
     }
@@ -431,5 +565,7 @@ pub fn verify_request(
         entry_id: q.entry_id,
         ephemeral_key: q.ephemeral_key,
         expires_at: q.expires_at,
+        min_version: q.min_version,
+        purpose: q.purpose.clone(),
     })
 }

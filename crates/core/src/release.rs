@@ -1,12 +1,16 @@
-//! Releasing a secret: the approver device re-seals to the consumer's ephemeral key; the
-//! consumer opens the response (and, for `m-of-n`, combines shares and decrypts the entry).
+//! Releasing a secret: the approver device re-seals the entry's key material (the DEK for
+//! `any-of`, its person's share of the DEK for `m-of-n`) to the consumer's ephemeral key; the
+//! consumer opens the responses, checks them against the org-signed entry, combines and decrypts
+//! the entry's value itself. A response never carries the value: what it carries only opens the
+//! org-signed ciphertext, so no approver (alone or with the server) can choose what a command
+//! receives.
 
 use alloc::vec::Vec;
 use rand_core::CryptoRng;
 
 use crate::Error;
 use crate::encoding::{Reader, Writer, serde_via_bytes};
-use crate::entry::{KeyMaterial, SealedEntry};
+use crate::entry::{Dek, KeyMaterial, SealedEntry};
 use crate::hpke::{self, HpkeCiphertext};
 use crate::identity::{SignedEnrolment, SignedRequest, VerifiedApprover, VerifiedRequest};
 use crate::ids::{EntryId, RequestId};
@@ -59,11 +63,15 @@ impl SealedResponse {
 }
 serde_via_bytes!(SealedResponse);
 
+/// The encoding version of a response's sealed payload. Version 1 carried the secret value for
+/// `any-of`, which let one approver choose what a command receives; it is refused.
+const RELEASE_FORMAT: u8 = 2;
+
 /// What one approval gives the consumer.
 #[derive(Debug)]
 pub enum Released {
-    /// `any-of`: the secret value.
-    Value(SecretBytes),
+    /// `any-of`: the entry version's DEK.
+    Dek(Dek),
     /// `m-of-n`: one person's share of the DEK.
     Share(DekShare),
 }
@@ -100,9 +108,14 @@ pub fn approve(
     }
     // Written by the org (the admin's CLI), not sealed to this device by someone else.
     entry.verify_writer(&request.org)?;
+    // Not older than the host has already received (an org-signed old version is still
+    // org-signed: only the host's signed memory tells a rollback).
+    if entry.version < request.min_version {
+        return Err(Error::Mismatch { what: "entry version is older than the host has received (rollback)" });
+    }
     let pk = approver.public_key();
     let opened = entry.open_envelope_as(approver, &pk)?;
-    let mut w = Writer::new(1);
+    let mut w = Writer::new(RELEASE_FORMAT);
     w.fixed(&request.request_id.0)
         .fixed(&entry.entry_id.0)
         .u32(entry.version)
@@ -110,8 +123,10 @@ pub fn approve(
         .fixed(&pk.0);
     match &opened.key {
         KeyMaterial::Dek(dek) => {
-            let value = entry.decrypt_value(dek)?;
-            w.u8(1).bytes32(value.expose());
+            // The DEK must open this version's value before it is sent: an approver never
+            // releases a key that would fail at the consumer.
+            entry.decrypt_value(dek)?;
+            w.u8(1).fixed(dek.expose());
         }
         KeyMaterial::Share(s) => {
             w.u8(2).u8(s.threshold).u8(s.x).fixed(&s.y);
@@ -157,14 +172,14 @@ pub fn open_response(
         &response.sealed,
     )?;
     let parsed = (|| {
-        let mut r = Reader::new(payload.expose(), "release", 1)?;
+        let mut r = Reader::new(payload.expose(), "release", RELEASE_FORMAT)?;
         let request_id = RequestId(r.fixed()?);
         let entry_id = EntryId(r.fixed()?);
         let version = r.u32()?;
         let policy = Policy::from_bytes(r.fixed()?)?;
         let approver = ApproverPublicKey(r.fixed()?);
         let released = match (r.u8()?, policy) {
-            (1, Policy::AnyOf { .. }) => Released::Value(SecretBytes::from_slice(r.bytes32()?)),
+            (1, Policy::AnyOf { .. }) => Released::Dek(Dek::from_bytes(r.fixed()?)),
             (2, Policy::MOfN { m, .. }) => {
                 let threshold = r.u8()?;
                 let x = r.u8()?;
@@ -186,6 +201,9 @@ pub fn open_response(
     }
     if release.entry_id != req.entry_id {
         return Err(Error::Mismatch { what: "response is for another entry" });
+    }
+    if release.version < req.min_version {
+        return Err(Error::Mismatch { what: "entry version is older than the host has received (rollback)" });
     }
     Ok(release)
 }
@@ -209,41 +227,60 @@ pub fn open_vouched_response(
     open_response(ephemeral, own, response, &approver)
 }
 
-/// The consumer's last step: the secret from opened releases. `any-of`: the first value.
-/// `m-of-n`: the shares of one version combined into the DEK, which decrypts `entry` (the
-/// ciphertext fetched from the server, which must be that version of the requested entry, signed
-/// by the org key that vouched for the approvers).
-pub fn recover_secret(releases: &[Release], entry: Option<&SealedEntry>) -> Result<SecretBytes, Error> {
-    if let Some(v) = releases.iter().find_map(|r| match &r.released {
-        Released::Value(v) => Some(v),
-        Released::Share(_) => None,
-    }) {
-        return Ok(v.clone());
-    }
+/// The consumer's last step: the secret from opened releases and the sealed `entry` (fetched
+/// from the server, which is not trusted with it). Every policy goes through the entry:
+///
+/// 1. the entry carries the signature of the org key that vouched for the approvers (the one in
+///    the host key file), and is the entry the releases are for (id, version and policy equal
+///    each release's, which the approver bound under HPKE);
+/// 2. every responding device holds an envelope in that entry version (a device the org vouched
+///    for but which was not sealed to, or was removed before this version, cannot take part);
+/// 3. `any-of`: a released DEK decrypts the entry's value (AEAD-authenticated: a DEK of the
+///    approver's choosing opens nothing); `m-of-n`: the shares, counted once per person, combine
+///    into the DEK, which decrypts the value.
+///
+/// So a response never chooses the value a command gets: it can only open the org's ciphertext.
+pub fn recover_secret(releases: &[Release], entry: &SealedEntry) -> Result<SecretBytes, Error> {
     let first = releases.first().ok_or(Error::NotEnoughShares { needed: 1, got: 0 })?;
-    let entry = entry.ok_or(Error::Mismatch { what: "m-of-n needs the sealed entry" })?;
-    // The entry comes from the server: it must be one the org that vouched for the approvers
-    // wrote (shares bind entry, version and policy; the signature binds who wrote it).
     if releases.iter().any(|r| r.org != first.org) {
         return Err(Error::ShareMismatch);
     }
     entry.verify_writer(&first.org)?;
-    if entry.entry_id != first.entry_id || entry.version != first.version || entry.policy != first.policy {
-        return Err(Error::ShareMismatch);
-    }
-    let mut shares: Vec<DekShare> = Vec::with_capacity(releases.len());
     for r in releases {
-        if r.entry_id != first.entry_id || r.version != first.version || r.policy != first.policy {
+        if r.entry_id != entry.entry_id || r.version != entry.version || r.policy != entry.policy {
             return Err(Error::ShareMismatch);
         }
-        if let Released::Share(s) = &r.released {
-            // Two devices of one person carry the same share: count it once.
-            match shares.iter().find(|t| t.x == s.x) {
-                Some(t) if t == s => {}
-                Some(_) => return Err(Error::ShareMismatch),
-                None => shares.push(s.clone()),
-            }
+        if !entry.envelopes.iter().any(|e| e.approver == r.approver) {
+            return Err(Error::Mismatch {
+                what: "a responding device holds no envelope of this entry version",
+            });
         }
     }
-    entry.decrypt_with_shares(&shares)
+    match entry.policy {
+        Policy::AnyOf { .. } => {
+            // Any one approval suffices; the first DEK that opens the value is the entry's.
+            let mut last = Error::Decrypt;
+            for r in releases {
+                let Released::Dek(dek) = &r.released else { return Err(Error::ShareMismatch) };
+                match entry.decrypt_value(dek) {
+                    Ok(v) => return Ok(v),
+                    Err(e) => last = e,
+                }
+            }
+            Err(last)
+        }
+        Policy::MOfN { .. } => {
+            let mut shares: Vec<DekShare> = Vec::with_capacity(releases.len());
+            for r in releases {
+                let Released::Share(s) = &r.released else { return Err(Error::ShareMismatch) };
+                // Two devices of one person carry the same share: count it once.
+                match shares.iter().find(|t| t.x == s.x) {
+                    Some(t) if t == s => {}
+                    Some(_) => return Err(Error::ShareMismatch),
+                    None => shares.push(s.clone()),
+                }
+            }
+            entry.decrypt_with_shares(&shares)
+        }
+    }
 }

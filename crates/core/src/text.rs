@@ -13,9 +13,32 @@ pub fn hides_or_reorders(c: char) -> bool {
     )
 }
 
+/// `s` made inert for a person to read: control characters and characters that hide or
+/// reorder text (see [`hides_or_reorders`]) become visible `\u{XXXX}` escapes, so a command line
+/// or a name cannot pretend to be another on an approver's screen.
+pub fn inert(s: &str) -> alloc::string::String {
+    use core::fmt::Write as _;
+    let mut out = alloc::string::String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || hides_or_reorders(c) {
+            let _ = write!(out, "\\u{{{:04X}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::hides_or_reorders;
+    use super::{hides_or_reorders, inert};
+
+    #[test]
+    fn inert_text_shows_what_would_hide() {
+        assert_eq!(inert("rm -rf /\u{202E}gnp.tac"), "rm -rf /\\u{202E}gnp.tac");
+        assert_eq!(inert("a\nb\u{1b}[2J"), "a\\u{000A}b\\u{001B}[2J");
+        assert_eq!(inert("héllo wörld"), "héllo wörld");
+    }
 
     #[test]
     fn overrides_and_zero_width_characters_are_caught_and_letters_are_not() {

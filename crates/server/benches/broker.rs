@@ -160,6 +160,13 @@ async fn floor_once(
         issued_at: kit.now,
         expires_at: kit.now + 300,
         nonce: [1; 16],
+        min_version: 0,
+        poll_token_hash: [0x50; 32],
+        purpose: blindvault_core::identity::Purpose::Run {
+            command: vec!["./migrate.sh".into()],
+            env: vec!["DB".into()],
+            lease_secs: 900,
+        },
     }
     .sign(host)?;
     Agent::new(&w.server.base, None).get("/api/health").await?.ok()?;

@@ -101,17 +101,17 @@ async fn origin_check(State(state): State<AppState>, req: Request, next: Next) -
     next.run(req).await
 }
 
+/// The 429 `rate_limited` answer, with the wait in `Retry-After` and in the body.
+pub(crate) fn rate_limited(wait_secs: u64, message: &'static str) -> ApiError {
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).retry_after(wait_secs)
+}
+
 /// Per-address token bucket on the ceremony endpoints (429 `rate_limited`).
 async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let ip = client_ip(req.extensions());
-    if let Err(wait) = state.limiter.check(ip, state.clock.now_ms()) {
-        let mut resp =
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many attempts; wait and retry")
-                .into_response();
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return resp;
+    if let Err(wait) = state.limits.per_address.check(&ip, state.clock.now_ms()) {
+        return rate_limited(wait, "too many sign-in attempts from this network address; wait and retry")
+            .into_response();
     }
     next.run(req).await
 }
@@ -434,6 +434,11 @@ pub async fn verify_assertion(
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| ApiError::unauthorized("unknown_credential", "this passkey is not registered here"))?;
+    // An account that failed too often lately waits (its failures, not its address, count).
+    let now_ms = state.clock.now_ms();
+    if let Err(wait) = state.limits.per_account.peek(&user_id, now_ms) {
+        return Err(rate_limited(wait, "too many failed passkey attempts for this account; wait and retry"));
+    }
     let json: String = row.try_get("passkey")?;
     let mut passkey: webauthn_rs::prelude::Passkey =
         serde_json::from_str(&json).map_err(ApiError::internal)?;
@@ -441,6 +446,7 @@ pub async fn verify_assertion(
         Ok(r) => r,
         Err(e) => {
             drop(conn);
+            let _ = state.limits.per_account.check(&user_id, now_ms);
             let err = wa::map_error(&e);
             let detail = serde_json::json!({ "credential": cred_id, "code": err.code });
             log_event(state, Event { actor: None, action: "login.failed", target: Some(&user_id), detail })
@@ -984,6 +990,8 @@ async fn admin_settings(
         "challenge_ttl_secs": c.challenge_ttl_secs,
         "rate_limit_per_minute": c.rate_limit_per_minute,
         "rate_limit_burst": c.rate_limit_burst,
+        "account_rate_limit_per_minute": c.account_rate_limit_per_minute,
+        "account_rate_limit_burst": c.account_rate_limit_burst,
         "database": match state.store.engine() { Engine::Sqlite => "sqlite", Engine::Postgres => "postgresql" },
     })))
 }

@@ -205,13 +205,17 @@ fn row_from(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {
 
 /// Rows with `seq > after`, oldest first, at most `limit`.
 pub async fn list(store: &Store, after: i64, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+    list_on(&mut *store.pool().acquire().await?, after, limit).await
+}
+
+async fn list_on(c: &mut sqlx::AnyConnection, after: i64, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit_log \
          WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(after)
     .bind(limit)
-    .fetch_all(store.pool())
+    .fetch_all(&mut *c)
     .await?;
     rows.iter().map(row_from).collect()
 }
@@ -295,7 +299,22 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, sqlx::Error> {
 
 /// [`verify`], and also checks that each anchor's row still carries the anchor's hash (so the
 /// chain up to it is the one seen when the anchor was taken).
+///
+/// The walk and the head are read in one read transaction — a snapshot (REPEATABLE READ on
+/// PostgreSQL; on SQLite in WAL mode a read transaction sees the database as of its first
+/// read) — so rows appended by a live server while it runs are not mistaken for a broken tail.
 pub async fn verify_with_anchors(store: &Store, anchors: &[Anchor]) -> Result<VerifyReport, sqlx::Error> {
+    let mut tx = store.pool().begin().await?;
+    if store.engine() == crate::store::Engine::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
+    }
+    let report = verify_on(&mut tx, anchors).await;
+    // Read only: nothing to keep.
+    tx.rollback().await?;
+    report
+}
+
+async fn verify_on(c: &mut sqlx::AnyConnection, anchors: &[Anchor]) -> Result<VerifyReport, sqlx::Error> {
     let bad =
         |rows, seq, reason| Ok(VerifyReport { rows, first_bad: Some(BadRow { seq, reason }), head: None });
     let mut expected_seq = 1i64;
@@ -303,7 +322,7 @@ pub async fn verify_with_anchors(store: &Store, anchors: &[Anchor]) -> Result<Ve
     let mut rows = 0i64;
     let mut after = 0i64;
     loop {
-        let page = list(store, after, 1000).await?;
+        let page = list_on(&mut *c, after, 1000).await?;
         if page.is_empty() {
             break;
         }
@@ -338,8 +357,7 @@ pub async fn verify_with_anchors(store: &Store, anchors: &[Anchor]) -> Result<Ve
             expected_seq += 1;
         }
     }
-    let head =
-        sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(store.pool()).await?;
+    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await?;
     let Some(head) = head else {
         let reason = "the head row (audit_head) is missing: deleted from the database".to_owned();
         return bad(rows, expected_seq - 1, reason);

@@ -33,6 +33,10 @@ pub struct Config {
     pub rate_limit_per_minute: u32,
     /// Ceremony requests a client address may make in a burst.
     pub rate_limit_burst: u32,
+    /// Failed passkey assertions allowed per account per minute (sustained rate).
+    pub account_rate_limit_per_minute: u32,
+    /// Failed passkey assertions an account may have in a burst.
+    pub account_rate_limit_burst: u32,
     /// Maximum database connections in the pool (PostgreSQL; SQLite always uses one).
     pub max_db_connections: u32,
 }
@@ -48,8 +52,11 @@ impl Default for Config {
             rp_name: "blindvault".to_owned(),
             session_ttl_secs: 15 * 60,
             challenge_ttl_secs: 120,
-            rate_limit_per_minute: 30,
-            rate_limit_burst: 10,
+            // An office behind one NAT address: 300 sign-ins (600 requests) in five minutes.
+            rate_limit_per_minute: 240,
+            rate_limit_burst: 120,
+            account_rate_limit_per_minute: 6,
+            account_rate_limit_burst: 10,
             max_db_connections: 8,
         }
     }
@@ -110,7 +117,11 @@ impl Config {
         if self.session_ttl_secs <= 0 || self.challenge_ttl_secs <= 0 {
             return Err(ServerError::Config("lifetimes must be positive".into()));
         }
-        if self.rate_limit_per_minute == 0 || self.rate_limit_burst == 0 {
+        if self.rate_limit_per_minute == 0
+            || self.rate_limit_burst == 0
+            || self.account_rate_limit_per_minute == 0
+            || self.account_rate_limit_burst == 0
+        {
             return Err(ServerError::Config("rate limits must be positive".into()));
         }
         Ok(())

@@ -36,12 +36,18 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human-readable explanation.
     pub message: String,
+    /// Seconds to wait before retrying (429): sent as `Retry-After` and `retry_after_secs`.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// Builds an error.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), retry_after: None }
+    }
+    /// The same error with a wait before retrying.
+    pub fn retry_after(self, secs: u64) -> Self {
+        Self { retry_after: Some(secs), ..self }
     }
     /// 400 with a code.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -92,7 +98,14 @@ impl From<ServerError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, axum::Json(body)).into_response()
+        let mut error = serde_json::json!({ "code": self.code, "message": self.message });
+        if let Some(secs) = self.retry_after {
+            error["retry_after_secs"] = secs.into();
+        }
+        let mut resp = (self.status, axum::Json(serde_json::json!({ "error": error }))).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }

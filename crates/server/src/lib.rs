@@ -40,8 +40,8 @@ pub struct AppState {
     pub jwt: Arc<session::JwtKey>,
     /// Time source (injected so that expiry is testable).
     pub clock: Arc<dyn Clock>,
-    /// Per-client-address limiter for the ceremony endpoints.
-    pub limiter: Arc<ratelimit::RateLimiter>,
+    /// The ceremony endpoints' limits, per client address and per account.
+    pub limits: Arc<ratelimit::Limits>,
     /// Broker notifications (fed locally and, on PostgreSQL, by LISTEN/NOTIFY).
     pub hub: Arc<broker::hub::Hub>,
 }
@@ -66,14 +66,17 @@ impl Server {
         let jwt = session::JwtKey::load_or_create(&store).await?;
         let rp = webauthn::RelyingParty::new(&config)?;
         let setup = setup::prepare(&store).await?;
-        let limiter = ratelimit::RateLimiter::new(config.rate_limit_per_minute, config.rate_limit_burst);
+        let limits = ratelimit::Limits::new(
+            (config.rate_limit_per_minute, config.rate_limit_burst),
+            (config.account_rate_limit_per_minute, config.account_rate_limit_burst),
+        );
         let state = AppState {
             config: Arc::new(config),
             store,
             rp: Arc::new(rp),
             jwt: Arc::new(jwt),
             clock,
-            limiter: Arc::new(limiter),
+            limits: Arc::new(limits),
             hub: Arc::new(broker::hub::Hub::new()),
         };
         Ok((Self { state }, setup))

@@ -36,6 +36,8 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "session",
     ),
     ("put", "/api/broker/org", "Set the org public key (replacing it needs replace=true)", "admin"),
+    ("get", "/api/broker/org/settings", "The org's settings (refuse_synced_approvers)", "admin"),
+    ("put", "/api/broker/org/settings", "Change the org's settings", "admin"),
     ("get", "/api/broker/enrolments", "Approver enrolments (filter with ?status=)", "admin"),
     ("post", "/api/broker/enrolments", "Ask to enrol this passkey's PRF-derived approver key", "session"),
     ("get", "/api/broker/enrolments/mine", "My enrolments", "session"),

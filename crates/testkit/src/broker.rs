@@ -276,6 +276,7 @@ impl Consumer {
         let mut rng = os_rng();
         let eph = EphemeralSecretKey::generate(&mut rng);
         let t = now(server);
+        let token = b64(&RequestId::generate(&mut rng).to_array());
         let req = Request {
             request_id: RequestId::generate(&mut rng),
             cert_id: cert.cert.cert_id,
@@ -284,9 +285,11 @@ impl Consumer {
             issued_at: t,
             expires_at: t + 300,
             nonce: [7; 16],
+            min_version: 0,
+            poll_token_hash: Sha256::digest(token.as_bytes()).into(),
+            purpose: test_purpose(),
         }
         .sign(host)?;
-        let token = b64(&RequestId::generate(&mut rng).to_array());
         // A consumer sends no Origin and no cookie.
         let mut agent = Agent::new(&server.base, None);
         let resp = agent
@@ -310,7 +313,7 @@ impl Consumer {
             .await?;
         let status = resp.status().as_u16();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
-        Ok(crate::Resp { status, body, set_cookie: None })
+        Ok(crate::Resp { status, body, set_cookie: None, retry_after: None })
     }
 
     /// A long poll of the result (`?wait=wait_secs`) in a task of its own: the body it answers.
@@ -348,11 +351,17 @@ impl Consumer {
                 Ok(open_vouched_response(&self.eph, &self.req, &r, &enrolments, org)?)
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let entry = match &body["sealed_entry"] {
-            Value::Null => None,
-            v => Some(SealedEntry::from_bytes(&unb64(v))?),
-        };
-        Ok(recover_secret(&releases, entry.as_ref())?.expose().to_vec())
+        let entry = SealedEntry::from_bytes(&unb64(&body["sealed_entry"]))?;
+        Ok(recover_secret(&releases, &entry)?.expose().to_vec())
+    }
+}
+
+/// What the test kit's consumers say they will do: `./migrate.sh` with `DB` for 15 minutes.
+pub fn test_purpose() -> blindvault_core::identity::Purpose {
+    blindvault_core::identity::Purpose::Run {
+        command: vec!["./migrate.sh".into()],
+        env: vec!["DB".into()],
+        lease_secs: 900,
     }
 }
 
@@ -442,4 +451,62 @@ pub fn forged_release(
         bytes.extend_from_slice(part);
     }
     Ok(SealedResponse::from_bytes(&bytes)?)
+}
+
+/// What a dishonest approver device can send in its own name (its own approver key, HPKE auth
+/// mode: a response the consumer opens): `payload` as the release plaintext of `request`.
+pub fn sealed_by_approver(
+    approver: &blindvault_core::keys::ApproverSecretKey,
+    request: &SignedRequest,
+    payload: &[u8],
+) -> anyhow::Result<SealedResponse> {
+    let rid = request.request.request_id.to_array();
+    let who = approver.public_key().to_array();
+    let mut info = blindvault_core::release::INFO_RESPONSE_V2.to_vec();
+    info.push(0);
+    info.extend_from_slice(&rid);
+    let c = blindvault_core::hpke::seal_auth(
+        &request.request.ephemeral_key.to_array(),
+        (approver.expose(), &who),
+        &info,
+        &who,
+        payload,
+        &mut os_rng(),
+    )?;
+    let mut bytes = vec![1u8];
+    for part in [&rid[..], &who, &c.enc, &u32::try_from(c.ct.len())?.to_be_bytes(), &c.ct] {
+        bytes.extend_from_slice(part);
+    }
+    Ok(SealedResponse::from_bytes(&bytes)?)
+}
+
+/// A release payload claiming `any-of` for `request`'s entry `version` from `approver`:
+/// `value` in protocol v1's form (`0x01 … 0x01 ‖ u32 len ‖ value`) when `v1`, else a DEK of the
+/// sender's choosing (the v2 form, `0x02 … 0x01 ‖ dek[32]`).
+pub fn any_of_payload(
+    request: &SignedRequest,
+    approver: &blindvault_core::keys::ApproverPublicKey,
+    version: u32,
+    v1_value: Option<&[u8]>,
+) -> anyhow::Result<Vec<u8>> {
+    let req = &request.request;
+    let mut payload = vec![if v1_value.is_some() { 1u8 } else { 2u8 }];
+    for part in [
+        &req.request_id.to_array()[..],
+        &req.entry_id.to_array(),
+        &version.to_be_bytes(),
+        &Policy::AnyOf { n: 1 }.to_bytes(),
+        &approver.to_array(),
+    ] {
+        payload.extend_from_slice(part);
+    }
+    payload.push(1);
+    match v1_value {
+        Some(v) => {
+            payload.extend_from_slice(&u32::try_from(v.len())?.to_be_bytes());
+            payload.extend_from_slice(v);
+        }
+        None => payload.extend_from_slice(&[0x5a; 32]),
+    }
+    Ok(payload)
 }

@@ -103,8 +103,10 @@ pub struct ServerOptions {
     pub rp_id: Option<String>,
     /// Origin (default `http://localhost:<port>`).
     pub origin: Option<String>,
-    /// `(per_minute, burst)` for the ceremony rate limit (default generous).
+    /// `(per_minute, burst)` for the ceremony rate limit per address (default generous).
     pub rate_limit: Option<(u32, u32)>,
+    /// `(per_minute, burst)` for failed assertions per account (default generous).
+    pub account_rate_limit: Option<(u32, u32)>,
     /// Session lifetime in seconds.
     pub session_ttl_secs: Option<i64>,
 }
@@ -187,7 +189,9 @@ impl TestServer {
     async fn start_on(db: TestDb, opts: ServerOptions) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        // Every test sets the limits it relies on: none depends on the server's defaults.
         let (per_minute, burst) = opts.rate_limit.unwrap_or((100_000, 100_000));
+        let (account_per_minute, account_burst) = opts.account_rate_limit.unwrap_or((100_000, 100_000));
         let config = Config {
             listen: addr,
             data_dir: db.dir.path().to_owned(),
@@ -196,6 +200,8 @@ impl TestServer {
             origin: Some(opts.origin.clone().unwrap_or_else(|| format!("http://localhost:{}", addr.port()))),
             rate_limit_per_minute: per_minute,
             rate_limit_burst: burst,
+            account_rate_limit_per_minute: account_per_minute,
+            account_rate_limit_burst: account_burst,
             session_ttl_secs: opts.session_ttl_secs.unwrap_or(15 * 60),
             max_db_connections: 4,
             ..Config::default()
@@ -246,6 +252,8 @@ pub struct Resp {
     pub body: Value,
     /// The `Set-Cookie` header, if any.
     pub set_cookie: Option<String>,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<String>,
 }
 
 impl Resp {
@@ -300,9 +308,10 @@ impl Agent {
             let value = c.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned());
             self.token = value.filter(|v| !v.is_empty());
         }
+        let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = resp.bytes().await?;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(Resp { status, body, set_cookie })
+        Ok(Resp { status, body, set_cookie, retry_after })
     }
 
     /// GET.

@@ -146,6 +146,58 @@ pub struct Verified {
     pub devices: u8,
     /// `any-of` or `m-of-n`.
     pub policy: &'static str,
+    /// What the host says it will do with the secret (signed by its key), ready to show.
+    pub purpose: PurposeView,
+}
+
+/// A request's purpose for the approver's screen: every string inert (control and hiding
+/// characters shown as `\u{XXXX}`), the command line quoted as a shell would need it.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct PurposeView {
+    /// `run` or `inject`.
+    pub kind: &'static str,
+    /// run: the command line as given (shell-quoted where needed).
+    pub command: Option<String>,
+    /// run: the environment variable names the secrets are set as.
+    pub env: Vec<String>,
+    /// run: how long the command may run once released, in seconds.
+    pub lease_secs: Option<u64>,
+    /// inject: the template's SHA-256 (hex).
+    pub template_sha256: Option<String>,
+    /// inject: the file written.
+    pub out: Option<String>,
+}
+
+/// One argument as a POSIX shell would need it typed, made inert.
+fn shell_word(a: &str) -> String {
+    let plain = !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+    let a = blindvault_core::text::inert(a);
+    if plain { a } else { format!("'{}'", a.replace('\'', "'\\''")) }
+}
+
+impl From<&blindvault_core::identity::Purpose> for PurposeView {
+    fn from(p: &blindvault_core::identity::Purpose) -> Self {
+        use blindvault_core::identity::Purpose;
+        use blindvault_core::text::inert;
+        match p {
+            Purpose::Run { command, env, lease_secs } => PurposeView {
+                kind: "run",
+                command: Some(command.iter().map(|a| shell_word(a)).collect::<Vec<_>>().join(" ")),
+                env: env.iter().map(|n| inert(n)).collect(),
+                lease_secs: Some(*lease_secs),
+                template_sha256: None,
+                out: None,
+            },
+            Purpose::Inject { template_sha256, out } => PurposeView {
+                kind: "inject",
+                command: None,
+                env: Vec::new(),
+                lease_secs: None,
+                template_sha256: Some(template_sha256.iter().map(|b| format!("{b:02x}")).collect()),
+                out: Some(inert(out)),
+            },
+        }
+    }
 }
 
 struct Parsed {
@@ -168,6 +220,13 @@ fn check(org: &Org, p: &Parsed, now: u64) -> Result<blindvault_core::identity::V
         return Err(Failure("the server sent another secret than the one requested".into()));
     }
     writer_signed(org, &p.entry)?;
+    if p.entry.version < v.min_version() {
+        return Err(Failure(format!(
+            "the server sent version {} of this secret, older than version {} the machine already received (a rollback)",
+            p.entry.version,
+            v.min_version()
+        )));
+    }
     Ok(v)
 }
 
@@ -204,6 +263,7 @@ pub fn verify(
             blindvault_core::policy::Policy::AnyOf { .. } => "any-of",
             blindvault_core::policy::Policy::MOfN { .. } => "m-of-n",
         },
+        purpose: v.purpose().into(),
     })
 }
 

@@ -70,6 +70,13 @@ impl Fixture {
             issued_at: NOW,
             expires_at: NOW + 300,
             nonce: [3; 16],
+            min_version: 0,
+            poll_token_hash: [0x50; 32],
+            purpose: blindvault_core::identity::Purpose::Run {
+                command: vec!["./migrate.sh".into()],
+                env: vec!["DB".into()],
+                lease_secs: 900,
+            },
         }
         .sign(&host)?;
         Ok(Self {

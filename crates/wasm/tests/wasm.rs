@@ -92,6 +92,13 @@ fn world() -> World {
         issued_at: NOW,
         expires_at: NOW + 300,
         nonce: [1; 16],
+        min_version: 0,
+        poll_token_hash: [0x50; 32],
+        purpose: blindvault_core::identity::Purpose::Run {
+            command: vec!["./migrate.sh".into()],
+            env: vec!["DB".into()],
+            lease_secs: 900,
+        },
     }
     .sign(&host)
     .unwrap();
@@ -124,12 +131,18 @@ fn verify_label_approve_and_the_consumer_opens_it() {
     let keys = Keys::from_prf(&PRF).unwrap();
     let v = bridge::verify(&org, &w.cert, &w.request, &w.entry, NOW as f64).unwrap();
     assert_eq!(v.host_name, "ci-runner-7");
+    // What will run, as the host signed it, ready to show.
+    assert_eq!(v.purpose.kind, "run");
+    assert_eq!(v.purpose.command.as_deref(), Some("./migrate.sh"));
+    assert_eq!(v.purpose.env, ["DB"]);
+    assert_eq!(v.purpose.lease_secs, Some(900));
     assert_eq!((v.policy, v.threshold, v.devices, v.expires_at), ("any-of", 1, 1, NOW + 300));
     assert_eq!(bridge::open_label(&keys, &org, &w.entry).unwrap(), "prod db password");
     let sealed = bridge::approve(&keys, &org, &w.cert, &w.request, &w.entry, NOW as f64).unwrap();
     let response = SealedResponse::from_bytes(&b64::decode(&sealed).unwrap()).unwrap();
     let release = open_response(&w.eph, &w.req, &response, &w.approver).unwrap();
-    assert_eq!(recover_secret(&[release], None).unwrap().expose(), b"hunter2");
+    let entry = blindvault_core::entry::SealedEntry::from_bytes(&b64::decode(&w.entry).unwrap()).unwrap();
+    assert_eq!(recover_secret(&[release], &entry).unwrap().expose(), b"hunter2");
 }
 
 #[test]

@@ -98,10 +98,16 @@ fn body(args: Args) -> Result<(), ClientError> {
                             Some(false) => "  SIGNATURE DOES NOT VERIFY UNDER THE LOCAL ORG KEY",
                             None => "",
                         };
+                        let passkey = match r.synced {
+                            Some(true) => "synced",
+                            Some(false) => "device",
+                            None => "unknown",
+                        };
                         println!(
-                            "{}  {:<8}  {}  {}{sig}",
+                            "{}  {:<8}  {:<7}  {}  {}{sig}",
                             printable(&r.id),
                             printable(&r.status),
+                            passkey,
                             r.fingerprint,
                             printable(&r.user_name)
                         );
@@ -117,6 +123,17 @@ fn body(args: Args) -> Result<(), ClientError> {
                 printable(&pending.view.user_id)
             );
             println!("fingerprint: {}", pending.fingerprint);
+            println!(
+                "passkey:     {}",
+                match (pending.view.backup_eligible, pending.view.backup_state) {
+                    (Some(true), Some(true)) =>
+                        "synced, and backed up now (its cloud account's sign-in and recovery can reach it)",
+                    (Some(true), _) =>
+                        "synced (backup-eligible: its cloud account's sign-in and recovery can reach it)",
+                    (Some(false), _) => "device-bound (cannot be synced or backed up)",
+                    (None, _) => "unknown (the server does not know this passkey's backup state)",
+                }
+            );
             if !yes && !confirm("Does this fingerprint match the one the device shows?") {
                 return Err(ClientError::Lease(
                     "not confirmed: compare the fingerprint with the device's, then run again with --yes"

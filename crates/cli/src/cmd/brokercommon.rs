@@ -189,13 +189,21 @@ impl ConsumerArgs {
 pub fn fetch(
     args: &ConsumerArgs,
     wanted: &[blindvault_client::broker::Wanted],
+    purpose: &blindvault_core::identity::Purpose,
     window_secs: u64,
 ) -> Result<Vec<(String, blindvault_core::secret::SecretBytes)>, ClientError> {
     let (host, api) = args.open()?;
+    let mut versions = blindvault_client::hostfile::VersionMemory::beside(&args.host_key)?;
     let mut line = StatusLine::new();
-    let r = block_on(blindvault_client::broker::fetch_secrets(&api, &host, wanted, window_secs, &mut |s| {
-        line.show(s)
-    }));
+    let r = block_on(blindvault_client::broker::fetch_secrets(
+        &api,
+        &host,
+        wanted,
+        purpose,
+        &mut versions,
+        window_secs,
+        &mut |s| line.show(s),
+    ));
     line.done();
     r
 }

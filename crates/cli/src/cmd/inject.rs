@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use blindvault_client::{ClientError, admin, broker};
+use blindvault_core::identity::Purpose;
+use sha2::{Digest, Sha256};
 
 use super::brokercommon::{ConsumerArgs, fail, fetch};
 
@@ -35,7 +37,12 @@ fn body(args: &Args) -> Result<(), ClientError> {
         .map_err(|e| ClientError::Lease(format!("{}: {e}", args.template.display())))?;
     let wanted = broker::template_wants(&template)?;
     let window = admin::parse_duration(&args.wait)?;
-    let secrets = fetch(&args.consumer, &wanted, window)?;
+    // The approver sees which template (its hash) is filled and where it is written.
+    let purpose = Purpose::Inject {
+        template_sha256: Sha256::digest(template.as_bytes()).into(),
+        out: args.out.to_string_lossy().into_owned(),
+    };
+    let secrets = fetch(&args.consumer, &wanted, &purpose, window)?;
     broker::inject_to_file(&template, secrets, &args.out)?;
     eprintln!("wrote {}", args.out.display());
     Ok(())

@@ -41,6 +41,15 @@ pub enum OrgCommand {
         #[command(flatten)]
         dir: OrgDirArg,
     },
+    /// Show the org's settings on the server, or change them.
+    Settings {
+        #[command(flatten)]
+        admin: AdminArgs,
+        /// Refuse approver devices on synced (backup-eligible) passkeys: only security keys and
+        /// device-bound passkeys may enrol (`true` or `false`).
+        #[arg(long, value_name = "BOOL")]
+        refuse_synced_approvers: Option<bool>,
+    },
 }
 
 #[derive(serde::Serialize)]
@@ -54,6 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         OrgCommand::Init { dir, pass } => init(&dir, &pass),
         OrgCommand::Show { dir, format } => show(&dir, format),
         OrgCommand::Push { admin, dir } => push(&admin, &dir),
+        OrgCommand::Settings { admin, refuse_synced_approvers } => settings(&admin, refuse_synced_approvers),
     })
 }
 
@@ -103,5 +113,19 @@ fn push(admin_args: &AdminArgs, dir: &OrgDirArg) -> Result<(), ClientError> {
     let api = admin_args.client()?;
     let fp = block_on(broker::org_push(&api, &public))?;
     println!("org key set on {} (fingerprint {fp})", api.base());
+    Ok(())
+}
+
+fn settings(admin_args: &AdminArgs, refuse_synced: Option<bool>) -> Result<(), ClientError> {
+    let api = admin_args.client()?;
+    let now = block_on(broker::org_settings(&api, refuse_synced))?;
+    println!(
+        "refuse-synced-approvers: {}",
+        if now.refuse_synced_approvers {
+            "true (only security keys and device-bound passkeys may enrol as approver devices)"
+        } else {
+            "false (synced passkeys may enrol; `blindvault approver list` shows which are)"
+        }
+    );
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use blindvault_client::broker::{self, Wanted};
 use blindvault_client::{ClientError, admin, lease};
+use blindvault_core::identity::Purpose;
 
 use super::brokercommon::{ConsumerArgs, fail, fetch};
 
@@ -58,7 +59,14 @@ fn body(args: Args) -> Result<ExitCode, ClientError> {
     if Instant::now().checked_add(Duration::from_secs(lease_secs)).is_none() {
         return Err(ClientError::Lease(format!("--lease {} is too long", args.lease)));
     }
-    let secrets = fetch(&args.consumer, &wanted, lease_secs)?;
+    // Signed into each request and shown on the approver's device: the command line as given,
+    // the variable names (never values) and the lease.
+    let purpose = Purpose::Run {
+        command: args.command.iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+        env: wanted.iter().map(|w| w.name.clone()).collect(),
+        lease_secs,
+    };
+    let secrets = fetch(&args.consumer, &wanted, &purpose, lease_secs)?;
     let deadline = Instant::now().checked_add(Duration::from_secs(lease_secs));
     let outcome =
         lease::run(lease::LeaseSpec { command: args.command, env: secrets, deadline, grace }, || {

@@ -11,7 +11,8 @@ use blindvault_server::{Config, Server, SystemClock};
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// TOML configuration file (keys: listen, data_dir, database_url, rp_id, origin, rp_name,
-    /// session_ttl_secs, challenge_ttl_secs, rate_limit_per_minute, rate_limit_burst).
+    /// session_ttl_secs, challenge_ttl_secs, rate_limit_per_minute, rate_limit_burst,
+    /// account_rate_limit_per_minute, account_rate_limit_burst, max_db_connections).
     #[arg(long, env = "BLINDVAULT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
@@ -35,9 +36,18 @@ pub struct Args {
     /// Challenge lifetime in seconds [default: 120].
     #[arg(long, env = "BLINDVAULT_CHALLENGE_TTL")]
     pub challenge_ttl: Option<i64>,
-    /// Ceremony requests per client address per minute [default: 30].
+    /// Ceremony requests per client address per minute [default: 240].
     #[arg(long, env = "BLINDVAULT_RATE_LIMIT")]
     pub rate_limit_per_minute: Option<u32>,
+    /// Ceremony requests a client address may make at once [default: 120].
+    #[arg(long, env = "BLINDVAULT_RATE_LIMIT_BURST")]
+    pub rate_limit_burst: Option<u32>,
+    /// Failed passkey assertions per account per minute [default: 6].
+    #[arg(long, env = "BLINDVAULT_ACCOUNT_RATE_LIMIT")]
+    pub account_rate_limit_per_minute: Option<u32>,
+    /// Failed passkey assertions an account may have at once [default: 10].
+    #[arg(long, env = "BLINDVAULT_ACCOUNT_RATE_LIMIT_BURST")]
+    pub account_rate_limit_burst: Option<u32>,
 }
 
 impl Args {
@@ -70,6 +80,15 @@ impl Args {
         }
         if let Some(v) = self.rate_limit_per_minute {
             c.rate_limit_per_minute = v;
+        }
+        if let Some(v) = self.rate_limit_burst {
+            c.rate_limit_burst = v;
+        }
+        if let Some(v) = self.account_rate_limit_per_minute {
+            c.account_rate_limit_per_minute = v;
+        }
+        if let Some(v) = self.account_rate_limit_burst {
+            c.account_rate_limit_burst = v;
         }
         Ok(c)
     }

@@ -28,11 +28,19 @@ both!(
     two_secrets_in_one_run_approved_out_of_order,
     denial_exits_3_with_the_deniers_name,
     a_release_the_server_forged_is_refused,
+    a_colluding_approver_cannot_choose_the_value,
     revoked_or_unknown_host_is_refused,
     admin_commands_fail_clearly,
 );
 
 const PASSPHRASE: &str = "correct horse battery staple";
+
+/// A dishonest phone's response: from its approver key, the request and the entry it was shown.
+type Forge = dyn Fn(
+    &blindvault_core::keys::ApproverSecretKey,
+    &SignedRequest,
+    &SealedEntry,
+) -> anyhow::Result<blindvault_core::release::SealedResponse>;
 
 fn b64(b: &[u8]) -> String {
     blindvault_core::encoding::b64::encode(b)
@@ -225,6 +233,18 @@ impl World {
     /// The phone's side of an approval: verify from the pinned org key, passkey ceremony with
     /// PRF, open the envelope, re-seal to the consumer's ephemeral key.
     async fn approves(&mut self, i: usize, request_id: &str, label: &str) -> anyhow::Result<Value> {
+        self.approves_as(i, request_id, label, None).await
+    }
+
+    /// Approves through the real ceremony; `forge`, if given, makes the response the phone sends
+    /// instead of the honest one (a dishonest approver device, with its own genuine key).
+    async fn approves_as(
+        &mut self,
+        i: usize,
+        request_id: &str,
+        label: &str,
+        forge: Option<&Forge>,
+    ) -> anyhow::Result<Value> {
         // The phone's own clock.
         let t = blindvault_client::unix_now();
         let origin = self.server.origin.clone();
@@ -245,7 +265,10 @@ impl World {
         let keys = KeySchedule::derive(&prf.context("PRF output")?);
         let opened = entry.open_envelope(keys.approver_secret())?;
         ensure!(entry.decrypt_label(&opened.label_key)?.expose() == label.as_bytes(), "label shown");
-        let sealed = approve(keys.approver_secret(), &verified, &entry, &mut blindvault_client::os_rng())?;
+        let sealed = match forge {
+            Some(f) => f(keys.approver_secret(), &req, &entry)?,
+            None => approve(keys.approver_secret(), &verified, &entry, &mut blindvault_client::os_rng())?,
+        };
         let r = a
             .session
             .agent
@@ -562,6 +585,66 @@ async fn a_release_the_server_forged_is_refused(b: Backend) -> anyhow::Result<()
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(1), "exit {:?}: {stderr}", code(&out));
     ensure!(stderr.contains("blindvault host issue"), "{stderr}");
+    Ok(())
+}
+
+/// One genuine approver, with their own device key, answers with a release of their own making:
+/// protocol v1's any-of form carrying a value they chose, or an any-of claim carrying a key they
+/// chose — on an m-of-n entry beside an honest second approval, and on an any-of entry. The
+/// server relays it as it relays any approval. `run` refuses every one and the command never
+/// starts; nothing of the chosen value reaches it.
+async fn a_colluding_approver_cannot_choose_the_value(b: Backend) -> anyhow::Result<()> {
+    use blindvault_testkit::broker::{any_of_payload, sealed_by_approver};
+    let mut w = World::new(b, &["mallory", "bob"]).await?;
+    let v1: &Forge = &|k, req, e| {
+        Ok(sealed_by_approver(
+            k,
+            req,
+            &any_of_payload(req, &k.public_key(), e.version, Some(b"postgres://attacker"))?,
+        )?)
+    };
+    let dek: &Forge =
+        &|k, req, e| Ok(sealed_by_approver(k, req, &any_of_payload(req, &k.public_key(), e.version, None)?)?);
+    let cases: [(&[&str], &Forge, bool, &str); 4] = [
+        (&["--m-of-n", "2"], v1, true, "was not sealed by that device"),
+        (&["--m-of-n", "2"], dek, true, "does not match the organisation's entry"),
+        (&["--policy", "any-of"], v1, false, "was not sealed by that device"),
+        (&["--policy", "any-of"], dek, false, "does not open the organisation's entry"),
+    ];
+    for (n, (policy, forge, with_bob, refusal)) in cases.into_iter().enumerate() {
+        let label = format!("database {n}");
+        let id = w.put(policy, &label, b"the org's value").await?;
+        let key = w.host(&format!("host-{n}.key"), &[&id]).await?;
+        let marker = w.path(&format!("ran-{n}"));
+        let script = format!("echo \"$DB\" > {}", marker.display());
+        let env = format!("DB={id}");
+        let job = w.spawn(&[
+            "run",
+            "--host-key",
+            &key.to_string_lossy(),
+            "--env",
+            &env,
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])?;
+        let rid = w.next_request(0).await?;
+        w.approves_as(0, &rid, &label, Some(forge)).await?;
+        if with_bob {
+            let r = w.approves(1, &rid, &label).await?;
+            ensure!(r["status"] == "approved", "{r}");
+        }
+        let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+        let (stdout, stderr) = text(&out);
+        ensure!(
+            !out.status.success(),
+            "case {n}: a release of the approver's making was accepted: {stdout} {stderr}"
+        );
+        ensure!(stderr.contains(refusal), "case {n}: {stderr}");
+        ensure!(!marker.exists(), "case {n}: the command ran");
+        ensure!(!stderr.contains("attacker") && !stdout.contains("attacker"), "{stderr}");
+    }
     Ok(())
 }
 

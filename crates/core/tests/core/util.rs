@@ -1,7 +1,7 @@
 //! Shared test fixtures.
 
 use blindvault_core::identity::{
-    Enrolment, HostCertificate, Request, SignedEnrolment, SignedHostCertificate, SignedRequest,
+    Enrolment, HostCertificate, Purpose, Request, SignedEnrolment, SignedHostCertificate, SignedRequest,
     VerifiedApprover,
 };
 use blindvault_core::ids::{CertId, EntryId, RequestId};
@@ -141,10 +141,22 @@ impl World {
             issued_at,
             expires_at,
             nonce,
+            min_version: 0,
+            poll_token_hash: [0x77; 32],
+            purpose: purpose(),
         }
         .sign(&self.host)
         .expect("sign request");
         (eph, req)
+    }
+}
+
+/// The purpose every test request carries: what `blindvault run` would sign.
+pub fn purpose() -> Purpose {
+    Purpose::Run {
+        command: vec!["./migrate.sh".into(), "--apply".into()],
+        env: vec!["DB".into()],
+        lease_secs: 900,
     }
 }
 

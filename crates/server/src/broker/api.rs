@@ -42,6 +42,7 @@ pub const CONSUMER_REQUESTS_PATH: &str = "/api/broker/requests";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/broker/org", get(get_org).put(put_org))
+        .route("/api/broker/org/settings", get(get_org_settings).put(put_org_settings))
         .route("/api/broker/enrolments", get(list_enrolments).post(create_enrolment))
         .route("/api/broker/enrolments/mine", get(my_enrolments))
         .route("/api/broker/enrolments/{id}/approve", post(approve_enrolment))
@@ -242,6 +243,61 @@ async fn put_org(
     Ok(Json(OrgView { org_public_key: Some(key), fingerprint: Some(fp), generation }))
 }
 
+/// The settings key of "refuse backup-eligible (synced) passkeys as approver devices".
+const REFUSE_SYNCED: &str = "broker.refuse_synced_approvers";
+
+#[derive(Serialize, Deserialize)]
+struct OrgSettings {
+    /// Refuse enrolments (requests and approvals) from backup-eligible credentials: synced
+    /// passkeys, whose private key and PRF secret follow the person's cloud account.
+    refuse_synced_approvers: bool,
+}
+
+async fn refuse_synced(state: &AppState) -> Result<bool, ApiError> {
+    Ok(state.store.setting(REFUSE_SYNCED).await?.as_deref() == Some("1"))
+}
+
+async fn get_org_settings(
+    State(state): State<AppState>,
+    _a: AdminSession,
+) -> Result<Json<OrgSettings>, ApiError> {
+    Ok(Json(OrgSettings { refuse_synced_approvers: refuse_synced(&state).await? }))
+}
+
+async fn put_org_settings(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    ApiJson(body): ApiJson<OrgSettings>,
+) -> Result<Json<OrgSettings>, ApiError> {
+    let mut tx = state.store.pool().begin().await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(REFUSE_SYNCED)
+    .bind(if body.refuse_synced_approvers { "1" } else { "0" })
+    .execute(&mut *tx)
+    .await?;
+    log_in(
+        &mut tx,
+        &state,
+        Some(&s.user_id),
+        "broker.org.settings",
+        None,
+        serde_json::json!({ "refuse_synced_approvers": body.refuse_synced_approvers }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(body))
+}
+
+fn synced_refused() -> ApiError {
+    ApiError::forbidden(
+        "synced_passkey_refused",
+        "this organisation accepts approver devices only on passkeys that cannot be synced or backed up \
+         (a security key, or a device-bound passkey); this passkey is backup-eligible",
+    )
+}
+
 // ---------------------------------------------------------------------------------------------
 // enrolments
 
@@ -256,14 +312,19 @@ struct EnrolmentView {
     status: String,
     signed_enrolment: Option<String>,
     created_at: i64,
+    /// The credential's flags as its authenticator last reported them: backup-eligible (a synced
+    /// passkey) and backed up. `None` once the credential is deleted.
+    backup_eligible: Option<bool>,
+    backup_state: Option<bool>,
 }
 
 /// `SELECT` of enrolment views, followed by a literal tail (SQL stays literal for sqlx).
 macro_rules! enrolment_select {
     ($tail:literal) => {
         concat!(
-            "SELECT e.id, e.user_id, u.name, e.credential_id, e.approver_key, e.status, e.signed, e.created_at \
-             FROM broker_enrolments e JOIN users u ON u.id = e.user_id ",
+            "SELECT e.id, e.user_id, u.name, e.credential_id, e.approver_key, e.status, e.signed, e.created_at, \
+             c.backup_eligible, c.backup_state \
+             FROM broker_enrolments e JOIN users u ON u.id = e.user_id LEFT JOIN credentials c ON c.id = e.credential_id ",
             $tail
         )
     };
@@ -282,6 +343,8 @@ fn enrolment_from(row: &sqlx::any::AnyRow) -> Result<EnrolmentView, ApiError> {
         status: row.try_get("status")?,
         signed_enrolment: row.try_get("signed")?,
         created_at: row.try_get("created_at")?,
+        backup_eligible: row.try_get::<Option<i64>, _>("backup_eligible")?.map(|v| v != 0),
+        backup_state: row.try_get::<Option<i64>, _>("backup_state")?.map(|v| v != 0),
     })
 }
 
@@ -338,13 +401,14 @@ async fn create_enrolment(
     ApiJson(body): ApiJson<CreateEnrolment>,
 ) -> Result<Response, ApiError> {
     unb64(&body.credential_id, "credential_id")?;
-    let owned = sqlx::query("SELECT 1 AS one FROM credentials WHERE id = $1 AND user_id = $2")
+    let owned = sqlx::query("SELECT backup_eligible FROM credentials WHERE id = $1 AND user_id = $2")
         .bind(&body.credential_id)
         .bind(&s.user_id)
         .fetch_optional(state.store.pool())
-        .await?;
-    if owned.is_none() {
-        return Err(ApiError::forbidden("not_your_passkey", "that passkey is not one of yours"));
+        .await?
+        .ok_or_else(|| ApiError::forbidden("not_your_passkey", "that passkey is not one of yours"))?;
+    if owned.try_get::<i64, _>("backup_eligible")? != 0 && refuse_synced(&state).await? {
+        return Err(synced_refused());
     }
     let key = b64(&body.approver_public_key.to_array());
     let now = state.clock.now();
@@ -391,12 +455,16 @@ async fn approve_enrolment(
 ) -> Result<Json<EnrolmentView>, ApiError> {
     let (org_key, generation) = require_org(&state).await?;
     let row = sqlx::query(
-        "SELECT user_id, credential_id, approver_key, status FROM broker_enrolments WHERE id = $1",
+        "SELECT e.user_id, e.credential_id, e.approver_key, e.status, c.backup_eligible FROM broker_enrolments e \
+         LEFT JOIN credentials c ON c.id = e.credential_id WHERE e.id = $1",
     )
     .bind(&id)
     .fetch_optional(state.store.pool())
     .await?
     .ok_or_else(|| ApiError::not_found("no_such_enrolment", "no such enrolment"))?;
+    if row.try_get::<Option<i64>, _>("backup_eligible")?.unwrap_or(0) != 0 && refuse_synced(&state).await? {
+        return Err(synced_refused());
+    }
     let verified = body.signed_enrolment.verify(&org_key).map_err(|e| core_err("bad_signature", e))?;
     let user_id: String = row.try_get("user_id")?;
     let cred: String = row.try_get("credential_id")?;
@@ -871,8 +939,23 @@ pub(crate) fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
 #[derive(Deserialize)]
 struct CreateRequest {
     signed_request: SignedRequest,
-    /// Lowercase hex SHA-256 of the consumer's poll token.
-    poll_token_hash: String,
+    /// Lowercase hex SHA-256 of the consumer's poll token. The signed request carries it (format
+    /// 2); when sent here too it must be the same.
+    #[serde(default)]
+    poll_token_hash: Option<String>,
+}
+
+/// A request's purpose as the audit log keeps it (the host's signed claim of what will run).
+fn purpose_json(p: &blindvault_core::identity::Purpose) -> serde_json::Value {
+    use blindvault_core::identity::Purpose;
+    match p {
+        Purpose::Run { command, env, lease_secs } => {
+            serde_json::json!({ "kind": "run", "command": command, "env": env, "lease_secs": lease_secs })
+        }
+        Purpose::Inject { template_sha256, out } => {
+            serde_json::json!({ "kind": "inject", "template_sha256": hex::encode(template_sha256), "out": out })
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -888,12 +971,13 @@ async fn create_request(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateRequest>,
 ) -> Result<Response, ApiError> {
-    if body.poll_token_hash.len() != 64
-        || !body.poll_token_hash.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-    {
+    // The poll token's hash is the one the host signed: a party that sees the request first
+    // cannot register it with a token of its own and spend the one delivery.
+    let poll_hash = hex::encode(body.signed_request.request.poll_token_hash);
+    if body.poll_token_hash.as_ref().is_some_and(|h| *h != poll_hash) {
         return Err(ApiError::bad_request(
             "invalid_poll_token",
-            "poll_token_hash must be 64 lowercase hex digits",
+            "poll_token_hash differs from the one signed into the request",
         ));
     }
     let mut c = conn(&state).await?;
@@ -946,7 +1030,7 @@ async fn create_request(
     let r = sqlx::query("INSERT INTO broker_requests (request_id, entry_id, version, cert_id, signed, status, poll_hash, threshold, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (request_id) DO NOTHING")
         .bind(&request_id).bind(&entry_id).bind(version).bind(&cert_id).bind(b64(&body.signed_request.to_bytes()))
-        .bind(status::PENDING).bind(&body.poll_token_hash).bind(threshold).bind(state.clock.now()).bind(expires_at)
+        .bind(status::PENDING).bind(&poll_hash).bind(threshold).bind(state.clock.now()).bind(expires_at)
         .execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
         return Err(ApiError::conflict("duplicate_request", "a request with this id exists (replay?)"));
@@ -957,7 +1041,8 @@ async fn create_request(
         None,
         "broker.request.created",
         Some(&request_id),
-        serde_json::json!({ "host": host_name, "cert": cert_id, "entry": entry_id, "version": version }),
+        serde_json::json!({ "host": host_name, "cert": cert_id, "entry": entry_id, "version": version,
+            "purpose": purpose_json(verified.purpose()) }),
     )
     .await?;
     tx.commit().await?;
@@ -1043,8 +1128,7 @@ async fn result(
         let threshold: i64 = row.try_get("threshold")?;
         match st.as_str() {
             status::APPROVED => {
-                return deliver(&state, &id, threshold, row.try_get("entry_id")?, row.try_get("version")?)
-                    .await;
+                return deliver(&state, &id, row.try_get("entry_id")?, row.try_get("version")?).await;
             }
             status::DENIED => {
                 let by: Option<String> = row.try_get("decided_by")?;
@@ -1075,13 +1159,7 @@ async fn result(
     }
 }
 
-async fn deliver(
-    state: &AppState,
-    id: &str,
-    threshold: i64,
-    entry_id: String,
-    version: i64,
-) -> Result<Response, ApiError> {
+async fn deliver(state: &AppState, id: &str, entry_id: String, version: i64) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let mut tx = state.store.pool().begin().await?;
     let r = sqlx::query(
@@ -1101,17 +1179,16 @@ async fn deliver(
         .bind(id)
         .fetch_all(&mut *tx)
         .await?;
-    let sealed_entry: Option<String> = if threshold > 1 {
+    // The org-signed entry version, for every policy: the consumer decrypts its value itself
+    // with the released DEK or the combined shares (a response never carries the value).
+    let sealed_entry: Option<String> =
         sqlx::query("SELECT sealed FROM broker_entries WHERE entry_id = $1 AND version = $2")
             .bind(&entry_id)
             .bind(version)
             .fetch_optional(&mut *tx)
             .await?
             .map(|r| r.try_get("sealed"))
-            .transpose()?
-    } else {
-        None
-    };
+            .transpose()?;
     let responses: Vec<String> = rows.iter().map(|r| r.try_get("sealed")).collect::<Result<_, _>>()?;
     // The org-signed enrolment of each device that approved: the consumer accepts a response
     // only from a device whose enrolment verifies under the org key in its host key file.
@@ -1152,6 +1229,11 @@ async fn deliver(
 struct RequestView {
     request_id: String,
     status: String,
+    /// The host name the server registered the certificate under (unchecked until the device
+    /// verifies the certificate) and when the request arrived: what a list can show before
+    /// anyone unlocks.
+    host_name: String,
+    created_at: i64,
     entry_id: String,
     version: i64,
     threshold: i64,
@@ -1196,8 +1278,8 @@ async fn request_row_on(
     id: &str,
 ) -> Result<(sqlx::any::AnyRow, Separation), ApiError> {
     // `mine`: how many of the caller's approved devices hold an envelope of this version.
-    let row = sqlx::query("SELECT r.request_id, r.status, r.entry_id, r.version, r.threshold, r.expires_at, r.signed, h.certificate, \
-           h.issued_by, h.revoked_at, e.sealed, e.allow_self_approval, \
+    let row = sqlx::query("SELECT r.request_id, r.status, r.entry_id, r.version, r.threshold, r.expires_at, r.created_at, r.signed, h.certificate, \
+           h.host_name, h.issued_by, h.revoked_at, e.sealed, e.allow_self_approval, \
            (SELECT COUNT(*) FROM broker_entry_devices d JOIN broker_enrolments en ON en.approver_key = d.approver_key \
              WHERE d.entry_id = r.entry_id AND d.version = r.version AND en.user_id = $2 AND en.status = 'approved') AS mine \
            FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
@@ -1253,6 +1335,8 @@ async fn request_view_on(
     let view = RequestView {
         request_id: row.try_get("request_id")?,
         status: row.try_get("status")?,
+        host_name: row.try_get("host_name")?,
+        created_at: row.try_get("created_at")?,
         approvers,
         entry_id,
         version,

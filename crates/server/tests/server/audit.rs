@@ -12,8 +12,34 @@ both!(
     verify_detects_truncation,
     a_stale_head_guess_never_forks_the_chain,
     an_anchor_detects_a_consistent_rewrite,
-    an_anchor_detects_a_consistently_cut_tail
+    an_anchor_detects_a_consistently_cut_tail,
+    verify_on_a_live_server_never_reports_a_false_break
 );
+
+/// `audit verify` against a server that keeps appending: the walk and the head are one snapshot,
+/// so a row appended between reading the last page and reading the head is not a "broken tail".
+/// Appends and verifications interleave for a bounded number of rounds; none may report a break.
+async fn verify_on_a_live_server_never_reports_a_false_break(b: Backend) -> anyhow::Result<()> {
+    let server = five_rows(b).await?;
+    let store = server.state.store.clone();
+    let writer = tokio::spawn(async move {
+        for i in 0..300i64 {
+            let ev = Event { actor: None, action: "test.append", target: None, detail: json!({ "i": i }) };
+            audit::append(&store, 1_800_000_000 + i, ev).await?;
+        }
+        anyhow::Ok(())
+    });
+    let mut checks = 0;
+    while !writer.is_finished() || checks == 0 {
+        let report = audit::verify(&server.state.store).await?;
+        ensure!(report.first_bad.is_none(), "a live append read as a break: {report:?}");
+        checks += 1;
+    }
+    writer.await??;
+    let report = audit::verify(&server.state.store).await?;
+    ensure!(report.first_bad.is_none() && report.rows >= 305, "{report:?}");
+    Ok(())
+}
 
 /// What someone with write access to the database can do: change row `from`'s detail and
 /// recompute every hash from there on, head included. The chain alone verifies again.

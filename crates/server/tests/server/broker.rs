@@ -13,13 +13,14 @@ use blindvault_testkit::broker::{
     Consumer, World, b64, device_approves, device_finishes_approval, device_prepares_approval, hex, now,
     unb64,
 };
-use blindvault_testkit::{Agent, Backend, TestServer};
+use blindvault_testkit::{Agent, Backend, Device, TestServer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::Row as _;
 
 both!(
     any_of_release_delivers_once,
+    an_org_that_refuses_synced_passkeys_refuses_their_enrolment,
     two_of_three_needs_two_people,
     denial_and_expiry_release_nothing,
     revoked_host_is_refused,
@@ -95,11 +96,15 @@ async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
         token: "guess".into(),
     };
     ensure!(stranger.poll(&w.server).await?.status == 404);
-    // Replaying the same signed request is refused.
+    // Replaying the same signed request is refused; with a poll token of the replayer's own, it
+    // is refused before that (the token's hash is signed into the request).
     let mut agent = Agent::new(&w.server.base, None);
     let replay = agent
         .post("/api/broker/requests", json!({ "signed_request": b64(&c.req.to_bytes()), "poll_token_hash": hex(&Sha256::digest(b"x")) }))
         .await?;
+    ensure!(replay.status == 400 && replay.code() == Some("invalid_poll_token"), "{replay:?}");
+    let replay =
+        agent.post("/api/broker/requests", json!({ "signed_request": b64(&c.req.to_bytes()) })).await?;
     ensure!(replay.status == 409 && replay.code() == Some("duplicate_request"), "{replay:?}");
     // The audit log recorded each step and still verifies.
     let audit = w.admin.agent.get("/api/admin/audit").await?.ok()?;
@@ -899,5 +904,71 @@ async fn a_host_never_certified_is_refused(b: Backend) -> anyhow::Result<()> {
     // The certified host's request for the same entry is accepted: the refusals were the host's.
     let (_, r) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     ensure!(r.status == 201, "{r:?}");
+    Ok(())
+}
+
+/// The org setting `refuse_synced_approvers`: off by default (the test kit's passkeys, like
+/// iCloud Keychain's, are backup-eligible, and enrol); on, a backup-eligible passkey can neither
+/// ask to enrol nor be approved (a request made before the setting changed), and the admin sees
+/// each enrolment's backup flags. Only admins read or change the setting; the change is audited.
+async fn an_org_that_refuses_synced_passkeys_refuses_their_enrolment(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let list = w.admin.agent.get("/api/broker/enrolments").await?.ok()?;
+    let alice = list.body.as_array().context("list")?.first().context("alice")?.clone();
+    ensure!(alice["backup_eligible"] == true && alice["backup_state"] == true, "{alice}");
+    let r = w.admin.agent.get("/api/broker/org/settings").await?.ok()?;
+    ensure!(r.body["refuse_synced_approvers"] == false, "{r:?}");
+    // Bob asks to enrol before the setting changes…
+    let mut bob = Device::new();
+    let mut bob_session = bob.register(&w.server, "bob").await?;
+    let keys = blindvault_core::schedule::KeySchedule::derive(&bob_session.prf);
+    let body = json!({ "credential_id": bob_session.credential_id, "approver_public_key": b64(&keys.approver_public().to_array()) });
+    let pending = bob_session.agent.post("/api/broker/enrolments", body.clone()).await?.ok()?;
+    let id = pending.body["id"].as_str().context("id")?.to_owned();
+    // …an approver cannot change it…
+    let r = w.approvers[0]
+        .session
+        .agent
+        .put("/api/broker/org/settings", json!({ "refuse_synced_approvers": true }))
+        .await?;
+    ensure!(r.status == 403, "{r:?}");
+    let r = w
+        .admin
+        .agent
+        .put("/api/broker/org/settings", json!({ "refuse_synced_approvers": true }))
+        .await?
+        .ok()?;
+    ensure!(r.body["refuse_synced_approvers"] == true, "{r:?}");
+    // …then neither a new request nor the approval of the old one goes through.
+    let r = bob_session.agent.post("/api/broker/enrolments", body).await?;
+    ensure!(r.status == 403 && r.code() == Some("synced_passkey_refused"), "{r:?}");
+    let signed = blindvault_core::identity::Enrolment {
+        user_id: bob_session.user_id.clone(),
+        credential_id: unb64(&json!(bob_session.credential_id)),
+        approver_key: keys.approver_public(),
+        issued_at: now(&w.server),
+    }
+    .sign(&w.org)?;
+    let r = w
+        .admin
+        .agent
+        .post(
+            &format!("/api/broker/enrolments/{id}/approve"),
+            json!({ "signed_enrolment": b64(&signed.to_bytes()) }),
+        )
+        .await?;
+    ensure!(r.status == 403 && r.code() == Some("synced_passkey_refused"), "{r:?}");
+    let audit = w.admin.agent.get("/api/admin/audit").await?.ok()?;
+    ensure!(audit.body.to_string().contains("broker.org.settings"), "the change is audited");
+    // Off again: the enrolment is approved.
+    w.admin.agent.put("/api/broker/org/settings", json!({ "refuse_synced_approvers": false })).await?.ok()?;
+    w.admin
+        .agent
+        .post(
+            &format!("/api/broker/enrolments/{id}/approve"),
+            json!({ "signed_enrolment": b64(&signed.to_bytes()) }),
+        )
+        .await?
+        .ok()?;
     Ok(())
 }

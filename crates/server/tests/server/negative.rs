@@ -18,6 +18,7 @@ both!(
     bad_input_is_4xx_json,
     every_route_answers_bad_input_with_a_json_4xx,
     rate_limited,
+    failed_assertions_limit_the_account_not_the_address,
 );
 
 async fn wrong_origin_refused(b: Backend) -> anyhow::Result<()> {
@@ -297,10 +298,49 @@ async fn rate_limited(b: Backend) -> anyhow::Result<()> {
     }
     let resp = a.post("/api/login/start", json!({})).await?;
     ensure!(resp.status == 429 && resp.code() == Some("rate_limited"), "{resp:?}");
+    // The wait is in `Retry-After` and in the body, for the web app to show.
+    ensure!(resp.retry_after.as_deref() == Some("1"), "{resp:?}");
+    ensure!(resp.body["error"]["retry_after_secs"] == 1, "{resp:?}");
     // Reads are not limited; after a second, one more token.
     a.get("/api/health").await?.ok()?;
     server.clock.advance(1);
     a.post("/api/login/start", json!({})).await?.ok()?;
+    Ok(())
+}
+
+/// Ten failed assertions for one account in a burst make that account wait (even with a good
+/// passkey), while another person behind the same address signs in; the account's bucket refills
+/// on the server's clock, not on the test's speed.
+async fn failed_assertions_limit_the_account_not_the_address(b: Backend) -> anyhow::Result<()> {
+    let opts = ServerOptions { account_rate_limit: Some((6, 10)), ..ServerOptions::default() };
+    let server = TestServer::start_with(b, opts).await?;
+    let evil = Url::parse("http://localhost:1")?;
+    let mut alice = Device::new();
+    alice.register(&server, "alice").await?;
+    let mut bob = Device::new();
+    bob.register(&server, "bob").await?;
+    let mut agent = server.agent();
+    let mut fail = async |agent: &mut blindvault_testkit::Agent| -> anyhow::Result<blindvault_testkit::Resp> {
+        let start = agent.post("/api/login/start", json!({})).await?.ok()?;
+        let (cred, _) = alice.get(&evil, &start.body["options"]).await?;
+        agent
+            .post("/api/login/finish", json!({"ceremony_id": start.body["ceremony_id"], "credential": cred}))
+            .await
+    };
+    for _ in 0..10 {
+        let resp = fail(&mut agent).await?;
+        ensure!(resp.status == 401 && resp.code() == Some("origin_mismatch"), "{resp:?}");
+    }
+    let resp = fail(&mut agent).await?;
+    ensure!(resp.status == 429 && resp.code() == Some("rate_limited"), "{resp:?}");
+    ensure!(resp.retry_after.as_deref() == Some("10"), "{resp:?}");
+    drop(fail);
+    // Alice's own passkey waits too; Bob, from the same address, does not.
+    ensure!(alice.login(&server).await.is_err(), "alice must wait");
+    bob.login(&server).await?;
+    // One token every ten seconds of the server's clock.
+    server.clock.advance(10);
+    alice.login(&server).await?;
     Ok(())
 }
 
