@@ -58,7 +58,7 @@ fn signed_from_bytes<'a>(b: &'a [u8], what: &'static str) -> Result<(&'a [u8], [
 }
 
 fn check_name(s: &str, what: &'static str) -> Result<(), Error> {
-    if s.is_empty() || s.len() > MAX_NAME_LEN || s.chars().any(char::is_control) {
+    if s.is_empty() || s.len() > MAX_NAME_LEN || s.chars().any(crate::text::refused_in_name) {
         return Err(Error::Malformed { what });
     }
     Ok(())

@@ -145,8 +145,20 @@ impl OrgSecretKey {
     }
 }
 
-/// Verifies an Ed25519 signature over `context ‖ message` (strict: no malleable signatures,
-/// no small-order keys).
+/// The Ed25519 public keys blindvault accepts (docs/protocol.md §1, "Ed25519"): the canonical
+/// encoding (y < p, and a clear sign bit when x = 0) of a point of the prime-order subgroup other
+/// than the identity. `VerifyingKey::from_bytes` alone also takes non-canonical encodings,
+/// small-order points and points with a torsion component.
+pub(crate) fn ed25519_public_key(bytes: &[u8; 32]) -> Option<VerifyingKey> {
+    let vk = VerifyingKey::from_bytes(bytes).ok()?;
+    let point = vk.to_edwards();
+    let canonical = point.compress().to_bytes() == *bytes;
+    (canonical && !vk.is_weak() && point.is_torsion_free()).then_some(vk)
+}
+
+/// Verifies an Ed25519 signature over `context ‖ message`: the key as [`ed25519_public_key`],
+/// then `verify_strict` (S < ℓ; R decodes, is not of small order and is the canonical encoding
+/// of [S]B − [k]A, cofactorless).
 pub(crate) fn verify_ed25519(
     key: &[u8; 32],
     context: &[u8],
@@ -154,7 +166,7 @@ pub(crate) fn verify_ed25519(
     sig: &[u8; 64],
     link: &'static str,
 ) -> Result<(), Error> {
-    let vk = VerifyingKey::from_bytes(key).map_err(|_| Error::BadSignature { link })?;
+    let vk = ed25519_public_key(key).ok_or(Error::BadSignature { link })?;
     let sig = ed25519_dalek::Signature::from_bytes(sig);
     let mut m = alloc::vec::Vec::with_capacity(context.len() + message.len());
     m.extend_from_slice(context);
@@ -175,7 +187,7 @@ impl OrgPublicKey {
         let sign = r.fixed()?;
         let box_key = r.fixed()?;
         r.finish()?;
-        VerifyingKey::from_bytes(&sign).map_err(|_| Error::Malformed { what: "org public key" })?;
+        ed25519_public_key(&sign).ok_or(Error::Malformed { what: "org public key" })?;
         Ok(Self { sign, box_key })
     }
     /// The Ed25519 verifying key.
@@ -295,5 +307,66 @@ impl EphemeralSecretKey {
     /// The matching public key.
     pub fn public_key(&self) -> EphemeralPublicKey {
         EphemeralPublicKey(x25519_public(self.expose()))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn valid() -> [u8; 32] {
+        SigningKey::from_bytes(&[7u8; 32]).verifying_key().to_bytes()
+    }
+
+    #[test]
+    fn a_real_key_is_accepted() {
+        assert!(ed25519_public_key(&valid()).is_some());
+    }
+
+    #[test]
+    fn small_order_keys_are_refused() {
+        // The identity (y = 1), the point of order 2 (y = −1) and one of order 4 (y = 0).
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut minus_one = [0xffu8; 32];
+        minus_one[0] = 0xec;
+        minus_one[31] = 0x7f;
+        for k in [identity, minus_one, [0u8; 32]] {
+            assert!(VerifyingKey::from_bytes(&k).is_ok(), "dalek decodes it");
+            assert!(ed25519_public_key(&k).is_none(), "{k:02x?}");
+        }
+    }
+
+    #[test]
+    fn a_key_with_a_torsion_component_is_refused() {
+        let a = VerifyingKey::from_bytes(&valid()).unwrap().to_edwards();
+        let order4 = [0u8; 32]; // y = 0: a point of order 4
+        let t = VerifyingKey::from_bytes(&order4).unwrap().to_edwards();
+        let mixed = (a + t).compress().to_bytes();
+        assert!(VerifyingKey::from_bytes(&mixed).is_ok(), "dalek decodes it");
+        assert!(ed25519_public_key(&mixed).is_none());
+    }
+
+    #[test]
+    fn every_non_canonical_encoding_is_refused() {
+        // y = p + k for k = 0..=18 (p = 2^255 − 19), either sign bit: all 38 encodings with
+        // y ≥ p. Then x = 0 with the sign bit set (y = 1 and y = −1).
+        for k in 0..=18u8 {
+            for sign in [0u8, 0x80] {
+                let mut y = [0xffu8; 32];
+                y[0] = 0xed + k;
+                y[31] = 0x7f | sign;
+                assert!(ed25519_public_key(&y).is_none(), "y = p + {k}, sign {sign:#x}");
+            }
+        }
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        one[31] = 0x80;
+        let mut minus_one = [0xffu8; 32];
+        minus_one[0] = 0xec;
+        for k in [one, minus_one] {
+            assert!(ed25519_public_key(&k).is_none(), "{k:02x?}");
+        }
     }
 }

@@ -20,7 +20,7 @@ pub fn inert(s: &str) -> alloc::string::String {
     use core::fmt::Write as _;
     let mut out = alloc::string::String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_control() || hides_or_reorders(c) {
+        if refused_in_name(c) {
             let _ = write!(out, "\\u{{{:04X}}}", u32::from(c));
         } else {
             out.push(c);
@@ -29,15 +29,34 @@ pub fn inert(s: &str) -> alloc::string::String {
     out
 }
 
+/// The characters a name may not contain (user ids and host names in signed objects, and the
+/// server's user, display and passkey names): the control characters (general category Cc,
+/// U+0000–U+001F and U+007F–U+009F) and those of [`hides_or_reorders`]. docs/protocol.md §4
+/// lists the same code points.
+pub fn refused_in_name(c: char) -> bool {
+    c.is_control() || hides_or_reorders(c)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{hides_or_reorders, inert};
+    use super::{hides_or_reorders, inert, refused_in_name};
 
     #[test]
     fn inert_text_shows_what_would_hide() {
         assert_eq!(inert("rm -rf /\u{202E}gnp.tac"), "rm -rf /\\u{202E}gnp.tac");
         assert_eq!(inert("a\nb\u{1b}[2J"), "a\\u{000A}b\\u{001B}[2J");
         assert_eq!(inert("héllo wörld"), "héllo wörld");
+    }
+
+    #[test]
+    fn the_refused_set_is_exactly_the_documented_code_points() {
+        let documented = |c: u32| {
+            matches!(c, 0x00..=0x1F | 0x7F..=0x9F | 0x061C | 0x200B..=0x200F | 0x202A..=0x202E
+                | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF)
+        };
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(refused_in_name(c), documented(c as u32), "U+{:04X}", c as u32);
+        }
     }
 
     #[test]

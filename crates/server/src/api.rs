@@ -241,11 +241,7 @@ fn with_cookie(status: StatusCode, cookie: String, body: serde_json::Value) -> R
 
 fn check_label(what: &'static str, s: &str) -> Result<(), ApiError> {
     let n = s.chars().count();
-    if n == 0
-        || n > 64
-        || s.chars().any(|c| c.is_control() || blindvault_core::text::hides_or_reorders(c))
-        || s.trim() != s
-    {
+    if n == 0 || n > 64 || s.chars().any(blindvault_core::text::refused_in_name) || s.trim() != s {
         return Err(ApiError::bad_request(
             "invalid_name",
             format!(

@@ -4,6 +4,8 @@
 
 #[path = "wallet/common.rs"]
 mod common;
+#[path = "wallet/generated.rs"]
+mod generated;
 #[path = "wallet/secrets.rs"]
 mod secrets;
 #[path = "wallet/signing.rs"]

@@ -867,3 +867,28 @@ fn an_entry_older_than_the_host_has_received_is_refused() {
     let rel = open_response(&eph, &req, &r, &a.verified(&w.org)).unwrap();
     assert_eq!(recover_secret(&[rel], &v2).unwrap().expose(), b"new password");
 }
+
+#[test]
+fn names_with_control_bidirectional_or_invisible_characters_are_refused() {
+    use blindvault_core::identity::Enrolment;
+    let w = World::new("names");
+    let approver = Device::new("alice", 1).keys.approver_public();
+    for name in ["eve\u{202E}ecila", "a\u{200B}b", "tab\there", "\u{85}", "bom\u{FEFF}"] {
+        let e = Enrolment {
+            user_id: name.into(),
+            credential_id: vec![1; 16],
+            approver_key: approver,
+            issued_at: NOW,
+        };
+        assert!(matches!(e.sign(&w.org), Err(Error::Malformed { .. })), "{name:?}");
+        let c = HostCertificate {
+            cert_id: CertId::from_array([1; 16]),
+            host_name: name.into(),
+            host_key: w.host.public_key(),
+            allowed_entries: vec![w.entry_id],
+            not_before: NOW,
+            not_after: NOW + 1,
+        };
+        assert!(matches!(c.sign(&w.org), Err(Error::Malformed { .. })), "{name:?}");
+    }
+}
