@@ -480,13 +480,15 @@ pub fn sealed_by_approver(
     Ok(SealedResponse::from_bytes(&bytes)?)
 }
 
-/// A release payload claiming `any-of` for `request`'s entry `version` from `approver`:
-/// `value` in protocol v1's form (`0x01 … 0x01 ‖ u32 len ‖ value`) when `v1`, else a DEK of the
-/// sender's choosing (the v2 form, `0x02 … 0x01 ‖ dek[32]`).
+/// A release payload of kind "any-of" (`0x01`) for `request`'s entry `version` from `approver`,
+/// naming `policy` (the entry's own, or an any-of claim for an m-of-n entry): `value` in protocol
+/// v1's form (`0x01 … 0x01 ‖ u32 len ‖ value`) when given, else a DEK of the sender's choosing
+/// (the v2 form, `0x02 … 0x01 ‖ dek[32]`).
 pub fn any_of_payload(
     request: &SignedRequest,
     approver: &blindvault_core::keys::ApproverPublicKey,
     version: u32,
+    policy: Policy,
     v1_value: Option<&[u8]>,
 ) -> anyhow::Result<Vec<u8>> {
     let req = &request.request;
@@ -495,7 +497,7 @@ pub fn any_of_payload(
         &req.request_id.to_array()[..],
         &req.entry_id.to_array(),
         &version.to_be_bytes(),
-        &Policy::AnyOf { n: 1 }.to_bytes(),
+        &policy.to_bytes(),
         &approver.to_array(),
     ] {
         payload.extend_from_slice(part);

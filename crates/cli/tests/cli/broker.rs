@@ -594,17 +594,26 @@ async fn a_release_the_server_forged_is_refused(b: Backend) -> anyhow::Result<()
 /// server relays it as it relays any approval. `run` refuses every one and the command never
 /// starts; nothing of the chosen value reaches it.
 async fn a_colluding_approver_cannot_choose_the_value(b: Backend) -> anyhow::Result<()> {
+    use blindvault_core::policy::Policy;
     use blindvault_testkit::broker::{any_of_payload, sealed_by_approver};
+    // The entry's own policy if it is any-of; an any-of claim (of its n) for an m-of-n entry.
+    fn any_of(e: &SealedEntry) -> Policy {
+        match e.policy {
+            p @ Policy::AnyOf { .. } => p,
+            Policy::MOfN { n, .. } => Policy::AnyOf { n },
+        }
+    }
     let mut w = World::new(b, &["mallory", "bob"]).await?;
     let v1: &Forge = &|k, req, e| {
         Ok(sealed_by_approver(
             k,
             req,
-            &any_of_payload(req, &k.public_key(), e.version, Some(b"postgres://attacker"))?,
+            &any_of_payload(req, &k.public_key(), e.version, any_of(e), Some(b"postgres://attacker"))?,
         )?)
     };
-    let dek: &Forge =
-        &|k, req, e| Ok(sealed_by_approver(k, req, &any_of_payload(req, &k.public_key(), e.version, None)?)?);
+    let dek: &Forge = &|k, req, e| {
+        Ok(sealed_by_approver(k, req, &any_of_payload(req, &k.public_key(), e.version, any_of(e), None)?)?)
+    };
     let cases: [(&[&str], &Forge, bool, &str); 4] = [
         (&["--m-of-n", "2"], v1, true, "was not sealed by that device"),
         (&["--m-of-n", "2"], dek, true, "does not match the organisation's entry"),
