@@ -344,6 +344,7 @@ async fn register_finish(
     let (user_id, st): (Option<String>, RegisterState) =
         wa::take_state(&state, Kind::Register, &body.ceremony_id).await?;
     let user_id = user_id.ok_or_else(|| ApiError::internal("registration state without user"))?;
+    wa::strict::check_registration(&body.credential)?;
     let passkey = state
         .rp
         .webauthn
@@ -415,12 +416,15 @@ pub async fn verify_login(
 }
 
 /// Verifies an assertion against a taken ceremony state: credential lookup, signature, user
-/// verification, origin, RP ID and the counter (recorded). Used by login and by broker approvals.
+/// verification, origin, RP ID and the counter (recorded), and first the checks of
+/// [`wa::strict`]. Used by login, every step-up and broker approvals.
 pub async fn verify_assertion(
     state: &AppState,
     auth: webauthn_rs::prelude::DiscoverableAuthentication,
     credential: &PublicKeyCredential,
 ) -> Result<(String, String), ApiError> {
+    // What webauthn-rs does not check (cross-origin frames, trailing bytes), before it looks.
+    wa::strict::check_assertion(credential)?;
     let (uuid, raw_cred_id) =
         state.rp.webauthn.identify_discoverable_authentication(credential).map_err(|_| {
             ApiError::unauthorized("unknown_credential", "this passkey is not registered here")
@@ -726,6 +730,7 @@ async fn add_passkey_finish(
     if owner.as_deref() != Some(s.user_id.as_str()) {
         return Err(ApiError::bad_request("challenge_invalid", "unknown or already used challenge"));
     }
+    wa::strict::check_registration(&body.credential)?;
     let passkey = state
         .rp
         .webauthn

@@ -14,6 +14,7 @@
 #![allow(clippy::indexing_slicing)]
 
 pub mod broker;
+pub mod tamper;
 
 /// Runs each named `async fn(Backend) -> anyhow::Result<()>` once per backend, as tests in
 /// modules `sqlite` and `postgres` (the PostgreSQL half returns early, with a notice from
