@@ -182,6 +182,7 @@ impl<W: io::Write> io::Write for CappedLine<W> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -151,6 +151,7 @@ pub fn check_authenticator_data(bytes: &[u8], registration: bool) -> Result<(), 
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
