@@ -194,8 +194,8 @@ async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-async fn openapi() -> Json<serde_json::Value> {
-    Json(crate::openapi::document())
+async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(crate::openapi::document(state.config.session_cookie_name()))
 }
 
 /// A user as the API shows it.
@@ -379,7 +379,7 @@ async fn register_finish(
     let user = load_user(&state, &user_id).await?.ok_or_else(|| ApiError::internal("user vanished"))?;
     Ok(with_cookie(
         StatusCode::CREATED,
-        session::cookie(&token, state.config.session_ttl_secs),
+        session::cookie(&state.config, &token, state.config.session_ttl_secs),
         serde_json::json!({ "user": user, "credential_id": cred_id }),
     ))
 }
@@ -485,7 +485,7 @@ async fn login_finish(
 ) -> Result<Response, ApiError> {
     let (user_id, cred_id) = verify_login(&state, &body.ceremony_id, &body.credential).await?;
     // Re-authentication extends the caller's live session of the same user.
-    let current = match session::token_from_headers(&headers) {
+    let current = match session::token_from_headers(&state.config, &headers) {
         Some(t) => session::authenticate(&state, &t).await.ok().filter(|s| s.user_id == user_id),
         None => None,
     };
@@ -504,7 +504,7 @@ async fn login_finish(
         .ok_or_else(|| ApiError::unauthorized("unknown_credential", "no such user"))?;
     Ok(with_cookie(
         StatusCode::OK,
-        session::cookie(&token, state.config.session_ttl_secs),
+        session::cookie(&state.config, &token, state.config.session_ttl_secs),
         serde_json::json!({ "user": user, "credential_id": cred_id, "extended": extended }),
     ))
 }
@@ -525,12 +525,12 @@ async fn me(State(state): State<AppState>, s: Session) -> Result<Json<serde_json
 
 async fn logout(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
     session::revoke(&state, &s.id).await?;
-    Ok(with_cookie(StatusCode::OK, session::clear_cookie(), serde_json::json!({ "revoked": 1 })))
+    Ok(with_cookie(StatusCode::OK, session::clear_cookie(&state.config), serde_json::json!({ "revoked": 1 })))
 }
 
 async fn logout_all(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
     let n = session::revoke_all(&state, &s.user_id).await?;
-    Ok(with_cookie(StatusCode::OK, session::clear_cookie(), serde_json::json!({ "revoked": n })))
+    Ok(with_cookie(StatusCode::OK, session::clear_cookie(&state.config), serde_json::json!({ "revoked": n })))
 }
 
 #[derive(Deserialize)]
@@ -563,6 +563,9 @@ async fn cli_session(
         "token": token,
         "session": sess_id,
         "expires_in": state.config.session_ttl_secs,
+        // The session file line the web app shows is `cookie_name=token`: a `Cookie` header
+        // for this deployment as it stands.
+        "cookie_name": state.config.session_cookie_name(),
     })))
 }
 
