@@ -1063,7 +1063,7 @@ async function adminCli(content, out) {
       const a = await getAssertion(start.options, { prf: false });
       const r = await api('POST', '/api/sessions/cli', { ceremony_id: start.ceremony_id, credential: a.json });
       const text = h('textarea', { readonly: true, rows: 4, 'aria-label': 'Session file contents', 'data-testid': 'cli-token' });
-      text.value = `bv_session=${r.token}`;
+      text.value = `${r.cookie_name || 'bv_session'}=${r.token}`;
       tokenBox.replaceChildren(
         notice('warn', 'Shown once', `Save it in a file only you can read, then point the CLI at it. It ends in ${inWords(r.expires_in)}.`),
         text,

@@ -12,6 +12,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use blindvault_core::cookie::session_cookie_name;
 use blindvault_core::entry::SealedEntry;
 use blindvault_core::identity::{SignedEnrolment, SignedHostCertificate, SignedRequest};
 use blindvault_core::keys::OrgPublicKey;
@@ -22,8 +23,9 @@ use zeroize::Zeroizing;
 
 use crate::ClientError;
 
-/// The session cookie's name (the server's `session::COOKIE_NAME`).
-pub const SESSION_COOKIE: &str = "bv_session";
+/// The session cookie's name on plain-http localhost; on an https server it is
+/// [`blindvault_core::cookie::SESSION_COOKIE_HTTPS`] (chosen by the server's origin).
+pub use blindvault_core::cookie::SESSION_COOKIE;
 /// The header carrying the consumer's poll token.
 pub const POLL_HEADER: &str = "x-blindvault-poll";
 /// Environment variable naming the session token file.
@@ -109,8 +111,8 @@ fn hint_for(code: &str) -> &'static str {
     }
 }
 
-/// Reads an admin session token from `path`: the token itself, or `bv_session=TOKEN`, on the
-/// first line. The file should be readable only by its owner.
+/// Reads an admin session token from `path`: the token itself, `bv_session=TOKEN` or
+/// `__Host-bv_session=TOKEN`, on the first line. The file should be readable only by its owner.
 pub fn read_session_file(path: &Path) -> Result<Zeroizing<String>, ClientError> {
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -120,7 +122,7 @@ pub fn read_session_file(path: &Path) -> Result<Zeroizing<String>, ClientError> 
         }
     })?);
     let line = text.lines().next().unwrap_or("").trim();
-    let token = line.strip_prefix(SESSION_COOKIE).and_then(|r| r.strip_prefix('=')).unwrap_or(line).trim();
+    let token = blindvault_core::cookie::strip_session_cookie_name(line).trim();
     if token.is_empty() {
         return Err(ClientError::bad_file(path, "the session file is empty"));
     }
@@ -403,10 +405,10 @@ impl BrokerClient {
     fn admin(&self, method: reqwest::Method, path: &str) -> Result<reqwest::RequestBuilder, ApiError> {
         let token = self.session.as_ref().ok_or(ApiError::NoSession)?;
         let changes = method != reqwest::Method::GET;
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header(reqwest::header::COOKIE, format!("{SESSION_COOKIE}={}", token.as_str()));
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).header(
+            reqwest::header::COOKIE,
+            format!("{}={}", session_cookie_name(&self.origin), token.as_str()),
+        );
         if changes {
             req = req.header(reqwest::header::ORIGIN, &self.origin);
         }
@@ -636,6 +638,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s");
         std::fs::write(&p, "bv_session=abc.def\n").unwrap();
+        assert_eq!(read_session_file(&p).unwrap().as_str(), "abc.def");
+        std::fs::write(&p, "__Host-bv_session=abc.def\n").unwrap();
         assert_eq!(read_session_file(&p).unwrap().as_str(), "abc.def");
         std::fs::write(&p, "abc.def").unwrap();
         assert_eq!(read_session_file(&p).unwrap().as_str(), "abc.def");

@@ -20,6 +20,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod cookie;
 pub mod encoding;
 pub mod entry;
 mod error;

@@ -194,8 +194,8 @@ async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-async fn openapi() -> Json<serde_json::Value> {
-    Json(crate::openapi::document())
+async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(crate::openapi::document(state.config.session_cookie_name()))
 }
 
 /// A user as the API shows it.
@@ -340,6 +340,7 @@ async fn register_finish(
     let (user_id, st): (Option<String>, RegisterState) =
         wa::take_state(&state, Kind::Register, &body.ceremony_id).await?;
     let user_id = user_id.ok_or_else(|| ApiError::internal("registration state without user"))?;
+    wa::strict::check_registration(&body.credential)?;
     let passkey = state
         .rp
         .webauthn
@@ -374,7 +375,7 @@ async fn register_finish(
     let user = load_user(&state, &user_id).await?.ok_or_else(|| ApiError::internal("user vanished"))?;
     Ok(with_cookie(
         StatusCode::CREATED,
-        session::cookie(&token, state.config.session_ttl_secs),
+        session::cookie(&state.config, &token, state.config.session_ttl_secs),
         serde_json::json!({ "user": user, "credential_id": cred_id }),
     ))
 }
@@ -411,12 +412,15 @@ pub async fn verify_login(
 }
 
 /// Verifies an assertion against a taken ceremony state: credential lookup, signature, user
-/// verification, origin, RP ID and the counter (recorded). Used by login and by broker approvals.
+/// verification, origin, RP ID and the counter (recorded), and first the checks of
+/// [`wa::strict`]. Used by login, every step-up and broker approvals.
 pub async fn verify_assertion(
     state: &AppState,
     auth: webauthn_rs::prelude::DiscoverableAuthentication,
     credential: &PublicKeyCredential,
 ) -> Result<(String, String), ApiError> {
+    // What webauthn-rs does not check (cross-origin frames, trailing bytes), before it looks.
+    wa::strict::check_assertion(credential)?;
     let (uuid, raw_cred_id) =
         state.rp.webauthn.identify_discoverable_authentication(credential).map_err(|_| {
             ApiError::unauthorized("unknown_credential", "this passkey is not registered here")
@@ -483,7 +487,7 @@ async fn login_finish(
 ) -> Result<Response, ApiError> {
     let (user_id, cred_id) = verify_login(&state, &body.ceremony_id, &body.credential).await?;
     // Re-authentication extends the caller's live session of the same user.
-    let current = match session::token_from_headers(&headers) {
+    let current = match session::token_from_headers(&state.config, &headers) {
         Some(t) => session::authenticate(&state, &t).await.ok().filter(|s| s.user_id == user_id),
         None => None,
     };
@@ -502,7 +506,7 @@ async fn login_finish(
         .ok_or_else(|| ApiError::unauthorized("unknown_credential", "no such user"))?;
     Ok(with_cookie(
         StatusCode::OK,
-        session::cookie(&token, state.config.session_ttl_secs),
+        session::cookie(&state.config, &token, state.config.session_ttl_secs),
         serde_json::json!({ "user": user, "credential_id": cred_id, "extended": extended }),
     ))
 }
@@ -523,12 +527,12 @@ async fn me(State(state): State<AppState>, s: Session) -> Result<Json<serde_json
 
 async fn logout(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
     session::revoke(&state, &s.id).await?;
-    Ok(with_cookie(StatusCode::OK, session::clear_cookie(), serde_json::json!({ "revoked": 1 })))
+    Ok(with_cookie(StatusCode::OK, session::clear_cookie(&state.config), serde_json::json!({ "revoked": 1 })))
 }
 
 async fn logout_all(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
     let n = session::revoke_all(&state, &s.user_id).await?;
-    Ok(with_cookie(StatusCode::OK, session::clear_cookie(), serde_json::json!({ "revoked": n })))
+    Ok(with_cookie(StatusCode::OK, session::clear_cookie(&state.config), serde_json::json!({ "revoked": n })))
 }
 
 #[derive(Deserialize)]
@@ -561,6 +565,9 @@ async fn cli_session(
         "token": token,
         "session": sess_id,
         "expires_in": state.config.session_ttl_secs,
+        // The session file line the web app shows is `cookie_name=token`: a `Cookie` header
+        // for this deployment as it stands.
+        "cookie_name": state.config.session_cookie_name(),
     })))
 }
 
@@ -728,6 +735,7 @@ async fn add_passkey_finish(
     if owner.as_deref() != Some(s.user_id.as_str()) {
         return Err(ApiError::bad_request("challenge_invalid", "unknown or already used challenge"));
     }
+    wa::strict::check_registration(&body.credential)?;
     let passkey = state
         .rp
         .webauthn

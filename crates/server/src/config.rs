@@ -108,6 +108,21 @@ impl Config {
         Ok(self.origin_url()?.origin().ascii_serialization())
     }
 
+    /// Whether the origin is `https://…` (then the session cookie is `Secure` and
+    /// `__Host-`-prefixed; plain-http `localhost` gets neither).
+    pub fn https(&self) -> bool {
+        self.origin_url().is_ok_and(|u| u.scheme() == "https")
+    }
+
+    /// The session cookie's name for this origin (`blindvault_core::cookie`).
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.https() {
+            blindvault_core::cookie::SESSION_COOKIE_HTTPS
+        } else {
+            blindvault_core::cookie::SESSION_COOKIE
+        }
+    }
+
     /// Checks the values for consistency.
     pub fn validate(&self) -> Result<(), ServerError> {
         let origin = self.origin_url()?;

@@ -76,8 +76,8 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// The OpenAPI document.
-pub fn document() -> Value {
+/// The OpenAPI document; `cookie_name` is the session cookie of this deployment.
+pub fn document(cookie_name: &str) -> Value {
     let mut paths = serde_json::Map::new();
     for (method, path, summary, auth) in ROUTES {
         let mut op = serde_json::Map::new();
@@ -111,7 +111,7 @@ pub fn document() -> Value {
         "info": { "title": "blindvault server", "version": env!("CARGO_PKG_VERSION") },
         "paths": paths,
         "components": {
-            "securitySchemes": { "session": { "type": "apiKey", "in": "cookie", "name": crate::session::COOKIE_NAME } },
+            "securitySchemes": { "session": { "type": "apiKey", "in": "cookie", "name": cookie_name } },
             "schemas": { "Error": {
                 "type": "object",
                 "properties": { "error": { "type": "object", "required": ["code", "message"],

@@ -1,4 +1,6 @@
-//! Sessions: an HS256 JWT in an `HttpOnly; Secure; SameSite=Strict` cookie, backed by a row.
+//! Sessions: an HS256 JWT in an `HttpOnly; SameSite=Strict` cookie, backed by a row. On an
+//! https origin the cookie is `__Host-bv_session` and `Secure`; on plain-http `localhost`
+//! development it is `bv_session` without `Secure` (which Safari would drop).
 //!
 //! The token carries `sub` (user id), `sid` (32 random bytes, base64url), `iat` and `exp`. The
 //! row's id is `hex(SHA-256(sid))`, so a copy of the database does not hold live session
@@ -19,11 +21,10 @@ use sqlx::Row;
 use subtle::ConstantTimeEq;
 
 use crate::AppState;
+use crate::config::Config;
 use crate::error::{ApiError, ServerError};
 use crate::store::Store;
 
-/// Name of the session cookie.
-pub const COOKIE_NAME: &str = "bv_session";
 const KEY_SETTING: &str = "jwt_hs256_key";
 
 /// The HMAC-SHA256 key that signs session tokens (32 random bytes, made at first start and kept
@@ -126,14 +127,17 @@ pub fn session_row_id(sid: &str) -> String {
     hex::encode(Sha256::digest(sid.as_bytes()))
 }
 
-/// A `Set-Cookie` value carrying `token` for `max_age` seconds.
-pub fn cookie(token: &str, max_age: i64) -> String {
-    format!("{COOKIE_NAME}={token}; Path=/; Max-Age={max_age}; HttpOnly; Secure; SameSite=Strict")
+/// A `Set-Cookie` value carrying `token` for `max_age` seconds: `__Host-bv_session=…; Secure`
+/// on an https origin, `bv_session=…` without `Secure` on plain-http localhost.
+pub fn cookie(config: &Config, token: &str, max_age: i64) -> String {
+    let name = config.session_cookie_name();
+    let secure = if config.https() { "; Secure" } else { "" };
+    format!("{name}={token}; Path=/; Max-Age={max_age}; HttpOnly{secure}; SameSite=Strict")
 }
 
 /// A `Set-Cookie` value that clears the cookie.
-pub fn clear_cookie() -> String {
-    format!("{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict")
+pub fn clear_cookie(config: &Config) -> String {
+    cookie(config, "", 0)
 }
 
 /// Creates a session row for `user_id` and returns `(token, row id)`.
@@ -254,14 +258,15 @@ pub struct Session {
 }
 
 /// The raw session token from a `Cookie` header, if any.
-pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+pub fn token_from_headers(config: &Config, headers: &axum::http::HeaderMap) -> Option<String> {
+    let name = config.session_cookie_name();
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE_NAME)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
         .filter(|v| !v.is_empty())
 }
@@ -323,7 +328,7 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = token_from_headers(&parts.headers)
+        let token = token_from_headers(&state.config, &parts.headers)
             .ok_or_else(|| ApiError::unauthorized("unauthenticated", "sign in first"))?;
         authenticate(state, &token).await
     }

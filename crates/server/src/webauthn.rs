@@ -10,6 +10,8 @@ use sqlx::Row;
 use webauthn_rs::prelude::{Passkey, Url, WebauthnError};
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
+pub mod strict;
+
 use crate::AppState;
 use crate::config::Config;
 use crate::error::{ApiError, ServerError};
@@ -74,9 +76,11 @@ impl RelyingParty {
     }
 }
 
-/// Maps a webauthn-rs verification error to a stable API error. Details go to the debug log only.
+/// Maps a webauthn-rs verification error to a stable API error. The debug log gets the
+/// error's kind only: some kinds carry what the client sent (a JSON error quotes the input).
 pub fn map_error(e: &WebauthnError) -> ApiError {
-    tracing::debug!(error = ?e, "webauthn ceremony rejected");
+    let debug = format!("{e:?}");
+    let kind = debug.split(['(', ' ', '{']).next().unwrap_or_default();
     let (code, msg) = match e {
         WebauthnError::InvalidRPOrigin | WebauthnError::CredentialCrossOrigin => {
             ("origin_mismatch", "the ceremony came from another origin")
@@ -96,6 +100,7 @@ pub fn map_error(e: &WebauthnError) -> ApiError {
         WebauthnError::InvalidClientDataType => ("client_data_invalid", "wrong client data type"),
         _ => ("webauthn_failed", "the passkey response could not be verified"),
     };
+    tracing::debug!(kind, code, "webauthn ceremony rejected");
     ApiError::new(axum::http::StatusCode::UNAUTHORIZED, code, msg)
 }
 

@@ -25,3 +25,5 @@ mod openapi;
 mod sessions;
 #[path = "server/web.rs"]
 mod web;
+#[path = "server/webauthn_strict.rs"]
+mod webauthn_strict;

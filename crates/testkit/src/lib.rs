@@ -14,6 +14,7 @@
 #![allow(clippy::indexing_slicing)]
 
 pub mod broker;
+pub mod tamper;
 
 /// Runs each named `async fn(Backend) -> anyhow::Result<()>` once per backend, as tests in
 /// modules `sqlite` and `postgres` (the PostgreSQL half returns early, with a notice from
@@ -280,12 +281,16 @@ pub struct Agent {
     pub origin: Option<String>,
     /// The session token (the cookie's value).
     pub token: Option<String>,
+    /// The session cookie's name (`blindvault_core::cookie`), fixed by the origin given to
+    /// [`Agent::new`].
+    pub cookie_name: &'static str,
 }
 
 impl Agent {
     /// A client for `base` sending `origin`.
     pub fn new(base: &str, origin: Option<String>) -> Self {
-        Self { http: reqwest::Client::new(), base: base.to_owned(), origin, token: None }
+        let cookie_name = blindvault_core::cookie::session_cookie_name(origin.as_deref().unwrap_or(""));
+        Self { http: reqwest::Client::new(), base: base.to_owned(), origin, token: None, cookie_name }
     }
 
     /// Sends a request; `body` is JSON (or nothing).
@@ -296,7 +301,7 @@ impl Agent {
             req = req.header("origin", o);
         }
         if let Some(t) = &self.token {
-            req = req.header("cookie", format!("{}={t}", blindvault_server::session::COOKIE_NAME));
+            req = req.header("cookie", format!("{}={t}", self.cookie_name));
         }
         if let Some(b) = body {
             req = req.json(&b);
@@ -305,8 +310,11 @@ impl Agent {
         let status = resp.status().as_u16();
         let set_cookie = resp.headers().get("set-cookie").and_then(|v| v.to_str().ok()).map(str::to_owned);
         if let Some(c) = &set_cookie {
-            let value = c.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned());
-            self.token = value.filter(|v| !v.is_empty());
+            // Only the cookie this origin's browsers would keep.
+            let kv = c.split(';').next().and_then(|kv| kv.split_once('='));
+            if let Some((_, v)) = kv.filter(|(k, _)| *k == self.cookie_name) {
+                self.token = Some(v.to_owned()).filter(|v| !v.is_empty());
+            }
         }
         let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = resp.bytes().await?;

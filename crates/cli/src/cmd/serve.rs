@@ -95,15 +95,15 @@ impl Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BLINDVAULT_LOG").unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        // Colours only on a terminal: a log file keeps plain `key=value` fields (what
-        // `audit verify --anchors-from` reads).
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    // webauthn-rs silenced, every field and line capped (`blindvault_server::logging`). Colours
+    // only on a terminal: a log file keeps plain `key=value` fields (what
+    // `audit verify --anchors-from` reads).
+    let directives = std::env::var("BLINDVAULT_LOG").unwrap_or_else(|_| "info".to_owned());
+    blindvault_server::logging::init(
+        &directives,
+        std::io::stderr,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    )?;
     let config = args.config()?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {

@@ -245,7 +245,7 @@ async fn an_open_event_stream_ends_with_its_session(b: Backend) -> anyhow::Resul
     let token = w.approvers[0].session.agent.token.clone().context("alice's session")?;
     let mut stream = reqwest::Client::new()
         .get(format!("{}/api/broker/events", w.server.base))
-        .header("cookie", format!("{}={token}", blindvault_server::session::COOKIE_NAME))
+        .header("cookie", format!("{}={token}", w.server.state.config.session_cookie_name()))
         .send()
         .await?;
     ensure!(stream.status() == 200, "{}", stream.status());

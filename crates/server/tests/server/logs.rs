@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use anyhow::ensure;
+use anyhow::{Context as _, ensure};
 use blindvault_testkit::{Backend, Device, TestServer};
 use serde_json::json;
 
@@ -29,17 +29,14 @@ impl Write for Buf {
     }
 }
 
-/// Captures every log line of this test binary, at debug level.
+/// Captures every log line of this test binary, at debug level, through the server's own
+/// subscriber (`blindvault_server::logging`, as `blindvault serve` installs it).
 pub(crate) fn captured() -> Buf {
     static BUF: OnceLock<Buf> = OnceLock::new();
     BUF.get_or_init(|| {
         let buf = Buf::default();
         let writer = buf.clone();
-        let _ = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .try_init();
+        let _ = blindvault_server::logging::init("debug", move || writer.clone(), false);
         buf
     })
     .clone()
@@ -47,6 +44,7 @@ pub(crate) fn captured() -> Buf {
 
 both!(
     log_holds_no_secrets,
+    hostile_bodies_leave_short_lines_without_their_bytes,
     audit_head_is_logged_hourly_as_an_anchor,
     background_sweeper_logs_the_audit_head_at_start
 );
@@ -166,5 +164,71 @@ async fn log_holds_no_secrets(b: Backend) -> anyhow::Result<()> {
     ]) {
         ensure!(secret.len() > 8 && !text.contains(secret), "a secret reached the log");
     }
+    Ok(())
+}
+
+/// A 64 KiB body built to be logged: a login finish whose authenticator data announces
+/// extensions and then carries 46,000 bytes that are no CBOR (webauthn-rs 0.6 logged the rest of
+/// its input at ERROR: 150 KB lines), and one whose `clientDataJSON` is 45 KB of text. Every line
+/// of the log stays under the cap and none holds the payload, in any encoding.
+async fn hostile_bodies_leave_short_lines_without_their_bytes(b: Backend) -> anyhow::Result<()> {
+    use blindvault_server::logging::{FIELD_MAX, LINE_MAX};
+    use blindvault_testkit::tamper::client_data;
+    let buf = captured();
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    phone.register(&server, "log-h").await?;
+    let pattern = b"HOSTILE-PAYLOAD-";
+    let hostile: Vec<u8> = pattern.iter().copied().cycle().take(46_000).collect();
+
+    let mut agent = server.agent();
+    let mut c = phone.prepare_login(&server, &mut agent).await?;
+    phone.resign_assertion(&mut c.credential, |_, ad| {
+        ad.truncate(37);
+        if let Some(flags) = ad.get_mut(32) {
+            *flags |= 0x80;
+        }
+        ad.push(0xff);
+        ad.extend_from_slice(&hostile);
+    })?;
+    let body = json!({ "ceremony_id": c.ceremony_id, "credential": c.credential });
+    ensure!((60_000..64 * 1024).contains(&body.to_string().len()), "a body just under the cap");
+    let r = agent.post("/api/login/finish", body).await?;
+    ensure!((400..500).contains(&r.status), "{} {}", r.status, r.body);
+
+    let mut c = phone.prepare_login(&server, &mut agent).await?;
+    let text = String::from_utf8_lossy(&hostile[..45_000]).into_owned();
+    phone.resign_assertion(&mut c.credential, |cd, _| {
+        client_data(cd, |m| {
+            m.insert("origin".into(), json!(text));
+        })
+    })?;
+    let r = agent
+        .post("/api/login/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .await?;
+    ensure!((400..500).contains(&r.status), "{} {}", r.status, r.body);
+
+    // The formatter itself: a long field is cut, webauthn-rs's targets are dropped.
+    let long = "x".repeat(10 * FIELD_MAX);
+    tracing::error!(target: "webauthn_rs_core::internals", payload = %long, "library-probe");
+    tracing::error!(payload = %long, other = ?long, "capped-field-probe");
+
+    let log = String::from_utf8_lossy(&buf.contents()).into_owned();
+    ensure!(log.contains("/api/login/finish"), "the capture works");
+    let marker_len = "…[truncated 4294967296 bytes]".len();
+    for line in log.lines() {
+        ensure!(line.len() <= LINE_MAX + marker_len, "a line of {} bytes", line.len());
+    }
+    let decimal = pattern.iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
+    let hex: String = pattern.iter().map(|b| format!("{b:02x}")).collect();
+    let b64 = blindvault_testkit::broker::b64(&hostile[..48]);
+    for needle in ["HOSTILE-PAYLOAD", &decimal, &hex, &b64[..32]] {
+        let hit = log.lines().find(|l| l.contains(needle)).map(|l| l.chars().take(600).collect::<String>());
+        ensure!(hit.is_none(), "the payload reached the log as {needle:?}: {hit:?}");
+    }
+    ensure!(!log.contains("library-probe"), "webauthn-rs's targets are off");
+    let probe = log.lines().find(|l| l.contains("capped-field-probe")).context("the probe is logged")?;
+    ensure!(probe.contains(&format!("…[truncated {} bytes]", 10 * FIELD_MAX - FIELD_MAX)), "{probe}");
+    ensure!(probe.len() < 3 * FIELD_MAX, "both fields cut: {} bytes", probe.len());
     Ok(())
 }

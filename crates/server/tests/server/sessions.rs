@@ -3,11 +3,11 @@
 use anyhow::ensure;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use blindvault_testkit::{Backend, Device, TestServer};
+use blindvault_testkit::{Backend, Device, ServerOptions, TestServer};
 use serde_json::json;
 
 both!(
-    cookie_flags,
+    cookie_name_and_flags_follow_the_origin,
     logout_takes_effect_at_once,
     sign_out_everywhere,
     admin_revoke_takes_effect_at_once,
@@ -16,21 +16,53 @@ both!(
     tampered_tokens_refused
 );
 
-async fn cookie_flags(b: Backend) -> anyhow::Result<()> {
-    let server = TestServer::start(b).await?;
-    let mut phone = Device::new();
-    let mut agent = server.agent();
-    let c = phone.prepare_register(&server, &mut agent, "alice").await?;
-    let resp = agent
-        .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
-        .await?
-        .ok()?;
-    let cookie = resp.set_cookie.unwrap_or_default();
-    for flag in ["bv_session=", "HttpOnly", "Secure", "SameSite=Strict", "Path=/", "Max-Age=900"] {
-        ensure!(cookie.contains(flag), "cookie {cookie:?} lacks {flag}");
+/// An https origin: `__Host-bv_session=…; Secure`. Plain-http localhost: `bv_session=…` without
+/// `Secure` (Safari drops a `Secure` cookie set over http). Each server reads only its own name,
+/// and logout clears the same cookie.
+async fn cookie_name_and_flags_follow_the_origin(b: Backend) -> anyhow::Result<()> {
+    let https = ServerOptions {
+        rp_id: Some("vault.example.com".into()),
+        origin: Some("https://vault.example.com".into()),
+        ..ServerOptions::default()
+    };
+    let cases = [
+        (TestServer::start_with(b, https).await?, "__Host-bv_session=", true),
+        (TestServer::start(b).await?, "bv_session=", false),
+    ];
+    for (server, name, secure) in &cases {
+        let mut phone = Device::new();
+        let mut agent = server.agent();
+        let c = phone.prepare_register(server, &mut agent, "alice").await?;
+        let resp = agent
+            .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+            .await?
+            .ok()?;
+        let cookie = resp.set_cookie.unwrap_or_default();
+        ensure!(cookie.starts_with(name), "cookie {cookie:?} is not {name}");
+        for flag in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=900"] {
+            ensure!(cookie.split("; ").any(|f| f == flag), "cookie {cookie:?} lacks {flag}");
+        }
+        ensure!(
+            cookie.split("; ").any(|f| f == "Secure") == *secure,
+            "cookie {cookie:?}: Secure must be {secure}"
+        );
+        ensure!(!cookie.contains("Domain"), "no Domain: {cookie:?}");
+        agent.get("/api/me").await?.ok()?;
+        // The other name is not read.
+        let token = agent.token.clone().unwrap_or_default();
+        let mut other = server.agent();
+        other.cookie_name = if *secure { "bv_session" } else { "__Host-bv_session" };
+        other.token = Some(token);
+        let r = other.get("/api/me").await?;
+        ensure!(r.status == 401 && r.code() == Some("unauthenticated"), "{name}: {} {}", r.status, r.body);
+        let login = phone.login(server).await?;
+        ensure!(login.agent.token.is_some());
+        let out = agent.post("/api/logout", json!({})).await?.ok()?;
+        let cleared = out.set_cookie.unwrap_or_default();
+        ensure!(cleared.starts_with(name) && cleared.contains("Max-Age=0"), "{cleared:?}");
     }
-    let login = phone.login(&server).await?;
-    ensure!(login.agent.token.is_some());
+    let doc = cases[0].0.agent().get("/api/openapi.json").await?.ok()?;
+    ensure!(doc.body["components"]["securitySchemes"]["session"]["name"] == "__Host-bv_session");
     Ok(())
 }
 

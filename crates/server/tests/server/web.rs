@@ -135,6 +135,7 @@ async fn cli_session_needs_a_fresh_assertion_by_the_same_person(b: Backend) -> a
     let body = json!({ "ceremony_id": start.body["ceremony_id"], "credential": cred });
     let r = alice.agent.post("/api/sessions/cli", body.clone()).await?.ok()?;
     ensure!(r.set_cookie.is_none(), "the browser's cookie is not replaced");
+    ensure!(r.body["cookie_name"] == "bv_session", "the session file's name on plain-http localhost");
     let token = r.body["token"].as_str().context("token")?.to_owned();
     let sess = r.body["session"].as_str().context("session")?.to_owned();
     // The same ceremony cannot be replayed for a second token.
