@@ -331,12 +331,15 @@ async function checkPrf(created) {
   return ok;
 }
 
-function signupPage(next) {
+function signupPage(next, code) {
   const out = h('div');
   const name = h('input', { id: 'name', name: 'username', autocomplete: 'username webauthn', required: true, maxlength: 64 });
   const display = h('input', { id: 'display', name: 'display', autocomplete: 'name', maxlength: 64 });
+  const invite = h('input', { id: 'invite', name: 'invite', autocomplete: 'one-time-code', required: true, maxlength: 64, spellcheck: 'false', value: code || '' });
   const form = h('form.card.stack', { novalidate: true },
     out,
+    h('div', {}, h('label', { for: 'invite', text: 'Invite code' }), invite,
+      h('div.hint', { text: code ? 'From your invite link. It works once.' : 'Accounts here are by invitation: use the code from your admin\'s invite link. Setting up a new server? Use the setup code it printed when it first started.' })),
     h('div', {}, h('label', { for: 'name', text: 'User name' }), name,
       h('div.hint', { text: 'What your admin sees. 1 to 64 characters.' })),
     h('div', {}, h('label', { for: 'display', text: 'Display name (optional)' }), display),
@@ -350,7 +353,7 @@ function signupPage(next) {
     btn.disabled = true;
     let created = null;
     try {
-      const body = { name: name.value.trim() };
+      const body = { name: name.value.trim(), invite: invite.value.trim() };
       if (display.value.trim()) body.display_name = display.value.trim();
       const start = await api('POST', '/api/register/start', body);
       created = await createCredential(start.options);
@@ -519,7 +522,7 @@ async function accountPage() {
 
 // ---- approver enrolment -----------------------------------------------------------------------
 
-function enrolPage(orgB64) {
+function enrolPage(orgB64, inviteCode) {
   let org;
   try {
     org = OrgKey.fromBase64(orgB64 || '');
@@ -537,7 +540,7 @@ function enrolPage(orgB64) {
         h('p', { text: 'You were invited to approve secret requests for an organisation whose key has the fingerprint:' }),
         h('p', {}, h('span.fp', { text: orgFp })),
         h('p', { text: 'First sign in, or create an account with a passkey on this device.' }),
-        h('div.row', {}, h('a.button.primary', { href: '#/signup', text: 'Create account' }), h('a.button', { href: '#/signin', text: 'Sign in' }))));
+        h('div.row', {}, h('a.button.primary', { href: inviteCode ? `#/signup/${encodeURIComponent(inviteCode)}` : '#/signup', text: 'Create account' }), h('a.button', { href: '#/signin', text: 'Sign in' }))));
   }
   const out = h('div');
   const result = h('div');
@@ -941,7 +944,38 @@ async function adminUsers(content, out) {
   });
   content.append(h('div.card', {}, h('h2', { text: `People (${users.length})` }),
     h('p.small.muted', { text: 'Roles: user (signs in), approver (set when the org key signs an enrolment), admin (these pages).' }),
-    h('ul.list', {}, items)));
+    h('ul.list', {}, items)), await invitesCard(out));
+}
+
+/** Invite codes: registration is invite-only. A new code is shown once, with its link. */
+async function invitesCard(out) {
+  const invites = await api('GET', '/api/admin/invites');
+  const made = h('div');
+  const role = h('select', { id: 'invite-role', 'aria-label': 'Role of the invited person' },
+    ['user', 'admin'].map((r) => h('option', { value: r, text: r })));
+  const open = invites.filter((i) => i.status === 'open');
+  return h('div.card.stack', { 'data-testid': 'invites' }, h('h2', { text: 'Invite someone' }),
+    h('p.small.muted', { text: 'Accounts are by invitation only. A code works once, for 7 days; it is shown only now. Approvers get theirs in the link from blindvault approver invite.' }),
+    h('div.row', {}, h('label', { for: 'invite-role', text: 'Role' }), role,
+      action('Make an invite code', 'primary', async () => {
+        const i = await api('POST', '/api/admin/invites', { role: role.value });
+        const link = `${location.origin}/#/signup/${encodeURIComponent(i.code)}`;
+        made.replaceChildren(notice('ok', `Invite code for one ${i.role}`, `Works once, until ${when(i.expires_at)}.`),
+          h('p', {}, h('code', { 'data-testid': 'invite-code', text: i.code })),
+          h('p.small', {}, 'Sign-up link: ', h('code', { 'data-testid': 'invite-link', text: link })));
+      }, { out, testid: 'make-invite' })),
+    made,
+    open.length ? h('ul.list.small', {}, open.map((i) => {
+      const li = h('li.row.spread', {}, h('span', { text: `${i.role} · made by ${i.created_by || 'someone removed'} · until ${when(i.expires_at)}` }));
+      li.append(action('Revoke', 'link', async () => {
+        await api('DELETE', `/api/admin/invites/${encodeURIComponent(i.id)}`);
+        li.remove();
+      }, { out }));
+      return li;
+    })) : null,
+    invites.some((i) => i.status === 'used')
+      ? h('p.small.muted', { text: `Used: ${invites.filter((i) => i.status === 'used').map((i) => `${i.used_by} (invited by ${i.created_by || 'someone removed'})`).join(', ')}.` })
+      : null);
 }
 
 async function adminApprovers(content, out) {
@@ -1098,15 +1132,15 @@ async function route() {
   renderNav();
   const next = sessionStorage.getItem('blindvault:next');
   try {
-    const [name, arg] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+    const [name, arg, arg2] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
     switch (name) {
       case '': case undefined:
         if (state.me && next) { sessionStorage.removeItem('blindvault:next'); return go(next); }
         return await homePage();
       case 'signin': return signinPage(next);
-      case 'signup': return signupPage(next);
+      case 'signup': return signupPage(next, arg);
       case 'setup': return setupPage();
-      case 'enrol': return enrolPage(arg);
+      case 'enrol': return enrolPage(arg, arg2);
       case 'bench': return benchPage();
     }
     if (!state.me) {

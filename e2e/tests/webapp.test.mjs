@@ -15,7 +15,9 @@ import { startServer, cli, cliSpawn, launch, device, shot, stopChildren, DESKTOP
 
 const SECRET = 'hunter2-e2e-\u00e9';
 
-async function signUp(page, name) {
+async function signUp(page, name, code) {
+  // Registration is invite-only: the code comes from an invite link (already filled in) or is typed.
+  if (code !== undefined) await page.getByLabel('Invite code').fill(code);
   await page.getByLabel('User name').fill(name);
   await page.getByTestId('signup').click();
 }
@@ -48,7 +50,7 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
     await shot(p, '02-setup-signed-out');
     await p.getByRole('link', { name: 'Create account' }).first().click();
     await shot(p, '03-signup');
-    await signUp(p, 'admin');
+    await signUp(p, 'admin', server.code);
     // Back on the setup page, signed in.
     await p.getByLabel('Setup code').waitFor();
     await p.getByLabel('Setup code').fill('not-the-code');
@@ -83,7 +85,9 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
     // The device shows the org fingerprint from the link, before any account exists.
     await p.getByText(invite.org_fingerprint).waitFor();
     await shot(p, '06-invite-signed-out');
-    await p.getByRole('link', { name: 'Create account' }).first().click();
+    // The page's own link (not the header's) carries the invite code from the invite link.
+    await p.locator('#main').getByRole('link', { name: 'Create account' }).click();
+    assert.ok((await p.getByLabel('Invite code').inputValue()).length > 0, 'the invite link filled the code in');
     await signUp(p, 'alice');
     await p.getByTestId('org-fingerprint').waitFor();
     assert.equal(await p.getByTestId('org-fingerprint').textContent(), invite.org_fingerprint);
@@ -330,7 +334,9 @@ c.commit()
   await t.test('a passkey without PRF gets the clear unsupported message', async () => {
     const noPrf = await device(browser, { prf: false, viewport: PHONE });
     const p = noPrf.page;
-    await p.goto(`${server.url}/#/signup`);
+    const bobInvite = JSON.parse(await cli(server, ['invite', 'create', '--format', 'json']));
+    await p.goto(bobInvite.link);
+    assert.equal(await p.getByLabel('Invite code').inputValue(), bobInvite.code, 'the link fills the code in');
     await signUp(p, 'bob');
     await p.getByTestId('prf-unsupported').waitFor();
     const text = await p.getByTestId('prf-unsupported').textContent();
@@ -353,16 +359,16 @@ c.commit()
     try {
       const p = ctx.page;
       let limited = false;
-      // A sign-up takes two tokens; however slow the machine, a few tries exhaust the bucket.
+      // Each try (refused: no invite code) takes a token; however slow the machine, a few tries
+      // exhaust the bucket before it refills one.
       for (let i = 0; i < 5 && !limited; i += 1) {
         await p.goto(`${tight.url}/#/signup`);
-        await signUp(p, `office-${i}`);
+        await signUp(p, `office-${i}`, 'NOT-A-CODE');
         const outcome = await Promise.race([
           p.getByTestId('rate-limited').waitFor().then(() => 'limited'),
-          p.getByRole('link', { name: 'Account' }).waitFor().then(() => 'signed-up'),
+          p.getByText('That did not work').waitFor().then(() => 'refused'),
         ]);
         limited = outcome === 'limited';
-        if (!limited) await p.evaluate(() => fetch('/api/logout', { method: 'POST', credentials: 'same-origin' }));
       }
       assert.ok(limited, 'the tight limit was never reached');
       const text = await p.getByTestId('rate-limited').textContent();
@@ -373,6 +379,43 @@ c.commit()
       await ctx.context.close();
       tight.stop();
       tight.cleanup();
+    }
+  });
+
+  await t.test('registration is invite-only: no code, no account; the admin\'s code works once and the audit names the inviter', async () => {
+    const ctx = await device(browser, { viewport: PHONE });
+    try {
+      const p = ctx.page;
+      await p.goto(`${server.url}/#/signup`);
+      await signUp(p, 'walk-in', '');
+      await p.getByText('That did not work').waitFor();
+      assert.match(await p.locator('.notice.bad').textContent(), /invite code is not valid/);
+      await shot(p, '03b-signup-refused');
+      // The admin makes a code on the People page.
+      const a = admin.page;
+      await a.goto(`${server.url}/#/admin/users`);
+      await a.getByTestId('make-invite').click();
+      const code = await a.getByTestId('invite-code').textContent();
+      const link = await a.getByTestId('invite-link').textContent();
+      await shot(a, '17b-admin-invite', ['[data-testid=invite-code]', '[data-testid=invite-link]']);
+      await p.goto(link);
+      await signUp(p, 'invited');
+      await p.getByRole('link', { name: 'Account' }).waitFor();
+      // Spent: a second sign-up with the same code is refused.
+      await p.evaluate(() => fetch('/api/logout', { method: 'POST', credentials: 'same-origin' }));
+      await p.goto(`${server.url}/#/signup`);
+      await signUp(p, 'second', code);
+      await p.getByText('That did not work').waitFor();
+      const list = JSON.parse(await cli(server, ['invite', 'list', '--format', 'json']));
+      const used = list.find((i) => i.used_by === 'invited');
+      assert.ok(used && used.status === 'used' && used.created_by === 'admin', JSON.stringify(list));
+      const rows = await a.evaluate(async () => (await (await fetch('/api/admin/audit?limit=1000')).json()).rows);
+      const reg = rows.find((r) => r.action === 'user.register' && String(r.detail).includes(used.id));
+      assert.ok(reg, 'the registration row names the invite');
+      const me = await a.evaluate(async () => (await (await fetch('/api/me')).json()).user.id);
+      assert.ok(String(reg.detail).includes(me), 'and the inviter');
+    } finally {
+      await ctx.context.close();
     }
   });
 

@@ -27,6 +27,8 @@ enum Command {
     Org(cmd::org::Args),
     /// Approver devices: invite, list, approve (sign with the org key), remove.
     Approver(cmd::approver::Args),
+    /// Invite codes: registration is invite-only (create, list, revoke).
+    Invite(cmd::invite::Args),
     /// Consumer hosts: issue (key file + certificate), revoke, list.
     Host(cmd::host::Args),
     /// Sealed secrets: put, rotate, list, rm.
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Wallet(args) => cmd::wallet::run(args),
         Command::Org(args) => cmd::org::run(args),
+        Command::Invite(args) => cmd::invite::run(args),
         Command::Approver(args) => cmd::approver::run(args),
         Command::Host(args) => cmd::host::run(args),
         Command::Secret(args) => cmd::secret::run(args),

@@ -173,6 +173,40 @@ pub struct EnrolmentView {
     pub backup_state: Option<bool>,
 }
 
+/// A new invite code, shown once.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct InviteCreated {
+    /// Its id (for `invite revoke`).
+    pub id: String,
+    /// The code to give the person (never stored in the clear on the server).
+    pub code: String,
+    /// The role the account gets.
+    pub role: String,
+    /// When it stops working (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// An invite code as the server lists it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct InviteView {
+    /// Its id.
+    pub id: String,
+    /// The role the account gets.
+    pub role: String,
+    /// The admin who made it.
+    #[serde(default)]
+    pub created_by: Option<String>,
+    /// When (Unix seconds).
+    pub created_at: i64,
+    /// When it stops working.
+    pub expires_at: i64,
+    /// Who used it.
+    #[serde(default)]
+    pub used_by: Option<String>,
+    /// `open`, `used`, `revoked` or `expired`.
+    pub status: String,
+}
+
 /// The org's settings.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct OrgSettings {
@@ -448,6 +482,24 @@ impl BrokerClient {
     pub async fn put_org(&self, org: &OrgPublicKey) -> Result<OrgView, ApiError> {
         let body = serde_json::json!({ "org_public_key": org });
         self.send(self.admin(reqwest::Method::PUT, "/api/broker/org")?.json(&body)).await
+    }
+
+    /// `POST /api/admin/invites`.
+    pub async fn create_invite(&self, role: &str, expires_in_secs: u64) -> Result<InviteCreated, ApiError> {
+        let body = serde_json::json!({ "role": role, "expires_in_secs": expires_in_secs });
+        self.send(self.admin(reqwest::Method::POST, "/api/admin/invites")?.json(&body)).await
+    }
+
+    /// `GET /api/admin/invites`.
+    pub async fn invites(&self) -> Result<Vec<InviteView>, ApiError> {
+        self.send(self.admin(reqwest::Method::GET, "/api/admin/invites")?).await
+    }
+
+    /// `DELETE /api/admin/invites/{id}`.
+    pub async fn revoke_invite(&self, id: &str) -> Result<(), ApiError> {
+        let path = format!("/api/admin/invites/{}", seg(id)?);
+        let _: serde_json::Value = self.send(self.admin(reqwest::Method::DELETE, &path)?).await?;
+        Ok(())
     }
 
     /// `GET /api/broker/org/settings`.

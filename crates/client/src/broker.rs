@@ -82,12 +82,44 @@ fn approver_key_of(view: &EnrolmentView) -> Result<ApproverPublicKey, ClientErro
 /// The invite link for a new approver: the server's web app, enrolment page, with the org
 /// public key (base64url) in the fragment. Browsers never send the fragment to the server, so
 /// the device pins the key the admin sent, not one the server chose.
-pub fn invite_link(server: &str, org: &OrgPublicKey) -> String {
-    format!(
+///
+/// With `code`, the link also carries a single-use invite code (registration is invite-only):
+/// `…/#/enrol/ORG/CODE`.
+pub fn invite_link(server: &str, org: &OrgPublicKey, code: Option<&str>) -> String {
+    let mut link = format!(
         "{}/#/enrol/{}",
         server.trim_end_matches('/'),
         blindvault_core::encoding::b64::encode(&org.to_bytes())
-    )
+    );
+    if let Some(c) = code {
+        link.push('/');
+        link.push_str(c);
+    }
+    link
+}
+
+/// A sign-up link carrying an invite code: `…/#/signup/CODE`.
+pub fn signup_link(server: &str, code: &str) -> String {
+    format!("{}/#/signup/{code}", server.trim_end_matches('/'))
+}
+
+/// Makes an invite code (`role`: `user` or `admin`; `expires_in_secs`: its life).
+pub async fn invite_create(
+    api: &BrokerClient,
+    role: &str,
+    expires_in_secs: u64,
+) -> Result<crate::api::InviteCreated, ClientError> {
+    Ok(api.create_invite(role, expires_in_secs).await?)
+}
+
+/// The invite codes on the server (never the codes themselves).
+pub async fn invite_list(api: &BrokerClient) -> Result<Vec<crate::api::InviteView>, ClientError> {
+    Ok(api.invites().await?)
+}
+
+/// Revokes an unused invite code.
+pub async fn invite_revoke(api: &BrokerClient, id: &str) -> Result<(), ClientError> {
+    Ok(api.revoke_invite(id).await?)
 }
 
 /// Pending and approved enrolments, with fingerprints computed locally and approved ones checked

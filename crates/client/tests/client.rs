@@ -300,3 +300,12 @@ fn a_host_remembers_the_newest_version_it_received() {
     std::fs::write(&file, b"{not json").unwrap();
     assert!(VersionMemory::beside(&key).is_err());
 }
+
+#[test]
+fn utc_text_is_rfc3339() {
+    use blindvault_client::admin::utc_text;
+    assert_eq!(utc_text(0), "1970-01-01T00:00:00Z");
+    assert_eq!(utc_text(1_700_000_000), "2023-11-14T22:13:20Z");
+    assert_eq!(utc_text(951_782_400), "2000-02-29T00:00:00Z");
+    assert_eq!(utc_text(-1), "1969-12-31T23:59:59Z");
+}

@@ -183,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/settings", get(admin_settings))
         .merge(limited)
         .merge(crate::broker::api::routes())
+        .merge(crate::invites::routes())
         .fallback(crate::web::serve)
         .layer(middleware::from_fn_with_state(state.clone(), origin_check))
         .layer(middleware::from_fn(log_and_harden))
@@ -259,6 +260,9 @@ struct RegisterStart {
     name: String,
     #[serde(default)]
     display_name: Option<String>,
+    /// An invite code from an admin, or the setup code while the instance has no admin.
+    #[serde(default)]
+    invite: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -266,6 +270,7 @@ struct RegisterState {
     reg: PasskeyRegistration,
     name: String,
     display_name: String,
+    admission: crate::invites::Admission,
 }
 
 async fn register_start(
@@ -275,12 +280,18 @@ async fn register_start(
     check_label("name", &body.name)?;
     let display_name = body.display_name.unwrap_or_else(|| body.name.clone());
     check_label("display_name", &display_name)?;
+    // Invite-only: a code from an admin (or the setup code before the first admin). A bad code
+    // and a taken name get the same answer, so the form tells nobody which names exist.
+    let admission =
+        crate::invites::admit(&state, body.invite.as_deref().unwrap_or_default(), state.clock.now())
+            .await?
+            .ok_or_else(crate::invites::refused)?;
     let taken = sqlx::query("SELECT id FROM users WHERE name = $1")
         .bind(&body.name)
         .fetch_optional(state.store.pool())
         .await?;
     if taken.is_some() {
-        return Err(ApiError::conflict("name_taken", "this name is taken"));
+        return Err(crate::invites::refused());
     }
     let user_id = Uuid::new_v4();
     let (ccr, reg) = state
@@ -289,7 +300,7 @@ async fn register_start(
         .start_passkey_registration(user_id, &body.name, &display_name, None)
         .map_err(|e| ApiError::internal(format_args!("start registration: {e}")))?;
     let options = state.rp.patch_options(&ccr, true)?;
-    let st = RegisterState { reg, name: body.name, display_name };
+    let st = RegisterState { reg, name: body.name, display_name, admission };
     let id = wa::put_state(&state, Kind::Register, Some(&user_id.to_string()), &st).await?;
     Ok(Json(serde_json::json!({ "ceremony_id": id, "options": options })))
 }
@@ -349,24 +360,40 @@ async fn register_finish(
     let pk_name = body.passkey_name.unwrap_or_else(|| "passkey".to_owned());
     check_label("passkey_name", &pk_name)?;
     let now = state.clock.now();
+    let (role, invite, invited_by) = match &st.admission {
+        crate::invites::Admission::Invite { id, created_by, role } => {
+            (role.as_str(), Some(id), Some(created_by))
+        }
+        crate::invites::Admission::Setup => ("user", None, None),
+    };
     let mut tx = state.store.pool().begin().await?;
     let ins = sqlx::query(
-        "INSERT INTO users (id, name, display_name, role, created_at) VALUES ($1, $2, $3, 'user', $4) ON CONFLICT DO NOTHING",
+        "INSERT INTO users (id, name, display_name, role, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(&user_id)
     .bind(&st.name)
     .bind(&st.display_name)
+    .bind(role)
     .bind(now)
     .execute(&mut *tx)
     .await?;
     if ins.rows_affected() != 1 {
-        return Err(ApiError::conflict("name_taken", "this name is taken"));
+        return Err(crate::invites::refused());
+    }
+    // The code is spent with the account (one transaction): a second sign-up with it, started
+    // meanwhile, is refused here. The setup code stays until the claim.
+    let admitted = match invite {
+        Some(id) => crate::invites::spend_in(&mut tx, id, &user_id, now).await?,
+        None => crate::setup::unclaimed_in(&mut tx).await?,
+    };
+    if !admitted {
+        return Err(crate::invites::refused());
     }
     let cred_id = insert_credential(&mut tx, &user_id, &pk_name, &passkey, now).await?;
     tx.commit().await?;
     let (token, sess_id) = session::create(&state, &user_id, &addr.ip().to_string()).await?;
-    let detail =
-        serde_json::json!({ "credential": cred_id, "session": sess_id, "addr": addr.ip().to_string() });
+    let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "addr": addr.ip().to_string(),
+        "invite": invite, "invited_by": invited_by, "role": role, "setup_code": invite.is_none() });
     log_event(
         &state,
         Event { actor: Some(&user_id), action: "user.register", target: Some(&user_id), detail },

@@ -11,6 +11,7 @@ pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod invites;
 pub mod logging;
 pub mod openapi;
 pub mod ratelimit;

@@ -32,7 +32,9 @@ impl std::fmt::Debug for SetupCode {
     }
 }
 
-fn hash(code: &str) -> String {
+/// The SHA-256 (hex) of a code as typed: letters and digits only, upper-cased (so dashes, spaces
+/// and case do not matter). Setup and invite codes are stored only as this.
+pub(crate) fn hash(code: &str) -> String {
     let normal: String =
         code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
     hex::encode(Sha256::digest(normal.as_bytes()))
@@ -51,13 +53,35 @@ pub async fn prepare(store: &Store) -> Result<Option<SetupCode>, ServerError> {
         store.delete_setting(HASH_SETTING).await?;
         return Ok(None);
     }
+    let code = random_code();
+    store.set_setting(HASH_SETTING, &hash(&code)).await?;
+    Ok(Some(SetupCode(code)))
+}
+
+/// 20 characters of an alphabet without look-alikes (0/O, 1/I), in four groups of five: 100 bits
+/// from the OS's random source.
+pub(crate) fn random_code() -> String {
     let mut rng = rand::rngs::OsRng;
     let chars: Vec<char> = (0..20)
         .map(|_| char::from(ALPHABET.get(rng.gen_range(0..ALPHABET.len())).copied().unwrap_or(b'A')))
         .collect();
-    let code = chars.chunks(5).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-");
-    store.set_setting(HASH_SETTING, &hash(&code)).await?;
-    Ok(Some(SetupCode(code)))
+    chars.chunks(5).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
+/// Whether `code` is the setup code of an instance not yet claimed (constant-time compare).
+pub async fn is_setup_code(store: &Store, code: &str) -> Result<bool, sqlx::Error> {
+    let Some(stored) = store.setting(HASH_SETTING).await? else { return Ok(false) };
+    Ok(bool::from(hash(code).as_bytes().ct_eq(stored.as_bytes())))
+}
+
+/// Whether the instance still waits for its first admin (a setup code is outstanding), read
+/// inside the caller's transaction.
+pub async fn unclaimed_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT 1 AS one FROM settings WHERE key = $1")
+        .bind(HASH_SETTING)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.is_some())
 }
 
 /// Outcome of a claim.

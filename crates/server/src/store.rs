@@ -59,6 +59,13 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
     // The sweeper deletes stale challenges every few seconds: by index, not a scan of a table
     // that anyone can grow (rate-limited) with `login/start`.
     (4, &["CREATE INDEX ceremonies_expires ON ceremonies (expires_at)"]),
+    // Invite-only registration: single-use codes, stored as their SHA-256.
+    (
+        5,
+        &["CREATE TABLE invites (id TEXT PRIMARY KEY, code_hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL, \
+         created_by TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_by TEXT, used_at BIGINT, \
+         revoked_at BIGINT)"],
+    ),
 ];
 
 static DRIVERS: Once = Once::new();

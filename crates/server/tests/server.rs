@@ -15,6 +15,8 @@ mod broker;
 mod ceremony;
 #[path = "server/instances.rs"]
 mod instances;
+#[path = "server/invites.rs"]
+mod invites;
 #[path = "server/logs.rs"]
 mod logs;
 #[path = "server/negative.rs"]

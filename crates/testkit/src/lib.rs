@@ -234,6 +234,18 @@ impl TestServer {
     pub fn agent(&self) -> Agent {
         Agent::new(&self.base, Some(self.origin.origin().ascii_serialization()))
     }
+
+    /// A fresh single-use invite code, made out of band (as an admin would make one), for tests
+    /// whose subject is not registration itself. Registration is invite-only; tests about the
+    /// invites use the admin routes.
+    pub async fn invite(&self) -> anyhow::Result<String> {
+        Ok(blindvault_server::invites::create_for_tests(
+            &self.state.store,
+            "test-harness",
+            self.state.clock.now(),
+        )
+        .await?)
+    }
 }
 
 impl Drop for TestServer {
@@ -550,7 +562,11 @@ impl Device {
         agent: &mut Agent,
         name: &str,
     ) -> anyhow::Result<Ceremony> {
-        let start = agent.post("/api/register/start", serde_json::json!({ "name": name })).await?.ok()?;
+        let invite = server.invite().await?;
+        let start = agent
+            .post("/api/register/start", serde_json::json!({ "name": name, "invite": invite }))
+            .await?
+            .ok()?;
         self.answer_create(&server.origin, start.body).await
     }
 

@@ -25,9 +25,18 @@ pub enum ApproverCommand {
     /// Print the invite link a new approver opens on their phone. Its fragment (after '#')
     /// carries the org public key, which browsers never send to the server: the device pins
     /// this key, not one the server hands it.
+    ///
+    /// Registration is invite-only: the link also carries a fresh single-use invite code (made
+    /// with your command-line session), unless the person already has an account.
     Invite {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// The person already has an account here: make no invite code.
+        #[arg(long)]
+        existing_account: bool,
+        /// How long the invite code works [default: 7d; at most 30d].
+        #[arg(long, default_value = "7d")]
+        expires: String,
     },
     /// Pending and approved devices, with fingerprints.
     List {
@@ -62,21 +71,40 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn body(args: Args) -> Result<(), ClientError> {
-    if let ApproverCommand::Invite { format } = &args.command {
+    if let ApproverCommand::Invite { format, existing_account, expires } = &args.command {
         let org = admin::org_public(&args.dir.path())?;
         let server = args.admin.server.server.as_deref().ok_or_else(|| {
             ClientError::Lease("no server: pass --server URL or set BLINDVAULT_SERVER".into())
         })?;
-        let link = broker::invite_link(server, &org);
+        let invite = if *existing_account {
+            None
+        } else {
+            let secs = super::invite::parse_expiry(expires)?;
+            let api = args.admin.client()?;
+            Some(block_on(broker::invite_create(&api, "user", secs))?)
+        };
+        let link = broker::invite_link(server, &org, invite.as_ref().map(|i| i.code.as_str()));
         let fingerprint = org.fingerprint().to_string();
         match format {
-            Format::Json => print_json(&serde_json::json!({ "link": link, "org_fingerprint": fingerprint }))?,
+            Format::Json => print_json(&serde_json::json!({
+                "link": link,
+                "org_fingerprint": fingerprint,
+                "invite_id": invite.as_ref().map(|i| &i.id),
+                "invite_expires_at": invite.as_ref().map(|i| i.expires_at),
+            }))?,
             Format::Text => {
                 println!("{link}");
                 eprintln!("Send this link to the new approver over a channel you trust; their device shows");
                 eprintln!(
                     "the organisation fingerprint {fingerprint} — it must match `blindvault org show`."
                 );
+                if let Some(i) = &invite {
+                    eprintln!(
+                        "The link carries a single-use invite code (id {}), valid until {}.",
+                        printable(&i.id),
+                        super::invite::utc(i.expires_at)
+                    );
+                }
             }
         }
         return Ok(());

@@ -5,6 +5,7 @@ pub mod brokercommon;
 pub mod host;
 pub mod info;
 pub mod inject;
+pub mod invite;
 pub mod org;
 pub mod run;
 pub mod secret;

@@ -931,6 +931,11 @@ async fn delete_entry(
 // ---------------------------------------------------------------------------------------------
 // requests: consumer side
 
+/// A fresh random id (16 bytes, base64url: 22 characters).
+pub(crate) fn new_id() -> String {
+    b64(&RequestId::generate(&mut os_rng()).to_array())
+}
+
 /// The OS CSPRNG for ids the server makes.
 pub(crate) fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
     rand_core::UnwrapErr(getrandom::SysRng)

@@ -38,7 +38,10 @@ async fn options_carry_prf_and_require_uv(b: Backend) -> anyhow::Result<()> {
     let mut agent = server.agent();
     let salt =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(blindvault_core::schedule::PRF_SALT_V1);
-    let reg = agent.post("/api/register/start", json!({"name": "bob"})).await?.ok()?;
+    let reg = agent
+        .post("/api/register/start", json!({"name": "bob", "invite": server.invite().await?}))
+        .await?
+        .ok()?;
     let pk = &reg.body["options"]["publicKey"];
     ensure!(pk["extensions"]["prf"]["eval"]["first"] == salt.as_str(), "{pk}");
     ensure!(pk["authenticatorSelection"]["residentKey"] == "required", "{pk}");
@@ -47,7 +50,9 @@ async fn options_carry_prf_and_require_uv(b: Backend) -> anyhow::Result<()> {
     // Names that would show as something else (a right-to-left override makes "eve\u{202E}ecila"
     // read as "eve" + "alice" reversed; zero-width characters hide in "alice") are refused.
     for name in ["eve\u{202E}ecila", "al\u{200B}ice", "\u{2066}bob\u{2069}", "bob\u{FEFF}", "a\u{7}"] {
-        let r = agent.post("/api/register/start", json!({ "name": name })).await?;
+        let r = agent
+            .post("/api/register/start", json!({ "name": name, "invite": server.invite().await? }))
+            .await?;
         ensure!(r.status == 400 && r.code() == Some("invalid_name"), "{name:?}: {r:?}");
     }
     let login = agent.post("/api/login/start", json!({})).await?.ok()?;

@@ -27,7 +27,10 @@ async fn wrong_origin_refused(b: Backend) -> anyhow::Result<()> {
     // Registration answered by a client on another origin (same RP id).
     let mut phone = Device::new();
     let mut agent = server.agent();
-    let start = agent.post("/api/register/start", json!({"name": "alice"})).await?.ok()?;
+    let start = agent
+        .post("/api/register/start", json!({"name": "alice", "invite": server.invite().await?}))
+        .await?
+        .ok()?;
     let c = phone.answer_create(&evil, start.body).await?;
     let resp = agent
         .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
@@ -59,7 +62,11 @@ async fn wrong_rp_id_refused(b: Backend) -> anyhow::Result<()> {
     // A client that signs for the parent domain (rp.id changed in the options it was given).
     let mut phone = Device::new();
     let mut agent = server.agent();
-    let mut start = agent.post("/api/register/start", json!({"name": "alice"})).await?.ok()?.body;
+    let mut start = agent
+        .post("/api/register/start", json!({"name": "alice", "invite": server.invite().await?}))
+        .await?
+        .ok()?
+        .body;
     start["options"]["publicKey"]["rp"]["id"] = json!("example.com");
     let c = phone.answer_create(&server.origin, start).await?;
     let resp = agent
@@ -159,7 +166,11 @@ async fn missing_user_verification_refused(b: Backend) -> anyhow::Result<()> {
         .await?;
     ensure!(resp.status == 401 && resp.code() == Some("user_not_verified"), "{resp:?}");
     // Registration likewise.
-    let mut start = agent.post("/api/register/start", json!({"name": "bob"})).await?.ok()?.body;
+    let mut start = agent
+        .post("/api/register/start", json!({"name": "bob", "invite": server.invite().await?}))
+        .await?
+        .ok()?
+        .body;
     without_uv(&mut start["options"]);
     let c = phone.answer_create(&server.origin, start).await?;
     let resp = agent
@@ -281,10 +292,11 @@ async fn bad_input_is_4xx_json(b: Backend) -> anyhow::Result<()> {
         .post("/api/login/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
     ensure!(resp.status == 401, "{resp:?}");
-    // Name taken.
+    // Name taken: the same answer as a bad invite code (the form tells nobody which names exist).
     let mut a2 = server.agent();
-    let resp = a2.post("/api/register/start", json!({"name": "alice"})).await?;
-    ensure!(resp.status == 409 && resp.code() == Some("name_taken"), "{resp:?}");
+    let resp =
+        a2.post("/api/register/start", json!({"name": "alice", "invite": server.invite().await?})).await?;
+    ensure!(resp.status == 403 && resp.code() == Some("registration_refused"), "{resp:?}");
     Ok(())
 }
 

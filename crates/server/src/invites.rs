@@ -1,0 +1,260 @@
+//! Invite-only registration.
+//!
+//! Nobody registers without a code: an admin makes single-use invite codes (the web app's
+//! Admin → People, `blindvault invite create`, and every `blindvault approver invite` link carries
+//! one), and the first admin registers with the setup code the server printed at its first start
+//! (then claims the instance with it). Only the SHA-256 of a code is stored. A code is spent in
+//! the same transaction that creates the account, so two sign-ups cannot share one. An unknown,
+//! used, revoked or expired code and a name already taken get one answer
+//! (`403 registration_refused`): the sign-up form tells nobody which names exist.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use sqlx::Row as _;
+
+use crate::api::ApiJson;
+use crate::audit::{self, Event};
+use crate::session::AdminSession;
+use crate::{ApiError, AppState};
+
+/// The default and the longest life of an invite code.
+pub const DEFAULT_TTL_SECS: i64 = 7 * 86_400;
+/// The longest life of an invite code.
+pub const MAX_TTL_SECS: i64 = 30 * 86_400;
+
+/// The invite routes (admin only).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/invites", get(list).post(create))
+        .route("/api/admin/invites/{id}", delete(revoke))
+}
+
+/// The one answer to a refused registration.
+pub fn refused() -> ApiError {
+    ApiError::forbidden(
+        "registration_refused",
+        "this invite code is not valid (unknown, used, revoked or expired), or this name is taken",
+    )
+}
+
+/// What a code presented at registration is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Admission {
+    /// An unspent invite (its id, who made it, the role it gives).
+    Invite {
+        /// The invite's id.
+        id: String,
+        /// The admin who made it (user id).
+        created_by: String,
+        /// The role the new account gets.
+        role: String,
+    },
+    /// The setup code, while no admin exists (the account then claims the instance with it).
+    Setup,
+}
+
+/// Checks `code` at `now` without spending it.
+pub async fn admit(state: &AppState, code: &str, now: i64) -> Result<Option<Admission>, ApiError> {
+    if code.is_empty() || code.len() > 64 {
+        return Ok(None);
+    }
+    let hash = crate::setup::hash(code);
+    let row = sqlx::query(
+        "SELECT id, created_by, role FROM invites WHERE code_hash = $1 AND used_by IS NULL AND revoked_at IS NULL AND expires_at > $2",
+    )
+    .bind(&hash)
+    .bind(now)
+    .fetch_optional(state.store.pool())
+    .await?;
+    if let Some(r) = row {
+        return Ok(Some(Admission::Invite {
+            id: r.try_get("id")?,
+            created_by: r.try_get("created_by")?,
+            role: r.try_get("role")?,
+        }));
+    }
+    Ok(crate::setup::is_setup_code(&state.store, code).await?.then_some(Admission::Setup))
+}
+
+/// Spends the invite `id` for `user_id` inside the registration's transaction; `false` if it was
+/// spent, revoked or expired meanwhile.
+pub async fn spend_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE invites SET used_by = $1, used_at = $2 WHERE id = $3 AND used_by IS NULL AND revoked_at IS NULL AND expires_at > $2",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// A fresh code: 20 characters of the setup code's alphabet in four groups (100 bits).
+fn new_code() -> String {
+    crate::setup::random_code()
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    /// `user` (default) or `admin`.
+    #[serde(default)]
+    role: Option<String>,
+    /// Seconds until the code expires (default 7 days, at most 30).
+    #[serde(default)]
+    expires_in_secs: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct Created {
+    id: String,
+    code: String,
+    role: String,
+    expires_at: i64,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let role = body.role.unwrap_or_else(|| "user".to_owned());
+    if role != "user" && role != "admin" {
+        return Err(ApiError::bad_request("invalid_role", "an invite gives the role user or admin"));
+    }
+    let ttl = body.expires_in_secs.unwrap_or(DEFAULT_TTL_SECS);
+    if !(60..=MAX_TTL_SECS).contains(&ttl) {
+        return Err(ApiError::bad_request(
+            "invalid_expiry",
+            format!("an invite lives from 60 seconds to {} days", MAX_TTL_SECS / 86_400),
+        ));
+    }
+    let now = state.clock.now();
+    let code = new_code();
+    let id = crate::broker::api::new_id();
+    let expires_at = now + ttl;
+    let mut tx = state.store.pool().begin().await?;
+    sqlx::query(
+        "INSERT INTO invites (id, code_hash, role, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(crate::setup::hash(&code))
+    .bind(&role)
+    .bind(&s.user_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *tx)
+    .await?;
+    let detail = serde_json::json!({ "role": role, "expires_at": expires_at });
+    let ev = Event { actor: Some(&s.user_id), action: "invite.created", target: Some(&id), detail };
+    audit::append_in(&state.store, &mut tx, now, ev).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(Created { id, code, role, expires_at })))
+}
+
+#[derive(Serialize)]
+struct InviteView {
+    id: String,
+    role: String,
+    created_by: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+    used_by: Option<String>,
+    used_at: Option<i64>,
+    /// `open`, `used`, `revoked` or `expired`.
+    status: &'static str,
+}
+
+async fn list(State(state): State<AppState>, _a: AdminSession) -> Result<Json<Vec<InviteView>>, ApiError> {
+    let now = state.clock.now();
+    let rows = sqlx::query(
+        "SELECT i.id, i.role, c.name AS created_by, i.created_at, i.expires_at, u.name AS used_by, i.used_at, i.revoked_at \
+         FROM invites i LEFT JOIN users c ON c.id = i.created_by LEFT JOIN users u ON u.id = i.used_by \
+         ORDER BY i.created_at DESC LIMIT 200",
+    )
+    .fetch_all(state.store.pool())
+    .await?;
+    let views = rows
+        .iter()
+        .map(|r| {
+            let used_at: Option<i64> = r.try_get("used_at")?;
+            let revoked_at: Option<i64> = r.try_get("revoked_at")?;
+            let expires_at: i64 = r.try_get("expires_at")?;
+            let status = match (used_at, revoked_at) {
+                (Some(_), _) => "used",
+                (None, Some(_)) => "revoked",
+                (None, None) if expires_at <= now => "expired",
+                _ => "open",
+            };
+            Ok(InviteView {
+                id: r.try_get("id")?,
+                role: r.try_get("role")?,
+                created_by: r.try_get("created_by")?,
+                created_at: r.try_get("created_at")?,
+                expires_at,
+                used_by: r.try_get("used_by")?,
+                used_at,
+                status,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Json(views))
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let now = state.clock.now();
+    let mut tx = state.store.pool().begin().await?;
+    let r = sqlx::query(
+        "UPDATE invites SET revoked_at = $1 WHERE id = $2 AND used_by IS NULL AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
+    if r.rows_affected() != 1 {
+        return Err(ApiError::not_found("no_such_invite", "no open invite with this id"));
+    }
+    let ev = Event {
+        actor: Some(&s.user_id),
+        action: "invite.revoked",
+        target: Some(&id),
+        detail: serde_json::json!({}),
+    };
+    audit::append_in(&state.store, &mut tx, now, ev).await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "revoked": id })))
+}
+
+/// Makes an invite without HTTP, as `created_by` (for the test kit, which plays the admin out of
+/// band in tests about something else; tests about invites use the routes).
+pub async fn create_for_tests(
+    store: &crate::store::Store,
+    created_by: &str,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    let code = new_code();
+    let id = crate::broker::api::new_id();
+    sqlx::query(
+        "INSERT INTO invites (id, code_hash, role, created_by, created_at, expires_at) VALUES ($1, $2, 'user', $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(crate::setup::hash(&code))
+    .bind(created_by)
+    .bind(now)
+    .bind(now + DEFAULT_TTL_SECS)
+    .execute(store.pool())
+    .await?;
+    Ok(code)
+}

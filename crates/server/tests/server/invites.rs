@@ -1,0 +1,167 @@
+//! Invite-only registration: no account without a code from an admin (or the setup code before
+//! the first admin); a code is single-use, expires and can be revoked; a bad code and a taken name
+//! get one answer; the audit log names who invited whom.
+
+use anyhow::{Context, ensure};
+use blindvault_testkit::{Agent, Backend, Device, SignedIn, TestServer};
+use serde_json::{Value, json};
+
+both!(
+    registration_needs_a_code_and_spends_it,
+    the_setup_code_admits_only_until_the_claim,
+    invites_expire_are_revoked_and_only_admins_make_them,
+    two_sign_ups_racing_for_one_code_make_one_account,
+);
+
+/// The first admin: registered with the setup code, then claimed with it.
+async fn admin(server: &TestServer) -> anyhow::Result<SignedIn> {
+    let code = server.setup_code.clone().context("setup code")?;
+    let mut device = Device::new();
+    let mut agent = server.agent();
+    let start = agent.post("/api/register/start", json!({ "name": "admin", "invite": code })).await?.ok()?;
+    let c = device.answer_create(&server.origin, start.body).await?;
+    let done = agent
+        .post("/api/register/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .await?
+        .ok()?;
+    ensure!(done.body["user"]["role"] == "user", "the setup code admits; the claim makes the admin");
+    agent.post("/api/setup/claim", json!({ "code": code })).await?.ok()?;
+    let user_id = done.body["user"]["id"].as_str().context("id")?.to_owned();
+    let credential_id = c.credential["id"].as_str().unwrap_or_default().into();
+    Ok(SignedIn { agent, user_id, credential_id, prf: c.prf.context("prf")?, body: done.body })
+}
+
+/// Registers `name` with `code` on a fresh device; the whole answer of whichever step failed.
+async fn register(
+    server: &TestServer,
+    name: &str,
+    code: Option<&str>,
+) -> anyhow::Result<Result<Value, Value>> {
+    let mut agent = server.agent();
+    let mut body = json!({ "name": name });
+    if let Some(c) = code {
+        body["invite"] = json!(c);
+    }
+    let start = agent.post("/api/register/start", body).await?;
+    if start.status != 200 {
+        return Ok(Err(json!({ "status": start.status, "body": start.body })));
+    }
+    finish(server, &mut agent, start.body).await
+}
+
+async fn finish(
+    server: &TestServer,
+    agent: &mut Agent,
+    start: Value,
+) -> anyhow::Result<Result<Value, Value>> {
+    let c = Device::new().answer_create(&server.origin, start).await?;
+    let r = agent
+        .post("/api/register/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .await?;
+    Ok(if r.status == 201 { Ok(r.body) } else { Err(json!({ "status": r.status, "body": r.body })) })
+}
+
+fn refused(r: &Result<Value, Value>) -> bool {
+    matches!(r, Err(e) if e["status"] == 403 && e["body"]["error"]["code"] == "registration_refused")
+}
+
+async fn registration_needs_a_code_and_spends_it(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut admin = admin(&server).await?;
+    // No code, a made-up code: refused, with the same answer as a taken name.
+    ensure!(refused(&register(&server, "mallory", None).await?));
+    ensure!(refused(&register(&server, "mallory", Some("AAAAA-BBBBB-CCCCC-DDDDD")).await?));
+    let inv = admin.agent.post("/api/admin/invites", json!({})).await?.ok()?;
+    let code = inv.body["code"].as_str().context("code")?.to_owned();
+    let id = inv.body["id"].as_str().context("id")?.to_owned();
+    ensure!(refused(&register(&server, "admin", Some(&code)).await?), "a taken name: the same answer");
+    // The admin's code admits one account (typed in lower case with spaces: still the code)…
+    let typed = code.to_lowercase().replace('-', " ");
+    let alice = register(&server, "alice", Some(&typed)).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    ensure!(alice["user"]["role"] == "user", "{alice}");
+    // …once.
+    ensure!(refused(&register(&server, "bob", Some(&code)).await?));
+    let list = admin.agent.get("/api/admin/invites").await?.ok()?;
+    let row =
+        list.body.as_array().context("list")?.iter().find(|r| r["id"] == id.as_str()).context("row")?.clone();
+    ensure!(row["status"] == "used" && row["used_by"] == "alice" && row["created_by"] == "admin", "{row}");
+    ensure!(row.get("code").is_none() && !list.body.to_string().contains(&code), "codes are never listed");
+    // The audit log names who invited whom.
+    let audit = admin.agent.get("/api/admin/audit").await?.ok()?;
+    let reg = audit.body["rows"]
+        .as_array()
+        .or_else(|| audit.body.as_array())
+        .context("rows")?
+        .iter()
+        .find(|r| r["action"] == "user.register" && r["target"] == alice["user"]["id"])
+        .context("user.register row")?
+        .clone();
+    let detail: Value = match &reg["detail"] {
+        Value::String(s) => serde_json::from_str(s)?,
+        v => v.clone(),
+    };
+    ensure!(detail["invite"] == id.as_str() && detail["invited_by"] == admin.user_id.as_str(), "{reg}");
+    // An admin invite makes an admin.
+    let inv = admin.agent.post("/api/admin/invites", json!({ "role": "admin" })).await?.ok()?;
+    let carol =
+        register(&server, "carol", inv.body["code"].as_str()).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    ensure!(carol["user"]["role"] == "admin", "{carol}");
+    Ok(())
+}
+
+async fn the_setup_code_admits_only_until_the_claim(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let code = server.setup_code.clone().context("setup code")?;
+    // Before the claim, the setup code admits (more than one person may try the instance).
+    ensure!(register(&server, "early", Some(&code)).await?.is_ok());
+    admin(&server).await?;
+    ensure!(refused(&register(&server, "late", Some(&code)).await?), "claimed: the setup code is spent");
+    Ok(())
+}
+
+async fn invites_expire_are_revoked_and_only_admins_make_them(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut admin = admin(&server).await?;
+    let mut user = Device::new().register(&server, "user").await?;
+    let r = user.agent.post("/api/admin/invites", json!({})).await?;
+    ensure!(r.status == 403, "{r:?}");
+    for bad in [
+        json!({ "role": "approver" }),
+        json!({ "expires_in_secs": 10 }),
+        json!({ "expires_in_secs": 86_400 * 31 }),
+    ] {
+        let r = admin.agent.post("/api/admin/invites", bad.clone()).await?;
+        ensure!(r.status == 400, "{bad}: {r:?}");
+    }
+    let short = admin.agent.post("/api/admin/invites", json!({ "expires_in_secs": 60 })).await?.ok()?;
+    let revoked = admin.agent.post("/api/admin/invites", json!({})).await?.ok()?;
+    let id = revoked.body["id"].as_str().context("id")?;
+    admin.agent.delete(&format!("/api/admin/invites/{id}")).await?.ok()?;
+    let again = admin.agent.delete(&format!("/api/admin/invites/{id}")).await?;
+    ensure!(again.status == 404, "{again:?}");
+    ensure!(refused(&register(&server, "x", revoked.body["code"].as_str()).await?), "revoked");
+    server.clock.advance(60);
+    ensure!(refused(&register(&server, "y", short.body["code"].as_str()).await?), "expired");
+    let list = admin.agent.get("/api/admin/invites").await?.ok()?;
+    let statuses: Vec<&str> =
+        list.body.as_array().context("list")?.iter().filter_map(|r| r["status"].as_str()).collect();
+    ensure!(statuses.contains(&"revoked") && statuses.contains(&"expired"), "{statuses:?}");
+    Ok(())
+}
+
+/// Two ceremonies started with one code: both start (the code is only checked), the first to
+/// finish spends it, the second is refused and leaves no account.
+async fn two_sign_ups_racing_for_one_code_make_one_account(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut admin = admin(&server).await?;
+    let inv = admin.agent.post("/api/admin/invites", json!({})).await?.ok()?;
+    let code = inv.body["code"].as_str().context("code")?;
+    let (mut a1, mut a2) = (server.agent(), server.agent());
+    let s1 = a1.post("/api/register/start", json!({ "name": "one", "invite": code })).await?.ok()?;
+    let s2 = a2.post("/api/register/start", json!({ "name": "two", "invite": code })).await?.ok()?;
+    ensure!(finish(&server, &mut a1, s1.body).await?.is_ok());
+    ensure!(refused(&finish(&server, &mut a2, s2.body).await?));
+    let users = admin.agent.get("/api/admin/users").await?.ok()?;
+    ensure!(!users.body.to_string().contains("\"two\""), "{}", users.body);
+    Ok(())
+}
