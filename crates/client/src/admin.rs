@@ -134,6 +134,20 @@ pub fn parse_duration(s: &str) -> Result<u64, ClientError> {
     n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(|| ClientError::Lease(format!("{s:?} is out of range")))
 }
 
+/// The shortest validity of a host certificate: a host must be able to ask, wait for a person
+/// and run within it.
+pub const MIN_HOST_VALIDITY_SECS: u64 = 300;
+
+/// Checks a host certificate's validity (`--expires`).
+pub fn check_host_validity(secs: u64) -> Result<(), ClientError> {
+    if secs < MIN_HOST_VALIDITY_SECS {
+        return Err(ClientError::Lease(format!(
+            "--expires {secs}s is too short: a host certificate must be valid for at least 5m ({MIN_HOST_VALIDITY_SECS}s)"
+        )));
+    }
+    Ok(())
+}
+
 /// Issues a host: a fresh host key and an org-signed certificate, written to `out` (0600).
 pub fn host_issue(
     org: &OrgSecretKey,
@@ -143,6 +157,7 @@ pub fn host_issue(
     now: u64,
     out: &Path,
 ) -> Result<HostKeyFile, ClientError> {
+    check_host_validity(valid_secs)?;
     let secret = HostSecretKey::generate(&mut os_rng());
     let certificate = HostCertificate {
         cert_id: CertId::generate(&mut os_rng()),

@@ -29,10 +29,33 @@ fn unb64(s: &str, what: &str) -> Result<Vec<u8>, ClientError> {
         .map_err(|_| ClientError::Lease(format!("the server sent a {what} that is not base64url")))
 }
 
-/// Parses an entry id (22 characters of base64url).
+/// Parses an entry id (22 characters of base64url), saying what is wrong with one that is not.
 pub fn parse_entry_id(s: &str) -> Result<EntryId, ClientError> {
-    EntryId::parse(s.trim())
-        .map_err(|_| ClientError::Lease(format!("{s:?} is not an entry id (22 characters of base64url)")))
+    EntryId::parse(s.trim()).map_err(|_| ClientError::Lease(bad_entry_id(s)))
+}
+
+/// Why `s` is not an entry id: its length, a character that is not base64url, or (22 valid
+/// characters) a last character no id can end with — a typo, since ids are 16 bytes.
+pub fn bad_entry_id(s: &str) -> String {
+    let t = s.trim();
+    let n = t.chars().count();
+    let shown: String = t.chars().take(40).collect();
+    let b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if let Some((i, c)) = t.chars().enumerate().find(|&(_, c)| !b64(c)) {
+        return format!(
+            "{shown:?} is not an entry id: character {} ({c:?}) is not base64url (entry ids use A-Z, a-z, 0-9, - and _)",
+            i + 1
+        );
+    }
+    if n != 22 {
+        return format!("{shown:?} is not an entry id: it has {n} characters, an entry id has 22");
+    }
+    // 22 characters carry 132 bits, 16 bytes use 128: the last character's low 4 bits are 0.
+    format!(
+        "{shown:?} is not an entry id: no id ends in {:?} (the last character is one of A, Q, g, w) — \
+         mistyped? Copy it from `blindvault secret list`",
+        t.chars().last().unwrap_or(' ')
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,14 +490,22 @@ fn status_line(items: &[InFlight]) -> String {
 /// must approve after every poll — and opens the responses. The approval window is `window_secs`
 /// (at most an hour, and never past the host certificate).
 ///
-/// Errors: [`ClientError::Denied`], [`ClientError::Expired`], [`ClientError::HostRefused`].
+/// When `stop` resolves (to a signal number: the caller's Ctrl-C or SIGTERM) before every secret
+/// is in, each request still open is withdrawn on the server (`cancel`, so the approvers'
+/// phones no longer offer it) and the call ends with [`ClientError::Interrupted`].
+///
+/// Errors: [`ClientError::Denied`], [`ClientError::Expired`], [`ClientError::HostRefused`],
+/// [`ClientError::Interrupted`].
 pub async fn fetch_secrets(
     api: &BrokerClient,
     host: &HostKeyFile,
     wanted: &[Wanted],
     window_secs: u64,
     on_status: &mut (dyn FnMut(&str) + Send),
+    stop: impl std::future::Future<Output = i32>,
 ) -> Result<Vec<(String, SecretBytes)>, ClientError> {
+    use futures_util::future::{Either, select};
+    let mut stop = std::pin::pin!(stop);
     if wanted.is_empty() {
         return Err(ClientError::Lease("no secrets asked for".into()));
     }
@@ -522,7 +553,24 @@ pub async fn fetch_secrets(
         }
         .sign(&host.secret)?;
         let hash = hex::encode(Sha256::digest(token.as_bytes()));
-        let created = api.create_request(&request, &hash).await.map_err(host_refusal)?;
+        let signal = {
+            let sent = std::pin::pin!(api.create_request(&request, &hash));
+            match select(sent, stop.as_mut()).await {
+                Either::Left((r, _)) => Ok(r.map_err(host_refusal)?),
+                Either::Right((signal, _)) => Err(signal),
+            }
+        };
+        let created = match signal {
+            Ok(created) => created,
+            Err(signal) => {
+                // This request may have reached the server: withdraw it too.
+                let id = request.request.request_id.to_text();
+                let mut open: Vec<(&str, &str)> =
+                    items.iter().map(|i| (i.request_id.as_str(), i.token.as_str())).collect();
+                open.push((&id, token.as_str()));
+                return Err(interrupted(api, signal, &open).await);
+            }
+        };
         if created.request_id != request.request.request_id.to_text() {
             return Err(ClientError::Lease("the server answered for another request".into()));
         }
@@ -551,7 +599,20 @@ pub async fn fetch_secrets(
     for (k, i) in items.iter().enumerate() {
         polls.push(poll(k, i.request_id.clone(), i.token.clone()));
     }
-    while let Some((k, outcome)) = futures_util::StreamExt::next(&mut polls).await {
+    loop {
+        let next = futures_util::StreamExt::next(&mut polls);
+        let (k, outcome) = match select(next, stop.as_mut()).await {
+            Either::Left((Some(polled), _)) => polled,
+            Either::Left((None, _)) => break,
+            Either::Right((signal, _)) => {
+                let open: Vec<(&str, &str)> = items
+                    .iter()
+                    .filter(|i| i.secret.is_none())
+                    .map(|i| (i.request_id.as_str(), i.token.as_str()))
+                    .collect();
+                return Err(interrupted(api, signal, &open).await);
+            }
+        };
         let Some(i) = items.get_mut(k) else { continue };
         let label = i.names.join(", ");
         match outcome? {
@@ -578,6 +639,9 @@ pub async fn fetch_secrets(
                 return Err(ClientError::Expired(format!(
                     "{label}: the request expired before enough people approved"
                 )));
+            }
+            PollOutcome::Cancelled => {
+                return Err(ClientError::Lease(format!("{label}: the request was withdrawn")));
             }
             PollOutcome::Delivered { responses, enrolments, sealed_entry } => {
                 let eph = i
@@ -633,6 +697,38 @@ pub async fn fetch_secrets(
     Ok(out)
 }
 
+fn signal_name(signal: i32) -> String {
+    match signal {
+        1 => "SIGHUP".into(),
+        2 => "SIGINT".into(),
+        3 => "SIGQUIT".into(),
+        15 => "SIGTERM".into(),
+        n => format!("signal {n}"),
+    }
+}
+
+/// Withdraws the open requests `(request id, poll token)` after `signal` stopped the wait, and
+/// says how that went.
+async fn interrupted(api: &BrokerClient, signal: i32, open: &[(&str, &str)]) -> ClientError {
+    let results =
+        futures_util::future::join_all(open.iter().map(|(id, token)| api.cancel_request(id, token))).await;
+    let failed: Vec<String> = results.into_iter().filter_map(Result::err).map(|e| e.to_string()).collect();
+    let what = if failed.is_empty() {
+        format!(
+            "stopped by {} while waiting for approval; the request was withdrawn (approvers can no longer approve it)",
+            signal_name(signal)
+        )
+    } else {
+        format!(
+            "stopped by {} while waiting for approval; could not withdraw the request ({}): it stays on the \
+             approvers' list until it expires — tell them to deny it",
+            signal_name(signal),
+            failed.join("; ")
+        )
+    };
+    ClientError::Interrupted { signal, what }
+}
+
 /// The entries a template names (`{{ blindvault "ENTRY_ID" }}`), each name an entry id.
 pub fn template_wants(template: &str) -> Result<Vec<Wanted>, ClientError> {
     let names = crate::template::names(template)?;
@@ -644,9 +740,7 @@ pub fn template_wants(template: &str) -> Result<Vec<Wanted>, ClientError> {
     names
         .into_iter()
         .map(|name| {
-            let entry = EntryId::parse(&name).map_err(|_| {
-                ClientError::Template(format!("{name:?} is not an entry id (22 characters of base64url)"))
-            })?;
+            let entry = EntryId::parse(&name).map_err(|_| ClientError::Template(bad_entry_id(&name)))?;
             Ok(Wanted { name, entry })
         })
         .collect()
@@ -673,6 +767,18 @@ mod tests {
         assert_eq!(who(&["alice".into(), "bob".into()], 1), "alice or bob");
         assert_eq!(who(&["a".into(), "b".into(), "c".into()], 1), "a, b or c");
         assert_eq!(who(&["a".into(), "b".into(), "c".into()], 2), "2 of a, b, c");
+    }
+
+    #[test]
+    fn entry_id_mistakes_are_named() {
+        let ok = EntryId::generate(&mut os_rng()).to_text();
+        assert!(parse_entry_id(&ok).is_ok());
+        let e = bad_entry_id("AAAAAAAAAAAAAAAAAAAAAB");
+        assert!(e.contains("no id ends in 'B'") && !e.contains("22 characters"), "{e}");
+        let e = bad_entry_id("AAAAAAAAAAA+AAAAAAAAAA");
+        assert!(e.contains("character 12 ('+') is not base64url"), "{e}");
+        let e = bad_entry_id("AAAA");
+        assert!(e.contains("it has 4 characters"), "{e}");
     }
 
     #[test]
