@@ -590,99 +590,119 @@ pub async fn fetch_secrets(
     }
     on_status(&status_line(&items));
 
-    // Every request is polled at once (one long-poll each), and each answer is handled as it
-    // arrives: a secret released quickly is not held up behind another still waiting.
-    let poll = |k: usize, id: String, token: Zeroizing<String>| async move {
-        (k, api.poll_result(&id, &token, POLL_WAIT_SECS).await)
-    };
-    let mut polls = futures_util::stream::FuturesUnordered::new();
-    for (k, i) in items.iter().enumerate() {
-        polls.push(poll(k, i.request_id.clone(), i.token.clone()));
-    }
-    loop {
-        let next = futures_util::StreamExt::next(&mut polls);
-        let (k, outcome) = match select(next, stop.as_mut()).await {
-            Either::Left((Some(polled), _)) => polled,
-            Either::Left((None, _)) => break,
-            Either::Right((signal, _)) => {
-                let open: Vec<(&str, &str)> = items
-                    .iter()
-                    .filter(|i| i.secret.is_none())
-                    .map(|i| (i.request_id.as_str(), i.token.as_str()))
-                    .collect();
-                return Err(interrupted(api, signal, &open).await);
-            }
+    // One request's end (denied, expired, refused) ends the run: the others are withdrawn
+    // too, so they do not stay on the approvers' phones.
+    let waited: Result<(), ClientError> = async {
+
+        // Every request is polled at once (one long-poll each), and each answer is handled as it
+        // arrives: a secret released quickly is not held up behind another still waiting.
+        let poll = |k: usize, id: String, token: Zeroizing<String>| async move {
+            (k, api.poll_result(&id, &token, POLL_WAIT_SECS).await)
         };
-        let Some(i) = items.get_mut(k) else { continue };
-        let label = i.names.join(", ");
-        match outcome? {
-            PollOutcome::Pending { approvals, threshold, approvers } => {
-                i.approvals = approvals;
-                i.threshold = threshold;
-                if !approvers.is_empty() {
-                    i.approvers = approvers;
+        let mut polls = futures_util::stream::FuturesUnordered::new();
+        for (k, i) in items.iter().enumerate() {
+            polls.push(poll(k, i.request_id.clone(), i.token.clone()));
+        }
+        loop {
+            let next = futures_util::StreamExt::next(&mut polls);
+            let (k, outcome) = match select(next, stop.as_mut()).await {
+                Either::Left((Some(polled), _)) => polled,
+                Either::Left((None, _)) => break,
+                Either::Right((signal, _)) => {
+                    let open: Vec<(&str, &str)> = items
+                        .iter()
+                        .filter(|i| i.secret.is_none())
+                        .map(|i| (i.request_id.as_str(), i.token.as_str()))
+                        .collect();
+                    return Err(interrupted(api, signal, &open).await);
                 }
-                if unix_now() > i.expires_at.saturating_add(5) {
+            };
+            let Some(i) = items.get_mut(k) else { continue };
+            let label = i.names.join(", ");
+            match outcome? {
+                PollOutcome::Pending { approvals, threshold, approvers } => {
+                    i.approvals = approvals;
+                    i.threshold = threshold;
+                    if !approvers.is_empty() {
+                        i.approvers = approvers;
+                    }
+                    if unix_now() > i.expires_at.saturating_add(5) {
+                        return Err(ClientError::Expired(format!(
+                            "{label}: the request expired before enough people approved"
+                        )));
+                    }
+                    polls.push(poll(k, i.request_id.clone(), i.token.clone()));
+                }
+                PollOutcome::Denied { by } => {
+                    return Err(ClientError::Denied(match by {
+                        Some(by) => format!("{label}: denied by {by}"),
+                        None => format!("{label}: the request was refused (denied, or the host was revoked)"),
+                    }));
+                }
+                PollOutcome::Expired => {
                     return Err(ClientError::Expired(format!(
                         "{label}: the request expired before enough people approved"
                     )));
                 }
-                polls.push(poll(k, i.request_id.clone(), i.token.clone()));
-            }
-            PollOutcome::Denied { by } => {
-                return Err(ClientError::Denied(match by {
-                    Some(by) => format!("{label}: denied by {by}"),
-                    None => format!("{label}: the request was refused (denied, or the host was revoked)"),
-                }));
-            }
-            PollOutcome::Expired => {
-                return Err(ClientError::Expired(format!(
-                    "{label}: the request expired before enough people approved"
-                )));
-            }
-            PollOutcome::Cancelled => {
-                return Err(ClientError::Lease(format!("{label}: the request was withdrawn")));
-            }
-            PollOutcome::Delivered { responses, enrolments, sealed_entry } => {
-                let eph = i
-                    .ephemeral
-                    .take()
-                    .ok_or_else(|| ClientError::Lease("a response arrived twice".into()))?;
-                // Only devices the org key of the host key file vouched for: a response in any
-                // other name — the server's own included — is refused before it is opened.
-                let releases = responses
-                    .iter()
-                    .map(|r| {
-                        open_vouched_response(&eph, &i.request, r, &enrolments, &host.org).map_err(|e| {
-                            let fp = r.approver.fingerprint();
-                            match e {
-                                blindvault_core::Error::NotVouched => ClientError::Lease(format!(
-                                    "{label}: refused a response from approver device {fp}, which the \
-                                     organisation's key did not vouch for (the server may be compromised)"
-                                )),
-                                blindvault_core::Error::Decrypt => ClientError::Lease(format!(
-                                    "{label}: a response in the name of approver device {fp} was not \
-                                     sealed by that device; refused (the server may be compromised)"
-                                )),
-                                other => other.into(),
-                            }
+                PollOutcome::Cancelled => {
+                    return Err(ClientError::Lease(format!("{label}: the request was withdrawn")));
+                }
+                PollOutcome::Delivered { responses, enrolments, sealed_entry } => {
+                    let eph = i
+                        .ephemeral
+                        .take()
+                        .ok_or_else(|| ClientError::Lease("a response arrived twice".into()))?;
+                    // Only devices the org key of the host key file vouched for: a response in any
+                    // other name — the server's own included — is refused before it is opened.
+                    let releases = responses
+                        .iter()
+                        .map(|r| {
+                            open_vouched_response(&eph, &i.request, r, &enrolments, &host.org).map_err(|e| {
+                                let fp = r.approver.fingerprint();
+                                match e {
+                                    blindvault_core::Error::NotVouched => ClientError::Lease(format!(
+                                        "{label}: refused a response from approver device {fp}, which the \
+                                         organisation's key did not vouch for (the server may be compromised)"
+                                    )),
+                                    blindvault_core::Error::Decrypt => ClientError::Lease(format!(
+                                        "{label}: a response in the name of approver device {fp} was not \
+                                         sealed by that device; refused (the server may be compromised)"
+                                    )),
+                                    other => other.into(),
+                                }
+                            })
                         })
-                    })
-                    .collect::<Result<Vec<_>, ClientError>>()?;
-                drop(eph);
-                // m-of-n: `recover_secret` also checks that the org key signed the entry the
-                // server handed over.
-                i.secret = Some(recover_secret(&releases, sealed_entry.as_deref()).map_err(|e| match e {
-                    blindvault_core::Error::BadSignature { link: "entry" } => ClientError::Lease(format!(
-                        "{label}: the server's copy of the entry is not signed by the organisation's key; refused"
-                    )),
-                    other => other.into(),
-                })?);
+                        .collect::<Result<Vec<_>, ClientError>>()?;
+                    drop(eph);
+                    // m-of-n: `recover_secret` also checks that the org key signed the entry the
+                    // server handed over.
+                    i.secret = Some(recover_secret(&releases, sealed_entry.as_deref()).map_err(|e| match e {
+                        blindvault_core::Error::BadSignature { link: "entry" } => ClientError::Lease(format!(
+                            "{label}: the server's copy of the entry is not signed by the organisation's key; refused"
+                        )),
+                        other => other.into(),
+                    })?);
+                }
+            }
+            if items.iter().any(|i| i.secret.is_none()) {
+                on_status(&status_line(&items));
             }
         }
-        if items.iter().any(|i| i.secret.is_none()) {
-            on_status(&status_line(&items));
+        Ok(())
+    }
+    .await;
+    if let Err(e) = waited {
+        if !matches!(e, ClientError::Interrupted { .. }) {
+            let open: Vec<(&str, &str)> = items
+                .iter()
+                .filter(|i| i.secret.is_none())
+                .map(|i| (i.request_id.as_str(), i.token.as_str()))
+                .collect();
+            // Best effort: the request that ended answers 409, which is fine.
+            let _ =
+                futures_util::future::join_all(open.iter().map(|(id, t)| api.cancel_request(id, t))).await;
         }
+        return Err(e);
     }
 
     let mut out = Vec::with_capacity(wanted.len());

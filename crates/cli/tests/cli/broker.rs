@@ -374,6 +374,47 @@ async fn two_secrets_in_one_run_approved_out_of_order(b: Backend) -> anyhow::Res
     w.approves(0, &rid_db, "database").await?;
     let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
     ensure!(code(&out) == Some(5), "{:?}", text(&out));
+
+    // One of the two denied: the run ends (exit 3) and withdraws the other request, which
+    // leaves the approver's list.
+    let job = w.spawn(&[
+        "run",
+        "--host-key",
+        &key.to_string_lossy(),
+        "--env",
+        &env_db,
+        "--env",
+        &env_api,
+        "--",
+        "true",
+    ])?;
+    let mut pending = Vec::new();
+    for _ in 0..300 {
+        let inbox = w.phones[0].session.agent.get("/api/broker/inbox").await?.ok()?;
+        pending = inbox.body.as_array().cloned().unwrap_or_default();
+        if pending.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(pending.len() == 2, "{pending:?}");
+    let rid = |entry: &str| {
+        pending
+            .iter()
+            .find(|r| r["entry_id"] == entry)
+            .and_then(|r| r["request_id"].as_str())
+            .map(str::to_owned)
+    };
+    let (rid_db, rid_api) = (rid(&db).context("db request")?, rid(&api).context("api request")?);
+    w.phones[0].session.agent.post(&format!("/api/broker/requests/{rid_db}/deny"), json!({})).await?.ok()?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    ensure!(code(&out) == Some(3), "{:?}", text(&out));
+    let status: String = sqlx::query("SELECT status FROM broker_requests WHERE request_id = $1")
+        .bind(&rid_api)
+        .fetch_one(w.server.state.store.pool())
+        .await?
+        .try_get("status")?;
+    ensure!(status == "cancelled", "the other request is {status}");
     Ok(())
 }
 
