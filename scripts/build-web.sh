@@ -16,7 +16,29 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WB_VERSION"; t
 fi
 
 cargo build -p blindvault-wasm --target wasm32-unknown-unknown --release --locked
-rm -rf web/pkg
-wasm-bindgen --target web --no-typescript --out-dir web/pkg \
-  "$TARGET_DIR/wasm32-unknown-unknown/release/blindvault_wasm.wasm"
+WASM="$TARGET_DIR/wasm32-unknown-unknown/release/blindvault_wasm.wasm"
+
+# web/pkg is rewritten only when its input changed: the server's build script re-embeds web/
+# whenever a file in it is newer, so a needless rewrite costs a release rebuild of the server.
+# The stamp (the module's and this script's hash, and the wasm-bindgen version) lives outside
+# web/ for the same reason.
+STAMP="$TARGET_DIR/web-pkg.stamp"
+want=$( { sha256sum "$WASM" scripts/build-web.sh | cut -d' ' -f1; echo "$WB_VERSION"; } | sha256sum | cut -d' ' -f1)
+if [ -f web/pkg/blindvault_wasm_bg.wasm ] && [ -f web/pkg/blindvault_wasm.js ] \
+   && [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then
+  echo "web/pkg: up to date"
+  exit 0
+fi
+tmp=$(mktemp -d "$TARGET_DIR/web-pkg.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+wasm-bindgen --target web --no-typescript --out-dir "$tmp" "$WASM"
+# Replace only what differs (unchanged files keep their times) and drop what is gone.
+mkdir -p web/pkg
+for f in "$tmp"/*; do
+  cmp -s "$f" "web/pkg/$(basename "$f")" || cp "$f" web/pkg/
+done
+for f in web/pkg/*; do
+  [ -e "$tmp/$(basename "$f")" ] || rm -rf "$f"
+done
+echo "$want" > "$STAMP"
 echo "web/pkg: $(du -sh web/pkg | cut -f1) ($(stat -c %s web/pkg/blindvault_wasm_bg.wasm) bytes of WebAssembly)"

@@ -134,20 +134,18 @@ pub fn parse_duration(s: &str) -> Result<u64, ClientError> {
     n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(|| ClientError::Lease(format!("{s:?} is out of range")))
 }
 
-/// Unix seconds as an RFC 3339 UTC time (`2026-12-04T15:52:14Z`), by the civil-from-days
-/// algorithm of the proleptic Gregorian calendar (no time-zone data needed for UTC).
-pub fn utc_text(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+/// The shortest validity of a host certificate: a host must be able to ask, wait for a person
+/// and run within it.
+pub const MIN_HOST_VALIDITY_SECS: u64 = 300;
+
+/// Checks a host certificate's validity (`--expires`).
+pub fn check_host_validity(secs: u64) -> Result<(), ClientError> {
+    if secs < MIN_HOST_VALIDITY_SECS {
+        return Err(ClientError::Lease(format!(
+            "--expires {secs}s is too short: a host certificate must be valid for at least 5m ({MIN_HOST_VALIDITY_SECS}s)"
+        )));
+    }
+    Ok(())
 }
 
 /// Issues a host: a fresh host key and an org-signed certificate, written to `out` (0600).
@@ -159,6 +157,7 @@ pub fn host_issue(
     now: u64,
     out: &Path,
 ) -> Result<HostKeyFile, ClientError> {
+    check_host_validity(valid_secs)?;
     let secret = HostSecretKey::generate(&mut os_rng());
     let certificate = HostCertificate {
         cert_id: CertId::generate(&mut os_rng()),

@@ -73,9 +73,20 @@ pub enum ApiError {
     },
     /// An admin call without a session token.
     #[error(
-        "no admin session: pass --session-file FILE (or set BLINDVAULT_SESSION_FILE) with the bv_session token of an admin's web-app session"
+        "no admin session: in the web app, Admin → Command line → Create a command-line session, save the \
+         token in a file only you can read (chmod 600), and pass --session-file FILE (or set BLINDVAULT_SESSION_FILE)"
     )]
     NoSession,
+    /// An environment setting with a value that means nothing.
+    #[error("{name}={value:?} is not understood: {why}")]
+    BadSetting {
+        /// The variable.
+        name: &'static str,
+        /// Its value (cut short).
+        value: String,
+        /// What it may be.
+        why: &'static str,
+    },
     /// An id that cannot go into a URL.
     #[error("{0:?} is not a valid id")]
     BadId(String),
@@ -94,7 +105,8 @@ impl ApiError {
 fn hint_for(code: &str) -> &'static str {
     match code {
         "unauthenticated" | "invalid_session" | "session_expired" | "session_revoked" => {
-            " — sign in to the web app as an admin again and save the new bv_session token to the session file"
+            " — a command-line session lasts 15 minutes: in the web app, Admin → Command line → Create a \
+             command-line session, and save the new token in the session file (chmod 600)"
         }
         "forbidden" => " — this needs an admin's session",
         "cross_origin" => {
@@ -112,15 +124,21 @@ fn hint_for(code: &str) -> &'static str {
 }
 
 /// Reads an admin session token from `path`: the token itself, `bv_session=TOKEN` or
-/// `__Host-bv_session=TOKEN`, on the first line. The file should be readable only by its owner.
+/// `__Host-bv_session=TOKEN`, on the first line. The file must be readable by its owner alone
+/// (mode 0600).
 pub fn read_session_file(path: &Path) -> Result<Zeroizing<String>, ClientError> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
+    // Refused when group or others can read it (`chmod 600`).
+    let bytes = crate::read_private(path).map_err(|e| match e {
+        ClientError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             ClientError::NoSessionFile(path.display().to_string())
-        } else {
-            ClientError::io(path, e)
         }
-    })?);
+        other => other,
+    })?;
+    let text = Zeroizing::new(
+        std::str::from_utf8(&bytes)
+            .map_err(|_| ClientError::bad_file(path, "the session file does not hold a session token"))?
+            .to_owned(),
+    );
     let line = text.lines().next().unwrap_or("").trim();
     let token = blindvault_core::cookie::strip_session_cookie_name(line).trim();
     if token.is_empty() {
@@ -321,6 +339,8 @@ pub enum PollOutcome {
     },
     /// Nobody decided in time.
     Expired,
+    /// The request was withdrawn (by this consumer, with its poll token).
+    Cancelled,
 }
 
 #[derive(Deserialize)]
@@ -340,6 +360,29 @@ struct PollBody {
     sealed_entry: Option<SealedEntry>,
     #[serde(default)]
     by: Option<String>,
+}
+
+/// The environment variable that allows plain `http` to a server on another machine.
+pub const INSECURE_HTTP_ENV: &str = "BLINDVAULT_INSECURE_HTTP";
+
+/// Reads [`INSECURE_HTTP_ENV`]: `1`, `true`, `yes` (any case) allow plain http; unset, empty,
+/// `0`, `false`, `no` do not; anything else is an error (a typo must not open plaintext).
+pub fn insecure_http_allowed() -> Result<bool, ApiError> {
+    let Some(v) = std::env::var_os(INSECURE_HTTP_ENV) else { return Ok(false) };
+    parse_switch(&v.to_string_lossy()).ok_or_else(|| ApiError::BadSetting {
+        name: INSECURE_HTTP_ENV,
+        value: v.to_string_lossy().chars().take(40).collect(),
+        why: "use 1, true or yes to allow plain http to another machine; 0, false, no or empty for not",
+    })
+}
+
+/// `1/true/yes` → on, `0/false/no/empty` → off, anything else → `None`.
+fn parse_switch(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Some(true),
+        "" | "0" | "false" | "no" => Some(false),
+        _ => None,
+    }
 }
 
 /// A broker client for one server.
@@ -382,7 +425,7 @@ impl BrokerClient {
             "https" => {}
             // The session cookie must not cross a network in the clear; the secrets never do
             // (they are sealed end to end), but an admin session could be taken over.
-            "http" if loopback || std::env::var_os("BLINDVAULT_INSECURE_HTTP").is_some() => {}
+            "http" if loopback || insecure_http_allowed()? => {}
             "http" => {
                 return Err(bad(
                     "use https for a server that is not on this machine (or set BLINDVAULT_INSECURE_HTTP=1 on a network you trust)",
@@ -602,6 +645,16 @@ impl BrokerClient {
         self.send(self.http.post(format!("{}/api/broker/requests", self.base)).json(&body)).await
     }
 
+    /// `POST /api/broker/requests/{id}/cancel`: withdraws an open request, authenticated by its
+    /// poll token. Approvers can no longer approve it.
+    pub async fn cancel_request(&self, request_id: &str, poll_token: &str) -> Result<(), ApiError> {
+        let url = format!("{}/api/broker/requests/{}/cancel", self.base, seg(request_id)?);
+        // Bounded: this runs while the user waits for an interrupted command to end.
+        let req = self.http.post(url).header(POLL_HEADER, poll_token).timeout(Duration::from_secs(5));
+        let _: serde_json::Value = self.send(req).await?;
+        Ok(())
+    }
+
     /// `GET /api/broker/requests/{id}/result?wait=N`: waits up to `wait_secs` (the server caps
     /// it at 30) for a decision.
     pub async fn poll_result(
@@ -625,6 +678,7 @@ impl BrokerClient {
             },
             "denied" => PollOutcome::Denied { by: body.by },
             "expired" => PollOutcome::Expired,
+            "cancelled" => PollOutcome::Cancelled,
             other => {
                 return Err(ApiError::Protocol {
                     status: 200,
@@ -677,11 +731,27 @@ mod tests {
     }
 
     #[test]
+    fn switches() {
+        for on in ["1", "true", "YES", " yes "] {
+            assert_eq!(parse_switch(on), Some(true), "{on}");
+        }
+        for off in ["", "0", "false", "No"] {
+            assert_eq!(parse_switch(off), Some(false), "{off}");
+        }
+        for bad in ["2", "on", "enable", "y"] {
+            assert_eq!(parse_switch(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn errors_name_code_and_hint() {
         let e =
             error_from(401, br#"{"error":{"code":"session_expired","message":"the session has expired"}}"#);
         let s = e.to_string();
-        assert!(s.contains("session_expired") && s.contains("HTTP 401") && s.contains("sign in"), "{s}");
+        assert!(
+            s.contains("session_expired") && s.contains("HTTP 401") && s.contains("Admin → Command line"),
+            "{s}"
+        );
         assert!(matches!(error_from(502, b"<html>"), ApiError::Protocol { status: 502, .. }));
     }
 
@@ -690,6 +760,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s");
         std::fs::write(&p, "bv_session=abc.def\n").unwrap();
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
         assert_eq!(read_session_file(&p).unwrap().as_str(), "abc.def");
         std::fs::write(&p, "__Host-bv_session=abc.def\n").unwrap();
         assert_eq!(read_session_file(&p).unwrap().as_str(), "abc.def");

@@ -29,10 +29,33 @@ fn unb64(s: &str, what: &str) -> Result<Vec<u8>, ClientError> {
         .map_err(|_| ClientError::Lease(format!("the server sent a {what} that is not base64url")))
 }
 
-/// Parses an entry id (22 characters of base64url).
+/// Parses an entry id (22 characters of base64url), saying what is wrong with one that is not.
 pub fn parse_entry_id(s: &str) -> Result<EntryId, ClientError> {
-    EntryId::parse(s.trim())
-        .map_err(|_| ClientError::Lease(format!("{s:?} is not an entry id (22 characters of base64url)")))
+    EntryId::parse(s.trim()).map_err(|_| ClientError::Lease(bad_entry_id(s)))
+}
+
+/// Why `s` is not an entry id: its length, a character that is not base64url, or (22 valid
+/// characters) a last character no id can end with — a typo, since ids are 16 bytes.
+pub fn bad_entry_id(s: &str) -> String {
+    let t = s.trim();
+    let n = t.chars().count();
+    let shown: String = t.chars().take(40).collect();
+    let b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if let Some((i, c)) = t.chars().enumerate().find(|&(_, c)| !b64(c)) {
+        return format!(
+            "{shown:?} is not an entry id: character {} ({c:?}) is not base64url (entry ids use A-Z, a-z, 0-9, - and _)",
+            i + 1
+        );
+    }
+    if n != 22 {
+        return format!("{shown:?} is not an entry id: it has {n} characters, an entry id has 22");
+    }
+    // 22 characters carry 132 bits, 16 bytes use 128: the last character's low 4 bits are 0.
+    format!(
+        "{shown:?} is not an entry id: no id ends in {:?} (the last character is one of A, Q, g, w) — \
+         mistyped? Copy it from `blindvault secret list`",
+        t.chars().last().unwrap_or(' ')
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -514,7 +537,12 @@ fn status_line(items: &[InFlight]) -> String {
 /// must approve after every poll — and opens the responses. The approval window is `window_secs`
 /// (at most an hour, and never past the host certificate).
 ///
-/// Errors: [`ClientError::Denied`], [`ClientError::Expired`], [`ClientError::HostRefused`].
+/// When `stop` resolves (to a signal number: the caller's Ctrl-C or SIGTERM) before every secret
+/// is in, each request still open is withdrawn on the server (`cancel`, so the approvers'
+/// phones no longer offer it) and the call ends with [`ClientError::Interrupted`].
+///
+/// Errors: [`ClientError::Denied`], [`ClientError::Expired`], [`ClientError::HostRefused`],
+/// [`ClientError::Interrupted`].
 pub async fn fetch_secrets(
     api: &BrokerClient,
     host: &HostKeyFile,
@@ -523,7 +551,10 @@ pub async fn fetch_secrets(
     versions: &mut crate::hostfile::VersionMemory,
     window_secs: u64,
     on_status: &mut (dyn FnMut(&str) + Send),
+    stop: impl std::future::Future<Output = i32>,
 ) -> Result<Vec<(String, SecretBytes)>, ClientError> {
+    use futures_util::future::{Either, select};
+    let mut stop = std::pin::pin!(stop);
     if wanted.is_empty() {
         return Err(ClientError::Lease("no secrets asked for".into()));
     }
@@ -577,7 +608,24 @@ pub async fn fetch_secrets(
         }
         .sign(&host.secret)?;
         let hash = hex::encode(poll_token_hash);
-        let created = api.create_request(&request, &hash).await.map_err(host_refusal)?;
+        let signal = {
+            let sent = std::pin::pin!(api.create_request(&request, &hash));
+            match select(sent, stop.as_mut()).await {
+                Either::Left((r, _)) => Ok(r.map_err(host_refusal)?),
+                Either::Right((signal, _)) => Err(signal),
+            }
+        };
+        let created = match signal {
+            Ok(created) => created,
+            Err(signal) => {
+                // This request may have reached the server: withdraw it too.
+                let id = request.request.request_id.to_text();
+                let mut open: Vec<(&str, &str)> =
+                    items.iter().map(|i| (i.request_id.as_str(), i.token.as_str())).collect();
+                open.push((&id, token.as_str()));
+                return Err(interrupted(api, signal, &open).await);
+            }
+        };
         if created.request_id != request.request.request_id.to_text() {
             return Err(ClientError::Lease("the server answered for another request".into()));
         }
@@ -597,103 +645,139 @@ pub async fn fetch_secrets(
     }
     on_status(&status_line(&items));
 
-    // Every request is polled at once (one long-poll each), and each answer is handled as it
-    // arrives: a secret released quickly is not held up behind another still waiting.
-    let poll = |k: usize, id: String, token: Zeroizing<String>| async move {
-        (k, api.poll_result(&id, &token, POLL_WAIT_SECS).await)
-    };
-    let mut polls = futures_util::stream::FuturesUnordered::new();
-    for (k, i) in items.iter().enumerate() {
-        polls.push(poll(k, i.request_id.clone(), i.token.clone()));
-    }
-    while let Some((k, outcome)) = futures_util::StreamExt::next(&mut polls).await {
-        let Some(i) = items.get_mut(k) else { continue };
-        let label = i.names.join(", ");
-        match outcome? {
-            PollOutcome::Pending { approvals, threshold, approvers } => {
-                i.approvals = approvals;
-                i.threshold = threshold;
-                if !approvers.is_empty() {
-                    i.approvers = approvers;
+    // One request's end (denied, expired, refused) ends the run: the others are withdrawn
+    // too, so they do not stay on the approvers' phones.
+    let waited: Result<(), ClientError> = async {
+
+        // Every request is polled at once (one long-poll each), and each answer is handled as it
+        // arrives: a secret released quickly is not held up behind another still waiting.
+        let poll = |k: usize, id: String, token: Zeroizing<String>| async move {
+            (k, api.poll_result(&id, &token, POLL_WAIT_SECS).await)
+        };
+        let mut polls = futures_util::stream::FuturesUnordered::new();
+        for (k, i) in items.iter().enumerate() {
+            polls.push(poll(k, i.request_id.clone(), i.token.clone()));
+        }
+        loop {
+            let next = futures_util::StreamExt::next(&mut polls);
+            let (k, outcome) = match select(next, stop.as_mut()).await {
+                Either::Left((Some(polled), _)) => polled,
+                Either::Left((None, _)) => break,
+                Either::Right((signal, _)) => {
+                    let open: Vec<(&str, &str)> = items
+                        .iter()
+                        .filter(|i| i.secret.is_none())
+                        .map(|i| (i.request_id.as_str(), i.token.as_str()))
+                        .collect();
+                    return Err(interrupted(api, signal, &open).await);
                 }
-                if unix_now() > i.expires_at.saturating_add(5) {
+            };
+            let Some(i) = items.get_mut(k) else { continue };
+            let label = i.names.join(", ");
+            match outcome? {
+                PollOutcome::Pending { approvals, threshold, approvers } => {
+                    i.approvals = approvals;
+                    i.threshold = threshold;
+                    if !approvers.is_empty() {
+                        i.approvers = approvers;
+                    }
+                    if unix_now() > i.expires_at.saturating_add(5) {
+                        return Err(ClientError::Expired(format!(
+                            "{label}: the request expired before enough people approved"
+                        )));
+                    }
+                    polls.push(poll(k, i.request_id.clone(), i.token.clone()));
+                }
+                PollOutcome::Denied { by } => {
+                    return Err(ClientError::Denied(match by {
+                        Some(by) => format!("{label}: denied by {by}"),
+                        None => format!("{label}: the request was refused (denied, or the host was revoked)"),
+                    }));
+                }
+                PollOutcome::Expired => {
                     return Err(ClientError::Expired(format!(
                         "{label}: the request expired before enough people approved"
                     )));
                 }
-                polls.push(poll(k, i.request_id.clone(), i.token.clone()));
-            }
-            PollOutcome::Denied { by } => {
-                return Err(ClientError::Denied(match by {
-                    Some(by) => format!("{label}: denied by {by}"),
-                    None => format!("{label}: the request was refused (denied, or the host was revoked)"),
-                }));
-            }
-            PollOutcome::Expired => {
-                return Err(ClientError::Expired(format!(
-                    "{label}: the request expired before enough people approved"
-                )));
-            }
-            PollOutcome::Delivered { responses, enrolments, sealed_entry } => {
-                let eph = i
-                    .ephemeral
-                    .take()
-                    .ok_or_else(|| ClientError::Lease("a response arrived twice".into()))?;
-                // Only devices the org key of the host key file vouched for: a response in any
-                // other name — the server's own included — is refused before it is opened.
-                let releases = responses
-                    .iter()
-                    .map(|r| {
-                        open_vouched_response(&eph, &i.request, r, &enrolments, &host.org).map_err(|e| {
-                            let fp = r.approver.fingerprint();
-                            match e {
-                                blindvault_core::Error::NotVouched => ClientError::Lease(format!(
-                                    "{label}: refused a response from approver device {fp}, which the \
-                                     organisation's key did not vouch for (the server may be compromised)"
-                                )),
-                                blindvault_core::Error::Decrypt => ClientError::Lease(format!(
-                                    "{label}: a response in the name of approver device {fp} was not \
-                                     sealed by that device; refused (the server may be compromised)"
-                                )),
-                                other => other.into(),
-                            }
+                PollOutcome::Cancelled => {
+                    return Err(ClientError::Lease(format!("{label}: the request was withdrawn")));
+                }
+                PollOutcome::Delivered { responses, enrolments, sealed_entry } => {
+                    let eph = i
+                        .ephemeral
+                        .take()
+                        .ok_or_else(|| ClientError::Lease("a response arrived twice".into()))?;
+                    // Only devices the org key of the host key file vouched for: a response in any
+                    // other name — the server's own included — is refused before it is opened.
+                    let releases = responses
+                        .iter()
+                        .map(|r| {
+                            open_vouched_response(&eph, &i.request, r, &enrolments, &host.org).map_err(|e| {
+                                let fp = r.approver.fingerprint();
+                                match e {
+                                    blindvault_core::Error::NotVouched => ClientError::Lease(format!(
+                                        "{label}: refused a response from approver device {fp}, which the \
+                                         organisation's key did not vouch for (the server may be compromised)"
+                                    )),
+                                    blindvault_core::Error::Decrypt => ClientError::Lease(format!(
+                                        "{label}: a response in the name of approver device {fp} was not \
+                                         sealed by that device; refused (the server may be compromised)"
+                                    )),
+                                    other => other.into(),
+                                }
+                            })
                         })
-                    })
-                    .collect::<Result<Vec<_>, ClientError>>()?;
-                drop(eph);
-                // Every policy decrypts the org-signed entry here: `recover_secret` checks its
-                // signature, that each responding device holds an envelope in it, and decrypts
-                // the value with the released DEK or the combined shares.
-                let entry = sealed_entry.ok_or_else(|| {
-                    ClientError::Lease(format!(
-                        "{label}: the server delivered responses without the sealed entry; refused \
-                         (the server may be out of date or compromised)"
-                    ))
-                })?;
-                let secret = recover_secret(&releases, &entry).map_err(|e| match e {
-                    blindvault_core::Error::BadSignature { link: "entry" } => ClientError::Lease(format!(
-                        "{label}: the server's copy of the entry is not signed by the organisation's key; refused"
-                    )),
-                    blindvault_core::Error::Mismatch { .. } | blindvault_core::Error::ShareMismatch => {
+                        .collect::<Result<Vec<_>, ClientError>>()?;
+                    drop(eph);
+                    // Every policy decrypts the org-signed entry here: `recover_secret` checks its
+                    // signature, that each responding device holds an envelope in it, and decrypts
+                    // the value with the released DEK or the combined shares.
+                    let entry = sealed_entry.ok_or_else(|| {
                         ClientError::Lease(format!(
-                            "{label}: a response does not match the organisation's entry (a device \
-                             without an envelope of it, or another policy); refused"
+                            "{label}: the server delivered responses without the sealed entry; refused \
+                             (the server may be out of date or compromised)"
                         ))
-                    }
-                    blindvault_core::Error::Decrypt => ClientError::Lease(format!(
-                        "{label}: the released key does not open the organisation's entry; refused"
-                    )),
-                    other => other.into(),
-                })?;
-                // The org signed this version (checked above): remember it, so that no older one
-                // is accepted on this host again.
-                versions.record(&entry.entry_id, entry.version);
-                i.secret = Some(secret);
+                    })?;
+                    let secret = recover_secret(&releases, &entry).map_err(|e| match e {
+                        blindvault_core::Error::BadSignature { link: "entry" } => ClientError::Lease(format!(
+                            "{label}: the server's copy of the entry is not signed by the organisation's key; refused"
+                        )),
+                        blindvault_core::Error::Mismatch { .. } | blindvault_core::Error::ShareMismatch => {
+                            ClientError::Lease(format!(
+                                "{label}: a response does not match the organisation's entry (a device \
+                                 without an envelope of it, or another policy); refused"
+                            ))
+                        }
+                        blindvault_core::Error::Decrypt => ClientError::Lease(format!(
+                            "{label}: the released key does not open the organisation's entry; refused"
+                        )),
+                        other => other.into(),
+                    })?;
+                    // The org signed this version (checked above): remember it, so that no older one
+                    // is accepted on this host again.
+                    versions.record(&entry.entry_id, entry.version);
+                    i.secret = Some(secret);
+                }
+            }
+            if items.iter().any(|i| i.secret.is_none()) {
+                on_status(&status_line(&items));
             }
         }
-        if items.iter().any(|i| i.secret.is_none()) {
-            on_status(&status_line(&items));
+        Ok(())
+    }
+    .await;
+    if let Err(e) = waited {
+        if !matches!(e, ClientError::Interrupted { .. }) {
+            let open: Vec<(&str, &str)> = items
+                .iter()
+                .filter(|i| i.secret.is_none())
+                .map(|i| (i.request_id.as_str(), i.token.as_str()))
+                .collect();
+            // Best effort: the request that ended answers 409, which is fine.
+            let _ =
+                futures_util::future::join_all(open.iter().map(|(id, t)| api.cancel_request(id, t))).await;
         }
+        return Err(e);
     }
 
     // Best effort: a host that cannot write beside its key keeps working, only without the
@@ -713,6 +797,38 @@ pub async fn fetch_secrets(
     Ok(out)
 }
 
+fn signal_name(signal: i32) -> String {
+    match signal {
+        1 => "SIGHUP".into(),
+        2 => "SIGINT".into(),
+        3 => "SIGQUIT".into(),
+        15 => "SIGTERM".into(),
+        n => format!("signal {n}"),
+    }
+}
+
+/// Withdraws the open requests `(request id, poll token)` after `signal` stopped the wait, and
+/// says how that went.
+async fn interrupted(api: &BrokerClient, signal: i32, open: &[(&str, &str)]) -> ClientError {
+    let results =
+        futures_util::future::join_all(open.iter().map(|(id, token)| api.cancel_request(id, token))).await;
+    let failed: Vec<String> = results.into_iter().filter_map(Result::err).map(|e| e.to_string()).collect();
+    let what = if failed.is_empty() {
+        format!(
+            "stopped by {} while waiting for approval; the request was withdrawn (approvers can no longer approve it)",
+            signal_name(signal)
+        )
+    } else {
+        format!(
+            "stopped by {} while waiting for approval; could not withdraw the request ({}): it stays on the \
+             approvers' list until it expires — tell them to deny it",
+            signal_name(signal),
+            failed.join("; ")
+        )
+    };
+    ClientError::Interrupted { signal, what }
+}
+
 /// The entries a template names (`{{ blindvault "ENTRY_ID" }}`), each name an entry id.
 pub fn template_wants(template: &str) -> Result<Vec<Wanted>, ClientError> {
     let names = crate::template::names(template)?;
@@ -724,9 +840,7 @@ pub fn template_wants(template: &str) -> Result<Vec<Wanted>, ClientError> {
     names
         .into_iter()
         .map(|name| {
-            let entry = EntryId::parse(&name).map_err(|_| {
-                ClientError::Template(format!("{name:?} is not an entry id (22 characters of base64url)"))
-            })?;
+            let entry = EntryId::parse(&name).map_err(|_| ClientError::Template(bad_entry_id(&name)))?;
             Ok(Wanted { name, entry })
         })
         .collect()
@@ -753,6 +867,18 @@ mod tests {
         assert_eq!(who(&["alice".into(), "bob".into()], 1), "alice or bob");
         assert_eq!(who(&["a".into(), "b".into(), "c".into()], 1), "a, b or c");
         assert_eq!(who(&["a".into(), "b".into(), "c".into()], 2), "2 of a, b, c");
+    }
+
+    #[test]
+    fn entry_id_mistakes_are_named() {
+        let ok = EntryId::generate(&mut os_rng()).to_text();
+        assert!(parse_entry_id(&ok).is_ok());
+        let e = bad_entry_id("AAAAAAAAAAAAAAAAAAAAAB");
+        assert!(e.contains("no id ends in 'B'") && !e.contains("22 characters"), "{e}");
+        let e = bad_entry_id("AAAAAAAAAAA+AAAAAAAAAA");
+        assert!(e.contains("character 12 ('+') is not base64url"), "{e}");
+        let e = bad_entry_id("AAAA");
+        assert!(e.contains("it has 4 characters"), "{e}");
     }
 
     #[test]

@@ -73,16 +73,27 @@ pub enum ClientError {
     /// The broker refused this host: unknown, revoked, or not allowed the entry (exit code 5).
     #[error("{0}")]
     HostRefused(String),
+    /// A signal stopped the command while it waited (exit code 128 + the signal's number).
+    #[error("{what}")]
+    Interrupted {
+        /// The signal's number.
+        signal: i32,
+        /// What happened (and whether the requests were withdrawn).
+        what: String,
+    },
 }
 
 impl ClientError {
     /// The exit code a command reports for this error: 3 denied, 4 expired, 5 host refused,
-    /// 1 anything else.
+    /// 128 + N interrupted by signal N, 1 anything else.
     pub fn exit_code(&self) -> u8 {
         match self {
             ClientError::Denied(_) => 3,
             ClientError::Expired(_) => 4,
             ClientError::HostRefused(_) => 5,
+            ClientError::Interrupted { signal, .. } => {
+                u8::try_from(128 + (*signal).clamp(0, 127)).unwrap_or(1)
+            }
             _ => 1,
         }
     }

@@ -65,7 +65,8 @@ impl HostKeyFile {
     /// Reads and checks the file: the secret key must match the certificate's host key, and the
     /// certificate must carry the file's org key's signature.
     pub fn read(path: &Path) -> Result<Self, ClientError> {
-        let text = Zeroizing::new(std::fs::read(path).map_err(|e| ClientError::io(path, e))?);
+        // Refused when group or others can read it (`chmod 600`).
+        let text = crate::read_private(path)?;
         let disk: OnDisk = serde_json::from_slice(&text)
             .map_err(|e| ClientError::bad_file(path, format!("not a blindvault host key file ({e})")))?;
         let secret_text = Zeroizing::new(disk.host_secret);

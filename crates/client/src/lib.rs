@@ -26,6 +26,48 @@ pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
+/// `secs` (Unix time) as an RFC 3339 date in UTC, e.g. `2026-01-31T09:05:00Z`.
+pub fn rfc3339_utc(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm, for the proleptic
+    // Gregorian calendar; exact for every u64 day count that fits).
+    let z = i128::from(days) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i128::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Reads a file that holds a credential (a host key, a session token), refusing one that its
+/// group or others may read or write: such a file has probably been exposed already, and using
+/// it silently would hide that. The mode is checked on the opened file, not by name.
+pub fn read_private(path: &std::path::Path) -> Result<zeroize::Zeroizing<Vec<u8>>, ClientError> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let mut f = std::fs::File::open(path).map_err(|e| ClientError::io(path, e))?;
+    let mode = f.metadata().map_err(|e| ClientError::io(path, e))?.permissions().mode();
+    if mode & 0o077 != 0 {
+        let p = path.display();
+        return Err(ClientError::bad_file(
+            path,
+            format!(
+                "the file is open to other users (mode {:04o}); it holds a credential: run `chmod 600 {p}` \
+                 (and if others could read it, replace the credential)",
+                mode & 0o7777
+            ),
+        ));
+    }
+    let mut buf = zeroize::Zeroizing::new(Vec::new());
+    f.read_to_end(&mut buf).map_err(|e| ClientError::io(path, e))?;
+    Ok(buf)
+}
+
 /// Writes `bytes` to `path` atomically with mode 0600 (a temporary file in the same directory,
 /// then a rename). With `create_new`, refuses to replace an existing file.
 pub(crate) fn write_private(
@@ -39,7 +81,10 @@ pub(crate) fn write_private(
         return Err(ClientError::Exists(path.display().to_string()));
     }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| ClientError::io(dir, e))?;
+    // A directory made here is the owner's alone (one that exists is left as it is).
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(dir)
+        .map_err(|e| ClientError::io(dir, e))?;
     let tmp = dir.join(format!(
         ".{}.tmp{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("blindvault"),
@@ -71,4 +116,31 @@ pub(crate) fn write_private(
         };
     }
     std::fs::rename(&tmp, path).map_err(|e| ClientError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339_utc(1_767_225_599), "2025-12-31T23:59:59Z");
+        assert_eq!(rfc3339_utc(4_102_444_800), "2100-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn private_files_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("key");
+        std::fs::write(&p, "x").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let e = read_private(&p).unwrap_err().to_string();
+        assert!(e.contains("chmod 600") && e.contains("0640"), "{e}");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_private(&p).unwrap().as_slice(), b"x");
+    }
 }

@@ -139,6 +139,42 @@ fn leases() {
     .unwrap();
     assert_eq!(out.code, 128 + 9);
 
+    // The deadline ends the whole process group: a background job of the shell, which the
+    // shell never passes the SIGTERM on to, is gone too.
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("grandchild");
+    let out = run(
+        LeaseSpec {
+            command: sh(&format!("sleep 1000 & echo $! > {}; wait", pid_file.display())),
+            env: vec![],
+            deadline: Some(Instant::now() + Duration::from_secs(2)),
+            grace: Duration::from_secs(1),
+        },
+        || {},
+    )
+    .unwrap();
+    assert!(out.deadline_reached);
+    let grandchild = std::fs::read_to_string(&pid_file).unwrap().trim().to_owned();
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
+            .ok()
+            .and_then(|s| s.rsplit_once(')').map(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])))
+            .unwrap_or(false)
+    };
+    // Wait on the process's state (a killed process takes a moment to go), within a limit.
+    let mut gone = false;
+    for _ in 0..500 {
+        if !running() {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if !gone {
+        let _ = std::process::Command::new("kill").args(["-KILL", &grandchild]).status();
+    }
+    assert!(gone, "the background job {grandchild} outlived the lease");
+
     // Signals sent to the consumer reach the child.
     let me = nix::unistd::Pid::this();
     let sender = std::thread::spawn(move || {
@@ -299,13 +335,4 @@ fn a_host_remembers_the_newest_version_it_received() {
     assert_eq!(VersionMemory::beside(&key).unwrap().min_version(&e), 3);
     std::fs::write(&file, b"{not json").unwrap();
     assert!(VersionMemory::beside(&key).is_err());
-}
-
-#[test]
-fn utc_text_is_rfc3339() {
-    use blindvault_client::admin::utc_text;
-    assert_eq!(utc_text(0), "1970-01-01T00:00:00Z");
-    assert_eq!(utc_text(1_700_000_000), "2023-11-14T22:13:20Z");
-    assert_eq!(utc_text(951_782_400), "2000-02-29T00:00:00Z");
-    assert_eq!(utc_text(-1), "1969-12-31T23:59:59Z");
 }

@@ -83,7 +83,7 @@ fn client_ip(headers_ext: &axum::http::Extensions) -> IpAddr {
 async fn origin_check(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let changes = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
     // Consumer hosts authenticate by signature, not cookie: no ambient authority to forge.
-    let consumer = req.uri().path() == crate::broker::api::CONSUMER_REQUESTS_PATH;
+    let consumer = crate::broker::api::is_consumer_call(req.uri().path());
     if changes && !consumer {
         let want = match state.config.origin_header() {
             Ok(o) => o,

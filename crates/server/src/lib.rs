@@ -100,14 +100,39 @@ impl Server {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let _background = self.start_background();
+        let background = self.start_background();
         let app = self.router().into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| ServerError::Io(e.to_string()))
+        // Graceful: no new connections once `shutdown` resolves, and requests in flight finish —
+        // for at most SHUTDOWN_GRACE, since an approver's event stream never ends by itself.
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: finishing the requests in flight");
+                let _ = stopping.send(());
+            })
+            .into_future();
+        let grace = async move {
+            if stopped.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        let result = tokio::select! {
+            r = serving => r.map_err(|e| ServerError::Io(e.to_string())),
+            () = grace => {
+                tracing::warn!("connections still open {} s after the shutdown began; closing them", SHUTDOWN_GRACE.as_secs());
+                Ok(())
+            }
+        };
+        drop(background);
+        self.state.store.close().await;
+        result
     }
 }
+
+/// How long a shutdown waits for open connections (long polls, event streams) before closing them.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Server {
     /// Starts the broker's background tasks: the expiry sweeper and, on PostgreSQL, the

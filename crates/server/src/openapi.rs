@@ -77,6 +77,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "The consumer's long poll (x-blindvault-poll header)",
         "host",
     ),
+    (
+        "post",
+        "/api/broker/requests/{id}/cancel",
+        "The consumer withdraws its open request (x-blindvault-poll header)",
+        "host",
+    ),
 ];
 
 /// The OpenAPI document; `cookie_name` is the session cookie of this deployment.

@@ -70,6 +70,51 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
 
 static DRIVERS: Once = Once::new();
 
+/// The embedded database's directory and files are the server's alone: a directory created here
+/// is 0700; the database file is created 0600 before SQLite opens it (SQLite gives its `-wal`
+/// and `-shm` files the database file's mode), and an existing database file, `-wal` or `-shm`
+/// open to others is set to 0600. An existing directory open to others is left as it is, with a
+/// warning (it may be shared on purpose, e.g. `.`).
+fn private_sqlite_files(db: &std::path::Path) -> Result<(), ServerError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let io = |what: &std::path::Path, e: std::io::Error| ServerError::Io(format!("{}: {e}", what.display()));
+    if db.as_os_str().is_empty()
+        || db.to_str().is_some_and(|p| p == ":memory:" || p.starts_with("file::memory"))
+    {
+        return Ok(());
+    }
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if dir.exists() {
+            let mode = std::fs::metadata(dir).map_err(|e| io(dir, e))?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    dir = %dir.display(),
+                    mode = format_args!("{:04o}", mode & 0o7777),
+                    "the data directory is open to other users; chmod 700 it unless that is meant"
+                );
+            }
+        } else {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| ServerError::Io(format!("cannot create {}: {e}", dir.display())))?;
+        }
+    }
+    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(db).map_err(|e| io(db, e))?;
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut f = db.as_os_str().to_owned();
+        f.push(suffix);
+        let f = std::path::PathBuf::from(f);
+        if let Ok(meta) = std::fs::metadata(&f)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).map_err(|e| io(&f, e))?;
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://…` or `postgres://…`). For SQLite the parent directory is
     /// created and the file is opened in WAL mode.
@@ -85,12 +130,7 @@ impl Store {
         if engine == Engine::Sqlite {
             let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
             let path = path.split('?').next().unwrap_or(path);
-            if let Some(parent) = std::path::Path::new(path).parent()
-                && !parent.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| ServerError::Io(format!("cannot create {}: {e}", parent.display())))?;
-            }
+            private_sqlite_files(std::path::Path::new(path))?;
         }
         let opts = AnyConnectOptions::from_str(url)
             .map_err(|e| ServerError::Config(format!("database URL: {e}")))?;
@@ -123,6 +163,17 @@ impl Store {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
         Ok(Self { pool, engine, audit_hint: Default::default() })
+    }
+
+    /// Closes the pool at shutdown. On SQLite the write-ahead log is first checkpointed into the
+    /// database file (and truncated), so the file alone holds everything.
+    pub async fn close(&self) {
+        if self.engine == Engine::Sqlite
+            && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await
+        {
+            tracing::warn!(error = %e, "checkpoint at shutdown failed");
+        }
+        self.pool.close().await;
     }
 
     /// The audit head this process last wrote (sequence number and hash), if any.
@@ -223,10 +274,5 @@ impl Store {
     pub async fn delete_setting(&self, key: &str) -> Result<bool, sqlx::Error> {
         let r = sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&self.pool).await?;
         Ok(r.rows_affected() > 0)
-    }
-
-    /// Closes the pool.
-    pub async fn close(&self) {
-        self.pool.close().await;
     }
 }

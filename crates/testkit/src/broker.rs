@@ -316,6 +316,18 @@ impl Consumer {
         Ok(crate::Resp { status, body, set_cookie: None, retry_after: None })
     }
 
+    /// Withdraws the request (`POST …/cancel` with the poll token `token`; no cookie, no Origin).
+    pub async fn cancel_with(&self, server: &TestServer, token: &str) -> anyhow::Result<crate::Resp> {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/api/broker/requests/{}/cancel", server.base, self.id()))
+            .header("x-blindvault-poll", token)
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        Ok(crate::Resp { status, body, set_cookie: None, retry_after: None })
+    }
+
     /// A long poll of the result (`?wait=wait_secs`) in a task of its own: the body it answers.
     pub fn wait_in_background(
         self: &std::sync::Arc<Self>,

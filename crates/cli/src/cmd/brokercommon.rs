@@ -185,7 +185,9 @@ impl ConsumerArgs {
     }
 }
 
-/// Asks for `wanted`, with the live status line, and returns the secrets.
+/// Asks for `wanted`, with the live status line, and returns the secrets. Ctrl-C, SIGTERM or
+/// SIGHUP while waiting withdraws the requests on the server before the command exits
+/// (128 + the signal's number).
 pub fn fetch(
     args: &ConsumerArgs,
     wanted: &[blindvault_client::broker::Wanted],
@@ -195,17 +197,45 @@ pub fn fetch(
     let (host, api) = args.open()?;
     let mut versions = blindvault_client::hostfile::VersionMemory::beside(&args.host_key)?;
     let mut line = StatusLine::new();
-    let r = block_on(blindvault_client::broker::fetch_secrets(
-        &api,
-        &host,
-        wanted,
-        purpose,
-        &mut versions,
-        window_secs,
-        &mut |s| line.show(s),
-    ));
+    let r = block_on(async {
+        // Registered before any request exists, so no signal in between ends the process with
+        // a request left open on the approvers' phones.
+        let stop = stop_signals()?;
+        blindvault_client::broker::fetch_secrets(
+            &api,
+            &host,
+            wanted,
+            purpose,
+            &mut versions,
+            window_secs,
+            &mut |s| line.show(s),
+            stop,
+        )
+        .await
+    });
     line.done();
     r
+}
+
+/// A future that resolves to the number of the first SIGINT, SIGTERM or SIGHUP (from now on,
+/// these no longer end the process by themselves). Needs a running Tokio runtime.
+fn stop_signals() -> Result<impl std::future::Future<Output = i32>, ClientError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let register = |kind: SignalKind| {
+        signal(kind).map_err(|e| ClientError::Lease(format!("cannot install signal handlers: {e}")))
+    };
+    let (mut int, mut term, mut hup) = (
+        register(SignalKind::interrupt())?,
+        register(SignalKind::terminate())?,
+        register(SignalKind::hangup())?,
+    );
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => 2,
+            _ = term.recv() => 15,
+            _ = hup.recv() => 1,
+        }
+    })
 }
 
 /// A server-supplied string made safe for a terminal: control characters (escape sequences that

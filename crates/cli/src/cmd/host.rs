@@ -28,7 +28,7 @@ pub enum HostCommand {
         /// An entry the host may ask for (repeat for several).
         #[arg(long = "entry", required = true, allow_hyphen_values = true)]
         entries: Vec<String>,
-        /// How long the certificate is valid (90s, 15m, 12h, 30d).
+        /// How long the certificate is valid (at least 5m; 15m, 12h, 30d).
         #[arg(long, default_value = "30d")]
         expires: String,
         /// Where to write the host key file (never overwritten).
@@ -61,6 +61,7 @@ fn body(args: Args) -> Result<(), ClientError> {
     match args.command {
         HostCommand::Issue { name, entries, expires, out, dir, pass } => {
             let valid = admin::parse_duration(&expires)?;
+            admin::check_host_validity(valid)?;
             let ids = entries.iter().map(|e| broker::parse_entry_id(e)).collect::<Result<Vec<_>, _>>()?;
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
@@ -68,7 +69,8 @@ fn body(args: Args) -> Result<(), ClientError> {
             let (file, view) = block_on(broker::host_issue(&api, &org, &name, &ids, valid, &out))?;
             println!("host {} issued: certificate {}", view.host_name, view.cert_id);
             println!("key file: {} (copy it to the host; keep it 0600)", out.display());
-            println!("valid until {} (Unix time)", file.certificate.cert.not_after);
+            let until = file.certificate.cert.not_after;
+            println!("valid until {} (Unix time {until})", blindvault_client::rfc3339_utc(until));
         }
         HostCommand::Revoke { cert_id } => {
             let ended = block_on(async { Ok(api.revoke_host(&cert_id).await?) })?;
@@ -87,7 +89,7 @@ fn body(args: Args) -> Result<(), ClientError> {
                             "{}  {:<20}  until {}{}",
                             h.cert_id,
                             h.host_name,
-                            h.not_after,
+                            blindvault_client::rfc3339_utc(u64::try_from(h.not_after).unwrap_or(0)),
                             if h.revoked { "  REVOKED" } else { "" }
                         );
                     }

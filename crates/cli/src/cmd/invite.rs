@@ -57,7 +57,7 @@ pub fn parse_expiry(s: &str) -> Result<u64, ClientError> {
 
 /// Unix seconds as an RFC 3339 UTC time (`2026-12-04T15:52:14Z`).
 pub fn utc(secs: i64) -> String {
-    admin::utc_text(secs)
+    blindvault_client::rfc3339_utc(u64::try_from(secs).unwrap_or(0))
 }
 
 fn body(args: Args) -> Result<(), ClientError> {

@@ -19,10 +19,14 @@ pub struct Args {
     /// NAME=ENTRY_ID: put the secret ENTRY_ID in the environment variable NAME (repeatable).
     #[arg(long = "env", value_name = "NAME=ENTRY_ID", required = true)]
     pub env: Vec<String>,
-    /// How long approvers have to decide, and how long the command may then run (SIGTERM at the
-    /// end). The approval window is at most 1h and never past the host certificate's expiry.
+    /// How long the command may run once the secrets are in (then SIGTERM to it and every
+    /// process it started; SIGKILL after --grace).
     #[arg(long, default_value = "15m")]
     pub lease: String,
+    /// How long approvers have to decide [default: the lease]. At most 1h, and never past the
+    /// host certificate's expiry.
+    #[arg(long)]
+    pub wait: Option<String>,
     /// Time between SIGTERM and SIGKILL when the lease ends.
     #[arg(long, default_value = "10s")]
     pub grace: String,
@@ -59,6 +63,10 @@ fn body(args: Args) -> Result<ExitCode, ClientError> {
     if Instant::now().checked_add(Duration::from_secs(lease_secs)).is_none() {
         return Err(ClientError::Lease(format!("--lease {} is too long", args.lease)));
     }
+    let window = match &args.wait {
+        Some(w) => admin::parse_duration(w)?,
+        None => lease_secs,
+    };
     // Signed into each request and shown on the approver's device: the command line as given,
     // the variable names (never values) and the lease.
     let purpose = Purpose::Run {
@@ -66,7 +74,7 @@ fn body(args: Args) -> Result<ExitCode, ClientError> {
         env: wanted.iter().map(|w| w.name.clone()).collect(),
         lease_secs,
     };
-    let secrets = fetch(&args.consumer, &wanted, &purpose, lease_secs)?;
+    let secrets = fetch(&args.consumer, &wanted, &purpose, window)?;
     let deadline = Instant::now().checked_add(Duration::from_secs(lease_secs));
     let outcome =
         lease::run(lease::LeaseSpec { command: args.command, env: secrets, deadline, grace }, || {

@@ -107,6 +107,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = args.config()?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
+        // Ctrl-C or SIGTERM (what service managers and `docker stop` send): a graceful stop.
+        // Installed first, so a signal that comes as soon as the URL is printed is not lost.
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+        let mut int = signal(SignalKind::interrupt()).context("cannot install the SIGINT handler")?;
         let listen = config.listen;
         let origin = config.origin_header()?;
         let engine =
@@ -123,10 +128,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("  (open {origin}/#/setup, create your account with a passkey, enter the code)");
         }
         server
-            .serve(listener, async {
-                let _ = tokio::signal::ctrl_c().await;
+            .serve(listener, async move {
+                let signal = tokio::select! {
+                    _ = int.recv() => "SIGINT",
+                    _ = term.recv() => "SIGTERM",
+                };
+                tracing::info!(signal, "stop requested");
             })
             .await?;
+        tracing::info!("blindvault server stopped");
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -50,6 +50,8 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
     std::fs::write(p("empty"), "")?;
     std::fs::write(p("short-pass"), "abc\n")?;
     std::fs::write(p("session"), "not-a-session-token\n")?;
+    // Private, so that each case fails for the reason it is about.
+    std::fs::set_permissions(p("session"), std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     std::fs::write(p("template"), "A={{ blindvault \"A\" ")?;
     let no_server = "http://127.0.0.1:9"; // discard port: nothing listens
     // A valid mnemonic (BIP-39's all-ones vector), so that the flag is what is wrong; and one

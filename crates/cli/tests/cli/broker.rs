@@ -31,6 +31,9 @@ both!(
     a_colluding_approver_cannot_choose_the_value,
     revoked_or_unknown_host_is_refused,
     admin_commands_fail_clearly,
+    host_issue_says_what_is_wrong_and_key_files_stay_private,
+    sigterm_while_waiting_withdraws_the_request,
+    the_lease_ends_the_commands_whole_process_group,
 );
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -82,6 +85,7 @@ impl World {
         // The admin copies the session token from the web app into a file only they can read.
         let token = admin.agent.token.clone().context("admin session token")?;
         std::fs::write(tmp.path().join("session"), format!("bv_session={token}\n"))?;
+        std::fs::set_permissions(tmp.path().join("session"), std::fs::Permissions::from_mode(0o600))?;
         std::fs::write(tmp.path().join("passphrase"), format!("{PASSPHRASE}\n"))?;
         let url = format!("http://localhost:{}", server.origin.port().context("port")?);
         let mut w = Self { server, _admin: admin, tmp, url, phones: Vec::new() };
@@ -393,6 +397,47 @@ async fn two_secrets_in_one_run_approved_out_of_order(b: Backend) -> anyhow::Res
     w.approves(0, &rid_db, "database").await?;
     let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
     ensure!(code(&out) == Some(5), "{:?}", text(&out));
+
+    // One of the two denied: the run ends (exit 3) and withdraws the other request, which
+    // leaves the approver's list.
+    let job = w.spawn(&[
+        "run",
+        "--host-key",
+        &key.to_string_lossy(),
+        "--env",
+        &env_db,
+        "--env",
+        &env_api,
+        "--",
+        "true",
+    ])?;
+    let mut pending = Vec::new();
+    for _ in 0..300 {
+        let inbox = w.phones[0].session.agent.get("/api/broker/inbox").await?.ok()?;
+        pending = inbox.body.as_array().cloned().unwrap_or_default();
+        if pending.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(pending.len() == 2, "{pending:?}");
+    let rid = |entry: &str| {
+        pending
+            .iter()
+            .find(|r| r["entry_id"] == entry)
+            .and_then(|r| r["request_id"].as_str())
+            .map(str::to_owned)
+    };
+    let (rid_db, rid_api) = (rid(&db).context("db request")?, rid(&api).context("api request")?);
+    w.phones[0].session.agent.post(&format!("/api/broker/requests/{rid_db}/deny"), json!({})).await?.ok()?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    ensure!(code(&out) == Some(3), "{:?}", text(&out));
+    let status: String = sqlx::query("SELECT status FROM broker_requests WHERE request_id = $1")
+        .bind(&rid_api)
+        .fetch_one(w.server.state.store.pool())
+        .await?
+        .try_get("status")?;
+    ensure!(status == "cancelled", "the other request is {status}");
     Ok(())
 }
 
@@ -493,6 +538,8 @@ async fn denial_exits_3_with_the_deniers_name(b: Backend) -> anyhow::Result<()> 
         &key.to_string_lossy(),
         "--env",
         &env,
+        "--wait",
+        "5m",
         "--lease",
         "4s",
         "--grace",
@@ -701,6 +748,7 @@ async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
     ensure!(code(&out) == Some(1) && text(&out).1.contains("--session-file"), "{:?}", text(&out));
     // A session token that is not valid.
     std::fs::write(w.path("bad-session"), "bv_session=nope\n")?;
+    std::fs::set_permissions(w.path("bad-session"), std::fs::Permissions::from_mode(0o600))?;
     let mut c = w.command(&["host", "list"]);
     c.env("BLINDVAULT_SESSION_FILE", w.path("bad-session"));
     let out = tokio::task::spawn_blocking(move || c.output()).await??;
@@ -750,5 +798,177 @@ async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
     c.env("BLINDVAULT_SERVER", "http://127.0.0.1:9");
     let out = tokio::task::spawn_blocking(move || c.output()).await??;
     ensure!(code(&out) == Some(1) && text(&out).1.contains("cannot reach"), "{:?}", text(&out));
+    Ok(())
+}
+
+/// `host issue` says what is wrong with its input and prints the expiry as a date; key and
+/// session files open to other users are refused; `BLINDVAULT_INSECURE_HTTP` means what it says.
+async fn host_issue_says_what_is_wrong_and_key_files_stay_private(b: Backend) -> anyhow::Result<()> {
+    let w = World::new(b, &["alice"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    let out_path = w.path("h.key");
+    let out_s = out_path.to_string_lossy().into_owned();
+    let issue = |entry: &str, expires: &str| {
+        ["host", "issue", "--name", "ci-runner-7", "--entry", entry, "--expires", expires, "--out", &out_s]
+            .map(str::to_owned)
+    };
+    let bv = async |args: [String; 10]| w.bv(&args.each_ref().map(String::as_str)).await;
+
+    // One character mistyped: the id still has 22 characters; the message says what is wrong.
+    let typo = format!("{}B", &id[..21]);
+    let out = bv(issue(&typo, "1d")).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1) && stderr.contains("no id ends in 'B'"), "{stderr}");
+    ensure!(!stderr.contains("22 characters"), "{stderr}");
+    let out = bv(issue(&format!("{}+{}", &id[..5], &id[6..]), "1d")).await?;
+    ensure!(text(&out).1.contains("character 6 ('+') is not base64url"), "{:?}", text(&out));
+    // A well-formed id of no entry: the server says so.
+    let unknown = blindvault_core::ids::EntryId::generate(&mut blindvault_client::os_rng()).to_text();
+    let out = bv(issue(&unknown, "1d")).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("no_such_entry"), "{:?}", text(&out));
+
+    // Too short a certificate.
+    let out = bv(issue(&id, "1s")).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1) && stderr.contains("at least 5m"), "{stderr}");
+    ensure!(!out_path.exists(), "no key file for a refused issue");
+
+    // The expiry as an RFC 3339 date (and the Unix time beside it).
+    let out = bv(issue(&id, "1d")).await?;
+    let (stdout, stderr) = text(&out);
+    ensure!(out.status.success(), "{stdout} {stderr}");
+    let out_list = w.bv(&["host", "list", "--format", "json"]).await?;
+    let hosts: Value = serde_json::from_slice(&out_list.stdout)?;
+    let not_after = hosts[0]["not_after"].as_u64().context("not_after")?;
+    let date = blindvault_client::rfc3339_utc(not_after);
+    ensure!(stdout.contains(&format!("valid until {date} (Unix time {not_after})")), "{stdout}");
+    ensure!(date.len() == 20 && date.as_bytes()[10] == b'T' && date.ends_with('Z'), "{date}");
+
+    // A host key file others can read is refused, naming the fix.
+    std::fs::set_permissions(&out_path, std::fs::Permissions::from_mode(0o644))?;
+    let env = format!("DB={id}");
+    let out = w.bv(&["run", "--host-key", &out_s, "--env", &env, "--", "true"]).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1) && stderr.contains(&format!("chmod 600 {out_s}")), "{stderr}");
+    // So is a session file.
+    let session = w.path("session");
+    std::fs::set_permissions(&session, std::fs::Permissions::from_mode(0o640))?;
+    let out = w.bv(&["host", "list"]).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1) && stderr.contains("chmod 600"), "{stderr}");
+    std::fs::set_permissions(&session, std::fs::Permissions::from_mode(0o600))?;
+
+    // BLINDVAULT_INSECURE_HTTP=0 does not allow plain http to another machine; a value that
+    // means nothing is an error; 1 allows it (and then the made-up host cannot be reached).
+    for (value, expect) in [
+        ("0", "use https"),
+        ("no", "use https"),
+        ("maybe", "BLINDVAULT_INSECURE_HTTP=\"maybe\""),
+        ("1", "cannot reach"),
+    ] {
+        let mut c = w.command(&["host", "list"]);
+        c.env("BLINDVAULT_SERVER", "http://blindvault.invalid").env("BLINDVAULT_INSECURE_HTTP", value);
+        let out = tokio::task::spawn_blocking(move || c.output()).await??;
+        ensure!(code(&out) == Some(1) && text(&out).1.contains(expect), "{value}: {:?}", text(&out));
+    }
+    Ok(())
+}
+
+/// A `run` stopped by SIGTERM while it waits withdraws its request: the approver can no longer
+/// approve it, and the command never starts.
+async fn sigterm_while_waiting_withdraws_the_request(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    let key = w.host("host.key", &[&id]).await?;
+    let marker = w.path("ran");
+    let script = format!("touch {}", marker.display());
+    let env = format!("DB={id}");
+    let child = w
+        .command(&["run", "--host-key", &key.to_string_lossy(), "--env", &env, "--", "sh", "-c", &script])
+        .spawn()?;
+    let pid = child.id().to_string();
+    let job = tokio::task::spawn_blocking(move || child.wait_with_output());
+    let rid = w.next_request(0).await?;
+    let killed = Command::new("kill").args(["-TERM", &pid]).status()?;
+    ensure!(killed.success(), "kill -TERM {pid}");
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(143), "exit {:?}: {stderr}", code(&out));
+    ensure!(stderr.contains("stopped by SIGTERM") && stderr.contains("withdrawn"), "{stderr}");
+    ensure!(!marker.exists(), "the command must not run");
+    let status: String = sqlx::query("SELECT status FROM broker_requests WHERE request_id = $1")
+        .bind(&rid)
+        .fetch_one(w.server.state.store.pool())
+        .await?
+        .try_get("status")?;
+    ensure!(status == "cancelled", "{status}");
+    let inbox = w.phones[0].session.agent.get("/api/broker/inbox").await?.ok()?;
+    ensure!(inbox.body == json!([]), "{:?}", inbox.body);
+    let r = w.phones[0]
+        .session
+        .agent
+        .post(&format!("/api/broker/requests/{rid}/approve/start"), json!({}))
+        .await?;
+    ensure!(r.status == 409 && r.code() == Some("request_not_pending"), "{r:?}");
+    Ok(())
+}
+
+/// Whether process `pid` still runs (a zombie has ended: its memory, environment included, is
+/// gone).
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])))
+        .is_some_and(|ended| !ended)
+}
+
+/// At the end of the lease every process the command started loses the secret too, not just
+/// the command itself: here a shell's background `sleep`, which the shell never passes the
+/// SIGTERM on to.
+async fn the_lease_ends_the_commands_whole_process_group(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    let key = w.host("host.key", &[&id]).await?;
+    let pid_file = w.path("grandchild.pid");
+    let script = format!("sleep 1000 & echo $! > {}; wait", pid_file.display());
+    let env = format!("DB={id}");
+    let job = w.spawn(&[
+        "run",
+        "--host-key",
+        &key.to_string_lossy(),
+        "--env",
+        &env,
+        "--wait",
+        "5m",
+        "--lease",
+        "5s",
+        "--grace",
+        "1s",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ])?;
+    let rid = w.next_request(0).await?;
+    w.approves(0, &rid, "database").await?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(143), "exit {:?}: {stderr}", code(&out));
+    ensure!(stderr.contains("the lease has ended"), "{stderr}");
+    let grandchild = std::fs::read_to_string(&pid_file)?.trim().to_owned();
+    ensure!(!grandchild.is_empty(), "the shell wrote its background job's pid");
+    // Killed processes may take a moment to be gone: wait on their state, within a limit.
+    let mut gone = false;
+    for _ in 0..500 {
+        if !running(&grandchild) {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if !gone {
+        let _ = Command::new("kill").args(["-KILL", &grandchild]).status();
+    }
+    ensure!(gone, "the background process {grandchild} outlived the lease");
     Ok(())
 }

@@ -138,3 +138,63 @@ async fn web_verify_tells_the_served_app_from_this_build() -> anyhow::Result<()>
     ensure!(report["files"].as_array().is_some_and(|f| f.iter().all(|c| c["ok"] == false)), "{report}");
     Ok(())
 }
+
+/// `blindvault serve` stops cleanly on SIGTERM (what service managers send): exit 0 within a
+/// bounded wait, "stopped" in the log, and the write-ahead log checkpointed into the database
+/// file. The data directory it creates is 0700 and the database files 0600.
+#[test]
+fn serve_stops_on_sigterm_and_keeps_its_files_private() -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blindvault"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--origin", "http://localhost:8080", "--data-dir"])
+        .arg(&data)
+        .env_remove("BLINDVAULT_DATABASE_URL")
+        .env("BLINDVAULT_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let out = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(out).lines();
+    // Started once it prints its URL (a closed stdout means it exited).
+    loop {
+        let line = lines.next().context("serve exited before it printed its URL")??;
+        if line.starts_with("open ") {
+            break;
+        }
+    }
+    let mode = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
+    ensure!(mode(&data)? == 0o700, "data directory mode {:o}", mode(&data)?);
+    let db = data.join("blindvault.db");
+    for f in [db.clone(), data.join("blindvault.db-wal"), data.join("blindvault.db-shm")] {
+        if f.exists() {
+            ensure!(mode(&f)? == 0o600, "{} mode {:o}", f.display(), mode(&f)?);
+        }
+    }
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status()?;
+    ensure!(killed.success(), "kill -TERM");
+    // Bounded: the server gives open connections 5 s; allow far more before calling it hung.
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill()?;
+            anyhow::bail!("serve did not stop within 60 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().context("stderr")?, &mut stderr)?;
+    ensure!(status.code() == Some(0), "exit {status:?}: {stderr}");
+    ensure!(stderr.contains("SIGTERM") && stderr.contains("blindvault server stopped"), "{stderr}");
+    // Checkpointed: the database file alone holds the data (the setup code's hash among it).
+    let wal = std::fs::metadata(data.join("blindvault.db-wal")).map(|m| m.len()).unwrap_or(0);
+    ensure!(wal == 0, "{wal} bytes left in the write-ahead log");
+    let bytes = std::fs::read(&db)?;
+    ensure!(bytes.windows(b"setup_code_sha256".len()).any(|w| w == b"setup_code_sha256"), "data in the file");
+    ensure!(mode(&db)? == 0o600, "database file mode {:o}", mode(&db)?);
+    Ok(())
+}

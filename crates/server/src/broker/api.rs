@@ -38,6 +38,18 @@ use crate::webauthn::{self as wa, Kind};
 /// signature, and the handler reads no cookie).
 pub const CONSUMER_REQUESTS_PATH: &str = "/api/broker/requests";
 
+/// The state-changing calls of consumer hosts, exempt from the `Origin` check: a new request
+/// (authenticated by its signature) and the withdrawal of one (by its poll token). Neither
+/// handler reads a cookie, so a cross-site page has no ambient authority to use.
+pub fn is_consumer_call(path: &str) -> bool {
+    path == CONSUMER_REQUESTS_PATH
+        || path
+            .strip_prefix(CONSUMER_REQUESTS_PATH)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .and_then(|rest| rest.strip_suffix("/cancel"))
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 /// The broker's routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -63,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/broker/requests/{id}/approve/finish", post(approve_finish))
         .route("/api/broker/requests/{id}/deny", post(deny))
         .route("/api/broker/requests/{id}/result", get(result))
+        .route("/api/broker/requests/{id}/cancel", post(cancel))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1140,6 +1153,9 @@ async fn result(
                 return Ok(Json(serde_json::json!({ "status": "denied", "by": by })).into_response());
             }
             status::EXPIRED => return Ok(Json(serde_json::json!({ "status": "expired" })).into_response()),
+            status::CANCELLED => {
+                return Ok(Json(serde_json::json!({ "status": status::CANCELLED })).into_response());
+            }
             status::DELIVERED => {
                 return Err(ApiError::new(
                     StatusCode::GONE,
@@ -1162,6 +1178,51 @@ async fn result(
         let step = (deadline - now).min(Duration::from_secs(2));
         let _ = tokio::time::timeout(step, notified).await;
     }
+}
+
+/// The consumer withdraws its request (its `run` was interrupted while waiting): authenticated
+/// like the poll, by the token whose SHA-256 came with the request. A pending or approved
+/// request becomes `cancelled` — approvers can no longer approve or deny it (409), and the
+/// responses already sealed are deleted — with an audit row in the same transaction. A request
+/// that has already ended answers 409 `request_not_pending`.
+async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let token = headers.get("x-blindvault-poll").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let hash = hex::encode(Sha256::digest(token.as_bytes()));
+    let not_found = || ApiError::not_found("no_such_request", "no such request");
+    let mut c = conn(&state).await?;
+    let row = sqlx::query("SELECT poll_hash FROM broker_requests WHERE request_id = $1")
+        .bind(&id)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or_else(not_found)?;
+    let poll_hash: String = row.try_get("poll_hash")?;
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(poll_hash.as_bytes(), hash.as_bytes())) {
+        return Err(not_found());
+    }
+    let now = state.clock.now();
+    let mut tx = sqlx::Connection::begin(&mut *c).await?;
+    let ended = sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2 WHERE request_id = $3 AND status IN ($4, $5) RETURNING status")
+        .bind(status::CANCELLED).bind(now).bind(&id).bind(status::PENDING).bind(status::APPROVED)
+        .fetch_optional(&mut *tx).await?;
+    if ended.is_none() {
+        // Read again: it may have ended since the first read.
+        let st: String = sqlx::query("SELECT status FROM broker_requests WHERE request_id = $1")
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("status")?;
+        return Err(ApiError::conflict("request_not_pending", format!("the request is already {st}")));
+    }
+    sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(&id).execute(&mut *tx).await?;
+    log_in(&mut tx, &state, None, "broker.request.cancelled", Some(&id), serde_json::json!({})).await?;
+    tx.commit().await?;
+    drop(c);
+    announce(&state, Note::Request(id)).await;
+    Ok(Json(serde_json::json!({ "status": status::CANCELLED })))
 }
 
 async fn deliver(state: &AppState, id: &str, entry_id: String, version: i64) -> Result<Response, ApiError> {

@@ -48,7 +48,8 @@ pub const SCHEMA_3: &[&str] = &[
        WHERE a.request_id = broker_requests.request_id AND a.decision = 'approve' AND a.user_id <> h.issued_by)",
 ];
 
-/// Request states. `gone` is the absence of responses after `delivered`, `denied` or `expired`.
+/// Request states. `gone` is the absence of responses after `delivered`, `denied`, `expired` or
+/// `cancelled`.
 pub mod status {
     /// Waiting for approvals.
     pub const PENDING: &str = "pending";
@@ -60,4 +61,6 @@ pub mod status {
     pub const EXPIRED: &str = "expired";
     /// The consumer fetched the responses (now deleted).
     pub const DELIVERED: &str = "delivered";
+    /// The consumer withdrew it before it was delivered (its `run` was interrupted).
+    pub const CANCELLED: &str = "cancelled";
 }

@@ -37,6 +37,7 @@ both!(
     migration_3_backfills_approval_counts,
     expiry_deletes_the_responses_of_a_request_approved_in_part,
     a_host_never_certified_is_refused,
+    a_consumer_cancels_its_open_request,
 );
 
 /// How many sealed responses the database holds for request `id`.
@@ -970,5 +971,57 @@ async fn an_org_that_refuses_synced_passkeys_refuses_their_enrolment(b: Backend)
         )
         .await?
         .ok()?;
+    Ok(())
+}
+
+/// A consumer whose `run` is interrupted withdraws its request with its poll token: the request
+/// is `cancelled`, leaves the approvers' inbox, cannot be approved or denied any more (409), its
+/// sealed responses are deleted, and an audit row says so. Nobody without the token can.
+async fn a_consumer_cancels_its_open_request(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice", "bob"]).await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 2 }, b"s").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    let id = c.id();
+    // Alice has started her approval ceremony when the consumer goes away.
+    let finish = device_prepares_approval(&w.server, &mut w.approvers[0], &id).await?;
+    let r = c.cancel_with(&w.server, "not-the-token").await?;
+    ensure!(r.status == 404 && r.code() == Some("no_such_request"), "{r:?}");
+    ensure!(stored_status(&w, &id).await? == "pending");
+    let r = c.cancel_with(&w.server, &c.token).await?;
+    ensure!(r.status == 200 && r.body["status"] == "cancelled", "{r:?}");
+    ensure!(stored_status(&w, &id).await? == "cancelled");
+    // Approvers can no longer act on it.
+    ensure!(w.approvers[1].session.agent.get("/api/broker/inbox").await?.ok()?.body == json!([]));
+    let r = device_finishes_approval(&mut w.approvers[0], &id, finish).await?;
+    ensure!(r.status == 409 && r.code() == Some("request_not_pending"), "{r:?}");
+    let late = device_approves(&w.server, &mut w.approvers[1], &id).await.err().context("approve fails")?;
+    ensure!(late.to_string().contains("request_not_pending"), "{late}");
+    let r = w.approvers[1].session.agent.post(&format!("/api/broker/requests/{id}/deny"), json!({})).await?;
+    ensure!(r.status == 409 && r.code() == Some("request_not_pending"), "{r:?}");
+    ensure!(responses_stored(&w, &id).await? == 0);
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(r.body["status"] == "cancelled", "{r:?}");
+    let r = c.cancel_with(&w.server, &c.token).await?;
+    ensure!(r.status == 409 && r.code() == Some("request_not_pending"), "{r:?}");
+    let rows = sqlx::query(
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'broker.request.cancelled' AND target = $1",
+    )
+    .bind(&id)
+    .fetch_one(w.server.state.store.pool())
+    .await?;
+    ensure!(rows.try_get::<i64, _>("n")? == 1, "one audit row");
+
+    // Approved but not yet fetched: cancelling deletes the sealed response; nothing is delivered.
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    let r = device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
+    ensure!(r.body["status"] == "approved", "{r:?}");
+    ensure!(responses_stored(&w, &c.id()).await? == 1);
+    let r = c.cancel_with(&w.server, &c.token).await?;
+    ensure!(r.status == 200, "{r:?}");
+    ensure!(responses_stored(&w, &c.id()).await? == 0);
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(r.body["status"] == "cancelled", "{r:?}");
     Ok(())
 }
