@@ -138,7 +138,11 @@ pub fn run(spec: LeaseSpec, mut on_deadline: impl FnMut()) -> Result<LeaseOutcom
         .iter()
         .map(|a| c_bytes(a.as_bytes(), &format!("the argument {:?}", a.to_string_lossy())))
         .collect::<Result<_, _>>()?;
+    // blindvault's own settings stay behind: the host key file's path above all (a command that
+    // could find the key could sign requests of its own, with any purpose), and the server, the
+    // session and passphrase files too.
     let mut envp: Vec<Zeroizing<Vec<u8>>> = std::env::vars_os()
+        .filter(|(k, _)| !k.as_bytes().starts_with(b"BLINDVAULT_"))
         .filter(|(k, _)| !env.iter().any(|(n, _)| n.as_bytes() == k.as_bytes()))
         .filter(|(k, v)| !k.as_bytes().contains(&0) && !v.as_bytes().contains(&0))
         .map(|(k, v)| env_entry(k.as_bytes(), v.as_bytes()))

@@ -324,9 +324,21 @@ async fn run_gets_the_secret_after_a_phone_approves(b: Backend) -> anyhow::Resul
     ensure!(stderr.contains("waiting for approval by alice or bob (0/1)"), "{stderr}");
     ensure!(!stderr.contains("hunter2") && !stdout.contains("hunter2"), "the secret is never printed");
 
-    // The child's own exit code passes through, also when the secret does not match.
-    let job =
-        w.spawn(&["run", "--host-key", &key_s, "--env", &env, "--", "sh", "-c", r#"test "$DB" = wrong"#])?;
+    // The child's own exit code passes through, also when the secret does not match; and the
+    // child sees none of blindvault's settings — above all not where the host key is (given here
+    // in BLINDVAULT_HOST_KEY), nor the server, session or passphrase files the CLI was given.
+    let mut run = w.command(&[
+        "run",
+        "--env",
+        &env,
+        "--",
+        "sh",
+        "-c",
+        r#"env | grep -q '^BLINDVAULT_' && exit 9; test "$DB" = wrong"#,
+    ]);
+    run.env("BLINDVAULT_HOST_KEY", &key_s);
+    let child = run.spawn()?;
+    let job = tokio::task::spawn_blocking(move || anyhow::Ok(child.wait_with_output()?));
     let rid = w.next_request(0).await?;
     w.approves(0, &rid, "database").await?;
     let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
