@@ -532,6 +532,18 @@ fn status_line(items: &[InFlight]) -> String {
         .join("; ")
 }
 
+/// What a consumer asks for: the secrets, what it will do with them (signed into each request
+/// and shown to the approver) and how long approvers have to decide (seconds).
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    /// The secrets and the names they go by.
+    pub wanted: &'a [Wanted],
+    /// The purpose signed into every request.
+    pub purpose: &'a Purpose,
+    /// The approval window.
+    pub window_secs: u64,
+}
+
 /// Asks for every wanted secret (one request per distinct entry, each with a fresh ephemeral key
 /// and poll token), waits until each is approved — calling `on_status` with a line naming who
 /// must approve after every poll — and opens the responses. The approval window is `window_secs`
@@ -546,14 +558,13 @@ fn status_line(items: &[InFlight]) -> String {
 pub async fn fetch_secrets(
     api: &BrokerClient,
     host: &HostKeyFile,
-    wanted: &[Wanted],
-    purpose: &Purpose,
+    ask: Ask<'_>,
     versions: &mut crate::hostfile::VersionMemory,
-    window_secs: u64,
     on_status: &mut (dyn FnMut(&str) + Send),
     stop: impl std::future::Future<Output = i32>,
 ) -> Result<Vec<(String, SecretBytes)>, ClientError> {
     use futures_util::future::{Either, select};
+    let Ask { wanted, purpose, window_secs } = ask;
     let mut stop = std::pin::pin!(stop);
     if wanted.is_empty() {
         return Err(ClientError::Lease("no secrets asked for".into()));

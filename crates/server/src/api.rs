@@ -110,8 +110,7 @@ pub(crate) fn rate_limited(wait_secs: u64, message: &'static str) -> ApiError {
 async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let ip = client_ip(req.extensions());
     if let Err(wait) = state.limits.per_address.check(&ip, state.clock.now_ms()) {
-        return rate_limited(wait, "too many sign-in attempts from this network address; wait and retry")
-            .into_response();
+        return rate_limited(wait, "too many sign-in attempts from this network address").into_response();
     }
     next.run(req).await
 }
@@ -464,7 +463,7 @@ pub async fn verify_assertion(
     // An account that failed too often lately waits (its failures, not its address, count).
     let now_ms = state.clock.now_ms();
     if let Err(wait) = state.limits.per_account.peek(&user_id, now_ms) {
-        return Err(rate_limited(wait, "too many failed passkey attempts for this account; wait and retry"));
+        return Err(rate_limited(wait, "too many failed passkey attempts for this account"));
     }
     let json: String = row.try_get("passkey")?;
     let mut passkey: webauthn_rs::prelude::Passkey =

@@ -204,10 +204,8 @@ pub fn fetch(
         blindvault_client::broker::fetch_secrets(
             &api,
             &host,
-            wanted,
-            purpose,
+            blindvault_client::broker::Ask { wanted, purpose, window_secs },
             &mut versions,
-            window_secs,
             &mut |s| line.show(s),
             stop,
         )

@@ -664,14 +664,13 @@ async fn a_colluding_approver_cannot_choose_the_value(b: Backend) -> anyhow::Res
     }
     let mut w = World::new(b, &["mallory", "bob"]).await?;
     let v1: &Forge = &|k, req, e| {
-        Ok(sealed_by_approver(
-            k,
-            req,
-            &any_of_payload(req, &k.public_key(), e.version, any_of(e), Some(b"postgres://attacker"))?,
-        )?)
+        let payload =
+            any_of_payload(req, &k.public_key(), e.version, any_of(e), Some(b"postgres://attacker"))?;
+        sealed_by_approver(k, req, &payload)
     };
     let dek: &Forge = &|k, req, e| {
-        Ok(sealed_by_approver(k, req, &any_of_payload(req, &k.public_key(), e.version, any_of(e), None)?)?)
+        let payload = any_of_payload(req, &k.public_key(), e.version, any_of(e), None)?;
+        sealed_by_approver(k, req, &payload)
     };
     let cases: [(&[&str], &Forge, bool, &str); 4] = [
         (&["--m-of-n", "2"], v1, true, "was not sealed by that device"),
