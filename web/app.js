@@ -985,6 +985,9 @@ async function adminApprovers(content, out) {
     h('div.row.spread', {}, h('span.item-title', { text: r.user_name }),
       h(`span.pill.${r.status === 'approved' ? 'ok' : r.status === 'pending' ? 'warn' : 'bad'}`, { text: r.status })),
     h('div', {}, h('span.fp', { text: r.fingerprint })),
+    h('div.small.muted', { 'data-testid': 'passkey-kind', text: r.backup_eligible === true
+      ? `Synced passkey${r.backup_state ? ' (backed up now)' : ''}: whoever controls the person's cloud account can reach it.`
+      : r.backup_eligible === false ? 'Device-bound passkey: it cannot be synced or backed up.' : 'Passkey backup state unknown.' }),
     r.status === 'pending' ? h('p.small', {}, 'Compare with the person\'s device (the CLI recomputes this fingerprint from the key; trust its copy), then: ',
       /^[A-Za-z0-9_-]{22}$/.test(r.id) ? h('code', { text: `blindvault approver approve ${r.id}` }) : h('code', { text: 'blindvault approver list' })) : null,
     h('div.row', {}, action('Remove', 'link', async () => {
@@ -1084,7 +1087,18 @@ async function adminAudit(content) {
       h('thead', {}, h('tr', {}, h('th', { text: '#' }), h('th', { text: 'When' }), h('th', { text: 'Action' }), h('th', { text: 'Actor' }))),
       h('tbody', {}, rows.map((r) => h('tr', {},
         h('td.small', { text: r.seq }), h('td.small', { text: when(r.at) }),
-        h('td', {}, h('code', { text: r.action })), h('td.small', { text: r.actor ? (names.get(r.actor) || short(r.actor)) : 'a machine / the server' })))))));
+        h('td', {}, h('code', { text: r.action })), h('td.small', { text: auditActor(r, names) })))))));
+}
+
+/** Who did it: a person's name, or — for rows with no signed-in actor — the host a request came
+ * from (its name as registered), or the server itself (sweeps, expiries). */
+function auditActor(r, names) {
+  if (r.actor) return names.get(r.actor) || short(r.actor);
+  let detail = {};
+  try { detail = typeof r.detail === 'string' ? JSON.parse(r.detail) : (r.detail || {}); } catch { /* not JSON */ }
+  if (typeof detail.host === 'string' && detail.host) return `host ${detail.host}`;
+  if (r.action.startsWith('broker.request.')) return 'the requesting host';
+  return 'the server';
 }
 
 async function adminCli(content, out) {

@@ -244,6 +244,12 @@ c.commit()
       if (hash === '#/admin/audit') {
         // The head, shown as an anchor to keep outside the server (`audit verify --anchor`).
         assert.match(await p.getByTestId('audit-anchor').textContent(), /^[1-9][0-9]*:[0-9a-f]{64}$/);
+        // Requests are credited to the host they came from, not to "the server".
+        await p.getByText('host ci-runner-7').first().waitFor();
+      }
+      if (hash === '#/admin/approvers') {
+        // The test authenticator's passkeys are device-bound; the admin sees which kind each is.
+        await p.getByTestId('passkey-kind').first().waitFor();
       }
       await shot(p, name);
     }
@@ -401,11 +407,15 @@ c.commit()
       await p.goto(link);
       await signUp(p, 'invited');
       await p.getByRole('link', { name: 'Account' }).waitFor();
-      // Spent: a second sign-up with the same code is refused.
-      await p.evaluate(() => fetch('/api/logout', { method: 'POST', credentials: 'same-origin' }));
-      await p.goto(`${server.url}/#/signup`);
-      await signUp(p, 'second', code);
-      await p.getByText('That did not work').waitFor();
+      // Spent: someone else signing up with the same code (on their own device) is refused.
+      const other = await device(browser, { viewport: PHONE });
+      try {
+        await other.page.goto(`${server.url}/#/signup`);
+        await signUp(other.page, 'second', code);
+        await other.page.getByText('That did not work').waitFor();
+      } finally {
+        await other.context.close();
+      }
       const list = JSON.parse(await cli(server, ['invite', 'list', '--format', 'json']));
       const used = list.find((i) => i.used_by === 'invited');
       assert.ok(used && used.status === 'used' && used.created_by === 'admin', JSON.stringify(list));
