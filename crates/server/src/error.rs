@@ -98,9 +98,11 @@ impl From<ServerError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = serde_json::json!({ "code": self.code, "message": self.message });
+        let mut error = serde_json::Map::new();
+        error.insert("code".into(), self.code.into());
+        error.insert("message".into(), self.message.into());
         if let Some(secs) = self.retry_after {
-            error["retry_after_secs"] = secs.into();
+            error.insert("retry_after_secs".into(), secs.into());
         }
         let mut resp = (self.status, axum::Json(serde_json::json!({ "error": error }))).into_response();
         if let Some(secs) = self.retry_after {

@@ -334,7 +334,6 @@ async fn failed_assertions_limit_the_account_not_the_address(b: Backend) -> anyh
     let resp = fail(&mut agent).await?;
     ensure!(resp.status == 429 && resp.code() == Some("rate_limited"), "{resp:?}");
     ensure!(resp.retry_after.as_deref() == Some("10"), "{resp:?}");
-    drop(fail);
     // Alice's own passkey waits too; Bob, from the same address, does not.
     ensure!(alice.login(&server).await.is_err(), "alice must wait");
     bob.login(&server).await?;
