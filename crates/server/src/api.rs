@@ -226,8 +226,17 @@ async fn load_user(state: &AppState, id: &str) -> Result<Option<UserView>, ApiEr
     Ok(row.as_ref().map(user_from).transpose()?)
 }
 
+/// Appends an audit row on its own: only for records of something that changed nothing
+/// (`login.failed`). An action appends inside its own transaction ([`log_in`]).
 async fn log_event(state: &AppState, ev: Event<'_>) -> Result<(), ApiError> {
     audit::append(&state.store, state.clock.now(), ev).await?;
+    Ok(())
+}
+
+/// Appends an action's audit row inside the action's transaction, after its other writes: the
+/// action and its record commit together or not at all.
+async fn log_in(tx: &mut session::Tx<'_>, state: &AppState, ev: Event<'_>) -> Result<(), ApiError> {
+    audit::append_in(&state.store, tx, state.clock.now(), ev).await?;
     Ok(())
 }
 
@@ -389,15 +398,18 @@ async fn register_finish(
         return Err(crate::invites::refused());
     }
     let cred_id = insert_credential(&mut tx, &user_id, &pk_name, &passkey, now).await?;
-    tx.commit().await?;
-    let (token, sess_id) = session::create(&state, &user_id, &addr.ip().to_string()).await?;
+    // The account, its passkey, the spent code, its first session and the audit row: one
+    // transaction.
+    let (token, sess_id) = session::create_in(&mut tx, &state, &user_id, &addr.ip().to_string()).await?;
     let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "addr": addr.ip().to_string(),
         "invite": invite, "invited_by": invited_by, "role": role, "setup_code": invite.is_none() });
-    log_event(
+    log_in(
+        &mut tx,
         &state,
         Event { actor: Some(&user_id), action: "user.register", target: Some(&user_id), detail },
     )
     .await?;
+    tx.commit().await?;
     let user = load_user(&state, &user_id).await?.ok_or_else(|| ApiError::internal("user vanished"))?;
     Ok(with_cookie(
         StatusCode::CREATED,
@@ -517,16 +529,19 @@ async fn login_finish(
         Some(t) => session::authenticate(&state, &t).await.ok().filter(|s| s.user_id == user_id),
         None => None,
     };
+    // The session (new or extended) and the audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
     let (token, sess_id, extended) = match current {
-        Some(s) => (session::extend(&state, &s).await?, s.id, true),
+        Some(s) => (session::extend_in(&mut tx, &state, &s).await?, s.id, true),
         None => {
-            let (t, id) = session::create(&state, &user_id, &addr.ip().to_string()).await?;
+            let (t, id) = session::create_in(&mut tx, &state, &user_id, &addr.ip().to_string()).await?;
             (t, id, false)
         }
     };
     let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "extended": extended, "addr": addr.ip().to_string() });
-    log_event(&state, Event { actor: Some(&user_id), action: "login", target: Some(&user_id), detail })
+    log_in(&mut tx, &state, Event { actor: Some(&user_id), action: "login", target: Some(&user_id), detail })
         .await?;
+    tx.commit().await?;
     let user = load_user(&state, &user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("unknown_credential", "no such user"))?;
@@ -557,7 +572,21 @@ async fn logout(State(state): State<AppState>, s: Session) -> Result<Response, A
 }
 
 async fn logout_all(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
-    let n = session::revoke_all(&state, &s.user_id).await?;
+    // The revocation and its audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
+    let n = session::revoke_all_in(&mut tx, &state, &s.user_id).await?;
+    log_in(
+        &mut tx,
+        &state,
+        Event {
+            actor: Some(&s.user_id),
+            action: "session.revoke_all",
+            target: Some(&s.user_id),
+            detail: serde_json::json!({ "revoked": n, "from_session": s.id }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(with_cookie(StatusCode::OK, session::clear_cookie(&state.config), serde_json::json!({ "revoked": n })))
 }
 
@@ -582,11 +611,19 @@ async fn cli_session(
     if user_id != s.user_id {
         return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
     }
+    // The session and its audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
     let (token, sess_id) =
-        session::create(&state, &user_id, &format!("command line (made from {})", addr.ip())).await?;
+        session::create_in(&mut tx, &state, &user_id, &format!("command line (made from {})", addr.ip()))
+            .await?;
     let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "from_session": s.id });
-    log_event(&state, Event { actor: Some(&user_id), action: "session.cli", target: Some(&user_id), detail })
-        .await?;
+    log_in(
+        &mut tx,
+        &state,
+        Event { actor: Some(&user_id), action: "session.cli", target: Some(&user_id), detail },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(Json(serde_json::json!({
         "token": token,
         "session": sess_id,
@@ -615,9 +652,12 @@ async fn setup_claim(
     if body.code.len() > 64 {
         return Err(ApiError::forbidden("setup_code_invalid", "wrong setup code"));
     }
-    match setup::claim(&state.store, &s.user_id, &body.code).await? {
+    // The claim (or the failed attempt) and its audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
+    match setup::claim_in(&mut tx, &s.user_id, &body.code).await? {
         setup::Claim::Claimed => {
-            log_event(
+            log_in(
+                &mut tx,
                 &state,
                 Event {
                     actor: Some(&s.user_id),
@@ -627,10 +667,12 @@ async fn setup_claim(
                 },
             )
             .await?;
+            tx.commit().await?;
             Ok(Json(serde_json::json!({ "role": "admin" })))
         }
         setup::Claim::WrongCode => {
-            log_event(
+            log_in(
+                &mut tx,
                 &state,
                 Event {
                     actor: Some(&s.user_id),
@@ -640,6 +682,7 @@ async fn setup_claim(
                 },
             )
             .await?;
+            tx.commit().await?;
             Err(ApiError::forbidden("setup_code_invalid", "wrong setup code"))
         }
         setup::Claim::NotAvailable => {
@@ -770,8 +813,8 @@ async fn add_passkey_finish(
     let now = state.clock.now();
     let mut tx = state.store.pool().begin().await?;
     let cred_id = insert_credential(&mut tx, &s.user_id, &st.name, &passkey, now).await?;
-    tx.commit().await?;
-    log_event(
+    log_in(
+        &mut tx,
         &state,
         Event {
             actor: Some(&s.user_id),
@@ -781,6 +824,7 @@ async fn add_passkey_finish(
         },
     )
     .await?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({ "credential_id": cred_id }))).into_response())
 }
 
@@ -796,15 +840,37 @@ async fn rename_passkey(
     ApiJson(body): ApiJson<Rename>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     check_label("name", &body.name)?;
+    // The rename and its audit row: one transaction (names are not secrets; the row keeps the
+    // old and the new one).
+    let mut tx = state.store.pool().begin().await?;
+    let old = sqlx::query("SELECT name FROM credentials WHERE id = $1 AND user_id = $2")
+        .bind(&id)
+        .bind(&s.user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ApiError::not_found("passkey_not_found", "no such passkey"))?;
+    let old: String = old.try_get("name")?;
     let r = sqlx::query("UPDATE credentials SET name = $1 WHERE id = $2 AND user_id = $3")
         .bind(&body.name)
         .bind(&id)
         .bind(&s.user_id)
-        .execute(state.store.pool())
+        .execute(&mut *tx)
         .await?;
     if r.rows_affected() != 1 {
         return Err(ApiError::not_found("passkey_not_found", "no such passkey"));
     }
+    log_in(
+        &mut tx,
+        &state,
+        Event {
+            actor: Some(&s.user_id),
+            action: "passkey.rename",
+            target: Some(&id),
+            detail: serde_json::json!({ "from": old, "to": body.name }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(Json(serde_json::json!({ "id": id, "name": body.name })))
 }
 
@@ -845,8 +911,8 @@ async fn delete_passkey(
         .bind(&s.user_id)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
-    log_event(
+    log_in(
+        &mut tx,
         &state,
         Event {
             actor: Some(&s.user_id),
@@ -856,6 +922,7 @@ async fn delete_passkey(
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(Json(serde_json::json!({ "removed": id })))
 }
 
@@ -881,16 +948,24 @@ async fn admin_delete_user(
     if id == a.user_id {
         return Err(ApiError::conflict("cannot_delete_self", "an admin cannot delete their own account"));
     }
-    let user =
-        load_user(&state, &id).await?.ok_or_else(|| ApiError::not_found("user_not_found", "no such user"))?;
+    // The deletion and its audit row: one transaction; the row names whom the delete removed.
+    let mut tx = state.store.pool().begin().await?;
     // Passkeys and sessions go with the user (ON DELETE CASCADE): the next request is refused.
-    sqlx::query("DELETE FROM users WHERE id = $1").bind(&id).execute(state.store.pool()).await?;
-    let detail = serde_json::json!({ "name": user.name, "role": user.role });
-    log_event(
+    let gone = sqlx::query("DELETE FROM users WHERE id = $1 RETURNING name, role")
+        .bind(&id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user_not_found", "no such user"))?;
+    let name: String = gone.try_get("name")?;
+    let role: String = gone.try_get("role")?;
+    let detail = serde_json::json!({ "name": name, "role": role });
+    log_in(
+        &mut tx,
         &state,
         Event { actor: Some(&a.user_id), action: "admin.user.delete", target: Some(&id), detail },
     )
     .await?;
+    tx.commit().await?;
     Ok(Json(serde_json::json!({ "deleted": id })))
 }
 
@@ -929,10 +1004,14 @@ async fn admin_set_role(
         .bind(&id)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
     let detail = serde_json::json!({ "from": from, "to": body.role.as_str() });
-    log_event(&state, Event { actor: Some(&a.user_id), action: "admin.role.set", target: Some(&id), detail })
-        .await?;
+    log_in(
+        &mut tx,
+        &state,
+        Event { actor: Some(&a.user_id), action: "admin.role.set", target: Some(&id), detail },
+    )
+    .await?;
+    tx.commit().await?;
     Ok(Json(serde_json::json!({ "id": id, "role": body.role })))
 }
 
@@ -952,8 +1031,11 @@ async fn admin_revoke_user_sessions(
     if load_user(&state, &id).await?.is_none() {
         return Err(ApiError::not_found("user_not_found", "no such user"));
     }
-    let n = session::revoke_all(&state, &id).await?;
-    log_event(
+    // The revocation and its audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
+    let n = session::revoke_all_in(&mut tx, &state, &id).await?;
+    log_in(
+        &mut tx,
         &state,
         Event {
             actor: Some(&a.user_id),
@@ -963,6 +1045,7 @@ async fn admin_revoke_user_sessions(
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(Json(serde_json::json!({ "revoked": n })))
 }
 
@@ -971,10 +1054,13 @@ async fn admin_revoke_session(
     AdminSession(a): AdminSession,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !session::revoke(&state, &id).await? {
+    // The revocation and its audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
+    if !session::revoke_in(&mut tx, &state, &id).await? {
         return Err(ApiError::not_found("session_not_found", "no such live session"));
     }
-    log_event(
+    log_in(
+        &mut tx,
         &state,
         Event {
             actor: Some(&a.user_id),
@@ -984,6 +1070,7 @@ async fn admin_revoke_session(
         },
     )
     .await?;
+    tx.commit().await?;
     Ok(Json(serde_json::json!({ "revoked": 1 })))
 }
 

@@ -140,8 +140,13 @@ pub fn clear_cookie(config: &Config) -> String {
     cookie(config, "", 0)
 }
 
-/// Creates a session row for `user_id` and returns `(token, row id)`.
-pub async fn create(
+/// The transaction a handler's writes and its audit row share.
+pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
+
+/// Creates a session row for `user_id` inside `tx` and returns `(token, row id)`. The caller
+/// appends its audit row to the same transaction, so the session exists only if it is recorded.
+pub async fn create_in(
+    tx: &mut Tx<'_>,
     state: &AppState,
     user_id: &str,
     client_addr: &str,
@@ -160,40 +165,48 @@ pub async fn create(
     .bind(now)
     .bind(exp)
     .bind(client_addr)
-    .execute(state.store.pool())
+    .execute(&mut **tx)
     .await?;
     let token = state.jwt.sign(&Claims { sub: user_id.to_owned(), sid, iat: now, exp })?;
     Ok((token, id))
 }
 
-/// Extends a live session (re-authentication) and returns a fresh token for it.
-pub async fn extend(state: &AppState, session: &Session) -> Result<String, ApiError> {
+/// Extends a live session (re-authentication) inside `tx` and returns a fresh token for it.
+pub async fn extend_in(tx: &mut Tx<'_>, state: &AppState, session: &Session) -> Result<String, ApiError> {
     let now = state.clock.now();
     let exp = now.saturating_add(state.config.session_ttl_secs);
     sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(exp)
         .bind(&session.id)
-        .execute(state.store.pool())
+        .execute(&mut **tx)
         .await?;
     state.jwt.sign(&Claims { sub: session.user_id.clone(), sid: session.sid.clone(), iat: now, exp })
 }
 
 /// Revokes one session by row id; true if it was live.
 pub async fn revoke(state: &AppState, id: &str) -> Result<bool, ApiError> {
+    let mut tx = state.store.pool().begin().await?;
+    let live = revoke_in(&mut tx, state, id).await?;
+    tx.commit().await?;
+    Ok(live)
+}
+
+/// Revokes one session by row id inside `tx`; true if it was live.
+pub async fn revoke_in(tx: &mut Tx<'_>, state: &AppState, id: &str) -> Result<bool, ApiError> {
     let r = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(state.clock.now())
         .bind(id)
-        .execute(state.store.pool())
+        .execute(&mut **tx)
         .await?;
     Ok(r.rows_affected() > 0)
 }
 
-/// Revokes every session of a user; returns how many were live.
-pub async fn revoke_all(state: &AppState, user_id: &str) -> Result<u64, ApiError> {
+/// Revokes every session of a user inside `tx`; returns how many were live.
+pub async fn revoke_all_in(tx: &mut Tx<'_>, state: &AppState, user_id: &str) -> Result<u64, ApiError> {
     let r = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(state.clock.now())
         .bind(user_id)
-        .execute(state.store.pool())
+        .execute(&mut **tx)
         .await?;
     Ok(r.rows_affected())
 }

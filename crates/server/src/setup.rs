@@ -95,26 +95,35 @@ pub enum Claim {
     NotAvailable,
 }
 
-/// Checks `code` and, if right, makes `user_id` admin and consumes the code (atomically: the
-/// delete of the hash decides who wins a race).
-pub async fn claim(store: &Store, user_id: &str, code: &str) -> Result<Claim, sqlx::Error> {
-    let Some(stored) = store.setting(HASH_SETTING).await? else {
+/// Checks `code` and, if right, makes `user_id` admin and consumes the code, inside `tx` (the
+/// delete of the hash decides who wins a race; the caller appends its audit row to `tx` and
+/// commits once, so the claim happens only if it is recorded).
+pub async fn claim_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    code: &str,
+) -> Result<Claim, sqlx::Error> {
+    let stored = sqlx::query("SELECT value FROM settings WHERE key = $1")
+        .bind(HASH_SETTING)
+        .fetch_optional(&mut **tx)
+        .await?
+        .map(|r| r.try_get::<String, _>("value"))
+        .transpose()?;
+    let Some(stored) = stored else {
         return Ok(Claim::NotAvailable);
     };
     let given = hash(code);
     if !bool::from(given.as_bytes().ct_eq(stored.as_bytes())) {
         return Ok(Claim::WrongCode);
     }
-    let mut tx = store.pool().begin().await?;
     let del = sqlx::query("DELETE FROM settings WHERE key = $1 AND value = $2")
         .bind(HASH_SETTING)
         .bind(&stored)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     if del.rows_affected() != 1 {
         return Ok(Claim::NotAvailable);
     }
-    sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
-    tx.commit().await?;
+    sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1").bind(user_id).execute(&mut **tx).await?;
     Ok(Claim::Claimed)
 }

@@ -199,25 +199,7 @@ impl World {
         value: &[u8],
         allow_self_approval: bool,
     ) -> anyhow::Result<SealedEntry> {
-        let list = self.admin.agent.get("/api/broker/approvers").await?.ok()?;
-        let org_pub = self.org.public_key();
-        let verified: Vec<VerifiedApprover> = list
-            .body
-            .as_array()
-            .context("approvers")?
-            .iter()
-            .map(|a| SignedEnrolment::from_bytes(&unb64(&a["signed_enrolment"]))?.verify(&org_pub))
-            .collect::<Result<_, _>>()?;
-        let entry = seal_entry(
-            &self.org,
-            entry_id,
-            version,
-            policy,
-            &verified,
-            b"label: database",
-            value,
-            &mut os_rng(),
-        )?;
+        let entry = self.seal_secret(entry_id, version, policy, value).await?;
         self.admin
             .agent
             .post(
@@ -227,6 +209,36 @@ impl World {
             .await?
             .ok()?;
         Ok(entry)
+    }
+
+    /// Seals and signs a secret as the admin's CLI does, to the approvers the server lists (each
+    /// verified against the org key), without uploading it.
+    pub async fn seal_secret(
+        &mut self,
+        entry_id: EntryId,
+        version: u32,
+        policy: Policy,
+        value: &[u8],
+    ) -> anyhow::Result<SealedEntry> {
+        let list = self.admin.agent.get("/api/broker/approvers").await?.ok()?;
+        let org_pub = self.org.public_key();
+        let verified: Vec<VerifiedApprover> = list
+            .body
+            .as_array()
+            .context("approvers")?
+            .iter()
+            .map(|a| SignedEnrolment::from_bytes(&unb64(&a["signed_enrolment"]))?.verify(&org_pub))
+            .collect::<Result<_, _>>()?;
+        Ok(seal_entry(
+            &self.org,
+            entry_id,
+            version,
+            policy,
+            &verified,
+            b"label: database",
+            value,
+            &mut os_rng(),
+        )?)
     }
 
     /// Issues and registers a host certificate for `entries`.

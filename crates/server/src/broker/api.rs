@@ -95,17 +95,6 @@ fn core_err(code: &'static str, e: blindvault_core::Error) -> ApiError {
     ApiError::bad_request(code, e.to_string())
 }
 
-async fn log(
-    state: &AppState,
-    actor: Option<&str>,
-    action: &str,
-    target: Option<&str>,
-    detail: serde_json::Value,
-) -> Result<(), ApiError> {
-    audit::append(&state.store, state.clock.now(), Event { actor, action, target, detail }).await?;
-    Ok(())
-}
-
 fn require_approver(s: &Session) -> Result<(), ApiError> {
     if matches!(s.role, Role::Approver | Role::Admin) {
         Ok(())
@@ -245,11 +234,21 @@ async fn put_org(
             g + 1
         }
         None => {
+            // The first key and its audit row: one transaction.
+            let mut tx = state.store.pool().begin().await?;
             sqlx::query("INSERT INTO broker_org (id, public_key, fingerprint, generation, set_at, set_by) VALUES (1, $1, $2, 1, $3, $4)")
                 .bind(&key).bind(&fp).bind(now).bind(&s.user_id)
-                .execute(state.store.pool()).await?;
-            log(&state, Some(&s.user_id), "broker.org.set", None, serde_json::json!({ "fingerprint": fp }))
-                .await?;
+                .execute(&mut *tx).await?;
+            log_in(
+                &mut tx,
+                &state,
+                Some(&s.user_id),
+                "broker.org.set",
+                None,
+                serde_json::json!({ "fingerprint": fp }),
+            )
+            .await?;
+            tx.commit().await?;
             1
         }
     };
@@ -425,10 +424,12 @@ async fn create_enrolment(
     }
     let key = b64(&body.approver_public_key.to_array());
     let now = state.clock.now();
+    // The request for enrolment and its audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
     let existing =
         sqlx::query("SELECT id, approver_key, status FROM broker_enrolments WHERE credential_id = $1")
             .bind(&body.credential_id)
-            .fetch_optional(state.store.pool())
+            .fetch_optional(&mut *tx)
             .await?;
     let id = match existing {
         Some(row) => {
@@ -437,7 +438,7 @@ async fn create_enrolment(
             let st: String = row.try_get("status")?;
             if old != key || st == "removed" {
                 sqlx::query("UPDATE broker_enrolments SET approver_key = $1, status = 'pending', signed = NULL, created_at = $2, decided_at = NULL WHERE id = $3")
-                    .bind(&key).bind(now).bind(&id).execute(state.store.pool()).await?;
+                    .bind(&key).bind(now).bind(&id).execute(&mut *tx).await?;
             }
             id
         }
@@ -445,11 +446,12 @@ async fn create_enrolment(
             let id = b64(&RequestId::generate(&mut crate::broker::api::os_rng()).to_array());
             sqlx::query("INSERT INTO broker_enrolments (id, user_id, credential_id, approver_key, status, created_at) VALUES ($1, $2, $3, $4, 'pending', $5)")
                 .bind(&id).bind(&s.user_id).bind(&body.credential_id).bind(&key).bind(now)
-                .execute(state.store.pool()).await?;
+                .execute(&mut *tx).await?;
             id
         }
     };
-    log(&state, Some(&s.user_id), "broker.enrolment.requested", Some(&id), serde_json::json!({ "credential": body.credential_id, "fingerprint": body.approver_public_key.fingerprint().to_string() })).await?;
+    log_in(&mut tx, &state, Some(&s.user_id), "broker.enrolment.requested", Some(&id), serde_json::json!({ "credential": body.credential_id, "fingerprint": body.approver_public_key.fingerprint().to_string() })).await?;
+    tx.commit().await?;
     let row =
         sqlx::query(enrolment_select!("WHERE e.id = $1")).bind(&id).fetch_one(state.store.pool()).await?;
     Ok((StatusCode::CREATED, Json(enrolment_from(&row)?)).into_response())
@@ -579,12 +581,15 @@ async fn remove_enrolment(
     };
     let impact = quorum_impact(&state, &key).await?;
     if !dry_run {
+        // The removal and its audit row: one transaction.
+        let mut tx = state.store.pool().begin().await?;
         sqlx::query("UPDATE broker_enrolments SET status = 'removed', decided_at = $1 WHERE id = $2")
             .bind(state.clock.now())
             .bind(&id)
-            .execute(state.store.pool())
+            .execute(&mut *tx)
             .await?;
-        log(
+        log_in(
+            &mut tx,
             &state,
             Some(&s.user_id),
             "broker.enrolment.removed",
@@ -592,6 +597,7 @@ async fn remove_enrolment(
             serde_json::json!({ "entries_below_quorum": impact.len() }),
         )
         .await?;
+        tx.commit().await?;
     }
     Ok(Json(serde_json::json!({ "removed": !dry_run, "entries_below_quorum": impact })))
 }
@@ -652,14 +658,17 @@ async fn register_host(
         body.certificate.verify(&org_key, now_u64(&state)).map_err(|e| core_err("bad_certificate", e))?;
     let cert_id = cert.cert_id.to_text();
     let not_after = i64::try_from(cert.not_after).unwrap_or(i64::MAX);
+    // The host and its audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
     let r = sqlx::query("INSERT INTO broker_hosts (cert_id, host_name, host_key, certificate, not_after, issued_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cert_id) DO NOTHING")
         .bind(&cert_id).bind(&cert.host_name).bind(b64(&cert.host_key.to_array())).bind(b64(&body.certificate.to_bytes()))
         .bind(not_after).bind(&s.user_id).bind(state.clock.now())
-        .execute(state.store.pool()).await?;
+        .execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
         return Err(ApiError::conflict("host_exists", "this certificate is already registered"));
     }
-    log(&state, Some(&s.user_id), "broker.host.issued", Some(&cert_id), serde_json::json!({ "host": cert.host_name, "entries": cert.allowed_entries.len(), "not_after": not_after })).await?;
+    log_in(&mut tx, &state, Some(&s.user_id), "broker.host.issued", Some(&cert_id), serde_json::json!({ "host": cert.host_name, "entries": cert.allowed_entries.len(), "not_after": not_after })).await?;
+    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(HostView {
@@ -841,9 +850,9 @@ async fn put_entry(
     if r.rows_affected() != 1 {
         return Err(ApiError::conflict("version_conflict", "another writer stored this version first"));
     }
-    tx.commit().await?;
     let action = if version == 1 { "broker.entry.created" } else { "broker.entry.rotated" };
-    log(
+    log_in(
+        &mut tx,
         &state,
         Some(&s.user_id),
         action,
@@ -851,6 +860,7 @@ async fn put_entry(
         serde_json::json!({ "version": version, "threshold": e.policy.threshold(), "people": people.len() }),
     )
     .await?;
+    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(EntryView {
@@ -933,11 +943,19 @@ async fn delete_entry(
         .bind(status::EXPIRED).bind(now).bind(&entry_id).bind(status::PENDING).bind(status::APPROVED)
         .fetch_all(&mut *tx).await?;
     sqlx::query("DELETE FROM broker_responses WHERE request_id IN (SELECT request_id FROM broker_requests WHERE entry_id = $1)").bind(&entry_id).execute(&mut *tx).await?;
+    log_in(
+        &mut tx,
+        &state,
+        Some(&s.user_id),
+        "broker.entry.deleted",
+        Some(&entry_id),
+        serde_json::json!({ "requests_ended": ended.len() }),
+    )
+    .await?;
     tx.commit().await?;
     for r in &ended {
         announce(&state, Note::Request(r.try_get("request_id")?)).await;
     }
-    log(&state, Some(&s.user_id), "broker.entry.deleted", Some(&entry_id), serde_json::json!({})).await?;
     Ok(Json(serde_json::json!({ "deleted": true })))
 }
 

@@ -11,9 +11,11 @@ use super::status;
 use crate::AppState;
 use crate::audit::{self, Event};
 
-/// One sweep; returns how many requests expired.
+/// One sweep; returns how many requests expired. The expiries, the deletion of their responses
+/// and their audit rows commit together, in one transaction.
 pub async fn sweep(state: &AppState) -> Result<u64, crate::ApiError> {
     let now = state.clock.now();
+    let mut tx = state.store.pool().begin().await?;
     let rows = sqlx::query(
         "UPDATE broker_requests SET status = $1, decided_at = $2 WHERE status IN ($3, $4) AND expires_at <= $2 \
          RETURNING request_id",
@@ -22,25 +24,33 @@ pub async fn sweep(state: &AppState) -> Result<u64, crate::ApiError> {
     .bind(now)
     .bind(status::PENDING)
     .bind(status::APPROVED)
-    .fetch_all(state.store.pool())
+    .fetch_all(&mut *tx)
     .await?;
-    for r in &rows {
-        let id: String = r.try_get("request_id")?;
-        sqlx::query("DELETE FROM broker_responses WHERE request_id = $1")
-            .bind(&id)
-            .execute(state.store.pool())
-            .await?;
-        audit::append(
+    let ids: Vec<String> = rows.iter().map(|r| r.try_get("request_id")).collect::<Result<_, _>>()?;
+    if ids.is_empty() {
+        // Nothing expired: no audit row, and the head row is not touched.
+        tx.commit().await?;
+        return Ok(0);
+    }
+    for id in &ids {
+        sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(id).execute(&mut *tx).await?;
+    }
+    for id in &ids {
+        audit::append_in(
             &state.store,
+            &mut tx,
             now,
             Event {
                 actor: None,
                 action: "broker.request.expired",
-                target: Some(&id),
+                target: Some(id),
                 detail: serde_json::json!({}),
             },
         )
         .await?;
+    }
+    tx.commit().await?;
+    for id in ids {
         announce(state, Note::Request(id)).await;
     }
     Ok(rows.len() as u64)

@@ -1,9 +1,17 @@
 //! The audit hash chain detects an edited, removed or reordered row, and names it.
 
-use anyhow::ensure;
+use anyhow::{Context, ensure};
+use blindvault_core::identity::HostCertificate;
+use blindvault_core::ids::{CertId, EntryId};
+use blindvault_core::keys::{HostSecretKey, OrgSecretKey};
+use blindvault_core::policy::Policy;
+use blindvault_core::schedule::KeySchedule;
 use blindvault_server::audit::{self, Event};
-use blindvault_testkit::{Backend, TestServer};
+use blindvault_server::store::Engine;
+use blindvault_testkit::broker::{Consumer, World, b64, now, os_rng};
+use blindvault_testkit::{Backend, Device, Resp, TestServer};
 use serde_json::json;
+use sqlx::Row;
 
 both!(
     verify_detects_edit,
@@ -13,7 +21,9 @@ both!(
     a_stale_head_guess_never_forks_the_chain,
     an_anchor_detects_a_consistent_rewrite,
     an_anchor_detects_a_consistently_cut_tail,
-    verify_on_a_live_server_never_reports_a_false_break
+    verify_on_a_live_server_never_reports_a_false_break,
+    an_action_whose_audit_row_fails_does_not_happen,
+    rename_and_sign_out_everywhere_are_recorded
 );
 
 /// `audit verify` against a server that keeps appending: the walk and the head are one snapshot,
@@ -261,5 +271,374 @@ async fn a_stale_head_guess_never_forks_the_chain(b: Backend) -> anyhow::Result<
     ensure!(v.first_bad.is_none(), "{v:?}");
     let last = *sorted.last().ok_or_else(|| anyhow::anyhow!("no rows"))?;
     ensure!(v.rows == last, "rows {} vs head {last}", v.rows);
+    Ok(())
+}
+
+/// Makes every audit append fail from now on: a trigger that refuses inserts into `audit_log`
+/// (what a full disk, a lost connection or a broken head would do in the middle of an action).
+async fn break_audit(server: &TestServer) -> anyhow::Result<()> {
+    let pool = server.state.store.pool();
+    match server.state.store.engine() {
+        Engine::Sqlite => {
+            sqlx::query(
+                "CREATE TRIGGER audit_down BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log down'); END",
+            )
+            .execute(pool)
+            .await?;
+        }
+        Engine::Postgres => {
+            sqlx::query(
+                "CREATE OR REPLACE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'audit log down'; END $$",
+            )
+            .execute(pool)
+            .await?;
+            sqlx::query(
+                "CREATE TRIGGER audit_down BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_down()",
+            )
+            .execute(pool)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Undoes [`break_audit`].
+async fn mend_audit(server: &TestServer) -> anyhow::Result<()> {
+    let sql = match server.state.store.engine() {
+        Engine::Sqlite => "DROP TRIGGER audit_down",
+        Engine::Postgres => "DROP TRIGGER audit_down ON audit_log",
+    };
+    sqlx::query(sql).execute(server.state.store.pool()).await?;
+    Ok(())
+}
+
+/// One number from `sql` (a single `$1`), as `n`.
+async fn count(server: &TestServer, sql: &'static str, bind: &str) -> anyhow::Result<i64> {
+    let row = sqlx::query(sql).bind(bind).fetch_one(server.state.store.pool()).await?;
+    Ok(row.try_get::<i64, _>("n")?)
+}
+
+/// One text value from `sql` (a single `$1`), as `v`.
+async fn text(server: &TestServer, sql: &'static str, bind: &str) -> anyhow::Result<Option<String>> {
+    let row = sqlx::query(sql).bind(bind).fetch_optional(server.state.store.pool()).await?;
+    Ok(row.map(|r| r.try_get::<Option<String>, _>("v")).transpose()?.flatten())
+}
+
+/// The answer of an action whose audit row could not be written: the server's fault (500
+/// `internal`, a JSON error) — not a 4xx refusal for some other reason, which would make the
+/// check of the state below prove nothing.
+fn failed(resp: &Resp, what: &str) -> anyhow::Result<()> {
+    ensure!(resp.status == 500 && resp.code() == Some("internal"), "{what}: {resp:?}");
+    Ok(())
+}
+
+async fn audit_rows(server: &TestServer) -> anyhow::Result<i64> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_log").fetch_one(server.state.store.pool()).await?;
+    Ok(row.try_get::<i64, _>("n")?)
+}
+
+const LIVE_SESSIONS: &str = "SELECT COUNT(*) AS n FROM sessions WHERE user_id = $1 AND revoked_at IS NULL";
+
+/// Every action appends its audit row inside its own transaction: when the row cannot be
+/// written, the action does not happen either — no account, session, passkey, role, org key,
+/// enrolment, host, entry or expiry without its record, and nothing half done.
+async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::Result<()> {
+    // A fresh instance: the setup claim and the first org key.
+    let server = TestServer::start(b).await?;
+    let code = server.setup_code.clone().context("setup code")?;
+    let mut root = Device::new().register(&server, "root").await?;
+    let before = audit_rows(&server).await?;
+    break_audit(&server).await?;
+    let resp = root.agent.post("/api/setup/claim", json!({ "code": code })).await?;
+    failed(&resp, "setup claim")?;
+    let role = "SELECT role AS v FROM users WHERE id = $1";
+    ensure!(text(&server, role, &root.user_id).await?.as_deref() == Some("user"), "claimed unrecorded");
+    ensure!(server.state.store.setting("setup_code_sha256").await?.is_some(), "the code was spent");
+    // A wrong code is recorded as a failed claim; without its row, the answer is an error too.
+    let resp = root.agent.post("/api/setup/claim", json!({ "code": "AAAAA-BBBBB-CCCCC-DDDDD" })).await?;
+    failed(&resp, "wrong setup code")?;
+    ensure!(audit_rows(&server).await? == before, "a row was written");
+    mend_audit(&server).await?;
+    // The code was not spent: it claims the instance once the log works again.
+    root.agent.post("/api/setup/claim", json!({ "code": code })).await?.ok()?;
+    break_audit(&server).await?;
+    let org = OrgSecretKey::generate(&mut os_rng());
+    let resp = root
+        .agent
+        .put("/api/broker/org", json!({ "org_public_key": b64(&org.public_key().to_bytes()) }))
+        .await?;
+    failed(&resp, "first org key")?;
+    let orgs =
+        count(&server, "SELECT COUNT(*) AS n FROM broker_org WHERE set_by = $1", &root.user_id).await?;
+    ensure!(orgs == 0 && root.agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].is_null());
+    mend_audit(&server).await?;
+    ensure!(audit::verify(&server.state.store).await?.first_bad.is_none(), "the chain holds");
+
+    // An instance in use: people, passkeys, sessions, an approver, an entry, a host, a request.
+    let mut w = World::new(b, &["alice"]).await?;
+    let mut second = Device::new();
+    let (second_id, _) = {
+        let a = &mut w.approvers[0];
+        second.add_passkey(&w.server, &mut a.session.agent, &mut a.device, "second").await?
+    };
+    let alice = w.approvers[0].session.user_id.clone();
+    let mut bob = Device::new().register(&w.server, "bob").await?;
+    let mut dave = Device::new().register(&w.server, "dave").await?;
+    let entry = EntryId::generate(&mut os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let cert_id = cert.cert.cert_id.to_text();
+    let (consumer, resp) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    resp.ok()?;
+    let request = consumer.id();
+    let unsent = EntryId::generate(&mut os_rng());
+    let sealed = w.seal_secret(unsent, 1, Policy::AnyOf { n: 1 }, b"t").await?;
+    let t = now(&w.server);
+    let new_cert = HostCertificate {
+        cert_id: CertId::generate(&mut os_rng()),
+        host_name: "ci-runner-8".into(),
+        host_key: HostSecretKey::generate(&mut os_rng()).public_key(),
+        allowed_entries: vec![entry],
+        not_before: t - 60,
+        not_after: t + 86_400,
+    }
+    .sign(&w.org)?;
+    let mine = w.approvers[0].session.agent.get("/api/broker/enrolments/mine").await?.ok()?;
+    let enrolment = mine.body[0]["id"].as_str().context("alice's enrolment")?.to_owned();
+    let bob_sessions =
+        w.admin.agent.get(&format!("/api/admin/users/{}/sessions", bob.user_id)).await?.ok()?;
+    let bob_session = bob_sessions.body["sessions"][0]["id"].as_str().context("bob's session")?.to_owned();
+    let alice_sessions = count(&w.server, LIVE_SESSIONS, &alice).await?;
+    let org_before = w.admin.agent.get("/api/broker/org").await?.ok()?.body;
+    let server = &w.server;
+    let before = audit_rows(server).await?;
+    break_audit(server).await?;
+
+    // Registration: no account, no passkey, no session.
+    let mut carol = Device::new();
+    let mut agent = server.agent();
+    let c = carol.prepare_register(server, &mut agent, "carol").await?;
+    let resp = agent
+        .post("/api/register/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .await?;
+    failed(&resp, "registration")?;
+    ensure!(resp.set_cookie.is_none(), "a cookie for a session that does not exist");
+    ensure!(count(server, "SELECT COUNT(*) AS n FROM users WHERE name = $1", "carol").await? == 0);
+    // Login: no session (a new one, or the extension of a live one).
+    let mut anon = server.agent();
+    let c = w.approvers[0].device.prepare_login(server, &mut anon).await?;
+    let resp = anon
+        .post("/api/login/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .await?;
+    failed(&resp, "login")?;
+    ensure!(resp.set_cookie.is_none() && count(server, LIVE_SESSIONS, &alice).await? == alice_sessions);
+    server.clock.advance(60);
+    let expires =
+        w.approvers[0].session.agent.get("/api/me").await?.ok()?.body["session"]["expires_at"].clone();
+    let a = &mut w.approvers[0];
+    let c = a.device.prepare_login(server, &mut a.session.agent).await?;
+    let resp = a
+        .session
+        .agent
+        .post("/api/login/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .await?;
+    failed(&resp, "re-authentication")?;
+    let me = a.session.agent.get("/api/me").await?.ok()?;
+    ensure!(me.body["session"]["expires_at"] == expires, "session extended unrecorded: {me:?}");
+    // A command-line session.
+    let c = a.device.prepare_login(server, &mut a.session.agent).await?;
+    let resp = a
+        .session
+        .agent
+        .post("/api/sessions/cli", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .await?;
+    failed(&resp, "command-line session")?;
+    ensure!(resp.body["token"].is_null() && count(server, LIVE_SESSIONS, &alice).await? == alice_sessions);
+    // Passkeys: add, rename, remove.
+    let passkeys = "SELECT COUNT(*) AS n FROM credentials WHERE user_id = $1";
+    let step = a.device.prepare_login(server, &mut a.session.agent).await?;
+    let start = a
+        .session
+        .agent
+        .post(
+            "/api/passkeys/register/start",
+            json!({ "name": "third", "ceremony_id": step.ceremony_id, "credential": step.credential }),
+        )
+        .await?
+        .ok()?;
+    let c = Device::new().answer_create(&server.origin, start.body).await?;
+    let resp = a
+        .session
+        .agent
+        .post(
+            "/api/passkeys/register/finish",
+            json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }),
+        )
+        .await?;
+    failed(&resp, "add passkey")?;
+    ensure!(count(server, passkeys, &alice).await? == 2, "passkey added unrecorded");
+    let resp =
+        a.session.agent.patch(&format!("/api/passkeys/{second_id}"), json!({ "name": "renamed" })).await?;
+    failed(&resp, "rename passkey")?;
+    let name = text(server, "SELECT name AS v FROM credentials WHERE id = $1", &second_id).await?;
+    ensure!(name.as_deref() == Some("second"), "renamed unrecorded: {name:?}");
+    let resp = a.session.agent.delete(&format!("/api/passkeys/{second_id}")).await?;
+    failed(&resp, "remove passkey")?;
+    ensure!(count(server, passkeys, &alice).await? == 2, "passkey removed unrecorded");
+    // Sign out everywhere.
+    let resp = a.session.agent.post("/api/logout/all", json!({})).await?;
+    failed(&resp, "sign out everywhere")?;
+    a.session.agent.get("/api/me").await?.ok()?;
+    ensure!(count(server, LIVE_SESSIONS, &alice).await? == alice_sessions);
+    // The admin's actions on bob: delete, role, revoke his sessions, revoke one session.
+    let resp = w.admin.agent.delete(&format!("/api/admin/users/{}", bob.user_id)).await?;
+    failed(&resp, "delete user")?;
+    bob.agent.get("/api/me").await?.ok()?;
+    let resp = w
+        .admin
+        .agent
+        .put(&format!("/api/admin/users/{}/role", bob.user_id), json!({ "role": "admin" }))
+        .await?;
+    failed(&resp, "set role")?;
+    ensure!(text(server, role, &bob.user_id).await?.as_deref() == Some("user"), "role set unrecorded");
+    let resp =
+        w.admin.agent.post(&format!("/api/admin/users/{}/revoke-sessions", bob.user_id), json!({})).await?;
+    failed(&resp, "revoke a user's sessions")?;
+    bob.agent.get("/api/me").await?.ok()?;
+    let resp = w.admin.agent.delete(&format!("/api/admin/sessions/{bob_session}")).await?;
+    failed(&resp, "revoke a session")?;
+    bob.agent.get("/api/me").await?.ok()?;
+    // The org key and its settings.
+    let other = OrgSecretKey::generate(&mut os_rng());
+    let resp = w
+        .admin
+        .agent
+        .put(
+            "/api/broker/org",
+            json!({ "org_public_key": b64(&other.public_key().to_bytes()), "replace": true }),
+        )
+        .await?;
+    failed(&resp, "replace the org key")?;
+    ensure!(
+        w.admin.agent.get("/api/broker/org").await?.ok()?.body == org_before,
+        "org key replaced unrecorded"
+    );
+    let resp =
+        w.admin.agent.put("/api/broker/org/settings", json!({ "refuse_synced_approvers": true })).await?;
+    failed(&resp, "org settings")?;
+    ensure!(server.state.store.setting("broker.refuse_synced_approvers").await?.is_none());
+    // An invite code: none is made (so none could be handed out and used unrecorded).
+    let resp = w.admin.agent.post("/api/admin/invites", json!({})).await?;
+    failed(&resp, "invite create")?;
+    let invites: i64 = sqlx::query("SELECT COUNT(*) AS n FROM invites")
+        .fetch_one(server.state.store.pool())
+        .await?
+        .try_get("n")?;
+    let by_an_admin: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM invites WHERE created_by <> 'test-harness'")
+            .fetch_one(server.state.store.pool())
+            .await?
+            .try_get("n")?;
+    ensure!(by_an_admin == 0, "invite made unrecorded ({invites} in all)");
+    // Enrolments: a request, and the removal of an approver.
+    let keys = KeySchedule::derive(&dave.prf);
+    let resp = dave
+        .agent
+        .post(
+            "/api/broker/enrolments",
+            json!({ "credential_id": dave.credential_id, "approver_public_key": b64(&keys.approver_public().to_array()) }),
+        )
+        .await?;
+    failed(&resp, "request enrolment")?;
+    ensure!(
+        count(server, "SELECT COUNT(*) AS n FROM broker_enrolments WHERE user_id = $1", &dave.user_id)
+            .await?
+            == 0
+    );
+    let resp = w.admin.agent.delete(&format!("/api/broker/enrolments/{enrolment}")).await?;
+    failed(&resp, "remove approver")?;
+    let status = "SELECT status AS v FROM broker_enrolments WHERE id = $1";
+    ensure!(text(server, status, &enrolment).await?.as_deref() == Some("approved"), "removed unrecorded");
+    // Hosts: registration and revocation.
+    let resp =
+        w.admin.agent.post("/api/broker/hosts", json!({ "certificate": b64(&new_cert.to_bytes()) })).await?;
+    failed(&resp, "register host")?;
+    let hosts = "SELECT COUNT(*) AS n FROM broker_hosts WHERE cert_id = $1";
+    ensure!(count(server, hosts, &new_cert.cert.cert_id.to_text()).await? == 0, "host registered unrecorded");
+    let resp = w.admin.agent.post(&format!("/api/broker/hosts/{cert_id}/revoke"), json!({})).await?;
+    failed(&resp, "revoke host")?;
+    let revoked = "SELECT COUNT(*) AS n FROM broker_hosts WHERE cert_id = $1 AND revoked_at IS NULL";
+    ensure!(count(server, revoked, &cert_id).await? == 1, "host revoked unrecorded");
+    // Entries: a new one, and the deletion of one (with its open request).
+    let resp = w
+        .admin
+        .agent
+        .post(
+            "/api/broker/entries",
+            json!({ "sealed_entry": b64(&sealed.to_bytes()), "allow_self_approval": false }),
+        )
+        .await?;
+    failed(&resp, "store entry")?;
+    let heads = "SELECT COUNT(*) AS n FROM broker_entry_heads WHERE entry_id = $1";
+    ensure!(count(server, heads, &unsent.to_text()).await? == 0, "entry stored unrecorded");
+    let resp = w.admin.agent.delete(&format!("/api/broker/entries/{}", entry.to_text())).await?;
+    failed(&resp, "delete entry")?;
+    w.admin.agent.get(&format!("/api/broker/entries/{}", entry.to_text())).await?.ok()?;
+    let req_status = "SELECT status AS v FROM broker_requests WHERE request_id = $1";
+    ensure!(text(server, req_status, &request).await?.as_deref() == Some("pending"));
+    // The expiry of a request by the sweeper.
+    server.clock.advance(400);
+    ensure!(
+        blindvault_server::broker::sweeper::sweep(&server.state).await.is_err(),
+        "sweep without its rows"
+    );
+    ensure!(text(server, req_status, &request).await?.as_deref() == Some("pending"), "expired unrecorded");
+
+    ensure!(audit_rows(server).await? == before, "a row was written while the log was down");
+    mend_audit(server).await?;
+    // The chain holds (no row of a rolled-back action links anywhere) and goes on.
+    ensure!(audit::verify(&server.state.store).await?.first_bad.is_none(), "the chain holds");
+    blindvault_server::broker::sweeper::sweep(&server.state).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    ensure!(text(server, req_status, &request).await?.as_deref() == Some("expired"));
+    w.admin.agent.delete(&format!("/api/admin/users/{}", bob.user_id)).await?.ok()?;
+    ensure!(bob.agent.get("/api/me").await?.status == 401, "deleted");
+    let rows = audit::list(&server.state.store, before, 100).await?;
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    ensure!(
+        actions.contains(&"broker.request.expired") && actions.last() == Some(&"admin.user.delete"),
+        "{actions:?}"
+    );
+    ensure!(audit::verify(&server.state.store).await?.first_bad.is_none());
+    Ok(())
+}
+
+/// Renaming a passkey and signing out everywhere leave audit rows (in the same transaction as
+/// the change).
+async fn rename_and_sign_out_everywhere_are_recorded(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    let mut alice = phone.register(&server, "alice").await?;
+    let mut laptop = phone.login(&server).await?;
+    let resp = alice
+        .agent
+        .patch(&format!("/api/passkeys/{}", alice.credential_id), json!({ "name": "work phone" }))
+        .await?
+        .ok()?;
+    ensure!(resp.body["name"] == "work phone");
+    let resp = alice.agent.post("/api/logout/all", json!({})).await?.ok()?;
+    ensure!(resp.body["revoked"] == 2, "{resp:?}");
+    ensure!(laptop.agent.get("/api/me").await?.status == 401);
+    let rows = audit::list(&server.state.store, 0, 100).await?;
+    let rename = rows.iter().find(|r| r.action == "passkey.rename").context("no passkey.rename row")?;
+    ensure!(rename.actor.as_deref() == Some(alice.user_id.as_str()));
+    ensure!(rename.target.as_deref() == Some(alice.credential_id.as_str()));
+    let detail: serde_json::Value = serde_json::from_str(&rename.detail)?;
+    ensure!(detail == json!({ "from": "first", "to": "work phone" }), "{detail}");
+    let out = rows.iter().find(|r| r.action == "session.revoke_all").context("no session.revoke_all row")?;
+    ensure!(out.actor.as_deref() == Some(alice.user_id.as_str()));
+    let detail: serde_json::Value = serde_json::from_str(&out.detail)?;
+    ensure!(detail["revoked"] == 2, "{detail}");
+    ensure!(audit::verify(&server.state.store).await?.first_bad.is_none());
     Ok(())
 }
