@@ -309,6 +309,15 @@ fn check_item(s: &str) -> Result<(), Error> {
 }
 
 impl Purpose {
+    /// A `run` purpose from string slices: the command line, the variable names, the lease.
+    pub fn run(command: &[&str], env: &[&str], lease_secs: u64) -> Self {
+        Purpose::Run {
+            command: command.iter().map(|s| (*s).into()).collect(),
+            env: env.iter().map(|s| (*s).into()).collect(),
+            lease_secs,
+        }
+    }
+
     fn validate(&self) -> Result<(), Error> {
         match self {
             Purpose::Run { command, env, .. } => {

@@ -382,11 +382,7 @@ impl Consumer {
 
 /// What the test kit's consumers say they will do: `./migrate.sh` with `DB` for 15 minutes.
 pub fn test_purpose() -> blindvault_core::identity::Purpose {
-    blindvault_core::identity::Purpose::Run {
-        command: vec!["./migrate.sh".into()],
-        env: vec!["DB".into()],
-        lease_secs: 900,
-    }
+    blindvault_core::identity::Purpose::run(&["./migrate.sh"], &["DB"], 900)
 }
 
 /// Lowercase hex.

@@ -72,11 +72,7 @@ impl Fixture {
             nonce: [3; 16],
             min_version: 0,
             poll_token_hash: [0x50; 32],
-            purpose: blindvault_core::identity::Purpose::Run {
-                command: vec!["./migrate.sh".into()],
-                env: vec!["DB".into()],
-                lease_secs: 900,
-            },
+            purpose: blindvault_core::identity::Purpose::run(&["./migrate.sh"], &["DB"], 900),
         }
         .sign(&host)?;
         Ok(Self {

@@ -94,11 +94,7 @@ fn world() -> World {
         nonce: [1; 16],
         min_version: 0,
         poll_token_hash: [0x50; 32],
-        purpose: blindvault_core::identity::Purpose::Run {
-            command: vec!["./migrate.sh".into()],
-            env: vec!["DB".into()],
-            lease_secs: 900,
-        },
+        purpose: blindvault_core::identity::Purpose::run(&["./migrate.sh"], &["DB"], 900),
     }
     .sign(&host)
     .unwrap();

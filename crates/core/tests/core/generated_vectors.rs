@@ -61,11 +61,7 @@ const PURPOSE_ENV: [&str; 1] = ["DB_PASSWORD"];
 const PURPOSE_LEASE_SECS: u64 = 900;
 
 fn purpose() -> blindvault_core::identity::Purpose {
-    blindvault_core::identity::Purpose::Run {
-        command: PURPOSE_COMMAND.iter().map(|s| (*s).into()).collect(),
-        env: PURPOSE_ENV.iter().map(|s| (*s).into()).collect(),
-        lease_secs: PURPOSE_LEASE_SECS,
-    }
+    blindvault_core::identity::Purpose::run(&PURPOSE_COMMAND, &PURPOSE_ENV, PURPOSE_LEASE_SECS)
 }
 
 /// The PRF outputs of the devices, in `key_schedule` order.

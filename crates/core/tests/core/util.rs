@@ -1,11 +1,13 @@
 //! Shared test fixtures.
 
+use blindvault_core::entry::{SealedEntry, seal_entry};
 use blindvault_core::identity::{
     Enrolment, HostCertificate, Purpose, Request, SignedEnrolment, SignedHostCertificate, SignedRequest,
     VerifiedApprover,
 };
 use blindvault_core::ids::{CertId, EntryId, RequestId};
 use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgSecretKey};
+use blindvault_core::policy::Policy;
 use blindvault_core::schedule::{KeySchedule, PrfOutput};
 use sha2::{Digest, Sha256};
 
@@ -118,6 +120,23 @@ impl World {
         Self { org, host, cert, entry_id }
     }
 
+    /// Version `version` of this world's entry, any-of over `devices`, holding `value`.
+    pub fn any_of(&self, devices: &[&Device], version: u32, value: &[u8], seed: &str) -> SealedEntry {
+        let approvers: Vec<VerifiedApprover> = devices.iter().map(|d| d.verified(&self.org)).collect();
+        let n = u8::try_from(approvers.len()).expect("few devices");
+        seal_entry(
+            &self.org,
+            self.entry_id,
+            version,
+            Policy::AnyOf { n },
+            &approvers,
+            b"l",
+            value,
+            &mut rng(seed),
+        )
+        .expect("seal")
+    }
+
     pub fn request(&self, seed: &str) -> (EphemeralSecretKey, SignedRequest) {
         self.request_for(seed, self.entry_id, NOW, NOW + 300)
     }
@@ -153,11 +172,7 @@ impl World {
 
 /// The purpose every test request carries: what `blindvault run` would sign.
 pub fn purpose() -> Purpose {
-    Purpose::Run {
-        command: vec!["./migrate.sh".into(), "--apply".into()],
-        env: vec!["DB".into()],
-        lease_secs: 900,
-    }
+    Purpose::run(&["./migrate.sh", "--apply"], &["DB"], 900)
 }
 
 pub fn hex(b: &[u8]) -> String {
