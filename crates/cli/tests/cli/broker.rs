@@ -236,6 +236,29 @@ impl World {
 
     /// The phone's side of an approval: verify from the pinned org key, passkey ceremony with
     /// PRF, open the envelope, re-seal to the consumer's ephemeral key.
+    /// The request ids of entries `a` and `b`, once both are in phone `i`'s inbox (polled, at
+    /// most 30 s: the requests are made by a process this test does not step).
+    async fn two_requests(&mut self, i: usize, a: &str, b: &str) -> anyhow::Result<(String, String)> {
+        let mut pending = Vec::new();
+        for _ in 0..300 {
+            let inbox = self.phones[i].session.agent.get("/api/broker/inbox").await?.ok()?;
+            pending = inbox.body.as_array().cloned().unwrap_or_default();
+            if pending.len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ensure!(pending.len() == 2, "both requests are created up front: {pending:?}");
+        let id_of = |entry: &str| {
+            pending
+                .iter()
+                .find(|r| r["entry_id"] == entry)
+                .and_then(|r| r["request_id"].as_str())
+                .map(str::to_owned)
+        };
+        Ok((id_of(a).context("first request")?, id_of(b).context("second request")?))
+    }
+
     async fn approves(&mut self, i: usize, request_id: &str, label: &str) -> anyhow::Result<Value> {
         self.approves_as(i, request_id, label, None).await
     }
@@ -387,24 +410,7 @@ async fn two_secrets_in_one_run_approved_out_of_order(b: Backend) -> anyhow::Res
         r#"test "$DB" = hunter2 && test "$API" = tok-42 && exit 5"#,
     ])?;
     // Both requests are in the inbox before anyone approves.
-    let mut pending = Vec::new();
-    for _ in 0..300 {
-        let inbox = w.phones[0].session.agent.get("/api/broker/inbox").await?.ok()?;
-        pending = inbox.body.as_array().cloned().unwrap_or_default();
-        if pending.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    ensure!(pending.len() == 2, "both requests are created up front: {pending:?}");
-    let id_of = |entry: &str| {
-        pending
-            .iter()
-            .find(|r| r["entry_id"] == entry)
-            .and_then(|r| r["request_id"].as_str())
-            .map(str::to_owned)
-    };
-    let (rid_db, rid_api) = (id_of(&db).context("db request")?, id_of(&api).context("api request")?);
+    let (rid_db, rid_api) = w.two_requests(0, &db, &api).await?;
     w.approves(0, &rid_api, "api token").await?;
     w.approves(0, &rid_db, "database").await?;
     let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
@@ -423,24 +429,7 @@ async fn two_secrets_in_one_run_approved_out_of_order(b: Backend) -> anyhow::Res
         "--",
         "true",
     ])?;
-    let mut pending = Vec::new();
-    for _ in 0..300 {
-        let inbox = w.phones[0].session.agent.get("/api/broker/inbox").await?.ok()?;
-        pending = inbox.body.as_array().cloned().unwrap_or_default();
-        if pending.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    ensure!(pending.len() == 2, "{pending:?}");
-    let rid = |entry: &str| {
-        pending
-            .iter()
-            .find(|r| r["entry_id"] == entry)
-            .and_then(|r| r["request_id"].as_str())
-            .map(str::to_owned)
-    };
-    let (rid_db, rid_api) = (rid(&db).context("db request")?, rid(&api).context("api request")?);
+    let (rid_db, rid_api) = w.two_requests(0, &db, &api).await?;
     w.phones[0].session.agent.post(&format!("/api/broker/requests/{rid_db}/deny"), json!({})).await?.ok()?;
     let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
     ensure!(code(&out) == Some(3), "{:?}", text(&out));
