@@ -868,12 +868,12 @@ function purposeFacts(p) {
   if (!p) return [];
   if (p.kind === 'inject') {
     return [
-      h('dt', { text: 'Will write (signed by the host)' }), h('dd', { 'data-testid': 'purpose-out' }, h('code', { text: p.out })),
+      h('dt', { text: 'Will write (signed by the host)' }), h('dd', { 'data-testid': 'purpose-out' }, h('code.purpose', { text: p.out })),
       h('dt', { text: 'From the template (SHA-256)' }), h('dd', { 'data-testid': 'purpose-template' }, h('code.fingerprint', { text: p.template_sha256 })),
     ];
   }
   return [
-    h('dt', { text: 'Will run (signed by the host)' }), h('dd', { 'data-testid': 'purpose-command' }, h('code', { text: p.command })),
+    h('dt', { text: 'Will run (signed by the host)' }), h('dd', { 'data-testid': 'purpose-command' }, h('code.purpose', { text: p.command })),
     h('dt', { text: 'With the secret in' }), h('dd', { 'data-testid': 'purpose-env', text: p.env.length ? p.env.join(', ') : '(no variables)' }),
     h('dt', { text: 'For at most' }), h('dd', { 'data-testid': 'purpose-lease', text: `${inWords(p.lease_secs)} once released (then stopped)` }),
   ];

@@ -778,6 +778,8 @@ pub async fn fetch_secrets(
     }
     .await;
     if let Err(e) = waited {
+        // What was verified before the run ended is still remembered.
+        let _ = versions.save();
         if !matches!(e, ClientError::Interrupted { .. }) {
             let open: Vec<(&str, &str)> = items
                 .iter()

@@ -154,12 +154,38 @@ impl VersionMemory {
         }
     }
 
-    /// Writes the memory back if it changed (atomically, mode 0600).
+    /// Writes the memory back if it changed (atomically, mode 0600). Under an exclusive lock on
+    /// `HOSTKEY.versions.lock` it re-reads the file and keeps, per entry, the newer of the two
+    /// versions: two `run`s on one host never lose each other's memory or lower a version.
     pub fn save(&mut self) -> Result<(), ClientError> {
         let (Some(path), true) = (&self.path, self.changed) else { return Ok(()) };
+        let mut lock_name = path.as_os_str().to_owned();
+        lock_name.push(".lock");
+        let lock_path = std::path::PathBuf::from(lock_name);
+        let lock = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .mode(0o600)
+                .open(&lock_path)
+                .map_err(|e| ClientError::io(&lock_path, e))?
+        };
+        lock.lock().map_err(|e| ClientError::io(&lock_path, e))?;
+        let on_disk: std::collections::BTreeMap<String, u32> = match std::fs::read(path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| ClientError::bad_file(path, e.to_string()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+            Err(e) => return Err(ClientError::io(path, e)),
+        };
+        for (entry, v) in on_disk {
+            let mine = self.seen.entry(entry).or_insert(0);
+            *mine = (*mine).max(v);
+        }
         let json =
             serde_json::to_vec_pretty(&self.seen).map_err(|e| ClientError::bad_file(path, e.to_string()))?;
         write_private(path, &json, false)?;
+        drop(lock);
         self.changed = false;
         Ok(())
     }

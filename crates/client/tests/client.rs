@@ -333,6 +333,16 @@ fn a_host_remembers_the_newest_version_it_received() {
     let file = dir.path().join("ci-1.json.versions");
     assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(VersionMemory::beside(&key).unwrap().min_version(&e), 3);
+    // Two runs on one host, each loaded before the other saved: the newer version wins.
+    let other = EntryId::from_array([8; 16]);
+    let (mut first, mut second) =
+        (VersionMemory::beside(&key).unwrap(), VersionMemory::beside(&key).unwrap());
+    first.record(&e, 5);
+    second.record(&other, 2);
+    first.save().unwrap();
+    second.save().unwrap();
+    let back = VersionMemory::beside(&key).unwrap();
+    assert_eq!((back.min_version(&e), back.min_version(&other)), (5, 2), "neither run's memory is lost");
     std::fs::write(&file, b"{not json").unwrap();
     assert!(VersionMemory::beside(&key).is_err());
 }

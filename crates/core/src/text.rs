@@ -13,17 +13,20 @@ pub fn hides_or_reorders(c: char) -> bool {
     )
 }
 
-/// `s` made inert for a person to read: control characters and characters that hide or
-/// reorder text (see [`hides_or_reorders`]) become visible `\u{XXXX}` escapes, so a command line
-/// or a name cannot pretend to be another on an approver's screen.
-pub fn inert(s: &str) -> alloc::string::String {
+/// `s` for a screen that decides what runs (a request's purpose): every character outside
+/// printable ASCII (U+0020–U+007E) becomes a visible `\u{XXXX}` escape and a backslash becomes
+/// `\\`, so no invisible, look-alike, line-breaking or right-to-left character — and no text
+/// that only looks like an escape — can make one command line read as another.
+pub fn ascii_inert(s: &str) -> alloc::string::String {
     use core::fmt::Write as _;
     let mut out = alloc::string::String::with_capacity(s.len());
     for c in s.chars() {
-        if refused_in_name(c) {
-            let _ = write!(out, "\\u{{{:04X}}}", u32::from(c));
-        } else {
-            out.push(c);
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            _ => {
+                let _ = write!(out, "\\u{{{:04X}}}", u32::from(c));
+            }
         }
     }
     out
@@ -39,13 +42,15 @@ pub fn refused_in_name(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{hides_or_reorders, inert, refused_in_name};
+    use super::{ascii_inert, hides_or_reorders, refused_in_name};
 
     #[test]
-    fn inert_text_shows_what_would_hide() {
-        assert_eq!(inert("rm -rf /\u{202E}gnp.tac"), "rm -rf /\\u{202E}gnp.tac");
-        assert_eq!(inert("a\nb\u{1b}[2J"), "a\\u{000A}b\\u{001B}[2J");
-        assert_eq!(inert("héllo wörld"), "héllo wörld");
+    fn ascii_inert_leaves_only_printable_ascii() {
+        // A tag character, a soft hyphen, a Cyrillic o, a line separator, Hebrew, and a fake escape.
+        let s = "backup\u{E0001} a\u{00AD}b \u{043E} x\u{2028}y \u{05E9} \\u{41}";
+        assert_eq!(ascii_inert(s), "backup\\u{E0001} a\\u{00AD}b \\u{043E} x\\u{2028}y \\u{05E9} \\\\u{41}");
+        assert!(ascii_inert(s).chars().all(|c| (' '..='~').contains(&c)));
+        assert_eq!(ascii_inert("./migrate.sh --apply"), "./migrate.sh --apply");
     }
 
     #[test]

@@ -79,6 +79,21 @@ fn client_ip(headers_ext: &axum::http::Extensions) -> IpAddr {
     headers_ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]))
 }
 
+/// The rate-limit key of a client address: an IPv4 address (or an IPv4-mapped IPv6 one) as is,
+/// an IPv6 address by its /64 (one subscriber's network: a host can take any address in it).
+fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
 /// Refuses state-changing requests whose `Origin` is not the configured origin (403 `cross_origin`).
 async fn origin_check(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let changes = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
@@ -108,7 +123,7 @@ pub(crate) fn rate_limited(wait_secs: u64, message: &'static str) -> ApiError {
 
 /// Per-address token bucket on the ceremony endpoints (429 `rate_limited`).
 async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = client_ip(req.extensions());
+    let ip = limit_key(client_ip(req.extensions()));
     if let Err(wait) = state.limits.per_address.check(&ip, state.clock.now_ms()) {
         return rate_limited(wait, "too many sign-in attempts from this network address").into_response();
     }
@@ -472,11 +487,7 @@ pub async fn verify_assertion(
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| ApiError::unauthorized("unknown_credential", "this passkey is not registered here"))?;
-    // An account that failed too often lately waits (its failures, not its address, count).
     let now_ms = state.clock.now_ms();
-    if let Err(wait) = state.limits.per_account.peek(&user_id, now_ms) {
-        return Err(rate_limited(wait, "too many failed passkey attempts for this account"));
-    }
     let json: String = row.try_get("passkey")?;
     let mut passkey: webauthn_rs::prelude::Passkey =
         serde_json::from_str(&json).map_err(ApiError::internal)?;
@@ -484,7 +495,14 @@ pub async fn verify_assertion(
         Ok(r) => r,
         Err(e) => {
             drop(conn);
-            let _ = state.limits.per_account.check(&user_id, now_ms);
+            // Failures count per account; past its bucket a failure answers 429 instead of 401.
+            // A valid assertion is never refused by this bucket: credential and user ids are not
+            // secret (consumer hosts see them in delivered enrolments), so a bucket that could
+            // refuse good assertions would let anyone lock an approver out, and a passkey
+            // signature cannot be guessed anyway. The per-address limit bounds the work.
+            if let Err(wait) = state.limits.per_account.check(&user_id, now_ms) {
+                return Err(rate_limited(wait, "too many failed passkey attempts for this account"));
+            }
             let err = wa::map_error(&e);
             let detail = serde_json::json!({ "credential": cred_id, "code": err.code });
             log_event(state, Event { actor: None, action: "login.failed", target: Some(&user_id), detail })
@@ -958,7 +976,9 @@ async fn admin_delete_user(
         .ok_or_else(|| ApiError::not_found("user_not_found", "no such user"))?;
     let name: String = gone.try_get("name")?;
     let role: String = gone.try_get("role")?;
-    let detail = serde_json::json!({ "name": name, "role": role });
+    // Their open invites die with them (an admin about to be removed cannot leave a way back).
+    let invites = crate::invites::revoke_made_by_in(&mut tx, &id, state.clock.now()).await?;
+    let detail = serde_json::json!({ "name": name, "role": role, "invites_revoked": invites });
     log_in(
         &mut tx,
         &state,
@@ -1004,7 +1024,13 @@ async fn admin_set_role(
         .bind(&id)
         .execute(&mut *tx)
         .await?;
-    let detail = serde_json::json!({ "from": from, "to": body.role.as_str() });
+    // An admin no more: the invites they made and nobody used yet are revoked with the role.
+    let invites = if body.role == Role::Admin {
+        0
+    } else {
+        crate::invites::revoke_made_by_in(&mut tx, &id, state.clock.now()).await?
+    };
+    let detail = serde_json::json!({ "from": from, "to": body.role.as_str(), "invites_revoked": invites });
     log_in(
         &mut tx,
         &state,
@@ -1119,4 +1145,23 @@ async fn admin_audit_verify(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let report = audit::verify(&state.store).await?;
     Ok(Json(serde_json::to_value(report).map_err(ApiError::internal)?))
+}
+
+#[cfg(test)]
+mod limit_key_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::limit_key;
+    use std::net::IpAddr;
+
+    #[test]
+    fn ipv6_counts_by_its_64_and_ipv4_by_its_address() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(limit_key(a), limit_key(b));
+        assert_ne!(limit_key(a), limit_key(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(limit_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+        assert_ne!(limit_key("192.0.2.7".parse().unwrap()), limit_key("192.0.2.8".parse().unwrap()));
+    }
 }

@@ -98,6 +98,23 @@ pub async fn spend_in(
     Ok(r.rows_affected() == 1)
 }
 
+/// Revokes the open invites `user_id` made (when they are deleted or stop being an admin), in
+/// the caller's transaction; returns how many.
+pub async fn revoke_made_by_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE invites SET revoked_at = $1 WHERE created_by = $2 AND used_by IS NULL AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(r.rows_affected())
+}
+
 /// A fresh code: 20 characters of the setup code's alphabet in four groups (100 bits).
 fn new_code() -> String {
     crate::setup::random_code()
@@ -178,8 +195,11 @@ async fn list(State(state): State<AppState>, _a: AdminSession) -> Result<Json<Ve
     let rows = sqlx::query(
         "SELECT i.id, i.role, c.name AS created_by, i.created_at, i.expires_at, u.name AS used_by, i.used_at, i.revoked_at \
          FROM invites i LEFT JOIN users c ON c.id = i.created_by LEFT JOIN users u ON u.id = i.used_by \
-         ORDER BY i.created_at DESC LIMIT 200",
+         WHERE (i.used_by IS NULL AND i.revoked_at IS NULL AND i.expires_at > $1) \
+            OR i.created_at > $1 - 30 * 86400 \
+         ORDER BY i.created_at DESC",
     )
+    .bind(now)
     .fetch_all(state.store.pool())
     .await?;
     let views = rows

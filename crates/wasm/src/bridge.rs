@@ -150,8 +150,9 @@ pub struct Verified {
     pub purpose: PurposeView,
 }
 
-/// A request's purpose for the approver's screen: every string inert (control and hiding
-/// characters shown as `\u{XXXX}`), the command line quoted as a shell would need it.
+/// A request's purpose for the approver's screen: every string printable ASCII only (anything
+/// else shown as `\u{XXXX}`, a backslash as `\\`), the command line quoted as a shell would
+/// need it.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct PurposeView {
     /// `run` or `inject`.
@@ -171,14 +172,14 @@ pub struct PurposeView {
 /// One argument as a POSIX shell would need it typed, made inert.
 fn shell_word(a: &str) -> String {
     let plain = !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
-    let a = blindvault_core::text::inert(a);
+    let a = blindvault_core::text::ascii_inert(a);
     if plain { a } else { format!("'{}'", a.replace('\'', "'\\''")) }
 }
 
 impl From<&blindvault_core::identity::Purpose> for PurposeView {
     fn from(p: &blindvault_core::identity::Purpose) -> Self {
         use blindvault_core::identity::Purpose;
-        use blindvault_core::text::inert;
+        use blindvault_core::text::ascii_inert as inert;
         match p {
             Purpose::Run { command, env, lease_secs } => PurposeView {
                 kind: "run",

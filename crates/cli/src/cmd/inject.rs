@@ -40,7 +40,15 @@ fn body(args: &Args) -> Result<(), ClientError> {
     // The approver sees which template (its hash) is filled and where it is written.
     let purpose = Purpose::Inject {
         template_sha256: Sha256::digest(template.as_bytes()).into(),
-        out: args.out.to_string_lossy().into_owned(),
+        out: args
+            .out
+            .to_str()
+            .ok_or_else(|| {
+                ClientError::Lease(
+                    "--out is not UTF-8: the approver is shown the path exactly; choose another".into(),
+                )
+            })?
+            .to_owned(),
     };
     let secrets = fetch(&args.consumer, &wanted, &purpose, window)?;
     broker::inject_to_file(&template, secrets, &args.out)?;

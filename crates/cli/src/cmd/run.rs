@@ -69,11 +69,22 @@ fn body(args: Args) -> Result<ExitCode, ClientError> {
     };
     // Signed into each request and shown on the approver's device: the command line as given,
     // the variable names (never values) and the lease.
-    let purpose = Purpose::Run {
-        command: args.command.iter().map(|a| a.to_string_lossy().into_owned()).collect(),
-        env: wanted.iter().map(|w| w.name.clone()).collect(),
-        lease_secs,
-    };
+    // Exactly the bytes that run: an argument that is not UTF-8 could not be shown as it is.
+    let command = args
+        .command
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            a.to_str().map(str::to_owned).ok_or_else(|| {
+                ClientError::Lease(format!(
+                    "argument {} of the command is not UTF-8: the approver is shown the command line \
+                     exactly, and this one cannot be shown; rename or re-encode it",
+                    i + 1
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let purpose = Purpose::Run { command, env: wanted.iter().map(|w| w.name.clone()).collect(), lease_secs };
     let secrets = fetch(&args.consumer, &wanted, &purpose, window)?;
     let deadline = Instant::now().checked_add(Duration::from_secs(lease_secs));
     let outcome =

@@ -367,6 +367,14 @@ async fn run_gets_the_secret_after_a_phone_approves(b: Backend) -> anyhow::Resul
     let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
     ensure!(code(&out) == Some(1), "{:?}", text(&out));
 
+    // An argument that is not UTF-8 cannot be shown to the approver as it is: refused before
+    // anything is asked (no request is made, so this does not reach the server).
+    let mut c = w.command(&["run", "--host-key", &key_s, "--env", &env, "--", "echo"]);
+    c.arg(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"\xffname"));
+    let out = c.output()?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1) && stderr.contains("not UTF-8"), "{stderr}");
+
     // Rotation: a new value, the label kept; the next run sees it.
     let out = w.bv_stdin(&["secret", "rotate", &id], Some(b"hunter3")).await?;
     ensure!(out.status.success(), "rotate: {:?}", text(&out));

@@ -11,6 +11,7 @@ both!(
     the_setup_code_admits_only_until_the_claim,
     invites_expire_are_revoked_and_only_admins_make_them,
     two_sign_ups_racing_for_one_code_make_one_account,
+    an_invite_dies_with_its_makers_admin_role,
 );
 
 /// The first admin: registered with the setup code, then claimed with it.
@@ -163,5 +164,37 @@ async fn two_sign_ups_racing_for_one_code_make_one_account(b: Backend) -> anyhow
     ensure!(refused(&finish(&server, &mut a2, s2.body).await?));
     let users = admin.agent.get("/api/admin/users").await?.ok()?;
     ensure!(!users.body.to_string().contains("\"two\""), "{}", users.body);
+    Ok(())
+}
+
+/// An admin about to be removed cannot leave a way back: the open invites they made are revoked
+/// when they are demoted (or deleted), in the same transaction.
+async fn an_invite_dies_with_its_makers_admin_role(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut admin = admin(&server).await?;
+    // Carol becomes an admin through an admin invite, and makes an admin invite of her own.
+    let inv = admin.agent.post("/api/admin/invites", json!({ "role": "admin" })).await?.ok()?;
+    let mut carol_agent = server.agent();
+    let start = carol_agent
+        .post("/api/register/start", json!({ "name": "carol", "invite": inv.body["code"] }))
+        .await?
+        .ok()?;
+    let carol = finish(&server, &mut carol_agent, start.body).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    ensure!(carol["user"]["role"] == "admin", "{carol}");
+    let hers = carol_agent.post("/api/admin/invites", json!({ "role": "admin" })).await?.ok()?;
+    let code = hers.body["code"].as_str().context("code")?.to_owned();
+    let carol_id = carol["user"]["id"].as_str().context("id")?;
+    admin.agent.put(&format!("/api/admin/users/{carol_id}/role"), json!({ "role": "user" })).await?.ok()?;
+    ensure!(refused(&register(&server, "carols-friend", Some(&code)).await?), "revoked with her role");
+    let list = admin.agent.get("/api/admin/invites").await?.ok()?;
+    let row = list
+        .body
+        .as_array()
+        .context("list")?
+        .iter()
+        .find(|r| r["id"] == hers.body["id"])
+        .context("row")?
+        .clone();
+    ensure!(row["status"] == "revoked", "{row}");
     Ok(())
 }
