@@ -255,6 +255,19 @@ function prfNotice() {
   );
 }
 
+/** Who issued the host's certificate: the person the org-signed certificate names (by user id),
+ * shown by the name the server gives that id (the name only if the ids agree), or "you". A
+ * format-1 certificate names no issuer. */
+function issuerFacts(verified, view) {
+  if (!verified.issuer) {
+    return [h('dt', { text: 'Certificate issued by' }), h('dd', { 'data-testid': 'cert-issuer', text: 'not named (an older certificate)' })];
+  }
+  const mine = state.me && state.me.user && state.me.user.id === verified.issuer;
+  const name = mine ? 'you' : (view.issuer === verified.issuer && view.issuer_name) || `user ${verified.issuer}`;
+  const alone = verified.self_approval ? ' (may approve alone)' : ' (another person must approve too)';
+  return [h('dt', { text: 'Certificate issued by' }), h('dd', { 'data-testid': 'cert-issuer', text: `${name}${alone}` })];
+}
+
 async function loadMe() {
   try {
     state.me = await api('GET', '/api/me');
@@ -815,6 +828,7 @@ async function review(view, body, out) {
     const others = (view.decisions || []).filter((d) => d && d.decision).map((d) => `${d.user}: ${d.decision}`);
     const facts = h('dl.facts', { 'data-testid': 'verified' },
       h('dt', { text: 'Machine (from the org-signed certificate)' }), h('dd', { 'data-testid': 'host-name', text: verified.host_name }),
+      ...issuerFacts(verified, view),
       ...purposeFacts(verified.purpose),
       h('dt', { text: 'Secret' }), h('dd', { 'data-testid': 'secret-label', text: label }),
       h('dt', { text: 'Version' }), h('dd', { 'data-testid': 'secret-version', text: String(verified.version) }),

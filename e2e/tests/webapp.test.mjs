@@ -144,6 +144,8 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
     await p.getByTestId('unlock').click();
     await p.getByTestId('verified').waitFor();
     assert.equal(await p.getByTestId('host-name').textContent(), 'ci-runner-7');
+    // The person the org-signed certificate names as its issuer (the admin who ran host issue).
+    assert.equal(await p.getByTestId('cert-issuer').textContent(), 'admin (another person must approve too)');
     assert.equal(await p.getByTestId('secret-label').textContent(), 'prod db password');
     // What will run, as the host signed it: the command line, the variable, the lease.
     assert.equal(await p.getByTestId('purpose-command').textContent(), `sh -c 'echo "child sees $DB"; exit 0'`);

@@ -148,13 +148,24 @@ pub fn check_host_validity(secs: u64) -> Result<(), ClientError> {
     Ok(())
 }
 
-/// Issues a host: a fresh host key and an org-signed certificate, written to `out` (0600).
+/// Who issues a host certificate, and whether they may approve its requests alone.
+#[derive(Clone, Debug)]
+pub struct Issuer {
+    /// The issuer's user id on the server (the org key's holder, signed in).
+    pub user_id: String,
+    /// `host issue --allow-self-approval`.
+    pub self_approval: bool,
+}
+
+/// Issues a host: a fresh host key and an org-signed certificate (format 2, naming `issuer`),
+/// written to `out` (0600).
 pub fn host_issue(
     org: &OrgSecretKey,
     host_name: &str,
     entries: &[EntryId],
     valid_secs: u64,
     now: u64,
+    issuer: &Issuer,
     out: &Path,
 ) -> Result<HostKeyFile, ClientError> {
     check_host_validity(valid_secs)?;
@@ -166,6 +177,8 @@ pub fn host_issue(
         allowed_entries: entries.to_vec(),
         not_before: now.saturating_sub(60),
         not_after: now.saturating_add(valid_secs),
+        issuer: Some(issuer.user_id.clone()),
+        self_approval: issuer.self_approval,
     }
     .sign(org)?;
     let file = HostKeyFile { secret, certificate, org: org.public_key() };

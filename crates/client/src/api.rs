@@ -276,8 +276,20 @@ pub struct HostView {
     pub not_after: i64,
     /// Revoked?
     pub revoked: bool,
-    /// The admin who registered it.
+    /// The admin who registered it (for a format-2 certificate, the issuer it names).
     pub issued_by: String,
+    /// Whether its certificate lets the issuer approve its requests alone.
+    #[serde(default)]
+    pub self_approval: bool,
+}
+
+/// The signed-in user, as `GET /api/me` names them.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct MeUser {
+    /// User id.
+    pub id: String,
+    /// User name.
+    pub name: String,
 }
 
 /// The latest version of an entry.
@@ -515,6 +527,16 @@ impl BrokerClient {
     }
 
     // --- admin -------------------------------------------------------------------------------
+
+    /// `GET /api/me`: the signed-in user (a host certificate names its issuer by this id).
+    pub async fn me(&self) -> Result<MeUser, ApiError> {
+        #[derive(Deserialize)]
+        struct Me {
+            user: MeUser,
+        }
+        let me: Me = self.send(self.admin(reqwest::Method::GET, "/api/me")?).await?;
+        Ok(me.user)
+    }
 
     /// `GET /api/broker/org`.
     pub async fn get_org(&self) -> Result<OrgView, ApiError> {

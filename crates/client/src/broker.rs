@@ -14,7 +14,7 @@ use blindvault_core::identity::{Enrolment, Purpose, Request, SignedEnrolment, Ve
 use blindvault_core::ids::{EntryId, RequestId};
 use blindvault_core::keys::{ApproverPublicKey, EphemeralSecretKey, Fingerprint, OrgPublicKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
-use blindvault_core::release::{open_vouched_response, recover_secret};
+use blindvault_core::release::{check_separation, open_vouched_response, recover_secret};
 use blindvault_core::secret::SecretBytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -232,13 +232,16 @@ pub async fn approver_remove(api: &BrokerClient, id: &str, dry_run: bool) -> Res
 // hosts
 
 /// Issues a host key file at `out` and registers its certificate. Every entry must exist on the
-/// server. If the registration fails, the file is removed again.
+/// server. The certificate names the signed-in user as its issuer (separation of duties: they
+/// cannot be the only approver of the host's requests unless `self_approval`). If the
+/// registration fails, the file is removed again.
 pub async fn host_issue(
     api: &BrokerClient,
     org: &OrgSecretKey,
     host_name: &str,
     entries: &[EntryId],
     valid_secs: u64,
+    self_approval: bool,
     out: &std::path::Path,
 ) -> Result<(HostKeyFile, HostView), ClientError> {
     if entries.is_empty() {
@@ -247,7 +250,8 @@ pub async fn host_issue(
     for e in entries {
         api.entry(&e.to_text()).await?;
     }
-    let file = crate::admin::host_issue(org, host_name, entries, valid_secs, unix_now(), out)?;
+    let issuer = crate::admin::Issuer { user_id: api.me().await?.id, self_approval };
+    let file = crate::admin::host_issue(org, host_name, entries, valid_secs, unix_now(), &issuer, out)?;
     match api.register_host(&file.certificate).await {
         Ok(view) => Ok((file, view)),
         Err(e) => {
@@ -740,6 +744,18 @@ pub async fn fetch_secrets(
                         })
                         .collect::<Result<Vec<_>, ClientError>>()?;
                     drop(eph);
+                    // Separation of duties from the host's own certificate (org-signed), not from
+                    // the server's word: its issuer alone releases nothing unless it says so.
+                    check_separation(&host.certificate.cert, &releases).map_err(|e| match e {
+                        blindvault_core::Error::SelfApproval => ClientError::Lease(format!(
+                            "{label}: the only approval came from the person who issued this host's \
+                             certificate ({}), which needs another approver (separation of duties); \
+                             refused (the server may be compromised). To let the issuer approve alone, \
+                             issue the host with `blindvault host issue --allow-self-approval`",
+                            host.certificate.cert.issuer.as_deref().unwrap_or_default()
+                        )),
+                        other => other.into(),
+                    })?;
                     // Every policy decrypts the org-signed entry here: `recover_secret` checks its
                     // signature, that each responding device holds an envelope in it, and decrypts
                     // the value with the released DEK or the combined shares.

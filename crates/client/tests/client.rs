@@ -56,6 +56,8 @@ fn host_file(org: &OrgSecretKey, host: HostSecretKey) -> HostKeyFile {
         allowed_entries: vec![EntryId::generate(&mut os_rng())],
         not_before: 0,
         not_after: u64::MAX / 2,
+        issuer: Some("admin-1".into()),
+        self_approval: false,
     }
     .sign(org)
     .unwrap();
@@ -276,12 +278,15 @@ fn admin_org_and_host_issue() {
     let entry = EntryId::generate(&mut os_rng());
     let out = dir.path().join("host.json");
     let now = blindvault_client::unix_now();
-    let f = admin::host_issue(&org, "ci-7", &[entry], 86_400, now, &out).unwrap();
+    let issuer = admin::Issuer { user_id: "admin-1".into(), self_approval: false };
+    let f = admin::host_issue(&org, "ci-7", &[entry], 86_400, now, &issuer, &out).unwrap();
     let verified = f.certificate.verify(&public, now).unwrap();
     assert_eq!(verified.host_name, "ci-7");
     assert_eq!(verified.allowed_entries, vec![entry]);
+    assert_eq!((verified.issuer.as_deref(), verified.self_approval), (Some("admin-1"), false));
     assert!(f.certificate.verify(&public, now + 86_401).is_err());
-    assert!(admin::host_issue(&org, "bad\nname", &[entry], 10, now, &dir.path().join("h2.json")).is_err());
+    let h2 = dir.path().join("h2.json");
+    assert!(admin::host_issue(&org, "bad\nname", &[entry], 10, now, &issuer, &h2).is_err());
 
     assert_eq!(admin::parse_duration("90s").unwrap(), 90);
     assert_eq!(admin::parse_duration("15m").unwrap(), 900);

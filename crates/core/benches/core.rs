@@ -170,6 +170,8 @@ fn main() {
         allowed_entries: vec![entry_id],
         not_before: 0,
         not_after: 10_000,
+        issuer: Some("admin-1".into()),
+        self_approval: false,
     }
     .sign(&org)
     .unwrap();

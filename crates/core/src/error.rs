@@ -79,6 +79,9 @@ pub enum Error {
     },
     /// A response in the name of a device no enrolment signed by the org key vouches for.
     NotVouched,
+    /// Separation of duties: the only approvals came from the person who issued the host's
+    /// certificate, which does not allow self-approval.
+    SelfApproval,
 }
 
 impl core::fmt::Display for Error {
@@ -104,6 +107,9 @@ impl core::fmt::Display for Error {
             Error::EntryNotAllowed => f.write_str("host certificate does not allow this entry"),
             Error::Mismatch { what } => write!(f, "mismatch: {what}"),
             Error::NotVouched => f.write_str("the approver device is not vouched for by the org key"),
+            Error::SelfApproval => {
+                f.write_str("the host certificate's issuer cannot be the only approver of its requests")
+            }
         }
     }
 }

@@ -18,8 +18,11 @@ use crate::keys::{
 
 /// Signature context of an approver enrolment.
 pub const SIG_ENROLMENT_V1: &[u8] = b"blindvault/v1/sig/enrolment\0";
-/// Signature context of a host certificate.
+/// Signature context of a host certificate of format 1 (no issuer; still read).
 pub const SIG_HOST_CERT_V1: &[u8] = b"blindvault/v1/sig/host-certificate\0";
+/// Signature context of a host certificate of format 2 (with the issuer and the
+/// self-approval flag).
+pub const SIG_HOST_CERT_V2: &[u8] = b"blindvault/v2/sig/host-certificate\0";
 /// Signature context of a consumer request (request body format 2: with the poll token's hash
 /// and the purpose; format 1 had neither and is refused).
 pub const SIG_REQUEST_V2: &[u8] = b"blindvault/v2/sig/request\0";
@@ -193,21 +196,45 @@ pub struct HostCertificate {
     pub not_before: u64,
     /// Valid until (Unix seconds, exclusive).
     pub not_after: u64,
+    /// The person who issued it (the server's user id of the org key's holder), so that
+    /// separation of duties follows the person who certified the host, not a session. `None`
+    /// only in a format-1 certificate, which named no issuer (still read; a server no longer
+    /// registers one).
+    pub issuer: Option<String>,
+    /// Whether the issuer alone may approve this host's requests (for a person trying it
+    /// alone). Always `false` without an issuer.
+    pub self_approval: bool,
 }
 
 impl HostCertificate {
+    /// The body's format: 2 with an issuer, 1 (the old format, without) otherwise.
+    pub fn format(&self) -> u8 {
+        if self.issuer.is_some() { 2 } else { 1 }
+    }
+    fn context(&self) -> &'static [u8] {
+        if self.issuer.is_some() { SIG_HOST_CERT_V2 } else { SIG_HOST_CERT_V1 }
+    }
     fn body(&self) -> Vec<u8> {
-        let mut w = Writer::new(1);
+        let mut w = Writer::new(self.format());
         w.fixed(&self.cert_id.0).str16(&self.host_name).fixed(&self.host_key.0);
         w.count(self.allowed_entries.len());
         for e in &self.allowed_entries {
             w.fixed(&e.0);
         }
         w.u64(self.not_before).u64(self.not_after);
+        if let Some(issuer) = &self.issuer {
+            w.str16(issuer).u8(u8::from(self.self_approval));
+        }
         w.finish()
     }
     fn parse(b: &[u8]) -> Result<Self, Error> {
-        let mut r = Reader::new(b, "host certificate", 1)?;
+        const WHAT: &str = "host certificate";
+        let format = match b.first() {
+            Some(&v @ (1 | 2)) => v,
+            Some(&version) => return Err(Error::UnknownVersion { what: WHAT, version }),
+            None => return Err(Error::Truncated { what: WHAT }),
+        };
+        let mut r = Reader::new(b, WHAT, format)?;
         let cert_id = CertId(r.fixed()?);
         let host_name = r.str16()?;
         let host_key = HostPublicKey(r.fixed()?);
@@ -216,14 +243,41 @@ impl HostCertificate {
         for _ in 0..n {
             allowed_entries.push(EntryId(r.fixed()?));
         }
-        let c =
-            Self { cert_id, host_name, host_key, allowed_entries, not_before: r.u64()?, not_after: r.u64()? };
+        let (not_before, not_after) = (r.u64()?, r.u64()?);
+        let (issuer, self_approval) = if format == 2 {
+            let issuer = r.str16()?;
+            let self_approval = match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return Err(Error::Malformed { what: "host certificate self-approval" }),
+            };
+            (Some(issuer), self_approval)
+        } else {
+            (None, false)
+        };
+        let c = Self {
+            cert_id,
+            host_name,
+            host_key,
+            allowed_entries,
+            not_before,
+            not_after,
+            issuer,
+            self_approval,
+        };
         r.finish()?;
         c.validate()?;
         Ok(c)
     }
     fn validate(&self) -> Result<(), Error> {
         check_name(&self.host_name, "host name")?;
+        match &self.issuer {
+            Some(issuer) => check_name(issuer, "host certificate issuer")?,
+            None if self.self_approval => {
+                return Err(Error::Malformed { what: "host certificate self-approval without an issuer" });
+            }
+            None => {}
+        }
         if self.allowed_entries.is_empty() || self.allowed_entries.len() > MAX_ALLOWED_ENTRIES {
             return Err(Error::Malformed { what: "host certificate entries" });
         }
@@ -232,10 +286,12 @@ impl HostCertificate {
         }
         Ok(())
     }
-    /// The org signs the certificate (admin's machine).
+    /// The org signs the certificate (admin's machine): format 2 under [`SIG_HOST_CERT_V2`]
+    /// with an issuer, format 1 under [`SIG_HOST_CERT_V1`] without (kept for reading and for
+    /// vectors; servers refuse to register it).
     pub fn sign(self, org: &OrgSecretKey) -> Result<SignedHostCertificate, Error> {
         self.validate()?;
-        let signature = org.sign(SIG_HOST_CERT_V1, &self.body());
+        let signature = org.sign(self.context(), &self.body());
         Ok(SignedHostCertificate { cert: self, signature })
     }
 }
@@ -252,7 +308,13 @@ impl SignedHostCertificate {
     /// Checks the org signature and the validity window at `now` (Unix seconds).
     pub fn verify(&self, org: &OrgPublicKey, now: u64) -> Result<&HostCertificate, Error> {
         const LINK: &str = "host certificate";
-        verify_ed25519(&org.signing_key_bytes(), SIG_HOST_CERT_V1, &self.cert.body(), &self.signature, LINK)?;
+        verify_ed25519(
+            &org.signing_key_bytes(),
+            self.cert.context(),
+            &self.cert.body(),
+            &self.signature,
+            LINK,
+        )?;
         if now < self.cert.not_before {
             return Err(Error::NotYetValid { link: LINK });
         }
@@ -482,6 +544,8 @@ pub struct VerifiedRequest {
     pub(crate) expires_at: u64,
     pub(crate) min_version: u32,
     pub(crate) purpose: Purpose,
+    pub(crate) issuer: Option<String>,
+    pub(crate) self_approval: bool,
 }
 
 impl VerifiedRequest {
@@ -520,6 +584,15 @@ impl VerifiedRequest {
     /// What the host says it will do with the secret (signed by the host key).
     pub fn purpose(&self) -> &Purpose {
         &self.purpose
+    }
+    /// The person who issued the host's certificate (org-signed; `None` for a format-1
+    /// certificate).
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+    /// Whether the certificate lets its issuer be the only approver.
+    pub fn self_approval(&self) -> bool {
+        self.self_approval
     }
 }
 
@@ -576,5 +649,7 @@ pub fn verify_request(
         expires_at: q.expires_at,
         min_version: q.min_version,
         purpose: q.purpose.clone(),
+        issuer: c.issuer.clone(),
+        self_approval: c.self_approval,
     })
 }

@@ -12,7 +12,7 @@ use crate::Error;
 use crate::encoding::{Reader, Writer, serde_via_bytes};
 use crate::entry::{Dek, KeyMaterial, SealedEntry};
 use crate::hpke::{self, HpkeCiphertext};
-use crate::identity::{SignedEnrolment, SignedRequest, VerifiedApprover, VerifiedRequest};
+use crate::identity::{HostCertificate, SignedEnrolment, SignedRequest, VerifiedApprover, VerifiedRequest};
 use crate::ids::{EntryId, RequestId};
 use crate::keys::{ApproverPublicKey, ApproverSecretKey, EphemeralSecretKey, OrgPublicKey};
 use crate::policy::Policy;
@@ -91,6 +91,15 @@ pub struct Release {
     pub released: Released,
     /// The org key that vouched for the approver (the m-of-n entry must carry its signature).
     org: OrgPublicKey,
+    /// The person whose org-signed enrolment vouched for the device.
+    user_id: alloc::string::String,
+}
+
+impl Release {
+    /// The person (user id of the org-signed enrolment) whose device sealed it.
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
 }
 
 /// The approver's act, on the device, after [`crate::identity::verify_request`]: checks that
@@ -164,6 +173,7 @@ pub fn open_response(
         return Err(Error::Mismatch { what: "response is from another approver device" });
     }
     let approver_org = approver.org;
+    let approver_user = approver.user_id.clone();
     let payload = hpke::open_auth(
         ephemeral.expose(),
         &approver.public_key().0,
@@ -192,7 +202,18 @@ pub fn open_response(
             _ => return Err(Error::Malformed { what: "release" }),
         };
         r.finish()?;
-        Ok((request_id, Release { entry_id, version, policy, approver, released, org: approver_org }))
+        Ok((
+            request_id,
+            Release {
+                entry_id,
+                version,
+                policy,
+                approver,
+                released,
+                org: approver_org,
+                user_id: approver_user,
+            },
+        ))
     })()
     .map_err(|_: Error| Error::Decrypt)?;
     let (request_id, release) = parsed;
@@ -225,6 +246,23 @@ pub fn open_vouched_response(
         .find_map(|e| e.verify(org).ok())
         .ok_or(Error::NotVouched)?;
     open_response(ephemeral, own, response, &approver)
+}
+
+/// Separation of duties, checked by the consumer (so a server that ignores it releases
+/// nothing): when `cert` (the host's own, org-signed certificate) names an issuer and does not
+/// allow self-approval, the opened `releases` must not all come from that person — the people
+/// are the user ids of the org-signed enrolments that vouched for the devices, so a second
+/// device or session of the issuer counts as the issuer. A format-1 certificate names no issuer
+/// and is not checked here (the server's own rule still applies). Refused: [`Error::SelfApproval`].
+pub fn check_separation(cert: &HostCertificate, releases: &[Release]) -> Result<(), Error> {
+    let Some(issuer) = cert.issuer.as_deref() else { return Ok(()) };
+    if cert.self_approval || releases.is_empty() {
+        return Ok(());
+    }
+    if releases.iter().all(|r| r.user_id == issuer) {
+        return Err(Error::SelfApproval);
+    }
+    Ok(())
 }
 
 /// The consumer's last step: the secret from opened releases and the sealed `entry` (fetched

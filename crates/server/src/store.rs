@@ -66,6 +66,7 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
          created_by TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_by TEXT, used_at BIGINT, \
          revoked_at BIGINT)"],
     ),
+    (7, crate::broker::SCHEMA_7),
 ];
 
 static DRIVERS: Once = Once::new();
@@ -217,16 +218,21 @@ impl Store {
         Ok(())
     }
 
+    /// Applies, in ascending order, every migration whose version `schema_migrations` does not
+    /// record — not only those above the highest recorded one, so that a database that already
+    /// has a later migration (from a build where it came first) still gets an earlier one.
     async fn migrate_in(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), ServerError> {
         use sqlx::Row;
-        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
-            .fetch_one(&mut **tx)
-            .await?;
-        let current: i64 = row.try_get("v")?;
-        for (version, statements) in MIGRATIONS {
-            if *version <= current {
-                continue;
-            }
+        let applied: std::collections::BTreeSet<i64> = sqlx::query("SELECT version FROM schema_migrations")
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>("version"))
+            .collect::<Result<_, _>>()?;
+        let mut pending: Vec<&(i64, &[&str])> =
+            MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)).collect();
+        pending.sort_by_key(|(v, _)| *v);
+        for (version, statements) in pending {
             for stmt in *statements {
                 sqlx::query(*stmt).execute(&mut **tx).await?;
             }

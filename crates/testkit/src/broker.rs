@@ -11,7 +11,9 @@ use blindvault_core::identity::{
 use blindvault_core::ids::{CertId, EntryId, RequestId};
 use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgPublicKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
-use blindvault_core::release::{SealedResponse, approve, open_vouched_response, recover_secret};
+use blindvault_core::release::{
+    Release, SealedResponse, approve, check_separation, open_vouched_response, recover_secret,
+};
 use blindvault_core::schedule::KeySchedule;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -189,8 +191,9 @@ impl World {
         self.put_secret_with(entry_id, version, policy, value, false).await
     }
 
-    /// [`World::put_secret`], choosing whether the admin who issued a host may be the only
-    /// approver of its requests (`secret put --allow-self-approval`).
+    /// [`World::put_secret`], with the entry's own self-approval flag (what `secret put
+    /// --allow-self-approval` sent before certificates carried it: it still governs hosts whose
+    /// certificate is of format 1, and nothing else).
     pub async fn put_secret_with(
         &mut self,
         entry_id: EntryId,
@@ -241,10 +244,21 @@ impl World {
         )?)
     }
 
-    /// Issues and registers a host certificate for `entries`.
+    /// Issues and registers a host certificate for `entries` (format 2, naming the admin as its
+    /// issuer; the issuer may not approve its requests alone).
     pub async fn host(
         &mut self,
         entries: &[EntryId],
+    ) -> anyhow::Result<(HostSecretKey, SignedHostCertificate)> {
+        self.host_with(entries, false).await
+    }
+
+    /// [`World::host`], choosing whether the certificate lets its issuer (the admin) be the only
+    /// approver of its requests (`host issue --allow-self-approval`).
+    pub async fn host_with(
+        &mut self,
+        entries: &[EntryId],
+        self_approval: bool,
     ) -> anyhow::Result<(HostSecretKey, SignedHostCertificate)> {
         let host = HostSecretKey::generate(&mut os_rng());
         let t = now(&self.server);
@@ -255,6 +269,8 @@ impl World {
             allowed_entries: entries.to_vec(),
             not_before: t - 60,
             not_after: t + 86_400,
+            issuer: Some(self.admin.user_id.clone()),
+            self_approval,
         }
         .sign(&self.org)?;
         self.admin
@@ -360,13 +376,34 @@ impl Consumer {
     /// Opens a delivered result as `blindvault run` does: each response only from a device
     /// whose enrolment (delivered beside it) verifies under `org`.
     pub fn open(&self, body: &Value, org: &OrgPublicKey) -> anyhow::Result<Vec<u8>> {
+        let releases = self.releases(body, org)?;
+        let entry = SealedEntry::from_bytes(&unb64(&body["sealed_entry"]))?;
+        Ok(recover_secret(&releases, &entry)?.expose().to_vec())
+    }
+
+    /// [`Consumer::open`] with the consumer's separation-of-duties check against its own
+    /// certificate first (what `blindvault run` does too).
+    pub fn open_checked(
+        &self,
+        body: &Value,
+        org: &OrgPublicKey,
+        cert: &HostCertificate,
+    ) -> anyhow::Result<Vec<u8>> {
+        let releases = self.releases(body, org)?;
+        check_separation(cert, &releases)?;
+        let entry = SealedEntry::from_bytes(&unb64(&body["sealed_entry"]))?;
+        Ok(recover_secret(&releases, &entry)?.expose().to_vec())
+    }
+
+    /// The delivered responses, each opened only from a device vouched for under `org`.
+    fn releases(&self, body: &Value, org: &OrgPublicKey) -> anyhow::Result<Vec<Release>> {
         let enrolments = body["enrolments"]
             .as_array()
             .context("enrolments")?
             .iter()
             .map(|e| SignedEnrolment::from_bytes(&unb64(e)))
             .collect::<Result<Vec<_>, _>>()?;
-        let releases = body["responses"]
+        body["responses"]
             .as_array()
             .context("responses")?
             .iter()
@@ -374,9 +411,7 @@ impl Consumer {
                 let r = SealedResponse::from_bytes(&unb64(r))?;
                 Ok(open_vouched_response(&self.eph, &self.req, &r, &enrolments, org)?)
             })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let entry = SealedEntry::from_bytes(&unb64(&body["sealed_entry"]))?;
-        Ok(recover_secret(&releases, &entry)?.expose().to_vec())
+            .collect()
     }
 }
 

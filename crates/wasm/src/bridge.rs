@@ -148,6 +148,11 @@ pub struct Verified {
     pub policy: &'static str,
     /// What the host says it will do with the secret (signed by its key), ready to show.
     pub purpose: PurposeView,
+    /// The user id of the person who issued the host's certificate (org-signed; printable ASCII
+    /// as shown); `None` for a format-1 certificate, which names no issuer.
+    pub issuer: Option<String>,
+    /// Whether the certificate lets its issuer be the only approver.
+    pub self_approval: bool,
 }
 
 /// A request's purpose for the approver's screen: every string printable ASCII only (anything
@@ -265,6 +270,8 @@ pub fn verify(
             blindvault_core::policy::Policy::MOfN { .. } => "m-of-n",
         },
         purpose: v.purpose().into(),
+        issuer: v.issuer().map(blindvault_core::text::ascii_inert),
+        self_approval: v.self_approval(),
     })
 }
 

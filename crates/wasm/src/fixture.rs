@@ -59,6 +59,8 @@ impl Fixture {
             allowed_entries: vec![entry_id],
             not_before: NOW - 60,
             not_after: NOW + 86_400,
+            issuer: Some("admin-1".into()),
+            self_approval: false,
         }
         .sign(&org)?;
         let eph = EphemeralSecretKey::generate(&mut rng);

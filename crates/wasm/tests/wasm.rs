@@ -80,6 +80,8 @@ fn world() -> World {
         allowed_entries: vec![entry_id, other.entry_id],
         not_before: NOW - 60,
         not_after: NOW + 86_400,
+        issuer: Some("admin-1".into()),
+        self_approval: false,
     }
     .sign(&org)
     .unwrap();
@@ -132,6 +134,8 @@ fn verify_label_approve_and_the_consumer_opens_it() {
     assert_eq!(v.purpose.command.as_deref(), Some("./migrate.sh"));
     assert_eq!(v.purpose.env, ["DB"]);
     assert_eq!(v.purpose.lease_secs, Some(900));
+    // The certificate's issuer, for "Certificate issued by …".
+    assert_eq!((v.issuer.as_deref(), v.self_approval), (Some("admin-1"), false));
     assert_eq!((v.policy, v.threshold, v.devices, v.expires_at), ("any-of", 1, 1, NOW + 300));
     assert_eq!(bridge::open_label(&keys, &org, &w.entry).unwrap(), "prod db password");
     let sealed = bridge::approve(&keys, &org, &w.cert, &w.request, &w.entry, NOW as f64).unwrap();

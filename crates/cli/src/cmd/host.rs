@@ -34,6 +34,11 @@ pub enum HostCommand {
         /// Where to write the host key file (never overwritten).
         #[arg(long)]
         out: PathBuf,
+        /// Let you (the issuer, named in the certificate) be the only approver of this host's
+        /// requests — for a person trying blindvault alone. By default another person must
+        /// approve (separation of duties), which every consumer checks too.
+        #[arg(long)]
+        allow_self_approval: bool,
         #[command(flatten)]
         dir: OrgDirArg,
         #[command(flatten)]
@@ -59,15 +64,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn body(args: Args) -> Result<(), ClientError> {
     let api = args.admin.client()?;
     match args.command {
-        HostCommand::Issue { name, entries, expires, out, dir, pass } => {
+        HostCommand::Issue { name, entries, expires, out, allow_self_approval, dir, pass } => {
             let valid = admin::parse_duration(&expires)?;
             admin::check_host_validity(valid)?;
             let ids = entries.iter().map(|e| broker::parse_entry_id(e)).collect::<Result<Vec<_>, _>>()?;
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&dir.path(), &passphrase)?;
-            let (file, view) = block_on(broker::host_issue(&api, &org, &name, &ids, valid, &out))?;
+            let (file, view) =
+                block_on(broker::host_issue(&api, &org, &name, &ids, valid, allow_self_approval, &out))?;
             println!("host {} issued: certificate {}", view.host_name, view.cert_id);
+            if allow_self_approval {
+                println!("you, its issuer, may be the only approver of its requests (--allow-self-approval)");
+            }
             println!("key file: {} (copy it to the host; keep it 0600)", out.display());
             let until = file.certificate.cert.not_after;
             println!("valid until {} (Unix time {until})", blindvault_client::rfc3339_utc(until));

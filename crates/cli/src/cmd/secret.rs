@@ -45,8 +45,9 @@ pub enum SecretCommand {
         /// Read the value from this file (exact bytes) instead of stdin.
         #[arg(long)]
         from_file: Option<PathBuf>,
-        /// Let the admin who issues hosts be the only approver of a release.
-        #[arg(long)]
+        /// No longer here: a host's certificate says whether its issuer may approve alone
+        /// (`blindvault host issue --allow-self-approval`).
+        #[arg(long, hide = true)]
         allow_self_approval: bool,
         #[command(flatten)]
         pass: PassArg,
@@ -64,8 +65,9 @@ pub enum SecretCommand {
         /// Read the value from this file instead of stdin.
         #[arg(long)]
         from_file: Option<PathBuf>,
-        /// Let the admin who issues hosts be the only approver of a release.
-        #[arg(long)]
+        /// No longer here: a host's certificate says whether its issuer may approve alone
+        /// (`blindvault host issue --allow-self-approval`).
+        #[arg(long, hide = true)]
         allow_self_approval: bool,
         #[command(flatten)]
         pass: PassArg,
@@ -89,11 +91,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     finish(body(args))
 }
 
+/// `--allow-self-approval` moved to the host certificate, where the org key signs it and every
+/// consumer checks it: say where, before anything is read or written.
+fn self_approval_moved() -> ClientError {
+    ClientError::Lease(
+        "--allow-self-approval is no longer an option of the secret: it is part of the host's \
+         certificate now. Issue the host with `blindvault host issue --allow-self-approval ...` \
+         (and store the secret without it)"
+            .into(),
+    )
+}
+
 fn body(args: Args) -> Result<(), ClientError> {
     let api = args.admin.client()?;
     let dir = args.dir.path();
     match args.command {
         SecretCommand::Put { policy, m_of_n, label, from_file, allow_self_approval, pass, format } => {
+            if allow_self_approval {
+                return Err(self_approval_moved());
+            }
             let choice = match (policy, m_of_n) {
                 (_, Some(m)) => PolicyChoice::MOfN(m),
                 (Some(PolicyArg::AnyOf), None) => PolicyChoice::AnyOf,
@@ -104,14 +120,7 @@ fn body(args: Args) -> Result<(), ClientError> {
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&dir, &passphrase)?;
-            let view = block_on(broker::secret_put(
-                &api,
-                &org,
-                choice,
-                label.as_bytes(),
-                &value,
-                allow_self_approval,
-            ))?;
+            let view = block_on(broker::secret_put(&api, &org, choice, label.as_bytes(), &value, false))?;
             drop(value);
             match format {
                 Format::Json => print_json(&serde_json::json!({
@@ -122,6 +131,9 @@ fn body(args: Args) -> Result<(), ClientError> {
             }
         }
         SecretCommand::Rotate { entry_id, label, from_file, allow_self_approval, pass } => {
+            if allow_self_approval {
+                return Err(self_approval_moved());
+            }
             let id = broker::parse_entry_id(&entry_id)?;
             let value = broker::read_secret_value(from_file.as_deref())?;
             let passphrase =
@@ -133,7 +145,7 @@ fn body(args: Args) -> Result<(), ClientError> {
                 id,
                 label.as_deref().map(str::as_bytes),
                 &value,
-                allow_self_approval,
+                false,
             ))?;
             println!("{} is now at version {}", view.entry_id, view.version);
         }

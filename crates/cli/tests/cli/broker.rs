@@ -29,6 +29,7 @@ both!(
     denial_exits_3_with_the_deniers_name,
     a_release_the_server_forged_is_refused,
     a_colluding_approver_cannot_choose_the_value,
+    a_colluding_server_cannot_let_the_issuer_approve_alone,
     revoked_or_unknown_host_is_refused,
     admin_commands_fail_clearly,
     host_issue_says_what_is_wrong_and_key_files_stay_private,
@@ -65,6 +66,8 @@ struct World {
     server: TestServer,
     /// The admin's web-app session (its token goes to the CLI in a file).
     _admin: SignedIn,
+    /// The admin's passkey device, until [`World::enrol_admin`] makes it an approver phone.
+    admin_device: Option<Device>,
     tmp: tempfile::TempDir,
     /// `http://localhost:PORT`: the server's configured origin, so the CLI's `Origin` matches.
     url: String,
@@ -79,7 +82,8 @@ impl World {
     async fn new(b: Backend, names: &[&str]) -> anyhow::Result<Self> {
         let server = TestServer::start(b).await?;
         let code = server.setup_code.clone().context("setup code")?;
-        let mut admin = Device::new().register(&server, "admin").await?;
+        let mut admin_device = Device::new();
+        let mut admin = admin_device.register(&server, "admin").await?;
         admin.agent.post("/api/setup/claim", json!({ "code": code })).await?.ok()?;
         let tmp = tempfile::tempdir()?;
         // The admin copies the session token from the web app into a file only they can read.
@@ -88,7 +92,8 @@ impl World {
         std::fs::set_permissions(tmp.path().join("session"), std::fs::Permissions::from_mode(0o600))?;
         std::fs::write(tmp.path().join("passphrase"), format!("{PASSPHRASE}\n"))?;
         let url = format!("http://localhost:{}", server.origin.port().context("port")?);
-        let mut w = Self { server, _admin: admin, tmp, url, phones: Vec::new() };
+        let mut w =
+            Self { server, _admin: admin, admin_device: Some(admin_device), tmp, url, phones: Vec::new() };
 
         let out = w.bv(&["org", "init"]).await?;
         ensure!(out.status.success(), "org init: {:?}", text(&out));
@@ -165,7 +170,25 @@ impl World {
     /// comparing fingerprints.
     async fn enrol(&mut self, name: &str) -> anyhow::Result<()> {
         let mut device = Device::new();
-        let mut session = device.register(&self.server, name).await?;
+        let session = device.register(&self.server, name).await?;
+        self.enrol_device(name, device, session).await
+    }
+
+    /// The admin (who holds the org key and issues hosts) enrols their own passkey as an
+    /// approver phone; returns its index in `phones`.
+    async fn enrol_admin(&mut self) -> anyhow::Result<usize> {
+        let mut device = self.admin_device.take().context("the admin's device is already enrolled")?;
+        let session = device.login(&self.server).await?;
+        self.enrol_device("admin", device, session).await?;
+        Ok(self.phones.len() - 1)
+    }
+
+    async fn enrol_device(
+        &mut self,
+        name: &str,
+        device: Device,
+        mut session: SignedIn,
+    ) -> anyhow::Result<()> {
         let keys = KeySchedule::derive(&session.prf);
         let resp = session
             .agent
@@ -211,12 +234,18 @@ impl World {
 
     /// `host issue` for `entries`; returns the key file's path.
     async fn host(&self, file: &str, entries: &[&str]) -> anyhow::Result<PathBuf> {
+        self.host_with(file, entries, &[]).await
+    }
+
+    /// `host issue` for `entries` with `extra` arguments.
+    async fn host_with(&self, file: &str, entries: &[&str], extra: &[&str]) -> anyhow::Result<PathBuf> {
         let out_path = self.path(file);
         let out_s = out_path.to_string_lossy().into_owned();
         let mut args = vec!["host", "issue", "--name", "ci-runner-7", "--expires", "1d", "--out", &out_s];
         for e in entries {
             args.extend_from_slice(&["--entry", e]);
         }
+        args.extend_from_slice(extra);
         let out = self.bv(&args).await?;
         ensure!(out.status.success(), "host issue: {:?}", text(&out));
         Ok(out_path)
@@ -709,6 +738,63 @@ async fn a_colluding_approver_cannot_choose_the_value(b: Backend) -> anyhow::Res
         ensure!(!marker.exists(), "case {n}: the command ran");
         ensure!(!stderr.contains("attacker") && !stdout.contains("attacker"), "{stderr}");
     }
+    Ok(())
+}
+
+/// Separation of duties holds on the consumer, whatever the server says. The admin holds the org
+/// key, issues the host (the certificate names them as its issuer, without self-approval) and is
+/// also an approver of the entry. The honest server refuses the admin's lone approval; a
+/// colluding server flips its own record of the host to "self-approval allowed" and lets the
+/// admin approve alone through the real ceremony — `run` refuses the release from its own
+/// org-signed certificate and the command never starts. `secret put --allow-self-approval`
+/// points to where the option lives now, and a host issued with `host issue
+/// --allow-self-approval` lets the admin (trying it alone) approve by themselves.
+async fn a_colluding_server_cannot_let_the_issuer_approve_alone(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let admin = w.enrol_admin().await?;
+    // The option moved to the certificate: the secret refuses it, saying where it went.
+    let out =
+        w.bv_stdin(&["secret", "put", "--policy", "any-of", "--allow-self-approval"], Some(b"x")).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1), "exit {:?}: {stderr}", code(&out));
+    ensure!(stderr.contains("blindvault host issue --allow-self-approval"), "{stderr}");
+    let id = w.put(&["--policy", "any-of"], "database", b"the org's value").await?;
+    let key = w.host("host.key", &[&id]).await?;
+    let env = format!("DB={id}");
+    let marker = w.path("ran");
+    let script = format!("echo \"$DB\" > {}", marker.display());
+    let job =
+        w.spawn(&["run", "--host-key", &key.to_string_lossy(), "--env", &env, "--", "sh", "-c", &script])?;
+    let rid = w.next_request(admin).await?;
+    // The honest server: the issuer alone is refused.
+    let start = w.phones[admin]
+        .session
+        .agent
+        .post(&format!("/api/broker/requests/{rid}/approve/start"), json!({}))
+        .await?;
+    ensure!(start.status == 403 && start.code() == Some("self_approval_refused"), "{start:?}");
+    // The colluding server rewrites its record of the host and lets the issuer approve alone.
+    let pool = w.server.state.store.pool().clone();
+    sqlx::query("UPDATE broker_hosts SET self_approval = 1").execute(&pool).await?;
+    let r = w.approves(admin, &rid, "database").await?;
+    ensure!(r["status"] == "approved", "{r}");
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (stdout, stderr) = text(&out);
+    ensure!(!out.status.success(), "the issuer's lone approval was accepted: {stdout} {stderr}");
+    ensure!(stderr.contains("separation of duties"), "{stderr}");
+    ensure!(stderr.contains("host issue --allow-self-approval"), "{stderr}");
+    ensure!(!marker.exists(), "the command ran");
+
+    // Issued with --allow-self-approval (signed into the certificate): the admin alone releases.
+    let solo = w.host_with("solo.key", &[&id], &["--allow-self-approval"]).await?;
+    let job =
+        w.spawn(&["run", "--host-key", &solo.to_string_lossy(), "--env", &env, "--", "sh", "-c", &script])?;
+    let rid = w.next_request(admin).await?;
+    let r = w.approves(admin, &rid, "database").await?;
+    ensure!(r["status"] == "approved", "{r}");
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    ensure!(std::fs::read_to_string(&marker)?.trim() == "the org's value");
     Ok(())
 }
 

@@ -137,6 +137,8 @@ fn server_substituted_host_certificate_is_caught() {
         allowed_entries: vec![w.entry_id],
         not_before: NOW - 10,
         not_after: NOW + 1000,
+        issuer: Some("admin-1".into()),
+        self_approval: false,
     }
     .sign(&w.org)
     .unwrap();
@@ -843,7 +845,134 @@ fn names_with_control_bidirectional_or_invisible_characters_are_refused() {
             allowed_entries: vec![w.entry_id],
             not_before: NOW,
             not_after: NOW + 1,
+            issuer: Some("admin-1".into()),
+            self_approval: false,
         };
         assert!(matches!(c.sign(&w.org), Err(Error::Malformed { .. })), "{name:?}");
     }
+}
+
+/// Host certificate format 2 names its issuer and the self-approval flag under its own signature
+/// label; it round-trips, and every one of its fields is covered by the org's signature. A
+/// format-1 certificate (no issuer) is still read and verified, as an issuer-less certificate.
+#[test]
+fn host_certificate_v2_round_trips_and_v1_is_still_read() {
+    use blindvault_core::identity::{SIG_HOST_CERT_V1, SIG_HOST_CERT_V2, SignedHostCertificate};
+    let w = World::new("cert-v2");
+    let org = w.org.public_key();
+    // Format 2: round trip, fields, body version byte 0x02.
+    let bytes = w.cert.to_bytes();
+    let back = SignedHostCertificate::from_bytes(&bytes).unwrap();
+    assert_eq!(back, w.cert);
+    assert_eq!(back.cert.format(), 2);
+    assert_eq!(back.cert.issuer.as_deref(), Some("admin-1"));
+    assert!(!back.cert.self_approval);
+    assert_eq!(bytes[5], 2, "body format byte after the envelope's version and u32 length");
+    back.verify(&org, NOW).unwrap();
+    let v = verify_request(&org, &back, &w.request("r").1, NOW).unwrap();
+    assert_eq!((v.issuer(), v.self_approval()), (Some("admin-1"), false));
+    // The issuer and the flag are signed: changing either breaks the signature.
+    let body_len = u32::from_be_bytes(bytes[1..5].try_into().unwrap()) as usize;
+    let body_end = 5 + body_len;
+    let mut flipped = bytes.clone();
+    flipped[body_end - 1] = 1; // self_approval 0 → 1
+    let forged = SignedHostCertificate::from_bytes(&flipped).unwrap();
+    assert!(forged.cert.self_approval);
+    assert!(matches!(forged.verify(&org, NOW), Err(Error::BadSignature { link: "host certificate" })));
+    let mut renamed = bytes.clone();
+    renamed[body_end - 2] ^= 0x01; // last byte of the issuer's name
+    let forged = SignedHostCertificate::from_bytes(&renamed).unwrap();
+    assert_eq!(forged.cert.issuer.as_deref(), Some("admin-0"));
+    assert!(matches!(forged.verify(&org, NOW), Err(Error::BadSignature { .. })));
+    // A flag byte other than 0 or 1 does not decode.
+    let mut bad = bytes.clone();
+    bad[body_end - 1] = 2;
+    assert!(matches!(SignedHostCertificate::from_bytes(&bad), Err(Error::Malformed { .. })));
+    // The two labels differ, so a signature of one format never verifies as the other.
+    assert_ne!(SIG_HOST_CERT_V1, SIG_HOST_CERT_V2);
+    assert_eq!(SIG_HOST_CERT_V2, b"blindvault/v2/sig/host-certificate\0");
+
+    // Format 1 (as signed before this version): no issuer, still read and verified.
+    let mut old = w.cert.cert.clone();
+    old.issuer = None;
+    let v1 = old.clone().sign(&w.org).unwrap();
+    let v1_bytes = v1.to_bytes();
+    assert_eq!(v1_bytes[5], 1);
+    assert_eq!(v1_bytes.len(), bytes.len() - (2 + "admin-1".len() + 1));
+    let back = SignedHostCertificate::from_bytes(&v1_bytes).unwrap();
+    assert_eq!(back.cert.format(), 1);
+    assert_eq!((back.cert.issuer.as_deref(), back.cert.self_approval), (None, false));
+    back.verify(&org, NOW).unwrap();
+    let v = verify_request(&org, &back, &w.request("r").1, NOW).unwrap();
+    assert_eq!(v.issuer(), None);
+    // The v2 signature over a body whose issuer was cut off (format byte set to 1) does not
+    // verify: the label follows the body's format, and the body differs anyway.
+    let mut cut = v1_bytes[..5 + body_len - (2 + "admin-1".len() + 1)].to_vec();
+    cut.extend_from_slice(&bytes[body_end..]);
+    let downgraded = SignedHostCertificate::from_bytes(&cut).unwrap();
+    assert_eq!(downgraded.cert.issuer, None);
+    assert!(matches!(downgraded.verify(&org, NOW), Err(Error::BadSignature { .. })));
+    // Self-approval without an issuer is not a certificate.
+    old.self_approval = true;
+    assert!(matches!(old.sign(&w.org), Err(Error::Malformed { .. })));
+    // An issuer that is not a name is refused at signing.
+    let mut c = w.cert.cert.clone();
+    c.issuer = Some(String::new());
+    assert!(matches!(c.sign(&w.org), Err(Error::Malformed { .. })));
+    // Unknown formats are refused.
+    let mut v3 = bytes.clone();
+    v3[5] = 3;
+    assert!(matches!(SignedHostCertificate::from_bytes(&v3), Err(Error::UnknownVersion { version: 3, .. })));
+}
+
+/// The consumer enforces separation of duties from its own (org-signed) certificate, whatever
+/// the server did: releases whose people are all the certificate's issuer — one device or two —
+/// are refused; with another person beside them, or with a certificate that allows
+/// self-approval, or a format-1 certificate (no issuer), they pass.
+#[test]
+fn the_consumer_refuses_a_release_by_the_issuer_alone() {
+    use blindvault_core::release::check_separation;
+    let w = World::new("sod");
+    let issuer = Device::new("admin-1", 1);
+    let issuer_phone2 = Device::new("admin-1", 2);
+    let alice = Device::new("alice", 3);
+    let approvers: Vec<_> = [&issuer, &issuer_phone2, &alice].iter().map(|d| d.verified(&w.org)).collect();
+    let entry = seal_entry(
+        &w.org,
+        w.entry_id,
+        1,
+        Policy::AnyOf { n: 2 },
+        &approvers,
+        b"l",
+        b"separated",
+        &mut rng("seal"),
+    )
+    .unwrap();
+    let (eph, req) = w.request("req");
+    let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
+    let open = |d: &Device, s: &str| {
+        let r = approve(d.keys.approver_secret(), &v, &entry, &mut rng(s)).unwrap();
+        open_response(&eph, &req, &r, &d.verified(&w.org)).unwrap()
+    };
+    let cert = &w.cert.cert;
+    assert_eq!(open(&issuer, "1").user_id(), "admin-1");
+    assert_eq!(check_separation(cert, &[open(&issuer, "1")]), Err(Error::SelfApproval));
+    assert_eq!(
+        check_separation(cert, &[open(&issuer, "1"), open(&issuer_phone2, "2")]),
+        Err(Error::SelfApproval),
+        "a second device of the issuer is still the issuer"
+    );
+    // The secret itself would open: only the separation check stands in the way.
+    assert_eq!(recover_secret(&[open(&issuer, "1")], &entry).unwrap().expose(), b"separated");
+    check_separation(cert, &[open(&alice, "3")]).unwrap();
+    check_separation(cert, &[open(&issuer, "1"), open(&alice, "3")]).unwrap();
+    // A certificate that allows self-approval.
+    let mut solo = cert.clone();
+    solo.self_approval = true;
+    check_separation(&solo, &[open(&issuer, "1")]).unwrap();
+    // A format-1 certificate names no issuer: nothing to check against.
+    let mut old = cert.clone();
+    old.issuer = None;
+    check_separation(&old, &[open(&issuer, "1")]).unwrap();
+    assert!(Error::SelfApproval.to_string().contains("only approver"));
 }

@@ -48,6 +48,8 @@ const CERT_ID: [u8; 16] = [0x20; 16];
 const REQUEST_ID: [u8; 16] = [0x30; 16];
 const REQUEST_NONCE: [u8; 16] = [0x40; 16];
 const HOST_NAME: &str = "build-1.example";
+/// The issuer a format-2 certificate names (the org key holder's user id).
+const CERT_ISSUER: &str = "admin-1";
 const ENROLLED_AT: u64 = 1_800_000_000;
 const NOT_BEFORE: u64 = 1_800_000_000;
 const NOT_AFTER: u64 = 1_800_086_400;
@@ -178,6 +180,8 @@ fn inputs_json() -> Value {
             "allowed_entries": [hex(&ENTRY_ID)],
             "not_before": NOT_BEFORE,
             "not_after": NOT_AFTER,
+            "issuer": CERT_ISSUER,
+            "self_approval": false,
         },
         "request": {
             "request_id": hex(&REQUEST_ID),
@@ -376,9 +380,13 @@ fn build() -> Value {
         allowed_entries: vec![entry_id],
         not_before: NOT_BEFORE,
         not_after: NOT_AFTER,
+        issuer: Some(CERT_ISSUER.into()),
+        self_approval: false,
     }
     .sign(&org)
     .unwrap();
+    // The same certificate in format 1 (no issuer), as certificates issued before format 2 are.
+    let cert_v1 = HostCertificate { issuer: None, ..cert.cert.clone() }.sign(&org).unwrap();
     let req = Request {
         request_id: RequestId::from_array(REQUEST_ID),
         cert_id: CertId::from_array(CERT_ID),
@@ -409,7 +417,7 @@ fn build() -> Value {
         })).collect::<Vec<_>>(),
         "org": {"seed": hex(org.expose()), "public_key": hex(&op.to_bytes()), "fingerprint": op.fingerprint().to_string()},
         "enrolments": enrolments.iter().map(|e| hex(&e.to_bytes())).collect::<Vec<_>>(),
-        "host": {"secret": hex(host.expose()), "public": hex(&host.public_key().to_array()), "certificate": hex(&cert.to_bytes())},
+        "host": {"secret": hex(host.expose()), "public": hex(&host.public_key().to_array()), "certificate": hex(&cert.to_bytes()), "certificate_v1": hex(&cert_v1.to_bytes())},
         "request": {"ephemeral_secret": hex(eph.expose()), "ephemeral_public": hex(&eph.public_key().to_array()), "signed": hex(&req.to_bytes()), "verified_at": VERIFIED_AT},
     });
     let mut sealed_entries: Vec<(&str, SealedEntry)> = Vec::new();
@@ -482,6 +490,14 @@ fn committed_vectors_open() {
     let now = v.pointer("/inputs/request/verified_at").unwrap().as_u64().unwrap();
     let verified = verify_request(&org, &cert, &req, now).unwrap();
     assert_eq!(verified.host_name(), "build-1.example");
+    assert_eq!(
+        (cert.cert.format(), verified.issuer(), verified.self_approval()),
+        (2, Some("admin-1"), false)
+    );
+    // The format-1 certificate (no issuer) still reads and verifies.
+    let cert_v1 = SignedHostCertificate::from_bytes(&b("/host/certificate_v1")).unwrap();
+    let v1 = verify_request(&org, &cert_v1, &req, now).unwrap();
+    assert_eq!((cert_v1.cert.format(), v1.issuer()), (1, None));
     let entry = SealedEntry::from_bytes(&b("/entry_any_of/sealed")).unwrap();
     entry.verify_writer(&org).unwrap();
     let sk =

@@ -114,6 +114,8 @@ impl World {
             allowed_entries: vec![entry_id],
             not_before: NOW - 3600,
             not_after: NOW + 86_400,
+            issuer: Some("admin-1".into()),
+            self_approval: false,
         }
         .sign(&org)
         .expect("sign cert");

@@ -16,7 +16,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use blindvault_core::entry::SealedEntry;
-use blindvault_core::identity::{SignedEnrolment, SignedHostCertificate, SignedRequest, verify_request};
+use blindvault_core::identity::{
+    HostCertificate, SignedEnrolment, SignedHostCertificate, SignedRequest, verify_request,
+};
 use blindvault_core::ids::RequestId;
 use blindvault_core::keys::{ApproverPublicKey, OrgPublicKey};
 use blindvault_core::release::SealedResponse;
@@ -646,6 +648,42 @@ struct HostView {
     not_after: i64,
     revoked: bool,
     issued_by: String,
+    /// Whether the certificate lets its issuer approve alone (`false` for a format-1
+    /// certificate, whose entries' own flag applies).
+    self_approval: bool,
+}
+
+/// Separation of duties starts at registration: the certificate must name its issuer (format
+/// 2), and that person must be the one registering it and the org key's holder (the user who
+/// set the org key). The org key's signature is that holder's act, so an issuer of any other
+/// name — a second account of theirs — would let them approve alone; and a certificate without
+/// an issuer (format 1) would leave the issuer to the registering session, which is the hole
+/// this closes.
+async fn check_issuer(state: &AppState, s: &Session, cert: &HostCertificate) -> Result<(), ApiError> {
+    let issuer = cert.issuer.as_deref().ok_or_else(|| {
+        ApiError::bad_request(
+            "certificate_names_no_issuer",
+            "the certificate names no issuer (format 1); issue it again with this version: blindvault host issue",
+        )
+    })?;
+    if issuer != s.user_id {
+        return Err(ApiError::forbidden(
+            "certificate_issuer_mismatch",
+            "the certificate names another person as its issuer; its issuer registers it",
+        ));
+    }
+    let holder: Option<String> = sqlx::query("SELECT set_by FROM broker_org WHERE id = 1")
+        .fetch_optional(state.store.pool())
+        .await?
+        .map(|r| r.try_get("set_by"))
+        .transpose()?;
+    if holder.as_deref() != Some(issuer) {
+        return Err(ApiError::forbidden(
+            "not_org_key_holder",
+            "only the person who holds the org key (who set it on this server) issues host certificates",
+        ));
+    }
+    Ok(())
 }
 
 async fn register_host(
@@ -656,18 +694,19 @@ async fn register_host(
     let (org_key, _) = require_org(&state).await?;
     let cert =
         body.certificate.verify(&org_key, now_u64(&state)).map_err(|e| core_err("bad_certificate", e))?;
+    check_issuer(&state, &s, cert).await?;
     let cert_id = cert.cert_id.to_text();
     let not_after = i64::try_from(cert.not_after).unwrap_or(i64::MAX);
     // The host and its audit row: one transaction.
     let mut tx = state.store.pool().begin().await?;
-    let r = sqlx::query("INSERT INTO broker_hosts (cert_id, host_name, host_key, certificate, not_after, issued_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cert_id) DO NOTHING")
+    let r = sqlx::query("INSERT INTO broker_hosts (cert_id, host_name, host_key, certificate, not_after, issued_by, created_at, self_approval) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (cert_id) DO NOTHING")
         .bind(&cert_id).bind(&cert.host_name).bind(b64(&cert.host_key.to_array())).bind(b64(&body.certificate.to_bytes()))
-        .bind(not_after).bind(&s.user_id).bind(state.clock.now())
+        .bind(not_after).bind(&s.user_id).bind(state.clock.now()).bind(i64::from(cert.self_approval))
         .execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
         return Err(ApiError::conflict("host_exists", "this certificate is already registered"));
     }
-    log_in(&mut tx, &state, Some(&s.user_id), "broker.host.issued", Some(&cert_id), serde_json::json!({ "host": cert.host_name, "entries": cert.allowed_entries.len(), "not_after": not_after })).await?;
+    log_in(&mut tx, &state, Some(&s.user_id), "broker.host.issued", Some(&cert_id), serde_json::json!({ "host": cert.host_name, "entries": cert.allowed_entries.len(), "not_after": not_after, "self_approval": cert.self_approval })).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -677,6 +716,7 @@ async fn register_host(
             not_after,
             revoked: false,
             issued_by: s.user_id,
+            self_approval: cert.self_approval,
         }),
     )
         .into_response())
@@ -687,7 +727,7 @@ async fn list_hosts(
     _a: AdminSession,
 ) -> Result<Json<Vec<HostView>>, ApiError> {
     let rows = sqlx::query(
-        "SELECT cert_id, host_name, not_after, revoked_at, issued_by FROM broker_hosts ORDER BY created_at",
+        "SELECT cert_id, host_name, not_after, revoked_at, issued_by, self_approval FROM broker_hosts ORDER BY created_at",
     )
     .fetch_all(state.store.pool())
     .await?;
@@ -700,6 +740,7 @@ async fn list_hosts(
                 not_after: r.try_get("not_after")?,
                 revoked: revoked.is_some(),
                 issued_by: r.try_get("issued_by")?,
+                self_approval: r.try_get::<Option<i64>, _>("self_approval")?.unwrap_or(0) != 0,
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()
@@ -1318,6 +1359,11 @@ struct RequestView {
     /// anyone unlocks.
     host_name: String,
     created_at: i64,
+    /// The host's issuer (user id; for a format-2 certificate the one it names) and their name
+    /// as this server knows it (none if the account is gone): the device shows the name beside
+    /// the issuer it verified in the certificate.
+    issuer: String,
+    issuer_name: Option<String>,
     entry_id: String,
     version: i64,
     threshold: i64,
@@ -1344,7 +1390,8 @@ async fn user_is_approver_of(
     Ok(row.is_some())
 }
 
-/// Who issued the request's host, and whether the entry lets them approve alone.
+/// Who issued the request's host, and whether its certificate (format 1: the entry) lets them
+/// approve alone.
 struct Separation {
     issuer: String,
     allow_self: bool,
@@ -1363,9 +1410,10 @@ async fn request_row_on(
 ) -> Result<(sqlx::any::AnyRow, Separation), ApiError> {
     // `mine`: how many of the caller's approved devices hold an envelope of this version.
     let row = sqlx::query("SELECT r.request_id, r.status, r.entry_id, r.version, r.threshold, r.expires_at, r.created_at, r.signed, h.certificate, \
-           h.host_name, h.issued_by, h.revoked_at, e.sealed, e.allow_self_approval, \
+           h.host_name, h.issued_by, h.revoked_at, e.sealed, COALESCE(h.self_approval, e.allow_self_approval) AS allow_self_approval, \
            (SELECT COUNT(*) FROM broker_entry_devices d JOIN broker_enrolments en ON en.approver_key = d.approver_key \
-             WHERE d.entry_id = r.entry_id AND d.version = r.version AND en.user_id = $2 AND en.status = 'approved') AS mine \
+             WHERE d.entry_id = r.entry_id AND d.version = r.version AND en.user_id = $2 AND en.status = 'approved') AS mine, \
+           (SELECT u.name FROM users u WHERE u.id = h.issued_by) AS issuer_name \
            FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
            LEFT JOIN broker_entries e ON e.entry_id = r.entry_id AND e.version = r.version WHERE r.request_id = $1")
         .bind(id).bind(&s.user_id).fetch_optional(&mut *c).await?
@@ -1421,6 +1469,8 @@ async fn request_view_on(
         status: row.try_get("status")?,
         host_name: row.try_get("host_name")?,
         created_at: row.try_get("created_at")?,
+        issuer: row.try_get("issued_by")?,
+        issuer_name: row.try_get("issuer_name")?,
         approvers,
         entry_id,
         version,
@@ -1547,16 +1597,19 @@ async fn events(State(state): State<AppState>, s: Session) -> Result<Response, A
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
 }
 
-/// Separation of duties: the admin who issued the requesting host cannot be the only approver
-/// of its requests unless the entry allows self-approval. With a threshold of one person their
+/// Separation of duties: the person who issued the requesting host's certificate (named in a
+/// format-2 certificate and checked at registration; for a format-1 one, the admin who
+/// registered it) cannot be the only approver of its requests unless the certificate allows
+/// self-approval (format 1: unless the entry does). With a threshold of one person their
 /// approval would be the only one, so it is refused (before the ceremony, and again where the
-/// approval would be recorded); with `m ≥ 2` distinct people it counts as one of them.
+/// approval would be recorded); with `m ≥ 2` distinct people it counts as one of them. Every
+/// consumer checks the same against its own certificate (`release::check_separation`).
 fn check_separation(user_id: &str, issuer: &str, threshold: i64, allow_self: bool) -> Result<(), ApiError> {
     if user_id == issuer && threshold <= 1 && !allow_self {
         return Err(ApiError::forbidden(
             "self_approval_refused",
             "you issued this request's host certificate, so another approver must approve it \
-             (or write the secret with --allow-self-approval)",
+             (or issue the host with blindvault host issue --allow-self-approval)",
         ));
     }
     Ok(())
@@ -1631,7 +1684,8 @@ async fn approve_finish(
     let mut c = conn(&state).await?;
     // The request, the passkey's approver enrolment and whether that device holds an envelope
     // of the requested version: one statement.
-    let req = sqlx::query("SELECT r.status, r.entry_id, r.version, r.threshold, r.expires_at, h.issued_by, h.revoked_at, e.allow_self_approval, en.approver_key, \
+    let req = sqlx::query("SELECT r.status, r.entry_id, r.version, r.threshold, r.expires_at, h.issued_by, h.revoked_at, \
+           COALESCE(h.self_approval, e.allow_self_approval) AS allow_self_approval, en.approver_key, \
            (SELECT COUNT(*) FROM broker_entry_devices d WHERE d.entry_id = r.entry_id AND d.version = r.version \
              AND d.approver_key = en.approver_key) AS holds \
          FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
@@ -1688,8 +1742,8 @@ async fn approve_finish(
         .execute(&mut *tx)
         .await?;
     // Count this person and decide, in one statement under the request row's lock (concurrent
-    // approvals queue here, each seeing the others' counts). Separation of duties: the admin
-    // who issued the host does not count alone unless the entry allows self-approval
+    // approvals queue here, each seeing the others' counts). Separation of duties: the person
+    // who issued the host does not count alone unless its certificate allows self-approval
     // (`check_separation` already refused a lone issuer; this keeps the count honest on its own).
     let counted = sqlx::query("UPDATE broker_requests SET approvals = approvals + 1, non_issuer_approvals = non_issuer_approvals + $2, \
            status = CASE WHEN approvals + 1 >= threshold AND ($3 = 1 OR non_issuer_approvals + $2 > 0) THEN $4 ELSE status END, \

@@ -48,6 +48,13 @@ pub const SCHEMA_3: &[&str] = &[
        WHERE a.request_id = broker_requests.request_id AND a.decision = 'approve' AND a.user_id <> h.issued_by)",
 ];
 
+/// Migration 7: separation of duties follows the host certificate. A format-2 certificate names
+/// its issuer (checked at registration to be the registering user and the org key's holder,
+/// `broker_org.set_by`) and whether the issuer may approve alone; `self_approval` keeps that
+/// flag for the approval count. NULL: a format-1 certificate (no issuer in it), judged as before
+/// by its registering user and the entry's `allow_self_approval`.
+pub const SCHEMA_7: &[&str] = &["ALTER TABLE broker_hosts ADD COLUMN self_approval BIGINT"];
+
 /// Request states. `gone` is the absence of responses after `delivered`, `denied`, `expired` or
 /// `cancelled`.
 pub mod status {

@@ -192,6 +192,8 @@ async fn non_admins_get_403_on_broker_admin_routes(b: Backend) -> anyhow::Result
         allowed_entries: vec![entry],
         not_before: t - 60,
         not_after: t + 86_400,
+        issuer: Some(w.admin.user_id.clone()),
+        self_approval: false,
     }
     .sign(&w.org)?;
     let enrolment = blindvault_core::identity::Enrolment {

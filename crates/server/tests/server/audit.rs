@@ -402,6 +402,8 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
         allowed_entries: vec![entry],
         not_before: t - 60,
         not_after: t + 86_400,
+        issuer: Some(w.admin.user_id.clone()),
+        self_approval: false,
     }
     .sign(&w.org)?;
     let mine = w.approvers[0].session.agent.get("/api/broker/enrolments/mine").await?.ok()?;

@@ -30,7 +30,11 @@ both!(
     approval_through_one_instance_releases_a_consumer_waiting_on_another,
     bad_input_is_a_4xx_with_a_code,
     issuer_alone_is_refused_and_another_approver_releases,
-    issuer_alone_releases_when_the_entry_allows_self_approval,
+    issuer_alone_releases_when_the_certificate_allows_self_approval,
+    a_v2_certificate_s_issuer_alone_releases_nothing_whatever_the_entry_says,
+    the_org_key_holder_cannot_register_from_a_second_account,
+    a_format_1_host_keeps_todays_rule,
+    migrations_apply_every_version_not_yet_recorded,
     issuer_counts_as_one_of_m_people,
     two_devices_of_one_person_count_as_one,
     simultaneous_approvals_of_two_people_release,
@@ -627,12 +631,13 @@ async fn issuer_alone_is_refused_and_another_approver_releases(b: Backend) -> an
     let err = device_approves(&w.server, &mut w.approvers[admin], &id).await.err().context("refused")?;
     ensure!(err.to_string().contains("self_approval_refused"), "{err}");
     // Where the approval would be recorded the rule holds on its own: a ceremony started while
-    // the entry allowed self-approval is refused at finish once it no longer does.
+    // the host's record allowed self-approval is refused at finish once it no longer does.
     let pool = w.server.state.store.pool().clone();
+    let cert_id = cert.cert.cert_id.to_text();
     let set_allow = |v: i64| {
-        sqlx::query("UPDATE broker_entries SET allow_self_approval = $1 WHERE entry_id = $2")
+        sqlx::query("UPDATE broker_hosts SET self_approval = $1 WHERE cert_id = $2")
             .bind(v)
-            .bind(entry.to_text())
+            .bind(&cert_id)
             .execute(&pool)
     };
     set_allow(1).await?;
@@ -655,19 +660,177 @@ async fn issuer_alone_is_refused_and_another_approver_releases(b: Backend) -> an
     Ok(())
 }
 
-/// With `allow_self_approval` on the entry, the issuing admin's approval alone releases.
-async fn issuer_alone_releases_when_the_entry_allows_self_approval(b: Backend) -> anyhow::Result<()> {
+/// With self-approval in the (org-signed) certificate, the issuing admin's approval alone
+/// releases, and the consumer's own check agrees.
+async fn issuer_alone_releases_when_the_certificate_allows_self_approval(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &[]).await?;
     let admin = w.enrol_admin().await?;
     let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
-    w.put_secret_with(entry, 1, Policy::AnyOf { n: 1 }, b"solo admin", true).await?;
-    let (host, cert) = w.host(&[entry]).await?;
+    w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"solo admin").await?;
+    let (host, cert) = w.host_with(&[entry], true).await?;
+    ensure!(cert.cert.issuer.as_deref() == Some(w.admin.user_id.as_str()) && cert.cert.self_approval);
+    let hosts = w.admin.agent.get("/api/broker/hosts").await?.ok()?;
+    ensure!(hosts.body[0]["self_approval"] == true, "{hosts:?}");
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let r = device_approves(&w.server, &mut w.approvers[admin], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "approved", "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "delivered", "{r:?}");
-    ensure!(c.open(&r.body, &w.org.public_key())? == b"solo admin");
+    ensure!(c.open_checked(&r.body, &w.org.public_key(), &cert.cert)? == b"solo admin");
+    Ok(())
+}
+
+/// A format-2 certificate carries the rule: an entry written with `allow_self_approval` (the
+/// flag `secret put` used to send) no longer lets the certificate's issuer approve alone — not
+/// at `approve/start`, not at `approve/finish` — and nothing is released.
+async fn a_v2_certificate_s_issuer_alone_releases_nothing_whatever_the_entry_says(
+    b: Backend,
+) -> anyhow::Result<()> {
+    let mut w = World::new(b, &[]).await?;
+    let admin = w.enrol_admin().await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret_with(entry, 1, Policy::AnyOf { n: 1 }, b"entry says yes", true).await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    ensure!(cert.cert.format() == 2 && !cert.cert.self_approval);
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    let id = c.id();
+    let start = w.approvers[admin]
+        .session
+        .agent
+        .post(&format!("/api/broker/requests/{id}/approve/start"), json!({}))
+        .await?;
+    ensure!(start.status == 403 && start.code() == Some("self_approval_refused"), "{start:?}");
+    let err = device_approves(&w.server, &mut w.approvers[admin], &id).await.err().context("refused")?;
+    ensure!(err.to_string().contains("self_approval_refused"), "{err}");
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 0, "{r:?}");
+    Ok(())
+}
+
+/// The hole of separation by session: the org key's holder signs a certificate and registers it
+/// from a second admin account, then approves alone as themselves. Registration now refuses it
+/// in every form — a certificate naming the second account (`not_org_key_holder`), one naming
+/// the holder but registered by another account (`certificate_issuer_mismatch`), one naming no
+/// issuer at all (format 1, `certificate_names_no_issuer`, even from the holder) — and writes
+/// nothing; the holder's own registration of a certificate naming them works.
+async fn the_org_key_holder_cannot_register_from_a_second_account(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &[]).await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    // The holder's second account, made an admin.
+    let mut second = Device::new().register(&w.server, "admin-two").await?;
+    sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1")
+        .bind(&second.user_id)
+        .execute(w.server.state.store.pool())
+        .await?;
+    let t = now(&w.server);
+    let cert = |issuer: Option<&str>| {
+        HostCertificate {
+            cert_id: CertId::generate(&mut blindvault_testkit::broker::os_rng()),
+            host_name: "ci-runner-7".into(),
+            host_key: HostSecretKey::generate(&mut blindvault_testkit::broker::os_rng()).public_key(),
+            allowed_entries: vec![entry],
+            not_before: t - 60,
+            not_after: t + 86_400,
+            issuer: issuer.map(Into::into),
+            self_approval: false,
+        }
+        .sign(&w.org)
+    };
+    let holder = w.admin.user_id.clone();
+    let cases = [
+        (Some(second.user_id.clone()), false, 403, "not_org_key_holder"),
+        (Some(holder.clone()), false, 403, "certificate_issuer_mismatch"),
+        (None, false, 400, "certificate_names_no_issuer"),
+        (None, true, 400, "certificate_names_no_issuer"),
+    ];
+    for (issuer, by_holder, status, code) in cases {
+        let c = cert(issuer.as_deref())?;
+        let agent = if by_holder { &mut w.admin.agent } else { &mut second.agent };
+        let r = agent.post("/api/broker/hosts", json!({ "certificate": b64(&c.to_bytes()) })).await?;
+        ensure!(r.status == status && r.code() == Some(code), "{issuer:?} by holder {by_holder}: {r:?}");
+    }
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM broker_hosts")
+        .fetch_one(w.server.state.store.pool())
+        .await?
+        .try_get("n")?;
+    ensure!(n == 0, "nothing was registered ({n})");
+    let audit = w.admin.agent.get("/api/admin/audit").await?.ok()?;
+    ensure!(!audit.body.to_string().contains("broker.host.issued"), "no registration was recorded");
+    let mine = cert(Some(&holder))?;
+    let ok = w.admin.agent.post("/api/broker/hosts", json!({ "certificate": b64(&mine.to_bytes()) })).await?;
+    ensure!(ok.status == 201 && ok.body["issued_by"] == holder.as_str(), "{ok:?}");
+    Ok(())
+}
+
+/// A host registered from a format-1 certificate before this version (no issuer in it, no
+/// self-approval in its row) keeps the rule it had: its registering admin is the issuer and the
+/// entry's flag decides.
+async fn a_format_1_host_keeps_todays_rule(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &[]).await?;
+    let admin = w.enrol_admin().await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret_with(entry, 1, Policy::AnyOf { n: 1 }, b"old host", true).await?;
+    let host = HostSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
+    let t = now(&w.server);
+    let cert = HostCertificate {
+        cert_id: CertId::generate(&mut blindvault_testkit::broker::os_rng()),
+        host_name: "ci-runner-7".into(),
+        host_key: host.public_key(),
+        allowed_entries: vec![entry],
+        not_before: t - 60,
+        not_after: t + 86_400,
+        issuer: None,
+        self_approval: false,
+    }
+    .sign(&w.org)?;
+    ensure!(cert.cert.format() == 1);
+    // As the previous version stored it.
+    sqlx::query("INSERT INTO broker_hosts (cert_id, host_name, host_key, certificate, not_after, issued_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(cert.cert.cert_id.to_text()).bind("ci-runner-7").bind(b64(&host.public_key().to_array()))
+        .bind(b64(&cert.to_bytes())).bind(i64::try_from(t + 86_400)?).bind(&w.admin.user_id).bind(i64::try_from(t)?)
+        .execute(w.server.state.store.pool()).await?;
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    let r = device_approves(&w.server, &mut w.approvers[admin], &c.id()).await?.ok()?;
+    ensure!(r.body["status"] == "approved", "{r:?}");
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(c.open_checked(&r.body, &w.org.public_key(), &cert.cert)? == b"old host");
+    // Without the entry's flag the registering admin alone is refused, as before.
+    let other = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(other, 1, Policy::AnyOf { n: 1 }, b"old host 2").await?;
+    sqlx::query("UPDATE broker_entries SET allow_self_approval = 0")
+        .execute(w.server.state.store.pool())
+        .await?;
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    let r = device_approves(&w.server, &mut w.approvers[admin], &c.id()).await;
+    ensure!(r.err().map(|e| e.to_string().contains("self_approval_refused")) == Some(true));
+    Ok(())
+}
+
+/// The migration runner applies every version `schema_migrations` does not record, in order —
+/// not only those above the highest recorded — so a database that got a later migration first
+/// (merge order) still gets migration 7; a second run applies nothing.
+async fn migrations_apply_every_version_not_yet_recorded(b: Backend) -> anyhow::Result<()> {
+    let w = World::new(b, &[]).await?;
+    let pool = w.server.state.store.pool();
+    let has_column =
+        || async { sqlx::query("SELECT self_approval FROM broker_hosts").fetch_all(pool).await.is_ok() };
+    ensure!(has_column().await, "migration 7 ran");
+    // As a database would be that recorded a later version before 7 existed.
+    sqlx::query("ALTER TABLE broker_hosts DROP COLUMN self_approval").execute(pool).await?;
+    sqlx::query("DELETE FROM schema_migrations WHERE version = 7").execute(pool).await?;
+    sqlx::query("INSERT INTO schema_migrations (version) VALUES (1000)").execute(pool).await?;
+    ensure!(!has_column().await);
+    w.server.state.store.migrate().await?;
+    ensure!(has_column().await, "migration 7 applied below a higher recorded version");
+    let versions: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("version"))
+        .collect::<Result<_, _>>()?;
+    ensure!(versions.contains(&7) && versions.contains(&1000), "{versions:?}");
+    // Nothing left to apply: a second run changes nothing (and does not fail).
+    w.server.state.store.migrate().await?;
     Ok(())
 }
 
@@ -883,6 +1046,8 @@ async fn a_host_never_certified_is_refused(b: Backend) -> anyhow::Result<()> {
         allowed_entries: vec![entry],
         not_before: t - 60,
         not_after: t + 86_400,
+        issuer: Some(w.admin.user_id.clone()),
+        self_approval: false,
     }
     .sign(&w.org)?;
     let (never_registered, r) = Consumer::ask(&w.server, &stray, &unregistered, entry).await?;
