@@ -95,10 +95,11 @@ fn body(args: Args) -> Result<(), ClientError> {
                     }
                     for h in hosts {
                         println!(
-                            "{}  {:<20}  until {}{}",
+                            "{}  {:<20}  until {}{}{}",
                             h.cert_id,
                             h.host_name,
                             blindvault_client::rfc3339_utc(u64::try_from(h.not_after).unwrap_or(0)),
+                            if h.self_approval { "  issuer may approve alone" } else { "" },
                             if h.revoked { "  REVOKED" } else { "" }
                         );
                     }

@@ -786,7 +786,13 @@ async fn a_colluding_server_cannot_let_the_issuer_approve_alone(b: Backend) -> a
     ensure!(!marker.exists(), "the command ran");
 
     // Issued with --allow-self-approval (signed into the certificate): the admin alone releases.
+    // (The server's record of the first host is put back first, so that the listing below shows
+    // only what the certificates say.)
+    sqlx::query("UPDATE broker_hosts SET self_approval = 0").execute(&pool).await?;
     let solo = w.host_with("solo.key", &[&id], &["--allow-self-approval"]).await?;
+    let out = w.bv(&["host", "list"]).await?;
+    let listed = text(&out).0;
+    ensure!(listed.lines().filter(|l| l.contains("issuer may approve alone")).count() == 1, "{listed}");
     let job =
         w.spawn(&["run", "--host-key", &solo.to_string_lossy(), "--env", &env, "--", "sh", "-c", &script])?;
     let rid = w.next_request(admin).await?;
