@@ -717,7 +717,8 @@ async function requestPage(id) {
     h('div.card.stack', {},
       h('div.row.spread', {}, h('span.item-title', { text: `Request ${short(view.request_id)}` }),
         h(`span.pill${view.status === 'pending' && !view.my_decision ? '.warn' : ''}`, { 'data-testid': 'request-status', text: statusText })),
-      h('p.small.muted', { text: 'Nothing on this page is trusted until your device has checked it: unlock with your passkey, and your device verifies the organisation → host → request chain from the key it pinned, then opens the secret\'s label.' })),
+      // How to check applies only while there is something to decide.
+      finished ? null : h('p.small.muted', { 'data-testid': 'request-how', text: 'Nothing on this page is trusted until your device has checked it: unlock with your passkey, and your device verifies the organisation → host → request chain from the key it pinned, then opens the secret\'s label.' })),
     body);
   if (finished) {
     body.append(h('div.card', {}, h('p', { text: view.status === 'pending' ? 'You already decided on this request.' : `This request is ${view.status}.` }),
@@ -737,6 +738,8 @@ async function requestPage(id) {
 
 /** The status pill after the person's own decision on this page (the list is refreshed live). */
 function markDecided(decision) {
+  const how = $('[data-testid=request-how]');
+  if (how) how.remove();
   const pill = $('[data-testid=request-status]');
   if (!pill) return;
   pill.textContent = `You ${decision}`;
@@ -1129,7 +1132,7 @@ async function adminCli(content, out) {
       tokenBox.replaceChildren(
         notice('warn', 'Shown once', `Save it in a file only you can read, then point the CLI at it. It ends in ${inWords(r.expires_in)}.`),
         text,
-        h('p.small', {}, h('code', { text: 'umask 077; cat > ~/.config/blindvault/session   # paste, then Ctrl-D' })),
+        h('p.small', {}, h('code', { text: '(umask 077; cat > ~/.config/blindvault/session)   # paste the token, then Ctrl-D' })),
         h('p.small', {}, h('code', { text: 'export BLINDVAULT_SESSION_FILE=~/.config/blindvault/session' })));
       text.select();
     }, { out, testid: 'make-cli-session', busy: 'Waiting for your passkey…' }),
@@ -1155,6 +1158,9 @@ async function adminSettings(content) {
 
 async function route() {
   renderSeq += 1;
+  const seq = renderSeq;
+  // Assistive technology (and the end-to-end tests) can tell a page still loading from one drawn.
+  $('#main').setAttribute('aria-busy', 'true');
   if (state.events) { state.events.close(); state.events = null; }
   setBanner(null);
   renderNav();
@@ -1191,6 +1197,7 @@ async function route() {
     }
     page('Something went wrong', errorNotice(e));
   } finally {
+    if (seq === renderSeq) $('#main').removeAttribute('aria-busy');
     $('#main').focus({ preventScroll: true });
   }
 }

@@ -36,14 +36,15 @@ function freePort() {
  */
 export const GENEROUS_LIMITS = { perMinute: 100000, burst: 100000, accountPerMinute: 100000, accountBurst: 100000 };
 
-export async function startServer({ limits = GENEROUS_LIMITS } = {}) {
+/** `args`: more `serve` options. */
+export async function startServer({ limits = GENEROUS_LIMITS, args: extra = [] } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'blindvault-e2e-'));
   const port = await freePort();
   const url = `http://localhost:${port}`;
   const l = { ...GENEROUS_LIMITS, ...limits };
   const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', path.join(dir, 'data'), '--origin', url,
     '--rate-limit-per-minute', String(l.perMinute), '--rate-limit-burst', String(l.burst),
-    '--account-rate-limit-per-minute', String(l.accountPerMinute), '--account-rate-limit-burst', String(l.accountBurst)];
+    '--account-rate-limit-per-minute', String(l.accountPerMinute), '--account-rate-limit-burst', String(l.accountBurst), ...extra];
   const proc = spawn(BIN, args, {
     env: { ...process.env, RUST_LOG: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -34,7 +34,7 @@ pub fn default_home() -> PathBuf {
 pub const MIN_PASSPHRASE_CHARS: usize = 8;
 
 /// Reads a passphrase: from `file` if given (first line, without its newline), else from the
-/// terminal (asking twice when `confirm`). Never from argv; a non-interactive run without a file
+/// controlling terminal, also when stdin is a pipe (asking twice when `confirm`). Never from argv; a non-interactive run without a file
 /// is an error that says so. `confirm` means a new key is being made: its passphrase must have
 /// at least [`MIN_PASSPHRASE_CHARS`] characters, whichever way it came (an existing key opens
 /// with whatever it was made with).
@@ -52,8 +52,10 @@ pub fn read_passphrase(file: Option<&Path>, prompt: &str, confirm: bool) -> Resu
         }
         return Ok(Passphrase::new(line.to_string()));
     }
-    let tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
-    if !tty {
+    // Asked on the controlling terminal (/dev/tty, which is where the prompt reads from), not on
+    // stdin: `printf %s VALUE | blindvault secret put …` pipes the secret into stdin and still
+    // has a person at the keyboard for the passphrase.
+    if !has_terminal() {
         return Err(ClientError::Lease(
             "no terminal to ask for the passphrase: pass --passphrase-file FILE".into(),
         ));
@@ -75,6 +77,11 @@ pub fn read_passphrase(file: Option<&Path>, prompt: &str, confirm: bool) -> Resu
         }
     }
     Ok(Passphrase::new(first.to_string()))
+}
+
+/// Whether this process has a controlling terminal to ask on.
+fn has_terminal() -> bool {
+    std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").is_ok()
 }
 
 /// Creates a new org identity in `dir` (`org.key`, encrypted; `org.pub`). Refuses to replace an

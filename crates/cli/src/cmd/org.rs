@@ -88,7 +88,9 @@ fn init(dir: &OrgDirArg, pass: &PassArg) -> Result<(), ClientError> {
     let public = admin::org_init(&path, &passphrase, wf)?;
     println!("org key created in {}", path.display());
     println!("fingerprint: {}", public.fingerprint());
-    println!("next: blindvault org push --server URL --session-file FILE");
+    println!(
+        "next: a command-line session from the web app (Admin → Command line), then `blindvault org push`"
+    );
     Ok(())
 }
 

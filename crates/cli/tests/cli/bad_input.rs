@@ -8,9 +8,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 
 /// Runs the binary with `args` and `stdin` under a throwaway `$BLINDVAULT_HOME`, killing it after
-/// 30 s. Returns (exit code, stderr).
+/// 30 s. Returns (exit code, stderr). It runs in a session of its own (`setsid`), without a
+/// controlling terminal: a passphrase prompt reads the terminal, not stdin, and would otherwise
+/// wait for a developer who runs the tests in one.
 fn run(home: &std::path::Path, args: &[&str], stdin: &str) -> anyhow::Result<(Option<i32>, String)> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_blindvault"))
+    let mut child = Command::new("setsid")
+        .arg("--wait")
+        .arg(env!("CARGO_BIN_EXE_blindvault"))
         .args(args)
         .env("BLINDVAULT_HOME", home)
         .env_remove("BLINDVAULT_SESSION_FILE")
@@ -207,5 +211,44 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
     ensure!(err.contains("no such session file") && err.contains("Command line"), "{err}");
     let (_, err) = run(&home, &["org", "init", "--passphrase-file", &p("short-pass")], "")?;
     ensure!(err.contains("at least 8 characters"), "{err}");
+    Ok(())
+}
+
+/// The README's `printf %s VALUE | blindvault secret put …`: the secret comes on stdin, and the
+/// org key's passphrase is still asked on the terminal. Shown with `org init` (which asks twice
+/// and needs no server) on a pseudo-terminal (util-linux `script`) with stdin a pipe.
+#[test]
+fn the_passphrase_is_asked_on_the_terminal_when_stdin_is_a_pipe() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let home = dir.path().join("home");
+    let bin = env!("CARGO_BIN_EXE_blindvault");
+    ensure!(!bin.contains('\''), "the binary's path needs quoting: {bin}");
+    let mut child = Command::new("script")
+        .args(["-qec", &format!("printf 'not the passphrase\\n' | '{bin}' org init"), "/dev/null"])
+        .env("BLINDVAULT_HOME", &home)
+        .env("BLINDVAULT_TEST_SCRYPT_LOG_N", "4")
+        .env_remove("BLINDVAULT_PASSPHRASE_FILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // Typed on the terminal: the passphrase and its repetition. Stdin stays open until the end
+    // (`script` ends the session when it closes).
+    let mut keyboard = child.stdin.take().context("stdin")?;
+    keyboard.write_all(b"a long enough passphrase\na long enough passphrase\n")?;
+    let started = Instant::now();
+    while child.try_wait()?.is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill()?;
+            anyhow::bail!("org init did not finish in 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(keyboard);
+    let out = child.wait_with_output()?;
+    let shown = String::from_utf8_lossy(&out.stdout);
+    ensure!(out.status.success(), "exit {:?}: {shown}", out.status.code());
+    ensure!(shown.contains("New org key passphrase:") && shown.contains("fingerprint:"), "{shown}");
+    ensure!(home.join("org.key").exists(), "no org key made: {shown}");
     Ok(())
 }
