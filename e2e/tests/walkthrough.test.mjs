@@ -138,8 +138,14 @@ const AFTER_PRESS = {
   async 'Create account with a passkey'(page) {
     await page.locator('header').getByRole('link', { name: 'Account', exact: true }).waitFor();
   },
-  async 'Become the first admin'(page) {
+  async 'Become the first admin'(page, ctx) {
     await page.getByText('This instance is claimed').waitFor();
+    // Its next steps are the README's commands, in the README's order.
+    const shown = await page.locator('#main li code').allTextContents();
+    const readme = ctx.steps.flatMap((st) => st.tokens.flatMap((t) => t.sh || []));
+    const at = shown.map((c) => readme.indexOf(c));
+    assert.ok(shown.length >= 3 && at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1])),
+      `the next steps (${shown.join(', ')}) are not the README's commands in its order`);
   },
   async 'Create a command-line session'(page, ctx) {
     ctx.values.token = await page.getByTestId('cli-token').inputValue();
@@ -356,6 +362,9 @@ class Shell {
     return { done };
   }
 
+  /** Ctrl-C, as typed on the terminal. */
+  interrupt() { this.proc.stdin.write('\x03'); }
+
   async close() {
     if (this.closed === undefined) {
       this.proc.stdin.end('exit\n');
@@ -427,7 +436,7 @@ async function act(page, label, fields) {
 test('the README walkthrough runs as written (CLI and browser)', async (t) => {
   const steps = parseWalkthrough(readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
   const browser = await launch();
-  const ctx = { values: {}, background: null };
+  const ctx = { steps, values: {}, background: null };
   t.after(async () => {
     if (ctx.shell) {
       await ctx.shell.close();
@@ -444,32 +453,51 @@ test('the README walkthrough runs as written (CLI and browser)', async (t) => {
   for (const p of Object.values(people)) p.context.setDefaultTimeout(UI_TIMEOUT_MS);
 
   for (const step of steps) {
-    await t.test(`${step.n}. ${step.title}`, async () => {
-      const plan = STEPS[step.n];
-      assert.ok(plan, `the test has no plan for step ${step.n} ("${step.title}")`);
-      ctx.step = step;
-      let opened = false;
-      for (const token of step.tokens) {
-        if (token.sh) {
-          for (const cmd of token.sh) await runCommand(ctx, cmd);
-          continue;
+    await t.test(`${step.n}. ${step.title}`, async (st) => {
+      if (ctx.failed) { st.skip(`step ${ctx.failed} failed`); return; }
+      try {
+        await walkStep(step, ctx, people);
+      } catch (e) {
+        ctx.failed = step.n;
+        // A command still waiting for the phone is stopped as a reader would (Ctrl-C, which
+        // withdraws its request), not waited for.
+        if (ctx.background) {
+          ctx.shell.interrupt();
+          await ctx.background.run.done.catch(() => {});
+          ctx.background = null;
         }
-        assert.ok(plan.who, `step ${step.n} names "${token.ui}" in bold, but nobody uses the browser in it`);
-        const { page } = people[plan.who];
-        if (!opened && plan.open) {
-          await page.goto(plan.open(ctx));
-          if (plan.opened) await plan.opened(page, ctx);
-        }
-        opened = true;
-        const fields = plan.fields ? plan.fields(ctx) : {};
-        for (const label of token.ui.split(' → ')) {
-          await act(page, label, fields);
-          if (AFTER_PRESS[label]) await AFTER_PRESS[label](page, ctx);
-        }
+        throw e;
       }
-      await settle(ctx);
     });
   }
+  assert.ok(!ctx.failed, `step ${ctx.failed} failed`);
   assert.ok(ctx.runs >= 2, 'the walkthrough shows an approval and a denial');
   for (const [who, p] of Object.entries(people)) assert.deepEqual(p.errors, [], `no script errors in ${who}'s browser`);
 });
+
+/** One numbered step: its commands in the shell, its bold names in the acting person's browser. */
+async function walkStep(step, ctx, people) {
+  const plan = STEPS[step.n];
+  assert.ok(plan, `the test has no plan for step ${step.n} ("${step.title}")`);
+  ctx.step = step;
+  let opened = false;
+  for (const token of step.tokens) {
+    if (token.sh) {
+      for (const cmd of token.sh) await runCommand(ctx, cmd);
+      continue;
+    }
+    assert.ok(plan.who, `step ${step.n} names "${token.ui}" in bold, but nobody uses the browser in it`);
+    const { page } = people[plan.who];
+    if (!opened && plan.open) {
+      await page.goto(plan.open(ctx));
+      if (plan.opened) await plan.opened(page, ctx);
+    }
+    opened = true;
+    const fields = plan.fields ? plan.fields(ctx) : {};
+    for (const label of token.ui.split(' → ')) {
+      await act(page, label, fields);
+      if (AFTER_PRESS[label]) await AFTER_PRESS[label](page, ctx);
+    }
+  }
+  await settle(ctx);
+}
