@@ -79,6 +79,19 @@ pub enum Error {
     },
     /// A response in the name of a device no enrolment signed by the org key vouches for.
     NotVouched,
+    /// An org-signed revocation record older than one already seen (a lower epoch, or none
+    /// after one was seen).
+    Rollback {
+        /// The epoch already seen.
+        seen: u64,
+        /// The epoch offered (0: no record).
+        got: u64,
+    },
+    /// The org's revocation record names this approver device or host.
+    Revoked {
+        /// What is revoked: `approver device`, `host certificate`.
+        what: &'static str,
+    },
 }
 
 impl core::fmt::Display for Error {
@@ -104,6 +117,10 @@ impl core::fmt::Display for Error {
             Error::EntryNotAllowed => f.write_str("host certificate does not allow this entry"),
             Error::Mismatch { what } => write!(f, "mismatch: {what}"),
             Error::NotVouched => f.write_str("the approver device is not vouched for by the org key"),
+            Error::Rollback { seen, got } => {
+                write!(f, "revocation record rolled back: epoch {got} offered, epoch {seen} already seen")
+            }
+            Error::Revoked { what } => write!(f, "the {what} is revoked by the org's revocation record"),
         }
     }
 }
