@@ -66,6 +66,15 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
          created_by TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_by TEXT, used_at BIGINT, \
          revoked_at BIGINT)"],
     ),
+    // The org-signed revocation record: one row, the newest (the server stores and relays it; it
+    // cannot make one).
+    (
+        8,
+        &[
+            "CREATE TABLE broker_revocations (id BIGINT PRIMARY KEY, epoch BIGINT NOT NULL, record TEXT NOT NULL, \
+         set_at BIGINT NOT NULL, set_by TEXT NOT NULL)",
+        ],
+    ),
 ];
 
 static DRIVERS: Once = Once::new();

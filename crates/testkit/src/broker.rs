@@ -12,6 +12,7 @@ use blindvault_core::ids::{CertId, EntryId, RequestId};
 use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgPublicKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
 use blindvault_core::release::{SealedResponse, approve, open_vouched_response, recover_secret};
+use blindvault_core::revocation::SignedRevocations;
 use blindvault_core::schedule::KeySchedule;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -156,6 +157,7 @@ impl World {
             credential_id: unb64(&row["credential_id"]),
             approver_key: keys.approver_public(),
             issued_at: now(&self.server),
+            not_after: now(&self.server) + 365 * 86_400,
         }
         .sign(&self.org)?;
         self.admin
@@ -227,7 +229,10 @@ impl World {
             .as_array()
             .context("approvers")?
             .iter()
-            .map(|a| SignedEnrolment::from_bytes(&unb64(&a["signed_enrolment"]))?.verify(&org_pub))
+            .map(|a| {
+                SignedEnrolment::from_bytes(&unb64(&a["signed_enrolment"]))?
+                    .verify(&org_pub, now(&self.server))
+            })
             .collect::<Result<_, _>>()?;
         Ok(seal_entry(
             &self.org,
@@ -358,8 +363,21 @@ impl Consumer {
     }
 
     /// Opens a delivered result as `blindvault run` does: each response only from a device
-    /// whose enrolment (delivered beside it) verifies under `org`.
+    /// whose enrolment (delivered beside it) verifies under `org`, none from a device the org's
+    /// revocation record (delivered beside it, checked as by a consumer that has seen none
+    /// before) names.
     pub fn open(&self, body: &Value, org: &OrgPublicKey) -> anyhow::Result<Vec<u8>> {
+        self.open_after(body, org, 0)
+    }
+
+    /// [`Consumer::open`] by a consumer that has already seen the revocation record of epoch
+    /// `seen` (an older one, or none, is a rollback).
+    pub fn open_after(&self, body: &Value, org: &OrgPublicKey, seen: u64) -> anyhow::Result<Vec<u8>> {
+        let record = match body["revocations"].as_str() {
+            Some(_) => Some(SignedRevocations::from_bytes(&unb64(&body["revocations"]))?),
+            None => None,
+        };
+        let revoked = SignedRevocations::check(record.as_ref(), org, seen)?;
         let enrolments = body["enrolments"]
             .as_array()
             .context("enrolments")?
@@ -376,7 +394,7 @@ impl Consumer {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let entry = SealedEntry::from_bytes(&unb64(&body["sealed_entry"]))?;
-        Ok(recover_secret(&releases, &entry)?.expose().to_vec())
+        Ok(recover_secret(&releases, &entry, &revoked)?.expose().to_vec())
     }
 }
 
