@@ -111,11 +111,24 @@ impl HostKeyFile {
 /// the server cannot roll an entry back on a host that has seen a newer one. A host's first
 /// request for an entry has no memory to go on (0); `host issue` cannot give it one, because
 /// what the admin's machine knows of versions it also learns from the server.
+///
+/// Beside it, `HOSTKEY.revocations` keeps the newest org-signed revocation record this host has
+/// received (base64url, one line): a server that serves an older one — or none — to undo a
+/// revocation is refused ([`VersionMemory::accept_revocations`]).
 #[derive(Debug, Default)]
 pub struct VersionMemory {
     path: Option<std::path::PathBuf>,
     seen: std::collections::BTreeMap<String, u32>,
     changed: bool,
+    rpath: Option<std::path::PathBuf>,
+    revocations: Option<blindvault_core::revocation::SignedRevocations>,
+    revocations_changed: bool,
+}
+
+fn beside_key(host_key: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = host_key.as_os_str().to_owned();
+    name.push(suffix);
+    std::path::PathBuf::from(name)
 }
 
 impl VersionMemory {
@@ -132,7 +145,55 @@ impl VersionMemory {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
             Err(e) => return Err(ClientError::io(&path, e)),
         };
-        Ok(Self { path: Some(path), seen, changed: false })
+        let rpath = beside_key(host_key, ".revocations");
+        let revocations = match std::fs::read_to_string(&rpath) {
+            Ok(text) => Some(
+                blindvault_core::encoding::b64::decode(text.trim())
+                    .ok()
+                    .and_then(|b| blindvault_core::revocation::SignedRevocations::from_bytes(&b).ok())
+                    .ok_or_else(|| {
+                        ClientError::bad_file(
+                            &rpath,
+                            "not a revocation record (the newest this host received)",
+                        )
+                    })?,
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(ClientError::io(&rpath, e)),
+        };
+        Ok(Self {
+            path: Some(path),
+            seen,
+            changed: false,
+            rpath: Some(rpath),
+            revocations,
+            revocations_changed: false,
+        })
+    }
+
+    /// The epoch of the newest revocation record this host has received (0: none).
+    pub fn revocation_epoch(&self) -> u64 {
+        self.revocations.as_ref().map_or(0, |r| r.record.epoch)
+    }
+
+    /// Checks the record the server delivered against `org` (the host key file's) and the newest
+    /// this host has received: newest wins, an older one — or none after one — is
+    /// [`blindvault_core::Error::Rollback`]. Returns what is revoked, and remembers a newer
+    /// record (written by [`VersionMemory::save`]).
+    pub fn accept_revocations(
+        &mut self,
+        delivered: Option<&blindvault_core::revocation::SignedRevocations>,
+        org: &blindvault_core::keys::OrgPublicKey,
+    ) -> Result<blindvault_core::revocation::Revocations, blindvault_core::Error> {
+        let record =
+            blindvault_core::revocation::SignedRevocations::check(delivered, org, self.revocation_epoch())?;
+        if let Some(d) = delivered
+            && record.epoch > self.revocation_epoch()
+        {
+            self.revocations = Some(d.clone());
+            self.revocations_changed = true;
+        }
+        Ok(record)
     }
 
     /// Kept in memory only (tests, and hosts that cannot write beside their key).
@@ -158,6 +219,19 @@ impl VersionMemory {
     /// `HOSTKEY.versions.lock` it re-reads the file and keeps, per entry, the newer of the two
     /// versions: two `run`s on one host never lose each other's memory or lower a version.
     pub fn save(&mut self) -> Result<(), ClientError> {
+        if let (Some(rpath), true, Some(r)) = (&self.rpath, self.revocations_changed, &self.revocations) {
+            // Never lower what is on disk (another run may have stored a newer record meanwhile).
+            let on_disk = std::fs::read_to_string(rpath)
+                .ok()
+                .and_then(|t| blindvault_core::encoding::b64::decode(t.trim()).ok())
+                .and_then(|b| blindvault_core::revocation::SignedRevocations::from_bytes(&b).ok())
+                .map_or(0, |d| d.record.epoch);
+            if r.record.epoch > on_disk {
+                let text = format!("{}\n", blindvault_core::encoding::b64::encode(&r.to_bytes()));
+                write_private(rpath, text.as_bytes(), false)?;
+            }
+            self.revocations_changed = false;
+        }
         let (Some(path), true) = (&self.path, self.changed) else { return Ok(()) };
         let mut lock_name = path.as_os_str().to_owned();
         lock_name.push(".lock");

@@ -104,6 +104,7 @@ fn body(args: Args) -> Result<(), ClientError> {
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&dir, &passphrase)?;
+            let revoked = block_on(broker::revoked_now(&api, &org.public_key(), &dir))?;
             let view = block_on(broker::secret_put(
                 &api,
                 &org,
@@ -111,6 +112,7 @@ fn body(args: Args) -> Result<(), ClientError> {
                 label.as_bytes(),
                 &value,
                 allow_self_approval,
+                &revoked,
             ))?;
             drop(value);
             match format {
@@ -127,6 +129,7 @@ fn body(args: Args) -> Result<(), ClientError> {
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&dir, &passphrase)?;
+            let revoked = block_on(broker::revoked_now(&api, &org.public_key(), &dir))?;
             let view = block_on(broker::secret_rotate(
                 &api,
                 &org,
@@ -134,6 +137,7 @@ fn body(args: Args) -> Result<(), ClientError> {
                 label.as_deref().map(str::as_bytes),
                 &value,
                 allow_self_approval,
+                &revoked,
             ))?;
             println!("{} is now at version {}", view.entry_id, view.version);
         }
