@@ -59,7 +59,7 @@ impl Revocations {
         r.issued_at = issued_at;
         r.approvers.extend_from_slice(approvers);
         r.hosts.extend_from_slice(hosts);
-        r.approvers.sort_by(|a, b| a.0.cmp(&b.0));
+        r.approvers.sort_by_key(|a| a.0);
         r.approvers.dedup();
         r.hosts.sort();
         r.hosts.dedup();

@@ -1379,7 +1379,7 @@ async fn deliver(state: &AppState, id: &str, entry_id: String, version: i64) -> 
     .map(|r| r.try_get("signed"))
     .collect::<Result<_, _>>()?;
     // The org's revocation record, which the consumer checks against the newest it has seen.
-    let revocations = revocations_on(&mut *tx).await?;
+    let revocations = revocations_on(&mut tx).await?;
     log_in(
         &mut tx,
         state,
