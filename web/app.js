@@ -802,7 +802,7 @@ async function review(view, body, out) {
     } catch (e) {
       verified = null;
       const m = e.message || String(e);
-      signature = /not signed|does not add up|another secret|malformed|older revocation record/.test(m) && !/older release/.test(m);
+      signature = /not signed|does not add up|another secret|malformed|older revocation record|revoked this machine|removed this device/.test(m) && !/older release/.test(m);
       failure = sentence(m);
     }
     let label = null;
