@@ -657,6 +657,10 @@ async fn get_revocations(
     Ok(Json(serde_json::json!({ "revocations": record })))
 }
 
+fn changed_meanwhile() -> ApiError {
+    ApiError::conflict("conflict", "the revocation record changed meanwhile; fetch it and sign the next one")
+}
+
 #[derive(Deserialize)]
 struct PutRevocations {
     revocations: SignedRevocations,
@@ -692,19 +696,20 @@ async fn put_revocations(
                 format!("the stored revocation record has epoch {have}; a new one needs a higher epoch"),
             ));
         }
-        sqlx::query("UPDATE broker_revocations SET epoch = $1, record = $2, set_at = $3, set_by = $4 WHERE id = 1 AND epoch = $5")
+        let r = sqlx::query("UPDATE broker_revocations SET epoch = $1, record = $2, set_at = $3, set_by = $4 WHERE id = 1 AND epoch = $5")
             .bind(epoch).bind(&text).bind(state.clock.now()).bind(&s.user_id).bind(have)
             .execute(&mut *tx).await?;
+        if r.rows_affected() != 1 {
+            return Err(changed_meanwhile());
+        }
     } else {
-        sqlx::query(
-            "INSERT INTO broker_revocations (id, epoch, record, set_at, set_by) VALUES (1, $1, $2, $3, $4)",
-        )
-        .bind(epoch)
-        .bind(&text)
-        .bind(state.clock.now())
-        .bind(&s.user_id)
-        .execute(&mut *tx)
-        .await?;
+        // Two first uploads at once: one stores, the other is told to look again.
+        let r = sqlx::query("INSERT INTO broker_revocations (id, epoch, record, set_at, set_by) VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
+            .bind(epoch).bind(&text).bind(state.clock.now()).bind(&s.user_id)
+            .execute(&mut *tx).await?;
+        if r.rows_affected() != 1 {
+            return Err(changed_meanwhile());
+        }
     }
     log_in(
         &mut tx,
