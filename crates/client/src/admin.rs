@@ -156,6 +156,7 @@ pub fn host_issue(
     valid_secs: u64,
     now: u64,
     out: &Path,
+    revocations: Option<blindvault_core::revocation::SignedRevocations>,
 ) -> Result<HostKeyFile, ClientError> {
     check_host_validity(valid_secs)?;
     let secret = HostSecretKey::generate(&mut os_rng());
@@ -168,7 +169,7 @@ pub fn host_issue(
         not_after: now.saturating_add(valid_secs),
     }
     .sign(org)?;
-    let file = HostKeyFile { secret, certificate, org: org.public_key() };
+    let file = HostKeyFile { secret, certificate, org: org.public_key(), revocations };
     file.write(out)?;
     Ok(file)
 }

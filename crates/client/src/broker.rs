@@ -357,10 +357,13 @@ pub async fn entries_opened_by(
 // hosts
 
 /// Issues a host key file at `out` and registers its certificate. Every entry must exist on the
-/// server. If the registration fails, the file is removed again.
+/// server. The file carries the newest revocation record the admin knows (`dir`'s or the
+/// server's, see [`current_revocations`]), so the host refuses an older one from its first
+/// delivery. If the registration fails, the file is removed again.
 pub async fn host_issue(
     api: &BrokerClient,
     org: &OrgSecretKey,
+    dir: &std::path::Path,
     host_name: &str,
     entries: &[EntryId],
     valid_secs: u64,
@@ -372,7 +375,8 @@ pub async fn host_issue(
     for e in entries {
         api.entry(&e.to_text()).await?;
     }
-    let file = crate::admin::host_issue(org, host_name, entries, valid_secs, unix_now(), out)?;
+    let revocations = current_revocations(api, &org.public_key(), dir).await?;
+    let file = crate::admin::host_issue(org, host_name, entries, valid_secs, unix_now(), out, revocations)?;
     match api.register_host(&file.certificate).await {
         Ok(view) => Ok((file, view)),
         Err(e) => {
@@ -723,6 +727,8 @@ pub async fn fetch_secrets(
         }
     }
     let expires_at = now.saturating_add(window_secs.clamp(1, 3600)).min(cert.not_after);
+    // What the admin had revoked when issuing this host counts as received.
+    versions.adopt_revocations(host.revocations.as_ref());
 
     // One request per distinct entry.
     let mut items: Vec<InFlight> = Vec::new();

@@ -22,6 +22,9 @@ pub struct HostKeyFile {
     /// The org key that signed the certificate, pinned when the admin issued the file: responses
     /// are accepted only from approver devices whose enrolment this key signed.
     pub org: OrgPublicKey,
+    /// The newest org revocation record the admin had when issuing the file (verified under
+    /// `org` when read): the host refuses an older one from its very first delivery.
+    pub revocations: Option<blindvault_core::revocation::SignedRevocations>,
 }
 
 /// The file format this version writes and reads. Version 1 had no org key.
@@ -44,6 +47,8 @@ struct OnDisk {
     certificate: SignedHostCertificate,
     #[serde(default)]
     org_public_key: Option<OrgPublicKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    revocations: Option<blindvault_core::revocation::SignedRevocations>,
 }
 
 impl HostKeyFile {
@@ -54,6 +59,7 @@ impl HostKeyFile {
             host_secret: blindvault_core::encoding::b64::encode(self.secret.expose()),
             certificate: self.certificate.clone(),
             org_public_key: Some(self.org),
+            revocations: self.revocations.clone(),
         };
         let json = Zeroizing::new(
             serde_json::to_vec_pretty(&disk).map_err(|e| ClientError::bad_file(path, e.to_string()))?,
@@ -100,7 +106,12 @@ impl HostKeyFile {
         disk.certificate.verify(&org, disk.certificate.cert.not_before).map_err(|_| {
             ClientError::bad_file(path, "the certificate is not signed by the org key in the file")
         })?;
-        Ok(Self { secret, certificate: disk.certificate, org })
+        if let Some(r) = &disk.revocations {
+            r.verify(&org).map_err(|_| {
+                ClientError::bad_file(path, "the revocation record is not signed by the org key in the file")
+            })?;
+        }
+        Ok(Self { secret, certificate: disk.certificate, org, revocations: disk.revocations })
     }
 }
 
@@ -169,6 +180,21 @@ impl VersionMemory {
             revocations,
             revocations_changed: false,
         })
+    }
+
+    /// Takes the record the host key file carries (from when the admin issued it) as received,
+    /// if it is newer than what is remembered: a host refuses an older record from its first
+    /// delivery on. The caller has verified it ([`HostKeyFile::read`]).
+    pub fn adopt_revocations(
+        &mut self,
+        issued_with: Option<&blindvault_core::revocation::SignedRevocations>,
+    ) {
+        if let Some(r) = issued_with
+            && r.record.epoch > self.revocation_epoch()
+        {
+            self.revocations = Some(r.clone());
+            self.revocations_changed = true;
+        }
     }
 
     /// The epoch of the newest revocation record this host has received (0: none).

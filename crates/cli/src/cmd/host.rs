@@ -72,7 +72,8 @@ fn body(args: Args) -> Result<(), ClientError> {
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&dir.path(), &passphrase)?;
-            let (file, view) = block_on(broker::host_issue(&api, &org, &name, &ids, valid, &out))?;
+            let (file, view) =
+                block_on(broker::host_issue(&api, &org, &dir.path(), &name, &ids, valid, &out))?;
             println!("host {} issued: certificate {}", view.host_name, view.cert_id);
             println!("key file: {} (copy it to the host; keep it 0600)", out.display());
             let until = file.certificate.cert.not_after;

@@ -1109,5 +1109,17 @@ async fn run_refuses_a_removed_device_that_the_server_put_back(b: Backend) -> an
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(1), "{stderr}");
     ensure!(stderr.contains("older revocation record"), "{stderr}");
+
+    // A host issued after the revocation carries the record in its key file: it refuses the
+    // server's hiding from its very first delivery (an honest device's approval included).
+    let key2 = w.host("host2.key", &[&id]).await?;
+    let key2_s = key2.to_string_lossy().into_owned();
+    let job = w.spawn(&["run", "--host-key", &key2_s, "--env", &env, "--", "sh", "-c", "exit 7"])?;
+    let rid = w.next_request(0).await?;
+    w.approves(0, &rid, "database").await?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1), "{stderr}");
+    ensure!(stderr.contains("older revocation record"), "{stderr}");
     Ok(())
 }
