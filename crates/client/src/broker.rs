@@ -193,14 +193,19 @@ pub struct PendingEnrolment {
     pub fingerprint: Fingerprint,
 }
 
-/// Finds the pending enrolment `id`.
+/// Finds the enrolment `id` to approve (pending) or renew (approved).
 pub async fn pending_enrolment(api: &BrokerClient, id: &str) -> Result<PendingEnrolment, ClientError> {
     let view =
         api.enrolments().await?.into_iter().find(|v| v.id == id).ok_or_else(|| {
             ClientError::Lease(format!("no enrolment {id:?} (see `blindvault approver list`)"))
         })?;
-    if view.status != "pending" {
-        return Err(ClientError::Lease(format!("enrolment {id} is already {}", view.status)));
+    // A pending enrolment is approved; an approved one is renewed (signed again, with a new
+    // `not_after`); a removed one stays removed (the org's revocation record names it).
+    if view.status != "pending" && view.status != "approved" {
+        return Err(ClientError::Lease(format!(
+            "enrolment {id} is {}: the device must enrol again (a new request for enrolment)",
+            view.status
+        )));
     }
     let key = approver_key_of(&view)?;
     Ok(PendingEnrolment { fingerprint: key.fingerprint(), key, view })

@@ -44,7 +44,7 @@ pub enum ApproverCommand {
         format: Format,
     },
     /// Sign a pending enrolment with the org key, after comparing its fingerprint with the one
-    /// the device shows.
+    /// the device shows. Run it again on an approved one to renew it (a new `not_after`).
     Approve {
         /// The enrolment id (from `approver list`; it may start with '-').
         #[arg(allow_hyphen_values = true)]
@@ -151,8 +151,17 @@ fn body(args: Args) -> Result<(), ClientError> {
                             Some(false) => "device",
                             None => "unknown",
                         };
+                        let until = match (r.status.as_str(), r.not_after) {
+                            ("approved", Some(t)) => {
+                                format!(
+                                    "  until {}",
+                                    blindvault_client::rfc3339_utc(t).get(..10).unwrap_or("")
+                                )
+                            }
+                            _ => String::new(),
+                        };
                         println!(
-                            "{}  {:<8}  {:<7}  {}  {}{sig}",
+                            "{}  {:<8}  {:<7}  {}  {}{until}{sig}",
                             printable(&r.id),
                             printable(&r.status),
                             passkey,

@@ -1017,6 +1017,23 @@ async fn approver_remove_walks_through_rotation(b: Backend) -> anyhow::Result<()
     let api = w.put(&["--policy", "any-of"], "api token", b"tok-1").await?;
     let bob = enrolment_of(&w, "bob").await?;
     let bob_key = KeySchedule::derive(&w.phones[1].session.prf).approver_public();
+    // Enrolments end (`not_after`); approving again renews one.
+    let alice = enrolment_of(&w, "alice").await?;
+    let out = w.bv(&["approver", "approve", &alice, "--yes", "--valid-for", "30d"]).await?;
+    let (stdout, stderr) = text(&out);
+    ensure!(out.status.success() && stdout.contains("enrolment valid until"), "{stdout} {stderr}");
+    let out = w.bv(&["approver", "list", "--format", "json"]).await?;
+    let rows: Value = serde_json::from_slice(&out.stdout)?;
+    let until = rows
+        .as_array()
+        .context("rows")?
+        .iter()
+        .find(|r| r["id"] == alice.as_str())
+        .context("alice")?["not_after"]
+        .as_u64()
+        .context("not_after")?;
+    let now = blindvault_client::unix_now();
+    ensure!(until > now + 29 * 86_400 && until <= now + 30 * 86_400 + 60, "{until}");
     ensure!(stored_entry(&w, &db).await?.envelope_for(&bob_key).is_some());
 
     // No terminal and no values: refused before anything changes, naming both entries.
@@ -1047,6 +1064,13 @@ async fn approver_remove_walks_through_rotation(b: Backend) -> anyhow::Result<()
         ensure!(e.version == 2 && e.envelope_for(&bob_key).is_none() && e.envelopes.len() == 1, "{id}");
     }
     ensure!(w.path("org").join("revocations").exists(), "the admin keeps the record");
+    // A removed device is not approved again: it must enrol anew.
+    let out = w.bv(&["approver", "approve", &bob, "--yes"]).await?;
+    let (_, stderr) = text(&out);
+    ensure!(
+        code(&out) == Some(1) && (stderr.contains("removed") || stderr.contains("no enrolment")),
+        "{stderr}"
+    );
     // The record the server holds is the org's, naming bob's device.
     let row =
         sqlx::query("SELECT record FROM broker_revocations").fetch_one(w.server.state.store.pool()).await?;
