@@ -1065,6 +1065,18 @@ async fn revocations_put_refuses_rollback_and_non_admins(b: Backend) -> anyhow::
     ensure!(r.body["revocations"] == json!(b64(&two.to_bytes())), "{r:?}");
     let text = w.admin.agent.get("/api/admin/audit").await?.ok()?.body.to_string();
     ensure!(text.contains("broker.revocations.set"), "audited");
+    // A replaced org key takes its record with it (the old key's signature vouches for nothing).
+    let other = OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
+    w.admin
+        .agent
+        .put(
+            "/api/broker/org",
+            json!({ "org_public_key": b64(&other.public_key().to_bytes()), "replace": true }),
+        )
+        .await?
+        .ok()?;
+    let r = w.admin.agent.get("/api/broker/revocations").await?.ok()?;
+    ensure!(r.body["revocations"].is_null(), "{r:?}");
     Ok(())
 }
 
