@@ -3,7 +3,7 @@
 // (./pkg, built from crates/wasm). PRF output never leaves this page: it is turned into keys in
 // WebAssembly and those are freed right after use.
 import init, {
-  prfSalt, OrgKey, DeviceKeys, verifyRequest, openLabel, approve, ApproveBench,
+  prfSalt, OrgKey, DeviceKeys, verifyRequest, verifyRevocations, openLabel, approve, ApproveBench,
 } from './pkg/blindvault_wasm.js';
 
 // ---- small helpers ----------------------------------------------------------------------------
@@ -805,9 +805,20 @@ async function review(view, body, out) {
         signature = true;
         failure = 'The server showed another request than the one it named.';
       }
+      if (verified) {
+        // The org's revocation record: signed by the pinned key, not older than the newest
+        // this device has seen, naming neither this machine nor this device.
+        const seenKey = `blindvault:${a.credentialId}:revocation-epoch`;
+        const seen = Number(localStorage.getItem(seenKey) || '0') || 0;
+        let record = '';
+        try { record = (await api('GET', '/api/broker/revocations')).revocations || ''; } catch { /* none: checked below against what was seen */ }
+        const epoch = verifyRevocations(org, record, seen, view.certificate, keys.approverPublicKey());
+        if (epoch > seen) localStorage.setItem(seenKey, String(epoch));
+      }
     } catch (e) {
+      verified = null;
       const m = e.message || String(e);
-      signature = /not signed|does not add up|another secret|malformed/.test(m) && !/older release/.test(m);
+      signature = /not signed|does not add up|another secret|malformed|older revocation record|revoked this machine|removed this device/.test(m) && !/older release/.test(m);
       failure = sentence(m);
     }
     let label = null;

@@ -201,6 +201,41 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
     assert.match(r.stderr, /denied/i);
   });
 
+  await t.test('a host the org revoked is refused on the device, though the server serves its request again', async () => {
+    const p = phone.page;
+    // A second host, for this test alone.
+    const key9 = path.join(server.dir, 'ci-runner-9.json');
+    await cli(server, ['host', 'issue', '--name', 'ci-runner-9', '--entry', entry, '--expires', '1d', '--out', key9]);
+    const hosts = JSON.parse(await cli(server, ['host', 'list', '--format', 'json']));
+    const h9 = hosts.find((h) => h.host_name === 'ci-runner-9');
+    assert.ok(h9, JSON.stringify(hosts));
+    await p.goto(`${server.url}/#/requests`);
+    const run = cliSpawn(server, ['run', '--host-key', key9, '--env', `DB=${entry}`, '--', 'sh', '-c', 'echo "child ran"']);
+    await waitForRequest(p, run);
+    // The admin revokes it: the org key signs a record naming the certificate, then the server
+    // revokes its row and ends the request.
+    await cli(server, ['host', 'revoke', h9.cert_id]);
+    const r = await run.done;
+    assert.notEqual(r.code, 0);
+    // A server that ignores its own revocation puts the host and its request back.
+    execFileSync('python3', ['-c', `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("UPDATE broker_hosts SET revoked_at = NULL WHERE cert_id = ?", (sys.argv[2],))
+c.execute("UPDATE broker_requests SET status = 'pending', decided_at = NULL WHERE cert_id = ?", (sys.argv[2],))
+c.commit()
+`, server.db, h9.cert_id]);
+    await p.reload();
+    await p.getByTestId('request-item').first().click();
+    await p.getByTestId('unlock').click();
+    await p.getByTestId('verify-failed').waitFor();
+    assert.match(await p.getByTestId('verify-failed').textContent(), /revoked this machine/);
+    assert.equal(await p.getByTestId('approve').isDisabled(), true);
+    await shot(p, '13c-request-host-revoked');
+    await p.getByTestId('deny').click();
+    await p.getByText('Denied', { exact: true }).waitFor();
+  });
+
   await t.test('a tampered host certificate is shown as a failure and cannot be approved', async () => {
     const p = phone.page;
     await p.goto(`${server.url}/#/requests`);
@@ -210,12 +245,16 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
     execFileSync('python3', ['-c', `
 import base64, sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
+edited = 0
 for cid, cert in c.execute("SELECT cert_id, certificate FROM broker_hosts").fetchall():
     b = bytearray(base64.urlsafe_b64decode(cert + "=" * (-len(cert) % 4)))
     i = b.find(b"ci-runner-7")
-    assert i >= 0
+    if i < 0:
+        continue
     b[i + 10] = ord("8")
     c.execute("UPDATE broker_hosts SET certificate = ? WHERE cert_id = ?", (base64.urlsafe_b64encode(bytes(b)).rstrip(b"=").decode(), cid))
+    edited += 1
+assert edited == 1
 c.commit()
 `, server.db]);
     await p.getByTestId('request-item').first().click();

@@ -174,6 +174,7 @@ pub fn host_issue(
     now: u64,
     issuer: &Issuer,
     out: &Path,
+    revocations: Option<blindvault_core::revocation::SignedRevocations>,
 ) -> Result<HostKeyFile, ClientError> {
     check_host_validity(valid_secs)?;
     let secret = HostSecretKey::generate(&mut os_rng());
@@ -188,7 +189,7 @@ pub fn host_issue(
         self_approval: issuer.self_approval,
     }
     .sign(org)?;
-    let file = HostKeyFile { secret, certificate, org: org.public_key() };
+    let file = HostKeyFile { secret, certificate, org: org.public_key(), revocations };
     file.write(out)?;
     Ok(file)
 }

@@ -17,6 +17,7 @@ use blindvault_core::entry::SealedEntry;
 use blindvault_core::identity::{SignedEnrolment, SignedHostCertificate, SignedRequest};
 use blindvault_core::keys::OrgPublicKey;
 use blindvault_core::release::SealedResponse;
+use blindvault_core::revocation::SignedRevocations;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -343,6 +344,9 @@ pub enum PollOutcome {
         enrolments: Vec<SignedEnrolment>,
         /// The org-signed entry version (every policy: the consumer decrypts its value).
         sealed_entry: Option<Box<SealedEntry>>,
+        /// The org's current revocation record as the server has it (not yet verified: the
+        /// consumer checks its signature and that it is not older than one it saw before).
+        revocations: Option<Box<SignedRevocations>>,
     },
     /// Someone denied it.
     Denied {
@@ -370,6 +374,8 @@ struct PollBody {
     enrolments: Vec<SignedEnrolment>,
     #[serde(default)]
     sealed_entry: Option<SealedEntry>,
+    #[serde(default)]
+    revocations: Option<SignedRevocations>,
     #[serde(default)]
     by: Option<String>,
 }
@@ -599,6 +605,25 @@ impl BrokerClient {
         self.send(self.admin(reqwest::Method::DELETE, &path)?).await
     }
 
+    /// `GET /api/broker/revocations`: the org's current revocation record, if any (not yet
+    /// verified).
+    pub async fn revocations(&self) -> Result<Option<SignedRevocations>, ApiError> {
+        #[derive(Deserialize)]
+        struct Body {
+            revocations: Option<SignedRevocations>,
+        }
+        let b: Body = self.send(self.admin(reqwest::Method::GET, "/api/broker/revocations")?).await?;
+        Ok(b.revocations)
+    }
+
+    /// `PUT /api/broker/revocations`: uploads a newer org-signed revocation record.
+    pub async fn put_revocations(&self, record: &SignedRevocations) -> Result<(), ApiError> {
+        let body = serde_json::json!({ "revocations": record });
+        let _: serde_json::Value =
+            self.send(self.admin(reqwest::Method::PUT, "/api/broker/revocations")?.json(&body)).await?;
+        Ok(())
+    }
+
     /// `GET /api/broker/approvers`.
     pub async fn approvers(&self) -> Result<Vec<ApproverView>, ApiError> {
         self.send(self.admin(reqwest::Method::GET, "/api/broker/approvers")?).await
@@ -697,6 +722,7 @@ impl BrokerClient {
                 responses: body.responses,
                 enrolments: body.enrolments,
                 sealed_entry: body.sealed_entry.map(Box::new),
+                revocations: body.revocations.map(Box::new),
             },
             "denied" => PollOutcome::Denied { by: body.by },
             "expired" => PollOutcome::Expired,

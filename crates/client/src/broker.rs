@@ -15,6 +15,7 @@ use blindvault_core::ids::{EntryId, RequestId};
 use blindvault_core::keys::{ApproverPublicKey, EphemeralSecretKey, Fingerprint, OrgPublicKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
 use blindvault_core::release::{check_separation, open_vouched_response, recover_secret};
+use blindvault_core::revocation::{Revocations, SignedRevocations};
 use blindvault_core::secret::SecretBytes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -95,6 +96,8 @@ pub struct ApproverRow {
     /// Whether the passkey is backup-eligible (a synced passkey), as the server relays its
     /// authenticator's flag; `None` if unknown.
     pub synced: Option<bool>,
+    /// For approved ones: when the signed enrolment ends (Unix seconds).
+    pub not_after: Option<u64>,
 }
 
 fn approver_key_of(view: &EnrolmentView) -> Result<ApproverPublicKey, ClientError> {
@@ -149,13 +152,19 @@ pub async fn invite_revoke(api: &BrokerClient, id: &str) -> Result<(), ClientErr
 /// against `org`.
 pub async fn approver_list(api: &BrokerClient, org: &OrgPublicKey) -> Result<Vec<ApproverRow>, ClientError> {
     let mut out = Vec::new();
+    let now = unix_now();
     for v in api.enrolments().await? {
         let key = approver_key_of(&v)?;
-        let signature_ok = v.signed_enrolment.as_deref().map(|s| {
-            blindvault_core::encoding::b64::decode(s)
-                .ok()
-                .and_then(|b| SignedEnrolment::from_bytes(&b).ok())
-                .and_then(|se| se.verify(org).ok())
+        let signed = v
+            .signed_enrolment
+            .as_deref()
+            .and_then(|s| blindvault_core::encoding::b64::decode(s).ok())
+            .and_then(|b| SignedEnrolment::from_bytes(&b).ok());
+        let not_after = signed.as_ref().map(|se| se.enrolment.not_after);
+        let signature_ok = v.signed_enrolment.as_deref().map(|_| {
+            signed
+                .as_ref()
+                .and_then(|se| se.verify(org, now).ok())
                 .is_some_and(|va| va.public_key() == key && va.user_id() == v.user_id)
         });
         out.push(ApproverRow {
@@ -166,6 +175,7 @@ pub async fn approver_list(api: &BrokerClient, org: &OrgPublicKey) -> Result<Vec
             fingerprint: key.fingerprint().to_string(),
             signature_ok,
             synced: v.backup_eligible,
+            not_after,
         });
     }
     Ok(out)
@@ -183,30 +193,39 @@ pub struct PendingEnrolment {
     pub fingerprint: Fingerprint,
 }
 
-/// Finds the pending enrolment `id`.
+/// Finds the enrolment `id` to approve (pending) or renew (approved).
 pub async fn pending_enrolment(api: &BrokerClient, id: &str) -> Result<PendingEnrolment, ClientError> {
     let view =
         api.enrolments().await?.into_iter().find(|v| v.id == id).ok_or_else(|| {
             ClientError::Lease(format!("no enrolment {id:?} (see `blindvault approver list`)"))
         })?;
-    if view.status != "pending" {
-        return Err(ClientError::Lease(format!("enrolment {id} is already {}", view.status)));
+    // A pending enrolment is approved; an approved one is renewed (signed again, with a new
+    // `not_after`); a removed one stays removed (the org's revocation record names it).
+    if view.status != "pending" && view.status != "approved" {
+        return Err(ClientError::Lease(format!(
+            "enrolment {id} is {}: the device must enrol again (a new request for enrolment)",
+            view.status
+        )));
     }
     let key = approver_key_of(&view)?;
     Ok(PendingEnrolment { fingerprint: key.fingerprint(), key, view })
 }
 
-/// Signs the enrolment with the org key and sends it.
+/// Signs the enrolment with the org key, valid for `valid_secs` from now, and sends it. (An
+/// approved device is renewed the same way: a new enrolment of the same key.)
 pub async fn approve_enrolment(
     api: &BrokerClient,
     org: &OrgSecretKey,
     pending: &PendingEnrolment,
+    valid_secs: u64,
 ) -> Result<EnrolmentView, ClientError> {
+    let now = unix_now();
     let signed = Enrolment {
         user_id: pending.view.user_id.clone(),
         credential_id: unb64(&pending.view.credential_id, "credential id")?,
         approver_key: pending.key,
-        issued_at: unix_now(),
+        issued_at: now,
+        not_after: now.saturating_add(valid_secs.max(1)),
     }
     .sign(org)?;
     Ok(api.approve_enrolment(&pending.view.id, &signed).await?)
@@ -229,15 +248,129 @@ pub async fn approver_remove(api: &BrokerClient, id: &str, dry_run: bool) -> Res
 }
 
 // ---------------------------------------------------------------------------------------------
+// revocation
+
+/// The admin's copy of the newest revocation record, in the org directory (base64url of the
+/// signed record, one line). The admin's machine trusts this file, not the server, for what is
+/// revoked.
+pub const REVOCATIONS_FILE: &str = "revocations";
+
+fn read_local_revocations(dir: &std::path::Path) -> Result<Option<SignedRevocations>, ClientError> {
+    let path = dir.join(REVOCATIONS_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => blindvault_core::encoding::b64::decode(text.trim())
+            .ok()
+            .and_then(|b| SignedRevocations::from_bytes(&b).ok())
+            .map(Some)
+            .ok_or_else(|| ClientError::bad_file(&path, "not a blindvault revocation record")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ClientError::io(&path, e)),
+    }
+}
+
+/// The newest revocation record the admin can vouch for: the org directory's copy or the
+/// server's, whichever has the higher epoch — each verified under the org key (one that does
+/// not verify is an error: the file was edited, or the server is lying). `None`: nothing was
+/// ever revoked.
+pub async fn current_revocations(
+    api: &BrokerClient,
+    org: &OrgPublicKey,
+    dir: &std::path::Path,
+) -> Result<Option<SignedRevocations>, ClientError> {
+    let local = read_local_revocations(dir)?;
+    if let Some(l) = &local {
+        l.verify(org).map_err(|_| {
+            ClientError::bad_file(
+                &dir.join(REVOCATIONS_FILE),
+                "the revocation record is not signed by this org key",
+            )
+        })?;
+    }
+    let remote = api.revocations().await?;
+    if let Some(r) = &remote {
+        r.verify(org).map_err(|_| {
+            ClientError::Lease(
+                "the server's revocation record is not signed by the org key (the server may be compromised)"
+                    .into(),
+            )
+        })?;
+    }
+    Ok(match (local, remote) {
+        (Some(l), Some(r)) => Some(if r.record.epoch > l.record.epoch { r } else { l }),
+        (l, r) => l.or(r),
+    })
+}
+
+/// What the admin's machine treats as revoked (for sealing new versions): see
+/// [`current_revocations`].
+pub async fn revoked_now(
+    api: &BrokerClient,
+    org: &OrgPublicKey,
+    dir: &std::path::Path,
+) -> Result<Revocations, ClientError> {
+    Ok(current_revocations(api, org, dir).await?.map(|s| s.record).unwrap_or_default())
+}
+
+/// Signs the next revocation record — everything revoked so far plus `approvers` and `hosts` —
+/// keeps it in the org directory and uploads it. Runs before the server-side removal, so a
+/// device or host is revoked by the org's word even if the server later ignores its own rows.
+pub async fn publish_revocation(
+    api: &BrokerClient,
+    org: &OrgSecretKey,
+    dir: &std::path::Path,
+    approvers: &[ApproverPublicKey],
+    hosts: &[blindvault_core::ids::CertId],
+) -> Result<SignedRevocations, ClientError> {
+    let base = current_revocations(api, &org.public_key(), dir).await?.map(|s| s.record).unwrap_or_default();
+    let next = base.next(approvers, hosts, unix_now())?.sign(org)?;
+    let text = format!("{}\n", blindvault_core::encoding::b64::encode(&next.to_bytes()));
+    crate::write_private(&dir.join(REVOCATIONS_FILE), text.as_bytes(), false)?;
+    api.put_revocations(&next).await?;
+    Ok(next)
+}
+
+/// The approver key of enrolment `id` (pending, approved or removed), from the server's list.
+pub async fn enrolment_key(
+    api: &BrokerClient,
+    id: &str,
+) -> Result<(EnrolmentView, ApproverPublicKey), ClientError> {
+    let view =
+        api.enrolments().await?.into_iter().find(|v| v.id == id).ok_or_else(|| {
+            ClientError::Lease(format!("no enrolment {id:?} (see `blindvault approver list`)"))
+        })?;
+    let key = approver_key_of(&view)?;
+    Ok((view, key))
+}
+
+/// The live entries whose latest version holds an envelope for `key`: what that device can
+/// open today, and must be rotated away from it. Labels are decrypted with the org key.
+pub async fn entries_opened_by(
+    api: &BrokerClient,
+    org: &OrgSecretKey,
+    key: &ApproverPublicKey,
+) -> Result<Vec<SecretRow>, ClientError> {
+    let mut rows = Vec::new();
+    for e in api.entries().await? {
+        if e.sealed_entry.envelope_for(key).is_some() {
+            rows.push(secret_row(&e.sealed_entry, org));
+        }
+    }
+    Ok(rows)
+}
+
+// ---------------------------------------------------------------------------------------------
 // hosts
 
 /// Issues a host key file at `out` and registers its certificate. Every entry must exist on the
 /// server. The certificate names the signed-in user as its issuer (separation of duties: they
-/// cannot be the only approver of the host's requests unless `self_approval`). If the
+/// cannot be the only approver of the host's requests unless `self_approval`). The file carries
+/// the newest revocation record the admin knows (`dir`'s or the server's, see
+/// [`current_revocations`]), so the host refuses an older one from its first delivery. If the
 /// registration fails, the file is removed again.
 pub async fn host_issue(
     api: &BrokerClient,
     org: &OrgSecretKey,
+    dir: &std::path::Path,
     host_name: &str,
     entries: &[EntryId],
     valid_secs: u64,
@@ -251,7 +384,9 @@ pub async fn host_issue(
         api.entry(&e.to_text()).await?;
     }
     let issuer = crate::admin::Issuer { user_id: api.me().await?.id, self_approval };
-    let file = crate::admin::host_issue(org, host_name, entries, valid_secs, unix_now(), &issuer, out)?;
+    let revocations = current_revocations(api, &org.public_key(), dir).await?;
+    let file =
+        crate::admin::host_issue(org, host_name, entries, valid_secs, unix_now(), &issuer, out, revocations)?;
     match api.register_host(&file.certificate).await {
         Ok(view) => Ok((file, view)),
         Err(e) => {
@@ -307,16 +442,26 @@ pub enum PolicyChoice {
     MOfN(u8),
 }
 
-/// Every approved approver device, each verified under the local org key. A signature that does
-/// not verify stops everything (the server is lying about an approver).
+/// Every approved approver device, each verified under the local org key, valid now, and not
+/// named by `revoked` (the admin's newest revocation record: a server that lists a removed
+/// device again, with its old enrolment, is not sealed to). A signature that does not verify
+/// stops everything (the server is lying about an approver); an expired or revoked enrolment is
+/// left out.
 pub async fn verified_approvers(
     api: &BrokerClient,
     org: &OrgPublicKey,
+    revoked: &Revocations,
 ) -> Result<Vec<VerifiedApprover>, ClientError> {
     let list = api.approvers().await?;
+    let now = unix_now();
     let mut out = Vec::with_capacity(list.len());
     for a in &list {
-        let v = a.signed_enrolment.verify(org).map_err(|e| {
+        if revoked.approver_revoked(&a.signed_enrolment.enrolment.approver_key)
+            || (now >= a.signed_enrolment.enrolment.not_after)
+        {
+            continue;
+        }
+        let v = a.signed_enrolment.verify(org, now).map_err(|e| {
             ClientError::Lease(format!(
                 "the enrolment of {} does not verify under the local org key ({e}); refusing to seal to it",
                 a.user_name
@@ -378,11 +523,12 @@ pub async fn secret_put(
     label: &[u8],
     value: &SecretBytes,
     allow_self_approval: bool,
+    revoked: &Revocations,
 ) -> Result<EntryView, ClientError> {
     if value.is_empty() {
         return Err(ClientError::Lease("the secret value is empty".into()));
     }
-    let approvers = verified_approvers(api, &org.public_key()).await?;
+    let approvers = verified_approvers(api, &org.public_key(), revoked).await?;
     let policy = policy_for(choice, people(&approvers)?)?;
     let entry_id = EntryId::generate(&mut os_rng());
     let entry = seal_entry(org, entry_id, 1, policy, &approvers, label, value.expose(), &mut os_rng())?;
@@ -398,6 +544,7 @@ pub async fn secret_rotate(
     label: Option<&[u8]>,
     value: &SecretBytes,
     allow_self_approval: bool,
+    revoked: &Revocations,
 ) -> Result<EntryView, ClientError> {
     if value.is_empty() {
         return Err(ClientError::Lease("the secret value is empty".into()));
@@ -416,7 +563,7 @@ pub async fn secret_rotate(
             kept.expose()
         }
     };
-    let approvers = verified_approvers(api, &org_pub).await?;
+    let approvers = verified_approvers(api, &org_pub, revoked).await?;
     let choice = match old.policy {
         Policy::AnyOf { .. } => PolicyChoice::AnyOf,
         Policy::MOfN { m, .. } => PolicyChoice::MOfN(m),
@@ -445,21 +592,20 @@ pub struct SecretRow {
 
 /// Lists live entries with their labels decrypted by the org key.
 pub async fn secret_list(api: &BrokerClient, org: &OrgSecretKey) -> Result<Vec<SecretRow>, ClientError> {
-    let mut rows = Vec::new();
-    for e in api.entries().await? {
-        let s: &SealedEntry = &e.sealed_entry;
-        let label = match s.decrypt_label_as_org(org) {
-            Ok(l) => String::from_utf8_lossy(l.expose()).into_owned(),
-            Err(_) => "(label does not open with this org key)".into(),
-        };
-        rows.push(SecretRow {
-            entry_id: s.entry_id.to_text(),
-            version: s.version,
-            policy: describe_policy(&s.policy),
-            label,
-        });
+    Ok(api.entries().await?.iter().map(|e| secret_row(&e.sealed_entry, org)).collect())
+}
+
+fn secret_row(s: &SealedEntry, org: &OrgSecretKey) -> SecretRow {
+    let label = match s.decrypt_label_as_org(org) {
+        Ok(l) => String::from_utf8_lossy(l.expose()).into_owned(),
+        Err(_) => "(label does not open with this org key)".into(),
+    };
+    SecretRow {
+        entry_id: s.entry_id.to_text(),
+        version: s.version,
+        policy: describe_policy(&s.policy),
+        label,
     }
-    Ok(rows)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -591,6 +737,8 @@ pub async fn fetch_secrets(
         }
     }
     let expires_at = now.saturating_add(window_secs.clamp(1, 3600)).min(cert.not_after);
+    // What the admin had revoked when issuing this host counts as received.
+    versions.adopt_revocations(host.revocations.as_ref());
 
     // One request per distinct entry.
     let mut items: Vec<InFlight> = Vec::new();
@@ -717,7 +865,22 @@ pub async fn fetch_secrets(
                 PollOutcome::Cancelled => {
                     return Err(ClientError::Lease(format!("{label}: the request was withdrawn")));
                 }
-                PollOutcome::Delivered { responses, enrolments, sealed_entry } => {
+                PollOutcome::Delivered { responses, enrolments, sealed_entry, revocations } => {
+                    // The org's revocation record, checked before anything is opened: signed by
+                    // the org key of the host key file, and not older than the newest this host
+                    // has received (a server cannot undo a revocation by serving an old record).
+                    let revoked = versions.accept_revocations(revocations.as_deref(), &host.org).map_err(|e| {
+                        ClientError::Lease(match e {
+                            blindvault_core::Error::Rollback { seen, got } => format!(
+                                "{label}: the server sent an older revocation record (epoch {got}) than this host \
+                                 has already received (epoch {seen}); refused (the server may be compromised)"
+                            ),
+                            _ => format!(
+                                "{label}: the server's revocation record is not signed by the organisation's key; \
+                                 refused (the server may be compromised)"
+                            ),
+                        })
+                    })?;
                     let eph = i
                         .ephemeral
                         .take()
@@ -765,7 +928,11 @@ pub async fn fetch_secrets(
                              (the server may be out of date or compromised)"
                         ))
                     })?;
-                    let secret = recover_secret(&releases, &entry).map_err(|e| match e {
+                    let secret = recover_secret(&releases, &entry, &revoked).map_err(|e| match e {
+                        blindvault_core::Error::Revoked { .. } => ClientError::Lease(format!(
+                            "{label}: a response came from an approver device the organisation has revoked; \
+                             refused (the server may be compromised)"
+                        )),
                         blindvault_core::Error::BadSignature { link: "entry" } => ClientError::Lease(format!(
                             "{label}: the server's copy of the entry is not signed by the organisation's key; refused"
                         )),

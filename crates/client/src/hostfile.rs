@@ -22,6 +22,9 @@ pub struct HostKeyFile {
     /// The org key that signed the certificate, pinned when the admin issued the file: responses
     /// are accepted only from approver devices whose enrolment this key signed.
     pub org: OrgPublicKey,
+    /// The newest org revocation record the admin had when issuing the file (verified under
+    /// `org` when read): the host refuses an older one from its very first delivery.
+    pub revocations: Option<blindvault_core::revocation::SignedRevocations>,
 }
 
 /// The file format this version writes and reads. Version 1 had no org key.
@@ -44,6 +47,8 @@ struct OnDisk {
     certificate: SignedHostCertificate,
     #[serde(default)]
     org_public_key: Option<OrgPublicKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    revocations: Option<blindvault_core::revocation::SignedRevocations>,
 }
 
 impl HostKeyFile {
@@ -54,6 +59,7 @@ impl HostKeyFile {
             host_secret: blindvault_core::encoding::b64::encode(self.secret.expose()),
             certificate: self.certificate.clone(),
             org_public_key: Some(self.org),
+            revocations: self.revocations.clone(),
         };
         let json = Zeroizing::new(
             serde_json::to_vec_pretty(&disk).map_err(|e| ClientError::bad_file(path, e.to_string()))?,
@@ -100,7 +106,12 @@ impl HostKeyFile {
         disk.certificate.verify(&org, disk.certificate.cert.not_before).map_err(|_| {
             ClientError::bad_file(path, "the certificate is not signed by the org key in the file")
         })?;
-        Ok(Self { secret, certificate: disk.certificate, org })
+        if let Some(r) = &disk.revocations {
+            r.verify(&org).map_err(|_| {
+                ClientError::bad_file(path, "the revocation record is not signed by the org key in the file")
+            })?;
+        }
+        Ok(Self { secret, certificate: disk.certificate, org, revocations: disk.revocations })
     }
 }
 
@@ -111,11 +122,24 @@ impl HostKeyFile {
 /// the server cannot roll an entry back on a host that has seen a newer one. A host's first
 /// request for an entry has no memory to go on (0); `host issue` cannot give it one, because
 /// what the admin's machine knows of versions it also learns from the server.
+///
+/// Beside it, `HOSTKEY.revocations` keeps the newest org-signed revocation record this host has
+/// received (base64url, one line): a server that serves an older one — or none — to undo a
+/// revocation is refused ([`VersionMemory::accept_revocations`]).
 #[derive(Debug, Default)]
 pub struct VersionMemory {
     path: Option<std::path::PathBuf>,
     seen: std::collections::BTreeMap<String, u32>,
     changed: bool,
+    rpath: Option<std::path::PathBuf>,
+    revocations: Option<blindvault_core::revocation::SignedRevocations>,
+    revocations_changed: bool,
+}
+
+fn beside_key(host_key: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = host_key.as_os_str().to_owned();
+    name.push(suffix);
+    std::path::PathBuf::from(name)
 }
 
 impl VersionMemory {
@@ -132,7 +156,70 @@ impl VersionMemory {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
             Err(e) => return Err(ClientError::io(&path, e)),
         };
-        Ok(Self { path: Some(path), seen, changed: false })
+        let rpath = beside_key(host_key, ".revocations");
+        let revocations = match std::fs::read_to_string(&rpath) {
+            Ok(text) => Some(
+                blindvault_core::encoding::b64::decode(text.trim())
+                    .ok()
+                    .and_then(|b| blindvault_core::revocation::SignedRevocations::from_bytes(&b).ok())
+                    .ok_or_else(|| {
+                        ClientError::bad_file(
+                            &rpath,
+                            "not a revocation record (the newest this host received)",
+                        )
+                    })?,
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(ClientError::io(&rpath, e)),
+        };
+        Ok(Self {
+            path: Some(path),
+            seen,
+            changed: false,
+            rpath: Some(rpath),
+            revocations,
+            revocations_changed: false,
+        })
+    }
+
+    /// Takes the record the host key file carries (from when the admin issued it) as received,
+    /// if it is newer than what is remembered: a host refuses an older record from its first
+    /// delivery on. The caller has verified it ([`HostKeyFile::read`]).
+    pub fn adopt_revocations(
+        &mut self,
+        issued_with: Option<&blindvault_core::revocation::SignedRevocations>,
+    ) {
+        if let Some(r) = issued_with
+            && r.record.epoch > self.revocation_epoch()
+        {
+            self.revocations = Some(r.clone());
+            self.revocations_changed = true;
+        }
+    }
+
+    /// The epoch of the newest revocation record this host has received (0: none).
+    pub fn revocation_epoch(&self) -> u64 {
+        self.revocations.as_ref().map_or(0, |r| r.record.epoch)
+    }
+
+    /// Checks the record the server delivered against `org` (the host key file's) and the newest
+    /// this host has received: newest wins, an older one — or none after one — is
+    /// [`blindvault_core::Error::Rollback`]. Returns what is revoked, and remembers a newer
+    /// record (written by [`VersionMemory::save`]).
+    pub fn accept_revocations(
+        &mut self,
+        delivered: Option<&blindvault_core::revocation::SignedRevocations>,
+        org: &blindvault_core::keys::OrgPublicKey,
+    ) -> Result<blindvault_core::revocation::Revocations, blindvault_core::Error> {
+        let record =
+            blindvault_core::revocation::SignedRevocations::check(delivered, org, self.revocation_epoch())?;
+        if let Some(d) = delivered
+            && record.epoch > self.revocation_epoch()
+        {
+            self.revocations = Some(d.clone());
+            self.revocations_changed = true;
+        }
+        Ok(record)
     }
 
     /// Kept in memory only (tests, and hosts that cannot write beside their key).
@@ -158,6 +245,19 @@ impl VersionMemory {
     /// `HOSTKEY.versions.lock` it re-reads the file and keeps, per entry, the newer of the two
     /// versions: two `run`s on one host never lose each other's memory or lower a version.
     pub fn save(&mut self) -> Result<(), ClientError> {
+        if let (Some(rpath), true, Some(r)) = (&self.rpath, self.revocations_changed, &self.revocations) {
+            // Never lower what is on disk (another run may have stored a newer record meanwhile).
+            let on_disk = std::fs::read_to_string(rpath)
+                .ok()
+                .and_then(|t| blindvault_core::encoding::b64::decode(t.trim()).ok())
+                .and_then(|b| blindvault_core::revocation::SignedRevocations::from_bytes(&b).ok())
+                .map_or(0, |d| d.record.epoch);
+            if r.record.epoch > on_disk {
+                let text = format!("{}\n", blindvault_core::encoding::b64::encode(&r.to_bytes()));
+                write_private(rpath, text.as_bytes(), false)?;
+            }
+            self.revocations_changed = false;
+        }
         let (Some(path), true) = (&self.path, self.changed) else { return Ok(()) };
         let mut lock_name = path.as_os_str().to_owned();
         lock_name.push(".lock");

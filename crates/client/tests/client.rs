@@ -61,7 +61,7 @@ fn host_file(org: &OrgSecretKey, host: HostSecretKey) -> HostKeyFile {
     }
     .sign(org)
     .unwrap();
-    HostKeyFile { secret: host, certificate: cert, org: org.public_key() }
+    HostKeyFile { secret: host, certificate: cert, org: org.public_key(), revocations: None }
 }
 
 #[test]
@@ -83,6 +83,7 @@ fn host_key_file_round_trip_and_mismatch() {
         secret: HostSecretKey::generate(&mut os_rng()),
         certificate: other.certificate,
         org: org.public_key(),
+        revocations: None,
     };
     let p2 = dir.path().join("mixed.json");
     mixed.write(&p2).unwrap();
@@ -279,14 +280,14 @@ fn admin_org_and_host_issue() {
     let out = dir.path().join("host.json");
     let now = blindvault_client::unix_now();
     let issuer = admin::Issuer { user_id: "admin-1".into(), self_approval: false };
-    let f = admin::host_issue(&org, "ci-7", &[entry], 86_400, now, &issuer, &out).unwrap();
+    let f = admin::host_issue(&org, "ci-7", &[entry], 86_400, now, &issuer, &out, None).unwrap();
     let verified = f.certificate.verify(&public, now).unwrap();
     assert_eq!(verified.host_name, "ci-7");
     assert_eq!(verified.allowed_entries, vec![entry]);
     assert_eq!((verified.issuer.as_deref(), verified.self_approval), (Some("admin-1"), false));
     assert!(f.certificate.verify(&public, now + 86_401).is_err());
     let h2 = dir.path().join("h2.json");
-    assert!(admin::host_issue(&org, "bad\nname", &[entry], 10, now, &issuer, &h2).is_err());
+    assert!(admin::host_issue(&org, "bad\nname", &[entry], 10, now, &issuer, &h2, None).is_err());
 
     assert_eq!(admin::parse_duration("90s").unwrap(), 90);
     assert_eq!(admin::parse_duration("15m").unwrap(), 900);
@@ -350,4 +351,44 @@ fn a_host_remembers_the_newest_version_it_received() {
     assert_eq!((back.min_version(&e), back.min_version(&other)), (5, 2), "neither run's memory is lost");
     std::fs::write(&file, b"{not json").unwrap();
     assert!(VersionMemory::beside(&key).is_err());
+}
+
+/// A host key file issued after a revocation carries the org's record: the host refuses an older
+/// one (or none) from its very first delivery; a record another key signed is refused on reading.
+#[test]
+fn a_host_issued_after_a_revocation_refuses_an_older_record() {
+    use blindvault_client::admin;
+    use blindvault_client::hostfile::VersionMemory;
+    use blindvault_core::revocation::{Revocations, SignedRevocations};
+    let dir = tempfile::tempdir().unwrap();
+    let org = OrgSecretKey::generate(&mut os_rng());
+    let entry = EntryId::generate(&mut os_rng());
+    let now = blindvault_client::unix_now();
+    let one = Revocations::none().next(&[], &[], now).unwrap().sign(&org).unwrap();
+    let out = dir.path().join("h.json");
+    let issuer = admin::Issuer { user_id: "admin-1".into(), self_approval: false };
+    admin::host_issue(&org, "ci-7", &[entry], 86_400, now, &issuer, &out, Some(one.clone())).unwrap();
+    let f = HostKeyFile::read(&out).unwrap();
+    assert_eq!(f.revocations.as_ref(), Some(&one));
+    let mut m = VersionMemory::beside(&out).unwrap();
+    assert_eq!(m.revocation_epoch(), 0);
+    m.adopt_revocations(f.revocations.as_ref());
+    assert_eq!(m.revocation_epoch(), 1);
+    assert!(matches!(
+        m.accept_revocations(None, &org.public_key()),
+        Err(blindvault_core::Error::Rollback { seen: 1, got: 0 })
+    ));
+    let two = one.record.next(&[], &[], now).unwrap().sign(&org).unwrap();
+    assert_eq!(m.accept_revocations(Some(&two), &org.public_key()).unwrap().epoch, 2);
+    m.save().unwrap();
+    let text = std::fs::read_to_string(dir.path().join("h.json.revocations")).unwrap();
+    let stored = SignedRevocations::from_bytes(&blindvault_core::encoding::b64::decode(text.trim()).unwrap());
+    assert_eq!(stored.unwrap(), two);
+    assert_eq!(VersionMemory::beside(&out).unwrap().revocation_epoch(), 2);
+    // Signed by another key: the file is refused.
+    let rogue = OrgSecretKey::generate(&mut os_rng());
+    let forged = Revocations::none().next(&[], &[], now).unwrap().sign(&rogue).unwrap();
+    let out2 = dir.path().join("h2.json");
+    admin::host_issue(&org, "ci-7", &[entry], 86_400, now, &issuer, &out2, Some(forged)).unwrap();
+    assert!(matches!(HostKeyFile::read(&out2), Err(ClientError::BadFile { .. })));
 }

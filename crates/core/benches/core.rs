@@ -23,6 +23,7 @@ use blindvault_core::ids::{CertId, EntryId, RequestId};
 use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
 use blindvault_core::release::{approve, open_response, recover_secret};
+use blindvault_core::revocation::Revocations;
 use blindvault_core::schedule::{KeySchedule, PrfOutput};
 use blindvault_core::shamir;
 use chacha20poly1305::ChaCha20Poly1305;
@@ -157,12 +158,13 @@ fn main() {
                 credential_id: vec![i as u8; 16],
                 approver_key: k.approver_public(),
                 issued_at: 1,
+                not_after: u64::MAX,
             }
             .sign(&org)
             .unwrap()
         })
         .collect();
-    let approvers: Vec<_> = enrolments.iter().map(|e| e.verify(&op).unwrap()).collect();
+    let approvers: Vec<_> = enrolments.iter().map(|e| e.verify(&op, 2).unwrap()).collect();
     let cert = HostCertificate {
         cert_id: CertId::generate(&mut rng),
         host_name: "bench-host".into(),
@@ -278,11 +280,11 @@ fn main() {
         quick,
         || {
             // As `blindvault run` does: each sender's enrolment checked against the org key.
-            let a0 = enrolments[0].verify(&op).unwrap();
-            let a1 = enrolments[1].verify(&op).unwrap();
+            let a0 = enrolments[0].verify(&op, 2).unwrap();
+            let a1 = enrolments[1].verify(&op, 2).unwrap();
             let a = open_response(&eph, &req, &r0, &a0).unwrap();
             let b = open_response(&eph, &req, &r1, &a1).unwrap();
-            black_box(recover_secret(&[a, b], &m_of_n).unwrap());
+            black_box(recover_secret(&[a, b], &m_of_n, &Revocations::none()).unwrap());
         },
         || {
             (0..2).for_each(|_| ed());

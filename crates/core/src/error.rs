@@ -82,6 +82,19 @@ pub enum Error {
     /// Separation of duties: the only approvals came from the person who issued the host's
     /// certificate, which does not allow self-approval.
     SelfApproval,
+    /// An org-signed revocation record older than one already seen (a lower epoch, or none
+    /// after one was seen).
+    Rollback {
+        /// The epoch already seen.
+        seen: u64,
+        /// The epoch offered (0: no record).
+        got: u64,
+    },
+    /// The org's revocation record names this approver device or host.
+    Revoked {
+        /// What is revoked: `approver device`, `host certificate`.
+        what: &'static str,
+    },
 }
 
 impl core::fmt::Display for Error {
@@ -110,6 +123,10 @@ impl core::fmt::Display for Error {
             Error::SelfApproval => {
                 f.write_str("the host certificate's issuer cannot be the only approver of its requests")
             }
+            Error::Rollback { seen, got } => {
+                write!(f, "revocation record rolled back: epoch {got} offered, epoch {seen} already seen")
+            }
+            Error::Revoked { what } => write!(f, "the {what} is revoked by the org's revocation record"),
         }
     }
 }

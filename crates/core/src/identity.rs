@@ -16,8 +16,17 @@ use crate::keys::{
     verify_ed25519,
 };
 
-/// Signature context of an approver enrolment.
+/// Signature context of an approver enrolment, body format 1 (no `not_after`; still read).
 pub const SIG_ENROLMENT_V1: &[u8] = b"blindvault/v1/sig/enrolment\0";
+/// Signature context of an approver enrolment, body format 2 (with `not_after`).
+pub const SIG_ENROLMENT_V2: &[u8] = b"blindvault/v2/sig/enrolment\0";
+/// The enrolment body's format version.
+const ENROLMENT_FORMAT: u8 = 2;
+/// How long a format-1 enrolment (signed before enrolments carried `not_after`) stays valid:
+/// 365 days from its `issued_at`.
+pub const V1_ENROLMENT_LIFETIME_SECS: u64 = 365 * 86_400;
+/// The default life of a new enrolment (`approver approve --valid-for`): 365 days.
+pub const DEFAULT_ENROLMENT_LIFETIME_SECS: u64 = 365 * 86_400;
 /// Signature context of a host certificate of format 1 (no issuer; still read).
 pub const SIG_HOST_CERT_V1: &[u8] = b"blindvault/v1/sig/host-certificate\0";
 /// Signature context of a host certificate of format 2 (with the issuer and the
@@ -70,7 +79,7 @@ fn check_name(s: &str, what: &'static str) -> Result<(), Error> {
 // ---------------------------------------------------------------------------------------------
 // Enrolment
 
-/// An approver device's enrolment: "user U's credential C has approver key K".
+/// An approver device's enrolment: "user U's credential C has approver key K, until T".
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Enrolment {
     /// The server's user id of the person.
@@ -81,38 +90,53 @@ pub struct Enrolment {
     pub approver_key: ApproverPublicKey,
     /// When the org signed it (Unix seconds).
     pub issued_at: u64,
+    /// Valid until (Unix seconds, exclusive). A format-1 enrolment had none and is read with
+    /// `issued_at + `[`V1_ENROLMENT_LIFETIME_SECS`].
+    pub not_after: u64,
 }
 
 impl Enrolment {
-    fn body(&self) -> Vec<u8> {
-        let mut w = Writer::new(1);
+    fn body_as(&self, format: u8) -> Vec<u8> {
+        let mut w = Writer::new(format);
         w.str16(&self.user_id).bytes16(&self.credential_id).fixed(&self.approver_key.0).u64(self.issued_at);
+        if format >= ENROLMENT_FORMAT {
+            w.u64(self.not_after);
+        }
         w.finish()
     }
-    fn parse(b: &[u8]) -> Result<Self, Error> {
-        let mut r = Reader::new(b, "enrolment", 1)?;
-        let e = Self {
-            user_id: r.str16()?,
-            credential_id: r.bytes16()?.to_vec(),
-            approver_key: ApproverPublicKey(r.fixed()?),
-            issued_at: r.u64()?,
+    fn parse(b: &[u8]) -> Result<(Self, u8), Error> {
+        let format = match b.first() {
+            Some(1) => 1,
+            _ => ENROLMENT_FORMAT,
         };
+        let mut r = Reader::new(b, "enrolment", format)?;
+        let user_id = r.str16()?;
+        let credential_id = r.bytes16()?.to_vec();
+        let approver_key = ApproverPublicKey(r.fixed()?);
+        let issued_at = r.u64()?;
+        let not_after =
+            if format == 1 { issued_at.saturating_add(V1_ENROLMENT_LIFETIME_SECS) } else { r.u64()? };
+        let e = Self { user_id, credential_id, approver_key, issued_at, not_after };
         r.finish()?;
         e.validate()?;
-        Ok(e)
+        Ok((e, format))
     }
     fn validate(&self) -> Result<(), Error> {
         check_name(&self.user_id, "enrolment user id")?;
         if self.credential_id.is_empty() || self.credential_id.len() > 1023 {
             return Err(Error::Malformed { what: "enrolment credential id" });
         }
+        if self.not_after <= self.issued_at {
+            return Err(Error::Malformed { what: "enrolment validity" });
+        }
         Ok(())
     }
-    /// The org signs the enrolment (admin's machine).
+    /// The org signs the enrolment (admin's machine), in the current format (2, with
+    /// `not_after`).
     pub fn sign(self, org: &OrgSecretKey) -> Result<SignedEnrolment, Error> {
         self.validate()?;
-        let signature = org.sign(SIG_ENROLMENT_V1, &self.body());
-        Ok(SignedEnrolment { enrolment: self, signature })
+        let signature = org.sign(SIG_ENROLMENT_V2, &self.body_as(ENROLMENT_FORMAT));
+        Ok(SignedEnrolment { enrolment: self, signature, format: ENROLMENT_FORMAT })
     }
 }
 
@@ -122,6 +146,8 @@ pub struct SignedEnrolment {
     /// The signed content (not yet verified: use [`SignedEnrolment::verify`]).
     pub enrolment: Enrolment,
     signature: [u8; 64],
+    /// The body's format (1: no `not_after`, context v1; 2: the current one).
+    format: u8,
 }
 
 /// An approver device whose enrolment verified against the pinned org key. The only way to
@@ -132,6 +158,7 @@ pub struct VerifiedApprover {
     pub(crate) user_id: String,
     pub(crate) credential_id: Vec<u8>,
     pub(crate) public_key: ApproverPublicKey,
+    pub(crate) not_after: u64,
 }
 
 impl VerifiedApprover {
@@ -147,33 +174,49 @@ impl VerifiedApprover {
     pub fn public_key(&self) -> ApproverPublicKey {
         self.public_key
     }
+    /// When the enrolment ends (Unix seconds, exclusive).
+    pub fn not_after(&self) -> u64 {
+        self.not_after
+    }
 }
 
 impl SignedEnrolment {
-    /// Checks the org signature; returns the approver it vouches for.
-    pub fn verify(&self, org: &OrgPublicKey) -> Result<VerifiedApprover, Error> {
+    /// Checks the org signature and that the enrolment is still valid at `now` (Unix seconds):
+    /// `now < not_after`, else [`Error::Expired`]; returns the approver it vouches for.
+    pub fn verify(&self, org: &OrgPublicKey, now: u64) -> Result<VerifiedApprover, Error> {
+        const LINK: &str = "enrolment";
+        let context = if self.format == 1 { SIG_ENROLMENT_V1 } else { SIG_ENROLMENT_V2 };
         verify_ed25519(
             &org.signing_key_bytes(),
-            SIG_ENROLMENT_V1,
-            &self.enrolment.body(),
+            context,
+            &self.enrolment.body_as(self.format),
             &self.signature,
-            "enrolment",
+            LINK,
         )?;
+        if now >= self.enrolment.not_after {
+            return Err(Error::Expired { link: LINK });
+        }
         Ok(VerifiedApprover {
             org: *org,
             user_id: self.enrolment.user_id.clone(),
             credential_id: self.enrolment.credential_id.clone(),
             public_key: self.enrolment.approver_key,
+            not_after: self.enrolment.not_after,
         })
+    }
+    /// The body's format: 1 (read only; `not_after` implied) or 2.
+    pub fn format(&self) -> u8 {
+        self.format
     }
     /// Canonical encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
-        signed_to_bytes(&self.enrolment.body(), &self.signature)
+        signed_to_bytes(&self.enrolment.body_as(self.format), &self.signature)
     }
-    /// Decodes the canonical encoding (does not verify).
+    /// Decodes the canonical encoding (does not verify). Format 1 bodies are still read.
     pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
         let (body, signature) = signed_from_bytes(b, "signed enrolment")?;
-        Ok(Self { enrolment: Enrolment::parse(body)?, signature })
+        let (enrolment, format) = Enrolment::parse(body)?;
+        Ok(Self { enrolment, signature, format })
     }
 }
 serde_via_bytes!(SignedEnrolment);

@@ -10,6 +10,7 @@
 //! * [`identity`]: org → enrolment, org → host certificate, host → request, and the approver's
 //!   [`identity::verify_request`].
 //! * [`release`]: approve (open + reseal) and the consumer's open/recover.
+//! * [`revocation`]: the org-signed revocation record (revoked approver devices and hosts).
 //!
 //! Secrets live in types that zeroize on drop and print `[REDACTED]`; decryption failures are
 //! one opaque [`Error::Decrypt`].
@@ -30,6 +31,7 @@ pub mod ids;
 pub mod keys;
 pub mod policy;
 pub mod release;
+pub mod revocation;
 pub mod schedule;
 pub mod secret;
 pub mod shamir;

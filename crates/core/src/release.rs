@@ -231,8 +231,9 @@ pub fn open_response(
 
 /// What `blindvault run` does with a delivered response: finds, among the delivered
 /// `enrolments`, the one of the response's device that verifies under `org` (the key of the
-/// host key file, never one from the server), and opens the response from that device only. No
-/// such enrolment is [`Error::NotVouched`]; the rest as [`open_response`].
+/// host key file, never one from the server) and is valid at the request's `issued_at` (the
+/// consumer's own clock, signed into its request), and opens the response from that device
+/// only. No such enrolment is [`Error::NotVouched`]; the rest as [`open_response`].
 pub fn open_vouched_response(
     ephemeral: &EphemeralSecretKey,
     own: &SignedRequest,
@@ -243,7 +244,7 @@ pub fn open_vouched_response(
     let approver = enrolments
         .iter()
         .filter(|e| e.enrolment.approver_key == response.approver)
-        .find_map(|e| e.verify(org).ok())
+        .find_map(|e| e.verify(org, own.request.issued_at).ok())
         .ok_or(Error::NotVouched)?;
     open_response(ephemeral, own, response, &approver)
 }
@@ -278,10 +279,23 @@ pub fn check_separation(cert: &HostCertificate, releases: &[Release]) -> Result<
 ///    into the DEK, which decrypts the value.
 ///
 /// So a response never chooses the value a command gets: it can only open the org's ciphertext.
-pub fn recover_secret(releases: &[Release], entry: &SealedEntry) -> Result<SecretBytes, Error> {
+///
+/// Before all of it, no release may come from a device that `revoked` (the org's revocation
+/// record, verified by the caller under the same org key and not older than one it saw before)
+/// names: [`Error::Revoked`]. A removed device keeps its envelopes of the versions it was
+/// sealed to, and a server may keep approving in its name; the record is what the server
+/// cannot undo.
+pub fn recover_secret(
+    releases: &[Release],
+    entry: &SealedEntry,
+    revoked: &crate::revocation::Revocations,
+) -> Result<SecretBytes, Error> {
     let first = releases.first().ok_or(Error::NotEnoughShares { needed: 1, got: 0 })?;
     if releases.iter().any(|r| r.org != first.org) {
         return Err(Error::ShareMismatch);
+    }
+    for r in releases {
+        revoked.check_approver(&r.approver)?;
     }
     entry.verify_writer(&first.org)?;
     for r in releases {

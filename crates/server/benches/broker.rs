@@ -179,7 +179,7 @@ async fn floor_once(
     p256_check(kit)?;
     let p256_ms = v.elapsed().as_secs_f64() * 1e3;
     Agent::new(&w.server.base, None).get("/api/health").await?.ok()?;
-    let vouched = kit.enrolment.verify(&kit.org)?;
+    let vouched = kit.enrolment.verify(&kit.org, kit.now)?;
     std::hint::black_box(open_response(&eph, &req, &resp, &vouched)?);
     let total = t.elapsed().as_secs_f64() * 1e3;
     // ring's check on the same signature, outside the sample.

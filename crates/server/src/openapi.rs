@@ -52,6 +52,18 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
         "admin",
     ),
     ("get", "/api/broker/approvers", "Approved, org-signed enrolments (for writers to verify)", "admin"),
+    (
+        "get",
+        "/api/broker/revocations",
+        "The org-signed revocation record (newest), for devices to verify",
+        "session",
+    ),
+    (
+        "put",
+        "/api/broker/revocations",
+        "Store a newer org-signed revocation record (409 revocation_rollback if not newer)",
+        "admin",
+    ),
     ("get", "/api/broker/hosts", "Host certificates", "admin"),
     ("post", "/api/broker/hosts", "Register an org-signed host certificate", "admin"),
     ("post", "/api/broker/hosts/{id}/revoke", "Revoke a host certificate; its open requests end", "admin"),

@@ -67,6 +67,15 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
          revoked_at BIGINT)"],
     ),
     (7, crate::broker::SCHEMA_7),
+    // The org-signed revocation record: one row, the newest (the server stores and relays it; it
+    // cannot make one).
+    (
+        8,
+        &[
+            "CREATE TABLE broker_revocations (id BIGINT PRIMARY KEY, epoch BIGINT NOT NULL, record TEXT NOT NULL, \
+         set_at BIGINT NOT NULL, set_by TEXT NOT NULL)",
+        ],
+    ),
 ];
 
 static DRIVERS: Once = Once::new();

@@ -14,6 +14,7 @@ use blindvault_core::policy::Policy;
 use blindvault_core::release::{
     Release, SealedResponse, approve, check_separation, open_vouched_response, recover_secret,
 };
+use blindvault_core::revocation::{Revocations, SignedRevocations};
 use blindvault_core::schedule::KeySchedule;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -158,6 +159,7 @@ impl World {
             credential_id: unb64(&row["credential_id"]),
             approver_key: keys.approver_public(),
             issued_at: now(&self.server),
+            not_after: now(&self.server) + 365 * 86_400,
         }
         .sign(&self.org)?;
         self.admin
@@ -230,7 +232,10 @@ impl World {
             .as_array()
             .context("approvers")?
             .iter()
-            .map(|a| SignedEnrolment::from_bytes(&unb64(&a["signed_enrolment"]))?.verify(&org_pub))
+            .map(|a| {
+                SignedEnrolment::from_bytes(&unb64(&a["signed_enrolment"]))?
+                    .verify(&org_pub, now(&self.server))
+            })
             .collect::<Result<_, _>>()?;
         Ok(seal_entry(
             &self.org,
@@ -374,11 +379,19 @@ impl Consumer {
     }
 
     /// Opens a delivered result as `blindvault run` does: each response only from a device
-    /// whose enrolment (delivered beside it) verifies under `org`.
+    /// whose enrolment (delivered beside it) verifies under `org`, none from a device the org's
+    /// revocation record (delivered beside it, checked as by a consumer that has seen none
+    /// before) names.
     pub fn open(&self, body: &Value, org: &OrgPublicKey) -> anyhow::Result<Vec<u8>> {
-        let releases = self.releases(body, org)?;
+        self.open_after(body, org, 0)
+    }
+
+    /// [`Consumer::open`] by a consumer that has already seen the revocation record of epoch
+    /// `seen` (an older one, or none, is a rollback).
+    pub fn open_after(&self, body: &Value, org: &OrgPublicKey, seen: u64) -> anyhow::Result<Vec<u8>> {
+        let (releases, revoked) = self.releases(body, org, seen)?;
         let entry = SealedEntry::from_bytes(&unb64(&body["sealed_entry"]))?;
-        Ok(recover_secret(&releases, &entry)?.expose().to_vec())
+        Ok(recover_secret(&releases, &entry, &revoked)?.expose().to_vec())
     }
 
     /// [`Consumer::open`] with the consumer's separation-of-duties check against its own
@@ -389,21 +402,32 @@ impl Consumer {
         org: &OrgPublicKey,
         cert: &HostCertificate,
     ) -> anyhow::Result<Vec<u8>> {
-        let releases = self.releases(body, org)?;
+        let (releases, revoked) = self.releases(body, org, 0)?;
         check_separation(cert, &releases)?;
         let entry = SealedEntry::from_bytes(&unb64(&body["sealed_entry"]))?;
-        Ok(recover_secret(&releases, &entry)?.expose().to_vec())
+        Ok(recover_secret(&releases, &entry, &revoked)?.expose().to_vec())
     }
 
-    /// The delivered responses, each opened only from a device vouched for under `org`.
-    fn releases(&self, body: &Value, org: &OrgPublicKey) -> anyhow::Result<Vec<Release>> {
+    /// The delivered revocation record (checked as by a consumer that has seen epoch `seen`) and
+    /// the responses, each opened only from a device vouched for under `org`.
+    fn releases(
+        &self,
+        body: &Value,
+        org: &OrgPublicKey,
+        seen: u64,
+    ) -> anyhow::Result<(Vec<Release>, Revocations)> {
+        let record = match body["revocations"].as_str() {
+            Some(_) => Some(SignedRevocations::from_bytes(&unb64(&body["revocations"]))?),
+            None => None,
+        };
+        let revoked = SignedRevocations::check(record.as_ref(), org, seen)?;
         let enrolments = body["enrolments"]
             .as_array()
             .context("enrolments")?
             .iter()
             .map(|e| SignedEnrolment::from_bytes(&unb64(e)))
             .collect::<Result<Vec<_>, _>>()?;
-        body["responses"]
+        let releases = body["responses"]
             .as_array()
             .context("responses")?
             .iter()
@@ -411,7 +435,8 @@ impl Consumer {
                 let r = SealedResponse::from_bytes(&unb64(r))?;
                 Ok(open_vouched_response(&self.eph, &self.req, &r, &enrolments, org)?)
             })
-            .collect()
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok((releases, revoked))
     }
 }
 

@@ -6,6 +6,7 @@ use blindvault_core::entry::SealedEntry;
 use blindvault_core::identity::{SignedEnrolment, SignedHostCertificate, SignedRequest, verify_request};
 use blindvault_core::keys::{ApproverPublicKey, OrgPublicKey};
 use blindvault_core::release;
+use blindvault_core::revocation::SignedRevocations;
 use blindvault_core::schedule::{KeySchedule, PRF_SALT_V1, PrfOutput};
 use blindvault_core::storage;
 use serde::Serialize;
@@ -304,12 +305,57 @@ pub fn verify_enrolment(
     org: &Org,
     signed_enrolment: &str,
     approver_public_key: &str,
+    now: f64,
 ) -> Result<String, Failure> {
     let signed = SignedEnrolment::from_bytes(&bytes("enrolment", signed_enrolment)?)?;
     let mine = ApproverPublicKey::from_bytes(&bytes("approver key", approver_public_key)?)?;
-    let v = signed.verify(&org.0)?;
+    let v = signed.verify(&org.0, seconds(now)?)?;
     if v.public_key() != mine {
         return Err(Failure("the enrolment is for another device's key".into()));
     }
-    Ok(serde_json::json!({ "user_id": v.user_id(), "issued_at": signed.enrolment.issued_at }).to_string())
+    Ok(serde_json::json!({
+        "user_id": v.user_id(),
+        "issued_at": signed.enrolment.issued_at,
+        "not_after": signed.enrolment.not_after,
+    })
+    .to_string())
+}
+
+/// The device's check of the org's revocation record (`record`: base64url, empty when the
+/// server has none) before it approves: signed by the pinned org key, not older than the
+/// newest this device has seen (`seen_epoch`), and naming neither the request's host
+/// certificate nor this device. Returns the record's epoch, for the device to remember.
+pub fn verify_revocations(
+    org: &Org,
+    record: &str,
+    seen_epoch: f64,
+    certificate: &str,
+    approver_public_key: &str,
+) -> Result<u64, Failure> {
+    let record = record.trim();
+    let signed = if record.is_empty() {
+        None
+    } else {
+        Some(SignedRevocations::from_bytes(&bytes("revocation record", record)?)?)
+    };
+    let seen =
+        seconds(seen_epoch).map_err(|_| Failure("the remembered revocation epoch is not a number".into()))?;
+    let r = SignedRevocations::check(signed.as_ref(), &org.0, seen).map_err(|e| match e {
+        blindvault_core::Error::Rollback { seen, got } => Failure(format!(
+            "the server sent an older revocation record (epoch {got}) than this device has already seen (epoch {seen}): it may be hiding a revocation"
+        )),
+        blindvault_core::Error::BadSignature { .. } => {
+            Failure("the revocation record is not signed by your organisation's key".into())
+        }
+        other => other.into(),
+    })?;
+    let cert = SignedHostCertificate::from_bytes(&bytes("host certificate", certificate)?)?;
+    if r.host_revoked(&cert.cert.cert_id) {
+        return Err(Failure("your organisation has revoked this machine (its host certificate)".into()));
+    }
+    let mine = ApproverPublicKey::from_bytes(&bytes("approver key", approver_public_key)?)?;
+    if r.approver_revoked(&mine) {
+        return Err(Failure("your organisation has removed this device as an approver".into()));
+    }
+    Ok(r.epoch)
 }

@@ -37,9 +37,10 @@ impl Fixture {
             credential_id: vec![1; 16],
             approver_key: schedule.approver_public(),
             issued_at: NOW,
+            not_after: NOW + 86_400,
         }
         .sign(&org)?
-        .verify(&org.public_key())?;
+        .verify(&org.public_key(), NOW)?;
         let entry_id = EntryId::generate(&mut rng);
         let entry = seal_entry(
             &org,

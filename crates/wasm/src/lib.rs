@@ -90,15 +90,33 @@ impl DeviceKeys {
     }
 }
 
-/// Verifies this device's signed enrolment against the pinned org key and its own approver key.
-/// Returns JSON `{"user_id", "issued_at"}`.
+/// Verifies this device's signed enrolment against the pinned org key and its own approver key,
+/// valid at `now` (Unix seconds). Returns JSON `{"user_id", "issued_at", "not_after"}`.
 #[wasm_bindgen(js_name = verifyEnrolment)]
 pub fn verify_enrolment(
     org: &OrgKey,
     signed_enrolment: &str,
     approver_public_key: &str,
+    now: f64,
 ) -> Result<String, JsError> {
-    bridge::verify_enrolment(&org.0, signed_enrolment, approver_public_key).map_err(js)
+    bridge::verify_enrolment(&org.0, signed_enrolment, approver_public_key, now).map_err(js)
+}
+
+/// Checks the org's revocation record (base64url; empty: none) before approving: signed by the
+/// pinned org key, not older than `seen_epoch` (the newest this device has seen), and naming
+/// neither the request's host certificate nor this device's approver key. Returns the epoch
+/// to remember.
+#[wasm_bindgen(js_name = verifyRevocations)]
+pub fn verify_revocations(
+    org: &OrgKey,
+    record: &str,
+    seen_epoch: f64,
+    certificate: &str,
+    approver_public_key: &str,
+) -> Result<f64, JsError> {
+    bridge::verify_revocations(&org.0, record, seen_epoch, certificate, approver_public_key)
+        .map(|e| e as f64)
+        .map_err(js)
 }
 
 /// Verifies a request's chain from the pinned org key: org → host certificate → request, at

@@ -8,6 +8,7 @@ use blindvault_core::ids::{CertId, EntryId, RequestId};
 use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
 use blindvault_core::release::{SealedResponse, open_response, recover_secret};
+use blindvault_core::revocation::Revocations;
 use blindvault_core::schedule::{KeySchedule, PrfOutput};
 use blindvault_wasm::bridge::{self, Keys, Org};
 
@@ -40,10 +41,11 @@ fn world() -> World {
         credential_id: vec![1; 16],
         approver_key: me.approver_public(),
         issued_at: NOW,
+        not_after: NOW + 86_400,
     }
     .sign(&org)
     .unwrap();
-    let approver = signed.verify(&org.public_key()).unwrap();
+    let approver = signed.verify(&org.public_key(), NOW).unwrap();
     let entry_id = EntryId::generate(&mut rng());
     let seal = |id| {
         seal_entry(
@@ -66,7 +68,7 @@ fn world() -> World {
         entry_id,
         1,
         Policy::AnyOf { n: 1 },
-        &[signed.enrolment.clone().sign(&servers).unwrap().verify(&servers.public_key()).unwrap()],
+        &[signed.enrolment.clone().sign(&servers).unwrap().verify(&servers.public_key(), NOW).unwrap()],
         b"prod db password",
         b"the server's value",
         &mut rng(),
@@ -142,7 +144,7 @@ fn verify_label_approve_and_the_consumer_opens_it() {
     let response = SealedResponse::from_bytes(&b64::decode(&sealed).unwrap()).unwrap();
     let release = open_response(&w.eph, &w.req, &response, &w.approver).unwrap();
     let entry = blindvault_core::entry::SealedEntry::from_bytes(&b64::decode(&w.entry).unwrap()).unwrap();
-    assert_eq!(recover_secret(&[release], &entry).unwrap().expose(), b"hunter2");
+    assert_eq!(recover_secret(&[release], &entry, &Revocations::none()).unwrap().expose(), b"hunter2");
 }
 
 #[test]
@@ -196,11 +198,11 @@ fn prf_org_and_enrolment_inputs() {
     assert_eq!(org.fingerprint(), w.org.public_key().fingerprint().to_string());
     let keys = Keys::from_prf(&PRF).unwrap();
     let mine = keys.approver_public_key();
-    let ok = bridge::verify_enrolment(&org, &w.signed_enrolment, &mine).unwrap();
+    let ok = bridge::verify_enrolment(&org, &w.signed_enrolment, &mine, NOW as f64).unwrap();
     assert!(ok.contains("\"user_id\":\"alice\""), "{ok}");
     let theirs = Keys::from_prf(&[9; 32]).unwrap().approver_public_key();
-    assert!(bridge::verify_enrolment(&org, &w.signed_enrolment, &theirs).is_err());
-    assert!(bridge::verify_enrolment(&another_org(), &w.signed_enrolment, &mine).is_err());
+    assert!(bridge::verify_enrolment(&org, &w.signed_enrolment, &theirs, NOW as f64).is_err());
+    assert!(bridge::verify_enrolment(&another_org(), &w.signed_enrolment, &mine, NOW as f64).is_err());
 }
 
 #[test]
@@ -233,4 +235,46 @@ fn keys_never_print() {
 fn the_benchmark_fixture_approves() {
     let f = blindvault_wasm::fixture::Fixture::new().unwrap();
     assert!(f.run().unwrap() > 100);
+}
+
+/// The device checks the org's revocation record before approving: signed by the pinned key,
+/// not older than the newest it has seen, and naming neither the request's host nor itself.
+#[test]
+fn the_device_checks_the_orgs_revocation_record() {
+    let w = world();
+    let org = pinned(&w);
+    let keys = Keys::from_prf(&PRF).unwrap();
+    let mine = keys.approver_public_key();
+    let cert =
+        blindvault_core::identity::SignedHostCertificate::from_bytes(&b64::decode(&w.cert).unwrap()).unwrap();
+    let other_device = Keys::from_prf(&[9; 32]).unwrap();
+    let other_key = blindvault_core::keys::ApproverPublicKey::from_bytes(
+        &b64::decode(&other_device.approver_public_key()).unwrap(),
+    )
+    .unwrap();
+    let enc = |r: &blindvault_core::revocation::SignedRevocations| b64::encode(&r.to_bytes());
+    // No record yet: fine, epoch 0.
+    assert_eq!(bridge::verify_revocations(&org, "", 0.0, &w.cert, &mine).unwrap(), 0);
+    // A record naming another device: fine, and its epoch is returned to remember.
+    let one = Revocations::none().next(&[other_key], &[], NOW).unwrap().sign(&w.org).unwrap();
+    assert_eq!(bridge::verify_revocations(&org, &enc(&one), 0.0, &w.cert, &mine).unwrap(), 1);
+    // The host revoked: refused, whatever the server's host row says.
+    let two = one.record.next(&[], &[cert.cert.cert_id], NOW).unwrap().sign(&w.org).unwrap();
+    let e = bridge::verify_revocations(&org, &enc(&two), 1.0, &w.cert, &mine).unwrap_err().to_string();
+    assert!(e.contains("revoked this machine"), "{e}");
+    // This device removed: refused.
+    let mine_key =
+        blindvault_core::keys::ApproverPublicKey::from_bytes(&b64::decode(&mine).unwrap()).unwrap();
+    let three = one.record.next(&[mine_key], &[], NOW).unwrap().sign(&w.org).unwrap();
+    let e = bridge::verify_revocations(&org, &enc(&three), 1.0, &w.cert, &mine).unwrap_err().to_string();
+    assert!(e.contains("removed this device"), "{e}");
+    // Rollback: an older record, or none, after epoch 2 was seen.
+    let e = bridge::verify_revocations(&org, &enc(&one), 2.0, &w.cert, &mine).unwrap_err().to_string();
+    assert!(e.contains("older revocation record"), "{e}");
+    assert!(bridge::verify_revocations(&org, "", 2.0, &w.cert, &mine).is_err());
+    // A record not signed by the pinned org key.
+    let rogue =
+        Revocations::none().next(&[], &[], NOW).unwrap().sign(&OrgSecretKey::generate(&mut rng())).unwrap();
+    let e = bridge::verify_revocations(&org, &enc(&rogue), 0.0, &w.cert, &mine).unwrap_err().to_string();
+    assert!(e.contains("not signed by your organisation"), "{e}");
 }

@@ -44,7 +44,7 @@ pub enum ApproverCommand {
         format: Format,
     },
     /// Sign a pending enrolment with the org key, after comparing its fingerprint with the one
-    /// the device shows.
+    /// the device shows. Run it again on an approved one to renew it (a new `not_after`).
     Approve {
         /// The enrolment id (from `approver list`; it may start with '-').
         #[arg(allow_hyphen_values = true)]
@@ -52,10 +52,17 @@ pub enum ApproverCommand {
         /// The fingerprint was compared with the device's: do not ask.
         #[arg(long)]
         yes: bool,
+        /// How long the enrolment is valid (signed into it as `not_after`); approve the device
+        /// again before then to renew it [at most 3650d].
+        #[arg(long, default_value = "365d")]
+        valid_for: String,
         #[command(flatten)]
         pass: PassArg,
     },
-    /// Remove an approver device. Warns about entries that would fall below their quorum.
+    /// Remove an approver device: the org key signs a new revocation record naming it (devices
+    /// and consumers refuse it from then on, whatever the server says), then the server removes
+    /// it, then every entry the device could open is rotated to a new version without it.
+    /// Warns about entries that would fall below their quorum.
     Remove {
         /// The enrolment id (it may start with '-').
         #[arg(allow_hyphen_values = true)]
@@ -63,8 +70,21 @@ pub enum ApproverCommand {
         /// Remove even if some entries fall below their quorum.
         #[arg(long)]
         yes: bool,
+        /// The new value of an entry the device could open, from a file (exact bytes):
+        /// ENTRY_ID=FILE. Repeat for each; without one, a terminal is asked.
+        #[arg(long = "value-file", value_name = "ENTRY_ID=FILE", allow_hyphen_values = true)]
+        value_files: Vec<String>,
+        /// Do not rotate now (the device keeps its envelopes of the current versions until you
+        /// run `blindvault secret rotate` for each entry listed).
+        #[arg(long)]
+        rotate_later: bool,
+        #[command(flatten)]
+        pass: PassArg,
     },
 }
+
+/// The longest enrolment `approver approve --valid-for` signs: 10 years.
+const MAX_ENROLMENT_SECS: u64 = 3650 * 86_400;
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     finish(body(args))
@@ -131,8 +151,17 @@ fn body(args: Args) -> Result<(), ClientError> {
                             Some(false) => "device",
                             None => "unknown",
                         };
+                        let until = match (r.status.as_str(), r.not_after) {
+                            ("approved", Some(t)) => {
+                                format!(
+                                    "  until {}",
+                                    blindvault_client::rfc3339_utc(t).get(..10).unwrap_or("")
+                                )
+                            }
+                            _ => String::new(),
+                        };
                         println!(
-                            "{}  {:<8}  {:<7}  {}  {}{sig}",
+                            "{}  {:<8}  {:<7}  {}  {}{until}{sig}",
                             printable(&r.id),
                             printable(&r.status),
                             passkey,
@@ -143,7 +172,13 @@ fn body(args: Args) -> Result<(), ClientError> {
                 }
             }
         }
-        ApproverCommand::Approve { id, yes, pass } => {
+        ApproverCommand::Approve { id, yes, valid_for, pass } => {
+            let valid_secs = admin::parse_duration(&valid_for)?;
+            if valid_secs > MAX_ENROLMENT_SECS {
+                return Err(ClientError::Lease(format!(
+                    "--valid-for {valid_for} is too long: at most 3650d (renew by approving again)"
+                )));
+            }
             let pending = block_on(broker::pending_enrolment(&api, &id))?;
             println!(
                 "approver:    {} (user {})",
@@ -171,11 +206,16 @@ fn body(args: Args) -> Result<(), ClientError> {
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&args.dir.path(), &passphrase)?;
-            let view = block_on(broker::approve_enrolment(&api, &org, &pending))?;
+            let view = block_on(broker::approve_enrolment(&api, &org, &pending, valid_secs))?;
             println!("{} is now an approver ({})", printable(&view.user_name), printable(&view.status));
+            println!(
+                "enrolment valid until {} (approve the device again before then to renew it)",
+                blindvault_client::rfc3339_utc(blindvault_client::unix_now().saturating_add(valid_secs))
+            );
         }
         ApproverCommand::Invite { .. } => {}
-        ApproverCommand::Remove { id, yes } => {
+        ApproverCommand::Remove { id, yes, value_files, rotate_later, pass } => {
+            let (_, key) = block_on(broker::enrolment_key(&api, &id))?;
             let impact = block_on(broker::approver_remove(&api, &id, true))?;
             if !impact.entries_below_quorum.is_empty() {
                 eprintln!("warning: removing {id} leaves these entries below their quorum:");
@@ -195,9 +235,184 @@ fn body(args: Args) -> Result<(), ClientError> {
                     ));
                 }
             }
+            let dir = args.dir.path();
+            let passphrase =
+                admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
+            let org = admin::org_secret(&dir, &passphrase)?;
+            // Decided before anything changes: a run that cannot finish refuses up front.
+            let plan = rotation::plan(&api, &org, &key, &value_files, rotate_later)?;
+            let record = rotation::revoke_device(&api, &org, &dir, key)?;
             block_on(broker::approver_remove(&api, &id, false))?;
             println!("removed {}", printable(&id));
+            rotation::rotate(&api, &org, &record, plan)?;
         }
     }
     Ok(())
+}
+
+/// `approver remove`'s revocation and rotation walk, kept apart from the command's flow.
+mod rotation {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    use blindvault_client::ClientError;
+    use blindvault_client::api::BrokerClient;
+    use blindvault_client::broker::{self, SecretRow};
+    use blindvault_core::keys::{ApproverPublicKey, OrgSecretKey};
+    use blindvault_core::revocation::SignedRevocations;
+
+    use super::super::brokercommon::{block_on, printable};
+
+    /// Where an entry's new value comes from.
+    pub enum Source {
+        File(PathBuf),
+        Ask,
+        Later,
+    }
+
+    /// The entries the device could open and what to do with each.
+    pub struct Plan(Vec<(SecretRow, Source)>);
+
+    fn parse_value_files(value_files: &[String]) -> Result<BTreeMap<String, PathBuf>, ClientError> {
+        let mut out = BTreeMap::new();
+        for v in value_files {
+            let (id, file) = v
+                .split_once('=')
+                .ok_or_else(|| ClientError::Lease(format!("--value-file {v:?}: write ENTRY_ID=FILE")))?;
+            let id = broker::parse_entry_id(id)?.to_text();
+            if out.insert(id.clone(), PathBuf::from(file)).is_some() {
+                return Err(ClientError::Lease(format!("--value-file names {id} twice")));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Lists the entries whose current version the device can open (it holds an envelope of
+    /// it) and decides, before anything changes, where each new value comes from.
+    pub fn plan(
+        api: &BrokerClient,
+        org: &OrgSecretKey,
+        key: &ApproverPublicKey,
+        value_files: &[String],
+        rotate_later: bool,
+    ) -> Result<Plan, ClientError> {
+        let mut files = parse_value_files(value_files)?;
+        let rows = block_on(broker::entries_opened_by(api, org, key))?;
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
+        let mut plan = Vec::with_capacity(rows.len());
+        let mut missing = Vec::new();
+        for r in rows {
+            let source = match files.remove(&r.entry_id) {
+                Some(f) => Source::File(f),
+                None if rotate_later => Source::Later,
+                None if tty => Source::Ask,
+                None => {
+                    missing.push(format!("  {}  v{}  {}", r.entry_id, r.version, printable(&r.label)));
+                    Source::Later
+                }
+            };
+            plan.push((r, source));
+        }
+        if let Some(id) = files.keys().next() {
+            return Err(ClientError::Lease(format!(
+                "not removed: --value-file names {id}, which this device cannot open (nothing to rotate there)"
+            )));
+        }
+        if !missing.is_empty() {
+            return Err(ClientError::Lease(format!(
+                "not removed: this device can open {} {}:\n{}\ngive each a new value with --value-file ENTRY_ID=FILE \
+                 (rotated to a version without the device), or pass --rotate-later and run \
+                 `blindvault secret rotate` for each",
+                missing.len(),
+                if missing.len() == 1 { "entry" } else { "entries" },
+                missing.join("\n")
+            )));
+        }
+        Ok(Plan(plan))
+    }
+
+    /// Signs and uploads the revocation record naming the device (the org's word, checked by
+    /// devices and consumers), and says so.
+    pub fn revoke_device(
+        api: &BrokerClient,
+        org: &OrgSecretKey,
+        dir: &Path,
+        key: ApproverPublicKey,
+    ) -> Result<SignedRevocations, ClientError> {
+        let record = block_on(broker::publish_revocation(api, org, dir, &[key], &[]))?;
+        println!(
+            "revocation record {} signed and uploaded: approver device {} is refused by devices and consumers",
+            record.record.epoch,
+            key.fingerprint()
+        );
+        Ok(record)
+    }
+
+    /// Walks through the plan: each entry rotated to a new version sealed to the approvers that
+    /// remain (never to a revoked device), or left with a warning.
+    pub fn rotate(
+        api: &BrokerClient,
+        org: &OrgSecretKey,
+        record: &SignedRevocations,
+        plan: Plan,
+    ) -> Result<(), ClientError> {
+        if plan.0.is_empty() {
+            println!("the device held no envelope of any current entry version: nothing to rotate");
+            return Ok(());
+        }
+        println!(
+            "the device could open {} {}; each gets a new version without it:",
+            plan.0.len(),
+            if plan.0.len() == 1 { "entry" } else { "entries" }
+        );
+        let mut later = Vec::new();
+        let mut failed = Vec::new();
+        for (row, source) in plan.0 {
+            let name =
+                format!("{}  v{}  {}  {}", row.entry_id, row.version, row.policy, printable(&row.label));
+            println!("  {name}");
+            let value = match source {
+                Source::Later => {
+                    later.push(row.entry_id);
+                    continue;
+                }
+                Source::File(f) => broker::read_secret_value(Some(f.as_path())),
+                Source::Ask => {
+                    if !super::super::brokercommon::confirm("    Rotate it now (you type the new value)?") {
+                        later.push(row.entry_id);
+                        continue;
+                    }
+                    broker::read_secret_value(None)
+                }
+            };
+            let done = value.and_then(|v| {
+                let id = broker::parse_entry_id(&row.entry_id)?;
+                block_on(broker::secret_rotate(api, org, id, None, &v, false, &record.record))
+            });
+            match done {
+                Ok(view) => {
+                    println!("    rotated: now version {}, sealed to the remaining approvers", view.version)
+                }
+                Err(e) => {
+                    eprintln!("    not rotated: {}", printable(&e.to_string()));
+                    failed.push(row.entry_id);
+                }
+            }
+        }
+        for id in &later {
+            eprintln!(
+                "warning: {id} still opens with the removed device's envelope of its current version; \
+                 rotate it: blindvault secret rotate {id}"
+            );
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(ClientError::Lease(format!(
+                "the device was removed, but {} could not be rotated: run `blindvault secret rotate` for {}",
+                if failed.len() == 1 { "one entry" } else { "some entries" },
+                failed.join(", ")
+            )))
+        }
+    }
 }

@@ -44,11 +44,17 @@ pub enum HostCommand {
         #[command(flatten)]
         pass: PassArg,
     },
-    /// Revoke a host certificate; its open requests end.
+    /// Revoke a host certificate: the org key signs a new revocation record naming it
+    /// (approver devices refuse its requests from then on, whatever the server says), then the
+    /// server revokes it and its open requests end.
     Revoke {
         /// The certificate id (from `host list`; it may start with '-').
         #[arg(allow_hyphen_values = true)]
         cert_id: String,
+        #[command(flatten)]
+        dir: OrgDirArg,
+        #[command(flatten)]
+        pass: PassArg,
     },
     /// Registered hosts.
     List {
@@ -71,8 +77,16 @@ fn body(args: Args) -> Result<(), ClientError> {
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&dir.path(), &passphrase)?;
-            let (file, view) =
-                block_on(broker::host_issue(&api, &org, &name, &ids, valid, allow_self_approval, &out))?;
+            let (file, view) = block_on(broker::host_issue(
+                &api,
+                &org,
+                &dir.path(),
+                &name,
+                &ids,
+                valid,
+                allow_self_approval,
+                &out,
+            ))?;
             println!("host {} issued: certificate {}", view.host_name, view.cert_id);
             if allow_self_approval {
                 println!("you, its issuer, may be the only approver of its requests (--allow-self-approval)");
@@ -81,9 +95,24 @@ fn body(args: Args) -> Result<(), ClientError> {
             let until = file.certificate.cert.not_after;
             println!("valid until {} (Unix time {until})", blindvault_client::rfc3339_utc(until));
         }
-        HostCommand::Revoke { cert_id } => {
-            let ended = block_on(async { Ok(api.revoke_host(&cert_id).await?) })?;
-            println!("revoked {cert_id}; {ended} open request(s) ended");
+        HostCommand::Revoke { cert_id, dir, pass } => {
+            let passphrase =
+                admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
+            let org = admin::org_secret(&dir.path(), &passphrase)?;
+            let known =
+                block_on(async { Ok(api.hosts().await?) })?.into_iter().find(|h| h.cert_id == cert_id);
+            let Some(host) = known else {
+                return Err(ClientError::Lease(format!(
+                    "no_such_host: the server has no host {cert_id:?} (see `blindvault host list`)"
+                )));
+            };
+            revoke_in_record(&api, &org, &dir.path(), &cert_id)?;
+            if host.revoked {
+                println!("{cert_id} was already revoked on the server");
+            } else {
+                let ended = block_on(async { Ok(api.revoke_host(&cert_id).await?) })?;
+                println!("revoked {cert_id}; {ended} open request(s) ended");
+            }
         }
         HostCommand::List { format } => {
             let hosts = block_on(async { Ok(api.hosts().await?) })?;
@@ -107,5 +136,25 @@ fn body(args: Args) -> Result<(), ClientError> {
             }
         }
     }
+    Ok(())
+}
+
+/// Signs and uploads the revocation record naming the host certificate (the org's word, which
+/// approver devices check), before the server-side revocation.
+fn revoke_in_record(
+    api: &blindvault_client::api::BrokerClient,
+    org: &blindvault_core::keys::OrgSecretKey,
+    dir: &std::path::Path,
+    cert_id: &str,
+) -> Result<(), ClientError> {
+    let id = blindvault_core::ids::CertId::parse(cert_id.trim()).map_err(|_| {
+        ClientError::Lease(format!("{cert_id:?} is not a certificate id (see `blindvault host list`)"))
+    })?;
+    let record = block_on(broker::publish_revocation(api, org, dir, &[], &[id]))?;
+    println!(
+        "revocation record {} signed and uploaded: approver devices refuse host certificate {}",
+        record.record.epoch,
+        id.to_text()
+    );
     Ok(())
 }

@@ -120,7 +120,9 @@ fn body(args: Args) -> Result<(), ClientError> {
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&dir, &passphrase)?;
-            let view = block_on(broker::secret_put(&api, &org, choice, label.as_bytes(), &value, false))?;
+            let revoked = block_on(broker::revoked_now(&api, &org.public_key(), &dir))?;
+            let view =
+                block_on(broker::secret_put(&api, &org, choice, label.as_bytes(), &value, false, &revoked))?;
             drop(value);
             match format {
                 Format::Json => print_json(&serde_json::json!({
@@ -139,6 +141,7 @@ fn body(args: Args) -> Result<(), ClientError> {
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&dir, &passphrase)?;
+            let revoked = block_on(broker::revoked_now(&api, &org.public_key(), &dir))?;
             let view = block_on(broker::secret_rotate(
                 &api,
                 &org,
@@ -146,6 +149,7 @@ fn body(args: Args) -> Result<(), ClientError> {
                 label.as_deref().map(str::as_bytes),
                 &value,
                 false,
+                &revoked,
             ))?;
             println!("{} is now at version {}", view.entry_id, view.version);
         }

@@ -35,6 +35,8 @@ both!(
     host_issue_says_what_is_wrong_and_key_files_stay_private,
     sigterm_while_waiting_withdraws_the_request,
     the_lease_ends_the_commands_whole_process_group,
+    approver_remove_walks_through_rotation,
+    run_refuses_a_removed_device_that_the_server_put_back,
 );
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -885,8 +887,14 @@ async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
     let out = w.bv(&["approver", "remove", &enrolment]).await?;
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(1) && stderr.contains(&id) && stderr.contains("--yes"), "{stderr}");
+    // The device can open `db`: without a new value (no terminal here), nothing is removed.
     let out = w.bv(&["approver", "remove", &enrolment, "--yes"]).await?;
-    ensure!(out.status.success(), "{:?}", text(&out));
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1) && stderr.contains("--rotate-later") && stderr.contains(&id), "{stderr}");
+    let out = w.bv(&["approver", "remove", &enrolment, "--yes", "--rotate-later"]).await?;
+    let (stdout, stderr) = text(&out);
+    ensure!(out.status.success(), "{stdout} {stderr}");
+    ensure!(stderr.contains(&format!("blindvault secret rotate {id}")), "{stderr}");
     // --server and --session-file also work after the subcommand.
     let session = w.path("session").to_string_lossy().into_owned();
     let mut c = w.command(&["host", "list", "--server", &w.url, "--session-file", &session]);
@@ -1070,5 +1078,164 @@ async fn the_lease_ends_the_commands_whole_process_group(b: Backend) -> anyhow::
         let _ = Command::new("kill").args(["-KILL", &grandchild]).status();
     }
     ensure!(gone, "the background process {grandchild} outlived the lease");
+    Ok(())
+}
+
+/// The enrolment id of `name`'s (first) device, from `approver list`.
+async fn enrolment_of(w: &World, name: &str) -> anyhow::Result<String> {
+    let out = w.bv(&["approver", "list", "--format", "json"]).await?;
+    ensure!(out.status.success(), "approver list: {:?}", text(&out));
+    let rows: Value = serde_json::from_slice(&out.stdout)?;
+    let row = rows.as_array().context("rows")?.iter().find(|r| r["user_name"] == name).context("listed")?;
+    Ok(row["id"].as_str().context("id")?.to_owned())
+}
+
+/// The latest sealed version of entry `id`, as the server stores it.
+async fn stored_entry(w: &World, id: &str) -> anyhow::Result<SealedEntry> {
+    let row = sqlx::query("SELECT sealed FROM broker_entries WHERE entry_id = $1 ORDER BY version DESC")
+        .bind(id)
+        .fetch_all(w.server.state.store.pool())
+        .await?;
+    let text: String = row.first().context("entry")?.try_get("sealed")?;
+    Ok(SealedEntry::from_bytes(&blindvault_core::encoding::b64::decode(&text)?)?)
+}
+
+/// `approver remove` lists what the device could open and rotates each entry to a version
+/// without it — refusing up front, with nothing changed, when it cannot. The transcript of the
+/// run is in docs/broker.md.
+async fn approver_remove_walks_through_rotation(b: Backend) -> anyhow::Result<()> {
+    let w = World::new(b, &["alice", "bob"]).await?;
+    let db = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    let api = w.put(&["--policy", "any-of"], "api token", b"tok-1").await?;
+    let bob = enrolment_of(&w, "bob").await?;
+    let bob_key = KeySchedule::derive(&w.phones[1].session.prf).approver_public();
+    // Enrolments end (`not_after`); approving again renews one.
+    let alice = enrolment_of(&w, "alice").await?;
+    let out = w.bv(&["approver", "approve", &alice, "--yes", "--valid-for", "30d"]).await?;
+    let (stdout, stderr) = text(&out);
+    ensure!(out.status.success() && stdout.contains("enrolment valid until"), "{stdout} {stderr}");
+    let out = w.bv(&["approver", "list", "--format", "json"]).await?;
+    let rows: Value = serde_json::from_slice(&out.stdout)?;
+    let until = rows
+        .as_array()
+        .context("rows")?
+        .iter()
+        .find(|r| r["id"] == alice.as_str())
+        .context("alice")?["not_after"]
+        .as_u64()
+        .context("not_after")?;
+    let now = blindvault_client::unix_now();
+    ensure!(until > now + 29 * 86_400 && until <= now + 30 * 86_400 + 60, "{until}");
+    ensure!(stored_entry(&w, &db).await?.envelope_for(&bob_key).is_some());
+
+    // No terminal and no values: refused before anything changes, naming both entries.
+    let out = w.bv(&["approver", "remove", &bob]).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1), "{stderr}");
+    ensure!(stderr.contains(&db) && stderr.contains(&api) && stderr.contains("--value-file"), "{stderr}");
+    eprintln!("--- transcript (refused) ---\n{stderr}---");
+    ensure!(!w.path("org").join("revocations").exists(), "nothing signed");
+    let out = w.bv(&["approver", "list", "--format", "json"]).await?;
+    ensure!(String::from_utf8_lossy(&out.stdout).matches("\"approved\"").count() == 2, "nothing removed");
+
+    // With the new values: revoked by the org key, removed, both rotated without bob.
+    std::fs::write(w.path("db.new"), "hunter3")?;
+    std::fs::write(w.path("api.new"), "tok-2")?;
+    let db_arg = format!("{db}={}", w.path("db.new").display());
+    let api_arg = format!("{api}={}", w.path("api.new").display());
+    let out = w.bv(&["approver", "remove", &bob, "--value-file", &db_arg, "--value-file", &api_arg]).await?;
+    let (stdout, stderr) = text(&out);
+    ensure!(out.status.success(), "{stdout} {stderr}");
+    eprintln!("--- transcript (stdout) ---\n{stdout}--- (stderr) ---\n{stderr}---");
+    ensure!(stdout.contains("revocation record 1 signed and uploaded"), "{stdout}");
+    ensure!(stdout.contains(&format!("removed {bob}")), "{stdout}");
+    ensure!(stdout.contains("the device could open 2 entries"), "{stdout}");
+    ensure!(stdout.matches("rotated: now version 2").count() == 2, "{stdout}");
+    for id in [&db, &api] {
+        let e = stored_entry(&w, id).await?;
+        ensure!(e.version == 2 && e.envelope_for(&bob_key).is_none() && e.envelopes.len() == 1, "{id}");
+    }
+    ensure!(w.path("org").join("revocations").exists(), "the admin keeps the record");
+    // A removed device is not approved again: it must enrol anew.
+    let out = w.bv(&["approver", "approve", &bob, "--yes"]).await?;
+    let (_, stderr) = text(&out);
+    ensure!(
+        code(&out) == Some(1) && (stderr.contains("removed") || stderr.contains("no enrolment")),
+        "{stderr}"
+    );
+    // The record the server holds is the org's, naming bob's device.
+    let row =
+        sqlx::query("SELECT record FROM broker_revocations").fetch_one(w.server.state.store.pool()).await?;
+    let rec: String = row.try_get("record")?;
+    let rec = blindvault_core::revocation::SignedRevocations::from_bytes(
+        &blindvault_core::encoding::b64::decode(&rec)?,
+    )?;
+    ensure!(rec.verify(&w.org_pub()?)?.approver_revoked(&bob_key));
+    // A later `secret rotate` never seals to bob's device, even if the server lists it again.
+    sqlx::query("UPDATE broker_enrolments SET status = 'approved' WHERE id = $1")
+        .bind(&bob)
+        .execute(w.server.state.store.pool())
+        .await?;
+    let out = w.bv_stdin(&["secret", "rotate", &db], Some(b"hunter4")).await?;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    ensure!(stored_entry(&w, &db).await?.envelope_for(&bob_key).is_none(), "not sealed to a revoked device");
+    Ok(())
+}
+
+/// A removed device's old enrolment still verifies and it still holds its envelope of the
+/// current version (the admin chose --rotate-later); the server puts the device back and relays
+/// its approval. `run` refuses — the org's revocation record names it — and the command never
+/// starts. The server then hides the record: this host has seen it, so it refuses the rollback.
+async fn run_refuses_a_removed_device_that_the_server_put_back(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice", "bob"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    let key = w.host("host.key", &[&id]).await?;
+    let key_s = key.to_string_lossy().into_owned();
+    let env = format!("DB={id}");
+    let run = ["run", "--host-key", &key_s, "--env", &env, "--", "sh", "-c", "exit 7"];
+    let job = w.spawn(&run)?;
+    let rid = w.next_request(1).await?;
+    w.approves(1, &rid, "database").await?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    ensure!(code(&out) == Some(7), "bob released it before: {:?}", text(&out));
+
+    let bob = enrolment_of(&w, "bob").await?;
+    let out = w.bv(&["approver", "remove", &bob, "--rotate-later"]).await?;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    // The colluding server puts bob's device back.
+    sqlx::query("UPDATE broker_enrolments SET status = 'approved' WHERE id = $1")
+        .bind(&bob)
+        .execute(w.server.state.store.pool())
+        .await?;
+    let job = w.spawn(&run)?;
+    let rid = w.next_request(1).await?;
+    w.approves(1, &rid, "database").await?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1), "refused, the command never ran: {stderr}");
+    ensure!(stderr.contains("revoked"), "{stderr}");
+    ensure!(std::fs::read_to_string(format!("{key_s}.revocations")).is_ok(), "the host remembers the record");
+
+    // The server hides the record as well: the host has seen epoch 1 and refuses.
+    sqlx::query("DELETE FROM broker_revocations").execute(w.server.state.store.pool()).await?;
+    let job = w.spawn(&run)?;
+    let rid = w.next_request(1).await?;
+    w.approves(1, &rid, "database").await?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1), "{stderr}");
+    ensure!(stderr.contains("older revocation record"), "{stderr}");
+
+    // A host issued after the revocation carries the record in its key file: it refuses the
+    // server's hiding from its very first delivery (an honest device's approval included).
+    let key2 = w.host("host2.key", &[&id]).await?;
+    let key2_s = key2.to_string_lossy().into_owned();
+    let job = w.spawn(&["run", "--host-key", &key2_s, "--env", &env, "--", "sh", "-c", "exit 7"])?;
+    let rid = w.next_request(0).await?;
+    w.approves(0, &rid, "database").await?;
+    let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1), "{stderr}");
+    ensure!(stderr.contains("older revocation record"), "{stderr}");
     Ok(())
 }

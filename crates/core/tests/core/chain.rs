@@ -13,6 +13,7 @@ use blindvault_core::policy::Policy;
 use blindvault_core::release::{
     SealedResponse, approve, open_response, open_vouched_response, recover_secret,
 };
+use blindvault_core::revocation::Revocations;
 
 #[test]
 fn any_of_release_end_to_end() {
@@ -43,7 +44,7 @@ fn any_of_release_end_to_end() {
     let resp = SealedResponse::from_bytes(&resp.to_bytes()).unwrap();
     let release = open_response(&eph, &req, &resp, &approvers[1]).unwrap();
     assert_eq!(release.approver, bob.keys.approver_public());
-    assert_eq!(recover_secret(&[release], &entry).unwrap().expose(), b"hunter2");
+    assert_eq!(recover_secret(&[release], &entry, &Revocations::none()).unwrap().expose(), b"hunter2");
     // The admin reads the label with the org key.
     assert_eq!(entry.decrypt_label_as_org(&w.org).unwrap().expose(), b"prod database password");
 }
@@ -75,16 +76,22 @@ fn two_of_three_needs_two_people() {
     };
     // One approval releases nothing.
     let r_a = open(&devs[0], "1");
-    assert!(matches!(recover_secret(&[r_a], &entry), Err(Error::NotEnoughShares { needed: 2, got: 1 })));
+    assert!(matches!(
+        recover_secret(&[r_a], &entry, &Revocations::none()),
+        Err(Error::NotEnoughShares { needed: 2, got: 1 })
+    ));
     // Both devices of one person still count once.
     let both_a = [open(&devs[0], "1"), open(&a2, "2")];
-    assert!(matches!(recover_secret(&both_a, &entry), Err(Error::NotEnoughShares { needed: 2, got: 1 })));
+    assert!(matches!(
+        recover_secret(&both_a, &entry, &Revocations::none()),
+        Err(Error::NotEnoughShares { needed: 2, got: 1 })
+    ));
     // Two people do.
     let two = [open(&devs[0], "1"), open(&devs[2], "3")];
-    assert_eq!(recover_secret(&two, &entry).unwrap().expose(), b"s3cret-value");
+    assert_eq!(recover_secret(&two, &entry, &Revocations::none()).unwrap().expose(), b"s3cret-value");
     // Any two.
     let two = [open(&devs[1], "1"), open(&devs[2], "3")];
-    assert_eq!(recover_secret(&two, &entry).unwrap().expose(), b"s3cret-value");
+    assert_eq!(recover_secret(&two, &entry, &Revocations::none()).unwrap().expose(), b"s3cret-value");
 }
 
 #[test]
@@ -161,7 +168,7 @@ fn server_substituted_org_key_is_caught() {
     // And approver enrolments signed by another org do not verify against the pinned key.
     let d = Device::new("mallory", 9);
     assert_eq!(
-        d.enrolment(&rogue.org).verify(&w.org.public_key()).err(),
+        d.enrolment(&rogue.org).verify(&w.org.public_key(), NOW).err(),
         Some(Error::BadSignature { link: "enrolment" })
     );
 }
@@ -174,13 +181,16 @@ fn substituted_approver_key_is_caught_by_the_writer() {
     // The server swaps the approver key inside a genuine enrolment.
     let mut forged = enrolment.clone();
     forged.enrolment.approver_key = ApproverPublicKey::from_array([0x55; 32]);
-    assert_eq!(forged.verify(&w.org.public_key()).err(), Some(Error::BadSignature { link: "enrolment" }));
+    assert_eq!(
+        forged.verify(&w.org.public_key(), NOW).err(),
+        Some(Error::BadSignature { link: "enrolment" })
+    );
     // Through the wire format too.
     let mut bytes = enrolment.to_bytes();
-    let pos = bytes.len() - 64 - 8 - 32; // first byte of the approver key
+    let pos = bytes.len() - 64 - 8 - 8 - 32; // first byte of the approver key (before issued_at, not_after)
     bytes[pos] ^= 1;
     let parsed = SignedEnrolment::from_bytes(&bytes).unwrap();
-    assert!(parsed.verify(&w.org.public_key()).is_err());
+    assert!(parsed.verify(&w.org.public_key(), NOW).is_err());
     // An approver verified under another org cannot be sealed to.
     let rogue = OrgSecretKey::generate(&mut rng("rogue"));
     let other_org_approver = alice.verified(&rogue);
@@ -472,7 +482,7 @@ fn the_server_cannot_forge_a_release() {
     own_bytes[17..49].copy_from_slice(&mallory.keys.approver_public().to_array());
     let own = SealedResponse::from_bytes(&own_bytes).unwrap();
     assert!(matches!(open_response(&eph, &req, &own, &va), Err(Error::Mismatch { .. })));
-    assert!(mallory.enrolment(&rogue_org).verify(&w.org.public_key()).is_err());
+    assert!(mallory.enrolment(&rogue_org).verify(&w.org.public_key(), NOW).is_err());
     // As `blindvault run` checks it, with the enrolments the server delivers: the server's
     // device is vouched for by no enrolment the org key signed.
     let delivered = [a.enrolment(&w.org), mallory.enrolment(&rogue_org)];
@@ -495,7 +505,7 @@ fn the_server_cannot_forge_a_release() {
     let rel = open_vouched_response(&eph, &req, &genuine, &delivered, &w.org.public_key()).unwrap();
     // …and even then carry only a key, which opens nothing but the org's own ciphertext.
     let entry = w.any_of(&[&a], 1, b"the org's value", "e");
-    assert_eq!(recover_secret(&[rel], &entry).err(), Some(Error::Decrypt));
+    assert_eq!(recover_secret(&[rel], &entry, &Revocations::none()).err(), Some(Error::Decrypt));
 }
 
 /// The payload of an any-of release (encoding version 2) carrying `dek`, as a forger writes it.
@@ -591,9 +601,12 @@ fn one_approver_cannot_choose_the_value_of_an_m_of_n_entry() {
     let forged = release_payload(&rid, &eid, &mpk, &[0x5a; 32]);
     let r = response_from(mallory, &req, &forged, "dek");
     let rel = open_response(&eph, &req, &r, &approvers[0]).unwrap();
-    assert_eq!(recover_secret(&[rel], &entry).err(), Some(Error::ShareMismatch));
+    assert_eq!(recover_secret(&[rel], &entry, &Revocations::none()).err(), Some(Error::ShareMismatch));
     let rel = open_response(&eph, &req, &r, &approvers[0]).unwrap();
-    assert_eq!(recover_secret(&[honest, rel], &entry).err(), Some(Error::ShareMismatch));
+    assert_eq!(
+        recover_secret(&[honest, rel], &entry, &Revocations::none()).err(),
+        Some(Error::ShareMismatch)
+    );
 }
 
 /// With a colluding server (which delivers any response it likes), an org-vouched approver of
@@ -613,7 +626,7 @@ fn an_any_of_release_opens_only_the_org_signed_value() {
     let r = response_from(&outsider, &req, &release_payload(&rid, &eid, &opk, &[7; 32]), "o");
     let delivered = [outsider.enrolment(&w.org)];
     let rel = open_vouched_response(&eph, &req, &r, &delivered, &w.org.public_key()).unwrap();
-    assert!(matches!(recover_secret(&[rel], &entry), Err(Error::Mismatch { .. })));
+    assert!(matches!(recover_secret(&[rel], &entry, &Revocations::none()), Err(Error::Mismatch { .. })));
     // The v1 value form from the outsider: not a release.
     let r = response_from(&outsider, &req, &v1_value_payload(&rid, &eid, &opk, b"evil"), "o1");
     assert_eq!(
@@ -624,7 +637,7 @@ fn an_any_of_release_opens_only_the_org_signed_value() {
     let apk = a.keys.approver_public().to_array();
     let r = response_from(&a, &req, &release_payload(&rid, &eid, &apk, &[9; 32]), "a");
     let rel = open_response(&eph, &req, &r, &a.verified(&w.org)).unwrap();
-    assert_eq!(recover_secret(&[rel], &entry).err(), Some(Error::Decrypt));
+    assert_eq!(recover_secret(&[rel], &entry, &Revocations::none()).err(), Some(Error::Decrypt));
     // An entry the org did not write is refused before any key is tried.
     let other_org = OrgSecretKey::generate(&mut rng("other"));
     let foreign = seal_entry(
@@ -641,10 +654,13 @@ fn an_any_of_release_opens_only_the_org_signed_value() {
     let v = verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
     let honest = approve(a.keys.approver_secret(), &v, &entry, &mut rng("h")).unwrap();
     let rel = open_response(&eph, &req, &honest, &a.verified(&w.org)).unwrap();
-    assert_eq!(recover_secret(&[rel], &foreign).err(), Some(Error::BadSignature { link: "entry" }));
+    assert_eq!(
+        recover_secret(&[rel], &foreign, &Revocations::none()).err(),
+        Some(Error::BadSignature { link: "entry" })
+    );
     // The control: the honest release opens the org's value.
     let rel = open_response(&eph, &req, &honest, &a.verified(&w.org)).unwrap();
-    assert_eq!(recover_secret(&[rel], &entry).unwrap().expose(), b"the org's value");
+    assert_eq!(recover_secret(&[rel], &entry, &Revocations::none()).unwrap().expose(), b"the org's value");
 }
 
 /// Anyone can seal an envelope to an enrolled approver key, so the server can store an entry of
@@ -665,7 +681,7 @@ fn an_entry_the_org_did_not_sign_is_refused() {
         w.entry_id,
         1,
         Policy::AnyOf { n: 1 },
-        &[a.enrolment(&servers_org).verify(&servers_org.public_key()).unwrap()],
+        &[a.enrolment(&servers_org).verify(&servers_org.public_key(), NOW).unwrap()],
         b"prod database password",
         b"postgres://attacker.example/db",
         &mut rng("forged"),
@@ -730,10 +746,10 @@ fn an_entry_the_org_did_not_sign_is_refused() {
     unsigned[0] = 1;
     let unsigned = SealedEntry::from_bytes(&unsigned).unwrap();
     assert_eq!(
-        recover_secret(&rels(&[&a, &b]), &unsigned).err(),
+        recover_secret(&rels(&[&a, &b]), &unsigned, &Revocations::none()).err(),
         Some(Error::BadSignature { link: "entry" })
     );
-    assert_eq!(recover_secret(&rels(&[&a, &b]), &two).unwrap().expose(), b"v");
+    assert_eq!(recover_secret(&rels(&[&a, &b]), &two, &Revocations::none()).unwrap().expose(), b"v");
 }
 
 /// The approver sees what will run: the purpose is signed by the host key. A server that edits
@@ -822,7 +838,7 @@ fn an_entry_older_than_the_host_has_received_is_refused() {
     // Version 2 (and later) opens.
     let r = approve(a.keys.approver_secret(), &v, &v2, &mut rng("3")).unwrap();
     let rel = open_response(&eph, &req, &r, &a.verified(&w.org)).unwrap();
-    assert_eq!(recover_secret(&[rel], &v2).unwrap().expose(), b"new password");
+    assert_eq!(recover_secret(&[rel], &v2, &Revocations::none()).unwrap().expose(), b"new password");
 }
 
 #[test]
@@ -836,6 +852,7 @@ fn names_with_control_bidirectional_or_invisible_characters_are_refused() {
             credential_id: vec![1; 16],
             approver_key: approver,
             issued_at: NOW,
+            not_after: NOW + 1,
         };
         assert!(matches!(e.sign(&w.org), Err(Error::Malformed { .. })), "{name:?}");
         let c = HostCertificate {
@@ -963,7 +980,10 @@ fn the_consumer_refuses_a_release_by_the_issuer_alone() {
         "a second device of the issuer is still the issuer"
     );
     // The secret itself would open: only the separation check stands in the way.
-    assert_eq!(recover_secret(&[open(&issuer, "1")], &entry).unwrap().expose(), b"separated");
+    assert_eq!(
+        recover_secret(&[open(&issuer, "1")], &entry, &Revocations::none()).unwrap().expose(),
+        b"separated"
+    );
     check_separation(cert, &[open(&alice, "3")]).unwrap();
     check_separation(cert, &[open(&issuer, "1"), open(&alice, "3")]).unwrap();
     // A certificate that allows self-approval.

@@ -13,6 +13,7 @@ mod entries;
 mod generated_vectors;
 mod props;
 mod redaction;
+mod revocation;
 mod rfc9180;
 mod schedule;
 pub mod util;

@@ -5,6 +5,7 @@ use blindvault_core::entry::{SealedEntry, seal_entry};
 use blindvault_core::identity::{SignedRequest, verify_request};
 use blindvault_core::policy::Policy;
 use blindvault_core::release::{approve, open_response, recover_secret};
+use blindvault_core::revocation::Revocations;
 use proptest::prelude::*;
 
 proptest! {
@@ -40,10 +41,10 @@ proptest! {
             let r = approve(devs[i].keys.approver_secret(), &v, &e, &mut rng(&format!("a{i}"))).unwrap();
             open_response(&eph, &req, &r, &approvers[i]).unwrap()
         }).collect();
-        let got = recover_secret(&releases, &e).unwrap();
+        let got = recover_secret(&releases, &e, &Revocations::none()).unwrap();
         prop_assert_eq!(got.expose(), value.as_slice());
         if m > 1 {
-            prop_assert!(recover_secret(&releases[..m - 1], &e).is_err());
+            prop_assert!(recover_secret(&releases[..m - 1], &e, &Revocations::none()).is_err());
         }
     }
 

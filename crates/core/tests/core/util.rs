@@ -83,12 +83,13 @@ impl Device {
             credential_id: self.credential.clone(),
             approver_key: self.keys.approver_public(),
             issued_at: NOW - 100,
+            not_after: NOW + 86_400,
         }
         .sign(org)
         .expect("sign enrolment")
     }
     pub fn verified(&self, org: &OrgSecretKey) -> VerifiedApprover {
-        self.enrolment(org).verify(&org.public_key()).expect("verify enrolment")
+        self.enrolment(org).verify(&org.public_key(), NOW).expect("verify enrolment")
     }
 }
 

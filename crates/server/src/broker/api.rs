@@ -22,6 +22,7 @@ use blindvault_core::identity::{
 use blindvault_core::ids::RequestId;
 use blindvault_core::keys::{ApproverPublicKey, OrgPublicKey};
 use blindvault_core::release::SealedResponse;
+use blindvault_core::revocation::SignedRevocations;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -62,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/broker/enrolments/{id}/approve", post(approve_enrolment))
         .route("/api/broker/enrolments/{id}", axum::routing::delete(remove_enrolment))
         .route("/api/broker/approvers", get(list_approvers))
+        .route("/api/broker/revocations", get(get_revocations).put(put_revocations))
         .route("/api/broker/hosts", get(list_hosts).post(register_host))
         .route("/api/broker/hosts/{id}/revoke", post(revoke_host))
         .route(
@@ -217,12 +219,14 @@ async fn put_org(
                     "the org key changed meanwhile; reload and try again",
                 ));
             }
-            // Enrolments signed by the old key no longer vouch for anything.
+            // Enrolments signed by the old key no longer vouch for anything; nor does its
+            // revocation record.
             sqlx::query(
                 "UPDATE broker_enrolments SET status = 'pending', signed = NULL WHERE status = 'approved'",
             )
             .execute(&mut *tx)
             .await?;
+            sqlx::query("DELETE FROM broker_revocations").execute(&mut *tx).await?;
             log_in(
                 &mut tx,
                 &state,
@@ -482,7 +486,8 @@ async fn approve_enrolment(
     if row.try_get::<Option<i64>, _>("backup_eligible")?.unwrap_or(0) != 0 && refuse_synced(&state).await? {
         return Err(synced_refused());
     }
-    let verified = body.signed_enrolment.verify(&org_key).map_err(|e| core_err("bad_signature", e))?;
+    let verified =
+        body.signed_enrolment.verify(&org_key, now_u64(&state)).map_err(|e| core_err("bad_signature", e))?;
     let user_id: String = row.try_get("user_id")?;
     let cred: String = row.try_get("credential_id")?;
     let key: String = row.try_get("approver_key")?;
@@ -631,6 +636,98 @@ async fn list_approvers(
         });
     }
     Ok(Json(out))
+}
+
+// ---------------------------------------------------------------------------------------------
+// revocations
+
+/// The stored revocation record (base64url), if any.
+async fn revocations_on(c: &mut sqlx::AnyConnection) -> Result<Option<String>, ApiError> {
+    Ok(sqlx::query("SELECT record FROM broker_revocations WHERE id = 1")
+        .fetch_optional(&mut *c)
+        .await?
+        .map(|r| r.try_get("record"))
+        .transpose()?)
+}
+
+/// The org's newest revocation record, for devices and admins to verify themselves.
+async fn get_revocations(
+    State(state): State<AppState>,
+    _s: Session,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let record = revocations_on(&mut *conn(&state).await?).await?;
+    Ok(Json(serde_json::json!({ "revocations": record })))
+}
+
+fn changed_meanwhile() -> ApiError {
+    ApiError::conflict("conflict", "the revocation record changed meanwhile; fetch it and sign the next one")
+}
+
+#[derive(Deserialize)]
+struct PutRevocations {
+    revocations: SignedRevocations,
+}
+
+/// Stores a newer org-signed revocation record. It must verify under the org key
+/// (`400 bad_signature`) and have a higher epoch than the stored one (`409
+/// revocation_rollback`; the same record again is accepted). The server keeps it as routing
+/// data: devices and consumers verify it, and refuse an older one than they have seen.
+async fn put_revocations(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    ApiJson(body): ApiJson<PutRevocations>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (org_key, _) = require_org(&state).await?;
+    let record = body.revocations.verify(&org_key).map_err(|e| core_err("bad_signature", e))?;
+    let epoch = i64::try_from(record.epoch)
+        .map_err(|_| ApiError::bad_request("invalid_revocations", "the epoch is out of range"))?;
+    let text = b64(&body.revocations.to_bytes());
+    let mut tx = state.store.pool().begin().await?;
+    let current = sqlx::query("SELECT epoch, record FROM broker_revocations WHERE id = 1")
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(row) = &current {
+        let have: i64 = row.try_get("epoch")?;
+        let stored: String = row.try_get("record")?;
+        if have == epoch && stored == text {
+            return Ok(Json(serde_json::json!({ "epoch": epoch, "stored": false })));
+        }
+        if have >= epoch {
+            return Err(ApiError::conflict(
+                "revocation_rollback",
+                format!("the stored revocation record has epoch {have}; a new one needs a higher epoch"),
+            ));
+        }
+        let r = sqlx::query("UPDATE broker_revocations SET epoch = $1, record = $2, set_at = $3, set_by = $4 WHERE id = 1 AND epoch = $5")
+            .bind(epoch).bind(&text).bind(state.clock.now()).bind(&s.user_id).bind(have)
+            .execute(&mut *tx).await?;
+        if r.rows_affected() != 1 {
+            return Err(changed_meanwhile());
+        }
+    } else {
+        // Two first uploads at once: one stores, the other is told to look again.
+        let r = sqlx::query("INSERT INTO broker_revocations (id, epoch, record, set_at, set_by) VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
+            .bind(epoch).bind(&text).bind(state.clock.now()).bind(&s.user_id)
+            .execute(&mut *tx).await?;
+        if r.rows_affected() != 1 {
+            return Err(changed_meanwhile());
+        }
+    }
+    log_in(
+        &mut tx,
+        &state,
+        Some(&s.user_id),
+        "broker.revocations.set",
+        None,
+        serde_json::json!({
+            "epoch": epoch,
+            "approvers": record.approvers.len(),
+            "hosts": record.hosts.iter().map(|h| h.to_text()).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "epoch": epoch, "stored": true })))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1327,6 +1424,8 @@ async fn deliver(state: &AppState, id: &str, entry_id: String, version: i64) -> 
     .iter()
     .map(|r| r.try_get("signed"))
     .collect::<Result<_, _>>()?;
+    // The org's revocation record, which the consumer checks against the newest it has seen.
+    let revocations = revocations_on(&mut tx).await?;
     log_in(
         &mut tx,
         state,
@@ -1343,6 +1442,7 @@ async fn deliver(state: &AppState, id: &str, entry_id: String, version: i64) -> 
         "responses": responses,
         "enrolments": enrolments,
         "sealed_entry": sealed_entry,
+        "revocations": revocations,
     }))
     .into_response())
 }

@@ -201,6 +201,7 @@ async fn non_admins_get_403_on_broker_admin_routes(b: Backend) -> anyhow::Result
         credential_id: blindvault_core::encoding::b64::decode(&mallory.credential_id)?,
         approver_key: keys.approver_public(),
         issued_at: t,
+        not_after: t + 86_400,
     }
     .sign(&rogue)?;
     let routes: Vec<(&str, String, Option<Value>)> = vec![
@@ -225,6 +226,14 @@ async fn non_admins_get_403_on_broker_admin_routes(b: Backend) -> anyhow::Result
         ("DELETE", format!("/api/broker/enrolments/{alices}"), None),
         ("DELETE", format!("/api/broker/enrolments/{pending}?dry_run=1"), None),
         ("GET", "/api/broker/approvers".into(), None),
+        (
+            "PUT",
+            "/api/broker/revocations".into(),
+            Some(
+                json!({ "revocations": b64(&blindvault_core::revocation::Revocations::none().next(&[keys.approver_public()], &[], t)?.sign(&w.org)?.to_bytes()) }),
+            ),
+        ),
+        ("PUT", "/api/broker/revocations".into(), Some(json!({ "revocations": "AAAA" }))),
         ("GET", "/api/broker/hosts".into(), None),
         ("POST", "/api/broker/hosts".into(), Some(json!({ "certificate": b64(&stray.to_bytes()) }))),
         ("POST", "/api/broker/hosts".into(), Some(json!({ "certificate": [] }))),

@@ -530,6 +530,21 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
         w.admin.agent.put("/api/broker/org/settings", json!({ "refuse_synced_approvers": true })).await?;
     failed(&resp, "org settings")?;
     ensure!(server.state.store.setting("broker.refuse_synced_approvers").await?.is_none());
+    // The org's revocation record: not stored.
+    let record = blindvault_core::revocation::Revocations::none()
+        .next(&[], &[], blindvault_testkit::broker::now(server))?
+        .sign(&w.org)?;
+    let resp = w
+        .admin
+        .agent
+        .put("/api/broker/revocations", json!({ "revocations": b64(&record.to_bytes()) }))
+        .await?;
+    failed(&resp, "revocation record")?;
+    let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM broker_revocations")
+        .fetch_one(server.state.store.pool())
+        .await?
+        .try_get("n")?;
+    ensure!(stored == 0, "a revocation record stored unrecorded");
     // An invite code: none is made (so none could be handed out and used unrecorded).
     let resp = w.admin.agent.post("/api/admin/invites", json!({})).await?;
     failed(&resp, "invite create")?;

@@ -42,6 +42,8 @@ both!(
     expiry_deletes_the_responses_of_a_request_approved_in_part,
     a_host_never_certified_is_refused,
     a_consumer_cancels_its_open_request,
+    revocations_put_refuses_rollback_and_non_admins,
+    a_removed_device_is_refused_by_the_consumer_despite_a_colluding_server,
 );
 
 /// How many sealed responses the database holds for request `id`.
@@ -395,7 +397,7 @@ async fn malicious_server_edits_are_caught_on_the_device(b: Backend) -> anyhow::
     let list = w.admin.agent.get("/api/broker/approvers").await?.ok()?;
     let mut signed = SignedEnrolment::from_bytes(&unb64(&list.body[0]["signed_enrolment"]))?;
     signed.enrolment.approver_key = blindvault_core::keys::ApproverPublicKey::from_array([9; 32]);
-    ensure!(signed.verify(&w.org.public_key()).is_err());
+    ensure!(signed.verify(&w.org.public_key(), now(&w.server)).is_err());
     Ok(())
 }
 
@@ -546,7 +548,7 @@ async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
     let list = w.admin.agent.get("/api/broker/approvers").await?.ok()?;
     let alice = SignedEnrolment::from_bytes(&unb64(&list.body[0]["signed_enrolment"]))?.enrolment;
     let rogue = blindvault_core::keys::OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
-    let rogue_view = alice.sign(&rogue)?.verify(&rogue.public_key())?;
+    let rogue_view = alice.sign(&rogue)?.verify(&rogue.public_key(), now(&w.server))?;
     let unsigned = blindvault_core::entry::seal_entry(
         &rogue,
         EntryId::generate(&mut blindvault_testkit::broker::os_rng()),
@@ -1113,6 +1115,7 @@ async fn an_org_that_refuses_synced_passkeys_refuses_their_enrolment(b: Backend)
         credential_id: unb64(&json!(bob_session.credential_id)),
         approver_key: keys.approver_public(),
         issued_at: now(&w.server),
+        not_after: now(&w.server) + 86_400,
     }
     .sign(&w.org)?;
     let r = w
@@ -1188,5 +1191,130 @@ async fn a_consumer_cancels_its_open_request(b: Backend) -> anyhow::Result<()> {
     ensure!(responses_stored(&w, &c.id()).await? == 0);
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "cancelled", "{r:?}");
+    Ok(())
+}
+
+/// The revocation record: stored only if the org key signed it and its epoch is higher than the
+/// stored one; only an admin may upload it; any session may read it.
+async fn revocations_put_refuses_rollback_and_non_admins(b: Backend) -> anyhow::Result<()> {
+    use blindvault_core::revocation::Revocations;
+    let mut w = World::new(b, &["alice", "bob"]).await?;
+    let r = w.approvers[0].session.agent.get("/api/broker/revocations").await?.ok()?;
+    ensure!(r.body["revocations"].is_null(), "none yet: {r:?}");
+    let bob = w.approvers[1].keys.approver_public();
+    let one = Revocations::none().next(&[bob], &[], now(&w.server))?.sign(&w.org)?;
+    let two = one
+        .record
+        .next(&[], &[CertId::generate(&mut blindvault_testkit::broker::os_rng())], now(&w.server))?
+        .sign(&w.org)?;
+    let put =
+        |r: &blindvault_core::revocation::SignedRevocations| json!({ "revocations": b64(&r.to_bytes()) });
+    // Not an admin.
+    let r = w.approvers[0].session.agent.put("/api/broker/revocations", put(&one)).await?;
+    ensure!(r.status == 403, "{r:?}");
+    // Not signed by the org key.
+    let rogue = OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
+    let forged = Revocations::none().next(&[bob], &[], now(&w.server))?.sign(&rogue)?;
+    let r = w.admin.agent.put("/api/broker/revocations", put(&forged)).await?;
+    ensure!(r.status == 400 && r.code() == Some("bad_signature"), "{r:?}");
+    // Garbage.
+    let r = w.admin.agent.put("/api/broker/revocations", json!({ "revocations": "AAAA" })).await?;
+    ensure!(r.status == 400 || r.status == 422, "{r:?}");
+    // Epoch 2, then epoch 1: the older one is refused, the same one again is fine.
+    w.admin.agent.put("/api/broker/revocations", put(&two)).await?.ok()?;
+    let r = w.admin.agent.put("/api/broker/revocations", put(&one)).await?;
+    ensure!(r.status == 409 && r.code() == Some("revocation_rollback"), "{r:?}");
+    w.admin.agent.put("/api/broker/revocations", put(&two)).await?.ok()?;
+    // Everyone reads the newest.
+    let r = w.approvers[1].session.agent.get("/api/broker/revocations").await?.ok()?;
+    ensure!(r.body["revocations"] == json!(b64(&two.to_bytes())), "{r:?}");
+    let text = w.admin.agent.get("/api/admin/audit").await?.ok()?.body.to_string();
+    ensure!(text.contains("broker.revocations.set"), "audited");
+    // A replaced org key takes its record with it (the old key's signature vouches for nothing).
+    let other = OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
+    w.admin
+        .agent
+        .put(
+            "/api/broker/org",
+            json!({ "org_public_key": b64(&other.public_key().to_bytes()), "replace": true }),
+        )
+        .await?
+        .ok()?;
+    let r = w.admin.agent.get("/api/broker/revocations").await?.ok()?;
+    ensure!(r.body["revocations"].is_null(), "{r:?}");
+    Ok(())
+}
+
+/// Bob's device is removed and the org's revocation record names it. The server colludes with
+/// whoever holds the device: it puts the enrolment back (status `approved`), so the removed
+/// device — which still holds its envelope of the current version and an org-signed enrolment —
+/// approves and the server delivers. The consumer refuses: the record names the device. The
+/// server then hides the record: a consumer that has seen it refuses the rollback.
+async fn a_removed_device_is_refused_by_the_consumer_despite_a_colluding_server(
+    b: Backend,
+) -> anyhow::Result<()> {
+    use blindvault_core::revocation::Revocations;
+    let mut w = World::new(b, &["alice", "bob"]).await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 2 }, b"hunter2").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let org = w.org.public_key();
+    // Before the removal bob releases it.
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(c.open(&r.body, &org)? == b"hunter2");
+    // The admin revokes bob's device (org-signed record first), then removes it on the server.
+    let bob = w.approvers[1].keys.approver_public();
+    let record = Revocations::none().next(&[bob], &[], now(&w.server))?.sign(&w.org)?;
+    w.admin
+        .agent
+        .put("/api/broker/revocations", json!({ "revocations": b64(&record.to_bytes()) }))
+        .await?
+        .ok()?;
+    let pool = w.server.state.store.pool().clone();
+    let id: String = sqlx::query("SELECT id FROM broker_enrolments WHERE approver_key = $1")
+        .bind(b64(&bob.to_array()))
+        .fetch_one(&pool)
+        .await?
+        .try_get("id")?;
+    w.admin.agent.delete(&format!("/api/broker/enrolments/{id}?dry_run=false")).await?.ok()?;
+    // The colluding server puts the device back.
+    sqlx::query("UPDATE broker_enrolments SET status = 'approved' WHERE id = $1")
+        .bind(&id)
+        .execute(&pool)
+        .await?;
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(r.body["status"] == "delivered", "{r:?}");
+    let e = c.open(&r.body, &org).err().context("refused")?;
+    ensure!(
+        e.downcast_ref::<blindvault_core::Error>()
+            == Some(&blindvault_core::Error::Revoked { what: "approver device" }),
+        "{e}"
+    );
+    // It hides the record too: a consumer that has seen epoch 1 refuses the rollback.
+    sqlx::query("DELETE FROM broker_revocations").execute(&pool).await?;
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(r.body["revocations"].is_null(), "{r:?}");
+    let e = c.open_after(&r.body, &org, 1).err().context("refused")?;
+    ensure!(
+        e.downcast_ref::<blindvault_core::Error>()
+            == Some(&blindvault_core::Error::Rollback { seen: 1, got: 0 }),
+        "{e}"
+    );
+    // Alice, not revoked, still releases.
+    let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    w.admin
+        .agent
+        .put("/api/broker/revocations", json!({ "revocations": b64(&record.to_bytes()) }))
+        .await?
+        .ok()?;
+    device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
+    let r = c.poll(&w.server).await?.ok()?;
+    ensure!(c.open_after(&r.body, &org, 1)? == b"hunter2");
     Ok(())
 }
