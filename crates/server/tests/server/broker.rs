@@ -283,11 +283,16 @@ async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
     w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
     let (host, cert) = w.host(&[entry]).await?;
     let (pending, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
-    w.admin
-        .agent
-        .post(&format!("/api/broker/hosts/{}/revoke", cert.cert.cert_id.to_text()), json!({}))
-        .await?
-        .ok()?;
+    let cert_id = cert.cert.cert_id.to_text();
+    w.admin_stepped(
+        "POST",
+        &format!("/api/broker/hosts/{cert_id}/revoke"),
+        Some(json!({})),
+        "host.revoke",
+        &cert_id,
+    )
+    .await?
+    .ok()?;
     let (_, r) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     ensure!(r.status == 403 && r.code() == Some("host_revoked"), "{r:?}");
     // Its open request ended too.
