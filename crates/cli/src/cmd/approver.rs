@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use blindvault_client::{ClientError, admin, broker};
 
 use super::brokercommon::{
-    AdminArgs, Format, OrgDirArg, PassArg, block_on, confirm, finish, print_json, printable,
+    AdminArgs, Format, OrgDirArg, PassArg, block_on, confirm, finish, print_json, printable, with_step_up,
 };
 
 /// Arguments of `blindvault approver`.
@@ -55,7 +55,8 @@ pub enum ApproverCommand {
         #[command(flatten)]
         pass: PassArg,
     },
-    /// Remove an approver device. Warns about entries that would fall below their quorum.
+    /// Remove an approver device. Warns about entries that would fall below their quorum. Asks
+    /// for a fresh confirmation with your passkey in the web app (a link is printed).
     Remove {
         /// The enrolment id (it may start with '-').
         #[arg(allow_hyphen_values = true)]
@@ -195,7 +196,10 @@ fn body(args: Args) -> Result<(), ClientError> {
                     ));
                 }
             }
-            block_on(broker::approver_remove(&api, &id, false))?;
+            with_step_up(&api, "approver.remove", &id, |api| {
+                let id = id.clone();
+                async move { broker::approver_remove(&api, &id, false).await }
+            })?;
             println!("removed {}", printable(&id));
         }
     }

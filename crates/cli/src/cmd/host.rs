@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use blindvault_client::{ClientError, admin, broker};
 
-use super::brokercommon::{AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json};
+use super::brokercommon::{
+    AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json, with_step_up,
+};
 
 /// Arguments of `blindvault host`.
 #[derive(clap::Args, Debug)]
@@ -39,7 +41,8 @@ pub enum HostCommand {
         #[command(flatten)]
         pass: PassArg,
     },
-    /// Revoke a host certificate; its open requests end.
+    /// Revoke a host certificate; its open requests end. Asks for a fresh confirmation with
+    /// your passkey in the web app (a link is printed) and waits for it.
     Revoke {
         /// The certificate id (from `host list`; it may start with '-').
         #[arg(allow_hyphen_values = true)]
@@ -73,7 +76,11 @@ fn body(args: Args) -> Result<(), ClientError> {
             println!("valid until {} (Unix time {until})", blindvault_client::rfc3339_utc(until));
         }
         HostCommand::Revoke { cert_id } => {
-            let ended = block_on(async { Ok(api.revoke_host(&cert_id).await?) })?;
+            let target = cert_id.clone();
+            let ended = with_step_up(&api, "host.revoke", &cert_id, |api| {
+                let target = target.clone();
+                async move { Ok(api.revoke_host(&target).await?) }
+            })?;
             println!("revoked {cert_id}; {ended} open request(s) ended");
         }
         HostCommand::List { format } => {

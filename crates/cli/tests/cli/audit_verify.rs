@@ -54,7 +54,7 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
         .find_map(|l| l.strip_prefix("anchor: "))
         .ok_or_else(|| anyhow::anyhow!("no anchor printed: {out}"))?
         .to_owned();
-    ensure!(anchor.starts_with("5:") && anchor.len() == 2 + 64, "{anchor}");
+    ensure!(anchor.starts_with("6:") && anchor.len() == 2 + 64, "{anchor}");
     let again = run_with(&["--anchor", &anchor])?;
     let out = String::from_utf8_lossy(&again.stdout).to_string();
     ensure!(again.status.success() && out.contains("matches its anchor"), "{out}");

@@ -34,6 +34,7 @@ both!(
     host_issue_says_what_is_wrong_and_key_files_stay_private,
     sigterm_while_waiting_withdraws_the_request,
     the_lease_ends_the_commands_whole_process_group,
+    destructive_commands_wait_for_a_passkey_confirmation,
 );
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -64,7 +65,9 @@ struct Phone {
 struct World {
     server: TestServer,
     /// The admin's web-app session (its token goes to the CLI in a file).
-    _admin: SignedIn,
+    admin: SignedIn,
+    /// The admin's passkey: it confirms the step-ups the admin's commands ask for.
+    admin_phone: Device,
     tmp: tempfile::TempDir,
     /// `http://localhost:PORT`: the server's configured origin, so the CLI's `Origin` matches.
     url: String,
@@ -79,7 +82,8 @@ impl World {
     async fn new(b: Backend, names: &[&str]) -> anyhow::Result<Self> {
         let server = TestServer::start(b).await?;
         let code = server.setup_code.clone().context("setup code")?;
-        let mut admin = Device::new().register(&server, "admin").await?;
+        let mut admin_phone = Device::new();
+        let mut admin = admin_phone.register(&server, "admin").await?;
         admin.agent.post("/api/setup/claim", json!({ "code": code })).await?.ok()?;
         let tmp = tempfile::tempdir()?;
         // The admin copies the session token from the web app into a file only they can read.
@@ -88,7 +92,7 @@ impl World {
         std::fs::set_permissions(tmp.path().join("session"), std::fs::Permissions::from_mode(0o600))?;
         std::fs::write(tmp.path().join("passphrase"), format!("{PASSPHRASE}\n"))?;
         let url = format!("http://localhost:{}", server.origin.port().context("port")?);
-        let mut w = Self { server, _admin: admin, tmp, url, phones: Vec::new() };
+        let mut w = Self { server, admin, admin_phone, tmp, url, phones: Vec::new() };
 
         let out = w.bv(&["org", "init"]).await?;
         ensure!(out.status.success(), "org init: {:?}", text(&out));
@@ -151,6 +155,63 @@ impl World {
     }
 
     /// Spawns the binary and waits for it in the background.
+    /// Runs a command that asks for a step-up: waits for the confirm link it prints, checks
+    /// with `before` that nothing was done yet, confirms the step-up in the admin's browser
+    /// session with the admin's passkey, and returns the command's output (stderr included).
+    async fn bv_confirmed(
+        &mut self,
+        args: &[&str],
+        before: impl AsyncFnOnce(&Self) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Output> {
+        let (child, id, stderr) = self.spawn_until_link(args).await?;
+        before(&*self).await?;
+        self.admin_phone.confirm_step_up(&self.server, &mut self.admin.agent, &id).await?.ok()?;
+        Self::wait_with_stderr(child, stderr).await
+    }
+
+    /// Spawns a command and waits (60 s at most) for the step-up link on its stderr; returns the
+    /// child, the step-up id and the reader that collects the rest of stderr.
+    async fn spawn_until_link(
+        &self,
+        args: &[&str],
+    ) -> anyhow::Result<(std::process::Child, String, tokio::task::JoinHandle<anyhow::Result<String>>)> {
+        let mut child = self.command(args).spawn()?;
+        let stderr = child.stderr.take().context("stderr")?;
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let reader = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut all = String::new();
+            for line in std::io::BufReader::new(stderr).lines() {
+                let line = line?;
+                if let Some(i) = line.find("/#/confirm/") {
+                    let _ = tx.send(line[i + "/#/confirm/".len()..].trim().to_owned());
+                }
+                all.push_str(&line);
+                all.push('\n');
+            }
+            Ok(all)
+        });
+        let id = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(60))).await?;
+        let id = match id {
+            Ok(id) => id,
+            Err(_) => {
+                let _ = child.kill();
+                let text = reader.await??;
+                bail!("no confirm link on stderr: {text}");
+            }
+        };
+        Ok((child, id, reader))
+    }
+
+    async fn wait_with_stderr(
+        child: std::process::Child,
+        stderr: tokio::task::JoinHandle<anyhow::Result<String>>,
+    ) -> anyhow::Result<Output> {
+        let mut out = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
+        out.stderr = stderr.await??.into_bytes();
+        Ok(out)
+    }
+
     fn spawn(&self, args: &[&str]) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<Output>>> {
         let child = self.command(args).spawn()?;
         Ok(tokio::task::spawn_blocking(move || Ok(child.wait_with_output()?)))
@@ -713,7 +774,7 @@ async fn a_colluding_approver_cannot_choose_the_value(b: Backend) -> anyhow::Res
 }
 
 async fn revoked_or_unknown_host_is_refused(b: Backend) -> anyhow::Result<()> {
-    let w = World::new(b, &["alice"]).await?;
+    let mut w = World::new(b, &["alice"]).await?;
     let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
     let other = w.put(&["--policy", "any-of"], "other", b"x").await?;
     let key = w.host("host.key", &[&id]).await?;
@@ -731,8 +792,17 @@ async fn revoked_or_unknown_host_is_refused(b: Backend) -> anyhow::Result<()> {
     let out = w.bv(&["host", "list", "--format", "json"]).await?;
     let hosts: Value = serde_json::from_slice(&out.stdout)?;
     let cert_id = hosts[0]["cert_id"].as_str().context("cert id")?.to_owned();
-    let out = w.bv(&["host", "revoke", &cert_id]).await?;
+    // The revocation waits for the admin's passkey confirmation in the web app.
+    let out = w
+        .bv_confirmed(&["host", "revoke", &cert_id], async |w: &World| {
+            let hosts = w.bv(&["host", "list", "--format", "json"]).await?;
+            let hosts: Value = serde_json::from_slice(&hosts.stdout)?;
+            ensure!(hosts[0]["revoked"] == false, "revoked before the confirmation: {hosts}");
+            Ok(())
+        })
+        .await?;
     ensure!(out.status.success(), "revoke: {:?}", text(&out));
+    ensure!(text(&out).1.contains("waiting for your confirmation"), "{:?}", text(&out));
     let out = w.bv(&["run", "--host-key", &key_s, "--env", &env, "--", "true"]).await?;
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(5), "exit {:?}: {stderr}", code(&out));
@@ -748,7 +818,7 @@ async fn revoked_or_unknown_host_is_refused(b: Backend) -> anyhow::Result<()> {
 }
 
 async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
-    let w = World::new(b, &["alice"]).await?;
+    let mut w = World::new(b, &["alice"]).await?;
     // No session file.
     let mut c = w.command(&["host", "list"]);
     c.env_remove("BLINDVAULT_SESSION_FILE");
@@ -793,7 +863,14 @@ async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
     let out = w.bv(&["approver", "remove", &enrolment]).await?;
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(1) && stderr.contains(&id) && stderr.contains("--yes"), "{stderr}");
-    let out = w.bv(&["approver", "remove", &enrolment, "--yes"]).await?;
+    let out = w
+        .bv_confirmed(&["approver", "remove", &enrolment, "--yes"], async |w: &World| {
+            let rows = w.bv(&["approver", "list", "--format", "json"]).await?;
+            let rows: Value = serde_json::from_slice(&rows.stdout)?;
+            ensure!(rows[0]["status"] == "approved", "removed before the confirmation: {rows}");
+            Ok(())
+        })
+        .await?;
     ensure!(out.status.success(), "{:?}", text(&out));
     // --server and --session-file also work after the subcommand.
     let session = w.path("session").to_string_lossy().into_owned();
@@ -978,5 +1055,67 @@ async fn the_lease_ends_the_commands_whole_process_group(b: Backend) -> anyhow::
         let _ = Command::new("kill").args(["-KILL", &grandchild]).status();
     }
     ensure!(gone, "the background process {grandchild} outlived the lease");
+    Ok(())
+}
+
+/// `host revoke`, `approver remove`, `secret rm` and `org push --replace` print a confirm link
+/// and wait until the admin confirms the step-up with their passkey in the web app; Ctrl-C while
+/// waiting cancels the step-up and does nothing.
+async fn destructive_commands_wait_for_a_passkey_confirmation(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    w.host("host.key", &[&id]).await?;
+    let out = w.bv(&["host", "list", "--format", "json"]).await?;
+    let hosts: Value = serde_json::from_slice(&out.stdout)?;
+    let cert_id = hosts[0]["cert_id"].as_str().context("cert id")?.to_owned();
+
+    // Ctrl-C while waiting: the step-up is cancelled, the host stays.
+    let (child, step_up, stderr) = w.spawn_until_link(&["host", "revoke", &cert_id]).await?;
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-INT", &pid]).status()?;
+    ensure!(killed.success(), "kill -INT {pid}");
+    let out = World::wait_with_stderr(child, stderr).await?;
+    let (_, err) = text(&out);
+    ensure!(
+        code(&out) == Some(130) && err.contains("cancelled") && err.contains("nothing was done"),
+        "{err}"
+    );
+    let view = w.admin.agent.get(&format!("/api/step-up/{step_up}")).await?.ok()?;
+    ensure!(view.body["status"] == "cancelled", "{}", view.body);
+    ensure!(view.body["action"] == "host.revoke" && view.body["target"] == cert_id.as_str(), "{}", view.body);
+    let out = w.bv(&["host", "list", "--format", "json"]).await?;
+    let hosts: Value = serde_json::from_slice(&out.stdout)?;
+    ensure!(hosts[0]["revoked"] == false, "{hosts}");
+
+    // `secret rm`: deleted only after the confirmation.
+    let out = w
+        .bv_confirmed(&["secret", "rm", &id], async |w: &World| {
+            let list = w.bv(&["secret", "list", "--format", "json"]).await?;
+            ensure!(String::from_utf8_lossy(&list.stdout).contains(&id), "deleted before the confirmation");
+            Ok(())
+        })
+        .await?;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    let list = w.bv(&["secret", "list", "--format", "json"]).await?;
+    ensure!(!String::from_utf8_lossy(&list.stdout).contains(&id), "still listed");
+
+    // `org push --replace`: a new org key, set only after the confirmation.
+    let other = w.path("other-org").to_string_lossy().into_owned();
+    let out = w.bv(&["org", "init", "--dir", &other]).await?;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    let out = w.bv(&["org", "push", "--dir", &other]).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("--replace"), "{:?}", text(&out));
+    let before = w.admin.agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].clone();
+    let out = w
+        .bv_confirmed(&["org", "push", "--dir", &other, "--replace"], async |w: &World| {
+            let mut agent = w.admin.agent.clone();
+            let now = agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].clone();
+            ensure!(now == before, "replaced before the confirmation");
+            Ok(())
+        })
+        .await?;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    let now = w.admin.agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].clone();
+    ensure!(now != before && text(&out).0.contains(now.as_str().unwrap_or("-")), "{now} {:?}", text(&out));
     Ok(())
 }
