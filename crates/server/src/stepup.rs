@@ -495,6 +495,12 @@ mod tests {
         input.extend_from_slice(b"abc");
         let want: [u8; 32] = Sha256::digest(&input).into();
         assert_eq!(binding("host.revoke", "abc"), want);
+        // docs/protocol.md §7.5's vectors.
+        assert_eq!(hex::encode(want), "53308be7f095a5ed001ce5304f310eaad2a6d2de8e34c2dd1b9a24d390754ded");
+        assert_eq!(
+            hex::encode(binding("role.set", "0b7e4a1c-5d2f-4e8a-9b61-3c0d2e9f7a15:admin")),
+            "a5f08809dd9831510dc96a7f38f77b33d360aed5d789f7a4044aa772d2c77c11"
+        );
         assert_ne!(binding("host.revoke", "abc"), binding("host.revok", "eabc"));
         let c = challenge(&[7; 32], "host.revoke", "abc");
         assert_eq!(&c[..32], &[7; 32]);
