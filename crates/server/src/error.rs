@@ -39,7 +39,8 @@ pub struct ApiError {
     /// Seconds to wait before retrying (429): sent as `Retry-After` and `retry_after_secs`.
     pub retry_after: Option<u64>,
     /// More members of the `error` object (e.g. a step-up's `action` and `target`).
-    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Boxed: an `ApiError` is the error of nearly every function, so it stays small.
+    pub extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl ApiError {
@@ -49,7 +50,7 @@ impl ApiError {
     }
     /// The same error with more members in its `error` object (never `code` or `message`).
     pub fn with_extra(self, extra: serde_json::Map<String, serde_json::Value>) -> Self {
-        Self { extra: Some(extra), ..self }
+        Self { extra: Some(Box::new(extra)), ..self }
     }
     /// The same error with a wait before retrying.
     pub fn retry_after(self, secs: u64) -> Self {
@@ -110,7 +111,7 @@ impl IntoResponse for ApiError {
         if let Some(secs) = self.retry_after {
             error.insert("retry_after_secs".into(), secs.into());
         }
-        for (k, v) in self.extra.unwrap_or_default() {
+        for (k, v) in self.extra.map(|e| *e).unwrap_or_default() {
             error.entry(k).or_insert(v);
         }
         let mut resp = (self.status, axum::Json(serde_json::json!({ "error": error }))).into_response();

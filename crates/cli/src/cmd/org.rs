@@ -118,15 +118,15 @@ fn show(dir: &OrgDirArg, format: Format) -> Result<(), ClientError> {
 fn push(admin_args: &AdminArgs, dir: &OrgDirArg, replace: bool) -> Result<(), ClientError> {
     let public = admin::org_public(&dir.path())?;
     let api = admin_args.client()?;
-    let fp = if replace {
-        let target = public.fingerprint().to_string();
-        with_step_up(&api, "org.replace", &target, |api| {
-            let public = public.clone();
-            async move { broker::org_replace(&api, &public).await }
-        })?
-    } else {
-        block_on(broker::org_push(&api, &public))?
-    };
+    let fp =
+        if replace {
+            let target = public.fingerprint().to_string();
+            with_step_up(&api, "org.replace", &target, |api| async move {
+                broker::org_replace(&api, &public).await
+            })?
+        } else {
+            block_on(broker::org_push(&api, &public))?
+        };
     println!("org key set on {} (fingerprint {fp})", api.base());
     Ok(())
 }
