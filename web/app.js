@@ -66,8 +66,8 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, path, body) {
-  const init = { method, credentials: 'same-origin', headers: {} };
+async function api(method, path, body, headers = {}) {
+  const init = { method, credentials: 'same-origin', headers: { ...headers } };
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -181,6 +181,69 @@ async function getAssertion(options, { prf: wantPrf = true, only = null } = {}) 
   const prf = cred.getClientExtensionResults().prf;
   const out = wantPrf && prf && prf.results && prf.results.first ? new Uint8Array(prf.results.first) : null;
   return { json, credentialId: cred.id, rawId: new Uint8Array(cred.rawId), prf: out };
+}
+
+// ---- step-up: a fresh passkey assertion bound to one destructive action -----------------------
+
+/** What each step-up allows, in words. */
+const STEP_UP_WORDS = {
+  'role.set': 'Change a person\'s role',
+  'user.delete': 'Delete a person\'s account',
+  'passkey.delete': 'Remove one of your passkeys',
+  'org.replace': 'Replace the organisation key (every approver must enrol again)',
+  'entry.delete': 'Delete a secret (every version)',
+  'approver.remove': 'Remove an approver device',
+  'host.revoke': 'Revoke a host certificate',
+};
+
+/** The action and target of a step-up, as a person reads them. */
+function stepUpFacts(action, target) {
+  return h('dl.facts', { 'data-testid': 'step-up-facts' },
+    h('dt', { text: 'Action' }), h('dd', {}, h('strong', { text: STEP_UP_WORDS[action] || action }), ' ', h('code', { text: action })),
+    h('dt', { text: 'Target' }), h('dd', {}, h('code.fp', { 'data-testid': 'step-up-target', text: target })));
+}
+
+/** Confirms step-up `s` (from start or status) with a passkey of this account. */
+async function confirmStepUp(s) {
+  const a = await getAssertion(s.options, { prf: false });
+  await api('POST', `/api/step-up/${encodeURIComponent(s.id)}/confirm`, { credential: a.json });
+}
+
+/** Runs a destructive call behind a step-up: the server binds the passkey challenge to `action`
+ * and `target` (the caller has shown both to the person), the passkey confirms, and the call
+ * carries the confirmed step-up. */
+async function stepped(method, path, body, action, target) {
+  const s = await api('POST', '/api/step-up/start', { action, target });
+  await confirmStepUp(s);
+  return api(method, path, body, { 'x-blindvault-step-up': s.id });
+}
+
+/** `#/confirm/<id>`: the page a command-line step-up links to. Shows what is being confirmed,
+ * then asks for the passkey. */
+async function confirmPage(id) {
+  const out = h('div');
+  const s = await api('GET', `/api/step-up/${encodeURIComponent(id)}`);
+  const body = h('div.card.stack', { 'data-testid': 'step-up' },
+    h('p', { text: 'A command asks to do this in your name. Confirm only if you started it just now and this is what you meant:' }),
+    stepUpFacts(s.action, s.target),
+    h('p.small.muted', { text: `Until ${when(s.expires_at)}.` }));
+  if (s.status === 'pending') {
+    body.append(h('div.row', {},
+      action('Confirm with my passkey', 'primary', async () => {
+        await confirmStepUp(s);
+        body.replaceChildren(notice('ok', 'Confirmed', 'Go back to your terminal: the command goes on by itself.'), stepUpFacts(s.action, s.target));
+      }, { out, busy: 'Waiting for your passkey…', testid: 'step-up-confirm' }),
+      action('Cancel', '', async () => {
+        await api('POST', `/api/step-up/${encodeURIComponent(s.id)}/cancel`, {});
+        body.replaceChildren(notice('warn', 'Cancelled', 'Nothing was done; the command stops.'), stepUpFacts(s.action, s.target));
+      }, { out, testid: 'step-up-cancel' })));
+  } else {
+    const said = { confirmed: ['ok', 'Already confirmed', 'The command goes on by itself.'], used: ['ok', 'Done', 'This confirmation was used.'],
+      cancelled: ['warn', 'Cancelled', 'Nothing was done.'], expired: ['warn', 'Expired', 'Run the command again.'],
+      failed: ['bad', 'Refused', 'The passkey answer was refused. Run the command again.'] }[s.status] || ['warn', s.status, ''];
+    body.prepend(notice(...said));
+  }
+  page('Confirm an action', out, body);
 }
 
 /** Overwrites a PRF output (or any byte array) held by JavaScript. */
@@ -493,10 +556,10 @@ async function accountPage() {
           route();
         }, { out }),
         action('Remove', 'link', async () => {
-          if (!confirm(`Remove the passkey “${p.name}”? It will no longer sign in or approve.`)) return;
-          await api('DELETE', `/api/passkeys/${encodeURIComponent(p.id)}`);
+          if (!confirm(`Remove the passkey “${p.name}”? It will no longer sign in or approve.\n\nYour passkey confirms this removal (of passkey ${p.id}) next.`)) return;
+          await stepped('DELETE', `/api/passkeys/${encodeURIComponent(p.id)}`, undefined, 'passkey.delete', p.id);
           route();
-        }, { out })));
+        }, { out, busy: 'Waiting for your passkey…' })));
     return li;
   }));
   const sessions = h('ul.list', {}, ss.sessions.map((s) => h('li', {},
@@ -933,10 +996,14 @@ async function adminUsers(content, out) {
     const sel = h('select.role', { 'aria-label': `Role of ${u.name}` },
       ['user', 'approver', 'admin'].map((r) => h('option', { value: r, selected: r === u.role, text: r })));
     sel.addEventListener('change', async () => {
+      const want = sel.value;
       try {
-        await api('PUT', `/api/admin/users/${u.id}/role`, { role: sel.value });
-        out.replaceChildren(notice('ok', `${u.name} is now ${sel.value}`, ''));
-      } catch (e) { sel.value = u.role; out.replaceChildren(errorNotice(e)); }
+        if (!confirm(`Make ${u.name} ${want}?\n\nYour passkey confirms this role change (role.set ${u.id}:${want}) next.`)) { sel.value = u.role; return; }
+        sel.disabled = true;
+        await stepped('PUT', `/api/admin/users/${u.id}/role`, { role: want }, 'role.set', `${u.id}:${want}`);
+        u.role = want;
+        out.replaceChildren(notice('ok', `${u.name} is now ${want}`, ''));
+      } catch (e) { sel.value = u.role; out.replaceChildren(errorNotice(e)); } finally { sel.disabled = false; }
     });
     return h('li', {},
       h('div.row.spread', {},
@@ -964,8 +1031,8 @@ async function adminUsers(content, out) {
           out.replaceChildren(notice('ok', `Signed ${u.name} out`, `${r.revoked} session(s) ended.`));
         }, { out }),
         u.id === state.me.user.id ? null : action('Delete', 'link', async () => {
-          if (!confirm(`Delete ${u.name}? Their passkeys and sessions end.`)) return;
-          await api('DELETE', `/api/admin/users/${u.id}`);
+          if (!confirm(`Delete ${u.name}? Their passkeys and sessions end.\n\nYour passkey confirms this deletion (user.delete ${u.id}) next.`)) return;
+          await stepped('DELETE', `/api/admin/users/${u.id}`, undefined, 'user.delete', u.id);
           route();
         }, { out })),
       sessionsBox);
@@ -1027,8 +1094,8 @@ async function adminApprovers(content, out) {
         ? `\n\nWARNING: ${below.length} secret(s) would fall below their quorum and could not be released until rotated:\n` +
           below.map((e) => `  ${e.entry_id}: needs ${e.threshold}, ${e.people_left} left`).join('\n')
         : '';
-      if (!confirm(`Remove ${r.user_name}'s approver device?${warning}`)) return;
-      await api('DELETE', `${path}?dry_run=false`);
+      if (!confirm(`Remove ${r.user_name}'s approver device?${warning}\n\nYour passkey confirms this removal (approver.remove ${r.id}) next.`)) return;
+      await stepped('DELETE', `${path}?dry_run=false`, undefined, 'approver.remove', r.id);
       route();
     }, { out })));
   content.append(
@@ -1052,8 +1119,8 @@ async function adminHosts(content, out) {
         h('td.small', { text: when(x.not_after) }),
         h('td', {}, h(`span.pill.${x.revoked ? 'bad' : x.not_after < nowSecs() ? 'warn' : 'ok'}`, { text: x.revoked ? 'revoked' : x.not_after < nowSecs() ? 'expired' : 'active' })),
         h('td', {}, x.revoked ? null : action('Revoke', 'link', async () => {
-          if (!confirm(`Revoke ${x.host_name}? Its requests are refused from now on.`)) return;
-          await api('POST', `/api/broker/hosts/${encodeURIComponent(x.cert_id)}/revoke`, {});
+          if (!confirm(`Revoke ${x.host_name}? Its requests are refused from now on.\n\nYour passkey confirms this revocation (host.revoke ${x.cert_id}) next.`)) return;
+          await stepped('POST', `/api/broker/hosts/${encodeURIComponent(x.cert_id)}/revoke`, {}, 'host.revoke', x.cert_id);
           route();
         }, { out }))))))) : h('p.muted', { text: 'No host is certified yet.' })));
 }
@@ -1196,6 +1263,7 @@ async function route() {
       case 'account': return await accountPage();
       case 'requests': return arg ? await requestPage(arg) : await requestsPage();
       case 'admin': return await adminPage(arg);
+      case 'confirm': return await confirmPage(arg);
       default: return page('Not found', h('p', {}, 'No such page. ', h('a', { href: '#/', text: 'Home' })));
     }
   } catch (e) {

@@ -29,6 +29,9 @@ use crate::ClientError;
 pub use blindvault_core::cookie::SESSION_COOKIE;
 /// The header carrying the consumer's poll token.
 pub const POLL_HEADER: &str = "x-blindvault-poll";
+/// The header carrying a confirmed step-up (a fresh passkey assertion bound to one destructive
+/// action and its target, confirmed in the web app).
+pub const STEP_UP_HEADER: &str = "x-blindvault-step-up";
 /// Environment variable naming the session token file.
 pub const SESSION_FILE_ENV: &str = "BLINDVAULT_SESSION_FILE";
 
@@ -114,12 +117,22 @@ fn hint_for(code: &str) -> &'static str {
             " — use as --server the exact URL the web app is served from (the server's configured origin)"
         }
         "org_not_set" => " — run `blindvault org push` first",
-        "org_already_set" => " — the server has another org key; check `blindvault org show`",
+        "org_already_set" => {
+            " — the server has another org key; check `blindvault org show` (to replace it and re-enrol every \
+             approver: `blindvault org push --replace`)"
+        }
         "unknown_host" => " — register the host with `blindvault host issue` (or check --server)",
         "host_revoked" => " — issue a new host key with `blindvault host issue`",
         "no_such_entry" => " — see `blindvault secret list`",
         "gone" => " — the response was already delivered once; ask again",
         "rate_limited" => " — wait a moment and retry",
+        "step_up_required"
+        | "step_up_not_confirmed"
+        | "step_up_expired"
+        | "step_up_used"
+        | "step_up_cancelled" => {
+            " — confirm the action with your passkey at the link the command prints, then run it again"
+        }
         _ => "",
     }
 }
@@ -224,6 +237,23 @@ pub struct InviteView {
     pub used_by: Option<String>,
     /// `open`, `used`, `revoked` or `expired`.
     pub status: String,
+}
+
+/// A step-up: what it allows and where it stands.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct StepUpView {
+    /// Its id (the confirm link's last part, and the value of [`STEP_UP_HEADER`]).
+    pub id: String,
+    /// The action (`host.revoke`, `approver.remove`, `entry.delete`, `org.replace`, …).
+    pub action: String,
+    /// Its target (an id, or the new org key's fingerprint).
+    pub target: String,
+    /// When it stops working (Unix seconds).
+    pub expires_at: i64,
+    /// `pending`, `confirmed`, `failed`, `used`, `cancelled` or `expired` (absent at start:
+    /// `pending`).
+    #[serde(default)]
+    pub status: Option<String>,
 }
 
 /// The org's settings.
@@ -410,6 +440,7 @@ pub struct BrokerClient {
     base: String,
     origin: String,
     session: Option<Zeroizing<String>>,
+    step_up: Option<String>,
 }
 
 impl std::fmt::Debug for BrokerClient {
@@ -417,6 +448,7 @@ impl std::fmt::Debug for BrokerClient {
         f.debug_struct("BrokerClient")
             .field("base", &self.base)
             .field("session", &self.session.as_ref().map(|_| "[REDACTED]"))
+            .field("step_up", &self.step_up)
             .finish()
     }
 }
@@ -468,13 +500,18 @@ impl BrokerClient {
             .timeout(Duration::from_secs(90))
             .build()
             .map_err(|e| bad(&e.to_string()))?;
-        Ok(Self { http, base, origin, session: None })
+        Ok(Self { http, base, origin, session: None, step_up: None })
     }
 
     /// Adds an admin session token (see [`read_session_file`]).
     pub fn with_session(mut self, token: Zeroizing<String>) -> Self {
         self.session = Some(token);
         self
+    }
+
+    /// A copy of this client whose admin calls carry the confirmed step-up `id`.
+    pub fn with_step_up(&self, id: &str) -> Self {
+        Self { step_up: Some(id.to_owned()), ..self.clone() }
     }
 
     /// The server's base URL.
@@ -506,6 +543,9 @@ impl BrokerClient {
         );
         if changes {
             req = req.header(reqwest::header::ORIGIN, &self.origin);
+        }
+        if let Some(id) = &self.step_up {
+            req = req.header(STEP_UP_HEADER, id);
         }
         Ok(req)
     }
@@ -553,6 +593,37 @@ impl BrokerClient {
     pub async fn put_org(&self, org: &OrgPublicKey) -> Result<OrgView, ApiError> {
         let body = serde_json::json!({ "org_public_key": org });
         self.send(self.admin(reqwest::Method::PUT, "/api/broker/org")?.json(&body)).await
+    }
+
+    /// `PUT /api/broker/org` replacing the key the server holds (needs a step-up for
+    /// `org.replace` on the new key's fingerprint).
+    pub async fn replace_org(&self, org: &OrgPublicKey) -> Result<OrgView, ApiError> {
+        let body = serde_json::json!({ "org_public_key": org, "replace": true });
+        self.send(self.admin(reqwest::Method::PUT, "/api/broker/org")?.json(&body)).await
+    }
+
+    /// `POST /api/step-up/start`: a step-up for `action` on `target`, to be confirmed in the web
+    /// app at `<server>/#/confirm/<id>`.
+    pub async fn step_up_start(&self, action: &str, target: &str) -> Result<StepUpView, ApiError> {
+        let body = serde_json::json!({ "action": action, "target": target });
+        self.send(self.admin(reqwest::Method::POST, "/api/step-up/start")?.json(&body)).await
+    }
+
+    /// `GET /api/step-up/{id}`.
+    pub async fn step_up_status(&self, id: &str) -> Result<StepUpView, ApiError> {
+        let path = format!("/api/step-up/{}", seg(id)?);
+        self.send(self.admin(reqwest::Method::GET, &path)?).await
+    }
+
+    /// `POST /api/step-up/{id}/cancel` (bounded: it runs while an interrupted command ends).
+    pub async fn step_up_cancel(&self, id: &str) -> Result<(), ApiError> {
+        let path = format!("/api/step-up/{}/cancel", seg(id)?);
+        let req = self
+            .admin(reqwest::Method::POST, &path)?
+            .json(&serde_json::json!({}))
+            .timeout(Duration::from_secs(5));
+        let _: serde_json::Value = self.send(req).await?;
+        Ok(())
     }
 
     /// `POST /api/admin/invites`.

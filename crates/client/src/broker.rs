@@ -242,6 +242,20 @@ pub async fn org_settings(
     })
 }
 
+/// Replaces the org key on the server (the client must carry a confirmed step-up for
+/// `org.replace` on the new key's fingerprint) and checks the server echoes it.
+pub async fn org_replace(api: &BrokerClient, org: &OrgPublicKey) -> Result<String, ClientError> {
+    let view = api.replace_org(org).await?;
+    let want = org.fingerprint().to_string();
+    if view.fingerprint.as_deref() != Some(want.as_str()) {
+        return Err(ClientError::Lease(format!(
+            "the server reports org fingerprint {:?}, not ours ({want})",
+            view.fingerprint
+        )));
+    }
+    Ok(want)
+}
+
 /// Removes an approver device (`dry_run`: only reports the entries that would fall below quorum).
 pub async fn approver_remove(api: &BrokerClient, id: &str, dry_run: bool) -> Result<RemoveView, ClientError> {
     Ok(api.remove_enrolment(id, dry_run).await?)
@@ -993,7 +1007,8 @@ pub async fn fetch_secrets(
     Ok(out)
 }
 
-fn signal_name(signal: i32) -> String {
+/// A signal's name (`SIGINT`, …) for messages.
+pub fn signal_name(signal: i32) -> String {
     match signal {
         1 => "SIGHUP".into(),
         2 => "SIGINT".into(),

@@ -17,6 +17,7 @@ use crate::audit::{self, Event};
 use crate::error::ApiError;
 use crate::session::{self, AdminSession, Session};
 use crate::setup;
+use crate::stepup::Action;
 use crate::store::Engine;
 use crate::webauthn::{self as wa, Kind};
 
@@ -167,6 +168,7 @@ async fn log_and_harden(req: Request, next: Next) -> Response {
 
 /// Builds the router.
 pub fn router(state: AppState) -> Router {
+    let (step_up_limited, step_up_open) = crate::stepup::routes();
     let limited = Router::new()
         .route("/api/register/start", post(register_start))
         .route("/api/register/finish", post(register_finish))
@@ -176,6 +178,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/passkeys/register/start", post(add_passkey_start))
         .route("/api/passkeys/register/finish", post(add_passkey_finish))
         .route("/api/sessions/cli", post(cli_session))
+        .merge(step_up_limited)
         .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
     Router::new()
         .route("/api/health", get(health))
@@ -196,6 +199,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/admin/audit/verify", get(admin_audit_verify))
         .route("/api/admin/settings", get(admin_settings))
         .merge(limited)
+        .merge(step_up_open)
         .merge(crate::broker::api::routes())
         .merge(crate::invites::routes())
         .fallback(crate::web::serve)
@@ -895,6 +899,7 @@ async fn rename_passkey(
 async fn delete_passkey(
     State(state): State<AppState>,
     s: Session,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let mut tx = state.store.pool().begin().await?;
@@ -924,6 +929,8 @@ async fn delete_passkey(
             "this is your only passkey; add another before removing it",
         ));
     }
+    // A stolen session alone cannot remove a passkey: a fresh assertion bound to this one.
+    let step_up = crate::stepup::spend_in(&mut tx, &state, &s, &headers, Action::PasskeyDelete, &id).await?;
     sqlx::query("DELETE FROM credentials WHERE id = $1 AND user_id = $2")
         .bind(&id)
         .bind(&s.user_id)
@@ -936,7 +943,7 @@ async fn delete_passkey(
             actor: Some(&s.user_id),
             action: "passkey.remove",
             target: Some(&id),
-            detail: serde_json::json!({}),
+            detail: serde_json::json!({ "step_up": step_up }),
         },
     )
     .await?;
@@ -961,6 +968,7 @@ async fn admin_users(
 async fn admin_delete_user(
     State(state): State<AppState>,
     AdminSession(a): AdminSession,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if id == a.user_id {
@@ -968,6 +976,11 @@ async fn admin_delete_user(
     }
     // The deletion and its audit row: one transaction; the row names whom the delete removed.
     let mut tx = state.store.pool().begin().await?;
+    let exists = sqlx::query("SELECT id FROM users WHERE id = $1").bind(&id).fetch_optional(&mut *tx).await?;
+    if exists.is_none() {
+        return Err(ApiError::not_found("user_not_found", "no such user"));
+    }
+    let step_up = crate::stepup::spend_in(&mut tx, &state, &a, &headers, Action::UserDelete, &id).await?;
     // Passkeys and sessions go with the user (ON DELETE CASCADE): the next request is refused.
     let gone = sqlx::query("DELETE FROM users WHERE id = $1 RETURNING name, role")
         .bind(&id)
@@ -978,7 +991,8 @@ async fn admin_delete_user(
     let role: String = gone.try_get("role")?;
     // Their open invites die with them (an admin about to be removed cannot leave a way back).
     let invites = crate::invites::revoke_made_by_in(&mut tx, &id, state.clock.now()).await?;
-    let detail = serde_json::json!({ "name": name, "role": role, "invites_revoked": invites });
+    let detail =
+        serde_json::json!({ "name": name, "role": role, "invites_revoked": invites, "step_up": step_up });
     log_in(
         &mut tx,
         &state,
@@ -997,6 +1011,7 @@ struct SetRole {
 async fn admin_set_role(
     State(state): State<AppState>,
     AdminSession(a): AdminSession,
+    headers: HeaderMap,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SetRole>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -1019,6 +1034,9 @@ async fn admin_set_role(
             return Err(ApiError::conflict("last_admin", "the last admin cannot be demoted"));
         }
     }
+    // The new role is part of the target: a step-up to demote cannot promote.
+    let target = crate::stepup::role_target(&id, body.role.as_str());
+    let step_up = crate::stepup::spend_in(&mut tx, &state, &a, &headers, Action::RoleSet, &target).await?;
     sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
         .bind(body.role.as_str())
         .bind(&id)
@@ -1030,7 +1048,7 @@ async fn admin_set_role(
     } else {
         crate::invites::revoke_made_by_in(&mut tx, &id, state.clock.now()).await?
     };
-    let detail = serde_json::json!({ "from": from, "to": body.role.as_str(), "invites_revoked": invites });
+    let detail = serde_json::json!({ "from": from, "to": body.role.as_str(), "invites_revoked": invites, "step_up": step_up });
     log_in(
         &mut tx,
         &state,

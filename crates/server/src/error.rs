@@ -38,12 +38,19 @@ pub struct ApiError {
     pub message: String,
     /// Seconds to wait before retrying (429): sent as `Retry-After` and `retry_after_secs`.
     pub retry_after: Option<u64>,
+    /// More members of the `error` object (e.g. a step-up's `action` and `target`).
+    /// Boxed: an `ApiError` is the error of nearly every function, so it stays small.
+    pub extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl ApiError {
     /// Builds an error.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), retry_after: None }
+        Self { status, code, message: message.into(), retry_after: None, extra: None }
+    }
+    /// The same error with more members in its `error` object (never `code` or `message`).
+    pub fn with_extra(self, extra: serde_json::Map<String, serde_json::Value>) -> Self {
+        Self { extra: Some(Box::new(extra)), ..self }
     }
     /// The same error with a wait before retrying.
     pub fn retry_after(self, secs: u64) -> Self {
@@ -103,6 +110,9 @@ impl IntoResponse for ApiError {
         error.insert("message".into(), self.message.into());
         if let Some(secs) = self.retry_after {
             error.insert("retry_after_secs".into(), secs.into());
+        }
+        for (k, v) in self.extra.map(|e| *e).unwrap_or_default() {
+            error.entry(k).or_insert(v);
         }
         let mut resp = (self.status, axum::Json(serde_json::json!({ "error": error }))).into_response();
         if let Some(secs) = self.retry_after {

@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod session;
 pub mod setup;
+pub mod stepup;
 pub mod store;
 pub mod web;
 pub mod webauthn;

@@ -66,6 +66,16 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
          created_by TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_by TEXT, used_at BIGINT, \
          revoked_at BIGINT)"],
     ),
+    // Step-up: a fresh assertion bound to one destructive action and its target (`stepup`).
+    (
+        6,
+        &[
+            "CREATE TABLE step_ups (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, \
+         action TEXT NOT NULL, target TEXT NOT NULL, options TEXT NOT NULL, state TEXT, created_at BIGINT NOT NULL, \
+         expires_at BIGINT NOT NULL, confirmed_at BIGINT, credential_id TEXT, used_at BIGINT, cancelled_at BIGINT)",
+            "CREATE INDEX step_ups_expires ON step_ups (expires_at)",
+        ],
+    ),
     (7, crate::broker::SCHEMA_7),
     // The org-signed revocation record: one row, the newest (the server stores and relays it; it
     // cannot make one).

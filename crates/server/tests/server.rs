@@ -25,6 +25,8 @@ mod negative;
 mod openapi;
 #[path = "server/sessions.rs"]
 mod sessions;
+#[path = "server/stepup.rs"]
+mod stepup;
 #[path = "server/web.rs"]
 mod web;
 #[path = "server/webauthn_strict.rs"]

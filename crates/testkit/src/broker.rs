@@ -92,6 +92,35 @@ impl World {
         Ok(w)
     }
 
+    /// A confirmed step-up of the admin for `action` on `target` (started with the admin's
+    /// session, confirmed with the admin's passkey).
+    pub async fn admin_step_up(&mut self, action: &str, target: &str) -> anyhow::Result<String> {
+        let server = &self.server;
+        let device = admin_device(&mut self.admin_device, &mut self.approvers, &self.admin.user_id)?;
+        device.step_up(server, &mut self.admin.agent, action, target).await
+    }
+
+    /// The admin confirms a step-up someone started with the admin's account (a command-line
+    /// session's confirm link), in the admin's browser session.
+    pub async fn admin_confirms(&mut self, id: &str) -> anyhow::Result<crate::Resp> {
+        let server = &self.server;
+        let device = admin_device(&mut self.admin_device, &mut self.approvers, &self.admin.user_id)?;
+        device.confirm_step_up(server, &mut self.admin.agent, id).await
+    }
+
+    /// The admin sends `method path body` with a fresh step-up for `action` on `target`.
+    pub async fn admin_stepped(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        action: &str,
+        target: &str,
+    ) -> anyhow::Result<crate::Resp> {
+        let id = self.admin_step_up(action, target).await?;
+        self.admin.agent.send_stepped(method, path, body, &id).await
+    }
+
     /// A person registers on a device, derives the approver key from the PRF, asks to enrol;
     /// the admin compares the fingerprint and signs with the org key.
     pub async fn enrol(&mut self, name: &str) -> anyhow::Result<()> {
@@ -284,6 +313,23 @@ impl World {
             .await?
             .ok()?;
         Ok((host, cert))
+    }
+}
+
+/// The admin's passkey device, wherever it lives ([`World::admin_device`] or, once enrolled,
+/// the admin's [`Approver`]).
+fn admin_device<'a>(
+    own: &'a mut Option<Device>,
+    approvers: &'a mut [Approver],
+    admin_id: &str,
+) -> anyhow::Result<&'a mut Device> {
+    match own.as_mut() {
+        Some(d) => Ok(d),
+        None => Ok(&mut approvers
+            .iter_mut()
+            .find(|a| a.session.user_id == admin_id)
+            .context("the admin's device")?
+            .device),
     }
 }
 

@@ -307,8 +307,33 @@ impl Agent {
 
     /// Sends a request; `body` is JSON (or nothing).
     pub async fn send(&mut self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Resp> {
+        self.send_with(method, path, body, &[]).await
+    }
+
+    /// Sends a request carrying a confirmed step-up (`x-blindvault-step-up: id`).
+    pub async fn send_stepped(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        step_up: &str,
+    ) -> anyhow::Result<Resp> {
+        self.send_with(method, path, body, &[("x-blindvault-step-up", step_up)]).await
+    }
+
+    /// Sends a request with extra headers; `body` is JSON (or nothing).
+    pub async fn send_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> anyhow::Result<Resp> {
         let method = reqwest::Method::from_bytes(method.as_bytes())?;
         let mut req = self.http.request(method, format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         if let Some(o) = &self.origin {
             req = req.header("origin", o);
         }
@@ -643,6 +668,47 @@ impl Device {
         let id = resp.body["credential_id"].as_str().context("credential_id")?.to_owned();
         Ok((id, c.prf.context("no PRF output at registration")?))
     }
+}
+
+impl Device {
+    /// Starts a step-up for `action` on `target` with `agent`'s session and confirms it with
+    /// a passkey on this device (as the web app does inline); returns the step-up id, ready
+    /// for [`Agent::send_stepped`].
+    pub async fn step_up(
+        &mut self,
+        server: &TestServer,
+        agent: &mut Agent,
+        action: &str,
+        target: &str,
+    ) -> anyhow::Result<String> {
+        let id = start_step_up(agent, action, target).await?;
+        self.confirm_step_up(server, agent, &id).await?.ok()?;
+        Ok(id)
+    }
+
+    /// The confirm page's side of a step-up someone started (the command line's link): reads
+    /// its options and answers them with a passkey on this device. Returns the server's answer.
+    pub async fn confirm_step_up(
+        &mut self,
+        server: &TestServer,
+        agent: &mut Agent,
+        id: &str,
+    ) -> anyhow::Result<Resp> {
+        let view = agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
+        let (credential, _) = self.get(&server.origin, &view.body["options"]).await?;
+        agent
+            .post(&format!("/api/step-up/{id}/confirm"), serde_json::json!({ "credential": credential }))
+            .await
+    }
+}
+
+/// `POST /api/step-up/start` with `agent`'s session; returns the new step-up's id.
+pub async fn start_step_up(agent: &mut Agent, action: &str, target: &str) -> anyhow::Result<String> {
+    let start = agent
+        .post("/api/step-up/start", serde_json::json!({ "action": action, "target": target }))
+        .await?
+        .ok()?;
+    Ok(start.body["id"].as_str().context("step-up id")?.to_owned())
 }
 
 fn signed_in(agent: Agent, resp: Resp, prf: Option<PrfOutput>) -> anyhow::Result<SignedIn> {

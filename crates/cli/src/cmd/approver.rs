@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use blindvault_client::{ClientError, admin, broker};
 
 use super::brokercommon::{
-    AdminArgs, Format, OrgDirArg, PassArg, block_on, confirm, finish, print_json, printable,
+    AdminArgs, Format, OrgDirArg, PassArg, block_on, confirm, finish, print_json, printable, with_step_up,
 };
 
 /// Arguments of `blindvault approver`.
@@ -61,8 +61,9 @@ pub enum ApproverCommand {
     },
     /// Remove an approver device: the org key signs a new revocation record naming it (devices
     /// and consumers refuse it from then on, whatever the server says), then the server removes
-    /// it, then every entry the device could open is rotated to a new version without it.
-    /// Warns about entries that would fall below their quorum.
+    /// it — after a fresh confirmation with your passkey in the web app (a link is printed) — then
+    /// every entry the device could open is rotated to a new version without it. Warns about
+    /// entries that would fall below their quorum.
     Remove {
         /// The enrolment id (it may start with '-').
         #[arg(allow_hyphen_values = true)]
@@ -242,7 +243,18 @@ fn body(args: Args) -> Result<(), ClientError> {
             // Decided before anything changes: a run that cannot finish refuses up front.
             let plan = rotation::plan(&api, &org, &key, &value_files, rotate_later)?;
             let record = rotation::revoke_device(&api, &org, &dir, key)?;
-            block_on(broker::approver_remove(&api, &id, false))?;
+            with_step_up(&api, "approver.remove", &id, |api| {
+                let id = id.clone();
+                async move { broker::approver_remove(&api, &id, false).await }
+            })
+            .map_err(|e| {
+                eprintln!(
+                    "note: the org's revocation record (epoch {}) already names the device: devices and \
+                     consumers refuse it; run this command again to remove it on the server and rotate",
+                    record.record.epoch
+                );
+                e
+            })?;
             println!("removed {}", printable(&id));
             rotation::rotate(&api, &org, &record, plan)?;
         }

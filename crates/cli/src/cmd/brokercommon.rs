@@ -215,6 +215,94 @@ pub fn fetch(
     r
 }
 
+/// How often a command waiting for a step-up asks the server whether it is confirmed.
+const STEP_UP_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Runs a destructive admin call behind a step-up. The call is tried first with the session
+/// alone, so that what is wrong with it (an unknown id) is said at once; when the server answers
+/// `step_up_required`, a step-up for `action` on `target` starts, the link where the person
+/// confirms it with their passkey in the web app is printed, the command waits for the
+/// confirmation (a status line; Ctrl-C, SIGTERM or SIGHUP cancel the step-up and end the
+/// command with 128 + the signal's number), then runs `act` again with a client that carries it.
+pub fn with_step_up<T, F, Fut>(
+    api: &BrokerClient,
+    action: &str,
+    target: &str,
+    act: F,
+) -> Result<T, ClientError>
+where
+    F: Fn(BrokerClient) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
+{
+    let mut line = StatusLine::new();
+    let r = block_on(async {
+        let stop = stop_signals()?;
+        match act(api.clone()).await {
+            Err(ClientError::Api(e)) if e.code() == Some("step_up_required") => {}
+            other => return other,
+        }
+        let mut stop = std::pin::pin!(stop);
+        let started = api.step_up_start(action, target).await?;
+        let id = started.id.clone();
+        eprintln!(
+            "This needs a fresh confirmation with your passkey: {} {}",
+            printable(action),
+            printable(target)
+        );
+        eprintln!("Open this link in the web app, signed in as you, check what it names and confirm:");
+        eprintln!("  {}/#/confirm/{}", api.base(), printable(&id));
+        let until = blindvault_client::rfc3339_utc(u64::try_from(started.expires_at).unwrap_or(0));
+        loop {
+            let view = api.step_up_status(&id).await?;
+            match view.status.as_deref().unwrap_or("pending") {
+                "confirmed" => break,
+                "pending" => line.show(&format!(
+                    "waiting for your confirmation in the web app (until {until}; Ctrl-C cancels)…"
+                )),
+                "failed" => {
+                    return Err(ClientError::Lease(
+                        "the passkey confirmation was refused; run the command again".into(),
+                    ));
+                }
+                "expired" => {
+                    return Err(ClientError::Expired(
+                        "the step-up expired before it was confirmed; run the command again".into(),
+                    ));
+                }
+                "cancelled" => return Err(ClientError::Lease("the step-up was cancelled".into())),
+                other => {
+                    return Err(ClientError::Lease(format!(
+                        "the step-up is {}; run the command again",
+                        printable(other)
+                    )));
+                }
+            }
+            tokio::select! {
+                signal = stop.as_mut() => {
+                    let what = match api.step_up_cancel(&id).await {
+                        Ok(()) => format!(
+                            "stopped by {} while waiting for confirmation; the step-up was cancelled and nothing was done",
+                            blindvault_client::broker::signal_name(signal)
+                        ),
+                        Err(e) => format!(
+                            "stopped by {} while waiting for confirmation; nothing was done (the step-up could not be \
+                             cancelled: {e}; it expires at {until})",
+                            blindvault_client::broker::signal_name(signal)
+                        ),
+                    };
+                    return Err(ClientError::Interrupted { signal, what });
+                }
+                () = tokio::time::sleep(STEP_UP_POLL) => {}
+            }
+        }
+        line.show("confirmed");
+        line.done();
+        act(api.with_step_up(&id)).await
+    });
+    line.done();
+    r
+}
+
 /// A future that resolves to the number of the first SIGINT, SIGTERM or SIGHUP (from now on,
 /// these no longer end the process by themselves). Needs a running Tokio runtime.
 fn stop_signals() -> Result<impl std::future::Future<Output = i32>, ClientError> {

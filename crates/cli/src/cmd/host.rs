@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use blindvault_client::{ClientError, admin, broker};
 
-use super::brokercommon::{AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json};
+use super::brokercommon::{
+    AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json, with_step_up,
+};
 
 /// Arguments of `blindvault host`.
 #[derive(clap::Args, Debug)]
@@ -46,7 +48,8 @@ pub enum HostCommand {
     },
     /// Revoke a host certificate: the org key signs a new revocation record naming it
     /// (approver devices refuse its requests from then on, whatever the server says), then the
-    /// server revokes it and its open requests end.
+    /// server revokes it and its open requests end — after a fresh confirmation with your passkey
+    /// in the web app (a link is printed).
     Revoke {
         /// The certificate id (from `host list`; it may start with '-').
         #[arg(allow_hyphen_values = true)]
@@ -110,7 +113,11 @@ fn body(args: Args) -> Result<(), ClientError> {
             if host.revoked {
                 println!("{cert_id} was already revoked on the server");
             } else {
-                let ended = block_on(async { Ok(api.revoke_host(&cert_id).await?) })?;
+                let target = cert_id.clone();
+                let ended = with_step_up(&api, "host.revoke", &cert_id, |api| {
+                    let target = target.clone();
+                    async move { Ok(api.revoke_host(&target).await?) }
+                })?;
                 println!("revoked {cert_id}; {ended} open request(s) ended");
             }
         }

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use blindvault_client::{ClientError, admin, broker};
 
-use super::brokercommon::{AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json};
+use super::brokercommon::{
+    AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json, with_step_up,
+};
 
 /// Environment variable that lowers age's scrypt work factor (log2 N) for `org init`. For tests
 /// only: a low value makes the org key file easy to brute-force.
@@ -40,6 +42,11 @@ pub enum OrgCommand {
         admin: AdminArgs,
         #[command(flatten)]
         dir: OrgDirArg,
+        /// Replace the org key the server holds with this one: every approver device must be
+        /// enrolled again. Asks for a fresh confirmation with your passkey in the web app (a
+        /// link is printed).
+        #[arg(long)]
+        replace: bool,
     },
     /// Show the org's settings on the server, or change them.
     Settings {
@@ -62,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     finish(match args.command {
         OrgCommand::Init { dir, pass } => init(&dir, &pass),
         OrgCommand::Show { dir, format } => show(&dir, format),
-        OrgCommand::Push { admin, dir } => push(&admin, &dir),
+        OrgCommand::Push { admin, dir, replace } => push(&admin, &dir, replace),
         OrgCommand::Settings { admin, refuse_synced_approvers } => settings(&admin, refuse_synced_approvers),
     })
 }
@@ -110,10 +117,18 @@ fn show(dir: &OrgDirArg, format: Format) -> Result<(), ClientError> {
     Ok(())
 }
 
-fn push(admin_args: &AdminArgs, dir: &OrgDirArg) -> Result<(), ClientError> {
+fn push(admin_args: &AdminArgs, dir: &OrgDirArg, replace: bool) -> Result<(), ClientError> {
     let public = admin::org_public(&dir.path())?;
     let api = admin_args.client()?;
-    let fp = block_on(broker::org_push(&api, &public))?;
+    let fp =
+        if replace {
+            let target = public.fingerprint().to_string();
+            with_step_up(&api, "org.replace", &target, |api| async move {
+                broker::org_replace(&api, &public).await
+            })?
+        } else {
+            block_on(broker::org_push(&api, &public))?
+        };
     println!("org key set on {} (fingerprint {fp})", api.base());
     Ok(())
 }

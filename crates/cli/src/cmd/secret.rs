@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use blindvault_client::broker::{self, PolicyChoice};
 use blindvault_client::{ClientError, admin};
 
-use super::brokercommon::{AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json};
+use super::brokercommon::{
+    AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json, with_step_up,
+};
 
 /// Arguments of `blindvault secret`.
 #[derive(clap::Args, Debug)]
@@ -172,7 +174,11 @@ fn body(args: Args) -> Result<(), ClientError> {
         }
         SecretCommand::Rm { entry_id } => {
             let id = broker::parse_entry_id(&entry_id)?;
-            block_on(async { Ok(api.delete_entry(&id.to_text()).await?) })?;
+            let target = id.to_text();
+            with_step_up(&api, "entry.delete", &target, |api| {
+                let target = target.clone();
+                async move { Ok(api.delete_entry(&target).await?) }
+            })?;
             println!("deleted {}", id.to_text());
         }
     }

@@ -17,8 +17,16 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
     root.agent.post("/api/setup/claim", json!({"code": code})).await?.ok()?;
     phone.login(&server).await?;
     let bob = Device::new().register(&server, "bob").await?;
+    // Row 5 is the step-up's confirmation, row 6 the role change it allowed.
+    let up =
+        phone.step_up(&server, &mut root.agent, "role.set", &format!("{}:approver", bob.user_id)).await?;
     root.agent
-        .put(&format!("/api/admin/users/{}/role", bob.user_id), json!({"role": "approver"}))
+        .send_stepped(
+            "PUT",
+            &format!("/api/admin/users/{}/role", bob.user_id),
+            Some(json!({"role": "approver"})),
+            &up,
+        )
         .await?
         .ok()?;
 
@@ -36,7 +44,7 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
     let ok = run()?;
     let out = String::from_utf8_lossy(&ok.stdout).to_string();
     ensure!(
-        ok.status.success() && out.contains("audit chain OK: 5 rows"),
+        ok.status.success() && out.contains("audit chain OK: 6 rows"),
         "{out} {}",
         String::from_utf8_lossy(&ok.stderr)
     );
@@ -46,7 +54,7 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
         .find_map(|l| l.strip_prefix("anchor: "))
         .ok_or_else(|| anyhow::anyhow!("no anchor printed: {out}"))?
         .to_owned();
-    ensure!(anchor.starts_with("5:") && anchor.len() == 2 + 64, "{anchor}");
+    ensure!(anchor.starts_with("6:") && anchor.len() == 2 + 64, "{anchor}");
     let again = run_with(&["--anchor", &anchor])?;
     let out = String::from_utf8_lossy(&again.stdout).to_string();
     ensure!(again.status.success() && out.contains("matches its anchor"), "{out}");
@@ -71,7 +79,7 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
             "2026-12-01T10:00:00.000000Z  INFO blindvault_server::broker::sweeper: audit head anchor=3:{}\n\
              \x1b[2m2026-12-01T11:00:00Z\x1b[0m \x1b[32m INFO\x1b[0m audit head \
              \x1b[3manchor\x1b[0m\x1b[2m=\x1b[0m{anchor}\n\
-             audit chain OK: 5 rows\nanchor: {anchor}\n",
+             audit chain OK: 6 rows\nanchor: {anchor}\n",
             row3.hash
         ),
     )?;
@@ -90,20 +98,20 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
     let err = String::from_utf8_lossy(&bad_line.stderr).to_string();
     ensure!(bad_line.status.code() == Some(1) && err.contains("garbled.log:2"), "{err}");
 
-    // Someone with database access rewrites row 5 consistently: new hash, head moved to match.
+    // Someone with database access rewrites row 6 consistently: new hash, head moved to match.
     // The chain alone verifies; the anchor kept outside does not.
-    let row5 = blindvault_server::audit::list(pool, 4, 1).await?.remove(0);
+    let row6 = blindvault_server::audit::list(pool, 5, 1).await?.remove(0);
     let forged_detail = "{\"from\":\"user\",\"to\":\"user\"}";
     let forged = blindvault_server::audit::row_hash(
-        &row5.prev_hash,
-        5,
-        row5.at,
-        row5.actor.as_deref(),
-        &row5.action,
-        row5.target.as_deref(),
+        &row6.prev_hash,
+        6,
+        row6.at,
+        row6.actor.as_deref(),
+        &row6.action,
+        row6.target.as_deref(),
         forged_detail,
     );
-    sqlx::query("UPDATE audit_log SET detail = $1, hash = $2 WHERE seq = 5")
+    sqlx::query("UPDATE audit_log SET detail = $1, hash = $2 WHERE seq = 6")
         .bind(forged_detail)
         .bind(&forged)
         .execute(pool.pool())
@@ -114,21 +122,21 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
     let caught = run_with(&["--anchor", &anchor])?;
     let out = String::from_utf8_lossy(&caught.stdout).to_string();
     ensure!(
-        caught.status.code() == Some(2) && out.contains("BROKEN at row 5") && out.contains("anchor"),
+        caught.status.code() == Some(2) && out.contains("BROKEN at row 6") && out.contains("anchor"),
         "{out}"
     );
     let caught = run_with(&["--anchors-from", &kept_arg])?;
     let out = String::from_utf8_lossy(&caught.stdout).to_string();
-    ensure!(caught.status.code() == Some(2) && out.contains("BROKEN at row 5"), "from the kept log: {out}");
+    ensure!(caught.status.code() == Some(2) && out.contains("BROKEN at row 6"), "from the kept log: {out}");
 
     // An edit that does not fix the hash is caught without any anchor.
-    sqlx::query("UPDATE audit_log SET detail = '{\"from\":\"user\",\"to\":\"admin\"}' WHERE seq = 5")
+    sqlx::query("UPDATE audit_log SET detail = '{\"from\":\"user\",\"to\":\"admin\"}' WHERE seq = 6")
         .execute(pool.pool())
         .await?;
     let bad = run()?;
     let out = String::from_utf8_lossy(&bad.stdout).to_string();
     ensure!(bad.status.code() == Some(2), "exit {:?}: {out}", bad.status.code());
-    ensure!(out.contains("BROKEN at row 5") && out.contains("edited"), "{out}");
+    ensure!(out.contains("BROKEN at row 6") && out.contains("edited"), "{out}");
     Ok(())
 }
 

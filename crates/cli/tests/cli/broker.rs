@@ -37,6 +37,7 @@ both!(
     the_lease_ends_the_commands_whole_process_group,
     approver_remove_walks_through_rotation,
     run_refuses_a_removed_device_that_the_server_put_back,
+    destructive_commands_wait_for_a_passkey_confirmation,
 );
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -67,8 +68,11 @@ struct Phone {
 struct World {
     server: TestServer,
     /// The admin's web-app session (its token goes to the CLI in a file).
-    _admin: SignedIn,
-    /// The admin's passkey device, until [`World::enrol_admin`] makes it an approver phone.
+    /// The admin's web-app session (its token goes to the CLI in a file; the step-ups the admin's
+    /// commands ask for are confirmed in it).
+    admin: SignedIn,
+    /// The admin's passkey device, until [`World::enrol_admin`] makes it an approver phone (then
+    /// that phone confirms the step-ups).
     admin_device: Option<Device>,
     tmp: tempfile::TempDir,
     /// `http://localhost:PORT`: the server's configured origin, so the CLI's `Origin` matches.
@@ -94,8 +98,7 @@ impl World {
         std::fs::set_permissions(tmp.path().join("session"), std::fs::Permissions::from_mode(0o600))?;
         std::fs::write(tmp.path().join("passphrase"), format!("{PASSPHRASE}\n"))?;
         let url = format!("http://localhost:{}", server.origin.port().context("port")?);
-        let mut w =
-            Self { server, _admin: admin, admin_device: Some(admin_device), tmp, url, phones: Vec::new() };
+        let mut w = Self { server, admin, admin_device: Some(admin_device), tmp, url, phones: Vec::new() };
 
         let out = w.bv(&["org", "init"]).await?;
         ensure!(out.status.success(), "org init: {:?}", text(&out));
@@ -158,6 +161,76 @@ impl World {
     }
 
     /// Spawns the binary and waits for it in the background.
+    /// Runs a command that asks for a step-up: waits for the confirm link it prints, checks
+    /// with `before` that nothing was done yet, confirms the step-up in the admin's browser
+    /// session with the admin's passkey, and returns the command's output (stderr included).
+    async fn bv_confirmed(
+        &mut self,
+        args: &[&str],
+        before: impl AsyncFnOnce(&Self) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Output> {
+        let (child, id, stderr) = self.spawn_until_link(args).await?;
+        before(&*self).await?;
+        self.admin_confirms(&id).await?;
+        Self::wait_with_stderr(child, stderr).await
+    }
+
+    /// The admin confirms step-up `id` with their passkey, in their web-app session (or, once
+    /// [`World::enrol_admin`] made their device an approver phone, in that phone's session).
+    async fn admin_confirms(&mut self, id: &str) -> anyhow::Result<()> {
+        match self.admin_device.as_mut() {
+            Some(device) => device.confirm_step_up(&self.server, &mut self.admin.agent, id).await?.ok()?,
+            None => {
+                let p = self.phones.iter_mut().find(|p| p.name == "admin").context("the admin's phone")?;
+                p.device.confirm_step_up(&self.server, &mut p.session.agent, id).await?.ok()?
+            }
+        };
+        Ok(())
+    }
+
+    /// Spawns a command and waits (60 s at most) for the step-up link on its stderr; returns the
+    /// child, the step-up id and the reader that collects the rest of stderr.
+    async fn spawn_until_link(
+        &self,
+        args: &[&str],
+    ) -> anyhow::Result<(std::process::Child, String, tokio::task::JoinHandle<anyhow::Result<String>>)> {
+        let mut child = self.command(args).spawn()?;
+        let stderr = child.stderr.take().context("stderr")?;
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let reader = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut all = String::new();
+            for line in std::io::BufReader::new(stderr).lines() {
+                let line = line?;
+                if let Some(i) = line.find("/#/confirm/") {
+                    let _ = tx.send(line[i + "/#/confirm/".len()..].trim().to_owned());
+                }
+                all.push_str(&line);
+                all.push('\n');
+            }
+            Ok(all)
+        });
+        let id = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(60))).await?;
+        let id = match id {
+            Ok(id) => id,
+            Err(_) => {
+                let _ = child.kill();
+                let text = reader.await??;
+                bail!("no confirm link on stderr: {text}");
+            }
+        };
+        Ok((child, id, reader))
+    }
+
+    async fn wait_with_stderr(
+        child: std::process::Child,
+        stderr: tokio::task::JoinHandle<anyhow::Result<String>>,
+    ) -> anyhow::Result<Output> {
+        let mut out = tokio::task::spawn_blocking(move || child.wait_with_output()).await??;
+        out.stderr = stderr.await??.into_bytes();
+        Ok(out)
+    }
+
     fn spawn(&self, args: &[&str]) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<Output>>> {
         let child = self.command(args).spawn()?;
         Ok(tokio::task::spawn_blocking(move || Ok(child.wait_with_output()?)))
@@ -807,7 +880,7 @@ async fn a_colluding_server_cannot_let_the_issuer_approve_alone(b: Backend) -> a
 }
 
 async fn revoked_or_unknown_host_is_refused(b: Backend) -> anyhow::Result<()> {
-    let w = World::new(b, &["alice"]).await?;
+    let mut w = World::new(b, &["alice"]).await?;
     let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
     let other = w.put(&["--policy", "any-of"], "other", b"x").await?;
     let key = w.host("host.key", &[&id]).await?;
@@ -825,8 +898,17 @@ async fn revoked_or_unknown_host_is_refused(b: Backend) -> anyhow::Result<()> {
     let out = w.bv(&["host", "list", "--format", "json"]).await?;
     let hosts: Value = serde_json::from_slice(&out.stdout)?;
     let cert_id = hosts[0]["cert_id"].as_str().context("cert id")?.to_owned();
-    let out = w.bv(&["host", "revoke", &cert_id]).await?;
+    // The revocation waits for the admin's passkey confirmation in the web app.
+    let out = w
+        .bv_confirmed(&["host", "revoke", &cert_id], async |w: &World| {
+            let hosts = w.bv(&["host", "list", "--format", "json"]).await?;
+            let hosts: Value = serde_json::from_slice(&hosts.stdout)?;
+            ensure!(hosts[0]["revoked"] == false, "revoked before the confirmation: {hosts}");
+            Ok(())
+        })
+        .await?;
     ensure!(out.status.success(), "revoke: {:?}", text(&out));
+    ensure!(text(&out).1.contains("waiting for your confirmation"), "{:?}", text(&out));
     let out = w.bv(&["run", "--host-key", &key_s, "--env", &env, "--", "true"]).await?;
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(5), "exit {:?}: {stderr}", code(&out));
@@ -842,7 +924,7 @@ async fn revoked_or_unknown_host_is_refused(b: Backend) -> anyhow::Result<()> {
 }
 
 async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
-    let w = World::new(b, &["alice"]).await?;
+    let mut w = World::new(b, &["alice"]).await?;
     // No session file.
     let mut c = w.command(&["host", "list"]);
     c.env_remove("BLINDVAULT_SESSION_FILE");
@@ -891,7 +973,14 @@ async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
     let out = w.bv(&["approver", "remove", &enrolment, "--yes"]).await?;
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(1) && stderr.contains("--rotate-later") && stderr.contains(&id), "{stderr}");
-    let out = w.bv(&["approver", "remove", &enrolment, "--yes", "--rotate-later"]).await?;
+    let out = w
+        .bv_confirmed(&["approver", "remove", &enrolment, "--yes", "--rotate-later"], async |w: &World| {
+            let rows = w.bv(&["approver", "list", "--format", "json"]).await?;
+            let rows: Value = serde_json::from_slice(&rows.stdout)?;
+            ensure!(rows[0]["status"] == "approved", "removed before the confirmation: {rows}");
+            Ok(())
+        })
+        .await?;
     let (stdout, stderr) = text(&out);
     ensure!(out.status.success(), "{stdout} {stderr}");
     ensure!(stderr.contains(&format!("blindvault secret rotate {id}")), "{stderr}");
@@ -1104,7 +1193,7 @@ async fn stored_entry(w: &World, id: &str) -> anyhow::Result<SealedEntry> {
 /// without it — refusing up front, with nothing changed, when it cannot. The transcript of the
 /// run is in docs/broker.md.
 async fn approver_remove_walks_through_rotation(b: Backend) -> anyhow::Result<()> {
-    let w = World::new(b, &["alice", "bob"]).await?;
+    let mut w = World::new(b, &["alice", "bob"]).await?;
     let db = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
     let api = w.put(&["--policy", "any-of"], "api token", b"tok-1").await?;
     let bob = enrolment_of(&w, "bob").await?;
@@ -1143,7 +1232,16 @@ async fn approver_remove_walks_through_rotation(b: Backend) -> anyhow::Result<()
     std::fs::write(w.path("api.new"), "tok-2")?;
     let db_arg = format!("{db}={}", w.path("db.new").display());
     let api_arg = format!("{api}={}", w.path("api.new").display());
-    let out = w.bv(&["approver", "remove", &bob, "--value-file", &db_arg, "--value-file", &api_arg]).await?;
+    let out = w
+        .bv_confirmed(
+            &["approver", "remove", &bob, "--value-file", &db_arg, "--value-file", &api_arg],
+            async |w: &World| {
+                // The record is uploaded first; the server-side removal waits for the step-up.
+                ensure!(w.path("org").join("revocations").exists(), "the record is signed first");
+                Ok(())
+            },
+        )
+        .await?;
     let (stdout, stderr) = text(&out);
     ensure!(out.status.success(), "{stdout} {stderr}");
     eprintln!("--- transcript (stdout) ---\n{stdout}--- (stderr) ---\n{stderr}---");
@@ -1200,7 +1298,8 @@ async fn run_refuses_a_removed_device_that_the_server_put_back(b: Backend) -> an
     ensure!(code(&out) == Some(7), "bob released it before: {:?}", text(&out));
 
     let bob = enrolment_of(&w, "bob").await?;
-    let out = w.bv(&["approver", "remove", &bob, "--rotate-later"]).await?;
+    let out =
+        w.bv_confirmed(&["approver", "remove", &bob, "--rotate-later"], async |_: &World| Ok(())).await?;
     ensure!(out.status.success(), "{:?}", text(&out));
     // The colluding server puts bob's device back.
     sqlx::query("UPDATE broker_enrolments SET status = 'approved' WHERE id = $1")
@@ -1237,5 +1336,67 @@ async fn run_refuses_a_removed_device_that_the_server_put_back(b: Backend) -> an
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(1), "{stderr}");
     ensure!(stderr.contains("older revocation record"), "{stderr}");
+    Ok(())
+}
+
+/// `host revoke`, `approver remove`, `secret rm` and `org push --replace` print a confirm link
+/// and wait until the admin confirms the step-up with their passkey in the web app; Ctrl-C while
+/// waiting cancels the step-up and does nothing.
+async fn destructive_commands_wait_for_a_passkey_confirmation(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    w.host("host.key", &[&id]).await?;
+    let out = w.bv(&["host", "list", "--format", "json"]).await?;
+    let hosts: Value = serde_json::from_slice(&out.stdout)?;
+    let cert_id = hosts[0]["cert_id"].as_str().context("cert id")?.to_owned();
+
+    // Ctrl-C while waiting: the step-up is cancelled, the host stays.
+    let (child, step_up, stderr) = w.spawn_until_link(&["host", "revoke", &cert_id]).await?;
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-INT", &pid]).status()?;
+    ensure!(killed.success(), "kill -INT {pid}");
+    let out = World::wait_with_stderr(child, stderr).await?;
+    let (_, err) = text(&out);
+    ensure!(
+        code(&out) == Some(130) && err.contains("cancelled") && err.contains("nothing was done"),
+        "{err}"
+    );
+    let view = w.admin.agent.get(&format!("/api/step-up/{step_up}")).await?.ok()?;
+    ensure!(view.body["status"] == "cancelled", "{}", view.body);
+    ensure!(view.body["action"] == "host.revoke" && view.body["target"] == cert_id.as_str(), "{}", view.body);
+    let out = w.bv(&["host", "list", "--format", "json"]).await?;
+    let hosts: Value = serde_json::from_slice(&out.stdout)?;
+    ensure!(hosts[0]["revoked"] == false, "{hosts}");
+
+    // `secret rm`: deleted only after the confirmation.
+    let out = w
+        .bv_confirmed(&["secret", "rm", &id], async |w: &World| {
+            let list = w.bv(&["secret", "list", "--format", "json"]).await?;
+            ensure!(String::from_utf8_lossy(&list.stdout).contains(&id), "deleted before the confirmation");
+            Ok(())
+        })
+        .await?;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    let list = w.bv(&["secret", "list", "--format", "json"]).await?;
+    ensure!(!String::from_utf8_lossy(&list.stdout).contains(&id), "still listed");
+
+    // `org push --replace`: a new org key, set only after the confirmation.
+    let other = w.path("other-org").to_string_lossy().into_owned();
+    let out = w.bv(&["org", "init", "--dir", &other]).await?;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    let out = w.bv(&["org", "push", "--dir", &other]).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("--replace"), "{:?}", text(&out));
+    let before = w.admin.agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].clone();
+    let out = w
+        .bv_confirmed(&["org", "push", "--dir", &other, "--replace"], async |w: &World| {
+            let mut agent = w.admin.agent.clone();
+            let now = agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].clone();
+            ensure!(now == before, "replaced before the confirmation");
+            Ok(())
+        })
+        .await?;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    let now = w.admin.agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].clone();
+    ensure!(now != before && text(&out).0.contains(now.as_str().unwrap_or("-")), "{now} {:?}", text(&out));
     Ok(())
 }

@@ -35,6 +35,7 @@ use crate::api::{ApiJson, Role};
 use crate::audit::{self, Event};
 use crate::error::ApiError;
 use crate::session::{AdminSession, Session};
+use crate::stepup::{self, Action as StepUp};
 use crate::webauthn::{self as wa, Kind};
 
 /// The consumer's request endpoint (exempt from the `Origin` check: hosts authenticate by
@@ -191,6 +192,7 @@ struct PutOrg {
 async fn put_org(
     State(state): State<AppState>,
     AdminSession(s): AdminSession,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<PutOrg>,
 ) -> Result<Json<OrgView>, ApiError> {
     let now = state.clock.now();
@@ -210,6 +212,8 @@ async fn put_org(
             // generation it replaces is part of the condition, so two replacements at once do
             // not both count.
             let mut tx = state.store.pool().begin().await?;
+            // Replacing the org key is bound to the new key's fingerprint.
+            let step_up = stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::OrgReplace, &fp).await?;
             let r = sqlx::query("UPDATE broker_org SET public_key = $1, fingerprint = $2, generation = $3, set_at = $4, set_by = $5 WHERE id = 1 AND generation = $6")
                 .bind(&key).bind(&fp).bind(g + 1).bind(now).bind(&s.user_id).bind(g)
                 .execute(&mut *tx).await?;
@@ -233,7 +237,7 @@ async fn put_org(
                 Some(&s.user_id),
                 "broker.org.replaced",
                 None,
-                serde_json::json!({ "fingerprint": fp, "generation": g + 1 }),
+                serde_json::json!({ "fingerprint": fp, "generation": g + 1, "step_up": step_up }),
             )
             .await?;
             tx.commit().await?;
@@ -572,6 +576,7 @@ async fn quorum_impact(state: &AppState, removed_key: &str) -> Result<Vec<Quorum
 async fn remove_enrolment(
     State(state): State<AppState>,
     AdminSession(s): AdminSession,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<RemoveQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -590,6 +595,7 @@ async fn remove_enrolment(
     if !dry_run {
         // The removal and its audit row: one transaction.
         let mut tx = state.store.pool().begin().await?;
+        let step_up = stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::ApproverRemove, &id).await?;
         sqlx::query("UPDATE broker_enrolments SET status = 'removed', decided_at = $1 WHERE id = $2")
             .bind(state.clock.now())
             .bind(&id)
@@ -601,7 +607,7 @@ async fn remove_enrolment(
             Some(&s.user_id),
             "broker.enrolment.removed",
             Some(&id),
-            serde_json::json!({ "entries_below_quorum": impact.len() }),
+            serde_json::json!({ "entries_below_quorum": impact.len(), "step_up": step_up }),
         )
         .await?;
         tx.commit().await?;
@@ -847,6 +853,7 @@ async fn list_hosts(
 async fn revoke_host(
     State(state): State<AppState>,
     AdminSession(s): AdminSession,
+    headers: HeaderMap,
     Path(cert_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let now = state.clock.now();
@@ -860,6 +867,7 @@ async fn revoke_host(
     if r.rows_affected() == 0 {
         return Err(ApiError::not_found("no_such_host", "no such unrevoked host"));
     }
+    let step_up = stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::HostRevoke, &cert_id).await?;
     // Its open requests end now.
     let ended = sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2 WHERE cert_id = $3 AND status IN ($4, $5) RETURNING request_id")
         .bind(status::DENIED).bind(now).bind(&cert_id).bind(status::PENDING).bind(status::APPROVED)
@@ -874,7 +882,7 @@ async fn revoke_host(
         Some(&s.user_id),
         "broker.host.revoked",
         Some(&cert_id),
-        serde_json::json!({ "requests_ended": ended.len() }),
+        serde_json::json!({ "requests_ended": ended.len(), "step_up": step_up }),
     )
     .await?;
     tx.commit().await?;
@@ -1058,6 +1066,7 @@ async fn get_entry(
 async fn delete_entry(
     State(state): State<AppState>,
     AdminSession(s): AdminSession,
+    headers: HeaderMap,
     Path(entry_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let now = state.clock.now();
@@ -1072,6 +1081,7 @@ async fn delete_entry(
     if r.rows_affected() == 0 {
         return Err(ApiError::not_found("no_such_entry", "no such entry"));
     }
+    let step_up = stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::EntryDelete, &entry_id).await?;
     sqlx::query("DELETE FROM broker_entries WHERE entry_id = $1").bind(&entry_id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM broker_entry_devices WHERE entry_id = $1")
         .bind(&entry_id)
@@ -1087,7 +1097,7 @@ async fn delete_entry(
         Some(&s.user_id),
         "broker.entry.deleted",
         Some(&entry_id),
-        serde_json::json!({ "requests_ended": ended.len() }),
+        serde_json::json!({ "requests_ended": ended.len(), "step_up": step_up }),
     )
     .await?;
     tx.commit().await?;

@@ -120,5 +120,8 @@ pub async fn run(state: AppState, period: std::time::Duration) {
         if let Err(e) = sweep_ceremonies(&state).await {
             tracing::warn!(code = e.code, "ceremony sweep failed");
         }
+        if let Err(e) = crate::stepup::sweep(&state).await {
+            tracing::warn!(code = e.code, "step-up sweep failed");
+        }
     }
 }

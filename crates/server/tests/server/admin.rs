@@ -47,29 +47,22 @@ async fn setup_code_claims_first_admin_once(b: Backend) -> anyhow::Result<()> {
 async fn admin_manages_roles(b: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(b).await?;
     let code = server.setup_code.clone().unwrap_or_default();
-    let mut root = Device::new().register(&server, "root").await?;
+    let mut root_phone = Device::new();
+    let mut root = root_phone.register(&server, "root").await?;
     root.agent.post("/api/setup/claim", json!({"code": code})).await?.ok()?;
     let mut bob = Device::new().register(&server, "bob").await?;
     let users = root.agent.get("/api/admin/users").await?.ok()?;
     ensure!(users.body["users"].as_array().map(Vec::len) == Some(2));
     // Make bob an approver: takes effect on his next request (role read from the database).
-    root.agent
-        .put(&format!("/api/admin/users/{}/role", bob.user_id), json!({"role": "approver"}))
-        .await?
-        .ok()?;
+    set_role(&server, &mut root_phone, &mut root.agent, &bob.user_id, "approver").await?;
     let me = bob.agent.get("/api/me").await?.ok()?;
     ensure!(me.body["user"]["role"] == "approver");
     ensure!(bob.agent.get("/api/admin/users").await?.status == 403);
     // Make bob admin; then root may step down, but the last admin may not.
-    root.agent
-        .put(&format!("/api/admin/users/{}/role", bob.user_id), json!({"role": "admin"}))
-        .await?
-        .ok()?;
+    set_role(&server, &mut root_phone, &mut root.agent, &bob.user_id, "admin").await?;
     bob.agent.get("/api/admin/users").await?.ok()?;
-    root.agent
-        .put(&format!("/api/admin/users/{}/role", root.user_id), json!({"role": "user"}))
-        .await?
-        .ok()?;
+    let root_id = root.user_id.clone();
+    set_role(&server, &mut root_phone, &mut root.agent, &root_id, "user").await?;
     let resp =
         bob.agent.put(&format!("/api/admin/users/{}/role", bob.user_id), json!({"role": "user"})).await?;
     ensure!(resp.status == 409 && resp.code() == Some("last_admin"), "{resp:?}");
@@ -81,6 +74,22 @@ async fn admin_manages_roles(b: Backend) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Sets `user`'s role with a fresh step-up for it.
+pub(crate) async fn set_role(
+    server: &TestServer,
+    phone: &mut Device,
+    agent: &mut blindvault_testkit::Agent,
+    user: &str,
+    role: &str,
+) -> anyhow::Result<()> {
+    let id = phone.step_up(server, agent, "role.set", &format!("{user}:{role}")).await?;
+    agent
+        .send_stepped("PUT", &format!("/api/admin/users/{user}/role"), Some(json!({ "role": role })), &id)
+        .await?
+        .ok()?;
+    Ok(())
+}
+
 async fn audit_records_sign_ins_and_admin_actions(b: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(b).await?;
     let code = server.setup_code.clone().unwrap_or_default();
@@ -89,10 +98,7 @@ async fn audit_records_sign_ins_and_admin_actions(b: Backend) -> anyhow::Result<
     root.agent.post("/api/setup/claim", json!({"code": code})).await?.ok()?;
     let bob = Device::new().register(&server, "bob").await?;
     phone.login(&server).await?;
-    root.agent
-        .put(&format!("/api/admin/users/{}/role", bob.user_id), json!({"role": "approver"}))
-        .await?
-        .ok()?;
+    set_role(&server, &mut phone, &mut root.agent, &bob.user_id, "approver").await?;
     root.agent.post(&format!("/api/admin/users/{}/revoke-sessions", bob.user_id), json!({})).await?.ok()?;
     let log = root.agent.get("/api/admin/audit").await?.ok()?;
     let actions: Vec<&str> =
@@ -104,6 +110,7 @@ async fn audit_records_sign_ins_and_admin_actions(b: Backend) -> anyhow::Result<
                 "setup.claim_admin",
                 "user.register",
                 "login",
+                "step_up.confirm",
                 "admin.role.set",
                 "admin.user.revoke_sessions"
             ],
@@ -118,20 +125,22 @@ async fn audit_records_sign_ins_and_admin_actions(b: Backend) -> anyhow::Result<
     let text = log.body.to_string();
     ensure!(!text.contains(&code) && !text.contains(root.agent.token.as_deref().unwrap_or("-")));
     let v = root.agent.get("/api/admin/audit/verify").await?.ok()?;
-    ensure!(v.body["first_bad"].is_null() && v.body["rows"] == 6, "{}", v.body);
+    ensure!(v.body["first_bad"].is_null() && v.body["rows"] == 7, "{}", v.body);
     Ok(())
 }
 
 async fn admin_deletes_user(b: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(b).await?;
     let code = server.setup_code.clone().unwrap_or_default();
-    let mut root = Device::new().register(&server, "root").await?;
+    let mut root_phone = Device::new();
+    let mut root = root_phone.register(&server, "root").await?;
     root.agent.post("/api/setup/claim", json!({"code": code})).await?.ok()?;
     let mut bobs_phone = Device::new();
     let mut bob = bobs_phone.register(&server, "bob").await?;
     let resp = bob.agent.delete(&format!("/api/admin/users/{}", root.user_id)).await?;
     ensure!(resp.status == 403, "{resp:?}");
-    root.agent.delete(&format!("/api/admin/users/{}", bob.user_id)).await?.ok()?;
+    let id = root_phone.step_up(&server, &mut root.agent, "user.delete", &bob.user_id).await?;
+    root.agent.send_stepped("DELETE", &format!("/api/admin/users/{}", bob.user_id), None, &id).await?.ok()?;
     // His session ends at once and his passkey no longer signs in.
     let resp = bob.agent.get("/api/me").await?;
     ensure!(resp.status == 401, "{resp:?}");

@@ -413,6 +413,20 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     let bob_session = bob_sessions.body["sessions"][0]["id"].as_str().context("bob's session")?.to_owned();
     let alice_sessions = count(&w.server, LIVE_SESSIONS, &alice).await?;
     let org_before = w.admin.agent.get("/api/broker/org").await?.ok()?.body;
+    // The step-ups the destructive actions need, confirmed while the log works (a confirmation
+    // is recorded too); each failed action below leaves its step-up unspent.
+    let other = OrgSecretKey::generate(&mut os_rng());
+    let other_fp = other.public_key().fingerprint().to_string();
+    let up_passkey = {
+        let a = &mut w.approvers[0];
+        a.device.step_up(&w.server, &mut a.session.agent, "passkey.delete", &second_id).await?
+    };
+    let up_delete = w.admin_step_up("user.delete", &bob.user_id).await?;
+    let up_role = w.admin_step_up("role.set", &format!("{}:admin", bob.user_id)).await?;
+    let up_org = w.admin_step_up("org.replace", &other_fp).await?;
+    let up_remove = w.admin_step_up("approver.remove", &enrolment).await?;
+    let up_revoke = w.admin_step_up("host.revoke", &cert_id).await?;
+    let up_entry = w.admin_step_up("entry.delete", &entry.to_text()).await?;
     let server = &w.server;
     let before = audit_rows(server).await?;
     break_audit(server).await?;
@@ -485,7 +499,11 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     failed(&resp, "rename passkey")?;
     let name = text(server, "SELECT name AS v FROM credentials WHERE id = $1", &second_id).await?;
     ensure!(name.as_deref() == Some("second"), "renamed unrecorded: {name:?}");
-    let resp = a.session.agent.delete(&format!("/api/passkeys/{second_id}")).await?;
+    let resp = a
+        .session
+        .agent
+        .send_stepped("DELETE", &format!("/api/passkeys/{second_id}"), None, &up_passkey)
+        .await?;
     failed(&resp, "remove passkey")?;
     ensure!(count(server, passkeys, &alice).await? == 2, "passkey removed unrecorded");
     // Sign out everywhere.
@@ -494,13 +512,22 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     a.session.agent.get("/api/me").await?.ok()?;
     ensure!(count(server, LIVE_SESSIONS, &alice).await? == alice_sessions);
     // The admin's actions on bob: delete, role, revoke his sessions, revoke one session.
-    let resp = w.admin.agent.delete(&format!("/api/admin/users/{}", bob.user_id)).await?;
+    let resp = w
+        .admin
+        .agent
+        .send_stepped("DELETE", &format!("/api/admin/users/{}", bob.user_id), None, &up_delete)
+        .await?;
     failed(&resp, "delete user")?;
     bob.agent.get("/api/me").await?.ok()?;
     let resp = w
         .admin
         .agent
-        .put(&format!("/api/admin/users/{}/role", bob.user_id), json!({ "role": "admin" }))
+        .send_stepped(
+            "PUT",
+            &format!("/api/admin/users/{}/role", bob.user_id),
+            Some(json!({ "role": "admin" })),
+            &up_role,
+        )
         .await?;
     failed(&resp, "set role")?;
     ensure!(text(server, role, &bob.user_id).await?.as_deref() == Some("user"), "role set unrecorded");
@@ -512,13 +539,14 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     failed(&resp, "revoke a session")?;
     bob.agent.get("/api/me").await?.ok()?;
     // The org key and its settings.
-    let other = OrgSecretKey::generate(&mut os_rng());
     let resp = w
         .admin
         .agent
-        .put(
+        .send_stepped(
+            "PUT",
             "/api/broker/org",
-            json!({ "org_public_key": b64(&other.public_key().to_bytes()), "replace": true }),
+            Some(json!({ "org_public_key": b64(&other.public_key().to_bytes()), "replace": true })),
+            &up_org,
         )
         .await?;
     failed(&resp, "replace the org key")?;
@@ -573,7 +601,11 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
             .await?
             == 0
     );
-    let resp = w.admin.agent.delete(&format!("/api/broker/enrolments/{enrolment}")).await?;
+    let resp = w
+        .admin
+        .agent
+        .send_stepped("DELETE", &format!("/api/broker/enrolments/{enrolment}"), None, &up_remove)
+        .await?;
     failed(&resp, "remove approver")?;
     let status = "SELECT status AS v FROM broker_enrolments WHERE id = $1";
     ensure!(text(server, status, &enrolment).await?.as_deref() == Some("approved"), "removed unrecorded");
@@ -583,7 +615,11 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     failed(&resp, "register host")?;
     let hosts = "SELECT COUNT(*) AS n FROM broker_hosts WHERE cert_id = $1";
     ensure!(count(server, hosts, &new_cert.cert.cert_id.to_text()).await? == 0, "host registered unrecorded");
-    let resp = w.admin.agent.post(&format!("/api/broker/hosts/{cert_id}/revoke"), json!({})).await?;
+    let resp = w
+        .admin
+        .agent
+        .send_stepped("POST", &format!("/api/broker/hosts/{cert_id}/revoke"), Some(json!({})), &up_revoke)
+        .await?;
     failed(&resp, "revoke host")?;
     let revoked = "SELECT COUNT(*) AS n FROM broker_hosts WHERE cert_id = $1 AND revoked_at IS NULL";
     ensure!(count(server, revoked, &cert_id).await? == 1, "host revoked unrecorded");
@@ -599,7 +635,11 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     failed(&resp, "store entry")?;
     let heads = "SELECT COUNT(*) AS n FROM broker_entry_heads WHERE entry_id = $1";
     ensure!(count(server, heads, &unsent.to_text()).await? == 0, "entry stored unrecorded");
-    let resp = w.admin.agent.delete(&format!("/api/broker/entries/{}", entry.to_text())).await?;
+    let resp = w
+        .admin
+        .agent
+        .send_stepped("DELETE", &format!("/api/broker/entries/{}", entry.to_text()), None, &up_entry)
+        .await?;
     failed(&resp, "delete entry")?;
     w.admin.agent.get(&format!("/api/broker/entries/{}", entry.to_text())).await?.ok()?;
     let req_status = "SELECT status AS v FROM broker_requests WHERE request_id = $1";
@@ -618,7 +658,16 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     ensure!(audit::verify(&server.state.store).await?.first_bad.is_none(), "the chain holds");
     blindvault_server::broker::sweeper::sweep(&server.state).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     ensure!(text(server, req_status, &request).await?.as_deref() == Some("expired"));
-    w.admin.agent.delete(&format!("/api/admin/users/{}", bob.user_id)).await?.ok()?;
+    // The step-ups of the failed actions were not spent (only expired since: 460 s passed).
+    let unspent = "SELECT COUNT(*) AS n FROM step_ups WHERE used_at IS NULL AND confirmed_at IS NOT NULL AND user_id = $1";
+    ensure!(count(server, unspent, &w.admin.user_id).await? == 6, "a failed action spent its step-up");
+    let up = w.admin_step_up("user.delete", &bob.user_id).await?;
+    w.admin
+        .agent
+        .send_stepped("DELETE", &format!("/api/admin/users/{}", bob.user_id), None, &up)
+        .await?
+        .ok()?;
+    let server = &w.server;
     ensure!(bob.agent.get("/api/me").await?.status == 401, "deleted");
     let rows = audit::list(&server.state.store, before, 100).await?;
     let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();

@@ -289,11 +289,16 @@ async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
     w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
     let (host, cert) = w.host(&[entry]).await?;
     let (pending, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
-    w.admin
-        .agent
-        .post(&format!("/api/broker/hosts/{}/revoke", cert.cert.cert_id.to_text()), json!({}))
-        .await?
-        .ok()?;
+    let cert_id = cert.cert.cert_id.to_text();
+    w.admin_stepped(
+        "POST",
+        &format!("/api/broker/hosts/{cert_id}/revoke"),
+        Some(json!({})),
+        "host.revoke",
+        &cert_id,
+    )
+    .await?
+    .ok()?;
     let (_, r) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     ensure!(r.status == 403 && r.code() == Some("host_revoked"), "{r:?}");
     // Its open request ended too.
@@ -1232,14 +1237,15 @@ async fn revocations_put_refuses_rollback_and_non_admins(b: Backend) -> anyhow::
     ensure!(text.contains("broker.revocations.set"), "audited");
     // A replaced org key takes its record with it (the old key's signature vouches for nothing).
     let other = OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
-    w.admin
-        .agent
-        .put(
-            "/api/broker/org",
-            json!({ "org_public_key": b64(&other.public_key().to_bytes()), "replace": true }),
-        )
-        .await?
-        .ok()?;
+    w.admin_stepped(
+        "PUT",
+        "/api/broker/org",
+        Some(json!({ "org_public_key": b64(&other.public_key().to_bytes()), "replace": true })),
+        "org.replace",
+        &other.public_key().fingerprint().to_string(),
+    )
+    .await?
+    .ok()?;
     let r = w.admin.agent.get("/api/broker/revocations").await?.ok()?;
     ensure!(r.body["revocations"].is_null(), "{r:?}");
     Ok(())
@@ -1278,7 +1284,15 @@ async fn a_removed_device_is_refused_by_the_consumer_despite_a_colluding_server(
         .fetch_one(&pool)
         .await?
         .try_get("id")?;
-    w.admin.agent.delete(&format!("/api/broker/enrolments/{id}?dry_run=false")).await?.ok()?;
+    w.admin_stepped(
+        "DELETE",
+        &format!("/api/broker/enrolments/{id}?dry_run=false"),
+        None,
+        "approver.remove",
+        &id,
+    )
+    .await?
+    .ok()?;
     // The colluding server puts the device back.
     sqlx::query("UPDATE broker_enrolments SET status = 'approved' WHERE id = $1")
         .bind(&id)

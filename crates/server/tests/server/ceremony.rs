@@ -135,7 +135,8 @@ async fn three_passkeys_list_rename_remove(b: Backend) -> anyhow::Result<()> {
     let list = reg.agent.get("/api/passkeys").await?.ok()?;
     ensure!(list.body["passkeys"][1]["name"] == "old phone");
     // Remove the phone: it can no longer log in; the others still can.
-    reg.agent.delete(&format!("/api/passkeys/{phone_id}")).await?.ok()?;
+    let up = laptop.step_up(&server, &mut reg.agent, "passkey.delete", &phone_id).await?;
+    reg.agent.send_stepped("DELETE", &format!("/api/passkeys/{phone_id}"), None, &up).await?.ok()?;
     let r = phone.prepare_login(&server, &mut server.agent()).await?;
     let resp = server
         .agent()
@@ -145,7 +146,8 @@ async fn three_passkeys_list_rename_remove(b: Backend) -> anyhow::Result<()> {
     laptop.login(&server).await?;
     key.login(&server).await?;
     // Remove the key, then the last one is refused.
-    reg.agent.delete(&format!("/api/passkeys/{key_id}")).await?.ok()?;
+    let up = laptop.step_up(&server, &mut reg.agent, "passkey.delete", &key_id).await?;
+    reg.agent.send_stepped("DELETE", &format!("/api/passkeys/{key_id}"), None, &up).await?.ok()?;
     let last = reg.credential_id.clone();
     let resp = reg.agent.delete(&format!("/api/passkeys/{last}")).await?;
     ensure!(resp.status == 409 && resp.code() == Some("last_passkey"), "{resp:?}");

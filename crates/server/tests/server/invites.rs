@@ -16,8 +16,13 @@ both!(
 
 /// The first admin: registered with the setup code, then claimed with it.
 async fn admin(server: &TestServer) -> anyhow::Result<SignedIn> {
-    let code = server.setup_code.clone().context("setup code")?;
     let mut device = Device::new();
+    admin_with(server, &mut device).await
+}
+
+/// [`admin`], on `device` (kept by the caller for step-ups).
+async fn admin_with(server: &TestServer, device: &mut Device) -> anyhow::Result<SignedIn> {
+    let code = server.setup_code.clone().context("setup code")?;
     let mut agent = server.agent();
     let start = agent.post("/api/register/start", json!({ "name": "admin", "invite": code })).await?.ok()?;
     let c = device.answer_create(&server.origin, start.body).await?;
@@ -171,7 +176,8 @@ async fn two_sign_ups_racing_for_one_code_make_one_account(b: Backend) -> anyhow
 /// when they are demoted (or deleted), in the same transaction.
 async fn an_invite_dies_with_its_makers_admin_role(b: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(b).await?;
-    let mut admin = admin(&server).await?;
+    let mut phone = Device::new();
+    let mut admin = admin_with(&server, &mut phone).await?;
     // Carol becomes an admin through an admin invite, and makes an admin invite of her own.
     let inv = admin.agent.post("/api/admin/invites", json!({ "role": "admin" })).await?.ok()?;
     let mut carol_agent = server.agent();
@@ -184,7 +190,17 @@ async fn an_invite_dies_with_its_makers_admin_role(b: Backend) -> anyhow::Result
     let hers = carol_agent.post("/api/admin/invites", json!({ "role": "admin" })).await?.ok()?;
     let code = hers.body["code"].as_str().context("code")?.to_owned();
     let carol_id = carol["user"]["id"].as_str().context("id")?;
-    admin.agent.put(&format!("/api/admin/users/{carol_id}/role"), json!({ "role": "user" })).await?.ok()?;
+    let up = phone.step_up(&server, &mut admin.agent, "role.set", &format!("{carol_id}:user")).await?;
+    admin
+        .agent
+        .send_stepped(
+            "PUT",
+            &format!("/api/admin/users/{carol_id}/role"),
+            Some(json!({ "role": "user" })),
+            &up,
+        )
+        .await?
+        .ok()?;
     ensure!(refused(&register(&server, "carols-friend", Some(&code)).await?), "revoked with her role");
     let list = admin.agent.get("/api/admin/invites").await?.ok()?;
     let row = list

@@ -3,7 +3,8 @@
 //! the flags do not announce, `none` attestation with a statement, a credential id over 1,023
 //! bytes. Each tampered assertion is signed again with the device's own key, so the library
 //! alone would accept it (the control case shows one re-signed assertion going through); each
-//! refusal is a 400 with a stable code, at login, at both step-ups and at a broker approval.
+//! refusal is a 400 with a stable code, at login, at the step-ups (a command-line session,
+//! another passkey, the confirmation of a destructive action) and at a broker approval.
 
 use anyhow::{Context, ensure};
 use blindvault_core::ids::EntryId;
@@ -132,6 +133,33 @@ async fn step_ups_refuse_cross_origin_frames_and_trailing_bytes(b: Backend) -> a
         let body = step_up(&server, &mut phone, &mut alice.agent, harmless).await?;
         alice.agent.post(path, body).await?.ok().with_context(|| format!("{path}: the control"))?;
     }
+    // The step-up of a destructive action (`/api/step-up/{id}/confirm`): refused, and the
+    // step-up stays unconfirmed.
+    let list = alice.agent.get("/api/passkeys").await?.ok()?;
+    let target = list.body["passkeys"][0]["id"].as_str().context("a passkey")?.to_owned();
+    for t in TAMPERS {
+        let id = blindvault_testkit::start_step_up(&mut alice.agent, "passkey.delete", &target).await?;
+        let view = alice.agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
+        let (mut credential, _) = phone.get(&server.origin, &view.body["options"]).await?;
+        phone.resign_assertion(&mut credential, |cd, ad| t.apply(cd, ad))?;
+        let r = alice
+            .agent
+            .post(&format!("/api/step-up/{id}/confirm"), json!({ "credential": credential }))
+            .await?;
+        refused(&format!("step-up confirm {t:?}"), &r, t.code())?;
+        let view = alice.agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
+        ensure!(view.body["status"] == "failed", "{t:?}: {}", view.body);
+    }
+    let id = blindvault_testkit::start_step_up(&mut alice.agent, "passkey.delete", &target).await?;
+    let view = alice.agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
+    let (mut credential, _) = phone.get(&server.origin, &view.body["options"]).await?;
+    phone.resign_assertion(&mut credential, harmless)?;
+    alice
+        .agent
+        .post(&format!("/api/step-up/{id}/confirm"), json!({ "credential": credential }))
+        .await?
+        .ok()
+        .context("step-up confirm: the control")?;
     Ok(())
 }
 
