@@ -214,7 +214,14 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
     await waitForRequest(p, run);
     // The admin revokes it: the org key signs a record naming the certificate, then the server
     // revokes its row and ends the request.
-    await cli(server, ['host', 'revoke', h9.cert_id]);
+    // `host revoke` waits for the admin's step-up, confirmed in the web app.
+    const revoke = cliSpawn(server, ['host', 'revoke', h9.cert_id]);
+    await openStepUp(admin.page, revoke);
+    assert.match(await admin.page.getByTestId('step-up-target').textContent(), new RegExp(h9.cert_id));
+    await admin.page.getByTestId('step-up-confirm').click();
+    await admin.page.getByText('Go back to your terminal').waitFor();
+    const rv = await revoke.done;
+    assert.equal(rv.code, 0, `${rv.stdout} ${rv.stderr}`);
     const r = await run.done;
     assert.notEqual(r.code, 0);
     // A server that ignores its own revocation puts the host and its request back.
@@ -409,16 +416,8 @@ c.commit()
     copyFileSync(path.join(server.dir, 'session'), path.join(other.dir, 'session'));
     // `org push --replace` waits for the admin to confirm in the web app (a step-up).
     const push = cliSpawn(other, ['org', 'push', '--replace']);
-    let link = null;
-    for (let i = 0; i < 600 && !link; i += 1) {
-      const m = push.stderr.match(/(http\S+\/#\/confirm\/[A-Za-z0-9_-]+)/);
-      if (m) link = m[1];
-      else await sleep(50);
-    }
-    assert.ok(link, `no confirm link: ${push.stderr}`);
     const a = admin.page;
-    await a.goto(link);
-    await a.getByTestId('step-up-facts').waitFor();
+    await openStepUp(a, push);
     assert.match(await a.getByTestId('step-up').textContent(), /Replace the organisation key/);
     const fp = JSON.parse(await cli(other, ['org', 'show', '--format', 'json'])).fingerprint;
     assert.equal(await a.getByTestId('step-up-target').textContent(), fp, 'the page names the new key');
@@ -557,4 +556,18 @@ function collectKeys(value, out) {
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) { out.push(k); collectKeys(v, out); }
   }
+}
+
+/** A CLI command waiting for a step-up prints its confirm link (within 30 s); the admin's page
+ * opens it and shows what it names. */
+async function openStepUp(page, proc) {
+  let link = null;
+  for (let i = 0; i < 600 && !link; i += 1) {
+    const m = proc.stderr.match(/(http\S+\/#\/confirm\/[A-Za-z0-9_-]+)/);
+    if (m) link = m[1];
+    else await sleep(50);
+  }
+  assert.ok(link, `no confirm link: ${proc.stderr}`);
+  await page.goto(link);
+  await page.getByTestId('step-up-facts').waitFor();
 }
