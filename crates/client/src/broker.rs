@@ -21,7 +21,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::api::{ApiError, BrokerClient, EnrolmentView, EntryView, HostView, PollOutcome, RemoveView};
+use crate::api::{
+    ApiError, BrokerClient, EnrolmentView, EntryView, HostView, MeUser, PollOutcome, RemoveView,
+};
 use crate::hostfile::HostKeyFile;
 use crate::{ClientError, os_rng, unix_now};
 
@@ -73,6 +75,47 @@ pub async fn org_push(api: &BrokerClient, org: &OrgPublicKey) -> Result<String, 
         )));
     }
     Ok(want)
+}
+
+/// The org key holder's user id, pinned in the org directory by `org push` (one line). A host
+/// certificate names its issuer by user id, and that id comes from the server (`GET /api/me`):
+/// pinning it when the key is pushed keeps a server compromised later from choosing whom the org
+/// key names as issuer (and so whom the consumer's separation-of-duties check compares with).
+pub const HOLDER_FILE: &str = "holder";
+
+/// Pins the signed-in user as the org key's holder in `dir` (after a successful `org push`).
+pub async fn pin_holder(api: &BrokerClient, dir: &std::path::Path) -> Result<MeUser, ClientError> {
+    let me = api.me().await?;
+    crate::write_private(&dir.join(HOLDER_FILE), format!("{}\n", me.id).as_bytes(), false)?;
+    Ok(me)
+}
+
+/// The signed-in user, who must be the org key holder pinned in `dir`. A directory pushed before
+/// pins existed is pinned now (first use).
+pub async fn checked_holder(api: &BrokerClient, dir: &std::path::Path) -> Result<MeUser, ClientError> {
+    let path = dir.join(HOLDER_FILE);
+    let pinned = match std::fs::read_to_string(&path) {
+        Ok(text) => text.trim().to_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let me = pin_holder(api, dir).await?;
+            eprintln!("note: pinned {} ({}) as the org key's holder in {}", me.name, me.id, path.display());
+            return Ok(me);
+        }
+        Err(e) => return Err(ClientError::io(&path, e)),
+    };
+    let me = api.me().await?;
+    if me.id != pinned {
+        return Err(ClientError::Lease(format!(
+            "the server says this session is user {} ({:?}), but this org key was pushed by user {} \
+             (pinned in {}): the org key names its holder as a certificate's issuer, so sign in as \
+             that person (a server that answers otherwise may be compromised)",
+            me.id,
+            me.name,
+            pinned,
+            path.display()
+        )));
+    }
+    Ok(me)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -394,10 +437,10 @@ pub async fn host_issue(
     if entries.is_empty() {
         return Err(ClientError::Lease("a host needs at least one --entry".into()));
     }
+    let issuer = crate::admin::Issuer { user_id: checked_holder(api, dir).await?.id, self_approval };
     for e in entries {
         api.entry(&e.to_text()).await?;
     }
-    let issuer = crate::admin::Issuer { user_id: api.me().await?.id, self_approval };
     let revocations = current_revocations(api, &org.public_key(), dir).await?;
     let file =
         crate::admin::host_issue(org, host_name, entries, valid_secs, unix_now(), &issuer, out, revocations)?;

@@ -218,22 +218,20 @@ impl Store {
         self.engine
     }
 
-    /// Applies every migration not yet applied, each in its own transaction.
+    /// Applies every migration not yet applied, all in one transaction: a failure leaves the
+    /// schema as it was (both engines roll DDL back with the transaction).
     pub async fn migrate(&self) -> Result<(), ServerError> {
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.pool.begin().await?;
         if self.engine == Engine::Postgres {
-            // Several instances may start at once against one database: serialise migrations.
-            let mut tx = self.pool.begin().await?;
+            // Several instances may start at once against one database: serialise migrations,
+            // the bookkeeping table's creation included.
             sqlx::query("SELECT pg_advisory_xact_lock(7242001)").execute(&mut *tx).await?;
-            self.migrate_in(&mut tx).await?;
-            tx.commit().await?;
-        } else {
-            let mut tx = self.pool.begin().await?;
-            self.migrate_in(&mut tx).await?;
-            tx.commit().await?;
         }
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
+            .execute(&mut *tx)
+            .await?;
+        self.migrate_in(&mut tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -299,5 +297,17 @@ impl Store {
     pub async fn delete_setting(&self, key: &str) -> Result<bool, sqlx::Error> {
         let r = sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&self.pool).await?;
         Ok(r.rows_affected() > 0)
+    }
+}
+
+#[cfg(test)]
+mod migration_list_tests {
+    /// Every migration has its own version and the list is in ascending order (the runner
+    /// applies unrecorded versions in that order; a duplicate would be skipped silently).
+    #[test]
+    fn versions_are_unique_and_ascending() {
+        let versions: Vec<i64> = super::MIGRATIONS.iter().map(|(v, _)| *v).collect();
+        assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+        assert_eq!(versions.first(), Some(&1));
     }
 }

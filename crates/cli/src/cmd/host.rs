@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use blindvault_client::{ClientError, admin, broker};
 
 use super::brokercommon::{
-    AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json, with_step_up,
+    AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json, printable, with_step_up,
 };
 
 /// Arguments of `blindvault host`.
@@ -91,6 +91,9 @@ fn body(args: Args) -> Result<(), ClientError> {
                 &out,
             ))?;
             println!("host {} issued: certificate {}", view.host_name, view.cert_id);
+            if let Some(issuer) = &file.certificate.cert.issuer {
+                println!("issuer: user {} (you; the org key holder pinned by `org push`)", printable(issuer));
+            }
             if allow_self_approval {
                 println!("you, its issuer, may be the only approver of its requests (--allow-self-approval)");
             }

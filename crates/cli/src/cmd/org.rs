@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use blindvault_client::{ClientError, admin, broker};
 
 use super::brokercommon::{
-    AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json, with_step_up,
+    AdminArgs, Format, OrgDirArg, PassArg, block_on, finish, print_json, printable, with_step_up,
 };
 
 /// Environment variable that lowers age's scrypt work factor (log2 N) for `org init`. For tests
@@ -130,6 +130,8 @@ fn push(admin_args: &AdminArgs, dir: &OrgDirArg, replace: bool) -> Result<(), Cl
             block_on(broker::org_push(&api, &public))?
         };
     println!("org key set on {} (fingerprint {fp})", api.base());
+    let me = block_on(broker::pin_holder(&api, &dir.path()))?;
+    println!("key holder: {} ({}), pinned in the org directory", printable(&me.name), me.id);
     Ok(())
 }
 

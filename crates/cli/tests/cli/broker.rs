@@ -38,6 +38,7 @@ both!(
     approver_remove_walks_through_rotation,
     run_refuses_a_removed_device_that_the_server_put_back,
     destructive_commands_wait_for_a_passkey_confirmation,
+    host_issue_names_only_the_pinned_key_holder_as_issuer,
 );
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -1398,5 +1399,58 @@ async fn destructive_commands_wait_for_a_passkey_confirmation(b: Backend) -> any
     ensure!(out.status.success(), "{:?}", text(&out));
     let now = w.admin.agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].clone();
     ensure!(now != before && text(&out).0.contains(now.as_str().unwrap_or("-")), "{now} {:?}", text(&out));
+    Ok(())
+}
+
+/// The issuer a host certificate names is a user id the server reports (`GET /api/me`). `org push`
+/// pins the key holder's id in the org directory, and `host issue` signs only that id: a session
+/// the server says is someone else's — another account of the holder, or a server that lies about
+/// who is signed in — gets nothing signed, and no key file is written.
+async fn host_issue_names_only_the_pinned_key_holder_as_issuer(b: Backend) -> anyhow::Result<()> {
+    let w = World::new(b, &["alice"]).await?;
+    let pinned = std::fs::read_to_string(w.path("org").join("holder"))?;
+    let me = w.admin.agent.clone().get("/api/me").await?.ok()?;
+    ensure!(pinned.trim() == me.body["user"]["id"].as_str().context("id")?, "{pinned} {}", me.body);
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    // Alice's session, used with the admin's org directory: the server reports alice.
+    let session = w.path("alice-session");
+    let token = w.phones[0].session.agent.token.clone().context("alice's token")?;
+    std::fs::write(&session, format!("bv_session={token}\n"))?;
+    std::fs::set_permissions(&session, std::fs::Permissions::from_mode(0o600))?;
+    let out_path = w.path("alice-host.json");
+    let mut c = w.command(&[
+        "host",
+        "issue",
+        "--name",
+        "ci-runner-8",
+        "--entry",
+        &id,
+        "--out",
+        &out_path.to_string_lossy(),
+    ]);
+    c.env("BLINDVAULT_SESSION_FILE", &session);
+    let out = tokio::task::spawn_blocking(move || c.output()).await??;
+    let (stdout, stderr) = text(&out);
+    ensure!(code(&out) == Some(1), "exit {:?}: {stdout} {stderr}", code(&out));
+    ensure!(stderr.contains("was pushed by user") && stderr.contains(pinned.trim()), "{stderr}");
+    ensure!(!out_path.exists(), "no key file");
+    // The holder's own session signs their id, and says so.
+    let out = w
+        .bv(&[
+            "host",
+            "issue",
+            "--name",
+            "ci-runner-9",
+            "--entry",
+            &id,
+            "--out",
+            &w.path("h9.json").to_string_lossy(),
+        ])
+        .await?;
+    let (stdout, stderr) = text(&out);
+    ensure!(
+        out.status.success() && stdout.contains(&format!("issuer: user {}", pinned.trim())),
+        "{stdout} {stderr}"
+    );
     Ok(())
 }
