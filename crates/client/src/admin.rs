@@ -164,18 +164,28 @@ pub struct Issuer {
     pub self_approval: bool,
 }
 
+/// What a host certificate allows: its name, the entries it may ask for, and for how long.
+#[derive(Clone, Copy, Debug)]
+pub struct HostSpec<'a> {
+    /// The host's name (shown on approvers' devices).
+    pub name: &'a str,
+    /// The entries it may ask for.
+    pub entries: &'a [EntryId],
+    /// Its life from now, in seconds.
+    pub valid_secs: u64,
+}
+
 /// Issues a host: a fresh host key and an org-signed certificate (format 2, naming `issuer`),
 /// written to `out` (0600).
 pub fn host_issue(
     org: &OrgSecretKey,
-    host_name: &str,
-    entries: &[EntryId],
-    valid_secs: u64,
+    spec: &HostSpec<'_>,
     now: u64,
     issuer: &Issuer,
     out: &Path,
     revocations: Option<blindvault_core::revocation::SignedRevocations>,
 ) -> Result<HostKeyFile, ClientError> {
+    let HostSpec { name: host_name, entries, valid_secs } = *spec;
     check_host_validity(valid_secs)?;
     let secret = HostSecretKey::generate(&mut os_rng());
     let certificate = HostCertificate {

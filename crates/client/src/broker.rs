@@ -428,12 +428,11 @@ pub async fn host_issue(
     api: &BrokerClient,
     org: &OrgSecretKey,
     dir: &std::path::Path,
-    host_name: &str,
-    entries: &[EntryId],
-    valid_secs: u64,
+    spec: &crate::admin::HostSpec<'_>,
     self_approval: bool,
     out: &std::path::Path,
 ) -> Result<(HostKeyFile, HostView), ClientError> {
+    let entries = spec.entries;
     if entries.is_empty() {
         return Err(ClientError::Lease("a host needs at least one --entry".into()));
     }
@@ -442,8 +441,7 @@ pub async fn host_issue(
         api.entry(&e.to_text()).await?;
     }
     let revocations = current_revocations(api, &org.public_key(), dir).await?;
-    let file =
-        crate::admin::host_issue(org, host_name, entries, valid_secs, unix_now(), &issuer, out, revocations)?;
+    let file = crate::admin::host_issue(org, spec, unix_now(), &issuer, out, revocations)?;
     match api.register_host(&file.certificate).await {
         Ok(view) => Ok((file, view)),
         Err(e) => {

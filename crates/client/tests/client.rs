@@ -280,14 +280,32 @@ fn admin_org_and_host_issue() {
     let out = dir.path().join("host.json");
     let now = blindvault_client::unix_now();
     let issuer = admin::Issuer { user_id: "admin-1".into(), self_approval: false };
-    let f = admin::host_issue(&org, "ci-7", &[entry], 86_400, now, &issuer, &out, None).unwrap();
+    let f = admin::host_issue(
+        &org,
+        &admin::HostSpec { name: "ci-7", entries: &[entry], valid_secs: 86_400 },
+        now,
+        &issuer,
+        &out,
+        None,
+    )
+    .unwrap();
     let verified = f.certificate.verify(&public, now).unwrap();
     assert_eq!(verified.host_name, "ci-7");
     assert_eq!(verified.allowed_entries, vec![entry]);
     assert_eq!((verified.issuer.as_deref(), verified.self_approval), (Some("admin-1"), false));
     assert!(f.certificate.verify(&public, now + 86_401).is_err());
     let h2 = dir.path().join("h2.json");
-    assert!(admin::host_issue(&org, "bad\nname", &[entry], 10, now, &issuer, &h2, None).is_err());
+    assert!(
+        admin::host_issue(
+            &org,
+            &admin::HostSpec { name: "bad\nname", entries: &[entry], valid_secs: 10 },
+            now,
+            &issuer,
+            &h2,
+            None
+        )
+        .is_err()
+    );
 
     assert_eq!(admin::parse_duration("90s").unwrap(), 90);
     assert_eq!(admin::parse_duration("15m").unwrap(), 900);
@@ -367,7 +385,15 @@ fn a_host_issued_after_a_revocation_refuses_an_older_record() {
     let one = Revocations::none().next(&[], &[], now).unwrap().sign(&org).unwrap();
     let out = dir.path().join("h.json");
     let issuer = admin::Issuer { user_id: "admin-1".into(), self_approval: false };
-    admin::host_issue(&org, "ci-7", &[entry], 86_400, now, &issuer, &out, Some(one.clone())).unwrap();
+    admin::host_issue(
+        &org,
+        &admin::HostSpec { name: "ci-7", entries: &[entry], valid_secs: 86_400 },
+        now,
+        &issuer,
+        &out,
+        Some(one.clone()),
+    )
+    .unwrap();
     let f = HostKeyFile::read(&out).unwrap();
     assert_eq!(f.revocations.as_ref(), Some(&one));
     let mut m = VersionMemory::beside(&out).unwrap();
@@ -389,6 +415,14 @@ fn a_host_issued_after_a_revocation_refuses_an_older_record() {
     let rogue = OrgSecretKey::generate(&mut os_rng());
     let forged = Revocations::none().next(&[], &[], now).unwrap().sign(&rogue).unwrap();
     let out2 = dir.path().join("h2.json");
-    admin::host_issue(&org, "ci-7", &[entry], 86_400, now, &issuer, &out2, Some(forged)).unwrap();
+    admin::host_issue(
+        &org,
+        &admin::HostSpec { name: "ci-7", entries: &[entry], valid_secs: 86_400 },
+        now,
+        &issuer,
+        &out2,
+        Some(forged),
+    )
+    .unwrap();
     assert!(matches!(HostKeyFile::read(&out2), Err(ClientError::BadFile { .. })));
 }

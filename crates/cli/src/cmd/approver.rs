@@ -247,13 +247,12 @@ fn body(args: Args) -> Result<(), ClientError> {
                 let id = id.clone();
                 async move { broker::approver_remove(&api, &id, false).await }
             })
-            .map_err(|e| {
+            .inspect_err(|_| {
                 eprintln!(
                     "note: the org's revocation record (epoch {}) already names the device: devices and \
                      consumers refuse it; run this command again to remove it on the server and rotate",
                     record.record.epoch
                 );
-                e
             })?;
             println!("removed {}", printable(&id));
             rotation::rotate(&api, &org, &record, plan)?;

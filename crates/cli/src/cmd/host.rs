@@ -84,9 +84,7 @@ fn body(args: Args) -> Result<(), ClientError> {
                 &api,
                 &org,
                 &dir.path(),
-                &name,
-                &ids,
-                valid,
+                &admin::HostSpec { name: &name, entries: &ids, valid_secs: valid },
                 allow_self_approval,
                 &out,
             ))?;
