@@ -226,6 +226,9 @@ async fn start(
 }
 
 /// The status of a step-up row at `now`.
+/// The `state` of a step-up whose one answer is being checked right now.
+const ANSWERING: &str = "answering";
+
 fn status_of(row: &sqlx::any::AnyRow, now: i64) -> Result<&'static str, ApiError> {
     let used: Option<i64> = row.try_get("used_at")?;
     let cancelled: Option<i64> = row.try_get("cancelled_at")?;
@@ -241,6 +244,8 @@ fn status_of(row: &sqlx::any::AnyRow, now: i64) -> Result<&'static str, ApiError
     } else if confirmed.is_some() {
         "confirmed"
     } else if challenge_open {
+        // Also while an answer is being checked (`ANSWERING`): a poll in that moment must not
+        // read "failed".
         "pending"
     } else {
         // The challenge was answered, and the answer refused: start again.
@@ -318,31 +323,49 @@ async fn confirm(
         "failed" => return Err(answered()),
         other => return Err(refusal(other)),
     }
-    // The challenge answers once: take the state (a second answer, even a concurrent one,
-    // finds none).
-    let text: String = row.try_get::<Option<String>, _>("state")?.ok_or_else(answered)?;
+    // The challenge answers once: take the state, leaving the ANSWERING mark while the answer
+    // is checked (a second answer, even a concurrent one, finds no state to take; a status poll
+    // meanwhile still reads "pending"). A refused answer then clears the mark: "failed".
+    let text: String =
+        row.try_get::<Option<String>, _>("state")?.filter(|t| t != ANSWERING).ok_or_else(answered)?;
     let taken = sqlx::query(
-        "UPDATE step_ups SET state = NULL WHERE id = $1 AND user_id = $2 AND state IS NOT NULL \
-         AND cancelled_at IS NULL",
+        "UPDATE step_ups SET state = $3 WHERE id = $1 AND user_id = $2 AND state IS NOT NULL \
+         AND state <> $3 AND cancelled_at IS NULL",
     )
     .bind(&id)
     .bind(&s.user_id)
+    .bind(ANSWERING)
     .execute(state.store.pool())
     .await?;
     if taken.rows_affected() != 1 {
         return Err(answered());
     }
-    let auth: DiscoverableAuthentication = serde_json::from_str(&text).map_err(ApiError::internal)?;
-    let (user_id, cred_id) = crate::api::verify_assertion(&state, auth, &body.credential).await?;
-    if user_id != s.user_id {
-        return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
+    let checked = async {
+        let auth: DiscoverableAuthentication = serde_json::from_str(&text).map_err(ApiError::internal)?;
+        let (user_id, cred_id) = crate::api::verify_assertion(&state, auth, &body.credential).await?;
+        if user_id != s.user_id {
+            return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
+        }
+        Ok(cred_id)
     }
+    .await;
+    let cred_id = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            sqlx::query("UPDATE step_ups SET state = NULL WHERE id = $1 AND state = $2")
+                .bind(&id)
+                .bind(ANSWERING)
+                .execute(state.store.pool())
+                .await?;
+            return Err(e);
+        }
+    };
     let action: String = row.try_get("action")?;
     let target: String = row.try_get("target")?;
     let mut tx = state.store.pool().begin().await?;
     let r = sqlx::query(
-        "UPDATE step_ups SET confirmed_at = $1, credential_id = $2 WHERE id = $3 AND confirmed_at IS NULL \
-         AND cancelled_at IS NULL AND expires_at > $1",
+        "UPDATE step_ups SET confirmed_at = $1, credential_id = $2, state = NULL WHERE id = $3 \
+         AND confirmed_at IS NULL AND cancelled_at IS NULL AND expires_at > $1",
     )
     .bind(state.clock.now())
     .bind(&cred_id)

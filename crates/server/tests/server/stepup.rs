@@ -16,7 +16,8 @@ both!(
     every_destructive_action_refuses_a_plain_session_and_takes_a_step_up,
     a_step_up_is_bound_to_its_action_target_person_and_time,
     a_step_up_challenge_carries_its_action_and_target,
-    a_failed_action_leaves_its_step_up_unspent
+    a_failed_action_leaves_its_step_up_unspent,
+    a_poll_while_the_answer_is_checked_reads_pending
 );
 
 fn required(what: &str, r: &Resp, action: &str, target: &str) -> anyhow::Result<()> {
@@ -358,5 +359,30 @@ async fn a_failed_action_leaves_its_step_up_unspent(b: Backend) -> anyhow::Resul
         .await?
         .ok()?;
     w.admin.agent.send_stepped("PUT", &path, Some(json!({ "role": "user" })), &up).await?.ok()?;
+    Ok(())
+}
+
+/// While the one answer is being checked (the server took the challenge and has not yet
+/// recorded the outcome), a poll reads "pending" — not "failed", which made a waiting command
+/// line give up on a good confirmation — and a second answer finds nothing to take.
+async fn a_poll_while_the_answer_is_checked_reads_pending(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &[]).await?;
+    let id = start_step_up(&mut w.admin.agent, "host.revoke", "c2VydmVyLWNlcnQ").await?;
+    let view = w.admin.agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
+    let device = w.admin_device.as_mut().context("admin device")?;
+    let (credential, _) = device.get(&w.server.origin, &view.body["options"]).await?;
+    // The moment inside `confirm` between taking the challenge and recording the result.
+    sqlx::query("UPDATE step_ups SET state = 'answering' WHERE id = $1")
+        .bind(&id)
+        .execute(w.server.state.store.pool())
+        .await?;
+    let view = w.admin.agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
+    ensure!(view.body["status"] == "pending", "{}", view.body);
+    let r = w
+        .admin
+        .agent
+        .post(&format!("/api/step-up/{id}/confirm"), json!({ "credential": credential }))
+        .await?;
+    ensure!(r.status == 409, "a second answer while the first is checked: {} {}", r.status, r.body);
     Ok(())
 }
