@@ -1,7 +1,8 @@
 //! The org-signed revocation record: which approver devices and which host certificates the
 //! org has revoked. The server stores and relays it, but cannot make or edit one: devices and
-//! consumers verify it under the org key they pinned, keep the highest epoch they have seen and
-//! refuse an older one (a server that serves a stale record to undo a revocation is caught).
+//! consumers verify it under the org key they pinned, keep the newest record they have accepted
+//! and refuse one that does not contain it (a server that serves an older record than one
+//! already seen, to undo a revocation, is caught; one a host or device never saw is not).
 //!
 //! The record is cumulative and append-only: each new one lists everything revoked so far, with
 //! an epoch one higher than the last. A record replaces an older one only if it contains it
