@@ -90,8 +90,8 @@ impl Revocations {
         if self.host_revoked(cert) { Err(Error::Revoked { what: "host certificate" }) } else { Ok(()) }
     }
 
-    /// Newest wins: this record may replace one of epoch `seen` only if its epoch is at least
-    /// `seen` (equal: the same record again). Otherwise [`Error::Rollback`].
+    /// The epoch half of [`Revocations::replaces`]: this record's epoch is at least `seen`.
+    /// Otherwise [`Error::Rollback`]. An equal epoch is not checked for identical content here.
     pub fn newer_than(&self, seen: u64) -> Result<(), Error> {
         if self.epoch < seen { Err(Error::Rollback { seen, got: self.epoch }) } else { Ok(()) }
     }
@@ -191,9 +191,11 @@ impl SignedRevocations {
         Ok(&self.record)
     }
 
-    /// The check of a device or consumer that has seen epoch `seen` before (0: none): the
-    /// signature, then newest wins. `None` (the server has no record) is the empty record,
-    /// accepted only while `seen` is 0.
+    /// The weaker check of one that remembers only an epoch `seen` (0: none): the signature,
+    /// then the epoch is not lower. `None` (the server has no record) is the empty record,
+    /// accepted only while `seen` is 0. It cannot catch a same-epoch fork or a record that
+    /// drops a revocation: whoever can keep the full record uses
+    /// [`SignedRevocations::check_against`].
     pub fn check(this: Option<&Self>, org: &OrgPublicKey, seen: u64) -> Result<Revocations, Error> {
         match this {
             Some(s) => {
