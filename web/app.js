@@ -3,7 +3,7 @@
 // (./pkg, built from crates/wasm). PRF output never leaves this page: it is turned into keys in
 // WebAssembly and those are freed right after use.
 import init, {
-  prfSalt, OrgKey, DeviceKeys, verifyRequest, verifyRevocations, openLabel, approve, ApproveBench,
+  prfSalt, OrgKey, DeviceKeys, verifyRequest, acceptRevocations, verifyRevocations, openLabel, approve, ApproveBench,
 } from './pkg/blindvault_wasm.js';
 
 // ---- small helpers ----------------------------------------------------------------------------
@@ -869,19 +869,23 @@ async function review(view, body, out) {
         failure = 'The server showed another request than the one it named.';
       }
       if (verified) {
-        // The org's revocation record: signed by the pinned key, not older than the newest
-        // this device has seen, naming neither this machine nor this device.
-        const seenKey = `blindvault:${a.credentialId}:revocation-epoch`;
-        const seen = Number(localStorage.getItem(seenKey) || '0') || 0;
+        // The org's revocation record: signed by the pinned key and append-only against the
+        // record this device remembers for this org key (an older one, none after one, or one
+        // that drops a revocation is refused), then naming neither this machine nor this device.
+        // The record is remembered before the second check, so one that refuses this request
+        // still raises the floor. Keyed by the org's fingerprint: a replaced org key starts over.
+        const seenKey = `blindvault:${a.credentialId}:${org.fingerprint()}:revocations`;
+        const seen = localStorage.getItem(seenKey) || '';
         let record = '';
         try { record = (await api('GET', '/api/broker/revocations')).revocations || ''; } catch { /* none: checked below against what was seen */ }
-        const epoch = verifyRevocations(org, record, seen, view.certificate, keys.approverPublicKey());
-        if (epoch > seen) localStorage.setItem(seenKey, String(epoch));
+        const remember = acceptRevocations(org, record, seen);
+        if (remember && remember !== seen) localStorage.setItem(seenKey, remember);
+        verifyRevocations(org, remember, view.certificate, keys.approverPublicKey());
       }
     } catch (e) {
       verified = null;
       const m = e.message || String(e);
-      signature = /not signed|does not add up|another secret|malformed|older revocation record|revoked this machine|removed this device/.test(m) && !/older release/.test(m);
+      signature = /not signed|does not add up|another secret|malformed|older revocation record|does not contain the one|revoked this machine|removed this device/.test(m) && !/older release/.test(m);
       failure = sentence(m);
     }
     let label = null;

@@ -326,7 +326,8 @@ fn read_local_revocations(dir: &std::path::Path) -> Result<Option<SignedRevocati
 }
 
 /// The newest revocation record the admin can vouch for: the org directory's copy or the
-/// server's, whichever has the higher epoch — each verified under the org key (one that does
+/// server's, whichever contains the other (append-only) — a pair where neither does is an
+/// error naming the file — each verified under the org key (one that does
 /// not verify is an error: the file was edited, or the server is lying). `None`: nothing was
 /// ever revoked.
 pub async fn current_revocations(
@@ -353,7 +354,24 @@ pub async fn current_revocations(
         })?;
     }
     Ok(match (local, remote) {
-        (Some(l), Some(r)) => Some(if r.record.epoch > l.record.epoch { r } else { l }),
+        // Records are append-only: the newer must contain the older (`Revocations::replaces`).
+        // Neither containing the other is a fork or a record that dropped a revocation: refuse
+        // to build on either.
+        (Some(l), Some(r)) => Some(if r.record.replaces(&l.record).is_ok() {
+            r
+        } else if l.record.replaces(&r.record).is_ok() {
+            l
+        } else {
+            return Err(ClientError::bad_file(
+                &dir.join(REVOCATIONS_FILE),
+                format!(
+                    "this revocation record (epoch {}) and the server's (epoch {}, GET /api/broker/revocations) \
+                     diverge: neither contains everything the other revokes. Records are append-only; find which \
+                     is the org's (another admin machine's copy of `{REVOCATIONS_FILE}`), put it here, and try again",
+                    l.record.epoch, r.record.epoch
+                ),
+            ));
+        }),
         (l, r) => l.or(r),
     })
 }
@@ -793,7 +811,7 @@ pub async fn fetch_secrets(
     }
     let expires_at = now.saturating_add(window_secs.clamp(1, 3600)).min(cert.not_after);
     // What the admin had revoked when issuing this host counts as received.
-    versions.adopt_revocations(host.revocations.as_ref());
+    versions.adopt_revocations(host.revocations.as_ref(), &host.org);
 
     // One request per distinct entry.
     let mut items: Vec<InFlight> = Vec::new();
@@ -929,6 +947,10 @@ pub async fn fetch_secrets(
                             blindvault_core::Error::Rollback { seen, got } => format!(
                                 "{label}: the server sent an older revocation record (epoch {got}) than this host \
                                  has already received (epoch {seen}); refused (the server may be compromised)"
+                            ),
+                            blindvault_core::Error::Diverged { seen, got } => format!(
+                                "{label}: the server's revocation record (epoch {got}) does not contain the one this \
+                                 host has already received (epoch {seen}); refused (records are append-only)"
                             ),
                             _ => format!(
                                 "{label}: the server's revocation record is not signed by the organisation's key; \

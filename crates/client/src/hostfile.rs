@@ -8,6 +8,7 @@ use std::path::Path;
 
 use blindvault_core::identity::SignedHostCertificate;
 use blindvault_core::keys::{HostSecretKey, OrgPublicKey};
+use blindvault_core::revocation::{Revocations, SignedRevocations};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -132,8 +133,10 @@ pub struct VersionMemory {
     seen: std::collections::BTreeMap<String, u32>,
     changed: bool,
     rpath: Option<std::path::PathBuf>,
-    revocations: Option<blindvault_core::revocation::SignedRevocations>,
+    revocations: Option<SignedRevocations>,
     revocations_changed: bool,
+    /// The org key the stored record was checked under (set by the first accept/adopt).
+    org: Option<OrgPublicKey>,
 }
 
 fn beside_key(host_key: &Path, suffix: &str) -> std::path::PathBuf {
@@ -179,21 +182,32 @@ impl VersionMemory {
             rpath: Some(rpath),
             revocations,
             revocations_changed: false,
+            org: None,
         })
     }
 
+    /// The stored record, if it is the org's: one signed by another key (the org key was
+    /// replaced, or the file was copied from another host) is treated as absent, so an org key
+    /// replacement does not lock the host out.
+    fn stored_for(&self, org: &OrgPublicKey) -> Option<&SignedRevocations> {
+        self.revocations.as_ref().filter(|r| r.verify(org).is_ok())
+    }
+
     /// Takes the record the host key file carries (from when the admin issued it) as received,
-    /// if it is newer than what is remembered: a host refuses an older record from its first
-    /// delivery on. The caller has verified it ([`HostKeyFile::read`]).
-    pub fn adopt_revocations(
-        &mut self,
-        issued_with: Option<&blindvault_core::revocation::SignedRevocations>,
-    ) {
-        if let Some(r) = issued_with
-            && r.record.epoch > self.revocation_epoch()
-        {
-            self.revocations = Some(r.clone());
-            self.revocations_changed = true;
+    /// if it replaces what is remembered (append-only, [`Revocations::replaces`]): a host
+    /// refuses an older record from its first delivery on. The caller has verified it under
+    /// `org` ([`HostKeyFile::read`]).
+    pub fn adopt_revocations(&mut self, issued_with: Option<&SignedRevocations>, org: &OrgPublicKey) {
+        self.org = Some(*org);
+        if let Some(r) = issued_with {
+            let take = match self.stored_for(org) {
+                None => true,
+                Some(old) => r.record.epoch > old.record.epoch && r.record.replaces(&old.record).is_ok(),
+            };
+            if take {
+                self.revocations = Some(r.clone());
+                self.revocations_changed = true;
+            }
         }
     }
 
@@ -202,19 +216,22 @@ impl VersionMemory {
         self.revocations.as_ref().map_or(0, |r| r.record.epoch)
     }
 
-    /// Checks the record the server delivered against `org` (the host key file's) and the newest
-    /// this host has received: newest wins, an older one — or none after one — is
-    /// [`blindvault_core::Error::Rollback`]. Returns what is revoked, and remembers a newer
-    /// record (written by [`VersionMemory::save`]).
+    /// Checks the record the server delivered against `org` (the host key file's) and the
+    /// record this host has stored (if it is `org`'s): append-only
+    /// ([`Revocations::replaces`]) — an older one, or none after one, is
+    /// [`blindvault_core::Error::Rollback`]; one that drops something the stored one revokes,
+    /// or another record of the same epoch, is [`blindvault_core::Error::Diverged`]. Returns
+    /// what is revoked, and remembers a newer record (written by [`VersionMemory::save`]).
     pub fn accept_revocations(
         &mut self,
-        delivered: Option<&blindvault_core::revocation::SignedRevocations>,
-        org: &blindvault_core::keys::OrgPublicKey,
-    ) -> Result<blindvault_core::revocation::Revocations, blindvault_core::Error> {
-        let record =
-            blindvault_core::revocation::SignedRevocations::check(delivered, org, self.revocation_epoch())?;
+        delivered: Option<&SignedRevocations>,
+        org: &OrgPublicKey,
+    ) -> Result<Revocations, blindvault_core::Error> {
+        self.org = Some(*org);
+        let stored = self.stored_for(org).cloned();
+        let record = SignedRevocations::check_against(delivered, org, stored.as_ref().map(|s| &s.record))?;
         if let Some(d) = delivered
-            && record.epoch > self.revocation_epoch()
+            && stored.as_ref().is_none_or(|s| record.epoch > s.record.epoch)
         {
             self.revocations = Some(d.clone());
             self.revocations_changed = true;
@@ -245,20 +262,13 @@ impl VersionMemory {
     /// `HOSTKEY.versions.lock` it re-reads the file and keeps, per entry, the newer of the two
     /// versions: two `run`s on one host never lose each other's memory or lower a version.
     pub fn save(&mut self) -> Result<(), ClientError> {
-        if let (Some(rpath), true, Some(r)) = (&self.rpath, self.revocations_changed, &self.revocations) {
-            // Never lower what is on disk (another run may have stored a newer record meanwhile).
-            let on_disk = std::fs::read_to_string(rpath)
-                .ok()
-                .and_then(|t| blindvault_core::encoding::b64::decode(t.trim()).ok())
-                .and_then(|b| blindvault_core::revocation::SignedRevocations::from_bytes(&b).ok())
-                .map_or(0, |d| d.record.epoch);
-            if r.record.epoch > on_disk {
-                let text = format!("{}\n", blindvault_core::encoding::b64::encode(&r.to_bytes()));
-                write_private(rpath, text.as_bytes(), false)?;
-            }
-            self.revocations_changed = false;
+        let revocations_due = self.rpath.is_some() && self.revocations_changed && self.revocations.is_some();
+        let versions_due = self.path.is_some() && self.changed;
+        if !revocations_due && !versions_due {
+            return Ok(());
         }
-        let (Some(path), true) = (&self.path, self.changed) else { return Ok(()) };
+        let Some(path) = self.path.clone() else { return Ok(()) };
+        let path = &path;
         let mut lock_name = path.as_os_str().to_owned();
         lock_name.push(".lock");
         let lock_path = std::path::PathBuf::from(lock_name);
@@ -273,6 +283,13 @@ impl VersionMemory {
                 .map_err(|e| ClientError::io(&lock_path, e))?
         };
         lock.lock().map_err(|e| ClientError::io(&lock_path, e))?;
+        if revocations_due {
+            self.save_revocations()?;
+        }
+        if !versions_due {
+            drop(lock);
+            return Ok(());
+        }
         let on_disk: std::collections::BTreeMap<String, u32> = match std::fs::read(path) {
             Ok(b) => serde_json::from_slice(&b).map_err(|e| ClientError::bad_file(path, e.to_string()))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
@@ -287,6 +304,28 @@ impl VersionMemory {
         write_private(path, &json, false)?;
         drop(lock);
         self.changed = false;
+        Ok(())
+    }
+
+    /// Under the `HOSTKEY.versions.lock` lock: re-reads `HOSTKEY.revocations` and writes ours
+    /// only if it replaces what is there (append-only, [`Revocations::replaces`]) or what is
+    /// there is not the org's — two `run`s never lower the stored record.
+    fn save_revocations(&mut self) -> Result<(), ClientError> {
+        let (Some(rpath), Some(r)) = (&self.rpath, &self.revocations) else { return Ok(()) };
+        let on_disk = std::fs::read_to_string(rpath)
+            .ok()
+            .and_then(|t| blindvault_core::encoding::b64::decode(t.trim()).ok())
+            .and_then(|b| SignedRevocations::from_bytes(&b).ok());
+        let write = match on_disk {
+            None => true,
+            Some(d) if self.org.is_some_and(|o| d.verify(&o).is_err()) => true,
+            Some(d) => r.record.epoch > d.record.epoch && r.record.replaces(&d.record).is_ok(),
+        };
+        if write {
+            let text = format!("{}\n", blindvault_core::encoding::b64::encode(&r.to_bytes()));
+            write_private(rpath, text.as_bytes(), false)?;
+        }
+        self.revocations_changed = false;
         Ok(())
     }
 }

@@ -398,7 +398,7 @@ fn a_host_issued_after_a_revocation_refuses_an_older_record() {
     assert_eq!(f.revocations.as_ref(), Some(&one));
     let mut m = VersionMemory::beside(&out).unwrap();
     assert_eq!(m.revocation_epoch(), 0);
-    m.adopt_revocations(f.revocations.as_ref());
+    m.adopt_revocations(f.revocations.as_ref(), &org.public_key());
     assert_eq!(m.revocation_epoch(), 1);
     assert!(matches!(
         m.accept_revocations(None, &org.public_key()),
@@ -425,4 +425,72 @@ fn a_host_issued_after_a_revocation_refuses_an_older_record() {
     )
     .unwrap();
     assert!(matches!(HostKeyFile::read(&out2), Err(ClientError::BadFile { .. })));
+}
+
+/// The host's revocation memory is append-only and tied to the org key: a delivered record of
+/// the same epoch with other content, or one that drops a revocation, is refused; a stored record
+/// another org key signed (the org key was replaced) counts as none; and two runs saving at once
+/// never lower the stored record.
+#[test]
+fn a_host_keeps_its_revocation_record_append_only_and_per_org() {
+    use blindvault_client::hostfile::VersionMemory;
+    use blindvault_core::revocation::{Revocations, SignedRevocations};
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("h.json");
+    let org = OrgSecretKey::generate(&mut os_rng());
+    let now = blindvault_client::unix_now();
+    use blindvault_core::keys::ApproverPublicKey;
+    let (a, b) = (ApproverPublicKey::from_array([1; 32]), ApproverPublicKey::from_array([2; 32]));
+    let one = Revocations::none().next(&[a], &[], now).unwrap().sign(&org).unwrap();
+    let mut m = VersionMemory::beside(&key).unwrap();
+    m.accept_revocations(Some(&one), &org.public_key()).unwrap();
+    m.save().unwrap();
+    // Same epoch, other content (a fork): refused.
+    let fork = Revocations::none().next(&[b], &[], now).unwrap().sign(&org).unwrap();
+    let mut m = VersionMemory::beside(&key).unwrap();
+    assert_eq!(
+        m.accept_revocations(Some(&fork), &org.public_key()).err(),
+        Some(blindvault_core::Error::Diverged { seen: 1, got: 1 })
+    );
+    // A higher epoch that no longer names `a`: refused.
+    let mut shrunk = Revocations::none().next(&[b], &[], now).unwrap();
+    shrunk.epoch = 2;
+    let shrunk = shrunk.sign(&org).unwrap();
+    assert_eq!(
+        m.accept_revocations(Some(&shrunk), &org.public_key()).err(),
+        Some(blindvault_core::Error::Diverged { seen: 1, got: 2 })
+    );
+    // Two runs loaded before either saved: one took epoch 3, the other epoch 2; whichever saves
+    // last, the stored record stays epoch 3.
+    let two = one.record.next(&[b], &[], now).unwrap().sign(&org).unwrap();
+    let three = two.record.next(&[], &[], now).unwrap().sign(&org).unwrap();
+    let (mut first, mut second) =
+        (VersionMemory::beside(&key).unwrap(), VersionMemory::beside(&key).unwrap());
+    first.accept_revocations(Some(&three), &org.public_key()).unwrap();
+    second.accept_revocations(Some(&two), &org.public_key()).unwrap();
+    first.save().unwrap();
+    second.save().unwrap();
+    let read = || {
+        let text = std::fs::read_to_string(dir.path().join("h.json.revocations")).unwrap();
+        SignedRevocations::from_bytes(&blindvault_core::encoding::b64::decode(text.trim()).unwrap()).unwrap()
+    };
+    assert_eq!(read(), three, "never lowered");
+    // The org key is replaced: the old org's record is not this org's memory, so the new org's
+    // first record (epoch 1) is accepted and stored, and an older one of the new org is then refused.
+    let new_org = OrgSecretKey::generate(&mut os_rng());
+    let fresh = Revocations::none().next(&[], &[], now).unwrap().sign(&new_org).unwrap();
+    let mut m = VersionMemory::beside(&key).unwrap();
+    assert_eq!(m.accept_revocations(Some(&fresh), &new_org.public_key()).unwrap().epoch, 1);
+    m.save().unwrap();
+    assert_eq!(read(), fresh);
+    let mut m = VersionMemory::beside(&key).unwrap();
+    assert_eq!(
+        m.accept_revocations(None, &new_org.public_key()).err(),
+        Some(blindvault_core::Error::Rollback { seen: 1, got: 0 })
+    );
+    // No record at all from the new org's server is fine while nothing of that org was seen.
+    let key2 = dir.path().join("h2.json");
+    std::fs::copy(dir.path().join("h.json.revocations"), dir.path().join("h2.json.revocations")).unwrap();
+    let mut m = VersionMemory::beside(&key2).unwrap();
+    assert_eq!(m.accept_revocations(None, &org.public_key()).unwrap(), Revocations::none());
 }

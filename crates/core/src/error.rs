@@ -90,6 +90,15 @@ pub enum Error {
         /// The epoch offered (0: no record).
         got: u64,
     },
+    /// An org-signed revocation record that does not contain one already seen: the same epoch
+    /// with other content (a fork), or a record that dropped an approver device or host the
+    /// seen one revoked. Records are append-only (`docs/protocol.md` §4.6).
+    Diverged {
+        /// The epoch already seen.
+        seen: u64,
+        /// The epoch offered.
+        got: u64,
+    },
     /// The org's revocation record names this approver device or host.
     Revoked {
         /// What is revoked: `approver device`, `host certificate`.
@@ -126,6 +135,10 @@ impl core::fmt::Display for Error {
             Error::Rollback { seen, got } => {
                 write!(f, "revocation record rolled back: epoch {got} offered, epoch {seen} already seen")
             }
+            Error::Diverged { seen, got } => write!(
+                f,
+                "revocation record diverged: epoch {got} offered does not contain everything the epoch {seen} record already seen revokes"
+            ),
             Error::Revoked { what } => write!(f, "the {what} is revoked by the org's revocation record"),
         }
     }

@@ -1,10 +1,13 @@
 //! The org-signed revocation record: which approver devices and which host certificates the
 //! org has revoked. The server stores and relays it, but cannot make or edit one: devices and
-//! consumers verify it under the org key they pinned, keep the highest epoch they have seen and
-//! refuse an older one (a server that serves a stale record to undo a revocation is caught).
+//! consumers verify it under the org key they pinned, keep the newest record they have accepted
+//! and refuse one that does not contain it (a server that serves an older record than one
+//! already seen, to undo a revocation, is caught; one a host or device never saw is not).
 //!
-//! The record is cumulative: each new one lists everything revoked so far, with an epoch one
-//! higher than the last. Newest wins.
+//! The record is cumulative and append-only: each new one lists everything revoked so far, with
+//! an epoch one higher than the last. A record replaces an older one only if it contains it
+//! ([`Revocations::replaces`]): a higher epoch that still revokes everything the older one
+//! revoked, or the identical record again.
 //!
 //! ```text
 //! body = 0x01 ‖ u64 epoch (≥ 1) ‖ u64 issued_at
@@ -87,10 +90,28 @@ impl Revocations {
         if self.host_revoked(cert) { Err(Error::Revoked { what: "host certificate" }) } else { Ok(()) }
     }
 
-    /// Newest wins: this record may replace one of epoch `seen` only if its epoch is at least
-    /// `seen` (equal: the same record again). Otherwise [`Error::Rollback`].
+    /// The epoch half of [`Revocations::replaces`]: this record's epoch is at least `seen`.
+    /// Otherwise [`Error::Rollback`]. An equal epoch is not checked for identical content here.
     pub fn newer_than(&self, seen: u64) -> Result<(), Error> {
         if self.epoch < seen { Err(Error::Rollback { seen, got: self.epoch }) } else { Ok(()) }
+    }
+
+    /// The append-only rule: this record may replace `older` only if its epoch is at least
+    /// `older`'s ([`Error::Rollback`] otherwise), an equal epoch carries the identical record
+    /// (a fork otherwise), and every approver device and host `older` revokes is still revoked
+    /// ([`Error::Diverged`] for the last two).
+    pub fn replaces(&self, older: &Revocations) -> Result<(), Error> {
+        self.newer_than(older.epoch)?;
+        let diverged = Error::Diverged { seen: older.epoch, got: self.epoch };
+        if self.epoch == older.epoch && self != older {
+            return Err(diverged);
+        }
+        if !older.approvers.iter().all(|a| self.approver_revoked(a))
+            || !older.hosts.iter().all(|h| self.host_revoked(h))
+        {
+            return Err(diverged);
+        }
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), Error> {
@@ -170,9 +191,11 @@ impl SignedRevocations {
         Ok(&self.record)
     }
 
-    /// The check of a device or consumer that has seen epoch `seen` before (0: none): the
-    /// signature, then newest wins. `None` (the server has no record) is the empty record,
-    /// accepted only while `seen` is 0.
+    /// The weaker check of one that remembers only an epoch `seen` (0: none): the signature,
+    /// then the epoch is not lower. `None` (the server has no record) is the empty record,
+    /// accepted only while `seen` is 0. It cannot catch a same-epoch fork or a record that
+    /// drops a revocation: whoever can keep the full record uses
+    /// [`SignedRevocations::check_against`].
     pub fn check(this: Option<&Self>, org: &OrgPublicKey, seen: u64) -> Result<Revocations, Error> {
         match this {
             Some(s) => {
@@ -186,6 +209,24 @@ impl SignedRevocations {
                 Ok(r)
             }
         }
+    }
+
+    /// The check of a consumer that keeps the full record it accepted last (`seen`; `None`:
+    /// none yet): the signature, then the append-only rule ([`Revocations::replaces`]). `None`
+    /// from the server is the empty record, accepted only while nothing was seen.
+    pub fn check_against(
+        this: Option<&Self>,
+        org: &OrgPublicKey,
+        seen: Option<&Revocations>,
+    ) -> Result<Revocations, Error> {
+        let r = match this {
+            Some(s) => s.verify(org)?.clone(),
+            None => Revocations::none(),
+        };
+        if let Some(old) = seen {
+            r.replaces(old)?;
+        }
+        Ok(r)
     }
 
     /// Canonical encoding: the `Signed` envelope of `docs/protocol.md` §4.

@@ -85,7 +85,7 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     (
         "put",
         "/api/broker/revocations",
-        "Store a newer org-signed revocation record (409 revocation_rollback if not newer)",
+        "Store a newer org-signed revocation record (409 revocation_rollback if not newer, 409 revocation_diverged if it does not contain the stored one)",
         "admin",
     ),
     ("get", "/api/broker/hosts", "Host certificates", "admin"),

@@ -321,34 +321,68 @@ pub fn verify_enrolment(
     .to_string())
 }
 
-/// The device's check of the org's revocation record (`record`: base64url, empty when the
-/// server has none) before it approves: signed by the pinned org key, not older than the
-/// newest this device has seen (`seen_epoch`), and naming neither the request's host
-/// certificate nor this device. Returns the record's epoch, for the device to remember.
+fn revocation_record(what: &'static str, text: &str) -> Result<Option<SignedRevocations>, Failure> {
+    let text = text.trim();
+    if text.is_empty() { Ok(None) } else { Ok(Some(SignedRevocations::from_bytes(&bytes(what, text)?)?)) }
+}
+
+/// The first half of the device's check of the org's revocation record (`record`: base64url,
+/// empty when the server has none), before anything else is looked at: signed by the pinned
+/// org key and append-only against `seen` — the record this device remembers for this org
+/// (base64url, empty: none; one the org key does not verify is none). An older record, none
+/// after one, another record of the same epoch, or one that drops a revocation is refused.
+/// Returns the record to remember (base64url; empty: none yet) — the device stores it before
+/// [`verify_revocations`] looks at what it names, so a record that refuses this request still
+/// raises the floor.
+pub fn accept_revocations(org: &Org, record: &str, seen: &str) -> Result<String, Failure> {
+    let delivered = revocation_record("revocation record", record)?;
+    let seen = revocation_record("remembered revocation record", seen)
+        .ok()
+        .flatten()
+        .filter(|s| s.verify(&org.0).is_ok());
+    let r = SignedRevocations::check_against(delivered.as_ref(), &org.0, seen.as_ref().map(|s| &s.record))
+        .map_err(|e| match e {
+            blindvault_core::Error::Rollback { seen, got } => Failure(format!(
+                "the server sent an older revocation record (epoch {got}) than this device has already seen (epoch {seen}): it may be hiding a revocation"
+            )),
+            blindvault_core::Error::Diverged { seen, got } => Failure(format!(
+                "the server sent a revocation record (epoch {got}) that does not contain the one this device has already seen (epoch {seen}): it may be hiding a revocation"
+            )),
+            blindvault_core::Error::BadSignature { .. } => {
+                Failure("the revocation record is not signed by your organisation's key".into())
+            }
+            other => other.into(),
+        })?;
+    let keep = match (delivered, seen) {
+        (Some(d), Some(s)) => {
+            if r.epoch > s.record.epoch {
+                d
+            } else {
+                s
+            }
+        }
+        (Some(d), None) => d,
+        (None, Some(s)) => s,
+        (None, None) => return Ok(String::new()),
+    };
+    Ok(b64::encode(&keep.to_bytes()))
+}
+
+/// The second half: `record` (what [`accept_revocations`] returned, empty: none) names neither
+/// the request's host certificate nor this device. Returns the record's epoch.
 pub fn verify_revocations(
     org: &Org,
     record: &str,
-    seen_epoch: f64,
     certificate: &str,
     approver_public_key: &str,
 ) -> Result<u64, Failure> {
-    let record = record.trim();
-    let signed = if record.is_empty() {
-        None
-    } else {
-        Some(SignedRevocations::from_bytes(&bytes("revocation record", record)?)?)
+    let r = match revocation_record("revocation record", record)? {
+        Some(s) => s
+            .verify(&org.0)
+            .map_err(|_| Failure("the revocation record is not signed by your organisation's key".into()))?
+            .clone(),
+        None => blindvault_core::revocation::Revocations::none(),
     };
-    let seen =
-        seconds(seen_epoch).map_err(|_| Failure("the remembered revocation epoch is not a number".into()))?;
-    let r = SignedRevocations::check(signed.as_ref(), &org.0, seen).map_err(|e| match e {
-        blindvault_core::Error::Rollback { seen, got } => Failure(format!(
-            "the server sent an older revocation record (epoch {got}) than this device has already seen (epoch {seen}): it may be hiding a revocation"
-        )),
-        blindvault_core::Error::BadSignature { .. } => {
-            Failure("the revocation record is not signed by your organisation's key".into())
-        }
-        other => other.into(),
-    })?;
     let cert = SignedHostCertificate::from_bytes(&bytes("host certificate", certificate)?)?;
     if r.host_revoked(&cert.cert.cert_id) {
         return Err(Failure("your organisation has revoked this machine (its host certificate)".into()));

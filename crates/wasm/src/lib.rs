@@ -102,21 +102,25 @@ pub fn verify_enrolment(
     bridge::verify_enrolment(&org.0, signed_enrolment, approver_public_key, now).map_err(js)
 }
 
-/// Checks the org's revocation record (base64url; empty: none) before approving: signed by the
-/// pinned org key, not older than `seen_epoch` (the newest this device has seen), and naming
-/// neither the request's host certificate nor this device's approver key. Returns the epoch
-/// to remember.
+/// First half of the revocation check, before approving: the server's record (base64url;
+/// empty: none) is signed by the pinned org key and append-only against `seen` (the record this
+/// device remembers for this org; empty: none). Returns the record to remember — store it
+/// before calling [`verify_revocations`], so a record that refuses this request still counts.
+#[wasm_bindgen(js_name = acceptRevocations)]
+pub fn accept_revocations(org: &OrgKey, record: &str, seen: &str) -> Result<String, JsError> {
+    bridge::accept_revocations(&org.0, record, seen).map_err(js)
+}
+
+/// Second half: the record [`accept_revocations`] returned names neither the request's host
+/// certificate nor this device's approver key. Returns its epoch.
 #[wasm_bindgen(js_name = verifyRevocations)]
 pub fn verify_revocations(
     org: &OrgKey,
     record: &str,
-    seen_epoch: f64,
     certificate: &str,
     approver_public_key: &str,
 ) -> Result<f64, JsError> {
-    bridge::verify_revocations(&org.0, record, seen_epoch, certificate, approver_public_key)
-        .map(|e| e as f64)
-        .map_err(js)
+    bridge::verify_revocations(&org.0, record, certificate, approver_public_key).map(|e| e as f64).map_err(js)
 }
 
 /// Verifies a request's chain from the pinned org key: org → host certificate → request, at

@@ -253,28 +253,47 @@ fn the_device_checks_the_orgs_revocation_record() {
     )
     .unwrap();
     let enc = |r: &blindvault_core::revocation::SignedRevocations| b64::encode(&r.to_bytes());
-    // No record yet: fine, epoch 0.
-    assert_eq!(bridge::verify_revocations(&org, "", 0.0, &w.cert, &mine).unwrap(), 0);
-    // A record naming another device: fine, and its epoch is returned to remember.
+    // What the web app does: accept (append-only against what it remembers), remember, then
+    // check what the record names.
+    let check = |record: &str, seen: &mut String| -> Result<u64, String> {
+        let remember = bridge::accept_revocations(&org, record, seen).map_err(|e| e.to_string())?;
+        *seen = remember.clone();
+        bridge::verify_revocations(&org, &remember, &w.cert, &mine).map_err(|e| e.to_string())
+    };
+    // No record yet: fine, epoch 0, nothing to remember.
+    let mut seen = String::new();
+    assert_eq!(check("", &mut seen).unwrap(), 0);
+    assert_eq!(seen, "");
+    // A record naming another device: fine, and it is remembered.
     let one = Revocations::none().next(&[other_key], &[], NOW).unwrap().sign(&w.org).unwrap();
-    assert_eq!(bridge::verify_revocations(&org, &enc(&one), 0.0, &w.cert, &mine).unwrap(), 1);
-    // The host revoked: refused, whatever the server's host row says.
+    assert_eq!(check(&enc(&one), &mut seen).unwrap(), 1);
+    assert_eq!(seen, enc(&one));
+    // The host revoked: refused, whatever the server's host row says…
     let two = one.record.next(&[], &[cert.cert.cert_id], NOW).unwrap().sign(&w.org).unwrap();
-    let e = bridge::verify_revocations(&org, &enc(&two), 1.0, &w.cert, &mine).unwrap_err().to_string();
+    let e = check(&enc(&two), &mut seen).unwrap_err();
     assert!(e.contains("revoked this machine"), "{e}");
-    // This device removed: refused.
+    // …and epoch 2 is remembered all the same: serving epoch 1 next is a rollback.
+    assert_eq!(seen, enc(&two));
+    let e = check(&enc(&one), &mut seen).unwrap_err();
+    assert!(e.contains("older revocation record"), "{e}");
+    assert!(check("", &mut seen).is_err());
+    // This device removed: refused (a fresh memory, epoch 1 seen).
     let mine_key =
         blindvault_core::keys::ApproverPublicKey::from_bytes(&b64::decode(&mine).unwrap()).unwrap();
     let three = one.record.next(&[mine_key], &[], NOW).unwrap().sign(&w.org).unwrap();
-    let e = bridge::verify_revocations(&org, &enc(&three), 1.0, &w.cert, &mine).unwrap_err().to_string();
+    let mut seen1 = enc(&one);
+    let e = check(&enc(&three), &mut seen1).unwrap_err();
     assert!(e.contains("removed this device"), "{e}");
-    // Rollback: an older record, or none, after epoch 2 was seen.
-    let e = bridge::verify_revocations(&org, &enc(&one), 2.0, &w.cert, &mine).unwrap_err().to_string();
-    assert!(e.contains("older revocation record"), "{e}");
-    assert!(bridge::verify_revocations(&org, "", 2.0, &w.cert, &mine).is_err());
+    assert_eq!(seen1, enc(&three), "remembered although it refused");
+    // A record of epoch 2 that is not epoch 2 as seen (a fork) or drops a revocation: refused.
+    let e = check(&enc(&three), &mut seen).unwrap_err();
+    assert!(e.contains("does not contain the one"), "{e}");
     // A record not signed by the pinned org key.
     let rogue =
         Revocations::none().next(&[], &[], NOW).unwrap().sign(&OrgSecretKey::generate(&mut rng())).unwrap();
-    let e = bridge::verify_revocations(&org, &enc(&rogue), 0.0, &w.cert, &mine).unwrap_err().to_string();
+    let e = check(&enc(&rogue), &mut String::new()).unwrap_err();
     assert!(e.contains("not signed by your organisation"), "{e}");
+    // A remembered record another org key signed (the org key was replaced) counts as none.
+    let mut other_org = enc(&rogue);
+    assert_eq!(check(&enc(&one), &mut other_org).unwrap(), 1);
 }

@@ -37,6 +37,7 @@ both!(
     the_lease_ends_the_commands_whole_process_group,
     approver_remove_walks_through_rotation,
     run_refuses_a_removed_device_that_the_server_put_back,
+    the_admin_stops_when_its_revocation_record_and_the_servers_diverge,
     destructive_commands_wait_for_a_passkey_confirmation,
     host_issue_names_only_the_pinned_key_holder_as_issuer,
 );
@@ -1337,6 +1338,51 @@ async fn run_refuses_a_removed_device_that_the_server_put_back(b: Backend) -> an
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(1), "{stderr}");
     ensure!(stderr.contains("older revocation record"), "{stderr}");
+    Ok(())
+}
+
+/// Records are append-only: when the org directory's `revocations` and the server's record
+/// diverge (two epoch-1 records, each naming another host), the admin's CLI builds on neither —
+/// `host issue` and `host revoke` stop with an error naming the file.
+async fn the_admin_stops_when_its_revocation_record_and_the_servers_diverge(
+    b: Backend,
+) -> anyhow::Result<()> {
+    let w = World::new(b, &["alice"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    w.host("a.key", &[&id]).await?;
+    w.host("b.key", &[&id]).await?;
+    let out = w.bv(&["host", "list", "--format", "json"]).await?;
+    let hosts: Value = serde_json::from_slice(&out.stdout)?;
+    let cert = |i: usize| hosts[i]["cert_id"].as_str().map(str::to_owned).context("cert id");
+    let (a, b2) = (cert(0)?, cert(1)?);
+    let local = w.path("org").join("revocations");
+    let pool = w.server.state.store.pool().clone();
+    // `host revoke` signs and uploads the record before it asks for the step-up; the step-up
+    // is then cancelled (Ctrl-C): only the record matters here.
+    let sign_only = async |cert: &str| -> anyhow::Result<()> {
+        let (child, _, stderr) = w.spawn_until_link(&["host", "revoke", cert]).await?;
+        let pid = child.id().to_string();
+        ensure!(Command::new("kill").args(["-INT", &pid]).status()?.success(), "kill -INT {pid}");
+        World::wait_with_stderr(child, stderr).await?;
+        Ok(())
+    };
+    sign_only(&a).await?;
+    let first = std::fs::read_to_string(&local)?;
+    // Both copies forgotten, host b revoked: another epoch-1 record, naming only b.
+    sqlx::query("DELETE FROM broker_revocations").execute(&pool).await?;
+    std::fs::remove_file(&local)?;
+    sign_only(&b2).await?;
+    ensure!(std::fs::read_to_string(&local)? != first, "another epoch-1 record");
+    // The server serves the first one again: neither contains the other.
+    sqlx::query("UPDATE broker_revocations SET record = $1").bind(first.trim()).execute(&pool).await?;
+    let out_s = w.path("c.key").to_string_lossy().into_owned();
+    let out = w
+        .bv(&["host", "issue", "--name", "ci-runner-8", "--expires", "1d", "--out", &out_s, "--entry", &id])
+        .await?;
+    let (stdout, stderr) = text(&out);
+    ensure!(code(&out) == Some(1), "{stdout} {stderr}");
+    ensure!(stderr.contains("diverge") && stderr.contains(&local.display().to_string()), "{stderr}");
+    ensure!(!w.path("c.key").exists(), "no host file written");
     Ok(())
 }
 

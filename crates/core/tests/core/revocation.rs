@@ -211,3 +211,52 @@ fn a_v1_enrolment_is_still_read() {
     as_v2[5] = 2; // the body's format byte
     assert!(SignedEnrolment::from_bytes(&as_v2).is_err()); // a v2 body needs not_after: truncated
 }
+
+#[test]
+fn a_same_epoch_fork_is_refused() {
+    let w = World::new("rev-fork");
+    let (alice, bob) = (Device::new("alice", 1), Device::new("bob", 2));
+    let org = w.org.public_key();
+    let one = record(&w, &[&bob], &[], &Revocations::none());
+    // Another record at epoch 1 (signed by the org, say on a second admin machine) that does
+    // not name bob: same epoch, other content.
+    let fork = record(&w, &[&alice], &[], &Revocations::none());
+    assert_eq!(fork.record.epoch, 1);
+    assert_eq!(fork.record.replaces(&one.record).err(), Some(Error::Diverged { seen: 1, got: 1 }));
+    assert_eq!(
+        SignedRevocations::check_against(Some(&fork), &org, Some(&one.record)).err(),
+        Some(Error::Diverged { seen: 1, got: 1 })
+    );
+    // The identical record again is fine.
+    assert_eq!(SignedRevocations::check_against(Some(&one), &org, Some(&one.record)).unwrap(), one.record);
+}
+
+#[test]
+fn a_record_that_drops_a_revocation_is_refused() {
+    let w = World::new("rev-shrink");
+    let (alice, bob) = (Device::new("alice", 1), Device::new("bob", 2));
+    let org = w.org.public_key();
+    let one = record(&w, &[&bob], &[w.cert.cert.cert_id], &Revocations::none());
+    // A higher epoch built on the empty record: it no longer names bob nor the host.
+    let mut shrunk = Revocations::none().next(&[alice.keys.approver_public()], &[], NOW).unwrap();
+    shrunk.epoch = 2;
+    let shrunk = shrunk.sign(&w.org).unwrap();
+    assert_eq!(shrunk.record.replaces(&one.record).err(), Some(Error::Diverged { seen: 1, got: 2 }));
+    assert_eq!(
+        SignedRevocations::check_against(Some(&shrunk), &org, Some(&one.record)).err(),
+        Some(Error::Diverged { seen: 1, got: 2 })
+    );
+    // Dropping only the host is refused too.
+    let mut no_host = one.record.next(&[alice.keys.approver_public()], &[], NOW).unwrap();
+    no_host.hosts.clear();
+    assert_eq!(no_host.replaces(&one.record).err(), Some(Error::Diverged { seen: 1, got: 2 }));
+    // A proper successor (a superset) replaces it; an older one or none is a rollback.
+    let two = record(&w, &[&alice], &[], &one.record);
+    assert!(two.record.replaces(&one.record).is_ok());
+    assert_eq!(one.record.replaces(&two.record).err(), Some(Error::Rollback { seen: 2, got: 1 }));
+    assert_eq!(
+        SignedRevocations::check_against(None, &org, Some(&one.record)).err(),
+        Some(Error::Rollback { seen: 1, got: 0 })
+    );
+    assert_eq!(SignedRevocations::check_against(None, &org, None).unwrap(), Revocations::none());
+}

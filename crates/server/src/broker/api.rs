@@ -676,7 +676,8 @@ struct PutRevocations {
 
 /// Stores a newer org-signed revocation record. It must verify under the org key
 /// (`400 bad_signature`) and have a higher epoch than the stored one (`409
-/// revocation_rollback`; the same record again is accepted). The server keeps it as routing
+/// revocation_rollback`; the same record again is accepted) and contain the stored one — every
+/// approver device and host it revokes (`409 revocation_diverged`). The server keeps it as routing
 /// data: devices and consumers verify it, and refuse an older one than they have seen.
 async fn put_revocations(
     State(state): State<AppState>,
@@ -702,6 +703,21 @@ async fn put_revocations(
             return Err(ApiError::conflict(
                 "revocation_rollback",
                 format!("the stored revocation record has epoch {have}; a new one needs a higher epoch"),
+            ));
+        }
+        // Append-only: the new record must still revoke everything the stored one does.
+        let stored_record = unb64(&stored, "the stored revocation record")
+            .ok()
+            .and_then(|b| SignedRevocations::from_bytes(&b).ok())
+            .ok_or_else(|| ApiError::internal("the stored revocation record does not parse"))?
+            .record;
+        if record.replaces(&stored_record).is_err() {
+            return Err(ApiError::conflict(
+                "revocation_diverged",
+                format!(
+                    "the new revocation record does not contain the stored one (epoch {have}): records are \
+                     append-only, every approver device and host revoked before must still be listed"
+                ),
             ));
         }
         let r = sqlx::query("UPDATE broker_revocations SET epoch = $1, record = $2, set_at = $3, set_by = $4 WHERE id = 1 AND epoch = $5")

@@ -43,6 +43,7 @@ both!(
     a_host_never_certified_is_refused,
     a_consumer_cancels_its_open_request,
     revocations_put_refuses_rollback_and_non_admins,
+    revocations_put_refuses_a_record_that_drops_a_revocation,
     a_removed_device_is_refused_by_the_consumer_despite_a_colluding_server,
 );
 
@@ -1196,6 +1197,41 @@ async fn a_consumer_cancels_its_open_request(b: Backend) -> anyhow::Result<()> {
     ensure!(responses_stored(&w, &c.id()).await? == 0);
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "cancelled", "{r:?}");
+    Ok(())
+}
+
+/// Records are append-only: a higher epoch that no longer lists an approver device or host the
+/// stored record revokes (one built on an older record, say) is refused, and the stored one kept.
+async fn revocations_put_refuses_a_record_that_drops_a_revocation(b: Backend) -> anyhow::Result<()> {
+    use blindvault_core::revocation::Revocations;
+    let mut w = World::new(b, &["alice", "bob"]).await?;
+    let (alice, bob) = (w.approvers[0].keys.approver_public(), w.approvers[1].keys.approver_public());
+    let host = CertId::generate(&mut blindvault_testkit::broker::os_rng());
+    let put =
+        |r: &blindvault_core::revocation::SignedRevocations| json!({ "revocations": b64(&r.to_bytes()) });
+    let one = Revocations::none().next(&[bob], &[], now(&w.server))?.sign(&w.org)?;
+    let two = one.record.next(&[], &[host], now(&w.server))?.sign(&w.org)?;
+    w.admin.agent.put("/api/broker/revocations", put(&one)).await?.ok()?;
+    w.admin.agent.put("/api/broker/revocations", put(&two)).await?.ok()?;
+    // Epoch 3 built on epoch 1 (what a server hiding epoch 2 would make an admin sign): it no
+    // longer names the host.
+    let forked = one.record.next(&[alice], &[], now(&w.server))?;
+    let mut forked = forked;
+    forked.epoch = 3;
+    let forked = forked.sign(&w.org)?;
+    let r = w.admin.agent.put("/api/broker/revocations", put(&forked)).await?;
+    ensure!(r.status == 409 && r.code() == Some("revocation_diverged"), "{r:?}");
+    // Epoch 3 that drops bob: refused too.
+    let mut no_bob = two.record.next(&[alice], &[], now(&w.server))?;
+    no_bob.approvers.retain(|a| *a != bob);
+    let no_bob = no_bob.sign(&w.org)?;
+    let r = w.admin.agent.put("/api/broker/revocations", put(&no_bob)).await?;
+    ensure!(r.status == 409 && r.code() == Some("revocation_diverged"), "{r:?}");
+    let r = w.admin.agent.get("/api/broker/revocations").await?.ok()?;
+    ensure!(r.body["revocations"] == json!(b64(&two.to_bytes())), "the stored one is kept: {r:?}");
+    // A proper successor is stored.
+    let three = two.record.next(&[alice], &[], now(&w.server))?.sign(&w.org)?;
+    w.admin.agent.put("/api/broker/revocations", put(&three)).await?.ok()?;
     Ok(())
 }
 
