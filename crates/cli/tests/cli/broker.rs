@@ -1262,6 +1262,14 @@ async fn approver_remove_walks_through_rotation(b: Backend) -> anyhow::Result<()
         code(&out) == Some(1) && (stderr.contains("removed") || stderr.contains("no enrolment")),
         "{stderr}"
     );
+    // Nor when the server lists it as pending again: the org's record names its key.
+    sqlx::query("UPDATE broker_enrolments SET status = 'pending' WHERE id = $1")
+        .bind(&bob)
+        .execute(w.server.state.store.pool())
+        .await?;
+    let out = w.bv(&["approver", "approve", &bob, "--yes"]).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1) && stderr.contains("revocation record names this device"), "{stderr}");
     // The record the server holds is the org's, naming bob's device.
     let row =
         sqlx::query("SELECT record FROM broker_revocations").fetch_one(w.server.state.store.pool()).await?;
