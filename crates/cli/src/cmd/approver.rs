@@ -227,7 +227,17 @@ fn body(args: Args) -> Result<(), ClientError> {
         }
         ApproverCommand::Invite { .. } => {}
         ApproverCommand::Remove { id, yes, value_files, rotate_later, pass } => {
-            let (_, key) = block_on(broker::enrolment_key(&api, &id))?;
+            // The key to revoke comes from the org-signed enrolment, checked under the local
+            // org key, never from the server's say-so.
+            let dir = args.dir.path();
+            let target = block_on(broker::removal_target(&api, &admin::org_public(&dir)?, &id))?;
+            let key = target.key;
+            println!(
+                "approver:    {} (user {})",
+                printable(&target.view.user_name),
+                printable(&target.user_id)
+            );
+            println!("fingerprint: {}", target.fingerprint);
             let impact = block_on(broker::approver_remove(&api, &id, true))?;
             if !impact.entries_below_quorum.is_empty() {
                 eprintln!("warning: removing {id} leaves these entries below their quorum:");
@@ -247,7 +257,6 @@ fn body(args: Args) -> Result<(), ClientError> {
                     ));
                 }
             }
-            let dir = args.dir.path();
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&dir, &passphrase)?;

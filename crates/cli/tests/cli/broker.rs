@@ -36,6 +36,7 @@ both!(
     sigterm_while_waiting_withdraws_the_request,
     the_lease_ends_the_commands_whole_process_group,
     approver_remove_walks_through_rotation,
+    approver_remove_refuses_a_key_the_server_swapped,
     run_refuses_a_removed_device_that_the_server_put_back,
     destructive_commands_wait_for_a_passkey_confirmation,
     host_issue_names_only_the_pinned_key_holder_as_issuer,
@@ -1460,5 +1461,33 @@ async fn host_issue_names_only_the_pinned_key_holder_as_issuer(b: Backend) -> an
         out.status.success() && stdout.contains(&format!("issuer: user {}", pinned.trim())),
         "{stdout} {stderr}"
     );
+    Ok(())
+}
+
+/// `approver remove` revokes the key the org signed in the enrolment, not the one the server
+/// names: a colluding server swaps the key in its row (to have the admin revoke a device it
+/// does not care about and keep the one it wants). The command refuses, says why, and signs
+/// nothing.
+async fn approver_remove_refuses_a_key_the_server_swapped(b: Backend) -> anyhow::Result<()> {
+    let w = World::new(b, &["alice", "bob"]).await?;
+    let bob = enrolment_of(&w, "bob").await?;
+    sqlx::query("UPDATE broker_enrolments SET approver_key = $1 WHERE id = $2")
+        .bind(blindvault_core::encoding::b64::encode(&[7u8; 32]))
+        .bind(&bob)
+        .execute(w.server.state.store.pool())
+        .await?;
+    let out = w.bv(&["approver", "remove", &bob, "--yes", "--rotate-later"]).await?;
+    let (stdout, stderr) = text(&out);
+    ensure!(code(&out) == Some(1), "{stdout} {stderr}");
+    ensure!(
+        stderr.contains("the server may be compromised") && stderr.contains("nothing was signed"),
+        "{stderr}"
+    );
+    ensure!(!w.path("org").join("revocations").exists(), "nothing signed");
+    let stored = sqlx::query("SELECT COUNT(*) AS n FROM broker_revocations")
+        .fetch_one(w.server.state.store.pool())
+        .await?
+        .try_get::<i64, _>("n")?;
+    ensure!(stored == 0, "nothing uploaded");
     Ok(())
 }
