@@ -955,8 +955,18 @@ async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
     // Ids are base64url and may start with '-': they are ids, not flags.
     let out = w.bv(&["secret", "rm", "-AAAAAAAAAAAAAAAAAAAAA"]).await?;
     ensure!(code(&out) == Some(1) && text(&out).1.contains("no_such_entry"), "{:?}", text(&out));
+    // `host revoke` signs the id the admin typed (a malformed one is refused before anything is
+    // signed); a host the server does not know (or hides) is still revoked by the org's record,
+    // with a warning, and nothing is asked of the server.
+    let out = w.bv(&["host", "revoke", "not-a-certificate"]).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("is not a certificate id"), "{:?}", text(&out));
+    ensure!(!w.path("org").join("revocations").exists(), "nothing signed for a malformed id");
     let out = w.bv(&["host", "revoke", "-AAAAAAAAAAAAAAAAAAAAA"]).await?;
-    ensure!(code(&out) == Some(1) && text(&out).1.contains("no_such_host"), "{:?}", text(&out));
+    let (stdout, stderr) = text(&out);
+    ensure!(out.status.success(), "{stdout} {stderr}");
+    ensure!(stdout.contains("revocation record 1 signed and uploaded"), "{stdout}");
+    ensure!(stderr.contains("the server does not know host -AAAAAAAAAAAAAAAAAAAAA"), "{stderr}");
+    ensure!(w.path("org").join("revocations").exists(), "the org's record names it");
     let out = w.bv(&["approver", "approve", "-AAAAAAAAAAAAAAAAAAAAA", "--yes"]).await?;
     ensure!(code(&out) == Some(1) && text(&out).1.contains("no enrolment"), "{:?}", text(&out));
     // org init refuses to overwrite.
