@@ -1418,6 +1418,23 @@ async fn destructive_commands_wait_for_a_passkey_confirmation(b: Backend) -> any
     ensure!(out.status.success(), "{:?}", text(&out));
     let now = w.admin.agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].clone();
     ensure!(now != before && text(&out).0.contains(now.as_str().unwrap_or("-")), "{now} {:?}", text(&out));
+
+    // `invite create --role admin`: made only after the confirmation (a user invite needs none).
+    let out = w
+        .bv_confirmed(&["invite", "create", "--role", "admin", "--format", "json"], async |w: &World| {
+            let list = w.bv(&["invite", "list", "--format", "json"]).await?;
+            let rows: Value = serde_json::from_slice(&list.stdout)?;
+            let admins = rows.as_array().context("rows")?.iter().filter(|r| r["role"] == "admin").count();
+            ensure!(admins == 0, "made before the confirmation: {rows}");
+            Ok(())
+        })
+        .await?;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    let made: Value = serde_json::from_slice(&out.stdout)?;
+    ensure!(made["role"] == "admin" && made["code"].is_string(), "{made}");
+    ensure!(text(&out).1.contains("invite.create admin"), "{:?}", text(&out));
+    let out = w.bv(&["invite", "create", "--format", "json"]).await?;
+    ensure!(out.status.success() && !text(&out).1.contains("passkey"), "{:?}", text(&out));
     Ok(())
 }
 
