@@ -194,6 +194,7 @@ const STEP_UP_WORDS = {
   'entry.delete': 'Delete a secret (every version)',
   'approver.remove': 'Remove an approver device',
   'host.revoke': 'Revoke a host certificate',
+  'invite.create': 'Make an invite code that signs someone up as an admin',
 };
 
 /** The action and target of a step-up, as a person reads them. */
@@ -1054,10 +1055,16 @@ async function invitesCard(out) {
     ['user', 'admin'].map((r) => h('option', { value: r, text: r })));
   const open = invites.filter((i) => i.status === 'open');
   return h('div.card.stack', { 'data-testid': 'invites' }, h('h2', { text: 'Invite someone' }),
-    h('p.small.muted', { text: 'Accounts are by invitation only. A code works once, for 7 days; it is shown only now. Approvers get theirs in the link from blindvault approver invite.' }),
+    h('p.small.muted', { text: 'Accounts are by invitation only. A code works once, for 7 days; it is shown only now. An admin code asks for your passkey. Approvers get theirs in the link from blindvault approver invite.' }),
     h('div.row', {}, h('label', { for: 'invite-role', text: 'Role' }), role,
       action('Make an invite code', 'primary', async () => {
-        const i = await api('POST', '/api/admin/invites', { role: role.value });
+        // An admin invite makes an admin, as a role change does: the passkey confirms it
+        // (invite.create admin). A user invite needs no step-up: a user has no privilege.
+        const want = role.value;
+        if (want === 'admin' && !confirm('Make an invite code that signs someone up as an admin?\n\nYour passkey confirms this (invite.create admin) next.')) return;
+        const i = want === 'admin'
+          ? await stepped('POST', '/api/admin/invites', { role: want }, 'invite.create', want)
+          : await api('POST', '/api/admin/invites', { role: want });
         const link = `${location.origin}/#/signup/${encodeURIComponent(i.code)}`;
         made.replaceChildren(notice('ok', `Invite code for one ${i.role}`, `Works once, until ${when(i.expires_at)}.`),
           h('p', {}, h('code', { 'data-testid': 'invite-code', text: i.code })),

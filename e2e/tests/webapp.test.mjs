@@ -526,6 +526,15 @@ c.commit()
       assert.ok(reg, 'the registration row names the invite');
       const me = await a.evaluate(async () => (await (await fetch('/api/me')).json()).user.id);
       assert.ok(String(reg.detail).includes(me), 'and the inviter');
+      // An admin invite makes an admin: the passkey confirms it first (invite.create admin).
+      await a.getByLabel('Role of the invited person').selectOption('admin');
+      let asked = '';
+      a.once('dialog', (d) => { asked = d.message(); d.accept(); });
+      await a.getByTestId('make-invite').click();
+      await a.getByText('Invite code for one admin').waitFor();
+      assert.match(asked, /invite\.create admin/);
+      const rows2 = await a.evaluate(async () => (await (await fetch('/api/admin/audit?limit=1000')).json()).rows);
+      assert.ok(rows2.some((r) => r.action === 'invite.created' && String(r.detail).includes('"role":"admin"') && !String(r.detail).includes('"step_up":null')), 'the admin invite spent a step-up');
     } finally {
       await ctx.context.close();
     }

@@ -417,6 +417,60 @@ pub async fn enrolment_key(
     Ok((view, key))
 }
 
+/// The device enrolment `id` names, as the org signed it: what `approver remove` revokes.
+#[derive(Debug)]
+pub struct RemovalTarget {
+    /// The server's row.
+    pub view: EnrolmentView,
+    /// The approver key from the org-signed enrolment (verified under the local org key).
+    pub key: ApproverPublicKey,
+    /// The person the org-signed enrolment names (the server's user id).
+    pub user_id: String,
+    /// The key's fingerprint.
+    pub fingerprint: Fingerprint,
+}
+
+/// The approver key of enrolment `id`, taken from its org-signed enrolment verified under
+/// `org` (the signature only: an ended enrolment still names its device), never from the
+/// server's unsigned `approver_public_key` — a server that names another key (to have the
+/// admin revoke an innocent device and keep the one it wants) is refused, as is an enrolment
+/// the org never signed.
+pub async fn removal_target(
+    api: &BrokerClient,
+    org: &OrgPublicKey,
+    id: &str,
+) -> Result<RemovalTarget, ClientError> {
+    let (view, server_key) = enrolment_key(api, id).await?;
+    let text = view.signed_enrolment.as_deref().ok_or_else(|| {
+        ClientError::Lease(format!(
+            "enrolment {id:?} carries no org-signed enrolment: the org never vouched for this device, \
+             so there is nothing to revoke"
+        ))
+    })?;
+    let signed = SignedEnrolment::from_bytes(&unb64(text, "signed enrolment")?)
+        .map_err(|e| ClientError::Lease(format!("the server sent a malformed signed enrolment: {e}")))?;
+    let enrolment = signed.verify_signature_only(org).map_err(|e| {
+        ClientError::Lease(format!(
+            "the signed enrolment of {id:?} does not verify under the local org key ({e}): \
+             the server may be compromised; nothing was signed"
+        ))
+    })?;
+    if enrolment.approver_key != server_key {
+        return Err(ClientError::Lease(format!(
+            "the server names key {} for enrolment {id:?}, but the org signed key {}: the server \
+             may be compromised; nothing was signed",
+            server_key.fingerprint(),
+            enrolment.approver_key.fingerprint()
+        )));
+    }
+    Ok(RemovalTarget {
+        user_id: enrolment.user_id.clone(),
+        key: enrolment.approver_key,
+        fingerprint: enrolment.approver_key.fingerprint(),
+        view,
+    })
+}
+
 /// The live entries whose latest version holds an envelope for `key`: what that device can
 /// open today, and must be rotated away from it. Labels are decrypted with the org key.
 pub async fn entries_opened_by(

@@ -185,14 +185,7 @@ impl SignedEnrolment {
     /// `now < not_after`, else [`Error::Expired`]; returns the approver it vouches for.
     pub fn verify(&self, org: &OrgPublicKey, now: u64) -> Result<VerifiedApprover, Error> {
         const LINK: &str = "enrolment";
-        let context = if self.format == 1 { SIG_ENROLMENT_V1 } else { SIG_ENROLMENT_V2 };
-        verify_ed25519(
-            &org.signing_key_bytes(),
-            context,
-            &self.enrolment.body_as(self.format),
-            &self.signature,
-            LINK,
-        )?;
+        self.verify_signature_only(org)?;
         if now >= self.enrolment.not_after {
             return Err(Error::Expired { link: LINK });
         }
@@ -203,6 +196,20 @@ impl SignedEnrolment {
             public_key: self.enrolment.approver_key,
             not_after: self.enrolment.not_after,
         })
+    }
+    /// Checks only the org signature, not the expiry, and returns the signed content. For
+    /// naming a device (to revoke it, whose enrolment may have ended), never for trusting one:
+    /// it makes no [`VerifiedApprover`], so nothing is sealed to what it returns.
+    pub fn verify_signature_only(&self, org: &OrgPublicKey) -> Result<&Enrolment, Error> {
+        let context = if self.format == 1 { SIG_ENROLMENT_V1 } else { SIG_ENROLMENT_V2 };
+        verify_ed25519(
+            &org.signing_key_bytes(),
+            context,
+            &self.enrolment.body_as(self.format),
+            &self.signature,
+            "enrolment",
+        )?;
+        Ok(&self.enrolment)
     }
     /// The body's format: 1 (read only; `not_after` implied) or 2.
     pub fn format(&self) -> u8 {

@@ -7,9 +7,12 @@
 //! the same transaction that creates the account, so two sign-ups cannot share one. An unknown,
 //! used, revoked or expired code and a name already taken get one answer
 //! (`403 registration_refused`): the sign-up form tells nobody which names exist.
+//!
+//! An admin invite needs a step-up (`invite.create`, target `admin`): it makes an admin, as
+//! `role.set` does, so a session alone (a stolen cookie) must not make one.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -18,6 +21,7 @@ use sqlx::Row as _;
 use crate::api::ApiJson;
 use crate::audit::{self, Event};
 use crate::session::AdminSession;
+use crate::stepup::Action as StepUp;
 use crate::{ApiError, AppState};
 
 /// The default and the longest life of an invite code.
@@ -141,6 +145,7 @@ struct Created {
 async fn create(
     State(state): State<AppState>,
     AdminSession(s): AdminSession,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let role = body.role.unwrap_or_else(|| "user".to_owned());
@@ -159,6 +164,13 @@ async fn create(
     let id = crate::broker::api::new_id();
     let expires_at = now + ttl;
     let mut tx = state.store.pool().begin().await?;
+    // An admin invite makes an admin, as `role.set` does: it needs a step-up bound to the role.
+    // A user invite needs none (a user account has no privilege; promoting it needs `role.set`).
+    let step_up = if role == "admin" {
+        Some(crate::stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::InviteCreate, &role).await?)
+    } else {
+        None
+    };
     sqlx::query(
         "INSERT INTO invites (id, code_hash, role, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -170,7 +182,7 @@ async fn create(
     .bind(expires_at)
     .execute(&mut *tx)
     .await?;
-    let detail = serde_json::json!({ "role": role, "expires_at": expires_at });
+    let detail = serde_json::json!({ "role": role, "expires_at": expires_at, "step_up": step_up });
     let ev = Event { actor: Some(&s.user_id), action: "invite.created", target: Some(&id), detail };
     audit::append_in(&state.store, &mut tx, now, ev).await?;
     tx.commit().await?;

@@ -48,7 +48,12 @@ pub const ROUTES: &[(&str, &str, &str, &str)] = &[
     ("delete", "/api/admin/sessions/{id}", "Revoke one session", "admin"),
     ("get", "/api/admin/audit", "Read the audit log", "admin"),
     ("get", "/api/admin/invites", "Invite codes (never the codes themselves) and who used them", "admin"),
-    ("post", "/api/admin/invites", "Make a single-use invite code (role, expiry)", "admin"),
+    (
+        "post",
+        "/api/admin/invites",
+        "Make a single-use invite code (role, expiry; an admin invite needs step-up invite.create)",
+        "admin",
+    ),
     ("delete", "/api/admin/invites/{id}", "Revoke an unused invite code", "admin"),
     ("get", "/api/admin/audit/verify", "Verify the audit hash chain", "admin"),
     (

@@ -1,7 +1,7 @@
 //! Step-up: a fresh passkey assertion, bound to one destructive or privilege action and its
 //! target, that the action spends. A session alone (a stolen cookie or command-line token) can
-//! no longer set a role, delete a user or a passkey, replace the org key, delete an entry,
-//! remove an approver or revoke a host.
+//! no longer set a role, make an admin invite, delete a user or a passkey, replace the org key,
+//! delete an entry, remove an approver or revoke a host.
 //!
 //! 1. `POST /api/step-up/start {action, target}` (a session) stores a step-up for the caller and
 //!    returns WebAuthn request options whose challenge is
@@ -64,11 +64,14 @@ pub enum Action {
     ApproverRemove,
     /// `POST /api/broker/hosts/{id}/revoke`; target the certificate id.
     HostRevoke,
+    /// `POST /api/admin/invites` with role `admin`; target the role (`admin`). A user invite
+    /// needs none: a user account has no privilege, and promoting it needs [`Action::RoleSet`].
+    InviteCreate,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::RoleSet,
         Action::UserDelete,
         Action::PasskeyDelete,
@@ -76,6 +79,7 @@ impl Action {
         Action::EntryDelete,
         Action::ApproverRemove,
         Action::HostRevoke,
+        Action::InviteCreate,
     ];
 
     /// The wire name (hashed into the challenge).
@@ -88,6 +92,7 @@ impl Action {
             Action::EntryDelete => "entry.delete",
             Action::ApproverRemove => "approver.remove",
             Action::HostRevoke => "host.revoke",
+            Action::InviteCreate => "invite.create",
         }
     }
 

@@ -181,6 +181,17 @@ fn body(args: Args) -> Result<(), ClientError> {
                 )));
             }
             let pending = block_on(broker::pending_enrolment(&api, &id))?;
+            // A key the org's revocation record names (the newest of the org directory's and
+            // the server's) is never signed again: that device enrols anew, with a new key.
+            let dir = args.dir.path();
+            let revoked = block_on(broker::revoked_now(&api, &admin::org_public(&dir)?, &dir))?;
+            if revoked.approver_revoked(&pending.key) {
+                return Err(ClientError::Lease(format!(
+                    "refused: the org's revocation record names this device's key (fingerprint {}); \
+                     it cannot be approved again — the device must enrol with a new passkey",
+                    pending.fingerprint
+                )));
+            }
             println!(
                 "approver:    {} (user {})",
                 printable(&pending.view.user_name),
@@ -206,7 +217,7 @@ fn body(args: Args) -> Result<(), ClientError> {
             }
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
-            let org = admin::org_secret(&args.dir.path(), &passphrase)?;
+            let org = admin::org_secret(&dir, &passphrase)?;
             let view = block_on(broker::approve_enrolment(&api, &org, &pending, valid_secs))?;
             println!("{} is now an approver ({})", printable(&view.user_name), printable(&view.status));
             println!(
@@ -216,7 +227,17 @@ fn body(args: Args) -> Result<(), ClientError> {
         }
         ApproverCommand::Invite { .. } => {}
         ApproverCommand::Remove { id, yes, value_files, rotate_later, pass } => {
-            let (_, key) = block_on(broker::enrolment_key(&api, &id))?;
+            // The key to revoke comes from the org-signed enrolment, checked under the local
+            // org key, never from the server's say-so.
+            let dir = args.dir.path();
+            let target = block_on(broker::removal_target(&api, &admin::org_public(&dir)?, &id))?;
+            let key = target.key;
+            println!(
+                "approver:    {} (user {})",
+                printable(&target.view.user_name),
+                printable(&target.user_id)
+            );
+            println!("fingerprint: {}", target.fingerprint);
             let impact = block_on(broker::approver_remove(&api, &id, true))?;
             if !impact.entries_below_quorum.is_empty() {
                 eprintln!("warning: removing {id} leaves these entries below their quorum:");
@@ -236,7 +257,6 @@ fn body(args: Args) -> Result<(), ClientError> {
                     ));
                 }
             }
-            let dir = args.dir.path();
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&dir, &passphrase)?;

@@ -100,26 +100,34 @@ fn body(args: Args) -> Result<(), ClientError> {
             println!("valid until {} (Unix time {until})", blindvault_client::rfc3339_utc(until));
         }
         HostCommand::Revoke { cert_id, dir, pass } => {
+            // The org signs the certificate id the admin typed: a server that hides the host
+            // (answers that it does not know it) cannot stop the org's revocation.
+            let id = blindvault_core::ids::CertId::parse(cert_id.trim()).map_err(|_| {
+                ClientError::Lease(format!(
+                    "{cert_id:?} is not a certificate id (see `blindvault host list`, or the `host issue` output)"
+                ))
+            })?;
+            let cert_id = id.to_text();
             let passphrase =
                 admin::read_passphrase(pass.passphrase_file.as_deref(), "Org key passphrase: ", false)?;
             let org = admin::org_secret(&dir.path(), &passphrase)?;
+            revoke_in_record(&api, &org, &dir.path(), id)?;
             let known =
                 block_on(async { Ok(api.hosts().await?) })?.into_iter().find(|h| h.cert_id == cert_id);
-            let Some(host) = known else {
-                return Err(ClientError::Lease(format!(
-                    "no_such_host: the server has no host {cert_id:?} (see `blindvault host list`)"
-                )));
-            };
-            revoke_in_record(&api, &org, &dir.path(), &cert_id)?;
-            if host.revoked {
-                println!("{cert_id} was already revoked on the server");
-            } else {
-                let target = cert_id.clone();
-                let ended = with_step_up(&api, "host.revoke", &cert_id, |api| {
-                    let target = target.clone();
-                    async move { Ok(api.revoke_host(&target).await?) }
-                })?;
-                println!("revoked {cert_id}; {ended} open request(s) ended");
+            match known {
+                None => eprintln!(
+                    "warning: the server does not know host {cert_id}: nothing to revoke there (approver \
+                     devices refuse it by the org's record); check the id if you expected it listed"
+                ),
+                Some(host) if host.revoked => println!("{cert_id} was already revoked on the server"),
+                Some(_) => {
+                    let target = cert_id.clone();
+                    let ended = with_step_up(&api, "host.revoke", &cert_id, |api| {
+                        let target = target.clone();
+                        async move { Ok(api.revoke_host(&target).await?) }
+                    })?;
+                    println!("revoked {cert_id}; {ended} open request(s) ended");
+                }
             }
         }
         HostCommand::List { format } => {
@@ -153,11 +161,8 @@ fn revoke_in_record(
     api: &blindvault_client::api::BrokerClient,
     org: &blindvault_core::keys::OrgSecretKey,
     dir: &std::path::Path,
-    cert_id: &str,
+    id: blindvault_core::ids::CertId,
 ) -> Result<(), ClientError> {
-    let id = blindvault_core::ids::CertId::parse(cert_id.trim()).map_err(|_| {
-        ClientError::Lease(format!("{cert_id:?} is not a certificate id (see `blindvault host list`)"))
-    })?;
     let record = block_on(broker::publish_revocation(api, org, dir, &[], &[id]))?;
     println!(
         "revocation record {} signed and uploaded: approver devices refuse host certificate {}",

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use blindvault_client::{ClientError, admin, broker};
 
-use super::brokercommon::{AdminArgs, Format, block_on, finish, print_json, printable};
+use super::brokercommon::{AdminArgs, Format, block_on, finish, print_json, printable, with_step_up};
 
 /// Arguments of `blindvault invite`.
 #[derive(clap::Args, Debug)]
@@ -20,7 +20,8 @@ pub struct Args {
 pub enum InviteCommand {
     /// Make a single-use invite code and print a sign-up link that carries it.
     Create {
-        /// The role the new account gets: user (default) or admin.
+        /// The role the new account gets: user (default) or admin. An admin invite waits for
+        /// a fresh passkey confirmation in the web app (a step-up), as a role change does.
         #[arg(long, default_value = "user", value_parser = ["user", "admin"])]
         role: String,
         /// How long the code works (at least 1m, at most 30d).
@@ -65,7 +66,16 @@ fn body(args: Args) -> Result<(), ClientError> {
     match args.command {
         InviteCommand::Create { role, expires, format } => {
             let secs = parse_expiry(&expires)?;
-            let i = block_on(broker::invite_create(&api, &role, secs))?;
+            // An admin invite makes an admin: it needs a step-up (`invite.create`, target the
+            // role), confirmed with a passkey in the web app. A user invite needs none.
+            let i = if role == "admin" {
+                with_step_up(&api, "invite.create", &role, |api| {
+                    let role = role.clone();
+                    async move { broker::invite_create(&api, &role, secs).await }
+                })?
+            } else {
+                block_on(broker::invite_create(&api, &role, secs))?
+            };
             let link = broker::signup_link(api.base(), &i.code);
             match format {
                 Format::Json => print_json(&serde_json::json!({

@@ -36,6 +36,7 @@ both!(
     sigterm_while_waiting_withdraws_the_request,
     the_lease_ends_the_commands_whole_process_group,
     approver_remove_walks_through_rotation,
+    approver_remove_refuses_a_key_the_server_swapped,
     run_refuses_a_removed_device_that_the_server_put_back,
     the_admin_stops_when_its_revocation_record_and_the_servers_diverge,
     destructive_commands_wait_for_a_passkey_confirmation,
@@ -955,8 +956,18 @@ async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
     // Ids are base64url and may start with '-': they are ids, not flags.
     let out = w.bv(&["secret", "rm", "-AAAAAAAAAAAAAAAAAAAAA"]).await?;
     ensure!(code(&out) == Some(1) && text(&out).1.contains("no_such_entry"), "{:?}", text(&out));
+    // `host revoke` signs the id the admin typed (a malformed one is refused before anything is
+    // signed); a host the server does not know (or hides) is still revoked by the org's record,
+    // with a warning, and nothing is asked of the server.
+    let out = w.bv(&["host", "revoke", "not-a-certificate"]).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("is not a certificate id"), "{:?}", text(&out));
+    ensure!(!w.path("org").join("revocations").exists(), "nothing signed for a malformed id");
     let out = w.bv(&["host", "revoke", "-AAAAAAAAAAAAAAAAAAAAA"]).await?;
-    ensure!(code(&out) == Some(1) && text(&out).1.contains("no_such_host"), "{:?}", text(&out));
+    let (stdout, stderr) = text(&out);
+    ensure!(out.status.success(), "{stdout} {stderr}");
+    ensure!(stdout.contains("revocation record 1 signed and uploaded"), "{stdout}");
+    ensure!(stderr.contains("the server does not know host -AAAAAAAAAAAAAAAAAAAAA"), "{stderr}");
+    ensure!(w.path("org").join("revocations").exists(), "the org's record names it");
     let out = w.bv(&["approver", "approve", "-AAAAAAAAAAAAAAAAAAAAA", "--yes"]).await?;
     ensure!(code(&out) == Some(1) && text(&out).1.contains("no enrolment"), "{:?}", text(&out));
     // org init refuses to overwrite.
@@ -1263,6 +1274,14 @@ async fn approver_remove_walks_through_rotation(b: Backend) -> anyhow::Result<()
         code(&out) == Some(1) && (stderr.contains("removed") || stderr.contains("no enrolment")),
         "{stderr}"
     );
+    // Nor when the server lists it as pending again: the org's record names its key.
+    sqlx::query("UPDATE broker_enrolments SET status = 'pending' WHERE id = $1")
+        .bind(&bob)
+        .execute(w.server.state.store.pool())
+        .await?;
+    let out = w.bv(&["approver", "approve", &bob, "--yes"]).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1) && stderr.contains("revocation record names this device"), "{stderr}");
     // The record the server holds is the org's, naming bob's device.
     let row =
         sqlx::query("SELECT record FROM broker_revocations").fetch_one(w.server.state.store.pool()).await?;
@@ -1445,6 +1464,23 @@ async fn destructive_commands_wait_for_a_passkey_confirmation(b: Backend) -> any
     ensure!(out.status.success(), "{:?}", text(&out));
     let now = w.admin.agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].clone();
     ensure!(now != before && text(&out).0.contains(now.as_str().unwrap_or("-")), "{now} {:?}", text(&out));
+
+    // `invite create --role admin`: made only after the confirmation (a user invite needs none).
+    let out = w
+        .bv_confirmed(&["invite", "create", "--role", "admin", "--format", "json"], async |w: &World| {
+            let list = w.bv(&["invite", "list", "--format", "json"]).await?;
+            let rows: Value = serde_json::from_slice(&list.stdout)?;
+            let admins = rows.as_array().context("rows")?.iter().filter(|r| r["role"] == "admin").count();
+            ensure!(admins == 0, "made before the confirmation: {rows}");
+            Ok(())
+        })
+        .await?;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    let made: Value = serde_json::from_slice(&out.stdout)?;
+    ensure!(made["role"] == "admin" && made["code"].is_string(), "{made}");
+    ensure!(text(&out).1.contains("invite.create admin"), "{:?}", text(&out));
+    let out = w.bv(&["invite", "create", "--format", "json"]).await?;
+    ensure!(out.status.success() && !text(&out).1.contains("passkey"), "{:?}", text(&out));
     Ok(())
 }
 
@@ -1498,5 +1534,33 @@ async fn host_issue_names_only_the_pinned_key_holder_as_issuer(b: Backend) -> an
         out.status.success() && stdout.contains(&format!("issuer: user {}", pinned.trim())),
         "{stdout} {stderr}"
     );
+    Ok(())
+}
+
+/// `approver remove` revokes the key the org signed in the enrolment, not the one the server
+/// names: a colluding server swaps the key in its row (to have the admin revoke a device it
+/// does not care about and keep the one it wants). The command refuses, says why, and signs
+/// nothing.
+async fn approver_remove_refuses_a_key_the_server_swapped(b: Backend) -> anyhow::Result<()> {
+    let w = World::new(b, &["alice", "bob"]).await?;
+    let bob = enrolment_of(&w, "bob").await?;
+    sqlx::query("UPDATE broker_enrolments SET approver_key = $1 WHERE id = $2")
+        .bind(blindvault_core::encoding::b64::encode(&[7u8; 32]))
+        .bind(&bob)
+        .execute(w.server.state.store.pool())
+        .await?;
+    let out = w.bv(&["approver", "remove", &bob, "--yes", "--rotate-later"]).await?;
+    let (stdout, stderr) = text(&out);
+    ensure!(code(&out) == Some(1), "{stdout} {stderr}");
+    ensure!(
+        stderr.contains("the server may be compromised") && stderr.contains("nothing was signed"),
+        "{stderr}"
+    );
+    ensure!(!w.path("org").join("revocations").exists(), "nothing signed");
+    let stored = sqlx::query("SELECT COUNT(*) AS n FROM broker_revocations")
+        .fetch_one(w.server.state.store.pool())
+        .await?
+        .try_get::<i64, _>("n")?;
+    ensure!(stored == 0, "nothing uploaded");
     Ok(())
 }

@@ -173,6 +173,12 @@ fn not_after_ends_an_enrolment() {
     let mut longer = signed.clone();
     longer.enrolment.not_after = u64::MAX;
     assert_eq!(longer.verify(&org, NOW + 10).err(), Some(Error::BadSignature { link: "enrolment" }));
+    // To name a device (revoking it), only the signature counts: an ended enrolment still
+    // names its key; an edited one, or another org's, does not.
+    assert_eq!(signed.verify_signature_only(&org).unwrap().approver_key, bob.keys.approver_public());
+    assert_eq!(longer.verify_signature_only(&org).err(), Some(Error::BadSignature { link: "enrolment" }));
+    let other = World::new("rev-not-after-other");
+    assert!(signed.verify_signature_only(&other.org.public_key()).is_err());
     // An enrolment that ends before it starts is never signed.
     let mut bad = signed.enrolment.clone();
     bad.not_after = bad.issued_at;

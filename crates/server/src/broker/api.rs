@@ -504,12 +504,31 @@ async fn approve_enrolment(
             "the signed enrolment does not match this request for enrolment",
         ));
     }
+    // A removed device is not put back by its old signed enrolment (a plain session re-posting
+    // it would undo the step-up-protected removal): it must enrol again, with a new request.
+    if row.try_get::<String, _>("status")? == "removed" {
+        return Err(enrolment_removed());
+    }
     let now = state.clock.now();
     // The approval, the role and the audit row commit together, and only for the key that was
     // checked above (a re-enrolment with another key meanwhile makes this a conflict, never a
     // row approved with a key its signature does not cover).
     let mut tx = state.store.pool().begin().await?;
-    let r = sqlx::query("UPDATE broker_enrolments SET status = 'approved', signed = $1, org_generation = $2, decided_at = $3 WHERE id = $4 AND approver_key = $5")
+    // A key the org's revocation record names stays revoked, whatever the server's rows say.
+    if let Some(text) = revocations_on(&mut tx).await? {
+        let record = SignedRevocations::from_bytes(&unb64(&text, "revocations")?)
+            .map_err(|e| ApiError::internal(format_args!("stored revocation record: {e}")))?;
+        let record = record
+            .verify(&org_key)
+            .map_err(|e| ApiError::internal(format_args!("stored revocation record: {e}")))?;
+        if record.approver_revoked(&verified.public_key()) {
+            return Err(ApiError::conflict(
+                "approver_revoked",
+                "the org's revocation record names this device's key: it cannot be approved again (enrol a new device)",
+            ));
+        }
+    }
+    let r = sqlx::query("UPDATE broker_enrolments SET status = 'approved', signed = $1, org_generation = $2, decided_at = $3 WHERE id = $4 AND approver_key = $5 AND status <> 'removed'")
         .bind(b64(&body.signed_enrolment.to_bytes())).bind(generation).bind(now).bind(&id).bind(&key)
         .execute(&mut *tx).await?;
     if r.rows_affected() != 1 {
@@ -532,6 +551,13 @@ async fn approve_enrolment(
     let row =
         sqlx::query(enrolment_select!("WHERE e.id = $1")).bind(&id).fetch_one(state.store.pool()).await?;
     Ok(Json(enrolment_from(&row)?))
+}
+
+fn enrolment_removed() -> ApiError {
+    ApiError::conflict(
+        "enrolment_removed",
+        "this device was removed: it cannot be approved again (the device enrols again, with a new request)",
+    )
 }
 
 #[derive(Deserialize)]

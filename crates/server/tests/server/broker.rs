@@ -45,6 +45,7 @@ both!(
     revocations_put_refuses_rollback_and_non_admins,
     revocations_put_refuses_a_record_that_drops_a_revocation,
     a_removed_device_is_refused_by_the_consumer_despite_a_colluding_server,
+    an_old_signed_enrolment_does_not_put_back_a_removed_or_revoked_device,
 );
 
 /// How many sealed responses the database holds for request `id`.
@@ -1366,5 +1367,65 @@ async fn a_removed_device_is_refused_by_the_consumer_despite_a_colluding_server(
     device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(c.open_after(&r.body, &org, 1)? == b"hunter2");
+    Ok(())
+}
+
+/// A plain admin session re-posts a removed device's old org-signed enrolment to put it back
+/// (`approved`), undoing the step-up-protected removal: refused (`409 enrolment_removed`). The
+/// device asks to enrol again with the same key: a key the org's revocation record names is
+/// refused too (`409 approver_revoked`), and the row stays pending.
+async fn an_old_signed_enrolment_does_not_put_back_a_removed_or_revoked_device(
+    b: Backend,
+) -> anyhow::Result<()> {
+    use blindvault_core::revocation::Revocations;
+    let mut w = World::new(b, &["alice", "bob"]).await?;
+    let bob = w.approvers[1].keys.approver_public();
+    let pool = w.server.state.store.pool().clone();
+    let row = sqlx::query("SELECT id, signed FROM broker_enrolments WHERE approver_key = $1")
+        .bind(b64(&bob.to_array()))
+        .fetch_one(&pool)
+        .await?;
+    let id: String = row.try_get("id")?;
+    let signed: String = row.try_get("signed")?;
+    w.admin_stepped(
+        "DELETE",
+        &format!("/api/broker/enrolments/{id}?dry_run=false"),
+        None,
+        "approver.remove",
+        &id,
+    )
+    .await?
+    .ok()?;
+    let approve = format!("/api/broker/enrolments/{id}/approve");
+    let r = w.admin.agent.post(&approve, json!({ "signed_enrolment": signed })).await?;
+    ensure!(r.status == 409 && r.body["error"]["code"] == "enrolment_removed", "{r:?}");
+    let status = |pool: sqlx::AnyPool, id: String| async move {
+        let r = sqlx::query("SELECT status FROM broker_enrolments WHERE id = $1")
+            .bind(&id)
+            .fetch_one(&pool)
+            .await?;
+        anyhow::Ok(r.try_get::<String, _>("status")?)
+    };
+    ensure!(status(pool.clone(), id.clone()).await? == "removed");
+    // The org revokes the key; the device asks to enrol again with it.
+    let record = Revocations::none().next(&[bob], &[], now(&w.server))?.sign(&w.org)?;
+    w.admin
+        .agent
+        .put("/api/broker/revocations", json!({ "revocations": b64(&record.to_bytes()) }))
+        .await?
+        .ok()?;
+    let s = &mut w.approvers[1].session;
+    let again = s
+        .agent
+        .post(
+            "/api/broker/enrolments",
+            json!({ "credential_id": s.credential_id, "approver_public_key": b64(&bob.to_array()) }),
+        )
+        .await?
+        .ok()?;
+    ensure!(again.body["id"] == id.as_str() && again.body["status"] == "pending", "{again:?}");
+    let r = w.admin.agent.post(&approve, json!({ "signed_enrolment": signed })).await?;
+    ensure!(r.status == 409 && r.body["error"]["code"] == "approver_revoked", "{r:?}");
+    ensure!(status(pool.clone(), id.clone()).await? == "pending");
     Ok(())
 }

@@ -12,6 +12,7 @@ both!(
     invites_expire_are_revoked_and_only_admins_make_them,
     two_sign_ups_racing_for_one_code_make_one_account,
     an_invite_dies_with_its_makers_admin_role,
+    an_admin_invite_needs_a_step_up,
 );
 
 /// The first admin: registered with the setup code, then claimed with it.
@@ -107,11 +108,43 @@ async fn registration_needs_a_code_and_spends_it(b: Backend) -> anyhow::Result<(
         v => v.clone(),
     };
     ensure!(detail["invite"] == id.as_str() && detail["invited_by"] == admin.user_id.as_str(), "{reg}");
-    // An admin invite makes an admin.
-    let inv = admin.agent.post("/api/admin/invites", json!({ "role": "admin" })).await?.ok()?;
+    Ok(())
+}
+
+/// An admin invite makes an admin, as `role.set` does: a session alone (a stolen cookie) cannot
+/// make one; a step-up bound to `invite.create` / `admin` makes one, once. A user invite needs
+/// none.
+async fn an_admin_invite_needs_a_step_up(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    let mut admin = admin_with(&server, &mut phone).await?;
+    let r = admin.agent.post("/api/admin/invites", json!({ "role": "admin" })).await?;
+    ensure!(r.status == 403 && r.body["error"]["code"] == "step_up_required", "{r:?}");
+    ensure!(r.body["error"]["action"] == "invite.create" && r.body["error"]["target"] == "admin", "{r:?}");
+    // A step-up for another action or target does not do.
+    let other = phone.step_up(&server, &mut admin.agent, "invite.create", "user").await?;
+    let r = admin
+        .agent
+        .send_stepped("POST", "/api/admin/invites", Some(json!({ "role": "admin" })), &other)
+        .await?;
+    ensure!(r.status == 403 && r.body["error"]["code"] == "step_up_mismatch", "{r:?}");
+    let list = admin.agent.get("/api/admin/invites").await?.ok()?;
+    ensure!(list.body.as_array().context("list")?.is_empty(), "nothing made: {}", list.body);
+    // With a step-up: made, once.
+    let up = phone.step_up(&server, &mut admin.agent, "invite.create", "admin").await?;
+    let inv = admin
+        .agent
+        .send_stepped("POST", "/api/admin/invites", Some(json!({ "role": "admin" })), &up)
+        .await?
+        .ok()?;
+    let again =
+        admin.agent.send_stepped("POST", "/api/admin/invites", Some(json!({ "role": "admin" })), &up).await?;
+    ensure!(again.status == 409 && again.body["error"]["code"] == "step_up_used", "{again:?}");
     let carol =
         register(&server, "carol", inv.body["code"].as_str()).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
     ensure!(carol["user"]["role"] == "admin", "{carol}");
+    // A user invite stays session-only.
+    admin.agent.post("/api/admin/invites", json!({ "role": "user" })).await?.ok()?;
     Ok(())
 }
 
@@ -179,15 +212,30 @@ async fn an_invite_dies_with_its_makers_admin_role(b: Backend) -> anyhow::Result
     let mut phone = Device::new();
     let mut admin = admin_with(&server, &mut phone).await?;
     // Carol becomes an admin through an admin invite, and makes an admin invite of her own.
-    let inv = admin.agent.post("/api/admin/invites", json!({ "role": "admin" })).await?.ok()?;
+    let up = phone.step_up(&server, &mut admin.agent, "invite.create", "admin").await?;
+    let inv = admin
+        .agent
+        .send_stepped("POST", "/api/admin/invites", Some(json!({ "role": "admin" })), &up)
+        .await?
+        .ok()?;
     let mut carol_agent = server.agent();
     let start = carol_agent
         .post("/api/register/start", json!({ "name": "carol", "invite": inv.body["code"] }))
         .await?
         .ok()?;
-    let carol = finish(&server, &mut carol_agent, start.body).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut carols_phone = Device::new();
+    let c = carols_phone.answer_create(&server.origin, start.body).await?;
+    let carol = carol_agent
+        .post("/api/register/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .await?
+        .ok()?
+        .body;
     ensure!(carol["user"]["role"] == "admin", "{carol}");
-    let hers = carol_agent.post("/api/admin/invites", json!({ "role": "admin" })).await?.ok()?;
+    let up = carols_phone.step_up(&server, &mut carol_agent, "invite.create", "admin").await?;
+    let hers = carol_agent
+        .send_stepped("POST", "/api/admin/invites", Some(json!({ "role": "admin" })), &up)
+        .await?
+        .ok()?;
     let code = hers.body["code"].as_str().context("code")?.to_owned();
     let carol_id = carol["user"]["id"].as_str().context("id")?;
     let up = phone.step_up(&server, &mut admin.agent, "role.set", &format!("{carol_id}:user")).await?;
