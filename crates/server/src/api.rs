@@ -76,8 +76,14 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     }
 }
 
-fn client_ip(headers_ext: &axum::http::Extensions) -> IpAddr {
-    headers_ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]))
+/// The peer address the connection came from. Missing only when the router is served without
+/// `into_make_service_with_connect_info`: a deployment error, refused (and logged) rather than
+/// counted in one bucket shared by every client.
+fn client_ip(headers_ext: &axum::http::Extensions) -> Result<IpAddr, ApiError> {
+    headers_ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).ok_or_else(|| {
+        // `internal` logs it (an error line) and answers 500 without the detail.
+        ApiError::internal("request without a peer address: serve the router with its connect info")
+    })
 }
 
 /// The rate-limit key of a client address: an IPv4 address (or an IPv4-mapped IPv6 one) as is,
@@ -124,7 +130,10 @@ pub(crate) fn rate_limited(wait_secs: u64, message: &'static str) -> ApiError {
 
 /// Per-address token bucket on the ceremony endpoints (429 `rate_limited`).
 async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = limit_key(client_ip(req.extensions()));
+    let ip = match client_ip(req.extensions()) {
+        Ok(ip) => limit_key(ip),
+        Err(e) => return e.into_response(),
+    };
     if let Err(wait) = state.limits.per_address.check(&ip, state.clock.now_ms()) {
         return rate_limited(wait, "too many sign-in attempts from this network address").into_response();
     }
@@ -348,7 +357,7 @@ async fn insert_credential(
     now: i64,
 ) -> Result<String, ApiError> {
     let cred_id = wa::cred_id_text(passkey.cred_id().as_ref());
-    let (counter, be, bs) = wa::passkey_flags(passkey);
+    let flags = wa::passkey_flags(passkey)?;
     let json = serde_json::to_string(passkey).map_err(ApiError::internal)?;
     let r = sqlx::query(
         "INSERT INTO credentials (id, user_id, name, passkey, sign_count, backup_eligible, backup_state, created_at, last_used_at) \
@@ -358,9 +367,9 @@ async fn insert_credential(
     .bind(user_id)
     .bind(name)
     .bind(json)
-    .bind(counter)
-    .bind(i64::from(be))
-    .bind(i64::from(bs))
+    .bind(flags.counter)
+    .bind(i64::from(flags.backup_eligible))
+    .bind(i64::from(flags.backup_state))
     .bind(now)
     .execute(&mut **tx)
     .await?;

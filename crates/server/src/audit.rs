@@ -59,9 +59,28 @@ pub struct AuditRow {
     pub hash: String,
 }
 
+/// A stored chain hash that is not 64 hex digits (a damaged or edited database): never hashed as
+/// if it were some other value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the stored hash {0:?} is not 64 hex digits")]
+pub struct MalformedHash(String);
+
+/// The 32 bytes of a chain hash written as 64 hex digits.
+fn hash_bytes(hex_text: &str) -> Result<[u8; 32], MalformedHash> {
+    let malformed = || MalformedHash(hex_text.chars().take(80).collect());
+    let bytes = hex::decode(hex_text).map_err(|_| malformed())?;
+    bytes.try_into().map_err(|_| malformed())
+}
+
+impl From<MalformedHash> for sqlx::Error {
+    fn from(e: MalformedHash) -> Self {
+        sqlx::Error::Decode(Box::new(e))
+    }
+}
+
 impl AuditRow {
     /// The hash this row's contents give after a row whose hash is `prev` (what it must carry).
-    pub fn hash_after(&self, prev: &str) -> String {
+    pub fn hash_after(&self, prev: &str) -> Result<String, MalformedHash> {
         row_hash(
             prev,
             self.seq,
@@ -104,7 +123,8 @@ pub fn canonical_row(
     buf
 }
 
-/// The hash a row must carry, given the previous row's hash (hex).
+/// The hash a row must carry, given the previous row's hash (hex). A previous hash that is not
+/// 64 hex digits is an error.
 pub fn row_hash(
     prev_hash: &str,
     seq: i64,
@@ -113,13 +133,13 @@ pub fn row_hash(
     action: &str,
     target: Option<&str>,
     detail: &str,
-) -> String {
-    let prev = hex::decode(prev_hash).unwrap_or_default();
+) -> Result<String, MalformedHash> {
+    let prev = hash_bytes(prev_hash)?;
     let mut h = Sha256::new();
     h.update(DOMAIN);
-    h.update(&prev);
+    h.update(prev);
     h.update(canonical_row(seq, at, actor, action, target, detail));
-    hex::encode(h.finalize())
+    Ok(hex::encode(h.finalize()))
 }
 
 /// The stored (and hashed) text of an event's `detail`: compact JSON, object members sorted by
@@ -190,7 +210,7 @@ pub async fn append_in(
     let detail = detail_text(&ev.detail);
     if let Some((prev_seq, prev)) = store.audit_hint() {
         let seq = prev_seq.saturating_add(1);
-        let hash = row_hash(&prev, seq, at, ev.actor, ev.action, ev.target, &detail);
+        let hash = row_hash(&prev, seq, at, ev.actor, ev.action, ev.target, &detail)?;
         let moved =
             sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4")
                 .bind(seq)
@@ -210,7 +230,8 @@ pub async fn append_in(
         .await?;
     let seq: i64 = head.try_get("seq")?;
     let prev: String = head.try_get("hash")?;
-    let hash = row_hash(&prev, seq, at, ev.actor, ev.action, ev.target, &detail);
+    // A damaged head is an error: the new row is not linked to a hash nobody wrote.
+    let hash = row_hash(&prev, seq, at, ev.actor, ev.action, ev.target, &detail)?;
     insert_row(tx, seq, at, &ev, &detail, &prev, &hash).await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut **tx).await?;
     store.set_audit_hint(seq, hash);
@@ -390,12 +411,16 @@ async fn verify_on(c: &mut sqlx::AnyConnection, anchors: &[Anchor]) -> Result<Ve
                 };
                 return bad(rows, row.seq, reason);
             }
+            if hash_bytes(&row.prev_hash).is_err() {
+                let reason = "prev_hash is malformed (not 64 hex digits): row edited".to_owned();
+                return bad(rows, row.seq, reason);
+            }
             if row.prev_hash != prev {
                 let reason =
                     "prev_hash does not match the previous row's hash: rows removed or reordered".to_owned();
                 return bad(rows, row.seq, reason);
             }
-            if row.hash != row.hash_after(&prev) {
+            if Ok(&row.hash) != row.hash_after(&prev).as_ref() {
                 let reason = "hash does not match the row's contents: row edited".to_owned();
                 return bad(rows, row.seq, reason);
             }
@@ -467,7 +492,7 @@ mod tests {
         for (i, (at, actor, action, target, detail)) in events.iter().enumerate() {
             let seq = i64::try_from(i).unwrap() + 1;
             let text = detail_text(detail);
-            let hash = row_hash(&prev, seq, *at, *actor, action, *target, &text);
+            let hash = row_hash(&prev, seq, *at, *actor, action, *target, &text).unwrap();
             let mut preimage = DOMAIN.to_vec();
             preimage.extend_from_slice(&hex::decode(&prev).unwrap());
             preimage.extend_from_slice(&canonical_row(seq, *at, *actor, action, *target, &text));
@@ -521,8 +546,18 @@ mod tests {
                 prev_hash: prev.clone(),
                 hash: r["hash"].as_str().unwrap().to_owned(),
             };
-            assert_eq!(row.hash_after(&prev), row.hash);
+            assert_eq!(row.hash_after(&prev).unwrap(), row.hash);
             prev = row.hash;
+        }
+    }
+
+    /// A previous hash that is not 64 hex digits is an error, never hashed as if it were empty.
+    #[test]
+    fn a_malformed_previous_hash_is_an_error() {
+        let good = row_hash(GENESIS, 1, 0, None, "a", None, "{}").unwrap();
+        assert_eq!(good.len(), 64);
+        for prev in ["", "zz", "00", &"0".repeat(63), &"g".repeat(64), &"0".repeat(66)] {
+            assert!(row_hash(prev, 1, 0, None, "a", None, "{}").is_err(), "{prev:?}");
         }
     }
 

@@ -178,16 +178,75 @@ pub async fn take_state<T: DeserializeOwned>(
 }
 
 /// Counter and backup flags of a passkey as webauthn-rs records them.
-pub fn passkey_flags(pk: &Passkey) -> (i64, bool, bool) {
-    let v = serde_json::to_value(pk).unwrap_or_default();
-    let cred = v.get("cred").cloned().unwrap_or_default();
-    let counter = cred.get("counter").and_then(|c| c.as_i64()).unwrap_or(0);
-    let be = cred.get("backup_eligible").and_then(|c| c.as_bool()).unwrap_or(false);
-    let bs = cred.get("backup_state").and_then(|c| c.as_bool()).unwrap_or(false);
-    (counter, be, bs)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasskeyFlags {
+    /// The signature counter.
+    pub counter: i64,
+    /// Backup eligible: a synced passkey.
+    pub backup_eligible: bool,
+    /// Backed up.
+    pub backup_state: bool,
+}
+
+/// The part of webauthn-rs's serialised `Passkey` the flags are read from. Every field is
+/// required: if a release of webauthn-rs renames or drops one, reading fails (an error, not a
+/// passkey silently recorded as neither synced nor backed up).
+#[derive(serde::Deserialize)]
+struct PasskeyJson {
+    cred: CredJson,
+}
+
+#[derive(serde::Deserialize)]
+struct CredJson {
+    counter: u32,
+    backup_eligible: bool,
+    backup_state: bool,
+}
+
+/// Reads [`PasskeyFlags`] from a passkey's JSON as webauthn-rs writes it.
+pub fn flags_from_json(json: &str) -> Result<PasskeyFlags, ApiError> {
+    let p: PasskeyJson = serde_json::from_str(json)
+        .map_err(|e| ApiError::internal(format_args!("webauthn-rs passkey JSON without its flags: {e}")))?;
+    Ok(PasskeyFlags {
+        counter: i64::from(p.cred.counter),
+        backup_eligible: p.cred.backup_eligible,
+        backup_state: p.cred.backup_state,
+    })
+}
+
+/// Counter and backup flags of a passkey (see [`flags_from_json`]).
+pub fn passkey_flags(pk: &Passkey) -> Result<PasskeyFlags, ApiError> {
+    flags_from_json(&serde_json::to_string(pk).map_err(ApiError::internal)?)
 }
 
 /// Base64url (no padding) of a credential id, as used for the `credentials.id` column.
 pub fn cred_id_text(id: &[u8]) -> String {
     B64.encode(id)
+}
+
+#[cfg(test)]
+mod flag_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::{PasskeyFlags, flags_from_json};
+
+    #[test]
+    fn flags_are_read_from_the_passkey_json() {
+        let json = r#"{"cred":{"cred_id":"AA","counter":7,"backup_eligible":true,"backup_state":false}}"#;
+        let want = PasskeyFlags { counter: 7, backup_eligible: true, backup_state: false };
+        assert_eq!(flags_from_json(json).unwrap(), want);
+    }
+
+    /// A webauthn-rs whose JSON lost or renamed a flag is an error, not "not synced".
+    #[test]
+    fn a_missing_flag_is_an_error_not_false() {
+        for json in [
+            r#"{"cred":{"counter":7,"backup_state":true}}"#,
+            r#"{"cred":{"counter":7,"backup_eligible":true}}"#,
+            r#"{"cred":{"backup_eligible":true,"backup_state":true}}"#,
+            r#"{"credential":{"counter":7,"backup_eligible":true,"backup_state":true}}"#,
+        ] {
+            let err = flags_from_json(json).unwrap_err();
+            assert_eq!((err.status.as_u16(), err.code), (500, "internal"), "{json}");
+        }
+    }
 }

@@ -13,6 +13,8 @@ mod audit;
 mod broker;
 #[path = "server/ceremony.rs"]
 mod ceremony;
+#[path = "server/fallbacks.rs"]
+mod fallbacks;
 #[path = "server/instances.rs"]
 mod instances;
 #[path = "server/invites.rs"]

@@ -110,7 +110,7 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
         &row6.action,
         row6.target.as_deref(),
         forged_detail,
-    );
+    )?;
     sqlx::query("UPDATE audit_log SET detail = $1, hash = $2 WHERE seq = 6")
         .bind(forged_detail)
         .bind(&forged)

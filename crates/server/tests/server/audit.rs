@@ -69,7 +69,7 @@ async fn rewrite_from(server: &TestServer, from: i64, detail: &str) -> anyhow::R
     let mut last = (0, String::new());
     for row in audit::list(&server.state.store, from - 1, 1000).await? {
         let p = prev.unwrap_or_else(|| audit::GENESIS.to_owned());
-        let h = row.hash_after(&p);
+        let h = row.hash_after(&p)?;
         sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
             .bind(&p)
             .bind(&h)
@@ -194,7 +194,7 @@ async fn verify_detects_edit(b: Backend) -> anyhow::Result<()> {
     ensure!(bad.seq == 3 && bad.reason.contains("edited"), "{bad:?}");
     // Re-computing the edited row's hash just moves the break to the next row.
     let row = audit::list(&server.state.store, 2, 1).await?.remove(0);
-    let h = row.hash_after(&row.prev_hash);
+    let h = row.hash_after(&row.prev_hash)?;
     sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = 3")
         .bind(h)
         .execute(server.state.store.pool())
