@@ -11,6 +11,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 
 use crate::error::ServerError;
 
+mod migrate;
+
 /// Which engine a [`Store`] runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -29,64 +31,6 @@ pub struct Store {
     /// by the database on every use (see [`crate::audit::append_in`]).
     audit_hint: std::sync::Arc<std::sync::Mutex<Option<(i64, String)>>>,
 }
-
-/// The schema, as ordered migrations. Each is a list of statements valid on both engines.
-const MIGRATIONS: &[(i64, &[&str])] = &[
-    (
-        1,
-        &[
-            "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-            "CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL, \
-         role TEXT NOT NULL, created_at BIGINT NOT NULL)",
-            "CREATE TABLE credentials (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, \
-         name TEXT NOT NULL, passkey TEXT NOT NULL, sign_count BIGINT NOT NULL, backup_eligible BIGINT NOT NULL, \
-         backup_state BIGINT NOT NULL, created_at BIGINT NOT NULL, last_used_at BIGINT)",
-            "CREATE INDEX credentials_user ON credentials (user_id)",
-            "CREATE TABLE ceremonies (id TEXT PRIMARY KEY, kind TEXT NOT NULL, user_id TEXT, state TEXT NOT NULL, \
-         expires_at BIGINT NOT NULL)",
-            "CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, \
-         created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, revoked_at BIGINT, client_addr TEXT)",
-            "CREATE INDEX sessions_user ON sessions (user_id)",
-            "CREATE TABLE audit_log (seq BIGINT PRIMARY KEY, at BIGINT NOT NULL, actor TEXT, action TEXT NOT NULL, \
-         target TEXT, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
-            "CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
-            "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, \
-         '0000000000000000000000000000000000000000000000000000000000000000')",
-        ],
-    ),
-    (2, crate::broker::SCHEMA),
-    (3, crate::broker::SCHEMA_3),
-    // The sweeper deletes stale challenges every few seconds: by index, not a scan of a table
-    // that anyone can grow (rate-limited) with `login/start`.
-    (4, &["CREATE INDEX ceremonies_expires ON ceremonies (expires_at)"]),
-    // Invite-only registration: single-use codes, stored as their SHA-256.
-    (
-        5,
-        &["CREATE TABLE invites (id TEXT PRIMARY KEY, code_hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL, \
-         created_by TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, used_by TEXT, used_at BIGINT, \
-         revoked_at BIGINT)"],
-    ),
-    // Step-up: a fresh assertion bound to one destructive action and its target (`stepup`).
-    (
-        6,
-        &[
-            "CREATE TABLE step_ups (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, \
-         action TEXT NOT NULL, target TEXT NOT NULL, options TEXT NOT NULL, state TEXT, created_at BIGINT NOT NULL, \
-         expires_at BIGINT NOT NULL, confirmed_at BIGINT, credential_id TEXT, used_at BIGINT, cancelled_at BIGINT)",
-            "CREATE INDEX step_ups_expires ON step_ups (expires_at)",
-        ],
-    ),
-    (7, crate::broker::SCHEMA_7),
-    // The org-signed revocation record: one row, the newest (the server stores and relays it; it
-    // cannot make one).
-    (
-        8,
-        &[
-            "CREATE TABLE broker_revocations (id BIGINT PRIMARY KEY, epoch BIGINT NOT NULL, record TEXT NOT NULL, \
-         set_at BIGINT NOT NULL, set_by TEXT NOT NULL)",
-        ],
-    ),
-];
 
 static DRIVERS: Once = Once::new();
 
@@ -218,49 +162,6 @@ impl Store {
         self.engine
     }
 
-    /// Applies every migration not yet applied, all in one transaction: a failure leaves the
-    /// schema as it was (both engines roll DDL back with the transaction).
-    pub async fn migrate(&self) -> Result<(), ServerError> {
-        let mut tx = self.pool.begin().await?;
-        if self.engine == Engine::Postgres {
-            // Several instances may start at once against one database: serialise migrations,
-            // the bookkeeping table's creation included.
-            sqlx::query("SELECT pg_advisory_xact_lock(7242001)").execute(&mut *tx).await?;
-        }
-        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
-            .execute(&mut *tx)
-            .await?;
-        self.migrate_in(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Applies, in ascending order, every migration whose version `schema_migrations` does not
-    /// record — not only those above the highest recorded one, so that a database that already
-    /// has a later migration (from a build where it came first) still gets an earlier one.
-    async fn migrate_in(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), ServerError> {
-        use sqlx::Row;
-        let applied: std::collections::BTreeSet<i64> = sqlx::query("SELECT version FROM schema_migrations")
-            .fetch_all(&mut **tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<i64, _>("version"))
-            .collect::<Result<_, _>>()?;
-        let mut pending: Vec<&(i64, &[&str])> =
-            MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)).collect();
-        pending.sort_by_key(|(v, _)| *v);
-        for (version, statements) in pending {
-            for stmt in *statements {
-                sqlx::query(*stmt).execute(&mut **tx).await?;
-            }
-            sqlx::query("INSERT INTO schema_migrations (version) VALUES ($1)")
-                .bind(*version)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
-    }
-
     /// Reads a setting.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, sqlx::Error> {
         use sqlx::Row;
@@ -297,20 +198,5 @@ impl Store {
     pub async fn delete_setting(&self, key: &str) -> Result<bool, sqlx::Error> {
         let r = sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&self.pool).await?;
         Ok(r.rows_affected() > 0)
-    }
-}
-
-#[cfg(test)]
-mod migration_list_tests {
-    /// Every migration has its own version and the list is in ascending order (the runner
-    /// applies unrecorded versions in that order; a duplicate would be skipped silently).
-    #[test]
-    fn versions_are_unique_and_ascending() {
-        let versions: Vec<i64> = super::MIGRATIONS.iter().map(|(v, _)| *v).collect();
-        let mut sorted = versions.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        assert_eq!(sorted, versions, "migration versions must be unique and in ascending order");
-        assert_eq!(versions.first(), Some(&1));
     }
 }

@@ -21,6 +21,8 @@ mod instances;
 mod invites;
 #[path = "server/logs.rs"]
 mod logs;
+#[path = "server/migrations.rs"]
+mod migrations;
 #[path = "server/negative.rs"]
 mod negative;
 #[path = "server/openapi.rs"]

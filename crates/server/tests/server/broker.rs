@@ -815,7 +815,7 @@ async fn a_format_1_host_keeps_todays_rule(b: Backend) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The migration runner applies every version `schema_migrations` does not record, in order —
+/// The migration runner applies every version `_sqlx_migrations` does not record, in order —
 /// not only those above the highest recorded — so a database that got a later migration first
 /// (merge order) still gets migration 7; a second run applies nothing.
 async fn migrations_apply_every_version_not_yet_recorded(b: Backend) -> anyhow::Result<()> {
@@ -826,12 +826,19 @@ async fn migrations_apply_every_version_not_yet_recorded(b: Backend) -> anyhow::
     ensure!(has_column().await, "migration 7 ran");
     // As a database would be that recorded a later version before 7 existed.
     sqlx::query("ALTER TABLE broker_hosts DROP COLUMN self_approval").execute(pool).await?;
-    sqlx::query("DELETE FROM schema_migrations WHERE version = 7").execute(pool).await?;
-    sqlx::query("INSERT INTO schema_migrations (version) VALUES (1000)").execute(pool).await?;
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 7").execute(pool).await?;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (1000, 'later', $1, $2, 0)",
+    )
+    .bind(true)
+    .bind(vec![0u8; 48])
+    .execute(pool)
+    .await?;
     ensure!(!has_column().await);
     w.server.state.store.migrate().await?;
     ensure!(has_column().await, "migration 7 applied below a higher recorded version");
-    let versions: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
+    let versions: Vec<i64> = sqlx::query("SELECT version FROM _sqlx_migrations ORDER BY version")
         .fetch_all(pool)
         .await?
         .iter()
@@ -880,11 +887,12 @@ async fn migration_3_backfills_approval_counts(b: Backend) -> anyhow::Result<()>
     let pool = w.server.state.store.pool();
     // As the previous version left it: decisions recorded, no counts on the request row.
     sqlx::query("UPDATE broker_requests SET approvals = 0, non_issuer_approvals = 0").execute(pool).await?;
-    let backfill = blindvault_server::broker::SCHEMA_3
-        .iter()
+    let backfill = include_str!("../../migrations/0003_broker_approval_counts.sql")
+        .split(';')
+        .map(str::trim)
         .find(|s| s.starts_with("UPDATE"))
         .context("the backfill statement")?;
-    sqlx::query(*backfill).execute(pool).await?;
+    sqlx::query(sqlx::AssertSqlSafe(backfill)).execute(pool).await?;
     let row =
         sqlx::query("SELECT approvals, non_issuer_approvals FROM broker_requests WHERE request_id = $1")
             .bind(c.id())

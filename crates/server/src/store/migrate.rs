@@ -1,0 +1,142 @@
+//! The schema: the `.sql` files in `crates/server/migrations`, embedded at build time and run by
+//! sqlx's migrator (`_sqlx_migrations`, each migration once, in its own transaction; on
+//! PostgreSQL under sqlx's advisory lock, so instances starting together do not race).
+//!
+//! Databases made before the migrator recorded their versions in `schema_migrations` (the
+//! project's own runner, versions 1 to 8). [`bridge_old_runner`] records those versions in
+//! sqlx's table — with the checksums of the files here, which hold the same statements — once,
+//! in one transaction, so that nothing runs twice.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migrate as _, Migration, MigrationType, Migrator};
+use sqlx::{Row as _, SqlSafeStr as _};
+
+use super::{Engine, Store};
+use crate::error::ServerError;
+
+/// The migration files, in order: (version, description, SQL).
+const FILES: &[(i64, &str, &str)] = &[
+    (1, "accounts", include_str!("../../migrations/0001_accounts.sql")),
+    (2, "broker", include_str!("../../migrations/0002_broker.sql")),
+    (3, "broker approval counts", include_str!("../../migrations/0003_broker_approval_counts.sql")),
+    (4, "ceremonies expiry index", include_str!("../../migrations/0004_ceremonies_expiry_index.sql")),
+    (5, "invites", include_str!("../../migrations/0005_invites.sql")),
+    (6, "step ups", include_str!("../../migrations/0006_step_ups.sql")),
+    (7, "host self approval", include_str!("../../migrations/0007_host_self_approval.sql")),
+    (8, "broker revocations", include_str!("../../migrations/0008_broker_revocations.sql")),
+];
+
+/// The highest version the old runner (`schema_migrations`) knew.
+const OLD_RUNNER_LAST: i64 = 8;
+
+/// sqlx's bookkeeping table.
+const TABLE: &str = "_sqlx_migrations";
+
+/// The migrator over [`FILES`]. A version recorded in the database but unknown here (from a
+/// newer build) is tolerated, as the old runner did.
+pub(crate) fn migrator() -> Migrator {
+    let migrations = FILES
+        .iter()
+        .map(|(version, description, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*description),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    let mut m = Migrator::with_migrations(migrations);
+    m.set_ignore_missing(true);
+    m
+}
+
+fn migrate_error(e: sqlx::migrate::MigrateError) -> ServerError {
+    ServerError::Db(format!("migration: {e}"))
+}
+
+impl Store {
+    /// Records the old runner's versions in sqlx's table, then applies every migration not yet
+    /// applied. Every migration whose version is not recorded is applied, in ascending order —
+    /// not only those above the highest recorded one.
+    pub async fn migrate(&self) -> Result<(), ServerError> {
+        bridge_old_runner(self).await?;
+        let mut conn = self.pool().acquire().await?;
+        let result = migrator().run(&mut *conn).await;
+        if result.is_err() {
+            // On PostgreSQL the connection may still hold the migrator's session lock.
+            let _ = conn.close().await;
+        }
+        result.map_err(migrate_error)
+    }
+}
+
+/// A database migrated by the old runner (a `schema_migrations` table, sqlx's table empty or
+/// absent): its recorded versions go into sqlx's table, marked applied, with the checksums of
+/// the files here. One transaction (on PostgreSQL under an advisory lock, with the check inside
+/// it), so two instances starting together bridge once. `schema_migrations` is left as it was.
+async fn bridge_old_runner(store: &Store) -> Result<(), ServerError> {
+    let mut tx = store.pool().begin().await?;
+    if store.engine() == Engine::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(7242001)").execute(&mut *tx).await?;
+    }
+    let old_exists = match store.engine() {
+        Engine::Sqlite => sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"),
+        Engine::Postgres => sqlx::query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'"),
+    }
+    .fetch_optional(&mut *tx)
+    .await?
+    .is_some();
+    if !old_exists {
+        return Ok(());
+    }
+    tx.ensure_migrations_table(TABLE).await.map_err(migrate_error)?;
+    let bridged = sqlx::query("SELECT COUNT(*) AS n FROM _sqlx_migrations").fetch_one(&mut *tx).await?;
+    if bridged.try_get::<i64, _>("n")? > 0 {
+        return Ok(());
+    }
+    let old: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("version"))
+        .collect::<Result<_, _>>()?;
+    let m = migrator();
+    for version in old.into_iter().filter(|v| (1..=OLD_RUNNER_LAST).contains(v)) {
+        if let Some(migration) = m.iter().find(|x| x.version == version) {
+            tx.skip(TABLE, migration).await.map_err(migrate_error)?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every migration has its own version and the list is in ascending order, from 1, and each
+    /// file's name starts with its version.
+    #[test]
+    fn versions_are_unique_and_ascending() {
+        let versions: Vec<i64> = super::FILES.iter().map(|(v, _, _)| *v).collect();
+        let mut sorted = versions.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, versions, "migration versions must be unique and in ascending order");
+        assert_eq!(versions.first(), Some(&1));
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let from_names: Vec<i64> =
+            files.iter().filter_map(|n| n.split('_').next().and_then(|v| v.parse().ok())).collect();
+        assert_eq!(from_names, versions, "every file in migrations/ is embedded, once: {files:?}");
+        assert!(versions.contains(&super::OLD_RUNNER_LAST));
+    }
+}
