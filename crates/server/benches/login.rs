@@ -7,15 +7,15 @@
 //! * **webauthn**: webauthn-rs `finish_discoverable_authentication_v2` on a real passkey-rs
 //!   assertion (client data, authenticator data, flags, counter, the signature) — the relying
 //!   party library's share of a login.
-//! * **login**: `blindvault_server::api::verify_login` on fresh assertions: takes the single-use
+//! * **login**: `blindvault_server::auth::assertion::verify_login` on fresh assertions: takes the single-use
 //!   challenge from the database, finds the credential, verifies with webauthn-rs, updates the
 //!   counter (embedded SQLite) — the whole login except HTTP and the session row.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use blindvault_server::api::verify_login;
-use blindvault_server::webauthn::{Kind, put_state};
+use blindvault_server::auth::assertion::verify_login;
+use blindvault_server::auth::ceremony::{Kind, put_state};
 use blindvault_testkit::{Backend, Device, TestServer};
 use webauthn_rs::prelude::PublicKeyCredential;
 

@@ -121,3 +121,8 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+/// The 429 `rate_limited` answer, with the wait in `Retry-After` and in the body.
+pub(crate) fn rate_limited(wait_secs: u64, message: &'static str) -> ApiError {
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).retry_after(wait_secs)
+}

@@ -11,30 +11,23 @@
 //! An admin invite needs a step-up (`invite.create`, target `admin`): it makes an admin, as
 //! `role.set` does, so a session alone (a stolen cookie) must not make one.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 
-use crate::api::ApiJson;
 use crate::audit::{self, Event};
-use crate::session::AdminSession;
-use crate::stepup::Action as StepUp;
-use crate::{ApiError, AppState};
+use crate::auth::session::AdminSession;
+use crate::auth::stepup::Action as StepUp;
+use crate::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::state::AppState;
 
 /// The default and the longest life of an invite code.
 pub const DEFAULT_TTL_SECS: i64 = 7 * 86_400;
 /// The longest life of an invite code.
 pub const MAX_TTL_SECS: i64 = 30 * 86_400;
-
-/// The invite routes (admin only).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/invites", get(list).post(create))
-        .route("/api/admin/invites/{id}", delete(revoke))
-}
 
 /// The one answer to a refused registration.
 pub fn refused() -> ApiError {
@@ -125,7 +118,7 @@ fn new_code() -> String {
 }
 
 #[derive(Deserialize)]
-struct CreateBody {
+pub(crate) struct CreateBody {
     /// `user` (default) or `admin`.
     #[serde(default)]
     role: Option<String>,
@@ -135,14 +128,14 @@ struct CreateBody {
 }
 
 #[derive(Serialize)]
-struct Created {
+pub(crate) struct Created {
     id: String,
     code: String,
     role: String,
     expires_at: i64,
 }
 
-async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     AdminSession(s): AdminSession,
     headers: HeaderMap,
@@ -161,13 +154,13 @@ async fn create(
     }
     let now = state.clock.now();
     let code = new_code();
-    let id = crate::broker::api::new_id();
+    let id = crate::broker::common::new_id();
     let expires_at = now + ttl;
     let mut tx = state.store.pool().begin().await?;
     // An admin invite makes an admin, as `role.set` does: it needs a step-up bound to the role.
     // A user invite needs none (a user account has no privilege; promoting it needs `role.set`).
     let step_up = if role == "admin" {
-        Some(crate::stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::InviteCreate, &role).await?)
+        Some(crate::auth::stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::InviteCreate, &role).await?)
     } else {
         None
     };
@@ -190,7 +183,7 @@ async fn create(
 }
 
 #[derive(Serialize)]
-struct InviteView {
+pub(crate) struct InviteView {
     id: String,
     role: String,
     created_by: Option<String>,
@@ -202,7 +195,10 @@ struct InviteView {
     status: &'static str,
 }
 
-async fn list(State(state): State<AppState>, _a: AdminSession) -> Result<Json<Vec<InviteView>>, ApiError> {
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    _a: AdminSession,
+) -> Result<Json<Vec<InviteView>>, ApiError> {
     let now = state.clock.now();
     let rows = sqlx::query(
         "SELECT i.id, i.role, c.name AS created_by, i.created_at, i.expires_at, u.name AS used_by, i.used_at, i.revoked_at \
@@ -241,7 +237,7 @@ async fn list(State(state): State<AppState>, _a: AdminSession) -> Result<Json<Ve
     Ok(Json(views))
 }
 
-async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     AdminSession(s): AdminSession,
     Path(id): Path<String>,
@@ -277,7 +273,7 @@ pub async fn create_for_tests(
     now: i64,
 ) -> Result<String, sqlx::Error> {
     let code = new_code();
-    let id = crate::broker::api::new_id();
+    let id = crate::broker::common::new_id();
     sqlx::query(
         "INSERT INTO invites (id, code_hash, role, created_by, created_at, expires_at) VALUES ($1, $2, 'user', $3, $4, $5)",
     )

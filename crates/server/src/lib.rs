@@ -5,22 +5,25 @@
 //! secret: it asks for the PRF extension with the deployment's fixed public salt and verifies
 //! assertions, nothing more.
 
-pub mod api;
+pub mod accounts;
+pub mod admin;
 pub mod audit;
+pub mod auth;
 pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod invites;
 pub mod logging;
 pub mod openapi;
+pub mod passkeys;
 pub mod ratelimit;
-pub mod session;
 pub mod setup;
-pub mod stepup;
+pub mod state;
+pub mod step_ups;
 pub mod store;
 pub mod web;
-pub mod webauthn;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -29,25 +32,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;
 pub use error::{ApiError, ServerError};
 pub use setup::SetupCode;
-
-/// Everything a request handler needs.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The configuration the server was started with.
-    pub config: Arc<Config>,
-    /// The database (SQLite or PostgreSQL).
-    pub store: store::Store,
-    /// The relying party.
-    pub rp: Arc<webauthn::RelyingParty>,
-    /// The session-token signer.
-    pub jwt: Arc<session::JwtKey>,
-    /// Time source (injected so that expiry is testable).
-    pub clock: Arc<dyn Clock>,
-    /// The ceremony endpoints' limits, per client address and per account.
-    pub limits: Arc<ratelimit::Limits>,
-    /// Broker notifications (fed locally and, on PostgreSQL, by LISTEN/NOTIFY).
-    pub hub: Arc<broker::hub::Hub>,
-}
+pub use state::AppState;
 
 /// A prepared server: database opened and migrated, keys loaded.
 #[derive(Debug)]
@@ -66,8 +51,8 @@ impl Server {
         config.validate()?;
         let store = store::Store::connect(&config.database_url(), config.max_db_connections).await?;
         store.migrate().await?;
-        let jwt = session::JwtKey::load_or_create(&store).await?;
-        let rp = webauthn::RelyingParty::new(&config)?;
+        let jwt = auth::jwt::JwtKey::load_or_create(&store).await?;
+        let rp = auth::rp::RelyingParty::new(&config)?;
         let setup = setup::prepare(&store).await?;
         let limits = ratelimit::Limits::new(
             (config.rate_limit_per_minute, config.rate_limit_burst),
@@ -92,7 +77,7 @@ impl Server {
 
     /// The HTTP router.
     pub fn router(&self) -> axum::Router {
-        api::router(self.state.clone())
+        http::routes::router(self.state.clone())
     }
 
     /// Serves HTTP on `listener` until `shutdown` resolves.

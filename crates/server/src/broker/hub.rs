@@ -104,24 +104,6 @@ impl Hub {
     }
 }
 
-/// Announces a change: locally, and on PostgreSQL to every instance (including this one, which
-/// then hears it twice — listeners only ever re-read state, so that is harmless).
-pub async fn announce(state: &crate::AppState, note: Note) {
-    if state.store.engine() == crate::store::Engine::Postgres {
-        let Note::Request(id) = &note;
-        let payload = format!("request:{id}");
-        if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(PG_CHANNEL)
-            .bind(payload)
-            .execute(state.store.pool())
-            .await
-        {
-            tracing::warn!(error = %e, "pg_notify failed; other instances learn of it by polling");
-        }
-    }
-    state.hub.local(note);
-}
-
 /// On PostgreSQL, listens for other instances' notes and feeds them to the local hub until the
 /// process ends; reconnects after errors.
 pub async fn listen_postgres(url: String, hub: std::sync::Arc<Hub>) {

@@ -3,8 +3,18 @@
 //! signatures for gatekeeping (a device re-checks everything against its pinned org key), relays
 //! each sealed response exactly once, and writes an audit row for every step.
 
-pub mod api;
+pub mod approvals;
+pub mod common;
+pub mod consumer;
+pub mod enrolments;
+pub mod entries;
+pub mod events;
+pub mod hosts;
 pub mod hub;
+pub mod notify;
+pub mod org;
+pub mod requests;
+pub mod revocations;
 pub mod sweeper;
 
 /// Request states. `gone` is the absence of responses after `delivered`, `denied`, `expired` or

@@ -6,14 +6,15 @@
 
 use sqlx::Row;
 
-use super::hub::{Note, announce};
+use super::hub::Note;
+use super::notify::announce;
 use super::status;
-use crate::AppState;
 use crate::audit::{self, Event};
+use crate::state::AppState;
 
 /// One sweep; returns how many requests expired. The expiries, the deletion of their responses
 /// and their audit rows commit together, in one transaction.
-pub async fn sweep(state: &AppState) -> Result<u64, crate::ApiError> {
+pub async fn sweep(state: &AppState) -> Result<u64, crate::error::ApiError> {
     let now = state.clock.now();
     let mut tx = state.store.pool().begin().await?;
     let rows = sqlx::query(
@@ -60,7 +61,7 @@ pub async fn sweep(state: &AppState) -> Result<u64, crate::ApiError> {
 pub const CEREMONY_GRACE_SECS: i64 = 300;
 
 /// Deletes ceremony state [`CEREMONY_GRACE_SECS`] past its lifetime; returns how many rows went.
-pub async fn sweep_ceremonies(state: &AppState) -> Result<u64, crate::ApiError> {
+pub async fn sweep_ceremonies(state: &AppState) -> Result<u64, crate::error::ApiError> {
     let r = sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
         .bind(state.clock.now().saturating_sub(CEREMONY_GRACE_SECS))
         .execute(state.store.pool())
@@ -92,7 +93,9 @@ pub async fn log_audit_anchor(state: &AppState, last: &mut AnchorLogged) {
                 anchor = %prev,
                 "audit log rewritten: the row this server logged as its head has changed or is gone"
             ),
-            Err(e) => tracing::warn!(code = crate::ApiError::from(e).code, "reading the audit log failed"),
+            Err(e) => {
+                tracing::warn!(code = crate::error::ApiError::from(e).code, "reading the audit log failed")
+            }
         }
     }
     match crate::audit::head(&state.store).await {
@@ -103,7 +106,9 @@ pub async fn log_audit_anchor(state: &AppState, last: &mut AnchorLogged) {
             }
             *last = Some((anchor, now));
         }
-        Err(e) => tracing::warn!(code = crate::ApiError::from(e).code, "reading the audit head failed"),
+        Err(e) => {
+            tracing::warn!(code = crate::error::ApiError::from(e).code, "reading the audit head failed")
+        }
     }
 }
 
@@ -120,7 +125,7 @@ pub async fn run(state: AppState, period: std::time::Duration) {
         if let Err(e) = sweep_ceremonies(&state).await {
             tracing::warn!(code = e.code, "ceremony sweep failed");
         }
-        if let Err(e) = crate::stepup::sweep(&state).await {
+        if let Err(e) = crate::auth::stepup::sweep(&state).await {
             tracing::warn!(code = e.code, "step-up sweep failed");
         }
     }

@@ -112,23 +112,6 @@ const OLD_SCHEMA_3: &[&str] = &[
 ];
 const OLD_SCHEMA_7: &[&str] = &["ALTER TABLE broker_hosts ADD COLUMN self_approval BIGINT"];
 
-/// Request states. `gone` is the absence of responses after `delivered`, `denied`, `expired` or
-/// `cancelled`.
-pub mod status {
-    /// Waiting for approvals.
-    pub const PENDING: &str = "pending";
-    /// Enough approvals; waiting for the consumer.
-    pub const APPROVED: &str = "approved";
-    /// An approver denied it.
-    pub const DENIED: &str = "denied";
-    /// Not approved, or not fetched, in time.
-    pub const EXPIRED: &str = "expired";
-    /// The consumer fetched the responses (now deleted).
-    pub const DELIVERED: &str = "delivered";
-    /// The consumer withdrew it before it was delivered (its `run` was interrupted).
-    pub const CANCELLED: &str = "cancelled";
-}
-
 /// The old runner: in one transaction (on PostgreSQL under its advisory lock), every version up
 /// to `upto` that `schema_migrations` does not record, in order.
 async fn old_runner(store: &Store, upto: i64) -> anyhow::Result<()> {

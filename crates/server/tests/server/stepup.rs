@@ -248,7 +248,7 @@ async fn a_step_up_is_bound_to_its_action_target_person_and_time(b: Backend) -> 
 
     // Expired (the injected clock): refused, and its status says so.
     let late = w.admin_step_up("role.set", &target).await?;
-    w.server.clock.advance(blindvault_server::stepup::TTL_SECS);
+    w.server.clock.advance(blindvault_server::auth::stepup::TTL_SECS);
     let r = w.admin.agent.send_stepped("PUT", &role(&carol.user_id), set("approver"), &late).await?;
     refused("expired", &r, 410, "step_up_expired")?;
     let view = w.admin.agent.get(&format!("/api/step-up/{late}")).await?.ok()?;
@@ -306,7 +306,7 @@ async fn a_step_up_challenge_carries_its_action_and_target(b: Backend) -> anyhow
     }
     ensure!(challenge.len() == 64, "{} bytes", challenge.len());
     ensure!(challenge[32..] == Sha256::digest(&input)[..], "the binding is the challenge's second half");
-    ensure!(challenge[32..] == blindvault_server::stepup::binding(action, target));
+    ensure!(challenge[32..] == blindvault_server::auth::stepup::binding(action, target));
     // Two step-ups for the same action differ in their first half.
     let again = w
         .admin

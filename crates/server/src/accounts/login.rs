@@ -1,0 +1,76 @@
+//! Usernameless login with a passkey.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use webauthn_rs::prelude::PublicKeyCredential;
+
+use crate::audit::Event;
+use crate::audit::record::log_in;
+use crate::auth::ceremony::{self as wa, Kind};
+use crate::auth::session::{self};
+use crate::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::state::AppState;
+
+use crate::accounts::store::load_user;
+use crate::accounts::with_cookie;
+use crate::auth::assertion::verify_login;
+
+// ---- login ------------------------------------------------------------------------------------
+
+pub(crate) async fn login_start(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let (rcr, auth) = state
+        .rp
+        .webauthn
+        .start_discoverable_authentication()
+        .map_err(|e| ApiError::internal(format_args!("start authentication: {e}")))?;
+    let options = state.rp.patch_options(&rcr, false)?;
+    let id = wa::put_state(&state, Kind::Login, None, &auth).await?;
+    Ok(Json(serde_json::json!({ "ceremony_id": id, "options": options })))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct FinishLogin {
+    pub(crate) ceremony_id: String,
+    pub(crate) credential: PublicKeyCredential,
+}
+
+pub(crate) async fn login_finish(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<FinishLogin>,
+) -> Result<Response, ApiError> {
+    let (user_id, cred_id) = verify_login(&state, &body.ceremony_id, &body.credential).await?;
+    // Re-authentication extends the caller's live session of the same user.
+    let current = match session::token_from_headers(&state.config, &headers) {
+        Some(t) => session::authenticate(&state, &t).await.ok().filter(|s| s.user_id == user_id),
+        None => None,
+    };
+    // The session (new or extended) and the audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
+    let (token, sess_id, extended) = match current {
+        Some(s) => (session::extend_in(&mut tx, &state, &s).await?, s.id, true),
+        None => {
+            let (t, id) = session::create_in(&mut tx, &state, &user_id, &addr.ip().to_string()).await?;
+            (t, id, false)
+        }
+    };
+    let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "extended": extended, "addr": addr.ip().to_string() });
+    log_in(&mut tx, &state, Event { actor: Some(&user_id), action: "login", target: Some(&user_id), detail })
+        .await?;
+    tx.commit().await?;
+    let user = load_user(&state, &user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unknown_credential", "no such user"))?;
+    Ok(with_cookie(
+        StatusCode::OK,
+        session::cookie(&state.config, &token, state.config.session_ttl_secs),
+        serde_json::json!({ "user": user, "credential_id": cred_id, "extended": extended }),
+    ))
+}

@@ -1,0 +1,178 @@
+//! Accounts: registration, login, the signed-in person's sessions, logout and the setup claim.
+
+pub mod login;
+pub mod register;
+pub mod store;
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use webauthn_rs::prelude::PublicKeyCredential;
+
+use crate::audit::Event;
+use crate::audit::record::log_in;
+use crate::auth::session::{self, Session};
+use crate::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::setup;
+use crate::state::AppState;
+
+use crate::accounts::store::load_user;
+use crate::auth::assertion::verify_login;
+
+pub(crate) fn with_cookie(status: StatusCode, cookie: String, body: serde_json::Value) -> Response {
+    let mut resp = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+// ---- the signed-in user -----------------------------------------------------------------------
+
+pub(crate) async fn me(
+    State(state): State<AppState>,
+    s: Session,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let user = load_user(&state, &s.user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("session_revoked", "no such user"))?;
+    Ok(Json(serde_json::json!({
+        "user": user,
+        "session": { "id": s.id, "expires_at": s.expires_at },
+        // How long a passkey ceremony may take (the web app times its approval window by it).
+        "ceremony_ttl_secs": state.config.challenge_ttl_secs,
+    })))
+}
+
+pub(crate) async fn logout(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
+    session::revoke(&state, &s.id).await?;
+    Ok(with_cookie(StatusCode::OK, session::clear_cookie(&state.config), serde_json::json!({ "revoked": 1 })))
+}
+
+pub(crate) async fn logout_all(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
+    // The revocation and its audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
+    let n = session::revoke_all_in(&mut tx, &state, &s.user_id).await?;
+    log_in(
+        &mut tx,
+        &state,
+        Event {
+            actor: Some(&s.user_id),
+            action: "session.revoke_all",
+            target: Some(&s.user_id),
+            detail: serde_json::json!({ "revoked": n, "from_session": s.id }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(with_cookie(StatusCode::OK, session::clear_cookie(&state.config), serde_json::json!({ "revoked": n })))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CliSessionBody {
+    pub(crate) ceremony_id: String,
+    pub(crate) credential: PublicKeyCredential,
+}
+
+/// A separate session for the command line, minted only after a fresh passkey assertion (from
+/// `/api/login/start`) by the same person: a step-up, so a stolen page cannot mint one silently.
+/// The token is returned once, in the body, for the person to put in a file the CLI reads; the
+/// browser's own cookie stays `HttpOnly`. It is an ordinary session: same lifetime, listed and
+/// revocable like the others.
+pub(crate) async fn cli_session(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    s: Session,
+    ApiJson(body): ApiJson<CliSessionBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (user_id, cred_id) = verify_login(&state, &body.ceremony_id, &body.credential).await?;
+    if user_id != s.user_id {
+        return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
+    }
+    // The session and its audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
+    let (token, sess_id) =
+        session::create_in(&mut tx, &state, &user_id, &format!("command line (made from {})", addr.ip()))
+            .await?;
+    let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "from_session": s.id });
+    log_in(
+        &mut tx,
+        &state,
+        Event { actor: Some(&user_id), action: "session.cli", target: Some(&user_id), detail },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({
+        "token": token,
+        "session": sess_id,
+        "expires_in": state.config.session_ttl_secs,
+        // The session file line the web app shows is `cookie_name=token`: a `Cookie` header
+        // for this deployment as it stands.
+        "cookie_name": state.config.session_cookie_name(),
+    })))
+}
+
+pub(crate) async fn my_sessions(
+    State(state): State<AppState>,
+    s: Session,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let list = session::list_for_user(&state, &s.user_id).await?;
+    Ok(Json(serde_json::json!({ "sessions": list, "current": s.id })))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ClaimBody {
+    pub(crate) code: String,
+}
+
+pub(crate) async fn setup_claim(
+    State(state): State<AppState>,
+    s: Session,
+    ApiJson(body): ApiJson<ClaimBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if body.code.len() > 64 {
+        return Err(ApiError::forbidden("setup_code_invalid", "wrong setup code"));
+    }
+    // The claim (or the failed attempt) and its audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
+    match setup::claim_in(&mut tx, &s.user_id, &body.code).await? {
+        setup::Claim::Claimed => {
+            log_in(
+                &mut tx,
+                &state,
+                Event {
+                    actor: Some(&s.user_id),
+                    action: "setup.claim_admin",
+                    target: Some(&s.user_id),
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Json(serde_json::json!({ "role": "admin" })))
+        }
+        setup::Claim::WrongCode => {
+            log_in(
+                &mut tx,
+                &state,
+                Event {
+                    actor: Some(&s.user_id),
+                    action: "setup.claim_failed",
+                    target: None,
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            Err(ApiError::forbidden("setup_code_invalid", "wrong setup code"))
+        }
+        setup::Claim::NotAvailable => {
+            Err(ApiError::conflict("already_claimed", "this instance already has an admin"))
+        }
+    }
+}

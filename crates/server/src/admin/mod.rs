@@ -1,0 +1,235 @@
+//! The admin's routes: people, roles, sessions, the audit log and the settings in effect.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use sqlx::Row;
+
+use crate::audit::record::log_in;
+use crate::audit::{self, Event};
+use crate::auth::role::Role;
+use crate::auth::session::{self, AdminSession};
+use crate::auth::stepup::Action;
+use crate::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::state::AppState;
+use crate::store::Engine;
+
+use crate::accounts::store::{load_user, user_from};
+
+// ---- admin ------------------------------------------------------------------------------------
+
+pub(crate) async fn admin_users(
+    State(state): State<AppState>,
+    _a: AdminSession,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let rows =
+        sqlx::query("SELECT id, name, display_name, role, created_at FROM users ORDER BY created_at, id")
+            .fetch_all(state.store.pool())
+            .await?;
+    let users = rows.iter().map(user_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(serde_json::json!({ "users": users })))
+}
+
+pub(crate) async fn admin_delete_user(
+    State(state): State<AppState>,
+    AdminSession(a): AdminSession,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if id == a.user_id {
+        return Err(ApiError::conflict("cannot_delete_self", "an admin cannot delete their own account"));
+    }
+    // The deletion and its audit row: one transaction; the row names whom the delete removed.
+    let mut tx = state.store.pool().begin().await?;
+    let exists = sqlx::query("SELECT id FROM users WHERE id = $1").bind(&id).fetch_optional(&mut *tx).await?;
+    if exists.is_none() {
+        return Err(ApiError::not_found("user_not_found", "no such user"));
+    }
+    let step_up =
+        crate::auth::stepup::spend_in(&mut tx, &state, &a, &headers, Action::UserDelete, &id).await?;
+    // Passkeys and sessions go with the user (ON DELETE CASCADE): the next request is refused.
+    let gone = sqlx::query("DELETE FROM users WHERE id = $1 RETURNING name, role")
+        .bind(&id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user_not_found", "no such user"))?;
+    let name: String = gone.try_get("name")?;
+    let role: String = gone.try_get("role")?;
+    // Their open invites die with them (an admin about to be removed cannot leave a way back).
+    let invites = crate::invites::revoke_made_by_in(&mut tx, &id, state.clock.now()).await?;
+    let detail =
+        serde_json::json!({ "name": name, "role": role, "invites_revoked": invites, "step_up": step_up });
+    log_in(
+        &mut tx,
+        &state,
+        Event { actor: Some(&a.user_id), action: "admin.user.delete", target: Some(&id), detail },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "deleted": id })))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SetRole {
+    pub(crate) role: Role,
+}
+
+pub(crate) async fn admin_set_role(
+    State(state): State<AppState>,
+    AdminSession(a): AdminSession,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SetRole>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut tx = state.store.pool().begin().await?;
+    if state.store.engine() == Engine::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(7242002)").execute(&mut *tx).await?;
+    }
+    let row = sqlx::query("SELECT role FROM users WHERE id = $1")
+        .bind(&id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user_not_found", "no such user"))?;
+    let from: String = row.try_get("role")?;
+    if from == "admin" && body.role != Role::Admin {
+        let admins: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin'")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+        if admins <= 1 {
+            return Err(ApiError::conflict("last_admin", "the last admin cannot be demoted"));
+        }
+    }
+    // The new role is part of the target: a step-up to demote cannot promote.
+    let target = crate::auth::stepup::role_target(&id, body.role.as_str());
+    let step_up =
+        crate::auth::stepup::spend_in(&mut tx, &state, &a, &headers, Action::RoleSet, &target).await?;
+    sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+        .bind(body.role.as_str())
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    // An admin no more: the invites they made and nobody used yet are revoked with the role.
+    let invites = if body.role == Role::Admin {
+        0
+    } else {
+        crate::invites::revoke_made_by_in(&mut tx, &id, state.clock.now()).await?
+    };
+    let detail = serde_json::json!({ "from": from, "to": body.role.as_str(), "invites_revoked": invites, "step_up": step_up });
+    log_in(
+        &mut tx,
+        &state,
+        Event { actor: Some(&a.user_id), action: "admin.role.set", target: Some(&id), detail },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "id": id, "role": body.role })))
+}
+
+pub(crate) async fn admin_user_sessions(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(serde_json::json!({ "sessions": session::list_for_user(&state, &id).await? })))
+}
+
+pub(crate) async fn admin_revoke_user_sessions(
+    State(state): State<AppState>,
+    AdminSession(a): AdminSession,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if load_user(&state, &id).await?.is_none() {
+        return Err(ApiError::not_found("user_not_found", "no such user"));
+    }
+    // The revocation and its audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
+    let n = session::revoke_all_in(&mut tx, &state, &id).await?;
+    log_in(
+        &mut tx,
+        &state,
+        Event {
+            actor: Some(&a.user_id),
+            action: "admin.user.revoke_sessions",
+            target: Some(&id),
+            detail: serde_json::json!({ "revoked": n }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "revoked": n })))
+}
+
+pub(crate) async fn admin_revoke_session(
+    State(state): State<AppState>,
+    AdminSession(a): AdminSession,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    // The revocation and its audit row: one transaction.
+    let mut tx = state.store.pool().begin().await?;
+    if !session::revoke_in(&mut tx, &state, &id).await? {
+        return Err(ApiError::not_found("session_not_found", "no such live session"));
+    }
+    log_in(
+        &mut tx,
+        &state,
+        Event {
+            actor: Some(&a.user_id),
+            action: "admin.session.revoke",
+            target: Some(&id),
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "revoked": 1 })))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AuditQuery {
+    #[serde(default)]
+    pub(crate) after: i64,
+    #[serde(default)]
+    pub(crate) limit: Option<i64>,
+}
+
+pub(crate) async fn admin_audit(
+    State(state): State<AppState>,
+    _a: AdminSession,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let rows = audit::list(&state.store, q.after.max(0), limit).await?;
+    Ok(Json(serde_json::json!({ "rows": rows })))
+}
+
+/// The instance's settings as it runs (read-only: they come from the command line and the
+/// environment at start).
+pub(crate) async fn admin_settings(
+    State(state): State<AppState>,
+    _a: AdminSession,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let c = &state.config;
+    Ok(Json(serde_json::json!({
+        "rp_id": c.rp_id(),
+        "origin": c.origin_header()?,
+        "rp_name": c.rp_name,
+        "session_ttl_secs": c.session_ttl_secs,
+        "challenge_ttl_secs": c.challenge_ttl_secs,
+        "rate_limit_per_minute": c.rate_limit_per_minute,
+        "rate_limit_burst": c.rate_limit_burst,
+        "account_rate_limit_per_minute": c.account_rate_limit_per_minute,
+        "account_rate_limit_burst": c.account_rate_limit_burst,
+        "database": match state.store.engine() { Engine::Sqlite => "sqlite", Engine::Postgres => "postgresql" },
+    })))
+}
+
+pub(crate) async fn admin_audit_verify(
+    State(state): State<AppState>,
+    _a: AdminSession,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let report = audit::verify(&state.store).await?;
+    Ok(Json(serde_json::to_value(report).map_err(ApiError::internal)?))
+}

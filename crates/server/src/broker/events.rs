@@ -1,0 +1,67 @@
+//! The approver's event stream (server-sent events).
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use sqlx::Row;
+
+use super::common::*;
+use super::hub::Note;
+use super::requests::user_is_approver_of;
+use crate::auth::session::Session;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Server-sent events: `request` with a request id whenever a request the caller can act on
+/// changes. The client re-reads `inbox` or the request.
+/// How often an open event stream re-checks its session when no note arrives.
+pub(crate) const SSE_SESSION_RECHECK_SECS: u64 = 10;
+
+pub(crate) async fn events(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
+    require_approver(&s)?;
+    let mut notes = state.hub.subscribe();
+    let mut recheck = tokio::time::interval(Duration::from_secs(SSE_SESSION_RECHECK_SECS));
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stream = async_stream::stream! {
+        yield Ok::<SseEvent, Infallible>(SseEvent::default().event("ready").data("{}"));
+        recheck.tick().await;
+        loop {
+            let next = tokio::select! {
+                n = notes.recv() => Some(n),
+                _ = recheck.tick() => None,
+            };
+            // Whatever woke the stream, the session must still be live and an approver's.
+            if !crate::auth::session::still_approver(&state, &s.id).await {
+                yield Ok(SseEvent::default().event("ended").data("{}"));
+                break;
+            }
+            let Some(next) = next else { continue };
+            match next {
+                Ok(Note::Request(id)) => {
+                    let relevant = match conn(&state).await {
+                        Ok(mut c) => match sqlx::query("SELECT entry_id, version FROM broker_requests WHERE request_id = $1").bind(&id).fetch_optional(&mut *c).await {
+                            Ok(Some(row)) => {
+                                let entry_id: String = row.try_get("entry_id").unwrap_or_default();
+                                let version: i64 = row.try_get("version").unwrap_or_default();
+                                user_is_approver_of(&mut c, &s.user_id, &entry_id, version).await.unwrap_or(false)
+                            }
+                            _ => false,
+                        },
+                        Err(_) => false,
+                    };
+                    if relevant {
+                        yield Ok(SseEvent::default().event("request").data(id));
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    yield Ok(SseEvent::default().event("resync").data("{}"));
+                }
+                Err(_) => break,
+            }
+        }
+    };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
+}

@@ -1,0 +1,170 @@
+//! The org public key and the org's settings.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use blindvault_core::keys::OrgPublicKey;
+use serde::{Deserialize, Serialize};
+
+use super::common::*;
+use crate::auth::session::{AdminSession, Session};
+use crate::auth::stepup::{self, Action as StepUp};
+use crate::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub(crate) struct OrgView {
+    pub(crate) org_public_key: Option<String>,
+    pub(crate) fingerprint: Option<String>,
+    pub(crate) generation: i64,
+}
+
+pub(crate) async fn get_org(State(state): State<AppState>, _s: Session) -> Result<Json<OrgView>, ApiError> {
+    Ok(Json(match org(&state).await? {
+        Some((k, g)) => OrgView {
+            org_public_key: Some(b64(&k.to_bytes())),
+            fingerprint: Some(k.fingerprint().to_string()),
+            generation: g,
+        },
+        None => OrgView { org_public_key: None, fingerprint: None, generation: 0 },
+    }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PutOrg {
+    pub(crate) org_public_key: OrgPublicKey,
+    #[serde(default)]
+    pub(crate) replace: bool,
+}
+
+pub(crate) async fn put_org(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PutOrg>,
+) -> Result<Json<OrgView>, ApiError> {
+    let now = state.clock.now();
+    let key = b64(&body.org_public_key.to_bytes());
+    let fp = body.org_public_key.fingerprint().to_string();
+    let current = org(&state).await?;
+    let generation = match current {
+        Some((k, g)) if k == body.org_public_key => g,
+        Some((_, g)) => {
+            if !body.replace {
+                return Err(ApiError::conflict(
+                    "org_already_set",
+                    "an org key is already set; replacing it needs replace=true and re-enrols every approver",
+                ));
+            }
+            // The new key, the reset of every enrolment and the audit row: one transaction; the
+            // generation it replaces is part of the condition, so two replacements at once do
+            // not both count.
+            let mut tx = state.store.pool().begin().await?;
+            // Replacing the org key is bound to the new key's fingerprint.
+            let step_up = stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::OrgReplace, &fp).await?;
+            let r = sqlx::query("UPDATE broker_org SET public_key = $1, fingerprint = $2, generation = $3, set_at = $4, set_by = $5 WHERE id = 1 AND generation = $6")
+                .bind(&key).bind(&fp).bind(g + 1).bind(now).bind(&s.user_id).bind(g)
+                .execute(&mut *tx).await?;
+            if r.rows_affected() != 1 {
+                return Err(ApiError::conflict(
+                    "conflict",
+                    "the org key changed meanwhile; reload and try again",
+                ));
+            }
+            // Enrolments signed by the old key no longer vouch for anything; nor does its
+            // revocation record.
+            sqlx::query(
+                "UPDATE broker_enrolments SET status = 'pending', signed = NULL WHERE status = 'approved'",
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM broker_revocations").execute(&mut *tx).await?;
+            log_in(
+                &mut tx,
+                &state,
+                Some(&s.user_id),
+                "broker.org.replaced",
+                None,
+                serde_json::json!({ "fingerprint": fp, "generation": g + 1, "step_up": step_up }),
+            )
+            .await?;
+            tx.commit().await?;
+            g + 1
+        }
+        None => {
+            // The first key and its audit row: one transaction.
+            let mut tx = state.store.pool().begin().await?;
+            sqlx::query("INSERT INTO broker_org (id, public_key, fingerprint, generation, set_at, set_by) VALUES (1, $1, $2, 1, $3, $4)")
+                .bind(&key).bind(&fp).bind(now).bind(&s.user_id)
+                .execute(&mut *tx).await?;
+            log_in(
+                &mut tx,
+                &state,
+                Some(&s.user_id),
+                "broker.org.set",
+                None,
+                serde_json::json!({ "fingerprint": fp }),
+            )
+            .await?;
+            tx.commit().await?;
+            1
+        }
+    };
+    Ok(Json(OrgView { org_public_key: Some(key), fingerprint: Some(fp), generation }))
+}
+
+/// The settings key of "refuse backup-eligible (synced) passkeys as approver devices".
+pub(crate) const REFUSE_SYNCED: &str = "broker.refuse_synced_approvers";
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct OrgSettings {
+    /// Refuse enrolments (requests and approvals) from backup-eligible credentials: synced
+    /// passkeys, whose private key and PRF secret follow the person's cloud account.
+    pub(crate) refuse_synced_approvers: bool,
+}
+
+pub(crate) async fn refuse_synced(state: &AppState) -> Result<bool, ApiError> {
+    Ok(state.store.setting(REFUSE_SYNCED).await?.as_deref() == Some("1"))
+}
+
+pub(crate) async fn get_org_settings(
+    State(state): State<AppState>,
+    _a: AdminSession,
+) -> Result<Json<OrgSettings>, ApiError> {
+    Ok(Json(OrgSettings { refuse_synced_approvers: refuse_synced(&state).await? }))
+}
+
+pub(crate) async fn put_org_settings(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    ApiJson(body): ApiJson<OrgSettings>,
+) -> Result<Json<OrgSettings>, ApiError> {
+    let mut tx = state.store.pool().begin().await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(REFUSE_SYNCED)
+    .bind(if body.refuse_synced_approvers { "1" } else { "0" })
+    .execute(&mut *tx)
+    .await?;
+    log_in(
+        &mut tx,
+        &state,
+        Some(&s.user_id),
+        "broker.org.settings",
+        None,
+        serde_json::json!({ "refuse_synced_approvers": body.refuse_synced_approvers }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(body))
+}
+
+pub(crate) fn synced_refused() -> ApiError {
+    ApiError::forbidden(
+        "synced_passkey_refused",
+        "this organisation accepts approver devices only on passkeys that cannot be synced or backed up \
+         (a security key, or a device-bound passkey); this passkey is backup-eligible",
+    )
+}

@@ -1,0 +1,118 @@
+//! The org-signed revocation record.
+
+use axum::Json;
+use axum::extract::State;
+use blindvault_core::revocation::SignedRevocations;
+use serde::Deserialize;
+use sqlx::Row;
+
+use super::common::*;
+use crate::auth::session::{AdminSession, Session};
+use crate::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::state::AppState;
+
+/// The stored revocation record (base64url), if any.
+pub(crate) async fn revocations_on(c: &mut sqlx::AnyConnection) -> Result<Option<String>, ApiError> {
+    Ok(sqlx::query("SELECT record FROM broker_revocations WHERE id = 1")
+        .fetch_optional(&mut *c)
+        .await?
+        .map(|r| r.try_get("record"))
+        .transpose()?)
+}
+
+/// The org's newest revocation record, for devices and admins to verify themselves.
+pub(crate) async fn get_revocations(
+    State(state): State<AppState>,
+    _s: Session,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let record = revocations_on(&mut *conn(&state).await?).await?;
+    Ok(Json(serde_json::json!({ "revocations": record })))
+}
+
+pub(crate) fn changed_meanwhile() -> ApiError {
+    ApiError::conflict("conflict", "the revocation record changed meanwhile; fetch it and sign the next one")
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PutRevocations {
+    pub(crate) revocations: SignedRevocations,
+}
+
+/// Stores a newer org-signed revocation record. It must verify under the org key
+/// (`400 bad_signature`) and have a higher epoch than the stored one (`409
+/// revocation_rollback`; the same record again is accepted) and contain the stored one — every
+/// approver device and host it revokes (`409 revocation_diverged`). The server keeps it as routing
+/// data: devices and consumers verify it, and refuse an older one than they have seen.
+pub(crate) async fn put_revocations(
+    State(state): State<AppState>,
+    AdminSession(s): AdminSession,
+    ApiJson(body): ApiJson<PutRevocations>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (org_key, _) = require_org(&state).await?;
+    let record = body.revocations.verify(&org_key).map_err(|e| core_err("bad_signature", e))?;
+    let epoch = i64::try_from(record.epoch)
+        .map_err(|_| ApiError::bad_request("invalid_revocations", "the epoch is out of range"))?;
+    let text = b64(&body.revocations.to_bytes());
+    let mut tx = state.store.pool().begin().await?;
+    let current = sqlx::query("SELECT epoch, record FROM broker_revocations WHERE id = 1")
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(row) = &current {
+        let have: i64 = row.try_get("epoch")?;
+        let stored: String = row.try_get("record")?;
+        if have == epoch && stored == text {
+            return Ok(Json(serde_json::json!({ "epoch": epoch, "stored": false })));
+        }
+        if have >= epoch {
+            return Err(ApiError::conflict(
+                "revocation_rollback",
+                format!("the stored revocation record has epoch {have}; a new one needs a higher epoch"),
+            ));
+        }
+        // Append-only: the new record must still revoke everything the stored one does.
+        let stored_record = unb64(&stored, "the stored revocation record")
+            .ok()
+            .and_then(|b| SignedRevocations::from_bytes(&b).ok())
+            .ok_or_else(|| ApiError::internal("the stored revocation record does not parse"))?
+            .record;
+        if record.replaces(&stored_record).is_err() {
+            return Err(ApiError::conflict(
+                "revocation_diverged",
+                format!(
+                    "the new revocation record does not contain the stored one (epoch {have}): records are \
+                     append-only, every approver device and host revoked before must still be listed"
+                ),
+            ));
+        }
+        let r = sqlx::query("UPDATE broker_revocations SET epoch = $1, record = $2, set_at = $3, set_by = $4 WHERE id = 1 AND epoch = $5")
+            .bind(epoch).bind(&text).bind(state.clock.now()).bind(&s.user_id).bind(have)
+            .execute(&mut *tx).await?;
+        if r.rows_affected() != 1 {
+            return Err(changed_meanwhile());
+        }
+    } else {
+        // Two first uploads at once: one stores, the other is told to look again.
+        let r = sqlx::query("INSERT INTO broker_revocations (id, epoch, record, set_at, set_by) VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
+            .bind(epoch).bind(&text).bind(state.clock.now()).bind(&s.user_id)
+            .execute(&mut *tx).await?;
+        if r.rows_affected() != 1 {
+            return Err(changed_meanwhile());
+        }
+    }
+    log_in(
+        &mut tx,
+        &state,
+        Some(&s.user_id),
+        "broker.revocations.set",
+        None,
+        serde_json::json!({
+            "epoch": epoch,
+            "approvers": record.approvers.len(),
+            "hosts": record.hosts.iter().map(|h| h.to_text()).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "epoch": epoch, "stored": true })))
+}

@@ -1,0 +1,261 @@
+//! The step-up routes: start, status, confirm, cancel (the spending is `auth::stepup`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use rand::RngCore;
+use serde::Deserialize;
+use sqlx::Row;
+use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
+
+use crate::audit::{self, Event};
+use crate::auth::session::Session;
+use crate::auth::stepup::*;
+use crate::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::state::AppState;
+
+pub(crate) fn check_target(target: &str) -> Result<(), ApiError> {
+    if target.is_empty()
+        || target.len() > TARGET_MAX_LEN
+        || target.chars().any(|c| c.is_control() || blindvault_core::text::refused_in_name(c))
+    {
+        return Err(ApiError::bad_request(
+            "invalid_target",
+            format!("the target must be 1 to {TARGET_MAX_LEN} bytes of printable text"),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StartBody {
+    pub(crate) action: String,
+    pub(crate) target: String,
+}
+
+/// A discoverable authentication whose challenge is `challenge` (webauthn-rs draws its own:
+/// it is replaced in both the options and the stored state).
+pub(crate) fn bound_authentication(
+    state: &AppState,
+    challenge: &[u8],
+) -> Result<(serde_json::Value, DiscoverableAuthentication), ApiError> {
+    let (rcr, auth) = state
+        .rp
+        .webauthn
+        .start_discoverable_authentication()
+        .map_err(|e| ApiError::internal(format_args!("start authentication: {e}")))?;
+    let text = B64.encode(challenge);
+    let mut options = state.rp.patch_options(&rcr, false)?;
+    let mut st = serde_json::to_value(&auth).map_err(ApiError::internal)?;
+    match (options.pointer_mut("/publicKey/challenge"), st.pointer_mut("/ast/challenge")) {
+        (Some(o), Some(s)) if o.is_string() && s.is_string() => {
+            *o = serde_json::Value::String(text.clone());
+            *s = serde_json::Value::String(text.clone());
+        }
+        _ => return Err(ApiError::internal("unexpected authentication state shape")),
+    }
+    let auth: DiscoverableAuthentication = serde_json::from_value(st).map_err(ApiError::internal)?;
+    // The replaced challenge must be the one the library will check.
+    let back = serde_json::to_value(&auth).map_err(ApiError::internal)?;
+    if back.pointer("/ast/challenge").and_then(|c| c.as_str()) != Some(text.as_str()) {
+        return Err(ApiError::internal("the bound challenge did not take"));
+    }
+    Ok((options, auth))
+}
+
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    s: Session,
+    ApiJson(body): ApiJson<StartBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let action = Action::parse(&body.action).ok_or_else(|| {
+        ApiError::bad_request("invalid_action", "unknown step-up action (see docs/protocol.md, step-up)")
+    })?;
+    check_target(&body.target)?;
+    let mut random = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut random);
+    let chal = challenge(&random, action.as_str(), &body.target);
+    let (options, auth) = bound_authentication(&state, &chal)?;
+    let mut raw = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let id = B64.encode(raw);
+    let now = state.clock.now();
+    let expires_at = now.saturating_add(TTL_SECS);
+    sqlx::query(
+        "INSERT INTO step_ups (id, user_id, action, target, options, state, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(&s.user_id)
+    .bind(action.as_str())
+    .bind(&body.target)
+    .bind(serde_json::to_string(&options).map_err(ApiError::internal)?)
+    .bind(serde_json::to_string(&auth).map_err(ApiError::internal)?)
+    .bind(now)
+    .bind(expires_at)
+    .execute(state.store.pool())
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "id": id,
+            "action": action.as_str(),
+            "target": body.target,
+            "expires_at": expires_at,
+            "options": options,
+            "confirm_path": format!("/#/confirm/{id}"),
+        })),
+    ))
+}
+
+pub(crate) async fn own_row(state: &AppState, s: &Session, id: &str) -> Result<sqlx::any::AnyRow, ApiError> {
+    let row = sqlx::query(
+        "SELECT user_id, action, target, options, state, expires_at, confirmed_at, used_at, cancelled_at \
+         FROM step_ups WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(state.store.pool())
+    .await?
+    .ok_or_else(invalid)?;
+    if row.try_get::<String, _>("user_id")? != s.user_id {
+        return Err(wrong_user());
+    }
+    Ok(row)
+}
+
+pub(crate) async fn status(
+    State(state): State<AppState>,
+    s: Session,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let row = own_row(&state, &s, &id).await?;
+    let st = status_of(&row, state.clock.now())?;
+    let options = if st == "pending" {
+        let text: String = row.try_get("options")?;
+        serde_json::from_str(&text).map_err(ApiError::internal)?
+    } else {
+        serde_json::Value::Null
+    };
+    Ok(Json(serde_json::json!({
+        "id": id,
+        "action": row.try_get::<String, _>("action")?,
+        "target": row.try_get::<String, _>("target")?,
+        "status": st,
+        "expires_at": row.try_get::<i64, _>("expires_at")?,
+        "options": options,
+    })))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ConfirmBody {
+    pub(crate) credential: PublicKeyCredential,
+}
+
+pub(crate) async fn confirm(
+    State(state): State<AppState>,
+    s: Session,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ConfirmBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let row = own_row(&state, &s, &id).await?;
+    match status_of(&row, state.clock.now())? {
+        "pending" => {}
+        "confirmed" => {
+            return Err(ApiError::conflict("step_up_confirmed", "this step-up is already confirmed"));
+        }
+        "failed" => return Err(answered()),
+        other => return Err(refusal(other)),
+    }
+    // The challenge answers once: take the state, leaving the ANSWERING mark while the answer
+    // is checked (a second answer, even a concurrent one, finds no state to take; a status poll
+    // meanwhile still reads "pending"). A refused answer then clears the mark: "failed".
+    let text: String =
+        row.try_get::<Option<String>, _>("state")?.filter(|t| t != ANSWERING).ok_or_else(answered)?;
+    let taken = sqlx::query(
+        "UPDATE step_ups SET state = $3 WHERE id = $1 AND user_id = $2 AND state IS NOT NULL \
+         AND state <> $3 AND cancelled_at IS NULL",
+    )
+    .bind(&id)
+    .bind(&s.user_id)
+    .bind(ANSWERING)
+    .execute(state.store.pool())
+    .await?;
+    if taken.rows_affected() != 1 {
+        return Err(answered());
+    }
+    let checked = async {
+        let auth: DiscoverableAuthentication = serde_json::from_str(&text).map_err(ApiError::internal)?;
+        let (user_id, cred_id) =
+            crate::auth::assertion::verify_assertion(&state, auth, &body.credential).await?;
+        if user_id != s.user_id {
+            return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
+        }
+        Ok(cred_id)
+    }
+    .await;
+    let cred_id = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            sqlx::query("UPDATE step_ups SET state = NULL WHERE id = $1 AND state = $2")
+                .bind(&id)
+                .bind(ANSWERING)
+                .execute(state.store.pool())
+                .await?;
+            return Err(e);
+        }
+    };
+    let action: String = row.try_get("action")?;
+    let target: String = row.try_get("target")?;
+    let mut tx = state.store.pool().begin().await?;
+    let r = sqlx::query(
+        "UPDATE step_ups SET confirmed_at = $1, credential_id = $2, state = NULL WHERE id = $3 \
+         AND confirmed_at IS NULL AND cancelled_at IS NULL AND expires_at > $1",
+    )
+    .bind(state.clock.now())
+    .bind(&cred_id)
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
+    if r.rows_affected() != 1 {
+        return Err(ApiError::conflict(
+            "step_up_cancelled",
+            "the step-up was cancelled or expired meanwhile",
+        ));
+    }
+    audit::append_in(
+        &state.store,
+        &mut tx,
+        state.clock.now(),
+        Event {
+            actor: Some(&s.user_id),
+            action: "step_up.confirm",
+            target: Some(&id),
+            detail: serde_json::json!({ "action": action, "target": target, "credential": cred_id }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(serde_json::json!({ "id": id, "status": "confirmed", "action": action, "target": target })))
+}
+
+pub(crate) async fn cancel(
+    State(state): State<AppState>,
+    s: Session,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    own_row(&state, &s, &id).await?;
+    let r = sqlx::query(
+        "UPDATE step_ups SET cancelled_at = $1, state = NULL WHERE id = $2 AND used_at IS NULL AND cancelled_at IS NULL",
+    )
+    .bind(state.clock.now())
+    .bind(&id)
+    .execute(state.store.pool())
+    .await?;
+    if r.rows_affected() != 1 {
+        return Err(ApiError::conflict("step_up_used", "this step-up was already used or cancelled"));
+    }
+    Ok(Json(serde_json::json!({ "id": id, "status": "cancelled" })))
+}
