@@ -188,12 +188,11 @@ pub(crate) async fn confirm(
     }
     let checked = async {
         let auth: DiscoverableAuthentication = serde_json::from_str(&text).map_err(ApiError::internal)?;
-        let (user_id, cred_id) =
-            crate::auth::assertion::verify_assertion(&state, auth, &body.credential).await?;
-        if user_id != s.user_id {
+        let verified = crate::auth::assertion::verify_assertion(&state, auth, &body.credential).await?;
+        if verified.user_id != s.user_id {
             return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
         }
-        Ok(cred_id)
+        Ok(verified.credential_id)
     }
     .await;
     let cred_id = match checked {

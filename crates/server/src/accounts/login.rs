@@ -46,7 +46,8 @@ pub(crate) async fn login_finish(
     headers: HeaderMap,
     ApiJson(body): ApiJson<FinishLogin>,
 ) -> Result<Response, ApiError> {
-    let (user_id, cred_id) = verify_login(&state, &body.ceremony_id, &body.credential).await?;
+    let verified = verify_login(&state, &body.ceremony_id, &body.credential).await?;
+    let (user_id, cred_id) = (verified.user_id, verified.credential_id);
     // Re-authentication extends the caller's live session of the same user.
     let current = match session::token_from_headers(&state.config, &headers) {
         Some(t) => session::authenticate(&state, &t).await.ok().filter(|s| s.user_id == user_id),

@@ -90,7 +90,8 @@ pub(crate) async fn cli_session(
     s: Session,
     ApiJson(body): ApiJson<CliSessionBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let (user_id, cred_id) = verify_login(&state, &body.ceremony_id, &body.credential).await?;
+    let verified = verify_login(&state, &body.ceremony_id, &body.credential).await?;
+    let (user_id, cred_id) = (verified.user_id, verified.credential_id);
     if user_id != s.user_id {
         return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
     }

@@ -19,7 +19,7 @@ use crate::state::AppState;
 
 use crate::accounts::store::load_user;
 use crate::accounts::with_cookie;
-use crate::passkeys::store::insert_credential;
+use crate::auth::credentials;
 
 // ---- registration -----------------------------------------------------------------------------
 
@@ -127,7 +127,7 @@ pub(crate) async fn register_finish(
     if !admitted {
         return Err(crate::invites::refused());
     }
-    let cred_id = insert_credential(&mut tx, &user_id, &pk_name, &passkey, now).await?;
+    let cred_id = credentials::insert(&mut tx, &user_id, &pk_name, &passkey, now).await?;
     // The account, its passkey, the spent code, its first session and the audit row: one
     // transaction.
     let (token, sess_id) = session::create_in(&mut tx, &state, &user_id, &addr.ip().to_string()).await?;

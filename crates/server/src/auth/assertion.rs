@@ -1,23 +1,35 @@
 //! Verifying a passkey assertion: login, step-ups and broker approvals share it.
 
-use sqlx::Row;
 use webauthn_rs::prelude::PublicKeyCredential;
 
 use crate::audit::Event;
 use crate::audit::record::log_event;
 use crate::auth::ceremony::{self as wa, Kind};
+use crate::auth::credentials;
+use crate::auth::rp::PasskeyFlags;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 use crate::error::rate_limited;
 
+/// A verified assertion: whose passkey signed, which one, and what it reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedAssertion {
+    /// The account the passkey belongs to.
+    pub user_id: String,
+    /// The passkey (`credentials.id`).
+    pub credential_id: String,
+    /// Its counter and backup flags, as this assertion reported them (now recorded).
+    pub flags: PasskeyFlags,
+}
+
 /// Verifies a login assertion against stored state: the server's whole login code path except
-/// HTTP and the session cookie. Returns the user id and the credential id.
+/// HTTP and the session cookie.
 pub async fn verify_login(
     state: &AppState,
     ceremony_id: &str,
     credential: &PublicKeyCredential,
-) -> Result<(String, String), ApiError> {
+) -> Result<VerifiedAssertion, ApiError> {
     let (_, auth): (_, webauthn_rs::prelude::DiscoverableAuthentication) =
         wa::take_state(state, Kind::Login, ceremony_id).await?;
     verify_assertion(state, auth, credential).await
@@ -30,7 +42,7 @@ pub async fn verify_assertion(
     state: &AppState,
     auth: webauthn_rs::prelude::DiscoverableAuthentication,
     credential: &PublicKeyCredential,
-) -> Result<(String, String), ApiError> {
+) -> Result<VerifiedAssertion, ApiError> {
     // What webauthn-rs does not check (cross-origin frames, trailing bytes), before it looks.
     crate::auth::strict::check_assertion(credential)?;
     let (uuid, raw_cred_id) =
@@ -40,16 +52,10 @@ pub async fn verify_assertion(
     let cred_id = crate::auth::rp::cred_id_text(raw_cred_id);
     let user_id = uuid.to_string();
     let mut conn = state.store.pool().acquire().await?;
-    let row = sqlx::query("SELECT passkey, sign_count FROM credentials WHERE id = $1 AND user_id = $2")
-        .bind(&cred_id)
-        .bind(&user_id)
-        .fetch_optional(&mut *conn)
+    let mut passkey = credentials::find(&mut conn, &cred_id, &user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("unknown_credential", "this passkey is not registered here"))?;
     let now_ms = state.clock.now_ms();
-    let json: String = row.try_get("passkey")?;
-    let mut passkey: webauthn_rs::prelude::Passkey =
-        serde_json::from_str(&json).map_err(ApiError::internal)?;
     let result = match state.rp.webauthn.finish_discoverable_authentication_v2(credential, auth, &passkey) {
         Ok(r) => r,
         Err(e) => {
@@ -70,26 +76,16 @@ pub async fn verify_assertion(
         }
     };
     passkey.update_credential(&result);
-    let counter = i64::from(result.counter());
-    let json = serde_json::to_string(&passkey).map_err(ApiError::internal)?;
-    // The conditional update closes the race of two logins presenting the same counter.
-    let r = sqlx::query(
-        "UPDATE credentials SET passkey = $1, sign_count = $2, backup_eligible = $3, backup_state = $4, last_used_at = $5 \
-         WHERE id = $6 AND (sign_count < $2 OR $2 = 0)",
-    )
-    .bind(json)
-    .bind(counter)
-    .bind(i64::from(result.backup_eligible()))
-    .bind(i64::from(result.backup_state()))
-    .bind(state.clock.now())
-    .bind(&cred_id)
-    .execute(&mut *conn)
-    .await?;
-    if r.rows_affected() != 1 {
+    let flags = PasskeyFlags {
+        counter: i64::from(result.counter()),
+        backup_eligible: result.backup_eligible(),
+        backup_state: result.backup_state(),
+    };
+    if !credentials::record_use(&mut conn, &cred_id, &passkey, flags, state.clock.now()).await? {
         return Err(ApiError::unauthorized(
             "counter_regression",
             "the signature counter went backwards: the credential may be cloned",
         ));
     }
-    Ok((user_id, cred_id))
+    Ok(VerifiedAssertion { user_id, credential_id: cred_id, flags })
 }

@@ -3,6 +3,7 @@
 
 pub mod assertion;
 pub mod ceremony;
+pub mod credentials;
 pub mod jwt;
 pub mod role;
 pub mod rp;

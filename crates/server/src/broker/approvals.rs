@@ -102,8 +102,8 @@ pub(crate) async fn approve_finish(
             "this challenge was issued for another request or user",
         ));
     }
-    let (user_id, cred_id) =
-        crate::auth::assertion::verify_assertion(&state, ceremony.auth, &body.credential).await?;
+    let verified = crate::auth::assertion::verify_assertion(&state, ceremony.auth, &body.credential).await?;
+    let (user_id, cred_id) = (verified.user_id, verified.credential_id);
     if user_id != s.user_id {
         return Err(ApiError::forbidden("wrong_user", "the passkey belongs to another user"));
     }
