@@ -4,24 +4,25 @@
 //! default) or PostgreSQL. The server never sees a PRF output, a private key or a plaintext
 //! secret: it asks for the PRF extension with the deployment's fixed public salt and verifies
 //! assertions, nothing more.
+#![warn(unreachable_pub)]
 
-pub mod accounts;
-pub mod admin;
+pub(crate) mod accounts;
+pub(crate) mod admin;
 pub mod audit;
 pub mod auth;
 pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod error;
-pub mod http;
+pub(crate) mod http;
 pub mod invites;
 pub mod logging;
 pub mod openapi;
-pub mod passkeys;
-pub mod ratelimit;
+pub(crate) mod passkeys;
+pub(crate) mod ratelimit;
 pub mod setup;
-pub mod state;
-pub mod step_ups;
+pub(crate) mod state;
+pub(crate) mod step_ups;
 pub mod store;
 pub mod web;
 

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 
 /// Token buckets keyed by `K`.
 #[derive(Debug)]
-pub struct RateLimiter<K> {
+pub(crate) struct RateLimiter<K> {
     per_minute: f64,
     burst: f64,
     buckets: Mutex<HashMap<K, (f64, i64)>>,
@@ -31,7 +31,7 @@ const MAX_TRACKED: usize = 100_000;
 
 impl<K: Hash + Eq + Clone> RateLimiter<K> {
     /// `per_minute` sustained, `burst` at once.
-    pub fn new(per_minute: u32, burst: u32) -> Self {
+    pub(crate) fn new(per_minute: u32, burst: u32) -> Self {
         Self {
             per_minute: f64::from(per_minute),
             burst: f64::from(burst),
@@ -56,7 +56,7 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
     }
 
     /// Takes a token for `key` at `now_ms`; on refusal returns the seconds to wait.
-    pub fn check(&self, key: &K, now_ms: i64) -> Result<(), u64> {
+    pub(crate) fn check(&self, key: &K, now_ms: i64) -> Result<(), u64> {
         // A poisoned lock means a panic elsewhere while holding it; the buckets are plain numbers,
         // so go on with them rather than refusing (or allowing) everyone.
         let mut map = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -71,7 +71,8 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
     }
 
     /// Whether `key` has a token at `now_ms`, without taking it; on refusal the seconds to wait.
-    pub fn peek(&self, key: &K, now_ms: i64) -> Result<(), u64> {
+    #[cfg(test)]
+    pub(crate) fn peek(&self, key: &K, now_ms: i64) -> Result<(), u64> {
         let mut map = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let tokens = self.refill(&mut map, key, now_ms);
         if tokens >= 1.0 { Ok(()) } else { Err(self.wait_secs(tokens)) }
@@ -80,7 +81,7 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 
 /// The server's two limiters.
 #[derive(Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Every ceremony request, by client address.
     pub per_address: RateLimiter<IpAddr>,
     /// Failed assertions, by account (user id).
@@ -89,7 +90,7 @@ pub struct Limits {
 
 impl Limits {
     /// From the configuration's four numbers.
-    pub fn new(address: (u32, u32), account: (u32, u32)) -> Self {
+    pub(crate) fn new(address: (u32, u32), account: (u32, u32)) -> Self {
         Self {
             per_address: RateLimiter::new(address.0, address.1),
             per_account: RateLimiter::new(account.0, account.1),

@@ -20,11 +20,11 @@ pub struct AppState {
     /// The relying party.
     pub rp: Arc<RelyingParty>,
     /// The session-token signer.
-    pub jwt: Arc<JwtKey>,
+    pub(crate) jwt: Arc<JwtKey>,
     /// Time source (injected so that expiry is testable).
     pub clock: Arc<dyn Clock>,
     /// The ceremony endpoints' limits, per client address and per account.
-    pub limits: Arc<Limits>,
+    pub(crate) limits: Arc<Limits>,
     /// Broker notifications (fed locally and, on PostgreSQL, by LISTEN/NOTIFY).
     pub hub: Arc<Hub>,
 }

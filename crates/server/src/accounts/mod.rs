@@ -1,8 +1,8 @@
 //! Accounts: registration, login, the signed-in person's sessions, logout and the setup claim.
 
-pub mod login;
-pub mod register;
-pub mod store;
+pub(crate) mod login;
+pub(crate) mod register;
+pub(crate) mod store;
 
 use std::net::SocketAddr;
 

@@ -8,7 +8,7 @@ use crate::state::AppState;
 
 /// A user as the API shows it.
 #[derive(Debug, Serialize)]
-pub struct UserView {
+pub(crate) struct UserView {
     pub(crate) id: String,
     pub(crate) name: String,
     pub(crate) display_name: String,

@@ -24,7 +24,7 @@ const KEY_SETTING: &str = "jwt_hs256_key";
 
 /// The HMAC-SHA256 key that signs session tokens (32 random bytes, made at first start and kept
 /// in the database so that every instance sharing it accepts the same tokens).
-pub struct JwtKey([u8; 32]);
+pub(crate) struct JwtKey([u8; 32]);
 
 impl std::fmt::Debug for JwtKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -34,7 +34,7 @@ impl std::fmt::Debug for JwtKey {
 
 /// The claims of a session token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Claims {
+pub(crate) struct Claims {
     /// User id.
     pub sub: String,
     /// Session secret (base64url of 32 random bytes).
@@ -56,7 +56,7 @@ struct Header {
 
 impl JwtKey {
     /// Loads the key, or makes and stores one (first start; concurrent starts agree on one).
-    pub async fn load_or_create(store: &Store) -> Result<Self, ServerError> {
+    pub(crate) async fn load_or_create(store: &Store) -> Result<Self, ServerError> {
         let mut fresh = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut fresh);
         let stored = store.setting_insert_or_get(KEY_SETTING, &B64.encode(fresh)).await?;
@@ -68,11 +68,6 @@ impl JwtKey {
         Ok(Self(key))
     }
 
-    /// Wraps raw key bytes (tests).
-    pub fn from_bytes(key: [u8; 32]) -> Self {
-        Self(key)
-    }
-
     fn mac(&self, data: &[u8]) -> Result<Vec<u8>, ApiError> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).map_err(ApiError::internal)?;
         mac.update(data);
@@ -80,7 +75,7 @@ impl JwtKey {
     }
 
     /// Signs claims into a compact JWT.
-    pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
+    pub(crate) fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
         let payload = serde_json::to_vec(claims).map_err(ApiError::internal)?;
         let signing_input = format!("{}.{}", B64.encode(HEADER_JSON), B64.encode(payload));
         let sig = self.mac(signing_input.as_bytes())?;
@@ -89,7 +84,7 @@ impl JwtKey {
 
     /// Verifies a compact JWT: exactly three parts, header alg HS256 only, a valid MAC, not
     /// expired at `now`.
-    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, ApiError> {
+    pub(crate) fn verify(&self, token: &str, now: i64) -> Result<Claims, ApiError> {
         let bad = || ApiError::unauthorized("invalid_session", "the session token is not valid");
         let mut parts = token.split('.');
         let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())

@@ -3,10 +3,10 @@
 
 pub mod assertion;
 pub mod ceremony;
-pub mod credentials;
-pub mod jwt;
-pub mod role;
+pub(crate) mod credentials;
+pub(crate) mod jwt;
+pub(crate) mod role;
 pub mod rp;
-pub mod session;
+pub(crate) mod session;
 pub mod stepup;
-pub mod strict;
+pub(crate) mod strict;

@@ -13,29 +13,29 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Row id of a session secret.
-pub fn session_row_id(sid: &str) -> String {
+pub(crate) fn session_row_id(sid: &str) -> String {
     hex::encode(Sha256::digest(sid.as_bytes()))
 }
 
 /// A `Set-Cookie` value carrying `token` for `max_age` seconds: `__Host-bv_session=…; Secure`
 /// on an https origin, `bv_session=…` without `Secure` on plain-http localhost.
-pub fn cookie(config: &Config, token: &str, max_age: i64) -> String {
+pub(crate) fn cookie(config: &Config, token: &str, max_age: i64) -> String {
     let name = config.session_cookie_name();
     let secure = if config.https() { "; Secure" } else { "" };
     format!("{name}={token}; Path=/; Max-Age={max_age}; HttpOnly{secure}; SameSite=Strict")
 }
 
 /// A `Set-Cookie` value that clears the cookie.
-pub fn clear_cookie(config: &Config) -> String {
+pub(crate) fn clear_cookie(config: &Config) -> String {
     cookie(config, "", 0)
 }
 
 /// The transaction a handler's writes and its audit row share.
-pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
+pub(crate) type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
 /// Creates a session row for `user_id` inside `tx` and returns `(token, row id)`. The caller
 /// appends its audit row to the same transaction, so the session exists only if it is recorded.
-pub async fn create_in(
+pub(crate) async fn create_in(
     tx: &mut Tx<'_>,
     state: &AppState,
     user_id: &str,
@@ -62,7 +62,11 @@ pub async fn create_in(
 }
 
 /// Extends a live session (re-authentication) inside `tx` and returns a fresh token for it.
-pub async fn extend_in(tx: &mut Tx<'_>, state: &AppState, session: &Session) -> Result<String, ApiError> {
+pub(crate) async fn extend_in(
+    tx: &mut Tx<'_>,
+    state: &AppState,
+    session: &Session,
+) -> Result<String, ApiError> {
     let now = state.clock.now();
     let exp = now.saturating_add(state.config.session_ttl_secs);
     sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id = $2 AND revoked_at IS NULL")
@@ -74,7 +78,7 @@ pub async fn extend_in(tx: &mut Tx<'_>, state: &AppState, session: &Session) -> 
 }
 
 /// Revokes one session by row id; true if it was live.
-pub async fn revoke(state: &AppState, id: &str) -> Result<bool, ApiError> {
+pub(crate) async fn revoke(state: &AppState, id: &str) -> Result<bool, ApiError> {
     let mut tx = state.store.pool().begin().await?;
     let live = revoke_in(&mut tx, state, id).await?;
     tx.commit().await?;
@@ -82,7 +86,7 @@ pub async fn revoke(state: &AppState, id: &str) -> Result<bool, ApiError> {
 }
 
 /// Revokes one session by row id inside `tx`; true if it was live.
-pub async fn revoke_in(tx: &mut Tx<'_>, state: &AppState, id: &str) -> Result<bool, ApiError> {
+pub(crate) async fn revoke_in(tx: &mut Tx<'_>, state: &AppState, id: &str) -> Result<bool, ApiError> {
     let r = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(state.clock.now())
         .bind(id)
@@ -92,7 +96,7 @@ pub async fn revoke_in(tx: &mut Tx<'_>, state: &AppState, id: &str) -> Result<bo
 }
 
 /// Revokes every session of a user inside `tx`; returns how many were live.
-pub async fn revoke_all_in(tx: &mut Tx<'_>, state: &AppState, user_id: &str) -> Result<u64, ApiError> {
+pub(crate) async fn revoke_all_in(tx: &mut Tx<'_>, state: &AppState, user_id: &str) -> Result<u64, ApiError> {
     let r = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(state.clock.now())
         .bind(user_id)
@@ -103,7 +107,7 @@ pub async fn revoke_all_in(tx: &mut Tx<'_>, state: &AppState, user_id: &str) -> 
 
 /// A session listed for its owner or an admin.
 #[derive(Debug, Clone, Serialize)]
-pub struct SessionInfo {
+pub(crate) struct SessionInfo {
     /// Row id (`hex(SHA-256(sid))`): safe to show, useless as a credential.
     pub id: String,
     /// Owner.
@@ -119,7 +123,7 @@ pub struct SessionInfo {
 }
 
 /// Live sessions of a user.
-pub async fn list_for_user(state: &AppState, user_id: &str) -> Result<Vec<SessionInfo>, ApiError> {
+pub(crate) async fn list_for_user(state: &AppState, user_id: &str) -> Result<Vec<SessionInfo>, ApiError> {
     let rows = sqlx::query(
         "SELECT id, user_id, created_at, expires_at, revoked_at, client_addr FROM sessions \
          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at",
@@ -161,7 +165,7 @@ pub struct Session {
 }
 
 /// The raw session token from a `Cookie` header, if any.
-pub fn token_from_headers(config: &Config, headers: &axum::http::HeaderMap) -> Option<String> {
+pub(crate) fn token_from_headers(config: &Config, headers: &axum::http::HeaderMap) -> Option<String> {
     let name = config.session_cookie_name();
     headers
         .get_all(axum::http::header::COOKIE)
@@ -175,7 +179,7 @@ pub fn token_from_headers(config: &Config, headers: &axum::http::HeaderMap) -> O
 }
 
 /// Checks a token against the key and the session row.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Session, ApiError> {
+pub(crate) async fn authenticate(state: &AppState, token: &str) -> Result<Session, ApiError> {
     let now = state.clock.now();
     let claims = state.jwt.verify(token, now)?;
     let id = session_row_id(&claims.sid);
@@ -214,7 +218,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Session, ApiE
 /// Whether session row `id` is still live (not revoked, not expired) and its user still an
 /// approver or admin: what an open event stream checks again as it runs. A database error
 /// counts as no (the stream ends; the page reconnects and authenticates afresh).
-pub async fn still_approver(state: &AppState, id: &str) -> bool {
+pub(crate) async fn still_approver(state: &AppState, id: &str) -> bool {
     let row = sqlx::query(
         "SELECT s.expires_at, s.revoked_at, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
     )
@@ -230,4 +234,4 @@ pub async fn still_approver(state: &AppState, id: &str) -> bool {
 
 /// A signed-in admin; anyone else gets 403 `forbidden`.
 #[derive(Debug, Clone)]
-pub struct AdminSession(pub Session);
+pub(crate) struct AdminSession(pub Session);

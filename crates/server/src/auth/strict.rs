@@ -18,7 +18,7 @@ use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 use crate::error::ApiError;
 
 /// The longest credential id WebAuthn allows (Level 3, §5.8.3 / §6.1).
-pub const CREDENTIAL_ID_MAX_LEN: usize = 1023;
+pub(crate) const CREDENTIAL_ID_MAX_LEN: usize = 1023;
 
 const FLAG_AT: u8 = 0x40;
 const FLAG_ED: u8 = 0x80;
@@ -47,7 +47,7 @@ fn authenticator_data_invalid() -> ApiError {
 }
 
 /// Checks a registration response (`navigator.credentials.create`).
-pub fn check_registration(credential: &RegisterPublicKeyCredential) -> Result<(), ApiError> {
+pub(crate) fn check_registration(credential: &RegisterPublicKeyCredential) -> Result<(), ApiError> {
     check_client_data(&credential.response.client_data_json)?;
     if credential.raw_id.len() > CREDENTIAL_ID_MAX_LEN {
         return Err(credential_id_too_long());
@@ -56,7 +56,7 @@ pub fn check_registration(credential: &RegisterPublicKeyCredential) -> Result<()
 }
 
 /// Checks an assertion (`navigator.credentials.get`): login, every step-up and every approval.
-pub fn check_assertion(credential: &PublicKeyCredential) -> Result<(), ApiError> {
+pub(crate) fn check_assertion(credential: &PublicKeyCredential) -> Result<(), ApiError> {
     check_client_data(&credential.response.client_data_json)?;
     if credential.raw_id.len() > CREDENTIAL_ID_MAX_LEN {
         return Err(credential_id_too_long());
@@ -81,7 +81,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 }
 
 /// `crossOrigin` must be absent or `false`; `topOrigin` must be absent.
-pub fn check_client_data(bytes: &[u8]) -> Result<(), ApiError> {
+pub(crate) fn check_client_data(bytes: &[u8]) -> Result<(), ApiError> {
     let cd: ClientData = serde_json::from_slice(bytes).map_err(|_| client_data_invalid())?;
     if cd.cross_origin == Some(true) || cd.top_origin {
         return Err(cross_origin());
@@ -98,7 +98,7 @@ fn cbor_item(bytes: &[u8]) -> Option<(serde_cbor_2::Value, usize)> {
 
 /// The attestation object: one CBOR map with `fmt` (text), `attStmt` (map) and `authData`
 /// (bytes), nothing after it; `none` attestation carries an empty `attStmt`.
-pub fn check_attestation_object(bytes: &[u8]) -> Result<(), ApiError> {
+pub(crate) fn check_attestation_object(bytes: &[u8]) -> Result<(), ApiError> {
     use serde_cbor_2::Value;
     let (value, len) = cbor_item(bytes).ok_or_else(attestation_invalid)?;
     if len != bytes.len() {
@@ -120,7 +120,7 @@ pub fn check_attestation_object(bytes: &[u8]) -> Result<(), ApiError> {
 /// Authenticator data: RP ID hash (32), flags (1), counter (4), then the attested credential
 /// data if `AT` is set (required at registration), then one CBOR map of extensions if `ED` is
 /// set — and nothing else.
-pub fn check_authenticator_data(bytes: &[u8], registration: bool) -> Result<(), ApiError> {
+pub(crate) fn check_authenticator_data(bytes: &[u8], registration: bool) -> Result<(), ApiError> {
     let flags = *bytes.get(32).ok_or_else(authenticator_data_invalid)?;
     let mut rest = bytes.get(37..).ok_or_else(authenticator_data_invalid)?;
     if flags & FLAG_AT != 0 {

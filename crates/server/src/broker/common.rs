@@ -12,12 +12,12 @@ use crate::state::AppState;
 
 /// The consumer's request endpoint (exempt from the `Origin` check: hosts authenticate by
 /// signature, and the handler reads no cookie).
-pub const CONSUMER_REQUESTS_PATH: &str = "/api/broker/requests";
+pub(crate) const CONSUMER_REQUESTS_PATH: &str = "/api/broker/requests";
 
 /// The state-changing calls of consumer hosts, exempt from the `Origin` check: a new request
 /// (authenticated by its signature) and the withdrawal of one (by its poll token). Neither
 /// handler reads a cookie, so a cross-site page has no ambient authority to use.
-pub fn is_consumer_call(path: &str) -> bool {
+pub(crate) fn is_consumer_call(path: &str) -> bool {
     path == CONSUMER_REQUESTS_PATH
         || path
             .strip_prefix(CONSUMER_REQUESTS_PATH)

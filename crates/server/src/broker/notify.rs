@@ -5,7 +5,7 @@ use crate::state::AppState;
 
 /// Announces a change: locally, and on PostgreSQL to every instance (including this one, which
 /// then hears it twice — listeners only ever re-read state, so that is harmless).
-pub async fn announce(state: &AppState, note: Note) {
+pub(crate) async fn announce(state: &AppState, note: Note) {
     if state.store.engine() == crate::store::Engine::Postgres {
         let Note::Request(id) = &note;
         let payload = format!("request:{id}");

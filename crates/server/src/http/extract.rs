@@ -12,7 +12,7 @@ use crate::state::AppState;
 
 /// A JSON body whose rejection is a 400 `invalid_request` in the API's error format.
 #[derive(Debug)]
-pub struct ApiJson<T>(pub T);
+pub(crate) struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;

@@ -1,5 +1,5 @@
 //! The HTTP layer: the router, middleware and extractors, over the resource modules.
 
-pub mod extract;
-pub mod middleware;
-pub mod routes;
+pub(crate) mod extract;
+pub(crate) mod middleware;
+pub(crate) mod routes;

@@ -17,7 +17,7 @@ use crate::state::AppState;
 use crate::step_ups;
 
 /// Builds the router.
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     // The ceremony routes go through the per-address limit.
     let limited = Router::new()
         .route("/api/register/start", post(register::register_start))
