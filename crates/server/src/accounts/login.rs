@@ -66,7 +66,7 @@ pub(crate) async fn login_finish(
     log_in(&mut tx, &state, Event { actor: Some(&user_id), action: "login", target: Some(&user_id), detail })
         .await?;
     tx.commit().await?;
-    let user = load_user(&state, &user_id)
+    let user = load_user(&state.store, &user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("unknown_credential", "no such user"))?;
     Ok(with_cookie(

@@ -38,7 +38,7 @@ pub(crate) async fn me(
     State(state): State<AppState>,
     s: Session,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let user = load_user(&state, &s.user_id)
+    let user = load_user(&state.store, &s.user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("session_revoked", "no such user"))?;
     Ok(Json(serde_json::json!({

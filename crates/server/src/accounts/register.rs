@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::http::extract::{ApiJson, check_label};
 use crate::state::AppState;
 
-use crate::accounts::store::load_user;
+use crate::accounts::store::{self as users, load_user};
 use crate::accounts::with_cookie;
 use crate::auth::credentials;
 
@@ -54,11 +54,7 @@ pub(crate) async fn register_start(
         crate::invites::admit(&state, body.invite.as_deref().unwrap_or_default(), state.clock.now())
             .await?
             .ok_or_else(crate::invites::refused)?;
-    let taken = sqlx::query("SELECT id FROM users WHERE name = $1")
-        .bind(&body.name)
-        .fetch_optional(state.store.pool())
-        .await?;
-    if taken.is_some() {
+    if users::name_taken(&state.store, &body.name).await? {
         return Err(crate::invites::refused());
     }
     let user_id = Uuid::new_v4();
@@ -105,17 +101,14 @@ pub(crate) async fn register_finish(
         crate::invites::Admission::Setup => ("user", None, None),
     };
     let mut tx = state.store.pool().begin().await?;
-    let ins = sqlx::query(
-        "INSERT INTO users (id, name, display_name, role, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-    )
-    .bind(&user_id)
-    .bind(&st.name)
-    .bind(&st.display_name)
-    .bind(role)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if ins.rows_affected() != 1 {
+    let new = users::NewUser {
+        id: &user_id,
+        name: &st.name,
+        display_name: &st.display_name,
+        role,
+        created_at: now,
+    };
+    if !users::insert(&mut tx, &new).await? {
         return Err(crate::invites::refused());
     }
     // The code is spent with the account (one transaction): a second sign-up with it, started
@@ -140,7 +133,7 @@ pub(crate) async fn register_finish(
     )
     .await?;
     tx.commit().await?;
-    let user = load_user(&state, &user_id).await?.ok_or_else(|| ApiError::internal("user vanished"))?;
+    let user = load_user(&state.store, &user_id).await?.ok_or_else(|| ApiError::internal("user vanished"))?;
     Ok(with_cookie(
         StatusCode::CREATED,
         session::cookie(&state.config, &token, state.config.session_ttl_secs),

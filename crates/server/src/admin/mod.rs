@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
-use sqlx::Row;
 
 use crate::audit::record::log_in;
 use crate::audit::{self, Event};
@@ -16,7 +15,7 @@ use crate::http::extract::ApiJson;
 use crate::state::AppState;
 use crate::store::Engine;
 
-use crate::accounts::store::{load_user, user_from};
+use crate::accounts::store::{self as users, load_user};
 
 // ---- admin ------------------------------------------------------------------------------------
 
@@ -24,11 +23,7 @@ pub(crate) async fn admin_users(
     State(state): State<AppState>,
     _a: AdminSession,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let rows =
-        sqlx::query("SELECT id, name, display_name, role, created_at FROM users ORDER BY created_at, id")
-            .fetch_all(state.store.pool())
-            .await?;
-    let users = rows.iter().map(user_from).collect::<Result<Vec<_>, _>>()?;
+    let users = users::list(&state.store).await?;
     Ok(Json(serde_json::json!({ "users": users })))
 }
 
@@ -43,20 +38,16 @@ pub(crate) async fn admin_delete_user(
     }
     // The deletion and its audit row: one transaction; the row names whom the delete removed.
     let mut tx = state.store.pool().begin().await?;
-    let exists = sqlx::query("SELECT id FROM users WHERE id = $1").bind(&id).fetch_optional(&mut *tx).await?;
-    if exists.is_none() {
+    if !users::exists(&mut tx, &id).await? {
         return Err(ApiError::not_found("user_not_found", "no such user"));
     }
     let step_up =
         crate::auth::stepup::spend_in(&mut tx, &state, &a, &headers, Action::UserDelete, &id).await?;
     // Passkeys and sessions go with the user (ON DELETE CASCADE): the next request is refused.
-    let gone = sqlx::query("DELETE FROM users WHERE id = $1 RETURNING name, role")
-        .bind(&id)
-        .fetch_optional(&mut *tx)
+    let gone = users::delete(&mut tx, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("user_not_found", "no such user"))?;
-    let name: String = gone.try_get("name")?;
-    let role: String = gone.try_get("role")?;
+    let (name, role) = (gone.name, gone.role);
     // Their open invites die with them (an admin about to be removed cannot leave a way back).
     let invites = crate::invites::revoke_made_by_in(&mut tx, &id, state.clock.now()).await?;
     let detail =
@@ -84,20 +75,12 @@ pub(crate) async fn admin_set_role(
     ApiJson(body): ApiJson<SetRole>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let mut tx = state.store.pool().begin().await?;
-    if state.store.engine() == Engine::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock(7242002)").execute(&mut *tx).await?;
-    }
-    let row = sqlx::query("SELECT role FROM users WHERE id = $1")
-        .bind(&id)
-        .fetch_optional(&mut *tx)
+    users::lock_roles(&mut tx, state.store.engine()).await?;
+    let from = users::role_of(&mut tx, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("user_not_found", "no such user"))?;
-    let from: String = row.try_get("role")?;
     if from == "admin" && body.role != Role::Admin {
-        let admins: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin'")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
+        let admins = users::count_admins(&mut tx).await?;
         if admins <= 1 {
             return Err(ApiError::conflict("last_admin", "the last admin cannot be demoted"));
         }
@@ -106,11 +89,7 @@ pub(crate) async fn admin_set_role(
     let target = crate::auth::stepup::role_target(&id, body.role.as_str());
     let step_up =
         crate::auth::stepup::spend_in(&mut tx, &state, &a, &headers, Action::RoleSet, &target).await?;
-    sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
-        .bind(body.role.as_str())
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    users::set_role(&mut tx, &id, body.role).await?;
     // An admin no more: the invites they made and nobody used yet are revoked with the role.
     let invites = if body.role == Role::Admin {
         0
@@ -141,7 +120,7 @@ pub(crate) async fn admin_revoke_user_sessions(
     AdminSession(a): AdminSession,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if load_user(&state, &id).await?.is_none() {
+    if load_user(&state.store, &id).await?.is_none() {
         return Err(ApiError::not_found("user_not_found", "no such user"));
     }
     // The revocation and its audit row: one transaction.

@@ -60,7 +60,7 @@ pub(crate) async fn add_passkey_start(
     if verified.user_id != s.user_id {
         return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
     }
-    let user = load_user(&state, &s.user_id)
+    let user = load_user(&state.store, &s.user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("session_revoked", "no such user"))?;
     let uuid = Uuid::parse_str(&s.user_id).map_err(ApiError::internal)?;

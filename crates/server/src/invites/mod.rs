@@ -12,10 +12,11 @@
 //! `role.set` does, so a session alone (a stolen cookie) must not make one.
 
 use axum::Json;
+pub(crate) mod store;
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use sqlx::Row as _;
 
 use crate::audit::{self, Event};
 use crate::auth::session::AdminSession;
@@ -59,19 +60,8 @@ pub async fn admit(state: &AppState, code: &str, now: i64) -> Result<Option<Admi
         return Ok(None);
     }
     let hash = crate::setup::hash(code);
-    let row = sqlx::query(
-        "SELECT id, created_by, role FROM invites WHERE code_hash = $1 AND used_by IS NULL AND revoked_at IS NULL AND expires_at > $2",
-    )
-    .bind(&hash)
-    .bind(now)
-    .fetch_optional(state.store.pool())
-    .await?;
-    if let Some(r) = row {
-        return Ok(Some(Admission::Invite {
-            id: r.try_get("id")?,
-            created_by: r.try_get("created_by")?,
-            role: r.try_get("role")?,
-        }));
+    if let Some(i) = store::find_open(&state.store, &hash, now).await? {
+        return Ok(Some(Admission::Invite { id: i.id, created_by: i.created_by, role: i.role }));
     }
     Ok(crate::setup::is_setup_code(&state.store, code).await?.then_some(Admission::Setup))
 }
@@ -84,15 +74,7 @@ pub async fn spend_in(
     user_id: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE invites SET used_by = $1, used_at = $2 WHERE id = $3 AND used_by IS NULL AND revoked_at IS NULL AND expires_at > $2",
-    )
-    .bind(user_id)
-    .bind(now)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    store::spend(tx, id, user_id, now).await
 }
 
 /// Revokes the open invites `user_id` made (when they are deleted or stop being an admin), in
@@ -102,14 +84,7 @@ pub async fn revoke_made_by_in(
     user_id: &str,
     now: i64,
 ) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE invites SET revoked_at = $1 WHERE created_by = $2 AND used_by IS NULL AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(user_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(r.rows_affected())
+    store::revoke_made_by(tx, user_id, now).await
 }
 
 /// A fresh code: 20 characters of the setup code's alphabet in four groups (100 bits).
@@ -164,17 +139,16 @@ pub(crate) async fn create(
     } else {
         None
     };
-    sqlx::query(
-        "INSERT INTO invites (id, code_hash, role, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&id)
-    .bind(crate::setup::hash(&code))
-    .bind(&role)
-    .bind(&s.user_id)
-    .bind(now)
-    .bind(expires_at)
-    .execute(&mut *tx)
-    .await?;
+    let code_hash = crate::setup::hash(&code);
+    let new = store::NewInvite {
+        id: &id,
+        code_hash: &code_hash,
+        role: &role,
+        created_by: &s.user_id,
+        created_at: now,
+        expires_at,
+    };
+    store::insert(&mut tx, &new).await?;
     let detail = serde_json::json!({ "role": role, "expires_at": expires_at, "step_up": step_up });
     let ev = Event { actor: Some(&s.user_id), action: "invite.created", target: Some(&id), detail };
     audit::append_in(&state.store, &mut tx, now, ev).await?;
@@ -200,40 +174,28 @@ pub(crate) async fn list(
     _a: AdminSession,
 ) -> Result<Json<Vec<InviteView>>, ApiError> {
     let now = state.clock.now();
-    let rows = sqlx::query(
-        "SELECT i.id, i.role, c.name AS created_by, i.created_at, i.expires_at, u.name AS used_by, i.used_at, i.revoked_at \
-         FROM invites i LEFT JOIN users c ON c.id = i.created_by LEFT JOIN users u ON u.id = i.used_by \
-         WHERE (i.used_by IS NULL AND i.revoked_at IS NULL AND i.expires_at > $1) \
-            OR i.created_at > $1 - 30 * 86400 \
-         ORDER BY i.created_at DESC",
-    )
-    .bind(now)
-    .fetch_all(state.store.pool())
-    .await?;
-    let views = rows
-        .iter()
+    let views = store::list(&state.store, now)
+        .await?
+        .into_iter()
         .map(|r| {
-            let used_at: Option<i64> = r.try_get("used_at")?;
-            let revoked_at: Option<i64> = r.try_get("revoked_at")?;
-            let expires_at: i64 = r.try_get("expires_at")?;
-            let status = match (used_at, revoked_at) {
+            let status = match (r.used_at, r.revoked_at) {
                 (Some(_), _) => "used",
                 (None, Some(_)) => "revoked",
-                (None, None) if expires_at <= now => "expired",
+                (None, None) if r.expires_at <= now => "expired",
                 _ => "open",
             };
-            Ok(InviteView {
-                id: r.try_get("id")?,
-                role: r.try_get("role")?,
-                created_by: r.try_get("created_by")?,
-                created_at: r.try_get("created_at")?,
-                expires_at,
-                used_by: r.try_get("used_by")?,
-                used_at,
+            InviteView {
+                id: r.id,
+                role: r.role,
+                created_by: r.created_by,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                used_by: r.used_by,
+                used_at: r.used_at,
                 status,
-            })
+            }
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect();
     Ok(Json(views))
 }
 
@@ -244,14 +206,7 @@ pub(crate) async fn revoke(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let now = state.clock.now();
     let mut tx = state.store.pool().begin().await?;
-    let r = sqlx::query(
-        "UPDATE invites SET revoked_at = $1 WHERE id = $2 AND used_by IS NULL AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(&id)
-    .execute(&mut *tx)
-    .await?;
-    if r.rows_affected() != 1 {
+    if !store::revoke(&mut tx, &id, now).await? {
         return Err(ApiError::not_found("no_such_invite", "no open invite with this id"));
     }
     let ev = Event {
@@ -274,15 +229,15 @@ pub async fn create_for_tests(
 ) -> Result<String, sqlx::Error> {
     let code = new_code();
     let id = crate::broker::common::new_id();
-    sqlx::query(
-        "INSERT INTO invites (id, code_hash, role, created_by, created_at, expires_at) VALUES ($1, $2, 'user', $3, $4, $5)",
-    )
-    .bind(&id)
-    .bind(crate::setup::hash(&code))
-    .bind(created_by)
-    .bind(now)
-    .bind(now + DEFAULT_TTL_SECS)
-    .execute(store.pool())
-    .await?;
+    let code_hash = crate::setup::hash(&code);
+    let new = store::NewInvite {
+        id: &id,
+        code_hash: &code_hash,
+        role: "user",
+        created_by,
+        created_at: now,
+        expires_at: now + DEFAULT_TTL_SECS,
+    };
+    store::insert(&mut *store.pool().acquire().await?, &new).await?;
     Ok(code)
 }
