@@ -7,11 +7,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use rand::RngCore;
 use serde::Deserialize;
-use sqlx::Row;
 use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
 
 use crate::audit::{self, Event};
 use crate::auth::session::Session;
+use crate::auth::step_up_store::{self, StepUpRow};
 use crate::auth::stepup::*;
 use crate::error::ApiError;
 use crate::http::extract::ApiJson;
@@ -84,20 +84,19 @@ pub(crate) async fn start(
     let id = B64.encode(raw);
     let now = state.clock.now();
     let expires_at = now.saturating_add(TTL_SECS);
-    sqlx::query(
-        "INSERT INTO step_ups (id, user_id, action, target, options, state, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&id)
-    .bind(&s.user_id)
-    .bind(action.as_str())
-    .bind(&body.target)
-    .bind(serde_json::to_string(&options).map_err(ApiError::internal)?)
-    .bind(serde_json::to_string(&auth).map_err(ApiError::internal)?)
-    .bind(now)
-    .bind(expires_at)
-    .execute(state.store.pool())
-    .await?;
+    let options_json = serde_json::to_string(&options).map_err(ApiError::internal)?;
+    let state_json = serde_json::to_string(&auth).map_err(ApiError::internal)?;
+    let new = step_up_store::NewStepUp {
+        id: &id,
+        user_id: &s.user_id,
+        action: action.as_str(),
+        target: &body.target,
+        options: &options_json,
+        state: &state_json,
+        created_at: now,
+        expires_at,
+    };
+    step_up_store::insert(&state.store, &new).await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({
@@ -111,16 +110,9 @@ pub(crate) async fn start(
     ))
 }
 
-pub(crate) async fn own_row(state: &AppState, s: &Session, id: &str) -> Result<sqlx::any::AnyRow, ApiError> {
-    let row = sqlx::query(
-        "SELECT user_id, action, target, options, state, expires_at, confirmed_at, used_at, cancelled_at \
-         FROM step_ups WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(state.store.pool())
-    .await?
-    .ok_or_else(invalid)?;
-    if row.try_get::<String, _>("user_id")? != s.user_id {
+pub(crate) async fn own_row(state: &AppState, s: &Session, id: &str) -> Result<StepUpRow, ApiError> {
+    let row = step_up_store::get(&mut *state.store.pool().acquire().await?, id).await?.ok_or_else(invalid)?;
+    if row.user_id != s.user_id {
         return Err(wrong_user());
     }
     Ok(row)
@@ -132,19 +124,18 @@ pub(crate) async fn status(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let row = own_row(&state, &s, &id).await?;
-    let st = status_of(&row, state.clock.now())?;
+    let st = status_of(&row, state.clock.now());
     let options = if st == "pending" {
-        let text: String = row.try_get("options")?;
-        serde_json::from_str(&text).map_err(ApiError::internal)?
+        serde_json::from_str(&row.options).map_err(ApiError::internal)?
     } else {
         serde_json::Value::Null
     };
     Ok(Json(serde_json::json!({
         "id": id,
-        "action": row.try_get::<String, _>("action")?,
-        "target": row.try_get::<String, _>("target")?,
+        "action": row.action,
+        "target": row.target,
         "status": st,
-        "expires_at": row.try_get::<i64, _>("expires_at")?,
+        "expires_at": row.expires_at,
         "options": options,
     })))
 }
@@ -161,7 +152,7 @@ pub(crate) async fn confirm(
     ApiJson(body): ApiJson<ConfirmBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let row = own_row(&state, &s, &id).await?;
-    match status_of(&row, state.clock.now())? {
+    match status_of(&row, state.clock.now()) {
         "pending" => {}
         "confirmed" => {
             return Err(ApiError::conflict("step_up_confirmed", "this step-up is already confirmed"));
@@ -172,18 +163,8 @@ pub(crate) async fn confirm(
     // The challenge answers once: take the state, leaving the ANSWERING mark while the answer
     // is checked (a second answer, even a concurrent one, finds no state to take; a status poll
     // meanwhile still reads "pending"). A refused answer then clears the mark: "failed".
-    let text: String =
-        row.try_get::<Option<String>, _>("state")?.filter(|t| t != ANSWERING).ok_or_else(answered)?;
-    let taken = sqlx::query(
-        "UPDATE step_ups SET state = $3 WHERE id = $1 AND user_id = $2 AND state IS NOT NULL \
-         AND state <> $3 AND cancelled_at IS NULL",
-    )
-    .bind(&id)
-    .bind(&s.user_id)
-    .bind(ANSWERING)
-    .execute(state.store.pool())
-    .await?;
-    if taken.rows_affected() != 1 {
+    let text: String = row.state.clone().filter(|t| t != ANSWERING).ok_or_else(answered)?;
+    if !step_up_store::take_challenge(&state.store, &id, &s.user_id, ANSWERING).await? {
         return Err(answered());
     }
     let checked = async {
@@ -198,27 +179,13 @@ pub(crate) async fn confirm(
     let cred_id = match checked {
         Ok(c) => c,
         Err(e) => {
-            sqlx::query("UPDATE step_ups SET state = NULL WHERE id = $1 AND state = $2")
-                .bind(&id)
-                .bind(ANSWERING)
-                .execute(state.store.pool())
-                .await?;
+            step_up_store::drop_challenge(&state.store, &id, ANSWERING).await?;
             return Err(e);
         }
     };
-    let action: String = row.try_get("action")?;
-    let target: String = row.try_get("target")?;
+    let (action, target) = (row.action, row.target);
     let mut tx = state.store.pool().begin().await?;
-    let r = sqlx::query(
-        "UPDATE step_ups SET confirmed_at = $1, credential_id = $2, state = NULL WHERE id = $3 \
-         AND confirmed_at IS NULL AND cancelled_at IS NULL AND expires_at > $1",
-    )
-    .bind(state.clock.now())
-    .bind(&cred_id)
-    .bind(&id)
-    .execute(&mut *tx)
-    .await?;
-    if r.rows_affected() != 1 {
+    if !step_up_store::confirm(&mut tx, &id, &cred_id, state.clock.now()).await? {
         return Err(ApiError::conflict(
             "step_up_cancelled",
             "the step-up was cancelled or expired meanwhile",
@@ -246,14 +213,7 @@ pub(crate) async fn cancel(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     own_row(&state, &s, &id).await?;
-    let r = sqlx::query(
-        "UPDATE step_ups SET cancelled_at = $1, state = NULL WHERE id = $2 AND used_at IS NULL AND cancelled_at IS NULL",
-    )
-    .bind(state.clock.now())
-    .bind(&id)
-    .execute(state.store.pool())
-    .await?;
-    if r.rows_affected() != 1 {
+    if !step_up_store::cancel(&state.store, &id, state.clock.now()).await? {
         return Err(ApiError::conflict("step_up_used", "this step-up was already used or cancelled"));
     }
     Ok(Json(serde_json::json!({ "id": id, "status": "cancelled" })))

@@ -8,5 +8,6 @@ pub(crate) mod jwt;
 pub(crate) mod role;
 pub mod rp;
 pub(crate) mod session;
+pub(crate) mod step_up_store;
 pub mod stepup;
 pub(crate) mod strict;

@@ -17,9 +17,9 @@
 //!
 //! A step-up lives [`TTL_SECS`] from its start (to confirm and to use).
 
+use crate::auth::step_up_store::{self, StepUpRow};
 use axum::http::{HeaderMap, StatusCode};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::auth::session::Session;
 use crate::error::ApiError;
@@ -120,13 +120,10 @@ pub fn challenge(random: &[u8; 32], action: &str, target: &str) -> [u8; 64] {
 /// The `state` of a step-up whose one answer is being checked right now.
 pub(crate) const ANSWERING: &str = "answering";
 
-pub(crate) fn status_of(row: &sqlx::any::AnyRow, now: i64) -> Result<&'static str, ApiError> {
-    let used: Option<i64> = row.try_get("used_at")?;
-    let cancelled: Option<i64> = row.try_get("cancelled_at")?;
-    let confirmed: Option<i64> = row.try_get("confirmed_at")?;
-    let expires_at: i64 = row.try_get("expires_at")?;
-    let challenge_open = row.try_get::<Option<String>, _>("state")?.is_some();
-    Ok(if used.is_some() {
+pub(crate) fn status_of(row: &StepUpRow, now: i64) -> &'static str {
+    let (used, cancelled, confirmed) = (row.used_at, row.cancelled_at, row.confirmed_at);
+    let (expires_at, challenge_open) = (row.expires_at, row.state.is_some());
+    if used.is_some() {
         "used"
     } else if cancelled.is_some() {
         "cancelled"
@@ -141,7 +138,7 @@ pub(crate) fn status_of(row: &sqlx::any::AnyRow, now: i64) -> Result<&'static st
     } else {
         // The challenge was answered, and the answer refused: start again.
         "failed"
-    })
+    }
 }
 
 pub(crate) fn answered() -> ApiError {
@@ -201,38 +198,22 @@ pub async fn spend_in(
             "this action needs a fresh passkey confirmation (a step-up) bound to it",
         )));
     };
-    let row = sqlx::query(
-        "SELECT user_id, action, target, state, expires_at, confirmed_at, used_at, cancelled_at FROM step_ups \
-         WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| bind(invalid()))?;
-    if row.try_get::<String, _>("user_id")? != s.user_id {
+    let row = step_up_store::get(tx, id).await?.ok_or_else(|| bind(invalid()))?;
+    if row.user_id != s.user_id {
         return Err(bind(wrong_user()));
     }
-    if row.try_get::<String, _>("action")? != action.as_str() || row.try_get::<String, _>("target")? != target
-    {
+    if row.action != action.as_str() || row.target != target {
         return Err(bind(ApiError::forbidden(
             "step_up_mismatch",
             "this step-up was confirmed for another action or target",
         )));
     }
     let now = state.clock.now();
-    match status_of(&row, now)? {
+    match status_of(&row, now) {
         "confirmed" => {}
         other => return Err(bind(refusal(other))),
     }
-    let r = sqlx::query(
-        "UPDATE step_ups SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND cancelled_at IS NULL \
-         AND confirmed_at IS NOT NULL AND expires_at > $1",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    if r.rows_affected() != 1 {
+    if !step_up_store::spend(tx, id, now).await? {
         return Err(bind(refusal("used")));
     }
     Ok(id.to_owned())
@@ -240,11 +221,7 @@ pub async fn spend_in(
 
 /// Deletes step-ups a day past their expiry (the sweeper).
 pub async fn sweep(state: &AppState) -> Result<u64, ApiError> {
-    let r = sqlx::query("DELETE FROM step_ups WHERE expires_at <= $1")
-        .bind(state.clock.now().saturating_sub(86_400))
-        .execute(state.store.pool())
-        .await?;
-    Ok(r.rows_affected())
+    step_up_store::delete_expired(&state.store, state.clock.now().saturating_sub(86_400)).await
 }
 
 #[cfg(test)]
