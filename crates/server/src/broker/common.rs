@@ -2,7 +2,6 @@
 
 use blindvault_core::ids::RequestId;
 use blindvault_core::keys::OrgPublicKey;
-use sqlx::Row;
 
 use crate::audit::{self, Event};
 use crate::auth::role::Role;
@@ -76,13 +75,7 @@ pub(crate) async fn org(state: &AppState) -> Result<Option<(OrgPublicKey, i64)>,
 }
 
 pub(crate) async fn org_on(c: &mut sqlx::AnyConnection) -> Result<Option<(OrgPublicKey, i64)>, ApiError> {
-    let row = sqlx::query("SELECT public_key, generation FROM broker_org WHERE id = 1")
-        .fetch_optional(&mut *c)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    let text: String = row.try_get("public_key")?;
-    let key = OrgPublicKey::from_bytes(&unb64(&text, "org key")?).map_err(ApiError::internal)?;
-    Ok(Some((key, row.try_get("generation")?)))
+    Ok(super::store::org::get(c).await?.map(|o| (o.key, o.generation)))
 }
 
 pub(crate) async fn require_org(state: &AppState) -> Result<(OrgPublicKey, i64), ApiError> {

@@ -15,6 +15,7 @@ pub(crate) mod notify;
 pub(crate) mod org;
 pub(crate) mod requests;
 pub(crate) mod revocations;
+pub(crate) mod store;
 pub mod sweeper;
 
 /// Request states. `gone` is the absence of responses after `delivered`, `denied`, `expired` or

@@ -7,6 +7,7 @@ use blindvault_core::keys::OrgPublicKey;
 use serde::{Deserialize, Serialize};
 
 use super::common::*;
+use super::store;
 use crate::auth::session::{AdminSession, Session};
 use crate::auth::stepup::{self, Action as StepUp};
 use crate::error::ApiError;
@@ -63,10 +64,8 @@ pub(crate) async fn put_org(
             let mut tx = state.store.pool().begin().await?;
             // Replacing the org key is bound to the new key's fingerprint.
             let step_up = stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::OrgReplace, &fp).await?;
-            let r = sqlx::query("UPDATE broker_org SET public_key = $1, fingerprint = $2, generation = $3, set_at = $4, set_by = $5 WHERE id = 1 AND generation = $6")
-                .bind(&key).bind(&fp).bind(g + 1).bind(now).bind(&s.user_id).bind(g)
-                .execute(&mut *tx).await?;
-            if r.rows_affected() != 1 {
+            let new = store::org::NewKey { key: &key, fingerprint: &fp, at: now, by: &s.user_id };
+            if !store::org::replace(&mut tx, &new, g).await? {
                 return Err(ApiError::conflict(
                     "conflict",
                     "the org key changed meanwhile; reload and try again",
@@ -74,12 +73,8 @@ pub(crate) async fn put_org(
             }
             // Enrolments signed by the old key no longer vouch for anything; nor does its
             // revocation record.
-            sqlx::query(
-                "UPDATE broker_enrolments SET status = 'pending', signed = NULL WHERE status = 'approved'",
-            )
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM broker_revocations").execute(&mut *tx).await?;
+            store::org::reset_enrolments(&mut tx).await?;
+            store::revocations::delete(&mut tx).await?;
             log_in(
                 &mut tx,
                 &state,
@@ -95,9 +90,8 @@ pub(crate) async fn put_org(
         None => {
             // The first key and its audit row: one transaction.
             let mut tx = state.store.pool().begin().await?;
-            sqlx::query("INSERT INTO broker_org (id, public_key, fingerprint, generation, set_at, set_by) VALUES (1, $1, $2, 1, $3, $4)")
-                .bind(&key).bind(&fp).bind(now).bind(&s.user_id)
-                .execute(&mut *tx).await?;
+            let new = store::org::NewKey { key: &key, fingerprint: &fp, at: now, by: &s.user_id };
+            store::org::insert_first(&mut tx, &new).await?;
             log_in(
                 &mut tx,
                 &state,
@@ -141,13 +135,8 @@ pub(crate) async fn put_org_settings(
     ApiJson(body): ApiJson<OrgSettings>,
 ) -> Result<Json<OrgSettings>, ApiError> {
     let mut tx = state.store.pool().begin().await?;
-    sqlx::query(
-        "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(REFUSE_SYNCED)
-    .bind(if body.refuse_synced_approvers { "1" } else { "0" })
-    .execute(&mut *tx)
-    .await?;
+    let value = if body.refuse_synced_approvers { "1" } else { "0" };
+    store::org::put_setting(&mut tx, REFUSE_SYNCED, value).await?;
     log_in(
         &mut tx,
         &state,

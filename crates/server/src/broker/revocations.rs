@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use blindvault_core::revocation::SignedRevocations;
 use serde::Deserialize;
-use sqlx::Row;
 
 use super::common::*;
+use super::store;
 use crate::auth::session::{AdminSession, Session};
 use crate::error::ApiError;
 use crate::http::extract::ApiJson;
@@ -14,11 +14,7 @@ use crate::state::AppState;
 
 /// The stored revocation record (base64url), if any.
 pub(crate) async fn revocations_on(c: &mut sqlx::AnyConnection) -> Result<Option<String>, ApiError> {
-    Ok(sqlx::query("SELECT record FROM broker_revocations WHERE id = 1")
-        .fetch_optional(&mut *c)
-        .await?
-        .map(|r| r.try_get("record"))
-        .transpose()?)
+    Ok(store::revocations::get(c).await?.map(|r| r.record))
 }
 
 /// The org's newest revocation record, for devices and admins to verify themselves.
@@ -55,12 +51,10 @@ pub(crate) async fn put_revocations(
         .map_err(|_| ApiError::bad_request("invalid_revocations", "the epoch is out of range"))?;
     let text = b64(&body.revocations.to_bytes());
     let mut tx = state.store.pool().begin().await?;
-    let current = sqlx::query("SELECT epoch, record FROM broker_revocations WHERE id = 1")
-        .fetch_optional(&mut *tx)
-        .await?;
-    if let Some(row) = &current {
-        let have: i64 = row.try_get("epoch")?;
-        let stored: String = row.try_get("record")?;
+    let current = store::revocations::get(&mut tx).await?;
+    let new = store::revocations::New { epoch, record: &text, at: state.clock.now(), by: &s.user_id };
+    if let Some(row) = current {
+        let (have, stored) = (row.epoch, row.record);
         if have == epoch && stored == text {
             return Ok(Json(serde_json::json!({ "epoch": epoch, "stored": false })));
         }
@@ -85,18 +79,12 @@ pub(crate) async fn put_revocations(
                 ),
             ));
         }
-        let r = sqlx::query("UPDATE broker_revocations SET epoch = $1, record = $2, set_at = $3, set_by = $4 WHERE id = 1 AND epoch = $5")
-            .bind(epoch).bind(&text).bind(state.clock.now()).bind(&s.user_id).bind(have)
-            .execute(&mut *tx).await?;
-        if r.rows_affected() != 1 {
+        if !store::revocations::replace(&mut tx, &new, have).await? {
             return Err(changed_meanwhile());
         }
     } else {
         // Two first uploads at once: one stores, the other is told to look again.
-        let r = sqlx::query("INSERT INTO broker_revocations (id, epoch, record, set_at, set_by) VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
-            .bind(epoch).bind(&text).bind(state.clock.now()).bind(&s.user_id)
-            .execute(&mut *tx).await?;
-        if r.rows_affected() != 1 {
+        if !store::revocations::insert_first(&mut tx, &new).await? {
             return Err(changed_meanwhile());
         }
     }
