@@ -5,13 +5,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use blindvault_core::identity::{HostCertificate, SignedHostCertificate};
-use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use serde::Deserialize;
 
 use super::common::*;
 use super::hub::Note;
 use super::notify::announce;
-use super::status;
+use super::store;
+use super::store::hosts::HostView;
 use crate::auth::session::{AdminSession, Session};
 use crate::auth::stepup::{self, Action as StepUp};
 use crate::error::ApiError;
@@ -21,18 +21,6 @@ use crate::state::AppState;
 #[derive(Deserialize)]
 pub(crate) struct RegisterHost {
     pub(crate) certificate: SignedHostCertificate,
-}
-
-#[derive(Serialize)]
-pub(crate) struct HostView {
-    pub(crate) cert_id: String,
-    pub(crate) host_name: String,
-    pub(crate) not_after: i64,
-    pub(crate) revoked: bool,
-    pub(crate) issued_by: String,
-    /// Whether the certificate lets its issuer approve alone (`false` for a format-1
-    /// certificate, whose entries' own flag applies).
-    pub(crate) self_approval: bool,
 }
 
 /// Separation of duties starts at registration: the certificate must name its issuer (format
@@ -58,11 +46,7 @@ pub(crate) async fn check_issuer(
             "the certificate names another person as its issuer; its issuer registers it",
         ));
     }
-    let holder: Option<String> = sqlx::query("SELECT set_by FROM broker_org WHERE id = 1")
-        .fetch_optional(state.store.pool())
-        .await?
-        .map(|r| r.try_get("set_by"))
-        .transpose()?;
+    let holder = store::org::holder(&state.store).await?;
     if holder.as_deref() != Some(issuer) {
         return Err(ApiError::forbidden(
             "not_org_key_holder",
@@ -85,11 +69,19 @@ pub(crate) async fn register_host(
     let not_after = i64::try_from(cert.not_after).unwrap_or(i64::MAX);
     // The host and its audit row: one transaction.
     let mut tx = state.store.pool().begin().await?;
-    let r = sqlx::query("INSERT INTO broker_hosts (cert_id, host_name, host_key, certificate, not_after, issued_by, created_at, self_approval) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (cert_id) DO NOTHING")
-        .bind(&cert_id).bind(&cert.host_name).bind(b64(&cert.host_key.to_array())).bind(b64(&body.certificate.to_bytes()))
-        .bind(not_after).bind(&s.user_id).bind(state.clock.now()).bind(i64::from(cert.self_approval))
-        .execute(&mut *tx).await?;
-    if r.rows_affected() == 0 {
+    let host_key = b64(&cert.host_key.to_array());
+    let certificate = b64(&body.certificate.to_bytes());
+    let new = store::hosts::NewHost {
+        cert_id: &cert_id,
+        host_name: &cert.host_name,
+        host_key: &host_key,
+        certificate: &certificate,
+        not_after,
+        issued_by: &s.user_id,
+        created_at: state.clock.now(),
+        self_approval: cert.self_approval,
+    };
+    if !store::hosts::insert(&mut tx, &new).await? {
         return Err(ApiError::conflict("host_exists", "this certificate is already registered"));
     }
     log_in(&mut tx, &state, Some(&s.user_id), "broker.host.issued", Some(&cert_id), serde_json::json!({ "host": cert.host_name, "entries": cert.allowed_entries.len(), "not_after": not_after, "self_approval": cert.self_approval })).await?;
@@ -112,25 +104,7 @@ pub(crate) async fn list_hosts(
     State(state): State<AppState>,
     _a: AdminSession,
 ) -> Result<Json<Vec<HostView>>, ApiError> {
-    let rows = sqlx::query(
-        "SELECT cert_id, host_name, not_after, revoked_at, issued_by, self_approval FROM broker_hosts ORDER BY created_at",
-    )
-    .fetch_all(state.store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let revoked: Option<i64> = r.try_get("revoked_at")?;
-            Ok(HostView {
-                cert_id: r.try_get("cert_id")?,
-                host_name: r.try_get("host_name")?,
-                not_after: r.try_get("not_after")?,
-                revoked: revoked.is_some(),
-                issued_by: r.try_get("issued_by")?,
-                self_approval: r.try_get::<Option<i64>, _>("self_approval")?.unwrap_or(0) != 0,
-            })
-        })
-        .collect::<Result<Vec<_>, ApiError>>()
-        .map(Json)
+    Ok(Json(store::hosts::list(&state.store).await?))
 }
 
 pub(crate) async fn revoke_host(
@@ -142,23 +116,12 @@ pub(crate) async fn revoke_host(
     let now = state.clock.now();
     // The revocation, the end of its open requests and the audit row: one transaction.
     let mut tx = state.store.pool().begin().await?;
-    let r = sqlx::query("UPDATE broker_hosts SET revoked_at = $1 WHERE cert_id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(&cert_id)
-        .execute(&mut *tx)
-        .await?;
-    if r.rows_affected() == 0 {
+    if !store::hosts::revoke(&mut tx, &cert_id, now).await? {
         return Err(ApiError::not_found("no_such_host", "no such unrevoked host"));
     }
     let step_up = stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::HostRevoke, &cert_id).await?;
     // Its open requests end now.
-    let ended = sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2 WHERE cert_id = $3 AND status IN ($4, $5) RETURNING request_id")
-        .bind(status::DENIED).bind(now).bind(&cert_id).bind(status::PENDING).bind(status::APPROVED)
-        .fetch_all(&mut *tx).await?;
-    let ended: Vec<String> = ended.iter().map(|r| r.try_get("request_id")).collect::<Result<_, _>>()?;
-    for id in &ended {
-        sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(id).execute(&mut *tx).await?;
-    }
+    let ended = store::requests::end_open_of_host(&mut tx, &cert_id, now).await?;
     log_in(
         &mut tx,
         &state,

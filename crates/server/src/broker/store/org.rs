@@ -83,3 +83,12 @@ pub(crate) async fn put_setting(c: &mut AnyConnection, key: &str, value: &str) -
     .await?;
     Ok(())
 }
+
+/// Who set the org key (its holder), if it is set.
+pub(crate) async fn holder(store: &crate::store::Store) -> Result<Option<String>, ApiError> {
+    Ok(sqlx::query("SELECT set_by FROM broker_org WHERE id = 1")
+        .fetch_optional(store.pool())
+        .await?
+        .map(|r| r.try_get("set_by"))
+        .transpose()?)
+}
