@@ -57,18 +57,18 @@ pub(crate) async fn approve_start(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     require_approver(&s)?;
     // Only what the ceremony depends on (the device read the full view already).
-    let (row, sep) = request_row_on(&mut *conn(&state).await?, &s, &id).await?;
-    let st: String = row.try_get("status")?;
+    let row = request_row_on(&mut *conn(&state).await?, &s, &id).await?;
+    let st = row.status;
     if st != status::PENDING {
         return Err(ApiError::conflict("request_not_pending", format!("the request is {st}")));
     }
-    if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+    if row.revoked_at.is_some() {
         return Err(host_revoked());
     }
-    if row.try_get::<i64, _>("expires_at")? <= state.clock.now() {
+    if row.expires_at <= state.clock.now() {
         return Err(request_expired());
     }
-    check_separation(&s.user_id, &sep.issuer, row.try_get("threshold")?, sep.allow_self)?;
+    check_separation(&s.user_id, &row.issued_by, row.threshold, row.allow_self)?;
     let (rcr, auth) = state
         .rp
         .webauthn

@@ -6,11 +6,10 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use sqlx::Row;
 
 use super::common::*;
 use super::hub::Note;
-use super::requests::user_is_approver_of;
+use super::store::requests::{entry_of, user_is_approver_of};
 use crate::auth::session::Session;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -42,10 +41,8 @@ pub(crate) async fn events(State(state): State<AppState>, s: Session) -> Result<
             match next {
                 Ok(Note::Request(id)) => {
                     let relevant = match conn(&state).await {
-                        Ok(mut c) => match sqlx::query("SELECT entry_id, version FROM broker_requests WHERE request_id = $1").bind(&id).fetch_optional(&mut *c).await {
-                            Ok(Some(row)) => {
-                                let entry_id: String = row.try_get("entry_id").unwrap_or_default();
-                                let version: i64 = row.try_get("version").unwrap_or_default();
+                        Ok(mut c) => match entry_of(&mut c, &id).await {
+                            Ok(Some((entry_id, version))) => {
                                 user_is_approver_of(&mut c, &s.user_id, &entry_id, version).await.unwrap_or(false)
                             }
                             _ => false,
