@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use blindvault_core::release::SealedResponse;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
 
 use super::common::*;
@@ -12,6 +11,7 @@ use super::hub::Note;
 use super::notify::announce;
 use super::requests::*;
 use super::status;
+use super::store;
 use crate::auth::ceremony::{self as wa, Kind};
 use crate::auth::session::Session;
 use crate::error::ApiError;
@@ -111,17 +111,10 @@ pub(crate) async fn approve_finish(
     let mut c = conn(&state).await?;
     // The request, the passkey's approver enrolment and whether that device holds an envelope
     // of the requested version: one statement.
-    let req = sqlx::query("SELECT r.status, r.entry_id, r.version, r.threshold, r.expires_at, h.issued_by, h.revoked_at, \
-           COALESCE(h.self_approval, e.allow_self_approval) AS allow_self_approval, en.approver_key, \
-           (SELECT COUNT(*) FROM broker_entry_devices d WHERE d.entry_id = r.entry_id AND d.version = r.version \
-             AND d.approver_key = en.approver_key) AS holds \
-         FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
-         JOIN broker_entries e ON e.entry_id = r.entry_id AND e.version = r.version \
-         LEFT JOIN broker_enrolments en ON en.credential_id = $2 AND en.user_id = $3 AND en.status = 'approved' \
-         WHERE r.request_id = $1")
-        .bind(&id).bind(&cred_id).bind(&user_id).fetch_optional(&mut *c).await?
+    let req = store::approvals::context(&mut c, &id, &cred_id, &user_id)
+        .await?
         .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
-    let key: String = req.try_get::<Option<String>, _>("approver_key")?.ok_or_else(|| {
+    let key = req.approver_key.ok_or_else(|| {
         ApiError::forbidden("not_an_approver", "this passkey is not an enrolled approver device")
     })?;
     if b64(&body.sealed_response.approver.to_array()) != key
@@ -132,23 +125,20 @@ pub(crate) async fn approve_finish(
             "the sealed response names another request or device",
         ));
     }
-    let st: String = req.try_get("status")?;
+    let st = req.status;
     if st != status::PENDING {
         return Err(ApiError::conflict("request_not_pending", format!("the request is {st}")));
     }
-    if req.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+    if req.revoked_at.is_some() {
         return Err(host_revoked());
     }
     // Past its deadline (the sweeper may not have run yet): nothing is recorded or released.
-    if req.try_get::<i64, _>("expires_at")? <= state.clock.now() {
+    if req.expires_at <= state.clock.now() {
         return Err(request_expired());
     }
-    let threshold: i64 = req.try_get("threshold")?;
-    let issuer: String = req.try_get("issued_by")?;
-    let allow_self: i64 = req.try_get("allow_self_approval")?;
-    check_separation(&user_id, &issuer, threshold, allow_self != 0)?;
-    let holds: i64 = req.try_get("holds")?;
-    if holds == 0 {
+    let (threshold, issuer, allow_self) = (req.threshold, req.issued_by, req.allow_self);
+    check_separation(&user_id, &issuer, threshold, allow_self)?;
+    if !req.holds {
         return Err(ApiError::forbidden(
             "not_an_approver",
             "this device holds no envelope of the requested secret",
@@ -157,37 +147,27 @@ pub(crate) async fn approve_finish(
     let now = state.clock.now();
     // The approval, its response, the state change and the audit row: one transaction.
     let mut tx = sqlx::Connection::begin(&mut *c).await?;
-    let r = sqlx::query("INSERT INTO broker_approvals (request_id, user_id, credential_id, approver_key, decision, at) VALUES ($1, $2, $3, $4, 'approve', $5) ON CONFLICT (request_id, user_id) DO NOTHING")
-        .bind(&id).bind(&user_id).bind(&cred_id).bind(&key).bind(now).execute(&mut *tx).await?;
-    if r.rows_affected() == 0 {
+    let decision = store::approvals::Decision {
+        request_id: &id,
+        user_id: &user_id,
+        credential_id: &cred_id,
+        approver_key: &key,
+        decision: "approve",
+        at: now,
+    };
+    if !store::approvals::record(&mut tx, &decision).await? {
         return Err(ApiError::conflict("already_decided", "you have already decided on this request"));
     }
-    sqlx::query("INSERT INTO broker_responses (request_id, user_id, sealed) VALUES ($1, $2, $3)")
-        .bind(&id)
-        .bind(&user_id)
-        .bind(b64(&body.sealed_response.to_bytes()))
-        .execute(&mut *tx)
-        .await?;
+    store::approvals::insert_response(&mut tx, &id, &user_id, &b64(&body.sealed_response.to_bytes())).await?;
     // Count this person and decide, in one statement under the request row's lock (concurrent
     // approvals queue here, each seeing the others' counts). Separation of duties: the person
     // who issued the host does not count alone unless its certificate allows self-approval
     // (`check_separation` already refused a lone issuer; this keeps the count honest on its own).
-    let counted = sqlx::query("UPDATE broker_requests SET approvals = approvals + 1, non_issuer_approvals = non_issuer_approvals + $2, \
-           status = CASE WHEN approvals + 1 >= threshold AND ($3 = 1 OR non_issuer_approvals + $2 > 0) THEN $4 ELSE status END, \
-           decided_at = CASE WHEN approvals + 1 >= threshold AND ($3 = 1 OR non_issuer_approvals + $2 > 0) THEN $5 ELSE decided_at END \
-         WHERE request_id = $1 AND status = $6 RETURNING approvals, status")
-        .bind(&id)
-        .bind(i64::from(user_id != issuer))
-        .bind(i64::from(allow_self != 0))
-        .bind(status::APPROVED)
-        .bind(now)
-        .bind(status::PENDING)
-        .fetch_optional(&mut *tx)
+    let counted = store::approvals::count(&mut tx, &id, user_id != issuer, allow_self, now)
         .await?
         // Denied, expired or ended since it was read: record nothing.
         .ok_or_else(|| ApiError::conflict("request_not_pending", "the request was decided meanwhile"))?;
-    let approvals: i64 = counted.try_get("approvals")?;
-    let enough = counted.try_get::<String, _>("status")? == status::APPROVED;
+    let (approvals, enough) = (counted.approvals, counted.released);
     log_in(&mut tx, &state, Some(&user_id), "broker.request.approval", Some(&id), serde_json::json!({ "credential": cred_id, "approvals": approvals, "threshold": threshold, "released": enough })).await?;
     tx.commit().await?;
     drop(c);
@@ -210,18 +190,23 @@ pub(crate) async fn deny(
     }
     let now = state.clock.now();
     let mut tx = sqlx::Connection::begin(&mut *c).await?;
-    let r = sqlx::query("INSERT INTO broker_approvals (request_id, user_id, credential_id, approver_key, decision, at) VALUES ($1, $2, '', '', 'deny', $3) ON CONFLICT (request_id, user_id) DO NOTHING")
-        .bind(&id).bind(&s.user_id).bind(now).execute(&mut *tx).await?;
-    if r.rows_affected() == 0 {
+    let decision = store::approvals::Decision {
+        request_id: &id,
+        user_id: &s.user_id,
+        credential_id: "",
+        approver_key: "",
+        decision: "deny",
+        at: now,
+    };
+    if !store::approvals::record(&mut tx, &decision).await? {
         return Err(ApiError::conflict("already_decided", "you have already decided on this request"));
     }
-    let denied = sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2, decided_by = $3 WHERE request_id = $4 AND status = $5")
-        .bind(status::DENIED).bind(now).bind(&s.user_name).bind(&id).bind(status::PENDING).execute(&mut *tx).await?;
-    if denied.rows_affected() != 1 {
+    let denied = store::approvals::deny_pending(&mut tx, &id, now, &s.user_name).await?;
+    if !denied {
         // An approval released it (or it expired) since the read above: nothing is recorded.
         return Err(ApiError::conflict("request_not_pending", "the request was decided meanwhile"));
     }
-    sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(&id).execute(&mut *tx).await?;
+    store::requests::delete_responses(&mut tx, &id).await?;
     log_in(&mut tx, &state, Some(&s.user_id), "broker.request.denied", Some(&id), serde_json::json!({}))
         .await?;
     tx.commit().await?;

@@ -1,6 +1,7 @@
 //! The broker's storage: one module per table group, the SQL written once for both engines, typed
 //! rows in and out. Handlers (the modules above) call these inside their own transactions.
 
+pub(crate) mod approvals;
 pub(crate) mod hosts;
 pub(crate) mod org;
 pub(crate) mod requests;
