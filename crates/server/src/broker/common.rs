@@ -3,6 +3,7 @@
 use blindvault_core::ids::RequestId;
 use blindvault_core::keys::OrgPublicKey;
 
+pub(crate) use super::codec::{b64, unb64};
 use crate::audit::{self, Event};
 use crate::auth::role::Role;
 use crate::auth::session::Session;
@@ -23,15 +24,6 @@ pub(crate) fn is_consumer_call(path: &str) -> bool {
             .and_then(|rest| rest.strip_prefix('/'))
             .and_then(|rest| rest.strip_suffix("/cancel"))
             .is_some_and(|id| !id.is_empty() && !id.contains('/'))
-}
-
-pub(crate) fn b64(bytes: &[u8]) -> String {
-    blindvault_core::encoding::b64::encode(bytes)
-}
-
-pub(crate) fn unb64(s: &str, what: &'static str) -> Result<Vec<u8>, ApiError> {
-    blindvault_core::encoding::b64::decode(s)
-        .map_err(|_| ApiError::bad_request("invalid_encoding", format!("{what} is not base64url")))
 }
 
 pub(crate) fn core_err(code: &'static str, e: blindvault_core::Error) -> ApiError {

@@ -4,6 +4,7 @@
 //! each sealed response exactly once, and writes an audit row for every step.
 
 pub(crate) mod approvals;
+pub(crate) mod codec;
 pub(crate) mod common;
 pub(crate) mod consumer;
 pub(crate) mod enrolments;

@@ -3,6 +3,7 @@
 use blindvault_core::keys::OrgPublicKey;
 use sqlx::{AnyConnection, Row};
 
+use crate::broker::codec::unb64;
 use crate::error::ApiError;
 
 /// The org key as stored.
@@ -18,9 +19,7 @@ pub(crate) async fn get(c: &mut AnyConnection) -> Result<Option<Org>, ApiError> 
         .await?;
     let Some(row) = row else { return Ok(None) };
     let text: String = row.try_get("public_key")?;
-    let bytes = blindvault_core::encoding::b64::decode(&text)
-        .map_err(|_| ApiError::internal("stored org key is not base64url"))?;
-    let key = OrgPublicKey::from_bytes(&bytes).map_err(ApiError::internal)?;
+    let key = OrgPublicKey::from_bytes(&unb64(&text, "org key")?).map_err(ApiError::internal)?;
     Ok(Some(Org { key, generation: row.try_get("generation")? }))
 }
 
