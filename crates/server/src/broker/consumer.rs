@@ -10,7 +10,6 @@ use blindvault_core::identity::{SignedHostCertificate, SignedRequest, verify_req
 use blindvault_core::keys::OrgPublicKey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use super::common::*;
 use super::hub::Note;
@@ -18,6 +17,7 @@ use super::notify::announce;
 use super::requests::end_request_of_revoked_host;
 use super::revocations::revocations_on;
 use super::status;
+use super::store;
 use crate::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
@@ -73,52 +73,40 @@ pub(crate) async fn create_request(
     // The org key, the host, the entry's current version and its approvers' names: one
     // statement (a row per approver device). Nothing read here is used before the request's
     // signature chain is verified from the org key.
-    // (Aliased: SQLite names a column of a parenthesised join by its qualified name.)
-    let rows = sqlx::query("SELECT o.public_key AS public_key, h.certificate AS certificate, h.revoked_at AS revoked_at, \
-           h.host_name AS host_name, e.version AS version, e.threshold AS threshold, u.name AS approver FROM broker_org o \
-           LEFT JOIN broker_hosts h ON h.cert_id = $1 \
-           LEFT JOIN (broker_entry_heads eh JOIN broker_entries e ON e.entry_id = eh.entry_id AND e.version = eh.version) \
-             ON eh.entry_id = $2 AND eh.deleted_at IS NULL \
-           LEFT JOIN (broker_entry_devices d JOIN broker_enrolments en ON en.approver_key = d.approver_key AND en.status = 'approved' \
-             JOIN users u ON u.id = en.user_id) ON d.entry_id = e.entry_id AND d.version = e.version \
-           WHERE o.id = 1")
-        .bind(&cert_id).bind(&entry_id).fetch_all(&mut *c).await?;
-    let row = rows.first().ok_or_else(org_not_set)?;
-    let org_text: String = row.try_get("public_key")?;
-    let org_key = OrgPublicKey::from_bytes(&unb64(&org_text, "org key")?).map_err(ApiError::internal)?;
-    let cert_text: String = row
-        .try_get::<Option<String>, _>("certificate")?
+    let ctx = store::consumer::create_context(&mut c, &cert_id, &entry_id).await?.ok_or_else(org_not_set)?;
+    let org_key = OrgPublicKey::from_bytes(&unb64(&ctx.org_key, "org key")?).map_err(ApiError::internal)?;
+    let cert_text = ctx
+        .certificate
         .ok_or_else(|| ApiError::forbidden("unknown_host", "this host certificate is not registered"))?;
-    let revoked: Option<i64> = row.try_get("revoked_at")?;
-    if revoked.is_some() {
+    if ctx.host_revoked {
         return Err(ApiError::forbidden("host_revoked", "this host's certificate has been revoked"));
     }
     let cert =
         SignedHostCertificate::from_bytes(&unb64(&cert_text, "certificate")?).map_err(ApiError::internal)?;
     let verified = verify_request(&org_key, &cert, &body.signed_request, now_u64(&state))
         .map_err(|e| ApiError::forbidden("request_invalid", e.to_string()))?;
-    let (Some(version), Some(threshold)) =
-        (row.try_get::<Option<i64>, _>("version")?, row.try_get::<Option<i64>, _>("threshold")?)
-    else {
+    let Some((version, threshold)) = ctx.head else {
         return Err(ApiError::not_found("no_such_entry", "no such entry"));
     };
     let request_id = verified.request_id().to_text();
     let expires_at = i64::try_from(verified.expires_at()).unwrap_or(i64::MAX);
-    let mut approvers = rows
-        .iter()
-        .filter_map(|r| r.try_get::<Option<String>, _>("approver").transpose())
-        .collect::<Result<Vec<String>, _>>()?;
-    approvers.sort();
-    approvers.dedup();
-    let host_name: String = row.try_get::<Option<String>, _>("host_name")?.unwrap_or_default();
+    let approvers = ctx.approvers;
+    let host_name = ctx.host_name.unwrap_or_default();
     // The request and its audit row: one transaction, one commit.
     let mut tx = sqlx::Connection::begin(&mut *c).await?;
-    let r = sqlx::query("INSERT INTO broker_requests (request_id, entry_id, version, cert_id, signed, status, poll_hash, threshold, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (request_id) DO NOTHING")
-        .bind(&request_id).bind(&entry_id).bind(version).bind(&cert_id).bind(b64(&body.signed_request.to_bytes()))
-        .bind(status::PENDING).bind(&poll_hash).bind(threshold).bind(state.clock.now()).bind(expires_at)
-        .execute(&mut *tx).await?;
-    if r.rows_affected() == 0 {
+    let signed = b64(&body.signed_request.to_bytes());
+    let new = store::consumer::NewRequest {
+        request_id: &request_id,
+        entry_id: &entry_id,
+        version,
+        cert_id: &cert_id,
+        signed: &signed,
+        poll_hash: &poll_hash,
+        threshold,
+        created_at: state.clock.now(),
+        expires_at,
+    };
+    if !store::consumer::insert(&mut tx, &new).await? {
         return Err(ApiError::conflict("duplicate_request", "a request with this id exists (replay?)"));
     }
     log_in(
@@ -145,20 +133,6 @@ pub(crate) async fn create_request(
         }),
     )
         .into_response())
-}
-
-pub(crate) async fn approver_names(
-    c: &mut sqlx::AnyConnection,
-    entry_id: &str,
-    version: i64,
-) -> Result<Vec<String>, ApiError> {
-    let rows = sqlx::query("SELECT DISTINCT u.name FROM broker_entry_devices d JOIN broker_enrolments e ON e.approver_key = d.approver_key AND e.status = 'approved' \
-         JOIN users u ON u.id = e.user_id WHERE d.entry_id = $1 AND d.version = $2")
-        .bind(entry_id).bind(version).fetch_all(&mut *c).await?;
-    let mut names = rows.iter().map(|r| r.try_get("name")).collect::<Result<Vec<String>, _>>()?;
-    // Sorted here, not in SQL, so every list of names has one order (byte order) on both engines.
-    names.sort();
-    Ok(names)
 }
 
 #[derive(Deserialize)]
@@ -192,33 +166,30 @@ pub(crate) async fn result(
         let notified = watch.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let row = sqlx::query("SELECT r.status, r.poll_hash, r.threshold, r.entry_id, r.version, r.decided_by, r.expires_at, r.approvals, h.revoked_at \
-             FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id WHERE r.request_id = $1")
-            .bind(&id).fetch_optional(state.store.pool()).await?.ok_or_else(not_found)?;
-        let poll_hash: String = row.try_get("poll_hash")?;
+        let row = store::consumer::poll_row(&state.store, &id).await?.ok_or_else(not_found)?;
+        let poll_hash = &row.poll_hash;
         if !bool::from(subtle::ConstantTimeEq::ct_eq(poll_hash.as_bytes(), hash.as_bytes())) {
             return Err(not_found());
         }
-        let st: String = row.try_get("status")?;
-        let revoked: Option<i64> = row.try_get("revoked_at")?;
-        if revoked.is_some() && (st == status::PENDING || st == status::APPROVED) {
+        let st = row.status.clone();
+        if row.host_revoked && (st == status::PENDING || st == status::APPROVED) {
             end_request_of_revoked_host(&state, &id).await?;
             return Ok(Json(serde_json::json!({ "status": "denied", "by": null })).into_response());
         }
-        let expires_at: i64 = row.try_get("expires_at")?;
-        if (st == status::PENDING || st == status::APPROVED) && expires_at <= state.clock.now() {
+        if (st == status::PENDING || st == status::APPROVED) && row.expires_at <= state.clock.now() {
             // Past its deadline: expired now, whether or not the sweeper has run yet.
             super::sweeper::sweep(&state).await?;
             return Ok(Json(serde_json::json!({ "status": "expired" })).into_response());
         }
-        let threshold: i64 = row.try_get("threshold")?;
+        let threshold = row.threshold;
         match st.as_str() {
             status::APPROVED => {
-                return deliver(&state, &id, row.try_get("entry_id")?, row.try_get("version")?).await;
+                return deliver(&state, &id, row.entry_id, row.version).await;
             }
             status::DENIED => {
-                let by: Option<String> = row.try_get("decided_by")?;
-                return Ok(Json(serde_json::json!({ "status": "denied", "by": by })).into_response());
+                return Ok(
+                    Json(serde_json::json!({ "status": "denied", "by": row.decided_by })).into_response()
+                );
             }
             status::EXPIRED => return Ok(Json(serde_json::json!({ "status": "expired" })).into_response()),
             status::CANCELLED => {
@@ -235,10 +206,10 @@ pub(crate) async fn result(
         }
         let now = tokio::time::Instant::now();
         if now >= deadline {
-            let n: i64 = row.try_get("approvals")?;
-            let entry_id: String = row.try_get("entry_id")?;
-            let version: i64 = row.try_get("version")?;
-            return Ok(Json(serde_json::json!({ "status": "pending", "approvals": n, "threshold": threshold, "approvers": approver_names(&mut *conn(&state).await?, &entry_id, version).await? })).into_response());
+            let approvers =
+                store::consumer::approver_names(&mut *conn(&state).await?, &row.entry_id, row.version)
+                    .await?;
+            return Ok(Json(serde_json::json!({ "status": "pending", "approvals": row.approvals, "threshold": threshold, "approvers": approvers })).into_response());
         }
         // Wait for a note about this request, or the deadline; re-read at least every 2 s
         // (expiry is noticed by reading, and a note from another instance can be lost while
@@ -262,30 +233,15 @@ pub(crate) async fn cancel(
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
     let not_found = || ApiError::not_found("no_such_request", "no such request");
     let mut c = conn(&state).await?;
-    let row = sqlx::query("SELECT poll_hash FROM broker_requests WHERE request_id = $1")
-        .bind(&id)
-        .fetch_optional(&mut *c)
-        .await?
-        .ok_or_else(not_found)?;
-    let poll_hash: String = row.try_get("poll_hash")?;
+    let poll_hash = store::consumer::poll_hash(&mut c, &id).await?.ok_or_else(not_found)?;
     if !bool::from(subtle::ConstantTimeEq::ct_eq(poll_hash.as_bytes(), hash.as_bytes())) {
         return Err(not_found());
     }
     let now = state.clock.now();
     let mut tx = sqlx::Connection::begin(&mut *c).await?;
-    let ended = sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2 WHERE request_id = $3 AND status IN ($4, $5) RETURNING status")
-        .bind(status::CANCELLED).bind(now).bind(&id).bind(status::PENDING).bind(status::APPROVED)
-        .fetch_optional(&mut *tx).await?;
-    if ended.is_none() {
-        // Read again: it may have ended since the first read.
-        let st: String = sqlx::query("SELECT status FROM broker_requests WHERE request_id = $1")
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("status")?;
+    if let Err(st) = store::consumer::cancel_open(&mut tx, &id, now).await? {
         return Err(ApiError::conflict("request_not_pending", format!("the request is already {st}")));
     }
-    sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(&id).execute(&mut *tx).await?;
     log_in(&mut tx, &state, None, "broker.request.cancelled", Some(&id), serde_json::json!({})).await?;
     tx.commit().await?;
     drop(c);
@@ -301,46 +257,14 @@ pub(crate) async fn deliver(
 ) -> Result<Response, ApiError> {
     let now = state.clock.now();
     let mut tx = state.store.pool().begin().await?;
-    let r = sqlx::query(
-        "UPDATE broker_requests SET status = $1, delivered_at = $2 WHERE request_id = $3 AND status = $4",
-    )
-    .bind(status::DELIVERED)
-    .bind(now)
-    .bind(id)
-    .bind(status::APPROVED)
-    .execute(&mut *tx)
-    .await?;
-    if r.rows_affected() != 1 {
+    // Handed over and deleted in one statement; with the org-signed entry version (the
+    // consumer decrypts its value itself with the released DEK or the combined shares) and the
+    // org-signed enrolment of each device that approved (the consumer accepts a response only
+    // from a device whose enrolment verifies under the org key in its host key file).
+    let Some(d) = store::consumer::deliver(&mut tx, id, &entry_id, version, now).await? else {
         return Err(ApiError::new(StatusCode::GONE, "gone", "this request's response was already delivered"));
-    }
-    // Handed over and deleted in one statement.
-    let rows = sqlx::query("DELETE FROM broker_responses WHERE request_id = $1 RETURNING sealed")
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?;
-    // The org-signed entry version, for every policy: the consumer decrypts its value itself
-    // with the released DEK or the combined shares (a response never carries the value).
-    let sealed_entry: Option<String> =
-        sqlx::query("SELECT sealed FROM broker_entries WHERE entry_id = $1 AND version = $2")
-            .bind(&entry_id)
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get("sealed"))
-            .transpose()?;
-    let responses: Vec<String> = rows.iter().map(|r| r.try_get("sealed")).collect::<Result<_, _>>()?;
-    // The org-signed enrolment of each device that approved: the consumer accepts a response
-    // only from a device whose enrolment verifies under the org key in its host key file.
-    let enrolments: Vec<String> = sqlx::query(
-        "SELECT DISTINCT en.signed FROM broker_approvals a JOIN broker_enrolments en ON en.approver_key = a.approver_key \
-         WHERE a.request_id = $1 AND a.decision = 'approve' AND en.signed IS NOT NULL",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| r.try_get("signed"))
-    .collect::<Result<_, _>>()?;
+    };
+    let (responses, sealed_entry, enrolments) = (d.responses, d.sealed_entry, d.enrolments);
     // The org's revocation record, which the consumer checks against the newest it has seen.
     let revocations = revocations_on(&mut tx).await?;
     log_in(

@@ -2,6 +2,7 @@
 //! rows in and out. Handlers (the modules above) call these inside their own transactions.
 
 pub(crate) mod approvals;
+pub(crate) mod consumer;
 pub(crate) mod enrolments;
 pub(crate) mod entries;
 pub(crate) mod hosts;
