@@ -1,6 +1,6 @@
 //! The schema: the `.sql` files in `crates/server/migrations`, embedded at build time and run by
-//! sqlx's migrator (`_sqlx_migrations`, each migration once, in its own transaction; on
-//! PostgreSQL under sqlx's advisory lock, so instances starting together do not race).
+//! sqlx's migrator (`_sqlx_migrations`, each migration once), all pending ones in one
+//! transaction that instances starting together take in turn (see [`Store::migrate`]).
 //!
 //! Databases made before the migrator recorded their versions in `schema_migrations` (the
 //! project's own runner, versions 1 to 8). [`bridge_old_runner`] records those versions in
@@ -61,44 +61,58 @@ impl Store {
     /// Records the old runner's versions in sqlx's table, then applies every migration not yet
     /// applied. Every migration whose version is not recorded is applied, in ascending order —
     /// not only those above the highest recorded one.
+    ///
+    /// One transaction holds the bridge and every pending migration (each migration in a
+    /// savepoint of it): instances starting together take turns — on SQLite by `BEGIN
+    /// IMMEDIATE` (the write lock, waited for up to the busy timeout), on PostgreSQL by an
+    /// advisory lock — so the second finds everything applied; and a failure leaves the schema
+    /// as it was (both engines roll DDL back).
     pub async fn migrate(&self) -> Result<(), ServerError> {
-        bridge_old_runner(self).await?;
-        let mut conn = self.pool().acquire().await?;
-        let result = migrator().run(&mut *conn).await;
-        if result.is_err() {
-            // On PostgreSQL the connection may still hold the migrator's session lock.
-            let _ = conn.close().await;
-        }
-        result.map_err(migrate_error)
+        let mut tx = match self.engine() {
+            Engine::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => {
+                let mut tx = self.pool().begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7242001)").execute(&mut *tx).await?;
+                tx
+            }
+        };
+        bridge_old_runner(&mut tx, self.engine()).await?;
+        // `run_direct` is `run` on a connection: `run`'s `Acquire` bound makes this future not
+        // `Send` ("implementation of `Acquire` is not general enough"), which sqlx works around
+        // the same way.
+        migrator().run_direct(None, &mut *tx, false).await.map_err(migrate_error)?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 
 /// A database migrated by the old runner (a `schema_migrations` table, sqlx's table empty or
 /// absent): its recorded versions go into sqlx's table, marked applied, with the checksums of
-/// the files here. One transaction (on PostgreSQL under an advisory lock, with the check inside
-/// it), so two instances starting together bridge once. `schema_migrations` is left as it was.
-async fn bridge_old_runner(store: &Store) -> Result<(), ServerError> {
-    let mut tx = store.pool().begin().await?;
-    if store.engine() == Engine::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock(7242001)").execute(&mut *tx).await?;
-    }
-    let old_exists = match store.engine() {
+/// the files here — inside the migration's transaction, so once. `schema_migrations` is left as
+/// it was.
+async fn bridge_old_runner(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    engine: Engine,
+) -> Result<(), ServerError> {
+    let old_exists = match engine {
         Engine::Sqlite => sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"),
-        Engine::Postgres => sqlx::query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'"),
+        Engine::Postgres => sqlx::query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'",
+        ),
     }
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?
     .is_some();
     if !old_exists {
         return Ok(());
     }
     tx.ensure_migrations_table(TABLE).await.map_err(migrate_error)?;
-    let bridged = sqlx::query("SELECT COUNT(*) AS n FROM _sqlx_migrations").fetch_one(&mut *tx).await?;
+    let bridged = sqlx::query("SELECT COUNT(*) AS n FROM _sqlx_migrations").fetch_one(&mut **tx).await?;
     if bridged.try_get::<i64, _>("n")? > 0 {
         return Ok(());
     }
     let old: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?
         .iter()
         .map(|r| r.try_get::<i64, _>("version"))
@@ -109,7 +123,6 @@ async fn bridge_old_runner(store: &Store) -> Result<(), ServerError> {
             tx.skip(TABLE, migration).await.map_err(migrate_error)?;
         }
     }
-    tx.commit().await?;
     Ok(())
 }
 

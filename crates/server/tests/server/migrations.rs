@@ -16,7 +16,8 @@ use sqlx::Row;
 both!(
     a_database_from_the_old_runner_opens_with_its_data_and_nothing_rerun,
     an_older_database_gets_only_the_migrations_it_lacks,
-    old_and_new_runner_make_the_same_schema
+    old_and_new_runner_make_the_same_schema,
+    instances_opening_together_migrate_once
 );
 
 const OLD_MIGRATIONS: &[(i64, &[&str])] = &[
@@ -269,4 +270,50 @@ async fn old_and_new_runner_make_the_same_schema(b: Backend) -> anyhow::Result<(
     let (a, b2) = (schema_of(&old).await?, schema_of(&server.state().store).await?);
     ensure!(a.len() > 80 && a == b2, "old {a:?}\nnew {b2:?}");
     Ok(())
+}
+
+/// Instances starting together on one database (a fresh one, and one from the old runner) take
+/// turns: every one opens, and each migration is recorded once.
+async fn instances_opening_together_migrate_once(b: Backend) -> anyhow::Result<()> {
+    for from_old_runner in [false, true] {
+        let db = TestDb::create(b).await?;
+        if from_old_runner {
+            let old = Store::connect(&db.url, 1).await?;
+            old_runner(&old, 8).await?;
+            old.close().await;
+        }
+        let opens: Vec<_> = (0..3)
+            .map(|_| {
+                let config = config(&db);
+                async move {
+                    let clock = Arc::new(blindvault_server::ManualClock::new());
+                    Ok(blindvault_server::Server::open(config, clock).await?.0)
+                }
+            })
+            .collect();
+        let mut servers = Vec::new();
+        for r in futures_join(opens).await {
+            servers.push(
+                r.with_context(|| format!("an instance failed to open (old runner: {from_old_runner})"))?,
+            );
+        }
+        let versions = recorded(&servers[0].state().store).await?;
+        let numbers: Vec<i64> = versions.iter().map(|(v, _)| *v).collect();
+        ensure!(numbers == (1..=8).collect::<Vec<_>>(), "old runner {from_old_runner}: {versions:?}");
+    }
+    Ok(())
+}
+
+/// Runs the futures at once (each on its own task) and collects their results in order.
+async fn futures_join<F, T>(futures: Vec<F>) -> Vec<anyhow::Result<T>>
+where
+    F: std::future::Future<Output = anyhow::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let tasks: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.map_err(anyhow::Error::from).and_then(|r| r));
+    }
+    out
 }
