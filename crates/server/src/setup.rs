@@ -41,7 +41,7 @@ pub(crate) fn hash(code: &str) -> String {
 }
 
 /// Whether any admin exists.
-pub async fn admin_exists(store: &Store) -> Result<bool, sqlx::Error> {
+pub(crate) async fn admin_exists(store: &Store) -> Result<bool, sqlx::Error> {
     let row =
         sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin'").fetch_one(store.pool()).await?;
     Ok(row.try_get::<i64, _>("n")? > 0)
@@ -69,14 +69,14 @@ pub(crate) fn random_code() -> String {
 }
 
 /// Whether `code` is the setup code of an instance not yet claimed (constant-time compare).
-pub async fn is_setup_code(store: &Store, code: &str) -> Result<bool, sqlx::Error> {
+pub(crate) async fn is_setup_code(store: &Store, code: &str) -> Result<bool, sqlx::Error> {
     let Some(stored) = store.setting(HASH_SETTING).await? else { return Ok(false) };
     Ok(bool::from(hash(code).as_bytes().ct_eq(stored.as_bytes())))
 }
 
 /// Whether the instance still waits for its first admin (a setup code is outstanding), read
 /// inside the caller's transaction.
-pub async fn unclaimed_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<bool, sqlx::Error> {
+pub(crate) async fn unclaimed_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<bool, sqlx::Error> {
     let row = sqlx::query("SELECT 1 AS one FROM settings WHERE key = $1")
         .bind(HASH_SETTING)
         .fetch_optional(&mut **tx)
@@ -86,7 +86,7 @@ pub async fn unclaimed_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<b
 
 /// Outcome of a claim.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Claim {
+pub(crate) enum Claim {
     /// The user is now admin.
     Claimed,
     /// Wrong code.
@@ -98,7 +98,7 @@ pub enum Claim {
 /// Checks `code` and, if right, makes `user_id` admin and consumes the code, inside `tx` (the
 /// delete of the hash decides who wins a race; the caller appends its audit row to `tx` and
 /// commits once, so the claim happens only if it is recorded).
-pub async fn claim_in(
+pub(crate) async fn claim_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user_id: &str,
     code: &str,

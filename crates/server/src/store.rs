@@ -173,7 +173,7 @@ impl Store {
     }
 
     /// Inserts a setting unless it exists; returns the value in effect afterwards.
-    pub async fn setting_insert_or_get(&self, key: &str, value: &str) -> Result<String, sqlx::Error> {
+    pub(crate) async fn setting_insert_or_get(&self, key: &str, value: &str) -> Result<String, sqlx::Error> {
         sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
             .bind(key)
             .bind(value)
@@ -183,7 +183,7 @@ impl Store {
     }
 
     /// Writes a setting.
-    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), sqlx::Error> {
+    pub(crate) async fn set_setting(&self, key: &str, value: &str) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
@@ -195,7 +195,7 @@ impl Store {
     }
 
     /// Deletes a setting; true if it existed.
-    pub async fn delete_setting(&self, key: &str) -> Result<bool, sqlx::Error> {
+    pub(crate) async fn delete_setting(&self, key: &str) -> Result<bool, sqlx::Error> {
         let r = sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&self.pool).await?;
         Ok(r.rows_affected() > 0)
     }

@@ -90,7 +90,7 @@ fn put_str(buf: &mut Vec<u8>, s: Option<&str>) {
 }
 
 /// The row's bytes under its hash (after the domain label and the previous hash).
-pub fn canonical_row(
+pub(crate) fn canonical_row(
     seq: i64,
     at: i64,
     actor: Option<&str>,
@@ -131,7 +131,7 @@ pub fn row_hash(
 /// key (UTF-8 byte order) at every depth, strings and numbers as `serde_json` writes them. The
 /// order does not depend on whether this build's `serde_json` keeps insertion order (its
 /// `preserve_order` feature, which a dependency of the test kit turns on).
-pub fn detail_text(v: &serde_json::Value) -> String {
+pub(crate) fn detail_text(v: &serde_json::Value) -> String {
     fn write(v: &serde_json::Value, out: &mut String) {
         match v {
             serde_json::Value::Object(map) => {

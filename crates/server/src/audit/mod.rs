@@ -16,10 +16,8 @@
 //! [`verify_with_anchors`] fails if the anchored row no longer carries the anchored hash.
 
 pub mod chain;
-pub mod record;
+pub(crate) mod record;
 pub mod verify;
 
-pub use chain::{
-    AuditRow, Event, GENESIS, MalformedHash, append, append_in, canonical_row, detail_text, list, row_hash,
-};
-pub use verify::{Anchor, BadRow, VerifyReport, hash_at, head, verify, verify_with_anchors};
+pub use chain::{AuditRow, Event, GENESIS, MalformedHash, append, append_in, list, row_hash};
+pub use verify::{Anchor, BadRow, VerifyReport, head, verify, verify_with_anchors};

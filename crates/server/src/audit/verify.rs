@@ -70,7 +70,7 @@ pub async fn head(store: &Store) -> Result<Option<Anchor>, sqlx::Error> {
 }
 
 /// The stored hash of row `seq` (`None` if there is no such row). Not verified.
-pub async fn hash_at(store: &Store, seq: i64) -> Result<Option<String>, sqlx::Error> {
+pub(crate) async fn hash_at(store: &Store, seq: i64) -> Result<Option<String>, sqlx::Error> {
     let row = sqlx::query("SELECT hash FROM audit_log WHERE seq = $1")
         .bind(seq)
         .fetch_optional(store.pool())

@@ -38,7 +38,7 @@ pub async fn verify_login(
 /// Verifies an assertion against a taken ceremony state: credential lookup, signature, user
 /// verification, origin, RP ID and the counter (recorded), and first the checks of
 /// [`wa::strict`]. Used by login, every step-up and broker approvals.
-pub async fn verify_assertion(
+pub(crate) async fn verify_assertion(
     state: &AppState,
     auth: webauthn_rs::prelude::DiscoverableAuthentication,
     credential: &PublicKeyCredential,

@@ -60,7 +60,7 @@ pub async fn put_state(
 
 /// Takes (deletes and returns) ceremony state: a challenge answers at most once, and only
 /// before it expires.
-pub async fn take_state<T: DeserializeOwned>(
+pub(crate) async fn take_state<T: DeserializeOwned>(
     state: &AppState,
     kind: Kind,
     id: &str,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// A user's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Role {
+pub(crate) enum Role {
     /// Ordinary user.
     User,
     /// May approve secret requests.
@@ -16,7 +16,7 @@ pub enum Role {
 
 impl Role {
     /// Parses the database form.
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         match s {
             "user" => Some(Self::User),
             "approver" => Some(Self::Approver),
@@ -25,7 +25,7 @@ impl Role {
         }
     }
     /// The database form.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::User => "user",
             Self::Approver => "approver",

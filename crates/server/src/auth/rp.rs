@@ -72,7 +72,7 @@ impl RelyingParty {
 
 /// Maps a webauthn-rs verification error to a stable API error. The debug log gets the
 /// error's kind only: some kinds carry what the client sent (a JSON error quotes the input).
-pub fn map_error(e: &WebauthnError) -> ApiError {
+pub(crate) fn map_error(e: &WebauthnError) -> ApiError {
     let debug = format!("{e:?}");
     let kind = debug.split(['(', ' ', '{']).next().unwrap_or_default();
     let (code, msg) = match e {
@@ -125,7 +125,7 @@ struct CredJson {
 }
 
 /// Reads [`PasskeyFlags`] from a passkey's JSON as webauthn-rs writes it.
-pub fn flags_from_json(json: &str) -> Result<PasskeyFlags, ApiError> {
+pub(crate) fn flags_from_json(json: &str) -> Result<PasskeyFlags, ApiError> {
     let p: PasskeyJson = serde_json::from_str(json)
         .map_err(|e| ApiError::internal(format_args!("webauthn-rs passkey JSON without its flags: {e}")))?;
     Ok(PasskeyFlags {
@@ -136,12 +136,12 @@ pub fn flags_from_json(json: &str) -> Result<PasskeyFlags, ApiError> {
 }
 
 /// Counter and backup flags of a passkey (see [`flags_from_json`]).
-pub fn passkey_flags(pk: &Passkey) -> Result<PasskeyFlags, ApiError> {
+pub(crate) fn passkey_flags(pk: &Passkey) -> Result<PasskeyFlags, ApiError> {
     flags_from_json(&serde_json::to_string(pk).map_err(ApiError::internal)?)
 }
 
 /// Base64url (no padding) of a credential id, as used for the `credentials.id` column.
-pub fn cred_id_text(id: &[u8]) -> String {
+pub(crate) fn cred_id_text(id: &[u8]) -> String {
     B64.encode(id)
 }
 

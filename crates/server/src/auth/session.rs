@@ -149,7 +149,7 @@ pub(crate) async fn list_for_user(state: &AppState, user_id: &str) -> Result<Vec
 
 /// A signed-in caller: the extractor checks cookie, token and session row on every request.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub(crate) struct Session {
     /// Session row id.
     pub id: String,
     /// Session secret (to re-sign an extended token).

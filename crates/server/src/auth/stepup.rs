@@ -26,20 +26,20 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The header a protected action carries: the id of a confirmed step-up.
-pub const HEADER: &str = "x-blindvault-step-up";
+pub(crate) const HEADER: &str = "x-blindvault-step-up";
 
 /// How long a step-up lives, from its start: to be confirmed, and to be used.
 pub const TTL_SECS: i64 = 300;
 
 /// The label hashed into every step-up challenge.
-pub const LABEL: &[u8] = b"blindvault/v1/step-up";
+pub(crate) const LABEL: &[u8] = b"blindvault/v1/step-up";
 
 /// The longest target (bytes).
-pub const TARGET_MAX_LEN: usize = 256;
+pub(crate) const TARGET_MAX_LEN: usize = 256;
 
 /// An action that needs a step-up, and how its target is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// `PUT /api/admin/users/{id}/role`; target `<user id>:<role>` (the new role is bound too).
     RoleSet,
     /// `DELETE /api/admin/users/{id}`; target the user id.
@@ -61,7 +61,7 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 8] = [
+    pub(crate) const ALL: [Action; 8] = [
         Action::RoleSet,
         Action::UserDelete,
         Action::PasskeyDelete,
@@ -73,7 +73,7 @@ impl Action {
     ];
 
     /// The wire name (hashed into the challenge).
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Action::RoleSet => "role.set",
             Action::UserDelete => "user.delete",
@@ -87,13 +87,13 @@ impl Action {
     }
 
     /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
 }
 
 /// The target of [`Action::RoleSet`]: `<user id>:<role>`.
-pub fn role_target(user_id: &str, role: &str) -> String {
+pub(crate) fn role_target(user_id: &str, role: &str) -> String {
     format!("{user_id}:{role}")
 }
 
@@ -182,7 +182,7 @@ pub(crate) fn with_binding(e: ApiError, action: Action, target: &str) -> ApiErro
 /// the step-up named by the [`HEADER`] must be the caller's, for this action and target,
 /// confirmed, unexpired, unused and not cancelled. Returns its id (for the audit row). Every
 /// refusal carries the `action` and `target` a step-up needs, so a client can start one.
-pub async fn spend_in(
+pub(crate) async fn spend_in(
     tx: &mut crate::auth::session::Tx<'_>,
     state: &AppState,
     s: &Session,

@@ -20,7 +20,7 @@ pub enum Note {
 }
 
 /// The channel name used with PostgreSQL `NOTIFY`.
-pub const PG_CHANNEL: &str = "blindvault_broker";
+pub(crate) const PG_CHANNEL: &str = "blindvault_broker";
 
 /// One instance's notification hub.
 #[derive(Debug)]
@@ -106,7 +106,7 @@ impl Hub {
 
 /// On PostgreSQL, listens for other instances' notes and feeds them to the local hub until the
 /// process ends; reconnects after errors.
-pub async fn listen_postgres(url: String, hub: std::sync::Arc<Hub>) {
+pub(crate) async fn listen_postgres(url: String, hub: std::sync::Arc<Hub>) {
     loop {
         match sqlx::postgres::PgListener::connect(&url).await {
             Ok(mut listener) => {

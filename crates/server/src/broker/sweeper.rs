@@ -87,7 +87,7 @@ pub async fn log_audit_anchor(state: &AppState, last: &mut AnchorLogged) {
         return;
     }
     if let Some(prev) = last.as_ref().and_then(|(a, _)| a.parse::<crate::audit::Anchor>().ok()) {
-        match crate::audit::hash_at(&state.store, prev.seq).await {
+        match crate::audit::verify::hash_at(&state.store, prev.seq).await {
             Ok(Some(hash)) if hash == prev.hash => {}
             Ok(_) => tracing::error!(
                 anchor = %prev,

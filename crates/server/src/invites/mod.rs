@@ -26,12 +26,12 @@ use crate::http::extract::ApiJson;
 use crate::state::AppState;
 
 /// The default and the longest life of an invite code.
-pub const DEFAULT_TTL_SECS: i64 = 7 * 86_400;
+pub(crate) const DEFAULT_TTL_SECS: i64 = 7 * 86_400;
 /// The longest life of an invite code.
-pub const MAX_TTL_SECS: i64 = 30 * 86_400;
+pub(crate) const MAX_TTL_SECS: i64 = 30 * 86_400;
 
 /// The one answer to a refused registration.
-pub fn refused() -> ApiError {
+pub(crate) fn refused() -> ApiError {
     ApiError::forbidden(
         "registration_refused",
         "this invite code is not valid (unknown, used, revoked or expired), or this name is taken",
@@ -40,7 +40,7 @@ pub fn refused() -> ApiError {
 
 /// What a code presented at registration is.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub enum Admission {
+pub(crate) enum Admission {
     /// An unspent invite (its id, who made it, the role it gives).
     Invite {
         /// The invite's id.
@@ -55,7 +55,7 @@ pub enum Admission {
 }
 
 /// Checks `code` at `now` without spending it.
-pub async fn admit(state: &AppState, code: &str, now: i64) -> Result<Option<Admission>, ApiError> {
+pub(crate) async fn admit(state: &AppState, code: &str, now: i64) -> Result<Option<Admission>, ApiError> {
     if code.is_empty() || code.len() > 64 {
         return Ok(None);
     }
@@ -68,7 +68,7 @@ pub async fn admit(state: &AppState, code: &str, now: i64) -> Result<Option<Admi
 
 /// Spends the invite `id` for `user_id` inside the registration's transaction; `false` if it was
 /// spent, revoked or expired meanwhile.
-pub async fn spend_in(
+pub(crate) async fn spend_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: &str,
     user_id: &str,
@@ -79,7 +79,7 @@ pub async fn spend_in(
 
 /// Revokes the open invites `user_id` made (when they are deleted or stop being an admin), in
 /// the caller's transaction; returns how many.
-pub async fn revoke_made_by_in(
+pub(crate) async fn revoke_made_by_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user_id: &str,
     now: i64,
