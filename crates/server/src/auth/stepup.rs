@@ -9,9 +9,9 @@
 //!    u32be(len target) ‖ target)` ([`challenge`]): the assertion itself says what it allows.
 //! 2. `POST /api/step-up/{id}/confirm {credential}` (the same person's session, in the web app —
 //!    possibly another device than the command line that started it) verifies the assertion
-//!    (every check of a login, and [`crate::auth::strict`]); the assertion's user must be
+//!    (every check of a login, and `auth::strict`); the assertion's user must be
 //!    the step-up's. The challenge answers once.
-//! 3. The action carries `x-blindvault-step-up: <id>`; [`spend_in`] checks it is confirmed, the
+//! 3. The action carries `x-blindvault-step-up: <id>`; `spend_in` checks it is confirmed, the
 //!    caller's, for this action and target, unexpired and unused, and marks it used in the
 //!    action's own transaction (a failed action leaves it unspent).
 //!
