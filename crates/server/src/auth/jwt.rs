@@ -9,6 +9,7 @@
 //! the next request. Only `{"alg":"HS256","typ":"JWT"}` headers are accepted; `alg: none` and
 //! every other algorithm are refused before the signature is looked at.
 
+use blindvault_api::ErrorCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
@@ -85,7 +86,7 @@ impl JwtKey {
     /// Verifies a compact JWT: exactly three parts, header alg HS256 only, a valid MAC, not
     /// expired at `now`.
     pub(crate) fn verify(&self, token: &str, now: i64) -> Result<Claims, ApiError> {
-        let bad = || ApiError::unauthorized("invalid_session", "the session token is not valid");
+        let bad = || ApiError::unauthorized(ErrorCode::InvalidSession, "the session token is not valid");
         let mut parts = token.split('.');
         let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -106,7 +107,7 @@ impl JwtKey {
         let claims: Claims =
             B64.decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(bad)?;
         if claims.exp <= now {
-            return Err(ApiError::unauthorized("session_expired", "the session has expired; sign in again"));
+            return Err(ApiError::unauthorized(ErrorCode::SessionExpired, "the session has expired; sign in again"));
         }
         Ok(claims)
     }

@@ -17,6 +17,7 @@
 //!
 //! A step-up lives [`TTL_SECS`] from its start (to confirm and to use).
 
+use blindvault_api::ErrorCode;
 use crate::auth::step_up_store::{self, StepUpRow};
 use axum::http::{HeaderMap, StatusCode};
 use sha2::{Digest, Sha256};
@@ -142,30 +143,30 @@ pub(crate) fn status_of(row: &StepUpRow, now: i64) -> &'static str {
 }
 
 pub(crate) fn answered() -> ApiError {
-    ApiError::conflict("challenge_invalid", "this step-up's challenge was already answered; start again")
+    ApiError::conflict(ErrorCode::ChallengeInvalid, "this step-up's challenge was already answered; start again")
 }
 
 pub(crate) fn invalid() -> ApiError {
-    ApiError::forbidden("step_up_invalid", "no such step-up; start the action again")
+    ApiError::forbidden(ErrorCode::StepUpInvalid, "no such step-up; start the action again")
 }
 
 pub(crate) fn wrong_user() -> ApiError {
-    ApiError::forbidden("wrong_user", "this step-up belongs to another account")
+    ApiError::forbidden(ErrorCode::WrongUser, "this step-up belongs to another account")
 }
 
 pub(crate) fn refusal(status: &str) -> ApiError {
     match status {
         "used" => {
-            ApiError::conflict("step_up_used", "this step-up was already used; confirm the action again")
+            ApiError::conflict(ErrorCode::StepUpUsed, "this step-up was already used; confirm the action again")
         }
-        "cancelled" => ApiError::conflict("step_up_cancelled", "this step-up was cancelled"),
+        "cancelled" => ApiError::conflict(ErrorCode::StepUpCancelled, "this step-up was cancelled"),
         "expired" => ApiError::new(
             StatusCode::GONE,
-            "step_up_expired",
+            ErrorCode::StepUpExpired,
             "this step-up has expired; confirm the action again",
         ),
         _ => ApiError::forbidden(
-            "step_up_not_confirmed",
+            ErrorCode::StepUpNotConfirmed,
             "this step-up is not confirmed yet: confirm it with your passkey first",
         ),
     }
@@ -194,7 +195,7 @@ pub async fn spend_in(
     let id = headers.get(HEADER).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
     let Some(id) = id else {
         return Err(bind(ApiError::forbidden(
-            "step_up_required",
+            ErrorCode::StepUpRequired,
             "this action needs a fresh passkey confirmation (a step-up) bound to it",
         )));
     };
@@ -204,7 +205,7 @@ pub async fn spend_in(
     }
     if row.action != action.as_str() || row.target != target {
         return Err(bind(ApiError::forbidden(
-            "step_up_mismatch",
+            ErrorCode::StepUpMismatch,
             "this step-up was confirmed for another action or target",
         )));
     }

@@ -1,5 +1,6 @@
 //! Approving (with a fresh assertion and the sealed response) and denying a request.
 
+use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
 use blindvault_core::release::SealedResponse;
@@ -33,7 +34,7 @@ pub(crate) fn check_separation(
 ) -> Result<(), ApiError> {
     if user_id == issuer && threshold <= 1 && !allow_self {
         return Err(ApiError::forbidden(
-            "self_approval_refused",
+            ErrorCode::SelfApprovalRefused,
             "you issued this request's host certificate, so another approver must approve it \
              (or issue the host with blindvault host issue --allow-self-approval)",
         ));
@@ -60,7 +61,7 @@ pub(crate) async fn approve_start(
     let (row, sep) = request_row_on(&mut *conn(&state).await?, &s, &id).await?;
     let st: String = row.try_get("status")?;
     if st != status::PENDING {
-        return Err(ApiError::conflict("request_not_pending", format!("the request is {st}")));
+        return Err(ApiError::conflict(ErrorCode::RequestNotPending, format!("the request is {st}")));
     }
     if row.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
         return Err(host_revoked());
@@ -98,14 +99,14 @@ pub(crate) async fn approve_finish(
         wa::take_state(&state, Kind::Approve, &body.ceremony_id).await?;
     if ceremony.request_id != id || ceremony.user_id != s.user_id {
         return Err(ApiError::bad_request(
-            "challenge_invalid",
+            ErrorCode::ChallengeInvalid,
             "this challenge was issued for another request or user",
         ));
     }
     let verified = crate::auth::assertion::verify_assertion(&state, ceremony.auth, &body.credential).await?;
     let (user_id, cred_id) = (verified.user_id, verified.credential_id);
     if user_id != s.user_id {
-        return Err(ApiError::forbidden("wrong_user", "the passkey belongs to another user"));
+        return Err(ApiError::forbidden(ErrorCode::WrongUser, "the passkey belongs to another user"));
     }
     // Every read and the transaction on one connection.
     let mut c = conn(&state).await?;
@@ -120,21 +121,21 @@ pub(crate) async fn approve_finish(
          LEFT JOIN broker_enrolments en ON en.credential_id = $2 AND en.user_id = $3 AND en.status = 'approved' \
          WHERE r.request_id = $1")
         .bind(&id).bind(&cred_id).bind(&user_id).fetch_optional(&mut *c).await?
-        .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::NoSuchRequest, "no such request"))?;
     let key: String = req.try_get::<Option<String>, _>("approver_key")?.ok_or_else(|| {
-        ApiError::forbidden("not_an_approver", "this passkey is not an enrolled approver device")
+        ApiError::forbidden(ErrorCode::NotAnApprover, "this passkey is not an enrolled approver device")
     })?;
     if b64(&body.sealed_response.approver.to_array()) != key
         || body.sealed_response.request_id.to_text() != id
     {
         return Err(ApiError::bad_request(
-            "response_mismatch",
+            ErrorCode::ResponseMismatch,
             "the sealed response names another request or device",
         ));
     }
     let st: String = req.try_get("status")?;
     if st != status::PENDING {
-        return Err(ApiError::conflict("request_not_pending", format!("the request is {st}")));
+        return Err(ApiError::conflict(ErrorCode::RequestNotPending, format!("the request is {st}")));
     }
     if req.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
         return Err(host_revoked());
@@ -150,7 +151,7 @@ pub(crate) async fn approve_finish(
     let holds: i64 = req.try_get("holds")?;
     if holds == 0 {
         return Err(ApiError::forbidden(
-            "not_an_approver",
+            ErrorCode::NotAnApprover,
             "this device holds no envelope of the requested secret",
         ));
     }
@@ -160,7 +161,7 @@ pub(crate) async fn approve_finish(
     let r = sqlx::query("INSERT INTO broker_approvals (request_id, user_id, credential_id, approver_key, decision, at) VALUES ($1, $2, $3, $4, 'approve', $5) ON CONFLICT (request_id, user_id) DO NOTHING")
         .bind(&id).bind(&user_id).bind(&cred_id).bind(&key).bind(now).execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
-        return Err(ApiError::conflict("already_decided", "you have already decided on this request"));
+        return Err(ApiError::conflict(ErrorCode::AlreadyDecided, "you have already decided on this request"));
     }
     sqlx::query("INSERT INTO broker_responses (request_id, user_id, sealed) VALUES ($1, $2, $3)")
         .bind(&id)
@@ -185,7 +186,7 @@ pub(crate) async fn approve_finish(
         .fetch_optional(&mut *tx)
         .await?
         // Denied, expired or ended since it was read: record nothing.
-        .ok_or_else(|| ApiError::conflict("request_not_pending", "the request was decided meanwhile"))?;
+        .ok_or_else(|| ApiError::conflict(ErrorCode::RequestNotPending, "the request was decided meanwhile"))?;
     let approvals: i64 = counted.try_get("approvals")?;
     let enough = counted.try_get::<String, _>("status")? == status::APPROVED;
     log_in(&mut tx, &state, Some(&user_id), "broker.request.approval", Some(&id), serde_json::json!({ "credential": cred_id, "approvals": approvals, "threshold": threshold, "released": enough })).await?;
@@ -206,20 +207,20 @@ pub(crate) async fn deny(
     let mut c = conn(&state).await?;
     let view = request_view_on(&mut c, &s, &id).await?;
     if view.status != status::PENDING {
-        return Err(ApiError::conflict("request_not_pending", format!("the request is {}", view.status)));
+        return Err(ApiError::conflict(ErrorCode::RequestNotPending, format!("the request is {}", view.status)));
     }
     let now = state.clock.now();
     let mut tx = sqlx::Connection::begin(&mut *c).await?;
     let r = sqlx::query("INSERT INTO broker_approvals (request_id, user_id, credential_id, approver_key, decision, at) VALUES ($1, $2, '', '', 'deny', $3) ON CONFLICT (request_id, user_id) DO NOTHING")
         .bind(&id).bind(&s.user_id).bind(now).execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
-        return Err(ApiError::conflict("already_decided", "you have already decided on this request"));
+        return Err(ApiError::conflict(ErrorCode::AlreadyDecided, "you have already decided on this request"));
     }
     let denied = sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2, decided_by = $3 WHERE request_id = $4 AND status = $5")
         .bind(status::DENIED).bind(now).bind(&s.user_name).bind(&id).bind(status::PENDING).execute(&mut *tx).await?;
     if denied.rows_affected() != 1 {
         // An approval released it (or it expired) since the read above: nothing is recorded.
-        return Err(ApiError::conflict("request_not_pending", "the request was decided meanwhile"));
+        return Err(ApiError::conflict(ErrorCode::RequestNotPending, "the request was decided meanwhile"));
     }
     sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(&id).execute(&mut *tx).await?;
     log_in(&mut tx, &state, Some(&s.user_id), "broker.request.denied", Some(&id), serde_json::json!({}))

@@ -1,5 +1,6 @@
 //! What the broker's handlers share: encodings, the org key, the audit row, common refusals.
 
+use blindvault_api::ErrorCode;
 use blindvault_core::ids::RequestId;
 use blindvault_core::keys::OrgPublicKey;
 
@@ -31,10 +32,10 @@ pub(crate) fn b64(bytes: &[u8]) -> String {
 
 pub(crate) fn unb64(s: &str, what: &'static str) -> Result<Vec<u8>, ApiError> {
     blindvault_core::encoding::b64::decode(s)
-        .map_err(|_| ApiError::bad_request("invalid_encoding", format!("{what} is not base64url")))
+        .map_err(|_| ApiError::bad_request(ErrorCode::InvalidEncoding, format!("{what} is not base64url")))
 }
 
-pub(crate) fn core_err(code: &'static str, e: blindvault_core::Error) -> ApiError {
+pub(crate) fn core_err(code: ErrorCode, e: blindvault_core::Error) -> ApiError {
     // Core errors never carry secret material; they name the failed check.
     ApiError::bad_request(code, e.to_string())
 }
@@ -43,7 +44,7 @@ pub(crate) fn require_approver(s: &Session) -> Result<(), ApiError> {
     if matches!(s.role, Role::Approver | Role::Admin) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("forbidden", "this needs the approver role"))
+        Err(ApiError::forbidden(ErrorCode::Forbidden, "this needs the approver role"))
     }
 }
 
@@ -87,7 +88,7 @@ pub(crate) async fn require_org_on(c: &mut sqlx::AnyConnection) -> Result<(OrgPu
 }
 
 pub(crate) fn org_not_set() -> ApiError {
-    ApiError::conflict("org_not_set", "the admin has not set the org public key yet (blindvault org push)")
+    ApiError::conflict(ErrorCode::OrgNotSet, "the admin has not set the org public key yet (blindvault org push)")
 }
 
 pub(crate) fn now_u64(state: &AppState) -> u64 {
@@ -105,9 +106,9 @@ pub(crate) fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
 }
 
 pub(crate) fn request_expired() -> ApiError {
-    ApiError::conflict("request_expired", "the request has expired")
+    ApiError::conflict(ErrorCode::RequestExpired, "the request has expired")
 }
 
 pub(crate) fn host_revoked() -> ApiError {
-    ApiError::conflict("host_revoked", "the requesting host's certificate was revoked")
+    ApiError::conflict(ErrorCode::HostRevoked, "the requesting host's certificate was revoked")
 }

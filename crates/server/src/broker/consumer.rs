@@ -1,5 +1,6 @@
 //! Requests, the consumer side: a host's signed request, its result (once) and its withdrawal.
 
+use blindvault_api::ErrorCode;
 use std::time::Duration;
 
 use axum::Json;
@@ -62,7 +63,7 @@ pub(crate) async fn create_request(
     let poll_hash = hex::encode(body.signed_request.request.poll_token_hash);
     if body.poll_token_hash.as_ref().is_some_and(|h| *h != poll_hash) {
         return Err(ApiError::bad_request(
-            "invalid_poll_token",
+            ErrorCode::InvalidPollToken,
             "poll_token_hash differs from the one signed into the request",
         ));
     }
@@ -88,19 +89,19 @@ pub(crate) async fn create_request(
     let org_key = OrgPublicKey::from_bytes(&unb64(&org_text, "org key")?).map_err(ApiError::internal)?;
     let cert_text: String = row
         .try_get::<Option<String>, _>("certificate")?
-        .ok_or_else(|| ApiError::forbidden("unknown_host", "this host certificate is not registered"))?;
+        .ok_or_else(|| ApiError::forbidden(ErrorCode::UnknownHost, "this host certificate is not registered"))?;
     let revoked: Option<i64> = row.try_get("revoked_at")?;
     if revoked.is_some() {
-        return Err(ApiError::forbidden("host_revoked", "this host's certificate has been revoked"));
+        return Err(ApiError::forbidden(ErrorCode::HostRevoked, "this host's certificate has been revoked"));
     }
     let cert =
         SignedHostCertificate::from_bytes(&unb64(&cert_text, "certificate")?).map_err(ApiError::internal)?;
     let verified = verify_request(&org_key, &cert, &body.signed_request, now_u64(&state))
-        .map_err(|e| ApiError::forbidden("request_invalid", e.to_string()))?;
+        .map_err(|e| ApiError::forbidden(ErrorCode::RequestInvalid, e.to_string()))?;
     let (Some(version), Some(threshold)) =
         (row.try_get::<Option<i64>, _>("version")?, row.try_get::<Option<i64>, _>("threshold")?)
     else {
-        return Err(ApiError::not_found("no_such_entry", "no such entry"));
+        return Err(ApiError::not_found(ErrorCode::NoSuchEntry, "no such entry"));
     };
     let request_id = verified.request_id().to_text();
     let expires_at = i64::try_from(verified.expires_at()).unwrap_or(i64::MAX);
@@ -119,7 +120,7 @@ pub(crate) async fn create_request(
         .bind(status::PENDING).bind(&poll_hash).bind(threshold).bind(state.clock.now()).bind(expires_at)
         .execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
-        return Err(ApiError::conflict("duplicate_request", "a request with this id exists (replay?)"));
+        return Err(ApiError::conflict(ErrorCode::DuplicateRequest, "a request with this id exists (replay?)"));
     }
     log_in(
         &mut tx,
@@ -177,12 +178,12 @@ pub(crate) async fn result(
 ) -> Result<Response, ApiError> {
     let token = headers.get("x-blindvault-poll").and_then(|v| v.to_str().ok()).unwrap_or("");
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
-    let not_found = || ApiError::not_found("no_such_request", "no such request");
+    let not_found = || ApiError::not_found(ErrorCode::NoSuchRequest, "no such request");
     let wait = match q.wait.as_deref() {
         None | Some("") => 0,
         Some(w) => w
             .parse::<u64>()
-            .map_err(|_| ApiError::bad_request("invalid_query", "wait must be a number of seconds"))?,
+            .map_err(|_| ApiError::bad_request(ErrorCode::InvalidQuery, "wait must be a number of seconds"))?,
     };
     let wait = Duration::from_secs(wait.min(30));
     let deadline = tokio::time::Instant::now() + wait;
@@ -227,7 +228,7 @@ pub(crate) async fn result(
             status::DELIVERED => {
                 return Err(ApiError::new(
                     StatusCode::GONE,
-                    "gone",
+                    ErrorCode::Gone,
                     "this request's response was already delivered",
                 ));
             }
@@ -260,7 +261,7 @@ pub(crate) async fn cancel(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let token = headers.get("x-blindvault-poll").and_then(|v| v.to_str().ok()).unwrap_or("");
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
-    let not_found = || ApiError::not_found("no_such_request", "no such request");
+    let not_found = || ApiError::not_found(ErrorCode::NoSuchRequest, "no such request");
     let mut c = conn(&state).await?;
     let row = sqlx::query("SELECT poll_hash FROM broker_requests WHERE request_id = $1")
         .bind(&id)
@@ -283,7 +284,7 @@ pub(crate) async fn cancel(
             .fetch_one(&mut *tx)
             .await?
             .try_get("status")?;
-        return Err(ApiError::conflict("request_not_pending", format!("the request is already {st}")));
+        return Err(ApiError::conflict(ErrorCode::RequestNotPending, format!("the request is already {st}")));
     }
     sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(&id).execute(&mut *tx).await?;
     log_in(&mut tx, &state, None, "broker.request.cancelled", Some(&id), serde_json::json!({})).await?;
@@ -311,7 +312,7 @@ pub(crate) async fn deliver(
     .execute(&mut *tx)
     .await?;
     if r.rows_affected() != 1 {
-        return Err(ApiError::new(StatusCode::GONE, "gone", "this request's response was already delivered"));
+        return Err(ApiError::new(StatusCode::GONE, ErrorCode::Gone, "this request's response was already delivered"));
     }
     // Handed over and deleted in one statement.
     let rows = sqlx::query("DELETE FROM broker_responses WHERE request_id = $1 RETURNING sealed")

@@ -1,5 +1,6 @@
 //! Approver enrolments: a passkey's approver key, approved by the admin's org signature.
 
+use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -125,7 +126,7 @@ pub(crate) async fn create_enrolment(
         .bind(&s.user_id)
         .fetch_optional(state.store.pool())
         .await?
-        .ok_or_else(|| ApiError::forbidden("not_your_passkey", "that passkey is not one of yours"))?;
+        .ok_or_else(|| ApiError::forbidden(ErrorCode::NotYourPasskey, "that passkey is not one of yours"))?;
     if owned.try_get::<i64, _>("backup_eligible")? != 0 && refuse_synced(&state).await? {
         return Err(synced_refused());
     }
@@ -183,12 +184,12 @@ pub(crate) async fn approve_enrolment(
     .bind(&id)
     .fetch_optional(state.store.pool())
     .await?
-    .ok_or_else(|| ApiError::not_found("no_such_enrolment", "no such enrolment"))?;
+    .ok_or_else(|| ApiError::not_found(ErrorCode::NoSuchEnrolment, "no such enrolment"))?;
     if row.try_get::<Option<i64>, _>("backup_eligible")?.unwrap_or(0) != 0 && refuse_synced(&state).await? {
         return Err(synced_refused());
     }
     let verified =
-        body.signed_enrolment.verify(&org_key, now_u64(&state)).map_err(|e| core_err("bad_signature", e))?;
+        body.signed_enrolment.verify(&org_key, now_u64(&state)).map_err(|e| core_err(ErrorCode::BadSignature, e))?;
     let user_id: String = row.try_get("user_id")?;
     let cred: String = row.try_get("credential_id")?;
     let key: String = row.try_get("approver_key")?;
@@ -197,7 +198,7 @@ pub(crate) async fn approve_enrolment(
         || b64(&verified.public_key().to_array()) != key
     {
         return Err(ApiError::bad_request(
-            "enrolment_mismatch",
+            ErrorCode::EnrolmentMismatch,
             "the signed enrolment does not match this request for enrolment",
         ));
     }
@@ -220,7 +221,7 @@ pub(crate) async fn approve_enrolment(
             .map_err(|e| ApiError::internal(format_args!("stored revocation record: {e}")))?;
         if record.approver_revoked(&verified.public_key()) {
             return Err(ApiError::conflict(
-                "approver_revoked",
+                ErrorCode::ApproverRevoked,
                 "the org's revocation record names this device's key: it cannot be approved again (enrol a new device)",
             ));
         }
@@ -229,7 +230,7 @@ pub(crate) async fn approve_enrolment(
         .bind(b64(&body.signed_enrolment.to_bytes())).bind(generation).bind(now).bind(&id).bind(&key)
         .execute(&mut *tx).await?;
     if r.rows_affected() != 1 {
-        return Err(ApiError::conflict("conflict", "the enrolment changed meanwhile; list it again"));
+        return Err(ApiError::conflict(ErrorCode::Conflict, "the enrolment changed meanwhile; list it again"));
     }
     sqlx::query("UPDATE users SET role = 'approver' WHERE id = $1 AND role = 'user'")
         .bind(&user_id)
@@ -252,7 +253,7 @@ pub(crate) async fn approve_enrolment(
 
 pub(crate) fn enrolment_removed() -> ApiError {
     ApiError::conflict(
-        "enrolment_removed",
+        ErrorCode::EnrolmentRemoved,
         "this device was removed: it cannot be approved again (the device enrols again, with a new request)",
     )
 }
@@ -310,12 +311,12 @@ pub(crate) async fn remove_enrolment(
         .bind(&id)
         .fetch_optional(state.store.pool())
         .await?
-        .ok_or_else(|| ApiError::not_found("no_such_enrolment", "no such enrolment"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::NoSuchEnrolment, "no such enrolment"))?;
     let key: String = row.try_get("approver_key")?;
     let dry_run = match q.dry_run.as_deref() {
         None | Some("false") | Some("0") => false,
         Some("true") | Some("1") | Some("") => true,
-        Some(_) => return Err(ApiError::bad_request("invalid_query", "dry_run must be true or false")),
+        Some(_) => return Err(ApiError::bad_request(ErrorCode::InvalidQuery, "dry_run must be true or false")),
     };
     let impact = quorum_impact(&state, &key).await?;
     if !dry_run {

@@ -1,5 +1,6 @@
 //! Sealed entries: versions, their envelopes' devices, deletion.
 
+use blindvault_api::ErrorCode;
 use std::collections::BTreeSet;
 
 use axum::Json;
@@ -50,7 +51,7 @@ pub(crate) async fn put_entry(
     let (org_key, _) = require_org(&state).await?;
     if e.verify_writer(&org_key).is_err() {
         return Err(ApiError::bad_request(
-            "entry_not_signed",
+            ErrorCode::EntryNotSigned,
             "the entry is not signed by the org key this server holds (sign it with the org key: blindvault secret put)",
         ));
     }
@@ -66,13 +67,13 @@ pub(crate) async fn put_entry(
     let expected = match head {
         None => 1,
         Some((_, Some(_))) => {
-            return Err(ApiError::conflict("entry_deleted", "this entry was deleted; write a new one"));
+            return Err(ApiError::conflict(ErrorCode::EntryDeleted, "this entry was deleted; write a new one"));
         }
         Some((v, None)) => v + 1,
     };
     if version != expected {
         return Err(ApiError::conflict(
-            "version_conflict",
+            ErrorCode::VersionConflict,
             format!("expected version {expected}, got {version}"),
         ));
     }
@@ -87,7 +88,7 @@ pub(crate) async fn put_entry(
         .await?
         .ok_or_else(|| {
             ApiError::bad_request(
-                "unknown_approver",
+                ErrorCode::UnknownApprover,
                 format!("envelope for an approver key that is not enrolled ({})", env.approver.fingerprint()),
             )
         })?;
@@ -95,7 +96,7 @@ pub(crate) async fn put_entry(
     }
     if people.len() != usize::from(e.policy.n()) {
         return Err(ApiError::bad_request(
-            "policy_mismatch",
+            ErrorCode::PolicyMismatch,
             format!("the policy names {} people but the envelopes belong to {}", e.policy.n(), people.len()),
         ));
     }
@@ -119,7 +120,7 @@ pub(crate) async fn put_entry(
         sqlx::query("UPDATE broker_entry_heads SET version = $1 WHERE entry_id = $2 AND version = $3 AND deleted_at IS NULL").bind(version).bind(&entry_id).bind(version - 1).execute(&mut *tx).await?
     };
     if r.rows_affected() != 1 {
-        return Err(ApiError::conflict("version_conflict", "another writer stored this version first"));
+        return Err(ApiError::conflict(ErrorCode::VersionConflict, "another writer stored this version first"));
     }
     let action = if version == 1 { "broker.entry.created" } else { "broker.entry.rotated" };
     log_in(
@@ -183,7 +184,7 @@ pub(crate) async fn get_entry(
         .bind(&entry_id)
         .fetch_optional(state.store.pool())
         .await?
-        .ok_or_else(|| ApiError::not_found("no_such_entry", "no such entry"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::NoSuchEntry, "no such entry"))?;
     Ok(Json(entry_from(&row)?))
 }
 
@@ -204,7 +205,7 @@ pub(crate) async fn delete_entry(
     .execute(&mut *tx)
     .await?;
     if r.rows_affected() == 0 {
-        return Err(ApiError::not_found("no_such_entry", "no such entry"));
+        return Err(ApiError::not_found(ErrorCode::NoSuchEntry, "no such entry"));
     }
     let step_up = stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::EntryDelete, &entry_id).await?;
     sqlx::query("DELETE FROM broker_entries WHERE entry_id = $1").bind(&entry_id).execute(&mut *tx).await?;

@@ -1,5 +1,6 @@
 //! Host certificates: register, list, revoke.
 
+use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -48,13 +49,13 @@ pub(crate) async fn check_issuer(
 ) -> Result<(), ApiError> {
     let issuer = cert.issuer.as_deref().ok_or_else(|| {
         ApiError::bad_request(
-            "certificate_names_no_issuer",
+            ErrorCode::CertificateNamesNoIssuer,
             "the certificate names no issuer (format 1); issue it again with this version: blindvault host issue",
         )
     })?;
     if issuer != s.user_id {
         return Err(ApiError::forbidden(
-            "certificate_issuer_mismatch",
+            ErrorCode::CertificateIssuerMismatch,
             "the certificate names another person as its issuer; its issuer registers it",
         ));
     }
@@ -65,7 +66,7 @@ pub(crate) async fn check_issuer(
         .transpose()?;
     if holder.as_deref() != Some(issuer) {
         return Err(ApiError::forbidden(
-            "not_org_key_holder",
+            ErrorCode::NotOrgKeyHolder,
             "only the person who holds the org key (who set it on this server) issues host certificates",
         ));
     }
@@ -79,7 +80,7 @@ pub(crate) async fn register_host(
 ) -> Result<Response, ApiError> {
     let (org_key, _) = require_org(&state).await?;
     let cert =
-        body.certificate.verify(&org_key, now_u64(&state)).map_err(|e| core_err("bad_certificate", e))?;
+        body.certificate.verify(&org_key, now_u64(&state)).map_err(|e| core_err(ErrorCode::BadCertificate, e))?;
     check_issuer(&state, &s, cert).await?;
     let cert_id = cert.cert_id.to_text();
     let not_after = i64::try_from(cert.not_after).unwrap_or(i64::MAX);
@@ -90,7 +91,7 @@ pub(crate) async fn register_host(
         .bind(not_after).bind(&s.user_id).bind(state.clock.now()).bind(i64::from(cert.self_approval))
         .execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
-        return Err(ApiError::conflict("host_exists", "this certificate is already registered"));
+        return Err(ApiError::conflict(ErrorCode::HostExists, "this certificate is already registered"));
     }
     log_in(&mut tx, &state, Some(&s.user_id), "broker.host.issued", Some(&cert_id), serde_json::json!({ "host": cert.host_name, "entries": cert.allowed_entries.len(), "not_after": not_after, "self_approval": cert.self_approval })).await?;
     tx.commit().await?;
@@ -148,7 +149,7 @@ pub(crate) async fn revoke_host(
         .execute(&mut *tx)
         .await?;
     if r.rows_affected() == 0 {
-        return Err(ApiError::not_found("no_such_host", "no such unrevoked host"));
+        return Err(ApiError::not_found(ErrorCode::NoSuchHost, "no such unrevoked host"));
     }
     let step_up = stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::HostRevoke, &cert_id).await?;
     // Its open requests end now.

@@ -1,5 +1,6 @@
 //! Requests, the approver side: one request, the inbox.
 
+use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
@@ -80,10 +81,10 @@ pub(crate) async fn request_row_on(
            FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id \
            LEFT JOIN broker_entries e ON e.entry_id = r.entry_id AND e.version = r.version WHERE r.request_id = $1")
         .bind(id).bind(&s.user_id).fetch_optional(&mut *c).await?
-        .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::NoSuchRequest, "no such request"))?;
     let mine: i64 = row.try_get("mine")?;
     if mine == 0 {
-        return Err(ApiError::not_found("no_such_request", "no such request"));
+        return Err(ApiError::not_found(ErrorCode::NoSuchRequest, "no such request"));
     }
     let allow_self: Option<i64> = row.try_get("allow_self_approval")?;
     let separation =
