@@ -1,8 +1,8 @@
 //! Errors: [`ServerError`] for start-up, [`ApiError`] for HTTP with stable string codes.
 
-use blindvault_api::ErrorCode;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use blindvault_api::ErrorCode;
 
 /// Start-up and command errors.
 #[derive(Debug, thiserror::Error)]

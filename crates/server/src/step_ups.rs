@@ -1,11 +1,11 @@
 //! The step-up routes: start, status, confirm, cancel (the spending is `auth::stepup`).
 
-use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use blindvault_api::ErrorCode;
 use rand::RngCore;
 use serde::Deserialize;
 use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
@@ -73,7 +73,10 @@ pub(crate) async fn start(
     ApiJson(body): ApiJson<StartBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let action = Action::parse(&body.action).ok_or_else(|| {
-        ApiError::bad_request(ErrorCode::InvalidAction, "unknown step-up action (see docs/protocol.md, step-up)")
+        ApiError::bad_request(
+            ErrorCode::InvalidAction,
+            "unknown step-up action (see docs/protocol.md, step-up)",
+        )
     })?;
     check_target(&body.target)?;
     let mut random = [0u8; 32];

@@ -2,9 +2,9 @@
 //! Content-Security-Policy: scripts, styles, the WebAssembly module and API calls only from this
 //! origin; no inline script or style, no frames, no plugins, no external anything.
 
-use blindvault_api::ErrorCode;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use blindvault_api::ErrorCode;
 
 use crate::error::ApiError;
 

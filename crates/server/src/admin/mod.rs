@@ -1,9 +1,9 @@
 //! The admin's routes: people, roles, sessions, the audit log and the settings in effect.
 
-use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
+use blindvault_api::ErrorCode;
 use serde::Deserialize;
 
 use crate::audit::record::log_in;
@@ -35,7 +35,10 @@ pub(crate) async fn admin_delete_user(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if id == a.user_id {
-        return Err(ApiError::conflict(ErrorCode::CannotDeleteSelf, "an admin cannot delete their own account"));
+        return Err(ApiError::conflict(
+            ErrorCode::CannotDeleteSelf,
+            "an admin cannot delete their own account",
+        ));
     }
     // The deletion and its audit row: one transaction; the row names whom the delete removed.
     let mut tx = state.store.pool().begin().await?;

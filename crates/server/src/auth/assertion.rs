@@ -53,9 +53,9 @@ pub async fn verify_assertion(
     let cred_id = crate::auth::rp::cred_id_text(raw_cred_id);
     let user_id = uuid.to_string();
     let mut conn = state.store.pool().acquire().await?;
-    let mut passkey = credentials::find(&mut conn, &cred_id, &user_id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized(ErrorCode::UnknownCredential, "this passkey is not registered here"))?;
+    let mut passkey = credentials::find(&mut conn, &cred_id, &user_id).await?.ok_or_else(|| {
+        ApiError::unauthorized(ErrorCode::UnknownCredential, "this passkey is not registered here")
+    })?;
     let now_ms = state.clock.now_ms();
     let result = match state.rp.webauthn.finish_discoverable_authentication_v2(credential, auth, &passkey) {
         Ok(r) => r,

@@ -1,8 +1,8 @@
 //! Ceremony state in the database: single-use, short-lived.
 
-use blindvault_api::ErrorCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use blindvault_api::ErrorCode;
 use rand::RngCore;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -76,7 +76,10 @@ pub async fn take_state<T: DeserializeOwned>(
     .ok_or_else(|| ApiError::bad_request(ErrorCode::ChallengeInvalid, "unknown or already used challenge"))?;
     let expires_at: i64 = row.try_get("expires_at")?;
     if expires_at <= state.clock.now() {
-        return Err(ApiError::bad_request(ErrorCode::ChallengeExpired, "the challenge has expired; start again"));
+        return Err(ApiError::bad_request(
+            ErrorCode::ChallengeExpired,
+            "the challenge has expired; start again",
+        ));
     }
     let user_id: Option<String> = row.try_get("user_id")?;
     let json: String = row.try_get("state")?;

@@ -9,9 +9,9 @@
 //! the next request. Only `{"alg":"HS256","typ":"JWT"}` headers are accepted; `alg: none` and
 //! every other algorithm are refused before the signature is looked at.
 
-use blindvault_api::ErrorCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use blindvault_api::ErrorCode;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -107,7 +107,10 @@ impl JwtKey {
         let claims: Claims =
             B64.decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(bad)?;
         if claims.exp <= now {
-            return Err(ApiError::unauthorized(ErrorCode::SessionExpired, "the session has expired; sign in again"));
+            return Err(ApiError::unauthorized(
+                ErrorCode::SessionExpired,
+                "the session has expired; sign in again",
+            ));
         }
         Ok(claims)
     }

@@ -1,9 +1,9 @@
 //! The WebAuthn relying party (webauthn-rs): options with the PRF extension, error mapping to
 //! stable codes, and what the server reads of a stored passkey.
 
-use blindvault_api::ErrorCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use blindvault_api::ErrorCode;
 use serde::Serialize;
 use webauthn_rs::prelude::{Passkey, Url, WebauthnError};
 use webauthn_rs::{Webauthn, WebauthnBuilder};
@@ -80,15 +80,18 @@ pub fn map_error(e: &WebauthnError) -> ApiError {
         WebauthnError::InvalidRPOrigin | WebauthnError::CredentialCrossOrigin => {
             (ErrorCode::OriginMismatch, "the ceremony came from another origin")
         }
-        WebauthnError::InvalidRPIDHash => (ErrorCode::RpIdMismatch, "the credential is for another relying party"),
+        WebauthnError::InvalidRPIDHash => {
+            (ErrorCode::RpIdMismatch, "the credential is for another relying party")
+        }
         WebauthnError::UserNotVerified => (ErrorCode::UserNotVerified, "user verification is required"),
         WebauthnError::UserNotPresent => (ErrorCode::UserNotPresent, "user presence is required"),
         WebauthnError::MismatchedChallenge | WebauthnError::ChallengeNotFound => {
             (ErrorCode::ChallengeInvalid, "the challenge does not match")
         }
-        WebauthnError::CredentialPossibleCompromise | WebauthnError::CredentialCounterUpdateFailure => {
-            (ErrorCode::CounterRegression, "the signature counter went backwards: the credential may be cloned")
-        }
+        WebauthnError::CredentialPossibleCompromise | WebauthnError::CredentialCounterUpdateFailure => (
+            ErrorCode::CounterRegression,
+            "the signature counter went backwards: the credential may be cloned",
+        ),
         WebauthnError::CredentialExcludedFromRequest | WebauthnError::CredentialAlreadyExists => {
             (ErrorCode::CredentialExists, "this passkey is already registered")
         }

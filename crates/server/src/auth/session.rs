@@ -1,8 +1,8 @@
 //! Session rows: create, extend, revoke, list, and the check every request makes.
 
-use blindvault_api::ErrorCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use blindvault_api::ErrorCode;
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -202,7 +202,10 @@ pub(crate) async fn authenticate(state: &AppState, token: &str) -> Result<Sessio
         return Err(ApiError::unauthorized(ErrorCode::SessionRevoked, "the session has ended"));
     }
     if expires_at <= now {
-        return Err(ApiError::unauthorized(ErrorCode::SessionExpired, "the session has expired; sign in again"));
+        return Err(ApiError::unauthorized(
+            ErrorCode::SessionExpired,
+            "the session has expired; sign in again",
+        ));
     }
     let role: String = row.try_get("role")?;
     Ok(Session {

@@ -17,9 +17,9 @@
 //!
 //! A step-up lives [`TTL_SECS`] from its start (to confirm and to use).
 
-use blindvault_api::ErrorCode;
 use crate::auth::step_up_store::{self, StepUpRow};
 use axum::http::{HeaderMap, StatusCode};
+use blindvault_api::ErrorCode;
 use sha2::{Digest, Sha256};
 
 use crate::auth::session::Session;
@@ -27,7 +27,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The header a protected action carries: the id of a confirmed step-up.
-pub const HEADER: &str = "x-blindvault-step-up";
+pub const HEADER: &str = blindvault_api::paths::STEP_UP_HEADER;
 
 /// How long a step-up lives, from its start: to be confirmed, and to be used.
 pub const TTL_SECS: i64 = 300;
@@ -143,7 +143,10 @@ pub(crate) fn status_of(row: &StepUpRow, now: i64) -> &'static str {
 }
 
 pub(crate) fn answered() -> ApiError {
-    ApiError::conflict(ErrorCode::ChallengeInvalid, "this step-up's challenge was already answered; start again")
+    ApiError::conflict(
+        ErrorCode::ChallengeInvalid,
+        "this step-up's challenge was already answered; start again",
+    )
 }
 
 pub(crate) fn invalid() -> ApiError {
@@ -156,9 +159,10 @@ pub(crate) fn wrong_user() -> ApiError {
 
 pub(crate) fn refusal(status: &str) -> ApiError {
     match status {
-        "used" => {
-            ApiError::conflict(ErrorCode::StepUpUsed, "this step-up was already used; confirm the action again")
-        }
+        "used" => ApiError::conflict(
+            ErrorCode::StepUpUsed,
+            "this step-up was already used; confirm the action again",
+        ),
         "cancelled" => ApiError::conflict(ErrorCode::StepUpCancelled, "this step-up was cancelled"),
         "expired" => ApiError::new(
             StatusCode::GONE,

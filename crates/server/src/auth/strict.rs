@@ -36,7 +36,10 @@ fn client_data_invalid() -> ApiError {
 }
 
 fn credential_id_too_long() -> ApiError {
-    ApiError::bad_request(ErrorCode::WebauthnCredentialIdTooLong, "the credential id is longer than 1023 bytes")
+    ApiError::bad_request(
+        ErrorCode::WebauthnCredentialIdTooLong,
+        "the credential id is longer than 1023 bytes",
+    )
 }
 
 fn attestation_invalid() -> ApiError {

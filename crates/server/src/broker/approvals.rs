@@ -1,8 +1,8 @@
 //! Approving (with a fresh assertion and the sealed response) and denying a request.
 
-use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
+use blindvault_api::ErrorCode;
 use blindvault_core::release::SealedResponse;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -161,7 +161,10 @@ pub(crate) async fn approve_finish(
     let r = sqlx::query("INSERT INTO broker_approvals (request_id, user_id, credential_id, approver_key, decision, at) VALUES ($1, $2, $3, $4, 'approve', $5) ON CONFLICT (request_id, user_id) DO NOTHING")
         .bind(&id).bind(&user_id).bind(&cred_id).bind(&key).bind(now).execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
-        return Err(ApiError::conflict(ErrorCode::AlreadyDecided, "you have already decided on this request"));
+        return Err(ApiError::conflict(
+            ErrorCode::AlreadyDecided,
+            "you have already decided on this request",
+        ));
     }
     sqlx::query("INSERT INTO broker_responses (request_id, user_id, sealed) VALUES ($1, $2, $3)")
         .bind(&id)
@@ -207,14 +210,20 @@ pub(crate) async fn deny(
     let mut c = conn(&state).await?;
     let view = request_view_on(&mut c, &s, &id).await?;
     if view.status != status::PENDING {
-        return Err(ApiError::conflict(ErrorCode::RequestNotPending, format!("the request is {}", view.status)));
+        return Err(ApiError::conflict(
+            ErrorCode::RequestNotPending,
+            format!("the request is {}", view.status),
+        ));
     }
     let now = state.clock.now();
     let mut tx = sqlx::Connection::begin(&mut *c).await?;
     let r = sqlx::query("INSERT INTO broker_approvals (request_id, user_id, credential_id, approver_key, decision, at) VALUES ($1, $2, '', '', 'deny', $3) ON CONFLICT (request_id, user_id) DO NOTHING")
         .bind(&id).bind(&s.user_id).bind(now).execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
-        return Err(ApiError::conflict(ErrorCode::AlreadyDecided, "you have already decided on this request"));
+        return Err(ApiError::conflict(
+            ErrorCode::AlreadyDecided,
+            "you have already decided on this request",
+        ));
     }
     let denied = sqlx::query("UPDATE broker_requests SET status = $1, decided_at = $2, decided_by = $3 WHERE request_id = $4 AND status = $5")
         .bind(status::DENIED).bind(now).bind(&s.user_name).bind(&id).bind(status::PENDING).execute(&mut *tx).await?;

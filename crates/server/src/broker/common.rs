@@ -12,7 +12,7 @@ use crate::state::AppState;
 
 /// The consumer's request endpoint (exempt from the `Origin` check: hosts authenticate by
 /// signature, and the handler reads no cookie).
-pub(crate) const CONSUMER_REQUESTS_PATH: &str = "/api/broker/requests";
+pub(crate) const CONSUMER_REQUESTS_PATH: &str = blindvault_api::paths::BROKER_REQUESTS;
 
 /// The state-changing calls of consumer hosts, exempt from the `Origin` check: a new request
 /// (authenticated by its signature) and the withdrawal of one (by its poll token). Neither
@@ -88,7 +88,10 @@ pub(crate) async fn require_org_on(c: &mut sqlx::AnyConnection) -> Result<(OrgPu
 }
 
 pub(crate) fn org_not_set() -> ApiError {
-    ApiError::conflict(ErrorCode::OrgNotSet, "the admin has not set the org public key yet (blindvault org push)")
+    ApiError::conflict(
+        ErrorCode::OrgNotSet,
+        "the admin has not set the org public key yet (blindvault org push)",
+    )
 }
 
 pub(crate) fn now_u64(state: &AppState) -> u64 {

@@ -87,9 +87,9 @@ pub(crate) async fn create_request(
     let row = rows.first().ok_or_else(org_not_set)?;
     let org_text: String = row.try_get("public_key")?;
     let org_key = OrgPublicKey::from_bytes(&unb64(&org_text, "org key")?).map_err(ApiError::internal)?;
-    let cert_text: String = row
-        .try_get::<Option<String>, _>("certificate")?
-        .ok_or_else(|| ApiError::forbidden(ErrorCode::UnknownHost, "this host certificate is not registered"))?;
+    let cert_text: String = row.try_get::<Option<String>, _>("certificate")?.ok_or_else(|| {
+        ApiError::forbidden(ErrorCode::UnknownHost, "this host certificate is not registered")
+    })?;
     let revoked: Option<i64> = row.try_get("revoked_at")?;
     if revoked.is_some() {
         return Err(ApiError::forbidden(ErrorCode::HostRevoked, "this host's certificate has been revoked"));
@@ -120,7 +120,10 @@ pub(crate) async fn create_request(
         .bind(status::PENDING).bind(&poll_hash).bind(threshold).bind(state.clock.now()).bind(expires_at)
         .execute(&mut *tx).await?;
     if r.rows_affected() == 0 {
-        return Err(ApiError::conflict(ErrorCode::DuplicateRequest, "a request with this id exists (replay?)"));
+        return Err(ApiError::conflict(
+            ErrorCode::DuplicateRequest,
+            "a request with this id exists (replay?)",
+        ));
     }
     log_in(
         &mut tx,
@@ -176,14 +179,14 @@ pub(crate) async fn result(
     Query(q): Query<ResultQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = headers.get("x-blindvault-poll").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let token = headers.get(blindvault_api::paths::POLL_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
     let not_found = || ApiError::not_found(ErrorCode::NoSuchRequest, "no such request");
     let wait = match q.wait.as_deref() {
         None | Some("") => 0,
-        Some(w) => w
-            .parse::<u64>()
-            .map_err(|_| ApiError::bad_request(ErrorCode::InvalidQuery, "wait must be a number of seconds"))?,
+        Some(w) => w.parse::<u64>().map_err(|_| {
+            ApiError::bad_request(ErrorCode::InvalidQuery, "wait must be a number of seconds")
+        })?,
     };
     let wait = Duration::from_secs(wait.min(30));
     let deadline = tokio::time::Instant::now() + wait;
@@ -259,7 +262,7 @@ pub(crate) async fn cancel(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let token = headers.get("x-blindvault-poll").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let token = headers.get(blindvault_api::paths::POLL_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
     let not_found = || ApiError::not_found(ErrorCode::NoSuchRequest, "no such request");
     let mut c = conn(&state).await?;
@@ -312,7 +315,11 @@ pub(crate) async fn deliver(
     .execute(&mut *tx)
     .await?;
     if r.rows_affected() != 1 {
-        return Err(ApiError::new(StatusCode::GONE, ErrorCode::Gone, "this request's response was already delivered"));
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            ErrorCode::Gone,
+            "this request's response was already delivered",
+        ));
     }
     // Handed over and deleted in one statement.
     let rows = sqlx::query("DELETE FROM broker_responses WHERE request_id = $1 RETURNING sealed")

@@ -1,10 +1,10 @@
 //! Approver enrolments: a passkey's approver key, approved by the admin's org signature.
 
-use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use blindvault_api::ErrorCode;
 use blindvault_core::identity::SignedEnrolment;
 use blindvault_core::ids::RequestId;
 use blindvault_core::keys::ApproverPublicKey;
@@ -188,8 +188,10 @@ pub(crate) async fn approve_enrolment(
     if row.try_get::<Option<i64>, _>("backup_eligible")?.unwrap_or(0) != 0 && refuse_synced(&state).await? {
         return Err(synced_refused());
     }
-    let verified =
-        body.signed_enrolment.verify(&org_key, now_u64(&state)).map_err(|e| core_err(ErrorCode::BadSignature, e))?;
+    let verified = body
+        .signed_enrolment
+        .verify(&org_key, now_u64(&state))
+        .map_err(|e| core_err(ErrorCode::BadSignature, e))?;
     let user_id: String = row.try_get("user_id")?;
     let cred: String = row.try_get("credential_id")?;
     let key: String = row.try_get("approver_key")?;
@@ -230,7 +232,10 @@ pub(crate) async fn approve_enrolment(
         .bind(b64(&body.signed_enrolment.to_bytes())).bind(generation).bind(now).bind(&id).bind(&key)
         .execute(&mut *tx).await?;
     if r.rows_affected() != 1 {
-        return Err(ApiError::conflict(ErrorCode::Conflict, "the enrolment changed meanwhile; list it again"));
+        return Err(ApiError::conflict(
+            ErrorCode::Conflict,
+            "the enrolment changed meanwhile; list it again",
+        ));
     }
     sqlx::query("UPDATE users SET role = 'approver' WHERE id = $1 AND role = 'user'")
         .bind(&user_id)
@@ -316,7 +321,9 @@ pub(crate) async fn remove_enrolment(
     let dry_run = match q.dry_run.as_deref() {
         None | Some("false") | Some("0") => false,
         Some("true") | Some("1") | Some("") => true,
-        Some(_) => return Err(ApiError::bad_request(ErrorCode::InvalidQuery, "dry_run must be true or false")),
+        Some(_) => {
+            return Err(ApiError::bad_request(ErrorCode::InvalidQuery, "dry_run must be true or false"));
+        }
     };
     let impact = quorum_impact(&state, &key).await?;
     if !dry_run {

@@ -67,7 +67,10 @@ pub(crate) async fn put_entry(
     let expected = match head {
         None => 1,
         Some((_, Some(_))) => {
-            return Err(ApiError::conflict(ErrorCode::EntryDeleted, "this entry was deleted; write a new one"));
+            return Err(ApiError::conflict(
+                ErrorCode::EntryDeleted,
+                "this entry was deleted; write a new one",
+            ));
         }
         Some((v, None)) => v + 1,
     };
@@ -120,7 +123,10 @@ pub(crate) async fn put_entry(
         sqlx::query("UPDATE broker_entry_heads SET version = $1 WHERE entry_id = $2 AND version = $3 AND deleted_at IS NULL").bind(version).bind(&entry_id).bind(version - 1).execute(&mut *tx).await?
     };
     if r.rows_affected() != 1 {
-        return Err(ApiError::conflict(ErrorCode::VersionConflict, "another writer stored this version first"));
+        return Err(ApiError::conflict(
+            ErrorCode::VersionConflict,
+            "another writer stored this version first",
+        ));
     }
     let action = if version == 1 { "broker.entry.created" } else { "broker.entry.rotated" };
     log_in(

@@ -1,10 +1,10 @@
 //! Host certificates: register, list, revoke.
 
-use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use blindvault_api::ErrorCode;
 use blindvault_core::identity::{HostCertificate, SignedHostCertificate};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -79,8 +79,10 @@ pub(crate) async fn register_host(
     ApiJson(body): ApiJson<RegisterHost>,
 ) -> Result<Response, ApiError> {
     let (org_key, _) = require_org(&state).await?;
-    let cert =
-        body.certificate.verify(&org_key, now_u64(&state)).map_err(|e| core_err(ErrorCode::BadCertificate, e))?;
+    let cert = body
+        .certificate
+        .verify(&org_key, now_u64(&state))
+        .map_err(|e| core_err(ErrorCode::BadCertificate, e))?;
     check_issuer(&state, &s, cert).await?;
     let cert_id = cert.cert_id.to_text();
     let not_after = i64::try_from(cert.not_after).unwrap_or(i64::MAX);

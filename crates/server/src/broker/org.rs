@@ -1,9 +1,9 @@
 //! The org public key and the org's settings.
 
-use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use blindvault_api::ErrorCode;
 use blindvault_core::keys::OrgPublicKey;
 use serde::{Deserialize, Serialize};
 

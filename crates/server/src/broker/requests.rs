@@ -1,8 +1,8 @@
 //! Requests, the approver side: one request, the inbox.
 
-use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
+use blindvault_api::ErrorCode;
 use serde::Serialize;
 use sqlx::Row;
 

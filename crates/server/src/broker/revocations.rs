@@ -1,8 +1,8 @@
 //! The org-signed revocation record.
 
-use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::State;
+use blindvault_api::ErrorCode;
 use blindvault_core::revocation::SignedRevocations;
 use serde::Deserialize;
 
@@ -28,7 +28,10 @@ pub(crate) async fn get_revocations(
 }
 
 pub(crate) fn changed_meanwhile() -> ApiError {
-    ApiError::conflict(ErrorCode::Conflict, "the revocation record changed meanwhile; fetch it and sign the next one")
+    ApiError::conflict(
+        ErrorCode::Conflict,
+        "the revocation record changed meanwhile; fetch it and sign the next one",
+    )
 }
 
 #[derive(Deserialize)]

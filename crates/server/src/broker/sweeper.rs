@@ -94,7 +94,10 @@ pub async fn log_audit_anchor(state: &AppState, last: &mut AnchorLogged) {
                 "audit log rewritten: the row this server logged as its head has changed or is gone"
             ),
             Err(e) => {
-                tracing::warn!(code = crate::error::ApiError::from(e).code.as_str(), "reading the audit log failed")
+                tracing::warn!(
+                    code = crate::error::ApiError::from(e).code.as_str(),
+                    "reading the audit log failed"
+                )
             }
         }
     }
@@ -107,7 +110,10 @@ pub async fn log_audit_anchor(state: &AppState, last: &mut AnchorLogged) {
             *last = Some((anchor, now));
         }
         Err(e) => {
-            tracing::warn!(code = crate::error::ApiError::from(e).code.as_str(), "reading the audit head failed")
+            tracing::warn!(
+                code = crate::error::ApiError::from(e).code.as_str(),
+                "reading the audit head failed"
+            )
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Extractors: the JSON body in the API's error format, the session and admin guards, and the
 //! check of a name typed by a person.
 
-use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use blindvault_api::ErrorCode;
 
 use crate::auth::session::{AdminSession, Session, authenticate, token_from_headers};
 use crate::error::ApiError;

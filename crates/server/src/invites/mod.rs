@@ -11,8 +11,8 @@
 //! An admin invite needs a step-up (`invite.create`, target `admin`): it makes an admin, as
 //! `role.set` does, so a session alone (a stolen cookie) must not make one.
 
-use blindvault_api::ErrorCode;
 use axum::Json;
+use blindvault_api::ErrorCode;
 pub(crate) mod store;
 
 use axum::extract::{Path, State};

@@ -1,10 +1,10 @@
 //! A person's passkeys: list, add (after a fresh assertion), rename, remove (with a step-up).
 
-use blindvault_api::ErrorCode;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use blindvault_api::ErrorCode;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid};
 
