@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use blindvault_api::ErrorCode;
 
 /// Start-up and command errors.
 #[derive(Debug, thiserror::Error)]
@@ -32,8 +33,8 @@ impl From<sqlx::Error> for ServerError {
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
-    /// Stable code, e.g. `session_expired`.
-    pub code: &'static str,
+    /// Stable code, e.g. [`ErrorCode::SessionExpired`] (`session_expired`).
+    pub code: ErrorCode,
     /// Human-readable explanation.
     pub message: String,
     /// Seconds to wait before retrying (429): sent as `Retry-After` and `retry_after_secs`.
@@ -45,7 +46,7 @@ pub struct ApiError {
 
 impl ApiError {
     /// Builds an error.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         Self { status, code, message: message.into(), retry_after: None, extra: None }
     }
     /// The same error with more members in its `error` object (never `code` or `message`).
@@ -57,29 +58,29 @@ impl ApiError {
         Self { retry_after: Some(secs), ..self }
     }
     /// 400 with a code.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
     /// 401 with a code.
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
     /// 403 with a code.
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn forbidden(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, message)
     }
     /// 404 with a code.
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn not_found(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, message)
     }
     /// 409 with a code.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
     }
     /// 500: the detail goes to the log, never to the client.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal error")
     }
 }
 
@@ -89,7 +90,7 @@ impl From<sqlx::Error> for ApiError {
         // of one credential) at once: the loser is told to retry, not given a 500.
         if e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
             return Self::conflict(
-                "conflict",
+                ErrorCode::Conflict,
                 "someone else changed this at the same moment; reload and try again",
             );
         }
@@ -106,7 +107,7 @@ impl From<ServerError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut error = serde_json::Map::new();
-        error.insert("code".into(), self.code.into());
+        error.insert("code".into(), self.code.as_str().into());
         error.insert("message".into(), self.message.into());
         if let Some(secs) = self.retry_after {
             error.insert("retry_after_secs".into(), secs.into());
@@ -124,5 +125,5 @@ impl IntoResponse for ApiError {
 
 /// The 429 `rate_limited` answer, with the wait in `Retry-After` and in the body.
 pub(crate) fn rate_limited(wait_secs: u64, message: &'static str) -> ApiError {
-    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).retry_after(wait_secs)
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, message).retry_after(wait_secs)
 }

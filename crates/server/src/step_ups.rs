@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use blindvault_api::ErrorCode;
 use rand::RngCore;
 use serde::Deserialize;
 use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
@@ -23,7 +24,7 @@ pub(crate) fn check_target(target: &str) -> Result<(), ApiError> {
         || target.chars().any(|c| c.is_control() || blindvault_core::text::refused_in_name(c))
     {
         return Err(ApiError::bad_request(
-            "invalid_target",
+            ErrorCode::InvalidTarget,
             format!("the target must be 1 to {TARGET_MAX_LEN} bytes of printable text"),
         ));
     }
@@ -72,7 +73,10 @@ pub(crate) async fn start(
     ApiJson(body): ApiJson<StartBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let action = Action::parse(&body.action).ok_or_else(|| {
-        ApiError::bad_request("invalid_action", "unknown step-up action (see docs/protocol.md, step-up)")
+        ApiError::bad_request(
+            ErrorCode::InvalidAction,
+            "unknown step-up action (see docs/protocol.md, step-up)",
+        )
     })?;
     check_target(&body.target)?;
     let mut random = [0u8; 32];
@@ -155,7 +159,7 @@ pub(crate) async fn confirm(
     match status_of(&row, state.clock.now()) {
         "pending" => {}
         "confirmed" => {
-            return Err(ApiError::conflict("step_up_confirmed", "this step-up is already confirmed"));
+            return Err(ApiError::conflict(ErrorCode::StepUpConfirmed, "this step-up is already confirmed"));
         }
         "failed" => return Err(answered()),
         other => return Err(refusal(other)),
@@ -171,7 +175,7 @@ pub(crate) async fn confirm(
         let auth: DiscoverableAuthentication = serde_json::from_str(&text).map_err(ApiError::internal)?;
         let verified = crate::auth::assertion::verify_assertion(&state, auth, &body.credential).await?;
         if verified.user_id != s.user_id {
-            return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
+            return Err(ApiError::forbidden(ErrorCode::WrongUser, "that passkey belongs to another account"));
         }
         Ok(verified.credential_id)
     }
@@ -187,7 +191,7 @@ pub(crate) async fn confirm(
     let mut tx = state.store.pool().begin().await?;
     if !step_up_store::confirm(&mut tx, &id, &cred_id, state.clock.now()).await? {
         return Err(ApiError::conflict(
-            "step_up_cancelled",
+            ErrorCode::StepUpCancelled,
             "the step-up was cancelled or expired meanwhile",
         ));
     }
@@ -214,7 +218,7 @@ pub(crate) async fn cancel(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     own_row(&state, &s, &id).await?;
     if !step_up_store::cancel(&state.store, &id, state.clock.now()).await? {
-        return Err(ApiError::conflict("step_up_used", "this step-up was already used or cancelled"));
+        return Err(ApiError::conflict(ErrorCode::StepUpUsed, "this step-up was already used or cancelled"));
     }
     Ok(Json(serde_json::json!({ "id": id, "status": "cancelled" })))
 }

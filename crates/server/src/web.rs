@@ -4,6 +4,7 @@
 
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use blindvault_api::ErrorCode;
 
 use crate::error::ApiError;
 
@@ -27,18 +28,18 @@ pub fn asset(path: &str) -> Option<(&'static [u8], &'static str)> {
 pub async fn serve(method: Method, uri: Uri) -> Response {
     let path = uri.path();
     if path.starts_with("/api/") || path == "/api" {
-        return ApiError::not_found("not_found", "no such route").into_response();
+        return ApiError::not_found(ErrorCode::NotFound, "no such route").into_response();
     }
     if method != Method::GET && method != Method::HEAD {
         return ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "the web app is read-only",
         )
         .into_response();
     }
     let Some((body, ct)) = asset(path) else {
-        return ApiError::not_found("not_found", "no such page").into_response();
+        return ApiError::not_found(ErrorCode::NotFound, "no such page").into_response();
     };
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();

@@ -1,5 +1,6 @@
 //! Usernameless login with a passkey.
 
+use blindvault_api::ErrorCode;
 use std::net::SocketAddr;
 
 use axum::Json;
@@ -68,7 +69,7 @@ pub(crate) async fn login_finish(
     tx.commit().await?;
     let user = load_user(&state.store, &user_id)
         .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown_credential", "no such user"))?;
+        .ok_or_else(|| ApiError::unauthorized(ErrorCode::UnknownCredential, "no such user"))?;
     Ok(with_cookie(
         StatusCode::OK,
         session::cookie(&state.config, &token, state.config.session_ttl_secs),

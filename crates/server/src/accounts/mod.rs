@@ -4,6 +4,7 @@ pub(crate) mod login;
 pub(crate) mod register;
 pub(crate) mod store;
 
+use blindvault_api::ErrorCode;
 use std::net::SocketAddr;
 
 use axum::Json;
@@ -40,7 +41,7 @@ pub(crate) async fn me(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let user = load_user(&state.store, &s.user_id)
         .await?
-        .ok_or_else(|| ApiError::unauthorized("session_revoked", "no such user"))?;
+        .ok_or_else(|| ApiError::unauthorized(ErrorCode::SessionRevoked, "no such user"))?;
     Ok(Json(serde_json::json!({
         "user": user,
         "session": { "id": s.id, "expires_at": s.expires_at },
@@ -93,7 +94,7 @@ pub(crate) async fn cli_session(
     let verified = verify_login(&state, &body.ceremony_id, &body.credential).await?;
     let (user_id, cred_id) = (verified.user_id, verified.credential_id);
     if user_id != s.user_id {
-        return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
+        return Err(ApiError::forbidden(ErrorCode::WrongUser, "that passkey belongs to another account"));
     }
     // The session and its audit row: one transaction.
     let mut tx = state.store.pool().begin().await?;
@@ -137,7 +138,7 @@ pub(crate) async fn setup_claim(
     ApiJson(body): ApiJson<ClaimBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if body.code.len() > 64 {
-        return Err(ApiError::forbidden("setup_code_invalid", "wrong setup code"));
+        return Err(ApiError::forbidden(ErrorCode::SetupCodeInvalid, "wrong setup code"));
     }
     // The claim (or the failed attempt) and its audit row: one transaction.
     let mut tx = state.store.pool().begin().await?;
@@ -170,10 +171,10 @@ pub(crate) async fn setup_claim(
             )
             .await?;
             tx.commit().await?;
-            Err(ApiError::forbidden("setup_code_invalid", "wrong setup code"))
+            Err(ApiError::forbidden(ErrorCode::SetupCodeInvalid, "wrong setup code"))
         }
         setup::Claim::NotAvailable => {
-            Err(ApiError::conflict("already_claimed", "this instance already has an admin"))
+            Err(ApiError::conflict(ErrorCode::AlreadyClaimed, "this instance already has an admin"))
         }
     }
 }

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
+use blindvault_api::ErrorCode;
 use serde::Deserialize;
 
 use crate::audit::record::log_in;
@@ -34,19 +35,22 @@ pub(crate) async fn admin_delete_user(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if id == a.user_id {
-        return Err(ApiError::conflict("cannot_delete_self", "an admin cannot delete their own account"));
+        return Err(ApiError::conflict(
+            ErrorCode::CannotDeleteSelf,
+            "an admin cannot delete their own account",
+        ));
     }
     // The deletion and its audit row: one transaction; the row names whom the delete removed.
     let mut tx = state.store.pool().begin().await?;
     if !users::exists(&mut tx, &id).await? {
-        return Err(ApiError::not_found("user_not_found", "no such user"));
+        return Err(ApiError::not_found(ErrorCode::UserNotFound, "no such user"));
     }
     let step_up =
         crate::auth::stepup::spend_in(&mut tx, &state, &a, &headers, Action::UserDelete, &id).await?;
     // Passkeys and sessions go with the user (ON DELETE CASCADE): the next request is refused.
     let gone = users::delete(&mut tx, &id)
         .await?
-        .ok_or_else(|| ApiError::not_found("user_not_found", "no such user"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::UserNotFound, "no such user"))?;
     let (name, role) = (gone.name, gone.role);
     // Their open invites die with them (an admin about to be removed cannot leave a way back).
     let invites = crate::invites::revoke_made_by_in(&mut tx, &id, state.clock.now()).await?;
@@ -78,11 +82,11 @@ pub(crate) async fn admin_set_role(
     users::lock_roles(&mut tx, state.store.engine()).await?;
     let from = users::role_of(&mut tx, &id)
         .await?
-        .ok_or_else(|| ApiError::not_found("user_not_found", "no such user"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::UserNotFound, "no such user"))?;
     if from == "admin" && body.role != Role::Admin {
         let admins = users::count_admins(&mut tx).await?;
         if admins <= 1 {
-            return Err(ApiError::conflict("last_admin", "the last admin cannot be demoted"));
+            return Err(ApiError::conflict(ErrorCode::LastAdmin, "the last admin cannot be demoted"));
         }
     }
     // The new role is part of the target: a step-up to demote cannot promote.
@@ -121,7 +125,7 @@ pub(crate) async fn admin_revoke_user_sessions(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if load_user(&state.store, &id).await?.is_none() {
-        return Err(ApiError::not_found("user_not_found", "no such user"));
+        return Err(ApiError::not_found(ErrorCode::UserNotFound, "no such user"));
     }
     // The revocation and its audit row: one transaction.
     let mut tx = state.store.pool().begin().await?;
@@ -149,7 +153,7 @@ pub(crate) async fn admin_revoke_session(
     // The revocation and its audit row: one transaction.
     let mut tx = state.store.pool().begin().await?;
     if !session::revoke_in(&mut tx, &state, &id).await? {
-        return Err(ApiError::not_found("session_not_found", "no such live session"));
+        return Err(ApiError::not_found(ErrorCode::SessionNotFound, "no such live session"));
     }
     log_in(
         &mut tx,

@@ -1,5 +1,6 @@
 //! Verifying a passkey assertion: login, step-ups and broker approvals share it.
 
+use blindvault_api::ErrorCode;
 use webauthn_rs::prelude::PublicKeyCredential;
 
 use crate::audit::Event;
@@ -47,14 +48,14 @@ pub(crate) async fn verify_assertion(
     crate::auth::strict::check_assertion(credential)?;
     let (uuid, raw_cred_id) =
         state.rp.webauthn.identify_discoverable_authentication(credential).map_err(|_| {
-            ApiError::unauthorized("unknown_credential", "this passkey is not registered here")
+            ApiError::unauthorized(ErrorCode::UnknownCredential, "this passkey is not registered here")
         })?;
     let cred_id = crate::auth::rp::cred_id_text(raw_cred_id);
     let user_id = uuid.to_string();
     let mut conn = state.store.pool().acquire().await?;
-    let mut passkey = credentials::find(&mut conn, &cred_id, &user_id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown_credential", "this passkey is not registered here"))?;
+    let mut passkey = credentials::find(&mut conn, &cred_id, &user_id).await?.ok_or_else(|| {
+        ApiError::unauthorized(ErrorCode::UnknownCredential, "this passkey is not registered here")
+    })?;
     let now_ms = state.clock.now_ms();
     let result = match state.rp.webauthn.finish_discoverable_authentication_v2(credential, auth, &passkey) {
         Ok(r) => r,
@@ -83,7 +84,7 @@ pub(crate) async fn verify_assertion(
     };
     if !credentials::record_use(&mut conn, &cred_id, &passkey, flags, state.clock.now()).await? {
         return Err(ApiError::unauthorized(
-            "counter_regression",
+            ErrorCode::CounterRegression,
             "the signature counter went backwards: the credential may be cloned",
         ));
     }

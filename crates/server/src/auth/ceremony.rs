@@ -2,6 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use blindvault_api::ErrorCode;
 use rand::RngCore;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -72,10 +73,13 @@ pub(crate) async fn take_state<T: DeserializeOwned>(
     .bind(kind.as_str())
     .fetch_optional(state.store.pool())
     .await?
-    .ok_or_else(|| ApiError::bad_request("challenge_invalid", "unknown or already used challenge"))?;
+    .ok_or_else(|| ApiError::bad_request(ErrorCode::ChallengeInvalid, "unknown or already used challenge"))?;
     let expires_at: i64 = row.try_get("expires_at")?;
     if expires_at <= state.clock.now() {
-        return Err(ApiError::bad_request("challenge_expired", "the challenge has expired; start again"));
+        return Err(ApiError::bad_request(
+            ErrorCode::ChallengeExpired,
+            "the challenge has expired; start again",
+        ));
     }
     let user_id: Option<String> = row.try_get("user_id")?;
     let json: String = row.try_get("state")?;

@@ -1,6 +1,7 @@
 //! The `credentials` table: a person's passkeys as webauthn-rs serialises them, with the counter
 //! and backup flags beside the JSON for listing.
 
+use blindvault_api::ErrorCode;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use webauthn_rs::prelude::Passkey;
@@ -51,7 +52,7 @@ pub(crate) async fn insert(
     .execute(&mut *c)
     .await?;
     if r.rows_affected() != 1 {
-        return Err(ApiError::conflict("credential_exists", "this passkey is already registered"));
+        return Err(ApiError::conflict(ErrorCode::CredentialExists, "this passkey is already registered"));
     }
     Ok(cred_id)
 }

@@ -11,6 +11,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use blindvault_api::ErrorCode;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -85,7 +86,7 @@ impl JwtKey {
     /// Verifies a compact JWT: exactly three parts, header alg HS256 only, a valid MAC, not
     /// expired at `now`.
     pub(crate) fn verify(&self, token: &str, now: i64) -> Result<Claims, ApiError> {
-        let bad = || ApiError::unauthorized("invalid_session", "the session token is not valid");
+        let bad = || ApiError::unauthorized(ErrorCode::InvalidSession, "the session token is not valid");
         let mut parts = token.split('.');
         let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
         else {
@@ -106,7 +107,10 @@ impl JwtKey {
         let claims: Claims =
             B64.decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(bad)?;
         if claims.exp <= now {
-            return Err(ApiError::unauthorized("session_expired", "the session has expired; sign in again"));
+            return Err(ApiError::unauthorized(
+                ErrorCode::SessionExpired,
+                "the session has expired; sign in again",
+            ));
         }
         Ok(claims)
     }

@@ -3,6 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use blindvault_api::ErrorCode;
 use serde::Serialize;
 use webauthn_rs::prelude::{Passkey, Url, WebauthnError};
 use webauthn_rs::{Webauthn, WebauthnBuilder};
@@ -77,24 +78,27 @@ pub(crate) fn map_error(e: &WebauthnError) -> ApiError {
     let kind = debug.split(['(', ' ', '{']).next().unwrap_or_default();
     let (code, msg) = match e {
         WebauthnError::InvalidRPOrigin | WebauthnError::CredentialCrossOrigin => {
-            ("origin_mismatch", "the ceremony came from another origin")
+            (ErrorCode::OriginMismatch, "the ceremony came from another origin")
         }
-        WebauthnError::InvalidRPIDHash => ("rp_id_mismatch", "the credential is for another relying party"),
-        WebauthnError::UserNotVerified => ("user_not_verified", "user verification is required"),
-        WebauthnError::UserNotPresent => ("user_not_present", "user presence is required"),
+        WebauthnError::InvalidRPIDHash => {
+            (ErrorCode::RpIdMismatch, "the credential is for another relying party")
+        }
+        WebauthnError::UserNotVerified => (ErrorCode::UserNotVerified, "user verification is required"),
+        WebauthnError::UserNotPresent => (ErrorCode::UserNotPresent, "user presence is required"),
         WebauthnError::MismatchedChallenge | WebauthnError::ChallengeNotFound => {
-            ("challenge_invalid", "the challenge does not match")
+            (ErrorCode::ChallengeInvalid, "the challenge does not match")
         }
-        WebauthnError::CredentialPossibleCompromise | WebauthnError::CredentialCounterUpdateFailure => {
-            ("counter_regression", "the signature counter went backwards: the credential may be cloned")
-        }
+        WebauthnError::CredentialPossibleCompromise | WebauthnError::CredentialCounterUpdateFailure => (
+            ErrorCode::CounterRegression,
+            "the signature counter went backwards: the credential may be cloned",
+        ),
         WebauthnError::CredentialExcludedFromRequest | WebauthnError::CredentialAlreadyExists => {
-            ("credential_exists", "this passkey is already registered")
+            (ErrorCode::CredentialExists, "this passkey is already registered")
         }
-        WebauthnError::InvalidClientDataType => ("client_data_invalid", "wrong client data type"),
-        _ => ("webauthn_failed", "the passkey response could not be verified"),
+        WebauthnError::InvalidClientDataType => (ErrorCode::ClientDataInvalid, "wrong client data type"),
+        _ => (ErrorCode::WebauthnFailed, "the passkey response could not be verified"),
     };
-    tracing::debug!(kind, code, "webauthn ceremony rejected");
+    tracing::debug!(kind, code = code.as_str(), "webauthn ceremony rejected");
     ApiError::new(axum::http::StatusCode::UNAUTHORIZED, code, msg)
 }
 
@@ -167,7 +171,7 @@ mod flag_tests {
             r#"{"credential":{"counter":7,"backup_eligible":true,"backup_state":true}}"#,
         ] {
             let err = flags_from_json(json).unwrap_err();
-            assert_eq!((err.status.as_u16(), err.code), (500, "internal"), "{json}");
+            assert_eq!((err.status.as_u16(), err.code), (500, blindvault_api::ErrorCode::Internal), "{json}");
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use blindvault_api::ErrorCode;
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -190,18 +191,21 @@ pub(crate) async fn authenticate(state: &AppState, token: &str) -> Result<Sessio
     .bind(&id)
     .fetch_optional(state.store.pool())
     .await?
-    .ok_or_else(|| ApiError::unauthorized("session_revoked", "the session has ended"))?;
+    .ok_or_else(|| ApiError::unauthorized(ErrorCode::SessionRevoked, "the session has ended"))?;
     let user_id: String = row.try_get("user_id")?;
     let expires_at: i64 = row.try_get("expires_at")?;
     let revoked_at: Option<i64> = row.try_get("revoked_at")?;
     if user_id != claims.sub {
-        return Err(ApiError::unauthorized("invalid_session", "the session token is not valid"));
+        return Err(ApiError::unauthorized(ErrorCode::InvalidSession, "the session token is not valid"));
     }
     if revoked_at.is_some() {
-        return Err(ApiError::unauthorized("session_revoked", "the session has ended"));
+        return Err(ApiError::unauthorized(ErrorCode::SessionRevoked, "the session has ended"));
     }
     if expires_at <= now {
-        return Err(ApiError::unauthorized("session_expired", "the session has expired; sign in again"));
+        return Err(ApiError::unauthorized(
+            ErrorCode::SessionExpired,
+            "the session has expired; sign in again",
+        ));
     }
     let role: String = row.try_get("role")?;
     Ok(Session {

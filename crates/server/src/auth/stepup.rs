@@ -19,6 +19,7 @@
 
 use crate::auth::step_up_store::{self, StepUpRow};
 use axum::http::{HeaderMap, StatusCode};
+use blindvault_api::ErrorCode;
 use sha2::{Digest, Sha256};
 
 use crate::auth::session::Session;
@@ -26,7 +27,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The header a protected action carries: the id of a confirmed step-up.
-pub(crate) const HEADER: &str = "x-blindvault-step-up";
+pub(crate) const HEADER: &str = blindvault_api::paths::STEP_UP_HEADER;
 
 /// How long a step-up lives, from its start: to be confirmed, and to be used.
 pub const TTL_SECS: i64 = 300;
@@ -142,30 +143,34 @@ pub(crate) fn status_of(row: &StepUpRow, now: i64) -> &'static str {
 }
 
 pub(crate) fn answered() -> ApiError {
-    ApiError::conflict("challenge_invalid", "this step-up's challenge was already answered; start again")
+    ApiError::conflict(
+        ErrorCode::ChallengeInvalid,
+        "this step-up's challenge was already answered; start again",
+    )
 }
 
 pub(crate) fn invalid() -> ApiError {
-    ApiError::forbidden("step_up_invalid", "no such step-up; start the action again")
+    ApiError::forbidden(ErrorCode::StepUpInvalid, "no such step-up; start the action again")
 }
 
 pub(crate) fn wrong_user() -> ApiError {
-    ApiError::forbidden("wrong_user", "this step-up belongs to another account")
+    ApiError::forbidden(ErrorCode::WrongUser, "this step-up belongs to another account")
 }
 
 pub(crate) fn refusal(status: &str) -> ApiError {
     match status {
-        "used" => {
-            ApiError::conflict("step_up_used", "this step-up was already used; confirm the action again")
-        }
-        "cancelled" => ApiError::conflict("step_up_cancelled", "this step-up was cancelled"),
+        "used" => ApiError::conflict(
+            ErrorCode::StepUpUsed,
+            "this step-up was already used; confirm the action again",
+        ),
+        "cancelled" => ApiError::conflict(ErrorCode::StepUpCancelled, "this step-up was cancelled"),
         "expired" => ApiError::new(
             StatusCode::GONE,
-            "step_up_expired",
+            ErrorCode::StepUpExpired,
             "this step-up has expired; confirm the action again",
         ),
         _ => ApiError::forbidden(
-            "step_up_not_confirmed",
+            ErrorCode::StepUpNotConfirmed,
             "this step-up is not confirmed yet: confirm it with your passkey first",
         ),
     }
@@ -194,7 +199,7 @@ pub(crate) async fn spend_in(
     let id = headers.get(HEADER).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
     let Some(id) = id else {
         return Err(bind(ApiError::forbidden(
-            "step_up_required",
+            ErrorCode::StepUpRequired,
             "this action needs a fresh passkey confirmation (a step-up) bound to it",
         )));
     };
@@ -204,7 +209,7 @@ pub(crate) async fn spend_in(
     }
     if row.action != action.as_str() || row.target != target {
         return Err(bind(ApiError::forbidden(
-            "step_up_mismatch",
+            ErrorCode::StepUpMismatch,
             "this step-up was confirmed for another action or target",
         )));
     }

@@ -12,6 +12,7 @@
 //! Every refusal is a 400 with a stable code (`webauthn_*`) and a fixed message: nothing from
 //! the request is echoed or logged.
 
+use blindvault_api::ErrorCode;
 use serde::Deserialize;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
@@ -25,25 +26,28 @@ const FLAG_ED: u8 = 0x80;
 
 fn cross_origin() -> ApiError {
     ApiError::bad_request(
-        "webauthn_cross_origin",
+        ErrorCode::WebauthnCrossOrigin,
         "the ceremony ran in a cross-origin frame (crossOrigin or topOrigin); it must run on this site's own page",
     )
 }
 
 fn client_data_invalid() -> ApiError {
-    ApiError::bad_request("webauthn_client_data_invalid", "the client data is not valid")
+    ApiError::bad_request(ErrorCode::WebauthnClientDataInvalid, "the client data is not valid")
 }
 
 fn credential_id_too_long() -> ApiError {
-    ApiError::bad_request("webauthn_credential_id_too_long", "the credential id is longer than 1023 bytes")
+    ApiError::bad_request(
+        ErrorCode::WebauthnCredentialIdTooLong,
+        "the credential id is longer than 1023 bytes",
+    )
 }
 
 fn attestation_invalid() -> ApiError {
-    ApiError::bad_request("webauthn_attestation_invalid", "the attestation object is not valid")
+    ApiError::bad_request(ErrorCode::WebauthnAttestationInvalid, "the attestation object is not valid")
 }
 
 fn authenticator_data_invalid() -> ApiError {
-    ApiError::bad_request("webauthn_authenticator_data_invalid", "the authenticator data is not valid")
+    ApiError::bad_request(ErrorCode::WebauthnAuthenticatorDataInvalid, "the authenticator data is not valid")
 }
 
 /// Checks a registration response (`navigator.credentials.create`).
@@ -161,15 +165,15 @@ mod tests {
             br#"{"type":"webauthn.get","challenge":"AA","origin":"https://a.example","crossOrigin":false}"#;
         assert!(check_client_data(ok).is_ok());
         let code = |b: &[u8]| check_client_data(b).err().map(|e| e.code);
-        assert_eq!(code(br#"{"crossOrigin":true}"#), Some("webauthn_cross_origin"));
-        assert_eq!(code(br#"{"topOrigin":"https://b.example"}"#), Some("webauthn_cross_origin"));
-        assert_eq!(code(br#"{"topOrigin":null}"#), Some("webauthn_cross_origin"));
+        assert_eq!(code(br#"{"crossOrigin":true}"#), Some(ErrorCode::WebauthnCrossOrigin));
+        assert_eq!(code(br#"{"topOrigin":"https://b.example"}"#), Some(ErrorCode::WebauthnCrossOrigin));
+        assert_eq!(code(br#"{"topOrigin":null}"#), Some(ErrorCode::WebauthnCrossOrigin));
         assert_eq!(
             code(br#"{"crossOrigin":true,"crossOrigin":false}"#),
-            Some("webauthn_client_data_invalid")
+            Some(ErrorCode::WebauthnClientDataInvalid)
         );
-        assert_eq!(code(br#"{"crossOrigin":"yes"}"#), Some("webauthn_client_data_invalid"));
-        assert_eq!(code(b"not json"), Some("webauthn_client_data_invalid"));
+        assert_eq!(code(br#"{"crossOrigin":"yes"}"#), Some(ErrorCode::WebauthnClientDataInvalid));
+        assert_eq!(code(b"not json"), Some(ErrorCode::WebauthnClientDataInvalid));
     }
 
     #[test]
@@ -203,7 +207,7 @@ mod tests {
         at.push(0xa0);
         assert_eq!(
             check_authenticator_data(&at, true).err().map(|e| e.code),
-            Some("webauthn_credential_id_too_long")
+            Some(ErrorCode::WebauthnCredentialIdTooLong)
         );
     }
 }

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use blindvault_api::ErrorCode;
 use blindvault_core::release::SealedResponse;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
@@ -33,7 +34,7 @@ pub(crate) fn check_separation(
 ) -> Result<(), ApiError> {
     if user_id == issuer && threshold <= 1 && !allow_self {
         return Err(ApiError::forbidden(
-            "self_approval_refused",
+            ErrorCode::SelfApprovalRefused,
             "you issued this request's host certificate, so another approver must approve it \
              (or issue the host with blindvault host issue --allow-self-approval)",
         ));
@@ -60,7 +61,7 @@ pub(crate) async fn approve_start(
     let row = request_row_on(&mut *conn(&state).await?, &s, &id).await?;
     let st = row.status;
     if st != status::PENDING {
-        return Err(ApiError::conflict("request_not_pending", format!("the request is {st}")));
+        return Err(ApiError::conflict(ErrorCode::RequestNotPending, format!("the request is {st}")));
     }
     if row.revoked_at.is_some() {
         return Err(host_revoked());
@@ -98,14 +99,14 @@ pub(crate) async fn approve_finish(
         wa::take_state(&state, Kind::Approve, &body.ceremony_id).await?;
     if ceremony.request_id != id || ceremony.user_id != s.user_id {
         return Err(ApiError::bad_request(
-            "challenge_invalid",
+            ErrorCode::ChallengeInvalid,
             "this challenge was issued for another request or user",
         ));
     }
     let verified = crate::auth::assertion::verify_assertion(&state, ceremony.auth, &body.credential).await?;
     let (user_id, cred_id) = (verified.user_id, verified.credential_id);
     if user_id != s.user_id {
-        return Err(ApiError::forbidden("wrong_user", "the passkey belongs to another user"));
+        return Err(ApiError::forbidden(ErrorCode::WrongUser, "the passkey belongs to another user"));
     }
     // Every read and the transaction on one connection.
     let mut c = conn(&state).await?;
@@ -113,21 +114,21 @@ pub(crate) async fn approve_finish(
     // of the requested version: one statement.
     let req = store::approvals::context(&mut c, &id, &cred_id, &user_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("no_such_request", "no such request"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::NoSuchRequest, "no such request"))?;
     let key = req.approver_key.ok_or_else(|| {
-        ApiError::forbidden("not_an_approver", "this passkey is not an enrolled approver device")
+        ApiError::forbidden(ErrorCode::NotAnApprover, "this passkey is not an enrolled approver device")
     })?;
     if b64(&body.sealed_response.approver.to_array()) != key
         || body.sealed_response.request_id.to_text() != id
     {
         return Err(ApiError::bad_request(
-            "response_mismatch",
+            ErrorCode::ResponseMismatch,
             "the sealed response names another request or device",
         ));
     }
     let st = req.status;
     if st != status::PENDING {
-        return Err(ApiError::conflict("request_not_pending", format!("the request is {st}")));
+        return Err(ApiError::conflict(ErrorCode::RequestNotPending, format!("the request is {st}")));
     }
     if req.revoked_at.is_some() {
         return Err(host_revoked());
@@ -140,7 +141,7 @@ pub(crate) async fn approve_finish(
     check_separation(&user_id, &issuer, threshold, allow_self)?;
     if !req.holds {
         return Err(ApiError::forbidden(
-            "not_an_approver",
+            ErrorCode::NotAnApprover,
             "this device holds no envelope of the requested secret",
         ));
     }
@@ -156,7 +157,10 @@ pub(crate) async fn approve_finish(
         at: now,
     };
     if !store::approvals::record(&mut tx, &decision).await? {
-        return Err(ApiError::conflict("already_decided", "you have already decided on this request"));
+        return Err(ApiError::conflict(
+            ErrorCode::AlreadyDecided,
+            "you have already decided on this request",
+        ));
     }
     store::approvals::insert_response(&mut tx, &id, &user_id, &b64(&body.sealed_response.to_bytes())).await?;
     // Count this person and decide, in one statement under the request row's lock (concurrent
@@ -166,7 +170,9 @@ pub(crate) async fn approve_finish(
     let counted = store::approvals::count(&mut tx, &id, user_id != issuer, allow_self, now)
         .await?
         // Denied, expired or ended since it was read: record nothing.
-        .ok_or_else(|| ApiError::conflict("request_not_pending", "the request was decided meanwhile"))?;
+        .ok_or_else(|| {
+            ApiError::conflict(ErrorCode::RequestNotPending, "the request was decided meanwhile")
+        })?;
     let (approvals, enough) = (counted.approvals, counted.released);
     log_in(&mut tx, &state, Some(&user_id), "broker.request.approval", Some(&id), serde_json::json!({ "credential": cred_id, "approvals": approvals, "threshold": threshold, "released": enough })).await?;
     tx.commit().await?;
@@ -186,7 +192,10 @@ pub(crate) async fn deny(
     let mut c = conn(&state).await?;
     let view = request_view_on(&mut c, &s, &id).await?;
     if view.status != status::PENDING {
-        return Err(ApiError::conflict("request_not_pending", format!("the request is {}", view.status)));
+        return Err(ApiError::conflict(
+            ErrorCode::RequestNotPending,
+            format!("the request is {}", view.status),
+        ));
     }
     let now = state.clock.now();
     let mut tx = sqlx::Connection::begin(&mut *c).await?;
@@ -199,12 +208,15 @@ pub(crate) async fn deny(
         at: now,
     };
     if !store::approvals::record(&mut tx, &decision).await? {
-        return Err(ApiError::conflict("already_decided", "you have already decided on this request"));
+        return Err(ApiError::conflict(
+            ErrorCode::AlreadyDecided,
+            "you have already decided on this request",
+        ));
     }
     let denied = store::approvals::deny_pending(&mut tx, &id, now, &s.user_name).await?;
     if !denied {
         // An approval released it (or it expired) since the read above: nothing is recorded.
-        return Err(ApiError::conflict("request_not_pending", "the request was decided meanwhile"));
+        return Err(ApiError::conflict(ErrorCode::RequestNotPending, "the request was decided meanwhile"));
     }
     store::requests::delete_responses(&mut tx, &id).await?;
     log_in(&mut tx, &state, Some(&s.user_id), "broker.request.denied", Some(&id), serde_json::json!({}))

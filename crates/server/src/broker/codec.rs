@@ -1,6 +1,7 @@
 //! Binary values as the broker stores and sends them: base64url without padding.
 
 use crate::error::ApiError;
+use blindvault_api::ErrorCode;
 
 pub(crate) fn b64(bytes: &[u8]) -> String {
     blindvault_core::encoding::b64::encode(bytes)
@@ -8,5 +9,5 @@ pub(crate) fn b64(bytes: &[u8]) -> String {
 
 pub(crate) fn unb64(s: &str, what: &'static str) -> Result<Vec<u8>, ApiError> {
     blindvault_core::encoding::b64::decode(s)
-        .map_err(|_| ApiError::bad_request("invalid_encoding", format!("{what} is not base64url")))
+        .map_err(|_| ApiError::bad_request(ErrorCode::InvalidEncoding, format!("{what} is not base64url")))
 }

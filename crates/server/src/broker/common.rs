@@ -1,5 +1,6 @@
 //! What the broker's handlers share: encodings, the org key, the audit row, common refusals.
 
+use blindvault_api::ErrorCode;
 use blindvault_core::ids::RequestId;
 use blindvault_core::keys::OrgPublicKey;
 
@@ -12,7 +13,7 @@ use crate::state::AppState;
 
 /// The consumer's request endpoint (exempt from the `Origin` check: hosts authenticate by
 /// signature, and the handler reads no cookie).
-pub(crate) const CONSUMER_REQUESTS_PATH: &str = "/api/broker/requests";
+pub(crate) const CONSUMER_REQUESTS_PATH: &str = blindvault_api::paths::BROKER_REQUESTS;
 
 /// The state-changing calls of consumer hosts, exempt from the `Origin` check: a new request
 /// (authenticated by its signature) and the withdrawal of one (by its poll token). Neither
@@ -26,7 +27,7 @@ pub(crate) fn is_consumer_call(path: &str) -> bool {
             .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
-pub(crate) fn core_err(code: &'static str, e: blindvault_core::Error) -> ApiError {
+pub(crate) fn core_err(code: ErrorCode, e: blindvault_core::Error) -> ApiError {
     // Core errors never carry secret material; they name the failed check.
     ApiError::bad_request(code, e.to_string())
 }
@@ -35,7 +36,7 @@ pub(crate) fn require_approver(s: &Session) -> Result<(), ApiError> {
     if matches!(s.role, Role::Approver | Role::Admin) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("forbidden", "this needs the approver role"))
+        Err(ApiError::forbidden(ErrorCode::Forbidden, "this needs the approver role"))
     }
 }
 
@@ -79,7 +80,10 @@ pub(crate) async fn require_org_on(c: &mut sqlx::AnyConnection) -> Result<(OrgPu
 }
 
 pub(crate) fn org_not_set() -> ApiError {
-    ApiError::conflict("org_not_set", "the admin has not set the org public key yet (blindvault org push)")
+    ApiError::conflict(
+        ErrorCode::OrgNotSet,
+        "the admin has not set the org public key yet (blindvault org push)",
+    )
 }
 
 pub(crate) fn now_u64(state: &AppState) -> u64 {
@@ -97,9 +101,9 @@ pub(crate) fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
 }
 
 pub(crate) fn request_expired() -> ApiError {
-    ApiError::conflict("request_expired", "the request has expired")
+    ApiError::conflict(ErrorCode::RequestExpired, "the request has expired")
 }
 
 pub(crate) fn host_revoked() -> ApiError {
-    ApiError::conflict("host_revoked", "the requesting host's certificate was revoked")
+    ApiError::conflict(ErrorCode::HostRevoked, "the requesting host's certificate was revoked")
 }

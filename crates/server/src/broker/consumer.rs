@@ -1,5 +1,6 @@
 //! Requests, the consumer side: a host's signed request, its result (once) and its withdrawal.
 
+use blindvault_api::ErrorCode;
 use std::time::Duration;
 
 use axum::Json;
@@ -62,7 +63,7 @@ pub(crate) async fn create_request(
     let poll_hash = hex::encode(body.signed_request.request.poll_token_hash);
     if body.poll_token_hash.as_ref().is_some_and(|h| *h != poll_hash) {
         return Err(ApiError::bad_request(
-            "invalid_poll_token",
+            ErrorCode::InvalidPollToken,
             "poll_token_hash differs from the one signed into the request",
         ));
     }
@@ -75,18 +76,18 @@ pub(crate) async fn create_request(
     // signature chain is verified from the org key.
     let ctx = store::consumer::create_context(&mut c, &cert_id, &entry_id).await?.ok_or_else(org_not_set)?;
     let org_key = OrgPublicKey::from_bytes(&unb64(&ctx.org_key, "org key")?).map_err(ApiError::internal)?;
-    let cert_text = ctx
-        .certificate
-        .ok_or_else(|| ApiError::forbidden("unknown_host", "this host certificate is not registered"))?;
+    let cert_text = ctx.certificate.ok_or_else(|| {
+        ApiError::forbidden(ErrorCode::UnknownHost, "this host certificate is not registered")
+    })?;
     if ctx.host_revoked {
-        return Err(ApiError::forbidden("host_revoked", "this host's certificate has been revoked"));
+        return Err(ApiError::forbidden(ErrorCode::HostRevoked, "this host's certificate has been revoked"));
     }
     let cert =
         SignedHostCertificate::from_bytes(&unb64(&cert_text, "certificate")?).map_err(ApiError::internal)?;
     let verified = verify_request(&org_key, &cert, &body.signed_request, now_u64(&state))
-        .map_err(|e| ApiError::forbidden("request_invalid", e.to_string()))?;
+        .map_err(|e| ApiError::forbidden(ErrorCode::RequestInvalid, e.to_string()))?;
     let Some((version, threshold)) = ctx.head else {
-        return Err(ApiError::not_found("no_such_entry", "no such entry"));
+        return Err(ApiError::not_found(ErrorCode::NoSuchEntry, "no such entry"));
     };
     let request_id = verified.request_id().to_text();
     let expires_at = i64::try_from(verified.expires_at()).unwrap_or(i64::MAX);
@@ -107,7 +108,10 @@ pub(crate) async fn create_request(
         expires_at,
     };
     if !store::consumer::insert(&mut tx, &new).await? {
-        return Err(ApiError::conflict("duplicate_request", "a request with this id exists (replay?)"));
+        return Err(ApiError::conflict(
+            ErrorCode::DuplicateRequest,
+            "a request with this id exists (replay?)",
+        ));
     }
     log_in(
         &mut tx,
@@ -149,14 +153,14 @@ pub(crate) async fn result(
     Query(q): Query<ResultQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = headers.get("x-blindvault-poll").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let token = headers.get(blindvault_api::paths::POLL_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
-    let not_found = || ApiError::not_found("no_such_request", "no such request");
+    let not_found = || ApiError::not_found(ErrorCode::NoSuchRequest, "no such request");
     let wait = match q.wait.as_deref() {
         None | Some("") => 0,
-        Some(w) => w
-            .parse::<u64>()
-            .map_err(|_| ApiError::bad_request("invalid_query", "wait must be a number of seconds"))?,
+        Some(w) => w.parse::<u64>().map_err(|_| {
+            ApiError::bad_request(ErrorCode::InvalidQuery, "wait must be a number of seconds")
+        })?,
     };
     let wait = Duration::from_secs(wait.min(30));
     let deadline = tokio::time::Instant::now() + wait;
@@ -198,7 +202,7 @@ pub(crate) async fn result(
             status::DELIVERED => {
                 return Err(ApiError::new(
                     StatusCode::GONE,
-                    "gone",
+                    ErrorCode::Gone,
                     "this request's response was already delivered",
                 ));
             }
@@ -229,9 +233,9 @@ pub(crate) async fn cancel(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let token = headers.get("x-blindvault-poll").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let token = headers.get(blindvault_api::paths::POLL_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
-    let not_found = || ApiError::not_found("no_such_request", "no such request");
+    let not_found = || ApiError::not_found(ErrorCode::NoSuchRequest, "no such request");
     let mut c = conn(&state).await?;
     let poll_hash = store::consumer::poll_hash(&mut c, &id).await?.ok_or_else(not_found)?;
     if !bool::from(subtle::ConstantTimeEq::ct_eq(poll_hash.as_bytes(), hash.as_bytes())) {
@@ -240,7 +244,7 @@ pub(crate) async fn cancel(
     let now = state.clock.now();
     let mut tx = sqlx::Connection::begin(&mut *c).await?;
     if let Err(st) = store::consumer::cancel_open(&mut tx, &id, now).await? {
-        return Err(ApiError::conflict("request_not_pending", format!("the request is already {st}")));
+        return Err(ApiError::conflict(ErrorCode::RequestNotPending, format!("the request is already {st}")));
     }
     log_in(&mut tx, &state, None, "broker.request.cancelled", Some(&id), serde_json::json!({})).await?;
     tx.commit().await?;
@@ -262,7 +266,11 @@ pub(crate) async fn deliver(
     // org-signed enrolment of each device that approved (the consumer accepts a response only
     // from a device whose enrolment verifies under the org key in its host key file).
     let Some(d) = store::consumer::deliver(&mut tx, id, &entry_id, version, now).await? else {
-        return Err(ApiError::new(StatusCode::GONE, "gone", "this request's response was already delivered"));
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            ErrorCode::Gone,
+            "this request's response was already delivered",
+        ));
     };
     let (responses, sealed_entry, enrolments) = (d.responses, d.sealed_entry, d.enrolments);
     // The org's revocation record, which the consumer checks against the newest it has seen.

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use blindvault_api::ErrorCode;
 use blindvault_core::identity::SignedEnrolment;
 use blindvault_core::ids::RequestId;
 use blindvault_core::keys::ApproverPublicKey;
@@ -55,10 +56,13 @@ pub(crate) async fn create_enrolment(
     ApiJson(body): ApiJson<CreateEnrolment>,
 ) -> Result<Response, ApiError> {
     unb64(&body.credential_id, "credential_id")?;
-    let backup_eligible =
-        store::enrolments::credential_backup_eligible(&state.store, &body.credential_id, &s.user_id)
-            .await?
-            .ok_or_else(|| ApiError::forbidden("not_your_passkey", "that passkey is not one of yours"))?;
+    let backup_eligible = store::enrolments::credential_backup_eligible(
+        &state.store,
+        &body.credential_id,
+        &s.user_id,
+    )
+    .await?
+    .ok_or_else(|| ApiError::forbidden(ErrorCode::NotYourPasskey, "that passkey is not one of yours"))?;
     if backup_eligible && refuse_synced(&state).await? {
         return Err(synced_refused());
     }
@@ -105,19 +109,21 @@ pub(crate) async fn approve_enrolment(
     let (org_key, generation) = require_org(&state).await?;
     let row = store::enrolments::to_approve(&state.store, &id)
         .await?
-        .ok_or_else(|| ApiError::not_found("no_such_enrolment", "no such enrolment"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::NoSuchEnrolment, "no such enrolment"))?;
     if row.backup_eligible && refuse_synced(&state).await? {
         return Err(synced_refused());
     }
-    let verified =
-        body.signed_enrolment.verify(&org_key, now_u64(&state)).map_err(|e| core_err("bad_signature", e))?;
+    let verified = body
+        .signed_enrolment
+        .verify(&org_key, now_u64(&state))
+        .map_err(|e| core_err(ErrorCode::BadSignature, e))?;
     let (user_id, cred, key) = (row.user_id, row.credential_id, row.approver_key);
     if verified.user_id() != user_id
         || b64(verified.credential_id()) != cred
         || b64(&verified.public_key().to_array()) != key
     {
         return Err(ApiError::bad_request(
-            "enrolment_mismatch",
+            ErrorCode::EnrolmentMismatch,
             "the signed enrolment does not match this request for enrolment",
         ));
     }
@@ -140,14 +146,17 @@ pub(crate) async fn approve_enrolment(
             .map_err(|e| ApiError::internal(format_args!("stored revocation record: {e}")))?;
         if record.approver_revoked(&verified.public_key()) {
             return Err(ApiError::conflict(
-                "approver_revoked",
+                ErrorCode::ApproverRevoked,
                 "the org's revocation record names this device's key: it cannot be approved again (enrol a new device)",
             ));
         }
     }
     let signed = b64(&body.signed_enrolment.to_bytes());
     if !store::enrolments::approve(&mut tx, &id, &key, &user_id, &signed, generation, now).await? {
-        return Err(ApiError::conflict("conflict", "the enrolment changed meanwhile; list it again"));
+        return Err(ApiError::conflict(
+            ErrorCode::Conflict,
+            "the enrolment changed meanwhile; list it again",
+        ));
     }
     log_in(
         &mut tx,
@@ -164,7 +173,7 @@ pub(crate) async fn approve_enrolment(
 
 pub(crate) fn enrolment_removed() -> ApiError {
     ApiError::conflict(
-        "enrolment_removed",
+        ErrorCode::EnrolmentRemoved,
         "this device was removed: it cannot be approved again (the device enrols again, with a new request)",
     )
 }
@@ -184,11 +193,13 @@ pub(crate) async fn remove_enrolment(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let key = store::enrolments::key_of(&state.store, &id)
         .await?
-        .ok_or_else(|| ApiError::not_found("no_such_enrolment", "no such enrolment"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::NoSuchEnrolment, "no such enrolment"))?;
     let dry_run = match q.dry_run.as_deref() {
         None | Some("false") | Some("0") => false,
         Some("true") | Some("1") | Some("") => true,
-        Some(_) => return Err(ApiError::bad_request("invalid_query", "dry_run must be true or false")),
+        Some(_) => {
+            return Err(ApiError::bad_request(ErrorCode::InvalidQuery, "dry_run must be true or false"));
+        }
     };
     let impact = store::enrolments::quorum_impact(&state.store, &key).await?;
     if !dry_run {

@@ -1,5 +1,6 @@
 //! Sealed entries: versions, their envelopes' devices, deletion.
 
+use blindvault_api::ErrorCode;
 use std::collections::BTreeSet;
 
 use axum::Json;
@@ -41,7 +42,7 @@ pub(crate) async fn put_entry(
     let (org_key, _) = require_org(&state).await?;
     if e.verify_writer(&org_key).is_err() {
         return Err(ApiError::bad_request(
-            "entry_not_signed",
+            ErrorCode::EntryNotSigned,
             "the entry is not signed by the org key this server holds (sign it with the org key: blindvault secret put)",
         ));
     }
@@ -50,13 +51,16 @@ pub(crate) async fn put_entry(
     let expected = match store::entries::head(&state.store, &entry_id).await? {
         None => 1,
         Some(h) if h.deleted => {
-            return Err(ApiError::conflict("entry_deleted", "this entry was deleted; write a new one"));
+            return Err(ApiError::conflict(
+                ErrorCode::EntryDeleted,
+                "this entry was deleted; write a new one",
+            ));
         }
         Some(h) => h.version + 1,
     };
     if version != expected {
         return Err(ApiError::conflict(
-            "version_conflict",
+            ErrorCode::VersionConflict,
             format!("expected version {expected}, got {version}"),
         ));
     }
@@ -65,7 +69,7 @@ pub(crate) async fn put_entry(
         let key = b64(&env.approver.to_array());
         let owner = store::entries::approved_key_owner(&state.store, &key).await?.ok_or_else(|| {
             ApiError::bad_request(
-                "unknown_approver",
+                ErrorCode::UnknownApprover,
                 format!("envelope for an approver key that is not enrolled ({})", env.approver.fingerprint()),
             )
         })?;
@@ -73,7 +77,7 @@ pub(crate) async fn put_entry(
     }
     if people.len() != usize::from(e.policy.n()) {
         return Err(ApiError::bad_request(
-            "policy_mismatch",
+            ErrorCode::PolicyMismatch,
             format!("the policy names {} people but the envelopes belong to {}", e.policy.n(), people.len()),
         ));
     }
@@ -93,7 +97,10 @@ pub(crate) async fn put_entry(
         devices: &devices,
     };
     if !store::entries::insert_version(&mut tx, &new).await? {
-        return Err(ApiError::conflict("version_conflict", "another writer stored this version first"));
+        return Err(ApiError::conflict(
+            ErrorCode::VersionConflict,
+            "another writer stored this version first",
+        ));
     }
     let action = if version == 1 { "broker.entry.created" } else { "broker.entry.rotated" };
     log_in(
@@ -133,7 +140,7 @@ pub(crate) async fn get_entry(
 ) -> Result<Json<EntryView>, ApiError> {
     let entry = store::entries::get(&state.store, &entry_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("no_such_entry", "no such entry"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::NoSuchEntry, "no such entry"))?;
     Ok(Json(entry))
 }
 
@@ -147,7 +154,7 @@ pub(crate) async fn delete_entry(
     let now = state.clock.now();
     let mut tx = state.store.pool().begin().await?;
     if !store::entries::mark_deleted(&mut tx, &entry_id, now).await? {
-        return Err(ApiError::not_found("no_such_entry", "no such entry"));
+        return Err(ApiError::not_found(ErrorCode::NoSuchEntry, "no such entry"));
     }
     let step_up = stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::EntryDelete, &entry_id).await?;
     let ended = store::entries::purge(&mut tx, &entry_id, now).await?;

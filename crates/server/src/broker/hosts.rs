@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use blindvault_api::ErrorCode;
 use blindvault_core::identity::{HostCertificate, SignedHostCertificate};
 use serde::Deserialize;
 
@@ -36,20 +37,20 @@ pub(crate) async fn check_issuer(
 ) -> Result<(), ApiError> {
     let issuer = cert.issuer.as_deref().ok_or_else(|| {
         ApiError::bad_request(
-            "certificate_names_no_issuer",
+            ErrorCode::CertificateNamesNoIssuer,
             "the certificate names no issuer (format 1); issue it again with this version: blindvault host issue",
         )
     })?;
     if issuer != s.user_id {
         return Err(ApiError::forbidden(
-            "certificate_issuer_mismatch",
+            ErrorCode::CertificateIssuerMismatch,
             "the certificate names another person as its issuer; its issuer registers it",
         ));
     }
     let holder = store::org::holder(&state.store).await?;
     if holder.as_deref() != Some(issuer) {
         return Err(ApiError::forbidden(
-            "not_org_key_holder",
+            ErrorCode::NotOrgKeyHolder,
             "only the person who holds the org key (who set it on this server) issues host certificates",
         ));
     }
@@ -62,8 +63,10 @@ pub(crate) async fn register_host(
     ApiJson(body): ApiJson<RegisterHost>,
 ) -> Result<Response, ApiError> {
     let (org_key, _) = require_org(&state).await?;
-    let cert =
-        body.certificate.verify(&org_key, now_u64(&state)).map_err(|e| core_err("bad_certificate", e))?;
+    let cert = body
+        .certificate
+        .verify(&org_key, now_u64(&state))
+        .map_err(|e| core_err(ErrorCode::BadCertificate, e))?;
     check_issuer(&state, &s, cert).await?;
     let cert_id = cert.cert_id.to_text();
     let not_after = i64::try_from(cert.not_after).unwrap_or(i64::MAX);
@@ -82,7 +85,7 @@ pub(crate) async fn register_host(
         self_approval: cert.self_approval,
     };
     if !store::hosts::insert(&mut tx, &new).await? {
-        return Err(ApiError::conflict("host_exists", "this certificate is already registered"));
+        return Err(ApiError::conflict(ErrorCode::HostExists, "this certificate is already registered"));
     }
     log_in(&mut tx, &state, Some(&s.user_id), "broker.host.issued", Some(&cert_id), serde_json::json!({ "host": cert.host_name, "entries": cert.allowed_entries.len(), "not_after": not_after, "self_approval": cert.self_approval })).await?;
     tx.commit().await?;
@@ -117,7 +120,7 @@ pub(crate) async fn revoke_host(
     // The revocation, the end of its open requests and the audit row: one transaction.
     let mut tx = state.store.pool().begin().await?;
     if !store::hosts::revoke(&mut tx, &cert_id, now).await? {
-        return Err(ApiError::not_found("no_such_host", "no such unrevoked host"));
+        return Err(ApiError::not_found(ErrorCode::NoSuchHost, "no such unrevoked host"));
     }
     let step_up = stepup::spend_in(&mut tx, &state, &s, &headers, StepUp::HostRevoke, &cert_id).await?;
     // Its open requests end now.

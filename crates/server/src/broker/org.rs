@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use blindvault_api::ErrorCode;
 use blindvault_core::keys::OrgPublicKey;
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +55,7 @@ pub(crate) async fn put_org(
         Some((_, g)) => {
             if !body.replace {
                 return Err(ApiError::conflict(
-                    "org_already_set",
+                    ErrorCode::OrgAlreadySet,
                     "an org key is already set; replacing it needs replace=true and re-enrols every approver",
                 ));
             }
@@ -67,7 +68,7 @@ pub(crate) async fn put_org(
             let new = store::org::NewKey { key: &key, fingerprint: &fp, at: now, by: &s.user_id };
             if !store::org::replace(&mut tx, &new, g).await? {
                 return Err(ApiError::conflict(
-                    "conflict",
+                    ErrorCode::Conflict,
                     "the org key changed meanwhile; reload and try again",
                 ));
             }
@@ -152,7 +153,7 @@ pub(crate) async fn put_org_settings(
 
 pub(crate) fn synced_refused() -> ApiError {
     ApiError::forbidden(
-        "synced_passkey_refused",
+        ErrorCode::SyncedPasskeyRefused,
         "this organisation accepts approver devices only on passkeys that cannot be synced or backed up \
          (a security key, or a device-bound passkey); this passkey is backup-eligible",
     )

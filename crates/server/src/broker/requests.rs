@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use blindvault_api::ErrorCode;
 use serde::Serialize;
 
 use super::common::*;
@@ -50,7 +51,7 @@ pub(crate) async fn request_row_on(
     s: &Session,
     id: &str,
 ) -> Result<ApproverRequest, ApiError> {
-    let no_such = || ApiError::not_found("no_such_request", "no such request");
+    let no_such = || ApiError::not_found(ErrorCode::NoSuchRequest, "no such request");
     let row = store::requests::for_approver(c, id, &s.user_id).await?.ok_or_else(no_such)?;
     if row.mine == 0 {
         return Err(no_such());

@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use blindvault_api::ErrorCode;
 use blindvault_core::revocation::SignedRevocations;
 use serde::Deserialize;
 
@@ -27,7 +28,10 @@ pub(crate) async fn get_revocations(
 }
 
 pub(crate) fn changed_meanwhile() -> ApiError {
-    ApiError::conflict("conflict", "the revocation record changed meanwhile; fetch it and sign the next one")
+    ApiError::conflict(
+        ErrorCode::Conflict,
+        "the revocation record changed meanwhile; fetch it and sign the next one",
+    )
 }
 
 #[derive(Deserialize)]
@@ -46,9 +50,9 @@ pub(crate) async fn put_revocations(
     ApiJson(body): ApiJson<PutRevocations>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (org_key, _) = require_org(&state).await?;
-    let record = body.revocations.verify(&org_key).map_err(|e| core_err("bad_signature", e))?;
+    let record = body.revocations.verify(&org_key).map_err(|e| core_err(ErrorCode::BadSignature, e))?;
     let epoch = i64::try_from(record.epoch)
-        .map_err(|_| ApiError::bad_request("invalid_revocations", "the epoch is out of range"))?;
+        .map_err(|_| ApiError::bad_request(ErrorCode::InvalidRevocations, "the epoch is out of range"))?;
     let text = b64(&body.revocations.to_bytes());
     let mut tx = state.store.pool().begin().await?;
     let current = store::revocations::get(&mut tx).await?;
@@ -60,7 +64,7 @@ pub(crate) async fn put_revocations(
         }
         if have >= epoch {
             return Err(ApiError::conflict(
-                "revocation_rollback",
+                ErrorCode::RevocationRollback,
                 format!("the stored revocation record has epoch {have}; a new one needs a higher epoch"),
             ));
         }
@@ -72,7 +76,7 @@ pub(crate) async fn put_revocations(
             .record;
         if record.replaces(&stored_record).is_err() {
             return Err(ApiError::conflict(
-                "revocation_diverged",
+                ErrorCode::RevocationDiverged,
                 format!(
                     "the new revocation record does not contain the stored one (epoch {have}): records are \
                      append-only, every approver device and host revoked before must still be listed"

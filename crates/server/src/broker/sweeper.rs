@@ -94,7 +94,10 @@ pub async fn log_audit_anchor(state: &AppState, last: &mut AnchorLogged) {
                 "audit log rewritten: the row this server logged as its head has changed or is gone"
             ),
             Err(e) => {
-                tracing::warn!(code = crate::error::ApiError::from(e).code, "reading the audit log failed")
+                tracing::warn!(
+                    code = crate::error::ApiError::from(e).code.as_str(),
+                    "reading the audit log failed"
+                )
             }
         }
     }
@@ -107,7 +110,10 @@ pub async fn log_audit_anchor(state: &AppState, last: &mut AnchorLogged) {
             *last = Some((anchor, now));
         }
         Err(e) => {
-            tracing::warn!(code = crate::error::ApiError::from(e).code, "reading the audit head failed")
+            tracing::warn!(
+                code = crate::error::ApiError::from(e).code.as_str(),
+                "reading the audit head failed"
+            )
         }
     }
 }
@@ -120,13 +126,13 @@ pub async fn run(state: AppState, period: std::time::Duration) {
         tick.tick().await;
         log_audit_anchor(&state, &mut anchor_logged).await;
         if let Err(e) = sweep(&state).await {
-            tracing::warn!(code = e.code, "expiry sweep failed");
+            tracing::warn!(code = e.code.as_str(), "expiry sweep failed");
         }
         if let Err(e) = sweep_ceremonies(&state).await {
-            tracing::warn!(code = e.code, "ceremony sweep failed");
+            tracing::warn!(code = e.code.as_str(), "ceremony sweep failed");
         }
         if let Err(e) = crate::auth::stepup::sweep(&state).await {
-            tracing::warn!(code = e.code, "step-up sweep failed");
+            tracing::warn!(code = e.code.as_str(), "step-up sweep failed");
         }
     }
 }

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use blindvault_api::ErrorCode;
 
 use crate::auth::session::{AdminSession, Session, authenticate, token_from_headers};
 use crate::error::ApiError;
@@ -26,7 +27,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
                 } else {
                     StatusCode::BAD_REQUEST
                 },
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 rej.body_text(),
             )),
         }
@@ -37,7 +38,7 @@ pub(crate) fn check_label(what: &'static str, s: &str) -> Result<(), ApiError> {
     let n = s.chars().count();
     if n == 0 || n > 64 || s.chars().any(blindvault_core::text::refused_in_name) || s.trim() != s {
         return Err(ApiError::bad_request(
-            "invalid_name",
+            ErrorCode::InvalidName,
             format!(
                 "{what} must be 1 to 64 characters, without control, direction-changing or invisible characters or outer spaces"
             ),
@@ -51,7 +52,7 @@ impl FromRequestParts<AppState> for Session {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = token_from_headers(&state.config, &parts.headers)
-            .ok_or_else(|| ApiError::unauthorized("unauthenticated", "sign in first"))?;
+            .ok_or_else(|| ApiError::unauthorized(ErrorCode::Unauthenticated, "sign in first"))?;
         authenticate(state, &token).await
     }
 }
@@ -62,7 +63,7 @@ impl FromRequestParts<AppState> for AdminSession {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let s = Session::from_request_parts(parts, state).await?;
         if s.role != crate::auth::role::Role::Admin {
-            return Err(ApiError::forbidden("forbidden", "this needs the admin role"));
+            return Err(ApiError::forbidden(ErrorCode::Forbidden, "this needs the admin role"));
         }
         Ok(Self(s))
     }

@@ -1,6 +1,7 @@
 //! Middleware: the `Origin` check, the per-address rate limit of the ceremony routes, request
 //! logging and the headers every answer carries.
 
+use blindvault_api::ErrorCode;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -49,7 +50,7 @@ pub(crate) async fn origin_check(State(state): State<AppState>, req: Request, ne
         let ok = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) == Some(want.as_str());
         if !ok {
             return ApiError::forbidden(
-                "cross_origin",
+                ErrorCode::CrossOrigin,
                 "state-changing requests must come from the server's own origin",
             )
             .into_response();
@@ -87,11 +88,11 @@ pub(crate) async fn log_and_harden(req: Request, next: Next) -> Response {
         .is_some_and(|v| v.starts_with("application/json"));
     if (status.is_client_error() || status.is_server_error()) && !is_json {
         let code = match status {
-            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-            s if s.is_server_error() => "internal",
-            _ => "invalid_request",
+            StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+            s if s.is_server_error() => ErrorCode::Internal,
+            _ => ErrorCode::InvalidRequest,
         };
         let allow = resp.headers().get(header::ALLOW).cloned();
         resp = ApiError::new(status, code, "the request was not understood").into_response();

@@ -12,6 +12,7 @@
 //! `role.set` does, so a session alone (a stolen cookie) must not make one.
 
 use axum::Json;
+use blindvault_api::ErrorCode;
 pub(crate) mod store;
 
 use axum::extract::{Path, State};
@@ -33,7 +34,7 @@ pub(crate) const MAX_TTL_SECS: i64 = 30 * 86_400;
 /// The one answer to a refused registration.
 pub(crate) fn refused() -> ApiError {
     ApiError::forbidden(
-        "registration_refused",
+        ErrorCode::RegistrationRefused,
         "this invite code is not valid (unknown, used, revoked or expired), or this name is taken",
     )
 }
@@ -118,12 +119,12 @@ pub(crate) async fn create(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     let role = body.role.unwrap_or_else(|| "user".to_owned());
     if role != "user" && role != "admin" {
-        return Err(ApiError::bad_request("invalid_role", "an invite gives the role user or admin"));
+        return Err(ApiError::bad_request(ErrorCode::InvalidRole, "an invite gives the role user or admin"));
     }
     let ttl = body.expires_in_secs.unwrap_or(DEFAULT_TTL_SECS);
     if !(60..=MAX_TTL_SECS).contains(&ttl) {
         return Err(ApiError::bad_request(
-            "invalid_expiry",
+            ErrorCode::InvalidExpiry,
             format!("an invite lives from 60 seconds to {} days", MAX_TTL_SECS / 86_400),
         ));
     }
@@ -207,7 +208,7 @@ pub(crate) async fn revoke(
     let now = state.clock.now();
     let mut tx = state.store.pool().begin().await?;
     if !store::revoke(&mut tx, &id, now).await? {
-        return Err(ApiError::not_found("no_such_invite", "no open invite with this id"));
+        return Err(ApiError::not_found(ErrorCode::NoSuchInvite, "no open invite with this id"));
     }
     let ev = Event {
         actor: Some(&s.user_id),

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use blindvault_api::ErrorCode;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid};
 
@@ -58,11 +59,11 @@ pub(crate) async fn add_passkey_start(
     // passkey (which would outlive every session and its revocation).
     let verified = verify_login(&state, &body.ceremony_id, &body.credential).await?;
     if verified.user_id != s.user_id {
-        return Err(ApiError::forbidden("wrong_user", "that passkey belongs to another account"));
+        return Err(ApiError::forbidden(ErrorCode::WrongUser, "that passkey belongs to another account"));
     }
     let user = load_user(&state.store, &s.user_id)
         .await?
-        .ok_or_else(|| ApiError::unauthorized("session_revoked", "no such user"))?;
+        .ok_or_else(|| ApiError::unauthorized(ErrorCode::SessionRevoked, "no such user"))?;
     let uuid = Uuid::parse_str(&s.user_id).map_err(ApiError::internal)?;
     let exclude = credentials::all_of(&mut *state.store.pool().acquire().await?, &s.user_id)
         .await?
@@ -93,7 +94,7 @@ pub(crate) async fn add_passkey_finish(
     let (owner, st): (Option<String>, AddState) =
         wa::take_state(&state, Kind::AddPasskey, &body.ceremony_id).await?;
     if owner.as_deref() != Some(s.user_id.as_str()) {
-        return Err(ApiError::bad_request("challenge_invalid", "unknown or already used challenge"));
+        return Err(ApiError::bad_request(ErrorCode::ChallengeInvalid, "unknown or already used challenge"));
     }
     crate::auth::strict::check_registration(&body.credential)?;
     let passkey = state
@@ -136,7 +137,7 @@ pub(crate) async fn rename_passkey(
     let mut tx = state.store.pool().begin().await?;
     let old = credentials::rename(&mut tx, &id, &s.user_id, &body.name)
         .await?
-        .ok_or_else(|| ApiError::not_found("passkey_not_found", "no such passkey"))?;
+        .ok_or_else(|| ApiError::not_found(ErrorCode::PasskeyNotFound, "no such passkey"))?;
     log_in(
         &mut tx,
         &state,
@@ -162,11 +163,11 @@ pub(crate) async fn delete_passkey(
     // Under the user's lock on PostgreSQL: two removals cannot remove the last two at once.
     let check = credentials::removal_check(&mut tx, state.store.engine(), &id, &s.user_id).await?;
     if !check.exists {
-        return Err(ApiError::not_found("passkey_not_found", "no such passkey"));
+        return Err(ApiError::not_found(ErrorCode::PasskeyNotFound, "no such passkey"));
     }
     if check.count <= 1 {
         return Err(ApiError::conflict(
-            "last_passkey",
+            ErrorCode::LastPasskey,
             "this is your only passkey; add another before removing it",
         ));
     }

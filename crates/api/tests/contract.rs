@@ -1,0 +1,95 @@
+//! The contract is consistent with itself and with docs/api.md.
+#![allow(clippy::panic, clippy::indexing_slicing, clippy::string_slice)]
+
+use std::collections::HashSet;
+
+use blindvault_api::{ErrorBody, ErrorCode, Method, ROUTES, paths, routes};
+
+#[test]
+fn codes_are_unique_snake_case_and_round_trip() {
+    let mut seen = HashSet::new();
+    for &code in ErrorCode::ALL {
+        let s = code.as_str();
+        assert!(seen.insert(s), "{s} twice");
+        assert!(!s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{s}");
+        assert_eq!(serde_json::to_value(code).ok(), Some(serde_json::Value::from(s)));
+        assert_eq!(serde_json::from_value::<ErrorCode>(s.into()).ok(), Some(code));
+        assert_eq!(ErrorCode::from_wire(s), code);
+        assert_eq!(code.to_string(), s);
+        assert!(matches!(code.status(), 400..=599), "{s}: {}", code.status());
+    }
+    assert!(!ErrorCode::ALL.contains(&ErrorCode::Unknown));
+}
+
+#[test]
+fn a_code_from_a_newer_server_reads_as_unknown() {
+    let body: ErrorBody = serde_json::from_str(
+        r#"{"error":{"code":"something_new","message":"m","action":"role.set","retry_after_secs":3}}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(body.error.code, ErrorCode::Unknown);
+    assert_eq!(ErrorCode::from_wire("something_new"), ErrorCode::Unknown);
+    assert_eq!(body.error.retry_after_secs, Some(3));
+    assert_eq!(body.error.extra.get("action").and_then(|v| v.as_str()), Some("role.set"));
+}
+
+#[test]
+fn every_path_has_a_route_and_every_route_is_listed_once() {
+    let mut seen = HashSet::new();
+    for r in ROUTES {
+        assert!(seen.insert((r.method, r.path)), "{} {} twice", r.method.upper(), r.path);
+        assert!(paths::ALL.contains(&r.path), "{} is not a paths constant", r.path);
+        assert!(r.path.starts_with("/api/"));
+        assert_eq!(routes::find(r.method, r.path), Some(r));
+    }
+    for p in paths::ALL {
+        assert!(ROUTES.iter().any(|r| r.path == *p), "{p} has no route");
+    }
+    assert_eq!(routes::find(Method::Get, "/api/nothing"), None);
+    assert_eq!(paths::with_id(paths::BROKER_REQUEST_RESULT, "abc"), "/api/broker/requests/abc/result");
+}
+
+/// docs/api.md's two tables are made from the contract; `BLINDVAULT_UPDATE_DOCS=1` rewrites them.
+#[test]
+fn docs_api_md_lists_every_route_and_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/api.md");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let want = replace_between(&text, ROUTES_BEGIN, ROUTES_END, &routes_table());
+    let want = replace_between(&want, CODES_BEGIN, CODES_END, &codes_table());
+    if std::env::var_os("BLINDVAULT_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &want).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        return;
+    }
+    assert!(
+        text == want,
+        "docs/api.md is out of date with crates/api: run BLINDVAULT_UPDATE_DOCS=1 cargo test -p blindvault-api"
+    );
+}
+
+const ROUTES_BEGIN: &str = "<!-- routes: made from crates/api -->\n";
+const ROUTES_END: &str = "<!-- end routes -->\n";
+const CODES_BEGIN: &str = "<!-- error codes: made from crates/api -->\n";
+const CODES_END: &str = "<!-- end error codes -->\n";
+
+fn routes_table() -> String {
+    let mut t = String::from("| method | path | who | what |\n|---|---|---|---|\n");
+    for r in ROUTES {
+        t += &format!("| {} | `{}` | {} | {} |\n", r.method.upper(), r.path, r.access.as_str(), r.summary);
+    }
+    t
+}
+
+fn codes_table() -> String {
+    let mut t = String::from("| code | status |\n|---|---|\n");
+    for c in ErrorCode::ALL {
+        t += &format!("| `{}` | {} |\n", c.as_str(), c.status());
+    }
+    t
+}
+
+fn replace_between(text: &str, begin: &str, end: &str, body: &str) -> String {
+    let (Some(a), Some(b)) = (text.find(begin), text.find(end)) else {
+        panic!("docs/api.md lacks the markers {begin:?} … {end:?}");
+    };
+    format!("{}{begin}{body}{}", &text[..a], &text[b..])
+}
