@@ -4,9 +4,12 @@
 //! match by them; the OpenAPI document is made from the route table. Renaming one here breaks
 //! every user at compile time rather than at run time.
 //!
-//! The crate is small and has no I/O, so a consumer host's slim build and the WebAssembly
-//! module can depend on it.
+//! The crate has no I/O and depends only on `blindvault-core` (whose signed objects are the
+//! bodies' fields) and serde, so a consumer host's slim build and the WebAssembly module can
+//! depend on it.
 
+pub mod accounts;
+pub mod broker;
 pub mod error;
 pub mod paths;
 pub mod routes;

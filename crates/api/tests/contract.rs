@@ -3,7 +3,9 @@
 
 use std::collections::HashSet;
 
+use blindvault_api::broker::PollResult;
 use blindvault_api::{ErrorBody, ErrorCode, Method, ROUTES, paths, routes};
+use serde_json::json;
 
 #[test]
 fn codes_are_unique_snake_case_and_round_trip() {
@@ -92,4 +94,34 @@ fn replace_between(text: &str, begin: &str, end: &str, body: &str) -> String {
         panic!("docs/api.md lacks the markers {begin:?} … {end:?}");
     };
     format!("{}{begin}{body}{}", &text[..a], &text[b..])
+}
+
+/// The poll's wire form: a `status` member names the variant (as the server has always sent it).
+#[test]
+fn the_poll_result_is_tagged_by_status() {
+    let cases = [
+        (PollResult::Denied { by: None }, json!({"status": "denied", "by": null})),
+        (PollResult::Denied { by: Some("bob".into()) }, json!({"status": "denied", "by": "bob"})),
+        (PollResult::Expired, json!({"status": "expired"})),
+        (PollResult::Cancelled, json!({"status": "cancelled"})),
+        (
+            PollResult::Pending { approvals: 1, threshold: 2, approvers: vec!["alice".into()] },
+            json!({"status": "pending", "approvals": 1, "threshold": 2, "approvers": ["alice"]}),
+        ),
+        (
+            PollResult::Delivered {
+                responses: vec![],
+                enrolments: vec![],
+                sealed_entry: None,
+                revocations: None,
+            },
+            json!({"status": "delivered", "responses": [], "enrolments": [], "sealed_entry": null, "revocations": null}),
+        ),
+    ];
+    for (value, wire) in cases {
+        assert_eq!(serde_json::to_value(&value).unwrap_or_default(), wire);
+        let back: PollResult = serde_json::from_value(wire.clone()).unwrap_or_else(|e| panic!("{wire}: {e}"));
+        assert_eq!(serde_json::to_value(&back).unwrap_or_default(), wire);
+    }
+    assert!(serde_json::from_value::<PollResult>(json!({"status": "approved"})).is_err());
 }
