@@ -21,6 +21,7 @@ use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use rand_core::CryptoRng;
 
 use crate::Error;
+pub use crate::dek::{Dek, DekShare, KeyMaterial};
 use crate::encoding::{Reader, Writer, serde_via_bytes};
 use crate::hpke::{self, HpkeCiphertext};
 use crate::identity::VerifiedApprover;
@@ -28,12 +29,8 @@ use crate::ids::EntryId;
 use crate::keys::{ApproverPublicKey, ApproverSecretKey, OrgPublicKey, OrgSecretKey};
 use crate::policy::Policy;
 use crate::secret::{SecretBytes, secret_bytes};
-use crate::shamir::{self, DekShare};
+use crate::shamir;
 
-secret_bytes!(
-    /// A data-encryption key: fresh and random for every entry version.
-    Dek, 32
-);
 secret_bytes!(
     /// The key of an entry version's encrypted label.
     LabelKey, 32
@@ -111,15 +108,6 @@ pub struct OpenedEnvelope {
     pub key: KeyMaterial,
 }
 
-/// The key part of an envelope.
-#[derive(Debug)]
-pub enum KeyMaterial {
-    /// `any-of`: the DEK itself.
-    Dek(Dek),
-    /// `m-of-n`: this person's share.
-    Share(DekShare),
-}
-
 fn aead_seal(
     key: &[u8; 32],
     aad: &[u8],
@@ -148,33 +136,14 @@ fn aead_open(key: &[u8; 32], aad: &[u8], nonce: &[u8; 12], ct: &[u8]) -> Result<
 fn envelope_payload(label_key: &LabelKey, key: &KeyMaterial) -> SecretBytes {
     let mut w = Writer::new(1);
     w.fixed(label_key.expose());
-    match key {
-        KeyMaterial::Dek(d) => {
-            w.u8(1).fixed(d.expose());
-        }
-        KeyMaterial::Share(s) => {
-            w.u8(2).u8(s.threshold).u8(s.x).fixed(&s.y);
-        }
-    }
+    key.write(&mut w);
     SecretBytes::new(w.finish())
 }
 
 fn parse_envelope_payload(b: &SecretBytes, policy: &Policy) -> Result<OpenedEnvelope, Error> {
     let mut r = Reader::new(b.expose(), "envelope payload", 1)?;
     let label_key = LabelKey::from_bytes(r.fixed()?);
-    let key = match (r.u8()?, policy) {
-        (1, Policy::AnyOf { .. }) => KeyMaterial::Dek(Dek::from_bytes(r.fixed()?)),
-        (2, Policy::MOfN { m, .. }) => {
-            let threshold = r.u8()?;
-            let x = r.u8()?;
-            let y = r.fixed()?;
-            if threshold != *m || x == 0 {
-                return Err(Error::Mismatch { what: "share threshold" });
-            }
-            KeyMaterial::Share(DekShare { threshold, x, y })
-        }
-        _ => return Err(Error::Malformed { what: "envelope payload" }),
-    };
+    let key = KeyMaterial::read(&mut r, policy)?;
     r.finish()?;
     Ok(OpenedEnvelope { label_key, key })
 }
