@@ -49,7 +49,7 @@ impl SealedResponse {
         let mut w = Writer::new(1);
         w.fixed(&self.request_id.0).fixed(&self.approver.0);
         self.sealed.write(&mut w);
-        w.finish()
+        crate::encoding::or_unencodable(w.finish())
     }
     /// Decodes the canonical encoding.
     pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
@@ -136,7 +136,7 @@ pub fn approve(
         entry.decrypt_value(dek)?;
     }
     opened.key.write(&mut w);
-    let payload = SecretBytes::new(w.finish());
+    let payload = SecretBytes::new(w.finish()?);
     let sealed = hpke::seal_auth(
         &request.ephemeral_key.0,
         (approver.expose(), &pk.0),
