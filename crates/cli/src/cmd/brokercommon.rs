@@ -1,5 +1,7 @@
 //! Arguments and helpers shared by the broker commands (`org`, `approver`, `host`, `secret`,
 //! `run`, `inject`).
+// A build with some of the parts (the consumer build) uses some of these helpers only.
+#![cfg_attr(not(all(feature = "admin", feature = "consumer", feature = "server")), allow(dead_code))]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
