@@ -56,24 +56,24 @@ pub fn read_passphrase(file: Option<&Path>, prompt: &str, confirm: bool) -> Resu
     // stdin: `printf %s VALUE | blindvault secret put …` pipes the secret into stdin and still
     // has a person at the keyboard for the passphrase.
     if !has_terminal() {
-        return Err(ClientError::Lease(
+        return Err(ClientError::Input(
             "no terminal to ask for the passphrase: pass --passphrase-file FILE".into(),
         ));
     }
     let first = zeroize::Zeroizing::new(
         rpassword::prompt_password(prompt)
-            .map_err(|e| ClientError::Lease(format!("reading the passphrase: {e}")))?,
+            .map_err(|e| ClientError::Local(format!("reading the passphrase: {e}")))?,
     );
     if too_short(&first) {
-        return Err(ClientError::Lease(short_msg()));
+        return Err(ClientError::Input(short_msg()));
     }
     if confirm {
         let again = zeroize::Zeroizing::new(
             rpassword::prompt_password("Repeat the passphrase: ")
-                .map_err(|e| ClientError::Lease(format!("reading the passphrase: {e}")))?,
+                .map_err(|e| ClientError::Local(format!("reading the passphrase: {e}")))?,
         );
         if *first != *again {
-            return Err(ClientError::Lease("the passphrases do not match".into()));
+            return Err(ClientError::Input("the passphrases do not match".into()));
         }
     }
     Ok(Passphrase::new(first.to_string()))
@@ -130,15 +130,15 @@ pub fn parse_duration(s: &str) -> Result<u64, ClientError> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: u64 = num
         .parse()
-        .map_err(|_| ClientError::Lease(format!("{s:?} is not a duration (try 90s, 15m, 12h, 30d)")))?;
+        .map_err(|_| ClientError::Input(format!("{s:?} is not a duration (try 90s, 15m, 12h, 30d)")))?;
     let mult = match unit {
         "s" | "" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(ClientError::Lease(format!("{s:?}: unknown unit {unit:?} (use s, m, h or d)"))),
+        _ => return Err(ClientError::Input(format!("{s:?}: unknown unit {unit:?} (use s, m, h or d)"))),
     };
-    n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(|| ClientError::Lease(format!("{s:?} is out of range")))
+    n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(|| ClientError::Input(format!("{s:?} is out of range")))
 }
 
 /// The shortest validity of a host certificate: a host must be able to ask, wait for a person
@@ -148,7 +148,7 @@ pub const MIN_HOST_VALIDITY_SECS: u64 = 300;
 /// Checks a host certificate's validity (`--expires`).
 pub fn check_host_validity(secs: u64) -> Result<(), ClientError> {
     if secs < MIN_HOST_VALIDITY_SECS {
-        return Err(ClientError::Lease(format!(
+        return Err(ClientError::Input(format!(
             "--expires {secs}s is too short: a host certificate must be valid for at least 5m ({MIN_HOST_VALIDITY_SECS}s)"
         )));
     }

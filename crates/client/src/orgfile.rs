@@ -43,7 +43,7 @@ pub fn write(
         recipient.set_work_factor(n);
     }
     let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-        .map_err(|e| ClientError::Lease(format!("age: {e}")))?;
+        .map_err(|e| ClientError::Local(format!("age: {e}")))?;
     let mut out = Vec::new();
     let mut w = enc.wrap_output(&mut out).map_err(|e| ClientError::io(path, e))?;
     let mut pt = Zeroizing::new(Vec::with_capacity(MAGIC.len() + 32));
