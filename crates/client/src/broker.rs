@@ -897,7 +897,7 @@ pub async fn fetch_secrets(
             purpose: purpose.clone(),
         }
         .sign(&host.secret)?;
-        let hash = hex::encode(poll_token_hash);
+        let hash = blindvault_core::encoding::hex::encode(poll_token_hash);
         let signal = {
             let sent = std::pin::pin!(api.create_request(&request, &hash));
             match select(sent, stop.as_mut()).await {

@@ -201,6 +201,51 @@ pub mod b64 {
     }
 }
 
+/// Lowercase hexadecimal (digests in the API, the audit chain, fingerprints of files): the one
+/// helper of the workspace, so that every crate writes the same form.
+pub mod hex {
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+    /// Encodes bytes as lowercase hex.
+    pub fn encode(bytes: impl AsRef<[u8]>) -> String {
+        let bytes = bytes.as_ref();
+        let mut s = String::with_capacity(bytes.len() * 2);
+        for b in bytes {
+            for nibble in [b >> 4, b & 0x0f] {
+                s.push(char::from(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+            }
+        }
+        s
+    }
+
+    /// Decodes hex (either case); an odd length or any other character is an error.
+    pub fn decode(s: &str) -> Result<Vec<u8>, crate::Error> {
+        fn nibble(c: u8) -> Option<u8> {
+            match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                b'A'..=b'F' => Some(c - b'A' + 10),
+                _ => None,
+            }
+        }
+        let malformed = crate::Error::Malformed { what: "hex" };
+        if !s.len().is_multiple_of(2) {
+            return Err(malformed);
+        }
+        s.as_bytes()
+            .chunks_exact(2)
+            .map(|pair| match pair {
+                [hi, lo] => Some((nibble(*hi)? << 4) | nibble(*lo)?),
+                _ => None,
+            })
+            .collect::<Option<Vec<u8>>>()
+            .ok_or(malformed)
+    }
+}
+
 /// Implements `Serialize`/`Deserialize` as a base64url string of the canonical bytes, given
 /// `to_bytes(&self) -> Vec<u8>` and `from_bytes(&[u8]) -> Result<Self, Error>`.
 macro_rules! serde_via_bytes {

@@ -34,6 +34,8 @@ pub mod keys;
 pub mod policy;
 pub mod release;
 pub mod revocation;
+#[cfg(feature = "os-rng")]
+pub mod rng;
 pub mod schedule;
 pub mod secret;
 pub mod shamir;

@@ -171,3 +171,18 @@ fn an_enrolment_longer_than_its_layout_is_an_error() {
     assert!(matches!(signed.verify(&w.org.public_key(), NOW), Err(Error::TooLong { max: 0xffff, .. })));
     assert!(matches!(SignedEnrolment::from_bytes(&signed.to_bytes()), Err(Error::Truncated { .. })));
 }
+
+/// The workspace's one hex helper writes what the `hex` crate writes and reads it back.
+#[test]
+fn hex_helper_round_trips() {
+    use blindvault_core::encoding::hex as h;
+    for bytes in [&b""[..], &[0u8][..], &[0x00, 0x0f, 0xa5, 0xff][..], &(0..=255).collect::<Vec<u8>>()[..]] {
+        let s = h::encode(bytes);
+        assert_eq!(s, hex::encode(bytes));
+        assert_eq!(h::decode(&s).unwrap(), bytes);
+        assert_eq!(h::decode(&s.to_uppercase()).unwrap(), bytes);
+    }
+    for bad in ["0", "0g", "zz", "abc", " 00"] {
+        assert!(matches!(h::decode(bad), Err(Error::Malformed { what: "hex" })), "{bad:?}");
+    }
+}
