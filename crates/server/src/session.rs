@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
-use rand::RngCore;
+use rand_core::Rng as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -63,7 +63,7 @@ impl JwtKey {
     /// Loads the key, or makes and stores one (first start; concurrent starts agree on one).
     pub async fn load_or_create(store: &Store) -> Result<Self, ServerError> {
         let mut fresh = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut fresh);
+        blindvault_core::rng::os_rng().fill_bytes(&mut fresh);
         let stored = store.setting_insert_or_get(KEY_SETTING, &B64.encode(fresh)).await?;
         let bytes =
             B64.decode(stored).map_err(|_| ServerError::Config("stored session key is malformed".into()))?;
@@ -154,7 +154,7 @@ pub async fn create_in(
     let now = state.clock.now();
     let exp = now.saturating_add(state.config.session_ttl_secs);
     let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
+    blindvault_core::rng::os_rng().fill_bytes(&mut raw);
     let sid = B64.encode(raw);
     let id = session_row_id(&sid);
     sqlx::query(
