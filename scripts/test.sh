@@ -77,14 +77,15 @@ cargo test --workspace --locked
 say "consumer build of blindvault (--no-default-features --features consumer)"
 consumer=(-p blindvault-cli --no-default-features --features consumer --locked)
 # What a consumer host must not carry: the server (axum, sqlx and its PostgreSQL and SQLite
-# drivers, webauthn-rs) and the chain libraries (alloy, Solana, TON, rust-bitcoin, BIP-39).
-forbidden='^(axum|sqlx|tokio-postgres|postgres|webauthn|alloy|solana|ton|tonlib|bitcoin|secp256k1|bip39|blindvault-server|blindvault-wallet)[- ]'
+# drivers, webauthn-rs), the chain libraries (alloy, Solana, TON, rust-bitcoin, BIP-39) and the
+# org key file's encryption (age: only the admin's machine has an org key).
+forbidden='^(axum|sqlx|tokio-postgres|postgres|webauthn|alloy|solana|ton|tonlib|bitcoin|secp256k1|bip39|age|blindvault-server|blindvault-wallet)[- ]'
 cargo tree -e normal --prefix none "${consumer[@]}" > "${TMPDIR:-/tmp}/blindvault-consumer-tree.txt"
 if grep -E "$forbidden" "${TMPDIR:-/tmp}/blindvault-consumer-tree.txt" | sort -u | grep .; then
   echo "the consumer build links the crates above" >&2
   exit 1
 fi
-echo "$(awk '{print $1" "$2}' "${TMPDIR:-/tmp}/blindvault-consumer-tree.txt" | sort -u | wc -l) crates, none of the server's or the wallet's"
+echo "$(awk '{print $1" "$2}' "${TMPDIR:-/tmp}/blindvault-consumer-tree.txt" | sort -u | wc -l) crates, none of the server's, the wallet's or the org key file's"
 # Its CLI tests: the subcommands it has (and has not) and their bad-input messages.
 cargo test "${consumer[@]}" --test cli
 

@@ -7,7 +7,9 @@ use blindvault_core::ids::{CertId, EntryId};
 use blindvault_core::keys::{HostSecretKey, OrgPublicKey, OrgSecretKey};
 
 use crate::hostfile::HostKeyFile;
-use crate::orgfile::{self, Passphrase};
+use crate::orgfile;
+#[cfg(feature = "org-key")]
+use crate::orgfile::Passphrase;
 use crate::{ClientError, os_rng};
 
 /// File names inside the org directory.
@@ -38,6 +40,7 @@ pub const MIN_PASSPHRASE_CHARS: usize = 8;
 /// is an error that says so. `confirm` means a new key is being made: its passphrase must have
 /// at least [`MIN_PASSPHRASE_CHARS`] characters, whichever way it came (an existing key opens
 /// with whatever it was made with).
+#[cfg(feature = "org-key")]
 pub fn read_passphrase(file: Option<&Path>, prompt: &str, confirm: bool) -> Result<Passphrase, ClientError> {
     let too_short = |p: &str| confirm && p.chars().count() < MIN_PASSPHRASE_CHARS;
     let short_msg = || format!("the passphrase must be at least {MIN_PASSPHRASE_CHARS} characters");
@@ -80,12 +83,14 @@ pub fn read_passphrase(file: Option<&Path>, prompt: &str, confirm: bool) -> Resu
 }
 
 /// Whether this process has a controlling terminal to ask on.
+#[cfg(feature = "org-key")]
 fn has_terminal() -> bool {
     std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").is_ok()
 }
 
 /// Creates a new org identity in `dir` (`org.key`, encrypted; `org.pub`). Refuses to replace an
 /// existing one.
+#[cfg(feature = "org-key")]
 pub fn org_init(dir: &Path, pass: &Passphrase, work_factor: Option<u8>) -> Result<OrgPublicKey, ClientError> {
     let key = dir.join(ORG_KEY_FILE);
     if key.exists() {
@@ -114,6 +119,7 @@ fn no_org_key(dir: &Path, file: &str, e: ClientError) -> ClientError {
 }
 
 /// Opens the org key in `dir`.
+#[cfg(feature = "org-key")]
 pub fn org_secret(dir: &Path, pass: &Passphrase) -> Result<OrgSecretKey, ClientError> {
     let org = orgfile::read(&dir.join(ORG_KEY_FILE), pass).map_err(|e| no_org_key(dir, ORG_KEY_FILE, e))?;
     if let Ok(public) = org_public(dir)
