@@ -133,31 +133,22 @@ fn writer_refuses_a_length_beyond_its_field() {
     assert_eq!(&b[b.len() - 2..], &[0xff, 0xff]);
 }
 
-/// A sealed entry made to carry more envelopes than its 2-byte count holds does not verify as
-/// some shorter list: checking its signature says what is too long, and its encoding is refused.
+/// A request made to carry more command arguments than its 2-byte count holds, after it was
+/// signed: the approver's check says what is too long instead of checking a cut-down list, and
+/// its encoding is refused.
 #[test]
-fn an_entry_with_more_envelopes_than_its_count_holds_is_an_error() {
+fn a_request_with_more_arguments_than_its_count_holds_is_an_error() {
+    use blindvault_core::identity::{Purpose, verify_request};
     let w = World::new("enc-long");
-    let a = Device::new("a", 1);
-    let mut e = seal_entry(
-        &w.org,
-        w.entry_id,
-        1,
-        Policy::AnyOf { n: 1 },
-        &[a.verified(&w.org)],
-        b"l",
-        b"v",
-        &mut rng("s"),
-    )
-    .unwrap();
-    e.verify_writer(&w.org.public_key()).unwrap();
-    let one = e.envelopes[0].clone();
-    e.envelopes.resize(0x1_0000, one);
+    let (_eph, mut req) = w.request("r");
+    verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
+    let Purpose::Run { command, .. } = &mut req.request.purpose else { panic!("a run request") };
+    command.resize(0x1_0000, String::new());
     assert!(matches!(
-        e.verify_writer(&w.org.public_key()),
+        verify_request(&w.org.public_key(), &w.cert, &req, NOW),
         Err(Error::TooLong { what: "list", max: 0xffff })
     ));
-    assert!(SealedEntry::from_bytes(&e.to_bytes()).is_err());
+    assert!(SignedRequest::from_bytes(&req.to_bytes()).is_err());
 }
 
 /// An enrolment whose credential id was made longer than its 2-byte length after signing: its
