@@ -126,3 +126,26 @@ impl ClientError {
         Self::BadFile { path: path.display().to_string(), why: why.into() }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ClientError;
+
+    /// What was one `Lease(String)` is six variants now: each still prints its message as it is
+    /// and exits 1, as before the split.
+    #[test]
+    fn the_split_variants_print_their_message_and_exit_1() {
+        let all = [
+            ClientError::Input("a".into()),
+            ClientError::Server("b".into()),
+            ClientError::Lease("c".into()),
+            ClientError::NotConfirmed("d".into()),
+            ClientError::Incomplete("e".into()),
+            ClientError::Local("f".into()),
+        ];
+        for (e, text) in all.iter().zip(["a", "b", "c", "d", "e", "f"]) {
+            assert_eq!(e.to_string(), text);
+            assert_eq!(e.exit_code(), 1);
+        }
+    }
+}
