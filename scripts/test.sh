@@ -73,6 +73,22 @@ CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $ROOT/scripts/wasi-run.mjs
 say "cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked
 
+# ---- the consumer build: `run` and `inject` only, without the server's or the wallet's crates --
+say "consumer build of blindvault (--no-default-features --features consumer)"
+consumer=(-p blindvault-cli --no-default-features --features consumer --locked)
+# What a consumer host must not carry: the server (axum, sqlx and its PostgreSQL and SQLite
+# drivers, webauthn-rs), the chain libraries (alloy, Solana, TON, rust-bitcoin, BIP-39) and the
+# org key file's encryption (age: only the admin's machine has an org key).
+forbidden='^(axum|sqlx|tokio-postgres|postgres|webauthn|alloy|solana|ton|tonlib|bitcoin|secp256k1|bip39|age|blindvault-server|blindvault-wallet)[- ]'
+cargo tree -e normal --prefix none "${consumer[@]}" > "${TMPDIR:-/tmp}/blindvault-consumer-tree.txt"
+if grep -E "$forbidden" "${TMPDIR:-/tmp}/blindvault-consumer-tree.txt" | sort -u | grep .; then
+  echo "the consumer build links the crates above" >&2
+  exit 1
+fi
+echo "$(awk '{print $1" "$2}' "${TMPDIR:-/tmp}/blindvault-consumer-tree.txt" | sort -u | wc -l) crates, none of the server's, the wallet's or the org key file's"
+# Its CLI tests: the subcommands it has (and has not) and their bad-input messages.
+cargo test "${consumer[@]}" --test cli
+
 # ---- the web app in headless Chromium against a real server and the real CLI ------------------
 say "web app end to end (Chromium, virtual authenticator with PRF); screenshots in e2e/artifacts"
 cargo build -p blindvault-cli --locked

@@ -7,7 +7,9 @@ use blindvault_core::ids::{CertId, EntryId};
 use blindvault_core::keys::{HostSecretKey, OrgPublicKey, OrgSecretKey};
 
 use crate::hostfile::HostKeyFile;
-use crate::orgfile::{self, Passphrase};
+use crate::orgfile;
+#[cfg(feature = "org-key")]
+use crate::orgfile::Passphrase;
 use crate::{ClientError, os_rng};
 
 /// File names inside the org directory.
@@ -38,6 +40,7 @@ pub const MIN_PASSPHRASE_CHARS: usize = 8;
 /// is an error that says so. `confirm` means a new key is being made: its passphrase must have
 /// at least [`MIN_PASSPHRASE_CHARS`] characters, whichever way it came (an existing key opens
 /// with whatever it was made with).
+#[cfg(feature = "org-key")]
 pub fn read_passphrase(file: Option<&Path>, prompt: &str, confirm: bool) -> Result<Passphrase, ClientError> {
     let too_short = |p: &str| confirm && p.chars().count() < MIN_PASSPHRASE_CHARS;
     let short_msg = || format!("the passphrase must be at least {MIN_PASSPHRASE_CHARS} characters");
@@ -56,36 +59,38 @@ pub fn read_passphrase(file: Option<&Path>, prompt: &str, confirm: bool) -> Resu
     // stdin: `printf %s VALUE | blindvault secret put …` pipes the secret into stdin and still
     // has a person at the keyboard for the passphrase.
     if !has_terminal() {
-        return Err(ClientError::Lease(
+        return Err(ClientError::Input(
             "no terminal to ask for the passphrase: pass --passphrase-file FILE".into(),
         ));
     }
     let first = zeroize::Zeroizing::new(
         rpassword::prompt_password(prompt)
-            .map_err(|e| ClientError::Lease(format!("reading the passphrase: {e}")))?,
+            .map_err(|e| ClientError::Local(format!("reading the passphrase: {e}")))?,
     );
     if too_short(&first) {
-        return Err(ClientError::Lease(short_msg()));
+        return Err(ClientError::Input(short_msg()));
     }
     if confirm {
         let again = zeroize::Zeroizing::new(
             rpassword::prompt_password("Repeat the passphrase: ")
-                .map_err(|e| ClientError::Lease(format!("reading the passphrase: {e}")))?,
+                .map_err(|e| ClientError::Local(format!("reading the passphrase: {e}")))?,
         );
         if *first != *again {
-            return Err(ClientError::Lease("the passphrases do not match".into()));
+            return Err(ClientError::Input("the passphrases do not match".into()));
         }
     }
     Ok(Passphrase::new(first.to_string()))
 }
 
 /// Whether this process has a controlling terminal to ask on.
+#[cfg(feature = "org-key")]
 fn has_terminal() -> bool {
     std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty").is_ok()
 }
 
 /// Creates a new org identity in `dir` (`org.key`, encrypted; `org.pub`). Refuses to replace an
 /// existing one.
+#[cfg(feature = "org-key")]
 pub fn org_init(dir: &Path, pass: &Passphrase, work_factor: Option<u8>) -> Result<OrgPublicKey, ClientError> {
     let key = dir.join(ORG_KEY_FILE);
     if key.exists() {
@@ -114,6 +119,7 @@ fn no_org_key(dir: &Path, file: &str, e: ClientError) -> ClientError {
 }
 
 /// Opens the org key in `dir`.
+#[cfg(feature = "org-key")]
 pub fn org_secret(dir: &Path, pass: &Passphrase) -> Result<OrgSecretKey, ClientError> {
     let org = orgfile::read(&dir.join(ORG_KEY_FILE), pass).map_err(|e| no_org_key(dir, ORG_KEY_FILE, e))?;
     if let Ok(public) = org_public(dir)
@@ -130,15 +136,15 @@ pub fn parse_duration(s: &str) -> Result<u64, ClientError> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: u64 = num
         .parse()
-        .map_err(|_| ClientError::Lease(format!("{s:?} is not a duration (try 90s, 15m, 12h, 30d)")))?;
+        .map_err(|_| ClientError::Input(format!("{s:?} is not a duration (try 90s, 15m, 12h, 30d)")))?;
     let mult = match unit {
         "s" | "" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(ClientError::Lease(format!("{s:?}: unknown unit {unit:?} (use s, m, h or d)"))),
+        _ => return Err(ClientError::Input(format!("{s:?}: unknown unit {unit:?} (use s, m, h or d)"))),
     };
-    n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(|| ClientError::Lease(format!("{s:?} is out of range")))
+    n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(|| ClientError::Input(format!("{s:?} is out of range")))
 }
 
 /// The shortest validity of a host certificate: a host must be able to ask, wait for a person
@@ -148,7 +154,7 @@ pub const MIN_HOST_VALIDITY_SECS: u64 = 300;
 /// Checks a host certificate's validity (`--expires`).
 pub fn check_host_validity(secs: u64) -> Result<(), ClientError> {
     if secs < MIN_HOST_VALIDITY_SECS {
-        return Err(ClientError::Lease(format!(
+        return Err(ClientError::Input(format!(
             "--expires {secs}s is too short: a host certificate must be valid for at least 5m ({MIN_HOST_VALIDITY_SECS}s)"
         )));
     }

@@ -29,12 +29,12 @@ use crate::{ClientError, os_rng, unix_now};
 
 fn unb64(s: &str, what: &str) -> Result<Vec<u8>, ClientError> {
     blindvault_core::encoding::b64::decode(s)
-        .map_err(|_| ClientError::Lease(format!("the server sent a {what} that is not base64url")))
+        .map_err(|_| ClientError::Server(format!("the server sent a {what} that is not base64url")))
 }
 
 /// Parses an entry id (22 characters of base64url), saying what is wrong with one that is not.
 pub fn parse_entry_id(s: &str) -> Result<EntryId, ClientError> {
-    EntryId::parse(s.trim()).map_err(|_| ClientError::Lease(bad_entry_id(s)))
+    EntryId::parse(s.trim()).map_err(|_| ClientError::Input(bad_entry_id(s)))
 }
 
 /// Why `s` is not an entry id: its length, a character that is not base64url, or (22 valid
@@ -69,7 +69,7 @@ pub async fn org_push(api: &BrokerClient, org: &OrgPublicKey) -> Result<String, 
     let view = api.put_org(org).await?;
     let want = org.fingerprint().to_string();
     if view.fingerprint.as_deref() != Some(want.as_str()) {
-        return Err(ClientError::Lease(format!(
+        return Err(ClientError::Server(format!(
             "the server reports org fingerprint {:?}, not ours ({want})",
             view.fingerprint
         )));
@@ -105,7 +105,7 @@ pub async fn checked_holder(api: &BrokerClient, dir: &std::path::Path) -> Result
     };
     let me = api.me().await?;
     if me.id != pinned {
-        return Err(ClientError::Lease(format!(
+        return Err(ClientError::Server(format!(
             "the server says this session is user {} ({:?}), but this org key was pushed by user {} \
              (pinned in {}): the org key names its holder as a certificate's issuer, so sign in as \
              that person (a server that answers otherwise may be compromised)",
@@ -145,7 +145,7 @@ pub struct ApproverRow {
 
 fn approver_key_of(view: &EnrolmentView) -> Result<ApproverPublicKey, ClientError> {
     ApproverPublicKey::from_bytes(&unb64(&view.approver_public_key, "approver key")?)
-        .map_err(|_| ClientError::Lease("the server sent an approver key of the wrong length".into()))
+        .map_err(|_| ClientError::Server("the server sent an approver key of the wrong length".into()))
 }
 
 /// The invite link for a new approver: the server's web app, enrolment page, with the org
@@ -240,12 +240,12 @@ pub struct PendingEnrolment {
 pub async fn pending_enrolment(api: &BrokerClient, id: &str) -> Result<PendingEnrolment, ClientError> {
     let view =
         api.enrolments().await?.into_iter().find(|v| v.id == id).ok_or_else(|| {
-            ClientError::Lease(format!("no enrolment {id:?} (see `blindvault approver list`)"))
+            ClientError::Input(format!("no enrolment {id:?} (see `blindvault approver list`)"))
         })?;
     // A pending enrolment is approved; an approved one is renewed (signed again, with a new
     // `not_after`); a removed one stays removed (the org's revocation record names it).
     if view.status != "pending" && view.status != "approved" {
-        return Err(ClientError::Lease(format!(
+        return Err(ClientError::Input(format!(
             "enrolment {id} is {}: the device must enrol again (a new request for enrolment)",
             view.status
         )));
@@ -291,7 +291,7 @@ pub async fn org_replace(api: &BrokerClient, org: &OrgPublicKey) -> Result<Strin
     let view = api.replace_org(org).await?;
     let want = org.fingerprint().to_string();
     if view.fingerprint.as_deref() != Some(want.as_str()) {
-        return Err(ClientError::Lease(format!(
+        return Err(ClientError::Server(format!(
             "the server reports org fingerprint {:?}, not ours ({want})",
             view.fingerprint
         )));
@@ -347,7 +347,7 @@ pub async fn current_revocations(
     let remote = api.revocations().await?;
     if let Some(r) = &remote {
         r.verify(org).map_err(|_| {
-            ClientError::Lease(
+            ClientError::Server(
                 "the server's revocation record is not signed by the org key (the server may be compromised)"
                     .into(),
             )
@@ -411,7 +411,7 @@ pub async fn enrolment_key(
 ) -> Result<(EnrolmentView, ApproverPublicKey), ClientError> {
     let view =
         api.enrolments().await?.into_iter().find(|v| v.id == id).ok_or_else(|| {
-            ClientError::Lease(format!("no enrolment {id:?} (see `blindvault approver list`)"))
+            ClientError::Input(format!("no enrolment {id:?} (see `blindvault approver list`)"))
         })?;
     let key = approver_key_of(&view)?;
     Ok((view, key))
@@ -442,21 +442,21 @@ pub async fn removal_target(
 ) -> Result<RemovalTarget, ClientError> {
     let (view, server_key) = enrolment_key(api, id).await?;
     let text = view.signed_enrolment.as_deref().ok_or_else(|| {
-        ClientError::Lease(format!(
+        ClientError::Server(format!(
             "enrolment {id:?} carries no org-signed enrolment: the org never vouched for this device, \
              so there is nothing to revoke"
         ))
     })?;
     let signed = SignedEnrolment::from_bytes(&unb64(text, "signed enrolment")?)
-        .map_err(|e| ClientError::Lease(format!("the server sent a malformed signed enrolment: {e}")))?;
+        .map_err(|e| ClientError::Server(format!("the server sent a malformed signed enrolment: {e}")))?;
     let enrolment = signed.verify_signature_only(org).map_err(|e| {
-        ClientError::Lease(format!(
+        ClientError::Server(format!(
             "the signed enrolment of {id:?} does not verify under the local org key ({e}): \
              the server may be compromised; nothing was signed"
         ))
     })?;
     if enrolment.approver_key != server_key {
-        return Err(ClientError::Lease(format!(
+        return Err(ClientError::Server(format!(
             "the server names key {} for enrolment {id:?}, but the org signed key {}: the server \
              may be compromised; nothing was signed",
             server_key.fingerprint(),
@@ -506,7 +506,7 @@ pub async fn host_issue(
 ) -> Result<(HostKeyFile, HostView), ClientError> {
     let entries = spec.entries;
     if entries.is_empty() {
-        return Err(ClientError::Lease("a host needs at least one --entry".into()));
+        return Err(ClientError::Input("a host needs at least one --entry".into()));
     }
     let issuer = crate::admin::Issuer { user_id: checked_holder(api, dir).await?.id, self_approval };
     for e in entries {
@@ -535,7 +535,7 @@ pub fn read_secret_value(file: Option<&std::path::Path>) -> Result<SecretBytes, 
         None if std::io::stdin().is_terminal() => {
             let v = Zeroizing::new(
                 rpassword::prompt_password("Secret value (not echoed): ")
-                    .map_err(|e| ClientError::Lease(format!("reading the secret: {e}")))?,
+                    .map_err(|e| ClientError::Local(format!("reading the secret: {e}")))?,
             );
             SecretBytes::from_slice(v.as_bytes())
         }
@@ -543,7 +543,7 @@ pub fn read_secret_value(file: Option<&std::path::Path>) -> Result<SecretBytes, 
             let mut buf = Zeroizing::new(Vec::new());
             std::io::stdin()
                 .read_to_end(&mut buf)
-                .map_err(|e| ClientError::Lease(format!("reading the secret from stdin: {e}")))?;
+                .map_err(|e| ClientError::Local(format!("reading the secret from stdin: {e}")))?;
             let mut end = buf.len();
             if buf.get(..end).is_some_and(|b| b.ends_with(b"\n")) {
                 end -= 1;
@@ -555,7 +555,7 @@ pub fn read_secret_value(file: Option<&std::path::Path>) -> Result<SecretBytes, 
         }
     };
     if value.is_empty() {
-        return Err(ClientError::Lease("the secret value is empty".into()));
+        return Err(ClientError::Input("the secret value is empty".into()));
     }
     Ok(value)
 }
@@ -589,13 +589,13 @@ pub async fn verified_approvers(
             continue;
         }
         let v = a.signed_enrolment.verify(org, now).map_err(|e| {
-            ClientError::Lease(format!(
+            ClientError::Server(format!(
                 "the enrolment of {} does not verify under the local org key ({e}); refusing to seal to it",
                 a.user_name
             ))
         })?;
         if v.user_id() != a.user_id {
-            return Err(ClientError::Lease(format!(
+            return Err(ClientError::Server(format!(
                 "the server lists {}'s device under another user id; refusing to seal to it",
                 a.user_name
             )));
@@ -603,7 +603,7 @@ pub async fn verified_approvers(
         out.push(v);
     }
     if out.is_empty() {
-        return Err(ClientError::Lease(
+        return Err(ClientError::Input(
             "there are no approved approvers yet (see `blindvault approver list` and `approver approve`)"
                 .into(),
         ));
@@ -613,17 +613,17 @@ pub async fn verified_approvers(
 
 fn people(approvers: &[VerifiedApprover]) -> Result<u8, ClientError> {
     let n = approvers.iter().map(VerifiedApprover::user_id).collect::<BTreeSet<_>>().len();
-    u8::try_from(n).map_err(|_| ClientError::Lease(format!("{n} approvers; at most 255 people per entry")))
+    u8::try_from(n).map_err(|_| ClientError::Input(format!("{n} approvers; at most 255 people per entry")))
 }
 
 fn policy_for(choice: PolicyChoice, n: u8) -> Result<Policy, ClientError> {
     let p = match choice {
         PolicyChoice::AnyOf => Policy::AnyOf { n },
         PolicyChoice::MOfN(1) => {
-            return Err(ClientError::Lease("--m-of-n 1 is --policy any-of".into()));
+            return Err(ClientError::Input("--m-of-n 1 is --policy any-of".into()));
         }
         PolicyChoice::MOfN(m) if m > n => {
-            return Err(ClientError::Lease(format!(
+            return Err(ClientError::Input(format!(
                 "--m-of-n {m} needs {m} approvers, but only {n} are enrolled"
             )));
         }
@@ -653,7 +653,7 @@ pub async fn secret_put(
     revoked: &Revocations,
 ) -> Result<EntryView, ClientError> {
     if value.is_empty() {
-        return Err(ClientError::Lease("the secret value is empty".into()));
+        return Err(ClientError::Input("the secret value is empty".into()));
     }
     let approvers = verified_approvers(api, &org.public_key(), revoked).await?;
     let policy = policy_for(choice, people(&approvers)?)?;
@@ -674,13 +674,13 @@ pub async fn secret_rotate(
     revoked: &Revocations,
 ) -> Result<EntryView, ClientError> {
     if value.is_empty() {
-        return Err(ClientError::Lease("the secret value is empty".into()));
+        return Err(ClientError::Input("the secret value is empty".into()));
     }
     let org_pub = org.public_key();
     let current = api.entry(&entry_id.to_text()).await?;
     let old = &current.sealed_entry;
     if old.entry_id != entry_id {
-        return Err(ClientError::Lease("the server sent another entry than the one asked for".into()));
+        return Err(ClientError::Server("the server sent another entry than the one asked for".into()));
     }
     let kept;
     let label = match label {
@@ -699,7 +699,7 @@ pub async fn secret_rotate(
     let version = old
         .version
         .checked_add(1)
-        .ok_or_else(|| ClientError::Lease("the entry has no versions left".into()))?;
+        .ok_or_else(|| ClientError::Input("the entry has no versions left".into()))?;
     let entry = seal_entry(org, entry_id, version, policy, &approvers, label, value.expose(), &mut os_rng())?;
     Ok(api.put_entry(&entry, allow_self_approval).await?)
 }
@@ -844,7 +844,7 @@ pub async fn fetch_secrets(
     let Ask { wanted, purpose, window_secs } = ask;
     let mut stop = std::pin::pin!(stop);
     if wanted.is_empty() {
-        return Err(ClientError::Lease("no secrets asked for".into()));
+        return Err(ClientError::Input("no secrets asked for".into()));
     }
     let cert = &host.certificate.cert;
     let now = unix_now();
@@ -897,7 +897,7 @@ pub async fn fetch_secrets(
             purpose: purpose.clone(),
         }
         .sign(&host.secret)?;
-        let hash = hex::encode(poll_token_hash);
+        let hash = blindvault_core::encoding::hex::encode(poll_token_hash);
         let signal = {
             let sent = std::pin::pin!(api.create_request(&request, &hash));
             match select(sent, stop.as_mut()).await {
@@ -917,7 +917,7 @@ pub async fn fetch_secrets(
             }
         };
         if created.request_id != request.request.request_id.to_text() {
-            return Err(ClientError::Lease("the server answered for another request".into()));
+            return Err(ClientError::Server("the server answered for another request".into()));
         }
         items.push(InFlight {
             names: vec![w.name.clone()],
@@ -997,7 +997,7 @@ pub async fn fetch_secrets(
                     // the org key of the host key file, and not older than the newest this host
                     // has received (a server cannot undo a revocation by serving an old record).
                     let revoked = versions.accept_revocations(revocations.as_deref(), &host.org).map_err(|e| {
-                        ClientError::Lease(match e {
+                        ClientError::Server(match e {
                             blindvault_core::Error::Rollback { seen, got } => format!(
                                 "{label}: the server sent an older revocation record (epoch {got}) than this host \
                                  has already received (epoch {seen}); refused (the server may be compromised)"
@@ -1015,7 +1015,7 @@ pub async fn fetch_secrets(
                     let eph = i
                         .ephemeral
                         .take()
-                        .ok_or_else(|| ClientError::Lease("a response arrived twice".into()))?;
+                        .ok_or_else(|| ClientError::Server("a response arrived twice".into()))?;
                     // Only devices the org key of the host key file vouched for: a response in any
                     // other name — the server's own included — is refused before it is opened.
                     let releases = responses
@@ -1024,11 +1024,11 @@ pub async fn fetch_secrets(
                             open_vouched_response(&eph, &i.request, r, &enrolments, &host.org).map_err(|e| {
                                 let fp = r.approver.fingerprint();
                                 match e {
-                                    blindvault_core::Error::NotVouched => ClientError::Lease(format!(
+                                    blindvault_core::Error::NotVouched => ClientError::Server(format!(
                                         "{label}: refused a response from approver device {fp}, which the \
                                          organisation's key did not vouch for (the server may be compromised)"
                                     )),
-                                    blindvault_core::Error::Decrypt => ClientError::Lease(format!(
+                                    blindvault_core::Error::Decrypt => ClientError::Server(format!(
                                         "{label}: a response in the name of approver device {fp} was not \
                                          sealed by that device; refused (the server may be compromised)"
                                     )),
@@ -1041,7 +1041,7 @@ pub async fn fetch_secrets(
                     // Separation of duties from the host's own certificate (org-signed), not from
                     // the server's word: its issuer alone releases nothing unless it says so.
                     check_separation(&host.certificate.cert, &releases).map_err(|e| match e {
-                        blindvault_core::Error::SelfApproval => ClientError::Lease(format!(
+                        blindvault_core::Error::SelfApproval => ClientError::Server(format!(
                             "{label}: the only approval came from the person who issued this host's \
                              certificate ({}), which needs another approver (separation of duties); \
                              refused (the server may be compromised). To let the issuer approve alone, \
@@ -1054,26 +1054,26 @@ pub async fn fetch_secrets(
                     // signature, that each responding device holds an envelope in it, and decrypts
                     // the value with the released DEK or the combined shares.
                     let entry = sealed_entry.ok_or_else(|| {
-                        ClientError::Lease(format!(
+                        ClientError::Server(format!(
                             "{label}: the server delivered responses without the sealed entry; refused \
                              (the server may be out of date or compromised)"
                         ))
                     })?;
                     let secret = recover_secret(&releases, &entry, &revoked).map_err(|e| match e {
-                        blindvault_core::Error::Revoked { .. } => ClientError::Lease(format!(
+                        blindvault_core::Error::Revoked { .. } => ClientError::Server(format!(
                             "{label}: a response came from an approver device the organisation has revoked; \
                              refused (the server may be compromised)"
                         )),
-                        blindvault_core::Error::BadSignature { link: "entry" } => ClientError::Lease(format!(
+                        blindvault_core::Error::BadSignature { link: "entry" } => ClientError::Server(format!(
                             "{label}: the server's copy of the entry is not signed by the organisation's key; refused"
                         )),
                         blindvault_core::Error::Mismatch { .. } | blindvault_core::Error::ShareMismatch => {
-                            ClientError::Lease(format!(
+                            ClientError::Server(format!(
                                 "{label}: a response does not match the organisation's entry (a device \
                                  without an envelope of it, or another policy); refused"
                             ))
                         }
-                        blindvault_core::Error::Decrypt => ClientError::Lease(format!(
+                        blindvault_core::Error::Decrypt => ClientError::Server(format!(
                             "{label}: the released key does not open the organisation's entry; refused"
                         )),
                         other => other.into(),
@@ -1118,7 +1118,7 @@ pub async fn fetch_secrets(
             .iter()
             .find(|i| i.entry == w.entry)
             .and_then(|i| i.secret.clone())
-            .ok_or_else(|| ClientError::Lease(format!("no secret for {}", w.name)))?;
+            .ok_or_else(|| ClientError::Server(format!("no secret for {}", w.name)))?;
         out.push((w.name.clone(), secret));
     }
     Ok(out)

@@ -58,9 +58,31 @@ pub enum ClientError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// Anything else about running the child.
+    /// What the command was given cannot be used: an argument, a value, a file's content, or
+    /// a precondition of what was asked (no such enrolment, no approvers yet). The message says
+    /// what to give instead.
+    #[error("{0}")]
+    Input(String),
+    /// The server answered something that does not hold up: malformed, for another request or
+    /// entry, not signed by the org key, or contradicting what this machine already knows.
+    /// Refused; nothing was opened or signed with it.
+    #[error("{0}")]
+    Server(String),
+    /// The request and its lease: the request was withdrawn, or the command lost track of the
+    /// child it runs.
     #[error("{0}")]
     Lease(String),
+    /// A confirmation was not given: a question answered no (or no `--yes`), a passkey step-up
+    /// refused or cancelled in the web app.
+    #[error("{0}")]
+    NotConfirmed(String),
+    /// Part of what was asked was done and the rest was not (the message says what to run).
+    #[error("{0}")]
+    Incomplete(String),
+    /// This machine: the async runtime, signal handlers, the terminal, reading stdin, the org
+    /// key file's encryption, printing JSON.
+    #[error("{0}")]
+    Local(String),
     /// A broker call failed.
     #[error(transparent)]
     Api(#[from] crate::api::ApiError),
@@ -102,5 +124,28 @@ impl ClientError {
     }
     pub(crate) fn bad_file(path: &std::path::Path, why: impl Into<String>) -> Self {
         Self::BadFile { path: path.display().to_string(), why: why.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClientError;
+
+    /// What was one `Lease(String)` is six variants now: each still prints its message as it is
+    /// and exits 1, as before the split.
+    #[test]
+    fn the_split_variants_print_their_message_and_exit_1() {
+        let all = [
+            ClientError::Input("a".into()),
+            ClientError::Server("b".into()),
+            ClientError::Lease("c".into()),
+            ClientError::NotConfirmed("d".into()),
+            ClientError::Incomplete("e".into()),
+            ClientError::Local("f".into()),
+        ];
+        for (e, text) in all.iter().zip(["a", "b", "c", "d", "e", "f"]) {
+            assert_eq!(e.to_string(), text);
+            assert_eq!(e.exit_code(), 1);
+        }
     }
 }

@@ -79,7 +79,7 @@ fn env_entry(name: &[u8], value: &[u8]) -> Zeroizing<Vec<u8>> {
 /// A `\0`-terminated copy of `s`, or an error naming `what` if it holds a NUL byte.
 fn c_bytes(s: &[u8], what: &str) -> Result<Zeroizing<Vec<u8>>, ClientError> {
     if s.contains(&0) {
-        return Err(ClientError::Lease(format!("{what} contains a NUL byte")));
+        return Err(ClientError::Input(format!("{what} contains a NUL byte")));
     }
     let mut v = Zeroizing::new(Vec::with_capacity(s.len() + 1));
     v.extend_from_slice(s);
@@ -88,7 +88,7 @@ fn c_bytes(s: &[u8], what: &str) -> Result<Zeroizing<Vec<u8>>, ClientError> {
 }
 
 fn as_cstr(v: &[u8]) -> Result<&CStr, ClientError> {
-    CStr::from_bytes_with_nul(v).map_err(|_| ClientError::Lease("an argument contains a NUL byte".into()))
+    CStr::from_bytes_with_nul(v).map_err(|_| ClientError::Input("an argument contains a NUL byte".into()))
 }
 
 /// The terminal this process owns the foreground of (standard input), if any.
@@ -120,14 +120,14 @@ fn end_group(pg: Pid, grace: Duration) {
 pub fn run(spec: LeaseSpec, mut on_deadline: impl FnMut()) -> Result<LeaseOutcome, ClientError> {
     let LeaseSpec { command, env, deadline, grace } = spec;
     let (program, _) =
-        command.split_first().ok_or_else(|| ClientError::Lease("no command to run (after --)".into()))?;
+        command.split_first().ok_or_else(|| ClientError::Input("no command to run (after --)".into()))?;
     let program_name = program.to_string_lossy().into_owned();
     for (name, value) in &env {
         if !valid_env_name(name) {
-            return Err(ClientError::Lease(format!("{name:?} is not a valid environment variable name")));
+            return Err(ClientError::Input(format!("{name:?} is not a valid environment variable name")));
         }
         if value.expose().contains(&0) {
-            return Err(ClientError::Lease(format!(
+            return Err(ClientError::Input(format!(
                 "the secret for {name} contains a NUL byte and cannot go into the environment; use `inject` with a file instead"
             )));
         }
@@ -161,7 +161,7 @@ pub fn run(spec: LeaseSpec, mut on_deadline: impl FnMut()) -> Result<LeaseOutcom
 
     // Register the forwarding handlers before the child exists, so no signal is lost between.
     let mut signals = signal_hook::iterator::Signals::new(FORWARDED)
-        .map_err(|e| ClientError::Lease(format!("cannot install signal handlers: {e}")))?;
+        .map_err(|e| ClientError::Local(format!("cannot install signal handlers: {e}")))?;
     let handle = signals.handle();
 
     let spawn_err = |e: nix::Error| ClientError::Spawn {
@@ -186,7 +186,7 @@ pub fn run(spec: LeaseSpec, mut on_deadline: impl FnMut()) -> Result<LeaseOutcom
     let pid = {
         let args: Vec<&CStr> = argv.iter().map(|a| as_cstr(a)).collect::<Result<_, _>>()?;
         let envs: Vec<&CStr> = envp.iter().map(|e| as_cstr(e)).collect::<Result<_, _>>()?;
-        let path = args.first().copied().ok_or_else(|| ClientError::Lease("no command to run".into()))?;
+        let path = args.first().copied().ok_or_else(|| ClientError::Input("no command to run".into()))?;
         nix::spawn::posix_spawnp(path, &actions, &attr, &args, &envs).map_err(spawn_err)?
     };
     // Our copies of the secrets end here.

@@ -16,10 +16,8 @@ pub mod template;
 
 pub use error::ClientError;
 
-/// The operating system's CSPRNG, as the core's injected RNG.
-pub fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
-    rand_core::UnwrapErr(getrandom::SysRng)
-}
+/// The operating system's CSPRNG, as the core's injected RNG (the workspace's one helper).
+pub use blindvault_core::rng::os_rng;
 
 /// Now, in Unix seconds.
 pub fn unix_now() -> u64 {

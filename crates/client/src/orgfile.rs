@@ -2,21 +2,32 @@
 //! (scrypt recipient). Only the admin's machine has it; the server never sees it.
 //!
 //! Plaintext inside the age file: `"blindvault/v1/org-key\0" ‖ seed[32]`.
+//!
+//! The encrypted key file needs feature `org-key` (age and its dependencies: a consumer host
+//! has no org key); the public key file does not.
 
+#[cfg(feature = "org-key")]
 use std::io::{Read, Write};
 use std::path::Path;
 
+#[cfg(feature = "org-key")]
 use age::secrecy::SecretString;
-use blindvault_core::keys::{OrgPublicKey, OrgSecretKey};
+use blindvault_core::keys::OrgPublicKey;
+#[cfg(feature = "org-key")]
+use blindvault_core::keys::OrgSecretKey;
+#[cfg(feature = "org-key")]
 use zeroize::Zeroizing;
 
 use crate::{ClientError, write_private};
 
+#[cfg(feature = "org-key")]
 const MAGIC: &[u8] = b"blindvault/v1/org-key\0";
 
 /// A passphrase. Never printed.
+#[cfg(feature = "org-key")]
 pub struct Passphrase(SecretString);
 
+#[cfg(feature = "org-key")]
 impl Passphrase {
     /// Takes a passphrase (read from a file, a prompt or the environment — never argv).
     pub fn new(s: String) -> Self {
@@ -24,6 +35,7 @@ impl Passphrase {
     }
 }
 
+#[cfg(feature = "org-key")]
 impl std::fmt::Debug for Passphrase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Passphrase([REDACTED])")
@@ -32,6 +44,7 @@ impl std::fmt::Debug for Passphrase {
 
 /// Encrypts `org` to `path` (mode 0600, never overwriting). `work_factor` is scrypt's log2(N)
 /// (age picks ~1 s of work when `None`; tests pass a small value).
+#[cfg(feature = "org-key")]
 pub fn write(
     path: &Path,
     org: &OrgSecretKey,
@@ -43,7 +56,7 @@ pub fn write(
         recipient.set_work_factor(n);
     }
     let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-        .map_err(|e| ClientError::Lease(format!("age: {e}")))?;
+        .map_err(|e| ClientError::Local(format!("age: {e}")))?;
     let mut out = Vec::new();
     let mut w = enc.wrap_output(&mut out).map_err(|e| ClientError::io(path, e))?;
     let mut pt = Zeroizing::new(Vec::with_capacity(MAGIC.len() + 32));
@@ -55,6 +68,7 @@ pub fn write(
 }
 
 /// Decrypts the org key file.
+#[cfg(feature = "org-key")]
 pub fn read(path: &Path, pass: &Passphrase) -> Result<OrgSecretKey, ClientError> {
     let data = std::fs::read(path).map_err(|e| ClientError::io(path, e))?;
     let dec = age::Decryptor::new_buffered(data.as_slice())

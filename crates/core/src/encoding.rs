@@ -5,6 +5,9 @@
 //! carry a 4-byte (`bytes32`) or 2-byte (`bytes16`) length prefix; strings are UTF-8 with a
 //! 2-byte prefix; lists carry a 2-byte count. Decoders reject unknown versions, wrong lengths,
 //! invalid UTF-8 and trailing bytes. The layouts are written out in `docs/protocol.md`.
+//!
+//! A field too long for its prefix (or a list too long for its count) is never cut or wrapped:
+//! the [`Writer`] remembers it and [`Writer::finish`] returns [`Error::TooLong`].
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -16,10 +19,12 @@ pub fn array<const N: usize>(bytes: &[u8], what: &'static str) -> Result<[u8; N]
     bytes.try_into().map_err(|_| Error::Length { what, expected: N, got: bytes.len() })
 }
 
-/// Appends canonical fields to a buffer.
+/// Appends canonical fields to a buffer. A length or count beyond its field's width is an
+/// error that [`Writer::finish`] returns (the first one), never a truncated encoding.
 #[derive(Debug, Default)]
 pub struct Writer {
     buf: Vec<u8>,
+    error: Option<Error>,
 }
 
 impl Writer {
@@ -27,7 +32,12 @@ impl Writer {
     pub fn new(version: u8) -> Self {
         let mut buf = Vec::with_capacity(128);
         buf.push(version);
-        Self { buf }
+        Self { buf, error: None }
+    }
+    fn too_long(&mut self, what: &'static str, max: usize) {
+        if self.error.is_none() {
+            self.error = Some(Error::TooLong { what, max });
+        }
     }
     /// One byte.
     pub fn u8(&mut self, v: u8) -> &mut Self {
@@ -49,37 +59,58 @@ impl Writer {
         self.buf.extend_from_slice(v);
         self
     }
-    /// Bytes with a u16 length prefix. Callers bound the length first (constructors check the
-    /// limits in `docs/protocol.md`); an over-long value is cut to the limit, never wrapped.
+    /// Bytes with a u16 length prefix. Constructors check the limits in `docs/protocol.md`
+    /// first; a value over 65,535 bytes is [`Error::TooLong`] at [`Writer::finish`].
     pub fn bytes16(&mut self, v: &[u8]) -> &mut Self {
-        debug_assert!(v.len() <= 0xffff, "bytes16 over its limit");
-        let v = v.get(..0xffff).unwrap_or(v);
-        self.buf.extend_from_slice(&(v.len() as u16).to_be_bytes());
-        self.buf.extend_from_slice(v);
+        match u16::try_from(v.len()) {
+            Ok(n) => {
+                self.buf.extend_from_slice(&n.to_be_bytes());
+                self.buf.extend_from_slice(v);
+            }
+            Err(_) => self.too_long("field with a 2-byte length", 0xffff),
+        }
         self
     }
     /// Bytes with a u32 length prefix (same contract as [`Writer::bytes16`]).
     pub fn bytes32(&mut self, v: &[u8]) -> &mut Self {
-        debug_assert!(v.len() <= u32::MAX as usize, "bytes32 over its limit");
-        let v = v.get(..u32::MAX as usize).unwrap_or(v);
-        self.buf.extend_from_slice(&(v.len() as u32).to_be_bytes());
-        self.buf.extend_from_slice(v);
+        match u32::try_from(v.len()) {
+            Ok(n) => {
+                self.buf.extend_from_slice(&n.to_be_bytes());
+                self.buf.extend_from_slice(v);
+            }
+            Err(_) => self.too_long("field with a 4-byte length", u32::MAX as usize),
+        }
         self
     }
     /// A UTF-8 string with a u16 length prefix.
     pub fn str16(&mut self, v: &str) -> &mut Self {
         self.bytes16(v.as_bytes())
     }
-    /// A list count (u16). Callers bound list lengths first.
+    /// A list count (u16). Callers bound list lengths first; a count over 65,535 is
+    /// [`Error::TooLong`] at [`Writer::finish`].
     pub fn count(&mut self, n: usize) -> &mut Self {
-        debug_assert!(n <= 0xffff, "list over its limit");
-        self.buf.extend_from_slice(&(n.min(0xffff) as u16).to_be_bytes());
+        match u16::try_from(n) {
+            Ok(n) => self.buf.extend_from_slice(&n.to_be_bytes()),
+            Err(_) => self.too_long("list", 0xffff),
+        }
         self
     }
-    /// The encoded bytes.
-    pub fn finish(self) -> Vec<u8> {
-        self.buf
+    /// The encoded bytes, or the first field that did not fit its length prefix or count.
+    pub fn finish(self) -> Result<Vec<u8>, Error> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.buf),
+        }
     }
+}
+
+/// The encoding for an infallible `to_bytes`. Every value built by its constructors (`sign`,
+/// `seal_entry`, `from_bytes`, which check the limits) encodes; one whose public fields were made
+/// longer than the layout allows afterwards encodes as no bytes at all, which every decoder
+/// refuses ([`Error::Truncated`]), never as a cut-down encoding. Signing and verifying such a
+/// value return the [`Error::TooLong`] instead.
+pub(crate) fn or_unencodable(encoded: Result<Vec<u8>, Error>) -> Vec<u8> {
+    encoded.unwrap_or_default()
 }
 
 /// Reads canonical fields; `finish` rejects trailing bytes.
@@ -167,6 +198,51 @@ pub mod b64 {
     /// Decodes unpadded base64url.
     pub fn decode(s: &str) -> Result<Vec<u8>, crate::Error> {
         URL_SAFE_NO_PAD.decode(s).map_err(|_| crate::Error::Malformed { what: "base64url" })
+    }
+}
+
+/// Lowercase hexadecimal (digests in the API, the audit chain, fingerprints of files): the one
+/// helper of the workspace, so that every crate writes the same form.
+pub mod hex {
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+    /// Encodes bytes as lowercase hex.
+    pub fn encode(bytes: impl AsRef<[u8]>) -> String {
+        let bytes = bytes.as_ref();
+        let mut s = String::with_capacity(bytes.len() * 2);
+        for b in bytes {
+            for nibble in [b >> 4, b & 0x0f] {
+                s.push(char::from(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+            }
+        }
+        s
+    }
+
+    /// Decodes hex (either case); an odd length or any other character is an error.
+    pub fn decode(s: &str) -> Result<Vec<u8>, crate::Error> {
+        fn nibble(c: u8) -> Option<u8> {
+            match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                b'A'..=b'F' => Some(c - b'A' + 10),
+                _ => None,
+            }
+        }
+        let malformed = crate::Error::Malformed { what: "hex" };
+        if !s.len().is_multiple_of(2) {
+            return Err(malformed);
+        }
+        s.as_bytes()
+            .chunks_exact(2)
+            .map(|pair| match pair {
+                [hi, lo] => Some((nibble(*hi)? << 4) | nibble(*lo)?),
+                _ => None,
+            })
+            .collect::<Option<Vec<u8>>>()
+            .ok_or(malformed)
     }
 }
 

@@ -21,19 +21,16 @@ use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use rand_core::CryptoRng;
 
 use crate::Error;
-use crate::encoding::{Reader, Writer, serde_via_bytes};
+pub use crate::dek::{Dek, DekShare, KeyMaterial};
+use crate::encoding::{Reader, Writer, or_unencodable, serde_via_bytes};
 use crate::hpke::{self, HpkeCiphertext};
 use crate::identity::VerifiedApprover;
 use crate::ids::EntryId;
 use crate::keys::{ApproverPublicKey, ApproverSecretKey, OrgPublicKey, OrgSecretKey};
 use crate::policy::Policy;
 use crate::secret::{SecretBytes, secret_bytes};
-use crate::shamir::{self, DekShare};
+use crate::shamir;
 
-secret_bytes!(
-    /// A data-encryption key: fresh and random for every entry version.
-    Dek, 32
-);
 secret_bytes!(
     /// The key of an entry version's encrypted label.
     LabelKey, 32
@@ -111,15 +108,6 @@ pub struct OpenedEnvelope {
     pub key: KeyMaterial,
 }
 
-/// The key part of an envelope.
-#[derive(Debug)]
-pub enum KeyMaterial {
-    /// `any-of`: the DEK itself.
-    Dek(Dek),
-    /// `m-of-n`: this person's share.
-    Share(DekShare),
-}
-
 fn aead_seal(
     key: &[u8; 32],
     aad: &[u8],
@@ -145,36 +133,17 @@ fn aead_open(key: &[u8; 32], aad: &[u8], nonce: &[u8; 12], ct: &[u8]) -> Result<
 
 /// Envelope payload v1: `0x01 ‖ label key (32) ‖ kind` with kind `0x01 ‖ DEK (32)` or
 /// `0x02 ‖ threshold ‖ x ‖ y (32)`.
-fn envelope_payload(label_key: &LabelKey, key: &KeyMaterial) -> SecretBytes {
+fn envelope_payload(label_key: &LabelKey, key: &KeyMaterial) -> Result<SecretBytes, Error> {
     let mut w = Writer::new(1);
     w.fixed(label_key.expose());
-    match key {
-        KeyMaterial::Dek(d) => {
-            w.u8(1).fixed(d.expose());
-        }
-        KeyMaterial::Share(s) => {
-            w.u8(2).u8(s.threshold).u8(s.x).fixed(&s.y);
-        }
-    }
-    SecretBytes::new(w.finish())
+    key.write(&mut w);
+    w.finish().map(SecretBytes::new)
 }
 
 fn parse_envelope_payload(b: &SecretBytes, policy: &Policy) -> Result<OpenedEnvelope, Error> {
     let mut r = Reader::new(b.expose(), "envelope payload", 1)?;
     let label_key = LabelKey::from_bytes(r.fixed()?);
-    let key = match (r.u8()?, policy) {
-        (1, Policy::AnyOf { .. }) => KeyMaterial::Dek(Dek::from_bytes(r.fixed()?)),
-        (2, Policy::MOfN { m, .. }) => {
-            let threshold = r.u8()?;
-            let x = r.u8()?;
-            let y = r.fixed()?;
-            if threshold != *m || x == 0 {
-                return Err(Error::Mismatch { what: "share threshold" });
-            }
-            KeyMaterial::Share(DekShare { threshold, x, y })
-        }
-        _ => return Err(Error::Malformed { what: "envelope payload" }),
-    };
+    let key = KeyMaterial::read(&mut r, policy)?;
     r.finish()?;
     Ok(OpenedEnvelope { label_key, key })
 }
@@ -249,7 +218,7 @@ pub fn seal_entry(
                 KeyMaterial::Share(shares.get(person).ok_or(Error::InvalidPolicy)?.clone())
             }
         };
-        let payload = envelope_payload(&label_key, &key);
+        let payload = envelope_payload(&label_key, &key)?;
         let sealed = hpke::seal(&a.public_key.0, &info, &a.public_key.0, payload.expose(), rng)?;
         envelopes.push(Envelope { approver: a.public_key, sealed });
     }
@@ -268,7 +237,7 @@ pub fn seal_entry(
         org_envelope,
         writer_signature: None,
     };
-    entry.writer_signature = Some(org_secret.sign(SIG_ENTRY_V1, &entry.body_as(ENTRY_FORMAT)));
+    entry.writer_signature = Some(org_secret.sign(SIG_ENTRY_V1, &entry.body_as(ENTRY_FORMAT)?));
     Ok(entry)
 }
 
@@ -322,7 +291,7 @@ impl SealedEntry {
     }
 
     /// The encoding without the signature, under format byte `format` (what version 2 signs).
-    fn body_as(&self, format: u8) -> Vec<u8> {
+    fn body_as(&self, format: u8) -> Result<Vec<u8>, Error> {
         let mut w = Writer::new(format);
         w.fixed(&self.entry_id.0).u32(self.version).fixed(&self.policy.to_bytes()).fixed(&self.value_nonce);
         w.bytes32(&self.value_ct).fixed(&self.label_nonce).bytes32(&self.label_ct);
@@ -343,7 +312,7 @@ impl SealedEntry {
         crate::keys::verify_ed25519(
             &org.signing_key_bytes(),
             SIG_ENTRY_V1,
-            &self.body_as(ENTRY_FORMAT),
+            &self.body_as(ENTRY_FORMAT)?,
             sig,
             "entry",
         )
@@ -357,14 +326,13 @@ impl SealedEntry {
 
     /// Canonical encoding (see `docs/protocol.md`, "SealedEntry").
     pub fn to_bytes(&self) -> Vec<u8> {
-        match &self.writer_signature {
-            Some(sig) => {
-                let mut b = self.body_as(ENTRY_FORMAT);
+        or_unencodable(match &self.writer_signature {
+            Some(sig) => self.body_as(ENTRY_FORMAT).map(|mut b| {
                 b.extend_from_slice(sig);
                 b
-            }
+            }),
             None => self.body_as(1),
-        }
+        })
     }
 
     /// Decodes the canonical encoding (version 2, signed; or version 1, unsigned). Does not

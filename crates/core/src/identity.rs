@@ -9,7 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::Error;
-use crate::encoding::{Reader, Writer, serde_via_bytes};
+use crate::encoding::{Reader, Writer, or_unencodable, serde_via_bytes};
 use crate::ids::{CertId, EntryId, RequestId};
 use crate::keys::{
     ApproverPublicKey, EphemeralPublicKey, HostPublicKey, HostSecretKey, OrgPublicKey, OrgSecretKey,
@@ -55,10 +55,12 @@ pub const MAX_NAME_LEN: usize = 255;
 /// Most entries one host certificate may name.
 pub const MAX_ALLOWED_ENTRIES: usize = 4096;
 
-fn signed_to_bytes(body: &[u8], sig: &[u8; 64]) -> Vec<u8> {
-    let mut w = Writer::new(1);
-    w.bytes32(body).fixed(sig);
-    w.finish()
+fn signed_to_bytes(body: Result<Vec<u8>, Error>, sig: &[u8; 64]) -> Vec<u8> {
+    or_unencodable(body.and_then(|body| {
+        let mut w = Writer::new(1);
+        w.bytes32(&body).fixed(sig);
+        w.finish()
+    }))
 }
 
 fn signed_from_bytes<'a>(b: &'a [u8], what: &'static str) -> Result<(&'a [u8], [u8; 64]), Error> {
@@ -96,7 +98,7 @@ pub struct Enrolment {
 }
 
 impl Enrolment {
-    fn body_as(&self, format: u8) -> Vec<u8> {
+    fn body_as(&self, format: u8) -> Result<Vec<u8>, Error> {
         let mut w = Writer::new(format);
         w.str16(&self.user_id).bytes16(&self.credential_id).fixed(&self.approver_key.0).u64(self.issued_at);
         if format >= ENROLMENT_FORMAT {
@@ -135,7 +137,7 @@ impl Enrolment {
     /// `not_after`).
     pub fn sign(self, org: &OrgSecretKey) -> Result<SignedEnrolment, Error> {
         self.validate()?;
-        let signature = org.sign(SIG_ENROLMENT_V2, &self.body_as(ENROLMENT_FORMAT));
+        let signature = org.sign(SIG_ENROLMENT_V2, &self.body_as(ENROLMENT_FORMAT)?);
         Ok(SignedEnrolment { enrolment: self, signature, format: ENROLMENT_FORMAT })
     }
 }
@@ -205,7 +207,7 @@ impl SignedEnrolment {
         verify_ed25519(
             &org.signing_key_bytes(),
             context,
-            &self.enrolment.body_as(self.format),
+            &self.enrolment.body_as(self.format)?,
             &self.signature,
             "enrolment",
         )?;
@@ -217,7 +219,7 @@ impl SignedEnrolment {
     }
     /// Canonical encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
-        signed_to_bytes(&self.enrolment.body_as(self.format), &self.signature)
+        signed_to_bytes(self.enrolment.body_as(self.format), &self.signature)
     }
     /// Decodes the canonical encoding (does not verify). Format 1 bodies are still read.
     pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
@@ -264,7 +266,7 @@ impl HostCertificate {
     fn context(&self) -> &'static [u8] {
         if self.issuer.is_some() { SIG_HOST_CERT_V2 } else { SIG_HOST_CERT_V1 }
     }
-    fn body(&self) -> Vec<u8> {
+    fn body(&self) -> Result<Vec<u8>, Error> {
         let mut w = Writer::new(self.format());
         w.fixed(&self.cert_id.0).str16(&self.host_name).fixed(&self.host_key.0);
         w.count(self.allowed_entries.len());
@@ -341,7 +343,7 @@ impl HostCertificate {
     /// vectors; servers refuse to register it).
     pub fn sign(self, org: &OrgSecretKey) -> Result<SignedHostCertificate, Error> {
         self.validate()?;
-        let signature = org.sign(self.context(), &self.body());
+        let signature = org.sign(self.context(), &self.body()?);
         Ok(SignedHostCertificate { cert: self, signature })
     }
 }
@@ -361,7 +363,7 @@ impl SignedHostCertificate {
         verify_ed25519(
             &org.signing_key_bytes(),
             self.cert.context(),
-            &self.cert.body(),
+            &self.cert.body()?,
             &self.signature,
             LINK,
         )?;
@@ -375,7 +377,7 @@ impl SignedHostCertificate {
     }
     /// Canonical encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
-        signed_to_bytes(&self.cert.body(), &self.signature)
+        signed_to_bytes(self.cert.body(), &self.signature)
     }
     /// Decodes the canonical encoding (does not verify).
     pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
@@ -524,7 +526,7 @@ pub struct Request {
 }
 
 impl Request {
-    fn body(&self) -> Vec<u8> {
+    fn body(&self) -> Result<Vec<u8>, Error> {
         let mut w = Writer::new(REQUEST_FORMAT);
         w.fixed(&self.request_id.0)
             .fixed(&self.cert_id.0)
@@ -565,7 +567,7 @@ impl Request {
     /// The host signs the request (consumer's machine).
     pub fn sign(self, host: &HostSecretKey) -> Result<SignedRequest, Error> {
         self.validate()?;
-        let signature = host.sign(SIG_REQUEST_V2, &self.body());
+        let signature = host.sign(SIG_REQUEST_V2, &self.body()?);
         Ok(SignedRequest { request: self, signature })
     }
 }
@@ -649,7 +651,7 @@ impl VerifiedRequest {
 impl SignedRequest {
     /// Canonical encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
-        signed_to_bytes(&self.request.body(), &self.signature)
+        signed_to_bytes(self.request.body(), &self.signature)
     }
     /// Decodes the canonical encoding (does not verify).
     pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
@@ -672,7 +674,7 @@ pub fn verify_request(
     const LINK: &str = "request";
     let c = cert.verify(org, now)?;
     let q = &req.request;
-    verify_ed25519(&c.host_key.0, SIG_REQUEST_V2, &q.body(), &req.signature, LINK)?;
+    verify_ed25519(&c.host_key.0, SIG_REQUEST_V2, &q.body()?, &req.signature, LINK)?;
     if q.cert_id != c.cert_id {
         return Err(Error::Mismatch { what: "request names another host certificate" });
     }

@@ -179,7 +179,7 @@ impl OrgPublicKey {
     pub fn to_bytes(&self) -> alloc::vec::Vec<u8> {
         let mut w = Writer::new(1);
         w.fixed(&self.sign).fixed(&self.box_key);
-        w.finish()
+        crate::encoding::or_unencodable(w.finish())
     }
     /// Decodes the canonical encoding.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {

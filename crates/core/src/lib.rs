@@ -6,6 +6,7 @@
 //!
 //! * [`schedule`]: WebAuthn PRF output → approver key, wallet entropy, local-storage key.
 //! * [`entry`]: secret entries — DEK, AEAD, one HPKE envelope per approver device.
+//! * [`dek`]: the DEK, its Shamir shares and their one byte form.
 //! * [`shamir`]: `m-of-n` split and combine of the DEK.
 //! * [`identity`]: org → enrolment, org → host certificate, host → request, and the approver's
 //!   [`identity::verify_request`].
@@ -22,6 +23,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod cookie;
+pub mod dek;
 pub mod encoding;
 pub mod entry;
 mod error;
@@ -32,6 +34,8 @@ pub mod keys;
 pub mod policy;
 pub mod release;
 pub mod revocation;
+#[cfg(feature = "os-rng")]
+pub mod rng;
 pub mod schedule;
 pub mod secret;
 pub mod shamir;

@@ -9,15 +9,15 @@ use alloc::vec::Vec;
 use rand_core::CryptoRng;
 
 use crate::Error;
+use crate::dek::{Dek, DekShare, KeyMaterial};
 use crate::encoding::{Reader, Writer, serde_via_bytes};
-use crate::entry::{Dek, KeyMaterial, SealedEntry};
+use crate::entry::SealedEntry;
 use crate::hpke::{self, HpkeCiphertext};
 use crate::identity::{HostCertificate, SignedEnrolment, SignedRequest, VerifiedApprover, VerifiedRequest};
 use crate::ids::{EntryId, RequestId};
 use crate::keys::{ApproverPublicKey, ApproverSecretKey, EphemeralSecretKey, OrgPublicKey};
 use crate::policy::Policy;
 use crate::secret::SecretBytes;
-use crate::shamir::DekShare;
 
 /// HPKE `info` label of a sealed response (followed by 0x00 ‖ request id). Version 2: HPKE
 /// auth mode, the approver key as the sender's (version 1 was base mode, which anyone who saw
@@ -49,7 +49,7 @@ impl SealedResponse {
         let mut w = Writer::new(1);
         w.fixed(&self.request_id.0).fixed(&self.approver.0);
         self.sealed.write(&mut w);
-        w.finish()
+        crate::encoding::or_unencodable(w.finish())
     }
     /// Decodes the canonical encoding.
     pub fn from_bytes(b: &[u8]) -> Result<Self, Error> {
@@ -130,18 +130,13 @@ pub fn approve(
         .u32(entry.version)
         .fixed(&entry.policy.to_bytes())
         .fixed(&pk.0);
-    match &opened.key {
-        KeyMaterial::Dek(dek) => {
-            // The DEK must open this version's value before it is sent: an approver never
-            // releases a key that would fail at the consumer.
-            entry.decrypt_value(dek)?;
-            w.u8(1).fixed(dek.expose());
-        }
-        KeyMaterial::Share(s) => {
-            w.u8(2).u8(s.threshold).u8(s.x).fixed(&s.y);
-        }
+    if let KeyMaterial::Dek(dek) = &opened.key {
+        // The DEK must open this version's value before it is sent: an approver never
+        // releases a key that would fail at the consumer.
+        entry.decrypt_value(dek)?;
     }
-    let payload = SecretBytes::new(w.finish());
+    opened.key.write(&mut w);
+    let payload = SecretBytes::new(w.finish()?);
     let sealed = hpke::seal_auth(
         &request.ephemeral_key.0,
         (approver.expose(), &pk.0),
@@ -188,18 +183,9 @@ pub fn open_response(
         let version = r.u32()?;
         let policy = Policy::from_bytes(r.fixed()?)?;
         let approver = ApproverPublicKey(r.fixed()?);
-        let released = match (r.u8()?, policy) {
-            (1, Policy::AnyOf { .. }) => Released::Dek(Dek::from_bytes(r.fixed()?)),
-            (2, Policy::MOfN { m, .. }) => {
-                let threshold = r.u8()?;
-                let x = r.u8()?;
-                let y = r.fixed()?;
-                if threshold != m || x == 0 {
-                    return Err(Error::Malformed { what: "release share" });
-                }
-                Released::Share(DekShare { threshold, x, y })
-            }
-            _ => return Err(Error::Malformed { what: "release" }),
+        let released = match KeyMaterial::read(&mut r, &policy)? {
+            KeyMaterial::Dek(dek) => Released::Dek(dek),
+            KeyMaterial::Share(share) => Released::Share(share),
         };
         r.finish()?;
         Ok((

@@ -129,7 +129,7 @@ impl Revocations {
         Ok(())
     }
 
-    fn body(&self) -> Vec<u8> {
+    fn body(&self) -> Result<Vec<u8>, Error> {
         let mut w = Writer::new(1);
         w.u64(self.epoch).u64(self.issued_at).count(self.approvers.len());
         for a in &self.approvers {
@@ -165,7 +165,7 @@ impl Revocations {
     /// The org signs the record (admin's machine).
     pub fn sign(self, org: &OrgSecretKey) -> Result<SignedRevocations, Error> {
         self.validate()?;
-        let signature = org.sign(SIG_REVOCATIONS_V1, &self.body());
+        let signature = org.sign(SIG_REVOCATIONS_V1, &self.body()?);
         Ok(SignedRevocations { record: self, signature })
     }
 }
@@ -184,7 +184,7 @@ impl SignedRevocations {
         verify_ed25519(
             &org.signing_key_bytes(),
             SIG_REVOCATIONS_V1,
-            &self.record.body(),
+            &self.record.body()?,
             &self.signature,
             "revocation record",
         )?;
@@ -232,8 +232,10 @@ impl SignedRevocations {
     /// Canonical encoding: the `Signed` envelope of `docs/protocol.md` §4.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new(1);
-        w.bytes32(&self.record.body()).fixed(&self.signature);
-        w.finish()
+        crate::encoding::or_unencodable(self.record.body().and_then(|body| {
+            w.bytes32(&body).fixed(&self.signature);
+            w.finish()
+        }))
     }
 
     /// Decodes the canonical encoding (does not verify).

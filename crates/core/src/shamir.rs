@@ -8,32 +8,8 @@ use rand_core::CryptoRng;
 use zeroize::Zeroize;
 
 use crate::Error;
-use crate::entry::Dek;
-
-/// One share of a DEK: its x coordinate (1..=255) and 32 bytes of y.
-#[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
-pub struct DekShare {
-    pub(crate) threshold: u8,
-    pub(crate) x: u8,
-    pub(crate) y: [u8; 32],
-}
-
-impl core::fmt::Debug for DekShare {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "DekShare {{ threshold: {}, x: {}, y: [REDACTED] }}", self.threshold, self.x)
-    }
-}
-
-impl DekShare {
-    /// The threshold this share was made for.
-    pub fn threshold(&self) -> u8 {
-        self.threshold
-    }
-    /// The x coordinate (share index).
-    pub fn index(&self) -> u8 {
-        self.x
-    }
-}
+use crate::dek::Dek;
+pub use crate::dek::DekShare;
 
 /// Splits `dek` into `n` shares, any `m` of which recover it.
 pub fn split(dek: &Dek, m: u8, n: u8, rng: &mut impl CryptoRng) -> Result<Vec<DekShare>, Error> {

@@ -5,7 +5,7 @@
 //! signed-in user who presents it becomes admin; the hash is then deleted, so nobody else can
 //! claim the instance.
 
-use rand::Rng;
+use rand_core::Rng as _;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use subtle::ConstantTimeEq;
@@ -61,9 +61,13 @@ pub async fn prepare(store: &Store) -> Result<Option<SetupCode>, ServerError> {
 /// 20 characters of an alphabet without look-alikes (0/O, 1/I), in four groups of five: 100 bits
 /// from the OS's random source.
 pub(crate) fn random_code() -> String {
-    let mut rng = rand::rngs::OsRng;
-    let chars: Vec<char> = (0..20)
-        .map(|_| char::from(ALPHABET.get(rng.gen_range(0..ALPHABET.len())).copied().unwrap_or(b'A')))
+    // 32 characters: a random byte modulo 32 is uniform (5 bits each).
+    const _: () = assert!(256 % ALPHABET.len() == 0);
+    let mut bytes = [0u8; 20];
+    blindvault_core::rng::os_rng().fill_bytes(&mut bytes);
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET.get(usize::from(*b) % ALPHABET.len()).copied().unwrap_or(b'A')))
         .collect();
     chars.chunks(5).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }

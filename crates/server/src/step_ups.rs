@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
-use rand::RngCore;
+use rand_core::Rng as _;
 use serde::Deserialize;
 use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
 
@@ -80,11 +80,11 @@ pub(crate) async fn start(
     })?;
     check_target(&body.target)?;
     let mut random = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut random);
+    blindvault_core::rng::os_rng().fill_bytes(&mut random);
     let chal = challenge(&random, action.as_str(), &body.target);
     let (options, auth) = bound_authentication(&state, &chal)?;
     let mut raw = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
+    blindvault_core::rng::os_rng().fill_bytes(&mut raw);
     let id = B64.encode(raw);
     let now = state.clock.now();
     let expires_at = now.saturating_add(TTL_SECS);

@@ -22,9 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::{Agent, Backend, Device, SignedIn, TestServer};
 
 /// The OS CSPRNG as the core's injected RNG.
-pub fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
-    rand_core::UnwrapErr(getrandom::SysRng)
-}
+pub use blindvault_core::rng::os_rng;
 
 /// Unpadded base64url.
 pub fn b64(b: &[u8]) -> String {
@@ -493,7 +491,7 @@ pub fn test_purpose() -> blindvault_core::identity::Purpose {
 
 /// Lowercase hex.
 pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    blindvault_core::encoding::hex::encode(b)
 }
 
 /// The device's side of an approval: verify the chain from its pinned org key, then a passkey

@@ -17,9 +17,8 @@ use bitcoin::{CompressedPublicKey, ScriptBuf, TxOut, Witness};
 
 pub use bitcoin::{Address, Amount, Network, Psbt, Transaction, Txid};
 
-use crate::derive::{Secp256k1Key, secp};
+use crate::derive::{Secp256k1Key, Seed, path_string, secp};
 use crate::error::{Error, Result};
-use crate::wallet::Wallet;
 
 const CHAIN: &str = "bitcoin";
 /// How many receive and change addresses are scanned for inputs and change without BIP-32
@@ -225,9 +224,10 @@ impl core::fmt::Debug for BitcoinSigner {
 }
 
 impl BitcoinSigner {
-    pub(crate) fn new(wallet: &Wallet, network: Network) -> Result<Self> {
+    /// The signer of a wallet's seed (the BIP-39 seed: [`crate::Wallet::seed`]) on `network`.
+    pub fn new(seed: &Seed, network: Network) -> Result<Self> {
         let secp = secp();
-        let master = Secp256k1Key::master(wallet.seed().expose())?;
+        let master = Secp256k1Key::master(seed.expose())?;
         let master_pk = master.public_key()?.serialize();
         let h = hash160::Hash::hash(&master_pk).to_byte_array();
         let fingerprint = Fingerprint::from([h[0], h[1], h[2], h[3]]);
@@ -357,7 +357,7 @@ impl BitcoinSigner {
             inputs.push(ReviewInput {
                 outpoint: txin.previous_output.to_string(),
                 value_sat: v,
-                ours: ours.map(|(c, i)| crate::path_string(&self.path(c, i))),
+                ours: ours.map(|(c, i)| path_string(&self.path(c, i))),
             });
             if let Some((change, index)) = ours {
                 own_in = own_in.checked_add(v).ok_or_else(|| Error::tx(CHAIN, "input sum overflows"))?;
@@ -379,7 +379,7 @@ impl BitcoinSigner {
             outputs.push(ReviewOutput {
                 address: Address::from_script(&txout.script_pubkey, self.network).ok().map(|a| a.to_string()),
                 value_sat: v,
-                change: ours.map(|(c, i)| crate::path_string(&self.path(c, i))),
+                change: ours.map(|(c, i)| path_string(&self.path(c, i))),
             });
         }
         let fee = total_in.checked_sub(total_out).ok_or_else(|| Error::tx(CHAIN, "outputs exceed inputs"))?;

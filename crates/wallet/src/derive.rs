@@ -25,6 +25,38 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::{Error, Result};
 
+/// The 64-byte BIP-39 seed (or any 16–64 byte BIP-32 seed). Zeroized on drop, redacted in `Debug`.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Seed(pub(crate) Vec<u8>);
+
+impl core::fmt::Debug for Seed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Seed([REDACTED])")
+    }
+}
+
+impl Seed {
+    /// The seed bytes. Keep the borrow short.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Formats a path with `'` for hardened levels (rust-bitcoin prints `'` too).
+pub fn path_string(path: &DerivationPath) -> String {
+    use core::fmt::Write as _;
+    let mut s = String::with_capacity(2 + 12 * path.len());
+    s.push('m');
+    for child in path {
+        // Writing to a String cannot fail.
+        let _ = match child {
+            ChildNumber::Hardened { index } => write!(s, "/{index}'"),
+            ChildNumber::Normal { index } => write!(s, "/{index}"),
+        };
+    }
+    s
+}
+
 /// Parses a derivation path such as `m/44'/60'/0'/0/0` (`'`, `h` or `H` mark hardened indices).
 pub fn parse_path(path: &str) -> Result<DerivationPath> {
     let trimmed = path.trim();

@@ -58,8 +58,9 @@ pub mod ton;
 pub mod tron;
 mod wallet;
 
+pub use derive::{Seed, path_string};
 pub use error::{Error, Result};
-pub use wallet::{Chain, Curve, DerivedAddress, MnemonicPhrase, Seed, Wallet, path_string};
+pub use wallet::{Chain, Curve, DerivedAddress, MnemonicPhrase, Wallet};
 
 pub use blindvault_core::schedule::{PrfOutput, WalletEntropy};
 /// Re-exported so that callers (the CLI) wipe their own copies with the same crate.

@@ -7,7 +7,7 @@ use bitcoin::bip32::{ChildNumber, DerivationPath};
 use blindvault_core::schedule::{KeySchedule, PrfOutput, WalletEntropy};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::derive::{Ed25519Key, Secp256k1Key};
+use crate::derive::{Ed25519Key, Secp256k1Key, Seed, path_string};
 use crate::error::{Error, Result};
 use crate::{btc, evm, solana, ton, tron};
 
@@ -126,23 +126,6 @@ impl MnemonicPhrase {
 impl fmt::Debug for MnemonicPhrase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("MnemonicPhrase([REDACTED])")
-    }
-}
-
-/// The 64-byte BIP-39 seed (or any 16–64 byte BIP-32 seed). Zeroized on drop, redacted in `Debug`.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct Seed(Vec<u8>);
-
-impl fmt::Debug for Seed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Seed([REDACTED])")
-    }
-}
-
-impl Seed {
-    /// The seed bytes. Keep the borrow short.
-    pub fn expose(&self) -> &[u8] {
-        &self.0
     }
 }
 
@@ -292,23 +275,8 @@ impl Wallet {
 
     /// The Bitcoin BIP-84 account 0 signer for `network` (coin type 0 on mainnet, 1 otherwise).
     pub fn bitcoin_signer(&self, network: btc::Network) -> Result<btc::BitcoinSigner> {
-        btc::BitcoinSigner::new(self, network)
+        btc::BitcoinSigner::new(&self.seed, network)
     }
-}
-
-/// Formats a path with `'` for hardened levels (rust-bitcoin prints `'` too).
-pub fn path_string(path: &DerivationPath) -> String {
-    use core::fmt::Write as _;
-    let mut s = String::with_capacity(2 + 12 * path.len());
-    s.push('m');
-    for child in path {
-        // Writing to a String cannot fail.
-        let _ = match child {
-            ChildNumber::Hardened { index } => write!(s, "/{index}'"),
-            ChildNumber::Normal { index } => write!(s, "/{index}"),
-        };
-    }
-    s
 }
 
 /// The BIP-39 seed: PBKDF2-HMAC-SHA512(NFKD(words), "mnemonic" ‖ NFKD(passphrase), 2048, 64).

@@ -95,7 +95,7 @@ fn body(args: Args) -> Result<(), ClientError> {
     if let ApproverCommand::Invite { format, existing_account, expires } = &args.command {
         let org = admin::org_public(&args.dir.path())?;
         let server = args.admin.server.server.as_deref().ok_or_else(|| {
-            ClientError::Lease("no server: pass --server URL or set BLINDVAULT_SERVER".into())
+            ClientError::Input("no server: pass --server URL or set BLINDVAULT_SERVER".into())
         })?;
         let invite = if *existing_account {
             None
@@ -176,7 +176,7 @@ fn body(args: Args) -> Result<(), ClientError> {
         ApproverCommand::Approve { id, yes, valid_for, pass } => {
             let valid_secs = admin::parse_duration(&valid_for)?;
             if valid_secs > MAX_ENROLMENT_SECS {
-                return Err(ClientError::Lease(format!(
+                return Err(ClientError::Input(format!(
                     "--valid-for {valid_for} is too long: at most 3650d (renew by approving again)"
                 )));
             }
@@ -186,7 +186,7 @@ fn body(args: Args) -> Result<(), ClientError> {
             let dir = args.dir.path();
             let revoked = block_on(broker::revoked_now(&api, &admin::org_public(&dir)?, &dir))?;
             if revoked.approver_revoked(&pending.key) {
-                return Err(ClientError::Lease(format!(
+                return Err(ClientError::Input(format!(
                     "refused: the org's revocation record names this device's key (fingerprint {}); \
                      it cannot be approved again — the device must enrol with a new passkey",
                     pending.fingerprint
@@ -210,7 +210,7 @@ fn body(args: Args) -> Result<(), ClientError> {
                 }
             );
             if !yes && !confirm("Does this fingerprint match the one the device shows?") {
-                return Err(ClientError::Lease(
+                return Err(ClientError::NotConfirmed(
                     "not confirmed: compare the fingerprint with the device's, then run again with --yes"
                         .into(),
                 ));
@@ -251,7 +251,7 @@ fn body(args: Args) -> Result<(), ClientError> {
                     );
                 }
                 if !yes {
-                    return Err(ClientError::Lease(
+                    return Err(ClientError::NotConfirmed(
                         "not removed: pass --yes to remove anyway (then rotate or re-write those entries)"
                             .into(),
                     ));
@@ -309,10 +309,10 @@ mod rotation {
         for v in value_files {
             let (id, file) = v
                 .split_once('=')
-                .ok_or_else(|| ClientError::Lease(format!("--value-file {v:?}: write ENTRY_ID=FILE")))?;
+                .ok_or_else(|| ClientError::Input(format!("--value-file {v:?}: write ENTRY_ID=FILE")))?;
             let id = broker::parse_entry_id(id)?.to_text();
             if out.insert(id.clone(), PathBuf::from(file)).is_some() {
-                return Err(ClientError::Lease(format!("--value-file names {id} twice")));
+                return Err(ClientError::Input(format!("--value-file names {id} twice")));
             }
         }
         Ok(out)
@@ -345,12 +345,12 @@ mod rotation {
             plan.push((r, source));
         }
         if let Some(id) = files.keys().next() {
-            return Err(ClientError::Lease(format!(
+            return Err(ClientError::Input(format!(
                 "not removed: --value-file names {id}, which this device cannot open (nothing to rotate there)"
             )));
         }
         if !missing.is_empty() {
-            return Err(ClientError::Lease(format!(
+            return Err(ClientError::Input(format!(
                 "not removed: this device can open {} {}:\n{}\ngive each a new value with --value-file ENTRY_ID=FILE \
                  (rotated to a version without the device), or pass --rotate-later and run \
                  `blindvault secret rotate` for each",
@@ -439,7 +439,7 @@ mod rotation {
         if failed.is_empty() {
             Ok(())
         } else {
-            Err(ClientError::Lease(format!(
+            Err(ClientError::Incomplete(format!(
                 "the device was removed, but {} could not be rotated: run `blindvault secret rotate` for {}",
                 if failed.len() == 1 { "one entry" } else { "some entries" },
                 failed.join(", ")

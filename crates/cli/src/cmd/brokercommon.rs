@@ -1,5 +1,7 @@
 //! Arguments and helpers shared by the broker commands (`org`, `approver`, `host`, `secret`,
 //! `run`, `inject`).
+// A build with some of the parts (the consumer build) uses some of these helpers only.
+#![cfg_attr(not(all(feature = "admin", feature = "consumer", feature = "server")), allow(dead_code))]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,7 +21,7 @@ impl ServerArg {
     /// A broker client for the server (no session).
     pub fn client(&self) -> Result<BrokerClient, ClientError> {
         let url = self.server.as_deref().ok_or_else(|| {
-            ClientError::Lease("no server: pass --server URL or set BLINDVAULT_SERVER".into())
+            ClientError::Input("no server: pass --server URL or set BLINDVAULT_SERVER".into())
         })?;
         Ok(BrokerClient::new(url)?)
     }
@@ -82,7 +84,7 @@ pub fn block_on<T>(fut: impl std::future::Future<Output = Result<T, ClientError>
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| ClientError::Lease(format!("cannot start the async runtime: {e}")))?
+        .map_err(|e| ClientError::Local(format!("cannot start the async runtime: {e}")))?
         .block_on(fut)
 }
 
@@ -106,7 +108,7 @@ pub fn finish(r: Result<(), ClientError>) -> anyhow::Result<ExitCode> {
 
 /// Prints `value` as pretty JSON.
 pub fn print_json(value: &impl serde::Serialize) -> Result<(), ClientError> {
-    let s = serde_json::to_string_pretty(value).map_err(|e| ClientError::Lease(format!("json: {e}")))?;
+    let s = serde_json::to_string_pretty(value).map_err(|e| ClientError::Local(format!("json: {e}")))?;
     println!("{s}");
     Ok(())
 }
@@ -260,7 +262,7 @@ where
                     "waiting for your confirmation in the web app (until {until}; Ctrl-C cancels)…"
                 )),
                 "failed" => {
-                    return Err(ClientError::Lease(
+                    return Err(ClientError::NotConfirmed(
                         "the passkey confirmation was refused; run the command again".into(),
                     ));
                 }
@@ -269,9 +271,9 @@ where
                         "the step-up expired before it was confirmed; run the command again".into(),
                     ));
                 }
-                "cancelled" => return Err(ClientError::Lease("the step-up was cancelled".into())),
+                "cancelled" => return Err(ClientError::NotConfirmed("the step-up was cancelled".into())),
                 other => {
-                    return Err(ClientError::Lease(format!(
+                    return Err(ClientError::NotConfirmed(format!(
                         "the step-up is {}; run the command again",
                         printable(other)
                     )));
@@ -308,7 +310,7 @@ where
 fn stop_signals() -> Result<impl std::future::Future<Output = i32>, ClientError> {
     use tokio::signal::unix::{SignalKind, signal};
     let register = |kind: SignalKind| {
-        signal(kind).map_err(|e| ClientError::Lease(format!("cannot install signal handlers: {e}")))
+        signal(kind).map_err(|e| ClientError::Local(format!("cannot install signal handlers: {e}")))
     };
     let (mut int, mut term, mut hup) = (
         register(SignalKind::interrupt())?,

@@ -103,7 +103,7 @@ fn body(args: Args) -> Result<(), ClientError> {
             // The org signs the certificate id the admin typed: a server that hides the host
             // (answers that it does not know it) cannot stop the org's revocation.
             let id = blindvault_core::ids::CertId::parse(cert_id.trim()).map_err(|_| {
-                ClientError::Lease(format!(
+                ClientError::Input(format!(
                     "{cert_id:?} is not a certificate id (see `blindvault host list`, or the `host issue` output)"
                 ))
             })?;

@@ -34,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn body(args: &Args) -> Result<(), ClientError> {
     let template = std::fs::read_to_string(&args.template)
-        .map_err(|e| ClientError::Lease(format!("{}: {e}", args.template.display())))?;
+        .map_err(|e| ClientError::Input(format!("{}: {e}", args.template.display())))?;
     let wanted = broker::template_wants(&template)?;
     let window = admin::parse_duration(&args.wait)?;
     // The approver sees which template (its hash) is filled and where it is written.
@@ -44,7 +44,7 @@ fn body(args: &Args) -> Result<(), ClientError> {
             .out
             .to_str()
             .ok_or_else(|| {
-                ClientError::Lease(
+                ClientError::Input(
                     "--out is not UTF-8: the approver is shown the path exactly; choose another".into(),
                 )
             })?

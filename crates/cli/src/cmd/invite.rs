@@ -51,7 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 pub fn parse_expiry(s: &str) -> Result<u64, ClientError> {
     let secs = admin::parse_duration(s)?;
     if !(60..=30 * 86_400).contains(&secs) {
-        return Err(ClientError::Lease(format!("--expires {s}: an invite works from 1m to 30d")));
+        return Err(ClientError::Input(format!("--expires {s}: an invite works from 1m to 30d")));
     }
     Ok(secs)
 }

@@ -1,14 +1,25 @@
-//! One module per subcommand.
+//! One module per subcommand; each behind the cargo feature of its part (see Cargo.toml).
+#[cfg(feature = "admin")]
 pub mod approver;
+#[cfg(feature = "server")]
 pub mod audit;
 pub mod brokercommon;
+#[cfg(feature = "admin")]
 pub mod host;
 pub mod info;
+#[cfg(feature = "consumer")]
 pub mod inject;
+#[cfg(feature = "admin")]
 pub mod invite;
+#[cfg(feature = "admin")]
 pub mod org;
+#[cfg(feature = "consumer")]
 pub mod run;
+#[cfg(feature = "admin")]
 pub mod secret;
+#[cfg(feature = "server")]
 pub mod serve;
+#[cfg(feature = "wallet")]
 pub mod wallet;
+#[cfg(feature = "server")]
 pub mod web;

@@ -82,7 +82,7 @@ fn work_factor() -> Result<Option<u8>, ClientError> {
             .ok()
             .filter(|n| (1..=30).contains(n))
             .map(Some)
-            .ok_or_else(|| ClientError::Lease(format!("{TEST_SCRYPT_ENV} must be a number from 1 to 30"))),
+            .ok_or_else(|| ClientError::Input(format!("{TEST_SCRYPT_ENV} must be a number from 1 to 30"))),
         Err(_) => Ok(None),
     }
 }

@@ -45,9 +45,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 fn parse_env(spec: &str) -> Result<Wanted, ClientError> {
     let (name, id) = spec
         .split_once('=')
-        .ok_or_else(|| ClientError::Lease(format!("--env {spec:?}: expected NAME=ENTRY_ID")))?;
+        .ok_or_else(|| ClientError::Input(format!("--env {spec:?}: expected NAME=ENTRY_ID")))?;
     if !lease::valid_env_name(name) {
-        return Err(ClientError::Lease(format!("--env {spec:?}: {name:?} is not a valid variable name")));
+        return Err(ClientError::Input(format!("--env {spec:?}: {name:?} is not a valid variable name")));
     }
     Ok(Wanted { name: name.to_string(), entry: broker::parse_entry_id(id)? })
 }
@@ -56,12 +56,12 @@ fn body(args: Args) -> Result<ExitCode, ClientError> {
     let wanted = args.env.iter().map(|s| parse_env(s)).collect::<Result<Vec<_>, _>>()?;
     let mut names = std::collections::BTreeSet::new();
     if let Some(dup) = wanted.iter().find(|w| !names.insert(w.name.clone())) {
-        return Err(ClientError::Lease(format!("--env {} is given twice", dup.name)));
+        return Err(ClientError::Input(format!("--env {} is given twice", dup.name)));
     }
     let lease_secs = admin::parse_duration(&args.lease)?;
     let grace = Duration::from_secs(admin::parse_duration(&args.grace)?);
     if Instant::now().checked_add(Duration::from_secs(lease_secs)).is_none() {
-        return Err(ClientError::Lease(format!("--lease {} is too long", args.lease)));
+        return Err(ClientError::Input(format!("--lease {} is too long", args.lease)));
     }
     let window = match &args.wait {
         Some(w) => admin::parse_duration(w)?,
@@ -76,7 +76,7 @@ fn body(args: Args) -> Result<ExitCode, ClientError> {
         .enumerate()
         .map(|(i, a)| {
             a.to_str().map(str::to_owned).ok_or_else(|| {
-                ClientError::Lease(format!(
+                ClientError::Input(format!(
                     "argument {} of the command is not UTF-8: the approver is shown the command line \
                      exactly, and this one cannot be shown; rename or re-encode it",
                     i + 1

@@ -96,7 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// `--allow-self-approval` moved to the host certificate, where the org key signs it and every
 /// consumer checks it: say where, before anything is read or written.
 fn self_approval_moved() -> ClientError {
-    ClientError::Lease(
+    ClientError::Input(
         "--allow-self-approval is no longer an option of the secret: it is part of the host's \
          certificate now. Issue the host with `blindvault host issue --allow-self-approval ...` \
          (and store the secret without it)"
@@ -115,7 +115,7 @@ fn body(args: Args) -> Result<(), ClientError> {
             let choice = match (policy, m_of_n) {
                 (_, Some(m)) => PolicyChoice::MOfN(m),
                 (Some(PolicyArg::AnyOf), None) => PolicyChoice::AnyOf,
-                (None, None) => return Err(ClientError::Lease("give --policy any-of or --m-of-n M".into())),
+                (None, None) => return Err(ClientError::Input("give --policy any-of or --m-of-n M".into())),
             };
             let value = broker::read_secret_value(from_file.as_deref())?;
             // The org key signs the entry: approvers and consumers accept no entry without it.

@@ -44,9 +44,7 @@ struct Check {
     status: u16,
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use blindvault_core::encoding::hex::encode as hex;
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let WebCommand::Verify { format } = args.command;
@@ -69,8 +67,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 checks.push(Check {
                     path: path.to_owned(),
                     ok,
-                    expected_sha256: hex(&Sha256::digest(bytes)),
-                    served_sha256: (status == 200).then(|| hex(&Sha256::digest(&body))),
+                    expected_sha256: hex(Sha256::digest(bytes)),
+                    served_sha256: (status == 200).then(|| hex(Sha256::digest(&body))),
                     status,
                 });
             }

@@ -44,6 +44,41 @@ fn run(home: &std::path::Path, args: &[&str], stdin: &str) -> anyhow::Result<(Op
     Ok((out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned()))
 }
 
+/// Whether this build of the binary carries `subcommand` (the cargo features of
+/// `crates/cli/Cargo.toml`; the default build carries every one).
+fn in_this_build(subcommand: &str) -> bool {
+    match subcommand {
+        "serve" | "audit" | "web" => cfg!(feature = "server"),
+        "wallet" => cfg!(feature = "wallet"),
+        "org" | "approver" | "invite" | "host" | "secret" => cfg!(feature = "admin"),
+        "run" | "inject" => cfg!(feature = "consumer"),
+        _ => true,
+    }
+}
+
+/// Every subcommand of this build answers `--help`; one a build leaves out (the consumer build:
+/// no server, wallet or admin commands) is a usage error that names it, exit 1.
+#[test]
+fn the_build_has_exactly_the_subcommands_of_its_features() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let all = [
+        "info", "serve", "audit", "wallet", "org", "approver", "invite", "host", "secret", "run", "inject",
+        "web",
+    ];
+    for sub in all {
+        let (code, err) = run(dir.path(), &[sub, "--help"], "")?;
+        if in_this_build(sub) {
+            ensure!(code == Some(0), "{sub} --help: exit {code:?}: {err}");
+        } else {
+            ensure!(
+                code == Some(1) && err.contains("unrecognized subcommand"),
+                "{sub}: exit {code:?}: {err}"
+            );
+        }
+    }
+    Ok(())
+}
+
 #[test]
 fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -162,6 +197,7 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
         (vec!["serve", "--listen", "not-an-address"], ""),
     ]
     .into_iter()
+    .filter(|(a, _)| in_this_build(a[0]))
     .map(|(a, s)| (a.into_iter().map(str::to_owned).collect(), s))
     .collect();
     let mut failures = Vec::new();
@@ -186,6 +222,11 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
         }
     }
     ensure!(failures.is_empty(), "{} of {}:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    let (code, err) = run(&home, &["no-such-command"], "")?;
+    ensure!(code == Some(1) && !err.trim().is_empty(), "no-such-command: exit {code:?}: {err}");
+    if !(in_this_build("audit") && in_this_build("wallet") && in_this_build("org")) {
+        return Ok(());
+    }
     // Usage errors exit 1 (2 is only a broken audit chain); help exits 0.
     let one = format!("1:{}", "a".repeat(64));
     let other = format!("1:{}", "b".repeat(64));
@@ -217,6 +258,7 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
 /// The README's `printf %s VALUE | blindvault secret put …`: the secret comes on stdin, and the
 /// org key's passphrase is still asked on the terminal. Shown with `org init` (which asks twice
 /// and needs no server) on a pseudo-terminal (util-linux `script`) with stdin a pipe.
+#[cfg(feature = "admin")]
 #[test]
 fn the_passphrase_is_asked_on_the_terminal_when_stdin_is_a_pipe() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;

@@ -103,3 +103,77 @@ fn an_entry_with_two_envelopes_for_one_device_is_refused() {
     dup.envelopes[1].approver = dup.envelopes[0].approver;
     assert!(matches!(SealedEntry::from_bytes(&dup.to_bytes()), Err(Error::Malformed { .. })));
 }
+
+/// A length or count beyond its field's width is a typed error, never a cut-down encoding (it
+/// was only a `debug_assert` before, and release builds truncated).
+#[test]
+fn writer_refuses_a_length_beyond_its_field() {
+    use blindvault_core::encoding::Writer;
+
+    let too_long = vec![7u8; 0x1_0000];
+    let mut w = Writer::new(1);
+    w.bytes16(&too_long);
+    assert!(matches!(w.finish(), Err(Error::TooLong { max: 0xffff, .. })));
+
+    let mut w = Writer::new(1);
+    w.count(0x1_0000);
+    assert!(matches!(w.finish(), Err(Error::TooLong { max: 0xffff, .. })));
+
+    // The first over-long field is the error, whatever follows it.
+    let mut w = Writer::new(1);
+    w.str16(core::str::from_utf8(&too_long).unwrap()).u8(1).bytes16(b"fits");
+    assert!(matches!(w.finish(), Err(Error::TooLong { .. })));
+
+    // At the limit: encoded in full.
+    let mut w = Writer::new(1);
+    w.bytes16(&too_long[1..]).count(0xffff);
+    let b = w.finish().unwrap();
+    assert_eq!(b.len(), 1 + 2 + 0xffff + 2);
+    assert_eq!(&b[..3], &[1, 0xff, 0xff]);
+    assert_eq!(&b[b.len() - 2..], &[0xff, 0xff]);
+}
+
+/// A request made to carry more command arguments than its 2-byte count holds, after it was
+/// signed: the approver's check says what is too long instead of checking a cut-down list, and
+/// its encoding is refused.
+#[test]
+fn a_request_with_more_arguments_than_its_count_holds_is_an_error() {
+    use blindvault_core::identity::{Purpose, verify_request};
+    let w = World::new("enc-long");
+    let (_eph, mut req) = w.request("r");
+    verify_request(&w.org.public_key(), &w.cert, &req, NOW).unwrap();
+    let Purpose::Run { command, .. } = &mut req.request.purpose else { panic!("a run request") };
+    command.resize(0x1_0000, String::new());
+    assert!(matches!(
+        verify_request(&w.org.public_key(), &w.cert, &req, NOW),
+        Err(Error::TooLong { what: "list", max: 0xffff })
+    ));
+    assert!(SignedRequest::from_bytes(&req.to_bytes()).is_err());
+}
+
+/// An enrolment whose credential id was made longer than its 2-byte length after signing: its
+/// signature check is the length error, not a check of a truncated body.
+#[test]
+fn an_enrolment_longer_than_its_layout_is_an_error() {
+    let w = World::new("enc-cred");
+    let a = Device::new("a", 1);
+    let mut signed = a.enrolment(&w.org);
+    signed.enrolment.credential_id = vec![1; 0x1_0000];
+    assert!(matches!(signed.verify(&w.org.public_key(), NOW), Err(Error::TooLong { max: 0xffff, .. })));
+    assert!(matches!(SignedEnrolment::from_bytes(&signed.to_bytes()), Err(Error::Truncated { .. })));
+}
+
+/// The workspace's one hex helper writes what the `hex` crate writes and reads it back.
+#[test]
+fn hex_helper_round_trips() {
+    use blindvault_core::encoding::hex as h;
+    for bytes in [&b""[..], &[0u8][..], &[0x00, 0x0f, 0xa5, 0xff][..], &(0..=255).collect::<Vec<u8>>()[..]] {
+        let s = h::encode(bytes);
+        assert_eq!(s, hex::encode(bytes));
+        assert_eq!(h::decode(&s).unwrap(), bytes);
+        assert_eq!(h::decode(&s.to_uppercase()).unwrap(), bytes);
+    }
+    for bad in ["0", "0g", "zz", "abc", " 00"] {
+        assert!(matches!(h::decode(bad), Err(Error::Malformed { what: "hex" })), "{bad:?}");
+    }
+}

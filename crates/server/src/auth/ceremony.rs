@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
-use rand::RngCore;
+use rand_core::Rng as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::Row;
@@ -45,7 +45,7 @@ pub async fn put_state(
     let now = state.clock.now();
     // Stale ceremonies are deleted by the background sweeper (`broker::sweeper`), not here.
     let mut raw = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
+    blindvault_core::rng::os_rng().fill_bytes(&mut raw);
     let id = B64.encode(raw);
     let json = serde_json::to_string(value).map_err(ApiError::internal)?;
     sqlx::query("INSERT INTO ceremonies (id, kind, user_id, state, expires_at) VALUES ($1, $2, $3, $4, $5)")

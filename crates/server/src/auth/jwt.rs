@@ -13,7 +13,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
 use hmac::{Hmac, Mac};
-use rand::RngCore;
+use rand_core::Rng as _;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -59,7 +59,7 @@ impl JwtKey {
     /// Loads the key, or makes and stores one (first start; concurrent starts agree on one).
     pub(crate) async fn load_or_create(store: &Store) -> Result<Self, ServerError> {
         let mut fresh = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut fresh);
+        blindvault_core::rng::os_rng().fill_bytes(&mut fresh);
         let stored = store.setting_insert_or_get(KEY_SETTING, &B64.encode(fresh)).await?;
         let bytes =
             B64.decode(stored).map_err(|_| ServerError::Config("stored session key is malformed".into()))?;

@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
-use rand::RngCore;
+use rand_core::Rng as _;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -45,7 +45,7 @@ pub(crate) async fn create_in(
     let now = state.clock.now();
     let exp = now.saturating_add(state.config.session_ttl_secs);
     let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
+    blindvault_core::rng::os_rng().fill_bytes(&mut raw);
     let sid = B64.encode(raw);
     let id = session_row_id(&sid);
     sqlx::query(

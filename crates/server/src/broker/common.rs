@@ -96,9 +96,7 @@ pub(crate) fn new_id() -> String {
 }
 
 /// The OS CSPRNG for ids the server makes.
-pub(crate) fn os_rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
-    rand_core::UnwrapErr(getrandom::SysRng)
-}
+pub(crate) use blindvault_core::rng::os_rng;
 
 pub(crate) fn request_expired() -> ApiError {
     ApiError::conflict(ErrorCode::RequestExpired, "the request has expired")
