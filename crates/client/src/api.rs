@@ -12,14 +12,15 @@
 use std::path::Path;
 use std::time::Duration;
 
+pub use blindvault_api::ErrorCode;
+use blindvault_api::paths;
 use blindvault_core::cookie::session_cookie_name;
 use blindvault_core::entry::SealedEntry;
 use blindvault_core::identity::{SignedEnrolment, SignedHostCertificate, SignedRequest};
 use blindvault_core::keys::OrgPublicKey;
-use blindvault_core::release::SealedResponse;
 use blindvault_core::revocation::SignedRevocations;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::ClientError;
@@ -28,10 +29,10 @@ use crate::ClientError;
 /// [`blindvault_core::cookie::SESSION_COOKIE_HTTPS`] (chosen by the server's origin).
 pub use blindvault_core::cookie::SESSION_COOKIE;
 /// The header carrying the consumer's poll token.
-pub const POLL_HEADER: &str = "x-blindvault-poll";
+pub const POLL_HEADER: &str = blindvault_api::paths::POLL_HEADER;
 /// The header carrying a confirmed step-up (a fresh passkey assertion bound to one destructive
 /// action and its target, confirmed in the web app).
-pub const STEP_UP_HEADER: &str = "x-blindvault-step-up";
+pub const STEP_UP_HEADER: &str = blindvault_api::paths::STEP_UP_HEADER;
 /// Environment variable naming the session token file.
 pub const SESSION_FILE_ENV: &str = "BLINDVAULT_SESSION_FILE";
 
@@ -104,33 +105,42 @@ impl ApiError {
             _ => None,
         }
     }
+
+    /// The server's code as the contract knows it ([`ErrorCode::Unknown`] for a code from a
+    /// newer server); `None` when the server did not answer with an error body.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        self.code().map(ErrorCode::from_wire)
+    }
 }
 
-fn hint_for(code: &str) -> &'static str {
+fn hint_for(code: ErrorCode) -> &'static str {
     match code {
-        "unauthenticated" | "invalid_session" | "session_expired" | "session_revoked" => {
+        ErrorCode::Unauthenticated
+        | ErrorCode::InvalidSession
+        | ErrorCode::SessionExpired
+        | ErrorCode::SessionRevoked => {
             " — a command-line session lasts 15 minutes: in the web app, Admin → Command line → Create a \
              command-line session, and save the new token in the session file (chmod 600)"
         }
-        "forbidden" => " — this needs an admin's session",
-        "cross_origin" => {
+        ErrorCode::Forbidden => " — this needs an admin's session",
+        ErrorCode::CrossOrigin => {
             " — use as --server the exact URL the web app is served from (the server's configured origin)"
         }
-        "org_not_set" => " — run `blindvault org push` first",
-        "org_already_set" => {
+        ErrorCode::OrgNotSet => " — run `blindvault org push` first",
+        ErrorCode::OrgAlreadySet => {
             " — the server has another org key; check `blindvault org show` (to replace it and re-enrol every \
              approver: `blindvault org push --replace`)"
         }
-        "unknown_host" => " — register the host with `blindvault host issue` (or check --server)",
-        "host_revoked" => " — issue a new host key with `blindvault host issue`",
-        "no_such_entry" => " — see `blindvault secret list`",
-        "gone" => " — the response was already delivered once; ask again",
-        "rate_limited" => " — wait a moment and retry",
-        "step_up_required"
-        | "step_up_not_confirmed"
-        | "step_up_expired"
-        | "step_up_used"
-        | "step_up_cancelled" => {
+        ErrorCode::UnknownHost => " — register the host with `blindvault host issue` (or check --server)",
+        ErrorCode::HostRevoked => " — issue a new host key with `blindvault host issue`",
+        ErrorCode::NoSuchEntry => " — see `blindvault secret list`",
+        ErrorCode::Gone => " — the response was already delivered once; ask again",
+        ErrorCode::RateLimited => " — wait a moment and retry",
+        ErrorCode::StepUpRequired
+        | ErrorCode::StepUpNotConfirmed
+        | ErrorCode::StepUpExpired
+        | ErrorCode::StepUpUsed
+        | ErrorCode::StepUpCancelled => {
             " — confirm the action with your passkey at the link the command prints, then run it again"
         }
         _ => "",
@@ -164,251 +174,14 @@ pub fn read_session_file(path: &Path) -> Result<Zeroizing<String>, ClientError> 
     Ok(Zeroizing::new(token.to_string()))
 }
 
-/// The broker's answer about the org key.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct OrgView {
-    /// The org public key (base64url), if set.
-    pub org_public_key: Option<String>,
-    /// Its fingerprint.
-    pub fingerprint: Option<String>,
-    /// How many times it was set.
-    pub generation: i64,
-}
-
-/// A request for enrolment (pending) or an enrolment (approved).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct EnrolmentView {
-    /// Enrolment id.
-    pub id: String,
-    /// The person's user id.
-    pub user_id: String,
-    /// The person's name.
-    pub user_name: String,
-    /// The passkey's credential id (base64url).
-    pub credential_id: String,
-    /// The approver public key (base64url).
-    pub approver_public_key: String,
-    /// The server's fingerprint of it (recomputed locally before signing).
-    pub fingerprint: String,
-    /// `pending`, `approved` or `removed`.
-    pub status: String,
-    /// The org-signed enrolment, once approved.
-    pub signed_enrolment: Option<String>,
-    /// When it was requested (Unix seconds).
-    pub created_at: i64,
-    /// The passkey is backup-eligible (synced to the person's cloud account), as its
-    /// authenticator last reported it; `None` if the server does not know.
-    #[serde(default)]
-    pub backup_eligible: Option<bool>,
-    /// The passkey is backed up now.
-    #[serde(default)]
-    pub backup_state: Option<bool>,
-}
-
-/// A new invite code, shown once.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct InviteCreated {
-    /// Its id (for `invite revoke`).
-    pub id: String,
-    /// The code to give the person (never stored in the clear on the server).
-    pub code: String,
-    /// The role the account gets.
-    pub role: String,
-    /// When it stops working (Unix seconds).
-    pub expires_at: i64,
-}
-
-/// An invite code as the server lists it.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct InviteView {
-    /// Its id.
-    pub id: String,
-    /// The role the account gets.
-    pub role: String,
-    /// The admin who made it.
-    #[serde(default)]
-    pub created_by: Option<String>,
-    /// When (Unix seconds).
-    pub created_at: i64,
-    /// When it stops working.
-    pub expires_at: i64,
-    /// Who used it.
-    #[serde(default)]
-    pub used_by: Option<String>,
-    /// `open`, `used`, `revoked` or `expired`.
-    pub status: String,
-}
-
-/// A step-up: what it allows and where it stands.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct StepUpView {
-    /// Its id (the confirm link's last part, and the value of [`STEP_UP_HEADER`]).
-    pub id: String,
-    /// The action (`host.revoke`, `approver.remove`, `entry.delete`, `org.replace`, …).
-    pub action: String,
-    /// Its target (an id, or the new org key's fingerprint).
-    pub target: String,
-    /// When it stops working (Unix seconds).
-    pub expires_at: i64,
-    /// `pending`, `confirmed`, `failed`, `used`, `cancelled` or `expired` (absent at start:
-    /// `pending`).
-    #[serde(default)]
-    pub status: Option<String>,
-}
-
-/// The org's settings.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct OrgSettings {
-    /// Refuse approver enrolments from backup-eligible (synced) passkeys.
-    pub refuse_synced_approvers: bool,
-}
-
-/// An entry that would fall below its quorum if an approver were removed.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct QuorumImpact {
-    /// The entry.
-    pub entry_id: String,
-    /// Approvals it needs.
-    pub threshold: i64,
-    /// People who could still approve.
-    pub people_left: i64,
-}
-
-/// The answer to a removal (or its dry run).
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct RemoveView {
-    /// Whether it was removed (false for a dry run).
-    pub removed: bool,
-    /// Entries that fall (or would fall) below quorum.
-    pub entries_below_quorum: Vec<QuorumImpact>,
-}
-
-/// An approved approver device, for a writer to verify against its own org key.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct ApproverView {
-    /// The person's user id.
-    pub user_id: String,
-    /// The person's name.
-    pub user_name: String,
-    /// The passkey's credential id.
-    pub credential_id: String,
-    /// The org-signed enrolment (base64url).
-    pub signed_enrolment: SignedEnrolment,
-}
-
-/// A registered host.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct HostView {
-    /// Certificate id.
-    pub cert_id: String,
-    /// Host name.
-    pub host_name: String,
-    /// Certificate expiry (Unix seconds).
-    pub not_after: i64,
-    /// Revoked?
-    pub revoked: bool,
-    /// The admin who registered it (for a format-2 certificate, the issuer it names).
-    pub issued_by: String,
-    /// Whether its certificate lets the issuer approve its requests alone.
-    #[serde(default)]
-    pub self_approval: bool,
-}
-
-/// The signed-in user, as `GET /api/me` names them.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct MeUser {
-    /// User id.
-    pub id: String,
-    /// User name.
-    pub name: String,
-}
-
-/// The latest version of an entry.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct EntryView {
-    /// Entry id.
-    pub entry_id: String,
-    /// Version.
-    pub version: i64,
-    /// Approvals needed.
-    pub threshold: i64,
-    /// People holding envelopes.
-    pub people: i64,
-    /// The sealed entry.
-    pub sealed_entry: SealedEntry,
-}
-
-/// A request the broker accepted.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct CreatedRequest {
-    /// Request id.
-    pub request_id: String,
-    /// `pending`.
-    pub status: String,
-    /// Approvals needed.
-    pub threshold: i64,
-    /// Names of the people who can approve.
-    pub approvers: Vec<String>,
-    /// When it expires (Unix seconds).
-    pub expires_at: u64,
-}
-
-/// Where a consumer's request stands.
-#[derive(Debug)]
-pub enum PollOutcome {
-    /// Not decided yet.
-    Pending {
-        /// Approvals so far.
-        approvals: i64,
-        /// Approvals needed.
-        threshold: i64,
-        /// Who can approve.
-        approvers: Vec<String>,
-    },
-    /// Approved: the sealed responses, handed over once (and the sealed entry for m-of-n).
-    Delivered {
-        /// One per approving person.
-        responses: Vec<SealedResponse>,
-        /// The org-signed enrolments of the devices that approved (not yet verified: the
-        /// consumer checks them against the org key of its host key file).
-        enrolments: Vec<SignedEnrolment>,
-        /// The org-signed entry version (every policy: the consumer decrypts its value).
-        sealed_entry: Option<Box<SealedEntry>>,
-        /// The org's current revocation record as the server has it (not yet verified: the
-        /// consumer checks its signature and that it is not older than one it saw before).
-        revocations: Option<Box<SignedRevocations>>,
-    },
-    /// Someone denied it.
-    Denied {
-        /// Who.
-        by: Option<String>,
-    },
-    /// Nobody decided in time.
-    Expired,
-    /// The request was withdrawn (by this consumer, with its poll token).
-    Cancelled,
-}
-
-#[derive(Deserialize)]
-struct PollBody {
-    status: String,
-    #[serde(default)]
-    approvals: i64,
-    #[serde(default)]
-    threshold: i64,
-    #[serde(default)]
-    approvers: Vec<String>,
-    #[serde(default)]
-    responses: Vec<SealedResponse>,
-    #[serde(default)]
-    enrolments: Vec<SignedEnrolment>,
-    #[serde(default)]
-    sealed_entry: Option<SealedEntry>,
-    #[serde(default)]
-    revocations: Option<SignedRevocations>,
-    #[serde(default)]
-    by: Option<String>,
-}
+// The bodies the server answers with are the contract's (one definition for both sides).
+pub use blindvault_api::accounts::{InviteCreated, InviteView, MeUser, StepUpView};
+/// Where a consumer's request stands: the contract's poll result, tagged by its `status`.
+pub use blindvault_api::broker::PollResult as PollOutcome;
+pub use blindvault_api::broker::{
+    ApproverView, CreatedRequest, EnrolmentView, EntryView, HostView, OrgSettings, OrgView, QuorumImpact,
+    RemoveView,
+};
 
 /// The environment variable that allows plain `http` to a server on another machine.
 pub const INSECURE_HTTP_ENV: &str = "BLINDVAULT_INSECURE_HTTP";
@@ -580,44 +353,44 @@ impl BrokerClient {
         struct Me {
             user: MeUser,
         }
-        let me: Me = self.send(self.admin(reqwest::Method::GET, "/api/me")?).await?;
+        let me: Me = self.send(self.admin(reqwest::Method::GET, paths::ME)?).await?;
         Ok(me.user)
     }
 
     /// `GET /api/broker/org`.
     pub async fn get_org(&self) -> Result<OrgView, ApiError> {
-        self.send(self.admin(reqwest::Method::GET, "/api/broker/org")?).await
+        self.send(self.admin(reqwest::Method::GET, paths::BROKER_ORG)?).await
     }
 
     /// `PUT /api/broker/org`.
     pub async fn put_org(&self, org: &OrgPublicKey) -> Result<OrgView, ApiError> {
         let body = serde_json::json!({ "org_public_key": org });
-        self.send(self.admin(reqwest::Method::PUT, "/api/broker/org")?.json(&body)).await
+        self.send(self.admin(reqwest::Method::PUT, paths::BROKER_ORG)?.json(&body)).await
     }
 
     /// `PUT /api/broker/org` replacing the key the server holds (needs a step-up for
     /// `org.replace` on the new key's fingerprint).
     pub async fn replace_org(&self, org: &OrgPublicKey) -> Result<OrgView, ApiError> {
         let body = serde_json::json!({ "org_public_key": org, "replace": true });
-        self.send(self.admin(reqwest::Method::PUT, "/api/broker/org")?.json(&body)).await
+        self.send(self.admin(reqwest::Method::PUT, paths::BROKER_ORG)?.json(&body)).await
     }
 
     /// `POST /api/step-up/start`: a step-up for `action` on `target`, to be confirmed in the web
     /// app at `<server>/#/confirm/<id>`.
     pub async fn step_up_start(&self, action: &str, target: &str) -> Result<StepUpView, ApiError> {
         let body = serde_json::json!({ "action": action, "target": target });
-        self.send(self.admin(reqwest::Method::POST, "/api/step-up/start")?.json(&body)).await
+        self.send(self.admin(reqwest::Method::POST, paths::STEP_UP_START)?.json(&body)).await
     }
 
     /// `GET /api/step-up/{id}`.
     pub async fn step_up_status(&self, id: &str) -> Result<StepUpView, ApiError> {
-        let path = format!("/api/step-up/{}", seg(id)?);
+        let path = paths::with_id(paths::STEP_UP, seg(id)?);
         self.send(self.admin(reqwest::Method::GET, &path)?).await
     }
 
     /// `POST /api/step-up/{id}/cancel` (bounded: it runs while an interrupted command ends).
     pub async fn step_up_cancel(&self, id: &str) -> Result<(), ApiError> {
-        let path = format!("/api/step-up/{}/cancel", seg(id)?);
+        let path = paths::with_id(paths::STEP_UP_CANCEL, seg(id)?);
         let req = self
             .admin(reqwest::Method::POST, &path)?
             .json(&serde_json::json!({}))
@@ -629,34 +402,34 @@ impl BrokerClient {
     /// `POST /api/admin/invites`.
     pub async fn create_invite(&self, role: &str, expires_in_secs: u64) -> Result<InviteCreated, ApiError> {
         let body = serde_json::json!({ "role": role, "expires_in_secs": expires_in_secs });
-        self.send(self.admin(reqwest::Method::POST, "/api/admin/invites")?.json(&body)).await
+        self.send(self.admin(reqwest::Method::POST, paths::ADMIN_INVITES)?.json(&body)).await
     }
 
     /// `GET /api/admin/invites`.
     pub async fn invites(&self) -> Result<Vec<InviteView>, ApiError> {
-        self.send(self.admin(reqwest::Method::GET, "/api/admin/invites")?).await
+        self.send(self.admin(reqwest::Method::GET, paths::ADMIN_INVITES)?).await
     }
 
     /// `DELETE /api/admin/invites/{id}`.
     pub async fn revoke_invite(&self, id: &str) -> Result<(), ApiError> {
-        let path = format!("/api/admin/invites/{}", seg(id)?);
+        let path = paths::with_id(paths::ADMIN_INVITE, seg(id)?);
         let _: serde_json::Value = self.send(self.admin(reqwest::Method::DELETE, &path)?).await?;
         Ok(())
     }
 
     /// `GET /api/broker/org/settings`.
     pub async fn org_settings(&self) -> Result<OrgSettings, ApiError> {
-        self.send(self.admin(reqwest::Method::GET, "/api/broker/org/settings")?).await
+        self.send(self.admin(reqwest::Method::GET, paths::BROKER_ORG_SETTINGS)?).await
     }
 
     /// `PUT /api/broker/org/settings`.
     pub async fn set_org_settings(&self, settings: &OrgSettings) -> Result<OrgSettings, ApiError> {
-        self.send(self.admin(reqwest::Method::PUT, "/api/broker/org/settings")?.json(settings)).await
+        self.send(self.admin(reqwest::Method::PUT, paths::BROKER_ORG_SETTINGS)?.json(settings)).await
     }
 
     /// `GET /api/broker/enrolments` (pending and approved).
     pub async fn enrolments(&self) -> Result<Vec<EnrolmentView>, ApiError> {
-        self.send(self.admin(reqwest::Method::GET, "/api/broker/enrolments")?).await
+        self.send(self.admin(reqwest::Method::GET, paths::BROKER_ENROLMENTS)?).await
     }
 
     /// `POST /api/broker/enrolments/{id}/approve`.
@@ -665,14 +438,14 @@ impl BrokerClient {
         id: &str,
         signed: &SignedEnrolment,
     ) -> Result<EnrolmentView, ApiError> {
-        let path = format!("/api/broker/enrolments/{}/approve", seg(id)?);
+        let path = paths::with_id(paths::BROKER_ENROLMENT_APPROVE, seg(id)?);
         let body = serde_json::json!({ "signed_enrolment": signed });
         self.send(self.admin(reqwest::Method::POST, &path)?.json(&body)).await
     }
 
     /// `DELETE /api/broker/enrolments/{id}` (`dry_run`: only report the quorum impact).
     pub async fn remove_enrolment(&self, id: &str, dry_run: bool) -> Result<RemoveView, ApiError> {
-        let path = format!("/api/broker/enrolments/{}?dry_run={dry_run}", seg(id)?);
+        let path = format!("{}?dry_run={dry_run}", paths::with_id(paths::BROKER_ENROLMENT, seg(id)?));
         self.send(self.admin(reqwest::Method::DELETE, &path)?).await
     }
 
@@ -683,7 +456,7 @@ impl BrokerClient {
         struct Body {
             revocations: Option<SignedRevocations>,
         }
-        let b: Body = self.send(self.admin(reqwest::Method::GET, "/api/broker/revocations")?).await?;
+        let b: Body = self.send(self.admin(reqwest::Method::GET, paths::BROKER_REVOCATIONS)?).await?;
         Ok(b.revocations)
     }
 
@@ -691,24 +464,24 @@ impl BrokerClient {
     pub async fn put_revocations(&self, record: &SignedRevocations) -> Result<(), ApiError> {
         let body = serde_json::json!({ "revocations": record });
         let _: serde_json::Value =
-            self.send(self.admin(reqwest::Method::PUT, "/api/broker/revocations")?.json(&body)).await?;
+            self.send(self.admin(reqwest::Method::PUT, paths::BROKER_REVOCATIONS)?.json(&body)).await?;
         Ok(())
     }
 
     /// `GET /api/broker/approvers`.
     pub async fn approvers(&self) -> Result<Vec<ApproverView>, ApiError> {
-        self.send(self.admin(reqwest::Method::GET, "/api/broker/approvers")?).await
+        self.send(self.admin(reqwest::Method::GET, paths::BROKER_APPROVERS)?).await
     }
 
     /// `POST /api/broker/hosts`.
     pub async fn register_host(&self, cert: &SignedHostCertificate) -> Result<HostView, ApiError> {
         let body = serde_json::json!({ "certificate": cert });
-        self.send(self.admin(reqwest::Method::POST, "/api/broker/hosts")?.json(&body)).await
+        self.send(self.admin(reqwest::Method::POST, paths::BROKER_HOSTS)?.json(&body)).await
     }
 
     /// `GET /api/broker/hosts`.
     pub async fn hosts(&self) -> Result<Vec<HostView>, ApiError> {
-        self.send(self.admin(reqwest::Method::GET, "/api/broker/hosts")?).await
+        self.send(self.admin(reqwest::Method::GET, paths::BROKER_HOSTS)?).await
     }
 
     /// `POST /api/broker/hosts/{cert_id}/revoke`; returns how many open requests it ended.
@@ -717,7 +490,7 @@ impl BrokerClient {
         struct Revoked {
             requests_ended: u64,
         }
-        let path = format!("/api/broker/hosts/{}/revoke", seg(cert_id)?);
+        let path = paths::with_id(paths::BROKER_HOST_REVOKE, seg(cert_id)?);
         let r: Revoked =
             self.send(self.admin(reqwest::Method::POST, &path)?.json(&serde_json::json!({}))).await?;
         Ok(r.requests_ended)
@@ -730,23 +503,23 @@ impl BrokerClient {
         allow_self_approval: bool,
     ) -> Result<EntryView, ApiError> {
         let body = serde_json::json!({ "sealed_entry": entry, "allow_self_approval": allow_self_approval });
-        self.send(self.admin(reqwest::Method::POST, "/api/broker/entries")?.json(&body)).await
+        self.send(self.admin(reqwest::Method::POST, paths::BROKER_ENTRIES)?.json(&body)).await
     }
 
     /// `GET /api/broker/entries` (latest versions of live entries).
     pub async fn entries(&self) -> Result<Vec<EntryView>, ApiError> {
-        self.send(self.admin(reqwest::Method::GET, "/api/broker/entries")?).await
+        self.send(self.admin(reqwest::Method::GET, paths::BROKER_ENTRIES)?).await
     }
 
     /// `GET /api/broker/entries/{id}`.
     pub async fn entry(&self, entry_id: &str) -> Result<EntryView, ApiError> {
-        let path = format!("/api/broker/entries/{}", seg(entry_id)?);
+        let path = paths::with_id(paths::BROKER_ENTRY, seg(entry_id)?);
         self.send(self.admin(reqwest::Method::GET, &path)?).await
     }
 
     /// `DELETE /api/broker/entries/{id}`.
     pub async fn delete_entry(&self, entry_id: &str) -> Result<(), ApiError> {
-        let path = format!("/api/broker/entries/{}", seg(entry_id)?);
+        let path = paths::with_id(paths::BROKER_ENTRY, seg(entry_id)?);
         let _: serde_json::Value = self.send(self.admin(reqwest::Method::DELETE, &path)?).await?;
         Ok(())
     }
@@ -760,13 +533,13 @@ impl BrokerClient {
         poll_token_hash: &str,
     ) -> Result<CreatedRequest, ApiError> {
         let body = serde_json::json!({ "signed_request": signed, "poll_token_hash": poll_token_hash });
-        self.send(self.http.post(format!("{}/api/broker/requests", self.base)).json(&body)).await
+        self.send(self.http.post(format!("{}{}", self.base, paths::BROKER_REQUESTS)).json(&body)).await
     }
 
     /// `POST /api/broker/requests/{id}/cancel`: withdraws an open request, authenticated by its
     /// poll token. Approvers can no longer approve it.
     pub async fn cancel_request(&self, request_id: &str, poll_token: &str) -> Result<(), ApiError> {
-        let url = format!("{}/api/broker/requests/{}/cancel", self.base, seg(request_id)?);
+        let url = format!("{}{}", self.base, paths::with_id(paths::BROKER_REQUEST_CANCEL, seg(request_id)?));
         // Bounded: this runs while the user waits for an interrupted command to end.
         let req = self.http.post(url).header(POLL_HEADER, poll_token).timeout(Duration::from_secs(5));
         let _: serde_json::Value = self.send(req).await?;
@@ -781,30 +554,12 @@ impl BrokerClient {
         poll_token: &str,
         wait_secs: u64,
     ) -> Result<PollOutcome, ApiError> {
-        let url = format!("{}/api/broker/requests/{}/result?wait={wait_secs}", self.base, seg(request_id)?);
-        let body: PollBody = self.send(self.http.get(url).header(POLL_HEADER, poll_token)).await?;
-        Ok(match body.status.as_str() {
-            "pending" => PollOutcome::Pending {
-                approvals: body.approvals,
-                threshold: body.threshold,
-                approvers: body.approvers,
-            },
-            "delivered" => PollOutcome::Delivered {
-                responses: body.responses,
-                enrolments: body.enrolments,
-                sealed_entry: body.sealed_entry.map(Box::new),
-                revocations: body.revocations.map(Box::new),
-            },
-            "denied" => PollOutcome::Denied { by: body.by },
-            "expired" => PollOutcome::Expired,
-            "cancelled" => PollOutcome::Cancelled,
-            other => {
-                return Err(ApiError::Protocol {
-                    status: 200,
-                    why: format!("unknown request status {other:?}"),
-                });
-            }
-        })
+        let url = format!(
+            "{}{}?wait={wait_secs}",
+            self.base,
+            paths::with_id(paths::BROKER_REQUEST_RESULT, seg(request_id)?)
+        );
+        self.send(self.http.get(url).header(POLL_HEADER, poll_token)).await
     }
 }
 
@@ -820,7 +575,7 @@ fn error_from(status: u16, bytes: &[u8]) -> ApiError {
     }
     match serde_json::from_slice::<Wrapper>(bytes) {
         Ok(w) => {
-            let hint = hint_for(&w.error.code);
+            let hint = hint_for(ErrorCode::from_wire(&w.error.code));
             ApiError::Server { status, code: w.error.code, message: w.error.message, hint }
         }
         Err(_) => ApiError::Protocol {

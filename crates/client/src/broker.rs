@@ -9,6 +9,7 @@
 
 use std::collections::BTreeSet;
 
+use blindvault_api::ErrorCode;
 use blindvault_core::entry::{SealedEntry, seal_entry};
 use blindvault_core::identity::{Enrolment, Purpose, Request, SignedEnrolment, VerifiedApprover};
 use blindvault_core::ids::{EntryId, RequestId};
@@ -784,8 +785,10 @@ fn who(approvers: &[String], threshold: i64) -> String {
 }
 
 fn host_refusal(e: ApiError) -> ClientError {
-    match e.code() {
-        Some("unknown_host" | "host_revoked" | "request_invalid") => ClientError::HostRefused(e.to_string()),
+    match e.error_code() {
+        Some(ErrorCode::UnknownHost | ErrorCode::HostRevoked | ErrorCode::RequestInvalid) => {
+            ClientError::HostRefused(e.to_string())
+        }
         _ => e.into(),
     }
 }

@@ -240,7 +240,8 @@ where
     let r = block_on(async {
         let stop = stop_signals()?;
         match act(api.clone()).await {
-            Err(ClientError::Api(e)) if e.code() == Some("step_up_required") => {}
+            Err(ClientError::Api(e))
+                if e.error_code() == Some(blindvault_client::api::ErrorCode::StepUpRequired) => {}
             other => return other,
         }
         let mut stop = std::pin::pin!(stop);

@@ -7,9 +7,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use blindvault_core::identity::{SignedHostCertificate, SignedRequest, verify_request};
+use blindvault_core::identity::{SignedHostCertificate, verify_request};
 use blindvault_core::keys::OrgPublicKey;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::common::*;
@@ -23,14 +23,8 @@ use crate::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
-pub(crate) struct CreateRequest {
-    pub(crate) signed_request: SignedRequest,
-    /// Lowercase hex SHA-256 of the consumer's poll token. The signed request carries it (format
-    /// 2); when sent here too it must be the same.
-    #[serde(default)]
-    pub(crate) poll_token_hash: Option<String>,
-}
+pub(crate) use blindvault_api::broker::CreateRequest;
+use blindvault_api::broker::{CreatedRequest, PollResult};
 
 /// A request's purpose as the audit log keeps it (the host's signed claim of what will run).
 pub(crate) fn purpose_json(p: &blindvault_core::identity::Purpose) -> serde_json::Value {
@@ -43,15 +37,6 @@ pub(crate) fn purpose_json(p: &blindvault_core::identity::Purpose) -> serde_json
             serde_json::json!({ "kind": "inject", "template_sha256": hex::encode(template_sha256), "out": out })
         }
     }
-}
-
-#[derive(Serialize)]
-pub(crate) struct Created {
-    pub(crate) request_id: String,
-    pub(crate) status: &'static str,
-    pub(crate) threshold: i64,
-    pub(crate) approvers: Vec<String>,
-    pub(crate) expires_at: u64,
 }
 
 pub(crate) async fn create_request(
@@ -128,9 +113,9 @@ pub(crate) async fn create_request(
     announce(&state, Note::Request(request_id.clone())).await;
     Ok((
         StatusCode::CREATED,
-        Json(Created {
+        Json(CreatedRequest {
             request_id,
-            status: status::PENDING,
+            status: status::PENDING.to_owned(),
             threshold,
             approvers,
             expires_at: verified.expires_at(),
@@ -178,12 +163,12 @@ pub(crate) async fn result(
         let st = row.status.clone();
         if row.host_revoked && (st == status::PENDING || st == status::APPROVED) {
             end_request_of_revoked_host(&state, &id).await?;
-            return Ok(Json(serde_json::json!({ "status": "denied", "by": null })).into_response());
+            return Ok(Json(PollResult::Denied { by: None }).into_response());
         }
         if (st == status::PENDING || st == status::APPROVED) && row.expires_at <= state.clock.now() {
             // Past its deadline: expired now, whether or not the sweeper has run yet.
             super::sweeper::sweep(&state).await?;
-            return Ok(Json(serde_json::json!({ "status": "expired" })).into_response());
+            return Ok(Json(PollResult::Expired).into_response());
         }
         let threshold = row.threshold;
         match st.as_str() {
@@ -191,13 +176,11 @@ pub(crate) async fn result(
                 return deliver(&state, &id, row.entry_id, row.version).await;
             }
             status::DENIED => {
-                return Ok(
-                    Json(serde_json::json!({ "status": "denied", "by": row.decided_by })).into_response()
-                );
+                return Ok(Json(PollResult::Denied { by: row.decided_by }).into_response());
             }
-            status::EXPIRED => return Ok(Json(serde_json::json!({ "status": "expired" })).into_response()),
+            status::EXPIRED => return Ok(Json(PollResult::Expired).into_response()),
             status::CANCELLED => {
-                return Ok(Json(serde_json::json!({ "status": status::CANCELLED })).into_response());
+                return Ok(Json(PollResult::Cancelled).into_response());
             }
             status::DELIVERED => {
                 return Err(ApiError::new(
@@ -213,7 +196,9 @@ pub(crate) async fn result(
             let approvers =
                 store::consumer::approver_names(&mut *conn(&state).await?, &row.entry_id, row.version)
                     .await?;
-            return Ok(Json(serde_json::json!({ "status": "pending", "approvals": row.approvals, "threshold": threshold, "approvers": approvers })).into_response());
+            return Ok(
+                Json(PollResult::Pending { approvals: row.approvals, threshold, approvers }).into_response()
+            );
         }
         // Wait for a note about this request, or the deadline; re-read at least every 2 s
         // (expiry is noticed by reading, and a note from another instance can be lost while
@@ -232,7 +217,7 @@ pub(crate) async fn cancel(
     State(state): State<AppState>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<PollResult>, ApiError> {
     let token = headers.get(blindvault_api::paths::POLL_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     let hash = hex::encode(Sha256::digest(token.as_bytes()));
     let not_found = || ApiError::not_found(ErrorCode::NoSuchRequest, "no such request");
@@ -250,7 +235,7 @@ pub(crate) async fn cancel(
     tx.commit().await?;
     drop(c);
     announce(&state, Note::Request(id)).await;
-    Ok(Json(serde_json::json!({ "status": status::CANCELLED })))
+    Ok(Json(PollResult::Cancelled))
 }
 
 pub(crate) async fn deliver(
@@ -286,12 +271,17 @@ pub(crate) async fn deliver(
     .await?;
     tx.commit().await?;
     announce(state, Note::Request(id.to_string())).await;
-    Ok(Json(serde_json::json!({
-        "status": "delivered",
-        "responses": responses,
-        "enrolments": enrolments,
-        "sealed_entry": sealed_entry,
-        "revocations": revocations,
-    }))
+    Ok(Json(PollResult::Delivered {
+        responses: responses.into_iter().map(stored).collect::<Result<_, _>>()?,
+        enrolments: enrolments.into_iter().map(stored).collect::<Result<_, _>>()?,
+        sealed_entry: sealed_entry.map(stored).transpose()?.map(Box::new),
+        revocations: revocations.map(stored).transpose()?.map(Box::new),
+    })
     .into_response())
+}
+
+/// A signed object as the database keeps it (its base64url text, written after its checks)
+/// read back into its type; a row that no longer reads is the server's fault, not the caller's.
+fn stored<T: serde::de::DeserializeOwned>(text: String) -> Result<T, ApiError> {
+    serde_json::from_value(serde_json::Value::String(text)).map_err(ApiError::internal)
 }
