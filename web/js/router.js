@@ -4,7 +4,6 @@ import { state } from './state.js';
 import { action, errorNotice, renderNav } from './ui.js';
 import { accountPage } from './pages/account.js';
 import { adminPage } from './pages/admin.js';
-import { benchPage } from './pages/bench.js';
 import { confirmPage } from './pages/confirm.js';
 import { enrolPage } from './pages/enrol.js';
 import { homePage } from './pages/home.js';
@@ -46,7 +45,6 @@ export async function route() {
       case 'signup': return signupPage(next, arg);
       case 'setup': return setupPage();
       case 'enrol': return enrolPage(arg, arg2);
-      case 'bench': return benchPage();
     }
     if (!state.me) {
       sessionStorage.setItem('blindvault:next', location.hash);

@@ -12,6 +12,9 @@
 //! which happens when JavaScript calls `free()` (the app does so right after each use).
 
 pub mod bridge;
+/// The benchmark fixture: native builds (tests, `benches/approve.rs`) and the benchmark bundle
+/// only — the production bundle (`wasm32` without the `bench` feature) does not carry it.
+#[cfg(any(feature = "bench", not(target_arch = "wasm32")))]
 pub mod fixture;
 
 use wasm_bindgen::prelude::*;
@@ -160,11 +163,14 @@ pub fn approve(
     bridge::approve(&keys.0, &org.0, certificate, signed_request, sealed_entry, now).map_err(js)
 }
 
-/// A fixed approval for the benchmark: the same operation the native bench measures.
+/// A fixed approval for the benchmark: the same operation the native bench measures. Only in the
+/// benchmark bundle (`bench` feature).
+#[cfg(feature = "bench")]
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct ApproveBench(fixture::Fixture);
 
+#[cfg(feature = "bench")]
 #[wasm_bindgen]
 impl ApproveBench {
     /// Builds the fixture (org, approver, entry, host certificate, request).

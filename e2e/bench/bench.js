@@ -1,10 +1,13 @@
-// `#/bench`: the browser half of `scripts/bench-web.sh`.
-import { h, page } from '../dom.js';
-import { action } from '../ui.js';
-import { ApproveBench } from '../wasm.js';
+// The browser half of `scripts/bench-web.sh`: the same approval the native bench times
+// (`crates/wasm/benches/approve.rs`, on the fixture of `crates/wasm/src/fixture.rs`).
+// Only the benchmark build serves this page and the bundle with `ApproveBench`
+// (`scripts/build-web.sh --bench`, served by `e2e/bench-approve.mjs`); the production app and
+// the server carry neither. It reuses the app's own DOM helpers from `web/js/`.
+import init, { ApproveBench } from '/pkg/blindvault_wasm.js';
+import { h, page } from '/js/dom.js';
+import { action } from '/js/ui.js';
 
-/** The browser half of `scripts/bench-web.sh`: the same approval the native bench times. */
-export function benchPage() {
+function benchPage() {
   const out = h('pre', { 'data-testid': 'bench-result' });
   page('Benchmark', h('div.card', {}, h('p', { text: 'Approve (verify + open + reseal) in WebAssembly.' }),
     action('Run', 'primary', async () => {
@@ -22,3 +25,6 @@ export function benchPage() {
       out.textContent = `wasm_approve_us=${samples[7].toFixed(2)}`;
     }, { testid: 'bench-run' }), out));
 }
+
+await init();
+benchPage();
