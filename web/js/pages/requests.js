@@ -1,6 +1,7 @@
 // `#/requests` and `#/requests/<id>`: the list, and one request checked on this device before
 // the person decides.
 import { api } from '../api.js';
+import { pointsAtTampering } from '../codes.js';
 import { $, ago, h, inWords, notice, nowSecs, page, sentence, short, when } from '../dom.js';
 import { renderSeq } from '../router.js';
 import { loadMe, role, state } from '../state.js';
@@ -221,9 +222,9 @@ export async function review(view, body, out) {
       }
     } catch (e) {
       verified = null;
-      const m = e.message || String(e);
-      signature = /not signed|does not add up|another secret|malformed|older revocation record|does not contain the one|revoked this machine|removed this device/.test(m) && !/older release/.test(m);
-      failure = sentence(m);
+      // The core's failures carry a code (web/js/codes.js): it, not the wording, picks the warning.
+      signature = pointsAtTampering(e && e.code);
+      failure = sentence(e.message || String(e));
     }
     let label = null;
     if (verified) {
