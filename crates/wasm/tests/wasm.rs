@@ -337,6 +337,15 @@ fn the_device_checks_the_orgs_revocation_record() {
         *seen = remember.clone();
         bridge::verify_revocations(&org, &remember, &w.cert, &mine).map_err(|e| e.to_string())
     };
+    // The same, for the code each refusal carries.
+    let code = |record: &str, mut seen: String| -> Option<bridge::Code> {
+        let remember = match bridge::accept_revocations(&org, record, &seen) {
+            Ok(r) => r,
+            Err(e) => return Some(e.code()),
+        };
+        seen = remember;
+        bridge::verify_revocations(&org, &seen, &w.cert, &mine).err().map(|e| e.code())
+    };
     // No record yet: fine, epoch 0, nothing to remember.
     let mut seen = String::new();
     assert_eq!(check("", &mut seen).unwrap(), 0);
@@ -347,10 +356,12 @@ fn the_device_checks_the_orgs_revocation_record() {
     assert_eq!(seen, enc(&one));
     // The host revoked: refused, whatever the server's host row says…
     let two = one.record.next(&[], &[cert.cert.cert_id], NOW).unwrap().sign(&w.org).unwrap();
+    assert_eq!(code(&enc(&two), seen.clone()), Some(bridge::Code::HostRevoked));
     let e = check(&enc(&two), &mut seen).unwrap_err();
     assert!(e.contains("revoked this machine"), "{e}");
     // …and epoch 2 is remembered all the same: serving epoch 1 next is a rollback.
     assert_eq!(seen, enc(&two));
+    assert_eq!(code(&enc(&one), seen.clone()), Some(bridge::Code::RevocationRollback));
     let e = check(&enc(&one), &mut seen).unwrap_err();
     assert!(e.contains("older revocation record"), "{e}");
     assert!(check("", &mut seen).is_err());
@@ -359,15 +370,18 @@ fn the_device_checks_the_orgs_revocation_record() {
         blindvault_core::keys::ApproverPublicKey::from_bytes(&b64::decode(&mine).unwrap()).unwrap();
     let three = one.record.next(&[mine_key], &[], NOW).unwrap().sign(&w.org).unwrap();
     let mut seen1 = enc(&one);
+    assert_eq!(code(&enc(&three), seen1.clone()), Some(bridge::Code::ApproverRevoked));
     let e = check(&enc(&three), &mut seen1).unwrap_err();
     assert!(e.contains("removed this device"), "{e}");
     assert_eq!(seen1, enc(&three), "remembered although it refused");
     // A record of epoch 2 that is not epoch 2 as seen (a fork) or drops a revocation: refused.
+    assert_eq!(code(&enc(&three), seen.clone()), Some(bridge::Code::RevocationDiverged));
     let e = check(&enc(&three), &mut seen).unwrap_err();
     assert!(e.contains("does not contain the one"), "{e}");
     // A record not signed by the pinned org key.
     let rogue =
         Revocations::none().next(&[], &[], NOW).unwrap().sign(&OrgSecretKey::generate(&mut rng())).unwrap();
+    assert_eq!(code(&enc(&rogue), String::new()), Some(bridge::Code::BadSignature));
     let e = check(&enc(&rogue), &mut String::new()).unwrap_err();
     assert!(e.contains("not signed by your organisation"), "{e}");
     // A remembered record another org key signed (the org key was replaced) counts as none.
