@@ -2,11 +2,13 @@
 # Benchmark: approve (verify org → host → request, open the envelope, reseal to the ephemeral
 # key) in the browser's WebAssembly vs the same operation natively, as a ratio. Target ≤ 3×.
 # Both time the same fixture (crates/wasm/src/fixture.rs); native runs before and after the
-# browser and the faster native figure is the floor.
+# browser and the faster native figure is the floor. The browser runs the benchmark build
+# (`scripts/build-web.sh --bench`: crates/wasm's `bench` feature, outside web/), never the
+# production bundle, which carries no fixture.
 #   ./scripts/bench-web.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/build-web.sh >/dev/null
+./scripts/build-web.sh --bench >/dev/null
 command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 cargo bench -p blindvault-wasm --bench approve --locked >/dev/null 2>&1 || true   # build

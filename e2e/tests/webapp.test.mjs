@@ -237,6 +237,8 @@ c.commit()
     await p.getByTestId('unlock').click();
     await p.getByTestId('verify-failed').waitFor();
     assert.match(await p.getByTestId('verify-failed').textContent(), /revoked this machine/);
+    // The failure's code (not its wording) picks the warning that the server or the machine may be compromised.
+    assert.match(await p.getByTestId('verify-failed').textContent(), /the server or the requesting machine may be compromised/);
     assert.equal(await p.getByTestId('approve').isDisabled(), true);
     await shot(p, '13c-request-host-revoked');
     await p.getByTestId('deny').click();
@@ -268,6 +270,8 @@ c.commit()
     await p.getByTestId('unlock').click();
     await p.getByTestId('verify-failed').waitFor();
     assert.match(await p.getByTestId('verify-failed').textContent(), /not signed by your organisation's key/);
+    // The failure's code (not its wording) picks the warning that the server or the machine may be compromised.
+    assert.match(await p.getByTestId('verify-failed').textContent(), /the server or the requesting machine may be compromised/);
     assert.equal(await p.getByTestId('approve').isDisabled(), true);
     assert.equal(await p.getByText('ci-runner-8').count(), 0, 'the tampered name is never shown as verified');
     await shot(p, '14-request-tampered');

@@ -125,3 +125,30 @@ fn the_poll_result_is_tagged_by_status() {
     }
     assert!(serde_json::from_value::<PollResult>(json!({"status": "approved"})).is_err());
 }
+
+/// The web app's list of the API's error codes (`web/js/api-codes.js`) is made from
+/// [`ErrorCode::ALL`]; `BLINDVAULT_UPDATE_DOCS=1` rewrites it.
+#[test]
+fn web_api_codes_js_lists_every_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/js/api-codes.js");
+    let mut want = String::from(
+        "// The HTTP API's error codes (`blindvault_api::ErrorCode`, crates/api/src/error.rs), made from\n\
+         // the Rust enum: the test `web_api_codes_js_lists_every_code` (crates/api/tests/contract.rs)\n\
+         // fails when they differ, and `BLINDVAULT_UPDATE_DOCS=1 cargo test -p blindvault-api`\n\
+         // rewrites this file. Pages compare an error's `code` with these, never with a literal.\n\
+         export const API = Object.freeze({\n",
+    );
+    for c in ErrorCode::ALL {
+        want += &format!("  {}: '{}',\n", c.as_str().to_ascii_uppercase(), c.as_str());
+    }
+    want += "});\n";
+    if std::env::var_os("BLINDVAULT_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &want).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        return;
+    }
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        text == want,
+        "web/js/api-codes.js is out of date with crates/api: run BLINDVAULT_UPDATE_DOCS=1 cargo test -p blindvault-api"
+    );
+}

@@ -1067,7 +1067,7 @@ pub async fn fetch_secrets(
                             "{label}: a response came from an approver device the organisation has revoked; \
                              refused (the server may be compromised)"
                         )),
-                        blindvault_core::Error::BadSignature { link: "entry" } => ClientError::Server(format!(
+                        blindvault_core::Error::BadSignature { link: blindvault_core::Link::Entry } => ClientError::Server(format!(
                             "{label}: the server's copy of the entry is not signed by the organisation's key; refused"
                         )),
                         blindvault_core::Error::Mismatch { .. } | blindvault_core::Error::ShareMismatch => {

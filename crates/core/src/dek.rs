@@ -49,7 +49,7 @@ impl DekShare {
         let x = r.u8()?;
         let y = r.fixed()?;
         if threshold != m || x == 0 {
-            return Err(Error::Mismatch { what: "share threshold" });
+            return Err(Error::Mismatch { what: crate::Mismatch::ShareThreshold });
         }
         Ok(Self { threshold, x, y })
     }

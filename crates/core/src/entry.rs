@@ -179,10 +179,10 @@ pub fn seal_entry(
     let mut people: Vec<&str> = Vec::new();
     for (i, a) in approvers.iter().enumerate() {
         if approvers.iter().take(i).any(|b| b.public_key == a.public_key) {
-            return Err(Error::Mismatch { what: "approver listed twice" });
+            return Err(Error::Mismatch { what: crate::Mismatch::ApproverListedTwice });
         }
         if a.org != *org {
-            return Err(Error::Mismatch { what: "approver enrolled by another org" });
+            return Err(Error::Mismatch { what: crate::Mismatch::ApproverOfAnotherOrg });
         }
         if !people.contains(&a.user_id.as_str()) {
             people.push(&a.user_id);
@@ -258,7 +258,7 @@ impl SealedEntry {
         sk: &ApproverSecretKey,
         pk: &ApproverPublicKey,
     ) -> Result<OpenedEnvelope, Error> {
-        let env = self.envelope_for(pk).ok_or(Error::Mismatch { what: "no envelope for this approver" })?;
+        let env = self.envelope_for(pk).ok_or(Error::Mismatch { what: crate::Mismatch::NoEnvelope })?;
         let info = binding(INFO_ENVELOPE_V1, &self.entry_id, self.version, &self.policy);
         let payload = hpke::open(sk.expose(), &info, &pk.0, &env.sealed)?;
         parse_envelope_payload(&payload, &self.policy).map_err(|_| Error::Decrypt)
@@ -308,13 +308,13 @@ impl SealedEntry {
     /// admin's CLI), not sealed by the server to an approver's key. An unsigned (version 1) entry
     /// fails too: rotate it.
     pub fn verify_writer(&self, org: &OrgPublicKey) -> Result<(), Error> {
-        let sig = self.writer_signature.as_ref().ok_or(Error::BadSignature { link: "entry" })?;
+        let sig = self.writer_signature.as_ref().ok_or(Error::BadSignature { link: crate::Link::Entry })?;
         crate::keys::verify_ed25519(
             &org.signing_key_bytes(),
             SIG_ENTRY_V1,
             &self.body_as(ENTRY_FORMAT)?,
             sig,
-            "entry",
+            crate::Link::Entry,
         )
     }
 

@@ -56,18 +56,18 @@ pub enum Error {
     ShareMismatch,
     /// A signature did not verify. Names the link of the chain that failed.
     BadSignature {
-        /// The link: `enrolment`, `host certificate`, `request`.
-        link: &'static str,
+        /// The link.
+        link: Link,
     },
     /// A certificate or request is outside its validity window.
     Expired {
-        /// The link: `host certificate`, `request`.
-        link: &'static str,
+        /// The link: an enrolment, a host certificate, a request.
+        link: Link,
     },
     /// A certificate or request is not yet valid.
     NotYetValid {
         /// The link.
-        link: &'static str,
+        link: Link,
     },
     /// The host certificate does not allow the requested entry.
     EntryNotAllowed,
@@ -75,7 +75,7 @@ pub enum Error {
     /// request, envelope for another approver, …).
     Mismatch {
         /// What disagreed.
-        what: &'static str,
+        what: Mismatch,
     },
     /// A response in the name of a device no enrolment signed by the org key vouches for.
     NotVouched,
@@ -101,9 +101,129 @@ pub enum Error {
     },
     /// The org's revocation record names this approver device or host.
     Revoked {
-        /// What is revoked: `approver device`, `host certificate`.
-        what: &'static str,
+        /// What is revoked.
+        what: Revocable,
     },
+}
+
+/// A signed link of the chain of trust (what [`Error::BadSignature`], [`Error::Expired`] and
+/// [`Error::NotYetValid`] name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Link {
+    /// An approver's enrolment (signed by the org key).
+    Enrolment,
+    /// A host certificate (signed by the org key).
+    HostCertificate,
+    /// A request (signed by the certified host's key).
+    Request,
+    /// A sealed entry (signed by the org key that wrote it).
+    Entry,
+    /// The org's revocation record (signed by the org key).
+    RevocationRecord,
+}
+
+impl Link {
+    /// The words for it, as in messages.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Link::Enrolment => "enrolment",
+            Link::HostCertificate => "host certificate",
+            Link::Request => "request",
+            Link::Entry => "entry",
+            Link::RevocationRecord => "revocation record",
+        }
+    }
+}
+
+impl core::fmt::Display for Link {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What disagreed in an [`Error::Mismatch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Mismatch {
+    /// Shares of an `m-of-n` entry with another threshold than its policy.
+    ShareThreshold,
+    /// One approver key listed twice in an entry's approvers.
+    ApproverListedTwice,
+    /// An approver enrolled by another org key than the entry's.
+    ApproverOfAnotherOrg,
+    /// The entry holds no envelope for this approver key.
+    NoEnvelope,
+    /// The request names another host certificate than the one given.
+    RequestCertificate,
+    /// The request is valid longer than its host certificate.
+    RequestOutlivesCertificate,
+    /// The entry is not the one the request names.
+    EntryNotRequested,
+    /// The entry version is older than the host has already received.
+    EntryRollback,
+    /// A response for another request.
+    ResponseRequest,
+    /// A response from another approver device than it claims.
+    ResponseApprover,
+    /// A response for another entry.
+    ResponseEntry,
+    /// A responding device holds no envelope of the entry version.
+    ResponderWithoutEnvelope,
+}
+
+impl Mismatch {
+    /// The words for it, as in messages.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Mismatch::ShareThreshold => "share threshold",
+            Mismatch::ApproverListedTwice => "approver listed twice",
+            Mismatch::ApproverOfAnotherOrg => "approver enrolled by another org",
+            Mismatch::NoEnvelope => "no envelope for this approver",
+            Mismatch::RequestCertificate => "request names another host certificate",
+            Mismatch::RequestOutlivesCertificate => "request outlives its host certificate",
+            Mismatch::EntryNotRequested => "entry is not the one requested",
+            Mismatch::EntryRollback => "entry version is older than the host has received (rollback)",
+            Mismatch::ResponseRequest => "response is for another request",
+            Mismatch::ResponseApprover => "response is from another approver device",
+            Mismatch::ResponseEntry => "response is for another entry",
+            Mismatch::ResponderWithoutEnvelope => {
+                "a responding device holds no envelope of this entry version"
+            }
+        }
+    }
+}
+
+impl core::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an org's revocation record revokes ([`Error::Revoked`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Revocable {
+    /// An approver device (its approver key).
+    ApproverDevice,
+    /// A host certificate.
+    HostCertificate,
+}
+
+impl Revocable {
+    /// The words for it, as in messages.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Revocable::ApproverDevice => "approver device",
+            Revocable::HostCertificate => "host certificate",
+        }
+    }
+}
+
+impl core::fmt::Display for Revocable {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl core::fmt::Display for Error {

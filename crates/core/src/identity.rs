@@ -8,13 +8,13 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::Error;
 use crate::encoding::{Reader, Writer, or_unencodable, serde_via_bytes};
 use crate::ids::{CertId, EntryId, RequestId};
 use crate::keys::{
     ApproverPublicKey, EphemeralPublicKey, HostPublicKey, HostSecretKey, OrgPublicKey, OrgSecretKey,
     verify_ed25519,
 };
+use crate::{Error, Link};
 
 /// Signature context of an approver enrolment, body format 1 (no `not_after`; still read).
 pub const SIG_ENROLMENT_V1: &[u8] = b"blindvault/v1/sig/enrolment\0";
@@ -186,7 +186,7 @@ impl SignedEnrolment {
     /// Checks the org signature and that the enrolment is still valid at `now` (Unix seconds):
     /// `now < not_after`, else [`Error::Expired`]; returns the approver it vouches for.
     pub fn verify(&self, org: &OrgPublicKey, now: u64) -> Result<VerifiedApprover, Error> {
-        const LINK: &str = "enrolment";
+        const LINK: Link = Link::Enrolment;
         self.verify_signature_only(org)?;
         if now >= self.enrolment.not_after {
             return Err(Error::Expired { link: LINK });
@@ -209,7 +209,7 @@ impl SignedEnrolment {
             context,
             &self.enrolment.body_as(self.format)?,
             &self.signature,
-            "enrolment",
+            Link::Enrolment,
         )?;
         Ok(&self.enrolment)
     }
@@ -359,7 +359,7 @@ pub struct SignedHostCertificate {
 impl SignedHostCertificate {
     /// Checks the org signature and the validity window at `now` (Unix seconds).
     pub fn verify(&self, org: &OrgPublicKey, now: u64) -> Result<&HostCertificate, Error> {
-        const LINK: &str = "host certificate";
+        const LINK: Link = Link::HostCertificate;
         verify_ed25519(
             &org.signing_key_bytes(),
             self.cert.context(),
@@ -671,12 +671,12 @@ pub fn verify_request(
     req: &SignedRequest,
     now: u64,
 ) -> Result<VerifiedRequest, Error> {
-    const LINK: &str = "request";
+    const LINK: Link = Link::Request;
     let c = cert.verify(org, now)?;
     let q = &req.request;
     verify_ed25519(&c.host_key.0, SIG_REQUEST_V2, &q.body()?, &req.signature, LINK)?;
     if q.cert_id != c.cert_id {
-        return Err(Error::Mismatch { what: "request names another host certificate" });
+        return Err(Error::Mismatch { what: crate::Mismatch::RequestCertificate });
     }
     if q.issued_at > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
         return Err(Error::NotYetValid { link: LINK });
@@ -685,7 +685,7 @@ pub fn verify_request(
         return Err(Error::Expired { link: LINK });
     }
     if q.expires_at > c.not_after {
-        return Err(Error::Mismatch { what: "request outlives its host certificate" });
+        return Err(Error::Mismatch { what: crate::Mismatch::RequestOutlivesCertificate });
     }
     if !c.allowed_entries.contains(&q.entry_id) {
         return Err(Error::EntryNotAllowed);

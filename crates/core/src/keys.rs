@@ -164,7 +164,7 @@ pub(crate) fn verify_ed25519(
     context: &[u8],
     message: &[u8],
     sig: &[u8; 64],
-    link: &'static str,
+    link: crate::Link,
 ) -> Result<(), Error> {
     let vk = ed25519_public_key(key).ok_or(Error::BadSignature { link })?;
     let sig = ed25519_dalek::Signature::from_bytes(sig);

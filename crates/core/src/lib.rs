@@ -42,4 +42,4 @@ pub mod shamir;
 pub mod storage;
 pub mod text;
 
-pub use error::Error;
+pub use error::{Error, Link, Mismatch, Revocable};

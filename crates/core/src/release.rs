@@ -102,6 +102,24 @@ impl Release {
     }
 }
 
+/// The checks of `entry` against a verified request that [`approve`] makes before it opens
+/// anything (a device shows a request only after them too): it is the entry the request names,
+/// the org key the request verified under signed it, and it is not older than the version the
+/// host has already received.
+pub fn check_entry(request: &VerifiedRequest, entry: &SealedEntry) -> Result<(), Error> {
+    if entry.entry_id != request.entry_id {
+        return Err(Error::Mismatch { what: crate::Mismatch::EntryNotRequested });
+    }
+    // Written by the org (the admin's CLI), not sealed to this device by someone else.
+    entry.verify_writer(&request.org)?;
+    // Not older than the host has already received (an org-signed old version is still
+    // org-signed: only the host's signed memory tells a rollback).
+    if entry.version < request.min_version {
+        return Err(Error::Mismatch { what: crate::Mismatch::EntryRollback });
+    }
+    Ok(())
+}
+
 /// The approver's act, on the device, after [`crate::identity::verify_request`]: checks that
 /// `entry` carries the signature of the org key the request verified under, opens this
 /// device's envelope of it with its PRF-derived key and seals the result to the request's
@@ -112,16 +130,7 @@ pub fn approve(
     entry: &SealedEntry,
     rng: &mut impl CryptoRng,
 ) -> Result<SealedResponse, Error> {
-    if entry.entry_id != request.entry_id {
-        return Err(Error::Mismatch { what: "entry is not the one requested" });
-    }
-    // Written by the org (the admin's CLI), not sealed to this device by someone else.
-    entry.verify_writer(&request.org)?;
-    // Not older than the host has already received (an org-signed old version is still
-    // org-signed: only the host's signed memory tells a rollback).
-    if entry.version < request.min_version {
-        return Err(Error::Mismatch { what: "entry version is older than the host has received (rollback)" });
-    }
+    check_entry(request, entry)?;
     let pk = approver.public_key();
     let opened = entry.open_envelope_as(approver, &pk)?;
     let mut w = Writer::new(RELEASE_FORMAT);
@@ -162,10 +171,10 @@ pub fn open_response(
 ) -> Result<Release, Error> {
     let req = &own.request;
     if response.request_id != req.request_id {
-        return Err(Error::Mismatch { what: "response is for another request" });
+        return Err(Error::Mismatch { what: crate::Mismatch::ResponseRequest });
     }
     if response.approver != approver.public_key() {
-        return Err(Error::Mismatch { what: "response is from another approver device" });
+        return Err(Error::Mismatch { what: crate::Mismatch::ResponseApprover });
     }
     let approver_org = approver.org;
     let approver_user = approver.user_id.clone();
@@ -204,13 +213,13 @@ pub fn open_response(
     .map_err(|_: Error| Error::Decrypt)?;
     let (request_id, release) = parsed;
     if request_id != req.request_id || release.approver != response.approver {
-        return Err(Error::Mismatch { what: "response is for another request" });
+        return Err(Error::Mismatch { what: crate::Mismatch::ResponseRequest });
     }
     if release.entry_id != req.entry_id {
-        return Err(Error::Mismatch { what: "response is for another entry" });
+        return Err(Error::Mismatch { what: crate::Mismatch::ResponseEntry });
     }
     if release.version < req.min_version {
-        return Err(Error::Mismatch { what: "entry version is older than the host has received (rollback)" });
+        return Err(Error::Mismatch { what: crate::Mismatch::EntryRollback });
     }
     Ok(release)
 }
@@ -289,9 +298,7 @@ pub fn recover_secret(
             return Err(Error::ShareMismatch);
         }
         if !entry.envelopes.iter().any(|e| e.approver == r.approver) {
-            return Err(Error::Mismatch {
-                what: "a responding device holds no envelope of this entry version",
-            });
+            return Err(Error::Mismatch { what: crate::Mismatch::ResponderWithoutEnvelope });
         }
     }
     match entry.policy {

@@ -82,12 +82,20 @@ impl Revocations {
 
     /// [`Error::Revoked`] if the record names this approver device.
     pub fn check_approver(&self, key: &ApproverPublicKey) -> Result<(), Error> {
-        if self.approver_revoked(key) { Err(Error::Revoked { what: "approver device" }) } else { Ok(()) }
+        if self.approver_revoked(key) {
+            Err(Error::Revoked { what: crate::Revocable::ApproverDevice })
+        } else {
+            Ok(())
+        }
     }
 
     /// [`Error::Revoked`] if the record names this host certificate.
     pub fn check_host(&self, cert: &CertId) -> Result<(), Error> {
-        if self.host_revoked(cert) { Err(Error::Revoked { what: "host certificate" }) } else { Ok(()) }
+        if self.host_revoked(cert) {
+            Err(Error::Revoked { what: crate::Revocable::HostCertificate })
+        } else {
+            Ok(())
+        }
     }
 
     /// The epoch half of [`Revocations::replaces`]: this record's epoch is at least `seen`.
@@ -186,7 +194,7 @@ impl SignedRevocations {
             SIG_REVOCATIONS_V1,
             &self.record.body()?,
             &self.signature,
-            "revocation record",
+            crate::Link::RevocationRecord,
         )?;
         Ok(&self.record)
     }

@@ -3,7 +3,9 @@
 
 use blindvault_core::encoding::b64;
 use blindvault_core::entry::SealedEntry;
-use blindvault_core::identity::{SignedEnrolment, SignedHostCertificate, SignedRequest, verify_request};
+use blindvault_core::identity::{
+    SignedEnrolment, SignedHostCertificate, SignedRequest, VerifiedRequest, verify_request,
+};
 use blindvault_core::keys::{ApproverPublicKey, OrgPublicKey};
 use blindvault_core::release;
 use blindvault_core::revocation::SignedRevocations;
@@ -11,41 +13,228 @@ use blindvault_core::schedule::{KeySchedule, PRF_SALT_V1, PrfOutput};
 use blindvault_core::storage;
 use serde::Serialize;
 
-/// A failure shown to the person. Says which check failed, never carries secret material;
-/// decryption failures are the core's one opaque error.
+/// What kind of failure a [`Failure`] is: a stable code the web app switches on (the list is
+/// written out once more in `web/js/codes.js`; a test checks the two agree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Code {
+    /// A link of the chain is not signed by the key that must sign it (host certificate,
+    /// request, enrolment, entry, revocation record).
+    BadSignature,
+    /// Parts of the chain disagree (another entry, another host certificate, …).
+    Mismatch,
+    /// Data from the server that does not decode as what it claims to be.
+    Malformed,
+    /// The server's revocation record is older than one this device has seen.
+    RevocationRollback,
+    /// The server's revocation record drops what one this device has seen revokes.
+    RevocationDiverged,
+    /// The org's revocation record names the requesting machine's certificate.
+    HostRevoked,
+    /// The org's revocation record names this device.
+    ApproverRevoked,
+    /// A certificate, request or enrolment has expired.
+    Expired,
+    /// A certificate or request is not valid yet (this device's clock).
+    NotYetValid,
+    /// The host certificate does not allow this entry.
+    EntryNotAllowed,
+    /// The entry carries no org signature (written by an older release).
+    EntryUnsigned,
+    /// The entry version is older than the machine has already received.
+    EntryRollback,
+    /// The entry holds no envelope for this device's key.
+    NoEnvelope,
+    /// This device's key does not open it.
+    Decrypt,
+    /// A value that is not base64url.
+    NotBase64,
+    /// This device's clock gave an impossible time.
+    Clock,
+    /// Not an organisation key (an invite link's).
+    NotOrgKey,
+    /// A PRF output that is not 32 bytes.
+    PrfLength,
+    /// A value in device storage that does not open, or is not text.
+    StoredValue,
+    /// An enrolment for another device's key.
+    OtherDevice,
+}
+
+impl Code {
+    /// Every code, in declaration order.
+    pub const ALL: &[Code] = &[
+        Code::BadSignature,
+        Code::Mismatch,
+        Code::Malformed,
+        Code::RevocationRollback,
+        Code::RevocationDiverged,
+        Code::HostRevoked,
+        Code::ApproverRevoked,
+        Code::Expired,
+        Code::NotYetValid,
+        Code::EntryNotAllowed,
+        Code::EntryUnsigned,
+        Code::EntryRollback,
+        Code::NoEnvelope,
+        Code::Decrypt,
+        Code::NotBase64,
+        Code::Clock,
+        Code::NotOrgKey,
+        Code::PrfLength,
+        Code::StoredValue,
+        Code::OtherDevice,
+    ];
+
+    /// The stable wire form (JavaScript's `e.code`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Code::BadSignature => "bad_signature",
+            Code::Mismatch => "mismatch",
+            Code::Malformed => "malformed",
+            Code::RevocationRollback => "revocation_rollback",
+            Code::RevocationDiverged => "revocation_diverged",
+            Code::HostRevoked => "host_revoked",
+            Code::ApproverRevoked => "approver_revoked",
+            Code::Expired => "expired",
+            Code::NotYetValid => "not_yet_valid",
+            Code::EntryNotAllowed => "entry_not_allowed",
+            Code::EntryUnsigned => "entry_unsigned",
+            Code::EntryRollback => "entry_rollback",
+            Code::NoEnvelope => "no_envelope",
+            Code::Decrypt => "decrypt",
+            Code::NotBase64 => "not_base64",
+            Code::Clock => "clock",
+            Code::NotOrgKey => "not_org_key",
+            Code::PrfLength => "prf_length",
+            Code::StoredValue => "stored_value",
+            Code::OtherDevice => "other_device",
+        }
+    }
+}
+
+/// A failure shown to the person: a [`Code`] and a sentence that says which check failed.
+/// Never carries secret material; decryption failures are the core's one opaque error.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure(String);
+pub struct Failure {
+    code: Code,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: Code, message: impl Into<String>) -> Self {
+        Failure { code, message: message.into() }
+    }
+    /// What kind of failure.
+    pub fn code(&self) -> Code {
+        self.code
+    }
+    /// The sentence for the person.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
 
 impl core::fmt::Display for Failure {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
 impl From<blindvault_core::Error> for Failure {
     fn from(e: blindvault_core::Error) -> Self {
         use blindvault_core::Error as E;
-        Failure(match e {
-            E::BadSignature { link: "host certificate" } => {
-                "the host certificate is not signed by your organisation's key".into()
+        use blindvault_core::{Link, Mismatch, Revocable};
+        match e {
+            E::BadSignature { link: Link::HostCertificate } => Failure::new(
+                Code::BadSignature,
+                "the host certificate is not signed by your organisation's key",
+            ),
+            E::BadSignature { link: Link::Request } => {
+                Failure::new(Code::BadSignature, "the request is not signed by the certified host")
             }
-            E::BadSignature { link: "request" } => "the request is not signed by the certified host".into(),
-            E::BadSignature { link } => format!("the {link} is not signed by your organisation's key"),
-            E::Expired { link } => format!("the {link} has expired"),
-            E::NotYetValid { link } => format!("the {link} is not valid yet (check this device's clock)"),
-            E::EntryNotAllowed => "the host certificate does not allow this secret".into(),
-            E::Mismatch { what: "no envelope for this approver" } => {
-                "this secret is not sealed to this device's key (it was written before this device enrolled, or for other approvers)".into()
+            E::BadSignature { link } => Failure::new(
+                Code::BadSignature,
+                format!("the {link} is not signed by your organisation's key"),
+            ),
+            E::Expired { link } => Failure::new(Code::Expired, format!("the {link} has expired")),
+            E::NotYetValid { link } => Failure::new(
+                Code::NotYetValid,
+                format!("the {link} is not valid yet (check this device's clock)"),
+            ),
+            E::EntryNotAllowed => {
+                Failure::new(Code::EntryNotAllowed, "the host certificate does not allow this secret")
             }
-            E::Mismatch { what } => format!("the request does not add up: {what}"),
-            E::Decrypt => "this device's key does not open this secret".into(),
-            other => format!("malformed data from the server ({other})"),
-        })
+            E::Mismatch { what: Mismatch::NoEnvelope } => Failure::new(
+                Code::NoEnvelope,
+                "this secret is not sealed to this device's key (it was written before this device enrolled, or for other approvers)",
+            ),
+            E::Mismatch { what } => {
+                Failure::new(Code::Mismatch, format!("the request does not add up: {what}"))
+            }
+            E::Decrypt => Failure::new(Code::Decrypt, "this device's key does not open this secret"),
+            E::Rollback { seen, got } => Failure::new(
+                Code::RevocationRollback,
+                format!(
+                    "the server sent an older revocation record (epoch {got}) than this device has already seen (epoch {seen}): it may be hiding a revocation"
+                ),
+            ),
+            E::Diverged { seen, got } => Failure::new(
+                Code::RevocationDiverged,
+                format!(
+                    "the server sent a revocation record (epoch {got}) that does not contain the one this device has already seen (epoch {seen}): it may be hiding a revocation"
+                ),
+            ),
+            E::Revoked { what: Revocable::HostCertificate } => Failure::new(
+                Code::HostRevoked,
+                "your organisation has revoked this machine (its host certificate)",
+            ),
+            E::Revoked { what: Revocable::ApproverDevice } => Failure::new(
+                Code::ApproverRevoked,
+                "your organisation has removed this device as an approver",
+            ),
+            other => Failure::new(Code::Malformed, format!("malformed data from the server ({other})")),
+        }
+    }
+}
+
+/// A failure of the checks of an entry against its request ([`release::check_entry`], also the
+/// first step of [`release::approve`]), said in the words of this entry and request.
+fn entry_failure(e: blindvault_core::Error, entry: &SealedEntry, v: &VerifiedRequest) -> Failure {
+    use blindvault_core::{Error as E, Link, Mismatch};
+    match e {
+        E::Mismatch { what: Mismatch::EntryNotRequested } => {
+            Failure::new(Code::Mismatch, "the server sent another secret than the one requested")
+        }
+        E::Mismatch { what: Mismatch::EntryRollback } => Failure::new(
+            Code::EntryRollback,
+            format!(
+                "the server sent version {} of this secret, older than version {} the machine already received (a rollback)",
+                entry.version,
+                v.min_version()
+            ),
+        ),
+        E::BadSignature { link: Link::Entry } => writer_failure(entry),
+        other => other.into(),
+    }
+}
+
+/// An entry the pinned org key did not sign.
+fn writer_failure(entry: &SealedEntry) -> Failure {
+    if entry.is_signed() {
+        Failure::new(
+            Code::BadSignature,
+            "this secret entry is not signed by your organisation's key (someone other than your admins wrote it)",
+        )
+    } else {
+        Failure::new(
+            Code::EntryUnsigned,
+            "this secret entry is not signed by your organisation's key (it was written by an older release; an admin must rotate it)",
+        )
     }
 }
 
 fn bytes(what: &str, s: &str) -> Result<Vec<u8>, Failure> {
-    b64::decode(s).map_err(|_| Failure(format!("{what}: not base64url")))
+    b64::decode(s).map_err(|_| Failure::new(Code::NotBase64, format!("{what}: not base64url")))
 }
 
 fn seconds(now: f64) -> Result<u64, Failure> {
@@ -54,7 +243,7 @@ fn seconds(now: f64) -> Result<u64, Failure> {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Ok(now as u64)
     } else {
-        Err(Failure("the device clock gave an impossible time".into()))
+        Err(Failure::new(Code::Clock, "the device clock gave an impossible time"))
     }
 }
 
@@ -75,9 +264,9 @@ impl Org {
     /// Parses the base64url form.
     pub fn parse(s: &str) -> Result<Self, Failure> {
         let b = bytes("organisation key", s.trim())?;
-        OrgPublicKey::from_bytes(&b)
-            .map(Org)
-            .map_err(|_| Failure("this is not an organisation key (check the invite link)".into()))
+        OrgPublicKey::from_bytes(&b).map(Org).map_err(|_| {
+            Failure::new(Code::NotOrgKey, "this is not an organisation key (check the invite link)")
+        })
     }
     /// Its fingerprint.
     pub fn fingerprint(&self) -> String {
@@ -97,7 +286,7 @@ impl Keys {
     /// Runs the schedule.
     pub fn from_prf(prf: &[u8]) -> Result<Self, Failure> {
         let prf = PrfOutput::from_slice(prf)
-            .map_err(|_| Failure("the passkey's PRF output must be 32 bytes".into()))?;
+            .map_err(|_| Failure::new(Code::PrfLength, "the passkey's PRF output must be 32 bytes"))?;
         Ok(Keys(KeySchedule::derive(&prf)))
     }
     /// Approver public key, base64url.
@@ -117,12 +306,13 @@ impl Keys {
     pub fn open_local(&self, name: &str, sealed: &str) -> Result<String, Failure> {
         let opened = storage::open(self.0.local_storage_key(), name, &bytes("stored value", sealed)?)
             .map_err(|_| {
-                Failure(
-                    "the stored value does not open with this passkey (edited, or another passkey)".into(),
+                Failure::new(
+                    Code::StoredValue,
+                    "the stored value does not open with this passkey (edited, or another passkey)",
                 )
             })?;
         String::from_utf8(opened.expose().to_vec())
-            .map_err(|_| Failure("the stored value is not text".into()))
+            .map_err(|_| Failure::new(Code::StoredValue, "the stored value is not text"))
     }
 }
 
@@ -221,30 +411,8 @@ fn parse(certificate: &str, signed_request: &str, sealed_entry: &str) -> Result<
     })
 }
 
-fn check(org: &Org, p: &Parsed, now: u64) -> Result<blindvault_core::identity::VerifiedRequest, Failure> {
-    let v = verify_request(&org.0, &p.cert, &p.req, now)?;
-    if p.entry.entry_id != v.entry_id() {
-        return Err(Failure("the server sent another secret than the one requested".into()));
-    }
-    writer_signed(org, &p.entry)?;
-    if p.entry.version < v.min_version() {
-        return Err(Failure(format!(
-            "the server sent version {} of this secret, older than version {} the machine already received (a rollback)",
-            p.entry.version,
-            v.min_version()
-        )));
-    }
-    Ok(v)
-}
-
 fn writer_signed(org: &Org, entry: &SealedEntry) -> Result<(), Failure> {
-    entry.verify_writer(&org.0).map_err(|_| {
-        Failure(if entry.is_signed() {
-            "this secret entry is not signed by your organisation's key (someone other than your admins wrote it)".into()
-        } else {
-            "this secret entry is not signed by your organisation's key (it was written by an older release; an admin must rotate it)".into()
-        })
-    })
+    entry.verify_writer(&org.0).map_err(|_| writer_failure(entry))
 }
 
 /// Verifies org → certificate → request and the entry's identity.
@@ -256,7 +424,8 @@ pub fn verify(
     now: f64,
 ) -> Result<Verified, Failure> {
     let p = parse(certificate, signed_request, sealed_entry)?;
-    let v = check(org, &p, seconds(now)?)?;
+    let v = verify_request(&org.0, &p.cert, &p.req, seconds(now)?)?;
+    release::check_entry(&v, &p.entry).map_err(|e| entry_failure(e, &p.entry, &v))?;
     Ok(Verified {
         request_id: v.request_id().to_text(),
         host_name: v.host_name().to_owned(),
@@ -295,8 +464,10 @@ pub fn approve(
     now: f64,
 ) -> Result<String, Failure> {
     let p = parse(certificate, signed_request, sealed_entry)?;
-    let v = check(org, &p, seconds(now)?)?;
-    let sealed = release::approve(keys.0.approver_secret(), &v, &p.entry, &mut rng())?;
+    let v = verify_request(&org.0, &p.cert, &p.req, seconds(now)?)?;
+    // `release::approve` checks the entry against the request itself (`release::check_entry`).
+    let sealed = release::approve(keys.0.approver_secret(), &v, &p.entry, &mut rng())
+        .map_err(|e| entry_failure(e, &p.entry, &v))?;
     Ok(b64::encode(&sealed.to_bytes()))
 }
 
@@ -311,7 +482,7 @@ pub fn verify_enrolment(
     let mine = ApproverPublicKey::from_bytes(&bytes("approver key", approver_public_key)?)?;
     let v = signed.verify(&org.0, seconds(now)?)?;
     if v.public_key() != mine {
-        return Err(Failure("the enrolment is for another device's key".into()));
+        return Err(Failure::new(Code::OtherDevice, "the enrolment is for another device's key"));
     }
     Ok(serde_json::json!({
         "user_id": v.user_id(),
@@ -342,15 +513,10 @@ pub fn accept_revocations(org: &Org, record: &str, seen: &str) -> Result<String,
         .filter(|s| s.verify(&org.0).is_ok());
     let r = SignedRevocations::check_against(delivered.as_ref(), &org.0, seen.as_ref().map(|s| &s.record))
         .map_err(|e| match e {
-            blindvault_core::Error::Rollback { seen, got } => Failure(format!(
-                "the server sent an older revocation record (epoch {got}) than this device has already seen (epoch {seen}): it may be hiding a revocation"
-            )),
-            blindvault_core::Error::Diverged { seen, got } => Failure(format!(
-                "the server sent a revocation record (epoch {got}) that does not contain the one this device has already seen (epoch {seen}): it may be hiding a revocation"
-            )),
-            blindvault_core::Error::BadSignature { .. } => {
-                Failure("the revocation record is not signed by your organisation's key".into())
-            }
+            blindvault_core::Error::BadSignature { .. } => Failure::new(
+                Code::BadSignature,
+                "the revocation record is not signed by your organisation's key",
+            ),
             other => other.into(),
         })?;
     let keep = match (delivered, seen) {
@@ -379,17 +545,18 @@ pub fn verify_revocations(
     let r = match revocation_record("revocation record", record)? {
         Some(s) => s
             .verify(&org.0)
-            .map_err(|_| Failure("the revocation record is not signed by your organisation's key".into()))?
+            .map_err(|_| {
+                Failure::new(
+                    Code::BadSignature,
+                    "the revocation record is not signed by your organisation's key",
+                )
+            })?
             .clone(),
         None => blindvault_core::revocation::Revocations::none(),
     };
     let cert = SignedHostCertificate::from_bytes(&bytes("host certificate", certificate)?)?;
-    if r.host_revoked(&cert.cert.cert_id) {
-        return Err(Failure("your organisation has revoked this machine (its host certificate)".into()));
-    }
+    r.check_host(&cert.cert.cert_id)?;
     let mine = ApproverPublicKey::from_bytes(&bytes("approver key", approver_public_key)?)?;
-    if r.approver_revoked(&mine) {
-        return Err(Failure("your organisation has removed this device as an approver".into()));
-    }
+    r.check_approver(&mine)?;
     Ok(r.epoch)
 }

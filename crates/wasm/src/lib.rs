@@ -6,20 +6,36 @@
 //! `fetch`; key derivation, verification, envelope opening and sealing all run here.
 //!
 //! The conversions live in [`bridge`] as plain Rust (tested natively); the `#[wasm_bindgen]`
-//! wrappers below only turn a [`bridge::Failure`] into a JavaScript `Error`.
+//! wrappers below only turn a [`bridge::Failure`] into a JavaScript `Error` with a `code`
+//! ([`bridge::Code`], listed for the web app in `web/js/codes.js`) and a `message`.
 //!
 //! Secrets: [`DeviceKeys`] holds the PRF-derived key schedule; the core's types zeroize on drop,
 //! which happens when JavaScript calls `free()` (the app does so right after each use).
 
 pub mod bridge;
+/// The benchmark fixture: native builds (tests, `benches/approve.rs`) and the benchmark bundle
+/// only — the production bundle (`wasm32` without the `bench` feature) does not carry it.
+#[cfg(any(feature = "bench", not(target_arch = "wasm32")))]
 pub mod fixture;
 
 use wasm_bindgen::prelude::*;
 
 use crate::bridge::Failure;
 
-fn js(e: Failure) -> JsError {
-    JsError::new(&e.to_string())
+/// A failure as JavaScript sees it: an `Error` whose `message` is the sentence for the person
+/// and whose `code` is the [`bridge::Code`]'s wire form (the list in `web/js/codes.js`).
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+fn js(e: Failure) -> JsValue {
+    let err = js_sys::Error::new(e.message());
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code().as_str()));
+    err.into()
+}
+
+/// Natively (the crate's tests call `bridge` directly) there is no JavaScript to throw to.
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+fn js(e: Failure) -> JsValue {
+    JsValue::from_str(e.message())
 }
 
 /// The 32-byte PRF salt every ceremony passes as `prf.eval.first` (the server sends the same).
@@ -37,7 +53,7 @@ pub struct OrgKey(bridge::Org);
 impl OrgKey {
     /// Parses the base64url form carried in an invite link's fragment.
     #[wasm_bindgen(js_name = fromBase64)]
-    pub fn from_base64(s: &str) -> Result<OrgKey, JsError> {
+    pub fn from_base64(s: &str) -> Result<OrgKey, JsValue> {
         bridge::Org::parse(s).map(OrgKey).map_err(js)
     }
     /// The short fingerprint people compare by eye.
@@ -63,7 +79,7 @@ impl DeviceKeys {
     /// zeros (a `&mut` slice: wasm-bindgen copies the zeros back into the caller's
     /// `Uint8Array`, so neither the WebAssembly copy nor the JavaScript one keeps the output).
     #[wasm_bindgen(constructor)]
-    pub fn new(prf: &mut [u8]) -> Result<DeviceKeys, JsError> {
+    pub fn new(prf: &mut [u8]) -> Result<DeviceKeys, JsValue> {
         let keys = bridge::Keys::from_prf(prf);
         zeroize::Zeroize::zeroize(prf);
         keys.map(DeviceKeys).map_err(js)
@@ -80,12 +96,12 @@ impl DeviceKeys {
     }
     /// Seals `plaintext` for the local-storage slot `name` (base64url out).
     #[wasm_bindgen(js_name = sealLocal)]
-    pub fn seal_local(&self, name: &str, plaintext: &str) -> Result<String, JsError> {
+    pub fn seal_local(&self, name: &str, plaintext: &str) -> Result<String, JsValue> {
         self.0.seal_local(name, plaintext).map_err(js)
     }
     /// Opens a value sealed by `sealLocal` for the same slot.
     #[wasm_bindgen(js_name = openLocal)]
-    pub fn open_local(&self, name: &str, sealed: &str) -> Result<String, JsError> {
+    pub fn open_local(&self, name: &str, sealed: &str) -> Result<String, JsValue> {
         self.0.open_local(name, sealed).map_err(js)
     }
 }
@@ -98,7 +114,7 @@ pub fn verify_enrolment(
     signed_enrolment: &str,
     approver_public_key: &str,
     now: f64,
-) -> Result<String, JsError> {
+) -> Result<String, JsValue> {
     bridge::verify_enrolment(&org.0, signed_enrolment, approver_public_key, now).map_err(js)
 }
 
@@ -107,7 +123,7 @@ pub fn verify_enrolment(
 /// device remembers for this org; empty: none). Returns the record to remember — store it
 /// before calling [`verify_revocations`], so a record that refuses this request still counts.
 #[wasm_bindgen(js_name = acceptRevocations)]
-pub fn accept_revocations(org: &OrgKey, record: &str, seen: &str) -> Result<String, JsError> {
+pub fn accept_revocations(org: &OrgKey, record: &str, seen: &str) -> Result<String, JsValue> {
     bridge::accept_revocations(&org.0, record, seen).map_err(js)
 }
 
@@ -119,7 +135,7 @@ pub fn verify_revocations(
     record: &str,
     certificate: &str,
     approver_public_key: &str,
-) -> Result<f64, JsError> {
+) -> Result<f64, JsValue> {
     bridge::verify_revocations(&org.0, record, certificate, approver_public_key).map(|e| e as f64).map_err(js)
 }
 
@@ -133,16 +149,16 @@ pub fn verify_request(
     signed_request: &str,
     sealed_entry: &str,
     now: f64,
-) -> Result<String, JsError> {
+) -> Result<String, JsValue> {
     bridge::verify(&org.0, certificate, signed_request, sealed_entry, now)
         .map_err(js)
-        .and_then(|v| serde_json::to_string(&v).map_err(|e| JsError::new(&e.to_string())))
+        .and_then(|v| serde_json::to_string(&v).map_err(|e| JsError::new(&e.to_string()).into()))
 }
 
 /// Opens this device's envelope of the entry and decrypts its label (shown before approving),
 /// after checking that the pinned org key signed the entry.
 #[wasm_bindgen(js_name = openLabel)]
-pub fn open_label(keys: &DeviceKeys, org: &OrgKey, sealed_entry: &str) -> Result<String, JsError> {
+pub fn open_label(keys: &DeviceKeys, org: &OrgKey, sealed_entry: &str) -> Result<String, JsValue> {
     bridge::open_label(&keys.0, &org.0, sealed_entry).map_err(js)
 }
 
@@ -156,24 +172,27 @@ pub fn approve(
     signed_request: &str,
     sealed_entry: &str,
     now: f64,
-) -> Result<String, JsError> {
+) -> Result<String, JsValue> {
     bridge::approve(&keys.0, &org.0, certificate, signed_request, sealed_entry, now).map_err(js)
 }
 
-/// A fixed approval for the benchmark: the same operation the native bench measures.
+/// A fixed approval for the benchmark: the same operation the native bench measures. Only in the
+/// benchmark bundle (`bench` feature).
+#[cfg(feature = "bench")]
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct ApproveBench(fixture::Fixture);
 
+#[cfg(feature = "bench")]
 #[wasm_bindgen]
 impl ApproveBench {
     /// Builds the fixture (org, approver, entry, host certificate, request).
     #[wasm_bindgen(constructor)]
-    pub fn new() -> Result<ApproveBench, JsError> {
+    pub fn new() -> Result<ApproveBench, JsValue> {
         fixture::Fixture::new().map(ApproveBench).map_err(js)
     }
     /// One approval (verify + open + reseal), as the approve button does it.
-    pub fn run(&self) -> Result<usize, JsError> {
+    pub fn run(&self) -> Result<usize, JsValue> {
         self.0.run().map_err(js)
     }
 }

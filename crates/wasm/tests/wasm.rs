@@ -189,6 +189,83 @@ fn every_failed_check_is_a_plain_message_and_nothing_is_sealed() {
     assert!(e.to_string().starts_with("this secret is not sealed to this device's key"), "{e}");
 }
 
+/// Each failure carries the code the web app switches on (not the wording): a forged or mixed-up
+/// chain is told from an expired request or another device's passkey.
+#[test]
+fn every_failed_check_carries_its_code() {
+    use bridge::Code;
+    let w = world();
+    let org = pinned(&w);
+    let keys = Keys::from_prf(&PRF).unwrap();
+    let now = NOW as f64;
+    let mut cert = b64::decode(&w.cert).unwrap();
+    let at = cert.windows(11).position(|x| x == b"ci-runner-7").unwrap();
+    cert[at + 10] = b'8';
+    let tampered = b64::encode(&cert);
+    fn code<T: std::fmt::Debug>(r: Result<T, bridge::Failure>) -> bridge::Code {
+        r.unwrap_err().code()
+    }
+    assert_eq!(code(bridge::verify(&org, &tampered, &w.request, &w.entry, now)), Code::BadSignature);
+    assert_eq!(code(bridge::approve(&keys, &org, &tampered, &w.request, &w.entry, now)), Code::BadSignature);
+    assert_eq!(code(bridge::verify(&org, &w.cert, &w.request, &w.servers_entry, now)), Code::BadSignature);
+    assert_eq!(code(bridge::open_label(&keys, &org, &w.servers_entry)), Code::BadSignature);
+    assert_eq!(code(bridge::approve(&keys, &org, &w.cert, &w.request, &w.other_entry, now)), Code::Mismatch);
+    assert_eq!(code(bridge::verify(&org, &w.cert, &w.request, &w.other_entry, now)), Code::Mismatch);
+    let late = (NOW + 301) as f64;
+    assert_eq!(code(bridge::approve(&keys, &org, &w.cert, &w.request, &w.entry, late)), Code::Expired);
+    assert_eq!(code(bridge::verify(&org, &w.cert, &w.request, &w.entry, f64::NAN)), Code::Clock);
+    assert_eq!(code(bridge::verify(&org, "***", &w.request, &w.entry, now)), Code::NotBase64);
+    assert_eq!(code(bridge::verify(&org, &w.cert, &w.cert, &w.entry, now)), Code::Malformed);
+    let stranger = Keys::from_prf(&[7; 32]).unwrap();
+    assert_eq!(code(bridge::approve(&stranger, &org, &w.cert, &w.request, &w.entry, now)), Code::NoEnvelope);
+    assert_eq!(Keys::from_prf(&[1; 31]).unwrap_err().code(), Code::PrfLength);
+    assert_eq!(Org::parse("AAAA").unwrap_err().code(), Code::NotOrgKey);
+}
+
+/// `web/js/codes.js` lists exactly the bridge's codes, each under its upper-case name.
+#[test]
+fn every_code_of_the_bridge_is_in_the_web_apps_list() {
+    let js = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/js/codes.js")).unwrap();
+    let block = &js[js.find("export const CODE = Object.freeze({").unwrap()..];
+    let block = &block[..block.find("});").unwrap()];
+    let listed: Vec<(String, String)> = block
+        .lines()
+        .filter_map(|l| {
+            let (name, value) = l.trim().trim_end_matches(',').split_once(": ")?;
+            Some((name.to_owned(), value.trim_matches('\'').to_owned()))
+        })
+        .collect();
+    let ours: Vec<(String, String)> =
+        bridge::Code::ALL.iter().map(|c| (c.as_str().to_uppercase(), c.as_str().to_owned())).collect();
+    assert_eq!(listed, ours, "web/js/codes.js and bridge::Code disagree");
+    // `ALL` is every variant: a code missing from it would be missing from the list too.
+    for c in bridge::Code::ALL {
+        let n = match c {
+            bridge::Code::BadSignature
+            | bridge::Code::Mismatch
+            | bridge::Code::Malformed
+            | bridge::Code::RevocationRollback
+            | bridge::Code::RevocationDiverged
+            | bridge::Code::HostRevoked
+            | bridge::Code::ApproverRevoked
+            | bridge::Code::Expired
+            | bridge::Code::NotYetValid
+            | bridge::Code::EntryNotAllowed
+            | bridge::Code::EntryUnsigned
+            | bridge::Code::EntryRollback
+            | bridge::Code::NoEnvelope
+            | bridge::Code::Decrypt
+            | bridge::Code::NotBase64
+            | bridge::Code::Clock
+            | bridge::Code::NotOrgKey
+            | bridge::Code::PrfLength
+            | bridge::Code::StoredValue
+            | bridge::Code::OtherDevice => 20,
+        };
+        assert_eq!(bridge::Code::ALL.len(), n);
+    }
+}
+
 #[test]
 fn prf_org_and_enrolment_inputs() {
     let w = world();
@@ -260,6 +337,15 @@ fn the_device_checks_the_orgs_revocation_record() {
         *seen = remember.clone();
         bridge::verify_revocations(&org, &remember, &w.cert, &mine).map_err(|e| e.to_string())
     };
+    // The same, for the code each refusal carries.
+    let code = |record: &str, mut seen: String| -> Option<bridge::Code> {
+        let remember = match bridge::accept_revocations(&org, record, &seen) {
+            Ok(r) => r,
+            Err(e) => return Some(e.code()),
+        };
+        seen = remember;
+        bridge::verify_revocations(&org, &seen, &w.cert, &mine).err().map(|e| e.code())
+    };
     // No record yet: fine, epoch 0, nothing to remember.
     let mut seen = String::new();
     assert_eq!(check("", &mut seen).unwrap(), 0);
@@ -270,10 +356,12 @@ fn the_device_checks_the_orgs_revocation_record() {
     assert_eq!(seen, enc(&one));
     // The host revoked: refused, whatever the server's host row says…
     let two = one.record.next(&[], &[cert.cert.cert_id], NOW).unwrap().sign(&w.org).unwrap();
+    assert_eq!(code(&enc(&two), seen.clone()), Some(bridge::Code::HostRevoked));
     let e = check(&enc(&two), &mut seen).unwrap_err();
     assert!(e.contains("revoked this machine"), "{e}");
     // …and epoch 2 is remembered all the same: serving epoch 1 next is a rollback.
     assert_eq!(seen, enc(&two));
+    assert_eq!(code(&enc(&one), seen.clone()), Some(bridge::Code::RevocationRollback));
     let e = check(&enc(&one), &mut seen).unwrap_err();
     assert!(e.contains("older revocation record"), "{e}");
     assert!(check("", &mut seen).is_err());
@@ -282,15 +370,18 @@ fn the_device_checks_the_orgs_revocation_record() {
         blindvault_core::keys::ApproverPublicKey::from_bytes(&b64::decode(&mine).unwrap()).unwrap();
     let three = one.record.next(&[mine_key], &[], NOW).unwrap().sign(&w.org).unwrap();
     let mut seen1 = enc(&one);
+    assert_eq!(code(&enc(&three), seen1.clone()), Some(bridge::Code::ApproverRevoked));
     let e = check(&enc(&three), &mut seen1).unwrap_err();
     assert!(e.contains("removed this device"), "{e}");
     assert_eq!(seen1, enc(&three), "remembered although it refused");
     // A record of epoch 2 that is not epoch 2 as seen (a fork) or drops a revocation: refused.
+    assert_eq!(code(&enc(&three), seen.clone()), Some(bridge::Code::RevocationDiverged));
     let e = check(&enc(&three), &mut seen).unwrap_err();
     assert!(e.contains("does not contain the one"), "{e}");
     // A record not signed by the pinned org key.
     let rogue =
         Revocations::none().next(&[], &[], NOW).unwrap().sign(&OrgSecretKey::generate(&mut rng())).unwrap();
+    assert_eq!(code(&enc(&rogue), String::new()), Some(bridge::Code::BadSignature));
     let e = check(&enc(&rogue), &mut String::new()).unwrap_err();
     assert!(e.contains("not signed by your organisation"), "{e}");
     // A remembered record another org key signed (the org key was replaced) counts as none.

@@ -103,7 +103,7 @@ fn server_substituted_ephemeral_key_is_caught_on_the_device() {
     forged.request.ephemeral_key = EphemeralSecretKey::generate(&mut rng("server")).public_key();
     assert_eq!(
         verify_request(&w.org.public_key(), &w.cert, &forged, NOW).err(),
-        Some(Error::BadSignature { link: "request" })
+        Some(Error::BadSignature { link: blindvault_core::Link::Request })
     );
 }
 
@@ -119,14 +119,14 @@ fn server_substituted_host_certificate_is_caught() {
     let rogue_cert = c.sign(&rogue_org).unwrap();
     assert_eq!(
         verify_request(&w.org.public_key(), &rogue_cert, &req, NOW).err(),
-        Some(Error::BadSignature { link: "host certificate" })
+        Some(Error::BadSignature { link: blindvault_core::Link::HostCertificate })
     );
     // Editing the certificate (host name, allowed entries) breaks the org signature.
     let mut edited = w.cert.clone();
     edited.cert.host_name = "innocent-looking-host".into();
     assert_eq!(
         verify_request(&w.org.public_key(), &edited, &req, NOW).err(),
-        Some(Error::BadSignature { link: "host certificate" })
+        Some(Error::BadSignature { link: blindvault_core::Link::HostCertificate })
     );
     // A request signed by another host key under the real certificate.
     let mut other = req.request.clone();
@@ -134,7 +134,7 @@ fn server_substituted_host_certificate_is_caught() {
     let signed_by_other = other.sign(&rogue_host).unwrap();
     assert_eq!(
         verify_request(&w.org.public_key(), &w.cert, &signed_by_other, NOW).err(),
-        Some(Error::BadSignature { link: "request" })
+        Some(Error::BadSignature { link: blindvault_core::Link::Request })
     );
     // A genuine certificate of another host, presented with this host's request.
     let other_cert = HostCertificate {
@@ -151,7 +151,7 @@ fn server_substituted_host_certificate_is_caught() {
     .unwrap();
     assert_eq!(
         verify_request(&w.org.public_key(), &other_cert, &req, NOW).err(),
-        Some(Error::Mismatch { what: "request names another host certificate" })
+        Some(Error::Mismatch { what: blindvault_core::Mismatch::RequestCertificate })
     );
 }
 
@@ -163,13 +163,13 @@ fn server_substituted_org_key_is_caught() {
     let (_eph, req) = rogue.request("req");
     assert_eq!(
         verify_request(&w.org.public_key(), &rogue.cert, &req, NOW).err(),
-        Some(Error::BadSignature { link: "host certificate" })
+        Some(Error::BadSignature { link: blindvault_core::Link::HostCertificate })
     );
     // And approver enrolments signed by another org do not verify against the pinned key.
     let d = Device::new("mallory", 9);
     assert_eq!(
         d.enrolment(&rogue.org).verify(&w.org.public_key(), NOW).err(),
-        Some(Error::BadSignature { link: "enrolment" })
+        Some(Error::BadSignature { link: blindvault_core::Link::Enrolment })
     );
 }
 
@@ -183,7 +183,7 @@ fn substituted_approver_key_is_caught_by_the_writer() {
     forged.enrolment.approver_key = ApproverPublicKey::from_array([0x55; 32]);
     assert_eq!(
         forged.verify(&w.org.public_key(), NOW).err(),
-        Some(Error::BadSignature { link: "enrolment" })
+        Some(Error::BadSignature { link: blindvault_core::Link::Enrolment })
     );
     // Through the wire format too.
     let mut bytes = enrolment.to_bytes();
@@ -206,7 +206,7 @@ fn substituted_approver_key_is_caught_by_the_writer() {
             &mut rng("s"),
         )
         .err(),
-        Some(Error::Mismatch { what: "approver enrolled by another org" })
+        Some(Error::Mismatch { what: blindvault_core::Mismatch::ApproverOfAnotherOrg })
     );
 }
 
@@ -218,23 +218,23 @@ fn expired_and_not_yet_valid() {
     // Request expired.
     assert_eq!(
         verify_request(&org, &w.cert, &req, NOW + 300).err(),
-        Some(Error::Expired { link: "request" })
+        Some(Error::Expired { link: blindvault_core::Link::Request })
     );
     assert!(verify_request(&org, &w.cert, &req, NOW + 299).is_ok());
     // Request from the future (beyond clock skew).
     let (_e, future) = w.request_for("f", w.entry_id, NOW + 1000, NOW + 1200);
     assert_eq!(
         verify_request(&org, &w.cert, &future, NOW).err(),
-        Some(Error::NotYetValid { link: "request" })
+        Some(Error::NotYetValid { link: blindvault_core::Link::Request })
     );
     // Certificate expired.
     assert_eq!(
         verify_request(&org, &w.cert, &req, NOW + 86_400).err(),
-        Some(Error::Expired { link: "host certificate" })
+        Some(Error::Expired { link: blindvault_core::Link::HostCertificate })
     );
     assert_eq!(
         verify_request(&org, &w.cert, &req, NOW - 3601).err(),
-        Some(Error::NotYetValid { link: "host certificate" })
+        Some(Error::NotYetValid { link: blindvault_core::Link::HostCertificate })
     );
 }
 
@@ -254,7 +254,7 @@ fn a_request_outliving_its_host_certificate_is_refused() {
     let (_e, long) = w.request_for("long", w.entry_id, NOW, NOW + 201);
     assert_eq!(
         verify_request(&org, &short, &long, NOW).err(),
-        Some(Error::Mismatch { what: "request outlives its host certificate" })
+        Some(Error::Mismatch { what: blindvault_core::Mismatch::RequestOutlivesCertificate })
     );
     // The refusal is the certificate's end alone: under the day-long certificate it verifies.
     assert!(verify_request(&org, &w.cert, &long, NOW).is_ok());
@@ -264,7 +264,7 @@ fn a_request_outliving_its_host_certificate_is_refused() {
     // A certificate that already expired refuses even a request inside its old window.
     assert_eq!(
         verify_request(&org, &short, &inside, NOW + 200).err(),
-        Some(Error::Expired { link: "host certificate" })
+        Some(Error::Expired { link: blindvault_core::Link::HostCertificate })
     );
 }
 
@@ -279,7 +279,10 @@ fn a_request_may_lead_the_clock_by_the_skew_and_no_more() {
     let (_e, edge) = w.request_for("edge", w.entry_id, at, at + 60);
     assert!(verify_request(&org, &w.cert, &edge, NOW).is_ok());
     let (_e, past) = w.request_for("past", w.entry_id, at + 1, at + 60);
-    assert_eq!(verify_request(&org, &w.cert, &past, NOW).err(), Some(Error::NotYetValid { link: "request" }));
+    assert_eq!(
+        verify_request(&org, &w.cert, &past, NOW).err(),
+        Some(Error::NotYetValid { link: blindvault_core::Link::Request })
+    );
     assert!(verify_request(&org, &w.cert, &past, NOW + 1).is_ok());
 }
 
@@ -656,7 +659,7 @@ fn an_any_of_release_opens_only_the_org_signed_value() {
     let rel = open_response(&eph, &req, &honest, &a.verified(&w.org)).unwrap();
     assert_eq!(
         recover_secret(&[rel], &foreign, &Revocations::none()).err(),
-        Some(Error::BadSignature { link: "entry" })
+        Some(Error::BadSignature { link: blindvault_core::Link::Entry })
     );
     // The control: the honest release opens the org's value.
     let rel = open_response(&eph, &req, &honest, &a.verified(&w.org)).unwrap();
@@ -690,10 +693,13 @@ fn an_entry_the_org_did_not_sign_is_refused() {
     // The device can open its envelope of it (that is the point of base mode)…
     assert!(forged.open_envelope(a.keys.approver_secret()).is_ok());
     // …but the org key did not sign it: no approval.
-    assert_eq!(forged.verify_writer(&w.org.public_key()).err(), Some(Error::BadSignature { link: "entry" }));
+    assert_eq!(
+        forged.verify_writer(&w.org.public_key()).err(),
+        Some(Error::BadSignature { link: blindvault_core::Link::Entry })
+    );
     assert_eq!(
         approve(a.keys.approver_secret(), &v, &forged, &mut rng("x")).err(),
-        Some(Error::BadSignature { link: "entry" })
+        Some(Error::BadSignature { link: blindvault_core::Link::Entry })
     );
     // A genuine entry with one byte changed (its policy, its label…) no longer verifies either.
     let genuine =
@@ -714,7 +720,7 @@ fn an_entry_the_org_did_not_sign_is_refused() {
     assert!(!old.is_signed());
     assert_eq!(
         approve(a.keys.approver_secret(), &v, &old, &mut rng("z")).err(),
-        Some(Error::BadSignature { link: "entry" })
+        Some(Error::BadSignature { link: blindvault_core::Link::Entry })
     );
     assert!(approve(a.keys.approver_secret(), &v, &genuine, &mut rng("ok")).is_ok());
     // The consumer's side of m-of-n: genuine shares, but the entry the server hands over to
@@ -747,7 +753,7 @@ fn an_entry_the_org_did_not_sign_is_refused() {
     let unsigned = SealedEntry::from_bytes(&unsigned).unwrap();
     assert_eq!(
         recover_secret(&rels(&[&a, &b]), &unsigned, &Revocations::none()).err(),
-        Some(Error::BadSignature { link: "entry" })
+        Some(Error::BadSignature { link: blindvault_core::Link::Entry })
     );
     assert_eq!(recover_secret(&rels(&[&a, &b]), &two, &Revocations::none()).unwrap().expose(), b"v");
 }
@@ -776,7 +782,7 @@ fn a_purpose_the_server_altered_fails_on_the_device() {
         let edited = SignedRequest::from_bytes(&edited.to_bytes()).unwrap();
         assert_eq!(
             verify_request(&org, &w.cert, &edited, NOW).err(),
-            Some(Error::BadSignature { link: "request" })
+            Some(Error::BadSignature { link: blindvault_core::Link::Request })
         );
     }
     // And the poll token's hash, for the same reason (a front-runner's own token).
@@ -784,7 +790,7 @@ fn a_purpose_the_server_altered_fails_on_the_device() {
     edited.request.poll_token_hash = [0; 32];
     assert_eq!(
         verify_request(&org, &w.cert, &edited, NOW).err(),
-        Some(Error::BadSignature { link: "request" })
+        Some(Error::BadSignature { link: blindvault_core::Link::Request })
     );
 }
 
@@ -833,7 +839,7 @@ fn an_entry_older_than_the_host_has_received_is_refused() {
     let r = response_from(&a, &req, &payload, "old");
     assert_eq!(
         open_response(&eph, &req, &r, &a.verified(&w.org)).err(),
-        Some(Error::Mismatch { what: "entry version is older than the host has received (rollback)" })
+        Some(Error::Mismatch { what: blindvault_core::Mismatch::EntryRollback })
     );
     // Version 2 (and later) opens.
     let r = approve(a.keys.approver_secret(), &v, &v2, &mut rng("3")).unwrap();
@@ -895,7 +901,10 @@ fn host_certificate_v2_round_trips_and_v1_is_still_read() {
     flipped[body_end - 1] = 1; // self_approval 0 → 1
     let forged = SignedHostCertificate::from_bytes(&flipped).unwrap();
     assert!(forged.cert.self_approval);
-    assert!(matches!(forged.verify(&org, NOW), Err(Error::BadSignature { link: "host certificate" })));
+    assert!(matches!(
+        forged.verify(&org, NOW),
+        Err(Error::BadSignature { link: blindvault_core::Link::HostCertificate })
+    ));
     let mut renamed = bytes.clone();
     renamed[body_end - 2] ^= 0x01; // last byte of the issuer's name
     let forged = SignedHostCertificate::from_bytes(&renamed).unwrap();

@@ -75,7 +75,10 @@ fn tampered_ciphertext_fails_opaquely() {
         let n = b.len();
         b[n - 1] ^= 1;
     });
-    assert_eq!(t.verify_writer(&w.org.public_key()).err(), Some(Error::BadSignature { link: "entry" }));
+    assert_eq!(
+        t.verify_writer(&w.org.public_key()).err(),
+        Some(Error::BadSignature { link: blindvault_core::Link::Entry })
+    );
     let mut env_tampered = e.clone();
     env_tampered.envelopes[0].sealed.ct[3] ^= 1;
     assert_eq!(env_tampered.open_envelope(a.keys.approver_secret()).err(), Some(Error::Decrypt));

@@ -53,7 +53,7 @@ fn the_signature_is_the_orgs() {
     let forged = Revocations::none().next(&[], &[], NOW).unwrap().sign(&rogue).unwrap();
     assert_eq!(
         forged.verify(&w.org.public_key()).err(),
-        Some(Error::BadSignature { link: "revocation record" })
+        Some(Error::BadSignature { link: blindvault_core::Link::RevocationRecord })
     );
     // The server drops bob from a genuine record: the signature breaks (a list entry removed
     // and the count lowered).
@@ -68,7 +68,7 @@ fn the_signature_is_the_orgs() {
     assert!(edited.record.approvers.is_empty());
     assert_eq!(
         edited.verify(&w.org.public_key()).err(),
-        Some(Error::BadSignature { link: "revocation record" })
+        Some(Error::BadSignature { link: blindvault_core::Link::RevocationRecord })
     );
     // Any flipped bit of the body breaks it too.
     let mut flipped = genuine.to_bytes();
@@ -138,7 +138,7 @@ fn a_revoked_device_is_refused_by_the_consumer() {
     let revoked = rec.verify(&w.org.public_key()).unwrap();
     assert_eq!(
         recover_secret(&[open()], &entry, revoked).err(),
-        Some(Error::Revoked { what: "approver device" })
+        Some(Error::Revoked { what: blindvault_core::Revocable::ApproverDevice })
     );
     // Alice, not named, still releases.
     let resp_a = approve(alice.keys.approver_secret(), &verified, &entry, &mut rng("b")).unwrap();
@@ -149,7 +149,7 @@ fn a_revoked_device_is_refused_by_the_consumer() {
     let hosts = record(&w, &[], &[w.cert.cert.cert_id], &rec.record);
     assert_eq!(
         hosts.record.check_host(&w.cert.cert.cert_id).err(),
-        Some(Error::Revoked { what: "host certificate" })
+        Some(Error::Revoked { what: blindvault_core::Revocable::HostCertificate })
     );
 }
 
@@ -168,15 +168,24 @@ fn not_after_ends_an_enrolment() {
     .unwrap();
     let org = w.org.public_key();
     assert!(signed.verify(&org, NOW + 9).is_ok());
-    assert_eq!(signed.verify(&org, NOW + 10).err(), Some(Error::Expired { link: "enrolment" }));
+    assert_eq!(
+        signed.verify(&org, NOW + 10).err(),
+        Some(Error::Expired { link: blindvault_core::Link::Enrolment })
+    );
     // not_after is signed: extending it breaks the signature.
     let mut longer = signed.clone();
     longer.enrolment.not_after = u64::MAX;
-    assert_eq!(longer.verify(&org, NOW + 10).err(), Some(Error::BadSignature { link: "enrolment" }));
+    assert_eq!(
+        longer.verify(&org, NOW + 10).err(),
+        Some(Error::BadSignature { link: blindvault_core::Link::Enrolment })
+    );
     // To name a device (revoking it), only the signature counts: an ended enrolment still
     // names its key; an edited one, or another org's, does not.
     assert_eq!(signed.verify_signature_only(&org).unwrap().approver_key, bob.keys.approver_public());
-    assert_eq!(longer.verify_signature_only(&org).err(), Some(Error::BadSignature { link: "enrolment" }));
+    assert_eq!(
+        longer.verify_signature_only(&org).err(),
+        Some(Error::BadSignature { link: blindvault_core::Link::Enrolment })
+    );
     let other = World::new("rev-not-after-other");
     assert!(signed.verify_signature_only(&other.org.public_key()).is_err());
     // An enrolment that ends before it starts is never signed.
@@ -210,7 +219,7 @@ fn a_v1_enrolment_is_still_read() {
     assert!(e.verify(&org, issued + 1).is_ok());
     assert_eq!(
         e.verify(&org, issued + V1_ENROLMENT_LIFETIME_SECS).err(),
-        Some(Error::Expired { link: "enrolment" })
+        Some(Error::Expired { link: blindvault_core::Link::Enrolment })
     );
     // Its body under the v2 context does not verify: a format-1 signature is not a format-2 one.
     let mut as_v2 = bytes.clone();

@@ -1350,7 +1350,7 @@ async fn a_removed_device_is_refused_by_the_consumer_despite_a_colluding_server(
     let e = c.open(&r.body, &org).err().context("refused")?;
     ensure!(
         e.downcast_ref::<blindvault_core::Error>()
-            == Some(&blindvault_core::Error::Revoked { what: "approver device" }),
+            == Some(&blindvault_core::Error::Revoked { what: blindvault_core::Revocable::ApproverDevice }),
         "{e}"
     );
     // It hides the record too: a consumer that has seen epoch 1 refuses the rollback.
