@@ -97,7 +97,7 @@ async fn bridge_old_runner(
     let old_exists = match engine {
         Engine::Sqlite => sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"),
         Engine::Postgres => sqlx::query(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'",
+            "SELECT CAST(tablename AS TEXT) AS tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'",
         ),
     }
     .fetch_optional(&mut **tx)
