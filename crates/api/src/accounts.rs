@@ -23,15 +23,15 @@ pub struct InviteView {
     /// The role the account gets.
     pub role: String,
     /// The admin who made it.
-    #[serde(default)]
     pub created_by: Option<String>,
     /// When (Unix seconds).
     pub created_at: i64,
     /// When it stops working.
     pub expires_at: i64,
     /// Who used it.
-    #[serde(default)]
     pub used_by: Option<String>,
+    /// When it was used (Unix seconds).
+    pub used_at: Option<i64>,
     /// `open`, `used`, `revoked` or `expired`.
     pub status: String,
 }

@@ -105,3 +105,9 @@ pub(crate) fn request_expired() -> ApiError {
 pub(crate) fn host_revoked() -> ApiError {
     ApiError::conflict(ErrorCode::HostRevoked, "the requesting host's certificate was revoked")
 }
+
+/// A signed object as the database keeps it (its base64url text, written after its checks)
+/// read back into its type; a row that no longer reads is the server's fault, not the caller's.
+pub(crate) fn stored<T: serde::de::DeserializeOwned>(text: String) -> Result<T, ApiError> {
+    serde_json::from_value(serde_json::Value::String(text)).map_err(ApiError::internal)
+}

@@ -279,9 +279,3 @@ pub(crate) async fn deliver(
     })
     .into_response())
 }
-
-/// A signed object as the database keeps it (its base64url text, written after its checks)
-/// read back into its type; a row that no longer reads is the server's fault, not the caller's.
-fn stored<T: serde::de::DeserializeOwned>(text: String) -> Result<T, ApiError> {
-    serde_json::from_value(serde_json::Value::String(text)).map_err(ApiError::internal)
-}

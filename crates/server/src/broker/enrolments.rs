@@ -9,7 +9,7 @@ use blindvault_core::identity::SignedEnrolment;
 use blindvault_core::ids::RequestId;
 use blindvault_core::keys::ApproverPublicKey;
 use blindvault_core::revocation::SignedRevocations;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::common::*;
 use super::org::{refuse_synced, synced_refused};
@@ -190,7 +190,7 @@ pub(crate) async fn remove_enrolment(
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<RemoveQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RemoveView>, ApiError> {
     let key = store::enrolments::key_of(&state.store, &id)
         .await?
         .ok_or_else(|| ApiError::not_found(ErrorCode::NoSuchEnrolment, "no such enrolment"))?;
@@ -218,16 +218,10 @@ pub(crate) async fn remove_enrolment(
         .await?;
         tx.commit().await?;
     }
-    Ok(Json(serde_json::json!({ "removed": !dry_run, "entries_below_quorum": impact })))
+    Ok(Json(RemoveView { removed: !dry_run, entries_below_quorum: impact }))
 }
 
-#[derive(Serialize)]
-pub(crate) struct ApproverView {
-    pub(crate) user_id: String,
-    pub(crate) user_name: String,
-    pub(crate) credential_id: String,
-    pub(crate) signed_enrolment: String,
-}
+pub(crate) use blindvault_api::broker::{ApproverView, RemoveView};
 
 /// Approved enrolments, for a writer to verify against its own copy of the org key.
 pub(crate) async fn list_approvers(
@@ -241,9 +235,9 @@ pub(crate) async fn list_approvers(
             user_id: r.user_id,
             user_name: r.user_name,
             credential_id: r.credential_id,
-            signed_enrolment: r
-                .signed
-                .ok_or_else(|| ApiError::internal("approved enrolment without signature"))?,
+            signed_enrolment: stored(
+                r.signed.ok_or_else(|| ApiError::internal("approved enrolment without signature"))?,
+            )?,
         });
     }
     Ok(Json(out))

@@ -120,7 +120,7 @@ pub(crate) async fn put_entry(
             version,
             threshold: i64::from(e.policy.threshold()),
             people: people.len() as i64,
-            sealed_entry: sealed,
+            sealed_entry: body.sealed_entry.clone(),
         }),
     )
         .into_response())

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use blindvault_api::ErrorCode;
 use blindvault_core::keys::OrgPublicKey;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::common::*;
 use super::store;
@@ -14,13 +14,7 @@ use crate::auth::stepup::{self, Action as StepUp};
 use crate::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
-
-#[derive(Serialize)]
-pub(crate) struct OrgView {
-    pub(crate) org_public_key: Option<String>,
-    pub(crate) fingerprint: Option<String>,
-    pub(crate) generation: i64,
-}
+pub(crate) use blindvault_api::broker::{OrgSettings, OrgView};
 
 pub(crate) async fn get_org(State(state): State<AppState>, _s: Session) -> Result<Json<OrgView>, ApiError> {
     Ok(Json(match org(&state).await? {
@@ -111,13 +105,6 @@ pub(crate) async fn put_org(
 
 /// The settings key of "refuse backup-eligible (synced) passkeys as approver devices".
 pub(crate) const REFUSE_SYNCED: &str = "broker.refuse_synced_approvers";
-
-#[derive(Serialize, Deserialize)]
-pub(crate) struct OrgSettings {
-    /// Refuse enrolments (requests and approvals) from backup-eligible credentials: synced
-    /// passkeys, whose private key and PRF secret follow the person's cloud account.
-    pub(crate) refuse_synced_approvers: bool,
-}
 
 pub(crate) async fn refuse_synced(state: &AppState) -> Result<bool, ApiError> {
     Ok(state.store.setting(REFUSE_SYNCED).await?.as_deref() == Some("1"))

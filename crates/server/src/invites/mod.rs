@@ -25,6 +25,7 @@ use crate::auth::stepup::Action as StepUp;
 use crate::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
+use blindvault_api::accounts::{InviteCreated, InviteView};
 
 /// The default and the longest life of an invite code.
 pub(crate) const DEFAULT_TTL_SECS: i64 = 7 * 86_400;
@@ -103,20 +104,12 @@ pub(crate) struct CreateBody {
     expires_in_secs: Option<i64>,
 }
 
-#[derive(Serialize)]
-pub(crate) struct Created {
-    id: String,
-    code: String,
-    role: String,
-    expires_at: i64,
-}
-
 pub(crate) async fn create(
     State(state): State<AppState>,
     AdminSession(s): AdminSession,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateBody>,
-) -> Result<(StatusCode, Json<Created>), ApiError> {
+) -> Result<(StatusCode, Json<InviteCreated>), ApiError> {
     let role = body.role.unwrap_or_else(|| "user".to_owned());
     if role != "user" && role != "admin" {
         return Err(ApiError::bad_request(ErrorCode::InvalidRole, "an invite gives the role user or admin"));
@@ -154,20 +147,7 @@ pub(crate) async fn create(
     let ev = Event { actor: Some(&s.user_id), action: "invite.created", target: Some(&id), detail };
     audit::append_in(&state.store, &mut tx, now, ev).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(Created { id, code, role, expires_at })))
-}
-
-#[derive(Serialize)]
-pub(crate) struct InviteView {
-    id: String,
-    role: String,
-    created_by: Option<String>,
-    created_at: i64,
-    expires_at: i64,
-    used_by: Option<String>,
-    used_at: Option<i64>,
-    /// `open`, `used`, `revoked` or `expired`.
-    status: &'static str,
+    Ok((StatusCode::CREATED, Json(InviteCreated { id, code, role, expires_at })))
 }
 
 pub(crate) async fn list(
@@ -193,7 +173,7 @@ pub(crate) async fn list(
                 expires_at: r.expires_at,
                 used_by: r.used_by,
                 used_at: r.used_at,
-                status,
+                status: status.to_owned(),
             }
         })
         .collect();

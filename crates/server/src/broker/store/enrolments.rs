@@ -2,30 +2,12 @@
 //! org signature approves them, and removed when the admin removes them.
 
 use blindvault_core::keys::ApproverPublicKey;
-use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::broker::codec::unb64;
 use crate::error::ApiError;
 use crate::store::Store;
-
-/// An enrolment as the admin's and its owner's lists show it.
-#[derive(Serialize)]
-pub(crate) struct EnrolmentView {
-    pub(crate) id: String,
-    pub(crate) user_id: String,
-    pub(crate) user_name: String,
-    pub(crate) credential_id: String,
-    pub(crate) approver_public_key: String,
-    pub(crate) fingerprint: String,
-    pub(crate) status: String,
-    pub(crate) signed_enrolment: Option<String>,
-    pub(crate) created_at: i64,
-    /// The credential's flags as its authenticator last reported them: backup-eligible (a synced
-    /// passkey) and backed up. `None` once the credential is deleted.
-    pub(crate) backup_eligible: Option<bool>,
-    pub(crate) backup_state: Option<bool>,
-}
+pub(crate) use blindvault_api::broker::{EnrolmentView, QuorumImpact};
 
 /// `SELECT` of enrolment views, followed by a literal tail (SQL stays literal for sqlx).
 macro_rules! enrolment_select {
@@ -234,14 +216,6 @@ pub(crate) async fn approve(
         .execute(&mut *c)
         .await?;
     Ok(true)
-}
-
-/// An entry whose latest version would fall below its threshold of people.
-#[derive(Serialize)]
-pub(crate) struct QuorumImpact {
-    pub(crate) entry_id: String,
-    pub(crate) threshold: i64,
-    pub(crate) people_left: i64,
 }
 
 /// Entries whose latest version would have fewer distinct approving people than its threshold

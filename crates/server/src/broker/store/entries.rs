@@ -1,22 +1,13 @@
 //! `broker_entries` (sealed versions), `broker_entry_heads` (the latest version, or deletion) and
 //! `broker_entry_devices` (which approver keys hold an envelope of a version).
 
-use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::broker::status;
 use crate::error::ApiError;
 use crate::store::Store;
 
-/// The latest version of a live entry, as the admin reads it.
-#[derive(Serialize)]
-pub(crate) struct EntryView {
-    pub(crate) entry_id: String,
-    pub(crate) version: i64,
-    pub(crate) threshold: i64,
-    pub(crate) people: i64,
-    pub(crate) sealed_entry: String,
-}
+pub(crate) use blindvault_api::broker::EntryView;
 
 /// `SELECT` of the latest version of live entries, followed by a literal tail.
 macro_rules! entry_head_select {
@@ -35,7 +26,7 @@ fn entry_from(r: &sqlx::any::AnyRow) -> Result<EntryView, ApiError> {
         version: r.try_get("version")?,
         threshold: r.try_get("threshold")?,
         people: r.try_get("people")?,
-        sealed_entry: r.try_get("sealed")?,
+        sealed_entry: crate::broker::common::stored(r.try_get("sealed")?)?,
     })
 }
 

@@ -1,23 +1,10 @@
 //! `broker_hosts`: registered host certificates.
 
-use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::error::ApiError;
 use crate::store::Store;
-
-/// A host as the admin's list shows it.
-#[derive(Serialize)]
-pub(crate) struct HostView {
-    pub(crate) cert_id: String,
-    pub(crate) host_name: String,
-    pub(crate) not_after: i64,
-    pub(crate) revoked: bool,
-    pub(crate) issued_by: String,
-    /// Whether the certificate lets its issuer approve alone (`false` for a format-1
-    /// certificate, whose entries' own flag applies).
-    pub(crate) self_approval: bool,
-}
+pub(crate) use blindvault_api::broker::HostView;
 
 /// A certificate to register.
 pub(crate) struct NewHost<'a> {
