@@ -271,8 +271,12 @@ pub struct Resp {
 
 impl Resp {
     /// The stable error code of an error response.
-    pub fn code(&self) -> Option<&str> {
-        self.body.get("error").and_then(|e| e.get("code")).and_then(Value::as_str)
+    pub fn code(&self) -> Option<blindvault_api::ErrorCode> {
+        self.body
+            .get("error")
+            .and_then(|e| e.get("code"))
+            .and_then(Value::as_str)
+            .map(blindvault_api::ErrorCode::from_wire)
     }
     /// Fails unless the status is 2xx.
     pub fn ok(self) -> anyhow::Result<Self> {

@@ -5,6 +5,7 @@
 //! `BLINDVAULT_TEST_DATABASE_URL` is set.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use blindvault_client::api::ErrorCode;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -850,7 +851,7 @@ async fn a_colluding_server_cannot_let_the_issuer_approve_alone(b: Backend) -> a
         .agent
         .post(&format!("/api/broker/requests/{rid}/approve/start"), json!({}))
         .await?;
-    ensure!(start.status == 403 && start.code() == Some("self_approval_refused"), "{start:?}");
+    ensure!(start.status == 403 && start.code() == Some(ErrorCode::SelfApprovalRefused), "{start:?}");
     // The colluding server rewrites its record of the host and lets the issuer approve alone.
     let pool = w.server.state.store.pool().clone();
     sqlx::query("UPDATE broker_hosts SET self_approval = 1").execute(&pool).await?;
@@ -1119,7 +1120,7 @@ async fn sigterm_while_waiting_withdraws_the_request(b: Backend) -> anyhow::Resu
         .agent
         .post(&format!("/api/broker/requests/{rid}/approve/start"), json!({}))
         .await?;
-    ensure!(r.status == 409 && r.code() == Some("request_not_pending"), "{r:?}");
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::RequestNotPending), "{r:?}");
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Setup code, roles, admin user management and the audit trail of it.
 
 use anyhow::{Context, ensure};
+use blindvault_api::ErrorCode;
 use blindvault_core::identity::HostCertificate;
 use blindvault_core::ids::{CertId, EntryId};
 use blindvault_core::keys::{HostSecretKey, OrgSecretKey};
@@ -27,7 +28,7 @@ async fn setup_code_claims_first_admin_once(b: Backend) -> anyhow::Result<()> {
     ensure!(!stored.contains(&code) && stored.len() == 64);
     let mut mallory = Device::new().register(&server, "mallory").await?;
     let resp = mallory.agent.post("/api/setup/claim", json!({"code": "AAAAA-BBBBB-CCCCC-DDDDD"})).await?;
-    ensure!(resp.status == 403 && resp.code() == Some("setup_code_invalid"), "{resp:?}");
+    ensure!(resp.status == 403 && resp.code() == Some(ErrorCode::SetupCodeInvalid), "{resp:?}");
     // Without a session the code is useless.
     let resp = server.agent().post("/api/setup/claim", json!({"code": code})).await?;
     ensure!(resp.status == 401, "{resp:?}");
@@ -37,7 +38,7 @@ async fn setup_code_claims_first_admin_once(b: Backend) -> anyhow::Result<()> {
     root.agent.get("/api/admin/users").await?.ok()?;
     // The code is spent.
     let resp = mallory.agent.post("/api/setup/claim", json!({"code": code})).await?;
-    ensure!(resp.status == 409 && resp.code() == Some("already_claimed"), "{resp:?}");
+    ensure!(resp.status == 409 && resp.code() == Some(ErrorCode::AlreadyClaimed), "{resp:?}");
     ensure!(server.state.store.setting("setup_code_sha256").await?.is_none());
     // A restart makes no new code once an admin exists.
     ensure!(blindvault_server::setup::prepare(&server.state.store).await?.is_none());
@@ -65,12 +66,12 @@ async fn admin_manages_roles(b: Backend) -> anyhow::Result<()> {
     set_role(&server, &mut root_phone, &mut root.agent, &root_id, "user").await?;
     let resp =
         bob.agent.put(&format!("/api/admin/users/{}/role", bob.user_id), json!({"role": "user"})).await?;
-    ensure!(resp.status == 409 && resp.code() == Some("last_admin"), "{resp:?}");
+    ensure!(resp.status == 409 && resp.code() == Some(ErrorCode::LastAdmin), "{resp:?}");
     let resp =
         bob.agent.put(&format!("/api/admin/users/{}/role", bob.user_id), json!({"role": "emperor"})).await?;
     ensure!(resp.status == 400, "{resp:?}");
     let resp = bob.agent.put("/api/admin/users/nobody/role", json!({"role": "user"})).await?;
-    ensure!(resp.status == 404 && resp.code() == Some("user_not_found"), "{resp:?}");
+    ensure!(resp.status == 404 && resp.code() == Some(ErrorCode::UserNotFound), "{resp:?}");
     Ok(())
 }
 
@@ -149,11 +150,11 @@ async fn admin_deletes_user(b: Backend) -> anyhow::Result<()> {
     let resp = a
         .post("/api/login/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
-    ensure!(resp.status == 401 && resp.code() == Some("unknown_credential"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::UnknownCredential), "{resp:?}");
     // The name is free again; an admin cannot delete themselves; unknown ids are 404.
     Device::new().register(&server, "bob").await?;
     let resp = root.agent.delete(&format!("/api/admin/users/{}", root.user_id)).await?;
-    ensure!(resp.status == 409 && resp.code() == Some("cannot_delete_self"), "{resp:?}");
+    ensure!(resp.status == 409 && resp.code() == Some(ErrorCode::CannotDeleteSelf), "{resp:?}");
     let resp = root.agent.delete("/api/admin/users/nobody").await?;
     ensure!(resp.status == 404, "{resp:?}");
     let log = root.agent.get("/api/admin/audit").await?.ok()?;
@@ -258,7 +259,7 @@ async fn non_admins_get_403_on_broker_admin_routes(b: Backend) -> anyhow::Result
             let agent =
                 if who == "approver" { &mut w.approvers[0].session.agent } else { &mut mallory.agent };
             let r = agent.send(m, path, body.clone()).await?;
-            ensure!(r.status == 403 && r.code() == Some("forbidden"), "{who}: {m} {path}: {r:?}");
+            ensure!(r.status == 403 && r.code() == Some(ErrorCode::Forbidden), "{who}: {m} {path}: {r:?}");
         }
     }
     // Nothing changed: the org key, the enrolments, the host, the entry.

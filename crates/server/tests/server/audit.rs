@@ -1,6 +1,7 @@
 //! The audit hash chain detects an edited, removed or reordered row, and names it.
 
 use anyhow::{Context, ensure};
+use blindvault_api::ErrorCode;
 use blindvault_core::identity::HostCertificate;
 use blindvault_core::ids::{CertId, EntryId};
 use blindvault_core::keys::{HostSecretKey, OrgSecretKey};
@@ -329,7 +330,7 @@ async fn text(server: &TestServer, sql: &'static str, bind: &str) -> anyhow::Res
 /// `internal`, a JSON error) — not a 4xx refusal for some other reason, which would make the
 /// check of the state below prove nothing.
 fn failed(resp: &Resp, what: &str) -> anyhow::Result<()> {
-    ensure!(resp.status == 500 && resp.code() == Some("internal"), "{what}: {resp:?}");
+    ensure!(resp.status == 500 && resp.code() == Some(ErrorCode::Internal), "{what}: {resp:?}");
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! own database, and a scan of the database files for anything that opens anything.
 
 use anyhow::{Context, ensure};
+use blindvault_api::ErrorCode;
 use blindvault_core::entry::KeyMaterial;
 use blindvault_core::identity::{HostCertificate, SignedEnrolment, verify_request};
 use blindvault_core::ids::{CertId, EntryId, RequestId};
@@ -96,7 +97,7 @@ async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
     ensure!(responses_stored(&w, &c.id()).await? == 0, "the delivered response is deleted");
     ensure!(stored_status(&w, &c.id()).await? == "delivered");
     let r = c.poll(&w.server).await?;
-    ensure!(r.status == 410 && r.code() == Some("gone"), "second fetch: {r:?}");
+    ensure!(r.status == 410 && r.code() == Some(ErrorCode::Gone), "second fetch: {r:?}");
     ensure!(responses_stored(&w, &c.id()).await? == 0);
     // Without the poll token, nothing.
     let stranger = Consumer {
@@ -111,10 +112,10 @@ async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
     let replay = agent
         .post("/api/broker/requests", json!({ "signed_request": b64(&c.req.to_bytes()), "poll_token_hash": hex(&Sha256::digest(b"x")) }))
         .await?;
-    ensure!(replay.status == 400 && replay.code() == Some("invalid_poll_token"), "{replay:?}");
+    ensure!(replay.status == 400 && replay.code() == Some(ErrorCode::InvalidPollToken), "{replay:?}");
     let replay =
         agent.post("/api/broker/requests", json!({ "signed_request": b64(&c.req.to_bytes()) })).await?;
-    ensure!(replay.status == 409 && replay.code() == Some("duplicate_request"), "{replay:?}");
+    ensure!(replay.status == 409 && replay.code() == Some(ErrorCode::DuplicateRequest), "{replay:?}");
     // The audit log recorded each step and still verifies.
     let audit = w.admin.agent.get("/api/admin/audit").await?.ok()?;
     let text = audit.body.to_string();
@@ -161,7 +162,7 @@ async fn two_of_three_needs_two_people(b: Backend) -> anyhow::Result<()> {
     // D19: every response of the request is deleted on delivery, not only one; fetched once.
     ensure!(responses_stored(&w, &c.id()).await? == 0, "the delivered responses are deleted");
     let r = c.poll(&w.server).await?;
-    ensure!(r.status == 410 && r.code() == Some("gone"), "second fetch: {r:?}");
+    ensure!(r.status == 410 && r.code() == Some(ErrorCode::Gone), "second fetch: {r:?}");
     Ok(())
 }
 
@@ -222,7 +223,7 @@ async fn denial_and_expiry_release_nothing(b: Backend) -> anyhow::Result<()> {
         .await?;
     w.server.clock.advance(11);
     let r = device_finishes_approval(&mut w.approvers[0], &c.id(), finish).await?;
-    ensure!(r.status == 409 && r.code() == Some("request_expired"), "{r:?}");
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::RequestExpired), "{r:?}");
     let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM broker_approvals WHERE request_id = $1")
         .bind(c.id())
         .fetch_one(w.server.state.store.pool())
@@ -302,7 +303,7 @@ async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
     .await?
     .ok()?;
     let (_, r) = Consumer::ask(&w.server, &host, &cert, entry).await?;
-    ensure!(r.status == 403 && r.code() == Some("host_revoked"), "{r:?}");
+    ensure!(r.status == 403 && r.code() == Some(ErrorCode::HostRevoked), "{r:?}");
     // Its open request ended too.
     let r = pending.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "denied", "{r:?}");
@@ -325,7 +326,7 @@ async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
         .agent
         .post(&format!("/api/broker/requests/{}/approve/start", late.id()), json!({}))
         .await?;
-    ensure!(r.status == 409 && r.code() == Some("host_revoked"), "{r:?}");
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::HostRevoked), "{r:?}");
     let r = late.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "denied", "{r:?}");
     let st: String = sqlx::query("SELECT status FROM broker_requests WHERE request_id = $1")
@@ -341,7 +342,7 @@ async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
     let forged = c2.sign(&rogue)?;
     let resp =
         w.admin.agent.post("/api/broker/hosts", json!({ "certificate": b64(&forged.to_bytes()) })).await?;
-    ensure!(resp.status == 400 && resp.code() == Some("bad_certificate"), "{resp:?}");
+    ensure!(resp.status == 400 && resp.code() == Some(ErrorCode::BadCertificate), "{resp:?}");
     Ok(())
 }
 
@@ -571,7 +572,7 @@ async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
         .agent
         .post("/api/broker/entries", json!({ "sealed_entry": b64(&unsigned.to_bytes()) }))
         .await?;
-    ensure!(r.status == 400 && r.code() == Some("entry_not_signed"), "{r:?}");
+    ensure!(r.status == 400 && r.code() == Some(ErrorCode::EntryNotSigned), "{r:?}");
     // Over the body limit: 413, or the server closes the connection before reading it all
     // (which it may do once it has answered) — never a 5xx.
     match w.admin.agent.post("/api/broker/entries", json!({ "sealed_entry": big })).await {
@@ -609,9 +610,9 @@ async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
         ensure!((400..500).contains(&r.status) && r.code().is_some(), "{r:?}");
     }
     let r = consumer.get("/api/broker/requests/nope/result?wait=abc").await?;
-    ensure!(r.status == 400 && r.code() == Some("invalid_query"), "{r:?}");
+    ensure!(r.status == 400 && r.code() == Some(ErrorCode::InvalidQuery), "{r:?}");
     let r = consumer.get("/api/broker/requests/nope/result").await?;
-    ensure!(r.status == 404 && r.code() == Some("no_such_request"), "{r:?}");
+    ensure!(r.status == 404 && r.code() == Some(ErrorCode::NoSuchRequest), "{r:?}");
     Ok(())
 }
 
@@ -636,7 +637,7 @@ async fn issuer_alone_is_refused_and_another_approver_releases(b: Backend) -> an
         .agent
         .post(&format!("/api/broker/requests/{id}/approve/start"), json!({}))
         .await?;
-    ensure!(start.status == 403 && start.code() == Some("self_approval_refused"), "{start:?}");
+    ensure!(start.status == 403 && start.code() == Some(ErrorCode::SelfApprovalRefused), "{start:?}");
     let err = device_approves(&w.server, &mut w.approvers[admin], &id).await.err().context("refused")?;
     ensure!(err.to_string().contains("self_approval_refused"), "{err}");
     // Where the approval would be recorded the rule holds on its own: a ceremony started while
@@ -653,7 +654,7 @@ async fn issuer_alone_is_refused_and_another_approver_releases(b: Backend) -> an
     let finish = device_prepares_approval(&w.server, &mut w.approvers[admin], &id).await?;
     set_allow(0).await?;
     let r = device_finishes_approval(&mut w.approvers[admin], &id, finish).await?;
-    ensure!(r.status == 403 && r.code() == Some("self_approval_refused"), "{r:?}");
+    ensure!(r.status == 403 && r.code() == Some(ErrorCode::SelfApprovalRefused), "{r:?}");
     // Nothing was recorded or released: the consumer still waits.
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "pending" && r.body["approvals"] == 0, "{r:?}");
@@ -708,7 +709,7 @@ async fn a_v2_certificate_s_issuer_alone_releases_nothing_whatever_the_entry_say
         .agent
         .post(&format!("/api/broker/requests/{id}/approve/start"), json!({}))
         .await?;
-    ensure!(start.status == 403 && start.code() == Some("self_approval_refused"), "{start:?}");
+    ensure!(start.status == 403 && start.code() == Some(ErrorCode::SelfApprovalRefused), "{start:?}");
     let err = device_approves(&w.server, &mut w.approvers[admin], &id).await.err().context("refused")?;
     ensure!(err.to_string().contains("self_approval_refused"), "{err}");
     let r = c.poll(&w.server).await?.ok()?;
@@ -756,7 +757,10 @@ async fn the_org_key_holder_cannot_register_from_a_second_account(b: Backend) ->
         let c = cert(issuer.as_deref())?;
         let agent = if by_holder { &mut w.admin.agent } else { &mut second.agent };
         let r = agent.post("/api/broker/hosts", json!({ "certificate": b64(&c.to_bytes()) })).await?;
-        ensure!(r.status == status && r.code() == Some(code), "{issuer:?} by holder {by_holder}: {r:?}");
+        ensure!(
+            r.status == status && r.code().map(ErrorCode::as_str) == Some(code),
+            "{issuer:?} by holder {by_holder}: {r:?}"
+        );
     }
     let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM broker_hosts")
         .fetch_one(w.server.state.store.pool())
@@ -924,7 +928,7 @@ async fn two_devices_of_one_person_count_as_one(b: Backend) -> anyhow::Result<()
     ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
     // The same person's other phone: refused, still one approval, nothing released.
     let r = device_approves(&w.server, &mut w.approvers[a2], &c.id()).await?;
-    ensure!(r.status == 409 && r.code() == Some("already_decided"), "{r:?}");
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::AlreadyDecided), "{r:?}");
     let r = c.poll(&w.server).await?;
     ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
     // A second person releases.
@@ -1068,10 +1072,10 @@ async fn a_host_never_certified_is_refused(b: Backend) -> anyhow::Result<()> {
     }
     .sign(&w.org)?;
     let (never_registered, r) = Consumer::ask(&w.server, &stray, &unregistered, entry).await?;
-    ensure!(r.status == 403 && r.code() == Some("unknown_host"), "{r:?}");
+    ensure!(r.status == 403 && r.code() == Some(ErrorCode::UnknownHost), "{r:?}");
     // The stray key signs a request naming the registered host's certificate.
     let (borrowed_cert, r) = Consumer::ask(&w.server, &stray, &cert, entry).await?;
-    ensure!(r.status == 403 && r.code() == Some("request_invalid"), "{r:?}");
+    ensure!(r.status == 403 && r.code() == Some(ErrorCode::RequestInvalid), "{r:?}");
     let pool = w.server.state.store.pool().clone();
     for c in [&never_registered, &borrowed_cert] {
         let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM broker_requests WHERE request_id = $1")
@@ -1081,7 +1085,7 @@ async fn a_host_never_certified_is_refused(b: Backend) -> anyhow::Result<()> {
             .try_get("n")?;
         ensure!(n == 0, "a refused request is not stored");
         let r = c.poll(&w.server).await?;
-        ensure!(r.status == 404 && r.code() == Some("no_such_request"), "{r:?}");
+        ensure!(r.status == 404 && r.code() == Some(ErrorCode::NoSuchRequest), "{r:?}");
     }
     ensure!(w.approvers[0].session.agent.get("/api/broker/inbox").await?.ok()?.body == json!([]));
     // The certified host's request for the same entry is accepted: the refusals were the host's.
@@ -1124,7 +1128,7 @@ async fn an_org_that_refuses_synced_passkeys_refuses_their_enrolment(b: Backend)
     ensure!(r.body["refuse_synced_approvers"] == true, "{r:?}");
     // …then neither a new request nor the approval of the old one goes through.
     let r = bob_session.agent.post("/api/broker/enrolments", body).await?;
-    ensure!(r.status == 403 && r.code() == Some("synced_passkey_refused"), "{r:?}");
+    ensure!(r.status == 403 && r.code() == Some(ErrorCode::SyncedPasskeyRefused), "{r:?}");
     let signed = blindvault_core::identity::Enrolment {
         user_id: bob_session.user_id.clone(),
         credential_id: unb64(&json!(bob_session.credential_id)),
@@ -1141,7 +1145,7 @@ async fn an_org_that_refuses_synced_passkeys_refuses_their_enrolment(b: Backend)
             json!({ "signed_enrolment": b64(&signed.to_bytes()) }),
         )
         .await?;
-    ensure!(r.status == 403 && r.code() == Some("synced_passkey_refused"), "{r:?}");
+    ensure!(r.status == 403 && r.code() == Some(ErrorCode::SyncedPasskeyRefused), "{r:?}");
     let audit = w.admin.agent.get("/api/admin/audit").await?.ok()?;
     ensure!(audit.body.to_string().contains("broker.org.settings"), "the change is audited");
     // Off again: the enrolment is approved.
@@ -1170,7 +1174,7 @@ async fn a_consumer_cancels_its_open_request(b: Backend) -> anyhow::Result<()> {
     // Alice has started her approval ceremony when the consumer goes away.
     let finish = device_prepares_approval(&w.server, &mut w.approvers[0], &id).await?;
     let r = c.cancel_with(&w.server, "not-the-token").await?;
-    ensure!(r.status == 404 && r.code() == Some("no_such_request"), "{r:?}");
+    ensure!(r.status == 404 && r.code() == Some(ErrorCode::NoSuchRequest), "{r:?}");
     ensure!(stored_status(&w, &id).await? == "pending");
     let r = c.cancel_with(&w.server, &c.token).await?;
     ensure!(r.status == 200 && r.body["status"] == "cancelled", "{r:?}");
@@ -1178,16 +1182,16 @@ async fn a_consumer_cancels_its_open_request(b: Backend) -> anyhow::Result<()> {
     // Approvers can no longer act on it.
     ensure!(w.approvers[1].session.agent.get("/api/broker/inbox").await?.ok()?.body == json!([]));
     let r = device_finishes_approval(&mut w.approvers[0], &id, finish).await?;
-    ensure!(r.status == 409 && r.code() == Some("request_not_pending"), "{r:?}");
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::RequestNotPending), "{r:?}");
     let late = device_approves(&w.server, &mut w.approvers[1], &id).await.err().context("approve fails")?;
     ensure!(late.to_string().contains("request_not_pending"), "{late}");
     let r = w.approvers[1].session.agent.post(&format!("/api/broker/requests/{id}/deny"), json!({})).await?;
-    ensure!(r.status == 409 && r.code() == Some("request_not_pending"), "{r:?}");
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::RequestNotPending), "{r:?}");
     ensure!(responses_stored(&w, &id).await? == 0);
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(r.body["status"] == "cancelled", "{r:?}");
     let r = c.cancel_with(&w.server, &c.token).await?;
-    ensure!(r.status == 409 && r.code() == Some("request_not_pending"), "{r:?}");
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::RequestNotPending), "{r:?}");
     let rows = sqlx::query(
         "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'broker.request.cancelled' AND target = $1",
     )
@@ -1229,13 +1233,13 @@ async fn revocations_put_refuses_a_record_that_drops_a_revocation(b: Backend) ->
     forked.epoch = 3;
     let forked = forked.sign(&w.org)?;
     let r = w.admin.agent.put("/api/broker/revocations", put(&forked)).await?;
-    ensure!(r.status == 409 && r.code() == Some("revocation_diverged"), "{r:?}");
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::RevocationDiverged), "{r:?}");
     // Epoch 3 that drops bob: refused too.
     let mut no_bob = two.record.next(&[alice], &[], now(&w.server))?;
     no_bob.approvers.retain(|a| *a != bob);
     let no_bob = no_bob.sign(&w.org)?;
     let r = w.admin.agent.put("/api/broker/revocations", put(&no_bob)).await?;
-    ensure!(r.status == 409 && r.code() == Some("revocation_diverged"), "{r:?}");
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::RevocationDiverged), "{r:?}");
     let r = w.admin.agent.get("/api/broker/revocations").await?.ok()?;
     ensure!(r.body["revocations"] == json!(b64(&two.to_bytes())), "the stored one is kept: {r:?}");
     // A proper successor is stored.
@@ -1266,14 +1270,14 @@ async fn revocations_put_refuses_rollback_and_non_admins(b: Backend) -> anyhow::
     let rogue = OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
     let forged = Revocations::none().next(&[bob], &[], now(&w.server))?.sign(&rogue)?;
     let r = w.admin.agent.put("/api/broker/revocations", put(&forged)).await?;
-    ensure!(r.status == 400 && r.code() == Some("bad_signature"), "{r:?}");
+    ensure!(r.status == 400 && r.code() == Some(ErrorCode::BadSignature), "{r:?}");
     // Garbage.
     let r = w.admin.agent.put("/api/broker/revocations", json!({ "revocations": "AAAA" })).await?;
     ensure!(r.status == 400 || r.status == 422, "{r:?}");
     // Epoch 2, then epoch 1: the older one is refused, the same one again is fine.
     w.admin.agent.put("/api/broker/revocations", put(&two)).await?.ok()?;
     let r = w.admin.agent.put("/api/broker/revocations", put(&one)).await?;
-    ensure!(r.status == 409 && r.code() == Some("revocation_rollback"), "{r:?}");
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::RevocationRollback), "{r:?}");
     w.admin.agent.put("/api/broker/revocations", put(&two)).await?.ok()?;
     // Everyone reads the newest.
     let r = w.approvers[1].session.agent.get("/api/broker/revocations").await?.ok()?;

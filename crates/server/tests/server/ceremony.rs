@@ -2,6 +2,7 @@
 
 use anyhow::ensure;
 use base64::Engine as _;
+use blindvault_api::ErrorCode;
 use blindvault_testkit::{Backend, Device, TestServer};
 use serde_json::json;
 
@@ -53,7 +54,7 @@ async fn options_carry_prf_and_require_uv(b: Backend) -> anyhow::Result<()> {
         let r = agent
             .post("/api/register/start", json!({ "name": name, "invite": server.invite().await? }))
             .await?;
-        ensure!(r.status == 400 && r.code() == Some("invalid_name"), "{name:?}: {r:?}");
+        ensure!(r.status == 400 && r.code() == Some(ErrorCode::InvalidName), "{name:?}: {r:?}");
     }
     let login = agent.post("/api/login/start", json!({})).await?.ok()?;
     let pk = &login.body["options"]["publicKey"];
@@ -89,7 +90,7 @@ async fn adding_a_passkey_needs_a_fresh_assertion_by_the_same_person(b: Backend)
             json!({ "name": "x", "ceremony_id": start.body["ceremony_id"], "credential": cred }),
         )
         .await?;
-    ensure!(r.status == 403 && r.code() == Some("wrong_user"), "{} {:?}", r.status, r.body);
+    ensure!(r.status == 403 && r.code() == Some(ErrorCode::WrongUser), "{} {:?}", r.status, r.body);
     // Alice's own fresh assertion does, once.
     let start = alice.agent.post("/api/login/start", json!({})).await?.ok()?;
     let (cred, _) = alice_phone.get(&server.origin, &start.body["options"]).await?;
@@ -98,7 +99,7 @@ async fn adding_a_passkey_needs_a_fresh_assertion_by_the_same_person(b: Backend)
     ensure!(r.body["options"]["publicKey"].is_object(), "{:?}", r.body);
     let again = alice.agent.post("/api/passkeys/register/start", body).await?;
     ensure!(
-        again.status == 400 && again.code() == Some("challenge_invalid"),
+        again.status == 400 && again.code() == Some(ErrorCode::ChallengeInvalid),
         "{} {:?}",
         again.status,
         again.body
@@ -142,7 +143,7 @@ async fn three_passkeys_list_rename_remove(b: Backend) -> anyhow::Result<()> {
         .agent()
         .post("/api/login/finish", json!({"ceremony_id": r.ceremony_id, "credential": r.credential}))
         .await?;
-    ensure!(resp.status == 401 && resp.code() == Some("unknown_credential"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::UnknownCredential), "{resp:?}");
     laptop.login(&server).await?;
     key.login(&server).await?;
     // Remove the key, then the last one is refused.
@@ -150,7 +151,7 @@ async fn three_passkeys_list_rename_remove(b: Backend) -> anyhow::Result<()> {
     reg.agent.send_stepped("DELETE", &format!("/api/passkeys/{key_id}"), None, &up).await?.ok()?;
     let last = reg.credential_id.clone();
     let resp = reg.agent.delete(&format!("/api/passkeys/{last}")).await?;
-    ensure!(resp.status == 409 && resp.code() == Some("last_passkey"), "{resp:?}");
+    ensure!(resp.status == 409 && resp.code() == Some(ErrorCode::LastPasskey), "{resp:?}");
     laptop.login(&server).await?;
     // Someone else's passkey id is "not found", never removed.
     let mut eve = Device::new().register(&server, "eve").await?;

@@ -3,6 +3,7 @@
 //! the other started and a revoke on one takes effect on the other.
 
 use anyhow::ensure;
+use blindvault_api::ErrorCode;
 use blindvault_server::audit;
 use blindvault_testkit::{Backend, Device, TestServer};
 use serde_json::json;
@@ -38,7 +39,7 @@ async fn instances_share_ceremonies_and_sessions(b: Backend) -> anyhow::Result<(
     same_on_b.get("/api/me").await?.ok()?;
     same_on_b.post("/api/logout", json!({})).await?.ok()?;
     let resp = finish_a.get("/api/me").await?;
-    ensure!(resp.status == 401 && resp.code() == Some("session_revoked"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::SessionRevoked), "{resp:?}");
     // Both append to one audit chain, concurrently, without forking it.
     let mut tasks = Vec::new();
     for i in 0..20i64 {

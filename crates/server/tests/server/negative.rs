@@ -2,6 +2,7 @@
 //! passkey-rs, produced under a changed condition or replayed — never hand-built.
 
 use anyhow::ensure;
+use blindvault_api::ErrorCode;
 use blindvault_testkit::{Backend, Device, ServerOptions, TestServer};
 use serde_json::json;
 use url::Url;
@@ -35,7 +36,7 @@ async fn wrong_origin_refused(b: Backend) -> anyhow::Result<()> {
     let resp = agent
         .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
-    ensure!(resp.status == 401 && resp.code() == Some("origin_mismatch"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::OriginMismatch), "{resp:?}");
     // Login answered on another origin.
     let mut phone = Device::new();
     phone.register(&server, "bob").await?;
@@ -44,7 +45,7 @@ async fn wrong_origin_refused(b: Backend) -> anyhow::Result<()> {
     let resp = agent
         .post("/api/login/finish", json!({"ceremony_id": start.body["ceremony_id"], "credential": cred}))
         .await?;
-    ensure!(resp.status == 401 && resp.code() == Some("origin_mismatch"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::OriginMismatch), "{resp:?}");
     Ok(())
 }
 
@@ -72,7 +73,7 @@ async fn wrong_rp_id_refused(b: Backend) -> anyhow::Result<()> {
     let resp = agent
         .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
-    ensure!(resp.status == 401 && resp.code() == Some("rp_id_mismatch"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::RpIdMismatch), "{resp:?}");
     // Login: an assertion made for the parent domain.
     let mut start = agent.post("/api/login/start", json!({})).await?.ok()?.body;
     start["options"]["publicKey"]["rpId"] = json!("example.com");
@@ -81,7 +82,8 @@ async fn wrong_rp_id_refused(b: Backend) -> anyhow::Result<()> {
         .post("/api/login/finish", json!({"ceremony_id": start["ceremony_id"], "credential": cred}))
         .await?;
     ensure!(
-        resp.status == 401 && matches!(resp.code(), Some("rp_id_mismatch" | "unknown_credential")),
+        resp.status == 401
+            && matches!(resp.code(), Some(ErrorCode::RpIdMismatch | ErrorCode::UnknownCredential)),
         "{resp:?}"
     );
     Ok(())
@@ -97,7 +99,7 @@ async fn replayed_challenge_refused(b: Backend) -> anyhow::Result<()> {
     agent.post("/api/login/finish", body.clone()).await?.ok()?;
     // The same response again: the challenge is used up.
     let resp = server.agent().post("/api/login/finish", body).await?;
-    ensure!(resp.status == 400 && resp.code() == Some("challenge_invalid"), "{resp:?}");
+    ensure!(resp.status == 400 && resp.code() == Some(ErrorCode::ChallengeInvalid), "{resp:?}");
     // The same response against a fresh challenge: it signs the old one.
     let fresh = agent.post("/api/login/start", json!({})).await?.ok()?;
     let resp = server
@@ -107,14 +109,14 @@ async fn replayed_challenge_refused(b: Backend) -> anyhow::Result<()> {
             json!({"ceremony_id": fresh.body["ceremony_id"], "credential": c.credential}),
         )
         .await?;
-    ensure!(resp.status == 401 && resp.code() == Some("challenge_invalid"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::ChallengeInvalid), "{resp:?}");
     // A registration response replayed.
     let mut other = Device::new();
     let r = other.prepare_register(&server, &mut agent, "bob").await?;
     let body = json!({"ceremony_id": r.ceremony_id, "credential": r.credential});
     server.agent().post("/api/register/finish", body.clone()).await?.ok()?;
     let resp = server.agent().post("/api/register/finish", body).await?;
-    ensure!(resp.status == 400 && resp.code() == Some("challenge_invalid"), "{resp:?}");
+    ensure!(resp.status == 400 && resp.code() == Some(ErrorCode::ChallengeInvalid), "{resp:?}");
     Ok(())
 }
 
@@ -127,14 +129,14 @@ async fn expired_challenge_refused(b: Backend) -> anyhow::Result<()> {
     let resp = agent
         .post("/api/register/finish", json!({"ceremony_id": r.ceremony_id, "credential": r.credential}))
         .await?;
-    ensure!(resp.status == 400 && resp.code() == Some("challenge_expired"), "{resp:?}");
+    ensure!(resp.status == 400 && resp.code() == Some(ErrorCode::ChallengeExpired), "{resp:?}");
     phone.register(&server, "bob").await?;
     let c = phone.prepare_login(&server, &mut agent).await?;
     server.clock.advance(121);
     let resp = agent
         .post("/api/login/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
-    ensure!(resp.status == 400 && resp.code() == Some("challenge_expired"), "{resp:?}");
+    ensure!(resp.status == 400 && resp.code() == Some(ErrorCode::ChallengeExpired), "{resp:?}");
     Ok(())
 }
 
@@ -164,7 +166,7 @@ async fn missing_user_verification_refused(b: Backend) -> anyhow::Result<()> {
     let resp = agent
         .post("/api/login/finish", json!({"ceremony_id": start["ceremony_id"], "credential": cred}))
         .await?;
-    ensure!(resp.status == 401 && resp.code() == Some("user_not_verified"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::UserNotVerified), "{resp:?}");
     // Registration likewise.
     let mut start = agent
         .post("/api/register/start", json!({"name": "bob", "invite": server.invite().await?}))
@@ -176,7 +178,7 @@ async fn missing_user_verification_refused(b: Backend) -> anyhow::Result<()> {
     let resp = agent
         .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
-    ensure!(resp.status == 401 && resp.code() == Some("user_not_verified"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::UserNotVerified), "{resp:?}");
     Ok(())
 }
 
@@ -193,7 +195,7 @@ async fn counter_going_backwards_refused(b: Backend) -> anyhow::Result<()> {
     let resp = agent
         .post("/api/login/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
-    ensure!(resp.status == 401 && resp.code() == Some("counter_regression"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::CounterRegression), "{resp:?}");
     Ok(())
 }
 
@@ -213,11 +215,11 @@ async fn non_admin_gets_403(b: Backend) -> anyhow::Result<()> {
     ];
     for (m, path, body) in checks {
         let resp = s.agent.send(m, &path, body).await?;
-        ensure!(resp.status == 403 && resp.code() == Some("forbidden"), "{m} {path}: {resp:?}");
+        ensure!(resp.status == 403 && resp.code() == Some(ErrorCode::Forbidden), "{m} {path}: {resp:?}");
     }
     // Without a session: 401.
     let resp = server.agent().get("/api/admin/users").await?;
-    ensure!(resp.status == 401 && resp.code() == Some("unauthenticated"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::Unauthenticated), "{resp:?}");
     // An approver is not an admin either.
     let me = s.agent.get("/api/me").await?.ok()?;
     ensure!(me.body["user"]["role"] == "user");
@@ -243,7 +245,7 @@ async fn cross_origin_post_refused(b: Backend) -> anyhow::Result<()> {
         ] {
             let resp = a.send(m, path, Some(json!({}))).await?;
             ensure!(
-                resp.status == 403 && resp.code() == Some("cross_origin"),
+                resp.status == 403 && resp.code() == Some(ErrorCode::CrossOrigin),
                 "{origin:?} {m} {path}: {resp:?}"
             );
         }
@@ -296,7 +298,7 @@ async fn bad_input_is_4xx_json(b: Backend) -> anyhow::Result<()> {
     let mut a2 = server.agent();
     let resp =
         a2.post("/api/register/start", json!({"name": "alice", "invite": server.invite().await?})).await?;
-    ensure!(resp.status == 403 && resp.code() == Some("registration_refused"), "{resp:?}");
+    ensure!(resp.status == 403 && resp.code() == Some(ErrorCode::RegistrationRefused), "{resp:?}");
     Ok(())
 }
 
@@ -309,7 +311,7 @@ async fn rate_limited(b: Backend) -> anyhow::Result<()> {
         a.post("/api/login/start", json!({})).await?.ok()?;
     }
     let resp = a.post("/api/login/start", json!({})).await?;
-    ensure!(resp.status == 429 && resp.code() == Some("rate_limited"), "{resp:?}");
+    ensure!(resp.status == 429 && resp.code() == Some(ErrorCode::RateLimited), "{resp:?}");
     // The wait is in `Retry-After` and in the body, for the web app to show.
     ensure!(resp.retry_after.as_deref() == Some("1"), "{resp:?}");
     ensure!(resp.body["error"]["retry_after_secs"] == 1, "{resp:?}");
@@ -344,10 +346,10 @@ async fn failed_assertions_limit_the_account_not_the_address(b: Backend) -> anyh
     };
     for _ in 0..10 {
         let resp = fail(&mut agent, &mut alice).await?;
-        ensure!(resp.status == 401 && resp.code() == Some("origin_mismatch"), "{resp:?}");
+        ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::OriginMismatch), "{resp:?}");
     }
     let resp = fail(&mut agent, &mut alice).await?;
-    ensure!(resp.status == 429 && resp.code() == Some("rate_limited"), "{resp:?}");
+    ensure!(resp.status == 429 && resp.code() == Some(ErrorCode::RateLimited), "{resp:?}");
     ensure!(resp.retry_after.as_deref() == Some("10"), "{resp:?}");
     // Alice's own passkey still signs her in (the attacker cannot lock her out), and so does Bob
     // from the same address.

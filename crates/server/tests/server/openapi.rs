@@ -4,6 +4,7 @@
 //! own test.)
 
 use anyhow::ensure;
+use blindvault_api::ErrorCode;
 use blindvault_api::{Method, ROUTES};
 use blindvault_server::openapi::document;
 use blindvault_testkit::{Backend, TestServer};
@@ -26,7 +27,7 @@ async fn openapi_matches_router(b: Backend) -> anyhow::Result<()> {
             let body = (method != "get").then(|| serde_json::json!({}));
             let resp = a.send(&method.to_uppercase(), &concrete, body).await?;
             ensure!(
-                resp.status != 404 || resp.code() != Some("not_found"),
+                resp.status != 404 || resp.code() != Some(ErrorCode::NotFound),
                 "{method} {path} not routed: {resp:?}"
             );
             ensure!(resp.status != 405, "{method} {path}: method not routed");

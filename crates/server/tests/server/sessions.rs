@@ -3,6 +3,7 @@
 use anyhow::ensure;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use blindvault_api::ErrorCode;
 use blindvault_testkit::{Backend, Device, ServerOptions, TestServer};
 use serde_json::json;
 
@@ -54,7 +55,12 @@ async fn cookie_name_and_flags_follow_the_origin(b: Backend) -> anyhow::Result<(
         other.cookie_name = if *secure { "bv_session" } else { "__Host-bv_session" };
         other.token = Some(token);
         let r = other.get("/api/me").await?;
-        ensure!(r.status == 401 && r.code() == Some("unauthenticated"), "{name}: {} {}", r.status, r.body);
+        ensure!(
+            r.status == 401 && r.code() == Some(ErrorCode::Unauthenticated),
+            "{name}: {} {}",
+            r.status,
+            r.body
+        );
         let login = phone.login(server).await?;
         ensure!(login.agent.token.is_some());
         let out = agent.post("/api/logout", json!({})).await?.ok()?;
@@ -75,7 +81,7 @@ async fn logout_takes_effect_at_once(b: Backend) -> anyhow::Result<()> {
     let out = s.agent.post("/api/logout", json!({})).await?.ok()?;
     ensure!(out.set_cookie.as_deref().is_some_and(|c| c.contains("Max-Age=0")));
     let resp = stolen.get("/api/me").await?;
-    ensure!(resp.status == 401 && resp.code() == Some("session_revoked"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::SessionRevoked), "{resp:?}");
     Ok(())
 }
 
@@ -88,7 +94,7 @@ async fn sign_out_everywhere(b: Backend) -> anyhow::Result<()> {
     ensure!(sessions.body["sessions"].as_array().map(Vec::len) == Some(2));
     b2.post("/api/logout/all", json!({})).await?.ok()?;
     let resp = a.get("/api/me").await?;
-    ensure!(resp.status == 401 && resp.code() == Some("session_revoked"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::SessionRevoked), "{resp:?}");
     Ok(())
 }
 
@@ -102,7 +108,7 @@ async fn admin_revoke_takes_effect_at_once(b: Backend) -> anyhow::Result<()> {
     let sid = list.body["sessions"][0]["id"].as_str().unwrap_or_default().to_owned();
     admin.agent.delete(&format!("/api/admin/sessions/{sid}")).await?.ok()?;
     let resp = user.agent.get("/api/me").await?;
-    ensure!(resp.status == 401 && resp.code() == Some("session_revoked"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::SessionRevoked), "{resp:?}");
     // Revoke-all for a user.
     let mut phone = Device::new();
     let mut u2 = phone.register(&server, "carl").await?;
@@ -118,7 +124,7 @@ async fn expired_session_refused(b: Backend) -> anyhow::Result<()> {
     s.agent.get("/api/me").await?.ok()?;
     server.clock.advance(15 * 60 + 1);
     let resp = s.agent.get("/api/me").await?;
-    ensure!(resp.status == 401 && resp.code() == Some("session_expired"), "{resp:?}");
+    ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::SessionExpired), "{resp:?}");
     Ok(())
 }
 
@@ -172,7 +178,7 @@ async fn tampered_tokens_refused(b: Backend) -> anyhow::Result<()> {
         let mut a = server.agent();
         a.token = Some(t);
         let resp = a.get("/api/me").await?;
-        ensure!(resp.status == 401 && resp.code() == Some("invalid_session"), "{what}: {resp:?}");
+        ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::InvalidSession), "{what}: {resp:?}");
     }
     s.agent.get("/api/me").await?.ok()?;
     Ok(())

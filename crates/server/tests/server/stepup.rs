@@ -4,6 +4,7 @@
 //! stolen cookie or command-line token — is refused with `step_up_required` and changes nothing.
 
 use anyhow::{Context, ensure};
+use blindvault_api::ErrorCode;
 use blindvault_core::ids::EntryId;
 use blindvault_core::keys::OrgSecretKey;
 use blindvault_core::policy::Policy;
@@ -23,7 +24,7 @@ both!(
 fn required(what: &str, r: &Resp, action: &str, target: &str) -> anyhow::Result<()> {
     ensure!(
         r.status == 403
-            && r.code() == Some("step_up_required")
+            && r.code() == Some(ErrorCode::StepUpRequired)
             && r.body["error"]["action"] == action
             && r.body["error"]["target"] == target,
         "{what}: want 403 step_up_required for {action} {target}, got {} {}",
@@ -35,7 +36,7 @@ fn required(what: &str, r: &Resp, action: &str, target: &str) -> anyhow::Result<
 
 fn refused(what: &str, r: &Resp, status: u16, code: &str) -> anyhow::Result<()> {
     ensure!(
-        r.status == status && r.code() == Some(code),
+        r.status == status && r.code().map(ErrorCode::as_str) == Some(code),
         "{what}: want {status} {code}, got {} {}",
         r.status,
         r.body

@@ -2,6 +2,7 @@
 //! command-line session the admin page mints after a fresh passkey assertion.
 
 use anyhow::{Context, ensure};
+use blindvault_api::ErrorCode;
 use blindvault_testkit::{Agent, Backend, Device, TestServer};
 use serde_json::json;
 
@@ -100,7 +101,7 @@ async fn web_app_is_served_with_a_strict_policy() -> anyhow::Result<()> {
     // The app is read-only.
     let mut agent = server.agent();
     let r = agent.post("/", json!({})).await?;
-    ensure!(r.status == 405 && r.code() == Some("method_not_allowed"), "{:?}", r.body);
+    ensure!(r.status == 405 && r.code() == Some(ErrorCode::MethodNotAllowed), "{:?}", r.body);
     Ok(())
 }
 
@@ -127,7 +128,7 @@ async fn cli_session_needs_a_fresh_assertion_by_the_same_person(b: Backend) -> a
         .agent
         .post("/api/sessions/cli", json!({ "ceremony_id": start.body["ceremony_id"], "credential": cred }))
         .await?;
-    ensure!(r.status == 403 && r.code() == Some("wrong_user"), "{} {:?}", r.status, r.body);
+    ensure!(r.status == 403 && r.code() == Some(ErrorCode::WrongUser), "{} {:?}", r.status, r.body);
 
     // Alice's own fresh assertion does.
     let start = alice.agent.post("/api/login/start", json!({})).await?.ok()?;
@@ -141,7 +142,7 @@ async fn cli_session_needs_a_fresh_assertion_by_the_same_person(b: Backend) -> a
     // The same ceremony cannot be replayed for a second token.
     let again = alice.agent.post("/api/sessions/cli", body).await?;
     ensure!(
-        again.status == 400 && again.code() == Some("challenge_invalid"),
+        again.status == 400 && again.code() == Some(ErrorCode::ChallengeInvalid),
         "{} {:?}",
         again.status,
         again.body

@@ -7,6 +7,7 @@
 //! another passkey, the confirmation of a destructive action) and at a broker approval.
 
 use anyhow::{Context, ensure};
+use blindvault_api::ErrorCode;
 use blindvault_core::ids::EntryId;
 use blindvault_core::policy::Policy;
 use blindvault_testkit::broker::{Consumer, World, device_finishes_approval, device_prepares_approval};
@@ -75,7 +76,7 @@ fn harmless(cd: &mut Vec<u8>, _: &mut Vec<u8>) {
 
 fn refused(what: &str, r: &blindvault_testkit::Resp, code: &str) -> anyhow::Result<()> {
     ensure!(
-        r.status == 400 && r.code() == Some(code),
+        r.status == 400 && r.code().map(ErrorCode::as_str) == Some(code),
         "{what}: want 400 {code}, got {} {}",
         r.status,
         r.body
