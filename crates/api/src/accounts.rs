@@ -49,8 +49,14 @@ pub struct StepUpView {
     pub expires_at: i64,
     /// `pending`, `confirmed`, `failed`, `used`, `cancelled` or `expired` (absent at start:
     /// `pending`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// The WebAuthn request options to confirm it with (while pending; `null` after).
+    #[serde(default)]
+    pub options: Option<serde_json::Value>,
+    /// Where the web app confirms it (`/#/confirm/<id>`; in the answer to its start only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_path: Option<String>,
 }
 
 /// The signed-in user, as `GET /api/me` names them.

@@ -17,6 +17,7 @@ use crate::auth::stepup::*;
 use crate::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
+use blindvault_api::accounts::StepUpView;
 
 pub(crate) fn check_target(target: &str) -> Result<(), ApiError> {
     if target.is_empty()
@@ -71,7 +72,7 @@ pub(crate) async fn start(
     State(state): State<AppState>,
     s: Session,
     ApiJson(body): ApiJson<StartBody>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<StepUpView>), ApiError> {
     let action = Action::parse(&body.action).ok_or_else(|| {
         ApiError::bad_request(
             ErrorCode::InvalidAction,
@@ -103,14 +104,15 @@ pub(crate) async fn start(
     step_up_store::insert(&state.store, &new).await?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({
-            "id": id,
-            "action": action.as_str(),
-            "target": body.target,
-            "expires_at": expires_at,
-            "options": options,
-            "confirm_path": format!("/#/confirm/{id}"),
-        })),
+        Json(StepUpView {
+            confirm_path: Some(format!("/#/confirm/{id}")),
+            id,
+            action: action.as_str().to_owned(),
+            target: body.target,
+            expires_at,
+            status: None,
+            options: Some(serde_json::to_value(options).map_err(ApiError::internal)?),
+        }),
     ))
 }
 
@@ -126,22 +128,23 @@ pub(crate) async fn status(
     State(state): State<AppState>,
     s: Session,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<StepUpView>, ApiError> {
     let row = own_row(&state, &s, &id).await?;
     let st = status_of(&row, state.clock.now());
     let options = if st == "pending" {
-        serde_json::from_str(&row.options).map_err(ApiError::internal)?
+        Some(serde_json::from_str(&row.options).map_err(ApiError::internal)?)
     } else {
-        serde_json::Value::Null
+        None
     };
-    Ok(Json(serde_json::json!({
-        "id": id,
-        "action": row.action,
-        "target": row.target,
-        "status": st,
-        "expires_at": row.expires_at,
-        "options": options,
-    })))
+    Ok(Json(StepUpView {
+        id,
+        action: row.action,
+        target: row.target,
+        status: Some(st.to_owned()),
+        expires_at: row.expires_at,
+        options,
+        confirm_path: None,
+    }))
 }
 
 #[derive(Deserialize)]
