@@ -1,9 +1,10 @@
 //! The bodies of the account, invite and step-up routes.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A new invite code, shown once.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct InviteCreated {
     /// Its id (for `invite revoke`).
     pub id: String,
@@ -16,7 +17,7 @@ pub struct InviteCreated {
 }
 
 /// An invite code as the server lists it.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct InviteView {
     /// Its id.
     pub id: String,
@@ -37,7 +38,7 @@ pub struct InviteView {
 }
 
 /// A step-up: what it allows and where it stands.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct StepUpView {
     /// Its id (the confirm link's last part, and the value of [`crate::paths::STEP_UP_HEADER`]).
     pub id: String,
@@ -60,7 +61,7 @@ pub struct StepUpView {
 }
 
 /// The signed-in user, as `GET /api/me` names them.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct MeUser {
     /// User id.
     pub id: String,

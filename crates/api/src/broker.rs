@@ -6,10 +6,11 @@ use blindvault_core::entry::SealedEntry;
 use blindvault_core::identity::{SignedEnrolment, SignedRequest};
 use blindvault_core::release::SealedResponse;
 use blindvault_core::revocation::SignedRevocations;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The broker's answer about the org key.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct OrgView {
     /// The org public key (base64url), if set.
     pub org_public_key: Option<String>,
@@ -20,7 +21,7 @@ pub struct OrgView {
 }
 
 /// A request for enrolment (pending) or an enrolment (approved).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct EnrolmentView {
     /// Enrolment id.
     pub id: String,
@@ -48,14 +49,14 @@ pub struct EnrolmentView {
 }
 
 /// The org's settings.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct OrgSettings {
     /// Refuse approver enrolments from backup-eligible (synced) passkeys.
     pub refuse_synced_approvers: bool,
 }
 
 /// An entry that would fall below its quorum if an approver were removed.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct QuorumImpact {
     /// The entry.
     pub entry_id: String,
@@ -66,7 +67,7 @@ pub struct QuorumImpact {
 }
 
 /// The answer to a removal (or its dry run).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct RemoveView {
     /// Whether it was removed (false for a dry run).
     pub removed: bool,
@@ -75,7 +76,7 @@ pub struct RemoveView {
 }
 
 /// An approved approver device, for a writer to verify against its own org key.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct ApproverView {
     /// The person's user id.
     pub user_id: String,
@@ -84,11 +85,12 @@ pub struct ApproverView {
     /// The passkey's credential id.
     pub credential_id: String,
     /// The org-signed enrolment (base64url).
+    #[schemars(with = "String")]
     pub signed_enrolment: SignedEnrolment,
 }
 
 /// A registered host.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct HostView {
     /// Certificate id.
     pub cert_id: String,
@@ -106,7 +108,7 @@ pub struct HostView {
 }
 
 /// The latest version of an entry.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct EntryView {
     /// Entry id.
     pub entry_id: String,
@@ -117,11 +119,12 @@ pub struct EntryView {
     /// People holding envelopes.
     pub people: i64,
     /// The sealed entry.
+    #[schemars(with = "String")]
     pub sealed_entry: SealedEntry,
 }
 
 /// A request the broker accepted.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct CreatedRequest {
     /// Request id.
     pub request_id: String,
@@ -136,9 +139,10 @@ pub struct CreatedRequest {
 }
 
 /// A consumer's request (`POST /api/broker/requests`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 pub struct CreateRequest {
     /// The host-signed request.
+    #[schemars(with = "String")]
     pub signed_request: SignedRequest,
     /// Lowercase hex SHA-256 of the poll token; when sent it must equal the one signed into the
     /// request.
@@ -148,7 +152,7 @@ pub struct CreateRequest {
 
 /// Where a consumer's request stands (`GET /api/broker/requests/{id}/result`): the `status`
 /// member says which.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum PollResult {
     /// Not decided yet.
@@ -163,13 +167,17 @@ pub enum PollResult {
     /// Approved: the sealed responses, handed over once.
     Delivered {
         /// One per approving person.
+        #[schemars(with = "Vec<String>")]
         responses: Vec<SealedResponse>,
         /// The org-signed enrolments of the devices that approved (the consumer verifies them
         /// under its own org key).
+        #[schemars(with = "Vec<String>")]
         enrolments: Vec<SignedEnrolment>,
         /// The org-signed entry version (the consumer decrypts its value).
+        #[schemars(with = "Option<String>")]
         sealed_entry: Option<Box<SealedEntry>>,
         /// The org's revocation record as the server has it (the consumer checks it).
+        #[schemars(with = "Option<String>")]
         revocations: Option<Box<SignedRevocations>>,
     },
     /// Someone denied it (their name; none when the host was revoked meanwhile).

@@ -11,23 +11,24 @@
 pub mod accounts;
 pub mod broker;
 pub mod error;
+pub mod openapi;
 pub mod paths;
 pub mod routes;
 
 pub use error::ErrorCode;
-pub use routes::{Access, Method, ROUTES, Route};
+pub use routes::{Access, Body, Method, ROUTES, Reply, Route, json};
 
 /// An error body as the server sends it: `{"error": {"code": …, "message": …}}`, with
 /// `retry_after_secs` on a 429 and, for some codes, more members (a step-up's `action` and
 /// `target`, for example).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
 }
 
 /// The `error` object of an [`ErrorBody`].
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ErrorDetail {
     /// The stable code.
     pub code: ErrorCode,

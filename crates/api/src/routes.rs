@@ -1,7 +1,14 @@
 //! The route table: every method and path the server serves, who may call it, and a summary.
 //! The server's router is checked against it and the OpenAPI document is made from it.
 
+use crate::accounts::{InviteCreated, InviteView, StepUpView};
+use crate::broker::{
+    ApproverView, CreateRequest, CreatedRequest, EnrolmentView, EntryView, HostView, OrgSettings, OrgView,
+    PollResult, RemoveView,
+};
 use crate::paths;
+use schemars::JsonSchema;
+use serde::{Serialize, de::DeserializeOwned};
 
 /// An HTTP method the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,8 +76,54 @@ impl Access {
     }
 }
 
+/// A JSON body's type, as the route table names it: its JSON Schema (for the OpenAPI
+/// document) and a check that a body is exactly a value of the type (read into it and written
+/// back unchanged: no member missing, extra or of another shape).
+#[derive(Clone, Copy)]
+pub struct Body {
+    /// The type's JSON Schema (a reference into the generator's definitions for a named type).
+    pub schema: fn(&mut schemars::SchemaGenerator) -> schemars::Schema,
+    /// Whether a body is exactly a value of the type; the error says where it differs.
+    pub check: fn(&serde_json::Value) -> Result<(), String>,
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Body")
+    }
+}
+
+/// The body of type `T`.
+pub const fn json<T: JsonSchema + Serialize + DeserializeOwned>() -> Body {
+    Body { schema: schema_of::<T>, check: check_as::<T> }
+}
+
+fn schema_of<T: JsonSchema>(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    generator.subschema_for::<T>()
+}
+
+fn check_as<T: Serialize + DeserializeOwned>(body: &serde_json::Value) -> Result<(), String> {
+    let typed: T = serde_json::from_value(body.clone())
+        .map_err(|e| format!("does not read as {}: {e}", std::any::type_name::<T>()))?;
+    let again = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    if &again == body {
+        Ok(())
+    } else {
+        Err(format!("{} writes back as {again}, not as the body sent: {body}", std::any::type_name::<T>()))
+    }
+}
+
+/// What a route answers with on success.
+#[derive(Debug, Clone, Copy)]
+pub enum Reply {
+    /// A JSON body of this type.
+    Json(Body),
+    /// A stream of server-sent events (`text/event-stream`).
+    EventStream,
+}
+
 /// One route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Route {
     /// Its method.
     pub method: Method,
@@ -80,75 +133,111 @@ pub struct Route {
     pub access: Access,
     /// What it does (the OpenAPI summary).
     pub summary: &'static str,
+    /// The JSON body it takes, if any.
+    pub request: Option<Body>,
+    /// What it answers with on success.
+    pub reply: Reply,
 }
+
+/// A body not yet given a type of its own in this crate (any JSON value).
+const ANY: Body = json::<serde_json::Value>();
 
 /// Every route the server serves.
 #[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
-    Route { method: Method::Get, path: paths::HEALTH, access: Access::None, summary: "Liveness" },
-    Route { method: Method::Get, path: paths::OPENAPI, access: Access::None, summary: "This document" },
-    Route { method: Method::Post, path: paths::REGISTER_START, access: Access::None, summary: "Start registering a new account (creation options with PRF)" },
-    Route { method: Method::Post, path: paths::REGISTER_FINISH, access: Access::None, summary: "Finish registration; sets the session cookie" },
-    Route { method: Method::Post, path: paths::LOGIN_START, access: Access::None, summary: "Start a usernameless login (request options with PRF)" },
-    Route { method: Method::Post, path: paths::LOGIN_FINISH, access: Access::None, summary: "Finish login; sets or extends the session cookie" },
-    Route { method: Method::Get, path: paths::ME, access: Access::Session, summary: "The signed-in user and session" },
-    Route { method: Method::Post, path: paths::LOGOUT, access: Access::Session, summary: "End this session" },
-    Route { method: Method::Post, path: paths::LOGOUT_ALL, access: Access::Session, summary: "Sign out everywhere" },
-    Route { method: Method::Get, path: paths::SESSIONS, access: Access::Session, summary: "My live sessions" },
-    Route { method: Method::Post, path: paths::SESSIONS_CLI, access: Access::Session, summary: "Make a command-line session with a fresh passkey assertion of the same person; the token is in the body, once" },
-    Route { method: Method::Post, path: paths::SETUP_CLAIM, access: Access::Session, summary: "Claim the first admin with the one-time setup code" },
-    Route { method: Method::Get, path: paths::PASSKEYS, access: Access::Session, summary: "My passkeys" },
-    Route { method: Method::Post, path: paths::PASSKEYS_REGISTER_START, access: Access::Session, summary: "Start adding another passkey" },
-    Route { method: Method::Post, path: paths::PASSKEYS_REGISTER_FINISH, access: Access::Session, summary: "Finish adding another passkey" },
-    Route { method: Method::Patch, path: paths::PASSKEY, access: Access::Session, summary: "Rename a passkey" },
-    Route { method: Method::Delete, path: paths::PASSKEY, access: Access::Session, summary: "Remove a passkey (never the last one; step-up passkey.delete)" },
-    Route { method: Method::Post, path: paths::STEP_UP_START, access: Access::Session, summary: "Start a step-up bound to an action and its target (header x-blindvault-step-up)" },
-    Route { method: Method::Get, path: paths::STEP_UP, access: Access::Session, summary: "A step-up's action, target and status (options while pending)" },
-    Route { method: Method::Post, path: paths::STEP_UP_CONFIRM, access: Access::Session, summary: "Confirm a step-up with a fresh passkey assertion" },
-    Route { method: Method::Post, path: paths::STEP_UP_CANCEL, access: Access::Session, summary: "Cancel an unused step-up" },
-    Route { method: Method::Get, path: paths::ADMIN_USERS, access: Access::Admin, summary: "List users" },
-    Route { method: Method::Delete, path: paths::ADMIN_USER, access: Access::Admin, summary: "Delete a user with their passkeys and sessions (step-up user.delete)" },
-    Route { method: Method::Put, path: paths::ADMIN_USER_ROLE, access: Access::Admin, summary: "Set a user's role (step-up role.set)" },
-    Route { method: Method::Get, path: paths::ADMIN_USER_SESSIONS, access: Access::Admin, summary: "A user's live sessions" },
-    Route { method: Method::Post, path: paths::ADMIN_USER_REVOKE_SESSIONS, access: Access::Admin, summary: "Revoke every session of a user" },
-    Route { method: Method::Delete, path: paths::ADMIN_SESSION, access: Access::Admin, summary: "Revoke one session" },
-    Route { method: Method::Get, path: paths::ADMIN_AUDIT, access: Access::Admin, summary: "Read the audit log" },
-    Route { method: Method::Get, path: paths::ADMIN_INVITES, access: Access::Admin, summary: "Invite codes (never the codes themselves) and who used them" },
-    Route { method: Method::Post, path: paths::ADMIN_INVITES, access: Access::Admin, summary: "Make a single-use invite code (role, expiry; an admin invite needs step-up invite.create)" },
-    Route { method: Method::Delete, path: paths::ADMIN_INVITE, access: Access::Admin, summary: "Revoke an unused invite code" },
-    Route { method: Method::Get, path: paths::ADMIN_AUDIT_VERIFY, access: Access::Admin, summary: "Verify the audit hash chain" },
-    Route { method: Method::Get, path: paths::ADMIN_SETTINGS, access: Access::Admin, summary: "The settings this instance runs with (read-only)" },
-    Route { method: Method::Get, path: paths::BROKER_ORG, access: Access::Session, summary: "The org public key and its fingerprint (devices compare, never trust)" },
-    Route { method: Method::Put, path: paths::BROKER_ORG, access: Access::Admin, summary: "Set the org public key (replacing it needs replace=true and step-up org.replace)" },
-    Route { method: Method::Get, path: paths::BROKER_ORG_SETTINGS, access: Access::Admin, summary: "The org's settings (refuse_synced_approvers)" },
-    Route { method: Method::Put, path: paths::BROKER_ORG_SETTINGS, access: Access::Admin, summary: "Change the org's settings" },
-    Route { method: Method::Get, path: paths::BROKER_ENROLMENTS, access: Access::Admin, summary: "Approver enrolments (filter with ?status=)" },
-    Route { method: Method::Post, path: paths::BROKER_ENROLMENTS, access: Access::Session, summary: "Ask to enrol this passkey's PRF-derived approver key" },
-    Route { method: Method::Get, path: paths::BROKER_ENROLMENTS_MINE, access: Access::Session, summary: "My enrolments" },
-    Route { method: Method::Post, path: paths::BROKER_ENROLMENT_APPROVE, access: Access::Admin, summary: "Store the org-signed enrolment" },
-    Route { method: Method::Delete, path: paths::BROKER_ENROLMENT, access: Access::Admin, summary: "Remove an approver (?dry_run=true reports quorum impact; else step-up approver.remove)" },
-    Route { method: Method::Get, path: paths::BROKER_APPROVERS, access: Access::Admin, summary: "Approved, org-signed enrolments (for writers to verify)" },
-    Route { method: Method::Get, path: paths::BROKER_REVOCATIONS, access: Access::Session, summary: "The org-signed revocation record (newest), for devices to verify" },
-    Route { method: Method::Put, path: paths::BROKER_REVOCATIONS, access: Access::Admin, summary: "Store a newer org-signed revocation record (409 revocation_rollback if not newer, 409 revocation_diverged if it does not contain the stored one)" },
-    Route { method: Method::Get, path: paths::BROKER_HOSTS, access: Access::Admin, summary: "Host certificates" },
-    Route { method: Method::Post, path: paths::BROKER_HOSTS, access: Access::Admin, summary: "Register an org-signed host certificate" },
-    Route { method: Method::Post, path: paths::BROKER_HOST_REVOKE, access: Access::Admin, summary: "Revoke a host certificate; its open requests end (step-up host.revoke)" },
-    Route { method: Method::Get, path: paths::BROKER_ENTRIES, access: Access::Admin, summary: "Latest sealed version of every entry" },
-    Route { method: Method::Post, path: paths::BROKER_ENTRIES, access: Access::Admin, summary: "Store a sealed entry (version 1) or a new version" },
-    Route { method: Method::Get, path: paths::BROKER_ENTRY, access: Access::Admin, summary: "Latest sealed version of one entry" },
-    Route { method: Method::Delete, path: paths::BROKER_ENTRY, access: Access::Admin, summary: "Delete an entry and all its ciphertext (step-up entry.delete)" },
-    Route { method: Method::Get, path: paths::BROKER_INBOX, access: Access::Approver, summary: "Pending requests waiting for my decision" },
-    Route { method: Method::Get, path: paths::BROKER_EVENTS, access: Access::Approver, summary: "Server-sent events about requests I can act on" },
-    Route { method: Method::Post, path: paths::BROKER_REQUESTS, access: Access::Host, summary: "A consumer's host-signed request (no cookie)" },
-    Route { method: Method::Get, path: paths::BROKER_REQUEST, access: Access::Approver, summary: "A request with its certificate and sealed entry" },
-    Route { method: Method::Post, path: paths::BROKER_REQUEST_APPROVE_START, access: Access::Approver, summary: "Start the approval ceremony (PRF)" },
-    Route { method: Method::Post, path: paths::BROKER_REQUEST_APPROVE_FINISH, access: Access::Approver, summary: "Finish: assertion and the sealed response" },
-    Route { method: Method::Post, path: paths::BROKER_REQUEST_DENY, access: Access::Approver, summary: "Deny a request" },
-    Route { method: Method::Get, path: paths::BROKER_REQUEST_RESULT, access: Access::Host, summary: "The consumer's long poll (x-blindvault-poll header)" },
-    Route { method: Method::Post, path: paths::BROKER_REQUEST_CANCEL, access: Access::Host, summary: "The consumer withdraws its open request (x-blindvault-poll header)" },
+    Route { method: Method::Get, path: paths::HEALTH, access: Access::None, summary: "Liveness", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::OPENAPI, access: Access::None, summary: "This document", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::REGISTER_START, access: Access::None, summary: "Start registering a new account (creation options with PRF)", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::REGISTER_FINISH, access: Access::None, summary: "Finish registration; sets the session cookie", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::LOGIN_START, access: Access::None, summary: "Start a usernameless login (request options with PRF)", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::LOGIN_FINISH, access: Access::None, summary: "Finish login; sets or extends the session cookie", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::ME, access: Access::Session, summary: "The signed-in user and session", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::LOGOUT, access: Access::Session, summary: "End this session", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::LOGOUT_ALL, access: Access::Session, summary: "Sign out everywhere", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::SESSIONS, access: Access::Session, summary: "My live sessions", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::SESSIONS_CLI, access: Access::Session, summary: "Make a command-line session with a fresh passkey assertion of the same person; the token is in the body, once", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::SETUP_CLAIM, access: Access::Session, summary: "Claim the first admin with the one-time setup code", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::PASSKEYS, access: Access::Session, summary: "My passkeys", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::PASSKEYS_REGISTER_START, access: Access::Session, summary: "Start adding another passkey", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::PASSKEYS_REGISTER_FINISH, access: Access::Session, summary: "Finish adding another passkey", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Patch, path: paths::PASSKEY, access: Access::Session, summary: "Rename a passkey", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Delete, path: paths::PASSKEY, access: Access::Session, summary: "Remove a passkey (never the last one; step-up passkey.delete)", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::STEP_UP_START, access: Access::Session, summary: "Start a step-up bound to an action and its target (header x-blindvault-step-up)", request: Some(ANY), reply: Reply::Json(json::<StepUpView>()) },
+    Route { method: Method::Get, path: paths::STEP_UP, access: Access::Session, summary: "A step-up's action, target and status (options while pending)", request: None, reply: Reply::Json(json::<StepUpView>()) },
+    Route { method: Method::Post, path: paths::STEP_UP_CONFIRM, access: Access::Session, summary: "Confirm a step-up with a fresh passkey assertion", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::STEP_UP_CANCEL, access: Access::Session, summary: "Cancel an unused step-up", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::ADMIN_USERS, access: Access::Admin, summary: "List users", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Delete, path: paths::ADMIN_USER, access: Access::Admin, summary: "Delete a user with their passkeys and sessions (step-up user.delete)", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Put, path: paths::ADMIN_USER_ROLE, access: Access::Admin, summary: "Set a user's role (step-up role.set)", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::ADMIN_USER_SESSIONS, access: Access::Admin, summary: "A user's live sessions", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::ADMIN_USER_REVOKE_SESSIONS, access: Access::Admin, summary: "Revoke every session of a user", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Delete, path: paths::ADMIN_SESSION, access: Access::Admin, summary: "Revoke one session", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::ADMIN_AUDIT, access: Access::Admin, summary: "Read the audit log", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::ADMIN_INVITES, access: Access::Admin, summary: "Invite codes (never the codes themselves) and who used them", request: None, reply: Reply::Json(json::<Vec<InviteView>>()) },
+    Route { method: Method::Post, path: paths::ADMIN_INVITES, access: Access::Admin, summary: "Make a single-use invite code (role, expiry; an admin invite needs step-up invite.create)", request: Some(ANY), reply: Reply::Json(json::<InviteCreated>()) },
+    Route { method: Method::Delete, path: paths::ADMIN_INVITE, access: Access::Admin, summary: "Revoke an unused invite code", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::ADMIN_AUDIT_VERIFY, access: Access::Admin, summary: "Verify the audit hash chain", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::ADMIN_SETTINGS, access: Access::Admin, summary: "The settings this instance runs with (read-only)", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::BROKER_ORG, access: Access::Session, summary: "The org public key and its fingerprint (devices compare, never trust)", request: None, reply: Reply::Json(json::<OrgView>()) },
+    Route { method: Method::Put, path: paths::BROKER_ORG, access: Access::Admin, summary: "Set the org public key (replacing it needs replace=true and step-up org.replace)", request: Some(ANY), reply: Reply::Json(json::<OrgView>()) },
+    Route { method: Method::Get, path: paths::BROKER_ORG_SETTINGS, access: Access::Admin, summary: "The org's settings (refuse_synced_approvers)", request: None, reply: Reply::Json(json::<OrgView>()) },
+    Route { method: Method::Put, path: paths::BROKER_ORG_SETTINGS, access: Access::Admin, summary: "Change the org's settings", request: Some(json::<OrgSettings>()), reply: Reply::Json(json::<OrgSettings>()) },
+    Route { method: Method::Get, path: paths::BROKER_ENROLMENTS, access: Access::Admin, summary: "Approver enrolments (filter with ?status=)", request: None, reply: Reply::Json(json::<Vec<EnrolmentView>>()) },
+    Route { method: Method::Post, path: paths::BROKER_ENROLMENTS, access: Access::Session, summary: "Ask to enrol this passkey's PRF-derived approver key", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::BROKER_ENROLMENTS_MINE, access: Access::Session, summary: "My enrolments", request: None, reply: Reply::Json(json::<Vec<EnrolmentView>>()) },
+    Route { method: Method::Post, path: paths::BROKER_ENROLMENT_APPROVE, access: Access::Admin, summary: "Store the org-signed enrolment", request: Some(ANY), reply: Reply::Json(json::<EnrolmentView>()) },
+    Route { method: Method::Delete, path: paths::BROKER_ENROLMENT, access: Access::Admin, summary: "Remove an approver (?dry_run=true reports quorum impact; else step-up approver.remove)", request: None, reply: Reply::Json(json::<RemoveView>()) },
+    Route { method: Method::Get, path: paths::BROKER_APPROVERS, access: Access::Admin, summary: "Approved, org-signed enrolments (for writers to verify)", request: None, reply: Reply::Json(json::<Vec<ApproverView>>()) },
+    Route { method: Method::Get, path: paths::BROKER_REVOCATIONS, access: Access::Session, summary: "The org-signed revocation record (newest), for devices to verify", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Put, path: paths::BROKER_REVOCATIONS, access: Access::Admin, summary: "Store a newer org-signed revocation record (409 revocation_rollback if not newer, 409 revocation_diverged if it does not contain the stored one)", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::BROKER_HOSTS, access: Access::Admin, summary: "Host certificates", request: None, reply: Reply::Json(json::<Vec<HostView>>()) },
+    Route { method: Method::Post, path: paths::BROKER_HOSTS, access: Access::Admin, summary: "Register an org-signed host certificate", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::BROKER_HOST_REVOKE, access: Access::Admin, summary: "Revoke a host certificate; its open requests end (step-up host.revoke)", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::BROKER_ENTRIES, access: Access::Admin, summary: "Latest sealed version of every entry", request: None, reply: Reply::Json(json::<Vec<EntryView>>()) },
+    Route { method: Method::Post, path: paths::BROKER_ENTRIES, access: Access::Admin, summary: "Store a sealed entry (version 1) or a new version", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::BROKER_ENTRY, access: Access::Admin, summary: "Latest sealed version of one entry", request: None, reply: Reply::Json(json::<EntryView>()) },
+    Route { method: Method::Delete, path: paths::BROKER_ENTRY, access: Access::Admin, summary: "Delete an entry and all its ciphertext (step-up entry.delete)", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::BROKER_INBOX, access: Access::Approver, summary: "Pending requests waiting for my decision", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::BROKER_EVENTS, access: Access::Approver, summary: "Server-sent events about requests I can act on", request: None, reply: Reply::EventStream },
+    Route { method: Method::Post, path: paths::BROKER_REQUESTS, access: Access::Host, summary: "A consumer's host-signed request (no cookie)", request: Some(json::<CreateRequest>()), reply: Reply::Json(json::<CreatedRequest>()) },
+    Route { method: Method::Get, path: paths::BROKER_REQUEST, access: Access::Approver, summary: "A request with its certificate and sealed entry", request: None, reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::BROKER_REQUEST_APPROVE_START, access: Access::Approver, summary: "Start the approval ceremony (PRF)", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::BROKER_REQUEST_APPROVE_FINISH, access: Access::Approver, summary: "Finish: assertion and the sealed response", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Post, path: paths::BROKER_REQUEST_DENY, access: Access::Approver, summary: "Deny a request", request: Some(ANY), reply: Reply::Json(ANY) },
+    Route { method: Method::Get, path: paths::BROKER_REQUEST_RESULT, access: Access::Host, summary: "The consumer's long poll (x-blindvault-poll header)", request: None, reply: Reply::Json(json::<PollResult>()) },
+    Route { method: Method::Post, path: paths::BROKER_REQUEST_CANCEL, access: Access::Host, summary: "The consumer withdraws its open request (x-blindvault-poll header)", request: Some(ANY), reply: Reply::Json(ANY) },
 ];
 
 /// The route with this method and path template, if the API has one.
 pub fn find(method: Method, path: &str) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.method == method && r.path == path)
+}
+
+/// The route a request for this concrete path (`/api/broker/hosts/7f…/revoke`, a query allowed)
+/// goes to: a template's `{id}` matches one non-empty segment, and a path without parameters
+/// wins over one with (`/enrolments/mine` before `/enrolments/{id}`).
+pub fn route_for(method: Method, concrete: &str) -> Option<&'static Route> {
+    let path = concrete.split_once('?').map_or(concrete, |(p, _)| p);
+    let matches = |template: &str| {
+        let (mut t, mut p) = (template.split('/'), path.split('/'));
+        loop {
+            match (t.next(), p.next()) {
+                (None, None) => return true,
+                (Some("{id}"), Some(seg)) if !seg.is_empty() => {}
+                (Some(a), Some(b)) if a == b => {}
+                _ => return false,
+            }
+        }
+    };
+    let candidates = ROUTES.iter().filter(|r| r.method == method && matches(r.path));
+    candidates.min_by_key(|r| r.path.matches("{id}").count())
+}
+
+impl Method {
+    /// The method for an HTTP method name (upper case), if the API uses it.
+    pub fn from_upper(name: &str) -> Option<Method> {
+        [Method::Get, Method::Post, Method::Put, Method::Patch, Method::Delete]
+            .into_iter()
+            .find(|m| m.upper() == name)
+    }
 }

@@ -288,6 +288,24 @@ impl Resp {
     }
 }
 
+/// Every reply a test sees is checked against the contract: a successful JSON body must be
+/// exactly a value of the type the route table declares for its route, and an error body exactly
+/// an [`blindvault_api::ErrorBody`] with a code the contract lists. So a body the server changes
+/// without the contract (or a route declared with the wrong type) fails every test that calls it.
+fn conforms(method: &str, path: &str, status: u16, body: &Value) -> anyhow::Result<()> {
+    use blindvault_api::{Method, Reply, routes::route_for};
+    let Some(route) = Method::from_upper(method).and_then(|m| route_for(m, path)) else {
+        return Ok(());
+    };
+    let declared = match route.reply {
+        Reply::Json(declared) if (200..300).contains(&status) => declared,
+        _ if status >= 400 && !body.is_null() => blindvault_api::json::<blindvault_api::ErrorBody>(),
+        _ => return Ok(()),
+    };
+    (declared.check)(body)
+        .map_err(|e| anyhow::anyhow!("{method} {path} answered {status} outside the contract: {e}"))
+}
+
 /// An HTTP client with the session cookie handled by hand (so tests can read and tamper with it).
 #[derive(Debug, Clone)]
 pub struct Agent {
@@ -333,6 +351,7 @@ impl Agent {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> anyhow::Result<Resp> {
+        let method_name = method;
         let method = reqwest::Method::from_bytes(method.as_bytes())?;
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         for (k, v) in headers {
@@ -360,6 +379,7 @@ impl Agent {
         let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let bytes = resp.bytes().await?;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        conforms(method_name, path, status, &body)?;
         Ok(Resp { status, body, set_cookie, retry_after })
     }
 
