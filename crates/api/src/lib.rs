@@ -9,10 +9,17 @@
 //! depend on it.
 
 pub mod accounts;
+pub mod admin;
+pub mod audit;
 pub mod broker;
+pub mod broker_calls;
+pub mod ceremony;
 pub mod error;
+pub mod passkeys;
 pub mod paths;
 pub mod routes;
+pub mod sessions;
+pub mod step_ups;
 
 pub use error::ErrorCode;
 pub use routes::{Access, Method, ROUTES, Route};

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
+use blindvault_api::step_ups::{ConfirmStepUp, StartStepUp, StepUpCancelled, StepUpConfirmed};
 use rand_core::Rng as _;
-use serde::Deserialize;
 use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
 
 use crate::audit::{self, Event};
@@ -30,12 +30,6 @@ pub(crate) fn check_target(target: &str) -> Result<(), ApiError> {
         ));
     }
     Ok(())
-}
-
-#[derive(Deserialize)]
-pub(crate) struct StartBody {
-    pub(crate) action: String,
-    pub(crate) target: String,
 }
 
 /// A discoverable authentication whose challenge is `challenge` (webauthn-rs draws its own:
@@ -71,7 +65,7 @@ pub(crate) fn bound_authentication(
 pub(crate) async fn start(
     State(state): State<AppState>,
     s: Session,
-    ApiJson(body): ApiJson<StartBody>,
+    ApiJson(body): ApiJson<StartStepUp>,
 ) -> Result<(StatusCode, Json<StepUpView>), ApiError> {
     let action = Action::parse(&body.action).ok_or_else(|| {
         ApiError::bad_request(
@@ -147,17 +141,12 @@ pub(crate) async fn status(
     }))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct ConfirmBody {
-    pub(crate) credential: PublicKeyCredential,
-}
-
 pub(crate) async fn confirm(
     State(state): State<AppState>,
     s: Session,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<ConfirmBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<ConfirmStepUp<PublicKeyCredential>>,
+) -> Result<Json<StepUpConfirmed>, ApiError> {
     let row = own_row(&state, &s, &id).await?;
     match status_of(&row, state.clock.now()) {
         "pending" => {}
@@ -211,17 +200,17 @@ pub(crate) async fn confirm(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "id": id, "status": "confirmed", "action": action, "target": target })))
+    Ok(Json(StepUpConfirmed { id, status: "confirmed".to_owned(), action, target }))
 }
 
 pub(crate) async fn cancel(
     State(state): State<AppState>,
     s: Session,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<StepUpCancelled>, ApiError> {
     own_row(&state, &s, &id).await?;
     if !step_up_store::cancel(&state.store, &id, state.clock.now()).await? {
         return Err(ApiError::conflict(ErrorCode::StepUpUsed, "this step-up was already used or cancelled"));
     }
-    Ok(Json(serde_json::json!({ "id": id, "status": "cancelled" })))
+    Ok(Json(StepUpCancelled { id, status: "cancelled".to_owned() }))
 }

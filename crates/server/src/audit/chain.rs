@@ -1,6 +1,5 @@
 //! The chain: canonical rows, hashes and appends (see the module above for the format).
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -23,26 +22,8 @@ pub struct Event<'a> {
     pub detail: serde_json::Value,
 }
 
-/// A stored audit row.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct AuditRow {
-    /// Position in the chain, from 1.
-    pub seq: i64,
-    /// Unix seconds.
-    pub at: i64,
-    /// Actor user id.
-    pub actor: Option<String>,
-    /// Action name.
-    pub action: String,
-    /// Target id.
-    pub target: Option<String>,
-    /// Details (JSON text).
-    pub detail: String,
-    /// Hash of the previous row (hex).
-    pub prev_hash: String,
-    /// This row's hash (hex).
-    pub hash: String,
-}
+/// A stored audit row (the contract's type: `GET /api/admin/audit` lists them).
+pub use blindvault_api::audit::AuditRow;
 
 /// A stored chain hash that is not 64 hex digits (a damaged or edited database): never hashed as
 /// if it were some other value.
@@ -63,9 +44,15 @@ impl From<MalformedHash> for sqlx::Error {
     }
 }
 
-impl AuditRow {
+/// What a stored row's contents hash to (the row type is the contract's, so the hashing is
+/// this trait).
+pub trait RowHash {
     /// The hash this row's contents give after a row whose hash is `prev` (what it must carry).
-    pub fn hash_after(&self, prev: &str) -> Result<String, MalformedHash> {
+    fn hash_after(&self, prev: &str) -> Result<String, MalformedHash>;
+}
+
+impl RowHash for AuditRow {
+    fn hash_after(&self, prev: &str) -> Result<String, MalformedHash> {
         row_hash(
             prev,
             self.seq,

@@ -1,62 +1,13 @@
 //! Verification: the walk of the whole chain, anchors kept outside the database, the head.
 
-use serde::Serialize;
 use sqlx::Row;
 
-use super::chain::{GENESIS, hash_bytes, list_on};
+use super::chain::{GENESIS, RowHash, hash_bytes, list_on};
 use crate::store::Store;
 
-/// The first row found bad, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BadRow {
-    /// The `seq` of the row (or, for a missing tail, the last good row).
-    pub seq: i64,
-    /// What is wrong.
-    pub reason: String,
-}
-
-/// Result of [`verify`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VerifyReport {
-    /// Rows checked.
-    pub rows: i64,
-    /// The first bad row, if any.
-    pub first_bad: Option<BadRow>,
-    /// The last row of an intact chain: the anchor to keep outside the database.
-    pub head: Option<Anchor>,
-}
-
-/// A row's position and hash, recorded outside the database (a ticket, a log shipped elsewhere,
-/// a printout). A chain rewritten from an earlier row onward — which someone with write access
-/// to the database can do consistently, head included — no longer has this hash at this row.
-/// Written `SEQ:HASH` (decimal, 64 hex digits).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Anchor {
-    /// The row's `seq` (from 1).
-    pub seq: i64,
-    /// The row's hash, lowercase hex.
-    pub hash: String,
-}
-
-impl core::fmt::Display for Anchor {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}:{}", self.seq, self.hash)
-    }
-}
-
-impl core::str::FromStr for Anchor {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad =
-            || format!("{s:?} is not an audit anchor: expected SEQ:HASH (a row number, ':', 64 hex digits)");
-        let (seq, hash) = s.trim().split_once(':').ok_or_else(bad)?;
-        let seq: i64 = seq.parse().map_err(|_| bad())?;
-        if seq < 1 || hash.len() != 64 || !hash.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return Err(bad());
-        }
-        Ok(Self { seq, hash: hash.to_ascii_lowercase() })
-    }
-}
+/// The report of a walk, its first bad row and the anchor: the contract's types
+/// (`GET /api/admin/audit/verify` answers with the report).
+pub use blindvault_api::audit::{Anchor, BadRow, VerifyReport};
 
 /// The head as the database records it (`None` while the log is empty). Not verified: this is
 /// what the server logs as an anchor, and only [`verify_with_anchors`] checks one.

@@ -4,7 +4,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
 use rand_core::Rng as _;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -107,21 +106,7 @@ pub(crate) async fn revoke_all_in(tx: &mut Tx<'_>, state: &AppState, user_id: &s
 }
 
 /// A session listed for its owner or an admin.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct SessionInfo {
-    /// Row id (`hex(SHA-256(sid))`): safe to show, useless as a credential.
-    pub id: String,
-    /// Owner.
-    pub user_id: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds.
-    pub expires_at: i64,
-    /// Unix seconds, if revoked.
-    pub revoked_at: Option<i64>,
-    /// Client address at sign-in.
-    pub client_addr: Option<String>,
-}
+pub(crate) use blindvault_api::sessions::SessionView as SessionInfo;
 
 /// Live sessions of a user.
 pub(crate) async fn list_for_user(state: &AppState, user_id: &str) -> Result<Vec<SessionInfo>, ApiError> {

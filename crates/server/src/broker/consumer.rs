@@ -7,9 +7,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use blindvault_api::broker_calls::ResultQuery;
 use blindvault_core::identity::{SignedHostCertificate, verify_request};
 use blindvault_core::keys::OrgPublicKey;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::common::*;
@@ -122,12 +122,6 @@ pub(crate) async fn create_request(
         }),
     )
         .into_response())
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ResultQuery {
-    #[serde(default)]
-    pub(crate) wait: Option<String>,
 }
 
 /// The consumer's poll: waits up to `wait` seconds (at most 30) for a decision; an approved

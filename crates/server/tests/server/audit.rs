@@ -7,7 +7,7 @@ use blindvault_core::ids::{CertId, EntryId};
 use blindvault_core::keys::{HostSecretKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
 use blindvault_core::schedule::KeySchedule;
-use blindvault_server::audit::{self, Event};
+use blindvault_server::audit::{self, Event, RowHash};
 use blindvault_server::store::Engine;
 use blindvault_testkit::broker::{Consumer, World, b64, now, os_rng};
 use blindvault_testkit::{Backend, Device, Resp, TestServer};
