@@ -12,8 +12,8 @@ use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
 
 use crate::audit::{self, Event};
 use crate::auth::session::Session;
-use crate::auth::step_up_store::{self, StepUpRow};
 use crate::auth::stepup::*;
+use crate::auth::store::step_ups::{self as step_up_store, StepUpRow};
 use crate::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;

@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 use crate::accounts::store::{self as users, load_user};
 use crate::accounts::with_cookie;
-use crate::auth::credentials;
+use crate::auth::store::credentials;
 
 // ---- registration -----------------------------------------------------------------------------
 

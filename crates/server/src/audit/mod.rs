@@ -17,6 +17,7 @@
 
 pub mod chain;
 pub(crate) mod record;
+pub(crate) mod store;
 pub mod verify;
 
 pub use chain::{AuditRow, Event, GENESIS, MalformedHash, RowHash, append, append_in, list, row_hash};

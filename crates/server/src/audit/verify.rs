@@ -1,8 +1,7 @@
 //! Verification: the walk of the whole chain, anchors kept outside the database, the head.
 
-use sqlx::Row;
-
-use super::chain::{GENESIS, RowHash, hash_bytes, list_on};
+use super::chain::{GENESIS, RowHash, hash_bytes};
+use super::store as db;
 use crate::store::Store;
 
 /// The report of a walk, its first bad row and the anchor: the contract's types
@@ -12,21 +11,13 @@ pub use blindvault_api::audit::{Anchor, BadRow, VerifyReport};
 /// The head as the database records it (`None` while the log is empty). Not verified: this is
 /// what the server logs as an anchor, and only [`verify_with_anchors`] checks one.
 pub async fn head(store: &Store) -> Result<Option<Anchor>, sqlx::Error> {
-    let head =
-        sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(store.pool()).await?;
-    let Some(head) = head else { return Ok(None) };
-    let seq: i64 = head.try_get("seq")?;
-    let hash: String = head.try_get("hash")?;
-    Ok((seq > 0).then_some(Anchor { seq, hash }))
+    let head = db::head_on(&mut *store.pool().acquire().await?).await?;
+    Ok(head.filter(|(seq, _)| *seq > 0).map(|(seq, hash)| Anchor { seq, hash }))
 }
 
 /// The stored hash of row `seq` (`None` if there is no such row). Not verified.
 pub(crate) async fn hash_at(store: &Store, seq: i64) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query("SELECT hash FROM audit_log WHERE seq = $1")
-        .bind(seq)
-        .fetch_optional(store.pool())
-        .await?;
-    row.map(|r| r.try_get::<String, _>("hash")).transpose()
+    db::hash_at(store, seq).await
 }
 
 /// Walks the whole chain in `seq` order and reports the first row that does not fit.
@@ -41,10 +32,7 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, sqlx::Error> {
 /// PostgreSQL; on SQLite in WAL mode a read transaction sees the database as of its first
 /// read) — so rows appended by a live server while it runs are not mistaken for a broken tail.
 pub async fn verify_with_anchors(store: &Store, anchors: &[Anchor]) -> Result<VerifyReport, sqlx::Error> {
-    let mut tx = store.pool().begin().await?;
-    if store.engine() == crate::store::Engine::Postgres {
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
-    }
+    let mut tx = db::snapshot(store).await?;
     let report = verify_on(&mut tx, anchors).await;
     // Read only: nothing to keep.
     tx.rollback().await?;
@@ -59,7 +47,7 @@ async fn verify_on(c: &mut sqlx::AnyConnection, anchors: &[Anchor]) -> Result<Ve
     let mut rows = 0i64;
     let mut after = 0i64;
     loop {
-        let page = list_on(&mut *c, after, 1000).await?;
+        let page = db::list_on(&mut *c, after, 1000).await?;
         if page.is_empty() {
             break;
         }
@@ -98,13 +86,10 @@ async fn verify_on(c: &mut sqlx::AnyConnection, anchors: &[Anchor]) -> Result<Ve
             expected_seq += 1;
         }
     }
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await?;
-    let Some(head) = head else {
+    let Some((head_seq, head_hash)) = db::head_on(&mut *c).await? else {
         let reason = "the head row (audit_head) is missing: deleted from the database".to_owned();
         return bad(rows, expected_seq - 1, reason);
     };
-    let head_seq: i64 = head.try_get("seq")?;
-    let head_hash: String = head.try_get("hash")?;
     if head_seq != expected_seq - 1 || head_hash != prev {
         let reason = format!(
             "chain ends at {} but the head records {head_seq}: last row(s) removed or head edited",

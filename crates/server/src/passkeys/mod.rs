@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 use crate::accounts::store::load_user;
 use crate::auth::assertion::verify_login;
-use crate::auth::credentials;
+use crate::auth::store::credentials;
 
 // ---- passkeys ---------------------------------------------------------------------------------
 
