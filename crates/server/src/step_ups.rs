@@ -3,16 +3,17 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
 use blindvault_api::step_ups::{ConfirmStepUp, StartStepUp, StepUpCancelled, StepUpConfirmed};
+use blindvault_core::encoding::b64;
 use rand_core::Rng as _;
 use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
 
 use crate::audit::{self, Event};
 use crate::auth::session::Session;
-use crate::auth::stepup::*;
+use crate::auth::stepup::{
+    ANSWERING, Action, TARGET_MAX_LEN, TTL_SECS, answered, challenge, invalid, refusal, status_of, wrong_user,
+};
 use crate::auth::store::step_ups::{self as step_up_store, StepUpRow};
 use crate::error::ApiError;
 use crate::http::extract::ApiJson;
@@ -43,7 +44,7 @@ pub(crate) fn bound_authentication(
         .webauthn
         .start_discoverable_authentication()
         .map_err(|e| ApiError::internal(format_args!("start authentication: {e}")))?;
-    let text = B64.encode(challenge);
+    let text = b64::encode(challenge);
     let mut options = state.rp.patch_options(&rcr, false)?;
     let mut st = serde_json::to_value(&auth).map_err(ApiError::internal)?;
     match (options.pointer_mut("/publicKey/challenge"), st.pointer_mut("/ast/challenge")) {
@@ -80,7 +81,7 @@ pub(crate) async fn start(
     let (options, auth) = bound_authentication(&state, &chal)?;
     let mut raw = [0u8; 16];
     blindvault_core::rng::os_rng().fill_bytes(&mut raw);
-    let id = B64.encode(raw);
+    let id = b64::encode(&raw);
     let now = state.clock.now();
     let expires_at = now.saturating_add(TTL_SECS);
     let options_json = serde_json::to_string(&options).map_err(ApiError::internal)?;

@@ -1,8 +1,7 @@
 //! Ceremony state in the database: single-use, short-lived.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
+use blindvault_core::encoding::b64;
 use rand_core::Rng as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -46,7 +45,7 @@ pub async fn put_state(
     // Stale ceremonies are deleted by the background sweeper (`broker::sweeper`), not here.
     let mut raw = [0u8; 16];
     blindvault_core::rng::os_rng().fill_bytes(&mut raw);
-    let id = B64.encode(raw);
+    let id = b64::encode(&raw);
     let json = serde_json::to_string(value).map_err(ApiError::internal)?;
     let new = db::NewCeremony {
         id: &id,

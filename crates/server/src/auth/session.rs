@@ -1,8 +1,7 @@
 //! Session rows: create, extend, revoke, list, and the check every request makes.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
+use blindvault_core::encoding::b64;
 use rand_core::Rng as _;
 use sha2::{Digest, Sha256};
 
@@ -45,7 +44,7 @@ pub(crate) async fn create_in(
     let exp = now.saturating_add(state.config.session_ttl_secs);
     let mut raw = [0u8; 32];
     blindvault_core::rng::os_rng().fill_bytes(&mut raw);
-    let sid = B64.encode(raw);
+    let sid = b64::encode(&raw);
     let id = session_row_id(&sid);
     let new = db::NewSession { id: &id, user_id, created_at: now, expires_at: exp, client_addr };
     db::insert(tx, &new).await?;

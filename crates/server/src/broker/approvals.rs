@@ -8,10 +8,10 @@ use blindvault_api::ceremony::CeremonyStart;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
 
-use super::common::*;
+use super::common::{b64, conn, host_revoked, log_in, request_expired, require_approver};
 use super::hub::Note;
 use super::notify::announce;
-use super::requests::*;
+use super::requests::{request_row_on, request_view_on};
 use super::status;
 use super::store;
 use crate::auth::ceremony::{self as wa, Kind};

@@ -12,7 +12,7 @@ use blindvault_core::identity::{SignedHostCertificate, verify_request};
 use blindvault_core::keys::OrgPublicKey;
 use sha2::{Digest, Sha256};
 
-use super::common::*;
+use super::common::{b64, conn, log_in, now_u64, org_not_set, stored, unb64};
 use super::hub::Note;
 use super::notify::announce;
 use super::requests::end_request_of_revoked_host;

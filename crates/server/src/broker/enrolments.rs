@@ -9,7 +9,7 @@ use blindvault_api::broker_calls::{ApproveEnrolment, CreateEnrolment, EnrolmentQ
 use blindvault_core::ids::RequestId;
 use blindvault_core::revocation::SignedRevocations;
 
-use super::common::*;
+use super::common::{b64, core_err, log_in, now_u64, require_org, stored, unb64};
 use super::org::{refuse_synced, synced_refused};
 use super::revocations::revocations_on;
 use super::store;

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use blindvault_api::broker_calls::{EntryDeleted, PutEntry};
 
-use super::common::*;
+use super::common::{b64, log_in, require_org};
 use super::hub::Note;
 use super::notify::announce;
 use super::store;

@@ -8,7 +8,7 @@ use blindvault_api::ErrorCode;
 use blindvault_api::broker_calls::{HostRevoked, RegisterHost};
 use blindvault_core::identity::HostCertificate;
 
-use super::common::*;
+use super::common::{b64, core_err, log_in, now_u64, require_org};
 use super::hub::Note;
 use super::notify::announce;
 use super::store;

@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use blindvault_api::ErrorCode;
 use blindvault_api::broker_calls::PutOrg;
 
-use super::common::*;
+use super::common::{b64, log_in, org};
 use super::store;
 use crate::auth::session::{AdminSession, Session};
 use crate::auth::stepup::{self, Action as StepUp};

@@ -6,7 +6,7 @@ use blindvault_api::ErrorCode;
 use blindvault_api::broker_calls::RequestDecision;
 pub(crate) use blindvault_api::broker_calls::RequestView;
 
-use super::common::*;
+use super::common::{conn, log_in, require_approver};
 use super::hub::Note;
 use super::notify::announce;
 use super::store;

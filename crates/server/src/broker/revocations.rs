@@ -6,7 +6,7 @@ use blindvault_api::ErrorCode;
 use blindvault_api::broker_calls::{PutRevocations, RevocationsStored, RevocationsView};
 use blindvault_core::revocation::SignedRevocations;
 
-use super::common::*;
+use super::common::{b64, conn, core_err, log_in, require_org, stored, unb64};
 use super::store;
 use crate::auth::session::{AdminSession, Session};
 use crate::error::ApiError;
