@@ -368,14 +368,14 @@ impl BrokerClient {
 
     /// `PUT /api/broker/org`.
     pub async fn put_org(&self, org: &OrgPublicKey) -> Result<OrgView, ApiError> {
-        let body = PutOrg { org_public_key: org.clone(), replace: false };
+        let body = PutOrg { org_public_key: *org, replace: false };
         self.send(self.admin(reqwest::Method::PUT, paths::BROKER_ORG)?.json(&body)).await
     }
 
     /// `PUT /api/broker/org` replacing the key the server holds (needs a step-up for
     /// `org.replace` on the new key's fingerprint).
     pub async fn replace_org(&self, org: &OrgPublicKey) -> Result<OrgView, ApiError> {
-        let body = PutOrg { org_public_key: org.clone(), replace: true };
+        let body = PutOrg { org_public_key: *org, replace: true };
         self.send(self.admin(reqwest::Method::PUT, paths::BROKER_ORG)?.json(&body)).await
     }
 

@@ -94,7 +94,7 @@ pub(crate) async fn set_role(
     agent
         .send_stepped(
             "PUT",
-            &paths::with_id(paths::ADMIN_USER_ROLE, &user),
+            &paths::with_id(paths::ADMIN_USER_ROLE, user),
             Some(json!({ "role": role })),
             &id,
         )
