@@ -4,16 +4,31 @@
 //! match by them; the OpenAPI document is made from the route table. Renaming one here breaks
 //! every user at compile time rather than at run time.
 //!
+//! Every request and reply body is a type here, one module per resource (`sessions`,
+//! `ceremony`, `passkeys`, `admin`, `audit`, `step_ups`, `accounts`, `broker`, `broker_calls`),
+//! deriving serde's traits and `schemars::JsonSchema`; the server answers with them and the
+//! clients build and read them, so a member renamed here fails to compile on both sides.
+//! `tests/wire.rs` pins the bytes each body writes. Error replies are [`ErrorBody`]. WebAuthn's
+//! own JSON (options, credentials) stays `serde_json::Value`; the request bodies that carry a
+//! credential are generic over its type, so the server reads webauthn-rs's types in place.
+//!
 //! The crate has no I/O and depends only on `blindvault-core` (whose signed objects are the
-//! bodies' fields) and serde, so a consumer host's slim build and the WebAssembly module can
-//! depend on it.
+//! bodies' fields), serde and schemars, so a consumer host's slim build and the WebAssembly
+//! module can depend on it.
 
 pub mod accounts;
+pub mod admin;
+pub mod audit;
 pub mod broker;
+pub mod broker_calls;
+pub mod ceremony;
 pub mod error;
 pub mod openapi;
+pub mod passkeys;
 pub mod paths;
 pub mod routes;
+pub mod sessions;
+pub mod step_ups;
 
 pub use error::ErrorCode;
 pub use routes::{Access, Body, Method, ROUTES, Reply, Route, json};

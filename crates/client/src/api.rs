@@ -13,7 +13,15 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use blindvault_api::ErrorCode;
+use blindvault_api::admin::{CreateInvite, InviteRevoked};
+use blindvault_api::broker::CreateRequest;
+use blindvault_api::broker_calls::{
+    ApproveEnrolment, EntryDeleted, HostRevoked, PutEntry, PutOrg, PutRevocations, RegisterHost,
+    RevocationsStored, RevocationsView,
+};
 use blindvault_api::paths;
+use blindvault_api::sessions::Me;
+use blindvault_api::step_ups::{StartStepUp, StepUpCancelled};
 use blindvault_core::cookie::session_cookie_name;
 use blindvault_core::entry::SealedEntry;
 use blindvault_core::identity::{SignedEnrolment, SignedHostCertificate, SignedRequest};
@@ -349,12 +357,8 @@ impl BrokerClient {
 
     /// `GET /api/me`: the signed-in user (a host certificate names its issuer by this id).
     pub async fn me(&self) -> Result<MeUser, ApiError> {
-        #[derive(Deserialize)]
-        struct Me {
-            user: MeUser,
-        }
         let me: Me = self.send(self.admin(reqwest::Method::GET, paths::ME)?).await?;
-        Ok(me.user)
+        Ok(MeUser { id: me.user.id, name: me.user.name })
     }
 
     /// `GET /api/broker/org`.
@@ -364,21 +368,21 @@ impl BrokerClient {
 
     /// `PUT /api/broker/org`.
     pub async fn put_org(&self, org: &OrgPublicKey) -> Result<OrgView, ApiError> {
-        let body = serde_json::json!({ "org_public_key": org });
+        let body = PutOrg { org_public_key: *org, replace: false };
         self.send(self.admin(reqwest::Method::PUT, paths::BROKER_ORG)?.json(&body)).await
     }
 
     /// `PUT /api/broker/org` replacing the key the server holds (needs a step-up for
     /// `org.replace` on the new key's fingerprint).
     pub async fn replace_org(&self, org: &OrgPublicKey) -> Result<OrgView, ApiError> {
-        let body = serde_json::json!({ "org_public_key": org, "replace": true });
+        let body = PutOrg { org_public_key: *org, replace: true };
         self.send(self.admin(reqwest::Method::PUT, paths::BROKER_ORG)?.json(&body)).await
     }
 
     /// `POST /api/step-up/start`: a step-up for `action` on `target`, to be confirmed in the web
     /// app at `<server>/#/confirm/<id>`.
     pub async fn step_up_start(&self, action: &str, target: &str) -> Result<StepUpView, ApiError> {
-        let body = serde_json::json!({ "action": action, "target": target });
+        let body = StartStepUp { action: action.to_owned(), target: target.to_owned() };
         self.send(self.admin(reqwest::Method::POST, paths::STEP_UP_START)?.json(&body)).await
     }
 
@@ -395,13 +399,16 @@ impl BrokerClient {
             .admin(reqwest::Method::POST, &path)?
             .json(&serde_json::json!({}))
             .timeout(Duration::from_secs(5));
-        let _: serde_json::Value = self.send(req).await?;
+        let _: StepUpCancelled = self.send(req).await?;
         Ok(())
     }
 
     /// `POST /api/admin/invites`.
     pub async fn create_invite(&self, role: &str, expires_in_secs: u64) -> Result<InviteCreated, ApiError> {
-        let body = serde_json::json!({ "role": role, "expires_in_secs": expires_in_secs });
+        let body = CreateInvite {
+            role: Some(role.to_owned()),
+            expires_in_secs: Some(i64::try_from(expires_in_secs).unwrap_or(i64::MAX)),
+        };
         self.send(self.admin(reqwest::Method::POST, paths::ADMIN_INVITES)?.json(&body)).await
     }
 
@@ -413,7 +420,7 @@ impl BrokerClient {
     /// `DELETE /api/admin/invites/{id}`.
     pub async fn revoke_invite(&self, id: &str) -> Result<(), ApiError> {
         let path = paths::with_id(paths::ADMIN_INVITE, seg(id)?);
-        let _: serde_json::Value = self.send(self.admin(reqwest::Method::DELETE, &path)?).await?;
+        let _: InviteRevoked = self.send(self.admin(reqwest::Method::DELETE, &path)?).await?;
         Ok(())
     }
 
@@ -439,7 +446,7 @@ impl BrokerClient {
         signed: &SignedEnrolment,
     ) -> Result<EnrolmentView, ApiError> {
         let path = paths::with_id(paths::BROKER_ENROLMENT_APPROVE, seg(id)?);
-        let body = serde_json::json!({ "signed_enrolment": signed });
+        let body = ApproveEnrolment { signed_enrolment: signed.clone() };
         self.send(self.admin(reqwest::Method::POST, &path)?.json(&body)).await
     }
 
@@ -452,18 +459,15 @@ impl BrokerClient {
     /// `GET /api/broker/revocations`: the org's current revocation record, if any (not yet
     /// verified).
     pub async fn revocations(&self) -> Result<Option<SignedRevocations>, ApiError> {
-        #[derive(Deserialize)]
-        struct Body {
-            revocations: Option<SignedRevocations>,
-        }
-        let b: Body = self.send(self.admin(reqwest::Method::GET, paths::BROKER_REVOCATIONS)?).await?;
+        let b: RevocationsView =
+            self.send(self.admin(reqwest::Method::GET, paths::BROKER_REVOCATIONS)?).await?;
         Ok(b.revocations)
     }
 
     /// `PUT /api/broker/revocations`: uploads a newer org-signed revocation record.
     pub async fn put_revocations(&self, record: &SignedRevocations) -> Result<(), ApiError> {
-        let body = serde_json::json!({ "revocations": record });
-        let _: serde_json::Value =
+        let body = PutRevocations { revocations: record.clone() };
+        let _: RevocationsStored =
             self.send(self.admin(reqwest::Method::PUT, paths::BROKER_REVOCATIONS)?.json(&body)).await?;
         Ok(())
     }
@@ -475,7 +479,7 @@ impl BrokerClient {
 
     /// `POST /api/broker/hosts`.
     pub async fn register_host(&self, cert: &SignedHostCertificate) -> Result<HostView, ApiError> {
-        let body = serde_json::json!({ "certificate": cert });
+        let body = RegisterHost { certificate: cert.clone() };
         self.send(self.admin(reqwest::Method::POST, paths::BROKER_HOSTS)?.json(&body)).await
     }
 
@@ -486,12 +490,8 @@ impl BrokerClient {
 
     /// `POST /api/broker/hosts/{cert_id}/revoke`; returns how many open requests it ended.
     pub async fn revoke_host(&self, cert_id: &str) -> Result<u64, ApiError> {
-        #[derive(Deserialize)]
-        struct Revoked {
-            requests_ended: u64,
-        }
         let path = paths::with_id(paths::BROKER_HOST_REVOKE, seg(cert_id)?);
-        let r: Revoked =
+        let r: HostRevoked =
             self.send(self.admin(reqwest::Method::POST, &path)?.json(&serde_json::json!({}))).await?;
         Ok(r.requests_ended)
     }
@@ -502,7 +502,7 @@ impl BrokerClient {
         entry: &SealedEntry,
         allow_self_approval: bool,
     ) -> Result<EntryView, ApiError> {
-        let body = serde_json::json!({ "sealed_entry": entry, "allow_self_approval": allow_self_approval });
+        let body = PutEntry { sealed_entry: entry.clone(), allow_self_approval };
         self.send(self.admin(reqwest::Method::POST, paths::BROKER_ENTRIES)?.json(&body)).await
     }
 
@@ -520,7 +520,7 @@ impl BrokerClient {
     /// `DELETE /api/broker/entries/{id}`.
     pub async fn delete_entry(&self, entry_id: &str) -> Result<(), ApiError> {
         let path = paths::with_id(paths::BROKER_ENTRY, seg(entry_id)?);
-        let _: serde_json::Value = self.send(self.admin(reqwest::Method::DELETE, &path)?).await?;
+        let _: EntryDeleted = self.send(self.admin(reqwest::Method::DELETE, &path)?).await?;
         Ok(())
     }
 
@@ -532,7 +532,10 @@ impl BrokerClient {
         signed: &SignedRequest,
         poll_token_hash: &str,
     ) -> Result<CreatedRequest, ApiError> {
-        let body = serde_json::json!({ "signed_request": signed, "poll_token_hash": poll_token_hash });
+        let body = CreateRequest {
+            signed_request: signed.clone(),
+            poll_token_hash: Some(poll_token_hash.to_owned()),
+        };
         self.send(self.http.post(format!("{}{}", self.base, paths::BROKER_REQUESTS)).json(&body)).await
     }
 
@@ -542,7 +545,7 @@ impl BrokerClient {
         let url = format!("{}{}", self.base, paths::with_id(paths::BROKER_REQUEST_CANCEL, seg(request_id)?));
         // Bounded: this runs while the user waits for an interrupted command to end.
         let req = self.http.post(url).header(POLL_HEADER, poll_token).timeout(Duration::from_secs(5));
-        let _: serde_json::Value = self.send(req).await?;
+        let _: PollOutcome = self.send(req).await?;
         Ok(())
     }
 

@@ -3,17 +3,18 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
+use blindvault_api::step_ups::{ConfirmStepUp, StartStepUp, StepUpCancelled, StepUpConfirmed};
+use blindvault_core::encoding::b64;
 use rand_core::Rng as _;
-use serde::Deserialize;
 use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
 
 use crate::audit::{self, Event};
 use crate::auth::session::Session;
-use crate::auth::step_up_store::{self, StepUpRow};
-use crate::auth::stepup::*;
+use crate::auth::stepup::{
+    ANSWERING, Action, TARGET_MAX_LEN, TTL_SECS, answered, challenge, invalid, refusal, status_of, wrong_user,
+};
+use crate::auth::store::step_ups::{self as step_up_store, StepUpRow};
 use crate::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
@@ -32,12 +33,6 @@ pub(crate) fn check_target(target: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[derive(Deserialize)]
-pub(crate) struct StartBody {
-    pub(crate) action: String,
-    pub(crate) target: String,
-}
-
 /// A discoverable authentication whose challenge is `challenge` (webauthn-rs draws its own:
 /// it is replaced in both the options and the stored state).
 pub(crate) fn bound_authentication(
@@ -49,7 +44,7 @@ pub(crate) fn bound_authentication(
         .webauthn
         .start_discoverable_authentication()
         .map_err(|e| ApiError::internal(format_args!("start authentication: {e}")))?;
-    let text = B64.encode(challenge);
+    let text = b64::encode(challenge);
     let mut options = state.rp.patch_options(&rcr, false)?;
     let mut st = serde_json::to_value(&auth).map_err(ApiError::internal)?;
     match (options.pointer_mut("/publicKey/challenge"), st.pointer_mut("/ast/challenge")) {
@@ -71,7 +66,7 @@ pub(crate) fn bound_authentication(
 pub(crate) async fn start(
     State(state): State<AppState>,
     s: Session,
-    ApiJson(body): ApiJson<StartBody>,
+    ApiJson(body): ApiJson<StartStepUp>,
 ) -> Result<(StatusCode, Json<StepUpView>), ApiError> {
     let action = Action::parse(&body.action).ok_or_else(|| {
         ApiError::bad_request(
@@ -86,7 +81,7 @@ pub(crate) async fn start(
     let (options, auth) = bound_authentication(&state, &chal)?;
     let mut raw = [0u8; 16];
     blindvault_core::rng::os_rng().fill_bytes(&mut raw);
-    let id = B64.encode(raw);
+    let id = b64::encode(&raw);
     let now = state.clock.now();
     let expires_at = now.saturating_add(TTL_SECS);
     let options_json = serde_json::to_string(&options).map_err(ApiError::internal)?;
@@ -147,17 +142,12 @@ pub(crate) async fn status(
     }))
 }
 
-#[derive(Deserialize)]
-pub(crate) struct ConfirmBody {
-    pub(crate) credential: PublicKeyCredential,
-}
-
 pub(crate) async fn confirm(
     State(state): State<AppState>,
     s: Session,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<ConfirmBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<ConfirmStepUp<PublicKeyCredential>>,
+) -> Result<Json<StepUpConfirmed>, ApiError> {
     let row = own_row(&state, &s, &id).await?;
     match status_of(&row, state.clock.now()) {
         "pending" => {}
@@ -211,17 +201,17 @@ pub(crate) async fn confirm(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "id": id, "status": "confirmed", "action": action, "target": target })))
+    Ok(Json(StepUpConfirmed { id, status: "confirmed".to_owned(), action, target }))
 }
 
 pub(crate) async fn cancel(
     State(state): State<AppState>,
     s: Session,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<StepUpCancelled>, ApiError> {
     own_row(&state, &s, &id).await?;
     if !step_up_store::cancel(&state.store, &id, state.clock.now()).await? {
         return Err(ApiError::conflict(ErrorCode::StepUpUsed, "this step-up was already used or cancelled"));
     }
-    Ok(Json(serde_json::json!({ "id": id, "status": "cancelled" })))
+    Ok(Json(StepUpCancelled { id, status: "cancelled".to_owned() }))
 }

@@ -7,7 +7,8 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Deserialize;
+use blindvault_api::ceremony::{CeremonyAnswer, CeremonyStart};
+use blindvault_api::sessions::LoggedIn;
 use webauthn_rs::prelude::PublicKeyCredential;
 
 use crate::audit::Event;
@@ -24,7 +25,7 @@ use crate::auth::assertion::verify_login;
 
 // ---- login ------------------------------------------------------------------------------------
 
-pub(crate) async fn login_start(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+pub(crate) async fn login_start(State(state): State<AppState>) -> Result<Json<CeremonyStart>, ApiError> {
     let (rcr, auth) = state
         .rp
         .webauthn
@@ -32,20 +33,14 @@ pub(crate) async fn login_start(State(state): State<AppState>) -> Result<Json<se
         .map_err(|e| ApiError::internal(format_args!("start authentication: {e}")))?;
     let options = state.rp.patch_options(&rcr, false)?;
     let id = wa::put_state(&state, Kind::Login, None, &auth).await?;
-    Ok(Json(serde_json::json!({ "ceremony_id": id, "options": options })))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct FinishLogin {
-    pub(crate) ceremony_id: String,
-    pub(crate) credential: PublicKeyCredential,
+    Ok(Json(CeremonyStart { ceremony_id: id, options }))
 }
 
 pub(crate) async fn login_finish(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<FinishLogin>,
+    ApiJson(body): ApiJson<CeremonyAnswer<PublicKeyCredential>>,
 ) -> Result<Response, ApiError> {
     let verified = verify_login(&state, &body.ceremony_id, &body.credential).await?;
     let (user_id, cred_id) = (verified.user_id, verified.credential_id);
@@ -73,6 +68,6 @@ pub(crate) async fn login_finish(
     Ok(with_cookie(
         StatusCode::OK,
         session::cookie(&state.config, &token, state.config.session_ttl_secs),
-        serde_json::json!({ "user": user, "credential_id": cred_id, "extended": extended }),
+        LoggedIn { user, credential_id: cred_id, extended },
     ))
 }

@@ -11,7 +11,11 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use blindvault_api::ceremony::CeremonyAnswer;
+use blindvault_api::sessions::{
+    Claimed, CliSession, Me, MySessions, Role, SessionRef, SessionsRevoked, SetupClaim,
+};
+use serde::Serialize;
 use webauthn_rs::prelude::PublicKeyCredential;
 
 use crate::audit::Event;
@@ -25,7 +29,7 @@ use crate::state::AppState;
 use crate::accounts::store::load_user;
 use crate::auth::assertion::verify_login;
 
-pub(crate) fn with_cookie(status: StatusCode, cookie: String, body: serde_json::Value) -> Response {
+pub(crate) fn with_cookie(status: StatusCode, cookie: String, body: impl Serialize) -> Response {
     let mut resp = (status, Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
@@ -35,24 +39,21 @@ pub(crate) fn with_cookie(status: StatusCode, cookie: String, body: serde_json::
 
 // ---- the signed-in user -----------------------------------------------------------------------
 
-pub(crate) async fn me(
-    State(state): State<AppState>,
-    s: Session,
-) -> Result<Json<serde_json::Value>, ApiError> {
+pub(crate) async fn me(State(state): State<AppState>, s: Session) -> Result<Json<Me>, ApiError> {
     let user = load_user(&state.store, &s.user_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized(ErrorCode::SessionRevoked, "no such user"))?;
-    Ok(Json(serde_json::json!({
-        "user": user,
-        "session": { "id": s.id, "expires_at": s.expires_at },
+    Ok(Json(Me {
+        user,
+        session: SessionRef { id: s.id, expires_at: s.expires_at },
         // How long a passkey ceremony may take (the web app times its approval window by it).
-        "ceremony_ttl_secs": state.config.challenge_ttl_secs,
-    })))
+        ceremony_ttl_secs: state.config.challenge_ttl_secs,
+    }))
 }
 
 pub(crate) async fn logout(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
     session::revoke(&state, &s.id).await?;
-    Ok(with_cookie(StatusCode::OK, session::clear_cookie(&state.config), serde_json::json!({ "revoked": 1 })))
+    Ok(with_cookie(StatusCode::OK, session::clear_cookie(&state.config), SessionsRevoked { revoked: 1 }))
 }
 
 pub(crate) async fn logout_all(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
@@ -71,13 +72,7 @@ pub(crate) async fn logout_all(State(state): State<AppState>, s: Session) -> Res
     )
     .await?;
     tx.commit().await?;
-    Ok(with_cookie(StatusCode::OK, session::clear_cookie(&state.config), serde_json::json!({ "revoked": n })))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct CliSessionBody {
-    pub(crate) ceremony_id: String,
-    pub(crate) credential: PublicKeyCredential,
+    Ok(with_cookie(StatusCode::OK, session::clear_cookie(&state.config), SessionsRevoked { revoked: n }))
 }
 
 /// A separate session for the command line, minted only after a fresh passkey assertion (from
@@ -89,8 +84,8 @@ pub(crate) async fn cli_session(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     s: Session,
-    ApiJson(body): ApiJson<CliSessionBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<CeremonyAnswer<PublicKeyCredential>>,
+) -> Result<Json<CliSession>, ApiError> {
     let verified = verify_login(&state, &body.ceremony_id, &body.credential).await?;
     let (user_id, cred_id) = (verified.user_id, verified.credential_id);
     if user_id != s.user_id {
@@ -109,34 +104,29 @@ pub(crate) async fn cli_session(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({
-        "token": token,
-        "session": sess_id,
-        "expires_in": state.config.session_ttl_secs,
+    Ok(Json(CliSession {
+        token,
+        session: sess_id,
+        expires_in: state.config.session_ttl_secs,
         // The session file line the web app shows is `cookie_name=token`: a `Cookie` header
         // for this deployment as it stands.
-        "cookie_name": state.config.session_cookie_name(),
-    })))
+        cookie_name: state.config.session_cookie_name().to_owned(),
+    }))
 }
 
 pub(crate) async fn my_sessions(
     State(state): State<AppState>,
     s: Session,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let list = session::list_for_user(&state, &s.user_id).await?;
-    Ok(Json(serde_json::json!({ "sessions": list, "current": s.id })))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ClaimBody {
-    pub(crate) code: String,
+) -> Result<Json<MySessions>, ApiError> {
+    let sessions = session::list_for_user(&state, &s.user_id).await?;
+    Ok(Json(MySessions { sessions, current: s.id }))
 }
 
 pub(crate) async fn setup_claim(
     State(state): State<AppState>,
     s: Session,
-    ApiJson(body): ApiJson<ClaimBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<SetupClaim>,
+) -> Result<Json<Claimed>, ApiError> {
     if body.code.len() > 64 {
         return Err(ApiError::forbidden(ErrorCode::SetupCodeInvalid, "wrong setup code"));
     }
@@ -156,7 +146,7 @@ pub(crate) async fn setup_claim(
             )
             .await?;
             tx.commit().await?;
-            Ok(Json(serde_json::json!({ "role": "admin" })))
+            Ok(Json(Claimed { role: Role::Admin }))
         }
         setup::Claim::WrongCode => {
             log_in(

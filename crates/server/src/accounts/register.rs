@@ -6,6 +6,8 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use blindvault_api::ceremony::{CeremonyStart, RegisterFinish, RegisterStart};
+use blindvault_api::sessions::Registered;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{PasskeyRegistration, RegisterPublicKeyCredential, Uuid};
 
@@ -19,19 +21,9 @@ use crate::state::AppState;
 
 use crate::accounts::store::{self as users, load_user};
 use crate::accounts::with_cookie;
-use crate::auth::credentials;
+use crate::auth::store::credentials;
 
 // ---- registration -----------------------------------------------------------------------------
-
-#[derive(Deserialize)]
-pub(crate) struct RegisterStart {
-    pub(crate) name: String,
-    #[serde(default)]
-    pub(crate) display_name: Option<String>,
-    /// An invite code from an admin, or the setup code while the instance has no admin.
-    #[serde(default)]
-    pub(crate) invite: Option<String>,
-}
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct RegisterState {
@@ -44,7 +36,7 @@ pub(crate) struct RegisterState {
 pub(crate) async fn register_start(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterStart>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CeremonyStart>, ApiError> {
     check_label("name", &body.name)?;
     let display_name = body.display_name.unwrap_or_else(|| body.name.clone());
     check_label("display_name", &display_name)?;
@@ -66,21 +58,13 @@ pub(crate) async fn register_start(
     let options = state.rp.patch_options(&ccr, true)?;
     let st = RegisterState { reg, name: body.name, display_name, admission };
     let id = wa::put_state(&state, Kind::Register, Some(&user_id.to_string()), &st).await?;
-    Ok(Json(serde_json::json!({ "ceremony_id": id, "options": options })))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct FinishRegistration {
-    pub(crate) ceremony_id: String,
-    pub(crate) credential: RegisterPublicKeyCredential,
-    #[serde(default)]
-    pub(crate) passkey_name: Option<String>,
+    Ok(Json(CeremonyStart { ceremony_id: id, options }))
 }
 
 pub(crate) async fn register_finish(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiJson(body): ApiJson<FinishRegistration>,
+    ApiJson(body): ApiJson<RegisterFinish<RegisterPublicKeyCredential>>,
 ) -> Result<Response, ApiError> {
     let (user_id, st): (Option<String>, RegisterState) =
         wa::take_state(&state, Kind::Register, &body.ceremony_id).await?;
@@ -137,6 +121,6 @@ pub(crate) async fn register_finish(
     Ok(with_cookie(
         StatusCode::CREATED,
         session::cookie(&state.config, &token, state.config.session_ttl_secs),
-        serde_json::json!({ "user": user, "credential_id": cred_id }),
+        Registered { user, credential_id: cred_id },
     ))
 }

@@ -1,6 +1,5 @@
 //! The `users` table.
 
-use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::auth::role::Role;
@@ -8,14 +7,7 @@ use crate::error::ApiError;
 use crate::store::{Engine, Store};
 
 /// A user as the API shows it.
-#[derive(Debug, Serialize)]
-pub(crate) struct UserView {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) display_name: String,
-    pub(crate) role: String,
-    pub(crate) created_at: i64,
-}
+pub(crate) use blindvault_api::sessions::UserView;
 
 fn user_from(r: &sqlx::any::AnyRow) -> Result<UserView, sqlx::Error> {
     Ok(UserView {

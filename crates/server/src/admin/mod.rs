@@ -4,7 +4,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use blindvault_api::ErrorCode;
-use serde::Deserialize;
+use blindvault_api::admin::{RoleSet, SetRole, Settings, UserDeleted, UserSessions, Users};
+use blindvault_api::audit::{AuditQuery, AuditRows, VerifyReport};
+use blindvault_api::sessions::SessionsRevoked;
 
 use crate::audit::record::log_in;
 use crate::audit::{self, Event};
@@ -23,9 +25,9 @@ use crate::accounts::store::{self as users, load_user};
 pub(crate) async fn admin_users(
     State(state): State<AppState>,
     _a: AdminSession,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Users>, ApiError> {
     let users = users::list(&state.store).await?;
-    Ok(Json(serde_json::json!({ "users": users })))
+    Ok(Json(Users { users }))
 }
 
 pub(crate) async fn admin_delete_user(
@@ -33,7 +35,7 @@ pub(crate) async fn admin_delete_user(
     AdminSession(a): AdminSession,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<UserDeleted>, ApiError> {
     if id == a.user_id {
         return Err(ApiError::conflict(
             ErrorCode::CannotDeleteSelf,
@@ -63,12 +65,7 @@ pub(crate) async fn admin_delete_user(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "deleted": id })))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct SetRole {
-    pub(crate) role: Role,
+    Ok(Json(UserDeleted { deleted: id }))
 }
 
 pub(crate) async fn admin_set_role(
@@ -77,7 +74,7 @@ pub(crate) async fn admin_set_role(
     headers: HeaderMap,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<SetRole>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RoleSet>, ApiError> {
     let mut tx = state.store.pool().begin().await?;
     users::lock_roles(&mut tx, state.store.engine()).await?;
     let from = users::role_of(&mut tx, &id)
@@ -108,22 +105,22 @@ pub(crate) async fn admin_set_role(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "id": id, "role": body.role })))
+    Ok(Json(RoleSet { id, role: body.role }))
 }
 
 pub(crate) async fn admin_user_sessions(
     State(state): State<AppState>,
     _a: AdminSession,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(serde_json::json!({ "sessions": session::list_for_user(&state, &id).await? })))
+) -> Result<Json<UserSessions>, ApiError> {
+    Ok(Json(UserSessions { sessions: session::list_for_user(&state, &id).await? }))
 }
 
 pub(crate) async fn admin_revoke_user_sessions(
     State(state): State<AppState>,
     AdminSession(a): AdminSession,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<SessionsRevoked>, ApiError> {
     if load_user(&state.store, &id).await?.is_none() {
         return Err(ApiError::not_found(ErrorCode::UserNotFound, "no such user"));
     }
@@ -142,14 +139,14 @@ pub(crate) async fn admin_revoke_user_sessions(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "revoked": n })))
+    Ok(Json(SessionsRevoked { revoked: n }))
 }
 
 pub(crate) async fn admin_revoke_session(
     State(state): State<AppState>,
     AdminSession(a): AdminSession,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<SessionsRevoked>, ApiError> {
     // The revocation and its audit row: one transaction.
     let mut tx = state.store.pool().begin().await?;
     if !session::revoke_in(&mut tx, &state, &id).await? {
@@ -167,25 +164,17 @@ pub(crate) async fn admin_revoke_session(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "revoked": 1 })))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct AuditQuery {
-    #[serde(default)]
-    pub(crate) after: i64,
-    #[serde(default)]
-    pub(crate) limit: Option<i64>,
+    Ok(Json(SessionsRevoked { revoked: 1 }))
 }
 
 pub(crate) async fn admin_audit(
     State(state): State<AppState>,
     _a: AdminSession,
     Query(q): Query<AuditQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AuditRows>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let rows = audit::list(&state.store, q.after.max(0), limit).await?;
-    Ok(Json(serde_json::json!({ "rows": rows })))
+    Ok(Json(AuditRows { rows }))
 }
 
 /// The instance's settings as it runs (read-only: they come from the command line and the
@@ -193,26 +182,29 @@ pub(crate) async fn admin_audit(
 pub(crate) async fn admin_settings(
     State(state): State<AppState>,
     _a: AdminSession,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Settings>, ApiError> {
     let c = &state.config;
-    Ok(Json(serde_json::json!({
-        "rp_id": c.rp_id(),
-        "origin": c.origin_header()?,
-        "rp_name": c.rp_name,
-        "session_ttl_secs": c.session_ttl_secs,
-        "challenge_ttl_secs": c.challenge_ttl_secs,
-        "rate_limit_per_minute": c.rate_limit_per_minute,
-        "rate_limit_burst": c.rate_limit_burst,
-        "account_rate_limit_per_minute": c.account_rate_limit_per_minute,
-        "account_rate_limit_burst": c.account_rate_limit_burst,
-        "database": match state.store.engine() { Engine::Sqlite => "sqlite", Engine::Postgres => "postgresql" },
-    })))
+    Ok(Json(Settings {
+        rp_id: c.rp_id(),
+        origin: c.origin_header()?,
+        rp_name: c.rp_name.clone(),
+        session_ttl_secs: c.session_ttl_secs,
+        challenge_ttl_secs: c.challenge_ttl_secs,
+        rate_limit_per_minute: c.rate_limit_per_minute,
+        rate_limit_burst: c.rate_limit_burst,
+        account_rate_limit_per_minute: c.account_rate_limit_per_minute,
+        account_rate_limit_burst: c.account_rate_limit_burst,
+        database: match state.store.engine() {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgresql",
+        }
+        .to_owned(),
+    }))
 }
 
 pub(crate) async fn admin_audit_verify(
     State(state): State<AppState>,
     _a: AdminSession,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let report = audit::verify(&state.store).await?;
-    Ok(Json(serde_json::to_value(report).map_err(ApiError::internal)?))
+) -> Result<Json<VerifyReport>, ApiError> {
+    Ok(Json(audit::verify(&state.store).await?))
 }

@@ -1,9 +1,8 @@
 //! The chain: canonical rows, hashes and appends (see the module above for the format).
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
+use super::store::{self as db, NewRow};
 use crate::store::Store;
 
 const DOMAIN: &[u8] = b"blindvault/v1/audit";
@@ -23,26 +22,8 @@ pub struct Event<'a> {
     pub detail: serde_json::Value,
 }
 
-/// A stored audit row.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct AuditRow {
-    /// Position in the chain, from 1.
-    pub seq: i64,
-    /// Unix seconds.
-    pub at: i64,
-    /// Actor user id.
-    pub actor: Option<String>,
-    /// Action name.
-    pub action: String,
-    /// Target id.
-    pub target: Option<String>,
-    /// Details (JSON text).
-    pub detail: String,
-    /// Hash of the previous row (hex).
-    pub prev_hash: String,
-    /// This row's hash (hex).
-    pub hash: String,
-}
+/// A stored audit row (the contract's type: `GET /api/admin/audit` lists them).
+pub use blindvault_api::audit::AuditRow;
 
 /// A stored chain hash that is not 64 hex digits (a damaged or edited database): never hashed as
 /// if it were some other value.
@@ -63,9 +44,15 @@ impl From<MalformedHash> for sqlx::Error {
     }
 }
 
-impl AuditRow {
+/// What a stored row's contents hash to (the row type is the contract's, so the hashing is
+/// this trait).
+pub trait RowHash {
     /// The hash this row's contents give after a row whose hash is `prev` (what it must carry).
-    pub fn hash_after(&self, prev: &str) -> Result<String, MalformedHash> {
+    fn hash_after(&self, prev: &str) -> Result<String, MalformedHash>;
+}
+
+impl RowHash for AuditRow {
+    fn hash_after(&self, prev: &str) -> Result<String, MalformedHash> {
         row_hash(
             prev,
             self.seq,
@@ -193,94 +180,37 @@ pub async fn append_in(
     ev: Event<'_>,
 ) -> Result<i64, sqlx::Error> {
     let detail = detail_text(&ev.detail);
+    let row = |seq, prev_hash, hash| NewRow {
+        seq,
+        at,
+        actor: ev.actor,
+        action: ev.action,
+        target: ev.target,
+        detail: &detail,
+        prev_hash,
+        hash,
+    };
     if let Some((prev_seq, prev)) = store.audit_hint() {
         let seq = prev_seq.saturating_add(1);
         let hash = row_hash(&prev, seq, at, ev.actor, ev.action, ev.target, &detail)?;
-        let moved =
-            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4")
-                .bind(seq)
-                .bind(&hash)
-                .bind(prev_seq)
-                .bind(&prev)
-                .execute(&mut **tx)
-                .await?;
-        if moved.rows_affected() == 1 {
-            insert_row(tx, seq, at, &ev, &detail, &prev, &hash).await?;
+        if db::move_head(tx, prev_seq, &prev, seq, &hash).await? {
+            db::insert_row(tx, &row(seq, &prev, &hash)).await?;
             store.set_audit_hint(seq, hash);
             return Ok(seq);
         }
     }
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-        .fetch_one(&mut **tx)
-        .await?;
-    let seq: i64 = head.try_get("seq")?;
-    let prev: String = head.try_get("hash")?;
+    let (seq, prev) = db::advance_head(tx).await?;
     // A damaged head is an error: the new row is not linked to a hash nobody wrote.
     let hash = row_hash(&prev, seq, at, ev.actor, ev.action, ev.target, &detail)?;
-    insert_row(tx, seq, at, &ev, &detail, &prev, &hash).await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut **tx).await?;
+    db::insert_row(tx, &row(seq, &prev, &hash)).await?;
+    db::set_head_hash(tx, &hash).await?;
     store.set_audit_hint(seq, hash);
     Ok(seq)
 }
 
-async fn insert_row(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    seq: i64,
-    at: i64,
-    ev: &Event<'_>,
-    detail: &str,
-    prev: &str,
-    hash: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, target, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(seq)
-    .bind(at)
-    .bind(ev.actor)
-    .bind(ev.action)
-    .bind(ev.target)
-    .bind(detail)
-    .bind(prev)
-    .bind(hash)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-fn row_from(r: &sqlx::any::AnyRow) -> Result<AuditRow, sqlx::Error> {
-    Ok(AuditRow {
-        seq: r.try_get("seq")?,
-        at: r.try_get("at")?,
-        actor: r.try_get("actor")?,
-        action: r.try_get("action")?,
-        target: r.try_get("target")?,
-        detail: r.try_get("detail")?,
-        prev_hash: r.try_get("prev_hash")?,
-        hash: r.try_get("hash")?,
-    })
-}
-
 /// Rows with `seq > after`, oldest first, at most `limit`.
 pub async fn list(store: &Store, after: i64, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
-    list_on(&mut *store.pool().acquire().await?, after, limit).await
-}
-
-pub(crate) async fn list_on(
-    c: &mut sqlx::AnyConnection,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<AuditRow>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit_log \
-         WHERE seq > $1 ORDER BY seq LIMIT $2",
-    )
-    .bind(after)
-    .bind(limit)
-    .fetch_all(&mut *c)
-    .await?;
-    rows.iter().map(row_from).collect()
+    db::list_on(&mut *store.pool().acquire().await?, after, limit).await
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@
 
 pub mod chain;
 pub(crate) mod record;
+pub(crate) mod store;
 pub mod verify;
 
-pub use chain::{AuditRow, Event, GENESIS, MalformedHash, append, append_in, list, row_hash};
+pub use chain::{AuditRow, Event, GENESIS, MalformedHash, RowHash, append, append_in, list, row_hash};
 pub use verify::{Anchor, BadRow, VerifyReport, head, verify, verify_with_anchors};

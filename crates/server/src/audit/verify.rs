@@ -1,81 +1,23 @@
 //! Verification: the walk of the whole chain, anchors kept outside the database, the head.
 
-use serde::Serialize;
-use sqlx::Row;
-
-use super::chain::{GENESIS, hash_bytes, list_on};
+use super::chain::{GENESIS, RowHash, hash_bytes};
+use super::store as db;
 use crate::store::Store;
 
-/// The first row found bad, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BadRow {
-    /// The `seq` of the row (or, for a missing tail, the last good row).
-    pub seq: i64,
-    /// What is wrong.
-    pub reason: String,
-}
-
-/// Result of [`verify`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VerifyReport {
-    /// Rows checked.
-    pub rows: i64,
-    /// The first bad row, if any.
-    pub first_bad: Option<BadRow>,
-    /// The last row of an intact chain: the anchor to keep outside the database.
-    pub head: Option<Anchor>,
-}
-
-/// A row's position and hash, recorded outside the database (a ticket, a log shipped elsewhere,
-/// a printout). A chain rewritten from an earlier row onward — which someone with write access
-/// to the database can do consistently, head included — no longer has this hash at this row.
-/// Written `SEQ:HASH` (decimal, 64 hex digits).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Anchor {
-    /// The row's `seq` (from 1).
-    pub seq: i64,
-    /// The row's hash, lowercase hex.
-    pub hash: String,
-}
-
-impl core::fmt::Display for Anchor {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{}:{}", self.seq, self.hash)
-    }
-}
-
-impl core::str::FromStr for Anchor {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad =
-            || format!("{s:?} is not an audit anchor: expected SEQ:HASH (a row number, ':', 64 hex digits)");
-        let (seq, hash) = s.trim().split_once(':').ok_or_else(bad)?;
-        let seq: i64 = seq.parse().map_err(|_| bad())?;
-        if seq < 1 || hash.len() != 64 || !hash.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return Err(bad());
-        }
-        Ok(Self { seq, hash: hash.to_ascii_lowercase() })
-    }
-}
+/// The report of a walk, its first bad row and the anchor: the contract's types
+/// (`GET /api/admin/audit/verify` answers with the report).
+pub use blindvault_api::audit::{Anchor, BadRow, VerifyReport};
 
 /// The head as the database records it (`None` while the log is empty). Not verified: this is
 /// what the server logs as an anchor, and only [`verify_with_anchors`] checks one.
 pub async fn head(store: &Store) -> Result<Option<Anchor>, sqlx::Error> {
-    let head =
-        sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(store.pool()).await?;
-    let Some(head) = head else { return Ok(None) };
-    let seq: i64 = head.try_get("seq")?;
-    let hash: String = head.try_get("hash")?;
-    Ok((seq > 0).then_some(Anchor { seq, hash }))
+    let head = db::head_on(&mut *store.pool().acquire().await?).await?;
+    Ok(head.filter(|(seq, _)| *seq > 0).map(|(seq, hash)| Anchor { seq, hash }))
 }
 
 /// The stored hash of row `seq` (`None` if there is no such row). Not verified.
 pub(crate) async fn hash_at(store: &Store, seq: i64) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query("SELECT hash FROM audit_log WHERE seq = $1")
-        .bind(seq)
-        .fetch_optional(store.pool())
-        .await?;
-    row.map(|r| r.try_get::<String, _>("hash")).transpose()
+    db::hash_at(store, seq).await
 }
 
 /// Walks the whole chain in `seq` order and reports the first row that does not fit.
@@ -90,10 +32,7 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, sqlx::Error> {
 /// PostgreSQL; on SQLite in WAL mode a read transaction sees the database as of its first
 /// read) — so rows appended by a live server while it runs are not mistaken for a broken tail.
 pub async fn verify_with_anchors(store: &Store, anchors: &[Anchor]) -> Result<VerifyReport, sqlx::Error> {
-    let mut tx = store.pool().begin().await?;
-    if store.engine() == crate::store::Engine::Postgres {
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *tx).await?;
-    }
+    let mut tx = db::snapshot(store).await?;
     let report = verify_on(&mut tx, anchors).await;
     // Read only: nothing to keep.
     tx.rollback().await?;
@@ -108,7 +47,7 @@ async fn verify_on(c: &mut sqlx::AnyConnection, anchors: &[Anchor]) -> Result<Ve
     let mut rows = 0i64;
     let mut after = 0i64;
     loop {
-        let page = list_on(&mut *c, after, 1000).await?;
+        let page = db::list_on(&mut *c, after, 1000).await?;
         if page.is_empty() {
             break;
         }
@@ -147,13 +86,10 @@ async fn verify_on(c: &mut sqlx::AnyConnection, anchors: &[Anchor]) -> Result<Ve
             expected_seq += 1;
         }
     }
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_optional(&mut *c).await?;
-    let Some(head) = head else {
+    let Some((head_seq, head_hash)) = db::head_on(&mut *c).await? else {
         let reason = "the head row (audit_head) is missing: deleted from the database".to_owned();
         return bad(rows, expected_seq - 1, reason);
     };
-    let head_seq: i64 = head.try_get("seq")?;
-    let head_hash: String = head.try_get("hash")?;
     if head_seq != expected_seq - 1 || head_hash != prev {
         let reason = format!(
             "chain ends at {} but the head records {head_seq}: last row(s) removed or head edited",

@@ -6,8 +6,8 @@ use webauthn_rs::prelude::PublicKeyCredential;
 use crate::audit::Event;
 use crate::audit::record::log_event;
 use crate::auth::ceremony::{self as wa, Kind};
-use crate::auth::credentials;
 use crate::auth::rp::PasskeyFlags;
+use crate::auth::store::credentials;
 use crate::error::ApiError;
 use crate::state::AppState;
 

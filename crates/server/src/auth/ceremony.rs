@@ -1,13 +1,12 @@
 //! Ceremony state in the database: single-use, short-lived.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
+use blindvault_core::encoding::b64;
 use rand_core::Rng as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sqlx::Row;
 
+use crate::auth::store::ceremonies as db;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -46,16 +45,16 @@ pub async fn put_state(
     // Stale ceremonies are deleted by the background sweeper (`broker::sweeper`), not here.
     let mut raw = [0u8; 16];
     blindvault_core::rng::os_rng().fill_bytes(&mut raw);
-    let id = B64.encode(raw);
+    let id = b64::encode(&raw);
     let json = serde_json::to_string(value).map_err(ApiError::internal)?;
-    sqlx::query("INSERT INTO ceremonies (id, kind, user_id, state, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&id)
-        .bind(kind.as_str())
-        .bind(user_id)
-        .bind(json)
-        .bind(now.saturating_add(state.config.challenge_ttl_secs))
-        .execute(state.store.pool())
-        .await?;
+    let new = db::NewCeremony {
+        id: &id,
+        kind: kind.as_str(),
+        user_id,
+        state: &json,
+        expires_at: now.saturating_add(state.config.challenge_ttl_secs),
+    };
+    db::insert(&mut *state.store.pool().acquire().await?, &new).await?;
     Ok(id)
 }
 
@@ -66,23 +65,16 @@ pub(crate) async fn take_state<T: DeserializeOwned>(
     kind: Kind,
     id: &str,
 ) -> Result<(Option<String>, T), ApiError> {
-    let row = sqlx::query(
-        "DELETE FROM ceremonies WHERE id = $1 AND kind = $2 RETURNING user_id, state, expires_at",
-    )
-    .bind(id)
-    .bind(kind.as_str())
-    .fetch_optional(state.store.pool())
-    .await?
-    .ok_or_else(|| ApiError::bad_request(ErrorCode::ChallengeInvalid, "unknown or already used challenge"))?;
-    let expires_at: i64 = row.try_get("expires_at")?;
-    if expires_at <= state.clock.now() {
+    let row =
+        db::take(&mut *state.store.pool().acquire().await?, id, kind.as_str()).await?.ok_or_else(|| {
+            ApiError::bad_request(ErrorCode::ChallengeInvalid, "unknown or already used challenge")
+        })?;
+    if row.expires_at <= state.clock.now() {
         return Err(ApiError::bad_request(
             ErrorCode::ChallengeExpired,
             "the challenge has expired; start again",
         ));
     }
-    let user_id: Option<String> = row.try_get("user_id")?;
-    let json: String = row.try_get("state")?;
-    let value = serde_json::from_str(&json).map_err(ApiError::internal)?;
-    Ok((user_id, value))
+    let value = serde_json::from_str(&row.state).map_err(ApiError::internal)?;
+    Ok((row.user_id, value))
 }

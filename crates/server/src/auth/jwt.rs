@@ -9,9 +9,8 @@
 //! the next request. Only `{"alg":"HS256","typ":"JWT"}` headers are accepted; `alg: none` and
 //! every other algorithm are refused before the signature is looked at.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
+use blindvault_core::encoding::b64;
 use hmac::{Hmac, Mac};
 use rand_core::Rng as _;
 use serde::{Deserialize, Serialize};
@@ -60,9 +59,9 @@ impl JwtKey {
     pub(crate) async fn load_or_create(store: &Store) -> Result<Self, ServerError> {
         let mut fresh = [0u8; 32];
         blindvault_core::rng::os_rng().fill_bytes(&mut fresh);
-        let stored = store.setting_insert_or_get(KEY_SETTING, &B64.encode(fresh)).await?;
-        let bytes =
-            B64.decode(stored).map_err(|_| ServerError::Config("stored session key is malformed".into()))?;
+        let stored = store.setting_insert_or_get(KEY_SETTING, &b64::encode(&fresh)).await?;
+        let bytes = b64::decode(&stored)
+            .map_err(|_| ServerError::Config("stored session key is malformed".into()))?;
         let key: [u8; 32] = bytes
             .try_into()
             .map_err(|_| ServerError::Config("stored session key has the wrong length".into()))?;
@@ -78,9 +77,9 @@ impl JwtKey {
     /// Signs claims into a compact JWT.
     pub(crate) fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
         let payload = serde_json::to_vec(claims).map_err(ApiError::internal)?;
-        let signing_input = format!("{}.{}", B64.encode(HEADER_JSON), B64.encode(payload));
+        let signing_input = format!("{}.{}", b64::encode(HEADER_JSON.as_bytes()), b64::encode(&payload));
         let sig = self.mac(signing_input.as_bytes())?;
-        Ok(format!("{signing_input}.{}", B64.encode(sig)))
+        Ok(format!("{signing_input}.{}", b64::encode(&sig)))
     }
 
     /// Verifies a compact JWT: exactly three parts, header alg HS256 only, a valid MAC, not
@@ -93,11 +92,11 @@ impl JwtKey {
             return Err(bad());
         };
         let header: Header =
-            B64.decode(h).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(bad)?;
+            b64::decode(h).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(bad)?;
         if header.alg != "HS256" || header.typ.as_deref().is_some_and(|t| t != "JWT") {
             return Err(bad());
         }
-        let sig = B64.decode(s).map_err(|_| bad())?;
+        let sig = b64::decode(s).map_err(|_| bad())?;
         let signing_input_len = h.len() + 1 + p.len();
         let signing_input = token.get(..signing_input_len).ok_or_else(bad)?;
         let want = self.mac(signing_input.as_bytes())?;
@@ -105,7 +104,7 @@ impl JwtKey {
             return Err(bad());
         }
         let claims: Claims =
-            B64.decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(bad)?;
+            b64::decode(p).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(bad)?;
         if claims.exp <= now {
             return Err(ApiError::unauthorized(
                 ErrorCode::SessionExpired,

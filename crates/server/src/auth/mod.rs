@@ -3,11 +3,10 @@
 
 pub mod assertion;
 pub mod ceremony;
-pub(crate) mod credentials;
 pub(crate) mod jwt;
 pub(crate) mod role;
 pub mod rp;
 pub(crate) mod session;
-pub(crate) mod step_up_store;
 pub mod stepup;
+pub(crate) mod store;
 pub(crate) mod strict;

@@ -1,9 +1,8 @@
 //! The WebAuthn relying party (webauthn-rs): options with the PRF extension, error mapping to
 //! stable codes, and what the server reads of a stored passkey.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
+use blindvault_core::encoding::b64;
 use serde::Serialize;
 use webauthn_rs::prelude::{Passkey, Url, WebauthnError};
 use webauthn_rs::{Webauthn, WebauthnBuilder};
@@ -33,7 +32,7 @@ impl RelyingParty {
                     .build()
             })
             .map_err(|e| ServerError::Webauthn(e.to_string()))?;
-        Ok(Self { webauthn, prf_salt_b64: B64.encode(blindvault_core::schedule::PRF_SALT_V1) })
+        Ok(Self { webauthn, prf_salt_b64: b64::encode(&blindvault_core::schedule::PRF_SALT_V1) })
     }
 
     /// Adds `extensions.prf.eval.first = salt` to serialized creation or request options and,
@@ -146,7 +145,7 @@ pub(crate) fn passkey_flags(pk: &Passkey) -> Result<PasskeyFlags, ApiError> {
 
 /// Base64url (no padding) of a credential id, as used for the `credentials.id` column.
 pub(crate) fn cred_id_text(id: &[u8]) -> String {
-    B64.encode(id)
+    b64::encode(id)
 }
 
 #[cfg(test)]

@@ -1,14 +1,12 @@
 //! Session rows: create, extend, revoke, list, and the check every request makes.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use blindvault_api::ErrorCode;
+use blindvault_core::encoding::b64;
 use rand_core::Rng as _;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use crate::auth::jwt::Claims;
+use crate::auth::store::sessions as db;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -46,18 +44,10 @@ pub(crate) async fn create_in(
     let exp = now.saturating_add(state.config.session_ttl_secs);
     let mut raw = [0u8; 32];
     blindvault_core::rng::os_rng().fill_bytes(&mut raw);
-    let sid = B64.encode(raw);
+    let sid = b64::encode(&raw);
     let id = session_row_id(&sid);
-    sqlx::query(
-        "INSERT INTO sessions (id, user_id, created_at, expires_at, revoked_at, client_addr) VALUES ($1, $2, $3, $4, NULL, $5)",
-    )
-    .bind(&id)
-    .bind(user_id)
-    .bind(now)
-    .bind(exp)
-    .bind(client_addr)
-    .execute(&mut **tx)
-    .await?;
+    let new = db::NewSession { id: &id, user_id, created_at: now, expires_at: exp, client_addr };
+    db::insert(tx, &new).await?;
     let token = state.jwt.sign(&Claims { sub: user_id.to_owned(), sid, iat: now, exp })?;
     Ok((token, id))
 }
@@ -70,11 +60,7 @@ pub(crate) async fn extend_in(
 ) -> Result<String, ApiError> {
     let now = state.clock.now();
     let exp = now.saturating_add(state.config.session_ttl_secs);
-    sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(exp)
-        .bind(&session.id)
-        .execute(&mut **tx)
-        .await?;
+    db::extend(tx, &session.id, exp).await?;
     state.jwt.sign(&Claims { sub: session.user_id.clone(), sid: session.sid.clone(), iat: now, exp })
 }
 
@@ -88,64 +74,20 @@ pub(crate) async fn revoke(state: &AppState, id: &str) -> Result<bool, ApiError>
 
 /// Revokes one session by row id inside `tx`; true if it was live.
 pub(crate) async fn revoke_in(tx: &mut Tx<'_>, state: &AppState, id: &str) -> Result<bool, ApiError> {
-    let r = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(state.clock.now())
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected() > 0)
+    db::revoke(tx, id, state.clock.now()).await
 }
 
 /// Revokes every session of a user inside `tx`; returns how many were live.
 pub(crate) async fn revoke_all_in(tx: &mut Tx<'_>, state: &AppState, user_id: &str) -> Result<u64, ApiError> {
-    let r = sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(state.clock.now())
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(r.rows_affected())
+    db::revoke_all(tx, user_id, state.clock.now()).await
 }
 
 /// A session listed for its owner or an admin.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct SessionInfo {
-    /// Row id (`hex(SHA-256(sid))`): safe to show, useless as a credential.
-    pub id: String,
-    /// Owner.
-    pub user_id: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds.
-    pub expires_at: i64,
-    /// Unix seconds, if revoked.
-    pub revoked_at: Option<i64>,
-    /// Client address at sign-in.
-    pub client_addr: Option<String>,
-}
+pub(crate) use blindvault_api::sessions::SessionView as SessionInfo;
 
 /// Live sessions of a user.
 pub(crate) async fn list_for_user(state: &AppState, user_id: &str) -> Result<Vec<SessionInfo>, ApiError> {
-    let rows = sqlx::query(
-        "SELECT id, user_id, created_at, expires_at, revoked_at, client_addr FROM sessions \
-         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at",
-    )
-    .bind(user_id)
-    .bind(state.clock.now())
-    .fetch_all(state.store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(SessionInfo {
-                id: r.try_get("id")?,
-                user_id: r.try_get("user_id")?,
-                created_at: r.try_get("created_at")?,
-                expires_at: r.try_get("expires_at")?,
-                revoked_at: r.try_get("revoked_at")?,
-                client_addr: r.try_get("client_addr")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(ApiError::from)
+    db::live_of(&state.store, user_id, state.clock.now()).await
 }
 
 /// A signed-in caller: the extractor checks cookie, token and session row on every request.
@@ -184,17 +126,10 @@ pub(crate) async fn authenticate(state: &AppState, token: &str) -> Result<Sessio
     let now = state.clock.now();
     let claims = state.jwt.verify(token, now)?;
     let id = session_row_id(&claims.sid);
-    let row = sqlx::query(
-        "SELECT s.user_id, s.expires_at, s.revoked_at, u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.id = $1",
-    )
-    .bind(&id)
-    .fetch_optional(state.store.pool())
-    .await?
-    .ok_or_else(|| ApiError::unauthorized(ErrorCode::SessionRevoked, "the session has ended"))?;
-    let user_id: String = row.try_get("user_id")?;
-    let expires_at: i64 = row.try_get("expires_at")?;
-    let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+    let row = db::get(&state.store, &id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized(ErrorCode::SessionRevoked, "the session has ended"))?;
+    let (user_id, expires_at, revoked_at) = (row.user_id, row.expires_at, row.revoked_at);
     if user_id != claims.sub {
         return Err(ApiError::unauthorized(ErrorCode::InvalidSession, "the session token is not valid"));
     }
@@ -207,13 +142,12 @@ pub(crate) async fn authenticate(state: &AppState, token: &str) -> Result<Sessio
             "the session has expired; sign in again",
         ));
     }
-    let role: String = row.try_get("role")?;
     Ok(Session {
         id,
         sid: claims.sid,
         user_id,
-        user_name: row.try_get("name")?,
-        role: crate::auth::role::Role::parse(&role)
+        user_name: row.user_name,
+        role: crate::auth::role::Role::parse(&row.role)
             .ok_or_else(|| ApiError::internal("unknown role in database"))?,
         expires_at,
     })
@@ -223,17 +157,7 @@ pub(crate) async fn authenticate(state: &AppState, token: &str) -> Result<Sessio
 /// approver or admin: what an open event stream checks again as it runs. A database error
 /// counts as no (the stream ends; the page reconnects and authenticates afresh).
 pub(crate) async fn still_approver(state: &AppState, id: &str) -> bool {
-    let row = sqlx::query(
-        "SELECT s.expires_at, s.revoked_at, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(state.store.pool())
-    .await;
-    let Ok(Some(row)) = row else { return false };
-    let live = row.try_get::<Option<i64>, _>("revoked_at").ok().flatten().is_none()
-        && row.try_get::<i64, _>("expires_at").is_ok_and(|e| e > state.clock.now());
-    let role = row.try_get::<String, _>("role").ok().and_then(|r| crate::auth::role::Role::parse(&r));
-    live && matches!(role, Some(crate::auth::role::Role::Approver | crate::auth::role::Role::Admin))
+    db::live_approver(&state.store, id, state.clock.now()).await
 }
 
 /// A signed-in admin; anyone else gets 403 `forbidden`.

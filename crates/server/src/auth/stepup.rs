@@ -17,7 +17,7 @@
 //!
 //! A step-up lives [`TTL_SECS`] from its start (to confirm and to use).
 
-use crate::auth::step_up_store::{self, StepUpRow};
+use crate::auth::store::step_ups::{self as step_up_store, StepUpRow};
 use axum::http::{HeaderMap, StatusCode};
 use blindvault_api::ErrorCode;
 use sha2::{Digest, Sha256};

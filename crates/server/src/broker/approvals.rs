@@ -3,14 +3,15 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use blindvault_api::ErrorCode;
-use blindvault_core::release::SealedResponse;
+use blindvault_api::broker_calls::{ApprovalRecorded, ApproveFinish, RequestDenied};
+use blindvault_api::ceremony::CeremonyStart;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{DiscoverableAuthentication, PublicKeyCredential};
 
-use super::common::*;
+use super::common::{b64, conn, host_revoked, log_in, request_expired, require_approver};
 use super::hub::Note;
 use super::notify::announce;
-use super::requests::*;
+use super::requests::{request_row_on, request_view_on};
 use super::status;
 use super::store;
 use crate::auth::ceremony::{self as wa, Kind};
@@ -55,7 +56,7 @@ pub(crate) async fn approve_start(
     State(state): State<AppState>,
     s: Session,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CeremonyStart>, ApiError> {
     require_approver(&s)?;
     // Only what the ceremony depends on (the device read the full view already).
     let row = request_row_on(&mut *conn(&state).await?, &s, &id).await?;
@@ -78,22 +79,15 @@ pub(crate) async fn approve_start(
     let options = state.rp.patch_options(&rcr, false)?;
     let ceremony = ApproveCeremony { request_id: id, user_id: s.user_id.clone(), auth };
     let cid = wa::put_state(&state, Kind::Approve, Some(&s.user_id), &ceremony).await?;
-    Ok(Json(serde_json::json!({ "ceremony_id": cid, "options": options })))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ApproveFinish {
-    pub(crate) ceremony_id: String,
-    pub(crate) credential: PublicKeyCredential,
-    pub(crate) sealed_response: SealedResponse,
+    Ok(Json(CeremonyStart { ceremony_id: cid, options }))
 }
 
 pub(crate) async fn approve_finish(
     State(state): State<AppState>,
     s: Session,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<ApproveFinish>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<ApproveFinish<PublicKeyCredential>>,
+) -> Result<Json<ApprovalRecorded>, ApiError> {
     require_approver(&s)?;
     let (_, ceremony): (_, ApproveCeremony) =
         wa::take_state(&state, Kind::Approve, &body.ceremony_id).await?;
@@ -178,16 +172,15 @@ pub(crate) async fn approve_finish(
     tx.commit().await?;
     drop(c);
     announce(&state, Note::Request(id.clone())).await;
-    Ok(Json(
-        serde_json::json!({ "status": if enough { status::APPROVED } else { status::PENDING }, "approvals": approvals, "threshold": threshold }),
-    ))
+    let status = if enough { status::APPROVED } else { status::PENDING };
+    Ok(Json(ApprovalRecorded { status: status.to_owned(), approvals, threshold }))
 }
 
 pub(crate) async fn deny(
     State(state): State<AppState>,
     s: Session,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RequestDenied>, ApiError> {
     require_approver(&s)?;
     let mut c = conn(&state).await?;
     let view = request_view_on(&mut c, &s, &id).await?;
@@ -224,5 +217,5 @@ pub(crate) async fn deny(
     tx.commit().await?;
     drop(c);
     announce(&state, Note::Request(id)).await;
-    Ok(Json(serde_json::json!({ "status": status::DENIED })))
+    Ok(Json(RequestDenied { status: status::DENIED.to_owned() }))
 }

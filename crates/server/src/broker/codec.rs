@@ -3,9 +3,8 @@
 use crate::error::ApiError;
 use blindvault_api::ErrorCode;
 
-pub(crate) fn b64(bytes: &[u8]) -> String {
-    blindvault_core::encoding::b64::encode(bytes)
-}
+/// Base64url without padding: the core's one encoder.
+pub(crate) use blindvault_core::encoding::b64::encode as b64;
 
 pub(crate) fn unb64(s: &str, what: &'static str) -> Result<Vec<u8>, ApiError> {
     blindvault_core::encoding::b64::decode(s)

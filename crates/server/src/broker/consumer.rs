@@ -7,12 +7,12 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use blindvault_api::broker_calls::ResultQuery;
 use blindvault_core::identity::{SignedHostCertificate, verify_request};
 use blindvault_core::keys::OrgPublicKey;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::common::*;
+use super::common::{b64, conn, log_in, now_u64, org_not_set, stored, unb64};
 use super::hub::Note;
 use super::notify::announce;
 use super::requests::end_request_of_revoked_host;
@@ -122,12 +122,6 @@ pub(crate) async fn create_request(
         }),
     )
         .into_response())
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ResultQuery {
-    #[serde(default)]
-    pub(crate) wait: Option<String>,
 }
 
 /// The consumer's poll: waits up to `wait` seconds (at most 30) for a decision; an approved

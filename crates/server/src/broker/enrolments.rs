@@ -5,13 +5,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use blindvault_api::ErrorCode;
-use blindvault_core::identity::SignedEnrolment;
+use blindvault_api::broker_calls::{ApproveEnrolment, CreateEnrolment, EnrolmentQuery, RemoveQuery};
 use blindvault_core::ids::RequestId;
-use blindvault_core::keys::ApproverPublicKey;
 use blindvault_core::revocation::SignedRevocations;
-use serde::Deserialize;
 
-use super::common::*;
+use super::common::{b64, core_err, log_in, now_u64, require_org, stored, unb64};
 use super::org::{refuse_synced, synced_refused};
 use super::revocations::revocations_on;
 use super::store;
@@ -22,15 +20,10 @@ use crate::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
-pub(crate) struct ListQuery {
-    pub(crate) status: Option<String>,
-}
-
 pub(crate) async fn list_enrolments(
     State(state): State<AppState>,
     _a: AdminSession,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<EnrolmentQuery>,
 ) -> Result<Json<Vec<EnrolmentView>>, ApiError> {
     Ok(Json(store::enrolments::list(&state.store, q.status.as_deref()).await?))
 }
@@ -40,12 +33,6 @@ pub(crate) async fn my_enrolments(
     s: Session,
 ) -> Result<Json<Vec<EnrolmentView>>, ApiError> {
     Ok(Json(store::enrolments::list_of_user(&state.store, &s.user_id).await?))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct CreateEnrolment {
-    pub(crate) credential_id: String,
-    pub(crate) approver_public_key: ApproverPublicKey,
 }
 
 /// A device asks to become an approver: "my passkey C derives approver key K". Pending until
@@ -93,11 +80,6 @@ pub(crate) async fn create_enrolment(
     log_in(&mut tx, &state, Some(&s.user_id), "broker.enrolment.requested", Some(&id), serde_json::json!({ "credential": body.credential_id, "fingerprint": body.approver_public_key.fingerprint().to_string() })).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(store::enrolments::view(&state.store, &id).await?)).into_response())
-}
-
-#[derive(Deserialize)]
-pub(crate) struct ApproveEnrolment {
-    pub(crate) signed_enrolment: SignedEnrolment,
 }
 
 pub(crate) async fn approve_enrolment(
@@ -176,12 +158,6 @@ pub(crate) fn enrolment_removed() -> ApiError {
         ErrorCode::EnrolmentRemoved,
         "this device was removed: it cannot be approved again (the device enrols again, with a new request)",
     )
-}
-
-#[derive(Deserialize)]
-pub(crate) struct RemoveQuery {
-    #[serde(default)]
-    pub(crate) dry_run: Option<String>,
 }
 
 pub(crate) async fn remove_enrolment(

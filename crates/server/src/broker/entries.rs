@@ -7,10 +7,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use blindvault_core::entry::SealedEntry;
-use serde::Deserialize;
+use blindvault_api::broker_calls::{EntryDeleted, PutEntry};
 
-use super::common::*;
+use super::common::{b64, log_in, require_org};
 use super::hub::Note;
 use super::notify::announce;
 use super::store;
@@ -20,13 +19,6 @@ use crate::auth::stepup::{self, Action as StepUp};
 use crate::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
-
-#[derive(Deserialize)]
-pub(crate) struct PutEntry {
-    pub(crate) sealed_entry: SealedEntry,
-    #[serde(default)]
-    pub(crate) allow_self_approval: bool,
-}
 
 /// Stores a new entry (version 1) or a new version (latest + 1). Every envelope must be sealed
 /// to an approved enrolment's key (the writer checked the org signatures; this is routing).
@@ -150,7 +142,7 @@ pub(crate) async fn delete_entry(
     AdminSession(s): AdminSession,
     headers: HeaderMap,
     Path(entry_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<EntryDeleted>, ApiError> {
     let now = state.clock.now();
     let mut tx = state.store.pool().begin().await?;
     if !store::entries::mark_deleted(&mut tx, &entry_id, now).await? {
@@ -171,5 +163,5 @@ pub(crate) async fn delete_entry(
     for r in &ended {
         announce(&state, Note::Request(r.clone())).await;
     }
-    Ok(Json(serde_json::json!({ "deleted": true })))
+    Ok(Json(EntryDeleted { deleted: true }))
 }

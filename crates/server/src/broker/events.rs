@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 
-use super::common::*;
+use super::common::{conn, require_approver};
 use super::hub::Note;
 use super::store::requests::{entry_of, user_is_approver_of};
 use crate::auth::session::Session;

@@ -5,10 +5,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use blindvault_api::ErrorCode;
-use blindvault_core::identity::{HostCertificate, SignedHostCertificate};
-use serde::Deserialize;
+use blindvault_api::broker_calls::{HostRevoked, RegisterHost};
+use blindvault_core::identity::HostCertificate;
 
-use super::common::*;
+use super::common::{b64, core_err, log_in, now_u64, require_org};
 use super::hub::Note;
 use super::notify::announce;
 use super::store;
@@ -18,11 +18,6 @@ use crate::auth::stepup::{self, Action as StepUp};
 use crate::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
-
-#[derive(Deserialize)]
-pub(crate) struct RegisterHost {
-    pub(crate) certificate: SignedHostCertificate,
-}
 
 /// Separation of duties starts at registration: the certificate must name its issuer (format
 /// 2), and that person must be the one registering it and the org key's holder (the user who
@@ -115,7 +110,7 @@ pub(crate) async fn revoke_host(
     AdminSession(s): AdminSession,
     headers: HeaderMap,
     Path(cert_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<HostRevoked>, ApiError> {
     let now = state.clock.now();
     // The revocation, the end of its open requests and the audit row: one transaction.
     let mut tx = state.store.pool().begin().await?;
@@ -138,5 +133,5 @@ pub(crate) async fn revoke_host(
     for id in &ended {
         announce(&state, Note::Request(id.clone())).await;
     }
-    Ok(Json(serde_json::json!({ "revoked": true, "requests_ended": ended.len() })))
+    Ok(Json(HostRevoked { revoked: true, requests_ended: ended.len() as u64 }))
 }

@@ -9,12 +9,7 @@ pub(crate) async fn announce(state: &AppState, note: Note) {
     if state.store.engine() == crate::store::Engine::Postgres {
         let Note::Request(id) = &note;
         let payload = format!("request:{id}");
-        if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(PG_CHANNEL)
-            .bind(payload)
-            .execute(state.store.pool())
-            .await
-        {
+        if let Err(e) = super::store::notify::pg_notify(&state.store, PG_CHANNEL, &payload).await {
             tracing::warn!(error = %e, "pg_notify failed; other instances learn of it by polling");
         }
     }

@@ -4,10 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use blindvault_api::ErrorCode;
-use blindvault_core::keys::OrgPublicKey;
-use serde::Deserialize;
+use blindvault_api::broker_calls::PutOrg;
 
-use super::common::*;
+use super::common::{b64, log_in, org};
 use super::store;
 use crate::auth::session::{AdminSession, Session};
 use crate::auth::stepup::{self, Action as StepUp};
@@ -25,13 +24,6 @@ pub(crate) async fn get_org(State(state): State<AppState>, _s: Session) -> Resul
         },
         None => OrgView { org_public_key: None, fingerprint: None, generation: 0 },
     }))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct PutOrg {
-    pub(crate) org_public_key: OrgPublicKey,
-    #[serde(default)]
-    pub(crate) replace: bool,
 }
 
 pub(crate) async fn put_org(

@@ -3,9 +3,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use blindvault_api::ErrorCode;
-use serde::Serialize;
+use blindvault_api::broker_calls::RequestDecision;
+pub(crate) use blindvault_api::broker_calls::RequestView;
 
-use super::common::*;
+use super::common::{conn, log_in, require_approver};
 use super::hub::Note;
 use super::notify::announce;
 use super::store;
@@ -13,32 +14,6 @@ use super::store::requests::{ApproverRequest, Party};
 use crate::auth::session::Session;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-#[derive(Serialize)]
-pub(crate) struct RequestView {
-    pub(crate) request_id: String,
-    pub(crate) status: String,
-    /// The host name the server registered the certificate under (unchecked until the device
-    /// verifies the certificate) and when the request arrived: what a list can show before
-    /// anyone unlocks.
-    pub(crate) host_name: String,
-    pub(crate) created_at: i64,
-    /// The host's issuer (user id; for a format-2 certificate the one it names) and their name
-    /// as this server knows it (none if the account is gone): the device shows the name beside
-    /// the issuer it verified in the certificate.
-    pub(crate) issuer: String,
-    pub(crate) issuer_name: Option<String>,
-    pub(crate) entry_id: String,
-    pub(crate) version: i64,
-    pub(crate) threshold: i64,
-    pub(crate) expires_at: i64,
-    pub(crate) signed_request: String,
-    pub(crate) certificate: String,
-    pub(crate) sealed_entry: Option<String>,
-    pub(crate) decisions: Vec<serde_json::Value>,
-    pub(crate) approvers: Vec<String>,
-    pub(crate) my_decision: Option<String>,
-}
 
 pub(crate) async fn request_view(state: &AppState, s: &Session, id: &str) -> Result<RequestView, ApiError> {
     request_view_on(&mut *conn(state).await?, s, id).await
@@ -76,7 +51,7 @@ pub(crate) async fn request_view_on(
                 if user_id == s.user_id {
                     my_decision = Some(decision.clone());
                 }
-                ds.push(serde_json::json!({ "user": name, "decision": decision }));
+                ds.push(RequestDecision { user: name, decision });
             }
         }
     }

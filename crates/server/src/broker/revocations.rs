@@ -3,10 +3,10 @@
 use axum::Json;
 use axum::extract::State;
 use blindvault_api::ErrorCode;
+use blindvault_api::broker_calls::{PutRevocations, RevocationsStored, RevocationsView};
 use blindvault_core::revocation::SignedRevocations;
-use serde::Deserialize;
 
-use super::common::*;
+use super::common::{b64, conn, core_err, log_in, require_org, stored, unb64};
 use super::store;
 use crate::auth::session::{AdminSession, Session};
 use crate::error::ApiError;
@@ -22,9 +22,9 @@ pub(crate) async fn revocations_on(c: &mut sqlx::AnyConnection) -> Result<Option
 pub(crate) async fn get_revocations(
     State(state): State<AppState>,
     _s: Session,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RevocationsView>, ApiError> {
     let record = revocations_on(&mut *conn(&state).await?).await?;
-    Ok(Json(serde_json::json!({ "revocations": record })))
+    Ok(Json(RevocationsView { revocations: record.map(stored).transpose()? }))
 }
 
 pub(crate) fn changed_meanwhile() -> ApiError {
@@ -32,11 +32,6 @@ pub(crate) fn changed_meanwhile() -> ApiError {
         ErrorCode::Conflict,
         "the revocation record changed meanwhile; fetch it and sign the next one",
     )
-}
-
-#[derive(Deserialize)]
-pub(crate) struct PutRevocations {
-    pub(crate) revocations: SignedRevocations,
 }
 
 /// Stores a newer org-signed revocation record. It must verify under the org key
@@ -48,7 +43,7 @@ pub(crate) async fn put_revocations(
     State(state): State<AppState>,
     AdminSession(s): AdminSession,
     ApiJson(body): ApiJson<PutRevocations>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RevocationsStored>, ApiError> {
     let (org_key, _) = require_org(&state).await?;
     let record = body.revocations.verify(&org_key).map_err(|e| core_err(ErrorCode::BadSignature, e))?;
     let epoch = i64::try_from(record.epoch)
@@ -60,7 +55,7 @@ pub(crate) async fn put_revocations(
     if let Some(row) = current {
         let (have, stored) = (row.epoch, row.record);
         if have == epoch && stored == text {
-            return Ok(Json(serde_json::json!({ "epoch": epoch, "stored": false })));
+            return Ok(Json(RevocationsStored { epoch, stored: false }));
         }
         if have >= epoch {
             return Err(ApiError::conflict(
@@ -106,5 +101,5 @@ pub(crate) async fn put_revocations(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "epoch": epoch, "stored": true })))
+    Ok(Json(RevocationsStored { epoch, stored: true }))
 }

@@ -4,12 +4,11 @@
 //! `take_state` checks the expiry itself; the grace keeps the answer to a late reply "expired,
 //! start again" rather than "unknown challenge").
 
-use sqlx::Row;
-
 use super::hub::Note;
 use super::notify::announce;
-use super::status;
+use super::store::requests;
 use crate::audit::{self, Event};
+use crate::auth::store::ceremonies;
 use crate::state::AppState;
 
 /// One sweep; returns how many requests expired. The expiries, the deletion of their responses
@@ -17,24 +16,14 @@ use crate::state::AppState;
 pub async fn sweep(state: &AppState) -> Result<u64, crate::error::ApiError> {
     let now = state.clock.now();
     let mut tx = state.store.pool().begin().await?;
-    let rows = sqlx::query(
-        "UPDATE broker_requests SET status = $1, decided_at = $2 WHERE status IN ($3, $4) AND expires_at <= $2 \
-         RETURNING request_id",
-    )
-    .bind(status::EXPIRED)
-    .bind(now)
-    .bind(status::PENDING)
-    .bind(status::APPROVED)
-    .fetch_all(&mut *tx)
-    .await?;
-    let ids: Vec<String> = rows.iter().map(|r| r.try_get("request_id")).collect::<Result<_, _>>()?;
+    let ids = requests::expire_due(&mut tx, now).await?;
     if ids.is_empty() {
         // Nothing expired: no audit row, and the head row is not touched.
         tx.commit().await?;
         return Ok(0);
     }
     for id in &ids {
-        sqlx::query("DELETE FROM broker_responses WHERE request_id = $1").bind(id).execute(&mut *tx).await?;
+        requests::delete_responses(&mut tx, id).await?;
     }
     for id in &ids {
         audit::append_in(
@@ -51,10 +40,11 @@ pub async fn sweep(state: &AppState) -> Result<u64, crate::error::ApiError> {
         .await?;
     }
     tx.commit().await?;
+    let n = ids.len() as u64;
     for id in ids {
         announce(state, Note::Request(id)).await;
     }
-    Ok(rows.len() as u64)
+    Ok(n)
 }
 
 /// How long after its expiry a ceremony row is kept.
@@ -62,11 +52,8 @@ pub const CEREMONY_GRACE_SECS: i64 = 300;
 
 /// Deletes ceremony state [`CEREMONY_GRACE_SECS`] past its lifetime; returns how many rows went.
 pub async fn sweep_ceremonies(state: &AppState) -> Result<u64, crate::error::ApiError> {
-    let r = sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
-        .bind(state.clock.now().saturating_sub(CEREMONY_GRACE_SECS))
-        .execute(state.store.pool())
-        .await?;
-    Ok(r.rows_affected())
+    let before = state.clock.now().saturating_sub(CEREMONY_GRACE_SECS);
+    ceremonies::delete_expired(&mut *state.store.pool().acquire().await?, before).await
 }
 
 /// How often the audit head is logged (when it moved), in seconds: an anchor for log shipping.

@@ -93,8 +93,8 @@ fn broker() -> Router<AppState> {
         .route(paths::BROKER_REQUEST_CANCEL, post(consumer::cancel))
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+async fn health() -> Json<blindvault_api::sessions::Health> {
+    Json(blindvault_api::sessions::Health { status: "ok".to_owned() })
 }
 
 async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {

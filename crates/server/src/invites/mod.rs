@@ -26,6 +26,7 @@ use crate::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
 use blindvault_api::accounts::{InviteCreated, InviteView};
+use blindvault_api::admin::{CreateInvite, InviteRevoked};
 
 /// The default and the longest life of an invite code.
 pub(crate) const DEFAULT_TTL_SECS: i64 = 7 * 86_400;
@@ -94,21 +95,11 @@ fn new_code() -> String {
     crate::setup::random_code()
 }
 
-#[derive(Deserialize)]
-pub(crate) struct CreateBody {
-    /// `user` (default) or `admin`.
-    #[serde(default)]
-    role: Option<String>,
-    /// Seconds until the code expires (default 7 days, at most 30).
-    #[serde(default)]
-    expires_in_secs: Option<i64>,
-}
-
 pub(crate) async fn create(
     State(state): State<AppState>,
     AdminSession(s): AdminSession,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<CreateBody>,
+    ApiJson(body): ApiJson<CreateInvite>,
 ) -> Result<(StatusCode, Json<InviteCreated>), ApiError> {
     let role = body.role.unwrap_or_else(|| "user".to_owned());
     if role != "user" && role != "admin" {
@@ -184,7 +175,7 @@ pub(crate) async fn revoke(
     State(state): State<AppState>,
     AdminSession(s): AdminSession,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<InviteRevoked>, ApiError> {
     let now = state.clock.now();
     let mut tx = state.store.pool().begin().await?;
     if !store::revoke(&mut tx, &id, now).await? {
@@ -198,7 +189,7 @@ pub(crate) async fn revoke(
     };
     audit::append_in(&state.store, &mut tx, now, ev).await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "revoked": id })))
+    Ok(Json(InviteRevoked { revoked: id }))
 }
 
 /// Makes an invite without HTTP, as `created_by` (for the test kit, which plays the admin out of

@@ -5,6 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use blindvault_api::ErrorCode;
+use blindvault_api::ceremony::{AddPasskeyStart, CeremonyAnswer, CeremonyStart};
+use blindvault_api::passkeys::{PasskeyAdded, PasskeyRemoved, PasskeyRenamed, Passkeys, RenamePasskey};
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid};
 
@@ -19,26 +21,16 @@ use crate::state::AppState;
 
 use crate::accounts::store::load_user;
 use crate::auth::assertion::verify_login;
-use crate::auth::credentials;
+use crate::auth::store::credentials;
 
 // ---- passkeys ---------------------------------------------------------------------------------
 
 pub(crate) async fn list_passkeys(
     State(state): State<AppState>,
     s: Session,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(
-        serde_json::json!({ "passkeys": credentials::list(&mut *state.store.pool().acquire().await?, &s.user_id).await? }),
-    ))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct AddStart {
-    #[serde(default)]
-    pub(crate) name: Option<String>,
-    /// A fresh assertion (from `/api/login/start`) by one of the account's passkeys.
-    pub(crate) ceremony_id: String,
-    pub(crate) credential: PublicKeyCredential,
+) -> Result<Json<Passkeys>, ApiError> {
+    let passkeys = credentials::list(&mut *state.store.pool().acquire().await?, &s.user_id).await?;
+    Ok(Json(Passkeys { passkeys }))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -51,8 +43,8 @@ pub(crate) struct AddState {
 pub(crate) async fn add_passkey_start(
     State(state): State<AppState>,
     s: Session,
-    ApiJson(body): ApiJson<AddStart>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<AddPasskeyStart<PublicKeyCredential>>,
+) -> Result<Json<CeremonyStart>, ApiError> {
     let name = body.name.unwrap_or_else(|| "passkey".to_owned());
     check_label("name", &name)?;
     // A step-up, as for a command-line session: a stolen cookie or CLI token alone cannot add a
@@ -77,19 +69,13 @@ pub(crate) async fn add_passkey_start(
         .map_err(|e| ApiError::internal(format_args!("start registration: {e}")))?;
     let options = state.rp.patch_options(&ccr, true)?;
     let id = wa::put_state(&state, Kind::AddPasskey, Some(&s.user_id), &AddState { reg, name }).await?;
-    Ok(Json(serde_json::json!({ "ceremony_id": id, "options": options })))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct AddFinish {
-    pub(crate) ceremony_id: String,
-    pub(crate) credential: RegisterPublicKeyCredential,
+    Ok(Json(CeremonyStart { ceremony_id: id, options }))
 }
 
 pub(crate) async fn add_passkey_finish(
     State(state): State<AppState>,
     s: Session,
-    ApiJson(body): ApiJson<AddFinish>,
+    ApiJson(body): ApiJson<CeremonyAnswer<RegisterPublicKeyCredential>>,
 ) -> Result<Response, ApiError> {
     let (owner, st): (Option<String>, AddState) =
         wa::take_state(&state, Kind::AddPasskey, &body.ceremony_id).await?;
@@ -117,20 +103,15 @@ pub(crate) async fn add_passkey_finish(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "credential_id": cred_id }))).into_response())
-}
-
-#[derive(Deserialize)]
-pub(crate) struct Rename {
-    pub(crate) name: String,
+    Ok((StatusCode::CREATED, Json(PasskeyAdded { credential_id: cred_id })).into_response())
 }
 
 pub(crate) async fn rename_passkey(
     State(state): State<AppState>,
     s: Session,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<Rename>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<RenamePasskey>,
+) -> Result<Json<PasskeyRenamed>, ApiError> {
     check_label("name", &body.name)?;
     // The rename and its audit row: one transaction (names are not secrets; the row keeps the
     // old and the new one).
@@ -150,7 +131,7 @@ pub(crate) async fn rename_passkey(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "id": id, "name": body.name })))
+    Ok(Json(PasskeyRenamed { id, name: body.name }))
 }
 
 pub(crate) async fn delete_passkey(
@@ -158,7 +139,7 @@ pub(crate) async fn delete_passkey(
     s: Session,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<PasskeyRemoved>, ApiError> {
     let mut tx = state.store.pool().begin().await?;
     // Under the user's lock on PostgreSQL: two removals cannot remove the last two at once.
     let check = credentials::removal_check(&mut tx, state.store.engine(), &id, &s.user_id).await?;
@@ -187,5 +168,5 @@ pub(crate) async fn delete_passkey(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(serde_json::json!({ "removed": id })))
+    Ok(Json(PasskeyRemoved { removed: id }))
 }

@@ -1,7 +1,11 @@
 //! Setup code, roles, admin user management and the audit trail of it.
 
 use anyhow::{Context, ensure};
-use blindvault_api::ErrorCode;
+use blindvault_api::admin::Users;
+use blindvault_api::audit::{AuditRows, VerifyReport};
+use blindvault_api::broker::{ApproverView, EnrolmentView, HostView, OrgView};
+use blindvault_api::sessions::{Claimed, Me, Role};
+use blindvault_api::{ErrorCode, paths};
 use blindvault_core::identity::HostCertificate;
 use blindvault_core::ids::{CertId, EntryId};
 use blindvault_core::keys::{HostSecretKey, OrgSecretKey};
@@ -27,17 +31,17 @@ async fn setup_code_claims_first_admin_once(b: Backend) -> anyhow::Result<()> {
     let stored = server.state.store.setting("setup_code_sha256").await?.unwrap_or_default();
     ensure!(!stored.contains(&code) && stored.len() == 64);
     let mut mallory = Device::new().register(&server, "mallory").await?;
-    let resp = mallory.agent.post("/api/setup/claim", json!({"code": "AAAAA-BBBBB-CCCCC-DDDDD"})).await?;
+    let resp = mallory.agent.post(paths::SETUP_CLAIM, json!({"code": "AAAAA-BBBBB-CCCCC-DDDDD"})).await?;
     ensure!(resp.status == 403 && resp.code() == Some(ErrorCode::SetupCodeInvalid), "{resp:?}");
     // Without a session the code is useless.
-    let resp = server.agent().post("/api/setup/claim", json!({"code": code})).await?;
+    let resp = server.agent().post(paths::SETUP_CLAIM, json!({"code": code})).await?;
     ensure!(resp.status == 401, "{resp:?}");
     let mut root = Device::new().register(&server, "root").await?;
-    let resp = root.agent.post("/api/setup/claim", json!({"code": code.to_lowercase()})).await?.ok()?;
-    ensure!(resp.body["role"] == "admin");
-    root.agent.get("/api/admin/users").await?.ok()?;
+    let resp = root.agent.post(paths::SETUP_CLAIM, json!({"code": code.to_lowercase()})).await?.ok()?;
+    ensure!(serde_json::from_value::<Claimed>(resp.body)?.role == Role::Admin);
+    root.agent.get(paths::ADMIN_USERS).await?.ok()?;
     // The code is spent.
-    let resp = mallory.agent.post("/api/setup/claim", json!({"code": code})).await?;
+    let resp = mallory.agent.post(paths::SETUP_CLAIM, json!({"code": code})).await?;
     ensure!(resp.status == 409 && resp.code() == Some(ErrorCode::AlreadyClaimed), "{resp:?}");
     ensure!(server.state.store.setting("setup_code_sha256").await?.is_none());
     // A restart makes no new code once an admin exists.
@@ -50,27 +54,30 @@ async fn admin_manages_roles(b: Backend) -> anyhow::Result<()> {
     let code = server.setup_code.clone().unwrap_or_default();
     let mut root_phone = Device::new();
     let mut root = root_phone.register(&server, "root").await?;
-    root.agent.post("/api/setup/claim", json!({"code": code})).await?.ok()?;
+    root.agent.post(paths::SETUP_CLAIM, json!({"code": code})).await?.ok()?;
     let mut bob = Device::new().register(&server, "bob").await?;
-    let users = root.agent.get("/api/admin/users").await?.ok()?;
-    ensure!(users.body["users"].as_array().map(Vec::len) == Some(2));
+    let users = root.agent.get(paths::ADMIN_USERS).await?.ok()?;
+    ensure!(serde_json::from_value::<Users>(users.body)?.users.len() == 2);
     // Make bob an approver: takes effect on his next request (role read from the database).
     set_role(&server, &mut root_phone, &mut root.agent, &bob.user_id, "approver").await?;
-    let me = bob.agent.get("/api/me").await?.ok()?;
-    ensure!(me.body["user"]["role"] == "approver");
-    ensure!(bob.agent.get("/api/admin/users").await?.status == 403);
+    let me: Me = serde_json::from_value(bob.agent.get(paths::ME).await?.ok()?.body)?;
+    ensure!(me.user.role == "approver");
+    ensure!(bob.agent.get(paths::ADMIN_USERS).await?.status == 403);
     // Make bob admin; then root may step down, but the last admin may not.
     set_role(&server, &mut root_phone, &mut root.agent, &bob.user_id, "admin").await?;
-    bob.agent.get("/api/admin/users").await?.ok()?;
+    bob.agent.get(paths::ADMIN_USERS).await?.ok()?;
     let root_id = root.user_id.clone();
     set_role(&server, &mut root_phone, &mut root.agent, &root_id, "user").await?;
     let resp =
-        bob.agent.put(&format!("/api/admin/users/{}/role", bob.user_id), json!({"role": "user"})).await?;
+        bob.agent.put(&paths::with_id(paths::ADMIN_USER_ROLE, &bob.user_id), json!({"role": "user"})).await?;
     ensure!(resp.status == 409 && resp.code() == Some(ErrorCode::LastAdmin), "{resp:?}");
-    let resp =
-        bob.agent.put(&format!("/api/admin/users/{}/role", bob.user_id), json!({"role": "emperor"})).await?;
+    let resp = bob
+        .agent
+        .put(&paths::with_id(paths::ADMIN_USER_ROLE, &bob.user_id), json!({"role": "emperor"}))
+        .await?;
     ensure!(resp.status == 400, "{resp:?}");
-    let resp = bob.agent.put("/api/admin/users/nobody/role", json!({"role": "user"})).await?;
+    let resp =
+        bob.agent.put(&paths::with_id(paths::ADMIN_USER_ROLE, "nobody"), json!({"role": "user"})).await?;
     ensure!(resp.status == 404 && resp.code() == Some(ErrorCode::UserNotFound), "{resp:?}");
     Ok(())
 }
@@ -85,7 +92,12 @@ pub(crate) async fn set_role(
 ) -> anyhow::Result<()> {
     let id = phone.step_up(server, agent, "role.set", &format!("{user}:{role}")).await?;
     agent
-        .send_stepped("PUT", &format!("/api/admin/users/{user}/role"), Some(json!({ "role": role })), &id)
+        .send_stepped(
+            "PUT",
+            &paths::with_id(paths::ADMIN_USER_ROLE, user),
+            Some(json!({ "role": role })),
+            &id,
+        )
         .await?
         .ok()?;
     Ok(())
@@ -96,14 +108,17 @@ async fn audit_records_sign_ins_and_admin_actions(b: Backend) -> anyhow::Result<
     let code = server.setup_code.clone().unwrap_or_default();
     let mut phone = Device::new();
     let mut root = phone.register(&server, "root").await?;
-    root.agent.post("/api/setup/claim", json!({"code": code})).await?.ok()?;
+    root.agent.post(paths::SETUP_CLAIM, json!({"code": code})).await?.ok()?;
     let bob = Device::new().register(&server, "bob").await?;
     phone.login(&server).await?;
     set_role(&server, &mut phone, &mut root.agent, &bob.user_id, "approver").await?;
-    root.agent.post(&format!("/api/admin/users/{}/revoke-sessions", bob.user_id), json!({})).await?.ok()?;
-    let log = root.agent.get("/api/admin/audit").await?.ok()?;
-    let actions: Vec<&str> =
-        log.body["rows"].as_array().into_iter().flatten().filter_map(|r| r["action"].as_str()).collect();
+    root.agent
+        .post(&paths::with_id(paths::ADMIN_USER_REVOKE_SESSIONS, &bob.user_id), json!({}))
+        .await?
+        .ok()?;
+    let log = root.agent.get(paths::ADMIN_AUDIT).await?.ok()?;
+    let rows = serde_json::from_value::<AuditRows>(log.body.clone())?.rows;
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
     ensure!(
         actions
             == [
@@ -118,15 +133,15 @@ async fn audit_records_sign_ins_and_admin_actions(b: Backend) -> anyhow::Result<
         "{actions:?}"
     );
     // Rows chain: each row's prev_hash is the previous row's hash.
-    let rows = log.body["rows"].as_array().cloned().unwrap_or_default();
     for w in rows.windows(2) {
-        ensure!(w[1]["prev_hash"] == w[0]["hash"]);
+        ensure!(w[1].prev_hash == w[0].hash);
     }
     // No secret in the log: not the setup code, not a session token.
     let text = log.body.to_string();
     ensure!(!text.contains(&code) && !text.contains(root.agent.token.as_deref().unwrap_or("-")));
-    let v = root.agent.get("/api/admin/audit/verify").await?.ok()?;
-    ensure!(v.body["first_bad"].is_null() && v.body["rows"] == 7, "{}", v.body);
+    let v: VerifyReport =
+        serde_json::from_value(root.agent.get(paths::ADMIN_AUDIT_VERIFY).await?.ok()?.body)?;
+    ensure!(v.first_bad.is_none() && v.rows == 7, "{v:?}");
     Ok(())
 }
 
@@ -135,30 +150,33 @@ async fn admin_deletes_user(b: Backend) -> anyhow::Result<()> {
     let code = server.setup_code.clone().unwrap_or_default();
     let mut root_phone = Device::new();
     let mut root = root_phone.register(&server, "root").await?;
-    root.agent.post("/api/setup/claim", json!({"code": code})).await?.ok()?;
+    root.agent.post(paths::SETUP_CLAIM, json!({"code": code})).await?.ok()?;
     let mut bobs_phone = Device::new();
     let mut bob = bobs_phone.register(&server, "bob").await?;
-    let resp = bob.agent.delete(&format!("/api/admin/users/{}", root.user_id)).await?;
+    let resp = bob.agent.delete(&paths::with_id(paths::ADMIN_USER, &root.user_id)).await?;
     ensure!(resp.status == 403, "{resp:?}");
     let id = root_phone.step_up(&server, &mut root.agent, "user.delete", &bob.user_id).await?;
-    root.agent.send_stepped("DELETE", &format!("/api/admin/users/{}", bob.user_id), None, &id).await?.ok()?;
+    root.agent
+        .send_stepped("DELETE", &paths::with_id(paths::ADMIN_USER, &bob.user_id), None, &id)
+        .await?
+        .ok()?;
     // His session ends at once and his passkey no longer signs in.
-    let resp = bob.agent.get("/api/me").await?;
+    let resp = bob.agent.get(paths::ME).await?;
     ensure!(resp.status == 401, "{resp:?}");
     let mut a = server.agent();
     let c = bobs_phone.prepare_login(&server, &mut a).await?;
     let resp = a
-        .post("/api/login/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .post(paths::LOGIN_FINISH, json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::UnknownCredential), "{resp:?}");
     // The name is free again; an admin cannot delete themselves; unknown ids are 404.
     Device::new().register(&server, "bob").await?;
-    let resp = root.agent.delete(&format!("/api/admin/users/{}", root.user_id)).await?;
+    let resp = root.agent.delete(&paths::with_id(paths::ADMIN_USER, &root.user_id)).await?;
     ensure!(resp.status == 409 && resp.code() == Some(ErrorCode::CannotDeleteSelf), "{resp:?}");
-    let resp = root.agent.delete("/api/admin/users/nobody").await?;
+    let resp = root.agent.delete(&paths::with_id(paths::ADMIN_USER, "nobody")).await?;
     ensure!(resp.status == 404, "{resp:?}");
-    let log = root.agent.get("/api/admin/audit").await?.ok()?;
-    ensure!(log.body.to_string().contains("admin.user.delete"));
+    let log: AuditRows = serde_json::from_value(root.agent.get(paths::ADMIN_AUDIT).await?.ok()?.body)?;
+    ensure!(log.rows.iter().any(|r| r.action == "admin.user.delete"));
     Ok(())
 }
 
@@ -181,16 +199,19 @@ async fn non_admins_get_403_on_broker_admin_routes(b: Backend) -> anyhow::Result
     let asked = mallory
         .agent
         .post(
-            "/api/broker/enrolments",
+            paths::BROKER_ENROLMENTS,
             json!({ "credential_id": mallory.credential_id, "approver_public_key": b64(&keys.approver_public().to_array()) }),
         )
         .await?
         .ok()?;
-    let pending = asked.body["id"].as_str().context("enrolment id")?.to_owned();
-    let mine = w.approvers[0].session.agent.get("/api/broker/enrolments/mine").await?.ok()?;
-    let alices = mine.body[0]["id"].as_str().context("alice's enrolment")?.to_owned();
-    ensure!(w.approvers[0].session.agent.get("/api/me").await?.ok()?.body["user"]["role"] == "approver");
-    ensure!(mallory.agent.get("/api/me").await?.ok()?.body["user"]["role"] == "user");
+    let pending = serde_json::from_value::<EnrolmentView>(asked.body)?.id;
+    let mine = w.approvers[0].session.agent.get(paths::BROKER_ENROLMENTS_MINE).await?.ok()?;
+    let mine: Vec<EnrolmentView> = serde_json::from_value(mine.body)?;
+    let alices = mine.first().context("alice's enrolment")?.id.clone();
+    let me: Me = serde_json::from_value(w.approvers[0].session.agent.get(paths::ME).await?.ok()?.body)?;
+    ensure!(me.user.role == "approver");
+    let me: Me = serde_json::from_value(mallory.agent.get(paths::ME).await?.ok()?.body)?;
+    ensure!(me.user.role == "user");
     // What a non-admin would send: a key of their own for the org, a host certificate the org
     // signed but nobody registered, an enrolment "signed" by a key of their own.
     let rogue = OrgSecretKey::generate(&mut os_rng());
@@ -217,42 +238,42 @@ async fn non_admins_get_403_on_broker_admin_routes(b: Backend) -> anyhow::Result
     let routes: Vec<(&str, String, Option<Value>)> = vec![
         (
             "PUT",
-            "/api/broker/org".into(),
+            paths::BROKER_ORG.into(),
             Some(json!({ "org_public_key": b64(&rogue.public_key().to_bytes()) })),
         ),
-        ("PUT", "/api/broker/org".into(), Some(json!(42))),
-        ("GET", "/api/broker/enrolments".into(), None),
-        ("GET", "/api/broker/enrolments?status=pending".into(), None),
+        ("PUT", paths::BROKER_ORG.into(), Some(json!(42))),
+        ("GET", paths::BROKER_ENROLMENTS.into(), None),
+        ("GET", format!("{}?status=pending", paths::BROKER_ENROLMENTS), None),
         (
             "POST",
-            format!("/api/broker/enrolments/{pending}/approve"),
+            paths::with_id(paths::BROKER_ENROLMENT_APPROVE, &pending),
             Some(json!({ "signed_enrolment": b64(&enrolment.to_bytes()) })),
         ),
         (
             "POST",
-            format!("/api/broker/enrolments/{pending}/approve"),
+            paths::with_id(paths::BROKER_ENROLMENT_APPROVE, &pending),
             Some(json!({ "signed_enrolment": "***" })),
         ),
-        ("DELETE", format!("/api/broker/enrolments/{alices}"), None),
-        ("DELETE", format!("/api/broker/enrolments/{pending}?dry_run=1"), None),
-        ("GET", "/api/broker/approvers".into(), None),
+        ("DELETE", paths::with_id(paths::BROKER_ENROLMENT, &alices), None),
+        ("DELETE", format!("{}?dry_run=1", paths::with_id(paths::BROKER_ENROLMENT, &pending)), None),
+        ("GET", paths::BROKER_APPROVERS.into(), None),
         (
             "PUT",
-            "/api/broker/revocations".into(),
+            paths::BROKER_REVOCATIONS.into(),
             Some(
                 json!({ "revocations": b64(&blindvault_core::revocation::Revocations::none().next(&[keys.approver_public()], &[], t)?.sign(&w.org)?.to_bytes()) }),
             ),
         ),
-        ("PUT", "/api/broker/revocations".into(), Some(json!({ "revocations": "AAAA" }))),
-        ("GET", "/api/broker/hosts".into(), None),
-        ("POST", "/api/broker/hosts".into(), Some(json!({ "certificate": b64(&stray.to_bytes()) }))),
-        ("POST", "/api/broker/hosts".into(), Some(json!({ "certificate": [] }))),
-        ("POST", format!("/api/broker/hosts/{cert_id}/revoke"), Some(json!({}))),
-        ("GET", "/api/broker/entries".into(), None),
-        ("POST", "/api/broker/entries".into(), Some(json!({ "sealed_entry": "AAAA" }))),
-        ("POST", "/api/broker/entries".into(), Some(json!({ "wrong": 1 }))),
-        ("GET", format!("/api/broker/entries/{entry_id}"), None),
-        ("DELETE", format!("/api/broker/entries/{entry_id}"), None),
+        ("PUT", paths::BROKER_REVOCATIONS.into(), Some(json!({ "revocations": "AAAA" }))),
+        ("GET", paths::BROKER_HOSTS.into(), None),
+        ("POST", paths::BROKER_HOSTS.into(), Some(json!({ "certificate": b64(&stray.to_bytes()) }))),
+        ("POST", paths::BROKER_HOSTS.into(), Some(json!({ "certificate": [] }))),
+        ("POST", paths::with_id(paths::BROKER_HOST_REVOKE, &cert_id), Some(json!({}))),
+        ("GET", paths::BROKER_ENTRIES.into(), None),
+        ("POST", paths::BROKER_ENTRIES.into(), Some(json!({ "sealed_entry": "AAAA" }))),
+        ("POST", paths::BROKER_ENTRIES.into(), Some(json!({ "wrong": 1 }))),
+        ("GET", paths::with_id(paths::BROKER_ENTRY, &entry_id), None),
+        ("DELETE", paths::with_id(paths::BROKER_ENTRY, &entry_id), None),
     ];
     for who in ["approver", "user"] {
         for (m, path, body) in &routes {
@@ -263,15 +284,18 @@ async fn non_admins_get_403_on_broker_admin_routes(b: Backend) -> anyhow::Result
         }
     }
     // Nothing changed: the org key, the enrolments, the host, the entry.
-    let org = w.admin.agent.get("/api/broker/org").await?.ok()?;
-    ensure!(org.body["fingerprint"] == w.org.public_key().fingerprint().to_string(), "{org:?}");
-    let approvers = w.admin.agent.get("/api/broker/approvers").await?.ok()?;
-    ensure!(approvers.body.as_array().map(Vec::len) == Some(1), "{approvers:?}");
-    let waiting = w.admin.agent.get("/api/broker/enrolments?status=pending").await?.ok()?;
-    ensure!(waiting.body.as_array().is_some_and(|l| l.iter().any(|e| e["id"] == pending.as_str())));
-    let hosts = w.admin.agent.get("/api/broker/hosts").await?.ok()?;
-    ensure!(hosts.body.as_array().map(Vec::len) == Some(1), "{hosts:?}");
-    w.admin.agent.get(&format!("/api/broker/entries/{entry_id}")).await?.ok()?;
+    let org: OrgView = serde_json::from_value(w.admin.agent.get(paths::BROKER_ORG).await?.ok()?.body)?;
+    ensure!(org.fingerprint == Some(w.org.public_key().fingerprint().to_string()), "{org:?}");
+    let approvers = w.admin.agent.get(paths::BROKER_APPROVERS).await?.ok()?;
+    let approvers: Vec<ApproverView> = serde_json::from_value(approvers.body)?;
+    ensure!(approvers.len() == 1, "{approvers:?}");
+    let waiting = w.admin.agent.get(&format!("{}?status=pending", paths::BROKER_ENROLMENTS)).await?.ok()?;
+    let waiting: Vec<EnrolmentView> = serde_json::from_value(waiting.body)?;
+    ensure!(waiting.iter().any(|e| e.id == pending));
+    let hosts: Vec<HostView> =
+        serde_json::from_value(w.admin.agent.get(paths::BROKER_HOSTS).await?.ok()?.body)?;
+    ensure!(hosts.len() == 1, "{hosts:?}");
+    w.admin.agent.get(&paths::with_id(paths::BROKER_ENTRY, &entry_id)).await?.ok()?;
     let (_, r) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     ensure!(r.status == 201, "the host is not revoked and the entry is there: {r:?}");
     Ok(())

@@ -1,13 +1,17 @@
 //! The audit hash chain detects an edited, removed or reordered row, and names it.
 
 use anyhow::{Context, ensure};
-use blindvault_api::ErrorCode;
+use blindvault_api::admin::UserSessions;
+use blindvault_api::broker::{EnrolmentView, OrgView};
+use blindvault_api::passkeys::PasskeyRenamed;
+use blindvault_api::sessions::{Me, SessionsRevoked};
+use blindvault_api::{ErrorCode, paths};
 use blindvault_core::identity::HostCertificate;
 use blindvault_core::ids::{CertId, EntryId};
 use blindvault_core::keys::{HostSecretKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
 use blindvault_core::schedule::KeySchedule;
-use blindvault_server::audit::{self, Event};
+use blindvault_server::audit::{self, Event, RowHash};
 use blindvault_server::store::Engine;
 use blindvault_testkit::broker::{Consumer, World, b64, now, os_rng};
 use blindvault_testkit::{Backend, Device, Resp, TestServer};
@@ -351,28 +355,29 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     let mut root = Device::new().register(&server, "root").await?;
     let before = audit_rows(&server).await?;
     break_audit(&server).await?;
-    let resp = root.agent.post("/api/setup/claim", json!({ "code": code })).await?;
+    let resp = root.agent.post(paths::SETUP_CLAIM, json!({ "code": code })).await?;
     failed(&resp, "setup claim")?;
     let role = "SELECT role AS v FROM users WHERE id = $1";
     ensure!(text(&server, role, &root.user_id).await?.as_deref() == Some("user"), "claimed unrecorded");
     ensure!(server.state.store.setting("setup_code_sha256").await?.is_some(), "the code was spent");
     // A wrong code is recorded as a failed claim; without its row, the answer is an error too.
-    let resp = root.agent.post("/api/setup/claim", json!({ "code": "AAAAA-BBBBB-CCCCC-DDDDD" })).await?;
+    let resp = root.agent.post(paths::SETUP_CLAIM, json!({ "code": "AAAAA-BBBBB-CCCCC-DDDDD" })).await?;
     failed(&resp, "wrong setup code")?;
     ensure!(audit_rows(&server).await? == before, "a row was written");
     mend_audit(&server).await?;
     // The code was not spent: it claims the instance once the log works again.
-    root.agent.post("/api/setup/claim", json!({ "code": code })).await?.ok()?;
+    root.agent.post(paths::SETUP_CLAIM, json!({ "code": code })).await?.ok()?;
     break_audit(&server).await?;
     let org = OrgSecretKey::generate(&mut os_rng());
     let resp = root
         .agent
-        .put("/api/broker/org", json!({ "org_public_key": b64(&org.public_key().to_bytes()) }))
+        .put(paths::BROKER_ORG, json!({ "org_public_key": b64(&org.public_key().to_bytes()) }))
         .await?;
     failed(&resp, "first org key")?;
     let orgs =
         count(&server, "SELECT COUNT(*) AS n FROM broker_org WHERE set_by = $1", &root.user_id).await?;
-    ensure!(orgs == 0 && root.agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].is_null());
+    let org: OrgView = serde_json::from_value(root.agent.get(paths::BROKER_ORG).await?.ok()?.body)?;
+    ensure!(orgs == 0 && org.fingerprint.is_none());
     mend_audit(&server).await?;
     ensure!(audit::verify(&server.state.store).await?.first_bad.is_none(), "the chain holds");
 
@@ -407,13 +412,15 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
         self_approval: false,
     }
     .sign(&w.org)?;
-    let mine = w.approvers[0].session.agent.get("/api/broker/enrolments/mine").await?.ok()?;
-    let enrolment = mine.body[0]["id"].as_str().context("alice's enrolment")?.to_owned();
+    let mine = w.approvers[0].session.agent.get(paths::BROKER_ENROLMENTS_MINE).await?.ok()?;
+    let mine: Vec<EnrolmentView> = serde_json::from_value(mine.body)?;
+    let enrolment = mine.first().context("alice's enrolment")?.id.clone();
     let bob_sessions =
-        w.admin.agent.get(&format!("/api/admin/users/{}/sessions", bob.user_id)).await?.ok()?;
-    let bob_session = bob_sessions.body["sessions"][0]["id"].as_str().context("bob's session")?.to_owned();
+        w.admin.agent.get(&paths::with_id(paths::ADMIN_USER_SESSIONS, &bob.user_id)).await?.ok()?;
+    let bob_sessions: UserSessions = serde_json::from_value(bob_sessions.body)?;
+    let bob_session = bob_sessions.sessions.first().context("bob's session")?.id.clone();
     let alice_sessions = count(&w.server, LIVE_SESSIONS, &alice).await?;
-    let org_before = w.admin.agent.get("/api/broker/org").await?.ok()?.body;
+    let org_before = w.admin.agent.get(paths::BROKER_ORG).await?.ok()?.body;
     // The step-ups the destructive actions need, confirmed while the log works (a confirmation
     // is recorded too); each failed action below leaves its step-up unspent.
     let other = OrgSecretKey::generate(&mut os_rng());
@@ -437,7 +444,7 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     let mut agent = server.agent();
     let c = carol.prepare_register(server, &mut agent, "carol").await?;
     let resp = agent
-        .post("/api/register/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .post(paths::REGISTER_FINISH, json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
         .await?;
     failed(&resp, "registration")?;
     ensure!(resp.set_cookie.is_none(), "a cookie for a session that does not exist");
@@ -446,29 +453,29 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     let mut anon = server.agent();
     let c = w.approvers[0].device.prepare_login(server, &mut anon).await?;
     let resp = anon
-        .post("/api/login/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .post(paths::LOGIN_FINISH, json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
         .await?;
     failed(&resp, "login")?;
     ensure!(resp.set_cookie.is_none() && count(server, LIVE_SESSIONS, &alice).await? == alice_sessions);
     server.clock.advance(60);
-    let expires =
-        w.approvers[0].session.agent.get("/api/me").await?.ok()?.body["session"]["expires_at"].clone();
+    let me: Me = serde_json::from_value(w.approvers[0].session.agent.get(paths::ME).await?.ok()?.body)?;
+    let expires = me.session.expires_at;
     let a = &mut w.approvers[0];
     let c = a.device.prepare_login(server, &mut a.session.agent).await?;
     let resp = a
         .session
         .agent
-        .post("/api/login/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .post(paths::LOGIN_FINISH, json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
         .await?;
     failed(&resp, "re-authentication")?;
-    let me = a.session.agent.get("/api/me").await?.ok()?;
-    ensure!(me.body["session"]["expires_at"] == expires, "session extended unrecorded: {me:?}");
+    let me: Me = serde_json::from_value(a.session.agent.get(paths::ME).await?.ok()?.body)?;
+    ensure!(me.session.expires_at == expires, "session extended unrecorded: {me:?}");
     // A command-line session.
     let c = a.device.prepare_login(server, &mut a.session.agent).await?;
     let resp = a
         .session
         .agent
-        .post("/api/sessions/cli", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .post(paths::SESSIONS_CLI, json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
         .await?;
     failed(&resp, "command-line session")?;
     ensure!(resp.body["token"].is_null() && count(server, LIVE_SESSIONS, &alice).await? == alice_sessions);
@@ -479,7 +486,7 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
         .session
         .agent
         .post(
-            "/api/passkeys/register/start",
+            paths::PASSKEYS_REGISTER_START,
             json!({ "name": "third", "ceremony_id": step.ceremony_id, "credential": step.credential }),
         )
         .await?
@@ -489,74 +496,80 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
         .session
         .agent
         .post(
-            "/api/passkeys/register/finish",
+            paths::PASSKEYS_REGISTER_FINISH,
             json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }),
         )
         .await?;
     failed(&resp, "add passkey")?;
     ensure!(count(server, passkeys, &alice).await? == 2, "passkey added unrecorded");
-    let resp =
-        a.session.agent.patch(&format!("/api/passkeys/{second_id}"), json!({ "name": "renamed" })).await?;
+    let resp = a
+        .session
+        .agent
+        .patch(&paths::with_id(paths::PASSKEY, &second_id), json!({ "name": "renamed" }))
+        .await?;
     failed(&resp, "rename passkey")?;
     let name = text(server, "SELECT name AS v FROM credentials WHERE id = $1", &second_id).await?;
     ensure!(name.as_deref() == Some("second"), "renamed unrecorded: {name:?}");
     let resp = a
         .session
         .agent
-        .send_stepped("DELETE", &format!("/api/passkeys/{second_id}"), None, &up_passkey)
+        .send_stepped("DELETE", &paths::with_id(paths::PASSKEY, &second_id), None, &up_passkey)
         .await?;
     failed(&resp, "remove passkey")?;
     ensure!(count(server, passkeys, &alice).await? == 2, "passkey removed unrecorded");
     // Sign out everywhere.
-    let resp = a.session.agent.post("/api/logout/all", json!({})).await?;
+    let resp = a.session.agent.post(paths::LOGOUT_ALL, json!({})).await?;
     failed(&resp, "sign out everywhere")?;
-    a.session.agent.get("/api/me").await?.ok()?;
+    a.session.agent.get(paths::ME).await?.ok()?;
     ensure!(count(server, LIVE_SESSIONS, &alice).await? == alice_sessions);
     // The admin's actions on bob: delete, role, revoke his sessions, revoke one session.
     let resp = w
         .admin
         .agent
-        .send_stepped("DELETE", &format!("/api/admin/users/{}", bob.user_id), None, &up_delete)
+        .send_stepped("DELETE", &paths::with_id(paths::ADMIN_USER, &bob.user_id), None, &up_delete)
         .await?;
     failed(&resp, "delete user")?;
-    bob.agent.get("/api/me").await?.ok()?;
+    bob.agent.get(paths::ME).await?.ok()?;
     let resp = w
         .admin
         .agent
         .send_stepped(
             "PUT",
-            &format!("/api/admin/users/{}/role", bob.user_id),
+            &paths::with_id(paths::ADMIN_USER_ROLE, &bob.user_id),
             Some(json!({ "role": "admin" })),
             &up_role,
         )
         .await?;
     failed(&resp, "set role")?;
     ensure!(text(server, role, &bob.user_id).await?.as_deref() == Some("user"), "role set unrecorded");
-    let resp =
-        w.admin.agent.post(&format!("/api/admin/users/{}/revoke-sessions", bob.user_id), json!({})).await?;
+    let resp = w
+        .admin
+        .agent
+        .post(&paths::with_id(paths::ADMIN_USER_REVOKE_SESSIONS, &bob.user_id), json!({}))
+        .await?;
     failed(&resp, "revoke a user's sessions")?;
-    bob.agent.get("/api/me").await?.ok()?;
-    let resp = w.admin.agent.delete(&format!("/api/admin/sessions/{bob_session}")).await?;
+    bob.agent.get(paths::ME).await?.ok()?;
+    let resp = w.admin.agent.delete(&paths::with_id(paths::ADMIN_SESSION, &bob_session)).await?;
     failed(&resp, "revoke a session")?;
-    bob.agent.get("/api/me").await?.ok()?;
+    bob.agent.get(paths::ME).await?.ok()?;
     // The org key and its settings.
     let resp = w
         .admin
         .agent
         .send_stepped(
             "PUT",
-            "/api/broker/org",
+            paths::BROKER_ORG,
             Some(json!({ "org_public_key": b64(&other.public_key().to_bytes()), "replace": true })),
             &up_org,
         )
         .await?;
     failed(&resp, "replace the org key")?;
     ensure!(
-        w.admin.agent.get("/api/broker/org").await?.ok()?.body == org_before,
+        w.admin.agent.get(paths::BROKER_ORG).await?.ok()?.body == org_before,
         "org key replaced unrecorded"
     );
     let resp =
-        w.admin.agent.put("/api/broker/org/settings", json!({ "refuse_synced_approvers": true })).await?;
+        w.admin.agent.put(paths::BROKER_ORG_SETTINGS, json!({ "refuse_synced_approvers": true })).await?;
     failed(&resp, "org settings")?;
     ensure!(server.state.store.setting("broker.refuse_synced_approvers").await?.is_none());
     // The org's revocation record: not stored.
@@ -566,7 +579,7 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     let resp = w
         .admin
         .agent
-        .put("/api/broker/revocations", json!({ "revocations": b64(&record.to_bytes()) }))
+        .put(paths::BROKER_REVOCATIONS, json!({ "revocations": b64(&record.to_bytes()) }))
         .await?;
     failed(&resp, "revocation record")?;
     let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM broker_revocations")
@@ -575,7 +588,7 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
         .try_get("n")?;
     ensure!(stored == 0, "a revocation record stored unrecorded");
     // An invite code: none is made (so none could be handed out and used unrecorded).
-    let resp = w.admin.agent.post("/api/admin/invites", json!({})).await?;
+    let resp = w.admin.agent.post(paths::ADMIN_INVITES, json!({})).await?;
     failed(&resp, "invite create")?;
     let invites: i64 = sqlx::query("SELECT COUNT(*) AS n FROM invites")
         .fetch_one(server.state.store.pool())
@@ -592,7 +605,7 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     let resp = dave
         .agent
         .post(
-            "/api/broker/enrolments",
+            paths::BROKER_ENROLMENTS,
             json!({ "credential_id": dave.credential_id, "approver_public_key": b64(&keys.approver_public().to_array()) }),
         )
         .await?;
@@ -605,21 +618,26 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     let resp = w
         .admin
         .agent
-        .send_stepped("DELETE", &format!("/api/broker/enrolments/{enrolment}"), None, &up_remove)
+        .send_stepped("DELETE", &paths::with_id(paths::BROKER_ENROLMENT, &enrolment), None, &up_remove)
         .await?;
     failed(&resp, "remove approver")?;
     let status = "SELECT status AS v FROM broker_enrolments WHERE id = $1";
     ensure!(text(server, status, &enrolment).await?.as_deref() == Some("approved"), "removed unrecorded");
     // Hosts: registration and revocation.
     let resp =
-        w.admin.agent.post("/api/broker/hosts", json!({ "certificate": b64(&new_cert.to_bytes()) })).await?;
+        w.admin.agent.post(paths::BROKER_HOSTS, json!({ "certificate": b64(&new_cert.to_bytes()) })).await?;
     failed(&resp, "register host")?;
     let hosts = "SELECT COUNT(*) AS n FROM broker_hosts WHERE cert_id = $1";
     ensure!(count(server, hosts, &new_cert.cert.cert_id.to_text()).await? == 0, "host registered unrecorded");
     let resp = w
         .admin
         .agent
-        .send_stepped("POST", &format!("/api/broker/hosts/{cert_id}/revoke"), Some(json!({})), &up_revoke)
+        .send_stepped(
+            "POST",
+            &paths::with_id(paths::BROKER_HOST_REVOKE, &cert_id),
+            Some(json!({})),
+            &up_revoke,
+        )
         .await?;
     failed(&resp, "revoke host")?;
     let revoked = "SELECT COUNT(*) AS n FROM broker_hosts WHERE cert_id = $1 AND revoked_at IS NULL";
@@ -629,7 +647,7 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
         .admin
         .agent
         .post(
-            "/api/broker/entries",
+            paths::BROKER_ENTRIES,
             json!({ "sealed_entry": b64(&sealed.to_bytes()), "allow_self_approval": false }),
         )
         .await?;
@@ -639,10 +657,10 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     let resp = w
         .admin
         .agent
-        .send_stepped("DELETE", &format!("/api/broker/entries/{}", entry.to_text()), None, &up_entry)
+        .send_stepped("DELETE", &paths::with_id(paths::BROKER_ENTRY, &entry.to_text()), None, &up_entry)
         .await?;
     failed(&resp, "delete entry")?;
-    w.admin.agent.get(&format!("/api/broker/entries/{}", entry.to_text())).await?.ok()?;
+    w.admin.agent.get(&paths::with_id(paths::BROKER_ENTRY, &entry.to_text())).await?.ok()?;
     let req_status = "SELECT status AS v FROM broker_requests WHERE request_id = $1";
     ensure!(text(server, req_status, &request).await?.as_deref() == Some("pending"));
     // The expiry of a request by the sweeper.
@@ -665,11 +683,11 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     let up = w.admin_step_up("user.delete", &bob.user_id).await?;
     w.admin
         .agent
-        .send_stepped("DELETE", &format!("/api/admin/users/{}", bob.user_id), None, &up)
+        .send_stepped("DELETE", &paths::with_id(paths::ADMIN_USER, &bob.user_id), None, &up)
         .await?
         .ok()?;
     let server = &w.server;
-    ensure!(bob.agent.get("/api/me").await?.status == 401, "deleted");
+    ensure!(bob.agent.get(paths::ME).await?.status == 401, "deleted");
     let rows = audit::list(&server.state.store, before, 100).await?;
     let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
     ensure!(
@@ -689,13 +707,14 @@ async fn rename_and_sign_out_everywhere_are_recorded(b: Backend) -> anyhow::Resu
     let mut laptop = phone.login(&server).await?;
     let resp = alice
         .agent
-        .patch(&format!("/api/passkeys/{}", alice.credential_id), json!({ "name": "work phone" }))
+        .patch(&paths::with_id(paths::PASSKEY, &alice.credential_id), json!({ "name": "work phone" }))
         .await?
         .ok()?;
-    ensure!(resp.body["name"] == "work phone");
-    let resp = alice.agent.post("/api/logout/all", json!({})).await?.ok()?;
-    ensure!(resp.body["revoked"] == 2, "{resp:?}");
-    ensure!(laptop.agent.get("/api/me").await?.status == 401);
+    ensure!(serde_json::from_value::<PasskeyRenamed>(resp.body)?.name == "work phone");
+    let resp = alice.agent.post(paths::LOGOUT_ALL, json!({})).await?.ok()?;
+    let revoked: SessionsRevoked = serde_json::from_value(resp.body)?;
+    ensure!(revoked.revoked == 2, "{revoked:?}");
+    ensure!(laptop.agent.get(paths::ME).await?.status == 401);
     let rows = audit::list(&server.state.store, 0, 100).await?;
     let rename = rows.iter().find(|r| r.action == "passkey.rename").context("no passkey.rename row")?;
     ensure!(rename.actor.as_deref() == Some(alice.user_id.as_str()));

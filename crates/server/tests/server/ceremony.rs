@@ -1,8 +1,10 @@
 //! Registration, usernameless login, PRF, several passkeys per user.
 
-use anyhow::ensure;
-use base64::Engine as _;
-use blindvault_api::ErrorCode;
+use anyhow::{Context, ensure};
+use blindvault_api::ceremony::{AddPasskeyStart, CeremonyStart};
+use blindvault_api::passkeys::{Passkeys, RenamePasskey};
+use blindvault_api::sessions::Me;
+use blindvault_api::{ErrorCode, paths};
 use blindvault_testkit::{Backend, Device, TestServer};
 use serde_json::json;
 
@@ -19,8 +21,9 @@ async fn register_login_prf(b: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(b).await?;
     let mut phone = Device::new();
     let mut reg = phone.register(&server, "alice").await?;
-    let me = reg.agent.get("/api/me").await?.ok()?;
-    ensure!(me.body["user"]["name"] == "alice" && me.body["user"]["role"] == "user", "{}", me.body);
+    let me = reg.agent.get(paths::ME).await?.ok()?;
+    let me: Me = serde_json::from_value(me.body)?;
+    ensure!(me.user.name == "alice" && me.user.role == "user", "{me:?}");
     let login = phone.login(&server).await?;
     ensure!(login.user_id == reg.user_id);
     ensure!(login.credential_id == reg.credential_id);
@@ -37,13 +40,13 @@ async fn register_login_prf(b: Backend) -> anyhow::Result<()> {
 async fn options_carry_prf_and_require_uv(b: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(b).await?;
     let mut agent = server.agent();
-    let salt =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(blindvault_core::schedule::PRF_SALT_V1);
+    let salt = blindvault_core::encoding::b64::encode(&blindvault_core::schedule::PRF_SALT_V1);
     let reg = agent
-        .post("/api/register/start", json!({"name": "bob", "invite": server.invite().await?}))
+        .post(paths::REGISTER_START, json!({"name": "bob", "invite": server.invite().await?}))
         .await?
         .ok()?;
-    let pk = &reg.body["options"]["publicKey"];
+    let reg: CeremonyStart = serde_json::from_value(reg.body)?;
+    let pk = &reg.options["publicKey"];
     ensure!(pk["extensions"]["prf"]["eval"]["first"] == salt.as_str(), "{pk}");
     ensure!(pk["authenticatorSelection"]["residentKey"] == "required", "{pk}");
     ensure!(pk["authenticatorSelection"]["userVerification"] == "required", "{pk}");
@@ -52,12 +55,13 @@ async fn options_carry_prf_and_require_uv(b: Backend) -> anyhow::Result<()> {
     // read as "eve" + "alice" reversed; zero-width characters hide in "alice") are refused.
     for name in ["eve\u{202E}ecila", "al\u{200B}ice", "\u{2066}bob\u{2069}", "bob\u{FEFF}", "a\u{7}"] {
         let r = agent
-            .post("/api/register/start", json!({ "name": name, "invite": server.invite().await? }))
+            .post(paths::REGISTER_START, json!({ "name": name, "invite": server.invite().await? }))
             .await?;
         ensure!(r.status == 400 && r.code() == Some(ErrorCode::InvalidName), "{name:?}: {r:?}");
     }
-    let login = agent.post("/api/login/start", json!({})).await?.ok()?;
-    let pk = &login.body["options"]["publicKey"];
+    let login = agent.post(paths::LOGIN_START, json!({})).await?.ok()?;
+    let login: CeremonyStart = serde_json::from_value(login.body)?;
+    let pk = &login.options["publicKey"];
     ensure!(pk["extensions"]["prf"]["eval"]["first"] == salt.as_str(), "{pk}");
     ensure!(pk["userVerification"] == "required", "{pk}");
     ensure!(
@@ -77,27 +81,28 @@ async fn adding_a_passkey_needs_a_fresh_assertion_by_the_same_person(b: Backend)
     let mut bob_phone = Device::new();
     let _bob = bob_phone.register(&server, "bob").await?;
     // The cookie alone: refused.
-    let r = alice.agent.post("/api/passkeys/register/start", json!({ "name": "attacker" })).await?;
+    let r = alice.agent.post(paths::PASSKEYS_REGISTER_START, json!({ "name": "attacker" })).await?;
     ensure!((400..500).contains(&r.status) && r.code().is_some(), "{} {:?}", r.status, r.body);
     ensure!(r.body["options"].is_null(), "no registration options without a step-up");
     // Bob's passkey does not vouch for Alice's account.
-    let start = alice.agent.post("/api/login/start", json!({})).await?.ok()?;
-    let (cred, _) = bob_phone.get(&server.origin, &start.body["options"]).await?;
-    let r = alice
-        .agent
-        .post(
-            "/api/passkeys/register/start",
-            json!({ "name": "x", "ceremony_id": start.body["ceremony_id"], "credential": cred }),
-        )
-        .await?;
+    let start: CeremonyStart =
+        serde_json::from_value(alice.agent.post(paths::LOGIN_START, json!({})).await?.ok()?.body)?;
+    let (cred, _) = bob_phone.get(&server.origin, &start.options).await?;
+    let body =
+        AddPasskeyStart { name: Some("x".to_owned()), ceremony_id: start.ceremony_id, credential: cred };
+    let r = alice.agent.post(paths::PASSKEYS_REGISTER_START, serde_json::to_value(body)?).await?;
     ensure!(r.status == 403 && r.code() == Some(ErrorCode::WrongUser), "{} {:?}", r.status, r.body);
     // Alice's own fresh assertion does, once.
-    let start = alice.agent.post("/api/login/start", json!({})).await?.ok()?;
-    let (cred, _) = alice_phone.get(&server.origin, &start.body["options"]).await?;
-    let body = json!({ "name": "laptop", "ceremony_id": start.body["ceremony_id"], "credential": cred });
-    let r = alice.agent.post("/api/passkeys/register/start", body.clone()).await?.ok()?;
-    ensure!(r.body["options"]["publicKey"].is_object(), "{:?}", r.body);
-    let again = alice.agent.post("/api/passkeys/register/start", body).await?;
+    let start: CeremonyStart =
+        serde_json::from_value(alice.agent.post(paths::LOGIN_START, json!({})).await?.ok()?.body)?;
+    let (cred, _) = alice_phone.get(&server.origin, &start.options).await?;
+    let body =
+        AddPasskeyStart { name: Some("laptop".to_owned()), ceremony_id: start.ceremony_id, credential: cred };
+    let body = serde_json::to_value(body)?;
+    let r = alice.agent.post(paths::PASSKEYS_REGISTER_START, body.clone()).await?.ok()?;
+    let r: CeremonyStart = serde_json::from_value(r.body)?;
+    ensure!(r.options["publicKey"].is_object(), "{r:?}");
+    let again = alice.agent.post(paths::PASSKEYS_REGISTER_START, body).await?;
     ensure!(
         again.status == 400 && again.code() == Some(ErrorCode::ChallengeInvalid),
         "{} {:?}",
@@ -127,35 +132,36 @@ async fn three_passkeys_list_rename_remove(b: Backend) -> anyhow::Result<()> {
     let k = key.login(&server).await?;
     ensure!(a.user_id == reg.user_id && p.user_id == reg.user_id && k.user_id == reg.user_id);
     ensure!(p.prf == phone_prf && p.prf != a.prf && k.prf != a.prf);
-    let list = reg.agent.get("/api/passkeys").await?.ok()?;
-    let names: Vec<&str> =
-        list.body["passkeys"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str()).collect();
+    let list = reg.agent.get(paths::PASSKEYS).await?.ok()?;
+    let list: Passkeys = serde_json::from_value(list.body)?;
+    let names: Vec<&str> = list.passkeys.iter().map(|p| p.name.as_str()).collect();
     ensure!(names == ["first", "phone", "key"], "{names:?}");
     // Rename.
-    reg.agent.patch(&format!("/api/passkeys/{phone_id}"), json!({"name": "old phone"})).await?.ok()?;
-    let list = reg.agent.get("/api/passkeys").await?.ok()?;
-    ensure!(list.body["passkeys"][1]["name"] == "old phone");
+    let rename = serde_json::to_value(RenamePasskey { name: "old phone".to_owned() })?;
+    reg.agent.patch(&paths::with_id(paths::PASSKEY, &phone_id), rename).await?.ok()?;
+    let list: Passkeys = serde_json::from_value(reg.agent.get(paths::PASSKEYS).await?.ok()?.body)?;
+    ensure!(list.passkeys.get(1).is_some_and(|p| p.name == "old phone"));
     // Remove the phone: it can no longer log in; the others still can.
     let up = laptop.step_up(&server, &mut reg.agent, "passkey.delete", &phone_id).await?;
-    reg.agent.send_stepped("DELETE", &format!("/api/passkeys/{phone_id}"), None, &up).await?.ok()?;
+    reg.agent.send_stepped("DELETE", &paths::with_id(paths::PASSKEY, &phone_id), None, &up).await?.ok()?;
     let r = phone.prepare_login(&server, &mut server.agent()).await?;
     let resp = server
         .agent()
-        .post("/api/login/finish", json!({"ceremony_id": r.ceremony_id, "credential": r.credential}))
+        .post(paths::LOGIN_FINISH, json!({"ceremony_id": r.ceremony_id, "credential": r.credential}))
         .await?;
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::UnknownCredential), "{resp:?}");
     laptop.login(&server).await?;
     key.login(&server).await?;
     // Remove the key, then the last one is refused.
     let up = laptop.step_up(&server, &mut reg.agent, "passkey.delete", &key_id).await?;
-    reg.agent.send_stepped("DELETE", &format!("/api/passkeys/{key_id}"), None, &up).await?.ok()?;
+    reg.agent.send_stepped("DELETE", &paths::with_id(paths::PASSKEY, &key_id), None, &up).await?.ok()?;
     let last = reg.credential_id.clone();
-    let resp = reg.agent.delete(&format!("/api/passkeys/{last}")).await?;
+    let resp = reg.agent.delete(&paths::with_id(paths::PASSKEY, &last)).await?;
     ensure!(resp.status == 409 && resp.code() == Some(ErrorCode::LastPasskey), "{resp:?}");
     laptop.login(&server).await?;
     // Someone else's passkey id is "not found", never removed.
     let mut eve = Device::new().register(&server, "eve").await?;
-    let resp = eve.agent.delete(&format!("/api/passkeys/{last}")).await?;
+    let resp = eve.agent.delete(&paths::with_id(paths::PASSKEY, &last)).await?;
     ensure!(resp.status == 404, "{resp:?}");
     Ok(())
 }
@@ -166,11 +172,12 @@ async fn counter_and_flags_recorded(b: Backend) -> anyhow::Result<()> {
     let mut reg = phone.register(&server, "dave").await?;
     phone.login(&server).await?;
     phone.login(&server).await?;
-    let list = reg.agent.get("/api/passkeys").await?.ok()?;
-    let pk = &list.body["passkeys"][0];
-    ensure!(pk["sign_count"].as_i64() == Some(2), "{pk}");
-    ensure!(pk["backup_eligible"].is_boolean() && pk["backup_state"].is_boolean(), "{pk}");
-    ensure!(pk["last_used_at"].is_i64(), "{pk}");
+    let list = reg.agent.get(paths::PASSKEYS).await?.ok()?;
+    // The flags are booleans and the counter a number: the typed body reads only so.
+    let list: Passkeys = serde_json::from_value(list.body)?;
+    let pk = list.passkeys.first().context("a passkey")?;
+    ensure!(pk.sign_count == 2, "{pk:?}");
+    ensure!(pk.last_used_at.is_some(), "{pk:?}");
     Ok(())
 }
 
@@ -184,7 +191,7 @@ async fn stale_ceremonies_are_swept(b: Backend) -> anyhow::Result<()> {
         Some(server.origin.to_string().trim_end_matches('/').to_owned()),
     );
     for _ in 0..3 {
-        agent.post("/api/login/start", json!({})).await?.ok()?;
+        agent.post(paths::LOGIN_START, json!({})).await?.ok()?;
     }
     let count = |server: &TestServer| {
         let pool = server.state.store.pool().clone();
@@ -199,7 +206,7 @@ async fn stale_ceremonies_are_swept(b: Backend) -> anyhow::Result<()> {
     server.clock.advance(server.state.config.challenge_ttl_secs + 1);
     ensure!(sweep_ceremonies(&server.state).await.map_err(err)? == 0, "swept before the grace ended");
     server.clock.advance(CEREMONY_GRACE_SECS);
-    agent.post("/api/login/start", json!({})).await?.ok()?;
+    agent.post(paths::LOGIN_START, json!({})).await?.ok()?;
     // The server's own background sweeper (every 5 s) may get there first: between the two,
     // the three stale challenges go and the fresh one stays.
     let swept = sweep_ceremonies(&server.state).await.map_err(err)?;

@@ -35,6 +35,22 @@ pub(crate) async fn delete_responses(c: &mut AnyConnection, id: &str) -> Result<
     Ok(())
 }
 
+/// Marks every pending or approved request whose deadline is at or before `now` expired (at
+/// `now`); returns their ids.
+pub(crate) async fn expire_due(c: &mut AnyConnection, now: i64) -> Result<Vec<String>, ApiError> {
+    let rows = sqlx::query(
+        "UPDATE broker_requests SET status = $1, decided_at = $2 WHERE status IN ($3, $4) AND expires_at <= $2 \
+         RETURNING request_id",
+    )
+    .bind(status::EXPIRED)
+    .bind(now)
+    .bind(status::PENDING)
+    .bind(status::APPROVED)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows.iter().map(|r| r.try_get("request_id")).collect::<Result<_, _>>()?)
+}
+
 /// Whether one of `user_id`'s approved devices holds an envelope of `entry_id` at `version`.
 pub(crate) async fn user_is_approver_of(
     c: &mut AnyConnection,

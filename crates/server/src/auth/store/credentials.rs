@@ -2,7 +2,6 @@
 //! and backup flags beside the JSON for listing.
 
 use blindvault_api::ErrorCode;
-use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use webauthn_rs::prelude::Passkey;
 
@@ -11,16 +10,7 @@ use crate::error::ApiError;
 use crate::store::Engine;
 
 /// A passkey as its owner's list shows it.
-#[derive(Debug, Serialize)]
-pub(crate) struct PasskeyView {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) created_at: i64,
-    pub(crate) last_used_at: Option<i64>,
-    pub(crate) sign_count: i64,
-    pub(crate) backup_eligible: bool,
-    pub(crate) backup_state: bool,
-}
+pub(crate) use blindvault_api::passkeys::PasskeyView;
 
 fn parse(json: &str) -> Result<Passkey, ApiError> {
     serde_json::from_str(json).map_err(ApiError::internal)

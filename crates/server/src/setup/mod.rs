@@ -7,8 +7,9 @@
 
 use rand_core::Rng as _;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use subtle::ConstantTimeEq;
+
+mod store;
 
 use crate::error::ServerError;
 use crate::store::Store;
@@ -42,9 +43,7 @@ pub(crate) fn hash(code: &str) -> String {
 
 /// Whether any admin exists.
 pub(crate) async fn admin_exists(store: &Store) -> Result<bool, sqlx::Error> {
-    let row =
-        sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin'").fetch_one(store.pool()).await?;
-    Ok(row.try_get::<i64, _>("n")? > 0)
+    store::admin_exists(store).await
 }
 
 /// Makes a new code if the instance has no admin yet.
@@ -81,11 +80,7 @@ pub(crate) async fn is_setup_code(store: &Store, code: &str) -> Result<bool, sql
 /// Whether the instance still waits for its first admin (a setup code is outstanding), read
 /// inside the caller's transaction.
 pub(crate) async fn unclaimed_in(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<bool, sqlx::Error> {
-    let row = sqlx::query("SELECT 1 AS one FROM settings WHERE key = $1")
-        .bind(HASH_SETTING)
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(row.is_some())
+    store::setting_exists(tx, HASH_SETTING).await
 }
 
 /// Outcome of a claim.
@@ -107,12 +102,7 @@ pub(crate) async fn claim_in(
     user_id: &str,
     code: &str,
 ) -> Result<Claim, sqlx::Error> {
-    let stored = sqlx::query("SELECT value FROM settings WHERE key = $1")
-        .bind(HASH_SETTING)
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|r| r.try_get::<String, _>("value"))
-        .transpose()?;
+    let stored = store::setting(tx, HASH_SETTING).await?;
     let Some(stored) = stored else {
         return Ok(Claim::NotAvailable);
     };
@@ -120,14 +110,9 @@ pub(crate) async fn claim_in(
     if !bool::from(given.as_bytes().ct_eq(stored.as_bytes())) {
         return Ok(Claim::WrongCode);
     }
-    let del = sqlx::query("DELETE FROM settings WHERE key = $1 AND value = $2")
-        .bind(HASH_SETTING)
-        .bind(&stored)
-        .execute(&mut **tx)
-        .await?;
-    if del.rows_affected() != 1 {
+    if !store::take_setting(tx, HASH_SETTING, &stored).await? {
         return Ok(Claim::NotAvailable);
     }
-    sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1").bind(user_id).execute(&mut **tx).await?;
+    store::make_admin(tx, user_id).await?;
     Ok(Claim::Claimed)
 }

@@ -1,0 +1,253 @@
+//! The bodies' bytes on the wire: each reply and request body the server writes (or reads)
+//! serialises to exactly the JSON the routes answered with before they were typed — member
+//! names, their order, `null` for an absent value where the reply always carries the member, and
+//! members omitted where requests leave them out. A renamed, reordered or newly omitted member
+//! fails here before it reaches a client.
+
+use blindvault_api::admin::{
+    CreateInvite, InviteRevoked, RoleSet, Settings, UserDeleted, UserSessions, Users,
+};
+use blindvault_api::audit::{Anchor, AuditQuery, AuditRow, AuditRows, BadRow, VerifyReport};
+use blindvault_api::broker_calls::{
+    ApprovalRecorded, EntryDeleted, HostRevoked, RequestDecision, RequestDenied, RequestView,
+    RevocationsStored, RevocationsView,
+};
+use blindvault_api::ceremony::{
+    AddPasskeyStart, CeremonyAnswer, CeremonyStart, RegisterFinish, RegisterStart,
+};
+use blindvault_api::passkeys::{PasskeyAdded, PasskeyRemoved, PasskeyRenamed, PasskeyView, Passkeys};
+use blindvault_api::sessions::{
+    Claimed, CliSession, Health, LoggedIn, Me, MySessions, Role, SessionRef, SessionView, SessionsRevoked,
+    UserView,
+};
+use blindvault_api::step_ups::{ConfirmStepUp, StartStepUp, StepUpCancelled, StepUpConfirmed};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+type R = Result<(), Box<dyn std::error::Error>>;
+
+/// `value` writes exactly `text`, and reads back to the same JSON.
+fn wire<T: Serialize + DeserializeOwned>(value: &T, text: &str) -> R {
+    let written = serde_json::to_string(value)?;
+    if written != text {
+        return Err(format!("wrote {written}\n expected {text}").into());
+    }
+    let back: T = serde_json::from_str(text)?;
+    if serde_json::to_string(&back)? != text {
+        return Err(format!("{text} did not read back to itself").into());
+    }
+    Ok(())
+}
+
+fn user() -> UserView {
+    UserView {
+        id: "u1".into(),
+        name: "alice".into(),
+        display_name: "Alice".into(),
+        role: "user".into(),
+        created_at: 7,
+    }
+}
+
+const USER: &str = r#"{"id":"u1","name":"alice","display_name":"Alice","role":"user","created_at":7}"#;
+
+#[test]
+fn account_replies() -> R {
+    let me =
+        Me { user: user(), session: SessionRef { id: "s1".into(), expires_at: 9 }, ceremony_ttl_secs: 120 };
+    wire(
+        &me,
+        &format!(r#"{{"user":{USER},"session":{{"id":"s1","expires_at":9}},"ceremony_ttl_secs":120}}"#),
+    )?;
+    wire(
+        &LoggedIn { user: user(), credential_id: "c1".into(), extended: true },
+        &format!(r#"{{"user":{USER},"credential_id":"c1","extended":true}}"#),
+    )?;
+    wire(
+        &blindvault_api::sessions::Registered { user: user(), credential_id: "c1".into() },
+        &format!(r#"{{"user":{USER},"credential_id":"c1"}}"#),
+    )?;
+    wire(&SessionsRevoked { revoked: 2 }, r#"{"revoked":2}"#)?;
+    wire(
+        &CliSession {
+            token: "t".into(),
+            session: "s".into(),
+            expires_in: 900,
+            cookie_name: "bv_session".into(),
+        },
+        r#"{"token":"t","session":"s","expires_in":900,"cookie_name":"bv_session"}"#,
+    )?;
+    let live = SessionView {
+        id: "s1".into(),
+        user_id: "u1".into(),
+        created_at: 1,
+        expires_at: 2,
+        revoked_at: None,
+        client_addr: None,
+    };
+    let live_text =
+        r#"{"id":"s1","user_id":"u1","created_at":1,"expires_at":2,"revoked_at":null,"client_addr":null}"#;
+    wire(
+        &MySessions { sessions: vec![live.clone()], current: "s1".into() },
+        &format!(r#"{{"sessions":[{live_text}],"current":"s1"}}"#),
+    )?;
+    wire(&UserSessions { sessions: vec![live] }, &format!(r#"{{"sessions":[{live_text}]}}"#))?;
+    wire(&Claimed { role: Role::Admin }, r#"{"role":"admin"}"#)?;
+    wire(&Health { status: "ok".into() }, r#"{"status":"ok"}"#)
+}
+
+#[test]
+fn ceremony_bodies() -> R {
+    let options = json!({ "publicKey": { "challenge": "abc" } });
+    wire(
+        &CeremonyStart { ceremony_id: "c".into(), options },
+        r#"{"ceremony_id":"c","options":{"publicKey":{"challenge":"abc"}}}"#,
+    )?;
+    // Optional request members are left out when absent (and read as absent when missing).
+    wire(&RegisterStart { name: "bob".into(), display_name: None, invite: None }, r#"{"name":"bob"}"#)?;
+    wire(
+        &RegisterStart { name: "bob".into(), display_name: Some("Bob".into()), invite: Some("X".into()) },
+        r#"{"name":"bob","display_name":"Bob","invite":"X"}"#,
+    )?;
+    let cred = json!({ "id": "k" });
+    wire(
+        &RegisterFinish { ceremony_id: "c".into(), credential: cred.clone(), passkey_name: None },
+        r#"{"ceremony_id":"c","credential":{"id":"k"}}"#,
+    )?;
+    wire(
+        &CeremonyAnswer { ceremony_id: "c".into(), credential: cred.clone() },
+        r#"{"ceremony_id":"c","credential":{"id":"k"}}"#,
+    )?;
+    wire(
+        &AddPasskeyStart { name: Some("laptop".into()), ceremony_id: "c".into(), credential: cred.clone() },
+        r#"{"name":"laptop","ceremony_id":"c","credential":{"id":"k"}}"#,
+    )?;
+    wire(&ConfirmStepUp { credential: cred }, r#"{"credential":{"id":"k"}}"#)?;
+    wire(
+        &StartStepUp { action: "host.revoke".into(), target: "h".into() },
+        r#"{"action":"host.revoke","target":"h"}"#,
+    )
+}
+
+#[test]
+fn passkey_admin_and_step_up_replies() -> R {
+    let pk = PasskeyView {
+        id: "k".into(),
+        name: "phone".into(),
+        created_at: 1,
+        last_used_at: None,
+        sign_count: 0,
+        backup_eligible: false,
+        backup_state: false,
+    };
+    wire(
+        &Passkeys { passkeys: vec![pk] },
+        r#"{"passkeys":[{"id":"k","name":"phone","created_at":1,"last_used_at":null,"sign_count":0,"backup_eligible":false,"backup_state":false}]}"#,
+    )?;
+    wire(&PasskeyAdded { credential_id: "k".into() }, r#"{"credential_id":"k"}"#)?;
+    wire(&PasskeyRenamed { id: "k".into(), name: "old".into() }, r#"{"id":"k","name":"old"}"#)?;
+    wire(&PasskeyRemoved { removed: "k".into() }, r#"{"removed":"k"}"#)?;
+    wire(&Users { users: vec![user()] }, &format!(r#"{{"users":[{USER}]}}"#))?;
+    wire(&UserDeleted { deleted: "u1".into() }, r#"{"deleted":"u1"}"#)?;
+    wire(&RoleSet { id: "u1".into(), role: Role::Approver }, r#"{"id":"u1","role":"approver"}"#)?;
+    wire(&InviteRevoked { revoked: "i".into() }, r#"{"revoked":"i"}"#)?;
+    wire(&CreateInvite::default(), "{}")?;
+    let settings = Settings {
+        rp_id: "localhost".into(),
+        origin: "http://localhost:8080".into(),
+        rp_name: "blindvault".into(),
+        session_ttl_secs: 900,
+        challenge_ttl_secs: 120,
+        rate_limit_per_minute: 60,
+        rate_limit_burst: 20,
+        account_rate_limit_per_minute: 10,
+        account_rate_limit_burst: 5,
+        database: "sqlite".into(),
+    };
+    wire(
+        &settings,
+        r#"{"rp_id":"localhost","origin":"http://localhost:8080","rp_name":"blindvault","session_ttl_secs":900,"challenge_ttl_secs":120,"rate_limit_per_minute":60,"rate_limit_burst":20,"account_rate_limit_per_minute":10,"account_rate_limit_burst":5,"database":"sqlite"}"#,
+    )?;
+    wire(
+        &StepUpConfirmed {
+            id: "s".into(),
+            status: "confirmed".into(),
+            action: "a".into(),
+            target: "t".into(),
+        },
+        r#"{"id":"s","status":"confirmed","action":"a","target":"t"}"#,
+    )?;
+    wire(
+        &StepUpCancelled { id: "s".into(), status: "cancelled".into() },
+        r#"{"id":"s","status":"cancelled"}"#,
+    )
+}
+
+#[test]
+fn audit_bodies() -> R {
+    let row = AuditRow {
+        seq: 1,
+        at: 2,
+        actor: None,
+        action: "login".into(),
+        target: Some("u1".into()),
+        detail: "{}".into(),
+        prev_hash: "00".into(),
+        hash: "ab".into(),
+    };
+    wire(
+        &AuditRows { rows: vec![row] },
+        r#"{"rows":[{"seq":1,"at":2,"actor":null,"action":"login","target":"u1","detail":"{}","prev_hash":"00","hash":"ab"}]}"#,
+    )?;
+    wire(
+        &VerifyReport { rows: 3, first_bad: None, head: Some(Anchor { seq: 3, hash: "ab".into() }) },
+        r#"{"rows":3,"first_bad":null,"head":{"seq":3,"hash":"ab"}}"#,
+    )?;
+    wire(
+        &VerifyReport { rows: 2, first_bad: Some(BadRow { seq: 2, reason: "edited".into() }), head: None },
+        r#"{"rows":2,"first_bad":{"seq":2,"reason":"edited"},"head":null}"#,
+    )?;
+    wire(&AuditQuery::default(), r#"{"after":0}"#)?;
+    // An anchor is written SEQ:HASH and read back only in that form.
+    let anchor: Anchor = format!("7:{}", "AB".repeat(32)).parse()?;
+    if anchor.to_string() != format!("7:{}", "ab".repeat(32)) || "0:ab".parse::<Anchor>().is_ok() {
+        return Err("anchor text".into());
+    }
+    Ok(())
+}
+
+#[test]
+fn broker_acks_and_the_request_view() -> R {
+    wire(&RevocationsView { revocations: None }, r#"{"revocations":null}"#)?;
+    wire(&RevocationsStored { epoch: 3, stored: false }, r#"{"epoch":3,"stored":false}"#)?;
+    wire(&HostRevoked { revoked: true, requests_ended: 2 }, r#"{"revoked":true,"requests_ended":2}"#)?;
+    wire(&EntryDeleted { deleted: true }, r#"{"deleted":true}"#)?;
+    wire(
+        &ApprovalRecorded { status: "pending".into(), approvals: 1, threshold: 2 },
+        r#"{"status":"pending","approvals":1,"threshold":2}"#,
+    )?;
+    wire(&RequestDenied { status: "denied".into() }, r#"{"status":"denied"}"#)?;
+    let view = RequestView {
+        request_id: "r".into(),
+        status: "pending".into(),
+        host_name: "web-1".into(),
+        created_at: 1,
+        issuer: "u1".into(),
+        issuer_name: None,
+        entry_id: "e".into(),
+        version: 1,
+        threshold: 1,
+        expires_at: 2,
+        signed_request: "S".into(),
+        certificate: "C".into(),
+        sealed_entry: None,
+        decisions: vec![RequestDecision { user: "bob".into(), decision: "approve".into() }],
+        approvers: vec!["bob".into()],
+        my_decision: None,
+    };
+    wire(
+        &view,
+        r#"{"request_id":"r","status":"pending","host_name":"web-1","created_at":1,"issuer":"u1","issuer_name":null,"entry_id":"e","version":1,"threshold":1,"expires_at":2,"signed_request":"S","certificate":"C","sealed_entry":null,"decisions":[{"user":"bob","decision":"approve"}],"approvers":["bob"],"my_decision":null}"#,
+    )
+}

@@ -1,0 +1,7 @@
+//! The storage of the auth layer, one module per table, the SQL written once for both engines:
+//! sessions, ceremony state, passkeys (credentials) and step-ups.
+
+pub(crate) mod ceremonies;
+pub(crate) mod credentials;
+pub(crate) mod sessions;
+pub(crate) mod step_ups;
