@@ -547,20 +547,22 @@ async fn approval_through_one_instance_releases_a_consumer_waiting_on_another(
 async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &["alice"]).await?;
     let big = "A".repeat(5 * 1024 * 1024);
-    let admin_cases: Vec<(&str, &str, Value)> = vec![
-        ("PUT", paths::BROKER_ORG, json!({ "org_public_key": "not base64!" })),
-        ("PUT", paths::BROKER_ORG, json!({ "org_public_key": b64(&[1u8; 10]) })),
-        ("POST", paths::BROKER_ENTRIES, json!({ "sealed_entry": "AAAA" })),
-        ("POST", paths::BROKER_ENTRIES, json!({ "wrong": 1 })),
-        ("POST", paths::BROKER_HOSTS, json!({ "certificate": b64(&[1u8; 200]) })),
-        ("POST", "/api/broker/enrolments/nope/approve", json!({ "signed_enrolment": b64(&[1u8; 100]) })),
-        ("POST", "/api/broker/hosts/nope/revoke", json!({})),
-        ("DELETE", "/api/broker/entries/nope", Value::Null),
-        ("DELETE", "/api/broker/enrolments/nope", Value::Null),
+    // An id nothing has.
+    let nope = |template: &str| paths::with_id(template, "nope");
+    let admin_cases: Vec<(&str, String, Value)> = vec![
+        ("PUT", paths::BROKER_ORG.into(), json!({ "org_public_key": "not base64!" })),
+        ("PUT", paths::BROKER_ORG.into(), json!({ "org_public_key": b64(&[1u8; 10]) })),
+        ("POST", paths::BROKER_ENTRIES.into(), json!({ "sealed_entry": "AAAA" })),
+        ("POST", paths::BROKER_ENTRIES.into(), json!({ "wrong": 1 })),
+        ("POST", paths::BROKER_HOSTS.into(), json!({ "certificate": b64(&[1u8; 200]) })),
+        ("POST", nope(paths::BROKER_ENROLMENT_APPROVE), json!({ "signed_enrolment": b64(&[1u8; 100]) })),
+        ("POST", nope(paths::BROKER_HOST_REVOKE), json!({})),
+        ("DELETE", nope(paths::BROKER_ENTRY), Value::Null),
+        ("DELETE", nope(paths::BROKER_ENROLMENT), Value::Null),
     ];
     for (m, p, body) in admin_cases {
         let body = (!body.is_null()).then_some(body);
-        let r = w.admin.agent.send(m, p, body).await?;
+        let r = w.admin.agent.send(m, &p, body).await?;
         ensure!((400..500).contains(&r.status) && r.code().is_some(), "{m} {p}: {r:?}");
     }
     // An entry sealed to a real approver but not signed by the org key (a writer without it, or
@@ -596,21 +598,25 @@ async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
     for (m, p, body) in [
         (
             "POST",
-            paths::BROKER_ENROLMENTS,
+            paths::BROKER_ENROLMENTS.to_owned(),
             json!({ "credential_id": "AAAA", "approver_public_key": b64(&[2u8; 32]) }),
         ),
-        ("POST", paths::BROKER_ENROLMENTS, json!({ "credential_id": "***", "approver_public_key": "x" })),
-        ("GET", "/api/broker/requests/nope", Value::Null),
-        ("POST", "/api/broker/requests/nope/approve/start", json!({})),
         (
             "POST",
-            "/api/broker/requests/nope/approve/finish",
+            paths::BROKER_ENROLMENTS.to_owned(),
+            json!({ "credential_id": "***", "approver_public_key": "x" }),
+        ),
+        ("GET", nope(paths::BROKER_REQUEST), Value::Null),
+        ("POST", nope(paths::BROKER_REQUEST_APPROVE_START), json!({})),
+        (
+            "POST",
+            nope(paths::BROKER_REQUEST_APPROVE_FINISH),
             json!({ "ceremony_id": "x", "credential": {}, "sealed_response": "AAAA" }),
         ),
-        ("POST", "/api/broker/requests/nope/deny", json!({})),
+        ("POST", nope(paths::BROKER_REQUEST_DENY), json!({})),
     ] {
         let body = (!body.is_null()).then_some(body);
-        let r = a.send(m, p, body).await?;
+        let r = a.send(m, &p, body).await?;
         ensure!((400..500).contains(&r.status) && r.code().is_some(), "{m} {p}: {r:?}");
     }
     let mut consumer = Agent::new(&w.server.base, None);
@@ -622,9 +628,9 @@ async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
         let r = consumer.post(paths::BROKER_REQUESTS, body).await?;
         ensure!((400..500).contains(&r.status) && r.code().is_some(), "{r:?}");
     }
-    let r = consumer.get("/api/broker/requests/nope/result?wait=abc").await?;
+    let r = consumer.get(&format!("{}?wait=abc", nope(paths::BROKER_REQUEST_RESULT))).await?;
     ensure!(r.status == 400 && r.code() == Some(ErrorCode::InvalidQuery), "{r:?}");
-    let r = consumer.get("/api/broker/requests/nope/result").await?;
+    let r = consumer.get(&nope(paths::BROKER_REQUEST_RESULT)).await?;
     ensure!(r.status == 404 && r.code() == Some(ErrorCode::NoSuchRequest), "{r:?}");
     Ok(())
 }

@@ -210,7 +210,7 @@ async fn non_admin_gets_403(b: Backend) -> anyhow::Result<()> {
         ("PUT", paths::with_id(paths::ADMIN_USER_ROLE, &uid), Some(json!({"role": "admin"}))),
         ("GET", paths::with_id(paths::ADMIN_USER_SESSIONS, &uid), None),
         ("POST", paths::with_id(paths::ADMIN_USER_REVOKE_SESSIONS, &uid), Some(json!({}))),
-        ("DELETE", "/api/admin/sessions/x".to_owned(), None),
+        ("DELETE", paths::with_id(paths::ADMIN_SESSION, "x"), None),
         ("GET", paths::ADMIN_AUDIT.to_owned(), None),
         ("GET", paths::ADMIN_AUDIT_VERIFY.to_owned(), None),
     ];
@@ -238,12 +238,10 @@ async fn cross_origin_post_refused(b: Backend) -> anyhow::Result<()> {
     ] {
         let mut a = s.agent.clone();
         a.origin = origin.clone();
-        for (m, path) in [
-            ("POST", paths::LOGOUT),
-            ("POST", paths::LOGIN_START),
-            ("PATCH", "/api/passkeys/x"),
-            ("DELETE", "/api/passkeys/x"),
-        ] {
+        let passkey = paths::with_id(paths::PASSKEY, "x");
+        for (m, path) in
+            [("POST", paths::LOGOUT), ("POST", paths::LOGIN_START), ("PATCH", &passkey), ("DELETE", &passkey)]
+        {
             let resp = a.send(m, path, Some(json!({}))).await?;
             ensure!(
                 resp.status == 403 && resp.code() == Some(ErrorCode::CrossOrigin),
