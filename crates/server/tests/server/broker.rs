@@ -1144,13 +1144,13 @@ async fn an_org_that_refuses_synced_passkeys_refuses_their_enrolment(b: Backend)
     let r = w.approvers[0]
         .session
         .agent
-        .put(paths::BROKER_ORG_SETTINGS, json!({ "refuse_synced_approvers": true }))
+        .put(paths::BROKER_ORG_SETTINGS, serde_json::to_value(OrgSettings { refuse_synced_approvers: true })?)
         .await?;
     ensure!(r.status == 403, "{r:?}");
     let r = w
         .admin
         .agent
-        .put(paths::BROKER_ORG_SETTINGS, json!({ "refuse_synced_approvers": true }))
+        .put(paths::BROKER_ORG_SETTINGS, serde_json::to_value(OrgSettings { refuse_synced_approvers: true })?)
         .await?
         .ok()?;
     ensure!(r.json::<OrgSettings>()?.refuse_synced_approvers, "{r:?}");
@@ -1177,7 +1177,14 @@ async fn an_org_that_refuses_synced_passkeys_refuses_their_enrolment(b: Backend)
     let audit = w.admin.agent.get(paths::ADMIN_AUDIT).await?.ok()?;
     ensure!(audit.body.to_string().contains("broker.org.settings"), "the change is audited");
     // Off again: the enrolment is approved.
-    w.admin.agent.put(paths::BROKER_ORG_SETTINGS, json!({ "refuse_synced_approvers": false })).await?.ok()?;
+    w.admin
+        .agent
+        .put(
+            paths::BROKER_ORG_SETTINGS,
+            serde_json::to_value(OrgSettings { refuse_synced_approvers: false })?,
+        )
+        .await?
+        .ok()?;
     w.admin
         .agent
         .post(
