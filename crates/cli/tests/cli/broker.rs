@@ -387,7 +387,7 @@ impl World {
         let t = blindvault_client::unix_now();
         let origin = self.server.origin.clone();
         let a = &mut self.phones[i];
-        let view = a.session.agent.get(&paths::with_id(paths::BROKER_REQUEST, &request_id)).await?.ok()?;
+        let view = a.session.agent.get(&paths::with_id(paths::BROKER_REQUEST, request_id)).await?.ok()?;
         let cert = SignedHostCertificate::from_bytes(&unb64(&view.body["certificate"]))?;
         let req = SignedRequest::from_bytes(&unb64(&view.body["signed_request"]))?;
         let verified = verify_request(&a.pinned_org, &cert, &req, t)?;
@@ -396,7 +396,7 @@ impl World {
         let start = a
             .session
             .agent
-            .post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_START, &request_id), json!({}))
+            .post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_START, request_id), json!({}))
             .await?
             .ok()?;
         let (credential, prf) = a.device.get(&origin, &start.body["options"]).await?;
@@ -411,7 +411,7 @@ impl World {
             .session
             .agent
             .post(
-                &paths::with_id(paths::BROKER_REQUEST_APPROVE_FINISH, &request_id),
+                &paths::with_id(paths::BROKER_REQUEST_APPROVE_FINISH, request_id),
                 json!({ "ceremony_id": start.body["ceremony_id"], "credential": credential, "sealed_response": b64(&sealed.to_bytes()) }),
             )
             .await?

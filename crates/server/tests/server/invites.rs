@@ -253,7 +253,7 @@ async fn an_invite_dies_with_its_makers_admin_role(b: Backend) -> anyhow::Result
         .agent
         .send_stepped(
             "PUT",
-            &paths::with_id(paths::ADMIN_USER_ROLE, &carol_id),
+            &paths::with_id(paths::ADMIN_USER_ROLE, carol_id),
             Some(json!({ "role": "user" })),
             &up,
         )

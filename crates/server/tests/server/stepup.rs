@@ -177,7 +177,7 @@ async fn a_step_up_is_bound_to_its_action_target_person_and_time(b: Backend) -> 
     let mut bob_phone = Device::new();
     let mut bob = bob_phone.register(&w.server, "bob").await?;
     let mut carol = Device::new().register(&w.server, "carol").await?;
-    let role = |u: &str| paths::with_id(paths::ADMIN_USER_ROLE, &u);
+    let role = |u: &str| paths::with_id(paths::ADMIN_USER_ROLE, u);
     let set = |r: &str| Some(json!({ "role": r }));
 
     // Another action, or the same action on another target, or another role: refused.
@@ -335,7 +335,7 @@ async fn a_step_up_challenge_carries_its_action_and_target(b: Backend) -> anyhow
     ensure!(unb64(&cd["challenge"]) == challenge, "{cd}");
     w.admin
         .agent
-        .post(&paths::with_id(paths::STEP_UP_CONFIRM, &id), json!({ "credential": credential }))
+        .post(&paths::with_id(paths::STEP_UP_CONFIRM, id), json!({ "credential": credential }))
         .await?
         .ok()?;
     let view: StepUpView = w.admin.agent.get(&paths::with_id(paths::STEP_UP, id)).await?.ok()?.json()?;
