@@ -3,7 +3,7 @@
 //! consumer with a host key and an ephemeral key.
 
 use anyhow::{Context, bail, ensure};
-use blindvault_api::broker::{ApproverView, CreateRequest, EnrolmentView, PollResult};
+use blindvault_api::broker::{ApproverView, CreateRequest, EnrolmentView, EntryView, HostView, PollResult};
 use blindvault_api::paths;
 use blindvault_core::entry::{SealedEntry, seal_entry};
 use blindvault_core::identity::{
@@ -234,14 +234,20 @@ impl World {
         allow_self_approval: bool,
     ) -> anyhow::Result<SealedEntry> {
         let entry = self.seal_secret(entry_id, version, policy, value).await?;
-        self.admin
+        let stored: EntryView = self
+            .admin
             .agent
             .post(
                 paths::BROKER_ENTRIES,
                 json!({ "sealed_entry": b64(&entry.to_bytes()), "allow_self_approval": allow_self_approval }),
             )
             .await?
-            .ok()?;
+            .ok()?
+            .json()?;
+        ensure!(
+            stored.entry_id == entry_id.to_text() && stored.version == i64::from(version),
+            "the server stored another entry: {stored:?}"
+        );
         Ok(entry)
     }
 
@@ -301,11 +307,17 @@ impl World {
             self_approval,
         }
         .sign(&self.org)?;
-        self.admin
+        let registered = self
+            .admin
             .agent
             .post(paths::BROKER_HOSTS, json!({ "certificate": b64(&cert.to_bytes()) }))
             .await?
             .ok()?;
+        let registered: HostView = registered.json()?;
+        ensure!(
+            registered.cert_id == cert.cert.cert_id.to_text() && registered.self_approval == self_approval,
+            "the server registered another host: {registered:?}"
+        );
         Ok((host, cert))
     }
 }

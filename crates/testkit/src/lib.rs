@@ -752,3 +752,32 @@ fn signed_in(agent: Agent, resp: Resp, prf: Option<PrfOutput>) -> anyhow::Result
     let credential_id = resp.body["credential_id"].as_str().context("credential id")?.to_owned();
     Ok(SignedIn { agent, user_id, credential_id, prf: prf.context("no PRF output")?, body: resp.body })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Resp;
+    use blindvault_api::broker::OrgView;
+
+    fn resp(body: serde_json::Value) -> Resp {
+        Resp { request: "GET /api/broker/org".into(), status: 200, body, set_cookie: None, retry_after: None }
+    }
+
+    /// A reply reads as its contract type; one that does not names the request, the status, the
+    /// type it should have been and the body, so a failing test says what the server sent.
+    #[test]
+    fn a_reply_reads_as_its_contract_type_or_says_what_came() -> anyhow::Result<()> {
+        let org: OrgView =
+            resp(serde_json::json!({ "org_public_key": null, "fingerprint": null, "generation": 0 }))
+                .json()?;
+        anyhow::ensure!(org.generation == 0 && org.fingerprint.is_none());
+        let err = resp(serde_json::json!({ "generation": "zero" }))
+            .json::<OrgView>()
+            .err()
+            .ok_or_else(|| anyhow::anyhow!("a body that is no OrgView was read as one"))?;
+        let text = format!("{err:#}");
+        for part in ["GET /api/broker/org", "HTTP 200", "OrgView", r#""generation":"zero""#] {
+            anyhow::ensure!(text.contains(part), "{part:?} missing from {text:?}");
+        }
+        Ok(())
+    }
+}
