@@ -2,11 +2,13 @@
 //! the benchmarks: an admin holding the org key, approver phones (passkey-rs with PRF), and a
 //! consumer with a host key and an ephemeral key.
 
-use anyhow::{Context, ensure};
+use anyhow::{Context, bail, ensure};
+use blindvault_api::broker::{ApproverView, CreateRequest, EnrolmentView, EntryView, HostView, PollResult};
+use blindvault_api::paths;
 use blindvault_core::entry::{SealedEntry, seal_entry};
 use blindvault_core::identity::{
-    Enrolment, HostCertificate, Request, SignedEnrolment, SignedHostCertificate, SignedRequest,
-    VerifiedApprover, verify_request,
+    Enrolment, HostCertificate, Request, SignedHostCertificate, SignedRequest, VerifiedApprover,
+    verify_request,
 };
 use blindvault_core::ids::{CertId, EntryId, RequestId};
 use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgPublicKey, OrgSecretKey};
@@ -76,11 +78,11 @@ impl World {
         let code = server.setup_code.clone().context("setup code")?;
         let mut admin_device = Device::new();
         let mut admin = admin_device.register(&server, "admin").await?;
-        admin.agent.post("/api/setup/claim", json!({ "code": code })).await?.ok()?;
+        admin.agent.post(paths::SETUP_CLAIM, json!({ "code": code })).await?.ok()?;
         let org = OrgSecretKey::generate(&mut os_rng());
         admin
             .agent
-            .put("/api/broker/org", json!({ "org_public_key": b64(&org.public_key().to_bytes()) }))
+            .put(paths::BROKER_ORG, json!({ "org_public_key": b64(&org.public_key().to_bytes()) }))
             .await?
             .ok()?;
         let mut w = Self { server, admin, admin_device: Some(admin_device), org, approvers: Vec::new() };
@@ -161,29 +163,29 @@ impl World {
         mut session: SignedIn,
     ) -> anyhow::Result<()> {
         let keys = KeySchedule::derive(&session.prf);
-        let resp = session
+        let asked: EnrolmentView = session
             .agent
             .post(
-                "/api/broker/enrolments",
+                paths::BROKER_ENROLMENTS,
                 json!({ "credential_id": session.credential_id, "approver_public_key": b64(&keys.approver_public().to_array()) }),
             )
             .await?
-            .ok()?;
-        let id = resp.body["id"].as_str().context("enrolment id")?.to_owned();
+            .ok()?
+            .json()?;
+        let id = asked.id;
         // The admin's view shows the same fingerprint the device shows.
-        let pending = self.admin.agent.get("/api/broker/enrolments?status=pending").await?.ok()?;
-        let row = pending
-            .body
-            .as_array()
-            .context("list")?
-            .iter()
-            .find(|r| r["id"] == id.as_str())
-            .context("pending")?
-            .clone();
-        ensure!(row["fingerprint"] == keys.approver_public().fingerprint().to_string());
+        let pending: Vec<EnrolmentView> = self
+            .admin
+            .agent
+            .get(&format!("{}?status=pending", paths::BROKER_ENROLMENTS))
+            .await?
+            .ok()?
+            .json()?;
+        let row = pending.into_iter().find(|r| r.id == id).context("pending")?;
+        ensure!(row.fingerprint == keys.approver_public().fingerprint().to_string());
         let signed = Enrolment {
-            user_id: row["user_id"].as_str().context("user")?.to_owned(),
-            credential_id: unb64(&row["credential_id"]),
+            user_id: row.user_id,
+            credential_id: blindvault_core::encoding::b64::decode(&row.credential_id)?,
             approver_key: keys.approver_public(),
             issued_at: now(&self.server),
             not_after: now(&self.server) + 365 * 86_400,
@@ -192,7 +194,7 @@ impl World {
         self.admin
             .agent
             .post(
-                &format!("/api/broker/enrolments/{id}/approve"),
+                &paths::with_id(paths::BROKER_ENROLMENT_APPROVE, &id),
                 json!({ "signed_enrolment": b64(&signed.to_bytes()) }),
             )
             .await?
@@ -232,14 +234,20 @@ impl World {
         allow_self_approval: bool,
     ) -> anyhow::Result<SealedEntry> {
         let entry = self.seal_secret(entry_id, version, policy, value).await?;
-        self.admin
+        let stored: EntryView = self
+            .admin
             .agent
             .post(
-                "/api/broker/entries",
+                paths::BROKER_ENTRIES,
                 json!({ "sealed_entry": b64(&entry.to_bytes()), "allow_self_approval": allow_self_approval }),
             )
             .await?
-            .ok()?;
+            .ok()?
+            .json()?;
+        ensure!(
+            stored.entry_id == entry_id.to_text() && stored.version == i64::from(version),
+            "the server stored another entry: {stored:?}"
+        );
         Ok(entry)
     }
 
@@ -252,17 +260,11 @@ impl World {
         policy: Policy,
         value: &[u8],
     ) -> anyhow::Result<SealedEntry> {
-        let list = self.admin.agent.get("/api/broker/approvers").await?.ok()?;
+        let list: Vec<ApproverView> = self.admin.agent.get(paths::BROKER_APPROVERS).await?.ok()?.json()?;
         let org_pub = self.org.public_key();
         let verified: Vec<VerifiedApprover> = list
-            .body
-            .as_array()
-            .context("approvers")?
             .iter()
-            .map(|a| {
-                SignedEnrolment::from_bytes(&unb64(&a["signed_enrolment"]))?
-                    .verify(&org_pub, now(&self.server))
-            })
+            .map(|a| a.signed_enrolment.verify(&org_pub, now(&self.server)))
             .collect::<Result<_, _>>()?;
         Ok(seal_entry(
             &self.org,
@@ -305,11 +307,17 @@ impl World {
             self_approval,
         }
         .sign(&self.org)?;
-        self.admin
+        let registered = self
+            .admin
             .agent
-            .post("/api/broker/hosts", json!({ "certificate": b64(&cert.to_bytes()) }))
+            .post(paths::BROKER_HOSTS, json!({ "certificate": b64(&cert.to_bytes()) }))
             .await?
             .ok()?;
+        let registered: HostView = registered.json()?;
+        ensure!(
+            registered.cert_id == cert.cert.cert_id.to_text() && registered.self_approval == self_approval,
+            "the server registered another host: {registered:?}"
+        );
         Ok((host, cert))
     }
 }
@@ -369,9 +377,11 @@ impl Consumer {
         .sign(host)?;
         // A consumer sends no Origin and no cookie.
         let mut agent = Agent::new(&server.base, None);
-        let resp = agent
-            .post("/api/broker/requests", json!({ "signed_request": b64(&req.to_bytes()), "poll_token_hash": hex(&Sha256::digest(token.as_bytes())) }))
-            .await?;
+        let body = CreateRequest {
+            signed_request: req.clone(),
+            poll_token_hash: Some(hex(&Sha256::digest(token.as_bytes()))),
+        };
+        let resp = agent.post(paths::BROKER_REQUESTS, serde_json::to_value(&body)?).await?;
         Ok((Self { eph, req, token }, resp))
     }
 
@@ -380,29 +390,23 @@ impl Consumer {
         self.req.request.request_id.to_text()
     }
 
-    /// One poll of the result.
+    /// One poll of the result (its body reads as a [`PollResult`]).
     pub async fn poll(&self, server: &TestServer) -> anyhow::Result<crate::Resp> {
-        let http = reqwest::Client::new();
-        let resp = http
-            .get(format!("{}/api/broker/requests/{}/result", server.base, self.id()))
-            .header("x-blindvault-poll", &self.token)
-            .send()
-            .await?;
-        let status = resp.status().as_u16();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        Ok(crate::Resp { status, body, set_cookie: None, retry_after: None })
+        let path = paths::with_id(paths::BROKER_REQUEST_RESULT, &self.id());
+        Agent::new(&server.base, None)
+            .send_with("GET", &path, None, &[(paths::POLL_HEADER, &self.token)])
+            .await
+    }
+
+    /// The result of one poll, as the contract's [`PollResult`].
+    pub async fn result(&self, server: &TestServer) -> anyhow::Result<PollResult> {
+        self.poll(server).await?.ok()?.json()
     }
 
     /// Withdraws the request (`POST …/cancel` with the poll token `token`; no cookie, no Origin).
     pub async fn cancel_with(&self, server: &TestServer, token: &str) -> anyhow::Result<crate::Resp> {
-        let resp = reqwest::Client::new()
-            .post(format!("{}/api/broker/requests/{}/cancel", server.base, self.id()))
-            .header("x-blindvault-poll", token)
-            .send()
-            .await?;
-        let status = resp.status().as_u16();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        Ok(crate::Resp { status, body, set_cookie: None, retry_after: None })
+        let path = paths::with_id(paths::BROKER_REQUEST_CANCEL, &self.id());
+        Agent::new(&server.base, None).send_with("POST", &path, None, &[(paths::POLL_HEADER, token)]).await
     }
 
     /// A long poll of the result (`?wait=wait_secs`) in a task of its own: the body it answers.
@@ -410,15 +414,14 @@ impl Consumer {
         self: &std::sync::Arc<Self>,
         base: &str,
         wait_secs: u64,
-    ) -> tokio::task::JoinHandle<anyhow::Result<Value>> {
+    ) -> tokio::task::JoinHandle<anyhow::Result<PollResult>> {
         let (c, base) = (self.clone(), base.to_owned());
         tokio::spawn(async move {
-            let resp = reqwest::Client::new()
-                .get(format!("{base}/api/broker/requests/{}/result?wait={wait_secs}", c.id()))
-                .header("x-blindvault-poll", &c.token)
-                .send()
+            let path = format!("{}?wait={wait_secs}", paths::with_id(paths::BROKER_REQUEST_RESULT, &c.id()));
+            let resp = Agent::new(&base, None)
+                .send_with("GET", &path, None, &[(paths::POLL_HEADER, &c.token)])
                 .await?;
-            Ok(resp.json::<Value>().await?)
+            resp.json()
         })
     }
 
@@ -426,61 +429,47 @@ impl Consumer {
     /// whose enrolment (delivered beside it) verifies under `org`, none from a device the org's
     /// revocation record (delivered beside it, checked as by a consumer that has seen none
     /// before) names.
-    pub fn open(&self, body: &Value, org: &OrgPublicKey) -> anyhow::Result<Vec<u8>> {
-        self.open_after(body, org, 0)
+    pub fn open(&self, result: &PollResult, org: &OrgPublicKey) -> anyhow::Result<Vec<u8>> {
+        self.open_after(result, org, 0)
     }
 
     /// [`Consumer::open`] by a consumer that has already seen the revocation record of epoch
     /// `seen` (an older one, or none, is a rollback).
-    pub fn open_after(&self, body: &Value, org: &OrgPublicKey, seen: u64) -> anyhow::Result<Vec<u8>> {
-        let (releases, revoked) = self.releases(body, org, seen)?;
-        let entry = SealedEntry::from_bytes(&unb64(&body["sealed_entry"]))?;
-        Ok(recover_secret(&releases, &entry, &revoked)?.expose().to_vec())
+    pub fn open_after(&self, result: &PollResult, org: &OrgPublicKey, seen: u64) -> anyhow::Result<Vec<u8>> {
+        let (releases, revoked, entry) = self.releases(result, org, seen)?;
+        Ok(recover_secret(&releases, entry, &revoked)?.expose().to_vec())
     }
 
     /// [`Consumer::open`] with the consumer's separation-of-duties check against its own
     /// certificate first (what `blindvault run` does too).
     pub fn open_checked(
         &self,
-        body: &Value,
+        result: &PollResult,
         org: &OrgPublicKey,
         cert: &HostCertificate,
     ) -> anyhow::Result<Vec<u8>> {
-        let (releases, revoked) = self.releases(body, org, 0)?;
+        let (releases, revoked, entry) = self.releases(result, org, 0)?;
         check_separation(cert, &releases)?;
-        let entry = SealedEntry::from_bytes(&unb64(&body["sealed_entry"]))?;
-        Ok(recover_secret(&releases, &entry, &revoked)?.expose().to_vec())
+        Ok(recover_secret(&releases, entry, &revoked)?.expose().to_vec())
     }
 
-    /// The delivered revocation record (checked as by a consumer that has seen epoch `seen`) and
-    /// the responses, each opened only from a device vouched for under `org`.
-    fn releases(
+    /// The delivered revocation record (checked as by a consumer that has seen epoch `seen`), the
+    /// responses, each opened only from a device vouched for under `org`, and the entry.
+    fn releases<'r>(
         &self,
-        body: &Value,
+        result: &'r PollResult,
         org: &OrgPublicKey,
         seen: u64,
-    ) -> anyhow::Result<(Vec<Release>, Revocations)> {
-        let record = match body["revocations"].as_str() {
-            Some(_) => Some(SignedRevocations::from_bytes(&unb64(&body["revocations"]))?),
-            None => None,
+    ) -> anyhow::Result<(Vec<Release>, Revocations, &'r SealedEntry)> {
+        let PollResult::Delivered { responses, enrolments, sealed_entry, revocations } = result else {
+            bail!("not delivered: {result:?}");
         };
-        let revoked = SignedRevocations::check(record.as_ref(), org, seen)?;
-        let enrolments = body["enrolments"]
-            .as_array()
-            .context("enrolments")?
+        let revoked = SignedRevocations::check(revocations.as_deref(), org, seen)?;
+        let releases = responses
             .iter()
-            .map(|e| SignedEnrolment::from_bytes(&unb64(e)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let releases = body["responses"]
-            .as_array()
-            .context("responses")?
-            .iter()
-            .map(|r| {
-                let r = SealedResponse::from_bytes(&unb64(r))?;
-                Ok(open_vouched_response(&self.eph, &self.req, &r, &enrolments, org)?)
-            })
+            .map(|r| Ok(open_vouched_response(&self.eph, &self.req, r, enrolments, org)?))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok((releases, revoked))
+        Ok((releases, revoked, sealed_entry.as_deref().context("no sealed entry delivered")?))
     }
 }
 
@@ -511,7 +500,7 @@ pub async fn device_prepares_approval(
     a: &mut Approver,
     request_id: &str,
 ) -> anyhow::Result<Value> {
-    let view = a.session.agent.get(&format!("/api/broker/requests/{request_id}")).await?.ok()?;
+    let view = a.session.agent.get(&paths::with_id(paths::BROKER_REQUEST, request_id)).await?.ok()?;
     let cert = SignedHostCertificate::from_bytes(&unb64(&view.body["certificate"]))?;
     let req = SignedRequest::from_bytes(&unb64(&view.body["signed_request"]))?;
     let verified = verify_request(&a.pinned_org, &cert, &req, now(server))?;
@@ -520,7 +509,7 @@ pub async fn device_prepares_approval(
     let start = a
         .session
         .agent
-        .post(&format!("/api/broker/requests/{request_id}/approve/start"), json!({}))
+        .post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_START, request_id), json!({}))
         .await?
         .ok()?;
     let (credential, prf) = a.device.get(&server.origin, &start.body["options"]).await?;
@@ -540,7 +529,7 @@ pub async fn device_finishes_approval(
     request_id: &str,
     finish: Value,
 ) -> anyhow::Result<crate::Resp> {
-    a.session.agent.post(&format!("/api/broker/requests/{request_id}/approve/finish"), finish).await
+    a.session.agent.post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_FINISH, request_id), finish).await
 }
 
 /// What a compromised server can make on its own: an any-of release of `value` for `request`,

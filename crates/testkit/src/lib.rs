@@ -7,8 +7,13 @@
 //! let reg = phone.register(&server, "alice").await?;   // real ceremony, PRF included
 //! let login = phone.login(&server).await?;             // usernameless
 //! assert_eq!(reg.prf, login.prf);
-//! login.agent.get("/api/me").await?;
+//! login.agent.get(paths::ME).await?;
 //! ```
+//!
+//! Replies are read as the contract's types (`resp.json::<blindvault_api::broker::OrgView>()`),
+//! so a field renamed in `blindvault-api` fails to compile here and in the tests too; `resp.body`
+//! keeps the raw JSON for the checks that are about the wire itself (a member the server must not
+//! send, a malformed answer).
 
 // Reading a `serde_json::Value` by key yields `Null` when absent; it never panics.
 #![allow(clippy::indexing_slicing)]
@@ -48,6 +53,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, anyhow, bail};
+use blindvault_api::accounts::StepUpView;
+use blindvault_api::paths;
 use blindvault_core::schedule::PrfOutput;
 use blindvault_server::{Config, ManualClock, Server};
 use passkey_authenticator::{
@@ -259,6 +266,8 @@ impl Drop for TestServer {
 /// An HTTP response.
 #[derive(Debug, Clone)]
 pub struct Resp {
+    /// The request it answers (`METHOD /path`), named when its body does not read.
+    pub request: String,
     /// Status code.
     pub status: u16,
     /// JSON body (`Null` if none or not JSON).
@@ -283,8 +292,25 @@ impl Resp {
         if (200..300).contains(&self.status) {
             Ok(self)
         } else {
-            bail!("HTTP {}: {}", self.status, self.body)
+            bail!("{}: HTTP {}: {}", self.request, self.status, self.body)
         }
+    }
+    /// The body as the contract type `T` (`resp.json::<OrgView>()?`); an error names the request,
+    /// the status and the body when it does not read as one.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> anyhow::Result<T> {
+        T::deserialize(&self.body).with_context(|| {
+            format!(
+                "{}: HTTP {}: the body is not a {}: {}",
+                self.request,
+                self.status,
+                std::any::type_name::<T>(),
+                self.body
+            )
+        })
+    }
+    /// The body as the contract's error body (`{"error": {"code", "message", …}}`).
+    pub fn error(&self) -> anyhow::Result<blindvault_api::ErrorDetail> {
+        Ok(self.json::<blindvault_api::ErrorBody>()?.error)
     }
 }
 
@@ -340,7 +366,7 @@ impl Agent {
         body: Option<Value>,
         step_up: &str,
     ) -> anyhow::Result<Resp> {
-        self.send_with(method, path, body, &[("x-blindvault-step-up", step_up)]).await
+        self.send_with(method, path, body, &[(paths::STEP_UP_HEADER, step_up)]).await
     }
 
     /// Sends a request with extra headers; `body` is JSON (or nothing).
@@ -352,6 +378,7 @@ impl Agent {
         headers: &[(&str, &str)],
     ) -> anyhow::Result<Resp> {
         let method_name = method;
+        let request = format!("{method} {path}");
         let method = reqwest::Method::from_bytes(method.as_bytes())?;
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         for (k, v) in headers {
@@ -380,7 +407,7 @@ impl Agent {
         let bytes = resp.bytes().await?;
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         conforms(method_name, path, status, &body)?;
-        Ok(Resp { status, body, set_cookie, retry_after })
+        Ok(Resp { request, status, body, set_cookie, retry_after })
     }
 
     /// GET.
@@ -613,7 +640,7 @@ impl Device {
     ) -> anyhow::Result<Ceremony> {
         let invite = server.invite().await?;
         let start = agent
-            .post("/api/register/start", serde_json::json!({ "name": name, "invite": invite }))
+            .post(paths::REGISTER_START, serde_json::json!({ "name": name, "invite": invite }))
             .await?
             .ok()?;
         self.answer_create(&server.origin, start.body).await
@@ -633,7 +660,7 @@ impl Device {
         server: &TestServer,
         agent: &mut Agent,
     ) -> anyhow::Result<Ceremony> {
-        let start = agent.post("/api/login/start", serde_json::json!({})).await?.ok()?;
+        let start = agent.post(paths::LOGIN_START, serde_json::json!({})).await?.ok()?;
         let ceremony_id = start.body["ceremony_id"].as_str().context("ceremony_id")?.to_owned();
         let options = start.body["options"].clone();
         let (credential, prf) = self.get(&server.origin, &options).await?;
@@ -645,7 +672,7 @@ impl Device {
         let mut agent = server.agent();
         let c = self.prepare_register(server, &mut agent, name).await?;
         let body = serde_json::json!({ "ceremony_id": c.ceremony_id, "credential": c.credential, "passkey_name": "first" });
-        let resp = agent.post("/api/register/finish", body).await?.ok()?;
+        let resp = agent.post(paths::REGISTER_FINISH, body).await?.ok()?;
         signed_in(agent, resp, c.prf)
     }
 
@@ -660,7 +687,7 @@ impl Device {
         let c = self.prepare_login(server, &mut agent).await?;
         let resp = agent
             .post(
-                "/api/login/finish",
+                paths::LOGIN_FINISH,
                 serde_json::json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }),
             )
             .await?
@@ -680,11 +707,11 @@ impl Device {
     ) -> anyhow::Result<(String, PrfOutput)> {
         let step_up = existing.prepare_login(server, agent).await?;
         let body = serde_json::json!({ "name": name, "ceremony_id": step_up.ceremony_id, "credential": step_up.credential });
-        let start = agent.post("/api/passkeys/register/start", body).await?.ok()?;
+        let start = agent.post(paths::PASSKEYS_REGISTER_START, body).await?.ok()?;
         let c = self.answer_create(&server.origin, start.body).await?;
         let resp = agent
             .post(
-                "/api/passkeys/register/finish",
+                paths::PASSKEYS_REGISTER_FINISH,
                 serde_json::json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }),
             )
             .await?
@@ -718,25 +745,59 @@ impl Device {
         agent: &mut Agent,
         id: &str,
     ) -> anyhow::Result<Resp> {
-        let view = agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
-        let (credential, _) = self.get(&server.origin, &view.body["options"]).await?;
+        let view: StepUpView = agent.get(&paths::with_id(paths::STEP_UP, id)).await?.ok()?.json()?;
+        let options = view.options.context("a pending step-up's options")?;
+        let (credential, _) = self.get(&server.origin, &options).await?;
         agent
-            .post(&format!("/api/step-up/{id}/confirm"), serde_json::json!({ "credential": credential }))
+            .post(
+                &paths::with_id(paths::STEP_UP_CONFIRM, id),
+                serde_json::json!({ "credential": credential }),
+            )
             .await
     }
 }
 
-/// `POST /api/step-up/start` with `agent`'s session; returns the new step-up's id.
+/// `POST` [`paths::STEP_UP_START`] with `agent`'s session; returns the new step-up's id.
 pub async fn start_step_up(agent: &mut Agent, action: &str, target: &str) -> anyhow::Result<String> {
-    let start = agent
-        .post("/api/step-up/start", serde_json::json!({ "action": action, "target": target }))
+    let start: StepUpView = agent
+        .post(paths::STEP_UP_START, serde_json::json!({ "action": action, "target": target }))
         .await?
-        .ok()?;
-    Ok(start.body["id"].as_str().context("step-up id")?.to_owned())
+        .ok()?
+        .json()?;
+    Ok(start.id)
 }
 
 fn signed_in(agent: Agent, resp: Resp, prf: Option<PrfOutput>) -> anyhow::Result<SignedIn> {
     let user_id = resp.body["user"]["id"].as_str().context("user id")?.to_owned();
     let credential_id = resp.body["credential_id"].as_str().context("credential id")?.to_owned();
     Ok(SignedIn { agent, user_id, credential_id, prf: prf.context("no PRF output")?, body: resp.body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Resp;
+    use blindvault_api::broker::OrgView;
+
+    fn resp(body: serde_json::Value) -> Resp {
+        Resp { request: "GET /api/broker/org".into(), status: 200, body, set_cookie: None, retry_after: None }
+    }
+
+    /// A reply reads as its contract type; one that does not names the request, the status, the
+    /// type it should have been and the body, so a failing test says what the server sent.
+    #[test]
+    fn a_reply_reads_as_its_contract_type_or_says_what_came() -> anyhow::Result<()> {
+        let org: OrgView =
+            resp(serde_json::json!({ "org_public_key": null, "fingerprint": null, "generation": 0 }))
+                .json()?;
+        anyhow::ensure!(org.generation == 0 && org.fingerprint.is_none());
+        let err = resp(serde_json::json!({ "generation": "zero" }))
+            .json::<OrgView>()
+            .err()
+            .ok_or_else(|| anyhow::anyhow!("a body that is no OrgView was read as one"))?;
+        let text = format!("{err:#}");
+        for part in ["GET /api/broker/org", "HTTP 200", "OrgView", r#""generation":"zero""#] {
+            anyhow::ensure!(text.contains(part), "{part:?} missing from {text:?}");
+        }
+        Ok(())
+    }
 }

@@ -3,6 +3,7 @@
 //! naming the row after an edit, and after a consistent rewrite only when given the anchor.
 #![allow(clippy::indexing_slicing)]
 
+use blindvault_api::paths;
 use std::process::Command;
 
 use anyhow::ensure;
@@ -14,7 +15,7 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
     let code = server.setup_code.clone().unwrap_or_default();
     let mut phone = Device::new();
     let mut root = phone.register(&server, "root").await?;
-    root.agent.post("/api/setup/claim", json!({"code": code})).await?.ok()?;
+    root.agent.post(paths::SETUP_CLAIM, json!({"code": code})).await?.ok()?;
     phone.login(&server).await?;
     let bob = Device::new().register(&server, "bob").await?;
     // Row 5 is the step-up's confirmation, row 6 the role change it allowed.
@@ -23,7 +24,7 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
     root.agent
         .send_stepped(
             "PUT",
-            &format!("/api/admin/users/{}/role", bob.user_id),
+            &paths::with_id(paths::ADMIN_USER_ROLE, &bob.user_id),
             Some(json!({"role": "approver"})),
             &up,
         )

@@ -5,6 +5,9 @@
 //! `BLINDVAULT_TEST_DATABASE_URL` is set.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use blindvault_api::accounts::StepUpView;
+use blindvault_api::broker::{EnrolmentView, OrgView};
+use blindvault_api::paths;
 use blindvault_client::api::ErrorCode;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
@@ -94,7 +97,7 @@ impl World {
         let code = server.setup_code.clone().context("setup code")?;
         let mut admin_device = Device::new();
         let mut admin = admin_device.register(&server, "admin").await?;
-        admin.agent.post("/api/setup/claim", json!({ "code": code })).await?.ok()?;
+        admin.agent.post(paths::SETUP_CLAIM, json!({ "code": code })).await?.ok()?;
         let tmp = tempfile::tempdir()?;
         // The admin copies the session token from the web app into a file only they can read.
         let token = admin.agent.token.clone().context("admin session token")?;
@@ -272,12 +275,12 @@ impl World {
         let resp = session
             .agent
             .post(
-                "/api/broker/enrolments",
+                paths::BROKER_ENROLMENTS,
                 json!({ "credential_id": session.credential_id, "approver_public_key": b64(&keys.approver_public().to_array()) }),
             )
             .await?
             .ok()?;
-        let id = resp.body["id"].as_str().context("enrolment id")?.to_owned();
+        let id = resp.json::<EnrolmentView>()?.id;
         let device_fp = keys.approver_public().fingerprint().to_string();
         // The list shows the same fingerprint the phone shows.
         let out = self.bv(&["approver", "list", "--format", "json"]).await?;
@@ -333,7 +336,7 @@ impl World {
     /// The phone waits for a request in its inbox and returns its id.
     async fn next_request(&mut self, i: usize) -> anyhow::Result<String> {
         for _ in 0..300 {
-            let inbox = self.phones[i].session.agent.get("/api/broker/inbox").await?.ok()?;
+            let inbox = self.phones[i].session.agent.get(paths::BROKER_INBOX).await?.ok()?;
             if let Some(r) = inbox.body.as_array().and_then(|a| a.first()) {
                 return Ok(r["request_id"].as_str().context("request id")?.to_owned());
             }
@@ -349,7 +352,7 @@ impl World {
     async fn two_requests(&mut self, i: usize, a: &str, b: &str) -> anyhow::Result<(String, String)> {
         let mut pending = Vec::new();
         for _ in 0..300 {
-            let inbox = self.phones[i].session.agent.get("/api/broker/inbox").await?.ok()?;
+            let inbox = self.phones[i].session.agent.get(paths::BROKER_INBOX).await?.ok()?;
             pending = inbox.body.as_array().cloned().unwrap_or_default();
             if pending.len() == 2 {
                 break;
@@ -384,7 +387,7 @@ impl World {
         let t = blindvault_client::unix_now();
         let origin = self.server.origin.clone();
         let a = &mut self.phones[i];
-        let view = a.session.agent.get(&format!("/api/broker/requests/{request_id}")).await?.ok()?;
+        let view = a.session.agent.get(&paths::with_id(paths::BROKER_REQUEST, request_id)).await?.ok()?;
         let cert = SignedHostCertificate::from_bytes(&unb64(&view.body["certificate"]))?;
         let req = SignedRequest::from_bytes(&unb64(&view.body["signed_request"]))?;
         let verified = verify_request(&a.pinned_org, &cert, &req, t)?;
@@ -393,7 +396,7 @@ impl World {
         let start = a
             .session
             .agent
-            .post(&format!("/api/broker/requests/{request_id}/approve/start"), json!({}))
+            .post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_START, request_id), json!({}))
             .await?
             .ok()?;
         let (credential, prf) = a.device.get(&origin, &start.body["options"]).await?;
@@ -408,7 +411,7 @@ impl World {
             .session
             .agent
             .post(
-                &format!("/api/broker/requests/{request_id}/approve/finish"),
+                &paths::with_id(paths::BROKER_REQUEST_APPROVE_FINISH, request_id),
                 json!({ "ceremony_id": start.body["ceremony_id"], "credential": credential, "sealed_response": b64(&sealed.to_bytes()) }),
             )
             .await?
@@ -546,7 +549,12 @@ async fn two_secrets_in_one_run_approved_out_of_order(b: Backend) -> anyhow::Res
         "true",
     ])?;
     let (rid_db, rid_api) = w.two_requests(0, &db, &api).await?;
-    w.phones[0].session.agent.post(&format!("/api/broker/requests/{rid_db}/deny"), json!({})).await?.ok()?;
+    w.phones[0]
+        .session
+        .agent
+        .post(&paths::with_id(paths::BROKER_REQUEST_DENY, &rid_db), json!({}))
+        .await?
+        .ok()?;
     let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
     ensure!(code(&out) == Some(3), "{:?}", text(&out));
     let status: String = sqlx::query("SELECT status FROM broker_requests WHERE request_id = $1")
@@ -608,7 +616,12 @@ async fn denial_exits_3_with_the_deniers_name(b: Backend) -> anyhow::Result<()> 
             "exit 0",
         ])?;
         let rid = w.next_request(0).await?;
-        w.phones[0].session.agent.post(&format!("/api/broker/requests/{rid}/deny"), json!({})).await?.ok()?;
+        w.phones[0]
+            .session
+            .agent
+            .post(&paths::with_id(paths::BROKER_REQUEST_DENY, &rid), json!({}))
+            .await?
+            .ok()?;
         let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
         let (_, stderr) = text(&out);
         ensure!(code(&out) == Some(3), "exit {:?}: {stderr}", code(&out));
@@ -849,7 +862,7 @@ async fn a_colluding_server_cannot_let_the_issuer_approve_alone(b: Backend) -> a
     let start = w.phones[admin]
         .session
         .agent
-        .post(&format!("/api/broker/requests/{rid}/approve/start"), json!({}))
+        .post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_START, &rid), json!({}))
         .await?;
     ensure!(start.status == 403 && start.code() == Some(ErrorCode::SelfApprovalRefused), "{start:?}");
     // The colluding server rewrites its record of the host and lets the issuer approve alone.
@@ -1113,12 +1126,12 @@ async fn sigterm_while_waiting_withdraws_the_request(b: Backend) -> anyhow::Resu
         .await?
         .try_get("status")?;
     ensure!(status == "cancelled", "{status}");
-    let inbox = w.phones[0].session.agent.get("/api/broker/inbox").await?.ok()?;
+    let inbox = w.phones[0].session.agent.get(paths::BROKER_INBOX).await?.ok()?;
     ensure!(inbox.body == json!([]), "{:?}", inbox.body);
     let r = w.phones[0]
         .session
         .agent
-        .post(&format!("/api/broker/requests/{rid}/approve/start"), json!({}))
+        .post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_START, &rid), json!({}))
         .await?;
     ensure!(r.status == 409 && r.code() == Some(ErrorCode::RequestNotPending), "{r:?}");
     Ok(())
@@ -1428,9 +1441,10 @@ async fn destructive_commands_wait_for_a_passkey_confirmation(b: Backend) -> any
         code(&out) == Some(130) && err.contains("cancelled") && err.contains("nothing was done"),
         "{err}"
     );
-    let view = w.admin.agent.get(&format!("/api/step-up/{step_up}")).await?.ok()?;
-    ensure!(view.body["status"] == "cancelled", "{}", view.body);
-    ensure!(view.body["action"] == "host.revoke" && view.body["target"] == cert_id.as_str(), "{}", view.body);
+    let view: StepUpView =
+        w.admin.agent.get(&paths::with_id(paths::STEP_UP, &step_up)).await?.ok()?.json()?;
+    ensure!(view.status.as_deref() == Some("cancelled"), "{view:?}");
+    ensure!(view.action == "host.revoke" && view.target == cert_id, "{view:?}");
     let out = w.bv(&["host", "list", "--format", "json"]).await?;
     let hosts: Value = serde_json::from_slice(&out.stdout)?;
     ensure!(hosts[0]["revoked"] == false, "{hosts}");
@@ -1453,18 +1467,22 @@ async fn destructive_commands_wait_for_a_passkey_confirmation(b: Backend) -> any
     ensure!(out.status.success(), "{:?}", text(&out));
     let out = w.bv(&["org", "push", "--dir", &other]).await?;
     ensure!(code(&out) == Some(1) && text(&out).1.contains("--replace"), "{:?}", text(&out));
-    let before = w.admin.agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].clone();
+    let before = w.admin.agent.get(paths::BROKER_ORG).await?.ok()?.json::<OrgView>()?.fingerprint;
     let out = w
         .bv_confirmed(&["org", "push", "--dir", &other, "--replace"], async |w: &World| {
             let mut agent = w.admin.agent.clone();
-            let now = agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].clone();
+            let now = agent.get(paths::BROKER_ORG).await?.ok()?.json::<OrgView>()?.fingerprint;
             ensure!(now == before, "replaced before the confirmation");
             Ok(())
         })
         .await?;
     ensure!(out.status.success(), "{:?}", text(&out));
-    let now = w.admin.agent.get("/api/broker/org").await?.ok()?.body["fingerprint"].clone();
-    ensure!(now != before && text(&out).0.contains(now.as_str().unwrap_or("-")), "{now} {:?}", text(&out));
+    let now = w.admin.agent.get(paths::BROKER_ORG).await?.ok()?.json::<OrgView>()?.fingerprint;
+    ensure!(
+        now != before && text(&out).0.contains(now.as_deref().unwrap_or("-")),
+        "{now:?} {:?}",
+        text(&out)
+    );
 
     // `invite create --role admin`: made only after the confirmation (a user invite needs none).
     let out = w
@@ -1492,7 +1510,7 @@ async fn destructive_commands_wait_for_a_passkey_confirmation(b: Backend) -> any
 async fn host_issue_names_only_the_pinned_key_holder_as_issuer(b: Backend) -> anyhow::Result<()> {
     let w = World::new(b, &["alice"]).await?;
     let pinned = std::fs::read_to_string(w.path("org").join("holder"))?;
-    let me = w.admin.agent.clone().get("/api/me").await?.ok()?;
+    let me = w.admin.agent.clone().get(paths::ME).await?.ok()?;
     ensure!(pinned.trim() == me.body["user"]["id"].as_str().context("id")?, "{pinned} {}", me.body);
     let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
     // Alice's session, used with the admin's org directory: the server reports alice.

@@ -3,6 +3,7 @@
 
 #![allow(clippy::indexing_slicing)]
 
+use blindvault_api::paths;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -74,7 +75,7 @@ fn serve_prints_url_and_setup_code_only_on_the_terminal() -> anyhow::Result<()> 
         .context("no setup code printed")?
         .to_owned();
     ensure!(code.len() >= 20);
-    ensure!(first.stderr.contains("/api/health"), "the log works: {}", first.stderr);
+    ensure!(first.stderr.contains(paths::HEALTH), "the log works: {}", first.stderr);
     ensure!(!first.stderr.contains(&code), "setup code in the log");
     // The database file holds no plaintext code.
     let db = std::fs::read(dir.path().join("blindvault.db"))?;

@@ -5,8 +5,12 @@
 
 use anyhow::{Context, ensure};
 use blindvault_api::ErrorCode;
+use blindvault_api::broker::{
+    ApproverView, CreatedRequest, EnrolmentView, HostView, OrgSettings, OrgView, PollResult,
+};
+use blindvault_api::paths;
 use blindvault_core::entry::KeyMaterial;
-use blindvault_core::identity::{HostCertificate, SignedEnrolment, verify_request};
+use blindvault_core::identity::{HostCertificate, verify_request};
 use blindvault_core::ids::{CertId, EntryId, RequestId};
 use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
@@ -74,12 +78,12 @@ async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
     let (host, cert) = w.host(&[entry]).await?;
     let (c, created) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     ensure!(created.status == 201, "{created:?}");
-    ensure!(created.body["approvers"] == json!(["alice", "bob"]), "{created:?}");
+    ensure!(created.json::<CreatedRequest>()?.approvers == ["alice", "bob"], "{created:?}");
     // Pending until someone approves.
     let r = c.poll(&w.server).await?;
-    ensure!(r.body["status"] == "pending" && r.body["threshold"] == 1, "{r:?}");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Pending { threshold: 1, .. }), "{r:?}");
     // Bob sees it in his inbox and approves.
-    let inbox = w.approvers[1].session.agent.get("/api/broker/inbox").await?.ok()?;
+    let inbox = w.approvers[1].session.agent.get(paths::BROKER_INBOX).await?.ok()?;
     ensure!(inbox.body.as_array().map(Vec::len) == Some(1));
     let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "approved", "{r:?}");
@@ -89,8 +93,8 @@ async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
     ensure!(again.to_string().contains("request_not_pending"), "{again}");
     // Delivered once, opened by the consumer.
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "delivered");
-    ensure!(c.open(&r.body, &w.org.public_key())? == b"hunter2");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Delivered { .. }));
+    ensure!(c.open(&r.json()?, &w.org.public_key())? == b"hunter2");
     // D19: delivery deleted the sealed response (in the transaction that flipped the status): it
     // is not kept where a later reader of the database could take it. Catches the DELETE in
     // `deliver` dropped or turned into a read — the 410 below comes from the status alone.
@@ -110,14 +114,14 @@ async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
     // is refused before that (the token's hash is signed into the request).
     let mut agent = Agent::new(&w.server.base, None);
     let replay = agent
-        .post("/api/broker/requests", json!({ "signed_request": b64(&c.req.to_bytes()), "poll_token_hash": hex(&Sha256::digest(b"x")) }))
+        .post(paths::BROKER_REQUESTS, json!({ "signed_request": b64(&c.req.to_bytes()), "poll_token_hash": hex(&Sha256::digest(b"x")) }))
         .await?;
     ensure!(replay.status == 400 && replay.code() == Some(ErrorCode::InvalidPollToken), "{replay:?}");
     let replay =
-        agent.post("/api/broker/requests", json!({ "signed_request": b64(&c.req.to_bytes()) })).await?;
+        agent.post(paths::BROKER_REQUESTS, json!({ "signed_request": b64(&c.req.to_bytes()) })).await?;
     ensure!(replay.status == 409 && replay.code() == Some(ErrorCode::DuplicateRequest), "{replay:?}");
     // The audit log recorded each step and still verifies.
-    let audit = w.admin.agent.get("/api/admin/audit").await?.ok()?;
+    let audit = w.admin.agent.get(paths::ADMIN_AUDIT).await?.ok()?;
     let text = audit.body.to_string();
     for action in [
         "broker.request.created",
@@ -142,7 +146,7 @@ async fn two_of_three_needs_two_people(b: Backend) -> anyhow::Result<()> {
     let r = device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
     // Every approver's view shows the decision so far, who may approve, and their own decision.
-    let path = format!("/api/broker/requests/{}", c.id());
+    let path = paths::with_id(paths::BROKER_REQUEST, &c.id());
     let mine = w.approvers[0].session.agent.get(&path).await?.ok()?.body;
     let theirs = w.approvers[1].session.agent.get(&path).await?.ok()?.body;
     for v in [&mine, &theirs] {
@@ -152,13 +156,15 @@ async fn two_of_three_needs_two_people(b: Backend) -> anyhow::Result<()> {
     ensure!(mine["my_decision"] == "approve" && theirs["my_decision"].is_null(), "{mine} {theirs}");
     // One approval releases nothing: the consumer still waits.
     let r = c.poll(&w.server).await?;
-    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Pending { approvals: 1, .. }), "{r:?}");
     let r = device_approves(&w.server, &mut w.approvers[2], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "approved", "{r:?}");
     ensure!(responses_stored(&w, &c.id()).await? == 2, "both sealed responses are stored");
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["responses"].as_array().map(Vec::len) == Some(2));
-    ensure!(c.open(&r.body, &w.org.public_key())? == b"two keys");
+    ensure!(
+        matches!(r.json::<PollResult>()?, PollResult::Delivered { responses, .. } if responses.len() == 2)
+    );
+    ensure!(c.open(&r.json()?, &w.org.public_key())? == b"two keys");
     // D19: every response of the request is deleted on delivery, not only one; fetched once.
     ensure!(responses_stored(&w, &c.id()).await? == 0, "the delivered responses are deleted");
     let r = c.poll(&w.server).await?;
@@ -189,8 +195,8 @@ async fn simultaneous_approvals_of_two_people_release(b: Backend) -> anyhow::Res
         statuses.sort_by_key(|v| v.to_string());
         ensure!(statuses == [json!("approved"), json!("pending")], "round {round}: {ra:?} {rb:?}");
         let r = c.poll(&w.server).await?.ok()?;
-        ensure!(r.body["status"] == "delivered", "round {round}: {r:?}");
-        ensure!(c.open(&r.body, &w.org.public_key())? == b"two keys");
+        ensure!(matches!(r.json::<PollResult>()?, PollResult::Delivered { .. }), "round {round}: {r:?}");
+        ensure!(c.open(&r.json()?, &w.org.public_key())? == b"two keys");
     }
     ensure!(blindvault_server::audit::verify(&w.server.state.store).await?.first_bad.is_none());
     Ok(())
@@ -204,9 +210,14 @@ async fn denial_and_expiry_release_nothing(b: Backend) -> anyhow::Result<()> {
     // Denied.
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let id = c.id();
-    w.approvers[0].session.agent.post(&format!("/api/broker/requests/{id}/deny"), json!({})).await?.ok()?;
+    w.approvers[0]
+        .session
+        .agent
+        .post(&paths::with_id(paths::BROKER_REQUEST_DENY, &id), json!({}))
+        .await?
+        .ok()?;
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "denied" && r.body["by"] == "alice", "{r:?}");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Denied { by: Some(by) } if by == "alice"), "{r:?}");
     let late =
         device_approves(&w.server, &mut w.approvers[0], &id).await.err().context("a late approval fails")?;
     ensure!(late.to_string().contains("request_not_pending"), "{late}");
@@ -235,13 +246,13 @@ async fn denial_and_expiry_release_nothing(b: Backend) -> anyhow::Result<()> {
     w.server.clock.advance(301);
     // The consumer learns it at once, before any sweep.
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "expired", "{r:?}");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Expired), "{r:?}");
     blindvault_server::broker::sweeper::sweep(&w.server.state)
         .await
         .map_err(|e| anyhow::anyhow!("sweep: {}", e.code))?;
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "expired", "{r:?}");
-    ensure!(w.approvers[0].session.agent.get("/api/broker/inbox").await?.ok()?.body == json!([]));
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Expired), "{r:?}");
+    ensure!(w.approvers[0].session.agent.get(paths::BROKER_INBOX).await?.ok()?.body == json!([]));
     Ok(())
 }
 
@@ -278,7 +289,7 @@ async fn an_open_event_stream_ends_with_its_session(b: Backend) -> anyhow::Resul
     let got = read_until(&mut stream, &first.id()).await?;
     ensure!(got.contains("event: request"), "{got}");
     // Signed out: the next note ends the stream, and the request is not announced on it.
-    w.approvers[0].session.agent.post("/api/logout", json!({})).await?.ok()?;
+    w.approvers[0].session.agent.post(paths::LOGOUT, json!({})).await?.ok()?;
     let (second, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let got = read_until(&mut stream, "event: ended").await?;
     ensure!(!got.contains(&second.id()), "a request was announced after sign-out: {got}");
@@ -295,7 +306,7 @@ async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
     let cert_id = cert.cert.cert_id.to_text();
     w.admin_stepped(
         "POST",
-        &format!("/api/broker/hosts/{cert_id}/revoke"),
+        &paths::with_id(paths::BROKER_HOST_REVOKE, &cert_id),
         Some(json!({})),
         "host.revoke",
         &cert_id,
@@ -306,7 +317,7 @@ async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
     ensure!(r.status == 403 && r.code() == Some(ErrorCode::HostRevoked), "{r:?}");
     // Its open request ended too.
     let r = pending.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "denied", "{r:?}");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Denied { .. }), "{r:?}");
     // A request that slipped in while the revocation ran (created after the check of the host,
     // committed after the revocation ended its open requests; made here by SQL): it cannot be
     // approved, and polling it ends it.
@@ -324,11 +335,11 @@ async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
     let r = w.approvers[0]
         .session
         .agent
-        .post(&format!("/api/broker/requests/{}/approve/start", late.id()), json!({}))
+        .post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_START, &late.id()), json!({}))
         .await?;
     ensure!(r.status == 409 && r.code() == Some(ErrorCode::HostRevoked), "{r:?}");
     let r = late.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "denied", "{r:?}");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Denied { .. }), "{r:?}");
     let st: String = sqlx::query("SELECT status FROM broker_requests WHERE request_id = $1")
         .bind(late.id())
         .fetch_one(&pool)
@@ -341,7 +352,7 @@ async fn revoked_host_is_refused(b: Backend) -> anyhow::Result<()> {
     c2.cert_id = CertId::generate(&mut blindvault_testkit::broker::os_rng());
     let forged = c2.sign(&rogue)?;
     let resp =
-        w.admin.agent.post("/api/broker/hosts", json!({ "certificate": b64(&forged.to_bytes()) })).await?;
+        w.admin.agent.post(paths::BROKER_HOSTS, json!({ "certificate": b64(&forged.to_bytes()) })).await?;
     ensure!(resp.status == 400 && resp.code() == Some(ErrorCode::BadCertificate), "{resp:?}");
     Ok(())
 }
@@ -394,16 +405,17 @@ async fn malicious_server_edits_are_caught_on_the_device(b: Backend) -> anyhow::
         .bind(b64(&rogue_org_pub.to_bytes()))
         .execute(&pool)
         .await?;
-    let view = w.approvers[0].session.agent.get("/api/broker/org").await?.ok()?;
+    let view = w.approvers[0].session.agent.get(paths::BROKER_ORG).await?.ok()?;
     ensure!(
-        view.body["fingerprint"] != w.approvers[0].pinned_org.fingerprint().to_string(),
+        view.json::<OrgView>()?.fingerprint != Some(w.approvers[0].pinned_org.fingerprint().to_string()),
         "the device notices the change"
     );
     ensure!(verify_request(&w.approvers[0].pinned_org, &rogue_cert, &c.req, now(&w.server)).is_err());
 
     // 4. An approver key substituted in an enrolment: the writer's verification refuses it.
-    let list = w.admin.agent.get("/api/broker/approvers").await?.ok()?;
-    let mut signed = SignedEnrolment::from_bytes(&unb64(&list.body[0]["signed_enrolment"]))?;
+    let list = w.admin.agent.get(paths::BROKER_APPROVERS).await?.ok()?;
+    let mut signed =
+        list.json::<Vec<ApproverView>>()?.first().context("an approver")?.signed_enrolment.clone();
     signed.enrolment.approver_key = blindvault_core::keys::ApproverPublicKey::from_array([9; 32]);
     ensure!(signed.verify(&w.org.public_key(), now(&w.server)).is_err());
     Ok(())
@@ -443,7 +455,7 @@ async fn database_holds_nothing_that_opens_anything(b: Backend) -> anyhow::Resul
         let (c, _) = Consumer::ask(&w.server, &host, &cert, *id).await?;
         device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
         let r = c.poll(&w.server).await?.ok()?;
-        c.open(&r.body, &w.org.public_key())?;
+        c.open(&r.json()?, &w.org.public_key())?;
         needles.push(("ephemeral secret".into(), c.eph.expose().to_vec()));
     }
     for a in &w.approvers {
@@ -517,10 +529,10 @@ async fn approval_through_one_instance_releases_a_consumer_waiting_on_another(
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let approved_at = std::time::Instant::now();
     device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
-    let body = waiter.await??;
+    let result = waiter.await??;
     let latency = approved_at.elapsed();
-    ensure!(body["status"] == "delivered", "{body}");
-    ensure!(c.open(&body, &w.org.public_key())? == b"across instances");
+    ensure!(matches!(result, PollResult::Delivered { .. }), "{result:?}");
+    ensure!(c.open(&result, &w.org.public_key())? == b"across instances");
     eprintln!("cross-instance release latency ({b:?}): {latency:?}");
     if b == Backend::Postgres {
         ensure!(
@@ -535,26 +547,29 @@ async fn approval_through_one_instance_releases_a_consumer_waiting_on_another(
 async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &["alice"]).await?;
     let big = "A".repeat(5 * 1024 * 1024);
-    let admin_cases: Vec<(&str, &str, Value)> = vec![
-        ("PUT", "/api/broker/org", json!({ "org_public_key": "not base64!" })),
-        ("PUT", "/api/broker/org", json!({ "org_public_key": b64(&[1u8; 10]) })),
-        ("POST", "/api/broker/entries", json!({ "sealed_entry": "AAAA" })),
-        ("POST", "/api/broker/entries", json!({ "wrong": 1 })),
-        ("POST", "/api/broker/hosts", json!({ "certificate": b64(&[1u8; 200]) })),
-        ("POST", "/api/broker/enrolments/nope/approve", json!({ "signed_enrolment": b64(&[1u8; 100]) })),
-        ("POST", "/api/broker/hosts/nope/revoke", json!({})),
-        ("DELETE", "/api/broker/entries/nope", Value::Null),
-        ("DELETE", "/api/broker/enrolments/nope", Value::Null),
+    // An id nothing has.
+    let nope = |template: &str| paths::with_id(template, "nope");
+    let admin_cases: Vec<(&str, String, Value)> = vec![
+        ("PUT", paths::BROKER_ORG.into(), json!({ "org_public_key": "not base64!" })),
+        ("PUT", paths::BROKER_ORG.into(), json!({ "org_public_key": b64(&[1u8; 10]) })),
+        ("POST", paths::BROKER_ENTRIES.into(), json!({ "sealed_entry": "AAAA" })),
+        ("POST", paths::BROKER_ENTRIES.into(), json!({ "wrong": 1 })),
+        ("POST", paths::BROKER_HOSTS.into(), json!({ "certificate": b64(&[1u8; 200]) })),
+        ("POST", nope(paths::BROKER_ENROLMENT_APPROVE), json!({ "signed_enrolment": b64(&[1u8; 100]) })),
+        ("POST", nope(paths::BROKER_HOST_REVOKE), json!({})),
+        ("DELETE", nope(paths::BROKER_ENTRY), Value::Null),
+        ("DELETE", nope(paths::BROKER_ENROLMENT), Value::Null),
     ];
     for (m, p, body) in admin_cases {
         let body = (!body.is_null()).then_some(body);
-        let r = w.admin.agent.send(m, p, body).await?;
+        let r = w.admin.agent.send(m, &p, body).await?;
         ensure!((400..500).contains(&r.status) && r.code().is_some(), "{m} {p}: {r:?}");
     }
     // An entry sealed to a real approver but not signed by the org key (a writer without it, or
     // an entry the server made itself): refused with its own code.
-    let list = w.admin.agent.get("/api/broker/approvers").await?.ok()?;
-    let alice = SignedEnrolment::from_bytes(&unb64(&list.body[0]["signed_enrolment"]))?.enrolment;
+    let list = w.admin.agent.get(paths::BROKER_APPROVERS).await?.ok()?;
+    let alice =
+        list.json::<Vec<ApproverView>>()?.first().context("alice")?.signed_enrolment.enrolment.clone();
     let rogue = blindvault_core::keys::OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
     let rogue_view = alice.sign(&rogue)?.verify(&rogue.public_key(), now(&w.server))?;
     let unsigned = blindvault_core::entry::seal_entry(
@@ -570,12 +585,12 @@ async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
     let r = w
         .admin
         .agent
-        .post("/api/broker/entries", json!({ "sealed_entry": b64(&unsigned.to_bytes()) }))
+        .post(paths::BROKER_ENTRIES, json!({ "sealed_entry": b64(&unsigned.to_bytes()) }))
         .await?;
     ensure!(r.status == 400 && r.code() == Some(ErrorCode::EntryNotSigned), "{r:?}");
     // Over the body limit: 413, or the server closes the connection before reading it all
     // (which it may do once it has answered) — never a 5xx.
-    match w.admin.agent.post("/api/broker/entries", json!({ "sealed_entry": big })).await {
+    match w.admin.agent.post(paths::BROKER_ENTRIES, json!({ "sealed_entry": big })).await {
         Ok(r) => ensure!(r.status == 413, "oversized entry: {r:?}"),
         Err(e) => ensure!(format!("{e:#}").contains("connection closed"), "oversized entry: {e:#}"),
     }
@@ -583,21 +598,25 @@ async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
     for (m, p, body) in [
         (
             "POST",
-            "/api/broker/enrolments",
+            paths::BROKER_ENROLMENTS.to_owned(),
             json!({ "credential_id": "AAAA", "approver_public_key": b64(&[2u8; 32]) }),
         ),
-        ("POST", "/api/broker/enrolments", json!({ "credential_id": "***", "approver_public_key": "x" })),
-        ("GET", "/api/broker/requests/nope", Value::Null),
-        ("POST", "/api/broker/requests/nope/approve/start", json!({})),
         (
             "POST",
-            "/api/broker/requests/nope/approve/finish",
+            paths::BROKER_ENROLMENTS.to_owned(),
+            json!({ "credential_id": "***", "approver_public_key": "x" }),
+        ),
+        ("GET", nope(paths::BROKER_REQUEST), Value::Null),
+        ("POST", nope(paths::BROKER_REQUEST_APPROVE_START), json!({})),
+        (
+            "POST",
+            nope(paths::BROKER_REQUEST_APPROVE_FINISH),
             json!({ "ceremony_id": "x", "credential": {}, "sealed_response": "AAAA" }),
         ),
-        ("POST", "/api/broker/requests/nope/deny", json!({})),
+        ("POST", nope(paths::BROKER_REQUEST_DENY), json!({})),
     ] {
         let body = (!body.is_null()).then_some(body);
-        let r = a.send(m, p, body).await?;
+        let r = a.send(m, &p, body).await?;
         ensure!((400..500).contains(&r.status) && r.code().is_some(), "{m} {p}: {r:?}");
     }
     let mut consumer = Agent::new(&w.server.base, None);
@@ -606,12 +625,12 @@ async fn bad_input_is_a_4xx_with_a_code(b: Backend) -> anyhow::Result<()> {
         json!({ "signed_request": "AAAA", "poll_token_hash": "00" }),
         json!({ "signed_request": b64(&[1u8; 300]), "poll_token_hash": hex(&[0u8; 32]) }),
     ] {
-        let r = consumer.post("/api/broker/requests", body).await?;
+        let r = consumer.post(paths::BROKER_REQUESTS, body).await?;
         ensure!((400..500).contains(&r.status) && r.code().is_some(), "{r:?}");
     }
-    let r = consumer.get("/api/broker/requests/nope/result?wait=abc").await?;
+    let r = consumer.get(&format!("{}?wait=abc", nope(paths::BROKER_REQUEST_RESULT))).await?;
     ensure!(r.status == 400 && r.code() == Some(ErrorCode::InvalidQuery), "{r:?}");
-    let r = consumer.get("/api/broker/requests/nope/result").await?;
+    let r = consumer.get(&nope(paths::BROKER_REQUEST_RESULT)).await?;
     ensure!(r.status == 404 && r.code() == Some(ErrorCode::NoSuchRequest), "{r:?}");
     Ok(())
 }
@@ -627,15 +646,16 @@ async fn issuer_alone_is_refused_and_another_approver_releases(b: Backend) -> an
     // The admin issues (registers) the host.
     let (host, cert) = w.host(&[entry]).await?;
     let (c, created) = Consumer::ask(&w.server, &host, &cert, entry).await?;
-    ensure!(created.body["approvers"] == json!(["admin", "alice"]), "{created:?}");
+    ensure!(created.json::<CreatedRequest>()?.approvers == ["admin", "alice"], "{created:?}");
     let id = c.id();
     // The admin sees the request (they hold an envelope) but cannot approve it alone.
-    let view = w.approvers[admin].session.agent.get(&format!("/api/broker/requests/{id}")).await?.ok()?;
+    let view =
+        w.approvers[admin].session.agent.get(&paths::with_id(paths::BROKER_REQUEST, &id)).await?.ok()?;
     ensure!(view.body["status"] == "pending", "{view:?}");
     let start = w.approvers[admin]
         .session
         .agent
-        .post(&format!("/api/broker/requests/{id}/approve/start"), json!({}))
+        .post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_START, &id), json!({}))
         .await?;
     ensure!(start.status == 403 && start.code() == Some(ErrorCode::SelfApprovalRefused), "{start:?}");
     let err = device_approves(&w.server, &mut w.approvers[admin], &id).await.err().context("refused")?;
@@ -657,16 +677,18 @@ async fn issuer_alone_is_refused_and_another_approver_releases(b: Backend) -> an
     ensure!(r.status == 403 && r.code() == Some(ErrorCode::SelfApprovalRefused), "{r:?}");
     // Nothing was recorded or released: the consumer still waits.
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 0, "{r:?}");
-    let audit = w.admin.agent.get("/api/admin/audit").await?.ok()?;
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Pending { approvals: 0, .. }), "{r:?}");
+    let audit = w.admin.agent.get(paths::ADMIN_AUDIT).await?.ok()?;
     ensure!(!audit.body.to_string().contains("broker.request.approval"), "no approval was recorded");
     // Another approver's approval releases.
     let alice = w.approvers.iter().position(|a| a.name == "alice").context("alice")?;
     let r = device_approves(&w.server, &mut w.approvers[alice], &id).await?.ok()?;
     ensure!(r.body["status"] == "approved" && r.body["approvals"] == 1, "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "delivered" && r.body["responses"].as_array().map(Vec::len) == Some(1));
-    ensure!(c.open(&r.body, &w.org.public_key())? == b"separated");
+    ensure!(
+        matches!(r.json::<PollResult>()?, PollResult::Delivered { responses, .. } if responses.len() == 1)
+    );
+    ensure!(c.open(&r.json()?, &w.org.public_key())? == b"separated");
     Ok(())
 }
 
@@ -679,14 +701,14 @@ async fn issuer_alone_releases_when_the_certificate_allows_self_approval(b: Back
     w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"solo admin").await?;
     let (host, cert) = w.host_with(&[entry], true).await?;
     ensure!(cert.cert.issuer.as_deref() == Some(w.admin.user_id.as_str()) && cert.cert.self_approval);
-    let hosts = w.admin.agent.get("/api/broker/hosts").await?.ok()?;
-    ensure!(hosts.body[0]["self_approval"] == true, "{hosts:?}");
+    let hosts = w.admin.agent.get(paths::BROKER_HOSTS).await?.ok()?;
+    ensure!(hosts.json::<Vec<HostView>>()?.first().context("the host")?.self_approval, "{hosts:?}");
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let r = device_approves(&w.server, &mut w.approvers[admin], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "approved", "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "delivered", "{r:?}");
-    ensure!(c.open_checked(&r.body, &w.org.public_key(), &cert.cert)? == b"solo admin");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Delivered { .. }), "{r:?}");
+    ensure!(c.open_checked(&r.json()?, &w.org.public_key(), &cert.cert)? == b"solo admin");
     Ok(())
 }
 
@@ -707,13 +729,13 @@ async fn a_v2_certificate_s_issuer_alone_releases_nothing_whatever_the_entry_say
     let start = w.approvers[admin]
         .session
         .agent
-        .post(&format!("/api/broker/requests/{id}/approve/start"), json!({}))
+        .post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_START, &id), json!({}))
         .await?;
     ensure!(start.status == 403 && start.code() == Some(ErrorCode::SelfApprovalRefused), "{start:?}");
     let err = device_approves(&w.server, &mut w.approvers[admin], &id).await.err().context("refused")?;
     ensure!(err.to_string().contains("self_approval_refused"), "{err}");
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 0, "{r:?}");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Pending { approvals: 0, .. }), "{r:?}");
     Ok(())
 }
 
@@ -756,7 +778,7 @@ async fn the_org_key_holder_cannot_register_from_a_second_account(b: Backend) ->
     for (issuer, by_holder, status, code) in cases {
         let c = cert(issuer.as_deref())?;
         let agent = if by_holder { &mut w.admin.agent } else { &mut second.agent };
-        let r = agent.post("/api/broker/hosts", json!({ "certificate": b64(&c.to_bytes()) })).await?;
+        let r = agent.post(paths::BROKER_HOSTS, json!({ "certificate": b64(&c.to_bytes()) })).await?;
         ensure!(
             r.status == status && r.code().map(ErrorCode::as_str) == Some(code),
             "{issuer:?} by holder {by_holder}: {r:?}"
@@ -767,11 +789,11 @@ async fn the_org_key_holder_cannot_register_from_a_second_account(b: Backend) ->
         .await?
         .try_get("n")?;
     ensure!(n == 0, "nothing was registered ({n})");
-    let audit = w.admin.agent.get("/api/admin/audit").await?.ok()?;
+    let audit = w.admin.agent.get(paths::ADMIN_AUDIT).await?.ok()?;
     ensure!(!audit.body.to_string().contains("broker.host.issued"), "no registration was recorded");
     let mine = cert(Some(&holder))?;
-    let ok = w.admin.agent.post("/api/broker/hosts", json!({ "certificate": b64(&mine.to_bytes()) })).await?;
-    ensure!(ok.status == 201 && ok.body["issued_by"] == holder.as_str(), "{ok:?}");
+    let ok = w.admin.agent.post(paths::BROKER_HOSTS, json!({ "certificate": b64(&mine.to_bytes()) })).await?;
+    ensure!(ok.status == 201 && ok.json::<HostView>()?.issued_by == holder, "{ok:?}");
     Ok(())
 }
 
@@ -806,7 +828,7 @@ async fn a_format_1_host_keeps_todays_rule(b: Backend) -> anyhow::Result<()> {
     let r = device_approves(&w.server, &mut w.approvers[admin], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "approved", "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(c.open_checked(&r.body, &w.org.public_key(), &cert.cert)? == b"old host");
+    ensure!(c.open_checked(&r.json()?, &w.org.public_key(), &cert.cert)? == b"old host");
     // Without the entry's flag the registering admin alone is refused, as before.
     let other = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
     w.put_secret(other, 1, Policy::AnyOf { n: 1 }, b"old host 2").await?;
@@ -873,11 +895,11 @@ async fn approved_by_the_issuer_alone(b: Backend, secret: &[u8]) -> anyhow::Resu
 async fn issuer_counts_as_one_of_m_people(b: Backend) -> anyhow::Result<()> {
     let (mut w, c) = approved_by_the_issuer_alone(b, b"two people").await?;
     let r = c.poll(&w.server).await?;
-    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Pending { approvals: 1, .. }), "{r:?}");
     let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(c.open(&r.body, &w.org.public_key())? == b"two people");
+    ensure!(c.open(&r.json()?, &w.org.public_key())? == b"two people");
     Ok(())
 }
 
@@ -906,7 +928,7 @@ async fn migration_3_backfills_approval_counts(b: Backend) -> anyhow::Result<()>
     ensure!(counts == (1, 0), "backfilled {counts:?}");
     let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
-    ensure!(c.open(&c.poll(&w.server).await?.ok()?.body, &w.org.public_key())? == b"upgraded");
+    ensure!(c.open(&c.result(&w.server).await?, &w.org.public_key())? == b"upgraded");
     Ok(())
 }
 
@@ -923,20 +945,22 @@ async fn two_devices_of_one_person_count_as_one(b: Backend) -> anyhow::Result<()
     ensure!(sealed.envelopes.len() == 4, "an envelope per device");
     let (host, cert) = w.host(&[entry]).await?;
     let (c, created) = Consumer::ask(&w.server, &host, &cert, entry).await?;
-    ensure!(created.body["approvers"] == json!(["a", "b", "c"]), "{created:?}");
+    ensure!(created.json::<CreatedRequest>()?.approvers == ["a", "b", "c"], "{created:?}");
     let r = device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
     // The same person's other phone: refused, still one approval, nothing released.
     let r = device_approves(&w.server, &mut w.approvers[a2], &c.id()).await?;
     ensure!(r.status == 409 && r.code() == Some(ErrorCode::AlreadyDecided), "{r:?}");
     let r = c.poll(&w.server).await?;
-    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Pending { approvals: 1, .. }), "{r:?}");
     // A second person releases.
     let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
     ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["responses"].as_array().map(Vec::len) == Some(2));
-    ensure!(c.open(&r.body, &w.org.public_key())? == b"people not phones");
+    ensure!(
+        matches!(r.json::<PollResult>()?, PollResult::Delivered { responses, .. } if responses.len() == 2)
+    );
+    ensure!(c.open(&r.json()?, &w.org.public_key())? == b"people not phones");
     Ok(())
 }
 
@@ -987,8 +1011,8 @@ async fn a_long_poll_unregisters_when_answered() -> anyhow::Result<()> {
     }
     ensure!(w.server.state.hub.watched() == 1, "the waiting poll is registered");
     device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
-    let body = waiter.await??;
-    ensure!(body["status"] == "delivered", "{body}");
+    let result = waiter.await??;
+    ensure!(matches!(result, PollResult::Delivered { .. }), "{result:?}");
     ensure!(w.server.state.hub.watched() == 0, "and unregistered once answered");
     Ok(())
 }
@@ -1032,16 +1056,20 @@ async fn expiry_deletes_the_responses_of_a_request_approved_in_part(b: Backend) 
         ensure!(responses_stored(&w, &c.id()).await? == 0, "an expired request's responses are deleted");
         ensure!(stored_status(&w, &c.id()).await? == "expired");
         let r = c.poll(&w.server).await?.ok()?;
-        ensure!(r.body["status"] == "expired" && r.body["responses"].is_null(), "{r:?}");
+        // Expired, and no responses on the wire (a raw check: the type has no such member to read).
+        ensure!(
+            matches!(r.json::<PollResult>()?, PollResult::Expired) && r.body["responses"].is_null(),
+            "{r:?}"
+        );
     }
     // A late approval of the partly approved one is refused by the server too.
     let late = w.approvers[2]
         .session
         .agent
-        .post(&format!("/api/broker/requests/{}/approve/start", partly.id()), json!({}))
+        .post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_START, &partly.id()), json!({}))
         .await?;
     ensure!((400..500).contains(&late.status) && late.code().is_some(), "{late:?}");
-    let audit = w.admin.agent.get("/api/admin/audit").await?.ok()?;
+    let audit = w.admin.agent.get(paths::ADMIN_AUDIT).await?.ok()?;
     ensure!(audit.body.to_string().matches("broker.request.expired").count() == 2, "{}", audit.body);
     Ok(())
 }
@@ -1087,7 +1115,7 @@ async fn a_host_never_certified_is_refused(b: Backend) -> anyhow::Result<()> {
         let r = c.poll(&w.server).await?;
         ensure!(r.status == 404 && r.code() == Some(ErrorCode::NoSuchRequest), "{r:?}");
     }
-    ensure!(w.approvers[0].session.agent.get("/api/broker/inbox").await?.ok()?.body == json!([]));
+    ensure!(w.approvers[0].session.agent.get(paths::BROKER_INBOX).await?.ok()?.body == json!([]));
     // The certified host's request for the same entry is accepted: the refusals were the host's.
     let (_, r) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     ensure!(r.status == 201, "{r:?}");
@@ -1100,34 +1128,34 @@ async fn a_host_never_certified_is_refused(b: Backend) -> anyhow::Result<()> {
 /// each enrolment's backup flags. Only admins read or change the setting; the change is audited.
 async fn an_org_that_refuses_synced_passkeys_refuses_their_enrolment(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &["alice"]).await?;
-    let list = w.admin.agent.get("/api/broker/enrolments").await?.ok()?;
-    let alice = list.body.as_array().context("list")?.first().context("alice")?.clone();
-    ensure!(alice["backup_eligible"] == true && alice["backup_state"] == true, "{alice}");
-    let r = w.admin.agent.get("/api/broker/org/settings").await?.ok()?;
-    ensure!(r.body["refuse_synced_approvers"] == false, "{r:?}");
+    let list = w.admin.agent.get(paths::BROKER_ENROLMENTS).await?.ok()?;
+    let alice = list.json::<Vec<EnrolmentView>>()?.into_iter().next().context("alice")?;
+    ensure!(alice.backup_eligible == Some(true) && alice.backup_state == Some(true), "{alice:?}");
+    let r = w.admin.agent.get(paths::BROKER_ORG_SETTINGS).await?.ok()?;
+    ensure!(!r.json::<OrgSettings>()?.refuse_synced_approvers, "{r:?}");
     // Bob asks to enrol before the setting changes…
     let mut bob = Device::new();
     let mut bob_session = bob.register(&w.server, "bob").await?;
     let keys = blindvault_core::schedule::KeySchedule::derive(&bob_session.prf);
     let body = json!({ "credential_id": bob_session.credential_id, "approver_public_key": b64(&keys.approver_public().to_array()) });
-    let pending = bob_session.agent.post("/api/broker/enrolments", body.clone()).await?.ok()?;
-    let id = pending.body["id"].as_str().context("id")?.to_owned();
+    let pending = bob_session.agent.post(paths::BROKER_ENROLMENTS, body.clone()).await?.ok()?;
+    let id = pending.json::<EnrolmentView>()?.id;
     // …an approver cannot change it…
     let r = w.approvers[0]
         .session
         .agent
-        .put("/api/broker/org/settings", json!({ "refuse_synced_approvers": true }))
+        .put(paths::BROKER_ORG_SETTINGS, serde_json::to_value(OrgSettings { refuse_synced_approvers: true })?)
         .await?;
     ensure!(r.status == 403, "{r:?}");
     let r = w
         .admin
         .agent
-        .put("/api/broker/org/settings", json!({ "refuse_synced_approvers": true }))
+        .put(paths::BROKER_ORG_SETTINGS, serde_json::to_value(OrgSettings { refuse_synced_approvers: true })?)
         .await?
         .ok()?;
-    ensure!(r.body["refuse_synced_approvers"] == true, "{r:?}");
+    ensure!(r.json::<OrgSettings>()?.refuse_synced_approvers, "{r:?}");
     // …then neither a new request nor the approval of the old one goes through.
-    let r = bob_session.agent.post("/api/broker/enrolments", body).await?;
+    let r = bob_session.agent.post(paths::BROKER_ENROLMENTS, body).await?;
     ensure!(r.status == 403 && r.code() == Some(ErrorCode::SyncedPasskeyRefused), "{r:?}");
     let signed = blindvault_core::identity::Enrolment {
         user_id: bob_session.user_id.clone(),
@@ -1141,19 +1169,26 @@ async fn an_org_that_refuses_synced_passkeys_refuses_their_enrolment(b: Backend)
         .admin
         .agent
         .post(
-            &format!("/api/broker/enrolments/{id}/approve"),
+            &paths::with_id(paths::BROKER_ENROLMENT_APPROVE, &id),
             json!({ "signed_enrolment": b64(&signed.to_bytes()) }),
         )
         .await?;
     ensure!(r.status == 403 && r.code() == Some(ErrorCode::SyncedPasskeyRefused), "{r:?}");
-    let audit = w.admin.agent.get("/api/admin/audit").await?.ok()?;
+    let audit = w.admin.agent.get(paths::ADMIN_AUDIT).await?.ok()?;
     ensure!(audit.body.to_string().contains("broker.org.settings"), "the change is audited");
     // Off again: the enrolment is approved.
-    w.admin.agent.put("/api/broker/org/settings", json!({ "refuse_synced_approvers": false })).await?.ok()?;
+    w.admin
+        .agent
+        .put(
+            paths::BROKER_ORG_SETTINGS,
+            serde_json::to_value(OrgSettings { refuse_synced_approvers: false })?,
+        )
+        .await?
+        .ok()?;
     w.admin
         .agent
         .post(
-            &format!("/api/broker/enrolments/{id}/approve"),
+            &paths::with_id(paths::BROKER_ENROLMENT_APPROVE, &id),
             json!({ "signed_enrolment": b64(&signed.to_bytes()) }),
         )
         .await?
@@ -1177,19 +1212,23 @@ async fn a_consumer_cancels_its_open_request(b: Backend) -> anyhow::Result<()> {
     ensure!(r.status == 404 && r.code() == Some(ErrorCode::NoSuchRequest), "{r:?}");
     ensure!(stored_status(&w, &id).await? == "pending");
     let r = c.cancel_with(&w.server, &c.token).await?;
-    ensure!(r.status == 200 && r.body["status"] == "cancelled", "{r:?}");
+    ensure!(r.status == 200 && matches!(r.json::<PollResult>()?, PollResult::Cancelled), "{r:?}");
     ensure!(stored_status(&w, &id).await? == "cancelled");
     // Approvers can no longer act on it.
-    ensure!(w.approvers[1].session.agent.get("/api/broker/inbox").await?.ok()?.body == json!([]));
+    ensure!(w.approvers[1].session.agent.get(paths::BROKER_INBOX).await?.ok()?.body == json!([]));
     let r = device_finishes_approval(&mut w.approvers[0], &id, finish).await?;
     ensure!(r.status == 409 && r.code() == Some(ErrorCode::RequestNotPending), "{r:?}");
     let late = device_approves(&w.server, &mut w.approvers[1], &id).await.err().context("approve fails")?;
     ensure!(late.to_string().contains("request_not_pending"), "{late}");
-    let r = w.approvers[1].session.agent.post(&format!("/api/broker/requests/{id}/deny"), json!({})).await?;
+    let r = w.approvers[1]
+        .session
+        .agent
+        .post(&paths::with_id(paths::BROKER_REQUEST_DENY, &id), json!({}))
+        .await?;
     ensure!(r.status == 409 && r.code() == Some(ErrorCode::RequestNotPending), "{r:?}");
     ensure!(responses_stored(&w, &id).await? == 0);
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "cancelled", "{r:?}");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Cancelled), "{r:?}");
     let r = c.cancel_with(&w.server, &c.token).await?;
     ensure!(r.status == 409 && r.code() == Some(ErrorCode::RequestNotPending), "{r:?}");
     let rows = sqlx::query(
@@ -1209,7 +1248,7 @@ async fn a_consumer_cancels_its_open_request(b: Backend) -> anyhow::Result<()> {
     ensure!(r.status == 200, "{r:?}");
     ensure!(responses_stored(&w, &c.id()).await? == 0);
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "cancelled", "{r:?}");
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Cancelled), "{r:?}");
     Ok(())
 }
 
@@ -1224,27 +1263,27 @@ async fn revocations_put_refuses_a_record_that_drops_a_revocation(b: Backend) ->
         |r: &blindvault_core::revocation::SignedRevocations| json!({ "revocations": b64(&r.to_bytes()) });
     let one = Revocations::none().next(&[bob], &[], now(&w.server))?.sign(&w.org)?;
     let two = one.record.next(&[], &[host], now(&w.server))?.sign(&w.org)?;
-    w.admin.agent.put("/api/broker/revocations", put(&one)).await?.ok()?;
-    w.admin.agent.put("/api/broker/revocations", put(&two)).await?.ok()?;
+    w.admin.agent.put(paths::BROKER_REVOCATIONS, put(&one)).await?.ok()?;
+    w.admin.agent.put(paths::BROKER_REVOCATIONS, put(&two)).await?.ok()?;
     // Epoch 3 built on epoch 1 (what a server hiding epoch 2 would make an admin sign): it no
     // longer names the host.
     let forked = one.record.next(&[alice], &[], now(&w.server))?;
     let mut forked = forked;
     forked.epoch = 3;
     let forked = forked.sign(&w.org)?;
-    let r = w.admin.agent.put("/api/broker/revocations", put(&forked)).await?;
+    let r = w.admin.agent.put(paths::BROKER_REVOCATIONS, put(&forked)).await?;
     ensure!(r.status == 409 && r.code() == Some(ErrorCode::RevocationDiverged), "{r:?}");
     // Epoch 3 that drops bob: refused too.
     let mut no_bob = two.record.next(&[alice], &[], now(&w.server))?;
     no_bob.approvers.retain(|a| *a != bob);
     let no_bob = no_bob.sign(&w.org)?;
-    let r = w.admin.agent.put("/api/broker/revocations", put(&no_bob)).await?;
+    let r = w.admin.agent.put(paths::BROKER_REVOCATIONS, put(&no_bob)).await?;
     ensure!(r.status == 409 && r.code() == Some(ErrorCode::RevocationDiverged), "{r:?}");
-    let r = w.admin.agent.get("/api/broker/revocations").await?.ok()?;
+    let r = w.admin.agent.get(paths::BROKER_REVOCATIONS).await?.ok()?;
     ensure!(r.body["revocations"] == json!(b64(&two.to_bytes())), "the stored one is kept: {r:?}");
     // A proper successor is stored.
     let three = two.record.next(&[alice], &[], now(&w.server))?.sign(&w.org)?;
-    w.admin.agent.put("/api/broker/revocations", put(&three)).await?.ok()?;
+    w.admin.agent.put(paths::BROKER_REVOCATIONS, put(&three)).await?.ok()?;
     Ok(())
 }
 
@@ -1253,7 +1292,7 @@ async fn revocations_put_refuses_a_record_that_drops_a_revocation(b: Backend) ->
 async fn revocations_put_refuses_rollback_and_non_admins(b: Backend) -> anyhow::Result<()> {
     use blindvault_core::revocation::Revocations;
     let mut w = World::new(b, &["alice", "bob"]).await?;
-    let r = w.approvers[0].session.agent.get("/api/broker/revocations").await?.ok()?;
+    let r = w.approvers[0].session.agent.get(paths::BROKER_REVOCATIONS).await?.ok()?;
     ensure!(r.body["revocations"].is_null(), "none yet: {r:?}");
     let bob = w.approvers[1].keys.approver_public();
     let one = Revocations::none().next(&[bob], &[], now(&w.server))?.sign(&w.org)?;
@@ -1264,38 +1303,38 @@ async fn revocations_put_refuses_rollback_and_non_admins(b: Backend) -> anyhow::
     let put =
         |r: &blindvault_core::revocation::SignedRevocations| json!({ "revocations": b64(&r.to_bytes()) });
     // Not an admin.
-    let r = w.approvers[0].session.agent.put("/api/broker/revocations", put(&one)).await?;
+    let r = w.approvers[0].session.agent.put(paths::BROKER_REVOCATIONS, put(&one)).await?;
     ensure!(r.status == 403, "{r:?}");
     // Not signed by the org key.
     let rogue = OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
     let forged = Revocations::none().next(&[bob], &[], now(&w.server))?.sign(&rogue)?;
-    let r = w.admin.agent.put("/api/broker/revocations", put(&forged)).await?;
+    let r = w.admin.agent.put(paths::BROKER_REVOCATIONS, put(&forged)).await?;
     ensure!(r.status == 400 && r.code() == Some(ErrorCode::BadSignature), "{r:?}");
     // Garbage.
-    let r = w.admin.agent.put("/api/broker/revocations", json!({ "revocations": "AAAA" })).await?;
+    let r = w.admin.agent.put(paths::BROKER_REVOCATIONS, json!({ "revocations": "AAAA" })).await?;
     ensure!(r.status == 400 || r.status == 422, "{r:?}");
     // Epoch 2, then epoch 1: the older one is refused, the same one again is fine.
-    w.admin.agent.put("/api/broker/revocations", put(&two)).await?.ok()?;
-    let r = w.admin.agent.put("/api/broker/revocations", put(&one)).await?;
+    w.admin.agent.put(paths::BROKER_REVOCATIONS, put(&two)).await?.ok()?;
+    let r = w.admin.agent.put(paths::BROKER_REVOCATIONS, put(&one)).await?;
     ensure!(r.status == 409 && r.code() == Some(ErrorCode::RevocationRollback), "{r:?}");
-    w.admin.agent.put("/api/broker/revocations", put(&two)).await?.ok()?;
+    w.admin.agent.put(paths::BROKER_REVOCATIONS, put(&two)).await?.ok()?;
     // Everyone reads the newest.
-    let r = w.approvers[1].session.agent.get("/api/broker/revocations").await?.ok()?;
+    let r = w.approvers[1].session.agent.get(paths::BROKER_REVOCATIONS).await?.ok()?;
     ensure!(r.body["revocations"] == json!(b64(&two.to_bytes())), "{r:?}");
-    let text = w.admin.agent.get("/api/admin/audit").await?.ok()?.body.to_string();
+    let text = w.admin.agent.get(paths::ADMIN_AUDIT).await?.ok()?.body.to_string();
     ensure!(text.contains("broker.revocations.set"), "audited");
     // A replaced org key takes its record with it (the old key's signature vouches for nothing).
     let other = OrgSecretKey::generate(&mut blindvault_testkit::broker::os_rng());
     w.admin_stepped(
         "PUT",
-        "/api/broker/org",
+        paths::BROKER_ORG,
         Some(json!({ "org_public_key": b64(&other.public_key().to_bytes()), "replace": true })),
         "org.replace",
         &other.public_key().fingerprint().to_string(),
     )
     .await?
     .ok()?;
-    let r = w.admin.agent.get("/api/broker/revocations").await?.ok()?;
+    let r = w.admin.agent.get(paths::BROKER_REVOCATIONS).await?.ok()?;
     ensure!(r.body["revocations"].is_null(), "{r:?}");
     Ok(())
 }
@@ -1318,13 +1357,13 @@ async fn a_removed_device_is_refused_by_the_consumer_despite_a_colluding_server(
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(c.open(&r.body, &org)? == b"hunter2");
+    ensure!(c.open(&r.json()?, &org)? == b"hunter2");
     // The admin revokes bob's device (org-signed record first), then removes it on the server.
     let bob = w.approvers[1].keys.approver_public();
     let record = Revocations::none().next(&[bob], &[], now(&w.server))?.sign(&w.org)?;
     w.admin
         .agent
-        .put("/api/broker/revocations", json!({ "revocations": b64(&record.to_bytes()) }))
+        .put(paths::BROKER_REVOCATIONS, json!({ "revocations": b64(&record.to_bytes()) }))
         .await?
         .ok()?;
     let pool = w.server.state.store.pool().clone();
@@ -1335,7 +1374,7 @@ async fn a_removed_device_is_refused_by_the_consumer_despite_a_colluding_server(
         .try_get("id")?;
     w.admin_stepped(
         "DELETE",
-        &format!("/api/broker/enrolments/{id}?dry_run=false"),
+        &format!("{}?dry_run=false", paths::with_id(paths::BROKER_ENROLMENT, &id)),
         None,
         "approver.remove",
         &id,
@@ -1350,8 +1389,8 @@ async fn a_removed_device_is_refused_by_the_consumer_despite_a_colluding_server(
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["status"] == "delivered", "{r:?}");
-    let e = c.open(&r.body, &org).err().context("refused")?;
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Delivered { .. }), "{r:?}");
+    let e = c.open(&r.json()?, &org).err().context("refused")?;
     ensure!(
         e.downcast_ref::<blindvault_core::Error>()
             == Some(&blindvault_core::Error::Revoked { what: blindvault_core::Revocable::ApproverDevice }),
@@ -1362,8 +1401,8 @@ async fn a_removed_device_is_refused_by_the_consumer_despite_a_colluding_server(
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(r.body["revocations"].is_null(), "{r:?}");
-    let e = c.open_after(&r.body, &org, 1).err().context("refused")?;
+    ensure!(matches!(r.json::<PollResult>()?, PollResult::Delivered { revocations: None, .. }), "{r:?}");
+    let e = c.open_after(&r.json()?, &org, 1).err().context("refused")?;
     ensure!(
         e.downcast_ref::<blindvault_core::Error>()
             == Some(&blindvault_core::Error::Rollback { seen: 1, got: 0 }),
@@ -1373,12 +1412,12 @@ async fn a_removed_device_is_refused_by_the_consumer_despite_a_colluding_server(
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     w.admin
         .agent
-        .put("/api/broker/revocations", json!({ "revocations": b64(&record.to_bytes()) }))
+        .put(paths::BROKER_REVOCATIONS, json!({ "revocations": b64(&record.to_bytes()) }))
         .await?
         .ok()?;
     device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
     let r = c.poll(&w.server).await?.ok()?;
-    ensure!(c.open_after(&r.body, &org, 1)? == b"hunter2");
+    ensure!(c.open_after(&r.json()?, &org, 1)? == b"hunter2");
     Ok(())
 }
 
@@ -1401,16 +1440,16 @@ async fn an_old_signed_enrolment_does_not_put_back_a_removed_or_revoked_device(
     let signed: String = row.try_get("signed")?;
     w.admin_stepped(
         "DELETE",
-        &format!("/api/broker/enrolments/{id}?dry_run=false"),
+        &format!("{}?dry_run=false", paths::with_id(paths::BROKER_ENROLMENT, &id)),
         None,
         "approver.remove",
         &id,
     )
     .await?
     .ok()?;
-    let approve = format!("/api/broker/enrolments/{id}/approve");
+    let approve = paths::with_id(paths::BROKER_ENROLMENT_APPROVE, &id);
     let r = w.admin.agent.post(&approve, json!({ "signed_enrolment": signed })).await?;
-    ensure!(r.status == 409 && r.body["error"]["code"] == "enrolment_removed", "{r:?}");
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::EnrolmentRemoved), "{r:?}");
     let status = |pool: sqlx::AnyPool, id: String| async move {
         let r = sqlx::query("SELECT status FROM broker_enrolments WHERE id = $1")
             .bind(&id)
@@ -1423,21 +1462,22 @@ async fn an_old_signed_enrolment_does_not_put_back_a_removed_or_revoked_device(
     let record = Revocations::none().next(&[bob], &[], now(&w.server))?.sign(&w.org)?;
     w.admin
         .agent
-        .put("/api/broker/revocations", json!({ "revocations": b64(&record.to_bytes()) }))
+        .put(paths::BROKER_REVOCATIONS, json!({ "revocations": b64(&record.to_bytes()) }))
         .await?
         .ok()?;
     let s = &mut w.approvers[1].session;
     let again = s
         .agent
         .post(
-            "/api/broker/enrolments",
+            paths::BROKER_ENROLMENTS,
             json!({ "credential_id": s.credential_id, "approver_public_key": b64(&bob.to_array()) }),
         )
         .await?
         .ok()?;
-    ensure!(again.body["id"] == id.as_str() && again.body["status"] == "pending", "{again:?}");
+    let again = again.json::<EnrolmentView>()?;
+    ensure!(again.id == id && again.status == "pending", "{again:?}");
     let r = w.admin.agent.post(&approve, json!({ "signed_enrolment": signed })).await?;
-    ensure!(r.status == 409 && r.body["error"]["code"] == "approver_revoked", "{r:?}");
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::ApproverRevoked), "{r:?}");
     ensure!(status(pool.clone(), id.clone()).await? == "pending");
     Ok(())
 }

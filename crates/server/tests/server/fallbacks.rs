@@ -2,6 +2,7 @@
 //! peer address, a damaged audit head, a malformed `prev_hash` (the passkey flags' own test is in
 //! `webauthn.rs`, where their JSON is read).
 
+use blindvault_api::paths;
 use std::sync::Arc;
 
 use anyhow::ensure;
@@ -31,7 +32,7 @@ async fn a_request_without_a_peer_address_is_refused_not_put_in_a_shared_bucket(
     let origin = config.origin_header()?;
     let (server, _code) =
         blindvault_server::Server::open(config, Arc::new(blindvault_server::ManualClock::new())).await?;
-    let request = axum::http::Request::post("/api/login/start")
+    let request = axum::http::Request::post(paths::LOGIN_START)
         .header("origin", origin)
         .header("content-type", "application/json")
         .body(axum::body::Body::from("{}"))?;

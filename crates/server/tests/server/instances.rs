@@ -4,6 +4,7 @@
 
 use anyhow::ensure;
 use blindvault_api::ErrorCode;
+use blindvault_api::paths;
 use blindvault_server::audit;
 use blindvault_testkit::{Backend, Device, TestServer};
 use serde_json::json;
@@ -23,22 +24,22 @@ async fn instances_share_ceremonies_and_sessions(b: Backend) -> anyhow::Result<(
     let mut on_a = a.agent();
     let c = phone.prepare_register(&a, &mut on_a, "alice").await?;
     let mut on_b = b2.agent();
-    on_b.post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+    on_b.post(paths::REGISTER_FINISH, json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?
         .ok()?;
     // Login started on B, finished on A.
     let l = phone.prepare_login(&b2, &mut on_b).await?;
     let mut finish_a = a.agent();
     finish_a
-        .post("/api/login/finish", json!({"ceremony_id": l.ceremony_id, "credential": l.credential}))
+        .post(paths::LOGIN_FINISH, json!({"ceremony_id": l.ceremony_id, "credential": l.credential}))
         .await?
         .ok()?;
     // The session cookie from A works on B; logout on B ends it on A.
     let mut same_on_b = b2.agent();
     same_on_b.token = finish_a.token.clone();
-    same_on_b.get("/api/me").await?.ok()?;
-    same_on_b.post("/api/logout", json!({})).await?.ok()?;
-    let resp = finish_a.get("/api/me").await?;
+    same_on_b.get(paths::ME).await?.ok()?;
+    same_on_b.post(paths::LOGOUT, json!({})).await?.ok()?;
+    let resp = finish_a.get(paths::ME).await?;
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::SessionRevoked), "{resp:?}");
     // Both append to one audit chain, concurrently, without forking it.
     let mut tasks = Vec::new();

@@ -1,5 +1,6 @@
 //! The server's log never holds a secret: no session token, no setup code, no request body.
 
+use blindvault_api::paths;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -145,18 +146,18 @@ async fn log_holds_no_secrets(b: Backend) -> anyhow::Result<()> {
     let c = phone.prepare_register(&server, &mut agent, "log-alice").await?;
     let client_data = c.credential["response"]["clientDataJSON"].as_str().unwrap_or("-").to_owned();
     agent
-        .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .post(paths::REGISTER_FINISH, json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?
         .ok()?;
-    agent.post("/api/setup/claim", json!({"code": code})).await?.ok()?;
+    agent.post(paths::SETUP_CLAIM, json!({"code": code})).await?.ok()?;
     let mut login = phone.login(&server).await?;
     // A failing request with a body, too.
-    let _ = login.agent.post("/api/setup/claim", json!({"code": "WRONG-SECRET-CODE"})).await?;
+    let _ = login.agent.post(paths::SETUP_CLAIM, json!({"code": "WRONG-SECRET-CODE"})).await?;
     let tokens = [agent.token.clone(), login.agent.token.clone()];
     ensure!(tokens.iter().all(Option::is_some));
-    login.agent.post("/api/logout", json!({})).await?.ok()?;
+    login.agent.post(paths::LOGOUT, json!({})).await?.ok()?;
     let text = buf.0.lock().map(|v| String::from_utf8_lossy(&v).into_owned()).unwrap_or_default();
-    ensure!(text.contains("/api/register/finish"), "the capture works");
+    ensure!(text.contains(paths::REGISTER_FINISH), "the capture works");
     for secret in tokens.iter().flatten().map(String::as_str).chain([
         code.as_str(),
         client_data.as_str(),
@@ -193,7 +194,7 @@ async fn hostile_bodies_leave_short_lines_without_their_bytes(b: Backend) -> any
     })?;
     let body = json!({ "ceremony_id": c.ceremony_id, "credential": c.credential });
     ensure!((60_000..64 * 1024).contains(&body.to_string().len()), "a body just under the cap");
-    let r = agent.post("/api/login/finish", body).await?;
+    let r = agent.post(paths::LOGIN_FINISH, body).await?;
     ensure!((400..500).contains(&r.status), "{} {}", r.status, r.body);
 
     let mut c = phone.prepare_login(&server, &mut agent).await?;
@@ -204,7 +205,7 @@ async fn hostile_bodies_leave_short_lines_without_their_bytes(b: Backend) -> any
         })
     })?;
     let r = agent
-        .post("/api/login/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .post(paths::LOGIN_FINISH, json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
         .await?;
     ensure!((400..500).contains(&r.status), "{} {}", r.status, r.body);
 
@@ -214,7 +215,7 @@ async fn hostile_bodies_leave_short_lines_without_their_bytes(b: Backend) -> any
     tracing::error!(payload = %long, other = ?long, "capped-field-probe");
 
     let log = String::from_utf8_lossy(&buf.contents()).into_owned();
-    ensure!(log.contains("/api/login/finish"), "the capture works");
+    ensure!(log.contains(paths::LOGIN_FINISH), "the capture works");
     let marker_len = "…[truncated 4294967296 bytes]".len();
     for line in log.lines() {
         ensure!(line.len() <= LINE_MAX + marker_len, "a line of {} bytes", line.len());

@@ -3,6 +3,7 @@
 
 use anyhow::ensure;
 use blindvault_api::ErrorCode;
+use blindvault_api::paths;
 use blindvault_testkit::{Backend, Device, ServerOptions, TestServer};
 use serde_json::json;
 use url::Url;
@@ -29,21 +30,21 @@ async fn wrong_origin_refused(b: Backend) -> anyhow::Result<()> {
     let mut phone = Device::new();
     let mut agent = server.agent();
     let start = agent
-        .post("/api/register/start", json!({"name": "alice", "invite": server.invite().await?}))
+        .post(paths::REGISTER_START, json!({"name": "alice", "invite": server.invite().await?}))
         .await?
         .ok()?;
     let c = phone.answer_create(&evil, start.body).await?;
     let resp = agent
-        .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .post(paths::REGISTER_FINISH, json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::OriginMismatch), "{resp:?}");
     // Login answered on another origin.
     let mut phone = Device::new();
     phone.register(&server, "bob").await?;
-    let start = agent.post("/api/login/start", json!({})).await?.ok()?;
+    let start = agent.post(paths::LOGIN_START, json!({})).await?.ok()?;
     let (cred, _) = phone.get(&evil, &start.body["options"]).await?;
     let resp = agent
-        .post("/api/login/finish", json!({"ceremony_id": start.body["ceremony_id"], "credential": cred}))
+        .post(paths::LOGIN_FINISH, json!({"ceremony_id": start.body["ceremony_id"], "credential": cred}))
         .await?;
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::OriginMismatch), "{resp:?}");
     Ok(())
@@ -64,22 +65,22 @@ async fn wrong_rp_id_refused(b: Backend) -> anyhow::Result<()> {
     let mut phone = Device::new();
     let mut agent = server.agent();
     let mut start = agent
-        .post("/api/register/start", json!({"name": "alice", "invite": server.invite().await?}))
+        .post(paths::REGISTER_START, json!({"name": "alice", "invite": server.invite().await?}))
         .await?
         .ok()?
         .body;
     start["options"]["publicKey"]["rp"]["id"] = json!("example.com");
     let c = phone.answer_create(&server.origin, start).await?;
     let resp = agent
-        .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .post(paths::REGISTER_FINISH, json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::RpIdMismatch), "{resp:?}");
     // Login: an assertion made for the parent domain.
-    let mut start = agent.post("/api/login/start", json!({})).await?.ok()?.body;
+    let mut start = agent.post(paths::LOGIN_START, json!({})).await?.ok()?.body;
     start["options"]["publicKey"]["rpId"] = json!("example.com");
     let (cred, _) = phone.get(&server.origin, &start["options"]).await?;
     let resp = agent
-        .post("/api/login/finish", json!({"ceremony_id": start["ceremony_id"], "credential": cred}))
+        .post(paths::LOGIN_FINISH, json!({"ceremony_id": start["ceremony_id"], "credential": cred}))
         .await?;
     ensure!(
         resp.status == 401
@@ -96,16 +97,16 @@ async fn replayed_challenge_refused(b: Backend) -> anyhow::Result<()> {
     let mut agent = server.agent();
     let c = phone.prepare_login(&server, &mut agent).await?;
     let body = json!({"ceremony_id": c.ceremony_id, "credential": c.credential});
-    agent.post("/api/login/finish", body.clone()).await?.ok()?;
+    agent.post(paths::LOGIN_FINISH, body.clone()).await?.ok()?;
     // The same response again: the challenge is used up.
-    let resp = server.agent().post("/api/login/finish", body).await?;
+    let resp = server.agent().post(paths::LOGIN_FINISH, body).await?;
     ensure!(resp.status == 400 && resp.code() == Some(ErrorCode::ChallengeInvalid), "{resp:?}");
     // The same response against a fresh challenge: it signs the old one.
-    let fresh = agent.post("/api/login/start", json!({})).await?.ok()?;
+    let fresh = agent.post(paths::LOGIN_START, json!({})).await?.ok()?;
     let resp = server
         .agent()
         .post(
-            "/api/login/finish",
+            paths::LOGIN_FINISH,
             json!({"ceremony_id": fresh.body["ceremony_id"], "credential": c.credential}),
         )
         .await?;
@@ -114,8 +115,8 @@ async fn replayed_challenge_refused(b: Backend) -> anyhow::Result<()> {
     let mut other = Device::new();
     let r = other.prepare_register(&server, &mut agent, "bob").await?;
     let body = json!({"ceremony_id": r.ceremony_id, "credential": r.credential});
-    server.agent().post("/api/register/finish", body.clone()).await?.ok()?;
-    let resp = server.agent().post("/api/register/finish", body).await?;
+    server.agent().post(paths::REGISTER_FINISH, body.clone()).await?.ok()?;
+    let resp = server.agent().post(paths::REGISTER_FINISH, body).await?;
     ensure!(resp.status == 400 && resp.code() == Some(ErrorCode::ChallengeInvalid), "{resp:?}");
     Ok(())
 }
@@ -127,14 +128,14 @@ async fn expired_challenge_refused(b: Backend) -> anyhow::Result<()> {
     let r = phone.prepare_register(&server, &mut agent, "alice").await?;
     server.clock.advance(121);
     let resp = agent
-        .post("/api/register/finish", json!({"ceremony_id": r.ceremony_id, "credential": r.credential}))
+        .post(paths::REGISTER_FINISH, json!({"ceremony_id": r.ceremony_id, "credential": r.credential}))
         .await?;
     ensure!(resp.status == 400 && resp.code() == Some(ErrorCode::ChallengeExpired), "{resp:?}");
     phone.register(&server, "bob").await?;
     let c = phone.prepare_login(&server, &mut agent).await?;
     server.clock.advance(121);
     let resp = agent
-        .post("/api/login/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .post(paths::LOGIN_FINISH, json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
     ensure!(resp.status == 400 && resp.code() == Some(ErrorCode::ChallengeExpired), "{resp:?}");
     Ok(())
@@ -160,23 +161,23 @@ async fn missing_user_verification_refused(b: Backend) -> anyhow::Result<()> {
     phone.set_user_verification(false);
     let mut agent = server.agent();
     // Login with an authenticator that only tested presence (UV flag clear).
-    let mut start = agent.post("/api/login/start", json!({})).await?.ok()?.body;
+    let mut start = agent.post(paths::LOGIN_START, json!({})).await?.ok()?.body;
     without_uv(&mut start["options"]);
     let (cred, _) = phone.get(&server.origin, &start["options"]).await?;
     let resp = agent
-        .post("/api/login/finish", json!({"ceremony_id": start["ceremony_id"], "credential": cred}))
+        .post(paths::LOGIN_FINISH, json!({"ceremony_id": start["ceremony_id"], "credential": cred}))
         .await?;
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::UserNotVerified), "{resp:?}");
     // Registration likewise.
     let mut start = agent
-        .post("/api/register/start", json!({"name": "bob", "invite": server.invite().await?}))
+        .post(paths::REGISTER_START, json!({"name": "bob", "invite": server.invite().await?}))
         .await?
         .ok()?
         .body;
     without_uv(&mut start["options"]);
     let c = phone.answer_create(&server.origin, start).await?;
     let resp = agent
-        .post("/api/register/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .post(paths::REGISTER_FINISH, json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::UserNotVerified), "{resp:?}");
     Ok(())
@@ -193,7 +194,7 @@ async fn counter_going_backwards_refused(b: Backend) -> anyhow::Result<()> {
     let mut agent = server.agent();
     let c = phone.prepare_login(&server, &mut agent).await?;
     let resp = agent
-        .post("/api/login/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .post(paths::LOGIN_FINISH, json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::CounterRegression), "{resp:?}");
     Ok(())
@@ -204,24 +205,24 @@ async fn non_admin_gets_403(b: Backend) -> anyhow::Result<()> {
     let mut s = Device::new().register(&server, "alice").await?;
     let uid = s.user_id.clone();
     let checks = [
-        ("GET", "/api/admin/users".to_owned(), None),
-        ("DELETE", format!("/api/admin/users/{uid}"), None),
-        ("PUT", format!("/api/admin/users/{uid}/role"), Some(json!({"role": "admin"}))),
-        ("GET", format!("/api/admin/users/{uid}/sessions"), None),
-        ("POST", format!("/api/admin/users/{uid}/revoke-sessions"), Some(json!({}))),
-        ("DELETE", "/api/admin/sessions/x".to_owned(), None),
-        ("GET", "/api/admin/audit".to_owned(), None),
-        ("GET", "/api/admin/audit/verify".to_owned(), None),
+        ("GET", paths::ADMIN_USERS.to_owned(), None),
+        ("DELETE", paths::with_id(paths::ADMIN_USER, &uid), None),
+        ("PUT", paths::with_id(paths::ADMIN_USER_ROLE, &uid), Some(json!({"role": "admin"}))),
+        ("GET", paths::with_id(paths::ADMIN_USER_SESSIONS, &uid), None),
+        ("POST", paths::with_id(paths::ADMIN_USER_REVOKE_SESSIONS, &uid), Some(json!({}))),
+        ("DELETE", paths::with_id(paths::ADMIN_SESSION, "x"), None),
+        ("GET", paths::ADMIN_AUDIT.to_owned(), None),
+        ("GET", paths::ADMIN_AUDIT_VERIFY.to_owned(), None),
     ];
     for (m, path, body) in checks {
         let resp = s.agent.send(m, &path, body).await?;
         ensure!(resp.status == 403 && resp.code() == Some(ErrorCode::Forbidden), "{m} {path}: {resp:?}");
     }
     // Without a session: 401.
-    let resp = server.agent().get("/api/admin/users").await?;
+    let resp = server.agent().get(paths::ADMIN_USERS).await?;
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::Unauthenticated), "{resp:?}");
     // An approver is not an admin either.
-    let me = s.agent.get("/api/me").await?.ok()?;
+    let me = s.agent.get(paths::ME).await?.ok()?;
     ensure!(me.body["user"]["role"] == "user");
     Ok(())
 }
@@ -237,12 +238,10 @@ async fn cross_origin_post_refused(b: Backend) -> anyhow::Result<()> {
     ] {
         let mut a = s.agent.clone();
         a.origin = origin.clone();
-        for (m, path) in [
-            ("POST", "/api/logout"),
-            ("POST", "/api/login/start"),
-            ("PATCH", "/api/passkeys/x"),
-            ("DELETE", "/api/passkeys/x"),
-        ] {
+        let passkey = paths::with_id(paths::PASSKEY, "x");
+        for (m, path) in
+            [("POST", paths::LOGOUT), ("POST", paths::LOGIN_START), ("PATCH", &passkey), ("DELETE", &passkey)]
+        {
             let resp = a.send(m, path, Some(json!({}))).await?;
             ensure!(
                 resp.status == 403 && resp.code() == Some(ErrorCode::CrossOrigin),
@@ -250,11 +249,11 @@ async fn cross_origin_post_refused(b: Backend) -> anyhow::Result<()> {
             );
         }
         // Reads are not state-changing.
-        a.get("/api/me").await?.ok()?;
+        a.get(paths::ME).await?.ok()?;
     }
     // The session survived every refused logout.
     let mut a = s.agent.clone();
-    a.get("/api/me").await?.ok()?;
+    a.get(paths::ME).await?.ok()?;
     Ok(())
 }
 
@@ -262,22 +261,22 @@ async fn bad_input_is_4xx_json(b: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(b).await?;
     let mut a = server.agent();
     let cases = [
-        ("POST", "/api/register/start", Some(json!("not an object"))),
-        ("POST", "/api/register/start", Some(json!({"name": ""}))),
-        ("POST", "/api/register/start", Some(json!({"name": "x".repeat(65)}))),
-        ("POST", "/api/register/start", Some(json!({"name": "a\u{0}b"}))),
-        ("POST", "/api/register/finish", Some(json!({"ceremony_id": "nope", "credential": {}}))),
-        ("POST", "/api/login/finish", Some(json!({"ceremony_id": "nope"}))),
+        ("POST", paths::REGISTER_START, Some(json!("not an object"))),
+        ("POST", paths::REGISTER_START, Some(json!({"name": ""}))),
+        ("POST", paths::REGISTER_START, Some(json!({"name": "x".repeat(65)}))),
+        ("POST", paths::REGISTER_START, Some(json!({"name": "a\u{0}b"}))),
+        ("POST", paths::REGISTER_FINISH, Some(json!({"ceremony_id": "nope", "credential": {}}))),
+        ("POST", paths::LOGIN_FINISH, Some(json!({"ceremony_id": "nope"}))),
         (
             "POST",
-            "/api/login/finish",
+            paths::LOGIN_FINISH,
             Some(
                 json!({"ceremony_id": "nope", "credential": {"id": "x", "rawId": "x", "type": "public-key", "response": {}}}),
             ),
         ),
-        ("POST", "/api/login/finish", None),
+        ("POST", paths::LOGIN_FINISH, None),
         ("GET", "/api/nope", None),
-        ("PUT", "/api/health", Some(json!({}))),
+        ("PUT", paths::HEALTH, Some(json!({}))),
         ("PATCH", "/api/passkeys/%ZZ", Some(json!({"name": "x"}))),
     ];
     for (m, path, body) in cases {
@@ -291,13 +290,13 @@ async fn bad_input_is_4xx_json(b: Backend) -> anyhow::Result<()> {
     let mut c = phone.prepare_login(&server, &mut a).await?;
     c.credential["response"]["signature"] = json!("AAAA");
     let resp = a
-        .post("/api/login/finish", json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
+        .post(paths::LOGIN_FINISH, json!({"ceremony_id": c.ceremony_id, "credential": c.credential}))
         .await?;
     ensure!(resp.status == 401, "{resp:?}");
     // Name taken: the same answer as a bad invite code (the form tells nobody which names exist).
     let mut a2 = server.agent();
     let resp =
-        a2.post("/api/register/start", json!({"name": "alice", "invite": server.invite().await?})).await?;
+        a2.post(paths::REGISTER_START, json!({"name": "alice", "invite": server.invite().await?})).await?;
     ensure!(resp.status == 403 && resp.code() == Some(ErrorCode::RegistrationRefused), "{resp:?}");
     Ok(())
 }
@@ -308,17 +307,17 @@ async fn rate_limited(b: Backend) -> anyhow::Result<()> {
             .await?;
     let mut a = server.agent();
     for _ in 0..3 {
-        a.post("/api/login/start", json!({})).await?.ok()?;
+        a.post(paths::LOGIN_START, json!({})).await?.ok()?;
     }
-    let resp = a.post("/api/login/start", json!({})).await?;
+    let resp = a.post(paths::LOGIN_START, json!({})).await?;
     ensure!(resp.status == 429 && resp.code() == Some(ErrorCode::RateLimited), "{resp:?}");
     // The wait is in `Retry-After` and in the body, for the web app to show.
     ensure!(resp.retry_after.as_deref() == Some("1"), "{resp:?}");
-    ensure!(resp.body["error"]["retry_after_secs"] == 1, "{resp:?}");
+    ensure!(resp.error()?.retry_after_secs == Some(1), "{resp:?}");
     // Reads are not limited; after a second, one more token.
-    a.get("/api/health").await?.ok()?;
+    a.get(paths::HEALTH).await?.ok()?;
     server.clock.advance(1);
-    a.post("/api/login/start", json!({})).await?.ok()?;
+    a.post(paths::LOGIN_START, json!({})).await?.ok()?;
     Ok(())
 }
 
@@ -338,10 +337,10 @@ async fn failed_assertions_limit_the_account_not_the_address(b: Backend) -> anyh
     let fail = async |agent: &mut blindvault_testkit::Agent,
                       alice: &mut Device|
            -> anyhow::Result<blindvault_testkit::Resp> {
-        let start = agent.post("/api/login/start", json!({})).await?.ok()?;
+        let start = agent.post(paths::LOGIN_START, json!({})).await?.ok()?;
         let (cred, _) = alice.get(&evil, &start.body["options"]).await?;
         agent
-            .post("/api/login/finish", json!({"ceremony_id": start.body["ceremony_id"], "credential": cred}))
+            .post(paths::LOGIN_FINISH, json!({"ceremony_id": start.body["ceremony_id"], "credential": cred}))
             .await
     };
     for _ in 0..10 {
@@ -388,7 +387,7 @@ async fn every_route_answers_bad_input_with_a_json_4xx(b: Backend) -> anyhow::Re
     for route in ROUTES {
         let (method, path) = (route.method.lower(), &route.path);
         // Streams and sign-outs take no input (and the latter would end the sessions used here).
-        if path.ends_with("/events") || path.starts_with("/api/logout") {
+        if path.ends_with("/events") || path.starts_with(paths::LOGOUT) {
             continue;
         }
         let paths: Vec<String> = if path.contains("{id}") {
@@ -434,7 +433,7 @@ async fn every_route_answers_bad_input_with_a_json_4xx(b: Backend) -> anyhow::Re
         }
     }
     // The sessions still work (nothing above signed anyone out or broke the server).
-    w.admin.agent.get("/api/me").await?.ok()?;
+    w.admin.agent.get(paths::ME).await?.ok()?;
     ensure!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 use anyhow::ensure;
 use blindvault_api::ErrorCode;
+use blindvault_api::paths;
 use blindvault_api::{Method, ROUTES};
 use blindvault_server::openapi::document;
 use blindvault_testkit::{Backend, TestServer};
@@ -14,7 +15,7 @@ both!(openapi_matches_router);
 async fn openapi_matches_router(b: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(b).await?;
     let mut a = server.agent();
-    let served = a.get("/api/openapi.json").await?.ok()?;
+    let served = a.get(paths::OPENAPI).await?.ok()?;
     ensure!(served.body == document(server.state.config.session_cookie_name()));
     let paths = served.body["paths"].as_object().cloned().unwrap_or_default();
     let mut n = 0;

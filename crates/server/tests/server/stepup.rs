@@ -5,6 +5,9 @@
 
 use anyhow::{Context, ensure};
 use blindvault_api::ErrorCode;
+use blindvault_api::accounts::StepUpView;
+use blindvault_api::broker::{EnrolmentView, HostView, OrgView};
+use blindvault_api::paths;
 use blindvault_core::ids::EntryId;
 use blindvault_core::keys::OrgSecretKey;
 use blindvault_core::policy::Policy;
@@ -62,42 +65,42 @@ async fn every_destructive_action_refuses_a_plain_session_and_takes_a_step_up(
     let (_, cert) = w.host(&[entry]).await?;
     let cert_id = cert.cert.cert_id.to_text();
     let carol = Device::new().register(&w.server, "carol").await?;
-    let mine = w.approvers[1].session.agent.get("/api/broker/enrolments/mine").await?.ok()?;
-    let bobs = mine.body[0]["id"].as_str().context("bob's enrolment")?.to_owned();
+    let mine = w.approvers[1].session.agent.get(paths::BROKER_ENROLMENTS_MINE).await?.ok()?;
+    let bobs = mine.json::<Vec<EnrolmentView>>()?.into_iter().next().context("bob's enrolment")?.id;
     let new_org = OrgSecretKey::generate(&mut os_rng());
     let new_fp = new_org.public_key().fingerprint().to_string();
     let admin_calls = vec![
         Call {
             method: "PUT",
-            path: format!("/api/admin/users/{}/role", carol.user_id),
+            path: paths::with_id(paths::ADMIN_USER_ROLE, &carol.user_id),
             body: Some(json!({ "role": "approver" })),
             action: "role.set",
             target: format!("{}:approver", carol.user_id),
         },
         Call {
             method: "DELETE",
-            path: format!("/api/admin/users/{}", carol.user_id),
+            path: paths::with_id(paths::ADMIN_USER, &carol.user_id),
             body: None,
             action: "user.delete",
             target: carol.user_id.clone(),
         },
         Call {
             method: "DELETE",
-            path: format!("/api/broker/entries/{}", entry.to_text()),
+            path: paths::with_id(paths::BROKER_ENTRY, &entry.to_text()),
             body: None,
             action: "entry.delete",
             target: entry.to_text(),
         },
         Call {
             method: "DELETE",
-            path: format!("/api/broker/enrolments/{bobs}"),
+            path: paths::with_id(paths::BROKER_ENROLMENT, &bobs),
             body: None,
             action: "approver.remove",
             target: bobs.clone(),
         },
         Call {
             method: "POST",
-            path: format!("/api/broker/hosts/{cert_id}/revoke"),
+            path: paths::with_id(paths::BROKER_HOST_REVOKE, &cert_id),
             body: Some(json!({})),
             action: "host.revoke",
             target: cert_id.clone(),
@@ -105,7 +108,7 @@ async fn every_destructive_action_refuses_a_plain_session_and_takes_a_step_up(
         // Last: a new org key sends every enrolment back to pending.
         Call {
             method: "PUT",
-            path: "/api/broker/org".into(),
+            path: paths::BROKER_ORG.into(),
             body: Some(json!({ "org_public_key": b64(&new_org.public_key().to_bytes()), "replace": true })),
             action: "org.replace",
             target: new_fp.clone(),
@@ -123,15 +126,19 @@ async fn every_destructive_action_refuses_a_plain_session_and_takes_a_step_up(
         w.admin.agent.send_stepped(c.method, &c.path, c.body.clone(), &up).await?.ok().context(what)?;
     }
     // Each took effect, once: carol is gone, the entry, bob's enrolment, the host, the old org key.
-    ensure!(carol.agent.clone().get("/api/me").await?.status == 401, "carol deleted");
-    let r = w.admin.agent.get(&format!("/api/broker/entries/{}", entry.to_text())).await?;
+    ensure!(carol.agent.clone().get(paths::ME).await?.status == 401, "carol deleted");
+    let r = w.admin.agent.get(&paths::with_id(paths::BROKER_ENTRY, &entry.to_text())).await?;
     refused("entry", &r, 404, "no_such_entry")?;
-    let hosts = w.admin.agent.get("/api/broker/hosts").await?.ok()?;
-    ensure!(hosts.body[0]["revoked"] == true, "{}", hosts.body);
-    let org = w.admin.agent.get("/api/broker/org").await?.ok()?;
-    ensure!(org.body["fingerprint"] == new_fp.as_str(), "{}", org.body);
+    let hosts = w.admin.agent.get(paths::BROKER_HOSTS).await?.ok()?;
+    ensure!(hosts.json::<Vec<HostView>>()?.first().context("the host")?.revoked, "{}", hosts.body);
+    let org = w.admin.agent.get(paths::BROKER_ORG).await?.ok()?;
+    ensure!(org.json::<OrgView>()?.fingerprint == Some(new_fp), "{}", org.body);
     // A dry run of a removal changes nothing and needs no step-up.
-    w.admin.agent.delete(&format!("/api/broker/enrolments/{bobs}?dry_run=true")).await?.ok()?;
+    w.admin
+        .agent
+        .delete(&format!("{}?dry_run=true", paths::with_id(paths::BROKER_ENROLMENT, &bobs)))
+        .await?
+        .ok()?;
 
     // A passkey, by its owner (any signed-in person).
     let (second_id, _) = {
@@ -139,12 +146,12 @@ async fn every_destructive_action_refuses_a_plain_session_and_takes_a_step_up(
         Device::new().add_passkey(&w.server, &mut a.session.agent, &mut a.device, "laptop").await?
     };
     let a = &mut w.approvers[0];
-    let path = format!("/api/passkeys/{second_id}");
+    let path = paths::with_id(paths::PASSKEY, &second_id);
     let plain = a.session.agent.delete(&path).await?;
     required("delete passkey", &plain, "passkey.delete", &second_id)?;
     let up = a.device.step_up(&w.server, &mut a.session.agent, "passkey.delete", &second_id).await?;
     a.session.agent.send_stepped("DELETE", &path, None, &up).await?.ok()?;
-    let list = a.session.agent.get("/api/passkeys").await?.ok()?;
+    let list = a.session.agent.get(paths::PASSKEYS).await?.ok()?;
     ensure!(list.body["passkeys"].as_array().map(Vec::len) == Some(1), "{}", list.body);
 
     // The audit rows say which step-up allowed each action.
@@ -170,7 +177,7 @@ async fn a_step_up_is_bound_to_its_action_target_person_and_time(b: Backend) -> 
     let mut bob_phone = Device::new();
     let mut bob = bob_phone.register(&w.server, "bob").await?;
     let mut carol = Device::new().register(&w.server, "carol").await?;
-    let role = |u: &str| format!("/api/admin/users/{u}/role");
+    let role = |u: &str| paths::with_id(paths::ADMIN_USER_ROLE, u);
     let set = |r: &str| Some(json!({ "role": r }));
 
     // Another action, or the same action on another target, or another role: refused.
@@ -181,14 +188,14 @@ async fn a_step_up_is_bound_to_its_action_target_person_and_time(b: Backend) -> 
     let r = w
         .admin
         .agent
-        .send_stepped("DELETE", &format!("/api/admin/users/{}", carol.user_id), None, &up)
+        .send_stepped("DELETE", &paths::with_id(paths::ADMIN_USER, &carol.user_id), None, &up)
         .await?;
     refused("bob's deletion used for carol", &r, 403, "step_up_mismatch")?;
     let demote = w.admin_step_up("role.set", &format!("{}:user", bob.user_id)).await?;
     let r = w.admin.agent.send_stepped("PUT", &role(&bob.user_id), set("admin"), &demote).await?;
     refused("a step-up for one role used for another", &r, 403, "step_up_mismatch")?;
     ensure!(
-        w.admin.agent.get("/api/admin/users").await?.ok()?.body["users"]
+        w.admin.agent.get(paths::ADMIN_USERS).await?.ok()?.body["users"]
             .as_array()
             .is_some_and(|u| u.iter().all(|u| u["role"] != "admin" || u["name"] == "admin")),
         "nobody was promoted"
@@ -206,7 +213,7 @@ async fn a_step_up_is_bound_to_its_action_target_person_and_time(b: Backend) -> 
     refused("bob's step-up used by the admin", &r, 403, "wrong_user")?;
     refused(
         "status of bob's",
-        &w.admin.agent.get(&format!("/api/step-up/{bobs}")).await?,
+        &w.admin.agent.get(&paths::with_id(paths::STEP_UP, &bobs)).await?,
         403,
         "wrong_user",
     )?;
@@ -222,13 +229,14 @@ async fn a_step_up_is_bound_to_its_action_target_person_and_time(b: Backend) -> 
     refused("after a refused confirmation", &r, 403, "step_up_not_confirmed")?;
     let started = start_step_up(&mut w.admin.agent, "role.set", &target).await?;
     let mut bob_agent = bob.agent.clone();
-    let view = bob_agent.get(&format!("/api/step-up/{started}")).await?;
+    let view = bob_agent.get(&paths::with_id(paths::STEP_UP, &started)).await?;
     refused("bob reads the admin's step-up", &view, 403, "wrong_user")?;
-    let view = w.admin.agent.get(&format!("/api/step-up/{started}")).await?.ok()?;
-    ensure!(view.body["status"] == "pending" && view.body["target"] == target.as_str(), "{}", view.body);
-    let (credential, _) = bob_phone.get(&w.server.origin, &view.body["options"]).await?;
+    let view: StepUpView =
+        w.admin.agent.get(&paths::with_id(paths::STEP_UP, &started)).await?.ok()?.json()?;
+    ensure!(view.status.as_deref() == Some("pending") && view.target == target, "{view:?}");
+    let (credential, _) = bob_phone.get(&w.server.origin, view.options.as_ref().context("options")?).await?;
     let r = bob_agent
-        .post(&format!("/api/step-up/{started}/confirm"), json!({ "credential": credential }))
+        .post(&paths::with_id(paths::STEP_UP_CONFIRM, &started), json!({ "credential": credential }))
         .await?;
     refused("bob confirms the admin's", &r, 403, "wrong_user")?;
 
@@ -237,13 +245,13 @@ async fn a_step_up_is_bound_to_its_action_target_person_and_time(b: Backend) -> 
     let r = w
         .admin
         .agent
-        .post(&format!("/api/step-up/{started}/confirm"), json!({ "credential": credential }))
+        .post(&paths::with_id(paths::STEP_UP_CONFIRM, &started), json!({ "credential": credential }))
         .await?;
     refused("confirmed twice", &r, 409, "step_up_confirmed")?;
 
     // Cancelled: refused.
     let cancelled = w.admin_step_up("role.set", &target).await?;
-    w.admin.agent.post(&format!("/api/step-up/{cancelled}/cancel"), json!({})).await?.ok()?;
+    w.admin.agent.post(&paths::with_id(paths::STEP_UP_CANCEL, &cancelled), json!({})).await?.ok()?;
     let r = w.admin.agent.send_stepped("PUT", &role(&carol.user_id), set("approver"), &cancelled).await?;
     refused("cancelled", &r, 409, "step_up_cancelled")?;
 
@@ -252,33 +260,33 @@ async fn a_step_up_is_bound_to_its_action_target_person_and_time(b: Backend) -> 
     w.server.clock.advance(blindvault_server::auth::stepup::TTL_SECS);
     let r = w.admin.agent.send_stepped("PUT", &role(&carol.user_id), set("approver"), &late).await?;
     refused("expired", &r, 410, "step_up_expired")?;
-    let view = w.admin.agent.get(&format!("/api/step-up/{late}")).await?.ok()?;
-    ensure!(view.body["status"] == "expired", "{}", view.body);
+    let view: StepUpView = w.admin.agent.get(&paths::with_id(paths::STEP_UP, &late)).await?.ok()?.json()?;
+    ensure!(view.status.as_deref() == Some("expired"), "{view:?}");
     // Unknown ids and bad starts.
     let r = w.admin.agent.send_stepped("PUT", &role(&carol.user_id), set("approver"), "nope").await?;
     refused("unknown id", &r, 403, "step_up_invalid")?;
-    let r = w.admin.agent.post("/api/step-up/start", json!({ "action": "root.all", "target": "x" })).await?;
+    let r = w.admin.agent.post(paths::STEP_UP_START, json!({ "action": "root.all", "target": "x" })).await?;
     refused("unknown action", &r, 400, "invalid_action")?;
     let r =
-        w.admin.agent.post("/api/step-up/start", json!({ "action": "user.delete", "target": "" })).await?;
+        w.admin.agent.post(paths::STEP_UP_START, json!({ "action": "user.delete", "target": "" })).await?;
     refused("empty target", &r, 400, "invalid_target")?;
     let r = w
         .admin
         .agent
-        .post("/api/step-up/start", json!({ "action": "user.delete", "target": "a\u{202e}b" }))
+        .post(paths::STEP_UP_START, json!({ "action": "user.delete", "target": "a\u{202e}b" }))
         .await?;
     refused("direction-changing target", &r, 400, "invalid_target")?;
     let r = Agent::new(&w.server.base, Some(w.server.origin.origin().ascii_serialization()))
-        .post("/api/step-up/start", json!({ "action": "user.delete", "target": "x" }))
+        .post(paths::STEP_UP_START, json!({ "action": "user.delete", "target": "x" }))
         .await?;
     ensure!(r.status == 401, "no session: {r:?}");
     // Carol's role never changed.
-    let users = w.admin.agent.get("/api/admin/users").await?.ok()?;
+    let users = w.admin.agent.get(paths::ADMIN_USERS).await?.ok()?;
     let c = users.body["users"]
         .as_array()
         .and_then(|u| u.iter().find(|u| u["id"] == carol.user_id.as_str()).cloned());
     ensure!(c.is_some_and(|c| c["role"] == "user"), "{}", users.body);
-    let _ = carol.agent.get("/api/me").await?.ok()?;
+    let _ = carol.agent.get(paths::ME).await?.ok()?;
     Ok(())
 }
 
@@ -288,18 +296,19 @@ async fn a_step_up_is_bound_to_its_action_target_person_and_time(b: Backend) -> 
 async fn a_step_up_challenge_carries_its_action_and_target(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &[]).await?;
     let (action, target) = ("host.revoke", "c2VydmVyLWNlcnQ");
-    let start = w
+    let started = w
         .admin
         .agent
-        .post("/api/step-up/start", json!({ "action": action, "target": target }))
+        .post(paths::STEP_UP_START, json!({ "action": action, "target": target }))
         .await?
         .ok()?;
+    let start: StepUpView = started.json()?;
     ensure!(
-        start.status == 201
-            && start.body["confirm_path"]
-                == format!("/#/confirm/{}", start.body["id"].as_str().unwrap_or(""))
+        started.status == 201
+            && start.confirm_path.as_deref() == Some(format!("/#/confirm/{}", start.id).as_str())
     );
-    let challenge = unb64(&start.body["options"]["publicKey"]["challenge"]);
+    let options = start.options.as_ref().context("options")?;
+    let challenge = unb64(&options["publicKey"]["challenge"]);
     let mut input = b"blindvault/v1/step-up".to_vec();
     for part in [action, target] {
         input.extend_from_slice(&u32::try_from(part.len())?.to_be_bytes());
@@ -309,27 +318,28 @@ async fn a_step_up_challenge_carries_its_action_and_target(b: Backend) -> anyhow
     ensure!(challenge[32..] == Sha256::digest(&input)[..], "the binding is the challenge's second half");
     ensure!(challenge[32..] == blindvault_server::auth::stepup::binding(action, target));
     // Two step-ups for the same action differ in their first half.
-    let again = w
+    let again: StepUpView = w
         .admin
         .agent
-        .post("/api/step-up/start", json!({ "action": action, "target": target }))
+        .post(paths::STEP_UP_START, json!({ "action": action, "target": target }))
         .await?
-        .ok()?;
-    let other = unb64(&again.body["options"]["publicKey"]["challenge"]);
+        .ok()?
+        .json()?;
+    let other = unb64(&again.options.as_ref().context("options")?["publicKey"]["challenge"]);
     ensure!(other[..32] != challenge[..32] && other[32..] == challenge[32..]);
     // What the device signs names it (clientDataJSON's challenge).
-    let id = start.body["id"].as_str().context("id")?;
+    let id = &start.id;
     let device = w.admin_device.as_mut().context("admin device")?;
-    let (credential, _) = device.get(&w.server.origin, &start.body["options"]).await?;
+    let (credential, _) = device.get(&w.server.origin, options).await?;
     let cd: Value = serde_json::from_slice(&unb64(&credential["response"]["clientDataJSON"]))?;
     ensure!(unb64(&cd["challenge"]) == challenge, "{cd}");
     w.admin
         .agent
-        .post(&format!("/api/step-up/{id}/confirm"), json!({ "credential": credential }))
+        .post(&paths::with_id(paths::STEP_UP_CONFIRM, id), json!({ "credential": credential }))
         .await?
         .ok()?;
-    let view = w.admin.agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
-    ensure!(view.body["status"] == "confirmed" && view.body["options"].is_null(), "{}", view.body);
+    let view: StepUpView = w.admin.agent.get(&paths::with_id(paths::STEP_UP, id)).await?.ok()?.json()?;
+    ensure!(view.status.as_deref() == Some("confirmed") && view.options.is_none(), "{view:?}");
     Ok(())
 }
 
@@ -340,11 +350,11 @@ async fn a_failed_action_leaves_its_step_up_unspent(b: Backend) -> anyhow::Resul
     let admin_id = w.admin.user_id.clone();
     let target = format!("{admin_id}:user");
     let up = w.admin_step_up("role.set", &target).await?;
-    let path = format!("/api/admin/users/{admin_id}/role");
+    let path = paths::with_id(paths::ADMIN_USER_ROLE, &admin_id);
     let r = w.admin.agent.send_stepped("PUT", &path, Some(json!({ "role": "user" })), &up).await?;
     refused("last admin", &r, 409, "last_admin")?;
-    let view = w.admin.agent.get(&format!("/api/step-up/{up}")).await?.ok()?;
-    ensure!(view.body["status"] == "confirmed", "{}", view.body);
+    let view: StepUpView = w.admin.agent.get(&paths::with_id(paths::STEP_UP, &up)).await?.ok()?.json()?;
+    ensure!(view.status.as_deref() == Some("confirmed"), "{view:?}");
     // A second admin; now the same step-up demotes.
     let mut bob_phone = Device::new();
     let bob = bob_phone.register(&w.server, "bob").await?;
@@ -353,7 +363,7 @@ async fn a_failed_action_leaves_its_step_up_unspent(b: Backend) -> anyhow::Resul
         .agent
         .send_stepped(
             "PUT",
-            &format!("/api/admin/users/{}/role", bob.user_id),
+            &paths::with_id(paths::ADMIN_USER_ROLE, &bob.user_id),
             Some(json!({ "role": "admin" })),
             &promote,
         )
@@ -369,20 +379,20 @@ async fn a_failed_action_leaves_its_step_up_unspent(b: Backend) -> anyhow::Resul
 async fn a_poll_while_the_answer_is_checked_reads_pending(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &[]).await?;
     let id = start_step_up(&mut w.admin.agent, "host.revoke", "c2VydmVyLWNlcnQ").await?;
-    let view = w.admin.agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
+    let view: StepUpView = w.admin.agent.get(&paths::with_id(paths::STEP_UP, &id)).await?.ok()?.json()?;
     let device = w.admin_device.as_mut().context("admin device")?;
-    let (credential, _) = device.get(&w.server.origin, &view.body["options"]).await?;
+    let (credential, _) = device.get(&w.server.origin, view.options.as_ref().context("options")?).await?;
     // The moment inside `confirm` between taking the challenge and recording the result.
     sqlx::query("UPDATE step_ups SET state = 'answering' WHERE id = $1")
         .bind(&id)
         .execute(w.server.state.store.pool())
         .await?;
-    let view = w.admin.agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
-    ensure!(view.body["status"] == "pending", "{}", view.body);
+    let view: StepUpView = w.admin.agent.get(&paths::with_id(paths::STEP_UP, &id)).await?.ok()?.json()?;
+    ensure!(view.status.as_deref() == Some("pending"), "{view:?}");
     let r = w
         .admin
         .agent
-        .post(&format!("/api/step-up/{id}/confirm"), json!({ "credential": credential }))
+        .post(&paths::with_id(paths::STEP_UP_CONFIRM, &id), json!({ "credential": credential }))
         .await?;
     ensure!(r.status == 409, "a second answer while the first is checked: {} {}", r.status, r.body);
     Ok(())

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, ensure};
 use blindvault_api::ErrorCode;
+use blindvault_api::paths;
 use blindvault_testkit::{Agent, Backend, Device, TestServer};
 use serde_json::json;
 
@@ -114,33 +115,33 @@ async fn cli_session_needs_a_fresh_assertion_by_the_same_person(b: Backend) -> a
 
     // Without a session: refused.
     let mut anon = server.agent();
-    let start = anon.post("/api/login/start", json!({})).await?.ok()?;
+    let start = anon.post(paths::LOGIN_START, json!({})).await?.ok()?;
     let (cred, _) = alice_phone.get(&server.origin, &start.body["options"]).await?;
     let r = anon
-        .post("/api/sessions/cli", json!({ "ceremony_id": start.body["ceremony_id"], "credential": cred }))
+        .post(paths::SESSIONS_CLI, json!({ "ceremony_id": start.body["ceremony_id"], "credential": cred }))
         .await?;
     ensure!(r.status == 401, "{} {:?}", r.status, r.body);
 
     // Bob's passkey cannot mint a session for Alice's account.
-    let start = alice.agent.post("/api/login/start", json!({})).await?.ok()?;
+    let start = alice.agent.post(paths::LOGIN_START, json!({})).await?.ok()?;
     let (cred, _) = bob_phone.get(&server.origin, &start.body["options"]).await?;
     let r = alice
         .agent
-        .post("/api/sessions/cli", json!({ "ceremony_id": start.body["ceremony_id"], "credential": cred }))
+        .post(paths::SESSIONS_CLI, json!({ "ceremony_id": start.body["ceremony_id"], "credential": cred }))
         .await?;
     ensure!(r.status == 403 && r.code() == Some(ErrorCode::WrongUser), "{} {:?}", r.status, r.body);
 
     // Alice's own fresh assertion does.
-    let start = alice.agent.post("/api/login/start", json!({})).await?.ok()?;
+    let start = alice.agent.post(paths::LOGIN_START, json!({})).await?.ok()?;
     let (cred, _) = alice_phone.get(&server.origin, &start.body["options"]).await?;
     let body = json!({ "ceremony_id": start.body["ceremony_id"], "credential": cred });
-    let r = alice.agent.post("/api/sessions/cli", body.clone()).await?.ok()?;
+    let r = alice.agent.post(paths::SESSIONS_CLI, body.clone()).await?.ok()?;
     ensure!(r.set_cookie.is_none(), "the browser's cookie is not replaced");
     ensure!(r.body["cookie_name"] == "bv_session", "the session file's name on plain-http localhost");
     let token = r.body["token"].as_str().context("token")?.to_owned();
     let sess = r.body["session"].as_str().context("session")?.to_owned();
     // The same ceremony cannot be replayed for a second token.
-    let again = alice.agent.post("/api/sessions/cli", body).await?;
+    let again = alice.agent.post(paths::SESSIONS_CLI, body).await?;
     ensure!(
         again.status == 400 && again.code() == Some(ErrorCode::ChallengeInvalid),
         "{} {:?}",
@@ -152,9 +153,9 @@ async fn cli_session_needs_a_fresh_assertion_by_the_same_person(b: Backend) -> a
     // The token is a session of its own: it works, is listed, and is revocable.
     let mut cli = Agent::new(&server.base, Some(server.origin.to_string().trim_end_matches('/').to_owned()));
     cli.token = Some(token);
-    let me = cli.get("/api/me").await?.ok()?;
+    let me = cli.get(paths::ME).await?.ok()?;
     ensure!(me.body["user"]["name"] == "alice" && me.body["session"]["id"] == sess.as_str());
-    let list = alice.agent.get("/api/sessions").await?.ok()?;
+    let list = alice.agent.get(paths::SESSIONS).await?.ok()?;
     let listed =
         list.body["sessions"].as_array().context("sessions")?.iter().find(|s| s["id"] == sess.as_str());
     ensure!(
@@ -167,8 +168,8 @@ async fn cli_session_needs_a_fresh_assertion_by_the_same_person(b: Backend) -> a
         .fetch_one(audit_ok)
         .await?;
     ensure!(n == 1, "one audit row for the minted session, got {n}");
-    alice.agent.post("/api/logout/all", json!({})).await?.ok()?;
-    let r = cli.get("/api/me").await?;
+    alice.agent.post(paths::LOGOUT_ALL, json!({})).await?.ok()?;
+    let r = cli.get(paths::ME).await?;
     ensure!(r.status == 401, "revoked with the others: {}", r.status);
     Ok(())
 }

@@ -8,6 +8,9 @@
 
 use anyhow::{Context, ensure};
 use blindvault_api::ErrorCode;
+use blindvault_api::accounts::StepUpView;
+use blindvault_api::broker::PollResult;
+use blindvault_api::paths;
 use blindvault_core::ids::EntryId;
 use blindvault_core::policy::Policy;
 use blindvault_testkit::broker::{Consumer, World, device_finishes_approval, device_prepares_approval};
@@ -93,7 +96,7 @@ async fn login_refuses_cross_origin_frames_and_trailing_bytes(b: Backend) -> any
         let mut c = phone.prepare_login(&server, &mut agent).await?;
         phone.resign_assertion(&mut c.credential, |cd, ad| t.apply(cd, ad))?;
         let r = agent
-            .post("/api/login/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+            .post(paths::LOGIN_FINISH, json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
             .await?;
         refused(&format!("login {t:?}"), &r, t.code())?;
         ensure!(agent.token.is_none() && r.set_cookie.is_none(), "{t:?}: no session");
@@ -102,7 +105,7 @@ async fn login_refuses_cross_origin_frames_and_trailing_bytes(b: Backend) -> any
     let mut c = phone.prepare_login(&server, &mut agent).await?;
     phone.resign_assertion(&mut c.credential, harmless)?;
     agent
-        .post("/api/login/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+        .post(paths::LOGIN_FINISH, json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
         .await?
         .ok()?;
     ensure!(agent.token.is_some(), "the re-signed control assertion signs in");
@@ -125,7 +128,7 @@ async fn step_ups_refuse_cross_origin_frames_and_trailing_bytes(b: Backend) -> a
     let server = TestServer::start(b).await?;
     let mut phone = Device::new();
     let mut alice = phone.register(&server, "alice").await?;
-    for path in ["/api/sessions/cli", "/api/passkeys/register/start"] {
+    for path in [paths::SESSIONS_CLI, paths::PASSKEYS_REGISTER_START] {
         for t in TAMPERS {
             let body = step_up(&server, &mut phone, &mut alice.agent, |cd, ad| t.apply(cd, ad)).await?;
             let r = alice.agent.post(path, body).await?;
@@ -136,28 +139,29 @@ async fn step_ups_refuse_cross_origin_frames_and_trailing_bytes(b: Backend) -> a
     }
     // The step-up of a destructive action (`/api/step-up/{id}/confirm`): refused, and the
     // step-up stays unconfirmed.
-    let list = alice.agent.get("/api/passkeys").await?.ok()?;
+    let list = alice.agent.get(paths::PASSKEYS).await?.ok()?;
     let target = list.body["passkeys"][0]["id"].as_str().context("a passkey")?.to_owned();
     for t in TAMPERS {
         let id = blindvault_testkit::start_step_up(&mut alice.agent, "passkey.delete", &target).await?;
-        let view = alice.agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
-        let (mut credential, _) = phone.get(&server.origin, &view.body["options"]).await?;
+        let view: StepUpView = alice.agent.get(&paths::with_id(paths::STEP_UP, &id)).await?.ok()?.json()?;
+        let (mut credential, _) =
+            phone.get(&server.origin, view.options.as_ref().context("options")?).await?;
         phone.resign_assertion(&mut credential, |cd, ad| t.apply(cd, ad))?;
         let r = alice
             .agent
-            .post(&format!("/api/step-up/{id}/confirm"), json!({ "credential": credential }))
+            .post(&paths::with_id(paths::STEP_UP_CONFIRM, &id), json!({ "credential": credential }))
             .await?;
         refused(&format!("step-up confirm {t:?}"), &r, t.code())?;
-        let view = alice.agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
-        ensure!(view.body["status"] == "failed", "{t:?}: {}", view.body);
+        let view: StepUpView = alice.agent.get(&paths::with_id(paths::STEP_UP, &id)).await?.ok()?.json()?;
+        ensure!(view.status.as_deref() == Some("failed"), "{t:?}: {view:?}");
     }
     let id = blindvault_testkit::start_step_up(&mut alice.agent, "passkey.delete", &target).await?;
-    let view = alice.agent.get(&format!("/api/step-up/{id}")).await?.ok()?;
-    let (mut credential, _) = phone.get(&server.origin, &view.body["options"]).await?;
+    let view: StepUpView = alice.agent.get(&paths::with_id(paths::STEP_UP, &id)).await?.ok()?.json()?;
+    let (mut credential, _) = phone.get(&server.origin, view.options.as_ref().context("options")?).await?;
     phone.resign_assertion(&mut credential, harmless)?;
     alice
         .agent
-        .post(&format!("/api/step-up/{id}/confirm"), json!({ "credential": credential }))
+        .post(&paths::with_id(paths::STEP_UP_CONFIRM, &id), json!({ "credential": credential }))
         .await?
         .ok()
         .context("step-up confirm: the control")?;
@@ -177,7 +181,11 @@ async fn approval_refuses_cross_origin_frames_and_trailing_bytes(b: Backend) -> 
         let r = device_finishes_approval(&mut w.approvers[0], &id, finish).await?;
         refused(&format!("approval {t:?}"), &r, t.code())?;
         let p = c.poll(&w.server).await?;
-        ensure!(p.body["status"] == "pending", "{t:?}: nothing approved: {:?}", p.body);
+        ensure!(
+            matches!(p.json::<PollResult>()?, PollResult::Pending { .. }),
+            "{t:?}: nothing approved: {:?}",
+            p.body
+        );
     }
     let mut finish = device_prepares_approval(&w.server, &mut w.approvers[0], &id).await?;
     w.approvers[0].device.resign_assertion(&mut finish["credential"], harmless)?;
@@ -256,7 +264,7 @@ async fn registration_refuses_what_the_library_lets_through(b: Backend) -> anyho
         let mut c = phone.prepare_register(&server, &mut agent, &format!("new-{i}")).await?;
         t.apply(&mut c.credential)?;
         let r = agent
-            .post("/api/register/finish", json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
+            .post(paths::REGISTER_FINISH, json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
             .await?;
         refused(&format!("sign-up {t:?}"), &r, t.code())?;
         ensure!(agent.token.is_none(), "{t:?}: no account, no session");
@@ -274,19 +282,19 @@ async fn registration_refuses_what_the_library_lets_through(b: Backend) -> anyho
         let step_up = phone.prepare_login(&server, &mut alice.agent).await?;
         let body =
             json!({ "name": "laptop", "ceremony_id": step_up.ceremony_id, "credential": step_up.credential });
-        let start = alice.agent.post("/api/passkeys/register/start", body).await?.ok()?;
+        let start = alice.agent.post(paths::PASSKEYS_REGISTER_START, body).await?.ok()?;
         let mut c = laptop.answer_create(&server.origin, start.body).await?;
         t.apply(&mut c.credential)?;
         let r = alice
             .agent
             .post(
-                "/api/passkeys/register/finish",
+                paths::PASSKEYS_REGISTER_FINISH,
                 json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }),
             )
             .await?;
         refused(&format!("add passkey {t:?}"), &r, t.code())?;
     }
-    let list = alice.agent.get("/api/passkeys").await?.ok()?;
+    let list = alice.agent.get(paths::PASSKEYS).await?.ok()?;
     ensure!(
         list.body["passkeys"].as_array().map(Vec::len) == Some(1),
         "only the first passkey: {:?}",
