@@ -13,6 +13,7 @@ pub mod broker;
 pub mod error;
 pub mod paths;
 pub mod routes;
+pub mod wallet;
 
 pub use error::ErrorCode;
 pub use routes::{Access, Method, ROUTES, Route};

@@ -146,6 +146,19 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::Post, path: paths::BROKER_REQUEST_DENY, access: Access::Approver, summary: "Deny a request" },
     Route { method: Method::Get, path: paths::BROKER_REQUEST_RESULT, access: Access::Host, summary: "The consumer's long poll (x-blindvault-poll header)" },
     Route { method: Method::Post, path: paths::BROKER_REQUEST_CANCEL, access: Access::Host, summary: "The consumer withdraws its open request (x-blindvault-poll header)" },
+    Route { method: Method::Get, path: paths::WALLET_NETWORKS, access: Access::Session, summary: "The wallet networks with an enabled RPC endpoint (chain, network, chain id; never a URL or credential)" },
+    Route { method: Method::Get, path: paths::WALLET_TOKENS, access: Access::Session, summary: "The admin's default token list" },
+    Route { method: Method::Get, path: paths::WALLET_ADDRESSES, access: Access::Session, summary: "My published public addresses" },
+    Route { method: Method::Post, path: paths::WALLET_ADDRESSES, access: Access::Session, summary: "Publish one of my public addresses for watch-only display (never private material)" },
+    Route { method: Method::Delete, path: paths::WALLET_ADDRESS, access: Access::Session, summary: "Withdraw one of my published addresses" },
+    Route { method: Method::Post, path: paths::WALLET_RPC, access: Access::Session, summary: "The RPC gateway: one allow-listed read or broadcast call to a chain's endpoint (broadcasts audited)" },
+    Route { method: Method::Get, path: paths::ADMIN_WALLET_ENDPOINTS, access: Access::Admin, summary: "The RPC endpoints (whether a credential is set, never the credential)" },
+    Route { method: Method::Put, path: paths::ADMIN_WALLET_ENDPOINTS, access: Access::Admin, summary: "Set the RPC endpoint of a chain and network (URL, optional write-only credential, enabled)" },
+    Route { method: Method::Delete, path: paths::ADMIN_WALLET_ENDPOINT, access: Access::Admin, summary: "Remove an RPC endpoint (id <chain>:<network>)" },
+    Route { method: Method::Get, path: paths::ADMIN_WALLET_TOKENS, access: Access::Admin, summary: "The default token list" },
+    Route { method: Method::Post, path: paths::ADMIN_WALLET_TOKENS, access: Access::Admin, summary: "Add (or update) a default token" },
+    Route { method: Method::Delete, path: paths::ADMIN_WALLET_TOKEN, access: Access::Admin, summary: "Remove a default token" },
+    Route { method: Method::Get, path: paths::ADMIN_WALLET_ADDRESSES, access: Access::Admin, summary: "Who holds which published address (?address= to find one)" },
 ];
 
 /// The route with this method and path template, if the API has one.
