@@ -51,3 +51,21 @@ impl GatewayConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gateway_table_of_the_config_file() -> Result<(), Box<dyn std::error::Error>> {
+        let c: crate::Config = toml::from_str("[gateway]\ntimeout_ms = 2500\nrate_limit_burst = 7\n")?;
+        assert_eq!(c.gateway.timeout_ms, 2500);
+        assert_eq!(c.gateway.rate_limit_burst, 7);
+        assert_eq!(c.gateway.max_request_bytes, GatewayConfig::default().max_request_bytes);
+        c.validate()?;
+        assert!(toml::from_str::<crate::Config>("[gateway]\ntimeout = 1\n").is_err(), "unknown key");
+        let zero: crate::Config = toml::from_str("[gateway]\ntimeout_ms = 0\n")?;
+        assert!(zero.validate().is_err());
+        Ok(())
+    }
+}
