@@ -625,7 +625,7 @@ async fn gateway_never_shows_the_credential_to_the_browser(b: Backend) -> anyhow
     .await?;
     let alice = Device::new().register(&server, "alice").await?;
     let (r, a) = (&root.agent, &alice.agent);
-    let mut pages = Vec::new();
+    let (mut pages, mut extra) = (Vec::new(), Vec::new());
     for (agent, method, path, body) in [
         (r, "GET", "/api/admin/wallet/endpoints", None),
         (
@@ -673,13 +673,27 @@ async fn gateway_never_shows_the_credential_to_the_browser(b: Backend) -> anyhow
     ] {
         pages.push(raw(&server, agent, method, path, body).await?);
     }
+    // And every other route of the contract under /api/admin/ or /api/wallet/, as the admin and
+    // as a person, with an empty body (the endpoint ids those that exist).
+    let routes = blindvault_api::ROUTES
+        .iter()
+        .filter(|r| r.path.starts_with("/api/admin/") || r.path.starts_with("/api/wallet/"));
+    for route in routes {
+        for agent in [r, a] {
+            let id = if route.path.contains("/wallet/endpoints/") { "bitcoin:fail" } else { "x" };
+            let path = blindvault_api::paths::with_id(route.path, id);
+            let body = (route.method != blindvault_api::Method::Get).then(|| json!({}));
+            extra.push(raw(&server, agent, route.method.upper(), &path, body).await?);
+        }
+    }
+    ensure!(extra.len() > 40);
     // The echo endpoints did get the credentials (so there was something to leak)...
     let seen = up.seen();
     ensure!(seen.iter().any(|s| s.path == "/echo" && s.header("x-api-key") == Some(SOL_KEY)));
     ensure!(seen.iter().any(|s| s.path == format!("/echo/{EVM_KEY}")));
     ensure!(seen.iter().any(|s| s.query.as_deref().is_some_and(|q| q.contains(TON_KEY))));
     // ...and no response carries one, in a header or a body; the echo came back redacted.
-    for page in &pages {
+    for page in pages.iter().chain(&extra) {
         for key in KEYS {
             ensure!(!page.contains(key), "{key} reached the browser:\n{page}");
         }
