@@ -197,6 +197,38 @@ pub enum ErrorCode {
     SelfApprovalRefused,
     /// 403: The passkey, ceremony or step-up belongs to another account.
     WrongUser,
+    /// 403: The gateway does not forward this method or route for this chain (it is not in the chain's allow-list).
+    GatewayMethodNotAllowed,
+    /// 400: A gateway call's kind, path segment, query parameter, parameters or body is malformed for its route.
+    GatewayInvalidCall,
+    /// 404: No enabled RPC endpoint is set for this chain and network.
+    GatewayNoEndpoint,
+    /// 413: The gateway call is over the configured request size.
+    GatewayBodyTooLarge,
+    /// 502: The chain's endpoint failed: no connection, a 5xx answer (in `upstream_status`) or a redirect.
+    GatewayUpstreamFailed,
+    /// 502: The chain's endpoint answered more than the configured response size.
+    GatewayResponseTooLarge,
+    /// 504: The chain's endpoint did not answer within the configured time.
+    GatewayUpstreamTimeout,
+    /// 400: An endpoint URL is not http(s)://host[:port][/path], or carries user info, a query or a fragment.
+    WalletInvalidUrl,
+    /// 400: An endpoint credential's name or value is refused (or it is set and cleared at once).
+    WalletInvalidCredential,
+    /// 400: A network name or EVM chain id is malformed (an EVM endpoint needs its chain id).
+    WalletInvalidNetwork,
+    /// 400: An address, contract, derivation path, label, symbol or decimals is malformed for its chain.
+    WalletInvalidAddress,
+    /// 400: A field looks like a private key, an extended private key or a mnemonic: the server never takes one.
+    WalletPrivateMaterialRefused,
+    /// 404: No such RPC endpoint.
+    WalletEndpointNotFound,
+    /// 404: No such default token.
+    WalletTokenNotFound,
+    /// 404: No such published address of mine.
+    WalletAddressNotFound,
+    /// 409: I have published the most addresses one person may; withdraw some first.
+    WalletAddressLimit,
     /// A code this build does not know (sent by a newer server). Never sent.
     #[serde(other)]
     Unknown,
@@ -298,6 +330,22 @@ impl ErrorCode {
         ErrorCode::ResponseMismatch,
         ErrorCode::SelfApprovalRefused,
         ErrorCode::WrongUser,
+        ErrorCode::GatewayMethodNotAllowed,
+        ErrorCode::GatewayInvalidCall,
+        ErrorCode::GatewayNoEndpoint,
+        ErrorCode::GatewayBodyTooLarge,
+        ErrorCode::GatewayUpstreamFailed,
+        ErrorCode::GatewayResponseTooLarge,
+        ErrorCode::GatewayUpstreamTimeout,
+        ErrorCode::WalletInvalidUrl,
+        ErrorCode::WalletInvalidCredential,
+        ErrorCode::WalletInvalidNetwork,
+        ErrorCode::WalletInvalidAddress,
+        ErrorCode::WalletPrivateMaterialRefused,
+        ErrorCode::WalletEndpointNotFound,
+        ErrorCode::WalletTokenNotFound,
+        ErrorCode::WalletAddressNotFound,
+        ErrorCode::WalletAddressLimit,
     ];
 
     /// The code's wire form.
@@ -396,6 +444,22 @@ impl ErrorCode {
             ErrorCode::ResponseMismatch => "response_mismatch",
             ErrorCode::SelfApprovalRefused => "self_approval_refused",
             ErrorCode::WrongUser => "wrong_user",
+            ErrorCode::GatewayMethodNotAllowed => "gateway_method_not_allowed",
+            ErrorCode::GatewayInvalidCall => "gateway_invalid_call",
+            ErrorCode::GatewayNoEndpoint => "gateway_no_endpoint",
+            ErrorCode::GatewayBodyTooLarge => "gateway_body_too_large",
+            ErrorCode::GatewayUpstreamFailed => "gateway_upstream_failed",
+            ErrorCode::GatewayResponseTooLarge => "gateway_response_too_large",
+            ErrorCode::GatewayUpstreamTimeout => "gateway_upstream_timeout",
+            ErrorCode::WalletInvalidUrl => "wallet_invalid_url",
+            ErrorCode::WalletInvalidCredential => "wallet_invalid_credential",
+            ErrorCode::WalletInvalidNetwork => "wallet_invalid_network",
+            ErrorCode::WalletInvalidAddress => "wallet_invalid_address",
+            ErrorCode::WalletPrivateMaterialRefused => "wallet_private_material_refused",
+            ErrorCode::WalletEndpointNotFound => "wallet_endpoint_not_found",
+            ErrorCode::WalletTokenNotFound => "wallet_token_not_found",
+            ErrorCode::WalletAddressNotFound => "wallet_address_not_found",
+            ErrorCode::WalletAddressLimit => "wallet_address_limit",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -497,6 +561,22 @@ impl ErrorCode {
             ErrorCode::ResponseMismatch => 400,
             ErrorCode::SelfApprovalRefused => 403,
             ErrorCode::WrongUser => 403,
+            ErrorCode::GatewayMethodNotAllowed => 403,
+            ErrorCode::GatewayInvalidCall => 400,
+            ErrorCode::GatewayNoEndpoint => 404,
+            ErrorCode::GatewayBodyTooLarge => 413,
+            ErrorCode::GatewayUpstreamFailed => 502,
+            ErrorCode::GatewayResponseTooLarge => 502,
+            ErrorCode::GatewayUpstreamTimeout => 504,
+            ErrorCode::WalletInvalidUrl => 400,
+            ErrorCode::WalletInvalidCredential => 400,
+            ErrorCode::WalletInvalidNetwork => 400,
+            ErrorCode::WalletInvalidAddress => 400,
+            ErrorCode::WalletPrivateMaterialRefused => 400,
+            ErrorCode::WalletEndpointNotFound => 404,
+            ErrorCode::WalletTokenNotFound => 404,
+            ErrorCode::WalletAddressNotFound => 404,
+            ErrorCode::WalletAddressLimit => 409,
             ErrorCode::Unknown => 500,
         }
     }

@@ -127,4 +127,24 @@ paths! {
     BROKER_REQUEST_RESULT = "/api/broker/requests/{id}/result";
     /// The consumer withdraws its request.
     BROKER_REQUEST_CANCEL = "/api/broker/requests/{id}/cancel";
+    /// The wallet networks a signed-in person can reach (enabled endpoints; no URL, no credential).
+    WALLET_NETWORKS = "/api/wallet/networks";
+    /// The admin's default token list.
+    WALLET_TOKENS = "/api/wallet/tokens";
+    /// My published public addresses.
+    WALLET_ADDRESSES = "/api/wallet/addresses";
+    /// One of my published addresses.
+    WALLET_ADDRESS = "/api/wallet/addresses/{id}";
+    /// The RPC gateway: one call to a chain.
+    WALLET_RPC = "/api/wallet/rpc";
+    /// The RPC endpoints, one per chain and network.
+    ADMIN_WALLET_ENDPOINTS = "/api/admin/wallet/endpoints";
+    /// One RPC endpoint (`{id}` is `<chain>:<network>`).
+    ADMIN_WALLET_ENDPOINT = "/api/admin/wallet/endpoints/{id}";
+    /// The default token list.
+    ADMIN_WALLET_TOKENS = "/api/admin/wallet/tokens";
+    /// One default token.
+    ADMIN_WALLET_TOKEN = "/api/admin/wallet/tokens/{id}";
+    /// Every published address with its holder.
+    ADMIN_WALLET_ADDRESSES = "/api/admin/wallet/addresses";
 }

@@ -43,6 +43,9 @@ enum Command {
     /// Sealed secrets: put, rotate, list, rm.
     #[cfg(feature = "admin")]
     Secret(cmd::secret::Args),
+    /// Server settings for admins: the wallet's RPC endpoints, default tokens, published addresses.
+    #[cfg(feature = "admin")]
+    Admin(cmd::admin::Args),
     /// Run a command with approved secrets in its environment, for one lease.
     #[cfg(feature = "consumer")]
     Run(cmd::run::Args),
@@ -82,6 +85,8 @@ fn main() -> ExitCode {
         Command::Host(args) => cmd::host::run(args),
         #[cfg(feature = "admin")]
         Command::Secret(args) => cmd::secret::run(args),
+        #[cfg(feature = "admin")]
+        Command::Admin(args) => cmd::admin::run(args),
         #[cfg(feature = "consumer")]
         Command::Run(args) => cmd::run::run(args),
         #[cfg(feature = "consumer")]

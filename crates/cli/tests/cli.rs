@@ -4,6 +4,9 @@
 //! build has.
 #![allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[cfg(feature = "admin")]
+#[path = "cli/admin_wallet.rs"]
+mod admin_wallet;
 #[cfg(feature = "server")]
 #[path = "cli/audit_verify.rs"]
 mod audit_verify;

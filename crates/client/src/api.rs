@@ -33,6 +33,8 @@ use zeroize::Zeroizing;
 
 use crate::ClientError;
 
+mod wallet;
+
 /// The session cookie's name on plain-http localhost; on an https server it is
 /// [`blindvault_core::cookie::SESSION_COOKIE_HTTPS`] (chosen by the server's origin).
 pub use blindvault_core::cookie::SESSION_COOKIE;

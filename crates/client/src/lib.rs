@@ -14,6 +14,8 @@ pub mod lease;
 pub mod orgfile;
 pub mod template;
 
+/// The wallet's contract types (endpoints, tokens, addresses, gateway calls).
+pub use blindvault_api::wallet;
 pub use error::ClientError;
 
 /// The operating system's CSPRNG, as the core's injected RNG (the workspace's one helper).

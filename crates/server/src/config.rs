@@ -7,6 +7,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::ServerError;
+pub use crate::wallet::config::GatewayConfig;
 
 /// The server's configuration. Every field has a default, so an empty file (or none) runs an
 /// embedded SQLite server on `http://localhost:8080`.
@@ -39,6 +40,8 @@ pub struct Config {
     pub account_rate_limit_burst: u32,
     /// Maximum database connections in the pool (PostgreSQL; SQLite always uses one).
     pub max_db_connections: u32,
+    /// The wallet's RPC gateway (`[gateway]`): per-person rate, sizes, timeout.
+    pub gateway: GatewayConfig,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             account_rate_limit_per_minute: 6,
             account_rate_limit_burst: 10,
             max_db_connections: 8,
+            gateway: GatewayConfig::default(),
         }
     }
 }
@@ -139,6 +143,7 @@ impl Config {
         {
             return Err(ServerError::Config("rate limits must be positive".into()));
         }
+        self.gateway.validate()?;
         Ok(())
     }
 }

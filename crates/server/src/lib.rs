@@ -24,6 +24,7 @@ pub mod setup;
 pub(crate) mod state;
 pub(crate) mod step_ups;
 pub mod store;
+pub(crate) mod wallet;
 pub mod web;
 
 use std::future::Future;
@@ -59,6 +60,7 @@ impl Server {
             (config.rate_limit_per_minute, config.rate_limit_burst),
             (config.account_rate_limit_per_minute, config.account_rate_limit_burst),
         );
+        let gateway = wallet::upstream::Gateway::new(&config.gateway)?;
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -67,6 +69,7 @@ impl Server {
             clock,
             limits: Arc::new(limits),
             hub: Arc::new(broker::hub::Hub::new()),
+            gateway: Arc::new(gateway),
         };
         Ok((Self { state }, setup))
     }

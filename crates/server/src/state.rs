@@ -27,4 +27,6 @@ pub struct AppState {
     pub(crate) limits: Arc<Limits>,
     /// Broker notifications (fed locally and, on PostgreSQL, by LISTEN/NOTIFY).
     pub hub: Arc<Hub>,
+    /// The wallet's RPC gateway: its HTTP client and per-person limiter.
+    pub(crate) gateway: Arc<crate::wallet::upstream::Gateway>,
 }

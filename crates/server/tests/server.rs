@@ -15,6 +15,8 @@ mod broker;
 mod ceremony;
 #[path = "server/fallbacks.rs"]
 mod fallbacks;
+#[path = "server/gateway.rs"]
+mod gateway;
 #[path = "server/instances.rs"]
 mod instances;
 #[path = "server/invites.rs"]
@@ -31,6 +33,8 @@ mod openapi;
 mod sessions;
 #[path = "server/stepup.rs"]
 mod stepup;
+#[path = "server/wallet.rs"]
+mod wallet;
 #[path = "server/web.rs"]
 mod web;
 #[path = "server/webauthn_strict.rs"]

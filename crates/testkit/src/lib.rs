@@ -117,6 +117,8 @@ pub struct ServerOptions {
     pub account_rate_limit: Option<(u32, u32)>,
     /// Session lifetime in seconds.
     pub session_ttl_secs: Option<i64>,
+    /// The wallet gateway's limits (default: a generous rate, the server's sizes and timeout).
+    pub gateway: Option<blindvault_server::config::GatewayConfig>,
 }
 
 /// A database made for one test: a SQLite file in a temporary directory, or a fresh PostgreSQL
@@ -212,6 +214,11 @@ impl TestServer {
             account_rate_limit_burst: account_burst,
             session_ttl_secs: opts.session_ttl_secs.unwrap_or(15 * 60),
             max_db_connections: 4,
+            gateway: opts.gateway.clone().unwrap_or(blindvault_server::config::GatewayConfig {
+                rate_limit_per_minute: 100_000,
+                rate_limit_burst: 100_000,
+                ..Default::default()
+            }),
             ..Config::default()
         };
         let origin = config.origin_url()?;

@@ -1,5 +1,7 @@
 //! One module per subcommand; each behind the cargo feature of its part (see Cargo.toml).
 #[cfg(feature = "admin")]
+pub mod admin;
+#[cfg(feature = "admin")]
 pub mod approver;
 #[cfg(feature = "server")]
 pub mod audit;

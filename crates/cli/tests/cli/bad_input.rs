@@ -50,7 +50,7 @@ fn in_this_build(subcommand: &str) -> bool {
     match subcommand {
         "serve" | "audit" | "web" => cfg!(feature = "server"),
         "wallet" => cfg!(feature = "wallet"),
-        "org" | "approver" | "invite" | "host" | "secret" => cfg!(feature = "admin"),
+        "org" | "approver" | "invite" | "host" | "secret" | "admin" => cfg!(feature = "admin"),
         "run" | "inject" => cfg!(feature = "consumer"),
         _ => true,
     }
@@ -63,7 +63,7 @@ fn the_build_has_exactly_the_subcommands_of_its_features() -> anyhow::Result<()>
     let dir = tempfile::tempdir()?;
     let all = [
         "info", "serve", "audit", "wallet", "org", "approver", "invite", "host", "secret", "run", "inject",
-        "web",
+        "web", "admin",
     ];
     for sub in all {
         let (code, err) = run(dir.path(), &[sub, "--help"], "")?;

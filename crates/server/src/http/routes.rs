@@ -15,6 +15,7 @@ use crate::invites;
 use crate::passkeys;
 use crate::state::AppState;
 use crate::step_ups;
+use crate::wallet;
 
 /// Builds the router.
 pub(crate) fn router(state: AppState) -> Router {
@@ -54,6 +55,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(paths::ADMIN_INVITES, get(invites::list).post(invites::create))
         .route(paths::ADMIN_INVITE, delete(invites::revoke))
         .merge(broker())
+        .merge(wallet_routes())
         .merge(limited)
         .fallback(crate::web::serve)
         .layer(mw::from_fn_with_state(state.clone(), origin_check))
@@ -91,6 +93,23 @@ fn broker() -> Router<AppState> {
         .route(paths::BROKER_REQUEST_DENY, post(approvals::deny))
         .route(paths::BROKER_REQUEST_RESULT, get(consumer::result))
         .route(paths::BROKER_REQUEST_CANCEL, post(consumer::cancel))
+}
+
+/// The wallet's routes: endpoints, tokens, addresses and the RPC gateway (which reads and
+/// limits its own body: `[gateway] max_request_bytes`).
+fn wallet_routes() -> Router<AppState> {
+    use wallet::{addresses, endpoints, gateway, tokens};
+    Router::new()
+        .route(paths::WALLET_NETWORKS, get(endpoints::networks))
+        .route(paths::WALLET_TOKENS, get(tokens::list))
+        .route(paths::WALLET_ADDRESSES, get(addresses::mine).post(addresses::publish))
+        .route(paths::WALLET_ADDRESS, delete(addresses::withdraw))
+        .route(paths::WALLET_RPC, post(gateway::rpc).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route(paths::ADMIN_WALLET_ENDPOINTS, get(endpoints::list).put(endpoints::set))
+        .route(paths::ADMIN_WALLET_ENDPOINT, delete(endpoints::delete))
+        .route(paths::ADMIN_WALLET_TOKENS, get(tokens::admin_list).post(tokens::set))
+        .route(paths::ADMIN_WALLET_TOKEN, delete(tokens::delete))
+        .route(paths::ADMIN_WALLET_ADDRESSES, get(addresses::held))
 }
 
 async fn health() -> Json<blindvault_api::sessions::Health> {

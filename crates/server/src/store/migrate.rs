@@ -25,6 +25,7 @@ const FILES: &[(i64, &str, &str)] = &[
     (6, "step ups", include_str!("../../migrations/0006_step_ups.sql")),
     (7, "host self approval", include_str!("../../migrations/0007_host_self_approval.sql")),
     (8, "broker revocations", include_str!("../../migrations/0008_broker_revocations.sql")),
+    (9, "wallet", include_str!("../../migrations/0009_wallet.sql")),
 ];
 
 /// The highest version the old runner (`schema_migrations`) knew.
