@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use blindvault_wallet::btc::{self, Network};
 use blindvault_wallet::derive::parse_path;
 use blindvault_wallet::zeroize::Zeroizing;
-use blindvault_wallet::{Chain, DerivedAddress, Wallet, path_string};
+use blindvault_wallet::{Chain, DerivedAddress, Wallet};
 
 /// Arguments of `blindvault wallet`.
 #[derive(clap::Args, Debug)]
@@ -35,6 +35,8 @@ struct AddressesArgs {
     #[arg(long, default_value_t = 0)]
     index: u32,
     /// Derive exactly this path instead (one chain), e.g. m/44'/501'/0' for Trust Wallet's Solana.
+    /// For bitcoin the address type follows the purpose: 44' P2PKH (1…), 49' P2SH-P2WPKH (3…),
+    /// 84' P2WPKH (bc1q…), 86' P2TR (bc1p…).
     #[arg(long)]
     path: Option<String>,
     /// table (default) or json: a list of {"chain", "path", "address"}.
@@ -113,13 +115,10 @@ fn addresses(a: AddressesArgs) -> anyhow::Result<ExitCode> {
                 .collect::<anyhow::Result<Vec<_>>>()?,
         };
         for p in paths {
-            out.push(if chain == Chain::Bitcoin && network != Network::Bitcoin {
-                let key = wallet.secp256k1_key(&p)?;
-                DerivedAddress {
-                    chain: chain.name().to_owned(),
-                    path: path_string(&p),
-                    address: btc::address_of(&key, network)?.to_string(),
-                }
+            // Bitcoin: the address type follows the path's purpose (44' 1…, 49' 3…, 84' bc1q…,
+            // 86' bc1p…), on the network asked for.
+            out.push(if chain == Chain::Bitcoin {
+                wallet.bitcoin_address_at(&p, network)?
             } else {
                 wallet.address_at(chain, &p)?
             });

@@ -113,3 +113,32 @@ fn bad_input_is_a_clear_error() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// The Bitcoin address type follows the path's purpose, as other wallets show it (SLIP-0132,
+/// BIP-84 and BIP-86 vectors of the abandon mnemonic); an unknown purpose is refused.
+#[test]
+fn bitcoin_address_type_follows_the_path_purpose() {
+    let v = vector("addresses_abandon.json");
+    let mnemonic = v["mnemonic"].as_str().unwrap();
+    for (path, expected) in [
+        ("m/44'/0'/0'/0/0", "1LqBGSKuX5yYUonjxT5qGfpUsXKYYWeabA"),
+        ("m/49'/0'/0'/0/0", "37VucYSaXLCAsxYyAPfbSi9eh4iEcbShgf"),
+        ("m/84'/0'/0'/0/0", "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu"),
+        ("m/86'/0'/0'/0/0", "bc1p5cyxnuxmeuwuvkwfem96lqzszd02n6xdcjrs20cac6yqjjwudpxqkedrcr"),
+    ] {
+        let out = run(&["--chain", "bitcoin", "--path", path], mnemonic);
+        assert!(out.status.success(), "{path}: {}", String::from_utf8_lossy(&out.stderr));
+        let table = String::from_utf8(out.stdout).unwrap();
+        assert!(table.contains(expected), "{path}: {table}");
+    }
+    // BIP-49's own (testnet) vector, through --network.
+    let t = json(&run(
+        &["--chain", "bitcoin", "--path", "m/49'/1'/0'/0/0", "--network", "testnet", "--format", "json"],
+        mnemonic,
+    ));
+    assert_eq!(t[0]["address"], "2Mww8dCYPUpKHofjgcXcBCEGmniw9CoaiD2");
+    let out = run(&["--chain", "bitcoin", "--path", "m/45'/0'/0'/0/0"], mnemonic);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("45'") && err.contains("44' (P2PKH"), "{err}");
+}
