@@ -30,7 +30,7 @@ pub mod watch;
 
 pub use address::{AddressType, address_at_path};
 pub use error::BitcoinError;
-pub use send::{SendAmount, SendPlan, SendRequest, SignedSend, WalletCoin};
+pub use send::{SendAmount, SendConfirmation, SendPlan, SendRequest, SignedSend, WalletCoin};
 pub use watch::WatchOnlyAccount;
 
 const CHAIN: &str = "bitcoin";

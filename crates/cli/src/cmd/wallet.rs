@@ -1,5 +1,6 @@
 //! `blindvault wallet …`: tools for people who hold a BIP-39 mnemonic (moving to or from another
-//! wallet, checking a backup). The mnemonic is read from standard input, never from argv.
+//! wallet, checking a backup), and a watch-only view of another wallet's Bitcoin account. The
+//! mnemonic and the extended key are read from standard input, never from argv.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -21,6 +22,30 @@ pub struct Args {
 enum WalletCommand {
     /// Print the addresses of a mnemonic read from standard input.
     Addresses(AddressesArgs),
+    /// Watch another wallet's Bitcoin account: print the receive and change addresses of an
+    /// extended public key (xpub, ypub, zpub; tpub, upub, vpub) read from standard input.
+    Watch(WatchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct WatchArgs {
+    /// Bitcoin network: bitcoin, testnet, testnet4, signet, regtest (xpub/ypub/zpub are
+    /// mainnet keys, tpub/upub/vpub test-network ones).
+    #[arg(long, default_value = "bitcoin")]
+    network: String,
+    /// The address type of an xpub/tpub: p2pkh (default, BIP-44), p2sh-p2wpkh, p2wpkh or p2tr
+    /// (BIP-86 exports a plain xpub). A ypub/upub is always p2sh-p2wpkh, a zpub/vpub p2wpkh.
+    #[arg(long = "type")]
+    address_type: Option<String>,
+    /// How many receive and how many change addresses.
+    #[arg(long, default_value_t = 5)]
+    count: u32,
+    /// The first address index.
+    #[arg(long, default_value_t = 0)]
+    index: u32,
+    /// table (default) or json: a list of {"branch", "index", "address"}.
+    #[arg(long, default_value = "table")]
+    format: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -54,7 +79,75 @@ struct AddressesArgs {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         WalletCommand::Addresses(a) => addresses(a),
+        WalletCommand::Watch(a) => watch(a),
     }
+}
+
+/// One watched address, as `--format json` prints it.
+#[derive(serde::Serialize)]
+struct WatchedAddress {
+    /// `receive` (`key/0/i`) or `change` (`key/1/i`).
+    branch: &'static str,
+    index: u32,
+    address: String,
+}
+
+fn watch(a: WatchArgs) -> anyhow::Result<ExitCode> {
+    let json = match a.format.as_str() {
+        "table" => false,
+        "json" => true,
+        other => bail!("unknown --format {other:?} (expected table or json)"),
+    };
+    let network = btc::parse_network(&a.network)?;
+    let chosen = match a.address_type.as_deref() {
+        None => None,
+        Some(t) => Some(
+            btc::AddressType::ALL
+                .into_iter()
+                .find(|ty| ty.name() == t.trim().to_ascii_lowercase())
+                .with_context(|| {
+                    format!("unknown --type {t:?} (expected p2pkh, p2sh-p2wpkh, p2wpkh or p2tr)")
+                })?,
+        ),
+    };
+    if a.count == 0 || a.count > 10_000 {
+        bail!("--count must be between 1 and 10000");
+    }
+    // From standard input, not argv: a private key pasted by mistake stays out of the shell's
+    // history and the process list (and the wallet's errors never repeat it).
+    let mut text = Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("reading the extended public key from standard input")?;
+    if text.trim().is_empty() {
+        bail!(
+            "no extended public key on standard input (pipe it in, e.g. `blindvault wallet watch < zpub.txt`)"
+        );
+    }
+    let account = btc::WatchOnlyAccount::parse(&text, network, chosen)?;
+    let mut out = Vec::new();
+    for (branch, change) in [("receive", false), ("change", true)] {
+        for (i, address) in account.addresses(change, a.index, a.count)?.into_iter().enumerate() {
+            let index = a.index.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
+            out.push(WatchedAddress { branch, index, address: address.to_string() });
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out).context("encoding the addresses")?);
+    } else {
+        println!(
+            "{} account ({}, {}, depth {}): receive addresses are key/0/i, change key/1/i",
+            account.prefix(),
+            account.address_type(),
+            account.network(),
+            account.depth()
+        );
+        println!("{:<8} {:>6} ADDRESS", "BRANCH", "INDEX");
+        for w in &out {
+            println!("{:<8} {:>6} {}", w.branch, w.index, w.address);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn addresses(a: AddressesArgs) -> anyhow::Result<ExitCode> {

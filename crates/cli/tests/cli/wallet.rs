@@ -142,3 +142,62 @@ fn bitcoin_address_type_follows_the_path_purpose() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("45'") && err.contains("44' (P2PKH"), "{err}");
 }
+
+fn run_watch(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blindvault"))
+        .args(["wallet", "watch"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+/// `wallet watch`: SLIP-0132's zpub and BIP-86's xpub (as P2TR) of the abandon mnemonic give the
+/// published receive and change addresses; a private key on stdin is refused and not echoed.
+#[test]
+fn watch_prints_an_extended_public_keys_addresses() {
+    let zpub = "zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz2oz2AGutZYs";
+    let list = json(&run_watch(&["--count", "2", "--format", "json"], &format!("{zpub}\n")));
+    let rows: Vec<(String, u64, String)> = list
+        .iter()
+        .map(|r| {
+            (
+                r["branch"].as_str().unwrap().to_owned(),
+                r["index"].as_u64().unwrap(),
+                r["address"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let b84 = vector("bip84.json");
+    let published: Vec<&str> =
+        b84["addresses"].as_array().unwrap().iter().map(|a| a["address"].as_str().unwrap()).collect();
+    assert_eq!(rows.len(), 4);
+    assert_eq!((rows[0].0.as_str(), rows[0].1, rows[0].2.as_str()), ("receive", 0, published[0]));
+    assert_eq!((rows[1].0.as_str(), rows[1].1, rows[1].2.as_str()), ("receive", 1, published[1]));
+    assert_eq!((rows[2].0.as_str(), rows[2].1, rows[2].2.as_str()), ("change", 0, published[2]));
+    let xpub86 = "xpub6BgBgsespWvERF3LHQu6CnqdvfEvtMcQjYrcRzx53QJjSxarj2afYWcLteoGVky7D3UKDP9QyrLprQ3VCECoY49yfdDEHGCtMMj92pReUsQ";
+    let out = run_watch(&["--type", "p2tr", "--count", "1"], xpub86);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("bc1p5cyxnuxmeuwuvkwfem96lqzszd02n6xdcjrs20cac6yqjjwudpxqkedrcr"), "{table}");
+    assert!(table.contains("bc1p3qkhfews2uk44qtvauqyr2ttdsw7svhkl9nkm9s9c3x4ax5h60wqwruhk7"), "{table}");
+
+    let zprv = "zprvAdG4iTXWBoARxkkzNpNh8r6Qag3irQB8PzEMkAFeTRXxHpbF9z4QgEvBRmfvqWvGp42t42nvgGpNgYSJA9iefm1yYNZKEm7z6qUWCroSQnE";
+    for (args, stdin, needle) in [
+        (vec![], zprv, "private key"),
+        (vec!["--network", "testnet"], zpub, "mainnet"),
+        (vec!["--type", "p2tr"], zpub, "p2wpkh"),
+        (vec![], &zpub.replace('A', "B"), "checksum"),
+        (vec![], "", "no extended public key"),
+    ] {
+        let out = run_watch(&args, stdin);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains(&zprv[4..30]) && !err.contains("panicked"), "{err}");
+    }
+}

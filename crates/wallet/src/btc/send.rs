@@ -40,7 +40,7 @@ use bitcoin::{
 
 use super::error::BitcoinError;
 use super::esplora::EsploraUtxo;
-use super::{BitcoinSigner, PsbtReview};
+use super::{BitcoinSigner, PsbtReview, ReviewOutput};
 use crate::derive::path_string;
 use crate::error::{Error, Result};
 
@@ -125,6 +125,37 @@ pub struct SendPlan {
     pub dust_to_fee_sat: u64,
     /// The coins spent.
     pub inputs: Vec<OutPoint>,
+    /// The network.
+    pub network: Network,
+}
+
+/// What the confirmation screen shows, read from the review of the PSBT (the bytes that will be
+/// signed, decoded), never from the form; only the fee rate is the one asked for, and
+/// `fee_sat = vsize × fee_rate_sat_vb + dust_to_fee_sat` holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SendConfirmation {
+    /// `bitcoin`, `testnet`, `signet`, `regtest`, …
+    pub network: String,
+    /// The transaction id (unchanged by signing: every input is SegWit).
+    pub txid: String,
+    /// Outputs to others: address and amount.
+    pub recipients: Vec<ReviewOutput>,
+    /// Outputs back to this wallet, with their paths.
+    pub change: Vec<ReviewOutput>,
+    /// How many of the wallet's coins are spent.
+    pub input_count: usize,
+    /// The fee.
+    pub fee_sat: u64,
+    /// The virtual size the fee pays for (an upper bound of the signed size).
+    pub vsize: u64,
+    /// The fee rate, sat/vB.
+    pub fee_rate_sat_vb: u64,
+    /// Change too small to be an output, added to the fee.
+    pub dust_to_fee_sat: u64,
+    /// What leaves the wallet: recipients + fee.
+    pub leaves_wallet_sat: i64,
+    /// Every input signals BIP-125 replace-by-fee (the fee can be raised later).
+    pub replaceable: bool,
 }
 
 /// A signed payment, ready to broadcast (`POST /tx` with `tx_hex`).
@@ -140,6 +171,29 @@ pub struct SignedSend {
     pub vsize: u64,
     /// The fee.
     pub fee_sat: u64,
+}
+
+impl SendPlan {
+    /// What the confirmation screen shows, from the PSBT's review.
+    pub fn confirmation(&self) -> SendConfirmation {
+        let r = &self.review;
+        let (change, recipients): (Vec<ReviewOutput>, Vec<ReviewOutput>) =
+            r.outputs.iter().cloned().partition(|o| o.change.is_some());
+        SendConfirmation {
+            network: self.network.to_string(),
+            txid: r.txid.clone(),
+            recipients,
+            change,
+            input_count: r.inputs.len(),
+            fee_sat: r.fee_sat,
+            vsize: r.estimated_vsize,
+            fee_rate_sat_vb: self.fee_rate_sat_vb,
+            dust_to_fee_sat: r.fee_sat.saturating_sub(r.estimated_vsize.saturating_mul(self.fee_rate_sat_vb)),
+            leaves_wallet_sat: r.leaves_wallet_sat,
+            replaceable: self.psbt.unsigned_tx.is_explicitly_rbf()
+                && self.psbt.unsigned_tx.input.iter().all(|i| i.sequence.is_rbf()),
+        }
+    }
 }
 
 /// The upper bound of the virtual size of `tx` once each of its inputs is a signed P2WPKH.
@@ -355,6 +409,7 @@ impl BitcoinSigner {
             }),
             dust_to_fee_sat: dust_to_fee,
             inputs,
+            network: self.network,
         })
     }
 

@@ -447,6 +447,19 @@ fn send_takes_confirmed_coins_largest_first_pays_change_and_signs() {
     assert!(plan.psbt.unsigned_tx.input.iter().all(|i| i.sequence == Sequence::ENABLE_RBF_NO_LOCKTIME));
     assert!(plan.psbt.unsigned_tx.is_explicitly_rbf());
     assert_eq!(p2wpkh_vsize_bound(&plan.psbt.unsigned_tx), plan.vsize);
+    // The confirmation, read from the PSBT's review: recipient, amount, vbytes × rate, change.
+    let c = plan.confirmation();
+    assert_eq!((c.network.as_str(), c.txid.as_str(), c.input_count), ("regtest", r.txid.as_str(), 2));
+    assert_eq!(c.recipients.len(), 1);
+    assert_eq!((c.recipients[0].address.as_deref(), c.recipients[0].value_sat), (Some(to.as_str()), 60_000));
+    assert_eq!(c.change.len(), 1);
+    assert_eq!(c.change[0].change.as_deref(), Some("m/84'/1'/0'/1/1"));
+    assert_eq!(c.change[0].value_sat, change.value_sat);
+    assert_eq!((c.vsize, c.fee_rate_sat_vb, c.fee_sat, c.dust_to_fee_sat), (209, 5, 1_045, 0));
+    assert_eq!(c.leaves_wallet_sat, 60_000 + 1_045);
+    assert!(c.replaceable);
+    let shown = serde_json::to_value(&c).unwrap();
+    assert_eq!(shown["fee_sat"], 1_045);
 
     let signed = signer.sign_send(&plan, &plan.review).unwrap();
     assert_eq!(signed.txid.to_string(), r.txid);
@@ -514,6 +527,9 @@ fn send_adds_dust_change_to_the_fee() {
     assert_eq!(plan.dust_to_fee_sat, 100);
     assert_eq!(plan.fee_sat, 210);
     assert_eq!(plan.review.fee_sat, 210);
+    let c = plan.confirmation();
+    assert_eq!((c.vsize, c.fee_rate_sat_vb, c.dust_to_fee_sat, c.fee_sat), (110, 1, 100, 210));
+    assert!(c.change.is_empty());
     let signed = signer.sign_send(&plan, &plan.review).unwrap();
     #[cfg(not(target_arch = "wasm32"))]
     consensus::verify_all(&signed.transaction, &spent_outputs(&signed.transaction, &prevs)).unwrap();
