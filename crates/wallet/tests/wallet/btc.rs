@@ -714,3 +714,105 @@ fn send_tampered_amount_or_script_fails_consensus() {
     bad_sig.input[0].witness = Witness::from_slice(&items);
     assert!(consensus::verify_all(&bad_sig, &spent).is_err());
 }
+
+/// Random wallets (fixed seed): for each coin set, amount and rate, a plan either pays exactly
+/// (inputs = amount + change + fee, fee = vsize × rate + dust, change never dust, confirmed
+/// coins largest first before any unconfirmed one) and its signed transaction passes consensus
+/// at no less than the rate asked, or the coins really are short.
+#[test]
+fn send_invariants_over_random_wallets() {
+    let signer = wallet().bitcoin_signer(Network::Regtest).unwrap();
+    let to = stranger();
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let (mut planned, mut short) = (0, 0);
+    for round in 0..60u8 {
+        let count = 1 + next(6) as usize;
+        let mut coins = Vec::new();
+        let mut prevs = Vec::new();
+        for k in 0..count {
+            let (change, index) = (next(2) == 1, next(4) as u32);
+            let value = 1_000 + next(200_000);
+            let owner = signer.address(change, index).unwrap();
+            let prev = prev_tx(round.wrapping_mul(8).wrapping_add(k as u8), vec![pay(value, &owner)]);
+            let reply = format!(
+                r#"[{{"txid":"{}","vout":0,"value":{value},"status":{{"confirmed":{}}}}}]"#,
+                prev.compute_txid(),
+                next(3) != 0
+            );
+            coins.push(WalletCoin { utxo: parse_address_utxos(&reply).unwrap().remove(0), change, index });
+            prevs.push(prev);
+        }
+        let total: u64 = coins.iter().map(|c| c.utxo.value_sat).sum();
+        let rate = 1 + next(40);
+        // A fifth send everything, a fifth send close to everything (often short once the fee
+        // is added), the rest anything.
+        let amount = match next(5) {
+            0 => SendAmount::All,
+            1 => SendAmount::Exact(total.saturating_sub(next(3_000)).max(294)),
+            _ => SendAmount::Exact(294 + next(total)),
+        };
+        let req = SendRequest {
+            recipient: to.to_string(),
+            amount,
+            fee_rate_sat_vb: rate,
+            change_index: next(3) as u32,
+        };
+        let plan = match signer.plan_send(&coins, &prevs, &req) {
+            Ok(plan) => plan,
+            Err(Error::Bitcoin(BitcoinError::InsufficientFunds {
+                needed_sat,
+                available_sat,
+                shortfall_sat,
+            })) => {
+                assert_eq!(available_sat, total);
+                assert!(needed_sat > total && shortfall_sat == needed_sat - total, "round {round}");
+                short += 1;
+                continue;
+            }
+            Err(Error::Bitcoin(BitcoinError::DustAmount { amount_sat, dust_limit_sat })) => {
+                assert!(matches!(amount, SendAmount::All) && amount_sat < dust_limit_sat, "round {round}");
+                continue;
+            }
+            Err(e) => panic!("round {round}: {e}"),
+        };
+        planned += 1;
+        let chosen: Vec<&WalletCoin> =
+            coins.iter().filter(|c| plan.inputs.contains(&c.utxo.outpoint)).collect();
+        let spent: u64 = chosen.iter().map(|c| c.utxo.value_sat).sum();
+        let change = plan.change.as_ref().map_or(0, |c| c.value_sat);
+        assert_eq!(spent, plan.amount_sat + change + plan.fee_sat, "round {round}: conservation");
+        assert_eq!(plan.fee_sat, plan.vsize * rate + plan.dust_to_fee_sat, "round {round}");
+        if let Some(c) = &plan.change {
+            assert!(c.value_sat >= 294 && plan.dust_to_fee_sat == 0, "round {round}");
+        }
+        // The dust given to the fee is less than a change output would have needed.
+        assert!(plan.dust_to_fee_sat < 294 + 31 * rate, "round {round}: {}", plan.dust_to_fee_sat);
+        if let SendAmount::Exact(a) = amount {
+            assert_eq!(plan.amount_sat, a);
+            // Confirmed coins before unconfirmed ones, each group largest first: the chosen set
+            // is a prefix of that order.
+            let mut order: Vec<&WalletCoin> = coins.iter().collect();
+            order.sort_by_key(|c| {
+                (!c.utxo.status.confirmed, std::cmp::Reverse(c.utxo.value_sat), c.utxo.outpoint)
+            });
+            let prefix: Vec<OutPoint> = order.iter().take(chosen.len()).map(|c| c.utxo.outpoint).collect();
+            assert!(prefix.iter().all(|o| plan.inputs.contains(o)), "round {round}: not a prefix");
+        } else {
+            assert_eq!(plan.inputs.len(), coins.len());
+            assert!(plan.change.is_none());
+        }
+        let signed = signer.sign_send(&plan, &plan.review).unwrap();
+        assert!(signed.vsize <= plan.vsize, "round {round}");
+        assert!(signed.fee_sat >= signed.vsize * rate, "round {round}: real rate below the one asked");
+        #[cfg(not(target_arch = "wasm32"))]
+        consensus::verify_all(&signed.transaction, &spent_outputs(&signed.transaction, &prevs))
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+    }
+    assert!(planned >= 30 && short >= 3, "planned {planned}, short {short}: the cases must cover both");
+}
