@@ -25,6 +25,52 @@ enum WalletCommand {
     /// Watch another wallet's Bitcoin account: print the receive and change addresses of an
     /// extended public key (xpub, ypub, zpub; tpub, upub, vpub) read from standard input.
     Watch(WatchArgs),
+    /// Build and sign a Bitcoin payment from the mnemonic's BIP-84 account (read from standard
+    /// input), offline: coins and previous transactions come from a file of chain API replies;
+    /// prints what is paid, the fee and the change, and the signed transaction (not broadcast).
+    Send(SendArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct SendArgs {
+    /// Bitcoin network: bitcoin, testnet, testnet4, signet, regtest.
+    #[arg(long, default_value = "bitcoin")]
+    network: String,
+    /// A JSON file of Esplora API replies: {"utxos": {"<address>": <reply of GET
+    /// /address/:address/utxo>, …}, "transactions": [<reply of GET /tx/:txid/hex>, …]} for the
+    /// wallet's addresses (first 20 receive and change) and the transactions of their coins.
+    #[arg(long)]
+    chain_data: std::path::PathBuf,
+    /// The recipient's address.
+    #[arg(long)]
+    to: String,
+    /// The amount in satoshis (the fee comes on top).
+    #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+    amount: Option<u64>,
+    /// Send every coin, less the fee, with no change.
+    #[arg(long)]
+    all: bool,
+    /// Fee rate in sat/vB (1 to 1000).
+    #[arg(long)]
+    fee_rate: u64,
+    /// The index of the next unused change address (m/84'/c'/0'/1/i).
+    #[arg(long, default_value_t = 0)]
+    change_index: u32,
+    /// A file holding the BIP-39 passphrase (one trailing newline is ignored).
+    #[arg(long)]
+    passphrase_file: Option<std::path::PathBuf>,
+    /// table (default) or json: {"confirmation": …, "txid", "tx_hex", "vsize"}.
+    #[arg(long, default_value = "table")]
+    format: String,
+}
+
+/// The `--chain-data` file.
+#[derive(serde::Deserialize)]
+struct ChainData {
+    /// Address → the body of `GET /address/:address/utxo` (a JSON array).
+    utxos: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Bodies of `GET /tx/:txid/hex`.
+    transactions: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -80,7 +126,98 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         WalletCommand::Addresses(a) => addresses(a),
         WalletCommand::Watch(a) => watch(a),
+        WalletCommand::Send(a) => send(a),
     }
+}
+
+fn send(a: SendArgs) -> anyhow::Result<ExitCode> {
+    let json = match a.format.as_str() {
+        "table" => false,
+        "json" => true,
+        other => bail!("unknown --format {other:?} (expected table or json)"),
+    };
+    let network = btc::parse_network(&a.network)?;
+    let text = std::fs::read_to_string(&a.chain_data)
+        .with_context(|| format!("reading --chain-data {}", a.chain_data.display()))?;
+    let data: ChainData = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "--chain-data {} is not {{\"utxos\": {{address: [utxo, …]}}, \"transactions\": [hex, …]}}",
+            a.chain_data.display()
+        )
+    })?;
+    let prev_txs = data
+        .transactions
+        .iter()
+        .map(|t| btc::esplora::parse_tx_hex(t))
+        .collect::<Result<Vec<_>, _>>()
+        .context("--chain-data transactions")?;
+    let amount = match (a.amount, a.all) {
+        (Some(sat), false) => btc::SendAmount::Exact(sat),
+        (None, true) => btc::SendAmount::All,
+        _ => bail!("give either --amount SAT or --all"),
+    };
+    let wallet = read_wallet(a.passphrase_file.as_deref(), "send")?;
+    let signer = wallet.bitcoin_signer(network)?;
+    let mut coins = Vec::new();
+    for (address, reply) in &data.utxos {
+        coins.extend(
+            signer
+                .coins_at(address, &reply.to_string())
+                .with_context(|| format!("--chain-data utxos of {address}"))?,
+        );
+    }
+    let request = btc::SendRequest {
+        recipient: a.to.clone(),
+        amount,
+        fee_rate_sat_vb: a.fee_rate,
+        change_index: a.change_index,
+    };
+    let plan = signer.plan_send(&coins, &prev_txs, &request)?;
+    let confirmation = plan.confirmation();
+    let signed = signer.sign_send(&plan, &plan.review)?;
+    if json {
+        let out = serde_json::json!({
+            "confirmation": confirmation,
+            "txid": signed.txid.to_string(),
+            "tx_hex": signed.tx_hex,
+            "vsize": signed.vsize,
+        });
+        println!("{}", serde_json::to_string_pretty(&out).context("encoding the result")?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let c = &confirmation;
+    println!("network   {}", c.network);
+    for r in &c.recipients {
+        println!(
+            "pay       {} sat to {}",
+            r.value_sat,
+            r.address.as_deref().unwrap_or("(a script with no address)")
+        );
+    }
+    for ch in &c.change {
+        println!(
+            "change    {} sat to {} ({})",
+            ch.value_sat,
+            ch.address.as_deref().unwrap_or("?"),
+            ch.change.as_deref().unwrap_or("?")
+        );
+    }
+    let dust = if c.dust_to_fee_sat > 0 {
+        format!(" + {} sat change too small to keep", c.dust_to_fee_sat)
+    } else {
+        String::new()
+    };
+    println!("fee       {} sat = {} vB x {} sat/vB{dust}", c.fee_sat, c.vsize, c.fee_rate_sat_vb);
+    println!(
+        "spends    {} coin(s); leaves the wallet: {} sat; replaceable (RBF): {}",
+        c.input_count,
+        c.leaves_wallet_sat,
+        if c.replaceable { "yes" } else { "no" }
+    );
+    println!("txid      {}", signed.txid);
+    println!("signed transaction ({} vB), not broadcast (POST it to an Esplora API's /tx):", signed.vsize);
+    println!("{}", signed.tx_hex);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One watched address, as `--format json` prints it.
@@ -172,29 +309,7 @@ fn addresses(a: AddressesArgs) -> anyhow::Result<ExitCode> {
         bail!("--count must be between 1 and 10000");
     }
 
-    let mut phrase = Zeroizing::new(String::new());
-    std::io::stdin().read_to_string(&mut phrase).context("reading the mnemonic from standard input")?;
-    let words = Zeroizing::new(phrase.split_whitespace().collect::<Vec<_>>().join(" "));
-    if words.is_empty() {
-        bail!("no mnemonic on standard input (pipe it in, e.g. `blindvault wallet addresses < backup.txt`)");
-    }
-    let passphrase = match &a.passphrase_file {
-        Some(f) => {
-            let mut p = Zeroizing::new(
-                std::fs::read_to_string(f)
-                    .with_context(|| format!("reading passphrase file {}", f.display()))?,
-            );
-            if p.ends_with('\n') {
-                p.pop();
-                if p.ends_with('\r') {
-                    p.pop();
-                }
-            }
-            p
-        }
-        None => Zeroizing::new(String::new()),
-    };
-    let wallet = Wallet::from_mnemonic(&words, &passphrase)?;
+    let wallet = read_wallet(a.passphrase_file.as_deref(), "addresses")?;
 
     let mut out: Vec<DerivedAddress> = Vec::new();
     for chain in chains {
@@ -239,4 +354,32 @@ fn default_path(
         return Ok(parse_path(&format!("m/84'/{}'/0'/0/{index}", btc::coin_type(network)))?);
     }
     Ok(chain.default_path(index)?)
+}
+
+/// The wallet of the mnemonic on standard input and the optional passphrase file.
+fn read_wallet(passphrase_file: Option<&std::path::Path>, command: &str) -> anyhow::Result<Wallet> {
+    let mut phrase = Zeroizing::new(String::new());
+    std::io::stdin().read_to_string(&mut phrase).context("reading the mnemonic from standard input")?;
+    let words = Zeroizing::new(phrase.split_whitespace().collect::<Vec<_>>().join(" "));
+    if words.is_empty() {
+        bail!("no mnemonic on standard input (pipe it in, e.g. `blindvault wallet {command} < backup.txt`)");
+    }
+    let passphrase = match passphrase_file {
+        Some(f) => {
+            let mut p = Zeroizing::new(
+                std::fs::read_to_string(f)
+                    .with_context(|| format!("reading passphrase file {}", f.display()))?,
+            );
+            if p.ends_with('\n') {
+                p.pop();
+                if p.ends_with('\r') {
+                    p.pop();
+                }
+            }
+            p
+        }
+        None => Zeroizing::new(String::new()),
+    };
+    let wallet = Wallet::from_mnemonic(&words, &passphrase)?;
+    Ok(wallet)
 }

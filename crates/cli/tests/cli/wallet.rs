@@ -201,3 +201,131 @@ fn watch_prints_an_extended_public_keys_addresses() {
         assert!(!err.contains(&zprv[4..30]) && !err.contains("panicked"), "{err}");
     }
 }
+
+fn run_send(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_blindvault"))
+        .args(["wallet", "send"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+/// `wallet send`: coins from Esplora-shaped replies in a file, a payment with change, signed;
+/// the transaction is executed by libbitcoinconsensus against the outputs it spends.
+#[test]
+fn send_signs_a_payment_that_consensus_accepts() {
+    use bitcoin::{Amount, OutPoint, ScriptBuf, Transaction, TxIn, TxOut};
+    let v = vector("addresses_abandon.json");
+    let mnemonic = v["mnemonic"].as_str().unwrap();
+    let ours = json(&run(
+        &["--chain", "bitcoin", "--network", "regtest", "--count", "2", "--format", "json"],
+        mnemonic,
+    ));
+    let script = |a: &serde_json::Value| {
+        a["address"]
+            .as_str()
+            .unwrap()
+            .parse::<bitcoin::Address<_>>()
+            .unwrap()
+            .assume_checked()
+            .script_pubkey()
+    };
+    let prev = |tag: u8, value: u64, spk: ScriptBuf| Transaction {
+        version: bitcoin::transaction::Version::TWO,
+        lock_time: bitcoin::absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint { txid: format!("{tag:02x}").repeat(32).parse().unwrap(), vout: 0 },
+            ..Default::default()
+        }],
+        output: vec![TxOut { value: Amount::from_sat(value), script_pubkey: spk }],
+    };
+    let (t0, t1) = (prev(1, 30_000, script(&ours[0])), prev(2, 50_000, script(&ours[1])));
+    let utxo = |t: &Transaction| {
+        serde_json::json!([{"txid": t.compute_txid().to_string(), "vout": 0, "value": t.output[0].value.to_sat(),
+                            "status": {"confirmed": true, "block_height": 101}}])
+    };
+    let data = serde_json::json!({
+        "utxos": {ours[0]["address"].as_str().unwrap(): utxo(&t0), ours[1]["address"].as_str().unwrap(): utxo(&t1)},
+        "transactions": [bitcoin::consensus::encode::serialize_hex(&t0), bitcoin::consensus::encode::serialize_hex(&t1)],
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chain.json");
+    std::fs::write(&file, data.to_string()).unwrap();
+    let file = file.to_str().unwrap();
+    // The recipient: BIP-84's m/84'/0'/0'/0/0 key as a regtest P2WPKH address (not ours here).
+    let pk: bitcoin::CompressedPublicKey =
+        "0330d54fd0dd420a6e5f8d3624f5f3482cae350f79d5f0753bf5beef9c2d91af3c".parse().unwrap();
+    let to = bitcoin::Address::p2wpkh(&pk, bitcoin::Network::Regtest).to_string();
+
+    let base = ["--network", "regtest", "--chain-data", file, "--to", to.as_str()];
+    let args =
+        [&base[..], &["--amount", "60000", "--fee-rate", "5", "--change-index", "2", "--format", "json"]]
+            .concat();
+    let out = run_send(&args, mnemonic);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &r["confirmation"];
+    assert_eq!(c["recipients"][0]["address"], to.as_str());
+    assert_eq!(c["recipients"][0]["value_sat"], 60_000);
+    assert_eq!(
+        (c["vsize"].as_u64(), c["fee_rate_sat_vb"].as_u64(), c["fee_sat"].as_u64()),
+        (Some(209), Some(5), Some(1_045))
+    );
+    assert_eq!(c["change"][0]["change"], "m/84'/1'/0'/1/2");
+    assert_eq!(c["change"][0]["value_sat"], 80_000 - 60_000 - 1_045);
+    let tx: Transaction =
+        bitcoin::consensus::deserialize(&hex_decode(r["tx_hex"].as_str().unwrap())).unwrap();
+    assert_eq!(tx.compute_txid().to_string(), r["txid"].as_str().unwrap());
+    let bytes = bitcoin::consensus::serialize(&tx);
+    for (i, input) in tx.input.iter().enumerate() {
+        let spent = [&t0, &t1].into_iter().find(|t| t.compute_txid() == input.previous_output.txid).unwrap();
+        let o = &spent.output[0];
+        bitcoinconsensus::verify(o.script_pubkey.as_bytes(), o.value.to_sat(), &bytes, None, i).unwrap();
+        assert!(
+            bitcoinconsensus::verify(o.script_pubkey.as_bytes(), o.value.to_sat() + 1, &bytes, None, i)
+                .is_err()
+        );
+    }
+    // The table names the fee as vbytes × rate.
+    let args = [&base[..], &["--all", "--fee-rate", "2"]].concat();
+    let out = run_send(&args, mnemonic);
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("fee       356 sat = 178 vB x 2 sat/vB"), "{table}");
+
+    for (extra, needle) in [
+        (&["--amount", "90000", "--fee-rate", "2"][..], "sat short"),
+        (&["--amount", "100", "--fee-rate", "2"][..], "dust limit"),
+        (&["--amount", "1000", "--fee-rate", "0"][..], "fee rate 0 sat/vB"),
+        (&["--fee-rate", "2"][..], "--amount"),
+    ] {
+        let out = run_send(&[&base[..], extra].concat(), mnemonic);
+        assert!(!out.status.success(), "{extra:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{extra:?}: {err}");
+        assert!(!err.contains("abandon abandon"), "{err}");
+    }
+    // A mainnet recipient for a regtest wallet.
+    let args = [
+        "--network",
+        "regtest",
+        "--chain-data",
+        file,
+        "--to",
+        "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu",
+        "--amount",
+        "1000",
+        "--fee-rate",
+        "2",
+    ];
+    let err = String::from_utf8_lossy(&run_send(&args, mnemonic).stderr).into_owned();
+    assert!(err.contains("is not a regtest address"), "{err}");
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}

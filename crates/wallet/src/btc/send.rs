@@ -436,6 +436,40 @@ impl BitcoinSigner {
         })
     }
 
+    /// Which of this account's first [`super::GAP_LIMIT`] receive and change addresses
+    /// `address` is: `Some((change, index))`, or `None` if it is none of them.
+    pub fn locate(&self, address: &str) -> Result<Option<(bool, u32)>> {
+        let script = parse_address(address, self.network)?.script_pubkey();
+        for change in [false, true] {
+            let branch =
+                self.account.child(bitcoin::bip32::ChildNumber::Normal { index: u32::from(change) })?;
+            for index in 0..super::GAP_LIMIT {
+                let child = branch.child(bitcoin::bip32::ChildNumber::Normal { index })?;
+                if super::address_of(&child, self.network)?.script_pubkey() == script {
+                    return Ok(Some((change, index)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// The coins of one of this account's addresses, from the chain API's reply to
+    /// `GET /address/:address/utxo` (see [`super::esplora::parse_address_utxos`]). The address
+    /// must be one of the first [`super::GAP_LIMIT`] receive or change addresses.
+    pub fn coins_at(&self, address: &str, reply: &str) -> Result<Vec<WalletCoin>> {
+        let Some((change, index)) = self.locate(address)? else {
+            return Err(BitcoinError::ChainData(format!(
+                "{address} is not one of this wallet's first {} receive or change addresses",
+                super::GAP_LIMIT
+            ))
+            .into());
+        };
+        Ok(super::esplora::parse_address_utxos(reply)?
+            .into_iter()
+            .map(|utxo| WalletCoin { utxo, change, index })
+            .collect())
+    }
+
     /// Checks a coin against its previous transaction: present, the output exists, pays our key
     /// at `(change, index)`, and has the value the chain API reported.
     fn check_coin<'a>(&self, coin: &'a WalletCoin, prev_txs: &'a [Transaction]) -> Result<Checked<'a>> {

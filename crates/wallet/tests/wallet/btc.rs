@@ -816,3 +816,29 @@ fn send_invariants_over_random_wallets() {
     }
     assert!(planned >= 30 && short >= 3, "planned {planned}, short {short}: the cases must cover both");
 }
+
+/// The coins of an address reply are tagged with the key that owns the address.
+#[test]
+fn send_coins_at_an_address_are_tagged_with_its_key() {
+    let (signer, coins, _) = funded();
+    let c0 = signer.address(true, 0).unwrap().to_string();
+    assert_eq!(signer.locate(&c0).unwrap(), Some((true, 0)));
+    assert_eq!(signer.locate(&signer.address(false, 19).unwrap().to_string()).unwrap(), Some((false, 19)));
+    assert_eq!(
+        signer.locate(&signer.address(false, 20).unwrap().to_string()).unwrap(),
+        None,
+        "beyond the gap"
+    );
+    assert_eq!(signer.locate(&stranger().to_string()).unwrap(), None);
+    let reply = format!(
+        r#"[{{"txid":"{}","vout":{},"value":{},"status":{{"confirmed":false}}}}]"#,
+        coins[3].utxo.outpoint.txid, coins[3].utxo.outpoint.vout, coins[3].utxo.value_sat
+    );
+    assert_eq!(signer.coins_at(&c0, &reply).unwrap(), vec![coins[3].clone()]);
+    let err = signer.coins_at(&stranger().to_string(), &reply).unwrap_err().to_string();
+    assert!(err.contains("not one of this wallet's first 20"), "{err}");
+    assert!(matches!(
+        signer.coins_at("bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu", &reply).unwrap_err(),
+        Error::Bitcoin(BitcoinError::WrongNetwork { .. })
+    ));
+}
