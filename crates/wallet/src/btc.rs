@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 pub mod address;
 pub mod error;
 pub mod esplora;
+pub mod history;
 pub mod send;
 pub mod watch;
 

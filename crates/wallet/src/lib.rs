@@ -42,7 +42,8 @@
 //!   no selection and BDK's would be a second path for a few hundred satoshis (docs/wallet.md).
 //! - **SLIP-0132 version bytes** ([`btc::watch`], a 12-entry table): rust-bitcoin reads
 //!   xpub/tpub only, so ypub/zpub/upub/vpub are mapped to those before `Xpub::decode`.
-//! - The address type by path purpose ([`btc::address`], a `match`).
+//! - The address type by path purpose ([`btc::address`], a `match`), and the Bitcoin history
+//!   (received, sent, fee per transaction from Esplora's lists, [`btc::history`]).
 //! - Glue: PSBT review (amounts checked against each input's previous transaction, fee, change) and P2WPKH finalization ([`btc`]), moving
 //!   `solana-system-interface`'s instruction to the newer `solana-instruction` type, the TON
 //!   internal message.

@@ -453,6 +453,23 @@ impl BitcoinSigner {
         Ok(None)
     }
 
+    /// The output scripts (lowercase hex, as Esplora's `scriptpubkey`) of the first `receive`
+    /// receive and `change` change addresses: what [`super::history::history`] counts as ours.
+    pub fn own_scripts(&self, receive: u32, change: u32) -> Result<BTreeSet<String>> {
+        let mut out = BTreeSet::new();
+        for (is_change, count) in [(false, receive), (true, change)] {
+            let branch =
+                self.account.child(bitcoin::bip32::ChildNumber::Normal { index: u32::from(is_change) })?;
+            for index in 0..count {
+                let child = branch.child(
+                    bitcoin::bip32::ChildNumber::from_normal_idx(index).map_err(|e| Error::tx(CHAIN, e))?,
+                )?;
+                out.insert(super::address_of(&child, self.network)?.script_pubkey().to_hex_string());
+            }
+        }
+        Ok(out)
+    }
+
     /// The coins of one of this account's addresses, from the chain API's reply to
     /// `GET /address/:address/utxo` (see [`super::esplora::parse_address_utxos`]). The address
     /// must be one of the first [`super::GAP_LIMIT`] receive or change addresses.

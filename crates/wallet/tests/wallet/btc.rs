@@ -846,3 +846,99 @@ fn send_coins_at_an_address_are_tagged_with_its_key() {
         Error::Bitcoin(BitcoinError::WrongNetwork { .. })
     ));
 }
+
+/// `GET /fee-estimates` as Esplora's API document shows it, rounded up to whole sat/vB.
+#[test]
+fn esplora_fee_estimates_round_up_to_whole_rates() {
+    use blindvault_wallet::btc::esplora::parse_fee_estimates;
+    let body = r#"{ "2": 87.882, "3": 87.882, "4": 87.882, "5": 81.129, "6": 68.285, "10": 1.027, "20": 1.027, "25": 1.027, "144": 1.027, "504": 1.027, "1008": 1.027 }"#;
+    let f = parse_fee_estimates(body).unwrap();
+    assert_eq!(f.sat_per_vb_within(2), Some(88));
+    assert_eq!(f.sat_per_vb_within(6), Some(69));
+    assert_eq!(f.sat_per_vb_within(7), Some(69), "the largest listed target not above 7");
+    assert_eq!(f.sat_per_vb_within(1008), Some(2));
+    assert_eq!(f.sat_per_vb_within(1), None);
+    assert_eq!(parse_fee_estimates(r#"{"3": 0.2}"#).unwrap().sat_per_vb_within(3), Some(1), "never below 1");
+    for bad in [r#"{"x": 1.0}"#, r#"{"2": -1.0}"#, r#"{"2": "fast"}"#, "[]"] {
+        assert!(parse_fee_estimates(bad).is_err(), "{bad}");
+    }
+}
+
+/// The history from per-address transaction lists: each transaction once, what it did to the
+/// wallet, newest first.
+#[test]
+fn esplora_address_txs_make_the_wallet_history() {
+    use blindvault_wallet::btc::esplora::parse_address_txs;
+    use blindvault_wallet::btc::history::history;
+    let signer = wallet().bitcoin_signer(Network::Regtest).unwrap();
+    let (r0, r1, c0) = (
+        signer.address(false, 0).unwrap(),
+        signer.address(false, 1).unwrap(),
+        signer.address(true, 0).unwrap(),
+    );
+    let them = stranger();
+    let out = |a: &bitcoin::Address, v: u64| {
+        format!(
+            r#"{{"scriptpubkey":"{}","scriptpubkey_asm":"…","scriptpubkey_type":"v0_p2wpkh","scriptpubkey_address":"{a}","value":{v}}}"#,
+            a.script_pubkey().to_hex_string()
+        )
+    };
+    let tx = |id: char, vin: &[String], vout: &[String], fee: u64, status: &str| {
+        let vin: Vec<String> = vin
+            .iter()
+            .map(|p| {
+                format!(
+                    r#"{{"txid":"{}","vout":0,"prevout":{p},"is_coinbase":false,"sequence":4294967293}}"#,
+                    "ab".repeat(32)
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"txid":"{}","version":2,"locktime":0,"size":222,"weight":561,"fee":{fee},"vin":[{}],"vout":[{}],"status":{status}}}"#,
+            id.to_string().repeat(64),
+            vin.join(","),
+            vout.join(",")
+        )
+    };
+    let confirmed = |h: u32| {
+        format!(
+            r#"{{"confirmed":true,"block_height":{h},"block_hash":"{}","block_time":{}}}"#,
+            "00".repeat(32),
+            1_700_000_000 + h
+        )
+    };
+    let incoming =
+        tx('1', &[out(&them, 100_000)], &[out(&r0, 60_000), out(&them, 39_000)], 1_000, &confirmed(100));
+    let outgoing =
+        tx('2', &[out(&r0, 60_000)], &[out(&them, 20_000), out(&c0, 39_500)], 500, &confirmed(105));
+    let pending = tx('3', &[out(&them, 9_000)], &[out(&r1, 8_000)], 1_000, r#"{"confirmed":false}"#);
+    let lists = [
+        parse_address_txs(&format!("[{outgoing},{incoming}]")).unwrap(),
+        parse_address_txs(&format!("[{outgoing}]")).unwrap(),
+        parse_address_txs(&format!("[{pending}]")).unwrap(),
+    ];
+    let ours = signer.own_scripts(5, 5).unwrap();
+    assert_eq!(ours.len(), 10);
+    let h = history(&lists, &ours);
+    let ids: Vec<char> = h.iter().map(|e| e.txid.chars().next().unwrap()).collect();
+    assert_eq!(ids, ['3', '2', '1'], "unconfirmed first, then newest block; each once");
+    assert_eq!((h[0].confirmed, h[0].net_sat, h[0].fee_sat), (false, 8_000, None));
+    assert_eq!(
+        (h[1].sent_sat, h[1].received_sat, h[1].net_sat, h[1].fee_sat),
+        (60_000, 39_500, -20_500, Some(500))
+    );
+    assert_eq!(h[1].to_others, vec![(them.to_string(), 20_000)]);
+    assert_eq!((h[1].block_height, h[1].block_time), (Some(105), Some(1_700_000_105)));
+    assert_eq!((h[2].net_sat, h[2].fee_sat, h[2].to_others.len()), (60_000, None, 0));
+    // A coinbase input (prevout null) and bad replies.
+    let coinbase = format!(
+        r#"[{{"txid":"{}","vin":[{{"prevout":null,"is_coinbase":true}}],"vout":[{}],"status":{{"confirmed":true,"block_height":7}}}}]"#,
+        "44".repeat(32),
+        out(&r0, 5_000_000_000)
+    );
+    assert_eq!(history(&[parse_address_txs(&coinbase).unwrap()], &ours)[0].net_sat, 5_000_000_000);
+    assert!(
+        parse_address_txs(r#"[{"txid":"nothex","vin":[],"vout":[],"status":{"confirmed":false}}]"#).is_err()
+    );
+    assert!(parse_address_txs("{}").is_err());
+}
