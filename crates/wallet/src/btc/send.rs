@@ -196,6 +196,26 @@ impl SendPlan {
     }
 }
 
+/// The wallet's balance from its coins.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Balance {
+    /// Coins in a block.
+    pub confirmed_sat: u64,
+    /// Coins whose transaction is not yet in a block.
+    pub unconfirmed_sat: u64,
+}
+
+/// The balance of `coins` (each outpoint counted once).
+pub fn balance(coins: &[WalletCoin]) -> Balance {
+    let mut seen = BTreeSet::new();
+    let mut b = Balance::default();
+    for c in coins.iter().filter(|c| seen.insert(c.utxo.outpoint)) {
+        let slot = if c.utxo.status.confirmed { &mut b.confirmed_sat } else { &mut b.unconfirmed_sat };
+        *slot = slot.saturating_add(c.utxo.value_sat);
+    }
+    b
+}
+
 /// The upper bound of the virtual size of `tx` once each of its inputs is a signed P2WPKH.
 pub fn p2wpkh_vsize_bound(tx: &Transaction) -> u64 {
     let inputs = tx.input.len() as u64;

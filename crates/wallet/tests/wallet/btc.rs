@@ -839,6 +839,13 @@ fn send_coins_at_an_address_are_tagged_with_its_key() {
         coins[3].utxo.outpoint.txid, coins[3].utxo.outpoint.vout, coins[3].utxo.value_sat
     );
     assert_eq!(signer.coins_at(&c0, &reply).unwrap(), vec![coins[3].clone()]);
+    // The balance: 100,000 confirmed, 80,000 unconfirmed; a coin listed twice counts once.
+    let mut twice = coins.clone();
+    twice.push(coins[0].clone());
+    assert_eq!(
+        blindvault_wallet::btc::send::balance(&twice),
+        blindvault_wallet::btc::send::Balance { confirmed_sat: 100_000, unconfirmed_sat: 80_000 }
+    );
     let err = signer.coins_at(&stranger().to_string(), &reply).unwrap_err().to_string();
     assert!(err.contains("not one of this wallet's first 20"), "{err}");
     assert!(matches!(
