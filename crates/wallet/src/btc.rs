@@ -1,5 +1,7 @@
-//! Bitcoin: BIP-84 native SegWit (P2WPKH) addresses and PSBT (BIP-174) signing of P2WPKH
-//! inputs, with rust-bitcoin (`bitcoin` 0.32: addresses, PSBT, BIP-143 sighash, libsecp256k1).
+//! Bitcoin: addresses whose type follows the path's purpose ([`address`]: BIP-44 P2PKH, BIP-49
+//! P2SH-P2WPKH, BIP-84 P2WPKH, BIP-86 P2TR), and PSBT (BIP-174) signing of the BIP-84 account's
+//! P2WPKH inputs, with rust-bitcoin (`bitcoin` 0.32: addresses, PSBT, BIP-143 sighash,
+//! libsecp256k1).
 //!
 //! The flow is review → approve → sign: [`BitcoinSigner::review`] returns what the transaction
 //! does (inputs, recipients, change, what leaves this wallet, fee); [`BitcoinSigner::sign`] takes
@@ -20,12 +22,25 @@ pub use bitcoin::{Address, Amount, Network, Psbt, Transaction, Txid};
 use crate::derive::{Secp256k1Key, Seed, path_string, secp};
 use crate::error::{Error, Result};
 
+pub mod address;
+pub mod error;
+pub mod esplora;
+pub mod history;
+pub mod send;
+pub mod watch;
+
+pub use address::{AddressType, address_at_path};
+pub use error::BitcoinError;
+pub use send::{SendAmount, SendConfirmation, SendPlan, SendRequest, SignedSend, WalletCoin};
+pub use watch::WatchOnlyAccount;
+
 const CHAIN: &str = "bitcoin";
 /// How many receive and change addresses are scanned for inputs and change without BIP-32
 /// derivation data in the PSBT (BIP-44's gap limit).
 pub const GAP_LIMIT: u32 = 20;
 
-/// The P2WPKH address of a key.
+/// The P2WPKH (BIP-84) address of a key, whatever its path; [`address_at_path`] picks the type
+/// from the path's purpose.
 pub fn address_of(key: &Secp256k1Key, network: Network) -> Result<Address> {
     let pk = CompressedPublicKey(key.public_key()?);
     Ok(Address::p2wpkh(&pk, network))
@@ -385,10 +400,9 @@ impl BitcoinSigner {
         let fee = total_in.checked_sub(total_out).ok_or_else(|| Error::tx(CHAIN, "outputs exceed inputs"))?;
         let leaves = i64::try_from(i128::from(own_in) - i128::from(change))
             .map_err(|_| Error::tx(CHAIN, "amounts out of range"))?;
-        // A signed P2WPKH input adds a witness of about 108 weight units (72-byte signature,
+        // A signed P2WPKH input adds a witness of at most 108 weight units (72-byte signature,
         // 33-byte key, 3 length bytes) plus the 2-unit SegWit marker once.
-        let witness_wu = 108u64 * tx.input.len() as u64 + 2;
-        let estimated_vsize = (tx.weight().to_wu() + witness_wu).div_ceil(4);
+        let estimated_vsize = send::p2wpkh_vsize_bound(tx);
         let review = PsbtReview {
             txid: tx.compute_txid().to_string(),
             inputs,

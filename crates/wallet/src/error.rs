@@ -47,6 +47,9 @@ pub enum Error {
     /// A PSBT changed between the review the user approved and the signing.
     #[error("the PSBT does not match the reviewed summary; review it again")]
     ReviewMismatch,
+    /// Bitcoin: an unknown path purpose, a refused extended key, or a send that cannot be built.
+    #[error(transparent)]
+    Bitcoin(#[from] crate::btc::error::BitcoinError),
 }
 
 impl Error {

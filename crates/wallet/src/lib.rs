@@ -12,14 +12,16 @@
 //!
 //! Paths: EVM `m/44'/60'/0'/0/i`, Bitcoin `m/84'/0'/0'/0/i` (coin type 1 off mainnet), Solana
 //! `m/44'/501'/i'/0'`, TRON `m/44'/195'/0'/0/i`, TON `m/44'/607'/i'`; any other path through
-//! [`Wallet::address_at`]. See `docs/wallet.md`.
+//! [`Wallet::address_at`] (for Bitcoin the address type follows the purpose: 44' P2PKH, 49'
+//! P2SH-P2WPKH, 84' P2WPKH, 86' P2TR). See `docs/wallet.md`.
 //!
 //! ## What comes from where
 //!
 //! | piece | library |
 //! |---|---|
 //! | BIP-39 mnemonic and seed | `bip39` (with `zeroize`) |
-//! | path parsing, Bitcoin addresses, PSBT, BIP-143 sighash, base58check | `bitcoin` 0.32 |
+//! | path parsing, Bitcoin addresses (P2PKH, P2SH-P2WPKH, P2WPKH, P2TR with the BIP-341 tweak), PSBT, BIP-143 sighash, base58check, BIP-32 public derivation of watched xpubs, dust limits, transaction encoding | `bitcoin` 0.32 |
+//! | Esplora JSON replies | `serde_json` into typed structs ([`btc::esplora`]) |
 //! | secp256k1 arithmetic (derivation, Bitcoin signatures) | libsecp256k1 via `bitcoin::secp256k1` |
 //! | EVM addresses (EIP-55), transactions, EIP-191, EIP-712 | `alloy-primitives`, `alloy-consensus`, `alloy-eips`, `alloy-signer(-local)`, `alloy-dyn-abi` |
 //! | Solana messages, transfers, off-chain messages, wire format | `solana-message`, `solana-transaction`, `solana-system-interface`, `solana-offchain-message`, `wincode` |
@@ -35,6 +37,13 @@
 //! - **TRON `raw_data` protobuf for a `TransferContract`** ([`tron`], ~50 lines): the TRON
 //!   crates are unmaintained or bring a gRPC stack; checked against a node's `raw_data_hex` and
 //!   `txID`.
+//! - **Bitcoin coin selection and fee** ([`btc::send`], a sort and a loop): largest first,
+//!   confirmed coins first; fee = an upper bound of the signed vsize × the rate; rust-bitcoin has
+//!   no selection and BDK's would be a second path for a few hundred satoshis (docs/wallet.md).
+//! - **SLIP-0132 version bytes** ([`btc::watch`], a 12-entry table): rust-bitcoin reads
+//!   xpub/tpub only, so ypub/zpub/upub/vpub are mapped to those before `Xpub::decode`.
+//! - The address type by path purpose ([`btc::address`], a `match`), and the Bitcoin history
+//!   (received, sent, fee per transaction from Esplora's lists, [`btc::history`]).
 //! - Glue: PSBT review (amounts checked against each input's previous transaction, fee, change) and P2WPKH finalization ([`btc`]), moving
 //!   `solana-system-interface`'s instruction to the newer `solana-instruction` type, the TON
 //!   internal message.

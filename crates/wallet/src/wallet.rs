@@ -216,9 +216,22 @@ impl Wallet {
         self.address_at(chain, &chain.default_path(index)?)
     }
 
-    /// The address of `chain` at any path (for other wallets' conventions).
+    /// The address of `chain` at any path (for other wallets' conventions). For Bitcoin the
+    /// address type follows the path's purpose (44' P2PKH, 49' P2SH-P2WPKH, 84' P2WPKH, 86' P2TR;
+    /// any other is [`btc::BitcoinError::UnknownPurpose`]), on mainnet: see
+    /// [`Wallet::bitcoin_address_at`] for other networks.
     pub fn address_at(&self, chain: Chain, path: &DerivationPath) -> Result<DerivedAddress> {
         address_of(chain, path, || self.secp256k1_key(path), || self.ed25519_key(path))
+    }
+
+    /// The Bitcoin address at `path` on `network`, its type following the path's purpose.
+    pub fn bitcoin_address_at(&self, path: &DerivationPath, network: btc::Network) -> Result<DerivedAddress> {
+        let address = btc::address_at_path(&self.secp256k1_key(path)?, path, network)?;
+        Ok(DerivedAddress {
+            chain: Chain::Bitcoin.name().to_owned(),
+            path: path_string(path),
+            address: address.to_string(),
+        })
     }
 
     /// The first address (index 0) of every chain: EVM, Bitcoin, Solana, TRON, TON.
@@ -319,7 +332,7 @@ fn address_of(
     let address = match chain {
         Chain::Evm => evm::address_of(&secp()?)?.to_checksum(None),
         Chain::Tron => tron::address_of(&secp()?)?,
-        Chain::Bitcoin => btc::address_of(&secp()?, btc::Network::Bitcoin)?.to_string(),
+        Chain::Bitcoin => btc::address_at_path(&secp()?, path, btc::Network::Bitcoin)?.to_string(),
         Chain::Solana => solana::address_of(&ed()?).to_string(),
         Chain::Ton => ton::TonAddresses::v4r2_non_bounceable(&ed()?.public_key())?,
     };

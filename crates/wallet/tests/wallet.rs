@@ -2,6 +2,8 @@
 //! verified with each ecosystem's library, plus one public fixed vector per chain), secrets.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+#[path = "wallet/btc.rs"]
+mod btc;
 #[path = "wallet/common.rs"]
 mod common;
 #[path = "wallet/generated.rs"]

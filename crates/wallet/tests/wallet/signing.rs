@@ -166,6 +166,16 @@ mod bitcoin_psbt {
                 "025476c2e83188368da1ff3e292e7acafcdb3566bb0ad253f62fc70f07aeee6357",
             ]
         );
+        // Input 1 executed by Bitcoin Core's script interpreter (input 0, a P2PK spend signed by
+        // another key, is left unsigned; each input is verified on its own).
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let mut signed = tx.clone();
+            signed.input[1].witness = w.clone();
+            let bytes = bitcoin::consensus::serialize(&signed);
+            bitcoinconsensus::verify(spk.as_bytes(), 600_000_000, &bytes, None, 1).unwrap();
+            assert!(bitcoinconsensus::verify(spk.as_bytes(), 600_000_001, &bytes, None, 1).is_err());
+        }
         // The wrong key for an input is refused.
         let other = Secp256k1Key::from_private_key(&[1u8; 32]).unwrap();
         assert!(finalize_p2wpkh_input(&mut psbt, &mut cache, 1, &utxo, &other, &Secp256k1::new()).is_err());
@@ -288,6 +298,13 @@ mod bitcoin_psbt {
             secp.verify_ecdsa(&Message::from_digest(sighash.to_byte_array()), &sig.signature, &pk.inner)
                 .unwrap();
         }
+        // Executed by Bitcoin Core's script interpreter against the outputs it spends.
+        #[cfg(not(target_arch = "wasm32"))]
+        crate::btc::consensus::verify_all(
+            &final_tx,
+            &[psbt.inputs[0].witness_utxo.clone().unwrap(), psbt.inputs[1].witness_utxo.clone().unwrap()],
+        )
+        .unwrap();
         // Round trip of the signed PSBT through its base64 form.
         let b64 = signed.psbt.to_string();
         assert_eq!(Psbt::from_str(&b64).unwrap(), signed.psbt);
@@ -328,7 +345,11 @@ mod bitcoin_psbt {
         let r = signer.review(&psbt).unwrap();
         assert_eq!(r.inputs[0].ours.as_deref(), Some("m/84'/1'/0'/0/57"));
         assert_eq!(r.fee_sat, 1_000);
-        assert!(signer.sign(psbt, &r).unwrap().transaction.is_some());
+        let tx = signer.sign(psbt, &r).unwrap().transaction.unwrap();
+        #[cfg(not(target_arch = "wasm32"))]
+        crate::btc::consensus::verify_all(&tx, &[prev.output[0].clone()]).unwrap();
+        #[cfg(target_arch = "wasm32")]
+        let _ = tx;
     }
 
     /// The SegWit fee attack (2020): BIP-143 commits a signature to its own input's amount only.
