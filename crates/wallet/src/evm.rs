@@ -16,6 +16,16 @@ use crate::error::{Error, Result};
 
 const CHAIN: &str = "evm";
 
+alloy_sol_types::sol! {
+    /// The ERC-20 (and TRC-20) call the wallet builds and decodes: `transfer(address,uint256)`,
+    /// selector `a9059cbb`.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IERC20 {
+        /// Moves `amount` base units of the token from the caller to `to`.
+        function transfer(address to, uint256 amount) external returns (bool);
+    }
+}
+
 /// The EVM address of a secp256k1 key: the last 20 bytes of keccak256 of the uncompressed
 /// public key without its 0x04 prefix.
 pub fn address_of(key: &Secp256k1Key) -> Result<Address> {

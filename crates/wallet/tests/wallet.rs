@@ -4,11 +4,15 @@
 
 #[path = "wallet/common.rs"]
 mod common;
+#[path = "wallet/display.rs"]
+mod display;
 #[path = "wallet/generated.rs"]
 mod generated;
 #[path = "wallet/secrets.rs"]
 mod secrets;
 #[path = "wallet/signing.rs"]
 mod signing;
+#[path = "wallet/tron_send.rs"]
+mod tron_send;
 #[path = "wallet/vectors.rs"]
 mod vectors;
