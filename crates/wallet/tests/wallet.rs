@@ -6,6 +6,8 @@
 mod common;
 #[path = "wallet/display.rs"]
 mod display;
+#[path = "wallet/evm_send.rs"]
+mod evm_send;
 #[path = "wallet/generated.rs"]
 mod generated;
 #[path = "wallet/secrets.rs"]
