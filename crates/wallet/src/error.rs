@@ -47,6 +47,17 @@ pub enum Error {
     /// A PSBT changed between the review the user approved and the signing.
     #[error("the PSBT does not match the reviewed summary; review it again")]
     ReviewMismatch,
+    /// A TON message's `valid_until` is not after the current time, or further ahead of it than
+    /// allowed (a signed message can be replayed until it expires).
+    #[error("valid_until {valid_until} must be after now ({now}) and at most {max_ahead_secs} s after it")]
+    ValidUntil {
+        /// The requested expiry (Unix seconds).
+        valid_until: u64,
+        /// The caller's current time (Unix seconds).
+        now: u64,
+        /// The furthest ahead allowed, in seconds.
+        max_ahead_secs: u64,
+    },
 }
 
 impl Error {

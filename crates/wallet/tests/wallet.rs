@@ -14,6 +14,8 @@ mod generated;
 mod secrets;
 #[path = "wallet/signing.rs"]
 mod signing;
+#[path = "wallet/ton_send.rs"]
+mod ton_send;
 #[path = "wallet/tron_send.rs"]
 mod tron_send;
 #[path = "wallet/vectors.rs"]
