@@ -186,3 +186,64 @@ fn node_built_transactions_decode_in_the_wallet_or_are_refused() {
     let two = Raw { contract: vec![contract.clone(), contract], ..raw };
     assert!(decode_raw_data(&two.encode_to_vec(), None).is_err());
 }
+
+/// The wallet's encoder and the generated one write the same bytes across varint and length
+/// edges (1-, 2-, 5- and 9-byte varints; amounts up to i64::MAX and 2^256 − 1 token units).
+#[test]
+fn the_wallet_and_the_generated_encoder_agree_at_the_edges() {
+    let owner = decode_address("TUEZSdKsoDHQMeZwihtdoBiN46zxhGWYdH").unwrap();
+    let to = decode_address(TO).unwrap();
+    for amount in [1i64, 127, 128, 16_383, 16_384, 1 << 31, (1 << 35) - 1, i64::MAX] {
+        for (ts, exp) in [(1i64, 2i64), (127, 128), (1_700_000_000_000, 1_700_086_400_000)] {
+            let t = TrxTransfer {
+                from: "TUEZSdKsoDHQMeZwihtdoBiN46zxhGWYdH".into(),
+                to: TO.into(),
+                amount_sun: amount,
+                ref_block_bytes: [0, 0xff],
+                ref_block_hash: [0x80; 8],
+                expiration_ms: exp,
+                timestamp_ms: ts,
+            };
+            let param = TransferContract { owner_address: owner.to_vec(), to_address: to.to_vec(), amount };
+            let raw = Raw {
+                ref_block_bytes: vec![0, 0xff],
+                ref_block_hash: vec![0x80; 8],
+                expiration: exp,
+                timestamp: ts,
+                contract: vec![Contract {
+                    r#type: ContractType::TransferContract as i32,
+                    parameter: Some(prost_types::Any {
+                        type_url: "type.googleapis.com/protocol.TransferContract".into(),
+                        value: param.encode_to_vec(),
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            };
+            assert_eq!(t.raw_data().unwrap(), raw.encode_to_vec(), "amount {amount}, times {ts}/{exp}");
+        }
+    }
+    for amount in [U256::from(1u8), U256::from(u64::MAX), U256::MAX] {
+        for fee_limit in [1i64, 1_000_000_000, i64::MAX] {
+            let t = Trc20Transfer {
+                from: "TUEZSdKsoDHQMeZwihtdoBiN46zxhGWYdH".into(),
+                token: USDT.into(),
+                to: TO.into(),
+                amount,
+                fee_limit_sun: fee_limit,
+                ref_block_bytes: [1, 2],
+                ref_block_hash: [3; 8],
+                expiration_ms: 1_700_000_060_000,
+                timestamp_ms: 1_700_000_000_000,
+            };
+            let bytes = t.raw_data().unwrap();
+            let raw = Raw::decode(bytes.as_slice()).unwrap();
+            assert_eq!(raw.fee_limit, fee_limit);
+            assert_eq!(raw.encode_to_vec(), bytes);
+            let p =
+                TriggerSmartContract::decode(raw.contract[0].parameter.as_ref().unwrap().value.as_slice())
+                    .unwrap();
+            assert_eq!(U256::from_be_slice(&p.data[36..68]), amount);
+        }
+    }
+}
