@@ -186,3 +186,67 @@ fn sign_reviewed_refuses_what_was_not_approved() {
     assert!(decode_unsigned_body(&boc[..boc.len() - 3], s.address()).is_err());
     assert!(decode_external_message(&boc).is_err(), "an unsigned body is not an external message");
 }
+
+/// A body written with tonlib-core's own types (two internal messages, one with a comment) is
+/// read message by message; a third-party payload (a jetton transfer's op) is refused.
+#[test]
+fn bodies_written_by_tonlib_decode_message_by_message() {
+    use num_bigint::BigUint;
+    use tonlib_core::cell::{Cell, CellBuilder};
+    use tonlib_core::tlb_types::block::coins::{CurrencyCollection, Grams};
+    use tonlib_core::tlb_types::block::message::{CommonMsgInfo, IntMsgInfo, Message};
+    use tonlib_core::tlb_types::block::msg_address::MsgAddress;
+    use tonlib_core::tlb_types::primitives::either::EitherRefLayout;
+    use tonlib_core::tlb_types::tlb::TLB;
+    use tonlib_core::wallet::versioned::v4::WalletExtMsgBodyV4;
+
+    let s = signer();
+    let (a, _) = blindvault_wallet::ton::parse_address(TO).unwrap();
+    let b = s.address().clone();
+    let internal = |dest: &tonlib_core::TonAddress, bounce: bool, nano: u64, body: Cell| {
+        let info = IntMsgInfo {
+            ihr_disabled: true,
+            bounce,
+            bounced: false,
+            src: MsgAddress::NONE,
+            dest: dest.to_msg_address(),
+            value: CurrencyCollection::new(BigUint::from(nano)),
+            ihr_fee: Grams::new(BigUint::from(0u8)),
+            fwd_fee: Grams::new(BigUint::from(0u8)),
+            created_lt: 0,
+            created_at: 0,
+        };
+        let mut m = Message::new(CommonMsgInfo::Int(info), body.to_arc());
+        m.body.layout = EitherRefLayout::ToRef;
+        m.to_cell().unwrap().to_arc()
+    };
+    let mut comment = CellBuilder::new();
+    comment.store_u32(32, 0).unwrap();
+    comment.store_slice(b"second").unwrap();
+    let body = |second_body: Cell| WalletExtMsgBodyV4 {
+        subwallet_id: 698983191,
+        valid_until: NOW + 60,
+        msg_seqno: 3,
+        opcode: 0,
+        msgs_modes: vec![3, 3],
+        msgs: vec![internal(&a, true, 5, Cell::default()), internal(&b, false, 7_000_000_000, second_body)],
+    };
+    let boc = body(comment.build().unwrap()).to_boc(true).unwrap();
+    let sum = decode_unsigned_body(&boc, s.address()).unwrap();
+    assert_eq!(sum.messages.len(), 2);
+    assert_eq!(
+        (sum.messages[0].destination.as_str(), sum.messages[0].amount.display.as_str()),
+        (TO, "0.000000005 TON")
+    );
+    assert_eq!(sum.messages[0].comment, None);
+    assert_eq!(sum.messages[1].destination, s.address().to_base64_url_flags(true, false));
+    assert_eq!(sum.messages[1].amount.display, "7 TON");
+    assert_eq!(sum.messages[1].comment.as_deref(), Some("second"));
+    assert!(s.sign_reviewed(&boc, &sum, NOW).is_ok());
+    // A jetton transfer (op 0x0f8a7ea5) is not shown as a comment, nor silently signed.
+    let mut jetton = CellBuilder::new();
+    jetton.store_u32(32, 0x0f8a7ea5).unwrap();
+    jetton.store_u64(64, 0).unwrap();
+    let boc = body(jetton.build().unwrap()).to_boc(true).unwrap();
+    assert!(decode_unsigned_body(&boc, s.address()).is_err());
+}
