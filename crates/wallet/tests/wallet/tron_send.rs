@@ -154,7 +154,15 @@ fn sign_needs_the_decoded_summary_and_our_address() {
     let mut memo = raw.clone();
     memo.extend_from_slice(&[0x52, 0x02, b'h', b'i']);
     assert!(decode_raw_data(&memo, Some(&usdt())).is_err());
-    // Non-canonical: a varint with a redundant continuation byte (expiration re-encoded).
+    // Non-canonical: the expiration's varint with a redundant trailing 0x80 0x00 — the same
+    // number to a lenient reader, refused here.
+    assert_eq!(raw[14], 8 << 3, "field 8 (expiration) follows ref_block_bytes and ref_block_hash");
+    let end = 15 + raw[15..].iter().position(|b| b & 0x80 == 0).unwrap();
+    let mut long_varint = raw[..end].to_vec();
+    long_varint.push(raw[end] | 0x80);
+    long_varint.push(0x00);
+    long_varint.extend_from_slice(&raw[end + 1..]);
+    assert!(decode_raw_data(&long_varint, Some(&usdt())).is_err(), "non-minimal varint");
     let mut fields_out_of_order = raw[4..].to_vec();
     fields_out_of_order.extend_from_slice(&raw[..4]);
     assert!(decode_raw_data(&fields_out_of_order, Some(&usdt())).is_err(), "field order is canonical");
