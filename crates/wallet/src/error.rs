@@ -50,6 +50,17 @@ pub enum Error {
     /// Bitcoin: an unknown path purpose, a refused extended key, or a send that cannot be built.
     #[error(transparent)]
     Bitcoin(#[from] crate::btc::error::BitcoinError),
+    /// A TON message's `valid_until` is not after the current time, or further ahead of it than
+    /// allowed (a signed message can be replayed until it expires).
+    #[error("valid_until {valid_until} must be after now ({now}) and at most {max_ahead_secs} s after it")]
+    ValidUntil {
+        /// The requested expiry (Unix seconds).
+        valid_until: u64,
+        /// The caller's current time (Unix seconds).
+        now: u64,
+        /// The furthest ahead allowed, in seconds.
+        max_ahead_secs: u64,
+    },
 }
 
 impl Error {

@@ -1,6 +1,11 @@
 //! EVM: EIP-55 addresses, EIP-1559 and legacy (EIP-155) transactions, EIP-191 personal
 //! messages and EIP-712 typed data — all with alloy (`alloy-consensus`, `alloy-signer-local`,
-//! `alloy-dyn-abi`). Nothing hand-written here but glue.
+//! `alloy-dyn-abi`, `alloy-sol-types`). Nothing hand-written here but glue.
+//!
+//! Send flow: [`Eip1559Request`] (the form) → the unsigned payload → [`decode_eip1559`] → the
+//! [`EvmTxSummary`] the confirmation screen shows → [`EvmSigner::sign_reviewed`], which signs
+//! only a payload that decodes to the approved summary. Typed data: [`decode_typed_data`] →
+//! [`TypedDataView`] → [`EvmSigner::sign_typed_data_reviewed`].
 
 use alloy_consensus::{SignableTransaction, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
@@ -14,7 +19,26 @@ pub use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256};
 use crate::derive::Secp256k1Key;
 use crate::error::{Error, Result};
 
+mod tx;
+mod typed;
+
+pub use tx::{Eip1559Request, EvmPayment, EvmTxKind, EvmTxSummary, decode_eip1559};
+pub use typed::{
+    DomainView, FieldView, TypedDataView, decode_typed_data, personal_message_view, recover_personal_signer,
+    recover_typed_data_signer,
+};
+
 const CHAIN: &str = "evm";
+
+alloy_sol_types::sol! {
+    /// The ERC-20 (and TRC-20) call the wallet builds and decodes: `transfer(address,uint256)`,
+    /// selector `a9059cbb`.
+    #[derive(Debug, PartialEq, Eq)]
+    interface IERC20 {
+        /// Moves `amount` base units of the token from the caller to `to`.
+        function transfer(address to, uint256 amount) external returns (bool);
+    }
+}
 
 /// The EVM address of a secp256k1 key: the last 20 bytes of keccak256 of the uncompressed
 /// public key without its 0x04 prefix.
@@ -117,5 +141,30 @@ impl EvmSigner {
         let hash = typed.eip712_signing_hash().map_err(|e| Error::tx(CHAIN, e))?;
         let sig = self.inner.sign_hash_sync(&hash).map_err(|e| Error::tx(CHAIN, e))?;
         Ok((sig.as_bytes(), hash))
+    }
+
+    /// Signs an unsigned EIP-1559 payload **only if** it decodes ([`decode_eip1559`], with the
+    /// assets the summary shows) to exactly the summary the user approved, else
+    /// [`Error::ReviewMismatch`]; the summary's `from` must be this signer.
+    pub fn sign_reviewed(&self, payload: &[u8], approved: &EvmTxSummary) -> Result<SignedEvmTx> {
+        let (native, token) = approved.assets();
+        let decoded = decode_eip1559(payload, self.address(), &native, token.as_ref())?;
+        if decoded != *approved {
+            return Err(Error::ReviewMismatch);
+        }
+        let (ty, mut rest) = payload.split_first().ok_or_else(|| Error::tx(CHAIN, "empty payload"))?;
+        debug_assert_eq!(*ty, 0x02);
+        let tx = <TxEip1559 as alloy_consensus::transaction::RlpEcdsaDecodableTx>::rlp_decode(&mut rest)
+            .map_err(|e| Error::tx(CHAIN, e))?;
+        self.sign_eip1559(tx)
+    }
+
+    /// Signs EIP-712 typed data **only if** it decodes to exactly the view the user approved
+    /// ([`decode_typed_data`]; the view carries the signing hash), else [`Error::ReviewMismatch`].
+    pub fn sign_typed_data_reviewed(&self, json: &str, approved: &TypedDataView) -> Result<[u8; 65]> {
+        if decode_typed_data(json)? != *approved {
+            return Err(Error::ReviewMismatch);
+        }
+        Ok(self.sign_typed_data_json(json)?.0)
     }
 }

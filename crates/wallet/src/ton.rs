@@ -4,10 +4,16 @@
 //! from `tonlib-core`. Its own key and signing helpers (crate `nacl`) are **not** used: on
 //! wasm32 they compute wrong ed25519 keys and signatures. The body's cell hash is signed with
 //! ed25519-dalek instead, and the signature placed with tonlib-core's `VersionHelper::sign_msg`.
+//!
+//! Send flow: [`TonTransfer::unsigned_body_boc`] (the form, with the caller's clock) →
+//! [`decode_unsigned_body`] → the [`TonTransferSummary`] the confirmation screen shows →
+//! [`TonSigner::sign_reviewed`], which signs only a body that decodes to the approved summary and
+//! whose `valid_until` is at most 10 minutes ahead. [`decode_external_message`] reads a signed
+//! message back. Layouts: [`send`].
 
 use num_bigint::BigUint;
 use tonlib_core::TonAddress;
-use tonlib_core::cell::{ArcCell, Cell, CellBuilder};
+use tonlib_core::cell::{ArcCell, Cell};
 use tonlib_core::tlb_types::block::coins::{CurrencyCollection, Grams};
 use tonlib_core::tlb_types::block::message::{CommonMsgInfo, ExtInMsgInfo, IntMsgInfo, Message};
 use tonlib_core::tlb_types::block::msg_address::{MsgAddrNone, MsgAddress, MsgAddressExt};
@@ -21,6 +27,13 @@ use tonlib_core::wallet::wallet_version::WalletVersion;
 
 use crate::derive::Ed25519Key;
 use crate::error::{Error, Result};
+
+pub mod send;
+
+pub use send::{
+    MAX_VALID_FOR_SECS, SEND_MODE, TonMessageView, TonTransferSummary, check_valid_until,
+    decode_external_message, decode_unsigned_body, ton,
+};
 
 pub use tonlib_core::TonAddress as Address;
 
@@ -129,10 +142,51 @@ pub struct TonTransfer {
     pub comment: Option<String>,
     /// The wallet's current seqno (0 for a wallet not yet deployed: StateInit is attached).
     pub seqno: u32,
-    /// Unix time after which the wallet rejects the message. 0 is refused. There is no upper
-    /// bound here (this crate has no clock): the caller sets it from its own current time,
-    /// normally a minute or so ahead, since a signed message stays replayable until then.
+    /// Unix time after which the wallet rejects the message: after the caller's `now` and at
+    /// most [`MAX_VALID_FOR_SECS`] (10 minutes) after it, since a signed message stays
+    /// replayable until then.
     pub valid_until: u32,
+}
+
+impl TonTransfer {
+    fn internal(&self) -> Result<send::Internal> {
+        let (dest, bounce) = parse_address(&self.to)?;
+        Ok(send::Internal { dest, bounce, amount_nano: self.amount_nano, comment: self.comment.clone() })
+    }
+
+    /// The unsigned wallet v4R2 body (default wallet id), as a BOC: what the confirmation screen
+    /// decodes and the signer signs. `now` is the caller's clock (Unix seconds); `valid_until`
+    /// must be after it and at most 10 minutes ahead ([`Error::ValidUntil`] otherwise).
+    pub fn unsigned_body_boc(&self, now: u32) -> Result<Vec<u8>> {
+        check_valid_until(self.valid_until, now)?;
+        let body =
+            send::body_cell(DEFAULT_WALLET_ID as u32, self.valid_until, self.seqno, &[self.internal()?])?;
+        tonlib_core::cell::BagOfCells::from_root(body).serialize(true).map_err(cell_err)
+    }
+}
+
+/// An internal message (`int_msg_info`, src none, no fees, no StateInit, body in a reference).
+pub(crate) fn internal_message(
+    dest: &TonAddress,
+    bounce: bool,
+    amount_nano: u64,
+    body: Cell,
+) -> Result<Cell> {
+    let info = IntMsgInfo {
+        ihr_disabled: true,
+        bounce,
+        bounced: false,
+        src: MsgAddress::NONE,
+        dest: dest.to_msg_address(),
+        value: CurrencyCollection::new(BigUint::from(amount_nano)),
+        ihr_fee: Grams::new(BigUint::from(0u8)),
+        fwd_fee: Grams::new(BigUint::from(0u8)),
+        created_lt: 0,
+        created_at: 0,
+    };
+    let mut internal = Message::new(CommonMsgInfo::Int(info), body.to_arc());
+    internal.body.layout = EitherRefLayout::ToRef;
+    internal.to_cell().map_err(cell_err)
 }
 
 /// A signed external message, ready for `sendBoc`.
@@ -181,49 +235,38 @@ impl TonSigner {
         self.key.verifying_key().to_bytes()
     }
 
-    /// Builds and signs the external message of a v4R2 transfer. Refuses `valid_until` = 0.
-    pub fn sign_transfer(&self, transfer: &TonTransfer) -> Result<SignedTonMessage> {
+    /// Builds, decodes and signs the external message of a v4R2 transfer (see
+    /// [`Self::sign_reviewed`]); `now` is the caller's clock (Unix seconds).
+    pub fn sign_transfer(&self, transfer: &TonTransfer, now: u32) -> Result<SignedTonMessage> {
+        let boc = transfer.unsigned_body_boc(now)?;
+        let summary = decode_unsigned_body(&boc, &self.address)?;
+        self.sign_reviewed(&boc, &summary, now)
+    }
+
+    /// Signs an unsigned body (BOC) **only if** it decodes to exactly the summary the user
+    /// approved (the page-filled fee estimates aside), else [`Error::ReviewMismatch`]; its wallet
+    /// id must be the default v4R2 one and its `valid_until` at most 10 minutes after `now`
+    /// ([`Error::ValidUntil`]). Returns the external message, with the StateInit when seqno is 0.
+    pub fn sign_reviewed(
+        &self,
+        body_boc: &[u8],
+        approved: &TonTransferSummary,
+        now: u32,
+    ) -> Result<SignedTonMessage> {
         use ed25519_dalek::Signer as _;
-        if transfer.valid_until == 0 {
-            return Err(Error::tx(CHAIN, "valid_until 0 is refused: set it from the current time"));
+        let unsigned = tonlib_core::cell::BagOfCells::parse(body_boc)
+            .map_err(cell_err)?
+            .single_root()
+            .map_err(cell_err)?;
+        let decoded = decode_unsigned_body(body_boc, &self.address)?;
+        if decoded != approved.without_page_fields() {
+            return Err(Error::ReviewMismatch);
         }
-        let (dest, bounce) = parse_address(&transfer.to)?;
-        let body: Cell = match &transfer.comment {
-            None => Cell::default(),
-            Some(text) => {
-                if text.len() > 123 {
-                    return Err(Error::tx(CHAIN, "comment longer than 123 bytes"));
-                }
-                let mut b = CellBuilder::new();
-                b.store_u32(32, 0).map_err(cell_err)?;
-                b.store_slice(text.as_bytes()).map_err(cell_err)?;
-                b.build().map_err(cell_err)?
-            }
-        };
-        let info = IntMsgInfo {
-            ihr_disabled: true,
-            bounce,
-            bounced: false,
-            src: MsgAddress::NONE,
-            dest: dest.to_msg_address(),
-            value: CurrencyCollection::new(BigUint::from(transfer.amount_nano)),
-            ihr_fee: Grams::new(BigUint::from(0u8)),
-            fwd_fee: Grams::new(BigUint::from(0u8)),
-            created_lt: 0,
-            created_at: 0,
-        };
-        let mut internal = Message::new(CommonMsgInfo::Int(info), body.to_arc());
-        internal.body.layout = EitherRefLayout::ToRef;
-        let internal = internal.to_cell().map_err(cell_err)?;
-        let unsigned = VersionHelper::build_ext_msg(
-            WalletVersion::V4R2,
-            transfer.valid_until,
-            transfer.seqno,
-            DEFAULT_WALLET_ID,
-            [internal.to_arc()],
-        )
-        .map_err(cell_err)?;
-        let signed_hash = unsigned.cell_hash();
+        if decoded.wallet_id != DEFAULT_WALLET_ID as u32 {
+            return Err(Error::tx(CHAIN, "the wallet id is not this wallet's"));
+        }
+        check_valid_until(decoded.valid_until, now)?;
+        let signed_hash = Cell::cell_hash(&unsigned);
         let signature = self.key.sign(signed_hash.as_slice()).to_bytes();
         let signed = VersionHelper::sign_msg(WalletVersion::V4R2, &unsigned, &signature).map_err(cell_err)?;
         let ext = CommonMsgInfo::ExtIn(ExtInMsgInfo {
@@ -233,7 +276,7 @@ impl TonSigner {
         });
         let mut message = Message::new(ext, signed.to_arc());
         message.body.layout = EitherRefLayout::ToRef;
-        if transfer.seqno == 0 {
+        if decoded.seqno == 0 {
             let (code, data) = state_init(WalletVersion::V4R2, &self.public_key())?;
             message.init =
                 Some(EitherRef { value: StateInit::new(code, data), layout: EitherRefLayout::ToRef });

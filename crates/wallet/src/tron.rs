@@ -1,10 +1,16 @@
-//! TRON: base58check addresses (0x41 prefix) and TRX transfers.
+//! TRON: base58check addresses (0x41 prefix), TRX and TRC-20 transfers, TIP-191 messages.
 //!
-//! Hand-written: the protobuf encoding of `Transaction.raw` with one `TransferContract` (about
-//! 50 lines, fields from java-tron's `core/Tron.proto` and `core/contract/balance_contract.proto`).
-//! The Rust TRON crates are unmaintained or pull a gRPC stack; the encoding is small and checked
-//! against a public node response (raw_data_hex → txID) in the tests. Hashing is SHA-256
-//! (`bitcoin::hashes`), signing is alloy's k256 signer (RFC 6979), base58check is rust-bitcoin's.
+//! Send flow: a builder ([`TrxTransfer`], [`Trc20Transfer`]) gives the exact `raw_data` bytes;
+//! [`decode_raw_data`] turns those bytes (from here or from a node) into the
+//! [`TronTxSummary`] the confirmation screen shows; [`TronSigner::sign`] signs only bytes that
+//! decode to the summary the user approved. There is no way to sign undecoded bytes.
+//!
+//! Hand-written: the protobuf of `Transaction.raw` ([`proto`], [`tx`]; field table in [`tx`]).
+//! The Rust TRON crates are unmaintained or pull a gRPC stack; the encoding is small, checked
+//! against wallet-core's published transfer (txID and signature) and, in the workspace's
+//! `tron-proto-check` crate, decoded field by field with types generated from TRON's published
+//! `.proto` files. Hashing is SHA-256 (`bitcoin::hashes`), signing is alloy's k256 signer (RFC
+//! 6979), base58check is rust-bitcoin's, the TRC-20 call is alloy's `sol!`.
 
 use alloy_primitives::B256;
 use alloy_signer::SignerSync;
@@ -12,7 +18,14 @@ use alloy_signer_local::PrivateKeySigner;
 use bitcoin::hashes::{Hash, sha256};
 
 use crate::derive::Secp256k1Key;
+use crate::display::Asset;
 use crate::error::{Error, Result};
+
+mod proto;
+pub mod tx;
+
+pub use crate::display::MessageView;
+pub use tx::{RefBlock, Trc20Transfer, TronTxKind, TronTxSummary, bandwidth_bytes, decode_raw_data, trx};
 
 const CHAIN: &str = "tron";
 /// The version byte of mainnet TRON addresses.
@@ -79,66 +92,12 @@ pub struct TrxTransfer {
     pub timestamp_ms: i64,
 }
 
-fn varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8 & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn field_varint(out: &mut Vec<u8>, field: u32, v: u64) {
-    varint(out, u64::from(field << 3));
-    varint(out, v);
-}
-
-fn field_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
-    varint(out, u64::from((field << 3) | 2));
-    varint(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
-
 impl TrxTransfer {
     /// The protobuf bytes of `Transaction.raw` (what the node returns as `raw_data_hex`).
     /// Refuses a non-positive amount or timestamp, and an expiration that is not after the
     /// timestamp or is more than 24 hours after it.
     pub fn raw_data(&self) -> Result<Vec<u8>> {
-        if self.amount_sun <= 0 {
-            return Err(Error::tx(CHAIN, "amount must be positive"));
-        }
-        if self.timestamp_ms <= 0 {
-            return Err(Error::tx(CHAIN, "timestamp must be positive"));
-        }
-        if self.expiration_ms <= self.timestamp_ms {
-            return Err(Error::tx(CHAIN, "expiration must be after the timestamp"));
-        }
-        if self.expiration_ms - self.timestamp_ms > MAX_EXPIRATION_MS {
-            return Err(Error::tx(CHAIN, "expiration more than 24 hours after the timestamp"));
-        }
-        let owner = decode_address(&self.from)?;
-        let to = decode_address(&self.to)?;
-        // TransferContract { bytes owner_address = 1; bytes to_address = 2; int64 amount = 3; }
-        let mut transfer = Vec::new();
-        field_bytes(&mut transfer, 1, &owner);
-        field_bytes(&mut transfer, 2, &to);
-        field_varint(&mut transfer, 3, self.amount_sun as u64);
-        // google.protobuf.Any { string type_url = 1; bytes value = 2; }
-        let mut any = Vec::new();
-        field_bytes(&mut any, 1, b"type.googleapis.com/protocol.TransferContract");
-        field_bytes(&mut any, 2, &transfer);
-        // Transaction.Contract { ContractType type = 1 (TransferContract = 1); Any parameter = 2; }
-        let mut contract = Vec::new();
-        field_varint(&mut contract, 1, 1);
-        field_bytes(&mut contract, 2, &any);
-        // Transaction.raw { ref_block_bytes = 1; ref_block_hash = 4; expiration = 8;
-        //                   contract = 11; timestamp = 14; }
-        let mut raw = Vec::new();
-        field_bytes(&mut raw, 1, &self.ref_block_bytes);
-        field_bytes(&mut raw, 4, &self.ref_block_hash);
-        field_varint(&mut raw, 8, self.expiration_ms as u64);
-        field_bytes(&mut raw, 11, &contract);
-        field_varint(&mut raw, 14, self.timestamp_ms as u64);
-        Ok(raw)
+        self.to_raw()?.encode()
     }
 }
 
@@ -193,26 +152,66 @@ impl TronSigner {
         encode_address(&self.inner.address().into_array())
     }
 
-    /// Signs a TRX transfer built here. The sender must be this signer.
+    /// Signs a TRX transfer built here: builds its bytes, decodes them and signs what was
+    /// decoded (the sender must be this signer).
     pub fn sign_transfer(&self, transfer: &TrxTransfer) -> Result<SignedTronTx> {
-        if decode_address(&transfer.from)? != decode_address(&self.address())? {
-            return Err(Error::tx(CHAIN, "the sender is not this wallet's address"));
-        }
-        self.sign_raw_data(&transfer.raw_data()?)
+        let raw = transfer.raw_data()?;
+        let summary = decode_raw_data(&raw, None)?;
+        self.sign(&raw, &summary)
     }
 
-    /// Signs `raw_data` bytes as a node built them (`raw_data_hex` of `/wallet/createtransaction`).
-    ///
-    /// **Blind signing, a known limitation:** the bytes are not decoded (this crate only encodes
-    /// TRON protobuf, for [`TrxTransfer`]), so nothing here checks that they are a transaction,
-    /// what it does, that its owner address is this signer's, or its expiration. Whatever the
-    /// bytes, the signature authorises them as a transaction of this address. Call it only with
-    /// bytes whose content the user has checked by other means; prefer [`Self::sign_transfer`].
-    pub fn sign_raw_data(&self, raw_data: &[u8]) -> Result<SignedTronTx> {
+    /// Signs a TRC-20 transfer built here; `token` is the symbol and decimals shown.
+    pub fn sign_trc20(&self, transfer: &Trc20Transfer, token: &Asset) -> Result<SignedTronTx> {
+        let raw = transfer.raw_data()?;
+        let summary = decode_raw_data(&raw, Some(token))?;
+        self.sign(&raw, &summary)
+    }
+
+    /// Signs `raw_data` bytes (built here, or by a node's `/wallet/createtransaction` /
+    /// `triggersmartcontract`) **only if** they decode to exactly the summary the user approved
+    /// ([`decode_raw_data`] of the same bytes; its `txid` binds the bytes), else
+    /// [`Error::ReviewMismatch`]. Bytes that do not decode (another contract type, an unknown
+    /// field, a non-canonical encoding) are refused, and so is a sender other than this signer.
+    pub fn sign(&self, raw_data: &[u8], approved: &TronTxSummary) -> Result<SignedTronTx> {
+        let token = Asset { symbol: approved.amount.symbol.clone(), decimals: approved.amount.decimals };
+        let decoded = decode_raw_data(raw_data, Some(&token))?;
+        if decoded != *approved {
+            return Err(Error::ReviewMismatch);
+        }
+        if decode_address(&decoded.from)? != decode_address(&self.address())? {
+            return Err(Error::tx(CHAIN, "the sender is not this wallet's address"));
+        }
         let txid = sha256::Hash::hash(raw_data).to_byte_array();
         let sig = self.inner.sign_hash_sync(&B256::from(txid)).map_err(|e| Error::tx(CHAIN, e))?;
         let mut signature = sig.as_bytes();
         signature[64] = u8::from(sig.v()) + 27;
         Ok(SignedTronTx { raw_data: raw_data.to_vec(), txid, signature })
     }
+
+    /// TIP-191 message signing (TronWeb's `signMessageV2`): signs
+    /// keccak256("\x19TRON Signed Message:\n" ‖ decimal byte length ‖ message). Returns
+    /// r ‖ s ‖ v with v = 27 or 28. [`MessageView::of`] is what the page shows.
+    pub fn sign_message(&self, message: &[u8]) -> Result<[u8; 65]> {
+        let sig = self.inner.sign_hash_sync(&message_hash(message)).map_err(|e| Error::tx(CHAIN, e))?;
+        let mut out = sig.as_bytes();
+        out[64] = u8::from(sig.v()) + 27;
+        Ok(out)
+    }
+}
+
+/// The TIP-191 hash of a message: keccak256("\x19TRON Signed Message:\n" ‖ len ‖ message).
+pub fn message_hash(message: &[u8]) -> B256 {
+    let mut data = Vec::with_capacity(message.len() + 30);
+    data.extend_from_slice(b"\x19TRON Signed Message:\n");
+    data.extend_from_slice(message.len().to_string().as_bytes());
+    data.extend_from_slice(message);
+    alloy_primitives::keccak256(&data)
+}
+
+/// The address that signed `message` (TIP-191) with the 65-byte `signature` (v 27/28 or 0/1).
+pub fn recover_message_signer(message: &[u8], signature: &[u8; 65]) -> Result<String> {
+    let sig = alloy_primitives::Signature::from_raw(signature).map_err(|e| Error::tx(CHAIN, e))?;
+    let address =
+        sig.recover_address_from_prehash(&message_hash(message)).map_err(|e| Error::tx(CHAIN, e))?;
+    Ok(encode_address(&address.into_array()))
 }

@@ -6,11 +6,19 @@
 mod btc;
 #[path = "wallet/common.rs"]
 mod common;
+#[path = "wallet/display.rs"]
+mod display;
+#[path = "wallet/evm_send.rs"]
+mod evm_send;
 #[path = "wallet/generated.rs"]
 mod generated;
 #[path = "wallet/secrets.rs"]
 mod secrets;
 #[path = "wallet/signing.rs"]
 mod signing;
+#[path = "wallet/ton_send.rs"]
+mod ton_send;
+#[path = "wallet/tron_send.rs"]
+mod tron_send;
 #[path = "wallet/vectors.rs"]
 mod vectors;

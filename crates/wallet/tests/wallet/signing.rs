@@ -809,7 +809,7 @@ mod ton {
             seqno: 6,
             valid_until: 1671132440,
         };
-        let signed = ordinary.sign_transfer(&t).unwrap();
+        let signed = ordinary.sign_transfer(&t, t.valid_until - 60).unwrap();
         assert_eq!(
             hex::encode(signed.hash),
             "3908cf8b570c1d3d261c62620c9f368db11f6e821a07614cff64de2e7319f81b"
@@ -822,7 +822,7 @@ mod ton {
         );
         let t = TonTransfer { comment: Some("test comment".into()), seqno: 10, valid_until: 1681102222, ..t };
         assert_eq!(
-            hex::encode(ordinary.sign_transfer(&t).unwrap().hash),
+            hex::encode(ordinary.sign_transfer(&t, t.valid_until - 60).unwrap().hash),
             "a8c6943d5587f590c43fcdb0e894046f1965c615e19bcaf0c8407e9ccb74518d"
         );
 
@@ -840,10 +840,12 @@ mod ton {
         // wallet-core writes valid_until = 0xFFFFFFFF for its deploy message whatever expire_at
         // says (the published BOC's body reads 29a9a317 ffffffff 00000000 00 03).
         assert_eq!(
-            hex::encode(deployer.sign_transfer(&t).unwrap().hash),
+            hex::encode(deployer.sign_transfer(&t, t.valid_until - 60).unwrap().hash),
             "b3d9462c13a8c67e19b62002447839c386de51415ace3ff6473b1e6294299819"
         );
     }
+
+    const NOW: u32 = 1_900_000_000 - 60;
 
     #[test]
     fn transfer_boc_decodes_and_the_signature_verifies() {
@@ -856,7 +858,7 @@ mod ton {
             seqno: 4,
             valid_until: 1_900_000_000,
         };
-        let signed = signer.sign_transfer(&t).unwrap();
+        let signed = signer.sign_transfer(&t, t.valid_until - 60).unwrap();
         let msg = Message::from_boc(&signed.boc).unwrap();
         let CommonMsgInfo::ExtIn(info) = &msg.info else { panic!("not an external message") };
         assert_eq!(tonlib_core::TonAddress::from_msg_address(info.dest.clone()).unwrap(), *signer.address());
@@ -880,15 +882,19 @@ mod ton {
         assert!(!i.bounce);
         assert_eq!(i.value.grams.amount, num_bigint::BigUint::from(1_234_000_000u64));
         // Deploy (seqno 0) attaches the StateInit whose hash is the wallet address.
-        let first = signer.sign_transfer(&TonTransfer { seqno: 0, ..t.clone() }).unwrap();
+        let first = signer.sign_transfer(&TonTransfer { seqno: 0, ..t.clone() }, NOW).unwrap();
         let msg = Message::from_boc(&first.boc).unwrap();
         let init = msg.init.unwrap().value;
         assert_eq!(init.cell_hash().unwrap(), signer.address().hash_part);
         // Errors, not panics.
-        assert!(signer.sign_transfer(&TonTransfer { to: "not-an-address".into(), ..t.clone() }).is_err());
-        assert!(signer.sign_transfer(&TonTransfer { comment: Some("x".repeat(200)), ..t.clone() }).is_err());
+        assert!(
+            signer.sign_transfer(&TonTransfer { to: "not-an-address".into(), ..t.clone() }, NOW).is_err()
+        );
+        assert!(
+            signer.sign_transfer(&TonTransfer { comment: Some("x".repeat(200)), ..t.clone() }, NOW).is_err()
+        );
         // valid_until 0 (the wallet contract would reject it; likely an unset field) is refused.
-        let err = signer.sign_transfer(&TonTransfer { valid_until: 0, ..t }).unwrap_err().to_string();
+        let err = signer.sign_transfer(&TonTransfer { valid_until: 0, ..t }, NOW).unwrap_err().to_string();
         assert!(err.contains("valid_until"), "{err}");
     }
 
