@@ -582,6 +582,69 @@ mod solana {
         assert!(signer.sign_transfer(&to, 0, blockhash.clone()).is_err());
     }
 
+    /// An SPL `TransferChecked`, with and without the recipient's idempotent ATA creation:
+    /// decoded with solana-transaction, signature verified, every account and byte in place
+    /// (executed for real in LiteSVM by e2e/tests/chains/solana.test.mjs).
+    #[test]
+    fn spl_transfer_decodes_and_verifies() {
+        use blindvault_wallet::solana::{
+            SplTransfer, associated_token_address, associated_token_program_id, token_program_id,
+        };
+        let signer = wallet().solana_signer(0).unwrap();
+        let me = signer.address();
+        let mint = Address::new_from_array([7u8; 32]);
+        let to = Address::new_from_array([9u8; 32]);
+        let blockhash = Hash::new_from_array([3u8; 32]);
+        assert_eq!(token_program_id().to_string(), "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+        assert_eq!(associated_token_program_id().to_string(), "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+        let source = associated_token_address(&me, &mint);
+        let destination = associated_token_address(&to, &mint);
+        assert_ne!(source, destination);
+        let transfer =
+            SplTransfer { mint, to, amount: 1_234_567, decimals: 6, create_recipient_account: true };
+        let signed = signer.sign_spl_transfer(&transfer, blockhash.clone()).unwrap();
+        let tx: Transaction = wincode::deserialize(&signed.wire).unwrap();
+        tx.verify().unwrap();
+        assert_eq!(tx.signatures, vec![signed.signature]);
+        assert_eq!(tx.message.header.num_required_signatures, 1);
+        assert_eq!(tx.message.account_keys[0], me, "this wallet pays the fee");
+        assert_eq!(tx.message.recent_blockhash, blockhash);
+        let keys = &tx.message.account_keys;
+        let accounts = |ix: &solana_message::compiled_instruction::CompiledInstruction| -> Vec<Address> {
+            ix.accounts.iter().map(|&i| keys[usize::from(i)]).collect()
+        };
+        let [create, transfer_ix] = tx.message.instructions.as_slice() else {
+            panic!("two instructions expected: {:?}", tx.message.instructions)
+        };
+        // ATA program, CreateIdempotent (1): funder, ATA, owner, mint, system program, token program.
+        assert_eq!(keys[usize::from(create.program_id_index)], associated_token_program_id());
+        assert_eq!(create.data, vec![1]);
+        assert_eq!(accounts(create), vec![me, destination, to, mint, Address::default(), token_program_id()]);
+        // Token program, TransferChecked (12): amount LE, decimals; source, mint, destination, owner.
+        assert_eq!(keys[usize::from(transfer_ix.program_id_index)], token_program_id());
+        let mut data = vec![12u8];
+        data.extend_from_slice(&1_234_567u64.to_le_bytes());
+        data.push(6);
+        assert_eq!(transfer_ix.data, data);
+        assert_eq!(accounts(transfer_ix), vec![source, mint, destination, me]);
+
+        // Without the creation: the transfer alone.
+        let plain = SplTransfer { create_recipient_account: false, ..transfer.clone() };
+        let tx: Transaction =
+            wincode::deserialize(&signer.sign_spl_transfer(&plain, blockhash.clone()).unwrap().wire).unwrap();
+        tx.verify().unwrap();
+        assert_eq!(tx.message.instructions.len(), 1);
+        assert_eq!(tx.message.instructions[0].data, data);
+
+        // Refused: nothing to send, or to this wallet itself.
+        let zero = SplTransfer { amount: 0, ..transfer.clone() };
+        assert!(
+            signer.sign_spl_transfer(&zero, blockhash.clone()).unwrap_err().to_string().contains("positive")
+        );
+        let own = SplTransfer { to: me, ..transfer };
+        assert!(signer.sign_spl_transfer(&own, blockhash).unwrap_err().to_string().contains("itself"));
+    }
+
     #[test]
     fn serialized_message_and_offchain_message() {
         let signer = wallet().solana_signer(0).unwrap();
