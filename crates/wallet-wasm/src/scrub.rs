@@ -24,9 +24,10 @@
 
 use zeroize::Zeroize;
 
-/// How many bytes below the caller's frame are overwritten: 256 KiB, four times the deepest
-/// wallet operation measured (a PSBT signature; docs/wallet.md), a quarter of the 1 MiB stack
-/// Rust gives a wasm32 module.
+/// How many bytes below the caller's frame are overwritten: 256 KiB, about twenty times the
+/// deepest wallet operation measured (13 KiB, an EVM transaction; docs/wallet.md), a quarter of
+/// the 1 MiB stack Rust gives a wasm32 module. The memory test checks that no operation writes
+/// below it.
 pub const SCRUB_BYTES: usize = 256 * 1024;
 
 /// Overwrites the [`SCRUB_BYTES`] of stack below the caller's frame with zeros.
