@@ -23,6 +23,7 @@
 //! | secp256k1 arithmetic (derivation, Bitcoin signatures) | libsecp256k1 via `bitcoin::secp256k1` |
 //! | EVM addresses (EIP-55), transactions, EIP-191, EIP-712 | `alloy-primitives`, `alloy-consensus`, `alloy-eips`, `alloy-signer(-local)`, `alloy-dyn-abi` |
 //! | Solana messages, transfers, off-chain messages, wire format | `solana-message`, `solana-transaction`, `solana-system-interface`, `solana-offchain-message`, `wincode` |
+//! | SPL token transfers, associated token accounts | `spl-token-interface`, `spl-associated-token-account-interface` |
 //! | TON cells, StateInit, wallet code, addresses, BOC | `tonlib-core` (never its `nacl` signing: wrong on wasm32) |
 //! | ed25519 keys and signatures (Solana, TON) | `ed25519-dalek` |
 //!
@@ -36,7 +37,7 @@
 //!   crates are unmaintained or bring a gRPC stack; checked against a node's `raw_data_hex` and
 //!   `txID`.
 //! - Glue: PSBT review (amounts checked against each input's previous transaction, fee, change) and P2WPKH finalization ([`btc`]), moving
-//!   `solana-system-interface`'s instruction to the newer `solana-instruction` type, the TON
+//!   the Solana interface crates' instructions to the newer `solana-instruction` type, the TON
 //!   internal message.
 //!
 //! ## Secrets
