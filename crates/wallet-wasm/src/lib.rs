@@ -22,8 +22,9 @@
 //! | `evmSignTransaction(prf, req)` | `{chainId, nonce, to, value, gasLimit, maxFeePerGas, maxPriorityFeePerGas, data?}` (EIP-1559) | `{raw, hash, from}` (`raw` for `eth_sendRawTransaction`) |
 //! | `evmSignPersonalMessage(prf, req)` | `{message}` (text) or `{messageHex}` (EIP-191) | `{signature, address}` (65 bytes, v = 27/28) |
 //! | `evmSignTypedData(prf, req)` | `{typedData}` (the `eth_signTypedData_v4` object or its JSON) | `{signature, address, hash}` |
-//! | `solanaSignTransfer(prf, req)` | `{to, lamports, recentBlockhash}` | `{transaction, signature, from}` (`transaction`: base64 wire bytes) |
+//! | `solanaSignTransfer(prf, req)` | `{to, lamports, recentBlockhash}` | `{transaction, signature, from, decoded}` (`transaction`: base64 wire bytes; `decoded`: as `solanaDecodeTransaction` gives) |
 //! | `solanaSignSplTransfer(prf, req)` | `{mint, to, amount, decimals, createRecipientAccount?, recentBlockhash}` (`to`: the recipient's wallet) | as above + `{sourceTokenAccount, destinationTokenAccount}` |
+//! | `solanaDecodeTransaction(transaction)` | base64 wire bytes (no key) | `{fee_payer, recent_blockhash, signatures_required, fee_lamports, actions}` |
 //! | `tonSignTransfer(prf, req)` | `{to, amountNano, comment?, seqno, validUntil}` (wallet v4R2) | `{boc, hash, signedHash, from}` (`boc`: base64, for `sendBoc`) |
 //! | `bitcoinReviewPsbt(prf, req)` | `{network, psbt}` (base64) | the review: inputs, outputs, change, fee, … |
 //! | `bitcoinSignPsbt(prf, req)` | `{network, psbt, review}` (the review approved) | `{psbt, transaction, txid, signedInputs}` |
@@ -176,6 +177,12 @@ pub fn solana_sign_transfer(prf: &mut [u8], request: JsValue) -> Result<JsValue,
 #[wasm_bindgen(js_name = solanaSignSplTransfer)]
 pub fn solana_sign_spl_transfer(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
     signing(prf, &request, bridge::solana::sign_spl_transfer)
+}
+
+/// What a Solana transaction (base64 wire bytes) does, decoded from its bytes. Takes no key.
+#[wasm_bindgen(js_name = solanaDecodeTransaction)]
+pub fn solana_decode_transaction(transaction: &str) -> Result<JsValue, JsValue> {
+    call(|| bridge::solana::decode(transaction))
 }
 
 /// Signs a TON v4R2 transfer. Zeroes `prf`.

@@ -182,6 +182,11 @@ fn solana_transfers_are_the_wallet_crates() {
     assert_eq!(got.transaction, bridge::base64(&want.wire));
     assert_eq!(got.signature, want.signature.to_string());
     assert_eq!(got.from, signer.address().to_string());
+    // The answer carries what its bytes do, and the decoder gives the same from the bytes alone.
+    assert_eq!(got.decoded, blindvault_wallet::solana::decode::decode_transaction(&want.wire).unwrap());
+    assert_eq!(bridge::solana::decode(&got.transaction).unwrap(), got.decoded);
+    assert_eq!(code(bridge::solana::decode("not base64!")), "bad_encoding");
+    assert_eq!(code(bridge::solana::decode(&bridge::base64(b"not a transaction"))), "transaction");
 
     let req = json!({"mint": mint, "to": to, "amount": 1500000, "decimals": 6, "createRecipientAccount": true, "recentBlockhash": blockhash});
     let got = with_prf(|p| bridge::solana::sign_spl_transfer(p, &req.to_string()).unwrap());

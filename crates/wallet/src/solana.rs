@@ -23,6 +23,10 @@ use crate::error::{Error, Result};
 
 const CHAIN: &str = "solana";
 
+/// What a transaction does, decoded from its bytes (the confirmation screen).
+#[path = "solana_decode.rs"]
+pub mod decode;
+
 /// The Solana address of an ed25519 key: its 32-byte public key (base58 when displayed).
 pub fn address_of(key: &Ed25519Key) -> Address {
     Address::new_from_array(key.public_key())

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FailedTransactionMetadata, LiteSVM } from 'litesvm';
 import {
-  appendTransactionMessageInstructions, createTransactionMessage, generateKeyPairSigner, getAddressDecoder, getBase58Decoder,
+  appendTransactionMessageInstructions, createTransactionMessage, generateKeyPairSigner, getAddressDecoder, getBase58Decoder, getTransactionEncoder,
   getTransactionDecoder, pipe, setTransactionMessageFeePayerSigner, signTransactionMessageWithSigners,
 } from '@solana/kit';
 import { getCreateAccountInstruction } from '@solana-program/system';
@@ -67,12 +67,20 @@ test('a SOL transfer signed by the wallet executes in LiteSVM; tampered, foreign
   const amount = 1_234_567_890n;
   const signed = api.solanaSignTransfer(prf(), { to, lamports: amount.toString(), recentBlockhash: svm.latestBlockhash() });
   assert.equal(signed.from, me);
+  // What the confirmation screen shows is decoded from the signed bytes.
+  assert.deepEqual(signed.decoded, {
+    fee_payer: me, recent_blockhash: svm.latestBlockhash(), signatures_required: 1, fee_lamports: 5000,
+    actions: [{ kind: 'sol_transfer', from: me, to, lamports: Number(amount) }],
+  });
 
   // The amount changed after signing (the last 8 bytes of the message are the lamports).
   const tx = decode(signed.transaction);
   const changed = Uint8Array.from(tx.messageBytes);
   changed.set(new Uint8Array(new BigUint64Array([amount * 2n]).buffer), changed.length - 8);
   assert.equal(refused(svm.sendTransaction({ ...tx, messageBytes: changed }), 'a transfer with a changed amount'), SIGNATURE_FAILURE);
+  // (and the decoder reads the changed amount from the changed bytes)
+  const changedWire = Buffer.from(getTransactionEncoder().encode({ ...tx, messageBytes: changed })).toString('base64');
+  assert.equal(api.solanaDecodeTransaction(changedWire).actions[0].lamports, Number(amount * 2n));
 
   // The same message signed by another key in the wallet's signature slot.
   const other = await generateKeyPairSigner();
@@ -132,6 +140,10 @@ test('an SPL transfer signed by the wallet executes: the recipient token account
   const signed = api.solanaSignSplTransfer(prf(), request());
   assert.equal(signed.sourceTokenAccount, mine);
   assert.equal(signed.destinationTokenAccount, theirs);
+  assert.deepEqual(signed.decoded.actions, [
+    { kind: 'create_token_account', funder: me, account: theirs, owner: recipient, mint: mint.address, idempotent: true },
+    { kind: 'token_transfer', source: mine, mint: mint.address, destination: theirs, authority: me, amount: 250000000, decimals },
+  ]);
   const tx = decode(signed.transaction);
   // The amount changed after signing (TransferChecked data: 12, amount u64 LE, decimals — the
   // message's last 10 bytes).

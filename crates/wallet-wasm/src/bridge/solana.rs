@@ -1,10 +1,11 @@
 //! Solana: SOL transfers (system program) and SPL token transfers (`TransferChecked`, with the
 //! recipient's associated token account created idempotently when asked).
 
+use blindvault_wallet::solana::decode::{DecodedTransaction, decode_transaction};
 use blindvault_wallet::solana::{self, SignedSolanaTx, SplTransfer};
 use serde::{Deserialize, Serialize};
 
-use super::{Failure, Num, base64, sign};
+use super::{Failure, Num, base64, from_base64, sign};
 
 /// A SOL transfer.
 #[derive(Debug, Deserialize)]
@@ -60,17 +61,26 @@ pub struct SignedTx {
     /// SPL only: the recipient's associated token account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destination_token_account: Option<String>,
+    /// What the signed bytes do, decoded from them (fee payer, blockhash, fee, actions).
+    pub decoded: DecodedTransaction,
 }
 
-fn signed(tx: &SignedSolanaTx) -> SignedTx {
+fn signed(tx: &SignedSolanaTx) -> Result<SignedTx, Failure> {
     let from = tx.transaction.message.account_keys.first().map(ToString::to_string).unwrap_or_default();
-    SignedTx {
+    Ok(SignedTx {
         transaction: base64(&tx.wire),
         signature: tx.signature.to_string(),
         from,
         source_token_account: None,
         destination_token_account: None,
-    }
+        decoded: decode_transaction(&tx.wire)?,
+    })
+}
+
+/// What a transaction (base64 wire bytes, signed or not) does, decoded from its bytes; fails
+/// (code `transaction`) on any instruction it cannot show.
+pub fn decode(transaction: &str) -> Result<DecodedTransaction, Failure> {
+    Ok(decode_transaction(&from_base64("transaction", transaction)?)?)
 }
 
 /// Signs a SOL transfer.
@@ -87,7 +97,7 @@ pub fn sign_transfer(prf: &mut [u8], json: &str) -> Result<SignedTx, Failure> {
             ))
         },
         |w, (account, to, lamports, blockhash)| {
-            Ok(signed(&w.solana_signer(account)?.sign_transfer(&to, lamports, blockhash)?))
+            signed(&w.solana_signer(account)?.sign_transfer(&to, lamports, blockhash)?)
         },
     )
 }
@@ -109,7 +119,7 @@ pub fn sign_spl_transfer(prf: &mut [u8], json: &str) -> Result<SignedTx, Failure
         },
         |w, (account, transfer, blockhash)| {
             let signer = w.solana_signer(account)?;
-            let mut out = signed(&signer.sign_spl_transfer(&transfer, blockhash)?);
+            let mut out = signed(&signer.sign_spl_transfer(&transfer, blockhash)?)?;
             out.source_token_account =
                 Some(solana::associated_token_address(&signer.address(), &transfer.mint).to_string());
             out.destination_token_account =

@@ -645,6 +645,72 @@ mod solana {
         assert!(signer.sign_spl_transfer(&own, blockhash).unwrap_err().to_string().contains("itself"));
     }
 
+    /// The confirmation screen's decoding of the wallet's own transactions, and its refusal of
+    /// anything it cannot show in full.
+    #[test]
+    fn transactions_decode_for_the_confirmation_screen() {
+        use blindvault_wallet::solana::decode::{Action, decode_transaction};
+        use blindvault_wallet::solana::{SplTransfer, associated_token_address};
+        let signer = wallet().solana_signer(0).unwrap();
+        let me = signer.address();
+        let to = Address::new_from_array([9u8; 32]);
+        let mint = Address::new_from_array([7u8; 32]);
+        let blockhash = Hash::new_from_array([3u8; 32]);
+
+        let sol = signer.sign_transfer(&to, 42_000, blockhash.clone()).unwrap();
+        let d = decode_transaction(&sol.wire).unwrap();
+        assert_eq!(d.fee_payer, me.to_string());
+        assert_eq!(d.recent_blockhash, blockhash.to_string());
+        assert_eq!((d.signatures_required, d.fee_lamports), (1, 5000));
+        assert_eq!(
+            d.actions,
+            vec![Action::SolTransfer { from: me.to_string(), to: to.to_string(), lamports: 42_000 }]
+        );
+
+        let spl = SplTransfer { mint, to, amount: 5_000_000, decimals: 6, create_recipient_account: true };
+        let d = decode_transaction(&signer.sign_spl_transfer(&spl, blockhash.clone()).unwrap().wire).unwrap();
+        let theirs = associated_token_address(&to, &mint).to_string();
+        assert_eq!(
+            d.actions,
+            vec![
+                Action::CreateTokenAccount {
+                    funder: me.to_string(),
+                    account: theirs.clone(),
+                    owner: to.to_string(),
+                    mint: mint.to_string(),
+                    idempotent: true,
+                },
+                Action::TokenTransfer {
+                    source: associated_token_address(&me, &mint).to_string(),
+                    mint: Some(mint.to_string()),
+                    destination: theirs,
+                    authority: me.to_string(),
+                    amount: 5_000_000,
+                    decimals: Some(6),
+                },
+            ]
+        );
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["actions"][1]["kind"], "token_transfer");
+
+        // An instruction it cannot show (a memo-like program) fails the whole decoding.
+        let ix = solana_instruction::Instruction::new_with_bytes(
+            Address::new_from_array([5u8; 32]),
+            b"memo",
+            vec![solana_instruction::AccountMeta::new(me, true)],
+        );
+        let msg = Message::new_with_blockhash(&[ix], Some(&me), &blockhash);
+        let tx = Transaction { signatures: vec![Default::default()], message: msg };
+        let err = decode_transaction(&wincode::serialize(&tx).unwrap()).unwrap_err().to_string();
+        assert!(err.contains("cannot show"), "{err}");
+        // Trailing bytes, truncation and garbage are refused.
+        let mut trailing = sol.wire.clone();
+        trailing.push(0);
+        assert!(decode_transaction(&trailing).is_err());
+        assert!(decode_transaction(&sol.wire[..sol.wire.len() - 1]).is_err());
+        assert!(decode_transaction(b"nope").is_err());
+    }
+
     #[test]
     fn serialized_message_and_offchain_message() {
         let signer = wallet().solana_signer(0).unwrap();
