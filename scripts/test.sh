@@ -33,8 +33,11 @@ if ! command -v chromium >/dev/null; then
 fi
 chromium --version
 # Also the chain engines the wallet bundle's transactions are executed in (e2e/tests/chains):
-# LiteSVM (npm litesvm, with its prebuilt linux-x64 binary package) and @ton/sandbox.
-(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+# LiteSVM (npm litesvm, with its prebuilt linux-x64 binary package) and @ton/sandbox. Installed
+# from the lock without changing it; not `npm ci`, which refuses a lock that lacks litesvm's
+# binary packages for other platforms (darwin, arm64, musl), which the registry here does not
+# serve (404), so no lock made here can list them.
+(cd e2e && npm install --no-save --no-audit --no-fund --loglevel=error)
 
 # ---- the web app's WebAssembly bundle (the server embeds it at build time) --------------------
 say "web app bundles (crates/wasm → web/pkg, crates/wallet-wasm → web/wallet-pkg)"
