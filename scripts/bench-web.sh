@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/build-web.sh --bench >/dev/null
 command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
-(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+# From the lock, unchanged (not `npm ci`: see scripts/test.sh on litesvm's platform packages).
+(cd e2e && npm install --no-save --no-audit --no-fund --loglevel=error)
 cargo bench -p blindvault-wasm --bench approve --locked >/dev/null 2>&1 || true   # build
 native1=$(cargo bench -q -p blindvault-wasm --bench approve --locked 2>/dev/null | sed -n 's/^native_approve_us=//p')
 wasm=$(node e2e/bench-approve.mjs | sed -n 's/^wasm_approve_us=//p')

@@ -32,10 +32,15 @@ if ! command -v chromium >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 chromium --version
-(cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+# Also the chain engines the wallet bundle's transactions are executed in (e2e/tests/chains):
+# LiteSVM (npm litesvm, with its prebuilt linux-x64 binary package) and @ton/sandbox. Installed
+# from the lock without changing it; not `npm ci`, which refuses a lock that lacks litesvm's
+# binary packages for other platforms (darwin, arm64, musl), which the registry here does not
+# serve (404), so no lock made here can list them.
+(cd e2e && npm install --no-save --no-audit --no-fund --loglevel=error)
 
 # ---- the web app's WebAssembly bundle (the server embeds it at build time) --------------------
-say "web app bundle (crates/wasm → web/pkg)"
+say "web app bundles (crates/wasm → web/pkg, crates/wallet-wasm → web/wallet-pkg)"
 ./scripts/build-web.sh
 
 # ---- PostgreSQL: a throwaway cluster this script starts itself --------------------------------

@@ -53,6 +53,19 @@ test('the served app is ES modules from this origin, and carries no benchmark fi
   }
   assert.ok(!mods.get('/js/router.js').includes("'bench'"), 'the router has no bench page');
 
+  // The wallet is its own bundle: served, but imported by no module of the approver app.
+  const walletWasm = await fetch(`${base}/wallet-pkg/blindvault_wallet_wasm_bg.wasm`);
+  assert.equal(walletWasm.status, 200, 'the wallet bundle is served');
+  assert.equal(walletWasm.headers.get('content-type'), 'application/wasm');
+  assert.ok(Buffer.from(await walletWasm.arrayBuffer()).subarray(0, 4).equals(Buffer.from('\0asm')));
+  for (const p of ['/js/wasm.js', '/js/pages/requests.js', '/pkg/blindvault_wasm.js']) {
+    assert.ok(!mods.get(p).includes('wallet-pkg'), `${p} (the approver's path) loads the wallet bundle`);
+  }
+  const approverWasm = Buffer.from(await (await fetch(`${base}/pkg/blindvault_wasm_bg.wasm`)).arrayBuffer()).toString('latin1');
+  for (const s of ['solanaSignTransfer', 'evmSignTransaction', 'bitcoinSignPsbt']) {
+    assert.ok(!approverWasm.includes(s), `the approver bundle carries the wallet's ${s}`);
+  }
+
   // The WebAssembly carries neither the `ApproveBench` export nor the fixture's data.
   const wasm = Buffer.from(await (await fetch(`${base}/pkg/blindvault_wasm_bg.wasm`)).arrayBuffer());
   assert.ok(wasm.subarray(0, 4).equals(Buffer.from('\0asm')), 'the bundle is served');

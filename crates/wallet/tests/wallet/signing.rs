@@ -603,6 +603,135 @@ mod solana {
         assert!(signer.sign_transfer(&to, 0, blockhash.clone()).is_err());
     }
 
+    /// An SPL `TransferChecked`, with and without the recipient's idempotent ATA creation:
+    /// decoded with solana-transaction, signature verified, every account and byte in place
+    /// (executed for real in LiteSVM by e2e/tests/chains/solana.test.mjs).
+    #[test]
+    fn spl_transfer_decodes_and_verifies() {
+        use blindvault_wallet::solana::{
+            SplTransfer, associated_token_address, associated_token_program_id, token_program_id,
+        };
+        let signer = wallet().solana_signer(0).unwrap();
+        let me = signer.address();
+        let mint = Address::new_from_array([7u8; 32]);
+        let to = Address::new_from_array([9u8; 32]);
+        let blockhash = Hash::new_from_array([3u8; 32]);
+        assert_eq!(token_program_id().to_string(), "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+        assert_eq!(associated_token_program_id().to_string(), "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+        let source = associated_token_address(&me, &mint);
+        let destination = associated_token_address(&to, &mint);
+        assert_ne!(source, destination);
+        let transfer =
+            SplTransfer { mint, to, amount: 1_234_567, decimals: 6, create_recipient_account: true };
+        let signed = signer.sign_spl_transfer(&transfer, blockhash.clone()).unwrap();
+        let tx: Transaction = wincode::deserialize(&signed.wire).unwrap();
+        tx.verify().unwrap();
+        assert_eq!(tx.signatures, vec![signed.signature]);
+        assert_eq!(tx.message.header.num_required_signatures, 1);
+        assert_eq!(tx.message.account_keys[0], me, "this wallet pays the fee");
+        assert_eq!(tx.message.recent_blockhash, blockhash);
+        let keys = &tx.message.account_keys;
+        let accounts = |ix: &solana_message::compiled_instruction::CompiledInstruction| -> Vec<Address> {
+            ix.accounts.iter().map(|&i| keys[usize::from(i)]).collect()
+        };
+        let [create, transfer_ix] = tx.message.instructions.as_slice() else {
+            panic!("two instructions expected: {:?}", tx.message.instructions)
+        };
+        // ATA program, CreateIdempotent (1): funder, ATA, owner, mint, system program, token program.
+        assert_eq!(keys[usize::from(create.program_id_index)], associated_token_program_id());
+        assert_eq!(create.data, vec![1]);
+        assert_eq!(accounts(create), vec![me, destination, to, mint, Address::default(), token_program_id()]);
+        // Token program, TransferChecked (12): amount LE, decimals; source, mint, destination, owner.
+        assert_eq!(keys[usize::from(transfer_ix.program_id_index)], token_program_id());
+        let mut data = vec![12u8];
+        data.extend_from_slice(&1_234_567u64.to_le_bytes());
+        data.push(6);
+        assert_eq!(transfer_ix.data, data);
+        assert_eq!(accounts(transfer_ix), vec![source, mint, destination, me]);
+
+        // Without the creation: the transfer alone.
+        let plain = SplTransfer { create_recipient_account: false, ..transfer.clone() };
+        let tx: Transaction =
+            wincode::deserialize(&signer.sign_spl_transfer(&plain, blockhash.clone()).unwrap().wire).unwrap();
+        tx.verify().unwrap();
+        assert_eq!(tx.message.instructions.len(), 1);
+        assert_eq!(tx.message.instructions[0].data, data);
+
+        // Refused: nothing to send, or to this wallet itself.
+        let zero = SplTransfer { amount: 0, ..transfer.clone() };
+        assert!(
+            signer.sign_spl_transfer(&zero, blockhash.clone()).unwrap_err().to_string().contains("positive")
+        );
+        let own = SplTransfer { to: me, ..transfer };
+        assert!(signer.sign_spl_transfer(&own, blockhash).unwrap_err().to_string().contains("itself"));
+    }
+
+    /// The confirmation screen's decoding of the wallet's own transactions, and its refusal of
+    /// anything it cannot show in full.
+    #[test]
+    fn transactions_decode_for_the_confirmation_screen() {
+        use blindvault_wallet::solana::decode::{Action, decode_transaction};
+        use blindvault_wallet::solana::{SplTransfer, associated_token_address};
+        let signer = wallet().solana_signer(0).unwrap();
+        let me = signer.address();
+        let to = Address::new_from_array([9u8; 32]);
+        let mint = Address::new_from_array([7u8; 32]);
+        let blockhash = Hash::new_from_array([3u8; 32]);
+
+        let sol = signer.sign_transfer(&to, 42_000, blockhash.clone()).unwrap();
+        let d = decode_transaction(&sol.wire).unwrap();
+        assert_eq!(d.fee_payer, me.to_string());
+        assert_eq!(d.recent_blockhash, blockhash.to_string());
+        assert_eq!((d.signatures_required, d.fee_lamports), (1, 5000));
+        assert_eq!(
+            d.actions,
+            vec![Action::SolTransfer { from: me.to_string(), to: to.to_string(), lamports: 42_000 }]
+        );
+
+        let spl = SplTransfer { mint, to, amount: 5_000_000, decimals: 6, create_recipient_account: true };
+        let d = decode_transaction(&signer.sign_spl_transfer(&spl, blockhash.clone()).unwrap().wire).unwrap();
+        let theirs = associated_token_address(&to, &mint).to_string();
+        assert_eq!(
+            d.actions,
+            vec![
+                Action::CreateTokenAccount {
+                    funder: me.to_string(),
+                    account: theirs.clone(),
+                    owner: to.to_string(),
+                    mint: mint.to_string(),
+                    idempotent: true,
+                },
+                Action::TokenTransfer {
+                    source: associated_token_address(&me, &mint).to_string(),
+                    mint: Some(mint.to_string()),
+                    destination: theirs,
+                    authority: me.to_string(),
+                    amount: 5_000_000,
+                    decimals: Some(6),
+                },
+            ]
+        );
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(json["actions"][1]["kind"], "token_transfer");
+
+        // An instruction it cannot show (a memo-like program) fails the whole decoding.
+        let ix = solana_instruction::Instruction::new_with_bytes(
+            Address::new_from_array([5u8; 32]),
+            b"memo",
+            vec![solana_instruction::AccountMeta::new(me, true)],
+        );
+        let msg = Message::new_with_blockhash(&[ix], Some(&me), &blockhash);
+        let tx = Transaction { signatures: vec![Default::default()], message: msg };
+        let err = decode_transaction(&wincode::serialize(&tx).unwrap()).unwrap_err().to_string();
+        assert!(err.contains("cannot show"), "{err}");
+        // Trailing bytes, truncation and garbage are refused.
+        let mut trailing = sol.wire.clone();
+        trailing.push(0);
+        assert!(decode_transaction(&trailing).is_err());
+        assert!(decode_transaction(&sol.wire[..sol.wire.len() - 1]).is_err());
+        assert!(decode_transaction(b"nope").is_err());
+    }
+
     #[test]
     fn serialized_message_and_offchain_message() {
         let signer = wallet().solana_signer(0).unwrap();

@@ -1,0 +1,188 @@
+//! EVM: EIP-1559 transactions, EIP-191 `personal_sign`, EIP-712 typed data.
+
+use blindvault_wallet::evm::{self, Bytes, TxEip1559, TxKind, U256};
+use serde::{Deserialize, Serialize};
+
+use super::{Code, Failure, Num, from_hex, hex0x, sign};
+
+/// An EIP-1559 (type 2) transaction to sign. Amounts in wei; numbers as JSON numbers or
+/// decimal / `0x` strings.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TxRequest {
+    /// Address index (`m/44'/60'/0'/0/account`), default 0.
+    #[serde(default)]
+    pub account: u32,
+    /// EIP-155 chain id (1 for Ethereum mainnet); 0 is refused.
+    pub chain_id: Num,
+    /// The sender's nonce.
+    pub nonce: Num,
+    /// Recipient (or contract called), EIP-55 checksummed or all one case.
+    pub to: String,
+    /// Value in wei.
+    pub value: Num,
+    /// Gas limit.
+    pub gas_limit: Num,
+    /// Max fee per gas (wei).
+    pub max_fee_per_gas: Num,
+    /// Max priority fee per gas (wei).
+    pub max_priority_fee_per_gas: Num,
+    /// Call data (`0x` hex), default empty.
+    #[serde(default)]
+    pub data: Option<String>,
+}
+
+/// A signed transaction.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct SignedTx {
+    /// EIP-2718 bytes, `0x` hex: what `eth_sendRawTransaction` takes.
+    pub raw: String,
+    /// Transaction hash, `0x` hex.
+    pub hash: String,
+    /// The signer's address (EIP-55).
+    pub from: String,
+}
+
+fn wei(n: &Num, what: &str) -> Result<U256, Failure> {
+    match n {
+        Num::Int(v) => Ok(U256::from(*v)),
+        Num::Text(s) => {
+            let t = s.trim();
+            let parsed = match t.strip_prefix("0x") {
+                Some(h) if !h.is_empty() => U256::from_str_radix(h, 16).ok(),
+                Some(_) => None,
+                None if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => {
+                    U256::from_str_radix(t, 10).ok()
+                }
+                None => None,
+            };
+            parsed.ok_or_else(|| {
+                Failure::new(Code::BadAmount, format!("{what} must be a whole number of wei below 2^256"))
+            })
+        }
+    }
+}
+
+/// Signs an EIP-1559 transaction.
+pub fn sign_transaction(prf: &mut [u8], json: &str) -> Result<SignedTx, Failure> {
+    sign(
+        prf,
+        json,
+        |r: TxRequest| {
+            let tx = TxEip1559 {
+                chain_id: r.chain_id.u64("chainId")?,
+                nonce: r.nonce.u64("nonce")?,
+                gas_limit: r.gas_limit.u64("gasLimit")?,
+                max_fee_per_gas: r.max_fee_per_gas.u128("maxFeePerGas")?,
+                max_priority_fee_per_gas: r.max_priority_fee_per_gas.u128("maxPriorityFeePerGas")?,
+                to: TxKind::Call(evm::parse_address(&r.to)?),
+                value: wei(&r.value, "value")?,
+                access_list: Default::default(),
+                input: Bytes::from(
+                    r.data.as_deref().map(|d| from_hex("data", d)).transpose()?.unwrap_or_default(),
+                ),
+            };
+            Ok((r.account, tx))
+        },
+        |w, (account, tx)| {
+            let signed = w.evm_signer(account)?.sign_eip1559(tx)?;
+            Ok(SignedTx {
+                raw: hex0x(&signed.raw),
+                hash: hex0x(signed.hash.as_slice()),
+                from: signed.from.to_checksum(None),
+            })
+        },
+    )
+}
+
+/// An EIP-191 `personal_sign` request: exactly one of `message` (text, signed as its UTF-8
+/// bytes) and `messageHex` (bytes, `0x` hex).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PersonalRequest {
+    /// Address index, default 0.
+    #[serde(default)]
+    pub account: u32,
+    /// The message as text.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// The message as bytes (`0x` hex).
+    #[serde(default)]
+    pub message_hex: Option<String>,
+}
+
+/// A message signature.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct MessageSignature {
+    /// 65 bytes r ‖ s ‖ v (v = 27 or 28), `0x` hex: what `personal_sign` and
+    /// `eth_signTypedData_v4` return.
+    pub signature: String,
+    /// The signer's address (EIP-55).
+    pub address: String,
+    /// EIP-712 only: the signing hash (`0x` hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+}
+
+/// Signs `keccak256("\x19Ethereum Signed Message:\n" ‖ len ‖ message)` (EIP-191).
+pub fn sign_personal(prf: &mut [u8], json: &str) -> Result<MessageSignature, Failure> {
+    sign(
+        prf,
+        json,
+        |r: PersonalRequest| {
+            let bytes = match (r.message, r.message_hex) {
+                (Some(text), None) => text.into_bytes(),
+                (None, Some(h)) => from_hex("messageHex", &h)?,
+                _ => {
+                    return Err(Failure::new(Code::BadRequest, "give exactly one of message and messageHex"));
+                }
+            };
+            Ok((r.account, bytes))
+        },
+        |w, (account, bytes)| {
+            let signer = w.evm_signer(account)?;
+            let sig = signer.sign_personal_message(&bytes)?;
+            Ok(MessageSignature {
+                signature: hex0x(&sig),
+                address: signer.address().to_checksum(None),
+                hash: None,
+            })
+        },
+    )
+}
+
+/// An EIP-712 request: `typedData` is the `eth_signTypedData_v4` object (types, primaryType,
+/// domain, message), or that object as JSON text.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TypedDataRequest {
+    /// Address index, default 0.
+    #[serde(default)]
+    pub account: u32,
+    /// The typed data.
+    pub typed_data: serde_json::Value,
+}
+
+/// Signs EIP-712 typed data.
+pub fn sign_typed_data(prf: &mut [u8], json: &str) -> Result<MessageSignature, Failure> {
+    sign(
+        prf,
+        json,
+        |r: TypedDataRequest| {
+            let text = match r.typed_data {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            Ok((r.account, text))
+        },
+        |w, (account, text)| {
+            let signer = w.evm_signer(account)?;
+            let (sig, hash) = signer.sign_typed_data_json(&text)?;
+            Ok(MessageSignature {
+                signature: hex0x(&sig),
+                address: signer.address().to_checksum(None),
+                hash: Some(hex0x(hash.as_slice())),
+            })
+        },
+    )
+}

@@ -1,0 +1,204 @@
+//! # blindvault-wallet-wasm
+//!
+//! The wallet ([`blindvault_wallet`]) for the browser, as its own WebAssembly bundle
+//! (`web/wallet-pkg/`, built by `scripts/build-web.sh`), so that the approver pages, which load
+//! `web/pkg/`, carry no wallet code. This crate has no logic of its own: every function converts
+//! JavaScript values to the wallet crate's types, calls it, and converts back.
+//!
+//! ## The API (JavaScript)
+//!
+//! Every signing function takes the passkey's PRF output again: **each signature is its own
+//! passkey ceremony, and nothing secret stays in WebAssembly between calls** (no session object,
+//! no cached seed). `prf` is a `Uint8Array` of 32 bytes; the function overwrites it with zeros
+//! (wasm-bindgen copies the zeroed bytes back into the caller's array), whether it succeeds or
+//! not. `request` is a plain object (or its JSON text); whole numbers may be JSON numbers or
+//! decimal strings (`"0x…"` hex too) — pass amounts as strings, since a JavaScript number loses
+//! precision above 2^53. Every request takes `account` (the address index, default 0) and
+//! refuses unknown fields. Answers are plain objects.
+//!
+//! | function | request | answer |
+//! |---|---|---|
+//! | `walletAddresses(prf, account)` | — | `[{chain, path, address}]` for evm, bitcoin, solana, tron, ton |
+//! | `evmSignTransaction(prf, req)` | `{chainId, nonce, to, value, gasLimit, maxFeePerGas, maxPriorityFeePerGas, data?}` (EIP-1559) | `{raw, hash, from}` (`raw` for `eth_sendRawTransaction`) |
+//! | `evmSignPersonalMessage(prf, req)` | `{message}` (text) or `{messageHex}` (EIP-191) | `{signature, address}` (65 bytes, v = 27/28) |
+//! | `evmSignTypedData(prf, req)` | `{typedData}` (the `eth_signTypedData_v4` object or its JSON) | `{signature, address, hash}` |
+//! | `solanaSignTransfer(prf, req)` | `{to, lamports, recentBlockhash}` | `{transaction, signature, from, decoded}` (`transaction`: base64 wire bytes; `decoded`: as `solanaDecodeTransaction` gives) |
+//! | `solanaSignSplTransfer(prf, req)` | `{mint, to, amount, decimals, createRecipientAccount?, recentBlockhash}` (`to`: the recipient's wallet) | as above + `{sourceTokenAccount, destinationTokenAccount}` |
+//! | `solanaDecodeTransaction(transaction)` | base64 wire bytes (no key) | `{fee_payer, recent_blockhash, signatures_required, fee_lamports, actions}` |
+//! | `tonSignTransfer(prf, req)` | `{to, amountNano, comment?, seqno, validUntil}` (wallet v4R2) | `{boc, hash, signedHash, from}` (`boc`: base64, for `sendBoc`) |
+//! | `bitcoinReviewPsbt(prf, req)` | `{network, psbt}` (base64) | the review: inputs, outputs, change, fee, … |
+//! | `bitcoinSignPsbt(prf, req)` | `{network, psbt, review}` (the review approved) | `{psbt, transaction, txid, signedInputs}` |
+//! | `walletErrorCodes()` | — | every error code, in order |
+//!
+//! A failure throws an `Error` whose `code` is one of [`bridge::Code`]'s stable strings
+//! (`prf_length`, `bad_request`, `bad_address`, `bad_amount`, `bad_encoding`, `bad_path`,
+//! `transaction`, `review_mismatch`, `wallet`) and whose `message` says what is wrong. No error
+//! carries secret material.
+//!
+//! What crosses the boundary: into WebAssembly, the PRF output (zeroed in place at once) and the
+//! request (public: recipients, amounts, fees, blockhash, seqno, a PSBT); out of it, public keys'
+//! addresses, signed transactions and signatures. No secret ever leaves: there is no export of
+//! a key, seed, entropy or mnemonic.
+//!
+//! ## Nothing stays
+//!
+//! After every call no copy of the PRF output, the key schedule's keys, the wallet entropy, the
+//! mnemonic, the seed or any derived private key remains in the module's linear memory:
+//! - the secret types of the wallet crate and the core zeroize on drop;
+//! - every heap block is overwritten with zeros when it is freed (the global allocator is
+//!   `zeroizing_alloc::ZeroAlloc` around the target's allocator), which also catches copies
+//!   left by a growing `String` or `Vec` in a library;
+//! - the stack the call used is overwritten after it ([`scrub`]).
+//!
+//! `e2e/tests/chains/memory.test.mjs` loads the built bundle in Node, derives every one of
+//! those secrets independently (Node's own HKDF, PBKDF2, HMAC-SHA512 and secp256k1), runs each
+//! operation and scans all of `memory.buffer` for each secret and its first 16 bytes.
+//!
+//! The conversions live in [`bridge`] as plain Rust, tested natively (`tests/bridge.rs`).
+
+pub mod bridge;
+pub mod scrub;
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::bridge::{Code, Failure};
+
+/// Every heap block is zeroed when freed (see "Nothing stays" above).
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[global_allocator]
+static ALLOCATOR: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
+    zeroizing_alloc::ZeroAlloc(std::alloc::System);
+
+/// A failure as JavaScript sees it: an `Error` with `message` and `code`.
+fn js(e: Failure) -> JsValue {
+    let err = js_sys::Error::new(e.message());
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code().as_str()));
+    err.into()
+}
+
+/// The request as JSON text: a string is taken as JSON text, anything else is stringified.
+fn json_of(request: &JsValue) -> Result<String, Failure> {
+    if let Some(s) = request.as_string() {
+        return Ok(s);
+    }
+    js_sys::JSON::stringify(request)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| Failure::new(Code::BadRequest, "the request must be an object"))
+}
+
+/// Runs one operation, then scrubs the stack it used. Only `run`'s frame and those below it
+/// ever hold a secret; this frame holds the (public) answer.
+fn call<T: Serialize>(op: impl FnOnce() -> Result<T, Failure>) -> Result<JsValue, JsValue> {
+    let out = run(op);
+    scrub::stack();
+    out
+}
+
+/// [`call`] for a signing operation: the request as JSON text, and the PRF output zeroed even
+/// when the request is not even an object.
+fn signing<T: Serialize>(
+    prf: &mut [u8],
+    request: &JsValue,
+    op: fn(&mut [u8], &str) -> Result<T, Failure>,
+) -> Result<JsValue, JsValue> {
+    call(|| match json_of(request) {
+        Ok(json) => op(prf, &json),
+        Err(e) => {
+            zeroize::Zeroize::zeroize(prf);
+            Err(e)
+        }
+    })
+}
+
+#[inline(never)]
+fn run<T: Serialize>(op: impl FnOnce() -> Result<T, Failure>) -> Result<JsValue, JsValue> {
+    let text = op().and_then(|v| bridge::answer(&v)).map_err(js)?;
+    js_sys::JSON::parse(&text)
+}
+
+/// A JavaScript number as an address index (a whole number below 2^31).
+fn index(account: f64) -> Result<u32, Failure> {
+    if account.fract() == 0.0 && (0.0..2_147_483_648.0).contains(&account) {
+        // In range and whole: the conversion is exact.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(account as u32)
+    } else {
+        Err(Failure::new(Code::BadPath, "the account index must be a whole number from 0 to 2^31 - 1"))
+    }
+}
+
+/// Every error code, in declaration order (the web app's list is checked against it).
+#[wasm_bindgen(js_name = walletErrorCodes)]
+pub fn wallet_error_codes() -> Vec<String> {
+    Code::ALL.iter().map(|c| c.as_str().to_owned()).collect()
+}
+
+/// The addresses of account `account` on the five chains: `[{chain, path, address}]`.
+/// Zeroes `prf`.
+#[wasm_bindgen(js_name = walletAddresses)]
+pub fn wallet_addresses(prf: &mut [u8], account: f64) -> Result<JsValue, JsValue> {
+    call(|| match index(account) {
+        Ok(i) => bridge::addresses(prf, i),
+        Err(e) => {
+            zeroize::Zeroize::zeroize(prf);
+            Err(e)
+        }
+    })
+}
+
+/// Signs an EIP-1559 transaction. Zeroes `prf`.
+#[wasm_bindgen(js_name = evmSignTransaction)]
+pub fn evm_sign_transaction(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::evm::sign_transaction)
+}
+
+/// Signs an EIP-191 personal message. Zeroes `prf`.
+#[wasm_bindgen(js_name = evmSignPersonalMessage)]
+pub fn evm_sign_personal_message(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::evm::sign_personal)
+}
+
+/// Signs EIP-712 typed data. Zeroes `prf`.
+#[wasm_bindgen(js_name = evmSignTypedData)]
+pub fn evm_sign_typed_data(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::evm::sign_typed_data)
+}
+
+/// Signs a SOL transfer. Zeroes `prf`.
+#[wasm_bindgen(js_name = solanaSignTransfer)]
+pub fn solana_sign_transfer(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::solana::sign_transfer)
+}
+
+/// Signs an SPL token transfer. Zeroes `prf`.
+#[wasm_bindgen(js_name = solanaSignSplTransfer)]
+pub fn solana_sign_spl_transfer(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::solana::sign_spl_transfer)
+}
+
+/// What a Solana transaction (base64 wire bytes) does, decoded from its bytes. Takes no key.
+#[wasm_bindgen(js_name = solanaDecodeTransaction)]
+pub fn solana_decode_transaction(transaction: &str) -> Result<JsValue, JsValue> {
+    call(|| bridge::solana::decode(transaction))
+}
+
+/// Signs a TON v4R2 transfer. Zeroes `prf`.
+#[wasm_bindgen(js_name = tonSignTransfer)]
+pub fn ton_sign_transfer(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::ton::sign_transfer)
+}
+
+/// Reviews a PSBT. Zeroes `prf`.
+#[wasm_bindgen(js_name = bitcoinReviewPsbt)]
+pub fn bitcoin_review_psbt(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::bitcoin::review)
+}
+
+/// Signs a PSBT that still has the approved review. Zeroes `prf`.
+#[wasm_bindgen(js_name = bitcoinSignPsbt)]
+pub fn bitcoin_sign_psbt(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::bitcoin::sign_psbt)
+}

@@ -1,0 +1,342 @@
+//! The bridge, natively: every operation gives exactly what the wallet crate gives for the same
+//! PRF output, zeroes the caller's PRF bytes (on success and on failure), and fails with its
+//! stable code on bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::str::FromStr as _;
+
+use blindvault_wallet::{PrfOutput, Wallet};
+use blindvault_wallet_wasm::bridge::{self, Code, Failure};
+use serde_json::{Value, json};
+
+const PRF: [u8; 32] = [0x5a; 32];
+
+fn wallet() -> Wallet {
+    Wallet::from_prf(&PrfOutput::from_slice(&PRF).unwrap())
+}
+
+/// Runs `op` on a fresh copy of the PRF output and checks the copy is zeros afterwards.
+fn with_prf<T>(op: impl FnOnce(&mut [u8]) -> T) -> T {
+    let mut prf = PRF;
+    let out = op(&mut prf);
+    assert_eq!(prf, [0u8; 32], "the caller's PRF output is zeroed");
+    out
+}
+
+fn code<T: core::fmt::Debug>(r: Result<T, Failure>) -> &'static str {
+    r.unwrap_err().code().as_str()
+}
+
+#[test]
+fn error_codes_are_stable() {
+    let codes: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "prf_length",
+            "bad_request",
+            "bad_address",
+            "bad_amount",
+            "bad_encoding",
+            "bad_path",
+            "transaction",
+            "review_mismatch",
+            "wallet"
+        ]
+    );
+}
+
+#[test]
+fn addresses_are_the_wallet_crates() {
+    let got = with_prf(|p| bridge::addresses(p, 0).unwrap());
+    assert_eq!(got, wallet().first_addresses().unwrap());
+    assert_eq!(
+        got.iter().map(|a| a.chain.as_str()).collect::<Vec<_>>(),
+        ["evm", "bitcoin", "solana", "tron", "ton"]
+    );
+    let third = with_prf(|p| bridge::addresses(p, 3).unwrap());
+    for (a, chain) in third.iter().zip(blindvault_wallet::Chain::ALL) {
+        assert_eq!(*a, wallet().address(chain, 3).unwrap());
+    }
+    // A PRF output of another length: refused, and zeroed all the same.
+    let mut short = [9u8; 31];
+    assert_eq!(code(bridge::addresses(&mut short, 0)), "prf_length");
+    assert_eq!(short, [0u8; 31]);
+}
+
+fn evm_request() -> Value {
+    json!({
+        "chainId": 31337, "nonce": 4, "to": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+        "value": "1000000000000000000", "gasLimit": 21000, "maxFeePerGas": "30000000000",
+        "maxPriorityFeePerGas": "0x3b9aca00", "data": "0x"
+    })
+}
+
+#[test]
+fn evm_transaction_is_the_wallet_crates() {
+    use blindvault_wallet::evm::{TxEip1559, TxKind, U256, parse_address};
+    let got = with_prf(|p| bridge::evm::sign_transaction(p, &evm_request().to_string()).unwrap());
+    let tx = TxEip1559 {
+        chain_id: 31337,
+        nonce: 4,
+        gas_limit: 21000,
+        max_fee_per_gas: 30_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(parse_address("0x70997970C51812dc3A010C7d01b50e0d17dc79C8").unwrap()),
+        value: U256::from(10u64).pow(U256::from(18u64)),
+        access_list: Default::default(),
+        input: Default::default(),
+    };
+    let want = wallet().evm_signer(0).unwrap().sign_eip1559(tx).unwrap();
+    assert_eq!(got.raw, format!("0x{}", hex::encode(&want.raw)));
+    assert_eq!(got.hash, format!("0x{}", hex::encode(want.hash)));
+    assert_eq!(got.from, wallet().address(blindvault_wallet::Chain::Evm, 0).unwrap().address);
+
+    // Another account signs from another address.
+    let mut r = evm_request();
+    r["account"] = json!(1);
+    let other = with_prf(|p| bridge::evm::sign_transaction(p, &r.to_string()).unwrap());
+    assert_eq!(other.from, wallet().address(blindvault_wallet::Chain::Evm, 1).unwrap().address);
+}
+
+#[test]
+fn evm_bad_requests_fail_with_their_code_and_zero_the_prf() {
+    let cases: [(&str, Value, &str); 8] = [
+        ("unknown field", json!({"gasLimt": 1}), "bad_request"),
+        ("fractional value", json!({"value": "1.5"}), "bad_amount"),
+        ("negative nonce", json!({"nonce": -1}), "bad_request"),
+        ("value above 2^256", json!({"value": format!("0x1{}", "0".repeat(64))}), "bad_amount"),
+        ("gas above 2^64", json!({"gasLimit": "18446744073709551616"}), "bad_amount"),
+        ("bad checksum", json!({"to": "0x70997970c51812dc3A010C7d01b50e0d17dc79C8"}), "bad_address"),
+        ("data not hex", json!({"data": "0xzz"}), "bad_encoding"),
+        ("chain id 0", json!({"chainId": 0}), "transaction"),
+    ];
+    for (what, patch, want) in cases {
+        let mut r = evm_request();
+        for (k, v) in patch.as_object().unwrap() {
+            r[k] = v.clone();
+        }
+        let got = with_prf(|p| bridge::evm::sign_transaction(p, &r.to_string()));
+        assert_eq!(code(got), want, "{what}");
+    }
+    assert_eq!(code(with_prf(|p| bridge::evm::sign_transaction(p, "[1]"))), "bad_request");
+}
+
+#[test]
+fn evm_messages_are_the_wallet_crates() {
+    let signer = wallet().evm_signer(0).unwrap();
+    let text = with_prf(|p| bridge::evm::sign_personal(p, r#"{"message":"hello blindvault"}"#).unwrap());
+    let hexed = with_prf(|p| {
+        bridge::evm::sign_personal(p, &json!({"messageHex": hex::encode("hello blindvault")}).to_string())
+            .unwrap()
+    });
+    assert_eq!(text, hexed);
+    assert_eq!(
+        text.signature,
+        format!("0x{}", hex::encode(signer.sign_personal_message(b"hello blindvault").unwrap()))
+    );
+    assert_eq!(code(with_prf(|p| bridge::evm::sign_personal(p, "{}"))), "bad_request");
+
+    let typed = json!({
+        "types": {
+            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "chainId", "type": "uint256"}],
+            "Mail": [{"name": "to", "type": "address"}, {"name": "contents", "type": "string"}]
+        },
+        "primaryType": "Mail",
+        "domain": {"name": "blindvault", "chainId": 1},
+        "message": {"to": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", "contents": "hi"}
+    });
+    let as_object =
+        with_prf(|p| bridge::evm::sign_typed_data(p, &json!({"typedData": typed}).to_string()).unwrap());
+    let as_text = with_prf(|p| {
+        bridge::evm::sign_typed_data(p, &json!({"typedData": typed.to_string()}).to_string()).unwrap()
+    });
+    assert_eq!(as_object, as_text);
+    let (sig, hash) = signer.sign_typed_data_json(&typed.to_string()).unwrap();
+    assert_eq!(as_object.signature, format!("0x{}", hex::encode(sig)));
+    assert_eq!(as_object.hash, Some(format!("0x{}", hex::encode(hash))));
+    assert_eq!(
+        code(with_prf(|p| bridge::evm::sign_typed_data(p, r#"{"typedData":{"x":1}}"#))),
+        "transaction"
+    );
+}
+
+#[test]
+fn solana_transfers_are_the_wallet_crates() {
+    use blindvault_wallet::solana::{SplTransfer, associated_token_address, parse_address, parse_hash};
+    let blockhash = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N";
+    let to = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM";
+    let mint = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v";
+    let signer = wallet().solana_signer(0).unwrap();
+
+    let got = with_prf(|p| {
+        bridge::solana::sign_transfer(
+            p,
+            &json!({"to": to, "lamports": "2500000000", "recentBlockhash": blockhash}).to_string(),
+        )
+        .unwrap()
+    });
+    let want = signer
+        .sign_transfer(&parse_address(to).unwrap(), 2_500_000_000, parse_hash(blockhash).unwrap())
+        .unwrap();
+    assert_eq!(got.transaction, bridge::base64(&want.wire));
+    assert_eq!(got.signature, want.signature.to_string());
+    assert_eq!(got.from, signer.address().to_string());
+    // The answer carries what its bytes do, and the decoder gives the same from the bytes alone.
+    assert_eq!(got.decoded, blindvault_wallet::solana::decode::decode_transaction(&want.wire).unwrap());
+    assert_eq!(bridge::solana::decode(&got.transaction).unwrap(), got.decoded);
+    assert_eq!(code(bridge::solana::decode("not base64!")), "bad_encoding");
+    assert_eq!(code(bridge::solana::decode(&bridge::base64(b"not a transaction"))), "transaction");
+
+    let req = json!({"mint": mint, "to": to, "amount": 1500000, "decimals": 6, "createRecipientAccount": true, "recentBlockhash": blockhash});
+    let got = with_prf(|p| bridge::solana::sign_spl_transfer(p, &req.to_string()).unwrap());
+    let transfer = SplTransfer {
+        mint: parse_address(mint).unwrap(),
+        to: parse_address(to).unwrap(),
+        amount: 1_500_000,
+        decimals: 6,
+        create_recipient_account: true,
+    };
+    let want = signer.sign_spl_transfer(&transfer, parse_hash(blockhash).unwrap()).unwrap();
+    assert_eq!(got.transaction, bridge::base64(&want.wire));
+    assert_eq!(
+        got.destination_token_account.as_deref(),
+        Some(associated_token_address(&transfer.to, &transfer.mint).to_string().as_str())
+    );
+    assert_eq!(
+        got.source_token_account.as_deref(),
+        Some(associated_token_address(&signer.address(), &transfer.mint).to_string().as_str())
+    );
+
+    let bad_to = json!({"to": "not-base58!", "lamports": 1, "recentBlockhash": blockhash}).to_string();
+    assert_eq!(code(with_prf(|p| bridge::solana::sign_transfer(p, &bad_to))), "bad_address");
+    let zero = json!({"to": to, "lamports": 0, "recentBlockhash": blockhash}).to_string();
+    assert_eq!(code(with_prf(|p| bridge::solana::sign_transfer(p, &zero))), "transaction");
+    let no_decimals = json!({"mint": mint, "to": to, "amount": 1, "recentBlockhash": blockhash}).to_string();
+    assert_eq!(code(with_prf(|p| bridge::solana::sign_spl_transfer(p, &no_decimals))), "bad_request");
+}
+
+#[test]
+fn ton_transfer_is_the_wallet_crates() {
+    use blindvault_wallet::ton::TonTransfer;
+    let to = "EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG";
+    let got = with_prf(|p| {
+        bridge::ton::sign_transfer(
+            p,
+            &json!({"to": to, "amountNano": "1500000000", "comment": "hi", "seqno": 3, "validUntil": 1_900_000_000u32, "now": 1_899_999_940u32})
+                .to_string(),
+        )
+        .unwrap()
+    });
+    let signer = wallet().ton_signer(0).unwrap();
+    let want = signer
+        .sign_transfer(
+            &TonTransfer {
+                to: to.to_owned(),
+                amount_nano: 1_500_000_000,
+                comment: Some("hi".to_owned()),
+                seqno: 3,
+                valid_until: 1_900_000_000,
+            },
+            1_899_999_940,
+        )
+        .unwrap();
+    assert_eq!(got.boc, bridge::base64(&want.boc));
+    assert_eq!(got.hash, hex::encode(want.hash));
+    assert_eq!(got.signed_hash, hex::encode(want.signed_hash));
+    assert_eq!(got.from, wallet().address(blindvault_wallet::Chain::Ton, 0).unwrap().address);
+    let now = 1_900_000_000u32;
+    for valid_until in [0, now, now + 601] {
+        let refused =
+            json!({"to": to, "amountNano": 1, "seqno": 0, "validUntil": valid_until, "now": now}).to_string();
+        assert_eq!(
+            code(with_prf(|p| bridge::ton::sign_transfer(p, &refused))),
+            "transaction",
+            "{valid_until}"
+        );
+    }
+    let no_clock = json!({"to": to, "amountNano": 1, "seqno": 0, "validUntil": now + 60}).to_string();
+    assert_eq!(code(with_prf(|p| bridge::ton::sign_transfer(p, &no_clock))), "bad_request");
+    let big_seqno =
+        json!({"to": to, "amountNano": 1, "seqno": 4294967296u64, "validUntil": 1, "now": 0}).to_string();
+    assert_eq!(code(with_prf(|p| bridge::ton::sign_transfer(p, &big_seqno))), "bad_amount");
+}
+
+/// A PSBT spending one output paid to this wallet's first receive address (regtest).
+fn psbt() -> String {
+    use bitcoin::absolute::LockTime;
+    use bitcoin::transaction::Version;
+    use bitcoin::{Amount, OutPoint, Sequence, Transaction, TxIn, TxOut, Witness};
+    let ours = wallet().bitcoin_signer(bitcoin::Network::Regtest).unwrap().address(false, 0).unwrap();
+    let prev = Transaction {
+        version: Version::TWO,
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn { previous_output: OutPoint::null(), ..Default::default() }],
+        output: vec![TxOut { value: Amount::from_sat(100_000), script_pubkey: ours.script_pubkey() }],
+    };
+    let to =
+        bitcoin::Address::from_str("bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080").unwrap().assume_checked();
+    let unsigned = Transaction {
+        version: Version::TWO,
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint { txid: prev.compute_txid(), vout: 0 },
+            sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+            script_sig: Default::default(),
+            witness: Witness::new(),
+        }],
+        output: vec![TxOut { value: Amount::from_sat(90_000), script_pubkey: to.script_pubkey() }],
+    };
+    let mut psbt = bitcoin::Psbt::from_unsigned_tx(unsigned).unwrap();
+    psbt.inputs[0].non_witness_utxo = Some(prev);
+    psbt.to_string()
+}
+
+#[test]
+fn bitcoin_review_then_sign() {
+    let psbt = psbt();
+    let review = with_prf(|p| {
+        bridge::bitcoin::review(p, &json!({"network": "regtest", "psbt": psbt}).to_string()).unwrap()
+    });
+    assert_eq!(review["fee_sat"], json!(10_000));
+    assert_eq!(review["send_sat"], json!(90_000));
+    let signed = with_prf(|p| {
+        bridge::bitcoin::sign_psbt(
+            p,
+            &json!({"network": "regtest", "psbt": psbt, "review": review}).to_string(),
+        )
+        .unwrap()
+    });
+    assert_eq!(signed.signed_inputs, vec![0]);
+    let tx: bitcoin::Transaction =
+        bitcoin::consensus::encode::deserialize_hex(signed.transaction.as_deref().unwrap()).unwrap();
+    assert_eq!(tx.compute_txid().to_string(), signed.txid);
+    assert_eq!(tx.input[0].witness.len(), 2, "P2WPKH witness: signature and public key");
+
+    // A review that is not the one of this PSBT (here: a lower fee shown) is refused.
+    let mut shown = review.clone();
+    shown["fee_sat"] = json!(1);
+    let r = with_prf(|p| {
+        bridge::bitcoin::sign_psbt(
+            p,
+            &json!({"network": "regtest", "psbt": psbt, "review": shown}).to_string(),
+        )
+    });
+    assert_eq!(code(r), "review_mismatch");
+    let r = with_prf(|p| bridge::bitcoin::review(p, r#"{"network":"regtest","psbt":"cHNidP8B"}"#));
+    assert_eq!(code(r), "bad_encoding");
+    let r = with_prf(|p| bridge::bitcoin::review(p, &json!({"network": "moon", "psbt": psbt}).to_string()));
+    assert_eq!(code(r), "transaction");
+}
+
+#[test]
+fn numbers_take_digits_only() {
+    use bridge::Num;
+    assert_eq!(Num::Text("0042".into()).u64("x").unwrap(), 42);
+    assert_eq!(Num::Text("0xff".into()).u64("x").unwrap(), 255);
+    assert_eq!(Num::Int(7).u32("x").unwrap(), 7);
+    for bad in ["", " ", "1e3", "+1", "-1", "1_000", "0x", "١٢"] {
+        assert_eq!(Num::Text(bad.into()).u64("x").unwrap_err().code(), Code::BadAmount, "{bad:?}");
+    }
+    assert_eq!(Num::Text("4294967296".into()).u32("x").unwrap_err().code(), Code::BadAmount);
+}

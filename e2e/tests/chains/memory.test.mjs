@@ -1,0 +1,165 @@
+// After every operation of the production wallet bundle (web/wallet-pkg), no copy of any secret
+// derived from the PRF output remains anywhere in the module's linear memory: not in live or freed
+// heap blocks, not on the shadow stack. The expected secrets are derived independently here
+// (lib.mjs: Node's HKDF, PBKDF2, HMAC-SHA512 and secp256k1), and that derivation is itself checked
+// against the BIP-39, BIP-32 and SLIP-0010 vectors first, so that a wrong expectation cannot make
+// the scan pass.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createECDH, createHash } from 'node:crypto';
+import { getBase58Encoder } from '@solana/kit';
+import { PATHS, bip32, findSecrets, loadWallet, mnemonicOf, secretsOf, seedOf, slip10, testPrf, vector } from './lib.mjs';
+
+const { api, memory } = await loadWallet();
+const PRF_BYTE = 0x33;
+const prf = () => testPrf(PRF_BYTE);
+const { list: SECRETS } = secretsOf(prf());
+
+// The module's layout (Rust's wasm32 default, checked below): the shadow stack is the first
+// 1 MiB of linear memory, growing down from 1 MiB; data and heap lie above it.
+const STACK_TOP = 1 << 20;
+const SCRUB = 256 * 1024; // crates/wallet-wasm/src/scrub.rs: SCRUB_BYTES
+const PATTERN = 0xa5;
+
+const hd = (p) => p.split('/').slice(1).map((s) => (s.endsWith("'") ? parseInt(s, 10) + 0x80000000 : parseInt(s, 10)));
+
+test('the independent derivation gives the BIP-39, BIP-32 and SLIP-0010 vectors', () => {
+  for (const v of vector('bip39.json').vectors) {
+    assert.equal(mnemonicOf(Buffer.from(v.entropy, 'hex')), v.mnemonic);
+    assert.equal(seedOf(v.mnemonic, v.passphrase).toString('hex'), v.seed);
+  }
+  for (const v of vector('bip32.json').vectors) {
+    for (const c of v.chains) {
+      const raw = Buffer.from(getBase58Encoder().encode(c.xprv));
+      const levels = bip32(Buffer.from(v.seed_hex, 'hex'), c.path === 'm' ? [] : hd(c.path));
+      const last = levels[levels.length - 1];
+      assert.equal(last.chainCode.toString('hex'), raw.subarray(13, 45).toString('hex'), `${v.name} ${c.path} chain code`);
+      assert.equal(last.key.toString('hex'), raw.subarray(46, 78).toString('hex'), `${v.name} ${c.path} key`);
+    }
+  }
+  for (const v of vector('slip10_ed25519.json').vectors) {
+    for (const c of v.chains) {
+      const levels = slip10(Buffer.from(v.seed_hex, 'hex'), c.path === 'm' ? [] : hd(c.path));
+      const last = levels[levels.length - 1];
+      assert.equal(last.key.toString('hex'), c.private_key, `${v.name} ${c.path}`);
+      assert.equal(last.chainCode.toString('hex'), c.chain_code);
+    }
+  }
+});
+
+test('the wallet bundle derives from the same secrets (its addresses are theirs)', async () => {
+  const { solanaPublicKey } = secretsOf(prf());
+  const { getAddressDecoder } = await import('@solana/kit');
+  const solana = api.walletAddresses(prf(), 0).find((a) => a.chain === 'solana');
+  assert.equal(solana.address, getAddressDecoder().decode(solanaPublicKey));
+  assert.ok(SECRETS.length >= 60, `${SECRETS.length} secrets to look for`);
+});
+
+test('the scan finds a secret that is in memory, and the stack lies where the scrub expects it', () => {
+  const mem = new Uint8Array(memory.buffer);
+  // Unused stack (far below any frame) is all zeros, and the data above 1 MiB is not.
+  assert.ok(mem.subarray(0, STACK_TOP - 64 * 1024).every((b) => b === 0), 'the low stack is untouched');
+  assert.ok(mem.subarray(STACK_TOP, STACK_TOP + 4096).some((b) => b !== 0), 'data starts at 1 MiB');
+  const seed = SECRETS.find((s) => s.name === 'BIP-39 seed').bytes;
+  mem.set(seed.subarray(0, 16), 4096);
+  assert.deepEqual(findSecrets(memory, SECRETS), [`BIP-39 seed (first 16 bytes) at 4096`]);
+  mem.fill(0, 4096, 4112);
+  assert.deepEqual(findSecrets(memory, SECRETS), []);
+});
+
+// ---- a PSBT for the Bitcoin operations: one input paid to this wallet's first regtest address ---
+
+const sha256 = (b) => createHash('sha256').update(b).digest();
+const hash160 = (b) => createHash('ripemd160').update(sha256(b)).digest();
+const compact = (n) => Buffer.from([n]); // every length here is below 0xfd
+const u32le = (n) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
+const u64le = (n) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(n); return b; };
+const p2wpkh = (h) => Buffer.concat([Buffer.from([0x00, 0x14]), h]);
+const tx = (inputs, outputs) => Buffer.concat([
+  u32le(2), compact(inputs.length),
+  ...inputs.map(([txid, vout]) => Buffer.concat([txid, u32le(vout), compact(0), u32le(0xfffffffd)])),
+  compact(outputs.length),
+  ...outputs.map(([value, script]) => Buffer.concat([u64le(value), compact(script.length), script])),
+  u32le(0),
+]);
+
+function psbt() {
+  const seed = seedOf(mnemonicOf(SECRETS.find((s) => s.name === 'wallet entropy').bytes));
+  const levels = bip32(seed, hd(PATHS.bitcoinTest));
+  const ecdh = createECDH('secp256k1');
+  ecdh.setPrivateKey(levels[levels.length - 1].key);
+  const mine = p2wpkh(hash160(ecdh.getPublicKey(null, 'compressed')));
+  const prev = tx([[Buffer.alloc(32), 0xffffffff]], [[100_000n, mine]]);
+  const prevId = sha256(sha256(prev));
+  const unsigned = tx([[prevId, 0]], [[90_000n, p2wpkh(Buffer.alloc(20, 7))]]);
+  const long = (key, value) => { // values above 0xfc bytes take a 3-byte compact size
+    const len = value.length > 0xfc ? Buffer.from([0xfd, value.length & 0xff, value.length >> 8]) : compact(value.length);
+    return Buffer.concat([compact(key.length), key, len, value]);
+  };
+  return Buffer.concat([
+    Buffer.from('70736274ff', 'hex'),
+    long(Buffer.from([0x00]), unsigned), Buffer.from([0x00]),
+    long(Buffer.from([0x00]), prev), Buffer.from([0x00]),
+    Buffer.from([0x00]),
+  ]).toString('base64');
+}
+
+// ---- every operation, then the scan ------------------------------------------------------------
+
+const BLOCKHASH = 'EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N';
+const SOL_TO = '9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM';
+const EVM_TX = {
+  chainId: 1, nonce: 0, to: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', value: '1000', gasLimit: 21000,
+  maxFeePerGas: '30000000000', maxPriorityFeePerGas: '1000000000',
+};
+const TYPED = {
+  types: { EIP712Domain: [{ name: 'name', type: 'string' }], Mail: [{ name: 'contents', type: 'string' }] },
+  primaryType: 'Mail', domain: { name: 'blindvault' }, message: { contents: 'hi' },
+};
+
+const operations = [
+  ['walletAddresses (account 0)', (p) => api.walletAddresses(p, 0)],
+  ['walletAddresses (account 5)', (p) => api.walletAddresses(p, 5)],
+  ['evmSignTransaction', (p) => api.evmSignTransaction(p, EVM_TX)],
+  ['evmSignPersonalMessage', (p) => api.evmSignPersonalMessage(p, { message: 'hello' })],
+  ['evmSignTypedData', (p) => api.evmSignTypedData(p, { typedData: TYPED })],
+  ['solanaSignTransfer', (p) => api.solanaSignTransfer(p, { to: SOL_TO, lamports: '5', recentBlockhash: BLOCKHASH })],
+  ['solanaSignSplTransfer', (p) => api.solanaSignSplTransfer(p, {
+    mint: 'EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v', to: SOL_TO, amount: '5', decimals: 6, createRecipientAccount: true, recentBlockhash: BLOCKHASH,
+  })],
+  ['tonSignTransfer', (p) => api.tonSignTransfer(p, { to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', comment: 'x', seqno: 0, validUntil: 1_900_000_060, now: 1_900_000_000 })],
+  ['bitcoinReviewPsbt', (p) => api.bitcoinReviewPsbt(p, { network: 'regtest', psbt: psbt() })],
+  ['bitcoinSignPsbt', (p) => {
+    const review = api.bitcoinReviewPsbt(testPrf(PRF_BYTE), { network: 'regtest', psbt: psbt() });
+    const signed = api.bitcoinSignPsbt(p, { network: 'regtest', psbt: psbt(), review });
+    assert.deepEqual(signed.signedInputs, [0]);
+    assert.ok(signed.transaction, 'fully signed');
+    return signed;
+  }],
+  // Failures: before any key is derived, and after (the chain refuses while signing).
+  ['a request that is not one (fails early)', (p) => assert.throws(() => api.evmSignTransaction(p, { nonce: 'x' }), { code: 'bad_request' })],
+  ['a TON transfer with validUntil 0, before now (fails while signing)', (p) => assert.throws(
+    () => api.tonSignTransfer(p, { to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', seqno: 0, validUntil: 0, now: 1_900_000_000 }), { code: 'transaction' })],
+  ['a PSBT with a changed review (refused after derivation)', (p) => {
+    const review = api.bitcoinReviewPsbt(testPrf(PRF_BYTE), { network: 'regtest', psbt: psbt() });
+    assert.throws(() => api.bitcoinSignPsbt(p, { network: 'regtest', psbt: psbt(), review: { ...review, fee_sat: 1 } }), { code: 'review_mismatch' });
+  }],
+];
+
+for (const [name, op] of operations) {
+  test(`after ${name}: no secret anywhere in WebAssembly memory, the caller's PRF bytes zeroed`, () => {
+    const mem = () => new Uint8Array(memory.buffer);
+    // The unused stack painted, to see afterwards how deep the call went and that the scrub ran.
+    mem().fill(PATTERN, 0, STACK_TOP - 64 * 1024);
+    const p = prf();
+    op(p);
+    assert.ok(p.every((b) => b === 0), 'the PRF output handed in is zeros now');
+    const m = mem();
+    const below = m.subarray(0, STACK_TOP - SCRUB - 4096);
+    assert.ok(below.every((b) => b === PATTERN), 'the call went no deeper than the scrubbed area');
+    const scrubbed = m.subarray(STACK_TOP - SCRUB + 4096, STACK_TOP - 64 * 1024);
+    assert.ok(scrubbed.every((b) => b === 0), 'the scrubbed area is zeros');
+    m.fill(0, 0, STACK_TOP - 64 * 1024);
+    assert.deepEqual(findSecrets(memory, SECRETS), []);
+  });
+}
