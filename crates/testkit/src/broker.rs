@@ -4,6 +4,8 @@
 
 use anyhow::{Context, bail, ensure};
 use blindvault_api::broker::{ApproverView, CreateRequest, EnrolmentView, EntryView, HostView, PollResult};
+use blindvault_api::broker_calls::RequestView;
+use blindvault_api::ceremony::CeremonyStart;
 use blindvault_api::paths;
 use blindvault_core::entry::{SealedEntry, seal_entry};
 use blindvault_core::identity::{
@@ -30,6 +32,11 @@ pub use blindvault_core::rng::os_rng;
 pub fn b64(b: &[u8]) -> String {
     blindvault_core::encoding::b64::encode(b)
 }
+/// Base64url (unpadded) text to bytes; an error names what was not base64url.
+pub fn b64_decode(s: &str) -> anyhow::Result<Vec<u8>> {
+    blindvault_core::encoding::b64::decode(s).map_err(|_| anyhow::anyhow!("not base64url: {s}"))
+}
+
 /// Decodes a JSON string of base64url (empty on anything else).
 pub fn unb64(s: &Value) -> Vec<u8> {
     blindvault_core::encoding::b64::decode(s.as_str().unwrap_or_default()).unwrap_or_default()
@@ -500,26 +507,35 @@ pub async fn device_prepares_approval(
     a: &mut Approver,
     request_id: &str,
 ) -> anyhow::Result<Value> {
-    let view = a.session.agent.get(&paths::with_id(paths::BROKER_REQUEST, request_id)).await?.ok()?;
-    let cert = SignedHostCertificate::from_bytes(&unb64(&view.body["certificate"]))?;
-    let req = SignedRequest::from_bytes(&unb64(&view.body["signed_request"]))?;
+    let view = a
+        .session
+        .agent
+        .get(&paths::with_id(paths::BROKER_REQUEST, request_id))
+        .await?
+        .ok()?
+        .json::<RequestView>()?;
+    let cert = SignedHostCertificate::from_bytes(&b64_decode(&view.certificate)?)?;
+    let req = SignedRequest::from_bytes(&b64_decode(&view.signed_request)?)?;
     let verified = verify_request(&a.pinned_org, &cert, &req, now(server))?;
     ensure!(verified.host_name() == "ci-runner-7");
-    let entry = SealedEntry::from_bytes(&unb64(&view.body["sealed_entry"]))?;
+    let entry = SealedEntry::from_bytes(&b64_decode(
+        view.sealed_entry.as_deref().context("the approver sees the sealed entry")?,
+    )?)?;
     let start = a
         .session
         .agent
         .post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_START, request_id), json!({}))
         .await?
-        .ok()?;
-    let (credential, prf) = a.device.get(&server.origin, &start.body["options"]).await?;
+        .ok()?
+        .json::<CeremonyStart>()?;
+    let (credential, prf) = a.device.get(&server.origin, &start.options).await?;
     let keys = KeySchedule::derive(&prf.context("the approval ceremony gives a PRF output")?);
     // The label shown to the person before they approve.
     let opened = entry.open_envelope(keys.approver_secret())?;
     ensure!(entry.decrypt_label(&opened.label_key)?.expose() == b"label: database");
     let sealed = approve(keys.approver_secret(), &verified, &entry, &mut os_rng())?;
     Ok(
-        json!({ "ceremony_id": start.body["ceremony_id"], "credential": credential, "sealed_response": b64(&sealed.to_bytes()) }),
+        json!({ "ceremony_id": start.ceremony_id, "credential": credential, "sealed_response": b64(&sealed.to_bytes()) }),
     )
 }
 

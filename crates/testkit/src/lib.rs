@@ -667,9 +667,8 @@ impl Device {
         server: &TestServer,
         agent: &mut Agent,
     ) -> anyhow::Result<Ceremony> {
-        let start = agent.post(paths::LOGIN_START, serde_json::json!({})).await?.ok()?;
-        let ceremony_id = start.body["ceremony_id"].as_str().context("ceremony_id")?.to_owned();
-        let options = start.body["options"].clone();
+        let blindvault_api::ceremony::CeremonyStart { ceremony_id, options } =
+            agent.post(paths::LOGIN_START, serde_json::json!({})).await?.ok()?.json()?;
         let (credential, prf) = self.get(&server.origin, &options).await?;
         Ok(Ceremony { ceremony_id, options, credential, prf })
     }
@@ -723,7 +722,7 @@ impl Device {
             )
             .await?
             .ok()?;
-        let id = resp.body["credential_id"].as_str().context("credential_id")?.to_owned();
+        let id = resp.json::<blindvault_api::passkeys::PasskeyAdded>()?.credential_id;
         Ok((id, c.prf.context("no PRF output at registration")?))
     }
 }
@@ -775,8 +774,14 @@ pub async fn start_step_up(agent: &mut Agent, action: &str, target: &str) -> any
 }
 
 fn signed_in(agent: Agent, resp: Resp, prf: Option<PrfOutput>) -> anyhow::Result<SignedIn> {
-    let user_id = resp.body["user"]["id"].as_str().context("user id")?.to_owned();
-    let credential_id = resp.body["credential_id"].as_str().context("credential id")?.to_owned();
+    // Registration answers `Registered`, login `LoggedIn`: both name the user and the passkey.
+    #[derive(serde::Deserialize)]
+    struct Who {
+        user: blindvault_api::sessions::UserView,
+        credential_id: String,
+    }
+    let Who { user, credential_id } = resp.json()?;
+    let user_id = user.id;
     Ok(SignedIn { agent, user_id, credential_id, prf: prf.context("no PRF output")?, body: resp.body })
 }
 

@@ -7,6 +7,8 @@
 
 use blindvault_api::accounts::StepUpView;
 use blindvault_api::broker::{EnrolmentView, OrgView};
+use blindvault_api::broker_calls::RequestView;
+use blindvault_api::ceremony::CeremonyStart;
 use blindvault_api::paths;
 use blindvault_client::api::ErrorCode;
 use std::os::unix::fs::PermissionsExt;
@@ -20,6 +22,7 @@ use blindvault_core::identity::{SignedHostCertificate, SignedRequest, verify_req
 use blindvault_core::keys::OrgPublicKey;
 use blindvault_core::release::approve;
 use blindvault_core::schedule::KeySchedule;
+use blindvault_testkit::broker::b64_decode;
 use blindvault_testkit::{Backend, Device, SignedIn, TestServer};
 use serde_json::{Value, json};
 use sqlx::Row as _;
@@ -387,19 +390,28 @@ impl World {
         let t = blindvault_client::unix_now();
         let origin = self.server.origin.clone();
         let a = &mut self.phones[i];
-        let view = a.session.agent.get(&paths::with_id(paths::BROKER_REQUEST, request_id)).await?.ok()?;
-        let cert = SignedHostCertificate::from_bytes(&unb64(&view.body["certificate"]))?;
-        let req = SignedRequest::from_bytes(&unb64(&view.body["signed_request"]))?;
+        let view = a
+            .session
+            .agent
+            .get(&paths::with_id(paths::BROKER_REQUEST, request_id))
+            .await?
+            .ok()?
+            .json::<RequestView>()?;
+        let cert = SignedHostCertificate::from_bytes(&b64_decode(&view.certificate)?)?;
+        let req = SignedRequest::from_bytes(&b64_decode(&view.signed_request)?)?;
         let verified = verify_request(&a.pinned_org, &cert, &req, t)?;
         ensure!(verified.host_name() == "ci-runner-7");
-        let entry = SealedEntry::from_bytes(&unb64(&view.body["sealed_entry"]))?;
+        let entry = SealedEntry::from_bytes(&b64_decode(
+            view.sealed_entry.as_deref().context("the approver sees the sealed entry")?,
+        )?)?;
         let start = a
             .session
             .agent
             .post(&paths::with_id(paths::BROKER_REQUEST_APPROVE_START, request_id), json!({}))
             .await?
-            .ok()?;
-        let (credential, prf) = a.device.get(&origin, &start.body["options"]).await?;
+            .ok()?
+            .json::<CeremonyStart>()?;
+        let (credential, prf) = a.device.get(&origin, &start.options).await?;
         let keys = KeySchedule::derive(&prf.context("PRF output")?);
         let opened = entry.open_envelope(keys.approver_secret())?;
         ensure!(entry.decrypt_label(&opened.label_key)?.expose() == label.as_bytes(), "label shown");
@@ -412,7 +424,7 @@ impl World {
             .agent
             .post(
                 &paths::with_id(paths::BROKER_REQUEST_APPROVE_FINISH, request_id),
-                json!({ "ceremony_id": start.body["ceremony_id"], "credential": credential, "sealed_response": b64(&sealed.to_bytes()) }),
+                json!({ "ceremony_id": start.ceremony_id, "credential": credential, "sealed_response": b64(&sealed.to_bytes()) }),
             )
             .await?
             .ok()?;

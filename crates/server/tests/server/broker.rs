@@ -8,6 +8,7 @@ use blindvault_api::ErrorCode;
 use blindvault_api::broker::{
     ApproverView, CreatedRequest, EnrolmentView, HostView, OrgSettings, OrgView, PollResult,
 };
+use blindvault_api::broker_calls::{ApprovalRecorded, RequestView, RevocationsView};
 use blindvault_api::paths;
 use blindvault_core::entry::KeyMaterial;
 use blindvault_core::identity::{HostCertificate, verify_request};
@@ -86,7 +87,7 @@ async fn any_of_release_delivers_once(b: Backend) -> anyhow::Result<()> {
     let inbox = w.approvers[1].session.agent.get(paths::BROKER_INBOX).await?.ok()?;
     ensure!(inbox.body.as_array().map(Vec::len) == Some(1));
     let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
-    ensure!(r.body["status"] == "approved", "{r:?}");
+    ensure!(r.json::<ApprovalRecorded>()?.status == "approved", "{r:?}");
     ensure!(responses_stored(&w, &c.id()).await? == 1, "bob's sealed response is stored");
     // A second approval is refused (already released).
     let again = device_approves(&w.server, &mut w.approvers[0], &c.id()).await.err().context("refused")?;
@@ -144,7 +145,8 @@ async fn two_of_three_needs_two_people(b: Backend) -> anyhow::Result<()> {
     let (host, cert) = w.host(&[entry]).await?;
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let r = device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
-    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    let got = r.json::<ApprovalRecorded>()?;
+    ensure!(got.status == "pending" && got.approvals == 1, "{r:?}");
     // Every approver's view shows the decision so far, who may approve, and their own decision.
     let path = paths::with_id(paths::BROKER_REQUEST, &c.id());
     let mine = w.approvers[0].session.agent.get(&path).await?.ok()?.body;
@@ -158,7 +160,7 @@ async fn two_of_three_needs_two_people(b: Backend) -> anyhow::Result<()> {
     let r = c.poll(&w.server).await?;
     ensure!(matches!(r.json::<PollResult>()?, PollResult::Pending { approvals: 1, .. }), "{r:?}");
     let r = device_approves(&w.server, &mut w.approvers[2], &c.id()).await?.ok()?;
-    ensure!(r.body["status"] == "approved", "{r:?}");
+    ensure!(r.json::<ApprovalRecorded>()?.status == "approved", "{r:?}");
     ensure!(responses_stored(&w, &c.id()).await? == 2, "both sealed responses are stored");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(
@@ -191,9 +193,9 @@ async fn simultaneous_approvals_of_two_people_release(b: Backend) -> anyhow::Res
             device_finishes_approval(&mut rest[0], &id, fb)
         );
         let (ra, rb) = (ra?.ok()?, rb?.ok()?);
-        let mut statuses = [ra.body["status"].clone(), rb.body["status"].clone()];
-        statuses.sort_by_key(|v| v.to_string());
-        ensure!(statuses == [json!("approved"), json!("pending")], "round {round}: {ra:?} {rb:?}");
+        let mut statuses = [ra.json::<ApprovalRecorded>()?.status, rb.json::<ApprovalRecorded>()?.status];
+        statuses.sort();
+        ensure!(statuses == ["approved", "pending"], "round {round}: {ra:?} {rb:?}");
         let r = c.poll(&w.server).await?.ok()?;
         ensure!(matches!(r.json::<PollResult>()?, PollResult::Delivered { .. }), "round {round}: {r:?}");
         ensure!(c.open(&r.json()?, &w.org.public_key())? == b"two keys");
@@ -651,7 +653,7 @@ async fn issuer_alone_is_refused_and_another_approver_releases(b: Backend) -> an
     // The admin sees the request (they hold an envelope) but cannot approve it alone.
     let view =
         w.approvers[admin].session.agent.get(&paths::with_id(paths::BROKER_REQUEST, &id)).await?.ok()?;
-    ensure!(view.body["status"] == "pending", "{view:?}");
+    ensure!(view.json::<RequestView>()?.status == "pending", "{view:?}");
     let start = w.approvers[admin]
         .session
         .agent
@@ -683,7 +685,8 @@ async fn issuer_alone_is_refused_and_another_approver_releases(b: Backend) -> an
     // Another approver's approval releases.
     let alice = w.approvers.iter().position(|a| a.name == "alice").context("alice")?;
     let r = device_approves(&w.server, &mut w.approvers[alice], &id).await?.ok()?;
-    ensure!(r.body["status"] == "approved" && r.body["approvals"] == 1, "{r:?}");
+    let got = r.json::<ApprovalRecorded>()?;
+    ensure!(got.status == "approved" && got.approvals == 1, "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(
         matches!(r.json::<PollResult>()?, PollResult::Delivered { responses, .. } if responses.len() == 1)
@@ -705,7 +708,7 @@ async fn issuer_alone_releases_when_the_certificate_allows_self_approval(b: Back
     ensure!(hosts.json::<Vec<HostView>>()?.first().context("the host")?.self_approval, "{hosts:?}");
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let r = device_approves(&w.server, &mut w.approvers[admin], &c.id()).await?.ok()?;
-    ensure!(r.body["status"] == "approved", "{r:?}");
+    ensure!(r.json::<ApprovalRecorded>()?.status == "approved", "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(matches!(r.json::<PollResult>()?, PollResult::Delivered { .. }), "{r:?}");
     ensure!(c.open_checked(&r.json()?, &w.org.public_key(), &cert.cert)? == b"solo admin");
@@ -826,7 +829,7 @@ async fn a_format_1_host_keeps_todays_rule(b: Backend) -> anyhow::Result<()> {
         .execute(w.server.state.store.pool()).await?;
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let r = device_approves(&w.server, &mut w.approvers[admin], &c.id()).await?.ok()?;
-    ensure!(r.body["status"] == "approved", "{r:?}");
+    ensure!(r.json::<ApprovalRecorded>()?.status == "approved", "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(c.open_checked(&r.json()?, &w.org.public_key(), &cert.cert)? == b"old host");
     // Without the entry's flag the registering admin alone is refused, as before.
@@ -886,7 +889,8 @@ async fn approved_by_the_issuer_alone(b: Backend, secret: &[u8]) -> anyhow::Resu
     let (host, cert) = w.host(&[entry]).await?;
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let r = device_approves(&w.server, &mut w.approvers[admin], &c.id()).await?.ok()?;
-    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    let got = r.json::<ApprovalRecorded>()?;
+    ensure!(got.status == "pending" && got.approvals == 1, "{r:?}");
     Ok((w, c))
 }
 
@@ -897,7 +901,8 @@ async fn issuer_counts_as_one_of_m_people(b: Backend) -> anyhow::Result<()> {
     let r = c.poll(&w.server).await?;
     ensure!(matches!(r.json::<PollResult>()?, PollResult::Pending { approvals: 1, .. }), "{r:?}");
     let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
-    ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
+    let got = r.json::<ApprovalRecorded>()?;
+    ensure!(got.status == "approved" && got.approvals == 2, "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(c.open(&r.json()?, &w.org.public_key())? == b"two people");
     Ok(())
@@ -927,7 +932,8 @@ async fn migration_3_backfills_approval_counts(b: Backend) -> anyhow::Result<()>
     let counts: (i64, i64) = (row.try_get("approvals")?, row.try_get("non_issuer_approvals")?);
     ensure!(counts == (1, 0), "backfilled {counts:?}");
     let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
-    ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
+    let got = r.json::<ApprovalRecorded>()?;
+    ensure!(got.status == "approved" && got.approvals == 2, "{r:?}");
     ensure!(c.open(&c.result(&w.server).await?, &w.org.public_key())? == b"upgraded");
     Ok(())
 }
@@ -947,7 +953,8 @@ async fn two_devices_of_one_person_count_as_one(b: Backend) -> anyhow::Result<()
     let (c, created) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     ensure!(created.json::<CreatedRequest>()?.approvers == ["a", "b", "c"], "{created:?}");
     let r = device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
-    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    let got = r.json::<ApprovalRecorded>()?;
+    ensure!(got.status == "pending" && got.approvals == 1, "{r:?}");
     // The same person's other phone: refused, still one approval, nothing released.
     let r = device_approves(&w.server, &mut w.approvers[a2], &c.id()).await?;
     ensure!(r.status == 409 && r.code() == Some(ErrorCode::AlreadyDecided), "{r:?}");
@@ -955,7 +962,8 @@ async fn two_devices_of_one_person_count_as_one(b: Backend) -> anyhow::Result<()
     ensure!(matches!(r.json::<PollResult>()?, PollResult::Pending { approvals: 1, .. }), "{r:?}");
     // A second person releases.
     let r = device_approves(&w.server, &mut w.approvers[1], &c.id()).await?.ok()?;
-    ensure!(r.body["status"] == "approved" && r.body["approvals"] == 2, "{r:?}");
+    let got = r.json::<ApprovalRecorded>()?;
+    ensure!(got.status == "approved" && got.approvals == 2, "{r:?}");
     let r = c.poll(&w.server).await?.ok()?;
     ensure!(
         matches!(r.json::<PollResult>()?, PollResult::Delivered { responses, .. } if responses.len() == 2)
@@ -1032,10 +1040,11 @@ async fn expiry_deletes_the_responses_of_a_request_approved_in_part(b: Backend) 
     // Both requests live 300 s from now.
     let (partly, _) = Consumer::ask(&w.server, &host, &cert, two).await?;
     let r = device_approves(&w.server, &mut w.approvers[0], &partly.id()).await?.ok()?;
-    ensure!(r.body["status"] == "pending" && r.body["approvals"] == 1, "{r:?}");
+    let got = r.json::<ApprovalRecorded>()?;
+    ensure!(got.status == "pending" && got.approvals == 1, "{r:?}");
     let (fully, _) = Consumer::ask(&w.server, &host, &cert, one).await?;
     let r = device_approves(&w.server, &mut w.approvers[1], &fully.id()).await?.ok()?;
-    ensure!(r.body["status"] == "approved", "{r:?}");
+    ensure!(r.json::<ApprovalRecorded>()?.status == "approved", "{r:?}");
     for c in [&partly, &fully] {
         ensure!(responses_stored(&w, &c.id()).await? == 1, "a sealed response is stored");
     }
@@ -1242,7 +1251,7 @@ async fn a_consumer_cancels_its_open_request(b: Backend) -> anyhow::Result<()> {
     // Approved but not yet fetched: cancelling deletes the sealed response; nothing is delivered.
     let (c, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
     let r = device_approves(&w.server, &mut w.approvers[0], &c.id()).await?.ok()?;
-    ensure!(r.body["status"] == "approved", "{r:?}");
+    ensure!(r.json::<ApprovalRecorded>()?.status == "approved", "{r:?}");
     ensure!(responses_stored(&w, &c.id()).await? == 1);
     let r = c.cancel_with(&w.server, &c.token).await?;
     ensure!(r.status == 200, "{r:?}");
@@ -1280,7 +1289,10 @@ async fn revocations_put_refuses_a_record_that_drops_a_revocation(b: Backend) ->
     let r = w.admin.agent.put(paths::BROKER_REVOCATIONS, put(&no_bob)).await?;
     ensure!(r.status == 409 && r.code() == Some(ErrorCode::RevocationDiverged), "{r:?}");
     let r = w.admin.agent.get(paths::BROKER_REVOCATIONS).await?.ok()?;
-    ensure!(r.body["revocations"] == json!(b64(&two.to_bytes())), "the stored one is kept: {r:?}");
+    ensure!(
+        r.json::<RevocationsView>()?.revocations.map(|x| x.to_bytes()) == Some(two.to_bytes()),
+        "the stored one is kept: {r:?}"
+    );
     // A proper successor is stored.
     let three = two.record.next(&[alice], &[], now(&w.server))?.sign(&w.org)?;
     w.admin.agent.put(paths::BROKER_REVOCATIONS, put(&three)).await?.ok()?;
@@ -1293,7 +1305,7 @@ async fn revocations_put_refuses_rollback_and_non_admins(b: Backend) -> anyhow::
     use blindvault_core::revocation::Revocations;
     let mut w = World::new(b, &["alice", "bob"]).await?;
     let r = w.approvers[0].session.agent.get(paths::BROKER_REVOCATIONS).await?.ok()?;
-    ensure!(r.body["revocations"].is_null(), "none yet: {r:?}");
+    ensure!(r.json::<RevocationsView>()?.revocations.is_none(), "none yet: {r:?}");
     let bob = w.approvers[1].keys.approver_public();
     let one = Revocations::none().next(&[bob], &[], now(&w.server))?.sign(&w.org)?;
     let two = one
@@ -1320,7 +1332,7 @@ async fn revocations_put_refuses_rollback_and_non_admins(b: Backend) -> anyhow::
     w.admin.agent.put(paths::BROKER_REVOCATIONS, put(&two)).await?.ok()?;
     // Everyone reads the newest.
     let r = w.approvers[1].session.agent.get(paths::BROKER_REVOCATIONS).await?.ok()?;
-    ensure!(r.body["revocations"] == json!(b64(&two.to_bytes())), "{r:?}");
+    ensure!(r.json::<RevocationsView>()?.revocations.map(|x| x.to_bytes()) == Some(two.to_bytes()), "{r:?}");
     let text = w.admin.agent.get(paths::ADMIN_AUDIT).await?.ok()?.body.to_string();
     ensure!(text.contains("broker.revocations.set"), "audited");
     // A replaced org key takes its record with it (the old key's signature vouches for nothing).
@@ -1335,7 +1347,7 @@ async fn revocations_put_refuses_rollback_and_non_admins(b: Backend) -> anyhow::
     .await?
     .ok()?;
     let r = w.admin.agent.get(paths::BROKER_REVOCATIONS).await?.ok()?;
-    ensure!(r.body["revocations"].is_null(), "{r:?}");
+    ensure!(r.json::<RevocationsView>()?.revocations.is_none(), "{r:?}");
     Ok(())
 }
 

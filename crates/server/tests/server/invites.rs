@@ -5,7 +5,9 @@
 use anyhow::{Context, ensure};
 use blindvault_api::ErrorCode;
 use blindvault_api::accounts::{InviteCreated, InviteView};
+use blindvault_api::audit::AuditRows;
 use blindvault_api::paths;
+use blindvault_api::sessions::Registered;
 use blindvault_testkit::{Agent, Backend, Device, SignedIn, TestServer};
 use serde_json::{Value, json};
 
@@ -34,9 +36,10 @@ async fn admin_with(server: &TestServer, device: &mut Device) -> anyhow::Result<
         .post(paths::REGISTER_FINISH, json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
         .await?
         .ok()?;
-    ensure!(done.body["user"]["role"] == "user", "the setup code admits; the claim makes the admin");
+    let registered = done.json::<Registered>()?;
+    ensure!(registered.user.role == "user", "the setup code admits; the claim makes the admin");
     agent.post(paths::SETUP_CLAIM, json!({ "code": code })).await?.ok()?;
-    let user_id = done.body["user"]["id"].as_str().context("id")?.to_owned();
+    let user_id = registered.user.id;
     let credential_id = c.credential["id"].as_str().unwrap_or_default().into();
     Ok(SignedIn { agent, user_id, credential_id, prf: c.prf.context("prf")?, body: done.body })
 }
@@ -103,19 +106,16 @@ async fn registration_needs_a_code_and_spends_it(b: Backend) -> anyhow::Result<(
     ensure!(raw.get("code").is_none() && !list.body.to_string().contains(&code), "codes are never listed");
     // The audit log names who invited whom.
     let audit = admin.agent.get(paths::ADMIN_AUDIT).await?.ok()?;
-    let reg = audit.body["rows"]
-        .as_array()
-        .or_else(|| audit.body.as_array())
-        .context("rows")?
-        .iter()
-        .find(|r| r["action"] == "user.register" && r["target"] == alice["user"]["id"])
-        .context("user.register row")?
-        .clone();
-    let detail: Value = match &reg["detail"] {
-        Value::String(s) => serde_json::from_str(s)?,
-        v => v.clone(),
-    };
-    ensure!(detail["invite"] == id.as_str() && detail["invited_by"] == admin.user_id.as_str(), "{reg}");
+    let reg = audit
+        .json::<AuditRows>()?
+        .rows
+        .into_iter()
+        .find(|r| {
+            r.action == "user.register" && alice["user"]["id"] == r.target.as_deref().unwrap_or_default()
+        })
+        .context("user.register row")?;
+    let detail: Value = serde_json::from_str(&reg.detail)?;
+    ensure!(detail["invite"] == id.as_str() && detail["invited_by"] == admin.user_id.as_str(), "{reg:?}");
     Ok(())
 }
 

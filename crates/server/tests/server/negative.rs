@@ -223,7 +223,7 @@ async fn non_admin_gets_403(b: Backend) -> anyhow::Result<()> {
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::Unauthenticated), "{resp:?}");
     // An approver is not an admin either.
     let me = s.agent.get(paths::ME).await?.ok()?;
-    ensure!(me.body["user"]["role"] == "user");
+    ensure!(me.json::<blindvault_api::sessions::Me>()?.user.role == "user");
     Ok(())
 }
 

@@ -6,7 +6,9 @@
 use anyhow::{Context, ensure};
 use blindvault_api::ErrorCode;
 use blindvault_api::accounts::StepUpView;
+use blindvault_api::admin::Users;
 use blindvault_api::broker::{EnrolmentView, HostView, OrgView};
+use blindvault_api::passkeys::Passkeys;
 use blindvault_api::paths;
 use blindvault_core::ids::EntryId;
 use blindvault_core::keys::OrgSecretKey;
@@ -152,7 +154,7 @@ async fn every_destructive_action_refuses_a_plain_session_and_takes_a_step_up(
     let up = a.device.step_up(&w.server, &mut a.session.agent, "passkey.delete", &second_id).await?;
     a.session.agent.send_stepped("DELETE", &path, None, &up).await?.ok()?;
     let list = a.session.agent.get(paths::PASSKEYS).await?.ok()?;
-    ensure!(list.body["passkeys"].as_array().map(Vec::len) == Some(1), "{}", list.body);
+    ensure!(list.json::<Passkeys>()?.passkeys.len() == 1, "{}", list.body);
 
     // The audit rows say which step-up allowed each action.
     let rows = blindvault_server::audit::list(&w.server.state.store, 0, 1000).await?;
@@ -195,9 +197,15 @@ async fn a_step_up_is_bound_to_its_action_target_person_and_time(b: Backend) -> 
     let r = w.admin.agent.send_stepped("PUT", &role(&bob.user_id), set("admin"), &demote).await?;
     refused("a step-up for one role used for another", &r, 403, "step_up_mismatch")?;
     ensure!(
-        w.admin.agent.get(paths::ADMIN_USERS).await?.ok()?.body["users"]
-            .as_array()
-            .is_some_and(|u| u.iter().all(|u| u["role"] != "admin" || u["name"] == "admin")),
+        w.admin
+            .agent
+            .get(paths::ADMIN_USERS)
+            .await?
+            .ok()?
+            .json::<Users>()?
+            .users
+            .iter()
+            .all(|u| u.role != "admin" || u.name == "admin"),
         "nobody was promoted"
     );
 
@@ -282,10 +290,8 @@ async fn a_step_up_is_bound_to_its_action_target_person_and_time(b: Backend) -> 
     ensure!(r.status == 401, "no session: {r:?}");
     // Carol's role never changed.
     let users = w.admin.agent.get(paths::ADMIN_USERS).await?.ok()?;
-    let c = users.body["users"]
-        .as_array()
-        .and_then(|u| u.iter().find(|u| u["id"] == carol.user_id.as_str()).cloned());
-    ensure!(c.is_some_and(|c| c["role"] == "user"), "{}", users.body);
+    let c = users.json::<Users>()?.users.into_iter().find(|u| u.id == carol.user_id);
+    ensure!(c.is_some_and(|c| c.role == "user"), "{}", users.body);
     let _ = carol.agent.get(paths::ME).await?.ok()?;
     Ok(())
 }

@@ -10,6 +10,8 @@ use anyhow::{Context, ensure};
 use blindvault_api::ErrorCode;
 use blindvault_api::accounts::StepUpView;
 use blindvault_api::broker::PollResult;
+use blindvault_api::broker_calls::ApprovalRecorded;
+use blindvault_api::passkeys::Passkeys;
 use blindvault_api::paths;
 use blindvault_core::ids::EntryId;
 use blindvault_core::policy::Policy;
@@ -140,7 +142,7 @@ async fn step_ups_refuse_cross_origin_frames_and_trailing_bytes(b: Backend) -> a
     // The step-up of a destructive action (`/api/step-up/{id}/confirm`): refused, and the
     // step-up stays unconfirmed.
     let list = alice.agent.get(paths::PASSKEYS).await?.ok()?;
-    let target = list.body["passkeys"][0]["id"].as_str().context("a passkey")?.to_owned();
+    let target = list.json::<Passkeys>()?.passkeys.into_iter().next().context("a passkey")?.id;
     for t in TAMPERS {
         let id = blindvault_testkit::start_step_up(&mut alice.agent, "passkey.delete", &target).await?;
         let view: StepUpView = alice.agent.get(&paths::with_id(paths::STEP_UP, &id)).await?.ok()?.json()?;
@@ -190,7 +192,11 @@ async fn approval_refuses_cross_origin_frames_and_trailing_bytes(b: Backend) -> 
     let mut finish = device_prepares_approval(&w.server, &mut w.approvers[0], &id).await?;
     w.approvers[0].device.resign_assertion(&mut finish["credential"], harmless)?;
     let r = device_finishes_approval(&mut w.approvers[0], &id, finish).await?.ok()?;
-    ensure!(r.body["status"] == "approved", "the re-signed control approves: {:?}", r.body);
+    ensure!(
+        r.json::<ApprovalRecorded>()?.status == "approved",
+        "the re-signed control approves: {:?}",
+        r.body
+    );
     Ok(())
 }
 
@@ -295,10 +301,6 @@ async fn registration_refuses_what_the_library_lets_through(b: Backend) -> anyho
         refused(&format!("add passkey {t:?}"), &r, t.code())?;
     }
     let list = alice.agent.get(paths::PASSKEYS).await?.ok()?;
-    ensure!(
-        list.body["passkeys"].as_array().map(Vec::len) == Some(1),
-        "only the first passkey: {:?}",
-        list.body
-    );
+    ensure!(list.json::<Passkeys>()?.passkeys.len() == 1, "only the first passkey: {:?}", list.body);
     Ok(())
 }
