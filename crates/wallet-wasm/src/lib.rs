@@ -28,6 +28,8 @@
 //! | `tonSignTransfer(prf, req)` | `{to, amountNano, comment?, seqno, validUntil}` (wallet v4R2) | `{boc, hash, signedHash, from}` (`boc`: base64, for `sendBoc`) |
 //! | `bitcoinReviewPsbt(prf, req)` | `{network, psbt}` (base64) | the review: inputs, outputs, change, fee, … |
 //! | `bitcoinSignPsbt(prf, req)` | `{network, psbt, review}` (the review approved) | `{psbt, transaction, txid, signedInputs}` |
+//! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
+//! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
 //! | `walletErrorCodes()` | — | every error code, in order |
 //!
 //! A failure throws an `Error` whose `code` is one of [`bridge::Code`]'s stable strings
@@ -134,6 +136,18 @@ fn index(account: f64) -> Result<u32, Failure> {
 #[wasm_bindgen(js_name = walletErrorCodes)]
 pub fn wallet_error_codes() -> Vec<String> {
     Code::ALL.iter().map(|c| c.as_str().to_owned()).collect()
+}
+
+/// `raw` base units as an exact decimal number with `decimals` decimals (no symbol).
+#[wasm_bindgen(js_name = formatUnits)]
+pub fn format_units(raw: &str, decimals: u32) -> Result<String, JsValue> {
+    bridge::show::format_units(raw, decimals).map_err(js)
+}
+
+/// The QR code of `text` (public: an address): `{size, path}`.
+#[wasm_bindgen(js_name = qrCode)]
+pub fn qr_code(text: &str) -> Result<JsValue, JsValue> {
+    call(|| bridge::show::qr(text))
 }
 
 /// The addresses of account `account` on the five chains: `[{chain, path, address}]`.

@@ -340,3 +340,50 @@ fn numbers_take_digits_only() {
     }
     assert_eq!(Num::Text("4294967296".into()).u32("x").unwrap_err().code(), Code::BadAmount);
 }
+
+#[test]
+fn amounts_are_formatted_exactly_by_the_wallet_crate() {
+    use bridge::show::format_units;
+    assert_eq!(format_units("0", 18).unwrap(), "0");
+    assert_eq!(format_units("1", 18).unwrap(), "0.000000000000000001");
+    assert_eq!(format_units("1500000", 6).unwrap(), "1.5");
+    // A JSON-RPC quantity: 10^18 wei.
+    assert_eq!(format_units("0xde0b6b3a7640000", 18).unwrap(), "1");
+    assert_eq!(format_units("0x0", 9).unwrap(), "0");
+    let max = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+    assert_eq!(
+        format_units(max, 18).unwrap(),
+        "115792089237316195423570985008687907853269984665640564039457.584007913129639935"
+    );
+    // Above 2^256 - 1, signs, fractions, exponents, empty hex, decimals out of range.
+    for bad in [&format!("{max}0")[..], "-1", "1.5", "1e18", "0x", "", " 12 3", "0xzz"] {
+        assert_eq!(code(format_units(bad, 18)), "bad_amount", "{bad:?}");
+    }
+    assert_eq!(code(format_units("1", 78)), "bad_amount");
+}
+
+#[test]
+fn qr_codes_cover_the_address_with_whole_modules() {
+    use bridge::show::qr;
+    let address = wallet().first_addresses().unwrap()[1].address.clone(); // bc1q…, 42 characters
+    let symbol = qr(&address).unwrap();
+    // Version 3 (29 modules) holds 42 bytes at level M.
+    assert_eq!(symbol.size, 29);
+    // The path draws the three finder patterns: the top-left module and the one beside the
+    // top-right corner are dark; every rectangle is one module high and inside the code.
+    assert!(symbol.path.starts_with("M0 0h7v1h-7z"), "{}", &symbol.path[..40]);
+    for rect in symbol.path.split('z').filter(|r| !r.is_empty()) {
+        let nums: Vec<usize> = rect
+            .trim_start_matches('M')
+            .replace(['h', 'v'], " ")
+            .replace("-", "")
+            .split(' ')
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let [x, y, w, one, w2] = nums[..] else { panic!("{rect}") };
+        assert!(x + w <= symbol.size && y < symbol.size && one == 1 && w == w2 && w > 0, "{rect}");
+    }
+    assert_eq!(qr(&address).unwrap(), symbol, "deterministic");
+    assert_eq!(code(qr("")), "bad_request");
+    assert_eq!(code(qr(&"a".repeat(257))), "bad_request");
+}
