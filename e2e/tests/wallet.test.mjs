@@ -1,0 +1,207 @@
+// The wallet page end to end: a real server, Debian's Chromium with the DevTools virtual
+// authenticator (PRF on), and Playwright's clock installed in the page (so the auto-lock is
+// tested by moving the page's clock, not by waiting).
+//
+//   sign up → #/wallet (locked) → "Unlock wallet" (a passkey ceremony with PRF) → the five
+//   addresses, each equal to what the wallet module (in Node) and the native wallet crate (the
+//   CLI, from the mnemonic derived independently in Node) give for the PRF output the virtual
+//   authenticator produced; the page's copy of that output is zeros; copy buttons and QR codes
+//   (decoded by jsQR) carry the addresses → another account → "Lock" and the addresses are gone
+//   from the DOM → auto-lock after the idle time the person chose.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import jsQR from 'jsqr';
+import { startServer, cli, launch, device, shot, DESKTOP } from './lib.mjs';
+import { loadWallet, secretsOf } from './chains/lib.mjs';
+
+const CHAINS = ['evm', 'bitcoin', 'solana', 'tron', 'ton'];
+
+/** Every PRF output the page is handed, recorded by the test before the page sees it: a copy
+ * (`window.__prfCopies`) and the very buffers the page gets (`window.__prfHanded`), to check
+ * afterwards that the page zeroed them. */
+function recordPrf() {
+  const get = navigator.credentials.get.bind(navigator.credentials);
+  window.__prfCopies = [];
+  window.__prfHanded = [];
+  navigator.credentials.get = async (o) => {
+    const cred = await get(o);
+    const real = cred.getClientExtensionResults.bind(cred);
+    const first = real();
+    if (first.prf && first.prf.results && first.prf.results.first) {
+      window.__prfCopies.push(Array.from(new Uint8Array(first.prf.results.first)));
+    }
+    cred.getClientExtensionResults = () => {
+      const r = real();
+      if (r.prf && r.prf.results && r.prf.results.first) window.__prfHanded.push(r.prf.results.first);
+      return r;
+    };
+    return cred;
+  };
+}
+
+async function shownAddresses(p) {
+  const out = {};
+  for (const c of CHAINS) out[c] = (await p.getByTestId(`wallet-address-${c}`).textContent()).trim();
+  return out;
+}
+
+/** The wallet crate's addresses for `prf` and `account`, twice: the production wallet module in
+ * Node, and the native crate through the CLI from the mnemonic derived independently (Node's
+ * HKDF and the BIP-39 word list, chains/lib.mjs). */
+async function expectedAddresses(server, prf, account) {
+  const { api } = await loadWallet();
+  const fromModule = Object.fromEntries(api.walletAddresses(Uint8Array.from(prf), account).map((a) => [a.chain, a.address]));
+  const { mnemonic } = secretsOf(Uint8Array.from(prf));
+  const native = JSON.parse(await cli(server, ['wallet', 'addresses', '--chain', 'all', '--index', String(account), '--count', '1', '--format', 'json'], `${mnemonic}\n`));
+  const fromCli = Object.fromEntries(native.map((a) => [a.chain, a.address]));
+  assert.deepEqual(fromModule, fromCli, 'the wallet module and the native crate agree');
+  return fromModule;
+}
+
+/** Decodes the QR code the page drew (its SVG, rasterised by Chromium in a blank page) with jsQR. */
+async function decodeQr(browser, p, testid) {
+  const markup = await p.getByTestId(testid).evaluate((el) => new XMLSerializer().serializeToString(el));
+  const scratch = await browser.newPage();
+  try {
+    const { width, height, data } = await scratch.evaluate(async (svgText) => {
+      const img = new Image();
+      img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svgText)}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = 400; c.height = 400;
+      const ctx = c.getContext('2d');
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, 400, 400);
+      ctx.drawImage(img, 0, 0, 400, 400);
+      return { width: 400, height: 400, data: Array.from(ctx.getImageData(0, 0, 400, 400).data) };
+    }, markup);
+    const code = jsQR(Uint8ClampedArray.from(data), width, height);
+    assert.ok(code, `${testid} decodes`);
+    return code.data;
+  } finally {
+    await scratch.close();
+  }
+}
+
+test('the wallet page unlocks with a passkey, shows the wallet crate\'s five addresses, locks and auto-locks', async (t) => {
+  const server = await startServer();
+  const browser = await launch();
+  t.after(async () => {
+    await browser.close();
+    server.stop();
+    server.cleanup();
+  });
+  const me = await device(browser, { viewport: DESKTOP });
+  const p = me.page;
+  await me.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  await p.clock.install();
+  await p.addInitScript(recordPrf);
+
+  await t.test('sign up, then the wallet is locked and holds nothing', async () => {
+    await p.goto(`${server.url}/#/signup/${encodeURIComponent(server.code)}`);
+    await p.getByLabel('User name').fill('wendy');
+    await p.getByTestId('signup').click();
+    await p.getByRole('link', { name: 'Wallet' }).click();
+    await p.getByTestId('wallet-locked').waitFor();
+    assert.equal(await p.getByTestId('wallet-addresses').count(), 0);
+    assert.equal(await p.getByRole('link', { name: 'Wallet' }).getAttribute('aria-current'), 'page');
+    await shot(p, 'wallet-01-locked');
+  });
+
+  let addresses;
+  let prf;
+  await t.test('unlock: the five addresses are the wallet crate\'s for this passkey\'s PRF output', async () => {
+    const posted = [];
+    p.on('request', (r) => { if (r.method() !== 'GET') posted.push({ url: r.url(), body: r.postData() || '' }); });
+    await p.getByTestId('wallet-unlock').click();
+    await p.getByTestId('wallet-unlocked').waitFor();
+    const copies = await p.evaluate(() => window.__prfCopies);
+    prf = copies[copies.length - 1];
+    assert.equal(prf.length, 32);
+    assert.ok(prf.some((b) => b !== 0));
+    addresses = await shownAddresses(p);
+    assert.deepEqual(addresses, await expectedAddresses(server, prf, 0));
+    assert.match(addresses.evm, /^0x[0-9a-fA-F]{40}$/);
+    assert.match(addresses.bitcoin, /^bc1q/);
+    assert.match(addresses.tron, /^T/);
+    assert.match(addresses.ton, /^UQ/);
+    assert.equal(await p.getByTestId('wallet-account-shown').textContent(), 'Account 0');
+    // The page's copy of the PRF output is zeros, and no request carried it.
+    const handed = await p.evaluate(() => window.__prfHanded.map((b) => Array.from(new Uint8Array(b))));
+    assert.ok(handed.length >= 1);
+    for (const b of handed) assert.ok(b.every((x) => x === 0), 'the PRF output the page was handed is zeroed');
+    const prfB64 = Buffer.from(prf).toString('base64url');
+    for (const x of posted) {
+      assert.ok(!x.body.includes(prfB64) && !x.body.includes(Buffer.from(prf).toString('hex')), `PRF output posted to ${x.url}`);
+    }
+    const finish = posted.find((x) => x.url.endsWith('/api/login/finish'));
+    assert.ok(finish, 'the server checked the assertion');
+    assert.deepEqual(JSON.parse(finish.body).credential.extensions, {});
+  });
+
+  await t.test('each address has a copy button and a QR code that decodes to it', async () => {
+    for (const c of CHAINS) {
+      await p.getByTestId(`wallet-copy-${c}`).click();
+      assert.equal(await p.evaluate(() => navigator.clipboard.readText()), addresses[c], `${c} copied`);
+      await p.getByTestId(`wallet-show-qr-${c}`).click();
+      await p.getByTestId(`wallet-qr-${c}`).waitFor();
+      assert.equal(await decodeQr(browser, p, `wallet-qr-${c}`), addresses[c], `${c} QR code`);
+    }
+    await p.getByTestId('wallet-show-qr-bitcoin').click();
+    await p.getByTestId('wallet-show-qr-solana').click();
+    await p.getByTestId('wallet-show-qr-tron').click();
+    await p.getByTestId('wallet-show-qr-ton').click();
+    await shot(p, 'wallet-02-unlocked');
+  });
+
+  await t.test('another account is its own passkey ceremony and its own addresses', async () => {
+    await p.locator('summary', { hasText: 'Accounts and auto-lock' }).click();
+    await p.getByTestId('wallet-account').fill('1');
+    const before = (await p.evaluate(() => window.__prfCopies)).length;
+    await p.getByTestId('wallet-switch-account').click();
+    await p.getByText('Account 1', { exact: true }).waitFor();
+    const copies = await p.evaluate(() => window.__prfCopies);
+    assert.equal(copies.length, before + 1, 'a new ceremony');
+    assert.deepEqual(copies[copies.length - 1], prf, 'the same passkey gives the same PRF output');
+    const one = await shownAddresses(p);
+    assert.deepEqual(one, await expectedAddresses(server, prf, 1));
+    for (const c of CHAINS) assert.notEqual(one[c], addresses[c]);
+    await shot(p, 'wallet-03-account-1');
+  });
+
+  await t.test('lock: every address is gone from the page', async () => {
+    const shown = await shownAddresses(p);
+    await p.getByTestId('wallet-lock').click();
+    await p.getByTestId('wallet-locked').waitFor();
+    const html = await p.evaluate(() => document.documentElement.outerHTML);
+    for (const a of [...Object.values(shown), ...Object.values(addresses)]) {
+      assert.ok(!html.includes(a), `${a} is still in the DOM`);
+    }
+    // The locked view remembers the account last opened (public), not the addresses.
+    assert.equal(await p.getByTestId('wallet-account').inputValue(), '1');
+  });
+
+  await t.test('auto-lock after the idle time the person chose, on the page\'s clock', async () => {
+    await p.locator('summary', { hasText: 'Options' }).click();
+    assert.equal(await p.getByTestId('wallet-autolock').inputValue(), '5', 'five minutes by default');
+    await p.getByTestId('wallet-autolock').selectOption('2');
+    assert.equal(await p.evaluate(() => localStorage.getItem('blindvault:wallet:autolock-minutes')), '2');
+    await p.getByTestId('wallet-account').fill('0');
+    await p.getByTestId('wallet-unlock').click();
+    await p.getByTestId('wallet-unlocked').waitFor();
+    // Activity keeps it open: 90 s idle, a key press, 90 s more (3 min in all).
+    await p.clock.fastForward(90_000);
+    await p.keyboard.press('Shift');
+    await p.clock.fastForward(90_000);
+    assert.equal(await p.getByTestId('wallet-unlocked').count(), 1, 'still open: it was used 90 s ago');
+    await p.clock.fastForward(31_000);
+    await p.getByTestId('wallet-auto-locked').waitFor();
+    assert.equal(await p.getByTestId('wallet-addresses').count(), 0);
+    const html = await p.evaluate(() => document.documentElement.outerHTML);
+    for (const a of Object.values(addresses)) assert.ok(!html.includes(a), `${a} is still in the DOM`);
+    assert.match(await p.getByTestId('wallet-auto-locked').textContent(), /Locked after 2 minutes without activity/);
+    await shot(p, 'wallet-04-auto-locked');
+  });
+
+  assert.deepEqual(me.errors, []);
+});
