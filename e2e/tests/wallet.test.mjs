@@ -10,6 +10,7 @@
 //   from the DOM → auto-lock after the idle time the person chose.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import jsQR from 'jsqr';
 import { startServer, cli, launch, device, shot, DESKTOP } from './lib.mjs';
 import { loadWallet, secretsOf } from './chains/lib.mjs';
@@ -83,6 +84,42 @@ async function decodeQr(browser, p, testid) {
   }
 }
 
+/** A stand-in for the five chains' nodes on 127.0.0.1 (each under its own path prefix, as the
+ * admin's endpoint URLs say): answers a native-balance call in each public API's form with fixed
+ * amounts, and records every request. `/tron-down` answers 500. */
+async function fakeNodes() {
+  const seen = [];
+  const srv = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      const url = new URL(req.url, 'http://x');
+      seen.push({ method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), body: body ? JSON.parse(body) : null });
+      const json = (v, status = 200) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(v)); };
+      const rpc = (result) => json({ jsonrpc: '2.0', id: 1, result });
+      const p = url.pathname;
+      if (p === '/evm' || p === '/evm-big') return rpc(p === '/evm' ? '0x14d1120d7b160000' : `0x${'f'.repeat(64)}`);
+      if (p.startsWith('/btc/address/')) {
+        return json({ address: p.slice(13), chain_stats: { funded_txo_count: 2, funded_txo_sum: 150000000, spent_txo_count: 1, spent_txo_sum: 50000000, tx_count: 3 },
+          mempool_stats: { funded_txo_count: 1, funded_txo_sum: 2500, spent_txo_count: 0, spent_txo_sum: 0, tx_count: 1 } });
+      }
+      if (p === '/sol') return rpc({ context: { slot: 1 }, value: 2500000000 });
+      if (p === '/tron/wallet/getaccount') return json({ address: body && JSON.parse(body).address, balance: 1234567 });
+      if (p === '/tron-down/wallet/getaccount') return json({ error: 'down' }, 500);
+      if (p === '/ton/getAddressBalance') return json({ ok: true, result: '1000000001' });
+      return json({ error: 'not here' }, 404);
+    });
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${srv.address().port}`, seen, close: () => new Promise((r) => srv.close(r)) };
+}
+
+/** `fetch` from the page (its session cookie): JSON in, JSON out. */
+const inPage = (p, method, path, body) => p.evaluate(async ([m, u, b]) => {
+  const r = await fetch(u, { method: m, headers: b ? { 'content-type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined });
+  return { status: r.status, json: await r.json() };
+}, [method, path, body]);
+
 test('the wallet page unlocks with a passkey, shows the wallet crate\'s five addresses, locks and auto-locks', async (t) => {
   const server = await startServer();
   const browser = await launch();
@@ -91,6 +128,8 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     server.stop();
     server.cleanup();
   });
+  const nodes = await fakeNodes();
+  t.after(() => nodes.close());
   const me = await device(browser, { viewport: DESKTOP });
   const p = me.page;
   await me.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
@@ -139,6 +178,20 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     assert.deepEqual(JSON.parse(finish.body).credential.extensions, {});
   });
 
+  await t.test('no node set up: each chain says so plainly; the addresses are published (public data only)', async () => {
+    for (const c of CHAINS) {
+      assert.match(await p.getByTestId(`wallet-no-endpoint-${c}`).textContent(), /^No balance: this server has no .+ node set up\./);
+    }
+    const mine = await inPage(p, 'GET', '/api/wallet/addresses');
+    assert.equal(mine.status, 200);
+    assert.deepEqual(Object.fromEntries(mine.json.addresses.map((a) => [a.chain, a.address])), addresses);
+    for (const a of mine.json.addresses) {
+      assert.equal(a.network, 'mainnet');
+      assert.equal(a.label, 'account 0');
+      assert.deepEqual(Object.keys(a).sort(), ['address', 'chain', 'created_at', 'id', 'label', 'network', 'path']);
+    }
+  });
+
   await t.test('each address has a copy button and a QR code that decodes to it', async () => {
     for (const c of CHAINS) {
       await p.getByTestId(`wallet-copy-${c}`).click();
@@ -167,6 +220,50 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     assert.deepEqual(one, await expectedAddresses(server, prf, 1));
     for (const c of CHAINS) assert.notEqual(one[c], addresses[c]);
     await shot(p, 'wallet-03-account-1');
+  });
+
+  await t.test('balances through the gateway, each in its chain\'s API, formatted exactly by the wallet module', async () => {
+    // The person becomes the admin (setup code) and points the gateway at the stand-in nodes.
+    assert.equal((await inPage(p, 'POST', '/api/setup/claim', { code: server.code })).status, 200);
+    const endpoints = [
+      { chain: 'evm', network: 'sepolia', chain_id: 11155111, url: `${nodes.url}/evm` },
+      { chain: 'evm', network: 'big', chain_id: 31337, url: `${nodes.url}/evm-big` },
+      { chain: 'bitcoin', network: 'mainnet', url: `${nodes.url}/btc` },
+      { chain: 'solana', network: 'mainnet', url: `${nodes.url}/sol` },
+      { chain: 'tron', network: 'mainnet', url: `${nodes.url}/tron` },
+      { chain: 'tron', network: 'nile', url: `${nodes.url}/tron-down` },
+      { chain: 'ton', network: 'mainnet', url: `${nodes.url}/ton` },
+    ];
+    for (const e of endpoints) {
+      const r = await inPage(p, 'PUT', '/api/admin/wallet/endpoints', e);
+      assert.ok(r.status < 300, JSON.stringify(r));
+    }
+    await p.getByTestId('wallet-refresh').click();
+    const shown = await shownAddresses(p); // account 1
+    const balance = async (c, n) => {
+      const el = p.getByTestId(`wallet-balance-${c}-${n}`);
+      await p.waitForFunction((e) => e && e.textContent !== 'Loading…', await el.elementHandle());
+      return (await el.textContent()).trim();
+    };
+    assert.equal(await balance('evm', 'sepolia'), '1.5 ETH');
+    assert.equal(await balance('evm', 'big'), '115792089237316195423570985008687907853269984665640564039457.584007913129639935 ETH');
+    assert.equal(await balance('bitcoin', 'mainnet'), '1 BTC (+0.000025 BTC unconfirmed)');
+    assert.equal(await balance('solana', 'mainnet'), '2.5 SOL');
+    assert.equal(await balance('tron', 'mainnet'), '1.234567 TRX');
+    assert.equal(await balance('ton', 'mainnet'), '1.000000001 TON');
+    assert.equal(await balance('tron', 'nile'), 'Unavailable');
+    assert.match(await p.getByTestId('wallet-balances-tron').textContent(), /The balance could not be read/);
+    // What each node was asked: the documented call, for this account's address.
+    const asked = (prefix) => nodes.seen.filter((r) => r.path.startsWith(prefix));
+    assert.deepEqual(asked('/evm').map((r) => r.body), [
+      { jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [shown.evm, 'latest'] },
+      { jsonrpc: '2.0', id: 1, method: 'eth_getBalance', params: [shown.evm, 'latest'] },
+    ]);
+    assert.deepEqual(asked('/btc').map((r) => [r.method, r.path]), [['GET', `/btc/address/${shown.bitcoin}`]]);
+    assert.deepEqual(asked('/sol').map((r) => [r.body.method, r.body.params]), [['getBalance', [shown.solana, { commitment: 'confirmed' }]]]);
+    assert.deepEqual(asked('/tron/').map((r) => [r.method, r.body]), [['POST', { address: shown.tron, visible: true }]]);
+    assert.deepEqual(asked('/ton').map((r) => [r.method, r.path, r.query]), [['GET', '/ton/getAddressBalance', { address: shown.ton }]]);
+    await shot(p, 'wallet-05-balances');
   });
 
   await t.test('lock: every address is gone from the page', async () => {

@@ -8,6 +8,7 @@ import { h, notice, page } from '../dom.js';
 import { route } from '../router.js';
 import { loadMe, state } from '../state.js';
 import { action, renderNav } from '../ui.js';
+import { nativeBalance, servesAddress } from '../balances.js';
 import { CHAINS, walletModule } from '../wallet.js';
 import { PrfUnsupported, getAssertion, wipe } from '../webauthn.js';
 
@@ -18,7 +19,7 @@ const AUTOLOCK_DEFAULT = 5;
 const ACTIVITY = ['pointerdown', 'keydown', 'wheel', 'touchstart'];
 
 /** What an unlocked wallet keeps: public addresses only, and whose they are. */
-const unlocked = { user: null, account: 0, addresses: null, lastActive: 0, timer: null };
+const unlocked = { user: null, account: 0, addresses: null, lastActive: 0, timer: null, published: null };
 /** Why the wallet last locked by itself (shown once on the locked view). */
 let lockedBecause = null;
 
@@ -55,6 +56,7 @@ export function lock(reason = null) {
   unlocked.addresses = null;
   unlocked.account = 0;
   unlocked.timer = null;
+  unlocked.published = null;
   lockedBecause = was ? reason : null;
   if (was && onWalletPage()) route();
 }
@@ -92,6 +94,17 @@ async function unlock(account) {
   } finally {
     wipe(a.prf);
   }
+  unlocked.published = await publish(unlocked.addresses, account);
+}
+
+/** Publishes the account's public addresses (watch-only on my other devices; the admin sees who
+ * holds which). Public data only; a failure is shown, it does not keep the wallet locked. */
+async function publish(addresses, account) {
+  const results = await Promise.allSettled(addresses.map((a) => api('POST', '/api/wallet/addresses', {
+    chain: a.chain, network: 'mainnet', path: a.path, address: a.address, label: `account ${account}`,
+  })));
+  const failed = results.filter((r) => r.status === 'rejected');
+  return failed.length ? failed[0].reason : null;
 }
 
 // ---- the views --------------------------------------------------------------------------------
@@ -187,7 +200,50 @@ function copyButton(text, testid) {
   return b;
 }
 
-function chainCard(w, a) {
+const plural = (n, one, many) => (n === 1 ? one : many);
+
+/** `raw` base units (a decimal or 0x string, or a signed decimal for a pending sum) in words. */
+function amount(w, raw, decimals, symbol) {
+  const neg = raw.startsWith('-');
+  return `${neg ? '−' : ''}${w.formatUnits(neg ? raw.slice(1) : raw, decimals)} ${symbol}`;
+}
+
+/** Fills `box` with the native balance of `a` on every network of its chain the server offers. */
+async function showBalances(w, box, a, networks) {
+  const c = CHAINS[a.chain];
+  const mine = networks.filter((n) => n.chain === a.chain);
+  const usable = mine.filter(servesAddress);
+  if (!usable.length) {
+    box.replaceChildren(h('p.small.muted', { 'data-testid': `wallet-no-endpoint-${a.chain}`,
+      text: mine.length
+        ? `No balance: this server has only ${c.name} test networks, and this page shows the mainnet address.`
+        : `No balance: this server has no ${c.name} node set up. An admin can add one (blindvault admin wallet endpoint set).` }));
+    return;
+  }
+  box.replaceChildren(...usable.map((n) => {
+    const value = h('span.balance-value', { 'data-testid': `wallet-balance-${a.chain}-${n.network}`, text: 'Loading…' });
+    const row = h('div.row.spread.balance', {}, h('span.small.muted', { text: n.chain_id ? `${n.network} (chain ${n.chain_id})` : n.network }), value);
+    nativeBalance(n, a.address).then((b) => {
+      value.textContent = amount(w, b.raw, b.decimals, b.symbol);
+      if (b.pending && b.pending !== '0') value.append(h('span.small.muted', { text: ` (${b.pending.startsWith('-') ? '' : '+'}${amount(w, b.pending, b.decimals, b.symbol)} unconfirmed)` }));
+    }, (e) => {
+      value.textContent = 'Unavailable';
+      value.classList.add('bad');
+      value.setAttribute('data-error', e && e.code ? e.code : 'balance');
+      row.after(h('p.small.bad-text', { text: `The balance could not be read: ${e && e.message ? e.message : e}` }));
+    });
+    return row;
+  }));
+}
+
+function balanceBox(w, a, networks) {
+  const box = h('div.balances', { 'data-testid': `wallet-balances-${a.chain}`, 'aria-live': 'polite' });
+  if (networks) showBalances(w, box, a, networks);
+  else box.append(h('p.small.muted', { text: 'Balances could not be loaded: the list of networks did not come.' }));
+  return box;
+}
+
+function chainCard(w, a, networks) {
   const c = CHAINS[a.chain] || { name: a.chain, detail: '' };
   const qrBox = h('div.qr-box.hidden');
   const toggle = h('button.small-button', { type: 'button', 'aria-expanded': 'false', 'data-testid': `wallet-show-qr-${a.chain}`, text: 'QR code' });
@@ -204,6 +260,7 @@ function chainCard(w, a) {
       h('div', {}, h('span.item-title', { text: c.name }), c.detail ? h('span.small.muted', { text: ` ${c.detail}` }) : null),
       h('code.small.path', { text: a.path })),
     h('div.address', { 'data-testid': `wallet-address-${a.chain}`, text: a.address }),
+    balanceBox(w, a, networks),
     h('div.row', {}, copyButton(a.address, `wallet-copy-${a.chain}`), toggle),
     qrBox);
 }
@@ -211,6 +268,12 @@ function chainCard(w, a) {
 async function unlockedView() {
   const w = await walletModule();
   const out = h('div');
+  let networks = null;
+  try { networks = (await api('GET', '/api/wallet/networks')).networks; } catch (e) { if (e.status === 401) throw e; }
+  if (!unlocked.addresses) return lockedView();
+  const published = unlocked.published
+    ? notice('warn', 'Your addresses were not published', `Your other devices will not list them until the next unlock. ${unlocked.published.message || ''}`.trim())
+    : null;
   const account = accountInput(unlocked.account);
   const switchTo = action('Open this account', '', async () => {
     const n = readAccount(account);
@@ -220,15 +283,17 @@ async function unlockedView() {
     localStorage.setItem(ACCOUNT_KEY, String(n));
     route();
   }, { out, testid: 'wallet-switch-account', busy: 'Waiting for your passkey…' });
-  return page('Wallet', out,
+  return page('Wallet', out, ...(published ? [published] : []),
     h('div.card.stack', {},
       h('div.row.spread', {},
         h('div', {}, h('span.pill.ok', { 'data-testid': 'wallet-unlocked', text: 'Unlocked' }), ' ',
           h('span.muted.small', { 'data-testid': 'wallet-account-shown', text: `Account ${unlocked.account}` })),
         h('button', { type: 'button', 'data-testid': 'wallet-lock', onclick: () => lock(), text: 'Lock' })),
       h('p.small.muted', { text: `Only these public addresses are kept while the wallet is open. It locks after ${autolockMinutes() === 1 ? '1 minute' : `${autolockMinutes()} minutes`} without activity; each payment or signature will ask for your passkey again.` })),
-    h('div.card', {}, h('h2', { text: 'Receive' }),
-      h('ul.list', { 'data-testid': 'wallet-addresses' }, unlocked.addresses.map((a) => chainCard(w, a)))),
+    h('div.card', {},
+      h('div.row.spread', {}, h('h2', { text: 'Your addresses and balances' }),
+        h('button.small-button', { type: 'button', 'data-testid': 'wallet-refresh', onclick: () => route(), text: 'Refresh' })),
+      h('ul.list', { 'data-testid': 'wallet-addresses' }, unlocked.addresses.map((a) => chainCard(w, a, networks)))),
     h('details.card', {},
       h('summary', { text: 'Accounts and auto-lock' }),
       h('div.stack', {},
