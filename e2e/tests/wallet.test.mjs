@@ -10,9 +10,12 @@
 //   from the DOM → auto-lock after the idle time the person chose.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { createServer as netServer } from 'node:net';
+import path from 'node:path';
 import jsQR from 'jsqr';
-import { startServer, cli, launch, device, shot, DESKTOP } from './lib.mjs';
+import { startServer, cli, launch, device, shot, DESKTOP, ROOT } from './lib.mjs';
 import { loadWallet, secretsOf } from './chains/lib.mjs';
 
 const CHAINS = ['evm', 'bitcoin', 'solana', 'tron', 'ton'];
@@ -112,6 +115,34 @@ async function fakeNodes() {
   });
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${srv.address().port}`, seen, close: () => new Promise((r) => srv.close(r)) };
+}
+
+/** anvil (npm @foundry-rs/anvil-linux-amd64, installed with the e2e packages): a local EVM node,
+ * chain id 31337, mining each transaction as it arrives. `rpc(method, params)` talks to it
+ * directly (the test's own view of the chain, not through the gateway). */
+async function startAnvil() {
+  const port = await new Promise((resolve, reject) => {
+    const s = netServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port: p } = s.address(); s.close(() => resolve(p)); });
+  });
+  const bin = path.join(ROOT, 'e2e/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil');
+  const proc = spawn(bin, ['--host', '127.0.0.1', '--port', String(port), '--chain-id', '31337'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`anvil did not start: ${out}`)), 60000);
+    proc.stdout.on('data', () => { if (out.includes('Listening on')) { clearTimeout(timer); resolve(); } });
+    proc.once('exit', (c) => { clearTimeout(timer); reject(new Error(`anvil exited ${c}: ${out}`)); });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const rpc = async (method, params = []) => {
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+    const j = await r.json();
+    if (j.error) throw new Error(`${method}: ${j.error.message}`);
+    return j.result;
+  };
+  return { url, rpc, stop: () => proc.kill('SIGTERM') };
 }
 
 /** `fetch` from the page (its session cookie): JSON in, JSON out. */
@@ -264,6 +295,57 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     assert.deepEqual(asked('/tron/').map((r) => [r.method, r.body]), [['POST', { address: shown.tron, visible: true }]]);
     assert.deepEqual(asked('/ton').map((r) => [r.method, r.path, r.query]), [['GET', '/ton/getAddressBalance', { address: shown.ton }]]);
     await shot(p, 'wallet-05-balances');
+  });
+
+  await t.test('send ETH on anvil: the confirmation screen is the signed bytes decoded; the node\'s balances change', async () => {
+    const anvil = await startAnvil();
+    t.after(() => anvil.stop());
+    assert.equal((await inPage(p, 'PUT', '/api/admin/wallet/endpoints', { chain: 'evm', network: 'anvil', chain_id: 31337, url: anvil.url })).status, 200);
+    const from = (await shownAddresses(p)).evm; // account 1
+    const to = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'; // anvil's second account
+    await anvil.rpc('anvil_setBalance', [from, '0x8ac7230489e80000']); // 10 ETH
+    const toBefore = BigInt(await anvil.rpc('eth_getBalance', [to, 'latest']));
+    await p.getByTestId('wallet-refresh').click();
+    await p.getByTestId('wallet-send-evm').click();
+    await p.getByTestId('wallet-send-network').selectOption('anvil');
+    await p.getByTestId('wallet-send-to').fill(to);
+    await p.getByTestId('wallet-send-amount').fill('0.25');
+    await p.getByTestId('wallet-send-review').click();
+    await p.getByTestId('wallet-send-confirmation').waitFor();
+    const shownFact = async (id) => (await p.getByTestId(id).textContent()).trim();
+    assert.equal(await shownFact('wallet-send-chain'), 'anvil (chain id 31337)');
+    assert.equal(await shownFact('wallet-send-from'), from);
+    assert.equal(await shownFact('wallet-send-recipient'), to);
+    assert.equal(await shownFact('wallet-send-amount-shown'), '0.25 ETH');
+    assert.equal(await shownFact('wallet-send-nonce'), '0');
+    const fee = await shownFact('wallet-send-fee');
+    assert.match(fee, /^[0-9.]+ ETH \(gas limit 21000 × [0-9.]+ ETH per gas, tip [0-9.]+ ETH\)$/);
+    await shot(p, 'wallet-06-send-confirm');
+    const before = (await p.evaluate(() => window.__prfCopies)).length;
+    await p.getByTestId('wallet-send-confirm').click();
+    await p.getByText('Confirmed', { exact: true }).waitFor({ timeout: 60000 });
+    assert.equal((await p.evaluate(() => window.__prfCopies)).length, before + 1, 'the signature was its own passkey ceremony');
+    const hash = await shownFact('wallet-send-hash');
+    // The node: the transaction is the one shown, mined, and the balances moved by it.
+    const tx = await anvil.rpc('eth_getTransactionByHash', [hash]);
+    assert.equal(tx.from.toLowerCase(), from.toLowerCase());
+    assert.equal(tx.to.toLowerCase(), to.toLowerCase());
+    assert.equal(BigInt(tx.value), 250000000000000000n);
+    assert.equal(BigInt(tx.nonce), 0n);
+    assert.equal(BigInt(tx.chainId), 31337n);
+    const receipt = await anvil.rpc('eth_getTransactionReceipt', [hash]);
+    assert.equal(receipt.status, '0x1');
+    const paid = BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice);
+    assert.equal(BigInt(await anvil.rpc('eth_getBalance', [to, 'latest'])), toBefore + 250000000000000000n);
+    assert.equal(BigInt(await anvil.rpc('eth_getBalance', [from, 'latest'])), 10000000000000000000n - 250000000000000000n - paid);
+    // The fee shown was the most it could cost.
+    assert.ok(paid <= BigInt(tx.gas) * BigInt(tx.maxFeePerGas));
+    await shot(p, 'wallet-07-sent');
+    await p.getByRole('link', { name: 'Back to the wallet' }).first().click();
+    const after = p.getByTestId('wallet-balance-evm-anvil');
+    await p.waitForFunction((e) => e && e.textContent !== 'Loading…', await after.elementHandle());
+    const { api } = await loadWallet();
+    assert.equal((await after.textContent()).trim(), `${api.formatUnits((10000000000000000000n - 250000000000000000n - paid).toString(), 18)} ETH`);
   });
 
   await t.test('lock: every address is gone from the page', async () => {

@@ -5,7 +5,7 @@
 import { api } from './api.js';
 
 /** The native coin of an EVM chain id, for the chains people use most; others say "native". */
-const EVM_SYMBOLS = {
+export const EVM_SYMBOLS = {
   1: 'ETH', 10: 'ETH', 8453: 'ETH', 42161: 'ETH', 59144: 'ETH', 324: 'ETH', 534352: 'ETH',
   11155111: 'ETH', 17000: 'ETH', 560048: 'ETH', 84532: 'ETH', 11155420: 'ETH', 421614: 'ETH', 31337: 'ETH',
   137: 'POL', 80002: 'POL', 56: 'BNB', 97: 'BNB', 43114: 'AVAX', 43113: 'AVAX', 100: 'xDAI', 250: 'FTM',

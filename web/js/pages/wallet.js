@@ -10,6 +10,7 @@ import { loadMe, state } from '../state.js';
 import { action, renderNav } from '../ui.js';
 import { nativeBalance, servesAddress } from '../balances.js';
 import { CHAINS, walletModule } from '../wallet.js';
+import { sendPage } from './wallet-send.js';
 import { PrfUnsupported, getAssertion, wipe } from '../webauthn.js';
 
 const AUTOLOCK_KEY = 'blindvault:wallet:autolock-minutes';
@@ -20,6 +21,9 @@ const ACTIVITY = ['pointerdown', 'keydown', 'wheel', 'touchstart'];
 
 /** What an unlocked wallet keeps: public addresses only, and whose they are. */
 const unlocked = { user: null, account: 0, addresses: null, lastActive: 0, timer: null, published: null };
+/** The unlocked wallet's public state (null while locked), for the send page. */
+export const unlockedWallet = () => (unlocked.addresses ? { account: unlocked.account, addresses: unlocked.addresses } : null);
+
 /** Why the wallet last locked by itself (shown once on the locked view). */
 let lockedBecause = null;
 
@@ -71,10 +75,10 @@ function unlockedWith(addresses, account) {
   arm();
 }
 
-/** One passkey ceremony with PRF, by a passkey of the signed-in person; its output goes into the
- * wallet module at once (which zeroes it) and comes back as the account's addresses. */
-async function unlock(account) {
-  const w = await walletModule();
+/** One passkey ceremony with PRF, by a passkey of the signed-in person (checked by the server),
+ * whose output is handed to `use` — a wallet module call, which zeroes it — and wiped again
+ * after, whatever happens. Every unlock and every signature runs its own. */
+export async function withWalletPrf(use) {
   const start = await api('POST', '/api/login/start');
   // Only this person's passkeys may answer (another account's passkey is another wallet).
   const mine = await api('GET', '/api/passkeys');
@@ -89,11 +93,17 @@ async function unlock(account) {
       renderNav();
       throw new Error('That passkey belongs to another account: its wallet is not this one.');
     }
-    const addresses = w.walletAddresses(a.prf, account); // zeroes a.prf
-    unlockedWith(addresses, account);
+    return use(a.prf);
   } finally {
     wipe(a.prf);
   }
+}
+
+/** Unlocks account `account`: its addresses, derived from a fresh PRF output. */
+async function unlock(account) {
+  const w = await walletModule();
+  const addresses = await withWalletPrf((prf) => w.walletAddresses(prf, account)); // zeroes prf
+  unlockedWith(addresses, account);
   unlocked.published = await publish(unlocked.addresses, account);
 }
 
@@ -261,7 +271,9 @@ function chainCard(w, a, networks) {
       h('code.small.path', { text: a.path })),
     h('div.address', { 'data-testid': `wallet-address-${a.chain}`, text: a.address }),
     balanceBox(w, a, networks),
-    h('div.row', {}, copyButton(a.address, `wallet-copy-${a.chain}`), toggle),
+    h('div.row', {}, copyButton(a.address, `wallet-copy-${a.chain}`), toggle,
+      a.chain === 'evm' && networks && networks.some((n) => n.chain === 'evm')
+        ? h('a.button.small-button.primary', { href: '#/wallet/send/evm', 'data-testid': 'wallet-send-evm', text: 'Send' }) : null),
     qrBox);
 }
 
@@ -302,11 +314,12 @@ async function unlockedView() {
         autolockSetting())));
 }
 
-export async function walletPage() {
+export async function walletPage(view) {
   // A wallet unlocked by someone else in this browser (signed out since) is no longer shown.
   if (unlocked.addresses && (!state.me || unlocked.user !== state.me.user.id)) lock();
   if (!unlocked.addresses) return lockedView();
   touch();
   arm();
+  if (view === 'send') return sendPage();
   return unlockedView();
 }

@@ -32,6 +32,19 @@ pub fn format_units(raw: &str, decimals: u32) -> Result<String, Failure> {
     Ok(blindvault_wallet::display::format_units(value, decimals))
 }
 
+/// What a person typed (`"0.25"`) in base units of `decimals` decimals, as a decimal string
+/// (`display::parse_units`: no sign, no exponent, at most `decimals` fraction digits, at most
+/// 2^256 − 1).
+pub fn parse_units(text: &str, decimals: u32) -> Result<String, Failure> {
+    let decimals = u8::try_from(decimals)
+        .ok()
+        .filter(|d| *d <= 77)
+        .ok_or_else(|| Failure::new(Code::BadAmount, "decimals must be a whole number from 0 to 77"))?;
+    blindvault_wallet::display::parse_units(text, decimals)
+        .map(|v| v.to_string())
+        .map_err(|e| Failure::new(Code::BadAmount, e.to_string()))
+}
+
 /// A QR code as the page draws it: `size` modules a side (without the quiet zone, which the
 /// page adds: 4 modules) and `path`, an SVG path of the dark modules in module units, one
 /// `M x y h n v 1 h -n z` rectangle per horizontal run of dark modules.
