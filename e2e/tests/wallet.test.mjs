@@ -309,6 +309,19 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     await p.getByTestId('wallet-send-evm').click();
     await p.getByTestId('wallet-send-network').selectOption('anvil');
     await p.getByTestId('wallet-send-to').fill(to);
+    // More than the account holds: the node refuses the signed transaction, and the page says
+    // why in plain words.
+    await p.getByTestId('wallet-send-amount').fill('100');
+    await p.getByTestId('wallet-send-review').click();
+    await p.getByTestId('wallet-send-confirmation').waitFor();
+    assert.equal((await p.getByTestId('wallet-send-amount-shown').textContent()).trim(), '100 ETH');
+    await p.getByTestId('wallet-send-confirm').click();
+    await p.getByText('Not sent', { exact: true }).waitFor();
+    await p.getByText(/^Not enough funds to pay the amount and the network fee\. Nothing was sent\./).waitFor();
+    assert.equal(await anvil.rpc('eth_getTransactionCount', [from, 'pending']), '0x0');
+    await p.getByRole('button', { name: 'Start again' }).click();
+    await p.getByTestId('wallet-send-network').selectOption('anvil');
+    await p.getByTestId('wallet-send-to').fill(to);
     await p.getByTestId('wallet-send-amount').fill('0.25');
     await p.getByTestId('wallet-send-review').click();
     await p.getByTestId('wallet-send-confirmation').waitFor();

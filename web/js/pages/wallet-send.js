@@ -7,6 +7,7 @@
 import { api } from '../api.js';
 import { h, notice, page } from '../dom.js';
 import { EVM_SYMBOLS } from '../balances.js';
+import { route } from '../router.js';
 import { action } from '../ui.js';
 import { walletModule } from '../wallet.js';
 import { unlockedWallet, withWalletPrf } from './wallet.js';
@@ -80,7 +81,12 @@ export async function sendPage() {
     const network = networks.find((n) => n.network === net.value);
     const symbol = symbolOf();
     const value = w.parseUnits(amount.value.trim(), 18);
-    const node = await fromNode(network.network, from, to.value.trim(), value);
+    let node;
+    try {
+      node = await fromNode(network.network, from, to.value.trim(), value);
+    } catch (e) {
+      throw new Error(plain(e));
+    }
     const built = w.evmBuildSend({ from, chainId: network.chain_id, to: to.value.trim(), value, symbol, ...node });
     confirmView(w, network, built, body, out, wallet.account);
   }, { out, testid: 'wallet-send-review', busy: 'Asking the network…' });
@@ -110,7 +116,7 @@ function confirmView(w, network, built, body, out, account) {
     try {
       hash = await call(network.network, 'eth_sendRawTransaction', [signed.raw]);
     } catch (e) {
-      status.replaceChildren(notice('bad', 'Not sent', plain(e)), h('a.button', { href: '#/wallet/send/evm', text: 'Start again' }));
+      status.replaceChildren(notice('bad', 'Not sent', plain(e)), h('button', { type: 'button', onclick: () => route(), text: 'Start again' }));
       return;
     }
     status.replaceChildren(h('div.notice.ok', { role: 'status', 'data-testid': 'wallet-send-status' },
