@@ -33,7 +33,8 @@ if ! command -v chromium >/dev/null; then
 fi
 chromium --version
 # Also the chain engines the wallet bundle's transactions are executed in (e2e/tests/chains):
-# LiteSVM (npm litesvm, with its prebuilt linux-x64 binary package) and @ton/sandbox. Installed
+# LiteSVM (npm litesvm, with its prebuilt linux-x64 binary package) and @ton/sandbox; and anvil
+# (npm @foundry-rs/anvil-linux-amd64), the local EVM node e2e/tests/wallet.test.mjs starts. Installed
 # from the lock without changing it; not `npm ci`, which refuses a lock that lacks litesvm's
 # binary packages for other platforms (darwin, arm64, musl), which the registry here does not
 # serve (404), so no lock made here can list them.

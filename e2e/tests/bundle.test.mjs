@@ -61,6 +61,14 @@ test('the served app is ES modules from this origin, and carries no benchmark fi
   for (const p of ['/js/wasm.js', '/js/pages/requests.js', '/pkg/blindvault_wasm.js']) {
     assert.ok(!mods.get(p).includes('wallet-pkg'), `${p} (the approver's path) loads the wallet bundle`);
   }
+  // The wallet page loads it on first use only (a dynamic import in /js/wallet.js): starting the
+  // app loads no wallet code.
+  assert.ok(mods.has('/js/pages/wallet.js'), 'the wallet page is a module of the app');
+  assert.ok(![...mods.keys()].some((p) => p.startsWith('/wallet-pkg/')), 'no module imports the wallet bundle statically');
+  assert.match(mods.get('/js/wallet.js'), /import\('\.\.\/wallet-pkg\/blindvault_wallet_wasm\.js'\)/);
+  for (const [p, src] of mods) {
+    if (p !== '/js/wallet.js') assert.ok(!src.includes('wallet-pkg'), `${p} refers to the wallet bundle`);
+  }
   const approverWasm = Buffer.from(await (await fetch(`${base}/pkg/blindvault_wasm_bg.wasm`)).arrayBuffer()).toString('latin1');
   for (const s of ['solanaSignTransfer', 'evmSignTransaction', 'bitcoinSignPsbt']) {
     assert.ok(!approverWasm.includes(s), `the approver bundle carries the wallet's ${s}`);

@@ -11,6 +11,7 @@ import { requestPage, requestsPage } from './pages/requests.js';
 import { setupPage } from './pages/setup.js';
 import { signIn, signinPage } from './pages/signin.js';
 import { signupPage } from './pages/signup.js';
+import { walletPage } from './pages/wallet.js';
 
 export let renderSeq = 0;
 
@@ -55,6 +56,7 @@ export async function route() {
       case 'requests': return arg ? await requestPage(arg) : await requestsPage();
       case 'admin': return await adminPage(arg);
       case 'confirm': return await confirmPage(arg);
+      case 'wallet': return await walletPage(arg);
       default: return page('Not found', h('p', {}, 'No such page. ', h('a', { href: '#/', text: 'Home' })));
     }
   } catch (e) {

@@ -30,7 +30,7 @@ export function prfNotice() {
 export function renderNav() {
   const route = location.hash.split('/')[1] || '';
   const links = state.me
-    ? [['requests', 'Requests'], ['account', 'Account'], ...(isAdmin() ? [['admin', 'Admin']] : [])]
+    ? [['requests', 'Requests'], ['wallet', 'Wallet'], ['account', 'Account'], ...(isAdmin() ? [['admin', 'Admin']] : [])]
     : [['signin', 'Sign in'], ['signup', 'Create account']];
   $('#nav').replaceChildren(...links.map(([r, t]) =>
     h('a', { href: `#/${r}`, 'aria-current': route === r ? 'page' : false, text: t })));

@@ -28,6 +28,11 @@
 //! | `tonSignTransfer(prf, req)` | `{to, amountNano, comment?, seqno, validUntil}` (wallet v4R2) | `{boc, hash, signedHash, from}` (`boc`: base64, for `sendBoc`) |
 //! | `bitcoinReviewPsbt(prf, req)` | `{network, psbt}` (base64) | the review: inputs, outputs, change, fee, … |
 //! | `bitcoinSignPsbt(prf, req)` | `{network, psbt, review}` (the review approved) | `{psbt, transaction, txid, signedInputs}` |
+//! | `evmBuildSend(req)` | `{from, chainId, nonce, to, value, gasLimit, maxFeePerGas, maxPriorityFeePerGas, symbol}` (no key) | `{payload, summary}`: the unsigned EIP-1559 payload and its decoding (`EvmTxSummary`) for the confirmation screen |
+//! | `evmSignReviewed(prf, req)` | `{account?, payload, summary}` (the summary approved) | `{raw, hash, from}`, only if the payload still decodes to that summary |
+//! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
+//! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
+//! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
 //! | `walletErrorCodes()` | — | every error code, in order |
 //!
 //! A failure throws an `Error` whose `code` is one of [`bridge::Code`]'s stable strings
@@ -134,6 +139,36 @@ fn index(account: f64) -> Result<u32, Failure> {
 #[wasm_bindgen(js_name = walletErrorCodes)]
 pub fn wallet_error_codes() -> Vec<String> {
     Code::ALL.iter().map(|c| c.as_str().to_owned()).collect()
+}
+
+/// Builds a native-coin EIP-1559 send and decodes it for the confirmation screen. Takes no key.
+#[wasm_bindgen(js_name = evmBuildSend)]
+pub fn evm_build_send(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::evm::build_send(&j)))
+}
+
+/// Signs an EIP-1559 payload only if it decodes to the approved summary. Zeroes `prf`.
+#[wasm_bindgen(js_name = evmSignReviewed)]
+pub fn evm_sign_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::evm::sign_reviewed)
+}
+
+/// What a person typed as base units of `decimals` decimals (a decimal string).
+#[wasm_bindgen(js_name = parseUnits)]
+pub fn parse_units(text: &str, decimals: u32) -> Result<String, JsValue> {
+    bridge::show::parse_units(text, decimals).map_err(js)
+}
+
+/// `raw` base units as an exact decimal number with `decimals` decimals (no symbol).
+#[wasm_bindgen(js_name = formatUnits)]
+pub fn format_units(raw: &str, decimals: u32) -> Result<String, JsValue> {
+    bridge::show::format_units(raw, decimals).map_err(js)
+}
+
+/// The QR code of `text` (public: an address): `{size, path}`.
+#[wasm_bindgen(js_name = qrCode)]
+pub fn qr_code(text: &str) -> Result<JsValue, JsValue> {
+    call(|| bridge::show::qr(text))
 }
 
 /// The addresses of account `account` on the five chains: `[{chain, path, address}]`.

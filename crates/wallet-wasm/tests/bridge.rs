@@ -340,3 +340,116 @@ fn numbers_take_digits_only() {
     }
     assert_eq!(Num::Text("4294967296".into()).u32("x").unwrap_err().code(), Code::BadAmount);
 }
+
+#[test]
+fn amounts_are_formatted_exactly_by_the_wallet_crate() {
+    use bridge::show::format_units;
+    assert_eq!(format_units("0", 18).unwrap(), "0");
+    assert_eq!(format_units("1", 18).unwrap(), "0.000000000000000001");
+    assert_eq!(format_units("1500000", 6).unwrap(), "1.5");
+    // A JSON-RPC quantity: 10^18 wei.
+    assert_eq!(format_units("0xde0b6b3a7640000", 18).unwrap(), "1");
+    assert_eq!(format_units("0x0", 9).unwrap(), "0");
+    let max = "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+    assert_eq!(
+        format_units(max, 18).unwrap(),
+        "115792089237316195423570985008687907853269984665640564039457.584007913129639935"
+    );
+    // Above 2^256 - 1, signs, fractions, exponents, empty hex, decimals out of range.
+    for bad in [&format!("{max}0")[..], "-1", "1.5", "1e18", "0x", "", " 12 3", "0xzz"] {
+        assert_eq!(code(format_units(bad, 18)), "bad_amount", "{bad:?}");
+    }
+    assert_eq!(code(format_units("1", 78)), "bad_amount");
+}
+
+#[test]
+fn qr_codes_cover_the_address_with_whole_modules() {
+    use bridge::show::qr;
+    let address = wallet().first_addresses().unwrap()[1].address.clone(); // bc1q…, 42 characters
+    let symbol = qr(&address).unwrap();
+    // Version 3 (29 modules) holds 42 bytes at level M.
+    assert_eq!(symbol.size, 29);
+    // The path draws the three finder patterns: the top-left module and the one beside the
+    // top-right corner are dark; every rectangle is one module high and inside the code.
+    assert!(symbol.path.starts_with("M0 0h7v1h-7z"), "{}", &symbol.path[..40]);
+    for rect in symbol.path.split('z').filter(|r| !r.is_empty()) {
+        let nums: Vec<usize> = rect
+            .trim_start_matches('M')
+            .replace(['h', 'v'], " ")
+            .replace("-", "")
+            .split(' ')
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let [x, y, w, one, w2] = nums[..] else { panic!("{rect}") };
+        assert!(x + w <= symbol.size && y < symbol.size && one == 1 && w == w2 && w > 0, "{rect}");
+    }
+    assert_eq!(qr(&address).unwrap(), symbol, "deterministic");
+    assert_eq!(code(qr("")), "bad_request");
+    assert_eq!(code(qr(&"a".repeat(257))), "bad_request");
+}
+
+#[test]
+fn evm_send_is_built_decoded_and_signed_only_as_approved() {
+    use blindvault_wallet::evm::{EvmTxKind, decode_eip1559};
+    let from = wallet().first_addresses().unwrap()[0].address.clone();
+    let to = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    let req = json!({"from": from, "chainId": 31337, "nonce": 0, "to": to, "value": "250000000000000000",
+        "gasLimit": 21000, "maxFeePerGas": "2000000000", "maxPriorityFeePerGas": "1000000000", "symbol": "ETH"});
+    let built = bridge::evm::build_send(&req.to_string()).unwrap();
+    let s = &built.summary;
+    assert_eq!(s.kind, EvmTxKind::Native);
+    assert_eq!((s.chain_id, s.nonce, s.gas_limit), (31337, 0, 21000));
+    assert_eq!((s.from.as_str(), s.recipient.as_str()), (from.as_str(), to));
+    assert_eq!(s.amount.display, "0.25 ETH");
+    assert_eq!(s.max_fee.display, "0.000042 ETH");
+    // The summary is the payload's own decoding.
+    let payload = hex::decode(built.payload.trim_start_matches("0x")).unwrap();
+    let native = blindvault_wallet::display::Asset::new("ETH", 18);
+    assert_eq!(
+        decode_eip1559(&payload, blindvault_wallet::evm::parse_address(&from).unwrap(), &native, None)
+            .unwrap(),
+        *s
+    );
+    let approved = serde_json::to_value(s).unwrap();
+    let signed = with_prf(|p| {
+        bridge::evm::sign_reviewed(p, &json!({"payload": built.payload, "summary": approved}).to_string())
+            .unwrap()
+    });
+    assert_eq!(signed.from, from);
+    // The same bytes the wallet crate's own signer gives for that transaction (RFC 6979: one
+    // signature per key and hash).
+    use blindvault_wallet::evm::{TxEip1559, TxKind, U256};
+    let tx = TxEip1559 {
+        chain_id: 31337,
+        nonce: 0,
+        gas_limit: 21000,
+        max_fee_per_gas: 2_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(blindvault_wallet::evm::parse_address(to).unwrap()),
+        value: U256::from(250_000_000_000_000_000_u64),
+        access_list: Default::default(),
+        input: Default::default(),
+    };
+    let direct = wallet().evm_signer(0).unwrap().sign_eip1559(tx).unwrap();
+    assert_eq!(signed.raw, format!("0x{}", hex::encode(&direct.raw)));
+    // Another amount than the one approved, or another account's key: refused.
+    let mut changed = approved.clone();
+    changed["amount"]["display"] = json!("0.025 ETH");
+    assert_eq!(
+        code(with_prf(|p| bridge::evm::sign_reviewed(
+            p,
+            &json!({"payload": built.payload, "summary": changed}).to_string()
+        ))),
+        "review_mismatch"
+    );
+    assert_eq!(
+        code(with_prf(|p| bridge::evm::sign_reviewed(
+            p,
+            &json!({"account": 1, "payload": built.payload, "summary": approved}).to_string()
+        ))),
+        "review_mismatch"
+    );
+    assert_eq!(bridge::show::parse_units("0.25", 18).unwrap(), "250000000000000000");
+    assert_eq!(code(bridge::show::parse_units("0.1234567", 6)), "bad_amount");
+    assert_eq!(code(bridge::show::parse_units("-1", 18)), "bad_amount");
+}

@@ -121,6 +121,16 @@ const operations = [
   ['walletAddresses (account 0)', (p) => api.walletAddresses(p, 0)],
   ['walletAddresses (account 5)', (p) => api.walletAddresses(p, 5)],
   ['evmSignTransaction', (p) => api.evmSignTransaction(p, EVM_TX)],
+  ['evmSignReviewed', (p) => {
+    const from = api.walletAddresses(prf(), 0)[0].address;
+    const { payload, summary } = api.evmBuildSend({ ...EVM_TX, from, symbol: 'ETH' });
+    return api.evmSignReviewed(p, { payload, summary });
+  }],
+  ['evmSignReviewed with a changed summary (refused after derivation)', (p) => {
+    const from = api.walletAddresses(prf(), 0)[0].address;
+    const { payload, summary } = api.evmBuildSend({ ...EVM_TX, from, symbol: 'ETH' });
+    assert.throws(() => api.evmSignReviewed(p, { payload, summary: { ...summary, nonce: 1 } }), { code: 'review_mismatch' });
+  }],
   ['evmSignPersonalMessage', (p) => api.evmSignPersonalMessage(p, { message: 'hello' })],
   ['evmSignTypedData', (p) => api.evmSignTypedData(p, { typedData: TYPED })],
   ['solanaSignTransfer', (p) => api.solanaSignTransfer(p, { to: SOL_TO, lamports: '5', recentBlockhash: BLOCKHASH })],

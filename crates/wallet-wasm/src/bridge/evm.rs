@@ -3,7 +3,10 @@
 use blindvault_wallet::evm::{self, Bytes, TxEip1559, TxKind, U256};
 use serde::{Deserialize, Serialize};
 
-use super::{Code, Failure, Num, from_hex, hex0x, sign};
+use blindvault_wallet::display::Asset;
+use blindvault_wallet::evm::{Eip1559Request, EvmPayment, EvmTxSummary};
+
+use super::{Code, Failure, Num, from_hex, hex0x, request, sign};
 
 /// An EIP-1559 (type 2) transaction to sign. Amounts in wei; numbers as JSON numbers or
 /// decimal / `0x` strings.
@@ -182,6 +185,93 @@ pub fn sign_typed_data(prf: &mut [u8], json: &str) -> Result<MessageSignature, F
                 signature: hex0x(&sig),
                 address: signer.address().to_checksum(None),
                 hash: Some(hex0x(hash.as_slice())),
+            })
+        },
+    )
+}
+
+/// A native-coin send to build for the confirmation screen (no key: nothing is signed yet). The
+/// page fills it from the form and the node (nonce, fees).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendRequest {
+    /// The sender: this wallet's address (the summary shows it; signing checks it is the key's).
+    pub from: String,
+    /// EIP-155 chain id (not 0).
+    pub chain_id: Num,
+    /// The sender's next nonce.
+    pub nonce: Num,
+    /// Recipient.
+    pub to: String,
+    /// Amount in wei.
+    pub value: Num,
+    /// Gas limit.
+    pub gas_limit: Num,
+    /// Max fee per gas (wei).
+    pub max_fee_per_gas: Num,
+    /// Max priority fee per gas (wei), at most the max fee.
+    pub max_priority_fee_per_gas: Num,
+    /// The native coin's symbol (18 decimals), as the page names the chain's coin.
+    pub symbol: String,
+}
+
+/// A built send: the unsigned EIP-1559 payload and what it does, decoded from it.
+#[derive(Debug, Serialize)]
+pub struct BuiltSend {
+    /// `0x02 ‖ rlp(fields)`, `0x` hex: what will be signed (its keccak256).
+    pub payload: String,
+    /// The payload decoded ([`blindvault_wallet::evm::decode_eip1559`]): what the confirmation
+    /// screen shows, and what the person approves.
+    pub summary: EvmTxSummary,
+}
+
+/// Builds the unsigned payload of a native-coin send and decodes it back for the confirmation
+/// screen. Takes no key.
+pub fn build_send(json: &str) -> Result<BuiltSend, Failure> {
+    let r: SendRequest = request("the send", json)?;
+    if r.symbol.is_empty() || r.symbol.len() > 16 {
+        return Err(Failure::new(Code::BadRequest, "the coin's symbol must be 1 to 16 characters"));
+    }
+    let send = Eip1559Request {
+        chain_id: r.chain_id.u64("chainId")?,
+        nonce: r.nonce.u64("nonce")?,
+        payment: EvmPayment::Native { to: evm::parse_address(&r.to)?, amount: wei(&r.value, "value")? },
+        gas_limit: r.gas_limit.u64("gasLimit")?,
+        max_fee_per_gas: r.max_fee_per_gas.u128("maxFeePerGas")?,
+        max_priority_fee_per_gas: r.max_priority_fee_per_gas.u128("maxPriorityFeePerGas")?,
+    };
+    let payload = send.unsigned_payload()?;
+    let summary =
+        evm::decode_eip1559(&payload, evm::parse_address(&r.from)?, &Asset::new(r.symbol, 18), None)?;
+    Ok(BuiltSend { payload: hex0x(&payload), summary })
+}
+
+/// Signs a payload the person approved: `summary` is the one the confirmation screen showed.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReviewedRequest {
+    /// Address index, default 0.
+    #[serde(default)]
+    pub account: u32,
+    /// The unsigned payload (`0x` hex), as [`build_send`] gave it.
+    pub payload: String,
+    /// The approved summary.
+    pub summary: EvmTxSummary,
+}
+
+/// Signs the payload only if it still decodes to exactly the approved summary, from this
+/// account (`EvmSigner::sign_reviewed`; else `review_mismatch`).
+pub fn sign_reviewed(prf: &mut [u8], json: &str) -> Result<SignedTx, Failure> {
+    sign(
+        prf,
+        json,
+        |r: ReviewedRequest| Ok((r.account, from_hex("payload", &r.payload)?, r.summary)),
+        |w, (account, payload, summary)| {
+            let signed = w.evm_signer(account)?.sign_reviewed(&payload, &summary)?;
+            Ok(SignedTx {
+                raw: hex0x(&signed.raw),
+                hash: hex0x(signed.hash.as_slice()),
+                from: signed.from.to_checksum(None),
             })
         },
     )

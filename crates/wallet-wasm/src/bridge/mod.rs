@@ -10,6 +10,7 @@
 
 pub mod bitcoin;
 pub mod evm;
+pub mod show;
 pub mod solana;
 pub mod ton;
 

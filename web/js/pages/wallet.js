@@ -1,0 +1,325 @@
+// `#/wallet`: the wallet. Locked, it holds nothing. "Unlock wallet" runs a passkey ceremony with
+// PRF (the same salt as the approver pages: the wallet entropy comes from the same PRF output,
+// docs/protocol.md §2); the PRF output goes straight into the wallet module, which zeroes it,
+// derives the five chains' addresses of one account and forgets the keys. The page then keeps
+// only those public addresses, until "Lock" or the idle time the person chose.
+import { api } from '../api.js';
+import { h, notice, page } from '../dom.js';
+import { route } from '../router.js';
+import { loadMe, state } from '../state.js';
+import { action, renderNav } from '../ui.js';
+import { nativeBalance, servesAddress } from '../balances.js';
+import { CHAINS, walletModule } from '../wallet.js';
+import { sendPage } from './wallet-send.js';
+import { PrfUnsupported, getAssertion, wipe } from '../webauthn.js';
+
+const AUTOLOCK_KEY = 'blindvault:wallet:autolock-minutes';
+const ACCOUNT_KEY = 'blindvault:wallet:account';
+export const AUTOLOCK_CHOICES = [1, 2, 5, 10, 15, 30, 60];
+const AUTOLOCK_DEFAULT = 5;
+const ACTIVITY = ['pointerdown', 'keydown', 'wheel', 'touchstart'];
+
+/** What an unlocked wallet keeps: public addresses only, and whose they are. */
+const unlocked = { user: null, account: 0, addresses: null, lastActive: 0, timer: null, published: null };
+/** The unlocked wallet's public state (null while locked), for the send page. */
+export const unlockedWallet = () => (unlocked.addresses ? { account: unlocked.account, addresses: unlocked.addresses } : null);
+
+/** Why the wallet last locked by itself (shown once on the locked view). */
+let lockedBecause = null;
+
+/** The idle time after which the wallet locks, in minutes (the person's choice, this browser). */
+export function autolockMinutes() {
+  const m = Number.parseInt(localStorage.getItem(AUTOLOCK_KEY) || '', 10);
+  return AUTOLOCK_CHOICES.includes(m) ? m : AUTOLOCK_DEFAULT;
+}
+
+function rememberedAccount() {
+  const n = Number.parseInt(localStorage.getItem(ACCOUNT_KEY) || '0', 10);
+  return Number.isInteger(n) && n >= 0 && n < 2 ** 31 ? n : 0;
+}
+
+const onWalletPage = () => (location.hash.replace(/^#\/?/, '').split('/')[0] === 'wallet');
+
+const touch = () => { unlocked.lastActive = Date.now(); };
+
+/** Re-checks the idle time when it could have run out; locks when it has. */
+function arm() {
+  clearTimeout(unlocked.timer);
+  if (!unlocked.addresses) return;
+  const left = autolockMinutes() * 60000 - (Date.now() - unlocked.lastActive);
+  if (left <= 0) lock('idle');
+  else unlocked.timer = setTimeout(arm, left);
+}
+
+/** Forgets everything the unlocked wallet held and shows the locked view (on the wallet page). */
+export function lock(reason = null) {
+  const was = !!unlocked.addresses;
+  clearTimeout(unlocked.timer);
+  for (const ev of ACTIVITY) document.removeEventListener(ev, touch, true);
+  unlocked.user = null;
+  unlocked.addresses = null;
+  unlocked.account = 0;
+  unlocked.timer = null;
+  unlocked.published = null;
+  lockedBecause = was ? reason : null;
+  if (was && onWalletPage()) route();
+}
+
+function unlockedWith(addresses, account) {
+  unlocked.user = state.me.user.id;
+  unlocked.account = account;
+  unlocked.addresses = addresses;
+  lockedBecause = null;
+  touch();
+  for (const ev of ACTIVITY) document.addEventListener(ev, touch, { capture: true, passive: true });
+  arm();
+}
+
+/** One passkey ceremony with PRF, by a passkey of the signed-in person (checked by the server),
+ * whose output is handed to `use` — a wallet module call, which zeroes it — and wiped again
+ * after, whatever happens. Every unlock and every signature runs its own. */
+export async function withWalletPrf(use) {
+  const start = await api('POST', '/api/login/start');
+  // Only this person's passkeys may answer (another account's passkey is another wallet).
+  const mine = await api('GET', '/api/passkeys');
+  start.options.publicKey.allowCredentials = mine.passkeys.map((p) => ({ type: 'public-key', id: p.id }));
+  const a = await getAssertion(start.options);
+  try {
+    if (!a.prf) throw new PrfUnsupported();
+    // The server checks the assertion (and extends this session); the PRF output never leaves.
+    const who = await api('POST', '/api/login/finish', { ceremony_id: start.ceremony_id, credential: a.json });
+    if (!who.user || who.user.id !== state.me.user.id) {
+      await loadMe();
+      renderNav();
+      throw new Error('That passkey belongs to another account: its wallet is not this one.');
+    }
+    return use(a.prf);
+  } finally {
+    wipe(a.prf);
+  }
+}
+
+/** Unlocks account `account`: its addresses, derived from a fresh PRF output. */
+async function unlock(account) {
+  const w = await walletModule();
+  const addresses = await withWalletPrf((prf) => w.walletAddresses(prf, account)); // zeroes prf
+  unlockedWith(addresses, account);
+  unlocked.published = await publish(unlocked.addresses, account);
+}
+
+/** Publishes the account's public addresses (watch-only on my other devices; the admin sees who
+ * holds which). Public data only; a failure is shown, it does not keep the wallet locked. */
+async function publish(addresses, account) {
+  const results = await Promise.allSettled(addresses.map((a) => api('POST', '/api/wallet/addresses', {
+    chain: a.chain, network: 'mainnet', path: a.path, address: a.address, label: `account ${account}`,
+  })));
+  const failed = results.filter((r) => r.status === 'rejected');
+  return failed.length ? failed[0].reason : null;
+}
+
+// ---- the views --------------------------------------------------------------------------------
+
+function autolockSetting() {
+  const id = 'wallet-autolock';
+  const select = h('select', { id, 'data-testid': id },
+    AUTOLOCK_CHOICES.map((m) => h('option', { value: m, selected: m === autolockMinutes(), text: m === 1 ? '1 minute' : `${m} minutes` })));
+  select.addEventListener('change', () => {
+    localStorage.setItem(AUTOLOCK_KEY, select.value);
+    arm();
+  });
+  return h('div', {}, h('label', { for: id, text: 'Lock after this long without activity' }), select,
+    h('div.hint', { text: 'Kept in this browser. Locking forgets the addresses; unlocking asks for your passkey again.' }));
+}
+
+function accountInput(value) {
+  return h('input', { id: 'wallet-account', 'data-testid': 'wallet-account', type: 'number', min: 0, max: 2147483647, step: 1, inputmode: 'numeric', value });
+}
+
+function readAccount(input) {
+  const n = Number(input.value);
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 31) throw new Error('The account number must be a whole number from 0 to 2147483647.');
+  return n;
+}
+
+function lockedView() {
+  const out = h('div');
+  const account = accountInput(rememberedAccount());
+  const why = lockedBecause === 'idle'
+    ? notice('warn', 'Locked after ' + (autolockMinutes() === 1 ? '1 minute' : `${autolockMinutes()} minutes`) + ' without activity', 'Unlock with your passkey to continue.')
+    : null;
+  if (why) why.setAttribute('data-testid', 'wallet-auto-locked');
+  lockedBecause = null;
+  return page('Wallet', ...(why ? [why] : []), out,
+    h('div.card.stack.center', { 'data-testid': 'wallet-locked' },
+      lockIcon(),
+      h('h2', { text: 'Your wallet is locked' }),
+      h('p', { text: 'Your passkey opens it on this device. Your keys are derived here, from your passkey, for each operation and forgotten right after: the server never has them.' }),
+      action('Unlock wallet', 'primary big', async () => {
+        const n = readAccount(account);
+        await unlock(n);
+        localStorage.setItem(ACCOUNT_KEY, String(n));
+        route();
+      }, { out, testid: 'wallet-unlock', busy: 'Waiting for your passkey…' })),
+    h('details.card', {},
+      h('summary', { text: 'Options' }),
+      h('div.stack', {},
+        h('div', {}, h('label', { for: 'wallet-account', text: 'Account' }), account,
+          h('div.hint', { text: 'Each account number is a separate set of addresses from the same passkey (0 is the first). Other wallets call it the account or address index.' })),
+        autolockSetting())));
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+const svg = (tag, attrs) => {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+};
+
+/** A padlock, drawn (no icon font or image: nothing loads from elsewhere). */
+function lockIcon() {
+  const el = svg('svg', { viewBox: '0 0 48 48', width: 48, height: 48, 'aria-hidden': 'true', class: 'lock-icon' });
+  el.append(svg('path', { d: 'M15 21v-6a9 9 0 0 1 18 0v6', fill: 'none', stroke: 'currentColor', 'stroke-width': 4, 'stroke-linecap': 'round' }),
+    svg('rect', { x: 9, y: 21, width: 30, height: 22, rx: 5, fill: 'currentColor' }),
+    svg('circle', { cx: 24, cy: 31, r: 3, class: 'keyhole' }),
+    svg('rect', { x: 22.5, y: 32, width: 3, height: 6, rx: 1.5, class: 'keyhole' }));
+  return el;
+}
+
+/** The QR code of `text`, encoded by the wallet module, drawn as dark modules on white with a
+ * quiet zone of 4 modules (black on white in both colour schemes: scanners expect it). */
+function qrCode(w, text, label, testid) {
+  const { size, path } = w.qrCode(text);
+  const q = 4;
+  const el = svg('svg', { viewBox: `${-q} ${-q} ${size + 2 * q} ${size + 2 * q}`, role: 'img', 'aria-label': label, 'data-testid': testid, 'shape-rendering': 'crispEdges', class: 'qr' });
+  el.append(svg('rect', { x: -q, y: -q, width: size + 2 * q, height: size + 2 * q, fill: '#ffffff' }),
+    svg('path', { d: path, fill: '#000000' }));
+  return el;
+}
+
+function copyButton(text, testid) {
+  const b = h('button.small-button', { type: 'button', 'data-testid': testid, text: 'Copy' });
+  b.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      b.textContent = 'Copied';
+    } catch {
+      b.textContent = 'Select and copy';
+    }
+    setTimeout(() => { if (b.isConnected) b.textContent = 'Copy'; }, 2000);
+  });
+  return b;
+}
+
+const plural = (n, one, many) => (n === 1 ? one : many);
+
+/** `raw` base units (a decimal or 0x string, or a signed decimal for a pending sum) in words. */
+function amount(w, raw, decimals, symbol) {
+  const neg = raw.startsWith('-');
+  return `${neg ? '−' : ''}${w.formatUnits(neg ? raw.slice(1) : raw, decimals)} ${symbol}`;
+}
+
+/** Fills `box` with the native balance of `a` on every network of its chain the server offers. */
+async function showBalances(w, box, a, networks) {
+  const c = CHAINS[a.chain];
+  const mine = networks.filter((n) => n.chain === a.chain);
+  const usable = mine.filter(servesAddress);
+  if (!usable.length) {
+    box.replaceChildren(h('p.small.muted', { 'data-testid': `wallet-no-endpoint-${a.chain}`,
+      text: mine.length
+        ? `No balance: this server has only ${c.name} test networks, and this page shows the mainnet address.`
+        : `No balance: this server has no ${c.name} node set up. An admin can add one (blindvault admin wallet endpoint set).` }));
+    return;
+  }
+  box.replaceChildren(...usable.map((n) => {
+    const value = h('span.balance-value', { 'data-testid': `wallet-balance-${a.chain}-${n.network}`, text: 'Loading…' });
+    const row = h('div.row.spread.balance', {}, h('span.small.muted', { text: n.chain_id ? `${n.network} (chain ${n.chain_id})` : n.network }), value);
+    nativeBalance(n, a.address).then((b) => {
+      value.textContent = amount(w, b.raw, b.decimals, b.symbol);
+      if (b.pending && b.pending !== '0') value.append(h('span.small.muted', { text: ` (${b.pending.startsWith('-') ? '' : '+'}${amount(w, b.pending, b.decimals, b.symbol)} unconfirmed)` }));
+    }, (e) => {
+      value.textContent = 'Unavailable';
+      value.classList.add('bad');
+      value.setAttribute('data-error', e && e.code ? e.code : 'balance');
+      row.after(h('p.small.bad-text', { text: `The balance could not be read: ${e && e.message ? e.message : e}` }));
+    });
+    return row;
+  }));
+}
+
+function balanceBox(w, a, networks) {
+  const box = h('div.balances', { 'data-testid': `wallet-balances-${a.chain}`, 'aria-live': 'polite' });
+  if (networks) showBalances(w, box, a, networks);
+  else box.append(h('p.small.muted', { text: 'Balances could not be loaded: the list of networks did not come.' }));
+  return box;
+}
+
+function chainCard(w, a, networks) {
+  const c = CHAINS[a.chain] || { name: a.chain, detail: '' };
+  const qrBox = h('div.qr-box.hidden');
+  const toggle = h('button.small-button', { type: 'button', 'aria-expanded': 'false', 'data-testid': `wallet-show-qr-${a.chain}`, text: 'QR code' });
+  toggle.addEventListener('click', () => {
+    const open = qrBox.classList.toggle('hidden') === false;
+    toggle.setAttribute('aria-expanded', String(open));
+    if (open && !qrBox.firstChild) {
+      qrBox.append(qrCode(w, a.address, `QR code of your ${c.name} address`, `wallet-qr-${a.chain}`),
+        h('p.small.muted', { text: `Send only ${c.name} network assets to this address.` }));
+    }
+  });
+  return h('li.chain', { 'data-testid': `wallet-chain-${a.chain}` },
+    h('div.row.spread', {},
+      h('div', {}, h('span.item-title', { text: c.name }), c.detail ? h('span.small.muted', { text: ` ${c.detail}` }) : null),
+      h('code.small.path', { text: a.path })),
+    h('div.address', { 'data-testid': `wallet-address-${a.chain}`, text: a.address }),
+    balanceBox(w, a, networks),
+    h('div.row', {}, copyButton(a.address, `wallet-copy-${a.chain}`), toggle,
+      a.chain === 'evm' && networks && networks.some((n) => n.chain === 'evm')
+        ? h('a.button.small-button.primary', { href: '#/wallet/send/evm', 'data-testid': 'wallet-send-evm', text: 'Send' }) : null),
+    qrBox);
+}
+
+async function unlockedView() {
+  const w = await walletModule();
+  const out = h('div');
+  let networks = null;
+  try { networks = (await api('GET', '/api/wallet/networks')).networks; } catch (e) { if (e.status === 401) throw e; }
+  if (!unlocked.addresses) return lockedView();
+  const published = unlocked.published
+    ? notice('warn', 'Your addresses were not published', `Your other devices will not list them until the next unlock. ${unlocked.published.message || ''}`.trim())
+    : null;
+  const account = accountInput(unlocked.account);
+  const switchTo = action('Open this account', '', async () => {
+    const n = readAccount(account);
+    // Another account is another derivation: a passkey ceremony of its own, whose addresses
+    // replace these.
+    await unlock(n);
+    localStorage.setItem(ACCOUNT_KEY, String(n));
+    route();
+  }, { out, testid: 'wallet-switch-account', busy: 'Waiting for your passkey…' });
+  return page('Wallet', out, ...(published ? [published] : []),
+    h('div.card.stack', {},
+      h('div.row.spread', {},
+        h('div', {}, h('span.pill.ok', { 'data-testid': 'wallet-unlocked', text: 'Unlocked' }), ' ',
+          h('span.muted.small', { 'data-testid': 'wallet-account-shown', text: `Account ${unlocked.account}` })),
+        h('button', { type: 'button', 'data-testid': 'wallet-lock', onclick: () => lock(), text: 'Lock' })),
+      h('p.small.muted', { text: `Only these public addresses are kept while the wallet is open. It locks after ${autolockMinutes() === 1 ? '1 minute' : `${autolockMinutes()} minutes`} without activity; each payment or signature will ask for your passkey again.` })),
+    h('div.card', {},
+      h('div.row.spread', {}, h('h2', { text: 'Your addresses and balances' }),
+        h('button.small-button', { type: 'button', 'data-testid': 'wallet-refresh', onclick: () => route(), text: 'Refresh' })),
+      h('ul.list', { 'data-testid': 'wallet-addresses' }, unlocked.addresses.map((a) => chainCard(w, a, networks)))),
+    h('details.card', {},
+      h('summary', { text: 'Accounts and auto-lock' }),
+      h('div.stack', {},
+        h('div', {}, h('label', { for: 'wallet-account', text: 'Account' }), h('div.row.nowrap', {}, account, switchTo),
+          h('div.hint', { text: 'Each account number is a separate set of addresses from the same passkey. Opening another one asks for your passkey.' })),
+        autolockSetting())));
+}
+
+export async function walletPage(view) {
+  // A wallet unlocked by someone else in this browser (signed out since) is no longer shown.
+  if (unlocked.addresses && (!state.me || unlocked.user !== state.me.user.id)) lock();
+  if (!unlocked.addresses) return lockedView();
+  touch();
+  arm();
+  if (view === 'send') return sendPage();
+  return unlockedView();
+}
