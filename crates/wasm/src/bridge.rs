@@ -9,6 +9,7 @@ use blindvault_core::identity::{
 use blindvault_core::keys::{ApproverPublicKey, OrgPublicKey};
 use blindvault_core::release;
 use blindvault_core::revocation::SignedRevocations;
+use blindvault_core::rng::os_rng;
 use blindvault_core::schedule::{KeySchedule, PRF_SALT_V1, PrfOutput};
 use blindvault_core::storage;
 use serde::Serialize;
@@ -247,10 +248,6 @@ fn seconds(now: f64) -> Result<u64, Failure> {
     }
 }
 
-fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
-    rand_core::UnwrapErr(getrandom::SysRng)
-}
-
 /// The PRF salt.
 pub fn prf_salt() -> [u8; 32] {
     PRF_SALT_V1
@@ -299,7 +296,7 @@ impl Keys {
     }
     /// Seals for local storage.
     pub fn seal_local(&self, name: &str, plaintext: &str) -> Result<String, Failure> {
-        let sealed = storage::seal(self.0.local_storage_key(), name, plaintext.as_bytes(), &mut rng())?;
+        let sealed = storage::seal(self.0.local_storage_key(), name, plaintext.as_bytes(), &mut os_rng())?;
         Ok(b64::encode(&sealed))
     }
     /// Opens from local storage.
@@ -466,7 +463,7 @@ pub fn approve(
     let p = parse(certificate, signed_request, sealed_entry)?;
     let v = verify_request(&org.0, &p.cert, &p.req, seconds(now)?)?;
     // `release::approve` checks the entry against the request itself (`release::check_entry`).
-    let sealed = release::approve(keys.0.approver_secret(), &v, &p.entry, &mut rng())
+    let sealed = release::approve(keys.0.approver_secret(), &v, &p.entry, &mut os_rng())
         .map_err(|e| entry_failure(e, &p.entry, &v))?;
     Ok(b64::encode(&sealed.to_bytes()))
 }

@@ -28,7 +28,7 @@ impl Fixture {
     /// Builds an org, one approver (from a fixed PRF output), an `any-of` entry sealed to it, a
     /// host certificate and a request.
     pub fn new() -> Result<Self, Failure> {
-        let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+        let mut rng = blindvault_core::rng::os_rng();
         let org = OrgSecretKey::generate(&mut rng);
         let prf = [42u8; 32];
         let schedule = KeySchedule::derive(&PrfOutput::from_bytes(prf));

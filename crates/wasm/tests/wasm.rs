@@ -9,15 +9,12 @@ use blindvault_core::keys::{EphemeralSecretKey, HostSecretKey, OrgSecretKey};
 use blindvault_core::policy::Policy;
 use blindvault_core::release::{SealedResponse, open_response, recover_secret};
 use blindvault_core::revocation::Revocations;
+use blindvault_core::rng::os_rng;
 use blindvault_core::schedule::{KeySchedule, PrfOutput};
 use blindvault_wasm::bridge::{self, Keys, Org};
 
 const NOW: u64 = 1_900_000_000;
 const PRF: [u8; 32] = [42; 32];
-
-fn rng() -> rand_core::UnwrapErr<getrandom::SysRng> {
-    rand_core::UnwrapErr(getrandom::SysRng)
-}
 
 struct World {
     org: OrgSecretKey,
@@ -34,7 +31,7 @@ struct World {
 }
 
 fn world() -> World {
-    let org = OrgSecretKey::generate(&mut rng());
+    let org = OrgSecretKey::generate(&mut os_rng());
     let me = KeySchedule::derive(&PrfOutput::from_bytes(PRF));
     let signed = Enrolment {
         user_id: "alice".into(),
@@ -46,7 +43,7 @@ fn world() -> World {
     .sign(&org)
     .unwrap();
     let approver = signed.verify(&org.public_key(), NOW).unwrap();
-    let entry_id = EntryId::generate(&mut rng());
+    let entry_id = EntryId::generate(&mut os_rng());
     let seal = |id| {
         seal_entry(
             &org,
@@ -56,13 +53,13 @@ fn world() -> World {
             std::slice::from_ref(&approver),
             b"prod db password",
             b"hunter2",
-            &mut rng(),
+            &mut os_rng(),
         )
         .unwrap()
     };
     let entry = seal(entry_id);
-    let other = seal(EntryId::generate(&mut rng()));
-    let servers = OrgSecretKey::generate(&mut rng());
+    let other = seal(EntryId::generate(&mut os_rng()));
+    let servers = OrgSecretKey::generate(&mut os_rng());
     let servers_entry = seal_entry(
         &servers,
         entry_id,
@@ -71,12 +68,12 @@ fn world() -> World {
         &[signed.enrolment.clone().sign(&servers).unwrap().verify(&servers.public_key(), NOW).unwrap()],
         b"prod db password",
         b"the server's value",
-        &mut rng(),
+        &mut os_rng(),
     )
     .unwrap();
-    let host = HostSecretKey::generate(&mut rng());
+    let host = HostSecretKey::generate(&mut os_rng());
     let cert = HostCertificate {
-        cert_id: CertId::generate(&mut rng()),
+        cert_id: CertId::generate(&mut os_rng()),
         host_name: "ci-runner-7".into(),
         host_key: host.public_key(),
         allowed_entries: vec![entry_id, other.entry_id],
@@ -87,9 +84,9 @@ fn world() -> World {
     }
     .sign(&org)
     .unwrap();
-    let eph = EphemeralSecretKey::generate(&mut rng());
+    let eph = EphemeralSecretKey::generate(&mut os_rng());
     let req = Request {
-        request_id: RequestId::generate(&mut rng()),
+        request_id: RequestId::generate(&mut os_rng()),
         cert_id: cert.cert.cert_id,
         entry_id,
         ephemeral_key: eph.public_key(),
@@ -121,7 +118,7 @@ fn pinned(w: &World) -> Org {
 }
 
 fn another_org() -> Org {
-    Org::parse(&b64::encode(&OrgSecretKey::generate(&mut rng()).public_key().to_bytes())).unwrap()
+    Org::parse(&b64::encode(&OrgSecretKey::generate(&mut os_rng()).public_key().to_bytes())).unwrap()
 }
 
 #[test]
@@ -379,8 +376,11 @@ fn the_device_checks_the_orgs_revocation_record() {
     let e = check(&enc(&three), &mut seen).unwrap_err();
     assert!(e.contains("does not contain the one"), "{e}");
     // A record not signed by the pinned org key.
-    let rogue =
-        Revocations::none().next(&[], &[], NOW).unwrap().sign(&OrgSecretKey::generate(&mut rng())).unwrap();
+    let rogue = Revocations::none()
+        .next(&[], &[], NOW)
+        .unwrap()
+        .sign(&OrgSecretKey::generate(&mut os_rng()))
+        .unwrap();
     assert_eq!(code(&enc(&rogue), String::new()), Some(bridge::Code::BadSignature));
     let e = check(&enc(&rogue), &mut String::new()).unwrap_err();
     assert!(e.contains("not signed by your organisation"), "{e}");
