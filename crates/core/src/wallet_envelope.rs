@@ -57,21 +57,25 @@ impl WalletEnvelope {
     /// Reads the encoding; a wrong length or version is an error.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let what = "wallet envelope";
+        let (&version, rest) =
+            bytes.split_first().ok_or(Error::Length { what, expected: WALLET_ENVELOPE_LEN, got: 0 })?;
         if bytes.len() != WALLET_ENVELOPE_LEN {
             return Err(Error::Length { what, expected: WALLET_ENVELOPE_LEN, got: bytes.len() });
         }
-        if bytes[0] != WALLET_ENVELOPE_VERSION {
-            return Err(Error::UnknownVersion { what, version: bytes[0] });
+        if version != WALLET_ENVELOPE_VERSION {
+            return Err(Error::UnknownVersion { what, version });
         }
-        let enc = crate::encoding::array(&bytes[1..33], what)?;
-        Ok(Self { sealed: HpkeCiphertext { enc, ct: bytes[33..].to_vec() } })
+        let (enc, ct) = rest.split_at_checked(32).ok_or(Error::Truncated { what })?;
+        let enc = crate::encoding::array(enc, what)?;
+        Ok(Self { sealed: HpkeCiphertext { enc, ct: ct.to_vec() } })
     }
 }
 
 /// The associated data: the label, a NUL, then the user id and the passkey's credential id
 /// (raw bytes), each after its length as a big-endian `u16`.
 pub fn associated_data(user_id: &str, credential_id: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::with_capacity(WALLET_ENVELOPE_LABEL_V1.len() + 5 + user_id.len() + credential_id.len());
+    let mut out =
+        Vec::with_capacity(WALLET_ENVELOPE_LABEL_V1.len() + 5 + user_id.len() + credential_id.len());
     out.extend_from_slice(WALLET_ENVELOPE_LABEL_V1);
     out.push(0);
     for (what, field) in [("user id", user_id.as_bytes()), ("credential id", credential_id)] {

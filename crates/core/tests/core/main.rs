@@ -16,5 +16,5 @@ mod redaction;
 mod revocation;
 mod rfc9180;
 mod schedule;
-mod wallet_envelope;
 pub mod util;
+mod wallet_envelope;

@@ -25,18 +25,28 @@ fn schedule(prf: [u8; 32]) -> KeySchedule {
 fn sealed() -> (KeySchedule, KeySchedule, WalletEnvelope) {
     let (first, second) = (schedule(FIRST_PRF), schedule(SECOND_PRF));
     let env =
-        wallet_envelope::seal(first.wallet_entropy(), &second, USER, &SECOND_CREDENTIAL, &mut rng(RNG_SEED)).unwrap();
+        wallet_envelope::seal(first.wallet_entropy(), &second, USER, &SECOND_CREDENTIAL, &mut rng(RNG_SEED))
+            .unwrap();
     (first, second, env)
 }
 
 #[test]
 fn the_second_passkey_opens_the_first_passkey_s_wallet() {
     let (first, second, env) = sealed();
-    assert_ne!(first.wallet_entropy().expose(), second.wallet_entropy().expose(), "two passkeys, two entropies");
+    assert_ne!(
+        first.wallet_entropy().expose(),
+        second.wallet_entropy().expose(),
+        "two passkeys, two entropies"
+    );
     let bytes = env.to_bytes();
     assert_eq!(bytes.len(), WALLET_ENVELOPE_LEN);
-    let opened = wallet_envelope::open(&WalletEnvelope::from_bytes(&bytes).unwrap(), &second, USER, &SECOND_CREDENTIAL)
-        .unwrap();
+    let opened = wallet_envelope::open(
+        &WalletEnvelope::from_bytes(&bytes).unwrap(),
+        &second,
+        USER,
+        &SECOND_CREDENTIAL,
+    )
+    .unwrap();
     assert_eq!(opened.expose(), first.wallet_entropy().expose());
 }
 
@@ -83,7 +93,11 @@ fn an_envelope_the_server_made_or_changed_does_not_open() {
             let mut bytes = good.clone();
             bytes[i] ^= 1 << bit;
             let env = WalletEnvelope::from_bytes(&bytes).unwrap();
-            assert_eq!(wallet_envelope::open(&env, &second, USER, &SECOND_CREDENTIAL), Err(Error::Decrypt), "{i}/{bit}");
+            assert_eq!(
+                wallet_envelope::open(&env, &second, USER, &SECOND_CREDENTIAL),
+                Err(Error::Decrypt),
+                "{i}/{bit}"
+            );
         }
     }
 }
@@ -91,7 +105,11 @@ fn an_envelope_the_server_made_or_changed_does_not_open() {
 #[test]
 fn a_malformed_envelope_is_an_encoding_error() {
     let good = sealed().2.to_bytes();
-    assert!(matches!(WalletEnvelope::from_bytes(&good[..80]), Err(Error::Length { expected: 81, got: 80, .. })));
+    assert!(matches!(
+        WalletEnvelope::from_bytes(&good[..80]),
+        Err(Error::Length { expected: 81, got: 80, .. })
+    ));
+    assert!(matches!(WalletEnvelope::from_bytes(&[]), Err(Error::Length { expected: 81, got: 0, .. })));
     let mut longer = good.clone();
     longer.push(0);
     assert!(matches!(WalletEnvelope::from_bytes(&longer), Err(Error::Length { .. })));
