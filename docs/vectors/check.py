@@ -12,6 +12,9 @@ the text. For each m-of-n entry of blindvault_v1.json it:
   re-derived one (person numbering: §5.2), and each envelope's `enc` against DeriveKeyPair(ikm);
 * interpolates the DEK from m shares, decrypts the value, and checks the writer signature.
 
+and for wallet_envelope_v1.json (§2.1) it re-derives both key schedules, the aad and the HPKE
+ephemeral key, seals the wallet entropy in RFC 9180 PSK mode, and compares the envelope's bytes.
+
 Run: python3 docs/vectors/check.py   (not part of the test command)
 """
 
@@ -119,22 +122,40 @@ def derive_keypair(ikm: bytes):
     return sk, x25519_public(sk)
 
 
-def hpke_open_base(sk_r: bytes, enc: bytes, info: bytes, aad: bytes, ct: bytes) -> bytes:
-    dh = X25519PrivateKey.from_private_bytes(sk_r).exchange(X25519PublicKey.from_public_bytes(enc))
-    kem_context = enc + x25519_public(sk_r)
+def hpke_key_nonce(dh: bytes, enc: bytes, pk_r: bytes, info: bytes, psk: bytes = b"", psk_id: bytes = b""):
+    """RFC 9180 Encap/Decap's shared secret and KeySchedule; mode_base without a PSK, else mode_psk."""
+    kem_context = enc + pk_r
     eae = labeled_extract(KEM_ID, b"", b"eae_prk", dh)
     shared = labeled_expand(KEM_ID, eae, b"shared_secret", kem_context, 32)
-    ctx = b"\x00" + labeled_extract(HPKE_ID, b"", b"psk_id_hash", b"") + labeled_extract(HPKE_ID, b"", b"info_hash", info)
-    secret = labeled_extract(HPKE_ID, shared, b"secret", b"")
+    mode = b"\x01" if psk else b"\x00"
+    ctx = mode + labeled_extract(HPKE_ID, b"", b"psk_id_hash", psk_id) + labeled_extract(HPKE_ID, b"", b"info_hash", info)
+    secret = labeled_extract(HPKE_ID, shared, b"secret", psk)
     key = labeled_expand(HPKE_ID, secret, b"key", ctx, 32)
     nonce = labeled_expand(HPKE_ID, secret, b"base_nonce", ctx, 12)
+    return key, nonce
+
+
+def hpke_open_base(sk_r: bytes, enc: bytes, info: bytes, aad: bytes, ct: bytes) -> bytes:
+    dh = X25519PrivateKey.from_private_bytes(sk_r).exchange(X25519PublicKey.from_public_bytes(enc))
+    key, nonce = hpke_key_nonce(dh, enc, x25519_public(sk_r), info)
     return ChaCha20Poly1305(key).decrypt(nonce, ct, aad)
+
+
+def hpke_seal_psk(pk_r: bytes, ikm: bytes, info: bytes, aad: bytes, pt: bytes, psk: bytes, psk_id: bytes):
+    sk_e, enc = derive_keypair(ikm)
+    dh = X25519PrivateKey.from_private_bytes(sk_e).exchange(X25519PublicKey.from_public_bytes(pk_r))
+    key, nonce = hpke_key_nonce(dh, enc, pk_r, info, psk, psk_id)
+    return enc, ChaCha20Poly1305(key).encrypt(nonce, pt, aad)
 
 
 # ---- blindvault ---------------------------------------------------------------------------------
 
+def schedule(prf: bytes, info: bytes) -> bytes:
+    return expand(extract(b"blindvault/v1/key-schedule", prf), info, 32)
+
+
 def approver_secret(prf: bytes) -> bytes:
-    return expand(extract(b"blindvault/v1/key-schedule", prf), b"blindvault/v1/approver-x25519", 32)
+    return schedule(prf, b"blindvault/v1/approver-x25519")
 
 
 class Reader:
@@ -226,12 +247,35 @@ def check_entry(v, key):
     print(f"{key}: draws, {len(devices)} envelopes, {n} shares, value and signature OK")
 
 
+def check_wallet_envelope(v):
+    """§2.1: seal the first passkey's entropy to the second in HPKE PSK mode, byte for byte."""
+    i, want = v["inputs"], v["intermediate"]
+    first, second = bytes.fromhex(i["first_prf_output"]), bytes.fromhex(i["second_prf_output"])
+    entropy = schedule(first, b"blindvault/v1/wallet-entropy")
+    sk = approver_secret(second)
+    psk = schedule(second, b"blindvault/v1/wallet-envelope-psk")
+    label = b"blindvault/v1/wallet-envelope"
+    user, cred = i["user_id"].encode(), bytes.fromhex(i["second_credential_id"])
+    aad = label + b"\x00" + struct.pack(">H", len(user)) + user + struct.pack(">H", len(cred)) + cred
+    ikm = Stream(i["rng_seed"].encode()).take(32)
+    assert entropy.hex() == want["wallet_entropy"] and psk.hex() == want["second_wallet_envelope_psk"]
+    assert x25519_public(sk).hex() == want["second_approver_public"]
+    assert aad.hex() == want["aad"] and ikm.hex() == want["hpke_ikm"]
+    assert label.hex() == want["psk_id"] == want["info"]
+    enc, ct = hpke_seal_psk(x25519_public(sk), ikm, label, aad, entropy, psk, label)
+    assert enc.hex() == want["enc"]
+    assert (b"\x01" + enc + ct).hex() == v["envelope"], "envelope"
+    print("wallet_envelope_v1: key schedules, aad, ikm, PSK-mode seal and envelope OK")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "blindvault_v1.json")) as f:
         v = json.load(f)
     for key in ("entry_2_of_3", "entry_3_of_4"):
         check_entry(v, key)
+    with open(os.path.join(here, "wallet_envelope_v1.json")) as f:
+        check_wallet_envelope(json.load(f))
     return 0
 
 

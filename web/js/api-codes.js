@@ -112,4 +112,9 @@ export const API = Object.freeze({
   WALLET_TOKEN_NOT_FOUND: 'wallet_token_not_found',
   WALLET_ADDRESS_NOT_FOUND: 'wallet_address_not_found',
   WALLET_ADDRESS_LIMIT: 'wallet_address_limit',
+  WALLET_ORIGIN_EXISTS: 'wallet_origin_exists',
+  WALLET_ORIGIN_UNSET: 'wallet_origin_unset',
+  WALLET_ORIGIN_NEEDS_NO_ENVELOPE: 'wallet_origin_needs_no_envelope',
+  WALLET_ENVELOPE_EXISTS: 'wallet_envelope_exists',
+  WALLET_ENVELOPE_INVALID: 'wallet_envelope_invalid',
 });

@@ -5,6 +5,8 @@ import { isAdmin, state } from './state.js';
 import { PRF_PLATFORMS, PRF_UNSUPPORTED, PrfUnsupported } from './webauthn.js';
 
 export function errorNotice(e) {
+  // An error that carries its own notice (a passkey that opens no wallet: what to do).
+  if (e && e.notice instanceof Node) return e.notice;
   if (e instanceof PrfUnsupported || (e && e.code === 'prf_unsupported')) return prfNotice();
   if (e && e.name === 'NotAllowedError') {
     return notice('warn', 'The passkey prompt was closed', 'Nothing was changed. Try again when you are ready.');

@@ -229,6 +229,16 @@ pub enum ErrorCode {
     WalletAddressNotFound,
     /// 409: I have published the most addresses one person may; withdraw some first.
     WalletAddressLimit,
+    /// 409: My wallet's origin passkey is already another one; it never changes.
+    WalletOriginExists,
+    /// 409: My wallet has no origin passkey yet: open it once before sealing envelopes.
+    WalletOriginUnset,
+    /// 409: The origin passkey opens the wallet with its own keys; it takes no envelope.
+    WalletOriginNeedsNoEnvelope,
+    /// 409: This passkey already has another wallet envelope (remove the passkey and add it again to replace it).
+    WalletEnvelopeExists,
+    /// 400: A wallet envelope is not base64url of 81 bytes starting with version 0x01.
+    WalletEnvelopeInvalid,
     /// A code this build does not know (sent by a newer server). Never sent.
     #[serde(other)]
     Unknown,
@@ -346,6 +356,11 @@ impl ErrorCode {
         ErrorCode::WalletTokenNotFound,
         ErrorCode::WalletAddressNotFound,
         ErrorCode::WalletAddressLimit,
+        ErrorCode::WalletOriginExists,
+        ErrorCode::WalletOriginUnset,
+        ErrorCode::WalletOriginNeedsNoEnvelope,
+        ErrorCode::WalletEnvelopeExists,
+        ErrorCode::WalletEnvelopeInvalid,
     ];
 
     /// The code's wire form.
@@ -460,6 +475,11 @@ impl ErrorCode {
             ErrorCode::WalletTokenNotFound => "wallet_token_not_found",
             ErrorCode::WalletAddressNotFound => "wallet_address_not_found",
             ErrorCode::WalletAddressLimit => "wallet_address_limit",
+            ErrorCode::WalletOriginExists => "wallet_origin_exists",
+            ErrorCode::WalletOriginUnset => "wallet_origin_unset",
+            ErrorCode::WalletOriginNeedsNoEnvelope => "wallet_origin_needs_no_envelope",
+            ErrorCode::WalletEnvelopeExists => "wallet_envelope_exists",
+            ErrorCode::WalletEnvelopeInvalid => "wallet_envelope_invalid",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -577,6 +597,11 @@ impl ErrorCode {
             ErrorCode::WalletTokenNotFound => 404,
             ErrorCode::WalletAddressNotFound => 404,
             ErrorCode::WalletAddressLimit => 409,
+            ErrorCode::WalletOriginExists => 409,
+            ErrorCode::WalletOriginUnset => 409,
+            ErrorCode::WalletOriginNeedsNoEnvelope => 409,
+            ErrorCode::WalletEnvelopeExists => 409,
+            ErrorCode::WalletEnvelopeInvalid => 400,
             ErrorCode::Unknown => 500,
         }
     }

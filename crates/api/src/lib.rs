@@ -30,6 +30,7 @@ pub mod routes;
 pub mod sessions;
 pub mod step_ups;
 pub mod wallet;
+pub mod wallet_keyring;
 
 pub use error::ErrorCode;
 pub use routes::{Access, Body, Method, ROUTES, Reply, Route, json};

@@ -137,6 +137,12 @@ paths! {
     WALLET_ADDRESS = "/api/wallet/addresses/{id}";
     /// The RPC gateway: one call to a chain.
     WALLET_RPC = "/api/wallet/rpc";
+    /// My wallet keyring: the origin passkey and the envelopes of my other passkeys.
+    WALLET_KEYRING = "/api/wallet/keyring";
+    /// Records my wallet's origin passkey (once).
+    WALLET_KEYRING_ORIGIN = "/api/wallet/keyring/origin";
+    /// The wallet envelope of one of my passkeys (`{id}`: its credential id).
+    WALLET_KEYRING_ENVELOPE = "/api/wallet/keyring/envelopes/{id}";
     /// The RPC endpoints, one per chain and network.
     ADMIN_WALLET_ENDPOINTS = "/api/admin/wallet/endpoints";
     /// One RPC endpoint (`{id}` is `<chain>:<network>`).

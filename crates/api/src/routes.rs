@@ -25,6 +25,9 @@ use crate::wallet::{
     AddressList, AddressPublish, AddressView, Deleted, EndpointList, EndpointSet, EndpointView, GatewayReply,
     GatewayRequest, HeldAddressList, NetworkList, TokenList, TokenSet, TokenView,
 };
+use crate::wallet_keyring::{
+    PutWalletEnvelope, SetWalletOrigin, WalletEnvelopeView, WalletKeyring, WalletOrigin,
+};
 use schemars::JsonSchema;
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -230,6 +233,9 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::Post, path: paths::WALLET_ADDRESSES, access: Access::Session, summary: "Publish one of my public addresses for watch-only display (never private material)", request: Some(json::<AddressPublish>()), reply: Reply::Json(json::<AddressView>()) },
     Route { method: Method::Delete, path: paths::WALLET_ADDRESS, access: Access::Session, summary: "Withdraw one of my published addresses", request: None, reply: Reply::Json(json::<Deleted>()) },
     Route { method: Method::Post, path: paths::WALLET_RPC, access: Access::Session, summary: "The RPC gateway: one allow-listed read or broadcast call to a chain's endpoint (broadcasts audited)", request: Some(json::<GatewayRequest>()), reply: Reply::Json(json::<GatewayReply>()) },
+    Route { method: Method::Get, path: paths::WALLET_KEYRING, access: Access::Session, summary: "My wallet keyring: the origin passkey and the wallet envelopes of my other passkeys (public: each opens only with its passkey's PRF output)", request: None, reply: Reply::Json(json::<WalletKeyring>()) },
+    Route { method: Method::Put, path: paths::WALLET_KEYRING_ORIGIN, access: Access::Session, summary: "Record my wallet's origin passkey, one of mine (create-only: never changes)", request: Some(json::<SetWalletOrigin>()), reply: Reply::Json(json::<WalletOrigin>()) },
+    Route { method: Method::Put, path: paths::WALLET_KEYRING_ENVELOPE, access: Access::Session, summary: "Store the wallet envelope of one of my passkeys other than the origin (create-only; removed with the passkey)", request: Some(json::<PutWalletEnvelope>()), reply: Reply::Json(json::<WalletEnvelopeView>()) },
     Route { method: Method::Get, path: paths::ADMIN_WALLET_ENDPOINTS, access: Access::Admin, summary: "The RPC endpoints (whether a credential is set, never the credential)", request: None, reply: Reply::Json(json::<EndpointList>()) },
     Route { method: Method::Put, path: paths::ADMIN_WALLET_ENDPOINTS, access: Access::Admin, summary: "Set the RPC endpoint of a chain and network (URL, optional write-only credential, enabled)", request: Some(json::<EndpointSet>()), reply: Reply::Json(json::<EndpointView>()) },
     Route { method: Method::Delete, path: paths::ADMIN_WALLET_ENDPOINT, access: Access::Admin, summary: "Remove an RPC endpoint (id <chain>:<network>)", request: None, reply: Reply::Json(json::<Deleted>()) },

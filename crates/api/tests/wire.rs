@@ -251,3 +251,34 @@ fn broker_acks_and_the_request_view() -> R {
         r#"{"request_id":"r","status":"pending","host_name":"web-1","created_at":1,"issuer":"u1","issuer_name":null,"entry_id":"e","version":1,"threshold":1,"expires_at":2,"signed_request":"S","certificate":"C","sealed_entry":null,"decisions":[{"user":"bob","decision":"approve"}],"approvers":["bob"],"my_decision":null}"#,
     )
 }
+
+#[test]
+fn wallet_keyring_bodies() -> R {
+    use blindvault_api::wallet_keyring::{
+        PutWalletEnvelope, SetWalletOrigin, WalletEnvelopeView, WalletKeyring, WalletOrigin,
+    };
+    let ring = WalletKeyring {
+        user_id: "u1".into(),
+        origin: Some(WalletOrigin { credential_id: "cA".into(), created_at: 3 }),
+        envelopes: vec![WalletEnvelopeView {
+            credential_id: "cB".into(),
+            envelope: "AQ".into(),
+            created_at: 4,
+        }],
+    };
+    wire(
+        &ring,
+        r#"{"user_id":"u1","origin":{"credential_id":"cA","created_at":3},"envelopes":[{"credential_id":"cB","envelope":"AQ","created_at":4}]}"#,
+    )?;
+    wire(
+        &WalletKeyring { user_id: "u1".into(), origin: None, envelopes: vec![] },
+        r#"{"user_id":"u1","origin":null,"envelopes":[]}"#,
+    )?;
+    wire(&SetWalletOrigin { credential_id: "cA".into() }, r#"{"credential_id":"cA"}"#)?;
+    wire(&PutWalletEnvelope { envelope: "AQ".into() }, r#"{"envelope":"AQ"}"#)?;
+    let unknown = serde_json::from_value::<PutWalletEnvelope>(json!({ "envelope": "AQ", "replace": true }));
+    if unknown.is_ok() {
+        return Err("an unknown member is refused".into());
+    }
+    Ok(())
+}

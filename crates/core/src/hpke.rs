@@ -1,7 +1,8 @@
 //! RFC 9180 HPKE, DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / ChaCha20-Poly1305, single-shot,
 //! from the `hpke` crate. The only suite blindvault uses: base mode for envelopes (anyone may
 //! wrap to an enrolled key), auth mode for an approver's response (only the holder of the
-//! approver key can have sealed it).
+//! approver key can have sealed it), PSK mode for a wallet envelope (only someone who knew the
+//! recipient passkey's pre-shared key can have sealed it).
 
 use alloc::vec::Vec;
 use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
@@ -123,6 +124,33 @@ pub fn open_auth(
 ) -> Result<SecretBytes, Error> {
     let pk_s = PublicKey::from_bytes(pk_s).map_err(|_| Error::Decrypt)?;
     open_in(&OpModeR::Auth(pk_s), sk_r, info, aad, c)
+}
+
+/// Seals `plaintext` to `pk_r` in PSK mode (RFC 9180 §5.1.2): the recipient can check that the
+/// sender knew `psk` (at least 32 bytes), identified by the non-empty `psk_id`.
+pub fn seal_psk(
+    pk_r: &[u8; 32],
+    (psk, psk_id): (&[u8], &[u8]),
+    info: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+    rng: &mut impl CryptoRng,
+) -> Result<HpkeCiphertext, Error> {
+    let bundle = hpke::PskBundle::new(psk, psk_id).map_err(|_| Error::Malformed { what: "hpke psk" })?;
+    seal_in(&OpModeS::Psk(bundle), pk_r, info, aad, plaintext, rng)
+}
+
+/// Opens a PSK-mode ciphertext with `sk_r` and the same `psk` and `psk_id`. Any failure, a wrong
+/// PSK included, is [`Error::Decrypt`].
+pub fn open_psk(
+    sk_r: &[u8; 32],
+    (psk, psk_id): (&[u8], &[u8]),
+    info: &[u8],
+    aad: &[u8],
+    c: &HpkeCiphertext,
+) -> Result<SecretBytes, Error> {
+    let bundle = hpke::PskBundle::new(psk, psk_id).map_err(|_| Error::Decrypt)?;
+    open_in(&OpModeR::Psk(bundle), sk_r, info, aad, c)
 }
 
 /// RFC 9180 `DeriveKeyPair` for X25519 (used by the test vectors; blindvault's own keys come

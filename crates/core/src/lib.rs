@@ -41,5 +41,6 @@ pub mod secret;
 pub mod shamir;
 pub mod storage;
 pub mod text;
+pub mod wallet_envelope;
 
 pub use error::{Error, Link, Mismatch, Revocable};

@@ -7,6 +7,7 @@
 //! approver = X25519 secret = HKDF-Expand(PRK, "blindvault/v1/approver-x25519", 32)
 //! wallet   = HKDF-Expand(PRK, "blindvault/v1/wallet-entropy", 32)
 //! storage  = HKDF-Expand(PRK, "blindvault/v1/local-storage-key", 32)
+//! envelope = HKDF-Expand(PRK, "blindvault/v1/wallet-envelope-psk", 32)   (wallet_envelope.rs)
 //! ```
 
 use hkdf::Hkdf;
@@ -31,6 +32,8 @@ pub const INFO_APPROVER_V1: &[u8] = b"blindvault/v1/approver-x25519";
 pub const INFO_WALLET_V1: &[u8] = b"blindvault/v1/wallet-entropy";
 /// HKDF-Expand info of the local-storage key.
 pub const INFO_STORAGE_V1: &[u8] = b"blindvault/v1/local-storage-key";
+/// HKDF-Expand info of the pre-shared key of the wallet envelopes sealed to this passkey.
+pub const INFO_WALLET_ENVELOPE_PSK_V1: &[u8] = b"blindvault/v1/wallet-envelope-psk";
 
 secret_bytes!(
     /// The 32-byte output of a WebAuthn PRF evaluation. Exists only on the device.
@@ -44,6 +47,11 @@ secret_bytes!(
     /// The key that encrypts what the web app caches on the device (ChaCha20-Poly1305).
     LocalStorageKey, 32
 );
+secret_bytes!(
+    /// The HPKE pre-shared key of the wallet envelopes sealed to this passkey
+    /// ([`crate::wallet_envelope`]): only someone who had this passkey's PRF output can seal one.
+    WalletEnvelopePsk, 32
+);
 
 /// Every key derived from one PRF output.
 #[derive(Debug)]
@@ -51,6 +59,7 @@ pub struct KeySchedule {
     approver: ApproverSecretKey,
     wallet: WalletEntropy,
     storage: LocalStorageKey,
+    envelope_psk: WalletEnvelopePsk,
 }
 
 impl KeySchedule {
@@ -67,7 +76,8 @@ impl KeySchedule {
         let approver = ApproverSecretKey::from_bytes(*expand(INFO_APPROVER_V1));
         let wallet = WalletEntropy::from_bytes(*expand(INFO_WALLET_V1));
         let storage = LocalStorageKey::from_bytes(*expand(INFO_STORAGE_V1));
-        Self { approver, wallet, storage }
+        let envelope_psk = WalletEnvelopePsk::from_bytes(*expand(INFO_WALLET_ENVELOPE_PSK_V1));
+        Self { approver, wallet, storage, envelope_psk }
     }
 
     /// The approver's X25519 secret key (opens envelopes).
@@ -88,5 +98,10 @@ impl KeySchedule {
     /// The local-storage key.
     pub fn local_storage_key(&self) -> &LocalStorageKey {
         &self.storage
+    }
+
+    /// The pre-shared key of wallet envelopes sealed to this passkey.
+    pub fn wallet_envelope_psk(&self) -> &WalletEnvelopePsk {
+        &self.envelope_psk
     }
 }

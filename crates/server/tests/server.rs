@@ -35,6 +35,8 @@ mod sessions;
 mod stepup;
 #[path = "server/wallet.rs"]
 mod wallet;
+#[path = "server/wallet_keyring.rs"]
+mod wallet_keyring;
 #[path = "server/web.rs"]
 mod web;
 #[path = "server/webauthn_strict.rs"]

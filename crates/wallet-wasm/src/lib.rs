@@ -34,10 +34,14 @@
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
 //! | `walletErrorCodes()` | — | every error code, in order |
+//! | `walletSelectKey(req)` | `{userId, credentialId, origin, envelope?}`: the passkey that answered the ceremony and the server's keyring (public) | `{source}` (`origin` or `envelope`); throws `no_wallet` when the passkey can open none. The next operation (one only) opens that wallet ([`bridge::keyring`]) |
+//! | `walletForgetKey()` | — | clears a selection |
+//! | `walletSealEnvelope(prf, newPrf, req)` | `{userId, credentialId}` (the new passkey) | `{credentialId, envelope}`: the wallet `prf` opens (under the selection) sealed to the new passkey (docs/protocol.md §2.1); zeroes both |
 //!
 //! A failure throws an `Error` whose `code` is one of [`bridge::Code`]'s stable strings
 //! (`prf_length`, `bad_request`, `bad_address`, `bad_amount`, `bad_encoding`, `bad_path`,
-//! `transaction`, `review_mismatch`, `wallet`) and whose `message` says what is wrong. No error
+//! `transaction`, `review_mismatch`, `wallet`, `no_wallet`, `envelope`) and whose `message`
+//! says what is wrong. No error
 //! carries secret material.
 //!
 //! What crosses the boundary: into WebAssembly, the PRF output (zeroed in place at once) and the
@@ -139,6 +143,38 @@ fn index(account: f64) -> Result<u32, Failure> {
 #[wasm_bindgen(js_name = walletErrorCodes)]
 pub fn wallet_error_codes() -> Vec<String> {
     Code::ALL.iter().map(|c| c.as_str().to_owned()).collect()
+}
+
+/// Selects the wallet the next operation opens: `{userId, credentialId, origin, envelope?}`
+/// (public: the passkey that answered and the server's keyring). Throws `no_wallet` when that
+/// passkey can open none.
+#[wasm_bindgen(js_name = walletSelectKey)]
+pub fn wallet_select_key(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::keyring::select(&j)))
+}
+
+/// Clears a key selection.
+#[wasm_bindgen(js_name = walletForgetKey)]
+pub fn wallet_forget_key() {
+    bridge::keyring::forget();
+}
+
+/// Seals the wallet that `prf` opens to the new passkey of `new_prf`: `{userId, credentialId}`
+/// → `{credentialId, envelope}`. Zeroes both PRF outputs.
+#[wasm_bindgen(js_name = walletSealEnvelope)]
+pub fn wallet_seal_envelope(
+    prf: &mut [u8],
+    new_prf: &mut [u8],
+    request: JsValue,
+) -> Result<JsValue, JsValue> {
+    call(|| match json_of(&request) {
+        Ok(json) => bridge::keyring::seal(prf, new_prf, &json),
+        Err(e) => {
+            zeroize::Zeroize::zeroize(prf);
+            zeroize::Zeroize::zeroize(new_prf);
+            Err(e)
+        }
+    })
 }
 
 /// Builds a native-coin EIP-1559 send and decodes it for the confirmation screen. Takes no key.

@@ -41,7 +41,9 @@ fn error_codes_are_stable() {
             "bad_path",
             "transaction",
             "review_mismatch",
-            "wallet"
+            "wallet",
+            "no_wallet",
+            "envelope"
         ]
     );
 }

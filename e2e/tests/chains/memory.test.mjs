@@ -6,7 +6,7 @@
 // the scan pass.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createECDH, createHash } from 'node:crypto';
+import { createECDH, createHash, hkdfSync } from 'node:crypto';
 import { getBase58Encoder } from '@solana/kit';
 import { PATHS, bip32, findSecrets, loadWallet, mnemonicOf, secretsOf, seedOf, slip10, testPrf, vector } from './lib.mjs';
 
@@ -171,5 +171,64 @@ for (const [name, op] of operations) {
     assert.ok(scrubbed.every((b) => b === 0), 'the scrubbed area is zeros');
     m.fill(0, 0, STACK_TOP - 64 * 1024);
     assert.deepEqual(findSecrets(memory, SECRETS), []);
+  });
+}
+
+// ---- one wallet on several passkeys (crates/wallet-wasm/src/bridge/keyring.rs) ------------------
+// The PRF output handed in (0x33) opens the wallet of another passkey (0x44, the origin) through
+// its envelope; sealing takes two PRF outputs. Nothing of either passkey stays: their schedules'
+// keys (and each one's wallet-envelope PSK), the origin's wallet and every key derived from it.
+
+const ORIGIN_BYTE = 0x44;
+const cred = (n) => Buffer.alloc(16, n).toString('base64url');
+const USER = 'user-memory';
+const pskOf = (p) => Buffer.from(hkdfSync('sha256', Buffer.from(p), Buffer.from('blindvault/v1/key-schedule'), Buffer.from('blindvault/v1/wallet-envelope-psk'), 32));
+const BOTH = [
+  ...SECRETS,
+  ...secretsOf(testPrf(ORIGIN_BYTE)).list.map((s) => ({ ...s, name: `origin's ${s.name}` })),
+  { name: 'wallet-envelope PSK', bytes: pskOf(prf()) },
+  { name: 'origin\'s wallet-envelope PSK', bytes: pskOf(testPrf(ORIGIN_BYTE)) },
+];
+/** The envelope the origin (0x44) seals to the passkey of 0x33. */
+function envelopeToMe() {
+  api.walletSelectKey({ userId: USER, credentialId: cred(ORIGIN_BYTE), origin: cred(ORIGIN_BYTE) });
+  return api.walletSealEnvelope(testPrf(ORIGIN_BYTE), prf(), { userId: USER, credentialId: cred(PRF_BYTE) }).envelope;
+}
+const selectMine = (envelope) => api.walletSelectKey({ userId: USER, credentialId: cred(PRF_BYTE), origin: cred(ORIGIN_BYTE), envelope });
+
+const keyringOperations = [
+  ['walletSealEnvelope (this passkey is the origin)', (p) => {
+    api.walletSelectKey({ userId: USER, credentialId: cred(PRF_BYTE), origin: cred(PRF_BYTE) });
+    const other = testPrf(ORIGIN_BYTE);
+    api.walletSealEnvelope(p, other, { userId: USER, credentialId: cred(ORIGIN_BYTE) });
+    assert.ok(other.every((b) => b === 0), 'the new passkey\'s PRF output is zeros too');
+  }],
+  ['walletAddresses through an envelope', (p) => {
+    selectMine(envelopeToMe());
+    const got = api.walletAddresses(p, 0);
+    assert.deepEqual(got, api.walletAddresses(testPrf(ORIGIN_BYTE), 0), 'the origin\'s addresses');
+  }],
+  ['evmSignTransaction through an envelope', (p) => {
+    selectMine(envelopeToMe());
+    assert.equal(api.evmSignTransaction(p, EVM_TX).from, api.walletAddresses(testPrf(ORIGIN_BYTE), 0)[0].address);
+  }],
+  ['walletSealEnvelope from a passkey that opened through its envelope', (p) => {
+    selectMine(envelopeToMe());
+    api.walletSealEnvelope(p, testPrf(0x55), { userId: USER, credentialId: cred(0x55) });
+  }],
+  ['an envelope that does not open (refused after the key schedule)', (p) => {
+    const env = Buffer.from(envelopeToMe(), 'base64url');
+    env[40] ^= 1;
+    selectMine(env.toString('base64url'));
+    assert.throws(() => api.walletAddresses(p, 0), { code: 'envelope' });
+  }],
+];
+
+for (const [name, op] of keyringOperations) {
+  test(`after ${name}: no secret of either passkey anywhere in WebAssembly memory`, () => {
+    const p = prf();
+    op(p);
+    assert.ok(p.every((b) => b === 0), 'the PRF output handed in is zeros now');
+    assert.deepEqual(findSecrets(memory, BOTH), []);
   });
 }

@@ -12,6 +12,7 @@ import { nativeBalance, servesAddress } from '../balances.js';
 import { CHAINS, walletModule } from '../wallet.js';
 import { sendPage } from './wallet-send.js';
 import { PrfUnsupported, getAssertion, wipe } from '../webauthn.js';
+import { letIn, loadKeyring, openers, rawIdOf, selectKey } from '../keyring.js';
 
 const AUTOLOCK_KEY = 'blindvault:wallet:autolock-minutes';
 const ACCOUNT_KEY = 'blindvault:wallet:account';
@@ -20,7 +21,7 @@ const AUTOLOCK_DEFAULT = 5;
 const ACTIVITY = ['pointerdown', 'keydown', 'wheel', 'touchstart'];
 
 /** What an unlocked wallet keeps: public addresses only, and whose they are. */
-const unlocked = { user: null, account: 0, addresses: null, lastActive: 0, timer: null, published: null };
+const unlocked = { user: null, account: 0, addresses: null, lastActive: 0, timer: null, published: null, by: null };
 /** The unlocked wallet's public state (null while locked), for the send page. */
 export const unlockedWallet = () => (unlocked.addresses ? { account: unlocked.account, addresses: unlocked.addresses } : null);
 
@@ -61,6 +62,7 @@ export function lock(reason = null) {
   unlocked.account = 0;
   unlocked.timer = null;
   unlocked.published = null;
+  unlocked.by = null;
   lockedBecause = was ? reason : null;
   if (was && onWalletPage()) route();
 }
@@ -77,12 +79,15 @@ function unlockedWith(addresses, account) {
 
 /** One passkey ceremony with PRF, by a passkey of the signed-in person (checked by the server),
  * whose output is handed to `use` — a wallet module call, which zeroes it — and wiped again
- * after, whatever happens. Every unlock and every signature runs its own. */
-export async function withWalletPrf(use) {
+ * after, whatever happens. Every unlock and every signature runs its own. Before `use`, the
+ * wallet module is told which wallet the passkey that answered opens (`selectKey`: its own as
+ * the origin, the one in its envelope, or none — then `use` never runs). `exclude`: a passkey
+ * that may not answer (one being let in). */
+export async function withWalletPrf(use, { exclude = null } = {}) {
   const start = await api('POST', '/api/login/start');
   // Only this person's passkeys may answer (another account's passkey is another wallet).
   const mine = await api('GET', '/api/passkeys');
-  start.options.publicKey.allowCredentials = mine.passkeys.map((p) => ({ type: 'public-key', id: p.id }));
+  start.options.publicKey.allowCredentials = mine.passkeys.filter((p) => p.id !== exclude).map((p) => ({ type: 'public-key', id: p.id }));
   const a = await getAssertion(start.options);
   try {
     if (!a.prf) throw new PrfUnsupported();
@@ -93,6 +98,8 @@ export async function withWalletPrf(use) {
       renderNav();
       throw new Error('That passkey belongs to another account: its wallet is not this one.');
     }
+    await selectKey(a.credentialId);
+    unlocked.by = a.credentialId;
     return use(a.prf);
   } finally {
     wipe(a.prf);
@@ -119,6 +126,56 @@ async function publish(addresses, account) {
 
 // ---- the views --------------------------------------------------------------------------------
 
+/** The standing warning when at most one passkey opens the wallet (null otherwise, and while no
+ * passkey has opened it yet). */
+export function singlePasskeyWarning(ring, passkeys, { link = true } = {}) {
+  if (!ring.origin) return null;
+  const can = openers(ring, passkeys);
+  if (can.length > 1) return null;
+  const what = can.length
+    ? `Only your passkey “${can[0].name}” opens this wallet. If you lose that device or passkey, the wallet and everything in it is lost — unless you have written down its 24-word recovery phrase.`
+    : 'None of your passkeys opens this wallet any more: only its 24-word recovery phrase restores it.';
+  return h('div.notice.warn', { role: 'status', 'data-testid': 'wallet-single-passkey' },
+    h('strong', { text: can.length ? 'One passkey is all that opens your wallet' : 'No passkey opens your wallet' }),
+    h('div', { text: what }),
+    h('div', { text: 'Add a second device (Account → Add a passkey) so that either opens it, or write down the recovery phrase and keep it offline.' }),
+    link ? h('div.row', {}, h('a.button.small-button', { href: '#/account', 'data-testid': 'wallet-add-device', text: 'Add a device' })) : null);
+}
+
+/** Which of my passkeys open the wallet, and a way to let in one that does not (a ceremony with
+ * it on this device — a security key, or a phone nearby — then one with a passkey that opens the
+ * wallet; the wallet module seals the wallet to it). */
+function passkeysCard(ring, passkeys, out) {
+  const can = new Map(openers(ring, passkeys).map((p) => [p.id, p.how]));
+  return h('div.card.stack', { 'data-testid': 'wallet-passkeys' },
+    h('h2', { text: 'Passkeys that open this wallet' }),
+    h('p.small.muted', { text: 'Your wallet is the one of the passkey that first opened it. Your other passkeys open it through a sealed copy that only they can open; the server keeps those copies and cannot read them.' }),
+    h('ul.list', {}, passkeys.map((p) => h('li', { 'data-testid': `wallet-passkey-${p.id}` },
+      h('div.row.spread', {}, h('span.item-title', { text: p.name }),
+        can.has(p.id)
+          ? h('span.pill.ok', { 'data-testid': 'wallet-passkey-opens', text: can.get(p.id) === 'origin' ? 'opens it (its own wallet)' : 'opens it' })
+          : h('span.pill.warn', { 'data-testid': 'wallet-passkey-cannot', text: 'cannot open it yet' })),
+      can.has(p.id) ? null : h('div.row', {},
+        action('Let this passkey open the wallet', 'small-button', async () => {
+          const start = await api('POST', '/api/login/start');
+          // The passkey being let in, alone, with PRF: its output is what the wallet is sealed to.
+          const a = await getAssertion(start.options, { only: rawIdOf(p.id) });
+          if (!a.prf) { wipe(a.prf); throw new PrfUnsupported(); }
+          await letIn(withWalletPrf, p.id, a.prf); // zeroes it
+          route();
+        }, { out, testid: `wallet-let-in-${p.id}`, busy: 'Waiting for your passkeys…' }))))));
+}
+
+async function keyringState() {
+  try {
+    const [ring, mine] = await Promise.all([loadKeyring(), api('GET', '/api/passkeys')]);
+    return { ring, passkeys: mine.passkeys };
+  } catch (e) {
+    if (e.status === 401) throw e;
+    return null;
+  }
+}
+
 function autolockSetting() {
   const id = 'wallet-autolock';
   const select = h('select', { id, 'data-testid': id },
@@ -141,15 +198,17 @@ function readAccount(input) {
   return n;
 }
 
-function lockedView() {
+async function lockedView() {
   const out = h('div');
+  const keys = await keyringState();
+  const single = keys ? singlePasskeyWarning(keys.ring, keys.passkeys) : null;
   const account = accountInput(rememberedAccount());
   const why = lockedBecause === 'idle'
     ? notice('warn', 'Locked after ' + (autolockMinutes() === 1 ? '1 minute' : `${autolockMinutes()} minutes`) + ' without activity', 'Unlock with your passkey to continue.')
     : null;
   if (why) why.setAttribute('data-testid', 'wallet-auto-locked');
   lockedBecause = null;
-  return page('Wallet', ...(why ? [why] : []), out,
+  return page('Wallet', ...(why ? [why] : []), out, ...(single ? [single] : []),
     h('div.card.stack.center', { 'data-testid': 'wallet-locked' },
       lockIcon(),
       h('h2', { text: 'Your wallet is locked' }),
@@ -283,6 +342,8 @@ async function unlockedView() {
   let networks = null;
   try { networks = (await api('GET', '/api/wallet/networks')).networks; } catch (e) { if (e.status === 401) throw e; }
   if (!unlocked.addresses) return lockedView();
+  const keys = await keyringState();
+  const single = keys ? singlePasskeyWarning(keys.ring, keys.passkeys) : null;
   const published = unlocked.published
     ? notice('warn', 'Your addresses were not published', `Your other devices will not list them until the next unlock. ${unlocked.published.message || ''}`.trim())
     : null;
@@ -295,7 +356,7 @@ async function unlockedView() {
     localStorage.setItem(ACCOUNT_KEY, String(n));
     route();
   }, { out, testid: 'wallet-switch-account', busy: 'Waiting for your passkey…' });
-  return page('Wallet', out, ...(published ? [published] : []),
+  return page('Wallet', out, ...(published ? [published] : []), ...(single ? [single] : []),
     h('div.card.stack', {},
       h('div.row.spread', {},
         h('div', {}, h('span.pill.ok', { 'data-testid': 'wallet-unlocked', text: 'Unlocked' }), ' ',
@@ -306,6 +367,7 @@ async function unlockedView() {
       h('div.row.spread', {}, h('h2', { text: 'Your addresses and balances' }),
         h('button.small-button', { type: 'button', 'data-testid': 'wallet-refresh', onclick: () => route(), text: 'Refresh' })),
       h('ul.list', { 'data-testid': 'wallet-addresses' }, unlocked.addresses.map((a) => chainCard(w, a, networks)))),
+    ...(keys ? [passkeysCard(keys.ring, keys.passkeys, out)] : []),
     h('details.card', {},
       h('summary', { text: 'Accounts and auto-lock' }),
       h('div.stack', {},

@@ -17,3 +17,4 @@ mod revocation;
 mod rfc9180;
 mod schedule;
 pub mod util;
+mod wallet_envelope;

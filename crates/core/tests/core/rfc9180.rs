@@ -124,3 +124,44 @@ fn blindvault_wrapper_opens_the_rfc_chacha_vector() {
     // And a wrong info is the opaque error.
     assert_eq!(bvhpke::open(&sk, b"other", &h(e0, "aad"), &c).err(), Some(blindvault_core::Error::Decrypt));
 }
+
+/// RFC 9180 Appendix A.2.2 (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305,
+/// mode_psk), sequence number 0, written out from the RFC (the shared vector file holds only
+/// base-mode vectors): blindvault's PSK wrapper — the wallet envelopes' mode (docs/protocol.md
+/// §2.1) — seals the RFC's ciphertext from its `ikmE` and opens it, and a wrong PSK or PSK id is
+/// the opaque error.
+#[test]
+fn blindvault_psk_wrapper_matches_the_rfc_chacha_psk_vector() {
+    let x = |s: &str| hex::decode(s).expect("hex");
+    let ikm_r = x("26b923eade72941c8a85b09986cdfa3f1296852261adedc52d58d2930269812b");
+    let ikm_e = x("35706a0b09fb26fb45c39c2f5079c709c7cf98e43afa973f14d88ece7e29c2e3");
+    let pk_rm = x("13640af826b722fc04feaa4de2f28fbd5ecc03623b317834e7ff4120dbe73062");
+    let enc = x("2261299c3f40a9afc133b969a97f05e95be2c514e54f3de26cbe5644ac735b04");
+    let info = x("4f6465206f6e2061204772656369616e2055726e");
+    let psk = x("0247fd33b913760fa1fa51e1892d9f307fbe65eb171e8132c2af18555a738b82");
+    let psk_id = x("456e6e796e20447572696e206172616e204d6f726961");
+    let aad = x("436f756e742d30");
+    let pt = x("4265617574792069732074727574682c20747275746820626561757479");
+    let ct = x("4a177f9c0d6f15cfdf533fb65bf84aecdc6ab16b8b85b4cf65a370e07fc1d78d28fb073214525276f4a89608ff");
+
+    let (sk, pk) = bvhpke::derive_keypair(&ikm_r);
+    assert_eq!(pk.to_vec(), pk_rm);
+    let sealed = bvhpke::seal_psk(&pk, (&psk, &psk_id), &info, &aad, &pt, &mut Replay(ikm_e)).expect("seal");
+    assert_eq!(sealed.enc.to_vec(), enc, "enc");
+    assert_eq!(sealed.ct, ct, "ct");
+    let sk: [u8; 32] = sk.expose().try_into().expect("32");
+    let opened = bvhpke::open_psk(&sk, (&psk, &psk_id), &info, &aad, &sealed).expect("open");
+    assert_eq!(opened.expose(), pt.as_slice());
+    let mut wrong = psk.clone();
+    wrong[0] ^= 1;
+    assert_eq!(
+        bvhpke::open_psk(&sk, (&wrong, &psk_id), &info, &aad, &sealed).err(),
+        Some(blindvault_core::Error::Decrypt)
+    );
+    assert_eq!(
+        bvhpke::open_psk(&sk, (&psk, b"other"), &info, &aad, &sealed).err(),
+        Some(blindvault_core::Error::Decrypt)
+    );
+    // A PSK-mode ciphertext is not a base-mode one.
+    assert_eq!(bvhpke::open(&sk, &info, &aad, &sealed).err(), Some(blindvault_core::Error::Decrypt));
+}

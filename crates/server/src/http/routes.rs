@@ -98,12 +98,15 @@ fn broker() -> Router<AppState> {
 /// The wallet's routes: endpoints, tokens, addresses and the RPC gateway (which reads and
 /// limits its own body: `[gateway] max_request_bytes`).
 fn wallet_routes() -> Router<AppState> {
-    use wallet::{addresses, endpoints, gateway, tokens};
+    use wallet::{addresses, endpoints, gateway, keyring, tokens};
     Router::new()
         .route(paths::WALLET_NETWORKS, get(endpoints::networks))
         .route(paths::WALLET_TOKENS, get(tokens::list))
         .route(paths::WALLET_ADDRESSES, get(addresses::mine).post(addresses::publish))
         .route(paths::WALLET_ADDRESS, delete(addresses::withdraw))
+        .route(paths::WALLET_KEYRING, get(keyring::mine))
+        .route(paths::WALLET_KEYRING_ORIGIN, put(keyring::set_origin))
+        .route(paths::WALLET_KEYRING_ENVELOPE, put(keyring::put_envelope))
         .route(paths::WALLET_RPC, post(gateway::rpc).layer(axum::extract::DefaultBodyLimit::disable()))
         .route(paths::ADMIN_WALLET_ENDPOINTS, get(endpoints::list).put(endpoints::set))
         .route(paths::ADMIN_WALLET_ENDPOINT, delete(endpoints::delete))

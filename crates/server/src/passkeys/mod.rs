@@ -155,6 +155,8 @@ pub(crate) async fn delete_passkey(
     // A stolen session alone cannot remove a passkey: a fresh assertion bound to this one.
     let step_up =
         crate::auth::stepup::spend_in(&mut tx, &state, &s, &headers, Action::PasskeyDelete, &id).await?;
+    // Its wallet envelope goes with it (docs/wallet.md, "More than one device").
+    let wallet_envelope = crate::wallet::store::keyring::delete_envelope(&mut tx, &s.user_id, &id).await?;
     credentials::delete(&mut tx, &id, &s.user_id).await?;
     log_in(
         &mut tx,
@@ -163,7 +165,7 @@ pub(crate) async fn delete_passkey(
             actor: Some(&s.user_id),
             action: "passkey.remove",
             target: Some(&id),
-            detail: serde_json::json!({ "step_up": step_up }),
+            detail: serde_json::json!({ "step_up": step_up, "wallet_envelope_removed": wallet_envelope }),
         },
     )
     .await?;

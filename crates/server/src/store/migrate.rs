@@ -26,6 +26,7 @@ const FILES: &[(i64, &str, &str)] = &[
     (7, "host self approval", include_str!("../../migrations/0007_host_self_approval.sql")),
     (8, "broker revocations", include_str!("../../migrations/0008_broker_revocations.sql")),
     (9, "wallet", include_str!("../../migrations/0009_wallet.sql")),
+    (10, "wallet keyring", include_str!("../../migrations/0010_wallet_keyring.sql")),
 ];
 
 /// The highest version the old runner (`schema_migrations`) knew.

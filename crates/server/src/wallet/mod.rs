@@ -7,6 +7,7 @@ pub(crate) mod allow;
 pub(crate) mod config;
 pub(crate) mod endpoints;
 pub(crate) mod gateway;
+pub(crate) mod keyring;
 pub(crate) mod store;
 pub(crate) mod tokens;
 pub(crate) mod upstream;

@@ -10,6 +10,7 @@
 
 pub mod bitcoin;
 pub mod evm;
+pub mod keyring;
 pub mod show;
 pub mod solana;
 pub mod ton;
@@ -43,6 +44,12 @@ pub enum Code {
     ReviewMismatch,
     /// Any other wallet error (never carries secret material).
     Wallet,
+    /// This passkey can open no wallet yet: it is not the origin and has no envelope
+    /// ([`keyring`]).
+    NoWallet,
+    /// This passkey's wallet envelope does not open (or is not one): never a fallback to another
+    /// wallet ([`keyring`]).
+    Envelope,
 }
 
 impl Code {
@@ -57,6 +64,8 @@ impl Code {
         Code::Transaction,
         Code::ReviewMismatch,
         Code::Wallet,
+        Code::NoWallet,
+        Code::Envelope,
     ];
 
     /// The stable wire form.
@@ -71,6 +80,8 @@ impl Code {
             Code::Transaction => "transaction",
             Code::ReviewMismatch => "review_mismatch",
             Code::Wallet => "wallet",
+            Code::NoWallet => "no_wallet",
+            Code::Envelope => "envelope",
         }
     }
 }
@@ -126,22 +137,25 @@ pub fn with_wallet<T>(prf: &mut [u8], op: impl FnOnce(&Wallet) -> Result<T, Fail
 }
 
 /// One signing operation: takes the PRF output (overwritten with zeros at once, whatever
-/// happens next), checks and converts the request with `prepare` (before any key is derived,
-/// so a bad request costs nothing), then derives the wallet and runs `op` on it. The wallet is
-/// dropped (zeroized) before this returns. `json` is parsed into `R` unless `R` is `()`.
+/// happens next) and the key selection ([`keyring`]: which wallet this passkey opens — its own
+/// as the origin, or the one in its envelope; taken now, so it serves this operation only),
+/// checks and converts the request with `prepare` (before any key is derived, so a bad request
+/// costs nothing), then derives the wallet and runs `op` on it. The wallet is dropped
+/// (zeroized) before this returns. `json` is parsed into `R` unless `R` is `()`.
 pub fn sign<R: DeserializeOwned, P, T>(
     prf: &mut [u8],
     json: &str,
     prepare: impl FnOnce(R) -> Result<P, Failure>,
     op: impl FnOnce(&Wallet, P) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
+    let selection = keyring::take();
     let prf_output = PrfOutput::from_slice(prf);
     prf.zeroize();
     let prf_output =
         prf_output.map_err(|_| Failure::new(Code::PrfLength, "the passkey's PRF output must be 32 bytes"))?;
     let parsed: R = if json.is_empty() { request("the", "null")? } else { request("the", json)? };
     let prepared = prepare(parsed)?;
-    let wallet = Wallet::from_prf(&prf_output);
+    let wallet = keyring::wallet(&prf_output, selection)?;
     drop(prf_output);
     let out = op(&wallet, prepared);
     drop(wallet);

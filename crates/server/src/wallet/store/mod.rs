@@ -3,6 +3,7 @@
 
 pub(crate) mod addresses;
 pub(crate) mod endpoints;
+pub(crate) mod keyring;
 pub(crate) mod tokens;
 
 use blindvault_api::wallet::Chain;

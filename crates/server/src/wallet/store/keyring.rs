@@ -1,0 +1,118 @@
+//! The `wallet_origins` and `wallet_envelopes` tables: a person's wallet keyring. Both are
+//! create-only; an envelope is deleted with its passkey.
+
+use blindvault_api::wallet_keyring::{WalletEnvelopeView, WalletOrigin};
+use sqlx::{AnyConnection, Row};
+
+use crate::store::Store;
+
+/// `user_id`'s origin passkey, if recorded.
+pub(crate) async fn origin(
+    c: &mut AnyConnection,
+    user_id: &str,
+) -> Result<Option<WalletOrigin>, sqlx::Error> {
+    let row = sqlx::query("SELECT credential_id, created_at FROM wallet_origins WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    row.map(|r| {
+        Ok(WalletOrigin { credential_id: r.try_get("credential_id")?, created_at: r.try_get("created_at")? })
+    })
+    .transpose()
+}
+
+/// `user_id`'s envelopes, by credential id.
+pub(crate) async fn envelopes(store: &Store, user_id: &str) -> Result<Vec<WalletEnvelopeView>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT credential_id, envelope, created_at FROM wallet_envelopes WHERE user_id = $1 ORDER BY credential_id",
+    )
+    .bind(user_id)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(envelope_of).collect()
+}
+
+fn envelope_of(r: &sqlx::any::AnyRow) -> Result<WalletEnvelopeView, sqlx::Error> {
+    Ok(WalletEnvelopeView {
+        credential_id: r.try_get("credential_id")?,
+        envelope: r.try_get("envelope")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// Whether `credential_id` is one of `user_id`'s passkeys.
+pub(crate) async fn owns_passkey(
+    c: &mut AnyConnection,
+    user_id: &str,
+    credential_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let row = sqlx::query("SELECT 1 AS one FROM credentials WHERE id = $1 AND user_id = $2")
+        .bind(credential_id)
+        .bind(user_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Records `user_id`'s origin unless one is recorded; returns the stored origin either way.
+pub(crate) async fn set_origin(
+    c: &mut AnyConnection,
+    user_id: &str,
+    credential_id: &str,
+    at: i64,
+) -> Result<(bool, Option<WalletOrigin>), sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO wallet_origins (user_id, credential_id, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(credential_id)
+    .bind(at)
+    .execute(&mut *c)
+    .await?;
+    Ok((r.rows_affected() == 1, origin(c, user_id).await?))
+}
+
+/// Stores the envelope of `credential_id` unless it has one; returns whether it was inserted
+/// and the stored envelope either way.
+pub(crate) async fn put_envelope(
+    c: &mut AnyConnection,
+    user_id: &str,
+    credential_id: &str,
+    envelope: &str,
+    at: i64,
+) -> Result<(bool, Option<WalletEnvelopeView>), sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO wallet_envelopes (credential_id, user_id, envelope, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (credential_id) DO NOTHING",
+    )
+    .bind(credential_id)
+    .bind(user_id)
+    .bind(envelope)
+    .bind(at)
+    .execute(&mut *c)
+    .await?;
+    let row = sqlx::query(
+        "SELECT credential_id, envelope, created_at FROM wallet_envelopes WHERE credential_id = $1 AND user_id = $2",
+    )
+    .bind(credential_id)
+    .bind(user_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok((r.rows_affected() == 1, row.as_ref().map(envelope_of).transpose()?))
+}
+
+/// Deletes the envelope of `user_id`'s passkey `credential_id` (with the passkey, in its
+/// transaction); whether there was one.
+pub(crate) async fn delete_envelope(
+    c: &mut AnyConnection,
+    user_id: &str,
+    credential_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM wallet_envelopes WHERE credential_id = $1 AND user_id = $2")
+        .bind(credential_id)
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}

@@ -1,0 +1,272 @@
+// Every device of a person opens the same wallet (docs/wallet.md, "More than one device";
+// docs/protocol.md §2.1), end to end in Chromium. One browser stands for the person's laptop
+// with its own passkey (virtual authenticator A) and, beside it, other authenticators they can
+// use from there (a phone over hybrid, a security key: B and C). Which authenticator answers each
+// ceremony is decided by the test before the ceremony starts (the others are left waiting for a
+// touch that never comes, and are cancelled when one answers):
+//
+//   sign up with A → unlock (A becomes the origin) → the single-passkey warning → Account, "Add a
+//   passkey" answered by B (step-up A, create B, the wallet sealed to B in a ceremony of A) →
+//   lock, unlock with B: the same five addresses (B's own would differ) → remove A (step-up B)
+//   → B still opens the same addresses, the warning is back → a passkey C added without an
+//   envelope (as before this feature) cannot open the wallet and says what to do; removing B
+//   names the loss; "Let this passkey open the wallet" lets C in.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, device, shot, DESKTOP } from './lib.mjs';
+import { loadWallet } from './chains/lib.mjs';
+
+const CHAINS = ['evm', 'bitcoin', 'solana', 'tron', 'ton'];
+
+/** In the page, before any script: every ceremony first asks the test which authenticator may
+ * answer (`__beforeCeremony`), and each PRF output the page receives is copied to
+ * `window.__prfCopies` (to compare addresses with the wallet module's). */
+function hookCeremonies() {
+  const enc = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const create = navigator.credentials.create.bind(navigator.credentials);
+  const get = navigator.credentials.get.bind(navigator.credentials);
+  window.__prfCopies = [];
+  const copy = (cred) => {
+    const r = cred.getClientExtensionResults();
+    if (r.prf && r.prf.results && r.prf.results.first) window.__prfCopies.push(Array.from(new Uint8Array(r.prf.results.first)));
+    return cred;
+  };
+  navigator.credentials.create = async (o) => {
+    await window.__beforeCeremony('create', []);
+    const cred = copy(await create(o));
+    // Many authenticators evaluate PRF only in assertions: `__prfOnlyLater` makes this one say
+    // `prf.enabled` and give no output at creation.
+    if (window.__prfOnlyLater) {
+      const real = cred.getClientExtensionResults.bind(cred);
+      cred.getClientExtensionResults = () => ({ ...real(), prf: { enabled: true } });
+    }
+    return cred;
+  };
+  navigator.credentials.get = async (o) => {
+    const ids = (o.publicKey.allowCredentials || []).map((c) => enc(c.id));
+    await window.__beforeCeremony('get', ids);
+    return copy(await get(o));
+  };
+}
+
+async function shownAddresses(p) {
+  const out = {};
+  for (const c of CHAINS) out[c] = (await p.getByTestId(`wallet-address-${c}`).textContent()).trim();
+  return out;
+}
+
+const b64uOf = (b64) => Buffer.from(b64, 'base64').toString('base64url');
+
+/** `fetch` from the page (its session cookie). */
+const inPage = (p, method, path, body) => p.evaluate(async ([m, u, b]) => {
+  const r = await fetch(u, { method: m, headers: b ? { 'content-type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined });
+  return { status: r.status, json: await r.json() };
+}, [method, path, body]);
+
+test('every passkey of mine opens the same wallet; removing one keeps it; one left is warned about', async (t) => {
+  const server = await startServer();
+  const browser = await launch();
+  t.after(async () => {
+    await browser.close();
+    server.stop();
+    server.cleanup();
+  });
+  const me = await device(browser, { viewport: DESKTOP });
+  const { page: p, cdp } = me;
+  const authenticators = { A: me.authenticatorId };
+  const addAuthenticator = async (name) => {
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2', ctap2Version: 'ctap2_1', transport: 'usb', hasResidentKey: true,
+        hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: false, hasPrf: true,
+      },
+    });
+    authenticators[name] = authenticatorId;
+  };
+  // Who answers: `create` → `creator`; a `get` limited to credentials one authenticator holds →
+  // that one; otherwise → `preferred`.
+  const route = { creator: 'A', preferred: 'A', log: [] };
+  const holder = async (ids) => {
+    const owners = new Set();
+    for (const [name, id] of Object.entries(authenticators)) {
+      const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId: id });
+      if (credentials.some((c) => ids.includes(b64uOf(c.credentialId)))) owners.add(name);
+    }
+    return owners.size === 1 ? [...owners][0] : route.preferred;
+  };
+  await p.exposeFunction('__beforeCeremony', async (kind, ids) => {
+    const who = kind === 'create' ? route.creator : (ids.length ? await holder(ids) : route.preferred);
+    route.log.push(`${kind}:${who}`);
+    for (const [name, id] of Object.entries(authenticators)) {
+      await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId: id, enabled: name === who });
+    }
+  });
+  await p.addInitScript(hookCeremonies);
+  const dialogs = [];
+  let confirmAnswer = true;
+  p.on('dialog', async (d) => {
+    dialogs.push({ type: d.type(), message: d.message() });
+    if (d.type() === 'prompt') await d.accept(route.promptAnswer || 'phone');
+    else if (confirmAnswer) await d.accept();
+    else await d.dismiss();
+  });
+  const { api: wallet } = await loadWallet();
+  const ownAddresses = (prf) => Object.fromEntries(wallet.walletAddresses(Uint8Array.from(prf), 0).map((a) => [a.chain, a.address]));
+  const lastPrf = () => p.evaluate(() => window.__prfCopies[window.__prfCopies.length - 1]);
+  const keyring = async () => (await inPage(p, 'GET', '/api/wallet/keyring')).json;
+  const passkeys = async () => (await inPage(p, 'GET', '/api/passkeys')).json.passkeys;
+
+  let addresses;
+  let prfA;
+  await t.test('sign up and unlock: the first passkey becomes the origin, and is the only one that opens the wallet', async () => {
+    await p.goto(`${server.url}/#/signup/${encodeURIComponent(server.code)}`);
+    await p.getByLabel('User name').fill('dana');
+    await p.getByTestId('signup').click();
+    await p.getByRole('link', { name: 'Wallet' }).click();
+    await p.getByTestId('wallet-locked').waitFor();
+    assert.equal(await p.getByTestId('wallet-single-passkey').count(), 0, 'no warning before any wallet exists');
+    await p.getByTestId('wallet-unlock').click();
+    await p.getByTestId('wallet-unlocked').waitFor();
+    prfA = await lastPrf();
+    addresses = await shownAddresses(p);
+    assert.deepEqual(addresses, ownAddresses(prfA), 'the origin opens its own wallet');
+    const ring = await keyring();
+    const [a] = await passkeys();
+    assert.equal(ring.origin.credential_id, a.id);
+    assert.deepEqual(ring.envelopes, []);
+    const warning = p.getByTestId('wallet-single-passkey');
+    await warning.waitFor();
+    assert.match(await warning.textContent(), /Only your passkey “first passkey” opens this wallet/);
+    assert.match(await warning.textContent(), /recovery phrase/);
+    await shot(p, 'wallet-devices-01-one-passkey');
+  });
+
+  await t.test('Account, "Add a passkey": the new passkey (B) gets the wallet sealed to it by this device', async () => {
+    await addAuthenticator('B');
+    route.creator = 'B';
+    route.preferred = 'A';
+    route.log.length = 0;
+    route.promptAnswer = 'phone';
+    await p.evaluate(() => { window.__prfOnlyLater = true; });
+    await p.getByRole('link', { name: 'Account' }).click();
+    await p.getByTestId('add-passkey').click();
+    await p.getByText('phone', { exact: true }).waitFor();
+    await p.getByTestId('passkey-opens-wallet').nth(1).waitFor();
+    await p.evaluate(() => { window.__prfOnlyLater = false; });
+    // Step-up by A, the new passkey created on B — which gave no PRF output at creation (only
+    // `prf.enabled`, not trusted), so an assertion limited to it evaluates it —, then A's
+    // ceremony for the wallet that is sealed.
+    assert.deepEqual(route.log, ['get:A', 'create:B', 'get:B', 'get:A']);
+    const ring = await keyring();
+    const [, b] = await passkeys();
+    assert.equal(b.name, 'phone');
+    assert.deepEqual(ring.envelopes.map((e) => e.credential_id), [b.id]);
+    assert.equal(Buffer.from(ring.envelopes[0].envelope, 'base64url').length, 81);
+    assert.equal(await p.getByTestId('passkey-opens-wallet').count(), 2);
+    assert.equal(await p.getByTestId('wallet-single-passkey').count(), 0);
+    await shot(p, 'wallet-devices-02-account-two-passkeys');
+  });
+
+  let prfB;
+  await t.test('lock, then unlock with the second passkey: the same five addresses', async () => {
+    await p.getByRole('link', { name: 'Wallet' }).click();
+    await p.getByTestId('wallet-lock').click();
+    await p.getByTestId('wallet-locked').waitFor();
+    route.preferred = 'B';
+    await p.getByTestId('wallet-unlock').click();
+    await p.getByTestId('wallet-unlocked').waitFor();
+    prfB = await lastPrf();
+    assert.notDeepEqual(prfB, prfA, 'the second passkey answered');
+    assert.deepEqual(await shownAddresses(p), addresses, 'the same wallet');
+    const own = ownAddresses(prfB);
+    for (const c of CHAINS) assert.notEqual(own[c], addresses[c], `${c}: the second passkey's own wallet is another`);
+    assert.equal(await p.getByTestId('wallet-single-passkey').count(), 0);
+    assert.equal(await p.getByTestId('wallet-passkey-opens').count(), 2);
+    await shot(p, 'wallet-devices-03-unlocked-by-second-passkey');
+  });
+
+  await t.test('remove the first passkey (step-up with the second): the second still opens the same wallet, alone', async () => {
+    const [a] = await passkeys();
+    await p.getByRole('link', { name: 'Account' }).click();
+    dialogs.length = 0;
+    confirmAnswer = true;
+    route.preferred = 'B';
+    await p.locator('li', { hasText: 'first passkey' }).getByRole('button', { name: 'Remove' }).click();
+    await p.getByTestId('wallet-single-passkey').waitFor();
+    assert.match(dialogs[0].message, /Your wallet stays/);
+    assert.deepEqual((await passkeys()).map((k) => k.name), ['phone']);
+    const ring = await keyring();
+    assert.equal(ring.origin.credential_id, a.id, 'the origin stays, though its passkey is gone');
+    assert.equal(ring.envelopes.length, 1);
+    assert.match(await p.getByTestId('wallet-single-passkey').textContent(), /Only your passkey “phone” opens this wallet/);
+    await shot(p, 'wallet-devices-04-account-one-left');
+    await p.getByRole('link', { name: 'Wallet' }).click();
+    await p.getByTestId('wallet-lock').click();
+    await p.getByTestId('wallet-unlock').click();
+    await p.getByTestId('wallet-unlocked').waitFor();
+    assert.deepEqual(await lastPrf(), prfB);
+    assert.deepEqual(await shownAddresses(p), addresses, 'the same wallet without its origin passkey');
+    await p.getByTestId('wallet-single-passkey').waitFor();
+    await shot(p, 'wallet-devices-05-single-passkey-warning');
+  });
+
+  await t.test('a passkey without an envelope opens no wallet and says what to do; removing the last that does names the loss', async () => {
+    // A passkey added the way it was before wallet envelopes (no seal): the page's own modules,
+    // called from the test.
+    await addAuthenticator('C');
+    route.creator = 'C';
+    route.preferred = 'B';
+    await p.evaluate(async () => {
+      const { api } = await import('/js/api.js');
+      const { createCredential, getAssertion } = await import('/js/webauthn.js');
+      const check = await api('POST', '/api/login/start');
+      const a = await getAssertion(check.options, { prf: false });
+      const start = await api('POST', '/api/passkeys/register/start', { name: 'key', ceremony_id: check.ceremony_id, credential: a.json });
+      const created = await createCredential(start.options);
+      await api('POST', '/api/passkeys/register/finish', { ceremony_id: start.ceremony_id, credential: created.json });
+    });
+    const c = (await passkeys()).find((k) => k.name === 'key');
+    await p.getByRole('link', { name: 'Account' }).click();
+    await p.getByTestId('passkey-no-wallet').waitFor();
+    // Removing the only passkey that opens the wallet: the confirmation names it and the loss.
+    dialogs.length = 0;
+    confirmAnswer = false;
+    await Promise.all([
+      p.waitForEvent('dialog'),
+      p.locator('li', { hasText: 'phone' }).getByRole('button', { name: 'Remove' }).click(),
+    ]);
+    assert.equal(dialogs.length, 1);
+    assert.match(dialogs[0].message, /“phone” is the only passkey that opens your wallet\. Removing it loses the wallet/);
+    assert.equal((await passkeys()).length, 2, 'nothing removed');
+    confirmAnswer = true;
+
+    // Unlocking with it: no wallet, and what to do — never its own wallet instead.
+    await p.getByRole('link', { name: 'Wallet' }).click();
+    await p.getByTestId('wallet-lock').click();
+    route.preferred = 'C';
+    await p.getByTestId('wallet-unlock').click();
+    const refused = p.getByTestId('wallet-no-envelope');
+    await refused.waitFor();
+    assert.match(await refused.textContent(), /The passkey “key” cannot open your wallet yet/);
+    assert.match(await refused.textContent(), /recovery phrase/);
+    assert.equal(await p.getByTestId('wallet-unlocked').count(), 0);
+    await shot(p, 'wallet-devices-06-passkey-cannot-open');
+
+    // Let it in from here: a ceremony with it (C), then one with a passkey that opens the wallet (B).
+    route.preferred = 'B';
+    await p.getByTestId('wallet-unlock').click();
+    await p.getByTestId('wallet-unlocked').waitFor();
+    await p.getByTestId(`wallet-passkey-${c.id}`).getByTestId('wallet-passkey-cannot').waitFor();
+    route.log.length = 0;
+    await p.getByTestId(`wallet-let-in-${c.id}`).click();
+    await p.getByTestId(`wallet-passkey-${c.id}`).getByTestId('wallet-passkey-opens').waitFor();
+    assert.deepEqual(route.log, ['get:C', 'get:B']);
+    await p.getByTestId('wallet-lock').click();
+    route.preferred = 'C';
+    await p.getByTestId('wallet-unlock').click();
+    await p.getByTestId('wallet-unlocked').waitFor();
+    assert.deepEqual(await shownAddresses(p), addresses, 'the third passkey opens the same wallet');
+    assert.equal(await p.getByTestId('wallet-single-passkey').count(), 0);
+    assert.deepEqual(me.errors, []);
+  });
+});
