@@ -28,7 +28,9 @@
 //! | `tonSignTransfer(prf, req)` | `{to, amountNano, comment?, seqno, validUntil}` (wallet v4R2) | `{boc, hash, signedHash, from}` (`boc`: base64, for `sendBoc`) |
 //! | `bitcoinReviewPsbt(prf, req)` | `{network, psbt}` (base64) | the review: inputs, outputs, change, fee, … |
 //! | `bitcoinSignPsbt(prf, req)` | `{network, psbt, review}` (the review approved) | `{psbt, transaction, txid, signedInputs}` |
-//! | `evmBuildSend(req)` | `{from, chainId, nonce, to, value, gasLimit, maxFeePerGas, maxPriorityFeePerGas, symbol}` (no key) | `{payload, summary}`: the unsigned EIP-1559 payload and its decoding (`EvmTxSummary`) for the confirmation screen |
+//! | `evmBuildSend(req)` | `{from, chainId, nonce, to, value, gasLimit, maxFeePerGas, maxPriorityFeePerGas, symbol, token?}` (no key; `token`: `{contract, symbol, decimals}` as read from the contract, `value` then in its base units) | `{payload, summary}`: the unsigned EIP-1559 payload (an ERC-20 `transfer` for a token) and its decoding (`EvmTxSummary`) for the confirmation screen |
+//! | `erc20Encode(req)` | `{call: "balanceOf", owner}`, `{call: "symbol"}`, `{call: "decimals"}` or `{call: "transfer", to, amount}` (no key) | the `eth_call` data, `0x` hex |
+//! | `erc20Decode(call, result)` | `balanceOf`, `symbol` or `decimals`, and the `eth_call` result | the balance (decimal string), the decimals (number) or the symbol, decoded strictly |
 //! | `evmSignReviewed(prf, req)` | `{account?, payload, summary}` (the summary approved) | `{raw, hash, from}`, only if the payload still decodes to that summary |
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
@@ -145,6 +147,19 @@ pub fn wallet_error_codes() -> Vec<String> {
 #[wasm_bindgen(js_name = evmBuildSend)]
 pub fn evm_build_send(request: JsValue) -> Result<JsValue, JsValue> {
     call(|| json_of(&request).and_then(|j| bridge::evm::build_send(&j)))
+}
+
+/// The `eth_call` data of an ERC-20 read (`balanceOf`, `symbol`, `decimals`) or of a
+/// `transfer` (for a gas estimate), `0x` hex. Takes no key.
+#[wasm_bindgen(js_name = erc20Encode)]
+pub fn erc20_encode(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::erc20::encode(&j)))
+}
+
+/// A token contract's reply to `call` (`balanceOf`, `symbol`, `decimals`), decoded strictly.
+#[wasm_bindgen(js_name = erc20Decode)]
+pub fn erc20_decode(call_name: &str, result: &str) -> Result<JsValue, JsValue> {
+    call(|| bridge::erc20::decode(call_name, result))
 }
 
 /// Signs an EIP-1559 payload only if it decodes to the approved summary. Zeroes `prf`.

@@ -453,3 +453,82 @@ fn evm_send_is_built_decoded_and_signed_only_as_approved() {
     assert_eq!(code(bridge::show::parse_units("0.1234567", 6)), "bad_amount");
     assert_eq!(code(bridge::show::parse_units("-1", 18)), "bad_amount");
 }
+
+#[test]
+fn erc20_send_is_built_decoded_and_signed_only_as_approved() {
+    use blindvault_wallet::evm::{EvmTxKind, decode_eip1559};
+    let from = wallet().address(blindvault_wallet::Chain::Evm, 0).unwrap().address;
+    let token = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    let to = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    let req = json!({"from": from, "chainId": 31337, "nonce": 3, "to": to, "value": "12500000000000000000",
+        "gasLimit": 52000, "maxFeePerGas": "2000000000", "maxPriorityFeePerGas": "1000000000", "symbol": "ETH",
+        "token": {"contract": token, "symbol": "TKN", "decimals": 18}});
+    let built = bridge::evm::build_send(&req.to_string()).unwrap();
+    let s = &built.summary;
+    assert_eq!(s.kind, EvmTxKind::Erc20);
+    assert_eq!(s.to, token, "the transaction calls the token contract");
+    assert_eq!(s.recipient, to, "the recipient is read from the call data");
+    assert_eq!(s.token_contract.as_deref(), Some(token));
+    assert_eq!(s.amount.display, "12.5 TKN");
+    assert_eq!(s.value.display, "0 ETH");
+    assert_eq!(s.max_fee.display, "0.000104 ETH");
+    // The call data is the one `erc20Encode` gives for the gas estimate.
+    let transfer = json!({"call": "transfer", "to": to, "amount": "12500000000000000000"}).to_string();
+    assert_eq!(s.data, bridge::erc20::encode(&transfer).unwrap());
+    let payload = hex::decode(built.payload.trim_start_matches("0x")).unwrap();
+    let tkn = blindvault_wallet::display::Asset::new("TKN", 18);
+    let native = blindvault_wallet::display::Asset::new("ETH", 18);
+    let me = blindvault_wallet::evm::parse_address(&from).unwrap();
+    assert_eq!(decode_eip1559(&payload, me, &native, Some(&tkn)).unwrap(), *s);
+    let approved = serde_json::to_value(s).unwrap();
+    let signed = with_prf(|p| {
+        bridge::evm::sign_reviewed(p, &json!({"payload": built.payload, "summary": approved}).to_string())
+            .unwrap()
+    });
+    assert_eq!(signed.from, from);
+    // The same token amount shown with other decimals, or another symbol, is another approval.
+    for (field, value) in [("decimals", json!(6)), ("symbol", json!("USDC"))] {
+        let mut changed = approved.clone();
+        changed["amount"][field] = value;
+        assert_eq!(
+            code(with_prf(|p| bridge::evm::sign_reviewed(
+                p,
+                &json!({"payload": built.payload, "summary": changed}).to_string()
+            ))),
+            "review_mismatch"
+        );
+    }
+    // A bad token is refused before anything is built.
+    let mut bad = req.clone();
+    bad["token"]["contract"] = json!("0x1234");
+    assert_eq!(code(bridge::evm::build_send(&bad.to_string())), "bad_address");
+    let mut bad = req.clone();
+    bad["token"]["symbol"] = json!("");
+    assert_eq!(code(bridge::evm::build_send(&bad.to_string())), "bad_request");
+    let mut bad = req;
+    bad["token"]["decimals"] = json!(300);
+    assert_eq!(code(bridge::evm::build_send(&bad.to_string())), "bad_request");
+}
+
+#[test]
+fn erc20_reads_are_encoded_and_decoded_by_the_wallet_crate() {
+    let owner = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    assert_eq!(
+        bridge::erc20::encode(&json!({"call": "balanceOf", "owner": owner}).to_string()).unwrap(),
+        format!("0x70a08231000000000000000000000000{}", owner.trim_start_matches("0x").to_lowercase())
+    );
+    assert_eq!(bridge::erc20::encode(r#"{"call":"symbol"}"#).unwrap(), "0x95d89b41");
+    assert_eq!(bridge::erc20::encode(r#"{"call":"decimals"}"#).unwrap(), "0x313ce567");
+    assert_eq!(code(bridge::erc20::encode(r#"{"call":"approve"}"#)), "bad_request");
+    assert_eq!(code(bridge::erc20::encode(r#"{"call":"balanceOf","owner":"0x12"}"#)), "bad_address");
+    let word = |n: u64| format!("0x{n:064x}");
+    assert_eq!(bridge::erc20::decode("balanceOf", &word(1_500_000)).unwrap(), json!("1500000"));
+    assert_eq!(bridge::erc20::decode("decimals", &word(6)).unwrap(), json!(6));
+    let usdc = format!("0x{}{}{:0<64}", &word(32)[2..], &word(4)[2..], hex::encode("USDC"));
+    assert_eq!(bridge::erc20::decode("symbol", &usdc).unwrap(), json!("USDC"));
+    // `0x` is what a node returns for a call to an address without code.
+    assert_eq!(code(bridge::erc20::decode("symbol", "0x")), "transaction");
+    assert_eq!(code(bridge::erc20::decode("decimals", &word(300))), "transaction");
+    assert_eq!(code(bridge::erc20::decode("symbol", "0xzz")), "bad_encoding");
+    assert_eq!(code(bridge::erc20::decode("totalSupply", &word(1))), "bad_request");
+}

@@ -46,7 +46,8 @@ pub struct SignedTx {
     pub from: String,
 }
 
-fn wei(n: &Num, what: &str) -> Result<U256, Failure> {
+/// A 256-bit whole number (wei or token base units) from a JSON number or string.
+pub(crate) fn wei(n: &Num, what: &str) -> Result<U256, Failure> {
     match n {
         Num::Int(v) => Ok(U256::from(*v)),
         Num::Text(s) => {
@@ -213,6 +214,23 @@ pub struct SendRequest {
     pub max_priority_fee_per_gas: Num,
     /// The native coin's symbol (18 decimals), as the page names the chain's coin.
     pub symbol: String,
+    /// An ERC-20 send: the token, with the symbol and decimals the page read from the contract
+    /// (`symbol()`, `decimals()`); `value` is then the token amount in its base units, and the
+    /// transaction calls the contract's `transfer` with no native value.
+    #[serde(default)]
+    pub token: Option<TokenRequest>,
+}
+
+/// The token of an ERC-20 send.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TokenRequest {
+    /// The token contract.
+    pub contract: String,
+    /// Its symbol, as `symbol()` returned it.
+    pub symbol: String,
+    /// Its decimals, as `decimals()` returned them.
+    pub decimals: u8,
 }
 
 /// A built send: the unsigned EIP-1559 payload and what it does, decoded from it.
@@ -225,24 +243,50 @@ pub struct BuiltSend {
     pub summary: EvmTxSummary,
 }
 
-/// Builds the unsigned payload of a native-coin send and decodes it back for the confirmation
-/// screen. Takes no key.
+/// Builds the unsigned payload of a send (the native coin, or an ERC-20 token's `transfer`) and
+/// decodes it back for the confirmation screen. Takes no key.
 pub fn build_send(json: &str) -> Result<BuiltSend, Failure> {
     let r: SendRequest = request("the send", json)?;
     if r.symbol.is_empty() || r.symbol.len() > 16 {
         return Err(Failure::new(Code::BadRequest, "the coin's symbol must be 1 to 16 characters"));
     }
+    let to = evm::parse_address(&r.to)?;
+    let amount = wei(&r.value, "value")?;
+    let (payment, token) = match &r.token {
+        None => (EvmPayment::Native { to, amount }, None),
+        Some(t) => {
+            let n = t.symbol.chars().count();
+            if n == 0 || n > evm::erc20::MAX_SYMBOL_CHARS || t.symbol.chars().any(char::is_control) {
+                return Err(Failure::new(
+                    Code::BadRequest,
+                    "the token's symbol must be 1 to 32 characters of text",
+                ));
+            }
+            if t.decimals > 77 {
+                return Err(Failure::new(Code::BadRequest, "a token has at most 77 decimals"));
+            }
+            let contract = evm::parse_address(&t.contract)?;
+            (
+                EvmPayment::Erc20 { token: contract, to, amount },
+                Some(Asset::new(t.symbol.clone(), t.decimals)),
+            )
+        }
+    };
     let send = Eip1559Request {
         chain_id: r.chain_id.u64("chainId")?,
         nonce: r.nonce.u64("nonce")?,
-        payment: EvmPayment::Native { to: evm::parse_address(&r.to)?, amount: wei(&r.value, "value")? },
+        payment,
         gas_limit: r.gas_limit.u64("gasLimit")?,
         max_fee_per_gas: r.max_fee_per_gas.u128("maxFeePerGas")?,
         max_priority_fee_per_gas: r.max_priority_fee_per_gas.u128("maxPriorityFeePerGas")?,
     };
     let payload = send.unsigned_payload()?;
-    let summary =
-        evm::decode_eip1559(&payload, evm::parse_address(&r.from)?, &Asset::new(r.symbol, 18), None)?;
+    let summary = evm::decode_eip1559(
+        &payload,
+        evm::parse_address(&r.from)?,
+        &Asset::new(r.symbol, 18),
+        token.as_ref(),
+    )?;
     Ok(BuiltSend { payload: hex0x(&payload), summary })
 }
 
