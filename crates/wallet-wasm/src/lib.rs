@@ -32,6 +32,11 @@
 //! | `erc20Encode(req)` | `{call: "balanceOf", owner}`, `{call: "symbol"}`, `{call: "decimals"}` or `{call: "transfer", to, amount}` (no key) | the `eth_call` data, `0x` hex |
 //! | `erc20Decode(call, result)` | `balanceOf`, `symbol` or `decimals`, and the `eth_call` result | the balance (decimal string), the decimals (number) or the symbol, decoded strictly |
 //! | `evmSignReviewed(prf, req)` | `{account?, payload, summary}` (the summary approved) | `{raw, hash, from}`, only if the payload still decodes to that summary |
+//! | `messageView(req)` | `{message}` or `{messageHex}` (no key) | `{text, hex, length}`: what a message screen shows (`text` only when readable) |
+//! | `evmDecodeTypedData(typedData)` | the `eth_signTypedData_v4` object or its JSON (no key) | `{domain, primary_type, message, signing_hash}` (`TypedDataView`) |
+//! | `evmSignTypedDataReviewed(prf, req)` | `{account?, typedData, view}` (the view approved) | `{signature, address, hash}`, only if the typed data still decodes to that view |
+//! | `solanaSignOffchainMessage(prf, req)` | `{account?, message}` (text) | `{signature, address, signedMessage}` (base58; the exact bytes signed, hex) |
+//! | `tronSignMessage(prf, req)` | `{account?, message}` or `{account?, messageHex}` (TIP-191) | `{signature, address}` (65 bytes, v = 27/28) |
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
@@ -160,6 +165,36 @@ pub fn erc20_encode(request: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = erc20Decode)]
 pub fn erc20_decode(call_name: &str, result: &str) -> Result<JsValue, JsValue> {
     call(|| bridge::erc20::decode(call_name, result))
+}
+
+/// What a message screen shows (`{message}` or `{messageHex}`): `{text, hex, length}`. No key.
+#[wasm_bindgen(js_name = messageView)]
+pub fn message_view(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::message::view(&j)))
+}
+
+/// EIP-712 typed data decoded for the signing screen. No key.
+#[wasm_bindgen(js_name = evmDecodeTypedData)]
+pub fn evm_decode_typed_data(typed_data: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&typed_data).and_then(|j| bridge::evm::decode_typed_data(&j)))
+}
+
+/// Signs EIP-712 typed data only if it decodes to the approved view. Zeroes `prf`.
+#[wasm_bindgen(js_name = evmSignTypedDataReviewed)]
+pub fn evm_sign_typed_data_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::evm::sign_typed_data_reviewed)
+}
+
+/// Signs a Solana off-chain message. Zeroes `prf`.
+#[wasm_bindgen(js_name = solanaSignOffchainMessage)]
+pub fn solana_sign_offchain_message(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::message::solana_sign_offchain)
+}
+
+/// Signs a TRON TIP-191 message. Zeroes `prf`.
+#[wasm_bindgen(js_name = tronSignMessage)]
+pub fn tron_sign_message(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::message::tron_sign_message)
 }
 
 /// Signs an EIP-1559 payload only if it decodes to the approved summary. Zeroes `prf`.

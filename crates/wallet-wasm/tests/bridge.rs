@@ -532,3 +532,109 @@ fn erc20_reads_are_encoded_and_decoded_by_the_wallet_crate() {
     assert_eq!(code(bridge::erc20::decode("symbol", "0xzz")), "bad_encoding");
     assert_eq!(code(bridge::erc20::decode("totalSupply", &word(1))), "bad_request");
 }
+
+#[test]
+fn typed_data_is_shown_decoded_and_signed_only_as_shown() {
+    let typed = json!({
+        "types": {
+            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
+            "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
+            "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"}, {"name": "contents", "type": "string"}]
+        },
+        "primaryType": "Mail",
+        "domain": {"name": "Ether Mail", "version": "1", "chainId": 1,
+            "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+        "message": {
+            "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
+            "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
+            "contents": "Hello, Bob!"
+        }
+    });
+    // From the object's JSON text, or from a JSON string holding it (as a page may pass it).
+    let view = bridge::evm::decode_typed_data(&typed.to_string()).unwrap();
+    assert_eq!(view, bridge::evm::decode_typed_data(&json!(typed.to_string()).to_string()).unwrap());
+    // EIP-712's own "Mail" example: its published signing hash.
+    assert_eq!(view.signing_hash, "0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2");
+    assert_eq!(view.domain.name.as_deref(), Some("Ether Mail"));
+    assert_eq!(view.domain.chain_id.as_deref(), Some("1"));
+    assert_eq!(view.primary_type, "Mail");
+    let from = &view.message[0];
+    assert_eq!((from.name.as_str(), from.type_name.as_str(), from.children.len()), ("from", "Person", 2));
+    assert_eq!(from.children[1].value.as_deref(), Some("0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"));
+    let approved = serde_json::to_value(&view).unwrap();
+    let signed = with_prf(|p| {
+        bridge::evm::sign_typed_data_reviewed(p, &json!({"typedData": typed, "view": approved}).to_string())
+            .unwrap()
+    });
+    let sig: [u8; 65] = hex::decode(signed.signature.trim_start_matches("0x")).unwrap().try_into().unwrap();
+    let signer = blindvault_wallet::evm::recover_typed_data_signer(&typed.to_string(), &sig).unwrap();
+    assert_eq!(signer.to_checksum(None), signed.address);
+    assert_eq!(signed.address, wallet().address(blindvault_wallet::Chain::Evm, 0).unwrap().address);
+    assert_eq!(signed.hash.as_deref(), Some(view.signing_hash.as_str()));
+    // Typed data changed after it was shown, or a view changed after approval: refused.
+    let mut other = typed.clone();
+    other["message"]["contents"] = json!("Hello, Eve!");
+    for (data, shown) in [
+        (other, approved.clone()),
+        (typed.clone(), {
+            let mut v = approved.clone();
+            v["domain"]["chain_id"] = json!("5");
+            v
+        }),
+    ] {
+        assert_eq!(
+            code(with_prf(|p| bridge::evm::sign_typed_data_reviewed(
+                p,
+                &json!({"typedData": data, "view": shown}).to_string()
+            ))),
+            "review_mismatch"
+        );
+    }
+    // Not JSON, not typed data, a value that does not fit its type: plain `transaction` errors.
+    assert_eq!(code(bridge::evm::decode_typed_data("{not json")), "transaction");
+    assert_eq!(code(bridge::evm::decode_typed_data(r#"{"x":1}"#)), "transaction");
+    let mut bad = typed;
+    bad["message"]["from"]["wallet"] = json!("0x12");
+    assert_eq!(code(bridge::evm::decode_typed_data(&bad.to_string())), "transaction");
+}
+
+#[test]
+fn messages_are_shown_as_text_or_hex_and_signed_by_the_wallet_crate() {
+    let v = bridge::message::view(r#"{"message":"hello\nworld"}"#).unwrap();
+    assert_eq!(
+        (v.text.as_deref(), v.hex.as_str(), v.length),
+        (Some("hello\nworld"), "0x68656c6c6f0a776f726c64", 11)
+    );
+    let v = bridge::message::view(r#"{"messageHex":"0xdeadbeef"}"#).unwrap();
+    assert_eq!((v.text, v.hex.as_str(), v.length), (None, "0xdeadbeef", 4));
+    assert_eq!(code(bridge::message::view("{}")), "bad_request");
+    assert_eq!(code(bridge::message::view(r#"{"messageHex":"0xzz"}"#)), "bad_encoding");
+
+    // TRON TIP-191: the wallet crate's signature, recovered to the account's address.
+    let tron = with_prf(|p| bridge::message::tron_sign_message(p, r#"{"message":"hello tron"}"#).unwrap());
+    let signer = wallet().tron_signer(0).unwrap();
+    assert_eq!(tron.address, signer.address());
+    assert_eq!(tron.signature, format!("0x{}", hex::encode(signer.sign_message(b"hello tron").unwrap())));
+    let sig: [u8; 65] = hex::decode(&tron.signature[2..]).unwrap().try_into().unwrap();
+    assert_eq!(blindvault_wallet::tron::recover_message_signer(b"hello tron", &sig).unwrap(), tron.address);
+
+    // Solana off-chain message: the wallet crate's signature over the serialized message.
+    let sol = with_prf(|p| {
+        bridge::message::solana_sign_offchain(p, r#"{"account":2,"message":"hello solana"}"#).unwrap()
+    });
+    let signer = wallet().solana_signer(2).unwrap();
+    let (sig, bytes) = signer.sign_offchain_message(b"hello solana").unwrap();
+    assert_eq!(sol.address, signer.address().to_string());
+    assert_eq!(sol.signature, sig.to_string());
+    assert_eq!(sol.signed_message, format!("0x{}", hex::encode(&bytes)));
+    assert!(bytes.starts_with(b"\xffsolana offchain\x00") && bytes.ends_with(b"hello solana"));
+    assert_eq!(
+        code(with_prf(|p| bridge::message::solana_sign_offchain(p, r#"{"messageHex":"00"}"#))),
+        "bad_request"
+    );
+    assert_eq!(
+        code(with_prf(|p| bridge::message::solana_sign_offchain(p, r#"{"message":""}"#))),
+        "transaction"
+    );
+}

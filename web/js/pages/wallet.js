@@ -11,6 +11,7 @@ import { action, renderNav } from '../ui.js';
 import { nativeBalance, servesAddress } from '../balances.js';
 import { CHAINS, walletModule } from '../wallet.js';
 import { sendPage } from './wallet-send.js';
+import { signPage } from './wallet-sign.js';
 import { TokenError, addToken, adminTokens, readToken, removeToken, tokenBalance, tokensOn } from '../tokens.js';
 import { PrfUnsupported, getAssertion, wipe } from '../webauthn.js';
 
@@ -362,6 +363,8 @@ async function unlockedView() {
         h('div', {}, h('span.pill.ok', { 'data-testid': 'wallet-unlocked', text: 'Unlocked' }), ' ',
           h('span.muted.small', { 'data-testid': 'wallet-account-shown', text: `Account ${unlocked.account}` })),
         h('button', { type: 'button', 'data-testid': 'wallet-lock', onclick: () => lock(), text: 'Lock' })),
+      h('div.row', {},
+        h('a.button.small-button', { href: '#/wallet/sign', 'data-testid': 'wallet-go-sign', text: 'Sign a message' })),
       h('p.small.muted', { text: `Only these public addresses are kept while the wallet is open. It locks after ${autolockMinutes() === 1 ? '1 minute' : `${autolockMinutes()} minutes`} without activity; each payment or signature will ask for your passkey again.` })),
     h('div.card', {},
       h('div.row.spread', {}, h('h2', { text: 'Your addresses and balances' }),
@@ -382,5 +385,6 @@ export async function walletPage(view) {
   touch();
   arm();
   if (view === 'send') return sendPage();
+  if (view === 'sign') return signPage();
   return unlockedView();
 }

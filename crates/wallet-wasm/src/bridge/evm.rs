@@ -4,7 +4,7 @@ use blindvault_wallet::evm::{self, Bytes, TxEip1559, TxKind, U256};
 use serde::{Deserialize, Serialize};
 
 use blindvault_wallet::display::Asset;
-use blindvault_wallet::evm::{Eip1559Request, EvmPayment, EvmTxSummary};
+use blindvault_wallet::evm::{Eip1559Request, EvmPayment, EvmTxSummary, TypedDataView};
 
 use super::{Code, Failure, Num, from_hex, hex0x, request, sign};
 
@@ -316,6 +316,56 @@ pub fn sign_reviewed(prf: &mut [u8], json: &str) -> Result<SignedTx, Failure> {
                 raw: hex0x(&signed.raw),
                 hash: hex0x(signed.hash.as_slice()),
                 from: signed.from.to_checksum(None),
+            })
+        },
+    )
+}
+
+/// The typed data of a request as JSON text (an object, or a string holding one).
+fn typed_text(v: serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// What the EIP-712 screen shows (no key): the domain, the primary type, the message as a tree of
+/// typed fields, and the signing hash (`evm::decode_typed_data`). `typed_data` is the
+/// `eth_signTypedData_v4` object or its JSON text; anything that is not typed data, or whose
+/// message does not match its types, is `transaction`.
+pub fn decode_typed_data(typed_data: &str) -> Result<TypedDataView, Failure> {
+    let value: serde_json::Value = serde_json::from_str(typed_data)
+        .map_err(|e| Failure::new(Code::Transaction, format!("the typed data is not JSON: {e}")))?;
+    Ok(evm::decode_typed_data(&typed_text(value))?)
+}
+
+/// Signs typed data the person approved: `view` is the decoding the screen showed.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TypedReviewedRequest {
+    /// Address index, default 0.
+    #[serde(default)]
+    pub account: u32,
+    /// The typed data (object or JSON text), as given to [`decode_typed_data`].
+    pub typed_data: serde_json::Value,
+    /// The approved view.
+    pub view: TypedDataView,
+}
+
+/// Signs EIP-712 typed data only if it still decodes to exactly the approved view
+/// (`EvmSigner::sign_typed_data_reviewed`; else `review_mismatch`).
+pub fn sign_typed_data_reviewed(prf: &mut [u8], json: &str) -> Result<MessageSignature, Failure> {
+    sign(
+        prf,
+        json,
+        |r: TypedReviewedRequest| Ok((r.account, typed_text(r.typed_data), r.view)),
+        |w, (account, text, view)| {
+            let signer = w.evm_signer(account)?;
+            let sig = signer.sign_typed_data_reviewed(&text, &view)?;
+            Ok(MessageSignature {
+                signature: hex0x(&sig),
+                address: signer.address().to_checksum(None),
+                hash: Some(view.signing_hash.clone()),
             })
         },
     )

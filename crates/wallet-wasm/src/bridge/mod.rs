@@ -11,6 +11,7 @@
 pub mod bitcoin;
 pub mod erc20;
 pub mod evm;
+pub mod message;
 pub mod show;
 pub mod solana;
 pub mod ton;
