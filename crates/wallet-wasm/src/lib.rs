@@ -40,6 +40,7 @@
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
+//! | `walletRecoveryPhrase(prf)` | — | `{words}`: the 24 BIP-39 words of the wallet entropy (the settings page shows them after a passkey ceremony of its own) |
 //! | `walletErrorCodes()` | — | every error code, in order |
 //!
 //! A failure throws an `Error` whose `code` is one of [`bridge::Code`]'s stable strings
@@ -49,8 +50,10 @@
 //!
 //! What crosses the boundary: into WebAssembly, the PRF output (zeroed in place at once) and the
 //! request (public: recipients, amounts, fees, blockhash, seqno, a PSBT); out of it, public keys'
-//! addresses, signed transactions and signatures. No secret ever leaves: there is no export of
-//! a key, seed, entropy or mnemonic.
+//! addresses, signed transactions and signatures. One secret leaves, on purpose and only from
+//! `walletRecoveryPhrase`: the 24 words, for the person to write down (a passkey ceremony of its
+//! own, the page shows them until hidden or locked). There is no export of a key, the seed or
+//! the entropy.
 //!
 //! ## Nothing stays
 //!
@@ -232,6 +235,13 @@ pub fn wallet_addresses(prf: &mut [u8], account: f64) -> Result<JsValue, JsValue
             Err(e)
         }
     })
+}
+
+/// The recovery phrase (`{words}`: the wallet entropy's 24 BIP-39 words), for the settings
+/// page to show after a passkey ceremony of its own. Zeroes `prf`.
+#[wasm_bindgen(js_name = walletRecoveryPhrase)]
+pub fn wallet_recovery_phrase(prf: &mut [u8]) -> Result<JsValue, JsValue> {
+    call(|| bridge::recovery::phrase(prf))
 }
 
 /// Signs an EIP-1559 transaction. Zeroes `prf`.

@@ -638,3 +638,35 @@ fn messages_are_shown_as_text_or_hex_and_signed_by_the_wallet_crate() {
         "transaction"
     );
 }
+
+#[test]
+fn the_recovery_phrase_is_the_published_vectors_words_and_opens_the_same_wallet() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/vectors/wallet_v1.json"))
+            .unwrap();
+    let vectors: Value = serde_json::from_str(&text).unwrap();
+    let cases = vectors["cases"].as_array().unwrap();
+    assert!(cases.len() >= 2);
+    for case in cases {
+        let mut prf: Vec<u8> = hex::decode(case["prf_output"].as_str().unwrap()).unwrap();
+        let phrase = bridge::recovery::phrase(&mut prf).unwrap();
+        assert!(prf.iter().all(|b| *b == 0), "the caller's PRF output is zeroed");
+        assert_eq!(phrase.expose(), case["mnemonic"].as_str().unwrap());
+        // What the page receives: {"words": [24 words]}.
+        let answer: Value = serde_json::from_str(&bridge::answer(&phrase).unwrap()).unwrap();
+        let words: Vec<&str> =
+            answer["words"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+        assert_eq!(words.len(), 24);
+        assert_eq!(words.join(" "), case["mnemonic"].as_str().unwrap());
+        // Those words, in any BIP-39 wallet, open the addresses of the passkey's wallet.
+        let restored = Wallet::from_mnemonic(&words.join(" "), "").unwrap().first_addresses().unwrap();
+        let expected: Vec<&str> =
+            case["addresses"].as_array().unwrap().iter().map(|a| a["address"].as_str().unwrap()).collect();
+        assert_eq!(restored.iter().map(|a| a.address.as_str()).collect::<Vec<_>>(), expected);
+    }
+    assert!(
+        !format!("{:?}", bridge::recovery::phrase(&mut PRF.to_vec()).unwrap()).contains(' '),
+        "Debug shows no word"
+    );
+    assert_eq!(code(bridge::recovery::phrase(&mut [1u8; 31])), "prf_length");
+}

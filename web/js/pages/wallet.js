@@ -12,6 +12,7 @@ import { nativeBalance, servesAddress } from '../balances.js';
 import { CHAINS, walletModule } from '../wallet.js';
 import { sendPage } from './wallet-send.js';
 import { signPage } from './wallet-sign.js';
+import { settingsPage } from './wallet-settings.js';
 import { TokenError, addToken, adminTokens, readToken, removeToken, tokenBalance, tokensOn } from '../tokens.js';
 import { PrfUnsupported, getAssertion, wipe } from '../webauthn.js';
 
@@ -101,6 +102,12 @@ export async function withWalletPrf(use) {
   }
 }
 
+/** Opens account `account` (a passkey ceremony of its own) and remembers it as the last one. */
+export async function openAccount(account) {
+  await unlock(account);
+  localStorage.setItem(ACCOUNT_KEY, String(account));
+}
+
 /** Unlocks account `account`: its addresses, derived from a fresh PRF output. */
 async function unlock(account) {
   const w = await walletModule();
@@ -121,7 +128,7 @@ async function publish(addresses, account) {
 
 // ---- the views --------------------------------------------------------------------------------
 
-function autolockSetting() {
+export function autolockSetting() {
   const id = 'wallet-autolock';
   const select = h('select', { id, 'data-testid': id },
     AUTOLOCK_CHOICES.map((m) => h('option', { value: m, selected: m === autolockMinutes(), text: m === 1 ? '1 minute' : `${m} minutes` })));
@@ -364,7 +371,8 @@ async function unlockedView() {
           h('span.muted.small', { 'data-testid': 'wallet-account-shown', text: `Account ${unlocked.account}` })),
         h('button', { type: 'button', 'data-testid': 'wallet-lock', onclick: () => lock(), text: 'Lock' })),
       h('div.row', {},
-        h('a.button.small-button', { href: '#/wallet/sign', 'data-testid': 'wallet-go-sign', text: 'Sign a message' })),
+        h('a.button.small-button', { href: '#/wallet/sign', 'data-testid': 'wallet-go-sign', text: 'Sign a message' }),
+        h('a.button.small-button', { href: '#/wallet/settings', 'data-testid': 'wallet-go-settings', text: 'Settings and recovery phrase' })),
       h('p.small.muted', { text: `Only these public addresses are kept while the wallet is open. It locks after ${autolockMinutes() === 1 ? '1 minute' : `${autolockMinutes()} minutes`} without activity; each payment or signature will ask for your passkey again.` })),
     h('div.card', {},
       h('div.row.spread', {}, h('h2', { text: 'Your addresses and balances' }),
@@ -386,5 +394,6 @@ export async function walletPage(view) {
   arm();
   if (view === 'send') return sendPage();
   if (view === 'sign') return signPage();
+  if (view === 'settings') return settingsPage();
   return unlockedView();
 }
