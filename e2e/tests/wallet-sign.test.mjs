@@ -72,6 +72,8 @@ test('sign messages: what is shown is what is signed, and every signature recove
     for (const c of ['evm', 'solana', 'tron']) addr[c] = await text(`wallet-address-${c}`);
     await p.getByTestId('wallet-go-sign').click();
     await p.getByTestId('wallet-sign-input').waitFor();
+    await p.getByTestId('wallet-sign-kind').selectOption('typed');
+    await shot(p, 'wallet-16-sign-form');
   });
 
   /** Fills the form, reviews, signs with a passkey ceremony of its own: the signature. */
@@ -157,6 +159,7 @@ test('sign messages: what is shown is what is signed, and every signature recove
     await p.getByTestId('wallet-sign-input').fill(JSON.stringify({ ...MAIL, domain: { ...MAIL.domain, chainId: 5 } }));
     await p.getByTestId('wallet-sign-review').click();
     await p.getByText('This typed data is for chain id 5, not Ethereum mainnet (chain id 1). Nothing was signed.').waitFor();
+    await shot(p, 'wallet-18-sign-wrong-chain');
     assert.equal(await p.getByTestId('wallet-sign-review-card').count(), 0);
     await p.getByTestId('wallet-sign-input').fill('{"types": {"Mail": [');
     await p.getByTestId('wallet-sign-review').click();

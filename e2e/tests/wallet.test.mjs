@@ -422,6 +422,7 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
 
     await p.getByTestId(`wallet-token-send-${id(token)}`).click();
     assert.equal((await p.getByTestId('wallet-send-token').textContent()).trim(), 'TKN (18 decimals, read from the contract)');
+    await shot(p, 'wallet-17-token-send-form');
     await p.getByTestId('wallet-send-to').fill(to);
     await p.getByTestId('wallet-send-amount').fill('12.5');
     await p.getByTestId('wallet-send-review').click();
