@@ -112,9 +112,18 @@ test('wallet settings: the recovery phrase, accounts and auto-lock; no secret le
     assert.equal(await p.getByTestId('wallet-phrase').count(), 0, why);
   };
 
-  await t.test('hidden again by Hide, by leaving the page, and by Lock', async () => {
+  await t.test('hidden again by Hide, by a hidden tab, by leaving the page, and by Lock', async () => {
     await p.getByTestId('wallet-phrase-hide').click();
     await phraseGone('hide');
+    // The tab hidden (another tab, the phone's app switcher): the words go.
+    await p.getByTestId('wallet-phrase-show').click();
+    await p.getByTestId('wallet-phrase').waitFor();
+    await p.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+      delete document.visibilityState;
+    });
+    await phraseGone('tab hidden');
     await p.getByTestId('wallet-phrase-show').click();
     await p.getByTestId('wallet-phrase').waitFor();
     await p.getByRole('link', { name: 'Back to the wallet' }).click();

@@ -158,7 +158,13 @@ async function deployToken(anvil, name, symbol, supply, owner) {
   const [deployer] = await anvil.rpc('eth_accounts');
   const args = AbiCoder.defaultAbiCoder().encode(['string', 'string', 'uint256', 'address'], [name, symbol, supply, owner]);
   const hash = await anvil.rpc('eth_sendTransaction', [{ from: deployer, data: PRESET.bytecode + args.slice(2), gas: '0x500000' }]);
-  const receipt = await anvil.rpc('eth_getTransactionReceipt', [hash]);
+  // anvil mines each transaction as it arrives; its receipt may lag the answer by a moment.
+  let receipt = null;
+  for (let i = 0; !receipt && i < 600; i += 1) {
+    receipt = await anvil.rpc('eth_getTransactionReceipt', [hash]);
+    if (!receipt) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(receipt, `${symbol} deployment mined`);
   assert.equal(receipt.status, '0x1', `${symbol} deployed`);
   return receipt.contractAddress;
 }

@@ -20,7 +20,7 @@
 //! |---|---|---|
 //! | `walletAddresses(prf, account)` | — | `[{chain, path, address}]` for evm, bitcoin, solana, tron, ton |
 //! | `evmSignTransaction(prf, req)` | `{chainId, nonce, to, value, gasLimit, maxFeePerGas, maxPriorityFeePerGas, data?}` (EIP-1559) | `{raw, hash, from}` (`raw` for `eth_sendRawTransaction`) |
-//! | `evmSignPersonalMessage(prf, req)` | `{message}` (text) or `{messageHex}` (EIP-191) | `{signature, address}` (65 bytes, v = 27/28) |
+//! | `evmSignPersonalMessage(prf, req)` | `{message}` (text) or `{messageHex}` (EIP-191), `view?` (the `messageView` approved: then signed only if the bytes still show so) | `{signature, address}` (65 bytes, v = 27/28) |
 //! | `evmSignTypedData(prf, req)` | `{typedData}` (the `eth_signTypedData_v4` object or its JSON) | `{signature, address, hash}` |
 //! | `solanaSignTransfer(prf, req)` | `{to, lamports, recentBlockhash}` | `{transaction, signature, from, decoded}` (`transaction`: base64 wire bytes; `decoded`: as `solanaDecodeTransaction` gives) |
 //! | `solanaSignSplTransfer(prf, req)` | `{mint, to, amount, decimals, createRecipientAccount?, recentBlockhash}` (`to`: the recipient's wallet) | as above + `{sourceTokenAccount, destinationTokenAccount}` |
@@ -35,8 +35,8 @@
 //! | `messageView(req)` | `{message}` or `{messageHex}` (no key) | `{text, hex, length}`: what a message screen shows (`text` only when readable) |
 //! | `evmDecodeTypedData(typedData)` | the `eth_signTypedData_v4` object or its JSON (no key) | `{domain, primary_type, message, signing_hash}` (`TypedDataView`) |
 //! | `evmSignTypedDataReviewed(prf, req)` | `{account?, typedData, view}` (the view approved) | `{signature, address, hash}`, only if the typed data still decodes to that view |
-//! | `solanaSignOffchainMessage(prf, req)` | `{account?, message}` (text) | `{signature, address, signedMessage}` (base58; the exact bytes signed, hex) |
-//! | `tronSignMessage(prf, req)` | `{account?, message}` or `{account?, messageHex}` (TIP-191) | `{signature, address}` (65 bytes, v = 27/28) |
+//! | `solanaSignOffchainMessage(prf, req)` | `{account?, message, view?}` (text) | `{signature, address, signedMessage}` (base58; the exact bytes signed, hex) |
+//! | `tronSignMessage(prf, req)` | `{account?, message}` or `{account?, messageHex}` (TIP-191), `view?` | `{signature, address}` (65 bytes, v = 27/28) |
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |

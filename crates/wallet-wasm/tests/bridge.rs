@@ -670,3 +670,21 @@ fn the_recovery_phrase_is_the_published_vectors_words_and_opens_the_same_wallet(
     );
     assert_eq!(code(bridge::recovery::phrase(&mut [1u8; 31])), "prf_length");
 }
+
+#[test]
+fn a_message_is_signed_only_if_it_still_shows_as_approved() {
+    let shown = serde_json::to_value(bridge::message::view(r#"{"message":"pay 1 ETH"}"#).unwrap()).unwrap();
+    let plain = with_prf(|p| bridge::evm::sign_personal(p, r#"{"message":"pay 1 ETH"}"#).unwrap());
+    let reviewed = with_prf(|p| {
+        bridge::evm::sign_personal(p, &json!({"message": "pay 1 ETH", "view": shown}).to_string()).unwrap()
+    });
+    assert_eq!(plain, reviewed, "the same signature: the view only guards what is signed");
+    // Other bytes than the ones shown, on every chain's message signer: refused.
+    let other = json!({"message": "pay 9 ETH", "view": shown}).to_string();
+    assert_eq!(code(with_prf(|p| bridge::evm::sign_personal(p, &other))), "review_mismatch");
+    assert_eq!(code(with_prf(|p| bridge::message::tron_sign_message(p, &other))), "review_mismatch");
+    assert_eq!(code(with_prf(|p| bridge::message::solana_sign_offchain(p, &other))), "review_mismatch");
+    // The same text given as hex shows the same view (a view is of the bytes, not the form).
+    let hexed = json!({"messageHex": hex::encode("pay 1 ETH"), "view": shown}).to_string();
+    assert_eq!(with_prf(|p| bridge::evm::sign_personal(p, &hexed).unwrap()), plain);
+}

@@ -10,16 +10,19 @@ import { h, page } from '../dom.js';
 import { route } from '../router.js';
 import { action } from '../ui.js';
 import { walletModule } from '../wallet.js';
-import { autolockSetting, lock, openAccount, unlockedWallet, withWalletPrf } from './wallet.js';
+import { autolockSetting, lock, notWhenLocked, openAccount, unlockedWallet, whenLocked, withWalletPrf } from './wallet.js';
 
 /** The phrase box: empty until "Show", emptied by "Hide" or when the tab is hidden. */
 function phraseCard(w) {
   const out = h('div');
   const box = h('div', { 'data-testid': 'wallet-phrase-box' });
   const hideWhenAway = () => { if (document.visibilityState === 'hidden') hide(); };
+  // Every way out drops the words and every hook that could keep them reachable.
   const hide = () => {
     box.replaceChildren();
     document.removeEventListener('visibilitychange', hideWhenAway);
+    window.removeEventListener('hashchange', hide);
+    notWhenLocked(hide);
     show.classList.remove('hidden');
   };
   const show = action('Show my recovery phrase', 'primary', async () => {
@@ -30,6 +33,8 @@ function phraseCard(w) {
       h('button', { type: 'button', 'data-testid': 'wallet-phrase-hide', onclick: hide, text: 'Hide the phrase' }));
     show.classList.add('hidden');
     document.addEventListener('visibilitychange', hideWhenAway);
+    window.addEventListener('hashchange', hide);
+    whenLocked(hide);
   }, { out, testid: 'wallet-phrase-show', busy: 'Waiting for your passkey…' });
   return h('section.card.stack', { 'data-testid': 'wallet-phrase-card' },
     h('h2', { text: 'Recovery phrase' }),

@@ -2,7 +2,8 @@
 // typed data (JSON); the wallet module decodes it and the review screen shows that decoding —
 // the text as it is, bytes as hex, typed data as its domain, primary type and fields. "Sign with
 // my passkey" runs a passkey ceremony of its own; typed data is signed only if it still decodes
-// to the view shown (`evmSignTypedDataReviewed`), and a message is signed as the bytes shown.
+// to the view shown (`evmSignTypedDataReviewed`), and a message only if its bytes still show as
+// they were shown (the view goes back with them).
 import { api } from '../api.js';
 import { h, notice, page } from '../dom.js';
 import { route } from '../router.js';
@@ -149,7 +150,7 @@ function show(body, card) {
 function reviewMessage(w, k, view, req, body, out, account, address) {
   const result = h('div', { 'aria-live': 'polite' });
   const confirm = action('Sign with my passkey', 'approve big', async () => {
-    const r = { account, ...req };
+    const r = { account, ...req, view }; // signed only if the bytes still show as `view`
     let sig;
     if (k === 'personal') sig = await withWalletPrf((prf) => w.evmSignPersonalMessage(prf, r)); // zeroes prf
     else if (k === 'tron') sig = await withWalletPrf((prf) => w.tronSignMessage(prf, r));

@@ -27,6 +27,11 @@ const unlocked = { user: null, account: 0, addresses: null, lastActive: 0, timer
 /** The unlocked wallet's public state (null while locked), for the send page. */
 export const unlockedWallet = () => (unlocked.addresses ? { account: unlocked.account, addresses: unlocked.addresses } : null);
 
+/** What to forget when the wallet locks (the settings page's shown recovery phrase). */
+const onLock = new Set();
+export const whenLocked = (fn) => onLock.add(fn);
+export const notWhenLocked = (fn) => onLock.delete(fn);
+
 /** Why the wallet last locked by itself (shown once on the locked view). */
 let lockedBecause = null;
 
@@ -64,6 +69,8 @@ export function lock(reason = null) {
   unlocked.account = 0;
   unlocked.timer = null;
   unlocked.published = null;
+  for (const fn of [...onLock]) fn();
+  onLock.clear();
   lockedBecause = was ? reason : null;
   if (was && onWalletPage()) route();
 }

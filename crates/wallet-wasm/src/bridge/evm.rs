@@ -100,20 +100,9 @@ pub fn sign_transaction(prf: &mut [u8], json: &str) -> Result<SignedTx, Failure>
 }
 
 /// An EIP-191 `personal_sign` request: exactly one of `message` (text, signed as its UTF-8
-/// bytes) and `messageHex` (bytes, `0x` hex).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PersonalRequest {
-    /// Address index, default 0.
-    #[serde(default)]
-    pub account: u32,
-    /// The message as text.
-    #[serde(default)]
-    pub message: Option<String>,
-    /// The message as bytes (`0x` hex).
-    #[serde(default)]
-    pub message_hex: Option<String>,
-}
+/// bytes) and `messageHex` (bytes, `0x` hex), and optionally the `view` the person approved
+/// (`messageView`'s answer; then signed only if the bytes still show so).
+pub type PersonalRequest = super::message::MessageRequest;
 
 /// A message signature.
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -133,16 +122,7 @@ pub fn sign_personal(prf: &mut [u8], json: &str) -> Result<MessageSignature, Fai
     sign(
         prf,
         json,
-        |r: PersonalRequest| {
-            let bytes = match (r.message, r.message_hex) {
-                (Some(text), None) => text.into_bytes(),
-                (None, Some(h)) => from_hex("messageHex", &h)?,
-                _ => {
-                    return Err(Failure::new(Code::BadRequest, "give exactly one of message and messageHex"));
-                }
-            };
-            Ok((r.account, bytes))
-        },
+        |r: PersonalRequest| r.bytes(),
         |w, (account, bytes)| {
             let signer = w.evm_signer(account)?;
             let sig = signer.sign_personal_message(&bytes)?;

@@ -20,15 +20,26 @@ pub struct MessageRequest {
     /// The message as bytes (`0x` hex or bare hex).
     #[serde(default)]
     pub message_hex: Option<String>,
+    /// The view the person approved ([`view`]'s answer): when given, the message is signed only
+    /// if its bytes still show exactly so (else `review_mismatch`).
+    #[serde(default)]
+    pub view: Option<MessageView>,
 }
 
 impl MessageRequest {
-    fn bytes(self) -> Result<(u32, Vec<u8>), Failure> {
-        match (self.message, self.message_hex) {
-            (Some(text), None) => Ok((self.account, text.into_bytes())),
-            (None, Some(h)) => Ok((self.account, from_hex("messageHex", &h)?)),
-            _ => Err(Failure::new(Code::BadRequest, "give exactly one of message and messageHex")),
+    /// The account and the message's bytes, checked against the approved view when there is one.
+    pub(crate) fn bytes(self) -> Result<(u32, Vec<u8>), Failure> {
+        let bytes = match (self.message, self.message_hex) {
+            (Some(text), None) => text.into_bytes(),
+            (None, Some(h)) => from_hex("messageHex", &h)?,
+            _ => return Err(Failure::new(Code::BadRequest, "give exactly one of message and messageHex")),
+        };
+        if let Some(approved) = self.view
+            && MessageView::of(&bytes) != approved
+        {
+            return Err(Failure::new(Code::ReviewMismatch, "the message is not the one shown"));
         }
+        Ok((self.account, bytes))
     }
 }
 
