@@ -430,6 +430,14 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     assert.equal((await p.getByTestId('wallet-send-token').textContent()).trim(), 'TKN (18 decimals, read from the contract)');
     await shot(p, 'wallet-17-token-send-form');
     await p.getByTestId('wallet-send-to').fill(to);
+    // More than the account holds: the token refuses the call when the node estimates its gas,
+    // before anything is signed; the page says so plainly.
+    const tries = (await p.evaluate(() => window.__prfCopies)).length;
+    await p.getByTestId('wallet-send-amount').fill('1000.5');
+    await p.getByTestId('wallet-send-review').click();
+    await p.getByText(/^Not enough of this token to send that amount\. Nothing was signed\./).waitFor();
+    assert.equal(await p.getByTestId('wallet-send-confirmation').count(), 0);
+    assert.equal((await p.evaluate(() => window.__prfCopies)).length, tries, 'no passkey ceremony');
     await p.getByTestId('wallet-send-amount').fill('12.5');
     await p.getByTestId('wallet-send-review').click();
     await p.getByTestId('wallet-send-confirmation').waitFor();

@@ -30,6 +30,7 @@ function plain(e) {
   if (!(e instanceof NodeRefused)) return m;
   const low = m.toLowerCase();
   if (low.includes('insufficient funds')) return `Not enough funds to pay the amount and the network fee. Nothing was sent. (${m})`;
+  if (low.includes('exceeds balance') || low.includes('insufficient balance')) return `Not enough of this token to send that amount. Nothing was signed. (${m})`;
   if (low.includes('nonce too low') || low.includes('already known')) return `This transaction's number (nonce) was already used: another transaction from this account went first. Review again. (${m})`;
   if (low.includes('nonce too high') || low.includes('gap')) return `Transactions from this account are waiting before this one (a nonce gap). Wait for them, then review again. (${m})`;
   if (low.includes('underpriced') || low.includes('fee too low') || low.includes('max fee per gas less than block base fee')) return `The fee is too low for the network right now. Review again to get a new fee. (${m})`;
