@@ -94,8 +94,9 @@ test('wallet settings: the recovery phrase, accounts and auto-lock; no secret le
     // The BIP-39 words of the key schedule's wallet entropy, derived in Node (HKDF-SHA256 and
     // the BIP-39 list) — and the native crate, given those words, derives the page's addresses.
     assert.equal(words.join(' '), secrets.mnemonic);
-    const native = JSON.parse(await cli(server, ['wallet', 'addresses', '--chain', 'evm', '--format', 'json'], `${words.join(' ')}\n`));
     const { api } = await loadWallet();
+    assert.deepEqual(api.walletRecoveryPhrase(Uint8Array.from(prf)).words, words, 'the wallet module in Node gives the same words');
+    const native = JSON.parse(await cli(server, ['wallet', 'addresses', '--chain', 'evm', '--format', 'json'], `${words.join(' ')}\n`));
     assert.equal(native[0].address, api.walletAddresses(Uint8Array.from(prf), 0)[0].address);
     // Never stored, never sent.
     const stored = await p.evaluate(() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)]));
