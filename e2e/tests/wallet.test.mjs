@@ -14,7 +14,9 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createServer as netServer } from 'node:net';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import jsQR from 'jsqr';
+import { AbiCoder, Interface } from 'ethers';
 import { startServer, cli, launch, device, shot, DESKTOP, ROOT } from './lib.mjs';
 import { loadWallet, secretsOf } from './chains/lib.mjs';
 
@@ -143,6 +145,34 @@ async function startAnvil() {
     return j.result;
   };
   return { url, rpc, stop: () => proc.kill('SIGTERM') };
+}
+
+/** OpenZeppelin's ERC20PresetFixedSupply (npm @openzeppelin/contracts 4.9, compiled by its
+ * publisher): constructor(name, symbol, initialSupply, owner) mints the whole supply to owner. */
+const PRESET = JSON.parse(readFileSync(path.join(ROOT, 'e2e/node_modules/@openzeppelin/contracts/build/contracts/ERC20PresetFixedSupply.json'), 'utf8'));
+const ERC20 = new Interface(PRESET.abi);
+
+/** Deploys a fixed-supply ERC-20 on anvil from anvil's own first account (unlocked on the node):
+ * its address. */
+async function deployToken(anvil, name, symbol, supply, owner) {
+  const [deployer] = await anvil.rpc('eth_accounts');
+  const args = AbiCoder.defaultAbiCoder().encode(['string', 'string', 'uint256', 'address'], [name, symbol, supply, owner]);
+  const hash = await anvil.rpc('eth_sendTransaction', [{ from: deployer, data: PRESET.bytecode + args.slice(2), gas: '0x500000' }]);
+  // anvil mines each transaction as it arrives; its receipt may lag the answer by a moment.
+  let receipt = null;
+  for (let i = 0; !receipt && i < 600; i += 1) {
+    receipt = await anvil.rpc('eth_getTransactionReceipt', [hash]);
+    if (!receipt) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(receipt, `${symbol} deployment mined`);
+  assert.equal(receipt.status, '0x1', `${symbol} deployed`);
+  return receipt.contractAddress;
+}
+
+/** `balanceOf(owner)` of `token`, asked of the node directly (ABI by ethers, not the wallet). */
+async function balanceOf(anvil, token, owner) {
+  const data = ERC20.encodeFunctionData('balanceOf', [owner]);
+  return ERC20.decodeFunctionResult('balanceOf', await anvil.rpc('eth_call', [{ to: token, data }, 'latest']))[0];
 }
 
 /** `fetch` from the page (its session cookie): JSON in, JSON out. */
@@ -297,8 +327,9 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     await shot(p, 'wallet-05-balances');
   });
 
+  let anvil;
   await t.test('send ETH on anvil: the confirmation screen is the signed bytes decoded; the node\'s balances change', async () => {
-    const anvil = await startAnvil();
+    anvil = await startAnvil();
     t.after(() => anvil.stop());
     assert.equal((await inPage(p, 'PUT', '/api/admin/wallet/endpoints', { chain: 'evm', network: 'anvil', chain_id: 31337, url: anvil.url })).status, 200);
     const from = (await shownAddresses(p)).evm; // account 1
@@ -359,6 +390,86 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     await p.waitForFunction((e) => e && e.textContent !== 'Loading…', await after.elementHandle());
     const { api } = await loadWallet();
     assert.equal((await after.textContent()).trim(), `${api.formatUnits((10000000000000000000n - 250000000000000000n - paid).toString(), 18)} ETH`);
+  });
+
+  await t.test('ERC-20 on anvil: tokens listed and added by address show the contract\'s own symbol and balance; a token send moves exactly the amount', async () => {
+    const from = (await shownAddresses(p)).evm; // account 1
+    const to = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+    const supply = 1000n * 10n ** 18n;
+    const token = await deployToken(anvil, 'Test Token', 'TKN', supply, from);
+    const listed = await deployToken(anvil, 'Listed Token', 'LST', 5n * 10n ** 17n, from);
+    // The admin lists LST with the wrong symbol and decimals: the page shows the contract's.
+    assert.equal((await inPage(p, 'POST', '/api/admin/wallet/tokens', { chain: 'evm', network: 'anvil', contract: listed, symbol: 'WRONG', decimals: 6 })).status < 300, true);
+    await p.getByTestId('wallet-refresh').click();
+    const id = (c) => `anvil-${c.toLowerCase()}`;
+    const balanceText = async (c) => {
+      const el = p.getByTestId(`wallet-token-balance-${id(c)}`);
+      await el.waitFor();
+      await p.waitForFunction((e) => e && e.textContent !== 'Loading…', await el.elementHandle());
+      return (await el.textContent()).trim();
+    };
+    assert.equal(await balanceText(listed), '0.5 LST');
+    // Adding an address that holds no token contract is refused, plainly; nothing is kept.
+    await p.locator('summary', { hasText: 'Add a token by its contract address' }).click();
+    await p.getByTestId('wallet-token-network').selectOption('anvil');
+    await p.getByTestId('wallet-token-contract').fill(to);
+    await p.getByTestId('wallet-token-add').click();
+    await p.getByText(/There is no token contract at this address on this network/).waitFor();
+    assert.equal(await p.evaluate(() => Object.keys(localStorage).filter((k) => k.includes(':tokens:')).length), 0);
+    // The real token, added by its address: symbol and decimals from the contract.
+    await p.getByTestId('wallet-token-contract').fill(token);
+    await p.getByTestId('wallet-token-add').click();
+    assert.equal(await balanceText(token), '1000 TKN');
+    assert.equal(await balanceText(listed), '0.5 LST');
+    const kept = await p.evaluate(() => Object.entries(localStorage).filter(([k]) => k.includes(':tokens:')));
+    assert.equal(kept.length, 1);
+    assert.deepEqual(JSON.parse(kept[0][1]), [{ network: 'anvil', contract: token }], 'only the public contract address is kept');
+    await shot(p, 'wallet-08-tokens');
+
+    await p.getByTestId(`wallet-token-send-${id(token)}`).click();
+    assert.equal((await p.getByTestId('wallet-send-token').textContent()).trim(), 'TKN (18 decimals, read from the contract)');
+    await shot(p, 'wallet-17-token-send-form');
+    await p.getByTestId('wallet-send-to').fill(to);
+    // More than the account holds: the token refuses the call when the node estimates its gas,
+    // before anything is signed; the page says so plainly.
+    const tries = (await p.evaluate(() => window.__prfCopies)).length;
+    await p.getByTestId('wallet-send-amount').fill('1000.5');
+    await p.getByTestId('wallet-send-review').click();
+    await p.getByText(/^Not enough of this token to send that amount\. Nothing was signed\./).waitFor();
+    assert.equal(await p.getByTestId('wallet-send-confirmation').count(), 0);
+    assert.equal((await p.evaluate(() => window.__prfCopies)).length, tries, 'no passkey ceremony');
+    await p.getByTestId('wallet-send-amount').fill('12.5');
+    await p.getByTestId('wallet-send-review').click();
+    await p.getByTestId('wallet-send-confirmation').waitFor();
+    const shownFact = async (tid) => (await p.getByTestId(tid).textContent()).trim();
+    assert.equal(await shownFact('wallet-send-chain'), 'anvil (chain id 31337)');
+    assert.equal(await shownFact('wallet-send-from'), from);
+    assert.equal((await shownFact('wallet-send-token-contract')).toLowerCase(), token.toLowerCase());
+    assert.equal(await shownFact('wallet-send-recipient'), to, 'the recipient decoded from the transfer call');
+    assert.equal(await shownFact('wallet-send-amount-shown'), '12.5 TKN');
+    const fee = await shownFact('wallet-send-fee');
+    const m = fee.match(/^([0-9.]+) ETH \(gas limit (\d+) × ([0-9.]+) ETH per gas, tip [0-9.]+ ETH\)$/);
+    assert.ok(m, fee);
+    assert.ok(Number(m[2]) > 21000, 'the gas limit is the node\'s estimate for the token call');
+    await shot(p, 'wallet-09-token-confirm');
+    const before = (await p.evaluate(() => window.__prfCopies)).length;
+    await p.getByTestId('wallet-send-confirm').click();
+    await p.getByText('Confirmed', { exact: true }).waitFor({ timeout: 60000 });
+    assert.equal((await p.evaluate(() => window.__prfCopies)).length, before + 1, 'its own passkey ceremony');
+    const hash = await shownFact('wallet-send-hash');
+    const tx = await anvil.rpc('eth_getTransactionByHash', [hash]);
+    assert.equal(tx.to.toLowerCase(), token.toLowerCase());
+    assert.equal(BigInt(tx.value), 0n);
+    assert.equal(BigInt(tx.gas), BigInt(m[2]), 'the gas limit shown is the one signed');
+    const call = ERC20.parseTransaction({ data: tx.input });
+    assert.equal(call.name, 'transfer');
+    assert.equal(call.args[0], to);
+    assert.equal(call.args[1], 12500000000000000000n);
+    // The node: exactly the amount moved.
+    assert.equal(await balanceOf(anvil, token, to), 12500000000000000000n);
+    assert.equal(await balanceOf(anvil, token, from), supply - 12500000000000000000n);
+    await p.getByRole('link', { name: 'Back to the wallet' }).first().click();
+    assert.equal(await balanceText(token), '987.5 TKN');
   });
 
   await t.test('lock: every address is gone from the page', async () => {

@@ -20,7 +20,7 @@
 //! |---|---|---|
 //! | `walletAddresses(prf, account)` | — | `[{chain, path, address}]` for evm, bitcoin, solana, tron, ton |
 //! | `evmSignTransaction(prf, req)` | `{chainId, nonce, to, value, gasLimit, maxFeePerGas, maxPriorityFeePerGas, data?}` (EIP-1559) | `{raw, hash, from}` (`raw` for `eth_sendRawTransaction`) |
-//! | `evmSignPersonalMessage(prf, req)` | `{message}` (text) or `{messageHex}` (EIP-191) | `{signature, address}` (65 bytes, v = 27/28) |
+//! | `evmSignPersonalMessage(prf, req)` | `{message}` (text) or `{messageHex}` (EIP-191), `view?` (the `messageView` approved: then signed only if the bytes still show so) | `{signature, address}` (65 bytes, v = 27/28) |
 //! | `evmSignTypedData(prf, req)` | `{typedData}` (the `eth_signTypedData_v4` object or its JSON) | `{signature, address, hash}` |
 //! | `solanaSignTransfer(prf, req)` | `{to, lamports, recentBlockhash}` | `{transaction, signature, from, decoded}` (`transaction`: base64 wire bytes; `decoded`: as `solanaDecodeTransaction` gives) |
 //! | `solanaSignSplTransfer(prf, req)` | `{mint, to, amount, decimals, createRecipientAccount?, recentBlockhash}` (`to`: the recipient's wallet) | as above + `{sourceTokenAccount, destinationTokenAccount}` |
@@ -28,11 +28,19 @@
 //! | `tonSignTransfer(prf, req)` | `{to, amountNano, comment?, seqno, validUntil}` (wallet v4R2) | `{boc, hash, signedHash, from}` (`boc`: base64, for `sendBoc`) |
 //! | `bitcoinReviewPsbt(prf, req)` | `{network, psbt}` (base64) | the review: inputs, outputs, change, fee, … |
 //! | `bitcoinSignPsbt(prf, req)` | `{network, psbt, review}` (the review approved) | `{psbt, transaction, txid, signedInputs}` |
-//! | `evmBuildSend(req)` | `{from, chainId, nonce, to, value, gasLimit, maxFeePerGas, maxPriorityFeePerGas, symbol}` (no key) | `{payload, summary}`: the unsigned EIP-1559 payload and its decoding (`EvmTxSummary`) for the confirmation screen |
+//! | `evmBuildSend(req)` | `{from, chainId, nonce, to, value, gasLimit, maxFeePerGas, maxPriorityFeePerGas, symbol, token?}` (no key; `token`: `{contract, symbol, decimals}` as read from the contract, `value` then in its base units) | `{payload, summary}`: the unsigned EIP-1559 payload (an ERC-20 `transfer` for a token) and its decoding (`EvmTxSummary`) for the confirmation screen |
+//! | `erc20Encode(req)` | `{call: "balanceOf", owner}`, `{call: "symbol"}`, `{call: "decimals"}` or `{call: "transfer", to, amount}` (no key) | the `eth_call` data, `0x` hex |
+//! | `erc20Decode(call, result)` | `balanceOf`, `symbol` or `decimals`, and the `eth_call` result | the balance (decimal string), the decimals (number) or the symbol, decoded strictly |
 //! | `evmSignReviewed(prf, req)` | `{account?, payload, summary}` (the summary approved) | `{raw, hash, from}`, only if the payload still decodes to that summary |
+//! | `messageView(req)` | `{message}` or `{messageHex}` (no key) | `{text, hex, length}`: what a message screen shows (`text` only when readable) |
+//! | `evmDecodeTypedData(typedData)` | the `eth_signTypedData_v4` object or its JSON (no key) | `{domain, primary_type, message, signing_hash}` (`TypedDataView`) |
+//! | `evmSignTypedDataReviewed(prf, req)` | `{account?, typedData, view}` (the view approved) | `{signature, address, hash}`, only if the typed data still decodes to that view |
+//! | `solanaSignOffchainMessage(prf, req)` | `{account?, message, view?}` (text) | `{signature, address, signedMessage}` (base58; the exact bytes signed, hex) |
+//! | `tronSignMessage(prf, req)` | `{account?, message}` or `{account?, messageHex}` (TIP-191), `view?` | `{signature, address}` (65 bytes, v = 27/28) |
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
+//! | `walletRecoveryPhrase(prf)` | — | `{words}`: the 24 BIP-39 words of the wallet entropy (the settings page shows them after a passkey ceremony of its own) |
 //! | `walletErrorCodes()` | — | every error code, in order |
 //! | `walletSelectKey(req)` | `{userId, credentialId, origin, envelope?}`: the passkey that answered the ceremony and the server's keyring (public) | `{source}` (`origin` or `envelope`); throws `no_wallet` when the passkey can open none. The next operation (one only) opens that wallet ([`bridge::keyring`]) |
 //! | `walletForgetKey()` | — | clears a selection |
@@ -46,8 +54,10 @@
 //!
 //! What crosses the boundary: into WebAssembly, the PRF output (zeroed in place at once) and the
 //! request (public: recipients, amounts, fees, blockhash, seqno, a PSBT); out of it, public keys'
-//! addresses, signed transactions and signatures. No secret ever leaves: there is no export of
-//! a key, seed, entropy or mnemonic.
+//! addresses, signed transactions and signatures. One secret leaves, on purpose and only from
+//! `walletRecoveryPhrase`: the 24 words, for the person to write down (a passkey ceremony of its
+//! own, the page shows them until hidden or locked). There is no export of a key, the seed or
+//! the entropy.
 //!
 //! ## Nothing stays
 //!
@@ -183,6 +193,49 @@ pub fn evm_build_send(request: JsValue) -> Result<JsValue, JsValue> {
     call(|| json_of(&request).and_then(|j| bridge::evm::build_send(&j)))
 }
 
+/// The `eth_call` data of an ERC-20 read (`balanceOf`, `symbol`, `decimals`) or of a
+/// `transfer` (for a gas estimate), `0x` hex. Takes no key.
+#[wasm_bindgen(js_name = erc20Encode)]
+pub fn erc20_encode(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::erc20::encode(&j)))
+}
+
+/// A token contract's reply to `call` (`balanceOf`, `symbol`, `decimals`), decoded strictly.
+#[wasm_bindgen(js_name = erc20Decode)]
+pub fn erc20_decode(call_name: &str, result: &str) -> Result<JsValue, JsValue> {
+    call(|| bridge::erc20::decode(call_name, result))
+}
+
+/// What a message screen shows (`{message}` or `{messageHex}`): `{text, hex, length}`. No key.
+#[wasm_bindgen(js_name = messageView)]
+pub fn message_view(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::message::view(&j)))
+}
+
+/// EIP-712 typed data decoded for the signing screen. No key.
+#[wasm_bindgen(js_name = evmDecodeTypedData)]
+pub fn evm_decode_typed_data(typed_data: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&typed_data).and_then(|j| bridge::evm::decode_typed_data(&j)))
+}
+
+/// Signs EIP-712 typed data only if it decodes to the approved view. Zeroes `prf`.
+#[wasm_bindgen(js_name = evmSignTypedDataReviewed)]
+pub fn evm_sign_typed_data_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::evm::sign_typed_data_reviewed)
+}
+
+/// Signs a Solana off-chain message. Zeroes `prf`.
+#[wasm_bindgen(js_name = solanaSignOffchainMessage)]
+pub fn solana_sign_offchain_message(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::message::solana_sign_offchain)
+}
+
+/// Signs a TRON TIP-191 message. Zeroes `prf`.
+#[wasm_bindgen(js_name = tronSignMessage)]
+pub fn tron_sign_message(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::message::tron_sign_message)
+}
+
 /// Signs an EIP-1559 payload only if it decodes to the approved summary. Zeroes `prf`.
 #[wasm_bindgen(js_name = evmSignReviewed)]
 pub fn evm_sign_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
@@ -218,6 +271,13 @@ pub fn wallet_addresses(prf: &mut [u8], account: f64) -> Result<JsValue, JsValue
             Err(e)
         }
     })
+}
+
+/// The recovery phrase (`{words}`: the wallet entropy's 24 BIP-39 words), for the settings
+/// page to show after a passkey ceremony of its own. Zeroes `prf`.
+#[wasm_bindgen(js_name = walletRecoveryPhrase)]
+pub fn wallet_recovery_phrase(prf: &mut [u8]) -> Result<JsValue, JsValue> {
+    call(|| bridge::recovery::phrase(prf))
 }
 
 /// Signs an EIP-1559 transaction. Zeroes `prf`.

@@ -455,3 +455,238 @@ fn evm_send_is_built_decoded_and_signed_only_as_approved() {
     assert_eq!(code(bridge::show::parse_units("0.1234567", 6)), "bad_amount");
     assert_eq!(code(bridge::show::parse_units("-1", 18)), "bad_amount");
 }
+
+#[test]
+fn erc20_send_is_built_decoded_and_signed_only_as_approved() {
+    use blindvault_wallet::evm::{EvmTxKind, decode_eip1559};
+    let from = wallet().address(blindvault_wallet::Chain::Evm, 0).unwrap().address;
+    let token = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    let to = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    let req = json!({"from": from, "chainId": 31337, "nonce": 3, "to": to, "value": "12500000000000000000",
+        "gasLimit": 52000, "maxFeePerGas": "2000000000", "maxPriorityFeePerGas": "1000000000", "symbol": "ETH",
+        "token": {"contract": token, "symbol": "TKN", "decimals": 18}});
+    let built = bridge::evm::build_send(&req.to_string()).unwrap();
+    let s = &built.summary;
+    assert_eq!(s.kind, EvmTxKind::Erc20);
+    assert_eq!(s.to, token, "the transaction calls the token contract");
+    assert_eq!(s.recipient, to, "the recipient is read from the call data");
+    assert_eq!(s.token_contract.as_deref(), Some(token));
+    assert_eq!(s.amount.display, "12.5 TKN");
+    assert_eq!(s.value.display, "0 ETH");
+    assert_eq!(s.max_fee.display, "0.000104 ETH");
+    // The call data is the one `erc20Encode` gives for the gas estimate.
+    let transfer = json!({"call": "transfer", "to": to, "amount": "12500000000000000000"}).to_string();
+    assert_eq!(s.data, bridge::erc20::encode(&transfer).unwrap());
+    let payload = hex::decode(built.payload.trim_start_matches("0x")).unwrap();
+    let tkn = blindvault_wallet::display::Asset::new("TKN", 18);
+    let native = blindvault_wallet::display::Asset::new("ETH", 18);
+    let me = blindvault_wallet::evm::parse_address(&from).unwrap();
+    assert_eq!(decode_eip1559(&payload, me, &native, Some(&tkn)).unwrap(), *s);
+    let approved = serde_json::to_value(s).unwrap();
+    let signed = with_prf(|p| {
+        bridge::evm::sign_reviewed(p, &json!({"payload": built.payload, "summary": approved}).to_string())
+            .unwrap()
+    });
+    assert_eq!(signed.from, from);
+    // The same token amount shown with other decimals, or another symbol, is another approval.
+    for (field, value) in [("decimals", json!(6)), ("symbol", json!("USDC"))] {
+        let mut changed = approved.clone();
+        changed["amount"][field] = value;
+        assert_eq!(
+            code(with_prf(|p| bridge::evm::sign_reviewed(
+                p,
+                &json!({"payload": built.payload, "summary": changed}).to_string()
+            ))),
+            "review_mismatch"
+        );
+    }
+    // A bad token is refused before anything is built.
+    let mut bad = req.clone();
+    bad["token"]["contract"] = json!("0x1234");
+    assert_eq!(code(bridge::evm::build_send(&bad.to_string())), "bad_address");
+    let mut bad = req.clone();
+    bad["token"]["symbol"] = json!("");
+    assert_eq!(code(bridge::evm::build_send(&bad.to_string())), "bad_request");
+    let mut bad = req;
+    bad["token"]["decimals"] = json!(300);
+    assert_eq!(code(bridge::evm::build_send(&bad.to_string())), "bad_request");
+}
+
+#[test]
+fn erc20_reads_are_encoded_and_decoded_by_the_wallet_crate() {
+    let owner = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    assert_eq!(
+        bridge::erc20::encode(&json!({"call": "balanceOf", "owner": owner}).to_string()).unwrap(),
+        format!("0x70a08231000000000000000000000000{}", owner.trim_start_matches("0x").to_lowercase())
+    );
+    assert_eq!(bridge::erc20::encode(r#"{"call":"symbol"}"#).unwrap(), "0x95d89b41");
+    assert_eq!(bridge::erc20::encode(r#"{"call":"decimals"}"#).unwrap(), "0x313ce567");
+    assert_eq!(code(bridge::erc20::encode(r#"{"call":"approve"}"#)), "bad_request");
+    assert_eq!(code(bridge::erc20::encode(r#"{"call":"balanceOf","owner":"0x12"}"#)), "bad_address");
+    let word = |n: u64| format!("0x{n:064x}");
+    assert_eq!(bridge::erc20::decode("balanceOf", &word(1_500_000)).unwrap(), json!("1500000"));
+    assert_eq!(bridge::erc20::decode("decimals", &word(6)).unwrap(), json!(6));
+    let usdc = format!("0x{}{}{:0<64}", &word(32)[2..], &word(4)[2..], hex::encode("USDC"));
+    assert_eq!(bridge::erc20::decode("symbol", &usdc).unwrap(), json!("USDC"));
+    // `0x` is what a node returns for a call to an address without code.
+    assert_eq!(code(bridge::erc20::decode("symbol", "0x")), "transaction");
+    assert_eq!(code(bridge::erc20::decode("decimals", &word(300))), "transaction");
+    assert_eq!(code(bridge::erc20::decode("symbol", "0xzz")), "bad_encoding");
+    assert_eq!(code(bridge::erc20::decode("totalSupply", &word(1))), "bad_request");
+}
+
+#[test]
+fn typed_data_is_shown_decoded_and_signed_only_as_shown() {
+    let typed = json!({
+        "types": {
+            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"}, {"name": "verifyingContract", "type": "address"}],
+            "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
+            "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"}, {"name": "contents", "type": "string"}]
+        },
+        "primaryType": "Mail",
+        "domain": {"name": "Ether Mail", "version": "1", "chainId": 1,
+            "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+        "message": {
+            "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
+            "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
+            "contents": "Hello, Bob!"
+        }
+    });
+    // From the object's JSON text, or from a JSON string holding it (as a page may pass it).
+    let view = bridge::evm::decode_typed_data(&typed.to_string()).unwrap();
+    assert_eq!(view, bridge::evm::decode_typed_data(&json!(typed.to_string()).to_string()).unwrap());
+    // EIP-712's own "Mail" example: its published signing hash.
+    assert_eq!(view.signing_hash, "0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2");
+    assert_eq!(view.domain.name.as_deref(), Some("Ether Mail"));
+    assert_eq!(view.domain.chain_id.as_deref(), Some("1"));
+    assert_eq!(view.primary_type, "Mail");
+    let from = &view.message[0];
+    assert_eq!((from.name.as_str(), from.type_name.as_str(), from.children.len()), ("from", "Person", 2));
+    assert_eq!(from.children[1].value.as_deref(), Some("0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"));
+    let approved = serde_json::to_value(&view).unwrap();
+    let signed = with_prf(|p| {
+        bridge::evm::sign_typed_data_reviewed(p, &json!({"typedData": typed, "view": approved}).to_string())
+            .unwrap()
+    });
+    let sig: [u8; 65] = hex::decode(signed.signature.trim_start_matches("0x")).unwrap().try_into().unwrap();
+    let signer = blindvault_wallet::evm::recover_typed_data_signer(&typed.to_string(), &sig).unwrap();
+    assert_eq!(signer.to_checksum(None), signed.address);
+    assert_eq!(signed.address, wallet().address(blindvault_wallet::Chain::Evm, 0).unwrap().address);
+    assert_eq!(signed.hash.as_deref(), Some(view.signing_hash.as_str()));
+    // Typed data changed after it was shown, or a view changed after approval: refused.
+    let mut other = typed.clone();
+    other["message"]["contents"] = json!("Hello, Eve!");
+    for (data, shown) in [
+        (other, approved.clone()),
+        (typed.clone(), {
+            let mut v = approved.clone();
+            v["domain"]["chain_id"] = json!("5");
+            v
+        }),
+    ] {
+        assert_eq!(
+            code(with_prf(|p| bridge::evm::sign_typed_data_reviewed(
+                p,
+                &json!({"typedData": data, "view": shown}).to_string()
+            ))),
+            "review_mismatch"
+        );
+    }
+    // Not JSON, not typed data, a value that does not fit its type: plain `transaction` errors.
+    assert_eq!(code(bridge::evm::decode_typed_data("{not json")), "transaction");
+    assert_eq!(code(bridge::evm::decode_typed_data(r#"{"x":1}"#)), "transaction");
+    let mut bad = typed;
+    bad["message"]["from"]["wallet"] = json!("0x12");
+    assert_eq!(code(bridge::evm::decode_typed_data(&bad.to_string())), "transaction");
+}
+
+#[test]
+fn messages_are_shown_as_text_or_hex_and_signed_by_the_wallet_crate() {
+    let v = bridge::message::view(r#"{"message":"hello\nworld"}"#).unwrap();
+    assert_eq!(
+        (v.text.as_deref(), v.hex.as_str(), v.length),
+        (Some("hello\nworld"), "0x68656c6c6f0a776f726c64", 11)
+    );
+    let v = bridge::message::view(r#"{"messageHex":"0xdeadbeef"}"#).unwrap();
+    assert_eq!((v.text, v.hex.as_str(), v.length), (None, "0xdeadbeef", 4));
+    assert_eq!(code(bridge::message::view("{}")), "bad_request");
+    assert_eq!(code(bridge::message::view(r#"{"messageHex":"0xzz"}"#)), "bad_encoding");
+
+    // TRON TIP-191: the wallet crate's signature, recovered to the account's address.
+    let tron = with_prf(|p| bridge::message::tron_sign_message(p, r#"{"message":"hello tron"}"#).unwrap());
+    let signer = wallet().tron_signer(0).unwrap();
+    assert_eq!(tron.address, signer.address());
+    assert_eq!(tron.signature, format!("0x{}", hex::encode(signer.sign_message(b"hello tron").unwrap())));
+    let sig: [u8; 65] = hex::decode(&tron.signature[2..]).unwrap().try_into().unwrap();
+    assert_eq!(blindvault_wallet::tron::recover_message_signer(b"hello tron", &sig).unwrap(), tron.address);
+
+    // Solana off-chain message: the wallet crate's signature over the serialized message.
+    let sol = with_prf(|p| {
+        bridge::message::solana_sign_offchain(p, r#"{"account":2,"message":"hello solana"}"#).unwrap()
+    });
+    let signer = wallet().solana_signer(2).unwrap();
+    let (sig, bytes) = signer.sign_offchain_message(b"hello solana").unwrap();
+    assert_eq!(sol.address, signer.address().to_string());
+    assert_eq!(sol.signature, sig.to_string());
+    assert_eq!(sol.signed_message, format!("0x{}", hex::encode(&bytes)));
+    assert!(bytes.starts_with(b"\xffsolana offchain\x00") && bytes.ends_with(b"hello solana"));
+    assert_eq!(
+        code(with_prf(|p| bridge::message::solana_sign_offchain(p, r#"{"messageHex":"00"}"#))),
+        "bad_request"
+    );
+    assert_eq!(
+        code(with_prf(|p| bridge::message::solana_sign_offchain(p, r#"{"message":""}"#))),
+        "transaction"
+    );
+}
+
+#[test]
+fn the_recovery_phrase_is_the_published_vectors_words_and_opens_the_same_wallet() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/vectors/wallet_v1.json"))
+            .unwrap();
+    let vectors: Value = serde_json::from_str(&text).unwrap();
+    let cases = vectors["cases"].as_array().unwrap();
+    assert!(cases.len() >= 2);
+    for case in cases {
+        let mut prf: Vec<u8> = hex::decode(case["prf_output"].as_str().unwrap()).unwrap();
+        let phrase = bridge::recovery::phrase(&mut prf).unwrap();
+        assert!(prf.iter().all(|b| *b == 0), "the caller's PRF output is zeroed");
+        assert_eq!(phrase.expose(), case["mnemonic"].as_str().unwrap());
+        // What the page receives: {"words": [24 words]}.
+        let answer: Value = serde_json::from_str(&bridge::answer(&phrase).unwrap()).unwrap();
+        let words: Vec<&str> =
+            answer["words"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+        assert_eq!(words.len(), 24);
+        assert_eq!(words.join(" "), case["mnemonic"].as_str().unwrap());
+        // Those words, in any BIP-39 wallet, open the addresses of the passkey's wallet.
+        let restored = Wallet::from_mnemonic(&words.join(" "), "").unwrap().first_addresses().unwrap();
+        let expected: Vec<&str> =
+            case["addresses"].as_array().unwrap().iter().map(|a| a["address"].as_str().unwrap()).collect();
+        assert_eq!(restored.iter().map(|a| a.address.as_str()).collect::<Vec<_>>(), expected);
+    }
+    assert!(
+        !format!("{:?}", bridge::recovery::phrase(&mut PRF.to_vec()).unwrap()).contains(' '),
+        "Debug shows no word"
+    );
+    assert_eq!(code(bridge::recovery::phrase(&mut [1u8; 31])), "prf_length");
+}
+
+#[test]
+fn a_message_is_signed_only_if_it_still_shows_as_approved() {
+    let shown = serde_json::to_value(bridge::message::view(r#"{"message":"pay 1 ETH"}"#).unwrap()).unwrap();
+    let plain = with_prf(|p| bridge::evm::sign_personal(p, r#"{"message":"pay 1 ETH"}"#).unwrap());
+    let reviewed = with_prf(|p| {
+        bridge::evm::sign_personal(p, &json!({"message": "pay 1 ETH", "view": shown}).to_string()).unwrap()
+    });
+    assert_eq!(plain, reviewed, "the same signature: the view only guards what is signed");
+    // Other bytes than the ones shown, on every chain's message signer: refused.
+    let other = json!({"message": "pay 9 ETH", "view": shown}).to_string();
+    assert_eq!(code(with_prf(|p| bridge::evm::sign_personal(p, &other))), "review_mismatch");
+    assert_eq!(code(with_prf(|p| bridge::message::tron_sign_message(p, &other))), "review_mismatch");
+    assert_eq!(code(with_prf(|p| bridge::message::solana_sign_offchain(p, &other))), "review_mismatch");
+    // The same text given as hex shows the same view (a view is of the bytes, not the form).
+    let hexed = json!({"messageHex": hex::encode("pay 1 ETH"), "view": shown}).to_string();
+    assert_eq!(with_prf(|p| bridge::evm::sign_personal(p, &hexed).unwrap()), plain);
+}

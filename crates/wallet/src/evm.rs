@@ -19,6 +19,7 @@ pub use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256};
 use crate::derive::Secp256k1Key;
 use crate::error::{Error, Result};
 
+pub mod erc20;
 mod tx;
 mod typed;
 

@@ -8,6 +8,8 @@ mod btc;
 mod common;
 #[path = "wallet/display.rs"]
 mod display;
+#[path = "wallet/erc20.rs"]
+mod erc20;
 #[path = "wallet/evm_send.rs"]
 mod evm_send;
 #[path = "wallet/generated.rs"]

@@ -133,6 +133,17 @@ const operations = [
   }],
   ['evmSignPersonalMessage', (p) => api.evmSignPersonalMessage(p, { message: 'hello' })],
   ['evmSignTypedData', (p) => api.evmSignTypedData(p, { typedData: TYPED })],
+  ['evmSignTypedDataReviewed', (p) => api.evmSignTypedDataReviewed(p, { typedData: TYPED, view: api.evmDecodeTypedData(TYPED) })],
+  ['evmSignTypedDataReviewed with a changed view (refused after derivation)', (p) => {
+    const view = api.evmDecodeTypedData(TYPED);
+    assert.throws(() => api.evmSignTypedDataReviewed(p, { typedData: TYPED, view: { ...view, primary_type: 'Other' } }), { code: 'review_mismatch' });
+  }],
+  ['solanaSignOffchainMessage', (p) => api.solanaSignOffchainMessage(p, { message: 'hello' })],
+  ['tronSignMessage', (p) => api.tronSignMessage(p, { messageHex: '0x00ff' })],
+  ['walletRecoveryPhrase', (p) => {
+    const { words } = api.walletRecoveryPhrase(p);
+    assert.equal(words.join(' '), secretsOf(prf()).mnemonic, 'the words are the mnemonic derived independently');
+  }],
   ['solanaSignTransfer', (p) => api.solanaSignTransfer(p, { to: SOL_TO, lamports: '5', recentBlockhash: BLOCKHASH })],
   ['solanaSignSplTransfer', (p) => api.solanaSignSplTransfer(p, {
     mint: 'EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v', to: SOL_TO, amount: '5', decimals: 6, createRecipientAccount: true, recentBlockhash: BLOCKHASH,

@@ -1,4 +1,5 @@
-// `#/wallet/send/evm`: send the native coin of an EVM network. The form's values and the node's
+// `#/wallet/send/evm`: send the native coin of an EVM network; `#/wallet/send/evm/<network>/<token>`:
+// an ERC-20 token, whose symbol and decimals are read from the contract. The form's values and the node's
 // nonce and fees go into the wallet module, which builds the unsigned EIP-1559 payload and
 // decodes it; the confirmation screen shows that decoding (never the form). "Confirm" runs a
 // passkey ceremony of its own, and the module signs only a payload that still decodes to the
@@ -9,6 +10,7 @@ import { h, notice, page } from '../dom.js';
 import { EVM_SYMBOLS } from '../balances.js';
 import { route } from '../router.js';
 import { action } from '../ui.js';
+import { readToken } from '../tokens.js';
 import { walletModule } from '../wallet.js';
 import { unlockedWallet, withWalletPrf } from './wallet.js';
 
@@ -28,6 +30,7 @@ function plain(e) {
   if (!(e instanceof NodeRefused)) return m;
   const low = m.toLowerCase();
   if (low.includes('insufficient funds')) return `Not enough funds to pay the amount and the network fee. Nothing was sent. (${m})`;
+  if (low.includes('exceeds balance') || low.includes('insufficient balance')) return `Not enough of this token to send that amount. Nothing was signed. (${m})`;
   if (low.includes('nonce too low') || low.includes('already known')) return `This transaction's number (nonce) was already used: another transaction from this account went first. Review again. (${m})`;
   if (low.includes('nonce too high') || low.includes('gap')) return `Transactions from this account are waiting before this one (a nonce gap). Wait for them, then review again. (${m})`;
   if (low.includes('underpriced') || low.includes('fee too low') || low.includes('max fee per gas less than block base fee')) return `The fee is too low for the network right now. Review again to get a new fee. (${m})`;
@@ -39,13 +42,14 @@ const hexBig = (v, what) => {
   return BigInt(v);
 };
 
-/** Nonce, gas and EIP-1559 fees from the node: max fee = 2 × base fee + priority fee. */
-async function fromNode(network, from, to, value) {
+/** Nonce, gas and EIP-1559 fees from the node: max fee = 2 × base fee + priority fee. `tx` is
+ * what the gas is estimated for: `{from, to, value}` (hex), and `data` for a token's transfer. */
+async function fromNode(network, from, tx) {
   const [nonce, block, tip, gas] = await Promise.all([
     call(network, 'eth_getTransactionCount', [from, 'pending']),
     call(network, 'eth_getBlockByNumber', ['latest', false]),
     call(network, 'eth_maxPriorityFeePerGas', []).catch(() => '0x3b9aca00'), // 1 gwei if the node has no opinion
-    call(network, 'eth_estimateGas', [{ from, to, value: `0x${BigInt(value).toString(16)}` }]),
+    call(network, 'eth_estimateGas', [tx]),
   ]);
   const base = hexBig(block && block.baseFeePerGas, 'base fee');
   const priority = hexBig(tip, 'priority fee');
@@ -69,43 +73,67 @@ export async function sendPage() {
   if (!networks.length) {
     return page('Send', notice('warn', 'No EVM network is set up on this server', 'An admin can add one (blindvault admin wallet endpoint set).'), h('a.button', { href: '#/wallet', text: 'Back to the wallet' }));
   }
+  // `#/wallet/send/evm/<network>/<token contract>`: a token; without them, the native coin.
+  const [, , , tokenNetwork, tokenContract] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  let token = null;
+  if (tokenContract) {
+    if (!networks.some((n) => n.network === tokenNetwork)) {
+      return page('Send', notice('warn', 'This network is not set up on this server', tokenNetwork), h('a.button', { href: '#/wallet', text: 'Back to the wallet' }));
+    }
+    try {
+      token = await readToken(w, tokenNetwork, tokenContract); // symbol and decimals from the contract
+    } catch (e) {
+      return page('Send', notice('bad', 'This token cannot be read', `${e.message || e}`), h('a.button', { href: '#/wallet', text: 'Back to the wallet' }));
+    }
+  }
+  const choices = token ? networks.filter((n) => n.network === token.network) : networks;
   const net = h('select', { id: 'send-network', 'data-testid': 'wallet-send-network' },
-    networks.map((n) => h('option', { value: n.network, text: `${n.network} (chain ${n.chain_id})` })));
+    choices.map((n) => h('option', { value: n.network, text: `${n.network} (chain ${n.chain_id})` })));
   const to = h('input', { id: 'send-to', 'data-testid': 'wallet-send-to', autocomplete: 'off', spellcheck: 'false', placeholder: '0x…' });
   const amount = h('input', { id: 'send-amount', 'data-testid': 'wallet-send-amount', inputmode: 'decimal', autocomplete: 'off', placeholder: '0.0' });
   const symbolOf = () => EVM_SYMBOLS[networks.find((n) => n.network === net.value).chain_id] || 'ETH';
-  const unit = h('span.muted', { text: symbolOf() });
-  net.addEventListener('change', () => { unit.textContent = symbolOf(); });
+  const unit = h('span.muted', { 'data-testid': 'wallet-send-unit', text: token ? token.symbol : symbolOf() });
+  net.addEventListener('change', () => { if (!token) unit.textContent = symbolOf(); });
 
   const review = action('Review', 'primary big', async () => {
     const network = networks.find((n) => n.network === net.value);
     const symbol = symbolOf();
-    const value = w.parseUnits(amount.value.trim(), 18);
+    const recipient = to.value.trim();
+    const value = w.parseUnits(amount.value.trim(), token ? token.decimals : 18);
+    // The gas is estimated for the very call that will be signed: the token's transfer, or the
+    // plain value transfer.
+    const tx = token
+      ? { from, to: token.contract, value: '0x0', data: w.erc20Encode({ call: 'transfer', to: recipient, amount: value }) }
+      : { from, to: recipient, value: `0x${BigInt(value).toString(16)}` };
     let node;
     try {
-      node = await fromNode(network.network, from, to.value.trim(), value);
+      node = await fromNode(network.network, from, tx);
     } catch (e) {
       throw new Error(plain(e));
     }
-    const built = w.evmBuildSend({ from, chainId: network.chain_id, to: to.value.trim(), value, symbol, ...node });
+    const built = w.evmBuildSend({ from, chainId: network.chain_id, to: recipient, value, symbol, ...node,
+      ...(token ? { token: { contract: token.contract, symbol: token.symbol, decimals: token.decimals } } : {}) });
     confirmView(w, network, built, body, out, wallet.account);
   }, { out, testid: 'wallet-send-review', busy: 'Asking the network…' });
 
   body.append(h('form.card.stack', { novalidate: true, onsubmit: (ev) => ev.preventDefault() },
     h('div', {}, h('label', { for: 'send-network', text: 'Network' }), net),
+    token ? h('div', {}, h('label', { text: 'Token' }), h('div', { 'data-testid': 'wallet-send-token', text: `${token.symbol} (${token.decimals} decimals, read from the contract)` }),
+      h('div.address.small', { text: token.contract })) : null,
     h('div', {}, h('label', { text: 'From' }), h('div.address', { text: from }),
       h('div.hint', { text: `Account ${wallet.account}` })),
     h('div', {}, h('label', { for: 'send-to', text: 'To' }), to),
     h('div', {}, h('label', { for: 'send-amount', text: 'Amount' }), h('div.row.nowrap', {}, amount, unit)),
     review,
     h('p.small.muted', { text: 'Next you see what will be signed, read back from the transaction itself. Nothing is signed before you confirm with your passkey.' })));
-  return page('Send', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
+  return page(token ? `Send ${token.symbol}` : 'Send', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
 }
 
 /** The confirmation screen: the decoded payload, then the passkey, the broadcast and the status. */
 function confirmView(w, network, built, body, out, account) {
   const s = built.summary;
   const total = w.formatUnits((BigInt(s.value.raw) + BigInt(s.max_fee.raw)).toString(), 18);
+  const isToken = s.kind === 'erc20';
   const status = h('div', { 'aria-live': 'polite' });
   const confirm = action('Confirm and sign with my passkey', 'approve big', async () => {
     const signed = await withWalletPrf((prf) => w.evmSignReviewed(prf, { account, payload: built.payload, summary: s })); // zeroes prf
@@ -130,10 +158,13 @@ function confirmView(w, network, built, body, out, account) {
     facts([
       ['Network', `${network.network} (chain id ${s.chain_id})`, 'wallet-send-chain'],
       ['From', s.from, 'wallet-send-from'],
+      ...(isToken ? [['Token contract (called)', s.token_contract, 'wallet-send-token-contract']] : []),
       ['To', s.recipient, 'wallet-send-recipient'],
       ['Amount', s.amount.display, 'wallet-send-amount-shown'],
       ['Network fee, at most', `${s.max_fee.display} (gas limit ${s.gas_limit} × ${s.max_fee_per_gas.display} per gas, tip ${s.max_priority_fee_per_gas.display})`, 'wallet-send-fee'],
-      ['Total, at most', `${total} ${s.amount.symbol}`, 'wallet-send-total'],
+      isToken
+        ? ['Total, at most', `${s.amount.display} and ${s.max_fee.display} for the fee`, 'wallet-send-total']
+        : ['Total, at most', `${total} ${s.amount.symbol}`, 'wallet-send-total'],
       ['Transaction number (nonce)', String(s.nonce), 'wallet-send-nonce'],
       ['Signing hash', s.signing_hash, 'wallet-send-signing-hash'],
     ]),

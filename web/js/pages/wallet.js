@@ -11,6 +11,9 @@ import { action, renderNav } from '../ui.js';
 import { nativeBalance, servesAddress } from '../balances.js';
 import { CHAINS, walletModule } from '../wallet.js';
 import { sendPage } from './wallet-send.js';
+import { signPage } from './wallet-sign.js';
+import { settingsPage } from './wallet-settings.js';
+import { TokenError, addToken, adminTokens, readToken, removeToken, tokenBalance, tokensOn } from '../tokens.js';
 import { PrfUnsupported, getAssertion, wipe } from '../webauthn.js';
 import { letIn, loadKeyring, openers, rawIdOf, selectKey } from '../keyring.js';
 
@@ -24,6 +27,11 @@ const ACTIVITY = ['pointerdown', 'keydown', 'wheel', 'touchstart'];
 const unlocked = { user: null, account: 0, addresses: null, lastActive: 0, timer: null, published: null, by: null };
 /** The unlocked wallet's public state (null while locked), for the send page. */
 export const unlockedWallet = () => (unlocked.addresses ? { account: unlocked.account, addresses: unlocked.addresses } : null);
+
+/** What to forget when the wallet locks (the settings page's shown recovery phrase). */
+const onLock = new Set();
+export const whenLocked = (fn) => onLock.add(fn);
+export const notWhenLocked = (fn) => onLock.delete(fn);
 
 /** Why the wallet last locked by itself (shown once on the locked view). */
 let lockedBecause = null;
@@ -63,6 +71,8 @@ export function lock(reason = null) {
   unlocked.timer = null;
   unlocked.published = null;
   unlocked.by = null;
+  for (const fn of [...onLock]) fn();
+  onLock.clear();
   lockedBecause = was ? reason : null;
   if (was && onWalletPage()) route();
 }
@@ -104,6 +114,12 @@ export async function withWalletPrf(use, { exclude = null } = {}) {
   } finally {
     wipe(a.prf);
   }
+}
+
+/** Opens account `account` (a passkey ceremony of its own) and remembers it as the last one. */
+export async function openAccount(account) {
+  await unlock(account);
+  localStorage.setItem(ACCOUNT_KEY, String(account));
 }
 
 /** Unlocks account `account`: its addresses, derived from a fresh PRF output. */
@@ -176,7 +192,7 @@ async function keyringState() {
   }
 }
 
-function autolockSetting() {
+export function autolockSetting() {
   const id = 'wallet-autolock';
   const select = h('select', { id, 'data-testid': id },
     AUTOLOCK_CHOICES.map((m) => h('option', { value: m, selected: m === autolockMinutes(), text: m === 1 ? '1 minute' : `${m} minutes` })));
@@ -312,7 +328,65 @@ function balanceBox(w, a, networks) {
   return box;
 }
 
-function chainCard(w, a, networks) {
+/** ERC-20 tokens of the EVM address on each EVM network: the admin's list and the ones this
+ * person added, each with the symbol, decimals and balance the contract itself returns. */
+function tokenBox(w, a, networks, listed) {
+  const evm = (networks || []).filter((n) => n.chain === 'evm');
+  const box = h('div.tokens', { 'data-testid': 'wallet-tokens' });
+  if (!evm.length) return box;
+  const userId = state.me.user.id;
+  const rows = [];
+  for (const n of evm) {
+    for (const t of tokensOn(listed, userId, n.network)) {
+      const id = `${n.network}-${t.contract.toLowerCase()}`;
+      const value = h('span.balance-value', { 'data-testid': `wallet-token-balance-${id}`, text: 'Loading…' });
+      const name = h('span.item-title', { text: 'Token' });
+      const send = h('a.button.small-button', { href: `#/wallet/send/evm/${encodeURIComponent(n.network)}/${t.contract}`, 'data-testid': `wallet-token-send-${id}`, text: 'Send' });
+      const remove = t.added ? h('button.small-button', { type: 'button', 'data-testid': `wallet-token-remove-${id}`, text: 'Remove',
+        onclick: () => { removeToken(userId, n.network, t.contract); route(); } }) : null;
+      const row = h('li.token', { 'data-testid': `wallet-token-${id}` },
+        h('div.row.spread', {}, h('div', {}, name, h('span.small.muted', { text: ` ${n.network}` })), value),
+        h('div.row.spread', {}, h('code.small.path', { text: t.contract }), h('div.row', {}, send, remove)));
+      readToken(w, n.network, t.contract)
+        .then(async (info) => {
+          name.textContent = info.symbol;
+          const raw = await tokenBalance(w, n.network, t.contract, a.address);
+          value.textContent = `${w.formatUnits(raw, info.decimals)} ${info.symbol}`;
+        })
+        .catch((e) => {
+          value.textContent = 'Unavailable';
+          value.classList.add('bad');
+          send.remove();
+          row.append(h('p.small.bad-text', { text: `The token could not be read: ${e && e.message ? e.message : e}` }));
+        });
+      rows.push(row);
+    }
+  }
+  const net = h('select', { id: 'token-network', 'data-testid': 'wallet-token-network' },
+    evm.map((n) => h('option', { value: n.network, text: `${n.network} (chain ${n.chain_id})` })));
+  const contract = h('input', { id: 'token-contract', 'data-testid': 'wallet-token-contract', autocomplete: 'off', spellcheck: 'false', placeholder: '0x… (the token contract)' });
+  const out = h('div');
+  const add = action('Add token', '', async () => {
+    const address = contract.value.trim();
+    if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new TokenError('A token contract address is 0x followed by 40 hexadecimal characters.');
+    // Read from the contract first: only a contract that answers as an ERC-20 token is added.
+    await readToken(w, net.value, address);
+    addToken(userId, net.value, address);
+    route();
+  }, { out, testid: 'wallet-token-add', busy: 'Reading the contract…' });
+  box.append(h('h3', { text: 'Tokens (ERC-20)' }),
+    rows.length ? h('ul.list.token-list', {}, rows) : h('p.small.muted', { text: 'No token listed yet on these networks.' }),
+    h('details.add-token', {},
+      h('summary', { text: 'Add a token by its contract address' }),
+      h('div.stack', {}, out,
+        h('div', {}, h('label', { for: 'token-network', text: 'Network' }), net),
+        h('div', {}, h('label', { for: 'token-contract', text: 'Contract address' }), contract,
+          h('div.hint', { text: 'Its symbol and decimals are read from the contract itself. Only the address is kept, in this browser.' })),
+        add)));
+  return box;
+}
+
+function chainCard(w, a, networks, listed) {
   const c = CHAINS[a.chain] || { name: a.chain, detail: '' };
   const qrBox = h('div.qr-box.hidden');
   const toggle = h('button.small-button', { type: 'button', 'aria-expanded': 'false', 'data-testid': `wallet-show-qr-${a.chain}`, text: 'QR code' });
@@ -333,7 +407,8 @@ function chainCard(w, a, networks) {
     h('div.row', {}, copyButton(a.address, `wallet-copy-${a.chain}`), toggle,
       a.chain === 'evm' && networks && networks.some((n) => n.chain === 'evm')
         ? h('a.button.small-button.primary', { href: '#/wallet/send/evm', 'data-testid': 'wallet-send-evm', text: 'Send' }) : null),
-    qrBox);
+    qrBox,
+    a.chain === 'evm' ? tokenBox(w, a, networks, listed) : null);
 }
 
 async function unlockedView() {
@@ -341,6 +416,7 @@ async function unlockedView() {
   const out = h('div');
   let networks = null;
   try { networks = (await api('GET', '/api/wallet/networks')).networks; } catch (e) { if (e.status === 401) throw e; }
+  const listed = await adminTokens();
   if (!unlocked.addresses) return lockedView();
   const keys = await keyringState();
   const single = keys ? singlePasskeyWarning(keys.ring, keys.passkeys) : null;
@@ -362,11 +438,14 @@ async function unlockedView() {
         h('div', {}, h('span.pill.ok', { 'data-testid': 'wallet-unlocked', text: 'Unlocked' }), ' ',
           h('span.muted.small', { 'data-testid': 'wallet-account-shown', text: `Account ${unlocked.account}` })),
         h('button', { type: 'button', 'data-testid': 'wallet-lock', onclick: () => lock(), text: 'Lock' })),
+      h('div.row', {},
+        h('a.button.small-button', { href: '#/wallet/sign', 'data-testid': 'wallet-go-sign', text: 'Sign a message' }),
+        h('a.button.small-button', { href: '#/wallet/settings', 'data-testid': 'wallet-go-settings', text: 'Settings and recovery phrase' })),
       h('p.small.muted', { text: `Only these public addresses are kept while the wallet is open. It locks after ${autolockMinutes() === 1 ? '1 minute' : `${autolockMinutes()} minutes`} without activity; each payment or signature will ask for your passkey again.` })),
     h('div.card', {},
       h('div.row.spread', {}, h('h2', { text: 'Your addresses and balances' }),
         h('button.small-button', { type: 'button', 'data-testid': 'wallet-refresh', onclick: () => route(), text: 'Refresh' })),
-      h('ul.list', { 'data-testid': 'wallet-addresses' }, unlocked.addresses.map((a) => chainCard(w, a, networks)))),
+      h('ul.list', { 'data-testid': 'wallet-addresses' }, unlocked.addresses.map((a) => chainCard(w, a, networks, listed)))),
     ...(keys ? [passkeysCard(keys.ring, keys.passkeys, out)] : []),
     h('details.card', {},
       h('summary', { text: 'Accounts and auto-lock' }),
@@ -383,5 +462,7 @@ export async function walletPage(view) {
   touch();
   arm();
   if (view === 'send') return sendPage();
+  if (view === 'sign') return signPage();
+  if (view === 'settings') return settingsPage();
   return unlockedView();
 }

@@ -4,7 +4,7 @@ use blindvault_wallet::evm::{self, Bytes, TxEip1559, TxKind, U256};
 use serde::{Deserialize, Serialize};
 
 use blindvault_wallet::display::Asset;
-use blindvault_wallet::evm::{Eip1559Request, EvmPayment, EvmTxSummary};
+use blindvault_wallet::evm::{Eip1559Request, EvmPayment, EvmTxSummary, TypedDataView};
 
 use super::{Code, Failure, Num, from_hex, hex0x, request, sign};
 
@@ -46,7 +46,8 @@ pub struct SignedTx {
     pub from: String,
 }
 
-fn wei(n: &Num, what: &str) -> Result<U256, Failure> {
+/// A 256-bit whole number (wei or token base units) from a JSON number or string.
+pub(crate) fn wei(n: &Num, what: &str) -> Result<U256, Failure> {
     match n {
         Num::Int(v) => Ok(U256::from(*v)),
         Num::Text(s) => {
@@ -99,20 +100,9 @@ pub fn sign_transaction(prf: &mut [u8], json: &str) -> Result<SignedTx, Failure>
 }
 
 /// An EIP-191 `personal_sign` request: exactly one of `message` (text, signed as its UTF-8
-/// bytes) and `messageHex` (bytes, `0x` hex).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PersonalRequest {
-    /// Address index, default 0.
-    #[serde(default)]
-    pub account: u32,
-    /// The message as text.
-    #[serde(default)]
-    pub message: Option<String>,
-    /// The message as bytes (`0x` hex).
-    #[serde(default)]
-    pub message_hex: Option<String>,
-}
+/// bytes) and `messageHex` (bytes, `0x` hex), and optionally the `view` the person approved
+/// (`messageView`'s answer; then signed only if the bytes still show so).
+pub type PersonalRequest = super::message::MessageRequest;
 
 /// A message signature.
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -132,16 +122,7 @@ pub fn sign_personal(prf: &mut [u8], json: &str) -> Result<MessageSignature, Fai
     sign(
         prf,
         json,
-        |r: PersonalRequest| {
-            let bytes = match (r.message, r.message_hex) {
-                (Some(text), None) => text.into_bytes(),
-                (None, Some(h)) => from_hex("messageHex", &h)?,
-                _ => {
-                    return Err(Failure::new(Code::BadRequest, "give exactly one of message and messageHex"));
-                }
-            };
-            Ok((r.account, bytes))
-        },
+        |r: PersonalRequest| r.bytes(),
         |w, (account, bytes)| {
             let signer = w.evm_signer(account)?;
             let sig = signer.sign_personal_message(&bytes)?;
@@ -213,6 +194,23 @@ pub struct SendRequest {
     pub max_priority_fee_per_gas: Num,
     /// The native coin's symbol (18 decimals), as the page names the chain's coin.
     pub symbol: String,
+    /// An ERC-20 send: the token, with the symbol and decimals the page read from the contract
+    /// (`symbol()`, `decimals()`); `value` is then the token amount in its base units, and the
+    /// transaction calls the contract's `transfer` with no native value.
+    #[serde(default)]
+    pub token: Option<TokenRequest>,
+}
+
+/// The token of an ERC-20 send.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TokenRequest {
+    /// The token contract.
+    pub contract: String,
+    /// Its symbol, as `symbol()` returned it.
+    pub symbol: String,
+    /// Its decimals, as `decimals()` returned them.
+    pub decimals: u8,
 }
 
 /// A built send: the unsigned EIP-1559 payload and what it does, decoded from it.
@@ -225,24 +223,50 @@ pub struct BuiltSend {
     pub summary: EvmTxSummary,
 }
 
-/// Builds the unsigned payload of a native-coin send and decodes it back for the confirmation
-/// screen. Takes no key.
+/// Builds the unsigned payload of a send (the native coin, or an ERC-20 token's `transfer`) and
+/// decodes it back for the confirmation screen. Takes no key.
 pub fn build_send(json: &str) -> Result<BuiltSend, Failure> {
     let r: SendRequest = request("the send", json)?;
     if r.symbol.is_empty() || r.symbol.len() > 16 {
         return Err(Failure::new(Code::BadRequest, "the coin's symbol must be 1 to 16 characters"));
     }
+    let to = evm::parse_address(&r.to)?;
+    let amount = wei(&r.value, "value")?;
+    let (payment, token) = match &r.token {
+        None => (EvmPayment::Native { to, amount }, None),
+        Some(t) => {
+            let n = t.symbol.chars().count();
+            if n == 0 || n > evm::erc20::MAX_SYMBOL_CHARS || t.symbol.chars().any(char::is_control) {
+                return Err(Failure::new(
+                    Code::BadRequest,
+                    "the token's symbol must be 1 to 32 characters of text",
+                ));
+            }
+            if t.decimals > 77 {
+                return Err(Failure::new(Code::BadRequest, "a token has at most 77 decimals"));
+            }
+            let contract = evm::parse_address(&t.contract)?;
+            (
+                EvmPayment::Erc20 { token: contract, to, amount },
+                Some(Asset::new(t.symbol.clone(), t.decimals)),
+            )
+        }
+    };
     let send = Eip1559Request {
         chain_id: r.chain_id.u64("chainId")?,
         nonce: r.nonce.u64("nonce")?,
-        payment: EvmPayment::Native { to: evm::parse_address(&r.to)?, amount: wei(&r.value, "value")? },
+        payment,
         gas_limit: r.gas_limit.u64("gasLimit")?,
         max_fee_per_gas: r.max_fee_per_gas.u128("maxFeePerGas")?,
         max_priority_fee_per_gas: r.max_priority_fee_per_gas.u128("maxPriorityFeePerGas")?,
     };
     let payload = send.unsigned_payload()?;
-    let summary =
-        evm::decode_eip1559(&payload, evm::parse_address(&r.from)?, &Asset::new(r.symbol, 18), None)?;
+    let summary = evm::decode_eip1559(
+        &payload,
+        evm::parse_address(&r.from)?,
+        &Asset::new(r.symbol, 18),
+        token.as_ref(),
+    )?;
     Ok(BuiltSend { payload: hex0x(&payload), summary })
 }
 
@@ -272,6 +296,56 @@ pub fn sign_reviewed(prf: &mut [u8], json: &str) -> Result<SignedTx, Failure> {
                 raw: hex0x(&signed.raw),
                 hash: hex0x(signed.hash.as_slice()),
                 from: signed.from.to_checksum(None),
+            })
+        },
+    )
+}
+
+/// The typed data of a request as JSON text (an object, or a string holding one).
+fn typed_text(v: serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// What the EIP-712 screen shows (no key): the domain, the primary type, the message as a tree of
+/// typed fields, and the signing hash (`evm::decode_typed_data`). `typed_data` is the
+/// `eth_signTypedData_v4` object or its JSON text; anything that is not typed data, or whose
+/// message does not match its types, is `transaction`.
+pub fn decode_typed_data(typed_data: &str) -> Result<TypedDataView, Failure> {
+    let value: serde_json::Value = serde_json::from_str(typed_data)
+        .map_err(|e| Failure::new(Code::Transaction, format!("the typed data is not JSON: {e}")))?;
+    Ok(evm::decode_typed_data(&typed_text(value))?)
+}
+
+/// Signs typed data the person approved: `view` is the decoding the screen showed.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TypedReviewedRequest {
+    /// Address index, default 0.
+    #[serde(default)]
+    pub account: u32,
+    /// The typed data (object or JSON text), as given to [`decode_typed_data`].
+    pub typed_data: serde_json::Value,
+    /// The approved view.
+    pub view: TypedDataView,
+}
+
+/// Signs EIP-712 typed data only if it still decodes to exactly the approved view
+/// (`EvmSigner::sign_typed_data_reviewed`; else `review_mismatch`).
+pub fn sign_typed_data_reviewed(prf: &mut [u8], json: &str) -> Result<MessageSignature, Failure> {
+    sign(
+        prf,
+        json,
+        |r: TypedReviewedRequest| Ok((r.account, typed_text(r.typed_data), r.view)),
+        |w, (account, text, view)| {
+            let signer = w.evm_signer(account)?;
+            let sig = signer.sign_typed_data_reviewed(&text, &view)?;
+            Ok(MessageSignature {
+                signature: hex0x(&sig),
+                address: signer.address().to_checksum(None),
+                hash: Some(view.signing_hash.clone()),
             })
         },
     )

@@ -22,7 +22,7 @@ use std::cell::RefCell;
 use blindvault_core::encoding::b64;
 use blindvault_core::schedule::KeySchedule;
 use blindvault_core::wallet_envelope::{self, WalletEnvelope};
-use blindvault_wallet::{PrfOutput, Wallet};
+use blindvault_wallet::{PrfOutput, WalletEntropy};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
@@ -120,11 +120,18 @@ pub(crate) fn take() -> Option<Taken> {
 /// A taken selection (opaque outside this module).
 pub(crate) struct Taken(Selected);
 
-/// The wallet that `prf` opens under `selection` (none: its own).
-pub(crate) fn wallet(prf: &PrfOutput, selection: Option<Taken>) -> Result<Wallet, Failure> {
+/// The one place the wallet entropy comes from: runs `op` on the entropy that `prf` opens under
+/// `selection` (none: its own) — the key schedule's `blindvault/v1/wallet-entropy` (docs/protocol.md
+/// §2) as the origin, or the entropy inside the selected envelope (§2.1). The schedule and any
+/// opened entropy are zeroized before this returns.
+pub(crate) fn open_entropy<T>(
+    prf: &PrfOutput,
+    selection: Option<Taken>,
+    op: impl FnOnce(&WalletEntropy) -> Result<T, Failure>,
+) -> Result<T, Failure> {
     let schedule = KeySchedule::derive(prf);
     match selection.map(|s| s.0) {
-        None | Some(Selected::Origin) => Ok(Wallet::from_entropy(schedule.wallet_entropy())),
+        None | Some(Selected::Origin) => op(schedule.wallet_entropy()),
         Some(Selected::Envelope { user_id, credential_id, envelope }) => {
             let entropy = wallet_envelope::open(&envelope, &schedule, &user_id, &credential_id).map_err(|_| {
                 Failure::new(
@@ -132,7 +139,7 @@ pub(crate) fn wallet(prf: &PrfOutput, selection: Option<Taken>) -> Result<Wallet
                     "this passkey's wallet envelope does not open: it was not sealed to this passkey, or it was changed",
                 )
             })?;
-            Ok(Wallet::from_entropy(&entropy))
+            op(&entropy)
         }
     }
 }
@@ -173,16 +180,9 @@ pub fn seal(current: &mut [u8], new: &mut [u8], json: &str) -> Result<Sealed, Fa
     let raw = credential("the new credential id", &r.credential_id)?;
     let to = KeySchedule::derive(&new);
     drop(new);
-    let from = KeySchedule::derive(&current);
-    let entropy = match selection.map(|s| s.0) {
-        None | Some(Selected::Origin) => None,
-        Some(Selected::Envelope { user_id, credential_id, envelope }) => Some(
-            wallet_envelope::open(&envelope, &from, &user_id, &credential_id)
-                .map_err(|_| Failure::new(Code::Envelope, "this passkey's wallet envelope does not open"))?,
-        ),
-    };
-    let entropy = entropy.as_ref().unwrap_or_else(|| from.wallet_entropy());
-    let sealed = wallet_envelope::seal(entropy, &to, &r.user_id, &raw, &mut blindvault_core::rng::os_rng())
-        .map_err(|e| Failure::new(Code::Wallet, format!("sealing the envelope: {e}")))?;
+    let sealed = open_entropy(&current, selection, |entropy| {
+        wallet_envelope::seal(entropy, &to, &r.user_id, &raw, &mut blindvault_core::rng::os_rng())
+            .map_err(|e| Failure::new(Code::Wallet, format!("sealing the envelope: {e}")))
+    })?;
     Ok(Sealed { credential_id: r.credential_id, envelope: b64::encode(&sealed.to_bytes()) })
 }

@@ -9,13 +9,16 @@
 //! such function in the chain's module, plus its one-line wrapper in `lib.rs`.
 
 pub mod bitcoin;
+pub mod erc20;
 pub mod evm;
 pub mod keyring;
+pub mod message;
+pub mod recovery;
 pub mod show;
 pub mod solana;
 pub mod ton;
 
-use blindvault_wallet::{Chain, DerivedAddress, PrfOutput, Wallet};
+use blindvault_wallet::{Chain, DerivedAddress, PrfOutput, Wallet, WalletEntropy};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
@@ -155,11 +158,29 @@ pub fn sign<R: DeserializeOwned, P, T>(
         prf_output.map_err(|_| Failure::new(Code::PrfLength, "the passkey's PRF output must be 32 bytes"))?;
     let parsed: R = if json.is_empty() { request("the", "null")? } else { request("the", json)? };
     let prepared = prepare(parsed)?;
-    let wallet = keyring::wallet(&prf_output, selection)?;
+    let out = keyring::open_entropy(&prf_output, selection, |entropy| {
+        let wallet = Wallet::from_entropy(entropy);
+        let out = op(&wallet, prepared);
+        drop(wallet);
+        out
+    });
     drop(prf_output);
-    let out = op(&wallet, prepared);
-    drop(wallet);
     out
+}
+
+/// Runs `op` on the wallet entropy of a 32-byte PRF output (the caller's bytes are zeroed at
+/// once, whatever happens next); the entropy is zeroized before this returns. Only the recovery
+/// phrase needs the entropy itself; everything else goes through [`sign`] or [`with_wallet`].
+pub fn with_entropy<T>(
+    prf: &mut [u8],
+    op: impl FnOnce(&WalletEntropy) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let selection = keyring::take();
+    let prf_output = PrfOutput::from_slice(prf);
+    prf.zeroize();
+    let prf_output =
+        prf_output.map_err(|_| Failure::new(Code::PrfLength, "the passkey's PRF output must be 32 bytes"))?;
+    keyring::open_entropy(&prf_output, selection, op)
 }
 
 /// Parses a request (JSON text of the operation's request object).
