@@ -14,10 +14,10 @@ fn vector(name: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
-fn run(args: &[&str], stdin: &str) -> Output {
+/// `blindvault wallet SUBCOMMAND ARGS…` with `stdin` (a mnemonic or an extended key) on stdin.
+fn wallet(subcommand: &str, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_blindvault"))
-        .arg("wallet")
-        .arg("addresses")
+        .args(["wallet", subcommand])
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -27,6 +27,10 @@ fn run(args: &[&str], stdin: &str) -> Output {
     // The command may exit on a bad argument before it reads stdin: a broken pipe is fine.
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     child.wait_with_output().unwrap()
+}
+
+fn run(args: &[&str], stdin: &str) -> Output {
+    wallet("addresses", args, stdin)
 }
 
 fn json(out: &Output) -> Vec<serde_json::Value> {
@@ -144,16 +148,7 @@ fn bitcoin_address_type_follows_the_path_purpose() {
 }
 
 fn run_watch(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_blindvault"))
-        .args(["wallet", "watch"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
+    wallet("watch", args, stdin)
 }
 
 /// `wallet watch`: SLIP-0132's zpub and BIP-86's xpub (as P2TR) of the abandon mnemonic give the
@@ -203,16 +198,7 @@ fn watch_prints_an_extended_public_keys_addresses() {
 }
 
 fn run_send(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_blindvault"))
-        .args(["wallet", "send"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
+    wallet("send", args, stdin)
 }
 
 /// `wallet send`: coins from Esplora-shaped replies in a file, a payment with change, signed;
