@@ -30,6 +30,9 @@
 //! | `bitcoinSignPsbt(prf, req)` | `{network, psbt, review}` (the review approved) | `{psbt, transaction, txid, signedInputs}` |
 //! | `evmBuildSend(req)` | `{from, chainId, nonce, to, value, gasLimit, maxFeePerGas, maxPriorityFeePerGas, symbol}` (no key) | `{payload, summary}`: the unsigned EIP-1559 payload and its decoding (`EvmTxSummary`) for the confirmation screen |
 //! | `evmSignReviewed(prf, req)` | `{account?, payload, summary}` (the summary approved) | `{raw, hash, from}`, only if the payload still decodes to that summary |
+//! | `solanaBuildSend(req)` | `{from, to, amount, recentBlockhash, mint?, decimals?, symbol?, createRecipientAccount?}` (no key) | `{transaction, summary}`: the unsigned transaction (base64) and its decoding (`SolanaSendSummary`) |
+//! | `solanaSignReviewed(prf, req)` | `{account?, transaction, summary}` (the summary approved) | as `solanaSignTransfer`, only if the bytes still decode to that summary |
+//! | `solanaTokenAccount(req)` | `{owner, mint}` | the owner's associated token account (base58) |
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
@@ -272,4 +275,22 @@ pub fn bitcoin_review_psbt(prf: &mut [u8], request: JsValue) -> Result<JsValue, 
 #[wasm_bindgen(js_name = bitcoinSignPsbt)]
 pub fn bitcoin_sign_psbt(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
     signing(prf, &request, bridge::bitcoin::sign_psbt)
+}
+
+/// Builds a SOL or SPL send, unsigned, and decodes it for the confirmation screen. Takes no key.
+#[wasm_bindgen(js_name = solanaBuildSend)]
+pub fn solana_build_send(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::solana_send::build_send(&j)))
+}
+
+/// Signs a Solana send only if it still decodes to the approved summary. Zeroes `prf`.
+#[wasm_bindgen(js_name = solanaSignReviewed)]
+pub fn solana_sign_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::solana_send::sign_reviewed)
+}
+
+/// `{owner, mint}` → the owner's associated token account for the mint (base58). Takes no key.
+#[wasm_bindgen(js_name = solanaTokenAccount)]
+pub fn solana_token_account(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::solana_send::token_account(&j)))
 }

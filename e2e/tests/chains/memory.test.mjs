@@ -137,6 +137,16 @@ const operations = [
   ['solanaSignSplTransfer', (p) => api.solanaSignSplTransfer(p, {
     mint: 'EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v', to: SOL_TO, amount: '5', decimals: 6, createRecipientAccount: true, recentBlockhash: BLOCKHASH,
   })],
+  ['solanaSignReviewed', (p) => {
+    const from = api.walletAddresses(prf(), 0)[2].address;
+    const { transaction, summary } = api.solanaBuildSend({ from, to: SOL_TO, amount: '5', recentBlockhash: BLOCKHASH });
+    return api.solanaSignReviewed(p, { transaction, summary });
+  }],
+  ['solanaSignReviewed with a changed summary (refused after derivation)', (p) => {
+    const from = api.walletAddresses(prf(), 0)[2].address;
+    const { transaction, summary } = api.solanaBuildSend({ from, to: SOL_TO, amount: '5', recentBlockhash: BLOCKHASH });
+    assert.throws(() => api.solanaSignReviewed(p, { transaction, summary: { ...summary, from: SOL_TO } }), { code: 'review_mismatch' });
+  }],
   ['tonSignTransfer', (p) => api.tonSignTransfer(p, { to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', comment: 'x', seqno: 0, validUntil: 1_900_000_060, now: 1_900_000_000 })],
   ['bitcoinReviewPsbt', (p) => api.bitcoinReviewPsbt(p, { network: 'regtest', psbt: psbt() })],
   ['bitcoinSignPsbt', (p) => {

@@ -11,6 +11,7 @@ import { action, renderNav } from '../ui.js';
 import { nativeBalance, servesAddress } from '../balances.js';
 import { CHAINS, walletModule } from '../wallet.js';
 import { sendPage } from './wallet-send.js';
+import { SEND_PAGES } from './send/index.js';
 import { PrfUnsupported, getAssertion, wipe } from '../webauthn.js';
 import { letIn, loadKeyring, openers, rawIdOf, selectKey } from '../keyring.js';
 
@@ -331,8 +332,8 @@ function chainCard(w, a, networks) {
     h('div.address', { 'data-testid': `wallet-address-${a.chain}`, text: a.address }),
     balanceBox(w, a, networks),
     h('div.row', {}, copyButton(a.address, `wallet-copy-${a.chain}`), toggle,
-      a.chain === 'evm' && networks && networks.some((n) => n.chain === 'evm')
-        ? h('a.button.small-button.primary', { href: '#/wallet/send/evm', 'data-testid': 'wallet-send-evm', text: 'Send' }) : null),
+      (a.chain === 'evm' || SEND_PAGES[a.chain]) && networks && networks.some((n) => n.chain === a.chain)
+        ? h('a.button.small-button.primary', { href: `#/wallet/send/${a.chain}`, 'data-testid': `wallet-send-${a.chain}`, text: 'Send' }) : null),
     qrBox);
 }
 
@@ -376,12 +377,12 @@ async function unlockedView() {
         autolockSetting())));
 }
 
-export async function walletPage(view) {
+export async function walletPage(view, chain) {
   // A wallet unlocked by someone else in this browser (signed out since) is no longer shown.
   if (unlocked.addresses && (!state.me || unlocked.user !== state.me.user.id)) lock();
   if (!unlocked.addresses) return lockedView();
   touch();
   arm();
-  if (view === 'send') return sendPage();
+  if (view === 'send') return SEND_PAGES[chain] ? SEND_PAGES[chain]() : sendPage();
   return unlockedView();
 }

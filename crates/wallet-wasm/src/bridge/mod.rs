@@ -13,6 +13,7 @@ pub mod evm;
 pub mod keyring;
 pub mod show;
 pub mod solana;
+pub mod solana_send;
 pub mod ton;
 
 use blindvault_wallet::{Chain, DerivedAddress, PrfOutput, Wallet};

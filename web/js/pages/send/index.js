@@ -1,0 +1,4 @@
+// The send page of each chain (`#/wallet/send/<chain>`), besides EVM's (../wallet-send.js).
+import { solanaSendPage } from './solana.js';
+
+export const SEND_PAGES = { solana: solanaSendPage };
