@@ -33,6 +33,8 @@
 //! | `solanaBuildSend(req)` | `{from, to, amount, recentBlockhash, mint?, decimals?, symbol?, createRecipientAccount?}` (no key) | `{transaction, summary}`: the unsigned transaction (base64) and its decoding (`SolanaSendSummary`) |
 //! | `solanaSignReviewed(prf, req)` | `{account?, transaction, summary}` (the summary approved) | as `solanaSignTransfer`, only if the bytes still decode to that summary |
 //! | `solanaTokenAccount(req)` | `{owner, mint}` | the owner's associated token account (base58) |
+//! | `tonBuildSend(req)` | `{from, to, amountNano, comment?, seqno, validUntil, now}` (no key) | `{body, feeBody, summary}`: the unsigned v4R2 body (base64 BOC), the body for `estimateFee`, and its decoding (`TonTransferSummary`) |
+//! | `tonSignReviewed(prf, req)` | `{account?, body, summary, now}` (the summary approved; `now`: the page's clock) | as `tonSignTransfer`, only if the body still decodes to that summary and `valid_until` is in (now, now + 600] |
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
@@ -293,4 +295,16 @@ pub fn solana_sign_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue,
 #[wasm_bindgen(js_name = solanaTokenAccount)]
 pub fn solana_token_account(request: JsValue) -> Result<JsValue, JsValue> {
     call(|| json_of(&request).and_then(|j| bridge::solana_send::token_account(&j)))
+}
+
+/// Builds a TON v4R2 transfer, unsigned, and decodes it for the confirmation screen. Takes no key.
+#[wasm_bindgen(js_name = tonBuildSend)]
+pub fn ton_build_send(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::ton_send::build_send(&j)))
+}
+
+/// Signs a TON transfer only if its body still decodes to the approved summary. Zeroes `prf`.
+#[wasm_bindgen(js_name = tonSignReviewed)]
+pub fn ton_sign_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::ton_send::sign_reviewed)
 }

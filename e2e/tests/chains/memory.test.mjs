@@ -148,6 +148,11 @@ const operations = [
     assert.throws(() => api.solanaSignReviewed(p, { transaction, summary: { ...summary, from: SOL_TO } }), { code: 'review_mismatch' });
   }],
   ['tonSignTransfer', (p) => api.tonSignTransfer(p, { to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', comment: 'x', seqno: 0, validUntil: 1_900_000_060, now: 1_900_000_000 })],
+  ['tonSignReviewed', (p) => {
+    const from = api.walletAddresses(prf(), 0)[4].address;
+    const { body, summary } = api.tonBuildSend({ from, to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', seqno: 1, validUntil: 1_900_000_060, now: 1_900_000_000 });
+    return api.tonSignReviewed(p, { body, summary, now: 1_900_000_000 });
+  }],
   ['bitcoinReviewPsbt', (p) => api.bitcoinReviewPsbt(p, { network: 'regtest', psbt: psbt() })],
   ['bitcoinSignPsbt', (p) => {
     const review = api.bitcoinReviewPsbt(testPrf(PRF_BYTE), { network: 'regtest', psbt: psbt() });

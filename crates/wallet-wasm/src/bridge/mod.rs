@@ -15,6 +15,7 @@ pub mod show;
 pub mod solana;
 pub mod solana_send;
 pub mod ton;
+pub mod ton_send;
 
 use blindvault_wallet::{Chain, DerivedAddress, PrfOutput, Wallet};
 use serde::de::DeserializeOwned;

@@ -1,4 +1,5 @@
 // The send page of each chain (`#/wallet/send/<chain>`), besides EVM's (../wallet-send.js).
 import { solanaSendPage } from './solana.js';
+import { tonSendPage } from './ton.js';
 
-export const SEND_PAGES = { solana: solanaSendPage };
+export const SEND_PAGES = { solana: solanaSendPage, ton: tonSendPage };
