@@ -35,6 +35,8 @@
 //! | `solanaTokenAccount(req)` | `{owner, mint}` | the owner's associated token account (base58) |
 //! | `tonBuildSend(req)` | `{from, to, amountNano, comment?, seqno, validUntil, now}` (no key) | `{body, feeBody, summary}`: the unsigned v4R2 body (base64 BOC), the body for `estimateFee`, and its decoding (`TonTransferSummary`) |
 //! | `tonSignReviewed(prf, req)` | `{account?, body, summary, now}` (the summary approved; `now`: the page's clock) | as `tonSignTransfer`, only if the body still decodes to that summary and `valid_until` is in (now, now + 600] |
+//! | `tronBuildSend(req)` | `{from, to, amount, token?: {contract, symbol, decimals}, feeLimitSun?, block}` (`block`: `/wallet/getnowblock`'s answer; no key) | `{rawData, parameter?, summary}`: the unsigned `raw_data` (hex), the TRC-20 call's arguments for the energy estimate, and its decoding (`TronTxSummary`) |
+//! | `tronSignReviewed(prf, req)` | `{account?, rawData, summary}` (the summary approved) | `{txid, signature, transaction}` (`transaction`: the body of `/wallet/broadcasttransaction`), only if the bytes still decode to that summary |
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
@@ -307,4 +309,17 @@ pub fn ton_build_send(request: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = tonSignReviewed)]
 pub fn ton_sign_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
     signing(prf, &request, bridge::ton_send::sign_reviewed)
+}
+
+/// Builds a TRX or TRC-20 send (the `raw_data` protobuf), unsigned, and decodes it for the
+/// confirmation screen. Takes no key.
+#[wasm_bindgen(js_name = tronBuildSend)]
+pub fn tron_build_send(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::tron_send::build_send(&j)))
+}
+
+/// Signs a TRON `raw_data` only if it still decodes to the approved summary. Zeroes `prf`.
+#[wasm_bindgen(js_name = tronSignReviewed)]
+pub fn tron_sign_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::tron_send::sign_reviewed)
 }

@@ -153,6 +153,12 @@ const operations = [
     const { body, summary } = api.tonBuildSend({ from, to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', seqno: 1, validUntil: 1_900_000_060, now: 1_900_000_000 });
     return api.tonSignReviewed(p, { body, summary, now: 1_900_000_000 });
   }],
+  ['tronSignReviewed', (p) => {
+    const from = api.walletAddresses(prf(), 0)[3].address;
+    const block = { blockID: '0000000003ef1480c3b5a0f3e2d1c4b5a69788796a5b4c3d2e1f0a1b2c3d4e5f', block_header: { raw_data: { number: 66000000, timestamp: 1800000000000 } } };
+    const { rawData, summary } = api.tronBuildSend({ from, to: 'THTR75o8xXAgCTQqpiot2AFRAjvW1tSbVV', amount: '5', block });
+    return api.tronSignReviewed(p, { rawData, summary });
+  }],
   ['bitcoinReviewPsbt', (p) => api.bitcoinReviewPsbt(p, { network: 'regtest', psbt: psbt() })],
   ['bitcoinSignPsbt', (p) => {
     const review = api.bitcoinReviewPsbt(testPrf(PRF_BYTE), { network: 'regtest', psbt: psbt() });

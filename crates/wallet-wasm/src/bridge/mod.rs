@@ -16,6 +16,7 @@ pub mod solana;
 pub mod solana_send;
 pub mod ton;
 pub mod ton_send;
+pub mod tron_send;
 
 use blindvault_wallet::{Chain, DerivedAddress, PrfOutput, Wallet};
 use serde::de::DeserializeOwned;

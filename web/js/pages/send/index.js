@@ -1,5 +1,6 @@
 // The send page of each chain (`#/wallet/send/<chain>`), besides EVM's (../wallet-send.js).
 import { solanaSendPage } from './solana.js';
 import { tonSendPage } from './ton.js';
+import { tronSendPage } from './tron.js';
 
-export const SEND_PAGES = { solana: solanaSendPage, ton: tonSendPage };
+export const SEND_PAGES = { solana: solanaSendPage, ton: tonSendPage, tron: tronSendPage };
