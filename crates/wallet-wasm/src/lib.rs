@@ -37,6 +37,8 @@
 //! | `tonSignReviewed(prf, req)` | `{account?, body, summary, now}` (the summary approved; `now`: the page's clock) | as `tonSignTransfer`, only if the body still decodes to that summary and `valid_until` is in (now, now + 600] |
 //! | `tronBuildSend(req)` | `{from, to, amount, token?: {contract, symbol, decimals}, feeLimitSun?, block}` (`block`: `/wallet/getnowblock`'s answer; no key) | `{rawData, parameter?, summary}`: the unsigned `raw_data` (hex), the TRC-20 call's arguments for the energy estimate, and its decoding (`TronTxSummary`) |
 //! | `tronSignReviewed(prf, req)` | `{account?, rawData, summary}` (the summary approved) | `{txid, signature, transaction}` (`transaction`: the body of `/wallet/broadcasttransaction`), only if the bytes still decode to that summary |
+//! | `bitcoinAccountAddresses(prf, req)` | `{network, receive, change}` (1–20 each) | `{receive: [address], change: [address]}` of the BIP-84 account 0 (public) |
+//! | `bitcoinPlanSend(prf, req)` | `{network, recipient, amountSat? \| all, feeRate, changeIndex, coins: [{address, utxos}], prevTxs: [hex]}` | `{psbt, review, confirmation}`: coin selection, change and fee by the wallet crate; sign with `bitcoinSignPsbt(prf, {network, psbt, review})` |
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
@@ -322,4 +324,16 @@ pub fn tron_build_send(request: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = tronSignReviewed)]
 pub fn tron_sign_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
     signing(prf, &request, bridge::tron_send::sign_reviewed)
+}
+
+/// The BIP-84 account's first receive and change addresses (public). Zeroes `prf`.
+#[wasm_bindgen(js_name = bitcoinAccountAddresses)]
+pub fn bitcoin_account_addresses(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::bitcoin_send::account_addresses)
+}
+
+/// Plans a payment over the coins the page fetched: `{psbt, review, confirmation}`. Zeroes `prf`.
+#[wasm_bindgen(js_name = bitcoinPlanSend)]
+pub fn bitcoin_plan_send(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::bitcoin_send::plan)
 }

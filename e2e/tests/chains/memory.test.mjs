@@ -167,6 +167,10 @@ const operations = [
     assert.ok(signed.transaction, 'fully signed');
     return signed;
   }],
+  ['bitcoinAccountAddresses', (p) => api.bitcoinAccountAddresses(p, { network: 'regtest', receive: 2, change: 2 })],
+  ['bitcoinPlanSend (refused after derivation: no coins)', (p) => {
+    assert.throws(() => api.bitcoinPlanSend(p, { network: 'regtest', recipient: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', amountSat: '1000', feeRate: 1, changeIndex: 0, coins: [], prevTxs: [] }), { code: 'wallet' });
+  }],
   // Failures: before any key is derived, and after (the chain refuses while signing).
   ['a request that is not one (fails early)', (p) => assert.throws(() => api.evmSignTransaction(p, { nonce: 'x' }), { code: 'bad_request' })],
   ['a TON transfer with validUntil 0, before now (fails while signing)', (p) => assert.throws(

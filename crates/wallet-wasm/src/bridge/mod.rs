@@ -9,6 +9,7 @@
 //! such function in the chain's module, plus its one-line wrapper in `lib.rs`.
 
 pub mod bitcoin;
+pub mod bitcoin_send;
 pub mod evm;
 pub mod keyring;
 pub mod show;
