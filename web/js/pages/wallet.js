@@ -332,7 +332,7 @@ function chainCard(w, a, networks) {
     h('div.address', { 'data-testid': `wallet-address-${a.chain}`, text: a.address }),
     balanceBox(w, a, networks),
     h('div.row', {}, copyButton(a.address, `wallet-copy-${a.chain}`), toggle,
-      (a.chain === 'evm' || SEND_PAGES[a.chain]) && networks && networks.some((n) => n.chain === a.chain)
+      (a.chain === 'evm' || SEND_PAGES[a.chain]) && networks && networks.some((n) => n.chain === a.chain && servesAddress(n))
         ? h('a.button.small-button.primary', { href: `#/wallet/send/${a.chain}`, 'data-testid': `wallet-send-${a.chain}`, text: 'Send' }) : null),
     qrBox);
 }
