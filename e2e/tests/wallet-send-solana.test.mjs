@@ -261,6 +261,20 @@ test('send SOL and SPL tokens from the wallet page: LiteSVM executes what the co
     await shot(p, 'wallet-send-solana-04-spl-confirmed');
   });
 
+  await t.test('SPL: more tokens than the wallet holds are refused in plain words; nothing moves', async () => {
+    await openSend();
+    const to = (await generateKeyPairSigner()).address;
+    const solBefore = svm.getBalance(from);
+    const held = await tokenBalance(from, listed);
+    await review(to, '2000', listed);
+    await p.getByTestId('wallet-send-confirm').click();
+    await p.getByText('Not sent', { exact: true }).waitFor();
+    await p.getByText(/^Not enough of this token to send that amount\. Nothing was sent\./).waitFor();
+    assert.equal(await tokenBalance(from, listed), held);
+    assert.equal(await tokenBalance(to, listed), null, 'not even the recipient\'s token account was created');
+    assert.equal(svm.getBalance(from), solBefore, 'no fee either (refused before execution)');
+  });
+
   await t.test('SPL by mint address: decimals from the wallet\'s own token account; an existing recipient account is not created again', async () => {
     await openSend();
     const to = (await generateKeyPairSigner()).address;
