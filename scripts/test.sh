@@ -34,7 +34,9 @@ fi
 chromium --version
 # Also the chain engines the wallet bundle's transactions are executed in (e2e/tests/chains):
 # LiteSVM (npm litesvm, with its prebuilt linux-x64 binary package) and @ton/sandbox; and anvil
-# (npm @foundry-rs/anvil-linux-amd64), the local EVM node e2e/tests/wallet.test.mjs starts. Installed
+# (npm @foundry-rs/anvil-linux-amd64), the local EVM node e2e/tests/wallet.test.mjs starts; and the
+# independent checks of a broadcast TRON transaction (npm protobufjs, @noble/curves, @noble/hashes:
+# e2e/tests/wallet-send-tron.test.mjs). Installed
 # from the lock without changing it; not `npm ci`, which refuses a lock that lacks litesvm's
 # binary packages for other platforms (darwin, arm64, musl), which the registry here does not
 # serve (404), so no lock made here can list them.

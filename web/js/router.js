@@ -56,7 +56,7 @@ export async function route() {
       case 'requests': return arg ? await requestPage(arg) : await requestsPage();
       case 'admin': return await adminPage(arg);
       case 'confirm': return await confirmPage(arg);
-      case 'wallet': return await walletPage(arg);
+      case 'wallet': return await walletPage(arg, arg2);
       default: return page('Not found', h('p', {}, 'No such page. ', h('a', { href: '#/', text: 'Home' })));
     }
   } catch (e) {

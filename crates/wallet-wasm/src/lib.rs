@@ -37,6 +37,15 @@
 //! | `evmSignTypedDataReviewed(prf, req)` | `{account?, typedData, view}` (the view approved) | `{signature, address, hash}`, only if the typed data still decodes to that view |
 //! | `solanaSignOffchainMessage(prf, req)` | `{account?, message, view?}` (text) | `{signature, address, signedMessage}` (base58; the exact bytes signed, hex) |
 //! | `tronSignMessage(prf, req)` | `{account?, message}` or `{account?, messageHex}` (TIP-191), `view?` | `{signature, address}` (65 bytes, v = 27/28) |
+//! | `solanaBuildSend(req)` | `{from, to, amount, recentBlockhash, mint?, decimals?, symbol?, createRecipientAccount?}` (no key) | `{transaction, summary}`: the unsigned transaction (base64) and its decoding (`SolanaSendSummary`) |
+//! | `solanaSignReviewed(prf, req)` | `{account?, transaction, summary}` (the summary approved) | as `solanaSignTransfer`, only if the bytes still decode to that summary |
+//! | `solanaTokenAccount(req)` | `{owner, mint}` | the owner's associated token account (base58) |
+//! | `tonBuildSend(req)` | `{from, to, amountNano, comment?, seqno, validUntil, now}` (no key) | `{body, feeBody, summary}`: the unsigned v4R2 body (base64 BOC), the body for `estimateFee`, and its decoding (`TonTransferSummary`) |
+//! | `tonSignReviewed(prf, req)` | `{account?, body, summary, now}` (the summary approved; `now`: the page's clock) | as `tonSignTransfer`, only if the body still decodes to that summary and `valid_until` is in (now, now + 600] |
+//! | `tronBuildSend(req)` | `{from, to, amount, token?: {contract, symbol, decimals}, feeLimitSun?, block}` (`block`: `/wallet/getnowblock`'s answer; no key) | `{rawData, parameter?, summary}`: the unsigned `raw_data` (hex), the TRC-20 call's arguments for the energy estimate, and its decoding (`TronTxSummary`) |
+//! | `tronSignReviewed(prf, req)` | `{account?, rawData, summary}` (the summary approved) | `{txid, signature, transaction}` (`transaction`: the body of `/wallet/broadcasttransaction`), only if the bytes still decode to that summary |
+//! | `bitcoinAccountAddresses(prf, req)` | `{network, receive, change}` (1–20 each) | `{receive: [address], change: [address]}` of the BIP-84 account 0 (public) |
+//! | `bitcoinPlanSend(prf, req)` | `{network, recipient, amountSat? \| all, feeRate, changeIndex, coins: [{address, utxos}], prevTxs: [hex]}` | `{psbt, review, confirmation}`: coin selection, change and fee by the wallet crate; sign with `bitcoinSignPsbt(prf, {network, psbt, review})` |
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
@@ -332,4 +341,59 @@ pub fn bitcoin_review_psbt(prf: &mut [u8], request: JsValue) -> Result<JsValue, 
 #[wasm_bindgen(js_name = bitcoinSignPsbt)]
 pub fn bitcoin_sign_psbt(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
     signing(prf, &request, bridge::bitcoin::sign_psbt)
+}
+
+/// Builds a SOL or SPL send, unsigned, and decodes it for the confirmation screen. Takes no key.
+#[wasm_bindgen(js_name = solanaBuildSend)]
+pub fn solana_build_send(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::solana_send::build_send(&j)))
+}
+
+/// Signs a Solana send only if it still decodes to the approved summary. Zeroes `prf`.
+#[wasm_bindgen(js_name = solanaSignReviewed)]
+pub fn solana_sign_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::solana_send::sign_reviewed)
+}
+
+/// `{owner, mint}` → the owner's associated token account for the mint (base58). Takes no key.
+#[wasm_bindgen(js_name = solanaTokenAccount)]
+pub fn solana_token_account(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::solana_send::token_account(&j)))
+}
+
+/// Builds a TON v4R2 transfer, unsigned, and decodes it for the confirmation screen. Takes no key.
+#[wasm_bindgen(js_name = tonBuildSend)]
+pub fn ton_build_send(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::ton_send::build_send(&j)))
+}
+
+/// Signs a TON transfer only if its body still decodes to the approved summary. Zeroes `prf`.
+#[wasm_bindgen(js_name = tonSignReviewed)]
+pub fn ton_sign_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::ton_send::sign_reviewed)
+}
+
+/// Builds a TRX or TRC-20 send (the `raw_data` protobuf), unsigned, and decodes it for the
+/// confirmation screen. Takes no key.
+#[wasm_bindgen(js_name = tronBuildSend)]
+pub fn tron_build_send(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::tron_send::build_send(&j)))
+}
+
+/// Signs a TRON `raw_data` only if it still decodes to the approved summary. Zeroes `prf`.
+#[wasm_bindgen(js_name = tronSignReviewed)]
+pub fn tron_sign_reviewed(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::tron_send::sign_reviewed)
+}
+
+/// The BIP-84 account's first receive and change addresses (public). Zeroes `prf`.
+#[wasm_bindgen(js_name = bitcoinAccountAddresses)]
+pub fn bitcoin_account_addresses(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::bitcoin_send::account_addresses)
+}
+
+/// Plans a payment over the coins the page fetched: `{psbt, review, confirmation}`. Zeroes `prf`.
+#[wasm_bindgen(js_name = bitcoinPlanSend)]
+pub fn bitcoin_plan_send(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
+    signing(prf, &request, bridge::bitcoin_send::plan)
 }

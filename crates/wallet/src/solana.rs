@@ -27,6 +27,10 @@ const CHAIN: &str = "solana";
 #[path = "solana_decode.rs"]
 pub mod decode;
 
+/// A send built unsigned, reviewed, then signed only if it still says what was reviewed.
+#[path = "solana_send.rs"]
+pub mod send;
+
 /// The Solana address of an ed25519 key: its 32-byte public key (base58 when displayed).
 pub fn address_of(key: &Ed25519Key) -> Address {
     Address::new_from_array(key.public_key())
@@ -152,13 +156,7 @@ impl SolanaSigner {
         lamports: u64,
         recent_blockhash: Hash,
     ) -> Result<SignedSolanaTx> {
-        if lamports == 0 {
-            return Err(Error::tx(CHAIN, "amount must be positive"));
-        }
-        let from = self.address();
-        // solana-system-interface 3.x still builds solana-instruction 3's type: carry it over.
-        let ix = from_v3(solana_system_interface::instruction::transfer(&v3(&from), &v3(to), lamports));
-        self.sign_instructions(&[ix], recent_blockhash)
+        self.sign_instructions(&transfer_instructions(&self.address(), to, lamports)?, recent_blockhash)
     }
 
     /// An SPL token transfer: `TransferChecked` of `amount` (with the mint's `decimals`) from
@@ -170,49 +168,12 @@ impl SolanaSigner {
         transfer: &SplTransfer,
         recent_blockhash: Hash,
     ) -> Result<SignedSolanaTx> {
-        if transfer.amount == 0 {
-            return Err(Error::tx(CHAIN, "amount must be positive"));
-        }
-        let from = self.address();
-        let token = spl_token_interface::id();
-        let source = associated_token_address(&from, &transfer.mint);
-        let destination = associated_token_address(&transfer.to, &transfer.mint);
-        if source == destination {
-            return Err(Error::tx(CHAIN, "the recipient is this wallet itself"));
-        }
-        let mut ixs = Vec::with_capacity(2);
-        if transfer.create_recipient_account {
-            ixs.push(from_v3(
-                spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
-                    &v3(&from),
-                    &v3(&transfer.to),
-                    &v3(&transfer.mint),
-                    &token,
-                ),
-            ));
-        }
-        let ix = spl_token_interface::instruction::transfer_checked(
-            &token,
-            &v3(&source),
-            &v3(&transfer.mint),
-            &v3(&destination),
-            &v3(&from),
-            &[],
-            transfer.amount,
-            transfer.decimals,
-        )
-        .map_err(|e| Error::tx(CHAIN, e))?;
-        ixs.push(from_v3(ix));
-        self.sign_instructions(&ixs, recent_blockhash)
+        self.sign_instructions(&spl_instructions(&self.address(), transfer)?, recent_blockhash)
     }
 
     /// A legacy message of `ixs`, fee paid by this account, signed by it alone.
     fn sign_instructions(&self, ixs: &[Instruction], recent_blockhash: Hash) -> Result<SignedSolanaTx> {
-        let from = self.address();
-        let message = Message::new_with_blockhash(ixs, Some(&from), &recent_blockhash);
-        if usize::from(message.header.num_required_signatures) != 1 {
-            return Err(Error::tx(CHAIN, "the transaction would need another signer"));
-        }
+        let message = message_of(ixs, &self.address(), recent_blockhash)?;
         let signature = self.sign_bytes(&message.serialize());
         let transaction = Transaction { signatures: vec![signature], message };
         let wire = wincode::serialize(&transaction).map_err(|e| Error::tx(CHAIN, e))?;
@@ -242,4 +203,60 @@ impl SolanaSigner {
         let bytes = msg.serialize().map_err(|e| Error::tx(CHAIN, e))?;
         Ok((self.sign_bytes(&bytes), bytes))
     }
+}
+
+/// The instructions of a SOL transfer from `from` (a system-program `Transfer`).
+fn transfer_instructions(from: &Address, to: &Address, lamports: u64) -> Result<Vec<Instruction>> {
+    if lamports == 0 {
+        return Err(Error::tx(CHAIN, "amount must be positive"));
+    }
+    // solana-system-interface 3.x still builds solana-instruction 3's type: carry it over.
+    Ok(vec![from_v3(solana_system_interface::instruction::transfer(&v3(from), &v3(to), lamports))])
+}
+
+/// The instructions of an SPL transfer from `from`'s associated token account (see
+/// [`SolanaSigner::sign_spl_transfer`]).
+fn spl_instructions(from: &Address, transfer: &SplTransfer) -> Result<Vec<Instruction>> {
+    if transfer.amount == 0 {
+        return Err(Error::tx(CHAIN, "amount must be positive"));
+    }
+    let token = spl_token_interface::id();
+    let source = associated_token_address(from, &transfer.mint);
+    let destination = associated_token_address(&transfer.to, &transfer.mint);
+    if source == destination {
+        return Err(Error::tx(CHAIN, "the recipient is this wallet itself"));
+    }
+    let mut ixs = Vec::with_capacity(2);
+    if transfer.create_recipient_account {
+        ixs.push(from_v3(
+            spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent(
+                &v3(from),
+                &v3(&transfer.to),
+                &v3(&transfer.mint),
+                &token,
+            ),
+        ));
+    }
+    let ix = spl_token_interface::instruction::transfer_checked(
+        &token,
+        &v3(&source),
+        &v3(&transfer.mint),
+        &v3(&destination),
+        &v3(from),
+        &[],
+        transfer.amount,
+        transfer.decimals,
+    )
+    .map_err(|e| Error::tx(CHAIN, e))?;
+    ixs.push(from_v3(ix));
+    Ok(ixs)
+}
+
+/// A legacy message of `ixs` whose fee payer `from` is its only signer.
+fn message_of(ixs: &[Instruction], from: &Address, recent_blockhash: Hash) -> Result<Message> {
+    let message = Message::new_with_blockhash(ixs, Some(from), &recent_blockhash);
+    if usize::from(message.header.num_required_signatures) != 1 {
+        return Err(Error::tx(CHAIN, "the transaction would need another signer"));
+    }
+    Ok(message)
 }

@@ -290,3 +290,14 @@ impl TonSigner {
         Ok(SignedTonMessage { boc, hash, signed_hash: sh })
     }
 }
+
+/// The body toncenter's `estimateFee` takes to emulate a transfer (with `ignore_chksig`): the
+/// unsigned v4R2 body (`body_boc`, as [`TonTransfer::unsigned_body_boc`] builds it) behind an
+/// all-zero 512-bit signature. No wallet accepts it (the signature is not one): it only serves the
+/// fee estimate, and carries no key material.
+pub fn fee_estimate_body(body_boc: &[u8]) -> Result<Vec<u8>> {
+    let unsigned =
+        tonlib_core::cell::BagOfCells::parse(body_boc).map_err(cell_err)?.single_root().map_err(cell_err)?;
+    let zero = VersionHelper::sign_msg(WalletVersion::V4R2, &unsigned, &[0u8; 64]).map_err(cell_err)?;
+    tonlib_core::cell::BagOfCells::from_root(zero).serialize(true).map_err(cell_err)
+}

@@ -18,6 +18,8 @@ mod generated;
 mod secrets;
 #[path = "wallet/signing.rs"]
 mod signing;
+#[path = "wallet/solana_send.rs"]
+mod solana_send;
 #[path = "wallet/ton_send.rs"]
 mod ton_send;
 #[path = "wallet/tron_send.rs"]

@@ -148,7 +148,28 @@ const operations = [
   ['solanaSignSplTransfer', (p) => api.solanaSignSplTransfer(p, {
     mint: 'EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v', to: SOL_TO, amount: '5', decimals: 6, createRecipientAccount: true, recentBlockhash: BLOCKHASH,
   })],
+  ['solanaSignReviewed', (p) => {
+    const from = api.walletAddresses(prf(), 0)[2].address;
+    const { transaction, summary } = api.solanaBuildSend({ from, to: SOL_TO, amount: '5', recentBlockhash: BLOCKHASH });
+    return api.solanaSignReviewed(p, { transaction, summary });
+  }],
+  ['solanaSignReviewed with a changed summary (refused after derivation)', (p) => {
+    const from = api.walletAddresses(prf(), 0)[2].address;
+    const { transaction, summary } = api.solanaBuildSend({ from, to: SOL_TO, amount: '5', recentBlockhash: BLOCKHASH });
+    assert.throws(() => api.solanaSignReviewed(p, { transaction, summary: { ...summary, from: SOL_TO } }), { code: 'review_mismatch' });
+  }],
   ['tonSignTransfer', (p) => api.tonSignTransfer(p, { to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', comment: 'x', seqno: 0, validUntil: 1_900_000_060, now: 1_900_000_000 })],
+  ['tonSignReviewed', (p) => {
+    const from = api.walletAddresses(prf(), 0)[4].address;
+    const { body, summary } = api.tonBuildSend({ from, to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', seqno: 1, validUntil: 1_900_000_060, now: 1_900_000_000 });
+    return api.tonSignReviewed(p, { body, summary, now: 1_900_000_000 });
+  }],
+  ['tronSignReviewed', (p) => {
+    const from = api.walletAddresses(prf(), 0)[3].address;
+    const block = { blockID: '0000000003ef1480c3b5a0f3e2d1c4b5a69788796a5b4c3d2e1f0a1b2c3d4e5f', block_header: { raw_data: { number: 66000000, timestamp: 1800000000000 } } };
+    const { rawData, summary } = api.tronBuildSend({ from, to: 'THTR75o8xXAgCTQqpiot2AFRAjvW1tSbVV', amount: '5', block });
+    return api.tronSignReviewed(p, { rawData, summary });
+  }],
   ['bitcoinReviewPsbt', (p) => api.bitcoinReviewPsbt(p, { network: 'regtest', psbt: psbt() })],
   ['bitcoinSignPsbt', (p) => {
     const review = api.bitcoinReviewPsbt(testPrf(PRF_BYTE), { network: 'regtest', psbt: psbt() });
@@ -156,6 +177,10 @@ const operations = [
     assert.deepEqual(signed.signedInputs, [0]);
     assert.ok(signed.transaction, 'fully signed');
     return signed;
+  }],
+  ['bitcoinAccountAddresses', (p) => api.bitcoinAccountAddresses(p, { network: 'regtest', receive: 2, change: 2 })],
+  ['bitcoinPlanSend (refused after derivation: no coins)', (p) => {
+    assert.throws(() => api.bitcoinPlanSend(p, { network: 'regtest', recipient: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', amountSat: '1000', feeRate: 1, changeIndex: 0, coins: [], prevTxs: [] }), { code: 'wallet' });
   }],
   // Failures: before any key is derived, and after (the chain refuses while signing).
   ['a request that is not one (fails early)', (p) => assert.throws(() => api.evmSignTransaction(p, { nonce: 'x' }), { code: 'bad_request' })],

@@ -14,6 +14,7 @@ import { sendPage } from './wallet-send.js';
 import { signPage } from './wallet-sign.js';
 import { settingsPage } from './wallet-settings.js';
 import { TokenError, addToken, adminTokens, readToken, removeToken, tokenBalance, tokensOn } from '../tokens.js';
+import { SEND_PAGES } from './send/index.js';
 import { PrfUnsupported, getAssertion, wipe } from '../webauthn.js';
 import { letIn, loadKeyring, openers, rawIdOf, selectKey } from '../keyring.js';
 
@@ -405,8 +406,8 @@ function chainCard(w, a, networks, listed) {
     h('div.address', { 'data-testid': `wallet-address-${a.chain}`, text: a.address }),
     balanceBox(w, a, networks),
     h('div.row', {}, copyButton(a.address, `wallet-copy-${a.chain}`), toggle,
-      a.chain === 'evm' && networks && networks.some((n) => n.chain === 'evm')
-        ? h('a.button.small-button.primary', { href: '#/wallet/send/evm', 'data-testid': 'wallet-send-evm', text: 'Send' }) : null),
+      (a.chain === 'evm' || SEND_PAGES[a.chain]) && networks && networks.some((n) => n.chain === a.chain && servesAddress(n))
+        ? h('a.button.small-button.primary', { href: `#/wallet/send/${a.chain}`, 'data-testid': `wallet-send-${a.chain}`, text: 'Send' }) : null),
     qrBox,
     a.chain === 'evm' ? tokenBox(w, a, networks, listed) : null);
 }
@@ -455,13 +456,13 @@ async function unlockedView() {
         autolockSetting())));
 }
 
-export async function walletPage(view) {
+export async function walletPage(view, chain) {
   // A wallet unlocked by someone else in this browser (signed out since) is no longer shown.
   if (unlocked.addresses && (!state.me || unlocked.user !== state.me.user.id)) lock();
   if (!unlocked.addresses) return lockedView();
   touch();
   arm();
-  if (view === 'send') return sendPage();
+  if (view === 'send') return SEND_PAGES[chain] ? SEND_PAGES[chain]() : sendPage();
   if (view === 'sign') return signPage();
   if (view === 'settings') return settingsPage();
   return unlockedView();

@@ -9,6 +9,7 @@
 //! such function in the chain's module, plus its one-line wrapper in `lib.rs`.
 
 pub mod bitcoin;
+pub mod bitcoin_send;
 pub mod erc20;
 pub mod evm;
 pub mod keyring;
@@ -16,7 +17,10 @@ pub mod message;
 pub mod recovery;
 pub mod show;
 pub mod solana;
+pub mod solana_send;
 pub mod ton;
+pub mod ton_send;
+pub mod tron_send;
 
 use blindvault_wallet::{Chain, DerivedAddress, PrfOutput, Wallet, WalletEntropy};
 use serde::de::DeserializeOwned;

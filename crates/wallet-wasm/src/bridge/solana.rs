@@ -65,7 +65,7 @@ pub struct SignedTx {
     pub decoded: DecodedTransaction,
 }
 
-fn signed(tx: &SignedSolanaTx) -> Result<SignedTx, Failure> {
+pub(crate) fn signed(tx: &SignedSolanaTx) -> Result<SignedTx, Failure> {
     let from = tx.transaction.message.account_keys.first().map(ToString::to_string).unwrap_or_default();
     Ok(SignedTx {
         transaction: base64(&tx.wire),
