@@ -79,7 +79,7 @@ const STEPS = {
   4: {},
   5: { who: 'alice' },
   6: {},
-  7: {},
+  7: { who: 'alice' },
 };
 
 // What the test checks (and copies) after a command, beyond its exit status 0.
@@ -135,6 +135,13 @@ const AFTER_COMMAND = [
 
 // What the test checks (and copies) after pressing a bold name in the browser.
 const AFTER_PRESS = {
+  async 'Unlock wallet'(page) {
+    // The five chains' addresses, each with its QR code button, and nothing secret on the page.
+    for (const chain of ['evm', 'bitcoin', 'solana', 'tron', 'ton']) {
+      await page.getByTestId(`wallet-address-${chain}`).waitFor();
+    }
+    assert.match(await page.getByTestId('wallet-address-evm').innerText(), /^0x[0-9a-fA-F]{40}$/);
+  },
   async 'Create account with a passkey'(page) {
     await page.locator('header').getByRole('link', { name: 'Account', exact: true }).waitFor();
   },
