@@ -110,7 +110,7 @@ test('every passkey of mine opens the same wallet; removing one keeps it; one le
     else if (confirmAnswer) await d.accept();
     else await d.dismiss();
   });
-  const { api: wallet } = await loadWallet();
+  const { own: wallet } = await loadWallet();
   const ownAddresses = (prf) => Object.fromEntries(wallet.walletAddresses(Uint8Array.from(prf), 0).map((a) => [a.chain, a.address]));
   const lastPrf = () => p.evaluate(() => window.__prfCopies[window.__prfCopies.length - 1]);
   const keyring = async () => (await inPage(p, 'GET', '/api/wallet/keyring')).json;

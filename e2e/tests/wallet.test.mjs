@@ -55,7 +55,7 @@ async function shownAddresses(p) {
  * Node, and the native crate through the CLI from the mnemonic derived independently (Node's
  * HKDF and the BIP-39 word list, chains/lib.mjs). */
 async function expectedAddresses(server, prf, account) {
-  const { api } = await loadWallet();
+  const { own: api } = await loadWallet();
   const fromModule = Object.fromEntries(api.walletAddresses(Uint8Array.from(prf), account).map((a) => [a.chain, a.address]));
   const { mnemonic } = secretsOf(Uint8Array.from(prf));
   const native = JSON.parse(await cli(server, ['wallet', 'addresses', '--chain', 'all', '--index', String(account), '--count', '1', '--format', 'json'], `${mnemonic}\n`));
@@ -388,7 +388,7 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     await p.getByRole('link', { name: 'Back to the wallet' }).first().click();
     const after = p.getByTestId('wallet-balance-evm-anvil');
     await p.waitForFunction((e) => e && e.textContent !== 'Loading…', await after.elementHandle());
-    const { api } = await loadWallet();
+    const { own: api } = await loadWallet();
     assert.equal((await after.textContent()).trim(), `${api.formatUnits((10000000000000000000n - 250000000000000000n - paid).toString(), 18)} ETH`);
   });
 
