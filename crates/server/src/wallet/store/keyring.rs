@@ -130,3 +130,61 @@ pub(crate) async fn delete_envelope(
         .await?;
     Ok(r.rows_affected() > 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn store() -> Result<Store, Box<dyn std::error::Error>> {
+        let store = Store::connect("sqlite::memory:", 1).await?;
+        store.migrate().await?;
+        for (user, cred) in [("alice", "cred-a"), ("bob", "cred-b")] {
+            sqlx::query(
+                "INSERT INTO users (id, name, display_name, role, created_at) VALUES ($1, $1, $1, 'user', 0)",
+            )
+            .bind(user)
+            .execute(store.pool())
+            .await?;
+            sqlx::query(
+                "INSERT INTO credentials (id, user_id, name, passkey, sign_count, backup_eligible, backup_state, created_at) \
+                 VALUES ($1, $2, 'k', '{}', 0, 0, 0, 0)",
+            )
+            .bind(cred)
+            .bind(user)
+            .execute(store.pool())
+            .await?;
+        }
+        Ok(store)
+    }
+
+    /// The ownership check is in the insert itself: a passkey that is not the caller's, or was
+    /// removed after any earlier check, gets no origin and no envelope (the handlers answer 404),
+    /// and an envelope row naming a removed passkey is a foreign-key violation (also a 404).
+    #[tokio::test]
+    async fn inserts_check_the_passkey_is_still_the_callers_in_the_same_statement()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let store = store().await?;
+        let mut c = store.pool().acquire().await?;
+        // Bob's passkey, named by Alice: nothing.
+        assert_eq!(set_origin(&mut c, "alice", "cred-b", 1).await?, (false, None));
+        assert!(put_envelope(&mut c, "alice", "cred-b", "e", 1).await?.1.is_none());
+        // Alice's passkey removed between a check and the insert: nothing either.
+        sqlx::query("DELETE FROM credentials WHERE id = 'cred-a'").execute(&mut *c).await?;
+        assert_eq!(set_origin(&mut c, "alice", "cred-a", 1).await?, (false, None));
+        assert!(put_envelope(&mut c, "alice", "cred-a", "e", 1).await?.1.is_none());
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wallet_envelopes").fetch_one(&mut *c).await?;
+        assert_eq!(n, 0);
+        // What a concurrent removal that commits first gives on a plain insert: recognised.
+        let e = sqlx::query(
+            "INSERT INTO wallet_envelopes (credential_id, user_id, envelope, created_at) VALUES ('cred-a', 'alice', 'e', 1)",
+        )
+        .execute(&mut *c)
+        .await
+        .err()
+        .ok_or("the insert should fail")?;
+        assert!(is_foreign_key_violation(&e), "{e}");
+        // Bob's own still works.
+        assert!(set_origin(&mut c, "bob", "cred-b", 1).await?.0);
+        Ok(())
+    }
+}
