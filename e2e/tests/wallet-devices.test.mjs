@@ -193,6 +193,19 @@ test('every passkey of mine opens the same wallet; removing one keeps it; one le
     await p.getByTestId('wallet-lock').click();
     await p.getByTestId('wallet-locked').waitFor();
     route.preferred = 'B';
+    // A server that now names B as the origin (B would open its own wallet): this browser saw A
+    // as the origin, and refuses.
+    const [pkA, pkB] = await passkeys();
+    await p.route('**/api/wallet/keyring', async (r) => {
+      const resp = await r.fetch();
+      const ring = await resp.json();
+      await r.fulfill({ response: resp, json: { ...ring, origin: { ...ring.origin, credential_id: pkB.id }, envelopes: [] } });
+    });
+    await p.getByTestId('wallet-unlock').click();
+    await p.getByText('A wallet\'s origin never changes, so the wallet was not opened').waitFor();
+    assert.equal(await p.getByTestId('wallet-unlocked').count(), 0);
+    await p.unroute('**/api/wallet/keyring');
+    assert.equal(await p.evaluate((u) => localStorage.getItem(`blindvault:wallet:origin:${u}`), (await keyring()).user_id), pkA.id);
     await p.getByTestId('wallet-unlock').click();
     await p.getByTestId('wallet-unlocked').waitFor();
     prfB = await lastPrf();

@@ -234,9 +234,12 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     for (const x of posted) {
       assert.ok(!x.body.includes(prfB64) && !x.body.includes(Buffer.from(prf).toString('hex')), `PRF output posted to ${x.url}`);
     }
-    const finish = posted.find((x) => x.url.endsWith('/api/login/finish'));
+    // The first unlock of all records this passkey as the wallet's origin: its ceremony is the
+    // step-up the server asks for that (wallet.origin.set), which checks the assertion.
+    const finish = posted.find((x) => /\/api\/step-up\/[^/]+\/confirm$/.test(x.url));
     assert.ok(finish, 'the server checked the assertion');
     assert.deepEqual(JSON.parse(finish.body).credential.extensions, {});
+    assert.ok(posted.some((x) => x.url.endsWith('/api/wallet/keyring/origin')), 'the origin recorded');
   });
 
   await t.test('no node set up: each chain says so plainly; the addresses are published (public data only)', async () => {

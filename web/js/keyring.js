@@ -55,8 +55,27 @@ export async function keySelection(credentialId, ring, originStepUp = null) {
     }
     ring = await loadKeyring();
   }
+  if (ring.origin) pinOrigin(ring.user_id, ring.origin.credential_id);
   const env = ring.envelopes.find((e) => e.credential_id === credentialId);
   return { userId: ring.user_id, credentialId, origin: ring.origin ? ring.origin.credential_id : null, envelope: env ? env.envelope : null };
+}
+
+/** The origin never changes (create-only on the server). This browser remembers the one it saw
+ * first for each person (`blindvault:wallet:origin:<user id>`, public) and refuses to open a
+ * wallet when the server names another: a server that swapped it would make this device open
+ * another wallet of the person's (docs/protocol.md §2.1). */
+export function pinOrigin(userId, originId) {
+  const key = `blindvault:wallet:origin:${userId}`;
+  const seen = localStorage.getItem(key);
+  if (!seen) {
+    localStorage.setItem(key, originId);
+    return;
+  }
+  if (seen !== originId) {
+    const e = new Error('The server now names another passkey as the one your wallet belongs to than this browser saw before. A wallet\'s origin never changes, so the wallet was not opened: this device would show other addresses than yours. Tell your administrator.');
+    e.code = 'origin_changed';
+    throw e;
+  }
 }
 
 /** Runs `use` — one wallet module operation, called at once — on the wallet that the selection
