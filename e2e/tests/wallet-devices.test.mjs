@@ -110,7 +110,7 @@ test('every passkey of mine opens the same wallet; removing one keeps it; one le
     else if (confirmAnswer) await d.accept();
     else await d.dismiss();
   });
-  const { api: wallet } = await loadWallet();
+  const { own: wallet } = await loadWallet();
   const ownAddresses = (prf) => Object.fromEntries(wallet.walletAddresses(Uint8Array.from(prf), 0).map((a) => [a.chain, a.address]));
   const lastPrf = () => p.evaluate(() => window.__prfCopies[window.__prfCopies.length - 1]);
   const keyring = async () => (await inPage(p, 'GET', '/api/wallet/keyring')).json;
@@ -125,6 +125,18 @@ test('every passkey of mine opens the same wallet; removing one keeps it; one le
     await p.getByRole('link', { name: 'Wallet' }).click();
     await p.getByTestId('wallet-locked').waitFor();
     assert.equal(await p.getByTestId('wallet-single-passkey').count(), 0, 'no warning before any wallet exists');
+    // A wallet module that fails to load: the new passkey's PRF output handed to `letIn` is
+    // wiped all the same (the module is not loaded yet on this page: its WebAssembly is refused).
+    await p.route('**/wallet-pkg/*.wasm', (r) => r.abort());
+    const wiped = await p.evaluate(async () => {
+      const { letIn } = await import('/js/keyring.js');
+      const prf = new Uint8Array(32).fill(7);
+      const err = await letIn(async () => { throw new Error('no ceremony expected'); }, 'AAAA', prf).then(() => null, (e) => String(e));
+      return { err, prf: Array.from(prf) };
+    });
+    await p.unroute('**/wallet-pkg/*.wasm');
+    assert.ok(wiped.err && !/no ceremony expected/.test(wiped.err), `the module load failed: ${wiped.err}`);
+    assert.deepEqual(wiped.prf, new Array(32).fill(0), 'the PRF output is zeros');
     await p.getByTestId('wallet-unlock').click();
     await p.getByTestId('wallet-unlocked').waitFor();
     prfA = await lastPrf();
@@ -148,10 +160,18 @@ test('every passkey of mine opens the same wallet; removing one keeps it; one le
     route.log.length = 0;
     route.promptAnswer = 'phone';
     await p.evaluate(() => { window.__prfOnlyLater = true; });
+    // The server's answer names another passkey (A) as the one just added: the page seals to
+    // the id the browser reported for the passkey it created (B), never to the server's.
+    const [a] = await passkeys();
+    await p.route('**/api/passkeys/register/finish', async (r) => {
+      const resp = await r.fetch();
+      await r.fulfill({ response: resp, json: { ...(await resp.json()), credential_id: a.id } });
+    });
     await p.getByRole('link', { name: 'Account' }).click();
     await p.getByTestId('add-passkey').click();
     await p.getByText('phone', { exact: true }).waitFor();
     await p.getByTestId('passkey-opens-wallet').nth(1).waitFor();
+    await p.unroute('**/api/passkeys/register/finish');
     await p.evaluate(() => { window.__prfOnlyLater = false; });
     // Step-up by A, the new passkey created on B — which gave no PRF output at creation (only
     // `prf.enabled`, not trusted), so an assertion limited to it evaluates it —, then A's
@@ -173,6 +193,19 @@ test('every passkey of mine opens the same wallet; removing one keeps it; one le
     await p.getByTestId('wallet-lock').click();
     await p.getByTestId('wallet-locked').waitFor();
     route.preferred = 'B';
+    // A server that now names B as the origin (B would open its own wallet): this browser saw A
+    // as the origin, and refuses.
+    const [pkA, pkB] = await passkeys();
+    await p.route('**/api/wallet/keyring', async (r) => {
+      const resp = await r.fetch();
+      const ring = await resp.json();
+      await r.fulfill({ response: resp, json: { ...ring, origin: { ...ring.origin, credential_id: pkB.id }, envelopes: [] } });
+    });
+    await p.getByTestId('wallet-unlock').click();
+    await p.getByText('A wallet\'s origin never changes, so the wallet was not opened').waitFor();
+    assert.equal(await p.getByTestId('wallet-unlocked').count(), 0);
+    await p.unroute('**/api/wallet/keyring');
+    assert.equal(await p.evaluate((u) => localStorage.getItem(`blindvault:wallet:origin:${u}`), (await keyring()).user_id), pkA.id);
     await p.getByTestId('wallet-unlock').click();
     await p.getByTestId('wallet-unlocked').waitFor();
     prfB = await lastPrf();
@@ -183,6 +216,32 @@ test('every passkey of mine opens the same wallet; removing one keeps it; one le
     assert.equal(await p.getByTestId('wallet-single-passkey').count(), 0);
     assert.equal(await p.getByTestId('wallet-passkey-opens').count(), 2);
     await shot(p, 'wallet-devices-03-unlocked-by-second-passkey');
+
+    // Two wallet flows of the page at once (A's and B's ceremonies both answered, each still
+    // preparing its selection): neither takes the other's selection — each opens the wallet
+    // with its own passkey's PRF output —, and an operation that does not start right after its
+    // selection finds none (no wallet, never a passkey's own).
+    const crossed = await p.evaluate(async ([pa, pb]) => {
+      const { walletModule } = await import('/js/wallet.js');
+      const { keySelection, loadKeyring, withKey } = await import('/js/keyring.js');
+      const { api } = await import('/js/api.js');
+      const w = await walletModule();
+      const { passkeys: [a, b] } = await api('GET', '/api/passkeys');
+      const ring = await loadKeyring();
+      const flow = async (id, prf) => {
+        const req = await keySelection(id, ring);
+        await new Promise((r) => setTimeout(r, 0));
+        return withKey(w, req, () => w.walletAddresses(Uint8Array.from(prf), 0));
+      };
+      const both = await Promise.all([flow(a.id, pa), flow(b.id, pb), flow(a.id, pa), flow(b.id, pb)]);
+      const late = await withKey(w, await keySelection(b.id, ring), async () => {
+        await null;
+        return w.walletAddresses(Uint8Array.from(pb), 0);
+      }).then(() => 'opened', (e) => e.code);
+      return { both: both.map((x) => x.map((y) => y.address)), late };
+    }, [prfA, prfB]);
+    for (const got of crossed.both) assert.deepEqual(got, CHAINS.map((c) => addresses[c]), 'each flow opened the same wallet');
+    assert.equal(crossed.late, 'no_selection');
   });
 
   await t.test('remove the first passkey (step-up with the second): the second still opens the same wallet, alone', async () => {
@@ -191,9 +250,14 @@ test('every passkey of mine opens the same wallet; removing one keeps it; one le
     dialogs.length = 0;
     confirmAnswer = true;
     route.preferred = 'B';
+    route.log.length = 0;
     await p.locator('li', { hasText: 'first passkey' }).getByRole('button', { name: 'Remove' }).click();
     await p.getByTestId('wallet-single-passkey').waitFor();
-    assert.match(dialogs[0].message, /Your wallet stays/);
+    // Asked first without a claim; the step-up is a PRF ceremony by the second passkey, which
+    // opens the wallet in the module: only then "the wallet stays".
+    assert.doesNotMatch(dialogs[0].message, /Your wallet stays/);
+    assert.match(dialogs[1].message, /Your wallet stays: your passkey “phone” opened it just now/);
+    assert.deepEqual(route.log, ['get:B']);
     assert.deepEqual((await passkeys()).map((k) => k.name), ['phone']);
     const ring = await keyring();
     assert.equal(ring.origin.credential_id, a.id, 'the origin stays, though its passkey is gone');
@@ -267,6 +331,60 @@ test('every passkey of mine opens the same wallet; removing one keeps it; one le
     await p.getByTestId('wallet-unlocked').waitFor();
     assert.deepEqual(await shownAddresses(p), addresses, 'the third passkey opens the same wallet');
     assert.equal(await p.getByTestId('wallet-single-passkey').count(), 0);
+  });
+
+  await t.test('a junk envelope planted through the API does not make a removal claim the wallet stays', async () => {
+    // A passkey D added without an envelope, and 81 bytes of junk of the right form stored as
+    // its envelope through the API (behind the step-up the server asks: a session alone is
+    // refused). The server now lists D as opening the wallet.
+    await addAuthenticator('D');
+    route.creator = 'D';
+    route.preferred = 'B';
+    const junk = Buffer.concat([Buffer.from([1]), Buffer.alloc(80, 0x5a)]).toString('base64url');
+    const planted = await p.evaluate(async (envelope) => {
+      const { api } = await import('/js/api.js');
+      const { stepped } = await import('/js/stepup.js');
+      const { createCredential, getAssertion } = await import('/js/webauthn.js');
+      const check = await api('POST', '/api/login/start');
+      const a = await getAssertion(check.options, { prf: false });
+      const start = await api('POST', '/api/passkeys/register/start', { name: 'spare', ceremony_id: check.ceremony_id, credential: a.json });
+      const created = await createCredential(start.options);
+      const { credential_id: id } = await api('POST', '/api/passkeys/register/finish', { ceremony_id: start.ceremony_id, credential: created.json });
+      const path = `/api/wallet/keyring/envelopes/${encodeURIComponent(id)}`;
+      const bare = await api('PUT', path, { envelope }).then(() => 'stored', (e) => e.code);
+      await stepped('PUT', path, { envelope }, 'wallet.envelope.put', id);
+      return { id, bare };
+    }, junk);
+    assert.equal(planted.bare, 'step_up_required', 'a session alone cannot plant it');
+    assert.ok((await keyring()).envelopes.some((e) => e.credential_id === planted.id && e.envelope === junk));
+    const c = (await passkeys()).find((k) => k.name === 'key');
+    await p.getByRole('link', { name: 'Account' }).click();
+    await p.locator('li', { hasText: 'spare' }).getByTestId('passkey-opens-wallet').waitFor();
+
+    // Removing C: the keyring lists B and D as opening the wallet; the step-up is answered by D,
+    // whose envelope does not open: the question names the loss, never "your wallet stays".
+    dialogs.length = 0;
+    route.preferred = 'D';
+    route.log.length = 0;
+    // The first question is accepted, the second (with the claim) dismissed.
+    confirmAnswer = true;
+    const removal = p.locator('li', { has: p.locator('.item-title', { hasText: /^key$/ }) }).getByRole('button', { name: 'Remove' });
+    const answered = new Promise((resolve) => {
+      const watch = () => {
+        confirmAnswer = false;
+        if (dialogs.length >= 2) { p.off('dialog', watch); resolve(); }
+      };
+      p.on('dialog', watch);
+    });
+    await removal.click();
+    await answered;
+    assert.deepEqual(route.log, ['get:D']);
+    assert.equal(dialogs.length, 2);
+    assert.doesNotMatch(dialogs[1].message, /Your wallet stays/);
+    assert.match(dialogs[1].message, /“spare”, which you just used, does not open your wallet/);
+    assert.match(dialogs[1].message, /loses the wallet/);
+    assert.ok((await passkeys()).some((k) => k.id === c.id), 'nothing removed');
+    confirmAnswer = true;
     assert.deepEqual(me.errors, []);
   });
 });

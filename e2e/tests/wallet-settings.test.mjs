@@ -94,7 +94,7 @@ test('wallet settings: the recovery phrase, accounts and auto-lock; no secret le
     // The BIP-39 words of the key schedule's wallet entropy, derived in Node (HKDF-SHA256 and
     // the BIP-39 list) — and the native crate, given those words, derives the page's addresses.
     assert.equal(words.join(' '), secrets.mnemonic);
-    const { api } = await loadWallet();
+    const { own: api } = await loadWallet();
     assert.deepEqual(api.walletRecoveryPhrase(Uint8Array.from(prf)).words, words, 'the wallet module in Node gives the same words');
     const native = JSON.parse(await cli(server, ['wallet', 'addresses', '--chain', 'evm', '--format', 'json'], `${words.join(' ')}\n`));
     assert.equal(native[0].address, api.walletAddresses(Uint8Array.from(prf), 0)[0].address);
@@ -182,7 +182,7 @@ test('wallet settings: the recovery phrase, accounts and auto-lock; no secret le
     await p.waitForFunction(() => document.querySelector('[data-testid="wallet-settings-open-account"]')?.textContent === 'Account 1');
     assert.equal(await copies(), before + 1);
     assert.equal(await p.getByTestId('wallet-settings-open-account').textContent(), 'Account 1');
-    const { api } = await loadWallet();
+    const { own: api } = await loadWallet();
     for (const n of [0, 1]) {
       const row = p.getByTestId(`wallet-account-row-${n}`);
       assert.match(await row.textContent(), new RegExp(`Account ${n}`));

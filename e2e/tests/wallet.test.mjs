@@ -55,7 +55,7 @@ async function shownAddresses(p) {
  * Node, and the native crate through the CLI from the mnemonic derived independently (Node's
  * HKDF and the BIP-39 word list, chains/lib.mjs). */
 async function expectedAddresses(server, prf, account) {
-  const { api } = await loadWallet();
+  const { own: api } = await loadWallet();
   const fromModule = Object.fromEntries(api.walletAddresses(Uint8Array.from(prf), account).map((a) => [a.chain, a.address]));
   const { mnemonic } = secretsOf(Uint8Array.from(prf));
   const native = JSON.parse(await cli(server, ['wallet', 'addresses', '--chain', 'all', '--index', String(account), '--count', '1', '--format', 'json'], `${mnemonic}\n`));
@@ -234,9 +234,12 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     for (const x of posted) {
       assert.ok(!x.body.includes(prfB64) && !x.body.includes(Buffer.from(prf).toString('hex')), `PRF output posted to ${x.url}`);
     }
-    const finish = posted.find((x) => x.url.endsWith('/api/login/finish'));
+    // The first unlock of all records this passkey as the wallet's origin: its ceremony is the
+    // step-up the server asks for that (wallet.origin.set), which checks the assertion.
+    const finish = posted.find((x) => /\/api\/step-up\/[^/]+\/confirm$/.test(x.url));
     assert.ok(finish, 'the server checked the assertion');
     assert.deepEqual(JSON.parse(finish.body).credential.extensions, {});
+    assert.ok(posted.some((x) => x.url.endsWith('/api/wallet/keyring/origin')), 'the origin recorded');
   });
 
   await t.test('no node set up: each chain says so plainly; the addresses are published (public data only)', async () => {
@@ -388,7 +391,7 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     await p.getByRole('link', { name: 'Back to the wallet' }).first().click();
     const after = p.getByTestId('wallet-balance-evm-anvil');
     await p.waitForFunction((e) => e && e.textContent !== 'Loading…', await after.elementHandle());
-    const { api } = await loadWallet();
+    const { own: api } = await loadWallet();
     assert.equal((await after.textContent()).trim(), `${api.formatUnits((10000000000000000000n - 250000000000000000n - paid).toString(), 18)} ETH`);
   });
 

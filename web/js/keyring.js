@@ -40,33 +40,68 @@ export class NoWallet extends Error {
   constructor(notice) { super('This passkey cannot open your wallet yet.'); this.code = 'no_wallet'; this.notice = notice; }
 }
 
-/** Selects in the wallet module the wallet that the passkey `credentialId` opens, for the next
- * operation only. The first passkey that ever opens the wallet becomes its origin (create-only
- * on the server: a device that loses that race finds the other passkey recorded). Throws
- * `NoWallet` when this passkey opens none. */
-export async function selectKey(credentialId) {
-  const w = await walletModule();
-  let ring = await loadKeyring();
+/** What the wallet module needs to select the wallet that the passkey `credentialId` opens
+ * (`walletSelectKey`'s request: public data from the keyring `ring`). The first passkey that ever
+ * opens the wallet becomes its origin: its ceremony was then the step-up `originStepUp`
+ * (`wallet.origin.set`, which the server takes only from that very passkey). Create-only on the
+ * server: a device that loses that race finds the other passkey recorded. */
+export async function keySelection(credentialId, ring, originStepUp = null) {
   if (!ring.origin) {
     try {
-      await api('PUT', '/api/wallet/keyring/origin', { credential_id: credentialId });
+      await api('PUT', '/api/wallet/keyring/origin', { credential_id: credentialId },
+        originStepUp ? { 'x-blindvault-step-up': originStepUp } : {});
     } catch (e) {
       if (!(e instanceof ApiError) || e.code !== 'wallet_origin_exists') throw e;
     }
     ring = await loadKeyring();
   }
+  if (ring.origin) pinOrigin(ring.user_id, ring.origin.credential_id);
   const env = ring.envelopes.find((e) => e.credential_id === credentialId);
-  try {
-    w.walletSelectKey({ userId: ring.user_id, credentialId, origin: ring.origin ? ring.origin.credential_id : null, envelope: env ? env.envelope : null });
-  } catch (e) {
-    if (e && e.code === 'no_wallet') {
-      const { passkeys } = await api('GET', '/api/passkeys');
-      const name = (id) => (passkeys.find((p) => p.id === id) || {}).name;
-      throw new NoWallet(noWalletNotice(name(credentialId) || 'this passkey', ring.origin && name(ring.origin.credential_id)));
-    }
+  return { userId: ring.user_id, credentialId, origin: ring.origin ? ring.origin.credential_id : null, envelope: env ? env.envelope : null };
+}
+
+/** The origin never changes (create-only on the server). This browser remembers the one it saw
+ * first for each person (`blindvault:wallet:origin:<user id>`, public) and refuses to open a
+ * wallet when the server names another: a server that swapped it would make this device open
+ * another wallet of the person's (docs/protocol.md §2.1). */
+export function pinOrigin(userId, originId) {
+  const key = `blindvault:wallet:origin:${userId}`;
+  const seen = localStorage.getItem(key);
+  if (!seen) {
+    localStorage.setItem(key, originId);
+    return;
+  }
+  if (seen !== originId) {
+    const e = new Error('The server now names another passkey as the one your wallet belongs to than this browser saw before. A wallet\'s origin never changes, so the wallet was not opened: this device would show other addresses than yours. Tell your administrator.');
+    e.code = 'origin_changed';
     throw e;
   }
-  return ring;
+}
+
+/** Runs `use` — one wallet module operation, called at once — on the wallet that the selection
+ * `req` (from `keySelection`) names. Selecting, the operation and clearing the selection run back
+ * to back, with no `await` between them: no other wallet flow of this page can run in between and
+ * take or replace the selection, and an operation that does not start at once finds none
+ * (`no_selection`: no wallet, never the passkey's own). Throws `NoWallet` (with its notice) when
+ * the passkey opens no wallet. */
+export async function withKey(w, req, use) {
+  try {
+    w.walletSelectKey(req);
+  } catch (e) {
+    if (e && e.code === 'no_wallet') throw await noWallet(req);
+    throw e;
+  }
+  try {
+    return use();
+  } finally {
+    w.walletForgetKey();
+  }
+}
+
+async function noWallet(req) {
+  const { passkeys } = await api('GET', '/api/passkeys');
+  const name = (id) => (passkeys.find((p) => p.id === id) || {}).name;
+  return new NoWallet(noWalletNotice(name(req.credentialId) || 'this passkey', req.origin && name(req.origin)));
 }
 
 /** The PRF output of the new passkey `created` (from `createCredential`): the one it returned at
@@ -83,13 +118,21 @@ export async function newPasskeyPrf(created) {
 /** Lets the passkey `credentialId` (whose PRF output is `newPrf`, zeroed here) open the wallet:
  * a ceremony with a passkey that opens it now (not the new one), then the wallet module seals
  * that wallet to the new passkey and the envelope is stored. `withPrf` is the wallet page's
- * ceremony (`withWalletPrf`), which selects the wallet of whichever passkey answers. */
+ * ceremony (`withWalletPrf`), which selects the wallet of whichever passkey answers; that
+ * ceremony is also the step-up the server asks for the envelope (`wallet.envelope.put`, bound to
+ * the new passkey's id), so a session alone cannot store one. */
 export async function letIn(withPrf, credentialId, newPrf) {
-  const w = await walletModule();
   try {
+    const w = await walletModule();
     const ring = await loadKeyring();
-    const sealed = await withPrf((prf) => w.walletSealEnvelope(prf, newPrf, { userId: ring.user_id, credentialId }), { exclude: credentialId }); // zeroes both
-    await api('PUT', `/api/wallet/keyring/envelopes/${encodeURIComponent(credentialId)}`, { envelope: sealed.envelope });
+    // No wallet opened yet: a first ceremony records its passkey as the origin (one ceremony
+    // cannot be the step-up of both writes).
+    if (!ring.origin) await withPrf(() => null, { exclude: credentialId });
+    const seen = {};
+    const sealed = await withPrf((prf) => w.walletSealEnvelope(prf, newPrf, { userId: ring.user_id, credentialId }), // zeroes both
+      { exclude: credentialId, stepUp: { action: 'wallet.envelope.put', target: credentialId }, seen });
+    await api('PUT', `/api/wallet/keyring/envelopes/${encodeURIComponent(credentialId)}`, { envelope: sealed.envelope },
+      { 'x-blindvault-step-up': seen.stepUp });
   } finally {
     wipe(newPrf);
   }

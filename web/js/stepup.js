@@ -14,6 +14,8 @@ export const STEP_UP_WORDS = {
   'approver.remove': 'Remove an approver device',
   'host.revoke': 'Revoke a host certificate',
   'invite.create': 'Make an invite code that signs someone up as an admin',
+  'wallet.origin.set': 'Make this passkey\'s wallet your wallet (the first unlock)',
+  'wallet.envelope.put': 'Let one of your passkeys open your wallet',
 };
 
 /** The action and target of a step-up, as a person reads them. */

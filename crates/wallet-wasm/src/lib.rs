@@ -52,12 +52,13 @@
 //! | `walletRecoveryPhrase(prf)` | — | `{words}`: the 24 BIP-39 words of the wallet entropy (the settings page shows them after a passkey ceremony of its own) |
 //! | `walletErrorCodes()` | — | every error code, in order |
 //! | `walletSelectKey(req)` | `{userId, credentialId, origin, envelope?}`: the passkey that answered the ceremony and the server's keyring (public) | `{source}` (`origin` or `envelope`); throws `no_wallet` when the passkey can open none. The next operation (one only) opens that wallet ([`bridge::keyring`]) |
+//! | `walletSelectOwnKey()` | — | `{source: "own"}`: the next operation opens the PRF output's own wallet (for a caller that means it: tests, a single-passkey tool). Without any selection an operation throws `no_selection` |
 //! | `walletForgetKey()` | — | clears a selection |
 //! | `walletSealEnvelope(prf, newPrf, req)` | `{userId, credentialId}` (the new passkey) | `{credentialId, envelope}`: the wallet `prf` opens (under the selection) sealed to the new passkey (docs/protocol.md §2.1); zeroes both |
 //!
 //! A failure throws an `Error` whose `code` is one of [`bridge::Code`]'s stable strings
 //! (`prf_length`, `bad_request`, `bad_address`, `bad_amount`, `bad_encoding`, `bad_path`,
-//! `transaction`, `review_mismatch`, `wallet`, `no_wallet`, `envelope`) and whose `message`
+//! `transaction`, `review_mismatch`, `wallet`, `no_wallet`, `envelope`, `no_selection`) and whose `message`
 //! says what is wrong. No error
 //! carries secret material.
 //!
@@ -170,6 +171,13 @@ pub fn wallet_error_codes() -> Vec<String> {
 #[wasm_bindgen(js_name = walletSelectKey)]
 pub fn wallet_select_key(request: JsValue) -> Result<JsValue, JsValue> {
     call(|| json_of(&request).and_then(|j| bridge::keyring::select(&j)))
+}
+
+/// Selects the PRF output's own wallet for the next operation (a caller that means it; no
+/// selection at all is `no_selection`).
+#[wasm_bindgen(js_name = walletSelectOwnKey)]
+pub fn wallet_select_own_key() -> Result<JsValue, JsValue> {
+    call(|| Ok(bridge::keyring::select_own()))
 }
 
 /// Clears a key selection.

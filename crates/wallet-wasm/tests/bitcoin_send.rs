@@ -17,6 +17,7 @@ const PRF: [u8; 32] = [0x5a; 32];
 const STRANGER: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
 
 fn with_prf<T>(op: impl FnOnce(&mut [u8]) -> T) -> T {
+    bridge::keyring::select_own();
     let mut prf = PRF;
     let out = op(&mut prf);
     assert_eq!(prf, [0u8; 32], "the caller's PRF output is zeroed");

@@ -6,7 +6,7 @@
 use std::str::FromStr as _;
 
 use blindvault_wallet::{PrfOutput, Wallet};
-use blindvault_wallet_wasm::bridge::{self, Code, Failure};
+use blindvault_wallet_wasm::bridge::{self, Code, Failure, keyring};
 use serde_json::{Value, json};
 
 const PRF: [u8; 32] = [0x5a; 32];
@@ -15,8 +15,10 @@ fn wallet() -> Wallet {
     Wallet::from_prf(&PrfOutput::from_slice(&PRF).unwrap())
 }
 
-/// Runs `op` on a fresh copy of the PRF output and checks the copy is zeros afterwards.
+/// Runs `op` on a fresh copy of the PRF output, whose own wallet is selected (explicitly: no
+/// selection opens none, `tests/keyring.rs`), and checks the copy is zeros afterwards.
 fn with_prf<T>(op: impl FnOnce(&mut [u8]) -> T) -> T {
+    keyring::select_own();
     let mut prf = PRF;
     let out = op(&mut prf);
     assert_eq!(prf, [0u8; 32], "the caller's PRF output is zeroed");
@@ -43,7 +45,8 @@ fn error_codes_are_stable() {
             "review_mismatch",
             "wallet",
             "no_wallet",
-            "envelope"
+            "envelope",
+            "no_selection"
         ]
     );
 }
@@ -651,6 +654,7 @@ fn the_recovery_phrase_is_the_published_vectors_words_and_opens_the_same_wallet(
     assert!(cases.len() >= 2);
     for case in cases {
         let mut prf: Vec<u8> = hex::decode(case["prf_output"].as_str().unwrap()).unwrap();
+        keyring::select_own();
         let phrase = bridge::recovery::phrase(&mut prf).unwrap();
         assert!(prf.iter().all(|b| *b == 0), "the caller's PRF output is zeroed");
         assert_eq!(phrase.expose(), case["mnemonic"].as_str().unwrap());
@@ -666,6 +670,7 @@ fn the_recovery_phrase_is_the_published_vectors_words_and_opens_the_same_wallet(
             case["addresses"].as_array().unwrap().iter().map(|a| a["address"].as_str().unwrap()).collect();
         assert_eq!(restored.iter().map(|a| a.address.as_str()).collect::<Vec<_>>(), expected);
     }
+    keyring::select_own();
     assert!(
         !format!("{:?}", bridge::recovery::phrase(&mut PRF.to_vec()).unwrap()).contains(' '),
         "Debug shows no word"

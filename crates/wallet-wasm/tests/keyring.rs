@@ -1,7 +1,8 @@
 //! Which wallet a passkey opens (`bridge::keyring`, docs/protocol.md §2.1): the origin its own,
 //! another passkey the origin's through its envelope — for every operation, since all of them
 //! take their PRF output through `bridge::sign` — and a passkey with neither, or with an
-//! envelope that does not open, no wallet at all (never its own by mistake).
+//! envelope that does not open, no wallet at all (never its own by mistake); and with no
+//! selection, no wallet either (`no_selection`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use blindvault_core::encoding::b64;
@@ -101,7 +102,30 @@ fn a_passkey_with_neither_origin_nor_envelope_opens_no_wallet() {
     let env = sealed_by_origin(LAPTOP, 2);
     select(2, Some(&env)).unwrap();
     assert_eq!(code(select(2, None)), "no_wallet");
+    // The next operation then opens no wallet at all — not the passkey's own.
+    assert_eq!(code(addresses(LAPTOP)), "no_selection");
+}
+
+/// No selection is no wallet: after a refused selection, or one already taken, neither an
+/// operation nor a seal (which would be permanent: envelopes are create-only) falls back to the
+/// PRF output's own wallet. Only an explicit `select_own` opens it.
+#[test]
+fn without_a_selection_no_operation_and_no_seal_opens_any_wallet() {
+    keyring::forget();
+    assert_eq!(code(addresses(LAPTOP)), "no_selection");
+    let mut p = LAPTOP;
+    assert_eq!(code(bridge::recovery::phrase(&mut p)), "no_selection");
+    assert_eq!(p, [0; 32]);
+    // A refused selection clears the slot: the seal that follows fails closed.
+    assert_eq!(code(select(2, None)), "no_wallet");
+    let (mut a, mut b) = (LAPTOP, KEY);
+    let req = json!({ "userId": USER, "credentialId": id(3) }).to_string();
+    assert_eq!(code(keyring::seal(&mut a, &mut b, &req)), "no_selection");
+    assert_eq!((a, b), ([0; 32], [0; 32]), "both PRF outputs zeroed");
+    // Said explicitly, the own wallet opens (once).
+    assert_eq!(keyring::select_own().source, "own");
     assert_eq!(addresses(LAPTOP).unwrap(), wallet(LAPTOP).first_addresses().unwrap());
+    assert_eq!(code(addresses(LAPTOP)), "no_selection");
 }
 
 /// What a server can store: an envelope it sealed itself (base mode, to the passkey's public
@@ -147,10 +171,13 @@ fn a_selection_serves_one_operation_only() {
     // Used (and cleared) even by an operation that fails on its request.
     let mut p = LAPTOP;
     assert_eq!(code(bridge::evm::sign_transaction(&mut p, "{\"bogus\":1}")), "bad_request");
-    assert_eq!(addresses(LAPTOP).unwrap(), wallet(LAPTOP).first_addresses().unwrap());
+    assert_eq!(code(addresses(LAPTOP)), "no_selection", "taken: the next operation opens none");
+    select(2, Some(&env)).unwrap();
+    assert_eq!(addresses(LAPTOP).unwrap(), wallet(ORIGIN).first_addresses().unwrap());
+    assert_eq!(code(addresses(LAPTOP)), "no_selection");
     select(2, Some(&env)).unwrap();
     keyring::forget();
-    assert_eq!(addresses(LAPTOP).unwrap(), wallet(LAPTOP).first_addresses().unwrap());
+    assert_eq!(code(addresses(LAPTOP)), "no_selection");
 }
 
 #[test]

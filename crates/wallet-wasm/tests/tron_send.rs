@@ -25,6 +25,7 @@ fn wallet() -> Wallet {
 }
 
 fn with_prf<T>(op: impl FnOnce(&mut [u8]) -> T) -> T {
+    bridge::keyring::select_own();
     let mut prf = PRF;
     let out = op(&mut prf);
     assert_eq!(prf, [0u8; 32], "the caller's PRF output is zeroed");

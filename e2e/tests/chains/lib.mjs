@@ -17,7 +17,9 @@ const PKG = process.env.BLINDVAULT_WALLET_PKG || path.join(ROOT, 'web/wallet-pkg
 /**
  * A fresh instance of the production wallet module. Each call imports the glue under its own
  * URL, so every test file (and every call) gets its own module and its own linear memory.
- * Returns the API and `memory` (the module's WebAssembly.Memory).
+ * Returns the API, `own` (the same API, where every call that takes a PRF output first selects
+ * that output's own wallet, explicitly: without a selection an operation opens no wallet,
+ * `no_selection`) and `memory` (the module's WebAssembly.Memory).
  */
 let instances = 0;
 export async function loadWallet() {
@@ -25,7 +27,22 @@ export async function loadWallet() {
   if (!existsSync(glue)) throw new Error(`${glue} is missing: run ./scripts/build-web.sh first`);
   const api = await import(`${glue}?instance=${++instances}`);
   const exports = api.initSync({ module: readFileSync(path.join(PKG, 'blindvault_wallet_wasm_bg.wasm')) });
-  return { api, memory: exports.memory, exports };
+  return { api, own: ownWallet(api), memory: exports.memory, exports };
+}
+
+/** `api`, with `walletSelectOwnKey()` run right before each call whose first argument is a PRF
+ * output (a `Uint8Array`): the tests that mean the passkey's own wallet say so. */
+export function ownWallet(api) {
+  return new Proxy(api, {
+    get(target, name) {
+      const f = target[name];
+      if (typeof f !== 'function') return f;
+      return (...args) => {
+        if (args[0] instanceof Uint8Array) target.walletSelectOwnKey();
+        return f(...args);
+      };
+    },
+  });
 }
 
 /** A fixed PRF output for the tests (a passkey's would be random). */

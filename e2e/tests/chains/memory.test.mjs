@@ -10,7 +10,7 @@ import { createECDH, createHash, hkdfSync } from 'node:crypto';
 import { getBase58Encoder } from '@solana/kit';
 import { PATHS, bip32, findSecrets, loadWallet, mnemonicOf, secretsOf, seedOf, slip10, testPrf, vector } from './lib.mjs';
 
-const { api, memory } = await loadWallet();
+const { api, own, memory } = await loadWallet();
 const PRF_BYTE = 0x33;
 const prf = () => testPrf(PRF_BYTE);
 const { list: SECRETS } = secretsOf(prf());
@@ -50,7 +50,7 @@ test('the independent derivation gives the BIP-39, BIP-32 and SLIP-0010 vectors'
 test('the wallet bundle derives from the same secrets (its addresses are theirs)', async () => {
   const { solanaPublicKey } = secretsOf(prf());
   const { getAddressDecoder } = await import('@solana/kit');
-  const solana = api.walletAddresses(prf(), 0).find((a) => a.chain === 'solana');
+  const solana = own.walletAddresses(prf(), 0).find((a) => a.chain === 'solana');
   assert.equal(solana.address, getAddressDecoder().decode(solanaPublicKey));
   assert.ok(SECRETS.length >= 60, `${SECRETS.length} secrets to look for`);
 });
@@ -118,77 +118,77 @@ const TYPED = {
 };
 
 const operations = [
-  ['walletAddresses (account 0)', (p) => api.walletAddresses(p, 0)],
-  ['walletAddresses (account 5)', (p) => api.walletAddresses(p, 5)],
-  ['evmSignTransaction', (p) => api.evmSignTransaction(p, EVM_TX)],
+  ['walletAddresses (account 0)', (p) => own.walletAddresses(p, 0)],
+  ['walletAddresses (account 5)', (p) => own.walletAddresses(p, 5)],
+  ['evmSignTransaction', (p) => own.evmSignTransaction(p, EVM_TX)],
   ['evmSignReviewed', (p) => {
-    const from = api.walletAddresses(prf(), 0)[0].address;
-    const { payload, summary } = api.evmBuildSend({ ...EVM_TX, from, symbol: 'ETH' });
-    return api.evmSignReviewed(p, { payload, summary });
+    const from = own.walletAddresses(prf(), 0)[0].address;
+    const { payload, summary } = own.evmBuildSend({ ...EVM_TX, from, symbol: 'ETH' });
+    return own.evmSignReviewed(p, { payload, summary });
   }],
   ['evmSignReviewed with a changed summary (refused after derivation)', (p) => {
-    const from = api.walletAddresses(prf(), 0)[0].address;
-    const { payload, summary } = api.evmBuildSend({ ...EVM_TX, from, symbol: 'ETH' });
-    assert.throws(() => api.evmSignReviewed(p, { payload, summary: { ...summary, nonce: 1 } }), { code: 'review_mismatch' });
+    const from = own.walletAddresses(prf(), 0)[0].address;
+    const { payload, summary } = own.evmBuildSend({ ...EVM_TX, from, symbol: 'ETH' });
+    assert.throws(() => own.evmSignReviewed(p, { payload, summary: { ...summary, nonce: 1 } }), { code: 'review_mismatch' });
   }],
-  ['evmSignPersonalMessage', (p) => api.evmSignPersonalMessage(p, { message: 'hello' })],
-  ['evmSignTypedData', (p) => api.evmSignTypedData(p, { typedData: TYPED })],
-  ['evmSignTypedDataReviewed', (p) => api.evmSignTypedDataReviewed(p, { typedData: TYPED, view: api.evmDecodeTypedData(TYPED) })],
+  ['evmSignPersonalMessage', (p) => own.evmSignPersonalMessage(p, { message: 'hello' })],
+  ['evmSignTypedData', (p) => own.evmSignTypedData(p, { typedData: TYPED })],
+  ['evmSignTypedDataReviewed', (p) => own.evmSignTypedDataReviewed(p, { typedData: TYPED, view: own.evmDecodeTypedData(TYPED) })],
   ['evmSignTypedDataReviewed with a changed view (refused after derivation)', (p) => {
-    const view = api.evmDecodeTypedData(TYPED);
-    assert.throws(() => api.evmSignTypedDataReviewed(p, { typedData: TYPED, view: { ...view, primary_type: 'Other' } }), { code: 'review_mismatch' });
+    const view = own.evmDecodeTypedData(TYPED);
+    assert.throws(() => own.evmSignTypedDataReviewed(p, { typedData: TYPED, view: { ...view, primary_type: 'Other' } }), { code: 'review_mismatch' });
   }],
-  ['solanaSignOffchainMessage', (p) => api.solanaSignOffchainMessage(p, { message: 'hello' })],
-  ['tronSignMessage', (p) => api.tronSignMessage(p, { messageHex: '0x00ff' })],
+  ['solanaSignOffchainMessage', (p) => own.solanaSignOffchainMessage(p, { message: 'hello' })],
+  ['tronSignMessage', (p) => own.tronSignMessage(p, { messageHex: '0x00ff' })],
   ['walletRecoveryPhrase', (p) => {
-    const { words } = api.walletRecoveryPhrase(p);
+    const { words } = own.walletRecoveryPhrase(p);
     assert.equal(words.join(' '), secretsOf(prf()).mnemonic, 'the words are the mnemonic derived independently');
   }],
-  ['solanaSignTransfer', (p) => api.solanaSignTransfer(p, { to: SOL_TO, lamports: '5', recentBlockhash: BLOCKHASH })],
-  ['solanaSignSplTransfer', (p) => api.solanaSignSplTransfer(p, {
+  ['solanaSignTransfer', (p) => own.solanaSignTransfer(p, { to: SOL_TO, lamports: '5', recentBlockhash: BLOCKHASH })],
+  ['solanaSignSplTransfer', (p) => own.solanaSignSplTransfer(p, {
     mint: 'EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v', to: SOL_TO, amount: '5', decimals: 6, createRecipientAccount: true, recentBlockhash: BLOCKHASH,
   })],
   ['solanaSignReviewed', (p) => {
-    const from = api.walletAddresses(prf(), 0)[2].address;
-    const { transaction, summary } = api.solanaBuildSend({ from, to: SOL_TO, amount: '5', recentBlockhash: BLOCKHASH });
-    return api.solanaSignReviewed(p, { transaction, summary });
+    const from = own.walletAddresses(prf(), 0)[2].address;
+    const { transaction, summary } = own.solanaBuildSend({ from, to: SOL_TO, amount: '5', recentBlockhash: BLOCKHASH });
+    return own.solanaSignReviewed(p, { transaction, summary });
   }],
   ['solanaSignReviewed with a changed summary (refused after derivation)', (p) => {
-    const from = api.walletAddresses(prf(), 0)[2].address;
-    const { transaction, summary } = api.solanaBuildSend({ from, to: SOL_TO, amount: '5', recentBlockhash: BLOCKHASH });
-    assert.throws(() => api.solanaSignReviewed(p, { transaction, summary: { ...summary, from: SOL_TO } }), { code: 'review_mismatch' });
+    const from = own.walletAddresses(prf(), 0)[2].address;
+    const { transaction, summary } = own.solanaBuildSend({ from, to: SOL_TO, amount: '5', recentBlockhash: BLOCKHASH });
+    assert.throws(() => own.solanaSignReviewed(p, { transaction, summary: { ...summary, from: SOL_TO } }), { code: 'review_mismatch' });
   }],
-  ['tonSignTransfer', (p) => api.tonSignTransfer(p, { to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', comment: 'x', seqno: 0, validUntil: 1_900_000_060, now: 1_900_000_000 })],
+  ['tonSignTransfer', (p) => own.tonSignTransfer(p, { to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', comment: 'x', seqno: 0, validUntil: 1_900_000_060, now: 1_900_000_000 })],
   ['tonSignReviewed', (p) => {
-    const from = api.walletAddresses(prf(), 0)[4].address;
-    const { body, summary } = api.tonBuildSend({ from, to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', seqno: 1, validUntil: 1_900_000_060, now: 1_900_000_000 });
-    return api.tonSignReviewed(p, { body, summary, now: 1_900_000_000 });
+    const from = own.walletAddresses(prf(), 0)[4].address;
+    const { body, summary } = own.tonBuildSend({ from, to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', seqno: 1, validUntil: 1_900_000_060, now: 1_900_000_000 });
+    return own.tonSignReviewed(p, { body, summary, now: 1_900_000_000 });
   }],
   ['tronSignReviewed', (p) => {
-    const from = api.walletAddresses(prf(), 0)[3].address;
+    const from = own.walletAddresses(prf(), 0)[3].address;
     const block = { blockID: '0000000003ef1480c3b5a0f3e2d1c4b5a69788796a5b4c3d2e1f0a1b2c3d4e5f', block_header: { raw_data: { number: 66000000, timestamp: 1800000000000 } } };
-    const { rawData, summary } = api.tronBuildSend({ from, to: 'THTR75o8xXAgCTQqpiot2AFRAjvW1tSbVV', amount: '5', block });
-    return api.tronSignReviewed(p, { rawData, summary });
+    const { rawData, summary } = own.tronBuildSend({ from, to: 'THTR75o8xXAgCTQqpiot2AFRAjvW1tSbVV', amount: '5', block });
+    return own.tronSignReviewed(p, { rawData, summary });
   }],
-  ['bitcoinReviewPsbt', (p) => api.bitcoinReviewPsbt(p, { network: 'regtest', psbt: psbt() })],
+  ['bitcoinReviewPsbt', (p) => own.bitcoinReviewPsbt(p, { network: 'regtest', psbt: psbt() })],
   ['bitcoinSignPsbt', (p) => {
-    const review = api.bitcoinReviewPsbt(testPrf(PRF_BYTE), { network: 'regtest', psbt: psbt() });
-    const signed = api.bitcoinSignPsbt(p, { network: 'regtest', psbt: psbt(), review });
+    const review = own.bitcoinReviewPsbt(testPrf(PRF_BYTE), { network: 'regtest', psbt: psbt() });
+    const signed = own.bitcoinSignPsbt(p, { network: 'regtest', psbt: psbt(), review });
     assert.deepEqual(signed.signedInputs, [0]);
     assert.ok(signed.transaction, 'fully signed');
     return signed;
   }],
-  ['bitcoinAccountAddresses', (p) => api.bitcoinAccountAddresses(p, { network: 'regtest', receive: 2, change: 2 })],
+  ['bitcoinAccountAddresses', (p) => own.bitcoinAccountAddresses(p, { network: 'regtest', receive: 2, change: 2 })],
   ['bitcoinPlanSend (refused after derivation: no coins)', (p) => {
-    assert.throws(() => api.bitcoinPlanSend(p, { network: 'regtest', recipient: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', amountSat: '1000', feeRate: 1, changeIndex: 0, coins: [], prevTxs: [] }), { code: 'wallet' });
+    assert.throws(() => own.bitcoinPlanSend(p, { network: 'regtest', recipient: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', amountSat: '1000', feeRate: 1, changeIndex: 0, coins: [], prevTxs: [] }), { code: 'wallet' });
   }],
   // Failures: before any key is derived, and after (the chain refuses while signing).
-  ['a request that is not one (fails early)', (p) => assert.throws(() => api.evmSignTransaction(p, { nonce: 'x' }), { code: 'bad_request' })],
+  ['a request that is not one (fails early)', (p) => assert.throws(() => own.evmSignTransaction(p, { nonce: 'x' }), { code: 'bad_request' })],
   ['a TON transfer with validUntil 0, before now (fails while signing)', (p) => assert.throws(
-    () => api.tonSignTransfer(p, { to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', seqno: 0, validUntil: 0, now: 1_900_000_000 }), { code: 'transaction' })],
+    () => own.tonSignTransfer(p, { to: 'EQBvW8Z5huBkMJYdnfAEM5JqTNkuWX3diqYENkWsIL0XggGG', amountNano: '5', seqno: 0, validUntil: 0, now: 1_900_000_000 }), { code: 'transaction' })],
   ['a PSBT with a changed review (refused after derivation)', (p) => {
-    const review = api.bitcoinReviewPsbt(testPrf(PRF_BYTE), { network: 'regtest', psbt: psbt() });
-    assert.throws(() => api.bitcoinSignPsbt(p, { network: 'regtest', psbt: psbt(), review: { ...review, fee_sat: 1 } }), { code: 'review_mismatch' });
+    const review = own.bitcoinReviewPsbt(testPrf(PRF_BYTE), { network: 'regtest', psbt: psbt() });
+    assert.throws(() => own.bitcoinSignPsbt(p, { network: 'regtest', psbt: psbt(), review: { ...review, fee_sat: 1 } }), { code: 'review_mismatch' });
   }],
 ];
 
@@ -242,15 +242,26 @@ const keyringOperations = [
   ['walletAddresses through an envelope', (p) => {
     selectMine(envelopeToMe());
     const got = api.walletAddresses(p, 0);
-    assert.deepEqual(got, api.walletAddresses(testPrf(ORIGIN_BYTE), 0), 'the origin\'s addresses');
+    assert.deepEqual(got, own.walletAddresses(testPrf(ORIGIN_BYTE), 0), 'the origin\'s addresses');
   }],
   ['evmSignTransaction through an envelope', (p) => {
     selectMine(envelopeToMe());
-    assert.equal(api.evmSignTransaction(p, EVM_TX).from, api.walletAddresses(testPrf(ORIGIN_BYTE), 0)[0].address);
+    const from = api.evmSignTransaction(p, EVM_TX).from;
+    assert.equal(from, own.walletAddresses(testPrf(ORIGIN_BYTE), 0)[0].address);
   }],
   ['walletSealEnvelope from a passkey that opened through its envelope', (p) => {
     selectMine(envelopeToMe());
     api.walletSealEnvelope(p, testPrf(0x55), { userId: USER, credentialId: cred(0x55) });
+  }],
+  ['an operation without a selection (no wallet: never the own one)', (p) => {
+    api.walletForgetKey();
+    assert.throws(() => api.walletAddresses(p, 0), { code: 'no_selection' });
+  }],
+  ['a seal after a refused selection (no wallet: never the own one)', (p) => {
+    assert.throws(() => selectMine(null), { code: 'no_wallet' });
+    const other = testPrf(0x55);
+    assert.throws(() => api.walletSealEnvelope(p, other, { userId: USER, credentialId: cred(0x55) }), { code: 'no_selection' });
+    assert.ok(other.every((b) => b === 0), 'the new passkey\'s PRF output is zeros too');
   }],
   ['an envelope that does not open (refused after the key schedule)', (p) => {
     const env = Buffer.from(envelopeToMe(), 'base64url');

@@ -22,7 +22,7 @@ const FEE = 5000n; // lamports per signature
 const SIGNATURE_FAILURE = 11;
 const ALREADY_PROCESSED = 6;
 
-const { api } = await loadWallet();
+const { own: api } = await loadWallet(); // each operation on the test PRF output's own wallet
 const prf = () => testPrf(0x11);
 
 function ok(result, what) {

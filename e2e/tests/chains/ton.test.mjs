@@ -9,7 +9,7 @@ import { WalletContractV4 } from '@ton/ton';
 import { Address, Cell, toNano } from '@ton/core';
 import { loadWallet, secretsOf, testPrf } from './lib.mjs';
 
-const { api } = await loadWallet();
+const { own: api } = await loadWallet(); // each operation on the test PRF output's own wallet
 const prf = () => testPrf(0x22);
 const NOW = 1_800_000_000; // the emulator's clock, set: nothing here depends on the real time
 

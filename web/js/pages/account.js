@@ -5,9 +5,51 @@ import { go, renderSeq, route } from '../router.js';
 import { state } from '../state.js';
 import { stepped } from '../stepup.js';
 import { action, prfNotice, renderNav } from '../ui.js';
-import { createCredential, getAssertion, wipe } from '../webauthn.js';
+import { b64u, createCredential, getAssertion, wipe } from '../webauthn.js';
 import { letIn, loadKeyring, newPasskeyPrf, openers } from '../keyring.js';
+import { walletModule } from '../wallet.js';
 import { singlePasskeyWarning, withWalletPrf } from './wallet.js';
+
+const PHRASE = 'its 24-word recovery phrase (Wallet → Settings and recovery phrase, #/wallet/settings)';
+
+/** Removes passkey `p` behind its step-up (by another passkey), asking first. What the keyring
+ * says (`opens`: the passkeys it lists as opening the wallet) is not believed for the claim that
+ * the wallet stays: an envelope can be junk. The step-up is then a PRF ceremony, and the wallet
+ * stays only if the passkey that answered it opened the wallet in the module just now; if not,
+ * the question names the loss. */
+async function removePasskey(p, passkeys, opens) {
+  const ask = `Remove the passkey “${p.name}”? It will no longer sign in or approve.`;
+  const next = `\n\nYour passkey confirms this removal (of passkey ${p.id}) next.`;
+  const loss = (why) => `${why} Removing it loses the wallet and everything in it, unless you have written down ${PHRASE}. To keep it, first add another device (Add a passkey) or let another passkey open the wallet.`;
+  const path = `/api/passkeys/${encodeURIComponent(p.id)}`;
+  if (!opens.has(p.id)) {
+    if (!confirm(ask + next)) return;
+    await stepped('DELETE', path, undefined, 'passkey.delete', p.id);
+    return;
+  }
+  if (opens.size === 1) {
+    // The last passkey that opens the wallet: the loss is named before anything happens.
+    if (!confirm(`${ask}\n\n${loss(`“${p.name}” is the only passkey that opens your wallet.`)}${next}`)) return;
+    await stepped('DELETE', path, undefined, 'passkey.delete', p.id);
+    return;
+  }
+  if (!confirm(`${ask}\n\nNext, confirm with another of your passkeys: it is also checked to open your wallet.`)) return;
+  const w = await walletModule();
+  const seen = {};
+  let opened = true;
+  try {
+    await withWalletPrf((prf) => w.walletAddresses(prf, 0), { exclude: p.id, stepUp: { action: 'passkey.delete', target: p.id }, seen }); // zeroes prf
+  } catch (e) {
+    if (!seen.stepUp || !e || (e.code !== 'no_wallet' && e.code !== 'envelope')) throw e;
+    opened = false;
+  }
+  const by = (passkeys.find((k) => k.id === seen.credentialId) || {}).name || 'the passkey you used';
+  const claim = opened
+    ? `Your wallet stays: your passkey “${by}” opened it just now.`
+    : loss(`“${by}”, which you just used, does not open your wallet, and no other passkey was checked to open it: “${p.name}” may be the only one that does.`);
+  if (!confirm(`Remove the passkey “${p.name}”?\n\n${claim}`)) return;
+  await api('DELETE', path, undefined, { 'x-blindvault-step-up': seen.stepUp });
+}
 
 export async function accountPage() {
   const seq = renderSeq;
@@ -40,13 +82,7 @@ export async function accountPage() {
           route();
         }, { out }),
         action('Remove', 'link', async () => {
-          // The last passkey that opens the wallet: the loss is named before anything happens.
-          const last = opens.has(p.id) && opens.size === 1;
-          const loss = last
-            ? `\n\n“${p.name}” is the only passkey that opens your wallet. Removing it loses the wallet and everything in it, unless you have written down its 24-word recovery phrase. To keep it, first add another device (Add a passkey) or let another passkey open the wallet.`
-            : (opens.has(p.id) ? '\n\nYour wallet stays: your other passkeys that open it keep opening it.' : '');
-          if (!confirm(`Remove the passkey “${p.name}”? It will no longer sign in or approve.${loss}\n\nYour passkey confirms this removal (of passkey ${p.id}) next.`)) return;
-          await stepped('DELETE', `/api/passkeys/${encodeURIComponent(p.id)}`, undefined, 'passkey.delete', p.id);
+          await removePasskey(p, pk.passkeys, opens);
           route();
         }, { out, busy: 'Waiting for your passkey…' })));
     return li;
@@ -68,14 +104,15 @@ export async function accountPage() {
         const a = await getAssertion(check.options, { prf: false });
         const start = await api('POST', '/api/passkeys/register/start', { name, ceremony_id: check.ceremony_id, credential: a.json });
         const created = await createCredential(start.options);
-        let added = null;
         try {
-          added = await api('POST', '/api/passkeys/register/finish', { ceremony_id: start.ceremony_id, credential: created.json });
+          await api('POST', '/api/passkeys/register/finish', { ceremony_id: start.ceremony_id, credential: created.json });
           // The new passkey's PRF output, evaluated now (a `prf.enabled` flag is not enough): the
           // wallet is sealed to it, so that it opens the same wallet as this device.
           const newPrf = await newPasskeyPrf(created);
           if (!newPrf) { out.append(prfNotice()); return; }
-          await letIn(withWalletPrf, added.credential_id, newPrf); // zeroes it
+          // Sealed to the id the browser reported for the passkey it created, not to the id
+          // the server answers (a wrong answer would seal this wallet to another passkey).
+          await letIn(withWalletPrf, b64u.enc(created.rawId), newPrf); // zeroes it
         } finally {
           wipe(created.prf);
         }

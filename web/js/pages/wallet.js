@@ -16,7 +16,7 @@ import { settingsPage } from './wallet-settings.js';
 import { TokenError, addToken, adminTokens, readToken, removeToken, tokenBalance, tokensOn } from '../tokens.js';
 import { SEND_PAGES } from './send/index.js';
 import { PrfUnsupported, getAssertion, wipe } from '../webauthn.js';
-import { letIn, loadKeyring, openers, rawIdOf, selectKey } from '../keyring.js';
+import { keySelection, letIn, loadKeyring, openers, rawIdOf, withKey } from '../keyring.js';
 
 const AUTOLOCK_KEY = 'blindvault:wallet:autolock-minutes';
 const ACCOUNT_KEY = 'blindvault:wallet:account';
@@ -89,29 +89,59 @@ function unlockedWith(addresses, account) {
 }
 
 /** One passkey ceremony with PRF, by a passkey of the signed-in person (checked by the server),
- * whose output is handed to `use` — a wallet module call, which zeroes it — and wiped again
- * after, whatever happens. Every unlock and every signature runs its own. Before `use`, the
- * wallet module is told which wallet the passkey that answered opens (`selectKey`: its own as
- * the origin, the one in its envelope, or none — then `use` never runs). `exclude`: a passkey
- * that may not answer (one being let in). */
-export async function withWalletPrf(use, { exclude = null } = {}) {
-  const start = await api('POST', '/api/login/start');
+ * whose output is handed to `use(prf, ceremony)` — a wallet module call, made at once, which
+ * zeroes it — and wiped again after, whatever happens. Every unlock and every signature runs its
+ * own. `use` runs with the wallet selected that the passkey that answered opens (`withKey`: its
+ * own as the origin, the one in its envelope, or none — then `use` never runs), selected and
+ * cleared around that one call. `exclude`: a passkey that may not answer (one being let in or
+ * removed). `stepUp` ({action, target}): the ceremony is that step-up, confirmed by the passkey
+ * that answers; its id is `ceremony.stepUp` (and `seen.stepUp`, filled as soon as it is confirmed,
+ * for a caller that needs it when `use` does not run). The first unlock of all is a step-up of its
+ * own kind (`wallet.origin.set`): the server records the origin only from that passkey. */
+export async function withWalletPrf(use, { exclude = null, stepUp = null, seen = {} } = {}) {
+  const w = await walletModule();
   // Only this person's passkeys may answer (another account's passkey is another wallet).
   const mine = await api('GET', '/api/passkeys');
-  start.options.publicKey.allowCredentials = mine.passkeys.filter((p) => p.id !== exclude).map((p) => ({ type: 'public-key', id: p.id }));
-  const a = await getAssertion(start.options);
+  const allow = mine.passkeys.filter((p) => p.id !== exclude).map((p) => ({ type: 'public-key', id: p.id }));
+  const ring = await loadKeyring();
+  const bound = stepUp || (ring.origin ? null : { action: 'wallet.origin.set', target: ring.user_id });
+  let a;
+  let ceremonyId = null;
+  if (bound) {
+    const s = await api('POST', '/api/step-up/start', bound);
+    s.options.publicKey.allowCredentials = allow;
+    a = await getAssertion(s.options);
+    try {
+      if (!a.prf) throw new PrfUnsupported();
+      // The server checks the assertion (another account's passkey is refused: `wrong_user`).
+      await api('POST', `/api/step-up/${encodeURIComponent(s.id)}/confirm`, { credential: a.json });
+    } catch (e) {
+      wipe(a.prf);
+      throw e;
+    }
+    seen.stepUp = s.id;
+  } else {
+    const start = await api('POST', '/api/login/start');
+    start.options.publicKey.allowCredentials = allow;
+    a = await getAssertion(start.options);
+    ceremonyId = start.ceremony_id;
+  }
+  seen.credentialId = a.credentialId;
   try {
     if (!a.prf) throw new PrfUnsupported();
-    // The server checks the assertion (and extends this session); the PRF output never leaves.
-    const who = await api('POST', '/api/login/finish', { ceremony_id: start.ceremony_id, credential: a.json });
-    if (!who.user || who.user.id !== state.me.user.id) {
-      await loadMe();
-      renderNav();
-      throw new Error('That passkey belongs to another account: its wallet is not this one.');
+    if (!bound) {
+      // The server checks the assertion (and extends this session); the PRF output never leaves.
+      const who = await api('POST', '/api/login/finish', { ceremony_id: ceremonyId, credential: a.json });
+      if (!who.user || who.user.id !== state.me.user.id) {
+        await loadMe();
+        renderNav();
+        throw new Error('That passkey belongs to another account: its wallet is not this one.');
+      }
     }
-    await selectKey(a.credentialId);
+    const origin = bound && !stepUp ? seen.stepUp : null;
+    const req = await keySelection(a.credentialId, ring, origin);
     unlocked.by = a.credentialId;
-    return use(a.prf);
+    return await withKey(w, req, () => use(a.prf, { credentialId: a.credentialId, stepUp: seen.stepUp || null }));
   } finally {
     wipe(a.prf);
   }
@@ -155,8 +185,10 @@ export function singlePasskeyWarning(ring, passkeys, { link = true } = {}) {
   return h('div.notice.warn', { role: 'status', 'data-testid': 'wallet-single-passkey' },
     h('strong', { text: can.length ? 'One passkey is all that opens your wallet' : 'No passkey opens your wallet' }),
     h('div', { text: what }),
-    h('div', { text: 'Add a second device (Account → Add a passkey) so that either opens it, or write down the recovery phrase and keep it offline.' }),
-    link ? h('div.row', {}, h('a.button.small-button', { href: '#/account', 'data-testid': 'wallet-add-device', text: 'Add a device' })) : null);
+    h('div', { text: 'Add a second device (Account → Add a passkey) so that either opens it, or write down the recovery phrase (Wallet → Settings and recovery phrase) and keep it offline.' }),
+    h('div.row', {},
+      link ? h('a.button.small-button', { href: '#/account', 'data-testid': 'wallet-add-device', text: 'Add a device' }) : null,
+      h('a.button.small-button', { href: '#/wallet/settings', 'data-testid': 'wallet-write-phrase', text: 'Write down the recovery phrase' })));
 }
 
 /** Which of my passkeys open the wallet, and a way to let in one that does not (a ceremony with

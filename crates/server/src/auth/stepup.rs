@@ -58,11 +58,17 @@ pub(crate) enum Action {
     /// `POST /api/admin/invites` with role `admin`; target the role (`admin`). A user invite
     /// needs none: a user account has no privilege, and promoting it needs [`Action::RoleSet`].
     InviteCreate,
+    /// `PUT /api/wallet/keyring/origin`; target the caller's user id, and the step-up must be
+    /// confirmed by the very passkey named as the origin (the first unlock's own ceremony).
+    WalletOriginSet,
+    /// `PUT /api/wallet/keyring/envelopes/{id}`; target the credential id the envelope is for
+    /// (the step-up is the sealing ceremony, by a passkey of the person's that opens the wallet).
+    WalletEnvelopePut,
 }
 
 impl Action {
     /// Every action.
-    pub(crate) const ALL: [Action; 8] = [
+    pub(crate) const ALL: [Action; 10] = [
         Action::RoleSet,
         Action::UserDelete,
         Action::PasskeyDelete,
@@ -71,6 +77,8 @@ impl Action {
         Action::ApproverRemove,
         Action::HostRevoke,
         Action::InviteCreate,
+        Action::WalletOriginSet,
+        Action::WalletEnvelopePut,
     ];
 
     /// The wire name (hashed into the challenge).
@@ -84,6 +92,8 @@ impl Action {
             Action::ApproverRemove => "approver.remove",
             Action::HostRevoke => "host.revoke",
             Action::InviteCreate => "invite.create",
+            Action::WalletOriginSet => "wallet.origin.set",
+            Action::WalletEnvelopePut => "wallet.envelope.put",
         }
     }
 
@@ -195,6 +205,20 @@ pub(crate) async fn spend_in(
     action: Action,
     target: &str,
 ) -> Result<String, ApiError> {
+    spend_by_in(tx, state, s, headers, action, target, None).await
+}
+
+/// [`spend_in`], and when `by` is given, the step-up must have been confirmed by that passkey
+/// (credential id): the action is then bound to the passkey that answered as well.
+pub(crate) async fn spend_by_in(
+    tx: &mut crate::auth::session::Tx<'_>,
+    state: &AppState,
+    s: &Session,
+    headers: &HeaderMap,
+    action: Action,
+    target: &str,
+    by: Option<&str>,
+) -> Result<String, ApiError> {
     let bind = |e| with_binding(e, action, target);
     let id = headers.get(HEADER).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
     let Some(id) = id else {
@@ -217,6 +241,12 @@ pub(crate) async fn spend_in(
     match status_of(&row, now) {
         "confirmed" => {}
         other => return Err(bind(refusal(other))),
+    }
+    if by.is_some_and(|by| row.credential_id.as_deref() != Some(by)) {
+        return Err(bind(ApiError::forbidden(
+            ErrorCode::StepUpMismatch,
+            "this step-up was confirmed by another passkey than the one this action names",
+        )));
     }
     if !step_up_store::spend(tx, id, now).await? {
         return Err(bind(refusal("used")));

@@ -3,9 +3,19 @@
 //! only stores them: an envelope opens only with its passkey's PRF output, and one the server
 //! made would not open (HPKE PSK mode). Both are create-only; an envelope is removed with its
 //! passkey (`passkeys::delete_passkey`, same transaction).
+//!
+//! Both writes need a step-up besides the session (`auth::stepup`): a stolen cookie alone could
+//! otherwise record a passkey as the origin or plant junk envelopes, which the pages would count
+//! as "opens the wallet" (the single-passkey warning gone, a removal told "your wallet stays").
+//! The origin's step-up (`wallet.origin.set`, target the user id) must be confirmed by the very
+//! passkey named — the first unlock's own ceremony; an envelope's (`wallet.envelope.put`, target
+//! its credential id) is the sealing ceremony, by a passkey of the person's. Neither flow gains a
+//! ceremony. Each insert checks in the same statement that the passkey is still the caller's
+//! (a passkey removed meanwhile is a 404, never a 500 or a row for a deleted passkey).
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use blindvault_api::ErrorCode;
 use blindvault_api::wallet_keyring::{
     PutWalletEnvelope, SetWalletOrigin, WalletEnvelopeView, WalletKeyring, WalletOrigin,
@@ -17,6 +27,7 @@ use super::store::keyring as store;
 use crate::audit::Event;
 use crate::audit::record::log_in;
 use crate::auth::session::Session;
+use crate::auth::stepup::{self, Action};
 use crate::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
@@ -36,15 +47,19 @@ fn not_yours() -> ApiError {
 pub(crate) async fn set_origin(
     State(state): State<AppState>,
     s: Session,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<SetWalletOrigin>,
 ) -> Result<Json<WalletOrigin>, ApiError> {
     let mut tx = state.store.pool().begin().await?;
     if !store::owns_passkey(&mut tx, &s.user_id, &body.credential_id).await? {
         return Err(not_yours());
     }
+    let by = Some(body.credential_id.as_str());
+    stepup::spend_by_in(&mut tx, &state, &s, &headers, Action::WalletOriginSet, &s.user_id, by).await?;
     let (inserted, stored) =
         store::set_origin(&mut tx, &s.user_id, &body.credential_id, state.clock.now()).await?;
-    let stored = stored.ok_or_else(|| ApiError::internal("origin missing after insert"))?;
+    // Nothing inserted and nothing stored: the passkey was removed meanwhile.
+    let stored = stored.ok_or_else(not_yours)?;
     if stored.credential_id != body.credential_id {
         return Err(ApiError::conflict(
             ErrorCode::WalletOriginExists,
@@ -69,6 +84,7 @@ pub(crate) async fn set_origin(
 pub(crate) async fn put_envelope(
     State(state): State<AppState>,
     s: Session,
+    headers: HeaderMap,
     Path(credential_id): Path<String>,
     ApiJson(body): ApiJson<PutWalletEnvelope>,
 ) -> Result<Json<WalletEnvelopeView>, ApiError> {
@@ -96,9 +112,13 @@ pub(crate) async fn put_envelope(
             "this passkey is your wallet's origin: it opens the wallet with its own keys",
         ));
     }
+    stepup::spend_in(&mut tx, &state, &s, &headers, Action::WalletEnvelopePut, &credential_id).await?;
     let (inserted, stored) =
-        store::put_envelope(&mut tx, &s.user_id, &credential_id, &envelope, state.clock.now()).await?;
-    let stored = stored.ok_or_else(|| ApiError::internal("envelope missing after insert"))?;
+        store::put_envelope(&mut tx, &s.user_id, &credential_id, &envelope, state.clock.now())
+            .await
+            .map_err(|e| if store::is_foreign_key_violation(&e) { not_yours() } else { e.into() })?;
+    // Nothing inserted and nothing stored: the passkey was removed meanwhile.
+    let stored = stored.ok_or_else(not_yours)?;
     if stored.envelope != envelope {
         return Err(ApiError::conflict(
             ErrorCode::WalletEnvelopeExists,

@@ -19,6 +19,7 @@ both!(
     wallet_keyring_is_each_persons_own_and_a_second_passkey_opens_the_origins_wallet,
     wallet_keyring_is_create_only_and_refuses_what_is_not_an_envelope,
     a_wallet_envelope_goes_with_its_passkey_and_the_origin_stays,
+    wallet_keyring_writes_need_a_step_up_bound_to_the_action_and_the_passkey,
 );
 
 fn envelope_path(credential_id: &str) -> String {
@@ -29,18 +30,42 @@ async fn keyring(agent: &mut Agent) -> anyhow::Result<WalletKeyring> {
     agent.get(paths::WALLET_KEYRING).await?.ok()?.json()
 }
 
-async fn set_origin(agent: &mut Agent, credential_id: &str) -> anyhow::Result<Resp> {
-    agent
-        .put(
-            paths::WALLET_KEYRING_ORIGIN,
-            serde_json::to_value(SetWalletOrigin { credential_id: credential_id.to_owned() })?,
-        )
-        .await
+/// `PUT` the origin; with `by`, behind a step-up (`wallet.origin.set`, target the user id)
+/// confirmed by a passkey on that device, as the first unlock does; without, a session alone.
+async fn set_origin(
+    server: &TestServer,
+    agent: &mut Agent,
+    by: Option<&mut Device>,
+    credential_id: &str,
+) -> anyhow::Result<Resp> {
+    let body = serde_json::to_value(SetWalletOrigin { credential_id: credential_id.to_owned() })?;
+    match by {
+        Some(device) => {
+            let user_id = keyring(agent).await?.user_id;
+            let up = device.step_up(server, agent, "wallet.origin.set", &user_id).await?;
+            agent.send_stepped("PUT", paths::WALLET_KEYRING_ORIGIN, Some(body), &up).await
+        }
+        None => agent.put(paths::WALLET_KEYRING_ORIGIN, body).await,
+    }
 }
 
-async fn put_envelope(agent: &mut Agent, credential_id: &str, envelope: &str) -> anyhow::Result<Resp> {
+/// `PUT` an envelope; with `by`, behind a step-up (`wallet.envelope.put`, target the credential
+/// id) confirmed on that device, as the sealing ceremony does; without, a session alone.
+async fn put_envelope(
+    server: &TestServer,
+    agent: &mut Agent,
+    by: Option<&mut Device>,
+    credential_id: &str,
+    envelope: &str,
+) -> anyhow::Result<Resp> {
     let body = serde_json::to_value(PutWalletEnvelope { envelope: envelope.to_owned() })?;
-    agent.put(&envelope_path(credential_id), body).await
+    match by {
+        Some(device) => {
+            let up = device.step_up(server, agent, "wallet.envelope.put", credential_id).await?;
+            agent.send_stepped("PUT", &envelope_path(credential_id), Some(body), &up).await
+        }
+        None => agent.put(&envelope_path(credential_id), body).await,
+    }
 }
 
 /// The envelope a device that opened `origin`'s wallet seals to the passkey `to` (base64url).
@@ -79,7 +104,8 @@ async fn wallet_keyring_is_each_persons_own_and_a_second_passkey_opens_the_origi
     let mut alice = phone.register(&server, "alice").await?;
     let mut laptop = Device::new();
     let (laptop_id, laptop_prf) = laptop.add_passkey(&server, &mut alice.agent, &mut phone, "laptop").await?;
-    let mut bob = Device::new().register(&server, "bob").await?;
+    let mut bob_device = Device::new();
+    let mut bob = bob_device.register(&server, "bob").await?;
 
     // Nothing yet; not signed in: 401.
     let ring = keyring(&mut alice.agent).await?;
@@ -87,14 +113,15 @@ async fn wallet_keyring_is_each_persons_own_and_a_second_passkey_opens_the_origi
     ensure!(server.agent().get(paths::WALLET_KEYRING).await?.status == 401);
 
     // The phone opened the wallet first: it is the origin, once.
-    let o = set_origin(&mut alice.agent, &alice.credential_id).await?.ok()?;
+    let o = set_origin(&server, &mut alice.agent, Some(&mut phone), &alice.credential_id).await?.ok()?;
     ensure!(o.body["credential_id"] == alice.credential_id.as_str(), "{o:?}");
-    set_origin(&mut alice.agent, &alice.credential_id).await?.ok()?;
-    refused(&set_origin(&mut alice.agent, &laptop_id).await?, 409, ErrorCode::WalletOriginExists)?;
+    set_origin(&server, &mut alice.agent, Some(&mut phone), &alice.credential_id).await?.ok()?;
+    let r = set_origin(&server, &mut alice.agent, Some(&mut laptop), &laptop_id).await?;
+    refused(&r, 409, ErrorCode::WalletOriginExists)?;
 
     // The phone seals its wallet to the laptop's passkey; the laptop opens the phone's wallet.
     let sealed = seal(&alice.prf, &laptop_prf, &alice.user_id, &laptop_id)?;
-    put_envelope(&mut alice.agent, &laptop_id, &sealed).await?.ok()?;
+    put_envelope(&server, &mut alice.agent, Some(&mut phone), &laptop_id, &sealed).await?.ok()?;
     let ring = keyring(&mut alice.agent).await?;
     ensure!(ring.origin.as_ref().is_some_and(|o| o.credential_id == alice.credential_id));
     ensure!(ring.envelopes.len() == 1 && ring.envelopes[0].envelope == sealed);
@@ -108,10 +135,13 @@ async fn wallet_keyring_is_each_persons_own_and_a_second_passkey_opens_the_origi
         theirs.user_id == bob.user_id && theirs.origin.is_none() && theirs.envelopes.is_empty(),
         "{theirs:?}"
     );
-    refused(&set_origin(&mut bob.agent, &alice.credential_id).await?, 404, ErrorCode::PasskeyNotFound)?;
-    set_origin(&mut bob.agent, &bob.credential_id).await?.ok()?;
-    refused(&put_envelope(&mut bob.agent, &laptop_id, &sealed).await?, 404, ErrorCode::PasskeyNotFound)?;
-    refused(&set_origin(&mut alice.agent, "bm8tc3VjaC1wYXNza2V5").await?, 404, ErrorCode::PasskeyNotFound)?;
+    let r = set_origin(&server, &mut bob.agent, None, &alice.credential_id).await?;
+    refused(&r, 404, ErrorCode::PasskeyNotFound)?;
+    set_origin(&server, &mut bob.agent, Some(&mut bob_device), &bob.credential_id).await?.ok()?;
+    let r = put_envelope(&server, &mut bob.agent, Some(&mut bob_device), &laptop_id, &sealed).await?;
+    refused(&r, 404, ErrorCode::PasskeyNotFound)?;
+    let r = set_origin(&server, &mut alice.agent, None, "bm8tc3VjaC1wYXNza2V5").await?;
+    refused(&r, 404, ErrorCode::PasskeyNotFound)?;
     // Nothing of Bob's reached Alice's keyring.
     ensure!(keyring(&mut alice.agent).await? == ring);
     ensure!(keyring(&mut bob.agent).await?.envelopes.is_empty());
@@ -140,12 +170,13 @@ async fn wallet_keyring_is_create_only_and_refuses_what_is_not_an_envelope(b: Ba
     let sealed = seal(&alice.prf, &laptop_prf, &alice.user_id, &laptop_id)?;
 
     // No origin yet: an envelope would say nothing.
-    refused(&put_envelope(&mut alice.agent, &laptop_id, &sealed).await?, 409, ErrorCode::WalletOriginUnset)?;
-    set_origin(&mut alice.agent, &alice.credential_id).await?.ok()?;
+    let r = put_envelope(&server, &mut alice.agent, Some(&mut phone), &laptop_id, &sealed).await?;
+    refused(&r, 409, ErrorCode::WalletOriginUnset)?;
+    set_origin(&server, &mut alice.agent, Some(&mut phone), &alice.credential_id).await?.ok()?;
     // The origin takes no envelope.
     let own = seal(&alice.prf, &alice.prf, &alice.user_id, &alice.credential_id)?;
     refused(
-        &put_envelope(&mut alice.agent, &alice.credential_id, &own).await?,
+        &put_envelope(&server, &mut alice.agent, Some(&mut phone), &alice.credential_id, &own).await?,
         409,
         ErrorCode::WalletOriginNeedsNoEnvelope,
     )?;
@@ -165,7 +196,7 @@ async fn wallet_keyring_is_create_only_and_refuses_what_is_not_an_envelope(b: Ba
         String::new(),
     ] {
         refused(
-            &put_envelope(&mut alice.agent, &laptop_id, &bad).await?,
+            &put_envelope(&server, &mut alice.agent, None, &laptop_id, &bad).await?,
             400,
             ErrorCode::WalletEnvelopeInvalid,
         )?;
@@ -179,12 +210,12 @@ async fn wallet_keyring_is_create_only_and_refuses_what_is_not_an_envelope(b: Ba
     ensure!(keyring(&mut alice.agent).await?.envelopes.is_empty(), "nothing stored");
 
     // Stored once; the same bytes again are answered as stored; other bytes are refused.
-    put_envelope(&mut alice.agent, &laptop_id, &sealed).await?.ok()?;
-    put_envelope(&mut alice.agent, &laptop_id, &sealed).await?.ok()?;
+    put_envelope(&server, &mut alice.agent, Some(&mut phone), &laptop_id, &sealed).await?.ok()?;
+    put_envelope(&server, &mut alice.agent, Some(&mut phone), &laptop_id, &sealed).await?.ok()?;
     let other = seal(&alice.prf, &laptop_prf, &alice.user_id, &laptop_id)?;
     ensure!(other != sealed, "a fresh ephemeral key");
     refused(
-        &put_envelope(&mut alice.agent, &laptop_id, &other).await?,
+        &put_envelope(&server, &mut alice.agent, Some(&mut phone), &laptop_id, &other).await?,
         409,
         ErrorCode::WalletEnvelopeExists,
     )?;
@@ -201,9 +232,10 @@ async fn a_wallet_envelope_goes_with_its_passkey_and_the_origin_stays(b: Backend
     let (laptop_id, laptop_prf) = laptop.add_passkey(&server, &mut alice.agent, &mut phone, "laptop").await?;
     let mut key = Device::new();
     let (key_id, key_prf) = key.add_passkey(&server, &mut alice.agent, &mut phone, "key").await?;
-    set_origin(&mut alice.agent, &alice.credential_id).await?.ok()?;
+    set_origin(&server, &mut alice.agent, Some(&mut phone), &alice.credential_id).await?.ok()?;
     for (id, prf) in [(&laptop_id, &laptop_prf), (&key_id, &key_prf)] {
-        put_envelope(&mut alice.agent, id, &seal(&alice.prf, prf, &alice.user_id, id)?).await?.ok()?;
+        let env = seal(&alice.prf, prf, &alice.user_id, id)?;
+        put_envelope(&server, &mut alice.agent, Some(&mut phone), id, &env).await?.ok()?;
     }
 
     // Remove the laptop (a step-up with the key): its envelope goes with it, the key's stays.
@@ -225,9 +257,14 @@ async fn a_wallet_envelope_goes_with_its_passkey_and_the_origin_stays(b: Backend
     ensure!(ring.origin.as_ref().is_some_and(|o| o.credential_id == alice.credential_id), "{ring:?}");
     ensure!(open(&ring, &key_prf, &key_id)? == *KeySchedule::derive(&alice.prf).wallet_entropy().expose());
     // The origin cannot be moved to the key now, nor can the removed laptop get an envelope.
-    refused(&set_origin(&mut alice.agent, &key_id).await?, 409, ErrorCode::WalletOriginExists)?;
+    refused(
+        &set_origin(&server, &mut alice.agent, Some(&mut key), &key_id).await?,
+        409,
+        ErrorCode::WalletOriginExists,
+    )?;
     let again = seal(&alice.prf, &laptop_prf, &alice.user_id, &laptop_id)?;
-    refused(&put_envelope(&mut alice.agent, &laptop_id, &again).await?, 404, ErrorCode::PasskeyNotFound)?;
+    let r = put_envelope(&server, &mut alice.agent, Some(&mut key), &laptop_id, &again).await?;
+    refused(&r, 404, ErrorCode::PasskeyNotFound)?;
 
     // The removals say whether an envelope went with the passkey.
     let mut root = crate::wallet::admin(&server).await?;
@@ -238,5 +275,74 @@ async fn a_wallet_envelope_goes_with_its_passkey_and_the_origin_stays(b: Backend
         removed == [(json!(laptop_id), json!(true)), (json!(alice.credential_id), json!(false))],
         "{removed:?}"
     );
+    Ok(())
+}
+
+/// A stolen session alone cannot record an origin or plant an envelope (junk the pages would
+/// count as "opens the wallet"): each write needs a step-up bound to its action and passkey —
+/// the origin's confirmed by the passkey it names, an envelope's for the credential it is for.
+async fn wallet_keyring_writes_need_a_step_up_bound_to_the_action_and_the_passkey(
+    b: Backend,
+) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let mut phone = Device::new();
+    let mut alice = phone.register(&server, "alice").await?;
+    let mut laptop = Device::new();
+    let (laptop_id, laptop_prf) = laptop.add_passkey(&server, &mut alice.agent, &mut phone, "laptop").await?;
+    let origin_body = serde_json::to_value(SetWalletOrigin { credential_id: alice.credential_id.clone() })?;
+    let stepped_origin = |up: String| (origin_body.clone(), up);
+
+    // The origin: no step-up; one for another action or target; one confirmed by another of
+    // her passkeys than the one named.
+    let r = set_origin(&server, &mut alice.agent, None, &alice.credential_id).await?;
+    refused(&r, 403, ErrorCode::StepUpRequired)?;
+    ensure!(
+        r.body["error"]["action"] == "wallet.origin.set"
+            && r.body["error"]["target"] == alice.user_id.as_str(),
+        "{r:?}"
+    );
+    for (action, target) in
+        [("passkey.delete", alice.user_id.as_str()), ("wallet.origin.set", laptop_id.as_str())]
+    {
+        let (body, up) = stepped_origin(phone.step_up(&server, &mut alice.agent, action, target).await?);
+        let r = alice.agent.send_stepped("PUT", paths::WALLET_KEYRING_ORIGIN, Some(body), &up).await?;
+        refused(&r, 403, ErrorCode::StepUpMismatch)?;
+    }
+    let (body, up) =
+        stepped_origin(laptop.step_up(&server, &mut alice.agent, "wallet.origin.set", &alice.user_id).await?);
+    let r = alice.agent.send_stepped("PUT", paths::WALLET_KEYRING_ORIGIN, Some(body), &up).await?;
+    refused(&r, 403, ErrorCode::StepUpMismatch)?;
+    ensure!(keyring(&mut alice.agent).await?.origin.is_none(), "nothing recorded");
+    let (body, up) =
+        stepped_origin(phone.step_up(&server, &mut alice.agent, "wallet.origin.set", &alice.user_id).await?);
+    alice.agent.send_stepped("PUT", paths::WALLET_KEYRING_ORIGIN, Some(body.clone()), &up).await?.ok()?;
+    // A step-up answers once.
+    let r = alice.agent.send_stepped("PUT", paths::WALLET_KEYRING_ORIGIN, Some(body), &up).await?;
+    refused(&r, 409, ErrorCode::StepUpUsed)?;
+
+    // An envelope: junk of the right form (81 bytes, version 1) is refused without a step-up, or
+    // with one for another passkey or action; nothing is stored.
+    let mut junk = vec![1u8];
+    junk.extend_from_slice(&[0x5a; 80]);
+    let junk = b64::encode(&junk);
+    let r = put_envelope(&server, &mut alice.agent, None, &laptop_id, &junk).await?;
+    refused(&r, 403, ErrorCode::StepUpRequired)?;
+    ensure!(
+        r.body["error"]["action"] == "wallet.envelope.put" && r.body["error"]["target"] == laptop_id.as_str(),
+        "{r:?}"
+    );
+    let body = serde_json::to_value(PutWalletEnvelope { envelope: junk })?;
+    for (action, target) in
+        [("wallet.envelope.put", alice.credential_id.as_str()), ("wallet.origin.set", laptop_id.as_str())]
+    {
+        let up = phone.step_up(&server, &mut alice.agent, action, target).await?;
+        let r = alice.agent.send_stepped("PUT", &envelope_path(&laptop_id), Some(body.clone()), &up).await?;
+        refused(&r, 403, ErrorCode::StepUpMismatch)?;
+    }
+    ensure!(keyring(&mut alice.agent).await?.envelopes.is_empty(), "nothing stored");
+    // The real one, sealed on the phone, behind the sealing ceremony's step-up.
+    let sealed = seal(&alice.prf, &laptop_prf, &alice.user_id, &laptop_id)?;
+    put_envelope(&server, &mut alice.agent, Some(&mut phone), &laptop_id, &sealed).await?.ok()?;
+    ensure!(keyring(&mut alice.agent).await?.envelopes.len() == 1);
     Ok(())
 }

@@ -14,8 +14,16 @@
 //!
 //! A selection holds no secret and is used by the next operation only (taken when it starts,
 //! whatever happens): a later ceremony, perhaps by another passkey, must select again. With no
-//! selection an operation uses the PRF output's own wallet (a single-passkey caller, and the
-//! tests of the other operations).
+//! selection an operation opens **no** wallet ([`Code::NoSelection`]): after a refused
+//! [`select`] (which clears the slot), or a selection another call already took, the next
+//! operation fails instead of using the PRF output's own wallet — which, for a seal, would be
+//! permanent (envelopes are create-only). A caller that means the passkey's own wallet says so
+//! with [`select_own`] (tests, and callers without a keyring).
+//!
+//! The page runs [`select`] and the operation back to back in one synchronous stretch of
+//! JavaScript and clears the slot ([`forget`]) right after (`web/js/keyring.js`, `withKey`), so
+//! two wallet flows of the same page can never cross: no other flow runs in between, and an
+//! operation that did not start in that stretch finds no selection.
 
 use std::cell::RefCell;
 
@@ -30,7 +38,8 @@ use super::{Code, Failure, request};
 
 /// The wallet the next operation opens.
 enum Selected {
-    /// The passkey's own wallet entropy (it is the origin).
+    /// The passkey's own wallet entropy (it is the origin, or the caller said so:
+    /// [`select_own`]).
     Origin,
     /// The entropy in this envelope, sealed to the passkey `credential_id` of `user_id`.
     Envelope { user_id: String, credential_id: Vec<u8>, envelope: WalletEnvelope },
@@ -107,6 +116,13 @@ pub fn select(json: &str) -> Result<Selection, Failure> {
     Ok(Selection { source })
 }
 
+/// Selects the PRF output's own wallet for the next operation: for a caller that means it (a
+/// single-passkey tool, the tests), never inferred from a missing selection.
+pub fn select_own() -> Selection {
+    SELECTED.with(|s| *s.borrow_mut() = Some(Selected::Origin));
+    Selection { source: "own" }
+}
+
 /// Clears the selection.
 pub fn forget() {
     SELECTED.with(|s| s.borrow_mut().take());
@@ -121,18 +137,24 @@ pub(crate) fn take() -> Option<Taken> {
 pub(crate) struct Taken(Selected);
 
 /// The one place the wallet entropy comes from: runs `op` on the entropy that `prf` opens under
-/// `selection` (none: its own) — the key schedule's `blindvault/v1/wallet-entropy` (docs/protocol.md
-/// §2) as the origin, or the entropy inside the selected envelope (§2.1). The schedule and any
+/// `selection` (none: [`Code::NoSelection`], no wallet) — the key schedule's
+/// `blindvault/v1/wallet-entropy` (docs/protocol.md §2) as the origin, or the entropy inside the selected envelope (§2.1). The schedule and any
 /// opened entropy are zeroized before this returns.
 pub(crate) fn open_entropy<T>(
     prf: &PrfOutput,
     selection: Option<Taken>,
     op: impl FnOnce(&WalletEntropy) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
+    let Some(Taken(selected)) = selection else {
+        return Err(Failure::new(
+            Code::NoSelection,
+            "no wallet was selected for this passkey ceremony: select the passkey that answered first",
+        ));
+    };
     let schedule = KeySchedule::derive(prf);
-    match selection.map(|s| s.0) {
-        None | Some(Selected::Origin) => op(schedule.wallet_entropy()),
-        Some(Selected::Envelope { user_id, credential_id, envelope }) => {
+    match selected {
+        Selected::Origin => op(schedule.wallet_entropy()),
+        Selected::Envelope { user_id, credential_id, envelope } => {
             let entropy = wallet_envelope::open(&envelope, &schedule, &user_id, &credential_id).map_err(|_| {
                 Failure::new(
                     Code::Envelope,

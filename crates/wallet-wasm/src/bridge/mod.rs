@@ -57,6 +57,9 @@ pub enum Code {
     /// This passkey's wallet envelope does not open (or is not one): never a fallback to another
     /// wallet ([`keyring`]).
     Envelope,
+    /// No key selection for this operation (none made, a refused one, or one another operation
+    /// already took): no wallet is opened, never the PRF output's own by default ([`keyring`]).
+    NoSelection,
 }
 
 impl Code {
@@ -73,6 +76,7 @@ impl Code {
         Code::Wallet,
         Code::NoWallet,
         Code::Envelope,
+        Code::NoSelection,
     ];
 
     /// The stable wire form.
@@ -89,6 +93,7 @@ impl Code {
             Code::Wallet => "wallet",
             Code::NoWallet => "no_wallet",
             Code::Envelope => "envelope",
+            Code::NoSelection => "no_selection",
         }
     }
 }

@@ -19,6 +19,8 @@ pub(crate) struct StepUpRow {
     pub(crate) confirmed_at: Option<i64>,
     pub(crate) used_at: Option<i64>,
     pub(crate) cancelled_at: Option<i64>,
+    /// The passkey whose assertion confirmed it (once confirmed).
+    pub(crate) credential_id: Option<String>,
 }
 
 /// A new step-up.
@@ -55,8 +57,8 @@ pub(crate) async fn insert(store: &Store, n: &NewStepUp<'_>) -> Result<(), ApiEr
 /// Step-up `id`, if it exists.
 pub(crate) async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<StepUpRow>, ApiError> {
     let row = sqlx::query(
-        "SELECT user_id, action, target, options, state, expires_at, confirmed_at, used_at, cancelled_at \
-         FROM step_ups WHERE id = $1",
+        "SELECT user_id, action, target, options, state, expires_at, confirmed_at, used_at, cancelled_at, \
+         credential_id FROM step_ups WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *c)
@@ -72,6 +74,7 @@ pub(crate) async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<StepUp
         confirmed_at: r.try_get("confirmed_at")?,
         used_at: r.try_get("used_at")?,
         cancelled_at: r.try_get("cancelled_at")?,
+        credential_id: r.try_get("credential_id")?,
     }))
 }
 
