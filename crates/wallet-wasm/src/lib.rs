@@ -46,6 +46,9 @@
 //! | `tronSignReviewed(prf, req)` | `{account?, rawData, summary}` (the summary approved) | `{txid, signature, transaction}` (`transaction`: the body of `/wallet/broadcasttransaction`), only if the bytes still decode to that summary |
 //! | `bitcoinAccountAddresses(prf, req)` | `{network, receive, change}` (1–20 each) | `{receive: [address], change: [address]}` of the BIP-84 account 0 (public) |
 //! | `bitcoinPlanSend(prf, req)` | `{network, recipient, amountSat? \| all, feeRate, changeIndex, coins: [{address, utxos}], prevTxs: [hex]}` | `{psbt, review, confirmation}`: coin selection, change and fee by the wallet crate; sign with `bitcoinSignPsbt(prf, {network, psbt, review})` |
+//! | `bitcoinHistory(req)` | `{network, addresses, bodies}`: the account's receive and change addresses and Esplora's `GET /address/:a/txs` reply of each (no key) | the history entries, newest first (`history::Entry`, docs/wallet.md "History") |
+//! | `tonHistory(reply)` | toncenter's `getTransactions` reply (no key) | the history entries |
+//! | `tronHistory(req)` | `{owner, transactions, trc20, tokens}`: TronGrid's `/v1/accounts/:a/transactions` and `…/trc20` replies, and the tokens whose symbol and decimals the page trusts (no key) | the history entries |
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
@@ -396,4 +399,24 @@ pub fn bitcoin_account_addresses(prf: &mut [u8], request: JsValue) -> Result<JsV
 #[wasm_bindgen(js_name = bitcoinPlanSend)]
 pub fn bitcoin_plan_send(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
     signing(prf, &request, bridge::bitcoin_send::plan)
+}
+
+/// Bitcoin history: `{network, addresses, bodies}` (Esplora's `/address/:a/txs` of each
+/// address) → entries, newest first. Takes no key.
+#[wasm_bindgen(js_name = bitcoinHistory)]
+pub fn bitcoin_history(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::history::bitcoin(&j)))
+}
+
+/// TON history: toncenter's `getTransactions` reply → entries, newest first. Takes no key.
+#[wasm_bindgen(js_name = tonHistory)]
+pub fn ton_history(reply: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&reply).and_then(|j| bridge::history::ton(&j)))
+}
+
+/// TRON history: `{owner, transactions, trc20, tokens}` (TronGrid's replies, the trusted
+/// tokens) → entries, newest first. Takes no key.
+#[wasm_bindgen(js_name = tronHistory)]
+pub fn tron_history(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::history::tron(&j)))
 }

@@ -14,6 +14,8 @@ mod erc20;
 mod evm_send;
 #[path = "wallet/generated.rs"]
 mod generated;
+#[path = "wallet/history.rs"]
+mod history;
 #[path = "wallet/secrets.rs"]
 mod secrets;
 #[path = "wallet/signing.rs"]

@@ -12,6 +12,7 @@ pub mod bitcoin;
 pub mod bitcoin_send;
 pub mod erc20;
 pub mod evm;
+pub mod history;
 pub mod keyring;
 pub mod message;
 pub mod recovery;

@@ -1,0 +1,165 @@
+//! Transaction history from each chain API's replies (`blindvault_wallet::history`): Bitcoin
+//! (Esplora), TON (toncenter v2), TRON (TronGrid), in the shape the wallet page lists.
+
+use bitcoin::Network;
+use blindvault_wallet::Wallet;
+use blindvault_wallet::history::{self, Direction, Status, tron::KnownToken};
+
+use crate::common::ABANDON;
+
+fn dir(e: &history::Entry) -> (Direction, &str, Option<&str>, Status) {
+    (e.direction, e.amount.display.as_str(), e.counterparty.as_deref(), e.status)
+}
+
+#[test]
+fn bitcoin_history_counts_change_as_ours_and_names_the_other_side() {
+    let w = Wallet::from_mnemonic(ABANDON, "").unwrap();
+    let s = w.bitcoin_signer(Network::Regtest).unwrap();
+    let (r0, c0) = (s.address(false, 0).unwrap(), s.address(true, 0).unwrap());
+    let them = "bcrt1qgdjqv0av3q56jvd82tkdjpy7gdp9ut8tlqmgrpmv24sq90ecnvqqjwvw97";
+    let them_script = "0020436406a7ac8829a931a752ec9b049e4342578b3af836b0ec5d56001bf9c4d980";
+    let out = |addr: &str, script: &str, v: u64| {
+        format!(r#"{{"scriptpubkey":"{script}","scriptpubkey_address":"{addr}","value":{v}}}"#)
+    };
+    let ours = |a: &bitcoin::Address, v: u64| out(&a.to_string(), &a.script_pubkey().to_hex_string(), v);
+    let tx = |id: char, vin: &[String], vout: &[String], fee: u64, status: &str| {
+        let vin: Vec<String> =
+            vin.iter().map(|p| format!(r#"{{"prevout":{p},"is_coinbase":false}}"#)).collect();
+        format!(
+            r#"{{"txid":"{}","fee":{fee},"vin":[{}],"vout":[{}],"status":{status}}}"#,
+            id.to_string().repeat(64),
+            vin.join(","),
+            vout.join(",")
+        )
+    };
+    let at =
+        |h: u32| format!(r#"{{"confirmed":true,"block_height":{h},"block_time":{}}}"#, 1_700_000_000 + h);
+    let incoming = tx(
+        '1',
+        &[out(them, them_script, 100_000)],
+        &[ours(&r0, 60_000), out(them, them_script, 39_000)],
+        1_000,
+        &at(100),
+    );
+    let outgoing =
+        tx('2', &[ours(&r0, 60_000)], &[out(them, them_script, 20_000), ours(&c0, 39_500)], 500, &at(105));
+    let to_self = tx('3', &[ours(&c0, 39_500)], &[ours(&r0, 39_000)], 500, r#"{"confirmed":false}"#);
+    let addresses = vec![r0.to_string(), c0.to_string()];
+    let bodies = vec![format!("[{to_self},{outgoing},{incoming}]"), format!("[{to_self},{outgoing}]")];
+    let h = history::bitcoin::history(Network::Regtest, &addresses, &bodies).unwrap();
+    assert_eq!(h.len(), 3, "each transaction once");
+    assert_eq!(dir(&h[0]), (Direction::SelfTransfer, "0 BTC", None, Status::Pending));
+    assert_eq!(h[0].fee.as_ref().unwrap().display, "0.000005 BTC");
+    assert_eq!(
+        dir(&h[1]),
+        (Direction::Sent, "0.0002 BTC", Some(them), Status::Confirmed),
+        "the change is not sent"
+    );
+    assert_eq!((h[1].fee.as_ref().unwrap().raw.as_str(), h[1].time), ("500", Some(1_700_000_105)));
+    assert_eq!(dir(&h[2]), (Direction::Received, "0.0006 BTC", Some(them), Status::Confirmed));
+    assert_eq!(h[2].fee, None, "the sender paid the fee");
+    // Another network's address, and a reply that is not Esplora's list, are refused.
+    assert!(history::bitcoin::history(Network::Bitcoin, &addresses, &bodies).is_err());
+    assert!(history::bitcoin::history(Network::Regtest, &addresses, &["{}".to_owned()]).is_err());
+}
+
+const ME_TON: &str = "UQBm--PFwDv1yCeS-QTJ-L8oiUpqo9IT1BwgVptlSq3ts4zV";
+const OTHER_TON: &str = "EQCD39VS5jcptHL8vMjEXrzGaRcCVYto7HUn4bpAOg8xqB2N";
+
+#[test]
+fn ton_history_reads_toncenter_get_transactions() {
+    let reply = format!(
+        r#"{{"ok":true,"result":[
+        {{"@type":"raw.transaction","address":{{"account_address":"{ME_TON}"}},"utime":1700000300,"data":"te6","transaction_id":{{"@type":"internal.transactionId","lt":"47000000000003","hash":"c2VudA=="}},"fee":"2755426","storage_fee":"126","other_fee":"2755300",
+          "in_msg":{{"@type":"raw.message","source":"","destination":"{ME_TON}","value":"0","fwd_fee":"0","ihr_fee":"0","created_lt":"0","body_hash":"x","msg_data":{{"@type":"msg.dataRaw","body":"te6","init_state":""}},"message":""}},
+          "out_msgs":[{{"@type":"raw.message","source":"{ME_TON}","destination":"{OTHER_TON}","value":"1500000001","fwd_fee":"266669","ihr_fee":"0","created_lt":"47000000000004","body_hash":"y","msg_data":{{"@type":"msg.dataText","text":"aW52b2ljZSA0Mg=="}},"message":"invoice 42"}}]}},
+        {{"@type":"raw.transaction","address":{{"account_address":"{ME_TON}"}},"utime":1700000100,"data":"te6","transaction_id":{{"@type":"internal.transactionId","lt":"47000000000001","hash":"cmVjZWl2ZWQ="}},"fee":"100","storage_fee":"0","other_fee":"100",
+          "in_msg":{{"@type":"raw.message","source":"{OTHER_TON}","destination":"{ME_TON}","value":"10000000000","fwd_fee":"0","ihr_fee":"0","created_lt":"1","body_hash":"z","msg_data":{{"@type":"msg.dataText","text":""}},"message":"thanks\u0007"}},
+          "out_msgs":[]}},
+        {{"@type":"raw.transaction","utime":1700000200,"transaction_id":{{"lt":"47000000000002","hash":"ZGVwbG95"}},"fee":"5000","in_msg":{{"source":"","destination":"{ME_TON}","value":"0","message":""}},"out_msgs":[]}}
+        ]}}"#
+    );
+    let h = history::ton::history(&reply).unwrap();
+    let ids: Vec<&str> = h.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["c2VudA==", "ZGVwbG95", "cmVjZWl2ZWQ="], "newest first");
+    assert_eq!(dir(&h[0]), (Direction::Sent, "1.500000001 TON", Some(OTHER_TON), Status::Confirmed));
+    assert_eq!(
+        (h[0].fee.as_ref().unwrap().display.as_str(), h[0].note.as_deref()),
+        ("0.002755426 TON", Some("invoice 42"))
+    );
+    assert_eq!(dir(&h[1]), (Direction::Other, "0 TON", None, Status::Confirmed));
+    assert_eq!(h[1].note.as_deref(), Some("No transfer: only the fee was paid."));
+    assert_eq!(dir(&h[2]), (Direction::Received, "10 TON", Some(OTHER_TON), Status::Confirmed));
+    assert_eq!(
+        (h[2].fee.as_ref(), h[2].note.as_deref()),
+        (None, Some("thanks")),
+        "control characters dropped"
+    );
+    assert!(
+        history::ton::history(r#"{"ok":false,"error":"LITE_SERVER_UNKNOWN"}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("LITE_SERVER_UNKNOWN")
+    );
+    assert!(
+        history::ton::history(&reply.replace("\"1500000001\"", "\"1.5\"")).is_err(),
+        "a value must be whole nanotons"
+    );
+}
+
+#[test]
+fn tron_history_merges_trongrid_transactions_and_trc20_transfers() {
+    let me = "TUEZSdKsoDHQMeZwihtdoBiN46zxhGWYdH";
+    let other = "THTR75o8xXAgCTQqpiot2AFRAjvW1tSbVV";
+    let usdt = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t";
+    let hex_of = |a: &str| hex::encode(blindvault_wallet::tron::decode_address(a).unwrap());
+    let (me_hex, other_hex, usdt_hex) = (hex_of(me), hex_of(other), hex_of(usdt));
+    let transfer = |id: &str, from: &str, to: &str, sun: u64, ret: &str, block: &str| {
+        format!(
+            r#"{{"ret":[{{"contractRet":"{ret}","fee":1100000}}],"signature":["00"],"txID":"{id}","net_usage":0,"raw_data_hex":"0a",{block}"block_timestamp":1700000000000,"energy_fee":0,"raw_data":{{"contract":[{{"parameter":{{"value":{{"amount":{sun},"owner_address":"{from}","to_address":"{to}"}},"type_url":"type.googleapis.com/protocol.TransferContract"}},"type":"TransferContract"}}],"ref_block_bytes":"abcd","ref_block_hash":"0102030405060708","expiration":1700000060000,"timestamp":1700000000000}},"internal_transactions":[]}}"#
+        )
+    };
+    let a = "aa".repeat(32);
+    let b = "bb".repeat(32);
+    let c = "cc".repeat(32);
+    let d = "dd".repeat(32);
+    let call = format!(
+        r#"{{"ret":[{{"contractRet":"SUCCESS","fee":3500000}}],"txID":"{c}","blockNumber":12,"block_timestamp":1700000400000,"raw_data":{{"contract":[{{"parameter":{{"value":{{"data":"a9059cbb","owner_address":"{me_hex}","contract_address":"{usdt_hex}"}},"type_url":"type.googleapis.com/protocol.TriggerSmartContract"}},"type":"TriggerSmartContract"}}]}}}}"#
+    );
+    let internal = r#"{"internal_tx_id":"x","data":{"note":"63616c6c"},"block_timestamp":1,"to_address":"41","from_address":"41","tx_id":"y"}"#;
+    let txs = format!(
+        r#"{{"data":[{call},{},{},{internal}],"success":true,"meta":{{"at":1,"page_size":3}}}}"#,
+        transfer(&a, &me_hex, &other_hex, 1_234_567, "SUCCESS", r#""blockNumber":10,"#),
+        transfer(&b, &other_hex, &me_hex, 5_000_000, "SUCCESS", ""),
+    );
+    let trc20 = format!(
+        r#"{{"data":[
+        {{"transaction_id":"{c}","token_info":{{"symbol":"USDT","address":"{usdt}","decimals":6,"name":"Tether USD"}},"block_timestamp":1700000400000,"from":"{me}","to":"{other}","type":"Transfer","value":"12500000"}},
+        {{"transaction_id":"{d}","token_info":{{"symbol":"USDT","address":"{other}","decimals":6,"name":"fake"}},"block_timestamp":1700000500000,"from":"{other}","to":"{me}","type":"Transfer","value":"1"}}
+        ],"success":true,"meta":{{"at":1,"page_size":2}}}}"#
+    );
+    let known = [KnownToken { contract: usdt.into(), symbol: "USDT".into(), decimals: 6 }];
+    let h = history::tron::history(me, &txs, &trc20, &known).unwrap();
+    let ids: Vec<&str> = h.iter().map(|e| &e.id[..2]).collect();
+    assert_eq!(ids, ["bb", "dd", "cc", "aa"], "pending first, then newest; the token call once");
+    assert_eq!(dir(&h[0]), (Direction::Received, "5 TRX", Some(other), Status::Pending));
+    assert_eq!(h[0].fee, None, "the sender paid");
+    assert_eq!(dir(&h[1]), (Direction::Received, "0.000001 USDT", Some(other), Status::Confirmed));
+    assert!(h[1].note.as_deref().unwrap().starts_with("Not a listed token"), "a look-alike is flagged");
+    assert_eq!(dir(&h[2]), (Direction::Sent, "12.5 USDT", Some(other), Status::Confirmed));
+    assert_eq!((h[2].fee.as_ref().unwrap().display.as_str(), h[2].note.as_ref()), ("3.5 TRX", None));
+    assert_eq!(dir(&h[3]), (Direction::Sent, "1.234567 TRX", Some(other), Status::Confirmed));
+    assert_eq!(h[3].fee.as_ref().unwrap().display, "1.1 TRX");
+    // A failed transfer, and replies that are not TronGrid's.
+    let failed = format!(
+        r#"{{"data":[{}],"success":true}}"#,
+        transfer(&a, &me_hex, &other_hex, 1, "OUT_OF_ENERGY", r#""blockNumber":10,"#)
+    );
+    let f = history::tron::history(me, &failed, r#"{"data":[],"success":true}"#, &known).unwrap();
+    assert_eq!((f[0].status, f[0].note.as_deref()), (Status::Failed, Some("OUT_OF_ENERGY")));
+    assert!(
+        history::tron::history(me, r#"{"success":false,"error":"bad"}"#, r#"{"data":[]}"#, &known).is_err()
+    );
+    assert!(history::tron::history(me, &txs.replace(&other_hex, "42ff"), &trc20, &known).is_err());
+    assert!(history::tron::history("TNotAnAddress", &txs, &trc20, &known).is_err());
+}

@@ -1,0 +1,206 @@
+// Transaction history on the wallet page, end to end: a real server, Chromium with the virtual
+// authenticator, and the gateway's Bitcoin, TON and TRON endpoints one stand-in node in the test
+// (Esplora, toncenter v2 and TronGrid paths) that records every request and answers with
+// transactions that involve the page's own addresses. The test checks that each node received
+// exactly the documented calls, and that the page shows each transaction's direction, other
+// side, amount with symbol, fee, status and id, newest first.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, createECDH } from 'node:crypto';
+import { createServer } from 'node:http';
+import { ripemd160 } from '@noble/hashes/legacy.js';
+import { decodeBase58 } from 'ethers';
+import { startServer, launch, device, shot, DESKTOP } from './lib.mjs';
+import { bip32, secretsOf, seedOf } from './chains/lib.mjs';
+
+const H = 0x80000000;
+const THEM_BTC = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4'; // BIP-173's example
+const THEM_BTC_SCRIPT = '0014751e76e8199196d454941c45d1b3a323f1433bd6';
+const THEM_TON = 'EQCD39VS5jcptHL8vMjEXrzGaRcCVYto7HUn4bpAOg8xqB2N';
+const THEM_TRON = 'THTR75o8xXAgCTQqpiot2AFRAjvW1tSbVV';
+const USDT = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t';
+
+function recordPrf() {
+  const get = navigator.credentials.get.bind(navigator.credentials);
+  window.__prfCopies = [];
+  navigator.credentials.get = async (o) => {
+    const cred = await get(o);
+    const r = cred.getClientExtensionResults();
+    if (r.prf && r.prf.results && r.prf.results.first) window.__prfCopies.push(Array.from(new Uint8Array(r.prf.results.first)));
+    return cred;
+  };
+}
+
+const sha256 = (b) => createHash('sha256').update(b).digest();
+const hash160 = (b) => Buffer.from(ripemd160(sha256(b))).toString('hex');
+
+/** A segwit v0 address's witness program, hex (bech32 data part; no checksum check here). */
+function program(address) {
+  const CH = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+  const data = [...address.slice(address.lastIndexOf('1') + 1, -6)].map((c) => CH.indexOf(c));
+  let acc = 0; let bits = 0; const out = [];
+  for (const v of data.slice(1)) { acc = (acc << 5) | v; bits += 5; if (bits >= 8) { bits -= 8; out.push((acc >> bits) & 0xff); } }
+  return Buffer.from(out).toString('hex');
+}
+
+/** A TRON address as TronGrid's transaction list writes it: hex of 0x41 ‖ 20 bytes. */
+const tronHex = (a) => decodeBase58(a).toString(16).padStart(50, '0').slice(0, 42);
+
+/** The stand-in node: Esplora under /btc, toncenter under /ton, TronGrid under /tron. */
+async function standIn(world) {
+  const calls = [];
+  const srv = createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    calls.push({ method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams) });
+    const json = (v, s = 200) => { res.writeHead(s, { 'content-type': 'application/json' }); res.end(JSON.stringify(v)); };
+    let m;
+    if ((m = url.pathname.match(/^\/btc\/address\/(\w+)\/txs$/))) return json(world.btc(m[1]));
+    if (url.pathname === '/ton/getTransactions') return world.tonFails ? json({ ok: false, error: 'Ratelimit exceed', code: 429 }, 429) : json({ ok: true, result: world.ton(url.searchParams.get('address')) });
+    if ((m = url.pathname.match(/^\/tron\/v1\/accounts\/(\w+)\/transactions\/trc20$/))) return json({ data: world.trc20(m[1]), success: true, meta: { at: 1, page_size: 2 } });
+    if ((m = url.pathname.match(/^\/tron\/v1\/accounts\/(\w+)\/transactions$/))) return json({ data: world.tron(m[1]), success: true, meta: { at: 1, page_size: 2 } });
+    return json({ error: 'not here' }, 404);
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${srv.address().port}`, calls, close: () => new Promise((r) => srv.close(r)) };
+}
+
+const inPage = (p, method, u, body) => p.evaluate(async ([m, x, b]) => {
+  const r = await fetch(x, { method: m, headers: b ? { 'content-type': 'application/json' } : {}, body: b ? JSON.stringify(b) : undefined });
+  return { status: r.status, json: await r.json() };
+}, [method, u, body]);
+
+test('wallet history: Bitcoin, TON and TRON transactions newest first, each from exactly the documented calls', async (t) => {
+  const server = await startServer();
+  const browser = await launch();
+  const world = {};
+  const node = await standIn(world);
+  t.after(async () => {
+    await browser.close();
+    await node.close();
+    server.stop();
+    server.cleanup();
+  });
+  const me = await device(browser, { viewport: DESKTOP });
+  const p = me.page;
+  await me.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  await p.addInitScript(recordPrf);
+  await p.goto(`${server.url}/#/signup/${encodeURIComponent(server.code)}`);
+  await p.getByLabel('User name').fill('hilda');
+  await p.getByTestId('signup').click();
+  await p.getByRole('link', { name: 'Wallet' }).click();
+  await p.getByTestId('wallet-unlock').click();
+  await p.getByTestId('wallet-unlocked').waitFor();
+  const addr = async (c) => (await p.getByTestId(`wallet-address-${c}`).textContent()).trim();
+  const [btc, ton, tron] = [await addr('bitcoin'), await addr('ton'), await addr('tron')];
+
+  // No node yet: no History button, and the page says there is no node.
+  assert.equal(await p.getByTestId('wallet-history-ton').count(), 0);
+  await p.evaluate(() => { location.hash = '#/wallet/history/ton'; });
+  await p.getByTestId('wallet-history-no-node').waitFor();
+
+  // The account's change address m/84'/0'/0'/1/0, derived here (Node's HMAC-SHA512 and secp256k1).
+  const prf = (await p.evaluate(() => window.__prfCopies)).at(-1);
+  const seed = seedOf(secretsOf(Uint8Array.from(prf)).mnemonic);
+  const pubAt = (change) => {
+    const ecdh = createECDH('secp256k1');
+    ecdh.setPrivateKey(bip32(seed, [84 + H, H, H, change, 0]).at(-1).key);
+    return ecdh.getPublicKey(null, 'compressed');
+  };
+  assert.equal(program(btc), hash160(pubAt(0)));
+  const changeProgram = hash160(pubAt(1));
+  const out = (script, address, value) => ({ scriptpubkey: script, scriptpubkey_address: address, value });
+  const mine = `0014${program(btc)}`;
+  const change = `0014${changeProgram}`;
+  const incoming = { txid: '11'.repeat(32), fee: 1000, vin: [{ prevout: out(THEM_BTC_SCRIPT, THEM_BTC, 100_000), is_coinbase: false }], vout: [out(mine, btc, 60_000), out(THEM_BTC_SCRIPT, THEM_BTC, 39_000)], status: { confirmed: true, block_height: 900_000, block_time: 1_800_000_000 } };
+  const outgoing = { txid: '22'.repeat(32), fee: 500, vin: [{ prevout: out(mine, btc, 60_000), is_coinbase: false }], vout: [out(THEM_BTC_SCRIPT, THEM_BTC, 20_000), out(change, null, 39_500)], status: { confirmed: false } };
+  world.btc = (a) => (a === btc ? [outgoing, incoming] : program(a) === changeProgram ? [outgoing] : []);
+  const msg = (source, destination, value, message = '') => ({ '@type': 'raw.message', source, destination, value, fwd_fee: '0', ihr_fee: '0', created_lt: '1', body_hash: 'x', msg_data: { '@type': 'msg.dataText', text: '' }, message });
+  world.ton = (a) => [
+    { '@type': 'raw.transaction', utime: 1_800_000_300, data: '', transaction_id: { '@type': 'internal.transactionId', lt: '3', hash: 'c2VudCBieSB0aGUgd2FsbGV0' }, fee: '2755426', storage_fee: '0', other_fee: '0', in_msg: msg('', a, '0'), out_msgs: [msg(a, THEM_TON, '1500000001', 'invoice 42')] },
+    { '@type': 'raw.transaction', utime: 1_800_000_100, data: '', transaction_id: { '@type': 'internal.transactionId', lt: '1', hash: 'cmVjZWl2ZWQgYnkgdGhlIHdhbGxldA==' }, fee: '100', storage_fee: '0', other_fee: '0', in_msg: msg(THEM_TON, a, '10000000000', 'thanks'), out_msgs: [] },
+  ];
+  const trxTransfer = (id, from, to, amount, time) => ({ ret: [{ contractRet: 'SUCCESS', fee: 1_100_000 }], txID: id, blockNumber: 70_000_000, block_timestamp: time, raw_data: { contract: [{ parameter: { value: { amount, owner_address: tronHex(from), to_address: tronHex(to) }, type_url: 'type.googleapis.com/protocol.TransferContract' }, type: 'TransferContract' }] } });
+  world.tron = (a) => [
+    { ret: [{ contractRet: 'SUCCESS', fee: 3_500_000 }], txID: 'cc'.repeat(32), blockNumber: 70_000_002, block_timestamp: 1_800_000_400_000, raw_data: { contract: [{ parameter: { value: { data: 'a9059cbb', owner_address: tronHex(a), contract_address: tronHex(USDT) }, type_url: 'type.googleapis.com/protocol.TriggerSmartContract' }, type: 'TriggerSmartContract' }] } },
+    trxTransfer('aa'.repeat(32), a, THEM_TRON, 1_234_567, 1_800_000_200_000),
+    trxTransfer('bb'.repeat(32), THEM_TRON, a, 5_000_000, 1_800_000_100_000),
+  ];
+  world.trc20 = (a) => [
+    { transaction_id: 'dd'.repeat(32), token_info: { symbol: 'USDT', address: THEM_TRON, decimals: 6, name: 'look-alike' }, block_timestamp: 1_800_000_500_000, from: THEM_TRON, to: a, type: 'Transfer', value: '1' },
+    { transaction_id: 'cc'.repeat(32), token_info: { symbol: 'USDT', address: USDT, decimals: 6, name: 'Tether USD' }, block_timestamp: 1_800_000_400_000, from: a, to: THEM_TRON, type: 'Transfer', value: '12500000' },
+  ];
+  assert.equal((await inPage(p, 'POST', '/api/setup/claim', { code: server.code })).status, 200);
+  for (const [chain, network, path] of [['bitcoin', 'mainnet', 'btc'], ['ton', 'mainnet', 'ton'], ['tron', 'mainnet', 'tron']]) {
+    assert.equal((await inPage(p, 'PUT', '/api/admin/wallet/endpoints', { chain, network, url: `${node.url}/${path}` })).status, 200);
+  }
+  assert.equal((await inPage(p, 'POST', '/api/admin/wallet/tokens', { chain: 'tron', network: 'mainnet', contract: USDT, symbol: 'USDT', decimals: 6 })).status, 200);
+
+  const entry = async (i) => {
+    const li = p.getByTestId(`wallet-history-entry-${i}`);
+    const f = async (id) => (await li.getByTestId(id).count() ? (await li.getByTestId(id).textContent()).trim() : null);
+    return { id: await f('wallet-history-id'), dir: await f('wallet-history-direction'), status: await f('wallet-history-status'), amount: await f('wallet-history-amount'), side: await f('wallet-history-counterparty'), fee: await f('wallet-history-fee'), note: await f('wallet-history-note') };
+  };
+  const openHistory = async (chain) => {
+    await p.evaluate(() => { location.hash = '#/wallet'; });
+    await p.getByTestId('wallet-unlocked').waitFor();
+    await p.getByTestId('wallet-refresh').click();
+    await p.getByTestId(`wallet-history-${chain}`).click();
+    await p.getByTestId('wallet-history-covers').waitFor();
+  };
+
+  // ---- Bitcoin: one ceremony for the account's addresses, then Esplora's list of each.
+  node.calls.length = 0;
+  await openHistory('bitcoin');
+  const ceremonies = (await p.evaluate(() => window.__prfCopies)).length;
+  await p.getByTestId('wallet-history-load').click();
+  await p.getByTestId('wallet-history-list').waitFor();
+  assert.equal((await p.evaluate(() => window.__prfCopies)).length, ceremonies + 1, 'one passkey ceremony for the change addresses');
+  // (The wallet page's balance reads, /address/:a and the others, are not the history's.)
+  const btcCalls = node.calls.filter((c) => c.path.endsWith('/txs'));
+  assert.equal(btcCalls.length, 10, 'five receive and five change addresses');
+  for (const c of btcCalls) {
+    assert.equal(c.method, 'GET');
+    assert.match(c.path, /^\/btc\/address\/bc1q[0-9a-z]+\/txs$/);
+    assert.deepEqual(c.query, {});
+  }
+  assert.ok(btcCalls.some((c) => c.path === `/btc/address/${btc}/txs`));
+  assert.deepEqual(await entry(0), { id: '22'.repeat(32), dir: 'Sent', status: 'Pending', amount: '−0.0002 BTC', side: `To ${THEM_BTC}`, fee: 'Network fee 0.000005 BTC', note: null });
+  assert.deepEqual(await entry(1), { id: '11'.repeat(32), dir: 'Received', status: 'Confirmed', amount: '+0.0006 BTC', side: `From ${THEM_BTC}`, fee: null, note: null });
+  assert.equal(await p.getByTestId('wallet-history-entry-2').count(), 0, 'each transaction once');
+  await p.getByTestId('wallet-history-copy-1').click();
+  assert.equal(await p.evaluate(() => navigator.clipboard.readText()), '11'.repeat(32));
+  await shot(p, 'wallet-19-history-bitcoin');
+
+  // ---- TON: toncenter's getTransactions for the wallet's address.
+  node.calls.length = 0;
+  await openHistory('ton');
+  await p.getByTestId('wallet-history-list').waitFor();
+  assert.deepEqual(node.calls.filter((c) => c.path === '/ton/getTransactions'), [{ method: 'GET', path: '/ton/getTransactions', query: { address: ton, limit: '20' } }]);
+  assert.deepEqual(await entry(0), { id: 'c2VudCBieSB0aGUgd2FsbGV0', dir: 'Sent', status: 'Confirmed', amount: '−1.500000001 TON', side: `To ${THEM_TON}`, fee: 'Network fee 0.002755426 TON', note: 'invoice 42' });
+  assert.deepEqual(await entry(1), { id: 'cmVjZWl2ZWQgYnkgdGhlIHdhbGxldA==', dir: 'Received', status: 'Confirmed', amount: '+10 TON', side: `From ${THEM_TON}`, fee: null, note: 'thanks' });
+  await shot(p, 'wallet-20-history-ton');
+  // A node that fails: the page says why, in plain words.
+  world.tonFails = true;
+  await p.getByTestId('wallet-history-refresh').click();
+  await p.getByTestId('wallet-history-error').waitFor();
+  assert.match(await p.getByTestId('wallet-history-error').textContent(), /could not be read.*HTTP 429: Ratelimit exceed/);
+  world.tonFails = false;
+
+  // ---- TRON: TronGrid's transactions and TRC-20 transfers of the account.
+  node.calls.length = 0;
+  await openHistory('tron');
+  await p.getByTestId('wallet-history-list').waitFor();
+  const sorted = node.calls.filter((c) => c.path.startsWith('/tron/v1/')).sort((a, b) => a.path.localeCompare(b.path));
+  assert.deepEqual(sorted, [
+    { method: 'GET', path: `/tron/v1/accounts/${tron}/transactions`, query: { limit: '20' } },
+    { method: 'GET', path: `/tron/v1/accounts/${tron}/transactions/trc20`, query: { limit: '20' } },
+  ]);
+  const e0 = await entry(0);
+  assert.deepEqual({ ...e0, note: null }, { id: 'dd'.repeat(32), dir: 'Received', status: 'Confirmed', amount: '+0.000001 USDT', side: `From ${THEM_TRON}`, fee: null, note: null });
+  assert.match(e0.note, /^Not a listed token: symbol and decimals as the indexer reports them \(contract THTR/);
+  assert.deepEqual(await entry(1), { id: 'cc'.repeat(32), dir: 'Sent', status: 'Confirmed', amount: '−12.5 USDT', side: `To ${THEM_TRON}`, fee: 'Network fee 3.5 TRX', note: null });
+  assert.deepEqual(await entry(2), { id: 'aa'.repeat(32), dir: 'Sent', status: 'Confirmed', amount: '−1.234567 TRX', side: `To ${THEM_TRON}`, fee: 'Network fee 1.1 TRX', note: null });
+  assert.deepEqual(await entry(3), { id: 'bb'.repeat(32), dir: 'Received', status: 'Confirmed', amount: '+5 TRX', side: `From ${THEM_TRON}`, fee: null, note: null });
+  await shot(p, 'wallet-21-history-tron');
+  assert.deepEqual(me.errors, []);
+});

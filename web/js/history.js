@@ -1,0 +1,47 @@
+// Transaction history through the server's gateway (`POST /api/wallet/rpc`), one chain API call
+// (or a bounded few) per chain, each in the form its public API documents; the replies are read
+// by the wallet module (the wallet crate's `history`), never here. Newest first.
+//
+// - Bitcoin: Esplora `GET /address/:a/txs` of each of the account's first receive and change
+//   addresses (Esplora answers the mempool's and the newest 25 confirmed per address).
+// - TON: toncenter `GET /getTransactions?address=…&limit=20`.
+// - TRON: TronGrid `GET /v1/accounts/:a/transactions?limit=20` and `…/transactions/trc20?limit=20`.
+import { api } from './api.js';
+
+export const LIMIT = 20;
+
+export class HistoryError extends Error {}
+
+async function rest(chain, network, path, query) {
+  const r = await api('POST', '/api/wallet/rpc', { chain, network, call: { kind: 'rest', method: 'GET', path, ...(query ? { query } : {}) } });
+  const b = r.body || {};
+  const out = b.json !== undefined ? b.json : b.text;
+  if (r.status >= 400) {
+    const said = typeof out === 'string' ? out : out && (out.error || out.message);
+    throw new HistoryError(`the ${chain} node answered HTTP ${r.status}${said ? `: ${String(typeof said === 'string' ? said : JSON.stringify(said)).slice(0, 200)}` : ''}`);
+  }
+  return out;
+}
+
+/** The chains whose history the page can read. */
+export const HISTORY_CHAINS = ['bitcoin', 'ton', 'tron'];
+
+/** Bitcoin: `addresses` are the account's receive and change addresses (public). */
+export async function bitcoinHistory(w, network, addresses) {
+  const bodies = await Promise.all(addresses.map((a) => rest('bitcoin', network, `/address/${a}/txs`)));
+  return w.bitcoinHistory({ network: 'bitcoin', addresses, bodies });
+}
+
+export async function tonHistory(w, network, address) {
+  const reply = await rest('ton', network, '/getTransactions', { address, limit: String(LIMIT) });
+  return w.tonHistory(reply);
+}
+
+/** TRON: `tokens` are the TRC-20 tokens whose symbol and decimals the page trusts. */
+export async function tronHistory(w, network, owner, tokens) {
+  const [transactions, trc20] = await Promise.all([
+    rest('tron', network, `/v1/accounts/${owner}/transactions`, { limit: String(LIMIT) }),
+    rest('tron', network, `/v1/accounts/${owner}/transactions/trc20`, { limit: String(LIMIT) }),
+  ]);
+  return w.tronHistory({ owner, transactions, trc20, tokens });
+}
