@@ -49,6 +49,10 @@
 //! | `bitcoinHistory(req)` | `{network, addresses, bodies}`: the account's receive and change addresses and Esplora's `GET /address/:a/txs` reply of each (no key) | the history entries, newest first (`history::Entry`, docs/wallet.md "History") |
 //! | `tonHistory(reply)` | toncenter's `getTransactions` reply (no key) | the history entries |
 //! | `tronHistory(req)` | `{owner, transactions, trc20, tokens}`: TronGrid's `/v1/accounts/:a/transactions` and `…/trc20` replies, and the tokens whose symbol and decimals the page trusts (no key) | the history entries |
+//! | `splMintDecimals(result)` | `getAccountInfo`'s result for a mint (base64 encoding; no key) | the mint's decimals |
+//! | `splBalance(req)` | `{owner, mint, result}`: `getTokenAccountsByOwner`'s result (base64; no key) | the owner's balance of the mint, base units |
+//! | `trc20Encode(req)` | `{call: "symbol" \| "decimals"}` or `{call: "balanceOf", owner}` (no key) | `{functionSelector, parameter}` for `/wallet/triggerconstantcontract` |
+//! | `trc20Decode(call, result)` | the call and `constant_result[0]` (hex) | as `erc20Decode` |
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
@@ -419,4 +423,30 @@ pub fn ton_history(reply: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = tronHistory)]
 pub fn tron_history(request: JsValue) -> Result<JsValue, JsValue> {
     call(|| json_of(&request).and_then(|j| bridge::history::tron(&j)))
+}
+
+/// An SPL mint's decimals from `getAccountInfo`'s result (base64 encoding). Takes no key.
+#[wasm_bindgen(js_name = splMintDecimals)]
+pub fn spl_mint_decimals(result: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&result).and_then(|j| bridge::tokens::spl_mint_decimals(&j)))
+}
+
+/// `{owner, mint, result}` (`getTokenAccountsByOwner`'s result, base64) → the balance in base
+/// units, a decimal string. Takes no key.
+#[wasm_bindgen(js_name = splBalance)]
+pub fn spl_balance(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::tokens::spl_balance(&j)))
+}
+
+/// `{call, owner?}` → `{functionSelector, parameter}` for `/wallet/triggerconstantcontract`.
+/// Takes no key.
+#[wasm_bindgen(js_name = trc20Encode)]
+pub fn trc20_encode(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::tokens::trc20_encode(&j)))
+}
+
+/// A TRC-20 contract's `constant_result[0]` (hex) for `call`, decoded strictly. Takes no key.
+#[wasm_bindgen(js_name = trc20Decode)]
+pub fn trc20_decode(call_name: &str, result: &str) -> Result<JsValue, JsValue> {
+    call(|| bridge::tokens::trc20_decode(call_name, result))
 }

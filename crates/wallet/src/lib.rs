@@ -75,6 +75,7 @@ mod error;
 pub mod evm;
 pub mod history;
 pub mod solana;
+pub mod tokens;
 pub mod ton;
 pub mod tron;
 mod wallet;

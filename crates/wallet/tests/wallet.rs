@@ -22,6 +22,8 @@ mod secrets;
 mod signing;
 #[path = "wallet/solana_send.rs"]
 mod solana_send;
+#[path = "wallet/tokens.rs"]
+mod tokens;
 #[path = "wallet/ton_send.rs"]
 mod ton_send;
 #[path = "wallet/tron_send.rs"]

@@ -15,6 +15,7 @@ import { signPage } from './wallet-sign.js';
 import { settingsPage } from './wallet-settings.js';
 import { historyPage } from './wallet-history.js';
 import { HISTORY_CHAINS } from '../history.js';
+import { chainTokenBox } from './wallet-tokens.js';
 import { TokenError, addToken, adminTokens, readToken, removeToken, tokenBalance, tokensOn } from '../tokens.js';
 import { SEND_PAGES } from './send/index.js';
 import { PrfUnsupported, getAssertion, wipe } from '../webauthn.js';
@@ -413,7 +414,8 @@ function chainCard(w, a, networks, listed) {
       HISTORY_CHAINS.includes(a.chain) && networks && networks.some((n) => n.chain === a.chain && servesAddress(n))
         ? h('a.button.small-button', { href: `#/wallet/history/${a.chain}`, 'data-testid': `wallet-history-${a.chain}`, text: 'History' }) : null),
     qrBox,
-    a.chain === 'evm' ? tokenBox(w, a, networks, listed) : null);
+    a.chain === 'evm' ? tokenBox(w, a, networks, listed) : null,
+    a.chain === 'solana' || a.chain === 'tron' ? chainTokenBox(w, a, networks, listed) : null);
 }
 
 async function unlockedView() {

@@ -19,7 +19,8 @@ pub enum Body {
 }
 
 impl Body {
-    fn text(&self) -> String {
+    /// The JSON text.
+    pub fn text(&self) -> String {
         match self {
             Body::Text(s) => s.clone(),
             Body::Json(v) => v.to_string(),

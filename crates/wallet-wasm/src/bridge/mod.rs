@@ -19,6 +19,7 @@ pub mod recovery;
 pub mod show;
 pub mod solana;
 pub mod solana_send;
+pub mod tokens;
 pub mod ton;
 pub mod ton_send;
 pub mod tron_send;
