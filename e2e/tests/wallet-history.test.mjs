@@ -19,6 +19,12 @@ const THEM_BTC_SCRIPT = '0014751e76e8199196d454941c45d1b3a323f1433bd6';
 const THEM_TON = 'EQCD39VS5jcptHL8vMjEXrzGaRcCVYto7HUn4bpAOg8xqB2N';
 const THEM_TRON = 'THTR75o8xXAgCTQqpiot2AFRAjvW1tSbVV';
 const USDT = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t';
+const THEM_SOL = '4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T';
+const MINT = 'EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v';
+const MY_ATA = '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin';
+const THEIR_ATA = '7UX2i7SucgLMQcfZ75s3VXmZZY4YRUyJN9X1RgfMoDUi';
+const SIG_OUT = '5VERv8NMvzbJMEkV8xnrLkEaWRtSz9CosKDYjCJjBRnbJLgp8uirBgmQpjKhoR4tjF3ZpRzrFmBV6UjKdiSZkQUW';
+const SIG_IN = '3AsdoALgZFuq2oUVWrDYhg2pNeaLJKPLf8hU2mQ6U8qJxeJ6hsrhKmxHdAxMmqvAAnwtpQDT9bBNxgkk9QxKT8v3';
 
 function recordPrf() {
   const get = navigator.credentials.get.bind(navigator.credentials);
@@ -50,16 +56,25 @@ const tronHex = (a) => decodeBase58(a).toString(16).padStart(50, '0').slice(0, 4
 async function standIn(world) {
   const calls = [];
   const srv = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => answer(req, res, body));
+  });
+  const answer = (req, res, body) => {
     const url = new URL(req.url, 'http://x');
-    calls.push({ method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams) });
+    calls.push({ method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), ...(body ? { body: JSON.parse(body) } : {}) });
     const json = (v, s = 200) => { res.writeHead(s, { 'content-type': 'application/json' }); res.end(JSON.stringify(v)); };
     let m;
     if ((m = url.pathname.match(/^\/btc\/address\/(\w+)\/txs$/))) return json(world.btc(m[1]));
+    if (url.pathname === '/sol') {
+      const j = JSON.parse(body);
+      return json({ jsonrpc: '2.0', id: j.id, result: world.sol(j.method, j.params) });
+    }
     if (url.pathname === '/ton/getTransactions') return world.tonFails ? json({ ok: false, error: 'Ratelimit exceed', code: 429 }, 429) : json({ ok: true, result: world.ton(url.searchParams.get('address')) });
     if ((m = url.pathname.match(/^\/tron\/v1\/accounts\/(\w+)\/transactions\/trc20$/))) return json({ data: world.trc20(m[1]), success: true, meta: { at: 1, page_size: 2 } });
     if ((m = url.pathname.match(/^\/tron\/v1\/accounts\/(\w+)\/transactions$/))) return json({ data: world.tron(m[1]), success: true, meta: { at: 1, page_size: 2 } });
     return json({ error: 'not here' }, 404);
-  });
+  };
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${srv.address().port}`, calls, close: () => new Promise((r) => srv.close(r)) };
 }
@@ -69,7 +84,7 @@ const inPage = (p, method, u, body) => p.evaluate(async ([m, x, b]) => {
   return { status: r.status, json: await r.json() };
 }, [method, u, body]);
 
-test('wallet history: Bitcoin, TON and TRON transactions newest first, each from exactly the documented calls', async (t) => {
+test('wallet history: Bitcoin, Solana, TON and TRON transactions newest first, each from exactly the documented calls', async (t) => {
   const server = await startServer();
   const browser = await launch();
   const world = {};
@@ -91,7 +106,7 @@ test('wallet history: Bitcoin, TON and TRON transactions newest first, each from
   await p.getByTestId('wallet-unlock').click();
   await p.getByTestId('wallet-unlocked').waitFor();
   const addr = async (c) => (await p.getByTestId(`wallet-address-${c}`).textContent()).trim();
-  const [btc, ton, tron] = [await addr('bitcoin'), await addr('ton'), await addr('tron')];
+  const [btc, ton, tron, sol] = [await addr('bitcoin'), await addr('ton'), await addr('tron'), await addr('solana')];
 
   // No node yet: no History button, and the page says there is no node.
   assert.equal(await p.getByTestId('wallet-history-ton').count(), 0);
@@ -129,11 +144,36 @@ test('wallet history: Bitcoin, TON and TRON transactions newest first, each from
     { transaction_id: 'dd'.repeat(32), token_info: { symbol: 'USDT', address: THEM_TRON, decimals: 6, name: 'look-alike' }, block_timestamp: 1_800_000_500_000, from: THEM_TRON, to: a, type: 'Transfer', value: '1' },
     { transaction_id: 'cc'.repeat(32), token_info: { symbol: 'USDT', address: USDT, decimals: 6, name: 'Tether USD' }, block_timestamp: 1_800_000_400_000, from: a, to: THEM_TRON, type: 'Transfer', value: '12500000' },
   ];
+  const solKeys = (k) => k.map((pubkey) => ({ pubkey, signer: false, writable: true, source: 'transaction' }));
+  world.sol = (method, params) => {
+    if (method === 'getBalance') return { context: { slot: 9 }, value: 0 };
+    if (method === 'getSignaturesForAddress') {
+      return [
+        { signature: SIG_OUT, slot: 10, err: null, memo: null, blockTime: 1_800_000_200, confirmationStatus: 'finalized' },
+        { signature: SIG_IN, slot: 9, err: null, memo: null, blockTime: 1_800_000_100, confirmationStatus: 'confirmed' },
+      ];
+    }
+    if (method === 'getTransaction' && params[0] === SIG_OUT) {
+      return { slot: 10, blockTime: 1_800_000_200, version: 'legacy',
+        meta: { err: null, fee: 5000, preBalances: [2_000_000_000, 0, 1], postBalances: [499_995_000, 1_500_000_000, 1], preTokenBalances: [], postTokenBalances: [] },
+        transaction: { signatures: [SIG_OUT], message: { accountKeys: solKeys([sol, THEM_SOL, '11111111111111111111111111111111']),
+          instructions: [{ program: 'system', programId: '11111111111111111111111111111111', parsed: { type: 'transfer', info: { source: sol, destination: THEM_SOL, lamports: 1_500_000_000 } } }] } } };
+    }
+    if (method === 'getTransaction' && params[0] === SIG_IN) {
+      const tb = (i, owner, amount) => ({ accountIndex: i, mint: MINT, owner, programId: 'TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA', uiTokenAmount: { amount, decimals: 6 } });
+      return { slot: 9, blockTime: 1_800_000_100, version: 0,
+        meta: { err: null, fee: 5000, preBalances: [9, 9, 9, 9, 9], postBalances: [9, 9, 9, 9, 9], preTokenBalances: [tb(1, THEM_SOL, '20000000')], postTokenBalances: [tb(1, THEM_SOL, '7500000'), tb(2, sol, '12500000')] },
+        transaction: { signatures: [SIG_IN], message: { accountKeys: solKeys([THEM_SOL, THEIR_ATA, MY_ATA, MINT, sol]),
+          instructions: [{ program: 'spl-token', parsed: { type: 'transferChecked', info: { source: THEIR_ATA, destination: MY_ATA, authority: THEM_SOL, mint: MINT } } }] } } };
+    }
+    return null;
+  };
   assert.equal((await inPage(p, 'POST', '/api/setup/claim', { code: server.code })).status, 200);
-  for (const [chain, network, path] of [['bitcoin', 'mainnet', 'btc'], ['ton', 'mainnet', 'ton'], ['tron', 'mainnet', 'tron']]) {
+  for (const [chain, network, path] of [['bitcoin', 'mainnet', 'btc'], ['ton', 'mainnet', 'ton'], ['tron', 'mainnet', 'tron'], ['solana', 'mainnet', 'sol']]) {
     assert.equal((await inPage(p, 'PUT', '/api/admin/wallet/endpoints', { chain, network, url: `${node.url}/${path}` })).status, 200);
   }
   assert.equal((await inPage(p, 'POST', '/api/admin/wallet/tokens', { chain: 'tron', network: 'mainnet', contract: USDT, symbol: 'USDT', decimals: 6 })).status, 200);
+  assert.equal((await inPage(p, 'POST', '/api/admin/wallet/tokens', { chain: 'solana', network: 'mainnet', contract: MINT, symbol: 'USDC', decimals: 6 })).status, 200);
 
   const entry = async (i) => {
     const li = p.getByTestId(`wallet-history-entry-${i}`);
@@ -202,5 +242,16 @@ test('wallet history: Bitcoin, TON and TRON transactions newest first, each from
   assert.deepEqual(await entry(2), { id: 'aa'.repeat(32), dir: 'Sent', status: 'Confirmed', amount: '−1.234567 TRX', side: `To ${THEM_TRON}`, fee: 'Network fee 1.1 TRX', note: null });
   assert.deepEqual(await entry(3), { id: 'bb'.repeat(32), dir: 'Received', status: 'Confirmed', amount: '+5 TRX', side: `From ${THEM_TRON}`, fee: null, note: null });
   await shot(p, 'wallet-21-history-tron');
+
+  // ---- Solana: the address's signatures, then each transaction (a bounded number).
+  node.calls.length = 0;
+  await openHistory('solana');
+  await p.getByTestId('wallet-history-list').waitFor();
+  const solCalls = node.calls.filter((c) => c.path === '/sol' && ['getSignaturesForAddress', 'getTransaction'].includes(c.body.method)).map((c) => ({ method: c.body.method, params: c.body.params }));
+  const tx = (sig) => ({ method: 'getTransaction', params: [sig, { encoding: 'jsonParsed', maxSupportedTransactionVersion: 0, commitment: 'confirmed' }] });
+  assert.deepEqual(solCalls, [{ method: 'getSignaturesForAddress', params: [sol, { limit: 10, commitment: 'confirmed' }] }, tx(SIG_OUT), tx(SIG_IN)]);
+  assert.deepEqual(await entry(0), { id: SIG_OUT, dir: 'Sent', status: 'Confirmed', amount: '−1.5 SOL', side: `To ${THEM_SOL}`, fee: 'Network fee 0.000005 SOL', note: null });
+  assert.deepEqual(await entry(1), { id: SIG_IN, dir: 'Received', status: 'Confirmed', amount: '+12.5 USDC', side: `From ${THEM_SOL}`, fee: null, note: null });
+  await shot(p, 'wallet-23-history-solana');
   assert.deepEqual(me.errors, []);
 });

@@ -4,11 +4,14 @@
 //
 // - Bitcoin: Esplora `GET /address/:a/txs` of each of the account's first receive and change
 //   addresses (Esplora answers the mempool's and the newest 25 confirmed per address).
+// - Solana: `getSignaturesForAddress [address, {limit: 10}]`, then `getTransaction` of each (10:
+//   a bounded number of calls per view).
 // - TON: toncenter `GET /getTransactions?address=…&limit=20`.
 // - TRON: TronGrid `GET /v1/accounts/:a/transactions?limit=20` and `…/transactions/trc20?limit=20`.
 import { api } from './api.js';
 
 export const LIMIT = 20;
+export const SOLANA_LIMIT = 10;
 
 export class HistoryError extends Error {}
 
@@ -24,7 +27,7 @@ async function rest(chain, network, path, query) {
 }
 
 /** The chains whose history the page can read. */
-export const HISTORY_CHAINS = ['bitcoin', 'ton', 'tron'];
+export const HISTORY_CHAINS = ['bitcoin', 'solana', 'ton', 'tron'];
 
 /** Bitcoin: `addresses` are the account's receive and change addresses (public). */
 export async function bitcoinHistory(w, network, addresses) {
@@ -44,4 +47,21 @@ export async function tronHistory(w, network, owner, tokens) {
     rest('tron', network, `/v1/accounts/${owner}/transactions/trc20`, { limit: String(LIMIT) }),
   ]);
   return w.tronHistory({ owner, transactions, trc20, tokens });
+}
+
+async function solanaRpc(network, method, params) {
+  const r = await api('POST', '/api/wallet/rpc', { chain: 'solana', network, call: { kind: 'json_rpc', method, params } });
+  const j = r.body && r.body.json;
+  if (r.status >= 400 || !j || typeof j !== 'object') throw new HistoryError(`the solana node answered HTTP ${r.status} to ${method}`);
+  if (j.error) throw new HistoryError(`the solana node refused ${method}: ${j.error.message || j.error.code}`);
+  return j.result;
+}
+
+/** Solana: `mints` are the SPL mints whose symbol the page knows (`[{mint, symbol}]`). */
+export async function solanaHistory(w, network, owner, mints) {
+  const signatures = await solanaRpc(network, 'getSignaturesForAddress', [owner, { limit: SOLANA_LIMIT, commitment: 'confirmed' }]);
+  const list = Array.isArray(signatures) ? signatures.slice(0, SOLANA_LIMIT) : [];
+  const read = await Promise.all(list.map((s) => solanaRpc(network, 'getTransaction', [s.signature, { encoding: 'jsonParsed', maxSupportedTransactionVersion: 0, commitment: 'confirmed' }])));
+  const transactions = Object.fromEntries(list.map((s, i) => [s.signature, read[i]]));
+  return w.solanaHistory({ owner, signatures, transactions, mints });
 }

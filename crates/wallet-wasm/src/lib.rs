@@ -47,6 +47,7 @@
 //! | `bitcoinAccountAddresses(prf, req)` | `{network, receive, change}` (1–20 each) | `{receive: [address], change: [address]}` of the BIP-84 account 0 (public) |
 //! | `bitcoinPlanSend(prf, req)` | `{network, recipient, amountSat? \| all, feeRate, changeIndex, coins: [{address, utxos}], prevTxs: [hex]}` | `{psbt, review, confirmation}`: coin selection, change and fee by the wallet crate; sign with `bitcoinSignPsbt(prf, {network, psbt, review})` |
 //! | `bitcoinHistory(req)` | `{network, addresses, bodies}`: the account's receive and change addresses and Esplora's `GET /address/:a/txs` reply of each (no key) | the history entries, newest first (`history::Entry`, docs/wallet.md "History") |
+//! | `solanaHistory(req)` | `{owner, signatures, transactions, mints}`: `getSignaturesForAddress`'s result, `getTransaction`'s per signature (no key) | the history entries |
 //! | `tonHistory(reply)` | toncenter's `getTransactions` reply (no key) | the history entries |
 //! | `tronHistory(req)` | `{owner, transactions, trc20, tokens}`: TronGrid's `/v1/accounts/:a/transactions` and `…/trc20` replies, and the tokens whose symbol and decimals the page trusts (no key) | the history entries |
 //! | `splMintDecimals(result)` | `getAccountInfo`'s result for a mint (base64 encoding; no key) | the mint's decimals |
@@ -449,4 +450,11 @@ pub fn trc20_encode(request: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = trc20Decode)]
 pub fn trc20_decode(call_name: &str, result: &str) -> Result<JsValue, JsValue> {
     call(|| bridge::tokens::trc20_decode(call_name, result))
+}
+
+/// Solana history: `{owner, signatures, transactions, mints}` (`getSignaturesForAddress` and
+/// `getTransaction` results, the known mints) → entries, newest first. Takes no key.
+#[wasm_bindgen(js_name = solanaHistory)]
+pub fn solana_history(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::history::solana(&j)))
 }

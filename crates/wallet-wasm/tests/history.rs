@@ -44,3 +44,15 @@ fn ton_and_bitcoin_history_refuse_what_is_not_their_api_reply() {
     let wrong = json!({"network": "bitcoin", "addresses": ["tb1qcr8te4kr609gcawutmrza0j4xv80jy8zn8k5xp"], "bodies": [[]]});
     assert!(history::bitcoin(&wrong.to_string()).is_err(), "another network's address");
 }
+
+#[test]
+fn solana_history_takes_each_transaction_by_signature() {
+    let req = json!({"owner": "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk",
+        "signatures": [{"signature": "s1", "slot": 1, "err": null, "blockTime": 5, "confirmationStatus": "finalized"}],
+        "transactions": {"s1": null}, "mints": []});
+    let out = answer(&history::solana(&req.to_string()).unwrap());
+    assert_eq!(out[0]["direction"], "other");
+    assert_eq!(out[0]["note"], "Details not read: only the newest transactions are.");
+    let bad = json!({"owner": "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk", "signatures": [], "transactions": {}, "tokens": []});
+    assert_eq!(history::solana(&bad.to_string()).unwrap_err().code().as_str(), "bad_request");
+}

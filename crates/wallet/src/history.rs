@@ -4,6 +4,7 @@
 //!
 //! - Bitcoin: Esplora `GET /address/:address/txs` of the account's addresses
 //!   ([`bitcoin::history`], over [`crate::btc::history`]);
+//! - Solana: `getSignaturesForAddress` and `getTransaction` of each ([`solana::history`]);
 //! - TON: toncenter v2 `GET /getTransactions` ([`ton::history`]);
 //! - TRON: TronGrid `GET /v1/accounts/:address/transactions` and `…/transactions/trc20`
 //!   ([`tron::history`]).
@@ -13,6 +14,7 @@
 //! this wallet paid it, and whether the network executed it. Lists are newest first.
 
 pub mod bitcoin;
+pub mod solana;
 pub mod ton;
 pub mod tron;
 

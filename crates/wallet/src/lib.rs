@@ -51,8 +51,8 @@
 //!   xpub/tpub only, so ypub/zpub/upub/vpub are mapped to those before `Xpub::decode`.
 //! - The address type by path purpose ([`btc::address`], a `match`), and the Bitcoin history
 //!   (received, sent, fee per transaction from Esplora's lists, [`btc::history`]).
-//! - **History readers** ([`history`]: serde structs over toncenter's `getTransactions` and
-//!   TronGrid's account lists, the direction and amount rules): no maintained Rust crate reads
+//! - **History readers** ([`history`]: serde structs over Solana's `getTransaction`, toncenter's
+//!   `getTransactions` and TronGrid's account lists, the direction and amount rules): no maintained Rust crate reads
 //!   these HTTP APIs' JSON; TRON's hex addresses go through [`tron::encode_address`].
 //! - Glue: PSBT review (amounts checked against each input's previous transaction, fee, change) and P2WPKH finalization ([`btc`]), moving
 //!   the Solana interface crates' instructions to the newer `solana-instruction` type, the TON

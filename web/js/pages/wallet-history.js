@@ -5,7 +5,7 @@
 import { api } from '../api.js';
 import { h, notice, page } from '../dom.js';
 import { servesAddress } from '../balances.js';
-import { HistoryError, LIMIT, bitcoinHistory, tonHistory, tronHistory } from '../history.js';
+import { HistoryError, LIMIT, SOLANA_LIMIT, bitcoinHistory, solanaHistory, tonHistory, tronHistory } from '../history.js';
 import { action } from '../ui.js';
 import { CHAINS, walletModule } from '../wallet.js';
 import { unlockedWallet } from './wallet.js';
@@ -14,6 +14,7 @@ import { accountAddresses, knowsAccountAddresses } from './send/bitcoin.js';
 /** What each chain's list covers (shown above it). */
 const COVERS = {
   bitcoin: 'The transactions of this account\'s first 5 receive and 5 change addresses (BIP-84): unconfirmed ones and the newest 25 confirmed per address, as the node lists them. Amounts are what the transaction paid to this wallet less what it spent from it; change back to the wallet is not counted as sent.',
+  solana: `The newest ${SOLANA_LIMIT} transactions that involve this address, as the node lists them, each read in full (one call per transaction). An amount is this wallet's balance change that the node recorded: a token when a token balance changed, else SOL without the network fee. Token transfers to this wallet's token accounts are listed under those accounts, not this address: a token received into an existing token account may not appear here.`,
   ton: `The newest ${LIMIT} transactions of this wallet contract, as the node lists them (only transactions in a block). A transfer sent is the sum of the messages the wallet sent out.`,
   tron: `The newest ${LIMIT} transactions of this account and its newest ${LIMIT} TRC-20 transfers, as the node's account index lists them (contract-internal transfers are not shown). A token not on this server's list shows the symbol the index reports and says so.`,
 };
@@ -45,7 +46,7 @@ function entryView(e, i) {
     h('div.row.spread', {},
       h('span', {}, h(`span.pill${dirKind ? `.${dirKind}` : ''}`, { 'data-testid': 'wallet-history-direction', text: dir }), ' ',
         h(`span.pill${stKind ? `.${stKind}` : ''}`, { 'data-testid': 'wallet-history-status', text: st })),
-      h('span.balance-value', { 'data-testid': 'wallet-history-amount', text: `${sign}${e.amount.display}` })),
+      e.direction === 'other' && e.amount.raw === '0' ? null : h('span.balance-value', { 'data-testid': 'wallet-history-amount', text: `${sign}${e.amount.display}` })),
     h('div.small.muted', { 'data-testid': 'wallet-history-time', text: when(e) }),
     side ? h('div.small.address', { 'data-testid': 'wallet-history-counterparty', text: side }) : null,
     e.fee ? h('div.small.muted', { 'data-testid': 'wallet-history-fee', text: `Network fee ${e.fee.display}` }) : null,
@@ -62,6 +63,8 @@ async function show(w, chain, network, wallet, box, tokens) {
     if (chain === 'bitcoin') {
       const addrs = await accountAddresses(w, wallet);
       entries = await bitcoinHistory(w, network, [...addrs.receive, ...addrs.change]);
+    } else if (chain === 'solana') {
+      entries = await solanaHistory(w, network, address, tokens.filter((t) => t.chain === 'solana' && t.network === network).map((t) => ({ mint: t.contract, symbol: t.symbol })));
     } else if (chain === 'ton') {
       entries = await tonHistory(w, network, address);
     } else {
@@ -85,7 +88,7 @@ export async function historyPage(chain) {
   const c = CHAINS[chain];
   const back = h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' }));
   if (!c || !COVERS[chain]) {
-    return page('History', notice('warn', 'No history for this chain here', 'This page lists Bitcoin, TON and TRON transactions.'), back);
+    return page('History', notice('warn', 'No history for this chain here', 'This page lists Bitcoin, Solana, TON and TRON transactions.'), back);
   }
   const networks = (await api('GET', '/api/wallet/networks')).networks.filter((n) => n.chain === chain && servesAddress(n));
   if (!networks.length) {
@@ -93,7 +96,7 @@ export async function historyPage(chain) {
       h('strong', { text: `No ${c.name} node is set up on this server` }),
       h('div', { text: 'The history is read from a node. An admin can add one (blindvault admin wallet endpoint set).' })), back);
   }
-  const tokens = chain === 'tron' ? ((await api('GET', '/api/wallet/tokens')).tokens || []) : [];
+  const tokens = chain === 'tron' || chain === 'solana' ? ((await api('GET', '/api/wallet/tokens')).tokens || []) : [];
   const out = h('div');
   const box = h('div', { 'data-testid': 'wallet-history', 'aria-live': 'polite' });
   const net = h('select', { id: 'history-network', 'data-testid': 'wallet-history-network' }, networks.map((n) => h('option', { value: n.network, text: n.network })));

@@ -3,7 +3,9 @@
 //! list of entries per chain, newest first.
 
 use blindvault_wallet::btc;
-use blindvault_wallet::history::{self, Entry, tron::KnownToken};
+use std::collections::BTreeMap;
+
+use blindvault_wallet::history::{self, Entry, solana::KnownMint, tron::KnownToken};
 use serde::Deserialize;
 
 use super::{Failure, request};
@@ -74,4 +76,28 @@ pub struct TronRequest {
 pub fn tron(json: &str) -> Result<Vec<Entry>, Failure> {
     let r: TronRequest = request("the TRON history", json)?;
     Ok(history::tron::history(&r.owner, &r.transactions.text(), &r.trc20.text(), &r.tokens)?)
+}
+
+/// `{owner, signatures, transactions, mints}`: `getSignaturesForAddress`'s result, the
+/// `getTransaction` result of each signature read (by signature; `null` when the node has
+/// none), and the mints whose symbol the page knows (`[{mint, symbol}]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolanaRequest {
+    /// The wallet (base58).
+    pub owner: String,
+    /// `getSignaturesForAddress`'s result.
+    pub signatures: Body,
+    /// `getTransaction`'s result per signature.
+    #[serde(default)]
+    pub transactions: BTreeMap<String, serde_json::Value>,
+    /// Known mints.
+    #[serde(default)]
+    pub mints: Vec<KnownMint>,
+}
+
+/// Solana history ([`history::solana::history`]).
+pub fn solana(json: &str) -> Result<Vec<Entry>, Failure> {
+    let r: SolanaRequest = request("the Solana history", json)?;
+    Ok(history::solana::history(&r.owner, &r.signatures.text(), &r.transactions, &r.mints)?)
 }

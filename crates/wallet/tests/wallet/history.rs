@@ -163,3 +163,68 @@ fn tron_history_merges_trongrid_transactions_and_trc20_transfers() {
     assert!(history::tron::history(me, &txs.replace(&other_hex, "42ff"), &trc20, &known).is_err());
     assert!(history::tron::history("TNotAnAddress", &txs, &trc20, &known).is_err());
 }
+
+#[test]
+fn solana_history_reads_balance_changes_of_the_wallet() {
+    use std::collections::BTreeMap;
+
+    use blindvault_wallet::history::solana::KnownMint;
+    let me = "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk";
+    let them = "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T";
+    let mint = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v";
+    let (my_ata, their_ata) =
+        ("9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin", "7UX2i7SucgLMQcfZ75s3VXmZZY4YRUyJN9X1RgfMoDUi");
+    let keys = |k: &[&str]| {
+        serde_json::Value::from(
+            k.iter()
+                .map(|p| serde_json::json!({"pubkey": p, "signer": false, "writable": true}))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let sol_out = serde_json::json!({
+        "slot": 10, "blockTime": 1_700_000_200,
+        "meta": {"err": null, "fee": 5000, "preBalances": [2_000_000_000u64, 0, 1], "postBalances": [499_995_000u64, 1_500_000_000u64, 1],
+            "preTokenBalances": [], "postTokenBalances": []},
+        "transaction": {"signatures": ["s1"], "message": {"accountKeys": keys(&[me, them, "11111111111111111111111111111111"]),
+            "instructions": [{"program": "system", "programId": "11111111111111111111111111111111", "parsed": {"type": "transfer", "info": {"source": me, "destination": them, "lamports": 1_500_000_000u64}}}]}},
+        "version": "legacy"});
+    let token_in = serde_json::json!({
+        "slot": 9, "blockTime": 1_700_000_100,
+        "meta": {"err": null, "fee": 5000, "preBalances": [9, 9, 9, 9], "postBalances": [9, 9, 9, 9],
+            "preTokenBalances": [{"accountIndex": 1, "mint": mint, "owner": them, "programId": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "uiTokenAmount": {"amount": "20000000", "decimals": 6, "uiAmount": 20.0, "uiAmountString": "20"}},
+                                 {"accountIndex": 2, "mint": mint, "owner": me, "uiTokenAmount": {"amount": "0", "decimals": 6}}],
+            "postTokenBalances": [{"accountIndex": 1, "mint": mint, "owner": them, "uiTokenAmount": {"amount": "7500000", "decimals": 6}},
+                                  {"accountIndex": 2, "mint": mint, "owner": me, "uiTokenAmount": {"amount": "12500000", "decimals": 6}}]},
+        "transaction": {"message": {"accountKeys": keys(&[them, their_ata, my_ata, mint]),
+            "instructions": [{"program": "spl-token", "parsed": {"type": "transferChecked", "info": {"source": their_ata, "destination": my_ata, "authority": them, "mint": mint}}}]}}});
+    let sigs = serde_json::json!([
+        {"signature": "s1", "slot": 10, "err": null, "memo": null, "blockTime": 1_700_000_200, "confirmationStatus": "finalized"},
+        {"signature": "s3", "slot": 11, "err": {"InstructionError": [0, {"Custom": 1}]}, "memo": null, "blockTime": 1_700_000_300, "confirmationStatus": "confirmed"},
+        {"signature": "s2", "slot": 9, "err": null, "memo": null, "blockTime": 1_700_000_100, "confirmationStatus": "confirmed"},
+    ]);
+    let txs: BTreeMap<String, serde_json::Value> =
+        [("s1".to_owned(), sol_out), ("s2".to_owned(), token_in), ("s3".to_owned(), serde_json::Value::Null)]
+            .into();
+    let known = [KnownMint { mint: mint.into(), symbol: "USDC".into() }];
+    let h = history::solana::history(me, &sigs.to_string(), &txs, &known).unwrap();
+    let ids: Vec<&str> = h.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["s3", "s1", "s2"], "newest first");
+    assert_eq!(dir(&h[0]).3, Status::Failed);
+    assert!(h[0].note.as_deref().unwrap().contains("Custom"));
+    assert_eq!(
+        dir(&h[1]),
+        (Direction::Sent, "1.5 SOL", Some(them), Status::Confirmed),
+        "the fee is not part of the amount"
+    );
+    assert_eq!(h[1].fee.as_ref().unwrap().display, "0.000005 SOL");
+    assert_eq!(
+        dir(&h[2]),
+        (Direction::Received, "12.5 USDC", Some(them), Status::Confirmed),
+        "the token account's owner"
+    );
+    assert_eq!(h[2].fee, None);
+    let unknown = history::solana::history(me, &sigs.to_string(), &txs, &[]).unwrap();
+    assert_eq!(unknown[2].amount.display, "12.5 EPjF…Dt1v");
+    assert!(history::solana::history("not an address", &sigs.to_string(), &txs, &[]).is_err());
+    assert!(history::solana::history(me, "{}", &txs, &[]).is_err());
+}
