@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHash, createECDH } from 'node:crypto';
 import { createServer } from 'node:http';
 import { ripemd160 } from '@noble/hashes/legacy.js';
-import { decodeBase58 } from 'ethers';
+import { AbiCoder, decodeBase58, id as keccakId, zeroPadValue } from 'ethers';
 import { startServer, launch, device, shot, DESKTOP } from './lib.mjs';
 import { bip32, secretsOf, seedOf } from './chains/lib.mjs';
 
@@ -19,6 +19,10 @@ const THEM_BTC_SCRIPT = '0014751e76e8199196d454941c45d1b3a323f1433bd6';
 const THEM_TON = 'EQCD39VS5jcptHL8vMjEXrzGaRcCVYto7HUn4bpAOg8xqB2N';
 const THEM_TRON = 'THTR75o8xXAgCTQqpiot2AFRAjvW1tSbVV';
 const USDT = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t';
+const THEM_EVM = '0x66f9664f97F2b50F62D13eA064982f936dE76657';
+const TKN = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
+const HASH_IN = `0x${'e1'.repeat(32)}`;
+const HASH_OUT = `0x${'e2'.repeat(32)}`;
 const THEM_SOL = '4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T';
 const MINT = 'EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v';
 const MY_ATA = '9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin';
@@ -66,6 +70,10 @@ async function standIn(world) {
     const json = (v, s = 200) => { res.writeHead(s, { 'content-type': 'application/json' }); res.end(JSON.stringify(v)); };
     let m;
     if ((m = url.pathname.match(/^\/btc\/address\/(\w+)\/txs$/))) return json(world.btc(m[1]));
+    if (url.pathname === '/evm') {
+      const j = JSON.parse(body);
+      return json({ jsonrpc: '2.0', id: j.id, result: world.evm(j.method, j.params) });
+    }
     if (url.pathname === '/sol') {
       const j = JSON.parse(body);
       return json({ jsonrpc: '2.0', id: j.id, result: world.sol(j.method, j.params) });
@@ -84,7 +92,7 @@ const inPage = (p, method, u, body) => p.evaluate(async ([m, x, b]) => {
   return { status: r.status, json: await r.json() };
 }, [method, u, body]);
 
-test('wallet history: Bitcoin, Solana, TON and TRON transactions newest first, each from exactly the documented calls', async (t) => {
+test('wallet history: EVM, Bitcoin, Solana, TON and TRON transactions newest first, each from exactly the documented calls', async (t) => {
   const server = await startServer();
   const browser = await launch();
   const world = {};
@@ -106,7 +114,7 @@ test('wallet history: Bitcoin, Solana, TON and TRON transactions newest first, e
   await p.getByTestId('wallet-unlock').click();
   await p.getByTestId('wallet-unlocked').waitFor();
   const addr = async (c) => (await p.getByTestId(`wallet-address-${c}`).textContent()).trim();
-  const [btc, ton, tron, sol] = [await addr('bitcoin'), await addr('ton'), await addr('tron'), await addr('solana')];
+  const [btc, ton, tron, sol, evmAddr] = [await addr('bitcoin'), await addr('ton'), await addr('tron'), await addr('solana'), await addr('evm')];
 
   // No node yet: no History button, and the page says there is no node.
   assert.equal(await p.getByTestId('wallet-history-ton').count(), 0);
@@ -144,6 +152,27 @@ test('wallet history: Bitcoin, Solana, TON and TRON transactions newest first, e
     { transaction_id: 'dd'.repeat(32), token_info: { symbol: 'USDT', address: THEM_TRON, decimals: 6, name: 'look-alike' }, block_timestamp: 1_800_000_500_000, from: THEM_TRON, to: a, type: 'Transfer', value: '1' },
     { transaction_id: 'cc'.repeat(32), token_info: { symbol: 'USDT', address: USDT, decimals: 6, name: 'Tether USD' }, block_timestamp: 1_800_000_400_000, from: a, to: THEM_TRON, type: 'Transfer', value: '12500000' },
   ];
+  const TRANSFER = keccakId('Transfer(address,address,uint256)');
+  const abi = AbiCoder.defaultAbiCoder();
+  const topic = (a) => zeroPadValue(a, 32).toLowerCase();
+  world.evm = (method, params) => {
+    if (method === 'eth_getBalance') return '0x0';
+    if (method === 'eth_blockNumber') return '0x2710';
+    if (method === 'eth_call') {
+      const sel = params[0].data.slice(0, 10);
+      if (sel === '0x95d89b41') return abi.encode(['string'], ['TKN']);
+      if (sel === '0x313ce567') return abi.encode(['uint8'], [18]);
+      return abi.encode(['uint256'], [0]);
+    }
+    if (method === 'eth_getLogs') {
+      const f = params[0];
+      const log = (from, to, value, block, hash) => ({ address: TKN.toLowerCase(), topics: [TRANSFER, topic(from), topic(to)], data: abi.encode(['uint256'], [value]), blockNumber: `0x${block.toString(16)}`, transactionHash: hash, logIndex: '0x0', removed: false });
+      return f.topics[1] ? [log(evmAddr, THEM_EVM, 12n * 10n ** 18n + 5n * 10n ** 17n, 9990, HASH_OUT)] : [log(THEM_EVM, evmAddr, 10n ** 18n, 9000, HASH_IN)];
+    }
+    if (method === 'eth_getTransactionByHash') return { hash: params[0], from: evmAddr, to: TKN, value: '0x0', input: '0xa9059cbb' };
+    if (method === 'eth_getTransactionReceipt') return { status: '0x1', blockNumber: '0x2706', gasUsed: '0x5208', effectiveGasPrice: '0x3b9aca00' };
+    return null;
+  };
   const solKeys = (k) => k.map((pubkey) => ({ pubkey, signer: false, writable: true, source: 'transaction' }));
   world.sol = (method, params) => {
     if (method === 'getBalance') return { context: { slot: 9 }, value: 0 };
@@ -169,10 +198,11 @@ test('wallet history: Bitcoin, Solana, TON and TRON transactions newest first, e
     return null;
   };
   assert.equal((await inPage(p, 'POST', '/api/setup/claim', { code: server.code })).status, 200);
-  for (const [chain, network, path] of [['bitcoin', 'mainnet', 'btc'], ['ton', 'mainnet', 'ton'], ['tron', 'mainnet', 'tron'], ['solana', 'mainnet', 'sol']]) {
-    assert.equal((await inPage(p, 'PUT', '/api/admin/wallet/endpoints', { chain, network, url: `${node.url}/${path}` })).status, 200);
+  for (const [chain, network, path] of [['bitcoin', 'mainnet', 'btc'], ['ton', 'mainnet', 'ton'], ['tron', 'mainnet', 'tron'], ['solana', 'mainnet', 'sol'], ['evm', 'mainnet', 'evm']]) {
+    assert.equal((await inPage(p, 'PUT', '/api/admin/wallet/endpoints', { chain, network, url: `${node.url}/${path}`, ...(chain === 'evm' ? { chain_id: 1 } : {}) })).status, 200);
   }
   assert.equal((await inPage(p, 'POST', '/api/admin/wallet/tokens', { chain: 'tron', network: 'mainnet', contract: USDT, symbol: 'USDT', decimals: 6 })).status, 200);
+  assert.equal((await inPage(p, 'POST', '/api/admin/wallet/tokens', { chain: 'evm', network: 'mainnet', contract: TKN, symbol: 'WRONG', decimals: 2 })).status, 200);
   assert.equal((await inPage(p, 'POST', '/api/admin/wallet/tokens', { chain: 'solana', network: 'mainnet', contract: MINT, symbol: 'USDC', decimals: 6 })).status, 200);
 
   const entry = async (i) => {
@@ -180,11 +210,15 @@ test('wallet history: Bitcoin, Solana, TON and TRON transactions newest first, e
     const f = async (id) => (await li.getByTestId(id).count() ? (await li.getByTestId(id).textContent()).trim() : null);
     return { id: await f('wallet-history-id'), dir: await f('wallet-history-direction'), status: await f('wallet-history-status'), amount: await f('wallet-history-amount'), side: await f('wallet-history-counterparty'), fee: await f('wallet-history-fee'), note: await f('wallet-history-note') };
   };
+  // With the nodes set up, every chain's card has a History button (one render of the wallet
+  // page: the gateway limits each person's calls, and each render reads every balance).
+  await p.evaluate(() => { location.hash = '#/wallet'; });
+  await p.getByTestId('wallet-unlocked').waitFor();
+  for (const c of ['evm', 'bitcoin', 'solana', 'tron', 'ton']) await p.getByTestId(`wallet-history-${c}`).waitFor();
   const openHistory = async (chain) => {
-    await p.evaluate(() => { location.hash = '#/wallet'; });
-    await p.getByTestId('wallet-unlocked').waitFor();
-    await p.getByTestId('wallet-refresh').click();
-    await p.getByTestId(`wallet-history-${chain}`).click();
+    await p.evaluate((c) => { location.hash = `#/wallet/history/${c}`; }, chain);
+    const name = { evm: 'Ethereum', bitcoin: 'Bitcoin', solana: 'Solana', ton: 'TON', tron: 'TRON' }[chain];
+    await p.getByRole('heading', { name: `${name} history`, exact: true }).waitFor();
     await p.getByTestId('wallet-history-covers').waitFor();
   };
 
@@ -253,5 +287,29 @@ test('wallet history: Bitcoin, Solana, TON and TRON transactions newest first, e
   assert.deepEqual(await entry(0), { id: SIG_OUT, dir: 'Sent', status: 'Confirmed', amount: '−1.5 SOL', side: `To ${THEM_SOL}`, fee: 'Network fee 0.000005 SOL', note: null });
   assert.deepEqual(await entry(1), { id: SIG_IN, dir: 'Received', status: 'Confirmed', amount: '+12.5 USDC', side: `From ${THEM_SOL}`, fee: null, note: null });
   await shot(p, 'wallet-23-history-solana');
+
+  // ---- EVM: Transfer logs of the listed token over the newest 5000 blocks, and the
+  // transactions this browser broadcast (a hash the send page kept).
+  const me_ = await inPage(p, 'GET', '/api/me');
+  await p.evaluate(([k, v]) => localStorage.setItem(k, v), [`blindvault:wallet:evm-sent:${me_.json.user.id}`, JSON.stringify([{ network: 'mainnet', hash: HASH_OUT, time: 1_800_000_900 }])]);
+  node.calls.length = 0;
+  await openHistory('evm');
+  await p.locator('[data-testid="wallet-history-list"], [data-testid="wallet-history-error"]').first().waitFor();
+  assert.equal(await p.getByTestId('wallet-history-error').count(), 0, await p.getByTestId('wallet-history').textContent());
+  const evmCalls = node.calls.filter((c) => c.path === '/evm' && ['eth_blockNumber', 'eth_getLogs', 'eth_getTransactionByHash', 'eth_getTransactionReceipt'].includes(c.body.method)).map((c) => ({ method: c.body.method, params: c.body.params }));
+  // The newest 5000 blocks: 5001 (0x1389) to the head 10000 (0x2710); Transfer from, and to, the address.
+  const filter = (topics) => ({ fromBlock: '0x1389', toBlock: '0x2710', address: [TKN], topics });
+  const byJson = (a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+  assert.deepEqual([...evmCalls].sort(byJson), [
+    { method: 'eth_blockNumber', params: [] },
+    { method: 'eth_getLogs', params: [filter([TRANSFER, null, topic(evmAddr)])] },
+    { method: 'eth_getLogs', params: [filter([TRANSFER, topic(evmAddr)])] },
+    { method: 'eth_getTransactionByHash', params: [HASH_OUT] },
+    { method: 'eth_getTransactionReceipt', params: [HASH_OUT] },
+  ].sort(byJson));
+  assert.deepEqual(await entry(0), { id: HASH_OUT, dir: 'Sent', status: 'Confirmed', amount: '−12.5 TKN', side: `To ${THEM_EVM}`, fee: 'Network fee 0.000021 ETH', note: null });
+  assert.deepEqual(await entry(1), { id: HASH_IN, dir: 'Received', status: 'Confirmed', amount: '+1 TKN', side: `From ${THEM_EVM}`, fee: null, note: null });
+  assert.equal(await p.getByTestId('wallet-history-entry-1').getByTestId('wallet-history-time').textContent(), 'In block 9000');
+  await shot(p, 'wallet-24-history-evm');
   assert.deepEqual(me.errors, []);
 });

@@ -48,6 +48,8 @@
 //! | `bitcoinPlanSend(prf, req)` | `{network, recipient, amountSat? \| all, feeRate, changeIndex, coins: [{address, utxos}], prevTxs: [hex]}` | `{psbt, review, confirmation}`: coin selection, change and fee by the wallet crate; sign with `bitcoinSignPsbt(prf, {network, psbt, review})` |
 //! | `bitcoinHistory(req)` | `{network, addresses, bodies}`: the account's receive and change addresses and Esplora's `GET /address/:a/txs` reply of each (no key) | the history entries, newest first (`history::Entry`, docs/wallet.md "History") |
 //! | `solanaHistory(req)` | `{owner, signatures, transactions, mints}`: `getSignaturesForAddress`'s result, `getTransaction`'s per signature (no key) | the history entries |
+//! | `evmHistoryQuery(req)` | `{owner, contracts, fromBlock, toBlock}` (no key) | the two `eth_getLogs` filters (Transfer from and to the owner) |
+//! | `evmHistory(req)` | `{owner, logs, sent, tokens, native}` (logs, this browser's broadcasts with transaction and receipt; no key) | the history entries |
 //! | `tonHistory(reply)` | toncenter's `getTransactions` reply (no key) | the history entries |
 //! | `tronHistory(req)` | `{owner, transactions, trc20, tokens}`: TronGrid's `/v1/accounts/:a/transactions` and `…/trc20` replies, and the tokens whose symbol and decimals the page trusts (no key) | the history entries |
 //! | `splMintDecimals(result)` | `getAccountInfo`'s result for a mint (base64 encoding; no key) | the mint's decimals |
@@ -457,4 +459,17 @@ pub fn trc20_decode(call_name: &str, result: &str) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = solanaHistory)]
 pub fn solana_history(request: JsValue) -> Result<JsValue, JsValue> {
     call(|| json_of(&request).and_then(|j| bridge::history::solana(&j)))
+}
+
+/// The `eth_getLogs` filters of the EVM history: `{owner, contracts, fromBlock, toBlock}` →
+/// `[from the owner, to the owner]`. Takes no key.
+#[wasm_bindgen(js_name = evmHistoryQuery)]
+pub fn evm_history_query(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::history::evm_query(&j)))
+}
+
+/// EVM history: `{owner, logs, sent, tokens, native}` → entries, newest first. Takes no key.
+#[wasm_bindgen(js_name = evmHistory)]
+pub fn evm_history(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::history::evm(&j)))
 }

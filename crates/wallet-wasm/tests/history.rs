@@ -56,3 +56,22 @@ fn solana_history_takes_each_transaction_by_signature() {
     let bad = json!({"owner": "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk", "signatures": [], "transactions": {}, "tokens": []});
     assert_eq!(history::solana(&bad.to_string()).unwrap_err().code().as_str(), "bad_request");
 }
+
+#[test]
+fn evm_history_filters_are_built_by_the_wallet() {
+    let q = history::evm_query(
+        r#"{"owner": "0x9858EfFD232B4033E47d90003D41EC34EcaEda94", "contracts": ["0x5fbdb2315678afecb367f032d93f642f64180aa3"], "fromBlock": 5001, "toBlock": "0x2710"}"#,
+    )
+    .unwrap();
+    let word = "0x0000000000000000000000009858effd232b4033e47d90003d41ec34ecaeda94";
+    let t0 = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+    let f = |topics: Value| json!({"fromBlock": "0x1389", "toBlock": "0x2710", "address": ["0x5FbDB2315678afecb367f032d93F642f64180aa3"], "topics": topics});
+    assert_eq!(q, vec![f(json!([t0, word])), f(json!([t0, null, word]))]);
+    assert_eq!(
+        history::evm_query(r#"{"owner": "0x12", "contracts": [], "fromBlock": 1, "toBlock": 2}"#)
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "bad_address"
+    );
+}

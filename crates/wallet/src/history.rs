@@ -4,6 +4,8 @@
 //!
 //! - Bitcoin: Esplora `GET /address/:address/txs` of the account's addresses
 //!   ([`bitcoin::history`], over [`crate::btc::history`]);
+//! - EVM: `eth_getLogs` of token `Transfer` events and this browser's broadcasts
+//!   ([`evm::history`]);
 //! - Solana: `getSignaturesForAddress` and `getTransaction` of each ([`solana::history`]);
 //! - TON: toncenter v2 `GET /getTransactions` ([`ton::history`]);
 //! - TRON: TronGrid `GET /v1/accounts/:address/transactions` and `…/transactions/trc20`
@@ -14,6 +16,7 @@
 //! this wallet paid it, and whether the network executed it. Lists are newest first.
 
 pub mod bitcoin;
+pub mod evm;
 pub mod solana;
 pub mod ton;
 pub mod tron;
@@ -52,8 +55,11 @@ pub struct Entry {
     /// The transaction id as the chain's explorers write it (Bitcoin and TRON hex, TON the
     /// transaction hash in base64).
     pub id: String,
-    /// The block's time (Unix seconds), when known.
+    /// The block's time (Unix seconds), when known (EVM: the time this browser sent it).
     pub time: Option<u64>,
+    /// The block's number, where the chain's reply gives it without a time (EVM).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block: Option<u64>,
     /// What it did to the wallet.
     pub direction: Direction,
     /// The other side: the recipient of a payment sent, the sender of one received (the first

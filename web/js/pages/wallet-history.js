@@ -5,7 +5,8 @@
 import { api } from '../api.js';
 import { h, notice, page } from '../dom.js';
 import { servesAddress } from '../balances.js';
-import { HistoryError, LIMIT, SOLANA_LIMIT, bitcoinHistory, solanaHistory, tonHistory, tronHistory } from '../history.js';
+import { EVM_BLOCKS, EVM_SENT_LIMIT, HistoryError, LIMIT, SOLANA_LIMIT, bitcoinHistory, evmHistory, solanaHistory, tonHistory, tronHistory } from '../history.js';
+import { state } from '../state.js';
 import { action } from '../ui.js';
 import { CHAINS, walletModule } from '../wallet.js';
 import { unlockedWallet } from './wallet.js';
@@ -13,6 +14,7 @@ import { accountAddresses, knowsAccountAddresses } from './send/bitcoin.js';
 
 /** What each chain's list covers (shown above it). */
 const COVERS = {
+  evm: `Ethereum's standard node interface has no list of an address's transactions, and this server runs no indexer. Shown here: transfers of the listed tokens to and from this address in the newest ${EVM_BLOCKS} blocks (their Transfer events), and the newest ${EVM_SENT_LIMIT} transactions sent from this browser with their status. Not shown: ETH (or the network's coin) received, older token transfers, and what was sent from another device or wallet.`,
   bitcoin: 'The transactions of this account\'s first 5 receive and 5 change addresses (BIP-84): unconfirmed ones and the newest 25 confirmed per address, as the node lists them. Amounts are what the transaction paid to this wallet less what it spent from it; change back to the wallet is not counted as sent.',
   solana: `The newest ${SOLANA_LIMIT} transactions that involve this address, as the node lists them, each read in full (one call per transaction). An amount is this wallet's balance change that the node recorded: a token when a token balance changed, else SOL without the network fee. Token transfers to this wallet's token accounts are listed under those accounts, not this address: a token received into an existing token account may not appear here.`,
   ton: `The newest ${LIMIT} transactions of this wallet contract, as the node lists them (only transactions in a block). A transfer sent is the sum of the messages the wallet sent out.`,
@@ -32,6 +34,8 @@ function copyButton(text, testid) {
 }
 
 function when(e) {
+  if (e.block !== undefined && e.time) return `${new Date(e.time * 1000).toLocaleString()} (sent from this browser), block ${e.block}`;
+  if (e.block !== undefined) return `In block ${e.block}`;
   return e.time ? new Date(e.time * 1000).toLocaleString() : 'Not yet in a block';
 }
 
@@ -55,12 +59,15 @@ function entryView(e, i) {
 }
 
 /** Reads and shows one network's history into `box`. */
-async function show(w, chain, network, wallet, box, tokens) {
+async function show(w, chain, netInfo, wallet, box, tokens) {
+  const network = netInfo.network;
   box.replaceChildren(h('p.small.muted', { text: 'Loading…' }));
   const address = wallet.addresses.find((a) => a.chain === chain).address;
   let entries;
   try {
-    if (chain === 'bitcoin') {
+    if (chain === 'evm') {
+      entries = await evmHistory(w, netInfo, address, tokens, state.me.user.id);
+    } else if (chain === 'bitcoin') {
       const addrs = await accountAddresses(w, wallet);
       entries = await bitcoinHistory(w, network, [...addrs.receive, ...addrs.change]);
     } else if (chain === 'solana') {
@@ -88,7 +95,7 @@ export async function historyPage(chain) {
   const c = CHAINS[chain];
   const back = h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' }));
   if (!c || !COVERS[chain]) {
-    return page('History', notice('warn', 'No history for this chain here', 'This page lists Bitcoin, Solana, TON and TRON transactions.'), back);
+    return page('History', notice('warn', 'No history for this chain here', 'This page lists EVM, Bitcoin, Solana, TON and TRON transactions.'), back);
   }
   const networks = (await api('GET', '/api/wallet/networks')).networks.filter((n) => n.chain === chain && servesAddress(n));
   if (!networks.length) {
@@ -96,11 +103,11 @@ export async function historyPage(chain) {
       h('strong', { text: `No ${c.name} node is set up on this server` }),
       h('div', { text: 'The history is read from a node. An admin can add one (blindvault admin wallet endpoint set).' })), back);
   }
-  const tokens = chain === 'tron' || chain === 'solana' ? ((await api('GET', '/api/wallet/tokens')).tokens || []) : [];
+  const tokens = chain !== 'bitcoin' && chain !== 'ton' ? ((await api('GET', '/api/wallet/tokens')).tokens || []) : [];
   const out = h('div');
   const box = h('div', { 'data-testid': 'wallet-history', 'aria-live': 'polite' });
-  const net = h('select', { id: 'history-network', 'data-testid': 'wallet-history-network' }, networks.map((n) => h('option', { value: n.network, text: n.network })));
-  const load = () => show(w, chain, net.value, wallet, box, tokens);
+  const net = h('select', { id: 'history-network', 'data-testid': 'wallet-history-network' }, networks.map((n) => h('option', { value: n.network, text: n.chain_id ? `${n.network} (chain ${n.chain_id})` : n.network })));
+  const load = () => show(w, chain, networks.find((n) => n.network === net.value), wallet, box, tokens);
   net.addEventListener('change', load);
   const address = wallet.addresses.find((a) => a.chain === chain).address;
   const head = h('div.card.stack', {},

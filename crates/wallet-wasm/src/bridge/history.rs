@@ -101,3 +101,64 @@ pub fn solana(json: &str) -> Result<Vec<Entry>, Failure> {
     let r: SolanaRequest = request("the Solana history", json)?;
     Ok(history::solana::history(&r.owner, &r.signatures.text(), &r.transactions, &r.mints)?)
 }
+
+/// `{owner, contracts, fromBlock, toBlock}`: the `eth_getLogs` filters of the EVM history.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EvmQueryRequest {
+    /// The wallet.
+    pub owner: String,
+    /// The listed tokens' contracts.
+    pub contracts: Vec<String>,
+    /// First block (a JSON-RPC quantity or number).
+    pub from_block: super::Num,
+    /// Last block.
+    pub to_block: super::Num,
+}
+
+/// The two `eth_getLogs` filters (`Transfer` from the owner, `Transfer` to the owner) over the
+/// listed contracts and the block range: topic0 = keccak256(`Transfer(address,address,uint256)`),
+/// the owner as a 32-byte topic.
+pub fn evm_query(json: &str) -> Result<Vec<serde_json::Value>, Failure> {
+    let r: EvmQueryRequest = request("the EVM history query", json)?;
+    let owner = blindvault_wallet::evm::parse_address(&r.owner)?;
+    let contracts = r
+        .contracts
+        .iter()
+        .map(|c| blindvault_wallet::evm::parse_address(c).map(|a| a.to_checksum(None)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let topic0 = blindvault_wallet::history::evm::transfer_topic().to_string();
+    let me = owner.into_word().to_string();
+    let (from, to) =
+        (format!("0x{:x}", r.from_block.u64("fromBlock")?), format!("0x{:x}", r.to_block.u64("toBlock")?));
+    let filter = |topics: serde_json::Value| serde_json::json!({"fromBlock": from, "toBlock": to, "address": contracts, "topics": topics});
+    Ok(vec![filter(serde_json::json!([topic0, me])), filter(serde_json::json!([topic0, null, me]))])
+}
+
+/// `{owner, logs, sent, tokens, native}`: the `eth_getLogs` results (concatenated), this
+/// browser's broadcasts with the node's transaction and receipt, the listed tokens with the
+/// symbol and decimals read from their contracts, the native coin.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvmRequest {
+    /// The wallet.
+    pub owner: String,
+    /// Logs.
+    #[serde(default)]
+    pub logs: Vec<history::evm::Log>,
+    /// Broadcasts.
+    #[serde(default)]
+    pub sent: Vec<history::evm::Broadcast>,
+    /// Tokens.
+    #[serde(default)]
+    pub tokens: Vec<history::evm::ListedToken>,
+    /// The native coin.
+    pub native: blindvault_wallet::display::Asset,
+}
+
+/// EVM history ([`history::evm::history`]).
+pub fn evm(json: &str) -> Result<Vec<Entry>, Failure> {
+    let r: EvmRequest = request("the EVM history", json)?;
+    let owner = blindvault_wallet::evm::parse_address(&r.owner)?;
+    Ok(history::evm::history(owner, &r.logs, &r.sent, &r.tokens, &r.native)?)
+}

@@ -62,6 +62,7 @@ pub fn history(network: Network, addresses: &[String], bodies: &[String]) -> Res
         out.push(Entry {
             id: h.txid.clone(),
             time: h.block_time,
+            block: None,
             direction,
             counterparty,
             more_counterparties: u32::try_from(more).unwrap_or(u32::MAX),

@@ -178,6 +178,7 @@ fn entry(sig: &SignatureInfo, owner: &str, tx: &TxResult, known: &[KnownMint]) -
     Ok(Entry {
         id: sig.signature.clone(),
         time: sig.block_time,
+        block: None,
         direction,
         counterparty: others.first().cloned(),
         more_counterparties: u32::try_from(others.len().saturating_sub(1)).unwrap_or(u32::MAX),
@@ -235,6 +236,7 @@ pub fn history(
             None => out.push(Entry {
                 id: sig.signature.clone(),
                 time: sig.block_time,
+                block: None,
                 direction: Direction::Other,
                 counterparty: None,
                 more_counterparties: 0,

@@ -123,6 +123,7 @@ pub fn history(body: &str) -> Result<Vec<Entry>> {
         out.push(Entry {
             id: t.transaction_id.hash.clone(),
             time: Some(t.utime),
+            block: None,
             direction,
             counterparty,
             more_counterparties: u32::try_from(more).unwrap_or(u32::MAX),

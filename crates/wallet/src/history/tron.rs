@@ -183,6 +183,7 @@ pub fn history(owner: &str, transactions: &str, trc20: &str, known: &[KnownToken
             Entry {
                 id,
                 time: t.block_timestamp.map(|ms| ms / 1000),
+                block: None,
                 direction,
                 counterparty,
                 more_counterparties: 0,
@@ -221,6 +222,7 @@ pub fn history(owner: &str, transactions: &str, trc20: &str, known: &[KnownToken
         let entry = Entry {
             id: e.transaction_id.clone(),
             time: Some(e.block_timestamp / 1000),
+            block: None,
             direction,
             counterparty: Some(counterparty),
             more_counterparties: 0,

@@ -228,3 +228,72 @@ fn solana_history_reads_balance_changes_of_the_wallet() {
     assert!(history::solana::history("not an address", &sigs.to_string(), &txs, &[]).is_err());
     assert!(history::solana::history(me, "{}", &txs, &[]).is_err());
 }
+
+#[test]
+fn evm_history_reads_transfer_logs_and_this_browsers_broadcasts() {
+    use alloy_primitives::{Address, B256};
+    use blindvault_wallet::display::Asset;
+    use blindvault_wallet::history::evm::{Broadcast, ListedToken, Log, history, transfer_topic};
+    let me: Address = "0x9858EfFD232B4033E47d90003D41EC34EcaEda94".parse().unwrap();
+    let them: Address = "0x66f9664f97F2b50F62D13eA064982f936dE76657".parse().unwrap();
+    let token: Address = "0x5FbDB2315678afecb367f032d93F642f64180aa3".parse().unwrap();
+    assert_eq!(
+        transfer_topic().to_string(),
+        "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef",
+        "keccak256(Transfer(address,address,uint256))"
+    );
+    let log = |contract: Address,
+               from: Address,
+               to: Address,
+               value: u64,
+               block: u64,
+               hash: u8,
+               removed: bool| {
+        serde_json::json!({"address": contract, "topics": [transfer_topic(), from.into_word(), to.into_word()],
+            "data": format!("0x{:064x}", value), "blockNumber": format!("0x{block:x}"), "transactionHash": B256::repeat_byte(hash),
+            "logIndex": "0x0", "removed": removed})
+    };
+    let logs: Vec<Log> = serde_json::from_value(serde_json::json!([
+        log(token, them, me, 1_000_000_000_000_000_000, 100, 1, false),
+        log(token, me, them, 12_500_000_000_000_000_000, 105, 2, false),
+        log(token, me, them, 12_500_000_000_000_000_000, 105, 2, false),
+        log(them, them, me, 5, 106, 3, false),
+        log(token, them, me, 7, 107, 4, true),
+    ]))
+    .unwrap();
+    let receipt = |ok: bool, block: u64| serde_json::json!({"status": if ok { "0x1" } else { "0x0" }, "blockNumber": format!("0x{block:x}"), "gasUsed": "0x5208", "effectiveGasPrice": "0x3b9aca00"});
+    let sent: Vec<Broadcast> = serde_json::from_value(serde_json::json!([
+        {"hash": B256::repeat_byte(2), "time": 1_700_000_105u64, "tx": {"from": me, "to": token, "value": "0x0", "input": "0xa9059cbb"}, "receipt": receipt(true, 105)},
+        {"hash": B256::repeat_byte(5), "time": 1_700_000_110u64, "tx": {"from": me, "to": them, "value": "0x3782dace9d900000", "input": "0x"}, "receipt": receipt(false, 108)},
+        {"hash": B256::repeat_byte(6), "time": 1_700_000_120u64, "tx": {"from": me, "to": them, "value": "0x1", "input": "0x"}, "receipt": null},
+    ]))
+    .unwrap();
+    let tokens = [ListedToken { contract: token, symbol: "TKN".into(), decimals: 18 }];
+    let h = history(me, &logs, &sent, &tokens, &Asset::new("ETH", 18)).unwrap();
+    let ids: Vec<u8> = h.iter().map(|e| e.id.parse::<B256>().unwrap()[0]).collect();
+    assert_eq!(
+        ids,
+        [6, 5, 2, 1],
+        "pending first, then by block; one entry per transfer; other contracts and removed logs left out"
+    );
+    assert_eq!(
+        dir(&h[0]),
+        (Direction::Sent, "0.000000000000000001 ETH", Some(them.to_checksum(None).as_str()), Status::Pending)
+    );
+    assert_eq!(dir(&h[1]).3, Status::Failed);
+    assert_eq!(h[1].fee.as_ref().unwrap().display, "0.000021 ETH", "gas used × effective gas price");
+    assert_eq!(
+        dir(&h[2]),
+        (Direction::Sent, "12.5 TKN", Some(them.to_checksum(None).as_str()), Status::Confirmed)
+    );
+    assert_eq!(
+        (h[2].time, h[2].block),
+        (Some(1_700_000_105), Some(105)),
+        "the log and the broadcast are one entry"
+    );
+    assert_eq!(
+        dir(&h[3]),
+        (Direction::Received, "1 TKN", Some(them.to_checksum(None).as_str()), Status::Confirmed)
+    );
+    assert_eq!((h[3].time, h[3].block, h[3].fee.as_ref()), (None, Some(100), None));
+}
