@@ -473,6 +473,25 @@ test('the wallet page unlocks with a passkey, shows the wallet crate\'s five add
     assert.equal(await balanceOf(anvil, token, from), supply - 12500000000000000000n);
     await p.getByRole('link', { name: 'Back to the wallet' }).first().click();
     assert.equal(await balanceText(token), '987.5 TKN');
+    // The history (docs/wallet.md "History"): anvil's real Transfer logs and this browser's
+    // broadcasts with their receipts — the token send once, the ETH send, the supply received.
+    const sent = await p.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith('blindvault:wallet:evm-sent:')).map(([, v]) => JSON.parse(v)));
+    assert.deepEqual(sent[0].map((x) => [x.network, x.hash]).slice(-1), [['anvil', hash]], 'the broadcast hash is kept (public)');
+    await p.getByTestId('wallet-history-evm').click();
+    await p.getByTestId('wallet-history-list').waitFor();
+    const entry = (id) => p.locator(`li[data-id="${id}"]`);
+    const fact = async (id, tid) => (await entry(id).getByTestId(tid).textContent()).trim();
+    assert.equal(await entry(hash).count(), 1, 'the token send is one entry (its log and its broadcast)');
+    assert.equal(await fact(hash, 'wallet-history-amount'), '−12.5 TKN');
+    assert.equal(await fact(hash, 'wallet-history-status'), 'Confirmed');
+    assert.equal(await fact(hash, 'wallet-history-counterparty'), `To ${to}`);
+    assert.match(await fact(hash, 'wallet-history-fee'), /^Network fee [0-9.]+ ETH$/);
+    const ethSend = sent[0].find((x) => x.hash !== hash).hash;
+    assert.equal(await fact(ethSend, 'wallet-history-amount'), '−0.25 ETH');
+    assert.equal(await fact(ethSend, 'wallet-history-counterparty'), `To ${to}`);
+    assert.match(await p.getByTestId('wallet-history').textContent(), /\+1000 TKN/, 'the supply minted to this address, from its Transfer log');
+    await shot(p, 'wallet-25-history-anvil');
+    await p.getByRole('link', { name: 'Back to the wallet' }).first().click();
   });
 
   await t.test('lock: every address is gone from the page', async () => {

@@ -46,6 +46,16 @@
 //! | `tronSignReviewed(prf, req)` | `{account?, rawData, summary}` (the summary approved) | `{txid, signature, transaction}` (`transaction`: the body of `/wallet/broadcasttransaction`), only if the bytes still decode to that summary |
 //! | `bitcoinAccountAddresses(prf, req)` | `{network, receive, change}` (1–20 each) | `{receive: [address], change: [address]}` of the BIP-84 account 0 (public) |
 //! | `bitcoinPlanSend(prf, req)` | `{network, recipient, amountSat? \| all, feeRate, changeIndex, coins: [{address, utxos}], prevTxs: [hex]}` | `{psbt, review, confirmation}`: coin selection, change and fee by the wallet crate; sign with `bitcoinSignPsbt(prf, {network, psbt, review})` |
+//! | `bitcoinHistory(req)` | `{network, addresses, bodies}`: the account's receive and change addresses and Esplora's `GET /address/:a/txs` reply of each (no key) | the history entries, newest first (`history::Entry`, docs/wallet.md "History") |
+//! | `solanaHistory(req)` | `{owner, signatures, transactions, mints}`: `getSignaturesForAddress`'s result, `getTransaction`'s per signature (no key) | the history entries |
+//! | `evmHistoryQuery(req)` | `{owner, contracts, fromBlock, toBlock}` (no key) | the two `eth_getLogs` filters (Transfer from and to the owner) |
+//! | `evmHistory(req)` | `{owner, logs, sent, tokens, native}` (logs, this browser's broadcasts with transaction and receipt; no key) | the history entries |
+//! | `tonHistory(reply)` | toncenter's `getTransactions` reply (no key) | the history entries |
+//! | `tronHistory(req)` | `{owner, transactions, trc20, tokens}`: TronGrid's `/v1/accounts/:a/transactions` and `…/trc20` replies, and the tokens whose symbol and decimals the page trusts (no key) | the history entries |
+//! | `splMintDecimals(result)` | `getAccountInfo`'s result for a mint (base64 encoding; no key) | the mint's decimals |
+//! | `splBalance(req)` | `{owner, mint, result}`: `getTokenAccountsByOwner`'s result (base64; no key) | the owner's balance of the mint, base units |
+//! | `trc20Encode(req)` | `{call: "symbol" \| "decimals"}` or `{call: "balanceOf", owner}` (no key) | `{functionSelector, parameter}` for `/wallet/triggerconstantcontract` |
+//! | `trc20Decode(call, result)` | the call and `constant_result[0]` (hex) | as `erc20Decode` |
 //! | `parseUnits(text, decimals)` | what a person typed (`"0.25"`) | base units, decimal string |
 //! | `formatUnits(raw, decimals)` | `raw`: base units as decimal digits or `0x` hex (a JSON-RPC quantity); `decimals` 0–77 | the exact decimal string (`"1.5"`), trailing zeros dropped, no symbol |
 //! | `qrCode(text)` | public text (an address), 1–256 bytes | `{size, path}`: modules a side, SVG path of the dark modules |
@@ -404,4 +414,70 @@ pub fn bitcoin_account_addresses(prf: &mut [u8], request: JsValue) -> Result<JsV
 #[wasm_bindgen(js_name = bitcoinPlanSend)]
 pub fn bitcoin_plan_send(prf: &mut [u8], request: JsValue) -> Result<JsValue, JsValue> {
     signing(prf, &request, bridge::bitcoin_send::plan)
+}
+
+/// Bitcoin history: `{network, addresses, bodies}` (Esplora's `/address/:a/txs` of each
+/// address) → entries, newest first. Takes no key.
+#[wasm_bindgen(js_name = bitcoinHistory)]
+pub fn bitcoin_history(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::history::bitcoin(&j)))
+}
+
+/// TON history: toncenter's `getTransactions` reply → entries, newest first. Takes no key.
+#[wasm_bindgen(js_name = tonHistory)]
+pub fn ton_history(reply: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&reply).and_then(|j| bridge::history::ton(&j)))
+}
+
+/// TRON history: `{owner, transactions, trc20, tokens}` (TronGrid's replies, the trusted
+/// tokens) → entries, newest first. Takes no key.
+#[wasm_bindgen(js_name = tronHistory)]
+pub fn tron_history(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::history::tron(&j)))
+}
+
+/// An SPL mint's decimals from `getAccountInfo`'s result (base64 encoding). Takes no key.
+#[wasm_bindgen(js_name = splMintDecimals)]
+pub fn spl_mint_decimals(result: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&result).and_then(|j| bridge::tokens::spl_mint_decimals(&j)))
+}
+
+/// `{owner, mint, result}` (`getTokenAccountsByOwner`'s result, base64) → the balance in base
+/// units, a decimal string. Takes no key.
+#[wasm_bindgen(js_name = splBalance)]
+pub fn spl_balance(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::tokens::spl_balance(&j)))
+}
+
+/// `{call, owner?}` → `{functionSelector, parameter}` for `/wallet/triggerconstantcontract`.
+/// Takes no key.
+#[wasm_bindgen(js_name = trc20Encode)]
+pub fn trc20_encode(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::tokens::trc20_encode(&j)))
+}
+
+/// A TRC-20 contract's `constant_result[0]` (hex) for `call`, decoded strictly. Takes no key.
+#[wasm_bindgen(js_name = trc20Decode)]
+pub fn trc20_decode(call_name: &str, result: &str) -> Result<JsValue, JsValue> {
+    call(|| bridge::tokens::trc20_decode(call_name, result))
+}
+
+/// Solana history: `{owner, signatures, transactions, mints}` (`getSignaturesForAddress` and
+/// `getTransaction` results, the known mints) → entries, newest first. Takes no key.
+#[wasm_bindgen(js_name = solanaHistory)]
+pub fn solana_history(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::history::solana(&j)))
+}
+
+/// The `eth_getLogs` filters of the EVM history: `{owner, contracts, fromBlock, toBlock}` →
+/// `[from the owner, to the owner]`. Takes no key.
+#[wasm_bindgen(js_name = evmHistoryQuery)]
+pub fn evm_history_query(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::history::evm_query(&j)))
+}
+
+/// EVM history: `{owner, logs, sent, tokens, native}` → entries, newest first. Takes no key.
+#[wasm_bindgen(js_name = evmHistory)]
+pub fn evm_history(request: JsValue) -> Result<JsValue, JsValue> {
+    call(|| json_of(&request).and_then(|j| bridge::history::evm(&j)))
 }

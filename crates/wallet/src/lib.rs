@@ -51,6 +51,9 @@
 //!   xpub/tpub only, so ypub/zpub/upub/vpub are mapped to those before `Xpub::decode`.
 //! - The address type by path purpose ([`btc::address`], a `match`), and the Bitcoin history
 //!   (received, sent, fee per transaction from Esplora's lists, [`btc::history`]).
+//! - **History readers** ([`history`]: serde structs over Solana's `getTransaction`, toncenter's
+//!   `getTransactions` and TronGrid's account lists, the direction and amount rules): no maintained Rust crate reads
+//!   these HTTP APIs' JSON; TRON's hex addresses go through [`tron::encode_address`].
 //! - Glue: PSBT review (amounts checked against each input's previous transaction, fee, change) and P2WPKH finalization ([`btc`]), moving
 //!   the Solana interface crates' instructions to the newer `solana-instruction` type, the TON
 //!   internal message.
@@ -70,7 +73,9 @@ pub mod derive;
 pub mod display;
 mod error;
 pub mod evm;
+pub mod history;
 pub mod solana;
+pub mod tokens;
 pub mod ton;
 pub mod tron;
 mod wallet;

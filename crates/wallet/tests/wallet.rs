@@ -14,12 +14,16 @@ mod erc20;
 mod evm_send;
 #[path = "wallet/generated.rs"]
 mod generated;
+#[path = "wallet/history.rs"]
+mod history;
 #[path = "wallet/secrets.rs"]
 mod secrets;
 #[path = "wallet/signing.rs"]
 mod signing;
 #[path = "wallet/solana_send.rs"]
 mod solana_send;
+#[path = "wallet/tokens.rs"]
+mod tokens;
 #[path = "wallet/ton_send.rs"]
 mod ton_send;
 #[path = "wallet/tron_send.rs"]

@@ -13,6 +13,8 @@ import { action } from '../ui.js';
 import { readToken } from '../tokens.js';
 import { walletModule } from '../wallet.js';
 import { unlockedWallet, withWalletPrf } from './wallet.js';
+import { rememberSent } from '../history.js';
+import { state } from '../state.js';
 
 async function call(network, method, params) {
   const r = await api('POST', '/api/wallet/rpc', { chain: 'evm', network, call: { kind: 'json_rpc', method, params } });
@@ -143,6 +145,7 @@ function confirmView(w, network, built, body, out, account) {
     let hash;
     try {
       hash = await call(network.network, 'eth_sendRawTransaction', [signed.raw]);
+      rememberSent(state.me.user.id, network.network, hash); // public: listed on the history page
     } catch (e) {
       status.replaceChildren(notice('bad', 'Not sent', plain(e)), h('button', { type: 'button', onclick: () => route(), text: 'Start again' }));
       return;

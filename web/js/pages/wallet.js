@@ -13,6 +13,9 @@ import { CHAINS, walletModule } from '../wallet.js';
 import { sendPage } from './wallet-send.js';
 import { signPage } from './wallet-sign.js';
 import { settingsPage } from './wallet-settings.js';
+import { historyPage } from './wallet-history.js';
+import { HISTORY_CHAINS } from '../history.js';
+import { chainTokenBox } from './wallet-tokens.js';
 import { TokenError, addToken, adminTokens, readToken, removeToken, tokenBalance, tokensOn } from '../tokens.js';
 import { SEND_PAGES } from './send/index.js';
 import { PrfUnsupported, getAssertion, wipe } from '../webauthn.js';
@@ -439,9 +442,12 @@ function chainCard(w, a, networks, listed) {
     balanceBox(w, a, networks),
     h('div.row', {}, copyButton(a.address, `wallet-copy-${a.chain}`), toggle,
       (a.chain === 'evm' || SEND_PAGES[a.chain]) && networks && networks.some((n) => n.chain === a.chain && servesAddress(n))
-        ? h('a.button.small-button.primary', { href: `#/wallet/send/${a.chain}`, 'data-testid': `wallet-send-${a.chain}`, text: 'Send' }) : null),
+        ? h('a.button.small-button.primary', { href: `#/wallet/send/${a.chain}`, 'data-testid': `wallet-send-${a.chain}`, text: 'Send' }) : null,
+      HISTORY_CHAINS.includes(a.chain) && networks && networks.some((n) => n.chain === a.chain && servesAddress(n))
+        ? h('a.button.small-button', { href: `#/wallet/history/${a.chain}`, 'data-testid': `wallet-history-${a.chain}`, text: 'History' }) : null),
     qrBox,
-    a.chain === 'evm' ? tokenBox(w, a, networks, listed) : null);
+    a.chain === 'evm' ? tokenBox(w, a, networks, listed) : null,
+    a.chain === 'solana' || a.chain === 'tron' ? chainTokenBox(w, a, networks, listed) : null);
 }
 
 async function unlockedView() {
@@ -497,5 +503,6 @@ export async function walletPage(view, chain) {
   if (view === 'send') return SEND_PAGES[chain] ? SEND_PAGES[chain]() : sendPage();
   if (view === 'sign') return signPage();
   if (view === 'settings') return settingsPage();
+  if (view === 'history') return historyPage(chain);
   return unlockedView();
 }

@@ -21,6 +21,20 @@ const SCAN = 5; // receive and change addresses asked about
  * new list), so a lock forgets them with everything else. */
 const scanned = new WeakMap();
 
+/** The account's first receive and change addresses (public), asked of the wallet module once
+ * per unlock (a passkey ceremony) and kept while unlocked: the send and history pages share them. */
+export async function accountAddresses(w, wallet) {
+  let addrs = scanned.get(wallet.addresses);
+  if (!addrs) {
+    addrs = await withWalletPrf((prf) => w.bitcoinAccountAddresses(prf, { network: MODULE_NETWORK, receive: SCAN, change: SCAN })); // zeroes prf
+    scanned.set(wallet.addresses, addrs);
+  }
+  return addrs;
+}
+
+/** Whether the account's addresses are already known (no ceremony needed). */
+export const knowsAccountAddresses = (wallet) => scanned.has(wallet.addresses);
+
 class NodeRefused extends Error {}
 
 async function esplora(network, method, path, body) {
@@ -63,11 +77,7 @@ export async function bitcoinSendPage() {
   const review = action('Review', 'primary big', async () => {
     const network = net.value;
     if (!/^[0-9]{1,4}$/.test(rate.value.trim())) throw new Error('The fee rate is a whole number of sat/vB.');
-    let addrs = scanned.get(wallet.addresses);
-    if (!addrs) {
-      addrs = await withWalletPrf((prf) => w.bitcoinAccountAddresses(prf, { network: MODULE_NETWORK, receive: SCAN, change: SCAN })); // zeroes prf
-      scanned.set(wallet.addresses, addrs);
-    }
+    const addrs = await accountAddresses(w, wallet);
     // Each address's coins, their previous transactions, and the first change address never used.
     const list = [...addrs.receive, ...addrs.change];
     const coins = await Promise.all(list.map(async (address) => ({ address, utxos: await esplora(network, 'GET', `/address/${address}/utxo`) })));
