@@ -6,8 +6,11 @@ import { $, notice } from './js/dom.js';
 import { route } from './js/router.js';
 import { loadMe } from './js/state.js';
 import { init } from './js/wasm.js';
+import { installable, registerWorker } from './js/pwa.js';
 
 async function main() {
+  registerWorker();
+  installable();
   try {
     await init();
   } catch (e) {

@@ -1,9 +1,18 @@
 //! Embeds the web app (`web/` at the workspace root, with the WebAssembly bundle that
 //! `scripts/build-web.sh` writes to `web/pkg/`) into the server binary: a table of
-//! `(path, bytes, content type)` generated into `OUT_DIR/web_assets.rs`.
+//! `(path, bytes, content type)` generated into `OUT_DIR/web_assets.rs`, with the build's
+//! version (`WEB_VERSION`: the first 16 bytes, in hex, of SHA-256 over every embedded path and
+//! file) baked into the service worker (`web/sw.js`: `__BLINDVAULT_VERSION__` and the list of
+//! files it caches, `__BLINDVAULT_SHELL__`), so a new build is a new service worker and a new
+//! cache (docs/webapp.md "Installable app and offline").
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// The service worker's path; its placeholders are filled here.
+const SW: &str = "/sw.js";
 
 fn content_type(p: &Path) -> Option<&'static str> {
     Some(match p.extension()?.to_str()? {
@@ -46,16 +55,56 @@ fn main() {
             "cargo:warning=web/pkg has no WebAssembly bundle: the web app will not start. Run ./scripts/build-web.sh (the run and test scripts do)."
         );
     }
-    let mut src = String::from(
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
+    // The version: every path and file (the service worker's template included), length-prefixed.
+    let mut h = Sha256::new();
+    for (path, file, _) in &files {
+        let bytes =
+            std::fs::read(file).unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", file.display())));
+        h.update((path.len() as u64).to_be_bytes());
+        h.update(path.as_bytes());
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(&bytes);
+    }
+    let version: String = h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let mut src = format!(
+        "/// The build's version of the web app (SHA-256 of every embedded file, 16 bytes in hex).\npub const WEB_VERSION: &str = {version:?};\n"
+    );
+    src.push_str(
         "/// The embedded web app: (path, bytes, content type).\npub static ASSETS: &[(&str, &[u8], &str)] = &[\n",
     );
     for (path, file, ct) in &files {
+        let file = if path == SW { service_worker(file, &files, &version, &out_dir) } else { file.clone() };
         let _ = writeln!(src, "    ({path:?}, include_bytes!({:?}), {ct:?}),", file.display().to_string());
     }
     src.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("web_assets.rs");
+    let out = out_dir.join("web_assets.rs");
     if let Err(e) = std::fs::write(&out, src) {
-        println!("cargo:warning=cannot write {}: {e}", out.display());
-        std::process::exit(1);
+        fail(&format!("cannot write {}: {e}", out.display()));
     }
+}
+
+/// `web/sw.js` with the version and the list of files to cache (every asset but itself) filled
+/// in, written to `OUT_DIR/sw.js`.
+fn service_worker(file: &Path, files: &[(String, PathBuf, &str)], version: &str, out_dir: &Path) -> PathBuf {
+    let template = std::fs::read_to_string(file)
+        .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", file.display())));
+    let shell: Vec<&str> = files.iter().map(|(p, _, _)| p.as_str()).filter(|p| *p != SW).collect();
+    let shell = format!("[{}]", shell.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(", "));
+    if !template.contains("'__BLINDVAULT_VERSION__'") || !template.contains("'__BLINDVAULT_SHELL__'") {
+        fail("web/sw.js lacks its placeholders '__BLINDVAULT_VERSION__' and '__BLINDVAULT_SHELL__'");
+    }
+    let body = template
+        .replace("'__BLINDVAULT_VERSION__'", &format!("'{version}'"))
+        .replace("'__BLINDVAULT_SHELL__'", &shell);
+    let out = out_dir.join("sw.js");
+    if let Err(e) = std::fs::write(&out, body) {
+        fail(&format!("cannot write {}: {e}", out.display()));
+    }
+    out
+}
+
+fn fail(msg: &str) -> ! {
+    println!("cargo:warning={msg}");
+    std::process::exit(1);
 }

@@ -36,17 +36,18 @@ function freePort() {
  */
 export const GENEROUS_LIMITS = { perMinute: 100000, burst: 100000, accountPerMinute: 100000, accountBurst: 100000 };
 
-/** `args`: more `serve` options. */
-export async function startServer({ limits = GENEROUS_LIMITS, args: extra = [] } = {}) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'blindvault-e2e-'));
-  const port = await freePort();
+/** `args`: more `serve` options; `env`: more environment variables; `at`: a stopped server
+ * whose data directory and port (so: origin) this one reuses — the same instance restarted. */
+export async function startServer({ limits = GENEROUS_LIMITS, args: extra = [], env = {}, at = null } = {}) {
+  const dir = at ? at.dir : mkdtempSync(path.join(tmpdir(), 'blindvault-e2e-'));
+  const port = at ? at.port : await freePort();
   const url = `http://localhost:${port}`;
   const l = { ...GENEROUS_LIMITS, ...limits };
   const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', path.join(dir, 'data'), '--origin', url,
     '--rate-limit-per-minute', String(l.perMinute), '--rate-limit-burst', String(l.burst),
     '--account-rate-limit-per-minute', String(l.accountPerMinute), '--account-rate-limit-burst', String(l.accountBurst), ...extra];
   const proc = spawn(BIN, args, {
-    env: { ...process.env, RUST_LOG: 'info' },
+    env: { ...process.env, RUST_LOG: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -65,9 +66,11 @@ export async function startServer({ limits = GENEROUS_LIMITS, args: extra = [] }
   mkdirSync(path.join(dir, 'home'), { recursive: true });
   writeFileSync(path.join(dir, 'passphrase'), 'correct horse battery staple e2e\n', { mode: 0o600 });
   return {
-    url, code, dir, proc, log,
+    url, code, dir, port, proc, log,
     db: path.join(dir, 'data', 'blindvault.db'),
     stop() { proc.kill('SIGTERM'); },
+    /** Resolves once the process has exited (after `stop`). */
+    exited() { return proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise((r) => proc.once('exit', r)); },
     cleanup() { try { rmSync(dir, { recursive: true, force: true }); } catch { /* best effort */ } },
   };
 }
@@ -113,19 +116,24 @@ export async function cli(server, args, stdin) {
   return r.stdout;
 }
 
+export const LAUNCH = {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+};
+
 export async function launch() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
+  return chromium.launch(LAUNCH);
 }
 
 /** A browser context with a virtual platform authenticator (user verification by "fingerprint"),
  * with or without the PRF extension. */
-export async function device(browser, { prf = true, viewport = PHONE } = {}) {
-  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+/** A browser context with a virtual authenticator (PRF unless `prf` is false). `serviceWorkers:
+ * 'block'` for a test that intercepts requests with `page.route`: a request the app's service
+ * worker answers from its cache never reaches the route. */
+export async function device(browser, { prf = true, viewport = PHONE, serviceWorkers = 'allow' } = {}) {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1, serviceWorkers });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));

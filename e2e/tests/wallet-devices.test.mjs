@@ -71,7 +71,8 @@ test('every passkey of mine opens the same wallet; removing one keeps it; one le
     server.stop();
     server.cleanup();
   });
-  const me = await device(browser, { viewport: DESKTOP });
+  // This test intercepts the module and API answers with page.route: no service worker in between.
+  const me = await device(browser, { viewport: DESKTOP, serviceWorkers: 'block' });
   const { page: p, cdp } = me;
   const authenticators = { A: me.authenticatorId };
   const addAuthenticator = async (name) => {

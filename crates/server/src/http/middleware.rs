@@ -101,7 +101,8 @@ pub(crate) async fn log_and_harden(req: Request, next: Next) -> Response {
         }
     }
     let h = resp.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // `no-store` unless the handler chose (only the service worker does: `no-cache`).
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     resp
 }

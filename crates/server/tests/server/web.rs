@@ -29,10 +29,12 @@ async fn web_app_is_served_with_a_strict_policy() -> anyhow::Result<()> {
         "frame-ancestors 'none'",
         "base-uri 'none'",
         "require-trusted-types-for 'script'",
-        "trusted-types 'none'",
+        // One policy, for the service worker's URL only (web/js/pwa.js); no `default`.
+        "trusted-types sw",
     ] {
         ensure!(csp.contains(directive), "CSP {csp:?} lacks {directive}");
     }
+    ensure!(csp.ends_with("trusted-types sw"), "no other policy: {csp}");
     ensure!(!csp.contains("unsafe-inline") && !csp.contains("http:") && !csp.contains("https:"), "{csp}");
     ensure!(header("x-frame-options") == "DENY");
     ensure!(header("x-content-type-options") == "nosniff");
@@ -171,5 +173,66 @@ async fn cli_session_needs_a_fresh_assertion_by_the_same_person(b: Backend) -> a
     alice.agent.post(paths::LOGOUT_ALL, json!({})).await?.ok()?;
     let r = cli.get(paths::ME).await?;
     ensure!(r.status == 401, "revoked with the others: {}", r.status);
+    Ok(())
+}
+
+/// The installable app: the policy allows this origin's service worker and manifest (and no
+/// other), `/sw.js` is never taken from an HTTP cache and carries the build's version and the
+/// list of files it caches — the app shell and both WebAssembly bundles, never the API or itself.
+#[tokio::test]
+async fn service_worker_is_served_with_the_build_version() -> anyhow::Result<()> {
+    use blindvault_server::web::{VERSION_HEADER, WEB_VERSION};
+    let server = TestServer::start(Backend::Sqlite).await?;
+    let http = reqwest::Client::new();
+    let get = |p: &str| http.get(format!("{}{p}", server.base)).send();
+
+    ensure!(WEB_VERSION.len() == 32 && WEB_VERSION.bytes().all(|b| b.is_ascii_hexdigit()));
+    let index = get("/").await?;
+    let csp = index.headers()["content-security-policy"].to_str()?.to_owned();
+    ensure!(csp.contains("worker-src 'self';") && csp.contains("manifest-src 'self';"), "{csp}");
+    ensure!(csp.matches("worker-src").count() == 1 && !csp.contains("child-src"), "{csp}");
+    ensure!(index.headers()[VERSION_HEADER] == WEB_VERSION);
+    ensure!(index.headers()["cache-control"] == "no-store", "the pages stay no-store");
+
+    let sw = get("/sw.js").await?;
+    ensure!(sw.status() == 200);
+    let h = sw.headers().clone();
+    ensure!(h["content-type"].to_str()?.starts_with("text/javascript"));
+    ensure!(h["cache-control"] == "no-cache", "{:?}", h["cache-control"]);
+    ensure!(h[VERSION_HEADER] == WEB_VERSION);
+    ensure!(h.get("service-worker-allowed").is_none(), "the worker's scope is its own directory");
+    ensure!(h["content-security-policy"].to_str()? == blindvault_server::web::CSP);
+    let js = sw.text().await?;
+    ensure!(js.contains(&format!("const VERSION = '{WEB_VERSION}';")), "{js}");
+    ensure!(!js.contains("__BLINDVAULT_"), "every placeholder is filled");
+    let shell = js
+        .lines()
+        .find_map(|l| l.strip_prefix("const SHELL = ")?.strip_suffix(';'))
+        .context("the SHELL list")?;
+    let shell: Vec<String> = serde_json::from_str(shell)?;
+    for p in [
+        "/index.html",
+        "/offline.html",
+        "/app.js",
+        "/style.css",
+        "/js/router.js",
+        "/js/offline.js",
+        "/manifest.webmanifest",
+        "/icons/icon-192.png",
+        "/apple-touch-icon.png",
+        "/pkg/blindvault_wasm_bg.wasm",
+        "/wallet-pkg/blindvault_wallet_wasm_bg.wasm",
+    ] {
+        ensure!(shell.iter().any(|s| s == p), "{p} is not cached: {shell:?}");
+    }
+    ensure!(!shell.iter().any(|p| p == "/sw.js" || p.starts_with("/api")), "{shell:?}");
+    for p in &shell {
+        ensure!(get(p).await?.status() == 200, "{p} is cached but not served");
+    }
+
+    let manifest = get("/manifest.webmanifest").await?;
+    ensure!(manifest.headers()["content-type"] == "application/manifest+json");
+    let m: serde_json::Value = manifest.json().await?;
+    ensure!(m["display"] == "standalone" && m["start_url"] == "/" && m["scope"] == "/");
     Ok(())
 }
