@@ -167,3 +167,16 @@ export async function shot(page, name, mask = []) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** An init script (`page.addInitScript(recordPrf)`): keeps a copy of every PRF output the page
+ * receives in `window.__prfCopies`, so a test can derive what the wallet should show. */
+export function recordPrf() {
+  const get = navigator.credentials.get.bind(navigator.credentials);
+  window.__prfCopies = [];
+  navigator.credentials.get = async (o) => {
+    const cred = await get(o);
+    const r = cred.getClientExtensionResults();
+    if (r.prf && r.prf.results && r.prf.results.first) window.__prfCopies.push(Array.from(new Uint8Array(r.prf.results.first)));
+    return cred;
+  };
+}

@@ -10,7 +10,7 @@ import { createHash, createECDH } from 'node:crypto';
 import { createServer } from 'node:http';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { AbiCoder, decodeBase58, id as keccakId, zeroPadValue } from 'ethers';
-import { startServer, launch, device, shot, DESKTOP } from './lib.mjs';
+import { startServer, launch, device, shot, DESKTOP, recordPrf } from './lib.mjs';
 import { bip32, secretsOf, seedOf } from './chains/lib.mjs';
 
 const H = 0x80000000;
@@ -30,16 +30,6 @@ const THEIR_ATA = '7UX2i7SucgLMQcfZ75s3VXmZZY4YRUyJN9X1RgfMoDUi';
 const SIG_OUT = '5VERv8NMvzbJMEkV8xnrLkEaWRtSz9CosKDYjCJjBRnbJLgp8uirBgmQpjKhoR4tjF3ZpRzrFmBV6UjKdiSZkQUW';
 const SIG_IN = '3AsdoALgZFuq2oUVWrDYhg2pNeaLJKPLf8hU2mQ6U8qJxeJ6hsrhKmxHdAxMmqvAAnwtpQDT9bBNxgkk9QxKT8v3';
 
-function recordPrf() {
-  const get = navigator.credentials.get.bind(navigator.credentials);
-  window.__prfCopies = [];
-  navigator.credentials.get = async (o) => {
-    const cred = await get(o);
-    const r = cred.getClientExtensionResults();
-    if (r.prf && r.prf.results && r.prf.results.first) window.__prfCopies.push(Array.from(new Uint8Array(r.prf.results.first)));
-    return cred;
-  };
-}
 
 const sha256 = (b) => createHash('sha256').update(b).digest();
 const hash160 = (b) => Buffer.from(ripemd160(sha256(b))).toString('hex');

@@ -12,22 +12,12 @@ import assert from 'node:assert/strict';
 import { createECDH, createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { ripemd160 } from '@noble/hashes/legacy.js';
-import { startServer, launch, device, shot, DESKTOP } from './lib.mjs';
+import { startServer, launch, device, shot, DESKTOP, recordPrf } from './lib.mjs';
 import { bip32, secretsOf, seedOf } from './chains/lib.mjs';
 
 const RECIPIENT = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4'; // BIP-173's example
 const H = 0x80000000;
 
-function recordPrf() {
-  const get = navigator.credentials.get.bind(navigator.credentials);
-  window.__prfCopies = [];
-  navigator.credentials.get = async (o) => {
-    const cred = await get(o);
-    const r = cred.getClientExtensionResults();
-    if (r.prf && r.prf.results && r.prf.results.first) window.__prfCopies.push(Array.from(new Uint8Array(r.prf.results.first)));
-    return cred;
-  };
-}
 
 // ---- Bitcoin bytes, written and read here -------------------------------------------------------
 

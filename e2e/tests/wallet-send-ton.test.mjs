@@ -10,23 +10,11 @@ import { createServer } from 'node:http';
 import { Blockchain } from '@ton/sandbox';
 import { WalletContractV4 } from '@ton/ton';
 import { Address, Cell, external, toNano } from '@ton/core';
-import { startServer, launch, device, shot, DESKTOP } from './lib.mjs';
+import { startServer, launch, device, shot, DESKTOP, recordPrf } from './lib.mjs';
 import { secretsOf } from './chains/lib.mjs';
 
 const NOW = 1_900_000_000; // the page's and the emulator's clock (Unix seconds)
 
-/** Records a copy of every PRF output the page is handed (to deploy the wallet's contract for
- * its public key, derived independently in Node). */
-function recordPrf() {
-  const get = navigator.credentials.get.bind(navigator.credentials);
-  window.__prfCopies = [];
-  navigator.credentials.get = async (o) => {
-    const cred = await get(o);
-    const r = cred.getClientExtensionResults();
-    if (r.prf && r.prf.results && r.prf.results.first) window.__prfCopies.push(Array.from(new Uint8Array(r.prf.results.first)));
-    return cred;
-  };
-}
 
 /** The stand-in: toncenter API v2 calls (https://toncenter.com/api/v2/) answered from the
  * sandbox in toncenter's `{ok, result}` form. Records every call. */

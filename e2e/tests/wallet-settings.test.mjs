@@ -6,20 +6,9 @@
 // independently in Node: e2e/tests/chains/lib.mjs): none is there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, cli, launch, device, shot, DESKTOP } from './lib.mjs';
+import { startServer, cli, launch, device, shot, DESKTOP, recordPrf } from './lib.mjs';
 import { loadWallet, secretsOf } from './chains/lib.mjs';
 
-/** Records a copy of every PRF output the page gets (before the page sees it). */
-function recordPrf() {
-  const get = navigator.credentials.get.bind(navigator.credentials);
-  window.__prfCopies = [];
-  navigator.credentials.get = async (o) => {
-    const cred = await get(o);
-    const r = cred.getClientExtensionResults();
-    if (r.prf && r.prf.results && r.prf.results.first) window.__prfCopies.push(Array.from(new Uint8Array(r.prf.results.first)));
-    return cred;
-  };
-}
 
 /** Scans the page's wallet module memory (the very instance the page uses: the same module URL,
  * whose init returns the running instance) for each secret, whole and its first 16 bytes. */
