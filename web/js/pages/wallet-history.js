@@ -2,6 +2,7 @@
 // (web/js/history.js) and by the wallet module. Each entry: date, direction, the other side,
 // amount with symbol, the fee when this wallet paid it, the status and the transaction id (with
 // Copy; no link to an explorer: the page loads nothing from elsewhere and sends no address out).
+import { renderSeq } from '../router.js';
 import { api } from '../api.js';
 import { h, notice, page } from '../dom.js';
 import { servesAddress } from '../balances.js';
@@ -90,16 +91,17 @@ async function show(w, chain, netInfo, wallet, box, tokens) {
 }
 
 export async function historyPage(chain) {
+  const seq = renderSeq; // a newer route drawn meanwhile wins: this one draws nothing
   const w = await walletModule();
   const wallet = unlockedWallet();
   const c = CHAINS[chain];
   const back = h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' }));
   if (!c || !COVERS[chain]) {
-    return page('History', notice('warn', 'No history for this chain here', 'This page lists EVM, Bitcoin, Solana, TON and TRON transactions.'), back);
+    return seq !== renderSeq ? null : page('History', notice('warn', 'No history for this chain here', 'This page lists EVM, Bitcoin, Solana, TON and TRON transactions.'), back);
   }
   const networks = (await api('GET', '/api/wallet/networks')).networks.filter((n) => n.chain === chain && servesAddress(n));
   if (!networks.length) {
-    return page(`${c.name} history`, h('div.notice.warn', { 'data-testid': 'wallet-history-no-node' },
+    return seq !== renderSeq ? null : page(`${c.name} history`, h('div.notice.warn', { 'data-testid': 'wallet-history-no-node' },
       h('strong', { text: `No ${c.name} node is set up on this server` }),
       h('div', { text: 'The history is read from a node. An admin can add one (blindvault admin wallet endpoint set).' })), back);
   }
@@ -121,6 +123,6 @@ export async function historyPage(chain) {
   } else {
     load();
   }
-  return page(`${c.name} history`, out, head, h('div.card', {}, h('div.row.spread', {}, h('h2', { text: 'Transactions, newest first' }),
+  return seq !== renderSeq ? null : page(`${c.name} history`, out, head, h('div.card', {}, h('div.row.spread', {}, h('h2', { text: 'Transactions, newest first' }),
     h('button.small-button', { type: 'button', 'data-testid': 'wallet-history-refresh', onclick: load, text: 'Refresh' })), box), back);
 }

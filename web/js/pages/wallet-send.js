@@ -8,7 +8,7 @@
 import { api } from '../api.js';
 import { h, notice, page } from '../dom.js';
 import { EVM_SYMBOLS } from '../balances.js';
-import { route } from '../router.js';
+import { renderSeq, route } from '../router.js';
 import { action } from '../ui.js';
 import { readToken } from '../tokens.js';
 import { walletModule } from '../wallet.js';
@@ -66,6 +66,7 @@ function facts(rows) {
 }
 
 export async function sendPage() {
+  const seq = renderSeq; // a newer route drawn meanwhile wins: this one draws nothing
   const w = await walletModule();
   const wallet = unlockedWallet();
   const from = wallet.addresses.find((a) => a.chain === 'evm').address;
@@ -73,19 +74,19 @@ export async function sendPage() {
   const out = h('div');
   const body = h('div');
   if (!networks.length) {
-    return page('Send', notice('warn', 'No EVM network is set up on this server', 'An admin can add one (blindvault admin wallet endpoint set).'), h('a.button', { href: '#/wallet', text: 'Back to the wallet' }));
+    return seq !== renderSeq ? null : page('Send', notice('warn', 'No EVM network is set up on this server', 'An admin can add one (blindvault admin wallet endpoint set).'), h('a.button', { href: '#/wallet', text: 'Back to the wallet' }));
   }
   // `#/wallet/send/evm/<network>/<token contract>`: a token; without them, the native coin.
   const [, , , tokenNetwork, tokenContract] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   let token = null;
   if (tokenContract) {
     if (!networks.some((n) => n.network === tokenNetwork)) {
-      return page('Send', notice('warn', 'This network is not set up on this server', tokenNetwork), h('a.button', { href: '#/wallet', text: 'Back to the wallet' }));
+      return seq !== renderSeq ? null : page('Send', notice('warn', 'This network is not set up on this server', tokenNetwork), h('a.button', { href: '#/wallet', text: 'Back to the wallet' }));
     }
     try {
       token = await readToken(w, tokenNetwork, tokenContract); // symbol and decimals from the contract
     } catch (e) {
-      return page('Send', notice('bad', 'This token cannot be read', `${e.message || e}`), h('a.button', { href: '#/wallet', text: 'Back to the wallet' }));
+      return seq !== renderSeq ? null : page('Send', notice('bad', 'This token cannot be read', `${e.message || e}`), h('a.button', { href: '#/wallet', text: 'Back to the wallet' }));
     }
   }
   const choices = token ? networks.filter((n) => n.network === token.network) : networks;
@@ -128,7 +129,7 @@ export async function sendPage() {
     h('div', {}, h('label', { for: 'send-amount', text: 'Amount' }), h('div.row.nowrap', {}, amount, unit)),
     review,
     h('p.small.muted', { text: 'Next you see what will be signed, read back from the transaction itself. Nothing is signed before you confirm with your passkey.' })));
-  return page(token ? `Send ${token.symbol}` : 'Send', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
+  return seq !== renderSeq ? null : page(token ? `Send ${token.symbol}` : 'Send', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
 }
 
 /** The confirmation screen: the decoded payload, then the passkey, the broadcast and the status. */

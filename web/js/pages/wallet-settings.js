@@ -7,7 +7,7 @@
 // all drop the elements that hold it.
 import { api } from '../api.js';
 import { h, page } from '../dom.js';
-import { route } from '../router.js';
+import { renderSeq, route } from '../router.js';
 import { action } from '../ui.js';
 import { walletModule } from '../wallet.js';
 import { autolockSetting, lock, notWhenLocked, openAccount, unlockedWallet, whenLocked, withWalletPrf } from './wallet.js';
@@ -82,9 +82,10 @@ async function accountsCard() {
 }
 
 export async function settingsPage() {
+  const seq = renderSeq; // a newer route drawn meanwhile wins: this one draws nothing
   const w = await walletModule();
   const wallet = unlockedWallet();
-  return page('Wallet settings',
+  return seq !== renderSeq ? null : page('Wallet settings',
     h('div.card.row.spread', {},
       h('div', {}, h('span.pill.ok', { text: 'Unlocked' }), ' ', h('span.muted.small', { 'data-testid': 'wallet-settings-open-account', text: `Account ${wallet.account}` })),
       h('button', { type: 'button', 'data-testid': 'wallet-lock', onclick: () => lock(), text: 'Lock' })),

@@ -6,7 +6,7 @@
 // they were shown (the view goes back with them).
 import { api } from '../api.js';
 import { h, notice, page } from '../dom.js';
-import { route } from '../router.js';
+import { renderSeq, route } from '../router.js';
 import { action } from '../ui.js';
 import { walletModule } from '../wallet.js';
 import { unlockedWallet, withWalletPrf } from './wallet.js';
@@ -53,6 +53,7 @@ function messageShown(view) {
 }
 
 export async function signPage() {
+  const seq = renderSeq; // a newer route drawn meanwhile wins: this one draws nothing
   const w = await walletModule();
   const wallet = unlockedWallet();
   const addressOf = (chain) => wallet.addresses.find((a) => a.chain === chain).address;
@@ -116,7 +117,7 @@ export async function signPage() {
     h('div', {}, inputLabel, input),
     review,
     h('p.small.muted', { text: 'Next you see what will be signed, decoded by the wallet. Nothing is signed before you confirm with your passkey.' })));
-  return page('Sign a message', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
+  return seq !== renderSeq ? null : page('Sign a message', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
 }
 
 /** The signature, with a copy button, and what else the person may need (signer, hash). */

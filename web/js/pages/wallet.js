@@ -5,7 +5,7 @@
 // only those public addresses, until "Lock" or the idle time the person chose.
 import { api } from '../api.js';
 import { h, notice, page } from '../dom.js';
-import { route } from '../router.js';
+import { renderSeq, route } from '../router.js';
 import { loadMe, state } from '../state.js';
 import { action, renderNav } from '../ui.js';
 import { nativeBalance, servesAddress } from '../balances.js';
@@ -251,6 +251,7 @@ function readAccount(input) {
 }
 
 async function lockedView() {
+  const seq = renderSeq; // a newer route drawn meanwhile wins: this one draws nothing
   const out = h('div');
   const keys = await keyringState();
   const single = keys ? singlePasskeyWarning(keys.ring, keys.passkeys) : null;
@@ -260,7 +261,7 @@ async function lockedView() {
     : null;
   if (why) why.setAttribute('data-testid', 'wallet-auto-locked');
   lockedBecause = null;
-  return page('Wallet', ...(why ? [why] : []), out, ...(single ? [single] : []),
+  return seq !== renderSeq ? null : page('Wallet', ...(why ? [why] : []), out, ...(single ? [single] : []),
     h('div.card.stack.center', { 'data-testid': 'wallet-locked' },
       lockIcon(),
       h('h2', { text: 'Your wallet is locked' }),
@@ -451,6 +452,7 @@ function chainCard(w, a, networks, listed) {
 }
 
 async function unlockedView() {
+  const seq = renderSeq; // a newer route drawn meanwhile wins: this one draws nothing
   const w = await walletModule();
   const out = h('div');
   let networks = null;
@@ -471,7 +473,7 @@ async function unlockedView() {
     localStorage.setItem(ACCOUNT_KEY, String(n));
     route();
   }, { out, testid: 'wallet-switch-account', busy: 'Waiting for your passkey…' });
-  return page('Wallet', out, ...(published ? [published] : []), ...(single ? [single] : []),
+  return seq !== renderSeq ? null : page('Wallet', out, ...(published ? [published] : []), ...(single ? [single] : []),
     h('div.card.stack', {},
       h('div.row.spread', {},
         h('div', {}, h('span.pill.ok', { 'data-testid': 'wallet-unlocked', text: 'Unlocked' }), ' ',

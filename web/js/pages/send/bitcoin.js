@@ -6,6 +6,7 @@
 // its own bytes (a second ceremony). The confirmation screen shows that review; "Confirm" is a
 // third ceremony, in which `bitcoinSignPsbt` signs only a PSBT that still gives the approved
 // review. The transaction goes out with `POST /tx`; the page follows `GET /tx/:txid/status`.
+import { renderSeq } from '../../router.js';
 import { api } from '../../api.js';
 import { h, page } from '../../dom.js';
 import { servesAddress } from '../../balances.js';
@@ -56,11 +57,12 @@ export function plain(e) {
 }
 
 export async function bitcoinSendPage() {
+  const seq = renderSeq; // a newer route drawn meanwhile wins: this one draws nothing
   const w = await walletModule();
   const wallet = unlockedWallet();
   const from = wallet.addresses.find((a) => a.chain === 'bitcoin').address;
   const networks = (await api('GET', '/api/wallet/networks')).networks.filter((n) => n.chain === 'bitcoin' && servesAddress(n));
-  if (!networks.length) return noNetwork('Bitcoin');
+  if (!networks.length) return seq !== renderSeq ? null : noNetwork('Bitcoin');
   const out = h('div');
   const body = h('div');
   const net = h('select', { id: 'send-network', 'data-testid': 'wallet-send-network' }, networks.map((n) => h('option', { value: n.network, text: n.network })));
@@ -108,7 +110,7 @@ export async function bitcoinSendPage() {
     field('send-rate', 'Fee rate (sat/vB)', rate, 'The fee is the transaction\'s virtual size × this rate. The network\'s estimate for about an hour is filled in.'),
     review,
     h('p.small.muted', { text: 'Review asks for your passkey: the wallet picks the coins and builds the transaction. Next you see what will be signed, read back from it; nothing is signed before you confirm with your passkey again.' })));
-  return page('Send bitcoin', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
+  return seq !== renderSeq ? null : page('Send bitcoin', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
 }
 
 function confirmView(w, network, planned, body, out) {

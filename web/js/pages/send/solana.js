@@ -5,6 +5,7 @@
 // that still decode to the summary shown. The signed transaction goes to the node through the
 // gateway (`sendTransaction`); the page follows `getSignatureStatuses` until it is confirmed,
 // failed, or its blockhash expired.
+import { renderSeq } from '../../router.js';
 import { api } from '../../api.js';
 import { h, page } from '../../dom.js';
 import { action } from '../../ui.js';
@@ -27,11 +28,12 @@ export function plain(e) {
 }
 
 export async function solanaSendPage() {
+  const seq = renderSeq; // a newer route drawn meanwhile wins: this one draws nothing
   const w = await walletModule();
   const wallet = unlockedWallet();
   const from = wallet.addresses.find((a) => a.chain === 'solana').address;
   const networks = await networksOf('solana');
-  if (!networks.length) return noNetwork('Solana');
+  if (!networks.length) return seq !== renderSeq ? null : noNetwork('Solana');
   const tokens = (await api('GET', '/api/wallet/tokens')).tokens.filter((t) => t.chain === 'solana');
   const out = h('div');
   const body = h('div');
@@ -101,7 +103,7 @@ export async function solanaSendPage() {
     h('div', {}, h('label', { for: 'send-amount', text: 'Amount' }), h('div.row.nowrap', {}, amount, unit)),
     review,
     h('p.small.muted', { text: 'Next you see what will be signed, read back from the transaction itself. Nothing is signed before you confirm with your passkey.' })));
-  return page('Send on Solana', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
+  return seq !== renderSeq ? null : page('Send on Solana', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
 }
 
 /** The confirmation screen: the decoded transaction, then the passkey, the broadcast and the status. */

@@ -6,6 +6,7 @@
 // of its own; the module signs only a body that still decodes to the summary shown, while
 // `valid_until` is still ahead of the page's clock. The message goes out with `sendBoc`; the
 // page follows the wallet's seqno until it moves on (confirmed) or the message expires.
+import { renderSeq } from '../../router.js';
 import { api } from '../../api.js';
 import { h, page } from '../../dom.js';
 import { action } from '../../ui.js';
@@ -38,11 +39,12 @@ export function plain(e) {
 }
 
 export async function tonSendPage() {
+  const seq = renderSeq; // a newer route drawn meanwhile wins: this one draws nothing
   const w = await walletModule();
   const wallet = unlockedWallet();
   const from = wallet.addresses.find((a) => a.chain === 'ton').address;
   const networks = await networksOf('ton');
-  if (!networks.length) return noNetwork('TON');
+  if (!networks.length) return seq !== renderSeq ? null : noNetwork('TON');
   const out = h('div');
   const body = h('div');
   const net = h('select', { id: 'send-network', 'data-testid': 'wallet-send-network' }, networks.map((n) => h('option', { value: n.network, text: n.network })));
@@ -82,7 +84,7 @@ export async function tonSendPage() {
     field('send-comment', 'Comment (optional, public)', comment),
     review,
     h('p.small.muted', { text: 'Next you see what will be signed, read back from the message itself. Nothing is signed before you confirm with your passkey.' })));
-  return page('Send on TON', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
+  return seq !== renderSeq ? null : page('Send on TON', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
 }
 
 function confirmView(w, ctx, built, body, out, account) {

@@ -6,6 +6,7 @@
 // decode to the summary shown. The signed transaction goes out with
 // `/wallet/broadcasttransaction`; the page follows `/wallet/gettransactioninfobyid` until it is
 // in a block or expired.
+import { renderSeq } from '../../router.js';
 import { api } from '../../api.js';
 import { h, page } from '../../dom.js';
 import { action } from '../../ui.js';
@@ -44,11 +45,12 @@ export function plain(e) {
 }
 
 export async function tronSendPage() {
+  const seq = renderSeq; // a newer route drawn meanwhile wins: this one draws nothing
   const w = await walletModule();
   const wallet = unlockedWallet();
   const from = wallet.addresses.find((a) => a.chain === 'tron').address;
   const networks = await networksOf('tron');
-  if (!networks.length) return noNetwork('TRON');
+  if (!networks.length) return seq !== renderSeq ? null : noNetwork('TRON');
   const tokens = (await api('GET', '/api/wallet/tokens')).tokens.filter((t) => t.chain === 'tron');
   const out = h('div');
   const body = h('div');
@@ -106,7 +108,7 @@ export async function tronSendPage() {
     h('div', {}, h('label', { for: 'send-amount', text: 'Amount' }), h('div.row.nowrap', {}, amount, unit)),
     review,
     h('p.small.muted', { text: 'Next you see what will be signed, read back from the transaction itself. Nothing is signed before you confirm with your passkey.' })));
-  return page('Send on TRON', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
+  return seq !== renderSeq ? null : page('Send on TRON', out, body, h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
 }
 
 function confirmView(w, ctx, built, body, out, account) {
