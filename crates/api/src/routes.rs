@@ -17,11 +17,9 @@ use crate::broker_calls::{
 use crate::ceremony::{AddPasskeyStart, CeremonyAnswer, CeremonyStart, RegisterFinish, RegisterStart};
 use crate::passkeys::{PasskeyAdded, PasskeyRemoved, PasskeyRenamed, Passkeys, RenamePasskey};
 use crate::paths;
-use crate::sessions::{
-    Claimed, Health, LoggedIn, Me, MySessions, Registered, SessionsRevoked, SetupClaim,
-};
-use crate::tokens::{CreateToken, TokenCreated, TokenList, TokenRevoked, TokenWhoami};
+use crate::sessions::{Claimed, Health, LoggedIn, Me, MySessions, Registered, SessionsRevoked, SetupClaim};
 use crate::step_ups::{ConfirmStepUp, StartStepUp, StepUpCancelled, StepUpConfirmed};
+use crate::tokens::{CliTokenList, CreateToken, TokenCreated, TokenRevoked, TokenWhoami};
 use crate::wallet::{
     AddressList, AddressPublish, AddressView, Deleted, EndpointList, EndpointSet, EndpointView, GatewayReply,
     GatewayRequest, HeldAddressList, NetworkList, TokenList, TokenSet, TokenView,
@@ -188,11 +186,11 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::Post, path: paths::LOGOUT, access: Access::Browser, summary: "End this session", request: None, reply: Reply::Json(json::<SessionsRevoked>()) },
     Route { method: Method::Post, path: paths::LOGOUT_ALL, access: Access::Browser, summary: "Sign out everywhere", request: None, reply: Reply::Json(json::<SessionsRevoked>()) },
     Route { method: Method::Get, path: paths::SESSIONS, access: Access::Browser, summary: "My live sessions", request: None, reply: Reply::Json(json::<MySessions>()) },
-    Route { method: Method::Get, path: paths::TOKENS, access: Access::Browser, summary: "My command-line tokens (never the token or its hash)", request: None, reply: Reply::Json(json::<TokenList>()) },
+    Route { method: Method::Get, path: paths::TOKENS, access: Access::Browser, summary: "My command-line tokens (never the token or its hash)", request: None, reply: Reply::Json(json::<CliTokenList>()) },
     Route { method: Method::Post, path: paths::TOKENS, access: Access::Browser, summary: "Make a command-line token (step-up token.create, target the scope); the token is in the body, once", request: Some(json::<CreateToken>()), reply: Reply::Json(json::<TokenCreated>()) },
     Route { method: Method::Get, path: paths::TOKENS_ME, access: Access::Token, summary: "The token this request carries: who, scope, expiry", request: None, reply: Reply::Json(json::<TokenWhoami>()) },
     Route { method: Method::Delete, path: paths::TOKEN, access: Access::Browser, summary: "Revoke one of my tokens (an admin: anyone's)", request: None, reply: Reply::Json(json::<TokenRevoked>()) },
-    Route { method: Method::Get, path: paths::ADMIN_TOKENS, access: Access::BrowserAdmin, summary: "Every command-line token of the org (never the token or its hash)", request: None, reply: Reply::Json(json::<TokenList>()) },
+    Route { method: Method::Get, path: paths::ADMIN_TOKENS, access: Access::BrowserAdmin, summary: "Every command-line token of the org (never the token or its hash)", request: None, reply: Reply::Json(json::<CliTokenList>()) },
     Route { method: Method::Post, path: paths::SETUP_CLAIM, access: Access::Browser, summary: "Claim the first admin with the one-time setup code", request: Some(json::<SetupClaim>()), reply: Reply::Json(json::<Claimed>()) },
     Route { method: Method::Get, path: paths::PASSKEYS, access: Access::Browser, summary: "My passkeys", request: None, reply: Reply::Json(json::<Passkeys>()) },
     Route { method: Method::Post, path: paths::PASSKEYS_REGISTER_START, access: Access::Browser, summary: "Start adding another passkey", request: Some(json::<AddPasskeyStart>()), reply: Reply::Json(json::<CeremonyStart>()) },

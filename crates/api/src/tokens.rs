@@ -102,7 +102,7 @@ impl std::fmt::Debug for TokenCreated {
 
 /// `GET /api/tokens` (mine) and `GET /api/admin/tokens` (the org's), newest first.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct TokenList {
+pub struct CliTokenList {
     /// The tokens, live ones and those revoked or expired in the last 30 days.
     pub tokens: Vec<TokenInfo>,
 }

@@ -17,8 +17,7 @@ use blindvault_api::ceremony::{
 };
 use blindvault_api::passkeys::{PasskeyAdded, PasskeyRemoved, PasskeyRenamed, PasskeyView, Passkeys};
 use blindvault_api::sessions::{
-    Claimed, Health, LoggedIn, Me, MySessions, Role, SessionRef, SessionView, SessionsRevoked,
-    UserView,
+    Claimed, Health, LoggedIn, Me, MySessions, Role, SessionRef, SessionView, SessionsRevoked, UserView,
 };
 use blindvault_api::step_ups::{ConfirmStepUp, StartStepUp, StepUpCancelled, StepUpConfirmed};
 use serde::Serialize;
@@ -90,7 +89,9 @@ fn account_replies() -> R {
 
 #[test]
 fn token_bodies() -> R {
-    use blindvault_api::tokens::{CreateToken, TokenCreated, TokenInfo, TokenList, TokenRevoked, TokenScope, TokenWhoami};
+    use blindvault_api::tokens::{
+        CliTokenList, CreateToken, TokenCreated, TokenInfo, TokenRevoked, TokenScope, TokenWhoami,
+    };
     wire(
         &CreateToken { name: "laptop".into(), scope: TokenScope::ConsumerRead, expires_in_days: Some(7) },
         r#"{"name":"laptop","scope":"consumer-read","expires_in_days":7}"#,
@@ -112,12 +113,18 @@ fn token_bodies() -> R {
         last_used_addr: Some("127.0.0.1".into()),
     };
     let info_text = r#"{"id":"t1","name":"ci","user_id":"u1","user_name":"alice","scope":"admin","created_at":1,"expires_at":2,"revoked_at":null,"last_used_at":3,"last_used_addr":"127.0.0.1"}"#;
-    wire(&TokenCreated { token: "bvt_x".into(), info: info.clone() }, &format!(r#"{{"token":"bvt_x","info":{info_text}}}"#))?;
+    wire(
+        &TokenCreated { token: "bvt_x".into(), info: info.clone() },
+        &format!(r#"{{"token":"bvt_x","info":{info_text}}}"#),
+    )?;
     let shown = format!("{:?}", TokenCreated { token: "bvt_secret".into(), info: info.clone() });
     assert!(!shown.contains("bvt_secret"), "{shown}");
-    wire(&TokenList { tokens: vec![info.clone()] }, &format!(r#"{{"tokens":[{info_text}]}}"#))?;
+    wire(&CliTokenList { tokens: vec![info.clone()] }, &format!(r#"{{"tokens":[{info_text}]}}"#))?;
     wire(&TokenRevoked { revoked: "t1".into() }, r#"{"revoked":"t1"}"#)?;
-    wire(&TokenWhoami { token: info, role: "admin".into() }, &format!(r#"{{"token":{info_text},"role":"admin"}}"#))?;
+    wire(
+        &TokenWhoami { token: info, role: "admin".into() },
+        &format!(r#"{{"token":{info_text},"role":"admin"}}"#),
+    )?;
     Ok(())
 }
 

@@ -210,9 +210,7 @@ pub fn read_token_input() -> Result<Zeroizing<String>, ClientError> {
 pub fn check_token(token: &str) -> Result<(), String> {
     use blindvault_api::tokens::{TOKEN_LEN, TOKEN_PREFIX};
     if token.contains('=') && !token.starts_with(TOKEN_PREFIX) {
-        return Err(format!(
-            "this looks like a web-session cookie, not a command-line token: {TOKEN_HOWTO}"
-        ));
+        return Err(format!("this looks like a web-session cookie, not a command-line token: {TOKEN_HOWTO}"));
     }
     if !token.starts_with(TOKEN_PREFIX)
         || token.len() != TOKEN_LEN

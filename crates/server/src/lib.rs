@@ -23,8 +23,8 @@ pub(crate) mod ratelimit;
 pub mod setup;
 pub(crate) mod state;
 pub(crate) mod step_ups;
-pub(crate) mod tokens;
 pub mod store;
+pub(crate) mod tokens;
 pub(crate) mod wallet;
 pub mod web;
 

@@ -360,7 +360,14 @@ impl Agent {
     /// A client for `base` sending `origin`.
     pub fn new(base: &str, origin: Option<String>) -> Self {
         let cookie_name = blindvault_core::cookie::session_cookie_name(origin.as_deref().unwrap_or(""));
-        Self { http: reqwest::Client::new(), base: base.to_owned(), origin, token: None, cookie_name, bearer: None }
+        Self {
+            http: reqwest::Client::new(),
+            base: base.to_owned(),
+            origin,
+            token: None,
+            cookie_name,
+            bearer: None,
+        }
     }
 
     /// Sends a request; `body` is JSON (or nothing).

@@ -73,7 +73,10 @@ pub fn login(args: LoginArgs) -> anyhow::Result<ExitCode> {
             blindvault_client::rfc3339_utc(u64::try_from(t.expires_at).unwrap_or(0)),
         );
         println!("The token is in the OS keyring (service {SERVICE}, user {}).", printable(api.base()));
-        println!("Next: `blindvault secret list --server {}`; `blindvault logout` forgets it.", printable(api.base()));
+        println!(
+            "Next: `blindvault secret list --server {}`; `blindvault logout` forgets it.",
+            printable(api.base())
+        );
         Ok(())
     })())
 }

@@ -51,7 +51,9 @@ fn in_this_build(subcommand: &str) -> bool {
     match subcommand {
         "serve" | "audit" | "web" => cfg!(feature = "server"),
         "wallet" => cfg!(feature = "wallet"),
-        "org" | "approver" | "invite" | "host" | "secret" | "admin" | "login" | "logout" => cfg!(feature = "admin"),
+        "org" | "approver" | "invite" | "host" | "secret" | "admin" | "login" | "logout" => {
+            cfg!(feature = "admin")
+        }
         "run" | "inject" => cfg!(feature = "consumer"),
         _ => true,
     }
@@ -260,8 +262,12 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
     let (_, err) = run(&home, &["approver", "list", "--server", no_server, "--token-file", &missing], "")?;
     ensure!(err.contains("no such token file") && err.contains("Command-line tokens"), "{err}");
     // The web-session file of before points to tokens.
-    let (code, err) = run(&home, &["approver", "list", "--server", no_server, "--session-file", &p("session")], "")?;
-    ensure!(code == Some(1) && err.contains("BLINDVAULT_TOKEN_FILE") && err.contains("blindvault login"), "{err}");
+    let (code, err) =
+        run(&home, &["approver", "list", "--server", no_server, "--session-file", &p("session")], "")?;
+    ensure!(
+        code == Some(1) && err.contains("BLINDVAULT_TOKEN_FILE") && err.contains("blindvault login"),
+        "{err}"
+    );
     // A token file others may read is refused, naming the fix.
     std::fs::set_permissions(p("token"), std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
     let (_, err) = run(&home, &["approver", "list", "--server", no_server, "--token-file", &p("token")], "")?;

@@ -964,7 +964,10 @@ async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
     c.env_remove("BLINDVAULT_TOKEN_FILE");
     let out = tokio::task::spawn_blocking(move || c.output()).await??;
     let err = text(&out).1;
-    ensure!(code(&out) == Some(1) && err.contains("--token-file") && err.contains("blindvault login"), "{err}");
+    ensure!(
+        code(&out) == Some(1) && err.contains("--token-file") && err.contains("blindvault login"),
+        "{err}"
+    );
     // A token no server made.
     std::fs::write(w.path("bad-token"), format!("bvt_{}\n", "A".repeat(43)))?;
     std::fs::set_permissions(w.path("bad-token"), std::fs::Permissions::from_mode(0o600))?;
@@ -1629,21 +1632,38 @@ async fn login_keeps_the_token_and_a_revoked_token_is_refused_clearly(b: Backend
     ensure!(!stdout.contains(token.trim()) && !stderr.contains(token.trim()), "the token is never printed");
     if out.status.success() {
         eprintln!("login: the OS keyring works on this machine");
-        ensure!(stdout.contains("as admin") && stdout.contains("scope admin") && stdout.contains("expires"), "{stdout}");
+        ensure!(
+            stdout.contains("as admin") && stdout.contains("scope admin") && stdout.contains("expires"),
+            "{stdout}"
+        );
         let c = keyless(&["host", "list"]);
-        let out = tokio::task::spawn_blocking(move || { let mut c = c; c.output() }).await??;
+        let out = tokio::task::spawn_blocking(move || {
+            let mut c = c;
+            c.output()
+        })
+        .await??;
         ensure!(out.status.success(), "the kept token is used: {:?}", text(&out));
         let c = keyless(&["logout"]);
-        let out = tokio::task::spawn_blocking(move || { let mut c = c; c.output() }).await??;
+        let out = tokio::task::spawn_blocking(move || {
+            let mut c = c;
+            c.output()
+        })
+        .await??;
         ensure!(out.status.success() && text(&out).0.contains("Forgot"), "{:?}", text(&out));
         let c = keyless(&["host", "list"]);
-        let out = tokio::task::spawn_blocking(move || { let mut c = c; c.output() }).await??;
+        let out = tokio::task::spawn_blocking(move || {
+            let mut c = c;
+            c.output()
+        })
+        .await??;
         ensure!(code(&out) == Some(1) && text(&out).1.contains("no command-line token"), "{:?}", text(&out));
     } else {
         eprintln!("login: no usable OS keyring on this machine: {stderr}");
         ensure!(code(&out) == Some(1), "{stderr}");
         ensure!(
-            stderr.contains("keyring") && stderr.contains("BLINDVAULT_TOKEN_FILE") && stderr.contains("chmod 600"),
+            stderr.contains("keyring")
+                && stderr.contains("BLINDVAULT_TOKEN_FILE")
+                && stderr.contains("chmod 600"),
             "{stderr}"
         );
     }
@@ -1657,7 +1677,9 @@ async fn login_keeps_the_token_and_a_revoked_token_is_refused_clearly(b: Backend
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(1), "exit {:?}: {stderr}", code(&out));
     ensure!(
-        stderr.contains("token_invalid") && stderr.contains("Command-line tokens") && stderr.contains("blindvault login"),
+        stderr.contains("token_invalid")
+            && stderr.contains("Command-line tokens")
+            && stderr.contains("blindvault login"),
         "{stderr}"
     );
     Ok(())

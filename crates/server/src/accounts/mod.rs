@@ -10,9 +10,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use blindvault_api::sessions::{
-    Claimed, Me, MySessions, Role, SessionRef, SessionsRevoked, SetupClaim,
-};
+use blindvault_api::sessions::{Claimed, Me, MySessions, Role, SessionRef, SessionsRevoked, SetupClaim};
 use serde::Serialize;
 
 use crate::audit::Event;

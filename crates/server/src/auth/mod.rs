@@ -8,6 +8,6 @@ pub(crate) mod role;
 pub mod rp;
 pub(crate) mod session;
 pub mod stepup;
-pub(crate) mod token;
 pub(crate) mod store;
 pub(crate) mod strict;
+pub(crate) mod token;

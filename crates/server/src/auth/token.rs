@@ -110,7 +110,8 @@ pub(crate) async fn authenticate(state: &AppState, token: &str, u: Use<'_>) -> R
         ));
     }
     db::record_use(&mut tx, &row.id, now, u.addr.as_deref()).await?;
-    let detail = serde_json::json!({ "token": row.id, "method": u.method, "path": u.path, "scope": scope.as_str() });
+    let detail =
+        serde_json::json!({ "token": row.id, "method": u.method, "path": u.path, "scope": scope.as_str() });
     crate::audit::record::log_in(
         &mut tx,
         state,

@@ -99,7 +99,9 @@ fn route_of(parts: &Parts) -> Option<&'static blindvault_api::Route> {
 async fn token_session(parts: &Parts, state: &AppState, token: &str) -> Result<Session, ApiError> {
     let route = route_of(parts)
         .ok_or_else(|| ApiError::forbidden(ErrorCode::TokenNotAllowed, "this route does not take a token"))?;
-    if matches!(route.access, Access::Browser | Access::BrowserAdmin) || matches!(route.reply, Reply::EventStream) {
+    if matches!(route.access, Access::Browser | Access::BrowserAdmin)
+        || matches!(route.reply, Reply::EventStream)
+    {
         return Err(ApiError::forbidden(
             ErrorCode::TokenNotAllowed,
             "this takes a browser session, never a command-line token: do it in the web app",

@@ -7,7 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use blindvault_api::ErrorCode;
 use blindvault_api::tokens::{
-    CreateToken, DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, TokenCreated, TokenList, TokenRevoked, TokenScope, TokenWhoami,
+    CliTokenList, CreateToken, DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, TokenCreated, TokenRevoked, TokenScope,
+    TokenWhoami,
 };
 
 use crate::audit::Event;
@@ -43,36 +44,47 @@ pub(crate) async fn create(
         ));
     }
     if body.scope == TokenScope::Admin && s.role != Role::Admin {
-        return Err(ApiError::forbidden(ErrorCode::Forbidden, "only an admin may make a token of scope admin"));
+        return Err(ApiError::forbidden(
+            ErrorCode::Forbidden,
+            "only an admin may make a token of scope admin",
+        ));
     }
     let now = state.clock.now();
     let expires_at = now.saturating_add(days.saturating_mul(86_400));
     let mut tx = state.store.pool().begin().await?;
-    let step_up = stepup::spend_in(&mut tx, &state, &s, &headers, Action::TokenCreate, body.scope.as_str()).await?;
+    let step_up =
+        stepup::spend_in(&mut tx, &state, &s, &headers, Action::TokenCreate, body.scope.as_str()).await?;
     let (secret, id) = token::create_in(&mut tx, &s.user_id, &body.name, body.scope, now, expires_at).await?;
     let detail = serde_json::json!({
         "name": body.name, "scope": body.scope.as_str(), "expires_at": expires_at, "step_up": step_up,
     });
-    log_in(&mut tx, &state, Event { actor: Some(&s.user_id), action: "token.create", target: Some(&id), detail })
-        .await?;
+    log_in(
+        &mut tx,
+        &state,
+        Event { actor: Some(&s.user_id), action: "token.create", target: Some(&id), detail },
+    )
+    .await?;
     let info = db::get(&mut tx, &id).await?.ok_or_else(|| ApiError::internal("new token not found"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(TokenCreated { token: secret.expose().to_owned(), info })))
 }
 
-pub(crate) async fn list_mine(State(state): State<AppState>, s: Session) -> Result<Json<TokenList>, ApiError> {
+pub(crate) async fn list_mine(
+    State(state): State<AppState>,
+    s: Session,
+) -> Result<Json<CliTokenList>, ApiError> {
     let since = state.clock.now().saturating_sub(LISTED_AFTER_END_SECS);
     let mut c = state.store.pool().acquire().await?;
-    Ok(Json(TokenList { tokens: db::list(&mut c, Some(&s.user_id), since).await? }))
+    Ok(Json(CliTokenList { tokens: db::list(&mut c, Some(&s.user_id), since).await? }))
 }
 
 pub(crate) async fn list_all(
     State(state): State<AppState>,
     AdminSession(_a): AdminSession,
-) -> Result<Json<TokenList>, ApiError> {
+) -> Result<Json<CliTokenList>, ApiError> {
     let since = state.clock.now().saturating_sub(LISTED_AFTER_END_SECS);
     let mut c = state.store.pool().acquire().await?;
-    Ok(Json(TokenList { tokens: db::list(&mut c, None, since).await? }))
+    Ok(Json(CliTokenList { tokens: db::list(&mut c, None, since).await? }))
 }
 
 pub(crate) async fn revoke(
@@ -90,8 +102,12 @@ pub(crate) async fn revoke(
         return Err(ApiError::not_found(ErrorCode::TokenNotFound, "this token is already revoked"));
     }
     let detail = serde_json::json!({ "owner": t.user_id, "name": t.name, "scope": t.scope.as_str() });
-    log_in(&mut tx, &state, Event { actor: Some(&s.user_id), action: "token.revoke", target: Some(&id), detail })
-        .await?;
+    log_in(
+        &mut tx,
+        &state,
+        Event { actor: Some(&s.user_id), action: "token.revoke", target: Some(&id), detail },
+    )
+    .await?;
     tx.commit().await?;
     Ok(Json(TokenRevoked { revoked: id }))
 }

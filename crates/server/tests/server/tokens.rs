@@ -4,7 +4,7 @@
 //! every use is audited and moves the last use.
 
 use anyhow::{Context, ensure};
-use blindvault_api::tokens::{TokenCreated, TokenList, TokenWhoami};
+use blindvault_api::tokens::{CliTokenList, TokenCreated, TokenWhoami};
 use blindvault_api::{ErrorCode, paths};
 use blindvault_testkit::{Agent, Backend, Device, Resp, SignedIn, TestServer, token_agent};
 use serde_json::json;
@@ -19,7 +19,13 @@ both!(
 );
 
 fn refused(r: &Resp, status: u16, code: ErrorCode) -> anyhow::Result<()> {
-    ensure!(r.status == status && r.code() == Some(code), "{}: wanted {status} {code:?}, got {} {}", r.request, r.status, r.body);
+    ensure!(
+        r.status == status && r.code() == Some(code),
+        "{}: wanted {status} {code:?}, got {} {}",
+        r.request,
+        r.status,
+        r.body
+    );
     Ok(())
 }
 
@@ -49,10 +55,17 @@ async fn tokens_are_made_behind_a_step_up_and_shown_once(b: Backend) -> anyhow::
     // Without a step-up: refused, and the refusal names the step-up it needs.
     let r = root.agent.post(paths::TOKENS, json!({ "name": "ci", "scope": "admin" })).await?;
     refused(&r, 403, ErrorCode::StepUpRequired)?;
-    ensure!(r.body["error"]["action"] == "token.create" && r.body["error"]["target"] == "admin", "{}", r.body);
+    ensure!(
+        r.body["error"]["action"] == "token.create" && r.body["error"]["target"] == "admin",
+        "{}",
+        r.body
+    );
     // A step-up for the other scope does not do.
     let step = root_phone.step_up(&server, &mut root.agent, "token.create", "consumer-read").await?;
-    let r = root.agent.send_stepped("POST", paths::TOKENS, Some(json!({ "name": "ci", "scope": "admin" })), &step).await?;
+    let r = root
+        .agent
+        .send_stepped("POST", paths::TOKENS, Some(json!({ "name": "ci", "scope": "admin" })), &step)
+        .await?;
     refused(&r, 403, ErrorCode::StepUpMismatch)?;
     // Bad names and expiries.
     for (body, code) in [
@@ -78,7 +91,7 @@ async fn tokens_are_made_behind_a_step_up_and_shown_once(b: Backend) -> anyhow::
     let text = list.body.to_string();
     let hash = sha256_hex(made.token.as_bytes());
     ensure!(!text.contains(&made.token) && !text.contains(&hash) && !text.contains("bvt_"), "{text}");
-    let tokens = list.json::<TokenList>()?.tokens;
+    let tokens = list.json::<CliTokenList>()?.tokens;
     ensure!(tokens.len() == 2 && tokens.iter().any(|t| t.id == made.info.id), "{text}");
     // The step-up is spent: it cannot make a second token.
     ensure!(count(&server, "SELECT COUNT(*) FROM audit_log WHERE action = 'token.create'").await? == 2);
@@ -90,7 +103,10 @@ async fn token_scope_and_role_are_checked_at_every_use(b: Backend) -> anyhow::Re
     let ((mut root_phone, mut root), (mut bob_phone, mut bob)) = people(&server).await?;
     // A user cannot make an admin token, step-up or not.
     let step = bob_phone.step_up(&server, &mut bob.agent, "token.create", "admin").await?;
-    let r = bob.agent.send_stepped("POST", paths::TOKENS, Some(json!({ "name": "x", "scope": "admin" })), &step).await?;
+    let r = bob
+        .agent
+        .send_stepped("POST", paths::TOKENS, Some(json!({ "name": "x", "scope": "admin" })), &step)
+        .await?;
     refused(&r, 403, ErrorCode::Forbidden)?;
     // consumer-read: GET only.
     let read = bob_phone.create_token(&server, &mut bob.agent, "laptop", "consumer-read", Some(7)).await?;
@@ -167,18 +183,21 @@ async fn tokens_never_manage_tokens_or_passkeys(b: Backend) -> anyhow::Result<()
         refused(&r, 403, ErrorCode::TokenNotAllowed)?;
     }
     // Nothing changed: still one token, one passkey, and the token still works.
-    let list = root.agent.get(paths::TOKENS).await?.ok()?.json::<TokenList>()?;
+    let list = root.agent.get(paths::TOKENS).await?.ok()?.json::<CliTokenList>()?;
     ensure!(list.tokens.len() == 1 && list.tokens[0].revoked_at.is_none());
     cli.get(paths::ME).await?.ok()?;
     // The same calls in the browser session work (the step-up is still unspent).
-    let r = root.agent.send_stepped("POST", paths::TOKENS, Some(json!({ "name": "more", "scope": "admin" })), &step).await?;
+    let r = root
+        .agent
+        .send_stepped("POST", paths::TOKENS, Some(json!({ "name": "more", "scope": "admin" })), &step)
+        .await?;
     r.ok()?;
     Ok(())
 }
 
 async fn expired_and_revoked_tokens_are_refused_and_uses_audited(b: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(b).await?;
-    let ((mut root_phone, mut root), (mut bob_phone, mut bob)) = people(&server).await?;
+    let ((mut root_phone, mut root), (mut bob_phone, bob)) = people(&server).await?;
     let made = root_phone.create_token(&server, &mut root.agent, "ci", "admin", Some(1)).await?;
     let mut cli = token_agent(&server, &made.token);
     // Every use: one audit row (method and path template, never the body) and the last use.
@@ -189,11 +208,18 @@ async fn expired_and_revoked_tokens_are_refused_and_uses_audited(b: Backend) -> 
     cli.get(&paths::with_id(paths::ADMIN_USER_SESSIONS, &bob.user_id)).await?.ok()?;
     let uses = count(&server, "SELECT COUNT(*) FROM audit_log WHERE action = 'token.use'").await?;
     ensure!(uses == uses_before + 2, "{uses}");
-    let detail: String = sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'token.use' ORDER BY seq DESC LIMIT 1")
-        .fetch_one(server.state.store.pool())
-        .await?;
-    ensure!(detail.contains("/api/admin/users/{id}/sessions") && detail.contains("\"GET\"") && !detail.contains(&bob.user_id), "{detail}");
-    let list = root.agent.get(paths::TOKENS).await?.ok()?.json::<TokenList>()?;
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE action = 'token.use' ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(server.state.store.pool())
+    .await?;
+    ensure!(
+        detail.contains("/api/admin/users/{id}/sessions")
+            && detail.contains("\"GET\"")
+            && !detail.contains(&bob.user_id),
+        "{detail}"
+    );
+    let list = root.agent.get(paths::TOKENS).await?.ok()?.json::<CliTokenList>()?;
     ensure!(list.tokens[0].last_used_at == Some(t0 + 60), "{list:?}");
     ensure!(list.tokens[0].last_used_addr.as_deref() == Some("127.0.0.1"), "{list:?}");
     let v = blindvault_server::audit::verify(&server.state.store).await?;
@@ -206,6 +232,9 @@ async fn expired_and_revoked_tokens_are_refused_and_uses_audited(b: Backend) -> 
     ensure!(msg.contains("Command-line tokens") && msg.contains("blindvault login"), "{msg}");
     // The list still shows it (ended), and a refused token writes no use.
     ensure!(count(&server, "SELECT COUNT(*) FROM audit_log WHERE action = 'token.use'").await? == uses);
+    // (The browser sessions ended long ago too: both sign in again.)
+    let mut root = root_phone.login(&server).await?;
+    let mut bob = bob_phone.login(&server).await?;
     // Revoked: refused at once. Bob cannot revoke root's token; root (admin) can revoke Bob's.
     let mine = root_phone.create_token(&server, &mut root.agent, "ci2", "admin", None).await?;
     let mut cli = token_agent(&server, &mine.token);
@@ -220,7 +249,7 @@ async fn expired_and_revoked_tokens_are_refused_and_uses_audited(b: Backend) -> 
     let all = root.agent.get(paths::ADMIN_TOKENS).await?.ok()?;
     let all_text = all.body.to_string();
     ensure!(!all_text.contains("bvt_"), "{all_text}");
-    let all = all.json::<TokenList>()?.tokens;
+    let all = all.json::<CliTokenList>()?.tokens;
     ensure!(all.iter().any(|t| t.id == bobs.info.id && t.user_name == "bob"), "{all:?}");
     let r = bob.agent.get(paths::ADMIN_TOKENS).await?;
     refused(&r, 403, ErrorCode::Forbidden)?;
@@ -230,20 +259,26 @@ async fn expired_and_revoked_tokens_are_refused_and_uses_audited(b: Backend) -> 
     // Ending a person's sessions ends their tokens too.
     let again = bob_phone.create_token(&server, &mut bob.agent, "laptop2", "consumer-read", None).await?;
     token_agent(&server, &again.token).get(paths::ME).await?.ok()?;
-    root.agent.post(&paths::with_id(paths::ADMIN_USER_REVOKE_SESSIONS, &bob.user_id), json!({})).await?.ok()?;
+    root.agent
+        .post(&paths::with_id(paths::ADMIN_USER_REVOKE_SESSIONS, &bob.user_id), json!({}))
+        .await?
+        .ok()?;
     refused(&token_agent(&server, &again.token).get(paths::ME).await?, 401, ErrorCode::TokenInvalid)?;
     Ok(())
 }
 
 async fn a_revocation_on_one_instance_holds_on_the_other(b: Backend) -> anyhow::Result<()> {
-    let a = TestServer::start(b).await?;
-    let b2 = TestServer::start_sharing(&a).await?;
+    let first = TestServer::start(b).await?;
+    // A (the instance the admin's browser uses; started second, it holds the setup code now in
+    // force) and B (the one the command line reaches), on one database.
+    let a = TestServer::start_sharing(&first).await?;
+    let b2 = first;
     let ((mut root_phone, mut root), _) = people(&a).await?;
     let made = root_phone.create_token(&a, &mut root.agent, "ci", "admin", None).await?;
     let mut on_b: Agent = token_agent(&b2, &made.token);
     on_b.get(paths::ADMIN_USERS).await?.ok()?;
+    // Revoked on A: the very next call on B is refused (B reads the database at every use).
     root.agent.delete(&paths::with_id(paths::TOKEN, &made.info.id)).await?.ok()?;
-    // The very next call on B is refused: B reads the database at every use.
     refused(&on_b.get(paths::ADMIN_USERS).await?, 401, ErrorCode::TokenInvalid)?;
     refused(&token_agent(&a, &made.token).get(paths::ME).await?, 401, ErrorCode::TokenInvalid)?;
     Ok(())
@@ -257,7 +292,8 @@ async fn the_database_holds_the_hash_only(b: Backend) -> anyhow::Result<()> {
     let secret = &made.token["bvt_".len()..];
     let raw = blindvault_testkit::broker::b64_decode(secret)?;
     let hash = sha256_hex(made.token.as_bytes());
-    let stored: String = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_one(server.state.store.pool()).await?;
+    let stored: String =
+        sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_one(server.state.store.pool()).await?;
     ensure!(stored == hash, "the row holds SHA-256 of the token");
     let forms: Vec<Vec<u8>> = vec![
         made.token.as_bytes().to_vec(),
@@ -274,7 +310,11 @@ async fn the_database_holds_the_hash_only(b: Backend) -> anyhow::Result<()> {
             let path = entry?.path();
             let bytes = std::fs::read(&path)?;
             for form in &forms {
-                ensure!(!bytes.windows(form.len()).any(|w| w == form.as_slice()), "{} holds the token", path.display());
+                ensure!(
+                    !bytes.windows(form.len()).any(|w| w == form.as_slice()),
+                    "{} holds the token",
+                    path.display()
+                );
             }
             seen_hash |= bytes.windows(hash.len()).any(|w| w == hash.as_bytes());
         }

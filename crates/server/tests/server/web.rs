@@ -1,12 +1,10 @@
-//! The embedded web app (headers, no inline code, the API's errors stay JSON) and the
-//! command-line session the admin page mints after a fresh passkey assertion.
+//! The embedded web app (headers, no inline code, the API's errors stay JSON, the installable
+//! app's service worker).
 
 use anyhow::{Context, ensure};
 use blindvault_api::ErrorCode;
-use blindvault_api::paths;
-use blindvault_testkit::{Agent, Backend, Device, TestServer};
+use blindvault_testkit::{Backend, TestServer};
 use serde_json::json;
-
 
 #[tokio::test]
 async fn web_app_is_served_with_a_strict_policy() -> anyhow::Result<()> {
@@ -107,6 +105,10 @@ async fn web_app_is_served_with_a_strict_policy() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The installable app: the policy allows this origin's service worker and manifest (and no
+/// other), `/sw.js` is never taken from an HTTP cache and carries the build's version and the
+/// list of files it caches — the app shell and both WebAssembly bundles, never the API or itself.
+#[tokio::test]
 async fn service_worker_is_served_with_the_build_version() -> anyhow::Result<()> {
     use blindvault_server::web::{VERSION_HEADER, WEB_VERSION};
     let server = TestServer::start(Backend::Sqlite).await?;
