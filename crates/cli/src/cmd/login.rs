@@ -36,8 +36,14 @@ fn entry(api: &BrokerClient) -> Result<keyring::Entry, keyring::Error> {
 }
 
 fn unavailable(e: &keyring::Error) -> ClientError {
+    // The kernel's key store answers "no such key" (or "access denied", which the crate reads as
+    // the same) where a process has no keyring it may use, as in many containers.
+    let why = match e {
+        keyring::Error::NoEntry => "it refused to keep the token".to_owned(),
+        other => other.to_string(),
+    };
     ClientError::Local(format!(
-        "the OS keyring is not available here ({e}). Keep the token in a file instead: save it in a file only \
+        "the OS keyring is not available here ({why}). Keep the token in a file instead: save it in a file only \
          you can read (chmod 600 FILE) and set BLINDVAULT_TOKEN_FILE=FILE (or pass --token-file FILE)"
     ))
 }
