@@ -90,7 +90,7 @@ impl AdminArgs {
             return Ok(api.with_token(api::read_token_file(path)?));
         }
         #[cfg(feature = "admin")]
-        let kept = crate::cmd::login::from_keyring(&api);
+        let kept = crate::cmd::keyring_store::from_keyring(&api);
         #[cfg(not(feature = "admin"))]
         let kept: Option<zeroize::Zeroizing<String>> = None;
         match kept {

@@ -1,18 +1,16 @@
 //! `blindvault login` and `logout`: keep a command-line token (made in the web app, Account →
 //! Command-line tokens) in the OS keyring — service `blindvault`, user the server URL — after
-//! checking it with the server; and the lookup the admin commands make when no token file is
-//! given. The keyring is the kernel's key store (keyutils) on Linux, the Keychain on macOS.
+//! checking it with the server (`cmd::keyring_store` is where; admin commands look there when no
+//! token file is given). The keyring is the kernel's key store (keyutils) on Linux, the Keychain
+//! on macOS.
 
 use std::process::ExitCode;
 
 use blindvault_client::ClientError;
-use blindvault_client::api::{self, BrokerClient};
-use zeroize::Zeroizing;
+use blindvault_client::api;
 
 use crate::cmd::brokercommon::{ServerArg, block_on, finish, printable};
-
-/// The keyring's service name.
-const SERVICE: &str = "blindvault";
+use crate::cmd::keyring_store::{SERVICE, entry, from_keyring};
 
 #[derive(clap::Args, Debug)]
 pub struct LoginArgs {
@@ -26,15 +24,6 @@ pub struct LogoutArgs {
     pub server: ServerArg,
 }
 
-/// The keyring's user name for a server: its URL as the client writes it (no trailing slash).
-fn account(api: &BrokerClient) -> &str {
-    api.base()
-}
-
-fn entry(api: &BrokerClient) -> Result<keyring::Entry, keyring::Error> {
-    keyring::Entry::new(SERVICE, account(api))
-}
-
 fn unavailable(e: &keyring::Error) -> ClientError {
     // The kernel's key store answers "no such key" (or "access denied", which the crate reads as
     // the same) where a process has no keyring it may use, as in many containers.
@@ -46,12 +35,6 @@ fn unavailable(e: &keyring::Error) -> ClientError {
         "the OS keyring is not available here ({why}). Keep the token in a file instead: save it in a file only \
          you can read (chmod 600 FILE) and set BLINDVAULT_TOKEN_FILE=FILE (or pass --token-file FILE)"
     ))
-}
-
-/// The token kept in the keyring for `api`'s server, if there is one (`None` as well when the
-/// keyring cannot be used: the caller then says how to give a token).
-pub fn from_keyring(api: &BrokerClient) -> Option<Zeroizing<String>> {
-    entry(api).ok()?.get_password().ok().map(Zeroizing::new)
 }
 
 pub fn login(args: LoginArgs) -> anyhow::Result<ExitCode> {
