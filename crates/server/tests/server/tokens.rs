@@ -264,6 +264,20 @@ async fn expired_and_revoked_tokens_are_refused_and_uses_audited(b: Backend) -> 
         .await?
         .ok()?;
     refused(&token_agent(&server, &again.token).get(paths::ME).await?, 401, ErrorCode::TokenInvalid)?;
+    // Removing a person removes their tokens.
+    let mut bob = bob_phone.login(&server).await?;
+    let last = bob_phone.create_token(&server, &mut bob.agent, "laptop3", "consumer-read", None).await?;
+    token_agent(&server, &last.token).get(paths::ME).await?.ok()?;
+    let step = root_phone.step_up(&server, &mut root.agent, "user.delete", &bob.user_id).await?;
+    root.agent
+        .send_stepped("DELETE", &paths::with_id(paths::ADMIN_USER, &bob.user_id), None, &step)
+        .await?
+        .ok()?;
+    refused(&token_agent(&server, &last.token).get(paths::ME).await?, 401, ErrorCode::TokenInvalid)?;
+    ensure!(
+        count(&server, "SELECT COUNT(*) FROM api_tokens WHERE name LIKE 'laptop%'").await? == 0,
+        "bob's rows are gone"
+    );
     Ok(())
 }
 
