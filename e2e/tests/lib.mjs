@@ -75,14 +75,14 @@ export async function startServer({ limits = GENEROUS_LIMITS, args: extra = [], 
   };
 }
 
-/** The CLI environment of the admin (and of the consumer host, which uses no session). */
+/** The CLI environment of the admin (and of the consumer host, which uses no token). */
 function cliEnv(server) {
   return {
     ...process.env,
     HOME: path.join(server.dir, 'home'),
     BLINDVAULT_SERVER: server.url,
     BLINDVAULT_HOME: path.join(server.dir, 'org'),
-    BLINDVAULT_SESSION_FILE: path.join(server.dir, 'session'),
+    BLINDVAULT_TOKEN_FILE: path.join(server.dir, 'token'),
     BLINDVAULT_PASSPHRASE_FILE: path.join(server.dir, 'passphrase'),
     BLINDVAULT_TEST_SCRYPT_LOG_N: '4',
   };

@@ -1,7 +1,7 @@
 // The README's "Five-minute walkthrough", run as written: every `sh` block of its numbered steps,
 // in order, typed line by line into one interactive bash on a terminal (a pty, through
 // util-linux's `script`: the org key's passphrase is asked on the terminal while `secret put`
-// reads the secret from a pipe, and the session token is pasted into `cat`), and every name the
+// reads the secret from a pipe, and the command-line token is pasted into `cat`), and every name the
 // README prints in bold pressed in Chromium (the e2e suite's virtual authenticator as each
 // person's passkey), by that exact text — a renamed button or a changed command breaks this test.
 //
@@ -22,9 +22,9 @@ import { ARTIFACTS, BIN, ROOT, DESKTOP, PHONE, device, launch, shot, startServer
 const UI_TIMEOUT_MS = 60_000; // one browser step: a page, a passkey ceremony, a live update
 const COMMAND_TIMEOUT_MS = 180_000; // one command, including a `run` waiting for the phone
 const SHELL_START_TIMEOUT_MS = 30_000;
-// The server's limits the walkthrough relies on. Sessions: the admin's command-line session
-// must outlast the walk from its creation to the last admin command however slow the machine
-// (the README's 15 minutes is the default, not what this test is about). Challenges: an
+// The server's limits the walkthrough relies on. Sessions: the admin's browser session must
+// outlast the walk however slow the machine (the README's 15 minutes is the default, not what
+// this test is about; the command line's token lives 30 days). Challenges: an
 // approval's ceremony must outlast the time between "Unlock" and "Approve".
 const SERVER_ARGS = ['--session-ttl', '3600', '--challenge-ttl', '600'];
 
@@ -154,13 +154,13 @@ const AFTER_PRESS = {
     assert.ok(shown.length >= 3 && at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1])),
       `the next steps (${shown.join(', ')}) are not the README's commands in its order`);
   },
-  async 'Create a command-line session'(page, ctx) {
-    ctx.values.token = await page.getByTestId('cli-token').inputValue();
-    assert.match(ctx.values.token, /^bv_session=\S+$/);
-    // The page tells the reader the same commands as the README.
+  async 'Make a token'(page, ctx) {
+    ctx.values.token = await page.getByTestId('new-token').inputValue();
+    assert.match(ctx.values.token, /^bvt_[A-Za-z0-9_-]{43}$/);
+    // The page tells the reader the same file commands as the README.
     const shown = await page.locator('#main code').allTextContents();
     const readme = ctx.step.tokens.flatMap((t) => t.sh || []);
-    for (const line of shown.filter((s) => /session/.test(s))) assert.ok(readme.includes(line), `the page shows "${line}", the README does not`);
+    for (const line of shown.filter((s) => /token/.test(s))) assert.ok(readme.includes(line), `the page shows "${line}", the README does not`);
     assert.ok(shown.some((s) => s.includes('cat >')), `the page shows no paste line: ${shown}`);
   },
   async 'Make an invite code'(page) {

@@ -1,7 +1,7 @@
 // The web app end to end: a real server, the real CLI, Debian's Chromium with the DevTools
 // virtual authenticator (PRF on) as the approver's phone.
 //
-//   first admin claims the instance → gets a CLI session → org init/push → invite link →
+//   first admin claims the instance → makes a command-line token → org init/push → invite link →
 //   approver enrols in the browser (fingerprints compared) → CLI approves the enrolment →
 //   secret put, host issue → `blindvault run` waits → the browser shows the verified host and
 //   label → approve → the child prints the secret. Then: deny; a tampered host certificate;
@@ -62,14 +62,19 @@ test('the web app releases a secret to the CLI, denies, refuses a tampered reque
     await shot(p, '04-claimed');
   });
 
-  await t.test('the admin makes a command-line session (fresh passkey check) and sets up the org', async () => {
+  await t.test('the admin makes a command-line token (passkey step-up) and sets up the org', async () => {
     const p = admin.page;
-    await p.goto(`${server.url}/#/admin/cli`);
-    await p.getByTestId('make-cli-session').click();
-    const token = await p.getByTestId('cli-token').inputValue();
-    assert.match(token, /^bv_session=\S+$/);
-    await shot(p, '05-admin-cli', ['[data-testid=cli-token]']);
-    writeFileSync(path.join(server.dir, 'session'), `${token}\n`, { mode: 0o600 });
+    await p.goto(`${server.url}/#/account/tokens`);
+    await p.getByTestId('make-token').click();
+    const token = await p.getByTestId('new-token').inputValue();
+    assert.match(token, /^bvt_[A-Za-z0-9_-]{43}$/);
+    await shot(p, 'tokens-new', ['[data-testid=new-token]']);
+    writeFileSync(path.join(server.dir, 'token'), `${token}\n`, { mode: 0o600 });
+    // Shown once: the page drawn again has the token in its list, never the token itself.
+    await p.reload();
+    await p.getByTestId('token-row').first().waitFor();
+    assert.equal(await p.getByTestId('new-token').count(), 0, 'the token is not shown again');
+    assert.ok(!(await p.content()).includes(token), 'the page holds the token nowhere');
     await cli(server, ['org', 'init']);
     await cli(server, ['org', 'push']);
   });
@@ -417,7 +422,7 @@ c.commit()
     copyFileSync(path.join(server.dir, 'passphrase'), path.join(other.dir, 'passphrase'));
     await cli(other, ['org', 'init']);
     const key = readFileSync(path.join(other.dir, 'org', 'org.pub'), 'utf8').trim();
-    copyFileSync(path.join(server.dir, 'session'), path.join(other.dir, 'session'));
+    copyFileSync(path.join(server.dir, 'token'), path.join(other.dir, 'token'));
     // `org push --replace` waits for the admin to confirm in the web app (a step-up).
     const push = cliSpawn(other, ['org', 'push', '--replace']);
     const a = admin.page;
@@ -544,19 +549,28 @@ c.commit()
     }
   });
 
-  await t.test('an admin revokes one session from the People page; it stops working at once', async () => {
+  await t.test('the tokens page lists the command-line token with its last use; Revoke stops the CLI at once', async () => {
     const p = admin.page;
-    await cli(server, ['approver', 'list']); // the command-line session works
+    await cli(server, ['approver', 'list']); // the token works
+    await p.goto(`${server.url}/#/account/tokens`);
+    const row = p.getByTestId('my-tokens').getByTestId('token-row').first();
+    await row.waitFor();
+    assert.doesNotMatch(await row.getByTestId('token-last-use').textContent(), /never/, 'the last use is shown');
+    await p.getByTestId('org-tokens').waitFor(); // an admin also sees the org's tokens
+    await shot(p, 'tokens-list');
+    p.once('dialog', (d) => d.accept());
+    await row.getByTestId('revoke-token').click();
+    await p.getByTestId('my-tokens').getByText('revoked').first().waitFor();
+    await shot(p, 'tokens-revoked');
+    const r = await cliSpawn(server, ['approver', 'list']).done;
+    assert.notEqual(r.code, 0, 'the revoked token is refused');
+    assert.match(r.stderr, /token_invalid/);
+    assert.match(r.stderr, /Command-line tokens/);
+    // The People page still lists and revokes browser sessions.
     await p.goto(`${server.url}/#/admin/users`);
     await p.getByRole('button', { name: 'Sessions' }).first().click();
-    const row = p.locator('li', { hasText: 'command line' }).last();
-    await row.waitFor();
+    await p.locator('li', { hasText: 'since' }).first().waitFor();
     await shot(p, '23-admin-user-sessions');
-    await row.getByRole('button', { name: 'Revoke' }).click();
-    await p.getByText(/Revoked one of/).waitFor();
-    const r = await cliSpawn(server, ['approver', 'list']).done;
-    assert.notEqual(r.code, 0, 'the revoked command-line session is refused');
-    assert.match(r.stderr, /session/i);
   });
 
   assert.deepEqual(phone.errors, [], 'no script errors on the phone');

@@ -11,6 +11,7 @@ import { requestPage, requestsPage } from './pages/requests.js';
 import { setupPage } from './pages/setup.js';
 import { signIn, signinPage } from './pages/signin.js';
 import { signupPage } from './pages/signup.js';
+import { tokensPage } from './pages/tokens.js';
 import { walletPage } from './pages/wallet.js';
 
 export let renderSeq = 0;
@@ -52,7 +53,7 @@ export async function route() {
       return signinPage(location.hash);
     }
     switch (name) {
-      case 'account': return await accountPage();
+      case 'account': return arg === 'tokens' ? await tokensPage() : await accountPage();
       case 'requests': return arg ? await requestPage(arg) : await requestsPage();
       case 'admin': return await adminPage(arg);
       case 'confirm': return await confirmPage(arg);

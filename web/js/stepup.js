@@ -16,6 +16,7 @@ export const STEP_UP_WORDS = {
   'invite.create': 'Make an invite code that signs someone up as an admin',
   'wallet.origin.set': 'Make this passkey\'s wallet your wallet (the first unlock)',
   'wallet.envelope.put': 'Let one of your passkeys open your wallet',
+  'token.create': 'Make a command-line token (its scope is the target)',
 };
 
 /** The action and target of a step-up, as a person reads them. */

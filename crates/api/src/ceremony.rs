@@ -21,7 +21,7 @@ pub struct CeremonyStart {
 }
 
 /// A ceremony's answer: its id and the authenticator's credential (`/api/login/finish`,
-/// `/api/sessions/cli`, `/api/passkeys/register/finish`).
+/// `/api/passkeys/register/finish`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CeremonyAnswer<C = serde_json::Value> {
     /// The id from [`CeremonyStart`].

@@ -57,6 +57,16 @@ pub enum ErrorCode {
     SessionRevoked,
     /// 404: No such session.
     SessionNotFound,
+    /// 401: The command-line token is unknown, revoked or expired: make a new one in the web app (Account → Command-line tokens) and run `blindvault login`.
+    TokenInvalid,
+    /// 400: A request carries both a command-line token and a session cookie.
+    TokenAndCookie,
+    /// 403: This route takes a browser session, never a command-line token (token and passkey management, step-up confirmation).
+    TokenNotAllowed,
+    /// 403: The command-line token's scope does not allow this call (`consumer-read` is `GET` only).
+    TokenScope,
+    /// 404: No such command-line token (of mine).
+    TokenNotFound,
     /// 403: The session's role does not allow this (the admin or approver role is needed).
     Forbidden,
     /// 403: A state-changing request came from another origin.
@@ -270,6 +280,11 @@ impl ErrorCode {
         ErrorCode::SessionExpired,
         ErrorCode::SessionRevoked,
         ErrorCode::SessionNotFound,
+        ErrorCode::TokenInvalid,
+        ErrorCode::TokenAndCookie,
+        ErrorCode::TokenNotAllowed,
+        ErrorCode::TokenScope,
+        ErrorCode::TokenNotFound,
         ErrorCode::Forbidden,
         ErrorCode::CrossOrigin,
         ErrorCode::RegistrationRefused,
@@ -389,6 +404,11 @@ impl ErrorCode {
             ErrorCode::SessionExpired => "session_expired",
             ErrorCode::SessionRevoked => "session_revoked",
             ErrorCode::SessionNotFound => "session_not_found",
+            ErrorCode::TokenInvalid => "token_invalid",
+            ErrorCode::TokenAndCookie => "token_and_cookie",
+            ErrorCode::TokenNotAllowed => "token_not_allowed",
+            ErrorCode::TokenScope => "token_scope",
+            ErrorCode::TokenNotFound => "token_not_found",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::CrossOrigin => "cross_origin",
             ErrorCode::RegistrationRefused => "registration_refused",
@@ -511,6 +531,11 @@ impl ErrorCode {
             ErrorCode::SessionExpired => 401,
             ErrorCode::SessionRevoked => 401,
             ErrorCode::SessionNotFound => 404,
+            ErrorCode::TokenInvalid => 401,
+            ErrorCode::TokenAndCookie => 400,
+            ErrorCode::TokenNotAllowed => 403,
+            ErrorCode::TokenScope => 403,
+            ErrorCode::TokenNotFound => 404,
             ErrorCode::Forbidden => 403,
             ErrorCode::CrossOrigin => 403,
             ErrorCode::RegistrationRefused => 403,

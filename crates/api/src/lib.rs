@@ -5,7 +5,7 @@
 //! every user at compile time rather than at run time.
 //!
 //! Every request and reply body is a type here, one module per resource (`sessions`,
-//! `ceremony`, `passkeys`, `admin`, `audit`, `step_ups`, `accounts`, `broker`, `broker_calls`, `wallet`),
+//! `ceremony`, `passkeys`, `admin`, `audit`, `step_ups`, `tokens`, `accounts`, `broker`, `broker_calls`, `wallet`),
 //! deriving serde's traits and `schemars::JsonSchema`; the server answers with them and the
 //! clients build and read them, so a member renamed here fails to compile on both sides.
 //! `tests/wire.rs` pins the bytes each body writes. Error replies are [`ErrorBody`]. WebAuthn's
@@ -29,6 +29,7 @@ pub mod paths;
 pub mod routes;
 pub mod sessions;
 pub mod step_ups;
+pub mod tokens;
 pub mod wallet;
 pub mod wallet_keyring;
 

@@ -44,8 +44,18 @@ pub fn document(cookie_name: &str) -> Value {
             "host" => {
                 op.insert("x-auth".into(), json!("host signature / poll token"));
             }
-            role => {
+            // A browser session only, a command-line token only, or either (a token within its
+            // scope: docs/server.md "Command-line tokens").
+            role @ ("browser" | "browser-admin") => {
                 op.insert("security".into(), json!([{ "session": [] }]));
+                op.insert("x-role".into(), json!(role));
+            }
+            role @ "token" => {
+                op.insert("security".into(), json!([{ "token": [] }]));
+                op.insert("x-role".into(), json!(role));
+            }
+            role => {
+                op.insert("security".into(), json!([{ "session": [] }, { "token": [] }]));
                 op.insert("x-role".into(), json!(role));
             }
         }
@@ -66,7 +76,10 @@ pub fn document(cookie_name: &str) -> Value {
         "info": { "title": "blindvault server", "version": env!("CARGO_PKG_VERSION") },
         "paths": paths,
         "components": {
-            "securitySchemes": { "session": { "type": "apiKey", "in": "cookie", "name": cookie_name } },
+            "securitySchemes": {
+                "session": { "type": "apiKey", "in": "cookie", "name": cookie_name },
+                "token": { "type": "http", "scheme": "bearer", "description": "A command-line token (bvt_…), made in the web app" }
+            },
             "schemas": schemas
         }
     })

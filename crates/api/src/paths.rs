@@ -43,8 +43,14 @@ paths! {
     LOGOUT_ALL = "/api/logout/all";
     /// My live sessions.
     SESSIONS = "/api/sessions";
-    /// A command-line session (fresh assertion).
-    SESSIONS_CLI = "/api/sessions/cli";
+    /// My command-line tokens (list; create with step-up `token.create`).
+    TOKENS = "/api/tokens";
+    /// The token a request carries: who, scope, expiry.
+    TOKENS_ME = "/api/tokens/me";
+    /// One of my tokens (revoke; an admin: anyone's).
+    TOKEN = "/api/tokens/{id}";
+    /// Every command-line token of the org (admin).
+    ADMIN_TOKENS = "/api/admin/tokens";
     /// Claim the first admin with the setup code.
     SETUP_CLAIM = "/api/setup/claim";
     /// My passkeys.

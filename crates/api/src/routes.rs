@@ -17,10 +17,9 @@ use crate::broker_calls::{
 use crate::ceremony::{AddPasskeyStart, CeremonyAnswer, CeremonyStart, RegisterFinish, RegisterStart};
 use crate::passkeys::{PasskeyAdded, PasskeyRemoved, PasskeyRenamed, Passkeys, RenamePasskey};
 use crate::paths;
-use crate::sessions::{
-    Claimed, CliSession, Health, LoggedIn, Me, MySessions, Registered, SessionsRevoked, SetupClaim,
-};
+use crate::sessions::{Claimed, Health, LoggedIn, Me, MySessions, Registered, SessionsRevoked, SetupClaim};
 use crate::step_ups::{ConfirmStepUp, StartStepUp, StepUpCancelled, StepUpConfirmed};
+use crate::tokens::{CliTokenList, CreateToken, TokenCreated, TokenRevoked, TokenWhoami};
 use crate::wallet::{
     AddressList, AddressPublish, AddressView, Deleted, EndpointList, EndpointSet, EndpointView, GatewayReply,
     GatewayRequest, HeldAddressList, NetworkList, TokenList, TokenSet, TokenView,
@@ -74,9 +73,17 @@ impl Method {
 pub enum Access {
     /// Anyone (the ceremonies are rate-limited).
     None,
-    /// A signed-in person (session cookie or command-line token).
+    /// A signed-in person: a browser session (cookie) or a command-line token within its scope.
     Session,
-    /// A signed-in admin.
+    /// A signed-in person's browser session only: a command-line token is refused
+    /// (`token_not_allowed`).
+    Browser,
+    /// A signed-in admin's browser session only.
+    BrowserAdmin,
+    /// A command-line token only (`Authorization: Bearer bvt_…`).
+    Token,
+    /// A signed-in admin (a browser session, or a command-line token of scope `admin` whose
+    /// account is an admin now).
     Admin,
     /// A signed-in person with an approved approver enrolment.
     Approver,
@@ -90,6 +97,9 @@ impl Access {
         match self {
             Access::None => "none",
             Access::Session => "session",
+            Access::Browser => "browser",
+            Access::BrowserAdmin => "browser-admin",
+            Access::Token => "token",
             Access::Admin => "admin",
             Access::Approver => "approver",
             Access::Host => "host",
@@ -173,19 +183,23 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::Post, path: paths::LOGIN_START, access: Access::None, summary: "Start a usernameless login (request options with PRF)", request: None, reply: Reply::Json(json::<CeremonyStart>()) },
     Route { method: Method::Post, path: paths::LOGIN_FINISH, access: Access::None, summary: "Finish login; sets or extends the session cookie", request: Some(json::<CeremonyAnswer>()), reply: Reply::Json(json::<LoggedIn>()) },
     Route { method: Method::Get, path: paths::ME, access: Access::Session, summary: "The signed-in user and session", request: None, reply: Reply::Json(json::<Me>()) },
-    Route { method: Method::Post, path: paths::LOGOUT, access: Access::Session, summary: "End this session", request: None, reply: Reply::Json(json::<SessionsRevoked>()) },
-    Route { method: Method::Post, path: paths::LOGOUT_ALL, access: Access::Session, summary: "Sign out everywhere", request: None, reply: Reply::Json(json::<SessionsRevoked>()) },
-    Route { method: Method::Get, path: paths::SESSIONS, access: Access::Session, summary: "My live sessions", request: None, reply: Reply::Json(json::<MySessions>()) },
-    Route { method: Method::Post, path: paths::SESSIONS_CLI, access: Access::Session, summary: "Make a command-line session with a fresh passkey assertion of the same person; the token is in the body, once", request: Some(json::<CeremonyAnswer>()), reply: Reply::Json(json::<CliSession>()) },
-    Route { method: Method::Post, path: paths::SETUP_CLAIM, access: Access::Session, summary: "Claim the first admin with the one-time setup code", request: Some(json::<SetupClaim>()), reply: Reply::Json(json::<Claimed>()) },
-    Route { method: Method::Get, path: paths::PASSKEYS, access: Access::Session, summary: "My passkeys", request: None, reply: Reply::Json(json::<Passkeys>()) },
-    Route { method: Method::Post, path: paths::PASSKEYS_REGISTER_START, access: Access::Session, summary: "Start adding another passkey", request: Some(json::<AddPasskeyStart>()), reply: Reply::Json(json::<CeremonyStart>()) },
-    Route { method: Method::Post, path: paths::PASSKEYS_REGISTER_FINISH, access: Access::Session, summary: "Finish adding another passkey", request: Some(json::<CeremonyAnswer>()), reply: Reply::Json(json::<PasskeyAdded>()) },
-    Route { method: Method::Patch, path: paths::PASSKEY, access: Access::Session, summary: "Rename a passkey", request: Some(json::<RenamePasskey>()), reply: Reply::Json(json::<PasskeyRenamed>()) },
-    Route { method: Method::Delete, path: paths::PASSKEY, access: Access::Session, summary: "Remove a passkey (never the last one; step-up passkey.delete)", request: None, reply: Reply::Json(json::<PasskeyRemoved>()) },
+    Route { method: Method::Post, path: paths::LOGOUT, access: Access::Browser, summary: "End this session", request: None, reply: Reply::Json(json::<SessionsRevoked>()) },
+    Route { method: Method::Post, path: paths::LOGOUT_ALL, access: Access::Browser, summary: "Sign out everywhere", request: None, reply: Reply::Json(json::<SessionsRevoked>()) },
+    Route { method: Method::Get, path: paths::SESSIONS, access: Access::Browser, summary: "My live sessions", request: None, reply: Reply::Json(json::<MySessions>()) },
+    Route { method: Method::Get, path: paths::TOKENS, access: Access::Browser, summary: "My command-line tokens (never the token or its hash)", request: None, reply: Reply::Json(json::<CliTokenList>()) },
+    Route { method: Method::Post, path: paths::TOKENS, access: Access::Browser, summary: "Make a command-line token (step-up token.create, target the scope); the token is in the body, once", request: Some(json::<CreateToken>()), reply: Reply::Json(json::<TokenCreated>()) },
+    Route { method: Method::Get, path: paths::TOKENS_ME, access: Access::Token, summary: "The token this request carries: who, scope, expiry", request: None, reply: Reply::Json(json::<TokenWhoami>()) },
+    Route { method: Method::Delete, path: paths::TOKEN, access: Access::Browser, summary: "Revoke one of my tokens (an admin: anyone's)", request: None, reply: Reply::Json(json::<TokenRevoked>()) },
+    Route { method: Method::Get, path: paths::ADMIN_TOKENS, access: Access::BrowserAdmin, summary: "Every command-line token of the org (never the token or its hash)", request: None, reply: Reply::Json(json::<CliTokenList>()) },
+    Route { method: Method::Post, path: paths::SETUP_CLAIM, access: Access::Browser, summary: "Claim the first admin with the one-time setup code", request: Some(json::<SetupClaim>()), reply: Reply::Json(json::<Claimed>()) },
+    Route { method: Method::Get, path: paths::PASSKEYS, access: Access::Browser, summary: "My passkeys", request: None, reply: Reply::Json(json::<Passkeys>()) },
+    Route { method: Method::Post, path: paths::PASSKEYS_REGISTER_START, access: Access::Browser, summary: "Start adding another passkey", request: Some(json::<AddPasskeyStart>()), reply: Reply::Json(json::<CeremonyStart>()) },
+    Route { method: Method::Post, path: paths::PASSKEYS_REGISTER_FINISH, access: Access::Browser, summary: "Finish adding another passkey", request: Some(json::<CeremonyAnswer>()), reply: Reply::Json(json::<PasskeyAdded>()) },
+    Route { method: Method::Patch, path: paths::PASSKEY, access: Access::Browser, summary: "Rename a passkey", request: Some(json::<RenamePasskey>()), reply: Reply::Json(json::<PasskeyRenamed>()) },
+    Route { method: Method::Delete, path: paths::PASSKEY, access: Access::Browser, summary: "Remove a passkey (never the last one; step-up passkey.delete)", request: None, reply: Reply::Json(json::<PasskeyRemoved>()) },
     Route { method: Method::Post, path: paths::STEP_UP_START, access: Access::Session, summary: "Start a step-up bound to an action and its target (header x-blindvault-step-up)", request: Some(json::<StartStepUp>()), reply: Reply::Json(json::<StepUpView>()) },
     Route { method: Method::Get, path: paths::STEP_UP, access: Access::Session, summary: "A step-up's action, target and status (options while pending)", request: None, reply: Reply::Json(json::<StepUpView>()) },
-    Route { method: Method::Post, path: paths::STEP_UP_CONFIRM, access: Access::Session, summary: "Confirm a step-up with a fresh passkey assertion", request: Some(json::<ConfirmStepUp>()), reply: Reply::Json(json::<StepUpConfirmed>()) },
+    Route { method: Method::Post, path: paths::STEP_UP_CONFIRM, access: Access::Browser, summary: "Confirm a step-up with a fresh passkey assertion", request: Some(json::<ConfirmStepUp>()), reply: Reply::Json(json::<StepUpConfirmed>()) },
     Route { method: Method::Post, path: paths::STEP_UP_CANCEL, access: Access::Session, summary: "Cancel an unused step-up", request: None, reply: Reply::Json(json::<StepUpCancelled>()) },
     Route { method: Method::Get, path: paths::ADMIN_USERS, access: Access::Admin, summary: "List users", request: None, reply: Reply::Json(json::<Users>()) },
     Route { method: Method::Delete, path: paths::ADMIN_USER, access: Access::Admin, summary: "Delete a user with their passkeys and sessions (step-up user.delete)", request: None, reply: Reply::Json(json::<UserDeleted>()) },

@@ -100,20 +100,6 @@ pub struct SessionsRevoked {
     pub revoked: u64,
 }
 
-/// `POST /api/sessions/cli`: a command-line session's token, shown once.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct CliSession {
-    /// The session token.
-    pub token: String,
-    /// The session's row id.
-    pub session: String,
-    /// Its lifetime (seconds).
-    pub expires_in: i64,
-    /// The cookie name this deployment reads the token from (the session file line is
-    /// `cookie_name=token`).
-    pub cookie_name: String,
-}
-
 /// A session listed for its owner or an admin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SessionView {

@@ -17,8 +17,7 @@ use blindvault_api::ceremony::{
 };
 use blindvault_api::passkeys::{PasskeyAdded, PasskeyRemoved, PasskeyRenamed, PasskeyView, Passkeys};
 use blindvault_api::sessions::{
-    Claimed, CliSession, Health, LoggedIn, Me, MySessions, Role, SessionRef, SessionView, SessionsRevoked,
-    UserView,
+    Claimed, Health, LoggedIn, Me, MySessions, Role, SessionRef, SessionView, SessionsRevoked, UserView,
 };
 use blindvault_api::step_ups::{ConfirmStepUp, StartStepUp, StepUpCancelled, StepUpConfirmed};
 use serde::Serialize;
@@ -69,15 +68,6 @@ fn account_replies() -> R {
         &format!(r#"{{"user":{USER},"credential_id":"c1"}}"#),
     )?;
     wire(&SessionsRevoked { revoked: 2 }, r#"{"revoked":2}"#)?;
-    wire(
-        &CliSession {
-            token: "t".into(),
-            session: "s".into(),
-            expires_in: 900,
-            cookie_name: "bv_session".into(),
-        },
-        r#"{"token":"t","session":"s","expires_in":900,"cookie_name":"bv_session"}"#,
-    )?;
     let live = SessionView {
         id: "s1".into(),
         user_id: "u1".into(),
@@ -95,6 +85,47 @@ fn account_replies() -> R {
     wire(&UserSessions { sessions: vec![live] }, &format!(r#"{{"sessions":[{live_text}]}}"#))?;
     wire(&Claimed { role: Role::Admin }, r#"{"role":"admin"}"#)?;
     wire(&Health { status: "ok".into() }, r#"{"status":"ok"}"#)
+}
+
+#[test]
+fn token_bodies() -> R {
+    use blindvault_api::tokens::{
+        CliTokenList, CreateToken, TokenCreated, TokenInfo, TokenRevoked, TokenScope, TokenWhoami,
+    };
+    wire(
+        &CreateToken { name: "laptop".into(), scope: TokenScope::ConsumerRead, expires_in_days: Some(7) },
+        r#"{"name":"laptop","scope":"consumer-read","expires_in_days":7}"#,
+    )?;
+    wire(
+        &CreateToken { name: "ci".into(), scope: TokenScope::Admin, expires_in_days: None },
+        r#"{"name":"ci","scope":"admin"}"#,
+    )?;
+    let info = TokenInfo {
+        id: "t1".into(),
+        name: "ci".into(),
+        user_id: "u1".into(),
+        user_name: "alice".into(),
+        scope: TokenScope::Admin,
+        created_at: 1,
+        expires_at: 2,
+        revoked_at: None,
+        last_used_at: Some(3),
+        last_used_addr: Some("127.0.0.1".into()),
+    };
+    let info_text = r#"{"id":"t1","name":"ci","user_id":"u1","user_name":"alice","scope":"admin","created_at":1,"expires_at":2,"revoked_at":null,"last_used_at":3,"last_used_addr":"127.0.0.1"}"#;
+    wire(
+        &TokenCreated { token: "bvt_x".into(), info: info.clone() },
+        &format!(r#"{{"token":"bvt_x","info":{info_text}}}"#),
+    )?;
+    let shown = format!("{:?}", TokenCreated { token: "bvt_secret".into(), info: info.clone() });
+    assert!(!shown.contains("bvt_secret"), "{shown}");
+    wire(&CliTokenList { tokens: vec![info.clone()] }, &format!(r#"{{"tokens":[{info_text}]}}"#))?;
+    wire(&TokenRevoked { revoked: "t1".into() }, r#"{"revoked":"t1"}"#)?;
+    wire(
+        &TokenWhoami { token: info, role: "admin".into() },
+        &format!(r#"{{"token":{info_text},"role":"admin"}}"#),
+    )?;
+    Ok(())
 }
 
 #[test]

@@ -28,6 +28,12 @@ enum Command {
     /// Wallet tools for a BIP-39 mnemonic read from stdin (addresses of every chain).
     #[cfg(feature = "wallet")]
     Wallet(cmd::wallet::Args),
+    /// Keep a command-line token (made in the web app) in the OS keyring, after checking it.
+    #[cfg(feature = "admin")]
+    Login(cmd::login::LoginArgs),
+    /// Forget the command-line token kept in the OS keyring for a server.
+    #[cfg(feature = "admin")]
+    Logout(cmd::login::LogoutArgs),
     /// The org identity key (on this machine only): init, show, push to the server.
     #[cfg(feature = "admin")]
     Org(cmd::org::Args),
@@ -75,6 +81,10 @@ fn main() -> ExitCode {
         Command::Audit(args) => cmd::audit::run(args),
         #[cfg(feature = "wallet")]
         Command::Wallet(args) => cmd::wallet::run(args),
+        #[cfg(feature = "admin")]
+        Command::Login(args) => cmd::login::login(args),
+        #[cfg(feature = "admin")]
+        Command::Logout(args) => cmd::login::logout(args),
         #[cfg(feature = "admin")]
         Command::Org(args) => cmd::org::run(args),
         #[cfg(feature = "admin")]

@@ -1,8 +1,9 @@
 //! An async HTTP client of the broker API (`/api/broker/...`).
 //!
-//! Two kinds of caller use it. The **admin** authenticates with a session token (the value of the
-//! `bv_session` cookie of an admin's web-app session), read from a file — never from argv — and
-//! sends `Origin: <the server URL's origin>` on state-changing calls, as the server requires.
+//! Two kinds of caller use it. The **admin** authenticates with a command-line token
+//! (`Authorization: Bearer bvt_…`, made in the web app: Account → Command-line tokens), read from
+//! a file or the OS keyring — never from argv — and sends `Origin: <the server URL's origin>` on
+//! state-changing calls, as the server requires.
 //! A **consumer** host sends no cookie at all: its requests are signed by the host key, and it
 //! fetches the result with a poll token whose SHA-256 it gave with the request.
 //!
@@ -22,7 +23,6 @@ use blindvault_api::broker_calls::{
 use blindvault_api::paths;
 use blindvault_api::sessions::Me;
 use blindvault_api::step_ups::{StartStepUp, StepUpCancelled};
-use blindvault_core::cookie::session_cookie_name;
 use blindvault_core::entry::SealedEntry;
 use blindvault_core::identity::{SignedEnrolment, SignedHostCertificate, SignedRequest};
 use blindvault_core::keys::OrgPublicKey;
@@ -35,16 +35,20 @@ use crate::ClientError;
 
 mod wallet;
 
-/// The session cookie's name on plain-http localhost; on an https server it is
-/// [`blindvault_core::cookie::SESSION_COOKIE_HTTPS`] (chosen by the server's origin).
-pub use blindvault_core::cookie::SESSION_COOKIE;
 /// The header carrying the consumer's poll token.
 pub const POLL_HEADER: &str = blindvault_api::paths::POLL_HEADER;
 /// The header carrying a confirmed step-up (a fresh passkey assertion bound to one destructive
 /// action and its target, confirmed in the web app).
 pub const STEP_UP_HEADER: &str = blindvault_api::paths::STEP_UP_HEADER;
-/// Environment variable naming the session token file.
-pub const SESSION_FILE_ENV: &str = "BLINDVAULT_SESSION_FILE";
+/// Environment variable naming the command-line token file.
+pub const TOKEN_FILE_ENV: &str = "BLINDVAULT_TOKEN_FILE";
+/// The environment variable that named a web-session file before command-line tokens; a person
+/// who still sets it is told to use a token instead.
+pub const OLD_SESSION_FILE_ENV: &str = "BLINDVAULT_SESSION_FILE";
+/// What to do without a usable token (the one text every message about it uses).
+pub const TOKEN_HOWTO: &str = "make a command-line token in the web app (Account → Command-line tokens), then run \
+     `blindvault login --server URL` (it keeps the token in the OS keyring), or save the token in a file only you \
+     can read (chmod 600) and set BLINDVAULT_TOKEN_FILE (or pass --token-file FILE)";
 
 /// A failed broker call. Never carries a session token, a poll token or a secret.
 #[derive(Debug, thiserror::Error)]
@@ -86,12 +90,9 @@ pub enum ApiError {
         /// What was wrong.
         why: String,
     },
-    /// An admin call without a session token.
-    #[error(
-        "no admin session: in the web app, Admin → Command line → Create a command-line session, save the \
-         token in a file only you can read (chmod 600), and pass --session-file FILE (or set BLINDVAULT_SESSION_FILE)"
-    )]
-    NoSession,
+    /// An admin call without a command-line token.
+    #[error("no command-line token: {TOKEN_HOWTO}")]
+    NoToken,
     /// An environment setting with a value that means nothing.
     #[error("{name}={value:?} is not understood: {why}")]
     BadSetting {
@@ -125,14 +126,17 @@ impl ApiError {
 
 fn hint_for(code: ErrorCode) -> &'static str {
     match code {
-        ErrorCode::Unauthenticated
+        ErrorCode::TokenInvalid
+        | ErrorCode::Unauthenticated
         | ErrorCode::InvalidSession
         | ErrorCode::SessionExpired
         | ErrorCode::SessionRevoked => {
-            " — a command-line session lasts 15 minutes: in the web app, Admin → Command line → Create a \
-             command-line session, and save the new token in the session file (chmod 600)"
+            " — make a new token in the web app (Account → Command-line tokens) and run `blindvault login` \
+             (or save it in your BLINDVAULT_TOKEN_FILE)"
         }
-        ErrorCode::Forbidden => " — this needs an admin's session",
+        ErrorCode::TokenScope => " — this needs a token of scope admin (a consumer-read token only reads)",
+        ErrorCode::TokenNotAllowed => " — do this in the web app, signed in with your passkey",
+        ErrorCode::Forbidden => " — this needs an admin's token (and an admin account)",
         ErrorCode::CrossOrigin => {
             " — use as --server the exact URL the web app is served from (the server's configured origin)"
         }
@@ -157,31 +161,64 @@ fn hint_for(code: ErrorCode) -> &'static str {
     }
 }
 
-/// Reads an admin session token from `path`: the token itself, `bv_session=TOKEN` or
-/// `__Host-bv_session=TOKEN`, on the first line. The file must be readable by its owner alone
-/// (mode 0600).
-pub fn read_session_file(path: &Path) -> Result<Zeroizing<String>, ClientError> {
+/// Reads a command-line token from `path`: the token (`bvt_…`) alone on the first line. The file
+/// must be readable by its owner alone (mode 0600).
+pub fn read_token_file(path: &Path) -> Result<Zeroizing<String>, ClientError> {
     // Refused when group or others can read it (`chmod 600`).
     let bytes = crate::read_private(path).map_err(|e| match e {
         ClientError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            ClientError::NoSessionFile(path.display().to_string())
+            ClientError::NoTokenFile(path.display().to_string())
         }
         other => other,
     })?;
-    let text = Zeroizing::new(
-        std::str::from_utf8(&bytes)
-            .map_err(|_| ClientError::bad_file(path, "the session file does not hold a session token"))?
-            .to_owned(),
-    );
-    let line = text.lines().next().unwrap_or("").trim();
-    let token = blindvault_core::cookie::strip_session_cookie_name(line).trim();
+    let text = Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
+    let token = text.lines().next().unwrap_or("").trim();
     if token.is_empty() {
-        return Err(ClientError::bad_file(path, "the session file is empty"));
+        return Err(ClientError::bad_file(path, "the token file is empty"));
     }
-    if !token.bytes().all(|b| b.is_ascii_graphic() && b != b';' && b != b',') {
-        return Err(ClientError::bad_file(path, "the session file does not hold a session token"));
-    }
+    check_token(token).map_err(|why| ClientError::bad_file(path, why))?;
     Ok(Zeroizing::new(token.to_string()))
+}
+
+/// Reads a command-line token for `blindvault login`: a hidden prompt on a terminal, otherwise
+/// the first line piped in. Never from argv.
+pub fn read_token_input() -> Result<Zeroizing<String>, ClientError> {
+    use std::io::{BufRead, IsTerminal};
+    let line = if std::io::stdin().is_terminal() {
+        Zeroizing::new(
+            rpassword::prompt_password("Paste the token (bvt_…, not echoed): ")
+                .map_err(|e| ClientError::Local(format!("reading the token: {e}")))?,
+        )
+    } else {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| ClientError::Local(format!("reading the token from stdin: {e}")))?;
+        line
+    };
+    let token = line.trim();
+    if token.is_empty() {
+        return Err(ClientError::Input(format!("no token was given: {TOKEN_HOWTO}")));
+    }
+    check_token(token).map_err(ClientError::Input)?;
+    Ok(Zeroizing::new(token.to_owned()))
+}
+
+/// Checks that `token` has a command-line token's shape (`bvt_` and 43 base64url characters);
+/// the error says what it looks like instead (never the token).
+pub fn check_token(token: &str) -> Result<(), String> {
+    use blindvault_api::tokens::{TOKEN_LEN, TOKEN_PREFIX};
+    if token.contains('=') && !token.starts_with(TOKEN_PREFIX) {
+        return Err(format!("this looks like a web-session cookie, not a command-line token: {TOKEN_HOWTO}"));
+    }
+    if !token.starts_with(TOKEN_PREFIX)
+        || token.len() != TOKEN_LEN
+        || !token[TOKEN_PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(format!("this is not a command-line token (bvt_ and 43 characters): {TOKEN_HOWTO}"));
+    }
+    Ok(())
 }
 
 // The bodies the server answers with are the contract's (one definition for both sides).
@@ -222,7 +259,7 @@ pub struct BrokerClient {
     http: reqwest::Client,
     base: String,
     origin: String,
-    session: Option<Zeroizing<String>>,
+    token: Option<Zeroizing<String>>,
     step_up: Option<String>,
 }
 
@@ -230,7 +267,7 @@ impl std::fmt::Debug for BrokerClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BrokerClient")
             .field("base", &self.base)
-            .field("session", &self.session.as_ref().map(|_| "[REDACTED]"))
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
             .field("step_up", &self.step_up)
             .finish()
     }
@@ -283,12 +320,12 @@ impl BrokerClient {
             .timeout(Duration::from_secs(90))
             .build()
             .map_err(|e| bad(&e.to_string()))?;
-        Ok(Self { http, base, origin, session: None, step_up: None })
+        Ok(Self { http, base, origin, token: None, step_up: None })
     }
 
-    /// Adds an admin session token (see [`read_session_file`]).
-    pub fn with_session(mut self, token: Zeroizing<String>) -> Self {
-        self.session = Some(token);
+    /// Adds a command-line token (see [`read_token_file`]).
+    pub fn with_token(mut self, token: Zeroizing<String>) -> Self {
+        self.token = Some(token);
         self
     }
 
@@ -318,12 +355,15 @@ impl BrokerClient {
     }
 
     fn admin(&self, method: reqwest::Method, path: &str) -> Result<reqwest::RequestBuilder, ApiError> {
-        let token = self.session.as_ref().ok_or(ApiError::NoSession)?;
+        let token = self.token.as_ref().ok_or(ApiError::NoToken)?;
         let changes = method != reqwest::Method::GET;
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).header(
-            reqwest::header::COOKIE,
-            format!("{}={}", session_cookie_name(&self.origin), token.as_str()),
-        );
+        let mut auth = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.as_str()))
+            .map_err(|_| ApiError::NoToken)?;
+        auth.set_sensitive(true);
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(reqwest::header::AUTHORIZATION, auth);
         if changes {
             req = req.header(reqwest::header::ORIGIN, &self.origin);
         }
@@ -361,6 +401,11 @@ impl BrokerClient {
     pub async fn me(&self) -> Result<MeUser, ApiError> {
         let me: Me = self.send(self.admin(reqwest::Method::GET, paths::ME)?).await?;
         Ok(MeUser { id: me.user.id, name: me.user.name })
+    }
+
+    /// `GET /api/tokens/me`: who the token is, its scope and expiry (`blindvault login`'s check).
+    pub async fn token_whoami(&self) -> Result<blindvault_api::tokens::TokenWhoami, ApiError> {
+        self.send(self.admin(reqwest::Method::GET, paths::TOKENS_ME)?).await
     }
 
     /// `GET /api/broker/org`.
@@ -628,27 +673,30 @@ mod tests {
             error_from(401, br#"{"error":{"code":"session_expired","message":"the session has expired"}}"#);
         let s = e.to_string();
         assert!(
-            s.contains("session_expired") && s.contains("HTTP 401") && s.contains("Admin → Command line"),
+            s.contains("session_expired") && s.contains("HTTP 401") && s.contains("Command-line tokens"),
             "{s}"
         );
         assert!(matches!(error_from(502, b"<html>"), ApiError::Protocol { status: 502, .. }));
     }
 
     #[test]
-    fn session_file_forms() {
+    fn token_file_forms() {
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("s");
-        std::fs::write(&p, "bv_session=abc.def\n").unwrap();
+        let p = dir.path().join("t");
+        let token = format!("bvt_{}", "A".repeat(43));
+        std::fs::write(&p, format!("{token}\n")).unwrap();
         std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-        assert_eq!(read_session_file(&p).unwrap().as_str(), "abc.def");
-        std::fs::write(&p, "__Host-bv_session=abc.def\n").unwrap();
-        assert_eq!(read_session_file(&p).unwrap().as_str(), "abc.def");
-        std::fs::write(&p, "abc.def").unwrap();
-        assert_eq!(read_session_file(&p).unwrap().as_str(), "abc.def");
+        assert_eq!(read_token_file(&p).unwrap().as_str(), token);
         std::fs::write(&p, "\n").unwrap();
-        assert!(read_session_file(&p).is_err());
-        std::fs::write(&p, "a b;c").unwrap();
-        assert!(read_session_file(&p).is_err());
+        assert!(read_token_file(&p).is_err());
+        std::fs::write(&p, "bv_session=abc.def").unwrap();
+        let e = read_token_file(&p).unwrap_err().to_string();
+        assert!(e.contains("web-session cookie") && e.contains("Command-line tokens"), "{e}");
+        std::fs::write(&p, "bvt_short").unwrap();
+        assert!(read_token_file(&p).is_err());
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        std::fs::write(&p, &token).unwrap();
+        assert!(read_token_file(&p).unwrap_err().to_string().contains("chmod 600"));
         assert!(seg("../x").is_err());
         assert!(seg("AbC_-9").is_ok());
     }

@@ -27,12 +27,12 @@ pub enum ClientError {
         /// The missing file.
         file: String,
     },
-    /// No admin session file at the given path.
+    /// No token file at the given path.
     #[error(
-        "{0}: no such session file. In the web app, Admin → Command line → Create a command-line \
-         session, and save the token in that file (readable by you alone)"
+        "{0}: no such token file. Make a token in the web app (Account → Command-line tokens) and save it \
+         in that file (readable by you alone: chmod 600), or run `blindvault login`"
     )]
-    NoSessionFile(String),
+    NoTokenFile(String),
     /// Wrong passphrase or a damaged org key file.
     #[error("cannot open the org key file: wrong passphrase, or the file is damaged")]
     OrgKeyLocked,

@@ -24,6 +24,7 @@ pub mod setup;
 pub(crate) mod state;
 pub(crate) mod step_ups;
 pub mod store;
+pub(crate) mod tokens;
 pub(crate) mod wallet;
 pub mod web;
 

@@ -33,6 +33,8 @@ mod openapi;
 mod sessions;
 #[path = "server/stepup.rs"]
 mod stepup;
+#[path = "server/tokens.rs"]
+mod tokens;
 #[path = "server/wallet.rs"]
 mod wallet;
 #[path = "server/wallet_keyring.rs"]

@@ -351,13 +351,23 @@ pub struct Agent {
     /// The session cookie's name (`blindvault_core::cookie`), fixed by the origin given to
     /// [`Agent::new`].
     pub cookie_name: &'static str,
+    /// A command-line token sent as `Authorization: Bearer …` (with `token` too, if both are set:
+    /// the server refuses that).
+    pub bearer: Option<String>,
 }
 
 impl Agent {
     /// A client for `base` sending `origin`.
     pub fn new(base: &str, origin: Option<String>) -> Self {
         let cookie_name = blindvault_core::cookie::session_cookie_name(origin.as_deref().unwrap_or(""));
-        Self { http: reqwest::Client::new(), base: base.to_owned(), origin, token: None, cookie_name }
+        Self {
+            http: reqwest::Client::new(),
+            base: base.to_owned(),
+            origin,
+            token: None,
+            cookie_name,
+            bearer: None,
+        }
     }
 
     /// Sends a request; `body` is JSON (or nothing).
@@ -396,6 +406,9 @@ impl Agent {
         }
         if let Some(t) = &self.token {
             req = req.header("cookie", format!("{}={t}", self.cookie_name));
+        }
+        if let Some(t) = &self.bearer {
+            req = req.header("authorization", format!("Bearer {t}"));
         }
         if let Some(b) = body {
             req = req.json(&b);
@@ -761,6 +774,33 @@ impl Device {
             )
             .await
     }
+}
+
+impl Device {
+    /// Makes a command-line token as the web app does: a step-up `token.create` bound to the
+    /// scope, confirmed with a passkey on this device, then `POST /api/tokens` with it.
+    pub async fn create_token(
+        &mut self,
+        server: &TestServer,
+        agent: &mut Agent,
+        name: &str,
+        scope: &str,
+        days: Option<i64>,
+    ) -> anyhow::Result<blindvault_api::tokens::TokenCreated> {
+        let step = self.step_up(server, agent, "token.create", scope).await?;
+        let mut body = serde_json::json!({ "name": name, "scope": scope });
+        if let Some(d) = days {
+            body["expires_in_days"] = d.into();
+        }
+        agent.send_stepped("POST", paths::TOKENS, Some(body), &step).await?.ok()?.json()
+    }
+}
+
+/// An agent for `server` that carries a command-line token and no cookie.
+pub fn token_agent(server: &TestServer, token: &str) -> Agent {
+    let mut a = server.agent();
+    a.bearer = Some(token.to_owned());
+    a
 }
 
 /// `POST` [`paths::STEP_UP_START`] with `agent`'s session; returns the new step-up's id.

@@ -1,4 +1,4 @@
-// `#/account`: passkeys and sessions.
+// `#/account`: passkeys, sessions, and the way to command-line tokens (`#/account/tokens`).
 import { api } from '../api.js';
 import { h, page, when } from '../dom.js';
 import { go, renderSeq, route } from '../router.js';
@@ -98,8 +98,8 @@ export async function accountPage() {
     h('div.card.stack', { 'aria-labelledby': 'pk-h' }, h('h2', { id: 'pk-h', text: 'Passkeys' }), list,
       action('Add a passkey (another device)', 'primary', async () => {
         const name = (prompt('A name for the new passkey (e.g. “work laptop”)', 'another device') || 'another device').trim();
-        // First a passkey this account already has confirms it is you (a step-up, as for a
-        // command-line session), then the new device creates its passkey.
+        // First a passkey this account already has confirms it is you (a step-up), then the new
+        // device creates its passkey.
         const check = await api('POST', '/api/login/start');
         const a = await getAssertion(check.options, { prf: false });
         const start = await api('POST', '/api/passkeys/register/start', { name, ceremony_id: check.ceremony_id, credential: a.json });
@@ -118,12 +118,15 @@ export async function accountPage() {
         }
         route();
       }, { out, testid: 'add-passkey', busy: 'Waiting for your passkeys…' })),
+    h('div.card.stack', {}, h('h2', { text: 'Command line' }),
+      h('p.small', { text: 'The blindvault command line signs in with a token you make and can revoke.' }),
+      h('a.button', { href: '#/account/tokens', 'data-testid': 'tokens-link', text: 'Command-line tokens' })),
     h('div.card.stack', {}, h('h2', { text: 'Sessions' }),
       h('p.small.muted', { text: 'Sessions are short: they end on their own after the lifetime your admin set.' }), sessions,
       h('div.row', {},
         action('Sign out here', '', async () => { await api('POST', '/api/logout'); state.me = null; renderNav(); go('#/signin'); }, { out, testid: 'logout' }),
         action('Sign out everywhere', 'danger', async () => {
-          if (!confirm('Sign out of every browser and command-line session?')) return;
+          if (!confirm('Sign out of every browser session? (Command-line tokens stay: revoke them under Command-line tokens.)')) return;
           await api('POST', '/api/logout/all'); state.me = null; renderNav(); go('#/signin');
         }, { out }))),
     h('div.card.stack', {}, h('h2', { text: 'Approver' }),

@@ -5,7 +5,6 @@ import { go, route } from '../router.js';
 import { isAdmin, role, state } from '../state.js';
 import { stepped } from '../stepup.js';
 import { action, errorNotice } from '../ui.js';
-import { getAssertion } from '../webauthn.js';
 
 export const ADMIN_TABS = [
   ['users', 'People'], ['approvers', 'Approvers'], ['hosts', 'Hosts'], ['audit', 'Audit log'],
@@ -63,7 +62,7 @@ export async function adminUsers(content, out) {
         }, { out }),
         action('Sign out everywhere', 'link', async () => {
           const r = await api('POST', `/api/admin/users/${u.id}/revoke-sessions`, {});
-          out.replaceChildren(notice('ok', `Signed ${u.name} out`, `${r.revoked} session(s) ended.`));
+          out.replaceChildren(notice('ok', `Signed ${u.name} out`, `${r.revoked} session(s) ended; their command-line tokens are revoked too.`));
         }, { out }),
         u.id === state.me.user.id ? null : action('Delete', 'link', async () => {
           if (!confirm(`Delete ${u.name}? Their passkeys and sessions end.\n\nYour passkey confirms this deletion (user.delete ${u.id}) next.`)) return;
@@ -238,25 +237,11 @@ export function auditActor(r, names) {
   return 'the server';
 }
 
-export async function adminCli(content, out) {
-  const tokenBox = h('div');
+export async function adminCli(content) {
   content.append(h('div.card.stack', {},
-    h('h2', { text: 'A session for the command line' }),
-    h('p', { text: 'Admin commands (org push, approver approve, host issue, secret put) read a session token from a file. Make one here: your passkey confirms it is you. It is an ordinary session: it ends after the session lifetime and you can revoke it.' }),
-    action('Create a command-line session', 'primary', async () => {
-      const start = await api('POST', '/api/login/start');
-      const a = await getAssertion(start.options, { prf: false });
-      const r = await api('POST', '/api/sessions/cli', { ceremony_id: start.ceremony_id, credential: a.json });
-      const text = h('textarea', { readonly: true, rows: 4, 'aria-label': 'Session file contents', 'data-testid': 'cli-token' });
-      text.value = `${r.cookie_name || 'bv_session'}=${r.token}`;
-      tokenBox.replaceChildren(
-        notice('warn', 'Shown once', `Save it in a file only you can read, then point the CLI at it. It ends in ${inWords(r.expires_in)}.`),
-        text,
-        h('p.small', {}, h('code', { text: '(umask 077; cat > ~/.config/blindvault/session)   # paste the token, then Ctrl-D' })),
-        h('p.small', {}, h('code', { text: 'export BLINDVAULT_SESSION_FILE=~/.config/blindvault/session' })));
-      text.select();
-    }, { out, testid: 'make-cli-session', busy: 'Waiting for your passkey…' }),
-    tokenBox));
+    h('h2', { text: 'The command line' }),
+    h('p', { text: 'Admin commands (org push, approver approve, host issue, secret put) sign in with a command-line token of scope admin. Make one, see everyone’s and revoke any on the tokens page.' }),
+    h('a.button.primary', { href: '#/account/tokens', 'data-testid': 'admin-tokens-link', text: 'Command-line tokens' })));
 }
 
 export async function adminSettings(content) {

@@ -30,7 +30,7 @@ export function setupPage() {
           h('h2', { text: 'Next steps' }),
           h('ol', {},
             h('li', {}, 'On your own computer: ', h('code', { text: 'blindvault org init' }), '.'),
-            h('li', {}, 'Get a command-line session from ', h('a', { href: '#/admin/cli', text: 'Admin → Command line' }), ', then ', h('code', { text: 'blindvault org push' }), '.'),
+            h('li', {}, 'Make a command-line token in ', h('a', { href: '#/account/tokens', text: 'Account → Command-line tokens' }), ', then ', h('code', { text: 'blindvault org push' }), '.'),
             h('li', {}, 'Invite approvers: ', h('code', { text: 'blindvault approver invite' }), ' prints the link they open.')),
           h('a.button.primary', { href: '#/admin', text: 'Open the admin pages' })));
     } catch (e) {

@@ -27,14 +27,18 @@ impl ServerArg {
     }
 }
 
-/// The admin's server and session.
+/// The admin's server and command-line token.
 #[derive(clap::Args, Debug)]
 pub struct AdminArgs {
     #[command(flatten)]
     pub server: ServerArg,
-    /// File holding an admin's session token (the bv_session cookie value). Never pass the
-    /// token itself on the command line.
-    #[arg(long, env = api::SESSION_FILE_ENV, global = true)]
+    /// File holding a command-line token (bvt_…, made in the web app: Account → Command-line
+    /// tokens), readable by you alone (chmod 600). Without it, the token `blindvault login`
+    /// kept in the OS keyring. Never pass the token itself on the command line.
+    #[arg(long, env = api::TOKEN_FILE_ENV, global = true)]
+    pub token_file: Option<PathBuf>,
+    /// Gone: web sessions no longer work on the command line (a clear message says what to do).
+    #[arg(long, env = api::OLD_SESSION_FILE_ENV, global = true, hide = true)]
     pub session_file: Option<PathBuf>,
 }
 
@@ -71,11 +75,28 @@ pub enum Format {
 }
 
 impl AdminArgs {
-    /// A broker client with the admin's session.
+    /// A broker client with the admin's token: from `--token-file` / `BLINDVAULT_TOKEN_FILE`,
+    /// else from the OS keyring (`blindvault login`).
     pub fn client(&self) -> Result<BrokerClient, ClientError> {
-        let path = self.session_file.as_deref().ok_or(api::ApiError::NoSession)?;
-        let token = api::read_session_file(path)?;
-        Ok(self.server.client()?.with_session(token))
+        if self.session_file.is_some() {
+            return Err(ClientError::Input(format!(
+                "--session-file and {} are gone: the command line no longer uses a web session. Instead, {}",
+                api::OLD_SESSION_FILE_ENV,
+                api::TOKEN_HOWTO
+            )));
+        }
+        let api = self.server.client()?;
+        if let Some(path) = self.token_file.as_deref() {
+            return Ok(api.with_token(api::read_token_file(path)?));
+        }
+        #[cfg(feature = "admin")]
+        let kept = crate::cmd::keyring_store::from_keyring(&api);
+        #[cfg(not(feature = "admin"))]
+        let kept: Option<zeroize::Zeroizing<String>> = None;
+        match kept {
+            Some(token) => Ok(api.with_token(token)),
+            None => Err(api::ApiError::NoToken.into()),
+        }
     }
 }
 

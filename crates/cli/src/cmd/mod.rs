@@ -14,6 +14,10 @@ pub mod inject;
 #[cfg(feature = "admin")]
 pub mod invite;
 #[cfg(feature = "admin")]
+pub mod keyring_store;
+#[cfg(feature = "admin")]
+pub mod login;
+#[cfg(feature = "admin")]
 pub mod org;
 #[cfg(feature = "consumer")]
 pub mod run;

@@ -24,7 +24,7 @@ impl Admin {
         c.args(args)
             .env("HOME", self.dir.path())
             .env("BLINDVAULT_SERVER", &self.url)
-            .env("BLINDVAULT_SESSION_FILE", self.dir.path().join("session"))
+            .env("BLINDVAULT_TOKEN_FILE", self.dir.path().join("token"))
             .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -48,12 +48,14 @@ fn text(out: &Output) -> (String, String) {
 async fn admin_wallet_endpoints_and_tokens_from_the_command_line(b: Backend) -> anyhow::Result<()> {
     let server = TestServer::start(b).await?;
     let code = server.setup_code.clone().context("setup code")?;
-    let mut root = Device::new().register(&server, "root").await?;
+    let mut root_phone = Device::new();
+    let mut root = root_phone.register(&server, "root").await?;
     root.agent.post("/api/setup/claim", json!({ "code": code })).await?.ok()?;
     let dir = tempfile::tempdir()?;
-    let token = root.agent.token.clone().context("token")?;
-    std::fs::write(dir.path().join("session"), format!("bv_session={token}\n"))?;
-    std::fs::set_permissions(dir.path().join("session"), std::fs::Permissions::from_mode(0o600))?;
+    // The admin makes a command-line token in the web app and saves it in a file only they read.
+    let made = root_phone.create_token(&server, &mut root.agent, "laptop", "admin", None).await?;
+    std::fs::write(dir.path().join("token"), format!("{}\n", made.token))?;
+    std::fs::set_permissions(dir.path().join("token"), std::fs::Permissions::from_mode(0o600))?;
     std::fs::write(dir.path().join("key"), format!("{SECRET}\n"))?;
     let key = dir.path().join("key").display().to_string();
     let a = Admin { url: format!("http://localhost:{}", server.origin.port().context("port")?), dir };

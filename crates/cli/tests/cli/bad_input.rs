@@ -18,6 +18,7 @@ fn run(home: &std::path::Path, args: &[&str], stdin: &str) -> anyhow::Result<(Op
         .args(args)
         .env("BLINDVAULT_HOME", home)
         .env_remove("BLINDVAULT_SESSION_FILE")
+        .env_remove("BLINDVAULT_TOKEN_FILE")
         .env_remove("BLINDVAULT_PASSPHRASE_FILE")
         .env_remove("BLINDVAULT_DATABASE_URL")
         .env_remove("BLINDVAULT_DATA_DIR")
@@ -50,7 +51,9 @@ fn in_this_build(subcommand: &str) -> bool {
     match subcommand {
         "serve" | "audit" | "web" => cfg!(feature = "server"),
         "wallet" => cfg!(feature = "wallet"),
-        "org" | "approver" | "invite" | "host" | "secret" | "admin" => cfg!(feature = "admin"),
+        "org" | "approver" | "invite" | "host" | "secret" | "admin" | "login" | "logout" => {
+            cfg!(feature = "admin")
+        }
         "run" | "inject" => cfg!(feature = "consumer"),
         _ => true,
     }
@@ -63,7 +66,7 @@ fn the_build_has_exactly_the_subcommands_of_its_features() -> anyhow::Result<()>
     let dir = tempfile::tempdir()?;
     let all = [
         "info", "serve", "audit", "wallet", "org", "approver", "invite", "host", "secret", "run", "inject",
-        "web", "admin",
+        "web", "admin", "login", "logout",
     ];
     for sub in all {
         let (code, err) = run(dir.path(), &[sub, "--help"], "")?;
@@ -91,6 +94,9 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
     std::fs::write(p("session"), "not-a-session-token\n")?;
     // Private, so that each case fails for the reason it is about.
     std::fs::set_permissions(p("session"), std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    // A token of the right shape that no server knows (nothing listens at `no_server` anyway).
+    std::fs::write(p("token"), format!("bvt_{}\n", "A".repeat(43)))?;
+    std::fs::set_permissions(p("token"), std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     std::fs::write(p("template"), "A={{ blindvault \"A\" ")?;
     let no_server = "http://127.0.0.1:9"; // discard port: nothing listens
     // A valid mnemonic (BIP-39's all-ones vector), so that the flag is what is wrong; and one
@@ -101,13 +107,18 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
         (vec!["org", "show"], ""),
         (vec!["org", "init", "--passphrase-file", &p("short-pass")], ""),
         (vec!["org", "init"], ""),
-        (vec!["org", "push", "--server", no_server, "--session-file", &p("session")], ""),
-        (vec!["approver", "list", "--server", "not a url", "--session-file", &p("session")], ""),
-        (vec!["approver", "list", "--server", "http://example.com", "--session-file", &p("session")], ""),
-        (vec!["approver", "list", "--server", no_server, "--session-file", &p("missing")], ""),
-        (vec!["approver", "list", "--server", no_server, "--session-file", &p("empty")], ""),
+        (vec!["org", "push", "--server", no_server, "--token-file", &p("token")], ""),
+        (vec!["approver", "list", "--server", "not a url", "--token-file", &p("token")], ""),
+        (vec!["approver", "list", "--server", "http://example.com", "--token-file", &p("token")], ""),
+        (vec!["approver", "list", "--server", no_server, "--token-file", &p("missing")], ""),
+        (vec!["approver", "list", "--server", no_server, "--token-file", &p("empty")], ""),
+        (vec!["approver", "list", "--server", no_server, "--token-file", &p("session")], ""),
+        (vec!["approver", "list", "--server", no_server, "--token-file", &p("token")], ""),
         (vec!["approver", "list", "--server", no_server, "--session-file", &p("session")], ""),
-        (vec!["approver", "approve", "-", "--server", no_server, "--session-file", &p("session")], ""),
+        (vec!["approver", "approve", "-", "--server", no_server, "--token-file", &p("token")], ""),
+        (vec!["login", "--server", no_server], ""),
+        (vec!["login", "--server", no_server], "not-a-session-token"),
+        (vec!["login", "--server", "not a url"], ""),
         (
             vec![
                 "host",
@@ -148,8 +159,8 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
                 "any-of",
                 "--server",
                 no_server,
-                "--session-file",
-                &p("session"),
+                "--token-file",
+                &p("token"),
             ],
             "hunter2",
         ),
@@ -163,8 +174,8 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
                 "most-of",
                 "--server",
                 no_server,
-                "--session-file",
-                &p("session"),
+                "--token-file",
+                &p("token"),
             ],
             "hunter2",
         ),
@@ -248,8 +259,19 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
     let (_, err) = run(&home, &["org", "show"], "")?;
     ensure!(err.contains("blindvault org init") && err.contains("BLINDVAULT_HOME"), "{err}");
     let missing = p("missing");
-    let (_, err) = run(&home, &["approver", "list", "--server", no_server, "--session-file", &missing], "")?;
-    ensure!(err.contains("no such session file") && err.contains("Command line"), "{err}");
+    let (_, err) = run(&home, &["approver", "list", "--server", no_server, "--token-file", &missing], "")?;
+    ensure!(err.contains("no such token file") && err.contains("Command-line tokens"), "{err}");
+    // The web-session file of before points to tokens.
+    let (code, err) =
+        run(&home, &["approver", "list", "--server", no_server, "--session-file", &p("session")], "")?;
+    ensure!(
+        code == Some(1) && err.contains("BLINDVAULT_TOKEN_FILE") && err.contains("blindvault login"),
+        "{err}"
+    );
+    // A token file others may read is refused, naming the fix.
+    std::fs::set_permissions(p("token"), std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+    let (_, err) = run(&home, &["approver", "list", "--server", no_server, "--token-file", &p("token")], "")?;
+    ensure!(err.contains("chmod 600"), "{err}");
     let (_, err) = run(&home, &["org", "init", "--passphrase-file", &p("short-pass")], "")?;
     ensure!(err.contains("at least 8 characters"), "{err}");
     Ok(())

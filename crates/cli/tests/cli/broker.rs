@@ -48,6 +48,7 @@ both!(
     the_admin_stops_when_its_revocation_record_and_the_servers_diverge,
     destructive_commands_wait_for_a_passkey_confirmation,
     host_issue_names_only_the_pinned_key_holder_as_issuer,
+    login_keeps_the_token_and_a_revoked_token_is_refused_clearly,
 );
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -77,9 +78,8 @@ struct Phone {
 
 struct World {
     server: TestServer,
-    /// The admin's web-app session (its token goes to the CLI in a file).
-    /// The admin's web-app session (its token goes to the CLI in a file; the step-ups the admin's
-    /// commands ask for are confirmed in it).
+    /// The admin's web-app session (where the CLI's token was made, and where the step-ups the
+    /// admin's commands ask for are confirmed).
     admin: SignedIn,
     /// The admin's passkey device, until [`World::enrol_admin`] makes it an approver phone (then
     /// that phone confirms the step-ups).
@@ -88,6 +88,8 @@ struct World {
     /// `http://localhost:PORT`: the server's configured origin, so the CLI's `Origin` matches.
     url: String,
     phones: Vec<Phone>,
+    /// The id of the admin's command-line token (in the file `token`).
+    token_id: String,
 }
 
 fn text(o: &Output) -> (String, String) {
@@ -102,13 +104,16 @@ impl World {
         let mut admin = admin_device.register(&server, "admin").await?;
         admin.agent.post(paths::SETUP_CLAIM, json!({ "code": code })).await?.ok()?;
         let tmp = tempfile::tempdir()?;
-        // The admin copies the session token from the web app into a file only they can read.
-        let token = admin.agent.token.clone().context("admin session token")?;
-        std::fs::write(tmp.path().join("session"), format!("bv_session={token}\n"))?;
-        std::fs::set_permissions(tmp.path().join("session"), std::fs::Permissions::from_mode(0o600))?;
+        // The admin makes a command-line token in the web app (a step-up with their passkey)
+        // and saves it in a file only they can read.
+        let made = admin_device.create_token(&server, &mut admin.agent, "laptop", "admin", None).await?;
+        std::fs::write(tmp.path().join("token"), format!("{}\n", made.token))?;
+        std::fs::set_permissions(tmp.path().join("token"), std::fs::Permissions::from_mode(0o600))?;
+        let token_id = made.info.id.clone();
         std::fs::write(tmp.path().join("passphrase"), format!("{PASSPHRASE}\n"))?;
         let url = format!("http://localhost:{}", server.origin.port().context("port")?);
-        let mut w = Self { server, admin, admin_device: Some(admin_device), tmp, url, phones: Vec::new() };
+        let mut w =
+            Self { server, admin, admin_device: Some(admin_device), tmp, url, phones: Vec::new(), token_id };
 
         let out = w.bv(&["org", "init"]).await?;
         ensure!(out.status.success(), "org init: {:?}", text(&out));
@@ -138,7 +143,7 @@ impl World {
             .env("HOME", self.tmp.path())
             .env("BLINDVAULT_SERVER", &self.url)
             .env("BLINDVAULT_HOME", self.path("org"))
-            .env("BLINDVAULT_SESSION_FILE", self.path("session"))
+            .env("BLINDVAULT_TOKEN_FILE", self.path("token"))
             .env("BLINDVAULT_PASSPHRASE_FILE", self.path("passphrase"))
             .env("BLINDVAULT_TEST_SCRYPT_LOG_N", "4")
             .stdin(Stdio::null())
@@ -954,18 +959,22 @@ async fn revoked_or_unknown_host_is_refused(b: Backend) -> anyhow::Result<()> {
 
 async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
     let mut w = World::new(b, &["alice"]).await?;
-    // No session file.
+    // No token file (and none kept in the keyring for this server).
     let mut c = w.command(&["host", "list"]);
-    c.env_remove("BLINDVAULT_SESSION_FILE");
+    c.env_remove("BLINDVAULT_TOKEN_FILE");
     let out = tokio::task::spawn_blocking(move || c.output()).await??;
-    ensure!(code(&out) == Some(1) && text(&out).1.contains("--session-file"), "{:?}", text(&out));
-    // A session token that is not valid.
-    std::fs::write(w.path("bad-session"), "bv_session=nope\n")?;
-    std::fs::set_permissions(w.path("bad-session"), std::fs::Permissions::from_mode(0o600))?;
+    let err = text(&out).1;
+    ensure!(
+        code(&out) == Some(1) && err.contains("--token-file") && err.contains("blindvault login"),
+        "{err}"
+    );
+    // A token no server made.
+    std::fs::write(w.path("bad-token"), format!("bvt_{}\n", "A".repeat(43)))?;
+    std::fs::set_permissions(w.path("bad-token"), std::fs::Permissions::from_mode(0o600))?;
     let mut c = w.command(&["host", "list"]);
-    c.env("BLINDVAULT_SESSION_FILE", w.path("bad-session"));
+    c.env("BLINDVAULT_TOKEN_FILE", w.path("bad-token"));
     let out = tokio::task::spawn_blocking(move || c.output()).await??;
-    ensure!(code(&out) == Some(1) && text(&out).1.contains("invalid_session"), "{:?}", text(&out));
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("token_invalid"), "{:?}", text(&out));
     // A wrong passphrase.
     std::fs::write(w.path("wrong"), "not the passphrase\n")?;
     let mut c = w.command(&["secret", "list"]);
@@ -1023,10 +1032,10 @@ async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
     let (stdout, stderr) = text(&out);
     ensure!(out.status.success(), "{stdout} {stderr}");
     ensure!(stderr.contains(&format!("blindvault secret rotate {id}")), "{stderr}");
-    // --server and --session-file also work after the subcommand.
-    let session = w.path("session").to_string_lossy().into_owned();
-    let mut c = w.command(&["host", "list", "--server", &w.url, "--session-file", &session]);
-    c.env_remove("BLINDVAULT_SERVER").env_remove("BLINDVAULT_SESSION_FILE");
+    // --server and --token-file also work after the subcommand.
+    let token = w.path("token").to_string_lossy().into_owned();
+    let mut c = w.command(&["host", "list", "--server", &w.url, "--token-file", &token]);
+    c.env_remove("BLINDVAULT_SERVER").env_remove("BLINDVAULT_TOKEN_FILE");
     let out = tokio::task::spawn_blocking(move || c.output()).await??;
     ensure!(out.status.success(), "{:?}", text(&out));
     // A server that cannot be reached.
@@ -1038,7 +1047,7 @@ async fn admin_commands_fail_clearly(b: Backend) -> anyhow::Result<()> {
 }
 
 /// `host issue` says what is wrong with its input and prints the expiry as a date; key and
-/// session files open to other users are refused; `BLINDVAULT_INSECURE_HTTP` means what it says.
+/// token files open to other users are refused; `BLINDVAULT_INSECURE_HTTP` means what it says.
 async fn host_issue_says_what_is_wrong_and_key_files_stay_private(b: Backend) -> anyhow::Result<()> {
     let w = World::new(b, &["alice"]).await?;
     let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
@@ -1086,8 +1095,8 @@ async fn host_issue_says_what_is_wrong_and_key_files_stay_private(b: Backend) ->
     let out = w.bv(&["run", "--host-key", &out_s, "--env", &env, "--", "true"]).await?;
     let (_, stderr) = text(&out);
     ensure!(code(&out) == Some(1) && stderr.contains(&format!("chmod 600 {out_s}")), "{stderr}");
-    // So is a session file.
-    let session = w.path("session");
+    // So is a token file.
+    let session = w.path("token");
     std::fs::set_permissions(&session, std::fs::Permissions::from_mode(0o640))?;
     let out = w.bv(&["host", "list"]).await?;
     let (_, stderr) = text(&out);
@@ -1520,15 +1529,17 @@ async fn destructive_commands_wait_for_a_passkey_confirmation(b: Backend) -> any
 /// the server says is someone else's — another account of the holder, or a server that lies about
 /// who is signed in — gets nothing signed, and no key file is written.
 async fn host_issue_names_only_the_pinned_key_holder_as_issuer(b: Backend) -> anyhow::Result<()> {
-    let w = World::new(b, &["alice"]).await?;
+    let mut w = World::new(b, &["alice"]).await?;
     let pinned = std::fs::read_to_string(w.path("org").join("holder"))?;
     let me = w.admin.agent.clone().get(paths::ME).await?.ok()?;
     ensure!(pinned.trim() == me.body["user"]["id"].as_str().context("id")?, "{pinned} {}", me.body);
     let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
-    // Alice's session, used with the admin's org directory: the server reports alice.
-    let session = w.path("alice-session");
-    let token = w.phones[0].session.agent.token.clone().context("alice's token")?;
-    std::fs::write(&session, format!("bv_session={token}\n"))?;
+    // Alice's token (she makes one in the web app), used with the admin's org directory: the
+    // server reports alice.
+    let session = w.path("alice-token");
+    let p = &mut w.phones[0];
+    let made = p.device.create_token(&w.server, &mut p.session.agent, "alice", "consumer-read", None).await?;
+    std::fs::write(&session, format!("{}\n", made.token))?;
     std::fs::set_permissions(&session, std::fs::Permissions::from_mode(0o600))?;
     let out_path = w.path("alice-host.json");
     let mut c = w.command(&[
@@ -1541,7 +1552,7 @@ async fn host_issue_names_only_the_pinned_key_holder_as_issuer(b: Backend) -> an
         "--out",
         &out_path.to_string_lossy(),
     ]);
-    c.env("BLINDVAULT_SESSION_FILE", &session);
+    c.env("BLINDVAULT_TOKEN_FILE", &session);
     let out = tokio::task::spawn_blocking(move || c.output()).await??;
     let (stdout, stderr) = text(&out);
     ensure!(code(&out) == Some(1), "exit {:?}: {stdout} {stderr}", code(&out));
@@ -1594,4 +1605,94 @@ async fn approver_remove_refuses_a_key_the_server_swapped(b: Backend) -> anyhow:
         .try_get::<i64, _>("n")?;
     ensure!(stored == 0, "nothing uploaded");
     Ok(())
+}
+
+/// `blindvault login` reads the token from stdin, checks it with the server and keeps it in the
+/// OS keyring — or, where there is no usable keyring, says to use BLINDVAULT_TOKEN_FILE; admin
+/// commands work with the token file; once the token is revoked in the web app, the next command
+/// fails with a message that says what to do, exit 1.
+async fn login_keeps_the_token_and_a_revoked_token_is_refused_clearly(b: Backend) -> anyhow::Result<()> {
+    let w = World::new(b, &[]).await?;
+    let token = std::fs::read_to_string(w.path("token"))?;
+    let keyless = |args: &[&str]| {
+        let mut c = w.command(args);
+        c.env_remove("BLINDVAULT_TOKEN_FILE");
+        c
+    };
+    // A token the server does not know is not kept.
+    let mut c = keyless(&["login"]);
+    c.stdin(Stdio::piped());
+    let out = spawn_with_stdin(c, format!("bvt_{}\n", "B".repeat(43))).await?;
+    ensure!(code(&out) == Some(1) && text(&out).1.contains("token_invalid"), "{:?}", text(&out));
+    // The real one.
+    let mut c = keyless(&["login"]);
+    c.stdin(Stdio::piped());
+    let out = spawn_with_stdin(c, token.clone()).await?;
+    let (stdout, stderr) = text(&out);
+    ensure!(!stdout.contains(token.trim()) && !stderr.contains(token.trim()), "the token is never printed");
+    if out.status.success() {
+        eprintln!("login: the OS keyring works on this machine");
+        ensure!(
+            stdout.contains("as admin") && stdout.contains("scope admin") && stdout.contains("expires"),
+            "{stdout}"
+        );
+        let c = keyless(&["host", "list"]);
+        let out = tokio::task::spawn_blocking(move || {
+            let mut c = c;
+            c.output()
+        })
+        .await??;
+        ensure!(out.status.success(), "the kept token is used: {:?}", text(&out));
+        let c = keyless(&["logout"]);
+        let out = tokio::task::spawn_blocking(move || {
+            let mut c = c;
+            c.output()
+        })
+        .await??;
+        ensure!(out.status.success() && text(&out).0.contains("Forgot"), "{:?}", text(&out));
+        let c = keyless(&["host", "list"]);
+        let out = tokio::task::spawn_blocking(move || {
+            let mut c = c;
+            c.output()
+        })
+        .await??;
+        ensure!(code(&out) == Some(1) && text(&out).1.contains("no command-line token"), "{:?}", text(&out));
+    } else {
+        eprintln!("login: no usable OS keyring on this machine: {stderr}");
+        ensure!(code(&out) == Some(1), "{stderr}");
+        ensure!(
+            stderr.contains("keyring")
+                && stderr.contains("BLINDVAULT_TOKEN_FILE")
+                && stderr.contains("chmod 600"),
+            "{stderr}"
+        );
+    }
+    // With the token file, admin commands work.
+    let out = w.bv(&["host", "list"]).await?;
+    ensure!(out.status.success(), "{:?}", text(&out));
+    // Revoked in the web app: the next command is refused, saying what to do.
+    let mut admin = w.admin.agent.clone();
+    admin.delete(&paths::with_id(paths::TOKEN, &w.token_id)).await?.ok()?;
+    let out = w.bv(&["host", "list"]).await?;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(1), "exit {:?}: {stderr}", code(&out));
+    ensure!(
+        stderr.contains("token_invalid")
+            && stderr.contains("Command-line tokens")
+            && stderr.contains("blindvault login"),
+        "{stderr}"
+    );
+    Ok(())
+}
+
+async fn spawn_with_stdin(mut c: Command, input: String) -> anyhow::Result<Output> {
+    tokio::task::spawn_blocking(move || {
+        let mut child = c.spawn()?;
+        {
+            use std::io::Write;
+            child.stdin.take().context("stdin")?.write_all(input.as_bytes())?;
+        }
+        Ok::<_, anyhow::Error>(child.wait_with_output()?)
+    })
+    .await?
 }

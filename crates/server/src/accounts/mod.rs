@@ -5,18 +5,13 @@ pub(crate) mod register;
 pub(crate) mod store;
 
 use blindvault_api::ErrorCode;
-use std::net::SocketAddr;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use blindvault_api::ceremony::CeremonyAnswer;
-use blindvault_api::sessions::{
-    Claimed, CliSession, Me, MySessions, Role, SessionRef, SessionsRevoked, SetupClaim,
-};
+use blindvault_api::sessions::{Claimed, Me, MySessions, Role, SessionRef, SessionsRevoked, SetupClaim};
 use serde::Serialize;
-use webauthn_rs::prelude::PublicKeyCredential;
 
 use crate::audit::Event;
 use crate::audit::record::log_in;
@@ -27,7 +22,6 @@ use crate::setup;
 use crate::state::AppState;
 
 use crate::accounts::store::load_user;
-use crate::auth::assertion::verify_login;
 
 pub(crate) fn with_cookie(status: StatusCode, cookie: String, body: impl Serialize) -> Response {
     let mut resp = (status, Json(body)).into_response();
@@ -73,45 +67,6 @@ pub(crate) async fn logout_all(State(state): State<AppState>, s: Session) -> Res
     .await?;
     tx.commit().await?;
     Ok(with_cookie(StatusCode::OK, session::clear_cookie(&state.config), SessionsRevoked { revoked: n }))
-}
-
-/// A separate session for the command line, minted only after a fresh passkey assertion (from
-/// `/api/login/start`) by the same person: a step-up, so a stolen page cannot mint one silently.
-/// The token is returned once, in the body, for the person to put in a file the CLI reads; the
-/// browser's own cookie stays `HttpOnly`. It is an ordinary session: same lifetime, listed and
-/// revocable like the others.
-pub(crate) async fn cli_session(
-    State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    s: Session,
-    ApiJson(body): ApiJson<CeremonyAnswer<PublicKeyCredential>>,
-) -> Result<Json<CliSession>, ApiError> {
-    let verified = verify_login(&state, &body.ceremony_id, &body.credential).await?;
-    let (user_id, cred_id) = (verified.user_id, verified.credential_id);
-    if user_id != s.user_id {
-        return Err(ApiError::forbidden(ErrorCode::WrongUser, "that passkey belongs to another account"));
-    }
-    // The session and its audit row: one transaction.
-    let mut tx = state.store.pool().begin().await?;
-    let (token, sess_id) =
-        session::create_in(&mut tx, &state, &user_id, &format!("command line (made from {})", addr.ip()))
-            .await?;
-    let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "from_session": s.id });
-    log_in(
-        &mut tx,
-        &state,
-        Event { actor: Some(&user_id), action: "session.cli", target: Some(&user_id), detail },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Json(CliSession {
-        token,
-        session: sess_id,
-        expires_in: state.config.session_ttl_secs,
-        // The session file line the web app shows is `cookie_name=token`: a `Cookie` header
-        // for this deployment as it stands.
-        cookie_name: state.config.session_cookie_name().to_owned(),
-    }))
 }
 
 pub(crate) async fn my_sessions(

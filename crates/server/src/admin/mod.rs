@@ -127,6 +127,8 @@ pub(crate) async fn admin_revoke_user_sessions(
     // The revocation and its audit row: one transaction.
     let mut tx = state.store.pool().begin().await?;
     let n = session::revoke_all_in(&mut tx, &state, &id).await?;
+    // Ending a person's access ends their command-line tokens too.
+    let tokens = crate::tokens::revoke_all_in(&mut tx, &state, &id).await?;
     log_in(
         &mut tx,
         &state,
@@ -134,7 +136,7 @@ pub(crate) async fn admin_revoke_user_sessions(
             actor: Some(&a.user_id),
             action: "admin.user.revoke_sessions",
             target: Some(&id),
-            detail: serde_json::json!({ "revoked": n }),
+            detail: serde_json::json!({ "revoked": n, "tokens_revoked": tokens }),
         },
     )
     .await?;

@@ -10,3 +10,4 @@ pub(crate) mod session;
 pub mod stepup;
 pub(crate) mod store;
 pub(crate) mod strict;
+pub(crate) mod token;

@@ -105,6 +105,18 @@ pub(crate) struct Session {
     pub role: crate::auth::role::Role,
     /// Row expiry.
     pub expires_at: i64,
+    /// The command-line token this request carries, if it is a token request (then `id` is the
+    /// token's id and `sid` is empty).
+    pub token: Option<TokenRef>,
+}
+
+/// The command-line token a [`Session`] came from.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenRef {
+    /// The token's id.
+    pub(crate) id: String,
+    /// Its scope.
+    pub(crate) scope: blindvault_api::tokens::TokenScope,
 }
 
 /// The raw session token from a `Cookie` header, if any.
@@ -150,6 +162,7 @@ pub(crate) async fn authenticate(state: &AppState, token: &str) -> Result<Sessio
         role: crate::auth::role::Role::parse(&row.role)
             .ok_or_else(|| ApiError::internal("unknown role in database"))?,
         expires_at,
+        token: None,
     })
 }
 

@@ -64,11 +64,13 @@ pub(crate) enum Action {
     /// `PUT /api/wallet/keyring/envelopes/{id}`; target the credential id the envelope is for
     /// (the step-up is the sealing ceremony, by a passkey of the person's that opens the wallet).
     WalletEnvelopePut,
+    /// `POST /api/tokens`; target the new token's scope (`admin` or `consumer-read`).
+    TokenCreate,
 }
 
 impl Action {
     /// Every action.
-    pub(crate) const ALL: [Action; 10] = [
+    pub(crate) const ALL: [Action; 11] = [
         Action::RoleSet,
         Action::UserDelete,
         Action::PasskeyDelete,
@@ -79,6 +81,7 @@ impl Action {
         Action::InviteCreate,
         Action::WalletOriginSet,
         Action::WalletEnvelopePut,
+        Action::TokenCreate,
     ];
 
     /// The wire name (hashed into the challenge).
@@ -94,6 +97,7 @@ impl Action {
             Action::InviteCreate => "invite.create",
             Action::WalletOriginSet => "wallet.origin.set",
             Action::WalletEnvelopePut => "wallet.envelope.put",
+            Action::TokenCreate => "token.create",
         }
     }
 

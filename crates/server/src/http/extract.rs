@@ -7,7 +7,14 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use blindvault_api::ErrorCode;
 
-use crate::auth::session::{AdminSession, Session, authenticate, token_from_headers};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, MatchedPath};
+use blindvault_api::tokens::TokenScope;
+use blindvault_api::{Access, Method, Reply};
+
+use crate::auth::session::{AdminSession, Session, TokenRef, authenticate, token_from_headers};
+use crate::auth::token;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -51,10 +58,71 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = token_from_headers(&state.config, &parts.headers)
-            .ok_or_else(|| ApiError::unauthorized(ErrorCode::Unauthenticated, "sign in first"))?;
-        authenticate(state, &token).await
+        let cookie = token_from_headers(&state.config, &parts.headers);
+        match (crate::auth::token::bearer(&parts.headers), cookie) {
+            (Some(_), Some(_)) => Err(ApiError::bad_request(
+                ErrorCode::TokenAndCookie,
+                "the request carries both a command-line token and a session cookie: send one",
+            )),
+            (Some(bearer), None) => token_session(parts, state, &bearer?).await,
+            (None, Some(cookie)) => {
+                if route_of(parts).is_some_and(|r| r.access == Access::Token) {
+                    return Err(ApiError::unauthorized(
+                        ErrorCode::Unauthenticated,
+                        "this route takes a command-line token (Authorization: Bearer bvt_…)",
+                    ));
+                }
+                authenticate(state, &cookie).await
+            }
+            (None, None) => Err(ApiError::unauthorized(ErrorCode::Unauthenticated, "sign in first")),
+        }
     }
+}
+
+/// The contract's route for this request (by its method and matched path template).
+fn route_of(parts: &Parts) -> Option<&'static blindvault_api::Route> {
+    let template = parts.extensions.get::<MatchedPath>()?.as_str();
+    let method = match parts.method {
+        axum::http::Method::GET => Method::Get,
+        axum::http::Method::POST => Method::Post,
+        axum::http::Method::PUT => Method::Put,
+        axum::http::Method::PATCH => Method::Patch,
+        axum::http::Method::DELETE => Method::Delete,
+        _ => return None,
+    };
+    blindvault_api::routes::find(method, template)
+}
+
+/// A token request: the route must take tokens (not browser-only, not an event stream); then the
+/// token is checked against the database (its scope must allow the method: `consumer-read` is
+/// `GET` only) and its use recorded.
+async fn token_session(parts: &Parts, state: &AppState, token: &str) -> Result<Session, ApiError> {
+    let route = route_of(parts)
+        .ok_or_else(|| ApiError::forbidden(ErrorCode::TokenNotAllowed, "this route does not take a token"))?;
+    if matches!(route.access, Access::Browser | Access::BrowserAdmin)
+        || matches!(route.reply, Reply::EventStream)
+    {
+        return Err(ApiError::forbidden(
+            ErrorCode::TokenNotAllowed,
+            "this takes a browser session, never a command-line token: do it in the web app",
+        ));
+    }
+    let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let t = token::authenticate(
+        state,
+        token,
+        token::Use { method: route.method.upper(), path: route.path, addr },
+    )
+    .await?;
+    Ok(Session {
+        id: t.id.clone(),
+        sid: String::new(),
+        user_id: t.user_id,
+        user_name: t.user_name,
+        role: t.role,
+        expires_at: t.expires_at,
+        token: Some(TokenRef { id: t.id, scope: t.scope }),
+    })
 }
 
 impl FromRequestParts<AppState> for AdminSession {
@@ -64,6 +132,10 @@ impl FromRequestParts<AppState> for AdminSession {
         let s = Session::from_request_parts(parts, state).await?;
         if s.role != crate::auth::role::Role::Admin {
             return Err(ApiError::forbidden(ErrorCode::Forbidden, "this needs the admin role"));
+        }
+        // A token gives admin power only with the admin scope (and, above, an admin account now).
+        if s.token.as_ref().is_some_and(|t| t.scope != TokenScope::Admin) {
+            return Err(ApiError::forbidden(ErrorCode::TokenScope, "this token's scope is not admin"));
         }
         Ok(Self(s))
     }

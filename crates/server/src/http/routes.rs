@@ -15,6 +15,7 @@ use crate::invites;
 use crate::passkeys;
 use crate::state::AppState;
 use crate::step_ups;
+use crate::tokens;
 use crate::wallet;
 
 /// Builds the router.
@@ -28,7 +29,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(paths::SETUP_CLAIM, post(accounts::setup_claim))
         .route(paths::PASSKEYS_REGISTER_START, post(passkeys::add_passkey_start))
         .route(paths::PASSKEYS_REGISTER_FINISH, post(passkeys::add_passkey_finish))
-        .route(paths::SESSIONS_CLI, post(accounts::cli_session))
+        .route(paths::TOKENS, get(tokens::list_mine).post(tokens::create))
         .route(paths::STEP_UP_START, post(step_ups::start))
         .route(paths::STEP_UP_CONFIRM, post(step_ups::confirm))
         .route_layer(mw::from_fn_with_state(state.clone(), rate_limit));
@@ -42,6 +43,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(paths::PASSKEYS, get(passkeys::list_passkeys))
         .route(paths::PASSKEY, patch(passkeys::rename_passkey).delete(passkeys::delete_passkey))
         .route(paths::STEP_UP, get(step_ups::status))
+        .route(paths::TOKENS_ME, get(tokens::whoami))
+        .route(paths::TOKEN, delete(tokens::revoke))
+        .route(paths::ADMIN_TOKENS, get(tokens::list_all))
         .route(paths::STEP_UP_CANCEL, post(step_ups::cancel))
         .route(paths::ADMIN_USERS, get(admin::admin_users))
         .route(paths::ADMIN_USER, delete(admin::admin_delete_user))

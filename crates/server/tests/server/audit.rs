@@ -470,15 +470,6 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
     failed(&resp, "re-authentication")?;
     let me: Me = serde_json::from_value(a.session.agent.get(paths::ME).await?.ok()?.body)?;
     ensure!(me.session.expires_at == expires, "session extended unrecorded: {me:?}");
-    // A command-line session.
-    let c = a.device.prepare_login(server, &mut a.session.agent).await?;
-    let resp = a
-        .session
-        .agent
-        .post(paths::SESSIONS_CLI, json!({ "ceremony_id": c.ceremony_id, "credential": c.credential }))
-        .await?;
-    failed(&resp, "command-line session")?;
-    ensure!(resp.body["token"].is_null() && count(server, LIVE_SESSIONS, &alice).await? == alice_sessions);
     // Passkeys: add, rename, remove.
     let passkeys = "SELECT COUNT(*) AS n FROM credentials WHERE user_id = $1";
     let step = a.device.prepare_login(server, &mut a.session.agent).await?;

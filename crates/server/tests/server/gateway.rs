@@ -232,9 +232,11 @@ fn rest(chain: &str, network: &str, method: &str, path: &str, query: Value, body
 }
 
 /// A gateway call carrying headers a browser (or an attacker) might add: none may go upstream.
+/// (An `Authorization` header beside the session cookie is refused outright, 400
+/// `token_and_cookie`: `server::tokens::token_scope_and_role_are_checked_at_every_use`.)
 async fn call(agent: &mut Agent, body: Value) -> anyhow::Result<blindvault_testkit::Resp> {
     let extra =
-        [("x-forwarded-for", "10.0.0.1"), ("authorization", "Bearer caller-token"), ("x-custom", "1")];
+        [("x-forwarded-for", "10.0.0.1"), ("proxy-authorization", "Bearer caller-token"), ("x-custom", "1")];
     agent.send_with("POST", "/api/wallet/rpc", Some(body), &extra).await
 }
 
@@ -373,7 +375,15 @@ async fn gateway_forwards_each_chain_as_its_api_documents(b: Backend) -> anyhow:
         ensure!(s.header("content-type") == ctype, "{s:?}");
         ensure!(body.is_null() || s.json() == body, "{s:?}");
         // Nothing of the caller's request goes upstream.
-        for h in ["cookie", "origin", "referer", "x-forwarded-for", "x-custom", "x-blindvault-step-up"] {
+        for h in [
+            "cookie",
+            "origin",
+            "referer",
+            "x-forwarded-for",
+            "x-custom",
+            "x-blindvault-step-up",
+            "proxy-authorization",
+        ] {
             ensure!(s.header(h).is_none(), "{h} forwarded: {s:?}");
         }
         ensure!(s.header("authorization") != Some("Bearer caller-token"), "{s:?}");

@@ -1,13 +1,10 @@
-//! The embedded web app (headers, no inline code, the API's errors stay JSON) and the
-//! command-line session the admin page mints after a fresh passkey assertion.
+//! The embedded web app (headers, no inline code, the API's errors stay JSON, the installable
+//! app's service worker).
 
 use anyhow::{Context, ensure};
 use blindvault_api::ErrorCode;
-use blindvault_api::paths;
-use blindvault_testkit::{Agent, Backend, Device, TestServer};
+use blindvault_testkit::{Backend, TestServer};
 use serde_json::json;
-
-both!(cli_session_needs_a_fresh_assertion_by_the_same_person);
 
 #[tokio::test]
 async fn web_app_is_served_with_a_strict_policy() -> anyhow::Result<()> {
@@ -105,74 +102,6 @@ async fn web_app_is_served_with_a_strict_policy() -> anyhow::Result<()> {
     let mut agent = server.agent();
     let r = agent.post("/", json!({})).await?;
     ensure!(r.status == 405 && r.code() == Some(ErrorCode::MethodNotAllowed), "{:?}", r.body);
-    Ok(())
-}
-
-async fn cli_session_needs_a_fresh_assertion_by_the_same_person(b: Backend) -> anyhow::Result<()> {
-    let server = TestServer::start(b).await?;
-    let mut alice_phone = Device::new();
-    let mut alice = alice_phone.register(&server, "alice").await?;
-    let mut bob_phone = Device::new();
-    let _bob = bob_phone.register(&server, "bob").await?;
-
-    // Without a session: refused.
-    let mut anon = server.agent();
-    let start = anon.post(paths::LOGIN_START, json!({})).await?.ok()?;
-    let (cred, _) = alice_phone.get(&server.origin, &start.body["options"]).await?;
-    let r = anon
-        .post(paths::SESSIONS_CLI, json!({ "ceremony_id": start.body["ceremony_id"], "credential": cred }))
-        .await?;
-    ensure!(r.status == 401, "{} {:?}", r.status, r.body);
-
-    // Bob's passkey cannot mint a session for Alice's account.
-    let start = alice.agent.post(paths::LOGIN_START, json!({})).await?.ok()?;
-    let (cred, _) = bob_phone.get(&server.origin, &start.body["options"]).await?;
-    let r = alice
-        .agent
-        .post(paths::SESSIONS_CLI, json!({ "ceremony_id": start.body["ceremony_id"], "credential": cred }))
-        .await?;
-    ensure!(r.status == 403 && r.code() == Some(ErrorCode::WrongUser), "{} {:?}", r.status, r.body);
-
-    // Alice's own fresh assertion does.
-    let start = alice.agent.post(paths::LOGIN_START, json!({})).await?.ok()?;
-    let (cred, _) = alice_phone.get(&server.origin, &start.body["options"]).await?;
-    let body = json!({ "ceremony_id": start.body["ceremony_id"], "credential": cred });
-    let r = alice.agent.post(paths::SESSIONS_CLI, body.clone()).await?.ok()?;
-    ensure!(r.set_cookie.is_none(), "the browser's cookie is not replaced");
-    ensure!(r.body["cookie_name"] == "bv_session", "the session file's name on plain-http localhost");
-    let token = r.body["token"].as_str().context("token")?.to_owned();
-    let sess = r.body["session"].as_str().context("session")?.to_owned();
-    // The same ceremony cannot be replayed for a second token.
-    let again = alice.agent.post(paths::SESSIONS_CLI, body).await?;
-    ensure!(
-        again.status == 400 && again.code() == Some(ErrorCode::ChallengeInvalid),
-        "{} {:?}",
-        again.status,
-        again.body
-    );
-    ensure!(again.body["token"].is_null());
-
-    // The token is a session of its own: it works, is listed, and is revocable.
-    let mut cli = Agent::new(&server.base, Some(server.origin.to_string().trim_end_matches('/').to_owned()));
-    cli.token = Some(token);
-    let me = cli.get(paths::ME).await?.ok()?;
-    ensure!(me.body["user"]["name"] == "alice" && me.body["session"]["id"] == sess.as_str());
-    let list = alice.agent.get(paths::SESSIONS).await?.ok()?;
-    let listed =
-        list.body["sessions"].as_array().context("sessions")?.iter().find(|s| s["id"] == sess.as_str());
-    ensure!(
-        listed.is_some_and(|s| s["client_addr"].as_str().unwrap_or_default().starts_with("command line")),
-        "{}",
-        list.body
-    );
-    let audit_ok = server.state.store.pool();
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'session.cli'")
-        .fetch_one(audit_ok)
-        .await?;
-    ensure!(n == 1, "one audit row for the minted session, got {n}");
-    alice.agent.post(paths::LOGOUT_ALL, json!({})).await?.ok()?;
-    let r = cli.get(paths::ME).await?;
-    ensure!(r.status == 401, "revoked with the others: {}", r.status);
     Ok(())
 }
 
