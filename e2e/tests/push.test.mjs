@@ -3,12 +3,15 @@
 // Chromium with the virtual authenticator as the approver's phone.
 //
 //   approver opts in on the Requests page (notification permission granted through the browser
-//   context) → the subscription reaches the server → the page is closed → `blindvault run` asks
+//   context) → the subscription reaches the server → the app is closed (its tab leaves for
+//   about:blank; the tab stays because the virtual authenticator holding the passkey lives in
+//   it) → `blindvault run` asks
 //   → the stand-in receives the push, which the test decrypts with npm `http_ece` (an RFC 8291
 //   implementation independent of the server's) → the test delivers it to the service worker
 //   with CDP `ServiceWorker.deliverPushMessage` → the worker shows "A request is waiting for
 //   your approval" (read back with `registration.getNotifications()`) → the URL the
-//   notification carries opens the request page → approve with the passkey → the command runs.
+//   notification carries opens the request page in that tab → approve with the passkey → the
+//   command runs.
 //
 // Chromium without Google's API keys cannot reach a real push service, so `pushManager.subscribe`
 // is replaced in this test's pages (an init script, never in the app) by one that returns a
@@ -123,6 +126,8 @@ test('a push reaches the closed app, its notification opens the request, the app
   // Opt in on the Requests page.
   const p = phone.page;
   await p.goto(`${server.url}/#/requests`);
+  await p.getByTestId('push-on').waitFor();
+  await shot(p, 'push-00-opt-in');
   await p.getByTestId('push-on').click();
   await p.getByTestId('push-off').waitFor();
   const served = await (await fetch(`${server.url}/api/push/key`)).json();
@@ -141,11 +146,10 @@ test('a push reaches the closed app, its notification opens the request, the app
     await new Promise((r) => cdp.once('ServiceWorker.workerRegistrationUpdated', r));
   }
   const { registrationId } = registrations.find((r) => r.scopeURL === `${origin}/`);
-  const keep = await phone.context.newPage(); // keeps the context (and the CDP session's browser) alive
-  await keep.goto('about:blank');
-  const cdp2 = await phone.context.newCDPSession(keep);
-  await cdp2.send('ServiceWorker.enable');
-  await p.close();
+  // The app is closed: its tab leaves for a blank page (the tab stays, for the virtual
+  // authenticator that holds alice's passkey lives in it).
+  await p.goto('about:blank');
+  assert.equal((await phone.context.pages()).filter((x) => x.url().startsWith(origin)).length, 0, 'no page of the app is open');
 
   // The CLI asks; the push reaches the stand-in.
   const t0 = performance.now();
@@ -162,7 +166,7 @@ test('a push reaches the closed app, its notification opens the request, the app
   for (const never of ['prod db password', 'ci-runner-7', entry, SECRET]) assert.ok(!plain.includes(never), `payload holds ${never}`);
 
   // Delivered to the service worker with the app closed: it shows the notification.
-  await cdp2.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: plain });
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: plain });
   const viewer = await phone.context.newPage();
   await viewer.goto(`${server.url}/offline.html`);
   // Waits (Playwright polls the predicate) until the worker's notification list holds one.
@@ -180,8 +184,9 @@ test('a push reaches the closed app, its notification opens the request, the app
   console.log(`push benchmark: request → push at the stand-in ${tPush.toFixed(0)} ms; → notification shown ${tNote.toFixed(0)} ms`);
   await viewer.close();
 
-  // The notification's target is the request page: approve there with the passkey.
-  const target = await phone.context.newPage();
+  // The notification's target is the request page: the phone's tab opens it; approve there
+  // with the passkey.
+  const target = p;
   await target.goto(new URL(notes[0].data.url, server.url).href);
   await target.getByTestId('unlock').waitFor();
   assert.equal(new URL(target.url()).hash, `#/requests/${payload.request}`);
@@ -194,5 +199,4 @@ test('a push reaches the closed app, its notification opens the request, the app
   const r = await run.done;
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), `child sees ${SECRET}`);
-  await keep.close();
 });
