@@ -72,6 +72,55 @@ async function file(request) {
   }
 }
 
+// Web Push (docs/webapp.md "Notifications"). The payload is `{"request": "<id>"}` and nothing
+// else: no label, host or secret. The notification names the org, read from the public
+// GET /api/push/key (no session: the app may be closed); offline it says "blindvault". Tapping
+// it opens that request's page. A notification approves nothing.
+const REQUEST_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+async function orgName() {
+  try {
+    const r = await fetch('/api/push/key', { credentials: 'omit', cache: 'no-store' });
+    const k = r.ok ? await r.json() : null;
+    if (k && typeof k.org_name === 'string' && k.org_name) return k.org_name;
+  } catch (e) { /* offline */ }
+  return 'blindvault';
+}
+
+self.addEventListener('push', (event) => {
+  event.waitUntil((async () => {
+    let id = null;
+    try { id = event.data ? event.data.json().request : null; } catch (e) { id = null; }
+    if (typeof id !== 'string' || !REQUEST_ID.test(id)) id = null;
+    await self.registration.showNotification('A request is waiting for your approval', {
+      body: await orgName(),
+      tag: id || 'blindvault-request',
+      icon: '/icons/icon-192.png',
+      data: { url: id ? `/#/requests/${id}` : '/#/requests' },
+    });
+  })());
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const want = (event.notification.data && event.notification.data.url) || '/#/requests';
+  const target = new URL(want, self.location.origin);
+  if (target.origin !== self.location.origin) return;
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    const open = windows.find((w) => new URL(w.url).origin === self.location.origin);
+    if (open) {
+      await open.focus();
+      if (open.url !== target.href && 'navigate' in open) {
+        try { await open.navigate(target.href); return; } catch (e) { /* not controlled: open one */ }
+      } else {
+        return;
+      }
+    }
+    await self.clients.openWindow(target.href);
+  })());
+});
+
 self.addEventListener('fetch', (event) => {
   const req = event.request;
   const url = new URL(req.url);

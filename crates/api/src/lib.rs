@@ -26,6 +26,7 @@ pub mod error;
 pub mod openapi;
 pub mod passkeys;
 pub mod paths;
+pub mod push;
 pub mod routes;
 pub mod sessions;
 pub mod step_ups;

@@ -133,6 +133,12 @@ paths! {
     BROKER_REQUEST_RESULT = "/api/broker/requests/{id}/result";
     /// The consumer withdraws its request.
     BROKER_REQUEST_CANCEL = "/api/broker/requests/{id}/cancel";
+    /// The server's VAPID public key (Web Push).
+    PUSH_KEY = "/api/push/key";
+    /// This device's push subscription: opt in.
+    PUSH_SUBSCRIPTIONS = "/api/push/subscriptions";
+    /// Opt a device out (by its endpoint).
+    PUSH_UNSUBSCRIBE = "/api/push/subscriptions/remove";
     /// The wallet networks a signed-in person can reach (enabled endpoints; no URL, no credential).
     WALLET_NETWORKS = "/api/wallet/networks";
     /// The admin's default token list.

@@ -17,6 +17,7 @@ use crate::broker_calls::{
 use crate::ceremony::{AddPasskeyStart, CeremonyAnswer, CeremonyStart, RegisterFinish, RegisterStart};
 use crate::passkeys::{PasskeyAdded, PasskeyRemoved, PasskeyRenamed, Passkeys, RenamePasskey};
 use crate::paths;
+use crate::push::{PushKey, PushSubscribe, PushSubscribed, PushUnsubscribe, PushUnsubscribed};
 use crate::sessions::{Claimed, Health, LoggedIn, Me, MySessions, Registered, SessionsRevoked, SetupClaim};
 use crate::step_ups::{ConfirmStepUp, StartStepUp, StepUpCancelled, StepUpConfirmed};
 use crate::tokens::{CliTokenList, CreateToken, TokenCreated, TokenRevoked, TokenWhoami};
@@ -241,6 +242,9 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::Post, path: paths::BROKER_REQUEST_DENY, access: Access::Approver, summary: "Deny a request", request: None, reply: Reply::Json(json::<RequestDenied>()) },
     Route { method: Method::Get, path: paths::BROKER_REQUEST_RESULT, access: Access::Host, summary: "The consumer's long poll (x-blindvault-poll header)", request: None, reply: Reply::Json(json::<PollResult>()) },
     Route { method: Method::Post, path: paths::BROKER_REQUEST_CANCEL, access: Access::Host, summary: "The consumer withdraws its open request (x-blindvault-poll header)", request: None, reply: Reply::Json(json::<PollResult>()) },
+    Route { method: Method::Get, path: paths::PUSH_KEY, access: Access::None, summary: "The server's VAPID public key and the org's display name (Web Push)", request: None, reply: Reply::Json(json::<PushKey>()) },
+    Route { method: Method::Post, path: paths::PUSH_SUBSCRIPTIONS, access: Access::Browser, summary: "Opt this device in to pushes: its passkey and the browser's PushSubscription", request: Some(json::<PushSubscribe>()), reply: Reply::Json(json::<PushSubscribed>()) },
+    Route { method: Method::Post, path: paths::PUSH_UNSUBSCRIBE, access: Access::Browser, summary: "Opt a device out of pushes (by its subscription's endpoint)", request: Some(json::<PushUnsubscribe>()), reply: Reply::Json(json::<PushUnsubscribed>()) },
     Route { method: Method::Get, path: paths::WALLET_NETWORKS, access: Access::Session, summary: "The wallet networks with an enabled RPC endpoint (chain, network, chain id; never a URL or credential)", request: None, reply: Reply::Json(json::<NetworkList>()) },
     Route { method: Method::Get, path: paths::WALLET_TOKENS, access: Access::Session, summary: "The admin's default token list", request: None, reply: Reply::Json(json::<TokenList>()) },
     Route { method: Method::Get, path: paths::WALLET_ADDRESSES, access: Access::Session, summary: "My published public addresses", request: None, reply: Reply::Json(json::<AddressList>()) },

@@ -313,3 +313,30 @@ fn wallet_keyring_bodies() -> R {
     }
     Ok(())
 }
+
+#[test]
+fn push_bodies() -> R {
+    use blindvault_api::push::{
+        PushKey, PushPayload, PushSubscribe, PushSubscribed, PushSubscriptionKeys, PushUnsubscribe,
+        PushUnsubscribed,
+    };
+    wire(
+        &PushKey { public_key: "BA".into(), org_name: "Acme".into() },
+        r#"{"public_key":"BA","org_name":"Acme"}"#,
+    )?;
+    wire(
+        &PushSubscribe {
+            credential_id: "c1".into(),
+            endpoint: "https://push.example/x".into(),
+            keys: PushSubscriptionKeys { p256dh: "BP".into(), auth: "au".into() },
+        },
+        r#"{"credential_id":"c1","endpoint":"https://push.example/x","keys":{"p256dh":"BP","auth":"au"}}"#,
+    )?;
+    wire(&PushSubscribed { id: "s1".into() }, r#"{"id":"s1"}"#)?;
+    wire(
+        &PushUnsubscribe { endpoint: "https://push.example/x".into() },
+        r#"{"endpoint":"https://push.example/x"}"#,
+    )?;
+    wire(&PushUnsubscribed { removed: true }, r#"{"removed":true}"#)?;
+    wire(&PushPayload { request: "r1".into() }, r#"{"request":"r1"}"#)
+}

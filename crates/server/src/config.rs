@@ -7,6 +7,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::ServerError;
+pub use crate::push::config::PushConfig;
 pub use crate::wallet::config::GatewayConfig;
 
 /// The server's configuration. Every field has a default, so an empty file (or none) runs an
@@ -42,6 +43,9 @@ pub struct Config {
     pub max_db_connections: u32,
     /// The wallet's RPC gateway (`[gateway]`): per-person rate, sizes, timeout.
     pub gateway: GatewayConfig,
+    /// Web Push to approvers' devices (`[push]`): the VAPID `sub`, the send timeout, whether
+    /// plain-http loopback endpoints are accepted (tests), whether the sender runs.
+    pub push: PushConfig,
 }
 
 impl Default for Config {
@@ -62,6 +66,7 @@ impl Default for Config {
             account_rate_limit_burst: 10,
             max_db_connections: 8,
             gateway: GatewayConfig::default(),
+            push: PushConfig::default(),
         }
     }
 }
@@ -144,6 +149,7 @@ impl Config {
             return Err(ServerError::Config("rate limits must be positive".into()));
         }
         self.gateway.validate()?;
+        self.push.validate()?;
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ pub mod invites;
 pub mod logging;
 pub mod openapi;
 pub(crate) mod passkeys;
+pub mod push;
 pub(crate) mod ratelimit;
 pub mod setup;
 pub(crate) mod state;
@@ -62,6 +63,7 @@ impl Server {
             (config.account_rate_limit_per_minute, config.account_rate_limit_burst),
         );
         let gateway = wallet::upstream::Gateway::new(&config.gateway)?;
+        let push = push::service::Push::load(&store, &config.push, &config.origin_header()?).await?;
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -71,6 +73,7 @@ impl Server {
             limits: Arc::new(limits),
             hub: Arc::new(broker::hub::Hub::new()),
             gateway: Arc::new(gateway),
+            push: Arc::new(push),
         };
         Ok((Self { state }, setup))
     }
@@ -126,12 +129,16 @@ impl Server {
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Server {
-    /// Starts the broker's background tasks: the expiry sweeper and, on PostgreSQL, the
+    /// Starts the broker's background tasks: the expiry sweeper, the push sender (unless
+    /// `[push] worker` is off) and, on PostgreSQL, the
     /// LISTEN connection that carries other instances' notifications. They stop when the
     /// returned guard is dropped.
     pub fn start_background(&self) -> BackgroundTasks {
         let mut tasks =
             vec![tokio::spawn(broker::sweeper::run(self.state.clone(), std::time::Duration::from_secs(5)))];
+        if self.state.config.push.worker {
+            tasks.push(tokio::spawn(push::worker::run(self.state.clone())));
+        }
         if self.state.store.engine() == store::Engine::Postgres {
             tasks.push(tokio::spawn(broker::hub::listen_postgres(
                 self.state.config.database_url(),

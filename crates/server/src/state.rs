@@ -29,4 +29,6 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// The wallet's RPC gateway: its HTTP client and per-person limiter.
     pub(crate) gateway: Arc<crate::wallet::upstream::Gateway>,
+    /// Web Push: the VAPID key, the sender's client, the worker's wake-up.
+    pub push: Arc<crate::push::service::Push>,
 }

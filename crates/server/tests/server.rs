@@ -29,6 +29,8 @@ mod migrations;
 mod negative;
 #[path = "server/openapi.rs"]
 mod openapi;
+#[path = "server/push.rs"]
+mod push;
 #[path = "server/sessions.rs"]
 mod sessions;
 #[path = "server/stepup.rs"]

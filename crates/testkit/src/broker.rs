@@ -81,7 +81,12 @@ pub fn now(server: &TestServer) -> u64 {
 impl World {
     /// Starts a server, claims it, sets an org key and enrols `names`.
     pub async fn new(b: Backend, names: &[&str]) -> anyhow::Result<Self> {
-        let server = TestServer::start(b).await?;
+        Self::new_with(b, names, crate::ServerOptions::default()).await
+    }
+
+    /// [`World::new`] on a server started with `opts`.
+    pub async fn new_with(b: Backend, names: &[&str], opts: crate::ServerOptions) -> anyhow::Result<Self> {
+        let server = TestServer::start_with(b, opts).await?;
         let code = server.setup_code.clone().context("setup code")?;
         let mut admin_device = Device::new();
         let mut admin = admin_device.register(&server, "admin").await?;

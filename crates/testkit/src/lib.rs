@@ -119,6 +119,8 @@ pub struct ServerOptions {
     pub session_ttl_secs: Option<i64>,
     /// The wallet gateway's limits (default: a generous rate, the server's sizes and timeout).
     pub gateway: Option<blindvault_server::config::GatewayConfig>,
+    /// Web Push settings (default: the server's, with the sender running in the background).
+    pub push: Option<blindvault_server::config::PushConfig>,
 }
 
 /// A database made for one test: a SQLite file in a temporary directory, or a fresh PostgreSQL
@@ -219,6 +221,7 @@ impl TestServer {
                 rate_limit_burst: 100_000,
                 ..Default::default()
             }),
+            push: opts.push.clone().unwrap_or_default(),
             ..Config::default()
         };
         let origin = config.origin_url()?;

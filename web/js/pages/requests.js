@@ -6,6 +6,7 @@ import { $, ago, h, inWords, notice, nowSecs, page, sentence, short, when } from
 import { renderSeq } from '../router.js';
 import { loadMe, role, state } from '../state.js';
 import { store } from '../storage.js';
+import { currentSubscription, disablePush, enablePush, pushSupported } from '../push.js';
 import { action, errorNotice, renderNav } from '../ui.js';
 import { DeviceKeys, OrgKey, acceptRevocations, approve, openLabel, verifyRequest, verifyRevocations } from '../wasm.js';
 import { PrfUnsupported, getAssertion } from '../webauthn.js';
@@ -101,9 +102,33 @@ export async function requestsPage() {
     h('div.card', {},
       h('div.row.spread', {}, h('h2', { text: 'Waiting for your decision' }),
         h('span.live', {}, h('span.dot', { id: 'live-dot' }), h('span', { id: 'live-text', text: 'connecting' }))),
-      count, listEl));
+      count, listEl),
+    notifyCard());
   await refresh();
   startEvents(refresh);
+}
+
+/** "Notify this device when a request waits": opt this device in to pushes, or out. */
+function notifyCard() {
+  const out = h('div');
+  const card = h('div.card.stack', { 'data-testid': 'push-card' }, h('h2', { text: 'Notifications' }), out);
+  if (!pushSupported()) {
+    card.append(h('p.small.muted', { text: 'This browser cannot show notifications from a web app. On an iPhone or iPad, add the app to the Home Screen first, then open it from there.' }));
+    return card;
+  }
+  const status = h('p.small', { 'data-testid': 'push-status' });
+  const row = h('div.row');
+  const show = (sub) => {
+    status.textContent = sub
+      ? 'This device is notified when a request waits for you. The notification shows no secret, host or command; deciding still takes this app and your passkey.'
+      : 'Get a notification on this device when a request waits for you, even when this page is closed.';
+    row.replaceChildren(sub
+      ? action('Stop notifying this device', '', async () => { await disablePush(); show(null); }, { out, testid: 'push-off' })
+      : action('Notify this device when a request waits', 'primary', async () => { show(await enablePush()); }, { out, testid: 'push-on', busy: 'Asking the browser…' }));
+  };
+  card.append(status, row);
+  currentSubscription().then(show, () => show(null));
+  return card;
 }
 
 export async function requestPage(id) {

@@ -108,8 +108,16 @@ pub(crate) async fn create_request(
             "purpose": purpose_json(verified.purpose()) }),
     )
     .await?;
+    // Pushes to the devices of the people this request can use: queued in this transaction,
+    // sent by the push worker (never on this path).
+    let queued =
+        crate::push::store::enqueue(&mut tx, &request_id, &entry_id, version, expires_at, state.clock.now())
+            .await?;
     tx.commit().await?;
     drop(c);
+    if queued > 0 {
+        crate::push::worker::wake(&state);
+    }
     announce(&state, Note::Request(request_id.clone())).await;
     Ok((
         StatusCode::CREATED,

@@ -13,6 +13,7 @@ use crate::admin;
 use crate::broker::{approvals, consumer, enrolments, entries, events, hosts, org, requests, revocations};
 use crate::invites;
 use crate::passkeys;
+use crate::push;
 use crate::state::AppState;
 use crate::step_ups;
 use crate::tokens;
@@ -60,6 +61,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(paths::ADMIN_INVITE, delete(invites::revoke))
         .merge(broker())
         .merge(wallet_routes())
+        .route(paths::PUSH_KEY, get(push::handlers::key))
+        .route(paths::PUSH_SUBSCRIPTIONS, post(push::handlers::subscribe))
+        .route(paths::PUSH_UNSUBSCRIBE, post(push::handlers::unsubscribe))
         .merge(limited)
         .fallback(crate::web::serve)
         .layer(mw::from_fn_with_state(state.clone(), origin_check))

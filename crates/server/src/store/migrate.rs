@@ -28,6 +28,7 @@ const FILES: &[(i64, &str, &str)] = &[
     (9, "wallet", include_str!("../../migrations/0009_wallet.sql")),
     (10, "wallet keyring", include_str!("../../migrations/0010_wallet_keyring.sql")),
     (11, "api tokens", include_str!("../../migrations/0011_api_tokens.sql")),
+    (12, "push", include_str!("../../migrations/0012_push.sql")),
 ];
 
 /// The highest version the old runner (`schema_migrations`) knew.

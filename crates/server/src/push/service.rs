@@ -1,0 +1,77 @@
+//! What the push handlers and the worker share: the VAPID key, the HTTP client, the `sub`
+//! claim, the endpoint rule and the worker's wake-up.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use url::Url;
+
+use super::config::PushConfig;
+use super::vapid::VapidKey;
+use crate::error::ServerError;
+use crate::store::Store;
+
+/// The longest endpoint URL accepted.
+pub(crate) const MAX_ENDPOINT_LEN: usize = 2048;
+
+/// The push machinery of one instance.
+#[derive(Debug)]
+pub struct Push {
+    /// The VAPID key (the same on every instance: it lives in the database).
+    pub key: VapidKey,
+    pub(crate) client: reqwest::Client,
+    /// The VAPID `sub` claim.
+    pub(crate) subject: String,
+    pub(crate) allow_http_loopback: bool,
+    /// Wakes the worker when a request filled the outbox on this instance.
+    pub(crate) wake: Notify,
+}
+
+impl Push {
+    /// Loads (or makes) the key and builds the client with the configured timeout. Redirects
+    /// are not followed: a push service answers, it does not send the push elsewhere.
+    pub(crate) async fn load(store: &Store, config: &PushConfig, origin: &str) -> Result<Self, ServerError> {
+        let key = VapidKey::load_or_create(store).await?;
+        let timeout = Duration::from_secs(config.timeout_secs);
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("blindvault-push")
+            .build()
+            .map_err(|e| ServerError::Config(format!("push client: {e}")))?;
+        let subject = config.subject.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| origin.to_owned());
+        Ok(Self {
+            key,
+            client,
+            subject,
+            allow_http_loopback: config.allow_http_loopback,
+            wake: Notify::new(),
+        })
+    }
+
+    /// The endpoint as a URL if it may be pushed to: `https` with a host and no credentials,
+    /// or — only with `[push] allow_http_loopback` — `http` on a loopback address.
+    pub(crate) fn check_endpoint(&self, endpoint: &str) -> Result<Url, &'static str> {
+        if endpoint.len() > MAX_ENDPOINT_LEN {
+            return Err("the endpoint URL is too long");
+        }
+        let url = Url::parse(endpoint).map_err(|_| "the endpoint is not a URL")?;
+        if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+            return Err("the endpoint URL may not carry credentials or a fragment");
+        }
+        let Some(host) = url.host_str() else { return Err("the endpoint URL has no host") };
+        match url.scheme() {
+            "https" => Ok(url),
+            "http" if self.allow_http_loopback && is_loopback(host) => Ok(url),
+            "http" => Err("the endpoint must be https"),
+            _ => Err("the endpoint must be an https URL"),
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}

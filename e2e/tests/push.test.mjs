@@ -1,0 +1,202 @@
+// Web Push end to end (docs/webapp.md "Notifications"): a real server configured to accept a
+// push-service stand-in on 127.0.0.1 (`[push] allow_http_loopback`), the real CLI, Debian's
+// Chromium with the virtual authenticator as the approver's phone.
+//
+//   approver opts in on the Requests page (notification permission granted through the browser
+//   context) → the subscription reaches the server → the app is closed (its tab leaves for
+//   about:blank; the tab stays because the virtual authenticator holding the passkey lives in
+//   it) → `blindvault run` asks
+//   → the stand-in receives the push, which the test decrypts with npm `http_ece` (an RFC 8291
+//   implementation independent of the server's) → the test delivers it to the service worker
+//   with CDP `ServiceWorker.deliverPushMessage` → the worker shows "A request is waiting for
+//   your approval" (read back with `registration.getNotifications()`) → the URL the
+//   notification carries opens the request page in that tab → approve with the passkey → the
+//   command runs.
+//
+// Chromium without Google's API keys cannot reach a real push service, so `pushManager.subscribe`
+// is replaced in this test's pages (an init script, never in the app) by one that returns a
+// subscription to the stand-in with keys the test holds. Everything after that — the server's
+// encryption and VAPID signature, the worker's notification, the request page — is the real code.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import ece from 'http_ece';
+import { startServer, cli, cliSpawn, launch, device, shot, stopChildren, DESKTOP } from './lib.mjs';
+
+const SECRET = 'hunter2-push-e2e';
+
+/** A push service stand-in: resolves `next()` with each push it receives (and answers 201). */
+async function standIn() {
+  const waiting = [];
+  const got = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const push = { at: performance.now(), url: req.url, headers: req.headers, body: Buffer.concat(chunks) };
+      res.writeHead(201).end();
+      const w = waiting.shift();
+      if (w) w(push); else got.push(push);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    base: `http://127.0.0.1:${server.address().port}`,
+    next: () => (got.length ? Promise.resolve(got.shift()) : new Promise((r) => waiting.push(r))),
+    close: () => server.close(),
+  };
+}
+
+/** Replaces `pushManager.subscribe`/`getSubscription` in a page with a subscription to the
+ * stand-in, with the test's keys (init script; runs before the app's modules). */
+function fakePushService({ endpoint, p256dh, auth }) {
+  let current = null;
+  const make = (opts) => ({
+    endpoint,
+    options: { userVisibleOnly: true, applicationServerKey: opts.applicationServerKey },
+    toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh, auth } }),
+    unsubscribe: async () => { current = null; return true; },
+  });
+  PushManager.prototype.subscribe = async function subscribe(opts) {
+    if (!opts || opts.userVisibleOnly !== true || !opts.applicationServerKey) throw new TypeError('subscribe options');
+    window.__applicationServerKey = Array.from(new Uint8Array(opts.applicationServerKey));
+    current = make(opts);
+    return current;
+  };
+  PushManager.prototype.getSubscription = async function getSubscription() { return current; };
+}
+
+test('a push reaches the closed app, its notification opens the request, the approval releases', async (t) => {
+  const push = await standIn();
+  const conf = mkdtempSync(path.join(tmpdir(), 'blindvault-push-'));
+  const config = path.join(conf, 'server.toml');
+  writeFileSync(config, '[push]\nallow_http_loopback = true\nsubject = "mailto:ops@example.com"\n');
+  const server = await startServer({ args: ['--config', config] });
+  const browser = await launch();
+  t.after(async () => { stopChildren(); await browser.close(); server.stop(); server.cleanup(); push.close(); });
+  const admin = await device(browser, { viewport: DESKTOP });
+  const phone = await device(browser);
+  await phone.context.grantPermissions(['notifications'], { origin: server.url });
+
+  // The subscription's keys, as a browser would make them.
+  const ua = crypto.createECDH('prime256v1');
+  ua.generateKeys();
+  const auth = crypto.randomBytes(16);
+  const sub = { endpoint: `${push.base}/push/alice-phone`, p256dh: ua.getPublicKey().toString('base64url'), auth: auth.toString('base64url') };
+  await phone.context.addInitScript(fakePushService, sub);
+
+  // Setup as in webapp.test.mjs: the admin claims the instance and the org; alice enrols.
+  const signUp = async (p, name, code) => {
+    if (code !== undefined) await p.getByLabel('Invite code').fill(code);
+    await p.getByLabel('User name').fill(name);
+    await p.getByTestId('signup').click();
+  };
+  {
+    const p = admin.page;
+    await p.goto(`${server.url}/#/setup`);
+    await p.getByRole('link', { name: 'Create account' }).first().click();
+    await signUp(p, 'admin', server.code);
+    await p.getByLabel('Setup code').fill(server.code);
+    await p.getByTestId('claim').click();
+    await p.getByText('This instance is claimed').waitFor();
+    await p.goto(`${server.url}/#/account/tokens`);
+    await p.getByTestId('make-token').click();
+    const token = await p.getByTestId('new-token').inputValue();
+    writeFileSync(path.join(server.dir, 'token'), `${token}\n`, { mode: 0o600 });
+    await cli(server, ['org', 'init']);
+    await cli(server, ['org', 'push']);
+    const invite = JSON.parse(await cli(server, ['approver', 'invite', '--format', 'json']));
+    await phone.page.goto(invite.link);
+    await phone.page.locator('#main').getByRole('link', { name: 'Create account' }).click();
+    await signUp(phone.page, 'alice');
+    await phone.page.getByTestId('enrol').click();
+    await phone.page.getByTestId('enrolled').waitFor();
+    const list = JSON.parse(await cli(server, ['approver', 'list', '--format', 'json']));
+    const pending = list.find((r) => r.user_name === 'alice' && r.status === 'pending');
+    await cli(server, ['approver', 'approve', pending.id, '--yes']);
+  }
+  const entry = (await cli(server, ['secret', 'put', '--label', 'prod db password', '--policy', 'any-of'], SECRET)).trim();
+  const hostKey = path.join(server.dir, 'ci-runner-7.json');
+  await cli(server, ['host', 'issue', '--name', 'ci-runner-7', '--entry', entry, '--expires', '1d', '--out', hostKey]);
+
+  // Opt in on the Requests page.
+  const p = phone.page;
+  await p.goto(`${server.url}/#/requests`);
+  await p.getByTestId('push-on').waitFor();
+  await shot(p, 'push-00-opt-in');
+  await p.getByTestId('push-on').click();
+  await p.getByTestId('push-off').waitFor();
+  const served = await (await fetch(`${server.url}/api/push/key`)).json();
+  const askedWith = Buffer.from(await p.evaluate(() => window.__applicationServerKey)).toString('base64url');
+  assert.equal(askedWith, served.public_key, 'subscribed with the served VAPID key');
+  await shot(p, 'push-01-opted-in');
+  // The worker's registration, before the page goes (the push is delivered to it by id).
+  const cdp = await phone.context.newCDPSession(p);
+  const registrations = [];
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
+  await cdp.send('ServiceWorker.enable');
+  const origin = new URL(server.url).origin;
+  const deadline = Date.now() + 30000;
+  while (!registrations.some((r) => r.scopeURL === `${origin}/` && !r.isDeleted)) {
+    assert.ok(Date.now() < deadline, 'the service worker registered');
+    await new Promise((r) => cdp.once('ServiceWorker.workerRegistrationUpdated', r));
+  }
+  const { registrationId } = registrations.find((r) => r.scopeURL === `${origin}/`);
+  // The app is closed: its tab leaves for a blank page (the tab stays, for the virtual
+  // authenticator that holds alice's passkey lives in it).
+  await p.goto('about:blank');
+  assert.equal((await phone.context.pages()).filter((x) => x.url().startsWith(origin)).length, 0, 'no page of the app is open');
+
+  // The CLI asks; the push reaches the stand-in.
+  const t0 = performance.now();
+  const run = cliSpawn(server, ['run', '--host-key', hostKey, '--env', `DB=${entry}`, '--', 'sh', '-c', 'echo "child sees $DB"']);
+  const got = await Promise.race([push.next(), run.done.then((r) => { throw new Error(`run ended first: ${r.stderr}`); })]);
+  const tPush = got.at - t0;
+  assert.equal(got.url, '/push/alice-phone');
+  assert.equal(got.headers['content-encoding'], 'aes128gcm');
+  assert.equal(got.headers.urgency, 'high');
+  assert.match(got.headers.authorization, /^vapid t=[\w-]+\.[\w-]+\.[\w-]+, k=[\w-]+$/);
+  const plain = ece.decrypt(got.body, { version: 'aes128gcm', privateKey: ua, authSecret: auth.toString('base64url') }).toString('utf8');
+  const payload = JSON.parse(plain);
+  assert.deepEqual(Object.keys(payload), ['request']);
+  for (const never of ['prod db password', 'ci-runner-7', entry, SECRET]) assert.ok(!plain.includes(never), `payload holds ${never}`);
+
+  // Delivered to the service worker with the app closed: it shows the notification.
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: plain });
+  const viewer = await phone.context.newPage();
+  await viewer.goto(`${server.url}/offline.html`);
+  // Waits (Playwright polls the predicate) until the worker's notification list holds one.
+  const handle = await viewer.waitForFunction(async () => {
+    const n = await (await navigator.serviceWorker.ready).getNotifications();
+    return n.length ? n.map((x) => ({ title: x.title, body: x.body, tag: x.tag, data: x.data })) : null;
+  }, null, { timeout: 30000 });
+  const notes = await handle.jsonValue();
+  const tNote = performance.now() - t0;
+  assert.equal(notes.length, 1);
+  assert.equal(notes[0].title, 'A request is waiting for your approval');
+  assert.equal(notes[0].body, served.org_name);
+  assert.equal(notes[0].tag, payload.request);
+  assert.equal(notes[0].data.url, `/#/requests/${payload.request}`);
+  console.log(`push benchmark: request → push at the stand-in ${tPush.toFixed(0)} ms; → notification shown ${tNote.toFixed(0)} ms`);
+  await viewer.close();
+
+  // The notification's target is the request page: the phone's tab opens it; approve there
+  // with the passkey.
+  const target = p;
+  await target.goto(new URL(notes[0].data.url, server.url).href);
+  await target.getByTestId('unlock').waitFor();
+  assert.equal(new URL(target.url()).hash, `#/requests/${payload.request}`);
+  await shot(target, 'push-02-notification-target');
+  await target.getByTestId('unlock').click();
+  await target.getByTestId('verified').waitFor();
+  assert.equal(await target.getByTestId('host-name').textContent(), 'ci-runner-7');
+  await target.getByTestId('approve').click();
+  await target.getByText('Approved', { exact: true }).waitFor();
+  const r = await run.done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), `child sees ${SECRET}`);
+});
