@@ -95,6 +95,7 @@ pub(crate) async fn start(
         state: &state_json,
         created_at: now,
         expires_at,
+        started_by: &crate::auth::stepup::starter(&s),
     };
     step_up_store::insert(&state.store, &new).await?;
     Ok((

@@ -212,6 +212,15 @@ pub(crate) async fn spend_in(
     spend_by_in(tx, state, s, headers, action, target, None).await
 }
 
+/// Who a request is, for binding a step-up to its starter: `session:<row id>` for a browser
+/// session, `token:<id>` for a command-line token.
+pub(crate) fn starter(s: &Session) -> String {
+    match &s.token {
+        Some(t) => format!("token:{}", t.id),
+        None => format!("session:{}", s.id),
+    }
+}
+
 /// [`spend_in`], and when `by` is given, the step-up must have been confirmed by that passkey
 /// (credential id): the action is then bound to the passkey that answered as well.
 pub(crate) async fn spend_by_in(
@@ -234,6 +243,14 @@ pub(crate) async fn spend_by_in(
     let row = step_up_store::get(tx, id).await?.ok_or_else(|| bind(invalid()))?;
     if row.user_id != s.user_id {
         return Err(bind(wrong_user()));
+    }
+    // Only the browser session or command-line token that started it may spend it: its id is in
+    // the audit log, which an admin's token can read.
+    if row.started_by.as_deref() != Some(starter(s).as_str()) {
+        return Err(bind(ApiError::forbidden(
+            ErrorCode::StepUpMismatch,
+            "this step-up was started by another session or token of yours: start one here",
+        )));
     }
     if row.action != action.as_str() || row.target != target {
         return Err(bind(ApiError::forbidden(

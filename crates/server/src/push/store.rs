@@ -32,10 +32,28 @@ pub(crate) async fn credential_of(
 
 /// Stores a subscription, replacing any with the same endpoint (a browser re-subscribing).
 pub(crate) async fn upsert(c: &mut AnyConnection, s: &NewSubscription<'_>) -> Result<(), ApiError> {
-    sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = $1")
+    // An endpoint another person registered stays theirs (knowing its URL takes nothing over).
+    let owner: Option<String> = sqlx::query("SELECT user_id FROM push_subscriptions WHERE endpoint = $1")
         .bind(s.endpoint)
-        .execute(&mut *c)
-        .await?;
+        .fetch_optional(&mut *c)
+        .await?
+        .map(|r| r.try_get("user_id"))
+        .transpose()?;
+    if owner.is_some_and(|o| o != s.user_id) {
+        return Err(ApiError::conflict(
+            blindvault_api::ErrorCode::InvalidRequest,
+            "this push endpoint belongs to another account's device",
+        ));
+    }
+    // One subscription per passkey: a new one for this passkey (or this endpoint) replaces it.
+    sqlx::query(
+        "DELETE FROM push_subscriptions WHERE (endpoint = $1 AND user_id = $2) OR credential_id = $3",
+    )
+    .bind(s.endpoint)
+    .bind(s.user_id)
+    .bind(s.credential_id)
+    .execute(&mut *c)
+    .await?;
     sqlx::query(
         "INSERT INTO push_subscriptions (id, user_id, credential_id, endpoint, p256dh, auth, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -88,6 +106,7 @@ pub(crate) async fn enqueue(
          SELECT s.id || ':' || $1, $1, s.id, $2, 0, $3, $3 FROM push_subscriptions s \
          WHERE s.user_id IN (SELECT e.user_id FROM broker_entry_devices d \
            JOIN broker_enrolments e ON e.approver_key = d.approver_key AND e.status = 'approved' \
+           JOIN users u ON u.id = e.user_id AND u.role IN ('approver', 'admin') \
            WHERE d.entry_id = $4 AND d.version = $5)",
     )
     .bind(request_id)

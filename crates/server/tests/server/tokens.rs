@@ -15,7 +15,8 @@ both!(
     tokens_never_manage_tokens_or_passkeys,
     expired_and_revoked_tokens_are_refused_and_uses_audited,
     a_revocation_on_one_instance_holds_on_the_other,
-    the_database_holds_the_hash_only
+    the_database_holds_the_hash_only,
+    a_step_up_is_spent_only_by_the_session_or_token_that_started_it
 );
 
 fn refused(r: &Resp, status: u16, code: ErrorCode) -> anyhow::Result<()> {
@@ -334,5 +335,35 @@ async fn the_database_holds_the_hash_only(b: Backend) -> anyhow::Result<()> {
         }
         ensure!(seen_hash, "the hash is in the database files (the grep looks in the right place)");
     }
+    Ok(())
+}
+
+/// A step-up's id is in the audit log, which an admin's token reads: a token (stolen, say) that
+/// sees the admin's browser confirm one cannot spend it — only the session or token that started
+/// it can. And the other way round: a step-up the token started is the token's.
+async fn a_step_up_is_spent_only_by_the_session_or_token_that_started_it(b: Backend) -> anyhow::Result<()> {
+    let server = TestServer::start(b).await?;
+    let ((mut root_phone, mut root), (_, bob)) = people(&server).await?;
+    let made = root_phone.create_token(&server, &mut root.agent, "ci", "admin", None).await?;
+    let mut thief = token_agent(&server, &made.token);
+    let target = format!("{}:admin", bob.user_id);
+    let step = root_phone.step_up(&server, &mut root.agent, "role.set", &target).await?;
+    let audit = thief.get(paths::ADMIN_AUDIT).await?.ok()?;
+    ensure!(audit.body.to_string().contains(&step), "the audit log names the step-up");
+    let role = paths::with_id(paths::ADMIN_USER_ROLE, &bob.user_id);
+    let r = thief.send_stepped("PUT", &role, Some(json!({ "role": "admin" })), &step).await?;
+    refused(&r, 403, ErrorCode::StepUpMismatch)?;
+    // The browser that started it still spends it.
+    root.agent.send_stepped("PUT", &role, Some(json!({ "role": "admin" })), &step).await?.ok()?;
+    // A step-up started by the token (the command line's way) is spent by the token, not the
+    // browser session that confirmed it.
+    let target = format!("{}:user", bob.user_id);
+    let r =
+        thief.post(paths::STEP_UP_START, json!({ "action": "role.set", "target": target })).await?.ok()?;
+    let id = r.body["id"].as_str().context("step-up id")?.to_owned();
+    root_phone.confirm_step_up(&server, &mut root.agent, &id).await?.ok()?;
+    let r = root.agent.send_stepped("PUT", &role, Some(json!({ "role": "user" })), &id).await?;
+    refused(&r, 403, ErrorCode::StepUpMismatch)?;
+    thief.send_stepped("PUT", &role, Some(json!({ "role": "user" })), &id).await?.ok()?;
     Ok(())
 }

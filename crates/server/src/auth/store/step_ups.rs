@@ -21,6 +21,8 @@ pub(crate) struct StepUpRow {
     pub(crate) cancelled_at: Option<i64>,
     /// The passkey whose assertion confirmed it (once confirmed).
     pub(crate) credential_id: Option<String>,
+    /// Who started it: `session:<row id>` or `token:<id>` (NULL: started before this was kept).
+    pub(crate) started_by: Option<String>,
 }
 
 /// A new step-up.
@@ -33,13 +35,15 @@ pub(crate) struct NewStepUp<'a> {
     pub(crate) state: &'a str,
     pub(crate) created_at: i64,
     pub(crate) expires_at: i64,
+    /// Who started it (see [`StepUpRow::started_by`]).
+    pub(crate) started_by: &'a str,
 }
 
 /// Inserts a step-up.
 pub(crate) async fn insert(store: &Store, n: &NewStepUp<'_>) -> Result<(), ApiError> {
     sqlx::query(
-        "INSERT INTO step_ups (id, user_id, action, target, options, state, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO step_ups (id, user_id, action, target, options, state, created_at, expires_at, started_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(n.id)
     .bind(n.user_id)
@@ -49,6 +53,7 @@ pub(crate) async fn insert(store: &Store, n: &NewStepUp<'_>) -> Result<(), ApiEr
     .bind(n.state)
     .bind(n.created_at)
     .bind(n.expires_at)
+    .bind(n.started_by)
     .execute(store.pool())
     .await?;
     Ok(())
@@ -58,7 +63,7 @@ pub(crate) async fn insert(store: &Store, n: &NewStepUp<'_>) -> Result<(), ApiEr
 pub(crate) async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<StepUpRow>, ApiError> {
     let row = sqlx::query(
         "SELECT user_id, action, target, options, state, expires_at, confirmed_at, used_at, cancelled_at, \
-         credential_id FROM step_ups WHERE id = $1",
+         credential_id, started_by FROM step_ups WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *c)
@@ -75,6 +80,7 @@ pub(crate) async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<StepUp
         used_at: r.try_get("used_at")?,
         cancelled_at: r.try_get("cancelled_at")?,
         credential_id: r.try_get("credential_id")?,
+        started_by: r.try_get("started_by")?,
     }))
 }
 
