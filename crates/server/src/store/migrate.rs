@@ -27,6 +27,7 @@ const FILES: &[(i64, &str, &str)] = &[
     (8, "broker revocations", include_str!("../../migrations/0008_broker_revocations.sql")),
     (9, "wallet", include_str!("../../migrations/0009_wallet.sql")),
     (10, "wallet keyring", include_str!("../../migrations/0010_wallet_keyring.sql")),
+    (13, "lease end", include_str!("../../migrations/0013_lease_end.sql")),
 ];
 
 /// The highest version the old runner (`schema_migrations`) knew.
