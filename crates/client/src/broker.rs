@@ -856,7 +856,10 @@ pub struct LeaseTicket {
 
 impl std::fmt::Debug for LeaseTicket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LeaseTicket").field("request_id", &self.request_id).field("token", &"<redacted>").finish()
+        f.debug_struct("LeaseTicket")
+            .field("request_id", &self.request_id)
+            .field("token", &"<redacted>")
+            .finish()
     }
 }
 
@@ -895,6 +898,8 @@ pub async fn watch_leases(api: &BrokerClient, tickets: &[LeaseTicket]) -> Option
             Ok(_) => {}
             Err(e)
                 if matches!(e.error_code(), Some(ErrorCode::LeaseNotRunning | ErrorCode::NoSuchRequest)) => {}
+            // A server without the lease route (older than this client): nothing to watch.
+            Err(crate::api::ApiError::Protocol { status: 404, .. }) => {}
             Err(_) => polls.push(poll(k, true)),
         }
     }

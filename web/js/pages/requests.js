@@ -164,7 +164,7 @@ export function leaseCard(l, out) {
   const endNow = h('button.danger', { type: 'button', 'data-testid': 'end-lease', text: 'End now' });
   endNow.addEventListener('click', () => {
     const confirmBox = h('div.notice.warn.stack', { role: 'alertdialog', 'data-testid': 'end-lease-confirm-box' },
-      h('strong', { text: `End the lease of ${leaseWhat(l)} on ${l.host_name} now? The command is stopped.` }),
+      h('strong', {}, 'End the lease of ', h('code.purpose', { text: leaseWhat(l) }), ` on ${l.host_name || 'the machine'} now? The command is stopped.`),
       h('div.small', { text: 'It and every process it started get SIGTERM, then SIGKILL. The machine needs to reach the server to hear it; if it cannot, the lease runs to its own end.' }));
     const yes = action('End now', 'danger', async () => {
       const v = await api('POST', `/api/broker/requests/${encodeURIComponent(l.request_id)}/lease/end`, {});

@@ -206,7 +206,11 @@ pub fn fetch_leased(
     purpose: &blindvault_core::identity::Purpose,
     window_secs: u64,
 ) -> Result<
-    (Vec<(String, blindvault_core::secret::SecretBytes)>, Vec<blindvault_client::broker::LeaseTicket>, BrokerClient),
+    (
+        Vec<(String, blindvault_core::secret::SecretBytes)>,
+        Vec<blindvault_client::broker::LeaseTicket>,
+        BrokerClient,
+    ),
     ClientError,
 > {
     let (host, api) = args.open()?;

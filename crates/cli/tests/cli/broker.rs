@@ -1213,14 +1213,17 @@ async fn the_lease_ends_the_commands_whole_process_group(b: Backend) -> anyhow::
 /// An approver ends the lease from the web app while the command runs (a shell whose background
 /// `sleep` never hears the shell's SIGTERM): `run` learns it through its lease poll, stops the
 /// whole group, says who ended it and exits 7. The lease (15 min) is far from over.
-async fn ending_the_lease_from_the_phone_stops_the_command_and_its_grandchild(b: Backend) -> anyhow::Result<()> {
+async fn ending_the_lease_from_the_phone_stops_the_command_and_its_grandchild(
+    b: Backend,
+) -> anyhow::Result<()> {
     let mut w = World::new(b, &["alice"]).await?;
     let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
     let key = w.host("host.key", &[&id]).await?;
     let pid_file = w.path("grandchild.pid");
     let script = format!("sleep 300 & echo $! > {}; wait", pid_file.display());
     let env = format!("DB={id}");
-    let job = w.spawn(&["run", "--host-key", &key.to_string_lossy(), "--env", &env, "--", "sh", "-c", &script])?;
+    let job =
+        w.spawn(&["run", "--host-key", &key.to_string_lossy(), "--env", &env, "--", "sh", "-c", &script])?;
     let rid = w.next_request(0).await?;
     w.approves(0, &rid, "database").await?;
     // The command runs once its grandchild's pid is written (waited on as a condition, bounded).

@@ -52,7 +52,8 @@ pub(crate) async fn lease_view_on(
     };
     // The command line as the host signed it (the server stored the request after verifying
     // it; the approver's device checked the same bytes before approving).
-    let signed = SignedRequest::from_bytes(&unb64(&row.signed, "signed request")?).map_err(ApiError::internal)?;
+    let signed =
+        SignedRequest::from_bytes(&unb64(&row.signed, "signed request")?).map_err(ApiError::internal)?;
     let (command, env) = match &signed.request.purpose {
         Purpose::Run { command, env, .. } => (
             blindvault_core::text::shell_line(command),
@@ -78,7 +79,10 @@ pub(crate) async fn lease_view_on(
 
 /// `GET /api/broker/leases`: the leases whose time is not over — running, or ended early (the
 /// receipt of who ended it) — of the requests the caller is an approver of; an admin sees all.
-pub(crate) async fn leases(State(state): State<AppState>, s: Session) -> Result<Json<Vec<LeaseView>>, ApiError> {
+pub(crate) async fn leases(
+    State(state): State<AppState>,
+    s: Session,
+) -> Result<Json<Vec<LeaseView>>, ApiError> {
     require_approver(&s)?;
     let now = state.clock.now();
     let mut c = conn(&state).await?;
@@ -136,7 +140,9 @@ pub(crate) async fn end_lease(
     tx.commit().await?;
     announce(&state, Note::Request(id.clone())).await;
     let row = store::leases::get(&mut c, &id).await?.ok_or_else(no_such)?;
-    let view = lease_view_on(&mut c, row, now).await?.ok_or_else(|| ApiError::internal("an ended lease has no view"))?;
+    let view = lease_view_on(&mut c, row, now)
+        .await?
+        .ok_or_else(|| ApiError::internal("an ended lease has no view"))?;
     Ok(Json(view))
 }
 

@@ -10,7 +10,9 @@ use blindvault_api::paths;
 use super::middleware::{log_and_harden, origin_check, rate_limit};
 use crate::accounts::{self, login, register};
 use crate::admin;
-use crate::broker::{approvals, consumer, enrolments, entries, events, hosts, leases, org, requests, revocations};
+use crate::broker::{
+    approvals, consumer, enrolments, entries, events, hosts, leases, org, requests, revocations,
+};
 use crate::invites;
 use crate::passkeys;
 use crate::state::AppState;

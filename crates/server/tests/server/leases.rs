@@ -15,10 +15,18 @@ use blindvault_testkit::{Agent, Backend, Device, TestServer};
 use serde_json::json;
 use sqlx::Row as _;
 
-both!(a_lease_runs_until_an_approver_or_an_admin_ends_it, ending_a_lease_on_one_instance_reaches_a_host_polling_another);
+both!(
+    a_lease_runs_until_an_approver_or_an_admin_ends_it,
+    ending_a_lease_on_one_instance_reaches_a_host_polling_another
+);
 
 /// The host's lease poll (`GET …/lease?wait=N` with the poll token; no cookie).
-async fn lease_poll(base: &str, c: &Consumer, token: &str, wait: u64) -> anyhow::Result<blindvault_testkit::Resp> {
+async fn lease_poll(
+    base: &str,
+    c: &Consumer,
+    token: &str,
+    wait: u64,
+) -> anyhow::Result<blindvault_testkit::Resp> {
     let path = format!("{}?wait={wait}", paths::with_id(paths::BROKER_REQUEST_LEASE, &c.id()));
     Agent::new(base, None).send_with("GET", &path, None, &[(paths::POLL_HEADER, token)]).await
 }
@@ -125,12 +133,17 @@ async fn a_lease_runs_until_an_approver_or_an_admin_ends_it(b: Backend) -> anyho
     eprintln!("lease poll answered the end after {:?} ({b:?})", ended_at.elapsed());
     ensure!(s.state == LeaseState::Ended && s.ended_by.as_deref() == Some("bob"), "{s:?}");
     // The audit row: who and which request.
-    let row = sqlx::query("SELECT actor, detail FROM audit_log WHERE action = 'broker.lease.ended' AND target = $1")
-        .bind(&id)
-        .fetch_all(w.server.state.store.pool())
-        .await?;
+    let row = sqlx::query(
+        "SELECT actor, detail FROM audit_log WHERE action = 'broker.lease.ended' AND target = $1",
+    )
+    .bind(&id)
+    .fetch_all(w.server.state.store.pool())
+    .await?;
     ensure!(row.len() == 1, "one audit row");
-    ensure!(row[0].try_get::<Option<String>, _>("actor")?.as_deref() == Some(w.approvers[1].session.user_id.as_str()));
+    ensure!(
+        row[0].try_get::<Option<String>, _>("actor")?.as_deref()
+            == Some(w.approvers[1].session.user_id.as_str())
+    );
     ensure!(row[0].try_get::<String, _>("detail")?.contains("\"by\":\"bob\""));
     // Ended: the receipt stays on the list while the lease's time lasts; ending it again is 409.
     let list = lease_list(&mut w.approvers[0].session.agent).await?;

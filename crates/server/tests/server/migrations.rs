@@ -273,8 +273,15 @@ async fn old_and_new_runner_make_the_same_schema(b: Backend) -> anyhow::Result<(
     let (a, mut b2) = (schema_of(&old).await?, schema_of(&server.state().store).await?);
     // What the migrations after the old runner's last add: 9 and 10, the wallet's tables; 13, a
     // delivered request's lease.
-    let lease = ["broker_requests.lease_secs", "broker_requests.lease_ends_at", "broker_requests.ended_at", "broker_requests.ended_by"];
-    let later = |n: &String| n.starts_with("wallet_") || n.starts_with("index wallet_") || lease.contains(&n.as_str());
+    let lease = [
+        "broker_requests.lease_secs",
+        "broker_requests.lease_ends_at",
+        "broker_requests.ended_at",
+        "broker_requests.ended_by",
+    ];
+    let later = |n: &String| {
+        n.starts_with("wallet_") || n.starts_with("index wallet_") || lease.contains(&n.as_str())
+    };
     ensure!(b2.iter().filter(|n| later(n)).count() > 20);
     b2.retain(|n| !later(n));
     ensure!(a.len() > 80 && a == b2, "old {a:?}\nnew {b2:?}");
@@ -308,7 +315,10 @@ async fn instances_opening_together_migrate_once(b: Backend) -> anyhow::Result<(
         }
         let versions = recorded(&servers[0].state().store).await?;
         let numbers: Vec<i64> = versions.iter().map(|(v, _)| *v).collect();
-        ensure!(numbers == (1..=10).chain([13]).collect::<Vec<_>>(), "old runner {from_old_runner}: {versions:?}");
+        ensure!(
+            numbers == (1..=10).chain([13]).collect::<Vec<_>>(),
+            "old runner {from_old_runner}: {versions:?}"
+        );
     }
     Ok(())
 }

@@ -52,7 +52,9 @@ fn lease_row(r: &sqlx::any::AnyRow) -> Result<LeaseRow, ApiError> {
 /// Request `id`'s lease, if the request exists.
 pub(crate) async fn get(c: &mut AnyConnection, id: &str) -> Result<Option<LeaseRow>, ApiError> {
     let row = sqlx::query(concat!(lease_select!(), "WHERE r.request_id = $1"))
-        .bind(id).fetch_optional(&mut *c).await?;
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?;
     row.as_ref().map(lease_row).transpose()
 }
 
