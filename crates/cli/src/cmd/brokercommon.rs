@@ -199,20 +199,17 @@ pub fn fetch(
     Ok(fetch_leased(args, wanted, purpose, window_secs)?.0)
 }
 
-/// [`fetch`], also giving the client and a ticket per request for watching the leases.
+/// The secrets of a run, by name, and a ticket per request for watching the leases.
+pub type Leased =
+    (Vec<(String, blindvault_core::secret::SecretBytes)>, Vec<blindvault_client::broker::LeaseTicket>);
+
+/// [`fetch`], also giving a ticket per request for watching the leases.
 pub fn fetch_leased(
     args: &ConsumerArgs,
     wanted: &[blindvault_client::broker::Wanted],
     purpose: &blindvault_core::identity::Purpose,
     window_secs: u64,
-) -> Result<
-    (
-        Vec<(String, blindvault_core::secret::SecretBytes)>,
-        Vec<blindvault_client::broker::LeaseTicket>,
-        BrokerClient,
-    ),
-    ClientError,
-> {
+) -> Result<Leased, ClientError> {
     let (host, api) = args.open()?;
     let mut versions = blindvault_client::hostfile::VersionMemory::beside(&args.host_key)?;
     let mut line = StatusLine::new();
@@ -231,8 +228,7 @@ pub fn fetch_leased(
         .await
     });
     line.done();
-    let (secrets, tickets) = r?;
-    Ok((secrets, tickets, api))
+    r
 }
 
 /// How often a command waiting for a step-up asks the server whether it is confirmed.

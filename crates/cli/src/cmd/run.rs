@@ -95,7 +95,9 @@ fn body(args: Args) -> Result<ExitCode, ClientError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let purpose = Purpose::Run { command, env: wanted.iter().map(|w| w.name.clone()).collect(), lease_secs };
-    let (secrets, tickets, api) = fetch_leased(&args.consumer, &wanted, &purpose, window)?;
+    let (secrets, tickets) = fetch_leased(&args.consumer, &wanted, &purpose, window)?;
+    // A client of its own: the one that fetched the secrets belonged to a runtime now gone.
+    let api = args.consumer.server.client()?;
     let deadline = Instant::now().checked_add(Duration::from_secs(lease_secs));
     // The lease watch: long polls of the server while the command runs; when an approver (or an
     // admin) ends one of the leases in the web app, the command's group is stopped as at the

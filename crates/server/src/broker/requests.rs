@@ -82,10 +82,10 @@ pub(crate) async fn get_request(
     let mut c = conn(&state).await?;
     let mut view = request_view_on(&mut c, &s, &id).await?;
     // A delivered request's lease: running (with the End now button), ended by whom, or over.
-    if view.status == super::status::DELIVERED {
-        if let Some(row) = store::leases::get(&mut c, &id).await? {
-            view.lease = super::leases::lease_view_on(&mut c, row, state.clock.now()).await?;
-        }
+    if view.status == super::status::DELIVERED
+        && let Some(row) = store::leases::get(&mut c, &id).await?
+    {
+        view.lease = super::leases::lease_view_on(&mut c, row, state.clock.now()).await?;
     }
     Ok(Json(view))
 }
