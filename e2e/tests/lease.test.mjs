@@ -108,12 +108,6 @@ test('an approver ends a running lease from the phone: the command and its grand
     const grandchild = readFileSync(pidFile, 'utf8').trim();
     assert.ok(running(grandchild), 'the grandchild runs');
 
-    // The single request page shows the running lease too.
-    await p.goto(`${server.url}/#/requests/${encodeURIComponent(requestId)}`);
-    await p.getByTestId('request-lease').waitFor();
-    assert.equal(await p.getByTestId('lease-state').textContent(), 'running');
-    await shot(p, 'lease-request-running');
-
     await p.goto(`${server.url}/#/requests`);
     const item = p.getByTestId('running-item');
     await item.waitFor();
@@ -123,6 +117,14 @@ test('an approver ends a running lease from the phone: the command and its grand
     assert.match(await item.getByTestId('lease-left').textContent(), /left of its lease$/);
     await shot(p, 'lease-running');
 
+    // The single request page shows the running lease too.
+    await p.goto(`${server.url}/#/requests/${encodeURIComponent(requestId)}`);
+    await p.getByTestId('request-lease').waitFor();
+    assert.equal(await p.getByTestId('lease-state').textContent(), 'running');
+    await shot(p, 'lease-request-running');
+
+    await p.goto(`${server.url}/#/requests`);
+    await item.waitFor();
     await item.getByTestId('end-lease').click();
     const confirmBox = p.getByTestId('end-lease-confirm-box');
     await confirmBox.waitFor();
@@ -145,7 +147,7 @@ test('an approver ends a running lease from the phone: the command and its grand
     await until(() => !running(grandchild), 10000, `the grandchild ${grandchild} to be gone`);
     await shot(p, 'lease-ended');
 
-    // Reloaded, the receipt stays: ended, by whom.
+    // On the request's own page too: ended, by whom.
     await p.goto(`${server.url}/#/requests/${encodeURIComponent(requestId)}`);
     await p.getByTestId('request-lease').waitFor();
     assert.equal(await p.getByTestId('lease-state').textContent(), 'ended');
