@@ -96,6 +96,7 @@ export const API = Object.freeze({
   REQUEST_INVALID: 'request_invalid',
   REQUEST_EXPIRED: 'request_expired',
   REQUEST_NOT_PENDING: 'request_not_pending',
+  LEASE_NOT_RUNNING: 'lease_not_running',
   DUPLICATE_REQUEST: 'duplicate_request',
   ALREADY_DECIDED: 'already_decided',
   RESPONSE_MISMATCH: 'response_mismatch',

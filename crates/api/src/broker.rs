@@ -190,3 +190,60 @@ pub enum PollResult {
     /// The consumer withdrew it.
     Cancelled,
 }
+
+/// Where a delivered request's lease stands: `running` (delivered, its lease not over on the
+/// server's clock, not ended), `ended` (someone ended it early: `ended_by` names them) or
+/// `over` (its lease time has passed — the host's own clock ends it — or the request has no
+/// lease, as `inject`'s do not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseState {
+    /// The command may still be running.
+    Running,
+    /// An approver or an admin ended it early.
+    Ended,
+    /// Its time is up, or it has none.
+    Over,
+}
+
+/// The consumer's lease poll (`GET /api/broker/requests/{id}/lease?wait=N`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+pub struct LeaseStatus {
+    /// Where the lease stands.
+    pub state: LeaseState,
+    /// Who ended it early (their name; none unless `ended`, or if the account is gone).
+    pub ended_by: Option<String>,
+    /// When the lease ends on the server's clock (Unix seconds; none without a lease).
+    pub ends_at: Option<i64>,
+}
+
+/// A delivered request's lease as an approver (or an admin) sees it: the Running list
+/// (`GET /api/broker/leases`), one request's page, and the answer to ending it.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+pub struct LeaseView {
+    /// Request id.
+    pub request_id: String,
+    /// The host name the server registered the certificate under.
+    pub host_name: String,
+    /// The command line the host signed into its request, as a shell would need it typed,
+    /// every character outside printable ASCII escaped (`\u{…}`); empty for `inject`. Read by
+    /// the server from the request it verified; the approver's device checked the same bytes
+    /// before approving.
+    pub command: String,
+    /// The environment variable names the host signed (escaped the same way).
+    pub env: Vec<String>,
+    /// The names of the people who approved it.
+    pub approved_by: Vec<String>,
+    /// When it was delivered (Unix seconds).
+    pub delivered_at: i64,
+    /// When its lease ends on the server's clock (Unix seconds).
+    pub ends_at: i64,
+    /// `running`, `ended` or `over`.
+    pub state: LeaseState,
+    /// When someone ended it early (Unix seconds).
+    pub ended_at: Option<i64>,
+    /// Who ended it (user id).
+    pub ended_by: Option<String>,
+    /// Their name (none if the account is gone).
+    pub ended_by_name: Option<String>,
+}

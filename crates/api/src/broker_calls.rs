@@ -207,4 +207,7 @@ pub struct RequestView {
     pub approvers: Vec<String>,
     /// The caller's own decision, if any.
     pub my_decision: Option<String>,
+    /// A delivered request's lease (`run`'s; none for `inject`, or before delivery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<crate::broker::LeaseView>,
 }

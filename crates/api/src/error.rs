@@ -197,6 +197,8 @@ pub enum ErrorCode {
     RequestExpired,
     /// 409: The request is no longer pending (approved, denied, delivered, expired or cancelled).
     RequestNotPending,
+    /// 409: The request's lease is not running (not delivered yet, no lease, already over or ended).
+    LeaseNotRunning,
     /// 409: A request with this id already exists (a replay?).
     DuplicateRequest,
     /// 409: This person already approved or denied the request.
@@ -350,6 +352,7 @@ impl ErrorCode {
         ErrorCode::RequestInvalid,
         ErrorCode::RequestExpired,
         ErrorCode::RequestNotPending,
+        ErrorCode::LeaseNotRunning,
         ErrorCode::DuplicateRequest,
         ErrorCode::AlreadyDecided,
         ErrorCode::ResponseMismatch,
@@ -474,6 +477,7 @@ impl ErrorCode {
             ErrorCode::RequestInvalid => "request_invalid",
             ErrorCode::RequestExpired => "request_expired",
             ErrorCode::RequestNotPending => "request_not_pending",
+            ErrorCode::LeaseNotRunning => "lease_not_running",
             ErrorCode::DuplicateRequest => "duplicate_request",
             ErrorCode::AlreadyDecided => "already_decided",
             ErrorCode::ResponseMismatch => "response_mismatch",
@@ -601,6 +605,7 @@ impl ErrorCode {
             ErrorCode::RequestInvalid => 403,
             ErrorCode::RequestExpired => 409,
             ErrorCode::RequestNotPending => 409,
+            ErrorCode::LeaseNotRunning => 409,
             ErrorCode::DuplicateRequest => 409,
             ErrorCode::AlreadyDecided => 409,
             ErrorCode::ResponseMismatch => 400,

@@ -139,6 +139,12 @@ paths! {
     PUSH_SUBSCRIPTIONS = "/api/push/subscriptions";
     /// Opt a device out (by its endpoint).
     PUSH_UNSUBSCRIBE = "/api/push/subscriptions/remove";
+    /// The consumer's long poll of its running lease.
+    BROKER_REQUEST_LEASE = "/api/broker/requests/{id}/lease";
+    /// An approver (or an admin) ends a running lease now.
+    BROKER_REQUEST_LEASE_END = "/api/broker/requests/{id}/lease/end";
+    /// Leases running now (and those ended early while their time lasts) that I can end.
+    BROKER_LEASES = "/api/broker/leases";
     /// The wallet networks a signed-in person can reach (enabled endpoints; no URL, no credential).
     WALLET_NETWORKS = "/api/wallet/networks";
     /// The admin's default token list.

@@ -7,8 +7,8 @@ use crate::admin::{
 };
 use crate::audit::{AuditRows, VerifyReport};
 use crate::broker::{
-    ApproverView, CreateRequest, CreatedRequest, EnrolmentView, EntryView, HostView, OrgSettings, OrgView,
-    PollResult, RemoveView,
+    ApproverView, CreateRequest, CreatedRequest, EnrolmentView, EntryView, HostView, LeaseStatus, LeaseView,
+    OrgSettings, OrgView, PollResult, RemoveView,
 };
 use crate::broker_calls::{
     ApprovalRecorded, ApproveEnrolment, ApproveFinish, CreateEnrolment, EntryDeleted, HostRevoked, PutEntry,
@@ -245,6 +245,9 @@ pub const ROUTES: &[Route] = &[
     Route { method: Method::Get, path: paths::PUSH_KEY, access: Access::None, summary: "The server's VAPID public key and the org's display name (Web Push)", request: None, reply: Reply::Json(json::<PushKey>()) },
     Route { method: Method::Post, path: paths::PUSH_SUBSCRIPTIONS, access: Access::Browser, summary: "Opt this device in to pushes: its passkey and the browser's PushSubscription", request: Some(json::<PushSubscribe>()), reply: Reply::Json(json::<PushSubscribed>()) },
     Route { method: Method::Post, path: paths::PUSH_UNSUBSCRIBE, access: Access::Browser, summary: "Opt a device out of pushes (by its subscription's endpoint)", request: Some(json::<PushUnsubscribe>()), reply: Reply::Json(json::<PushUnsubscribed>()) },
+    Route { method: Method::Get, path: paths::BROKER_REQUEST_LEASE, access: Access::Host, summary: "The consumer's long poll of its running lease: running, ended (by whom) or over (x-blindvault-poll header)", request: None, reply: Reply::Json(json::<LeaseStatus>()) },
+    Route { method: Method::Post, path: paths::BROKER_REQUEST_LEASE_END, access: Access::Approver, summary: "End a running lease now (an approver of the request's entry, or an admin; 409 lease_not_running)", request: None, reply: Reply::Json(json::<LeaseView>()) },
+    Route { method: Method::Get, path: paths::BROKER_LEASES, access: Access::Approver, summary: "Leases running now that I can end (an admin: all), and those ended early while their time lasts", request: None, reply: Reply::Json(json::<Vec<LeaseView>>()) },
     Route { method: Method::Get, path: paths::WALLET_NETWORKS, access: Access::Session, summary: "The wallet networks with an enabled RPC endpoint (chain, network, chain id; never a URL or credential)", request: None, reply: Reply::Json(json::<NetworkList>()) },
     Route { method: Method::Get, path: paths::WALLET_TOKENS, access: Access::Session, summary: "The admin's default token list", request: None, reply: Reply::Json(json::<TokenList>()) },
     Route { method: Method::Get, path: paths::WALLET_ADDRESSES, access: Access::Session, summary: "My published public addresses", request: None, reply: Reply::Json(json::<AddressList>()) },

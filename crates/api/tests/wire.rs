@@ -276,10 +276,40 @@ fn broker_acks_and_the_request_view() -> R {
         decisions: vec![RequestDecision { user: "bob".into(), decision: "approve".into() }],
         approvers: vec!["bob".into()],
         my_decision: None,
+        lease: None,
     };
     wire(
         &view,
         r#"{"request_id":"r","status":"pending","host_name":"web-1","created_at":1,"issuer":"u1","issuer_name":null,"entry_id":"e","version":1,"threshold":1,"expires_at":2,"signed_request":"S","certificate":"C","sealed_entry":null,"decisions":[{"user":"bob","decision":"approve"}],"approvers":["bob"],"my_decision":null}"#,
+    )
+}
+
+#[test]
+fn lease_bodies() -> R {
+    use blindvault_api::broker::{LeaseState, LeaseStatus, LeaseView};
+    wire(
+        &LeaseStatus { state: LeaseState::Ended, ended_by: Some("alice".into()), ends_at: Some(900) },
+        r#"{"state":"ended","ended_by":"alice","ends_at":900}"#,
+    )?;
+    wire(
+        &LeaseStatus { state: LeaseState::Running, ended_by: None, ends_at: Some(900) },
+        r#"{"state":"running","ended_by":null,"ends_at":900}"#,
+    )?;
+    wire(
+        &LeaseView {
+            request_id: "r".into(),
+            host_name: "ci-1".into(),
+            command: "./migrate.sh".into(),
+            env: vec!["DB".into()],
+            approved_by: vec!["bob".into()],
+            delivered_at: 1,
+            ends_at: 901,
+            state: LeaseState::Over,
+            ended_at: None,
+            ended_by: None,
+            ended_by_name: None,
+        },
+        r#"{"request_id":"r","host_name":"ci-1","command":"./migrate.sh","env":["DB"],"approved_by":["bob"],"delivered_at":1,"ends_at":901,"state":"over","ended_at":null,"ended_by":null,"ended_by_name":null}"#,
     )
 }
 

@@ -16,6 +16,7 @@ use std::time::Duration;
 pub use blindvault_api::ErrorCode;
 use blindvault_api::admin::{CreateInvite, InviteRevoked};
 use blindvault_api::broker::CreateRequest;
+pub use blindvault_api::broker::{LeaseState, LeaseStatus};
 use blindvault_api::broker_calls::{
     ApproveEnrolment, EntryDeleted, HostRevoked, PutEntry, PutOrg, PutRevocations, RegisterHost,
     RevocationsStored, RevocationsView,
@@ -610,6 +611,29 @@ impl BrokerClient {
             paths::with_id(paths::BROKER_REQUEST_RESULT, seg(request_id)?)
         );
         self.send(self.http.get(url).header(POLL_HEADER, poll_token)).await
+    }
+
+    /// `GET /api/broker/requests/{id}/lease?wait=N`: waits up to `wait_secs` (the server caps it
+    /// at 30) while the delivered request's lease runs; answers `ended` (with who) as soon as an
+    /// approver or an admin ends it, `over` when its time has passed on the server's clock.
+    pub async fn poll_lease(
+        &self,
+        request_id: &str,
+        poll_token: &str,
+        wait_secs: u64,
+    ) -> Result<LeaseStatus, ApiError> {
+        let url = format!(
+            "{}{}?wait={wait_secs}",
+            self.base,
+            paths::with_id(paths::BROKER_REQUEST_LEASE, seg(request_id)?)
+        );
+        // Bounded a little beyond the server's wait, so a lost connection is noticed and retried.
+        let req = self
+            .http
+            .get(url)
+            .header(POLL_HEADER, poll_token)
+            .timeout(Duration::from_secs(wait_secs.min(30) + 15));
+        self.send(req).await
     }
 }
 

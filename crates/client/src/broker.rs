@@ -843,6 +843,78 @@ pub async fn fetch_secrets(
     on_status: &mut (dyn FnMut(&str) + Send),
     stop: impl std::future::Future<Output = i32>,
 ) -> Result<Vec<(String, SecretBytes)>, ClientError> {
+    Ok(fetch_secrets_leased(api, host, ask, versions, on_status, stop).await?.0)
+}
+
+/// A delivered request whose lease the host watches: its id and poll token (the lease poll
+/// authenticates like the result poll).
+pub struct LeaseTicket {
+    /// The request id.
+    pub request_id: String,
+    token: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for LeaseTicket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeaseTicket")
+            .field("request_id", &self.request_id)
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// How long one lease poll may wait on the server before it answers "running".
+const LEASE_POLL_WAIT_SECS: u64 = 5;
+
+/// How long to wait before asking again when the server could not be reached.
+const LEASE_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Watches the leases of `tickets` (long polls, one per request, all at once) and resolves to
+/// the name of whoever ended one of them early (`someone` if the server no longer knows the
+/// name) — any one ended ends the run. A lease the server says is over, or a request it does
+/// not deliver a lease for, is no longer watched (the host's own clock ends the lease); when
+/// none is left, resolves to `None`. A server that cannot be reached is asked again every 2 s:
+/// ending early needs the server to reach the host.
+pub async fn watch_leases(api: &BrokerClient, tickets: &[LeaseTicket]) -> Option<String> {
+    use futures_util::StreamExt;
+    let poll = |k: usize, delay: bool| async move {
+        if delay {
+            tokio::time::sleep(LEASE_RETRY).await;
+        }
+        let t = tickets.get(k)?;
+        Some((k, api.poll_lease(&t.request_id, &t.token, LEASE_POLL_WAIT_SECS).await))
+    };
+    let mut polls = futures_util::stream::FuturesUnordered::new();
+    for k in 0..tickets.len() {
+        polls.push(poll(k, false));
+    }
+    while let Some(next) = polls.next().await {
+        let Some((k, answer)) = next else { continue };
+        match answer {
+            Ok(s) if s.state == crate::api::LeaseState::Ended => {
+                return Some(s.ended_by.unwrap_or_else(|| "someone".to_owned()));
+            }
+            Ok(s) if s.state == crate::api::LeaseState::Running => polls.push(poll(k, false)),
+            Ok(_) => {}
+            Err(e)
+                if matches!(e.error_code(), Some(ErrorCode::LeaseNotRunning | ErrorCode::NoSuchRequest)) => {}
+            // A server without the lease route (older than this client): nothing to watch.
+            Err(crate::api::ApiError::Protocol { status: 404, .. }) => {}
+            Err(_) => polls.push(poll(k, true)),
+        }
+    }
+    None
+}
+
+/// [`fetch_secrets`], also handing back a [`LeaseTicket`] per request, for [`watch_leases`].
+pub async fn fetch_secrets_leased(
+    api: &BrokerClient,
+    host: &HostKeyFile,
+    ask: Ask<'_>,
+    versions: &mut crate::hostfile::VersionMemory,
+    on_status: &mut (dyn FnMut(&str) + Send),
+    stop: impl std::future::Future<Output = i32>,
+) -> Result<(Vec<(String, SecretBytes)>, Vec<LeaseTicket>), ClientError> {
     use futures_util::future::{Either, select};
     let Ask { wanted, purpose, window_secs } = ask;
     let mut stop = std::pin::pin!(stop);
@@ -1124,7 +1196,9 @@ pub async fn fetch_secrets(
             .ok_or_else(|| ClientError::Server(format!("no secret for {}", w.name)))?;
         out.push((w.name.clone(), secret));
     }
-    Ok(out)
+    let tickets =
+        items.into_iter().map(|i| LeaseTicket { request_id: i.request_id, token: i.token }).collect();
+    Ok((out, tickets))
 }
 
 /// A signal's name (`SIGINT`, …) for messages.

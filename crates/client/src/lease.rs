@@ -2,7 +2,9 @@
 //! group of its own; forward the signals the consumer receives to that whole group; end the
 //! lease at its deadline (SIGTERM to the group, then SIGKILL after a grace period) — so that
 //! processes the command started lose the secret too — and report the command's exit code as
-//! its own. When the command exits, what is left of its group is ended the same way.
+//! its own. When the command exits, what is left of its group is ended the same way. An
+//! [`EarlyEnd`] (the lease watch of `blindvault run`, when an approver ends the lease in the web
+//! app) ends the group the same way before the deadline.
 //!
 //! The plaintext exists in this process only from the moment the response is opened until the
 //! child is spawned, always in buffers that are zeroized when dropped (the environment is built
@@ -57,6 +59,49 @@ pub struct LeaseOutcome {
     pub code: i32,
     /// True when the deadline ended the lease.
     pub deadline_reached: bool,
+    /// True when [`EarlyEnd::end`] ended the lease before its deadline (someone ended it from
+    /// the web app).
+    pub ended_early: bool,
+}
+
+/// What the lease's loop hears: the command's exit, or an early end.
+enum Event {
+    Exited(Result<i32, nix::Error>),
+    End,
+}
+
+/// Ends a running lease early, from another thread (`blindvault run`'s lease watch): the
+/// command's group is stopped exactly as at the deadline (SIGTERM, SIGKILL after the grace).
+#[derive(Debug, Clone)]
+pub struct EarlyEnd(mpsc::Sender<Event>);
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Event::Exited(_) => "Exited",
+            Event::End => "End",
+        })
+    }
+}
+
+impl EarlyEnd {
+    /// Ends the lease now (nothing if it is already over).
+    pub fn end(&self) {
+        let _ = self.0.send(Event::End);
+    }
+}
+
+/// The lease's side of [`early_end`], for [`run_until_ended`].
+#[derive(Debug)]
+pub struct EarlyEndReceiver {
+    tx: mpsc::Sender<Event>,
+    rx: mpsc::Receiver<Event>,
+}
+
+/// A way to end a lease early: the trigger, and the receiver [`run_until_ended`] takes.
+pub fn early_end() -> (EarlyEnd, EarlyEndReceiver) {
+    let (tx, rx) = mpsc::channel();
+    (EarlyEnd(tx.clone()), EarlyEndReceiver { tx, rx })
 }
 
 /// Checks that an environment variable name is usable.
@@ -117,7 +162,18 @@ fn end_group(pg: Pid, grace: Duration) {
 }
 
 /// Runs the lease to its end. `on_deadline` is told when the deadline fires (for a message).
-pub fn run(spec: LeaseSpec, mut on_deadline: impl FnMut()) -> Result<LeaseOutcome, ClientError> {
+pub fn run(spec: LeaseSpec, on_deadline: impl FnMut()) -> Result<LeaseOutcome, ClientError> {
+    let (_never, early) = early_end();
+    run_until_ended(spec, early, on_deadline)
+}
+
+/// [`run`], which the [`EarlyEnd`] of `early` can also end before the deadline: the command's
+/// group then gets SIGTERM, and SIGKILL after the grace, as at the deadline.
+pub fn run_until_ended(
+    spec: LeaseSpec,
+    early: EarlyEndReceiver,
+    mut on_deadline: impl FnMut(),
+) -> Result<LeaseOutcome, ClientError> {
     let LeaseSpec { command, env, deadline, grace } = spec;
     let (program, _) =
         command.split_first().ok_or_else(|| ClientError::Input("no command to run (after --)".into()))?;
@@ -206,14 +262,14 @@ pub fn run(spec: LeaseSpec, mut on_deadline: impl FnMut()) -> Result<LeaseOutcom
             }
         }
     });
-    let (tx, rx) = mpsc::channel();
+    let EarlyEndReceiver { tx, rx } = early;
     let job_control = terminal.is_some();
     let waiter = std::thread::spawn(move || {
         loop {
             let flags = job_control.then_some(WaitPidFlag::WUNTRACED);
             match waitpid(pid, flags) {
-                Ok(WaitStatus::Exited(_, code)) => break tx.send(Ok(code)),
-                Ok(WaitStatus::Signaled(_, sig, _)) => break tx.send(Ok(128 + sig as i32)),
+                Ok(WaitStatus::Exited(_, code)) => break tx.send(Event::Exited(Ok(code))),
+                Ok(WaitStatus::Signaled(_, sig, _)) => break tx.send(Event::Exited(Ok(128 + sig as i32))),
                 Ok(WaitStatus::Stopped(..)) => {
                     // Ctrl-Z: take the terminal back, stop as the shell expects, and when
                     // continued (`fg`) hand it over again and continue the command.
@@ -224,29 +280,50 @@ pub fn run(spec: LeaseSpec, mut on_deadline: impl FnMut()) -> Result<LeaseOutcom
                     let _ = killpg(group, Signal::SIGCONT);
                 }
                 Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => break tx.send(Err(e)),
+                Err(e) => break tx.send(Event::Exited(Err(e))),
             }
         }
     });
 
     let lost = |e: nix::Error| ClientError::Lease(format!("waiting for the command: {e}"));
+    // SIGTERM to the group, then its exit — or SIGKILL after the grace; early ends heard
+    // meanwhile change nothing.
+    let stop = |rx: &mpsc::Receiver<Event>| -> Option<Result<i32, nix::Error>> {
+        let _ = killpg(group, Signal::SIGTERM);
+        let until = Instant::now() + grace;
+        loop {
+            match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(Event::Exited(res)) => return Some(res),
+                Ok(Event::End) => {}
+                Err(_) => {
+                    let _ = killpg(group, Signal::SIGKILL);
+                    return None;
+                }
+            }
+        }
+    };
     let mut deadline_reached = false;
+    let mut ended_early = false;
     let code = loop {
+        let stopping = deadline_reached || ended_early;
         let timeout = match deadline {
-            Some(d) if !deadline_reached => d.saturating_duration_since(Instant::now()),
+            Some(d) if !stopping => d.saturating_duration_since(Instant::now()),
             _ => Duration::from_secs(3600),
         };
         match rx.recv_timeout(timeout) {
-            Ok(res) => break res.map_err(lost)?,
-            Err(mpsc::RecvTimeoutError::Timeout) if deadline.is_some() && !deadline_reached => {
+            Ok(Event::Exited(res)) => break res.map_err(lost)?,
+            Ok(Event::End) if !stopping => {
+                ended_early = true;
+                if let Some(res) = stop(&rx) {
+                    break res.map_err(lost)?;
+                }
+            }
+            Ok(Event::End) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) if deadline.is_some() && !stopping => {
                 deadline_reached = true;
                 on_deadline();
-                let _ = killpg(group, Signal::SIGTERM);
-                match rx.recv_timeout(grace) {
-                    Ok(res) => break res.map_err(lost)?,
-                    Err(_) => {
-                        let _ = killpg(group, Signal::SIGKILL);
-                    }
+                if let Some(res) = stop(&rx) {
+                    break res.map_err(lost)?;
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
@@ -264,5 +341,5 @@ pub fn run(spec: LeaseSpec, mut on_deadline: impl FnMut()) -> Result<LeaseOutcom
     let _ = forwarder.join();
     let _ = waiter.join();
     let _ = pthread_sigmask(SigmaskHow::SIG_UNBLOCK, Some(&ttou), None);
-    Ok(LeaseOutcome { code, deadline_reached })
+    Ok(LeaseOutcome { code, deadline_reached, ended_early })
 }

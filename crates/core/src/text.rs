@@ -32,6 +32,20 @@ pub fn ascii_inert(s: &str) -> alloc::string::String {
     out
 }
 
+/// One argument as a POSIX shell would need it typed, made inert ([`ascii_inert`]): quoted
+/// unless it is plain.
+pub fn shell_word(a: &str) -> alloc::string::String {
+    let plain = !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+    let a = ascii_inert(a);
+    if plain { a } else { alloc::format!("'{}'", a.replace('\'', "'\\''")) }
+}
+
+/// A command line as a POSIX shell would need it typed, every argument made inert: what an
+/// approver is shown of a request's purpose.
+pub fn shell_line(args: &[alloc::string::String]) -> alloc::string::String {
+    args.iter().map(|a| shell_word(a)).collect::<alloc::vec::Vec<_>>().join(" ")
+}
+
 /// The characters a name may not contain (user ids and host names in signed objects, and the
 /// server's user, display and passkey names): the control characters (general category Cc,
 /// U+0000–U+001F and U+007F–U+009F) and those of [`hides_or_reorders`]. docs/protocol.md §4

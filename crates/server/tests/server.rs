@@ -21,6 +21,8 @@ mod gateway;
 mod instances;
 #[path = "server/invites.rs"]
 mod invites;
+#[path = "server/leases.rs"]
+mod leases;
 #[path = "server/logs.rs"]
 mod logs;
 #[path = "server/migrations.rs"]

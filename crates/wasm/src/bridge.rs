@@ -362,13 +362,6 @@ pub struct PurposeView {
     pub out: Option<String>,
 }
 
-/// One argument as a POSIX shell would need it typed, made inert.
-fn shell_word(a: &str) -> String {
-    let plain = !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
-    let a = blindvault_core::text::ascii_inert(a);
-    if plain { a } else { format!("'{}'", a.replace('\'', "'\\''")) }
-}
-
 impl From<&blindvault_core::identity::Purpose> for PurposeView {
     fn from(p: &blindvault_core::identity::Purpose) -> Self {
         use blindvault_core::identity::Purpose;
@@ -376,7 +369,7 @@ impl From<&blindvault_core::identity::Purpose> for PurposeView {
         match p {
             Purpose::Run { command, env, lease_secs } => PurposeView {
                 kind: "run",
-                command: Some(command.iter().map(|a| shell_word(a)).collect::<Vec<_>>().join(" ")),
+                command: Some(blindvault_core::text::shell_line(command)),
                 env: env.iter().map(|n| inert(n)).collect(),
                 lease_secs: Some(*lease_secs),
                 template_sha256: None,

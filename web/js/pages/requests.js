@@ -98,14 +98,91 @@ export async function requestsPage() {
         h('div.small.muted', { text: `Asked ${ago(q.created_at)} · expires in ${inWords(q.expires_at - nowSecs())}` }),
         h('div.small', { text: 'Unlock to see the secret\'s name and what will run; your device checks the machine\'s certificate →' })))));
   };
+  // Released secrets whose lease still runs: the command may be using them now.
+  const runningEl = h('ul.list', { 'data-testid': 'running-list' });
+  const runningOut = h('div');
+  let latestRunning = 0;
+  const refreshRunning = async () => {
+    if (seq !== renderSeq) return;
+    const mine = ++latestRunning;
+    let rows;
+    try { rows = await api('GET', '/api/broker/leases'); } catch (e) {
+      if (mine === latestRunning && seq === renderSeq) runningEl.replaceChildren(h('li', {}, errorNotice(e)));
+      return;
+    }
+    if (mine !== latestRunning || seq !== renderSeq) return;
+    if (!rows.length) {
+      runningEl.replaceChildren(h('li.muted', { 'data-testid': 'no-running', text: 'Nothing is running with a secret you released.' }));
+      return;
+    }
+    runningEl.replaceChildren(...rows.map((l) => h('li', { 'data-testid': 'running-item' }, leaseCard(l, runningOut))));
+  };
+  const refreshAll = () => Promise.all([refresh(), refreshRunning()]);
   page('Requests', warn,
     h('div.card', {},
       h('div.row.spread', {}, h('h2', { text: 'Waiting for your decision' }),
         h('span.live', {}, h('span.dot', { id: 'live-dot' }), h('span', { id: 'live-text', text: 'connecting' }))),
       count, listEl),
+    h('div.card', {},
+      h('h2', { text: 'Running' }),
+      h('p.small.muted', { text: r === 'admin' ? 'Commands that hold a released secret now (all of the organisation\'s). Ending a lease stops the command and everything it started.' : 'Commands that hold a secret you can release, now. Ending a lease stops the command and everything it started.' }),
+      runningOut, runningEl),
     notifyCard());
-  await refresh();
-  startEvents(refresh);
+  await refreshAll();
+  startEvents(refreshAll);
+}
+
+/** Who ended a lease: "you" or their name. */
+function endedBy(l) {
+  if (state.me && state.me.user && l.ended_by === state.me.user.id) return 'you';
+  return l.ended_by_name || 'someone no longer here';
+}
+
+/** The command a lease runs, as the host signed it (the server escapes every character
+ * outside printable ASCII). */
+function leaseWhat(l) {
+  return l.command || 'a template (inject)';
+}
+
+/**
+ * One lease: the host, the command, who approved and the time left — with End now (and a
+ * confirm step) while it runs, or who ended it. `out` takes errors.
+ */
+export function leaseCard(l, out) {
+  const box = h('div.stack');
+  const facts = h('div.stack', {},
+    h('div.row.spread', {},
+      h('span.item-title', { 'data-testid': 'lease-host', text: l.host_name || 'A machine' }),
+      h(`span.pill${l.state === 'running' ? '.warn' : ''}`, { 'data-testid': 'lease-state', text: l.state === 'running' ? 'running' : 'ended' })),
+    h('div', {}, h('code.purpose', { 'data-testid': 'lease-command', text: leaseWhat(l) })),
+    h('div.small.muted', { 'data-testid': 'lease-facts', text: `Approved by ${(l.approved_by || []).join(', ') || 'nobody still here'} · released ${ago(l.delivered_at)}${l.env && l.env.length ? ` · secret in ${l.env.join(', ')}` : ''}` }));
+  const ended = (v) => h('p', { 'data-testid': 'lease-ended', text: `Ended by ${endedBy(v)} at ${when(v.ended_at)}. The command was told to stop.` });
+  if (l.state !== 'running') {
+    box.append(facts, ended(l));
+    return box;
+  }
+  const left = h('div.small', { 'data-testid': 'lease-left', text: `${inWords(l.ends_at - nowSecs())} left of its lease` });
+  const controls = h('div.row');
+  const endNow = h('button.danger', { type: 'button', 'data-testid': 'end-lease', text: 'End now' });
+  endNow.addEventListener('click', () => {
+    const confirmBox = h('div.notice.warn.stack', { role: 'alertdialog', 'data-testid': 'end-lease-confirm-box' },
+      h('strong', {}, 'End the lease of ', h('code.purpose', { text: leaseWhat(l) }), ` on ${l.host_name || 'the machine'} now? The command is stopped.`),
+      h('div.small', { text: 'It and every process it started get SIGTERM, then SIGKILL. The machine needs to reach the server to hear it; if it cannot, the lease runs to its own end.' }));
+    const yes = action('End now', 'danger', async () => {
+      const v = await api('POST', `/api/broker/requests/${encodeURIComponent(l.request_id)}/lease/end`, {});
+      left.remove();
+      const pill = $('[data-testid=lease-state]', box);
+      if (pill) { pill.textContent = 'ended'; pill.className = 'pill'; }
+      controls.replaceChildren(ended(v));
+    }, { out, testid: 'end-lease-confirm', busy: 'Ending…' });
+    const no = h('button', { type: 'button', 'data-testid': 'end-lease-cancel', text: 'Keep it running' });
+    no.addEventListener('click', () => controls.replaceChildren(endNow));
+    controls.replaceChildren(h('div.stack', {}, confirmBox, h('div.row', {}, yes, no)));
+    yes.focus();
+  });
+  controls.append(endNow);
+  box.append(facts, left, controls);
+  return box;
 }
 
 /** "Notify this device when a request waits": opt this device in to pushes, or out. */
@@ -147,8 +224,15 @@ export async function requestPage(id) {
       finished ? null : h('p.small.muted', { 'data-testid': 'request-how', text: 'Nothing on this page is trusted until your device has checked it: unlock with your passkey, and your device verifies the organisation → host → request chain from the key it pinned, then opens the secret\'s label.' })),
     body);
   if (finished) {
-    body.append(h('div.card', {}, h('p', { text: view.status === 'pending' ? 'You already decided on this request.' : `This request is ${view.status}.` }),
-      h('a.button', { href: '#/requests', text: 'Back to requests' })));
+    // A released request's lease: running (End now), or ended (by whom).
+    const lease = view.lease && view.lease.state !== 'over'
+      ? h('div.card.stack', { 'data-testid': 'request-lease' }, h('h2', { text: view.lease.state === 'running' ? 'Running now' : 'Lease ended early' }), leaseCard(view.lease, out))
+      : null;
+    const status = view.status === 'delivered'
+      ? (view.lease && view.lease.state === 'over' ? 'The secret was released; its lease is over.' : 'The secret was released to the machine.')
+      : (view.status === 'pending' ? 'You already decided on this request.' : `This request is ${view.status}.`);
+    body.append(...[lease, h('div.card', {}, h('p', { text: status }),
+      h('a.button', { href: '#/requests', text: 'Back to requests' }))].filter(Boolean));
     return;
   }
   const deny = action('Deny', 'danger', async () => {

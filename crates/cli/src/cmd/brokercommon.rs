@@ -217,6 +217,20 @@ pub fn fetch(
     purpose: &blindvault_core::identity::Purpose,
     window_secs: u64,
 ) -> Result<Vec<(String, blindvault_core::secret::SecretBytes)>, ClientError> {
+    Ok(fetch_leased(args, wanted, purpose, window_secs)?.0)
+}
+
+/// The secrets of a run, by name, and a ticket per request for watching the leases.
+pub type Leased =
+    (Vec<(String, blindvault_core::secret::SecretBytes)>, Vec<blindvault_client::broker::LeaseTicket>);
+
+/// [`fetch`], also giving a ticket per request for watching the leases.
+pub fn fetch_leased(
+    args: &ConsumerArgs,
+    wanted: &[blindvault_client::broker::Wanted],
+    purpose: &blindvault_core::identity::Purpose,
+    window_secs: u64,
+) -> Result<Leased, ClientError> {
     let (host, api) = args.open()?;
     let mut versions = blindvault_client::hostfile::VersionMemory::beside(&args.host_key)?;
     let mut line = StatusLine::new();
@@ -224,7 +238,7 @@ pub fn fetch(
         // Registered before any request exists, so no signal in between ends the process with
         // a request left open on the approvers' phones.
         let stop = stop_signals()?;
-        blindvault_client::broker::fetch_secrets(
+        blindvault_client::broker::fetch_secrets_leased(
             &api,
             &host,
             blindvault_client::broker::Ask { wanted, purpose, window_secs },

@@ -9,10 +9,20 @@ use blindvault_client::broker::{self, Wanted};
 use blindvault_client::{ClientError, admin, lease};
 use blindvault_core::identity::Purpose;
 
-use super::brokercommon::{ConsumerArgs, fail, fetch};
+use super::brokercommon::{ConsumerArgs, fail, fetch_leased, printable};
+
+/// The exit code of a run whose lease an approver (or an admin) ended early.
+pub const ENDED_EARLY: u8 = 7;
 
 /// Arguments of `blindvault run`.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Exit codes: the command's own (128 + N if signal N ended it); 1 an error; \
+3 an approver denied the request; 4 it expired before enough people approved; 5 the host is refused; \
+7 an approver or an admin ended the lease early from the web app (the command was stopped); \
+128 + N signal N stopped it while it waited (the requests were withdrawn).\n\n\
+While the command runs, the lease is watched on the server (a long poll): ending it in the web app \
+stops the command and every process it started within seconds. If the server cannot be reached, the \
+lease runs to its own end, on this host's clock.")]
 pub struct Args {
     #[command(flatten)]
     pub consumer: ConsumerArgs,
@@ -85,11 +95,29 @@ fn body(args: Args) -> Result<ExitCode, ClientError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let purpose = Purpose::Run { command, env: wanted.iter().map(|w| w.name.clone()).collect(), lease_secs };
-    let secrets = fetch(&args.consumer, &wanted, &purpose, window)?;
+    let (secrets, tickets) = fetch_leased(&args.consumer, &wanted, &purpose, window)?;
+    // A client of its own: the one that fetched the secrets belonged to a runtime now gone.
+    let api = args.consumer.server.client()?;
     let deadline = Instant::now().checked_add(Duration::from_secs(lease_secs));
-    let outcome =
-        lease::run(lease::LeaseSpec { command: args.command, env: secrets, deadline, grace }, || {
-            eprintln!("blindvault: the lease has ended; stopping the command")
-        })?;
+    // The lease watch: long polls of the server while the command runs; when an approver (or an
+    // admin) ends one of the leases in the web app, the command's group is stopped as at the
+    // deadline. It holds only the requests' poll tokens, never a secret. Without the server,
+    // the lease runs to its own end.
+    let (trigger, early) = lease::early_end();
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        if let Some(by) = rt.block_on(broker::watch_leases(&api, &tickets)) {
+            eprintln!("blindvault: the lease was ended early by {}; stopping the command", printable(&by));
+            trigger.end();
+        }
+    });
+    let outcome = lease::run_until_ended(
+        lease::LeaseSpec { command: args.command, env: secrets, deadline, grace },
+        early,
+        || eprintln!("blindvault: the lease has ended; stopping the command"),
+    )?;
+    if outcome.ended_early {
+        return Ok(ExitCode::from(ENDED_EARLY));
+    }
     Ok(ExitCode::from(u8::try_from(outcome.code).unwrap_or(1)))
 }

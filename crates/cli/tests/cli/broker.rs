@@ -42,6 +42,7 @@ both!(
     host_issue_says_what_is_wrong_and_key_files_stay_private,
     sigterm_while_waiting_withdraws_the_request,
     the_lease_ends_the_commands_whole_process_group,
+    ending_the_lease_from_the_phone_stops_the_command_and_its_grandchild,
     approver_remove_walks_through_rotation,
     approver_remove_refuses_a_key_the_server_swapped,
     run_refuses_a_removed_device_that_the_server_put_back,
@@ -1215,6 +1216,59 @@ async fn the_lease_ends_the_commands_whole_process_group(b: Backend) -> anyhow::
         let _ = Command::new("kill").args(["-KILL", &grandchild]).status();
     }
     ensure!(gone, "the background process {grandchild} outlived the lease");
+    Ok(())
+}
+
+/// An approver ends the lease from the web app while the command runs (a shell whose background
+/// `sleep` never hears the shell's SIGTERM): `run` learns it through its lease poll, stops the
+/// whole group, says who ended it and exits 7. The lease (15 min) is far from over.
+async fn ending_the_lease_from_the_phone_stops_the_command_and_its_grandchild(
+    b: Backend,
+) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2").await?;
+    let key = w.host("host.key", &[&id]).await?;
+    let pid_file = w.path("grandchild.pid");
+    let script = format!("sleep 300 & echo $! > {}; wait", pid_file.display());
+    let env = format!("DB={id}");
+    let job =
+        w.spawn(&["run", "--host-key", &key.to_string_lossy(), "--env", &env, "--", "sh", "-c", &script])?;
+    let rid = w.next_request(0).await?;
+    w.approves(0, &rid, "database").await?;
+    // The command runs once its grandchild's pid is written (waited on as a condition, bounded).
+    let mut grandchild = String::new();
+    for _ in 0..3000 {
+        grandchild = std::fs::read_to_string(&pid_file).unwrap_or_default().trim().to_owned();
+        if !grandchild.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ensure!(!grandchild.is_empty(), "the command did not start");
+    ensure!(running(&grandchild), "the grandchild runs");
+    let ended = w.phones[0]
+        .session
+        .agent
+        .post(&paths::with_id(paths::BROKER_REQUEST_LEASE_END, &rid), json!({}))
+        .await?
+        .ok()?;
+    ensure!(ended.body["state"] == "ended" && ended.body["ended_by_name"] == "alice", "{:?}", ended.body);
+    let out = tokio::time::timeout(Duration::from_secs(120), job).await???;
+    let (_, stderr) = text(&out);
+    ensure!(code(&out) == Some(7), "exit {:?}: {stderr}", code(&out));
+    ensure!(stderr.contains("the lease was ended early by alice"), "{stderr}");
+    let mut gone = false;
+    for _ in 0..500 {
+        if !running(&grandchild) {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if !gone {
+        let _ = Command::new("kill").args(["-KILL", &grandchild]).status();
+    }
+    ensure!(gone, "the background process {grandchild} outlived the ended lease");
     Ok(())
 }
 

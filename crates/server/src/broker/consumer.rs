@@ -39,6 +39,17 @@ pub(crate) fn purpose_json(p: &blindvault_core::identity::Purpose) -> serde_json
     }
 }
 
+/// The lease a request's purpose signs, bounded so that `delivered_at + lease` cannot overflow
+/// (about 290 000 years; the CLI refuses far shorter ones); `inject` has none.
+pub(crate) fn lease_secs_of(p: &blindvault_core::identity::Purpose) -> Option<i64> {
+    match p {
+        blindvault_core::identity::Purpose::Run { lease_secs, .. } => {
+            Some(i64::try_from(*lease_secs).unwrap_or(i64::MAX).min(1 << 53))
+        }
+        blindvault_core::identity::Purpose::Inject { .. } => None,
+    }
+}
+
 pub(crate) async fn create_request(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateRequest>,
@@ -91,6 +102,7 @@ pub(crate) async fn create_request(
         threshold,
         created_at: state.clock.now(),
         expires_at,
+        lease_secs: lease_secs_of(verified.purpose()),
     };
     if !store::consumer::insert(&mut tx, &new).await? {
         return Err(ApiError::conflict(

@@ -12,6 +12,7 @@ pub(crate) mod entries;
 pub(crate) mod events;
 pub mod hosts;
 pub mod hub;
+pub(crate) mod leases;
 pub(crate) mod notify;
 pub(crate) mod org;
 pub(crate) mod requests;

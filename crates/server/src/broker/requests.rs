@@ -15,10 +15,6 @@ use crate::auth::session::Session;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub(crate) async fn request_view(state: &AppState, s: &Session, id: &str) -> Result<RequestView, ApiError> {
-    request_view_on(&mut *conn(state).await?, s, id).await
-}
-
 /// The request (with its host and entry) if the caller is one of its approvers — else "no such
 /// request" (one statement).
 pub(crate) async fn request_row_on(
@@ -73,6 +69,7 @@ pub(crate) async fn request_view_on(
         sealed_entry: row.sealed,
         decisions: ds,
         my_decision,
+        lease: None,
     })
 }
 
@@ -82,7 +79,15 @@ pub(crate) async fn get_request(
     Path(id): Path<String>,
 ) -> Result<Json<RequestView>, ApiError> {
     require_approver(&s)?;
-    Ok(Json(request_view(&state, &s, &id).await?))
+    let mut c = conn(&state).await?;
+    let mut view = request_view_on(&mut c, &s, &id).await?;
+    // A delivered request's lease: running (with the End now button), ended by whom, or over.
+    if view.status == super::status::DELIVERED
+        && let Some(row) = store::leases::get(&mut c, &id).await?
+    {
+        view.lease = super::leases::lease_view_on(&mut c, row, state.clock.now()).await?;
+    }
+    Ok(Json(view))
 }
 
 /// Pending requests waiting for the caller's decision.

@@ -10,7 +10,9 @@ use blindvault_api::paths;
 use super::middleware::{log_and_harden, origin_check, rate_limit};
 use crate::accounts::{self, login, register};
 use crate::admin;
-use crate::broker::{approvals, consumer, enrolments, entries, events, hosts, org, requests, revocations};
+use crate::broker::{
+    approvals, consumer, enrolments, entries, events, hosts, leases, org, requests, revocations,
+};
 use crate::invites;
 use crate::passkeys;
 use crate::push;
@@ -101,6 +103,9 @@ fn broker() -> Router<AppState> {
         .route(paths::BROKER_REQUEST_DENY, post(approvals::deny))
         .route(paths::BROKER_REQUEST_RESULT, get(consumer::result))
         .route(paths::BROKER_REQUEST_CANCEL, post(consumer::cancel))
+        .route(paths::BROKER_REQUEST_LEASE, get(leases::lease_poll))
+        .route(paths::BROKER_REQUEST_LEASE_END, post(leases::end_lease))
+        .route(paths::BROKER_LEASES, get(leases::leases))
 }
 
 /// The wallet's routes: endpoints, tokens, addresses and the RPC gateway (which reads and

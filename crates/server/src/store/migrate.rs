@@ -29,6 +29,7 @@ const FILES: &[(i64, &str, &str)] = &[
     (10, "wallet keyring", include_str!("../../migrations/0010_wallet_keyring.sql")),
     (11, "api tokens", include_str!("../../migrations/0011_api_tokens.sql")),
     (12, "push", include_str!("../../migrations/0012_push.sql")),
+    (13, "lease end", include_str!("../../migrations/0013_lease_end.sql")),
     (14, "step-up starter", include_str!("../../migrations/0014_step_up_starter.sql")),
 ];
 

@@ -76,13 +76,15 @@ pub(crate) struct NewRequest<'a> {
     pub(crate) threshold: i64,
     pub(crate) created_at: i64,
     pub(crate) expires_at: i64,
+    /// The lease the host signed (`run`'s; none for `inject`).
+    pub(crate) lease_secs: Option<i64>,
 }
 
 /// Stores a pending request; false if one with this id exists.
 pub(crate) async fn insert(c: &mut AnyConnection, r: &NewRequest<'_>) -> Result<bool, ApiError> {
     let done = sqlx::query(
-        "INSERT INTO broker_requests (request_id, entry_id, version, cert_id, signed, status, poll_hash, threshold, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (request_id) DO NOTHING",
+        "INSERT INTO broker_requests (request_id, entry_id, version, cert_id, signed, status, poll_hash, threshold, created_at, expires_at, lease_secs) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (request_id) DO NOTHING",
     )
     .bind(r.request_id)
     .bind(r.entry_id)
@@ -94,6 +96,7 @@ pub(crate) async fn insert(c: &mut AnyConnection, r: &NewRequest<'_>) -> Result<
     .bind(r.threshold)
     .bind(r.created_at)
     .bind(r.expires_at)
+    .bind(r.lease_secs)
     .execute(&mut *c)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -204,9 +207,10 @@ pub(crate) struct Delivery {
     pub(crate) enrolments: Vec<String>,
 }
 
-/// Marks approved request `id` delivered and takes its responses (handed over and deleted in
-/// one statement), with the entry version and the approving devices' enrolments; `None` if it
-/// was delivered (or is no longer approved) meanwhile.
+/// Marks approved request `id` delivered — its lease, if it has one, ending `lease_secs` from
+/// `now` — and takes its responses (handed over and deleted in one statement), with the entry
+/// version and the approving devices' enrolments; `None` if it was delivered (or is no longer
+/// approved) meanwhile.
 pub(crate) async fn deliver(
     c: &mut AnyConnection,
     id: &str,
@@ -215,12 +219,14 @@ pub(crate) async fn deliver(
     now: i64,
 ) -> Result<Option<Delivery>, ApiError> {
     let r = sqlx::query(
-        "UPDATE broker_requests SET status = $1, delivered_at = $2 WHERE request_id = $3 AND status = $4",
+        "UPDATE broker_requests SET status = $1, delivered_at = $2, lease_ends_at = $5 + lease_secs \
+         WHERE request_id = $3 AND status = $4",
     )
     .bind(status::DELIVERED)
     .bind(now)
     .bind(id)
     .bind(status::APPROVED)
+    .bind(now)
     .execute(&mut *c)
     .await?;
     if r.rows_affected() != 1 {

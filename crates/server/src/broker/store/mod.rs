@@ -6,6 +6,7 @@ pub(crate) mod consumer;
 pub(crate) mod enrolments;
 pub(crate) mod entries;
 pub(crate) mod hosts;
+pub(crate) mod leases;
 pub(crate) mod notify;
 pub(crate) mod org;
 pub(crate) mod requests;
