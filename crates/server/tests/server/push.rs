@@ -34,6 +34,7 @@ both!(
     gone_subscriptions_are_removed_and_failures_retry_until_expiry,
     a_hanging_push_service_does_not_hold_up_a_release,
     subscriptions_are_checked_and_go_with_their_passkey,
+    one_subscription_per_passkey_never_taken_over_and_none_for_a_demoted_approver,
 );
 
 /// One push as the stand-in received it.
@@ -438,5 +439,47 @@ async fn subscriptions_are_checked_and_go_with_their_passkey(b: Backend) -> anyh
         a.session.agent.post(paths::PUSH_UNSUBSCRIBE, json!({ "endpoint": mine.endpoint })).await?.ok()?;
     ensure!(r.body == json!({ "removed": true }), "{r:?}");
     ensure!(count(&w, "SELECT COUNT(*) AS n FROM push_subscriptions").await? == 0);
+    Ok(())
+}
+
+/// A passkey has one subscription (a new one replaces it, so rows stay bounded); an endpoint
+/// another account registered is refused, not taken over; and someone whose role is no longer
+/// approver hears of no request, as their event stream would not.
+async fn one_subscription_per_passkey_never_taken_over_and_none_for_a_demoted_approver(
+    b: Backend,
+) -> anyhow::Result<()> {
+    let stand_in = StandIn::start().await?;
+    let mut w = World::new_with(b, &["alice"], push_options(false)).await?;
+    w.enrol("bob").await?;
+    let mut rng = blindvault_testkit::broker::os_rng();
+    let entry = EntryId::generate(&mut rng);
+    w.put_secret(entry, 1, Policy::AnyOf { n: 2 }, b"both").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    subscribe(&mut w.approvers[0], &stand_in.endpoint("alice-old")).await?;
+    let alices = subscribe(&mut w.approvers[0], &stand_in.endpoint("alice")).await?;
+    ensure!(count(&w, "SELECT COUNT(*) AS n FROM push_subscriptions").await? == 1, "one per passkey");
+    // Bob registers Alice's endpoint: refused; hers stays.
+    let bob = &mut w.approvers[1];
+    let (keys, auth) = ece::generate_keypair_and_auth_secret()?;
+    let r = bob
+        .session
+        .agent
+        .post(
+            paths::PUSH_SUBSCRIPTIONS,
+            json!({ "credential_id": bob.session.credential_id, "endpoint": alices.endpoint,
+                "keys": { "p256dh": b64(&keys.pub_as_raw()?), "auth": b64(&auth) } }),
+        )
+        .await?;
+    ensure!(r.status == 409 && r.code() == Some(ErrorCode::InvalidRequest), "{r:?}");
+    subscribe(&mut w.approvers[1], &stand_in.endpoint("bob")).await?;
+    ensure!(count(&w, "SELECT COUNT(*) AS n FROM push_subscriptions").await? == 2);
+    // Bob is made a plain user (his enrolment stays): he hears of nothing any more.
+    sqlx::query("UPDATE users SET role = 'user' WHERE name = 'bob'")
+        .execute(w.server.state.store.pool())
+        .await?;
+    Consumer::ask(&w.server, &host, &cert, entry).await?;
+    ensure!(run_once(&w.server.state).await? == sent(1));
+    let who: Vec<String> = stand_in.take().into_iter().map(|g| g.who).collect();
+    ensure!(who == ["alice"], "{who:?}");
     Ok(())
 }

@@ -178,6 +178,18 @@ async fn tokens_never_manage_tokens_or_passkeys(b: Backend) -> anyhow::Result<()
         ("GET", paths::SESSIONS.into(), None),
         ("POST", paths::LOGOUT_ALL.into(), Some(json!({}))),
         ("GET", paths::BROKER_EVENTS.into(), None),
+        // What only the person's own device does (a stolen token could otherwise re-key an
+        // approver's enrolment, deny requests or publish an address in their name).
+        ("POST", paths::BROKER_ENROLMENTS.into(), Some(json!({}))),
+        ("POST", paths::with_id(paths::BROKER_REQUEST_APPROVE_START, "r"), Some(json!({}))),
+        ("POST", paths::with_id(paths::BROKER_REQUEST_APPROVE_FINISH, "r"), Some(json!({}))),
+        ("POST", paths::with_id(paths::BROKER_REQUEST_DENY, "r"), Some(json!({}))),
+        ("POST", paths::WALLET_ADDRESSES.into(), Some(json!({}))),
+        ("DELETE", paths::with_id(paths::WALLET_ADDRESS, "a"), None),
+        ("PUT", paths::WALLET_KEYRING_ORIGIN.into(), Some(json!({}))),
+        ("PUT", paths::with_id(paths::WALLET_KEYRING_ENVELOPE, &pk), Some(json!({}))),
+        ("POST", paths::PUSH_SUBSCRIPTIONS.into(), Some(json!({}))),
+        ("POST", paths::PUSH_UNSUBSCRIBE.into(), Some(json!({}))),
     ];
     for (method, path, body) in calls {
         let r = cli.send_with(method, &path, body, &[(paths::STEP_UP_HEADER, &step)]).await?;
