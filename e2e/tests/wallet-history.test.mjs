@@ -273,7 +273,9 @@ test('wallet history: EVM, Bitcoin, Solana, TON and TRON transactions newest fir
   await p.getByTestId('wallet-history-list').waitFor();
   const solCalls = node.calls.filter((c) => c.path === '/sol' && ['getSignaturesForAddress', 'getTransaction'].includes(c.body.method)).map((c) => ({ method: c.body.method, params: c.body.params }));
   const tx = (sig) => ({ method: 'getTransaction', params: [sig, { encoding: 'jsonParsed', maxSupportedTransactionVersion: 0, commitment: 'confirmed' }] });
-  assert.deepEqual(solCalls, [{ method: 'getSignaturesForAddress', params: [sol, { limit: 10, commitment: 'confirmed' }] }, tx(SIG_OUT), tx(SIG_IN)]);
+  // The signatures first; then each transaction, read concurrently (so in no fixed order).
+  assert.deepEqual(solCalls[0], { method: 'getSignaturesForAddress', params: [sol, { limit: 10, commitment: 'confirmed' }] });
+  assert.deepEqual(solCalls.slice(1).sort((a, b) => a.params[0].localeCompare(b.params[0])), [tx(SIG_OUT), tx(SIG_IN)].sort((a, b) => a.params[0].localeCompare(b.params[0])));
   assert.deepEqual(await entry(0), { id: SIG_OUT, dir: 'Sent', status: 'Confirmed', amount: '−1.5 SOL', side: `To ${THEM_SOL}`, fee: 'Network fee 0.000005 SOL', note: null });
   assert.deepEqual(await entry(1), { id: SIG_IN, dir: 'Received', status: 'Confirmed', amount: '+12.5 USDC', side: `From ${THEM_SOL}`, fee: null, note: null });
   await shot(p, 'wallet-23-history-solana');
