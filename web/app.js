@@ -15,6 +15,7 @@ async function main() {
     await init();
   } catch (e) {
     $('#main').replaceChildren(notice('bad', 'This browser cannot run blindvault', 'WebAssembly failed to load. Use a current Chrome, Edge, Safari or Firefox.'));
+    $('#main').removeAttribute('aria-busy'); // index.html ships it busy until the first page
     return;
   }
   try { await loadMe(); } catch (e) { /* shown by the page */ }

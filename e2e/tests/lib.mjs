@@ -59,7 +59,9 @@ export async function startServer({ limits = GENEROUS_LIMITS, args: extra = [], 
       out += d.toString();
       log.push(d.toString());
       const m = out.match(/setup code (\S+)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      // A restarted instance that was already claimed prints no setup code: its "open" line
+      // says it is serving.
+      if (m || (at && /^open \S+$/m.test(out))) { clearTimeout(timer); resolve(m ? m[1] : null); }
     });
     proc.once('exit', (c) => { clearTimeout(timer); reject(new Error(`server exited ${c}: ${out} ${log.join('')}`)); });
   });

@@ -24,7 +24,7 @@ async function signUp(page, name, code) {
 
 async function waitForRequest(page, run) {
   // The list is live (server-sent events): no reload.
-  const shown = page.getByTestId('request-item').first().waitFor({ timeout: 30000 });
+  const shown = page.getByTestId('request-item').first().waitFor({ timeout: 60000 });
   const ended = run.done.then((r) => { throw new Error(`run ended before its request showed: ${r.code} ${r.stdout} ${r.stderr}`); });
   await Promise.race([shown, ended]);
 }

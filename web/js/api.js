@@ -21,7 +21,11 @@ export async function api(method, path, body, headers = {}) {
   try {
     r = await fetch(path, init);
   } catch {
-    throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and retry.');
+    // Nothing is retried by itself: a change (an approval, a send) is made again only by the
+    // person, once they see what happened.
+    throw new ApiError(0, 'network', method === 'GET'
+      ? 'The server cannot be reached. Check your connection and retry.'
+      : 'The server could not be reached, so this may not have been done. Nothing is retried by itself: when you are connected again, reload the page to see where things stand, then try again if it is still needed.');
   }
   let data = null;
   try { data = await r.json(); } catch { /* empty body */ }

@@ -24,24 +24,61 @@ export function issuerFacts(verified, view) {
   return [h('dt', { text: 'Certificate issued by' }), h('dd', { 'data-testid': 'cert-issuer', text: `${name}${alone}` })];
 }
 
+/** The stream's reconnection delay after it could not be opened: 1 s, doubling to 30 s. */
+const BACKOFF_MS = [1000, 2000, 4000, 8000, 16000, 30000];
+
+/**
+ * The live stream of request changes. Every (re)connection re-reads the list (`ready`), and a
+ * stream resumed from its last event id starts with `resync`, so nothing that changed while it
+ * was down is missed. The browser reconnects a dropped stream by itself; when it gives up (the
+ * server answered with an error, or could not be reached for long), this reconnects with a
+ * growing delay, saying when, until the stream is back — or the session turns out to have ended.
+ */
 export function startEvents(onChange) {
   if (state.events) state.events.close();
-  const dot = $('#live-dot');
-  const es = new EventSource('/api/broker/events');
-  // Re-read on (re)connection too: nothing that changed while the stream was down is missed.
-  const live = (on) => {
+  let lastId = '';
+  let failures = 0;
+  let timer = null;
+  let closed = false;
+  const show = (on, text) => {
     const d = $('#live-dot'); if (d) d.classList.toggle('on', on);
-    const t = $('#live-text'); if (t) t.textContent = on ? 'live' : 'reconnecting…';
+    const t = $('#live-text'); if (t) t.textContent = text;
   };
-  es.addEventListener('ready', () => { live(true); onChange(); });
-  es.addEventListener('request', onChange);
-  es.addEventListener('resync', onChange);
-  // The server ends the stream when this session ends (sign-out, revocation, expiry, a role
-  // change); re-reading then meets the sign-in page.
-  es.addEventListener('ended', () => { es.close(); live(false); onChange(); });
-  es.onerror = () => live(false);
-  state.events = es;
-  if (dot) dot.classList.remove('on');
+  const handle = {
+    close() { closed = true; clearTimeout(timer); if (handle.es) handle.es.close(); },
+    es: null,
+  };
+  const open = () => {
+    if (closed) return;
+    const url = lastId ? `/api/broker/events?last_event_id=${encodeURIComponent(lastId)}` : '/api/broker/events';
+    const es = new EventSource(url);
+    handle.es = es;
+    const seen = (ev) => { if (ev.lastEventId) lastId = ev.lastEventId; };
+    es.addEventListener('ready', (ev) => { seen(ev); failures = 0; show(true, 'live'); onChange(); });
+    es.addEventListener('request', (ev) => { seen(ev); onChange(); });
+    es.addEventListener('resync', (ev) => { seen(ev); onChange(); });
+    // The server ends the stream when this session ends (sign-out, revocation, expiry, a role
+    // change); re-reading then meets the sign-in page.
+    es.addEventListener('ended', () => { handle.close(); show(false, 'ended'); onChange(); });
+    es.onerror = () => {
+      if (es.readyState !== EventSource.CLOSED) { show(false, 'reconnecting…'); return; }
+      // The browser gave up: try again later, unless the session is over.
+      es.close();
+      const wait = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)];
+      failures += 1;
+      show(false, `offline — retrying in ${Math.round(wait / 1000)} s`);
+      timer = setTimeout(async () => {
+        try {
+          const r = await fetch('/api/me', { credentials: 'same-origin' });
+          if (r.status === 401) { handle.close(); show(false, 'ended'); onChange(); return; }
+        } catch { /* still unreachable: the stream's own error schedules the next try */ }
+        open();
+      }, wait);
+    };
+  };
+  open();
+  state.events = handle;
+  show(false, 'connecting');
 }
 
 export async function requestsPage() {
@@ -111,6 +148,8 @@ export async function requestsPage() {
       return;
     }
     if (mine !== latestRunning || seq !== renderSeq) return;
+    // A person answering "End now?" keeps their question: the next refresh after it draws.
+    if (runningEl.querySelector('[data-testid="end-lease-confirm-box"]')) return;
     if (!rows.length) {
       runningEl.replaceChildren(h('li.muted', { 'data-testid': 'no-running', text: 'Nothing is running with a secret you released.' }));
       return;

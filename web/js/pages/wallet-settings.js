@@ -85,12 +85,13 @@ export async function settingsPage() {
   const seq = renderSeq; // a newer route drawn meanwhile wins: this one draws nothing
   const w = await walletModule();
   const wallet = unlockedWallet();
+  const accounts = await accountsCard();
   return seq !== renderSeq ? null : page('Wallet settings',
     h('div.card.row.spread', {},
       h('div', {}, h('span.pill.ok', { text: 'Unlocked' }), ' ', h('span.muted.small', { 'data-testid': 'wallet-settings-open-account', text: `Account ${wallet.account}` })),
       h('button', { type: 'button', 'data-testid': 'wallet-lock', onclick: () => lock(), text: 'Lock' })),
     phraseCard(w),
-    await accountsCard(),
+    accounts,
     h('section.card.stack', {}, h('h2', { text: 'Auto-lock' }), autolockSetting()),
     h('p', {}, h('a', { href: '#/wallet', text: 'Back to the wallet' })));
 }

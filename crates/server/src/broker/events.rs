@@ -19,13 +19,45 @@ use crate::state::AppState;
 /// How often an open event stream re-checks its session when no note arrives.
 pub(crate) const SSE_SESSION_RECHECK_SECS: u64 = 10;
 
-pub(crate) async fn events(State(state): State<AppState>, s: Session) -> Result<Response, ApiError> {
+/// How long a browser waits before reconnecting a dropped stream (the SSE `retry:` field of the
+/// first event); the web app backs off further by itself when the stream cannot be opened.
+pub(crate) const SSE_RETRY_MS: u64 = 2000;
+
+/// The event stream. Every event carries an id (`<stream>-<n>`: this stream's random tag and its
+/// count), so a browser reconnecting by itself sends `Last-Event-ID` (or the app passes
+/// `?last_event_id=`); a stream resumed that way starts with `resync` after `ready`: the
+/// listener re-reads everything it shows, and nothing that changed while it was away is missed.
+/// Events carry request ids only, never state, so a re-read is a complete resume.
+pub(crate) async fn events(
+    State(state): State<AppState>,
+    s: Session,
+    headers: axum::http::HeaderMap,
+    query: axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Result<Response, ApiError> {
     require_approver(&s)?;
+    let resumed = headers.get("last-event-id").is_some_and(|v| !v.is_empty())
+        || query.get("last_event_id").is_some_and(|v| !v.is_empty());
+    let tag = {
+        use rand_core::Rng as _;
+        let mut raw = [0u8; 6];
+        blindvault_core::rng::os_rng().fill_bytes(&mut raw);
+        hex::encode(raw)
+    };
+    let mut n: u64 = 0;
+    let mut next_id = move || {
+        n += 1;
+        format!("{tag}-{n}")
+    };
     let mut notes = state.hub.subscribe();
     let mut recheck = tokio::time::interval(Duration::from_secs(SSE_SESSION_RECHECK_SECS));
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stream = async_stream::stream! {
-        yield Ok::<SseEvent, Infallible>(SseEvent::default().event("ready").data("{}"));
+        yield Ok::<SseEvent, Infallible>(
+            SseEvent::default().event("ready").id(next_id()).retry(Duration::from_millis(SSE_RETRY_MS)).data("{}"),
+        );
+        if resumed {
+            yield Ok(SseEvent::default().event("resync").id(next_id()).data("{}"));
+        }
         recheck.tick().await;
         loop {
             let next = tokio::select! {
@@ -50,11 +82,11 @@ pub(crate) async fn events(State(state): State<AppState>, s: Session) -> Result<
                         Err(_) => false,
                     };
                     if relevant {
-                        yield Ok(SseEvent::default().event("request").data(id));
+                        yield Ok(SseEvent::default().event("request").id(next_id()).data(id));
                     }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    yield Ok(SseEvent::default().event("resync").data("{}"));
+                    yield Ok(SseEvent::default().event("resync").id(next_id()).data("{}"));
                 }
                 Err(_) => break,
             }

@@ -31,6 +31,7 @@ both!(
     denial_and_expiry_release_nothing,
     revoked_host_is_refused,
     an_open_event_stream_ends_with_its_session,
+    a_resumed_event_stream_starts_with_a_resync,
     malicious_server_edits_are_caught_on_the_device,
     database_holds_nothing_that_opens_anything,
     approval_through_one_instance_releases_a_consumer_waiting_on_another,
@@ -1491,5 +1492,59 @@ async fn an_old_signed_enrolment_does_not_put_back_a_removed_or_revoked_device(
     let r = w.admin.agent.post(&approve, json!({ "signed_enrolment": signed })).await?;
     ensure!(r.status == 409 && r.code() == Some(ErrorCode::ApproverRevoked), "{r:?}");
     ensure!(status(pool.clone(), id.clone()).await? == "pending");
+    Ok(())
+}
+
+/// Every event has an id and the first sets the browser's retry delay; a stream opened again
+/// with the last id it saw (`Last-Event-ID`, as a browser reconnecting sends it, or the app's
+/// `?last_event_id=`) starts with `resync` — re-read everything — and a fresh one does not.
+async fn a_resumed_event_stream_starts_with_a_resync(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    let token = w.approvers[0].session.agent.token.clone().context("alice's session")?;
+    let cookie = format!("{}={token}", w.server.state.config.session_cookie_name());
+    let open = |extra: Option<(&'static str, &'static str)>, query: &'static str| {
+        let mut r = reqwest::Client::new()
+            .get(format!("{}/api/broker/events{query}", w.server.base))
+            .header("cookie", cookie.clone());
+        if let Some((k, v)) = extra {
+            r = r.header(k, v);
+        }
+        r.send()
+    };
+    async fn read_until(stream: &mut reqwest::Response, seen: &mut String, want: &str) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !seen.contains(want) {
+            match tokio::time::timeout_at(deadline, stream.chunk()).await {
+                Ok(Ok(Some(c))) => seen.push_str(&String::from_utf8_lossy(&c)),
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) => return Err(e.into()),
+                Err(_) => anyhow::bail!("nothing like {want:?} within 20 s: {seen:?}"),
+            }
+        }
+        Ok(())
+    }
+    // A fresh stream: ready (with an id and the retry delay), then the request — no resync.
+    let mut fresh = open(None, "").await?;
+    let mut seen = String::new();
+    read_until(&mut fresh, &mut seen, "event: ready").await?;
+    let (req, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
+    read_until(&mut fresh, &mut seen, &req.id()).await?;
+    ensure!(
+        seen.contains("retry: 2000")
+            && seen.matches("\nid: ").count() + usize::from(seen.starts_with("id: ")) >= 2,
+        "{seen}"
+    );
+    ensure!(!seen.contains("event: resync"), "a fresh stream resynced: {seen}");
+    // Resumed, by header and by query: ready, then resync.
+    for (header, query) in [(Some(("last-event-id", "abc-3")), ""), (None, "?last_event_id=abc-3")] {
+        let mut again = open(header, query).await?;
+        let mut seen = String::new();
+        read_until(&mut again, &mut seen, "event: resync").await?;
+        let (ready, resync) = (seen.find("event: ready"), seen.find("event: resync"));
+        ensure!(ready.is_some() && ready < resync, "{seen}");
+    }
     Ok(())
 }
