@@ -32,6 +32,11 @@ if ! command -v chromium >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 chromium --version
+# The desktop notification service the push test clicks a notification on runs on a private
+# session bus.
+if ! command -v dbus-daemon >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dbus-daemon >/dev/null
+fi
 # Also the chain engines the wallet bundle's transactions are executed in (e2e/tests/chains):
 # LiteSVM (npm litesvm, with its prebuilt linux-x64 binary package) and @ton/sandbox; and anvil
 # (npm @foundry-rs/anvil-linux-amd64), the local EVM node e2e/tests/wallet.test.mjs starts; and the

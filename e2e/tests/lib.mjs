@@ -136,7 +136,24 @@ export async function launch() {
  * worker answers from its cache never reaches the route. */
 export async function device(browser, { prf = true, viewport = PHONE, serviceWorkers = 'allow' } = {}) {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, serviceWorkers });
-  const page = await context.newPage();
+  return withAuthenticator(context, await context.newPage(), prf);
+}
+
+/** A device whose browser has a profile of its own (`chromium.launchPersistentContext` in a
+ * fresh directory) — what Chromium needs to route a desktop notification's click to the service
+ * worker. `env`: the browser's environment (a notification service's bus). `close()` ends it. */
+export async function persistentDevice({ prf = true, viewport = PHONE, env = {} } = {}) {
+  const profile = mkdtempSync(path.join(tmpdir(), 'blindvault-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    ...LAUNCH, env: { ...process.env, ...env }, viewport, deviceScaleFactor: 1,
+  });
+  const d = await withAuthenticator(context, context.pages()[0] || await context.newPage(), prf);
+  d.close = async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); };
+  return d;
+}
+
+/** Adds the virtual authenticator to `page` and records its errors. */
+async function withAuthenticator(context, page, prf) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   // Failed fetches (a 401 before sign-in, a wrong setup code) are expected and shown in the page.

@@ -9,9 +9,11 @@
 //   → the stand-in receives the push, which the test decrypts with npm `http_ece` (an RFC 8291
 //   implementation independent of the server's) → the test delivers it to the service worker
 //   with CDP `ServiceWorker.deliverPushMessage` → the worker shows "A request is waiting for
-//   your approval" (read back with `registration.getNotifications()`) → the URL the
-//   notification carries opens the request page in that tab → approve with the passkey → the
-//   command runs.
+//   your approval", which reaches a desktop notification service stand-in on a private D-Bus
+//   (tests/desktop-notifications.mjs) as Chromium shows it → the test clicks it there, as a
+//   person would on the notification → Chromium hands the click to the service worker, which
+//   opens the request page in a new window → approve with the passkey (in the tab whose virtual
+//   authenticator holds it, on the page the click opened) → the command runs.
 //
 // Chromium without Google's API keys cannot reach a real push service, so `pushManager.subscribe`
 // is replaced in this test's pages (an init script, never in the app) by one that returns a
@@ -25,9 +27,17 @@ import path from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import ece from 'http_ece';
-import { startServer, cli, cliSpawn, launch, device, shot, stopChildren, DESKTOP } from './lib.mjs';
+import { startServer, cli, cliSpawn, launch, device, persistentDevice, shot, stopChildren, DESKTOP } from './lib.mjs';
+import { notificationService } from './desktop-notifications.mjs';
 
 const SECRET = 'hunter2-push-e2e';
+
+/** `promise`, or a failure naming `what` after `ms` (a bound, not a wait for speed). */
+async function within(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, no) => { timer = setTimeout(() => no(new Error(`timed out waiting for ${what}`)), ms); });
+  try { return await Promise.race([promise, late]); } finally { clearTimeout(timer); }
+}
 
 /** A push service stand-in: resolves `next()` with each push it receives (and answers 201). */
 async function standIn() {
@@ -77,9 +87,14 @@ test('a push reaches the closed app, its notification opens the request, the app
   writeFileSync(config, '[push]\nallow_http_loopback = true\nsubject = "mailto:ops@example.com"\n');
   const server = await startServer({ args: ['--config', config] });
   const browser = await launch();
-  t.after(async () => { stopChildren(); await browser.close(); server.stop(); server.cleanup(); push.close(); });
+  const desktop = await notificationService();
+  // The phone's browser has a profile of its own, on the notification service's bus.
+  const phone = await persistentDevice({ env: desktop.env });
+  t.after(async () => {
+    stopChildren(); await browser.close(); await phone.close(); desktop.stop();
+    server.stop(); server.cleanup(); push.close();
+  });
   const admin = await device(browser, { viewport: DESKTOP });
-  const phone = await device(browser);
   await phone.context.grantPermissions(['notifications'], { origin: server.url });
 
   // The subscription's keys, as a browser would make them.
@@ -165,37 +180,32 @@ test('a push reaches the closed app, its notification opens the request, the app
   assert.deepEqual(Object.keys(payload), ['request']);
   for (const never of ['prod db password', 'ci-runner-7', entry, SECRET]) assert.ok(!plain.includes(never), `payload holds ${never}`);
 
-  // Delivered to the service worker with the app closed: it shows the notification.
+  // Delivered to the service worker with the app closed: it shows the notification, which
+  // reaches the desktop's notification service.
   await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: plain });
-  const viewer = await phone.context.newPage();
-  await viewer.goto(`${server.url}/offline.html`);
-  // Waits (Playwright polls the predicate) until the worker's notification list holds one.
-  const handle = await viewer.waitForFunction(async () => {
-    const n = await (await navigator.serviceWorker.ready).getNotifications();
-    return n.length ? n.map((x) => ({ title: x.title, body: x.body, tag: x.tag, data: x.data })) : null;
-  }, null, { timeout: 30000 });
-  const notes = await handle.jsonValue();
-  const tNote = performance.now() - t0;
-  assert.equal(notes.length, 1);
-  assert.equal(notes[0].title, 'A request is waiting for your approval');
-  assert.equal(notes[0].body, served.org_name);
-  assert.equal(notes[0].tag, payload.request);
-  assert.equal(notes[0].data.url, `/#/requests/${payload.request}`);
+  const note = await within(desktop.next(), 60000, 'the notification shown');
+  const tNote = note.at - t0;
+  assert.equal(note.summary, 'A request is waiting for your approval');
+  assert.ok(note.body.includes(served.org_name), `the notification names the organisation: ${note.body}`);
+  for (const never of ['prod db password', 'ci-runner-7', entry, SECRET]) assert.ok(!note.body.includes(never), `notification shows ${never}`);
   console.log(`push benchmark: request → push at the stand-in ${tPush.toFixed(0)} ms; → notification shown ${tNote.toFixed(0)} ms`);
-  await viewer.close();
 
-  // The notification's target is the request page: the phone's tab opens it; approve there
-  // with the passkey.
-  const target = p;
-  await target.goto(new URL(notes[0].data.url, server.url).href);
+  // The person clicks it: the service worker opens the request page.
+  const opened = phone.context.waitForEvent('page', { timeout: 60000 });
+  desktop.click(note.id);
+  const target = await opened;
+  await target.waitForURL((u) => u.hash === `#/requests/${payload.request}`, { timeout: 60000 });
   await target.getByTestId('unlock').waitFor();
-  assert.equal(new URL(target.url()).hash, `#/requests/${payload.request}`);
   await shot(target, 'push-02-notification-target');
-  await target.getByTestId('unlock').click();
-  await target.getByTestId('verified').waitFor();
-  assert.equal(await target.getByTestId('host-name').textContent(), 'ci-runner-7');
-  await target.getByTestId('approve').click();
-  await target.getByText('Approved', { exact: true }).waitFor();
+  await target.close();
+  // Approve there with the passkey, in the tab whose virtual authenticator holds it.
+  await p.goto(new URL(`/#/requests/${payload.request}`, server.url).href);
+  await p.getByTestId('unlock').waitFor();
+  await p.getByTestId('unlock').click();
+  await p.getByTestId('verified').waitFor();
+  assert.equal(await p.getByTestId('host-name').textContent(), 'ci-runner-7');
+  await p.getByTestId('approve').click();
+  await p.getByText('Approved', { exact: true }).waitFor();
   const r = await run.done;
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), `child sees ${SECRET}`);
