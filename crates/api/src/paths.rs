@@ -22,6 +22,14 @@ macro_rules! paths {
     };
 }
 
+/// Operations paths, outside `/api` (no session, not in the API's route table): liveness for a
+/// load balancer or orchestrator (plain text `ok`).
+pub const HEALTHZ: &str = "/healthz";
+/// Readiness: the database answers and its schema is current (200, or 503 saying which).
+pub const READYZ: &str = "/readyz";
+/// Prometheus metrics (only with `[metrics] enabled = true`).
+pub const METRICS: &str = "/metrics";
+
 paths! {
     /// Liveness.
     HEALTH = "/api/health";

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod api;
 pub mod broker;
 pub mod error;
+pub mod harden;
 pub mod hostfile;
 pub mod lease;
 pub mod orgfile;

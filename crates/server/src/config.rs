@@ -7,6 +7,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::ServerError;
+pub use crate::ops::config::MetricsConfig;
 pub use crate::push::config::PushConfig;
 pub use crate::wallet::config::GatewayConfig;
 
@@ -46,6 +47,8 @@ pub struct Config {
     /// Web Push to approvers' devices (`[push]`): the VAPID `sub`, the send timeout, whether
     /// plain-http loopback endpoints are accepted (tests), whether the sender runs.
     pub push: PushConfig,
+    /// Prometheus metrics (`[metrics]`): whether `/metrics` is served.
+    pub metrics: MetricsConfig,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             max_db_connections: 8,
             gateway: GatewayConfig::default(),
             push: PushConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }

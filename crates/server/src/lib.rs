@@ -18,6 +18,7 @@ pub(crate) mod http;
 pub mod invites;
 pub mod logging;
 pub mod openapi;
+pub mod ops;
 pub(crate) mod passkeys;
 pub mod push;
 pub(crate) mod ratelimit;
@@ -74,6 +75,7 @@ impl Server {
             hub: Arc::new(broker::hub::Hub::new()),
             gateway: Arc::new(gateway),
             push: Arc::new(push),
+            metrics: Arc::new(ops::metrics::Metrics::new()),
         };
         Ok((Self { state }, setup))
     }

@@ -31,4 +31,6 @@ pub struct AppState {
     pub(crate) gateway: Arc<crate::wallet::upstream::Gateway>,
     /// Web Push: the VAPID key, the sender's client, the worker's wake-up.
     pub push: Arc<crate::push::service::Push>,
+    /// The Prometheus registry (`/metrics`, when enabled).
+    pub(crate) metrics: Arc<crate::ops::metrics::Metrics>,
 }

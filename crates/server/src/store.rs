@@ -13,6 +13,8 @@ use crate::error::ServerError;
 
 mod migrate;
 
+pub(crate) use migrate::known_version as known_schema_version;
+
 /// Which engine a [`Store`] runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {

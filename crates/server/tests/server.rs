@@ -31,6 +31,8 @@ mod migrations;
 mod negative;
 #[path = "server/openapi.rs"]
 mod openapi;
+#[path = "server/ops.rs"]
+mod ops;
 #[path = "server/push.rs"]
 mod push;
 #[path = "server/sessions.rs"]

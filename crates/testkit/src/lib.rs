@@ -121,6 +121,8 @@ pub struct ServerOptions {
     pub gateway: Option<blindvault_server::config::GatewayConfig>,
     /// Web Push settings (default: the server's, with the sender running in the background).
     pub push: Option<blindvault_server::config::PushConfig>,
+    /// Serve `/metrics` (`[metrics] enabled`).
+    pub metrics: bool,
 }
 
 /// A database made for one test: a SQLite file in a temporary directory, or a fresh PostgreSQL
@@ -222,6 +224,7 @@ impl TestServer {
                 ..Default::default()
             }),
             push: opts.push.clone().unwrap_or_default(),
+            metrics: blindvault_server::config::MetricsConfig { enabled: opts.metrics },
             ..Config::default()
         };
         let origin = config.origin_url()?;

@@ -33,6 +33,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn body(args: &Args) -> Result<(), ClientError> {
+    // The secret passes through this process: no core dump of it, no reading of its memory.
+    blindvault_client::harden::no_core_dumps()?;
     let template = std::fs::read_to_string(&args.template)
         .map_err(|e| ClientError::Input(format!("{}: {e}", args.template.display())))?;
     let wanted = broker::template_wants(&template)?;

@@ -63,6 +63,9 @@ fn parse_env(spec: &str) -> Result<Wanted, ClientError> {
 }
 
 fn body(args: Args) -> Result<ExitCode, ClientError> {
+    // The secret passes through this process: no core dump of it, no reading of its memory by
+    // another process of this user (`harden`).
+    blindvault_client::harden::no_core_dumps()?;
     let wanted = args.env.iter().map(|s| parse_env(s)).collect::<Result<Vec<_>, _>>()?;
     let mut names = std::collections::BTreeSet::new();
     if let Some(dup) = wanted.iter().find(|w| !names.insert(w.name.clone())) {

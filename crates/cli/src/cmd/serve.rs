@@ -105,6 +105,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         std::io::stderr,
         std::io::IsTerminal::is_terminal(&std::io::stderr()),
     )?;
+    // The server holds its session-signing key and passes approvals through: no core dump.
+    blindvault_client::harden::no_core_dumps()?;
     let config = args.config()?;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {

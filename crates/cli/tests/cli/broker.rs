@@ -516,7 +516,8 @@ async fn run_gets_the_secret_after_a_phone_approves(b: Backend) -> anyhow::Resul
         "--",
         "sh",
         "-c",
-        r#"test "$DB" = hunter3 && exit 9"#,
+        // … and the run process, whose memory held it, dumps no core (its soft limit is 0).
+        r#"test "$DB" = hunter3 && grep -Eq '^Max core file size +0 ' /proc/$PPID/limits && exit 9"#,
     ])?;
     let rid = w.next_request(0).await?;
     w.approves(0, &rid, "database").await?;

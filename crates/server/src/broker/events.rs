@@ -48,10 +48,12 @@ pub(crate) async fn events(
         n += 1;
         format!("{tag}-{n}")
     };
+    let open = state.metrics.stream_opened();
     let mut notes = state.hub.subscribe();
     let mut recheck = tokio::time::interval(Duration::from_secs(SSE_SESSION_RECHECK_SECS));
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stream = async_stream::stream! {
+        let _open = open; // counted as open until the stream ends
         yield Ok::<SseEvent, Infallible>(
             SseEvent::default().event("ready").id(next_id()).retry(Duration::from_millis(SSE_RETRY_MS)).data("{}"),
         );

@@ -14,6 +14,7 @@ use crate::broker::{
     approvals, consumer, enrolments, entries, events, hosts, leases, org, requests, revocations,
 };
 use crate::invites;
+use crate::ops;
 use crate::passkeys;
 use crate::push;
 use crate::state::AppState;
@@ -36,7 +37,10 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(paths::STEP_UP_START, post(step_ups::start))
         .route(paths::STEP_UP_CONFIRM, post(step_ups::confirm))
         .route_layer(mw::from_fn_with_state(state.clone(), rate_limit));
+    let ops = Router::new().route(paths::HEALTHZ, get(ops::healthz)).route(paths::READYZ, get(ops::readyz));
+    let ops = if state.config.metrics.enabled { ops.route(paths::METRICS, get(ops::metrics)) } else { ops };
     Router::new()
+        .merge(ops)
         .route(paths::HEALTH, get(health))
         .route(paths::OPENAPI, get(openapi))
         .route(paths::ME, get(accounts::me))
@@ -71,6 +75,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(mw::from_fn_with_state(state.clone(), origin_check))
         .layer(mw::from_fn(log_and_harden))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .layer(mw::from_fn_with_state(state.clone(), ops::metrics::track))
         .with_state(state)
 }
 

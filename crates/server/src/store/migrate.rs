@@ -92,6 +92,24 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The schema's state for `/readyz`: the highest migration applied successfully (0 when
+    /// none) and the highest this build knows.
+    pub(crate) async fn schema_versions(&self) -> Result<(i64, i64), ServerError> {
+        let applied =
+            sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(self.pool())
+                .await?
+                .try_get::<i64, _>("v")?;
+        Ok((applied, known_version()))
+    }
+}
+
+/// The highest migration this build knows.
+pub(crate) fn known_version() -> i64 {
+    FILES.last().map_or(0, |f| f.0)
+}
+
 /// A database migrated by the old runner (a `schema_migrations` table, sqlx's table empty or
 /// absent): its recorded versions go into sqlx's table, marked applied, with the checksums of
 /// the files here — inside the migration's transaction, so once. `schema_migrations` is left as
