@@ -6,6 +6,11 @@
 //! the directives say — the server logs the stable error code of a refused ceremony itself — and
 //! the formatter caps each field at [`FIELD_MAX`] bytes and each line at [`LINE_MAX`] bytes,
 //! marking the cut with `…[truncated N bytes]`.
+//!
+//! [`LogFormat::Json`] writes one JSON object per line instead (`timestamp`, `level`, `target`,
+//! `fields` with `message`, and `spans` when there are any), for a log shipper: each string
+//! value capped the same way, and the line kept whole JSON — fields past [`LINE_MAX`] are left
+//! out and counted in `"truncated_fields"` rather than the line being cut.
 
 use std::fmt::{self, Write as _};
 use std::io;
@@ -29,6 +34,27 @@ pub fn silenced(target: &str) -> bool {
     target.starts_with("webauthn_rs")
 }
 
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// `key=value` text, as tracing writes it (colours only on a terminal).
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!("log format {other:?}: expected text or json")),
+        }
+    }
+}
+
 /// The subscriber: `directives` as for `EnvFilter` (`info`, `debug`,
 /// `blindvault_server=debug`; unreadable directives mean `info`), written to `writer`, colours
 /// if `ansi`.
@@ -40,12 +66,36 @@ pub fn subscriber<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
+    subscriber_as(LogFormat::Text, directives, writer, ansi)
+}
+
+/// [`subscriber`] in `format` (JSON never has colours).
+pub fn subscriber_as<W>(
+    format: LogFormat,
+    directives: &str,
+    writer: W,
+    ansi: bool,
+) -> impl tracing::Subscriber + Send + Sync + 'static
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
-    let layer = tracing_subscriber::fmt::layer()
-        .fmt_fields(CappedFields)
-        .with_writer(CappedLines(writer))
-        .with_ansi(ansi)
-        .with_filter(filter.and(filter_fn(|meta| !silenced(meta.target()))));
+    let keep = filter.and(filter_fn(|meta| !silenced(meta.target())));
+    let layer = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .fmt_fields(CappedFields)
+            .with_writer(CappedLines(writer))
+            .with_ansi(ansi)
+            .with_filter(keep)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .event_format(JsonLines)
+            .fmt_fields(CappedFields)
+            .with_writer(writer)
+            .with_ansi(false)
+            .with_filter(keep)
+            .boxed(),
+    };
     tracing_subscriber::registry().with(layer)
 }
 
@@ -55,6 +105,105 @@ where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     subscriber(directives, writer, ansi).try_init()
+}
+
+/// Installs [`subscriber_as`] as the global default.
+pub fn init_as<W>(format: LogFormat, directives: &str, writer: W, ansi: bool) -> Result<(), TryInitError>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    subscriber_as(format, directives, writer, ansi).try_init()
+}
+
+/// The JSON event format: `{"timestamp":…,"level":…,"target":…,"fields":{…},"spans":[…]}`.
+/// Every field value is written as JSON (numbers and booleans as they are, everything else as a
+/// string capped at [`FIELD_MAX`] bytes); fields that would take the line past [`LINE_MAX`] are
+/// left out and counted in `"truncated_fields"`. Spans carry their names only.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonLines;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for JsonLines
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'w> FormatFields<'w> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> fmt::Result {
+        use tracing_subscriber::fmt::time::FormatTime as _;
+        let mut ts = String::new();
+        tracing_subscriber::fmt::time::SystemTime.format_time(&mut Writer::new(&mut ts))?;
+        let meta = event.metadata();
+        let mut v = JsonVisitor { fields: serde_json::Map::new(), used: 0, dropped: 0 };
+        event.record(&mut v);
+        let mut line = serde_json::Map::new();
+        line.insert("timestamp".into(), ts.into());
+        line.insert("level".into(), meta.level().as_str().into());
+        line.insert("target".into(), meta.target().into());
+        line.insert("fields".into(), serde_json::Value::Object(v.fields));
+        if v.dropped > 0 {
+            line.insert("truncated_fields".into(), v.dropped.into());
+        }
+        if let Some(scope) = ctx.event_scope() {
+            let spans: Vec<serde_json::Value> = scope.from_root().map(|s| s.name().into()).collect();
+            if !spans.is_empty() {
+                line.insert("spans".into(), spans.into());
+            }
+        }
+        let text = serde_json::to_string(&serde_json::Value::Object(line)).map_err(|_| fmt::Error)?;
+        writeln!(writer, "{text}")
+    }
+}
+
+/// Collects an event's fields as JSON values, each string capped, within the line's budget.
+struct JsonVisitor {
+    fields: serde_json::Map<String, serde_json::Value>,
+    used: usize,
+    dropped: usize,
+}
+
+impl JsonVisitor {
+    fn put(&mut self, field: &Field, value: serde_json::Value) {
+        let name = field.name();
+        if name.starts_with("log.") {
+            return;
+        }
+        // The value's JSON length bounds its share of the line (names and values; the rest of
+        // the line is short and fixed).
+        let cost = name.len() + value.to_string().len() + 4;
+        if self.used + cost > LINE_MAX {
+            self.dropped += 1;
+            return;
+        }
+        self.used += cost;
+        self.fields.insert(name.strip_prefix("r#").unwrap_or(name).to_owned(), value);
+    }
+}
+
+impl Visit for JsonVisitor {
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, value.into());
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        let mut capped = Capped::new(FIELD_MAX);
+        let _ = capped.write_str(value);
+        self.put(field, capped.to_string().into());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let mut capped = Capped::new(FIELD_MAX);
+        // `message` (and `%` fields) print as they are; other values as their Debug form.
+        let _ = write!(capped, "{value:?}");
+        self.put(field, capped.to_string().into());
+    }
 }
 
 /// Text cut at a byte limit (on a character boundary), counting what was cut.
@@ -194,6 +343,50 @@ mod tests {
         let mut c = Capped::new(4);
         let _ = write!(c, "abcd");
         assert_eq!(c.to_string(), "abcd");
+    }
+
+    /// A writer maker over a shared buffer.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().map_err(|_| io::Error::other("poisoned"))?.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn json_lines_stay_json_with_capped_values_and_a_bounded_line() {
+        let buf = Shared::default();
+        let w = buf.clone();
+        let sub = subscriber_as(LogFormat::Json, "debug", move || w.clone(), false);
+        let long = "é".repeat(3000);
+        tracing::subscriber::with_default(sub, || {
+            tracing::info!(method = %"GET", path = "/api/health", status = 200u16, ok = true, "request");
+            tracing::warn!(a = %long, b = %long, c = %long, d = %long, e = %long, f = %long, "big");
+            tracing::error!(target: "webauthn_rs_core", "silenced");
+        });
+        let text = String::from_utf8(buf.0.lock().map(|b| b.clone()).unwrap_or_default()).unwrap_or_default();
+        let lines: Vec<serde_json::Value> =
+            text.lines().map(|l| serde_json::from_str(l).unwrap_or(serde_json::Value::Null)).collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        let first = &lines[0];
+        assert_eq!(first["level"], "INFO");
+        assert_eq!(first["fields"]["message"], "request");
+        assert_eq!(first["fields"]["method"], "GET");
+        assert_eq!(first["fields"]["path"], "/api/health");
+        assert_eq!(first["fields"]["status"], 200);
+        assert_eq!(first["fields"]["ok"], true);
+        assert!(first["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+        let big = &lines[1];
+        let a = big["fields"]["a"].as_str().unwrap_or_default();
+        assert!(a.len() <= FIELD_MAX + 40 && a.ends_with("bytes]"), "{a}");
+        // Six capped values do not fit in one line: the rest are counted, not cut mid-JSON.
+        assert!(big["truncated_fields"].as_u64().is_some_and(|n| n >= 1), "{big}");
+        assert!(text.lines().all(|l| l.len() <= LINE_MAX + 512), "a bounded line");
     }
 
     #[test]

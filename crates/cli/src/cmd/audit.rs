@@ -31,7 +31,8 @@ pub struct VerifyArgs {
     /// repeatable. Fails (exit 2) if the chain up to that row was rewritten since.
     #[arg(long = "anchor", value_name = "SEQ:HASH")]
     pub anchors: Vec<String>,
-    /// A file holding anchors: every `anchor=SEQ:HASH` (the server's `audit head` log lines) and
+    /// A file holding anchors: every `anchor=SEQ:HASH` (the server's `audit head` log lines;
+    /// `"anchor":"SEQ:HASH"` in a JSON log) and
     /// `anchor: SEQ:HASH` (this command's output) in it is checked; repeatable.
     #[arg(long = "anchors-from", value_name = "FILE")]
     pub anchor_files: Vec<PathBuf>,
@@ -64,7 +65,7 @@ fn anchors_in(path: &std::path::Path) -> anyhow::Result<Vec<audit::Anchor>> {
     for (n, line) in text.lines().enumerate() {
         let line = without_ansi(line);
         let line = line.as_str();
-        for marker in ["anchor=", "anchor: "] {
+        for marker in ["anchor=", "anchor: ", "\"anchor\":\""] {
             let mut rest = line;
             while let Some(at) = rest.find(marker) {
                 let after = rest.get(at + marker.len()..).unwrap_or("");

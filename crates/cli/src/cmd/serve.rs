@@ -13,9 +13,12 @@ pub struct Args {
     /// TOML configuration file (keys: listen, data_dir, database_url, rp_id, origin, rp_name,
     /// session_ttl_secs, challenge_ttl_secs, rate_limit_per_minute, rate_limit_burst,
     /// account_rate_limit_per_minute, account_rate_limit_burst, max_db_connections, and the
-    /// `[gateway]` and `[push]` tables).
+    /// `[gateway]`, `[push]` and `[metrics]` tables).
     #[arg(long, env = "BLINDVAULT_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Log lines as `text` (key=value) or `json` (one object per line, for a log shipper).
+    #[arg(long, env = "BLINDVAULT_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "BLINDVAULT_LISTEN")]
     pub listen: Option<SocketAddr>,
@@ -100,7 +103,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // only on a terminal: a log file keeps plain `key=value` fields (what
     // `audit verify --anchors-from` reads).
     let directives = std::env::var("BLINDVAULT_LOG").unwrap_or_else(|_| "info".to_owned());
-    blindvault_server::logging::init(
+    let format = args.log_format.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    blindvault_server::logging::init_as(
+        format,
         &directives,
         std::io::stderr,
         std::io::IsTerminal::is_terminal(&std::io::stderr()),

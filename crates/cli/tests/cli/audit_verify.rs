@@ -88,6 +88,18 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
     let from_log = run_with(&["--anchors-from", &kept_arg])?;
     let out = String::from_utf8_lossy(&from_log.stdout).to_string();
     ensure!(from_log.status.success() && out.contains("matches its 2 anchors"), "{out}");
+    // A JSON log (`serve --log-format json`).
+    let json_log = logs.path().join("kept.json");
+    std::fs::write(
+        &json_log,
+        format!(
+            "{{\"timestamp\":\"2026-12-01T10:00:00.000000Z\",\"level\":\"INFO\",\"target\":\"blindvault_server::broker::sweeper\",\"fields\":{{\"message\":\"audit head\",\"anchor\":\"3:{}\"}}}}\n",
+            row3.hash
+        ),
+    )?;
+    let from_json = run_with(&["--anchors-from", &json_log.display().to_string()])?;
+    let out = String::from_utf8_lossy(&from_json.stdout).to_string();
+    ensure!(from_json.status.success() && out.contains("matches its anchor"), "{out} {:?}", from_json.stderr);
     let nothing = logs.path().join("nothing.log");
     std::fs::write(&nothing, "INFO nothing to see\n")?;
     let none = run_with(&["--anchors-from", &nothing.display().to_string()])?;

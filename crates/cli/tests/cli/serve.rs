@@ -16,11 +16,16 @@ struct Served {
 }
 
 fn serve_once(data_dir: &std::path::Path) -> anyhow::Result<Served> {
+    serve_once_as(data_dir, "text")
+}
+
+fn serve_once_as(data_dir: &std::path::Path, log_format: &str) -> anyhow::Result<Served> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_blindvault"))
         .args(["serve", "--listen", "127.0.0.1:0", "--origin", "http://localhost:8080", "--data-dir"])
         .arg(data_dir)
         .env_remove("BLINDVAULT_DATABASE_URL")
         .env("BLINDVAULT_LOG", "debug")
+        .env("BLINDVAULT_LOG_FORMAT", log_format)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
@@ -92,6 +97,29 @@ fn serve_prints_url_and_setup_code_only_on_the_terminal() -> anyhow::Result<()> 
         "{:?}",
         second.stdout
     );
+    Ok(())
+}
+
+/// `BLINDVAULT_LOG_FORMAT=json`: every log line is one JSON object; the request's line has its
+/// method, path and status as fields.
+#[test]
+fn serve_logs_json_lines_on_request() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let served = serve_once_as(dir.path(), "json")?;
+    let mut lines = 0;
+    let mut request_seen = false;
+    for line in served.stderr.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).with_context(|| format!("not a JSON line: {line}"))?;
+        ensure!(v["timestamp"].is_string() && v["level"].is_string() && v["target"].is_string(), "{line}");
+        lines += 1;
+        let f = &v["fields"];
+        if f["message"] == "request" && f["path"] == paths::HEALTH {
+            ensure!(f["method"] == "GET" && f["status"] == 200, "{line}");
+            request_seen = true;
+        }
+    }
+    ensure!(lines > 1 && request_seen, "{}", served.stderr);
     Ok(())
 }
 
