@@ -25,6 +25,12 @@ enum Command {
     /// Audit log tools.
     #[cfg(feature = "server")]
     Audit(cmd::audit::Args),
+    /// Write a consistent, checked copy of the embedded SQLite database (the server may run).
+    #[cfg(feature = "server")]
+    Backup(cmd::backup::BackupArgs),
+    /// Put a backup into a data directory that has no database yet.
+    #[cfg(feature = "server")]
+    Restore(cmd::backup::RestoreArgs),
     /// Wallet tools for a BIP-39 mnemonic read from stdin (addresses of every chain).
     #[cfg(feature = "wallet")]
     Wallet(cmd::wallet::Args),
@@ -79,6 +85,10 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         #[cfg(feature = "server")]
         Command::Audit(args) => cmd::audit::run(args),
+        #[cfg(feature = "server")]
+        Command::Backup(args) => cmd::backup::backup(args),
+        #[cfg(feature = "server")]
+        Command::Restore(args) => cmd::backup::restore(args),
         #[cfg(feature = "wallet")]
         Command::Wallet(args) => cmd::wallet::run(args),
         #[cfg(feature = "admin")]

@@ -131,6 +131,36 @@ impl Store {
         Ok(Self { pool, engine, audit_hint: Default::default() })
     }
 
+    /// SQLite only: writes a consistent copy of the database to `path` (`VACUUM INTO`: one read
+    /// transaction, the write-ahead log included; `path` must not exist or be empty). Other
+    /// connections — a running server — keep reading and writing meanwhile.
+    pub async fn vacuum_into(&self, path: &std::path::Path) -> Result<(), ServerError> {
+        if self.engine != Engine::Sqlite {
+            return Err(ServerError::Config(
+                "a copy with VACUUM INTO is for SQLite only (PostgreSQL: pg_dump)".into(),
+            ));
+        }
+        sqlx::query("VACUUM INTO $1").bind(path.display().to_string()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// SQLite only: `PRAGMA integrity_check`'s answer (`ok` when the file is sound).
+    pub async fn integrity_check(&self) -> Result<String, ServerError> {
+        if self.engine != Engine::Sqlite {
+            return Err(ServerError::Config("the integrity check is for SQLite only".into()));
+        }
+        let row = sqlx::query("PRAGMA integrity_check").fetch_one(&self.pool).await?;
+        Ok(sqlx::Row::try_get::<String, _>(&row, 0)?)
+    }
+
+    /// Closes the pool of a tool that only read a database a server may be using (`audit
+    /// verify`, `backup`): no checkpoint. A `TRUNCATE` checkpoint from another process restarts
+    /// the write-ahead log under the server, whose transaction begun before it then fails at
+    /// once with "database is locked" (its snapshot is gone; no busy timeout helps).
+    pub async fn close_reader(&self) {
+        self.pool.close().await;
+    }
+
     /// Closes the pool at shutdown. On SQLite the write-ahead log is first checkpointed into the
     /// database file (and truncated), so the file alone holds everything.
     pub async fn close(&self) {

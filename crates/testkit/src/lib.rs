@@ -200,8 +200,43 @@ impl TestServer {
         Self::start_on(db, opts).await
     }
 
+    /// Stops this server and starts another on `db` at the same address and origin — what a
+    /// database restored onto the same host looks like to every client. Waits (bounded) until
+    /// the old one has let go of the port.
+    pub async fn restart_on(&mut self, db: TestDb) -> anyhow::Result<()> {
+        let addr: std::net::SocketAddr = self.base.trim_start_matches("http://").parse()?;
+        let opts = ServerOptions {
+            origin: Some(self.origin.origin().ascii_serialization()),
+            ..ServerOptions::default()
+        };
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let listener = loop {
+            match tokio::net::TcpListener::bind(addr).await {
+                Ok(l) => break l,
+                Err(e) if tokio::time::Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(e) => return Err(anyhow::anyhow!("the old server kept {addr}: {e}")),
+            }
+        };
+        *self = Self::start_listening(db, opts, listener).await?;
+        Ok(())
+    }
+
     async fn start_on(db: TestDb, opts: ServerOptions) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_listening(db, opts, listener).await
+    }
+
+    async fn start_listening(
+        db: TestDb,
+        opts: ServerOptions,
+        listener: tokio::net::TcpListener,
+    ) -> anyhow::Result<Self> {
         let addr = listener.local_addr()?;
         // Every test sets the limits it relies on: none depends on the server's defaults.
         let (per_minute, burst) = opts.rate_limit.unwrap_or((100_000, 100_000));

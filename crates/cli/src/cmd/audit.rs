@@ -127,7 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     rt.block_on(async move {
         let store = Store::connect(&url, 1).await?;
         let report = audit::verify_with_anchors(&store, &anchors).await?;
-        store.close().await;
+        store.close_reader().await;
         match report.first_bad {
             None => {
                 let checked = match anchors.len() {

@@ -5,6 +5,8 @@ pub mod admin;
 pub mod approver;
 #[cfg(feature = "server")]
 pub mod audit;
+#[cfg(feature = "server")]
+pub mod backup;
 pub mod brokercommon;
 #[cfg(feature = "admin")]
 pub mod host;

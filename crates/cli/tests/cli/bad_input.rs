@@ -49,7 +49,7 @@ fn run(home: &std::path::Path, args: &[&str], stdin: &str) -> anyhow::Result<(Op
 /// `crates/cli/Cargo.toml`; the default build carries every one).
 fn in_this_build(subcommand: &str) -> bool {
     match subcommand {
-        "serve" | "audit" | "web" => cfg!(feature = "server"),
+        "serve" | "audit" | "web" | "backup" | "restore" => cfg!(feature = "server"),
         "wallet" => cfg!(feature = "wallet"),
         "org" | "approver" | "invite" | "host" | "secret" | "admin" | "login" | "logout" => {
             cfg!(feature = "admin")
@@ -66,7 +66,7 @@ fn the_build_has_exactly_the_subcommands_of_its_features() -> anyhow::Result<()>
     let dir = tempfile::tempdir()?;
     let all = [
         "info", "serve", "audit", "wallet", "org", "approver", "invite", "host", "secret", "run", "inject",
-        "web", "admin", "login", "logout",
+        "web", "admin", "login", "logout", "backup", "restore",
     ];
     for sub in all {
         let (code, err) = run(dir.path(), &[sub, "--help"], "")?;
@@ -206,6 +206,11 @@ fn every_subcommand_refuses_bad_input_with_a_message() -> anyhow::Result<()> {
         (vec!["audit", "verify", "--database-url", "bogus://x"], ""),
         (vec!["audit", "verify", "--data-dir", &p("no-such-dir"), "--anchor", "1:zz"], ""),
         (vec!["serve", "--listen", "not-an-address"], ""),
+        (vec!["backup", "--data-dir", &p("no-such-dir"), "--out", &p("b.db")], ""),
+        (vec!["backup", "--database-url", "bogus://x", "--out", &p("b2.db")], ""),
+        (vec!["backup", "--data-dir", &p("no-such-dir")], ""),
+        (vec!["restore", "--from", &p("no-such-backup"), "--data-dir", &p("r")], ""),
+        (vec!["restore", "--from", &p("template"), "--data-dir", &p("r2")], ""),
     ]
     .into_iter()
     .filter(|(a, _)| in_this_build(a[0]))
