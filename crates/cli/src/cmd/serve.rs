@@ -12,8 +12,9 @@ use blindvault_server::{Config, Server, SystemClock};
 pub struct Args {
     /// TOML configuration file (keys: listen, data_dir, database_url, rp_id, origin, rp_name,
     /// session_ttl_secs, challenge_ttl_secs, rate_limit_per_minute, rate_limit_burst,
-    /// account_rate_limit_per_minute, account_rate_limit_burst, max_db_connections, and the
-    /// `[gateway]` and `[push]` tables).
+    /// account_rate_limit_per_minute, account_rate_limit_burst, host_rate_limit_per_minute,
+    /// host_rate_limit_burst, max_open_requests_per_host, max_event_streams_per_session,
+    /// max_db_connections, and the `[gateway]` and `[push]` tables).
     #[arg(long, env = "BLINDVAULT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8080].
