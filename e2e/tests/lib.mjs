@@ -45,7 +45,10 @@ export async function startServer({ limits = GENEROUS_LIMITS, args: extra = [], 
   const l = { ...GENEROUS_LIMITS, ...limits };
   const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', path.join(dir, 'data'), '--origin', url,
     '--rate-limit-per-minute', String(l.perMinute), '--rate-limit-burst', String(l.burst),
-    '--account-rate-limit-per-minute', String(l.accountPerMinute), '--account-rate-limit-burst', String(l.accountBurst), ...extra];
+    '--account-rate-limit-per-minute', String(l.accountPerMinute), '--account-rate-limit-burst', String(l.accountBurst),
+    // The broker's flood limits, set here like every other (none of these tests is about them).
+    '--host-rate-limit-per-minute', '100000', '--host-rate-limit-burst', '100000',
+    '--max-open-requests-per-host', '1000', '--max-event-streams-per-session', '1000', ...extra];
   const proc = spawn(BIN, args, {
     env: { ...process.env, RUST_LOG: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

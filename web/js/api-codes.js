@@ -18,6 +18,8 @@ export const API = Object.freeze({
   METHOD_NOT_ALLOWED: 'method_not_allowed',
   NOT_FOUND: 'not_found',
   RATE_LIMITED: 'rate_limited',
+  TOO_MANY_OPEN_REQUESTS: 'too_many_open_requests',
+  TOO_MANY_STREAMS: 'too_many_streams',
   INTERNAL: 'internal',
   CONFLICT: 'conflict',
   GONE: 'gone',

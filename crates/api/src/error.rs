@@ -41,6 +41,10 @@ pub enum ErrorCode {
     NotFound,
     /// 429: Too many attempts; the error carries `retry_after_secs` and `Retry-After`.
     RateLimited,
+    /// 429: The host has as many open requests as the server allows (`max_open_requests_per_host`): wait for approvers to decide them (or withdraw some), or raise the limit.
+    TooManyOpenRequests,
+    /// 429: The session has as many open event streams as the server allows (`max_event_streams_per_session`): close one (another tab) first.
+    TooManyStreams,
     /// 500: An internal error; the detail is in the server's log only.
     Internal,
     /// 409: Two writers changed the same row at once; reload and retry.
@@ -274,6 +278,8 @@ impl ErrorCode {
         ErrorCode::MethodNotAllowed,
         ErrorCode::NotFound,
         ErrorCode::RateLimited,
+        ErrorCode::TooManyOpenRequests,
+        ErrorCode::TooManyStreams,
         ErrorCode::Internal,
         ErrorCode::Conflict,
         ErrorCode::Gone,
@@ -399,6 +405,8 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::NotFound => "not_found",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManyOpenRequests => "too_many_open_requests",
+            ErrorCode::TooManyStreams => "too_many_streams",
             ErrorCode::Internal => "internal",
             ErrorCode::Conflict => "conflict",
             ErrorCode::Gone => "gone",
@@ -527,6 +535,8 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::NotFound => 404,
             ErrorCode::RateLimited => 429,
+            ErrorCode::TooManyOpenRequests => 429,
+            ErrorCode::TooManyStreams => 429,
             ErrorCode::Internal => 500,
             ErrorCode::Conflict => 409,
             ErrorCode::Gone => 410,

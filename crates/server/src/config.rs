@@ -40,6 +40,17 @@ pub struct Config {
     pub account_rate_limit_per_minute: u32,
     /// Failed passkey assertions an account may have in a burst.
     pub account_rate_limit_burst: u32,
+    /// Requests (`POST /api/broker/requests`) and result polls one consumer host may make per
+    /// minute (sustained rate), per instance.
+    pub host_rate_limit_per_minute: u32,
+    /// Requests and result polls one consumer host may make in a burst.
+    pub host_rate_limit_burst: u32,
+    /// Open (pending or approved, not yet expired) requests one consumer host may have at once,
+    /// counted in the database (so across instances).
+    pub max_open_requests_per_host: u32,
+    /// Open approver event streams (`GET /api/broker/events`) one session may have at once,
+    /// per instance.
+    pub max_event_streams_per_session: u32,
     /// Maximum database connections in the pool (PostgreSQL; SQLite always uses one).
     pub max_db_connections: u32,
     /// The wallet's RPC gateway (`[gateway]`): per-person rate, sizes, timeout.
@@ -67,6 +78,14 @@ impl Default for Config {
             rate_limit_burst: 120,
             account_rate_limit_per_minute: 6,
             account_rate_limit_burst: 10,
+            // A host at its open-request cap (16) long-polls each request every 5 s (the CLI's
+            // wait): 16 * 12 = 192 polls a minute, plus at most 16 creates — about a third of
+            // this. A host starting 16 requests at once sends 32 calls: a quarter of the burst.
+            host_rate_limit_per_minute: 600,
+            host_rate_limit_burst: 120,
+            max_open_requests_per_host: 16,
+            // A few tabs of the web app (each holds one stream) per sign-in.
+            max_event_streams_per_session: 4,
             max_db_connections: 8,
             gateway: GatewayConfig::default(),
             push: PushConfig::default(),
@@ -149,8 +168,15 @@ impl Config {
             || self.rate_limit_burst == 0
             || self.account_rate_limit_per_minute == 0
             || self.account_rate_limit_burst == 0
+            || self.host_rate_limit_per_minute == 0
+            || self.host_rate_limit_burst == 0
         {
             return Err(ServerError::Config("rate limits must be positive".into()));
+        }
+        if self.max_open_requests_per_host == 0 || self.max_event_streams_per_session == 0 {
+            return Err(ServerError::Config(
+                "max_open_requests_per_host and max_event_streams_per_session must be positive".into(),
+            ));
         }
         self.gateway.validate()?;
         self.push.validate()?;
@@ -180,7 +206,9 @@ mod tests {
         std::fs::write(
             &path,
             "listen = \"0.0.0.0:9000\"\norigin = \"https://vault.example.com\"\n\
-             database_url = \"postgres://u@db/bv\"\nsession_ttl_secs = 600\n",
+             database_url = \"postgres://u@db/bv\"\nsession_ttl_secs = 600\n\
+             max_open_requests_per_host = 3\nmax_event_streams_per_session = 2\n\
+             host_rate_limit_per_minute = 30\nhost_rate_limit_burst = 5\n",
         )?;
         let c = Config::from_toml_file(&path)?;
         c.validate()?;
@@ -188,12 +216,23 @@ mod tests {
         assert_eq!(c.rp_id(), "vault.example.com");
         assert_eq!(c.database_url(), "postgres://u@db/bv");
         assert_eq!(c.session_ttl_secs, 600);
+        assert_eq!((c.max_open_requests_per_host, c.max_event_streams_per_session), (3, 2));
+        assert_eq!((c.host_rate_limit_per_minute, c.host_rate_limit_burst), (30, 5));
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "listen_on = \"x\"\n")?;
         assert!(Config::from_toml_file(&bad).is_err());
         // Plain http is only for localhost.
         let c = Config { origin: Some("http://vault.example.com".into()), ..Config::default() };
         assert!(c.validate().is_err());
+        // A flood limit of zero would refuse everyone: refused at start instead.
+        for c in [
+            Config { max_open_requests_per_host: 0, ..Config::default() },
+            Config { max_event_streams_per_session: 0, ..Config::default() },
+            Config { host_rate_limit_per_minute: 0, ..Config::default() },
+            Config { host_rate_limit_burst: 0, ..Config::default() },
+        ] {
+            assert!(c.validate().is_err());
+        }
         std::fs::remove_dir_all(&dir)?;
         Ok(())
     }

@@ -127,3 +127,28 @@ impl IntoResponse for ApiError {
 pub(crate) fn rate_limited(wait_secs: u64, message: &'static str) -> ApiError {
     ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, message).retry_after(wait_secs)
 }
+
+/// The 429 `too_many_open_requests` answer: host has `max` open requests already.
+pub(crate) fn too_many_open_requests(max: u32) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyOpenRequests,
+        format!(
+            "this host already has {max} open requests waiting for approvers; wait until they are \
+             approved, denied or expire (or withdraw some), or ask the server's operator to raise \
+             max_open_requests_per_host"
+        ),
+    )
+}
+
+/// The 429 `too_many_streams` answer: the session has `max` event streams open already.
+pub(crate) fn too_many_streams(max: u32) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyStreams,
+        format!(
+            "this session already has {max} open event streams; close another tab of the web app, \
+             or ask the server's operator to raise max_event_streams_per_session"
+        ),
+    )
+}

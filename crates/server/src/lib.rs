@@ -59,10 +59,7 @@ impl Server {
         let jwt = auth::jwt::JwtKey::load_or_create(&store).await?;
         let rp = auth::rp::RelyingParty::new(&config)?;
         let setup = setup::prepare(&store).await?;
-        let limits = ratelimit::Limits::new(
-            (config.rate_limit_per_minute, config.rate_limit_burst),
-            (config.account_rate_limit_per_minute, config.account_rate_limit_burst),
-        );
+        let limits = ratelimit::Limits::new(&config);
         let gateway = wallet::upstream::Gateway::new(&config.gateway)?;
         let push = push::service::Push::load(&store, &config.push, &config.origin_header()?).await?;
         let state = AppState {

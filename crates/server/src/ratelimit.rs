@@ -8,6 +8,15 @@
 //!   verification or counter that did not check out). It is tight: a person who fails ten times
 //!   in a minute waits, while everyone else behind the same address goes on signing in.
 //!
+//! A third bucket, **per consumer host** (its certificate id), is taken by every request a host
+//! makes (`POST /api/broker/requests`) and every result poll (`GET …/result`), once the call
+//! has proven it is the host's (a verified signature, a matching poll token): no one can spend
+//! another host's budget. It is sized so that a host at its open-request cap polling each
+//! request every 5 s stays far under it (see `Config::default`).
+//!
+//! Beside the buckets, [`StreamSlots`] counts the approver event streams open per session
+//! (in this instance's memory): a slot is taken when a stream opens and given back when it ends.
+//!
 //! The client address is the TCP peer address; behind a reverse proxy put the limit in the
 //! proxy as well (this server does not trust `X-Forwarded-For`). Time comes from the server's
 //! injected clock, so tests drive the buckets with a manual clock, never with sleeps.
@@ -15,7 +24,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Token buckets keyed by `K`.
 #[derive(Debug)]
@@ -79,21 +88,84 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
     }
 }
 
-/// The server's two limiters.
+/// The server's limiters.
 #[derive(Debug)]
 pub(crate) struct Limits {
     /// Every ceremony request, by client address.
     pub per_address: RateLimiter<IpAddr>,
     /// Failed assertions, by account (user id).
     pub per_account: RateLimiter<String>,
+    /// A consumer host's requests and result polls, by certificate id.
+    pub per_host: RateLimiter<String>,
+    /// Open approver event streams, by session id.
+    pub streams: Arc<StreamSlots>,
 }
 
 impl Limits {
-    /// From the configuration's four numbers.
-    pub(crate) fn new(address: (u32, u32), account: (u32, u32)) -> Self {
+    /// From the configuration's numbers.
+    pub(crate) fn new(c: &crate::Config) -> Self {
         Self {
-            per_address: RateLimiter::new(address.0, address.1),
-            per_account: RateLimiter::new(account.0, account.1),
+            per_address: RateLimiter::new(c.rate_limit_per_minute, c.rate_limit_burst),
+            per_account: RateLimiter::new(c.account_rate_limit_per_minute, c.account_rate_limit_burst),
+            per_host: RateLimiter::new(c.host_rate_limit_per_minute, c.host_rate_limit_burst),
+            streams: Arc::new(StreamSlots::new(c.max_event_streams_per_session)),
+        }
+    }
+}
+
+/// Live counts of something per key (open event streams per session), each at most `max`.
+#[derive(Debug)]
+pub(crate) struct StreamSlots {
+    max: u32,
+    live: Mutex<HashMap<String, u32>>,
+}
+
+/// A slot taken from [`StreamSlots`]; dropping it (the stream ended, or its client went away)
+/// gives the slot back.
+#[derive(Debug)]
+pub(crate) struct StreamSlot {
+    slots: Arc<StreamSlots>,
+    key: String,
+}
+
+impl StreamSlots {
+    pub(crate) fn new(max: u32) -> Self {
+        Self { max, live: Mutex::new(HashMap::new()) }
+    }
+
+    /// Takes a slot for `key`, or `None` when `key` already holds `max`.
+    pub(crate) fn take(self: &Arc<Self>, key: &str) -> Option<StreamSlot> {
+        // Plain counters: a poisoned lock is taken over, as for the buckets.
+        let mut live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = live.entry(key.to_owned()).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot { slots: self.clone(), key: key.to_owned() })
+    }
+
+    /// How many slots `key` holds.
+    #[cfg(test)]
+    pub(crate) fn held(&self, key: &str) -> u32 {
+        let live = self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        live.get(key).copied().unwrap_or(0)
+    }
+
+    /// The most slots one key may hold.
+    pub(crate) fn max(&self) -> u32 {
+        self.max
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut live = self.slots.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = live.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                live.remove(&self.key);
+            }
         }
     }
 }
@@ -137,6 +209,50 @@ mod tests {
         let l = RateLimiter::<u8>::new(60, 1);
         assert_eq!(l.check(&1, T0), Ok(()));
         assert!(l.check(&1, T0 - 3_600_000).is_err());
+    }
+
+    #[test]
+    fn stream_slots_are_counted_per_key_and_given_back_on_drop() {
+        let slots = Arc::new(StreamSlots::new(2));
+        let a1 = slots.take("a");
+        let a2 = slots.take("a");
+        assert!(a1.is_some() && a2.is_some());
+        assert!(slots.take("a").is_none(), "a third slot for one key is refused");
+        assert!(slots.take("b").is_some(), "another key has its own slots");
+        assert_eq!(slots.held("b"), 0, "the slot for b was dropped at once");
+        drop(a1);
+        assert_eq!(slots.held("a"), 1);
+        let a3 = slots.take("a");
+        assert!(a3.is_some(), "a slot given back can be taken again");
+        drop((a2, a3));
+        assert_eq!(slots.held("a"), 0);
+        assert!(slots.live.lock().map(|m| m.is_empty()).unwrap_or(false), "no key is left behind");
+    }
+
+    #[test]
+    fn a_host_at_its_open_request_cap_polling_every_5_s_is_never_refused() {
+        // The defaults: 16 requests created at once, each polled at once and then every 5 s
+        // (the CLI's long-poll wait) for ten minutes; as each request ends another is created.
+        let c = crate::Config::default();
+        let l = RateLimiter::<u8>::new(c.host_rate_limit_per_minute, c.host_rate_limit_burst);
+        let open = i64::from(c.max_open_requests_per_host);
+        let mut refused = 0;
+        for _ in 0..open * 2 {
+            refused += i32::from(l.check(&1, T0).is_err());
+        }
+        for tick in 1..=120i64 {
+            let at = T0 + tick * 5_000;
+            for _ in 0..open {
+                refused += i32::from(l.check(&1, at).is_err());
+            }
+            // Every 30 s each request is replaced by a new one (a create and its first poll).
+            if tick % 6 == 0 {
+                for _ in 0..open * 2 {
+                    refused += i32::from(l.check(&1, at).is_err());
+                }
+            }
+        }
+        assert_eq!(refused, 0);
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub struct AppState {
     pub(crate) jwt: Arc<JwtKey>,
     /// Time source (injected so that expiry is testable).
     pub clock: Arc<dyn Clock>,
-    /// The ceremony endpoints' limits, per client address and per account.
+    /// The limits: ceremony endpoints per client address and per account, consumer hosts,
+    /// event streams per session.
     pub(crate) limits: Arc<Limits>,
     /// Broker notifications (fed locally and, on PostgreSQL, by LISTEN/NOTIFY).
     pub hub: Arc<Hub>,

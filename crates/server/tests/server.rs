@@ -15,6 +15,8 @@ mod broker;
 mod ceremony;
 #[path = "server/fallbacks.rs"]
 mod fallbacks;
+#[path = "server/floods.rs"]
+mod floods;
 #[path = "server/gateway.rs"]
 mod gateway;
 #[path = "server/instances.rs"]

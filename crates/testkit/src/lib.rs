@@ -117,6 +117,12 @@ pub struct ServerOptions {
     pub account_rate_limit: Option<(u32, u32)>,
     /// Session lifetime in seconds.
     pub session_ttl_secs: Option<i64>,
+    /// `(per_minute, burst)` for a consumer host's requests and polls (default generous).
+    pub host_rate_limit: Option<(u32, u32)>,
+    /// Open requests one host may have at once (default generous).
+    pub max_open_requests_per_host: Option<u32>,
+    /// Open event streams one session may have at once (default generous).
+    pub max_event_streams_per_session: Option<u32>,
     /// The wallet gateway's limits (default: a generous rate, the server's sizes and timeout).
     pub gateway: Option<blindvault_server::config::GatewayConfig>,
     /// Web Push settings (default: the server's, with the sender running in the background).
@@ -186,11 +192,13 @@ impl TestServer {
     /// Starts a second instance on `other`'s database, serving the same origin (as two
     /// instances behind one load balancer would). It has its own clock.
     pub async fn start_sharing(other: &TestServer) -> anyhow::Result<Self> {
+        Self::start_sharing_with(other, ServerOptions::default()).await
+    }
+
+    /// [`TestServer::start_sharing`] with `opts` (their origin is `other`'s).
+    pub async fn start_sharing_with(other: &TestServer, opts: ServerOptions) -> anyhow::Result<Self> {
         let db = TestDb { url: other.db.url.clone(), dir: tempfile::tempdir()? };
-        let opts = ServerOptions {
-            origin: Some(other.origin.origin().ascii_serialization()),
-            ..ServerOptions::default()
-        };
+        let opts = ServerOptions { origin: Some(other.origin.origin().ascii_serialization()), ..opts };
         Self::start_on(db, opts).await
     }
 
@@ -241,6 +249,7 @@ impl TestServer {
         // Every test sets the limits it relies on: none depends on the server's defaults.
         let (per_minute, burst) = opts.rate_limit.unwrap_or((100_000, 100_000));
         let (account_per_minute, account_burst) = opts.account_rate_limit.unwrap_or((100_000, 100_000));
+        let (host_per_minute, host_burst) = opts.host_rate_limit.unwrap_or((100_000, 100_000));
         let config = Config {
             listen: addr,
             data_dir: db.dir.path().to_owned(),
@@ -251,6 +260,10 @@ impl TestServer {
             rate_limit_burst: burst,
             account_rate_limit_per_minute: account_per_minute,
             account_rate_limit_burst: account_burst,
+            host_rate_limit_per_minute: host_per_minute,
+            host_rate_limit_burst: host_burst,
+            max_open_requests_per_host: opts.max_open_requests_per_host.unwrap_or(100_000),
+            max_event_streams_per_session: opts.max_event_streams_per_session.unwrap_or(100_000),
             session_ttl_secs: opts.session_ttl_secs.unwrap_or(15 * 60),
             max_db_connections: 4,
             gateway: opts.gateway.clone().unwrap_or(blindvault_server::config::GatewayConfig {

@@ -12,8 +12,9 @@ use blindvault_server::{Config, Server, SystemClock};
 pub struct Args {
     /// TOML configuration file (keys: listen, data_dir, database_url, rp_id, origin, rp_name,
     /// session_ttl_secs, challenge_ttl_secs, rate_limit_per_minute, rate_limit_burst,
-    /// account_rate_limit_per_minute, account_rate_limit_burst, max_db_connections, and the
-    /// `[gateway]`, `[push]` and `[metrics]` tables).
+    /// account_rate_limit_per_minute, account_rate_limit_burst, host_rate_limit_per_minute,
+    /// host_rate_limit_burst, max_open_requests_per_host, max_event_streams_per_session,
+    /// max_db_connections, and the `[gateway]`, `[push]` and `[metrics]` tables).
     #[arg(long, env = "BLINDVAULT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Log lines as `text` (key=value) or `json` (one object per line, for a log shipper).
@@ -52,6 +53,18 @@ pub struct Args {
     /// Failed passkey assertions an account may have at once [default: 10].
     #[arg(long, env = "BLINDVAULT_ACCOUNT_RATE_LIMIT_BURST")]
     pub account_rate_limit_burst: Option<u32>,
+    /// A host's calls (request creates and result polls) per minute [default: 600].
+    #[arg(long, env = "BLINDVAULT_HOST_RATE_LIMIT")]
+    pub host_rate_limit_per_minute: Option<u32>,
+    /// A host's calls at once [default: 120].
+    #[arg(long, env = "BLINDVAULT_HOST_RATE_LIMIT_BURST")]
+    pub host_rate_limit_burst: Option<u32>,
+    /// Requests one host may have open (pending or approved) [default: 16].
+    #[arg(long, env = "BLINDVAULT_MAX_OPEN_REQUESTS_PER_HOST")]
+    pub max_open_requests_per_host: Option<u32>,
+    /// Event streams one session may hold open on an instance [default: 4].
+    #[arg(long, env = "BLINDVAULT_MAX_EVENT_STREAMS_PER_SESSION")]
+    pub max_event_streams_per_session: Option<u32>,
 }
 
 impl Args {
@@ -93,6 +106,18 @@ impl Args {
         }
         if let Some(v) = self.account_rate_limit_burst {
             c.account_rate_limit_burst = v;
+        }
+        if let Some(v) = self.host_rate_limit_per_minute {
+            c.host_rate_limit_per_minute = v;
+        }
+        if let Some(v) = self.host_rate_limit_burst {
+            c.host_rate_limit_burst = v;
+        }
+        if let Some(v) = self.max_open_requests_per_host {
+            c.max_open_requests_per_host = v;
+        }
+        if let Some(v) = self.max_event_streams_per_session {
+            c.max_event_streams_per_session = v;
         }
         Ok(c)
     }

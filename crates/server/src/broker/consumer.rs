@@ -19,7 +19,7 @@ use super::requests::end_request_of_revoked_host;
 use super::revocations::revocations_on;
 use super::status;
 use super::store;
-use crate::error::ApiError;
+use crate::error::{ApiError, rate_limited, too_many_open_requests};
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
 
@@ -85,12 +85,26 @@ pub(crate) async fn create_request(
     let Some((version, threshold)) = ctx.head else {
         return Err(ApiError::not_found(ErrorCode::NoSuchEntry, "no such entry"));
     };
+    // The host's budget of calls, spent only once the signature has verified (so no one can
+    // spend another host's by naming its certificate).
+    if let Err(wait) = state.limits.per_host.check(&cert_id, state.clock.now_ms()) {
+        return Err(rate_limited(wait, "too many requests and polls from this host; wait a moment"));
+    }
     let request_id = verified.request_id().to_text();
     let expires_at = i64::try_from(verified.expires_at()).unwrap_or(i64::MAX);
     let approvers = ctx.approvers;
     let host_name = ctx.host_name.unwrap_or_default();
     // The request and its audit row: one transaction, one commit.
     let mut tx = sqlx::Connection::begin(&mut *c).await?;
+    // At most `max_open_requests_per_host` open at once: counted under the host's lock in the
+    // transaction that inserts, so concurrent creates (on any instance) cannot pass it together.
+    let max_open = state.config.max_open_requests_per_host;
+    let open =
+        store::consumer::open_requests_of_host(&mut tx, state.store.engine(), &cert_id, state.clock.now())
+            .await?;
+    if open >= i64::from(max_open) {
+        return Err(too_many_open_requests(max_open));
+    }
     let signed = b64(&body.signed_request.to_bytes());
     let new = store::consumer::NewRequest {
         request_id: &request_id,
@@ -164,6 +178,7 @@ pub(crate) async fn result(
     let wait = Duration::from_secs(wait.min(30));
     let deadline = tokio::time::Instant::now() + wait;
     let watch = state.hub.watch(&id);
+    let mut first = true;
     loop {
         // Armed before the read, so a note that arrives while reading still wakes this poll.
         let notified = watch.notified();
@@ -173,6 +188,13 @@ pub(crate) async fn result(
         let poll_hash = &row.poll_hash;
         if !bool::from(subtle::ConstantTimeEq::ct_eq(poll_hash.as_bytes(), hash.as_bytes())) {
             return Err(not_found());
+        }
+        // One token of the host's budget per poll (not per re-read while it waits), spent only
+        // by the holder of the poll token.
+        if std::mem::take(&mut first)
+            && let Err(wait) = state.limits.per_host.check(&row.cert_id, state.clock.now_ms())
+        {
+            return Err(rate_limited(wait, "too many requests and polls from this host; wait a moment"));
         }
         let st = row.status.clone();
         if row.host_revoked && (st == status::PENDING || st == status::APPROVED) {

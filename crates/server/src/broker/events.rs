@@ -11,7 +11,7 @@ use super::common::{conn, require_approver};
 use super::hub::Note;
 use super::store::requests::{entry_of, user_is_approver_of};
 use crate::auth::session::Session;
-use crate::error::ApiError;
+use crate::error::{ApiError, too_many_streams};
 use crate::state::AppState;
 
 /// Server-sent events: `request` with a request id whenever a request the caller can act on
@@ -35,6 +35,12 @@ pub(crate) async fn events(
     query: axum::extract::Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     require_approver(&s)?;
+    // At most `max_event_streams_per_session` open at once in this instance; the slot is given
+    // back when the stream ends or its client goes away (the stream, and the slot in it, is
+    // dropped).
+    let Some(slot) = state.limits.streams.take(&s.id) else {
+        return Err(too_many_streams(state.limits.streams.max()));
+    };
     let resumed = headers.get("last-event-id").is_some_and(|v| !v.is_empty())
         || query.get("last_event_id").is_some_and(|v| !v.is_empty());
     let tag = {
@@ -54,6 +60,7 @@ pub(crate) async fn events(
     recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let stream = async_stream::stream! {
         let _open = open; // counted as open until the stream ends
+        let _slot = slot; // this session's stream slot, given back when the stream ends
         yield Ok::<SseEvent, Infallible>(
             SseEvent::default().event("ready").id(next_id()).retry(Duration::from_millis(SSE_RETRY_MS)).data("{}"),
         );

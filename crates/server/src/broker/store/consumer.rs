@@ -80,6 +80,37 @@ pub(crate) struct NewRequest<'a> {
     pub(crate) lease_secs: Option<i64>,
 }
 
+/// How many open requests (pending or approved, not yet past their deadline) host `cert_id`
+/// has, read inside the transaction that will insert its next one. On PostgreSQL the host's row
+/// is locked first, so two instances (or two connections) creating requests for one host at
+/// once count one after the other: the second counts after the first has committed (each
+/// statement of a READ COMMITTED transaction sees what was committed before it began). SQLite
+/// has one writer at a time and the pool one connection.
+pub(crate) async fn open_requests_of_host(
+    c: &mut AnyConnection,
+    engine: crate::store::Engine,
+    cert_id: &str,
+    now: i64,
+) -> Result<i64, ApiError> {
+    if engine == crate::store::Engine::Postgres {
+        sqlx::query("SELECT cert_id FROM broker_hosts WHERE cert_id = $1 FOR UPDATE")
+            .bind(cert_id)
+            .execute(&mut *c)
+            .await?;
+    }
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM broker_requests WHERE cert_id = $1 AND status IN ($2, $3) AND expires_at > $4",
+    )
+    .bind(cert_id)
+    .bind(status::PENDING)
+    .bind(status::APPROVED)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?
+    .try_get("n")?;
+    Ok(n)
+}
+
 /// Stores a pending request; false if one with this id exists.
 pub(crate) async fn insert(c: &mut AnyConnection, r: &NewRequest<'_>) -> Result<bool, ApiError> {
     let done = sqlx::query(
@@ -132,13 +163,15 @@ pub(crate) struct PollRow {
     pub(crate) decided_by: Option<String>,
     pub(crate) expires_at: i64,
     pub(crate) approvals: i64,
+    /// The host that made the request.
+    pub(crate) cert_id: String,
     pub(crate) host_revoked: bool,
 }
 
 /// Request `id` as its poll reads it.
 pub(crate) async fn poll_row(store: &Store, id: &str) -> Result<Option<PollRow>, ApiError> {
     let row = sqlx::query(
-        "SELECT r.status, r.poll_hash, r.threshold, r.entry_id, r.version, r.decided_by, r.expires_at, r.approvals, h.revoked_at \
+        "SELECT r.status, r.poll_hash, r.threshold, r.entry_id, r.version, r.decided_by, r.expires_at, r.approvals, r.cert_id AS cert_id, h.revoked_at \
          FROM broker_requests r JOIN broker_hosts h ON h.cert_id = r.cert_id WHERE r.request_id = $1",
     )
     .bind(id)
@@ -154,6 +187,7 @@ pub(crate) async fn poll_row(store: &Store, id: &str) -> Result<Option<PollRow>,
         decided_by: r.try_get("decided_by")?,
         expires_at: r.try_get("expires_at")?,
         approvals: r.try_get("approvals")?,
+        cert_id: r.try_get("cert_id")?,
         host_revoked: r.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
     }))
 }
