@@ -18,6 +18,8 @@ pub fn no_core_dumps() -> Result<(), ClientError> {
     let (_, hard) =
         getrlimit(Resource::RLIMIT_CORE).map_err(|e| local("read the core file size limit", e))?;
     setrlimit(Resource::RLIMIT_CORE, 0, hard).map_err(|e| local("turn core dumps off", e))?;
+    // Linux's flag; elsewhere (macOS) the core limit alone.
+    #[cfg(target_os = "linux")]
     nix::sys::prctl::set_dumpable(false).map_err(|e| local("make the process non-dumpable", e))?;
     Ok(())
 }
@@ -35,6 +37,7 @@ mod tests {
         let (soft, _) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_CORE)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(soft, 0);
+        #[cfg(target_os = "linux")]
         assert!(!nix::sys::prctl::get_dumpable().unwrap_or(true));
     }
 }

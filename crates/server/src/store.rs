@@ -153,6 +153,36 @@ impl Store {
         Ok(sqlx::Row::try_get::<String, _>(&row, 0)?)
     }
 
+    /// SQLite only: for a file from elsewhere (a backup being restored). Turns off SQL functions
+    /// in its schema for this connection (`trusted_schema = OFF`) and lists every schema object
+    /// a database this build migrated would not have: any trigger or view (this schema has
+    /// none), or a table or index it does not know.
+    pub async fn foreign_schema_objects(&self) -> Result<Vec<String>, ServerError> {
+        use sqlx::Row as _;
+        if self.engine != Engine::Sqlite {
+            return Err(ServerError::Config("for SQLite only".into()));
+        }
+        sqlx::query("PRAGMA trusted_schema = OFF").execute(&self.pool).await?;
+        let reference = Self::connect("sqlite::memory:", 1).await?;
+        reference.migrate().await?;
+        let list = "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'";
+        let known: std::collections::HashSet<(String, String)> = sqlx::query(list)
+            .fetch_all(&reference.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get::<String, _>("type")?, r.try_get::<String, _>("name")?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        reference.pool.close().await;
+        let mut foreign = Vec::new();
+        for r in sqlx::query(list).fetch_all(&self.pool).await? {
+            let (kind, name) = (r.try_get::<String, _>("type")?, r.try_get::<String, _>("name")?);
+            if kind == "trigger" || kind == "view" || !known.contains(&(kind.clone(), name.clone())) {
+                foreign.push(format!("{kind} {name}"));
+            }
+        }
+        Ok(foreign)
+    }
+
     /// Closes the pool of a tool that only read a database a server may be using (`audit
     /// verify`, `backup`): no checkpoint. A `TRUNCATE` checkpoint from another process restarts
     /// the write-ahead log under the server, whose transaction begun before it then fails at

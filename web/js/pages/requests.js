@@ -70,6 +70,7 @@ export function startEvents(onChange) {
       timer = setTimeout(async () => {
         try {
           const r = await fetch('/api/me', { credentials: 'same-origin' });
+          if (closed) return; // the page moved on meanwhile
           if (r.status === 401) { handle.close(); show(false, 'ended'); onChange(); return; }
         } catch { /* still unreachable: the stream's own error schedules the next try */ }
         open();

@@ -63,18 +63,34 @@ fn anchors_in(path: &std::path::Path) -> anyhow::Result<Vec<audit::Anchor>> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut found = Vec::new();
     for (n, line) in text.lines().enumerate() {
+        let parse = |token: &str| {
+            token.parse::<audit::Anchor>().map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))
+        };
+        // Only the places an anchor is written: a client's request path, also logged, may hold
+        // "anchor=" and must not count (nor abort the check).
+        if line.trim_start().starts_with('{') {
+            // A JSON log: the audit head's own line.
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(line)
+                && v["fields"]["message"] == "audit head"
+                && let Some(a) = v["fields"]["anchor"].as_str()
+            {
+                found.push(parse(a)?);
+            }
+            continue;
+        }
         let line = without_ansi(line);
-        let line = line.as_str();
-        for marker in ["anchor=", "anchor: ", "\"anchor\":\""] {
-            let mut rest = line;
-            while let Some(at) = rest.find(marker) {
-                let after = rest.get(at + marker.len()..).unwrap_or("");
-                let token: String =
-                    after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == ':').collect();
-                let anchor = token
-                    .parse::<audit::Anchor>()
-                    .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))?;
-                found.push(anchor);
+        let token = |after: &str| -> String {
+            after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == ':').collect()
+        };
+        if let Some(rest) = line.trim_start().strip_prefix("anchor: ") {
+            // `audit verify`'s output.
+            found.push(parse(&token(rest))?);
+        } else if let Some(at) = line.find("audit head ") {
+            // The server's text log: `audit head anchor=SEQ:HASH`.
+            let mut rest = line.get(at..).unwrap_or("");
+            while let Some(i) = rest.find(" anchor=") {
+                let after = rest.get(i + " anchor=".len()..).unwrap_or("");
+                found.push(parse(&token(after))?);
                 rest = after;
             }
         }

@@ -66,6 +66,12 @@ async fn check_copy(path: &Path) -> anyhow::Result<(i64, Option<audit::Anchor>)>
         .await
         .with_context(|| format!("cannot open {}", path.display()))?;
     let result = async {
+        // Only what this build's migrations make: a trigger, a view or an unknown table in a
+        // file would run (or be read) by the server once restored.
+        let foreign = store.foreign_schema_objects().await?;
+        if !foreign.is_empty() {
+            bail!("{}: not a blindvault backup: it holds {}", path.display(), foreign.join(", "));
+        }
         let ok = store.integrity_check().await?;
         if ok != "ok" {
             bail!("{}: SQLite's integrity check failed: {ok}", path.display());
@@ -100,13 +106,20 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
              DATABASE` (and `pg_restore` to bring it back); see docs/server.md, Backups"
         );
     }
+    if args.out.to_str().is_none() {
+        bail!("{}: give a file name in UTF-8", args.out.display());
+    }
     if args.out.exists() {
         bail!("{} exists: give a new file name (a backup never overwrites)", args.out.display());
     }
-    // An empty private file first: `VACUUM INTO` writes into it (an empty file is allowed), so
-    // the copy is never readable by others, not even while it is written.
-    drop(create_private(&args.out)?);
-    let out = std::fs::canonicalize(&args.out)?;
+    // Written as `FILE.partial` and linked to FILE only once checked, so FILE is never half a
+    // backup (not even after Ctrl-C). An empty private file first: `VACUUM INTO` writes into it
+    // (an empty file is allowed), so the copy is never readable by others.
+    let mut partial = args.out.clone().into_os_string();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    drop(create_private(&partial)?);
+    let out = std::fs::canonicalize(&partial)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let result = rt.block_on(async {
         let store = Store::connect(&url, 1).await?;
@@ -115,14 +128,16 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
         copied.context("the copy failed")?;
         check_copy(&out).await
     });
-    let (rows, head) = match result {
-        Ok(r) => r,
-        Err(e) => {
-            // Nothing half-written is left to be mistaken for a backup.
-            let _ = std::fs::remove_file(&out);
-            return Err(e);
-        }
-    };
+    let linked = result.and_then(|r| {
+        // A link, not a rename: it refuses to replace a file made at FILE meanwhile.
+        std::fs::hard_link(&out, &args.out)
+            .with_context(|| format!("cannot write {}", args.out.display()))?;
+        Ok(r)
+    });
+    // Nothing half-written is left to be mistaken for a backup.
+    let _ = std::fs::remove_file(&out);
+    let (rows, head) = linked?;
+    let out = std::fs::canonicalize(&args.out)?;
     let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     println!("backup written: {} ({size} bytes), integrity ok, audit chain OK: {rows} rows", out.display());
     if let Some(head) = head {
@@ -151,13 +166,17 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     if !args.from.is_file() {
         bail!("{}: no such backup file", args.from.display());
     }
-    std::fs::create_dir_all(&data_dir)
+    // A data directory made here is the owner's alone (as the server makes its own).
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", data_dir.display()))?;
     // Copied beside the target and checked there (the backup itself is left untouched), then
-    // renamed: the data directory never holds half a database, nor one that failed its checks.
+    // linked in: the data directory never holds half a database, nor one that failed its checks.
     let partial = data_dir.join(format!("{DB_FILE}.restoring"));
+    // Another restore into this directory is running, or one was cut off: its file is not ours
+    // to remove.
+    let mut to = create_private(&partial).context("another restore may be running into this directory")?;
     let checked = (|| {
-        let mut to = create_private(&partial)?;
         let mut from = std::fs::File::open(&args.from).with_context(|| format!("{}", args.from.display()))?;
         std::io::copy(&mut from, &mut to).with_context(|| format!("cannot write {}", partial.display()))?;
         to.sync_all().with_context(|| format!("cannot write {}", partial.display()))?;
@@ -174,8 +193,12 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
             return Err(e);
         }
     };
-    std::fs::rename(&partial, &target)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()))?;
+    // A link, not a rename: it refuses to replace a database made at the target meanwhile.
+    let linked = std::fs::hard_link(&partial, &target).map_err(|e| {
+        anyhow::anyhow!("cannot write {}: {e} (is a server starting on this directory?)", target.display())
+    });
+    let _ = std::fs::remove_file(&partial);
+    linked?;
     println!("restored {} into {}: audit chain OK: {rows} rows", args.from.display(), target.display());
     if let Some(head) = head {
         println!("anchor: {head}");
@@ -184,6 +207,10 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
             data_dir.display()
         );
     }
-    println!("Start the server on it: blindvault serve --data-dir {}", data_dir.display());
+    println!(
+        "Nothing here proves the backup is yours: a forged file can carry a chain that agrees with itself. Check it \
+         against an anchor kept from before it was taken, then start the server on it: blindvault serve --data-dir {}",
+        data_dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

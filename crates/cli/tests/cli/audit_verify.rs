@@ -69,7 +69,7 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
     );
 
     // Anchors read from a kept log: the server's `audit head` lines (plain, and with terminal
-    // colours) and this command's saved output.
+    // colours) and this command's saved output — not a client's path that holds "anchor=".
     let pool = &server.state.store;
     let row3 = blindvault_server::audit::list(pool, 2, 1).await?.remove(0);
     let logs = tempfile::tempdir()?;
@@ -77,7 +77,9 @@ async fn edited_row_is_named(b: Backend) -> anyhow::Result<()> {
     std::fs::write(
         &kept,
         format!(
-            "2026-12-01T10:00:00.000000Z  INFO blindvault_server::broker::sweeper: audit head anchor=3:{}\n\
+            "2026-12-01T09:00:00.000000Z  INFO blindvault_server::http: request method=GET path=/anchor=1:zz status=404\n\
+             {{\"level\":\"INFO\",\"fields\":{{\"message\":\"request\",\"path\":\"/x\",\"anchor\":\"1:zz\"}}}}\n\
+             2026-12-01T10:00:00.000000Z  INFO blindvault_server::broker::sweeper: audit head anchor=3:{}\n\
              \x1b[2m2026-12-01T11:00:00Z\x1b[0m \x1b[32m INFO\x1b[0m audit head \
              \x1b[3manchor\x1b[0m\x1b[2m=\x1b[0m{anchor}\n\
              audit chain OK: 6 rows\nanchor: {anchor}\n",

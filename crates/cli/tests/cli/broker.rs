@@ -493,6 +493,32 @@ async fn backup_while_secrets_are_written_restores_and_releases(b: Backend) -> a
     let again = w.bv(&["backup", "--database-url", &url, "--out", &out_arg]).await?;
     ensure!(code(&again) == Some(1) && text(&again).1.contains("never overwrites"), "{:?}", text(&again));
 
+    // A file made to look like a backup, with a trigger the server would run once restored
+    // (a thief with the backup storage): refused, and nothing is left in the directory.
+    let forged = w.path("forged.db");
+    std::fs::copy(&out_file, &forged)?;
+    {
+        let store =
+            blindvault_server::store::Store::connect(&format!("sqlite://{}", forged.display()), 1).await?;
+        sqlx::query("CREATE TRIGGER evil AFTER INSERT ON sessions BEGIN DELETE FROM audit_log; END")
+            .execute(store.pool())
+            .await?;
+        store.close().await;
+    }
+    let forged_dir = tempfile::tempdir()?;
+    let forged_arg = forged_dir.path().join("data").display().to_string();
+    let out = w.bv(&["restore", "--from", &forged.display().to_string(), "--data-dir", &forged_arg]).await?;
+    ensure!(
+        code(&out) == Some(1) && text(&out).1.contains("not a blindvault backup: it holds trigger evil"),
+        "{:?}",
+        text(&out)
+    );
+    ensure!(std::fs::read_dir(&forged_arg)?.next().is_none(), "nothing left behind");
+    ensure!(
+        std::fs::metadata(&forged_arg)?.permissions().mode() & 0o777 == 0o700,
+        "a private data directory"
+    );
+
     // Restored into a fresh directory; not over a database.
     let restored = tempfile::tempdir()?;
     let dir_arg = restored.path().display().to_string();

@@ -85,11 +85,6 @@ pub(crate) async fn create_request(
     let Some((version, threshold)) = ctx.head else {
         return Err(ApiError::not_found(ErrorCode::NoSuchEntry, "no such entry"));
     };
-    // The host's budget of calls, spent only once the signature has verified (so no one can
-    // spend another host's by naming its certificate).
-    if let Err(wait) = state.limits.per_host.check(&cert_id, state.clock.now_ms()) {
-        return Err(rate_limited(wait, "too many requests and polls from this host; wait a moment"));
-    }
     let request_id = verified.request_id().to_text();
     let expires_at = i64::try_from(verified.expires_at()).unwrap_or(i64::MAX);
     let approvers = ctx.approvers;
@@ -123,6 +118,12 @@ pub(crate) async fn create_request(
             ErrorCode::DuplicateRequest,
             "a request with this id exists (replay?)",
         ));
+    }
+    // The host's budget of calls, spent only by a new request the host signed: not by someone
+    // naming its certificate, nor by a replay of a request it made (approvers see those), which
+    // was refused above. Refused here, the insert is rolled back with the transaction.
+    if let Err(wait) = state.limits.per_host.check(&cert_id, state.clock.now_ms()) {
+        return Err(rate_limited(wait, "too many requests and polls from this host; wait a moment"));
     }
     log_in(
         &mut tx,

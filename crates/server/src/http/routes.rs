@@ -39,7 +39,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route_layer(mw::from_fn_with_state(state.clone(), rate_limit));
     let ops = Router::new().route(paths::HEALTHZ, get(ops::healthz)).route(paths::READYZ, get(ops::readyz));
     let ops = if state.config.metrics.enabled { ops.route(paths::METRICS, get(ops::metrics)) } else { ops };
-    Router::new()
+    let router = Router::new()
         .merge(ops)
         .route(paths::HEALTH, get(health))
         .route(paths::OPENAPI, get(openapi))
@@ -74,9 +74,14 @@ pub(crate) fn router(state: AppState) -> Router {
         .fallback(crate::web::serve)
         .layer(mw::from_fn_with_state(state.clone(), origin_check))
         .layer(mw::from_fn(log_and_harden))
-        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
-        .layer(mw::from_fn_with_state(state.clone(), ops::metrics::track))
-        .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024));
+    // Requests are counted only when someone may read the counts.
+    let router = if state.config.metrics.enabled {
+        router.layer(mw::from_fn_with_state(state.clone(), ops::metrics::track))
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 /// The broker's routes.

@@ -148,10 +148,27 @@ impl Drop for OpenStream {
     }
 }
 
-/// Middleware: counts and times every request by its route's template.
+/// The `method` label: HTTP's own methods, anything else `other` (a client may send any token
+/// as a method; each would otherwise be a new series, held forever).
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Middleware: counts and times every request by its route's template (only installed when
+/// `[metrics] enabled`).
 pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map_or("fallback", MatchedPath::as_str).to_owned();
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method()).to_owned();
     let m = &state.metrics;
     let labels = RouteLabels { route };
     // A guard, so a request whose client went away (its future dropped) leaves the count too.

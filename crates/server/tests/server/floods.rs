@@ -138,6 +138,20 @@ async fn a_host_s_calls_are_rate_limited_and_another_host_is_served(b: Backend) 
     ensure!(r.status == 403 && r.code() == Some(ErrorCode::RequestInvalid), "{r:?}");
     let guess = Consumer { token: "guess".into(), ..clone_consumer(&c) };
     ensure!(guess.poll(&w.server).await?.status == 404);
+    // A replay of the flooder's own request (approvers see it signed) is refused as one, ten
+    // times, and spends nothing either.
+    for _ in 0..10 {
+        let body = blindvault_api::broker::CreateRequest {
+            signed_request: c.req.clone(),
+            poll_token_hash: Some(blindvault_testkit::broker::hex(&<sha2::Sha256 as sha2::Digest>::digest(
+                c.token.as_bytes(),
+            ))),
+        };
+        let r = blindvault_testkit::Agent::new(&w.server.base, None)
+            .post(paths::BROKER_REQUESTS, serde_json::to_value(&body)?)
+            .await?;
+        ensure!(r.status == 409 && r.code() == Some(ErrorCode::DuplicateRequest), "{r:?}");
+    }
     // Two polls spend the rest of the burst; the next poll and the next request are refused.
     for _ in 0..2 {
         ensure!(matches!(c.result(&w.server).await?, PollResult::Pending { .. }));

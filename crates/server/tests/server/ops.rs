@@ -92,8 +92,14 @@ async fn metrics_count_requests_by_route_streams_and_pending_requests(b: Backend
     ensure!(stream.status() == 200);
     stream.chunk().await?.context("the stream's first event")?;
 
+    // A made-up method: counted as `other`, never as a label of its own (each would be held
+    // forever).
+    let odd = reqwest::Method::from_bytes(b"FLOODMETHOD123")?;
+    reqwest::Client::new().request(odd, format!("{}{}", w.server.base, paths::HEALTH)).send().await?;
     let (status, text) = get(&w.server, paths::METRICS).await?;
     ensure!(status == 200, "{status} {text}");
+    ensure!(!text.contains("FLOODMETHOD123"), "a client's method became a label:\n{text}");
+    ensure!(text.contains(&format!("method=\"other\",route=\"{}\"", paths::HEALTH)), "{text}");
     let result_route = paths::BROKER_REQUEST_RESULT;
     let polls = sample(
         &text,
