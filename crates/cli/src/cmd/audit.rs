@@ -70,9 +70,10 @@ fn anchors_in(path: &std::path::Path) -> anyhow::Result<Vec<audit::Anchor>> {
         // "anchor=" and must not count (nor abort the check).
         if line.trim_start().starts_with('{') {
             // A JSON log: the audit head's own line.
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(line)
-                && v["fields"]["message"] == "audit head"
-                && let Some(a) = v["fields"]["anchor"].as_str()
+            let v = serde_json::from_str::<serde_json::Value>(line).unwrap_or_default();
+            let fields = v.get("fields");
+            if fields.and_then(|f| f.get("message")).and_then(|m| m.as_str()) == Some("audit head")
+                && let Some(a) = fields.and_then(|f| f.get("anchor")).and_then(|a| a.as_str())
             {
                 found.push(parse(a)?);
             }
