@@ -77,7 +77,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024));
     // Requests are counted only when someone may read the counts.
     let router = if state.config.metrics.enabled {
-        router.layer(mw::from_fn_with_state(state.clone(), ops::metrics::track))
+        router.layer(mw::from_fn_with_state(state.clone(), ops::track))
     } else {
         router
     };

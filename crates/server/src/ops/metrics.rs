@@ -8,11 +8,7 @@
 //! `fallback`.
 
 use std::fmt;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -22,18 +18,17 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::store::Gauges;
-use crate::state::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RequestLabels {
-    method: String,
-    route: String,
-    status: u16,
+pub(super) struct RequestLabels {
+    pub(super) method: String,
+    pub(super) route: String,
+    pub(super) status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RouteLabels {
-    route: String,
+pub(super) struct RouteLabels {
+    pub(super) route: String,
 }
 
 type Latency = Family<RouteLabels, Histogram, fn() -> Histogram>;
@@ -46,9 +41,9 @@ fn latency_histogram() -> Histogram {
 /// The server's metrics (one per process; each instance is scraped on its own).
 pub(crate) struct Metrics {
     registry: Registry,
-    requests: Family<RequestLabels, Counter>,
-    latency: Latency,
-    in_flight: Family<RouteLabels, Gauge>,
+    pub(super) requests: Family<RequestLabels, Counter>,
+    pub(super) latency: Latency,
+    pub(super) in_flight: Family<RouteLabels, Gauge>,
     event_streams: Gauge,
     pending_requests: Gauge,
     push_queue: Gauge,
@@ -140,46 +135,10 @@ impl Metrics {
 
 /// A gauge counted up while this lives (see [`Metrics::stream_opened`]).
 #[derive(Debug)]
-pub(crate) struct OpenStream(Gauge);
+pub(crate) struct OpenStream(pub(super) Gauge);
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
         self.0.dec();
     }
-}
-
-/// The `method` label: HTTP's own methods, anything else `other` (a client may send any token
-/// as a method; each would otherwise be a new series, held forever).
-fn method_label(m: &axum::http::Method) -> &'static str {
-    use axum::http::Method;
-    match *m {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
-    }
-}
-
-/// Middleware: counts and times every request by its route's template (only installed when
-/// `[metrics] enabled`).
-pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map_or("fallback", MatchedPath::as_str).to_owned();
-    let method = method_label(req.method()).to_owned();
-    let m = &state.metrics;
-    let labels = RouteLabels { route };
-    // A guard, so a request whose client went away (its future dropped) leaves the count too.
-    let gauge = m.in_flight.get_or_create(&labels).clone();
-    gauge.inc();
-    let _in_flight = OpenStream(gauge);
-    let started = Instant::now();
-    let resp = next.run(req).await;
-    m.latency.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
-    m.requests
-        .get_or_create(&RequestLabels { method, route: labels.route, status: resp.status().as_u16() })
-        .inc();
-    resp
 }

@@ -6,9 +6,12 @@ pub mod config;
 pub(crate) mod metrics;
 mod store;
 
+use std::time::Instant;
+
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -89,4 +92,44 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         }
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// The `method` label: HTTP's own methods, anything else `other` (a client may send any token
+/// as a method; each would otherwise be a new series, held forever).
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Middleware: counts and times every request by its route's template (only installed when
+/// `[metrics] enabled`).
+pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or("fallback", MatchedPath::as_str).to_owned();
+    let method = method_label(req.method()).to_owned();
+    let m = &state.metrics;
+    let labels = metrics::RouteLabels { route };
+    // A guard, so a request whose client went away (its future dropped) leaves the count too.
+    let gauge = m.in_flight.get_or_create(&labels).clone();
+    gauge.inc();
+    let _in_flight = metrics::OpenStream(gauge);
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    m.latency.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+    m.requests
+        .get_or_create(&metrics::RequestLabels {
+            method,
+            route: labels.route,
+            status: resp.status().as_u16(),
+        })
+        .inc();
+    resp
 }
