@@ -19,6 +19,7 @@
 #![allow(clippy::indexing_slicing)]
 
 pub mod broker;
+pub mod events;
 pub mod tamper;
 
 /// Runs each named `async fn(Backend) -> anyhow::Result<()>` once per backend, as tests in

@@ -19,6 +19,7 @@ use blindvault_testkit::broker::{
     Consumer, World, b64, device_approves, device_finishes_approval, device_prepares_approval, hex, now,
     unb64,
 };
+use blindvault_testkit::events::{self, EventStream, session_cookie};
 use blindvault_testkit::{Agent, Backend, Device, TestServer};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -266,37 +267,18 @@ async fn an_open_event_stream_ends_with_its_session(b: Backend) -> anyhow::Resul
     let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
     w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
     let (host, cert) = w.host(&[entry]).await?;
-    let token = w.approvers[0].session.agent.token.clone().context("alice's session")?;
-    let mut stream = reqwest::Client::new()
-        .get(format!("{}/api/broker/events", w.server.base))
-        .header("cookie", format!("{}={token}", w.server.state.config.session_cookie_name()))
-        .send()
-        .await?;
-    ensure!(stream.status() == 200, "{}", stream.status());
-    let mut seen = String::new();
-    let mut read_until = async |stream: &mut reqwest::Response, want: &str| -> anyhow::Result<String> {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !seen.contains(want) {
-            match tokio::time::timeout_at(deadline, stream.chunk()).await {
-                Ok(Ok(Some(c))) => seen.push_str(&String::from_utf8_lossy(&c)),
-                Ok(Ok(None)) => break,
-                Ok(Err(e)) => return Err(e.into()),
-                Err(_) => anyhow::bail!("nothing like {want:?} within 20 s: {seen:?}"),
-            }
-        }
-        Ok(seen.clone())
-    };
-    read_until(&mut stream, "event: ready").await?;
+    let mut stream = EventStream::of(&w.server, &w.approvers[0].session.agent).await?;
+    stream.read_until("event: ready").await?;
     // While signed in, a new request is announced.
     let (first, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
-    let got = read_until(&mut stream, &first.id()).await?;
+    let got = stream.read_until(&first.id()).await?;
     ensure!(got.contains("event: request"), "{got}");
     // Signed out: the next note ends the stream, and the request is not announced on it.
     w.approvers[0].session.agent.post(paths::LOGOUT, json!({})).await?.ok()?;
     let (second, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
-    let got = read_until(&mut stream, "event: ended").await?;
+    let got = stream.read_until("event: ended").await?;
     ensure!(!got.contains(&second.id()), "a request was announced after sign-out: {got}");
-    ensure!(matches!(stream.chunk().await, Ok(None) | Err(_)), "the stream is closed");
+    ensure!(stream.is_closed().await, "the stream is closed");
     Ok(())
 }
 
@@ -1503,35 +1485,12 @@ async fn a_resumed_event_stream_starts_with_a_resync(b: Backend) -> anyhow::Resu
     let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
     w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
     let (host, cert) = w.host(&[entry]).await?;
-    let token = w.approvers[0].session.agent.token.clone().context("alice's session")?;
-    let cookie = format!("{}={token}", w.server.state.config.session_cookie_name());
-    let open = |extra: Option<(&'static str, &'static str)>, query: &'static str| {
-        let mut r = reqwest::Client::new()
-            .get(format!("{}/api/broker/events{query}", w.server.base))
-            .header("cookie", cookie.clone());
-        if let Some((k, v)) = extra {
-            r = r.header(k, v);
-        }
-        r.send()
-    };
-    async fn read_until(stream: &mut reqwest::Response, seen: &mut String, want: &str) -> anyhow::Result<()> {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !seen.contains(want) {
-            match tokio::time::timeout_at(deadline, stream.chunk()).await {
-                Ok(Ok(Some(c))) => seen.push_str(&String::from_utf8_lossy(&c)),
-                Ok(Ok(None)) => break,
-                Ok(Err(e)) => return Err(e.into()),
-                Err(_) => anyhow::bail!("nothing like {want:?} within 20 s: {seen:?}"),
-            }
-        }
-        Ok(())
-    }
+    let cookie = session_cookie(&w.server, &w.approvers[0].session.agent)?;
     // A fresh stream: ready (with an id and the retry delay), then the request — no resync.
-    let mut fresh = open(None, "").await?;
-    let mut seen = String::new();
-    read_until(&mut fresh, &mut seen, "event: ready").await?;
+    let mut fresh = EventStream::from_response(events::open(&w.server, &cookie, "", &[]).await?)?;
+    fresh.read_until("event: ready").await?;
     let (req, _) = Consumer::ask(&w.server, &host, &cert, entry).await?;
-    read_until(&mut fresh, &mut seen, &req.id()).await?;
+    let seen = fresh.read_until(&req.id()).await?;
     ensure!(
         seen.contains("retry: 2000")
             && seen.matches("\nid: ").count() + usize::from(seen.starts_with("id: ")) >= 2,
@@ -1539,10 +1498,10 @@ async fn a_resumed_event_stream_starts_with_a_resync(b: Backend) -> anyhow::Resu
     );
     ensure!(!seen.contains("event: resync"), "a fresh stream resynced: {seen}");
     // Resumed, by header and by query: ready, then resync.
-    for (header, query) in [(Some(("last-event-id", "abc-3")), ""), (None, "?last_event_id=abc-3")] {
-        let mut again = open(header, query).await?;
-        let mut seen = String::new();
-        read_until(&mut again, &mut seen, "event: resync").await?;
+    let by_header: &[(&str, &str)] = &[("last-event-id", "abc-3")];
+    for (headers, query) in [(by_header, ""), (&[][..], "?last_event_id=abc-3")] {
+        let mut again = EventStream::from_response(events::open(&w.server, &cookie, query, headers).await?)?;
+        let seen = again.read_until("event: resync").await?;
         let (ready, resync) = (seen.find("event: ready"), seen.find("event: resync"));
         ensure!(ready.is_some() && ready < resync, "{seen}");
     }

@@ -12,6 +12,7 @@ use blindvault_core::ids::EntryId;
 use blindvault_core::keys::HostSecretKey;
 use blindvault_core::policy::Policy;
 use blindvault_testkit::broker::{Consumer, World};
+use blindvault_testkit::events::{self, EventStream};
 use blindvault_testkit::{Backend, Resp, ServerOptions, TestServer};
 
 both!(
@@ -187,26 +188,7 @@ fn clone_consumer(c: &Consumer) -> Consumer {
 
 /// Opens an event stream with `cookie`; the response (its body unread).
 async fn open_stream(server: &TestServer, cookie: &str) -> anyhow::Result<reqwest::Response> {
-    Ok(reqwest::Client::new()
-        .get(format!("{}{}", server.base, paths::BROKER_EVENTS))
-        .header("cookie", cookie)
-        .send()
-        .await?)
-}
-
-/// Reads `stream` until it has sent `want`, within 20 s.
-async fn read_until(stream: &mut reqwest::Response, want: &str) -> anyhow::Result<()> {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    let mut seen = String::new();
-    while !seen.contains(want) {
-        match tokio::time::timeout_at(deadline, stream.chunk()).await {
-            Ok(Ok(Some(c))) => seen.push_str(&String::from_utf8_lossy(&c)),
-            Ok(Ok(None)) => anyhow::bail!("the stream ended before {want:?}: {seen:?}"),
-            Ok(Err(e)) => return Err(e.into()),
-            Err(_) => anyhow::bail!("nothing like {want:?} within 20 s: {seen:?}"),
-        }
-    }
-    Ok(())
+    events::open(server, cookie, "", &[]).await
 }
 
 /// Past `max_event_streams_per_session` open streams a session's next one is refused (429
@@ -217,16 +199,12 @@ async fn a_session_s_event_streams_are_capped_and_another_session_is_served(
 ) -> anyhow::Result<()> {
     let opts = ServerOptions { max_event_streams_per_session: Some(2), ..ServerOptions::default() };
     let w = World::new_with(b, &["alice", "bob"], opts).await?;
-    let cookie_of = |i: usize| -> anyhow::Result<String> {
-        let token = w.approvers[i].session.agent.token.clone().context("a session")?;
-        Ok(format!("{}={token}", w.server.state.config.session_cookie_name()))
-    };
+    let cookie_of = |i: usize| events::session_cookie(&w.server, &w.approvers[i].session.agent);
     let (alice, bob) = (cookie_of(0)?, cookie_of(1)?);
     let mut streams = Vec::new();
     for _ in 0..2 {
-        let mut s = open_stream(&w.server, &alice).await?;
-        ensure!(s.status() == 200, "{}", s.status());
-        read_until(&mut s, "event: ready").await?;
+        let mut s = EventStream::from_response(open_stream(&w.server, &alice).await?)?;
+        s.read_until("event: ready").await?;
         streams.push(s);
     }
     let refused = open_stream(&w.server, &alice).await?;
@@ -234,14 +212,14 @@ async fn a_session_s_event_streams_are_capped_and_another_session_is_served(
     let body: serde_json::Value = refused.json().await?;
     ensure!(body["error"]["code"] == "too_many_streams", "{body}");
     // Another session (bob's) is served meanwhile.
-    let mut other = open_stream(&w.server, &bob).await?;
-    ensure!(other.status() == 200, "another session: {}", other.status());
-    read_until(&mut other, "event: ready").await?;
+    let mut other =
+        EventStream::from_response(open_stream(&w.server, &bob).await?).context("another session")?;
+    other.read_until("event: ready").await?;
     // One of alice's streams is closed by its client: once the server has seen the connection
     // go, the place is free again (awaited with a deadline, not a fixed pause).
     drop(streams.pop());
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-    let mut again = loop {
+    let again = loop {
         let s = open_stream(&w.server, &alice).await?;
         if s.status() == 200 {
             break s;
@@ -250,7 +228,8 @@ async fn a_session_s_event_streams_are_capped_and_another_session_is_served(
         ensure!(tokio::time::Instant::now() < deadline, "the closed stream's place was never given back");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     };
-    read_until(&mut again, "event: ready").await?;
+    let mut again = EventStream::from_response(again)?;
+    again.read_until("event: ready").await?;
     ensure!(open_stream(&w.server, &alice).await?.status() == 429, "still at most two");
     Ok(())
 }

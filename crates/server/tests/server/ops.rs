@@ -8,6 +8,7 @@ use blindvault_core::ids::EntryId;
 use blindvault_core::policy::Policy;
 use blindvault_server::broker::hub::Note;
 use blindvault_testkit::broker::{Consumer, World};
+use blindvault_testkit::events::EventStream;
 use blindvault_testkit::{Backend, ServerOptions, TestServer};
 
 both!(
@@ -82,15 +83,8 @@ async fn metrics_count_requests_by_route_streams_and_pending_requests(b: Backend
         c.poll(&w.server).await?;
     }
     // An event stream held open by alice.
-    let token = w.approvers[0].session.agent.token.clone().context("alice's session")?;
-    let cookie = format!("{}={token}", w.server.state.config.session_cookie_name());
-    let mut stream = reqwest::Client::new()
-        .get(format!("{}{}", w.server.base, paths::BROKER_EVENTS))
-        .header("cookie", cookie)
-        .send()
-        .await?;
-    ensure!(stream.status() == 200);
-    stream.chunk().await?.context("the stream's first event")?;
+    let mut stream = EventStream::of(&w.server, &w.approvers[0].session.agent).await?;
+    stream.read_until("event: ready").await?;
 
     // A made-up method: counted as `other`, never as a label of its own (each would be held
     // forever).

@@ -23,6 +23,7 @@ use blindvault_core::policy::Policy;
 use blindvault_server::config::PushConfig;
 use blindvault_server::push::worker::RunSummary;
 use blindvault_testkit::broker::{Approver, Consumer, World, b64, b64_decode, device_approves};
+use blindvault_testkit::events::EventStream;
 use blindvault_testkit::{Backend, Device, ServerOptions};
 use serde_json::{Value, json};
 use sqlx::Row as _;
@@ -224,33 +225,15 @@ async fn only_the_people_a_request_can_use_hear_of_it(b: Backend) -> anyhow::Res
     let (host, cert) = w.host(&[first, second]).await?;
     subscribe(&mut w.approvers[0], &stand_in.endpoint("alice")).await?;
     subscribe(&mut w.approvers[1], &stand_in.endpoint("bob")).await?;
-    let token = w.approvers[1].session.agent.token.clone().context("bob's session")?;
-    let mut stream = reqwest::Client::new()
-        .get(format!("{}{}", w.server.base, paths::BROKER_EVENTS))
-        .header("cookie", format!("{}={token}", w.server.state.config.session_cookie_name()))
-        .send()
-        .await?;
-    let mut seen = String::new();
-    let mut read_until = async |stream: &mut reqwest::Response, want: &str| -> anyhow::Result<String> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while !seen.contains(want) {
-            match tokio::time::timeout_at(deadline, stream.chunk()).await {
-                Ok(Ok(Some(c))) => seen.push_str(&String::from_utf8_lossy(&c)),
-                Ok(Ok(None)) => break,
-                Ok(Err(e)) => return Err(e.into()),
-                Err(_) => anyhow::bail!("nothing like {want:?} within 20 s: {seen:?}"),
-            }
-        }
-        Ok(seen.clone())
-    };
-    read_until(&mut stream, "event: ready").await?;
+    let mut stream = EventStream::of(&w.server, &w.approvers[1].session.agent).await?;
+    stream.read_until("event: ready").await?;
     let (only_alice, _) = Consumer::ask(&w.server, &host, &cert, first).await?;
     ensure!(run_once(&w.server.state).await? == sent(1));
     let got = stand_in.take();
     ensure!(got.iter().map(|g| g.who.as_str()).collect::<Vec<_>>() == ["alice"], "{got:?}");
     // The next request (Bob's too) is announced on Bob's stream; the first never was.
     let (both, _) = Consumer::ask(&w.server, &host, &cert, second).await?;
-    let text = read_until(&mut stream, &both.id()).await?;
+    let text = stream.read_until(&both.id()).await?;
     ensure!(!text.contains(&only_alice.id()), "bob's stream announced a request he cannot use: {text}");
     ensure!(run_once(&w.server.state).await? == sent(2));
     let mut who: Vec<String> = stand_in.take().into_iter().map(|g| g.who).collect();
