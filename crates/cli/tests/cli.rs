@@ -15,6 +15,9 @@ mod bad_input;
 #[cfg(all(feature = "admin", feature = "consumer"))]
 #[path = "cli/broker.rs"]
 mod broker;
+#[cfg(all(feature = "server", feature = "admin", feature = "consumer"))]
+#[path = "cli/crash.rs"]
+mod crash;
 #[cfg(feature = "server")]
 #[path = "cli/serve.rs"]
 mod serve;

@@ -18,7 +18,7 @@ use std::io;
 use tracing::field::{Field, Visit};
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::field::RecordFields;
-use tracing_subscriber::filter::{EnvFilter, FilterExt as _, filter_fn};
+use tracing_subscriber::filter::{EnvFilter, filter_fn};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FormatFields, MakeWriter};
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -82,24 +82,26 @@ pub fn subscriber_as<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
+    // Global filters, not per-layer ones: a per-layer filter keeps what it decided for an event
+    // in a thread-local until the event is written, and a library that asks `enabled` without
+    // writing the event (sqlx does, for PostgreSQL's notices) leaves that state behind — every
+    // later event on the thread was then dropped (the `audit head` anchors among them).
     let filter = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
-    let keep = filter.and(filter_fn(|meta| !silenced(meta.target())));
+    let keep = filter_fn(|meta| !silenced(meta.target()));
     let layer = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .fmt_fields(CappedFields)
             .with_writer(CappedLines(writer))
             .with_ansi(ansi)
-            .with_filter(keep)
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .event_format(JsonLines)
             .fmt_fields(CappedFields)
             .with_writer(writer)
             .with_ansi(false)
-            .with_filter(keep)
             .boxed(),
     };
-    tracing_subscriber::registry().with(layer)
+    tracing_subscriber::registry().with(filter).with(keep).with(layer)
 }
 
 /// Installs [`subscriber`] as the global default (and forwards the `log` crate to it).

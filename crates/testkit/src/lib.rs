@@ -213,27 +213,39 @@ impl TestServer {
     /// database restored onto the same host looks like to every client. Waits (bounded) until
     /// the old one has let go of the port.
     pub async fn restart_on(&mut self, db: TestDb) -> anyhow::Result<()> {
-        let addr: std::net::SocketAddr = self.base.trim_start_matches("http://").parse()?;
         let opts = ServerOptions {
             origin: Some(self.origin.origin().ascii_serialization()),
             ..ServerOptions::default()
         };
+        let listener = self.stop_and_take_address().await?;
+        *self = Self::start_listening(db, opts, listener).await?;
+        Ok(())
+    }
+
+    /// Stops serving and frees this server's address for another process to serve on (the
+    /// database stays; clients keep `base` and `origin`). The server's `state` is closed.
+    pub async fn stop_serving(&mut self) -> anyhow::Result<std::net::SocketAddr> {
+        let listener = self.stop_and_take_address().await?;
+        Ok(listener.local_addr()?)
+    }
+
+    /// Stops this server and binds its address once the old server has let go of it (bounded).
+    async fn stop_and_take_address(&mut self) -> anyhow::Result<tokio::net::TcpListener> {
+        let addr: std::net::SocketAddr = self.base.trim_start_matches("http://").parse()?;
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-        let listener = loop {
+        loop {
             match tokio::net::TcpListener::bind(addr).await {
-                Ok(l) => break l,
+                Ok(l) => return Ok(l),
                 Err(e) if tokio::time::Instant::now() < deadline => {
                     let _ = e;
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 }
                 Err(e) => return Err(anyhow::anyhow!("the old server kept {addr}: {e}")),
             }
-        };
-        *self = Self::start_listening(db, opts, listener).await?;
-        Ok(())
+        }
     }
 
     async fn start_on(db: TestDb, opts: ServerOptions) -> anyhow::Result<Self> {

@@ -233,3 +233,29 @@ async fn hostile_bodies_leave_short_lines_without_their_bytes(b: Backend) -> any
     ensure!(probe.len() < 3 * FIELD_MAX, "both fields cut: {} bytes", probe.len());
     Ok(())
 }
+
+/// At the default level (`info`) an event is written even after a library asked whether a
+/// quieter one would be and wrote nothing — what sqlx does for each PostgreSQL notice. Once,
+/// every later event on that thread was dropped: on PostgreSQL the `audit head` anchors and the
+/// stop messages never reached the log (found by the crash test, which reads anchors from it).
+#[test]
+fn an_event_after_a_library_asked_enabled_and_wrote_nothing_is_logged() {
+    // `log` records reach tracing as in `blindvault serve` (the subscriber's init forwards them).
+    let _ = captured();
+    for format in [blindvault_server::logging::LogFormat::Text, blindvault_server::logging::LogFormat::Json] {
+        let buf = Buf::default();
+        let writer = buf.clone();
+        let subscriber =
+            blindvault_server::logging::subscriber_as(format, "info", move || writer.clone(), false);
+        tracing::subscriber::with_default(subscriber, || {
+            // What sqlx asks before its query log and each PostgreSQL notice, writing nothing.
+            let _ = log::log_enabled!(target: "sqlx::query", log::Level::Debug)
+                || tracing::enabled!(target: "sqlx::query", tracing::Level::DEBUG);
+            tracing::info!(anchor = "7:ab", "audit head");
+            tracing::warn!("and a warning after it");
+        });
+        let text = String::from_utf8_lossy(&buf.contents()).into_owned();
+        assert!(text.contains("audit head") && text.contains("7:ab"), "{format:?}: {text:?}");
+        assert!(text.contains("and a warning after it"), "{format:?}: {text:?}");
+    }
+}
