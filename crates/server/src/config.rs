@@ -53,6 +53,9 @@ pub struct Config {
     pub max_event_streams_per_session: u32,
     /// Maximum database connections in the pool (PostgreSQL; SQLite always uses one).
     pub max_db_connections: u32,
+    /// SQLite only: `full` (every acknowledged commit survives a power loss; the default) or
+    /// `normal` (faster; the last commits before a power loss may be lost).
+    pub sqlite_synchronous: crate::store::Synchronous,
     /// The wallet's RPC gateway (`[gateway]`): per-person rate, sizes, timeout.
     pub gateway: GatewayConfig,
     /// Web Push to approvers' devices (`[push]`): the VAPID `sub`, the send timeout, whether
@@ -87,6 +90,7 @@ impl Default for Config {
             // A few tabs of the web app (each holds one stream) per sign-in.
             max_event_streams_per_session: 4,
             max_db_connections: 8,
+            sqlite_synchronous: crate::store::Synchronous::Full,
             gateway: GatewayConfig::default(),
             push: PushConfig::default(),
             metrics: MetricsConfig::default(),

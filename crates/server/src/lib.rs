@@ -54,7 +54,12 @@ impl Server {
         clock: Arc<dyn Clock>,
     ) -> Result<(Self, Option<SetupCode>), ServerError> {
         config.validate()?;
-        let store = store::Store::connect(&config.database_url(), config.max_db_connections).await?;
+        let store = store::Store::connect_with(
+            &config.database_url(),
+            config.max_db_connections,
+            config.sqlite_synchronous,
+        )
+        .await?;
         store.migrate().await?;
         let jwt = auth::jwt::JwtKey::load_or_create(&store).await?;
         let rp = auth::rp::RelyingParty::new(&config)?;

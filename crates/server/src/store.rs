@@ -24,6 +24,40 @@ pub enum Engine {
     Postgres,
 }
 
+/// When SQLite makes a commit durable (`PRAGMA synchronous`, in WAL mode). PostgreSQL's own
+/// setting (`synchronous_commit`, on by default) is the database administrator's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// Every commit is synced to disk before it is acknowledged: an acknowledged write survives
+    /// a power loss (the default).
+    #[default]
+    Full,
+    /// The write-ahead log is synced only at checkpoints: no corruption on power loss, but the
+    /// last commits before it may be lost (a process crash loses nothing). Faster.
+    Normal,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Self::Full => "PRAGMA synchronous = FULL",
+            Self::Normal => "PRAGMA synchronous = NORMAL",
+        }
+    }
+}
+
+impl std::str::FromStr for Synchronous {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "full" => Ok(Self::Full),
+            "normal" => Ok(Self::Normal),
+            other => Err(format!("sqlite_synchronous is `full` or `normal`, not {other:?}")),
+        }
+    }
+}
+
 /// A connection pool to the server's database.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -83,8 +117,17 @@ fn private_sqlite_files(db: &std::path::Path) -> Result<(), ServerError> {
 
 impl Store {
     /// Connects to `url` (`sqlite://…` or `postgres://…`). For SQLite the parent directory is
-    /// created and the file is opened in WAL mode.
+    /// created and the file is opened in WAL mode, every commit synced ([`Synchronous::Full`]).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, ServerError> {
+        Self::connect_with(url, max_connections, Synchronous::Full).await
+    }
+
+    /// [`Store::connect`] with SQLite's `synchronous` setting.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        synchronous: Synchronous,
+    ) -> Result<Self, ServerError> {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
@@ -117,8 +160,9 @@ impl Store {
                     if engine == Engine::Sqlite {
                         sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
                         sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
-                        // WAL + NORMAL: no corruption on power loss; the last commits may be lost.
-                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                        // WAL + FULL: an acknowledged commit survives a power loss (NORMAL:
+                        // no corruption, but the last commits may be lost).
+                        sqlx::query(synchronous.pragma()).execute(&mut *conn).await?;
                     }
                     Ok(())
                 })

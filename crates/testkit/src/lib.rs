@@ -130,6 +130,8 @@ pub struct ServerOptions {
     pub push: Option<blindvault_server::config::PushConfig>,
     /// Serve `/metrics` (`[metrics] enabled`).
     pub metrics: bool,
+    /// SQLite's `synchronous` (default: the server's, `full`).
+    pub sqlite_synchronous: Option<blindvault_server::store::Synchronous>,
 }
 
 /// A database made for one test: a SQLite file in a temporary directory, or a fresh PostgreSQL
@@ -286,6 +288,7 @@ impl TestServer {
             }),
             push: opts.push.clone().unwrap_or_default(),
             metrics: blindvault_server::config::MetricsConfig { enabled: opts.metrics },
+            sqlite_synchronous: opts.sqlite_synchronous.unwrap_or_default(),
             ..Config::default()
         };
         let origin = config.origin_url()?;

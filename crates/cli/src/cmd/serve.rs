@@ -65,6 +65,11 @@ pub struct Args {
     /// Event streams one session may hold open on an instance [default: 4].
     #[arg(long, env = "BLINDVAULT_MAX_EVENT_STREAMS_PER_SESSION")]
     pub max_event_streams_per_session: Option<u32>,
+    /// SQLite: `full` syncs every commit (an acknowledged write survives a power loss), `normal`
+    /// only at checkpoints (faster; the last commits before a power loss may be lost)
+    /// [default: full].
+    #[arg(long, env = "BLINDVAULT_SQLITE_SYNCHRONOUS", value_name = "full|normal")]
+    pub sqlite_synchronous: Option<blindvault_server::store::Synchronous>,
 }
 
 impl Args {
@@ -118,6 +123,9 @@ impl Args {
         }
         if let Some(v) = self.max_event_streams_per_session {
             c.max_event_streams_per_session = v;
+        }
+        if let Some(v) = self.sqlite_synchronous {
+            c.sqlite_synchronous = v;
         }
         Ok(c)
     }

@@ -194,10 +194,8 @@ fn sync_clock(w: &World) {
 async fn a_server_killed_at_random_moments_loses_nothing_it_acknowledged(b: Backend) -> anyhow::Result<()> {
     let kills: u32 =
         std::env::var("BLINDVAULT_CRASH_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(SHORT_KILLS);
-    let seed: u64 = std::env::var("BLINDVAULT_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand_seed);
+    let seed: u64 =
+        std::env::var("BLINDVAULT_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand_seed);
     println!(
         "crash test on {b:?}: {kills} kills, seed {seed} (BLINDVAULT_CRASH_SEED={seed} replays the schedule)"
     );

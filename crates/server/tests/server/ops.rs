@@ -127,3 +127,23 @@ async fn metrics_count_requests_by_route_streams_and_pending_requests(b: Backend
     }
     Ok(())
 }
+
+/// SQLite syncs every commit by default (`synchronous = FULL`: an acknowledged secret write,
+/// approval or revocation survives a power loss); `sqlite_synchronous = "normal"` is the
+/// operator's explicit choice of speed over the last commits.
+#[tokio::test]
+async fn sqlite_syncs_every_commit_unless_told_otherwise() -> anyhow::Result<()> {
+    use blindvault_server::store::{Store, Synchronous};
+    let server = TestServer::start(Backend::Sqlite).await?;
+    let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(server.state.store.pool()).await?;
+    ensure!(level == 2, "the server's connection runs synchronous={level}, not FULL (2)");
+    ensure!(blindvault_server::Config::default().sqlite_synchronous == Synchronous::Full);
+    let db = blindvault_testkit::TestDb::create(Backend::Sqlite).await?;
+    let normal = Store::connect_with(&db.url, 1, Synchronous::Normal).await?;
+    let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(normal.pool()).await?;
+    ensure!(level == 1, "synchronous={level}, not NORMAL (1)");
+    let toml: blindvault_server::Config = toml::from_str("sqlite_synchronous = \"normal\"")?;
+    ensure!(toml.sqlite_synchronous == Synchronous::Normal);
+    ensure!(toml::from_str::<blindvault_server::Config>("sqlite_synchronous = \"off\"").is_err());
+    Ok(())
+}
