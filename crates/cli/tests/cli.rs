@@ -18,6 +18,9 @@ mod broker;
 #[cfg(all(feature = "server", feature = "admin", feature = "consumer"))]
 #[path = "cli/crash.rs"]
 mod crash;
+#[cfg(target_os = "linux")]
+#[path = "cli/procmem.rs"]
+mod procmem;
 #[cfg(feature = "server")]
 #[path = "cli/serve.rs"]
 mod serve;

@@ -943,7 +943,9 @@ pub async fn fetch_secrets_leased(
     versions.adopt_revocations(host.revocations.as_ref(), &host.org);
 
     // One request per distinct entry.
-    let mut items: Vec<InFlight> = Vec::new();
+    // Its full size up front: a vector that grows moves its elements — the ephemeral keys
+    // among them — and frees the old buffer without wiping it.
+    let mut items: Vec<InFlight> = Vec::with_capacity(wanted.len());
     for w in wanted {
         if let Some(i) = items.iter_mut().find(|i| i.entry == w.entry) {
             i.names.push(w.name.clone());
@@ -1087,16 +1089,18 @@ pub async fn fetch_secrets_leased(
                             ),
                         })
                     })?;
+                    // Borrowed, then wiped where it lies: `take()` would move a copy out and
+                    // leave the key's bytes behind in `items` (a `None` only rewrites the tag).
                     let eph = i
                         .ephemeral
-                        .take()
+                        .as_ref()
                         .ok_or_else(|| ClientError::Server("a response arrived twice".into()))?;
                     // Only devices the org key of the host key file vouched for: a response in any
                     // other name — the server's own included — is refused before it is opened.
                     let releases = responses
                         .iter()
                         .map(|r| {
-                            open_vouched_response(&eph, &i.request, r, &enrolments, &host.org).map_err(|e| {
+                            open_vouched_response(eph, &i.request, r, &enrolments, &host.org).map_err(|e| {
                                 let fp = r.approver.fingerprint();
                                 match e {
                                     blindvault_core::Error::NotVouched => ClientError::Server(format!(
@@ -1112,7 +1116,7 @@ pub async fn fetch_secrets_leased(
                             })
                         })
                         .collect::<Result<Vec<_>, ClientError>>()?;
-                    drop(eph);
+                    zeroize::Zeroize::zeroize(&mut i.ephemeral);
                     // Separation of duties from the host's own certificate (org-signed), not from
                     // the server's word: its issuer alone releases nothing unless it says so.
                     check_separation(&host.certificate.cert, &releases).map_err(|e| match e {

@@ -24,6 +24,25 @@ pub fn no_core_dumps() -> Result<(), ClientError> {
     Ok(())
 }
 
+/// How many bytes of stack below the caller's frame [`scrub_stack`] overwrites: 512 KiB, well
+/// beyond the deepest the fetch of a secret goes (the dump test of `run` finds nothing left).
+pub const SCRUB_BYTES: usize = 512 * 1024;
+
+/// Overwrites the [`SCRUB_BYTES`] of this thread's stack below the caller's frame with zeros.
+///
+/// Types that zeroize on drop wipe the place where they end; the copies a move leaves behind
+/// (a key moved into a struct, a DEK returned by value through the decoders) and the working
+/// state of the cryptographic crates stay in the stack frames of calls that have returned,
+/// until something else happens to be written there. Called by `run` and `inject` once the
+/// secrets are fetched, from the frame that called the fetch: the frames the fetch used lie
+/// exactly in the area overwritten (the async runtime ran the fetch on this thread).
+#[inline(never)]
+pub fn scrub_stack() {
+    let mut area = [0u64; SCRUB_BYTES / 8];
+    zeroize::Zeroize::zeroize(&mut area[..]);
+    std::hint::black_box(&area);
+}
+
 fn local(what: &str, e: nix::Error) -> ClientError {
     ClientError::Local(format!("cannot {what}: {e}"))
 }

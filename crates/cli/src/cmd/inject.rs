@@ -53,6 +53,8 @@ fn body(args: &Args) -> Result<(), ClientError> {
             .to_owned(),
     };
     let secrets = fetch(&args.consumer, &wanted, &purpose, window)?;
+    // What the fetch left in the stack frames it used is overwritten (as in `run`).
+    blindvault_client::harden::scrub_stack();
     broker::inject_to_file(&template, secrets, &args.out)?;
     eprintln!("wrote {}", args.out.display());
     Ok(())

@@ -99,6 +99,9 @@ fn body(args: Args) -> Result<ExitCode, ClientError> {
         .collect::<Result<Vec<_>, _>>()?;
     let purpose = Purpose::Run { command, env: wanted.iter().map(|w| w.name.clone()).collect(), lease_secs };
     let (secrets, tickets) = fetch_leased(&args.consumer, &wanted, &purpose, window)?;
+    // What the fetch left in the stack frames it used (moved copies of the ephemeral key and
+    // the DEK, the decryption's working state) is overwritten before the command starts.
+    blindvault_client::harden::scrub_stack();
     // A client of its own: the one that fetched the secrets belonged to a runtime now gone.
     let api = args.consumer.server.client()?;
     let deadline = Instant::now().checked_add(Duration::from_secs(lease_secs));

@@ -51,6 +51,7 @@ both!(
     destructive_commands_wait_for_a_passkey_confirmation,
     host_issue_names_only_the_pinned_key_holder_as_issuer,
     login_keeps_the_token_and_a_revoked_token_is_refused_clearly,
+    a_memory_dump_of_run_holds_no_secret_dek_or_ephemeral_key,
 );
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -133,6 +134,11 @@ impl World {
 
     /// The `blindvault` binary with the admin's environment.
     fn command(&self, args: &[&str]) -> Command {
+        self.command_under(&[], args)
+    }
+
+    /// [`World::command`], run by `wrapper` (a program and its arguments, before the binary's).
+    fn command_under(&self, wrapper: &[&str], args: &[&str]) -> Command {
         // The server's test clock stands still; keep it level with the real one the CLI signs
         // its requests with.
         let real = i64::try_from(blindvault_client::unix_now()).unwrap_or(0);
@@ -140,7 +146,15 @@ impl World {
         if real > server_now {
             self.server.clock.advance(real - server_now);
         }
-        let mut c = Command::new(env!("CARGO_BIN_EXE_blindvault"));
+        let bin = env!("CARGO_BIN_EXE_blindvault");
+        let mut c = match wrapper.split_first() {
+            Some((program, before)) => {
+                let mut c = Command::new(program);
+                c.args(before).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         c.args(args)
             .env("HOME", self.tmp.path())
             .env("BLINDVAULT_SERVER", &self.url)
@@ -1881,4 +1895,184 @@ async fn spawn_with_stdin(mut c: Command, input: String) -> anyhow::Result<Outpu
         Ok::<_, anyhow::Error>(child.wait_with_output()?)
     })
     .await?
+}
+
+/// Kills what a memory test started if it ends early: `run` (by pid) and the command's group.
+struct KillOnDrop {
+    run: Option<u32>,
+    group: Option<String>,
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(g) = &self.group {
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{g}")]).status();
+        }
+        if let Some(run) = self.run {
+            let _ = Command::new("kill").args(["-KILL", &run.to_string()]).status();
+        }
+    }
+}
+
+/// A memory dump of the consumer, taken as root would (every writable mapping of `blindvault
+/// run`, read through /proc/PID/mem): while the command runs, and again after the lease has
+/// ended (the command ignores SIGTERM, so `run` lives on through the grace), it holds no copy of
+/// the secret's value (nor its base64url or hex, nor any 16-byte piece of them), of the DEK that
+/// decrypted it, or of the request's ephemeral secret key. The command's environment is the only
+/// place the value is. Two controls keep the test honest: the ephemeral key is found in a dump
+/// taken while the request waits (it must be there then), and the value is found in the
+/// command's own environment. `run` dumps no core: its soft core limit is 0 and it is not
+/// dumpable (a process of the same user and capabilities cannot open its memory, while it can
+/// the command's). Needs root (CAP_SYS_PTRACE) and util-linux `setpriv`; fails without them.
+async fn a_memory_dump_of_run_holds_no_secret_dek_or_ephemeral_key(b: Backend) -> anyhow::Result<()> {
+    use crate::procmem;
+    use blindvault_core::entry::KeyMaterial;
+    use blindvault_core::keys::EphemeralSecretKey;
+    use std::io::Read;
+
+    let mut w = World::new(b, &["alice"]).await?;
+    let mut random = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut random)?;
+    // Long and distinctive: no accidental match anywhere in a process's memory.
+    let value = format!("bv-memory-test-{}", blindvault_core::encoding::hex::encode(random));
+    let id = w.put(&["--policy", "any-of"], "database", value.as_bytes()).await?;
+    let key = w.host("host.key", &[&id]).await?;
+    // The DEK, as the phone opens it from the org-signed entry.
+    let keys = KeySchedule::derive(&w.phones[0].session.prf);
+    let dek = match stored_entry(&w, &id).await?.open_envelope(keys.approver_secret())?.key {
+        KeyMaterial::Dek(d) => d.expose().to_vec(),
+        KeyMaterial::Share(_) => bail!("an any-of entry releases the DEK"),
+    };
+
+    let started = w.path("started");
+    // The command ignores SIGTERM: `run` outlives the lease's end by the grace.
+    let script = format!("trap '' TERM; echo $$ > {}; while :; do sleep 1; done", started.display());
+    let env = format!("DB={id}");
+    let args = [
+        "run",
+        "--host-key",
+        &key.to_string_lossy(),
+        "--env",
+        &env,
+        "--lease",
+        "12s",
+        "--grace",
+        "8s",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ];
+    let mut run = w.command_under(procmem::NO_PTRACE, &args).stdout(Stdio::null()).spawn()?;
+    let pid = run.id();
+    let mut guard = KillOnDrop { run: Some(pid), group: None };
+    let mut stderr = run.stderr.take().context("stderr")?;
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stderr.read(&mut buf) {
+            if tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+
+    let rid = w.next_request(0).await?;
+    let view = w.phones[0]
+        .session
+        .agent
+        .get(&paths::with_id(paths::BROKER_REQUEST, &rid))
+        .await?
+        .ok()?
+        .json::<RequestView>()?;
+    let ephemeral_public =
+        SignedRequest::from_bytes(&b64_decode(&view.signed_request)?)?.request.ephemeral_key.to_array();
+
+    // Waiting for approval: the ephemeral secret key must be in memory now — found by trying
+    // every random-looking 32 bytes of the dump against the request's public key.
+    ensure!(procmem::core_limit(pid)? == "0", "run's soft core file size limit is not 0");
+    ensure!(!procmem::peer_can_read(pid)?, "run is dumpable: a process of its user can read its memory");
+    let waiting = tokio::task::spawn_blocking(move || procmem::dump(pid)).await??;
+    let ephemeral = tokio::task::spawn_blocking(move || {
+        waiting
+            .find_random32(|c| EphemeralSecretKey::from_bytes(*c).public_key().to_array() == ephemeral_public)
+    })
+    .await?;
+    let ephemeral = match ephemeral.as_slice() {
+        [k, ..] => *k,
+        [] => bail!(
+            "the request's ephemeral secret key is not in a dump of run taken while it waits: the dump \
+             does not see the process's memory, so it cannot show that anything is gone"
+        ),
+    };
+
+    w.approves(0, &rid, "database").await?;
+    let mut child = String::new();
+    for _ in 0..3000 {
+        child = std::fs::read_to_string(&started).unwrap_or_default().trim().to_owned();
+        if !child.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ensure!(!child.is_empty(), "the command did not start");
+    guard.group = Some(child.clone());
+    // The value is where it must be: in the command's environment (and the probe can read a
+    // dumpable process's memory, so its "no" for run means non-dumpable).
+    let environ = std::fs::read(format!("/proc/{child}/environ"))?;
+    let entry = format!("DB={value}");
+    ensure!(
+        environ.split(|&c| c == 0).any(|e| e == entry.as_bytes()),
+        "the command's environment holds the secret"
+    );
+    ensure!(procmem::peer_can_read(child.parse()?)?, "the probe reads a dumpable process's memory");
+    ensure!(procmem::core_limit(pid)? == "0" && !procmem::peer_can_read(pid)?, "run stays non-dumpable");
+
+    let b64 = blindvault_core::encoding::b64::encode(value.as_bytes());
+    let hex = blindvault_core::encoding::hex::encode(value.as_bytes());
+    let mut needles = procmem::pieces("the value", value.as_bytes());
+    needles.extend(procmem::pieces("the value in base64url", b64.as_bytes()));
+    needles.extend(procmem::pieces("the value in hex", hex.as_bytes()));
+    needles.extend(procmem::pieces("the DEK", &dek));
+    needles.extend(procmem::pieces("the ephemeral secret key", &ephemeral));
+    // X25519 implementations may keep the scalar clamped (first and last byte changed).
+    needles.push(("the ephemeral secret key (bytes 1..31)".into(), ephemeral[1..31].to_vec()));
+    let needles = std::sync::Arc::new(needles);
+
+    // While the command runs.
+    let n = needles.clone();
+    let running =
+        tokio::task::spawn_blocking(move || procmem::dump(pid).map(|d| (d.total(), d.copies(&n)))).await??;
+
+    // After the lease has ended (SIGTERM sent; the command ignores it until the SIGKILL).
+    let mut said = Vec::new();
+    for _ in 0..1200 {
+        while let Ok(chunk) = rx.try_recv() {
+            said.extend(chunk);
+        }
+        if String::from_utf8_lossy(&said).contains("the lease has ended") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let said_text = String::from_utf8_lossy(&said).into_owned();
+    ensure!(said_text.contains("the lease has ended"), "the lease did not end: {said_text}");
+    let n = needles.clone();
+    let ended =
+        tokio::task::spawn_blocking(move || procmem::dump(pid).map(|d| (d.total(), d.copies(&n)))).await??;
+    let status = tokio::task::spawn_blocking(move || run.wait()).await??;
+    // Reaped, its pid may be reused: nothing left to kill.
+    guard.run = None;
+    guard.group = None;
+    ensure!(status.code() == Some(137), "run ended with {status:?} (SIGKILL after the grace): {said_text}");
+    ensure!(
+        running.1.is_empty() && ended.1.is_empty(),
+        "copies in run's memory ({} bytes read) while the command runs: {:#?}\nafter the lease ended \
+         ({} bytes read): {:#?}",
+        running.0,
+        running.1,
+        ended.0,
+        ended.1
+    );
+    Ok(())
 }

@@ -227,3 +227,45 @@ fn serve_stops_on_sigterm_and_keeps_its_files_private() -> anyhow::Result<()> {
     ensure!(mode(&db)? == 0o600, "database file mode {:o}", mode(&db)?);
     Ok(())
 }
+
+/// `serve` (which holds the session-signing key and the database's secrets) dumps no core: its
+/// soft core file size limit is 0 and it is not dumpable — a process of the same user and
+/// capabilities cannot open its memory (`/proc/PID/mem`), which the kernel refuses only for a
+/// non-dumpable process. Needs root and util-linux `setpriv` (see `procmem`).
+#[test]
+fn serve_dumps_no_core_and_is_not_dumpable() -> anyhow::Result<()> {
+    use crate::procmem;
+    let tmp = tempfile::tempdir()?;
+    let mut child = Command::new(procmem::NO_PTRACE[0])
+        .args(&procmem::NO_PTRACE[1..])
+        .arg(env!("CARGO_BIN_EXE_blindvault"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--origin", "http://localhost:8080", "--data-dir"])
+        .arg(tmp.path().join("data"))
+        .env_remove("BLINDVAULT_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let out = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(out).lines();
+    let started = loop {
+        match lines.next() {
+            Some(Ok(line)) if line.starts_with("open ") => break Ok(()),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => break Err(anyhow::Error::from(e)),
+            None => break Err(anyhow::anyhow!("serve exited before it printed its URL")),
+        }
+    };
+    let pid = child.id();
+    let checked = started.and_then(|()| {
+        let limit = procmem::core_limit(pid)?;
+        ensure!(limit == "0", "serve's soft core file size limit is {limit}, not 0");
+        ensure!(
+            !procmem::peer_can_read(pid)?,
+            "serve is dumpable: a process of its user can read its memory"
+        );
+        Ok(())
+    });
+    child.kill()?;
+    child.wait()?;
+    checked
+}
