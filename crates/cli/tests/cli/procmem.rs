@@ -112,32 +112,30 @@ impl Dump {
     }
 
     /// The 32-byte windows of the dump that `matches` (a test of a candidate secret key against
-    /// its known public key, say) accepts, among those that look random: no zero byte, and some
-    /// but not all bytes with the high bit set (so no text and no pointers). Each found once.
+    /// its known public key, say) accepts, among those that look random: at most 4 zero bytes,
+    /// and some but not all bytes with the high bit set (so no text, no pointers, no small
+    /// numbers). Each found once.
     pub fn find_random32(&self, matches: impl Fn(&[u8; 32]) -> bool) -> Vec<[u8; 32]> {
         let mut found: Vec<[u8; 32]> = Vec::new();
         for r in &self.regions {
             let b = &r.bytes;
-            // The runs between zero bytes at least 32 long.
-            let mut from = 0usize;
-            let zeros = memchr::memchr_iter(0, b).chain(std::iter::once(b.len()));
-            for z in zeros {
-                if z >= from + 32 {
-                    let run = &b[from..z];
-                    let mut high = run[..32].iter().filter(|&&x| x >= 0x80).count();
-                    for i in 0..=run.len() - 32 {
-                        if i > 0 {
-                            high = high + usize::from(run[i + 31] >= 0x80) - usize::from(run[i - 1] >= 0x80);
-                        }
-                        if (4..=28).contains(&high) {
-                            let w: [u8; 32] = run[i..i + 32].try_into().unwrap_or([0; 32]);
-                            if !found.contains(&w) && matches(&w) {
-                                found.push(w);
-                            }
-                        }
+            if b.len() < 32 {
+                continue;
+            }
+            let mut high = b[..32].iter().filter(|&&x| x >= 0x80).count();
+            let mut zeros = b[..32].iter().filter(|&&x| x == 0).count();
+            for i in 0..=b.len() - 32 {
+                if i > 0 {
+                    let (gone, new) = (b[i - 1], b[i + 31]);
+                    high = high + usize::from(new >= 0x80) - usize::from(gone >= 0x80);
+                    zeros = zeros + usize::from(new == 0) - usize::from(gone == 0);
+                }
+                if zeros <= 4 && (4..=28).contains(&high) {
+                    let w: [u8; 32] = b[i..i + 32].try_into().unwrap_or([0; 32]);
+                    if !found.contains(&w) && matches(&w) {
+                        found.push(w);
                     }
                 }
-                from = z + 1;
             }
         }
         found
