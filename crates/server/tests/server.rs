@@ -43,6 +43,8 @@ mod sessions;
 mod stepup;
 #[path = "server/tokens.rs"]
 mod tokens;
+#[path = "server/upgrade.rs"]
+mod upgrade;
 #[path = "server/wallet.rs"]
 mod wallet;
 #[path = "server/wallet_keyring.rs"]

@@ -20,6 +20,7 @@
 
 pub mod broker;
 pub mod events;
+pub mod saved;
 pub mod tamper;
 
 /// Runs each named `async fn(Backend) -> anyhow::Result<()>` once per backend, as tests in
