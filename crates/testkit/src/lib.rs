@@ -20,6 +20,7 @@
 
 pub mod broker;
 pub mod events;
+pub mod process;
 pub mod saved;
 pub mod tamper;
 
