@@ -429,6 +429,11 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// The same client (session, origin) talking to `base` — another instance of the server.
+    pub fn at(&self, base: &str) -> Self {
+        Self { base: base.to_owned(), ..self.clone() }
+    }
+
     /// A client for `base` sending `origin`.
     pub fn new(base: &str, origin: Option<String>) -> Self {
         let cookie_name = blindvault_core::cookie::session_cookie_name(origin.as_deref().unwrap_or(""));
