@@ -17,6 +17,8 @@ mod ceremony;
 mod fallbacks;
 #[path = "server/floods.rs"]
 mod floods;
+#[path = "server/floods_net.rs"]
+mod floods_net;
 #[path = "server/gateway.rs"]
 mod gateway;
 #[path = "server/instances.rs"]
