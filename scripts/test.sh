@@ -86,6 +86,18 @@ CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $ROOT/scripts/wasi-run.mjs
 say "cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked
 
+# ---- fuzzing: every decoder that reads untrusted bytes, each target 60 s, two at a time --------
+# cargo-fuzz on the stable toolchain without a sanitizer (docs/fuzzing.md); libFuzzer is C++.
+# Building the 19 targets alone takes longer than the rest of this command's time budget leaves on
+# a 2-core machine, so the smoke runs when asked (BLINDVAULT_FUZZ=1, or ./scripts/fuzz.sh).
+if [ "${BLINDVAULT_FUZZ:-}" = "1" ]; then
+  say "fuzz smoke (scripts/fuzz.sh: each target ${FUZZ_SECONDS:-60} s)"
+  command -v c++ >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq g++ >/dev/null)
+  ./scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+else
+  say "fuzz smoke skipped (BLINDVAULT_FUZZ=1 ./scripts/test.sh, or ./scripts/fuzz.sh 60: docs/fuzzing.md)"
+fi
+
 # ---- the consumer build: `run` and `inject` only, without the server's or the wallet's crates --
 say "consumer build of blindvault (--no-default-features --features consumer)"
 consumer=(-p blindvault-cli --no-default-features --features consumer --locked)

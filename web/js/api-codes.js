@@ -20,6 +20,8 @@ export const API = Object.freeze({
   RATE_LIMITED: 'rate_limited',
   TOO_MANY_OPEN_REQUESTS: 'too_many_open_requests',
   TOO_MANY_STREAMS: 'too_many_streams',
+  TOO_MANY_ORG_REQUESTS: 'too_many_org_requests',
+  REQUEST_TIMEOUT: 'request_timeout',
   INTERNAL: 'internal',
   CONFLICT: 'conflict',
   GONE: 'gone',

@@ -45,6 +45,10 @@ pub enum ErrorCode {
     TooManyOpenRequests,
     /// 429: The session has as many open event streams as the server allows (`max_event_streams_per_session`): close one (another tab) first.
     TooManyStreams,
+    /// 429: The org's approvers have as many open requests before them as the server allows (`max_open_requests_per_org`, every host together): wait for them to be decided or to expire.
+    TooManyOrgRequests,
+    /// 408: The request's body did not arrive within `body_read_timeout_secs` of its headers.
+    RequestTimeout,
     /// 500: An internal error; the detail is in the server's log only.
     Internal,
     /// 409: Two writers changed the same row at once; reload and retry.
@@ -280,6 +284,8 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::TooManyOpenRequests,
         ErrorCode::TooManyStreams,
+        ErrorCode::TooManyOrgRequests,
+        ErrorCode::RequestTimeout,
         ErrorCode::Internal,
         ErrorCode::Conflict,
         ErrorCode::Gone,
@@ -407,6 +413,8 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::TooManyOpenRequests => "too_many_open_requests",
             ErrorCode::TooManyStreams => "too_many_streams",
+            ErrorCode::TooManyOrgRequests => "too_many_org_requests",
+            ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::Internal => "internal",
             ErrorCode::Conflict => "conflict",
             ErrorCode::Gone => "gone",
@@ -537,6 +545,8 @@ impl ErrorCode {
             ErrorCode::RateLimited => 429,
             ErrorCode::TooManyOpenRequests => 429,
             ErrorCode::TooManyStreams => 429,
+            ErrorCode::TooManyOrgRequests => 429,
+            ErrorCode::RequestTimeout => 408,
             ErrorCode::Internal => 500,
             ErrorCode::Conflict => 409,
             ErrorCode::Gone => 410,

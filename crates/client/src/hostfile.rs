@@ -74,7 +74,13 @@ impl HostKeyFile {
     pub fn read(path: &Path) -> Result<Self, ClientError> {
         // Refused when group or others can read it (`chmod 600`).
         let text = crate::read_private(path)?;
-        let disk: OnDisk = serde_json::from_slice(&text)
+        Self::parse(&text, path)
+    }
+
+    /// Reads and checks the file's bytes, as [`HostKeyFile::read`] does once it has read them
+    /// (`path` only names the file in errors).
+    pub fn parse(text: &[u8], path: &Path) -> Result<Self, ClientError> {
+        let disk: OnDisk = serde_json::from_slice(text)
             .map_err(|e| ClientError::bad_file(path, format!("not a blindvault host key file ({e})")))?;
         let secret_text = Zeroizing::new(disk.host_secret);
         if disk.version == 1 {
@@ -153,25 +159,13 @@ impl VersionMemory {
         name.push(".versions");
         let path = std::path::PathBuf::from(name);
         let seen = match std::fs::read(&path) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|e| {
-                ClientError::bad_file(&path, format!("{e} (the newest entry versions this host received)"))
-            })?,
+            Ok(b) => Self::parse_versions(&b, &path)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
             Err(e) => return Err(ClientError::io(&path, e)),
         };
         let rpath = beside_key(host_key, ".revocations");
         let revocations = match std::fs::read_to_string(&rpath) {
-            Ok(text) => Some(
-                blindvault_core::encoding::b64::decode(text.trim())
-                    .ok()
-                    .and_then(|b| blindvault_core::revocation::SignedRevocations::from_bytes(&b).ok())
-                    .ok_or_else(|| {
-                        ClientError::bad_file(
-                            &rpath,
-                            "not a revocation record (the newest this host received)",
-                        )
-                    })?,
-            ),
+            Ok(text) => Some(Self::parse_revocations(&text, &rpath)?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(ClientError::io(&rpath, e)),
         };
@@ -184,6 +178,28 @@ impl VersionMemory {
             revocations_changed: false,
             org: None,
         })
+    }
+
+    /// Reads `HOSTKEY.versions`' bytes: JSON `{"ENTRY_ID": version}` (`path` only names the file
+    /// in errors).
+    pub fn parse_versions(
+        bytes: &[u8],
+        path: &Path,
+    ) -> Result<std::collections::BTreeMap<String, u32>, ClientError> {
+        serde_json::from_slice(bytes).map_err(|e| {
+            ClientError::bad_file(path, format!("{e} (the newest entry versions this host received)"))
+        })
+    }
+
+    /// Reads `HOSTKEY.revocations`' text: one line of base64url of a signed revocation record
+    /// (not verified here; `path` only names the file in errors).
+    pub fn parse_revocations(text: &str, path: &Path) -> Result<SignedRevocations, ClientError> {
+        blindvault_core::encoding::b64::decode(text.trim())
+            .ok()
+            .and_then(|b| SignedRevocations::from_bytes(&b).ok())
+            .ok_or_else(|| {
+                ClientError::bad_file(path, "not a revocation record (the newest this host received)")
+            })
     }
 
     /// The stored record, if it is the org's: one signed by another key (the org key was

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::error::ServerError;
+pub use crate::net::Cidr;
 pub use crate::ops::config::MetricsConfig;
 pub use crate::push::config::PushConfig;
 pub use crate::wallet::config::GatewayConfig;
@@ -51,6 +52,22 @@ pub struct Config {
     /// Open approver event streams (`GET /api/broker/events`) one session may have at once,
     /// per instance.
     pub max_event_streams_per_session: u32,
+    /// Open requests all the hosts together may have at once (what the org's approvers can be
+    /// asked), counted in the database (so across instances).
+    pub max_open_requests_per_org: u32,
+    /// Seconds a client has to send a request's headers (from the connection's start, or the end
+    /// of the previous answer on a kept-alive connection); then the connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a request's body once its headers are in; then 408
+    /// `request_timeout`. Only a body being read counts: answers (event streams, long polls)
+    /// take as long as they take.
+    pub body_read_timeout_secs: u64,
+    /// Reverse proxies (addresses or CIDR blocks) whose forwarded-address header is believed;
+    /// empty: the client is always the TCP peer.
+    pub trusted_proxies: Vec<Cidr>,
+    /// The header a trusted proxy puts the client's address in (`X-Forwarded-For`, `X-Real-IP`,
+    /// or RFC 7239's `Forwarded`).
+    pub forwarded_header: String,
     /// Maximum database connections in the pool (PostgreSQL; SQLite always uses one).
     pub max_db_connections: u32,
     /// SQLite only: `full` (every acknowledged commit survives a power loss; the default) or
@@ -89,6 +106,12 @@ impl Default for Config {
             max_open_requests_per_host: 16,
             // A few tabs of the web app (each holds one stream) per sign-in.
             max_event_streams_per_session: 4,
+            // 64 hosts at their cap: far more than people can decide, far less than a flood.
+            max_open_requests_per_org: 1024,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
+            forwarded_header: "X-Forwarded-For".to_owned(),
             max_db_connections: 8,
             sqlite_synchronous: crate::store::Synchronous::Full,
             gateway: GatewayConfig::default(),
@@ -177,10 +200,31 @@ impl Config {
         {
             return Err(ServerError::Config("rate limits must be positive".into()));
         }
-        if self.max_open_requests_per_host == 0 || self.max_event_streams_per_session == 0 {
+        if self.max_open_requests_per_host == 0
+            || self.max_event_streams_per_session == 0
+            || self.max_open_requests_per_org == 0
+        {
             return Err(ServerError::Config(
-                "max_open_requests_per_host and max_event_streams_per_session must be positive".into(),
+                "max_open_requests_per_host, max_open_requests_per_org and max_event_streams_per_session \
+                 must be positive"
+                    .into(),
             ));
+        }
+        // A day at most: past that the number is a typo, and a zero would cut every request.
+        for (name, v) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("body_read_timeout_secs", self.body_read_timeout_secs),
+        ] {
+            if v == 0 || v > 86_400 {
+                return Err(ServerError::Config(format!("{name} must be 1 to 86400 seconds")));
+            }
+        }
+        if axum::http::HeaderName::from_bytes(self.forwarded_header.to_ascii_lowercase().as_bytes()).is_err()
+        {
+            return Err(ServerError::Config(format!(
+                "forwarded_header {:?} is not a header name",
+                self.forwarded_header
+            )));
         }
         self.gateway.validate()?;
         self.push.validate()?;
@@ -212,7 +256,9 @@ mod tests {
             "listen = \"0.0.0.0:9000\"\norigin = \"https://vault.example.com\"\n\
              database_url = \"postgres://u@db/bv\"\nsession_ttl_secs = 600\n\
              max_open_requests_per_host = 3\nmax_event_streams_per_session = 2\n\
-             host_rate_limit_per_minute = 30\nhost_rate_limit_burst = 5\n",
+             host_rate_limit_per_minute = 30\nhost_rate_limit_burst = 5\n\
+             max_open_requests_per_org = 40\nheader_read_timeout_secs = 5\nbody_read_timeout_secs = 7\n\
+             trusted_proxies = [\"10.0.0.0/8\", \"2001:db8::1\"]\nforwarded_header = \"X-Real-IP\"\n",
         )?;
         let c = Config::from_toml_file(&path)?;
         c.validate()?;
@@ -222,6 +268,13 @@ mod tests {
         assert_eq!(c.session_ttl_secs, 600);
         assert_eq!((c.max_open_requests_per_host, c.max_event_streams_per_session), (3, 2));
         assert_eq!((c.host_rate_limit_per_minute, c.host_rate_limit_burst), (30, 5));
+        assert_eq!(c.max_open_requests_per_org, 40);
+        assert_eq!((c.header_read_timeout_secs, c.body_read_timeout_secs), (5, 7));
+        assert_eq!(c.trusted_proxies, vec!["10.0.0.0/8".parse::<Cidr>()?, "2001:db8::1".parse::<Cidr>()?]);
+        assert_eq!(c.forwarded_header, "X-Real-IP");
+        let bad_proxy = dir.join("bad-proxy.toml");
+        std::fs::write(&bad_proxy, "trusted_proxies = [\"10.0.0.0/40\"]\n")?;
+        assert!(Config::from_toml_file(&bad_proxy).is_err(), "a block that is not one is refused");
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "listen_on = \"x\"\n")?;
         assert!(Config::from_toml_file(&bad).is_err());
@@ -234,6 +287,10 @@ mod tests {
             Config { max_event_streams_per_session: 0, ..Config::default() },
             Config { host_rate_limit_per_minute: 0, ..Config::default() },
             Config { host_rate_limit_burst: 0, ..Config::default() },
+            Config { max_open_requests_per_org: 0, ..Config::default() },
+            Config { header_read_timeout_secs: 0, ..Config::default() },
+            Config { body_read_timeout_secs: 0, ..Config::default() },
+            Config { forwarded_header: "X Forwarded".into(), ..Config::default() },
         ] {
             assert!(c.validate().is_err());
         }

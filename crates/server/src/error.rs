@@ -152,3 +152,16 @@ pub(crate) fn too_many_streams(max: u32) -> ApiError {
         ),
     )
 }
+
+/// The 429 `too_many_org_requests` answer: every host together has `max` open requests before
+/// the org's approvers already.
+pub(crate) fn too_many_org_requests(max: u32) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::TooManyOrgRequests,
+        format!(
+            "the org's approvers already have {max} open requests before them; wait until some are \
+             approved, denied or expire, or ask the server's operator to raise max_open_requests_per_org"
+        ),
+    )
+}

@@ -17,6 +17,7 @@ pub mod error;
 pub(crate) mod http;
 pub mod invites;
 pub mod logging;
+pub mod net;
 pub mod openapi;
 pub mod ops;
 pub(crate) mod passkeys;
@@ -99,17 +100,16 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         let background = self.start_background();
-        let app = self.router().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let router = self.router();
+        let header_read_timeout = std::time::Duration::from_secs(self.state.config.header_read_timeout_secs);
         // Graceful: no new connections once `shutdown` resolves, and requests in flight finish —
         // for at most SHUTDOWN_GRACE, since an approver's event stream never ends by itself.
         let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-        let serving = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: finishing the requests in flight");
-                let _ = stopping.send(());
-            })
-            .into_future();
+        let serving = http::serve::run(listener, router, header_read_timeout, async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing the requests in flight");
+            let _ = stopping.send(());
+        });
         let grace = async move {
             if stopped.await.is_err() {
                 std::future::pending::<()>().await;
@@ -117,7 +117,7 @@ impl Server {
             tokio::time::sleep(SHUTDOWN_GRACE).await;
         };
         let result = tokio::select! {
-            r = serving => r.map_err(|e| ServerError::Io(e.to_string())),
+            () = serving => Ok(()),
             () = grace => {
                 tracing::warn!("connections still open {} s after the shutdown began; closing them", SHUTDOWN_GRACE.as_secs());
                 Ok(())

@@ -17,14 +17,25 @@
 //! Beside the buckets, [`StreamSlots`] counts the approver event streams open per session
 //! (in this instance's memory): a slot is taken when a stream opens and given back when it ends.
 //!
-//! The client address is the TCP peer address; behind a reverse proxy put the limit in the
-//! proxy as well (this server does not trust `X-Forwarded-For`). Time comes from the server's
-//! injected clock, so tests drive the buckets with a manual clock, never with sleeps.
+//! The client address is the TCP peer address, or behind a configured trusted proxy the address
+//! that proxy forwarded (`crate::net`); an IPv6 client counts by its /64 ([`limit_key`]). Time
+//! comes from the server's injected clock, so tests drive the buckets with a manual clock, never
+//! with sleeps.
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
+
+/// The rate-limit key of a client address: an IPv4 address (or an IPv4-mapped IPv6 one) as is,
+/// an IPv6 address by its /64 (one subscriber's network: a host can take any address in it, so
+/// rotating through them gains nothing).
+pub(crate) fn limit_key(ip: IpAddr) -> IpAddr {
+    match crate::net::canonical(ip) {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+    }
+}
 
 /// Token buckets keyed by `K`.
 #[derive(Debug)]
@@ -202,6 +213,26 @@ mod tests {
         assert_eq!(l.peek(&"bob", T0), Ok(()), "peeking twice takes no token");
         assert_eq!(l.check(&"bob", T0), Ok(()));
         assert_eq!(l.peek(&"bob", T0), Err(1));
+    }
+
+    #[test]
+    fn ipv6_counts_by_its_64_and_ipv4_by_its_address() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let (a, b, c) = (ip("2001:db8:1:2:aaaa::1"), ip("2001:db8:1:2:bbbb::9"), ip("2001:db8:1:3::1"));
+        assert_eq!(limit_key(a), limit_key(b));
+        assert_eq!(limit_key(a), ip("2001:db8:1:2::"));
+        assert_ne!(limit_key(a), limit_key(c));
+        assert_eq!(limit_key(ip("::ffff:192.0.2.7")), ip("192.0.2.7"), "IPv4-mapped: its IPv4 address");
+        assert_ne!(limit_key(ip("192.0.2.7")), limit_key(ip("192.0.2.8")));
+        // A client rotating through its /64 shares one bucket; the next /64 has its own.
+        let l = RateLimiter::<IpAddr>::new(60, 3);
+        for i in 0..3u16 {
+            let rotated = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, i, i, i, i + 1));
+            assert_eq!(l.check(&limit_key(rotated), T0), Ok(()));
+        }
+        let fourth = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0xffff, 9, 9, 9));
+        assert!(l.check(&limit_key(fourth), T0).is_err(), "a fourth address of the /64 is refused");
+        assert_eq!(l.check(&limit_key(c), T0), Ok(()), "another /64 is served");
     }
 
     #[test]

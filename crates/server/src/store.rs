@@ -163,6 +163,15 @@ impl Store {
                         // WAL + FULL: an acknowledged commit survives a power loss (NORMAL:
                         // no corruption, but the last commits may be lost).
                         sqlx::query(synchronous.pragma()).execute(&mut *conn).await?;
+                    } else {
+                        // The counts taken under a row lock (a host's open requests) read what
+                        // committed before each statement: READ COMMITTED, set here rather than
+                        // left to the cluster's `default_transaction_isolation`.
+                        sqlx::query(
+                            "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED",
+                        )
+                        .execute(&mut *conn)
+                        .await?;
                     }
                     Ok(())
                 })

@@ -17,6 +17,8 @@ mod ceremony;
 mod fallbacks;
 #[path = "server/floods.rs"]
 mod floods;
+#[path = "server/floods_net.rs"]
+mod floods_net;
 #[path = "server/gateway.rs"]
 mod gateway;
 #[path = "server/instances.rs"]
@@ -43,6 +45,8 @@ mod sessions;
 mod stepup;
 #[path = "server/tokens.rs"]
 mod tokens;
+#[path = "server/upgrade.rs"]
+mod upgrade;
 #[path = "server/wallet.rs"]
 mod wallet;
 #[path = "server/wallet_keyring.rs"]

@@ -370,9 +370,19 @@ impl Consumer {
         cert: &SignedHostCertificate,
         entry: EntryId,
     ) -> anyhow::Result<(Self, crate::Resp)> {
+        Self::ask_at(&server.base, now(server), host, cert, entry).await
+    }
+
+    /// [`Consumer::ask`] of the server at `base` (another instance), signed at time `t`.
+    pub async fn ask_at(
+        base: &str,
+        t: u64,
+        host: &HostSecretKey,
+        cert: &SignedHostCertificate,
+        entry: EntryId,
+    ) -> anyhow::Result<(Self, crate::Resp)> {
         let mut rng = os_rng();
         let eph = EphemeralSecretKey::generate(&mut rng);
-        let t = now(server);
         let token = b64(&RequestId::generate(&mut rng).to_array());
         let req = Request {
             request_id: RequestId::generate(&mut rng),
@@ -388,7 +398,7 @@ impl Consumer {
         }
         .sign(host)?;
         // A consumer sends no Origin and no cookie.
-        let mut agent = Agent::new(&server.base, None);
+        let mut agent = Agent::new(base, None);
         let body = CreateRequest {
             signed_request: req.clone(),
             poll_token_hash: Some(hex(&Sha256::digest(token.as_bytes()))),
@@ -404,10 +414,16 @@ impl Consumer {
 
     /// One poll of the result (its body reads as a [`PollResult`]).
     pub async fn poll(&self, server: &TestServer) -> anyhow::Result<crate::Resp> {
-        let path = paths::with_id(paths::BROKER_REQUEST_RESULT, &self.id());
-        Agent::new(&server.base, None)
-            .send_with("GET", &path, None, &[(paths::POLL_HEADER, &self.token)])
-            .await
+        self.poll_at(&server.base, None).await
+    }
+
+    /// One poll of the result at `base`, waiting up to `wait` seconds for a decision.
+    pub async fn poll_at(&self, base: &str, wait: Option<u64>) -> anyhow::Result<crate::Resp> {
+        let mut path = paths::with_id(paths::BROKER_REQUEST_RESULT, &self.id());
+        if let Some(w) = wait {
+            path = format!("{path}?wait={w}");
+        }
+        Agent::new(base, None).send_with("GET", &path, None, &[(paths::POLL_HEADER, &self.token)]).await
     }
 
     /// The result of one poll, as the contract's [`PollResult`].

@@ -20,6 +20,8 @@
 
 pub mod broker;
 pub mod events;
+pub mod process;
+pub mod saved;
 pub mod tamper;
 
 /// Runs each named `async fn(Backend) -> anyhow::Result<()>` once per backend, as tests in
@@ -124,6 +126,15 @@ pub struct ServerOptions {
     pub max_open_requests_per_host: Option<u32>,
     /// Open event streams one session may have at once (default generous).
     pub max_event_streams_per_session: Option<u32>,
+    /// Open requests every host together may have at once (default generous).
+    pub max_open_requests_per_org: Option<u32>,
+    /// `(header, body)` read timeouts in seconds (default generous: 300 each).
+    pub read_timeouts_secs: Option<(u64, u64)>,
+    /// Trusted reverse proxies, e.g. `127.0.0.1` (default none), and their header (default
+    /// `X-Forwarded-For`).
+    pub trusted_proxies: Vec<String>,
+    /// The forwarded-address header (default the server's).
+    pub forwarded_header: Option<String>,
     /// The wallet gateway's limits (default: a generous rate, the server's sizes and timeout).
     pub gateway: Option<blindvault_server::config::GatewayConfig>,
     /// Web Push settings (default: the server's, with the sender running in the background).
@@ -279,6 +290,15 @@ impl TestServer {
             host_rate_limit_burst: host_burst,
             max_open_requests_per_host: opts.max_open_requests_per_host.unwrap_or(100_000),
             max_event_streams_per_session: opts.max_event_streams_per_session.unwrap_or(100_000),
+            max_open_requests_per_org: opts.max_open_requests_per_org.unwrap_or(100_000),
+            header_read_timeout_secs: opts.read_timeouts_secs.map_or(300, |t| t.0),
+            body_read_timeout_secs: opts.read_timeouts_secs.map_or(300, |t| t.1),
+            trusted_proxies: opts
+                .trusted_proxies
+                .iter()
+                .map(|p| p.parse::<blindvault_server::config::Cidr>().map_err(|e| anyhow::anyhow!(e)))
+                .collect::<anyhow::Result<_>>()?,
+            forwarded_header: opts.forwarded_header.clone().unwrap_or_else(|| "X-Forwarded-For".to_owned()),
             session_ttl_secs: opts.session_ttl_secs.unwrap_or(15 * 60),
             max_db_connections: 4,
             gateway: opts.gateway.clone().unwrap_or(blindvault_server::config::GatewayConfig {
@@ -424,9 +444,16 @@ pub struct Agent {
     /// A command-line token sent as `Authorization: Bearer …` (with `token` too, if both are set:
     /// the server refuses that).
     pub bearer: Option<String>,
+    /// Headers sent on every request (a proxy's `X-Forwarded-For`, say).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Agent {
+    /// The same client (session, origin) talking to `base` — another instance of the server.
+    pub fn at(&self, base: &str) -> Self {
+        Self { base: base.to_owned(), ..self.clone() }
+    }
+
     /// A client for `base` sending `origin`.
     pub fn new(base: &str, origin: Option<String>) -> Self {
         let cookie_name = blindvault_core::cookie::session_cookie_name(origin.as_deref().unwrap_or(""));
@@ -437,6 +464,7 @@ impl Agent {
             token: None,
             cookie_name,
             bearer: None,
+            headers: Vec::new(),
         }
     }
 
@@ -468,6 +496,9 @@ impl Agent {
         let request = format!("{method} {path}");
         let method = reqwest::Method::from_bytes(method.as_bytes())?;
         let mut req = self.http.request(method, format!("{}{path}", self.base));
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }

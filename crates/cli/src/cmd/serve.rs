@@ -13,8 +13,10 @@ pub struct Args {
     /// TOML configuration file (keys: listen, data_dir, database_url, rp_id, origin, rp_name,
     /// session_ttl_secs, challenge_ttl_secs, rate_limit_per_minute, rate_limit_burst,
     /// account_rate_limit_per_minute, account_rate_limit_burst, host_rate_limit_per_minute,
-    /// host_rate_limit_burst, max_open_requests_per_host, max_event_streams_per_session,
-    /// max_db_connections, and the `[gateway]`, `[push]` and `[metrics]` tables).
+    /// host_rate_limit_burst, max_open_requests_per_host, max_open_requests_per_org,
+    /// max_event_streams_per_session, header_read_timeout_secs, body_read_timeout_secs,
+    /// trusted_proxies, forwarded_header, max_db_connections, and the `[gateway]`, `[push]` and
+    /// `[metrics]` tables).
     #[arg(long, env = "BLINDVAULT_CONFIG")]
     pub config: Option<PathBuf>,
     /// Log lines as `text` (key=value) or `json` (one object per line, for a log shipper).
@@ -70,6 +72,27 @@ pub struct Args {
     /// [default: full].
     #[arg(long, env = "BLINDVAULT_SQLITE_SYNCHRONOUS", value_name = "full|normal")]
     pub sqlite_synchronous: Option<blindvault_server::store::Synchronous>,
+    /// Requests every host together may have open before the org's approvers [default: 1024].
+    #[arg(long, env = "BLINDVAULT_MAX_OPEN_REQUESTS_PER_ORG")]
+    pub max_open_requests_per_org: Option<u32>,
+    /// Seconds a client has to send a request's headers; then the connection closes [default: 10].
+    #[arg(long, env = "BLINDVAULT_HEADER_READ_TIMEOUT", value_name = "SECS")]
+    pub header_read_timeout: Option<u64>,
+    /// Seconds a client has to send a request's body after its headers; then 408 [default: 30].
+    #[arg(long, env = "BLINDVAULT_BODY_READ_TIMEOUT", value_name = "SECS")]
+    pub body_read_timeout: Option<u64>,
+    /// A reverse proxy (address or CIDR block) whose forwarded-address header is believed;
+    /// repeat it or separate with commas [default: none: the client is the TCP peer].
+    #[arg(
+        long = "trusted-proxy",
+        env = "BLINDVAULT_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
+    pub trusted_proxies: Vec<blindvault_server::config::Cidr>,
+    /// The header a trusted proxy puts the client's address in [default: X-Forwarded-For].
+    #[arg(long, env = "BLINDVAULT_FORWARDED_HEADER", value_name = "NAME")]
+    pub forwarded_header: Option<String>,
 }
 
 impl Args {
@@ -127,6 +150,21 @@ impl Args {
         if let Some(v) = self.sqlite_synchronous {
             c.sqlite_synchronous = v;
         }
+        if let Some(v) = self.max_open_requests_per_org {
+            c.max_open_requests_per_org = v;
+        }
+        if let Some(v) = self.header_read_timeout {
+            c.header_read_timeout_secs = v;
+        }
+        if let Some(v) = self.body_read_timeout {
+            c.body_read_timeout_secs = v;
+        }
+        if !self.trusted_proxies.is_empty() {
+            c.trusted_proxies = self.trusted_proxies.clone();
+        }
+        if let Some(v) = &self.forwarded_header {
+            c.forwarded_header = v.clone();
+        }
         Ok(c)
     }
 }
@@ -180,4 +218,42 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         tracing::info!("blindvault server stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    #[derive(clap::Parser, Debug)]
+    struct Cmd {
+        #[command(flatten)]
+        serve: super::Args,
+    }
+
+    #[test]
+    fn the_flood_flags_set_the_configuration() -> anyhow::Result<()> {
+        let cmd = Cmd::try_parse_from([
+            "serve",
+            "--max-open-requests-per-org",
+            "50",
+            "--header-read-timeout",
+            "3",
+            "--body-read-timeout",
+            "4",
+            "--trusted-proxy",
+            "10.0.0.0/8,192.0.2.1",
+            "--trusted-proxy",
+            "2001:db8::/32",
+            "--forwarded-header",
+            "X-Real-IP",
+        ])?;
+        let c = cmd.serve.config()?;
+        assert_eq!(c.max_open_requests_per_org, 50);
+        assert_eq!((c.header_read_timeout_secs, c.body_read_timeout_secs), (3, 4));
+        let proxies: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(proxies, ["10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32"]);
+        assert_eq!(c.forwarded_header, "X-Real-IP");
+        assert!(Cmd::try_parse_from(["serve", "--trusted-proxy", "10.0.0.0/99"]).is_err());
+        Ok(())
+    }
 }

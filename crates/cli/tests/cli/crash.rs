@@ -19,8 +19,7 @@
 //! machine is (every wait is for a state, with a generous bound).
 
 use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -34,6 +33,7 @@ use blindvault_core::ids::EntryId;
 use blindvault_core::policy::Policy;
 use blindvault_server::store::Store;
 use blindvault_testkit::broker::{Consumer, World, b64_decode, device_approves, now, os_rng};
+use blindvault_testkit::process::ServerProcess;
 use blindvault_testkit::{Backend, both};
 
 both!(a_server_killed_at_random_moments_loses_nothing_it_acknowledged);
@@ -57,65 +57,6 @@ impl Schedule {
     /// A pause in `lo..hi` milliseconds.
     fn pause(&mut self, lo: u64, hi: u64) -> Duration {
         Duration::from_millis(lo + self.next() % (hi - lo))
-    }
-}
-
-/// The server process and how to start it again.
-struct ServerProcess {
-    child: Option<Child>,
-    args: Vec<String>,
-    log: PathBuf,
-    base: String,
-}
-
-impl ServerProcess {
-    fn start(&mut self) -> anyhow::Result<()> {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log)?;
-        let child = Command::new(env!("CARGO_BIN_EXE_blindvault"))
-            .args(&self.args)
-            .env_remove("BLINDVAULT_DATABASE_URL")
-            .env("BLINDVAULT_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("starting blindvault serve")?;
-        self.child = Some(child);
-        Ok(())
-    }
-
-    /// SIGKILL, then waits for the process to be gone.
-    fn kill(&mut self) -> anyhow::Result<()> {
-        if let Some(mut child) = self.child.take() {
-            child.kill()?;
-            child.wait()?;
-        }
-        Ok(())
-    }
-
-    /// Waits (bounded) until `/readyz` answers 200.
-    async fn wait_ready(&mut self) -> anyhow::Result<()> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(child) = self.child.as_mut()
-                && let Some(status) = child.try_wait()?
-            {
-                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-                bail!("the server exited ({status}) while starting:\n{log}");
-            }
-            let ready = blindvault_testkit::Agent::new(&self.base, None).get(paths::READYZ).await;
-            if ready.is_ok_and(|r| r.status == 200) {
-                return Ok(());
-            }
-            ensure!(tokio::time::Instant::now() < deadline, "the server was not ready within 60 s");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.kill();
     }
 }
 
@@ -213,27 +154,8 @@ async fn a_server_killed_at_random_moments_loses_nothing_it_acknowledged(b: Back
     let (db_url, data_dir) = (w.server.db.url.clone(), w.server.db.dir.path().to_owned());
     let log = data_dir.join("server.log");
     let origin = w.server.origin.origin().ascii_serialization();
-    let mut args: Vec<String> =
-        ["serve", "--listen", &addr.to_string(), "--origin", &origin, "--database-url", &db_url]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-    args.push("--data-dir".into());
-    args.push(data_dir.display().to_string());
-    for (flag, v) in [
-        ("--rate-limit-per-minute", "100000"),
-        ("--rate-limit-burst", "100000"),
-        ("--account-rate-limit-per-minute", "100000"),
-        ("--account-rate-limit-burst", "100000"),
-        ("--host-rate-limit-per-minute", "100000"),
-        ("--host-rate-limit-burst", "100000"),
-        ("--max-open-requests-per-host", "100000"),
-        ("--max-event-streams-per-session", "100000"),
-    ] {
-        args.push(flag.into());
-        args.push(v.into());
-    }
-    let mut server = ServerProcess { child: None, args, log: log.clone(), base: w.server.base.clone() };
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_blindvault"));
+    let mut server = ServerProcess::new(bin, addr, &origin, &db_url, &data_dir, &log);
     server.start()?;
     server.wait_ready().await?;
     // The anchors taken just before each kill, read from the database as an operator's

@@ -1,10 +1,9 @@
 //! Usernameless login with a passkey.
 
 use blindvault_api::ErrorCode;
-use std::net::SocketAddr;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use blindvault_api::ceremony::{CeremonyAnswer, CeremonyStart};
@@ -16,7 +15,7 @@ use crate::audit::record::log_in;
 use crate::auth::ceremony::{self as wa, Kind};
 use crate::auth::session::{self};
 use crate::error::ApiError;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, ClientIp};
 use crate::state::AppState;
 
 use crate::accounts::store::load_user;
@@ -38,7 +37,7 @@ pub(crate) async fn login_start(State(state): State<AppState>) -> Result<Json<Ce
 
 pub(crate) async fn login_finish(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(addr): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CeremonyAnswer<PublicKeyCredential>>,
 ) -> Result<Response, ApiError> {
@@ -54,11 +53,11 @@ pub(crate) async fn login_finish(
     let (token, sess_id, extended) = match current {
         Some(s) => (session::extend_in(&mut tx, &state, &s).await?, s.id, true),
         None => {
-            let (t, id) = session::create_in(&mut tx, &state, &user_id, &addr.ip().to_string()).await?;
+            let (t, id) = session::create_in(&mut tx, &state, &user_id, &addr.to_string()).await?;
             (t, id, false)
         }
     };
-    let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "extended": extended, "addr": addr.ip().to_string() });
+    let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "extended": extended, "addr": addr.to_string() });
     log_in(&mut tx, &state, Event { actor: Some(&user_id), action: "login", target: Some(&user_id), detail })
         .await?;
     tx.commit().await?;

@@ -1,9 +1,7 @@
 //! Registration with an invite (or the setup code): a new account and its first passkey.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use blindvault_api::ceremony::{CeremonyStart, RegisterFinish, RegisterStart};
@@ -16,7 +14,7 @@ use crate::audit::record::log_in;
 use crate::auth::ceremony::{self as wa, Kind};
 use crate::auth::session::{self};
 use crate::error::ApiError;
-use crate::http::extract::{ApiJson, check_label};
+use crate::http::extract::{ApiJson, ClientIp, check_label};
 use crate::state::AppState;
 
 use crate::accounts::store::{self as users, load_user};
@@ -63,7 +61,7 @@ pub(crate) async fn register_start(
 
 pub(crate) async fn register_finish(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(addr): ClientIp,
     ApiJson(body): ApiJson<RegisterFinish<RegisterPublicKeyCredential>>,
 ) -> Result<Response, ApiError> {
     let (user_id, st): (Option<String>, RegisterState) =
@@ -107,8 +105,8 @@ pub(crate) async fn register_finish(
     let cred_id = credentials::insert(&mut tx, &user_id, &pk_name, &passkey, now).await?;
     // The account, its passkey, the spent code, its first session and the audit row: one
     // transaction.
-    let (token, sess_id) = session::create_in(&mut tx, &state, &user_id, &addr.ip().to_string()).await?;
-    let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "addr": addr.ip().to_string(),
+    let (token, sess_id) = session::create_in(&mut tx, &state, &user_id, &addr.to_string()).await?;
+    let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "addr": addr.to_string(),
         "invite": invite, "invited_by": invited_by, "role": role, "setup_code": invite.is_none() });
     log_in(
         &mut tx,

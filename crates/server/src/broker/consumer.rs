@@ -19,7 +19,7 @@ use super::requests::end_request_of_revoked_host;
 use super::revocations::revocations_on;
 use super::status;
 use super::store;
-use crate::error::{ApiError, rate_limited, too_many_open_requests};
+use crate::error::{ApiError, rate_limited, too_many_open_requests, too_many_org_requests};
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
 
@@ -91,14 +91,19 @@ pub(crate) async fn create_request(
     let host_name = ctx.host_name.unwrap_or_default();
     // The request and its audit row: one transaction, one commit.
     let mut tx = sqlx::Connection::begin(&mut *c).await?;
-    // At most `max_open_requests_per_host` open at once: counted under the host's lock in the
-    // transaction that inserts, so concurrent creates (on any instance) cannot pass it together.
-    let max_open = state.config.max_open_requests_per_host;
+    // At most `max_open_requests_per_host` open at once for this host, and
+    // `max_open_requests_per_org` for every host together: counted under the org's and the
+    // host's locks in the transaction that inserts, so concurrent creates (on any instance)
+    // cannot pass either together.
+    let (max_host, max_org) =
+        (state.config.max_open_requests_per_host, state.config.max_open_requests_per_org);
     let open =
-        store::consumer::open_requests_of_host(&mut tx, state.store.engine(), &cert_id, state.clock.now())
-            .await?;
-    if open >= i64::from(max_open) {
-        return Err(too_many_open_requests(max_open));
+        store::consumer::open_requests(&mut tx, state.store.engine(), &cert_id, state.clock.now()).await?;
+    if open.host >= i64::from(max_host) {
+        return Err(too_many_open_requests(max_host));
+    }
+    if open.org >= i64::from(max_org) {
+        return Err(too_many_org_requests(max_org));
     }
     let signed = b64(&body.signed_request.to_bytes());
     let new = store::consumer::NewRequest {

@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use blindvault_api::ErrorCode;
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, MatchedPath};
+use axum::extract::MatchedPath;
 use blindvault_api::tokens::TokenScope;
 use blindvault_api::{Access, Method, Reply};
 
@@ -28,16 +28,27 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Self(v)),
-            Err(rej) => Err(ApiError::new(
-                if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    StatusCode::PAYLOAD_TOO_LARGE
-                } else {
-                    StatusCode::BAD_REQUEST
-                },
-                ErrorCode::InvalidRequest,
-                rej.body_text(),
-            )),
+            // Over the route's body limit: 413 `payload_too_large`. Anything else — not JSON,
+            // the wrong shape, nested deeper than serde_json's recursion limit (128) — is 400
+            // `invalid_request`.
+            Err(rej) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, rej.body_text()))
+            }
+            Err(rej) => Err(ApiError::bad_request(ErrorCode::InvalidRequest, rej.body_text())),
         }
+    }
+}
+
+/// The request's client address (`super::middleware::client_ip`: the peer, or what a trusted
+/// proxy forwarded), as recorded in sessions and the audit log.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        super::middleware::client_ip(state, &parts.headers, &parts.extensions).map(Self)
     }
 }
 
@@ -107,7 +118,8 @@ async fn token_session(parts: &Parts, state: &AppState, token: &str) -> Result<S
             "this takes a browser session, never a command-line token: do it in the web app",
         ));
     }
-    let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let addr =
+        super::middleware::client_ip(state, &parts.headers, &parts.extensions).ok().map(|ip| ip.to_string());
     let t = token::authenticate(
         state,
         token,

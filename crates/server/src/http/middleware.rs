@@ -10,31 +10,25 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, rate_limited};
+use crate::ratelimit::limit_key;
 use crate::state::AppState;
 
-/// The peer address the connection came from. Missing only when the router is served without
-/// `into_make_service_with_connect_info`: a deployment error, refused (and logged) rather than
-/// counted in one bucket shared by every client.
-pub(crate) fn client_ip(headers_ext: &axum::http::Extensions) -> Result<IpAddr, ApiError> {
-    headers_ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).ok_or_else(|| {
+/// The client address of a request: the peer address the connection came from, or — when that
+/// peer is one of the configured `trusted_proxies` — the address it forwarded in
+/// `forwarded_header` (`crate::net::client_addr`). The peer is missing only when the router is
+/// served without its connect info: a deployment error, refused (and logged) rather than counted
+/// in one bucket shared by every client.
+pub(crate) fn client_ip(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    ext: &axum::http::Extensions,
+) -> Result<IpAddr, ApiError> {
+    let peer = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).ok_or_else(|| {
         // `internal` logs it (an error line) and answers 500 without the detail.
         ApiError::internal("request without a peer address: serve the router with its connect info")
-    })
-}
-
-/// The rate-limit key of a client address: an IPv4 address (or an IPv4-mapped IPv6 one) as is,
-/// an IPv6 address by its /64 (one subscriber's network: a host can take any address in it).
-pub(crate) fn limit_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-    }
+    })?;
+    let c = &state.config;
+    Ok(crate::net::client_addr(peer, headers, &c.trusted_proxies, &c.forwarded_header))
 }
 
 /// Refuses state-changing requests whose `Origin` is not the configured origin (403 `cross_origin`).
@@ -61,7 +55,7 @@ pub(crate) async fn origin_check(State(state): State<AppState>, req: Request, ne
 
 /// Per-address token bucket on the ceremony endpoints (429 `rate_limited`).
 pub(crate) async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = match client_ip(req.extensions()) {
+    let ip = match client_ip(&state, req.headers(), req.extensions()) {
         Ok(ip) => limit_key(ip),
         Err(e) => return e.into_response(),
     };
@@ -105,23 +99,4 @@ pub(crate) async fn log_and_harden(req: Request, next: Next) -> Response {
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     resp
-}
-
-#[cfg(test)]
-mod limit_key_tests {
-    #![allow(clippy::unwrap_used)]
-    use super::limit_key;
-    use std::net::IpAddr;
-
-    #[test]
-    fn ipv6_counts_by_its_64_and_ipv4_by_its_address() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
-        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(limit_key(a), limit_key(b));
-        assert_ne!(limit_key(a), limit_key(c));
-        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
-        assert_eq!(limit_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
-        assert_ne!(limit_key("192.0.2.7".parse().unwrap()), limit_key("192.0.2.8".parse().unwrap()));
-    }
 }

@@ -7,6 +7,7 @@ use axum::routing::{delete, get, patch, post, put};
 use axum::{Router, middleware as mw};
 use blindvault_api::paths;
 
+use super::body_timeout::body_timeout;
 use super::middleware::{log_and_harden, origin_check, rate_limit};
 use crate::accounts::{self, login, register};
 use crate::admin;
@@ -73,6 +74,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(limited)
         .fallback(crate::web::serve)
         .layer(mw::from_fn_with_state(state.clone(), origin_check))
+        .layer(mw::from_fn_with_state(state.clone(), body_timeout))
         .layer(mw::from_fn(log_and_harden))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024));
     // Requests are counted only when someone may read the counts.

@@ -147,3 +147,27 @@ async fn sqlite_syncs_every_commit_unless_told_otherwise() -> anyhow::Result<()>
     ensure!(toml::from_str::<blindvault_server::Config>("sqlite_synchronous = \"off\"").is_err());
     Ok(())
 }
+
+/// On PostgreSQL every connection runs READ COMMITTED whatever the cluster's default: the open
+/// requests a host has are counted under its row's lock and must see the requests committed
+/// before (an instance that read an older snapshot would let a host past its cap).
+#[tokio::test]
+async fn postgres_connections_read_committed() -> anyhow::Result<()> {
+    if !Backend::Postgres.available() {
+        return Ok(());
+    }
+    // A database whose default is SERIALIZABLE.
+    let db = blindvault_testkit::TestDb::create(Backend::Postgres).await?;
+    let mut admin = <sqlx::postgres::PgConnection as sqlx::Connection>::connect(&db.url).await?;
+    let name: String =
+        sqlx::query_scalar("SELECT CAST(current_database() AS TEXT)").fetch_one(&mut admin).await?;
+    let alter = format!("ALTER DATABASE {name} SET default_transaction_isolation = 'serializable'");
+    sqlx::query(sqlx::AssertSqlSafe(alter)).execute(&mut admin).await?;
+    sqlx::Connection::close(admin).await?;
+    let mut server = TestServer::start(Backend::Sqlite).await?;
+    server.restart_on(db).await?;
+    let mut tx = server.state.store.pool().begin().await?;
+    let level: String = sqlx::query_scalar("SHOW transaction_isolation").fetch_one(&mut *tx).await?;
+    ensure!(level == "read committed", "{level}");
+    Ok(())
+}

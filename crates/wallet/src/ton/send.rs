@@ -215,9 +215,79 @@ pub(crate) fn summarize_body(
     })
 }
 
+/// Checks the layout of a bag of cells before tonlib-core reads it. tonlib-core 0.26 takes the
+/// cell count, the roots and every cell's references from the bytes and indexes its cell list
+/// with them unchecked (a reference past the last cell panics: an overflow, or an index out of
+/// bounds), and reserves room for as many cells as the header claims. Refused here: a header
+/// outside the format (`size` 1..=4, `off_bytes` 1..=8), more cells than the bytes can hold, no
+/// root, a root that is not a cell, and a reference that is not a later cell of the bag.
+fn check_boc(boc: &[u8]) -> Result<()> {
+    struct Bytes<'a>(&'a [u8]);
+    impl<'a> Bytes<'a> {
+        fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+            let (head, rest) =
+                self.0.split_at_checked(n).ok_or_else(|| Error::tx(CHAIN, "bag of cells: truncated"))?;
+            self.0 = rest;
+            Ok(head)
+        }
+        fn uint(&mut self, n: u8) -> Result<usize> {
+            Ok(self.take(usize::from(n))?.iter().fold(0usize, |v, &b| (v << 8) | usize::from(b)))
+        }
+        fn byte(&mut self) -> Result<u8> {
+            Ok(self.take(1)?.first().copied().unwrap_or(0))
+        }
+    }
+    let bad = |why: &str| Error::tx(CHAIN, format!("bag of cells: {why}"));
+    let mut r = Bytes(boc);
+    if r.take(4)? != [0xb5, 0xee, 0x9c, 0x72] {
+        return Err(bad("not the generic bag-of-cells magic"));
+    }
+    let flags = r.byte()?;
+    let (has_idx, has_crc32c, size) = (flags & 0x80 != 0, flags & 0x40 != 0, flags & 0x07);
+    let off_bytes = r.byte()?;
+    if !(1..=4).contains(&size) || !(1..=8).contains(&off_bytes) {
+        return Err(bad("reference or offset size out of range"));
+    }
+    let cells = r.uint(size)?;
+    let roots = r.uint(size)?;
+    let _absent = r.uint(size)?;
+    let _total_size = r.uint(off_bytes)?;
+    // Every cell takes at least its two descriptor bytes.
+    if cells > r.0.len() / 2 || roots == 0 || roots > cells {
+        return Err(bad("cell or root count out of range"));
+    }
+    for _ in 0..roots {
+        if r.uint(size)? >= cells {
+            return Err(bad("a root that is not a cell of the bag"));
+        }
+    }
+    if has_idx {
+        r.take(cells.checked_mul(usize::from(off_bytes)).ok_or_else(|| bad("index too large"))?)?;
+    }
+    for index in 0..cells {
+        let (d1, d2) = (r.byte()?, r.byte()?);
+        if d1 & 0x10 != 0 {
+            // Stored hashes and depths: (number of levels + 1) × (32 + 2) bytes.
+            r.take(((d1 >> 5).count_ones() as usize + 1) * 34)?;
+        }
+        r.take(usize::from((d2 >> 1) + (d2 & 1)))?;
+        for _ in 0..(d1 & 0x07) {
+            let to = r.uint(size)?;
+            if to <= index || to >= cells {
+                return Err(bad("a reference that is not a later cell of the bag"));
+            }
+        }
+    }
+    if has_crc32c {
+        r.take(4)?;
+    }
+    Ok(())
+}
+
 /// Decodes an unsigned body (a BOC, as [`super::TonTransfer::unsigned_body_boc`] gives it) of
 /// the wallet at `from` for the confirmation screen. `deploys_wallet` is true when seqno is 0.
 pub fn decode_unsigned_body(boc: &[u8], from: &TonAddress) -> Result<TonTransferSummary> {
+    check_boc(boc)?;
     let root = BagOfCells::parse(boc).map_err(cell_err)?.single_root().map_err(cell_err)?;
     let parsed_seqno = WalletExtMsgBodyV4::from_cell(&root).map_err(cell_err)?.msg_seqno;
     summarize_body(&root, from, parsed_seqno == 0)
@@ -227,6 +297,7 @@ pub fn decode_unsigned_body(boc: &[u8], from: &TonAddress) -> Result<TonTransfer
 /// (signature stripped) into the summary, and the 64-byte signature. `deploys_wallet` says
 /// whether a StateInit is attached.
 pub fn decode_external_message(boc: &[u8]) -> Result<(TonTransferSummary, [u8; 64])> {
+    check_boc(boc)?;
     let msg = Message::from_boc(boc).map_err(cell_err)?;
     let CommonMsgInfo::ExtIn(info) = &msg.info else {
         return Err(Error::tx(CHAIN, "not an external inbound message"));

@@ -250,3 +250,25 @@ fn bodies_written_by_tonlib_decode_message_by_message() {
     let boc = body(jetton.build().unwrap()).to_boc(true).unwrap();
     assert!(decode_unsigned_body(&boc, s.address()).is_err());
 }
+
+/// Found by the fuzz target `wallet_ton`: a bag of cells whose cell refers to a cell past the
+/// last one made tonlib-core 0.26's `BagOfCells::parse` panic (an overflow computing the index).
+/// Both decoders now refuse it, and any reference or root outside the bag, with an error.
+#[test]
+fn a_bag_of_cells_with_a_reference_past_its_cells_is_an_error_not_a_panic() {
+    // base64 te6cckEBAQEIAQMDAJxyQQEBAQgBAwMAAABMAABMrLnN
+    let crash = hex::decode("b5ee9c724101010108010303009c7241010101080103030000004c00004cacb9cd").unwrap();
+    let s = signer();
+    let err = decode_unsigned_body(&crash, s.address()).unwrap_err().to_string();
+    assert!(err.contains("bag of cells"), "{err}");
+    assert!(decode_external_message(&crash).is_err());
+    // One cell (1-byte references), one root 0, whose one reference is cell 1, which is not there.
+    let dangling = [0xb5, 0xee, 0x9c, 0x72, 0x01, 0x01, 0x01, 0x01, 0x00, 0x05, 0x00, 0x01, 0x02, 0xab, 0x01];
+    assert!(decode_unsigned_body(&dangling, s.address()).is_err());
+    assert!(decode_external_message(&dangling).is_err());
+    // A root past the cells, and a header claiming more cells than the bytes hold.
+    let root_out = [0xb5, 0xee, 0x9c, 0x72, 0x01, 0x01, 0x01, 0x01, 0x00, 0x02, 0x05, 0x00, 0x00];
+    assert!(decode_external_message(&root_out).is_err());
+    let too_many = [0xb5, 0xee, 0x9c, 0x72, 0x04, 0x01, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0];
+    assert!(decode_external_message(&too_many).is_err());
+}

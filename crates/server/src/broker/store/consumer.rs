@@ -80,35 +80,45 @@ pub(crate) struct NewRequest<'a> {
     pub(crate) lease_secs: Option<i64>,
 }
 
-/// How many open requests (pending or approved, not yet past their deadline) host `cert_id`
-/// has, read inside the transaction that will insert its next one. On PostgreSQL the host's row
-/// is locked first, so two instances (or two connections) creating requests for one host at
-/// once count one after the other: the second counts after the first has committed (each
-/// statement of a READ COMMITTED transaction sees what was committed before it began). SQLite
-/// has one writer at a time and the pool one connection.
-pub(crate) async fn open_requests_of_host(
+/// Open requests (pending or approved, not yet past their deadline): host `cert_id`'s and the
+/// whole org's (every host's: what the approvers are being asked at once).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OpenCounts {
+    pub(crate) host: i64,
+    pub(crate) org: i64,
+}
+
+/// The open requests of host `cert_id` and of the org, read inside the transaction that will
+/// insert the next one. On PostgreSQL the org's row and then the host's are locked first, so two
+/// instances (or two connections) creating requests at once count one after the other: the
+/// second counts after the first has committed (each statement of a READ COMMITTED transaction
+/// sees what was committed before it began). Creates are thereby serialized for their count and
+/// insert (one short transaction each). SQLite has one writer at a time and the pool one
+/// connection.
+pub(crate) async fn open_requests(
     c: &mut AnyConnection,
     engine: crate::store::Engine,
     cert_id: &str,
     now: i64,
-) -> Result<i64, ApiError> {
+) -> Result<OpenCounts, ApiError> {
     if engine == crate::store::Engine::Postgres {
+        sqlx::query("SELECT id FROM broker_org WHERE id = 1 FOR UPDATE").execute(&mut *c).await?;
         sqlx::query("SELECT cert_id FROM broker_hosts WHERE cert_id = $1 FOR UPDATE")
             .bind(cert_id)
             .execute(&mut *c)
             .await?;
     }
-    let n: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM broker_requests WHERE cert_id = $1 AND status IN ($2, $3) AND expires_at > $4",
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS org, COALESCE(SUM(CASE WHEN cert_id = $1 THEN 1 ELSE 0 END), 0) AS host \
+         FROM broker_requests WHERE status IN ($2, $3) AND expires_at > $4",
     )
     .bind(cert_id)
     .bind(status::PENDING)
     .bind(status::APPROVED)
     .bind(now)
     .fetch_one(&mut *c)
-    .await?
-    .try_get("n")?;
-    Ok(n)
+    .await?;
+    Ok(OpenCounts { host: row.try_get("host")?, org: row.try_get("org")? })
 }
 
 /// Stores a pending request; false if one with this id exists.
