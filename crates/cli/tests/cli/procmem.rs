@@ -153,7 +153,7 @@ pub fn pieces(what: &str, s: &[u8]) -> Vec<(String, Vec<u8>)> {
             at += 16;
         }
         let tail = s.len() - 16;
-        if tail % 16 != 0 {
+        if !tail.is_multiple_of(16) {
             v.push((format!("{what} (bytes {tail}..)"), s[tail..].to_vec()));
         }
     }
