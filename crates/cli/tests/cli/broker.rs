@@ -1314,6 +1314,19 @@ fn running(pid: &str) -> bool {
         .is_some_and(|ended| !ended)
 }
 
+/// The process id the command wrote to `file` once it started (waited for as a condition,
+/// bounded at 60 s).
+async fn pid_written_to(file: &std::path::Path) -> anyhow::Result<String> {
+    for _ in 0..3000 {
+        let pid = std::fs::read_to_string(file).unwrap_or_default().trim().to_owned();
+        if !pid.is_empty() {
+            return Ok(pid);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    anyhow::bail!("the command did not start (nothing in {})", file.display())
+}
+
 /// At the end of the lease every process the command started loses the secret too, not just
 /// the command itself: here a shell's background `sleep`, which the shell never passes the
 /// SIGTERM on to.
@@ -1382,15 +1395,7 @@ async fn ending_the_lease_from_the_phone_stops_the_command_and_its_grandchild(
     let rid = w.next_request(0).await?;
     w.approves(0, &rid, "database").await?;
     // The command runs once its grandchild's pid is written (waited on as a condition, bounded).
-    let mut grandchild = String::new();
-    for _ in 0..3000 {
-        grandchild = std::fs::read_to_string(&pid_file).unwrap_or_default().trim().to_owned();
-        if !grandchild.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    ensure!(!grandchild.is_empty(), "the command did not start");
+    let grandchild = pid_written_to(&pid_file).await?;
     ensure!(running(&grandchild), "the grandchild runs");
     let ended = w.phones[0]
         .session
@@ -2007,15 +2012,7 @@ async fn a_memory_dump_of_run_holds_no_secret_dek_or_ephemeral_key(b: Backend) -
     };
 
     w.approves(0, &rid, "database").await?;
-    let mut child = String::new();
-    for _ in 0..3000 {
-        child = std::fs::read_to_string(&started).unwrap_or_default().trim().to_owned();
-        if !child.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    ensure!(!child.is_empty(), "the command did not start");
+    let child = pid_written_to(&started).await?;
     guard.group = Some(child.clone());
     // The value is where it must be: in the command's environment (and the probe can read a
     // dumpable process's memory, so its "no" for run means non-dumpable).

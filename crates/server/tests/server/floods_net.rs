@@ -138,6 +138,26 @@ async fn login_start(server: &TestServer, forwarded: &str) -> anyhow::Result<(u1
 const LIMITED: (u16, Option<ErrorCode>) = (429, Some(ErrorCode::RateLimited));
 const SERVED: (u16, Option<ErrorCode>) = (200, None);
 
+/// A well-behaved crowd behind the trusted proxy: sign-in starts, the `n`th from the address
+/// `address(n)` (a new one each time), none of which may be refused.
+fn forwarded_bystander(server: &TestServer, address: fn(u32) -> String) -> Bystander {
+    let (client, url, origin) = (
+        reqwest::Client::new(),
+        format!("{}{}", server.base, paths::LOGIN_START),
+        server.origin.origin().ascii_serialization(),
+    );
+    let mut n = 0u32;
+    Bystander::start(move || {
+        n += 1;
+        let req = client
+            .post(&url)
+            .header("origin", &origin)
+            .header("x-forwarded-for", address(n))
+            .json(&serde_json::json!({}));
+        async move { Ok(req.send().await?.status().as_u16()) }
+    })
+}
+
 /// Signs `device` in through an agent that sends `forwarded`; the address its session records.
 async fn session_addr(server: &TestServer, device: &mut Device, forwarded: &str) -> anyhow::Result<String> {
     let mut agent = server.agent();
@@ -162,21 +182,7 @@ async fn a_client_behind_a_trusted_proxy_counts_by_its_own_address_and_cannot_sp
     };
     let server = TestServer::start_with(b, proxied).await?;
     // The bystander: people behind the proxy, each at an address of their own.
-    let (client, url, origin) = (
-        reqwest::Client::new(),
-        format!("{}{}", server.base, paths::LOGIN_START),
-        server.origin.origin().ascii_serialization(),
-    );
-    let mut n = 0u32;
-    let bystander = Bystander::start(move || {
-        n += 1;
-        let req = client
-            .post(&url)
-            .header("origin", &origin)
-            .header("x-forwarded-for", format!("198.51.{}.{}", n / 250, n % 250))
-            .json(&serde_json::json!({}));
-        async move { Ok(req.send().await?.status().as_u16()) }
-    });
+    let bystander = forwarded_bystander(&server, |n| format!("198.51.{}.{}", n / 250, n % 250));
     for _ in 0..3 {
         ensure!(login_start(&server, "203.0.113.7").await? == SERVED);
     }
@@ -215,21 +221,7 @@ async fn ipv6_clients_count_by_their_64(b: Backend) -> anyhow::Result<()> {
         ..ServerOptions::default()
     };
     let server = TestServer::start_with(b, opts).await?;
-    let (client, url, origin) = (
-        reqwest::Client::new(),
-        format!("{}{}", server.base, paths::LOGIN_START),
-        server.origin.origin().ascii_serialization(),
-    );
-    let mut n = 0u32;
-    let bystander = Bystander::start(move || {
-        n += 1;
-        let req = client
-            .post(&url)
-            .header("origin", &origin)
-            .header("x-forwarded-for", format!("2001:db8:2:{n:x}::1"))
-            .json(&serde_json::json!({}));
-        async move { Ok(req.send().await?.status().as_u16()) }
-    });
+    let bystander = forwarded_bystander(&server, |n| format!("2001:db8:2:{n:x}::1"));
     for last in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:abcd::3"] {
         ensure!(login_start(&server, last).await? == SERVED, "{last}");
     }
