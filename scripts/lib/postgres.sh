@@ -1,5 +1,7 @@
 # Starts a private PostgreSQL cluster on loopback for tests. Sourced by scripts/test.sh.
-# Sets PG_URL. Installs PostgreSQL from Debian when its binaries are missing.
+# Sets PG_URL. Installs PostgreSQL from Debian when its binaries are missing. Tests run it with
+# fsync off (a throwaway cluster); BLINDVAULT_PG_FSYNC=on makes it sync every commit as a
+# production one does (the benchmarks' figures for a real deployment).
 
 pg_find_bin() {
   local d
@@ -26,7 +28,7 @@ pg_start_test_cluster() {
   fi
   "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres --auth=trust >/dev/null
   "${as[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" \
-    -o "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" -w start >/dev/null
+    -o "-k $PG_DIR -p $PG_PORT -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${BLINDVAULT_PG_FSYNC:-off}" -w start >/dev/null
   PG_BIN=$bin
   PG_AS=("${as[@]}")
   PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"

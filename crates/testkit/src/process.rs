@@ -53,6 +53,12 @@ impl ServerProcess {
         Self { bin: bin.to_owned(), child: None, args, log: log.to_owned(), base: format!("http://{listen}") }
     }
 
+    /// Adds `flag value` to the command line of every later start.
+    pub fn arg(&mut self, flag: &str, value: &str) -> &mut Self {
+        self.args.extend([flag.to_owned(), value.to_owned()]);
+        self
+    }
+
     /// Starts it (its output appended to the log).
     pub fn start(&mut self) -> anyhow::Result<()> {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log)?;

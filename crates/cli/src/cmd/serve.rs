@@ -93,6 +93,10 @@ pub struct Args {
     /// The header a trusted proxy puts the client's address in [default: X-Forwarded-For].
     #[arg(long, env = "BLINDVAULT_FORWARDED_HEADER", value_name = "NAME")]
     pub forwarded_header: Option<String>,
+    /// PostgreSQL: connections this instance keeps to the database at most (SQLite always uses
+    /// one) [default: 8].
+    #[arg(long, env = "BLINDVAULT_MAX_DB_CONNECTIONS", value_name = "N")]
+    pub max_db_connections: Option<u32>,
 }
 
 impl Args {
@@ -122,6 +126,9 @@ impl Args {
         }
         if let Some(v) = self.challenge_ttl {
             c.challenge_ttl_secs = v;
+        }
+        if let Some(v) = self.max_db_connections {
+            c.max_db_connections = v;
         }
         if let Some(v) = self.rate_limit_per_minute {
             c.rate_limit_per_minute = v;

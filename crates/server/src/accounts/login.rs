@@ -18,9 +18,9 @@ use crate::error::ApiError;
 use crate::http::extract::{ApiJson, ClientIp};
 use crate::state::AppState;
 
-use crate::accounts::store::load_user;
+use crate::accounts::store::load_user_on;
 use crate::accounts::with_cookie;
-use crate::auth::assertion::verify_login;
+use crate::auth::assertion::verify_login_in;
 
 // ---- login ------------------------------------------------------------------------------------
 
@@ -41,29 +41,31 @@ pub(crate) async fn login_finish(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CeremonyAnswer<PublicKeyCredential>>,
 ) -> Result<Response, ApiError> {
-    let verified = verify_login(&state, &body.ceremony_id, &body.credential).await?;
-    let (user_id, cred_id) = (verified.user_id, verified.credential_id);
-    // Re-authentication extends the caller's live session of the same user.
+    // Re-authentication extends the caller's live session of the same user (looked up before
+    // the login's transaction takes a connection of its own).
     let current = match session::token_from_headers(&state.config, &headers) {
-        Some(t) => session::authenticate(&state, &t).await.ok().filter(|s| s.user_id == user_id),
+        Some(t) => session::authenticate(&state, &t).await.ok(),
         None => None,
     };
-    // The session (new or extended) and the audit row: one transaction.
-    let mut tx = state.store.pool().begin().await?;
-    let (token, sess_id, extended) = match current {
+    // The whole login is one transaction: the challenge taken, the passkey's counter, the
+    // session (new or extended) and the audit row commit together or not at all.
+    let tx = state.store.pool().begin().await?;
+    let (mut tx, verified) = verify_login_in(&state, tx, &body.ceremony_id, &body.credential).await?;
+    let (user_id, cred_id) = (verified.user_id, verified.credential_id);
+    let (token, sess_id, extended) = match current.filter(|s| s.user_id == user_id) {
         Some(s) => (session::extend_in(&mut tx, &state, &s).await?, s.id, true),
         None => {
             let (t, id) = session::create_in(&mut tx, &state, &user_id, &addr.to_string()).await?;
             (t, id, false)
         }
     };
+    let user = load_user_on(&mut tx, &user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized(ErrorCode::UnknownCredential, "no such user"))?;
     let detail = serde_json::json!({ "credential": cred_id, "session": sess_id, "extended": extended, "addr": addr.to_string() });
     log_in(&mut tx, &state, Event { actor: Some(&user_id), action: "login", target: Some(&user_id), detail })
         .await?;
     tx.commit().await?;
-    let user = load_user(&state.store, &user_id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized(ErrorCode::UnknownCredential, "no such user"))?;
     Ok(with_cookie(
         StatusCode::OK,
         session::cookie(&state.config, &token, state.config.session_ttl_secs),

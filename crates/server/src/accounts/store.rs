@@ -21,9 +21,14 @@ fn user_from(r: &sqlx::any::AnyRow) -> Result<UserView, sqlx::Error> {
 
 /// User `id`, if it exists.
 pub(crate) async fn load_user(store: &Store, id: &str) -> Result<Option<UserView>, ApiError> {
+    load_user_on(&mut *store.pool().acquire().await?, id).await
+}
+
+/// [`load_user`] on the caller's connection or transaction.
+pub(crate) async fn load_user_on(c: &mut AnyConnection, id: &str) -> Result<Option<UserView>, ApiError> {
     let row = sqlx::query("SELECT id, name, display_name, role, created_at FROM users WHERE id = $1")
         .bind(id)
-        .fetch_optional(store.pool())
+        .fetch_optional(&mut *c)
         .await?;
     Ok(row.as_ref().map(user_from).transpose()?)
 }

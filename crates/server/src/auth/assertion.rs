@@ -25,25 +25,108 @@ pub struct VerifiedAssertion {
 }
 
 /// Verifies a login assertion against stored state: the server's whole login code path except
-/// HTTP and the session cookie.
+/// HTTP and the session cookie, committed as one transaction.
 pub async fn verify_login(
     state: &AppState,
     ceremony_id: &str,
     credential: &PublicKeyCredential,
 ) -> Result<VerifiedAssertion, ApiError> {
-    let (_, auth): (_, webauthn_rs::prelude::DiscoverableAuthentication) =
-        wa::take_state(state, Kind::Login, ceremony_id).await?;
-    verify_assertion(state, auth, credential).await
+    let tx = state.store.pool().begin().await?;
+    let (tx, verified) = verify_login_in(state, tx, ceremony_id, credential).await?;
+    tx.commit().await?;
+    Ok(verified)
 }
+
+/// A login's checks inside the caller's transaction `tx`: the challenge is taken, the assertion
+/// verified and the passkey's counter recorded; the caller adds what the login makes (the
+/// session and its audit row) and commits — one transaction for the whole login. A refused
+/// assertion still uses its challenge up (a challenge answers once, right or wrong): the
+/// deletion is committed here, then the failure recorded, and the error returned.
+pub(crate) async fn verify_login_in(
+    state: &AppState,
+    mut tx: Tx,
+    ceremony_id: &str,
+    credential: &PublicKeyCredential,
+) -> Result<(Tx, VerifiedAssertion), ApiError> {
+    let (_, auth): (_, webauthn_rs::prelude::DiscoverableAuthentication) =
+        match wa::take_state_on(&mut tx, state, Kind::Login, ceremony_id).await {
+            Ok(taken) => taken,
+            Err(e) if e.code == ErrorCode::ChallengeExpired => {
+                tx.commit().await?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+    match verify_on(state, &mut tx, auth, credential).await {
+        Ok(verified) => Ok((tx, verified)),
+        Err(refusal) => {
+            tx.commit().await?;
+            Err(refusal.report(state).await)
+        }
+    }
+}
+
+/// A pooled transaction.
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// Verifies an assertion against a taken ceremony state: credential lookup, signature, user
 /// verification, origin, RP ID and the counter (recorded), and first the checks of
-/// [`wa::strict`]. Used by login, every step-up and broker approvals.
+/// [`wa::strict`]. Used by step-ups and broker approvals (login: [`verify_login_in`]).
 pub(crate) async fn verify_assertion(
     state: &AppState,
     auth: webauthn_rs::prelude::DiscoverableAuthentication,
     credential: &PublicKeyCredential,
 ) -> Result<VerifiedAssertion, ApiError> {
+    let mut conn = state.store.pool().acquire().await?;
+    match verify_on(state, &mut conn, auth, credential).await {
+        Ok(verified) => Ok(verified),
+        Err(refusal) => {
+            drop(conn);
+            Err(refusal.report(state).await)
+        }
+    }
+}
+
+/// Why an assertion was refused, and the failure to record (`login.failed`) once the caller's
+/// connection is released — a second connection held beside the first could wait for a pool
+/// every request of which does the same.
+pub(crate) struct Refusal {
+    error: ApiError,
+    failed: Option<(String, serde_json::Value)>,
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Self {
+        Self { error, failed: None }
+    }
+}
+
+impl From<sqlx::Error> for Refusal {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl Refusal {
+    /// Records the failure, if there is one to record, and gives the error to answer.
+    pub(crate) async fn report(self, state: &AppState) -> ApiError {
+        if let Some((user_id, detail)) = self.failed {
+            let ev = Event { actor: None, action: "login.failed", target: Some(&user_id), detail };
+            if let Err(e) = log_event(state, ev).await {
+                return e;
+            }
+        }
+        self.error
+    }
+}
+
+/// [`verify_assertion`] on the caller's connection or transaction `c`.
+async fn verify_on(
+    state: &AppState,
+    c: &mut sqlx::AnyConnection,
+    auth: webauthn_rs::prelude::DiscoverableAuthentication,
+    credential: &PublicKeyCredential,
+) -> Result<VerifiedAssertion, Refusal> {
     // What webauthn-rs does not check (cross-origin frames, trailing bytes), before it looks.
     crate::auth::strict::check_assertion(credential)?;
     let (uuid, raw_cred_id) =
@@ -52,28 +135,24 @@ pub(crate) async fn verify_assertion(
         })?;
     let cred_id = crate::auth::rp::cred_id_text(raw_cred_id);
     let user_id = uuid.to_string();
-    let mut conn = state.store.pool().acquire().await?;
-    let mut passkey = credentials::find(&mut conn, &cred_id, &user_id).await?.ok_or_else(|| {
+    let mut passkey = credentials::find(c, &cred_id, &user_id).await?.ok_or_else(|| {
         ApiError::unauthorized(ErrorCode::UnknownCredential, "this passkey is not registered here")
     })?;
     let now_ms = state.clock.now_ms();
     let result = match state.rp.webauthn.finish_discoverable_authentication_v2(credential, auth, &passkey) {
         Ok(r) => r,
         Err(e) => {
-            drop(conn);
             // Failures count per account; past its bucket a failure answers 429 instead of 401.
             // A valid assertion is never refused by this bucket: credential and user ids are not
             // secret (consumer hosts see them in delivered enrolments), so a bucket that could
             // refuse good assertions would let anyone lock an approver out, and a passkey
             // signature cannot be guessed anyway. The per-address limit bounds the work.
             if let Err(wait) = state.limits.per_account.check(&user_id, now_ms) {
-                return Err(rate_limited(wait, "too many failed passkey attempts for this account"));
+                return Err(rate_limited(wait, "too many failed passkey attempts for this account").into());
             }
             let err = crate::auth::rp::map_error(&e);
             let detail = serde_json::json!({ "credential": cred_id, "code": err.code });
-            log_event(state, Event { actor: None, action: "login.failed", target: Some(&user_id), detail })
-                .await?;
-            return Err(err);
+            return Err(Refusal { error: err, failed: Some((user_id, detail)) });
         }
     };
     passkey.update_credential(&result);
@@ -82,11 +161,12 @@ pub(crate) async fn verify_assertion(
         backup_eligible: result.backup_eligible(),
         backup_state: result.backup_state(),
     };
-    if !credentials::record_use(&mut conn, &cred_id, &passkey, flags, state.clock.now()).await? {
+    if !credentials::record_use(c, &cred_id, &passkey, flags, state.clock.now()).await? {
         return Err(ApiError::unauthorized(
             ErrorCode::CounterRegression,
             "the signature counter went backwards: the credential may be cloned",
-        ));
+        )
+        .into());
     }
     Ok(VerifiedAssertion { user_id, credential_id: cred_id, flags })
 }

@@ -65,10 +65,19 @@ pub(crate) async fn take_state<T: DeserializeOwned>(
     kind: Kind,
     id: &str,
 ) -> Result<(Option<String>, T), ApiError> {
-    let row =
-        db::take(&mut *state.store.pool().acquire().await?, id, kind.as_str()).await?.ok_or_else(|| {
-            ApiError::bad_request(ErrorCode::ChallengeInvalid, "unknown or already used challenge")
-        })?;
+    take_state_on(&mut *state.store.pool().acquire().await?, state, kind, id).await
+}
+
+/// [`take_state`] on the caller's connection or transaction (the deletion commits with it).
+pub(crate) async fn take_state_on<T: DeserializeOwned>(
+    c: &mut sqlx::AnyConnection,
+    state: &AppState,
+    kind: Kind,
+    id: &str,
+) -> Result<(Option<String>, T), ApiError> {
+    let row = db::take(c, id, kind.as_str()).await?.ok_or_else(|| {
+        ApiError::bad_request(ErrorCode::ChallengeInvalid, "unknown or already used challenge")
+    })?;
     if row.expires_at <= state.clock.now() {
         return Err(ApiError::bad_request(
             ErrorCode::ChallengeExpired,

@@ -111,6 +111,14 @@ async fn replayed_challenge_refused(b: Backend) -> anyhow::Result<()> {
         )
         .await?;
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::ChallengeInvalid), "{resp:?}");
+    // A refused answer used the fresh challenge up too (its deletion commits with the refusal,
+    // though the login is one transaction): a right answer to it now is refused.
+    let (right, _) = phone.get(&server.origin, &fresh.body["options"]).await?;
+    let resp = server
+        .agent()
+        .post(paths::LOGIN_FINISH, json!({"ceremony_id": fresh.body["ceremony_id"], "credential": right}))
+        .await?;
+    ensure!(resp.status == 400 && resp.code() == Some(ErrorCode::ChallengeInvalid), "{resp:?}");
     // A registration response replayed.
     let mut other = Device::new();
     let r = other.prepare_register(&server, &mut agent, "bob").await?;
