@@ -13,7 +13,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { startServer, cli, cliSpawn, launch, device, shot, stopChildren, DESKTOP, PHONE } from './lib.mjs';
+import { randomBytes } from 'node:crypto';
+import { startServer, cli, cliSpawn, launch, device, shot, stopChildren, recordPrf, DESKTOP, PHONE } from './lib.mjs';
 
 /** Whether process `pid` still runs (a zombie has ended). */
 function running(pid) {
@@ -55,6 +56,10 @@ test('an approver ends a running lease from the phone: the command and its grand
   });
   const admin = await device(browser, { viewport: DESKTOP });
   const phone = await device(browser, { viewport: PHONE });
+  // A copy of every PRF output the phone's page receives: the memory check looks for them.
+  await phone.page.addInitScript(recordPrf);
+  // The secret: random, long enough that no 16 bytes of it turn up by chance.
+  const secret = randomBytes(36).toString('base64url');
 
   let entry;
   let hostKey;
@@ -82,7 +87,7 @@ test('an approver ends a running lease from the phone: the command and its grand
     const list = JSON.parse(await cli(server, ['approver', 'list', '--format', 'json']));
     const pending = list.find((r) => r.user_name === 'alice' && r.status === 'pending');
     await cli(server, ['approver', 'approve', pending.id, '--yes']);
-    entry = (await cli(server, ['secret', 'put', '--label', 'prod db password', '--policy', 'any-of'], 'hunter2')).trim();
+    entry = (await cli(server, ['secret', 'put', '--label', 'prod db password', '--policy', 'any-of'], secret)).trim();
     hostKey = path.join(server.dir, 'ci-1.json');
     await cli(server, ['host', 'issue', '--name', 'ci-1', '--entry', entry, '--expires', '1d', '--out', hostKey]);
   });
@@ -157,6 +162,56 @@ test('an approver ends a running lease from the phone: the command and its grand
     assert.equal(await p.getByTestId('lease-state').textContent(), 'ended');
     assert.match(await p.getByTestId('lease-ended').textContent(), /^Ended by you at /);
     await shot(p, 'lease-request-ended');
+  });
+
+  // The same check as tests/approver-memory.test.mjs (which also looks for the DEK and every key
+  // of the schedule, after each call), here on the page's own instance after a real approval.
+  await t.test('after the approval and the lease, the phone\'s WebAssembly memory holds no copy of the secret or a PRF output', async () => {
+    const p = phone.page;
+    const prfs = await p.evaluate(() => window.__prfCopies);
+    assert.ok(prfs.length >= 1, 'the approval evaluated the PRF');
+    const needles = { secret: Array.from(Buffer.from(secret)) };
+    prfs.forEach((bytes, i) => { needles[`PRF output ${i + 1}`] = bytes; });
+    // The org's public key, parsed into the same instance just before the search: a value the
+    // memory holds, which the search must find (it reads the live instance, and can see).
+    const found = await p.evaluate(async ({ needles }) => {
+      const { org_public_key: org } = await (await fetch('/api/broker/org')).json();
+      const orgBytes = Array.from(atob(org.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+      // The app's own module (same URL, so the same instance): its default export answers with
+      // the running instance's exports.
+      const m = await import(new URL('/pkg/blindvault_wasm.js', location.href).href);
+      const wasm = await m.default();
+      const control = m.OrgKey.fromBase64(org);
+      const mem = new Uint8Array(wasm.memory.buffer);
+      // Every 16-byte piece of every needle (a copy cut in two is still found), by a 4-byte prefix.
+      const pieces = new Map();
+      const add = (name, bytes) => {
+        for (let i = 0; i + 16 <= bytes.length; i++) {
+          const key = ((bytes[i] << 24) | (bytes[i + 1] << 16) | (bytes[i + 2] << 8) | bytes[i + 3]) >>> 0;
+          if (!pieces.has(key)) pieces.set(key, []);
+          pieces.get(key).push({ name, piece: bytes.slice(i, i + 16) });
+        }
+      };
+      for (const [name, bytes] of Object.entries(needles)) add(name, bytes);
+      add('org public key (control)', orgBytes);
+      const hits = {};
+      for (let at = 0; at + 16 <= mem.length; at++) {
+        const key = ((mem[at] << 24) | (mem[at + 1] << 16) | (mem[at + 2] << 8) | mem[at + 3]) >>> 0;
+        const candidates = pieces.get(key);
+        if (!candidates) continue;
+        for (const { name, piece } of candidates) {
+          let same = true;
+          for (let k = 4; k < 16 && same; k++) same = mem[at + k] === piece[k];
+          if (same) (hits[name] ||= []).push(at);
+        }
+      }
+      control.free();
+      return { size: mem.length, hits };
+    }, { needles });
+    console.log(`phone's WebAssembly memory: ${found.size} bytes searched for ${Object.keys(needles).length} values`);
+    assert.ok(found.hits['org public key (control)'], 'the search did not find the control value: it cannot see the memory');
+    const leaks = Object.entries(found.hits).filter(([name]) => !name.endsWith('(control)'));
+    assert.deepEqual(leaks, [], `copies left in the phone's WebAssembly memory: ${JSON.stringify(leaks)}`);
   });
 
   await t.test('the live stream comes back after the server was gone, and what changed meanwhile shows', async () => {

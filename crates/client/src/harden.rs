@@ -38,9 +38,7 @@ pub const SCRUB_BYTES: usize = 512 * 1024;
 /// exactly in the area overwritten (the async runtime ran the fetch on this thread).
 #[inline(never)]
 pub fn scrub_stack() {
-    let mut area = [0u64; SCRUB_BYTES / 8];
-    zeroize::Zeroize::zeroize(&mut area[..]);
-    std::hint::black_box(&area);
+    blindvault_core::secret::scrub_stack::<{ SCRUB_BYTES / 8 }>();
 }
 
 fn local(what: &str, e: nix::Error) -> ClientError {

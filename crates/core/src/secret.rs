@@ -79,3 +79,21 @@ impl core::fmt::Debug for SecretBytes {
         write!(f, "SecretBytes([REDACTED; {}])", self.0.len())
     }
 }
+
+/// Overwrites, with zeros, `WORDS` × 8 bytes of the current thread's stack just below the
+/// caller's frame.
+///
+/// Types that zeroize on drop wipe the place where they end; the copies a move leaves behind
+/// and the working state of the cryptographic crates (HMAC and hash states, a key returned by
+/// value) stay in the frames of calls that have returned, until something else is written
+/// there. Called once an operation and all its values are gone, from the frame that called it,
+/// this function's own frame — an array of `WORDS` 64-bit words overwritten with volatile writes, which the
+/// optimiser may not remove — lies exactly where the operation's frames lay. In WebAssembly that
+/// stack is the shadow stack inside linear memory, which JavaScript can read. Used by the
+/// consumer (`run`, `inject`: 512 KiB) and both browser bundles (256 KiB).
+#[inline(never)]
+pub fn scrub_stack<const WORDS: usize>() {
+    let mut area = [0u64; WORDS];
+    zeroize::Zeroize::zeroize(&mut area[..]);
+    core::hint::black_box(&area);
+}

@@ -22,8 +22,6 @@
 //! spills, and copies the JavaScript side makes (the PRF output before it is handed over; it is
 //! zeroed in place by the bridge) are out of reach of any WebAssembly code.
 
-use zeroize::Zeroize;
-
 /// How many bytes below the caller's frame are overwritten: 256 KiB, about twenty times the
 /// deepest wallet operation measured (13 KiB, an EVM transaction; docs/wallet.md), a quarter of
 /// the 1 MiB stack Rust gives a wasm32 module. The memory test checks that no operation writes
@@ -33,7 +31,5 @@ pub const SCRUB_BYTES: usize = 256 * 1024;
 /// Overwrites the [`SCRUB_BYTES`] of stack below the caller's frame with zeros.
 #[inline(never)]
 pub fn stack() {
-    let mut area = [0u64; SCRUB_BYTES / 8];
-    area.zeroize();
-    core::hint::black_box(&area);
+    blindvault_core::secret::scrub_stack::<{ SCRUB_BYTES / 8 }>();
 }

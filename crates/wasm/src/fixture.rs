@@ -28,9 +28,14 @@ impl Fixture {
     /// Builds an org, one approver (from a fixed PRF output), an `any-of` entry sealed to it, a
     /// host certificate and a request.
     pub fn new() -> Result<Self, Failure> {
+        Self::with(&[42u8; 32], &[7u8; 48])
+    }
+
+    /// [`Fixture::new`] with the approver's PRF output `prf` and the secret `value`.
+    pub fn with(prf: &[u8; 32], value: &[u8]) -> Result<Self, Failure> {
+        let prf = *prf;
         let mut rng = blindvault_core::rng::os_rng();
         let org = OrgSecretKey::generate(&mut rng);
-        let prf = [42u8; 32];
         let schedule = KeySchedule::derive(&PrfOutput::from_bytes(prf));
         let approver = Enrolment {
             user_id: "bench".into(),
@@ -49,7 +54,7 @@ impl Fixture {
             Policy::AnyOf { n: 1 },
             &[approver],
             b"bench label",
-            &[7u8; 48],
+            value,
             &mut rng,
         )?;
         let host = HostSecretKey::generate(&mut rng);
@@ -85,6 +90,17 @@ impl Fixture {
             signed_request: b64::encode(&req.to_bytes()),
             sealed_entry: b64::encode(&entry.to_bytes()),
         })
+    }
+
+    /// The org's public key, the host certificate, the signed request and the sealed entry, as
+    /// the web app receives them (unpadded base64url).
+    pub fn inputs(&self) -> [String; 4] {
+        [
+            self.org.to_base64(),
+            self.certificate.clone(),
+            self.signed_request.clone(),
+            self.sealed_entry.clone(),
+        ]
     }
 
     /// One approval as the approve button runs it (decode, verify, open, reseal, encode).

@@ -10,7 +10,14 @@
 //! ([`bridge::Code`], listed for the web app in `web/js/codes.js`) and a `message`.
 //!
 //! Secrets: [`DeviceKeys`] holds the PRF-derived key schedule; the core's types zeroize on drop,
-//! which happens when JavaScript calls `free()` (the app does so right after each use).
+//! which happens when JavaScript calls `free()` (the app does so right after each use). Nothing
+//! else stays in the module's linear memory (which any script in the page can read) after a
+//! call, as in the wallet bundle (docs/wallet.md, "Keys are wiped from WebAssembly memory"):
+//! every heap block is zeroed when it is freed (the global allocator is 1Password's
+//! `zeroizing_alloc::ZeroAlloc` around the target's), and every call that touches a secret runs
+//! in a callee and then scrubs the stack that callee used ([`scrubbed`]). The keys live in a box,
+//! so the value JavaScript holds is a pointer: no copy of them is left in a caller's frame.
+//! `e2e/tests/approver-memory.test.mjs` checks it on the production bundle.
 
 pub mod bridge;
 /// The benchmark fixture: native builds (tests, `benches/approve.rs`) and the benchmark bundle
@@ -21,6 +28,29 @@ pub mod fixture;
 use wasm_bindgen::prelude::*;
 
 use crate::bridge::Failure;
+
+/// Every heap block is zeroed when freed.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[global_allocator]
+static ALLOCATOR: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
+    zeroizing_alloc::ZeroAlloc(std::alloc::System);
+
+/// The stack [`scrubbed`] overwrites below its frame: 256 KiB (64 Ki words), far beyond the
+/// deepest approval (as in the wallet bundle; Rust gives a wasm32 module a 1 MiB stack).
+const SCRUB_WORDS: usize = 256 * 1024 / 8;
+
+/// Runs `op`, which handles a secret, in a callee, then overwrites the stack that callee used:
+/// this frame holds only the (public, or boxed) answer.
+fn scrubbed<T>(op: impl FnOnce() -> T) -> T {
+    let out = run(op);
+    blindvault_core::secret::scrub_stack::<SCRUB_WORDS>();
+    out
+}
+
+#[inline(never)]
+fn run<T>(op: impl FnOnce() -> T) -> T {
+    op()
+}
 
 /// A failure as JavaScript sees it: an `Error` whose `message` is the sentence for the person
 /// and whose `code` is the [`bridge::Code`]'s wire form (the list in `web/js/codes.js`).
@@ -71,7 +101,7 @@ impl OrgKey {
 /// that needed them is done.
 #[wasm_bindgen]
 #[derive(Debug)]
-pub struct DeviceKeys(bridge::Keys);
+pub struct DeviceKeys(Box<bridge::Keys>);
 
 #[wasm_bindgen]
 impl DeviceKeys {
@@ -80,29 +110,33 @@ impl DeviceKeys {
     /// `Uint8Array`, so neither the WebAssembly copy nor the JavaScript one keeps the output).
     #[wasm_bindgen(constructor)]
     pub fn new(prf: &mut [u8]) -> Result<DeviceKeys, JsValue> {
-        let keys = bridge::Keys::from_prf(prf);
-        zeroize::Zeroize::zeroize(prf);
-        keys.map(DeviceKeys).map_err(js)
+        scrubbed(|| {
+            let keys = bridge::Keys::from_prf(prf).map(Box::new);
+            zeroize::Zeroize::zeroize(prf);
+            keys
+        })
+        .map(DeviceKeys)
+        .map_err(js)
     }
     /// The approver X25519 public key (base64url) this device enrols.
     #[wasm_bindgen(js_name = approverPublicKey)]
     pub fn approver_public_key(&self) -> String {
-        self.0.approver_public_key()
+        scrubbed(|| self.0.approver_public_key())
     }
     /// The approver key's fingerprint (what the admin's `approver list` shows).
     #[wasm_bindgen(js_name = approverFingerprint)]
     pub fn approver_fingerprint(&self) -> String {
-        self.0.approver_fingerprint()
+        scrubbed(|| self.0.approver_fingerprint())
     }
     /// Seals `plaintext` for the local-storage slot `name` (base64url out).
     #[wasm_bindgen(js_name = sealLocal)]
     pub fn seal_local(&self, name: &str, plaintext: &str) -> Result<String, JsValue> {
-        self.0.seal_local(name, plaintext).map_err(js)
+        scrubbed(|| self.0.seal_local(name, plaintext)).map_err(js)
     }
     /// Opens a value sealed by `sealLocal` for the same slot.
     #[wasm_bindgen(js_name = openLocal)]
     pub fn open_local(&self, name: &str, sealed: &str) -> Result<String, JsValue> {
-        self.0.open_local(name, sealed).map_err(js)
+        scrubbed(|| self.0.open_local(name, sealed)).map_err(js)
     }
 }
 
@@ -159,7 +193,7 @@ pub fn verify_request(
 /// after checking that the pinned org key signed the entry.
 #[wasm_bindgen(js_name = openLabel)]
 pub fn open_label(keys: &DeviceKeys, org: &OrgKey, sealed_entry: &str) -> Result<String, JsValue> {
-    bridge::open_label(&keys.0, &org.0, sealed_entry).map_err(js)
+    scrubbed(|| bridge::open_label(&keys.0, &org.0, sealed_entry)).map_err(js)
 }
 
 /// The approval: re-verifies the chain, opens this device's envelope and seals the secret (or
@@ -173,7 +207,7 @@ pub fn approve(
     sealed_entry: &str,
     now: f64,
 ) -> Result<String, JsValue> {
-    bridge::approve(&keys.0, &org.0, certificate, signed_request, sealed_entry, now).map_err(js)
+    scrubbed(|| bridge::approve(&keys.0, &org.0, certificate, signed_request, sealed_entry, now)).map_err(js)
 }
 
 /// A fixed approval for the benchmark: the same operation the native bench measures. Only in the
