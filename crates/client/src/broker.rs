@@ -753,6 +753,38 @@ pub struct Wanted {
 /// line's approval count is refreshed at least this often).
 const POLL_WAIT_SECS: u64 = 5;
 
+/// The longest pause between two tries while the server does not answer.
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The pause before try `n + 1` after `n` failures in a row: 1, 2, 4, 8, then 15 s.
+fn retry_delay(failures: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(1u64 << failures.saturating_sub(1).min(4)).min(RETRY_MAX)
+}
+
+/// A failed poll that may be tried again: the server (or a proxy before it) could not answer
+/// now — down, restarting, failing over, overloaded — rather than answering about the request.
+/// A poll is safe to repeat: a delivery the answer to which was lost answers 410 the next time.
+fn poll_may_retry(e: &ApiError) -> bool {
+    match e {
+        ApiError::Unreachable { .. } => true,
+        ApiError::Server { status, .. } | ApiError::Protocol { status, .. } => {
+            matches!(*status, 408 | 429) || (500..600).contains(status)
+        }
+        _ => false,
+    }
+}
+
+/// A failed creation that certainly made nothing, so the same signed request may be sent again:
+/// the connection was never made, or the server refused it for now (429: too many requests —
+/// the insert is rolled back — or 503).
+fn create_may_retry(e: &ApiError) -> bool {
+    match e {
+        ApiError::Unreachable { why, .. } => why == "connection failed",
+        ApiError::Server { status, .. } | ApiError::Protocol { status, .. } => matches!(*status, 429 | 503),
+        _ => false,
+    }
+}
+
 /// One request in flight.
 struct InFlight {
     names: Vec<String>,
@@ -767,6 +799,8 @@ struct InFlight {
     threshold: i64,
     approvers: Vec<String>,
     secret: Option<SecretBytes>,
+    /// Polls that failed in a row (the server did not answer); 0 after an answer.
+    failures: u32,
 }
 
 fn who(approvers: &[String], threshold: i64) -> String {
@@ -976,7 +1010,22 @@ pub async fn fetch_secrets_leased(
         .sign(&host.secret)?;
         let hash = blindvault_core::encoding::hex::encode(poll_token_hash);
         let signal = {
-            let sent = std::pin::pin!(api.create_request(&request, &hash));
+            // Sent again while the server cannot take it yet (down, or too many requests for
+            // now), until the request would expire; a signal ends the wait at once.
+            let sent = std::pin::pin!(async {
+                let mut failures = 0u32;
+                loop {
+                    match api.create_request(&request, &hash).await {
+                        Err(e) if create_may_retry(&e) && unix_now() < expires_at => {
+                            failures = failures.saturating_add(1);
+                            let wait = retry_delay(failures);
+                            on_status(&format!("{e}; trying again in {} s", wait.as_secs()));
+                            tokio::time::sleep(wait).await;
+                        }
+                        other => return other,
+                    }
+                }
+            });
             match select(sent, stop.as_mut()).await {
                 Either::Left((r, _)) => Ok(r.map_err(host_refusal)?),
                 Either::Right((signal, _)) => Err(signal),
@@ -1008,6 +1057,7 @@ pub async fn fetch_secrets_leased(
             threshold: created.threshold,
             approvers: created.approvers,
             secret: None,
+            failures: 0,
         });
     }
     on_status(&status_line(&items));
@@ -1018,12 +1068,16 @@ pub async fn fetch_secrets_leased(
 
         // Every request is polled at once (one long-poll each), and each answer is handled as it
         // arrives: a secret released quickly is not held up behind another still waiting.
-        let poll = |k: usize, id: String, token: Zeroizing<String>| async move {
+        // A poll after a failed one waits `after` first.
+        let poll = |k: usize, id: String, token: Zeroizing<String>, after: std::time::Duration| async move {
+            if !after.is_zero() {
+                tokio::time::sleep(after).await;
+            }
             (k, api.poll_result(&id, &token, POLL_WAIT_SECS).await)
         };
         let mut polls = futures_util::stream::FuturesUnordered::new();
         for (k, i) in items.iter().enumerate() {
-            polls.push(poll(k, i.request_id.clone(), i.token.clone()));
+            polls.push(poll(k, i.request_id.clone(), i.token.clone(), std::time::Duration::ZERO));
         }
         loop {
             let next = futures_util::StreamExt::next(&mut polls);
@@ -1041,7 +1095,22 @@ pub async fn fetch_secrets_leased(
             };
             let Some(i) = items.get_mut(k) else { continue };
             let label = i.names.join(", ");
-            match outcome? {
+            // The server did not answer (restarting, failing over to another instance, too
+            // busy): the request is still there; ask again, less often, until it would expire.
+            let outcome = match outcome {
+                Err(e) if poll_may_retry(&e) && unix_now() <= i.expires_at.saturating_add(5) => {
+                    i.failures = i.failures.saturating_add(1);
+                    let wait = retry_delay(i.failures);
+                    on_status(&format!("{label}: {e}; trying again in {} s", wait.as_secs()));
+                    polls.push(poll(k, i.request_id.clone(), i.token.clone(), wait));
+                    continue;
+                }
+                other => {
+                    i.failures = 0;
+                    other?
+                }
+            };
+            match outcome {
                 PollOutcome::Pending { approvals, threshold, approvers } => {
                     i.approvals = approvals;
                     i.threshold = threshold;
@@ -1053,7 +1122,7 @@ pub async fn fetch_secrets_leased(
                             "{label}: the request expired before enough people approved"
                         )));
                     }
-                    polls.push(poll(k, i.request_id.clone(), i.token.clone()));
+                    polls.push(poll(k, i.request_id.clone(), i.token.clone(), std::time::Duration::ZERO));
                 }
                 PollOutcome::Denied { by } => {
                     return Err(ClientError::Denied(match by {

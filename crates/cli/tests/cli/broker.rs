@@ -32,6 +32,7 @@ use blindvault_testkit::both;
 both!(
     backup_while_secrets_are_written_restores_and_releases,
     run_gets_the_secret_after_a_phone_approves,
+    run_keeps_waiting_while_the_server_restarts,
     two_of_three_and_inject,
     two_secrets_in_one_run_approved_out_of_order,
     denial_exits_3_with_the_deniers_name,
@@ -668,6 +669,68 @@ async fn run_gets_the_secret_after_a_phone_approves(b: Backend) -> anyhow::Resul
     w.approves(0, &rid, "database").await?;
     let out = tokio::time::timeout(Duration::from_secs(60), job).await???;
     ensure!(code(&out) == Some(9), "{:?}", text(&out));
+    Ok(())
+}
+
+/// A server that goes away while `run` waits (a restart, a deploy, a failover behind the load
+/// balancer) does not end the run: it says it cannot reach the server and tries again, less
+/// often, and once the server is back the approval reaches it as usual.
+async fn run_keeps_waiting_while_the_server_restarts(b: Backend) -> anyhow::Result<()> {
+    let mut w = World::new(b, &["alice"]).await?;
+    let id = w.put(&["--policy", "any-of"], "database", b"hunter2\n").await?;
+    let key = w.host("host.key", &[&id]).await?;
+    let env = format!("DB={id}");
+    let args = [
+        "run",
+        "--host-key",
+        &key.to_string_lossy(),
+        "--env",
+        &env,
+        "--",
+        "sh",
+        "-c",
+        r#"test "$DB" = hunter2"#,
+    ];
+    let mut child = w.command(&args).spawn()?;
+    let stderr = child.stderr.take().context("stderr")?;
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let reader = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line?;
+            if line.contains("trying again") {
+                let _ = tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        anyhow::Ok(all)
+    });
+    let rid = w.next_request(0).await?;
+    // The server goes away: its address refuses connections.
+    w.server.stop_serving().await?;
+    let retried = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(60))).await?;
+    if retried.is_err() {
+        let _ = child.kill();
+        bail!("run did not say it would try again: {}", reader.await??);
+    }
+    // Back on the same address and database (the old data directory handed over).
+    let dir = std::mem::replace(&mut w.server.db.dir, tempfile::tempdir()?);
+    let url = w.server.db.url.clone();
+    w.server.restart_on(blindvault_testkit::TestDb { url, dir }).await?;
+    let real = i64::try_from(blindvault_client::unix_now())?;
+    w.server.clock.advance(real - w.server.state.clock.now());
+    let r = w.approves(0, &rid, "database").await?;
+    ensure!(r["status"] == "approved", "{r}");
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || child.wait_with_output()),
+    )
+    .await???;
+    let stderr = reader.await??;
+    ensure!(out.status.success(), "exit {:?}: {stderr}", out.status);
+    ensure!(stderr.contains("cannot reach the server") && stderr.contains("trying again in 1 s"), "{stderr}");
     Ok(())
 }
 
