@@ -255,9 +255,12 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// The audit head this process last wrote (sequence number and hash), if any.
-    pub(crate) fn audit_hint(&self) -> Option<(i64, String)> {
-        self.audit_hint.lock().ok().and_then(|g| g.clone())
+    /// Takes the audit head this process last wrote (sequence number and hash), if any: one
+    /// append uses a guess, and the appends that start while it is out take the head's own
+    /// value — several guessing the same head would all but one fail their compare-and-swap,
+    /// each after waiting for the head's lock (measured: "Logins at scale" in docs/server.md).
+    pub(crate) fn take_audit_hint(&self) -> Option<(i64, String)> {
+        self.audit_hint.lock().ok().and_then(|mut g| g.take())
     }
 
     /// Records the audit head this process just wrote.

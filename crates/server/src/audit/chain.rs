@@ -171,8 +171,9 @@ pub async fn append(store: &Store, at: i64, ev: Event<'_>) -> Result<i64, sqlx::
 /// on only if it still holds exactly that sequence number and hash (a compare-and-swap that
 /// takes the head's lock). If another instance or transaction appended meanwhile — or the
 /// transaction that wrote the guess rolled back — nothing matches and the append takes the
-/// head's current value under its lock instead (three statements). The database, not the
-/// guess, decides what the new row links to.
+/// head's current value under its lock instead (three statements). One append at a time holds
+/// the guess ([`Store::take_audit_hint`]); those that start meanwhile take the head's value at
+/// once. The database, not the guess, decides what the new row links to.
 pub async fn append_in(
     store: &Store,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -190,7 +191,7 @@ pub async fn append_in(
         prev_hash,
         hash,
     };
-    if let Some((prev_seq, prev)) = store.audit_hint() {
+    if let Some((prev_seq, prev)) = store.take_audit_hint() {
         let seq = prev_seq.saturating_add(1);
         let hash = row_hash(&prev, seq, at, ev.actor, ev.action, ev.target, &detail)?;
         if db::move_head(tx, prev_seq, &prev, seq, &hash).await? {
