@@ -200,9 +200,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut int = signal(SignalKind::interrupt()).context("cannot install the SIGINT handler")?;
         let listen = config.listen;
         let origin = config.origin_header()?;
-        let engine =
-            if config.database_url().starts_with("sqlite") { "embedded SQLite" } else { "PostgreSQL" };
+        let db_url = config.database_url();
+        let engine = if db_url.starts_with("sqlite") { "embedded SQLite" } else { "PostgreSQL" };
         let (server, setup) = Server::open(config, Arc::new(SystemClock)).await?;
+        // Held until the process ends (a crash included: the kernel lets go of it).
+        let _only_server = one_server_per_sqlite_file(&db_url)?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
@@ -225,6 +227,39 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         tracing::info!("blindvault server stopped");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// SQLite serves one instance: a second `serve` on the same database would race the first for
+/// every write (and answer 500 when both write at once). Each takes an exclusive lock on
+/// `DATABASE-serve.lock` beside the database file (`flock`, which the kernel releases when the
+/// process ends, however it ends); the second is refused, saying what to do. Tools that only
+/// read or copy the database (`backup`, `audit verify`) take no lock.
+fn one_server_per_sqlite_file(url: &str) -> anyhow::Result<Option<std::fs::File>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return Ok(None);
+    };
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path.contains(":memory:") {
+        return Ok(None);
+    }
+    let lock = format!("{path}-serve.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&lock)
+        .with_context(|| format!("cannot open {lock}"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(anyhow::anyhow!(
+            "another `blindvault serve` is using the database {path}: SQLite serves one instance — stop \
+             the other one, or give this one its own --data-dir (several instances share a PostgreSQL \
+             database: docs/server.md, \"Deployment: several instances\")"
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {lock}")),
+    }
 }
 
 #[cfg(test)]

@@ -201,6 +201,19 @@ fn serve_stops_on_sigterm_and_keeps_its_files_private() -> anyhow::Result<()> {
             ensure!(mode(&f)? == 0o600, "{} mode {:o}", f.display(), mode(&f)?);
         }
     }
+    // A second server on the same SQLite database is refused, saying why (the first goes on).
+    let second = Command::new(env!("CARGO_BIN_EXE_blindvault"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--origin", "http://localhost:8080", "--data-dir"])
+        .arg(&data)
+        .env_remove("BLINDVAULT_DATABASE_URL")
+        .stdin(Stdio::null())
+        .output()?;
+    let why = String::from_utf8_lossy(&second.stderr);
+    ensure!(
+        !second.status.success() && why.contains("another `blindvault serve` is using the database"),
+        "{why}"
+    );
+    ensure!(mode(&data.join("blindvault.db-serve.lock"))? == 0o600, "lock file mode");
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status()?;
     ensure!(killed.success(), "kill -TERM");
     // Bounded: the server gives open connections 5 s; allow far more before calling it hung.
