@@ -226,23 +226,8 @@ impl World {
         &self,
         args: &[&str],
     ) -> anyhow::Result<(std::process::Child, String, tokio::task::JoinHandle<anyhow::Result<String>>)> {
-        let mut child = self.command(args).spawn()?;
-        let stderr = child.stderr.take().context("stderr")?;
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let reader = tokio::task::spawn_blocking(move || {
-            use std::io::BufRead;
-            let mut all = String::new();
-            for line in std::io::BufReader::new(stderr).lines() {
-                let line = line?;
-                if let Some(i) = line.find("/#/confirm/") {
-                    let _ = tx.send(line[i + "/#/confirm/".len()..].trim().to_owned());
-                }
-                all.push_str(&line);
-                all.push('\n');
-            }
-            Ok(all)
-        });
-        let id = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(60))).await?;
+        let (mut child, seen, reader) = self.spawn_watching(args, "/#/confirm/")?;
+        let id = tokio::task::spawn_blocking(move || seen.recv_timeout(Duration::from_secs(60))).await?;
         let id = match id {
             Ok(id) => id,
             Err(_) => {
@@ -252,6 +237,37 @@ impl World {
             }
         };
         Ok((child, id, reader))
+    }
+
+    /// Spawns a command whose stderr is read as it comes: the receiver gets what follows `marker`
+    /// on each line that has it; the reader returns all of stderr once the command ends.
+    #[allow(clippy::type_complexity)]
+    fn spawn_watching(
+        &self,
+        args: &[&str],
+        marker: &'static str,
+    ) -> anyhow::Result<(
+        std::process::Child,
+        std::sync::mpsc::Receiver<String>,
+        tokio::task::JoinHandle<anyhow::Result<String>>,
+    )> {
+        let mut child = self.command(args).spawn()?;
+        let stderr = child.stderr.take().context("stderr")?;
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let reader = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            let mut all = String::new();
+            for line in std::io::BufReader::new(stderr).lines() {
+                let line = line?;
+                if let Some(i) = line.find(marker) {
+                    let _ = tx.send(line[i + marker.len()..].trim().to_owned());
+                }
+                all.push_str(&line);
+                all.push('\n');
+            }
+            Ok(all)
+        });
+        Ok((child, rx, reader))
     }
 
     async fn wait_with_stderr(
@@ -691,22 +707,7 @@ async fn run_keeps_waiting_while_the_server_restarts(b: Backend) -> anyhow::Resu
         "-c",
         r#"test "$DB" = hunter2"#,
     ];
-    let mut child = w.command(&args).spawn()?;
-    let stderr = child.stderr.take().context("stderr")?;
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let reader = tokio::task::spawn_blocking(move || {
-        use std::io::BufRead;
-        let mut all = String::new();
-        for line in std::io::BufReader::new(stderr).lines() {
-            let line = line?;
-            if line.contains("trying again") {
-                let _ = tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        anyhow::Ok(all)
-    });
+    let (mut child, rx, reader) = w.spawn_watching(&args, "trying again")?;
     let rid = w.next_request(0).await?;
     // The server goes away: its address refuses connections.
     w.server.stop_serving().await?;
