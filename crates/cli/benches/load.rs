@@ -28,29 +28,18 @@ use blindvault_core::ids::EntryId;
 use blindvault_core::keys::HostSecretKey;
 use blindvault_core::policy::Policy;
 use blindvault_testkit::Backend;
+use blindvault_testkit::bench::{env_usize, main_on_postgres, percentile};
 use blindvault_testkit::broker::{Approver, Consumer, World, device_approves, now, os_rng};
 use blindvault_testkit::process::ServerProcess;
 use tokio::sync::Mutex;
 
 const VALUE: &[u8] = b"load test secret";
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 /// Resident memory of a process, in KiB.
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("VmRSS")?;
     Ok(line.split_whitespace().nth(1).context("VmRSS value")?.parse()?)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 /// What the approvers share: the ids to approve (as a push would bring them), when each
@@ -315,14 +304,5 @@ async fn run() -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    if std::env::args().any(|a| a == "--list") {
-        return Ok(());
-    }
-    if std::env::var("BLINDVAULT_TEST_DATABASE_URL").is_err() {
-        println!(
-            "load benchmark: needs PostgreSQL — BLINDVAULT_TEST_DATABASE_URL=postgres://… cargo bench -p blindvault-cli --bench load"
-        );
-        return Ok(());
-    }
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+    main_on_postgres("load", run)
 }

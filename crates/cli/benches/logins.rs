@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, ensure};
 use blindvault_api::ceremony::CeremonyStart;
 use blindvault_api::paths;
+use blindvault_testkit::bench::{env_usize, main_on_postgres, percentile};
 use blindvault_testkit::process::ServerProcess;
 use blindvault_testkit::{Agent, Backend, Device, TestServer};
 use serde_json::{Value, json};
@@ -33,18 +34,6 @@ use tokio::sync::Mutex;
 use webauthn_rs::prelude::{DiscoverableAuthentication, Passkey, PublicKeyCredential};
 
 const BATCH: usize = 4;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 /// webauthn-rs `finish_discoverable_authentication_v2` on one real assertion, verified over and
 /// over on `threads` threads at once for `budget`: verifications per second, all threads together.
@@ -336,14 +325,5 @@ async fn run() -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    if std::env::args().any(|a| a == "--list") {
-        return Ok(());
-    }
-    if std::env::var("BLINDVAULT_TEST_DATABASE_URL").is_err() {
-        println!(
-            "logins benchmark: needs PostgreSQL — BLINDVAULT_TEST_DATABASE_URL=postgres://… cargo bench -p blindvault-cli --bench logins"
-        );
-        return Ok(());
-    }
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+    main_on_postgres("logins", run)
 }

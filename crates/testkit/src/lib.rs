@@ -18,6 +18,7 @@
 // Reading a `serde_json::Value` by key yields `Null` when absent; it never panics.
 #![allow(clippy::indexing_slicing)]
 
+pub mod bench;
 pub mod broker;
 pub mod events;
 pub mod process;
