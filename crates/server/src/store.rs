@@ -70,6 +70,14 @@ pub struct Store {
 
 static DRIVERS: Once = Once::new();
 
+/// The file of a `sqlite:` URL (`sqlite://PATH?…` or `sqlite:PATH`), as the server opens it;
+/// `None` for another engine or an in-memory database.
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
 /// The embedded database's directory and files are the server's alone: a directory created here
 /// is 0700; the database file is created 0600 before SQLite opens it (SQLite gives its `-wal`
 /// and `-shm` files the database file's mode), and an existing database file, `-wal` or `-shm`
@@ -136,9 +144,7 @@ impl Store {
         } else {
             return Err(ServerError::Config("database URL must start with sqlite: or postgres:".into()));
         };
-        if engine == Engine::Sqlite {
-            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-            let path = path.split('?').next().unwrap_or(path);
+        if let Some(path) = sqlite_path(url) {
             private_sqlite_files(std::path::Path::new(path))?;
         }
         let opts = AnyConnectOptions::from_str(url)

@@ -202,9 +202,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let origin = config.origin_header()?;
         let db_url = config.database_url();
         let engine = if db_url.starts_with("sqlite") { "embedded SQLite" } else { "PostgreSQL" };
-        let (server, setup) = Server::open(config, Arc::new(SystemClock)).await?;
-        // Held until the process ends (a crash included: the kernel lets go of it).
+        // Before the database is opened (which migrates it and, on a fresh instance, stores a new
+        // setup code), and held until the process ends (a crash included: the kernel lets go).
         let _only_server = one_server_per_sqlite_file(&db_url)?;
+        let (server, setup) = Server::open(config, Arc::new(SystemClock)).await?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
@@ -235,13 +236,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// process ends, however it ends); the second is refused, saying what to do. Tools that only
 /// read or copy the database (`backup`, `audit verify`) take no lock.
 fn one_server_per_sqlite_file(url: &str) -> anyhow::Result<Option<std::fs::File>> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let Some(path) = blindvault_server::store::sqlite_path(url) else {
         return Ok(None);
     };
-    let path = rest.split('?').next().unwrap_or(rest);
-    if path.is_empty() || path.contains(":memory:") {
-        return Ok(None);
+    // A first start: the data directory is made here as the store would make it (0700).
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let lock = format!("{path}-serve.lock");
     let file = std::fs::OpenOptions::new()

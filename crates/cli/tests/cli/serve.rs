@@ -213,6 +213,8 @@ fn serve_stops_on_sigterm_and_keeps_its_files_private() -> anyhow::Result<()> {
         !second.status.success() && why.contains("another `blindvault serve` is using the database"),
         "{why}"
     );
+    // Refused before it opened the database: no new setup code replaced the first one's.
+    ensure!(!String::from_utf8_lossy(&second.stdout).contains("setup code"), "the second one started");
     ensure!(mode(&data.join("blindvault.db-serve.lock"))? == 0o600, "lock file mode");
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status()?;
     ensure!(killed.success(), "kill -TERM");

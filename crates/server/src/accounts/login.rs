@@ -47,13 +47,17 @@ pub(crate) async fn login_finish(
         Some(t) => session::authenticate(&state, &t).await.ok(),
         None => None,
     };
-    // The whole login is one transaction: the challenge taken, the passkey's counter, the
-    // session (new or extended) and the audit row commit together or not at all.
-    let tx = state.store.pool().begin().await?;
-    let (mut tx, verified) = verify_login_in(&state, tx, &body.ceremony_id, &body.credential).await?;
+    // The challenge is used up first (its own commit); then the passkey's counter, the session
+    // (new or extended) and the audit row commit together or not at all.
+    let (mut tx, verified) = verify_login_in(&state, &body.ceremony_id, &body.credential).await?;
     let (user_id, cred_id) = (verified.user_id, verified.credential_id);
-    let (token, sess_id, extended) = match current.filter(|s| s.user_id == user_id) {
-        Some(s) => (session::extend_in(&mut tx, &state, &s).await?, s.id, true),
+    // A session revoked since it was read is not extended: a new one is made instead.
+    let extended = match current.filter(|s| s.user_id == user_id) {
+        Some(s) => session::extend_in(&mut tx, &state, &s).await?.map(|t| (t, s.id)),
+        None => None,
+    };
+    let (token, sess_id, extended) = match extended {
+        Some((t, id)) => (t, id, true),
         None => {
             let (t, id) = session::create_in(&mut tx, &state, &user_id, &addr.to_string()).await?;
             (t, id, false)

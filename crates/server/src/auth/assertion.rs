@@ -25,42 +25,35 @@ pub struct VerifiedAssertion {
 }
 
 /// Verifies a login assertion against stored state: the server's whole login code path except
-/// HTTP and the session cookie, committed as one transaction.
+/// HTTP and the session cookie.
 pub async fn verify_login(
     state: &AppState,
     ceremony_id: &str,
     credential: &PublicKeyCredential,
 ) -> Result<VerifiedAssertion, ApiError> {
-    let tx = state.store.pool().begin().await?;
-    let (tx, verified) = verify_login_in(state, tx, ceremony_id, credential).await?;
+    let (tx, verified) = verify_login_in(state, ceremony_id, credential).await?;
     tx.commit().await?;
     Ok(verified)
 }
 
-/// A login's checks inside the caller's transaction `tx`: the challenge is taken, the assertion
-/// verified and the passkey's counter recorded; the caller adds what the login makes (the
-/// session and its audit row) and commits — one transaction for the whole login. A refused
-/// assertion still uses its challenge up (a challenge answers once, right or wrong): the
-/// deletion is committed here, then the failure recorded, and the error returned.
+/// A login's checks, returning the transaction its writes go in: the challenge is taken first,
+/// in its own commit — a challenge answers once, whatever happens after (a refusal, a failure
+/// after the verification, a client that hangs up) — then, in the returned transaction, the
+/// assertion is verified and the passkey's counter recorded; the caller adds what the login
+/// makes (the session and its audit row) and commits. A refused assertion writes nothing more;
+/// its failure is recorded and the error returned.
 pub(crate) async fn verify_login_in(
     state: &AppState,
-    mut tx: Tx,
     ceremony_id: &str,
     credential: &PublicKeyCredential,
 ) -> Result<(Tx, VerifiedAssertion), ApiError> {
     let (_, auth): (_, webauthn_rs::prelude::DiscoverableAuthentication) =
-        match wa::take_state_on(&mut tx, state, Kind::Login, ceremony_id).await {
-            Ok(taken) => taken,
-            Err(e) if e.code == ErrorCode::ChallengeExpired => {
-                tx.commit().await?;
-                return Err(e);
-            }
-            Err(e) => return Err(e),
-        };
+        wa::take_state(state, Kind::Login, ceremony_id).await?;
+    let mut tx = state.store.pool().begin().await?;
     match verify_on(state, &mut tx, auth, credential).await {
         Ok(verified) => Ok((tx, verified)),
         Err(refusal) => {
-            tx.commit().await?;
+            drop(tx);
             Err(refusal.report(state).await)
         }
     }

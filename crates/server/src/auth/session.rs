@@ -52,16 +52,23 @@ pub(crate) async fn create_in(
     Ok((token, id))
 }
 
-/// Extends a live session (re-authentication) inside `tx` and returns a fresh token for it.
+/// Extends a live session (re-authentication) inside `tx` and returns a fresh token for it;
+/// `None` if the session was revoked meanwhile.
 pub(crate) async fn extend_in(
     tx: &mut Tx<'_>,
     state: &AppState,
     session: &Session,
-) -> Result<String, ApiError> {
+) -> Result<Option<String>, ApiError> {
     let now = state.clock.now();
     let exp = now.saturating_add(state.config.session_ttl_secs);
-    db::extend(tx, &session.id, exp).await?;
-    state.jwt.sign(&Claims { sub: session.user_id.clone(), sid: session.sid.clone(), iat: now, exp })
+    // Revoked since it was read: not extended (`None`).
+    if !db::extend(tx, &session.id, exp).await? {
+        return Ok(None);
+    }
+    state
+        .jwt
+        .sign(&Claims { sub: session.user_id.clone(), sid: session.sid.clone(), iat: now, exp })
+        .map(Some)
 }
 
 /// Revokes one session by row id; true if it was live.

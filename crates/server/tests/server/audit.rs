@@ -457,6 +457,14 @@ async fn an_action_whose_audit_row_fails_does_not_happen(b: Backend) -> anyhow::
         .await?;
     failed(&resp, "login")?;
     ensure!(resp.set_cookie.is_none() && count(server, LIVE_SESSIONS, &alice).await? == alice_sessions);
+    // The failure came after the assertion verified; its challenge is used up all the same (the
+    // same answer again is refused even once the log works), so a valid answer that was never
+    // honoured cannot be spent later.
+    let replay = json!({ "ceremony_id": c.ceremony_id, "credential": c.credential });
+    mend_audit(server).await?;
+    let resp = server.agent().post(paths::LOGIN_FINISH, replay).await?;
+    ensure!(resp.status == 400 && resp.code() == Some(ErrorCode::ChallengeInvalid), "{resp:?}");
+    break_audit(server).await?;
     server.clock.advance(60);
     let me: Me = serde_json::from_value(w.approvers[0].session.agent.get(paths::ME).await?.ok()?.body)?;
     let expires = me.session.expires_at;

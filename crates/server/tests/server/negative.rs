@@ -111,8 +111,8 @@ async fn replayed_challenge_refused(b: Backend) -> anyhow::Result<()> {
         )
         .await?;
     ensure!(resp.status == 401 && resp.code() == Some(ErrorCode::ChallengeInvalid), "{resp:?}");
-    // A refused answer used the fresh challenge up too (its deletion commits with the refusal,
-    // though the login is one transaction): a right answer to it now is refused.
+    // A refused answer used the fresh challenge up too (its deletion commits before anything
+    // else of the login): a right answer to it now is refused.
     let (right, _) = phone.get(&server.origin, &fresh.body["options"]).await?;
     let resp = server
         .agent()

@@ -31,14 +31,14 @@ pub(crate) async fn insert(c: &mut AnyConnection, s: &NewSession<'_>) -> Result<
     Ok(())
 }
 
-/// Moves a live session's expiry to `expires_at`.
-pub(crate) async fn extend(c: &mut AnyConnection, id: &str, expires_at: i64) -> Result<(), ApiError> {
-    sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+/// Moves a live session's expiry to `expires_at`; false if it is no longer live (revoked).
+pub(crate) async fn extend(c: &mut AnyConnection, id: &str, expires_at: i64) -> Result<bool, ApiError> {
+    let r = sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(expires_at)
         .bind(id)
         .execute(&mut *c)
         .await?;
-    Ok(())
+    Ok(r.rows_affected() == 1)
 }
 
 /// Revokes one session at `now`; true if it was live.
