@@ -2,7 +2,8 @@
 // push-service stand-in on 127.0.0.1 (`[push] allow_http_loopback`), the real CLI, Debian's
 // Chromium with the virtual authenticator as the approver's phone.
 //
-//   approver opts in on the Requests page (notification permission granted through the browser
+//   a subscription at a push service outside `[push] services` is refused with a message naming
+//   it, and not kept → approver opts in on the Requests page (notification permission granted through the browser
 //   context) → the subscription reaches the server → the app is closed (its tab leaves for
 //   about:blank; the tab stays because the virtual authenticator holding the passkey lives in
 //   it) → `blindvault run` asks
@@ -63,12 +64,13 @@ async function standIn() {
 
 /** Replaces `pushManager.subscribe`/`getSubscription` in a page with a subscription to the
  * stand-in, with the test's keys (init script; runs before the app's modules). */
-function fakePushService({ endpoint, p256dh, auth }) {
+function fakePushService({ endpoints, p256dh, auth }) {
   let current = null;
+  let made = 0;
   const make = (opts) => ({
-    endpoint,
+    endpoint: endpoints[Math.min(made++, endpoints.length - 1)],
     options: { userVisibleOnly: true, applicationServerKey: opts.applicationServerKey },
-    toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh, auth } }),
+    toJSON() { return { endpoint: this.endpoint, expirationTime: null, keys: { p256dh, auth } }; },
     unsubscribe: async () => { current = null; return true; },
   });
   PushManager.prototype.subscribe = async function subscribe(opts) {
@@ -101,7 +103,9 @@ test('a push reaches the closed app, its notification opens the request, the app
   const ua = crypto.createECDH('prime256v1');
   ua.generateKeys();
   const auth = crypto.randomBytes(16);
-  const sub = { endpoint: `${push.base}/push/alice-phone`, p256dh: ua.getPublicKey().toString('base64url'), auth: auth.toString('base64url') };
+  // The first subscription is at a push service the server does not send to (refused, as any
+  // host outside `[push] services`); the second at the stand-in.
+  const sub = { endpoints: ['https://push.example.net/wpush/alice-phone', `${push.base}/push/alice-phone`], p256dh: ua.getPublicKey().toString('base64url'), auth: auth.toString('base64url') };
   await phone.context.addInitScript(fakePushService, sub);
 
   // Setup as in webapp.test.mjs: the admin claims the instance and the org; alice enrols.
@@ -143,6 +147,11 @@ test('a push reaches the closed app, its notification opens the request, the app
   await p.goto(`${server.url}/#/requests`);
   await p.getByTestId('push-on').waitFor();
   await shot(p, 'push-00-opt-in');
+  await p.getByTestId('push-on').click();
+  await p.getByText('This server does not send notifications through this browser\'s push service (push.example.net)').waitFor();
+  await shot(p, 'push-00b-service-refused');
+  assert.equal(await p.evaluate(async () => (await navigator.serviceWorker.ready).pushManager.getSubscription()), null,
+    'the refused subscription is not kept in the browser');
   await p.getByTestId('push-on').click();
   await p.getByTestId('push-off').waitFor();
   const served = await (await fetch(`${server.url}/api/push/key`)).json();

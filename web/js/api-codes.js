@@ -85,6 +85,7 @@ export const API = Object.freeze({
   UNKNOWN_APPROVER: 'unknown_approver',
   APPROVER_REVOKED: 'approver_revoked',
   SYNCED_PASSKEY_REFUSED: 'synced_passkey_refused',
+  PUSH_SERVICE_NOT_ALLOWED: 'push_service_not_allowed',
   REVOCATION_ROLLBACK: 'revocation_rollback',
   REVOCATION_DIVERGED: 'revocation_diverged',
   HOST_EXISTS: 'host_exists',

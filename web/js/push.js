@@ -4,6 +4,7 @@
 // request is waiting for your approval" with the org's name; tapping it opens the request.
 // A notification approves nothing: deciding still takes this app and the passkey.
 import { api } from './api.js';
+import { API } from './api-codes.js';
 import { b64u } from './webauthn.js';
 
 /** Whether this browser can receive pushes at all. */
@@ -49,9 +50,19 @@ export async function enablePush() {
   }
   if (!sub) sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: b64u.dec(key) });
   const j = sub.toJSON();
-  await api('POST', '/api/push/subscriptions', {
-    credential_id: credential, endpoint: j.endpoint, keys: { p256dh: j.keys.p256dh, auth: j.keys.auth },
-  });
+  try {
+    await api('POST', '/api/push/subscriptions', {
+      credential_id: credential, endpoint: j.endpoint, keys: { p256dh: j.keys.p256dh, auth: j.keys.auth },
+    });
+  } catch (e) {
+    // This browser's push service is not one the server sends to: a subscription the server
+    // will never use is not kept (the button stays "Notify this device").
+    if (e.code === API.PUSH_SERVICE_NOT_ALLOWED) {
+      await sub.unsubscribe();
+      throw new Error(`This server does not send notifications through this browser's push service (${new URL(j.endpoint).hostname}). Ask your administrator to allow it, or use Chrome, Edge, Firefox or Safari.`);
+    }
+    throw e;
+  }
   return sub;
 }
 

@@ -175,6 +175,8 @@ pub enum ErrorCode {
     ApproverRevoked,
     /// 403: The org refuses synced (backup-eligible) passkeys for approvers.
     SyncedPasskeyRefused,
+    /// 403: The subscription's endpoint is not at a push service the server's operator allows.
+    PushServiceNotAllowed,
     /// 409: The revocation record is older than the server's.
     RevocationRollback,
     /// 409: The revocation record drops a revocation the server's record holds.
@@ -349,6 +351,7 @@ impl ErrorCode {
         ErrorCode::UnknownApprover,
         ErrorCode::ApproverRevoked,
         ErrorCode::SyncedPasskeyRefused,
+        ErrorCode::PushServiceNotAllowed,
         ErrorCode::RevocationRollback,
         ErrorCode::RevocationDiverged,
         ErrorCode::HostExists,
@@ -478,6 +481,7 @@ impl ErrorCode {
             ErrorCode::UnknownApprover => "unknown_approver",
             ErrorCode::ApproverRevoked => "approver_revoked",
             ErrorCode::SyncedPasskeyRefused => "synced_passkey_refused",
+            ErrorCode::PushServiceNotAllowed => "push_service_not_allowed",
             ErrorCode::RevocationRollback => "revocation_rollback",
             ErrorCode::RevocationDiverged => "revocation_diverged",
             ErrorCode::HostExists => "host_exists",
@@ -610,6 +614,7 @@ impl ErrorCode {
             ErrorCode::UnknownApprover => 400,
             ErrorCode::ApproverRevoked => 409,
             ErrorCode::SyncedPasskeyRefused => 403,
+            ErrorCode::PushServiceNotAllowed => 403,
             ErrorCode::RevocationRollback => 409,
             ErrorCode::RevocationDiverged => 409,
             ErrorCode::HostExists => 409,

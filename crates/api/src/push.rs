@@ -31,8 +31,9 @@ pub struct PushSubscribe {
     /// The id of the caller's passkey on this device (base64url); removing the passkey removes
     /// the subscription.
     pub credential_id: String,
-    /// The push service's endpoint URL (https; http on a loopback address only when the server's
-    /// `[push] allow_http_loopback` is set, for tests).
+    /// The push service's endpoint URL: https, at a push service the server's `[push] services`
+    /// allows (403 `push_service_not_allowed` otherwise); http on a loopback address only when
+    /// the server's `[push] allow_http_loopback` is set, for tests.
     pub endpoint: String,
     /// The subscription's keys.
     pub keys: PushSubscriptionKeys,

@@ -75,8 +75,9 @@ pub struct Config {
     pub sqlite_synchronous: crate::store::Synchronous,
     /// The wallet's RPC gateway (`[gateway]`): per-person rate, sizes, timeout.
     pub gateway: GatewayConfig,
-    /// Web Push to approvers' devices (`[push]`): the VAPID `sub`, the send timeout, whether
-    /// plain-http loopback endpoints are accepted (tests), whether the sender runs.
+    /// Web Push to approvers' devices (`[push]`): the VAPID `sub`, the send timeout, the push
+    /// services endpoints may be at, whether plain-http loopback endpoints are accepted (tests),
+    /// whether the sender runs.
     pub push: PushConfig,
     /// Prometheus metrics (`[metrics]`): whether `/metrics` is served.
     pub metrics: MetricsConfig,

@@ -7,6 +7,7 @@ use blindvault_api::push::{PushKey, PushSubscribe, PushSubscribed, PushUnsubscri
 use blindvault_core::encoding::b64;
 
 use super::encrypt::check_keys;
+use super::service::EndpointRefused;
 use super::store;
 use crate::auth::session::Session;
 use crate::broker::common::{log_in, require_approver};
@@ -27,10 +28,13 @@ pub(crate) async fn subscribe(
     ApiJson(body): ApiJson<PushSubscribe>,
 ) -> Result<Json<PushSubscribed>, ApiError> {
     require_approver(&s)?;
-    state
-        .push
-        .check_endpoint(&body.endpoint)
-        .map_err(|m| ApiError::bad_request(ErrorCode::InvalidRequest, m))?;
+    state.push.check_endpoint(&body.endpoint).map_err(|e| match e {
+        EndpointRefused::Invalid(m) => ApiError::bad_request(ErrorCode::InvalidRequest, m),
+        EndpointRefused::ServiceNotAllowed(host) => ApiError::forbidden(
+            ErrorCode::PushServiceNotAllowed,
+            format!("{host} is not a push service this server sends to (its operator lists them in [push] services)"),
+        ),
+    })?;
     let bad = |m: &str| ApiError::bad_request(ErrorCode::InvalidEncoding, m.to_owned());
     let p256dh = b64::decode(&body.keys.p256dh).map_err(|_| bad("keys.p256dh is not base64url"))?;
     let auth = b64::decode(&body.keys.auth).map_err(|_| bad("keys.auth is not base64url"))?;

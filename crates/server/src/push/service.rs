@@ -23,7 +23,8 @@ pub struct Push {
     pub(crate) client: reqwest::Client,
     /// The VAPID `sub` claim.
     pub(crate) subject: String,
-    pub(crate) allow_http_loopback: bool,
+    /// The `[push]` settings the endpoint rule reads (`services`, `allow_http_loopback`).
+    pub(crate) config: PushConfig,
     /// Wakes the worker when a request filled the outbox on this instance.
     pub(crate) wake: Notify,
 }
@@ -42,33 +43,40 @@ impl Push {
             .build()
             .map_err(|e| ServerError::Config(format!("push client: {e}")))?;
         let subject = config.subject.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| origin.to_owned());
-        Ok(Self {
-            key,
-            client,
-            subject,
-            allow_http_loopback: config.allow_http_loopback,
-            wake: Notify::new(),
-        })
+        Ok(Self { key, client, subject, config: config.clone(), wake: Notify::new() })
     }
 
-    /// The endpoint as a URL if it may be pushed to: `https` with a host and no credentials,
-    /// or — only with `[push] allow_http_loopback` — `http` on a loopback address.
-    pub(crate) fn check_endpoint(&self, endpoint: &str) -> Result<Url, &'static str> {
+    /// The endpoint as a URL if it may be pushed to: `https` on the default port, with no
+    /// credentials or fragment, at a host `[push] services` names; or — only with `[push]
+    /// allow_http_loopback` — `http` on a loopback address.
+    pub(crate) fn check_endpoint(&self, endpoint: &str) -> Result<Url, EndpointRefused> {
+        use EndpointRefused::Invalid;
         if endpoint.len() > MAX_ENDPOINT_LEN {
-            return Err("the endpoint URL is too long");
+            return Err(Invalid("the endpoint URL is too long"));
         }
-        let url = Url::parse(endpoint).map_err(|_| "the endpoint is not a URL")?;
+        let url = Url::parse(endpoint).map_err(|_| Invalid("the endpoint is not a URL"))?;
         if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
-            return Err("the endpoint URL may not carry credentials or a fragment");
+            return Err(Invalid("the endpoint URL may not carry credentials or a fragment"));
         }
-        let Some(host) = url.host_str() else { return Err("the endpoint URL has no host") };
+        let Some(host) = url.host_str() else { return Err(Invalid("the endpoint URL has no host")) };
         match url.scheme() {
-            "https" => Ok(url),
-            "http" if self.allow_http_loopback && is_loopback(host) => Ok(url),
-            "http" => Err("the endpoint must be https"),
-            _ => Err("the endpoint must be an https URL"),
+            "https" if url.port().is_some() => Err(Invalid("the endpoint URL may not name a port")),
+            "https" if self.config.service_allowed(host) => Ok(url),
+            "https" => Err(EndpointRefused::ServiceNotAllowed(host.to_owned())),
+            "http" if self.config.allow_http_loopback && is_loopback(host) => Ok(url),
+            "http" => Err(Invalid("the endpoint must be https")),
+            _ => Err(Invalid("the endpoint must be an https URL")),
         }
     }
+}
+
+/// Why a subscription endpoint is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum EndpointRefused {
+    /// Not a URL the rule accepts (the reason).
+    Invalid(&'static str),
+    /// An `https` URL at a host that is not one of `[push] services` (the host).
+    ServiceNotAllowed(String),
 }
 
 fn is_loopback(host: &str) -> bool {

@@ -32,7 +32,8 @@ const POLL: Duration = Duration::from_secs(1);
 pub struct RunSummary {
     /// Accepted by the push service.
     pub sent: usize,
-    /// Answered 404/410: the subscription was deleted.
+    /// Answered 404/410, or its endpoint is no longer one `[push] services` allows: the
+    /// subscription was deleted.
     pub gone: usize,
     /// Refused (another 4xx), expired, or for a request no longer waiting: dropped.
     pub dropped: usize,
@@ -43,6 +44,8 @@ pub struct RunSummary {
 enum Outcome {
     Sent,
     Gone,
+    /// The endpoint fails today's rule (stored before `[push] services` was narrowed).
+    NotAllowed,
     Refused(u16),
     Retry(String),
 }
@@ -91,6 +94,14 @@ pub async fn run_once(state: &AppState) -> Result<RunSummary, ApiError> {
                 tracing::info!(subscription = %row.subscription_id, "push subscription gone; removed");
                 summary.gone += 1;
             }
+            Outcome::NotAllowed => {
+                store::delete_subscription(&mut c, &row.subscription_id).await?;
+                tracing::warn!(
+                    subscription = %row.subscription_id,
+                    "push subscription's endpoint is not allowed by [push] services; removed"
+                );
+                summary.gone += 1;
+            }
             Outcome::Refused(status) => {
                 store::delete_row(&mut c, &row.id).await?;
                 tracing::warn!(status, subscription = %row.subscription_id, "push refused; dropped");
@@ -125,7 +136,7 @@ pub fn topic(request_id: &str) -> String {
 async fn send(push: &Push, row: &Claimed, now: i64) -> Outcome {
     let url = match push.check_endpoint(&row.endpoint) {
         Ok(u) => u,
-        Err(_) => return Outcome::Refused(0),
+        Err(_) => return Outcome::NotAllowed,
     };
     let ttl = row.expires_at.saturating_sub(now).max(0);
     let payload = match serde_json::to_vec(&PushPayload { request: row.request_id.clone() }) {

@@ -38,6 +38,10 @@ both!(
     one_subscription_per_passkey_never_taken_over_and_none_for_a_demoted_approver,
 );
 
+/// Endpoints as Chrome and Edge on Windows make them (the default `[push] services` allow them).
+const FCM: &str = "https://fcm.googleapis.com/fcm/send/dGVzdA:APA91b";
+const WNS: &str = "https://wns2-par02p.notify.windows.com/w/?token=BQYAAAB";
+
 /// One push as the stand-in received it.
 #[derive(Debug, Clone)]
 struct Got {
@@ -294,6 +298,16 @@ async fn gone_subscriptions_are_removed_and_failures_retry_until_expiry(b: Backe
     device_approves(&w.server, &mut w.approvers[0], &d.id()).await?.ok()?;
     ensure!(run_once(&w.server.state).await? == RunSummary { dropped: 1, ..RunSummary::default() });
     ensure!(stand_in.take().is_empty());
+    // A subscription stored before `[push] services` (or before the operator narrowed it) whose
+    // endpoint the list no longer allows: never sent to, and removed.
+    subscribe(&mut w.approvers[1], &stand_in.endpoint("bob")).await?;
+    sqlx::query("UPDATE push_subscriptions SET endpoint = 'https://push.internal.example/x' WHERE endpoint LIKE '%/bob'")
+        .execute(w.server.state.store.pool())
+        .await?;
+    Consumer::ask(&w.server, &host, &cert, entry).await?;
+    ensure!(run_once(&w.server.state).await? == RunSummary { sent: 1, gone: 1, ..RunSummary::default() });
+    ensure!(stand_in.take().iter().all(|g| g.who == "alice"), "only alice's endpoint is pushed to");
+    ensure!(count(&w, subs).await? == 1 && count(&w, queued).await? == 0);
     Ok(())
 }
 
@@ -342,29 +356,38 @@ async fn subscriptions_are_checked_and_go_with_their_passkey(b: Backend) -> anyh
     for (endpoint, keys, credential, status, code) in [
         ("http://push.example.com/x", good_keys.clone(), cred.as_str(), 400, ErrorCode::InvalidRequest),
         ("ftp://127.0.0.1/x", good_keys.clone(), &cred, 400, ErrorCode::InvalidRequest),
-        ("https://u:p@push.example.com/x", good_keys.clone(), &cred, 400, ErrorCode::InvalidRequest),
+        ("https://u:p@fcm.googleapis.com/x", good_keys.clone(), &cred, 400, ErrorCode::InvalidRequest),
+        ("https://fcm.googleapis.com:8443/x", good_keys.clone(), &cred, 400, ErrorCode::InvalidRequest),
+        // Not a push service: refused before anything is stored, whatever the keys.
+        ("https://push.example.com/x", good_keys.clone(), &cred, 403, ErrorCode::PushServiceNotAllowed),
+        ("https://10.0.0.1/x", good_keys.clone(), &cred, 403, ErrorCode::PushServiceNotAllowed),
+        ("https://[::1]/x", good_keys.clone(), &cred, 403, ErrorCode::PushServiceNotAllowed),
+        ("https://localhost/x", good_keys.clone(), &cred, 403, ErrorCode::PushServiceNotAllowed),
         (
-            "https://push.example.com/x",
-            json!({ "p256dh": b64(&[4; 65]), "auth": b64(&auth) }),
+            "https://metadata.google.internal/x",
+            good_keys.clone(),
             &cred,
-            400,
-            ErrorCode::InvalidRequest,
+            403,
+            ErrorCode::PushServiceNotAllowed,
         ),
         (
-            "https://push.example.com/x",
+            "https://fcm.googleapis.com.evil.example/x",
+            good_keys.clone(),
+            &cred,
+            403,
+            ErrorCode::PushServiceNotAllowed,
+        ),
+        ("https://push.apple.com/x", good_keys.clone(), &cred, 403, ErrorCode::PushServiceNotAllowed),
+        (FCM, json!({ "p256dh": b64(&[4; 65]), "auth": b64(&auth) }), &cred, 400, ErrorCode::InvalidRequest),
+        (
+            FCM,
             json!({ "p256dh": b64(&keys.pub_as_raw()?), "auth": b64(&[1; 3]) }),
             &cred,
             400,
             ErrorCode::InvalidRequest,
         ),
-        (
-            "https://push.example.com/x",
-            json!({ "p256dh": "!!", "auth": b64(&auth) }),
-            &cred,
-            400,
-            ErrorCode::InvalidEncoding,
-        ),
-        ("https://push.example.com/x", good_keys.clone(), "bm90LW1pbmU", 404, ErrorCode::PasskeyNotFound),
+        (FCM, json!({ "p256dh": "!!", "auth": b64(&auth) }), &cred, 400, ErrorCode::InvalidEncoding),
+        (FCM, good_keys.clone(), "bm90LW1pbmU", 404, ErrorCode::PasskeyNotFound),
     ] {
         let r = a
             .session
@@ -375,6 +398,44 @@ async fn subscriptions_are_checked_and_go_with_their_passkey(b: Backend) -> anyh
             )
             .await?;
         ensure!(r.status == status && r.code() == Some(code), "{endpoint}: {r:?}");
+    }
+    ensure!(count(&w, "SELECT COUNT(*) AS n FROM push_subscriptions").await? == 0);
+    let a = &mut w.approvers[0];
+    // Each browser's push service is accepted as it is (then replaced: one per passkey).
+    for endpoint in [
+        FCM,
+        "https://updates.push.services.mozilla.com/wpush/v2/gAAAAABk",
+        "https://web.push.apple.com/QGuQyavXutnMH",
+        WNS,
+    ] {
+        let r = a
+            .session
+            .agent
+            .post(
+                paths::PUSH_SUBSCRIPTIONS,
+                json!({ "credential_id": cred, "endpoint": endpoint, "keys": good_keys }),
+            )
+            .await?;
+        ensure!(r.status == 200, "{endpoint}: {r:?}");
+    }
+    a.session.agent.post(paths::PUSH_UNSUBSCRIBE, json!({ "endpoint": WNS })).await?.ok()?;
+    // An operator's own list replaces the browsers' (here: one self-hosted service).
+    let own = ServerOptions {
+        push: Some(PushConfig { services: vec!["push.example.org".into()], ..PushConfig::default() }),
+        ..ServerOptions::default()
+    };
+    let erin_world = World::new_with(b, &["erin"], own).await?;
+    let mut erin = erin_world.approvers.into_iter().next().context("erin")?;
+    for (endpoint, status) in [("https://push.example.org/e", 200), (FCM, 403)] {
+        let r = erin
+            .session
+            .agent
+            .post(
+                paths::PUSH_SUBSCRIPTIONS,
+                json!({ "credential_id": erin.session.credential_id, "endpoint": endpoint, "keys": good_keys }),
+            )
+            .await?;
+        ensure!(r.status == status, "{endpoint}: {r:?}");
     }
     // Plain-http loopback only when the server is configured for it (off by default).
     let strict = World::new(b, &["carol"]).await?;
@@ -396,7 +457,7 @@ async fn subscriptions_are_checked_and_go_with_their_passkey(b: Backend) -> anyh
         .post(
             paths::PUSH_SUBSCRIPTIONS,
             json!({ "credential_id": dave.credential_id,
-            "endpoint": "https://push.example.com/d", "keys": good_keys }),
+            "endpoint": FCM, "keys": good_keys }),
         )
         .await?;
     ensure!(r.status == 403, "{r:?}");
