@@ -108,6 +108,8 @@ struct Asked {
     /// The entry's newest acknowledged version when the request was made.
     acked_version: u32,
     created: Option<bool>,
+    /// `None`: not tried; `Some(true)`: acknowledged; `Some(false)`: cut by a kill, so it may
+    /// or may not be stored.
     approved: Option<bool>,
     /// How many polls handed over its responses.
     delivered: u32,
@@ -253,7 +255,12 @@ async fn a_server_killed_at_random_moments_loses_nothing_it_acknowledged(b: Back
                     .and_then(|r| r.ok());
                 match epoch.outcome(started, r, "an approval").await? {
                     Some(_) => a.approved = Some(true),
-                    None => cut += 1,
+                    None => {
+                        // It may have been stored before the kill: never approved again here
+                        // (that would be refused, `request_not_pending`); the last pass sees.
+                        a.approved = Some(false);
+                        cut += 1;
+                    }
                 }
             }
             _ => {
