@@ -304,6 +304,11 @@ c.commit()
         // Requests are credited to the host they came from, not to "the server".
         await p.getByText('host ci-runner-7').first().waitFor();
       }
+      if (hash === '#/admin/settings') {
+        // The push services approvers may subscribe at: the server's default list.
+        assert.equal(await p.getByTestId('push-services').textContent(),
+          'fcm.googleapis.com, *.push.services.mozilla.com, *.push.apple.com, *.notify.windows.com');
+      }
       if (hash === '#/admin/approvers') {
         // The test authenticator's passkeys are device-bound; the admin sees which kind each is.
         await p.getByTestId('passkey-kind').first().waitFor();

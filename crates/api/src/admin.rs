@@ -84,4 +84,7 @@ pub struct Settings {
     pub account_rate_limit_burst: u32,
     /// `sqlite` or `postgresql`.
     pub database: String,
+    /// The push services approvers' subscriptions may be at (`[push] services`: host names,
+    /// `*.` suffixes, or `*` for any https host).
+    pub push_services: Vec<String>,
 }

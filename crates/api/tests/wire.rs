@@ -195,10 +195,11 @@ fn passkey_admin_and_step_up_replies() -> R {
         account_rate_limit_per_minute: 10,
         account_rate_limit_burst: 5,
         database: "sqlite".into(),
+        push_services: vec!["fcm.googleapis.com".into(), "*.push.apple.com".into()],
     };
     wire(
         &settings,
-        r#"{"rp_id":"localhost","origin":"http://localhost:8080","rp_name":"blindvault","session_ttl_secs":900,"challenge_ttl_secs":120,"rate_limit_per_minute":60,"rate_limit_burst":20,"account_rate_limit_per_minute":10,"account_rate_limit_burst":5,"database":"sqlite"}"#,
+        r#"{"rp_id":"localhost","origin":"http://localhost:8080","rp_name":"blindvault","session_ttl_secs":900,"challenge_ttl_secs":120,"rate_limit_per_minute":60,"rate_limit_burst":20,"account_rate_limit_per_minute":10,"account_rate_limit_burst":5,"database":"sqlite","push_services":["fcm.googleapis.com","*.push.apple.com"]}"#,
     )?;
     wire(
         &StepUpConfirmed {

@@ -255,6 +255,15 @@ export async function adminSettings(content) {
       h('dt', { text: 'Passkey ceremony lifetime' }), h('dd', { text: inWords(s.challenge_ttl_secs) }),
       h('dt', { text: 'Sign-in attempts' }), h('dd', { text: `${s.rate_limit_per_minute} per minute per address (burst ${s.rate_limit_burst})` }),
       h('dt', { text: 'Failed passkey attempts' }), h('dd', { text: `${s.account_rate_limit_per_minute} per minute per account (burst ${s.account_rate_limit_burst})` }),
-      h('dt', { text: 'Database' }), h('dd', { text: s.database })),
-    h('p.small.muted', {}, 'Set at start: see ', h('code', { text: 'blindvault serve --help' }), '.')));
+      h('dt', { text: 'Database' }), h('dd', { text: s.database }),
+      h('dt', { text: 'Push services' }), h('dd', { 'data-testid': 'push-services' }, ...pushServices(s.push_services))),
+    h('p.small.muted', {}, 'Set at start: see ', h('code', { text: 'blindvault serve --help' }),
+      ' and, for push services, ', h('code', { text: '[push] services' }), ' in the configuration file (docs/server.md).')));
+}
+
+/** `[push] services` in words: the hosts approvers' notification subscriptions may be at. */
+function pushServices(list) {
+  if (list.includes('*')) return [h('span', { text: 'any https host' })];
+  if (list.length === 0) return [h('span', { text: 'none (notifications are off)' })];
+  return list.flatMap((s, i) => [i ? ', ' : '', h('code', { text: s })]);
 }

@@ -201,6 +201,7 @@ pub(crate) async fn admin_settings(
             Engine::Postgres => "postgresql",
         }
         .to_owned(),
+        push_services: c.push.services.clone(),
     }))
 }
 

@@ -2,12 +2,14 @@
 //! claim, the endpoint rule and the worker's wake-up.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use url::Url;
 
 use super::config::PushConfig;
+use super::resolve::{PublicOnly, is_public};
 use super::vapid::VapidKey;
 use crate::error::ServerError;
 use crate::store::Store;
@@ -31,7 +33,8 @@ pub struct Push {
 
 impl Push {
     /// Loads (or makes) the key and builds the client with the configured timeout. Redirects
-    /// are not followed: a push service answers, it does not send the push elsewhere.
+    /// are not followed: a push service answers, it does not send the push elsewhere. Names
+    /// resolve to public addresses only (`resolve::PublicOnly`).
     pub(crate) async fn load(store: &Store, config: &PushConfig, origin: &str) -> Result<Self, ServerError> {
         let key = VapidKey::load_or_create(store).await?;
         let timeout = Duration::from_secs(config.timeout_secs);
@@ -39,6 +42,7 @@ impl Push {
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(PublicOnly))
             .user_agent("blindvault-push")
             .build()
             .map_err(|e| ServerError::Config(format!("push client: {e}")))?;
@@ -61,8 +65,13 @@ impl Push {
         let Some(host) = url.host_str() else { return Err(Invalid("the endpoint URL has no host")) };
         match url.scheme() {
             "https" if url.port().is_some() => Err(Invalid("the endpoint URL may not name a port")),
-            "https" if self.config.service_allowed(host) => Ok(url),
-            "https" => Err(EndpointRefused::ServiceNotAllowed(host.to_owned())),
+            "https" if !self.config.service_allowed(host) => {
+                Err(EndpointRefused::ServiceNotAllowed(host.to_owned()))
+            }
+            "https" if ip_literal(host).is_some_and(|ip| !is_public(ip)) => {
+                Err(Invalid("the endpoint's address is not a public one"))
+            }
+            "https" => Ok(url),
             "http" if self.config.allow_http_loopback && is_loopback(host) => Ok(url),
             "http" => Err(Invalid("the endpoint must be https")),
             _ => Err(Invalid("the endpoint must be an https URL")),
@@ -80,6 +89,10 @@ pub(crate) enum EndpointRefused {
 }
 
 fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    ip_literal(host).is_some_and(|ip| ip.is_loopback())
+}
+
+/// The address a URL's host names literally (`[…]` for IPv6), if it is one.
+fn ip_literal(host: &str) -> Option<IpAddr> {
+    host.trim_start_matches('[').trim_end_matches(']').parse().ok()
 }

@@ -11,6 +11,7 @@ use rand_core::Rng as _;
 use sha2::{Digest, Sha256};
 
 use super::encrypt::encrypt;
+use super::resolve::is_not_public;
 use super::service::Push;
 use super::store::{self, Claimed};
 use super::vapid::JWT_LIFETIME_SECS;
@@ -44,7 +45,8 @@ pub struct RunSummary {
 enum Outcome {
     Sent,
     Gone,
-    /// The endpoint fails today's rule (stored before `[push] services` was narrowed).
+    /// The endpoint fails today's rule (stored before `[push] services` was narrowed), or its
+    /// name resolves to no public address.
     NotAllowed,
     Refused(u16),
     Retry(String),
@@ -98,7 +100,7 @@ pub async fn run_once(state: &AppState) -> Result<RunSummary, ApiError> {
                 store::delete_subscription(&mut c, &row.subscription_id).await?;
                 tracing::warn!(
                     subscription = %row.subscription_id,
-                    "push subscription's endpoint is not allowed by [push] services; removed"
+                    "push endpoint not allowed ([push] services) or not public; subscription removed"
                 );
                 summary.gone += 1;
             }
@@ -173,6 +175,9 @@ async fn send(push: &Push, row: &Claimed, now: i64) -> Outcome {
             s => Outcome::Retry(s.to_string()),
         },
         Err(e) if e.is_timeout() => Outcome::Retry("timeout".into()),
+        // The push service's name resolved inside the network: never pushed to, as a name
+        // outside `[push] services` would not be.
+        Err(e) if is_not_public(&e) => Outcome::NotAllowed,
         Err(_) => Outcome::Retry("connection".into()),
     }
 }

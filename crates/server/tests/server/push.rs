@@ -35,6 +35,7 @@ both!(
     gone_subscriptions_are_removed_and_failures_retry_until_expiry,
     a_hanging_push_service_does_not_hold_up_a_release,
     subscriptions_are_checked_and_go_with_their_passkey,
+    a_push_service_must_be_at_a_public_address,
     one_subscription_per_passkey_never_taken_over_and_none_for_a_demoted_approver,
 );
 
@@ -482,6 +483,47 @@ async fn subscriptions_are_checked_and_go_with_their_passkey(b: Backend) -> anyh
     let r =
         a.session.agent.post(paths::PUSH_UNSUBSCRIBE, json!({ "endpoint": mine.endpoint })).await?.ok()?;
     ensure!(r.body == json!({ "removed": true }), "{r:?}");
+    ensure!(count(&w, "SELECT COUNT(*) AS n FROM push_subscriptions").await? == 0);
+    Ok(())
+}
+
+/// Even with `[push] services = ["*"]`, a push goes to public addresses only: an endpoint that
+/// is an internal address is refused; one whose name resolves inside the network (here
+/// `localhost`, from the system's hosts file) is never connected to, and its subscription goes.
+async fn a_push_service_must_be_at_a_public_address(b: Backend) -> anyhow::Result<()> {
+    let any = ServerOptions {
+        push: Some(PushConfig { services: vec!["*".into()], worker: false, ..PushConfig::default() }),
+        ..ServerOptions::default()
+    };
+    let mut w = World::new_with(b, &["alice"], any).await?;
+    let a = &mut w.approvers[0];
+    let (keys, auth) = ece::generate_keypair_and_auth_secret()?;
+    let good_keys = json!({ "p256dh": b64(&keys.pub_as_raw()?), "auth": b64(&auth) });
+    for endpoint in [
+        "https://10.0.0.1/x",
+        "https://169.254.169.254/latest",
+        "https://[::1]/x",
+        "https://[::ffff:127.0.0.1]/x",
+        "https://[fd00::1]/x",
+        "https://0x7f000001/x",
+    ] {
+        let r = a
+            .session
+            .agent
+            .post(
+                paths::PUSH_SUBSCRIPTIONS,
+                json!({ "credential_id": a.session.credential_id, "endpoint": endpoint, "keys": good_keys }),
+            )
+            .await?;
+        ensure!(r.status == 400 && r.code() == Some(ErrorCode::InvalidRequest), "{endpoint}: {r:?}");
+    }
+    subscribe(a, "https://localhost/push/alice").await?;
+    let entry = EntryId::generate(&mut blindvault_testkit::broker::os_rng());
+    w.put_secret(entry, 1, Policy::AnyOf { n: 1 }, b"s").await?;
+    let (host, cert) = w.host(&[entry]).await?;
+    Consumer::ask(&w.server, &host, &cert, entry).await?;
+    let pass = run_once(&w.server.state).await?;
+    ensure!(pass == RunSummary { gone: 1, ..RunSummary::default() }, "{pass:?}");
     ensure!(count(&w, "SELECT COUNT(*) AS n FROM push_subscriptions").await? == 0);
     Ok(())
 }
