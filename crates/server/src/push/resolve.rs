@@ -57,8 +57,9 @@ pub(crate) fn is_not_public(err: &(dyn StdError + 'static)) -> bool {
 
 /// Whether an address is reachable on the public internet: not loopback, private, link-local,
 /// shared (CGNAT), unspecified, multicast, broadcast, documentation, benchmarking or reserved
-/// space (IANA's special-purpose registries), and for IPv6 not unique-local, site-local, or an
-/// IPv4-mapped or NAT64 form of such an IPv4 address.
+/// space (IANA's special-purpose registries); for IPv6, global unicast outside the
+/// special-purpose blocks, or an IPv4-mapped or well-known-prefix NAT64 form of a public IPv4
+/// address. A network-specific NAT64 prefix cannot be told from a public address.
 pub(crate) fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -88,17 +89,20 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     }
     let s = ip.segments();
     if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-        // 64:ff9b::/96, NAT64: the IPv4 address in its last 32 bits.
-        return is_public_v4(Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8));
+        // 64:ff9b::/96, the well-known NAT64 prefix: the IPv4 address in its last 32 bits.
+        let [a, b] = s[6].to_be_bytes();
+        let [c, d] = s[7].to_be_bytes();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
     }
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || (s[0] & 0xfe00) == 0xfc00 // fc00::/7, unique local
-        || (s[0] & 0xffc0) == 0xfe80 // fe80::/10, link-local
-        || (s[0] & 0xffc0) == 0xfec0 // fec0::/10, site-local (deprecated)
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // 2001:db8::/32, documentation
-        || s[0..6] == [0, 0, 0, 0, 0, 0]) // ::/96, IPv4-compatible (deprecated) and the rest
+    // Global unicast (2000::/3) only — so not loopback, unspecified, multicast, unique-local,
+    // link-local, site-local, IPv4-compatible or the local-use NAT64 prefix 64:ff9b:1::/48 —
+    // and within it not the IETF protocol assignments 2001::/23 (Teredo among them), 6to4
+    // 2002::/16 (both carry IPv4 addresses) or documentation (2001:db8::/32, 3fff::/20).
+    (s[0] & 0xe000) == 0x2000
+        && !(s[0] == 0x2001 && s[1] < 0x0200)
+        && !(s[0] == 0x2001 && s[1] == 0x0db8)
+        && s[0] != 0x2002
+        && (s[0] & 0xfff0) != 0x3ff0
 }
 
 #[cfg(test)]
@@ -138,6 +142,11 @@ mod tests {
             "::ffff:169.254.169.254",
             "64:ff9b::a00:1",
             "::127.0.0.1",
+            "64:ff9b:1::a00:1",
+            "2002:a00:1::1",
+            "2001:0:4136:e378::1",
+            "3fff::1",
+            "100::1",
         ] {
             assert!(!is_public(ip(a)), "{a}");
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
-use url::Url;
+use url::{Host, Url};
 
 use super::config::PushConfig;
 use super::resolve::{PublicOnly, is_public};
@@ -34,7 +34,7 @@ pub struct Push {
 impl Push {
     /// Loads (or makes) the key and builds the client with the configured timeout. Redirects
     /// are not followed: a push service answers, it does not send the push elsewhere. Names
-    /// resolve to public addresses only (`resolve::PublicOnly`).
+    /// resolve to public addresses only (`resolve::PublicOnly`); no proxy.
     pub(crate) async fn load(store: &Store, config: &PushConfig, origin: &str) -> Result<Self, ServerError> {
         let key = VapidKey::load_or_create(store).await?;
         let timeout = Duration::from_secs(config.timeout_secs);
@@ -43,6 +43,9 @@ impl Push {
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(PublicOnly))
+            // A proxy from the environment would resolve the push service's name itself, past
+            // `PublicOnly` (and its own name would go through it): pushes connect directly.
+            .no_proxy()
             .user_agent("blindvault-push")
             .build()
             .map_err(|e| ServerError::Config(format!("push client: {e}")))?;
@@ -68,11 +71,15 @@ impl Push {
             "https" if !self.config.service_allowed(host) => {
                 Err(EndpointRefused::ServiceNotAllowed(host.to_owned()))
             }
-            "https" if ip_literal(host).is_some_and(|ip| !is_public(ip)) => {
+            "https" if ip_literal(&url).is_some_and(|ip| !is_public(ip)) => {
                 Err(Invalid("the endpoint's address is not a public one"))
             }
             "https" => Ok(url),
-            "http" if self.config.allow_http_loopback && is_loopback(host) => Ok(url),
+            "http"
+                if self.config.allow_http_loopback && ip_literal(&url).is_some_and(|ip| ip.is_loopback()) =>
+            {
+                Ok(url)
+            }
             "http" => Err(Invalid("the endpoint must be https")),
             _ => Err(Invalid("the endpoint must be an https URL")),
         }
@@ -88,11 +95,11 @@ pub(crate) enum EndpointRefused {
     ServiceNotAllowed(String),
 }
 
-fn is_loopback(host: &str) -> bool {
-    ip_literal(host).is_some_and(|ip| ip.is_loopback())
-}
-
-/// The address a URL's host names literally (`[…]` for IPv6), if it is one.
-fn ip_literal(host: &str) -> Option<IpAddr> {
-    host.trim_start_matches('[').trim_end_matches(']').parse().ok()
+/// The address a URL's host is, when it is one rather than a name.
+fn ip_literal(url: &Url) -> Option<IpAddr> {
+    match url.host()? {
+        Host::Ipv4(a) => Some(IpAddr::V4(a)),
+        Host::Ipv6(a) => Some(IpAddr::V6(a)),
+        Host::Domain(_) => None,
+    }
 }

@@ -45,8 +45,7 @@ pub struct RunSummary {
 enum Outcome {
     Sent,
     Gone,
-    /// The endpoint fails today's rule (stored before `[push] services` was narrowed), or its
-    /// name resolves to no public address.
+    /// The endpoint fails today's rule (stored before `[push] services` was narrowed).
     NotAllowed,
     Refused(u16),
     Retry(String),
@@ -100,7 +99,7 @@ pub async fn run_once(state: &AppState) -> Result<RunSummary, ApiError> {
                 store::delete_subscription(&mut c, &row.subscription_id).await?;
                 tracing::warn!(
                     subscription = %row.subscription_id,
-                    "push endpoint not allowed ([push] services) or not public; subscription removed"
+                    "push endpoint no longer allowed by [push] services; subscription removed"
                 );
                 summary.gone += 1;
             }
@@ -175,9 +174,13 @@ async fn send(push: &Push, row: &Claimed, now: i64) -> Outcome {
             s => Outcome::Retry(s.to_string()),
         },
         Err(e) if e.is_timeout() => Outcome::Retry("timeout".into()),
-        // The push service's name resolved inside the network: never pushed to, as a name
-        // outside `[push] services` would not be.
-        Err(e) if is_not_public(&e) => Outcome::NotAllowed,
+        // The push service's name resolved to no public address: not connected to; this push
+        // is dropped (logged), the subscription kept — a resolver fault must not unsubscribe
+        // everyone.
+        Err(e) if is_not_public(&e) => {
+            tracing::warn!(subscription = %row.subscription_id, "push service resolves to no public address");
+            Outcome::Refused(0)
+        }
         Err(_) => Outcome::Retry("connection".into()),
     }
 }
