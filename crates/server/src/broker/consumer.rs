@@ -22,6 +22,7 @@ use super::store;
 use crate::error::{ApiError, rate_limited, too_many_open_requests, too_many_org_requests};
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
+use crate::store::Engine;
 
 pub(crate) use blindvault_api::broker::CreateRequest;
 use blindvault_api::broker::{CreatedRequest, PollResult};
@@ -89,8 +90,13 @@ pub(crate) async fn create_request(
     let expires_at = i64::try_from(verified.expires_at()).unwrap_or(i64::MAX);
     let approvers = ctx.approvers;
     let host_name = ctx.host_name.unwrap_or_default();
-    // The request and its audit row: one transaction, one commit.
-    let mut tx = sqlx::Connection::begin(&mut *c).await?;
+    // The request and its audit row: one transaction, one commit. On SQLite it takes the write
+    // lock at once (`BEGIN IMMEDIATE`): a deferred one that counts first and inserts after fails
+    // at the insert, without waiting, if another connection to the file wrote in between.
+    let mut tx = match state.store.engine() {
+        Engine::Sqlite => sqlx::Connection::begin_with(&mut *c, "BEGIN IMMEDIATE").await?,
+        Engine::Postgres => sqlx::Connection::begin(&mut *c).await?,
+    };
     // At most `max_open_requests_per_host` open at once for this host, and
     // `max_open_requests_per_org` for every host together: counted under the org's and the
     // host's locks in the transaction that inserts, so concurrent creates (on any instance)
