@@ -35,6 +35,10 @@ impl ManualClock {
     pub fn new() -> Self {
         Self(AtomicI64::new(SystemClock.now_ms()))
     }
+    /// Starts at `unix_secs` (a test that replays a moment of the past from its first tick).
+    pub fn at(unix_secs: i64) -> Self {
+        Self(AtomicI64::new(unix_secs.saturating_mul(1000)))
+    }
     /// Moves the clock forward by `secs` seconds.
     pub fn advance(&self, secs: i64) {
         self.0.fetch_add(secs.saturating_mul(1000), Ordering::SeqCst);

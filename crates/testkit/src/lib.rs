@@ -111,6 +111,10 @@ impl Backend {
 /// Options of a test server beyond the defaults.
 #[derive(Clone, Debug, Default)]
 pub struct ServerOptions {
+    /// The server clock's first reading, in unix seconds (default: now). Set it rather than
+    /// moving the clock after the start when the test needs another time: the background
+    /// tasks read the clock from their first tick.
+    pub clock_start: Option<i64>,
     /// RP id (default `localhost`).
     pub rp_id: Option<String>,
     /// Origin (default `http://localhost:<port>`).
@@ -227,10 +231,12 @@ impl TestServer {
     /// database restored onto the same host looks like to every client. Waits (bounded) until
     /// the old one has let go of the port.
     pub async fn restart_on(&mut self, db: TestDb) -> anyhow::Result<()> {
-        let opts = ServerOptions {
-            origin: Some(self.origin.origin().ascii_serialization()),
-            ..ServerOptions::default()
-        };
+        self.restart_on_with(db, ServerOptions::default()).await
+    }
+
+    /// [`TestServer::restart_on`] with `opts` (their origin is this server's).
+    pub async fn restart_on_with(&mut self, db: TestDb, opts: ServerOptions) -> anyhow::Result<()> {
+        let opts = ServerOptions { origin: Some(self.origin.origin().ascii_serialization()), ..opts };
         let listener = self.stop_and_take_address().await?;
         *self = Self::start_listening(db, opts, listener).await?;
         Ok(())
@@ -313,7 +319,7 @@ impl TestServer {
             ..Config::default()
         };
         let origin = config.origin_url()?;
-        let clock = Arc::new(ManualClock::new());
+        let clock = Arc::new(opts.clock_start.map_or_else(ManualClock::new, ManualClock::at));
         let (server, code) = Server::open(config, clock.clone()).await?;
         let state = server.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

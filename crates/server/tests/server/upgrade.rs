@@ -26,7 +26,7 @@ use blindvault_core::schedule::KeySchedule;
 use blindvault_server::audit::{self, Anchor};
 use blindvault_testkit::broker::{Approver, Consumer, World, b64, b64_decode, device_approves, now, os_rng};
 use blindvault_testkit::saved::{store_from_json, store_to_json};
-use blindvault_testkit::{Backend, Device, TestDb, TestServer};
+use blindvault_testkit::{Backend, Device, ServerOptions, TestDb, TestServer};
 use serde_json::{Value, json};
 
 const VALUE: &[u8] = b"the database password kept since the release with migration 0014";
@@ -99,8 +99,13 @@ async fn upgrade_one(fixture: &Path, backend: Backend) -> anyhow::Result<()> {
         old.close_reader().await;
         v
     };
+    // The server's clock at the fixture's time (its certificates and enrolments were issued
+    // then), from its first reading: the sweeper's first pass, at start, must not see today's
+    // time and delete a challenge the test makes at the fixture's.
+    let made_at = saved.get("made_at").and_then(Value::as_i64).context("made_at")?;
     let mut server = TestServer::start(backend).await?;
-    server.restart_on(db).await?;
+    let at_fixture = ServerOptions { clock_start: Some(made_at + 60), ..ServerOptions::default() };
+    server.restart_on_with(db, at_fixture).await?;
     // Every migration this build has is recorded now: the released ones kept, the newer applied.
     let after: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
         .fetch_all(server.state.store.pool())
@@ -112,9 +117,6 @@ async fn upgrade_one(fixture: &Path, backend: Backend) -> anyhow::Result<()> {
     let anchor: Anchor = text("anchor")?.parse().map_err(|e| anyhow::anyhow!("anchor: {e:?}"))?;
     let report = audit::verify_with_anchors(&server.state.store, std::slice::from_ref(&anchor)).await?;
     ensure!(report.first_bad.is_none(), "{report:?}");
-    // The server's clock at the fixture's time (its certificates and enrolments were issued then).
-    let made_at = saved.get("made_at").and_then(Value::as_i64).context("made_at")?;
-    server.clock.advance(made_at + 60 - now(&server) as i64);
 
     let org = OrgSecretKey::from_bytes(
         b64_decode(text("org_secret")?)?.try_into().map_err(|_| anyhow::anyhow!("org key"))?,
